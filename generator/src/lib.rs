@@ -1,0 +1,1 @@
+//! gapi-gen (work in progress).
