@@ -480,18 +480,15 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
-        let e = ApiError::from_response(
-            429,
-            vec![("retry-after".into(), "3".into())],
-            b"{}",
-        );
+        let e = ApiError::from_response(429, vec![("retry-after".into(), "3".into())], b"{}");
         assert_eq!(Error::api(e).retry_after(), Some(Duration::from_secs(3)));
     }
 
     #[test]
     fn decode_error_has_excerpt() {
         let body = br#"{"a": 1, "b": "x"}"#;
-        let err = serde_json::from_slice::<std::collections::HashMap<String, u8>>(body).unwrap_err();
+        let err =
+            serde_json::from_slice::<std::collections::HashMap<String, u8>>(body).unwrap_err();
         let e = Error::decode("TaskList", &err, body);
         assert!(e.is_decode());
         assert!(e.to_string().contains("\"b\""), "{e}");

@@ -7,21 +7,49 @@
 //!   (one API's endpoint) and [`Call`] (one request being built and sent);
 //! - one error type, [`Error`], with predicates;
 //! - the wire helpers generated types use ([`wire`], [`types`]);
+//! - pagination ([`Pages`], [`Items`]) and media ([`Media`], [`Download`]);
 //! - the OAuth 2.0 side in [`auth`]: Credentials, Flow and Storage.
+//!
+//! The request path, from a generated method call to the wire:
+//! `tasks.tasklists().list()` → generated builder fills a [`Call`] →
+//! [`Call::send`] expands the URL (`url`), serializes the body →
+//! `Client::execute` attaches [`Authorization`](auth::Authorization), sends
+//! over reqwest, retries per [`RetryPolicy`], refreshes once on 401 →
+//! the body is decoded, errors become [`Error`].
 #![warn(missing_docs)]
 
 pub mod auth;
+mod call;
+mod client;
 pub mod clock;
 mod error;
+mod media;
+mod method;
+mod paging;
+mod retry;
 mod transport;
+pub mod types;
+mod url;
+pub mod wire;
 
 pub use auth::Credentials;
+pub use call::{Call, CallBuilder, QueryValue};
+pub use client::{Client, ClientBuilder, Service};
 pub use error::{ApiError, AuthError, Error, ErrorKind, ErrorReason, Result};
+pub use media::{Download, Media};
+pub use method::{
+    HttpMethod, MediaUploadInfo, MethodInfo, PaginationInfo, ServiceInfo, TokenLocation,
+};
+pub use paging::{Items, Page, PageItems, Pages};
+pub use retry::RetryPolicy;
+pub use wire::Bytes;
 
 /// The user agent sent with every request.
 pub const USER_AGENT: &str = concat!("gapi/", env!("CARGO_PKG_VERSION"));
 
+/// Re-exported so users can drive [`Pages`] and [`Items`] without a direct dependency.
+pub use futures_util::stream::{Stream, StreamExt, TryStreamExt};
 /// Re-exported for generated code: `#[serde(crate = "gapi::serde")]`.
 pub use serde;
-/// Re-exported for generated code.
+/// Re-exported for generated code and users (`any` fields are `serde_json::Value`).
 pub use serde_json;

@@ -39,8 +39,11 @@ pub(crate) fn build(config: &TransportConfig) -> crate::Result<reqwest::Client> 
         .gzip(true)
         .build()
         .map_err(|e| {
-            crate::Error::new(crate::ErrorKind::Transport, "could not build the HTTP client")
-                .with_source(e)
+            crate::Error::new(
+                crate::ErrorKind::Transport,
+                "could not build the HTTP client",
+            )
+            .with_source(e)
         })
 }
 

@@ -1,0 +1,429 @@
+//! [`Call`]: one request being built, and the [`CallBuilder`] trait every
+//! generated method builder implements.
+//!
+//! Generated builders only fill a `Call` (path parameters, query parameters,
+//! body) and call one of its terminal methods: [`Call::send`],
+//! [`Call::send_empty`], [`Call::pages`], [`Call::download`] or
+//! [`Call::upload`].
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::client::{Prepared, Service};
+use crate::error::{Error, ErrorKind, Result};
+use crate::method::MethodInfo;
+use crate::retry::RetryPolicy;
+use crate::url;
+
+/// A value that can be a query parameter: strings as they are, booleans as
+/// `true`/`false`, numbers in decimal (int64 included), enums by wire value.
+pub trait QueryValue {
+    /// The value as it goes in the query string (before percent-encoding).
+    fn to_query(&self) -> String;
+}
+
+macro_rules! query_display {
+    ($($t:ty),*) => {$(
+        impl QueryValue for $t {
+            fn to_query(&self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+query_display!(bool, i32, u32, i64, u64, f32, f64, String, str);
+
+impl<T: QueryValue + ?Sized> QueryValue for &T {
+    fn to_query(&self) -> String {
+        (**self).to_query()
+    }
+}
+
+/// One request being built: the method, its parameters and body, and per-call
+/// options.
+#[derive(Debug, Clone)]
+pub struct Call {
+    svc: Service,
+    method: &'static MethodInfo,
+    path_params: Vec<(&'static str, String)>,
+    query: Vec<(Cow<'static, str>, String)>,
+    body: Option<serde_json::Value>,
+    body_error: Option<String>,
+    null_fields: Vec<String>,
+    headers: Vec<(String, String)>,
+    timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    idempotent: Option<bool>,
+}
+
+impl Call {
+    /// Starts a call of `method` on `svc`.
+    pub fn new(svc: &Service, method: &'static MethodInfo) -> Self {
+        Call {
+            svc: svc.clone(),
+            method,
+            path_params: Vec::new(),
+            query: Vec::new(),
+            body: None,
+            body_error: None,
+            null_fields: Vec::new(),
+            headers: Vec::new(),
+            timeout: None,
+            retry: None,
+            idempotent: None,
+        }
+    }
+
+    /// The method being called.
+    pub fn method(&self) -> &'static MethodInfo {
+        self.method
+    }
+
+    /// The service the call goes to.
+    pub fn service(&self) -> &Service {
+        &self.svc
+    }
+
+    /// Sets a path parameter (a `{name}` or `{+name}` of the path template).
+    pub fn path_param(&mut self, name: &'static str, value: impl QueryValue) {
+        let v = value.to_query();
+        match self.path_params.iter_mut().find(|(k, _)| *k == name) {
+            Some(slot) => slot.1 = v,
+            None => self.path_params.push((name, v)),
+        }
+    }
+
+    /// Sets a query parameter, replacing an earlier value of the same name.
+    pub fn query(&mut self, name: impl Into<Cow<'static, str>>, value: impl QueryValue) {
+        let name = name.into();
+        self.query.retain(|(k, _)| *k != name);
+        self.query.push((name, value.to_query()));
+    }
+
+    /// Adds one value of a repeated query parameter (`a=1&a=2`).
+    pub fn query_append(&mut self, name: impl Into<Cow<'static, str>>, value: impl QueryValue) {
+        self.query.push((name.into(), value.to_query()));
+    }
+
+    /// The current value of a query parameter.
+    pub fn query_value(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Sets the JSON request body.
+    pub fn body<T: Serialize + ?Sized>(&mut self, body: &T) {
+        match serde_json::to_value(body) {
+            Ok(v) => {
+                self.body = Some(v);
+                self.body_error = None;
+            }
+            Err(e) => self.body_error = Some(e.to_string()),
+        }
+    }
+
+    /// The JSON request body, if set.
+    pub fn body_json(&self) -> Option<&serde_json::Value> {
+        self.body.as_ref()
+    }
+
+    /// Sends `"field": null` for this dotted field path of the body (to clear a
+    /// field in a PATCH). Absent fields are never sent; `Some(false)` or
+    /// `Some(0)` are sent as such.
+    pub fn null_field(&mut self, path: impl Into<String>) {
+        self.null_fields.push(path.into());
+    }
+
+    /// Adds a request header.
+    pub fn header(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.headers.push((name.into(), value.into()));
+    }
+
+    /// A timeout for each attempt of this call.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = Some(timeout);
+    }
+
+    /// A retry policy for this call instead of the client's.
+    pub fn set_retry_policy(&mut self, policy: RetryPolicy) {
+        self.retry = Some(policy);
+    }
+
+    /// Declares whether this call may be retried after the server may have
+    /// seen it (default: by HTTP method).
+    pub fn set_idempotent(&mut self, idempotent: bool) {
+        self.idempotent = Some(idempotent);
+    }
+
+    /// Builds the full URL for a path template, with the query string.
+    pub(crate) fn url_for(&self, path: &str, extra: &[(&str, &str)]) -> Result<String> {
+        let (mut out, path) = url::base_for(self.svc.root_url(), self.svc.service_path(), path);
+        url::expand_path(&mut out, &path, &self.path_params)
+            .map_err(|e| Error::new(ErrorKind::Request, format!("{}: {e}", self.method.id)))?;
+        url::append_query(
+            &mut out,
+            self.query
+                .iter()
+                .map(|(k, v)| (k.as_ref(), v.as_str()))
+                .chain(extra.iter().copied()),
+        );
+        Ok(out)
+    }
+
+    /// The serialized JSON body with explicit nulls applied.
+    pub(crate) fn body_bytes(&self) -> Result<Option<bytes::Bytes>> {
+        if let Some(e) = &self.body_error {
+            return Err(Error::new(
+                ErrorKind::Request,
+                format!(
+                    "{}: the request body does not serialize: {e}",
+                    self.method.id
+                ),
+            ));
+        }
+        let mut body = match (&self.body, self.null_fields.is_empty()) {
+            (None, true) => return Ok(None),
+            (Some(b), true) => return Ok(Some(serde_json::to_vec(b).unwrap_or_default().into())),
+            (Some(b), false) => b.clone(),
+            (None, false) => serde_json::Value::Object(Default::default()),
+        };
+        for path in &self.null_fields {
+            set_null(&mut body, path).map_err(|why| {
+                Error::new(
+                    ErrorKind::Request,
+                    format!("{}: null_field({path:?}): {why}", self.method.id),
+                )
+            })?;
+        }
+        Ok(Some(serde_json::to_vec(&body).unwrap_or_default().into()))
+    }
+
+    pub(crate) fn prepare(&self, path: &str, extra: &[(&str, &str)]) -> Result<Prepared> {
+        let body = self
+            .body_bytes()?
+            .map(|b| (b, "application/json".to_owned()));
+        Ok(Prepared {
+            method: self.method.http_method.to_reqwest(),
+            url: self.url_for(path, extra)?,
+            headers: self.headers.clone(),
+            body,
+            idempotent: self
+                .idempotent
+                .unwrap_or_else(|| self.method.is_idempotent()),
+            timeout: self.timeout,
+            retry: self.retry.clone(),
+            what: self.method.id,
+        })
+    }
+
+    /// Sends the call and decodes the JSON response.
+    pub async fn send<T: DeserializeOwned>(self) -> Result<T> {
+        let prepared = self.prepare(self.method.path, &[])?;
+        let resp = self.svc.client().execute(&prepared).await?;
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| crate::transport::map_err(e, self.method.id))?;
+        decode(self.method.id, &body)
+    }
+
+    /// Sends the call and discards the response body (methods without a
+    /// response schema).
+    pub async fn send_empty(self) -> Result<()> {
+        let prepared = self.prepare(self.method.path, &[])?;
+        let resp = self.svc.client().execute(&prepared).await?;
+        resp.bytes()
+            .await
+            .map_err(|e| crate::transport::map_err(e, self.method.id))?;
+        Ok(())
+    }
+}
+
+/// Decodes a JSON response body, naming the JSON path on failure.
+pub(crate) fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        body
+    };
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let mut err = Error::decode(&format!("the {what} response"), &inner, body);
+        err = Error::new(ErrorKind::Decode, format!("{err} [at JSON path {path}]"));
+        err
+    })
+}
+
+fn set_null(body: &mut serde_json::Value, path: &str) -> std::result::Result<(), &'static str> {
+    let mut cur = body;
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let obj = cur
+            .as_object_mut()
+            .ok_or("a parent of the field is not an object")?;
+        if parts.peek().is_none() {
+            obj.insert(part.to_owned(), serde_json::Value::Null);
+            return Ok(());
+        }
+        cur = obj
+            .entry(part.to_owned())
+            .or_insert_with(|| serde_json::Value::Object(Default::default()));
+    }
+    Err("empty path")
+}
+
+/// Implemented by every generated method builder: gives access to the
+/// underlying [`Call`] and, through it, the standard parameters and per-call
+/// options every method shares.
+pub trait CallBuilder: Sized {
+    /// The decoded response type (`()` for methods without one).
+    type Response;
+
+    /// The call being built.
+    fn call_mut(&mut self) -> &mut Call;
+
+    /// Gives up the builder for its call (e.g. to add it to a batch).
+    fn into_call(self) -> Call;
+
+    /// `fields`: selects the fields to include in a partial response.
+    fn fields(mut self, fields: impl Into<String>) -> Self {
+        self.call_mut().query("fields", fields.into());
+        self
+    }
+
+    /// `quotaUser`: an arbitrary string identifying a user for per-user quota.
+    fn quota_user(mut self, quota_user: impl Into<String>) -> Self {
+        self.call_mut().query("quotaUser", quota_user.into());
+        self
+    }
+
+    /// `prettyPrint`: whether the response is indented.
+    fn pretty_print(mut self, pretty: bool) -> Self {
+        self.call_mut().query("prettyPrint", pretty);
+        self
+    }
+
+    /// Any query parameter by its wire name.
+    fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.call_mut().query(name.into(), value.into());
+        self
+    }
+
+    /// A request header.
+    fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.call_mut().header(name, value);
+        self
+    }
+
+    /// Sends `null` for a (dotted) body field, to clear it.
+    fn null_field(mut self, path: impl Into<String>) -> Self {
+        self.call_mut().null_field(path);
+        self
+    }
+
+    /// A timeout for each attempt of this call.
+    fn timeout(mut self, timeout: Duration) -> Self {
+        self.call_mut().set_timeout(timeout);
+        self
+    }
+
+    /// A retry policy for this call.
+    fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.call_mut().set_retry_policy(policy);
+        self
+    }
+
+    /// Whether this call may be retried after the server may have seen it.
+    fn idempotent(mut self, idempotent: bool) -> Self {
+        self.call_mut().set_idempotent(idempotent);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::method::{HttpMethod, ServiceInfo};
+
+    static SVC: ServiceInfo = ServiceInfo {
+        name: "x",
+        version: "v1",
+        revision: "1",
+        title: "X",
+        root_url: "https://x.googleapis.com/",
+        service_path: "x/v1/",
+        batch_path: Some("batch"),
+    };
+    static M: MethodInfo = MethodInfo {
+        id: "x.things.patch",
+        http_method: HttpMethod::Patch,
+        path: "things/{+name}",
+        ..MethodInfo::DEFAULT
+    };
+
+    fn call() -> Call {
+        let client = crate::Client::new(crate::Credentials::anonymous()).unwrap();
+        Call::new(&crate::Service::new(client, &SVC), &M)
+    }
+
+    #[test]
+    fn url_has_params_and_repeated_keys() {
+        let mut c = call();
+        c.path_param("name", "a/b c");
+        c.query("updateMask", "x,y");
+        c.query("updateMask", "z");
+        c.query_append("tag", "1");
+        c.query_append("tag", "2");
+        c.query("flag", false);
+        c.query("big", 9007199254740993i64);
+        let u = c.url_for(M.path, &[]).unwrap();
+        assert_eq!(
+            u,
+            "https://x.googleapis.com/x/v1/things/a/b%20c?updateMask=z&tag=1&tag=2&flag=false&big=9007199254740993"
+        );
+    }
+
+    #[test]
+    fn null_false_absent_are_distinct() {
+        #[derive(Serialize)]
+        struct B {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            a: Option<bool>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            b: Option<String>,
+        }
+        let mut c = call();
+        c.body(&B {
+            a: Some(false),
+            b: None,
+        });
+        c.null_field("c.d");
+        let body = c.body_bytes().unwrap().unwrap();
+        assert_eq!(&body[..], br#"{"a":false,"c":{"d":null}}"#);
+    }
+
+    #[test]
+    fn decode_names_json_path() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct R {
+            items: Vec<I>,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct I {
+            n: u32,
+        }
+        let err = decode::<R>("x.list", br#"{"items":[{"n":1},{"n":"two"}]}"#).unwrap_err();
+        assert!(err.is_decode());
+        assert!(err.to_string().contains("items[1].n"), "{err}");
+    }
+}

@@ -1,0 +1,196 @@
+//! URL building: RFC 6570 path templates (`{var}`, `{+var}`) and query strings.
+//!
+//! `{var}` percent-encodes everything outside the unreserved set
+//! (`A-Z a-z 0-9 - . _ ~`), so `/` becomes `%2F`; `{+var}` also keeps `/`.
+//! Literal template text (`users/@me/lists`, `:batchGet`) is copied as is.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::{Error, ErrorKind, Result};
+
+/// Everything but the RFC 3986 unreserved characters.
+pub(crate) const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// As [`COMPONENT`] but keeping `/` (reserved expansion as Google uses it).
+const RESERVED: &AsciiSet = &COMPONENT.remove(b'/');
+
+/// Expands a path template with the given parameters, appending to `out`.
+///
+/// Every `{name}` must have a value; an unterminated `{` or an unsupported
+/// operator is an error naming the template.
+pub(crate) fn expand_path(
+    out: &mut String,
+    template: &str,
+    params: &[(&'static str, String)],
+) -> Result<()> {
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after.find('}').ok_or_else(|| {
+            Error::new(
+                ErrorKind::Request,
+                format!("path template {template:?}: unterminated '{{'"),
+            )
+        })?;
+        let expr = &after[..close];
+        let (reserved, name) = match expr.strip_prefix('+') {
+            Some(n) => (true, n),
+            None => (false, expr),
+        };
+        let name = name.strip_suffix('*').unwrap_or(name);
+        if name.is_empty() || name.contains(|c: char| "#./;?&=,!@|".contains(c)) {
+            return Err(Error::new(
+                ErrorKind::Request,
+                format!("path template {template:?}: unsupported expression {{{expr}}}"),
+            ));
+        }
+        let value = params
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Request,
+                    format!("path template {template:?}: no value for {{{expr}}}"),
+                )
+            })?;
+        let set = if reserved { RESERVED } else { COMPONENT };
+        out.extend(utf8_percent_encode(value, set));
+        rest = &after[close + 1..];
+    }
+    if rest.contains('}') {
+        return Err(Error::new(
+            ErrorKind::Request,
+            format!("path template {template:?}: unmatched '}}'"),
+        ));
+    }
+    out.push_str(rest);
+    Ok(())
+}
+
+/// Appends `name=value` pairs as a query string (`?` first, then `&`).
+pub(crate) fn append_query<'a>(
+    out: &mut String,
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) {
+    let mut first = !out.contains('?');
+    for (k, v) in pairs {
+        out.push(if first { '?' } else { '&' });
+        first = false;
+        out.extend(utf8_percent_encode(k, COMPONENT));
+        out.push('=');
+        out.extend(utf8_percent_encode(v, COMPONENT));
+    }
+}
+
+/// Joins root URL, service path and a method path. A method path starting with
+/// `/` is taken from the root URL (media upload paths are like that).
+pub(crate) fn base_for(root_url: &str, service_path: &str, path: &str) -> (String, String) {
+    let root = root_url.trim_end_matches('/');
+    if let Some(abs) = path.strip_prefix('/') {
+        (format!("{root}/"), abs.to_owned())
+    } else {
+        let sp = service_path.trim_start_matches('/');
+        (format!("{root}/{sp}"), path.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(t: &str, params: &[(&'static str, &str)]) -> Result<String> {
+        let owned: Vec<(&'static str, String)> =
+            params.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        let mut s = String::new();
+        expand_path(&mut s, t, &owned)?;
+        Ok(s)
+    }
+
+    #[test]
+    fn simple_var_encodes_everything_reserved() {
+        let got = expand(
+            "b/{bucket}/o/{object}",
+            &[("bucket", "my-b"), ("object", "a/b c?d#e@f:g")],
+        )
+        .unwrap();
+        assert_eq!(got, "b/my-b/o/a%2Fb%20c%3Fd%23e%40f%3Ag");
+    }
+
+    #[test]
+    fn reserved_var_keeps_slash_only() {
+        let got = expand(
+            "v1/{+name}:run",
+            &[("name", "projects/p 1/locations/l?x#y@z:w")],
+        )
+        .unwrap();
+        assert_eq!(got, "v1/projects/p%201/locations/l%3Fx%23y%40z%3Aw:run");
+    }
+
+    #[test]
+    fn unicode_and_unreserved() {
+        let got = expand("{a}", &[("a", "é-._~Z9")]).unwrap();
+        assert_eq!(got, "%C3%A9-._~Z9");
+    }
+
+    #[test]
+    fn verb_suffix_and_literals_kept() {
+        let got = expand(
+            "tasks/v1/users/@me/lists/{tasklist}:move",
+            &[("tasklist", "x")],
+        )
+        .unwrap();
+        assert_eq!(got, "tasks/v1/users/@me/lists/x:move");
+    }
+
+    #[test]
+    fn missing_param_and_bad_template_are_errors() {
+        assert!(
+            expand("a/{b}", &[])
+                .unwrap_err()
+                .to_string()
+                .contains("no value")
+        );
+        assert!(expand("a/{b", &[("b", "x")]).is_err());
+        assert!(expand("a/{?b}", &[("b", "x")]).is_err());
+        assert!(expand("a/b}", &[]).is_err());
+    }
+
+    #[test]
+    fn query_repeats_keys_and_encodes() {
+        let mut s = String::from("https://x/y");
+        append_query(&mut s, [("a", "1"), ("a", "2"), ("q", "x y&z=/")]);
+        assert_eq!(s, "https://x/y?a=1&a=2&q=x%20y%26z%3D%2F");
+    }
+
+    #[test]
+    fn base_joins() {
+        assert_eq!(
+            base_for("https://s.googleapis.com/", "storage/v1/", "b/{bucket}"),
+            (
+                "https://s.googleapis.com/storage/v1/".into(),
+                "b/{bucket}".into()
+            )
+        );
+        assert_eq!(
+            base_for(
+                "https://s.googleapis.com/",
+                "storage/v1/",
+                "/upload/storage/v1/b/{bucket}/o"
+            ),
+            (
+                "https://s.googleapis.com/".into(),
+                "upload/storage/v1/b/{bucket}/o".into()
+            )
+        );
+        assert_eq!(
+            base_for("http://127.0.0.1:9/", "", "tasks/v1/x"),
+            ("http://127.0.0.1:9/".into(), "tasks/v1/x".into())
+        );
+    }
+}
