@@ -73,6 +73,7 @@ struct State {
     call: Call,
     seen: HashSet<String>,
     done: bool,
+    pending: Option<Error>,
 }
 
 impl Call {
@@ -108,8 +109,12 @@ impl Call {
             call: self,
             seen: HashSet::new(),
             done: false,
+            pending: None,
         };
         let inner = stream::unfold(state, |mut st| async move {
+            if let Some(e) = st.pending.take() {
+                return Some((Err(e), st));
+            }
             if st.done {
                 return None;
             }
@@ -125,14 +130,14 @@ impl Call {
                         Some(tok) => {
                             if !st.seen.insert(tok.to_owned()) {
                                 st.done = true;
-                                let err = Error::new(
+                                st.pending = Some(Error::new(
                                     ErrorKind::Decode,
                                     format!(
                                         "{}: the server repeated a page token; stopping instead of looping",
                                         st.call.method().id
                                     ),
-                                );
-                                return Some((Err(err), st));
+                                ));
+                                return Some((Ok(page), st));
                             }
                             if let Err(e) = st.call.set_page_token(tok) {
                                 st.done = true;
