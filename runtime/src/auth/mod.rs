@@ -3,15 +3,83 @@
 //! The HTTP core only sees [`Credentials`]: it asks for an [`Authorization`]
 //! before each attempt and, after a 401, calls
 //! [`Credentials::refresh_after_unauthorized`] once.
+//!
+//! For user credentials the story has three parts:
+//!
+//! 1. **Flow**: the user consents once, through the [`InstalledAppFlow`]
+//!    (loopback redirect, for desktop tools), the [`DeviceFlow`] (a code to
+//!    type on another device) or the [`WebServerFlow`] (a web application's
+//!    redirect). Each is built from an [`OAuthClient`] (client id, secret,
+//!    scopes, endpoints), usually read from Google's `client_secret.json`
+//!    with [`ClientSecrets`]. Every flow yields [`UserCredentials`].
+//! 2. **Credentials**: a [`UserTokenSource`] holds the [`UserCredentials`],
+//!    hands out the access token, and refreshes it before it expires, once
+//!    for all concurrent callers. [`UserTokenSource::credentials`] gives the
+//!    [`Credentials`] a client takes.
+//! 3. **Storage**: a [`Storage`] ([`FileStorage`], [`MemoryStorage`], or one
+//!    entry of a [`KeyedStorage`]) keeps the credentials between runs; the
+//!    token source writes every refresh back and, under the storage lock,
+//!    adopts a token another process already refreshed.
+//!
+//! ```no_run
+//! use gapi::auth::{
+//!     ClientSecrets, FileStorage, InstalledAppFlow, OAuthClient, Storage, UserTokenSource,
+//! };
+//!
+//! # async fn run() -> gapi::Result<()> {
+//! let storage = FileStorage::new("/home/me/.config/my-tool/credentials.json");
+//! let source = match UserTokenSource::from_storage(storage.clone()).await? {
+//!     // Signed in before: reuse (and keep refreshing) the stored grant.
+//!     Some(builder) => builder.build(),
+//!     // First run: ask the user, then store the result.
+//!     None => {
+//!         let secrets = ClientSecrets::from_file("client_secret.json")?;
+//!         let client = OAuthClient::from_client_secrets(&secrets)
+//!             .with_scopes(["https://www.googleapis.com/auth/tasks"]);
+//!         let user = InstalledAppFlow::new(client).run().await?;
+//!         storage.put(&user).await?;
+//!         UserTokenSource::builder(user).with_storage(storage).build()
+//!     }
+//! };
+//! let credentials = source.credentials(); // give this to the API client
+//! # let _ = credentials;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Secrets ([`RefreshToken`], [`ClientSecret`], [`AuthorizationCode`],
+//! [`PkceCodeVerifier`], [`CsrfState`], ...) are newtypes whose `Debug` is
+//! redacted and whose value is only reachable through `.secret()`; no secret
+//! appears in `Debug` output, error messages or logs.
 
 use std::fmt;
 use std::sync::Arc;
 
 use crate::clock::BoxFuture;
 
+mod endpoints;
+mod flow;
 mod secret;
+mod source;
+mod storage;
+mod token;
+mod user;
 
-pub use secret::{AccessToken, ApiKey};
+pub use endpoints::{GOOGLE_AUTH_URI, GOOGLE_DEVICE_URI, GOOGLE_REVOKE_URI, GOOGLE_TOKEN_URI};
+pub use flow::{
+    AccessType, AuthorizeOptions, CallbackParams, ClientKind, ClientSecrets, DeviceAuthorization,
+    DeviceFlow, InstalledAppFlow, OAuthClient, PendingAuthorization, WebServerFlow,
+};
+pub use secret::{
+    AccessToken, ApiKey, AuthorizationCode, ClientSecret, CsrfState, DeviceCode, IdToken,
+    PkceCodeVerifier, RefreshToken,
+};
+pub use source::{DEFAULT_REFRESH_MARGIN, UserTokenSource, UserTokenSourceBuilder};
+pub use storage::{
+    FileKeyedStorage, FileStorage, KeyedStorage, MemoryKeyedStorage, MemoryStorage, Storage,
+    StorageGuard,
+};
+pub use user::{CREDENTIALS_FORMAT_VERSION, UserCredentials};
 
 /// What one request carries to prove who it is for.
 #[derive(Clone, Default)]
