@@ -1,0 +1,218 @@
+//! Discovery descriptions → rustdoc text that renders sensibly and never
+//! becomes a failing doctest or a rustdoc warning.
+//!
+//! - Fenced code blocks become ```` ```text ```` blocks (an unclosed fence is
+//!   closed at the end); indented (4-space) code blocks after a blank line
+//!   become ```` ```text ```` blocks too. Neither is compiled as a doctest.
+//! - Outside code, `[` and `]` are escaped (no accidental intra-doc links),
+//!   `<` becomes `&lt;` (no stray HTML tags), tabs become spaces.
+//! - Inline code spans (`` `x` ``) are left as they are.
+//! - `\r\n` / `\r` become `\n`; control characters are dropped; leading and
+//!   trailing blank lines are removed.
+
+/// Turns a description into rustdoc lines (without the leading `///`).
+pub fn doc_lines(text: &str) -> Vec<String> {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut out: Vec<String> = Vec::new();
+    let mut in_fence = false;
+    let mut in_indented = false;
+    let mut prev_blank = true;
+    for raw in text.split('\n') {
+        let line: String = raw
+            .chars()
+            .filter(|c| !c.is_control() || *c == '\t')
+            .collect::<String>()
+            .replace('\t', "    ");
+        let trimmed = line.trim_start();
+        let is_fence = trimmed.starts_with("```") && !trimmed[3..].contains("```");
+        if in_fence {
+            if is_fence {
+                out.push("```".to_string());
+                in_fence = false;
+                prev_blank = false;
+            } else {
+                out.push(line.trim_end().to_string());
+            }
+            continue;
+        }
+        if in_indented {
+            if line.trim().is_empty() || line.starts_with("    ") {
+                out.push(line.get(4..).unwrap_or("").trim_end().to_string());
+                continue;
+            }
+            // End of the indented block: drop trailing blank lines inside it.
+            let mut blanks = 0;
+            while out.last().is_some_and(|l| l.is_empty()) {
+                out.pop();
+                blanks += 1;
+            }
+            out.push("```".to_string());
+            for _ in 0..blanks {
+                out.push(String::new());
+            }
+            in_indented = false;
+            prev_blank = blanks > 0;
+        }
+        if is_fence {
+            out.push("```text".to_string());
+            in_fence = true;
+            prev_blank = false;
+            continue;
+        }
+        if prev_blank && line.starts_with("    ") && !line.trim().is_empty() {
+            out.push("```text".to_string());
+            out.push(line[4..].trim_end().to_string());
+            in_indented = true;
+            continue;
+        }
+        let escaped = escape_line(trimmed_end(&line));
+        prev_blank = escaped.trim().is_empty();
+        out.push(escaped);
+    }
+    if in_indented {
+        while out.last().is_some_and(|l| l.is_empty()) {
+            out.pop();
+        }
+        out.push("```".to_string());
+    }
+    if in_fence {
+        out.push("```".to_string());
+    }
+    // Trim blank lines at both ends and collapse runs of blank lines.
+    let mut lines: Vec<String> = Vec::with_capacity(out.len());
+    for l in out {
+        let blank = l.trim().is_empty();
+        if blank && lines.last().is_none_or(|p: &String| p.trim().is_empty()) {
+            continue;
+        }
+        lines.push(if blank { String::new() } else { l });
+    }
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    lines
+}
+
+fn trimmed_end(s: &str) -> &str {
+    s.trim_end()
+}
+
+/// Escapes `[`, `]` and `<` outside inline code spans.
+fn escape_line(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 8);
+    let bytes: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == '`' {
+            // A code span: a run of N backticks up to the next run of N.
+            let mut n = 0;
+            while i + n < bytes.len() && bytes[i + n] == '`' {
+                n += 1;
+            }
+            let mut j = i + n;
+            let mut close = None;
+            while j < bytes.len() {
+                if bytes[j] == '`' {
+                    let mut m = 0;
+                    while j + m < bytes.len() && bytes[j + m] == '`' {
+                        m += 1;
+                    }
+                    if m == n {
+                        close = Some(j);
+                        break;
+                    }
+                    j += m;
+                } else {
+                    j += 1;
+                }
+            }
+            match close {
+                Some(j) => {
+                    out.extend(&bytes[i..j + n]);
+                    i = j + n;
+                }
+                None => {
+                    // Unmatched backticks: literal text.
+                    for _ in 0..n {
+                        out.push_str("\\`");
+                    }
+                    i += n;
+                }
+            }
+            continue;
+        }
+        match c {
+            '[' => out.push_str("\\["),
+            ']' => out.push_str("\\]"),
+            '<' => out.push_str("&lt;"),
+            '\\' => {
+                // Keep existing escapes; a lone trailing backslash becomes literal.
+                if i + 1 == bytes.len() {
+                    out.push_str("\\\\");
+                } else {
+                    out.push('\\');
+                }
+            }
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(s: &str) -> String {
+        doc_lines(s).join("\n")
+    }
+
+    #[test]
+    fn fences_become_text() {
+        assert_eq!(
+            doc("Example:\n```\nfn main() {}\n```\nafter"),
+            "Example:\n```text\nfn main() {}\n```\nafter"
+        );
+        assert_eq!(doc("```json\n{\"a\": [1]}\n```"), "```text\n{\"a\": [1]}\n```");
+    }
+
+    #[test]
+    fn unclosed_fence_is_closed() {
+        assert_eq!(doc("a\n```\ncode"), "a\n```text\ncode\n```");
+    }
+
+    #[test]
+    fn inline_triple_backticks_are_a_span() {
+        assert_eq!(doc("use ```a[0]``` here"), "use ```a[0]``` here");
+        assert_eq!(doc("```a[0]``` here"), "```a[0]``` here");
+    }
+
+    #[test]
+    fn indented_blocks_become_text() {
+        assert_eq!(
+            doc("For example:\n\n    gcloud foo [bar]\n    baz\n\nThen more."),
+            "For example:\n\n```text\ngcloud foo [bar]\nbaz\n```\n\nThen more."
+        );
+        assert_eq!(doc("\n    code at start"), "```text\ncode at start\n```");
+        // Indented continuation of a paragraph is not a code block.
+        assert_eq!(doc("para\n    continued"), "para\n    continued");
+    }
+
+    #[test]
+    fn brackets_and_html_are_escaped() {
+        assert_eq!(doc("see [Foo] and <b>bold</b>"), "see \\[Foo\\] and &lt;b>bold&lt;/b>");
+        assert_eq!(doc("keep `a[0] <x>` as code"), "keep `a[0] <x>` as code");
+        assert_eq!(doc("lonely ` tick"), "lonely \\` tick");
+        assert_eq!(doc("ends with \\"), "ends with \\\\");
+        assert_eq!(doc("https://example.com/a?b=c"), "https://example.com/a?b=c");
+    }
+
+    #[test]
+    fn whitespace_is_normalized() {
+        assert_eq!(doc("\n\na\r\n\r\n\r\nb\t c\n\n"), "a\n\nb     c");
+        assert_eq!(doc("x\u{7}y"), "xy");
+        assert!(doc_lines("   ").is_empty());
+    }
+}

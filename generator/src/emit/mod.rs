@@ -1,0 +1,652 @@
+//! Stage 3: IR → Rust tokens (`quote!`) → formatted source (`prettyplease`).
+//!
+//! The output is one module body (see ARCHITECTURE.md, "Shape of generated
+//! code"): paths inside it are relative (`super::schemas::Task`), std types
+//! are always fully qualified (`::std::option::Option`) so schema names such
+//! as `Option`, `String` or `Result` cannot shadow them, and every builder
+//! method is `#[inline]` so a crate only pays codegen for what its users call.
+
+pub mod docs;
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::resolve::ir::*;
+
+/// Makes an identifier from a resolved name (`r#type` → raw identifier).
+pub fn ident(name: &str) -> Ident {
+    match name.strip_prefix("r#") {
+        Some(raw) => Ident::new_raw(raw, Span::call_site()),
+        None => Ident::new(name, Span::call_site()),
+    }
+}
+
+fn lit(s: &str) -> Literal {
+    Literal::string(s)
+}
+
+/// `#[doc = "…"]` attributes for a description (nothing when empty).
+pub fn doc_attrs(text: Option<&str>) -> TokenStream {
+    match text {
+        Some(t) => doc_tokens(&docs::doc_lines(t)),
+        None => TokenStream::new(),
+    }
+}
+
+fn doc_tokens(lines: &[String]) -> TokenStream {
+    let attrs = lines.iter().map(|l| {
+        let s = if l.is_empty() { String::new() } else { format!(" {l}") };
+        let s = lit(&s);
+        quote!(#[doc = #s])
+    });
+    quote!(#(#attrs)*)
+}
+
+fn doc_with_extra(text: Option<&str>, extra: &[String]) -> TokenStream {
+    let mut lines = text.map(docs::doc_lines).unwrap_or_default();
+    for e in extra {
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+        lines.extend(docs::doc_lines(e));
+    }
+    doc_tokens(&lines)
+}
+
+/// Path prefix from a module at `depth` to the `schemas` module.
+fn schemas_prefix(depth: usize) -> TokenStream {
+    let supers = (0..depth).map(|_| quote!(super::));
+    quote!(#(#supers)* schemas::)
+}
+
+/// The tokens of a type; `prefix` leads to the `schemas` module.
+fn ty_tokens(ty: &Ty, prefix: &TokenStream) -> TokenStream {
+    match ty {
+        Ty::String => quote!(::std::string::String),
+        Ty::Bool => quote!(bool),
+        Ty::I32 => quote!(i32),
+        Ty::U32 => quote!(u32),
+        Ty::I64 | Ty::I64Number => quote!(i64),
+        Ty::U64 => quote!(u64),
+        Ty::F32 => quote!(f32),
+        Ty::F64 => quote!(f64),
+        Ty::Bytes => quote!(gapi::Bytes),
+        Ty::DateTime => quote!(gapi::types::DateTime),
+        Ty::Date => quote!(gapi::types::Date),
+        Ty::Duration => quote!(gapi::types::Duration),
+        Ty::FieldMask => quote!(gapi::types::FieldMask),
+        Ty::Value => quote!(gapi::serde_json::Value),
+        Ty::Schema(n) => {
+            let n = ident(n);
+            quote!(#prefix #n)
+        }
+        Ty::Local(n) => {
+            let n = ident(n);
+            quote!(#n)
+        }
+        Ty::Vec(t) => {
+            let t = ty_tokens(t, prefix);
+            quote!(::std::vec::Vec<#t>)
+        }
+        Ty::Map(t) => {
+            let t = ty_tokens(t, prefix);
+            quote!(::std::collections::BTreeMap<::std::string::String, #t>)
+        }
+    }
+}
+
+/// Emits the module body for `api`.
+pub fn module_tokens(api: &Api) -> TokenStream {
+    let revision = lit(&api.revision);
+    let name = lit(&api.name);
+    let version = lit(&api.version);
+    let title = lit(&api.title);
+    let root_url = lit(&api.root_url);
+    let service_path = lit(&api.service_path);
+    let batch_path = match &api.batch_path {
+        Some(b) => {
+            let b = lit(b);
+            quote!(::std::option::Option::Some(#b))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let scopes = api.scopes.iter().map(|s| {
+        let name = ident(&s.const_name);
+        let url = lit(&s.url);
+        let doc = doc_attrs(s.description.as_deref());
+        quote! { #doc pub const #name: &str = #url; }
+    });
+    let types = api.types.iter().map(type_tokens);
+    let service = ident(&api.service_type);
+    let service_doc = format!(
+        "The {} (`{}` {}): the entry point. Create it with a [`gapi::Client`] and reach \
+         resources through its accessors.",
+        api.title, api.name, api.version
+    );
+    let service_doc = doc_attrs(Some(&service_doc));
+    let root = &api.root;
+    let root_accessors = resource_accessors(root);
+    let root_items = resource_items(root);
+    let data_wrapper_doc = if api.data_wrapper {
+        quote!(#[doc = " This API wraps request and response bodies in `{\"data\": ...}` (`dataWrapper`)."])
+    } else {
+        TokenStream::new()
+    };
+
+    quote! {
+        /// The revision of the discovery document this code was generated from.
+        pub const REVISION: &str = #revision;
+        /// Identity and default endpoint of this API.
+        #data_wrapper_doc
+        pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
+            name: #name,
+            version: #version,
+            revision: #revision,
+            title: #title,
+            root_url: #root_url,
+            service_path: #service_path,
+            batch_path: #batch_path,
+        };
+        /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
+        pub use gapi::CallBuilder;
+        /// OAuth 2.0 scopes of this API.
+        pub mod scopes {
+            #(#scopes)*
+        }
+        /// The data types of this API.
+        pub mod schemas {
+            #(#types)*
+        }
+        #service_doc
+        #[derive(Clone, Debug)]
+        pub struct #service {
+            svc: gapi::Service,
+        }
+        impl #service {
+            /// Creates the service on `client` with the document's endpoint.
+            pub fn new(client: gapi::Client) -> Self {
+                #service { svc: gapi::Service::new(client, &SERVICE) }
+            }
+            /// Overrides the root URL (e.g. a regional endpoint or a test server).
+            pub fn with_root_url(self, url: impl ::std::convert::Into<::std::string::String>) -> Self {
+                #service { svc: self.svc.with_root_url(url) }
+            }
+            /// Overrides the service path.
+            pub fn with_service_path(self, path: impl ::std::convert::Into<::std::string::String>) -> Self {
+                #service { svc: self.svc.with_service_path(path) }
+            }
+            /// The underlying [`gapi::Service`].
+            pub fn service(&self) -> &gapi::Service {
+                &self.svc
+            }
+            #root_accessors
+        }
+        #root_items
+    }
+}
+
+fn type_tokens(t: &TypeDef) -> TokenStream {
+    let here = TokenStream::new();
+    match t {
+        TypeDef::Struct(s) => struct_tokens(s),
+        TypeDef::Enum(e) => enum_tokens(e),
+        TypeDef::Alias(a) => {
+            let name = ident(&a.name);
+            let doc = doc_attrs(a.doc.as_deref());
+            let ty = ty_tokens(&a.ty, &here);
+            quote! { #doc pub type #name = #ty; }
+        }
+    }
+}
+
+fn struct_tokens(s: &StructDef) -> TokenStream {
+    let here = TokenStream::new();
+    let name = ident(&s.name);
+    let doc = doc_attrs(s.doc.as_deref());
+    let fields = s.fields.iter().map(|f| {
+        let rust = ident(&f.rust);
+        let wire = lit(&f.wire);
+        let mut extra = Vec::new();
+        let mentions = |w: &str| {
+            f.doc
+                .as_deref()
+                .is_some_and(|d| d.to_ascii_lowercase().contains(w))
+        };
+        if f.read_only && !mentions("output only") && !mentions("read-only") && !mentions("read only") {
+            extra.push("Output only.".to_string());
+        }
+        if f.deprecated && !mentions("deprecated") {
+            extra.push("Deprecated.".to_string());
+        }
+        let doc = doc_with_extra(f.doc.as_deref(), &extra);
+        let inner = ty_tokens(&f.ty, &here);
+        let inner = if f.boxed {
+            quote!(::std::boxed::Box<#inner>)
+        } else {
+            inner
+        };
+        let with = if f.int64 {
+            quote!(, with = "gapi::wire::int64")
+        } else {
+            TokenStream::new()
+        };
+        quote! {
+            #doc
+            #[serde(rename = #wire, skip_serializing_if = "::std::option::Option::is_none" #with)]
+            pub #rust: ::std::option::Option<#inner>,
+        }
+    });
+    let page = s.page.as_ref().map(|p| {
+        let token = ident(&p.token_field);
+        let items = p.items.as_ref().map(|(field, item)| {
+            let field = ident(field);
+            let item = ty_tokens(item, &here);
+            quote! {
+                impl gapi::PageItems for #name {
+                    type Item = #item;
+                    #[inline]
+                    fn into_items(self) -> ::std::vec::Vec<#item> {
+                        self.#field.unwrap_or_default()
+                    }
+                }
+            }
+        });
+        quote! {
+            impl gapi::Page for #name {
+                #[inline]
+                fn next_page_token(&self) -> ::std::option::Option<&str> {
+                    self.#token.as_deref()
+                }
+            }
+            #items
+        }
+    });
+    quote! {
+        #doc
+        #[derive(Clone, Debug, Default, PartialEq, gapi::serde::Serialize, gapi::serde::Deserialize)]
+        #[serde(crate = "gapi::serde", default)]
+        pub struct #name {
+            #(#fields)*
+        }
+        #page
+    }
+}
+
+fn enum_tokens(e: &EnumDef) -> TokenStream {
+    let name = ident(&e.name);
+    let doc = doc_attrs(e.doc.as_deref());
+    let variants = e.variants.iter().map(|v| {
+        let extra: Vec<String> = if v.deprecated {
+            vec!["Deprecated.".to_string()]
+        } else {
+            Vec::new()
+        };
+        let doc = doc_with_extra(v.doc.as_deref(), &extra);
+        let rust = ident(&v.rust);
+        let wire = lit(&v.wire);
+        quote! { #doc #rust = #wire, }
+    });
+    quote! {
+        gapi::open_enum! {
+            #doc
+            pub enum #name {
+                #(#variants)*
+            }
+        }
+    }
+}
+
+/// Accessor methods of a resource struct (or the service struct).
+fn resource_accessors(r: &Resource) -> TokenStream {
+    let prefix = schemas_prefix(r.depth);
+    let subs = r.resources.iter().map(|sub| {
+        let module = ident(&sub.module);
+        let accessor = ident(&sub.accessor);
+        let st = ident(&sub.struct_name);
+        let doc = doc_attrs(Some(&format!("The `{}` resource.", sub.wire)));
+        let deprecated = if sub.deprecated {
+            quote!(#[deprecated])
+        } else {
+            TokenStream::new()
+        };
+        quote! {
+            #doc
+            #deprecated
+            #[inline]
+            pub fn #accessor(&self) -> #module::#st {
+                #module::#st { svc: self.svc.clone() }
+            }
+        }
+    });
+    let methods = r.methods.iter().map(|m| method_accessor(m, &prefix));
+    quote! { #(#subs)* #(#methods)* }
+}
+
+fn arg_type(p: &Param, prefix: &TokenStream) -> TokenStream {
+    let t = match p.ty {
+        Ty::String if !p.repeated => {
+            return quote!(impl ::std::convert::Into<::std::string::String>);
+        }
+        _ => ty_tokens(&p.ty, prefix),
+    };
+    if p.repeated {
+        quote!(::std::vec::Vec<#t>)
+    } else {
+        t
+    }
+}
+
+fn method_accessor(m: &Method, prefix: &TokenStream) -> TokenStream {
+    let accessor = ident(&m.accessor);
+    let call_struct = ident(&m.call_struct);
+    let static_name = ident(&m.static_name);
+    let mut params = Vec::new();
+    let mut sets = Vec::new();
+    for a in &m.args {
+        let name = ident(&a.rust);
+        let ty = arg_type(a, prefix);
+        params.push(quote!(#name: #ty));
+        let wire = lit(&a.wire);
+        let value = if a.ty == Ty::String && !a.repeated {
+            quote!(#name.into())
+        } else {
+            quote!(#name)
+        };
+        sets.push(match (a.location, a.repeated) {
+            (Location::Path, _) => quote!(call.path_param(#wire, #value);),
+            (Location::Query, false) => quote!(call.query(#wire, #value);),
+            (Location::Query, true) => quote! {
+                for v in #value { call.query_append(#wire, v); }
+            },
+        });
+    }
+    if let Some((name, ty)) = &m.request {
+        let name = ident(name);
+        let ty = ty_tokens(ty, prefix);
+        params.push(quote!(#name: #ty));
+        sets.push(quote!(call.body(&#name);));
+    }
+    let mut extra = vec![format!(
+        "`{}` — `{} {}`",
+        m.id,
+        http_str(m.http_method),
+        m.path
+    )];
+    let arg_docs: Vec<String> = m
+        .args
+        .iter()
+        .map(|a| {
+            let d = a.doc.as_deref().unwrap_or("").replace('\n', " ");
+            format!("- `{}`: {}", crate::resolve::names::unraw(&a.rust), d)
+        })
+        .collect();
+    if !arg_docs.is_empty() {
+        extra.push(format!("Arguments:\n\n{}", arg_docs.join("\n")));
+    }
+    if m.deprecated {
+        extra.push("Deprecated.".to_string());
+    }
+    let doc = doc_with_extra(m.doc.as_deref(), &extra);
+    let deprecated = if m.deprecated {
+        quote!(#[deprecated])
+    } else {
+        TokenStream::new()
+    };
+    let mutability = if sets.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(mut)
+    };
+    quote! {
+        #doc
+        #deprecated
+        #[inline]
+        pub fn #accessor(&self, #(#params),*) -> #call_struct {
+            let #mutability call = gapi::Call::new(&self.svc, &#static_name);
+            #(#sets)*
+            #call_struct { call }
+        }
+    }
+}
+
+fn http_str(m: HttpMethod) -> &'static str {
+    match m {
+        HttpMethod::Get => "GET",
+        HttpMethod::Post => "POST",
+        HttpMethod::Put => "PUT",
+        HttpMethod::Patch => "PATCH",
+        HttpMethod::Delete => "DELETE",
+        HttpMethod::Head => "HEAD",
+    }
+}
+
+/// Statics, call builders, enums and sub-modules of a resource module.
+fn resource_items(r: &Resource) -> TokenStream {
+    let prefix = schemas_prefix(r.depth);
+    let methods = r.methods.iter().map(|m| method_items(m, &prefix));
+    let enums = r.enums.iter().map(enum_tokens);
+    let subs = r.resources.iter().map(resource_module);
+    quote! { #(#methods)* #(#enums)* #(#subs)* }
+}
+
+fn resource_module(r: &Resource) -> TokenStream {
+    let module = ident(&r.module);
+    let st = ident(&r.struct_name);
+    let mod_doc = doc_attrs(Some(&format!("The `{}` resource.", r.wire)));
+    let struct_doc = doc_attrs(Some(&format!("Methods of the `{}` resource.", r.wire)));
+    let accessors = resource_accessors(r);
+    let items = resource_items(r);
+    quote! {
+        #mod_doc
+        pub mod #module {
+            #struct_doc
+            #[derive(Clone, Debug)]
+            pub struct #st {
+                pub(crate) svc: gapi::Service,
+            }
+            impl #st {
+                #accessors
+            }
+            #items
+        }
+    }
+}
+
+fn method_items(m: &Method, prefix: &TokenStream) -> TokenStream {
+    let static_name = ident(&m.static_name);
+    let call_struct = ident(&m.call_struct);
+    let id = lit(&m.id);
+    let path = lit(&m.path);
+    let http = format_ident!(
+        "{}",
+        match m.http_method {
+            HttpMethod::Get => "Get",
+            HttpMethod::Post => "Post",
+            HttpMethod::Put => "Put",
+            HttpMethod::Patch => "Patch",
+            HttpMethod::Delete => "Delete",
+            HttpMethod::Head => "Head",
+        }
+    );
+    let scopes = m.scopes.iter().map(|s| lit(s));
+    let mut fields = Vec::new();
+    if !m.scopes.is_empty() {
+        fields.push(quote!(scopes: &[#(#scopes),*],));
+    }
+    if let Some(mu) = &m.media_upload {
+        let accept = mu.accept.iter().map(|a| lit(a));
+        let max_size = match mu.max_size {
+            Some(n) => {
+                let n = Literal::u64_unsuffixed(n);
+                quote!(::std::option::Option::Some(#n))
+            }
+            None => quote!(::std::option::Option::None),
+        };
+        let opt = |p: &Option<String>| match p {
+            Some(p) => {
+                let p = lit(p);
+                quote!(::std::option::Option::Some(#p))
+            }
+            None => quote!(::std::option::Option::None),
+        };
+        let simple = opt(&mu.simple_path);
+        let resumable = opt(&mu.resumable_path);
+        fields.push(quote! {
+            media_upload: ::std::option::Option::Some(&gapi::MediaUploadInfo {
+                accept: &[#(#accept),*],
+                max_size: #max_size,
+                simple_path: #simple,
+                resumable_path: #resumable,
+            }),
+        });
+    }
+    if m.download {
+        fields.push(quote!(supports_media_download: true,));
+    }
+    if let Some(p) = &m.pagination {
+        let token = lit(&p.request_token);
+        let loc = match p.location {
+            TokenLocation::Query => quote!(gapi::TokenLocation::Query),
+            TokenLocation::Body => quote!(gapi::TokenLocation::Body),
+        };
+        fields.push(quote! {
+            pagination: ::std::option::Option::Some(gapi::PaginationInfo {
+                token_param: #token,
+                location: #loc,
+            }),
+        });
+    }
+
+    let response = match &m.response {
+        Some(t) => ty_tokens(t, prefix),
+        None => quote!(()),
+    };
+    let send = if m.response.is_some() {
+        quote!(self.call.send())
+    } else {
+        quote!(self.call.send_empty())
+    };
+    let setters = m.setters.iter().map(|p| setter(p, prefix));
+    let paging = m.pagination.as_ref().map(|p| {
+        let items = if p.items {
+            quote! {
+                /// Every item of every page, as a stream.
+                #[inline]
+                pub fn items(self) -> gapi::Items<#response> {
+                    self.call.items()
+                }
+            }
+        } else {
+            TokenStream::new()
+        };
+        quote! {
+            /// Every page, as a stream (follows the page token).
+            #[inline]
+            pub fn pages(self) -> gapi::Pages<#response> {
+                self.call.pages()
+            }
+            #items
+        }
+    });
+    let upload = m.media_upload.as_ref().map(|_| {
+        quote! {
+            /// Sends the request with `media` uploaded (the request body, if any, as metadata).
+            #[inline]
+            pub fn upload(self, media: gapi::Media) -> impl ::std::future::Future<Output = gapi::Result<#response>> {
+                self.call.upload(media)
+            }
+        }
+    });
+    let download = if m.download {
+        quote! {
+            /// Downloads the media (`alt=media`) instead of the JSON response.
+            #[inline]
+            pub fn download(self) -> impl ::std::future::Future<Output = gapi::Result<gapi::Download>> {
+                self.call.download()
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
+    let call_doc = doc_attrs(Some(&format!(
+        "Builder for `{}`: set optional parameters, then call `send()`.",
+        m.id
+    )));
+    quote! {
+        static #static_name: gapi::MethodInfo = gapi::MethodInfo {
+            id: #id,
+            http_method: gapi::HttpMethod::#http,
+            path: #path,
+            #(#fields)*
+            ..gapi::MethodInfo::DEFAULT
+        };
+        #call_doc
+        #[derive(Clone, Debug)]
+        pub struct #call_struct {
+            call: gapi::Call,
+        }
+        impl gapi::CallBuilder for #call_struct {
+            type Response = #response;
+            #[inline]
+            fn call_mut(&mut self) -> &mut gapi::Call {
+                &mut self.call
+            }
+            #[inline]
+            fn into_call(self) -> gapi::Call {
+                self.call
+            }
+        }
+        impl #call_struct {
+            #(#setters)*
+            /// Sends the request.
+            #[inline]
+            pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<#response>> {
+                #send
+            }
+            #paging
+            #upload
+            #download
+        }
+    }
+}
+
+fn setter(p: &Param, prefix: &TokenStream) -> TokenStream {
+    let name = ident(&p.rust);
+    let wire = lit(&p.wire);
+    let (ty, value) = match p.ty {
+        Ty::String => (
+            quote!(impl ::std::convert::Into<::std::string::String>),
+            quote!(value.into()),
+        ),
+        _ => (ty_tokens(&p.ty, prefix), quote!(value)),
+    };
+    let set = if p.repeated {
+        quote!(self.call.query_append(#wire, #value);)
+    } else if p.location == Location::Path {
+        quote!(self.call.path_param(#wire, #value);)
+    } else {
+        quote!(self.call.query(#wire, #value);)
+    };
+    let mut extra = Vec::new();
+    if p.repeated {
+        extra.push("Repeated: each call adds a value.".to_string());
+    }
+    if p.deprecated {
+        extra.push("Deprecated.".to_string());
+    }
+    let doc = doc_with_extra(p.doc.as_deref().or(Some(&format!("`{}`", p.wire))), &extra);
+    quote! {
+        #doc
+        #[inline]
+        pub fn #name(mut self, value: #ty) -> Self {
+            #set
+            self
+        }
+    }
+}
+
+/// Formats tokens into source text.
+pub fn format(tokens: TokenStream) -> Result<String, syn::Error> {
+    let file: syn::File = syn::parse2(tokens)?;
+    Ok(prettyplease::unparse(&file))
+}
