@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -80,6 +80,9 @@ impl StandIn {
     }
 }
 
+/// The largest request body accepted (a batch of many parts can be big).
+const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
 /// Every route.
 fn router(shared: AppState) -> Router {
     Router::new()
@@ -93,6 +96,7 @@ fn router(shared: AppState) -> Router {
             shared.clone(),
             inject_errors,
         ))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(shared)
 }
 

@@ -149,7 +149,15 @@ pub(crate) struct OAuthStore {
 
 /// Rounds a duration up to whole seconds, for `expires_in` and `interval` fields.
 fn whole_seconds(d: Duration) -> u64 {
-    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+    d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0))
+}
+
+/// `now + lifetime`, or as far as an `Instant` reaches for absurd lifetimes.
+fn deadline(now: Instant, lifetime: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    now.checked_add(lifetime)
+        .or_else(|| now.checked_add(CENTURY))
+        .unwrap_or(now)
 }
 
 /// Upper-cases a user code and drops separators, so `abcd efgh` finds `ABCD-EFGH`.
@@ -191,7 +199,7 @@ impl OAuthStore {
                 client_id: client_id.to_string(),
                 user: user.to_string(),
                 scopes: scopes.clone(),
-                expires_at: now + lifetime,
+                expires_at: deadline(now, lifetime),
                 offline,
             },
         );
@@ -268,7 +276,7 @@ impl OAuthStore {
         self.codes.insert(
             code.clone(),
             AuthCode {
-                expires_at: now + request.lifetime,
+                expires_at: deadline(now, request.lifetime),
                 request,
                 grant,
                 used: false,
@@ -425,7 +433,7 @@ impl OAuthStore {
                 user_code: user_code.clone(),
                 client_id: client_id.to_string(),
                 scopes,
-                expires_at: now + lifetime,
+                expires_at: deadline(now, lifetime),
                 interval,
                 last_poll: None,
                 state: DeviceState::Pending,
@@ -519,9 +527,9 @@ impl OAuthStore {
         let last_poll = device.last_poll.replace(now);
         if let Some(last) = last_poll
             && !device.interval.is_zero()
-            && now.duration_since(last) < device.interval * 3 / 4
+            && now.duration_since(last) < device.interval / 4 * 3
         {
-            device.interval += Duration::from_secs(5);
+            device.interval = device.interval.saturating_add(Duration::from_secs(5));
             return Err(OAuthError::new(403, "slow_down", "Forbidden"));
         }
         match device.state.clone() {
@@ -766,6 +774,23 @@ mod tests {
         );
         let fresh = s.issue_direct("c", "u", &scopes("openid"), false, HOUR, now);
         assert!(s.authenticate(&fresh.access_token, now).is_ok());
+    }
+
+    #[test]
+    fn absurd_lifetimes_do_not_overflow() {
+        let mut s = OAuthStore::default();
+        let now = Instant::now();
+        let t = s.issue_direct("c", "u", &scopes("openid"), false, Duration::MAX, now);
+        assert_eq!(t.expires_in, u64::MAX);
+        assert!(s.authenticate(&t.access_token, now).is_ok());
+        let d = s.create_device("c", scopes("openid"), Duration::MAX, Duration::MAX, now);
+        assert!(s.poll_device("c", &d.device_code, HOUR, now).is_err());
+        assert_eq!(
+            s.poll_device("c", &d.device_code, HOUR, now)
+                .unwrap_err()
+                .error,
+            "slow_down"
+        );
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub(crate) async fn tokeninfo(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-        + owner.expires_in;
+        .saturating_add(owner.expires_in);
     let body = json!({
         "azp": owner.client_id,
         "aud": owner.client_id,
