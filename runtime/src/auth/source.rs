@@ -469,7 +469,7 @@ impl UserTokenSource {
         .await
         .map_err(|f| {
             tracing::warn!(error = %f.error, "{what} failed");
-            f.error
+            Error::from(f)
         })?;
         let mut fresh = base.clone();
         fresh.set_access_token(resp.access_token, resp.expires_in.map(|d| started + d));

@@ -42,15 +42,27 @@ pub(crate) struct TokenResponse {
 
 /// A failed token request: the error and whether trying again may help.
 pub(crate) struct Failure {
-    pub error: Error,
+    pub error: Box<Error>,
     pub transient: bool,
+}
+
+impl Failure {
+    fn new(error: Error, transient: bool) -> Self {
+        Failure {
+            error: Box::new(error),
+            transient,
+        }
+    }
+
     /// The OAuth 2.0 error code when the server sent one.
-    pub code: Option<String>,
+    pub fn code(&self) -> Option<&str> {
+        self.error.auth_error().and_then(|a| a.code.as_deref())
+    }
 }
 
 impl From<Failure> for Error {
     fn from(f: Failure) -> Error {
-        f.error
+        *f.error
     }
 }
 
@@ -72,30 +84,23 @@ async fn post_form(
     timeout: Duration,
     what: &str,
 ) -> Result<(u16, Vec<(String, String)>, Vec<u8>), Failure> {
-    let url = url::Url::parse(uri).map_err(|e| Failure {
-        error: Error::new(
-            ErrorKind::Request,
-            format!("{what}: invalid URI `{uri}`: {e}"),
-        ),
-        transient: false,
-        code: None,
+    let url = url::Url::parse(uri).map_err(|e| {
+        Failure::new(
+            Error::new(
+                ErrorKind::Request,
+                format!("{what}: invalid URI `{uri}`: {e}"),
+            ),
+            false,
+        )
     })?;
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form)
         .finish();
-    let client = crate::transport::shared().map_err(|error| Failure {
-        error,
-        transient: false,
-        code: None,
-    })?;
+    let client = crate::transport::shared().map_err(|error| Failure::new(error, false))?;
     let transport_failure = |e: reqwest::Error| {
         let error = crate::transport::map_err(e, &format!("{what} at {uri}"));
         let transient = matches!(error.kind(), ErrorKind::Transport | ErrorKind::Timeout);
-        Failure {
-            error,
-            transient,
-            code: None,
-        }
+        Failure::new(error, transient)
     };
     let resp = client
         .post(url)
@@ -180,14 +185,13 @@ fn classify(
             }
             return Ok(m);
         }
-        return Err(Failure {
-            error: Error::new(
+        return Err(Failure::new(
+            Error::new(
                 ErrorKind::Decode,
                 format!("{what}: the response of {uri} (HTTP {status}) is neither JSON nor a form"),
             ),
-            transient: false,
-            code: None,
-        });
+            false,
+        ));
     }
     if let Some(m) = &fields {
         if matches!(m.get("error"), Some(Value::String(_))) {
@@ -198,11 +202,7 @@ fn classify(
     let scrubbed = scrub(&String::from_utf8_lossy(body), secrets);
     let mut api = ApiError::from_response(status, headers, scrubbed.as_bytes());
     api.message = format!("{what} at {uri}: {}", api.message);
-    Err(Failure {
-        transient: transient_status(status),
-        error: Error::api(api),
-        code: None,
-    })
+    Err(Failure::new(Error::api(api), transient_status(status)))
 }
 
 fn oauth_failure(
@@ -218,14 +218,13 @@ fn oauth_failure(
         .unwrap_or_default();
     let scrubbed_code = scrub(&code, secrets);
     let transient = transient_code(&code) || transient_status(status);
-    Failure {
-        error: Error::auth(
+    Failure::new(
+        Error::auth(
             Some(&scrubbed_code),
             format!("{what} at {uri} failed (HTTP {status}){description}"),
         ),
         transient,
-        code: Some(scrubbed_code),
-    }
+    )
 }
 
 /// One POST of a form to an OAuth endpoint; the answer's fields on success.
@@ -250,14 +249,13 @@ pub(crate) async fn token_request_once(
 ) -> Result<TokenResponse, Failure> {
     let m = json_request_once(uri, form, config, what, secrets).await?;
     let Some(access_token) = str_field(&m, "access_token") else {
-        return Err(Failure {
-            error: Error::new(
+        return Err(Failure::new(
+            Error::new(
                 ErrorKind::Decode,
                 format!("{what}: the response of {uri} has no `access_token`"),
             ),
-            transient: false,
-            code: None,
-        });
+            false,
+        ));
     };
     let expires_in = secs_field(&m, "expires_in")
         .or_else(|| secs_field(&m, "expires"))
@@ -326,7 +324,7 @@ pub(crate) async fn revoke(
             return Ok(());
         }
         match classify(status, headers, &body, uri, what, &[token]) {
-            Err(f) if f.code.as_deref() == Some("invalid_token") => Ok(()),
+            Err(f) if f.code() == Some("invalid_token") => Ok(()),
             Err(f) => Err(f),
             Ok(_) => Ok(()),
         }
@@ -379,7 +377,7 @@ mod tests {
         .unwrap_err();
         assert!(f.transient);
         let f = classify(200, vec![], br#"{"error":"slow_down"}"#, "u", "poll", &[]).unwrap_err();
-        assert_eq!(f.code.as_deref(), Some("slow_down"));
+        assert_eq!(f.code(), Some("slow_down"));
     }
 
     #[test]

@@ -98,7 +98,7 @@ impl ClientSecrets {
             url::Url::parse(uri)
                 .map_err(|e| bad(format!("`{key}.{field}` is not a valid URL: {e}")))?;
         }
-        let redirect_uris = redirect_uris(&obj, key).map_err(bad)?;
+        let redirect_uris = redirect_uris(obj, key).map_err(bad)?;
         Ok(ClientSecrets {
             kind,
             client_id,

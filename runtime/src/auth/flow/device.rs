@@ -103,7 +103,7 @@ impl DeviceFlow {
             token::json_request_once(uri, &form, c.request_config(), what, &[])
         })
         .await
-        .map_err(|f| f.error)?;
+        .map_err(Error::from)?;
         let missing = |field: &str| {
             Error::new(
                 ErrorKind::Decode,
@@ -176,7 +176,7 @@ impl DeviceFlow {
                     tracing::info!(client_id = c.client_id(), "the device was authorized");
                     return Ok(c.credentials_from(resp, issued_at));
                 }
-                Err(f) => match f.code.as_deref() {
+                Err(f) => match f.code() {
                     Some("authorization_pending") => {}
                     Some("slow_down") => {
                         interval += Duration::from_secs(5);
@@ -192,7 +192,7 @@ impl DeviceFlow {
                     _ if f.transient => {
                         tracing::warn!(error = %f.error, "{what} failed transiently; polling on");
                     }
-                    _ => return Err(f.error),
+                    _ => return Err(f.into()),
                 },
             }
         }

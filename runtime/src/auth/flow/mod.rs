@@ -173,7 +173,7 @@ impl OAuthClient {
             token::token_request_once(&self.token_uri, form, &self.request, what, &secrets)
         })
         .await
-        .map_err(|f| f.error)
+        .map_err(crate::Error::from)
     }
 
     /// Turns a token response into credentials of this client.
