@@ -79,6 +79,8 @@ impl IntoResponse for ApiResponse {
     fn into_response(self) -> Response {
         let mut response = (self.status, self.body).into_response();
         let headers = response.headers_mut();
+        // Only the content type set here, not the default one for bytes.
+        headers.remove(header::CONTENT_TYPE);
         for (name, value) in self.headers {
             headers.append(name, value);
         }
@@ -128,6 +130,16 @@ mod tests {
         let pretty = ApiResponse::json(StatusCode::OK, &v, true);
         assert_eq!(pretty.body, b"{\n  \"a\": 1\n}\n");
         assert_eq!(pretty.headers[0].1, JSON_CONTENT_TYPE);
+    }
+
+    #[test]
+    fn one_content_type() {
+        let v = serde_json::json!({});
+        let r = ApiResponse::json(StatusCode::OK, &v, false).into_response();
+        let types: Vec<_> = r.headers().get_all(header::CONTENT_TYPE).iter().collect();
+        assert_eq!(types, [JSON_CONTENT_TYPE]);
+        let r = ApiResponse::empty(StatusCode::NO_CONTENT).into_response();
+        assert!(r.headers().get(header::CONTENT_TYPE).is_none());
     }
 
     #[test]
