@@ -344,3 +344,47 @@ pub(super) fn check_callback<'a>(
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending() -> PendingAuthorization {
+        PendingAuthorization {
+            url: "https://auth.example/?state=s".into(),
+            redirect_uri: "http://127.0.0.1:1/".into(),
+            state: CsrfState::new("expected-state"),
+            pkce_verifier: PkceCodeVerifier::new_random(),
+        }
+    }
+
+    #[test]
+    fn parses_callback_queries_and_urls() {
+        let p = CallbackParams::from_query("?code=4%2F0A&state=abc&scope=x+y&iss=z");
+        assert_eq!(p.code.unwrap().secret(), "4/0A");
+        assert_eq!(p.state.as_deref(), Some("abc"));
+        let p =
+            CallbackParams::from_url("http://127.0.0.1:5/?error=access_denied&state=s").unwrap();
+        assert_eq!(p.error.as_deref(), Some("access_denied"));
+        assert!(p.code.is_none());
+        assert!(CallbackParams::from_url("not a url").is_err());
+    }
+
+    #[test]
+    fn state_is_checked_before_error_and_code() {
+        let p = pending();
+        let wrong = CallbackParams::from_query("error=access_denied&state=other");
+        let e = check_callback(&p, &wrong).unwrap_err();
+        assert_eq!(e.auth_error().unwrap().code, None);
+        let denied = CallbackParams::from_query("error=access_denied&state=expected-state");
+        let e = check_callback(&p, &denied).unwrap_err();
+        assert_eq!(
+            e.auth_error().unwrap().code.as_deref(),
+            Some("access_denied")
+        );
+        let empty = CallbackParams::from_query("state=expected-state");
+        assert!(check_callback(&p, &empty).is_err());
+        let ok = CallbackParams::from_query("code=c&state=expected-state");
+        assert_eq!(check_callback(&p, &ok).unwrap().secret(), "c");
+    }
+}
