@@ -9,10 +9,8 @@
 //! ## From a build script
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     gapi_gen::build::generate_into_out_dir("discovery/tasks.v1.json", "tasks_v1.rs").unwrap();
-//! }
+//! // In build.rs's `main`:
+//! gapi_gen::build::generate_into_out_dir("discovery/tasks.v1.json", "tasks_v1.rs").unwrap();
 //! ```
 //!
 //! and in the crate: `pub mod tasks { include!(concat!(env!("OUT_DIR"), "/tasks_v1.rs")); }`
@@ -21,9 +19,9 @@
 //! ## As a library
 //!
 //! ```no_run
-//! let gen = gapi_gen::Generator::new();
-//! let source = gen.generate_module("discovery/tasks.v1.json")?;
-//! gen.generate_crate(
+//! let generator = gapi_gen::Generator::new();
+//! let source = generator.generate_module("discovery/tasks.v1.json")?;
+//! generator.generate_crate(
 //!     "discovery/tasks.v1.json",
 //!     std::path::Path::new("out/tasks-v1"),
 //!     &gapi_gen::CrateOptions::default(),

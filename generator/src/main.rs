@@ -75,7 +75,12 @@ enum Outcome {
     Failed(Error),
 }
 
-fn generate(out: &std::path::Path, options: &CrateOptions, jobs: Option<usize>, docs: &[PathBuf]) -> ExitCode {
+fn generate(
+    out: &std::path::Path,
+    options: &CrateOptions,
+    jobs: Option<usize>,
+    docs: &[PathBuf],
+) -> ExitCode {
     let jobs = jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, 64)
@@ -128,7 +133,10 @@ fn generate(out: &std::path::Path, options: &CrateOptions, jobs: Option<usize>, 
                         pb.set_message(doc.display().to_string());
                         pb.inc(1);
                     }
-                    results.lock().unwrap_or_else(|e| e.into_inner()).push((i, outcome));
+                    results
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((i, outcome));
                 }
             });
         }
@@ -157,10 +165,19 @@ fn generate(out: &std::path::Path, options: &CrateOptions, jobs: Option<usize>, 
     } else if let Some((_, Outcome::Written(dir))) = results.first() {
         eprintln!("wrote {dir}");
     }
-    if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
-fn one(generator: &Generator, doc: &std::path::Path, out: &std::path::Path, options: &CrateOptions) -> Outcome {
+fn one(
+    generator: &Generator,
+    doc: &std::path::Path,
+    out: &std::path::Path,
+    options: &CrateOptions,
+) -> Outcome {
     let api = match generator.load(doc) {
         Ok(api) => api,
         Err(Error::NotRestDescription { file, kind }) => {

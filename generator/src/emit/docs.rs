@@ -175,7 +175,10 @@ mod tests {
             doc("Example:\n```\nfn main() {}\n```\nafter"),
             "Example:\n```text\nfn main() {}\n```\nafter"
         );
-        assert_eq!(doc("```json\n{\"a\": [1]}\n```"), "```text\n{\"a\": [1]}\n```");
+        assert_eq!(
+            doc("```json\n{\"a\": [1]}\n```"),
+            "```text\n{\"a\": [1]}\n```"
+        );
     }
 
     #[test]
@@ -202,11 +205,17 @@ mod tests {
 
     #[test]
     fn brackets_and_html_are_escaped() {
-        assert_eq!(doc("see [Foo] and <b>bold</b>"), "see \\[Foo\\] and &lt;b>bold&lt;/b>");
+        assert_eq!(
+            doc("see [Foo] and <b>bold</b>"),
+            "see \\[Foo\\] and &lt;b>bold&lt;/b>"
+        );
         assert_eq!(doc("keep `a[0] <x>` as code"), "keep `a[0] <x>` as code");
         assert_eq!(doc("lonely ` tick"), "lonely \\` tick");
         assert_eq!(doc("ends with \\"), "ends with \\\\");
-        assert_eq!(doc("https://example.com/a?b=c"), "https://example.com/a?b=c");
+        assert_eq!(
+            doc("https://example.com/a?b=c"),
+            "https://example.com/a?b=c"
+        );
     }
 
     #[test]

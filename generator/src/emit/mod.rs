@@ -35,7 +35,11 @@ pub fn doc_attrs(text: Option<&str>) -> TokenStream {
 
 fn doc_tokens(lines: &[String]) -> TokenStream {
     let attrs = lines.iter().map(|l| {
-        let s = if l.is_empty() { String::new() } else { format!(" {l}") };
+        let s = if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        };
         let s = lit(&s);
         quote!(#[doc = #s])
     });
@@ -212,7 +216,11 @@ fn struct_tokens(s: &StructDef) -> TokenStream {
                 .as_deref()
                 .is_some_and(|d| d.to_ascii_lowercase().contains(w))
         };
-        if f.read_only && !mentions("output only") && !mentions("read-only") && !mentions("read only") {
+        if f.read_only
+            && !mentions("output only")
+            && !mentions("read-only")
+            && !mentions("read only")
+        {
             extra.push("Output only.".to_string());
         }
         if f.deprecated && !mentions("deprecated") {
@@ -286,12 +294,13 @@ fn enum_tokens(e: &EnumDef) -> TokenStream {
         let wire = lit(&v.wire);
         quote! { #doc #rust = #wire, }
     });
+    // Emitted as a plain enum with string "discriminants" (valid syntax) so
+    // prettyplease formats it; `format` then wraps it in `gapi::open_enum!`.
     quote! {
-        gapi::open_enum! {
-            #doc
-            pub enum #name {
-                #(#variants)*
-            }
+        #[gapi_open_enum]
+        #doc
+        pub enum #name {
+            #(#variants)*
         }
     }
 }
@@ -614,10 +623,10 @@ fn setter(p: &Param, prefix: &TokenStream) -> TokenStream {
     let name = ident(&p.rust);
     let wire = lit(&p.wire);
     let (ty, value) = match p.ty {
-        Ty::String => (
-            quote!(impl ::std::convert::Into<::std::string::String>),
-            quote!(value.into()),
-        ),
+        Ty::String | Ty::DateTime | Ty::Date | Ty::Duration | Ty::FieldMask | Ty::Local(_) => {
+            let t = ty_tokens(&p.ty, prefix);
+            (quote!(impl ::std::convert::Into<#t>), quote!(value.into()))
+        }
         _ => (ty_tokens(&p.ty, prefix), quote!(value)),
     };
     let set = if p.repeated {
@@ -648,5 +657,38 @@ fn setter(p: &Param, prefix: &TokenStream) -> TokenStream {
 /// Formats tokens into source text.
 pub fn format(tokens: TokenStream) -> Result<String, syn::Error> {
     let file: syn::File = syn::parse2(tokens)?;
-    Ok(prettyplease::unparse(&file))
+    Ok(wrap_open_enums(&prettyplease::unparse(&file)))
+}
+
+/// The marker attribute of enums to wrap in `gapi::open_enum!`.
+const OPEN_ENUM_MARKER: &str = "#[gapi_open_enum]";
+
+/// Turns each formatted `#[gapi_open_enum] <enum item>` into
+/// `gapi::open_enum! { <enum item> }`, indenting the item by one level.
+fn wrap_open_enums(src: &str) -> String {
+    let mut out = String::with_capacity(src.len() + src.len() / 16);
+    let mut close: Option<String> = None; // the enum's closing line, when inside one
+    for line in src.split_inclusive('\n') {
+        let content = line.trim_end_matches('\n');
+        if let Some(end) = &close {
+            out.push_str("    ");
+            out.push_str(line);
+            if content == end {
+                let indent = &end[..end.len() - 1];
+                out.push_str(indent);
+                out.push_str("}\n");
+                close = None;
+            }
+            continue;
+        }
+        if content.trim_start() == OPEN_ENUM_MARKER {
+            let indent = &content[..content.len() - content.trim_start().len()];
+            out.push_str(indent);
+            out.push_str("gapi::open_enum! {\n");
+            close = Some(format!("{indent}}}"));
+            continue;
+        }
+        out.push_str(line);
+    }
+    out
 }

@@ -249,7 +249,9 @@ pub fn identity(file: &str, bytes: &[u8]) -> Result<Option<(String, String)>, Er
         message: e.to_string(),
     })?;
     Ok(match id.kind.as_deref() {
-        None | Some(REST_DESCRIPTION_KIND) | Some("discovery#describeItem") => Some((id.name, id.version)),
+        None | Some(REST_DESCRIPTION_KIND) | Some("discovery#describeItem") => {
+            Some((id.name, id.version))
+        }
         Some(_) => None,
     })
 }
@@ -335,7 +337,8 @@ mod tests {
 
     #[test]
     fn error_names_json_path() {
-        let (path, msg) = err(r#"{"name":"x","version":"v1","schemas":{"A":{"properties":{"b":{"type":5}}}}}"#);
+        let (path, msg) =
+            err(r#"{"name":"x","version":"v1","schemas":{"A":{"properties":{"b":{"type":5}}}}}"#);
         assert_eq!(path, "$.schemas.A.properties.b.type");
         assert!(msg.contains("invalid type"), "{msg}");
     }
@@ -360,7 +363,11 @@ mod tests {
 
     #[test]
     fn directory_list_is_other() {
-        let p = parse("index.json", br#"{"kind":"discovery#directoryList","items":[]}"#).unwrap();
+        let p = parse(
+            "index.json",
+            br#"{"kind":"discovery#directoryList","items":[]}"#,
+        )
+        .unwrap();
         assert!(matches!(p, Parsed::Other(Some(k)) if k == "discovery#directoryList"));
     }
 

@@ -65,9 +65,7 @@ fn camel_part(name: &str) -> String {
 /// binary unit (`B`, `KB`, `MB`, `GB`, `TB`), e.g. `1GB` = 2^30.
 pub fn parse_max_size(s: &str) -> Option<u64> {
     let s = s.trim();
-    let digits_end = s
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(s.len());
+    let digits_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(digits_end);
     let n: u64 = num.parse().ok()?;
     let mult: u64 = match unit.trim().to_ascii_uppercase().as_str() {
@@ -223,12 +221,14 @@ impl<'a> Resolver<'a> {
         let mut ns = Namespace::new();
         let mut fields = Vec::new();
         if let Some(props) = &s.properties {
-            for (wire, ps) in props {
+            let wires: Vec<&str> = props.keys().map(String::as_str).collect();
+            let rust_names = names::claim_snake_exact_first(&mut ns, &wires, None);
+            for ((wire, ps), rust) in props.iter().zip(rust_names) {
                 let mut ppath = format!("{path}.properties");
                 push_key(&mut ppath, wire);
                 let ty = self.ty_of(&name, wire, ps, &ppath)?;
                 fields.push(Field {
-                    rust: ns.claim_snake(&snake(wire)),
+                    rust,
                     wire: wire.clone(),
                     doc: ps.description.clone(),
                     ty,
@@ -311,7 +311,9 @@ impl<'a> Resolver<'a> {
             }
             Some("object") | None if s.additional_properties.is_some() => {
                 let value = match s.additional_properties.as_deref() {
-                    Some(ap) => self.ty_of(ctx, prop, ap, &format!("{path}.additionalProperties"))?,
+                    Some(ap) => {
+                        self.ty_of(ctx, prop, ap, &format!("{path}.additionalProperties"))?
+                    }
                     None => Ty::Value,
                 };
                 Ty::Map(Box::new(value))
@@ -381,7 +383,8 @@ impl<'a> Resolver<'a> {
                 _ => None,
             })
             .collect();
-        let index: HashMap<&str, usize> = structs.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+        let index: HashMap<&str, usize> =
+            structs.iter().enumerate().map(|(i, n)| (*n, i)).collect();
         let mut edges: Vec<Vec<(usize, usize)>> = vec![Vec::new(); structs.len()]; // (field, target)
         for (i, name) in structs.iter().enumerate() {
             if let Some(TypeDef::Struct(s)) = self.types.get(*name) {
@@ -567,7 +570,7 @@ impl<'a> Resolver<'a> {
             "into_call",
             "new",
         ]);
-        let mut setters = Vec::new();
+        let mut setter_params: Vec<(&String, &parse::Parameter)> = Vec::new();
         for (pname, p) in &m.parameters {
             if in_order.contains(pname.as_str()) {
                 continue;
@@ -576,9 +579,15 @@ impl<'a> Resolver<'a> {
             if !is_path && p.required != Some(true) && self.doc.parameters.contains_key(pname) {
                 continue;
             }
+            setter_params.push((pname, p));
+        }
+        let wires: Vec<&str> = setter_params.iter().map(|(n, _)| n.as_str()).collect();
+        let setter_names = names::claim_snake_exact_first(&mut setter_ns, &wires, Some("param"));
+        let mut setters = Vec::new();
+        for ((pname, p), rust) in setter_params.into_iter().zip(setter_names) {
             let ty = self.param_ty(&method_camel, pname, p, types, enums);
             setters.push(Param {
-                rust: setter_ns.claim_snake(&snake(pname)),
+                rust,
                 wire: pname.clone(),
                 ty,
                 repeated: p.repeated == Some(true),
@@ -608,7 +617,8 @@ impl<'a> Resolver<'a> {
             resumable_path: mu.protocols.resumable.as_ref().map(|p| p.path.clone()),
         });
 
-        let pagination = self.pagination(m, &args, request.as_ref().map(|r| &r.1), response.as_ref());
+        let pagination =
+            self.pagination(m, &args, request.as_ref().map(|r| &r.1), response.as_ref());
 
         Ok(Method {
             wire: name.to_string(),
@@ -726,7 +736,10 @@ impl<'a> Resolver<'a> {
         }
         let has_items = matches!(
             self.types.get(&resp_name),
-            Some(TypeDef::Struct(StructDef { page: Some(PageImpl { items: Some(_), .. }), .. }))
+            Some(TypeDef::Struct(StructDef {
+                page: Some(PageImpl { items: Some(_), .. }),
+                ..
+            }))
         );
         Some(Pagination {
             location,
@@ -739,7 +752,11 @@ impl<'a> Resolver<'a> {
 /// The single obvious repeated field of a list response: the only array
 /// field; else the only array of named types; else a field named `items`.
 fn items_field(s: &StructDef) -> Option<(String, Ty)> {
-    let arrays: Vec<&Field> = s.fields.iter().filter(|f| matches!(f.ty, Ty::Vec(_))).collect();
+    let arrays: Vec<&Field> = s
+        .fields
+        .iter()
+        .filter(|f| matches!(f.ty, Ty::Vec(_)))
+        .collect();
     let pick = if arrays.len() == 1 {
         Some(arrays[0])
     } else {
@@ -907,7 +924,10 @@ mod tests {
 
     #[test]
     fn scope_bases() {
-        assert_eq!(scope_base("https://www.googleapis.com/auth/tasks.readonly"), "tasks.readonly");
+        assert_eq!(
+            scope_base("https://www.googleapis.com/auth/tasks.readonly"),
+            "tasks.readonly"
+        );
         assert_eq!(scope_base("https://mail.google.com/"), "mail.google.com");
         assert_eq!(scope_base("openid"), "openid");
     }

@@ -134,7 +134,11 @@ impl Namespace {
             return base.to_string();
         }
         let stem = unraw(base).trim_end_matches('_');
-        let sep = if stem.ends_with(|c: char| c.is_ascii_digit()) { "_" } else { sep };
+        let sep = if stem.ends_with(|c: char| c.is_ascii_digit()) {
+            "_"
+        } else {
+            sep
+        };
         for i in 2.. {
             let candidate = format!("{stem}{sep}{i}");
             if self.used.insert(candidate.clone()) {
@@ -160,6 +164,37 @@ pub fn claim_camel_exact_first(ns: &mut Namespace, wire: &[&str]) -> Vec<String>
     for (i, slot) in out.iter_mut().enumerate() {
         if slot.is_none() {
             *slot = Some(ns.claim_camel(&bases[i]));
+        }
+    }
+    out.into_iter().map(|s| s.unwrap_or_default()).collect()
+}
+
+/// Assigns snake-case names to `wire` names in one namespace so that a name
+/// which is already its own snake form keeps it (`type` gets `r#type`, then
+/// `@type` and `_type` get suffixes). `fallback` names the suffix tried
+/// before numbers when the natural name is taken (e.g. `send_param`).
+/// The result is in input order.
+pub fn claim_snake_exact_first(
+    ns: &mut Namespace,
+    wire: &[&str],
+    fallback: Option<&str>,
+) -> Vec<String> {
+    let bases: Vec<String> = wire.iter().map(|w| snake(w)).collect();
+    let mut out: Vec<Option<String>> = vec![None; wire.len()];
+    for (i, w) in wire.iter().enumerate() {
+        if clean(w).to_snake_case() == *w && !ns.contains(&bases[i]) {
+            out[i] = Some(ns.claim_snake(&bases[i]));
+        }
+    }
+    for (i, slot) in out.iter_mut().enumerate() {
+        if slot.is_none() {
+            let base = &bases[i];
+            *slot = Some(match fallback {
+                Some(suffix) if ns.contains(base) => {
+                    ns.claim_snake(&format!("{}_{suffix}", unraw(base).trim_end_matches('_')))
+                }
+                _ => ns.claim_snake(base),
+            });
         }
     }
     out.into_iter().map(|s| s.unwrap_or_default()).collect()
@@ -226,6 +261,19 @@ mod tests {
         assert_eq!(ns.claim_camel("V1"), "V1_2");
         assert_eq!(ns.claim_snake("self_"), "self_");
         assert_eq!(ns.claim_snake("self_"), "self_2");
+    }
+
+    #[test]
+    fn exact_snake_name_wins() {
+        let mut ns = Namespace::new();
+        let names =
+            claim_snake_exact_first(&mut ns, &["@type", "_type", "type", "self", "Self"], None);
+        assert_eq!(names, ["type_2", "type_3", "r#type", "self_", "self_2"]);
+        let names = claim_snake_exact_first(&mut Namespace::new(), &["Self", "self"], None);
+        assert_eq!(names, ["self_2", "self_"]);
+        let mut ns = Namespace::with_reserved(&["send"]);
+        let names = claim_snake_exact_first(&mut ns, &["send", "maxResults"], Some("param"));
+        assert_eq!(names, ["send_param", "max_results"]);
     }
 
     #[test]
