@@ -351,12 +351,6 @@ impl Error {
             _ => false,
         }
     }
-
-    pub(crate) fn set_retry_after(&mut self, d: Option<Duration>) {
-        if d.is_some() {
-            self.retry_after = d;
-        }
-    }
 }
 
 /// Whether an API error is worth retrying by status and reason.
