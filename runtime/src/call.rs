@@ -219,6 +219,7 @@ impl Call {
             timeout: self.timeout,
             retry: self.retry.clone(),
             what: self.method.id,
+            stream: None,
         })
     }
 

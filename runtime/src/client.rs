@@ -132,6 +132,41 @@ pub(crate) struct Prepared {
     pub retry: Option<RetryPolicy>,
     /// Short description for errors and logs (method id); never secrets.
     pub what: &'static str,
+    /// A streamed body (media), used when `body` is `None`.
+    pub stream: Option<StreamBody>,
+}
+
+impl Prepared {
+    /// Whether the request can be sent again (its body can be made again).
+    pub fn replayable(&self) -> bool {
+        self.stream.as_ref().is_none_or(|s| s.replayable)
+    }
+}
+
+/// A request body made afresh for each attempt: streamed media. A body
+/// that cannot be made again (a one-shot reader) makes the request
+/// non-retryable once sent.
+#[derive(Clone)]
+pub(crate) struct StreamBody {
+    /// The `Content-Type` of the body.
+    pub content_type: String,
+    /// The exact length, sent as `Content-Length` when known.
+    pub len: Option<u64>,
+    /// Whether `make` can be called more than once.
+    pub replayable: bool,
+    /// Makes the body for one attempt; `None` once a one-shot body is spent.
+    #[allow(clippy::type_complexity)]
+    pub make: Arc<dyn Fn() -> Option<reqwest::Body> + Send + Sync>,
+}
+
+impl fmt::Debug for StreamBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamBody")
+            .field("content_type", &self.content_type)
+            .field("len", &self.len)
+            .field("replayable", &self.replayable)
+            .finish()
+    }
 }
 
 impl Client {
@@ -153,6 +188,11 @@ impl Client {
     /// The retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
+    }
+
+    /// The clock used for backoff sleeps.
+    pub(crate) fn clock(&self) -> &SharedClock {
+        &self.inner.clock
     }
 
     /// Sends a prepared request with auth, retries and one refresh on 401.
@@ -180,6 +220,22 @@ impl Client {
                 rb = rb
                     .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
                     .body(body.clone());
+            } else if let Some(stream) = &req.stream {
+                let Some(body) = (stream.make)() else {
+                    return Err(Error::new(
+                        ErrorKind::Request,
+                        format!(
+                            "{}: the media stream was already sent and cannot be sent again",
+                            req.what
+                        ),
+                    ));
+                };
+                rb = rb
+                    .header(reqwest::header::CONTENT_TYPE, stream.content_type.as_str())
+                    .body(body);
+                if let Some(len) = stream.len {
+                    rb = rb.header(reqwest::header::CONTENT_LENGTH, len);
+                }
             } else if matches!(
                 req.method,
                 reqwest::Method::POST | reqwest::Method::PUT | reqwest::Method::PATCH
@@ -194,7 +250,11 @@ impl Client {
                 Ok(resp) if resp.status().is_success() => return Ok(resp),
                 Ok(resp) => {
                     let err = read_api_error(resp).await;
-                    if err.status() == Some(401) && !refreshed && auth.access_token().is_some() {
+                    if err.status() == Some(401)
+                        && !refreshed
+                        && auth.access_token().is_some()
+                        && req.replayable()
+                    {
                         refreshed = true;
                         tracing::debug!(what = req.what, "401: refreshing credentials once");
                         if inner.credentials.refresh_after_unauthorized(&auth).await? {
@@ -209,8 +269,9 @@ impl Client {
                     (transport::map_err(e, req.what), !connect)
                 }
             };
-            let may_retry =
-                err.is_transient() && (req.idempotent || !sent || err.status() == Some(429));
+            let may_retry = err.is_transient()
+                && req.replayable()
+                && (req.idempotent || !sent || err.status() == Some(429));
             if !may_retry || attempt >= policy.max_attempts {
                 return Err(err);
             }

@@ -7,7 +7,8 @@
 //!   (one API's endpoint) and [`Call`] (one request being built and sent);
 //! - one error type, [`Error`], with predicates;
 //! - the wire helpers generated types use ([`wire`], [`types`]);
-//! - pagination ([`Pages`], [`Items`]) and media ([`Media`], [`Download`]);
+//! - pagination ([`Pages`], [`Items`]), media ([`Media`], [`ResumableUpload`],
+//!   [`Download`]) and batches ([`Batch`]);
 //! - the OAuth 2.0 side in [`auth`]: Credentials, Flow and Storage.
 //!
 //! The request path, from a generated method call to the wire:
@@ -19,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+mod batch;
 mod call;
 mod client;
 pub mod clock;
@@ -33,10 +35,14 @@ mod url;
 pub mod wire;
 
 pub use auth::Credentials;
+pub use batch::{Batch, BatchHandle, BatchResponses, DEFAULT_BATCH_LIMIT};
 pub use call::{Call, CallBuilder, QueryValue};
 pub use client::{Client, ClientBuilder, Service};
 pub use error::{ApiError, AuthError, Error, ErrorKind, ErrorReason, Result};
-pub use media::{Download, Media};
+pub use media::{
+    CHUNK_GRANULARITY, DEFAULT_CHUNK_SIZE, Download, Media, RESUMABLE_THRESHOLD, ResumableSession,
+    ResumableUpload, UploadProgress, UploadProtocol,
+};
 pub use method::{
     HttpMethod, MediaUploadInfo, MethodInfo, PaginationInfo, ServiceInfo, TokenLocation,
 };

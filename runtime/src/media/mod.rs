@@ -1,31 +1,96 @@
 //! Media upload and download for methods that declare them.
 //!
-//! Upload: [`Call::upload`] sends a [`Media`] with the simple protocol
-//! (`uploadType=media`) when the call has no metadata body, and the multipart
-//! protocol (`uploadType=multipart`, `multipart/related`: JSON metadata then
-//! the media) when it has one. The document's `accept` list and `maxSize` are
-//! checked before anything is sent.
+//! # Upload
 //!
-//! Download: [`Call::download`] adds `alt=media` and returns a [`Download`]
-//! whose body is read in chunks as it arrives.
+//! A [`Media`] is the content to upload: bytes in memory
+//! ([`Media::from_bytes`]), a file ([`Media::from_file`]) or any
+//! [`tokio::io::AsyncRead`] ([`Media::from_reader`]), with its MIME type and,
+//! when known, its size. The document's `accept` list and `maxSize` are checked
+//! before anything is sent (for a source of unknown size, the upload stops with
+//! an error as soon as it grows past `maxSize`).
+//!
+//! Three protocols ([`UploadProtocol`]):
+//!
+//! - **simple** (`uploadType=media`): one request whose body is the media;
+//!   no metadata.
+//! - **multipart** (`uploadType=multipart`): one `multipart/related` request,
+//!   the call's JSON body (the metadata) then the media.
+//! - **resumable** (`uploadType=resumable`): a session is opened with the
+//!   metadata, then the media goes up in chunks, each acknowledged by the
+//!   server; after a failure the upload asks the server how much it has and
+//!   goes on from there. See [`ResumableUpload`].
+//!
+//! [`Call::upload`] picks one ([`UploadProtocol::Auto`]): resumable for media
+//! larger than [`RESUMABLE_THRESHOLD`] or of unknown size, when the method has
+//! a resumable path; otherwise simple without metadata and multipart with it.
+//! [`Call::upload_with`] takes the protocol from the caller and
+//! [`Call::upload_resumable`] gives full control over a resumable upload.
+//!
+//! Simple and multipart uploads from bytes are retried like any request. From
+//! a file they stream and are still retried (the file is read again). From a
+//! reader they stream without buffering, so **they are not retried once the
+//! request was sent**: the reader cannot be rewound. Use a resumable upload
+//! (or bytes, or a file) when that matters.
+//!
+//! # Download
+//!
+//! [`Call::download`] adds `alt=media` and returns a [`Download`] whose body
+//! is read in chunks as it arrives; a connection broken mid-body is resumed
+//! with a `Range` request (see [`Download`]).
+
+mod download;
+mod multipart;
+mod resumable;
+mod simple;
+
+use std::io;
+use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncSeekExt as _};
 
-use crate::call::{Call, decode};
+use crate::call::Call;
 use crate::error::{Error, ErrorKind, Result};
+use crate::method::MediaUploadInfo;
 
-/// Media to upload: bytes and their MIME type.
-#[derive(Clone)]
+pub use download::Download;
+pub use resumable::{
+    CHUNK_GRANULARITY, DEFAULT_CHUNK_SIZE, ResumableSession, ResumableUpload, UploadProgress,
+};
+
+/// Media larger than this (5 MiB) goes up with the resumable protocol under
+/// [`UploadProtocol::Auto`], when the method supports it.
+pub const RESUMABLE_THRESHOLD: u64 = 5 * 1024 * 1024;
+
+/// Media to upload: where the bytes come from, their MIME type and, when
+/// known, their size.
 pub struct Media {
-    data: Bytes,
+    source: Source,
+    size: Option<u64>,
     mime_type: String,
+}
+
+/// Where the bytes of a [`Media`] come from.
+pub(crate) enum Source {
+    /// In memory: can be sent any number of times.
+    Bytes(Bytes),
+    /// A file: opened (again) for every attempt, can seek.
+    File(PathBuf),
+    /// A one-shot reader: read once, front to back.
+    Reader(Box<dyn AsyncRead + Send + Unpin>),
 }
 
 impl std::fmt::Debug for Media {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let source = match &self.source {
+            Source::Bytes(_) => "bytes",
+            Source::File(_) => "file",
+            Source::Reader(_) => "reader",
+        };
         f.debug_struct("Media")
-            .field("len", &self.data.len())
+            .field("source", &source)
+            .field("size", &self.size)
             .field("mime_type", &self.mime_type)
             .finish()
     }
@@ -34,25 +99,139 @@ impl std::fmt::Debug for Media {
 impl Media {
     /// Media from bytes in memory.
     pub fn from_bytes(data: impl Into<Bytes>, mime_type: impl Into<String>) -> Self {
+        let data = data.into();
         Media {
-            data: data.into(),
+            size: Some(data.len() as u64),
+            source: Source::Bytes(data),
             mime_type: mime_type.into(),
         }
     }
 
-    /// The size in bytes.
-    pub fn len(&self) -> u64 {
-        self.data.len() as u64
+    /// Media read from `reader`, front to back, once. `len` is its exact size
+    /// when known: a reader that ends early or goes on longer makes the upload
+    /// fail rather than send something else. With `None`, the size is found
+    /// at the end (resumable uploads) or the body is sent chunked (simple and
+    /// multipart uploads).
+    ///
+    /// A resumable upload holds at most one chunk of it in memory; simple and
+    /// multipart uploads stream it and cannot be retried once sent.
+    pub fn from_reader(
+        reader: impl AsyncRead + Send + Unpin + 'static,
+        len: Option<u64>,
+        mime_type: impl Into<String>,
+    ) -> Self {
+        Media {
+            source: Source::Reader(Box::new(reader)),
+            size: len,
+            mime_type: mime_type.into(),
+        }
     }
 
-    /// Whether the media is empty.
-    pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
+    /// Media from a file. The size is read now; the MIME type is guessed from
+    /// the extension (`application/octet-stream` when unknown; see
+    /// [`Media::with_mime_type`]). The file is opened when the upload reads
+    /// it, and again for a retry.
+    pub async fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let meta = tokio::fs::metadata(path).await.map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot read the media file {}", path.display()),
+            )
+            .with_source(e)
+        })?;
+        if !meta.is_file() {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!("the media path {} is not a file", path.display()),
+            ));
+        }
+        Ok(Media {
+            source: Source::File(path.to_owned()),
+            size: Some(meta.len()),
+            mime_type: guess_mime_type(path).to_owned(),
+        })
+    }
+
+    /// Replaces the MIME type.
+    pub fn with_mime_type(mut self, mime_type: impl Into<String>) -> Self {
+        self.mime_type = mime_type.into();
+        self
+    }
+
+    /// The size in bytes, when known.
+    pub fn size(&self) -> Option<u64> {
+        self.size
     }
 
     /// The MIME type.
     pub fn mime_type(&self) -> &str {
         &self.mime_type
+    }
+
+    pub(crate) fn into_parts(self) -> (Source, Option<u64>, String) {
+        (self.source, self.size, self.mime_type)
+    }
+}
+
+/// How [`Call::upload_with`] sends media.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum UploadProtocol {
+    /// Resumable above [`RESUMABLE_THRESHOLD`] or for media of unknown size,
+    /// when the method has a resumable path; otherwise simple without
+    /// metadata, multipart with it.
+    #[default]
+    Auto,
+    /// `uploadType=media`: the media alone (an error if the call has a body).
+    Simple,
+    /// `uploadType=multipart`: the call's body as metadata (`{}` without one)
+    /// and the media in one request.
+    Multipart,
+    /// `uploadType=resumable`: a session, then chunks (see [`ResumableUpload`]).
+    Resumable,
+}
+
+/// A guess of the MIME type from a file's extension.
+fn guess_mime_type(path: &Path) -> &'static str {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "txt" | "text" | "log" => "text/plain",
+        "html" | "htm" => "text/html",
+        "css" => "text/css",
+        "csv" => "text/csv",
+        "tsv" => "text/tab-separated-values",
+        "md" => "text/markdown",
+        "js" | "mjs" => "text/javascript",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "pdf" => "application/pdf",
+        "zip" => "application/zip",
+        "gz" => "application/gzip",
+        "tar" => "application/x-tar",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "svg" => "image/svg+xml",
+        "ico" => "image/vnd.microsoft.icon",
+        "mp3" => "audio/mpeg",
+        "wav" => "audio/wav",
+        "ogg" => "audio/ogg",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "mov" => "video/quicktime",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xls" => "application/vnd.ms-excel",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "ppt" => "application/vnd.ms-powerpoint",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        _ => "application/octet-stream",
     }
 }
 
@@ -71,175 +250,185 @@ pub(crate) fn mime_matches(pattern: &str, mime: &str) -> bool {
     }
 }
 
-fn multipart_body(metadata: &[u8], media: &Media, boundary: &str) -> Bytes {
-    let mut out = Vec::with_capacity(metadata.len() + media.data.len() + 256);
-    out.extend_from_slice(
-        format!("--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n").as_bytes(),
-    );
-    out.extend_from_slice(metadata);
-    out.extend_from_slice(
-        format!(
-            "\r\n--{boundary}\r\nContent-Type: {}\r\n\r\n",
-            media.mime_type
-        )
-        .as_bytes(),
-    );
-    out.extend_from_slice(&media.data);
-    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    out.into()
+/// The error for media grown past the method's `maxSize`.
+pub(crate) fn too_large(what: &str, size: u64, max: u64) -> Error {
+    Error::new(
+        ErrorKind::Request,
+        format!("{what}: media of {size} bytes exceeds the maximum of {max} bytes"),
+    )
+}
+
+/// A [`Source`] being read front to back, that knows its position.
+pub(crate) struct SourceReader {
+    kind: Source,
+    file: Option<tokio::fs::File>,
+    pos: u64,
+}
+
+impl SourceReader {
+    pub(crate) fn new(source: Source) -> Self {
+        SourceReader {
+            kind: source,
+            file: None,
+            pos: 0,
+        }
+    }
+
+    /// How many bytes were read (or skipped) so far.
+    pub(crate) fn pos(&self) -> u64 {
+        self.pos
+    }
+
+    /// Whether the source can go back to an earlier position.
+    pub(crate) fn can_rewind(&self) -> bool {
+        !matches!(self.kind, Source::Reader(_))
+    }
+
+    /// Reads up to `max` bytes: fewer only at the end of the source.
+    pub(crate) async fn read_up_to(&mut self, max: usize) -> io::Result<Bytes> {
+        let out = match &mut self.kind {
+            Source::Bytes(b) => {
+                let start = (self.pos.min(b.len() as u64)) as usize;
+                let end = start.saturating_add(max).min(b.len());
+                b.slice(start..end)
+            }
+            Source::File(path) => {
+                if self.file.is_none() {
+                    let mut f = tokio::fs::File::open(&*path).await?;
+                    if self.pos > 0 {
+                        f.seek(io::SeekFrom::Start(self.pos)).await?;
+                    }
+                    self.file = Some(f);
+                }
+                let f = self.file.as_mut().expect("opened above");
+                read_full(f, max).await?
+            }
+            Source::Reader(r) => read_full(r, max).await?,
+        };
+        self.pos += out.len() as u64;
+        Ok(out)
+    }
+
+    /// Moves to `target`: forward by reading and discarding (or seeking),
+    /// backward only for bytes and files.
+    pub(crate) async fn seek_to(&mut self, target: u64) -> io::Result<()> {
+        if target == self.pos {
+            return Ok(());
+        }
+        match &mut self.kind {
+            Source::Bytes(_) => {}
+            Source::File(_) => {
+                if let Some(f) = &mut self.file {
+                    f.seek(io::SeekFrom::Start(target)).await?;
+                }
+            }
+            Source::Reader(r) => {
+                if target < self.pos {
+                    return Err(io::Error::other(format!(
+                        "a reader cannot go back from byte {} to byte {target}",
+                        self.pos
+                    )));
+                }
+                let want = target - self.pos;
+                let got =
+                    tokio::io::copy(&mut (&mut **r).take(want), &mut tokio::io::sink()).await?;
+                if got < want {
+                    self.pos += got;
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("the media source ended at byte {}", self.pos),
+                    ));
+                }
+            }
+        }
+        self.pos = target;
+        Ok(())
+    }
+}
+
+/// Reads until `max` bytes or the end.
+async fn read_full<R: AsyncRead + Unpin + ?Sized>(r: &mut R, max: usize) -> io::Result<Bytes> {
+    let mut buf = vec![0u8; max];
+    let mut filled = 0;
+    while filled < max {
+        let n = r.read(&mut buf[filled..]).await?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    buf.truncate(filled);
+    Ok(Bytes::from(buf))
 }
 
 impl Call {
-    fn check_media(&self, media: &Media) -> Result<&'static crate::method::MediaUploadInfo> {
+    /// The method's media upload description, or an error naming the method.
+    fn media_info(&self) -> Result<&'static MediaUploadInfo> {
         let id = self.method().id;
-        let info = self.method().media_upload.ok_or_else(|| {
+        self.method().media_upload.ok_or_else(|| {
             Error::new(
                 ErrorKind::Request,
                 format!("{id} does not accept media uploads"),
             )
-        })?;
-        if !info.accept.is_empty()
-            && !info
-                .accept
-                .iter()
-                .any(|p| mime_matches(p, &media.mime_type))
-        {
+        })
+    }
+
+    /// Checks the media's type and (known) size against the document.
+    pub(crate) fn check_media(
+        &self,
+        mime_type: &str,
+        size: Option<u64>,
+    ) -> Result<&'static MediaUploadInfo> {
+        let id = self.method().id;
+        let info = self.media_info()?;
+        if !info.accept.is_empty() && !info.accept.iter().any(|p| mime_matches(p, mime_type)) {
             return Err(Error::new(
                 ErrorKind::Request,
                 format!(
-                    "{id}: media type {:?} is not accepted (accepted: {})",
-                    media.mime_type,
+                    "{id}: media type {mime_type:?} is not accepted (accepted: {})",
                     info.accept.join(", ")
                 ),
             ));
         }
-        if let Some(max) = info.max_size
-            && media.len() > max
+        if let (Some(max), Some(size)) = (info.max_size, size)
+            && size > max
         {
-            return Err(Error::new(
-                ErrorKind::Request,
-                format!(
-                    "{id}: media of {} bytes exceeds the maximum of {max} bytes",
-                    media.len()
-                ),
-            ));
+            return Err(too_large(id, size, max));
         }
         Ok(info)
     }
 
     /// Uploads `media` (with the call's body as metadata, if any) and decodes
-    /// the response.
+    /// the response, choosing the protocol by size ([`UploadProtocol::Auto`]).
     pub async fn upload<T: DeserializeOwned>(self, media: Media) -> Result<T> {
-        let info = self.check_media(&media)?;
-        let id = self.method().id;
-        let path = info.simple_path.ok_or_else(|| {
-            Error::new(
-                ErrorKind::Request,
-                format!("{id} has no simple upload path"),
-            )
-        })?;
-        let metadata = self.body_bytes()?;
-        let mut prepared = match &metadata {
-            None => self.prepare(path, &[("uploadType", "media")])?,
-            Some(_) => self.prepare(path, &[("uploadType", "multipart")])?,
-        };
-        prepared.body = Some(match metadata {
-            None => (media.data.clone(), media.mime_type.clone()),
-            Some(meta) => {
-                let boundary = format!("gapi_{:032x}", rand::random::<u128>());
-                (
-                    multipart_body(&meta, &media, &boundary),
-                    format!("multipart/related; boundary={boundary}"),
-                )
+        self.upload_with(media, UploadProtocol::Auto).await
+    }
+
+    /// Uploads `media` with the given protocol and decodes the response.
+    pub async fn upload_with<T: DeserializeOwned>(
+        self,
+        media: Media,
+        protocol: UploadProtocol,
+    ) -> Result<T> {
+        let info = self.check_media(media.mime_type(), media.size())?;
+        let protocol = match protocol {
+            UploadProtocol::Auto => {
+                let big = media.size().is_none_or(|n| n > RESUMABLE_THRESHOLD);
+                if big && info.resumable_path.is_some() {
+                    UploadProtocol::Resumable
+                } else if self.body_bytes()?.is_some() {
+                    UploadProtocol::Multipart
+                } else {
+                    UploadProtocol::Simple
+                }
             }
-        });
-        let resp = self.service().client().execute(&prepared).await?;
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| crate::transport::map_err(e, id))?;
-        decode(id, &body)
-    }
-
-    /// Downloads the media behind this call (`alt=media`).
-    pub async fn download(self) -> Result<Download> {
-        let id = self.method().id;
-        if !self.method().supports_media_download {
-            return Err(Error::new(
-                ErrorKind::Request,
-                format!("{id} does not support media download"),
-            ));
+            p => p,
+        };
+        match protocol {
+            UploadProtocol::Resumable => self.upload_resumable(media).send().await,
+            UploadProtocol::Multipart => multipart::upload(self, info, media).await,
+            _ => simple::upload(self, info, media).await,
         }
-        let prepared = self.prepare(self.method().path, &[("alt", "media")])?;
-        let resp = self.service().client().execute(&prepared).await?;
-        Ok(Download { resp, what: id })
-    }
-}
-
-/// A media download in progress: the body arrives in chunks.
-pub struct Download {
-    resp: reqwest::Response,
-    what: &'static str,
-}
-
-impl std::fmt::Debug for Download {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Download")
-            .field("method", &self.what)
-            .field("content_length", &self.content_length())
-            .finish()
-    }
-}
-
-impl Download {
-    /// The size announced by the server, if any.
-    pub fn content_length(&self) -> Option<u64> {
-        self.resp.content_length()
-    }
-
-    /// The `Content-Type` of the media.
-    pub fn content_type(&self) -> Option<&str> {
-        self.resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-    }
-
-    /// The next chunk of the body, or `None` at the end.
-    pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
-        self.resp
-            .chunk()
-            .await
-            .map_err(|e| crate::transport::map_err(e, self.what))
-    }
-
-    /// Reads the whole body into memory.
-    pub async fn bytes(self) -> Result<Bytes> {
-        let what = self.what;
-        self.resp
-            .bytes()
-            .await
-            .map_err(|e| crate::transport::map_err(e, what))
-    }
-
-    /// Copies the body to an async writer, chunk by chunk; returns the byte count.
-    pub async fn write_to<W: tokio::io::AsyncWrite + Unpin>(mut self, w: &mut W) -> Result<u64> {
-        use tokio::io::AsyncWriteExt as _;
-        let mut n = 0u64;
-        while let Some(chunk) = self.chunk().await? {
-            w.write_all(&chunk).await.map_err(|e| {
-                Error::new(
-                    ErrorKind::Io,
-                    format!("{}: writing the download failed", self.what),
-                )
-                .with_source(e)
-            })?;
-            n += chunk.len() as u64;
-        }
-        w.flush().await.map_err(|e| {
-            Error::new(ErrorKind::Io, "flushing the download failed").with_source(e)
-        })?;
-        Ok(n)
     }
 }
 
@@ -258,12 +447,54 @@ mod tests {
     }
 
     #[test]
-    fn multipart_layout() {
-        let m = Media::from_bytes(&b"hello"[..], "text/plain");
-        let b = multipart_body(br#"{"name":"x"}"#, &m, "B");
+    fn mime_guess_by_extension() {
+        assert_eq!(guess_mime_type(Path::new("a/b.PNG")), "image/png");
+        assert_eq!(guess_mime_type(Path::new("x.tar.gz")), "application/gzip");
         assert_eq!(
-            &b[..],
-            &b"--B\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{\"name\":\"x\"}\r\n--B\r\nContent-Type: text/plain\r\n\r\nhello\r\n--B--\r\n"[..]
+            guess_mime_type(Path::new("noext")),
+            "application/octet-stream"
         );
+    }
+
+    #[tokio::test]
+    async fn reader_reads_chunks_and_skips_forward_only() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        let mut r = SourceReader::new(Source::Reader(Box::new(std::io::Cursor::new(data.clone()))));
+        assert!(!r.can_rewind());
+        assert_eq!(&r.read_up_to(300).await.unwrap()[..], &data[..300]);
+        r.seek_to(500).await.unwrap();
+        assert_eq!(&r.read_up_to(600).await.unwrap()[..], &data[500..]);
+        assert!(r.read_up_to(10).await.unwrap().is_empty());
+        assert!(r.seek_to(10).await.is_err());
+        assert_eq!(r.pos(), 1000);
+    }
+
+    #[tokio::test]
+    async fn bytes_and_files_rewind() {
+        let data: Vec<u8> = (0..100u8).collect();
+        let mut r = SourceReader::new(Source::Bytes(Bytes::from(data.clone())));
+        assert_eq!(&r.read_up_to(60).await.unwrap()[..], &data[..60]);
+        r.seek_to(10).await.unwrap();
+        assert_eq!(&r.read_up_to(5).await.unwrap()[..], &data[10..15]);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.bin");
+        std::fs::write(&path, &data).unwrap();
+        let media = Media::from_file(&path).await.unwrap();
+        assert_eq!(media.size(), Some(100));
+        assert_eq!(media.mime_type(), "application/octet-stream");
+        let (source, _, _) = media.into_parts();
+        let mut r = SourceReader::new(source);
+        r.seek_to(90).await.unwrap();
+        assert_eq!(&r.read_up_to(50).await.unwrap()[..], &data[90..]);
+        r.seek_to(3).await.unwrap();
+        assert_eq!(&r.read_up_to(2).await.unwrap()[..], &data[3..5]);
+    }
+
+    #[tokio::test]
+    async fn skipping_past_the_end_of_a_reader_fails() {
+        let mut r = SourceReader::new(Source::Reader(Box::new(&b"abc"[..])));
+        let e = r.seek_to(10).await.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
     }
 }

@@ -1,0 +1,852 @@
+//! The resumable protocol (`uploadType=resumable`).
+//!
+//! 1. **Initiation**: the method's HTTP method to its resumable path with
+//!    `uploadType=resumable`, the call's JSON body as metadata,
+//!    `X-Upload-Content-Type` and (when known) `X-Upload-Content-Length`. The
+//!    server answers with the session URI in `Location`.
+//! 2. **Chunks**: `PUT <session URI>` with `Content-Range: bytes a-b/total`
+//!    (`a-b/*` while the size is unknown). Every chunk but the last is a
+//!    multiple of 256 KiB ([`CHUNK_GRANULARITY`]). The server answers `308`
+//!    with `Range: bytes=0-N` (it has N+1 bytes; no `Range`: none), and the
+//!    next chunk starts at N+1, even inside the chunk just sent. The last
+//!    chunk is answered `200`/`201` with the resource. A source whose size is
+//!    found only at its end, on a chunk boundary, is closed with an empty
+//!    `PUT` and `Content-Range: bytes */total`.
+//! 3. **Recovery**: after a failure (a 5xx, a reset connection, a timeout)
+//!    the upload waits per the retry policy, asks where the server is with an
+//!    empty `PUT` and `Content-Range: bytes */total` (or `bytes */*`), and
+//!    goes on from there. A 404 or 410 means the session is gone: the upload
+//!    must start over.
+//!
+//! `X-GUploader-No-308: yes` is sent so that Google answers an incomplete
+//! upload with `200` and `X-Http-Status-Code-Override: 308` rather than a
+//! real 308 (which HTTP clients may take for a redirect); real 308s are
+//! understood too.
+//!
+//! At most one chunk of the source is held in memory: the chunk being sent,
+//! kept until the server has confirmed all of it.
+//!
+//! The [`ResumableSession`] is plain data (serde): saved somewhere, it lets
+//! another process resume with [`ResumableUpload::resume_from`].
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use super::{Media, SourceReader, too_large};
+use crate::call::{Call, decode};
+use crate::client::{Client, Prepared};
+use crate::error::{Error, ErrorKind, Result};
+use crate::retry::RetryPolicy;
+
+/// Chunk sizes are multiples of this: 256 KiB.
+pub const CHUNK_GRANULARITY: usize = 256 * 1024;
+
+/// The default chunk size: 8 MiB.
+pub const DEFAULT_CHUNK_SIZE: usize = 8 * 1024 * 1024;
+
+/// The name used in messages for an upload resumed from a saved session.
+const RESUMED: &str = "resumable upload";
+
+/// A resumable upload session: everything needed to resume the upload,
+/// from this process or another. Serializable with serde.
+///
+/// The session URI alone authorizes uploading to the session: store it like
+/// a credential. `Debug` shows it without its query.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ResumableSession {
+    /// The session URI the server returned in `Location`.
+    pub uri: String,
+    /// The size of the media, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    /// The MIME type of the media.
+    pub mime_type: String,
+    /// The method that opened the session, e.g. `drive.files.create`.
+    #[serde(default)]
+    pub method_id: String,
+    /// The method's `maxSize`, enforced for media of unknown size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_size: Option<u64>,
+}
+
+impl ResumableSession {
+    /// A session opened elsewhere, known by its URI.
+    pub fn new(uri: impl Into<String>, mime_type: impl Into<String>, total: Option<u64>) -> Self {
+        ResumableSession {
+            uri: uri.into(),
+            total,
+            mime_type: mime_type.into(),
+            method_id: String::new(),
+            max_size: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for ResumableSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let uri = match self.uri.split_once('?') {
+            Some((base, _)) => format!("{base}?…"),
+            None => self.uri.clone(),
+        };
+        f.debug_struct("ResumableSession")
+            .field("uri", &uri)
+            .field("total", &self.total)
+            .field("mime_type", &self.mime_type)
+            .field("method_id", &self.method_id)
+            .field("max_size", &self.max_size)
+            .finish()
+    }
+}
+
+/// How far an upload is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UploadProgress {
+    /// Bytes the server has confirmed.
+    pub bytes_sent: u64,
+    /// The size of the media, once known.
+    pub total: Option<u64>,
+}
+
+impl UploadProgress {
+    /// The fraction done in `0.0..=1.0`, when the size is known.
+    pub fn fraction(&self) -> Option<f64> {
+        match self.total {
+            Some(0) => Some(1.0),
+            Some(t) => Some(self.bytes_sent as f64 / t as f64),
+            None => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Running,
+    Complete,
+    Gone,
+}
+
+/// A resumable upload (see the [module docs](self)): built by
+/// [`Call::upload_resumable`] or [`ResumableUpload::resume_from`], driven by
+/// [`send`](Self::send) or chunk by chunk with [`next_chunk`](Self::next_chunk).
+///
+/// Failures are retried with the client's [`RetryPolicy`] (or the call's, or
+/// [`ResumableUpload::retry_policy`]), counted per chunk. When `send` or
+/// `next_chunk` returns an error, the upload is still usable: call it again to
+/// resume, or keep [`session`](Self::session) to resume later.
+///
+/// ```no_run
+/// # async fn f(call: gapi::Call, media: gapi::Media) -> gapi::Result<()> {
+/// let mut upload = call.upload_resumable(media).chunk_size(16 << 20);
+/// let session = upload.start().await?.clone();
+/// // ... save `session` (serde) to resume after a crash ...
+/// let file: serde_json::Value = upload.send().await?;
+/// # Ok(()) }
+/// ```
+pub struct ResumableUpload {
+    client: Client,
+    /// The call that opens the session; taken once it is open.
+    call: Option<Call>,
+    what: &'static str,
+    reader: SourceReader,
+    /// The size declared by the media or the resumed session.
+    declared: Option<u64>,
+    mime_type: String,
+    max_size: Option<u64>,
+    chunk_size: usize,
+    session: Option<ResumableSession>,
+    /// Bytes the server has confirmed.
+    confirmed: u64,
+    /// The chunk read but not all confirmed: its offset and bytes.
+    pending: Option<(u64, Bytes)>,
+    /// Ask the server where it is before sending more.
+    needs_query: bool,
+    state: State,
+    retry: Option<RetryPolicy>,
+    timeout: Option<Duration>,
+    progress: watch::Sender<UploadProgress>,
+    on_progress: Option<Box<dyn FnMut(UploadProgress) + Send>>,
+}
+
+impl std::fmt::Debug for ResumableUpload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResumableUpload")
+            .field("what", &self.what)
+            .field("session", &self.session)
+            .field("confirmed", &self.confirmed)
+            .field("total", &self.total())
+            .field("chunk_size", &self.chunk_size)
+            .field("state", &self.state)
+            .finish()
+    }
+}
+
+impl Call {
+    /// A resumable upload of `media` with the call's body as metadata.
+    /// Nothing is sent until [`ResumableUpload::start`],
+    /// [`next_chunk`](ResumableUpload::next_chunk) or
+    /// [`send`](ResumableUpload::send).
+    pub fn upload_resumable(self, media: Media) -> ResumableUpload {
+        let (source, size, mime_type) = media.into_parts();
+        let what = self.method().id;
+        let max_size = self.method().media_upload.and_then(|m| m.max_size);
+        ResumableUpload::new(
+            self.service().client().clone(),
+            Some(self),
+            what,
+            SourceReader::new(source),
+            size,
+            mime_type,
+            max_size,
+            None,
+        )
+    }
+}
+
+impl ResumableUpload {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        client: Client,
+        call: Option<Call>,
+        what: &'static str,
+        reader: SourceReader,
+        declared: Option<u64>,
+        mime_type: String,
+        max_size: Option<u64>,
+        session: Option<ResumableSession>,
+    ) -> Self {
+        let resumed = session.is_some();
+        ResumableUpload {
+            client,
+            call,
+            what,
+            reader,
+            declared,
+            mime_type,
+            max_size,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            session,
+            confirmed: 0,
+            pending: None,
+            needs_query: resumed,
+            state: State::Running,
+            retry: None,
+            timeout: None,
+            progress: watch::Sender::new(UploadProgress {
+                bytes_sent: 0,
+                total: declared,
+            }),
+            on_progress: None,
+        }
+    }
+
+    /// Resumes an upload from a saved session, in this process or another.
+    /// `media` is the same content **from its beginning**: the bytes the
+    /// server already has are skipped (files seek, readers are read and
+    /// discarded). The first step asks the server how much it has.
+    ///
+    /// Fails when the media's size contradicts the session's.
+    pub fn resume_from(client: &Client, session: ResumableSession, media: Media) -> Result<Self> {
+        let (source, size, _mime) = media.into_parts();
+        if let (Some(a), Some(b)) = (size, session.total)
+            && a != b
+        {
+            return Err(Error::new(
+                ErrorKind::Request,
+                format!("{RESUMED}: the media has {a} bytes but the session expects {b}"),
+            ));
+        }
+        let declared = size.or(session.total);
+        let mime_type = session.mime_type.clone();
+        let max_size = session.max_size;
+        Ok(ResumableUpload::new(
+            client.clone(),
+            None,
+            RESUMED,
+            SourceReader::new(source),
+            declared,
+            mime_type,
+            max_size,
+            Some(session),
+        ))
+    }
+
+    /// The chunk size: rounded up to a multiple of 256 KiB
+    /// ([`CHUNK_GRANULARITY`]); default 8 MiB. It is also the most of the
+    /// source held in memory.
+    pub fn chunk_size(mut self, bytes: usize) -> Self {
+        let units = bytes.div_ceil(CHUNK_GRANULARITY).max(1);
+        self.chunk_size = units * CHUNK_GRANULARITY;
+        self
+    }
+
+    /// The retry policy for this upload (default: the call's, else the
+    /// client's). Attempts are counted per chunk.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// A timeout for each request (default: the call's, else the client's).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Calls `f` after every chunk the server confirms, and at the end.
+    pub fn on_progress(mut self, f: impl FnMut(UploadProgress) + Send + 'static) -> Self {
+        self.on_progress = Some(Box::new(f));
+        self
+    }
+
+    /// A watch of the progress, updated like [`on_progress`](Self::on_progress).
+    pub fn progress(&self) -> watch::Receiver<UploadProgress> {
+        self.progress.subscribe()
+    }
+
+    /// The session, once opened (or the one resumed from). Its `total` is
+    /// filled in when the size of a source of unknown size is found.
+    pub fn session(&self) -> Option<&ResumableSession> {
+        self.session.as_ref()
+    }
+
+    /// Bytes the server has confirmed so far.
+    pub fn bytes_sent(&self) -> u64 {
+        self.confirmed
+    }
+
+    /// The chunk size in use.
+    pub fn current_chunk_size(&self) -> usize {
+        self.chunk_size
+    }
+
+    /// Whether the upload finished.
+    pub fn is_complete(&self) -> bool {
+        self.state == State::Complete
+    }
+
+    /// Opens the session (once; checking the media against the method
+    /// first) and returns it, e.g. to save it before sending any media.
+    pub async fn start(&mut self) -> Result<&ResumableSession> {
+        if self.session.is_none() {
+            self.initiate().await?;
+        }
+        self.session
+            .as_ref()
+            .ok_or_else(|| Error::new(ErrorKind::Request, "no upload session"))
+    }
+
+    /// Sends the whole media and decodes the resource the server returns.
+    pub async fn send<T: DeserializeOwned>(&mut self) -> Result<T> {
+        loop {
+            if let Some(done) = self.next_chunk().await? {
+                return Ok(done);
+            }
+        }
+    }
+
+    /// One step: opens the session if needed, then sends one chunk (after
+    /// asking the server where it is, when resuming). `Ok(None)` while the
+    /// upload goes on; `Ok(Some(resource))` when it is complete.
+    pub async fn next_chunk<T: DeserializeOwned>(&mut self) -> Result<Option<T>> {
+        match self.state {
+            State::Running => {}
+            State::Complete => {
+                return Err(Error::new(
+                    ErrorKind::Request,
+                    format!("{}: the upload is already complete", self.what),
+                ));
+            }
+            State::Gone => {
+                return Err(Error::new(
+                    ErrorKind::Request,
+                    format!(
+                        "{}: the upload session is gone; start a new upload",
+                        self.what
+                    ),
+                ));
+            }
+        }
+        if self.session.is_none() {
+            self.initiate().await?;
+        }
+        let policy = self
+            .retry
+            .clone()
+            .unwrap_or_else(|| self.client.retry_policy().clone());
+        let started = tokio::time::Instant::now();
+        let mut failures = 0u32;
+        loop {
+            let step = if self.needs_query {
+                match self.query_status().await {
+                    Ok(None) => continue,
+                    other => other,
+                }
+            } else {
+                self.put_chunk().await
+            };
+            let err = match step {
+                Ok(Some(body)) => {
+                    self.finish();
+                    return decode(self.what, &body).map(Some);
+                }
+                Ok(None) => return Ok(None),
+                Err(e) => e,
+            };
+            if matches!(err.status(), Some(404 | 410)) {
+                self.state = State::Gone;
+                return Err(session_gone(err));
+            }
+            if matches!(
+                err.kind(),
+                ErrorKind::Api | ErrorKind::Transport | ErrorKind::Timeout
+            ) {
+                // The server may have some of what was sent: ask first.
+                self.needs_query = true;
+            }
+            failures += 1;
+            if !err.is_transient() || failures >= policy.max_attempts {
+                return Err(err);
+            }
+            let delay = policy.delay(failures, err.retry_after());
+            if started.elapsed() + delay > policy.total_timeout {
+                return Err(err);
+            }
+            tracing::info!(what = self.what, failures, ?delay, error = %err, "resumable upload: retrying");
+            self.client.clock().sleep(delay).await;
+        }
+    }
+
+    /// The size of the media, once known.
+    fn total(&self) -> Option<u64> {
+        self.declared
+            .or_else(|| self.session.as_ref().and_then(|s| s.total))
+    }
+
+    fn notify(&mut self) {
+        let p = UploadProgress {
+            bytes_sent: self.confirmed,
+            total: self.total(),
+        };
+        self.progress.send_replace(p);
+        if let Some(f) = &mut self.on_progress {
+            f(p);
+        }
+    }
+
+    fn finish(&mut self) {
+        self.state = State::Complete;
+        self.pending = None;
+        if let Some(t) = self.total() {
+            self.confirmed = t;
+        }
+        self.notify();
+    }
+
+    /// The initiation request: opens the session.
+    async fn initiate(&mut self) -> Result<()> {
+        let call = self.call.as_ref().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Request,
+                format!("{}: no session to resume", self.what),
+            )
+        })?;
+        let id = call.method().id;
+        let info = call.check_media(&self.mime_type, self.declared)?;
+        let path = info.resumable_path.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Request,
+                format!("{id} has no resumable upload path"),
+            )
+        })?;
+        let mut prepared = call.prepare(path, &[("uploadType", "resumable")])?;
+        // Opening a second session by retrying is harmless: the first is
+        // never used.
+        prepared.idempotent = true;
+        prepared
+            .headers
+            .push(("X-Upload-Content-Type".into(), self.mime_type.clone()));
+        if let Some(n) = self.declared {
+            prepared
+                .headers
+                .push(("X-Upload-Content-Length".into(), n.to_string()));
+        }
+        if self.retry.is_none() {
+            self.retry = prepared.retry.clone();
+        } else {
+            prepared.retry = self.retry.clone();
+        }
+        if self.timeout.is_none() {
+            self.timeout = prepared.timeout;
+        } else {
+            prepared.timeout = self.timeout;
+        }
+        let resp = self.client.execute(&prepared).await?;
+        let location = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let _ = resp.bytes().await;
+        let location = location.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Decode,
+                format!("{id}: the server did not return an upload session URI (Location)"),
+            )
+        })?;
+        let uri = resolve(&prepared.url, &location)?;
+        self.session = Some(ResumableSession {
+            uri,
+            total: self.declared,
+            mime_type: self.mime_type.clone(),
+            method_id: id.to_owned(),
+            max_size: self.max_size,
+        });
+        Ok(())
+    }
+
+    /// A request to the session URI.
+    fn session_request(&self, body: Option<Bytes>, content_range: String) -> Result<Prepared> {
+        let uri = self
+            .session
+            .as_ref()
+            .map(|s| s.uri.clone())
+            .ok_or_else(|| Error::new(ErrorKind::Request, "no upload session"))?;
+        Ok(Prepared {
+            method: reqwest::Method::PUT,
+            url: uri,
+            headers: vec![
+                ("Content-Range".into(), content_range),
+                ("X-GUploader-No-308".into(), "yes".into()),
+            ],
+            body: body.map(|b| (b, self.mime_type.clone())),
+            idempotent: true,
+            timeout: self.timeout,
+            // Failures are handled here: status query, then resume.
+            retry: Some(RetryPolicy::none()),
+            what: self.what,
+            stream: None,
+        })
+    }
+
+    /// Asks the server how much it has. `Ok(None)`: `confirmed` is updated;
+    /// `Ok(Some(body))`: the upload is complete.
+    async fn query_status(&mut self) -> Result<Option<Bytes>> {
+        let total = self
+            .total()
+            .map_or_else(|| "*".to_owned(), |t| t.to_string());
+        let req = self.session_request(None, format!("bytes */{total}"))?;
+        let out = self.exchange(&req, None).await?;
+        if out.is_none() {
+            self.needs_query = false;
+        }
+        Ok(out)
+    }
+
+    /// Sends the next chunk from `confirmed`.
+    async fn put_chunk(&mut self) -> Result<Option<Bytes>> {
+        let offset = self.confirmed;
+        let data = self.chunk_at(offset).await?;
+        let total = self.total();
+        let range = if data.is_empty() {
+            let t = total.ok_or_else(|| {
+                Error::new(ErrorKind::Request, "internal: empty chunk of unknown total")
+            })?;
+            format!("bytes */{t}")
+        } else {
+            let last = offset + data.len() as u64 - 1;
+            let t = total.map_or_else(|| "*".to_owned(), |t| t.to_string());
+            format!("bytes {offset}-{last}/{t}")
+        };
+        let end = offset + data.len() as u64;
+        let req = self.session_request(Some(data).filter(|d| !d.is_empty()), range)?;
+        self.exchange(&req, Some(end)).await
+    }
+
+    /// Sends a session request and reads the answer: `Ok(None)` for an
+    /// incomplete upload (308, real or as `X-Http-Status-Code-Override`),
+    /// `Ok(Some(body))` when complete. `sent_end` is how far the data sent
+    /// reaches, to reject a server claiming more.
+    async fn exchange(&mut self, req: &Prepared, sent_end: Option<u64>) -> Result<Option<Bytes>> {
+        let headers = match self.client.execute(req).await {
+            Ok(resp) => {
+                let overridden = resp
+                    .headers()
+                    .get("x-http-status-code-override")
+                    .is_some_and(|v| v.as_bytes() == b"308");
+                if !overridden {
+                    let body = resp
+                        .bytes()
+                        .await
+                        .map_err(|e| crate::transport::map_err(e, self.what))?;
+                    return Ok(Some(body));
+                }
+                let headers = crate::client::header_pairs(resp.headers());
+                let _ = resp.bytes().await;
+                headers
+            }
+            Err(e) if e.status() == Some(308) => {
+                e.api_error().map(|a| a.headers.clone()).unwrap_or_default()
+            }
+            Err(e) => return Err(e),
+        };
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        let confirmed = match header("range") {
+            None => 0,
+            Some(r) => parse_range_end(r).map(|n| n + 1).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Decode,
+                    format!("{}: unexpected Range header {r:?} in a 308", self.what),
+                )
+            })?,
+        };
+        // A chunk's answer cannot go past the chunk; a status query's cannot
+        // go past the size.
+        if let Some(limit) = sent_end.or(self.total())
+            && confirmed > limit
+        {
+            return Err(Error::new(
+                ErrorKind::Decode,
+                format!(
+                    "{}: the server reports {confirmed} bytes received, more than the {limit} sent",
+                    self.what
+                ),
+            ));
+        }
+        if let Some(location) = header("location") {
+            let uri = resolve(&req.url, location)?;
+            if let Some(s) = &mut self.session {
+                s.uri = uri;
+            }
+        }
+        self.confirmed = confirmed;
+        self.notify();
+        Ok(None)
+    }
+
+    /// The bytes to send from `offset`: what remains of the pending chunk,
+    /// or a new chunk read from the source (after skipping or rewinding to
+    /// `offset`). Empty when everything is sent and the size is known.
+    async fn chunk_at(&mut self, offset: u64) -> Result<Bytes> {
+        if let Some((start, data)) = &self.pending {
+            let end = start + data.len() as u64;
+            if offset >= *start && offset < end {
+                return Ok(data.slice((offset - start) as usize..));
+            }
+        }
+        self.pending = None;
+        if self.total().is_some_and(|t| offset >= t) {
+            return Ok(Bytes::new());
+        }
+        let io_err = |what: &str, e: std::io::Error| {
+            Error::new(
+                ErrorKind::Io,
+                format!("{what}: reading the media source failed"),
+            )
+            .with_source(e)
+        };
+        if self.reader.pos() != offset {
+            if offset < self.reader.pos() && !self.reader.can_rewind() {
+                return Err(Error::new(
+                    ErrorKind::Request,
+                    format!(
+                        "{}: cannot resume: the server has {offset} bytes but the reader is past byte {}, and a reader cannot go back",
+                        self.what,
+                        self.reader.pos()
+                    ),
+                ));
+            }
+            self.reader
+                .seek_to(offset)
+                .await
+                .map_err(|e| io_err(self.what, e))?;
+        }
+        let want = match self.total() {
+            Some(t) => (t - offset).min(self.chunk_size as u64) as usize,
+            None => self.chunk_size,
+        };
+        let data = self
+            .reader
+            .read_up_to(want)
+            .await
+            .map_err(|e| io_err(self.what, e))?;
+        let end = offset + data.len() as u64;
+        if data.len() < want {
+            if let Some(t) = self.total() {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    format!(
+                        "{}: the media source ended after {end} bytes; its declared size is {t}",
+                        self.what
+                    ),
+                ));
+            }
+            // The end of a source of unknown size: now the size is known.
+            if let Some(s) = &mut self.session {
+                s.total = Some(end);
+            }
+            self.declared = Some(end);
+        } else if self.declared == Some(end) {
+            let more = self
+                .reader
+                .read_up_to(1)
+                .await
+                .map_err(|e| io_err(self.what, e))?;
+            if !more.is_empty() {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    format!(
+                        "{}: the media source is longer than its declared size {end}",
+                        self.what
+                    ),
+                ));
+            }
+        }
+        if let Some(max) = self.max_size
+            && end > max
+        {
+            return Err(too_large(self.what, end, max));
+        }
+        self.pending = Some((offset, data.clone()));
+        Ok(data)
+    }
+}
+
+/// `bytes=0-N` (or `0-N`) → N.
+fn parse_range_end(v: &str) -> Option<u64> {
+    let v = v.trim();
+    let v = v.strip_prefix("bytes=").unwrap_or(v);
+    let (start, end) = v.split_once('-')?;
+    if start.trim() != "0" {
+        return None;
+    }
+    end.trim().parse().ok()
+}
+
+/// Resolves a `Location` against the request URL.
+fn resolve(base: &str, location: &str) -> Result<String> {
+    let bad = |e: url::ParseError| {
+        Error::new(
+            ErrorKind::Decode,
+            format!("invalid upload session URI {location:?}: {e}"),
+        )
+    };
+    let base = url::Url::parse(base).map_err(bad)?;
+    Ok(base.join(location).map_err(bad)?.to_string())
+}
+
+/// The error for a session the server no longer knows (404/410).
+fn session_gone(err: Error) -> Error {
+    match err.api_error() {
+        Some(api) => {
+            let mut api = api.clone();
+            api.message = format!(
+                "the resumable upload session is gone; start a new upload ({})",
+                api.message
+            );
+            Error::api(api)
+        }
+        None => err,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_header_parsing() {
+        assert_eq!(parse_range_end("bytes=0-262143"), Some(262143));
+        assert_eq!(parse_range_end("0-5"), Some(5));
+        assert_eq!(parse_range_end("bytes=5-9"), None);
+        assert_eq!(parse_range_end("bytes=0-"), None);
+    }
+
+    #[test]
+    fn location_resolution() {
+        assert_eq!(
+            resolve("http://h:1/upload/x?uploadType=resumable", "/s?upload_id=1").unwrap(),
+            "http://h:1/s?upload_id=1"
+        );
+        assert_eq!(
+            resolve("http://h:1/a", "https://other/s?id=2").unwrap(),
+            "https://other/s?id=2"
+        );
+    }
+
+    #[test]
+    fn session_round_trips_and_hides_its_query_in_debug() {
+        let mut s =
+            ResumableSession::new("https://h/upload?upload_id=SECRET", "text/plain", Some(10));
+        s.method_id = "x.insert".into();
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(
+            json,
+            r#"{"uri":"https://h/upload?upload_id=SECRET","total":10,"mimeType":"text/plain","methodId":"x.insert"}"#
+        );
+        let back: ResumableSession = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s);
+        assert!(!format!("{s:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn chunk_size_rounds_up_to_256_kib() {
+        let client = Client::new(crate::Credentials::anonymous()).unwrap();
+        let session = ResumableSession::new("http://h/s", "a/b", None);
+        let media = || Media::from_bytes(&b""[..], "a/b");
+        let up = |n| {
+            ResumableUpload::resume_from(&client, session.clone(), media())
+                .unwrap()
+                .chunk_size(n)
+                .current_chunk_size()
+        };
+        assert_eq!(up(1), CHUNK_GRANULARITY);
+        assert_eq!(up(0), CHUNK_GRANULARITY);
+        assert_eq!(up(CHUNK_GRANULARITY + 1), 2 * CHUNK_GRANULARITY);
+        assert_eq!(up(8 << 20), 8 << 20);
+    }
+
+    #[test]
+    fn resuming_with_a_different_size_fails() {
+        let client = Client::new(crate::Credentials::anonymous()).unwrap();
+        let session = ResumableSession::new("http://h/s", "a/b", Some(3));
+        let e =
+            ResumableUpload::resume_from(&client, session, Media::from_bytes(&b"ab"[..], "a/b"))
+                .unwrap_err();
+        assert!(e.to_string().contains("expects 3"), "{e}");
+    }
+
+    #[test]
+    fn progress_fraction() {
+        let p = UploadProgress {
+            bytes_sent: 5,
+            total: Some(10),
+        };
+        assert_eq!(p.fraction(), Some(0.5));
+        assert_eq!(UploadProgress::default().fraction(), None);
+    }
+
+    #[test]
+    fn futures_are_send() {
+        fn assert_send<T: Send>(_: &T) {}
+        let client = Client::new(crate::Credentials::anonymous()).unwrap();
+        let session = ResumableSession::new("http://h/s", "a/b", None);
+        let mut up = ResumableUpload::resume_from(
+            &client,
+            session,
+            Media::from_reader(&b"x"[..], None, "a/b"),
+        )
+        .unwrap();
+        assert_send(&up.next_chunk::<serde_json::Value>());
+    }
+}
