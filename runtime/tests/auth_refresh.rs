@@ -502,3 +502,36 @@ async fn revoke_failures_are_reported_and_already_invalid_is_fine() {
     source.revoke().await.unwrap();
     assert!(source.current().is_invalid());
 }
+
+#[tokio::test]
+async fn short_lived_tokens_are_not_refreshed_on_every_call() {
+    let fake = FakeOAuth::start().await;
+    fake.script_token([
+        Reply::json(200, r#"{"access_token":"short-1","expires_in":60}"#),
+        Reply::json(200, r#"{"access_token":"short-2","expires_in":60}"#),
+    ]);
+    let (manual, clock) = clock();
+    let creds = fake.credentials("at-0", start_time() - Duration::from_secs(1));
+    let credentials = UserTokenSource::builder(creds)
+        .with_clock(clock)
+        .build()
+        .credentials();
+    // The 5-minute margin is longer than the token's life: half the life is
+    // used instead.
+    assert_eq!(
+        token_of(&credentials.authorization().await.unwrap()),
+        "short-1"
+    );
+    manual.advance(Duration::from_secs(29));
+    assert_eq!(
+        token_of(&credentials.authorization().await.unwrap()),
+        "short-1"
+    );
+    assert_eq!(fake.token_count(), 1);
+    manual.advance(Duration::from_secs(2));
+    assert_eq!(
+        token_of(&credentials.authorization().await.unwrap()),
+        "short-2"
+    );
+    assert_eq!(fake.token_count(), 2);
+}

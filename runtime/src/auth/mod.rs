@@ -67,7 +67,8 @@ mod user;
 
 pub use endpoints::{GOOGLE_AUTH_URI, GOOGLE_DEVICE_URI, GOOGLE_REVOKE_URI, GOOGLE_TOKEN_URI};
 pub use flow::{
-    AccessType, AuthorizeOptions, CallbackParams, ClientKind, ClientSecrets, DeviceAuthorization,
+    AccessType, AuthorizeOptions, CallbackParams, ClientKind, ClientSecrets,
+    DEFAULT_DEVICE_INTERVAL, DEFAULT_LOOPBACK_TIMEOUT, DEVICE_CODE_GRANT_TYPE, DeviceAuthorization,
     DeviceFlow, InstalledAppFlow, OAuthClient, PendingAuthorization, WebServerFlow,
 };
 pub use secret::{
@@ -76,8 +77,8 @@ pub use secret::{
 };
 pub use source::{DEFAULT_REFRESH_MARGIN, UserTokenSource, UserTokenSourceBuilder};
 pub use storage::{
-    FileKeyedStorage, FileStorage, KeyedStorage, MemoryKeyedStorage, MemoryStorage, Storage,
-    StorageGuard,
+    DEFAULT_LOCK_TIMEOUT, FileKeyedStorage, FileStorage, KeyedStorage, MemoryKeyedStorage,
+    MemoryStorage, Storage, StorageGuard,
 };
 pub use user::{CREDENTIALS_FORMAT_VERSION, UserCredentials};
 

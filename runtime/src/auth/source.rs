@@ -58,6 +58,8 @@ struct Inner {
 
 struct State {
     credentials: UserCredentials,
+    /// When the current token was obtained by this source, if it was.
+    obtained_at: Option<SystemTime>,
     last_failure: Option<LastFailure>,
 }
 
@@ -163,6 +165,7 @@ impl UserTokenSourceBuilder {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
                     credentials: self.credentials,
+                    obtained_at: None,
                     last_failure: None,
                 }),
                 flight: tokio::sync::Mutex::new(()),
@@ -258,16 +261,35 @@ impl UserTokenSource {
         self.inner.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn needs(&self, c: &UserCredentials, need: &Need, now: SystemTime) -> bool {
+    /// The refresh margin for a token obtained at `obtained_at`: at most half
+    /// its lifetime, so a server that hands out tokens shorter-lived than the
+    /// margin does not get a refresh on every request.
+    fn margin_for(&self, c: &UserCredentials, obtained_at: Option<SystemTime>) -> Duration {
+        match (c.expiry(), obtained_at) {
+            (Some(exp), Some(at)) => exp
+                .duration_since(at)
+                .map(|life| self.inner.margin.min(life / 2))
+                .unwrap_or(self.inner.margin),
+            _ => self.inner.margin,
+        }
+    }
+
+    fn needs(
+        &self,
+        c: &UserCredentials,
+        obtained_at: Option<SystemTime>,
+        need: &Need,
+        now: SystemTime,
+    ) -> bool {
         match need {
-            Need::Stale => c.needs_refresh(now, self.inner.margin),
+            Need::Stale => c.needs_refresh(now, self.margin_for(c, obtained_at)),
             Need::Rejected(t) => c.access_token().is_none_or(|cur| cur == t),
         }
     }
 
     async fn authorize(&self) -> crate::Result<Authorization> {
         let now = self.inner.clock.now();
-        let (cur, recent_failure) = {
+        let (cur, obtained_at, recent_failure) = {
             let st = self.state();
             let recent = st.last_failure.as_ref().is_some_and(|f| {
                 f.code.as_deref() != Some("invalid_grant")
@@ -275,12 +297,12 @@ impl UserTokenSource {
                         .duration_since(f.at)
                         .is_ok_and(|d| d < RETRY_EARLY_REFRESH_AFTER)
             });
-            (st.credentials.clone(), recent)
+            (st.credentials.clone(), st.obtained_at, recent)
         };
         if cur.is_invalid() {
             return Err(invalid_error());
         }
-        if !cur.needs_refresh(now, self.inner.margin) {
+        if !cur.needs_refresh(now, self.margin_for(&cur, obtained_at)) {
             return Ok(authorization_of(&cur));
         }
         if recent_failure && !cur.is_expired(now) {
@@ -339,7 +361,7 @@ impl UserTokenSource {
             if cur.is_invalid() {
                 return Err(invalid_error());
             }
-            if !self.needs(cur, &need, now) {
+            if !self.needs(cur, st.obtained_at, &need, now) {
                 return Ok(cur.clone());
             }
             let generation = inner.generation.load(Ordering::Acquire);
@@ -360,6 +382,7 @@ impl UserTokenSource {
         match result {
             Ok(fresh) => {
                 st.credentials = fresh.clone();
+                st.obtained_at = Some(now);
                 st.last_failure = None;
                 Ok(fresh)
             }
@@ -407,7 +430,7 @@ impl UserTokenSource {
                 }
             } else {
                 let now = self.inner.clock.now();
-                if !self.needs(&stored, need, now) && !stored.is_expired(now) {
+                if !self.needs(&stored, None, need, now) && !stored.is_expired(now) {
                     tracing::info!(
                         storage = %storage.describe(),
                         "adopting an access token another process refreshed"

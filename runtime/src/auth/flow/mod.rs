@@ -16,8 +16,10 @@ mod installed;
 mod web;
 
 pub use client_secrets::{ClientKind, ClientSecrets};
-pub use device::{DeviceAuthorization, DeviceFlow};
-pub use installed::InstalledAppFlow;
+pub use device::{
+    DEFAULT_DEVICE_INTERVAL, DEVICE_CODE_GRANT_TYPE, DeviceAuthorization, DeviceFlow,
+};
+pub use installed::{DEFAULT_LOOPBACK_TIMEOUT, InstalledAppFlow};
 pub use web::{AccessType, AuthorizeOptions, CallbackParams, PendingAuthorization, WebServerFlow};
 
 /// An OAuth 2.0 client: its id and secret, the scopes it asks for, and the

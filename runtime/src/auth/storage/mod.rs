@@ -24,7 +24,7 @@ use crate::clock::BoxFuture;
 mod file;
 mod memory;
 
-pub use file::{FileKeyedStorage, FileStorage};
+pub use file::{DEFAULT_LOCK_TIMEOUT, FileKeyedStorage, FileStorage};
 pub use memory::{MemoryKeyedStorage, MemoryStorage};
 
 /// A store of one user's [`UserCredentials`], with a lock.
