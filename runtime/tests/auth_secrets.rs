@@ -217,6 +217,12 @@ async fn no_secret_in_debug_display_errors_or_logs() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("c.json");
     std::fs::write(&p, r#"{"version":1,"client_id":"x","refresh_token":5,"client_secret":"GOCSPX-client-secret-xyz"}"#).unwrap();
+    show("file storage", format!("{:?}", FileStorage::new(&p)));
+    show(
+        "keyed",
+        format!("{:?}", gapi::auth::FileKeyedStorage::new(dir.path())),
+    );
+    show("memory storage", format!("{storage:?}"));
     let e = FileStorage::new(&p).get().await.unwrap_err();
     show("storage error", format!("{e} / {e:?}"));
     let e = UserCredentials::from_json(
