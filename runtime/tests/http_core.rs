@@ -20,11 +20,16 @@ use gapi::{
 };
 use serde::Deserialize;
 
+/// One request as the server saw it: method, URI, headers, body.
+type SeenRequest = (String, String, HeaderMap, Bytes);
+/// One scripted response: status, headers, body.
+type Scripted = (u16, Vec<(&'static str, String)>, String);
+
 /// What the server saw, and a script of responses to give.
 #[derive(Default)]
 struct Seen {
-    requests: Mutex<Vec<(String, String, HeaderMap, Bytes)>>,
-    script: Mutex<Vec<(u16, Vec<(&'static str, String)>, String)>>,
+    requests: Mutex<Vec<SeenRequest>>,
+    script: Mutex<Vec<Scripted>>,
 }
 
 async fn handler(
