@@ -258,6 +258,29 @@ pub(crate) fn too_large(what: &str, size: u64, max: u64) -> Error {
     )
 }
 
+/// Maps an error reading a response body. reqwest reports a connection that
+/// breaks mid-body as a *decode* error when the body goes through its
+/// decompressor; unless the bytes really were corrupt (`InvalidData` in the
+/// chain), that is a transport failure, worth resuming.
+pub(crate) fn body_error(e: reqwest::Error, what: &str) -> Error {
+    let mut corrupt = false;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<io::Error>() {
+            corrupt |= io.kind() == io::ErrorKind::InvalidData;
+        }
+        cur = err.source();
+    }
+    if (e.is_decode() || e.is_body()) && !corrupt {
+        return Error::new(
+            ErrorKind::Transport,
+            format!("{what}: the connection broke while reading the body"),
+        )
+        .with_source(e.without_url());
+    }
+    crate::transport::map_err(e, what)
+}
+
 /// A [`Source`] being read front to back, that knows its position.
 pub(crate) struct SourceReader {
     kind: Source,

@@ -92,6 +92,7 @@ pub(super) async fn upload<T: DeserializeOwned>(
                 head(&metadata, &mime_type, &boundary).into(),
                 tail(&boundary),
             );
+            prepared.body = None;
             prepared.stream = Some(stream);
             Some(failure)
         }

@@ -583,7 +583,7 @@ impl ResumableUpload {
                     let body = resp
                         .bytes()
                         .await
-                        .map_err(|e| crate::transport::map_err(e, self.what))?;
+                        .map_err(|e| super::body_error(e, self.what))?;
                     return Ok(Some(body));
                 }
                 let headers = crate::client::header_pairs(resp.headers());

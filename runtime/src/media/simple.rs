@@ -218,6 +218,7 @@ pub(super) async fn upload<T: DeserializeOwned>(
             };
             let (body, failure) =
                 stream_body(source, mime_type, limits, Bytes::new(), Bytes::new());
+            prepared.body = None;
             prepared.stream = Some(body);
             Some(failure)
         }
