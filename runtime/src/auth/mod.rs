@@ -47,6 +47,23 @@
 //! # }
 //! ```
 //!
+//! Programs that act as themselves rather than as a user (servers, jobs,
+//! CI) use **server-to-server** credentials, behind the same [`Credentials`]
+//! and with the same cache (refresh before expiry, once for all concurrent
+//! callers, transient failures retried):
+//!
+//! - [`ServiceAccountCredentials`] from a [`ServiceAccountKey`] (Google's
+//!   JSON key file): a signed JWT exchanged at the token endpoint, with
+//!   domain-wide delegation, or self-signed JWTs;
+//! - [`MetadataServerCredentials`]: the service account of the Google Cloud
+//!   resource the program runs on;
+//! - [`ImpersonatedCredentials`]: any credentials acting as another service
+//!   account through the IAM Credentials API;
+//! - [Application Default Credentials](adc) pick one of these (or user
+//!   credentials from gcloud) from the environment:
+//!   `Credentials::application_default(scopes).await?`;
+//! - [`Credentials::api_key`] for public data, with no OAuth at all.
+//!
 //! Secrets ([`RefreshToken`], [`ClientSecret`], [`AuthorizationCode`],
 //! [`PkceCodeVerifier`], [`CsrfState`], ...) are newtypes whose `Debug` is
 //! redacted and whose value is only reachable through `.secret()`; no secret
@@ -57,23 +74,43 @@ use std::sync::Arc;
 
 use crate::clock::BoxFuture;
 
+pub mod adc;
 mod endpoints;
 mod flow;
+mod impersonated;
+mod jwt;
+mod metadata;
 mod secret;
+mod service_account;
 mod source;
 mod storage;
 mod token;
+mod token_cache;
 mod user;
 
+pub use adc::{AdcKind, AdcSource, ApplicationDefaultBuilder, ApplicationDefaultCredentials};
 pub use endpoints::{GOOGLE_AUTH_URI, GOOGLE_DEVICE_URI, GOOGLE_REVOKE_URI, GOOGLE_TOKEN_URI};
 pub use flow::{
     AccessType, AuthorizeOptions, CallbackParams, ClientKind, ClientSecrets,
     DEFAULT_DEVICE_INTERVAL, DEFAULT_LOOPBACK_TIMEOUT, DEVICE_CODE_GRANT_TYPE, DeviceAuthorization,
     DeviceFlow, InstalledAppFlow, OAuthClient, PendingAuthorization, WebServerFlow,
 };
+pub use impersonated::{
+    DEFAULT_IMPERSONATION_LIFETIME, IAM_CREDENTIALS_ENDPOINT, ImpersonatedCredentials,
+    ImpersonatedCredentialsBuilder,
+};
+pub use jwt::JWT_BEARER_GRANT_TYPE;
+pub use metadata::{
+    METADATA_HOST, METADATA_HOST_ENV, METADATA_IP, MetadataServerCredentials,
+    MetadataServerCredentialsBuilder,
+};
 pub use secret::{
     AccessToken, ApiKey, AuthorizationCode, ClientSecret, CsrfState, DeviceCode, IdToken,
     PkceCodeVerifier, RefreshToken,
+};
+pub use service_account::{
+    CLOUD_PLATFORM_SCOPE, DEFAULT_UNIVERSE_DOMAIN, JWT_LIFETIME, ServiceAccountCredentials,
+    ServiceAccountCredentialsBuilder, ServiceAccountKey,
 };
 pub use source::{DEFAULT_REFRESH_MARGIN, UserTokenSource, UserTokenSourceBuilder};
 pub use storage::{

@@ -1,22 +1,18 @@
 //! [`UserTokenSource`]: user credentials that refresh themselves, once.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::storage::Storage;
 use super::token::{self, RequestConfig};
+use super::token_cache::{CachedToken, Check, Need, Refresher, TokenCache};
 use super::{AccessToken, Authorization, CredentialSource, Credentials, UserCredentials};
 use crate::clock::{BoxFuture, SharedClock, default_clock};
-use crate::{Error, ErrorKind};
+use crate::Error;
 
 /// How long before expiry a token is refreshed, by default.
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
-
-/// After a failed early refresh, how long the still-valid token is used
-/// without trying again.
-const RETRY_EARLY_REFRESH_AFTER: Duration = Duration::from_secs(30);
 
 /// A [`CredentialSource`] for [`UserCredentials`]: it hands out the access
 /// token and refreshes it with the refresh token.
@@ -41,73 +37,30 @@ const RETRY_EARLY_REFRESH_AFTER: Duration = Duration::from_secs(30);
 /// Cheap to clone; clones share one token cache.
 #[derive(Clone)]
 pub struct UserTokenSource {
-    inner: Arc<Inner>,
+    inner: Arc<TokenCache<UserRefresher>>,
 }
 
-struct Inner {
-    state: Mutex<State>,
-    /// Held while a refresh (or revocation) is in flight.
-    flight: tokio::sync::Mutex<()>,
-    /// Incremented when a refresh attempt finishes.
-    generation: AtomicU64,
+/// Refreshes user credentials with their refresh token, through the storage
+/// when there is one.
+struct UserRefresher {
     storage: Option<Arc<dyn Storage>>,
     clock: SharedClock,
-    margin: Duration,
     request: RequestConfig,
 }
 
-struct State {
-    credentials: UserCredentials,
-    /// When the current token was obtained by this source, if it was.
-    obtained_at: Option<SystemTime>,
-    last_failure: Option<LastFailure>,
-}
-
-/// Enough of a refresh error to hand a copy to callers that waited for it.
-struct LastFailure {
-    generation: u64,
-    at: SystemTime,
-    kind: ErrorKind,
-    code: Option<String>,
-    description: String,
-    transient: bool,
-}
-
-impl LastFailure {
-    fn new(e: &Error, generation: u64, at: SystemTime) -> Self {
-        LastFailure {
-            generation,
-            at,
-            kind: e.kind(),
-            code: e.auth_error().and_then(|a| a.code.clone()),
-            description: e
-                .auth_error()
-                .map(|a| a.description.clone())
-                .unwrap_or_else(|| e.to_string()),
-            transient: e.is_transient(),
-        }
+impl CachedToken for UserCredentials {
+    fn token(&self) -> Option<&AccessToken> {
+        self.access_token()
     }
-
-    fn to_error(&self) -> Error {
-        if self.kind == ErrorKind::Auth {
-            Error::auth(self.code.as_deref(), self.description.clone())
-        } else {
-            let kind = if self.transient && !matches!(self.kind, ErrorKind::Timeout) {
-                ErrorKind::Transport
-            } else {
-                self.kind
-            };
-            Error::new(kind, self.description.clone())
-        }
+    fn expires_at(&self) -> Option<SystemTime> {
+        self.expiry()
     }
-}
-
-/// What makes a refresh necessary.
-enum Need {
-    /// The token is missing or within the margin of its expiry.
-    Stale,
-    /// The server answered 401 to this token.
-    Rejected(AccessToken),
+    fn invalid(&self) -> bool {
+        self.is_invalid()
+    }
+    fn mark_invalid(&mut self) {
+        self.set_invalid(true);
+    }
 }
 
 /// Builds a [`UserTokenSource`].
@@ -161,20 +114,19 @@ impl UserTokenSourceBuilder {
 
     /// The source.
     pub fn build(self) -> UserTokenSource {
+        let clock = self.clock.unwrap_or_else(default_clock);
+        let refresher = UserRefresher {
+            storage: self.storage,
+            clock: clock.clone(),
+            request: self.request,
+        };
         UserTokenSource {
-            inner: Arc::new(Inner {
-                state: Mutex::new(State {
-                    credentials: self.credentials,
-                    obtained_at: None,
-                    last_failure: None,
-                }),
-                flight: tokio::sync::Mutex::new(()),
-                generation: AtomicU64::new(0),
-                storage: self.storage,
-                clock: self.clock.unwrap_or_else(default_clock),
-                margin: self.margin,
-                request: self.request,
-            }),
+            inner: Arc::new(TokenCache::new(
+                self.credentials,
+                refresher,
+                clock,
+                self.margin,
+            )),
         }
     }
 }
@@ -215,7 +167,7 @@ impl UserTokenSource {
 
     /// A copy of the current credentials.
     pub fn current(&self) -> UserCredentials {
-        self.state().credentials.clone()
+        self.inner.current()
     }
 
     /// A valid access token, refreshing first if needed.
@@ -229,11 +181,7 @@ impl UserTokenSource {
     /// Refreshes now, whatever the expiry (still single-flight: callers that
     /// wait on a refresh in progress share its result).
     pub async fn force_refresh(&self) -> crate::Result<UserCredentials> {
-        let used = self.current().access_token().cloned();
-        match used {
-            Some(t) => self.refresh(Need::Rejected(t)).await,
-            None => self.refresh(Need::Stale).await,
-        }
+        self.inner.force_refresh().await
     }
 
     /// Revokes the grant at the revocation endpoint (the refresh token, or
@@ -241,168 +189,62 @@ impl UserTokenSource {
     /// and deletes them from the storage.
     pub async fn revoke(&self) -> crate::Result<()> {
         let inner = &self.inner;
-        let _flight = inner.flight.lock().await;
+        let refresher = inner.refresher();
+        let _flight = inner.exclusive().await;
         let cur = self.current();
         let token = cur
             .refresh_token()
             .map(|t| t.secret())
             .or_else(|| cur.access_token().map(|t| t.secret()))
             .ok_or_else(|| Error::auth(None, "there is no token to revoke"))?;
-        token::revoke(cur.revoke_uri(), token, &inner.request, &inner.clock).await?;
+        token::revoke(cur.revoke_uri(), token, &refresher.request, inner.clock()).await?;
         tracing::info!(client_id = cur.client_id(), "revoked the grant");
-        self.state().credentials.set_invalid(true);
-        if let Some(storage) = &inner.storage {
+        inner.update(|c| c.set_invalid(true));
+        if let Some(storage) = &refresher.storage {
             storage.delete().await?;
         }
         Ok(())
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.inner.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The refresh margin for a token obtained at `obtained_at`: at most half
-    /// its lifetime, so a server that hands out tokens shorter-lived than the
-    /// margin does not get a refresh on every request.
-    fn margin_for(&self, c: &UserCredentials, obtained_at: Option<SystemTime>) -> Duration {
-        match (c.expiry(), obtained_at) {
-            (Some(exp), Some(at)) => exp
-                .duration_since(at)
-                .map(|life| self.inner.margin.min(life / 2))
-                .unwrap_or(self.inner.margin),
-            _ => self.inner.margin,
-        }
-    }
-
-    fn needs(
-        &self,
-        c: &UserCredentials,
-        obtained_at: Option<SystemTime>,
-        need: &Need,
-        now: SystemTime,
-    ) -> bool {
-        match need {
-            Need::Stale => c.needs_refresh(now, self.margin_for(c, obtained_at)),
-            Need::Rejected(t) => c.access_token().is_none_or(|cur| cur == t),
-        }
-    }
-
     async fn authorize(&self) -> crate::Result<Authorization> {
-        let now = self.inner.clock.now();
-        let (cur, obtained_at, recent_failure) = {
-            let st = self.state();
-            let recent = st.last_failure.as_ref().is_some_and(|f| {
-                f.code.as_deref() != Some("invalid_grant")
-                    && now
-                        .duration_since(f.at)
-                        .is_ok_and(|d| d < RETRY_EARLY_REFRESH_AFTER)
-            });
-            (st.credentials.clone(), st.obtained_at, recent)
-        };
-        if cur.is_invalid() {
-            return Err(invalid_error());
-        }
-        if !cur.needs_refresh(now, self.margin_for(&cur, obtained_at)) {
-            return Ok(authorization_of(&cur));
-        }
-        if recent_failure && !cur.is_expired(now) {
-            return Ok(authorization_of(&cur));
-        }
-        match self.refresh(Need::Stale).await {
-            Ok(fresh) => Ok(authorization_of(&fresh)),
-            Err(e) => {
-                let cur = self.current();
-                if !e.needs_reauthorization()
-                    && !cur.is_invalid()
-                    && !cur.is_expired(self.inner.clock.now())
-                {
-                    tracing::warn!(
-                        error = %e,
-                        "could not refresh the access token early; using the current one until it expires"
-                    );
-                    Ok(authorization_of(&cur))
-                } else {
-                    Err(e)
-                }
-            }
-        }
+        self.inner.get().await.map(|c| authorization_of(&c))
+    }
+}
+
+impl Refresher for UserRefresher {
+    type Token = UserCredentials;
+
+    fn refresh<'a>(
+        &'a self,
+        current: UserCredentials,
+        need: &'a Need,
+        check: Check<'a>,
+    ) -> BoxFuture<'a, crate::Result<UserCredentials>> {
+        Box::pin(self.refresh_locked(current, need, check))
     }
 
-    async fn after_unauthorized(&self, used: &Authorization) -> crate::Result<bool> {
-        let Some(used) = used.access_token() else {
-            return Ok(false);
-        };
-        let cur = self.current();
-        if cur.is_invalid() {
-            return Err(invalid_error());
-        }
-        if cur.access_token().is_some_and(|t| t != used) {
-            return Ok(true);
-        }
-        if cur.refresh_token().is_none() && self.inner.storage.is_none() {
-            return Ok(false);
-        }
-        tracing::debug!("the server rejected the access token; refreshing");
-        self.refresh(Need::Rejected(used.clone()))
-            .await
-            .map(|_| true)
+    fn can_refresh(&self, current: &UserCredentials) -> bool {
+        current.refresh_token().is_some() || self.storage.is_some()
     }
 
-    /// Single-flight refresh: waits for any refresh in progress, re-checks,
-    /// and refreshes only if still needed.
-    async fn refresh(&self, need: Need) -> crate::Result<UserCredentials> {
-        let inner = &self.inner;
-        let observed = inner.generation.load(Ordering::Acquire);
-        let _flight = inner.flight.lock().await;
-        let now = inner.clock.now();
-        {
-            let st = self.state();
-            let cur = &st.credentials;
-            if cur.is_invalid() {
-                return Err(invalid_error());
-            }
-            if !self.needs(cur, st.obtained_at, &need, now) {
-                return Ok(cur.clone());
-            }
-            let generation = inner.generation.load(Ordering::Acquire);
-            if generation != observed {
-                if let Some(f) = st
-                    .last_failure
-                    .as_ref()
-                    .filter(|f| f.generation == generation)
-                {
-                    return Err(f.to_error());
-                }
-            }
-        }
-        let cur = self.current();
-        let result = self.refresh_locked(cur, &need).await;
-        let generation = inner.generation.fetch_add(1, Ordering::AcqRel) + 1;
-        let mut st = self.state();
-        match result {
-            Ok(fresh) => {
-                st.credentials = fresh.clone();
-                st.obtained_at = Some(now);
-                st.last_failure = None;
-                Ok(fresh)
-            }
-            Err(e) => {
-                if e.needs_reauthorization() {
-                    st.credentials.set_invalid(true);
-                }
-                st.last_failure = Some(LastFailure::new(&e, generation, inner.clock.now()));
-                Err(e)
-            }
-        }
+    fn is_permanent(&self, e: &Error) -> bool {
+        e.needs_reauthorization()
     }
 
+    fn invalid_error(&self) -> Error {
+        invalid_error()
+    }
+}
+
+impl UserRefresher {
     /// The refresh proper, with the flight lock held.
     async fn refresh_locked(
         &self,
         cur: UserCredentials,
         need: &Need,
+        check: Check<'_>,
     ) -> crate::Result<UserCredentials> {
-        let Some(storage) = &self.inner.storage else {
+        let Some(storage) = &self.storage else {
             return self.network_refresh(cur).await;
         };
         let mut guard = match storage.lock().await {
@@ -429,8 +271,7 @@ impl UserTokenSource {
                     return Err(invalid_error());
                 }
             } else {
-                let now = self.inner.clock.now();
-                if !self.needs(&stored, None, need, now) && !stored.is_expired(now) {
+                if !check.needs(&stored, need) && !stored.is_expired(check.now()) {
                     tracing::info!(
                         storage = %storage.describe(),
                         "adopting an access token another process refreshed"
@@ -463,7 +304,6 @@ impl UserTokenSource {
 
     /// POSTs `grant_type=refresh_token` (with retries on transient failures).
     async fn network_refresh(&self, base: UserCredentials) -> crate::Result<UserCredentials> {
-        let inner = &self.inner;
         let Some(refresh_token) = base.refresh_token() else {
             return Err(Error::auth(
                 None,
@@ -480,14 +320,14 @@ impl UserTokenSource {
         }
         let secrets = base.secret_strings();
         let what = "refreshing the access token";
-        let started = inner.clock.now();
+        let started = self.clock.now();
         tracing::debug!(
             client_id = base.client_id(),
             token_uri = base.token_uri(),
             "{what}"
         );
-        let resp = token::with_retries(&inner.clock, &inner.request, what, || {
-            token::token_request_once(base.token_uri(), &form, &inner.request, what, &secrets)
+        let resp = token::with_retries(&self.clock, &self.request, what, || {
+            token::token_request_once(base.token_uri(), &form, &self.request, what, &secrets)
         })
         .await
         .map_err(|f| {
@@ -543,12 +383,12 @@ impl CredentialSource for UserTokenSource {
         &'a self,
         used: &'a Authorization,
     ) -> BoxFuture<'a, crate::Result<bool>> {
-        Box::pin(self.after_unauthorized(used))
+        Box::pin(self.inner.after_unauthorized(used))
     }
 
     fn describe(&self) -> String {
         let c = self.current();
-        match &self.inner.storage {
+        match &self.inner.refresher().storage {
             Some(s) => format!(
                 "user credentials of client {} in {}",
                 c.client_id(),
@@ -565,9 +405,9 @@ impl fmt::Debug for UserTokenSource {
             .field("credentials", &self.current())
             .field(
                 "storage",
-                &self.inner.storage.as_ref().map(|s| s.describe()),
+                &self.inner.refresher().storage.as_ref().map(|s| s.describe()),
             )
-            .field("refresh_margin", &self.inner.margin)
+            .field("refresh_margin", &self.inner.margin())
             .finish()
     }
 }
