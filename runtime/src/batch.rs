@@ -1,41 +1,4 @@
-//! Batch requests: many calls in one HTTP request.
-//!
-//! [`Batch::new`] takes the service whose `batch_path` (e.g. `batch` or
-//! `batch/tasks/v1`) names the endpoint under its root URL; [`Batch::add`]
-//! takes any generated method builder and returns a typed [`BatchHandle`];
-//! [`Batch::send`] sends the calls, at most [`Batch::limit`] per HTTP request
-//! (default [`DEFAULT_BATCH_LIMIT`]; more are sent in several requests, in
-//! order), and returns [`BatchResponses`], from which each handle takes its
-//! own typed [`Result`].
-//!
-//! The wire format is Google's: a `POST` of `multipart/mixed` whose parts are
-//! `application/http` requests:
-//!
-//! ```text
-//! --BOUNDARY
-//! Content-Type: application/http
-//! Content-Transfer-Encoding: binary
-//! Content-ID: <item-1>
-//!
-//! GET /tasks/v1/users/@me/lists/abc?fields=id HTTP/1.1
-//!
-//! --BOUNDARY
-//! ...
-//! --BOUNDARY--
-//! ```
-//!
-//! and the answer is `multipart/mixed` with one `application/http` response
-//! per part (`Content-ID: <response-item-1>`), matched back by id. A
-//! sub-response with an error status becomes an [`Error`] parsed exactly like
-//! the error of a single call ([`crate::ApiError`]).
-//!
-//! Authorization travels on the outer request and applies to every part. When
-//! sub-responses are `401`, the credentials are refreshed once and only those
-//! parts are sent again. Other failed parts are not retried (a `429` or `503`
-//! inside a batch comes back as that part's error). Per-call retry policies
-//! and timeouts do not apply inside a batch; the outer request follows the
-//! client's policy, and is retried after the server saw it only when every
-//! part is idempotent.
+//! Batch requests: many calls in one HTTP request. Documented on [`Batch`].
 
 use std::any::{Any, TypeId};
 use std::fmt;
@@ -70,8 +33,44 @@ struct Item {
     decode: Decoder,
 }
 
-/// Many calls sent as one (or a few) HTTP requests. See the
-/// [module docs](self).
+/// Many calls sent as one (or a few) HTTP requests.
+///
+/// [`Batch::new`] takes the service whose `batch_path` (e.g. `batch` or
+/// `batch/tasks/v1`) names the endpoint under its root URL; [`Batch::add`]
+/// takes any generated method builder and returns a typed [`BatchHandle`];
+/// [`Batch::send`] sends the calls, at most [`Batch::limit`] per HTTP request
+/// (default [`DEFAULT_BATCH_LIMIT`]; more are sent in several requests, in
+/// order), and returns [`BatchResponses`], from which each handle takes its
+/// own typed [`Result`].
+///
+/// The wire format is Google's: a `POST` of `multipart/mixed` whose parts are
+/// `application/http` requests:
+///
+/// ```text
+/// --BOUNDARY
+/// Content-Type: application/http
+/// Content-Transfer-Encoding: binary
+/// Content-ID: <item-1>
+///
+/// GET /tasks/v1/users/@me/lists/abc?fields=id HTTP/1.1
+///
+/// --BOUNDARY
+/// ...
+/// --BOUNDARY--
+/// ```
+///
+/// and the answer is `multipart/mixed` with one `application/http` response
+/// per part (`Content-ID: <response-item-1>`), matched back by id. A
+/// sub-response with an error status becomes an [`Error`] parsed exactly like
+/// the error of a single call ([`crate::ApiError`]).
+///
+/// Authorization travels on the outer request and applies to every part. When
+/// sub-responses are `401`, the credentials are refreshed once and only those
+/// parts are sent again. Other failed parts are not retried (a `429` or `503`
+/// inside a batch comes back as that part's error). Per-call retry policies
+/// and timeouts do not apply inside a batch; the outer request follows the
+/// client's policy, and is retried after the server saw it only when every
+/// part is idempotent.
 ///
 /// ```no_run
 /// # async fn f(svc: gapi::Service, a: gapi::Call, b: gapi::Call) -> gapi::Result<()> {

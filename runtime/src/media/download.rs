@@ -1,16 +1,5 @@
 //! Media download (`alt=media`), resumed with `Range` after a broken
-//! connection.
-//!
-//! When the body stops early (a reset, a truncated body, a timeout), the
-//! download waits per the retry policy and asks again for the rest with
-//! `Range: bytes=N-`, N being the bytes already handed out. The answer must
-//! be the same media: a `206` whose `Content-Range` starts at N and has the
-//! same total, with the same `ETag` and `x-goog-generation` when the first
-//! answer had them. A `200` (a server ignoring `Range`) is accepted too: its
-//! first N bytes are skipped. A changed media is an error, never a splice.
-//!
-//! An empty object may be answered `416 Range Not Satisfiable` (with
-//! `Content-Range: bytes */0`): that is an empty download, not an error.
+//! connection. Documented on [`Download`].
 
 use bytes::Bytes;
 
@@ -66,9 +55,20 @@ fn parse_content_range(v: &str) -> Option<(Option<u64>, Option<u64>)> {
 }
 
 /// A media download in progress: the body arrives in chunks, and a broken
-/// connection is resumed from the last byte received (see the
-/// [module docs](self)). Resuming is off when the call set its own `Range`
-/// header.
+/// connection is resumed from the last byte received.
+///
+/// When the body stops early (a reset, a truncated body, a timeout), the
+/// download waits per the retry policy and asks again for the rest with
+/// `Range: bytes=N-`, N being the bytes already handed out. The answer must
+/// be the same media: a `206` whose `Content-Range` starts at N and has the
+/// same total, with the same `ETag` and `x-goog-generation` when the first
+/// answer had them. A `200` (a server ignoring `Range`) is accepted too: its
+/// first N bytes are skipped. A changed media is an error, never a splice.
+///
+/// An empty object may be answered `416 Range Not Satisfiable` (with
+/// `Content-Range: bytes */0`): that is an empty download, not an error.
+///
+/// Resuming is off when the call set its own `Range` header.
 pub struct Download {
     resp: Option<reqwest::Response>,
     /// The call to ask again with `Range`; `None`: no resuming.

@@ -1,42 +1,5 @@
-//! Media upload and download for methods that declare them.
-//!
-//! # Upload
-//!
-//! A [`Media`] is the content to upload: bytes in memory
-//! ([`Media::from_bytes`]), a file ([`Media::from_file`]) or any
-//! [`tokio::io::AsyncRead`] ([`Media::from_reader`]), with its MIME type and,
-//! when known, its size. The document's `accept` list and `maxSize` are checked
-//! before anything is sent (for a source of unknown size, the upload stops with
-//! an error as soon as it grows past `maxSize`).
-//!
-//! Three protocols ([`UploadProtocol`]):
-//!
-//! - **simple** (`uploadType=media`): one request whose body is the media;
-//!   no metadata.
-//! - **multipart** (`uploadType=multipart`): one `multipart/related` request,
-//!   the call's JSON body (the metadata) then the media.
-//! - **resumable** (`uploadType=resumable`): a session is opened with the
-//!   metadata, then the media goes up in chunks, each acknowledged by the
-//!   server; after a failure the upload asks the server how much it has and
-//!   goes on from there. See [`ResumableUpload`].
-//!
-//! [`Call::upload`] picks one ([`UploadProtocol::Auto`]): resumable for media
-//! larger than [`RESUMABLE_THRESHOLD`] or of unknown size, when the method has
-//! a resumable path; otherwise simple without metadata and multipart with it.
-//! [`Call::upload_with`] takes the protocol from the caller and
-//! [`Call::upload_resumable`] gives full control over a resumable upload.
-//!
-//! Simple and multipart uploads from bytes are retried like any request. From
-//! a file they stream and are still retried (the file is read again). From a
-//! reader they stream without buffering, so **they are not retried once the
-//! request was sent**: the reader cannot be rewound. Use a resumable upload
-//! (or bytes, or a file) when that matters.
-//!
-//! # Download
-//!
-//! [`Call::download`] adds `alt=media` and returns a [`Download`] whose body
-//! is read in chunks as it arrives; a connection broken mid-body is resumed
-//! with a `Range` request (see [`Download`]).
+//! Media upload and download for methods that declare them. Documented on
+//! [`Media`], [`ResumableUpload`] and [`Download`].
 
 mod download;
 mod multipart;
@@ -63,8 +26,35 @@ pub use resumable::{
 /// [`UploadProtocol::Auto`], when the method supports it.
 pub const RESUMABLE_THRESHOLD: u64 = 5 * 1024 * 1024;
 
-/// Media to upload: where the bytes come from, their MIME type and, when
-/// known, their size.
+/// A [`Media`] is the content to upload: bytes in memory
+/// ([`Media::from_bytes`]), a file ([`Media::from_file`]) or any
+/// [`tokio::io::AsyncRead`] ([`Media::from_reader`]), with its MIME type and,
+/// when known, its size. The document's `accept` list and `maxSize` are checked
+/// before anything is sent (for a source of unknown size, the upload stops with
+/// an error as soon as it grows past `maxSize`).
+///
+/// Three protocols ([`UploadProtocol`]):
+///
+/// - **simple** (`uploadType=media`): one request whose body is the media;
+///   no metadata.
+/// - **multipart** (`uploadType=multipart`): one `multipart/related` request,
+///   the call's JSON body (the metadata) then the media.
+/// - **resumable** (`uploadType=resumable`): a session is opened with the
+///   metadata, then the media goes up in chunks, each acknowledged by the
+///   server; after a failure the upload asks the server how much it has and
+///   goes on from there. See [`ResumableUpload`].
+///
+/// [`Call::upload`] picks one ([`UploadProtocol::Auto`]): resumable for media
+/// larger than [`RESUMABLE_THRESHOLD`] or of unknown size, when the method has
+/// a resumable path; otherwise simple without metadata and multipart with it.
+/// [`Call::upload_with`] takes the protocol from the caller and
+/// [`Call::upload_resumable`] gives full control over a resumable upload.
+///
+/// Simple and multipart uploads from bytes are retried like any request. From
+/// a file they stream and are still retried (the file is read again). From a
+/// reader they stream without buffering, so **they are not retried once the
+/// request was sent**: the reader cannot be rewound. Use a resumable upload
+/// (or bytes, or a file) when that matters.
 pub struct Media {
     source: Source,
     size: Option<u64>,

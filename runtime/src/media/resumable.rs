@@ -1,33 +1,5 @@
-//! The resumable protocol (`uploadType=resumable`).
-//!
-//! 1. **Initiation**: the method's HTTP method to its resumable path with
-//!    `uploadType=resumable`, the call's JSON body as metadata,
-//!    `X-Upload-Content-Type` and (when known) `X-Upload-Content-Length`. The
-//!    server answers with the session URI in `Location`.
-//! 2. **Chunks**: `PUT <session URI>` with `Content-Range: bytes a-b/total`
-//!    (`a-b/*` while the size is unknown). Every chunk but the last is a
-//!    multiple of 256 KiB ([`CHUNK_GRANULARITY`]). The server answers `308`
-//!    with `Range: bytes=0-N` (it has N+1 bytes; no `Range`: none), and the
-//!    next chunk starts at N+1, even inside the chunk just sent. The last
-//!    chunk is answered `200`/`201` with the resource. A source whose size is
-//!    found only at its end, on a chunk boundary, is closed with an empty
-//!    `PUT` and `Content-Range: bytes */total`.
-//! 3. **Recovery**: after a failure (a 5xx, a reset connection, a timeout)
-//!    the upload waits per the retry policy, asks where the server is with an
-//!    empty `PUT` and `Content-Range: bytes */total` (or `bytes */*`), and
-//!    goes on from there. A 404 or 410 means the session is gone: the upload
-//!    must start over.
-//!
-//! `X-GUploader-No-308: yes` is sent so that Google answers an incomplete
-//! upload with `200` and `X-Http-Status-Code-Override: 308` rather than a
-//! real 308 (which HTTP clients may take for a redirect); real 308s are
-//! understood too.
-//!
-//! At most one chunk of the source is held in memory: the chunk being sent,
-//! kept until the server has confirmed all of it.
-//!
-//! The [`ResumableSession`] is plain data (serde): saved somewhere, it lets
-//! another process resume with [`ResumableUpload::resume_from`].
+//! The resumable protocol (`uploadType=resumable`). Documented on
+//! [`ResumableUpload`].
 
 use std::time::Duration;
 
@@ -131,9 +103,38 @@ enum State {
     Gone,
 }
 
-/// A resumable upload (see the [module docs](self)): built by
+/// A resumable upload (`uploadType=resumable`): built by
 /// [`Call::upload_resumable`] or [`ResumableUpload::resume_from`], driven by
 /// [`send`](Self::send) or chunk by chunk with [`next_chunk`](Self::next_chunk).
+///
+/// 1. **Initiation**: the method's HTTP method to its resumable path with
+///    `uploadType=resumable`, the call's JSON body as metadata,
+///    `X-Upload-Content-Type` and (when known) `X-Upload-Content-Length`. The
+///    server answers with the session URI in `Location`.
+/// 2. **Chunks**: `PUT <session URI>` with `Content-Range: bytes a-b/total`
+///    (`a-b/*` while the size is unknown). Every chunk but the last is a
+///    multiple of 256 KiB ([`CHUNK_GRANULARITY`]). The server answers `308`
+///    with `Range: bytes=0-N` (it has N+1 bytes; no `Range`: none), and the
+///    next chunk starts at N+1, even inside the chunk just sent. The last
+///    chunk is answered `200`/`201` with the resource. A source whose size is
+///    found only at its end, on a chunk boundary, is closed with an empty
+///    `PUT` and `Content-Range: bytes */total`.
+/// 3. **Recovery**: after a failure (a 5xx, a reset connection, a timeout)
+///    the upload waits per the retry policy, asks where the server is with an
+///    empty `PUT` and `Content-Range: bytes */total` (or `bytes */*`), and
+///    goes on from there. A 404 or 410 means the session is gone: the upload
+///    must start over.
+///
+/// `X-GUploader-No-308: yes` is sent so that Google answers an incomplete
+/// upload with `200` and `X-Http-Status-Code-Override: 308` rather than a
+/// real 308 (which HTTP clients may take for a redirect); real 308s are
+/// understood too.
+///
+/// At most one chunk of the source is held in memory: the chunk being sent,
+/// kept until the server has confirmed all of it.
+///
+/// The [`ResumableSession`] is plain data (serde): saved somewhere, it lets
+/// another process resume with [`ResumableUpload::resume_from`].
 ///
 /// Failures are retried with the client's [`RetryPolicy`] (or the call's, or
 /// [`ResumableUpload::retry_policy`]), counted per chunk. When `send` or
