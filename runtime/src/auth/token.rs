@@ -310,20 +310,30 @@ where
 
 /// POSTs `token=<token>` to the revocation endpoint (RFC 7009). A token the
 /// server already considers invalid counts as revoked.
+///
+/// The client authenticates as RFC 7009 asks of confidential clients
+/// (`client_id`, and `client_secret` when there is one); Google's endpoint
+/// needs only the token and ignores the rest.
 pub(crate) async fn revoke(
     uri: &str,
     token: &str,
+    client_id: &str,
+    client_secret: Option<&str>,
     config: &RequestConfig,
     clock: &SharedClock,
 ) -> crate::Result<()> {
     let what = "revoking the token";
+    let mut form = vec![("token", token), ("client_id", client_id)];
+    if let Some(secret) = client_secret {
+        form.push(("client_secret", secret));
+    }
+    let secrets: Vec<&str> = std::iter::once(token).chain(client_secret).collect();
     with_retries(clock, config, what, || async {
-        let (status, headers, body) =
-            post_form(uri, &[("token", token)], config.timeout, what).await?;
+        let (status, headers, body) = post_form(uri, &form, config.timeout, what).await?;
         if (200..300).contains(&status) {
             return Ok(());
         }
-        match classify(status, headers, &body, uri, what, &[token]) {
+        match classify(status, headers, &body, uri, what, &secrets) {
             Err(f) if f.code() == Some("invalid_token") => Ok(()),
             Err(f) => Err(f),
             Ok(_) => Ok(()),

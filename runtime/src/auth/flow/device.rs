@@ -95,12 +95,19 @@ impl DeviceFlow {
     pub async fn request_code(&self) -> crate::Result<DeviceAuthorization> {
         let c = &self.client;
         let scope = c.scopes().join(" ");
-        let form = [("client_id", c.client_id()), ("scope", scope.as_str())];
+        // Confidential clients authenticate here too (RFC 8628 §3.1); Google
+        // takes the secret or ignores it.
+        let secret = c.client_secret.as_ref().map(|s| s.secret());
+        let mut form = vec![("client_id", c.client_id()), ("scope", scope.as_str())];
+        if let Some(secret) = secret {
+            form.push(("client_secret", secret));
+        }
+        let secrets: Vec<&str> = secret.into_iter().collect();
         let what = "requesting a device code";
         let issued_at = c.clock().now();
         let uri = c.device_uri();
         let m = token::with_retries(c.clock(), c.request_config(), what, || {
-            token::json_request_once(uri, &form, c.request_config(), what, &[])
+            token::json_request_once(uri, &form, c.request_config(), what, &secrets)
         })
         .await
         .map_err(Error::from)?;
