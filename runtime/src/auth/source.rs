@@ -8,8 +8,8 @@ use super::storage::Storage;
 use super::token::{self, RequestConfig};
 use super::token_cache::{CachedToken, Check, Need, Refresher, TokenCache};
 use super::{AccessToken, Authorization, CredentialSource, Credentials, UserCredentials};
-use crate::clock::{BoxFuture, SharedClock, default_clock};
 use crate::Error;
+use crate::clock::{BoxFuture, SharedClock, default_clock};
 
 /// How long before expiry a token is refreshed, by default.
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -197,7 +197,15 @@ impl UserTokenSource {
             .map(|t| t.secret())
             .or_else(|| cur.access_token().map(|t| t.secret()))
             .ok_or_else(|| Error::auth(None, "there is no token to revoke"))?;
-        token::revoke(cur.revoke_uri(), token, &refresher.request, inner.clock()).await?;
+        token::revoke(
+            cur.revoke_uri(),
+            token,
+            cur.client_id(),
+            cur.client_secret().map(|s| s.secret()),
+            &refresher.request,
+            inner.clock(),
+        )
+        .await?;
         tracing::info!(client_id = cur.client_id(), "revoked the grant");
         inner.update(|c| c.set_invalid(true));
         if let Some(storage) = &refresher.storage {
@@ -405,7 +413,12 @@ impl fmt::Debug for UserTokenSource {
             .field("credentials", &self.current())
             .field(
                 "storage",
-                &self.inner.refresher().storage.as_ref().map(|s| s.describe()),
+                &self
+                    .inner
+                    .refresher()
+                    .storage
+                    .as_ref()
+                    .map(|s| s.describe()),
             )
             .field("refresh_margin", &self.inner.margin())
             .finish()
