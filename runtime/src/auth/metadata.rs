@@ -35,6 +35,14 @@ pub const DEFAULT_DETECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// overrides it).
 pub const DEFAULT_DETECT_ATTEMPTS: u32 = 3;
 
+/// What is escaped in the account's path segment (an email stays readable).
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'/')
+    .add(b'?')
+    .add(b'#')
+    .add(b'%');
+
 const TOKEN_PATH: &str = "/computeMetadata/v1/instance/service-accounts";
 const PROJECT_PATH: &str = "/computeMetadata/v1/project/project-id";
 
@@ -111,7 +119,9 @@ impl MetadataEndpoint {
                 }
             }
             if attempt < self.detect_attempts {
-                clock.sleep(Duration::from_millis(100 * attempt as u64)).await;
+                clock
+                    .sleep(Duration::from_millis(100 * attempt as u64))
+                    .await;
             }
         }
         tracing::debug!(error = %last, "no metadata server answered");
@@ -148,7 +158,11 @@ impl MetadataEndpoint {
     }
 
     /// The project id (`/computeMetadata/v1/project/project-id`).
-    pub async fn project_id(&self, request: &RequestConfig, clock: &SharedClock) -> crate::Result<String> {
+    pub async fn project_id(
+        &self,
+        request: &RequestConfig,
+        clock: &SharedClock,
+    ) -> crate::Result<String> {
         let what = "reading the project id from the metadata server";
         let text = token::with_retries(clock, request, what, || async {
             let (status, headers, body) = self.get(PROJECT_PATH, request.timeout, what).await?;
@@ -252,7 +266,9 @@ fn check_status(
         return Ok(());
     }
     let transient = matches!(status, 408 | 429 | 500 | 502 | 503 | 504);
-    let text = String::from_utf8_lossy(&body[..body.len().min(512)]).trim().to_owned();
+    let text = String::from_utf8_lossy(&body[..body.len().min(512)])
+        .trim()
+        .to_owned();
     let error = match status {
         403 | 404 => Error::auth(
             None,
@@ -464,7 +480,10 @@ impl MetadataRefresher {
         let what = "getting a token from the metadata server";
         let mut path = format!(
             "{TOKEN_PATH}/{}/token",
-            percent_encoding::utf8_percent_encode(&self.account, percent_encoding::NON_ALPHANUMERIC)
+            percent_encoding::utf8_percent_encode(
+                &self.account,
+                percent_encoding::NON_ALPHANUMERIC
+            )
         );
         if !self.scopes.is_empty() {
             let q = url::form_urlencoded::Serializer::new(String::new())
