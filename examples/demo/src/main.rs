@@ -65,10 +65,8 @@ async fn main() -> Result<(), BoxError> {
         3,
         "run the installed-app flow (loopback redirect, PKCE S256, state)",
     );
-    // Google's client_secret.json has no revocation endpoint; the stand-in has its own.
-    let client = OAuthClient::from_client_secrets(&secrets)
-        .with_scopes([scopes::TASKS])
-        .with_revoke_uri(standin.revoke_uri());
+    // Endpoints come from the file (the stand-in's also names `revoke_uri`).
+    let client = OAuthClient::from_client_secrets(&secrets).with_scopes([scopes::TASKS]);
     let flow = InstalledAppFlow::new(client)
         .open_browser(false)
         .on_url(|url| {

@@ -31,6 +31,7 @@ pub struct ClientSecrets {
     client_secret: Option<ClientSecret>,
     auth_uri: String,
     token_uri: String,
+    revoke_uri: Option<String>,
     redirect_uris: Vec<String>,
     project_id: Option<String>,
 }
@@ -94,7 +95,15 @@ impl ClientSecrets {
             .map(ClientSecret::new);
         let auth_uri = string("auth_uri", false)?.unwrap_or_else(|| GOOGLE_AUTH_URI.into());
         let token_uri = string("token_uri", false)?.unwrap_or_else(|| GOOGLE_TOKEN_URI.into());
-        for (field, uri) in [("auth_uri", &auth_uri), ("token_uri", &token_uri)] {
+        // Not in Google's files; oauth2client's format had it, and local
+        // stand-ins and other providers use it.
+        let revoke_uri = string("revoke_uri", false)?;
+        for (field, uri) in [
+            ("auth_uri", Some(&auth_uri)),
+            ("token_uri", Some(&token_uri)),
+            ("revoke_uri", revoke_uri.as_ref()),
+        ] {
+            let Some(uri) = uri else { continue };
             url::Url::parse(uri)
                 .map_err(|e| bad(format!("`{key}.{field}` is not a valid URL: {e}")))?;
         }
@@ -105,6 +114,7 @@ impl ClientSecrets {
             client_secret,
             auth_uri,
             token_uri,
+            revoke_uri,
             redirect_uris,
             project_id: string("project_id", false)?,
         })
@@ -113,6 +123,12 @@ impl ClientSecrets {
     /// `installed` or `web`.
     pub fn kind(&self) -> ClientKind {
         self.kind
+    }
+
+    /// The revocation endpoint, when the file names one (`revoke_uri`;
+    /// Google's own files do not, and Google's endpoint is then the default).
+    pub fn revoke_uri(&self) -> Option<&str> {
+        self.revoke_uri.as_deref()
     }
 
     /// The client id.

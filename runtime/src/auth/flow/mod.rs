@@ -60,6 +60,9 @@ impl OAuthClient {
         let mut c = OAuthClient::new(secrets.client_id(), secrets.client_secret().cloned());
         c.auth_uri = secrets.auth_uri().to_owned();
         c.token_uri = secrets.token_uri().to_owned();
+        if let Some(uri) = secrets.revoke_uri() {
+            c.revoke_uri = uri.to_owned();
+        }
         c
     }
 
