@@ -482,7 +482,7 @@ impl MetadataRefresher {
             "{TOKEN_PATH}/{}/token",
             percent_encoding::utf8_percent_encode(
                 &self.account,
-                percent_encoding::NON_ALPHANUMERIC
+                SEGMENT
             )
         );
         if !self.scopes.is_empty() {
