@@ -244,13 +244,16 @@ async fn delay(st: &FakeState) {
 
 async fn token(State(st): State<Arc<FakeState>>, body: String) -> Response {
     let n = st.token_requests.fetch_add(1, Ordering::SeqCst) + 1;
-    st.token_forms.lock().unwrap().push(
-        url::form_urlencoded::parse(body.as_bytes())
-            .into_owned()
-            .collect(),
-    );
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    st.token_forms.lock().unwrap().push(form.clone());
     delay(&st).await;
-    if let Some(r) = st.token_script.lock().unwrap().pop_front() {
+    if let Some(mut r) = st.token_script.lock().unwrap().pop_front() {
+        // Scripted errors may echo the request's secrets back.
+        for (k, v) in &form {
+            r.body = r.body.replace(&format!("{{{k}}}"), v);
+        }
         return reply(r, "application/json");
     }
     reply(
@@ -352,7 +355,10 @@ async fn iam(
         body: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
     });
     delay(&st).await;
-    if let Some(r) = st.iam_script.lock().unwrap().pop_front() {
+    if let Some(mut r) = st.iam_script.lock().unwrap().pop_front() {
+        if let Some(a) = header("authorization") {
+            r.body = r.body.replace("{authorization}", &a);
+        }
         return reply(r, "application/json");
     }
     let expire = st
