@@ -271,8 +271,7 @@ async fn application_default_credentials() {
         .await
         .unwrap();
     let jwt = adc.credentials().authorization().await.unwrap();
-    let (_, claims) =
-        auth_s2s_support::verify_jwt(jwt.access_token().unwrap().secret(), TEST_KEY);
+    let (_, claims) = auth_s2s_support::verify_jwt(jwt.access_token().unwrap().secret(), TEST_KEY);
     assert_eq!(
         claims["scope"],
         "https://www.googleapis.com/auth/cloud-platform"
@@ -311,7 +310,11 @@ async fn application_default_credentials() {
             .unwrap()
             .starts_with("Bearer sa-token-")
     );
-    assert_eq!(call.quota_project.as_deref(), Some("source-quota"), "the source keeps its own");
+    assert_eq!(
+        call.quota_project.as_deref(),
+        Some("source-quota"),
+        "the source keeps its own"
+    );
     assert_eq!(call.body["scope"], serde_json::json!(["scope-x"]));
     assert_eq!(
         call.body["delegates"],

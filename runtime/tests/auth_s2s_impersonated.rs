@@ -77,7 +77,10 @@ async fn expire_time_drives_the_refresh() {
     assert_eq!(creds.access_token().await.unwrap().secret(), "iam-token-2");
     // Default scope and lifetime.
     let body = &fake.iam_calls()[0].body;
-    assert_eq!(body["scope"][0], "https://www.googleapis.com/auth/cloud-platform");
+    assert_eq!(
+        body["scope"][0],
+        "https://www.googleapis.com/auth/cloud-platform"
+    );
     assert_eq!(body["lifetime"], "3600s");
     assert_eq!(body["delegates"], serde_json::json!([]));
 }
@@ -108,7 +111,10 @@ async fn a_401_makes_the_source_refresh_once() {
         .build();
     let e = creds.access_token().await.unwrap_err();
     assert!(e.is_auth(), "{e}");
-    assert_eq!(e.auth_error().unwrap().code.as_deref(), Some("UNAUTHENTICATED"));
+    assert_eq!(
+        e.auth_error().unwrap().code.as_deref(),
+        Some("UNAUTHENTICATED")
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -123,16 +129,28 @@ async fn errors_are_typed_and_transient_ones_retried() {
         .build();
     let e = creds.access_token().await.unwrap_err();
     assert!(e.is_auth(), "{e}");
-    assert_eq!(e.auth_error().unwrap().code.as_deref(), Some("PERMISSION_DENIED"));
+    assert_eq!(
+        e.auth_error().unwrap().code.as_deref(),
+        Some("PERMISSION_DENIED")
+    );
     let text = e.to_string();
-    assert!(text.contains("iam.serviceAccounts.getAccessToken"), "{text}");
+    assert!(
+        text.contains("iam.serviceAccounts.getAccessToken"),
+        "{text}"
+    );
     assert!(text.contains("serviceAccountTokenCreator"), "{text}");
     assert!(text.contains(TARGET), "{text}");
     assert_eq!(fake.iam_count(), 1, "403 is not retried");
 
     fake.script_iam([
-        Reply::json(503, r#"{"error":{"code":503,"message":"unavailable","status":"UNAVAILABLE"}}"#),
-        Reply::json(429, r#"{"error":{"code":429,"message":"slow down","status":"RESOURCE_EXHAUSTED"}}"#),
+        Reply::json(
+            503,
+            r#"{"error":{"code":503,"message":"unavailable","status":"UNAVAILABLE"}}"#,
+        ),
+        Reply::json(
+            429,
+            r#"{"error":{"code":429,"message":"slow down","status":"RESOURCE_EXHAUSTED"}}"#,
+        ),
     ]);
     assert_eq!(creds.access_token().await.unwrap().secret(), "iam-token-4");
 
@@ -149,7 +167,10 @@ async fn errors_are_typed_and_transient_ones_retried() {
 
     // A source that fails is reported as is, not retried here.
     let dead = Fake::start().await;
-    dead.script_token([Reply::json(400, r#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#)]);
+    dead.script_token([Reply::json(
+        400,
+        r#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#,
+    )]);
     let creds = ImpersonatedCredentials::builder(sa_source(&dead).credentials(), TARGET)
         .with_endpoint(dead.url(""))
         .build();

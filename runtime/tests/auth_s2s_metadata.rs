@@ -43,11 +43,7 @@ async fn token_with_scopes_and_flavor_header_then_project_id() {
     assert_eq!(creds.access_token().await.unwrap().secret(), "mds-token-1");
     manual.advance(Duration::from_secs(300));
     assert_eq!(creds.access_token().await.unwrap().secret(), "mds-token-2");
-    assert_eq!(
-        format!("{creds:?}").contains(&fake.host()),
-        true,
-        "{creds:?}"
-    );
+    assert!(format!("{creds:?}").contains(&fake.host()), "{creds:?}");
 }
 
 #[tokio::test]

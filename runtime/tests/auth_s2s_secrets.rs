@@ -193,14 +193,14 @@ async fn no_secret_in_debug_display_errors_or_logs() {
         "logging was captured:\n{logs}"
     );
     // Server text that echoed secrets was kept, scrubbed.
-    assert!(
-        out.contains("assertion [redacted] is not valid"),
-        "{out}"
-    );
+    assert!(out.contains("assertion [redacted] is not valid"), "{out}");
     assert!(out.contains("caller Bearer [redacted] may not"), "{out}");
     assert!(secrets.len() > 30, "{}", secrets.len());
     for s in &secrets {
-        assert!(!out.contains(s.as_str()), "secret {s:?} in formatted output:\n{out}");
+        assert!(
+            !out.contains(s.as_str()),
+            "secret {s:?} in formatted output:\n{out}"
+        );
         assert!(!logs.contains(s.as_str()), "secret {s:?} in logs:\n{logs}");
     }
 }

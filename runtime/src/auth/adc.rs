@@ -229,7 +229,7 @@ impl ApplicationDefaultBuilder {
         let env_project = env("GOOGLE_CLOUD_PROJECT").or_else(|| env("GCLOUD_PROJECT"));
         if let Some(path) = &self.file {
             let source = AdcSource::ExplicitFile(path.clone());
-            return self.from_file(path, source, env_project);
+            return self.load_file(path, source, env_project);
         }
         if let Some(path) = env(CREDENTIALS_ENV) {
             let path = PathBuf::from(path);
@@ -244,14 +244,14 @@ impl ApplicationDefaultBuilder {
             }
             tracing::debug!(path = %path.display(), "application default credentials from {CREDENTIALS_ENV}");
             let source = AdcSource::EnvironmentFile(path.clone());
-            return self.from_file(&path, source, env_project);
+            return self.load_file(&path, source, env_project);
         }
         let gcloud = gcloud_adc_path();
         if let Some(path) = &gcloud {
             if path.is_file() {
                 tracing::debug!(path = %path.display(), "application default credentials from gcloud's file");
                 let source = AdcSource::GcloudFile(path.clone());
-                return self.from_file(path, source, env_project);
+                return self.load_file(path, source, env_project);
             }
         }
         let gcloud_said = match &gcloud {
@@ -294,7 +294,10 @@ impl ApplicationDefaultBuilder {
                 }
             },
         };
-        tracing::debug!(server = mds.base_url(), "application default credentials from the metadata server");
+        tracing::debug!(
+            server = mds.base_url(),
+            "application default credentials from the metadata server"
+        );
         Ok(ApplicationDefaultCredentials {
             source: AdcSource::MetadataServer(mds.base_url().to_owned()),
             credentials: mds.credentials(),
@@ -304,7 +307,7 @@ impl ApplicationDefaultBuilder {
         })
     }
 
-    fn from_file(
+    fn load_file(
         &self,
         path: &Path,
         source: AdcSource,
@@ -315,7 +318,10 @@ impl ApplicationDefaultBuilder {
                 format!("{} (from {CREDENTIALS_ENV})", path.display())
             }
             AdcSource::GcloudFile(_) => {
-                format!("{} (gcloud's application default credentials)", path.display())
+                format!(
+                    "{} (gcloud's application default credentials)",
+                    path.display()
+                )
             }
             _ => path.display().to_string(),
         };

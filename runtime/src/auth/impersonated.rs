@@ -376,7 +376,10 @@ impl ImpersonationRefresher {
             api.message = format!("{what} at {url}: {}", api.message);
             Error::api(api)
         } else {
-            let code = api.status.clone().unwrap_or_else(|| format!("HTTP {status}"));
+            let code = api
+                .status
+                .clone()
+                .unwrap_or_else(|| format!("HTTP {status}"));
             let hint = match status {
                 401 => "; the source credentials were refused",
                 403 => {
@@ -411,7 +414,10 @@ mod tests {
             Some("sa@p.iam.gserviceaccount.com")
         );
         assert_eq!(
-            target_from_url("http://127.0.0.1:1/v1/projects/-/serviceAccounts/a%40b:generateAccessToken").as_deref(),
+            target_from_url(
+                "http://127.0.0.1:1/v1/projects/-/serviceAccounts/a%40b:generateAccessToken"
+            )
+            .as_deref(),
             Some("a@b")
         );
         assert_eq!(target_from_url("https://x/v1/other"), None);

@@ -129,7 +129,9 @@ mod tests {
     #[test]
     fn signs_and_verifies() {
         let s = RsaSigner::from_pem(TEST_KEY, Some("kid-1".into())).unwrap();
-        let jwt = s.sign(&serde_json::json!({"iss": "a@b", "exp": 1})).unwrap();
+        let jwt = s
+            .sign(&serde_json::json!({"iss": "a@b", "exp": 1}))
+            .unwrap();
         let parts: Vec<&str> = jwt.split('.').collect();
         assert_eq!(parts.len(), 3);
         let header: serde_json::Value = serde_json::from_slice(

@@ -480,10 +480,7 @@ impl MetadataRefresher {
         let what = "getting a token from the metadata server";
         let mut path = format!(
             "{TOKEN_PATH}/{}/token",
-            percent_encoding::utf8_percent_encode(
-                &self.account,
-                SEGMENT
-            )
+            percent_encoding::utf8_percent_encode(&self.account, SEGMENT)
         );
         if !self.scopes.is_empty() {
             let q = url::form_urlencoded::Serializer::new(String::new())

@@ -296,9 +296,7 @@ impl ServiceAccountCredentialsBuilder {
             }
         } else {
             Mode::TokenEndpoint {
-                token_uri: self
-                    .token_uri
-                    .unwrap_or_else(|| self.key.token_uri.clone()),
+                token_uri: self.token_uri.unwrap_or_else(|| self.key.token_uri.clone()),
             }
         };
         let refresher = ServiceAccountRefresher {
@@ -500,7 +498,10 @@ impl ServiceAccountRefresher {
             expires_in_secs = lifetime.as_secs(),
             "got a service account access token"
         );
-        Ok(BearerToken::new(resp.access_token, Some(started + lifetime)))
+        Ok(BearerToken::new(
+            resp.access_token,
+            Some(started + lifetime),
+        ))
     }
 
     /// Adds what a refusal of the assertion usually means.

@@ -519,7 +519,9 @@ impl Default for CommonConfig {
 
 impl CommonConfig {
     pub fn clock(&self) -> SharedClock {
-        self.clock.clone().unwrap_or_else(crate::clock::default_clock)
+        self.clock
+            .clone()
+            .unwrap_or_else(crate::clock::default_clock)
     }
 }
 
@@ -634,7 +636,10 @@ mod tests {
     async fn concurrent_gets_share_one_refresh_and_one_failure() {
         let (c, n) = cache(Ok(()));
         let all = futures_util::future::join_all((0..50).map(|_| c.get())).await;
-        assert!(all.iter().all(|t| t.as_ref().unwrap().token.as_ref().unwrap().secret() == "t1"));
+        assert!(
+            all.iter()
+                .all(|t| t.as_ref().unwrap().token.as_ref().unwrap().secret() == "t1")
+        );
         assert_eq!(n.load(Ordering::SeqCst), 1);
 
         let (c, n) = cache(Err("nope"));
