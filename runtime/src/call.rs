@@ -226,11 +226,7 @@ impl Call {
     /// Sends the call and decodes the JSON response.
     pub async fn send<T: DeserializeOwned>(self) -> Result<T> {
         let prepared = self.prepare(self.method.path, &[])?;
-        let resp = self.svc.client().execute(&prepared).await?;
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| crate::transport::map_err(e, self.method.id))?;
+        let body = self.svc.client().execute_read(&prepared).await?;
         decode(self.method.id, &body)
     }
 
@@ -238,10 +234,7 @@ impl Call {
     /// response schema).
     pub async fn send_empty(self) -> Result<()> {
         let prepared = self.prepare(self.method.path, &[])?;
-        let resp = self.svc.client().execute(&prepared).await?;
-        resp.bytes()
-            .await
-            .map_err(|e| crate::transport::map_err(e, self.method.id))?;
+        self.svc.client().execute_read(&prepared).await?;
         Ok(())
     }
 }

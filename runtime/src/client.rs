@@ -195,6 +195,30 @@ impl Client {
         &self.inner.clock
     }
 
+    /// Sends a prepared request like [`Client::execute`] and reads the whole
+    /// body. A body that breaks off is retried like any transient failure when
+    /// the request may be repeated (idempotent and replayable).
+    pub(crate) async fn execute_read(&self, req: &Prepared) -> Result<bytes::Bytes> {
+        let policy = req.retry.as_ref().unwrap_or(&self.inner.retry);
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let resp = self.execute(req).await?;
+            let err = match resp.bytes().await {
+                Ok(body) => return Ok(body),
+                Err(e) => transport::map_err(e, req.what),
+            };
+            if !(req.idempotent && req.replayable() && err.is_transient())
+                || attempt >= policy.max_attempts
+            {
+                return Err(err);
+            }
+            let delay = policy.delay(attempt, None);
+            tracing::info!(what = req.what, attempt, ?delay, error = %err, "body broke off; retrying");
+            self.inner.clock.sleep(delay).await;
+        }
+    }
+
     /// Sends a prepared request with auth, retries and one refresh on 401.
     /// Returns the successful response with its body unread.
     pub(crate) async fn execute(&self, req: &Prepared) -> Result<reqwest::Response> {

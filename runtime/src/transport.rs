@@ -58,12 +58,16 @@ pub(crate) fn shared() -> crate::Result<reqwest::Client> {
 }
 
 /// Maps a reqwest error to the runtime's error without exposing reqwest.
+///
+/// A body that cannot be read is a transport failure (the connection broke),
+/// even when reqwest's gzip layer reports it as a decode error — unless the
+/// cause is corrupt data (`InvalidData`), which is a decode error.
 pub(crate) fn map_err(e: reqwest::Error, what: &str) -> crate::Error {
     let kind = if e.is_timeout() {
         crate::ErrorKind::Timeout
     } else if e.is_builder() {
         crate::ErrorKind::Request
-    } else if e.is_decode() {
+    } else if (e.is_decode() || e.is_body()) && is_corrupt(&e) {
         crate::ErrorKind::Decode
     } else {
         crate::ErrorKind::Transport
@@ -75,13 +79,28 @@ pub(crate) fn map_err(e: reqwest::Error, what: &str) -> crate::Error {
     crate::Error::new(kind, format!("{what}: {}", describe(&e))).with_source(e)
 }
 
+/// Whether an I/O error in the cause chain says the data itself was bad.
+fn is_corrupt(e: &reqwest::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
 fn describe(e: &reqwest::Error) -> &'static str {
     if e.is_connect() {
         "could not connect"
     } else if e.is_timeout() {
         "timed out"
     } else if e.is_body() || e.is_decode() {
-        "could not read the response body"
+        "the response body broke off or could not be read"
     } else if e.is_request() {
         "the request failed"
     } else {

@@ -423,10 +423,7 @@ async fn uploads_in_chunks_with_content_ranges_and_progress() {
     let reqs = fake.requests();
     let init = &reqs[0];
     assert_eq!(init.method, "POST");
-    assert_eq!(
-        init.target,
-        "/resumable/upload/things/v1/items?uploadType=resumable"
-    );
+    assert_eq!(init.target, "/upload/things/v1/items?uploadType=resumable");
     assert_eq!(
         init.header("x-upload-content-type"),
         Some("application/octet-stream")

@@ -275,8 +275,16 @@ async fn protocol_choice_and_its_rules() {
         .upload(Media::from_bytes(&b"x"[..], "a/b"))
         .await
         .unwrap();
+    // An empty-object body (what generated builders send when the caller
+    // gave no metadata) is no metadata: still simple.
     let mut call = Call::new(&svc, &INSERT);
     call.body(&serde_json::json!({}));
+    let _: Thing = call
+        .upload(Media::from_bytes(&b"x"[..], "a/b"))
+        .await
+        .unwrap();
+    let mut call = Call::new(&svc, &INSERT);
+    call.body(&serde_json::json!({"name": "n"}));
     let _: Thing = call
         .upload(Media::from_bytes(&b"x"[..], "a/b"))
         .await
@@ -310,16 +318,18 @@ async fn protocol_choice_and_its_rules() {
             uris,
             [
                 "/upload/things/v1/items?uploadType=media",
+                "/upload/things/v1/items?uploadType=media",
                 "/upload/things/v1/items?uploadType=multipart",
                 "/upload/things/v1/items?uploadType=multipart",
-                "/resumable/upload/things/v1/items?uploadType=resumable",
+                "/upload/things/v1/items?uploadType=resumable",
                 "/session/1",
             ]
         );
-        assert!(String::from_utf8_lossy(&reqs[2].3).contains("\r\n\r\n{}\r\n"));
-        assert_eq!(reqs[4].0, "PUT");
-        assert_eq!(reqs[4].2["content-range"], "bytes 0-6291455/6291456");
-        assert!(reqs[4].3[..] == big[..]);
+        assert!(String::from_utf8_lossy(&reqs[2].3).contains("{\"name\":\"n\"}"));
+        assert!(String::from_utf8_lossy(&reqs[3].3).contains("\r\n\r\n{}\r\n"));
+        assert_eq!(reqs[5].0, "PUT");
+        assert_eq!(reqs[5].2["content-range"], "bytes 0-6291455/6291456");
+        assert!(reqs[5].3[..] == big[..]);
     }
 
     // Simple cannot carry metadata; a method without media refuses media.
@@ -338,12 +348,13 @@ async fn protocol_choice_and_its_rules() {
         .await
         .unwrap_err();
     assert!(
-        err.to_string().contains("no resumable upload path"),
+        err.to_string()
+            .contains("does not support resumable uploads"),
         "{err}"
     );
     assert_eq!(
         seen.requests.lock().unwrap().len(),
-        5,
+        6,
         "refusals send nothing"
     );
 }

@@ -209,7 +209,7 @@ impl Download {
                         return Ok(None);
                     }
                 },
-                Err(e) => super::body_error(e, self.what),
+                Err(e) => crate::transport::map_err(e, self.what),
             };
             self.resp = None;
             self.resume_after(err).await?;

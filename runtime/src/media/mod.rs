@@ -248,29 +248,6 @@ pub(crate) fn too_large(what: &str, size: u64, max: u64) -> Error {
     )
 }
 
-/// Maps an error reading a response body. reqwest reports a connection that
-/// breaks mid-body as a *decode* error when the body goes through its
-/// decompressor; unless the bytes really were corrupt (`InvalidData` in the
-/// chain), that is a transport failure, worth resuming.
-pub(crate) fn body_error(e: reqwest::Error, what: &str) -> Error {
-    let mut corrupt = false;
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-    while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<io::Error>() {
-            corrupt |= io.kind() == io::ErrorKind::InvalidData;
-        }
-        cur = err.source();
-    }
-    if (e.is_decode() || e.is_body()) && !corrupt {
-        return Error::new(
-            ErrorKind::Transport,
-            format!("{what}: the connection broke while reading the body"),
-        )
-        .with_source(e.without_url());
-    }
-    crate::transport::map_err(e, what)
-}
-
 /// A [`Source`] being read front to back, that knows its position.
 pub(crate) struct SourceReader {
     kind: Source,
@@ -411,6 +388,16 @@ impl Call {
         Ok(info)
     }
 
+    /// Whether the call carries metadata for the media: a body other than an
+    /// empty object (generated builders always set the body, `{}` when the
+    /// caller gave none).
+    pub(crate) fn has_metadata(&self) -> Result<bool> {
+        Ok(match self.body_bytes()? {
+            None => false,
+            Some(b) => &b[..] != b"{}",
+        })
+    }
+
     /// Uploads `media` (with the call's body as metadata, if any) and decodes
     /// the response, choosing the protocol by size ([`UploadProtocol::Auto`]).
     pub async fn upload<T: DeserializeOwned>(self, media: Media) -> Result<T> {
@@ -429,7 +416,7 @@ impl Call {
                 let big = media.size().is_none_or(|n| n > RESUMABLE_THRESHOLD);
                 if big && info.resumable_path.is_some() {
                     UploadProtocol::Resumable
-                } else if self.body_bytes()?.is_some() {
+                } else if self.has_metadata()? {
                     UploadProtocol::Multipart
                 } else {
                     UploadProtocol::Simple

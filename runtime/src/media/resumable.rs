@@ -459,7 +459,17 @@ impl ResumableUpload {
         })?;
         let id = call.method().id;
         let info = call.check_media(&self.mime_type, self.declared)?;
-        let path = info.resumable_path.ok_or_else(|| {
+        // Like the Python and Go clients, open the session on the simple
+        // upload path with `uploadType=resumable` (the `/resumable/upload/...`
+        // path of the document is only a fallback): it is what Google
+        // documents and what emulators implement.
+        if info.resumable_path.is_none() {
+            return Err(Error::new(
+                ErrorKind::Request,
+                format!("{id} does not support resumable uploads"),
+            ));
+        }
+        let path = info.simple_path.or(info.resumable_path).ok_or_else(|| {
             Error::new(
                 ErrorKind::Request,
                 format!("{id} has no resumable upload path"),
@@ -584,7 +594,7 @@ impl ResumableUpload {
                     let body = resp
                         .bytes()
                         .await
-                        .map_err(|e| super::body_error(e, self.what))?;
+                        .map_err(|e| crate::transport::map_err(e, self.what))?;
                     return Ok(Some(body));
                 }
                 let headers = crate::client::header_pairs(resp.headers());

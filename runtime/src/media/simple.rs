@@ -189,7 +189,7 @@ pub(super) async fn upload<T: DeserializeOwned>(
     media: Media,
 ) -> Result<T> {
     let id = call.method().id;
-    if call.body_bytes()?.is_some() {
+    if call.has_metadata()? {
         return Err(Error::new(
             ErrorKind::Request,
             format!(
