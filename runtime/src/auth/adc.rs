@@ -475,7 +475,7 @@ fn not_found(detail: &str) -> Error {
     Error::new(
         ErrorKind::Auth,
         format!(
-            "no application default credentials: {CREDENTIALS_ENV} is not set, {detail}. Run `gcloud auth application-default login`, set {CREDENTIALS_ENV} to a credentials file, or, for public data, use an API key (Credentials::api_key)"
+            "no application default credentials: {CREDENTIALS_ENV} is not set, {detail} — run `gcloud auth application-default login`, set {CREDENTIALS_ENV} to a credentials file, or, for public data, use an API key (Credentials::api_key)"
         ),
     )
 }
