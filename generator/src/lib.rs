@@ -216,7 +216,7 @@ impl Generator {
 
     /// Formats the module body of an already loaded API.
     pub fn module_source(&self, name: &str, api: &Api) -> Result<String> {
-        let body = emit::format(emit::module_tokens(api)).map_err(|e| Error::Syntax {
+        let body = emit::format(emit::module(api)).map_err(|e| Error::Syntax {
             file: name.to_string(),
             message: e.to_string(),
         })?;
@@ -244,7 +244,7 @@ impl Generator {
         out_dir: &Path,
         options: &CrateOptions,
     ) -> Result<GeneratedCrate> {
-        let body = emit::format(emit::module_tokens(api)).map_err(|e| Error::Syntax {
+        let body = emit::format(emit::module(api)).map_err(|e| Error::Syntax {
             file: name.to_string(),
             message: e.to_string(),
         })?;

@@ -1,10 +1,11 @@
 //! Stage 3: IR → Rust tokens (`quote!`) → formatted source (`prettyplease`).
 //!
 //! The output is one module body (see ARCHITECTURE.md, "Shape of generated
-//! code"): paths inside it are relative (`super::schemas::Task`), std types
-//! are always fully qualified (`::std::option::Option`) so schema names such
-//! as `Option`, `String` or `Result` cannot shadow them, and every builder
-//! method is `#[inline]` so a crate only pays codegen for what its users call.
+//! code"): paths inside it are relative (`super::schemas::Task`); std types
+//! are written short (`Option<String>`) except in a module that declares a
+//! type of the same name (a schema named `Option` or `String`), where they
+//! are fully qualified (`::std::option::Option`); every builder method is
+//! `#[inline]` so a crate only pays codegen for what its users call.
 
 pub mod docs;
 
@@ -33,17 +34,43 @@ pub fn doc_attrs(text: Option<&str>) -> TokenStream {
     }
 }
 
+thread_local! {
+    /// Doc texts of the module being emitted; the tokens hold placeholders.
+    static DOCS: std::cell::RefCell<Vec<Vec<String>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The prefix of a doc placeholder (`#[doc = "@gapi-doc:17"]`).
+const DOC_MARKER: &str = "@gapi-doc:";
+
+/// One `#[doc]` placeholder attribute for `lines`. Docs are most of the
+/// output; keeping them out of the token stream makes parsing and
+/// formatting several times faster. [`format`] puts the text back.
 fn doc_tokens(lines: &[String]) -> TokenStream {
-    let attrs = lines.iter().map(|l| {
-        let s = if l.is_empty() {
-            String::new()
-        } else {
-            format!(" {l}")
-        };
-        let s = lit(&s);
-        quote!(#[doc = #s])
+    if lines.is_empty() {
+        return TokenStream::new();
+    }
+    let index = DOCS.with(|d| {
+        let mut d = d.borrow_mut();
+        d.push(lines.to_vec());
+        d.len() - 1
     });
-    quote!(#(#attrs)*)
+    let marker = lit(&format!("{DOC_MARKER}{index}"));
+    quote!(#[doc = #marker])
+}
+
+/// An emitted module: tokens with doc placeholders, and the doc texts.
+pub struct Emitted {
+    /// The module body's tokens (doc comments are placeholders).
+    pub tokens: TokenStream,
+    docs: Vec<Vec<String>>,
+}
+
+/// Emits the module body for `api` (see [`format`]).
+pub fn module(api: &Api) -> Emitted {
+    DOCS.with(|d| d.borrow_mut().clear());
+    let tokens = module_tokens(api);
+    let docs = DOCS.with(|d| std::mem::take(&mut *d.borrow_mut()));
+    Emitted { tokens, docs }
 }
 
 fn doc_with_extra(text: Option<&str>, extra: &[String]) -> TokenStream {
@@ -57,16 +84,61 @@ fn doc_with_extra(text: Option<&str>, extra: &[String]) -> TokenStream {
     doc_tokens(&lines)
 }
 
-/// Path prefix from a module at `depth` to the `schemas` module.
-fn schemas_prefix(depth: usize) -> TokenStream {
-    let supers = (0..depth).map(|_| quote!(super::));
-    quote!(#(#supers)* schemas::)
+/// Per-module emission context: the path to the `schemas` module and the
+/// spelling of std types. Std names are written short (`Option<String>`)
+/// unless a type of the module shadows them (a schema named `Option`), in
+/// which case they are fully qualified (`::std::option::Option`).
+struct Cx {
+    prefix: TokenStream,
+    option: TokenStream,
+    string: TokenStream,
+    vec: TokenStream,
+    boxed: TokenStream,
+    into: TokenStream,
+    is_none: Literal,
 }
 
-/// The tokens of a type; `prefix` leads to the `schemas` module.
-fn ty_tokens(ty: &Ty, prefix: &TokenStream) -> TokenStream {
+impl Cx {
+    /// `depth`: `None` for the `schemas` module, `Some(d)` for a resource
+    /// module at depth `d` (0 = the root). `names`: the type names declared
+    /// in the module.
+    fn new<'a>(depth: Option<usize>, names: impl IntoIterator<Item = &'a str>) -> Cx {
+        let names: std::collections::HashSet<&str> = names.into_iter().collect();
+        let pick = |short: &str, long: TokenStream| -> TokenStream {
+            if names.contains(short) {
+                long
+            } else {
+                let id = Ident::new(short, Span::call_site());
+                quote!(#id)
+            }
+        };
+        let prefix = match depth {
+            None => TokenStream::new(),
+            Some(d) => {
+                let supers = (0..d).map(|_| quote!(super::));
+                quote!(#(#supers)* schemas::)
+            }
+        };
+        Cx {
+            prefix,
+            option: pick("Option", quote!(::std::option::Option)),
+            string: pick("String", quote!(::std::string::String)),
+            vec: pick("Vec", quote!(::std::vec::Vec)),
+            boxed: pick("Box", quote!(::std::boxed::Box)),
+            into: pick("Into", quote!(::std::convert::Into)),
+            is_none: lit(if names.contains("Option") {
+                "::std::option::Option::is_none"
+            } else {
+                "Option::is_none"
+            }),
+        }
+    }
+}
+
+/// The tokens of a type in the module of `cx`.
+fn ty_tokens(ty: &Ty, cx: &Cx) -> TokenStream {
     match ty {
-        Ty::String => quote!(::std::string::String),
+        Ty::String => cx.string.clone(),
         Ty::Bool => quote!(bool),
         Ty::I32 => quote!(i32),
         Ty::U32 => quote!(u32),
@@ -82,6 +154,7 @@ fn ty_tokens(ty: &Ty, prefix: &TokenStream) -> TokenStream {
         Ty::Value => quote!(gapi::serde_json::Value),
         Ty::Schema(n) => {
             let n = ident(n);
+            let prefix = &cx.prefix;
             quote!(#prefix #n)
         }
         Ty::Local(n) => {
@@ -89,17 +162,34 @@ fn ty_tokens(ty: &Ty, prefix: &TokenStream) -> TokenStream {
             quote!(#n)
         }
         Ty::Vec(t) => {
-            let t = ty_tokens(t, prefix);
-            quote!(::std::vec::Vec<#t>)
+            let t = ty_tokens(t, cx);
+            let vec = &cx.vec;
+            quote!(#vec<#t>)
         }
         Ty::Map(t) => {
-            let t = ty_tokens(t, prefix);
-            quote!(::std::collections::BTreeMap<::std::string::String, #t>)
+            let t = ty_tokens(t, cx);
+            let string = &cx.string;
+            quote!(::std::collections::BTreeMap<#string, #t>)
         }
     }
 }
 
-/// Emits the module body for `api`.
+/// The type names declared in a resource module (or the root).
+fn module_type_names(r: &Resource, service_type: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    if r.depth == 0 {
+        names.push(service_type.to_string());
+        names.push("CallBuilder".to_string());
+    } else {
+        names.push(r.struct_name.clone());
+    }
+    names.extend(r.methods.iter().map(|m| m.call_struct.clone()));
+    names.extend(r.enums.iter().map(|e| e.name.clone()));
+    names
+}
+
+/// Emits the module body's tokens for `api` (doc comments as placeholders;
+/// use [`module`] + [`format`] for source text).
 pub fn module_tokens(api: &Api) -> TokenStream {
     let revision = lit(&api.revision);
     let name = lit(&api.name);
@@ -110,9 +200,9 @@ pub fn module_tokens(api: &Api) -> TokenStream {
     let batch_path = match &api.batch_path {
         Some(b) => {
             let b = lit(b);
-            quote!(::std::option::Option::Some(#b))
+            quote!(Some(#b))
         }
-        None => quote!(::std::option::Option::None),
+        None => quote!(None),
     };
     let scopes = api.scopes.iter().map(|s| {
         let name = ident(&s.const_name);
@@ -120,7 +210,8 @@ pub fn module_tokens(api: &Api) -> TokenStream {
         let doc = doc_attrs(s.description.as_deref());
         quote! { #doc pub const #name: &str = #url; }
     });
-    let types = api.types.iter().map(type_tokens);
+    let schemas_cx = Cx::new(None, api.types.iter().map(|t| t.name()));
+    let types = api.types.iter().map(|t| type_tokens(t, &schemas_cx));
     let service = ident(&api.service_type);
     let service_doc = format!(
         "The {} (`{}` {}): the entry point. Create it with a [`gapi::Client`] and reach \
@@ -129,8 +220,14 @@ pub fn module_tokens(api: &Api) -> TokenStream {
     );
     let service_doc = doc_attrs(Some(&service_doc));
     let root = &api.root;
-    let root_accessors = resource_accessors(root);
-    let root_items = resource_items(root);
+    let root_names = module_type_names(root, &api.service_type);
+    let cx = Cx::new(Some(0), root_names.iter().map(String::as_str));
+    let root_accessors = resource_accessors(root, &cx);
+    let root_items = resource_items(root, &cx, &api.service_type);
+    let into_string = {
+        let (into, string) = (&cx.into, &cx.string);
+        quote!(impl #into<#string>)
+    };
     let data_wrapper_doc = if api.data_wrapper {
         quote!(#[doc = " This API wraps request and response bodies in `{\"data\": ...}` (`dataWrapper`)."])
     } else {
@@ -172,11 +269,11 @@ pub fn module_tokens(api: &Api) -> TokenStream {
                 #service { svc: gapi::Service::new(client, &SERVICE) }
             }
             /// Overrides the root URL (e.g. a regional endpoint or a test server).
-            pub fn with_root_url(self, url: impl ::std::convert::Into<::std::string::String>) -> Self {
+            pub fn with_root_url(self, url: #into_string) -> Self {
                 #service { svc: self.svc.with_root_url(url) }
             }
             /// Overrides the service path.
-            pub fn with_service_path(self, path: impl ::std::convert::Into<::std::string::String>) -> Self {
+            pub fn with_service_path(self, path: #into_string) -> Self {
                 #service { svc: self.svc.with_service_path(path) }
             }
             /// The underlying [`gapi::Service`].
@@ -189,22 +286,20 @@ pub fn module_tokens(api: &Api) -> TokenStream {
     }
 }
 
-fn type_tokens(t: &TypeDef) -> TokenStream {
-    let here = TokenStream::new();
+fn type_tokens(t: &TypeDef, cx: &Cx) -> TokenStream {
     match t {
-        TypeDef::Struct(s) => struct_tokens(s),
+        TypeDef::Struct(s) => struct_tokens(s, cx),
         TypeDef::Enum(e) => enum_tokens(e),
         TypeDef::Alias(a) => {
             let name = ident(&a.name);
             let doc = doc_attrs(a.doc.as_deref());
-            let ty = ty_tokens(&a.ty, &here);
+            let ty = ty_tokens(&a.ty, cx);
             quote! { #doc pub type #name = #ty; }
         }
     }
 }
 
-fn struct_tokens(s: &StructDef) -> TokenStream {
-    let here = TokenStream::new();
+fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
     let name = ident(&s.name);
     let doc = doc_attrs(s.doc.as_deref());
     let fields = s.fields.iter().map(|f| {
@@ -227,12 +322,14 @@ fn struct_tokens(s: &StructDef) -> TokenStream {
             extra.push("Deprecated.".to_string());
         }
         let doc = doc_with_extra(f.doc.as_deref(), &extra);
-        let inner = ty_tokens(&f.ty, &here);
+        let inner = ty_tokens(&f.ty, cx);
         let inner = if f.boxed {
-            quote!(::std::boxed::Box<#inner>)
+            let boxed = &cx.boxed;
+            quote!(#boxed<#inner>)
         } else {
             inner
         };
+        let (option, is_none) = (&cx.option, &cx.is_none);
         let with = if f.int64 {
             quote!(, with = "gapi::wire::int64")
         } else {
@@ -240,29 +337,31 @@ fn struct_tokens(s: &StructDef) -> TokenStream {
         };
         quote! {
             #doc
-            #[serde(rename = #wire, skip_serializing_if = "::std::option::Option::is_none" #with)]
-            pub #rust: ::std::option::Option<#inner>,
+            #[serde(rename = #wire, skip_serializing_if = #is_none #with)]
+            pub #rust: #option<#inner>,
         }
     });
     let page = s.page.as_ref().map(|p| {
         let token = ident(&p.token_field);
         let items = p.items.as_ref().map(|(field, item)| {
             let field = ident(field);
-            let item = ty_tokens(item, &here);
+            let item = ty_tokens(item, cx);
+            let vec = &cx.vec;
             quote! {
                 impl gapi::PageItems for #name {
                     type Item = #item;
                     #[inline]
-                    fn into_items(self) -> ::std::vec::Vec<#item> {
+                    fn into_items(self) -> #vec<#item> {
                         self.#field.unwrap_or_default()
                     }
                 }
             }
         });
+        let option = &cx.option;
         quote! {
             impl gapi::Page for #name {
                 #[inline]
-                fn next_page_token(&self) -> ::std::option::Option<&str> {
+                fn next_page_token(&self) -> #option<&str> {
                     self.#token.as_deref()
                 }
             }
@@ -306,8 +405,7 @@ fn enum_tokens(e: &EnumDef) -> TokenStream {
 }
 
 /// Accessor methods of a resource struct (or the service struct).
-fn resource_accessors(r: &Resource) -> TokenStream {
-    let prefix = schemas_prefix(r.depth);
+fn resource_accessors(r: &Resource, cx: &Cx) -> TokenStream {
     let subs = r.resources.iter().map(|sub| {
         let module = ident(&sub.module);
         let accessor = ident(&sub.accessor);
@@ -327,25 +425,27 @@ fn resource_accessors(r: &Resource) -> TokenStream {
             }
         }
     });
-    let methods = r.methods.iter().map(|m| method_accessor(m, &prefix));
+    let methods = r.methods.iter().map(|m| method_accessor(m, cx));
     quote! { #(#subs)* #(#methods)* }
 }
 
-fn arg_type(p: &Param, prefix: &TokenStream) -> TokenStream {
+fn arg_type(p: &Param, cx: &Cx) -> TokenStream {
     let t = match p.ty {
         Ty::String if !p.repeated => {
-            return quote!(impl ::std::convert::Into<::std::string::String>);
+            let (into, string) = (&cx.into, &cx.string);
+            return quote!(impl #into<#string>);
         }
-        _ => ty_tokens(&p.ty, prefix),
+        _ => ty_tokens(&p.ty, cx),
     };
     if p.repeated {
-        quote!(::std::vec::Vec<#t>)
+        let vec = &cx.vec;
+        quote!(#vec<#t>)
     } else {
         t
     }
 }
 
-fn method_accessor(m: &Method, prefix: &TokenStream) -> TokenStream {
+fn method_accessor(m: &Method, cx: &Cx) -> TokenStream {
     let accessor = ident(&m.accessor);
     let call_struct = ident(&m.call_struct);
     let static_name = ident(&m.static_name);
@@ -353,7 +453,7 @@ fn method_accessor(m: &Method, prefix: &TokenStream) -> TokenStream {
     let mut sets = Vec::new();
     for a in &m.args {
         let name = ident(&a.rust);
-        let ty = arg_type(a, prefix);
+        let ty = arg_type(a, cx);
         params.push(quote!(#name: #ty));
         let wire = lit(&a.wire);
         let value = if a.ty == Ty::String && !a.repeated {
@@ -371,7 +471,7 @@ fn method_accessor(m: &Method, prefix: &TokenStream) -> TokenStream {
     }
     if let Some((name, ty)) = &m.request {
         let name = ident(name);
-        let ty = ty_tokens(ty, prefix);
+        let ty = ty_tokens(ty, cx);
         params.push(quote!(#name: #ty));
         sets.push(quote!(call.body(&#name);));
     }
@@ -430,21 +530,25 @@ fn http_str(m: HttpMethod) -> &'static str {
 }
 
 /// Statics, call builders, enums and sub-modules of a resource module.
-fn resource_items(r: &Resource) -> TokenStream {
-    let prefix = schemas_prefix(r.depth);
-    let methods = r.methods.iter().map(|m| method_items(m, &prefix));
+fn resource_items(r: &Resource, cx: &Cx, service_type: &str) -> TokenStream {
+    let methods = r.methods.iter().map(|m| method_items(m, cx));
     let enums = r.enums.iter().map(enum_tokens);
-    let subs = r.resources.iter().map(resource_module);
+    let subs = r
+        .resources
+        .iter()
+        .map(|sub| resource_module(sub, service_type));
     quote! { #(#methods)* #(#enums)* #(#subs)* }
 }
 
-fn resource_module(r: &Resource) -> TokenStream {
+fn resource_module(r: &Resource, service_type: &str) -> TokenStream {
+    let names = module_type_names(r, service_type);
+    let cx = Cx::new(Some(r.depth), names.iter().map(String::as_str));
     let module = ident(&r.module);
     let st = ident(&r.struct_name);
     let mod_doc = doc_attrs(Some(&format!("The `{}` resource.", r.wire)));
     let struct_doc = doc_attrs(Some(&format!("Methods of the `{}` resource.", r.wire)));
-    let accessors = resource_accessors(r);
-    let items = resource_items(r);
+    let accessors = resource_accessors(r, &cx);
+    let items = resource_items(r, &cx, service_type);
     quote! {
         #mod_doc
         pub mod #module {
@@ -461,7 +565,7 @@ fn resource_module(r: &Resource) -> TokenStream {
     }
 }
 
-fn method_items(m: &Method, prefix: &TokenStream) -> TokenStream {
+fn method_items(m: &Method, cx: &Cx) -> TokenStream {
     let static_name = ident(&m.static_name);
     let call_struct = ident(&m.call_struct);
     let id = lit(&m.id);
@@ -487,21 +591,21 @@ fn method_items(m: &Method, prefix: &TokenStream) -> TokenStream {
         let max_size = match mu.max_size {
             Some(n) => {
                 let n = Literal::u64_unsuffixed(n);
-                quote!(::std::option::Option::Some(#n))
+                quote!(Some(#n))
             }
-            None => quote!(::std::option::Option::None),
+            None => quote!(None),
         };
         let opt = |p: &Option<String>| match p {
             Some(p) => {
                 let p = lit(p);
-                quote!(::std::option::Option::Some(#p))
+                quote!(Some(#p))
             }
-            None => quote!(::std::option::Option::None),
+            None => quote!(None),
         };
         let simple = opt(&mu.simple_path);
         let resumable = opt(&mu.resumable_path);
         fields.push(quote! {
-            media_upload: ::std::option::Option::Some(&gapi::MediaUploadInfo {
+            media_upload: Some(&gapi::MediaUploadInfo {
                 accept: &[#(#accept),*],
                 max_size: #max_size,
                 simple_path: #simple,
@@ -519,7 +623,7 @@ fn method_items(m: &Method, prefix: &TokenStream) -> TokenStream {
             TokenLocation::Body => quote!(gapi::TokenLocation::Body),
         };
         fields.push(quote! {
-            pagination: ::std::option::Option::Some(gapi::PaginationInfo {
+            pagination: Some(gapi::PaginationInfo {
                 token_param: #token,
                 location: #loc,
             }),
@@ -527,7 +631,7 @@ fn method_items(m: &Method, prefix: &TokenStream) -> TokenStream {
     }
 
     let response = match &m.response {
-        Some(t) => ty_tokens(t, prefix),
+        Some(t) => ty_tokens(t, cx),
         None => quote!(()),
     };
     let send = if m.response.is_some() {
@@ -535,7 +639,7 @@ fn method_items(m: &Method, prefix: &TokenStream) -> TokenStream {
     } else {
         quote!(self.call.send_empty())
     };
-    let setters = m.setters.iter().map(|p| setter(p, prefix));
+    let setters = m.setters.iter().map(|p| setter(p, cx));
     let paging = m.pagination.as_ref().map(|p| {
         let items = if p.items {
             quote! {
@@ -619,15 +723,16 @@ fn method_items(m: &Method, prefix: &TokenStream) -> TokenStream {
     }
 }
 
-fn setter(p: &Param, prefix: &TokenStream) -> TokenStream {
+fn setter(p: &Param, cx: &Cx) -> TokenStream {
     let name = ident(&p.rust);
     let wire = lit(&p.wire);
     let (ty, value) = match p.ty {
         Ty::String | Ty::DateTime | Ty::Date | Ty::Duration | Ty::FieldMask | Ty::Local(_) => {
-            let t = ty_tokens(&p.ty, prefix);
-            (quote!(impl ::std::convert::Into<#t>), quote!(value.into()))
+            let t = ty_tokens(&p.ty, cx);
+            let into = &cx.into;
+            (quote!(impl #into<#t>), quote!(value.into()))
         }
-        _ => (ty_tokens(&p.ty, prefix), quote!(value)),
+        _ => (ty_tokens(&p.ty, cx), quote!(value)),
     };
     let set = if p.repeated {
         quote!(self.call.query_append(#wire, #value);)
@@ -654,22 +759,43 @@ fn setter(p: &Param, prefix: &TokenStream) -> TokenStream {
     }
 }
 
-/// Formats tokens into source text.
-pub fn format(tokens: TokenStream) -> Result<String, syn::Error> {
-    let file: syn::File = syn::parse2(tokens)?;
-    Ok(wrap_open_enums(&prettyplease::unparse(&file)))
+/// Formats an emitted module into source text.
+pub fn format(emitted: Emitted) -> Result<String, syn::Error> {
+    let file: syn::File = syn::parse2(emitted.tokens)?;
+    Ok(postprocess(&prettyplease::unparse(&file), &emitted.docs))
 }
 
 /// The marker attribute of enums to wrap in `gapi::open_enum!`.
 const OPEN_ENUM_MARKER: &str = "#[gapi_open_enum]";
 
-/// Turns each formatted `#[gapi_open_enum] <enum item>` into
+/// One pass over the formatted text: replaces doc placeholders with their
+/// `///` lines, and turns each `#[gapi_open_enum] <enum item>` into
 /// `gapi::open_enum! { <enum item> }`, indenting the item by one level.
-fn wrap_open_enums(src: &str) -> String {
-    let mut out = String::with_capacity(src.len() + src.len() / 16);
+fn postprocess(src: &str, docs: &[Vec<String>]) -> String {
+    let mut out = String::with_capacity(src.len() * 2);
     let mut close: Option<String> = None; // the enum's closing line, when inside one
     for line in src.split_inclusive('\n') {
         let content = line.trim_end_matches('\n');
+        let trimmed = content.trim_start();
+        if let Some(index) = trimmed
+            .strip_prefix("///")
+            .and_then(|rest| rest.strip_prefix(DOC_MARKER))
+            .and_then(|i| i.parse::<usize>().ok())
+        {
+            let extra = if close.is_some() { "    " } else { "" };
+            let indent = &content[..content.len() - trimmed.len()];
+            for l in docs.get(index).map(Vec::as_slice).unwrap_or_default() {
+                out.push_str(extra);
+                out.push_str(indent);
+                out.push_str("///");
+                if !l.is_empty() {
+                    out.push(' ');
+                    out.push_str(l);
+                }
+                out.push('\n');
+            }
+            continue;
+        }
         if let Some(end) = &close {
             out.push_str("    ");
             out.push_str(line);
@@ -681,7 +807,7 @@ fn wrap_open_enums(src: &str) -> String {
             }
             continue;
         }
-        if content.trim_start() == OPEN_ENUM_MARKER {
+        if trimmed == OPEN_ENUM_MARKER {
             let indent = &content[..content.len() - content.trim_start().len()];
             out.push_str(indent);
             out.push_str("gapi::open_enum! {\n");

@@ -10,7 +10,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     title: "Enums Test API",
     root_url: "https://enums.googleapis.com/",
     service_path: "enums/v1/",
-    batch_path: ::std::option::Option::Some("batch/enums/v1"),
+    batch_path: Some("batch/enums/v1"),
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
 pub use gapi::CallBuilder;
@@ -29,11 +29,8 @@ pub mod schemas {
     #[serde(crate = "gapi::serde", default)]
     pub struct ActivationStatus {
         /// Values that collide after UpperCamelCase.
-        #[serde(
-            rename = "state",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub state: ::std::option::Option<ActivationStatusState>,
+        #[serde(rename = "state", skip_serializing_if = "Option::is_none")]
+        pub state: Option<ActivationStatusState>,
     }
     gapi::open_enum! {
         /// Values that collide after UpperCamelCase.
@@ -60,11 +57,8 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct CallerAgent {
-        #[serde(
-            rename = "authority",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub authority: ::std::option::Option<CallerAgentAuthority>,
+        #[serde(rename = "authority", skip_serializing_if = "Option::is_none")]
+        pub authority: Option<CallerAgentAuthority>,
     }
     gapi::open_enum! {
         pub enum CallerAgentAuthority {
@@ -86,13 +80,10 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct Catchall {
-        #[serde(rename = "kind", skip_serializing_if = "::std::option::Option::is_none")]
-        pub kind: ::std::option::Option<CatchallKind>,
-        #[serde(
-            rename = "prelude",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub prelude: ::std::option::Option<CatchallPrelude>,
+        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
+        pub kind: Option<CatchallKind>,
+        #[serde(rename = "prelude", skip_serializing_if = "Option::is_none")]
+        pub prelude: Option<CatchallPrelude>,
     }
     gapi::open_enum! {
         pub enum CatchallKind {
@@ -123,21 +114,12 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct CdnSettings {
-        #[serde(
-            rename = "frameRate",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub frame_rate: ::std::option::Option<CdnSettingsFrameRate>,
-        #[serde(
-            rename = "registry",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub registry: ::std::option::Option<CdnSettingsRegistry>,
-        #[serde(
-            rename = "resolution",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub resolution: ::std::option::Option<CdnSettingsResolution>,
+        #[serde(rename = "frameRate", skip_serializing_if = "Option::is_none")]
+        pub frame_rate: Option<CdnSettingsFrameRate>,
+        #[serde(rename = "registry", skip_serializing_if = "Option::is_none")]
+        pub registry: Option<CdnSettingsRegistry>,
+        #[serde(rename = "resolution", skip_serializing_if = "Option::is_none")]
+        pub resolution: Option<CdnSettingsResolution>,
     }
     gapi::open_enum! {
         pub enum CdnSettingsFrameRate {
@@ -174,11 +156,8 @@ pub mod schemas {
     #[serde(crate = "gapi::serde", default)]
     pub struct Control {
         /// Synthesized name ControlFamily is taken by a schema.
-        #[serde(
-            rename = "family",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub family: ::std::option::Option<ControlFamily2>,
+        #[serde(rename = "family", skip_serializing_if = "Option::is_none")]
+        pub family: Option<ControlFamily2>,
     }
     #[derive(
         Clone,
@@ -190,8 +169,8 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct ControlFamily {
-        #[serde(rename = "id", skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+        pub id: Option<String>,
     }
     gapi::open_enum! {
         /// Synthesized name ControlFamily is taken by a schema.
@@ -210,11 +189,8 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct Holder {
-        #[serde(
-            rename = "severity",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub severity: ::std::option::Option<Severity>,
+        #[serde(rename = "severity", skip_serializing_if = "Option::is_none")]
+        pub severity: Option<Severity>,
     }
     #[derive(
         Clone,
@@ -227,24 +203,13 @@ pub mod schemas {
     #[serde(crate = "gapi::serde", default)]
     pub struct Lists {
         /// A map of enums.
-        #[serde(
-            rename = "levels",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub levels: ::std::option::Option<
-            ::std::collections::BTreeMap<::std::string::String, ListsLevels>,
-        >,
-        #[serde(
-            rename = "matrix",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub matrix: ::std::option::Option<::std::vec::Vec<::std::vec::Vec<ListsMatrix>>>,
+        #[serde(rename = "levels", skip_serializing_if = "Option::is_none")]
+        pub levels: Option<::std::collections::BTreeMap<String, ListsLevels>>,
+        #[serde(rename = "matrix", skip_serializing_if = "Option::is_none")]
+        pub matrix: Option<Vec<Vec<ListsMatrix>>>,
         /// An array of enums.
-        #[serde(
-            rename = "regions",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub regions: ::std::option::Option<::std::vec::Vec<ListsRegions>>,
+        #[serde(rename = "regions", skip_serializing_if = "Option::is_none")]
+        pub regions: Option<Vec<ListsRegions>>,
     }
     gapi::open_enum! {
         pub enum ListsLevels {
@@ -287,19 +252,13 @@ impl Enums {
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
-    pub fn with_root_url(
-        self,
-        url: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    pub fn with_root_url(self, url: impl Into<String>) -> Self {
         Enums {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
-    pub fn with_service_path(
-        self,
-        path: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    pub fn with_service_path(self, path: impl Into<String>) -> Self {
         Enums {
             svc: self.svc.with_service_path(path),
         }
@@ -363,22 +322,19 @@ pub mod items {
         ///
         /// Repeated: each call adds a value.
         #[inline]
-        pub fn filter(mut self, value: impl ::std::convert::Into<ListFilter>) -> Self {
+        pub fn filter(mut self, value: impl Into<ListFilter>) -> Self {
             self.call.query_append("filter", value.into());
             self
         }
         /// `range`
         #[inline]
-        pub fn range(mut self, value: impl ::std::convert::Into<ListRange>) -> Self {
+        pub fn range(mut self, value: impl Into<ListRange>) -> Self {
             self.call.query("range", value.into());
             self
         }
         /// `videoDimension`
         #[inline]
-        pub fn video_dimension(
-            mut self,
-            value: impl ::std::convert::Into<ListVideoDimension>,
-        ) -> Self {
+        pub fn video_dimension(mut self, value: impl Into<ListVideoDimension>) -> Self {
             self.call.query("videoDimension", value.into());
             self
         }

@@ -10,7 +10,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     title: "Methods Test API",
     root_url: "https://methods.googleapis.com/",
     service_path: "methods/v1/",
-    batch_path: ::std::option::Option::Some("batch"),
+    batch_path: Some("batch"),
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
 pub use gapi::CallBuilder;
@@ -32,22 +32,14 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct AggregatedList {
-        #[serde(
-            rename = "items",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub items: ::std::option::Option<
-            ::std::collections::BTreeMap<::std::string::String, ItemList>,
-        >,
-        #[serde(
-            rename = "nextPageToken",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub next_page_token: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
+        pub items: Option<::std::collections::BTreeMap<String, ItemList>>,
+        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
+        pub next_page_token: Option<String>,
     }
     impl gapi::Page for AggregatedList {
         #[inline]
-        fn next_page_token(&self) -> ::std::option::Option<&str> {
+        fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
@@ -71,14 +63,14 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct Item {
-        #[serde(rename = "id", skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+        pub id: Option<String>,
         #[serde(
             rename = "size",
-            skip_serializing_if = "::std::option::Option::is_none",
+            skip_serializing_if = "Option::is_none",
             with = "gapi::wire::int64"
         )]
-        pub size: ::std::option::Option<u64>,
+        pub size: Option<u64>,
     }
     /// Standard list response.
     #[derive(
@@ -91,29 +83,23 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct ItemList {
-        #[serde(
-            rename = "items",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub items: ::std::option::Option<::std::vec::Vec<Item>>,
-        #[serde(rename = "kind", skip_serializing_if = "::std::option::Option::is_none")]
-        pub kind: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "nextPageToken",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub next_page_token: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
+        pub items: Option<Vec<Item>>,
+        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
+        pub kind: Option<String>,
+        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
+        pub next_page_token: Option<String>,
     }
     impl gapi::Page for ItemList {
         #[inline]
-        fn next_page_token(&self) -> ::std::option::Option<&str> {
+        fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
     impl gapi::PageItems for ItemList {
         type Item = Item;
         #[inline]
-        fn into_items(self) -> ::std::vec::Vec<Item> {
+        fn into_items(self) -> Vec<Item> {
             self.items.unwrap_or_default()
         }
     }
@@ -127,13 +113,10 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct Object {
-        #[serde(
-            rename = "contentType",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub content_type: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "name", skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "contentType", skip_serializing_if = "Option::is_none")]
+        pub content_type: Option<String>,
+        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
     }
     /// Two array fields: the one of objects is the items.
     #[derive(
@@ -146,32 +129,23 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct OperationList {
-        #[serde(
-            rename = "nextPageToken",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub next_page_token: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "operations",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub operations: ::std::option::Option<::std::vec::Vec<Item>>,
-        #[serde(
-            rename = "unreachable",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub unreachable: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
+        pub next_page_token: Option<String>,
+        #[serde(rename = "operations", skip_serializing_if = "Option::is_none")]
+        pub operations: Option<Vec<Item>>,
+        #[serde(rename = "unreachable", skip_serializing_if = "Option::is_none")]
+        pub unreachable: Option<Vec<String>>,
     }
     impl gapi::Page for OperationList {
         #[inline]
-        fn next_page_token(&self) -> ::std::option::Option<&str> {
+        fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
     impl gapi::PageItems for OperationList {
         type Item = Item;
         #[inline]
-        fn into_items(self) -> ::std::vec::Vec<Item> {
+        fn into_items(self) -> Vec<Item> {
             self.operations.unwrap_or_default()
         }
     }
@@ -185,21 +159,12 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct QueryRequest {
-        #[serde(
-            rename = "filter",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub filter: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "pageSize",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub page_size: ::std::option::Option<i32>,
-        #[serde(
-            rename = "pageToken",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub page_token: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "filter", skip_serializing_if = "Option::is_none")]
+        pub filter: Option<String>,
+        #[serde(rename = "pageSize", skip_serializing_if = "Option::is_none")]
+        pub page_size: Option<i32>,
+        #[serde(rename = "pageToken", skip_serializing_if = "Option::is_none")]
+        pub page_token: Option<String>,
     }
     #[derive(
         Clone,
@@ -211,27 +176,21 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct QueryResponse {
-        #[serde(
-            rename = "nextPageToken",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub next_page_token: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "results",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub results: ::std::option::Option<::std::vec::Vec<Item>>,
+        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
+        pub next_page_token: Option<String>,
+        #[serde(rename = "results", skip_serializing_if = "Option::is_none")]
+        pub results: Option<Vec<Item>>,
     }
     impl gapi::Page for QueryResponse {
         #[inline]
-        fn next_page_token(&self) -> ::std::option::Option<&str> {
+        fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
     impl gapi::PageItems for QueryResponse {
         type Item = Item;
         #[inline]
-        fn into_items(self) -> ::std::vec::Vec<Item> {
+        fn into_items(self) -> Vec<Item> {
             self.results.unwrap_or_default()
         }
     }
@@ -246,34 +205,27 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct TableDataList {
-        #[serde(
-            rename = "pageToken",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub page_token: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "rows", skip_serializing_if = "::std::option::Option::is_none")]
-        pub rows: ::std::option::Option<
-            ::std::vec::Vec<::std::vec::Vec<gapi::serde_json::Value>>,
-        >,
+        #[serde(rename = "pageToken", skip_serializing_if = "Option::is_none")]
+        pub page_token: Option<String>,
+        #[serde(rename = "rows", skip_serializing_if = "Option::is_none")]
+        pub rows: Option<Vec<Vec<gapi::serde_json::Value>>>,
         #[serde(
             rename = "totalRows",
-            skip_serializing_if = "::std::option::Option::is_none",
+            skip_serializing_if = "Option::is_none",
             with = "gapi::wire::int64"
         )]
-        pub total_rows: ::std::option::Option<i64>,
+        pub total_rows: Option<i64>,
     }
     impl gapi::Page for TableDataList {
         #[inline]
-        fn next_page_token(&self) -> ::std::option::Option<&str> {
+        fn next_page_token(&self) -> Option<&str> {
             self.page_token.as_deref()
         }
     }
     impl gapi::PageItems for TableDataList {
-        type Item = ::std::vec::Vec<gapi::serde_json::Value>;
+        type Item = Vec<gapi::serde_json::Value>;
         #[inline]
-        fn into_items(
-            self,
-        ) -> ::std::vec::Vec<::std::vec::Vec<gapi::serde_json::Value>> {
+        fn into_items(self) -> Vec<Vec<gapi::serde_json::Value>> {
             self.rows.unwrap_or_default()
         }
     }
@@ -291,19 +243,13 @@ impl Methods {
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
-    pub fn with_root_url(
-        self,
-        url: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    pub fn with_root_url(self, url: impl Into<String>) -> Self {
         Methods {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
-    pub fn with_service_path(
-        self,
-        path: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    pub fn with_service_path(self, path: impl Into<String>) -> Self {
         Methods {
             svc: self.svc.with_service_path(path),
         }
@@ -388,10 +334,7 @@ pub mod docs {
         ///
         /// or `a<b`. See &lt;https://example.com>.
         #[inline]
-        pub fn filter(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn filter(mut self, value: impl Into<String>) -> Self {
             self.call.query("filter", value.into());
             self
         }
@@ -426,10 +369,7 @@ pub mod items {
         ///
         /// - `item`:
         #[inline]
-        pub fn delete(
-            &self,
-            item: impl ::std::convert::Into<::std::string::String>,
-        ) -> DeleteCall {
+        pub fn delete(&self, item: impl Into<String>) -> DeleteCall {
             let mut call = gapi::Call::new(&self.svc, &DELETE);
             call.path_param("item", item.into());
             DeleteCall { call }
@@ -443,11 +383,7 @@ pub mod items {
         /// - `q`:
         /// - `target`:
         #[inline]
-        pub fn detect(
-            &self,
-            q: ::std::vec::Vec<::std::string::String>,
-            target: impl ::std::convert::Into<::std::string::String>,
-        ) -> DetectCall {
+        pub fn detect(&self, q: Vec<String>, target: impl Into<String>) -> DetectCall {
             let mut call = gapi::Call::new(&self.svc, &DETECT);
             for v in q {
                 call.query_append("q", v);
@@ -504,10 +440,7 @@ pub mod items {
         ///
         /// - `table_id`:
         #[inline]
-        pub fn tabledata(
-            &self,
-            table_id: impl ::std::convert::Into<::std::string::String>,
-        ) -> TabledataCall {
+        pub fn tabledata(&self, table_id: impl Into<String>) -> TabledataCall {
             let mut call = gapi::Call::new(&self.svc, &TABLEDATA);
             call.path_param("tableId", table_id.into());
             TabledataCall { call }
@@ -520,10 +453,7 @@ pub mod items {
         ///
         /// - `item`:
         #[inline]
-        pub fn view_full_context(
-            &self,
-            item: impl ::std::convert::Into<::std::string::String>,
-        ) -> ViewFullContextCall {
+        pub fn view_full_context(&self, item: impl Into<String>) -> ViewFullContextCall {
             let mut call = gapi::Call::new(&self.svc, &VIEW_FULL_CONTEXT);
             call.path_param("item", item.into());
             ViewFullContextCall { call }
@@ -533,7 +463,7 @@ pub mod items {
         id: "methods.items.aggregatedList",
         http_method: gapi::HttpMethod::Get,
         path: "aggregated/items",
-        pagination: ::std::option::Option::Some(gapi::PaginationInfo {
+        pagination: Some(gapi::PaginationInfo {
             token_param: "pageToken",
             location: gapi::TokenLocation::Query,
         }),
@@ -558,10 +488,7 @@ pub mod items {
     impl AggregatedListCall {
         /// `pageToken`
         #[inline]
-        pub fn page_token(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
         }
@@ -676,7 +603,7 @@ pub mod items {
         http_method: gapi::HttpMethod::Get,
         path: "items",
         scopes: &["https://www.googleapis.com/auth/devstorage.full_control"],
-        pagination: ::std::option::Option::Some(gapi::PaginationInfo {
+        pagination: Some(gapi::PaginationInfo {
             token_param: "pageToken",
             location: gapi::TokenLocation::Query,
         }),
@@ -707,10 +634,7 @@ pub mod items {
         }
         /// `pageToken`
         #[inline]
-        pub fn page_token(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
         }
@@ -718,10 +642,7 @@ pub mod items {
         ///
         /// Repeated: each call adds a value.
         #[inline]
-        pub fn tags(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn tags(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("tags", value.into());
             self
         }
@@ -749,7 +670,7 @@ pub mod items {
         id: "methods.items.operations",
         http_method: gapi::HttpMethod::Get,
         path: "operations",
-        pagination: ::std::option::Option::Some(gapi::PaginationInfo {
+        pagination: Some(gapi::PaginationInfo {
             token_param: "pageToken",
             location: gapi::TokenLocation::Query,
         }),
@@ -774,10 +695,7 @@ pub mod items {
     impl OperationsCall {
         /// `pageToken`
         #[inline]
-        pub fn page_token(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
         }
@@ -805,7 +723,7 @@ pub mod items {
         id: "methods.items.query",
         http_method: gapi::HttpMethod::Post,
         path: "items:query",
-        pagination: ::std::option::Option::Some(gapi::PaginationInfo {
+        pagination: Some(gapi::PaginationInfo {
             token_param: "pageToken",
             location: gapi::TokenLocation::Body,
         }),
@@ -881,7 +799,7 @@ pub mod items {
         id: "methods.items.tabledata",
         http_method: gapi::HttpMethod::Get,
         path: "tables/{tableId}/data",
-        pagination: ::std::option::Option::Some(gapi::PaginationInfo {
+        pagination: Some(gapi::PaginationInfo {
             token_param: "pageToken",
             location: gapi::TokenLocation::Query,
         }),
@@ -906,10 +824,7 @@ pub mod items {
     impl TabledataCall {
         /// `pageToken`
         #[inline]
-        pub fn page_token(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
         }
@@ -964,10 +879,7 @@ pub mod items {
     impl ViewFullContextCall {
         /// `contextKey`
         #[inline]
-        pub fn context_key(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn context_key(mut self, value: impl Into<String>) -> Self {
             self.call.query("contextKey", value.into());
             self
         }
@@ -999,8 +911,8 @@ pub mod objects {
         #[inline]
         pub fn export(
             &self,
-            bucket: impl ::std::convert::Into<::std::string::String>,
-            mime_type: impl ::std::convert::Into<::std::string::String>,
+            bucket: impl Into<String>,
+            mime_type: impl Into<String>,
         ) -> ExportCall {
             let mut call = gapi::Call::new(&self.svc, &EXPORT);
             call.path_param("bucket", bucket.into());
@@ -1018,8 +930,8 @@ pub mod objects {
         #[inline]
         pub fn get(
             &self,
-            bucket: impl ::std::convert::Into<::std::string::String>,
-            object: impl ::std::convert::Into<::std::string::String>,
+            bucket: impl Into<String>,
+            object: impl Into<String>,
         ) -> GetCall {
             let mut call = gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
@@ -1036,7 +948,7 @@ pub mod objects {
         #[inline]
         pub fn insert(
             &self,
-            bucket: impl ::std::convert::Into<::std::string::String>,
+            bucket: impl Into<String>,
             request: super::schemas::Object,
         ) -> InsertCall {
             let mut call = gapi::Call::new(&self.svc, &INSERT);
@@ -1052,7 +964,7 @@ pub mod objects {
         #[inline]
         pub fn put(
             &self,
-            bucket: impl ::std::convert::Into<::std::string::String>,
+            bucket: impl Into<String>,
             request: super::schemas::Object,
         ) -> PutCall {
             let mut call = gapi::Call::new(&self.svc, &PUT);
@@ -1068,10 +980,7 @@ pub mod objects {
         ///
         /// - `bucket`:
         #[inline]
-        pub fn upload_data(
-            &self,
-            bucket: impl ::std::convert::Into<::std::string::String>,
-        ) -> UploadDataCall {
+        pub fn upload_data(&self, bucket: impl Into<String>) -> UploadDataCall {
             let mut call = gapi::Call::new(&self.svc, &UPLOAD_DATA);
             call.path_param("bucket", bucket.into());
             UploadDataCall { call }
@@ -1157,16 +1066,12 @@ pub mod objects {
         id: "methods.objects.insert",
         http_method: gapi::HttpMethod::Post,
         path: "b/{bucket}/o",
-        media_upload: ::std::option::Option::Some(
+        media_upload: Some(
             &gapi::MediaUploadInfo {
                 accept: &["*/*"],
-                max_size: ::std::option::Option::Some(5497558138880),
-                simple_path: ::std::option::Option::Some(
-                    "/upload/methods/v1/b/{bucket}/o",
-                ),
-                resumable_path: ::std::option::Option::Some(
-                    "/resumable/upload/methods/v1/b/{bucket}/o",
-                ),
+                max_size: Some(5497558138880),
+                simple_path: Some("/upload/methods/v1/b/{bucket}/o"),
+                resumable_path: Some("/resumable/upload/methods/v1/b/{bucket}/o"),
             },
         ),
         ..gapi::MethodInfo::DEFAULT
@@ -1208,16 +1113,12 @@ pub mod objects {
         id: "methods.objects.put",
         http_method: gapi::HttpMethod::Put,
         path: "b/{bucket}/big",
-        media_upload: ::std::option::Option::Some(
+        media_upload: Some(
             &gapi::MediaUploadInfo {
                 accept: &["video/*", "image/png"],
-                max_size: ::std::option::Option::Some(10737418240),
-                simple_path: ::std::option::Option::Some(
-                    "/upload/methods/v1/b/{bucket}/big",
-                ),
-                resumable_path: ::std::option::Option::Some(
-                    "/resumable/upload/methods/v1/b/{bucket}/big",
-                ),
+                max_size: Some(10737418240),
+                simple_path: Some("/upload/methods/v1/b/{bucket}/big"),
+                resumable_path: Some("/resumable/upload/methods/v1/b/{bucket}/big"),
             },
         ),
         ..gapi::MethodInfo::DEFAULT
@@ -1259,14 +1160,12 @@ pub mod objects {
         id: "methods.objects.uploadData",
         http_method: gapi::HttpMethod::Post,
         path: "b/{bucket}/data",
-        media_upload: ::std::option::Option::Some(
+        media_upload: Some(
             &gapi::MediaUploadInfo {
                 accept: &["application/octet-stream"],
-                max_size: ::std::option::Option::Some(1073741824),
-                simple_path: ::std::option::Option::Some(
-                    "/upload/methods/v1/b/{bucket}/data",
-                ),
-                resumable_path: ::std::option::Option::None,
+                max_size: Some(1073741824),
+                simple_path: Some("/upload/methods/v1/b/{bucket}/data"),
+                resumable_path: None,
             },
         ),
         ..gapi::MethodInfo::DEFAULT

@@ -10,7 +10,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     title: "Names Test API",
     root_url: "https://names.googleapis.com/",
     service_path: "",
-    batch_path: ::std::option::Option::Some("batch"),
+    batch_path: Some("batch"),
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
 pub use gapi::CallBuilder;
@@ -357,19 +357,13 @@ impl Names {
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
-    pub fn with_root_url(
-        self,
-        url: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    pub fn with_root_url(self, url: impl Into<String>) -> Self {
         Names {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
-    pub fn with_service_path(
-        self,
-        path: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    pub fn with_service_path(self, path: impl Into<String>) -> Self {
         Names {
             svc: self.svc.with_service_path(path),
         }
@@ -440,10 +434,7 @@ impl gapi::CallBuilder for TokeninfoCall {
 impl TokeninfoCall {
     /// `access_token`
     #[inline]
-    pub fn access_token(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    pub fn access_token(mut self, value: impl Into<String>) -> Self {
         self.call.query("access_token", value.into());
         self
     }
@@ -492,7 +483,7 @@ pub mod connections {
         #[inline]
         pub fn r#move(
             &self,
-            name: impl ::std::convert::Into<::std::string::String>,
+            name: impl Into<String>,
             request: super::schemas::Copy,
         ) -> MoveCall {
             let mut call = gapi::Call::new(&self.svc, &MOVE);
@@ -506,10 +497,7 @@ pub mod connections {
         ///
         /// - `name`:
         #[inline]
-        pub fn r#return(
-            &self,
-            name: impl ::std::convert::Into<::std::string::String>,
-        ) -> ReturnCall {
+        pub fn r#return(&self, name: impl Into<String>) -> ReturnCall {
             let mut call = gapi::Call::new(&self.svc, &RETURN);
             call.path_param("name", name.into());
             ReturnCall { call }
@@ -525,8 +513,8 @@ pub mod connections {
         #[inline]
         pub fn send(
             &self,
-            self_: impl ::std::convert::Into<::std::string::String>,
-            request: impl ::std::convert::Into<::std::string::String>,
+            self_: impl Into<String>,
+            request: impl Into<String>,
             request_2: super::schemas::String,
         ) -> SendCall {
             let mut call = gapi::Call::new(&self.svc, &SEND);
@@ -543,10 +531,7 @@ pub mod connections {
         ///
         /// - `name`:
         #[inline]
-        pub fn tools(
-            &self,
-            name: impl ::std::convert::Into<::std::string::String>,
-        ) -> ToolsCall {
+        pub fn tools(&self, name: impl Into<String>) -> ToolsCall {
             let mut call = gapi::Call::new(&self.svc, &TOOLS);
             call.path_param("name", name.into());
             ToolsCall { call }
@@ -637,28 +622,19 @@ pub mod connections {
     impl SendCall {
         /// `_type`
         #[inline]
-        pub fn type_param(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn type_param(mut self, value: impl Into<String>) -> Self {
             self.call.query("_type", value.into());
             self
         }
         /// `continue`
         #[inline]
-        pub fn r#continue(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn r#continue(mut self, value: impl Into<String>) -> Self {
             self.call.query("continue", value.into());
             self
         }
         /// `end-date`
         #[inline]
-        pub fn end_date(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn end_date(mut self, value: impl Into<String>) -> Self {
             self.call.query("end-date", value.into());
             self
         }
@@ -682,28 +658,19 @@ pub mod connections {
         }
         /// `send`
         #[inline]
-        pub fn send_param(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn send_param(mut self, value: impl Into<String>) -> Self {
             self.call.query("send", value.into());
             self
         }
         /// `type`
         #[inline]
-        pub fn r#type(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn r#type(mut self, value: impl Into<String>) -> Self {
             self.call.query("type", value.into());
             self
         }
         /// `upload`
         #[inline]
-        pub fn upload_param(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn upload_param(mut self, value: impl Into<String>) -> Self {
             self.call.query("upload", value.into());
             self
         }
@@ -809,10 +776,7 @@ pub mod connections {
             ///
             /// - `parent`:
             #[inline]
-            pub fn list(
-                &self,
-                parent: impl ::std::convert::Into<::std::string::String>,
-            ) -> ListCall {
+            pub fn list(&self, parent: impl Into<String>) -> ListCall {
                 let mut call = gapi::Call::new(&self.svc, &LIST);
                 call.path_param("parent", parent.into());
                 ListCall { call }
@@ -868,7 +832,7 @@ pub mod connections {
             #[inline]
             pub fn get_openid_configuration(
                 &self,
-                parent: impl ::std::convert::Into<::std::string::String>,
+                parent: impl Into<String>,
             ) -> GetOpenidConfigurationCall {
                 let mut call = gapi::Call::new(&self.svc, &GET_OPENID_CONFIGURATION);
                 call.path_param("parent", parent.into());
@@ -924,10 +888,7 @@ pub mod schemas_resource {
         ///
         /// - `name`:
         #[inline]
-        pub fn get(
-            &self,
-            name: impl ::std::convert::Into<::std::string::String>,
-        ) -> GetCall {
+        pub fn get(&self, name: impl Into<String>) -> GetCall {
             let mut call = gapi::Call::new(&self.svc, &GET);
             call.path_param("name", name.into());
             GetCall { call }
@@ -984,7 +945,7 @@ pub mod scopes_resource {
         id: "names.scopes.list",
         http_method: gapi::HttpMethod::Get,
         path: "v1/scopes",
-        pagination: ::std::option::Option::Some(gapi::PaginationInfo {
+        pagination: Some(gapi::PaginationInfo {
             token_param: "pageToken",
             location: gapi::TokenLocation::Query,
         }),
@@ -1009,10 +970,7 @@ pub mod scopes_resource {
     impl ListCall {
         /// `pageToken`
         #[inline]
-        pub fn page_token(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
         }

@@ -10,7 +10,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     title: "Google Tasks API",
     root_url: "https://tasks.googleapis.com/",
     service_path: "",
-    batch_path: ::std::option::Option::Some("batch"),
+    batch_path: Some("batch"),
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
 pub use gapi::CallBuilder;
@@ -35,29 +35,17 @@ pub mod schemas {
     #[serde(crate = "gapi::serde", default)]
     pub struct AssignmentInfo {
         /// Output only. Information about the Drive file where this task originates from. Currently, the Drive file can only be a document. This field is read-only.
-        #[serde(
-            rename = "driveResourceInfo",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub drive_resource_info: ::std::option::Option<DriveResourceInfo>,
+        #[serde(rename = "driveResourceInfo", skip_serializing_if = "Option::is_none")]
+        pub drive_resource_info: Option<DriveResourceInfo>,
         /// Output only. An absolute link to the original task in the surface of assignment (Docs, Chat spaces, etc.).
-        #[serde(
-            rename = "linkToTask",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub link_to_task: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "linkToTask", skip_serializing_if = "Option::is_none")]
+        pub link_to_task: Option<String>,
         /// Output only. Information about the Chat Space where this task originates from. This field is read-only.
-        #[serde(
-            rename = "spaceInfo",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub space_info: ::std::option::Option<SpaceInfo>,
+        #[serde(rename = "spaceInfo", skip_serializing_if = "Option::is_none")]
+        pub space_info: Option<SpaceInfo>,
         /// Output only. The type of surface this assigned task originates from. Currently limited to DOCUMENT or SPACE.
-        #[serde(
-            rename = "surfaceType",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub surface_type: ::std::option::Option<AssignmentInfoSurfaceType>,
+        #[serde(rename = "surfaceType", skip_serializing_if = "Option::is_none")]
+        pub surface_type: Option<AssignmentInfoSurfaceType>,
     }
     gapi::open_enum! {
         /// Output only. The type of surface this assigned task originates from. Currently limited to DOCUMENT or SPACE.
@@ -84,17 +72,11 @@ pub mod schemas {
     #[serde(crate = "gapi::serde", default)]
     pub struct DriveResourceInfo {
         /// Output only. Identifier of the file in the Drive API.
-        #[serde(
-            rename = "driveFileId",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub drive_file_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "driveFileId", skip_serializing_if = "Option::is_none")]
+        pub drive_file_id: Option<String>,
         /// Output only. Resource key required to access files shared via a shared link. Not required for all files. See also developers.google.com/drive/api/guides/resource-keys.
-        #[serde(
-            rename = "resourceKey",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub resource_key: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "resourceKey", skip_serializing_if = "Option::is_none")]
+        pub resource_key: Option<String>,
     }
     /// Information about the Chat Space where a task was assigned from.
     #[derive(
@@ -108,11 +90,8 @@ pub mod schemas {
     #[serde(crate = "gapi::serde", default)]
     pub struct SpaceInfo {
         /// Output only. The Chat space where this task originates from. The format is "spaces/{space}".
-        #[serde(
-            rename = "space",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub space: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "space", skip_serializing_if = "Option::is_none")]
+        pub space: Option<String>,
     }
     #[derive(
         Clone,
@@ -125,95 +104,56 @@ pub mod schemas {
     #[serde(crate = "gapi::serde", default)]
     pub struct Task {
         /// Output only. Context information for assigned tasks. A task can be assigned to a user, currently possible from surfaces like Docs and Chat Spaces. This field is populated for tasks assigned to the current user and identifies where the task was assigned from. This field is read-only.
-        #[serde(
-            rename = "assignmentInfo",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub assignment_info: ::std::option::Option<AssignmentInfo>,
+        #[serde(rename = "assignmentInfo", skip_serializing_if = "Option::is_none")]
+        pub assignment_info: Option<AssignmentInfo>,
         /// Completion date of the task (as a RFC 3339 timestamp). This field is omitted if the task has not been completed.
-        #[serde(
-            rename = "completed",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub completed: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "completed", skip_serializing_if = "Option::is_none")]
+        pub completed: Option<String>,
         /// Flag indicating whether the task has been deleted. For assigned tasks this field is read-only. They can only be deleted by calling tasks.delete, in which case both the assigned task and the original task (in Docs or Chat Spaces) are deleted. To delete the assigned task only, navigate to the assignment surface and unassign the task from there. The default is False.
-        #[serde(
-            rename = "deleted",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub deleted: ::std::option::Option<bool>,
+        #[serde(rename = "deleted", skip_serializing_if = "Option::is_none")]
+        pub deleted: Option<bool>,
         /// Scheduled date for the task (as an RFC 3339 timestamp). Optional. This represents the day that the task should be done, or that the task is visible on the calendar grid. It doesn't represent the deadline of the task. Only date information is recorded; the time portion of the timestamp is discarded when setting this field. It isn't possible to read or write the time that a task is scheduled for using the API.
-        #[serde(rename = "due", skip_serializing_if = "::std::option::Option::is_none")]
-        pub due: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "due", skip_serializing_if = "Option::is_none")]
+        pub due: Option<String>,
         /// ETag of the resource.
-        #[serde(rename = "etag", skip_serializing_if = "::std::option::Option::is_none")]
-        pub etag: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
+        pub etag: Option<String>,
         /// Flag indicating whether the task is hidden. This is the case if the task had been marked completed when the task list was last cleared. The default is False. This field is read-only.
-        #[serde(
-            rename = "hidden",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub hidden: ::std::option::Option<bool>,
+        #[serde(rename = "hidden", skip_serializing_if = "Option::is_none")]
+        pub hidden: Option<bool>,
         /// Task identifier.
-        #[serde(rename = "id", skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+        pub id: Option<String>,
         /// Output only. Type of the resource. This is always "tasks#task".
-        #[serde(rename = "kind", skip_serializing_if = "::std::option::Option::is_none")]
-        pub kind: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
+        pub kind: Option<String>,
         /// Output only. Collection of links. This collection is read-only.
-        #[serde(
-            rename = "links",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub links: ::std::option::Option<::std::vec::Vec<TaskLinks>>,
+        #[serde(rename = "links", skip_serializing_if = "Option::is_none")]
+        pub links: Option<Vec<TaskLinks>>,
         /// Notes describing the task. Tasks assigned from Google Docs cannot have notes. Optional. Maximum length allowed: 8192 characters.
-        #[serde(
-            rename = "notes",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub notes: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "notes", skip_serializing_if = "Option::is_none")]
+        pub notes: Option<String>,
         /// Output only. Parent task identifier. This field is omitted if it is a top-level task. Use the "move" method to move the task under a different parent or to the top level. A parent task can never be an assigned task (from Chat Spaces, Docs). This field is read-only.
-        #[serde(
-            rename = "parent",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub parent: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "parent", skip_serializing_if = "Option::is_none")]
+        pub parent: Option<String>,
         /// Output only. String indicating the position of the task among its sibling tasks under the same parent task or at the top level. If this string is greater than another task's corresponding position string according to lexicographical ordering, the task is positioned after the other task under the same parent task (or at the top level). Use the "move" method to move the task to another position.
-        #[serde(
-            rename = "position",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub position: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
+        pub position: Option<String>,
         /// Output only. URL pointing to this task. Used to retrieve, update, or delete this task.
-        #[serde(
-            rename = "selfLink",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub self_link: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "selfLink", skip_serializing_if = "Option::is_none")]
+        pub self_link: Option<String>,
         /// Status of the task. This is either "needsAction" or "completed".
-        #[serde(
-            rename = "status",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub status: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+        pub status: Option<String>,
         /// Title of the task. Maximum length allowed: 1024 characters.
-        #[serde(
-            rename = "title",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub title: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+        pub title: Option<String>,
         /// Output only. Last modification time of the task (as a RFC 3339 timestamp).
-        #[serde(
-            rename = "updated",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub updated: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "updated", skip_serializing_if = "Option::is_none")]
+        pub updated: Option<String>,
         /// Output only. An absolute link to the task in the Google Tasks Web UI.
-        #[serde(
-            rename = "webViewLink",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub web_view_link: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "webViewLink", skip_serializing_if = "Option::is_none")]
+        pub web_view_link: Option<String>,
     }
     #[derive(
         Clone,
@@ -226,17 +166,14 @@ pub mod schemas {
     #[serde(crate = "gapi::serde", default)]
     pub struct TaskLinks {
         /// The description (might be empty).
-        #[serde(
-            rename = "description",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
         /// The URL.
-        #[serde(rename = "link", skip_serializing_if = "::std::option::Option::is_none")]
-        pub link: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "link", skip_serializing_if = "Option::is_none")]
+        pub link: Option<String>,
         /// Type of the link, e.g. "email", "generic", "chat_message", "keep_note".
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub r#type: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+        pub r#type: Option<String>,
     }
     #[derive(
         Clone,
@@ -249,32 +186,23 @@ pub mod schemas {
     #[serde(crate = "gapi::serde", default)]
     pub struct TaskList {
         /// ETag of the resource.
-        #[serde(rename = "etag", skip_serializing_if = "::std::option::Option::is_none")]
-        pub etag: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
+        pub etag: Option<String>,
         /// Task list identifier. In requests, the authenticated user's default task list can also be referred to as "@default".
-        #[serde(rename = "id", skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
+        pub id: Option<String>,
         /// Output only. Type of the resource. This is always "tasks#taskList".
-        #[serde(rename = "kind", skip_serializing_if = "::std::option::Option::is_none")]
-        pub kind: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
+        pub kind: Option<String>,
         /// Output only. URL pointing to this task list. Used to retrieve, update, or delete this task list.
-        #[serde(
-            rename = "selfLink",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub self_link: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "selfLink", skip_serializing_if = "Option::is_none")]
+        pub self_link: Option<String>,
         /// Title of the task list. Maximum length allowed: 1024 characters.
-        #[serde(
-            rename = "title",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub title: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
+        pub title: Option<String>,
         /// Output only. Last modification time of the task list (as a RFC 3339 timestamp).
-        #[serde(
-            rename = "updated",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub updated: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "updated", skip_serializing_if = "Option::is_none")]
+        pub updated: Option<String>,
     }
     #[derive(
         Clone,
@@ -287,34 +215,28 @@ pub mod schemas {
     #[serde(crate = "gapi::serde", default)]
     pub struct TaskLists {
         /// ETag of the resource.
-        #[serde(rename = "etag", skip_serializing_if = "::std::option::Option::is_none")]
-        pub etag: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
+        pub etag: Option<String>,
         /// Collection of task lists.
-        #[serde(
-            rename = "items",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub items: ::std::option::Option<::std::vec::Vec<TaskList>>,
+        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
+        pub items: Option<Vec<TaskList>>,
         /// Type of the resource. This is always "tasks#taskLists".
-        #[serde(rename = "kind", skip_serializing_if = "::std::option::Option::is_none")]
-        pub kind: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
+        pub kind: Option<String>,
         /// Token that can be used to request the next page of this result.
-        #[serde(
-            rename = "nextPageToken",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub next_page_token: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
+        pub next_page_token: Option<String>,
     }
     impl gapi::Page for TaskLists {
         #[inline]
-        fn next_page_token(&self) -> ::std::option::Option<&str> {
+        fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
     impl gapi::PageItems for TaskLists {
         type Item = TaskList;
         #[inline]
-        fn into_items(self) -> ::std::vec::Vec<TaskList> {
+        fn into_items(self) -> Vec<TaskList> {
             self.items.unwrap_or_default()
         }
     }
@@ -329,34 +251,28 @@ pub mod schemas {
     #[serde(crate = "gapi::serde", default)]
     pub struct Tasks {
         /// ETag of the resource.
-        #[serde(rename = "etag", skip_serializing_if = "::std::option::Option::is_none")]
-        pub etag: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
+        pub etag: Option<String>,
         /// Collection of tasks.
-        #[serde(
-            rename = "items",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub items: ::std::option::Option<::std::vec::Vec<Task>>,
+        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
+        pub items: Option<Vec<Task>>,
         /// Type of the resource. This is always "tasks#tasks".
-        #[serde(rename = "kind", skip_serializing_if = "::std::option::Option::is_none")]
-        pub kind: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
+        pub kind: Option<String>,
         /// Token used to access the next page of this result.
-        #[serde(
-            rename = "nextPageToken",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub next_page_token: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
+        pub next_page_token: Option<String>,
     }
     impl gapi::Page for Tasks {
         #[inline]
-        fn next_page_token(&self) -> ::std::option::Option<&str> {
+        fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
     impl gapi::PageItems for Tasks {
         type Item = Task;
         #[inline]
-        fn into_items(self) -> ::std::vec::Vec<Task> {
+        fn into_items(self) -> Vec<Task> {
             self.items.unwrap_or_default()
         }
     }
@@ -374,19 +290,13 @@ impl Tasks {
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
-    pub fn with_root_url(
-        self,
-        url: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    pub fn with_root_url(self, url: impl Into<String>) -> Self {
         Tasks {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
-    pub fn with_service_path(
-        self,
-        path: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    pub fn with_service_path(self, path: impl Into<String>) -> Self {
         Tasks {
             svc: self.svc.with_service_path(path),
         }
@@ -426,10 +336,7 @@ pub mod tasklists {
         ///
         /// - `tasklist`: Task list identifier. The default task list cannot be deleted.
         #[inline]
-        pub fn delete(
-            &self,
-            tasklist: impl ::std::convert::Into<::std::string::String>,
-        ) -> DeleteCall {
+        pub fn delete(&self, tasklist: impl Into<String>) -> DeleteCall {
             let mut call = gapi::Call::new(&self.svc, &DELETE);
             call.path_param("tasklist", tasklist.into());
             DeleteCall { call }
@@ -442,10 +349,7 @@ pub mod tasklists {
         ///
         /// - `tasklist`: Task list identifier. Use "@default" to get the authenticated user's default task list.
         #[inline]
-        pub fn get(
-            &self,
-            tasklist: impl ::std::convert::Into<::std::string::String>,
-        ) -> GetCall {
+        pub fn get(&self, tasklist: impl Into<String>) -> GetCall {
             let mut call = gapi::Call::new(&self.svc, &GET);
             call.path_param("tasklist", tasklist.into());
             GetCall { call }
@@ -477,7 +381,7 @@ pub mod tasklists {
         #[inline]
         pub fn patch(
             &self,
-            tasklist: impl ::std::convert::Into<::std::string::String>,
+            tasklist: impl Into<String>,
             request: super::schemas::TaskList,
         ) -> PatchCall {
             let mut call = gapi::Call::new(&self.svc, &PATCH);
@@ -495,7 +399,7 @@ pub mod tasklists {
         #[inline]
         pub fn update(
             &self,
-            tasklist: impl ::std::convert::Into<::std::string::String>,
+            tasklist: impl Into<String>,
             request: super::schemas::TaskList,
         ) -> UpdateCall {
             let mut call = gapi::Call::new(&self.svc, &UPDATE);
@@ -613,7 +517,7 @@ pub mod tasklists {
             "https://www.googleapis.com/auth/tasks",
             "https://www.googleapis.com/auth/tasks.readonly",
         ],
-        pagination: ::std::option::Option::Some(gapi::PaginationInfo {
+        pagination: Some(gapi::PaginationInfo {
             token_param: "pageToken",
             location: gapi::TokenLocation::Query,
         }),
@@ -644,10 +548,7 @@ pub mod tasklists {
         }
         /// Optional. Token specifying the result page to return.
         #[inline]
-        pub fn page_token(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
         }
@@ -756,10 +657,7 @@ pub mod tasks {
         ///
         /// - `tasklist`: Task list identifier.
         #[inline]
-        pub fn clear(
-            &self,
-            tasklist: impl ::std::convert::Into<::std::string::String>,
-        ) -> ClearCall {
+        pub fn clear(&self, tasklist: impl Into<String>) -> ClearCall {
             let mut call = gapi::Call::new(&self.svc, &CLEAR);
             call.path_param("tasklist", tasklist.into());
             ClearCall { call }
@@ -775,8 +673,8 @@ pub mod tasks {
         #[inline]
         pub fn delete(
             &self,
-            tasklist: impl ::std::convert::Into<::std::string::String>,
-            task: impl ::std::convert::Into<::std::string::String>,
+            tasklist: impl Into<String>,
+            task: impl Into<String>,
         ) -> DeleteCall {
             let mut call = gapi::Call::new(&self.svc, &DELETE);
             call.path_param("tasklist", tasklist.into());
@@ -794,8 +692,8 @@ pub mod tasks {
         #[inline]
         pub fn get(
             &self,
-            tasklist: impl ::std::convert::Into<::std::string::String>,
-            task: impl ::std::convert::Into<::std::string::String>,
+            tasklist: impl Into<String>,
+            task: impl Into<String>,
         ) -> GetCall {
             let mut call = gapi::Call::new(&self.svc, &GET);
             call.path_param("tasklist", tasklist.into());
@@ -812,7 +710,7 @@ pub mod tasks {
         #[inline]
         pub fn insert(
             &self,
-            tasklist: impl ::std::convert::Into<::std::string::String>,
+            tasklist: impl Into<String>,
             request: super::schemas::Task,
         ) -> InsertCall {
             let mut call = gapi::Call::new(&self.svc, &INSERT);
@@ -828,10 +726,7 @@ pub mod tasks {
         ///
         /// - `tasklist`: Task list identifier.
         #[inline]
-        pub fn list(
-            &self,
-            tasklist: impl ::std::convert::Into<::std::string::String>,
-        ) -> ListCall {
+        pub fn list(&self, tasklist: impl Into<String>) -> ListCall {
             let mut call = gapi::Call::new(&self.svc, &LIST);
             call.path_param("tasklist", tasklist.into());
             ListCall { call }
@@ -847,8 +742,8 @@ pub mod tasks {
         #[inline]
         pub fn r#move(
             &self,
-            tasklist: impl ::std::convert::Into<::std::string::String>,
-            task: impl ::std::convert::Into<::std::string::String>,
+            tasklist: impl Into<String>,
+            task: impl Into<String>,
         ) -> MoveCall {
             let mut call = gapi::Call::new(&self.svc, &MOVE);
             call.path_param("tasklist", tasklist.into());
@@ -866,8 +761,8 @@ pub mod tasks {
         #[inline]
         pub fn patch(
             &self,
-            tasklist: impl ::std::convert::Into<::std::string::String>,
-            task: impl ::std::convert::Into<::std::string::String>,
+            tasklist: impl Into<String>,
+            task: impl Into<String>,
             request: super::schemas::Task,
         ) -> PatchCall {
             let mut call = gapi::Call::new(&self.svc, &PATCH);
@@ -887,8 +782,8 @@ pub mod tasks {
         #[inline]
         pub fn update(
             &self,
-            tasklist: impl ::std::convert::Into<::std::string::String>,
-            task: impl ::std::convert::Into<::std::string::String>,
+            tasklist: impl Into<String>,
+            task: impl Into<String>,
             request: super::schemas::Task,
         ) -> UpdateCall {
             let mut call = gapi::Call::new(&self.svc, &UPDATE);
@@ -1019,19 +914,13 @@ pub mod tasks {
     impl InsertCall {
         /// Optional. Parent task identifier. If the task is created at the top level, this parameter is omitted. An assigned task cannot be a parent task, nor can it have a parent. Setting the parent to an assigned task results in failure of the request.
         #[inline]
-        pub fn parent(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn parent(mut self, value: impl Into<String>) -> Self {
             self.call.query("parent", value.into());
             self
         }
         /// Optional. Previous sibling task identifier. If the task is created at the first position among its siblings, this parameter is omitted.
         #[inline]
-        pub fn previous(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn previous(mut self, value: impl Into<String>) -> Self {
             self.call.query("previous", value.into());
             self
         }
@@ -1051,7 +940,7 @@ pub mod tasks {
             "https://www.googleapis.com/auth/tasks",
             "https://www.googleapis.com/auth/tasks.readonly",
         ],
-        pagination: ::std::option::Option::Some(gapi::PaginationInfo {
+        pagination: Some(gapi::PaginationInfo {
             token_param: "pageToken",
             location: gapi::TokenLocation::Query,
         }),
@@ -1076,37 +965,25 @@ pub mod tasks {
     impl ListCall {
         /// Optional. Upper bound for a task's completion date (as a RFC 3339 timestamp) to filter by. The default is not to filter by completion date.
         #[inline]
-        pub fn completed_max(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn completed_max(mut self, value: impl Into<String>) -> Self {
             self.call.query("completedMax", value.into());
             self
         }
         /// Optional. Lower bound for a task's completion date (as a RFC 3339 timestamp) to filter by. The default is not to filter by completion date.
         #[inline]
-        pub fn completed_min(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn completed_min(mut self, value: impl Into<String>) -> Self {
             self.call.query("completedMin", value.into());
             self
         }
         /// Optional. Upper bound for a task's due date (as a RFC 3339 timestamp) to filter by. The default is not to filter by due date.
         #[inline]
-        pub fn due_max(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn due_max(mut self, value: impl Into<String>) -> Self {
             self.call.query("dueMax", value.into());
             self
         }
         /// Optional. Lower bound for a task's due date (as a RFC 3339 timestamp) to filter by. The default is not to filter by due date.
         #[inline]
-        pub fn due_min(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn due_min(mut self, value: impl Into<String>) -> Self {
             self.call.query("dueMin", value.into());
             self
         }
@@ -1118,10 +995,7 @@ pub mod tasks {
         }
         /// Optional. Token specifying the result page to return.
         #[inline]
-        pub fn page_token(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn page_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("pageToken", value.into());
             self
         }
@@ -1151,10 +1025,7 @@ pub mod tasks {
         }
         /// Optional. Lower bound for a task's last modification time (as a RFC 3339 timestamp) to filter by. The default is not to filter by last modification time.
         #[inline]
-        pub fn updated_min(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn updated_min(mut self, value: impl Into<String>) -> Self {
             self.call.query("updatedMin", value.into());
             self
         }
@@ -1202,28 +1073,19 @@ pub mod tasks {
     impl MoveCall {
         /// Optional. Destination task list identifier. If set, the task is moved from tasklist to the destinationTasklist list. Otherwise the task is moved within its current list. Recurrent tasks cannot currently be moved between lists.
         #[inline]
-        pub fn destination_tasklist(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn destination_tasklist(mut self, value: impl Into<String>) -> Self {
             self.call.query("destinationTasklist", value.into());
             self
         }
         /// Optional. New parent task identifier. If the task is moved to the top level, this parameter is omitted. The task set as parent must exist in the task list and can not be hidden. Exceptions: 1. Assigned and repeating tasks cannot be set as parent tasks (have subtasks), or be moved under a parent task (become subtasks). 2. Tasks that are both completed and hidden cannot be nested, so the parent field must be empty.
         #[inline]
-        pub fn parent(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn parent(mut self, value: impl Into<String>) -> Self {
             self.call.query("parent", value.into());
             self
         }
         /// Optional. New previous sibling task identifier. If the task is moved to the first position among its siblings, this parameter is omitted. The task set as previous must exist in the task list and can not be hidden. Exceptions: 1. Tasks that are both completed and hidden can only be moved to position 0, so the previous field must be empty.
         #[inline]
-        pub fn previous(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn previous(mut self, value: impl Into<String>) -> Self {
             self.call.query("previous", value.into());
             self
         }

@@ -10,7 +10,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     title: "Types Test API",
     root_url: "https://types.googleapis.com/",
     service_path: "",
-    batch_path: ::std::option::Option::None,
+    batch_path: None,
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
 pub use gapi::CallBuilder;
@@ -39,64 +39,33 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct Containers {
-        #[serde(
-            rename = "bytesMap",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub bytes_map: ::std::option::Option<
-            ::std::collections::BTreeMap<::std::string::String, gapi::Bytes>,
+        #[serde(rename = "bytesMap", skip_serializing_if = "Option::is_none")]
+        pub bytes_map: Option<::std::collections::BTreeMap<String, gapi::Bytes>>,
+        #[serde(rename = "cube", skip_serializing_if = "Option::is_none")]
+        pub cube: Option<Vec<Vec<Vec<f64>>>>,
+        #[serde(rename = "listOfMaps", skip_serializing_if = "Option::is_none")]
+        pub list_of_maps: Option<
+            Vec<::std::collections::BTreeMap<String, gapi::serde_json::Value>>,
         >,
-        #[serde(rename = "cube", skip_serializing_if = "::std::option::Option::is_none")]
-        pub cube: ::std::option::Option<
-            ::std::vec::Vec<::std::vec::Vec<::std::vec::Vec<f64>>>,
+        #[serde(rename = "mapOfAny", skip_serializing_if = "Option::is_none")]
+        pub map_of_any: Option<
+            ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
         >,
-        #[serde(
-            rename = "listOfMaps",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub list_of_maps: ::std::option::Option<
-            ::std::vec::Vec<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    gapi::serde_json::Value,
-                >,
-            >,
-        >,
-        #[serde(
-            rename = "mapOfAny",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub map_of_any: ::std::option::Option<
-            ::std::collections::BTreeMap<::std::string::String, gapi::serde_json::Value>,
-        >,
-        #[serde(
-            rename = "mapOfMaps",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub map_of_maps: ::std::option::Option<
+        #[serde(rename = "mapOfMaps", skip_serializing_if = "Option::is_none")]
+        pub map_of_maps: Option<
             ::std::collections::BTreeMap<
-                ::std::string::String,
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                String,
+                ::std::collections::BTreeMap<String, String>,
             >,
         >,
-        #[serde(
-            rename = "mapOfRefs",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub map_of_refs: ::std::option::Option<
-            ::std::collections::BTreeMap<::std::string::String, Node>,
-        >,
+        #[serde(rename = "mapOfRefs", skip_serializing_if = "Option::is_none")]
+        pub map_of_refs: Option<::std::collections::BTreeMap<String, Node>>,
         /// Array of arrays.
-        #[serde(rename = "rows", skip_serializing_if = "::std::option::Option::is_none")]
-        pub rows: ::std::option::Option<
-            ::std::vec::Vec<::std::vec::Vec<gapi::serde_json::Value>>,
-        >,
+        #[serde(rename = "rows", skip_serializing_if = "Option::is_none")]
+        pub rows: Option<Vec<Vec<gapi::serde_json::Value>>>,
     }
     /// A top-level array of inline objects.
-    pub type Detections = ::std::vec::Vec<DetectionsItem>;
+    pub type Detections = Vec<DetectionsItem>;
     #[derive(
         Clone,
         Debug,
@@ -107,16 +76,10 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct DetectionsItem {
-        #[serde(
-            rename = "confidence",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub confidence: ::std::option::Option<f32>,
-        #[serde(
-            rename = "language",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub language: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "confidence", skip_serializing_if = "Option::is_none")]
+        pub confidence: Option<f32>,
+        #[serde(rename = "language", skip_serializing_if = "Option::is_none")]
+        pub language: Option<String>,
     }
     /// No properties: a struct with no fields.
     #[derive(
@@ -141,25 +104,14 @@ pub mod schemas {
     #[serde(crate = "gapi::serde", default)]
     pub struct Inline {
         /// Inline object property.
-        #[serde(
-            rename = "author",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub author: ::std::option::Option<InlineAuthor2>,
+        #[serde(rename = "author", skip_serializing_if = "Option::is_none")]
+        pub author: Option<InlineAuthor2>,
         /// Array of inline objects.
-        #[serde(
-            rename = "links",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub links: ::std::option::Option<::std::vec::Vec<InlineLinks>>,
+        #[serde(rename = "links", skip_serializing_if = "Option::is_none")]
+        pub links: Option<Vec<InlineLinks>>,
         /// Map of inline objects.
-        #[serde(
-            rename = "scopes",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub scopes: ::std::option::Option<
-            ::std::collections::BTreeMap<::std::string::String, InlineScopes>,
-        >,
+        #[serde(rename = "scopes", skip_serializing_if = "Option::is_none")]
+        pub scopes: Option<::std::collections::BTreeMap<String, InlineScopes>>,
     }
     /// Takes the name an inline object would get.
     #[derive(
@@ -172,8 +124,8 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct InlineAuthor {
-        #[serde(rename = "x", skip_serializing_if = "::std::option::Option::is_none")]
-        pub x: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "x", skip_serializing_if = "Option::is_none")]
+        pub x: Option<String>,
     }
     /// Inline object property.
     #[derive(
@@ -186,13 +138,10 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct InlineAuthor2 {
-        #[serde(
-            rename = "image",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub image: ::std::option::Option<InlineAuthor2Image>,
-        #[serde(rename = "name", skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "image", skip_serializing_if = "Option::is_none")]
+        pub image: Option<InlineAuthor2Image>,
+        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
     }
     #[derive(
         Clone,
@@ -206,12 +155,12 @@ pub mod schemas {
     pub struct InlineAuthor2Image {
         #[serde(
             rename = "size",
-            skip_serializing_if = "::std::option::Option::is_none",
+            skip_serializing_if = "Option::is_none",
             with = "gapi::wire::int64"
         )]
-        pub size: ::std::option::Option<i64>,
-        #[serde(rename = "url", skip_serializing_if = "::std::option::Option::is_none")]
-        pub url: ::std::option::Option<::std::string::String>,
+        pub size: Option<i64>,
+        #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
+        pub url: Option<String>,
     }
     #[derive(
         Clone,
@@ -223,10 +172,10 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct InlineLinks {
-        #[serde(rename = "href", skip_serializing_if = "::std::option::Option::is_none")]
-        pub href: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub r#type: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "href", skip_serializing_if = "Option::is_none")]
+        pub href: Option<String>,
+        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+        pub r#type: Option<String>,
     }
     #[derive(
         Clone,
@@ -238,13 +187,10 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct InlineScopes {
-        #[serde(
-            rename = "description",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
     }
-    pub type Int64List = ::std::vec::Vec<i64>;
+    pub type Int64List = Vec<i64>;
     /// int64 in every nesting.
     #[derive(
         Clone,
@@ -258,44 +204,40 @@ pub mod schemas {
     pub struct Int64s {
         #[serde(
             rename = "aliased",
-            skip_serializing_if = "::std::option::Option::is_none",
+            skip_serializing_if = "Option::is_none",
             with = "gapi::wire::int64"
         )]
-        pub aliased: ::std::option::Option<Int64List>,
+        pub aliased: Option<Int64List>,
         #[serde(
             rename = "list",
-            skip_serializing_if = "::std::option::Option::is_none",
+            skip_serializing_if = "Option::is_none",
             with = "gapi::wire::int64"
         )]
-        pub list: ::std::option::Option<::std::vec::Vec<i64>>,
+        pub list: Option<Vec<i64>>,
         #[serde(
             rename = "listOfLists",
-            skip_serializing_if = "::std::option::Option::is_none",
+            skip_serializing_if = "Option::is_none",
             with = "gapi::wire::int64"
         )]
-        pub list_of_lists: ::std::option::Option<::std::vec::Vec<::std::vec::Vec<i64>>>,
+        pub list_of_lists: Option<Vec<Vec<i64>>>,
         #[serde(
             rename = "map",
-            skip_serializing_if = "::std::option::Option::is_none",
+            skip_serializing_if = "Option::is_none",
             with = "gapi::wire::int64"
         )]
-        pub map: ::std::option::Option<
-            ::std::collections::BTreeMap<::std::string::String, i64>,
-        >,
+        pub map: Option<::std::collections::BTreeMap<String, i64>>,
         #[serde(
             rename = "mapOfLists",
-            skip_serializing_if = "::std::option::Option::is_none",
+            skip_serializing_if = "Option::is_none",
             with = "gapi::wire::int64"
         )]
-        pub map_of_lists: ::std::option::Option<
-            ::std::collections::BTreeMap<::std::string::String, ::std::vec::Vec<u64>>,
-        >,
+        pub map_of_lists: Option<::std::collections::BTreeMap<String, Vec<u64>>>,
         #[serde(
             rename = "one",
-            skip_serializing_if = "::std::option::Option::is_none",
+            skip_serializing_if = "Option::is_none",
             with = "gapi::wire::int64"
         )]
-        pub one: ::std::option::Option<i64>,
+        pub one: Option<i64>,
     }
     /// Self-recursion by value: Box.
     #[derive(
@@ -308,20 +250,12 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct JsonSchema {
-        #[serde(
-            rename = "items",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub items: ::std::option::Option<::std::boxed::Box<JsonSchema>>,
-        #[serde(
-            rename = "properties",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub properties: ::std::option::Option<
-            ::std::collections::BTreeMap<::std::string::String, JsonSchema>,
-        >,
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub r#type: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
+        pub items: Option<Box<JsonSchema>>,
+        #[serde(rename = "properties", skip_serializing_if = "Option::is_none")]
+        pub properties: Option<::std::collections::BTreeMap<String, JsonSchema>>,
+        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+        pub r#type: Option<String>,
     }
     /// A top-level any.
     pub type JsonValue = gapi::serde_json::Value;
@@ -336,11 +270,8 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct ListMatcher {
-        #[serde(
-            rename = "oneOf",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub one_of: ::std::option::Option<::std::boxed::Box<ValueMatcher>>,
+        #[serde(rename = "oneOf", skip_serializing_if = "Option::is_none")]
+        pub one_of: Option<Box<ValueMatcher>>,
     }
     /// Recursion through Vec and map: no Box.
     #[derive(
@@ -353,23 +284,12 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct Node {
-        #[serde(
-            rename = "byName",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub by_name: ::std::option::Option<
-            ::std::collections::BTreeMap<::std::string::String, Node>,
-        >,
-        #[serde(
-            rename = "children",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub children: ::std::option::Option<::std::vec::Vec<Node>>,
-        #[serde(
-            rename = "value",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub value: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "byName", skip_serializing_if = "Option::is_none")]
+        pub by_name: Option<::std::collections::BTreeMap<String, Node>>,
+        #[serde(rename = "children", skip_serializing_if = "Option::is_none")]
+        pub children: Option<Vec<Node>>,
+        #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+        pub value: Option<String>,
     }
     /// A cycle through an inline object.
     #[derive(
@@ -382,8 +302,8 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct Outer {
-        #[serde(rename = "wrap", skip_serializing_if = "::std::option::Option::is_none")]
-        pub wrap: ::std::option::Option<::std::boxed::Box<OuterWrap>>,
+        #[serde(rename = "wrap", skip_serializing_if = "Option::is_none")]
+        pub wrap: Option<Box<OuterWrap>>,
     }
     #[derive(
         Clone,
@@ -395,14 +315,11 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct OuterWrap {
-        #[serde(rename = "back", skip_serializing_if = "::std::option::Option::is_none")]
-        pub back: ::std::option::Option<::std::boxed::Box<Outer>>,
+        #[serde(rename = "back", skip_serializing_if = "Option::is_none")]
+        pub back: Option<Box<Outer>>,
     }
     /// A top-level map.
-    pub type Row = ::std::collections::BTreeMap<
-        ::std::string::String,
-        gapi::serde_json::Value,
-    >;
+    pub type Row = ::std::collections::BTreeMap<String, gapi::serde_json::Value>;
     /// Every wire type and string format.
     #[derive(
         Clone,
@@ -414,82 +331,53 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct Scalars {
-        #[serde(
-            rename = "anything",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub anything: ::std::option::Option<gapi::serde_json::Value>,
-        #[serde(
-            rename = "bytes",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub bytes: ::std::option::Option<gapi::Bytes>,
-        #[serde(rename = "date", skip_serializing_if = "::std::option::Option::is_none")]
-        pub date: ::std::option::Option<gapi::types::Date>,
-        #[serde(
-            rename = "dateTime",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub date_time: ::std::option::Option<gapi::types::DateTime>,
-        #[serde(
-            rename = "duration",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub duration: ::std::option::Option<gapi::types::Duration>,
-        #[serde(rename = "f32", skip_serializing_if = "::std::option::Option::is_none")]
-        pub f32: ::std::option::Option<f32>,
-        #[serde(rename = "f64", skip_serializing_if = "::std::option::Option::is_none")]
-        pub f64: ::std::option::Option<f64>,
-        #[serde(rename = "flag", skip_serializing_if = "::std::option::Option::is_none")]
-        pub flag: ::std::option::Option<bool>,
-        #[serde(
-            rename = "googleDatetime",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub google_datetime: ::std::option::Option<gapi::types::DateTime>,
-        #[serde(rename = "i32", skip_serializing_if = "::std::option::Option::is_none")]
-        pub i32: ::std::option::Option<i32>,
+        #[serde(rename = "anything", skip_serializing_if = "Option::is_none")]
+        pub anything: Option<gapi::serde_json::Value>,
+        #[serde(rename = "bytes", skip_serializing_if = "Option::is_none")]
+        pub bytes: Option<gapi::Bytes>,
+        #[serde(rename = "date", skip_serializing_if = "Option::is_none")]
+        pub date: Option<gapi::types::Date>,
+        #[serde(rename = "dateTime", skip_serializing_if = "Option::is_none")]
+        pub date_time: Option<gapi::types::DateTime>,
+        #[serde(rename = "duration", skip_serializing_if = "Option::is_none")]
+        pub duration: Option<gapi::types::Duration>,
+        #[serde(rename = "f32", skip_serializing_if = "Option::is_none")]
+        pub f32: Option<f32>,
+        #[serde(rename = "f64", skip_serializing_if = "Option::is_none")]
+        pub f64: Option<f64>,
+        #[serde(rename = "flag", skip_serializing_if = "Option::is_none")]
+        pub flag: Option<bool>,
+        #[serde(rename = "googleDatetime", skip_serializing_if = "Option::is_none")]
+        pub google_datetime: Option<gapi::types::DateTime>,
+        #[serde(rename = "i32", skip_serializing_if = "Option::is_none")]
+        pub i32: Option<i32>,
         #[serde(
             rename = "i64",
-            skip_serializing_if = "::std::option::Option::is_none",
+            skip_serializing_if = "Option::is_none",
             with = "gapi::wire::int64"
         )]
-        pub i64: ::std::option::Option<i64>,
-        #[serde(rename = "mask", skip_serializing_if = "::std::option::Option::is_none")]
-        pub mask: ::std::option::Option<gapi::types::FieldMask>,
-        #[serde(
-            rename = "nothing",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub nothing: ::std::option::Option<gapi::serde_json::Value>,
+        pub i64: Option<i64>,
+        #[serde(rename = "mask", skip_serializing_if = "Option::is_none")]
+        pub mask: Option<gapi::types::FieldMask>,
+        #[serde(rename = "nothing", skip_serializing_if = "Option::is_none")]
+        pub nothing: Option<gapi::serde_json::Value>,
         /// No format: a JSON number.
-        #[serde(
-            rename = "plainInt",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub plain_int: ::std::option::Option<i64>,
-        #[serde(
-            rename = "plainNumber",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub plain_number: ::std::option::Option<f64>,
-        #[serde(
-            rename = "proto",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub proto: ::std::option::Option<
-            ::std::collections::BTreeMap<::std::string::String, gapi::serde_json::Value>,
-        >,
-        #[serde(rename = "str", skip_serializing_if = "::std::option::Option::is_none")]
-        pub str: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "u32", skip_serializing_if = "::std::option::Option::is_none")]
-        pub u32: ::std::option::Option<u32>,
+        #[serde(rename = "plainInt", skip_serializing_if = "Option::is_none")]
+        pub plain_int: Option<i64>,
+        #[serde(rename = "plainNumber", skip_serializing_if = "Option::is_none")]
+        pub plain_number: Option<f64>,
+        #[serde(rename = "proto", skip_serializing_if = "Option::is_none")]
+        pub proto: Option<::std::collections::BTreeMap<String, gapi::serde_json::Value>>,
+        #[serde(rename = "str", skip_serializing_if = "Option::is_none")]
+        pub str: Option<String>,
+        #[serde(rename = "u32", skip_serializing_if = "Option::is_none")]
+        pub u32: Option<u32>,
         #[serde(
             rename = "u64",
-            skip_serializing_if = "::std::option::Option::is_none",
+            skip_serializing_if = "Option::is_none",
             with = "gapi::wire::int64"
         )]
-        pub u64: ::std::option::Option<u64>,
+        pub u64: Option<u64>,
     }
     #[derive(
         Clone,
@@ -501,17 +389,14 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct UsesAliases {
-        #[serde(rename = "bare", skip_serializing_if = "::std::option::Option::is_none")]
-        pub bare: ::std::option::Option<Bare>,
-        #[serde(
-            rename = "detections",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub detections: ::std::option::Option<::std::vec::Vec<Detections>>,
-        #[serde(rename = "json", skip_serializing_if = "::std::option::Option::is_none")]
-        pub json: ::std::option::Option<JsonValue>,
-        #[serde(rename = "row", skip_serializing_if = "::std::option::Option::is_none")]
-        pub row: ::std::option::Option<Row>,
+        #[serde(rename = "bare", skip_serializing_if = "Option::is_none")]
+        pub bare: Option<Bare>,
+        #[serde(rename = "detections", skip_serializing_if = "Option::is_none")]
+        pub detections: Option<Vec<Detections>>,
+        #[serde(rename = "json", skip_serializing_if = "Option::is_none")]
+        pub json: Option<JsonValue>,
+        #[serde(rename = "row", skip_serializing_if = "Option::is_none")]
+        pub row: Option<Row>,
     }
     #[derive(
         Clone,
@@ -523,16 +408,10 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct ValueMatcher {
-        #[serde(
-            rename = "exact",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub exact: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "listMatch",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub list_match: ::std::option::Option<::std::boxed::Box<ListMatcher>>,
+        #[serde(rename = "exact", skip_serializing_if = "Option::is_none")]
+        pub exact: Option<String>,
+        #[serde(rename = "listMatch", skip_serializing_if = "Option::is_none")]
+        pub list_match: Option<Box<ListMatcher>>,
     }
 }
 /// The Types Test API (`types` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
@@ -548,19 +427,13 @@ impl Types {
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
-    pub fn with_root_url(
-        self,
-        url: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    pub fn with_root_url(self, url: impl Into<String>) -> Self {
         Types {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
-    pub fn with_service_path(
-        self,
-        path: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    pub fn with_service_path(self, path: impl Into<String>) -> Self {
         Types {
             svc: self.svc.with_service_path(path),
         }
@@ -609,10 +482,7 @@ pub mod things {
         #[inline]
         pub fn raw(
             &self,
-            request: ::std::collections::BTreeMap<
-                ::std::string::String,
-                gapi::serde_json::Value,
-            >,
+            request: ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
         ) -> RawCall {
             let mut call = gapi::Call::new(&self.svc, &RAW);
             call.body(&request);
@@ -685,19 +555,13 @@ pub mod things {
         ///
         /// Repeated: each call adds a value.
         #[inline]
-        pub fn extensions(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn extensions(mut self, value: impl Into<String>) -> Self {
             self.call.query_append("extensions", value.into());
             self
         }
         /// `hashPrefix`
         #[inline]
-        pub fn hash_prefix(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn hash_prefix(mut self, value: impl Into<String>) -> Self {
             self.call.query("hashPrefix", value.into());
             self
         }
@@ -709,28 +573,19 @@ pub mod things {
         }
         /// `ttl`
         #[inline]
-        pub fn ttl(
-            mut self,
-            value: impl ::std::convert::Into<gapi::types::Duration>,
-        ) -> Self {
+        pub fn ttl(mut self, value: impl Into<gapi::types::Duration>) -> Self {
             self.call.query("ttl", value.into());
             self
         }
         /// `updateMask`
         #[inline]
-        pub fn update_mask(
-            mut self,
-            value: impl ::std::convert::Into<gapi::types::FieldMask>,
-        ) -> Self {
+        pub fn update_mask(mut self, value: impl Into<gapi::types::FieldMask>) -> Self {
             self.call.query("updateMask", value.into());
             self
         }
         /// `when`
         #[inline]
-        pub fn when(
-            mut self,
-            value: impl ::std::convert::Into<gapi::types::DateTime>,
-        ) -> Self {
+        pub fn when(mut self, value: impl Into<gapi::types::DateTime>) -> Self {
             self.call.query("when", value.into());
             self
         }
@@ -756,10 +611,7 @@ pub mod things {
         call: gapi::Call,
     }
     impl gapi::CallBuilder for RawCall {
-        type Response = ::std::collections::BTreeMap<
-            ::std::string::String,
-            gapi::serde_json::Value,
-        >;
+        type Response = ::std::collections::BTreeMap<String, gapi::serde_json::Value>;
         #[inline]
         fn call_mut(&mut self) -> &mut gapi::Call {
             &mut self.call
@@ -776,10 +628,7 @@ pub mod things {
             self,
         ) -> impl ::std::future::Future<
             Output = gapi::Result<
-                ::std::collections::BTreeMap<
-                    ::std::string::String,
-                    gapi::serde_json::Value,
-                >,
+                ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
             >,
         > {
             self.call.send()

@@ -11,7 +11,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     title: "zoo v1",
     root_url: "https://www.googleapis.com/",
     service_path: "zoo/v1/",
-    batch_path: ::std::option::Option::Some("batchZoo"),
+    batch_path: Some("batchZoo"),
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
 pub use gapi::CallBuilder;
@@ -29,17 +29,14 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct Animal {
-        #[serde(rename = "etag", skip_serializing_if = "::std::option::Option::is_none")]
-        pub etag: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "kind", skip_serializing_if = "::std::option::Option::is_none")]
-        pub kind: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "name", skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "photo",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub photo: ::std::option::Option<AnimalPhoto>,
+        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
+        pub etag: Option<String>,
+        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
+        pub kind: Option<String>,
+        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
+        #[serde(rename = "photo", skip_serializing_if = "Option::is_none")]
+        pub photo: Option<AnimalPhoto>,
     }
     #[derive(
         Clone,
@@ -51,10 +48,10 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct Animal2 {
-        #[serde(rename = "kind", skip_serializing_if = "::std::option::Option::is_none")]
-        pub kind: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "name", skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
+        pub kind: Option<String>,
+        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
     }
     #[derive(
         Clone,
@@ -66,15 +63,12 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct AnimalFeed {
-        #[serde(rename = "etag", skip_serializing_if = "::std::option::Option::is_none")]
-        pub etag: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "items",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub items: ::std::option::Option<::std::vec::Vec<Animal>>,
-        #[serde(rename = "kind", skip_serializing_if = "::std::option::Option::is_none")]
-        pub kind: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
+        pub etag: Option<String>,
+        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
+        pub items: Option<Vec<Animal>>,
+        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
+        pub kind: Option<String>,
     }
     #[derive(
         Clone,
@@ -87,17 +81,12 @@ pub mod schemas {
     #[serde(crate = "gapi::serde", default)]
     pub struct AnimalMap {
         /// Map of animal id to animal data
-        #[serde(
-            rename = "animals",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub animals: ::std::option::Option<
-            ::std::collections::BTreeMap<::std::string::String, Animal>,
-        >,
-        #[serde(rename = "etag", skip_serializing_if = "::std::option::Option::is_none")]
-        pub etag: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "kind", skip_serializing_if = "::std::option::Option::is_none")]
-        pub kind: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "animals", skip_serializing_if = "Option::is_none")]
+        pub animals: Option<::std::collections::BTreeMap<String, Animal>>,
+        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
+        pub etag: Option<String>,
+        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
+        pub kind: Option<String>,
     }
     #[derive(
         Clone,
@@ -109,22 +98,16 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct AnimalPhoto {
-        #[serde(
-            rename = "filename",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub filename: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "hash", skip_serializing_if = "::std::option::Option::is_none")]
-        pub hash: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "hashAlgorithm",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub hash_algorithm: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "size", skip_serializing_if = "::std::option::Option::is_none")]
-        pub size: ::std::option::Option<i64>,
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub r#type: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "filename", skip_serializing_if = "Option::is_none")]
+        pub filename: Option<String>,
+        #[serde(rename = "hash", skip_serializing_if = "Option::is_none")]
+        pub hash: Option<String>,
+        #[serde(rename = "hashAlgorithm", skip_serializing_if = "Option::is_none")]
+        pub hash_algorithm: Option<String>,
+        #[serde(rename = "size", skip_serializing_if = "Option::is_none")]
+        pub size: Option<i64>,
+        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+        pub r#type: Option<String>,
     }
     #[derive(
         Clone,
@@ -136,13 +119,10 @@ pub mod schemas {
     )]
     #[serde(crate = "gapi::serde", default)]
     pub struct LoadFeed {
-        #[serde(
-            rename = "items",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub items: ::std::option::Option<::std::vec::Vec<LoadFeedItems>>,
-        #[serde(rename = "kind", skip_serializing_if = "::std::option::Option::is_none")]
-        pub kind: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
+        pub items: Option<Vec<LoadFeedItems>>,
+        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
+        pub kind: Option<String>,
     }
     #[derive(
         Clone,
@@ -155,44 +135,23 @@ pub mod schemas {
     #[serde(crate = "gapi::serde", default)]
     pub struct LoadFeedItems {
         /// Anything will do.
-        #[serde(
-            rename = "anyVal",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub any_val: ::std::option::Option<gapi::serde_json::Value>,
+        #[serde(rename = "anyVal", skip_serializing_if = "Option::is_none")]
+        pub any_val: Option<gapi::serde_json::Value>,
         /// True or False.
-        #[serde(
-            rename = "booleanVal",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub boolean_val: ::std::option::Option<bool>,
-        #[serde(
-            rename = "doubleVal",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub double_val: ::std::option::Option<f64>,
-        #[serde(
-            rename = "enumVal",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub enum_val: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "kind", skip_serializing_if = "::std::option::Option::is_none")]
-        pub kind: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "longVal",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub long_val: ::std::option::Option<i64>,
-        #[serde(
-            rename = "nullVal",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub null_val: ::std::option::Option<gapi::serde_json::Value>,
-        #[serde(
-            rename = "stringVal",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub string_val: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "booleanVal", skip_serializing_if = "Option::is_none")]
+        pub boolean_val: Option<bool>,
+        #[serde(rename = "doubleVal", skip_serializing_if = "Option::is_none")]
+        pub double_val: Option<f64>,
+        #[serde(rename = "enumVal", skip_serializing_if = "Option::is_none")]
+        pub enum_val: Option<String>,
+        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
+        pub kind: Option<String>,
+        #[serde(rename = "longVal", skip_serializing_if = "Option::is_none")]
+        pub long_val: Option<i64>,
+        #[serde(rename = "nullVal", skip_serializing_if = "Option::is_none")]
+        pub null_val: Option<gapi::serde_json::Value>,
+        #[serde(rename = "stringVal", skip_serializing_if = "Option::is_none")]
+        pub string_val: Option<String>,
     }
 }
 /// The zoo v1 (`zoo` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
@@ -208,19 +167,13 @@ impl Zoo {
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
-    pub fn with_root_url(
-        self,
-        url: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    pub fn with_root_url(self, url: impl Into<String>) -> Self {
         Zoo {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
-    pub fn with_service_path(
-        self,
-        path: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    pub fn with_service_path(self, path: impl Into<String>) -> Self {
         Zoo {
             svc: self.svc.with_service_path(path),
         }
@@ -303,7 +256,7 @@ impl gapi::CallBuilder for QueryCall {
 impl QueryCall {
     /// `a`
     #[inline]
-    pub fn a(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn a(mut self, value: impl Into<String>) -> Self {
         self.call.query("a", value.into());
         self
     }
@@ -315,7 +268,7 @@ impl QueryCall {
     }
     /// `e`
     #[inline]
-    pub fn e(mut self, value: impl ::std::convert::Into<QueryE>) -> Self {
+    pub fn e(mut self, value: impl Into<QueryE>) -> Self {
         self.call.query("e", value.into());
         self
     }
@@ -323,7 +276,7 @@ impl QueryCall {
     ///
     /// Repeated: each call adds a value.
     #[inline]
-    pub fn er(mut self, value: impl ::std::convert::Into<QueryEr>) -> Self {
+    pub fn er(mut self, value: impl Into<QueryEr>) -> Self {
         self.call.query_append("er", value.into());
         self
     }
@@ -341,13 +294,13 @@ impl QueryCall {
     }
     /// `o`
     #[inline]
-    pub fn o(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn o(mut self, value: impl Into<String>) -> Self {
         self.call.query("o", value.into());
         self
     }
     /// `q`
     #[inline]
-    pub fn q(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn q(mut self, value: impl Into<String>) -> Self {
         self.call.query("q", value.into());
         self
     }
@@ -355,10 +308,7 @@ impl QueryCall {
     ///
     /// Repeated: each call adds a value.
     #[inline]
-    pub fn rr(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    pub fn rr(mut self, value: impl Into<String>) -> Self {
         self.call.query_append("rr", value.into());
         self
     }
@@ -405,10 +355,7 @@ pub mod animals {
         ///
         /// - `name`: Name of the animal to delete
         #[inline]
-        pub fn delete(
-            &self,
-            name: impl ::std::convert::Into<::std::string::String>,
-        ) -> DeleteCall {
+        pub fn delete(&self, name: impl Into<String>) -> DeleteCall {
             let mut call = gapi::Call::new(&self.svc, &DELETE);
             call.path_param("name", name.into());
             DeleteCall { call }
@@ -421,10 +368,7 @@ pub mod animals {
         ///
         /// - `name`: Name of the animal to load
         #[inline]
-        pub fn get(
-            &self,
-            name: impl ::std::convert::Into<::std::string::String>,
-        ) -> GetCall {
+        pub fn get(&self, name: impl Into<String>) -> GetCall {
             let mut call = gapi::Call::new(&self.svc, &GET);
             call.path_param("name", name.into());
             GetCall { call }
@@ -437,10 +381,7 @@ pub mod animals {
         ///
         /// - `name`: Name of the animal to load
         #[inline]
-        pub fn getmedia(
-            &self,
-            name: impl ::std::convert::Into<::std::string::String>,
-        ) -> GetmediaCall {
+        pub fn getmedia(&self, name: impl Into<String>) -> GetmediaCall {
             let mut call = gapi::Call::new(&self.svc, &GETMEDIA);
             call.path_param("name", name.into());
             GetmediaCall { call }
@@ -472,7 +413,7 @@ pub mod animals {
         #[inline]
         pub fn patch(
             &self,
-            name: impl ::std::convert::Into<::std::string::String>,
+            name: impl Into<String>,
             request: super::schemas::Animal,
         ) -> PatchCall {
             let mut call = gapi::Call::new(&self.svc, &PATCH);
@@ -490,7 +431,7 @@ pub mod animals {
         #[inline]
         pub fn update(
             &self,
-            name: impl ::std::convert::Into<::std::string::String>,
+            name: impl Into<String>,
             request: super::schemas::Animal,
         ) -> UpdateCall {
             let mut call = gapi::Call::new(&self.svc, &UPDATE);
@@ -503,16 +444,12 @@ pub mod animals {
         id: "zoo.animals.crossbreed",
         http_method: gapi::HttpMethod::Post,
         path: "animals/crossbreed",
-        media_upload: ::std::option::Option::Some(
+        media_upload: Some(
             &gapi::MediaUploadInfo {
                 accept: &["image/png"],
-                max_size: ::std::option::Option::None,
-                simple_path: ::std::option::Option::Some(
-                    "upload/activities/{userId}/@self",
-                ),
-                resumable_path: ::std::option::Option::Some(
-                    "upload/activities/{userId}/@self",
-                ),
+                max_size: None,
+                simple_path: Some("upload/activities/{userId}/@self"),
+                resumable_path: Some("upload/activities/{userId}/@self"),
             },
         ),
         ..gapi::MethodInfo::DEFAULT
@@ -605,10 +542,7 @@ pub mod animals {
     impl GetCall {
         /// `projection`
         #[inline]
-        pub fn projection(
-            mut self,
-            value: impl ::std::convert::Into<GetProjection>,
-        ) -> Self {
+        pub fn projection(mut self, value: impl Into<GetProjection>) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -652,10 +586,7 @@ pub mod animals {
     impl GetmediaCall {
         /// `projection`
         #[inline]
-        pub fn projection(
-            mut self,
-            value: impl ::std::convert::Into<GetmediaProjection>,
-        ) -> Self {
+        pub fn projection(mut self, value: impl Into<GetmediaProjection>) -> Self {
             self.call.query("projection", value.into());
             self
         }
@@ -669,16 +600,12 @@ pub mod animals {
         id: "zoo.animals.insert",
         http_method: gapi::HttpMethod::Post,
         path: "animals",
-        media_upload: ::std::option::Option::Some(
+        media_upload: Some(
             &gapi::MediaUploadInfo {
                 accept: &["image/png"],
-                max_size: ::std::option::Option::Some(1024),
-                simple_path: ::std::option::Option::Some(
-                    "upload/activities/{userId}/@self",
-                ),
-                resumable_path: ::std::option::Option::Some(
-                    "upload/activities/{userId}/@self",
-                ),
+                max_size: Some(1024),
+                simple_path: Some("upload/activities/{userId}/@self"),
+                resumable_path: Some("upload/activities/{userId}/@self"),
             },
         ),
         ..gapi::MethodInfo::DEFAULT
@@ -747,28 +674,19 @@ pub mod animals {
         }
         /// Restrict result to animals with this name
         #[inline]
-        pub fn name(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn name(mut self, value: impl Into<String>) -> Self {
             self.call.query("name", value.into());
             self
         }
         /// `projection`
         #[inline]
-        pub fn projection(
-            mut self,
-            value: impl ::std::convert::Into<ListProjection>,
-        ) -> Self {
+        pub fn projection(mut self, value: impl Into<ListProjection>) -> Self {
             self.call.query("projection", value.into());
             self
         }
         /// Pagination token
         #[inline]
-        pub fn start_token(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn start_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("start-token", value.into());
             self
         }
@@ -919,10 +837,7 @@ pub mod global {
         impl AssertCall {
             /// `max-results`
             #[inline]
-            pub fn max_results(
-                mut self,
-                value: impl ::std::convert::Into<::std::string::String>,
-            ) -> Self {
+            pub fn max_results(mut self, value: impl Into<String>) -> Self {
                 self.call.query("max-results", value.into());
                 self
             }
@@ -1084,10 +999,7 @@ pub mod my {
         impl ListCall {
             /// `max-results`
             #[inline]
-            pub fn max_results(
-                mut self,
-                value: impl ::std::convert::Into<::std::string::String>,
-            ) -> Self {
+            pub fn max_results(mut self, value: impl Into<String>) -> Self {
                 self.call.query("max-results", value.into());
                 self
             }
@@ -1147,28 +1059,19 @@ pub mod scoped_animals {
         }
         /// Restrict result to animals with this name
         #[inline]
-        pub fn name(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn name(mut self, value: impl Into<String>) -> Self {
             self.call.query("name", value.into());
             self
         }
         /// `projection`
         #[inline]
-        pub fn projection(
-            mut self,
-            value: impl ::std::convert::Into<ListProjection>,
-        ) -> Self {
+        pub fn projection(mut self, value: impl Into<ListProjection>) -> Self {
             self.call.query("projection", value.into());
             self
         }
         /// Pagination token
         #[inline]
-        pub fn start_token(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
+        pub fn start_token(mut self, value: impl Into<String>) -> Self {
             self.call.query("start-token", value.into());
             self
         }
