@@ -131,10 +131,7 @@ fn generate(
     std::thread::scope(|s| {
         for _ in 0..jobs {
             s.spawn(|| {
-                loop {
-                    let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                        break;
-                    };
+                while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let doc = &docs[i];
                     let outcome = match &plan[i] {
                         Err(note) => Outcome::Skipped(format!("{}: {note}", doc.display())),
