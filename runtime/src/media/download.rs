@@ -78,6 +78,9 @@ pub struct Download {
     /// Bytes of the current response to drop (a 200 to a `Range` request).
     skip: u64,
     total: Option<u64>,
+    /// The bytes this download should yield: the whole media, or the length
+    /// of the range the caller asked for.
+    expected: Option<u64>,
     etag: Option<String>,
     generation: Option<String>,
     content_type: Option<String>,
@@ -108,11 +111,15 @@ fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
 impl Download {
     fn first(resp: reqwest::Response, call: Option<Call>, what: &'static str) -> Self {
         let content_length = resp.content_length();
+        let partial = resp.status().as_u16() == 206;
         let total = match header(&resp, "content-range").and_then(|v| parse_content_range(&v)) {
-            Some((_, t)) if resp.status().as_u16() == 206 => t,
+            Some((_, t)) if partial => t,
             _ => content_length,
         };
+        // A 206 to the caller's own `Range` yields that range, not the media.
+        let expected = if partial { content_length } else { total };
         Download {
+            expected,
             content_type: header(&resp, "content-type"),
             etag: header(&resp, "etag"),
             generation: header(&resp, "x-goog-generation"),
@@ -136,6 +143,7 @@ impl Download {
             received: 0,
             skip: 0,
             total: Some(0),
+            expected: Some(0),
             etag: None,
             generation: None,
             content_type: None,
@@ -195,7 +203,7 @@ impl Download {
                     self.failures = 0;
                     return Ok(Some(chunk));
                 }
-                Ok(None) => match self.total {
+                Ok(None) => match self.expected {
                     Some(t) if self.received < t => Error::new(
                         ErrorKind::Transport,
                         format!(
@@ -251,6 +259,7 @@ impl Download {
                     .or(self.total);
                 if total == Some(self.received) {
                     self.total = total;
+                    self.expected = total;
                     self.done = true;
                     Ok(())
                 } else {
@@ -309,7 +318,10 @@ impl Download {
                 (Some(a), Some(b)) if a != b => {
                     return Err(mismatch(format!("the size changed from {a} to {b}")));
                 }
-                (None, t) => self.total = t,
+                (None, t) => {
+                    self.total = t;
+                    self.expected = t;
+                }
                 _ => {}
             }
             self.skip = 0;
