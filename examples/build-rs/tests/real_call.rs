@@ -1,6 +1,6 @@
 //! The build.rs-generated client makes a real call against the local stand-in.
 
-use gapi_example_build_rs::{task_list_titles, tasks};
+use gapi_example_build_rs::{task_list_titles, tasks_v1 as tasks};
 
 #[tokio::test]
 async fn lists_task_lists_through_the_build_rs_client() {
