@@ -34,3 +34,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 export GAPI_AUTHLIB_PYTHON="$authlib_venv/bin/python"
+
+# Debian's Chromium, for the example web app's browser test
+# (examples/web-tasks/tests/browser.rs), which is mandatory here.
+command -v chromium >/dev/null 2>&1 || {
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+}
+export GAPI_REQUIRE_CHROMIUM=1

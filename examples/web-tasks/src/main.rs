@@ -1,0 +1,88 @@
+//! `web-tasks`: the example web app. See the library docs.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use gapi_storage::EncryptionKey;
+use web_tasks::{Config, Google, StorageChoice};
+
+/// An example web app: sign in, connect Google Tasks, see your tasks.
+#[derive(Parser, Debug)]
+#[command(name = "web-tasks")]
+struct Args {
+    /// Run against a local stand-in of Google started in-process (with a few
+    /// tasks), instead of Google.
+    #[arg(
+        long,
+        conflicts_with = "client_secret",
+        required_unless_present = "client_secret"
+    )]
+    standin: bool,
+
+    /// The `client_secret.json` of a Google OAuth "web application" client
+    /// whose authorized redirect URIs include this app's callback.
+    #[arg(long, value_name = "FILE")]
+    client_secret: Option<PathBuf>,
+
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+
+    /// The redirect URI registered for the client (default
+    /// http://<addr>/oauth2callback; Google accepts http only for localhost).
+    #[arg(long)]
+    redirect_uri: Option<String>,
+
+    /// Where credentials are stored: `sqlite:PATH` (or a path),
+    /// `postgres://…`, `redis://…`.
+    #[arg(long, default_value = "sqlite:web-tasks.sqlite")]
+    storage: StorageChoice,
+
+    /// Encrypt stored credentials with this base64 32-byte key (or set
+    /// WEB_TASKS_ENCRYPTION_KEY).
+    #[arg(long)]
+    encryption_key: Option<String>,
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let key_text = args
+        .encryption_key
+        .or_else(|| std::env::var("WEB_TASKS_ENCRYPTION_KEY").ok());
+    let encryption_key = match key_text.as_deref().map(EncryptionKey::from_base64) {
+        None => None,
+        Some(Ok(k)) => Some(k),
+        Some(Err(e)) => {
+            eprintln!("web-tasks: {e}");
+            std::process::exit(2);
+        }
+    };
+    let google = match args.client_secret {
+        Some(path) => Google::ClientSecret(path),
+        None => Google::StandIn,
+    };
+    let config = Config {
+        addr: args.addr,
+        google,
+        storage: args.storage,
+        encryption_key,
+        redirect_uri: args.redirect_uri,
+    };
+    let running = match web_tasks::start(config).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("web-tasks: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Some(s) = &running.standin {
+        println!("web-tasks: Google stand-in at {}", s.base_url());
+    }
+    println!("web-tasks: open {}", running.url);
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = running.wait() => {}
+    }
+}
