@@ -70,17 +70,6 @@ pub(crate) async fn blocking<T: Send + 'static>(
     })?
 }
 
-/// Runs `f`, which blocks briefly, from a `Drop`: through
-/// `block_in_place` on a multi-threaded runtime, directly elsewhere.
-pub(crate) fn blocking_in_drop<T>(f: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(f)
-        }
-        _ => f(),
-    }
-}
-
 /// Milliseconds since the Unix epoch.
 pub(crate) fn unix_millis() -> i64 {
     std::time::SystemTime::now()
