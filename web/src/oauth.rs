@@ -240,6 +240,12 @@ impl OAuth2Builder {
 /// session, the browser (an HttpOnly cookie) and the page to return to; the
 /// callback checks all of that before exchanging the code and storing
 /// anything, then returns to the page.
+///
+/// Each user's [`UserTokenSource`] is kept in memory while its credentials
+/// stay usable, so a page view costs no storage read; refreshes still go
+/// through the storage's lock (and adopt what another process refreshed).
+/// To sign a user out of Google, use [`revoke`](Self::revoke) rather than
+/// deleting the stored credentials behind the cache's back.
 #[derive(Clone)]
 pub struct OAuth2 {
     pub(crate) inner: Arc<Inner>,

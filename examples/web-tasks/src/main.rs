@@ -35,9 +35,11 @@ struct Args {
     redirect_uri: Option<String>,
 
     /// Where credentials are stored: `sqlite:PATH` (or a path),
-    /// `postgres://…`, `redis://…`.
-    #[arg(long, default_value = "sqlite:web-tasks.sqlite")]
-    storage: StorageChoice,
+    /// `postgres://…`, `redis://…` (default: `web-tasks.sqlite`; with
+    /// `--standin`, a new file in the temporary directory, since a new
+    /// stand-in does not know the grants of an old one).
+    #[arg(long)]
+    storage: Option<StorageChoice>,
 
     /// Encrypt stored credentials with this base64 32-byte key (or set
     /// WEB_TASKS_ENCRYPTION_KEY).
@@ -59,14 +61,24 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let google = match args.client_secret {
-        Some(path) => Google::ClientSecret(path),
-        None => Google::StandIn,
+    let (google, default_db) = match args.client_secret {
+        Some(path) => (
+            Google::ClientSecret(path),
+            PathBuf::from("web-tasks.sqlite"),
+        ),
+        None => (
+            Google::StandIn,
+            std::env::temp_dir().join(format!("web-tasks-standin-{}.sqlite", std::process::id())),
+        ),
     };
+    let storage = args.storage.unwrap_or(StorageChoice::Sqlite(default_db));
+    if let StorageChoice::Sqlite(path) = &storage {
+        println!("web-tasks: credentials in {}", path.display());
+    }
     let config = Config {
         addr: args.addr,
         google,
-        storage: args.storage,
+        storage,
         encryption_key,
         redirect_uri: args.redirect_uri,
     };
