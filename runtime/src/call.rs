@@ -240,20 +240,99 @@ impl Call {
 }
 
 /// Decodes a JSON response body, naming the JSON path on failure.
+///
+/// One plain `serde_json` pass: each response type is instantiated once (the
+/// generated crates' compile time is mostly deserializers). On failure the
+/// JSON path is recovered from the error's position by [`json_path_at`], a
+/// non-generic scan, so it costs nothing on success.
 pub(crate) fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
         b"null"
     } else {
         body
     };
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let mut err = Error::decode(&format!("the {what} response"), &inner, body);
-        err = Error::new(ErrorKind::Decode, format!("{err} [at JSON path {path}]"));
-        err
-    })
+    serde_json::from_slice(body).map_err(|e| decode_error(what, &e, body))
+}
+
+fn decode_error(what: &str, e: &serde_json::Error, body: &[u8]) -> Error {
+    let path = json_path_at(body, e.line(), e.column());
+    let err = Error::decode(&format!("the {what} response"), e, body);
+    Error::new(ErrorKind::Decode, format!("{err} [at JSON path {path}]"))
+}
+
+/// The JSON path (`items[1].n`, `.` for the root) of the value being read at
+/// `line`/`column` (1-based, as serde_json reports positions).
+pub(crate) fn json_path_at(body: &[u8], line: usize, column: usize) -> String {
+    enum Frame {
+        Object(Option<String>),
+        Array(usize),
+    }
+    let mut offset = body.len();
+    let mut l = 1;
+    for (i, &b) in body.iter().enumerate() {
+        if l == line {
+            offset = (i + column).min(body.len());
+            break;
+        }
+        if b == b'\n' {
+            l += 1;
+        }
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut expecting_key = false;
+    let mut i = 0;
+    while i < offset {
+        match body[i] {
+            b'{' => {
+                stack.push(Frame::Object(None));
+                expecting_key = true;
+            }
+            b'[' => stack.push(Frame::Array(0)),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => match stack.last_mut() {
+                Some(Frame::Array(n)) => *n += 1,
+                Some(Frame::Object(_)) => expecting_key = true,
+                None => {}
+            },
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < body.len() && body[i] != b'"' {
+                    i += if body[i] == b'\\' { 2 } else { 1 };
+                }
+                if expecting_key {
+                    let key = body
+                        .get(start..=i)
+                        .and_then(|k| serde_json::from_slice(k).ok());
+                    if let Some(Frame::Object(slot)) = stack.last_mut() {
+                        *slot = key;
+                    }
+                    expecting_key = false;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut out = String::new();
+    for frame in &stack {
+        match frame {
+            Frame::Object(Some(k)) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Frame::Object(None) => {}
+            Frame::Array(n) => out.push_str(&format!("[{n}]")),
+        }
+    }
+    if out.is_empty() {
+        out.push('.');
+    }
+    out
 }
 
 fn set_null(body: &mut serde_json::Value, path: &str) -> std::result::Result<(), &'static str> {
@@ -402,6 +481,21 @@ mod tests {
         c.null_field("c.d");
         let body = c.body_bytes().unwrap().unwrap();
         assert_eq!(&body[..], br#"{"a":false,"c":{"d":null}}"#);
+    }
+
+    #[test]
+    fn json_paths_from_positions() {
+        let body = br#"{"a": {"b": [1, {"c": "x"}], "d\"e": true}}"#;
+        let at = |needle: &str| {
+            let pos = String::from_utf8_lossy(body).find(needle).unwrap() + needle.len();
+            json_path_at(body, 1, pos)
+        };
+        assert_eq!(at("\"x"), "a.b[1].c");
+        assert_eq!(at("tru"), "a.d\"e");
+        assert_eq!(at("[1"), "a.b[0]");
+        assert_eq!(json_path_at(br#""x""#, 1, 3), ".");
+        let multi = b"{\n  \"k\": [\n    1,\n    \"no\"\n  ]\n}";
+        assert_eq!(json_path_at(multi, 4, 8), "k[1]");
     }
 
     #[test]
