@@ -1,0 +1,683 @@
+#!/usr/bin/env python3
+"""gapi benchmarks against its peers, side by side in one run.
+
+    python3 bench/run.py                 # everything; writes BENCHMARKS.md
+    python3 bench/run.py --only requests,storm --rounds 3 --no-write
+
+Sections (each measured in alternation with its peers, medians reported):
+
+  codegen   gapi-gen (release) on all documents of ../shared/discovery-docs,
+            and on the two largest alone
+  compile   debug build of one generated crate alone (deps built):
+            gapi's tasks v1, drive v3, compute v1 vs google-apis-rs's
+            google-tasks1 7.0.0, google-drive3 7.0.0, google-compute1 6.0.0;
+            peak compiler RSS; generated lines per method
+  requests  GET tasks/v1/users/@me/lists against a loopback server (its own
+            process): calls/s sequential and 32-concurrent, peak RSS, for
+            gapi, google-tasks1, google-api-python-client, raw reqwest
+  storm     1,000 concurrent calls on an expired token: token requests made
+            by gapi (UserTokenSource) and by yup-oauth2 (google-tasks1)
+  media     1 GiB upload (resumable, multipart) and download through the
+            generated storage v1 client vs raw reqwest; peak RSS
+
+Everything runs on this machine (loopback only). The bench workspace builds
+into bench/target; the Python client lives in bench/.venv (created here).
+"""
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+TARGET = BENCH / "target"
+SHARED_DOCS = ROOT.parent / "shared" / "discovery-docs"
+VENV = BENCH / ".venv"
+SERVER = TARGET / "release" / "bench-server"
+CLIENT = TARGET / "release" / "bench-client"
+GAPI_GEN = TARGET / "release" / "gapi-gen"
+COMMAND = "python3 bench/run.py"
+
+SECTIONS = ["codegen", "compile", "requests", "storm", "media"]
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def run(cmd, **kw):
+    log("$", " ".join(str(c) for c in cmd))
+    return subprocess.run([str(c) for c in cmd], check=True, **kw)
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else float("nan")
+
+
+# ------------------------------------------------------------------ machine
+
+def machine():
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(open("/proc/meminfo").readline().split()[1])
+        mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+
+    def out(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT).stdout.strip()
+        except OSError:
+            return "?"
+    commit = out(["git", "rev-parse", "--short", "HEAD"])
+    dirty = out(["git", "status", "--porcelain", "--untracked-files=no"])
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "mem": mem,
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "kernel": platform.release(),
+        "rustc": out(["rustc", "--version"]),
+        "python": platform.python_version(),
+        "commit": commit + (" (with uncommitted changes in the work tree)" if dirty else ""),
+    }
+
+
+# ------------------------------------------------------------------ setup
+
+def build():
+    run(["cargo", "build", "--release", "--manifest-path", BENCH / "Cargo.toml"])
+    # the release CLI, into the bench target dir (not the shared one)
+    run(["cargo", "build", "--release", "-p", "gapi-gen", "--target-dir", TARGET], cwd=ROOT)
+
+
+def venv_python():
+    py = VENV / "bin" / "python"
+    if not py.exists():
+        run([sys.executable, "-m", "venv", VENV])
+    r = subprocess.run([py, "-c", "import googleapiclient, google_auth_httplib2"], capture_output=True)
+    if r.returncode != 0:
+        run([py, "-m", "pip", "install", "-q", "google-api-python-client", "google-auth-httplib2"])
+    return py
+
+
+def pip_version(py, pkg):
+    r = subprocess.run([py, "-m", "pip", "show", pkg], capture_output=True, text=True)
+    m = re.search(r"^Version: (.+)$", r.stdout, re.M)
+    return m.group(1) if m else "?"
+
+
+class Server:
+    """The loopback server in its own process."""
+
+    def __init__(self, token_delay_ms=50):
+        self.p = subprocess.Popen([SERVER, "--token-delay-ms", str(token_delay_ms)],
+                                  stdout=subprocess.PIPE, text=True)
+        line = self.p.stdout.readline()
+        m = re.match(r"listening (\d+)", line)
+        if not m:
+            self.p.kill()
+            sys.exit(f"bench-server did not start: {line!r}")
+        self.url = f"http://127.0.0.1:{m.group(1)}"
+
+    def stats(self):
+        with urllib.request.urlopen(self.url + "/__stats") as r:
+            return json.load(r)
+
+    def reset(self):
+        req = urllib.request.Request(self.url + "/__reset", method="POST", data=b"")
+        urllib.request.urlopen(req).read()
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait()
+
+
+def client(args, timeout=600):
+    """Runs one bench-client (or Python client) process; returns its JSON."""
+    r = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout)
+    line = (r.stdout.strip().splitlines() or ["{}"])[-1]
+    try:
+        out = json.loads(line)
+    except json.JSONDecodeError:
+        out = {"error": f"bad output: {r.stdout[-500:]} {r.stderr[-500:]}"}
+    if r.returncode != 0 and "error" not in out:
+        out["error"] = r.stderr[-500:]
+    if "error" in out:
+        log("  !", args[1] if len(args) > 1 else args, out["error"])
+    return out
+
+
+# ------------------------------------------------------------------ codegen
+
+def bench_codegen(rounds):
+    docs = sorted(glob.glob(str(SHARED_DOCS / "*.json")))
+    if not docs:
+        log(f"no discovery documents in {SHARED_DOCS}: codegen skipped")
+        return None
+    out = TARGET / "codegen-out"
+    largest = [SHARED_DOCS / "compute.alpha.json", SHARED_DOCS / "aiplatform.v1beta1.json"]
+
+    def gen(paths):
+        if out.exists():
+            shutil.rmtree(out)
+        t0 = time.monotonic()
+        # relative paths as in the documented command, run from the repo root
+        r = subprocess.run(["/usr/bin/time", "-f", "%M", GAPI_GEN, "generate", "--out", out,
+                            "--runtime-path", "runtime", *[os.path.relpath(p, ROOT) for p in paths]],
+                           cwd=ROOT, capture_output=True, text=True)
+        dt = time.monotonic() - t0
+        if r.returncode != 0:
+            log(r.stderr[-2000:])
+        peak = int(r.stderr.strip().splitlines()[-1]) / 1024
+        return dt, peak, r.returncode
+
+    res = {"all": [], "compute.alpha": [], "aiplatform.v1beta1": []}
+    crates = lines = 0
+    for i in range(rounds):
+        res["all"].append(gen(docs))
+        if i == 0:
+            crates = len([d for d in out.iterdir() if (d / "Cargo.toml").exists()])
+            lines = sum(sum(1 for _ in open(f, errors="ignore")) for f in out.glob("*/src/*.rs"))
+        for p in largest:
+            res[p.stem].append(gen([p]))
+        log(f"codegen round {i + 1}: all {res['all'][-1][0]:.1f} s")
+    return {"docs": len(docs), "crates": crates, "lines": lines, "res": res,
+            "largest_sizes": {p.stem: p.stat().st_size for p in largest}}
+
+
+# ------------------------------------------------------------------ compile
+
+PAIRS = [
+    ("tasks v1", "gapi-tasks-v1", "tasks.v1.json", "google-tasks1", "7.0.0"),
+    ("drive v3", "gapi-drive-v3", "drive.v3.json", "google-drive3", "7.0.0"),
+    ("compute v1", "gapi-compute-v1", "compute.v1.json", "google-compute1", "6.0.0"),
+]
+COMPILE = TARGET / "compile"
+
+
+def find_doc(name):
+    for d in (ROOT / "discovery-docs", SHARED_DOCS):
+        if (d / name).exists():
+            return d / name
+    sys.exit(f"missing discovery document {name}")
+
+
+def compile_setup():
+    """A scratch workspace with the three gapi crates (generated now, by the
+    release CLI) and an empty crate depending on the three peers."""
+    gen_out = COMPILE / "gapi"
+    if gen_out.exists():
+        shutil.rmtree(gen_out)
+    gen_out.mkdir(parents=True)
+    # A snapshot of the runtime, so that edits to runtime/ during the run
+    # (the work tree is shared) cannot trigger a rebuild inside a timing.
+    snap = COMPILE / "runtime"
+    if snap.exists():
+        shutil.rmtree(snap)
+    shutil.copytree(ROOT / "runtime", snap, ignore=shutil.ignore_patterns("target", "tests", "benches"))
+    run([GAPI_GEN, "generate", "--out", gen_out, "--runtime-path", snap,
+         *[find_doc(p[2]) for p in PAIRS]])
+    members, deps = [], []
+    for _, ours, _, peer, ver in PAIRS:
+        crate_dir = next(d for d in gen_out.iterdir() if f'name = "{ours}"' in (d / "Cargo.toml").read_text())
+        members.append(os.path.relpath(crate_dir, COMPILE))
+        deps.append(f'{peer} = "={ver}"')
+    peer_dir = COMPILE / "peers"
+    (peer_dir / "src").mkdir(parents=True, exist_ok=True)
+    (peer_dir / "src/lib.rs").write_text("")
+    (peer_dir / "Cargo.toml").write_text(
+        '[package]\nname = "peers"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n'
+        "[dependencies]\n" + "\n".join(deps) + "\n")
+    members.append("peers")
+    # the root workspace's inherited tables, for the runtime snapshot (a member)
+    root_toml = (ROOT / "Cargo.toml").read_text()
+    inherited = "\n".join(m.group(0) for m in re.finditer(
+        r"(?ms)^\[workspace\.(?:package|dependencies)\]\n.*?(?=^\[|\Z)", root_toml))
+    inherited = "\n".join(line for line in inherited.splitlines() if "path =" not in line)
+    (COMPILE / "Cargo.toml").write_text(
+        "# scratch workspace of bench/run.py (compile section)\n[workspace]\nresolver = \"2\"\nmembers = [\n"
+        + "".join(f'  "{m}",\n' for m in members + ["runtime"]) + "]\n\n" + inherited + "\n")
+    run(["cargo", "build", "-q", "--workspace"], cwd=COMPILE)
+    # `cargo build -p X` resolves features for X alone: build each package
+    # once that way, so the timed builds find every dependency built.
+    for _, ours, _, peer, _ in PAIRS:
+        for pkg in (ours, peer):
+            run(["cargo", "build", "-q", "-p", pkg], cwd=COMPILE)
+    return gen_out
+
+
+def time_crate(pkg):
+    run(["cargo", "clean", "-q", "-p", pkg], cwd=COMPILE)
+    t0 = time.monotonic()
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", "cargo", "build", "-q", "-p", pkg],
+                       cwd=COMPILE, stderr=subprocess.PIPE, text=True)
+    dt = time.monotonic() - t0
+    if r.returncode != 0:
+        sys.exit(f"building {pkg} failed:\n{r.stderr}")
+    return dt, int(r.stderr.strip().splitlines()[-1]) / 1024
+
+
+def src_lines(d):
+    return sum(sum(1 for _ in open(p, errors="ignore")) for p in Path(d).rglob("*.rs"))
+
+
+def count_methods(doc_path):
+    doc = json.loads(Path(doc_path).read_text())
+
+    def walk(r):
+        return len(r.get("methods", {})) + sum(walk(s) for s in r.get("resources", {}).values())
+    return walk(doc)
+
+
+def registry_src(pkg, ver):
+    home = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo"))
+    for d in sorted((home / "registry/src").glob(f"*/{pkg}-{ver}*")):
+        return d
+    return None
+
+
+def bench_compile(rounds):
+    gen_out = compile_setup()
+    times = {}
+    for i in range(rounds):
+        for _, ours, _, peer, _ in PAIRS:
+            # alternate the sides, and which goes first
+            for pkg in ((ours, peer) if i % 2 == 0 else (peer, ours)):
+                times.setdefault(pkg, []).append(time_crate(pkg))
+                log(f"compile round {i + 1}: {pkg}: {times[pkg][-1][0]:.1f} s, {times[pkg][-1][1]:.0f} MiB")
+    rows = []
+    for label, ours, doc, peer, ver in PAIRS:
+        ours_dir = next(d for d in gen_out.iterdir() if f'name = "{ours}"' in (d / "Cargo.toml").read_text())
+        psrc = registry_src(peer, ver)
+        pn = sum(f.read_text(errors="ignore").count("fn doit(") for f in (psrc / "src").rglob("*.rs"))
+        rows.append({
+            "api": label, "ours": ours, "peer": f"{peer} {ver}",
+            "ours_s": [t for t, _ in times[ours]], "peer_s": [t for t, _ in times[peer]],
+            "ours_mib": max(m for _, m in times[ours]), "peer_mib": max(m for _, m in times[peer]),
+            "ours_methods": count_methods(find_doc(doc)), "peer_methods": pn,
+            "ours_lines": src_lines(ours_dir / "src"), "peer_lines": src_lines(psrc / "src"),
+            "ours_rev": json.loads(find_doc(doc).read_text()).get("revision"),
+            "peer_rev": psrc.name.split("+")[-1] if "+" in psrc.name else "?",
+        })
+    return rows
+
+
+# ------------------------------------------------------------------ requests
+
+REQ_CLIENTS = ["gapi", "google-tasks1", "reqwest", "python", "hyper", "reqwest-url"]
+
+
+def bench_requests(rounds, secs, conc):
+    py = venv_python()
+    doc = ROOT / "discovery-docs" / "tasks.v1.json"
+    srv = Server()
+    results = {}
+    try:
+        for i in range(rounds):
+            order = REQ_CLIENTS[i % len(REQ_CLIENTS):] + REQ_CLIENTS[:i % len(REQ_CLIENTS)]
+            for mode in ("seq", "conc"):
+                for c in order:
+                    if c == "python":
+                        args = [py, BENCH / "py_client.py", "--url", srv.url, "--doc", doc]
+                    else:
+                        args = [CLIENT, c, "--url", srv.url]
+                    out = client(args + ["--mode", mode, "--secs", secs, "--conc", conc])
+                    results.setdefault(f"{c}:{mode}", []).append(out)
+                    log(f"requests round {i + 1}: {c} {mode}: {out.get('calls_per_s', 0):.0f} calls/s, "
+                        f"{out.get('peak_rss_kib', 0) / 1024:.1f} MiB")
+        # the decode cost of the same body, with and without JSON-path tracking
+        body = TARGET / "tasklists.json"
+        req = urllib.request.Request(srv.url + "/tasks/v1/users/@me/lists",
+                                     headers={"Authorization": "Bearer x"})
+        body.write_bytes(urllib.request.urlopen(req).read())
+        results["decode"] = client([CLIENT, "decode", "--n", 20000, "--dir", TARGET])
+    finally:
+        srv.stop()
+    return results
+
+
+# ------------------------------------------------------------------ storm
+
+def bench_storm(rounds, n, delay_ms):
+    srv = Server(token_delay_ms=delay_ms)
+    res = {}
+    tmp = TARGET / "storm"
+    tmp.mkdir(parents=True, exist_ok=True)
+    try:
+        for i in range(rounds):
+            for c in (["storm-gapi", "storm-yup"] if i % 2 == 0 else ["storm-yup", "storm-gapi"]):
+                srv.reset()
+                out = client([CLIENT, c, "--url", srv.url, "--n", n, "--dir", tmp], timeout=300)
+                s = srv.stats()
+                out["token_requests"] = s["token"]
+                out["api_requests"] = s["api"]
+                res.setdefault(c, []).append(out)
+                log(f"storm round {i + 1}: {c}: {s['token']} token requests, {s['api']} API requests, "
+                    f"{out.get('ok')} ok, {out.get('failed')} failed, {out.get('secs', 0):.2f} s")
+    finally:
+        srv.stop()
+    return res
+
+
+# ------------------------------------------------------------------ media
+
+MEDIA_CLIENTS = ["upload-gapi", "upload-gapi-multipart", "upload-reqwest", "download-gapi", "download-reqwest"]
+
+
+def bench_media(rounds, size):
+    srv = Server()
+    res = {}
+    try:
+        for i in range(rounds):
+            order = MEDIA_CLIENTS if i % 2 == 0 else list(reversed(MEDIA_CLIENTS))
+            for c in order:
+                out = client([CLIENT, c, "--url", srv.url, "--size", size])
+                res.setdefault(c, []).append(out)
+                log(f"media round {i + 1}: {c}: {out.get('mib_per_s', 0):.0f} MiB/s, "
+                    f"{out.get('peak_rss_kib', 0) / 1024:.1f} MiB RSS")
+    finally:
+        srv.stop()
+    return res
+
+
+# ------------------------------------------------------------------ report
+
+def fmt_s(x):
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}"
+
+
+def verdict(ok):
+    return "**met**" if ok else "**missed**"
+
+
+def report(m, args, r, versions):
+    L = []
+    goals = []
+    L.append("# gapi benchmarks\n")
+    L.append("Generated by `bench/run.py`; do not edit by hand (the notes at the end come from "
+             "`bench/NOTES.md`). Reproduce with:\n")
+    L.append("```sh\n" + args.command + "\n```\n")
+    L.append("| machine | |\n|---|---|")
+    L.append(f"| date | {m['date']} |")
+    L.append(f"| CPU | {m['cpu']} × {m['nproc']} (`nproc` = {m['nproc']}), {m['mem']} RAM; "
+             "shared with other builds |")
+    L.append(f"| load average at the start | {m['load']} |")
+    L.append(f"| toolchain | {m['rustc']}; Python {m['python']}; Linux {m['kernel']} |")
+    L.append(f"| gapi | commit {m['commit']} |")
+    L.append(f"| peers | {versions} |")
+    L.append("")
+    L.append("The machine is shared and noisy: absolute times move by ±50% between runs. Every "
+             "comparison below is measured **side by side, alternating** (A, B, A, B, … with the "
+             "order flipped every round) and reported as the median; the **ratios** are the headline.\n")
+
+    if "codegen" in r and r["codegen"]:
+        c = r["codegen"]
+        L.append("## 1. Code generation (release `gapi-gen`)\n")
+        L.append(f"`gapi-gen generate --out DIR --runtime-path runtime ../shared/discovery-docs/*.json`, "
+                 f"{args.codegen_rounds} runs, median (min–max). Peak RSS from `/usr/bin/time -f %M`.\n")
+        L.append("| input | wall time (s) | peak RSS (MiB) |\n|---|---|---|")
+        label = {"all": f"all {c['docs']} documents → {c['crates']} crates, {c['lines']:,} lines",
+                 "compute.alpha": f"compute.alpha alone ({c['largest_sizes']['compute.alpha'] / 1e6:.1f} MB JSON)",
+                 "aiplatform.v1beta1": f"aiplatform.v1beta1 alone "
+                                       f"({c['largest_sizes']['aiplatform.v1beta1'] / 1e6:.1f} MB JSON)"}
+        for k, v in c["res"].items():
+            ts = [t for t, _, _ in v]
+            fails = sum(1 for _, _, rc in v if rc != 0)
+            note = f" ({fails} runs exited non-zero)" if fails else ""
+            L.append(f"| {label[k]}{note} | {fmt_s(med(ts))} ({fmt_s(min(ts))}–{fmt_s(max(ts))}) | "
+                     f"{max(p for _, p, _ in v):.0f} |")
+        L.append("")
+
+    if "compile" in r and r["compile"]:
+        L.append("## 2. Compile time of one generated crate (debug, dependencies built)\n")
+        L.append(f"`cargo clean -p X && cargo build -p X` in a scratch workspace "
+                 f"(`bench/target/compile`), {args.compile_rounds} runs per crate alternating with the "
+                 "peer, median (min–max). gapi's crates are generated by the release CLI from the "
+                 "documents in `discovery-docs/` (tasks, drive) and `../shared/discovery-docs/` (compute). "
+                 "Peak RSS is the compiler's (`/usr/bin/time -f %M`). Methods: gapi counts the "
+                 "document's methods, google-apis-rs its `doit` functions.\n")
+        L.append("| API | gapi (s) | google-apis-rs (s) | ratio gapi/peer | goal ≤ 0.33 | "
+                 "peak RSS gapi / peer (MiB) | methods gapi / peer | lines per method gapi / peer | "
+                 "s per 100 methods gapi / peer |")
+        L.append("|---|---|---|---|---|---|---|---|---|")
+        for row in r["compile"]:
+            o, p = med(row["ours_s"]), med(row["peer_s"])
+            ratio = o / p
+            goals.append((f"compile {row['api']} ≤ 1/3 of google-apis-rs", f"{ratio:.2f}", ratio <= 1 / 3,
+                          f"{ratio * 3:.1f}× the target" if ratio > 1 / 3 else ""))
+            L.append(f"| {row['api']} (rev {row['ours_rev']} / {row['peer_rev']}) | "
+                     f"{fmt_s(o)} ({fmt_s(min(row['ours_s']))}–{fmt_s(max(row['ours_s']))}) | "
+                     f"{fmt_s(p)} ({fmt_s(min(row['peer_s']))}–{fmt_s(max(row['peer_s']))}) | "
+                     f"**{ratio:.2f}** | {verdict(ratio <= 1 / 3)} | "
+                     f"{row['ours_mib']:.0f} / {row['peer_mib']:.0f} | "
+                     f"{row['ours_methods']} / {row['peer_methods']} | "
+                     f"{row['ours_lines'] / row['ours_methods']:.0f} / {row['peer_lines'] / max(row['peer_methods'], 1):.0f} | "
+                     f"{100 * o / row['ours_methods']:.2f} / {100 * p / max(row['peer_methods'], 1):.2f} |")
+        L.append("")
+
+    if "requests" in r and r["requests"]:
+        q = r["requests"]
+        L.append("## 3. Requests per second (loopback, `GET tasks/v1/users/@me/lists`, 1 KB JSON)\n")
+        L.append(f"One process per client and run ({args.rounds} rounds × {args.secs} s per mode, order "
+                 f"rotated each round), against `bench-server` (hyper, release, its own process). "
+                 f"Sequential = one call at a time; concurrent = {args.conc} tasks (Python: {args.conc} "
+                 "threads, one `Http` each). Every call decodes the body into the typed `TaskLists` "
+                 "(raw reqwest: `serde_json` into gapi's generated struct). Peak RSS = `VmHWM` of the "
+                 "client process (Python: `ru_maxrss`). CPU per call = the client process's user + system "
+                 "time over the measured window ÷ calls: less sensitive to the neighbours' load than calls/s.\n")
+        L.append("| client | sequential calls/s | concurrent calls/s | client CPU µs/call seq / conc | "
+                 "peak RSS seq / conc (MiB) |")
+        L.append("|---|---|---|---|---|")
+        names = {"gapi": "gapi (generated tasks v1)",
+                 "google-tasks1": "google-tasks1 7.0.0 (static token: `GetToken for String`)",
+                 "reqwest": "raw reqwest 0.13 (gapi's settings)",
+                 "python": "google-api-python-client " + versions.split("google-api-python-client ")[-1].split(",")[0],
+                 "hyper": "*for reference:* raw hyper-util legacy client (google-apis-rs's transport)",
+                 "reqwest-url": "*for reference:* raw reqwest, URL parsed once (`Url` clone per call)"}
+        agg = {}
+        for c in REQ_CLIENTS:
+            for mode in ("seq", "conc"):
+                runs = q.get(f"{c}:{mode}", [])
+                agg[(c, mode)] = (med([x.get("calls_per_s") for x in runs if "error" not in x]),
+                                  med([x.get("peak_rss_kib", 0) / 1024 for x in runs if "error" not in x]),
+                                  [x.get("calls_per_s") for x in runs if "error" not in x],
+                                  sum(1 for x in runs if "error" in x),
+                                  med([x.get("cpu_us_per_call") for x in runs if "error" not in x]))
+        for c in REQ_CLIENTS:
+            s, c_ = agg[(c, "seq")], agg[(c, "conc")]
+            err = ""
+            if s[3] or c_[3]:
+                err = f" ({s[3] + c_[3]} runs failed)"
+            L.append(f"| {names[c]}{err} | {s[0]:,.0f} ({min(s[2], default=0):,.0f}–{max(s[2], default=0):,.0f}) | "
+                     f"{c_[0]:,.0f} ({min(c_[2], default=0):,.0f}–{max(c_[2], default=0):,.0f}) | "
+                     f"{s[4]:.1f} / {c_[4]:.1f} | {s[1]:.1f} / {c_[1]:.1f} |")
+        L.append("")
+        d = q.get("decode") or {}
+        if "plain_ns" in d:
+            L.append(f"Decoding this {d['bytes']}-byte body into the generated `TaskLists` (best of 5 × 20,000, "
+                     f"one thread): plain `serde_json` {d['plain_ns'] / 1000:.2f} µs, with `serde_path_to_error` "
+                     f"{d['path_tracked_ns'] / 1000:.2f} µs. gapi now decodes plainly and tracks the path only "
+                     "to explain a failure (see the notes).\n")
+        L.append("| ratio (gapi ÷ peer, medians) | sequential | concurrent | goal |")
+        L.append("|---|---|---|---|")
+        for peer, goal, test, desc in (
+                ("google-tasks1", "≥ 1.0", lambda x: x >= 1.0, "at least google-tasks1's"),
+                ("python", "≥ 10", lambda x: x >= 10.0, "at least 10× the Python client's"),
+                ("reqwest", "≥ 0.90", lambda x: x >= 0.90, "within 10% of raw reqwest"),
+                ("hyper", "(reference)", None, "")):
+            cells = []
+            for mode in ("seq", "conc"):
+                ratio = agg[("gapi", mode)][0] / agg[(peer, mode)][0]
+                if test is None:
+                    cells.append(f"{ratio:.2f}")
+                    continue
+                cells.append(f"**{ratio:.2f}** {verdict(test(ratio))}")
+                miss = ""
+                if not test(ratio):
+                    target = {"google-tasks1": 1.0, "python": 10.0, "reqwest": 0.90}[peer]
+                    miss = f"short by {100 * (1 - ratio / target):.0f}%"
+                goals.append((f"{'sequential' if mode == 'seq' else 'concurrent'} calls/s {desc}",
+                              f"{ratio:.2f}", test(ratio), miss))
+            L.append(f"| gapi ÷ {peer} | {cells[0]} | {cells[1]} | {goal} |")
+        L.append("")
+
+    if "storm" in r and r["storm"]:
+        s = r["storm"]
+        L.append(f"## 4. Refresh storm: {args.storm_n:,} concurrent calls on an expired access token\n")
+        L.append(f"Both clients start with an access token that expired an hour ago and a valid refresh "
+                 f"token; the token endpoint is on the loopback server and answers after "
+                 f"{args.token_delay_ms} ms (a real one takes 50–150 ms). {args.storm_rounds} runs each. "
+                 "gapi: `UserTokenSource::builder(UserCredentials::new(..).with_token_uri(..)"
+                 ".with_access_token(expired))` behind the generated Tasks client. google-tasks1: "
+                 "`InstalledFlowAuthenticator` from a `client_secret.json` whose `token_uri` is the "
+                 "loopback endpoint, with `persist_tokens_to_disk` on the token file an earlier run "
+                 "wrote (now expired) — yup-oauth2's normal installed-app setup.\n")
+        L.append("| client | token requests (per run) | API calls ok / failed | wall time (s) |")
+        L.append("|---|---|---|---|")
+        for c, name in (("storm-gapi", "gapi"), ("storm-yup", "google-tasks1 + yup-oauth2 12")):
+            runs = s.get(c, [])
+            toks = [x.get("token_requests") for x in runs]
+            ok = [x.get("ok", 0) for x in runs]
+            failed = [x.get("failed", 0) for x in runs]
+            L.append(f"| {name} | {', '.join(str(t) for t in toks)} | {med(ok):.0f} / {med(failed):.0f} | "
+                     f"{fmt_s(med([x.get('secs') for x in runs]))} |")
+            if c == "storm-gapi":
+                goals.append(("exactly 1 token request in the refresh storm (gapi)",
+                              ", ".join(str(t) for t in toks), all(t == 1 for t in toks), ""))
+            else:
+                goals.append(("refresh storm, yup-oauth2 (report)", ", ".join(str(t) for t in toks), None,
+                              "no single flight: one refresh per concurrent caller"))
+        L.append("")
+
+    if "media" in r and r["media"]:
+        mm = r["media"]
+        size = (f"{args.media_size / 2**30:g} GiB" if args.media_size >= 2**30
+                else f"{args.media_size / 2**20:g} MiB")
+        L.append(f"## 5. Media: {size} through loopback\n")
+        L.append(f"{args.media_rounds} runs each, alternating, median. The bytes are generated on the fly "
+                 "by an `AsyncRead` (no disk); the server drains uploads and generates downloads. "
+                 "gapi uses the generated storage v1 client: `objects().insert(bucket, Object)` + "
+                 "`upload_with(Media::from_reader(..), Resumable | Multipart)` and "
+                 "`objects().get(..).download().await?.write_to(&mut sink)`. Raw reqwest streams the "
+                 "same reader (`Body::wrap_stream`) in one request / reads `chunk()`s.\n")
+        L.append("| transfer | MiB/s | ÷ raw reqwest | client CPU (s) | peak RSS (MiB) |")
+        L.append("|---|---|---|---|---|")
+        names = {"upload-gapi": "upload, gapi resumable (8 MiB chunks)",
+                 "upload-gapi-multipart": "upload, gapi multipart (one streamed request)",
+                 "upload-reqwest": "upload, raw reqwest (one streamed request)",
+                 "download-gapi": "download, gapi `Download::write_to`",
+                 "download-reqwest": "download, raw reqwest `chunk()`"}
+        agg = {c: (med([x.get("mib_per_s") for x in mm.get(c, []) if "error" not in x]),
+                   max([x.get("peak_rss_kib", 0) / 1024 for x in mm.get(c, [])], default=0),
+                   sum(1 for x in mm.get(c, []) if "error" in x),
+                   med([x.get("cpu_secs") for x in mm.get(c, []) if "error" not in x])) for c in MEDIA_CLIENTS}
+        for c in MEDIA_CLIENTS:
+            base = agg["upload-reqwest" if c.startswith("upload") else "download-reqwest"][0]
+            err = f" ({agg[c][2]} runs failed)" if agg[c][2] else ""
+            L.append(f"| {names[c]}{err} | {agg[c][0]:,.0f} | {agg[c][0] / base:.2f} | {agg[c][3]:.2f} | "
+                     f"{agg[c][1]:.1f} |")
+        worst = max(agg[c][1] for c in MEDIA_CLIENTS if "gapi" in c)
+        goals.append((f"media peak RSS flat, well under 100 MiB (gapi, {size})", f"{worst:.0f} MiB max",
+                      worst < 100, ""))
+        L.append("")
+
+    if goals:
+        L.append("## Goals\n")
+        L.append("| goal | measured | verdict | by how much |\n|---|---|---|---|")
+        for g, meas, ok, how in goals:
+            v = "report" if ok is None else verdict(ok)
+            L.append(f"| {g} | {meas} | {v} | {how} |")
+        L.append("")
+    notes = BENCH / "NOTES.md"
+    if notes.exists():
+        L.append(notes.read_text().strip() + "\n")
+    return "\n".join(L)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds of the request benchmark")
+    ap.add_argument("--secs", type=float, default=3.0, help="seconds per request run")
+    ap.add_argument("--conc", type=int, default=32)
+    ap.add_argument("--codegen-rounds", type=int, default=3)
+    ap.add_argument("--compile-rounds", type=int, default=3)
+    ap.add_argument("--storm-rounds", type=int, default=3)
+    ap.add_argument("--storm-n", type=int, default=1000)
+    ap.add_argument("--token-delay-ms", type=int, default=50)
+    ap.add_argument("--media-rounds", type=int, default=5)
+    ap.add_argument("--media-size", type=int, default=1 << 30)
+    ap.add_argument("--no-write", action="store_true", help="print the report, do not write BENCHMARKS.md")
+    ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    ap.add_argument("--report-only", action="store_true",
+                    help="re-render the report from the last run's bench/target/results.json")
+    args = ap.parse_args()
+    only = [s for s in args.only.split(",") if s]
+    for s in only:
+        if s not in SECTIONS:
+            sys.exit(f"unknown section {s}; sections: {', '.join(SECTIONS)}")
+    args.command = COMMAND if only == SECTIONS and sys.argv[1:] == [] else \
+        "python3 bench/run.py " + " ".join(sys.argv[1:])
+    saved = TARGET / "results.json"
+    if args.report_only:
+        d = json.loads(saved.read_text())
+        for k in ("command", "rounds", "secs", "conc", "codegen_rounds", "compile_rounds", "storm_rounds",
+                  "storm_n", "token_delay_ms", "media_rounds", "media_size"):
+            setattr(args, k, d["args"][k])
+        text = report(d["machine"], args, d["results"], d["versions"])
+        print(text)
+        if not args.no_write:
+            Path(args.out).write_text(text)
+            log(f"wrote {args.out}")
+        return
+    m = machine()
+    log(f"machine: {m}")
+    build()
+    r = {}
+    if "codegen" in only:
+        r["codegen"] = bench_codegen(args.codegen_rounds)
+    if "compile" in only:
+        r["compile"] = bench_compile(args.compile_rounds)
+    if "requests" in only:
+        r["requests"] = bench_requests(args.rounds, args.secs, args.conc)
+    if "storm" in only:
+        r["storm"] = bench_storm(args.storm_rounds, args.storm_n, args.token_delay_ms)
+    if "media" in only:
+        r["media"] = bench_media(args.media_rounds, args.media_size)
+    py = VENV / "bin" / "python"
+    versions = "google-tasks1 7.0.0, google-drive3 7.0.0, google-compute1 6.0.0 (crates.io), yup-oauth2 12.1, " \
+               "reqwest 0.13, google-api-python-client " + (pip_version(py, "google-api-python-client")
+                                                            if py.exists() else "?") + \
+               (f" (httplib2 {pip_version(py, 'httplib2')})" if py.exists() else "")
+    TARGET.mkdir(exist_ok=True)
+    saved.write_text(json.dumps({"machine": m, "args": vars(args), "results": r, "versions": versions}))
+    text = report(m, args, r, versions)
+    print(text)
+    if not args.no_write:
+        Path(args.out).write_text(text)
+        log(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
