@@ -34,6 +34,7 @@ struct Args {
     n: usize,
     size: u64,
     dir: String,
+    chunk_mib: usize,
 }
 
 fn parse_args() -> Args {
@@ -48,6 +49,7 @@ fn parse_args() -> Args {
         n: 1000,
         size: 1 << 30,
         dir: std::env::temp_dir().display().to_string(),
+        chunk_mib: 0,
     };
     while let Some(k) = it.next() {
         let v = it.next().unwrap_or_else(|| panic!("{k} needs a value"));
@@ -59,6 +61,7 @@ fn parse_args() -> Args {
             "--n" => a.n = v.parse().unwrap(),
             "--size" => a.size = v.parse().unwrap(),
             "--dir" => a.dir = v,
+            "--chunk-mib" => a.chunk_mib = v.parse().unwrap(),
             _ => panic!("unknown option {k}"),
         }
     }
@@ -504,9 +507,13 @@ async fn upload_gapi(a: &Args, protocol: gapi::UploadProtocol) -> Result<serde_j
     // Resumable: 8 MiB chunks, each confirmed. Multipart: one streamed request
     // (metadata + media), as a simple upload would be (the generated insert
     // always carries the Object metadata, so it is multipart, not simple).
-    let obj = gapi::CallBuilder::into_call(storage.objects().insert("bench", meta))
-        .upload_with::<gapi_storage_v1::schemas::Object>(media, protocol)
-        .await?;
+    let call = gapi::CallBuilder::into_call(storage.objects().insert("bench", meta));
+    let obj: gapi_storage_v1::schemas::Object = if a.chunk_mib > 0 && protocol == gapi::UploadProtocol::Resumable {
+        // --chunk-mib: a resumable upload with another chunk size than 8 MiB
+        call.upload_resumable(media).chunk_size(a.chunk_mib << 20).send().await?
+    } else {
+        call.upload_with(media, protocol).await?
+    };
     let secs = start.elapsed().as_secs_f64();
     let size: u64 = obj.size.unwrap_or_default();
     // a multipart body also carries its part headers and metadata
