@@ -55,31 +55,68 @@ pub mod scopes {
 }
 /// The data types of this API.
 pub mod schemas {
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Acl {
         /// ETag of the collection.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// List of rules on the access control list.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<AclRule>>,
         /// Type of the collection ("calendar#acl").
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Token used to access the next page of this result. Omitted if no further results are available, in which case nextSyncToken is provided.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// Token used at a later point in time to retrieve only the entries that have changed since this result was returned. Omitted if further results are available, in which case nextPageToken is provided.
-        #[serde(rename = "nextSyncToken", skip_serializing_if = "Option::is_none")]
         pub next_sync_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for Acl {
+        const NAME: &'static str = "Acl";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "items",
+            "kind",
+            "nextPageToken",
+            "nextSyncToken",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.items),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.next_page_token),
+                4 => gapi::wire::de(map, &mut self.next_sync_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "nextSyncToken", &self.next_sync_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Acl {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Acl {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for Acl {
         #[inline]
@@ -94,24 +131,13 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AclRule {
         /// ETag of the resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Identifier of the Access Control List (ACL) rule. See Sharing calendars.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Type of the resource ("calendar#aclRule").
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The role assigned to the scope. Possible values are:
         /// - "none" - Provides no access.
@@ -121,112 +147,268 @@ pub mod schemas {
         /// - "writer" - Provides read and write access to the calendar. Private events will appear to users with writer access, and event details will be visible. Provides read access to the calendar's ACLs.
         /// - "owner" - Provides manager access to the calendar. This role has all of the permissions of the writer role with the additional ability to modify access levels of other users.
         /// Important: the owner role is different from the calendar's data owner. A calendar has a single data owner, but can have multiple users with owner role.
-        #[serde(rename = "role", skip_serializing_if = "Option::is_none")]
         pub role: Option<String>,
         /// The extent to which calendar access is granted by this ACL rule.
-        #[serde(rename = "scope", skip_serializing_if = "Option::is_none")]
         pub scope: Option<AclRuleScope>,
     }
+    impl gapi::wire::WireStruct for AclRule {
+        const NAME: &'static str = "AclRule";
+        const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "role", "scope"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.role),
+                4 => gapi::wire::de(map, &mut self.scope),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "role", &self.role)?;
+            gapi::wire::ser(map, "scope", &self.scope)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AclRule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AclRule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The extent to which calendar access is granted by this ACL rule.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AclRuleScope {
         /// The type of the scope. Possible values are:
         /// - "default" - The public scope. This is the default value.
         /// - "user" - Limits the scope to a single user.
         /// - "group" - Limits the scope to a group.
         /// - "domain" - Limits the scope to a domain.  Note: The permissions granted to the "default", or public, scope apply to any user, authenticated or not.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
         /// The email address of a user or group, or the name of a domain, depending on the scope type. Omitted for type "default".
-        #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for AclRuleScope {
+        const NAME: &'static str = "AclRuleScope";
+        const FIELDS: &'static [&'static str] = &["type", "value"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.r#type),
+                1 => gapi::wire::de(map, &mut self.value),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            gapi::wire::ser(map, "value", &self.value)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AclRuleScope {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AclRuleScope {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Calendar {
         /// Whether this calendar automatically accepts invitations. Only valid for resource calendars.
-        #[serde(
-            rename = "autoAcceptInvitations",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub auto_accept_invitations: Option<bool>,
         /// Conferencing properties for this calendar, for example what types of conferences are allowed.
-        #[serde(
-            rename = "conferenceProperties",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub conference_properties: Option<ConferenceProperties>,
         /// The email of the owner of the calendar. Set only for secondary calendars. Read-only.
-        #[serde(rename = "dataOwner", skip_serializing_if = "Option::is_none")]
         pub data_owner: Option<String>,
         /// Description of the calendar. Optional.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// ETag of the resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Identifier of the calendar. To retrieve IDs call the calendarList.list() method.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Type of the resource ("calendar#calendar").
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Label properties defined on this calendar. If specified, overwrites the existing label properties. If not specified, the label properties remain unchanged.
-        #[serde(rename = "labelProperties", skip_serializing_if = "Option::is_none")]
         pub label_properties: Option<LabelProperties>,
         /// Geographic location of the calendar as free-form text. Optional.
-        #[serde(rename = "location", skip_serializing_if = "Option::is_none")]
         pub location: Option<String>,
         /// Title of the calendar.
-        #[serde(rename = "summary", skip_serializing_if = "Option::is_none")]
         pub summary: Option<String>,
         /// The time zone of the calendar. (Formatted as an IANA Time Zone Database name, e.g. "Europe/Zurich".) Optional.
-        #[serde(rename = "timeZone", skip_serializing_if = "Option::is_none")]
         pub time_zone: Option<String>,
         /// Represents the information about the user's working hours. Only available for primary calendars of Google Workspace users. To update the working hours, the entire working hours object must be passed. If not specified (or passed as null or an empty object), the existing working hours remain unchanged. To disable working hours or clear the schedule, set workingHoursEnabled to false (and omit availableTimes or pass an empty list).
-        #[serde(rename = "workingHours", skip_serializing_if = "Option::is_none")]
         pub working_hours: Option<CalendarWorkingHours>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Calendar {
+        const NAME: &'static str = "Calendar";
+        const FIELDS: &'static [&'static str] = &[
+            "autoAcceptInvitations",
+            "conferenceProperties",
+            "dataOwner",
+            "description",
+            "etag",
+            "id",
+            "kind",
+            "labelProperties",
+            "location",
+            "summary",
+            "timeZone",
+            "workingHours",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.auto_accept_invitations),
+                1 => gapi::wire::de(map, &mut self.conference_properties),
+                2 => gapi::wire::de(map, &mut self.data_owner),
+                3 => gapi::wire::de(map, &mut self.description),
+                4 => gapi::wire::de(map, &mut self.etag),
+                5 => gapi::wire::de(map, &mut self.id),
+                6 => gapi::wire::de(map, &mut self.kind),
+                7 => gapi::wire::de(map, &mut self.label_properties),
+                8 => gapi::wire::de(map, &mut self.location),
+                9 => gapi::wire::de(map, &mut self.summary),
+                10 => gapi::wire::de(map, &mut self.time_zone),
+                11 => gapi::wire::de(map, &mut self.working_hours),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "autoAcceptInvitations",
+                &self.auto_accept_invitations,
+            )?;
+            gapi::wire::ser(map, "conferenceProperties", &self.conference_properties)?;
+            gapi::wire::ser(map, "dataOwner", &self.data_owner)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "labelProperties", &self.label_properties)?;
+            gapi::wire::ser(map, "location", &self.location)?;
+            gapi::wire::ser(map, "summary", &self.summary)?;
+            gapi::wire::ser(map, "timeZone", &self.time_zone)?;
+            gapi::wire::ser(map, "workingHours", &self.working_hours)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Calendar {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Calendar {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CalendarList {
         /// ETag of the collection.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Calendars that are present on the user's calendar list.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<CalendarListEntry>>,
         /// Type of the collection ("calendar#calendarList").
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Token used to access the next page of this result. Omitted if no further results are available, in which case nextSyncToken is provided.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// Token used at a later point in time to retrieve only the entries that have changed since this result was returned. Omitted if further results are available, in which case nextPageToken is provided.
-        #[serde(rename = "nextSyncToken", skip_serializing_if = "Option::is_none")]
         pub next_sync_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for CalendarList {
+        const NAME: &'static str = "CalendarList";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "items",
+            "kind",
+            "nextPageToken",
+            "nextSyncToken",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.items),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.next_page_token),
+                4 => gapi::wire::de(map, &mut self.next_sync_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "nextSyncToken", &self.next_sync_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CalendarList {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CalendarList {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for CalendarList {
         #[inline]
@@ -241,15 +423,7 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CalendarListEntry {
         /// The effective access role that the authenticated user has on the calendar. Read-only. Possible values are:
         /// - "freeBusyReader" - Provides read access to free/busy information.
@@ -258,107 +432,197 @@ pub mod schemas {
         /// - "writer" - Provides read and write access to the calendar. Private events will appear to users with writer access, and event details will be visible.
         /// - "owner" - Provides manager access to the calendar. This role has all of the permissions of the writer role with the additional ability to see and modify access levels of other users.
         /// Important: the owner role is different from the calendar's data owner. A calendar has a single data owner, but can have multiple users with owner role.
-        #[serde(rename = "accessRole", skip_serializing_if = "Option::is_none")]
         pub access_role: Option<String>,
         /// Whether this calendar automatically accepts invitations. Only valid for resource calendars. Read-only.
-        #[serde(
-            rename = "autoAcceptInvitations",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub auto_accept_invitations: Option<bool>,
         /// The main color of the calendar in the hexadecimal format "#0088aa". This property supersedes the index-based colorId property. To set or change this property, you need to specify colorRgbFormat=true in the parameters of the insert, update and patch methods. Optional.
-        #[serde(rename = "backgroundColor", skip_serializing_if = "Option::is_none")]
         pub background_color: Option<String>,
         /// The color of the calendar. This is an ID referring to an entry in the calendar section of the colors definition (see the colors endpoint). This property is superseded by the backgroundColor and foregroundColor properties and can be ignored when using these properties. Optional.
-        #[serde(rename = "colorId", skip_serializing_if = "Option::is_none")]
         pub color_id: Option<String>,
         /// Conferencing properties for this calendar, for example what types of conferences are allowed.
-        #[serde(
-            rename = "conferenceProperties",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub conference_properties: Option<ConferenceProperties>,
         /// The email of the owner of the calendar. Set only for secondary calendars. Read-only.
-        #[serde(rename = "dataOwner", skip_serializing_if = "Option::is_none")]
         pub data_owner: Option<String>,
         /// The default reminders that the authenticated user has for this calendar.
-        #[serde(rename = "defaultReminders", skip_serializing_if = "Option::is_none")]
         pub default_reminders: Option<Vec<EventReminder>>,
         /// Whether this calendar list entry has been deleted from the calendar list. Read-only. Optional. The default is False.
-        #[serde(rename = "deleted", skip_serializing_if = "Option::is_none")]
         pub deleted: Option<bool>,
         /// Description of the calendar. Optional. Read-only.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// ETag of the resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The foreground color of the calendar in the hexadecimal format "#ffffff". This property supersedes the index-based colorId property. To set or change this property, you need to specify colorRgbFormat=true in the parameters of the insert, update and patch methods. Optional.
-        #[serde(rename = "foregroundColor", skip_serializing_if = "Option::is_none")]
         pub foreground_color: Option<String>,
         /// Whether the calendar has been hidden from the list. Optional. The attribute is only returned when the calendar is hidden, in which case the value is true.
-        #[serde(rename = "hidden", skip_serializing_if = "Option::is_none")]
         pub hidden: Option<bool>,
         /// Identifier of the calendar.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Type of the resource ("calendar#calendarListEntry").
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Geographic location of the calendar as free-form text. Optional. Read-only.
-        #[serde(rename = "location", skip_serializing_if = "Option::is_none")]
         pub location: Option<String>,
         /// The notifications that the authenticated user is receiving for this calendar.
-        #[serde(
-            rename = "notificationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub notification_settings: Option<CalendarListEntryNotificationSettings>,
         /// Whether the calendar is the primary calendar of the authenticated user. Read-only. Optional. The default is False.
-        #[serde(rename = "primary", skip_serializing_if = "Option::is_none")]
         pub primary: Option<bool>,
         /// Whether the calendar content shows up in the calendar UI. Optional. The default is False.
-        #[serde(rename = "selected", skip_serializing_if = "Option::is_none")]
         pub selected: Option<bool>,
         /// Title of the calendar. Read-only.
-        #[serde(rename = "summary", skip_serializing_if = "Option::is_none")]
         pub summary: Option<String>,
         /// The summary that the authenticated user has set for this calendar. Optional.
-        #[serde(rename = "summaryOverride", skip_serializing_if = "Option::is_none")]
         pub summary_override: Option<String>,
         /// The time zone of the calendar. Optional. Read-only.
-        #[serde(rename = "timeZone", skip_serializing_if = "Option::is_none")]
         pub time_zone: Option<String>,
     }
+    impl gapi::wire::WireStruct for CalendarListEntry {
+        const NAME: &'static str = "CalendarListEntry";
+        const FIELDS: &'static [&'static str] = &[
+            "accessRole",
+            "autoAcceptInvitations",
+            "backgroundColor",
+            "colorId",
+            "conferenceProperties",
+            "dataOwner",
+            "defaultReminders",
+            "deleted",
+            "description",
+            "etag",
+            "foregroundColor",
+            "hidden",
+            "id",
+            "kind",
+            "location",
+            "notificationSettings",
+            "primary",
+            "selected",
+            "summary",
+            "summaryOverride",
+            "timeZone",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.access_role),
+                1 => gapi::wire::de(map, &mut self.auto_accept_invitations),
+                2 => gapi::wire::de(map, &mut self.background_color),
+                3 => gapi::wire::de(map, &mut self.color_id),
+                4 => gapi::wire::de(map, &mut self.conference_properties),
+                5 => gapi::wire::de(map, &mut self.data_owner),
+                6 => gapi::wire::de(map, &mut self.default_reminders),
+                7 => gapi::wire::de(map, &mut self.deleted),
+                8 => gapi::wire::de(map, &mut self.description),
+                9 => gapi::wire::de(map, &mut self.etag),
+                10 => gapi::wire::de(map, &mut self.foreground_color),
+                11 => gapi::wire::de(map, &mut self.hidden),
+                12 => gapi::wire::de(map, &mut self.id),
+                13 => gapi::wire::de(map, &mut self.kind),
+                14 => gapi::wire::de(map, &mut self.location),
+                15 => gapi::wire::de(map, &mut self.notification_settings),
+                16 => gapi::wire::de(map, &mut self.primary),
+                17 => gapi::wire::de(map, &mut self.selected),
+                18 => gapi::wire::de(map, &mut self.summary),
+                19 => gapi::wire::de(map, &mut self.summary_override),
+                20 => gapi::wire::de(map, &mut self.time_zone),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "accessRole", &self.access_role)?;
+            gapi::wire::ser(
+                map,
+                "autoAcceptInvitations",
+                &self.auto_accept_invitations,
+            )?;
+            gapi::wire::ser(map, "backgroundColor", &self.background_color)?;
+            gapi::wire::ser(map, "colorId", &self.color_id)?;
+            gapi::wire::ser(map, "conferenceProperties", &self.conference_properties)?;
+            gapi::wire::ser(map, "dataOwner", &self.data_owner)?;
+            gapi::wire::ser(map, "defaultReminders", &self.default_reminders)?;
+            gapi::wire::ser(map, "deleted", &self.deleted)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "foregroundColor", &self.foreground_color)?;
+            gapi::wire::ser(map, "hidden", &self.hidden)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "location", &self.location)?;
+            gapi::wire::ser(map, "notificationSettings", &self.notification_settings)?;
+            gapi::wire::ser(map, "primary", &self.primary)?;
+            gapi::wire::ser(map, "selected", &self.selected)?;
+            gapi::wire::ser(map, "summary", &self.summary)?;
+            gapi::wire::ser(map, "summaryOverride", &self.summary_override)?;
+            gapi::wire::ser(map, "timeZone", &self.time_zone)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CalendarListEntry {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CalendarListEntry {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The notifications that the authenticated user is receiving for this calendar.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CalendarListEntryNotificationSettings {
         /// The list of notifications set for this calendar.
-        #[serde(rename = "notifications", skip_serializing_if = "Option::is_none")]
         pub notifications: Option<Vec<CalendarNotification>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for CalendarListEntryNotificationSettings {
+        const NAME: &'static str = "CalendarListEntryNotificationSettings";
+        const FIELDS: &'static [&'static str] = &["notifications"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.notifications),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "notifications", &self.notifications)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CalendarListEntryNotificationSettings {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CalendarListEntryNotificationSettings {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CalendarNotification {
         /// The method used to deliver the notification. The possible value is:
         /// - "email" - Notifications are sent via email.
         /// Required when adding a notification.
-        #[serde(rename = "method", skip_serializing_if = "Option::is_none")]
         pub method: Option<String>,
         /// The type of notification. Possible values are:
         /// - "eventCreation" - Notification sent when a new event is put on the calendar.
@@ -367,36 +631,96 @@ pub mod schemas {
         /// - "eventResponse" - Notification sent when an attendee responds to the event invitation.
         /// - "agenda" - An agenda with the events of the day (sent out in the morning).
         /// Required when adding a notification.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
     }
+    impl gapi::wire::WireStruct for CalendarNotification {
+        const NAME: &'static str = "CalendarNotification";
+        const FIELDS: &'static [&'static str] = &["method", "type"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.method),
+                1 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "method", &self.method)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CalendarNotification {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CalendarNotification {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Represents the information about the user's working hours. Only available for primary calendars of Google Workspace users. To update the working hours, the entire working hours object must be passed. If not specified (or passed as null or an empty object), the existing working hours remain unchanged. To disable working hours or clear the schedule, set workingHoursEnabled to false (and omit availableTimes or pass an empty list).
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CalendarWorkingHours {
         /// Working hours. Each availability period represents the user's working hours block during one day.
-        #[serde(rename = "availableTimes", skip_serializing_if = "Option::is_none")]
         pub available_times: Option<Vec<CalendarWorkingHoursAvailableTimes>>,
         /// Whether the working hours are enabled for this calendar. Cannot be set to true when availableTimes is empty.
-        #[serde(rename = "workingHoursEnabled", skip_serializing_if = "Option::is_none")]
         pub working_hours_enabled: Option<bool>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for CalendarWorkingHours {
+        const NAME: &'static str = "CalendarWorkingHours";
+        const FIELDS: &'static [&'static str] = &[
+            "availableTimes",
+            "workingHoursEnabled",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.available_times),
+                1 => gapi::wire::de(map, &mut self.working_hours_enabled),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "availableTimes", &self.available_times)?;
+            gapi::wire::ser(map, "workingHoursEnabled", &self.working_hours_enabled)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CalendarWorkingHours {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CalendarWorkingHours {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CalendarWorkingHoursAvailableTimes {
         /// Day of the week. Required. Possible values are:
         /// - "monday"
@@ -406,109 +730,248 @@ pub mod schemas {
         /// - "friday"
         /// - "saturday"
         /// - "sunday"
-        #[serde(rename = "dayOfWeek", skip_serializing_if = "Option::is_none")]
         pub day_of_week: Option<String>,
         /// Period end, in minutes from the start of the day, exclusive. Required.
-        #[serde(rename = "periodEnd", skip_serializing_if = "Option::is_none")]
         pub period_end: Option<i32>,
         /// Period start, in minutes from the start of the day, inclusive. Required.
-        #[serde(rename = "periodStart", skip_serializing_if = "Option::is_none")]
         pub period_start: Option<i32>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for CalendarWorkingHoursAvailableTimes {
+        const NAME: &'static str = "CalendarWorkingHoursAvailableTimes";
+        const FIELDS: &'static [&'static str] = &[
+            "dayOfWeek",
+            "periodEnd",
+            "periodStart",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.day_of_week),
+                1 => gapi::wire::de(map, &mut self.period_end),
+                2 => gapi::wire::de(map, &mut self.period_start),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dayOfWeek", &self.day_of_week)?;
+            gapi::wire::ser(map, "periodEnd", &self.period_end)?;
+            gapi::wire::ser(map, "periodStart", &self.period_start)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CalendarWorkingHoursAvailableTimes {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CalendarWorkingHoursAvailableTimes {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Channel {
         /// The address where notifications are delivered for this channel.
-        #[serde(rename = "address", skip_serializing_if = "Option::is_none")]
         pub address: Option<String>,
         /// Date and time of notification channel expiration, expressed as a Unix timestamp, in milliseconds. Optional.
-        #[serde(
-            rename = "expiration",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub expiration: Option<i64>,
         /// A UUID or similar unique string that identifies this channel.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies this as a notification channel used to watch for changes to a resource, which is "api#channel".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Additional parameters controlling delivery channel behavior. Optional.
-        #[serde(rename = "params", skip_serializing_if = "Option::is_none")]
         pub params: Option<::std::collections::BTreeMap<String, String>>,
         /// A Boolean value to indicate whether payload is wanted. Optional.
-        #[serde(rename = "payload", skip_serializing_if = "Option::is_none")]
         pub payload: Option<bool>,
         /// An opaque ID that identifies the resource being watched on this channel. Stable across different API versions.
-        #[serde(rename = "resourceId", skip_serializing_if = "Option::is_none")]
         pub resource_id: Option<String>,
         /// A version-specific identifier for the watched resource.
-        #[serde(rename = "resourceUri", skip_serializing_if = "Option::is_none")]
         pub resource_uri: Option<String>,
         /// An arbitrary string delivered to the target address with each notification delivered over this channel. Optional.
-        #[serde(rename = "token", skip_serializing_if = "Option::is_none")]
         pub token: Option<String>,
         /// The type of delivery mechanism used for this channel. Valid values are "web_hook" (or "webhook"). Both values refer to a channel where Http requests are used to deliver messages.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Channel {
+        const NAME: &'static str = "Channel";
+        const FIELDS: &'static [&'static str] = &[
+            "address",
+            "expiration",
+            "id",
+            "kind",
+            "params",
+            "payload",
+            "resourceId",
+            "resourceUri",
+            "token",
+            "type",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.address),
+                1 => gapi::wire::de_int64(map, &mut self.expiration),
+                2 => gapi::wire::de(map, &mut self.id),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.params),
+                5 => gapi::wire::de(map, &mut self.payload),
+                6 => gapi::wire::de(map, &mut self.resource_id),
+                7 => gapi::wire::de(map, &mut self.resource_uri),
+                8 => gapi::wire::de(map, &mut self.token),
+                9 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "address", &self.address)?;
+            gapi::wire::ser_int64(map, "expiration", &self.expiration)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "params", &self.params)?;
+            gapi::wire::ser(map, "payload", &self.payload)?;
+            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
+            gapi::wire::ser(map, "resourceUri", &self.resource_uri)?;
+            gapi::wire::ser(map, "token", &self.token)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Channel {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Channel {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ColorDefinition {
         /// The background color associated with this color definition.
-        #[serde(rename = "background", skip_serializing_if = "Option::is_none")]
         pub background: Option<String>,
         /// The foreground color that can be used to write on top of a background with 'background' color.
-        #[serde(rename = "foreground", skip_serializing_if = "Option::is_none")]
         pub foreground: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ColorDefinition {
+        const NAME: &'static str = "ColorDefinition";
+        const FIELDS: &'static [&'static str] = &["background", "foreground"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.background),
+                1 => gapi::wire::de(map, &mut self.foreground),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "background", &self.background)?;
+            gapi::wire::ser(map, "foreground", &self.foreground)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ColorDefinition {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ColorDefinition {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Colors {
         /// A global palette of calendar colors, mapping from the color ID to its definition. A calendarListEntry resource refers to one of these color IDs in its colorId field. Read-only.
-        #[serde(rename = "calendar", skip_serializing_if = "Option::is_none")]
         pub calendar: Option<::std::collections::BTreeMap<String, ColorDefinition>>,
         /// A global palette of event colors, mapping from the color ID to its definition. An event resource may refer to one of these color IDs in its colorId field. Read-only.
-        #[serde(rename = "event", skip_serializing_if = "Option::is_none")]
         pub event: Option<::std::collections::BTreeMap<String, ColorDefinition>>,
         /// Type of the resource ("calendar#colors").
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Last modification time of the color palette (as a RFC3339 timestamp). Read-only.
-        #[serde(rename = "updated", skip_serializing_if = "Option::is_none")]
         pub updated: Option<gapi::types::DateTime>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Colors {
+        const NAME: &'static str = "Colors";
+        const FIELDS: &'static [&'static str] = &[
+            "calendar",
+            "event",
+            "kind",
+            "updated",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.calendar),
+                1 => gapi::wire::de(map, &mut self.event),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.updated),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "calendar", &self.calendar)?;
+            gapi::wire::ser(map, "event", &self.event)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "updated", &self.updated)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Colors {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Colors {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ConferenceData {
         /// The ID of the conference.
         /// Can be used by developers to keep track of conferences, should not be displayed to users.
@@ -517,130 +980,309 @@ pub mod schemas {
         /// - eventNamedHangout: ID is the name of the Hangout. (This conference type is deprecated.)
         /// - hangoutsMeet: ID is the 10-letter meeting code, for example aaa-bbbb-ccc.
         /// - addOn: ID is defined by the third-party provider.  Optional.
-        #[serde(rename = "conferenceId", skip_serializing_if = "Option::is_none")]
         pub conference_id: Option<String>,
         /// The conference solution, such as Google Meet.
         /// Unset for a conference with a failed create request.
         /// Either conferenceSolution and at least one entryPoint, or createRequest is required.
-        #[serde(rename = "conferenceSolution", skip_serializing_if = "Option::is_none")]
         pub conference_solution: Option<ConferenceSolution>,
         /// A request to generate a new conference and attach it to the event. The data is generated asynchronously. To see whether the data is present check the status field.
         /// Either conferenceSolution and at least one entryPoint, or createRequest is required.
-        #[serde(rename = "createRequest", skip_serializing_if = "Option::is_none")]
         pub create_request: Option<CreateConferenceRequest>,
         /// Information about individual conference entry points, such as URLs or phone numbers.
         /// All of them must belong to the same conference.
         /// Either conferenceSolution and at least one entryPoint, or createRequest is required.
-        #[serde(rename = "entryPoints", skip_serializing_if = "Option::is_none")]
         pub entry_points: Option<Vec<EntryPoint>>,
         /// Additional notes (such as instructions from the domain administrator, legal notices) to display to the user. Can contain HTML. The maximum length is 2048 characters. Optional.
-        #[serde(rename = "notes", skip_serializing_if = "Option::is_none")]
         pub notes: Option<String>,
         /// Additional properties related to a conference. An example would be a solution-specific setting for enabling video streaming.
-        #[serde(rename = "parameters", skip_serializing_if = "Option::is_none")]
         pub parameters: Option<ConferenceParameters>,
         /// The signature of the conference data.
         /// Generated on server side.
         /// Unset for a conference with a failed create request.
         /// Optional for a conference with a pending create request.
-        #[serde(rename = "signature", skip_serializing_if = "Option::is_none")]
         pub signature: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ConferenceData {
+        const NAME: &'static str = "ConferenceData";
+        const FIELDS: &'static [&'static str] = &[
+            "conferenceId",
+            "conferenceSolution",
+            "createRequest",
+            "entryPoints",
+            "notes",
+            "parameters",
+            "signature",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.conference_id),
+                1 => gapi::wire::de(map, &mut self.conference_solution),
+                2 => gapi::wire::de(map, &mut self.create_request),
+                3 => gapi::wire::de(map, &mut self.entry_points),
+                4 => gapi::wire::de(map, &mut self.notes),
+                5 => gapi::wire::de(map, &mut self.parameters),
+                6 => gapi::wire::de(map, &mut self.signature),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "conferenceId", &self.conference_id)?;
+            gapi::wire::ser(map, "conferenceSolution", &self.conference_solution)?;
+            gapi::wire::ser(map, "createRequest", &self.create_request)?;
+            gapi::wire::ser(map, "entryPoints", &self.entry_points)?;
+            gapi::wire::ser(map, "notes", &self.notes)?;
+            gapi::wire::ser(map, "parameters", &self.parameters)?;
+            gapi::wire::ser(map, "signature", &self.signature)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ConferenceData {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ConferenceData {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ConferenceParameters {
         /// Additional add-on specific data.
-        #[serde(rename = "addOnParameters", skip_serializing_if = "Option::is_none")]
         pub add_on_parameters: Option<ConferenceParametersAddOnParameters>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ConferenceParameters {
+        const NAME: &'static str = "ConferenceParameters";
+        const FIELDS: &'static [&'static str] = &["addOnParameters"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.add_on_parameters),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "addOnParameters", &self.add_on_parameters)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ConferenceParameters {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ConferenceParameters {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ConferenceParametersAddOnParameters {
-        #[serde(rename = "parameters", skip_serializing_if = "Option::is_none")]
         pub parameters: Option<::std::collections::BTreeMap<String, String>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ConferenceParametersAddOnParameters {
+        const NAME: &'static str = "ConferenceParametersAddOnParameters";
+        const FIELDS: &'static [&'static str] = &["parameters"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.parameters),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "parameters", &self.parameters)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ConferenceParametersAddOnParameters {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ConferenceParametersAddOnParameters {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ConferenceProperties {
         /// The types of conference solutions that are supported for this calendar.
         /// The possible values are:
         /// - "eventHangout"
         /// - "eventNamedHangout"
         /// - "hangoutsMeet"  Optional.
-        #[serde(
-            rename = "allowedConferenceSolutionTypes",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub allowed_conference_solution_types: Option<Vec<String>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ConferenceProperties {
+        const NAME: &'static str = "ConferenceProperties";
+        const FIELDS: &'static [&'static str] = &["allowedConferenceSolutionTypes"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.allowed_conference_solution_types),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "allowedConferenceSolutionTypes",
+                &self.allowed_conference_solution_types,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ConferenceProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ConferenceProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ConferenceRequestStatus {
         /// The current status of the conference create request. Read-only.
         /// The possible values are:
         /// - "pending": the conference create request is still being processed.
         /// - "success": the conference create request succeeded, the entry points are populated.
         /// - "failure": the conference create request failed, there are no entry points.
-        #[serde(rename = "statusCode", skip_serializing_if = "Option::is_none")]
         pub status_code: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ConferenceRequestStatus {
+        const NAME: &'static str = "ConferenceRequestStatus";
+        const FIELDS: &'static [&'static str] = &["statusCode"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.status_code),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "statusCode", &self.status_code)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ConferenceRequestStatus {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ConferenceRequestStatus {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ConferenceSolution {
         /// The user-visible icon for this solution.
-        #[serde(rename = "iconUri", skip_serializing_if = "Option::is_none")]
         pub icon_uri: Option<String>,
         /// The key which can uniquely identify the conference solution for this event.
-        #[serde(rename = "key", skip_serializing_if = "Option::is_none")]
         pub key: Option<ConferenceSolutionKey>,
         /// The user-visible name of this solution. Not localized.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ConferenceSolution {
+        const NAME: &'static str = "ConferenceSolution";
+        const FIELDS: &'static [&'static str] = &["iconUri", "key", "name"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.icon_uri),
+                1 => gapi::wire::de(map, &mut self.key),
+                2 => gapi::wire::de(map, &mut self.name),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "iconUri", &self.icon_uri)?;
+            gapi::wire::ser(map, "key", &self.key)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ConferenceSolution {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ConferenceSolution {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ConferenceSolutionKey {
         /// The conference solution type.
         /// If a client encounters an unfamiliar or empty type, it should still be able to display the entry points. However, it should disallow modifications.
@@ -649,50 +1291,109 @@ pub mod schemas {
         /// - "eventNamedHangout" for classic Hangouts for Google Workspace users (deprecated; existing events may show this conference solution type but new conferences cannot be created)
         /// - "hangoutsMeet" for Google Meet (http://meet.google.com)
         /// - "addOn" for 3P conference providers
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ConferenceSolutionKey {
+        const NAME: &'static str = "ConferenceSolutionKey";
+        const FIELDS: &'static [&'static str] = &["type"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ConferenceSolutionKey {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ConferenceSolutionKey {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CreateConferenceRequest {
         /// The conference solution, such as Hangouts or Google Meet.
-        #[serde(
-            rename = "conferenceSolutionKey",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub conference_solution_key: Option<ConferenceSolutionKey>,
         /// The client-generated unique ID for this request.
         /// Clients should regenerate this ID for every new request. If an ID provided is the same as for the previous request, the request is ignored.
-        #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
         pub request_id: Option<String>,
         /// The status of the conference create request.
-        #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
         pub status: Option<ConferenceRequestStatus>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for CreateConferenceRequest {
+        const NAME: &'static str = "CreateConferenceRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "conferenceSolutionKey",
+            "requestId",
+            "status",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.conference_solution_key),
+                1 => gapi::wire::de(map, &mut self.request_id),
+                2 => gapi::wire::de(map, &mut self.status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "conferenceSolutionKey",
+                &self.conference_solution_key,
+            )?;
+            gapi::wire::ser(map, "requestId", &self.request_id)?;
+            gapi::wire::ser(map, "status", &self.status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CreateConferenceRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CreateConferenceRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EntryPoint {
         /// The access code to access the conference. The maximum length is 128 characters.
         /// When creating new conference data, populate only the subset of {meetingCode, accessCode, passcode, password, pin} fields that match the terminology that the conference provider uses. Only the populated fields should be displayed.
         /// Optional.
-        #[serde(rename = "accessCode", skip_serializing_if = "Option::is_none")]
         pub access_code: Option<String>,
         /// Features of the entry point, such as being toll or toll-free. One entry point can have multiple features. However, toll and toll-free cannot be both set on the same entry point.
-        #[serde(rename = "entryPointFeatures", skip_serializing_if = "Option::is_none")]
         pub entry_point_features: Option<Vec<String>>,
         /// The type of the conference entry point.
         /// Possible values are:
@@ -700,7 +1401,6 @@ pub mod schemas {
         /// - "phone" - joining a conference by dialing a phone number. A conference can have zero or more phone entry points.
         /// - "sip" - joining a conference over SIP. A conference can have zero or one sip entry point.
         /// - "more" - further conference joining instructions, for example additional phone numbers. A conference can have zero or one more entry point. A conference with only a more entry point is not a valid conference.
-        #[serde(rename = "entryPointType", skip_serializing_if = "Option::is_none")]
         pub entry_point_type: Option<String>,
         /// The label for the URI. Visible to end users. Not localized. The maximum length is 512 characters.
         /// Examples:
@@ -709,30 +1409,24 @@ pub mod schemas {
         /// - for sip: 12345678@altostrat.com
         /// - for more: should not be filled
         /// Optional.
-        #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
         pub label: Option<String>,
         /// The meeting code to access the conference. The maximum length is 128 characters.
         /// When creating new conference data, populate only the subset of {meetingCode, accessCode, passcode, password, pin} fields that match the terminology that the conference provider uses. Only the populated fields should be displayed.
         /// Optional.
-        #[serde(rename = "meetingCode", skip_serializing_if = "Option::is_none")]
         pub meeting_code: Option<String>,
         /// The passcode to access the conference. The maximum length is 128 characters.
         /// When creating new conference data, populate only the subset of {meetingCode, accessCode, passcode, password, pin} fields that match the terminology that the conference provider uses. Only the populated fields should be displayed.
-        #[serde(rename = "passcode", skip_serializing_if = "Option::is_none")]
         pub passcode: Option<String>,
         /// The password to access the conference. The maximum length is 128 characters.
         /// When creating new conference data, populate only the subset of {meetingCode, accessCode, passcode, password, pin} fields that match the terminology that the conference provider uses. Only the populated fields should be displayed.
         /// Optional.
-        #[serde(rename = "password", skip_serializing_if = "Option::is_none")]
         pub password: Option<String>,
         /// The PIN to access the conference. The maximum length is 128 characters.
         /// When creating new conference data, populate only the subset of {meetingCode, accessCode, passcode, password, pin} fields that match the terminology that the conference provider uses. Only the populated fields should be displayed.
         /// Optional.
-        #[serde(rename = "pin", skip_serializing_if = "Option::is_none")]
         pub pin: Option<String>,
         /// The CLDR/ISO 3166 region code for the country associated with this phone access. Example: "SE" for Sweden.
         /// Calendar backend will populate this field only for EntryPointType.PHONE.
-        #[serde(rename = "regionCode", skip_serializing_if = "Option::is_none")]
         pub region_code: Option<String>,
         /// The URI of the entry point. The maximum length is 1300 characters.
         /// Format:
@@ -740,85 +1434,155 @@ pub mod schemas {
         /// - for phone, tel: schema is required. The URI should include the entire dial sequence (e.g., tel:+12345678900,,,123456789;1234).
         /// - for sip, sip: schema is required, e.g., sip:12345678@myprovider.com.
         /// - for more, http: or https: schema is required.
-        #[serde(rename = "uri", skip_serializing_if = "Option::is_none")]
         pub uri: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for EntryPoint {
+        const NAME: &'static str = "EntryPoint";
+        const FIELDS: &'static [&'static str] = &[
+            "accessCode",
+            "entryPointFeatures",
+            "entryPointType",
+            "label",
+            "meetingCode",
+            "passcode",
+            "password",
+            "pin",
+            "regionCode",
+            "uri",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.access_code),
+                1 => gapi::wire::de(map, &mut self.entry_point_features),
+                2 => gapi::wire::de(map, &mut self.entry_point_type),
+                3 => gapi::wire::de(map, &mut self.label),
+                4 => gapi::wire::de(map, &mut self.meeting_code),
+                5 => gapi::wire::de(map, &mut self.passcode),
+                6 => gapi::wire::de(map, &mut self.password),
+                7 => gapi::wire::de(map, &mut self.pin),
+                8 => gapi::wire::de(map, &mut self.region_code),
+                9 => gapi::wire::de(map, &mut self.uri),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "accessCode", &self.access_code)?;
+            gapi::wire::ser(map, "entryPointFeatures", &self.entry_point_features)?;
+            gapi::wire::ser(map, "entryPointType", &self.entry_point_type)?;
+            gapi::wire::ser(map, "label", &self.label)?;
+            gapi::wire::ser(map, "meetingCode", &self.meeting_code)?;
+            gapi::wire::ser(map, "passcode", &self.passcode)?;
+            gapi::wire::ser(map, "password", &self.password)?;
+            gapi::wire::ser(map, "pin", &self.pin)?;
+            gapi::wire::ser(map, "regionCode", &self.region_code)?;
+            gapi::wire::ser(map, "uri", &self.uri)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EntryPoint {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EntryPoint {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Error {
         /// Domain, or broad category, of the error.
-        #[serde(rename = "domain", skip_serializing_if = "Option::is_none")]
         pub domain: Option<String>,
         /// Specific reason for the error. Some of the possible values are:
         /// - "groupTooBig" - The group of users requested is too large for a single query.
         /// - "tooManyCalendarsRequested" - The number of calendars requested is too large for a single query.
         /// - "notFound" - The requested resource was not found.
         /// - "internalError" - The API service has encountered an internal error.  Additional error types may be added in the future, so clients should gracefully handle additional error statuses not included in this list.
-        #[serde(rename = "reason", skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Error {
+        const NAME: &'static str = "Error";
+        const FIELDS: &'static [&'static str] = &["domain", "reason"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.domain),
+                1 => gapi::wire::de(map, &mut self.reason),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "domain", &self.domain)?;
+            gapi::wire::ser(map, "reason", &self.reason)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Error {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Error {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Event {
         /// Whether anyone can invite themselves to the event (deprecated). Optional. The default is False.
-        #[serde(rename = "anyoneCanAddSelf", skip_serializing_if = "Option::is_none")]
         pub anyone_can_add_self: Option<bool>,
         /// File attachments for the event.
         /// In order to modify attachments the supportsAttachments request parameter should be set to true.
         /// There can be at most 25 attachments per event,
-        #[serde(rename = "attachments", skip_serializing_if = "Option::is_none")]
         pub attachments: Option<Vec<EventAttachment>>,
         /// The attendees of the event. See the Events with attendees guide for more information on scheduling events with other calendar users. Service accounts need to use domain-wide delegation of authority to populate the attendee list.
-        #[serde(rename = "attendees", skip_serializing_if = "Option::is_none")]
         pub attendees: Option<Vec<EventAttendee>>,
         /// Whether attendees may have been omitted from the event's representation. When retrieving an event, this may be due to a restriction specified by the maxAttendee query parameter. When updating an event, this can be used to only update the participant's response. Optional. The default is False.
-        #[serde(rename = "attendeesOmitted", skip_serializing_if = "Option::is_none")]
         pub attendees_omitted: Option<bool>,
         /// Birthday or special event data. Used if eventType is "birthday". Immutable.
-        #[serde(rename = "birthdayProperties", skip_serializing_if = "Option::is_none")]
         pub birthday_properties: Option<EventBirthdayProperties>,
         /// The color of the event. This is an ID referring to an entry in the event section of the colors definition (see the  colors endpoint). Optional.
-        #[serde(rename = "colorId", skip_serializing_if = "Option::is_none")]
         pub color_id: Option<String>,
         /// The conference-related information, such as details of a Google Meet conference. To create new conference details use the createRequest field. To persist your changes, remember to set the conferenceDataVersion request parameter to 1 for all event modification requests. Warning: Reusing Google Meet conference data across different events can cause access issues and expose meeting details to unintended users. To help ensure meeting privacy, always generate a unique conference for each event by using the createRequest field.
-        #[serde(rename = "conferenceData", skip_serializing_if = "Option::is_none")]
         pub conference_data: Option<ConferenceData>,
         /// Creation time of the event (as a RFC3339 timestamp). Read-only.
-        #[serde(rename = "created", skip_serializing_if = "Option::is_none")]
         pub created: Option<gapi::types::DateTime>,
         /// The creator of the event. Read-only.
-        #[serde(rename = "creator", skip_serializing_if = "Option::is_none")]
         pub creator: Option<EventCreator>,
         /// Description of the event. Can contain HTML. Optional.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// The (exclusive) end time of the event. For a recurring event, this is the end time of the first instance.
-        #[serde(rename = "end", skip_serializing_if = "Option::is_none")]
         pub end: Option<EventDateTime>,
         /// Whether the end time is actually unspecified. An end time is still provided for compatibility reasons, even if this attribute is set to True. The default is False.
-        #[serde(rename = "endTimeUnspecified", skip_serializing_if = "Option::is_none")]
         pub end_time_unspecified: Option<bool>,
         /// ETag of the resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID of the event label assigned to the event. Optional. This refers to the ID of an entry in the labelProperties.eventLabels property of the calendar (see the Calendars.get endpoint.)
         /// This property supersedes the index-based colorId property. To set or change this property, you need to specify eventLabelVersion=1 in the parameters of the insert, import, update, and patch methods.
         /// Setting an empty string, or not setting this field at all, will remove the existing label from the event.
-        #[serde(rename = "eventLabelId", skip_serializing_if = "Option::is_none")]
         pub event_label_id: Option<String>,
         /// Specific type of the event. This cannot be modified after the event is created. Possible values are:
         /// - "birthday" - A special all-day event with an annual recurrence.
@@ -827,41 +1591,25 @@ pub mod schemas {
         /// - "fromGmail" - An event from Gmail. This type of event cannot be created.
         /// - "outOfOffice" - An out-of-office event.
         /// - "workingLocation" - A working location event.
-        #[serde(rename = "eventType", skip_serializing_if = "Option::is_none")]
         pub event_type: Option<String>,
         /// Extended properties of the event.
-        #[serde(rename = "extendedProperties", skip_serializing_if = "Option::is_none")]
         pub extended_properties: Option<EventExtendedProperties>,
         /// Focus Time event data. Used if eventType is focusTime.
-        #[serde(rename = "focusTimeProperties", skip_serializing_if = "Option::is_none")]
         pub focus_time_properties: Option<EventFocusTimeProperties>,
         /// A gadget that extends this event. Gadgets are deprecated; this structure is instead only used for returning birthday calendar metadata.
-        #[serde(rename = "gadget", skip_serializing_if = "Option::is_none")]
         pub gadget: Option<EventGadget>,
         /// Whether attendees other than the organizer can invite others to the event. Optional. The default is True.
-        #[serde(
-            rename = "guestsCanInviteOthers",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub guests_can_invite_others: Option<bool>,
         /// Whether attendees other than the organizer can modify the event. Optional. The default is False.
-        #[serde(rename = "guestsCanModify", skip_serializing_if = "Option::is_none")]
         pub guests_can_modify: Option<bool>,
         /// Whether attendees other than the organizer can see who the event's attendees are. Optional. The default is True.
-        #[serde(
-            rename = "guestsCanSeeOtherGuests",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub guests_can_see_other_guests: Option<bool>,
         /// An absolute link to the Google Hangout associated with this event. Read-only.
-        #[serde(rename = "hangoutLink", skip_serializing_if = "Option::is_none")]
         pub hangout_link: Option<String>,
         /// An absolute link to this event in the Google Calendar Web UI. Read-only.
-        #[serde(rename = "htmlLink", skip_serializing_if = "Option::is_none")]
         pub html_link: Option<String>,
         /// Event unique identifier as defined in RFC5545. It is used to uniquely identify events accross calendaring systems and must be supplied when importing events via the import method.
         /// Note that the iCalUID and the id are not identical and only one of them should be supplied at event creation time. One difference in their semantics is that in recurring events, all occurrences of one event have different ids while they all share the same iCalUIDs. To retrieve an event using its iCalUID, call the events.list method using the iCalUID parameter. To retrieve an event using its id, call the events.get method.
-        #[serde(rename = "iCalUID", skip_serializing_if = "Option::is_none")]
         pub i_cal_uid: Option<String>,
         /// Opaque identifier of the event. When creating new single or recurring events, you can specify their IDs. Provided IDs must follow these rules:
         /// - characters allowed in the ID are those used in base32hex encoding, i.e. lowercase letters a-v and digits 0-9, see section 3.1.2 in RFC2938
@@ -869,49 +1617,32 @@ pub mod schemas {
         /// - the ID must be unique per calendar  Due to the globally distributed nature of the system, we cannot guarantee that ID collisions will be detected at event creation time. To minimize the risk of collisions we recommend using an established UUID algorithm such as one described in RFC4122.
         /// If you do not specify an ID, it will be automatically generated by the server.
         /// Note that the icalUID and the id are not identical and only one of them should be supplied at event creation time. One difference in their semantics is that in recurring events, all occurrences of one event have different ids while they all share the same icalUIDs.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Type of the resource ("calendar#event").
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Geographic location of the event as free-form text. Optional.
-        #[serde(rename = "location", skip_serializing_if = "Option::is_none")]
         pub location: Option<String>,
         /// Whether this is a locked event copy where no changes can be made to the main event fields "summary", "description", "location", "start", "end" or "recurrence". The default is False. Read-Only.
-        #[serde(rename = "locked", skip_serializing_if = "Option::is_none")]
         pub locked: Option<bool>,
         /// The organizer of the event. If the organizer is also an attendee, this is indicated with a separate entry in attendees with the organizer field set to True. To change the organizer, use the move operation. Read-only, except when importing an event.
-        #[serde(rename = "organizer", skip_serializing_if = "Option::is_none")]
         pub organizer: Option<EventOrganizer>,
         /// For an instance of a recurring event, this is the time at which this event would start according to the recurrence data in the recurring event identified by recurringEventId. It uniquely identifies the instance within the recurring event series even if the instance was moved to a different time. Immutable.
-        #[serde(rename = "originalStartTime", skip_serializing_if = "Option::is_none")]
         pub original_start_time: Option<EventDateTime>,
         /// Out of office event data. Used if eventType is outOfOffice.
-        #[serde(
-            rename = "outOfOfficeProperties",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub out_of_office_properties: Option<EventOutOfOfficeProperties>,
         /// If set to True, Event propagation is disabled. Note that it is not the same thing as Private event properties. Optional. Immutable. The default is False.
-        #[serde(rename = "privateCopy", skip_serializing_if = "Option::is_none")]
         pub private_copy: Option<bool>,
         /// List of RRULE, EXRULE, RDATE and EXDATE lines for a recurring event, as specified in RFC5545. Note that DTSTART and DTEND lines are not allowed in this field; event start and end times are specified in the start and end fields. This field is omitted for single events or instances of recurring events.
-        #[serde(rename = "recurrence", skip_serializing_if = "Option::is_none")]
         pub recurrence: Option<Vec<String>>,
         /// For an instance of a recurring event, this is the id of the recurring event to which this instance belongs. Immutable.
-        #[serde(rename = "recurringEventId", skip_serializing_if = "Option::is_none")]
         pub recurring_event_id: Option<String>,
         /// Information about the event's reminders for the authenticated user. Note that changing reminders does not also change the updated property of the enclosing event.
-        #[serde(rename = "reminders", skip_serializing_if = "Option::is_none")]
         pub reminders: Option<EventReminders>,
         /// Sequence number as per iCalendar.
-        #[serde(rename = "sequence", skip_serializing_if = "Option::is_none")]
         pub sequence: Option<i32>,
         /// Source from which the event was created. For example, a web page, an email message or any document identifiable by an URL with HTTP or HTTPS scheme. Can only be seen or modified by the creator of the event.
-        #[serde(rename = "source", skip_serializing_if = "Option::is_none")]
         pub source: Option<EventSource>,
         /// The (inclusive) start time of the event. For a recurring event, this is the start time of the first instance.
-        #[serde(rename = "start", skip_serializing_if = "Option::is_none")]
         pub start: Option<EventDateTime>,
         /// Status of the event. Optional. Possible values are:
         /// - "confirmed" - The event is confirmed. This is the default status.
@@ -923,18 +1654,14 @@ pub mod schemas {
         /// - All other cancelled events represent deleted events. Clients should remove their locally synced copies. Such cancelled events will eventually disappear, so do not rely on them being available indefinitely.
         /// Deleted events are only guaranteed to have the id field populated.   On the organizer's calendar, cancelled events continue to expose event details (summary, location, etc.) so that they can be restored (undeleted). Similarly, the events to which the user was invited and that they manually removed continue to provide details. However, incremental sync requests with showDeleted set to false will not return these details.
         /// If an event changes its organizer (for example via the move operation) and the original organizer is not on the attendee list, it will leave behind a cancelled event where only the id field is guaranteed to be populated.
-        #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
         /// Title of the event.
-        #[serde(rename = "summary", skip_serializing_if = "Option::is_none")]
         pub summary: Option<String>,
         /// Whether the event blocks time on the calendar. Optional. Possible values are:
         /// - "opaque" - Default value. The event does block time on the calendar. This is equivalent to setting Show me as to Busy in the Calendar UI.
         /// - "transparent" - The event does not block time on the calendar. This is equivalent to setting Show me as to Available in the Calendar UI.
-        #[serde(rename = "transparency", skip_serializing_if = "Option::is_none")]
         pub transparency: Option<String>,
         /// Last modification time of the main event data (as a RFC3339 timestamp). Updating event reminders will not cause this to change. Read-only.
-        #[serde(rename = "updated", skip_serializing_if = "Option::is_none")]
         pub updated: Option<gapi::types::DateTime>,
         /// Visibility of the event. Optional. Possible values are:
         /// - "default" - Uses the default visibility for events on the calendar. This is the default value.
@@ -942,111 +1669,365 @@ pub mod schemas {
         /// - "private" - The event is private and only event attendees may view event details.
         /// - "confidential" - The event is private. This value is provided for compatibility reasons.
         /// Note on recurring events: Changing the visibility of a single instance of a recurring event can affect all instances of the series. If the new setting is more restrictive (e.g. from public to private), it is applied to all instances. If the new setting is less restrictive (e.g. from private to public), the change is ignored. To make a recurring event less restrictive, you must update the parent recurring event.
-        #[serde(rename = "visibility", skip_serializing_if = "Option::is_none")]
         pub visibility: Option<String>,
         /// Working location event data.
-        #[serde(
-            rename = "workingLocationProperties",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub working_location_properties: Option<EventWorkingLocationProperties>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Event {
+        const NAME: &'static str = "Event";
+        const FIELDS: &'static [&'static str] = &[
+            "anyoneCanAddSelf",
+            "attachments",
+            "attendees",
+            "attendeesOmitted",
+            "birthdayProperties",
+            "colorId",
+            "conferenceData",
+            "created",
+            "creator",
+            "description",
+            "end",
+            "endTimeUnspecified",
+            "etag",
+            "eventLabelId",
+            "eventType",
+            "extendedProperties",
+            "focusTimeProperties",
+            "gadget",
+            "guestsCanInviteOthers",
+            "guestsCanModify",
+            "guestsCanSeeOtherGuests",
+            "hangoutLink",
+            "htmlLink",
+            "iCalUID",
+            "id",
+            "kind",
+            "location",
+            "locked",
+            "organizer",
+            "originalStartTime",
+            "outOfOfficeProperties",
+            "privateCopy",
+            "recurrence",
+            "recurringEventId",
+            "reminders",
+            "sequence",
+            "source",
+            "start",
+            "status",
+            "summary",
+            "transparency",
+            "updated",
+            "visibility",
+            "workingLocationProperties",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.anyone_can_add_self),
+                1 => gapi::wire::de(map, &mut self.attachments),
+                2 => gapi::wire::de(map, &mut self.attendees),
+                3 => gapi::wire::de(map, &mut self.attendees_omitted),
+                4 => gapi::wire::de(map, &mut self.birthday_properties),
+                5 => gapi::wire::de(map, &mut self.color_id),
+                6 => gapi::wire::de(map, &mut self.conference_data),
+                7 => gapi::wire::de(map, &mut self.created),
+                8 => gapi::wire::de(map, &mut self.creator),
+                9 => gapi::wire::de(map, &mut self.description),
+                10 => gapi::wire::de(map, &mut self.end),
+                11 => gapi::wire::de(map, &mut self.end_time_unspecified),
+                12 => gapi::wire::de(map, &mut self.etag),
+                13 => gapi::wire::de(map, &mut self.event_label_id),
+                14 => gapi::wire::de(map, &mut self.event_type),
+                15 => gapi::wire::de(map, &mut self.extended_properties),
+                16 => gapi::wire::de(map, &mut self.focus_time_properties),
+                17 => gapi::wire::de(map, &mut self.gadget),
+                18 => gapi::wire::de(map, &mut self.guests_can_invite_others),
+                19 => gapi::wire::de(map, &mut self.guests_can_modify),
+                20 => gapi::wire::de(map, &mut self.guests_can_see_other_guests),
+                21 => gapi::wire::de(map, &mut self.hangout_link),
+                22 => gapi::wire::de(map, &mut self.html_link),
+                23 => gapi::wire::de(map, &mut self.i_cal_uid),
+                24 => gapi::wire::de(map, &mut self.id),
+                25 => gapi::wire::de(map, &mut self.kind),
+                26 => gapi::wire::de(map, &mut self.location),
+                27 => gapi::wire::de(map, &mut self.locked),
+                28 => gapi::wire::de(map, &mut self.organizer),
+                29 => gapi::wire::de(map, &mut self.original_start_time),
+                30 => gapi::wire::de(map, &mut self.out_of_office_properties),
+                31 => gapi::wire::de(map, &mut self.private_copy),
+                32 => gapi::wire::de(map, &mut self.recurrence),
+                33 => gapi::wire::de(map, &mut self.recurring_event_id),
+                34 => gapi::wire::de(map, &mut self.reminders),
+                35 => gapi::wire::de(map, &mut self.sequence),
+                36 => gapi::wire::de(map, &mut self.source),
+                37 => gapi::wire::de(map, &mut self.start),
+                38 => gapi::wire::de(map, &mut self.status),
+                39 => gapi::wire::de(map, &mut self.summary),
+                40 => gapi::wire::de(map, &mut self.transparency),
+                41 => gapi::wire::de(map, &mut self.updated),
+                42 => gapi::wire::de(map, &mut self.visibility),
+                43 => gapi::wire::de(map, &mut self.working_location_properties),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "anyoneCanAddSelf", &self.anyone_can_add_self)?;
+            gapi::wire::ser(map, "attachments", &self.attachments)?;
+            gapi::wire::ser(map, "attendees", &self.attendees)?;
+            gapi::wire::ser(map, "attendeesOmitted", &self.attendees_omitted)?;
+            gapi::wire::ser(map, "birthdayProperties", &self.birthday_properties)?;
+            gapi::wire::ser(map, "colorId", &self.color_id)?;
+            gapi::wire::ser(map, "conferenceData", &self.conference_data)?;
+            gapi::wire::ser(map, "created", &self.created)?;
+            gapi::wire::ser(map, "creator", &self.creator)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "end", &self.end)?;
+            gapi::wire::ser(map, "endTimeUnspecified", &self.end_time_unspecified)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventLabelId", &self.event_label_id)?;
+            gapi::wire::ser(map, "eventType", &self.event_type)?;
+            gapi::wire::ser(map, "extendedProperties", &self.extended_properties)?;
+            gapi::wire::ser(map, "focusTimeProperties", &self.focus_time_properties)?;
+            gapi::wire::ser(map, "gadget", &self.gadget)?;
+            gapi::wire::ser(
+                map,
+                "guestsCanInviteOthers",
+                &self.guests_can_invite_others,
+            )?;
+            gapi::wire::ser(map, "guestsCanModify", &self.guests_can_modify)?;
+            gapi::wire::ser(
+                map,
+                "guestsCanSeeOtherGuests",
+                &self.guests_can_see_other_guests,
+            )?;
+            gapi::wire::ser(map, "hangoutLink", &self.hangout_link)?;
+            gapi::wire::ser(map, "htmlLink", &self.html_link)?;
+            gapi::wire::ser(map, "iCalUID", &self.i_cal_uid)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "location", &self.location)?;
+            gapi::wire::ser(map, "locked", &self.locked)?;
+            gapi::wire::ser(map, "organizer", &self.organizer)?;
+            gapi::wire::ser(map, "originalStartTime", &self.original_start_time)?;
+            gapi::wire::ser(
+                map,
+                "outOfOfficeProperties",
+                &self.out_of_office_properties,
+            )?;
+            gapi::wire::ser(map, "privateCopy", &self.private_copy)?;
+            gapi::wire::ser(map, "recurrence", &self.recurrence)?;
+            gapi::wire::ser(map, "recurringEventId", &self.recurring_event_id)?;
+            gapi::wire::ser(map, "reminders", &self.reminders)?;
+            gapi::wire::ser(map, "sequence", &self.sequence)?;
+            gapi::wire::ser(map, "source", &self.source)?;
+            gapi::wire::ser(map, "start", &self.start)?;
+            gapi::wire::ser(map, "status", &self.status)?;
+            gapi::wire::ser(map, "summary", &self.summary)?;
+            gapi::wire::ser(map, "transparency", &self.transparency)?;
+            gapi::wire::ser(map, "updated", &self.updated)?;
+            gapi::wire::ser(map, "visibility", &self.visibility)?;
+            gapi::wire::ser(
+                map,
+                "workingLocationProperties",
+                &self.working_location_properties,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Event {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Event {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EventAttachment {
         /// ID of the attached file. Read-only.
         /// For Google Drive files, this is the ID of the corresponding Files resource entry in the Drive API.
-        #[serde(rename = "fileId", skip_serializing_if = "Option::is_none")]
         pub file_id: Option<String>,
         /// URL link to the attachment.
         /// For adding Google Drive file attachments use the same format as in alternateLink property of the Files resource in the Drive API.
         /// Required when adding an attachment.
-        #[serde(rename = "fileUrl", skip_serializing_if = "Option::is_none")]
         pub file_url: Option<String>,
         /// URL link to the attachment's icon. This field can only be modified for custom third-party attachments.
-        #[serde(rename = "iconLink", skip_serializing_if = "Option::is_none")]
         pub icon_link: Option<String>,
         /// Internet media type (MIME type) of the attachment.
-        #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
         pub mime_type: Option<String>,
         /// Attachment title.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for EventAttachment {
+        const NAME: &'static str = "EventAttachment";
+        const FIELDS: &'static [&'static str] = &[
+            "fileId",
+            "fileUrl",
+            "iconLink",
+            "mimeType",
+            "title",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.file_id),
+                1 => gapi::wire::de(map, &mut self.file_url),
+                2 => gapi::wire::de(map, &mut self.icon_link),
+                3 => gapi::wire::de(map, &mut self.mime_type),
+                4 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "fileId", &self.file_id)?;
+            gapi::wire::ser(map, "fileUrl", &self.file_url)?;
+            gapi::wire::ser(map, "iconLink", &self.icon_link)?;
+            gapi::wire::ser(map, "mimeType", &self.mime_type)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EventAttachment {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EventAttachment {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EventAttendee {
         /// Number of additional guests. Optional. The default is 0.
-        #[serde(rename = "additionalGuests", skip_serializing_if = "Option::is_none")]
         pub additional_guests: Option<i32>,
         /// If present, indicates the status of an asynchronous operation ongoing for this attendee (e.g. listing of members of large attendee groups). Read-only. The default is to not be present.
         /// Possible values are:
         /// - "inProgress" - The asynchronous operation is in progress.
         /// - (not present) - Otherwise.
-        #[serde(rename = "asyncOperation", skip_serializing_if = "Option::is_none")]
         pub async_operation: Option<String>,
         /// The attendee's response comment. Optional.
-        #[serde(rename = "comment", skip_serializing_if = "Option::is_none")]
         pub comment: Option<String>,
         /// The attendee's name, if available. Optional.
-        #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
         /// The attendee's email address, if available. This field must be present when adding an attendee. It must be a valid email address as per RFC5322.
         /// Required when adding an attendee.
-        #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
         /// The attendee's Profile ID, if available.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Whether this is an optional attendee. Optional. The default is False.
-        #[serde(rename = "optional", skip_serializing_if = "Option::is_none")]
         pub optional: Option<bool>,
         /// Whether the attendee is the organizer of the event. Read-only. The default is False.
-        #[serde(rename = "organizer", skip_serializing_if = "Option::is_none")]
         pub organizer: Option<bool>,
         /// Whether the attendee is a resource. Can only be set when the attendee is added to the event for the first time. Subsequent modifications are ignored. Optional. The default is False.
-        #[serde(rename = "resource", skip_serializing_if = "Option::is_none")]
         pub resource: Option<bool>,
         /// The attendee's response status. Possible values are:
         /// - "needsAction" - The attendee has not responded to the invitation (recommended for new events).
         /// - "declined" - The attendee has declined the invitation.
         /// - "tentative" - The attendee has tentatively accepted the invitation.
         /// - "accepted" - The attendee has accepted the invitation.  Warning: If you add an event using the values declined, tentative, or accepted, attendees with the "Add invitations to my calendar" setting set to "When I respond to invitation in email" or "Only if the sender is known" might have their response reset to needsAction and won't see an event in their calendar unless they change their response in the event invitation email. Furthermore, if more than 200 guests are invited to the event, response status is not propagated to the guests.
-        #[serde(rename = "responseStatus", skip_serializing_if = "Option::is_none")]
         pub response_status: Option<String>,
         /// Whether this entry represents the calendar on which this copy of the event appears. Read-only. The default is False.
-        #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
         pub self_: Option<bool>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for EventAttendee {
+        const NAME: &'static str = "EventAttendee";
+        const FIELDS: &'static [&'static str] = &[
+            "additionalGuests",
+            "asyncOperation",
+            "comment",
+            "displayName",
+            "email",
+            "id",
+            "optional",
+            "organizer",
+            "resource",
+            "responseStatus",
+            "self",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.additional_guests),
+                1 => gapi::wire::de(map, &mut self.async_operation),
+                2 => gapi::wire::de(map, &mut self.comment),
+                3 => gapi::wire::de(map, &mut self.display_name),
+                4 => gapi::wire::de(map, &mut self.email),
+                5 => gapi::wire::de(map, &mut self.id),
+                6 => gapi::wire::de(map, &mut self.optional),
+                7 => gapi::wire::de(map, &mut self.organizer),
+                8 => gapi::wire::de(map, &mut self.resource),
+                9 => gapi::wire::de(map, &mut self.response_status),
+                10 => gapi::wire::de(map, &mut self.self_),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "additionalGuests", &self.additional_guests)?;
+            gapi::wire::ser(map, "asyncOperation", &self.async_operation)?;
+            gapi::wire::ser(map, "comment", &self.comment)?;
+            gapi::wire::ser(map, "displayName", &self.display_name)?;
+            gapi::wire::ser(map, "email", &self.email)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "optional", &self.optional)?;
+            gapi::wire::ser(map, "organizer", &self.organizer)?;
+            gapi::wire::ser(map, "resource", &self.resource)?;
+            gapi::wire::ser(map, "responseStatus", &self.response_status)?;
+            gapi::wire::ser(map, "self", &self.self_)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EventAttendee {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EventAttendee {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EventBirthdayProperties {
         /// Resource name of the contact this birthday event is linked to. This can be used to fetch contact details from People API. Format: "people/c12345". Read-only.
-        #[serde(rename = "contact", skip_serializing_if = "Option::is_none")]
         pub contact: Option<String>,
         /// Custom type label specified for this event. This is populated if birthdayProperties.type is set to "custom". Read-only.
-        #[serde(rename = "customTypeName", skip_serializing_if = "Option::is_none")]
         pub custom_type_name: Option<String>,
         /// Type of birthday or special event. Possible values are:
         /// - "anniversary" - An anniversary other than birthday. Always has a contact.
@@ -1054,327 +2035,793 @@ pub mod schemas {
         /// - "custom" - A special date whose label is further specified in the customTypeName field. Always has a contact.
         /// - "other" - A special date which does not fall into the other categories, and does not have a custom label. Always has a contact.
         /// - "self" - Calendar owner's own birthday. Cannot have a contact.  The Calendar API only supports creating events with the type "birthday". The type cannot be changed after the event is created.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
     }
+    impl gapi::wire::WireStruct for EventBirthdayProperties {
+        const NAME: &'static str = "EventBirthdayProperties";
+        const FIELDS: &'static [&'static str] = &["contact", "customTypeName", "type"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.contact),
+                1 => gapi::wire::de(map, &mut self.custom_type_name),
+                2 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "contact", &self.contact)?;
+            gapi::wire::ser(map, "customTypeName", &self.custom_type_name)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EventBirthdayProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EventBirthdayProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The creator of the event. Read-only.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EventCreator {
         /// The creator's name, if available.
-        #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
         /// The creator's email address, if available.
-        #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
         /// The creator's Profile ID, if available.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Whether the creator corresponds to the calendar on which this copy of the event appears. Read-only. The default is False.
-        #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
         pub self_: Option<bool>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for EventCreator {
+        const NAME: &'static str = "EventCreator";
+        const FIELDS: &'static [&'static str] = &["displayName", "email", "id", "self"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.display_name),
+                1 => gapi::wire::de(map, &mut self.email),
+                2 => gapi::wire::de(map, &mut self.id),
+                3 => gapi::wire::de(map, &mut self.self_),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "displayName", &self.display_name)?;
+            gapi::wire::ser(map, "email", &self.email)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "self", &self.self_)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EventCreator {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EventCreator {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EventDateTime {
         /// The date, in the format "yyyy-mm-dd", if this is an all-day event.
-        #[serde(rename = "date", skip_serializing_if = "Option::is_none")]
         pub date: Option<gapi::types::Date>,
         /// The time, as a combined date-time value (formatted according to RFC3339). A time zone offset is required unless a time zone is explicitly specified in timeZone.
-        #[serde(rename = "dateTime", skip_serializing_if = "Option::is_none")]
         pub date_time: Option<gapi::types::DateTime>,
         /// The time zone in which the time is specified. (Formatted as an IANA Time Zone Database name, e.g. "Europe/Zurich".) For recurring events this field is required and specifies the time zone in which the recurrence is expanded. For single events this field is optional and indicates a custom time zone for the event start/end.
-        #[serde(rename = "timeZone", skip_serializing_if = "Option::is_none")]
         pub time_zone: Option<String>,
     }
+    impl gapi::wire::WireStruct for EventDateTime {
+        const NAME: &'static str = "EventDateTime";
+        const FIELDS: &'static [&'static str] = &["date", "dateTime", "timeZone"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.date),
+                1 => gapi::wire::de(map, &mut self.date_time),
+                2 => gapi::wire::de(map, &mut self.time_zone),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "date", &self.date)?;
+            gapi::wire::ser(map, "dateTime", &self.date_time)?;
+            gapi::wire::ser(map, "timeZone", &self.time_zone)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EventDateTime {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EventDateTime {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Extended properties of the event.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EventExtendedProperties {
         /// Properties that are private to the copy of the event that appears on this calendar.
-        #[serde(rename = "private", skip_serializing_if = "Option::is_none")]
         pub private: Option<::std::collections::BTreeMap<String, String>>,
         /// Properties that are shared between copies of the event on other attendees' calendars.
-        #[serde(rename = "shared", skip_serializing_if = "Option::is_none")]
         pub shared: Option<::std::collections::BTreeMap<String, String>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for EventExtendedProperties {
+        const NAME: &'static str = "EventExtendedProperties";
+        const FIELDS: &'static [&'static str] = &["private", "shared"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.private),
+                1 => gapi::wire::de(map, &mut self.shared),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "private", &self.private)?;
+            gapi::wire::ser(map, "shared", &self.shared)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EventExtendedProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EventExtendedProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EventFocusTimeProperties {
         /// Whether to decline meeting invitations which overlap Focus Time events. Valid values are declineNone, meaning that no meeting invitations are declined; declineAllConflictingInvitations, meaning that all conflicting meeting invitations that conflict with the event are declined; and declineOnlyNewConflictingInvitations, meaning that only new conflicting meeting invitations which arrive while the Focus Time event is present are to be declined.
-        #[serde(rename = "autoDeclineMode", skip_serializing_if = "Option::is_none")]
         pub auto_decline_mode: Option<String>,
         /// The status to mark the user in Chat and related products. This can be available or doNotDisturb.
-        #[serde(rename = "chatStatus", skip_serializing_if = "Option::is_none")]
         pub chat_status: Option<String>,
         /// Response message to set if an existing event or new invitation is automatically declined by Calendar.
-        #[serde(rename = "declineMessage", skip_serializing_if = "Option::is_none")]
         pub decline_message: Option<String>,
     }
+    impl gapi::wire::WireStruct for EventFocusTimeProperties {
+        const NAME: &'static str = "EventFocusTimeProperties";
+        const FIELDS: &'static [&'static str] = &[
+            "autoDeclineMode",
+            "chatStatus",
+            "declineMessage",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.auto_decline_mode),
+                1 => gapi::wire::de(map, &mut self.chat_status),
+                2 => gapi::wire::de(map, &mut self.decline_message),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "autoDeclineMode", &self.auto_decline_mode)?;
+            gapi::wire::ser(map, "chatStatus", &self.chat_status)?;
+            gapi::wire::ser(map, "declineMessage", &self.decline_message)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EventFocusTimeProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EventFocusTimeProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A gadget that extends this event. Gadgets are deprecated; this structure is instead only used for returning birthday calendar metadata.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EventGadget {
         /// The gadget's display mode. Deprecated. Possible values are:
         /// - "icon" - The gadget displays next to the event's title in the calendar view.
         /// - "chip" - The gadget displays when the event is clicked.
-        #[serde(rename = "display", skip_serializing_if = "Option::is_none")]
         pub display: Option<String>,
         /// The gadget's height in pixels. The height must be an integer greater than 0. Optional. Deprecated.
-        #[serde(rename = "height", skip_serializing_if = "Option::is_none")]
         pub height: Option<i32>,
         /// The gadget's icon URL. The URL scheme must be HTTPS. Deprecated.
-        #[serde(rename = "iconLink", skip_serializing_if = "Option::is_none")]
         pub icon_link: Option<String>,
         /// The gadget's URL. The URL scheme must be HTTPS. Deprecated.
-        #[serde(rename = "link", skip_serializing_if = "Option::is_none")]
         pub link: Option<String>,
         /// Preferences.
-        #[serde(rename = "preferences", skip_serializing_if = "Option::is_none")]
         pub preferences: Option<::std::collections::BTreeMap<String, String>>,
         /// The gadget's title. Deprecated.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         /// The gadget's type. Deprecated.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
         /// The gadget's width in pixels. The width must be an integer greater than 0. Optional. Deprecated.
-        #[serde(rename = "width", skip_serializing_if = "Option::is_none")]
         pub width: Option<i32>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for EventGadget {
+        const NAME: &'static str = "EventGadget";
+        const FIELDS: &'static [&'static str] = &[
+            "display",
+            "height",
+            "iconLink",
+            "link",
+            "preferences",
+            "title",
+            "type",
+            "width",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.display),
+                1 => gapi::wire::de(map, &mut self.height),
+                2 => gapi::wire::de(map, &mut self.icon_link),
+                3 => gapi::wire::de(map, &mut self.link),
+                4 => gapi::wire::de(map, &mut self.preferences),
+                5 => gapi::wire::de(map, &mut self.title),
+                6 => gapi::wire::de(map, &mut self.r#type),
+                7 => gapi::wire::de(map, &mut self.width),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "display", &self.display)?;
+            gapi::wire::ser(map, "height", &self.height)?;
+            gapi::wire::ser(map, "iconLink", &self.icon_link)?;
+            gapi::wire::ser(map, "link", &self.link)?;
+            gapi::wire::ser(map, "preferences", &self.preferences)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            gapi::wire::ser(map, "width", &self.width)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EventGadget {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EventGadget {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EventLabel {
         /// Background color of the label in hexadecimal format, such as "#039be5". Events with this label are displayed in this color. Required.
-        #[serde(rename = "backgroundColor", skip_serializing_if = "Option::is_none")]
         pub background_color: Option<String>,
         /// The ID of the label. Optional when inserting a new label. If not provided, a unique ID will be generated. Required when updating a label.
         /// If provided, the ID must be unique within the calendar and follow UUID format.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Name of the label. Optional.
         /// If provided this must have at most 50 characters.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
+    impl gapi::wire::WireStruct for EventLabel {
+        const NAME: &'static str = "EventLabel";
+        const FIELDS: &'static [&'static str] = &["backgroundColor", "id", "name"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.background_color),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.name),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "backgroundColor", &self.background_color)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EventLabel {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EventLabel {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The organizer of the event. If the organizer is also an attendee, this is indicated with a separate entry in attendees with the organizer field set to True. To change the organizer, use the move operation. Read-only, except when importing an event.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EventOrganizer {
         /// The organizer's name, if available.
-        #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
         /// The organizer's email address, if available. It must be a valid email address as per RFC5322.
-        #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
         /// The organizer's Profile ID, if available.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Whether the organizer corresponds to the calendar on which this copy of the event appears. Read-only. The default is False.
-        #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
         pub self_: Option<bool>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for EventOrganizer {
+        const NAME: &'static str = "EventOrganizer";
+        const FIELDS: &'static [&'static str] = &["displayName", "email", "id", "self"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.display_name),
+                1 => gapi::wire::de(map, &mut self.email),
+                2 => gapi::wire::de(map, &mut self.id),
+                3 => gapi::wire::de(map, &mut self.self_),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "displayName", &self.display_name)?;
+            gapi::wire::ser(map, "email", &self.email)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "self", &self.self_)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EventOrganizer {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EventOrganizer {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EventOutOfOfficeProperties {
         /// Whether to decline meeting invitations which overlap Out of office events. Valid values are declineNone, meaning that no meeting invitations are declined; declineAllConflictingInvitations, meaning that all conflicting meeting invitations that conflict with the event are declined; and declineOnlyNewConflictingInvitations, meaning that only new conflicting meeting invitations which arrive while the Out of office event is present are to be declined.
-        #[serde(rename = "autoDeclineMode", skip_serializing_if = "Option::is_none")]
         pub auto_decline_mode: Option<String>,
         /// Response message to set if an existing event or new invitation is automatically declined by Calendar.
-        #[serde(rename = "declineMessage", skip_serializing_if = "Option::is_none")]
         pub decline_message: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for EventOutOfOfficeProperties {
+        const NAME: &'static str = "EventOutOfOfficeProperties";
+        const FIELDS: &'static [&'static str] = &["autoDeclineMode", "declineMessage"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.auto_decline_mode),
+                1 => gapi::wire::de(map, &mut self.decline_message),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "autoDeclineMode", &self.auto_decline_mode)?;
+            gapi::wire::ser(map, "declineMessage", &self.decline_message)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EventOutOfOfficeProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EventOutOfOfficeProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EventReminder {
         /// The method used by this reminder. Possible values are:
         /// - "email" - Reminders are sent via email.
         /// - "popup" - Reminders are sent via a UI popup.
         /// Required when adding a reminder.
-        #[serde(rename = "method", skip_serializing_if = "Option::is_none")]
         pub method: Option<String>,
         /// Number of minutes before the start of the event when the reminder should trigger. Valid values are between 0 and 40320 (4 weeks in minutes).
         /// Required when adding a reminder.
-        #[serde(rename = "minutes", skip_serializing_if = "Option::is_none")]
         pub minutes: Option<i32>,
     }
+    impl gapi::wire::WireStruct for EventReminder {
+        const NAME: &'static str = "EventReminder";
+        const FIELDS: &'static [&'static str] = &["method", "minutes"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.method),
+                1 => gapi::wire::de(map, &mut self.minutes),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "method", &self.method)?;
+            gapi::wire::ser(map, "minutes", &self.minutes)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EventReminder {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EventReminder {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Information about the event's reminders for the authenticated user. Note that changing reminders does not also change the updated property of the enclosing event.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EventReminders {
         /// If the event doesn't use the default reminders, this lists the reminders specific to the event, or, if not set, indicates that no reminders are set for this event. The maximum number of override reminders is 5.
-        #[serde(rename = "overrides", skip_serializing_if = "Option::is_none")]
         pub overrides: Option<Vec<EventReminder>>,
         /// Whether the default reminders of the calendar apply to the event.
-        #[serde(rename = "useDefault", skip_serializing_if = "Option::is_none")]
         pub use_default: Option<bool>,
     }
+    impl gapi::wire::WireStruct for EventReminders {
+        const NAME: &'static str = "EventReminders";
+        const FIELDS: &'static [&'static str] = &["overrides", "useDefault"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.overrides),
+                1 => gapi::wire::de(map, &mut self.use_default),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "overrides", &self.overrides)?;
+            gapi::wire::ser(map, "useDefault", &self.use_default)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EventReminders {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EventReminders {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Source from which the event was created. For example, a web page, an email message or any document identifiable by an URL with HTTP or HTTPS scheme. Can only be seen or modified by the creator of the event.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EventSource {
         /// Title of the source; for example a title of a web page or an email subject.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         /// URL of the source pointing to a resource. The URL scheme must be HTTP or HTTPS.
-        #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for EventSource {
+        const NAME: &'static str = "EventSource";
+        const FIELDS: &'static [&'static str] = &["title", "url"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.title),
+                1 => gapi::wire::de(map, &mut self.url),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "title", &self.title)?;
+            gapi::wire::ser(map, "url", &self.url)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EventSource {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EventSource {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EventWorkingLocationProperties {
         /// If present, specifies that the user is working from a custom location.
-        #[serde(rename = "customLocation", skip_serializing_if = "Option::is_none")]
         pub custom_location: Option<EventWorkingLocationPropertiesCustomLocation>,
         /// If present, specifies that the user is working at home.
-        #[serde(rename = "homeOffice", skip_serializing_if = "Option::is_none")]
         pub home_office: Option<gapi::serde_json::Value>,
         /// If present, specifies that the user is working from an office.
-        #[serde(rename = "officeLocation", skip_serializing_if = "Option::is_none")]
         pub office_location: Option<EventWorkingLocationPropertiesOfficeLocation>,
         /// Type of the working location. Possible values are:
         /// - "homeOffice" - The user is working at home.
         /// - "officeLocation" - The user is working from an office.
         /// - "customLocation" - The user is working from a custom location.  Any details are specified in a sub-field of the specified name, but this field may be missing if empty. Any other fields are ignored.
         /// Required when adding working location properties.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
     }
+    impl gapi::wire::WireStruct for EventWorkingLocationProperties {
+        const NAME: &'static str = "EventWorkingLocationProperties";
+        const FIELDS: &'static [&'static str] = &[
+            "customLocation",
+            "homeOffice",
+            "officeLocation",
+            "type",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.custom_location),
+                1 => gapi::wire::de(map, &mut self.home_office),
+                2 => gapi::wire::de(map, &mut self.office_location),
+                3 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "customLocation", &self.custom_location)?;
+            gapi::wire::ser(map, "homeOffice", &self.home_office)?;
+            gapi::wire::ser(map, "officeLocation", &self.office_location)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EventWorkingLocationProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EventWorkingLocationProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// If present, specifies that the user is working from a custom location.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EventWorkingLocationPropertiesCustomLocation {
         /// An optional extra label for additional information.
-        #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
         pub label: Option<String>,
+    }
+    impl gapi::wire::WireStruct for EventWorkingLocationPropertiesCustomLocation {
+        const NAME: &'static str = "EventWorkingLocationPropertiesCustomLocation";
+        const FIELDS: &'static [&'static str] = &["label"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.label),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "label", &self.label)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EventWorkingLocationPropertiesCustomLocation {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de>
+    for EventWorkingLocationPropertiesCustomLocation {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// If present, specifies that the user is working from an office.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EventWorkingLocationPropertiesOfficeLocation {
         /// An optional building identifier. This should reference a building ID in the organization's Resources database.
-        #[serde(rename = "buildingId", skip_serializing_if = "Option::is_none")]
         pub building_id: Option<String>,
         /// An optional desk identifier.
-        #[serde(rename = "deskId", skip_serializing_if = "Option::is_none")]
         pub desk_id: Option<String>,
         /// An optional floor identifier.
-        #[serde(rename = "floorId", skip_serializing_if = "Option::is_none")]
         pub floor_id: Option<String>,
         /// An optional floor section identifier.
-        #[serde(rename = "floorSectionId", skip_serializing_if = "Option::is_none")]
         pub floor_section_id: Option<String>,
         /// The office name that's displayed in Calendar Web and Mobile clients. We recommend you reference a building name in the organization's Resources database.
-        #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
         pub label: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for EventWorkingLocationPropertiesOfficeLocation {
+        const NAME: &'static str = "EventWorkingLocationPropertiesOfficeLocation";
+        const FIELDS: &'static [&'static str] = &[
+            "buildingId",
+            "deskId",
+            "floorId",
+            "floorSectionId",
+            "label",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.building_id),
+                1 => gapi::wire::de(map, &mut self.desk_id),
+                2 => gapi::wire::de(map, &mut self.floor_id),
+                3 => gapi::wire::de(map, &mut self.floor_section_id),
+                4 => gapi::wire::de(map, &mut self.label),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "buildingId", &self.building_id)?;
+            gapi::wire::ser(map, "deskId", &self.desk_id)?;
+            gapi::wire::ser(map, "floorId", &self.floor_id)?;
+            gapi::wire::ser(map, "floorSectionId", &self.floor_section_id)?;
+            gapi::wire::ser(map, "label", &self.label)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EventWorkingLocationPropertiesOfficeLocation {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de>
+    for EventWorkingLocationPropertiesOfficeLocation {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Events {
         /// The user's access role for this calendar. Read-only. Possible values are:
         /// - "none" - The user has no access.
@@ -1384,38 +2831,95 @@ pub mod schemas {
         /// - "writer" - The user has read and write access to the calendar. Private events will appear to users with writer access, and event details will be visible.
         /// - "owner" - The user has manager access to the calendar. This role has all of the permissions of the writer role with the additional ability to see and modify access levels of other users.
         /// Important: the owner role is different from the calendar's data owner. A calendar has a single data owner, but can have multiple users with owner role.
-        #[serde(rename = "accessRole", skip_serializing_if = "Option::is_none")]
         pub access_role: Option<String>,
         /// The default reminders on the calendar for the authenticated user. These reminders apply to all events on this calendar that do not explicitly override them (i.e. do not have reminders.useDefault set to True).
-        #[serde(rename = "defaultReminders", skip_serializing_if = "Option::is_none")]
         pub default_reminders: Option<Vec<EventReminder>>,
         /// Description of the calendar. Read-only.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// ETag of the collection.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// List of events on the calendar.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Event>>,
         /// Type of the collection ("calendar#events").
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Token used to access the next page of this result. Omitted if no further results are available, in which case nextSyncToken is provided.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// Token used at a later point in time to retrieve only the entries that have changed since this result was returned. Omitted if further results are available, in which case nextPageToken is provided.
-        #[serde(rename = "nextSyncToken", skip_serializing_if = "Option::is_none")]
         pub next_sync_token: Option<String>,
         /// Title of the calendar. Read-only.
-        #[serde(rename = "summary", skip_serializing_if = "Option::is_none")]
         pub summary: Option<String>,
         /// The time zone of the calendar. Read-only.
-        #[serde(rename = "timeZone", skip_serializing_if = "Option::is_none")]
         pub time_zone: Option<String>,
         /// Last modification time of the calendar (as a RFC3339 timestamp). Read-only.
-        #[serde(rename = "updated", skip_serializing_if = "Option::is_none")]
         pub updated: Option<gapi::types::DateTime>,
+    }
+    impl gapi::wire::WireStruct for Events {
+        const NAME: &'static str = "Events";
+        const FIELDS: &'static [&'static str] = &[
+            "accessRole",
+            "defaultReminders",
+            "description",
+            "etag",
+            "items",
+            "kind",
+            "nextPageToken",
+            "nextSyncToken",
+            "summary",
+            "timeZone",
+            "updated",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.access_role),
+                1 => gapi::wire::de(map, &mut self.default_reminders),
+                2 => gapi::wire::de(map, &mut self.description),
+                3 => gapi::wire::de(map, &mut self.etag),
+                4 => gapi::wire::de(map, &mut self.items),
+                5 => gapi::wire::de(map, &mut self.kind),
+                6 => gapi::wire::de(map, &mut self.next_page_token),
+                7 => gapi::wire::de(map, &mut self.next_sync_token),
+                8 => gapi::wire::de(map, &mut self.summary),
+                9 => gapi::wire::de(map, &mut self.time_zone),
+                10 => gapi::wire::de(map, &mut self.updated),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "accessRole", &self.access_role)?;
+            gapi::wire::ser(map, "defaultReminders", &self.default_reminders)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "nextSyncToken", &self.next_sync_token)?;
+            gapi::wire::ser(map, "summary", &self.summary)?;
+            gapi::wire::ser(map, "timeZone", &self.time_zone)?;
+            gapi::wire::ser(map, "updated", &self.updated)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Events {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Events {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for Events {
         #[inline]
@@ -1430,176 +2934,426 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FreeBusyCalendar {
         /// List of time ranges during which this calendar should be regarded as busy.
-        #[serde(rename = "busy", skip_serializing_if = "Option::is_none")]
         pub busy: Option<Vec<TimePeriod>>,
         /// Optional error(s) (if computation for the calendar failed).
-        #[serde(rename = "errors", skip_serializing_if = "Option::is_none")]
         pub errors: Option<Vec<Error>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for FreeBusyCalendar {
+        const NAME: &'static str = "FreeBusyCalendar";
+        const FIELDS: &'static [&'static str] = &["busy", "errors"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.busy),
+                1 => gapi::wire::de(map, &mut self.errors),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "busy", &self.busy)?;
+            gapi::wire::ser(map, "errors", &self.errors)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FreeBusyCalendar {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FreeBusyCalendar {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FreeBusyGroup {
         /// List of calendars' identifiers within a group.
-        #[serde(rename = "calendars", skip_serializing_if = "Option::is_none")]
         pub calendars: Option<Vec<String>>,
         /// Optional error(s) (if computation for the group failed).
-        #[serde(rename = "errors", skip_serializing_if = "Option::is_none")]
         pub errors: Option<Vec<Error>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for FreeBusyGroup {
+        const NAME: &'static str = "FreeBusyGroup";
+        const FIELDS: &'static [&'static str] = &["calendars", "errors"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.calendars),
+                1 => gapi::wire::de(map, &mut self.errors),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "calendars", &self.calendars)?;
+            gapi::wire::ser(map, "errors", &self.errors)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FreeBusyGroup {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FreeBusyGroup {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FreeBusyRequest {
         /// Maximal number of calendars for which FreeBusy information is to be provided. Optional. Maximum value is 50.
-        #[serde(
-            rename = "calendarExpansionMax",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub calendar_expansion_max: Option<i32>,
         /// Maximal number of calendar identifiers to be provided for a single group. Optional. An error is returned for a group with more members than this value. Maximum value is 100.
-        #[serde(rename = "groupExpansionMax", skip_serializing_if = "Option::is_none")]
         pub group_expansion_max: Option<i32>,
         /// List of calendars and/or groups to query.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<FreeBusyRequestItem>>,
         /// The end of the interval for the query formatted as per RFC3339.
-        #[serde(rename = "timeMax", skip_serializing_if = "Option::is_none")]
         pub time_max: Option<gapi::types::DateTime>,
         /// The start of the interval for the query formatted as per RFC3339.
-        #[serde(rename = "timeMin", skip_serializing_if = "Option::is_none")]
         pub time_min: Option<gapi::types::DateTime>,
         /// Time zone used in the response. Optional. The default is UTC.
-        #[serde(rename = "timeZone", skip_serializing_if = "Option::is_none")]
         pub time_zone: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for FreeBusyRequest {
+        const NAME: &'static str = "FreeBusyRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "calendarExpansionMax",
+            "groupExpansionMax",
+            "items",
+            "timeMax",
+            "timeMin",
+            "timeZone",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.calendar_expansion_max),
+                1 => gapi::wire::de(map, &mut self.group_expansion_max),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.time_max),
+                4 => gapi::wire::de(map, &mut self.time_min),
+                5 => gapi::wire::de(map, &mut self.time_zone),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "calendarExpansionMax", &self.calendar_expansion_max)?;
+            gapi::wire::ser(map, "groupExpansionMax", &self.group_expansion_max)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "timeMax", &self.time_max)?;
+            gapi::wire::ser(map, "timeMin", &self.time_min)?;
+            gapi::wire::ser(map, "timeZone", &self.time_zone)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FreeBusyRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FreeBusyRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FreeBusyRequestItem {
         /// The identifier of a calendar or a group.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for FreeBusyRequestItem {
+        const NAME: &'static str = "FreeBusyRequestItem";
+        const FIELDS: &'static [&'static str] = &["id"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "id", &self.id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FreeBusyRequestItem {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FreeBusyRequestItem {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FreeBusyResponse {
         /// List of free/busy information for calendars.
-        #[serde(rename = "calendars", skip_serializing_if = "Option::is_none")]
         pub calendars: Option<::std::collections::BTreeMap<String, FreeBusyCalendar>>,
         /// Expansion of groups.
-        #[serde(rename = "groups", skip_serializing_if = "Option::is_none")]
         pub groups: Option<::std::collections::BTreeMap<String, FreeBusyGroup>>,
         /// Type of the resource ("calendar#freeBusy").
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The end of the interval.
-        #[serde(rename = "timeMax", skip_serializing_if = "Option::is_none")]
         pub time_max: Option<gapi::types::DateTime>,
         /// The start of the interval.
-        #[serde(rename = "timeMin", skip_serializing_if = "Option::is_none")]
         pub time_min: Option<gapi::types::DateTime>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for FreeBusyResponse {
+        const NAME: &'static str = "FreeBusyResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "calendars",
+            "groups",
+            "kind",
+            "timeMax",
+            "timeMin",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.calendars),
+                1 => gapi::wire::de(map, &mut self.groups),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.time_max),
+                4 => gapi::wire::de(map, &mut self.time_min),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "calendars", &self.calendars)?;
+            gapi::wire::ser(map, "groups", &self.groups)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "timeMax", &self.time_max)?;
+            gapi::wire::ser(map, "timeMin", &self.time_min)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FreeBusyResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FreeBusyResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LabelProperties {
         /// Event labels defined on this calendar. If this is present when updating the calendar, it will replace the existing event labels.
         /// Extend the list to add a new event label, and remove entities from the list to delete a label from calendar.
         /// Each calendar can have a maximum of 200 labels.
-        #[serde(rename = "eventLabels", skip_serializing_if = "Option::is_none")]
         pub event_labels: Option<Vec<EventLabel>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LabelProperties {
+        const NAME: &'static str = "LabelProperties";
+        const FIELDS: &'static [&'static str] = &["eventLabels"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.event_labels),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "eventLabels", &self.event_labels)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LabelProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LabelProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Setting {
         /// ETag of the resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The id of the user setting.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Type of the resource ("calendar#setting").
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Value of the user setting. The format of the value depends on the ID of the setting. It must always be a UTF-8 string of length up to 1024 characters.
-        #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Setting {
+        const NAME: &'static str = "Setting";
+        const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "value"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.value),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "value", &self.value)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Setting {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Setting {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Settings {
         /// Etag of the collection.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// List of user settings.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Setting>>,
         /// Type of the collection ("calendar#settings").
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Token used to access the next page of this result. Omitted if no further results are available, in which case nextSyncToken is provided.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// Token used at a later point in time to retrieve only the entries that have changed since this result was returned. Omitted if further results are available, in which case nextPageToken is provided.
-        #[serde(rename = "nextSyncToken", skip_serializing_if = "Option::is_none")]
         pub next_sync_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for Settings {
+        const NAME: &'static str = "Settings";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "items",
+            "kind",
+            "nextPageToken",
+            "nextSyncToken",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.items),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.next_page_token),
+                4 => gapi::wire::de(map, &mut self.next_sync_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "nextSyncToken", &self.next_sync_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Settings {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Settings {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for Settings {
         #[inline]
@@ -1614,22 +3368,50 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TimePeriod {
         /// The (exclusive) end of the time period.
-        #[serde(rename = "end", skip_serializing_if = "Option::is_none")]
         pub end: Option<gapi::types::DateTime>,
         /// The (inclusive) start of the time period.
-        #[serde(rename = "start", skip_serializing_if = "Option::is_none")]
         pub start: Option<gapi::types::DateTime>,
+    }
+    impl gapi::wire::WireStruct for TimePeriod {
+        const NAME: &'static str = "TimePeriod";
+        const FIELDS: &'static [&'static str] = &["end", "start"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.end),
+                1 => gapi::wire::de(map, &mut self.start),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "end", &self.end)?;
+            gapi::wire::ser(map, "start", &self.start)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TimePeriod {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TimePeriod {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
 }
 /// The Calendar API (`calendar` v3): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.

@@ -40,406 +40,829 @@ pub mod scopes {
 /// The data types of this API.
 pub mod schemas {
     /// Information about the user, the user's Drive, and system capabilities.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct About {
         /// Whether the user has installed the requesting app.
-        #[serde(rename = "appInstalled", skip_serializing_if = "Option::is_none")]
         pub app_installed: Option<bool>,
         /// Whether the user can create shared drives.
-        #[serde(rename = "canCreateDrives", skip_serializing_if = "Option::is_none")]
         pub can_create_drives: Option<bool>,
         /// Deprecated: Use `canCreateDrives` instead.
-        #[serde(rename = "canCreateTeamDrives", skip_serializing_if = "Option::is_none")]
         pub can_create_team_drives: Option<bool>,
         /// A list of themes that are supported for shared drives.
-        #[serde(rename = "driveThemes", skip_serializing_if = "Option::is_none")]
         pub drive_themes: Option<Vec<AboutDriveThemes>>,
         /// A map of source MIME type to possible targets for all supported exports.
-        #[serde(rename = "exportFormats", skip_serializing_if = "Option::is_none")]
         pub export_formats: Option<::std::collections::BTreeMap<String, Vec<String>>>,
         /// The currently supported folder colors as RGB hex strings.
-        #[serde(rename = "folderColorPalette", skip_serializing_if = "Option::is_none")]
         pub folder_color_palette: Option<Vec<String>>,
         /// A map of source MIME type to possible targets for all supported imports.
-        #[serde(rename = "importFormats", skip_serializing_if = "Option::is_none")]
         pub import_formats: Option<::std::collections::BTreeMap<String, Vec<String>>>,
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#about"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// A map of maximum import sizes by MIME type, in bytes.
-        #[serde(
-            rename = "maxImportSizes",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub max_import_sizes: Option<::std::collections::BTreeMap<String, i64>>,
         /// The maximum upload size in bytes.
-        #[serde(
-            rename = "maxUploadSize",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub max_upload_size: Option<i64>,
         /// The user's storage quota limits and usage. For users that are part of an organization with pooled storage, information about the limit and usage across all services is for the organization, rather than the individual user. All fields are measured in bytes.
-        #[serde(rename = "storageQuota", skip_serializing_if = "Option::is_none")]
         pub storage_quota: Option<AboutStorageQuota>,
         /// Deprecated: Use `driveThemes` instead.
-        #[serde(rename = "teamDriveThemes", skip_serializing_if = "Option::is_none")]
         pub team_drive_themes: Option<Vec<AboutTeamDriveThemes>>,
         /// The authenticated user.
-        #[serde(rename = "user", skip_serializing_if = "Option::is_none")]
         pub user: Option<User>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for About {
+        const NAME: &'static str = "About";
+        const FIELDS: &'static [&'static str] = &[
+            "appInstalled",
+            "canCreateDrives",
+            "canCreateTeamDrives",
+            "driveThemes",
+            "exportFormats",
+            "folderColorPalette",
+            "importFormats",
+            "kind",
+            "maxImportSizes",
+            "maxUploadSize",
+            "storageQuota",
+            "teamDriveThemes",
+            "user",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.app_installed),
+                1 => gapi::wire::de(map, &mut self.can_create_drives),
+                2 => gapi::wire::de(map, &mut self.can_create_team_drives),
+                3 => gapi::wire::de(map, &mut self.drive_themes),
+                4 => gapi::wire::de(map, &mut self.export_formats),
+                5 => gapi::wire::de(map, &mut self.folder_color_palette),
+                6 => gapi::wire::de(map, &mut self.import_formats),
+                7 => gapi::wire::de(map, &mut self.kind),
+                8 => gapi::wire::de_int64(map, &mut self.max_import_sizes),
+                9 => gapi::wire::de_int64(map, &mut self.max_upload_size),
+                10 => gapi::wire::de(map, &mut self.storage_quota),
+                11 => gapi::wire::de(map, &mut self.team_drive_themes),
+                12 => gapi::wire::de(map, &mut self.user),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "appInstalled", &self.app_installed)?;
+            gapi::wire::ser(map, "canCreateDrives", &self.can_create_drives)?;
+            gapi::wire::ser(map, "canCreateTeamDrives", &self.can_create_team_drives)?;
+            gapi::wire::ser(map, "driveThemes", &self.drive_themes)?;
+            gapi::wire::ser(map, "exportFormats", &self.export_formats)?;
+            gapi::wire::ser(map, "folderColorPalette", &self.folder_color_palette)?;
+            gapi::wire::ser(map, "importFormats", &self.import_formats)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser_int64(map, "maxImportSizes", &self.max_import_sizes)?;
+            gapi::wire::ser_int64(map, "maxUploadSize", &self.max_upload_size)?;
+            gapi::wire::ser(map, "storageQuota", &self.storage_quota)?;
+            gapi::wire::ser(map, "teamDriveThemes", &self.team_drive_themes)?;
+            gapi::wire::ser(map, "user", &self.user)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for About {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for About {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AboutDriveThemes {
         /// A link to this theme's background image.
-        #[serde(rename = "backgroundImageLink", skip_serializing_if = "Option::is_none")]
         pub background_image_link: Option<String>,
         /// The color of this theme as an RGB hex string.
-        #[serde(rename = "colorRgb", skip_serializing_if = "Option::is_none")]
         pub color_rgb: Option<String>,
         /// The ID of the theme.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for AboutDriveThemes {
+        const NAME: &'static str = "AboutDriveThemes";
+        const FIELDS: &'static [&'static str] = &[
+            "backgroundImageLink",
+            "colorRgb",
+            "id",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.background_image_link),
+                1 => gapi::wire::de(map, &mut self.color_rgb),
+                2 => gapi::wire::de(map, &mut self.id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "backgroundImageLink", &self.background_image_link)?;
+            gapi::wire::ser(map, "colorRgb", &self.color_rgb)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AboutDriveThemes {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AboutDriveThemes {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The user's storage quota limits and usage. For users that are part of an organization with pooled storage, information about the limit and usage across all services is for the organization, rather than the individual user. All fields are measured in bytes.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AboutStorageQuota {
         /// The usage limit, if applicable. This will not be present if the user has unlimited storage. For users that are part of an organization with pooled storage, this is the limit for the organization, rather than the individual user.
-        #[serde(
-            rename = "limit",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub limit: Option<i64>,
         /// The total usage across all services. For users that are part of an organization with pooled storage, this is the usage across all services for the organization, rather than the individual user.
-        #[serde(
-            rename = "usage",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub usage: Option<i64>,
         /// The usage by all files in Google Drive.
-        #[serde(
-            rename = "usageInDrive",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub usage_in_drive: Option<i64>,
         /// The usage by trashed files in Google Drive.
-        #[serde(
-            rename = "usageInDriveTrash",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub usage_in_drive_trash: Option<i64>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for AboutStorageQuota {
+        const NAME: &'static str = "AboutStorageQuota";
+        const FIELDS: &'static [&'static str] = &[
+            "limit",
+            "usage",
+            "usageInDrive",
+            "usageInDriveTrash",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.limit),
+                1 => gapi::wire::de_int64(map, &mut self.usage),
+                2 => gapi::wire::de_int64(map, &mut self.usage_in_drive),
+                3 => gapi::wire::de_int64(map, &mut self.usage_in_drive_trash),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "limit", &self.limit)?;
+            gapi::wire::ser_int64(map, "usage", &self.usage)?;
+            gapi::wire::ser_int64(map, "usageInDrive", &self.usage_in_drive)?;
+            gapi::wire::ser_int64(map, "usageInDriveTrash", &self.usage_in_drive_trash)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AboutStorageQuota {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AboutStorageQuota {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AboutTeamDriveThemes {
         /// Deprecated: Use `driveThemes/backgroundImageLink` instead.
-        #[serde(rename = "backgroundImageLink", skip_serializing_if = "Option::is_none")]
         pub background_image_link: Option<String>,
         /// Deprecated: Use `driveThemes/colorRgb` instead.
-        #[serde(rename = "colorRgb", skip_serializing_if = "Option::is_none")]
         pub color_rgb: Option<String>,
         /// Deprecated: Use `driveThemes/id` instead.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for AboutTeamDriveThemes {
+        const NAME: &'static str = "AboutTeamDriveThemes";
+        const FIELDS: &'static [&'static str] = &[
+            "backgroundImageLink",
+            "colorRgb",
+            "id",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.background_image_link),
+                1 => gapi::wire::de(map, &mut self.color_rgb),
+                2 => gapi::wire::de(map, &mut self.id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "backgroundImageLink", &self.background_image_link)?;
+            gapi::wire::ser(map, "colorRgb", &self.color_rgb)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AboutTeamDriveThemes {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AboutTeamDriveThemes {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// Manage outstanding access proposals on a file.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AccessProposal {
         /// The creation time.
-        #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
         pub create_time: Option<gapi::types::DateTime>,
         /// The file ID that the proposal for access is on.
-        #[serde(rename = "fileId", skip_serializing_if = "Option::is_none")]
         pub file_id: Option<String>,
         /// The ID of the access proposal.
-        #[serde(rename = "proposalId", skip_serializing_if = "Option::is_none")]
         pub proposal_id: Option<String>,
         /// The email address of the user that will receive permissions, if accepted.
-        #[serde(
-            rename = "recipientEmailAddress",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub recipient_email_address: Option<String>,
         /// The message that the requester added to the proposal.
-        #[serde(rename = "requestMessage", skip_serializing_if = "Option::is_none")]
         pub request_message: Option<String>,
         /// The email address of the requesting user.
-        #[serde(
-            rename = "requesterEmailAddress",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub requester_email_address: Option<String>,
         /// A wrapper for the role and view of an access proposal. For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles).
-        #[serde(rename = "rolesAndViews", skip_serializing_if = "Option::is_none")]
         pub roles_and_views: Option<Vec<AccessProposalRoleAndView>>,
     }
+    impl gapi::wire::WireStruct for AccessProposal {
+        const NAME: &'static str = "AccessProposal";
+        const FIELDS: &'static [&'static str] = &[
+            "createTime",
+            "fileId",
+            "proposalId",
+            "recipientEmailAddress",
+            "requestMessage",
+            "requesterEmailAddress",
+            "rolesAndViews",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.create_time),
+                1 => gapi::wire::de(map, &mut self.file_id),
+                2 => gapi::wire::de(map, &mut self.proposal_id),
+                3 => gapi::wire::de(map, &mut self.recipient_email_address),
+                4 => gapi::wire::de(map, &mut self.request_message),
+                5 => gapi::wire::de(map, &mut self.requester_email_address),
+                6 => gapi::wire::de(map, &mut self.roles_and_views),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "createTime", &self.create_time)?;
+            gapi::wire::ser(map, "fileId", &self.file_id)?;
+            gapi::wire::ser(map, "proposalId", &self.proposal_id)?;
+            gapi::wire::ser(
+                map,
+                "recipientEmailAddress",
+                &self.recipient_email_address,
+            )?;
+            gapi::wire::ser(map, "requestMessage", &self.request_message)?;
+            gapi::wire::ser(
+                map,
+                "requesterEmailAddress",
+                &self.requester_email_address,
+            )?;
+            gapi::wire::ser(map, "rolesAndViews", &self.roles_and_views)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AccessProposal {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AccessProposal {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A wrapper for the role and view of an access proposal. For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles).
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AccessProposalRoleAndView {
         /// The role that was proposed by the requester. The supported values are: * `writer` * `commenter` * `reader`
-        #[serde(rename = "role", skip_serializing_if = "Option::is_none")]
         pub role: Option<String>,
         /// Indicates the view for this access proposal. Only populated for proposals that belong to a view. Only `published` is supported.
-        #[serde(rename = "view", skip_serializing_if = "Option::is_none")]
         pub view: Option<String>,
     }
+    impl gapi::wire::WireStruct for AccessProposalRoleAndView {
+        const NAME: &'static str = "AccessProposalRoleAndView";
+        const FIELDS: &'static [&'static str] = &["role", "view"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.role),
+                1 => gapi::wire::de(map, &mut self.view),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "role", &self.role)?;
+            gapi::wire::ser(map, "view", &self.view)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AccessProposalRoleAndView {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AccessProposalRoleAndView {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Representation of a reviewer addition.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddReviewer {
         /// Required. The email of the reviewer to add.
-        #[serde(rename = "addedReviewerEmail", skip_serializing_if = "Option::is_none")]
         pub added_reviewer_email: Option<String>,
     }
+    impl gapi::wire::WireStruct for AddReviewer {
+        const NAME: &'static str = "AddReviewer";
+        const FIELDS: &'static [&'static str] = &["addedReviewerEmail"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.added_reviewer_email),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "addedReviewerEmail", &self.added_reviewer_email)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddReviewer {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddReviewer {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The `apps` resource provides a list of apps that a user has installed, with information about each app's supported MIME types, file extensions, and other details. Some resource methods (such as `apps.get`) require an `appId`. Use the `apps.list` method to retrieve the ID for an installed application.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct App {
         /// Whether the app is authorized to access data on the user's Drive.
-        #[serde(rename = "authorized", skip_serializing_if = "Option::is_none")]
         pub authorized: Option<bool>,
         /// The template URL to create a file with this app in a given folder. The template contains the {folderId} to be replaced by the folder ID house the new file.
-        #[serde(
-            rename = "createInFolderTemplate",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub create_in_folder_template: Option<String>,
         /// The URL to create a file with this app.
-        #[serde(rename = "createUrl", skip_serializing_if = "Option::is_none")]
         pub create_url: Option<String>,
         /// Whether the app has Drive-wide scope. An app with Drive-wide scope can access all files in the user's Drive.
-        #[serde(rename = "hasDriveWideScope", skip_serializing_if = "Option::is_none")]
         pub has_drive_wide_scope: Option<bool>,
         /// The various icons for the app.
-        #[serde(rename = "icons", skip_serializing_if = "Option::is_none")]
         pub icons: Option<Vec<AppIcons>>,
         /// The ID of the app.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Whether the app is installed.
-        #[serde(rename = "installed", skip_serializing_if = "Option::is_none")]
         pub installed: Option<bool>,
         /// Output only. Identifies what kind of resource this is. Value: the fixed string "drive#app".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// A long description of the app.
-        #[serde(rename = "longDescription", skip_serializing_if = "Option::is_none")]
         pub long_description: Option<String>,
         /// The name of the app.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// The type of object this app creates such as a Chart. If empty, the app name should be used instead.
-        #[serde(rename = "objectType", skip_serializing_if = "Option::is_none")]
         pub object_type: Option<String>,
         /// The template URL for opening files with this app. The template contains {ids} or {exportIds} to be replaced by the actual file IDs. For more information, see Open Files for the full documentation.
-        #[serde(rename = "openUrlTemplate", skip_serializing_if = "Option::is_none")]
         pub open_url_template: Option<String>,
         /// The list of primary file extensions.
-        #[serde(
-            rename = "primaryFileExtensions",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub primary_file_extensions: Option<Vec<String>>,
         /// The list of primary MIME types.
-        #[serde(rename = "primaryMimeTypes", skip_serializing_if = "Option::is_none")]
         pub primary_mime_types: Option<Vec<String>>,
         /// The ID of the product listing for this app.
-        #[serde(rename = "productId", skip_serializing_if = "Option::is_none")]
         pub product_id: Option<String>,
         /// A link to the product listing for this app.
-        #[serde(rename = "productUrl", skip_serializing_if = "Option::is_none")]
         pub product_url: Option<String>,
         /// The list of secondary file extensions.
-        #[serde(
-            rename = "secondaryFileExtensions",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub secondary_file_extensions: Option<Vec<String>>,
         /// The list of secondary MIME types.
-        #[serde(rename = "secondaryMimeTypes", skip_serializing_if = "Option::is_none")]
         pub secondary_mime_types: Option<Vec<String>>,
         /// A short description of the app.
-        #[serde(rename = "shortDescription", skip_serializing_if = "Option::is_none")]
         pub short_description: Option<String>,
         /// Whether this app supports creating objects.
-        #[serde(rename = "supportsCreate", skip_serializing_if = "Option::is_none")]
         pub supports_create: Option<bool>,
         /// Whether this app supports importing from Google Docs.
-        #[serde(rename = "supportsImport", skip_serializing_if = "Option::is_none")]
         pub supports_import: Option<bool>,
         /// Whether this app supports opening more than one file.
-        #[serde(rename = "supportsMultiOpen", skip_serializing_if = "Option::is_none")]
         pub supports_multi_open: Option<bool>,
         /// Whether this app supports creating files when offline.
-        #[serde(
-            rename = "supportsOfflineCreate",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub supports_offline_create: Option<bool>,
         /// Whether the app is selected as the default handler for the types it supports.
-        #[serde(rename = "useByDefault", skip_serializing_if = "Option::is_none")]
         pub use_by_default: Option<bool>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for App {
+        const NAME: &'static str = "App";
+        const FIELDS: &'static [&'static str] = &[
+            "authorized",
+            "createInFolderTemplate",
+            "createUrl",
+            "hasDriveWideScope",
+            "icons",
+            "id",
+            "installed",
+            "kind",
+            "longDescription",
+            "name",
+            "objectType",
+            "openUrlTemplate",
+            "primaryFileExtensions",
+            "primaryMimeTypes",
+            "productId",
+            "productUrl",
+            "secondaryFileExtensions",
+            "secondaryMimeTypes",
+            "shortDescription",
+            "supportsCreate",
+            "supportsImport",
+            "supportsMultiOpen",
+            "supportsOfflineCreate",
+            "useByDefault",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.authorized),
+                1 => gapi::wire::de(map, &mut self.create_in_folder_template),
+                2 => gapi::wire::de(map, &mut self.create_url),
+                3 => gapi::wire::de(map, &mut self.has_drive_wide_scope),
+                4 => gapi::wire::de(map, &mut self.icons),
+                5 => gapi::wire::de(map, &mut self.id),
+                6 => gapi::wire::de(map, &mut self.installed),
+                7 => gapi::wire::de(map, &mut self.kind),
+                8 => gapi::wire::de(map, &mut self.long_description),
+                9 => gapi::wire::de(map, &mut self.name),
+                10 => gapi::wire::de(map, &mut self.object_type),
+                11 => gapi::wire::de(map, &mut self.open_url_template),
+                12 => gapi::wire::de(map, &mut self.primary_file_extensions),
+                13 => gapi::wire::de(map, &mut self.primary_mime_types),
+                14 => gapi::wire::de(map, &mut self.product_id),
+                15 => gapi::wire::de(map, &mut self.product_url),
+                16 => gapi::wire::de(map, &mut self.secondary_file_extensions),
+                17 => gapi::wire::de(map, &mut self.secondary_mime_types),
+                18 => gapi::wire::de(map, &mut self.short_description),
+                19 => gapi::wire::de(map, &mut self.supports_create),
+                20 => gapi::wire::de(map, &mut self.supports_import),
+                21 => gapi::wire::de(map, &mut self.supports_multi_open),
+                22 => gapi::wire::de(map, &mut self.supports_offline_create),
+                23 => gapi::wire::de(map, &mut self.use_by_default),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "authorized", &self.authorized)?;
+            gapi::wire::ser(
+                map,
+                "createInFolderTemplate",
+                &self.create_in_folder_template,
+            )?;
+            gapi::wire::ser(map, "createUrl", &self.create_url)?;
+            gapi::wire::ser(map, "hasDriveWideScope", &self.has_drive_wide_scope)?;
+            gapi::wire::ser(map, "icons", &self.icons)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "installed", &self.installed)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "longDescription", &self.long_description)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "objectType", &self.object_type)?;
+            gapi::wire::ser(map, "openUrlTemplate", &self.open_url_template)?;
+            gapi::wire::ser(
+                map,
+                "primaryFileExtensions",
+                &self.primary_file_extensions,
+            )?;
+            gapi::wire::ser(map, "primaryMimeTypes", &self.primary_mime_types)?;
+            gapi::wire::ser(map, "productId", &self.product_id)?;
+            gapi::wire::ser(map, "productUrl", &self.product_url)?;
+            gapi::wire::ser(
+                map,
+                "secondaryFileExtensions",
+                &self.secondary_file_extensions,
+            )?;
+            gapi::wire::ser(map, "secondaryMimeTypes", &self.secondary_mime_types)?;
+            gapi::wire::ser(map, "shortDescription", &self.short_description)?;
+            gapi::wire::ser(map, "supportsCreate", &self.supports_create)?;
+            gapi::wire::ser(map, "supportsImport", &self.supports_import)?;
+            gapi::wire::ser(map, "supportsMultiOpen", &self.supports_multi_open)?;
+            gapi::wire::ser(
+                map,
+                "supportsOfflineCreate",
+                &self.supports_offline_create,
+            )?;
+            gapi::wire::ser(map, "useByDefault", &self.use_by_default)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for App {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for App {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AppIcons {
         /// Category of the icon. Allowed values are: * `application` - The icon for the application. * `document` - The icon for a file associated with the app. * `documentShared` - The icon for a shared file associated with the app.
-        #[serde(rename = "category", skip_serializing_if = "Option::is_none")]
         pub category: Option<String>,
         /// URL for the icon.
-        #[serde(rename = "iconUrl", skip_serializing_if = "Option::is_none")]
         pub icon_url: Option<String>,
         /// Size of the icon. Represented as the maximum of the width and height.
-        #[serde(rename = "size", skip_serializing_if = "Option::is_none")]
         pub size: Option<i32>,
     }
+    impl gapi::wire::WireStruct for AppIcons {
+        const NAME: &'static str = "AppIcons";
+        const FIELDS: &'static [&'static str] = &["category", "iconUrl", "size"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.category),
+                1 => gapi::wire::de(map, &mut self.icon_url),
+                2 => gapi::wire::de(map, &mut self.size),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "category", &self.category)?;
+            gapi::wire::ser(map, "iconUrl", &self.icon_url)?;
+            gapi::wire::ser(map, "size", &self.size)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AppIcons {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AppIcons {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A list of third-party applications which the user has installed or given access to Google Drive.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AppList {
         /// The list of app IDs that the user has specified to use by default. The list is in reverse-priority order (lowest to highest).
-        #[serde(rename = "defaultAppIds", skip_serializing_if = "Option::is_none")]
         pub default_app_ids: Option<Vec<String>>,
         /// The list of apps.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<App>>,
         /// Output only. Identifies what kind of resource this is. Value: the fixed string "drive#appList".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// A link back to this list.
-        #[serde(rename = "selfLink", skip_serializing_if = "Option::is_none")]
         pub self_link: Option<String>,
     }
+    impl gapi::wire::WireStruct for AppList {
+        const NAME: &'static str = "AppList";
+        const FIELDS: &'static [&'static str] = &[
+            "defaultAppIds",
+            "items",
+            "kind",
+            "selfLink",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.default_app_ids),
+                1 => gapi::wire::de(map, &mut self.items),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.self_link),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "defaultAppIds", &self.default_app_ids)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "selfLink", &self.self_link)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AppList {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AppList {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Metadata for an approval. An approval is a review or approve process for a Drive item.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Approval {
         /// The approval ID.
-        #[serde(rename = "approvalId", skip_serializing_if = "Option::is_none")]
         pub approval_id: Option<String>,
         /// The revision ID of the file when the approval completed successfully. This is only set when the approval status is APPROVED.
-        #[serde(rename = "approvedRevisionId", skip_serializing_if = "Option::is_none")]
         pub approved_revision_id: Option<String>,
         /// The time the approval was completed.
-        #[serde(rename = "completeTime", skip_serializing_if = "Option::is_none")]
         pub complete_time: Option<gapi::types::DateTime>,
         /// The time the approval was created.
-        #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
         pub create_time: Option<gapi::types::DateTime>,
         /// The time that the approval is due.
-        #[serde(rename = "dueTime", skip_serializing_if = "Option::is_none")]
         pub due_time: Option<gapi::types::DateTime>,
         /// The behavior of the approval when the file content changes.
-        #[serde(
-            rename = "fileContentChangeBehavior",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub file_content_change_behavior: Option<ApprovalFileContentChangeBehavior>,
         /// The user that requested the approval.
-        #[serde(rename = "initiator", skip_serializing_if = "Option::is_none")]
         pub initiator: Option<User>,
         /// This is always drive#approval.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The most recent time the approval was modified.
-        #[serde(rename = "modifyTime", skip_serializing_if = "Option::is_none")]
         pub modify_time: Option<gapi::types::DateTime>,
         /// The responses made on the approval by reviewers.
-        #[serde(rename = "reviewerResponses", skip_serializing_if = "Option::is_none")]
         pub reviewer_responses: Option<Vec<ReviewerResponse>>,
         /// The status of the approval at the time this resource was requested.
-        #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
         pub status: Option<ApprovalStatus>,
         /// Target file id of the approval.
-        #[serde(rename = "targetFileId", skip_serializing_if = "Option::is_none")]
         pub target_file_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for Approval {
+        const NAME: &'static str = "Approval";
+        const FIELDS: &'static [&'static str] = &[
+            "approvalId",
+            "approvedRevisionId",
+            "completeTime",
+            "createTime",
+            "dueTime",
+            "fileContentChangeBehavior",
+            "initiator",
+            "kind",
+            "modifyTime",
+            "reviewerResponses",
+            "status",
+            "targetFileId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.approval_id),
+                1 => gapi::wire::de(map, &mut self.approved_revision_id),
+                2 => gapi::wire::de(map, &mut self.complete_time),
+                3 => gapi::wire::de(map, &mut self.create_time),
+                4 => gapi::wire::de(map, &mut self.due_time),
+                5 => gapi::wire::de(map, &mut self.file_content_change_behavior),
+                6 => gapi::wire::de(map, &mut self.initiator),
+                7 => gapi::wire::de(map, &mut self.kind),
+                8 => gapi::wire::de(map, &mut self.modify_time),
+                9 => gapi::wire::de(map, &mut self.reviewer_responses),
+                10 => gapi::wire::de(map, &mut self.status),
+                11 => gapi::wire::de(map, &mut self.target_file_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "approvalId", &self.approval_id)?;
+            gapi::wire::ser(map, "approvedRevisionId", &self.approved_revision_id)?;
+            gapi::wire::ser(map, "completeTime", &self.complete_time)?;
+            gapi::wire::ser(map, "createTime", &self.create_time)?;
+            gapi::wire::ser(map, "dueTime", &self.due_time)?;
+            gapi::wire::ser(
+                map,
+                "fileContentChangeBehavior",
+                &self.file_content_change_behavior,
+            )?;
+            gapi::wire::ser(map, "initiator", &self.initiator)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "modifyTime", &self.modify_time)?;
+            gapi::wire::ser(map, "reviewerResponses", &self.reviewer_responses)?;
+            gapi::wire::ser(map, "status", &self.status)?;
+            gapi::wire::ser(map, "targetFileId", &self.target_file_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Approval {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Approval {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The behavior of the approval when the file content changes.
@@ -453,25 +876,54 @@ pub mod schemas {
         }
     }
     /// The response of an approvals list request.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ApprovalList {
         /// The list of approvals. If `nextPageToken` is populated, then this list may be incomplete and an additional page of results should be fetched.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Approval>>,
         /// This is always drive#approvalList
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The page token for the next page of approvals. This is absent if the end of the approvals list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for ApprovalList {
+        const NAME: &'static str = "ApprovalList";
+        const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.items),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ApprovalList {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ApprovalList {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for ApprovalList {
         #[inline]
@@ -502,263 +954,584 @@ pub mod schemas {
         }
     }
     /// Request for approving an approval as a reviewer.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ApproveApprovalRequest {
         /// Optional. A message to accompany the reviewer response on the approval. This message is included in notifications for the action and in the approval activity log.
-        #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+    impl gapi::wire::WireStruct for ApproveApprovalRequest {
+        const NAME: &'static str = "ApproveApprovalRequest";
+        const FIELDS: &'static [&'static str] = &["message"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.message),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "message", &self.message)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ApproveApprovalRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ApproveApprovalRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// Request for cancelling an approval as an initiator.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CancelApprovalRequest {
         /// Optional. A message to accompany the cancellation of the approval. This message is included in notifications for the action and in the approval activity log.
-        #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+    impl gapi::wire::WireStruct for CancelApprovalRequest {
+        const NAME: &'static str = "CancelApprovalRequest";
+        const FIELDS: &'static [&'static str] = &["message"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.message),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "message", &self.message)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CancelApprovalRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CancelApprovalRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// A change to a file or shared drive.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Change {
         /// The type of the change. Possible values are `file` and `drive`.
-        #[serde(rename = "changeType", skip_serializing_if = "Option::is_none")]
         pub change_type: Option<String>,
         /// The updated state of the shared drive. Present if the changeType is drive, the user is still a member of the shared drive, and the shared drive has not been deleted.
-        #[serde(rename = "drive", skip_serializing_if = "Option::is_none")]
         pub drive: Option<Drive>,
         /// The ID of the shared drive associated with this change.
-        #[serde(rename = "driveId", skip_serializing_if = "Option::is_none")]
         pub drive_id: Option<String>,
         /// The updated state of the file. Present if the type is file and the file has not been removed from this list of changes.
-        #[serde(rename = "file", skip_serializing_if = "Option::is_none")]
         pub file: Option<File>,
         /// The ID of the file which has changed.
-        #[serde(rename = "fileId", skip_serializing_if = "Option::is_none")]
         pub file_id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#change"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Whether the file or shared drive has been removed from this list of changes, for example by deletion or loss of access.
-        #[serde(rename = "removed", skip_serializing_if = "Option::is_none")]
         pub removed: Option<bool>,
         /// Deprecated: Use `drive` instead.
-        #[serde(rename = "teamDrive", skip_serializing_if = "Option::is_none")]
         pub team_drive: Option<TeamDrive>,
         /// Deprecated: Use `driveId` instead.
-        #[serde(rename = "teamDriveId", skip_serializing_if = "Option::is_none")]
         pub team_drive_id: Option<String>,
         /// The time of this change (RFC 3339 date-time).
-        #[serde(rename = "time", skip_serializing_if = "Option::is_none")]
         pub time: Option<gapi::types::DateTime>,
         /// Deprecated: Use `changeType` instead.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
+    }
+    impl gapi::wire::WireStruct for Change {
+        const NAME: &'static str = "Change";
+        const FIELDS: &'static [&'static str] = &[
+            "changeType",
+            "drive",
+            "driveId",
+            "file",
+            "fileId",
+            "kind",
+            "removed",
+            "teamDrive",
+            "teamDriveId",
+            "time",
+            "type",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.change_type),
+                1 => gapi::wire::de(map, &mut self.drive),
+                2 => gapi::wire::de(map, &mut self.drive_id),
+                3 => gapi::wire::de(map, &mut self.file),
+                4 => gapi::wire::de(map, &mut self.file_id),
+                5 => gapi::wire::de(map, &mut self.kind),
+                6 => gapi::wire::de(map, &mut self.removed),
+                7 => gapi::wire::de(map, &mut self.team_drive),
+                8 => gapi::wire::de(map, &mut self.team_drive_id),
+                9 => gapi::wire::de(map, &mut self.time),
+                10 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "changeType", &self.change_type)?;
+            gapi::wire::ser(map, "drive", &self.drive)?;
+            gapi::wire::ser(map, "driveId", &self.drive_id)?;
+            gapi::wire::ser(map, "file", &self.file)?;
+            gapi::wire::ser(map, "fileId", &self.file_id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "removed", &self.removed)?;
+            gapi::wire::ser(map, "teamDrive", &self.team_drive)?;
+            gapi::wire::ser(map, "teamDriveId", &self.team_drive_id)?;
+            gapi::wire::ser(map, "time", &self.time)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Change {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Change {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// A list of changes for a user.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChangeList {
         /// The list of changes. If nextPageToken is populated, then this list may be incomplete and an additional page of results should be fetched.
-        #[serde(rename = "changes", skip_serializing_if = "Option::is_none")]
         pub changes: Option<Vec<Change>>,
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#changeList"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The starting page token for future changes. This will be present only if the end of the current changes list has been reached. The page token doesn't expire.
-        #[serde(rename = "newStartPageToken", skip_serializing_if = "Option::is_none")]
         pub new_start_page_token: Option<String>,
         /// The page token for the next page of changes. This will be absent if the end of the changes list has been reached. The page token doesn't expire.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for ChangeList {
+        const NAME: &'static str = "ChangeList";
+        const FIELDS: &'static [&'static str] = &[
+            "changes",
+            "kind",
+            "newStartPageToken",
+            "nextPageToken",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.changes),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.new_start_page_token),
+                3 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "changes", &self.changes)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "newStartPageToken", &self.new_start_page_token)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChangeList {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChangeList {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// A notification channel used to watch for resource changes.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Channel {
         /// The address where notifications are delivered for this channel.
-        #[serde(rename = "address", skip_serializing_if = "Option::is_none")]
         pub address: Option<String>,
         /// Date and time of notification channel expiration, expressed as a Unix timestamp, in milliseconds. Optional.
-        #[serde(
-            rename = "expiration",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub expiration: Option<i64>,
         /// A UUID or similar unique string that identifies this channel.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies this as a notification channel used to watch for changes to a resource, which is `api#channel`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Additional parameters controlling delivery channel behavior. Optional.
-        #[serde(rename = "params", skip_serializing_if = "Option::is_none")]
         pub params: Option<::std::collections::BTreeMap<String, String>>,
         /// A Boolean value to indicate whether payload is wanted. Optional.
-        #[serde(rename = "payload", skip_serializing_if = "Option::is_none")]
         pub payload: Option<bool>,
         /// An opaque ID that identifies the resource being watched on this channel. Stable across different API versions.
-        #[serde(rename = "resourceId", skip_serializing_if = "Option::is_none")]
         pub resource_id: Option<String>,
         /// A version-specific identifier for the watched resource.
-        #[serde(rename = "resourceUri", skip_serializing_if = "Option::is_none")]
         pub resource_uri: Option<String>,
         /// An arbitrary string delivered to the target address with each notification delivered over this channel. Optional.
-        #[serde(rename = "token", skip_serializing_if = "Option::is_none")]
         pub token: Option<String>,
         /// The type of delivery mechanism used for this channel. Valid values are "web_hook" or "webhook".
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
     }
+    impl gapi::wire::WireStruct for Channel {
+        const NAME: &'static str = "Channel";
+        const FIELDS: &'static [&'static str] = &[
+            "address",
+            "expiration",
+            "id",
+            "kind",
+            "params",
+            "payload",
+            "resourceId",
+            "resourceUri",
+            "token",
+            "type",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.address),
+                1 => gapi::wire::de_int64(map, &mut self.expiration),
+                2 => gapi::wire::de(map, &mut self.id),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.params),
+                5 => gapi::wire::de(map, &mut self.payload),
+                6 => gapi::wire::de(map, &mut self.resource_id),
+                7 => gapi::wire::de(map, &mut self.resource_uri),
+                8 => gapi::wire::de(map, &mut self.token),
+                9 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "address", &self.address)?;
+            gapi::wire::ser_int64(map, "expiration", &self.expiration)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "params", &self.params)?;
+            gapi::wire::ser(map, "payload", &self.payload)?;
+            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
+            gapi::wire::ser(map, "resourceUri", &self.resource_uri)?;
+            gapi::wire::ser(map, "token", &self.token)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Channel {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Channel {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Details about the client-side encryption applied to the file.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ClientEncryptionDetails {
         /// The metadata used for client-side operations.
-        #[serde(rename = "decryptionMetadata", skip_serializing_if = "Option::is_none")]
         pub decryption_metadata: Option<DecryptionMetadata>,
         /// The encryption state of the file. The values expected here are: - encrypted - unencrypted
-        #[serde(rename = "encryptionState", skip_serializing_if = "Option::is_none")]
         pub encryption_state: Option<String>,
     }
+    impl gapi::wire::WireStruct for ClientEncryptionDetails {
+        const NAME: &'static str = "ClientEncryptionDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "decryptionMetadata",
+            "encryptionState",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.decryption_metadata),
+                1 => gapi::wire::de(map, &mut self.encryption_state),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "decryptionMetadata", &self.decryption_metadata)?;
+            gapi::wire::ser(map, "encryptionState", &self.encryption_state)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ClientEncryptionDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ClientEncryptionDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A comment on a file. Some resource methods (such as `comments.update`) require a `commentId`. Use the `comments.list` method to retrieve the ID for a comment in a file.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Comment {
         /// A region of the document represented as a JSON string. For details on defining anchor properties, refer to \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/v3/manage-comments).
-        #[serde(rename = "anchor", skip_serializing_if = "Option::is_none")]
         pub anchor: Option<String>,
         /// Output only. The email address of the user assigned to this comment. If no user is assigned, the field is unset.
-        #[serde(
-            rename = "assigneeEmailAddress",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub assignee_email_address: Option<String>,
         /// Output only. The author of the comment. The author's email address and permission ID will not be populated.
-        #[serde(rename = "author", skip_serializing_if = "Option::is_none")]
         pub author: Option<User>,
         /// The plain text content of the comment. This field is used for setting the content, while `htmlContent` should be displayed.
-        #[serde(rename = "content", skip_serializing_if = "Option::is_none")]
         pub content: Option<String>,
         /// The time at which the comment was created (RFC 3339 date-time).
-        #[serde(rename = "createdTime", skip_serializing_if = "Option::is_none")]
         pub created_time: Option<gapi::types::DateTime>,
         /// Output only. Whether the comment has been deleted. A deleted comment has no content.
-        #[serde(rename = "deleted", skip_serializing_if = "Option::is_none")]
         pub deleted: Option<bool>,
         /// Output only. The content of the comment with HTML formatting.
-        #[serde(rename = "htmlContent", skip_serializing_if = "Option::is_none")]
         pub html_content: Option<String>,
         /// Output only. The ID of the comment.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Output only. Identifies what kind of resource this is. Value: the fixed string `"drive#comment"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Output only. A list of email addresses for users mentioned in this comment. If no users are mentioned, the list is empty.
-        #[serde(
-            rename = "mentionedEmailAddresses",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub mentioned_email_addresses: Option<Vec<String>>,
         /// The last time the comment or any of its replies was modified (RFC 3339 date-time).
-        #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
         pub modified_time: Option<gapi::types::DateTime>,
         /// The file content to which the comment refers, typically within the anchor region. For a text file, for example, this would be the text at the location of the comment.
-        #[serde(rename = "quotedFileContent", skip_serializing_if = "Option::is_none")]
         pub quoted_file_content: Option<CommentQuotedFileContent>,
         /// Output only. The full list of replies to the comment in chronological order.
-        #[serde(rename = "replies", skip_serializing_if = "Option::is_none")]
         pub replies: Option<Vec<Reply>>,
         /// Output only. Whether the comment has been resolved by one of its replies.
-        #[serde(rename = "resolved", skip_serializing_if = "Option::is_none")]
         pub resolved: Option<bool>,
     }
+    impl gapi::wire::WireStruct for Comment {
+        const NAME: &'static str = "Comment";
+        const FIELDS: &'static [&'static str] = &[
+            "anchor",
+            "assigneeEmailAddress",
+            "author",
+            "content",
+            "createdTime",
+            "deleted",
+            "htmlContent",
+            "id",
+            "kind",
+            "mentionedEmailAddresses",
+            "modifiedTime",
+            "quotedFileContent",
+            "replies",
+            "resolved",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.anchor),
+                1 => gapi::wire::de(map, &mut self.assignee_email_address),
+                2 => gapi::wire::de(map, &mut self.author),
+                3 => gapi::wire::de(map, &mut self.content),
+                4 => gapi::wire::de(map, &mut self.created_time),
+                5 => gapi::wire::de(map, &mut self.deleted),
+                6 => gapi::wire::de(map, &mut self.html_content),
+                7 => gapi::wire::de(map, &mut self.id),
+                8 => gapi::wire::de(map, &mut self.kind),
+                9 => gapi::wire::de(map, &mut self.mentioned_email_addresses),
+                10 => gapi::wire::de(map, &mut self.modified_time),
+                11 => gapi::wire::de(map, &mut self.quoted_file_content),
+                12 => gapi::wire::de(map, &mut self.replies),
+                13 => gapi::wire::de(map, &mut self.resolved),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "anchor", &self.anchor)?;
+            gapi::wire::ser(map, "assigneeEmailAddress", &self.assignee_email_address)?;
+            gapi::wire::ser(map, "author", &self.author)?;
+            gapi::wire::ser(map, "content", &self.content)?;
+            gapi::wire::ser(map, "createdTime", &self.created_time)?;
+            gapi::wire::ser(map, "deleted", &self.deleted)?;
+            gapi::wire::ser(map, "htmlContent", &self.html_content)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(
+                map,
+                "mentionedEmailAddresses",
+                &self.mentioned_email_addresses,
+            )?;
+            gapi::wire::ser(map, "modifiedTime", &self.modified_time)?;
+            gapi::wire::ser(map, "quotedFileContent", &self.quoted_file_content)?;
+            gapi::wire::ser(map, "replies", &self.replies)?;
+            gapi::wire::ser(map, "resolved", &self.resolved)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Comment {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Comment {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Request for commenting on an approval.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CommentApprovalRequest {
         /// Required. A message to comment on the approval. This message is included in notifications for the action and in the approval activity log.
-        #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
     }
+    impl gapi::wire::WireStruct for CommentApprovalRequest {
+        const NAME: &'static str = "CommentApprovalRequest";
+        const FIELDS: &'static [&'static str] = &["message"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.message),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "message", &self.message)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CommentApprovalRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CommentApprovalRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A list of comments on a file.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CommentList {
         /// The list of comments. If nextPageToken is populated, then this list may be incomplete and an additional page of results should be fetched.
-        #[serde(rename = "comments", skip_serializing_if = "Option::is_none")]
         pub comments: Option<Vec<Comment>>,
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#commentList"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The page token for the next page of comments. This will be absent if the end of the comments list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for CommentList {
+        const NAME: &'static str = "CommentList";
+        const FIELDS: &'static [&'static str] = &["comments", "kind", "nextPageToken"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.comments),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "comments", &self.comments)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CommentList {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CommentList {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for CommentList {
         #[inline]
@@ -774,349 +1547,759 @@ pub mod schemas {
         }
     }
     /// The file content to which the comment refers, typically within the anchor region. For a text file, for example, this would be the text at the location of the comment.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CommentQuotedFileContent {
         /// The MIME type of the quoted content.
-        #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
         pub mime_type: Option<String>,
         /// The quoted content itself. This is interpreted as plain text if set through the API.
-        #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
+    impl gapi::wire::WireStruct for CommentQuotedFileContent {
+        const NAME: &'static str = "CommentQuotedFileContent";
+        const FIELDS: &'static [&'static str] = &["mimeType", "value"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.mime_type),
+                1 => gapi::wire::de(map, &mut self.value),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "mimeType", &self.mime_type)?;
+            gapi::wire::ser(map, "value", &self.value)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CommentQuotedFileContent {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CommentQuotedFileContent {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A restriction for accessing the content of the file.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ContentRestriction {
         /// Whether the content restriction can only be modified or removed by a user who owns the file. For files in shared drives, any user with `organizer` capabilities can modify or remove this content restriction.
-        #[serde(rename = "ownerRestricted", skip_serializing_if = "Option::is_none")]
         pub owner_restricted: Option<bool>,
         /// Whether the content of the file is read-only. If a file is read-only, a new revision of the file may not be added, comments may not be added or modified, and the title of the file may not be modified.
-        #[serde(rename = "readOnly", skip_serializing_if = "Option::is_none")]
         pub read_only: Option<bool>,
         /// Reason for why the content of the file is restricted. This is only mutable on requests that also set `readOnly=true`.
-        #[serde(rename = "reason", skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
         /// Output only. The user who set the content restriction. Only populated if `readOnly=true`.
-        #[serde(rename = "restrictingUser", skip_serializing_if = "Option::is_none")]
         pub restricting_user: Option<User>,
         /// The time at which the content restriction was set (formatted RFC 3339 timestamp). Only populated if readOnly is true.
-        #[serde(rename = "restrictionTime", skip_serializing_if = "Option::is_none")]
         pub restriction_time: Option<gapi::types::DateTime>,
         /// Output only. Whether the content restriction was applied by the system, for example due to an esignature. Users cannot modify or remove system restricted content restrictions.
-        #[serde(rename = "systemRestricted", skip_serializing_if = "Option::is_none")]
         pub system_restricted: Option<bool>,
         /// Output only. The type of the content restriction. Currently the only possible value is `globalContentRestriction`.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
     }
+    impl gapi::wire::WireStruct for ContentRestriction {
+        const NAME: &'static str = "ContentRestriction";
+        const FIELDS: &'static [&'static str] = &[
+            "ownerRestricted",
+            "readOnly",
+            "reason",
+            "restrictingUser",
+            "restrictionTime",
+            "systemRestricted",
+            "type",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.owner_restricted),
+                1 => gapi::wire::de(map, &mut self.read_only),
+                2 => gapi::wire::de(map, &mut self.reason),
+                3 => gapi::wire::de(map, &mut self.restricting_user),
+                4 => gapi::wire::de(map, &mut self.restriction_time),
+                5 => gapi::wire::de(map, &mut self.system_restricted),
+                6 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "ownerRestricted", &self.owner_restricted)?;
+            gapi::wire::ser(map, "readOnly", &self.read_only)?;
+            gapi::wire::ser(map, "reason", &self.reason)?;
+            gapi::wire::ser(map, "restrictingUser", &self.restricting_user)?;
+            gapi::wire::ser(map, "restrictionTime", &self.restriction_time)?;
+            gapi::wire::ser(map, "systemRestricted", &self.system_restricted)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ContentRestriction {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ContentRestriction {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Request for declining an approval as a reviewer.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeclineApprovalRequest {
         /// Optional. A message to accompany the reviewer response on the approval. This message is included in notifications for the action and in the approval activity log.
-        #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
     }
+    impl gapi::wire::WireStruct for DeclineApprovalRequest {
+        const NAME: &'static str = "DeclineApprovalRequest";
+        const FIELDS: &'static [&'static str] = &["message"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.message),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "message", &self.message)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeclineApprovalRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeclineApprovalRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Representation of the CSE DecryptionMetadata.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DecryptionMetadata {
         /// Chunk size used if content was encrypted with the AES 256 GCM Cipher. Possible values are: - default - small
-        #[serde(rename = "aes256GcmChunkSize", skip_serializing_if = "Option::is_none")]
         pub aes256_gcm_chunk_size: Option<String>,
         /// The URL-safe Base64 encoded HMAC-SHA256 digest of the resource metadata with its DEK (Data Encryption Key); see https://developers.google.com/workspace/cse/reference
-        #[serde(
-            rename = "encryptionResourceKeyHash",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub encryption_resource_key_hash: Option<String>,
         /// The signed JSON Web Token (JWT) which can be used to authorize the requesting user with the Key ACL Service (KACLS). The JWT asserts that the requesting user has at least read permissions on the file.
-        #[serde(rename = "jwt", skip_serializing_if = "Option::is_none")]
         pub jwt: Option<String>,
         /// The ID of the KACLS (Key ACL Service) used to encrypt the file.
-        #[serde(
-            rename = "kaclsId",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub kacls_id: Option<i64>,
         /// The name of the KACLS (Key ACL Service) used to encrypt the file.
-        #[serde(rename = "kaclsName", skip_serializing_if = "Option::is_none")]
         pub kacls_name: Option<String>,
         /// Key format for the unwrapped key. Must be `tinkAesGcmKey`.
-        #[serde(rename = "keyFormat", skip_serializing_if = "Option::is_none")]
         pub key_format: Option<String>,
         /// The URL-safe Base64 encoded wrapped key used to encrypt the contents of the file.
-        #[serde(rename = "wrappedKey", skip_serializing_if = "Option::is_none")]
         pub wrapped_key: Option<String>,
     }
+    impl gapi::wire::WireStruct for DecryptionMetadata {
+        const NAME: &'static str = "DecryptionMetadata";
+        const FIELDS: &'static [&'static str] = &[
+            "aes256GcmChunkSize",
+            "encryptionResourceKeyHash",
+            "jwt",
+            "kaclsId",
+            "kaclsName",
+            "keyFormat",
+            "wrappedKey",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.aes256_gcm_chunk_size),
+                1 => gapi::wire::de(map, &mut self.encryption_resource_key_hash),
+                2 => gapi::wire::de(map, &mut self.jwt),
+                3 => gapi::wire::de_int64(map, &mut self.kacls_id),
+                4 => gapi::wire::de(map, &mut self.kacls_name),
+                5 => gapi::wire::de(map, &mut self.key_format),
+                6 => gapi::wire::de(map, &mut self.wrapped_key),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "aes256GcmChunkSize", &self.aes256_gcm_chunk_size)?;
+            gapi::wire::ser(
+                map,
+                "encryptionResourceKeyHash",
+                &self.encryption_resource_key_hash,
+            )?;
+            gapi::wire::ser(map, "jwt", &self.jwt)?;
+            gapi::wire::ser_int64(map, "kaclsId", &self.kacls_id)?;
+            gapi::wire::ser(map, "kaclsName", &self.kacls_name)?;
+            gapi::wire::ser(map, "keyFormat", &self.key_format)?;
+            gapi::wire::ser(map, "wrappedKey", &self.wrapped_key)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DecryptionMetadata {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DecryptionMetadata {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A restriction for copy and download of the file.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DownloadRestriction {
         /// Whether download and copy is restricted for readers.
-        #[serde(
-            rename = "restrictedForReaders",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub restricted_for_readers: Option<bool>,
         /// Whether download and copy is restricted for writers. If true, download is also restricted for readers.
-        #[serde(
-            rename = "restrictedForWriters",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub restricted_for_writers: Option<bool>,
     }
+    impl gapi::wire::WireStruct for DownloadRestriction {
+        const NAME: &'static str = "DownloadRestriction";
+        const FIELDS: &'static [&'static str] = &[
+            "restrictedForReaders",
+            "restrictedForWriters",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.restricted_for_readers),
+                1 => gapi::wire::de(map, &mut self.restricted_for_writers),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "restrictedForReaders", &self.restricted_for_readers)?;
+            gapi::wire::ser(map, "restrictedForWriters", &self.restricted_for_writers)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DownloadRestriction {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DownloadRestriction {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Download restrictions applied to the file.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DownloadRestrictionsMetadata {
         /// Output only. The effective download restriction applied to this file. This considers all restriction settings and DLP rules.
-        #[serde(
-            rename = "effectiveDownloadRestrictionWithContext",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub effective_download_restriction_with_context: Option<DownloadRestriction>,
         /// The download restriction of the file applied directly by the owner or organizer. This doesn't take into account shared drive settings or DLP rules.
-        #[serde(
-            rename = "itemDownloadRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub item_download_restriction: Option<DownloadRestriction>,
     }
+    impl gapi::wire::WireStruct for DownloadRestrictionsMetadata {
+        const NAME: &'static str = "DownloadRestrictionsMetadata";
+        const FIELDS: &'static [&'static str] = &[
+            "effectiveDownloadRestrictionWithContext",
+            "itemDownloadRestriction",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => {
+                    gapi::wire::de(
+                        map,
+                        &mut self.effective_download_restriction_with_context,
+                    )
+                }
+                1 => gapi::wire::de(map, &mut self.item_download_restriction),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "effectiveDownloadRestrictionWithContext",
+                &self.effective_download_restriction_with_context,
+            )?;
+            gapi::wire::ser(
+                map,
+                "itemDownloadRestriction",
+                &self.item_download_restriction,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DownloadRestrictionsMetadata {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DownloadRestrictionsMetadata {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Representation of a shared drive. Some resource methods (such as `drives.update`) require a `driveId`. Use the `drives.list` method to retrieve the ID for a shared drive.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Drive {
         /// An image file and cropping parameters from which a background image for this shared drive is set. This is a write only field; it can only be set on `drive.drives.update` requests that don't set `themeId`. When specified, all fields of the `backgroundImageFile` must be set.
-        #[serde(rename = "backgroundImageFile", skip_serializing_if = "Option::is_none")]
         pub background_image_file: Option<DriveBackgroundImageFile>,
         /// Output only. A short-lived link to this shared drive's background image.
-        #[serde(rename = "backgroundImageLink", skip_serializing_if = "Option::is_none")]
         pub background_image_link: Option<String>,
         /// Output only. Capabilities the current user has on this shared drive.
-        #[serde(rename = "capabilities", skip_serializing_if = "Option::is_none")]
         pub capabilities: Option<DriveCapabilities>,
         /// The color of this shared drive as an RGB hex string. It can only be set on a `drive.drives.update` request that does not set `themeId`.
-        #[serde(rename = "colorRgb", skip_serializing_if = "Option::is_none")]
         pub color_rgb: Option<String>,
         /// The time at which the shared drive was created (RFC 3339 date-time).
-        #[serde(rename = "createdTime", skip_serializing_if = "Option::is_none")]
         pub created_time: Option<gapi::types::DateTime>,
         /// Whether the shared drive is hidden from default view.
-        #[serde(rename = "hidden", skip_serializing_if = "Option::is_none")]
         pub hidden: Option<bool>,
         /// Output only. The ID of this shared drive which is also the ID of the top level folder of this shared drive.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Output only. Identifies what kind of resource this is. Value: the fixed string `"drive#drive"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The name of this shared drive.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Output only. The organizational unit of this shared drive. This field is only populated on `drives.list` responses when the `useDomainAdminAccess` parameter is set to `true`.
-        #[serde(rename = "orgUnitId", skip_serializing_if = "Option::is_none")]
         pub org_unit_id: Option<String>,
         /// A set of restrictions that apply to this shared drive or items inside this shared drive. Note that restrictions can't be set when creating a shared drive. To add a restriction, first create a shared drive and then use `drives.update` to add restrictions.
-        #[serde(rename = "restrictions", skip_serializing_if = "Option::is_none")]
         pub restrictions: Option<DriveRestrictions>,
         /// The ID of the theme from which the background image and color will be set. The set of possible `driveThemes` can be retrieved from a `drive.about.get` response. When not specified on a `drive.drives.create` request, a random theme is chosen from which the background image and color are set. This is a write-only field; it can only be set on requests that don't set `colorRgb` or `backgroundImageFile`.
-        #[serde(rename = "themeId", skip_serializing_if = "Option::is_none")]
         pub theme_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for Drive {
+        const NAME: &'static str = "Drive";
+        const FIELDS: &'static [&'static str] = &[
+            "backgroundImageFile",
+            "backgroundImageLink",
+            "capabilities",
+            "colorRgb",
+            "createdTime",
+            "hidden",
+            "id",
+            "kind",
+            "name",
+            "orgUnitId",
+            "restrictions",
+            "themeId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.background_image_file),
+                1 => gapi::wire::de(map, &mut self.background_image_link),
+                2 => gapi::wire::de(map, &mut self.capabilities),
+                3 => gapi::wire::de(map, &mut self.color_rgb),
+                4 => gapi::wire::de(map, &mut self.created_time),
+                5 => gapi::wire::de(map, &mut self.hidden),
+                6 => gapi::wire::de(map, &mut self.id),
+                7 => gapi::wire::de(map, &mut self.kind),
+                8 => gapi::wire::de(map, &mut self.name),
+                9 => gapi::wire::de(map, &mut self.org_unit_id),
+                10 => gapi::wire::de(map, &mut self.restrictions),
+                11 => gapi::wire::de(map, &mut self.theme_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "backgroundImageFile", &self.background_image_file)?;
+            gapi::wire::ser(map, "backgroundImageLink", &self.background_image_link)?;
+            gapi::wire::ser(map, "capabilities", &self.capabilities)?;
+            gapi::wire::ser(map, "colorRgb", &self.color_rgb)?;
+            gapi::wire::ser(map, "createdTime", &self.created_time)?;
+            gapi::wire::ser(map, "hidden", &self.hidden)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "orgUnitId", &self.org_unit_id)?;
+            gapi::wire::ser(map, "restrictions", &self.restrictions)?;
+            gapi::wire::ser(map, "themeId", &self.theme_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Drive {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Drive {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// An image file and cropping parameters from which a background image for this shared drive is set. This is a write only field; it can only be set on `drive.drives.update` requests that don't set `themeId`. When specified, all fields of the `backgroundImageFile` must be set.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DriveBackgroundImageFile {
         /// The ID of an image file in Google Drive to use for the background image.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// The width of the cropped image in the closed range of 0 to 1. This value represents the width of the cropped image divided by the width of the entire image. The height is computed by applying a width to height aspect ratio of 80 to 9. The resulting image must be at least 1280 pixels wide and 144 pixels high.
-        #[serde(rename = "width", skip_serializing_if = "Option::is_none")]
         pub width: Option<f32>,
         /// The X coordinate of the upper left corner of the cropping area in the background image. This is a value in the closed range of 0 to 1. This value represents the horizontal distance from the left side of the entire image to the left side of the cropping area divided by the width of the entire image.
-        #[serde(rename = "xCoordinate", skip_serializing_if = "Option::is_none")]
         pub x_coordinate: Option<f32>,
         /// The Y coordinate of the upper left corner of the cropping area in the background image. This is a value in the closed range of 0 to 1. This value represents the vertical distance from the top side of the entire image to the top side of the cropping area divided by the height of the entire image.
-        #[serde(rename = "yCoordinate", skip_serializing_if = "Option::is_none")]
         pub y_coordinate: Option<f32>,
     }
+    impl gapi::wire::WireStruct for DriveBackgroundImageFile {
+        const NAME: &'static str = "DriveBackgroundImageFile";
+        const FIELDS: &'static [&'static str] = &[
+            "id",
+            "width",
+            "xCoordinate",
+            "yCoordinate",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.id),
+                1 => gapi::wire::de(map, &mut self.width),
+                2 => gapi::wire::de(map, &mut self.x_coordinate),
+                3 => gapi::wire::de(map, &mut self.y_coordinate),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "width", &self.width)?;
+            gapi::wire::ser(map, "xCoordinate", &self.x_coordinate)?;
+            gapi::wire::ser(map, "yCoordinate", &self.y_coordinate)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DriveBackgroundImageFile {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DriveBackgroundImageFile {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Output only. Capabilities the current user has on this shared drive.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DriveCapabilities {
         /// Output only. Whether the current user can add children to folders in this shared drive.
-        #[serde(rename = "canAddChildren", skip_serializing_if = "Option::is_none")]
         pub can_add_children: Option<bool>,
         /// Output only. Whether the current user can change the `copyRequiresWriterPermission` restriction of this shared drive.
-        #[serde(
-            rename = "canChangeCopyRequiresWriterPermissionRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_copy_requires_writer_permission_restriction: Option<bool>,
         /// Output only. Whether the current user can change the `domainUsersOnly` restriction of this shared drive.
-        #[serde(
-            rename = "canChangeDomainUsersOnlyRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_domain_users_only_restriction: Option<bool>,
         /// Output only. Whether the current user can change organizer-applied download restrictions of this shared drive.
-        #[serde(
-            rename = "canChangeDownloadRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_download_restriction: Option<bool>,
         /// Output only. Whether the current user can change the background of this shared drive.
-        #[serde(
-            rename = "canChangeDriveBackground",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_drive_background: Option<bool>,
         /// Output only. Whether the current user can change the `driveMembersOnly` restriction of this shared drive.
-        #[serde(
-            rename = "canChangeDriveMembersOnlyRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_drive_members_only_restriction: Option<bool>,
         /// Output only. Whether the current user can change the `sharingFoldersRequiresOrganizerPermission` restriction of this shared drive.
-        #[serde(
-            rename = "canChangeSharingFoldersRequiresOrganizerPermissionRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_sharing_folders_requires_organizer_permission_restriction: Option<
             bool,
         >,
         /// Output only. Whether the current user can comment on files in this shared drive.
-        #[serde(rename = "canComment", skip_serializing_if = "Option::is_none")]
         pub can_comment: Option<bool>,
         /// Output only. Whether the current user can copy files in this shared drive.
-        #[serde(rename = "canCopy", skip_serializing_if = "Option::is_none")]
         pub can_copy: Option<bool>,
         /// Output only. Whether the current user can delete children from folders in this shared drive.
-        #[serde(rename = "canDeleteChildren", skip_serializing_if = "Option::is_none")]
         pub can_delete_children: Option<bool>,
         /// Output only. Whether the current user can delete this shared drive. Attempting to delete the shared drive may still fail if there are untrashed items inside the shared drive.
-        #[serde(rename = "canDeleteDrive", skip_serializing_if = "Option::is_none")]
         pub can_delete_drive: Option<bool>,
         /// Output only. Whether the current user can download files in this shared drive.
-        #[serde(rename = "canDownload", skip_serializing_if = "Option::is_none")]
         pub can_download: Option<bool>,
         /// Output only. Whether the current user can edit files in this shared drive
-        #[serde(rename = "canEdit", skip_serializing_if = "Option::is_none")]
         pub can_edit: Option<bool>,
         /// Output only. Whether the current user can list the children of folders in this shared drive.
-        #[serde(rename = "canListChildren", skip_serializing_if = "Option::is_none")]
         pub can_list_children: Option<bool>,
         /// Output only. Whether the current user can add members to this shared drive or remove them or change their role.
-        #[serde(rename = "canManageMembers", skip_serializing_if = "Option::is_none")]
         pub can_manage_members: Option<bool>,
         /// Output only. Whether the current user can read the revisions resource of files in this shared drive.
-        #[serde(rename = "canReadRevisions", skip_serializing_if = "Option::is_none")]
         pub can_read_revisions: Option<bool>,
         /// Output only. Whether the current user can rename files or folders in this shared drive.
-        #[serde(rename = "canRename", skip_serializing_if = "Option::is_none")]
         pub can_rename: Option<bool>,
         /// Output only. Whether the current user can rename this shared drive.
-        #[serde(rename = "canRenameDrive", skip_serializing_if = "Option::is_none")]
         pub can_rename_drive: Option<bool>,
         /// Output only. Whether the current user can reset the shared drive restrictions to defaults.
-        #[serde(
-            rename = "canResetDriveRestrictions",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_reset_drive_restrictions: Option<bool>,
         /// Output only. Whether the current user can share files or folders in this shared drive.
-        #[serde(rename = "canShare", skip_serializing_if = "Option::is_none")]
         pub can_share: Option<bool>,
         /// Output only. Whether the current user can trash children from folders in this shared drive.
-        #[serde(rename = "canTrashChildren", skip_serializing_if = "Option::is_none")]
         pub can_trash_children: Option<bool>,
     }
+    impl gapi::wire::WireStruct for DriveCapabilities {
+        const NAME: &'static str = "DriveCapabilities";
+        const FIELDS: &'static [&'static str] = &[
+            "canAddChildren",
+            "canChangeCopyRequiresWriterPermissionRestriction",
+            "canChangeDomainUsersOnlyRestriction",
+            "canChangeDownloadRestriction",
+            "canChangeDriveBackground",
+            "canChangeDriveMembersOnlyRestriction",
+            "canChangeSharingFoldersRequiresOrganizerPermissionRestriction",
+            "canComment",
+            "canCopy",
+            "canDeleteChildren",
+            "canDeleteDrive",
+            "canDownload",
+            "canEdit",
+            "canListChildren",
+            "canManageMembers",
+            "canReadRevisions",
+            "canRename",
+            "canRenameDrive",
+            "canResetDriveRestrictions",
+            "canShare",
+            "canTrashChildren",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.can_add_children),
+                1 => {
+                    gapi::wire::de(
+                        map,
+                        &mut self.can_change_copy_requires_writer_permission_restriction,
+                    )
+                }
+                2 => {
+                    gapi::wire::de(
+                        map,
+                        &mut self.can_change_domain_users_only_restriction,
+                    )
+                }
+                3 => gapi::wire::de(map, &mut self.can_change_download_restriction),
+                4 => gapi::wire::de(map, &mut self.can_change_drive_background),
+                5 => {
+                    gapi::wire::de(
+                        map,
+                        &mut self.can_change_drive_members_only_restriction,
+                    )
+                }
+                6 => {
+                    gapi::wire::de(
+                        map,
+                        &mut self
+                            .can_change_sharing_folders_requires_organizer_permission_restriction,
+                    )
+                }
+                7 => gapi::wire::de(map, &mut self.can_comment),
+                8 => gapi::wire::de(map, &mut self.can_copy),
+                9 => gapi::wire::de(map, &mut self.can_delete_children),
+                10 => gapi::wire::de(map, &mut self.can_delete_drive),
+                11 => gapi::wire::de(map, &mut self.can_download),
+                12 => gapi::wire::de(map, &mut self.can_edit),
+                13 => gapi::wire::de(map, &mut self.can_list_children),
+                14 => gapi::wire::de(map, &mut self.can_manage_members),
+                15 => gapi::wire::de(map, &mut self.can_read_revisions),
+                16 => gapi::wire::de(map, &mut self.can_rename),
+                17 => gapi::wire::de(map, &mut self.can_rename_drive),
+                18 => gapi::wire::de(map, &mut self.can_reset_drive_restrictions),
+                19 => gapi::wire::de(map, &mut self.can_share),
+                20 => gapi::wire::de(map, &mut self.can_trash_children),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "canAddChildren", &self.can_add_children)?;
+            gapi::wire::ser(
+                map,
+                "canChangeCopyRequiresWriterPermissionRestriction",
+                &self.can_change_copy_requires_writer_permission_restriction,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canChangeDomainUsersOnlyRestriction",
+                &self.can_change_domain_users_only_restriction,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canChangeDownloadRestriction",
+                &self.can_change_download_restriction,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canChangeDriveBackground",
+                &self.can_change_drive_background,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canChangeDriveMembersOnlyRestriction",
+                &self.can_change_drive_members_only_restriction,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canChangeSharingFoldersRequiresOrganizerPermissionRestriction",
+                &self
+                    .can_change_sharing_folders_requires_organizer_permission_restriction,
+            )?;
+            gapi::wire::ser(map, "canComment", &self.can_comment)?;
+            gapi::wire::ser(map, "canCopy", &self.can_copy)?;
+            gapi::wire::ser(map, "canDeleteChildren", &self.can_delete_children)?;
+            gapi::wire::ser(map, "canDeleteDrive", &self.can_delete_drive)?;
+            gapi::wire::ser(map, "canDownload", &self.can_download)?;
+            gapi::wire::ser(map, "canEdit", &self.can_edit)?;
+            gapi::wire::ser(map, "canListChildren", &self.can_list_children)?;
+            gapi::wire::ser(map, "canManageMembers", &self.can_manage_members)?;
+            gapi::wire::ser(map, "canReadRevisions", &self.can_read_revisions)?;
+            gapi::wire::ser(map, "canRename", &self.can_rename)?;
+            gapi::wire::ser(map, "canRenameDrive", &self.can_rename_drive)?;
+            gapi::wire::ser(
+                map,
+                "canResetDriveRestrictions",
+                &self.can_reset_drive_restrictions,
+            )?;
+            gapi::wire::ser(map, "canShare", &self.can_share)?;
+            gapi::wire::ser(map, "canTrashChildren", &self.can_trash_children)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DriveCapabilities {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DriveCapabilities {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A list of shared drives.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DriveList {
         /// The list of shared drives. If nextPageToken is populated, then this list may be incomplete and an additional page of results should be fetched.
-        #[serde(rename = "drives", skip_serializing_if = "Option::is_none")]
         pub drives: Option<Vec<Drive>>,
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#driveList"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The page token for the next page of shared drives. This will be absent if the end of the list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for DriveList {
+        const NAME: &'static str = "DriveList";
+        const FIELDS: &'static [&'static str] = &["drives", "kind", "nextPageToken"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.drives),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "drives", &self.drives)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DriveList {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DriveList {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for DriveList {
         #[inline]
@@ -1132,697 +2315,1284 @@ pub mod schemas {
         }
     }
     /// A set of restrictions that apply to this shared drive or items inside this shared drive. Note that restrictions can't be set when creating a shared drive. To add a restriction, first create a shared drive and then use `drives.update` to add restrictions.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DriveRestrictions {
         /// Whether administrative privileges on this shared drive are required to modify restrictions.
-        #[serde(
-            rename = "adminManagedRestrictions",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub admin_managed_restrictions: Option<bool>,
         /// Whether the options to copy, print, or download files inside this shared drive, should be disabled for readers and commenters. When this restriction is set to `true`, it will override the similarly named field to `true` for any file inside this shared drive.
-        #[serde(
-            rename = "copyRequiresWriterPermission",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub copy_requires_writer_permission: Option<bool>,
         /// Whether access to this shared drive and items inside this shared drive is restricted to users of the domain to which this shared drive belongs. This restriction may be overridden by other sharing policies controlled outside of this shared drive.
-        #[serde(rename = "domainUsersOnly", skip_serializing_if = "Option::is_none")]
         pub domain_users_only: Option<bool>,
         /// Download restrictions applied by shared drive managers.
-        #[serde(rename = "downloadRestriction", skip_serializing_if = "Option::is_none")]
         pub download_restriction: Option<DownloadRestriction>,
         /// Whether access to items inside this shared drive is restricted to its members.
-        #[serde(rename = "driveMembersOnly", skip_serializing_if = "Option::is_none")]
         pub drive_members_only: Option<bool>,
         /// If true, only users with the organizer role can share folders. If false, users with either the organizer role or the file organizer role can share folders.
-        #[serde(
-            rename = "sharingFoldersRequiresOrganizerPermission",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub sharing_folders_requires_organizer_permission: Option<bool>,
     }
+    impl gapi::wire::WireStruct for DriveRestrictions {
+        const NAME: &'static str = "DriveRestrictions";
+        const FIELDS: &'static [&'static str] = &[
+            "adminManagedRestrictions",
+            "copyRequiresWriterPermission",
+            "domainUsersOnly",
+            "downloadRestriction",
+            "driveMembersOnly",
+            "sharingFoldersRequiresOrganizerPermission",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.admin_managed_restrictions),
+                1 => gapi::wire::de(map, &mut self.copy_requires_writer_permission),
+                2 => gapi::wire::de(map, &mut self.domain_users_only),
+                3 => gapi::wire::de(map, &mut self.download_restriction),
+                4 => gapi::wire::de(map, &mut self.drive_members_only),
+                5 => {
+                    gapi::wire::de(
+                        map,
+                        &mut self.sharing_folders_requires_organizer_permission,
+                    )
+                }
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "adminManagedRestrictions",
+                &self.admin_managed_restrictions,
+            )?;
+            gapi::wire::ser(
+                map,
+                "copyRequiresWriterPermission",
+                &self.copy_requires_writer_permission,
+            )?;
+            gapi::wire::ser(map, "domainUsersOnly", &self.domain_users_only)?;
+            gapi::wire::ser(map, "downloadRestriction", &self.download_restriction)?;
+            gapi::wire::ser(map, "driveMembersOnly", &self.drive_members_only)?;
+            gapi::wire::ser(
+                map,
+                "sharingFoldersRequiresOrganizerPermission",
+                &self.sharing_folders_requires_organizer_permission,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DriveRestrictions {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DriveRestrictions {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The metadata for a file. Some resource methods (such as `files.update`) require a `fileId`. Use the `files.list` method to retrieve the ID for a file.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct File {
         /// A collection of arbitrary key-value pairs which are private to the requesting app.
         /// Entries with null values are cleared in update and copy requests. These properties can only be retrieved using an authenticated request. An authenticated request uses an access token obtained with a OAuth 2 client ID. You cannot use an API key to retrieve private properties.
-        #[serde(rename = "appProperties", skip_serializing_if = "Option::is_none")]
         pub app_properties: Option<::std::collections::BTreeMap<String, String>>,
         /// Output only. Capabilities the current user has on this file. Each capability corresponds to a fine-grained action that a user may take. For more information, see \[Understand file capabilities\](https://developers.google.com/workspace/drive/api/guides/manage-sharing#capabilities).
-        #[serde(rename = "capabilities", skip_serializing_if = "Option::is_none")]
         pub capabilities: Option<FileCapabilities>,
         /// Client Side Encryption related details. Contains details about the encryption state of the file and details regarding the encryption mechanism that clients need to use when decrypting the contents of this item. This will only be present on files and not on folders or shortcuts.
-        #[serde(
-            rename = "clientEncryptionDetails",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub client_encryption_details: Option<ClientEncryptionDetails>,
         /// Additional information about the content of the file. These fields are never populated in responses.
-        #[serde(rename = "contentHints", skip_serializing_if = "Option::is_none")]
         pub content_hints: Option<FileContentHints>,
         /// Restrictions for accessing the content of the file. Only populated if such a restriction exists.
-        #[serde(rename = "contentRestrictions", skip_serializing_if = "Option::is_none")]
         pub content_restrictions: Option<Vec<ContentRestriction>>,
         /// Whether the options to copy, print, or download this file should be disabled for readers and commenters.
-        #[serde(
-            rename = "copyRequiresWriterPermission",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub copy_requires_writer_permission: Option<bool>,
         /// The time at which the file was created (RFC 3339 date-time).
-        #[serde(rename = "createdTime", skip_serializing_if = "Option::is_none")]
         pub created_time: Option<gapi::types::DateTime>,
         /// A short description of the file.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Download restrictions applied on the file.
-        #[serde(
-            rename = "downloadRestrictions",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub download_restrictions: Option<DownloadRestrictionsMetadata>,
         /// Output only. ID of the shared drive the file resides in. Only populated for items in shared drives.
-        #[serde(rename = "driveId", skip_serializing_if = "Option::is_none")]
         pub drive_id: Option<String>,
         /// Output only. Whether the file has been explicitly trashed, as opposed to recursively trashed from a parent folder.
-        #[serde(rename = "explicitlyTrashed", skip_serializing_if = "Option::is_none")]
         pub explicitly_trashed: Option<bool>,
         /// Output only. Links for exporting Docs Editors files to specific formats.
-        #[serde(rename = "exportLinks", skip_serializing_if = "Option::is_none")]
         pub export_links: Option<::std::collections::BTreeMap<String, String>>,
         /// Output only. The final component of `fullFileExtension`. This is only available for files with binary content in Google Drive.
-        #[serde(rename = "fileExtension", skip_serializing_if = "Option::is_none")]
         pub file_extension: Option<String>,
         /// The color for a folder or a shortcut to a folder as an RGB hex string. The supported colors are published in the `folderColorPalette` field of the \[`about`\](/workspace/drive/api/reference/rest/v3/about) resource. If an unsupported color is specified, the closest color in the palette is used instead.
-        #[serde(rename = "folderColorRgb", skip_serializing_if = "Option::is_none")]
         pub folder_color_rgb: Option<String>,
         /// Output only. The full file extension extracted from the `name` field. May contain multiple concatenated extensions, such as "tar.gz". This is only available for files with binary content in Google Drive. This is automatically updated when the `name` field changes, however it's not cleared if the new name doesn't contain a valid extension.
-        #[serde(rename = "fullFileExtension", skip_serializing_if = "Option::is_none")]
         pub full_file_extension: Option<String>,
         /// Output only. Whether there are permissions directly on this file. This field is only populated for items in shared drives.
-        #[serde(
-            rename = "hasAugmentedPermissions",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub has_augmented_permissions: Option<bool>,
         /// Output only. Whether this file has a thumbnail. This doesn't indicate whether the requesting app has access to the thumbnail. To check access, look for the presence of the thumbnailLink field.
-        #[serde(rename = "hasThumbnail", skip_serializing_if = "Option::is_none")]
         pub has_thumbnail: Option<bool>,
         /// Output only. The ID of the file's head revision. This is currently only available for files with binary content in Google Drive.
-        #[serde(rename = "headRevisionId", skip_serializing_if = "Option::is_none")]
         pub head_revision_id: Option<String>,
         /// Output only. A static, unauthenticated link to the file's icon.
-        #[serde(rename = "iconLink", skip_serializing_if = "Option::is_none")]
         pub icon_link: Option<String>,
         /// The ID of the file.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Output only. Additional metadata about image media, if available.
-        #[serde(rename = "imageMediaMetadata", skip_serializing_if = "Option::is_none")]
         pub image_media_metadata: Option<FileImageMediaMetadata>,
         /// Whether this file has inherited permissions disabled. Inherited permissions are enabled by default.
-        #[serde(
-            rename = "inheritedPermissionsDisabled",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub inherited_permissions_disabled: Option<bool>,
         /// Output only. Whether the file was created or opened by the requesting app.
-        #[serde(rename = "isAppAuthorized", skip_serializing_if = "Option::is_none")]
         pub is_app_authorized: Option<bool>,
         /// Output only. Identifies what kind of resource this is. Value: the fixed string `"drive#file"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Label information on the file.
-        #[serde(rename = "labelInfo", skip_serializing_if = "Option::is_none")]
         pub label_info: Option<FileLabelInfo>,
         /// Output only. The last user to modify the file. This field is only populated when the last modification was performed by a signed-in user.
-        #[serde(rename = "lastModifyingUser", skip_serializing_if = "Option::is_none")]
         pub last_modifying_user: Option<User>,
         /// Contains details about the link URLs that clients are using to refer to this item.
-        #[serde(rename = "linkShareMetadata", skip_serializing_if = "Option::is_none")]
         pub link_share_metadata: Option<FileLinkShareMetadata>,
         /// Output only. The MD5 checksum for the content of the file. This is only applicable to files with binary content in Google Drive.
-        #[serde(rename = "md5Checksum", skip_serializing_if = "Option::is_none")]
         pub md5_checksum: Option<String>,
         /// The MIME type of the file. Google Drive attempts to automatically detect an appropriate value from uploaded content, if no value is provided. The value cannot be changed unless a new revision is uploaded. If a file is created with a Google Doc MIME type, the uploaded content is imported, if possible. The supported import formats are published in the \[`about`\](/workspace/drive/api/reference/rest/v3/about) resource.
-        #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
         pub mime_type: Option<String>,
         /// Output only. Whether the file has been modified by this user.
-        #[serde(rename = "modifiedByMe", skip_serializing_if = "Option::is_none")]
         pub modified_by_me: Option<bool>,
         /// The last time the file was modified by the user (RFC 3339 date-time).
-        #[serde(rename = "modifiedByMeTime", skip_serializing_if = "Option::is_none")]
         pub modified_by_me_time: Option<gapi::types::DateTime>,
         /// he last time the file was modified by anyone (RFC 3339 date-time). Note that setting modifiedTime will also update modifiedByMeTime for the user.
-        #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
         pub modified_time: Option<gapi::types::DateTime>,
         /// The name of the file. This isn't necessarily unique within a folder. Note that for immutable items such as the top-level folders of shared drives, the My Drive root folder, and the Application Data folder, the name is constant.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// The original filename of the uploaded content if available, or else the original value of the `name` field. This is only available for files with binary content in Google Drive.
-        #[serde(rename = "originalFilename", skip_serializing_if = "Option::is_none")]
         pub original_filename: Option<String>,
         /// Output only. Whether the user owns the file. Not populated for items in shared drives.
-        #[serde(rename = "ownedByMe", skip_serializing_if = "Option::is_none")]
         pub owned_by_me: Option<bool>,
         /// Output only. The owner of this file. Only certain legacy files may have more than one owner. This field isn't populated for items in shared drives.
-        #[serde(rename = "owners", skip_serializing_if = "Option::is_none")]
         pub owners: Option<Vec<User>>,
         /// The ID of the parent folder containing the file. A file can only have one parent folder; specifying multiple parents isn't supported. If not specified as part of a create request, the file is placed directly in the user's My Drive folder. If not specified as part of a copy request, the file inherits any discoverable parent of the source file. Update requests must use the `addParents` and `removeParents` parameters to modify the parents list.
-        #[serde(rename = "parents", skip_serializing_if = "Option::is_none")]
         pub parents: Option<Vec<String>>,
         /// Output only. List of permission IDs for users with access to this file.
-        #[serde(rename = "permissionIds", skip_serializing_if = "Option::is_none")]
         pub permission_ids: Option<Vec<String>>,
         /// Output only. The full list of permissions for the file. This is only available if the requesting user can share the file. Not populated for items in shared drives.
-        #[serde(rename = "permissions", skip_serializing_if = "Option::is_none")]
         pub permissions: Option<Vec<Permission>>,
         /// A collection of arbitrary key-value pairs which are visible to all apps.
         /// Entries with null values are cleared in update and copy requests.
-        #[serde(rename = "properties", skip_serializing_if = "Option::is_none")]
         pub properties: Option<::std::collections::BTreeMap<String, String>>,
         /// Output only. The number of storage quota bytes used by the file. This includes the head revision as well as previous revisions with `keepForever` enabled.
-        #[serde(
-            rename = "quotaBytesUsed",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub quota_bytes_used: Option<i64>,
         /// Output only. A key needed to access the item via a shared link.
-        #[serde(rename = "resourceKey", skip_serializing_if = "Option::is_none")]
         pub resource_key: Option<String>,
         /// Output only. The SHA1 checksum associated with this file, if available. This field is only populated for files with content stored in Google Drive; it's not populated for Docs Editors or shortcut files.
-        #[serde(rename = "sha1Checksum", skip_serializing_if = "Option::is_none")]
         pub sha1_checksum: Option<String>,
         /// Output only. The SHA256 checksum associated with this file, if available. This field is only populated for files with content stored in Google Drive; it's not populated for Docs Editors or shortcut files.
-        #[serde(rename = "sha256Checksum", skip_serializing_if = "Option::is_none")]
         pub sha256_checksum: Option<String>,
         /// Output only. Whether the file has been shared. Not populated for items in shared drives.
-        #[serde(rename = "shared", skip_serializing_if = "Option::is_none")]
         pub shared: Option<bool>,
         /// The time at which the file was shared with the user, if applicable (RFC 3339 date-time).
-        #[serde(rename = "sharedWithMeTime", skip_serializing_if = "Option::is_none")]
         pub shared_with_me_time: Option<gapi::types::DateTime>,
         /// Output only. The user who shared the file with the requesting user, if applicable.
-        #[serde(rename = "sharingUser", skip_serializing_if = "Option::is_none")]
         pub sharing_user: Option<User>,
         /// Information about a shortcut file.
-        #[serde(rename = "shortcutDetails", skip_serializing_if = "Option::is_none")]
         pub shortcut_details: Option<FileShortcutDetails>,
         /// Output only. Size in bytes of blobs and Google Workspace editor files. Won't be populated for files that have no size, like shortcuts and folders.
-        #[serde(
-            rename = "size",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub size: Option<i64>,
         /// Output only. The list of spaces which contain the file. The currently supported values are `drive`, `appDataFolder`, and `photos`.
-        #[serde(rename = "spaces", skip_serializing_if = "Option::is_none")]
         pub spaces: Option<Vec<String>>,
         /// Whether the user has starred the file.
-        #[serde(rename = "starred", skip_serializing_if = "Option::is_none")]
         pub starred: Option<bool>,
         /// Deprecated: Output only. Use `driveId` instead.
-        #[serde(rename = "teamDriveId", skip_serializing_if = "Option::is_none")]
         pub team_drive_id: Option<String>,
         /// Output only. A short-lived link to the file's thumbnail, if available. Typically lasts on the order of hours. Not intended for direct usage on web applications due to \[Cross-Origin Resource Sharing (CORS)\](https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS) policies. Consider using a proxy server. Only populated when the requesting app can access the file's content. If the file isn't shared publicly, the URL returned in `files.thumbnailLink` must be fetched using a credentialed request.
-        #[serde(rename = "thumbnailLink", skip_serializing_if = "Option::is_none")]
         pub thumbnail_link: Option<String>,
         /// Output only. The thumbnail version for use in thumbnail cache invalidation.
-        #[serde(
-            rename = "thumbnailVersion",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub thumbnail_version: Option<i64>,
         /// Whether the file has been trashed, either explicitly or from a trashed parent folder. Only the owner may trash a file, but other users can still access the file in the owner's trash until it's permanently deleted.
-        #[serde(rename = "trashed", skip_serializing_if = "Option::is_none")]
         pub trashed: Option<bool>,
         /// The time that the item was trashed (RFC 3339 date-time). Only populated for items in shared drives.
-        #[serde(rename = "trashedTime", skip_serializing_if = "Option::is_none")]
         pub trashed_time: Option<gapi::types::DateTime>,
         /// Output only. If the file has been explicitly trashed, the user who trashed it. Only populated for items in shared drives.
-        #[serde(rename = "trashingUser", skip_serializing_if = "Option::is_none")]
         pub trashing_user: Option<User>,
         /// Output only. A monotonically increasing version number for the file. This reflects every change made to the file on the server, even those not visible to the user.
-        #[serde(
-            rename = "version",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub version: Option<i64>,
         /// Output only. Additional metadata about video media. This may not be available immediately upon upload.
-        #[serde(rename = "videoMediaMetadata", skip_serializing_if = "Option::is_none")]
         pub video_media_metadata: Option<FileVideoMediaMetadata>,
         /// Output only. Whether the file has been viewed by this user.
-        #[serde(rename = "viewedByMe", skip_serializing_if = "Option::is_none")]
         pub viewed_by_me: Option<bool>,
         /// The last time the file was viewed by the user (RFC 3339 date-time).
-        #[serde(rename = "viewedByMeTime", skip_serializing_if = "Option::is_none")]
         pub viewed_by_me_time: Option<gapi::types::DateTime>,
         /// Deprecated: Use `copyRequiresWriterPermission` instead.
-        #[serde(
-            rename = "viewersCanCopyContent",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub viewers_can_copy_content: Option<bool>,
         /// Output only. A link for downloading the content of the file in a browser. This is only available for files with binary content in Google Drive.
-        #[serde(rename = "webContentLink", skip_serializing_if = "Option::is_none")]
         pub web_content_link: Option<String>,
         /// Output only. A link for opening the file in a relevant Google editor or viewer in a browser.
-        #[serde(rename = "webViewLink", skip_serializing_if = "Option::is_none")]
         pub web_view_link: Option<String>,
         /// Whether users with only `writer` permission can modify the file's permissions. Not populated for items in shared drives.
-        #[serde(rename = "writersCanShare", skip_serializing_if = "Option::is_none")]
         pub writers_can_share: Option<bool>,
     }
+    impl gapi::wire::WireStruct for File {
+        const NAME: &'static str = "File";
+        const FIELDS: &'static [&'static str] = &[
+            "appProperties",
+            "capabilities",
+            "clientEncryptionDetails",
+            "contentHints",
+            "contentRestrictions",
+            "copyRequiresWriterPermission",
+            "createdTime",
+            "description",
+            "downloadRestrictions",
+            "driveId",
+            "explicitlyTrashed",
+            "exportLinks",
+            "fileExtension",
+            "folderColorRgb",
+            "fullFileExtension",
+            "hasAugmentedPermissions",
+            "hasThumbnail",
+            "headRevisionId",
+            "iconLink",
+            "id",
+            "imageMediaMetadata",
+            "inheritedPermissionsDisabled",
+            "isAppAuthorized",
+            "kind",
+            "labelInfo",
+            "lastModifyingUser",
+            "linkShareMetadata",
+            "md5Checksum",
+            "mimeType",
+            "modifiedByMe",
+            "modifiedByMeTime",
+            "modifiedTime",
+            "name",
+            "originalFilename",
+            "ownedByMe",
+            "owners",
+            "parents",
+            "permissionIds",
+            "permissions",
+            "properties",
+            "quotaBytesUsed",
+            "resourceKey",
+            "sha1Checksum",
+            "sha256Checksum",
+            "shared",
+            "sharedWithMeTime",
+            "sharingUser",
+            "shortcutDetails",
+            "size",
+            "spaces",
+            "starred",
+            "teamDriveId",
+            "thumbnailLink",
+            "thumbnailVersion",
+            "trashed",
+            "trashedTime",
+            "trashingUser",
+            "version",
+            "videoMediaMetadata",
+            "viewedByMe",
+            "viewedByMeTime",
+            "viewersCanCopyContent",
+            "webContentLink",
+            "webViewLink",
+            "writersCanShare",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.app_properties),
+                1 => gapi::wire::de(map, &mut self.capabilities),
+                2 => gapi::wire::de(map, &mut self.client_encryption_details),
+                3 => gapi::wire::de(map, &mut self.content_hints),
+                4 => gapi::wire::de(map, &mut self.content_restrictions),
+                5 => gapi::wire::de(map, &mut self.copy_requires_writer_permission),
+                6 => gapi::wire::de(map, &mut self.created_time),
+                7 => gapi::wire::de(map, &mut self.description),
+                8 => gapi::wire::de(map, &mut self.download_restrictions),
+                9 => gapi::wire::de(map, &mut self.drive_id),
+                10 => gapi::wire::de(map, &mut self.explicitly_trashed),
+                11 => gapi::wire::de(map, &mut self.export_links),
+                12 => gapi::wire::de(map, &mut self.file_extension),
+                13 => gapi::wire::de(map, &mut self.folder_color_rgb),
+                14 => gapi::wire::de(map, &mut self.full_file_extension),
+                15 => gapi::wire::de(map, &mut self.has_augmented_permissions),
+                16 => gapi::wire::de(map, &mut self.has_thumbnail),
+                17 => gapi::wire::de(map, &mut self.head_revision_id),
+                18 => gapi::wire::de(map, &mut self.icon_link),
+                19 => gapi::wire::de(map, &mut self.id),
+                20 => gapi::wire::de(map, &mut self.image_media_metadata),
+                21 => gapi::wire::de(map, &mut self.inherited_permissions_disabled),
+                22 => gapi::wire::de(map, &mut self.is_app_authorized),
+                23 => gapi::wire::de(map, &mut self.kind),
+                24 => gapi::wire::de(map, &mut self.label_info),
+                25 => gapi::wire::de(map, &mut self.last_modifying_user),
+                26 => gapi::wire::de(map, &mut self.link_share_metadata),
+                27 => gapi::wire::de(map, &mut self.md5_checksum),
+                28 => gapi::wire::de(map, &mut self.mime_type),
+                29 => gapi::wire::de(map, &mut self.modified_by_me),
+                30 => gapi::wire::de(map, &mut self.modified_by_me_time),
+                31 => gapi::wire::de(map, &mut self.modified_time),
+                32 => gapi::wire::de(map, &mut self.name),
+                33 => gapi::wire::de(map, &mut self.original_filename),
+                34 => gapi::wire::de(map, &mut self.owned_by_me),
+                35 => gapi::wire::de(map, &mut self.owners),
+                36 => gapi::wire::de(map, &mut self.parents),
+                37 => gapi::wire::de(map, &mut self.permission_ids),
+                38 => gapi::wire::de(map, &mut self.permissions),
+                39 => gapi::wire::de(map, &mut self.properties),
+                40 => gapi::wire::de_int64(map, &mut self.quota_bytes_used),
+                41 => gapi::wire::de(map, &mut self.resource_key),
+                42 => gapi::wire::de(map, &mut self.sha1_checksum),
+                43 => gapi::wire::de(map, &mut self.sha256_checksum),
+                44 => gapi::wire::de(map, &mut self.shared),
+                45 => gapi::wire::de(map, &mut self.shared_with_me_time),
+                46 => gapi::wire::de(map, &mut self.sharing_user),
+                47 => gapi::wire::de(map, &mut self.shortcut_details),
+                48 => gapi::wire::de_int64(map, &mut self.size),
+                49 => gapi::wire::de(map, &mut self.spaces),
+                50 => gapi::wire::de(map, &mut self.starred),
+                51 => gapi::wire::de(map, &mut self.team_drive_id),
+                52 => gapi::wire::de(map, &mut self.thumbnail_link),
+                53 => gapi::wire::de_int64(map, &mut self.thumbnail_version),
+                54 => gapi::wire::de(map, &mut self.trashed),
+                55 => gapi::wire::de(map, &mut self.trashed_time),
+                56 => gapi::wire::de(map, &mut self.trashing_user),
+                57 => gapi::wire::de_int64(map, &mut self.version),
+                58 => gapi::wire::de(map, &mut self.video_media_metadata),
+                59 => gapi::wire::de(map, &mut self.viewed_by_me),
+                60 => gapi::wire::de(map, &mut self.viewed_by_me_time),
+                61 => gapi::wire::de(map, &mut self.viewers_can_copy_content),
+                62 => gapi::wire::de(map, &mut self.web_content_link),
+                63 => gapi::wire::de(map, &mut self.web_view_link),
+                64 => gapi::wire::de(map, &mut self.writers_can_share),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "appProperties", &self.app_properties)?;
+            gapi::wire::ser(map, "capabilities", &self.capabilities)?;
+            gapi::wire::ser(
+                map,
+                "clientEncryptionDetails",
+                &self.client_encryption_details,
+            )?;
+            gapi::wire::ser(map, "contentHints", &self.content_hints)?;
+            gapi::wire::ser(map, "contentRestrictions", &self.content_restrictions)?;
+            gapi::wire::ser(
+                map,
+                "copyRequiresWriterPermission",
+                &self.copy_requires_writer_permission,
+            )?;
+            gapi::wire::ser(map, "createdTime", &self.created_time)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "downloadRestrictions", &self.download_restrictions)?;
+            gapi::wire::ser(map, "driveId", &self.drive_id)?;
+            gapi::wire::ser(map, "explicitlyTrashed", &self.explicitly_trashed)?;
+            gapi::wire::ser(map, "exportLinks", &self.export_links)?;
+            gapi::wire::ser(map, "fileExtension", &self.file_extension)?;
+            gapi::wire::ser(map, "folderColorRgb", &self.folder_color_rgb)?;
+            gapi::wire::ser(map, "fullFileExtension", &self.full_file_extension)?;
+            gapi::wire::ser(
+                map,
+                "hasAugmentedPermissions",
+                &self.has_augmented_permissions,
+            )?;
+            gapi::wire::ser(map, "hasThumbnail", &self.has_thumbnail)?;
+            gapi::wire::ser(map, "headRevisionId", &self.head_revision_id)?;
+            gapi::wire::ser(map, "iconLink", &self.icon_link)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "imageMediaMetadata", &self.image_media_metadata)?;
+            gapi::wire::ser(
+                map,
+                "inheritedPermissionsDisabled",
+                &self.inherited_permissions_disabled,
+            )?;
+            gapi::wire::ser(map, "isAppAuthorized", &self.is_app_authorized)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "labelInfo", &self.label_info)?;
+            gapi::wire::ser(map, "lastModifyingUser", &self.last_modifying_user)?;
+            gapi::wire::ser(map, "linkShareMetadata", &self.link_share_metadata)?;
+            gapi::wire::ser(map, "md5Checksum", &self.md5_checksum)?;
+            gapi::wire::ser(map, "mimeType", &self.mime_type)?;
+            gapi::wire::ser(map, "modifiedByMe", &self.modified_by_me)?;
+            gapi::wire::ser(map, "modifiedByMeTime", &self.modified_by_me_time)?;
+            gapi::wire::ser(map, "modifiedTime", &self.modified_time)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "originalFilename", &self.original_filename)?;
+            gapi::wire::ser(map, "ownedByMe", &self.owned_by_me)?;
+            gapi::wire::ser(map, "owners", &self.owners)?;
+            gapi::wire::ser(map, "parents", &self.parents)?;
+            gapi::wire::ser(map, "permissionIds", &self.permission_ids)?;
+            gapi::wire::ser(map, "permissions", &self.permissions)?;
+            gapi::wire::ser(map, "properties", &self.properties)?;
+            gapi::wire::ser_int64(map, "quotaBytesUsed", &self.quota_bytes_used)?;
+            gapi::wire::ser(map, "resourceKey", &self.resource_key)?;
+            gapi::wire::ser(map, "sha1Checksum", &self.sha1_checksum)?;
+            gapi::wire::ser(map, "sha256Checksum", &self.sha256_checksum)?;
+            gapi::wire::ser(map, "shared", &self.shared)?;
+            gapi::wire::ser(map, "sharedWithMeTime", &self.shared_with_me_time)?;
+            gapi::wire::ser(map, "sharingUser", &self.sharing_user)?;
+            gapi::wire::ser(map, "shortcutDetails", &self.shortcut_details)?;
+            gapi::wire::ser_int64(map, "size", &self.size)?;
+            gapi::wire::ser(map, "spaces", &self.spaces)?;
+            gapi::wire::ser(map, "starred", &self.starred)?;
+            gapi::wire::ser(map, "teamDriveId", &self.team_drive_id)?;
+            gapi::wire::ser(map, "thumbnailLink", &self.thumbnail_link)?;
+            gapi::wire::ser_int64(map, "thumbnailVersion", &self.thumbnail_version)?;
+            gapi::wire::ser(map, "trashed", &self.trashed)?;
+            gapi::wire::ser(map, "trashedTime", &self.trashed_time)?;
+            gapi::wire::ser(map, "trashingUser", &self.trashing_user)?;
+            gapi::wire::ser_int64(map, "version", &self.version)?;
+            gapi::wire::ser(map, "videoMediaMetadata", &self.video_media_metadata)?;
+            gapi::wire::ser(map, "viewedByMe", &self.viewed_by_me)?;
+            gapi::wire::ser(map, "viewedByMeTime", &self.viewed_by_me_time)?;
+            gapi::wire::ser(
+                map,
+                "viewersCanCopyContent",
+                &self.viewers_can_copy_content,
+            )?;
+            gapi::wire::ser(map, "webContentLink", &self.web_content_link)?;
+            gapi::wire::ser(map, "webViewLink", &self.web_view_link)?;
+            gapi::wire::ser(map, "writersCanShare", &self.writers_can_share)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for File {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for File {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Output only. Capabilities the current user has on this file. Each capability corresponds to a fine-grained action that a user may take. For more information, see \[Understand file capabilities\](https://developers.google.com/workspace/drive/api/guides/manage-sharing#capabilities).
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FileCapabilities {
         /// Output only. Whether the current user is the pending owner of the file. Not populated for shared drive files.
-        #[serde(rename = "canAcceptOwnership", skip_serializing_if = "Option::is_none")]
         pub can_accept_ownership: Option<bool>,
         /// Whether the current user can access this file via Gen AI features. For more information, see \[Drive MCP file eligibility\](https://developers.google.com/workspace/drive/api/guides/drive-mcp-server-file-eligibility).
-        #[serde(rename = "canAccessViaGenAi", skip_serializing_if = "Option::is_none")]
         pub can_access_via_gen_ai: Option<bool>,
         /// Output only. Whether the current user can add children to this folder. This is always `false` when the item isn't a folder.
-        #[serde(rename = "canAddChildren", skip_serializing_if = "Option::is_none")]
         pub can_add_children: Option<bool>,
         /// Output only. Whether the current user can add a folder from another drive (different shared drive or My Drive) to this folder. This is `false` when the item isn't a folder. Only populated for items in shared drives.
-        #[serde(
-            rename = "canAddFolderFromAnotherDrive",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_add_folder_from_another_drive: Option<bool>,
         /// Output only. Whether the current user can add a parent for the item without removing an existing parent in the same request. Not populated for shared drive files.
-        #[serde(rename = "canAddMyDriveParent", skip_serializing_if = "Option::is_none")]
         pub can_add_my_drive_parent: Option<bool>,
         /// Output only. Whether the current user can change the `copyRequiresWriterPermission` restriction of this file.
-        #[serde(
-            rename = "canChangeCopyRequiresWriterPermission",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_copy_requires_writer_permission: Option<bool>,
         /// Output only. Whether the current user can change the owner or organizer-applied download restrictions of the file.
-        #[serde(
-            rename = "canChangeItemDownloadRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_item_download_restriction: Option<bool>,
         /// Output only. Whether the current user can change the `securityUpdateEnabled` field on link share metadata.
-        #[serde(
-            rename = "canChangeSecurityUpdateEnabled",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_security_update_enabled: Option<bool>,
         /// Deprecated: Output only.
-        #[serde(
-            rename = "canChangeViewersCanCopyContent",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_viewers_can_copy_content: Option<bool>,
         /// Output only. Whether the current user can comment on this file.
-        #[serde(rename = "canComment", skip_serializing_if = "Option::is_none")]
         pub can_comment: Option<bool>,
         /// Output only. Whether the current user can copy this file. For an item in a shared drive, whether the current user can copy non-folder descendants of this item, or this item if it's not a folder.
-        #[serde(rename = "canCopy", skip_serializing_if = "Option::is_none")]
         pub can_copy: Option<bool>,
         /// Output only. Whether the current user can delete this file.
-        #[serde(rename = "canDelete", skip_serializing_if = "Option::is_none")]
         pub can_delete: Option<bool>,
         /// Output only. Whether the current user can delete children of this folder. This is `false` when the item isn't a folder. Only populated for items in shared drives.
-        #[serde(rename = "canDeleteChildren", skip_serializing_if = "Option::is_none")]
         pub can_delete_children: Option<bool>,
         /// Whether a user can disable inherited permissions.
-        #[serde(
-            rename = "canDisableInheritedPermissions",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_disable_inherited_permissions: Option<bool>,
         /// Output only. Whether the current user can download this file.
-        #[serde(rename = "canDownload", skip_serializing_if = "Option::is_none")]
         pub can_download: Option<bool>,
         /// Output only. Whether the current user can edit this file. Other factors may limit the type of changes a user can make to a file. For example, see `canChangeCopyRequiresWriterPermission` or `canModifyContent`.
-        #[serde(rename = "canEdit", skip_serializing_if = "Option::is_none")]
         pub can_edit: Option<bool>,
         /// Whether a user can re-enable inherited permissions.
-        #[serde(
-            rename = "canEnableInheritedPermissions",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_enable_inherited_permissions: Option<bool>,
         /// Output only. Whether the current user can list the children of this folder. This is always `false` when the item isn't a folder.
-        #[serde(rename = "canListChildren", skip_serializing_if = "Option::is_none")]
         pub can_list_children: Option<bool>,
         /// Output only. Whether the current user can modify the content of this file.
-        #[serde(rename = "canModifyContent", skip_serializing_if = "Option::is_none")]
         pub can_modify_content: Option<bool>,
         /// Deprecated: Output only. Use one of `canModifyEditorContentRestriction`, `canModifyOwnerContentRestriction`, or `canRemoveContentRestriction`.
-        #[serde(
-            rename = "canModifyContentRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_modify_content_restriction: Option<bool>,
         /// Output only. Whether the current user can add or modify content restrictions on the file which are editor restricted.
-        #[serde(
-            rename = "canModifyEditorContentRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_modify_editor_content_restriction: Option<bool>,
         /// Output only. Whether the current user can modify the labels on the file.
-        #[serde(rename = "canModifyLabels", skip_serializing_if = "Option::is_none")]
         pub can_modify_labels: Option<bool>,
         /// Output only. Whether the current user can add or modify content restrictions which are owner restricted.
-        #[serde(
-            rename = "canModifyOwnerContentRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_modify_owner_content_restriction: Option<bool>,
         /// Output only. Whether the current user can move children of this folder outside of the shared drive. This is `false` when the item isn't a folder. Only populated for items in shared drives.
-        #[serde(
-            rename = "canMoveChildrenOutOfDrive",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_move_children_out_of_drive: Option<bool>,
         /// Deprecated: Output only. Use `canMoveChildrenOutOfDrive` instead.
-        #[serde(
-            rename = "canMoveChildrenOutOfTeamDrive",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_move_children_out_of_team_drive: Option<bool>,
         /// Output only. Whether the current user can move children of this folder within this drive. This is `false` when the item isn't a folder. Note that a request to move the child may still fail depending on the current user's access to the child and to the destination folder.
-        #[serde(
-            rename = "canMoveChildrenWithinDrive",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_move_children_within_drive: Option<bool>,
         /// Deprecated: Output only. Use `canMoveChildrenWithinDrive` instead.
-        #[serde(
-            rename = "canMoveChildrenWithinTeamDrive",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_move_children_within_team_drive: Option<bool>,
         /// Deprecated: Output only. Use `canMoveItemOutOfDrive` instead.
-        #[serde(
-            rename = "canMoveItemIntoTeamDrive",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_move_item_into_team_drive: Option<bool>,
         /// Output only. Whether the current user can move this item outside of this drive by changing its parent. Note that a request to change the parent of the item may still fail depending on the new parent that's being added.
-        #[serde(
-            rename = "canMoveItemOutOfDrive",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_move_item_out_of_drive: Option<bool>,
         /// Deprecated: Output only. Use `canMoveItemOutOfDrive` instead.
-        #[serde(
-            rename = "canMoveItemOutOfTeamDrive",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_move_item_out_of_team_drive: Option<bool>,
         /// Output only. Whether the current user can move this item within this drive. Note that a request to change the parent of the item may still fail depending on the new parent that's being added and the parent that is being removed.
-        #[serde(
-            rename = "canMoveItemWithinDrive",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_move_item_within_drive: Option<bool>,
         /// Deprecated: Output only. Use `canMoveItemWithinDrive` instead.
-        #[serde(
-            rename = "canMoveItemWithinTeamDrive",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_move_item_within_team_drive: Option<bool>,
         /// Deprecated: Output only. Use `canMoveItemWithinDrive` or `canMoveItemOutOfDrive` instead.
-        #[serde(
-            rename = "canMoveTeamDriveItem",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_move_team_drive_item: Option<bool>,
         /// Output only. Whether the current user can read the shared drive to which this file belongs. Only populated for items in shared drives.
-        #[serde(rename = "canReadDrive", skip_serializing_if = "Option::is_none")]
         pub can_read_drive: Option<bool>,
         /// Output only. Whether the current user can read the labels on the file.
-        #[serde(rename = "canReadLabels", skip_serializing_if = "Option::is_none")]
         pub can_read_labels: Option<bool>,
         /// Output only. Whether the current user can read the revisions resource of this file. For a shared drive item, whether revisions of non-folder descendants of this item, or this item if it's not a folder, can be read.
-        #[serde(rename = "canReadRevisions", skip_serializing_if = "Option::is_none")]
         pub can_read_revisions: Option<bool>,
         /// Deprecated: Output only. Use `canReadDrive` instead.
-        #[serde(rename = "canReadTeamDrive", skip_serializing_if = "Option::is_none")]
         pub can_read_team_drive: Option<bool>,
         /// Output only. Whether the current user can remove children from this folder. This is always `false` when the item isn't a folder. For a folder in a shared drive, use `canDeleteChildren` or `canTrashChildren` instead.
-        #[serde(rename = "canRemoveChildren", skip_serializing_if = "Option::is_none")]
         pub can_remove_children: Option<bool>,
         /// Output only. Whether there's a content restriction on the file that can be removed by the current user.
-        #[serde(
-            rename = "canRemoveContentRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_remove_content_restriction: Option<bool>,
         /// Output only. Whether the current user can remove a parent from the item without adding another parent in the same request. Not populated for shared drive files.
-        #[serde(
-            rename = "canRemoveMyDriveParent",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_remove_my_drive_parent: Option<bool>,
         /// Output only. Whether the current user can rename this file.
-        #[serde(rename = "canRename", skip_serializing_if = "Option::is_none")]
         pub can_rename: Option<bool>,
         /// Output only. Whether the current user can modify the sharing settings for this file.
-        #[serde(rename = "canShare", skip_serializing_if = "Option::is_none")]
         pub can_share: Option<bool>,
         /// Whether the current user can start an approval on the file.
-        #[serde(rename = "canStartApproval", skip_serializing_if = "Option::is_none")]
         pub can_start_approval: Option<bool>,
         /// Output only. Whether the current user can move this file to trash.
-        #[serde(rename = "canTrash", skip_serializing_if = "Option::is_none")]
         pub can_trash: Option<bool>,
         /// Output only. Whether the current user can trash children of this folder. This is `false` when the item isn't a folder. Only populated for items in shared drives.
-        #[serde(rename = "canTrashChildren", skip_serializing_if = "Option::is_none")]
         pub can_trash_children: Option<bool>,
         /// Output only. Whether the current user can restore this file from trash.
-        #[serde(rename = "canUntrash", skip_serializing_if = "Option::is_none")]
         pub can_untrash: Option<bool>,
     }
+    impl gapi::wire::WireStruct for FileCapabilities {
+        const NAME: &'static str = "FileCapabilities";
+        const FIELDS: &'static [&'static str] = &[
+            "canAcceptOwnership",
+            "canAccessViaGenAi",
+            "canAddChildren",
+            "canAddFolderFromAnotherDrive",
+            "canAddMyDriveParent",
+            "canChangeCopyRequiresWriterPermission",
+            "canChangeItemDownloadRestriction",
+            "canChangeSecurityUpdateEnabled",
+            "canChangeViewersCanCopyContent",
+            "canComment",
+            "canCopy",
+            "canDelete",
+            "canDeleteChildren",
+            "canDisableInheritedPermissions",
+            "canDownload",
+            "canEdit",
+            "canEnableInheritedPermissions",
+            "canListChildren",
+            "canModifyContent",
+            "canModifyContentRestriction",
+            "canModifyEditorContentRestriction",
+            "canModifyLabels",
+            "canModifyOwnerContentRestriction",
+            "canMoveChildrenOutOfDrive",
+            "canMoveChildrenOutOfTeamDrive",
+            "canMoveChildrenWithinDrive",
+            "canMoveChildrenWithinTeamDrive",
+            "canMoveItemIntoTeamDrive",
+            "canMoveItemOutOfDrive",
+            "canMoveItemOutOfTeamDrive",
+            "canMoveItemWithinDrive",
+            "canMoveItemWithinTeamDrive",
+            "canMoveTeamDriveItem",
+            "canReadDrive",
+            "canReadLabels",
+            "canReadRevisions",
+            "canReadTeamDrive",
+            "canRemoveChildren",
+            "canRemoveContentRestriction",
+            "canRemoveMyDriveParent",
+            "canRename",
+            "canShare",
+            "canStartApproval",
+            "canTrash",
+            "canTrashChildren",
+            "canUntrash",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.can_accept_ownership),
+                1 => gapi::wire::de(map, &mut self.can_access_via_gen_ai),
+                2 => gapi::wire::de(map, &mut self.can_add_children),
+                3 => gapi::wire::de(map, &mut self.can_add_folder_from_another_drive),
+                4 => gapi::wire::de(map, &mut self.can_add_my_drive_parent),
+                5 => {
+                    gapi::wire::de(
+                        map,
+                        &mut self.can_change_copy_requires_writer_permission,
+                    )
+                }
+                6 => gapi::wire::de(map, &mut self.can_change_item_download_restriction),
+                7 => gapi::wire::de(map, &mut self.can_change_security_update_enabled),
+                8 => gapi::wire::de(map, &mut self.can_change_viewers_can_copy_content),
+                9 => gapi::wire::de(map, &mut self.can_comment),
+                10 => gapi::wire::de(map, &mut self.can_copy),
+                11 => gapi::wire::de(map, &mut self.can_delete),
+                12 => gapi::wire::de(map, &mut self.can_delete_children),
+                13 => gapi::wire::de(map, &mut self.can_disable_inherited_permissions),
+                14 => gapi::wire::de(map, &mut self.can_download),
+                15 => gapi::wire::de(map, &mut self.can_edit),
+                16 => gapi::wire::de(map, &mut self.can_enable_inherited_permissions),
+                17 => gapi::wire::de(map, &mut self.can_list_children),
+                18 => gapi::wire::de(map, &mut self.can_modify_content),
+                19 => gapi::wire::de(map, &mut self.can_modify_content_restriction),
+                20 => {
+                    gapi::wire::de(map, &mut self.can_modify_editor_content_restriction)
+                }
+                21 => gapi::wire::de(map, &mut self.can_modify_labels),
+                22 => gapi::wire::de(map, &mut self.can_modify_owner_content_restriction),
+                23 => gapi::wire::de(map, &mut self.can_move_children_out_of_drive),
+                24 => gapi::wire::de(map, &mut self.can_move_children_out_of_team_drive),
+                25 => gapi::wire::de(map, &mut self.can_move_children_within_drive),
+                26 => gapi::wire::de(map, &mut self.can_move_children_within_team_drive),
+                27 => gapi::wire::de(map, &mut self.can_move_item_into_team_drive),
+                28 => gapi::wire::de(map, &mut self.can_move_item_out_of_drive),
+                29 => gapi::wire::de(map, &mut self.can_move_item_out_of_team_drive),
+                30 => gapi::wire::de(map, &mut self.can_move_item_within_drive),
+                31 => gapi::wire::de(map, &mut self.can_move_item_within_team_drive),
+                32 => gapi::wire::de(map, &mut self.can_move_team_drive_item),
+                33 => gapi::wire::de(map, &mut self.can_read_drive),
+                34 => gapi::wire::de(map, &mut self.can_read_labels),
+                35 => gapi::wire::de(map, &mut self.can_read_revisions),
+                36 => gapi::wire::de(map, &mut self.can_read_team_drive),
+                37 => gapi::wire::de(map, &mut self.can_remove_children),
+                38 => gapi::wire::de(map, &mut self.can_remove_content_restriction),
+                39 => gapi::wire::de(map, &mut self.can_remove_my_drive_parent),
+                40 => gapi::wire::de(map, &mut self.can_rename),
+                41 => gapi::wire::de(map, &mut self.can_share),
+                42 => gapi::wire::de(map, &mut self.can_start_approval),
+                43 => gapi::wire::de(map, &mut self.can_trash),
+                44 => gapi::wire::de(map, &mut self.can_trash_children),
+                45 => gapi::wire::de(map, &mut self.can_untrash),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "canAcceptOwnership", &self.can_accept_ownership)?;
+            gapi::wire::ser(map, "canAccessViaGenAi", &self.can_access_via_gen_ai)?;
+            gapi::wire::ser(map, "canAddChildren", &self.can_add_children)?;
+            gapi::wire::ser(
+                map,
+                "canAddFolderFromAnotherDrive",
+                &self.can_add_folder_from_another_drive,
+            )?;
+            gapi::wire::ser(map, "canAddMyDriveParent", &self.can_add_my_drive_parent)?;
+            gapi::wire::ser(
+                map,
+                "canChangeCopyRequiresWriterPermission",
+                &self.can_change_copy_requires_writer_permission,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canChangeItemDownloadRestriction",
+                &self.can_change_item_download_restriction,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canChangeSecurityUpdateEnabled",
+                &self.can_change_security_update_enabled,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canChangeViewersCanCopyContent",
+                &self.can_change_viewers_can_copy_content,
+            )?;
+            gapi::wire::ser(map, "canComment", &self.can_comment)?;
+            gapi::wire::ser(map, "canCopy", &self.can_copy)?;
+            gapi::wire::ser(map, "canDelete", &self.can_delete)?;
+            gapi::wire::ser(map, "canDeleteChildren", &self.can_delete_children)?;
+            gapi::wire::ser(
+                map,
+                "canDisableInheritedPermissions",
+                &self.can_disable_inherited_permissions,
+            )?;
+            gapi::wire::ser(map, "canDownload", &self.can_download)?;
+            gapi::wire::ser(map, "canEdit", &self.can_edit)?;
+            gapi::wire::ser(
+                map,
+                "canEnableInheritedPermissions",
+                &self.can_enable_inherited_permissions,
+            )?;
+            gapi::wire::ser(map, "canListChildren", &self.can_list_children)?;
+            gapi::wire::ser(map, "canModifyContent", &self.can_modify_content)?;
+            gapi::wire::ser(
+                map,
+                "canModifyContentRestriction",
+                &self.can_modify_content_restriction,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canModifyEditorContentRestriction",
+                &self.can_modify_editor_content_restriction,
+            )?;
+            gapi::wire::ser(map, "canModifyLabels", &self.can_modify_labels)?;
+            gapi::wire::ser(
+                map,
+                "canModifyOwnerContentRestriction",
+                &self.can_modify_owner_content_restriction,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canMoveChildrenOutOfDrive",
+                &self.can_move_children_out_of_drive,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canMoveChildrenOutOfTeamDrive",
+                &self.can_move_children_out_of_team_drive,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canMoveChildrenWithinDrive",
+                &self.can_move_children_within_drive,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canMoveChildrenWithinTeamDrive",
+                &self.can_move_children_within_team_drive,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canMoveItemIntoTeamDrive",
+                &self.can_move_item_into_team_drive,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canMoveItemOutOfDrive",
+                &self.can_move_item_out_of_drive,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canMoveItemOutOfTeamDrive",
+                &self.can_move_item_out_of_team_drive,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canMoveItemWithinDrive",
+                &self.can_move_item_within_drive,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canMoveItemWithinTeamDrive",
+                &self.can_move_item_within_team_drive,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canMoveTeamDriveItem",
+                &self.can_move_team_drive_item,
+            )?;
+            gapi::wire::ser(map, "canReadDrive", &self.can_read_drive)?;
+            gapi::wire::ser(map, "canReadLabels", &self.can_read_labels)?;
+            gapi::wire::ser(map, "canReadRevisions", &self.can_read_revisions)?;
+            gapi::wire::ser(map, "canReadTeamDrive", &self.can_read_team_drive)?;
+            gapi::wire::ser(map, "canRemoveChildren", &self.can_remove_children)?;
+            gapi::wire::ser(
+                map,
+                "canRemoveContentRestriction",
+                &self.can_remove_content_restriction,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canRemoveMyDriveParent",
+                &self.can_remove_my_drive_parent,
+            )?;
+            gapi::wire::ser(map, "canRename", &self.can_rename)?;
+            gapi::wire::ser(map, "canShare", &self.can_share)?;
+            gapi::wire::ser(map, "canStartApproval", &self.can_start_approval)?;
+            gapi::wire::ser(map, "canTrash", &self.can_trash)?;
+            gapi::wire::ser(map, "canTrashChildren", &self.can_trash_children)?;
+            gapi::wire::ser(map, "canUntrash", &self.can_untrash)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FileCapabilities {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FileCapabilities {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Additional information about the content of the file. These fields are never populated in responses.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FileContentHints {
         /// Text to be indexed for the file to improve fullText queries. This is limited to 128 KB in length and may contain HTML elements.
-        #[serde(rename = "indexableText", skip_serializing_if = "Option::is_none")]
         pub indexable_text: Option<String>,
         /// A thumbnail for the file. This will only be used if Google Drive cannot generate a standard thumbnail.
-        #[serde(rename = "thumbnail", skip_serializing_if = "Option::is_none")]
         pub thumbnail: Option<FileContentHintsThumbnail>,
     }
+    impl gapi::wire::WireStruct for FileContentHints {
+        const NAME: &'static str = "FileContentHints";
+        const FIELDS: &'static [&'static str] = &["indexableText", "thumbnail"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.indexable_text),
+                1 => gapi::wire::de(map, &mut self.thumbnail),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "indexableText", &self.indexable_text)?;
+            gapi::wire::ser(map, "thumbnail", &self.thumbnail)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FileContentHints {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FileContentHints {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A thumbnail for the file. This will only be used if Google Drive cannot generate a standard thumbnail.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FileContentHintsThumbnail {
         /// The thumbnail data encoded with URL-safe Base64 (\[RFC 4648 section 5\](https://datatracker.ietf.org/doc/html/rfc4648#section-5)).
-        #[serde(rename = "image", skip_serializing_if = "Option::is_none")]
         pub image: Option<gapi::Bytes>,
         /// The MIME type of the thumbnail.
-        #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
         pub mime_type: Option<String>,
     }
+    impl gapi::wire::WireStruct for FileContentHintsThumbnail {
+        const NAME: &'static str = "FileContentHintsThumbnail";
+        const FIELDS: &'static [&'static str] = &["image", "mimeType"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.image),
+                1 => gapi::wire::de(map, &mut self.mime_type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "image", &self.image)?;
+            gapi::wire::ser(map, "mimeType", &self.mime_type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FileContentHintsThumbnail {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FileContentHintsThumbnail {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Output only. Additional metadata about image media, if available.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FileImageMediaMetadata {
         /// Output only. The aperture used to create the photo (f-number).
-        #[serde(rename = "aperture", skip_serializing_if = "Option::is_none")]
         pub aperture: Option<f32>,
         /// Output only. The make of the camera used to create the photo.
-        #[serde(rename = "cameraMake", skip_serializing_if = "Option::is_none")]
         pub camera_make: Option<String>,
         /// Output only. The model of the camera used to create the photo.
-        #[serde(rename = "cameraModel", skip_serializing_if = "Option::is_none")]
         pub camera_model: Option<String>,
         /// Output only. The color space of the photo.
-        #[serde(rename = "colorSpace", skip_serializing_if = "Option::is_none")]
         pub color_space: Option<String>,
         /// Output only. The exposure bias of the photo (APEX value).
-        #[serde(rename = "exposureBias", skip_serializing_if = "Option::is_none")]
         pub exposure_bias: Option<f32>,
         /// Output only. The exposure mode used to create the photo.
-        #[serde(rename = "exposureMode", skip_serializing_if = "Option::is_none")]
         pub exposure_mode: Option<String>,
         /// Output only. The length of the exposure, in seconds.
-        #[serde(rename = "exposureTime", skip_serializing_if = "Option::is_none")]
         pub exposure_time: Option<f32>,
         /// Output only. Whether a flash was used to create the photo.
-        #[serde(rename = "flashUsed", skip_serializing_if = "Option::is_none")]
         pub flash_used: Option<bool>,
         /// Output only. The focal length used to create the photo, in millimeters.
-        #[serde(rename = "focalLength", skip_serializing_if = "Option::is_none")]
         pub focal_length: Option<f32>,
         /// Output only. The height of the image in pixels.
-        #[serde(rename = "height", skip_serializing_if = "Option::is_none")]
         pub height: Option<i32>,
         /// Output only. The ISO speed used to create the photo.
-        #[serde(rename = "isoSpeed", skip_serializing_if = "Option::is_none")]
         pub iso_speed: Option<i32>,
         /// Output only. The lens used to create the photo.
-        #[serde(rename = "lens", skip_serializing_if = "Option::is_none")]
         pub lens: Option<String>,
         /// Output only. Geographic location information stored in the image.
-        #[serde(rename = "location", skip_serializing_if = "Option::is_none")]
         pub location: Option<FileImageMediaMetadataLocation>,
         /// Output only. The smallest f-number of the lens at the focal length used to create the photo (APEX value).
-        #[serde(rename = "maxApertureValue", skip_serializing_if = "Option::is_none")]
         pub max_aperture_value: Option<f32>,
         /// Output only. The metering mode used to create the photo.
-        #[serde(rename = "meteringMode", skip_serializing_if = "Option::is_none")]
         pub metering_mode: Option<String>,
         /// Output only. The number of clockwise 90 degree rotations applied from the image's original orientation.
-        #[serde(rename = "rotation", skip_serializing_if = "Option::is_none")]
         pub rotation: Option<i32>,
         /// Output only. The type of sensor used to create the photo.
-        #[serde(rename = "sensor", skip_serializing_if = "Option::is_none")]
         pub sensor: Option<String>,
         /// Output only. The distance to the subject of the photo, in meters.
-        #[serde(rename = "subjectDistance", skip_serializing_if = "Option::is_none")]
         pub subject_distance: Option<i32>,
         /// Output only. The date and time the photo was taken (EXIF DateTime).
-        #[serde(rename = "time", skip_serializing_if = "Option::is_none")]
         pub time: Option<String>,
         /// Output only. The white balance mode used to create the photo.
-        #[serde(rename = "whiteBalance", skip_serializing_if = "Option::is_none")]
         pub white_balance: Option<String>,
         /// Output only. The width of the image in pixels.
-        #[serde(rename = "width", skip_serializing_if = "Option::is_none")]
         pub width: Option<i32>,
     }
+    impl gapi::wire::WireStruct for FileImageMediaMetadata {
+        const NAME: &'static str = "FileImageMediaMetadata";
+        const FIELDS: &'static [&'static str] = &[
+            "aperture",
+            "cameraMake",
+            "cameraModel",
+            "colorSpace",
+            "exposureBias",
+            "exposureMode",
+            "exposureTime",
+            "flashUsed",
+            "focalLength",
+            "height",
+            "isoSpeed",
+            "lens",
+            "location",
+            "maxApertureValue",
+            "meteringMode",
+            "rotation",
+            "sensor",
+            "subjectDistance",
+            "time",
+            "whiteBalance",
+            "width",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.aperture),
+                1 => gapi::wire::de(map, &mut self.camera_make),
+                2 => gapi::wire::de(map, &mut self.camera_model),
+                3 => gapi::wire::de(map, &mut self.color_space),
+                4 => gapi::wire::de(map, &mut self.exposure_bias),
+                5 => gapi::wire::de(map, &mut self.exposure_mode),
+                6 => gapi::wire::de(map, &mut self.exposure_time),
+                7 => gapi::wire::de(map, &mut self.flash_used),
+                8 => gapi::wire::de(map, &mut self.focal_length),
+                9 => gapi::wire::de(map, &mut self.height),
+                10 => gapi::wire::de(map, &mut self.iso_speed),
+                11 => gapi::wire::de(map, &mut self.lens),
+                12 => gapi::wire::de(map, &mut self.location),
+                13 => gapi::wire::de(map, &mut self.max_aperture_value),
+                14 => gapi::wire::de(map, &mut self.metering_mode),
+                15 => gapi::wire::de(map, &mut self.rotation),
+                16 => gapi::wire::de(map, &mut self.sensor),
+                17 => gapi::wire::de(map, &mut self.subject_distance),
+                18 => gapi::wire::de(map, &mut self.time),
+                19 => gapi::wire::de(map, &mut self.white_balance),
+                20 => gapi::wire::de(map, &mut self.width),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "aperture", &self.aperture)?;
+            gapi::wire::ser(map, "cameraMake", &self.camera_make)?;
+            gapi::wire::ser(map, "cameraModel", &self.camera_model)?;
+            gapi::wire::ser(map, "colorSpace", &self.color_space)?;
+            gapi::wire::ser(map, "exposureBias", &self.exposure_bias)?;
+            gapi::wire::ser(map, "exposureMode", &self.exposure_mode)?;
+            gapi::wire::ser(map, "exposureTime", &self.exposure_time)?;
+            gapi::wire::ser(map, "flashUsed", &self.flash_used)?;
+            gapi::wire::ser(map, "focalLength", &self.focal_length)?;
+            gapi::wire::ser(map, "height", &self.height)?;
+            gapi::wire::ser(map, "isoSpeed", &self.iso_speed)?;
+            gapi::wire::ser(map, "lens", &self.lens)?;
+            gapi::wire::ser(map, "location", &self.location)?;
+            gapi::wire::ser(map, "maxApertureValue", &self.max_aperture_value)?;
+            gapi::wire::ser(map, "meteringMode", &self.metering_mode)?;
+            gapi::wire::ser(map, "rotation", &self.rotation)?;
+            gapi::wire::ser(map, "sensor", &self.sensor)?;
+            gapi::wire::ser(map, "subjectDistance", &self.subject_distance)?;
+            gapi::wire::ser(map, "time", &self.time)?;
+            gapi::wire::ser(map, "whiteBalance", &self.white_balance)?;
+            gapi::wire::ser(map, "width", &self.width)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FileImageMediaMetadata {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FileImageMediaMetadata {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Output only. Geographic location information stored in the image.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FileImageMediaMetadataLocation {
         /// Output only. The altitude stored in the image.
-        #[serde(rename = "altitude", skip_serializing_if = "Option::is_none")]
         pub altitude: Option<f64>,
         /// Output only. The latitude stored in the image.
-        #[serde(rename = "latitude", skip_serializing_if = "Option::is_none")]
         pub latitude: Option<f64>,
         /// Output only. The longitude stored in the image.
-        #[serde(rename = "longitude", skip_serializing_if = "Option::is_none")]
         pub longitude: Option<f64>,
     }
+    impl gapi::wire::WireStruct for FileImageMediaMetadataLocation {
+        const NAME: &'static str = "FileImageMediaMetadataLocation";
+        const FIELDS: &'static [&'static str] = &["altitude", "latitude", "longitude"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.altitude),
+                1 => gapi::wire::de(map, &mut self.latitude),
+                2 => gapi::wire::de(map, &mut self.longitude),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "altitude", &self.altitude)?;
+            gapi::wire::ser(map, "latitude", &self.latitude)?;
+            gapi::wire::ser(map, "longitude", &self.longitude)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FileImageMediaMetadataLocation {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FileImageMediaMetadataLocation {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Label information on the file.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FileLabelInfo {
         /// Output only. The set of labels on the file as requested by the label IDs in the `includeLabels` parameter. By default, no labels are returned.
-        #[serde(rename = "labels", skip_serializing_if = "Option::is_none")]
         pub labels: Option<Vec<Label>>,
     }
+    impl gapi::wire::WireStruct for FileLabelInfo {
+        const NAME: &'static str = "FileLabelInfo";
+        const FIELDS: &'static [&'static str] = &["labels"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.labels),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "labels", &self.labels)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FileLabelInfo {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FileLabelInfo {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Contains details about the link URLs that clients are using to refer to this item.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FileLinkShareMetadata {
         /// Output only. Whether the file is eligible for security update.
-        #[serde(
-            rename = "securityUpdateEligible",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub security_update_eligible: Option<bool>,
         /// Output only. Whether the security update is enabled for this file.
-        #[serde(
-            rename = "securityUpdateEnabled",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub security_update_enabled: Option<bool>,
     }
+    impl gapi::wire::WireStruct for FileLinkShareMetadata {
+        const NAME: &'static str = "FileLinkShareMetadata";
+        const FIELDS: &'static [&'static str] = &[
+            "securityUpdateEligible",
+            "securityUpdateEnabled",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.security_update_eligible),
+                1 => gapi::wire::de(map, &mut self.security_update_enabled),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "securityUpdateEligible",
+                &self.security_update_eligible,
+            )?;
+            gapi::wire::ser(
+                map,
+                "securityUpdateEnabled",
+                &self.security_update_enabled,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FileLinkShareMetadata {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FileLinkShareMetadata {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A list of files.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FileList {
         /// The list of files. If `nextPageToken` is populated, then this list may be incomplete and an additional page of results should be fetched.
-        #[serde(rename = "files", skip_serializing_if = "Option::is_none")]
         pub files: Option<Vec<File>>,
         /// Whether the search process was incomplete. If true, then some search results might be missing, since all documents were not searched. This can occur when searching multiple drives with the `allDrives` corpora, but all corpora couldn't be searched. When this happens, it's suggested that clients narrow their query by choosing a different corpus such as `user` or `drive`.
-        #[serde(rename = "incompleteSearch", skip_serializing_if = "Option::is_none")]
         pub incomplete_search: Option<bool>,
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#fileList"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The page token for the next page of files. This will be absent if the end of the files list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for FileList {
+        const NAME: &'static str = "FileList";
+        const FIELDS: &'static [&'static str] = &[
+            "files",
+            "incompleteSearch",
+            "kind",
+            "nextPageToken",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.files),
+                1 => gapi::wire::de(map, &mut self.incomplete_search),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "files", &self.files)?;
+            gapi::wire::ser(map, "incompleteSearch", &self.incomplete_search)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FileList {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FileList {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for FileList {
         #[inline]
@@ -1838,227 +3608,484 @@ pub mod schemas {
         }
     }
     /// Information about a shortcut file.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FileShortcutDetails {
         /// The ID of the file that this shortcut points to. Can only be set on `files.create` requests.
-        #[serde(rename = "targetId", skip_serializing_if = "Option::is_none")]
         pub target_id: Option<String>,
         /// Output only. The MIME type of the file that this shortcut points to. The value of this field is a snapshot of the target's MIME type, captured when the shortcut is created.
-        #[serde(rename = "targetMimeType", skip_serializing_if = "Option::is_none")]
         pub target_mime_type: Option<String>,
         /// Output only. The `resourceKey` for the target file.
-        #[serde(rename = "targetResourceKey", skip_serializing_if = "Option::is_none")]
         pub target_resource_key: Option<String>,
     }
+    impl gapi::wire::WireStruct for FileShortcutDetails {
+        const NAME: &'static str = "FileShortcutDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "targetId",
+            "targetMimeType",
+            "targetResourceKey",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.target_id),
+                1 => gapi::wire::de(map, &mut self.target_mime_type),
+                2 => gapi::wire::de(map, &mut self.target_resource_key),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "targetId", &self.target_id)?;
+            gapi::wire::ser(map, "targetMimeType", &self.target_mime_type)?;
+            gapi::wire::ser(map, "targetResourceKey", &self.target_resource_key)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FileShortcutDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FileShortcutDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Output only. Additional metadata about video media. This may not be available immediately upon upload.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FileVideoMediaMetadata {
         /// Output only. The duration of the video in milliseconds.
-        #[serde(
-            rename = "durationMillis",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub duration_millis: Option<i64>,
         /// Output only. The height of the video in pixels.
-        #[serde(rename = "height", skip_serializing_if = "Option::is_none")]
         pub height: Option<i32>,
         /// Output only. The width of the video in pixels.
-        #[serde(rename = "width", skip_serializing_if = "Option::is_none")]
         pub width: Option<i32>,
     }
+    impl gapi::wire::WireStruct for FileVideoMediaMetadata {
+        const NAME: &'static str = "FileVideoMediaMetadata";
+        const FIELDS: &'static [&'static str] = &["durationMillis", "height", "width"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.duration_millis),
+                1 => gapi::wire::de(map, &mut self.height),
+                2 => gapi::wire::de(map, &mut self.width),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "durationMillis", &self.duration_millis)?;
+            gapi::wire::ser(map, "height", &self.height)?;
+            gapi::wire::ser(map, "width", &self.width)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FileVideoMediaMetadata {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FileVideoMediaMetadata {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// JWT and associated metadata used to generate CSE files.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct GenerateCseTokenResponse {
         /// The current Key ACL Service (KACLS) ID associated with the JWT.
-        #[serde(
-            rename = "currentKaclsId",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub current_kacls_id: Option<i64>,
         /// Name of the KACLs that the returned KACLs ID points to.
-        #[serde(rename = "currentKaclsName", skip_serializing_if = "Option::is_none")]
         pub current_kacls_name: Option<String>,
         /// The fileId for which the JWT was generated.
-        #[serde(rename = "fileId", skip_serializing_if = "Option::is_none")]
         pub file_id: Option<String>,
         /// The signed JSON Web Token (JWT) for the file.
-        #[serde(rename = "jwt", skip_serializing_if = "Option::is_none")]
         pub jwt: Option<String>,
         /// Output only. Identifies what kind of resource this is. Value: the fixed string `"drive#generateCseTokenResponse"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
+    }
+    impl gapi::wire::WireStruct for GenerateCseTokenResponse {
+        const NAME: &'static str = "GenerateCseTokenResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "currentKaclsId",
+            "currentKaclsName",
+            "fileId",
+            "jwt",
+            "kind",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.current_kacls_id),
+                1 => gapi::wire::de(map, &mut self.current_kacls_name),
+                2 => gapi::wire::de(map, &mut self.file_id),
+                3 => gapi::wire::de(map, &mut self.jwt),
+                4 => gapi::wire::de(map, &mut self.kind),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "currentKaclsId", &self.current_kacls_id)?;
+            gapi::wire::ser(map, "currentKaclsName", &self.current_kacls_name)?;
+            gapi::wire::ser(map, "fileId", &self.file_id)?;
+            gapi::wire::ser(map, "jwt", &self.jwt)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for GenerateCseTokenResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for GenerateCseTokenResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// A list of generated file IDs which can be provided in create requests.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct GeneratedIds {
         /// The IDs generated for the requesting user in the specified space.
-        #[serde(rename = "ids", skip_serializing_if = "Option::is_none")]
         pub ids: Option<Vec<String>>,
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#generatedIds"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The type of file that can be created with these IDs.
-        #[serde(rename = "space", skip_serializing_if = "Option::is_none")]
         pub space: Option<String>,
     }
+    impl gapi::wire::WireStruct for GeneratedIds {
+        const NAME: &'static str = "GeneratedIds";
+        const FIELDS: &'static [&'static str] = &["ids", "kind", "space"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.ids),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.space),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "ids", &self.ids)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "space", &self.space)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for GeneratedIds {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for GeneratedIds {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Representation of label and label fields.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Label {
         /// A map of the fields on the label, keyed by the field's ID.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<::std::collections::BTreeMap<String, LabelField>>,
         /// The ID of the label.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// This is always drive#label
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The revision ID of the label.
-        #[serde(rename = "revisionId", skip_serializing_if = "Option::is_none")]
         pub revision_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for Label {
+        const NAME: &'static str = "Label";
+        const FIELDS: &'static [&'static str] = &["fields", "id", "kind", "revisionId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.fields),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.revision_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "revisionId", &self.revision_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Label {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Label {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Representation of field, which is a typed key-value pair.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LabelField {
         /// Only present if valueType is dateString. RFC 3339 formatted date: YYYY-MM-DD.
-        #[serde(rename = "dateString", skip_serializing_if = "Option::is_none")]
         pub date_string: Option<Vec<gapi::types::Date>>,
         /// The identifier of this label field.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Only present if `valueType` is `integer`.
-        #[serde(
-            rename = "integer",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub integer: Option<Vec<i64>>,
         /// This is always drive#labelField.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Only present if `valueType` is `selection`
-        #[serde(rename = "selection", skip_serializing_if = "Option::is_none")]
         pub selection: Option<Vec<String>>,
         /// Only present if `valueType` is `text`.
-        #[serde(rename = "text", skip_serializing_if = "Option::is_none")]
         pub text: Option<Vec<String>>,
         /// Only present if `valueType` is `user`.
-        #[serde(rename = "user", skip_serializing_if = "Option::is_none")]
         pub user: Option<Vec<User>>,
         /// The field type. While new values may be supported in the future, the following are currently allowed: * `dateString` * `integer` * `selection` * `text` * `user`
-        #[serde(rename = "valueType", skip_serializing_if = "Option::is_none")]
         pub value_type: Option<String>,
     }
+    impl gapi::wire::WireStruct for LabelField {
+        const NAME: &'static str = "LabelField";
+        const FIELDS: &'static [&'static str] = &[
+            "dateString",
+            "id",
+            "integer",
+            "kind",
+            "selection",
+            "text",
+            "user",
+            "valueType",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.date_string),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de_int64(map, &mut self.integer),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.selection),
+                5 => gapi::wire::de(map, &mut self.text),
+                6 => gapi::wire::de(map, &mut self.user),
+                7 => gapi::wire::de(map, &mut self.value_type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dateString", &self.date_string)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser_int64(map, "integer", &self.integer)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "selection", &self.selection)?;
+            gapi::wire::ser(map, "text", &self.text)?;
+            gapi::wire::ser(map, "user", &self.user)?;
+            gapi::wire::ser(map, "valueType", &self.value_type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LabelField {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LabelField {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A modification to a label's field.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LabelFieldModification {
         /// The ID of the field to be modified.
-        #[serde(rename = "fieldId", skip_serializing_if = "Option::is_none")]
         pub field_id: Option<String>,
         /// This is always `"drive#labelFieldModification"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Replaces the value of a dateString Field with these new values. The string must be in the RFC 3339 full-date format: YYYY-MM-DD.
-        #[serde(rename = "setDateValues", skip_serializing_if = "Option::is_none")]
         pub set_date_values: Option<Vec<gapi::types::Date>>,
         /// Replaces the value of an `integer` field with these new values.
-        #[serde(
-            rename = "setIntegerValues",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub set_integer_values: Option<Vec<i64>>,
         /// Replaces a `selection` field with these new values.
-        #[serde(rename = "setSelectionValues", skip_serializing_if = "Option::is_none")]
         pub set_selection_values: Option<Vec<String>>,
         /// Sets the value of a `text` field.
-        #[serde(rename = "setTextValues", skip_serializing_if = "Option::is_none")]
         pub set_text_values: Option<Vec<String>>,
         /// Replaces a `user` field with these new values. The values must be a valid email addresses.
-        #[serde(rename = "setUserValues", skip_serializing_if = "Option::is_none")]
         pub set_user_values: Option<Vec<String>>,
         /// Unsets the values for this field.
-        #[serde(rename = "unsetValues", skip_serializing_if = "Option::is_none")]
         pub unset_values: Option<bool>,
     }
+    impl gapi::wire::WireStruct for LabelFieldModification {
+        const NAME: &'static str = "LabelFieldModification";
+        const FIELDS: &'static [&'static str] = &[
+            "fieldId",
+            "kind",
+            "setDateValues",
+            "setIntegerValues",
+            "setSelectionValues",
+            "setTextValues",
+            "setUserValues",
+            "unsetValues",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.field_id),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.set_date_values),
+                3 => gapi::wire::de_int64(map, &mut self.set_integer_values),
+                4 => gapi::wire::de(map, &mut self.set_selection_values),
+                5 => gapi::wire::de(map, &mut self.set_text_values),
+                6 => gapi::wire::de(map, &mut self.set_user_values),
+                7 => gapi::wire::de(map, &mut self.unset_values),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "fieldId", &self.field_id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "setDateValues", &self.set_date_values)?;
+            gapi::wire::ser_int64(map, "setIntegerValues", &self.set_integer_values)?;
+            gapi::wire::ser(map, "setSelectionValues", &self.set_selection_values)?;
+            gapi::wire::ser(map, "setTextValues", &self.set_text_values)?;
+            gapi::wire::ser(map, "setUserValues", &self.set_user_values)?;
+            gapi::wire::ser(map, "unsetValues", &self.unset_values)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LabelFieldModification {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LabelFieldModification {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A list of labels applied to a file.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LabelList {
         /// This is always `"drive#labelList"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The list of labels.
-        #[serde(rename = "labels", skip_serializing_if = "Option::is_none")]
         pub labels: Option<Vec<Label>>,
         /// The page token for the next page of labels. This field will be absent if the end of the list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for LabelList {
+        const NAME: &'static str = "LabelList";
+        const FIELDS: &'static [&'static str] = &["kind", "labels", "nextPageToken"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.kind),
+                1 => gapi::wire::de(map, &mut self.labels),
+                2 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "labels", &self.labels)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LabelList {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LabelList {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for LabelList {
         #[inline]
@@ -2074,46 +4101,109 @@ pub mod schemas {
         }
     }
     /// A modification to a label on a file. A `LabelModification` can be used to apply a label to a file, update an existing label on a file, or remove a label from a file.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LabelModification {
         /// The list of modifications to this label's fields.
-        #[serde(rename = "fieldModifications", skip_serializing_if = "Option::is_none")]
         pub field_modifications: Option<Vec<LabelFieldModification>>,
         /// This is always `"drive#labelModification"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The ID of the label to modify.
-        #[serde(rename = "labelId", skip_serializing_if = "Option::is_none")]
         pub label_id: Option<String>,
         /// If true, the label will be removed from the file.
-        #[serde(rename = "removeLabel", skip_serializing_if = "Option::is_none")]
         pub remove_label: Option<bool>,
     }
+    impl gapi::wire::WireStruct for LabelModification {
+        const NAME: &'static str = "LabelModification";
+        const FIELDS: &'static [&'static str] = &[
+            "fieldModifications",
+            "kind",
+            "labelId",
+            "removeLabel",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.field_modifications),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.label_id),
+                3 => gapi::wire::de(map, &mut self.remove_label),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "fieldModifications", &self.field_modifications)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "labelId", &self.label_id)?;
+            gapi::wire::ser(map, "removeLabel", &self.remove_label)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LabelModification {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LabelModification {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The response to an access proposal list request.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ListAccessProposalsResponse {
         /// The list of access proposals. This field is only populated in Drive API v3.
-        #[serde(rename = "accessProposals", skip_serializing_if = "Option::is_none")]
         pub access_proposals: Option<Vec<AccessProposal>>,
         /// The continuation token for the next page of results. This will be absent if the end of the results list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for ListAccessProposalsResponse {
+        const NAME: &'static str = "ListAccessProposalsResponse";
+        const FIELDS: &'static [&'static str] = &["accessProposals", "nextPageToken"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.access_proposals),
+                1 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "accessProposals", &self.access_proposals)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ListAccessProposalsResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ListAccessProposalsResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for ListAccessProposalsResponse {
         #[inline]
@@ -2129,160 +4219,347 @@ pub mod schemas {
         }
     }
     /// A request to modify the set of labels on a file. This request may contain many modifications that will either all succeed or all fail atomically.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ModifyLabelsRequest {
         /// This is always `"drive#modifyLabelsRequest"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The list of modifications to apply to the labels on the file.
-        #[serde(rename = "labelModifications", skip_serializing_if = "Option::is_none")]
         pub label_modifications: Option<Vec<LabelModification>>,
     }
+    impl gapi::wire::WireStruct for ModifyLabelsRequest {
+        const NAME: &'static str = "ModifyLabelsRequest";
+        const FIELDS: &'static [&'static str] = &["kind", "labelModifications"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.kind),
+                1 => gapi::wire::de(map, &mut self.label_modifications),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "labelModifications", &self.label_modifications)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ModifyLabelsRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ModifyLabelsRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Response to a `ModifyLabels` request. This contains only those labels which were added or updated by the request.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ModifyLabelsResponse {
         /// This is always `"drive#modifyLabelsResponse"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The list of labels which were added or updated by the request.
-        #[serde(rename = "modifiedLabels", skip_serializing_if = "Option::is_none")]
         pub modified_labels: Option<Vec<Label>>,
     }
+    impl gapi::wire::WireStruct for ModifyLabelsResponse {
+        const NAME: &'static str = "ModifyLabelsResponse";
+        const FIELDS: &'static [&'static str] = &["kind", "modifiedLabels"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.kind),
+                1 => gapi::wire::de(map, &mut self.modified_labels),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "modifiedLabels", &self.modified_labels)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ModifyLabelsResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ModifyLabelsResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// This resource represents a long-running operation that is the result of a network API call.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Operation {
         /// If the value is `false`, it means the operation is still in progress. If `true`, the operation is completed, and either `error` or `response` is available.
-        #[serde(rename = "done", skip_serializing_if = "Option::is_none")]
         pub done: Option<bool>,
         /// The error result of the operation in case of failure or cancellation.
-        #[serde(rename = "error", skip_serializing_if = "Option::is_none")]
         pub error: Option<Status>,
         /// Service-specific metadata associated with the operation. It typically contains progress information and common metadata such as create time. Some services might not provide such metadata. Any method that returns a long-running operation should document the metadata type, if any.
-        #[serde(rename = "metadata", skip_serializing_if = "Option::is_none")]
         pub metadata: Option<
             ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
         >,
         /// The server-assigned name, which is only unique within the same service that originally returns it. If you use the default HTTP mapping, the `name` should be a resource name ending with `operations/{unique_id}`.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// The normal, successful response of the operation. If the original method returns no data on success, such as `Delete`, the response is `google.protobuf.Empty`. If the original method is standard `Get`/`Create`/`Update`, the response should be the resource. For other methods, the response should have the type `XxxResponse`, where `Xxx` is the original method name. For example, if the original method name is `TakeSnapshot()`, the inferred response type is `TakeSnapshotResponse`.
-        #[serde(rename = "response", skip_serializing_if = "Option::is_none")]
         pub response: Option<
             ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
         >,
     }
+    impl gapi::wire::WireStruct for Operation {
+        const NAME: &'static str = "Operation";
+        const FIELDS: &'static [&'static str] = &[
+            "done",
+            "error",
+            "metadata",
+            "name",
+            "response",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.done),
+                1 => gapi::wire::de(map, &mut self.error),
+                2 => gapi::wire::de(map, &mut self.metadata),
+                3 => gapi::wire::de(map, &mut self.name),
+                4 => gapi::wire::de(map, &mut self.response),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "done", &self.done)?;
+            gapi::wire::ser(map, "error", &self.error)?;
+            gapi::wire::ser(map, "metadata", &self.metadata)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "response", &self.response)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Operation {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Operation {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A permission for a file. A permission grants a user, group, domain, or the world access to a file or a folder hierarchy. For more information, see \[Share files, folders, and drives\](https://developers.google.com/workspace/drive/api/guides/manage-sharing). By default, permission requests only return a subset of fields. Permission `kind`, `ID`, `type`, and `role` are always returned. To retrieve specific fields, see \[Return specific fields\](https://developers.google.com/workspace/drive/api/guides/fields-parameter). Some resource methods (such as `permissions.update`) require a `permissionId`. Use the `permissions.list` method to retrieve the ID for a file, folder, or shared drive.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Permission {
         /// Whether the permission allows the file to be discovered through search. This is only applicable for permissions of type `domain` or `anyone`.
-        #[serde(rename = "allowFileDiscovery", skip_serializing_if = "Option::is_none")]
         pub allow_file_discovery: Option<bool>,
         /// Output only. Whether the account associated with this permission has been deleted. This field only pertains to permissions of type `user` or `group`.
-        #[serde(rename = "deleted", skip_serializing_if = "Option::is_none")]
         pub deleted: Option<bool>,
         /// Output only. The "pretty" name of the value of the permission. The following is a list of examples for each type of permission: * `user` - User's full name, as defined for their Google Account, such as "Dana A." * `group` - Name of the Google Group, such as "The Company Administrators." * `domain` - String domain name, such as "cymbalgroup.com." * `anyone` - No `displayName` is present.
-        #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
         /// Output only. The domain to which this permission refers.
-        #[serde(rename = "domain", skip_serializing_if = "Option::is_none")]
         pub domain: Option<String>,
         /// Output only. The email address of the user or group to which this permission refers.
-        #[serde(rename = "emailAddress", skip_serializing_if = "Option::is_none")]
         pub email_address: Option<String>,
         /// The time at which this permission will expire (RFC 3339 date-time). Expiration times have the following restrictions: - They can only be set on user and group permissions - The time must be in the future - The time cannot be more than a year in the future
-        #[serde(rename = "expirationTime", skip_serializing_if = "Option::is_none")]
         pub expiration_time: Option<gapi::types::DateTime>,
         /// Output only. The ID of this permission. This is a unique identifier for the grantee, and is published in the \[User resource\](https://developers.google.com/workspace/drive/api/reference/rest/v3/User) as `permissionId`. IDs should be treated as opaque values.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// When `true`, only organizers, owners, and users with permissions added directly on the item can access it.
-        #[serde(
-            rename = "inheritedPermissionsDisabled",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub inherited_permissions_disabled: Option<bool>,
         /// Output only. Identifies what kind of resource this is. Value: the fixed string `"drive#permission"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Whether the account associated with this permission is a pending owner. Only populated for permissions of type `user` for files that aren't in a shared drive.
-        #[serde(rename = "pendingOwner", skip_serializing_if = "Option::is_none")]
         pub pending_owner: Option<bool>,
         /// Output only. Details of whether the permissions on this item are inherited or are directly on this item.
-        #[serde(rename = "permissionDetails", skip_serializing_if = "Option::is_none")]
         pub permission_details: Option<Vec<PermissionPermissionDetails>>,
         /// Output only. A link to the user's profile photo, if available.
-        #[serde(rename = "photoLink", skip_serializing_if = "Option::is_none")]
         pub photo_link: Option<String>,
         /// The role granted by this permission. Supported values include: * `owner` * `organizer` * `fileOrganizer` * `writer` * `commenter` * `reader` For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles).
-        #[serde(rename = "role", skip_serializing_if = "Option::is_none")]
         pub role: Option<String>,
         /// Output only. Deprecated: Output only. Use `permissionDetails` instead.
-        #[serde(
-            rename = "teamDrivePermissionDetails",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub team_drive_permission_details: Option<
             Vec<PermissionTeamDrivePermissionDetails>,
         >,
         /// The type of the grantee. Supported values include: * `user` * `group` * `domain` * `anyone` When creating a permission, if `type` is `user` or `group`, you must provide an `emailAddress` for the user or group. If `type` is `domain`, you must provide a `domain`. If `type` is `anyone`, no extra information is required.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
         /// Indicates the view for this permission. Only populated for permissions that belong to a view. The only supported values are `published` and `metadata`: * `published`: The permission's role is `publishedReader`. * `metadata`: The item is only visible to the `metadata` view because the item has limited access and the scope has at least read access to the parent. The `metadata` view is only supported on folders. For more information, see \[Views\](https://developers.google.com/workspace/drive/api/guides/ref-roles#views).
-        #[serde(rename = "view", skip_serializing_if = "Option::is_none")]
         pub view: Option<String>,
     }
+    impl gapi::wire::WireStruct for Permission {
+        const NAME: &'static str = "Permission";
+        const FIELDS: &'static [&'static str] = &[
+            "allowFileDiscovery",
+            "deleted",
+            "displayName",
+            "domain",
+            "emailAddress",
+            "expirationTime",
+            "id",
+            "inheritedPermissionsDisabled",
+            "kind",
+            "pendingOwner",
+            "permissionDetails",
+            "photoLink",
+            "role",
+            "teamDrivePermissionDetails",
+            "type",
+            "view",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.allow_file_discovery),
+                1 => gapi::wire::de(map, &mut self.deleted),
+                2 => gapi::wire::de(map, &mut self.display_name),
+                3 => gapi::wire::de(map, &mut self.domain),
+                4 => gapi::wire::de(map, &mut self.email_address),
+                5 => gapi::wire::de(map, &mut self.expiration_time),
+                6 => gapi::wire::de(map, &mut self.id),
+                7 => gapi::wire::de(map, &mut self.inherited_permissions_disabled),
+                8 => gapi::wire::de(map, &mut self.kind),
+                9 => gapi::wire::de(map, &mut self.pending_owner),
+                10 => gapi::wire::de(map, &mut self.permission_details),
+                11 => gapi::wire::de(map, &mut self.photo_link),
+                12 => gapi::wire::de(map, &mut self.role),
+                13 => gapi::wire::de(map, &mut self.team_drive_permission_details),
+                14 => gapi::wire::de(map, &mut self.r#type),
+                15 => gapi::wire::de(map, &mut self.view),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "allowFileDiscovery", &self.allow_file_discovery)?;
+            gapi::wire::ser(map, "deleted", &self.deleted)?;
+            gapi::wire::ser(map, "displayName", &self.display_name)?;
+            gapi::wire::ser(map, "domain", &self.domain)?;
+            gapi::wire::ser(map, "emailAddress", &self.email_address)?;
+            gapi::wire::ser(map, "expirationTime", &self.expiration_time)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(
+                map,
+                "inheritedPermissionsDisabled",
+                &self.inherited_permissions_disabled,
+            )?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "pendingOwner", &self.pending_owner)?;
+            gapi::wire::ser(map, "permissionDetails", &self.permission_details)?;
+            gapi::wire::ser(map, "photoLink", &self.photo_link)?;
+            gapi::wire::ser(map, "role", &self.role)?;
+            gapi::wire::ser(
+                map,
+                "teamDrivePermissionDetails",
+                &self.team_drive_permission_details,
+            )?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            gapi::wire::ser(map, "view", &self.view)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Permission {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Permission {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A list of permissions for a file.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PermissionList {
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#permissionList"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The page token for the next page of permissions. This field will be absent if the end of the permissions list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// The list of permissions. If `nextPageToken` is populated, then this list may be incomplete and an additional page of results should be fetched.
-        #[serde(rename = "permissions", skip_serializing_if = "Option::is_none")]
         pub permissions: Option<Vec<Permission>>,
+    }
+    impl gapi::wire::WireStruct for PermissionList {
+        const NAME: &'static str = "PermissionList";
+        const FIELDS: &'static [&'static str] = &[
+            "kind",
+            "nextPageToken",
+            "permissions",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.kind),
+                1 => gapi::wire::de(map, &mut self.next_page_token),
+                2 => gapi::wire::de(map, &mut self.permissions),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "permissions", &self.permissions)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PermissionList {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PermissionList {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for PermissionList {
         #[inline]
@@ -2297,168 +4574,376 @@ pub mod schemas {
             self.permissions.unwrap_or_default()
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PermissionPermissionDetails {
         /// Output only. Whether this permission is inherited. This field is always populated. This is an output-only field.
-        #[serde(rename = "inherited", skip_serializing_if = "Option::is_none")]
         pub inherited: Option<bool>,
         /// Output only. The ID of the item from which this permission is inherited. This is only populated for items in shared drives.
-        #[serde(rename = "inheritedFrom", skip_serializing_if = "Option::is_none")]
         pub inherited_from: Option<String>,
         /// Output only. The permission type for this user. Supported values include: * `file` * `member`
-        #[serde(rename = "permissionType", skip_serializing_if = "Option::is_none")]
         pub permission_type: Option<String>,
         /// Output only. The primary role for this user. Supported values include: * `owner` * `organizer` * `fileOrganizer` * `writer` * `commenter` * `reader` For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles).
-        #[serde(rename = "role", skip_serializing_if = "Option::is_none")]
         pub role: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for PermissionPermissionDetails {
+        const NAME: &'static str = "PermissionPermissionDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "inherited",
+            "inheritedFrom",
+            "permissionType",
+            "role",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.inherited),
+                1 => gapi::wire::de(map, &mut self.inherited_from),
+                2 => gapi::wire::de(map, &mut self.permission_type),
+                3 => gapi::wire::de(map, &mut self.role),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "inherited", &self.inherited)?;
+            gapi::wire::ser(map, "inheritedFrom", &self.inherited_from)?;
+            gapi::wire::ser(map, "permissionType", &self.permission_type)?;
+            gapi::wire::ser(map, "role", &self.role)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PermissionPermissionDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PermissionPermissionDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PermissionTeamDrivePermissionDetails {
         /// Deprecated: Output only. Use `permissionDetails/inherited` instead.
-        #[serde(rename = "inherited", skip_serializing_if = "Option::is_none")]
         pub inherited: Option<bool>,
         /// Deprecated: Output only. Use `permissionDetails/inheritedFrom` instead.
-        #[serde(rename = "inheritedFrom", skip_serializing_if = "Option::is_none")]
         pub inherited_from: Option<String>,
         /// Deprecated: Output only. Use `permissionDetails/role` instead.
-        #[serde(rename = "role", skip_serializing_if = "Option::is_none")]
         pub role: Option<String>,
         /// Deprecated: Output only. Use `permissionDetails/permissionType` instead.
-        #[serde(
-            rename = "teamDrivePermissionType",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub team_drive_permission_type: Option<String>,
     }
+    impl gapi::wire::WireStruct for PermissionTeamDrivePermissionDetails {
+        const NAME: &'static str = "PermissionTeamDrivePermissionDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "inherited",
+            "inheritedFrom",
+            "role",
+            "teamDrivePermissionType",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.inherited),
+                1 => gapi::wire::de(map, &mut self.inherited_from),
+                2 => gapi::wire::de(map, &mut self.role),
+                3 => gapi::wire::de(map, &mut self.team_drive_permission_type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "inherited", &self.inherited)?;
+            gapi::wire::ser(map, "inheritedFrom", &self.inherited_from)?;
+            gapi::wire::ser(map, "role", &self.role)?;
+            gapi::wire::ser(
+                map,
+                "teamDrivePermissionType",
+                &self.team_drive_permission_type,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PermissionTeamDrivePermissionDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PermissionTeamDrivePermissionDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Request for reassigning an approval. Reviewers can be added or replaced, but not removed.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ReassignApprovalRequest {
         /// Optional. The list of reviewers to add.
-        #[serde(rename = "addReviewers", skip_serializing_if = "Option::is_none")]
         pub add_reviewers: Option<Vec<AddReviewer>>,
         /// Optional. A message to send to the new reviewers. This message is included in notifications for the action and in the approval activity log.
-        #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
         /// Optional. The list of reviewer replacements.
-        #[serde(rename = "replaceReviewers", skip_serializing_if = "Option::is_none")]
         pub replace_reviewers: Option<Vec<ReplaceReviewer>>,
     }
+    impl gapi::wire::WireStruct for ReassignApprovalRequest {
+        const NAME: &'static str = "ReassignApprovalRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "addReviewers",
+            "message",
+            "replaceReviewers",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.add_reviewers),
+                1 => gapi::wire::de(map, &mut self.message),
+                2 => gapi::wire::de(map, &mut self.replace_reviewers),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "addReviewers", &self.add_reviewers)?;
+            gapi::wire::ser(map, "message", &self.message)?;
+            gapi::wire::ser(map, "replaceReviewers", &self.replace_reviewers)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ReassignApprovalRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ReassignApprovalRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Representation of a reviewer replacement.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ReplaceReviewer {
         /// Required. The email of the reviewer to add.
-        #[serde(rename = "addedReviewerEmail", skip_serializing_if = "Option::is_none")]
         pub added_reviewer_email: Option<String>,
         /// Required. The email of the reviewer to remove.
-        #[serde(
-            rename = "removedReviewerEmail",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub removed_reviewer_email: Option<String>,
     }
+    impl gapi::wire::WireStruct for ReplaceReviewer {
+        const NAME: &'static str = "ReplaceReviewer";
+        const FIELDS: &'static [&'static str] = &[
+            "addedReviewerEmail",
+            "removedReviewerEmail",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.added_reviewer_email),
+                1 => gapi::wire::de(map, &mut self.removed_reviewer_email),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "addedReviewerEmail", &self.added_reviewer_email)?;
+            gapi::wire::ser(map, "removedReviewerEmail", &self.removed_reviewer_email)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ReplaceReviewer {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ReplaceReviewer {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A reply to a comment on a file. Some resource methods (such as `replies.update`) require a `replyId`. Use the `replies.list` method to retrieve the ID for a reply.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Reply {
         /// The action the reply performed to the parent comment. The supported values are: * `resolve` * `reopen`
-        #[serde(rename = "action", skip_serializing_if = "Option::is_none")]
         pub action: Option<String>,
         /// Output only. The email address of the user assigned to this comment. If no user is assigned, the field is unset.
-        #[serde(
-            rename = "assigneeEmailAddress",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub assignee_email_address: Option<String>,
         /// Output only. The author of the reply. The author's email address and permission ID won't be populated.
-        #[serde(rename = "author", skip_serializing_if = "Option::is_none")]
         pub author: Option<User>,
         /// The plain text content of the reply. This field is used for setting the content, while `htmlContent` should be displayed. This field is required by the `create` method if no `action` value is specified.
-        #[serde(rename = "content", skip_serializing_if = "Option::is_none")]
         pub content: Option<String>,
         /// The time at which the reply was created (RFC 3339 date-time).
-        #[serde(rename = "createdTime", skip_serializing_if = "Option::is_none")]
         pub created_time: Option<gapi::types::DateTime>,
         /// Output only. Whether the reply has been deleted. A deleted reply has no content.
-        #[serde(rename = "deleted", skip_serializing_if = "Option::is_none")]
         pub deleted: Option<bool>,
         /// Output only. The content of the reply with HTML formatting.
-        #[serde(rename = "htmlContent", skip_serializing_if = "Option::is_none")]
         pub html_content: Option<String>,
         /// Output only. The ID of the reply.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Output only. Identifies what kind of resource this is. Value: the fixed string `"drive#reply"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Output only. A list of email addresses for users mentioned in this comment. If no users are mentioned, the list is empty.
-        #[serde(
-            rename = "mentionedEmailAddresses",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub mentioned_email_addresses: Option<Vec<String>>,
         /// The last time the reply was modified (RFC 3339 date-time).
-        #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
         pub modified_time: Option<gapi::types::DateTime>,
     }
+    impl gapi::wire::WireStruct for Reply {
+        const NAME: &'static str = "Reply";
+        const FIELDS: &'static [&'static str] = &[
+            "action",
+            "assigneeEmailAddress",
+            "author",
+            "content",
+            "createdTime",
+            "deleted",
+            "htmlContent",
+            "id",
+            "kind",
+            "mentionedEmailAddresses",
+            "modifiedTime",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.action),
+                1 => gapi::wire::de(map, &mut self.assignee_email_address),
+                2 => gapi::wire::de(map, &mut self.author),
+                3 => gapi::wire::de(map, &mut self.content),
+                4 => gapi::wire::de(map, &mut self.created_time),
+                5 => gapi::wire::de(map, &mut self.deleted),
+                6 => gapi::wire::de(map, &mut self.html_content),
+                7 => gapi::wire::de(map, &mut self.id),
+                8 => gapi::wire::de(map, &mut self.kind),
+                9 => gapi::wire::de(map, &mut self.mentioned_email_addresses),
+                10 => gapi::wire::de(map, &mut self.modified_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "action", &self.action)?;
+            gapi::wire::ser(map, "assigneeEmailAddress", &self.assignee_email_address)?;
+            gapi::wire::ser(map, "author", &self.author)?;
+            gapi::wire::ser(map, "content", &self.content)?;
+            gapi::wire::ser(map, "createdTime", &self.created_time)?;
+            gapi::wire::ser(map, "deleted", &self.deleted)?;
+            gapi::wire::ser(map, "htmlContent", &self.html_content)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(
+                map,
+                "mentionedEmailAddresses",
+                &self.mentioned_email_addresses,
+            )?;
+            gapi::wire::ser(map, "modifiedTime", &self.modified_time)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Reply {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Reply {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A list of replies to a comment on a file.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ReplyList {
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#replyList"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The page token for the next page of replies. This will be absent if the end of the replies list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// The list of replies. If `nextPageToken` is populated, then this list may be incomplete and an additional page of results should be fetched.
-        #[serde(rename = "replies", skip_serializing_if = "Option::is_none")]
         pub replies: Option<Vec<Reply>>,
+    }
+    impl gapi::wire::WireStruct for ReplyList {
+        const NAME: &'static str = "ReplyList";
+        const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "replies"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.kind),
+                1 => gapi::wire::de(map, &mut self.next_page_token),
+                2 => gapi::wire::de(map, &mut self.replies),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "replies", &self.replies)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ReplyList {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ReplyList {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for ReplyList {
         #[inline]
@@ -2474,28 +4959,63 @@ pub mod schemas {
         }
     }
     /// Request message for resolving an AccessProposal on a file.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ResolveAccessProposalRequest {
         /// Required. The action to take on the access proposal.
-        #[serde(rename = "action", skip_serializing_if = "Option::is_none")]
         pub action: Option<ResolveAccessProposalRequestAction>,
         /// Optional. The roles that the approver has allowed, if any. For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles). Note: This field is required for the `ACCEPT` action.
-        #[serde(rename = "role", skip_serializing_if = "Option::is_none")]
         pub role: Option<Vec<String>>,
         /// Optional. Whether to send an email to the requester when the access proposal is denied or accepted.
-        #[serde(rename = "sendNotification", skip_serializing_if = "Option::is_none")]
         pub send_notification: Option<bool>,
         /// Optional. Indicates the view for this access proposal. This should only be set when the proposal belongs to a view. Only `published` is supported.
-        #[serde(rename = "view", skip_serializing_if = "Option::is_none")]
         pub view: Option<String>,
+    }
+    impl gapi::wire::WireStruct for ResolveAccessProposalRequest {
+        const NAME: &'static str = "ResolveAccessProposalRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "action",
+            "role",
+            "sendNotification",
+            "view",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.action),
+                1 => gapi::wire::de(map, &mut self.role),
+                2 => gapi::wire::de(map, &mut self.send_notification),
+                3 => gapi::wire::de(map, &mut self.view),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "action", &self.action)?;
+            gapi::wire::ser(map, "role", &self.role)?;
+            gapi::wire::ser(map, "sendNotification", &self.send_notification)?;
+            gapi::wire::ser(map, "view", &self.view)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ResolveAccessProposalRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ResolveAccessProposalRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Required. The action to take on the access proposal.
@@ -2509,25 +5029,54 @@ pub mod schemas {
         }
     }
     /// A response on an approval made by a specific reviewer.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ReviewerResponse {
         /// This is always drive#reviewerResponse.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// A reviewer’s response for the approval.
-        #[serde(rename = "response", skip_serializing_if = "Option::is_none")]
         pub response: Option<ReviewerResponseResponse>,
         /// The user that's responsible for this response.
-        #[serde(rename = "reviewer", skip_serializing_if = "Option::is_none")]
         pub reviewer: Option<User>,
+    }
+    impl gapi::wire::WireStruct for ReviewerResponse {
+        const NAME: &'static str = "ReviewerResponse";
+        const FIELDS: &'static [&'static str] = &["kind", "response", "reviewer"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.kind),
+                1 => gapi::wire::de(map, &mut self.response),
+                2 => gapi::wire::de(map, &mut self.reviewer),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "response", &self.response)?;
+            gapi::wire::ser(map, "reviewer", &self.reviewer)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ReviewerResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ReviewerResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// A reviewer’s response for the approval.
@@ -2543,86 +5092,167 @@ pub mod schemas {
         }
     }
     /// The metadata for a revision to a file. Some resource methods (such as `revisions.update`) require a `revisionId`. Use the `revisions.list` method to retrieve the ID for a revision.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Revision {
         /// Output only. Links for exporting Docs Editors files to specific formats.
-        #[serde(rename = "exportLinks", skip_serializing_if = "Option::is_none")]
         pub export_links: Option<::std::collections::BTreeMap<String, String>>,
         /// Output only. The ID of the revision.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Whether to keep this revision forever, even if it is no longer the head revision. If not set, the revision will be automatically purged 30 days after newer content is uploaded. This can be set on a maximum of 200 revisions for a file. This field is only applicable to files with binary content in Drive.
-        #[serde(rename = "keepForever", skip_serializing_if = "Option::is_none")]
         pub keep_forever: Option<bool>,
         /// Output only. Identifies what kind of resource this is. Value: the fixed string `"drive#revision"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Output only. The last user to modify this revision. This field is only populated when the last modification was performed by a signed-in user.
-        #[serde(rename = "lastModifyingUser", skip_serializing_if = "Option::is_none")]
         pub last_modifying_user: Option<User>,
         /// Output only. The MD5 checksum of the revision's content. This is only applicable to files with binary content in Drive.
-        #[serde(rename = "md5Checksum", skip_serializing_if = "Option::is_none")]
         pub md5_checksum: Option<String>,
         /// Output only. The MIME type of the revision.
-        #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
         pub mime_type: Option<String>,
         /// The last time the revision was modified (RFC 3339 date-time).
-        #[serde(rename = "modifiedTime", skip_serializing_if = "Option::is_none")]
         pub modified_time: Option<gapi::types::DateTime>,
         /// Output only. The original filename used to create this revision. This is only applicable to files with binary content in Drive.
-        #[serde(rename = "originalFilename", skip_serializing_if = "Option::is_none")]
         pub original_filename: Option<String>,
         /// Whether subsequent revisions will be automatically republished. This is only applicable to Docs Editors files.
-        #[serde(rename = "publishAuto", skip_serializing_if = "Option::is_none")]
         pub publish_auto: Option<bool>,
         /// Whether this revision is published. This is only applicable to Docs Editors files.
-        #[serde(rename = "published", skip_serializing_if = "Option::is_none")]
         pub published: Option<bool>,
         /// Output only. A link to the published revision. This is only populated for Docs Editors files.
-        #[serde(rename = "publishedLink", skip_serializing_if = "Option::is_none")]
         pub published_link: Option<String>,
         /// Whether this revision is published outside the domain. This is only applicable to Docs Editors files.
-        #[serde(
-            rename = "publishedOutsideDomain",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub published_outside_domain: Option<bool>,
         /// Output only. The size of the revision's content in bytes. This is only applicable to files with binary content in Drive.
-        #[serde(
-            rename = "size",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub size: Option<i64>,
     }
+    impl gapi::wire::WireStruct for Revision {
+        const NAME: &'static str = "Revision";
+        const FIELDS: &'static [&'static str] = &[
+            "exportLinks",
+            "id",
+            "keepForever",
+            "kind",
+            "lastModifyingUser",
+            "md5Checksum",
+            "mimeType",
+            "modifiedTime",
+            "originalFilename",
+            "publishAuto",
+            "published",
+            "publishedLink",
+            "publishedOutsideDomain",
+            "size",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.export_links),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.keep_forever),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.last_modifying_user),
+                5 => gapi::wire::de(map, &mut self.md5_checksum),
+                6 => gapi::wire::de(map, &mut self.mime_type),
+                7 => gapi::wire::de(map, &mut self.modified_time),
+                8 => gapi::wire::de(map, &mut self.original_filename),
+                9 => gapi::wire::de(map, &mut self.publish_auto),
+                10 => gapi::wire::de(map, &mut self.published),
+                11 => gapi::wire::de(map, &mut self.published_link),
+                12 => gapi::wire::de(map, &mut self.published_outside_domain),
+                13 => gapi::wire::de_int64(map, &mut self.size),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "exportLinks", &self.export_links)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "keepForever", &self.keep_forever)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "lastModifyingUser", &self.last_modifying_user)?;
+            gapi::wire::ser(map, "md5Checksum", &self.md5_checksum)?;
+            gapi::wire::ser(map, "mimeType", &self.mime_type)?;
+            gapi::wire::ser(map, "modifiedTime", &self.modified_time)?;
+            gapi::wire::ser(map, "originalFilename", &self.original_filename)?;
+            gapi::wire::ser(map, "publishAuto", &self.publish_auto)?;
+            gapi::wire::ser(map, "published", &self.published)?;
+            gapi::wire::ser(map, "publishedLink", &self.published_link)?;
+            gapi::wire::ser(
+                map,
+                "publishedOutsideDomain",
+                &self.published_outside_domain,
+            )?;
+            gapi::wire::ser_int64(map, "size", &self.size)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Revision {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Revision {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A list of revisions of a file.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct RevisionList {
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#revisionList"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The page token for the next page of revisions. This will be absent if the end of the revisions list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// The list of revisions. If nextPageToken is populated, then this list may be incomplete and an additional page of results should be fetched.
-        #[serde(rename = "revisions", skip_serializing_if = "Option::is_none")]
         pub revisions: Option<Vec<Revision>>,
+    }
+    impl gapi::wire::WireStruct for RevisionList {
+        const NAME: &'static str = "RevisionList";
+        const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "revisions"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.kind),
+                1 => gapi::wire::de(map, &mut self.next_page_token),
+                2 => gapi::wire::de(map, &mut self.revisions),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "revisions", &self.revisions)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for RevisionList {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for RevisionList {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for RevisionList {
         #[inline]
@@ -2638,36 +5268,74 @@ pub mod schemas {
         }
     }
     /// Allows creating an approval on a file.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct StartApprovalRequest {
         /// Optional. The time that the approval is due.
-        #[serde(rename = "dueTime", skip_serializing_if = "Option::is_none")]
         pub due_time: Option<gapi::types::DateTime>,
         /// Optional. The behavior of the approval when the file content changes.
-        #[serde(
-            rename = "fileContentChangeBehavior",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub file_content_change_behavior: Option<
             StartApprovalRequestFileContentChangeBehavior,
         >,
         /// Optional. Whether to lock the file when starting the approval.
-        #[serde(rename = "lockFile", skip_serializing_if = "Option::is_none")]
         pub lock_file: Option<bool>,
         /// Optional. A message to send to reviewers when notifying them of the approval request.
-        #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
         /// Required. The emails of the users who are set to review the approval.
-        #[serde(rename = "reviewerEmails", skip_serializing_if = "Option::is_none")]
         pub reviewer_emails: Option<Vec<String>>,
+    }
+    impl gapi::wire::WireStruct for StartApprovalRequest {
+        const NAME: &'static str = "StartApprovalRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "dueTime",
+            "fileContentChangeBehavior",
+            "lockFile",
+            "message",
+            "reviewerEmails",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.due_time),
+                1 => gapi::wire::de(map, &mut self.file_content_change_behavior),
+                2 => gapi::wire::de(map, &mut self.lock_file),
+                3 => gapi::wire::de(map, &mut self.message),
+                4 => gapi::wire::de(map, &mut self.reviewer_emails),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dueTime", &self.due_time)?;
+            gapi::wire::ser(
+                map,
+                "fileContentChangeBehavior",
+                &self.file_content_change_behavior,
+            )?;
+            gapi::wire::ser(map, "lockFile", &self.lock_file)?;
+            gapi::wire::ser(map, "message", &self.message)?;
+            gapi::wire::ser(map, "reviewerEmails", &self.reviewer_emails)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for StartApprovalRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for StartApprovalRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Optional. The behavior of the approval when the file content changes.
@@ -2680,236 +5348,506 @@ pub mod schemas {
             NoApprovalAction = "NO_APPROVAL_ACTION",
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct StartPageToken {
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#startPageToken"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The starting page token for listing future changes. The page token doesn't expire.
-        #[serde(rename = "startPageToken", skip_serializing_if = "Option::is_none")]
         pub start_page_token: Option<String>,
     }
+    impl gapi::wire::WireStruct for StartPageToken {
+        const NAME: &'static str = "StartPageToken";
+        const FIELDS: &'static [&'static str] = &["kind", "startPageToken"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.kind),
+                1 => gapi::wire::de(map, &mut self.start_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "startPageToken", &self.start_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for StartPageToken {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for StartPageToken {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The `Status` type defines a logical error model that is suitable for different programming environments, including REST APIs and RPC APIs. It is used by \[gRPC\](https://github.com/grpc). Each `Status` message contains three pieces of data: error code, error message, and error details. You can find out more about this error model and how to work with it in the \[API Design Guide\](https://cloud.google.com/apis/design/errors).
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Status {
         /// The status code, which should be an enum value of google.rpc.Code.
-        #[serde(rename = "code", skip_serializing_if = "Option::is_none")]
         pub code: Option<i32>,
         /// A list of messages that carry the error details. There is a common set of message types for APIs to use.
-        #[serde(rename = "details", skip_serializing_if = "Option::is_none")]
         pub details: Option<
             Vec<::std::collections::BTreeMap<String, gapi::serde_json::Value>>,
         >,
         /// A developer-facing error message, which should be in English. Any user-facing error message should be localized and sent in the google.rpc.Status.details field, or localized by the client.
-        #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
     }
+    impl gapi::wire::WireStruct for Status {
+        const NAME: &'static str = "Status";
+        const FIELDS: &'static [&'static str] = &["code", "details", "message"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.code),
+                1 => gapi::wire::de(map, &mut self.details),
+                2 => gapi::wire::de(map, &mut self.message),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "code", &self.code)?;
+            gapi::wire::ser(map, "details", &self.details)?;
+            gapi::wire::ser(map, "message", &self.message)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Status {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Status {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Deprecated: use the drive collection instead. Next ID: 33
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TeamDrive {
         /// The background image file for a Team Drive.
-        #[serde(rename = "backgroundImageFile", skip_serializing_if = "Option::is_none")]
         pub background_image_file: Option<TeamDriveBackgroundImageFile>,
         /// A short-lived link to this Team Drive's background image.
-        #[serde(rename = "backgroundImageLink", skip_serializing_if = "Option::is_none")]
         pub background_image_link: Option<String>,
         /// Capabilities the current user has on this Team Drive.
-        #[serde(rename = "capabilities", skip_serializing_if = "Option::is_none")]
         pub capabilities: Option<TeamDriveCapabilities>,
         /// The color of this Team Drive as an RGB hex string. It can only be set on a `drive.teamdrives.update` request that does not set `themeId`.
-        #[serde(rename = "colorRgb", skip_serializing_if = "Option::is_none")]
         pub color_rgb: Option<String>,
         /// The time at which the Team Drive was created (RFC 3339 date-time).
-        #[serde(rename = "createdTime", skip_serializing_if = "Option::is_none")]
         pub created_time: Option<gapi::types::DateTime>,
         /// The ID of this Team Drive which is also the ID of the top level folder of this Team Drive.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#teamDrive"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The name of this Team Drive.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// The organizational unit of this shared drive. This field is only populated on `drives.list` responses when the `useDomainAdminAccess` parameter is set to `true`.
-        #[serde(rename = "orgUnitId", skip_serializing_if = "Option::is_none")]
         pub org_unit_id: Option<String>,
         /// A set of restrictions that apply to this Team Drive or items inside this Team Drive.
-        #[serde(rename = "restrictions", skip_serializing_if = "Option::is_none")]
         pub restrictions: Option<TeamDriveRestrictions>,
         /// The ID of the theme from which the background image and color will be set. The set of possible `teamDriveThemes` can be retrieved from a `drive.about.get` response. When not specified on a `drive.teamdrives.create` request, a random theme is chosen from which the background image and color are set. This is a write-only field; it can only be set on requests that don't set `colorRgb` or `backgroundImageFile`.
-        #[serde(rename = "themeId", skip_serializing_if = "Option::is_none")]
         pub theme_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for TeamDrive {
+        const NAME: &'static str = "TeamDrive";
+        const FIELDS: &'static [&'static str] = &[
+            "backgroundImageFile",
+            "backgroundImageLink",
+            "capabilities",
+            "colorRgb",
+            "createdTime",
+            "id",
+            "kind",
+            "name",
+            "orgUnitId",
+            "restrictions",
+            "themeId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.background_image_file),
+                1 => gapi::wire::de(map, &mut self.background_image_link),
+                2 => gapi::wire::de(map, &mut self.capabilities),
+                3 => gapi::wire::de(map, &mut self.color_rgb),
+                4 => gapi::wire::de(map, &mut self.created_time),
+                5 => gapi::wire::de(map, &mut self.id),
+                6 => gapi::wire::de(map, &mut self.kind),
+                7 => gapi::wire::de(map, &mut self.name),
+                8 => gapi::wire::de(map, &mut self.org_unit_id),
+                9 => gapi::wire::de(map, &mut self.restrictions),
+                10 => gapi::wire::de(map, &mut self.theme_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "backgroundImageFile", &self.background_image_file)?;
+            gapi::wire::ser(map, "backgroundImageLink", &self.background_image_link)?;
+            gapi::wire::ser(map, "capabilities", &self.capabilities)?;
+            gapi::wire::ser(map, "colorRgb", &self.color_rgb)?;
+            gapi::wire::ser(map, "createdTime", &self.created_time)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "orgUnitId", &self.org_unit_id)?;
+            gapi::wire::ser(map, "restrictions", &self.restrictions)?;
+            gapi::wire::ser(map, "themeId", &self.theme_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TeamDrive {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TeamDrive {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The background image file for a Team Drive.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TeamDriveBackgroundImageFile {
         /// The ID of an image file in Drive to use for the background image.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// The width of the cropped image in the closed range of 0 to 1. This value represents the width of the cropped image divided by the width of the entire image. The height is computed by applying a width to height aspect ratio of 80 to 9. The resulting image must be at least 1280 pixels wide and 144 pixels high.
-        #[serde(rename = "width", skip_serializing_if = "Option::is_none")]
         pub width: Option<f32>,
         /// The X coordinate of the upper left corner of the cropping area in the background image. This is a value in the closed range of 0 to 1. This value represents the horizontal distance from the left side of the entire image to the left side of the cropping area divided by the width of the entire image.
-        #[serde(rename = "xCoordinate", skip_serializing_if = "Option::is_none")]
         pub x_coordinate: Option<f32>,
         /// The Y coordinate of the upper left corner of the cropping area in the background image. This is a value in the closed range of 0 to 1. This value represents the vertical distance from the top side of the entire image to the top side of the cropping area divided by the height of the entire image.
-        #[serde(rename = "yCoordinate", skip_serializing_if = "Option::is_none")]
         pub y_coordinate: Option<f32>,
     }
+    impl gapi::wire::WireStruct for TeamDriveBackgroundImageFile {
+        const NAME: &'static str = "TeamDriveBackgroundImageFile";
+        const FIELDS: &'static [&'static str] = &[
+            "id",
+            "width",
+            "xCoordinate",
+            "yCoordinate",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.id),
+                1 => gapi::wire::de(map, &mut self.width),
+                2 => gapi::wire::de(map, &mut self.x_coordinate),
+                3 => gapi::wire::de(map, &mut self.y_coordinate),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "width", &self.width)?;
+            gapi::wire::ser(map, "xCoordinate", &self.x_coordinate)?;
+            gapi::wire::ser(map, "yCoordinate", &self.y_coordinate)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TeamDriveBackgroundImageFile {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TeamDriveBackgroundImageFile {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Capabilities the current user has on this Team Drive.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TeamDriveCapabilities {
         /// Whether the current user can add children to folders in this Team Drive.
-        #[serde(rename = "canAddChildren", skip_serializing_if = "Option::is_none")]
         pub can_add_children: Option<bool>,
         /// Whether the current user can change the `copyRequiresWriterPermission` restriction of this Team Drive.
-        #[serde(
-            rename = "canChangeCopyRequiresWriterPermissionRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_copy_requires_writer_permission_restriction: Option<bool>,
         /// Whether the current user can change the `domainUsersOnly` restriction of this Team Drive.
-        #[serde(
-            rename = "canChangeDomainUsersOnlyRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_domain_users_only_restriction: Option<bool>,
         /// Output only. Whether the current user can change organizer-applied download restrictions of this shared drive.
-        #[serde(
-            rename = "canChangeDownloadRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_download_restriction: Option<bool>,
         /// Whether the current user can change the `sharingFoldersRequiresOrganizerPermission` restriction of this Team Drive.
-        #[serde(
-            rename = "canChangeSharingFoldersRequiresOrganizerPermissionRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_sharing_folders_requires_organizer_permission_restriction: Option<
             bool,
         >,
         /// Whether the current user can change the background of this Team Drive.
-        #[serde(
-            rename = "canChangeTeamDriveBackground",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_team_drive_background: Option<bool>,
         /// Whether the current user can change the `teamMembersOnly` restriction of this Team Drive.
-        #[serde(
-            rename = "canChangeTeamMembersOnlyRestriction",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_change_team_members_only_restriction: Option<bool>,
         /// Whether the current user can comment on files in this Team Drive.
-        #[serde(rename = "canComment", skip_serializing_if = "Option::is_none")]
         pub can_comment: Option<bool>,
         /// Whether the current user can copy files in this Team Drive.
-        #[serde(rename = "canCopy", skip_serializing_if = "Option::is_none")]
         pub can_copy: Option<bool>,
         /// Whether the current user can delete children from folders in this Team Drive.
-        #[serde(rename = "canDeleteChildren", skip_serializing_if = "Option::is_none")]
         pub can_delete_children: Option<bool>,
         /// Whether the current user can delete this Team Drive. Attempting to delete the Team Drive may still fail if there are untrashed items inside the Team Drive.
-        #[serde(rename = "canDeleteTeamDrive", skip_serializing_if = "Option::is_none")]
         pub can_delete_team_drive: Option<bool>,
         /// Whether the current user can download files in this Team Drive.
-        #[serde(rename = "canDownload", skip_serializing_if = "Option::is_none")]
         pub can_download: Option<bool>,
         /// Whether the current user can edit files in this Team Drive
-        #[serde(rename = "canEdit", skip_serializing_if = "Option::is_none")]
         pub can_edit: Option<bool>,
         /// Whether the current user can list the children of folders in this Team Drive.
-        #[serde(rename = "canListChildren", skip_serializing_if = "Option::is_none")]
         pub can_list_children: Option<bool>,
         /// Whether the current user can add members to this Team Drive or remove them or change their role.
-        #[serde(rename = "canManageMembers", skip_serializing_if = "Option::is_none")]
         pub can_manage_members: Option<bool>,
         /// Whether the current user can read the revisions resource of files in this Team Drive.
-        #[serde(rename = "canReadRevisions", skip_serializing_if = "Option::is_none")]
         pub can_read_revisions: Option<bool>,
         /// Deprecated: Use `canDeleteChildren` or `canTrashChildren` instead.
-        #[serde(rename = "canRemoveChildren", skip_serializing_if = "Option::is_none")]
         pub can_remove_children: Option<bool>,
         /// Whether the current user can rename files or folders in this Team Drive.
-        #[serde(rename = "canRename", skip_serializing_if = "Option::is_none")]
         pub can_rename: Option<bool>,
         /// Whether the current user can rename this Team Drive.
-        #[serde(rename = "canRenameTeamDrive", skip_serializing_if = "Option::is_none")]
         pub can_rename_team_drive: Option<bool>,
         /// Whether the current user can reset the Team Drive restrictions to defaults.
-        #[serde(
-            rename = "canResetTeamDriveRestrictions",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub can_reset_team_drive_restrictions: Option<bool>,
         /// Whether the current user can share files or folders in this Team Drive.
-        #[serde(rename = "canShare", skip_serializing_if = "Option::is_none")]
         pub can_share: Option<bool>,
         /// Whether the current user can trash children from folders in this Team Drive.
-        #[serde(rename = "canTrashChildren", skip_serializing_if = "Option::is_none")]
         pub can_trash_children: Option<bool>,
     }
+    impl gapi::wire::WireStruct for TeamDriveCapabilities {
+        const NAME: &'static str = "TeamDriveCapabilities";
+        const FIELDS: &'static [&'static str] = &[
+            "canAddChildren",
+            "canChangeCopyRequiresWriterPermissionRestriction",
+            "canChangeDomainUsersOnlyRestriction",
+            "canChangeDownloadRestriction",
+            "canChangeSharingFoldersRequiresOrganizerPermissionRestriction",
+            "canChangeTeamDriveBackground",
+            "canChangeTeamMembersOnlyRestriction",
+            "canComment",
+            "canCopy",
+            "canDeleteChildren",
+            "canDeleteTeamDrive",
+            "canDownload",
+            "canEdit",
+            "canListChildren",
+            "canManageMembers",
+            "canReadRevisions",
+            "canRemoveChildren",
+            "canRename",
+            "canRenameTeamDrive",
+            "canResetTeamDriveRestrictions",
+            "canShare",
+            "canTrashChildren",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.can_add_children),
+                1 => {
+                    gapi::wire::de(
+                        map,
+                        &mut self.can_change_copy_requires_writer_permission_restriction,
+                    )
+                }
+                2 => {
+                    gapi::wire::de(
+                        map,
+                        &mut self.can_change_domain_users_only_restriction,
+                    )
+                }
+                3 => gapi::wire::de(map, &mut self.can_change_download_restriction),
+                4 => {
+                    gapi::wire::de(
+                        map,
+                        &mut self
+                            .can_change_sharing_folders_requires_organizer_permission_restriction,
+                    )
+                }
+                5 => gapi::wire::de(map, &mut self.can_change_team_drive_background),
+                6 => {
+                    gapi::wire::de(
+                        map,
+                        &mut self.can_change_team_members_only_restriction,
+                    )
+                }
+                7 => gapi::wire::de(map, &mut self.can_comment),
+                8 => gapi::wire::de(map, &mut self.can_copy),
+                9 => gapi::wire::de(map, &mut self.can_delete_children),
+                10 => gapi::wire::de(map, &mut self.can_delete_team_drive),
+                11 => gapi::wire::de(map, &mut self.can_download),
+                12 => gapi::wire::de(map, &mut self.can_edit),
+                13 => gapi::wire::de(map, &mut self.can_list_children),
+                14 => gapi::wire::de(map, &mut self.can_manage_members),
+                15 => gapi::wire::de(map, &mut self.can_read_revisions),
+                16 => gapi::wire::de(map, &mut self.can_remove_children),
+                17 => gapi::wire::de(map, &mut self.can_rename),
+                18 => gapi::wire::de(map, &mut self.can_rename_team_drive),
+                19 => gapi::wire::de(map, &mut self.can_reset_team_drive_restrictions),
+                20 => gapi::wire::de(map, &mut self.can_share),
+                21 => gapi::wire::de(map, &mut self.can_trash_children),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "canAddChildren", &self.can_add_children)?;
+            gapi::wire::ser(
+                map,
+                "canChangeCopyRequiresWriterPermissionRestriction",
+                &self.can_change_copy_requires_writer_permission_restriction,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canChangeDomainUsersOnlyRestriction",
+                &self.can_change_domain_users_only_restriction,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canChangeDownloadRestriction",
+                &self.can_change_download_restriction,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canChangeSharingFoldersRequiresOrganizerPermissionRestriction",
+                &self
+                    .can_change_sharing_folders_requires_organizer_permission_restriction,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canChangeTeamDriveBackground",
+                &self.can_change_team_drive_background,
+            )?;
+            gapi::wire::ser(
+                map,
+                "canChangeTeamMembersOnlyRestriction",
+                &self.can_change_team_members_only_restriction,
+            )?;
+            gapi::wire::ser(map, "canComment", &self.can_comment)?;
+            gapi::wire::ser(map, "canCopy", &self.can_copy)?;
+            gapi::wire::ser(map, "canDeleteChildren", &self.can_delete_children)?;
+            gapi::wire::ser(map, "canDeleteTeamDrive", &self.can_delete_team_drive)?;
+            gapi::wire::ser(map, "canDownload", &self.can_download)?;
+            gapi::wire::ser(map, "canEdit", &self.can_edit)?;
+            gapi::wire::ser(map, "canListChildren", &self.can_list_children)?;
+            gapi::wire::ser(map, "canManageMembers", &self.can_manage_members)?;
+            gapi::wire::ser(map, "canReadRevisions", &self.can_read_revisions)?;
+            gapi::wire::ser(map, "canRemoveChildren", &self.can_remove_children)?;
+            gapi::wire::ser(map, "canRename", &self.can_rename)?;
+            gapi::wire::ser(map, "canRenameTeamDrive", &self.can_rename_team_drive)?;
+            gapi::wire::ser(
+                map,
+                "canResetTeamDriveRestrictions",
+                &self.can_reset_team_drive_restrictions,
+            )?;
+            gapi::wire::ser(map, "canShare", &self.can_share)?;
+            gapi::wire::ser(map, "canTrashChildren", &self.can_trash_children)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TeamDriveCapabilities {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TeamDriveCapabilities {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A list of Team Drives.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TeamDriveList {
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#teamDriveList"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The page token for the next page of Team Drives. This will be absent if the end of the Team Drives list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// The list of Team Drives. If nextPageToken is populated, then this list may be incomplete and an additional page of results should be fetched.
-        #[serde(rename = "teamDrives", skip_serializing_if = "Option::is_none")]
         pub team_drives: Option<Vec<TeamDrive>>,
+    }
+    impl gapi::wire::WireStruct for TeamDriveList {
+        const NAME: &'static str = "TeamDriveList";
+        const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "teamDrives"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.kind),
+                1 => gapi::wire::de(map, &mut self.next_page_token),
+                2 => gapi::wire::de(map, &mut self.team_drives),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "teamDrives", &self.team_drives)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TeamDriveList {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TeamDriveList {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for TeamDriveList {
         #[inline]
@@ -2925,73 +5863,159 @@ pub mod schemas {
         }
     }
     /// A set of restrictions that apply to this Team Drive or items inside this Team Drive.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TeamDriveRestrictions {
         /// Whether administrative privileges on this Team Drive are required to modify restrictions.
-        #[serde(
-            rename = "adminManagedRestrictions",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub admin_managed_restrictions: Option<bool>,
         /// Whether the options to copy, print, or download files inside this Team Drive, should be disabled for readers and commenters. When this restriction is set to `true`, it will override the similarly named field to `true` for any file inside this Team Drive.
-        #[serde(
-            rename = "copyRequiresWriterPermission",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub copy_requires_writer_permission: Option<bool>,
         /// Whether access to this Team Drive and items inside this Team Drive is restricted to users of the domain to which this Team Drive belongs. This restriction may be overridden by other sharing policies controlled outside of this Team Drive.
-        #[serde(rename = "domainUsersOnly", skip_serializing_if = "Option::is_none")]
         pub domain_users_only: Option<bool>,
         /// Download restrictions applied by shared drive managers.
-        #[serde(rename = "downloadRestriction", skip_serializing_if = "Option::is_none")]
         pub download_restriction: Option<DownloadRestriction>,
         /// If true, only users with the organizer role can share folders. If false, users with either the organizer role or the file organizer role can share folders.
-        #[serde(
-            rename = "sharingFoldersRequiresOrganizerPermission",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub sharing_folders_requires_organizer_permission: Option<bool>,
         /// Whether access to items inside this Team Drive is restricted to members of this Team Drive.
-        #[serde(rename = "teamMembersOnly", skip_serializing_if = "Option::is_none")]
         pub team_members_only: Option<bool>,
     }
+    impl gapi::wire::WireStruct for TeamDriveRestrictions {
+        const NAME: &'static str = "TeamDriveRestrictions";
+        const FIELDS: &'static [&'static str] = &[
+            "adminManagedRestrictions",
+            "copyRequiresWriterPermission",
+            "domainUsersOnly",
+            "downloadRestriction",
+            "sharingFoldersRequiresOrganizerPermission",
+            "teamMembersOnly",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.admin_managed_restrictions),
+                1 => gapi::wire::de(map, &mut self.copy_requires_writer_permission),
+                2 => gapi::wire::de(map, &mut self.domain_users_only),
+                3 => gapi::wire::de(map, &mut self.download_restriction),
+                4 => {
+                    gapi::wire::de(
+                        map,
+                        &mut self.sharing_folders_requires_organizer_permission,
+                    )
+                }
+                5 => gapi::wire::de(map, &mut self.team_members_only),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "adminManagedRestrictions",
+                &self.admin_managed_restrictions,
+            )?;
+            gapi::wire::ser(
+                map,
+                "copyRequiresWriterPermission",
+                &self.copy_requires_writer_permission,
+            )?;
+            gapi::wire::ser(map, "domainUsersOnly", &self.domain_users_only)?;
+            gapi::wire::ser(map, "downloadRestriction", &self.download_restriction)?;
+            gapi::wire::ser(
+                map,
+                "sharingFoldersRequiresOrganizerPermission",
+                &self.sharing_folders_requires_organizer_permission,
+            )?;
+            gapi::wire::ser(map, "teamMembersOnly", &self.team_members_only)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TeamDriveRestrictions {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TeamDriveRestrictions {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Information about a Drive user.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct User {
         /// Output only. A plain text displayable name for this user.
-        #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
         /// Output only. The email address of the user. This may not be present in certain contexts if the user has not made their email address visible to the requester.
-        #[serde(rename = "emailAddress", skip_serializing_if = "Option::is_none")]
         pub email_address: Option<String>,
         /// Output only. Identifies what kind of resource this is. Value: the fixed string `drive#user`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Output only. Whether this user is the requesting user.
-        #[serde(rename = "me", skip_serializing_if = "Option::is_none")]
         pub me: Option<bool>,
         /// Output only. The user's ID as visible in Permission resources.
-        #[serde(rename = "permissionId", skip_serializing_if = "Option::is_none")]
         pub permission_id: Option<String>,
         /// Output only. A link to the user's profile photo, if available.
-        #[serde(rename = "photoLink", skip_serializing_if = "Option::is_none")]
         pub photo_link: Option<String>,
+    }
+    impl gapi::wire::WireStruct for User {
+        const NAME: &'static str = "User";
+        const FIELDS: &'static [&'static str] = &[
+            "displayName",
+            "emailAddress",
+            "kind",
+            "me",
+            "permissionId",
+            "photoLink",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.display_name),
+                1 => gapi::wire::de(map, &mut self.email_address),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.me),
+                4 => gapi::wire::de(map, &mut self.permission_id),
+                5 => gapi::wire::de(map, &mut self.photo_link),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "displayName", &self.display_name)?;
+            gapi::wire::ser(map, "emailAddress", &self.email_address)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "me", &self.me)?;
+            gapi::wire::ser(map, "permissionId", &self.permission_id)?;
+            gapi::wire::ser(map, "photoLink", &self.photo_link)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for User {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for User {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
 }
 /// The Google Drive API (`drive` v3): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.

@@ -48,25 +48,58 @@ pub mod scopes {
 /// The data types of this API.
 pub mod schemas {
     /// Auto-forwarding settings for an account.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AutoForwarding {
         /// The state that a message should be left in after it has been forwarded.
-        #[serde(rename = "disposition", skip_serializing_if = "Option::is_none")]
         pub disposition: Option<AutoForwardingDisposition>,
         /// Email address to which all incoming messages are forwarded. This email address must be a verified member of the forwarding addresses.
-        #[serde(rename = "emailAddress", skip_serializing_if = "Option::is_none")]
         pub email_address: Option<String>,
         /// Whether all incoming mail is automatically forwarded to another address.
-        #[serde(rename = "enabled", skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
+    }
+    impl gapi::wire::WireStruct for AutoForwarding {
+        const NAME: &'static str = "AutoForwarding";
+        const FIELDS: &'static [&'static str] = &[
+            "disposition",
+            "emailAddress",
+            "enabled",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.disposition),
+                1 => gapi::wire::de(map, &mut self.email_address),
+                2 => gapi::wire::de(map, &mut self.enabled),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "disposition", &self.disposition)?;
+            gapi::wire::ser(map, "emailAddress", &self.email_address)?;
+            gapi::wire::ser(map, "enabled", &self.enabled)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AutoForwarding {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AutoForwarding {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The state that a message should be left in after it has been forwarded.
@@ -83,147 +116,345 @@ pub mod schemas {
             MarkRead = "markRead",
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BatchDeleteMessagesRequest {
         /// The IDs of the messages to delete.
-        #[serde(rename = "ids", skip_serializing_if = "Option::is_none")]
         pub ids: Option<Vec<String>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for BatchDeleteMessagesRequest {
+        const NAME: &'static str = "BatchDeleteMessagesRequest";
+        const FIELDS: &'static [&'static str] = &["ids"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.ids),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "ids", &self.ids)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BatchDeleteMessagesRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BatchDeleteMessagesRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BatchModifyMessagesRequest {
         /// A list of Classification Label values to add. If a Classification Label with the same label ID is already applied to the message, fields with existing field IDs will be updated and fields with new field IDs will be added. There's a limit of 20 Classification Label values per request. If the message is already classified and the final total number of Classification Label values exceeds the maximum allowed number of Classification Label values per message, the modification fails.
-        #[serde(
-            rename = "addClassificationLabels",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub add_classification_labels: Option<Vec<ClassificationLabelValue>>,
         /// A list of label IDs to add to messages.
-        #[serde(rename = "addLabelIds", skip_serializing_if = "Option::is_none")]
         pub add_label_ids: Option<Vec<String>>,
         /// The IDs of the messages to modify. There is a limit of 1000 ids per request.
-        #[serde(rename = "ids", skip_serializing_if = "Option::is_none")]
         pub ids: Option<Vec<String>>,
         /// A list of Classification Label values to remove from messages.
-        #[serde(
-            rename = "removeClassificationLabelIds",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub remove_classification_label_ids: Option<Vec<String>>,
         /// A list of label IDs to remove from messages.
-        #[serde(rename = "removeLabelIds", skip_serializing_if = "Option::is_none")]
         pub remove_label_ids: Option<Vec<String>>,
     }
+    impl gapi::wire::WireStruct for BatchModifyMessagesRequest {
+        const NAME: &'static str = "BatchModifyMessagesRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "addClassificationLabels",
+            "addLabelIds",
+            "ids",
+            "removeClassificationLabelIds",
+            "removeLabelIds",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.add_classification_labels),
+                1 => gapi::wire::de(map, &mut self.add_label_ids),
+                2 => gapi::wire::de(map, &mut self.ids),
+                3 => gapi::wire::de(map, &mut self.remove_classification_label_ids),
+                4 => gapi::wire::de(map, &mut self.remove_label_ids),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "addClassificationLabels",
+                &self.add_classification_labels,
+            )?;
+            gapi::wire::ser(map, "addLabelIds", &self.add_label_ids)?;
+            gapi::wire::ser(map, "ids", &self.ids)?;
+            gapi::wire::ser(
+                map,
+                "removeClassificationLabelIds",
+                &self.remove_classification_label_ids,
+            )?;
+            gapi::wire::ser(map, "removeLabelIds", &self.remove_label_ids)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BatchModifyMessagesRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BatchModifyMessagesRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Field values for a classification label.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ClassificationLabelFieldValue {
         /// Required. The field ID for the Classification Label Value. Maps to the ID field of the Google Drive `Label.Field` object.
-        #[serde(rename = "fieldId", skip_serializing_if = "Option::is_none")]
         pub field_id: Option<String>,
         /// Selection choice ID for the selection option. Should only be set if the field type is `SELECTION` in the Google Drive `Label.Field` object. Maps to the id field of the Google Drive `Label.Field.SelectionOptions` resource.
-        #[serde(rename = "selection", skip_serializing_if = "Option::is_none")]
         pub selection: Option<String>,
     }
+    impl gapi::wire::WireStruct for ClassificationLabelFieldValue {
+        const NAME: &'static str = "ClassificationLabelFieldValue";
+        const FIELDS: &'static [&'static str] = &["fieldId", "selection"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.field_id),
+                1 => gapi::wire::de(map, &mut self.selection),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "fieldId", &self.field_id)?;
+            gapi::wire::ser(map, "selection", &self.selection)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ClassificationLabelFieldValue {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ClassificationLabelFieldValue {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Classification Labels applied to the email message. Classification Labels are different from Gmail inbox labels. Only used for Google Workspace accounts. \[Learn more about classification labels\](https://support.google.com/a/answer/9292382).
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ClassificationLabelValue {
         /// Field values for the given classification label ID.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<Vec<ClassificationLabelFieldValue>>,
         /// Required. The canonical or raw alphanumeric classification label ID. Maps to the ID field of the Google Drive Label resource.
-        #[serde(rename = "labelId", skip_serializing_if = "Option::is_none")]
         pub label_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for ClassificationLabelValue {
+        const NAME: &'static str = "ClassificationLabelValue";
+        const FIELDS: &'static [&'static str] = &["fields", "labelId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.fields),
+                1 => gapi::wire::de(map, &mut self.label_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            gapi::wire::ser(map, "labelId", &self.label_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ClassificationLabelValue {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ClassificationLabelValue {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The client-side encryption (CSE) configuration for the email address of an authenticated user. Gmail uses CSE configurations to save drafts of client-side encrypted email messages, and to sign and send encrypted email messages. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CseIdentity {
         /// The email address for the sending identity. The email address must be the primary email address of the authenticated user.
-        #[serde(rename = "emailAddress", skip_serializing_if = "Option::is_none")]
         pub email_address: Option<String>,
         /// If a key pair is associated, the ID of the key pair, CseKeyPair.
-        #[serde(rename = "primaryKeyPairId", skip_serializing_if = "Option::is_none")]
         pub primary_key_pair_id: Option<String>,
         /// The configuration of a CSE identity that uses different key pairs for signing and encryption.
-        #[serde(
-            rename = "signAndEncryptKeyPairs",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub sign_and_encrypt_key_pairs: Option<SignAndEncryptKeyPairs>,
     }
+    impl gapi::wire::WireStruct for CseIdentity {
+        const NAME: &'static str = "CseIdentity";
+        const FIELDS: &'static [&'static str] = &[
+            "emailAddress",
+            "primaryKeyPairId",
+            "signAndEncryptKeyPairs",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.email_address),
+                1 => gapi::wire::de(map, &mut self.primary_key_pair_id),
+                2 => gapi::wire::de(map, &mut self.sign_and_encrypt_key_pairs),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "emailAddress", &self.email_address)?;
+            gapi::wire::ser(map, "primaryKeyPairId", &self.primary_key_pair_id)?;
+            gapi::wire::ser(
+                map,
+                "signAndEncryptKeyPairs",
+                &self.sign_and_encrypt_key_pairs,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CseIdentity {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CseIdentity {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A client-side encryption S/MIME key pair, which is comprised of a public key, its certificate chain, and metadata for its paired private key. Gmail uses the key pair to complete the following tasks: - Sign outgoing client-side encrypted messages. - Save and reopen drafts of client-side encrypted messages. - Save and reopen sent messages. - Decrypt incoming or archived S/MIME messages. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CseKeyPair {
         /// Output only. If a key pair is set to `DISABLED`, the time that the key pair's state changed from `ENABLED` to `DISABLED`. This field is present only when the key pair is in state `DISABLED`.
-        #[serde(rename = "disableTime", skip_serializing_if = "Option::is_none")]
         pub disable_time: Option<gapi::types::DateTime>,
         /// Output only. The current state of the key pair.
-        #[serde(rename = "enablementState", skip_serializing_if = "Option::is_none")]
         pub enablement_state: Option<CseKeyPairEnablementState>,
         /// Output only. The immutable ID for the client-side encryption S/MIME key pair.
-        #[serde(rename = "keyPairId", skip_serializing_if = "Option::is_none")]
         pub key_pair_id: Option<String>,
         /// Output only. The public key and its certificate chain, in \[PEM\](https://en.wikipedia.org/wiki/Privacy-Enhanced_Mail) format.
-        #[serde(rename = "pem", skip_serializing_if = "Option::is_none")]
         pub pem: Option<String>,
         /// Input only. The public key and its certificate chain. The chain must be in \[PKCS#7\](https://en.wikipedia.org/wiki/PKCS_7) format and use PEM encoding and ASCII armor.
-        #[serde(rename = "pkcs7", skip_serializing_if = "Option::is_none")]
         pub pkcs7: Option<String>,
         /// Metadata for instances of this key pair's private key.
-        #[serde(rename = "privateKeyMetadata", skip_serializing_if = "Option::is_none")]
         pub private_key_metadata: Option<Vec<CsePrivateKeyMetadata>>,
         /// Output only. The email address identities that are specified on the leaf certificate.
-        #[serde(
-            rename = "subjectEmailAddresses",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub subject_email_addresses: Option<Vec<String>>,
+    }
+    impl gapi::wire::WireStruct for CseKeyPair {
+        const NAME: &'static str = "CseKeyPair";
+        const FIELDS: &'static [&'static str] = &[
+            "disableTime",
+            "enablementState",
+            "keyPairId",
+            "pem",
+            "pkcs7",
+            "privateKeyMetadata",
+            "subjectEmailAddresses",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.disable_time),
+                1 => gapi::wire::de(map, &mut self.enablement_state),
+                2 => gapi::wire::de(map, &mut self.key_pair_id),
+                3 => gapi::wire::de(map, &mut self.pem),
+                4 => gapi::wire::de(map, &mut self.pkcs7),
+                5 => gapi::wire::de(map, &mut self.private_key_metadata),
+                6 => gapi::wire::de(map, &mut self.subject_email_addresses),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "disableTime", &self.disable_time)?;
+            gapi::wire::ser(map, "enablementState", &self.enablement_state)?;
+            gapi::wire::ser(map, "keyPairId", &self.key_pair_id)?;
+            gapi::wire::ser(map, "pem", &self.pem)?;
+            gapi::wire::ser(map, "pkcs7", &self.pkcs7)?;
+            gapi::wire::ser(map, "privateKeyMetadata", &self.private_key_metadata)?;
+            gapi::wire::ser(
+                map,
+                "subjectEmailAddresses",
+                &self.subject_email_addresses,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CseKeyPair {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CseKeyPair {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Output only. The current state of the key pair.
@@ -237,46 +468,104 @@ pub mod schemas {
         }
     }
     /// Metadata for a private key instance.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CsePrivateKeyMetadata {
         /// Metadata for hardware keys.
-        #[serde(rename = "hardwareKeyMetadata", skip_serializing_if = "Option::is_none")]
         pub hardware_key_metadata: Option<HardwareKeyMetadata>,
         /// Metadata for a private key instance managed by an external key access control list service. The maximum size of the KACLS data field is 8 KiB.
-        #[serde(rename = "kaclsKeyMetadata", skip_serializing_if = "Option::is_none")]
         pub kacls_key_metadata: Option<KaclsKeyMetadata>,
         /// Output only. The immutable ID for the private key metadata instance.
-        #[serde(
-            rename = "privateKeyMetadataId",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub private_key_metadata_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for CsePrivateKeyMetadata {
+        const NAME: &'static str = "CsePrivateKeyMetadata";
+        const FIELDS: &'static [&'static str] = &[
+            "hardwareKeyMetadata",
+            "kaclsKeyMetadata",
+            "privateKeyMetadataId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.hardware_key_metadata),
+                1 => gapi::wire::de(map, &mut self.kacls_key_metadata),
+                2 => gapi::wire::de(map, &mut self.private_key_metadata_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "hardwareKeyMetadata", &self.hardware_key_metadata)?;
+            gapi::wire::ser(map, "kaclsKeyMetadata", &self.kacls_key_metadata)?;
+            gapi::wire::ser(map, "privateKeyMetadataId", &self.private_key_metadata_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CsePrivateKeyMetadata {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CsePrivateKeyMetadata {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Settings for a delegate. Delegates can read, send, and delete messages, as well as view and add contacts, for the delegator's account. See "Set up mail delegation" for more information about delegates.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Delegate {
         /// The email address of the delegate.
-        #[serde(rename = "delegateEmail", skip_serializing_if = "Option::is_none")]
         pub delegate_email: Option<String>,
         /// Indicates whether this address has been verified and can act as a delegate for the account. Read-only.
-        #[serde(rename = "verificationStatus", skip_serializing_if = "Option::is_none")]
         pub verification_status: Option<DelegateVerificationStatus>,
+    }
+    impl gapi::wire::WireStruct for Delegate {
+        const NAME: &'static str = "Delegate";
+        const FIELDS: &'static [&'static str] = &["delegateEmail", "verificationStatus"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.delegate_email),
+                1 => gapi::wire::de(map, &mut self.verification_status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "delegateEmail", &self.delegate_email)?;
+            gapi::wire::ser(map, "verificationStatus", &self.verification_status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Delegate {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Delegate {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Indicates whether this address has been verified and can act as a delegate for the account. Read-only.
@@ -294,125 +583,312 @@ pub mod schemas {
         }
     }
     /// Requests to turn off a client-side encryption key pair.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DisableCseKeyPairRequest {}
+    impl gapi::wire::WireStruct for DisableCseKeyPairRequest {
+        const NAME: &'static str = "DisableCseKeyPairRequest";
+        const FIELDS: &'static [&'static str] = &[];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            let _ = index;
+            gapi::wire::de_skip(map)
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            let _ = map;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DisableCseKeyPairRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DisableCseKeyPairRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A draft email in the user's mailbox.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Draft {
         /// The immutable ID of the draft.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// The message content of the draft.
-        #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
         pub message: Option<Message>,
     }
+    impl gapi::wire::WireStruct for Draft {
+        const NAME: &'static str = "Draft";
+        const FIELDS: &'static [&'static str] = &["id", "message"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.id),
+                1 => gapi::wire::de(map, &mut self.message),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "message", &self.message)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Draft {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Draft {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Requests to turn on a client-side encryption key pair.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EnableCseKeyPairRequest {}
+    impl gapi::wire::WireStruct for EnableCseKeyPairRequest {
+        const NAME: &'static str = "EnableCseKeyPairRequest";
+        const FIELDS: &'static [&'static str] = &[];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            let _ = index;
+            gapi::wire::de_skip(map)
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            let _ = map;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EnableCseKeyPairRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EnableCseKeyPairRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Resource definition for Gmail filters. Filters apply to specific messages instead of an entire email thread.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Filter {
         /// Action that the filter performs.
-        #[serde(rename = "action", skip_serializing_if = "Option::is_none")]
         pub action: Option<FilterAction>,
         /// Matching criteria for the filter.
-        #[serde(rename = "criteria", skip_serializing_if = "Option::is_none")]
         pub criteria: Option<FilterCriteria>,
         /// The server assigned ID of the filter.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
     }
+    impl gapi::wire::WireStruct for Filter {
+        const NAME: &'static str = "Filter";
+        const FIELDS: &'static [&'static str] = &["action", "criteria", "id"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.action),
+                1 => gapi::wire::de(map, &mut self.criteria),
+                2 => gapi::wire::de(map, &mut self.id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "action", &self.action)?;
+            gapi::wire::ser(map, "criteria", &self.criteria)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Filter {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Filter {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A set of actions to perform on a message.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FilterAction {
         /// List of labels to add to the message.
-        #[serde(rename = "addLabelIds", skip_serializing_if = "Option::is_none")]
         pub add_label_ids: Option<Vec<String>>,
         /// Email address that the message should be forwarded to. This effectively redirects the message to the address specified in this field, maintaining the original sender in the "From" field.
-        #[serde(rename = "forward", skip_serializing_if = "Option::is_none")]
         pub forward: Option<String>,
         /// List of labels to remove from the message.
-        #[serde(rename = "removeLabelIds", skip_serializing_if = "Option::is_none")]
         pub remove_label_ids: Option<Vec<String>>,
     }
+    impl gapi::wire::WireStruct for FilterAction {
+        const NAME: &'static str = "FilterAction";
+        const FIELDS: &'static [&'static str] = &[
+            "addLabelIds",
+            "forward",
+            "removeLabelIds",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.add_label_ids),
+                1 => gapi::wire::de(map, &mut self.forward),
+                2 => gapi::wire::de(map, &mut self.remove_label_ids),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "addLabelIds", &self.add_label_ids)?;
+            gapi::wire::ser(map, "forward", &self.forward)?;
+            gapi::wire::ser(map, "removeLabelIds", &self.remove_label_ids)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FilterAction {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FilterAction {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Message matching criteria.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FilterCriteria {
         /// Whether the response should exclude chats.
-        #[serde(rename = "excludeChats", skip_serializing_if = "Option::is_none")]
         pub exclude_chats: Option<bool>,
         /// The sender's display name or email address.
-        #[serde(rename = "from", skip_serializing_if = "Option::is_none")]
         pub from: Option<String>,
         /// Whether the message has any attachment.
-        #[serde(rename = "hasAttachment", skip_serializing_if = "Option::is_none")]
         pub has_attachment: Option<bool>,
         /// Only return messages not matching the specified query. Supports the same query format as the Gmail search box. For example, `"from:someuser@example.com rfc822msgid: is:unread"`.
-        #[serde(rename = "negatedQuery", skip_serializing_if = "Option::is_none")]
         pub negated_query: Option<String>,
         /// Only return messages matching the specified query. Supports the same query format as the Gmail search box. For example, `"from:someuser@example.com rfc822msgid: is:unread"`.
-        #[serde(rename = "query", skip_serializing_if = "Option::is_none")]
         pub query: Option<String>,
         /// The size of the entire RFC822 message in bytes, including all headers and attachments.
-        #[serde(rename = "size", skip_serializing_if = "Option::is_none")]
         pub size: Option<i32>,
         /// How the message size in bytes should be in relation to the size field.
-        #[serde(rename = "sizeComparison", skip_serializing_if = "Option::is_none")]
         pub size_comparison: Option<FilterCriteriaSizeComparison>,
         /// Case-insensitive phrase found in the message's subject. Trailing and leading whitespace are be trimmed and adjacent spaces are collapsed.
-        #[serde(rename = "subject", skip_serializing_if = "Option::is_none")]
         pub subject: Option<String>,
         /// The recipient's display name or email address. Includes recipients in the "to", "cc", and "bcc" header fields. You can use simply the local part of the email address. For example, "example" and "example@" both match "example@gmail.com". This field is case-insensitive.
-        #[serde(rename = "to", skip_serializing_if = "Option::is_none")]
         pub to: Option<String>,
+    }
+    impl gapi::wire::WireStruct for FilterCriteria {
+        const NAME: &'static str = "FilterCriteria";
+        const FIELDS: &'static [&'static str] = &[
+            "excludeChats",
+            "from",
+            "hasAttachment",
+            "negatedQuery",
+            "query",
+            "size",
+            "sizeComparison",
+            "subject",
+            "to",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.exclude_chats),
+                1 => gapi::wire::de(map, &mut self.from),
+                2 => gapi::wire::de(map, &mut self.has_attachment),
+                3 => gapi::wire::de(map, &mut self.negated_query),
+                4 => gapi::wire::de(map, &mut self.query),
+                5 => gapi::wire::de(map, &mut self.size),
+                6 => gapi::wire::de(map, &mut self.size_comparison),
+                7 => gapi::wire::de(map, &mut self.subject),
+                8 => gapi::wire::de(map, &mut self.to),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "excludeChats", &self.exclude_chats)?;
+            gapi::wire::ser(map, "from", &self.from)?;
+            gapi::wire::ser(map, "hasAttachment", &self.has_attachment)?;
+            gapi::wire::ser(map, "negatedQuery", &self.negated_query)?;
+            gapi::wire::ser(map, "query", &self.query)?;
+            gapi::wire::ser(map, "size", &self.size)?;
+            gapi::wire::ser(map, "sizeComparison", &self.size_comparison)?;
+            gapi::wire::ser(map, "subject", &self.subject)?;
+            gapi::wire::ser(map, "to", &self.to)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FilterCriteria {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FilterCriteria {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// How the message size in bytes should be in relation to the size field.
@@ -425,22 +901,53 @@ pub mod schemas {
         }
     }
     /// Settings for a forwarding address.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ForwardingAddress {
         /// An email address to which messages can be forwarded.
-        #[serde(rename = "forwardingEmail", skip_serializing_if = "Option::is_none")]
         pub forwarding_email: Option<String>,
         /// Indicates whether this address has been verified and is usable for forwarding. Read-only.
-        #[serde(rename = "verificationStatus", skip_serializing_if = "Option::is_none")]
         pub verification_status: Option<ForwardingAddressVerificationStatus>,
+    }
+    impl gapi::wire::WireStruct for ForwardingAddress {
+        const NAME: &'static str = "ForwardingAddress";
+        const FIELDS: &'static [&'static str] = &[
+            "forwardingEmail",
+            "verificationStatus",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.forwarding_email),
+                1 => gapi::wire::de(map, &mut self.verification_status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "forwardingEmail", &self.forwarding_email)?;
+            gapi::wire::ser(map, "verificationStatus", &self.verification_status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ForwardingAddress {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ForwardingAddress {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Indicates whether this address has been verified and is usable for forwarding. Read-only.
@@ -454,135 +961,342 @@ pub mod schemas {
         }
     }
     /// Metadata for hardware keys. If \[hardware key encryption\](https://support.google.com/a/answer/14153163) is set up for the Google Workspace organization, users can optionally store their private key on their smart card and use it to sign and decrypt email messages in Gmail by inserting their smart card into a reader attached to their Windows device.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct HardwareKeyMetadata {
         /// Description about the hardware key.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
     }
+    impl gapi::wire::WireStruct for HardwareKeyMetadata {
+        const NAME: &'static str = "HardwareKeyMetadata";
+        const FIELDS: &'static [&'static str] = &["description"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.description),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "description", &self.description)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for HardwareKeyMetadata {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for HardwareKeyMetadata {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A record of a change to the user's mailbox. Each history change may affect multiple messages in multiple ways.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct History {
         /// The mailbox sequence ID.
-        #[serde(
-            rename = "id",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub id: Option<u64>,
         /// Labels added to messages in this history record.
-        #[serde(rename = "labelsAdded", skip_serializing_if = "Option::is_none")]
         pub labels_added: Option<Vec<HistoryLabelAdded>>,
         /// Labels removed from messages in this history record.
-        #[serde(rename = "labelsRemoved", skip_serializing_if = "Option::is_none")]
         pub labels_removed: Option<Vec<HistoryLabelRemoved>>,
         /// List of messages changed in this history record. The fields for specific change types, such as `messagesAdded` may duplicate messages in this field. We recommend using the specific change-type fields instead of this.
-        #[serde(rename = "messages", skip_serializing_if = "Option::is_none")]
         pub messages: Option<Vec<Message>>,
         /// Messages added to the mailbox in this history record.
-        #[serde(rename = "messagesAdded", skip_serializing_if = "Option::is_none")]
         pub messages_added: Option<Vec<HistoryMessageAdded>>,
         /// Messages deleted (not Trashed) from the mailbox in this history record.
-        #[serde(rename = "messagesDeleted", skip_serializing_if = "Option::is_none")]
         pub messages_deleted: Option<Vec<HistoryMessageDeleted>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for History {
+        const NAME: &'static str = "History";
+        const FIELDS: &'static [&'static str] = &[
+            "id",
+            "labelsAdded",
+            "labelsRemoved",
+            "messages",
+            "messagesAdded",
+            "messagesDeleted",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.id),
+                1 => gapi::wire::de(map, &mut self.labels_added),
+                2 => gapi::wire::de(map, &mut self.labels_removed),
+                3 => gapi::wire::de(map, &mut self.messages),
+                4 => gapi::wire::de(map, &mut self.messages_added),
+                5 => gapi::wire::de(map, &mut self.messages_deleted),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "id", &self.id)?;
+            gapi::wire::ser(map, "labelsAdded", &self.labels_added)?;
+            gapi::wire::ser(map, "labelsRemoved", &self.labels_removed)?;
+            gapi::wire::ser(map, "messages", &self.messages)?;
+            gapi::wire::ser(map, "messagesAdded", &self.messages_added)?;
+            gapi::wire::ser(map, "messagesDeleted", &self.messages_deleted)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for History {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for History {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct HistoryLabelAdded {
         /// Label IDs added to the message.
-        #[serde(rename = "labelIds", skip_serializing_if = "Option::is_none")]
         pub label_ids: Option<Vec<String>>,
-        #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
         pub message: Option<Message>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for HistoryLabelAdded {
+        const NAME: &'static str = "HistoryLabelAdded";
+        const FIELDS: &'static [&'static str] = &["labelIds", "message"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.label_ids),
+                1 => gapi::wire::de(map, &mut self.message),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "labelIds", &self.label_ids)?;
+            gapi::wire::ser(map, "message", &self.message)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for HistoryLabelAdded {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for HistoryLabelAdded {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct HistoryLabelRemoved {
         /// Label IDs removed from the message.
-        #[serde(rename = "labelIds", skip_serializing_if = "Option::is_none")]
         pub label_ids: Option<Vec<String>>,
-        #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
         pub message: Option<Message>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for HistoryLabelRemoved {
+        const NAME: &'static str = "HistoryLabelRemoved";
+        const FIELDS: &'static [&'static str] = &["labelIds", "message"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.label_ids),
+                1 => gapi::wire::de(map, &mut self.message),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "labelIds", &self.label_ids)?;
+            gapi::wire::ser(map, "message", &self.message)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for HistoryLabelRemoved {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for HistoryLabelRemoved {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct HistoryMessageAdded {
-        #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
         pub message: Option<Message>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for HistoryMessageAdded {
+        const NAME: &'static str = "HistoryMessageAdded";
+        const FIELDS: &'static [&'static str] = &["message"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.message),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "message", &self.message)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for HistoryMessageAdded {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for HistoryMessageAdded {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct HistoryMessageDeleted {
-        #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
         pub message: Option<Message>,
+    }
+    impl gapi::wire::WireStruct for HistoryMessageDeleted {
+        const NAME: &'static str = "HistoryMessageDeleted";
+        const FIELDS: &'static [&'static str] = &["message"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.message),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "message", &self.message)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for HistoryMessageDeleted {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for HistoryMessageDeleted {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// IMAP settings for an account.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ImapSettings {
         /// If this value is true, Gmail will immediately expunge a message when it is marked as deleted in IMAP. Otherwise, Gmail will wait for an update from the client before expunging messages marked as deleted.
-        #[serde(rename = "autoExpunge", skip_serializing_if = "Option::is_none")]
         pub auto_expunge: Option<bool>,
         /// Whether IMAP is enabled for the account.
-        #[serde(rename = "enabled", skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
         /// The action that will be executed on a message when it is marked as deleted and expunged from the last visible IMAP folder.
-        #[serde(rename = "expungeBehavior", skip_serializing_if = "Option::is_none")]
         pub expunge_behavior: Option<ImapSettingsExpungeBehavior>,
         /// An optional limit on the number of messages that an IMAP folder may contain. Legal values are 0, 1000, 2000, 5000 or 10000. A value of zero is interpreted to mean that there is no limit.
-        #[serde(rename = "maxFolderSize", skip_serializing_if = "Option::is_none")]
         pub max_folder_size: Option<i32>,
+    }
+    impl gapi::wire::WireStruct for ImapSettings {
+        const NAME: &'static str = "ImapSettings";
+        const FIELDS: &'static [&'static str] = &[
+            "autoExpunge",
+            "enabled",
+            "expungeBehavior",
+            "maxFolderSize",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.auto_expunge),
+                1 => gapi::wire::de(map, &mut self.enabled),
+                2 => gapi::wire::de(map, &mut self.expunge_behavior),
+                3 => gapi::wire::de(map, &mut self.max_folder_size),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "autoExpunge", &self.auto_expunge)?;
+            gapi::wire::ser(map, "enabled", &self.enabled)?;
+            gapi::wire::ser(map, "expungeBehavior", &self.expunge_behavior)?;
+            gapi::wire::ser(map, "maxFolderSize", &self.max_folder_size)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ImapSettings {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ImapSettings {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The action that will be executed on a message when it is marked as deleted and expunged from the last visible IMAP folder.
@@ -598,84 +1312,188 @@ pub mod schemas {
         }
     }
     /// Metadata for a cryptographic key managed by an external key access control list service. For details about managing key access, see \[Google Workspace CSE API Reference\](https://developers.google.com/workspace/cse/reference).
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct KaclsKeyMetadata {
         /// Opaque data generated and used by the key access control list service.
-        #[serde(rename = "kaclsData", skip_serializing_if = "Option::is_none")]
         pub kacls_data: Option<String>,
         /// The URI of the key access control list service that manages the key.
-        #[serde(rename = "kaclsUri", skip_serializing_if = "Option::is_none")]
         pub kacls_uri: Option<String>,
     }
+    impl gapi::wire::WireStruct for KaclsKeyMetadata {
+        const NAME: &'static str = "KaclsKeyMetadata";
+        const FIELDS: &'static [&'static str] = &["kaclsData", "kaclsUri"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.kacls_data),
+                1 => gapi::wire::de(map, &mut self.kacls_uri),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "kaclsData", &self.kacls_data)?;
+            gapi::wire::ser(map, "kaclsUri", &self.kacls_uri)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for KaclsKeyMetadata {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for KaclsKeyMetadata {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Labels are used to categorize messages and threads within the user's mailbox. The maximum number of labels supported for a user's mailbox is 10,000.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Label {
         /// The color to assign to the label. Color is only available for labels that have their `type` set to `user`.
-        #[serde(rename = "color", skip_serializing_if = "Option::is_none")]
         pub color: Option<LabelColor>,
         /// The immutable ID of the label.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// The visibility of the label in the label list in the Gmail web interface.
-        #[serde(rename = "labelListVisibility", skip_serializing_if = "Option::is_none")]
         pub label_list_visibility: Option<LabelLabelListVisibility>,
         /// The visibility of messages with this label in the message list in the Gmail web interface.
-        #[serde(
-            rename = "messageListVisibility",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub message_list_visibility: Option<LabelMessageListVisibility>,
         /// The total number of messages with the label.
-        #[serde(rename = "messagesTotal", skip_serializing_if = "Option::is_none")]
         pub messages_total: Option<i32>,
         /// The number of unread messages with the label.
-        #[serde(rename = "messagesUnread", skip_serializing_if = "Option::is_none")]
         pub messages_unread: Option<i32>,
         /// The display name of the label.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// The total number of threads with the label.
-        #[serde(rename = "threadsTotal", skip_serializing_if = "Option::is_none")]
         pub threads_total: Option<i32>,
         /// The number of unread threads with the label.
-        #[serde(rename = "threadsUnread", skip_serializing_if = "Option::is_none")]
         pub threads_unread: Option<i32>,
         /// The owner type for the label. User labels are created by the user and can be modified and deleted by the user and can be applied to any message or thread. System labels are internally created and cannot be added, modified, or deleted. System labels may be able to be applied to or removed from messages and threads under some circumstances but this is not guaranteed. For example, users can apply and remove the `INBOX` and `UNREAD` labels from messages and threads, but cannot apply or remove the `DRAFTS` or `SENT` labels from messages or threads.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<LabelType>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Label {
+        const NAME: &'static str = "Label";
+        const FIELDS: &'static [&'static str] = &[
+            "color",
+            "id",
+            "labelListVisibility",
+            "messageListVisibility",
+            "messagesTotal",
+            "messagesUnread",
+            "name",
+            "threadsTotal",
+            "threadsUnread",
+            "type",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.color),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.label_list_visibility),
+                3 => gapi::wire::de(map, &mut self.message_list_visibility),
+                4 => gapi::wire::de(map, &mut self.messages_total),
+                5 => gapi::wire::de(map, &mut self.messages_unread),
+                6 => gapi::wire::de(map, &mut self.name),
+                7 => gapi::wire::de(map, &mut self.threads_total),
+                8 => gapi::wire::de(map, &mut self.threads_unread),
+                9 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "color", &self.color)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "labelListVisibility", &self.label_list_visibility)?;
+            gapi::wire::ser(
+                map,
+                "messageListVisibility",
+                &self.message_list_visibility,
+            )?;
+            gapi::wire::ser(map, "messagesTotal", &self.messages_total)?;
+            gapi::wire::ser(map, "messagesUnread", &self.messages_unread)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "threadsTotal", &self.threads_total)?;
+            gapi::wire::ser(map, "threadsUnread", &self.threads_unread)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Label {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Label {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LabelColor {
         /// The background color represented as hex string #RRGGBB (ex #000000). This field is required in order to set the color of a label. Only the following predefined set of color values are allowed: \#000000, #434343, #666666, #999999, #cccccc, #efefef, #f3f3f3, #ffffff, \#fb4c2f, #ffad47, #fad165, #16a766, #43d692, #4a86e8, #a479e2, #f691b3, \#f6c5be, #ffe6c7, #fef1d1, #b9e4d0, #c6f3de, #c9daf8, #e4d7f5, #fcdee8, \#efa093, #ffd6a2, #fce8b3, #89d3b2, #a0eac9, #a4c2f4, #d0bcf1, #fbc8d9, \#e66550, #ffbc6b, #fcda83, #44b984, #68dfa9, #6d9eeb, #b694e8, #f7a7c0, \#cc3a21, #eaa041, #f2c960, #149e60, #3dc789, #3c78d8, #8e63ce, #e07798, \#ac2b16, #cf8933, #d5ae49, #0b804b, #2a9c68, #285bac, #653e9b, #b65775, \#822111, #a46a21, #aa8831, #076239, #1a764d, #1c4587, #41236d, #83334c, \#464646, #e7e7e7, #0d3472, #b6cff5, #0d3b44, #98d7e4, #3d188e, #e3d7ff, \#711a36, #fbd3e0, #8a1c0a, #f2b2a8, #7a2e0b, #ffc8af, #7a4706, #ffdeb5, \#594c05, #fbe983, #684e07, #fdedc1, #0b4f30, #b3efd3, #04502e, #a2dcc1, \#c2c2c2, #4986e7, #2da2bb, #b99aff, #994a64, #f691b2, #ff7537, #ffad46, \#662e37, #ebdbde, #cca6ac, #094228, #42d692, #16a765, #757575, #1e53b8, \#007286, #7858c3, #c2185b, #d93025, #54240e, #633e04, #521d28, #202124, \#083018
-        #[serde(rename = "backgroundColor", skip_serializing_if = "Option::is_none")]
         pub background_color: Option<String>,
         /// The text color of the label, represented as hex string. This field is required in order to set the color of a label. Only the following predefined set of color values are allowed: \#000000, #434343, #666666, #999999, #cccccc, #efefef, #f3f3f3, #ffffff, \#fb4c2f, #ffad47, #fad165, #16a766, #43d692, #4a86e8, #a479e2, #f691b3, \#f6c5be, #ffe6c7, #fef1d1, #b9e4d0, #c6f3de, #c9daf8, #e4d7f5, #fcdee8, \#efa093, #ffd6a2, #fce8b3, #89d3b2, #a0eac9, #a4c2f4, #d0bcf1, #fbc8d9, \#e66550, #ffbc6b, #fcda83, #44b984, #68dfa9, #6d9eeb, #b694e8, #f7a7c0, \#cc3a21, #eaa041, #f2c960, #149e60, #3dc789, #3c78d8, #8e63ce, #e07798, \#ac2b16, #cf8933, #d5ae49, #0b804b, #2a9c68, #285bac, #653e9b, #b65775, \#822111, #a46a21, #aa8831, #076239, #1a764d, #1c4587, #41236d, #83334c, \#464646, #e7e7e7, #0d3472, #b6cff5, #0d3b44, #98d7e4, #3d188e, #e3d7ff, \#711a36, #fbd3e0, #8a1c0a, #f2b2a8, #7a2e0b, #ffc8af, #7a4706, #ffdeb5, \#594c05, #fbe983, #684e07, #fdedc1, #0b4f30, #b3efd3, #04502e, #a2dcc1, \#c2c2c2, #4986e7, #2da2bb, #b99aff, #994a64, #f691b2, #ff7537, #ffad46, \#662e37, #ebdbde, #cca6ac, #094228, #42d692, #16a765, #757575, #1e53b8, \#007286, #7858c3, #c2185b, #d93025, #54240e, #633e04, #521d28, #202124, \#083018
-        #[serde(rename = "textColor", skip_serializing_if = "Option::is_none")]
         pub text_color: Option<String>,
+    }
+    impl gapi::wire::WireStruct for LabelColor {
+        const NAME: &'static str = "LabelColor";
+        const FIELDS: &'static [&'static str] = &["backgroundColor", "textColor"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.background_color),
+                1 => gapi::wire::de(map, &mut self.text_color),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "backgroundColor", &self.background_color)?;
+            gapi::wire::ser(map, "textColor", &self.text_color)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LabelColor {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LabelColor {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The visibility of the label in the label list in the Gmail web interface.
@@ -707,36 +1525,91 @@ pub mod schemas {
         }
     }
     /// Language settings for an account. These settings correspond to the "Language settings" feature in the web interface.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LanguageSettings {
         /// The language to display Gmail in, formatted as an RFC 3066 Language Tag (for example `en-GB`, `fr` or `ja` for British English, French, or Japanese respectively). The set of languages supported by Gmail evolves over time, so please refer to the "Language" dropdown in the Gmail settings for all available options, as described in the language settings help article. For a table of sample values, see \[Manage language settings\](https://developers.google.com/workspace/gmail/api/guides/language-settings). Not all Gmail clients can display the same set of languages. In the case that a user's display language is not available for use on a particular client, said client automatically chooses to display in the closest supported variant (or a reasonable default).
-        #[serde(rename = "displayLanguage", skip_serializing_if = "Option::is_none")]
         pub display_language: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LanguageSettings {
+        const NAME: &'static str = "LanguageSettings";
+        const FIELDS: &'static [&'static str] = &["displayLanguage"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.display_language),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "displayLanguage", &self.display_language)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LanguageSettings {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LanguageSettings {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ListCseIdentitiesResponse {
         /// One page of the list of CSE identities configured for the user.
-        #[serde(rename = "cseIdentities", skip_serializing_if = "Option::is_none")]
         pub cse_identities: Option<Vec<CseIdentity>>,
         /// Pagination token to be passed to a subsequent ListCseIdentities call in order to retrieve the next page of identities. If this value is not returned or is the empty string, then no further pages remain.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for ListCseIdentitiesResponse {
+        const NAME: &'static str = "ListCseIdentitiesResponse";
+        const FIELDS: &'static [&'static str] = &["cseIdentities", "nextPageToken"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.cse_identities),
+                1 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "cseIdentities", &self.cse_identities)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ListCseIdentitiesResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ListCseIdentitiesResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for ListCseIdentitiesResponse {
         #[inline]
@@ -751,22 +1624,50 @@ pub mod schemas {
             self.cse_identities.unwrap_or_default()
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ListCseKeyPairsResponse {
         /// One page of the list of CSE key pairs installed for the user.
-        #[serde(rename = "cseKeyPairs", skip_serializing_if = "Option::is_none")]
         pub cse_key_pairs: Option<Vec<CseKeyPair>>,
         /// Pagination token to be passed to a subsequent ListCseKeyPairs call in order to retrieve the next page of key pairs. If this value is not returned, then no further pages remain.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for ListCseKeyPairsResponse {
+        const NAME: &'static str = "ListCseKeyPairsResponse";
+        const FIELDS: &'static [&'static str] = &["cseKeyPairs", "nextPageToken"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.cse_key_pairs),
+                1 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "cseKeyPairs", &self.cse_key_pairs)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ListCseKeyPairsResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ListCseKeyPairsResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for ListCseKeyPairsResponse {
         #[inline]
@@ -782,39 +1683,99 @@ pub mod schemas {
         }
     }
     /// Response for the ListDelegates method.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ListDelegatesResponse {
         /// List of the user's delegates (with any verification status). If an account doesn't have delegates, this field doesn't appear.
-        #[serde(rename = "delegates", skip_serializing_if = "Option::is_none")]
         pub delegates: Option<Vec<Delegate>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ListDelegatesResponse {
+        const NAME: &'static str = "ListDelegatesResponse";
+        const FIELDS: &'static [&'static str] = &["delegates"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.delegates),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "delegates", &self.delegates)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ListDelegatesResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ListDelegatesResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ListDraftsResponse {
         /// List of drafts. Note that the `Message` property in each `Draft` resource only contains an `id` and a `threadId`. The \[`messages.get`\](https://developers.google.com/workspace/gmail/api/v1/reference/users/messages/get) method can fetch additional message details.
-        #[serde(rename = "drafts", skip_serializing_if = "Option::is_none")]
         pub drafts: Option<Vec<Draft>>,
         /// Token to retrieve the next page of results in the list.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// Estimated total number of results.
-        #[serde(rename = "resultSizeEstimate", skip_serializing_if = "Option::is_none")]
         pub result_size_estimate: Option<u32>,
+    }
+    impl gapi::wire::WireStruct for ListDraftsResponse {
+        const NAME: &'static str = "ListDraftsResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "drafts",
+            "nextPageToken",
+            "resultSizeEstimate",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.drafts),
+                1 => gapi::wire::de(map, &mut self.next_page_token),
+                2 => gapi::wire::de(map, &mut self.result_size_estimate),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "drafts", &self.drafts)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "resultSizeEstimate", &self.result_size_estimate)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ListDraftsResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ListDraftsResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for ListDraftsResponse {
         #[inline]
@@ -830,58 +1791,141 @@ pub mod schemas {
         }
     }
     /// Response for the ListFilters method.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ListFiltersResponse {
         /// List of a user's filters.
-        #[serde(rename = "filter", skip_serializing_if = "Option::is_none")]
         pub filter: Option<Vec<Filter>>,
     }
+    impl gapi::wire::WireStruct for ListFiltersResponse {
+        const NAME: &'static str = "ListFiltersResponse";
+        const FIELDS: &'static [&'static str] = &["filter"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.filter),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "filter", &self.filter)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ListFiltersResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ListFiltersResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Response for the ListForwardingAddresses method.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ListForwardingAddressesResponse {
         /// List of addresses that may be used for forwarding.
-        #[serde(rename = "forwardingAddresses", skip_serializing_if = "Option::is_none")]
         pub forwarding_addresses: Option<Vec<ForwardingAddress>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ListForwardingAddressesResponse {
+        const NAME: &'static str = "ListForwardingAddressesResponse";
+        const FIELDS: &'static [&'static str] = &["forwardingAddresses"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.forwarding_addresses),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "forwardingAddresses", &self.forwarding_addresses)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ListForwardingAddressesResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ListForwardingAddressesResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ListHistoryResponse {
         /// List of history records. Any `messages` contained in the response will typically only have `id` and `threadId` fields populated.
-        #[serde(rename = "history", skip_serializing_if = "Option::is_none")]
         pub history: Option<Vec<History>>,
         /// The ID of the mailbox's current history record.
-        #[serde(
-            rename = "historyId",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub history_id: Option<u64>,
         /// Page token to retrieve the next page of results in the list.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for ListHistoryResponse {
+        const NAME: &'static str = "ListHistoryResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "history",
+            "historyId",
+            "nextPageToken",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.history),
+                1 => gapi::wire::de_int64(map, &mut self.history_id),
+                2 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "history", &self.history)?;
+            gapi::wire::ser_int64(map, "historyId", &self.history_id)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ListHistoryResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ListHistoryResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for ListHistoryResponse {
         #[inline]
@@ -896,39 +1940,99 @@ pub mod schemas {
             self.history.unwrap_or_default()
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ListLabelsResponse {
         /// List of labels. Note that each label resource only contains an `id`, `name`, `messageListVisibility`, `labelListVisibility`, and `type`. The \[`labels.get`\](https://developers.google.com/workspace/gmail/api/v1/reference/users/labels/get) method can fetch additional label details.
-        #[serde(rename = "labels", skip_serializing_if = "Option::is_none")]
         pub labels: Option<Vec<Label>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ListLabelsResponse {
+        const NAME: &'static str = "ListLabelsResponse";
+        const FIELDS: &'static [&'static str] = &["labels"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.labels),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "labels", &self.labels)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ListLabelsResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ListLabelsResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ListMessagesResponse {
         /// List of messages. Note that each message resource contains only an `id` and a `threadId`. Additional message details can be fetched using the messages.get method.
-        #[serde(rename = "messages", skip_serializing_if = "Option::is_none")]
         pub messages: Option<Vec<Message>>,
         /// Token to retrieve the next page of results in the list.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// Estimated total number of results.
-        #[serde(rename = "resultSizeEstimate", skip_serializing_if = "Option::is_none")]
         pub result_size_estimate: Option<u32>,
+    }
+    impl gapi::wire::WireStruct for ListMessagesResponse {
+        const NAME: &'static str = "ListMessagesResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "messages",
+            "nextPageToken",
+            "resultSizeEstimate",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.messages),
+                1 => gapi::wire::de(map, &mut self.next_page_token),
+                2 => gapi::wire::de(map, &mut self.result_size_estimate),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "messages", &self.messages)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "resultSizeEstimate", &self.result_size_estimate)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ListMessagesResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ListMessagesResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for ListMessagesResponse {
         #[inline]
@@ -944,53 +2048,140 @@ pub mod schemas {
         }
     }
     /// Response for the ListSendAs method.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ListSendAsResponse {
         /// List of send-as aliases.
-        #[serde(rename = "sendAs", skip_serializing_if = "Option::is_none")]
         pub send_as: Option<Vec<SendAs>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ListSendAsResponse {
+        const NAME: &'static str = "ListSendAsResponse";
+        const FIELDS: &'static [&'static str] = &["sendAs"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.send_as),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "sendAs", &self.send_as)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ListSendAsResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ListSendAsResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ListSmimeInfoResponse {
         /// List of SmimeInfo.
-        #[serde(rename = "smimeInfo", skip_serializing_if = "Option::is_none")]
         pub smime_info: Option<Vec<SmimeInfo>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ListSmimeInfoResponse {
+        const NAME: &'static str = "ListSmimeInfoResponse";
+        const FIELDS: &'static [&'static str] = &["smimeInfo"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.smime_info),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "smimeInfo", &self.smime_info)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ListSmimeInfoResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ListSmimeInfoResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ListThreadsResponse {
         /// Page token to retrieve the next page of results in the list.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// Estimated total number of results.
-        #[serde(rename = "resultSizeEstimate", skip_serializing_if = "Option::is_none")]
         pub result_size_estimate: Option<u32>,
         /// List of threads. Note that each thread resource does not contain a list of `messages`. The list of `messages` for a given thread can be fetched using the \[`threads.get`\](https://developers.google.com/workspace/gmail/api/v1/reference/users/threads/get) method.
-        #[serde(rename = "threads", skip_serializing_if = "Option::is_none")]
         pub threads: Option<Vec<Thread>>,
+    }
+    impl gapi::wire::WireStruct for ListThreadsResponse {
+        const NAME: &'static str = "ListThreadsResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "nextPageToken",
+            "resultSizeEstimate",
+            "threads",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.next_page_token),
+                1 => gapi::wire::de(map, &mut self.result_size_estimate),
+                2 => gapi::wire::de(map, &mut self.threads),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "resultSizeEstimate", &self.result_size_estimate)?;
+            gapi::wire::ser(map, "threads", &self.threads)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ListThreadsResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ListThreadsResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for ListThreadsResponse {
         #[inline]
@@ -1006,200 +2197,455 @@ pub mod schemas {
         }
     }
     /// An email message.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Message {
         /// Classification Label values on the message. Available Classification Label schemas can be queried using the Google Drive Labels API. Each classification label ID must be unique. If duplicate IDs are provided, only one will be retained, and the selection is arbitrary. Only used for Google Workspace accounts. There's a limit of 20 Classification Label values per request. If the Classification Label values exceeds the maximum allowed number, the request fails.
-        #[serde(
-            rename = "classificationLabelValues",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub classification_label_values: Option<Vec<ClassificationLabelValue>>,
         /// The ID of the last history record that modified this message.
-        #[serde(
-            rename = "historyId",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub history_id: Option<u64>,
         /// The immutable ID of the message.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// The internal message creation timestamp (epoch ms), which determines ordering in the inbox. For normal SMTP-received email, this represents the time the message was originally accepted by Google, which is more reliable than the `Date` header. However, for API-migrated mail, it can be configured by client to be based on the `Date` header.
-        #[serde(
-            rename = "internalDate",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub internal_date: Option<i64>,
         /// List of IDs of labels applied to this message.
-        #[serde(rename = "labelIds", skip_serializing_if = "Option::is_none")]
         pub label_ids: Option<Vec<String>>,
         /// The parsed email structure in the message parts.
-        #[serde(rename = "payload", skip_serializing_if = "Option::is_none")]
         pub payload: Option<MessagePart>,
         /// The entire email message in an RFC 2822 formatted and base64url encoded string. Returned in `messages.get` and `drafts.get` responses when the `format=RAW` parameter is supplied. @required gmail.users.drafts.create gmail.users.drafts.update
-        #[serde(rename = "raw", skip_serializing_if = "Option::is_none")]
         pub raw: Option<gapi::Bytes>,
         /// Estimated size in bytes of the message.
-        #[serde(rename = "sizeEstimate", skip_serializing_if = "Option::is_none")]
         pub size_estimate: Option<i32>,
         /// A short part of the message text.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<String>,
         /// The ID of the thread the message belongs to. To add a message or draft to a thread, the following criteria must be met: 1. The requested `threadId` must be specified on the `Message` or `Draft.Message` you supply with your request. 2. The `References` and `In-Reply-To` headers must be set in compliance with the \[RFC 2822\](https://tools.ietf.org/html/rfc2822) standard. 3. The `Subject` headers must match.
-        #[serde(rename = "threadId", skip_serializing_if = "Option::is_none")]
         pub thread_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for Message {
+        const NAME: &'static str = "Message";
+        const FIELDS: &'static [&'static str] = &[
+            "classificationLabelValues",
+            "historyId",
+            "id",
+            "internalDate",
+            "labelIds",
+            "payload",
+            "raw",
+            "sizeEstimate",
+            "snippet",
+            "threadId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.classification_label_values),
+                1 => gapi::wire::de_int64(map, &mut self.history_id),
+                2 => gapi::wire::de(map, &mut self.id),
+                3 => gapi::wire::de_int64(map, &mut self.internal_date),
+                4 => gapi::wire::de(map, &mut self.label_ids),
+                5 => gapi::wire::de(map, &mut self.payload),
+                6 => gapi::wire::de(map, &mut self.raw),
+                7 => gapi::wire::de(map, &mut self.size_estimate),
+                8 => gapi::wire::de(map, &mut self.snippet),
+                9 => gapi::wire::de(map, &mut self.thread_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "classificationLabelValues",
+                &self.classification_label_values,
+            )?;
+            gapi::wire::ser_int64(map, "historyId", &self.history_id)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser_int64(map, "internalDate", &self.internal_date)?;
+            gapi::wire::ser(map, "labelIds", &self.label_ids)?;
+            gapi::wire::ser(map, "payload", &self.payload)?;
+            gapi::wire::ser(map, "raw", &self.raw)?;
+            gapi::wire::ser(map, "sizeEstimate", &self.size_estimate)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            gapi::wire::ser(map, "threadId", &self.thread_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Message {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Message {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A single MIME message part.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct MessagePart {
         /// The message part body for this part, which may be empty for container MIME message parts.
-        #[serde(rename = "body", skip_serializing_if = "Option::is_none")]
         pub body: Option<MessagePartBody>,
         /// The filename of the attachment. Only present if this message part represents an attachment.
-        #[serde(rename = "filename", skip_serializing_if = "Option::is_none")]
         pub filename: Option<String>,
         /// List of headers on this message part. For the top-level message part, representing the entire message payload, it will contain the standard RFC 2822 email headers such as `To`, `From`, and `Subject`.
-        #[serde(rename = "headers", skip_serializing_if = "Option::is_none")]
         pub headers: Option<Vec<MessagePartHeader>>,
         /// The MIME type of the message part.
-        #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
         pub mime_type: Option<String>,
         /// The immutable ID of the message part.
-        #[serde(rename = "partId", skip_serializing_if = "Option::is_none")]
         pub part_id: Option<String>,
         /// The child MIME message parts of this part. This only applies to container MIME message parts, for example `multipart/*`. For non- container MIME message part types, such as `text/plain`, this field is empty. For more information, see RFC 1521.
-        #[serde(rename = "parts", skip_serializing_if = "Option::is_none")]
         pub parts: Option<Vec<MessagePart>>,
     }
+    impl gapi::wire::WireStruct for MessagePart {
+        const NAME: &'static str = "MessagePart";
+        const FIELDS: &'static [&'static str] = &[
+            "body",
+            "filename",
+            "headers",
+            "mimeType",
+            "partId",
+            "parts",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.body),
+                1 => gapi::wire::de(map, &mut self.filename),
+                2 => gapi::wire::de(map, &mut self.headers),
+                3 => gapi::wire::de(map, &mut self.mime_type),
+                4 => gapi::wire::de(map, &mut self.part_id),
+                5 => gapi::wire::de(map, &mut self.parts),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "body", &self.body)?;
+            gapi::wire::ser(map, "filename", &self.filename)?;
+            gapi::wire::ser(map, "headers", &self.headers)?;
+            gapi::wire::ser(map, "mimeType", &self.mime_type)?;
+            gapi::wire::ser(map, "partId", &self.part_id)?;
+            gapi::wire::ser(map, "parts", &self.parts)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for MessagePart {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for MessagePart {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The body of a single MIME message part.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct MessagePartBody {
         /// When present, contains the ID of an external attachment that can be retrieved in a separate `messages.attachments.get` request. When not present, the entire content of the message part body is contained in the data field.
-        #[serde(rename = "attachmentId", skip_serializing_if = "Option::is_none")]
         pub attachment_id: Option<String>,
         /// The body data of a MIME message part as a base64url encoded string. May be empty for MIME container types that have no message body or when the body data is sent as a separate attachment. An attachment ID is present if the body data is contained in a separate attachment.
-        #[serde(rename = "data", skip_serializing_if = "Option::is_none")]
         pub data: Option<gapi::Bytes>,
         /// Number of bytes for the message part data (encoding notwithstanding).
-        #[serde(rename = "size", skip_serializing_if = "Option::is_none")]
         pub size: Option<i32>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for MessagePartBody {
+        const NAME: &'static str = "MessagePartBody";
+        const FIELDS: &'static [&'static str] = &["attachmentId", "data", "size"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.attachment_id),
+                1 => gapi::wire::de(map, &mut self.data),
+                2 => gapi::wire::de(map, &mut self.size),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "attachmentId", &self.attachment_id)?;
+            gapi::wire::ser(map, "data", &self.data)?;
+            gapi::wire::ser(map, "size", &self.size)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for MessagePartBody {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for MessagePartBody {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct MessagePartHeader {
         /// The name of the header before the `:` separator. For example, `To`.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// The value of the header after the `:` separator. For example, `someuser@example.com`.
-        #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for MessagePartHeader {
+        const NAME: &'static str = "MessagePartHeader";
+        const FIELDS: &'static [&'static str] = &["name", "value"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.name),
+                1 => gapi::wire::de(map, &mut self.value),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "value", &self.value)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for MessagePartHeader {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for MessagePartHeader {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ModifyMessageRequest {
         /// A list of classification label values to add. If a Classification Label with the same label ID is already applied to the message, fields with existing field IDs will be updated and fields with new field IDs will be added. There's a limit of 20 Classification Label values per request. If the message is already classified and the final total number of Classification Label values exceeds the maximum allowed number of Classification Label values per message, the modification fails.
-        #[serde(
-            rename = "addClassificationLabels",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub add_classification_labels: Option<Vec<ClassificationLabelValue>>,
         /// A list of IDs of labels to add to this message. You can add up to 100 labels with each update.
-        #[serde(rename = "addLabelIds", skip_serializing_if = "Option::is_none")]
         pub add_label_ids: Option<Vec<String>>,
         /// A list of Classification Label values to remove from this message.
-        #[serde(
-            rename = "removeClassificationLabelIds",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub remove_classification_label_ids: Option<Vec<String>>,
         /// A list IDs of labels to remove from this message. You can remove up to 100 labels with each update.
-        #[serde(rename = "removeLabelIds", skip_serializing_if = "Option::is_none")]
         pub remove_label_ids: Option<Vec<String>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ModifyMessageRequest {
+        const NAME: &'static str = "ModifyMessageRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "addClassificationLabels",
+            "addLabelIds",
+            "removeClassificationLabelIds",
+            "removeLabelIds",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.add_classification_labels),
+                1 => gapi::wire::de(map, &mut self.add_label_ids),
+                2 => gapi::wire::de(map, &mut self.remove_classification_label_ids),
+                3 => gapi::wire::de(map, &mut self.remove_label_ids),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "addClassificationLabels",
+                &self.add_classification_labels,
+            )?;
+            gapi::wire::ser(map, "addLabelIds", &self.add_label_ids)?;
+            gapi::wire::ser(
+                map,
+                "removeClassificationLabelIds",
+                &self.remove_classification_label_ids,
+            )?;
+            gapi::wire::ser(map, "removeLabelIds", &self.remove_label_ids)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ModifyMessageRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ModifyMessageRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ModifyThreadRequest {
         /// A list of IDs of labels to add to this thread. You can add up to 100 labels with each update.
-        #[serde(rename = "addLabelIds", skip_serializing_if = "Option::is_none")]
         pub add_label_ids: Option<Vec<String>>,
         /// A list of IDs of labels to remove from this thread. You can remove up to 100 labels with each update.
-        #[serde(rename = "removeLabelIds", skip_serializing_if = "Option::is_none")]
         pub remove_label_ids: Option<Vec<String>>,
     }
+    impl gapi::wire::WireStruct for ModifyThreadRequest {
+        const NAME: &'static str = "ModifyThreadRequest";
+        const FIELDS: &'static [&'static str] = &["addLabelIds", "removeLabelIds"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.add_label_ids),
+                1 => gapi::wire::de(map, &mut self.remove_label_ids),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "addLabelIds", &self.add_label_ids)?;
+            gapi::wire::ser(map, "removeLabelIds", &self.remove_label_ids)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ModifyThreadRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ModifyThreadRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Request to obliterate a CSE key pair.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ObliterateCseKeyPairRequest {}
+    impl gapi::wire::WireStruct for ObliterateCseKeyPairRequest {
+        const NAME: &'static str = "ObliterateCseKeyPairRequest";
+        const FIELDS: &'static [&'static str] = &[];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            let _ = index;
+            gapi::wire::de_skip(map)
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            let _ = map;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ObliterateCseKeyPairRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ObliterateCseKeyPairRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// POP settings for an account.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PopSettings {
         /// The range of messages which are accessible via POP.
-        #[serde(rename = "accessWindow", skip_serializing_if = "Option::is_none")]
         pub access_window: Option<PopSettingsAccessWindow>,
         /// The action that will be executed on a message after it has been fetched via POP.
-        #[serde(rename = "disposition", skip_serializing_if = "Option::is_none")]
         pub disposition: Option<PopSettingsDisposition>,
+    }
+    impl gapi::wire::WireStruct for PopSettings {
+        const NAME: &'static str = "PopSettings";
+        const FIELDS: &'static [&'static str] = &["accessWindow", "disposition"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.access_window),
+                1 => gapi::wire::de(map, &mut self.disposition),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "accessWindow", &self.access_window)?;
+            gapi::wire::ser(map, "disposition", &self.disposition)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PopSettings {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PopSettings {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The range of messages which are accessible via POP.
@@ -1230,71 +2676,147 @@ pub mod schemas {
         }
     }
     /// Profile for a Gmail user.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Profile {
         /// The user's email address.
-        #[serde(rename = "emailAddress", skip_serializing_if = "Option::is_none")]
         pub email_address: Option<String>,
         /// The ID of the mailbox's current history record.
-        #[serde(
-            rename = "historyId",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub history_id: Option<u64>,
         /// The total number of messages in the mailbox.
-        #[serde(rename = "messagesTotal", skip_serializing_if = "Option::is_none")]
         pub messages_total: Option<i32>,
         /// The total number of threads in the mailbox.
-        #[serde(rename = "threadsTotal", skip_serializing_if = "Option::is_none")]
         pub threads_total: Option<i32>,
     }
+    impl gapi::wire::WireStruct for Profile {
+        const NAME: &'static str = "Profile";
+        const FIELDS: &'static [&'static str] = &[
+            "emailAddress",
+            "historyId",
+            "messagesTotal",
+            "threadsTotal",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.email_address),
+                1 => gapi::wire::de_int64(map, &mut self.history_id),
+                2 => gapi::wire::de(map, &mut self.messages_total),
+                3 => gapi::wire::de(map, &mut self.threads_total),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "emailAddress", &self.email_address)?;
+            gapi::wire::ser_int64(map, "historyId", &self.history_id)?;
+            gapi::wire::ser(map, "messagesTotal", &self.messages_total)?;
+            gapi::wire::ser(map, "threadsTotal", &self.threads_total)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Profile {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Profile {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Settings associated with a send-as alias, which can be either the primary login address associated with the account or a custom "from" address. Send-as aliases correspond to the "Send Mail As" feature in the web interface. The send-as alias must be a valid email address.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SendAs {
         /// A name that appears in the "From:" header for mail sent using this alias. For custom "from" addresses, when this is empty, Gmail will populate the "From:" header with the name that is used for the primary address associated with the account. If the admin has disabled the ability for users to update their name format, requests to update this field for the primary login will silently fail.
-        #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
         /// Whether this address is selected as the default "From:" address in situations such as composing a new message or sending a vacation auto-reply. Every Gmail account has exactly one default send-as address, so the only legal value that clients may write to this field is `true`. Changing this from `false` to `true` for an address will result in this field becoming `false` for the other previous default address.
-        #[serde(rename = "isDefault", skip_serializing_if = "Option::is_none")]
         pub is_default: Option<bool>,
         /// Whether this address is the primary address used to login to the account. Every Gmail account has exactly one primary address, and it cannot be deleted from the collection of send-as aliases. This field is read-only.
-        #[serde(rename = "isPrimary", skip_serializing_if = "Option::is_none")]
         pub is_primary: Option<bool>,
         /// An optional email address that is included in a "Reply-To:" header for mail sent using this alias. If this is empty, Gmail will not generate a "Reply-To:" header.
-        #[serde(rename = "replyToAddress", skip_serializing_if = "Option::is_none")]
         pub reply_to_address: Option<String>,
         /// The email address that appears in the "From:" header for mail sent using this alias. This is read-only for all operations except create.
-        #[serde(rename = "sendAsEmail", skip_serializing_if = "Option::is_none")]
         pub send_as_email: Option<String>,
         /// An optional HTML signature that is included in messages composed with this alias in the Gmail web UI. This signature is added to new emails only.
-        #[serde(rename = "signature", skip_serializing_if = "Option::is_none")]
         pub signature: Option<String>,
         /// An optional SMTP service that will be used as an outbound relay for mail sent using this alias. If this is empty, outbound mail will be sent directly from Gmail's servers to the destination SMTP service. This setting only applies to custom "from" aliases.
-        #[serde(rename = "smtpMsa", skip_serializing_if = "Option::is_none")]
         pub smtp_msa: Option<SmtpMsa>,
         /// Whether Gmail should treat this address as an alias for the user's primary email address. This setting only applies to custom "from" aliases.
-        #[serde(rename = "treatAsAlias", skip_serializing_if = "Option::is_none")]
         pub treat_as_alias: Option<bool>,
         /// Indicates whether this address has been verified for use as a send-as alias. Read-only. This setting only applies to custom "from" aliases.
-        #[serde(rename = "verificationStatus", skip_serializing_if = "Option::is_none")]
         pub verification_status: Option<SendAsVerificationStatus>,
+    }
+    impl gapi::wire::WireStruct for SendAs {
+        const NAME: &'static str = "SendAs";
+        const FIELDS: &'static [&'static str] = &[
+            "displayName",
+            "isDefault",
+            "isPrimary",
+            "replyToAddress",
+            "sendAsEmail",
+            "signature",
+            "smtpMsa",
+            "treatAsAlias",
+            "verificationStatus",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.display_name),
+                1 => gapi::wire::de(map, &mut self.is_default),
+                2 => gapi::wire::de(map, &mut self.is_primary),
+                3 => gapi::wire::de(map, &mut self.reply_to_address),
+                4 => gapi::wire::de(map, &mut self.send_as_email),
+                5 => gapi::wire::de(map, &mut self.signature),
+                6 => gapi::wire::de(map, &mut self.smtp_msa),
+                7 => gapi::wire::de(map, &mut self.treat_as_alias),
+                8 => gapi::wire::de(map, &mut self.verification_status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "displayName", &self.display_name)?;
+            gapi::wire::ser(map, "isDefault", &self.is_default)?;
+            gapi::wire::ser(map, "isPrimary", &self.is_primary)?;
+            gapi::wire::ser(map, "replyToAddress", &self.reply_to_address)?;
+            gapi::wire::ser(map, "sendAsEmail", &self.send_as_email)?;
+            gapi::wire::ser(map, "signature", &self.signature)?;
+            gapi::wire::ser(map, "smtpMsa", &self.smtp_msa)?;
+            gapi::wire::ser(map, "treatAsAlias", &self.treat_as_alias)?;
+            gapi::wire::ser(map, "verificationStatus", &self.verification_status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SendAs {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SendAs {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Indicates whether this address has been verified for use as a send-as alias. Read-only. This setting only applies to custom "from" aliases.
@@ -1308,89 +2830,191 @@ pub mod schemas {
         }
     }
     /// The configuration of a CSE identity that uses different key pairs for signing and encryption.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SignAndEncryptKeyPairs {
         /// The ID of the CseKeyPair that encrypts signed outgoing mail.
-        #[serde(rename = "encryptionKeyPairId", skip_serializing_if = "Option::is_none")]
         pub encryption_key_pair_id: Option<String>,
         /// The ID of the CseKeyPair that signs outgoing mail.
-        #[serde(rename = "signingKeyPairId", skip_serializing_if = "Option::is_none")]
         pub signing_key_pair_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for SignAndEncryptKeyPairs {
+        const NAME: &'static str = "SignAndEncryptKeyPairs";
+        const FIELDS: &'static [&'static str] = &[
+            "encryptionKeyPairId",
+            "signingKeyPairId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.encryption_key_pair_id),
+                1 => gapi::wire::de(map, &mut self.signing_key_pair_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "encryptionKeyPairId", &self.encryption_key_pair_id)?;
+            gapi::wire::ser(map, "signingKeyPairId", &self.signing_key_pair_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SignAndEncryptKeyPairs {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SignAndEncryptKeyPairs {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// An S/MIME email config.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SmimeInfo {
         /// Encrypted key password, when key is encrypted.
-        #[serde(
-            rename = "encryptedKeyPassword",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub encrypted_key_password: Option<String>,
         /// When the certificate expires (in milliseconds since epoch).
-        #[serde(
-            rename = "expiration",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub expiration: Option<i64>,
         /// The immutable ID for the SmimeInfo.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Whether this SmimeInfo is the default one for this user's send-as address.
-        #[serde(rename = "isDefault", skip_serializing_if = "Option::is_none")]
         pub is_default: Option<bool>,
         /// The S/MIME certificate issuer's common name.
-        #[serde(rename = "issuerCn", skip_serializing_if = "Option::is_none")]
         pub issuer_cn: Option<String>,
         /// PEM formatted X509 concatenated certificate string (standard base64 encoding). Format used for returning key, which includes public key as well as certificate chain (not private key).
-        #[serde(rename = "pem", skip_serializing_if = "Option::is_none")]
         pub pem: Option<String>,
         /// PKCS#12 format containing a single private/public key pair and certificate chain. This format is only accepted from client for creating a new SmimeInfo and is never returned, because the private key is not intended to be exported. PKCS#12 may be encrypted, in which case encryptedKeyPassword should be set appropriately.
-        #[serde(rename = "pkcs12", skip_serializing_if = "Option::is_none")]
         pub pkcs12: Option<gapi::Bytes>,
     }
+    impl gapi::wire::WireStruct for SmimeInfo {
+        const NAME: &'static str = "SmimeInfo";
+        const FIELDS: &'static [&'static str] = &[
+            "encryptedKeyPassword",
+            "expiration",
+            "id",
+            "isDefault",
+            "issuerCn",
+            "pem",
+            "pkcs12",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.encrypted_key_password),
+                1 => gapi::wire::de_int64(map, &mut self.expiration),
+                2 => gapi::wire::de(map, &mut self.id),
+                3 => gapi::wire::de(map, &mut self.is_default),
+                4 => gapi::wire::de(map, &mut self.issuer_cn),
+                5 => gapi::wire::de(map, &mut self.pem),
+                6 => gapi::wire::de(map, &mut self.pkcs12),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "encryptedKeyPassword", &self.encrypted_key_password)?;
+            gapi::wire::ser_int64(map, "expiration", &self.expiration)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "isDefault", &self.is_default)?;
+            gapi::wire::ser(map, "issuerCn", &self.issuer_cn)?;
+            gapi::wire::ser(map, "pem", &self.pem)?;
+            gapi::wire::ser(map, "pkcs12", &self.pkcs12)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SmimeInfo {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SmimeInfo {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Configuration for communication with an SMTP service.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SmtpMsa {
         /// The hostname of the SMTP service. Required.
-        #[serde(rename = "host", skip_serializing_if = "Option::is_none")]
         pub host: Option<String>,
         /// The password that will be used for authentication with the SMTP service. This is a write-only field that can be specified in requests to create or update SendAs settings; it is never populated in responses.
-        #[serde(rename = "password", skip_serializing_if = "Option::is_none")]
         pub password: Option<String>,
         /// The port of the SMTP service. Required.
-        #[serde(rename = "port", skip_serializing_if = "Option::is_none")]
         pub port: Option<i32>,
         /// The protocol that will be used to secure communication with the SMTP service. Required.
-        #[serde(rename = "securityMode", skip_serializing_if = "Option::is_none")]
         pub security_mode: Option<SmtpMsaSecurityMode>,
         /// The username that will be used for authentication with the SMTP service. This is a write-only field that can be specified in requests to create or update SendAs settings; it is never populated in responses.
-        #[serde(rename = "username", skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+    impl gapi::wire::WireStruct for SmtpMsa {
+        const NAME: &'static str = "SmtpMsa";
+        const FIELDS: &'static [&'static str] = &[
+            "host",
+            "password",
+            "port",
+            "securityMode",
+            "username",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.host),
+                1 => gapi::wire::de(map, &mut self.password),
+                2 => gapi::wire::de(map, &mut self.port),
+                3 => gapi::wire::de(map, &mut self.security_mode),
+                4 => gapi::wire::de(map, &mut self.username),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "host", &self.host)?;
+            gapi::wire::ser(map, "password", &self.password)?;
+            gapi::wire::ser(map, "port", &self.port)?;
+            gapi::wire::ser(map, "securityMode", &self.security_mode)?;
+            gapi::wire::ser(map, "username", &self.username)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SmtpMsa {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SmtpMsa {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The protocol that will be used to secure communication with the SMTP service. Required.
@@ -1406,103 +3030,205 @@ pub mod schemas {
         }
     }
     /// A collection of messages representing a conversation.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Thread {
         /// The ID of the last history record that modified this thread.
-        #[serde(
-            rename = "historyId",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub history_id: Option<u64>,
         /// The unique ID of the thread.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// The list of messages in the thread.
-        #[serde(rename = "messages", skip_serializing_if = "Option::is_none")]
         pub messages: Option<Vec<Message>>,
         /// A short part of the message text.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<String>,
     }
+    impl gapi::wire::WireStruct for Thread {
+        const NAME: &'static str = "Thread";
+        const FIELDS: &'static [&'static str] = &[
+            "historyId",
+            "id",
+            "messages",
+            "snippet",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.history_id),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.messages),
+                3 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "historyId", &self.history_id)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "messages", &self.messages)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Thread {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Thread {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Vacation auto-reply settings for an account. These settings correspond to the "Vacation responder" feature in the web interface.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VacationSettings {
         /// Flag that controls whether Gmail automatically replies to messages.
-        #[serde(rename = "enableAutoReply", skip_serializing_if = "Option::is_none")]
         pub enable_auto_reply: Option<bool>,
         /// An optional end time for sending auto-replies (epoch ms). When this is specified, Gmail will automatically reply only to messages that it receives before the end time. If both `startTime` and `endTime` are specified, `startTime` must precede `endTime`.
-        #[serde(
-            rename = "endTime",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub end_time: Option<i64>,
         /// Response body in HTML format. Gmail will sanitize the HTML before storing it. If both `response_body_plain_text` and `response_body_html` are specified, `response_body_html` will be used.
-        #[serde(rename = "responseBodyHtml", skip_serializing_if = "Option::is_none")]
         pub response_body_html: Option<String>,
         /// Response body in plain text format. If both `response_body_plain_text` and `response_body_html` are specified, `response_body_html` will be used.
-        #[serde(
-            rename = "responseBodyPlainText",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub response_body_plain_text: Option<String>,
         /// Optional text to prepend to the subject line in vacation responses. In order to enable auto-replies, either the response subject or the response body must be nonempty.
-        #[serde(rename = "responseSubject", skip_serializing_if = "Option::is_none")]
         pub response_subject: Option<String>,
         /// Flag that determines whether responses are sent to recipients who are not in the user's list of contacts.
-        #[serde(rename = "restrictToContacts", skip_serializing_if = "Option::is_none")]
         pub restrict_to_contacts: Option<bool>,
         /// Flag that determines whether responses are sent to recipients who are outside of the user's domain. This feature is only available for Google Workspace users.
-        #[serde(rename = "restrictToDomain", skip_serializing_if = "Option::is_none")]
         pub restrict_to_domain: Option<bool>,
         /// An optional start time for sending auto-replies (epoch ms). When this is specified, Gmail will automatically reply only to messages that it receives after the start time. If both `startTime` and `endTime` are specified, `startTime` must precede `endTime`.
-        #[serde(
-            rename = "startTime",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub start_time: Option<i64>,
     }
+    impl gapi::wire::WireStruct for VacationSettings {
+        const NAME: &'static str = "VacationSettings";
+        const FIELDS: &'static [&'static str] = &[
+            "enableAutoReply",
+            "endTime",
+            "responseBodyHtml",
+            "responseBodyPlainText",
+            "responseSubject",
+            "restrictToContacts",
+            "restrictToDomain",
+            "startTime",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.enable_auto_reply),
+                1 => gapi::wire::de_int64(map, &mut self.end_time),
+                2 => gapi::wire::de(map, &mut self.response_body_html),
+                3 => gapi::wire::de(map, &mut self.response_body_plain_text),
+                4 => gapi::wire::de(map, &mut self.response_subject),
+                5 => gapi::wire::de(map, &mut self.restrict_to_contacts),
+                6 => gapi::wire::de(map, &mut self.restrict_to_domain),
+                7 => gapi::wire::de_int64(map, &mut self.start_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "enableAutoReply", &self.enable_auto_reply)?;
+            gapi::wire::ser_int64(map, "endTime", &self.end_time)?;
+            gapi::wire::ser(map, "responseBodyHtml", &self.response_body_html)?;
+            gapi::wire::ser(
+                map,
+                "responseBodyPlainText",
+                &self.response_body_plain_text,
+            )?;
+            gapi::wire::ser(map, "responseSubject", &self.response_subject)?;
+            gapi::wire::ser(map, "restrictToContacts", &self.restrict_to_contacts)?;
+            gapi::wire::ser(map, "restrictToDomain", &self.restrict_to_domain)?;
+            gapi::wire::ser_int64(map, "startTime", &self.start_time)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VacationSettings {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VacationSettings {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Set up or update a new push notification watch on this user's mailbox.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct WatchRequest {
         /// Filtering behavior of `labelIds list` specified. This field is deprecated because it caused incorrect behavior in some cases; use `label_filter_behavior` instead.
-        #[serde(rename = "labelFilterAction", skip_serializing_if = "Option::is_none")]
         pub label_filter_action: Option<WatchRequestLabelFilterAction>,
         /// Filtering behavior of `labelIds list` specified. This field replaces `label_filter_action`; if set, `label_filter_action` is ignored.
-        #[serde(rename = "labelFilterBehavior", skip_serializing_if = "Option::is_none")]
         pub label_filter_behavior: Option<WatchRequestLabelFilterBehavior>,
         /// List of label_ids to restrict notifications about. By default, if unspecified, all changes are pushed out. If specified then dictates which labels are required for a push notification to be generated.
-        #[serde(rename = "labelIds", skip_serializing_if = "Option::is_none")]
         pub label_ids: Option<Vec<String>>,
         /// A fully qualified Google Cloud Pub/Sub API topic name to publish the events to. This topic name **must** already exist in Cloud Pub/Sub and you **must** have already granted gmail "publish" permission on it. For example, "projects/my-project-identifier/topics/my-topic-name" (using the Cloud Pub/Sub "v1" topic naming format). Note that the "my-project-identifier" portion must exactly match your Google developer project id (the one executing this watch request).
-        #[serde(rename = "topicName", skip_serializing_if = "Option::is_none")]
         pub topic_name: Option<String>,
+    }
+    impl gapi::wire::WireStruct for WatchRequest {
+        const NAME: &'static str = "WatchRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "labelFilterAction",
+            "labelFilterBehavior",
+            "labelIds",
+            "topicName",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.label_filter_action),
+                1 => gapi::wire::de(map, &mut self.label_filter_behavior),
+                2 => gapi::wire::de(map, &mut self.label_ids),
+                3 => gapi::wire::de(map, &mut self.topic_name),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "labelFilterAction", &self.label_filter_action)?;
+            gapi::wire::ser(map, "labelFilterBehavior", &self.label_filter_behavior)?;
+            gapi::wire::ser(map, "labelIds", &self.label_ids)?;
+            gapi::wire::ser(map, "topicName", &self.topic_name)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for WatchRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for WatchRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Filtering behavior of `labelIds list` specified. This field is deprecated because it caused incorrect behavior in some cases; use `label_filter_behavior` instead.
@@ -1523,30 +3249,50 @@ pub mod schemas {
         }
     }
     /// Push notification watch response.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct WatchResponse {
         /// When Gmail will stop sending notifications for mailbox updates (epoch millis). Call `watch` again before this time to renew the watch.
-        #[serde(
-            rename = "expiration",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub expiration: Option<i64>,
         /// The ID of the mailbox's current history record.
-        #[serde(
-            rename = "historyId",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub history_id: Option<u64>,
+    }
+    impl gapi::wire::WireStruct for WatchResponse {
+        const NAME: &'static str = "WatchResponse";
+        const FIELDS: &'static [&'static str] = &["expiration", "historyId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.expiration),
+                1 => gapi::wire::de_int64(map, &mut self.history_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "expiration", &self.expiration)?;
+            gapi::wire::ser_int64(map, "historyId", &self.history_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for WatchResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for WatchResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
 }
 /// The Gmail API (`gmail` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.

@@ -30,403 +30,1091 @@ pub mod scopes {
 /// The data types of this API.
 pub mod schemas {
     /// Adds a new banded range to the spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddBandingRequest {
         /// The banded range to add. The bandedRangeId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a range that already exists.)
-        #[serde(rename = "bandedRange", skip_serializing_if = "Option::is_none")]
         pub banded_range: Option<BandedRange>,
+    }
+    impl gapi::wire::WireStruct for AddBandingRequest {
+        const NAME: &'static str = "AddBandingRequest";
+        const FIELDS: &'static [&'static str] = &["bandedRange"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.banded_range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bandedRange", &self.banded_range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddBandingRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddBandingRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The result of adding a banded range.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddBandingResponse {
         /// The banded range that was added.
-        #[serde(rename = "bandedRange", skip_serializing_if = "Option::is_none")]
         pub banded_range: Option<BandedRange>,
     }
+    impl gapi::wire::WireStruct for AddBandingResponse {
+        const NAME: &'static str = "AddBandingResponse";
+        const FIELDS: &'static [&'static str] = &["bandedRange"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.banded_range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bandedRange", &self.banded_range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddBandingResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddBandingResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Adds a chart to a sheet in the spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddChartRequest {
         /// The chart that should be added to the spreadsheet, including the position where it should be placed. The chartId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of an embedded object that already exists.)
-        #[serde(rename = "chart", skip_serializing_if = "Option::is_none")]
         pub chart: Option<EmbeddedChart>,
+    }
+    impl gapi::wire::WireStruct for AddChartRequest {
+        const NAME: &'static str = "AddChartRequest";
+        const FIELDS: &'static [&'static str] = &["chart"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.chart),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "chart", &self.chart)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddChartRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddChartRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The result of adding a chart to a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddChartResponse {
         /// The newly added chart.
-        #[serde(rename = "chart", skip_serializing_if = "Option::is_none")]
         pub chart: Option<EmbeddedChart>,
     }
+    impl gapi::wire::WireStruct for AddChartResponse {
+        const NAME: &'static str = "AddChartResponse";
+        const FIELDS: &'static [&'static str] = &["chart"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.chart),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "chart", &self.chart)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddChartResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddChartResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Inserts a reply Post into a CommentThread.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddCommentReplyRequest {
         /// The ID of the CommentThread to add the reply to.
-        #[serde(rename = "commentId", skip_serializing_if = "Option::is_none")]
         pub comment_id: Option<String>,
         /// The Post representing the reply.
-        #[serde(rename = "post", skip_serializing_if = "Option::is_none")]
         pub post: Option<Post>,
+    }
+    impl gapi::wire::WireStruct for AddCommentReplyRequest {
+        const NAME: &'static str = "AddCommentReplyRequest";
+        const FIELDS: &'static [&'static str] = &["commentId", "post"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.comment_id),
+                1 => gapi::wire::de(map, &mut self.post),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "commentId", &self.comment_id)?;
+            gapi::wire::ser(map, "post", &self.post)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddCommentReplyRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddCommentReplyRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The result of creating a reply.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddCommentReplyResponse {
         /// The newly-inserted reply Post.
-        #[serde(rename = "post", skip_serializing_if = "Option::is_none")]
         pub post: Option<Post>,
     }
+    impl gapi::wire::WireStruct for AddCommentReplyResponse {
+        const NAME: &'static str = "AddCommentReplyResponse";
+        const FIELDS: &'static [&'static str] = &["post"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.post),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "post", &self.post)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddCommentReplyResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddCommentReplyResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Adds a new conditional format rule at the given index. All subsequent rules' indexes are incremented.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddConditionalFormatRuleRequest {
         /// The zero-based index where the rule should be inserted.
-        #[serde(rename = "index", skip_serializing_if = "Option::is_none")]
         pub index: Option<i32>,
         /// The rule to add.
-        #[serde(rename = "rule", skip_serializing_if = "Option::is_none")]
         pub rule: Option<ConditionalFormatRule>,
     }
+    impl gapi::wire::WireStruct for AddConditionalFormatRuleRequest {
+        const NAME: &'static str = "AddConditionalFormatRuleRequest";
+        const FIELDS: &'static [&'static str] = &["index", "rule"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.index),
+                1 => gapi::wire::de(map, &mut self.rule),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "index", &self.index)?;
+            gapi::wire::ser(map, "rule", &self.rule)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddConditionalFormatRuleRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddConditionalFormatRuleRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Adds a data source. After the data source is added successfully, an associated DATA_SOURCE sheet is created and an execution is triggered to refresh the sheet to read data from the data source. The request requires an additional `bigquery.readonly` OAuth scope if you are adding a BigQuery data source.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddDataSourceRequest {
         /// The data source to add.
-        #[serde(rename = "dataSource", skip_serializing_if = "Option::is_none")]
         pub data_source: Option<DataSource>,
+    }
+    impl gapi::wire::WireStruct for AddDataSourceRequest {
+        const NAME: &'static str = "AddDataSourceRequest";
+        const FIELDS: &'static [&'static str] = &["dataSource"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_source),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataSource", &self.data_source)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddDataSourceRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddDataSourceRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The result of adding a data source.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddDataSourceResponse {
         /// The data execution status.
-        #[serde(rename = "dataExecutionStatus", skip_serializing_if = "Option::is_none")]
         pub data_execution_status: Option<DataExecutionStatus>,
         /// The data source that was created.
-        #[serde(rename = "dataSource", skip_serializing_if = "Option::is_none")]
         pub data_source: Option<DataSource>,
     }
+    impl gapi::wire::WireStruct for AddDataSourceResponse {
+        const NAME: &'static str = "AddDataSourceResponse";
+        const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSource"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_execution_status),
+                1 => gapi::wire::de(map, &mut self.data_source),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataExecutionStatus", &self.data_execution_status)?;
+            gapi::wire::ser(map, "dataSource", &self.data_source)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddDataSourceResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddDataSourceResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Creates a group over the specified range. If the requested range is a superset of the range of an existing group G, then the depth of G is incremented and this new group G' has the depth of that group. For example, a group \[C:D, depth 1\] + \[B:E\] results in groups \[B:E, depth 1\] and \[C:D, depth 2\]. If the requested range is a subset of the range of an existing group G, then the depth of the new group G' becomes one greater than the depth of G. For example, a group \[B:E, depth 1\] + \[C:D\] results in groups \[B:E, depth 1\] and \[C:D, depth 2\]. If the requested range starts before and ends within, or starts within and ends after, the range of an existing group G, then the range of the existing group G becomes the union of the ranges, and the new group G' has depth one greater than the depth of G and range as the intersection of the ranges. For example, a group \[B:D, depth 1\] + \[C:E\] results in groups \[B:E, depth 1\] and \[C:D, depth 2\].
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddDimensionGroupRequest {
         /// The range over which to create a group.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<DimensionRange>,
     }
+    impl gapi::wire::WireStruct for AddDimensionGroupRequest {
+        const NAME: &'static str = "AddDimensionGroupRequest";
+        const FIELDS: &'static [&'static str] = &["range"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "range", &self.range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddDimensionGroupRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddDimensionGroupRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The result of adding a group.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddDimensionGroupResponse {
         /// All groups of a dimension after adding a group to that dimension.
-        #[serde(rename = "dimensionGroups", skip_serializing_if = "Option::is_none")]
         pub dimension_groups: Option<Vec<DimensionGroup>>,
     }
+    impl gapi::wire::WireStruct for AddDimensionGroupResponse {
+        const NAME: &'static str = "AddDimensionGroupResponse";
+        const FIELDS: &'static [&'static str] = &["dimensionGroups"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.dimension_groups),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dimensionGroups", &self.dimension_groups)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddDimensionGroupResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddDimensionGroupResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Adds a filter view.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddFilterViewRequest {
         /// The filter to add. The filterViewId field is optional. If one is not set, an ID will be randomly generated. (It is an error to specify the ID of a filter that already exists.)
-        #[serde(rename = "filter", skip_serializing_if = "Option::is_none")]
         pub filter: Option<FilterView>,
+    }
+    impl gapi::wire::WireStruct for AddFilterViewRequest {
+        const NAME: &'static str = "AddFilterViewRequest";
+        const FIELDS: &'static [&'static str] = &["filter"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.filter),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "filter", &self.filter)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddFilterViewRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddFilterViewRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The result of adding a filter view.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddFilterViewResponse {
         /// The newly added filter view.
-        #[serde(rename = "filter", skip_serializing_if = "Option::is_none")]
         pub filter: Option<FilterView>,
     }
+    impl gapi::wire::WireStruct for AddFilterViewResponse {
+        const NAME: &'static str = "AddFilterViewResponse";
+        const FIELDS: &'static [&'static str] = &["filter"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.filter),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "filter", &self.filter)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddFilterViewResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddFilterViewResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Adds a named range to the spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddNamedRangeRequest {
         /// The named range to add. The namedRangeId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a range that already exists.)
-        #[serde(rename = "namedRange", skip_serializing_if = "Option::is_none")]
         pub named_range: Option<NamedRange>,
+    }
+    impl gapi::wire::WireStruct for AddNamedRangeRequest {
+        const NAME: &'static str = "AddNamedRangeRequest";
+        const FIELDS: &'static [&'static str] = &["namedRange"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.named_range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "namedRange", &self.named_range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddNamedRangeRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddNamedRangeRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The result of adding a named range.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddNamedRangeResponse {
         /// The named range to add.
-        #[serde(rename = "namedRange", skip_serializing_if = "Option::is_none")]
         pub named_range: Option<NamedRange>,
     }
+    impl gapi::wire::WireStruct for AddNamedRangeResponse {
+        const NAME: &'static str = "AddNamedRangeResponse";
+        const FIELDS: &'static [&'static str] = &["namedRange"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.named_range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "namedRange", &self.named_range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddNamedRangeResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddNamedRangeResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Adds a new protected range.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddProtectedRangeRequest {
         /// The protected range to be added. The protectedRangeId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a range that already exists.)
-        #[serde(rename = "protectedRange", skip_serializing_if = "Option::is_none")]
         pub protected_range: Option<ProtectedRange>,
+    }
+    impl gapi::wire::WireStruct for AddProtectedRangeRequest {
+        const NAME: &'static str = "AddProtectedRangeRequest";
+        const FIELDS: &'static [&'static str] = &["protectedRange"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.protected_range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "protectedRange", &self.protected_range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddProtectedRangeRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddProtectedRangeRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The result of adding a new protected range.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddProtectedRangeResponse {
         /// The newly added protected range.
-        #[serde(rename = "protectedRange", skip_serializing_if = "Option::is_none")]
         pub protected_range: Option<ProtectedRange>,
     }
+    impl gapi::wire::WireStruct for AddProtectedRangeResponse {
+        const NAME: &'static str = "AddProtectedRangeResponse";
+        const FIELDS: &'static [&'static str] = &["protectedRange"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.protected_range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "protectedRange", &self.protected_range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddProtectedRangeResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddProtectedRangeResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Adds a new sheet. When a sheet is added at a given index, all subsequent sheets' indexes are incremented. To add an object sheet, use AddChartRequest instead and specify EmbeddedObjectPosition.sheetId or EmbeddedObjectPosition.newSheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddSheetRequest {
         /// The properties the new sheet should have. All properties are optional. The sheetId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a sheet that already exists.)
-        #[serde(rename = "properties", skip_serializing_if = "Option::is_none")]
         pub properties: Option<SheetProperties>,
+    }
+    impl gapi::wire::WireStruct for AddSheetRequest {
+        const NAME: &'static str = "AddSheetRequest";
+        const FIELDS: &'static [&'static str] = &["properties"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.properties),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "properties", &self.properties)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddSheetRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddSheetRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The result of adding a sheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddSheetResponse {
         /// The properties of the newly added sheet.
-        #[serde(rename = "properties", skip_serializing_if = "Option::is_none")]
         pub properties: Option<SheetProperties>,
     }
+    impl gapi::wire::WireStruct for AddSheetResponse {
+        const NAME: &'static str = "AddSheetResponse";
+        const FIELDS: &'static [&'static str] = &["properties"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.properties),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "properties", &self.properties)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddSheetResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddSheetResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Adds a slicer to a sheet in the spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddSlicerRequest {
         /// The slicer that should be added to the spreadsheet, including the position where it should be placed. The slicerId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a slicer that already exists.)
-        #[serde(rename = "slicer", skip_serializing_if = "Option::is_none")]
         pub slicer: Option<Slicer>,
+    }
+    impl gapi::wire::WireStruct for AddSlicerRequest {
+        const NAME: &'static str = "AddSlicerRequest";
+        const FIELDS: &'static [&'static str] = &["slicer"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.slicer),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "slicer", &self.slicer)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddSlicerRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddSlicerRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The result of adding a slicer to a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddSlicerResponse {
         /// The newly added slicer.
-        #[serde(rename = "slicer", skip_serializing_if = "Option::is_none")]
         pub slicer: Option<Slicer>,
     }
+    impl gapi::wire::WireStruct for AddSlicerResponse {
+        const NAME: &'static str = "AddSlicerResponse";
+        const FIELDS: &'static [&'static str] = &["slicer"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.slicer),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "slicer", &self.slicer)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddSlicerResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddSlicerResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Adds a new table to the spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddTableRequest {
         /// Required. The table to add.
-        #[serde(rename = "table", skip_serializing_if = "Option::is_none")]
         pub table: Option<Table>,
+    }
+    impl gapi::wire::WireStruct for AddTableRequest {
+        const NAME: &'static str = "AddTableRequest";
+        const FIELDS: &'static [&'static str] = &["table"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.table),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "table", &self.table)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddTableRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddTableRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The result of adding a table.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AddTableResponse {
         /// Output only. The table that was added.
-        #[serde(rename = "table", skip_serializing_if = "Option::is_none")]
         pub table: Option<Table>,
     }
+    impl gapi::wire::WireStruct for AddTableResponse {
+        const NAME: &'static str = "AddTableResponse";
+        const FIELDS: &'static [&'static str] = &["table"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.table),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "table", &self.table)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AddTableResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AddTableResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Adds new cells after the last row with data in a sheet, inserting new rows into the sheet if necessary.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AppendCellsRequest {
         /// The fields of CellData that should be updated. At least one field must be specified. The root is the CellData; 'row.values.' should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<gapi::types::FieldMask>,
         /// The data to append.
-        #[serde(rename = "rows", skip_serializing_if = "Option::is_none")]
         pub rows: Option<Vec<RowData>>,
         /// The sheet ID to append the data to.
-        #[serde(rename = "sheetId", skip_serializing_if = "Option::is_none")]
         pub sheet_id: Option<i32>,
         /// The ID of the table to append data to. The data will be only appended to the table body. This field also takes precedence over the `sheet_id` field.
-        #[serde(rename = "tableId", skip_serializing_if = "Option::is_none")]
         pub table_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for AppendCellsRequest {
+        const NAME: &'static str = "AppendCellsRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "fields",
+            "rows",
+            "sheetId",
+            "tableId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.fields),
+                1 => gapi::wire::de(map, &mut self.rows),
+                2 => gapi::wire::de(map, &mut self.sheet_id),
+                3 => gapi::wire::de(map, &mut self.table_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            gapi::wire::ser(map, "rows", &self.rows)?;
+            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
+            gapi::wire::ser(map, "tableId", &self.table_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AppendCellsRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AppendCellsRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Appends rows or columns to the end of a sheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AppendDimensionRequest {
         /// Whether rows or columns should be appended.
-        #[serde(rename = "dimension", skip_serializing_if = "Option::is_none")]
         pub dimension: Option<AppendDimensionRequestDimension>,
         /// The number of rows or columns to append.
-        #[serde(rename = "length", skip_serializing_if = "Option::is_none")]
         pub length: Option<i32>,
         /// The sheet to append rows or columns to.
-        #[serde(rename = "sheetId", skip_serializing_if = "Option::is_none")]
         pub sheet_id: Option<i32>,
+    }
+    impl gapi::wire::WireStruct for AppendDimensionRequest {
+        const NAME: &'static str = "AppendDimensionRequest";
+        const FIELDS: &'static [&'static str] = &["dimension", "length", "sheetId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.dimension),
+                1 => gapi::wire::de(map, &mut self.length),
+                2 => gapi::wire::de(map, &mut self.sheet_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dimension", &self.dimension)?;
+            gapi::wire::ser(map, "length", &self.length)?;
+            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AppendDimensionRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AppendDimensionRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Whether rows or columns should be appended.
@@ -440,175 +1128,387 @@ pub mod schemas {
         }
     }
     /// The response when updating a range of values in a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AppendValuesResponse {
         /// The spreadsheet the updates were applied to.
-        #[serde(rename = "spreadsheetId", skip_serializing_if = "Option::is_none")]
         pub spreadsheet_id: Option<String>,
         /// The range (in A1 notation) of the table that values are being appended to (before the values were appended). Empty if no table was found.
-        #[serde(rename = "tableRange", skip_serializing_if = "Option::is_none")]
         pub table_range: Option<String>,
         /// Information about the updates that were applied.
-        #[serde(rename = "updates", skip_serializing_if = "Option::is_none")]
         pub updates: Option<UpdateValuesResponse>,
     }
+    impl gapi::wire::WireStruct for AppendValuesResponse {
+        const NAME: &'static str = "AppendValuesResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "spreadsheetId",
+            "tableRange",
+            "updates",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.spreadsheet_id),
+                1 => gapi::wire::de(map, &mut self.table_range),
+                2 => gapi::wire::de(map, &mut self.updates),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
+            gapi::wire::ser(map, "tableRange", &self.table_range)?;
+            gapi::wire::ser(map, "updates", &self.updates)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AppendValuesResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AppendValuesResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Fills in more data based on existing data.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AutoFillRequest {
         /// The range to autofill. This will examine the range and detect the location that has data and automatically fill that data in to the rest of the range.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
         /// The source and destination areas to autofill. This explicitly lists the source of the autofill and where to extend that data.
-        #[serde(
-            rename = "sourceAndDestination",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub source_and_destination: Option<SourceAndDestination>,
         /// True if we should generate data with the "alternate" series. This differs based on the type and amount of source data.
-        #[serde(rename = "useAlternateSeries", skip_serializing_if = "Option::is_none")]
         pub use_alternate_series: Option<bool>,
     }
+    impl gapi::wire::WireStruct for AutoFillRequest {
+        const NAME: &'static str = "AutoFillRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "range",
+            "sourceAndDestination",
+            "useAlternateSeries",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.range),
+                1 => gapi::wire::de(map, &mut self.source_and_destination),
+                2 => gapi::wire::de(map, &mut self.use_alternate_series),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "range", &self.range)?;
+            gapi::wire::ser(map, "sourceAndDestination", &self.source_and_destination)?;
+            gapi::wire::ser(map, "useAlternateSeries", &self.use_alternate_series)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AutoFillRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AutoFillRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Automatically resizes one or more dimensions based on the contents of the cells in that dimension.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AutoResizeDimensionsRequest {
         /// The dimensions on a data source sheet to automatically resize.
-        #[serde(
-            rename = "dataSourceSheetDimensions",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub data_source_sheet_dimensions: Option<DataSourceSheetDimensionRange>,
         /// The dimensions to automatically resize.
-        #[serde(rename = "dimensions", skip_serializing_if = "Option::is_none")]
         pub dimensions: Option<DimensionRange>,
     }
+    impl gapi::wire::WireStruct for AutoResizeDimensionsRequest {
+        const NAME: &'static str = "AutoResizeDimensionsRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "dataSourceSheetDimensions",
+            "dimensions",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_source_sheet_dimensions),
+                1 => gapi::wire::de(map, &mut self.dimensions),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "dataSourceSheetDimensions",
+                &self.data_source_sheet_dimensions,
+            )?;
+            gapi::wire::ser(map, "dimensions", &self.dimensions)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AutoResizeDimensionsRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AutoResizeDimensionsRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A banded (alternating colors) range in a sheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BandedRange {
         /// The ID of the banded range. If unset, refer to banded_range_reference.
-        #[serde(rename = "bandedRangeId", skip_serializing_if = "Option::is_none")]
         pub banded_range_id: Option<i32>,
         /// Output only. The reference of the banded range, used to identify the ID that is not supported by the banded_range_id.
-        #[serde(
-            rename = "bandedRangeReference",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub banded_range_reference: Option<String>,
         /// Properties for column bands. These properties are applied on a column- by-column basis throughout all the columns in the range. At least one of row_properties or column_properties must be specified.
-        #[serde(rename = "columnProperties", skip_serializing_if = "Option::is_none")]
         pub column_properties: Option<BandingProperties>,
         /// The range over which these properties are applied.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
         /// Properties for row bands. These properties are applied on a row-by-row basis throughout all the rows in the range. At least one of row_properties or column_properties must be specified.
-        #[serde(rename = "rowProperties", skip_serializing_if = "Option::is_none")]
         pub row_properties: Option<BandingProperties>,
     }
+    impl gapi::wire::WireStruct for BandedRange {
+        const NAME: &'static str = "BandedRange";
+        const FIELDS: &'static [&'static str] = &[
+            "bandedRangeId",
+            "bandedRangeReference",
+            "columnProperties",
+            "range",
+            "rowProperties",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.banded_range_id),
+                1 => gapi::wire::de(map, &mut self.banded_range_reference),
+                2 => gapi::wire::de(map, &mut self.column_properties),
+                3 => gapi::wire::de(map, &mut self.range),
+                4 => gapi::wire::de(map, &mut self.row_properties),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bandedRangeId", &self.banded_range_id)?;
+            gapi::wire::ser(map, "bandedRangeReference", &self.banded_range_reference)?;
+            gapi::wire::ser(map, "columnProperties", &self.column_properties)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            gapi::wire::ser(map, "rowProperties", &self.row_properties)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BandedRange {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BandedRange {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Properties referring a single dimension (either row or column). If both BandedRange.row_properties and BandedRange.column_properties are set, the fill colors are applied to cells according to the following rules: * header_color and footer_color take priority over band colors. * first_band_color takes priority over second_band_color. * row_properties takes priority over column_properties. For example, the first row color takes priority over the first column color, but the first column color takes priority over the second row color. Similarly, the row header takes priority over the column header in the top left cell, but the column header takes priority over the first row color if the row header is not set.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BandingProperties {
         /// The first color that is alternating. (Required) Deprecated: Use first_band_color_style.
-        #[serde(rename = "firstBandColor", skip_serializing_if = "Option::is_none")]
         pub first_band_color: Option<Color>,
         /// The first color that is alternating. (Required) If first_band_color is also set, this field takes precedence.
-        #[serde(rename = "firstBandColorStyle", skip_serializing_if = "Option::is_none")]
         pub first_band_color_style: Option<ColorStyle>,
         /// The color of the last row or column. If this field is not set, the last row or column is filled with either first_band_color or second_band_color, depending on the color of the previous row or column. Deprecated: Use footer_color_style.
-        #[serde(rename = "footerColor", skip_serializing_if = "Option::is_none")]
         pub footer_color: Option<Color>,
         /// The color of the last row or column. If this field is not set, the last row or column is filled with either first_band_color or second_band_color, depending on the color of the previous row or column. If footer_color is also set, this field takes precedence.
-        #[serde(rename = "footerColorStyle", skip_serializing_if = "Option::is_none")]
         pub footer_color_style: Option<ColorStyle>,
         /// The color of the first row or column. If this field is set, the first row or column is filled with this color and the colors alternate between first_band_color and second_band_color starting from the second row or column. Otherwise, the first row or column is filled with first_band_color and the colors proceed to alternate as they normally would. Deprecated: Use header_color_style.
-        #[serde(rename = "headerColor", skip_serializing_if = "Option::is_none")]
         pub header_color: Option<Color>,
         /// The color of the first row or column. If this field is set, the first row or column is filled with this color and the colors alternate between first_band_color and second_band_color starting from the second row or column. Otherwise, the first row or column is filled with first_band_color and the colors proceed to alternate as they normally would. If header_color is also set, this field takes precedence.
-        #[serde(rename = "headerColorStyle", skip_serializing_if = "Option::is_none")]
         pub header_color_style: Option<ColorStyle>,
         /// The second color that is alternating. (Required) Deprecated: Use second_band_color_style.
-        #[serde(rename = "secondBandColor", skip_serializing_if = "Option::is_none")]
         pub second_band_color: Option<Color>,
         /// The second color that is alternating. (Required) If second_band_color is also set, this field takes precedence.
-        #[serde(
-            rename = "secondBandColorStyle",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub second_band_color_style: Option<ColorStyle>,
     }
+    impl gapi::wire::WireStruct for BandingProperties {
+        const NAME: &'static str = "BandingProperties";
+        const FIELDS: &'static [&'static str] = &[
+            "firstBandColor",
+            "firstBandColorStyle",
+            "footerColor",
+            "footerColorStyle",
+            "headerColor",
+            "headerColorStyle",
+            "secondBandColor",
+            "secondBandColorStyle",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.first_band_color),
+                1 => gapi::wire::de(map, &mut self.first_band_color_style),
+                2 => gapi::wire::de(map, &mut self.footer_color),
+                3 => gapi::wire::de(map, &mut self.footer_color_style),
+                4 => gapi::wire::de(map, &mut self.header_color),
+                5 => gapi::wire::de(map, &mut self.header_color_style),
+                6 => gapi::wire::de(map, &mut self.second_band_color),
+                7 => gapi::wire::de(map, &mut self.second_band_color_style),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "firstBandColor", &self.first_band_color)?;
+            gapi::wire::ser(map, "firstBandColorStyle", &self.first_band_color_style)?;
+            gapi::wire::ser(map, "footerColor", &self.footer_color)?;
+            gapi::wire::ser(map, "footerColorStyle", &self.footer_color_style)?;
+            gapi::wire::ser(map, "headerColor", &self.header_color)?;
+            gapi::wire::ser(map, "headerColorStyle", &self.header_color_style)?;
+            gapi::wire::ser(map, "secondBandColor", &self.second_band_color)?;
+            gapi::wire::ser(map, "secondBandColorStyle", &self.second_band_color_style)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BandingProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BandingProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Formatting options for baseline value.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BaselineValueFormat {
         /// The comparison type of key value with baseline value.
-        #[serde(rename = "comparisonType", skip_serializing_if = "Option::is_none")]
         pub comparison_type: Option<BaselineValueFormatComparisonType>,
         /// Description which is appended after the baseline value. This field is optional.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Color to be used, in case baseline value represents a negative change for key value. This field is optional. Deprecated: Use negative_color_style.
-        #[serde(rename = "negativeColor", skip_serializing_if = "Option::is_none")]
         pub negative_color: Option<Color>,
         /// Color to be used, in case baseline value represents a negative change for key value. This field is optional. If negative_color is also set, this field takes precedence.
-        #[serde(rename = "negativeColorStyle", skip_serializing_if = "Option::is_none")]
         pub negative_color_style: Option<ColorStyle>,
         /// Specifies the horizontal text positioning of baseline value. This field is optional. If not specified, default positioning is used.
-        #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
         pub position: Option<TextPosition>,
         /// Color to be used, in case baseline value represents a positive change for key value. This field is optional. Deprecated: Use positive_color_style.
-        #[serde(rename = "positiveColor", skip_serializing_if = "Option::is_none")]
         pub positive_color: Option<Color>,
         /// Color to be used, in case baseline value represents a positive change for key value. This field is optional. If positive_color is also set, this field takes precedence.
-        #[serde(rename = "positiveColorStyle", skip_serializing_if = "Option::is_none")]
         pub positive_color_style: Option<ColorStyle>,
         /// Text formatting options for baseline value. The link field is not supported.
-        #[serde(rename = "textFormat", skip_serializing_if = "Option::is_none")]
         pub text_format: Option<TextFormat>,
+    }
+    impl gapi::wire::WireStruct for BaselineValueFormat {
+        const NAME: &'static str = "BaselineValueFormat";
+        const FIELDS: &'static [&'static str] = &[
+            "comparisonType",
+            "description",
+            "negativeColor",
+            "negativeColorStyle",
+            "position",
+            "positiveColor",
+            "positiveColorStyle",
+            "textFormat",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.comparison_type),
+                1 => gapi::wire::de(map, &mut self.description),
+                2 => gapi::wire::de(map, &mut self.negative_color),
+                3 => gapi::wire::de(map, &mut self.negative_color_style),
+                4 => gapi::wire::de(map, &mut self.position),
+                5 => gapi::wire::de(map, &mut self.positive_color),
+                6 => gapi::wire::de(map, &mut self.positive_color_style),
+                7 => gapi::wire::de(map, &mut self.text_format),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "comparisonType", &self.comparison_type)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "negativeColor", &self.negative_color)?;
+            gapi::wire::ser(map, "negativeColorStyle", &self.negative_color_style)?;
+            gapi::wire::ser(map, "position", &self.position)?;
+            gapi::wire::ser(map, "positiveColor", &self.positive_color)?;
+            gapi::wire::ser(map, "positiveColorStyle", &self.positive_color_style)?;
+            gapi::wire::ser(map, "textFormat", &self.text_format)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BaselineValueFormat {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BaselineValueFormat {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The comparison type of key value with baseline value.
@@ -622,31 +1522,68 @@ pub mod schemas {
         }
     }
     /// An axis of the chart. A chart may not have more than one axis per axis position.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BasicChartAxis {
         /// The format of the title. Only valid if the axis is not associated with the domain. The link field is not supported.
-        #[serde(rename = "format", skip_serializing_if = "Option::is_none")]
         pub format: Option<TextFormat>,
         /// The position of this axis.
-        #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
         pub position: Option<BasicChartAxisPosition>,
         /// The title of this axis. If set, this overrides any title inferred from headers of the data.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         /// The axis title text position.
-        #[serde(rename = "titleTextPosition", skip_serializing_if = "Option::is_none")]
         pub title_text_position: Option<TextPosition>,
         /// The view window options for this axis.
-        #[serde(rename = "viewWindowOptions", skip_serializing_if = "Option::is_none")]
         pub view_window_options: Option<ChartAxisViewWindowOptions>,
+    }
+    impl gapi::wire::WireStruct for BasicChartAxis {
+        const NAME: &'static str = "BasicChartAxis";
+        const FIELDS: &'static [&'static str] = &[
+            "format",
+            "position",
+            "title",
+            "titleTextPosition",
+            "viewWindowOptions",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.format),
+                1 => gapi::wire::de(map, &mut self.position),
+                2 => gapi::wire::de(map, &mut self.title),
+                3 => gapi::wire::de(map, &mut self.title_text_position),
+                4 => gapi::wire::de(map, &mut self.view_window_options),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "format", &self.format)?;
+            gapi::wire::ser(map, "position", &self.position)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            gapi::wire::ser(map, "titleTextPosition", &self.title_text_position)?;
+            gapi::wire::ser(map, "viewWindowOptions", &self.view_window_options)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BasicChartAxis {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BasicChartAxis {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The position of this axis.
@@ -662,61 +1599,134 @@ pub mod schemas {
         }
     }
     /// The domain of a chart. For example, if charting stock prices over time, this would be the date.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BasicChartDomain {
         /// The data of the domain. For example, if charting stock prices over time, this is the data representing the dates.
-        #[serde(rename = "domain", skip_serializing_if = "Option::is_none")]
         pub domain: Option<ChartData>,
         /// True to reverse the order of the domain values (horizontal axis).
-        #[serde(rename = "reversed", skip_serializing_if = "Option::is_none")]
         pub reversed: Option<bool>,
     }
+    impl gapi::wire::WireStruct for BasicChartDomain {
+        const NAME: &'static str = "BasicChartDomain";
+        const FIELDS: &'static [&'static str] = &["domain", "reversed"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.domain),
+                1 => gapi::wire::de(map, &mut self.reversed),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "domain", &self.domain)?;
+            gapi::wire::ser(map, "reversed", &self.reversed)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BasicChartDomain {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BasicChartDomain {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A single series of data in a chart. For example, if charting stock prices over time, multiple series may exist, one for the "Open Price", "High Price", "Low Price" and "Close Price".
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BasicChartSeries {
         /// The color for elements (such as bars, lines, and points) associated with this series. If empty, a default color is used. Deprecated: Use color_style.
-        #[serde(rename = "color", skip_serializing_if = "Option::is_none")]
         pub color: Option<Color>,
         /// The color for elements (such as bars, lines, and points) associated with this series. If empty, a default color is used. If color is also set, this field takes precedence.
-        #[serde(rename = "colorStyle", skip_serializing_if = "Option::is_none")]
         pub color_style: Option<ColorStyle>,
         /// Information about the data labels for this series.
-        #[serde(rename = "dataLabel", skip_serializing_if = "Option::is_none")]
         pub data_label: Option<DataLabel>,
         /// The line style of this series. Valid only if the chartType is AREA, LINE, or SCATTER. COMBO charts are also supported if the series chart type is AREA or LINE.
-        #[serde(rename = "lineStyle", skip_serializing_if = "Option::is_none")]
         pub line_style: Option<LineStyle>,
         /// The style for points associated with this series. Valid only if the chartType is AREA, LINE, or SCATTER. COMBO charts are also supported if the series chart type is AREA, LINE, or SCATTER. If empty, a default point style is used.
-        #[serde(rename = "pointStyle", skip_serializing_if = "Option::is_none")]
         pub point_style: Option<PointStyle>,
         /// The data being visualized in this chart series.
-        #[serde(rename = "series", skip_serializing_if = "Option::is_none")]
         pub series: Option<ChartData>,
         /// Style override settings for series data points.
-        #[serde(rename = "styleOverrides", skip_serializing_if = "Option::is_none")]
         pub style_overrides: Option<Vec<BasicSeriesDataPointStyleOverride>>,
         /// The minor axis that will specify the range of values for this series. For example, if charting stocks over time, the "Volume" series may want to be pinned to the right with the prices pinned to the left, because the scale of trading volume is different than the scale of prices. It is an error to specify an axis that isn't a valid minor axis for the chart's type.
-        #[serde(rename = "targetAxis", skip_serializing_if = "Option::is_none")]
         pub target_axis: Option<BasicChartSeriesTargetAxis>,
         /// The type of this series. Valid only if the chartType is COMBO. Different types will change the way the series is visualized. Only LINE, AREA, and COLUMN are supported.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<BasicChartSeriesType>,
+    }
+    impl gapi::wire::WireStruct for BasicChartSeries {
+        const NAME: &'static str = "BasicChartSeries";
+        const FIELDS: &'static [&'static str] = &[
+            "color",
+            "colorStyle",
+            "dataLabel",
+            "lineStyle",
+            "pointStyle",
+            "series",
+            "styleOverrides",
+            "targetAxis",
+            "type",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.color),
+                1 => gapi::wire::de(map, &mut self.color_style),
+                2 => gapi::wire::de(map, &mut self.data_label),
+                3 => gapi::wire::de(map, &mut self.line_style),
+                4 => gapi::wire::de(map, &mut self.point_style),
+                5 => gapi::wire::de(map, &mut self.series),
+                6 => gapi::wire::de(map, &mut self.style_overrides),
+                7 => gapi::wire::de(map, &mut self.target_axis),
+                8 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "color", &self.color)?;
+            gapi::wire::ser(map, "colorStyle", &self.color_style)?;
+            gapi::wire::ser(map, "dataLabel", &self.data_label)?;
+            gapi::wire::ser(map, "lineStyle", &self.line_style)?;
+            gapi::wire::ser(map, "pointStyle", &self.point_style)?;
+            gapi::wire::ser(map, "series", &self.series)?;
+            gapi::wire::ser(map, "styleOverrides", &self.style_overrides)?;
+            gapi::wire::ser(map, "targetAxis", &self.target_axis)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BasicChartSeries {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BasicChartSeries {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The minor axis that will specify the range of values for this series. For example, if charting stocks over time, the "Volume" series may want to be pinned to the right with the prices pinned to the left, because the scale of trading volume is different than the scale of prices. It is an error to specify an axis that isn't a valid minor axis for the chart's type.
@@ -753,52 +1763,103 @@ pub mod schemas {
         }
     }
     /// The specification for a basic chart. See BasicChartType for the list of charts this supports.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BasicChartSpec {
         /// The axis on the chart.
-        #[serde(rename = "axis", skip_serializing_if = "Option::is_none")]
         pub axis: Option<Vec<BasicChartAxis>>,
         /// The type of the chart.
-        #[serde(rename = "chartType", skip_serializing_if = "Option::is_none")]
         pub chart_type: Option<BasicChartSpecChartType>,
         /// The behavior of tooltips and data highlighting when hovering on data and chart area.
-        #[serde(rename = "compareMode", skip_serializing_if = "Option::is_none")]
         pub compare_mode: Option<BasicChartSpecCompareMode>,
         /// The domain of data this is charting. Only a single domain is supported.
-        #[serde(rename = "domains", skip_serializing_if = "Option::is_none")]
         pub domains: Option<Vec<BasicChartDomain>>,
         /// The number of rows or columns in the data that are "headers". If not set, Google Sheets will guess how many rows are headers based on the data. (Note that BasicChartAxis.title may override the axis title inferred from the header values.)
-        #[serde(rename = "headerCount", skip_serializing_if = "Option::is_none")]
         pub header_count: Option<i32>,
         /// If some values in a series are missing, gaps may appear in the chart (e.g, segments of lines in a line chart will be missing). To eliminate these gaps set this to true. Applies to Line, Area, and Combo charts.
-        #[serde(rename = "interpolateNulls", skip_serializing_if = "Option::is_none")]
         pub interpolate_nulls: Option<bool>,
         /// The position of the chart legend.
-        #[serde(rename = "legendPosition", skip_serializing_if = "Option::is_none")]
         pub legend_position: Option<BasicChartSpecLegendPosition>,
         /// Gets whether all lines should be rendered smooth or straight by default. Applies to Line charts.
-        #[serde(rename = "lineSmoothing", skip_serializing_if = "Option::is_none")]
         pub line_smoothing: Option<bool>,
         /// The data this chart is visualizing.
-        #[serde(rename = "series", skip_serializing_if = "Option::is_none")]
         pub series: Option<Vec<BasicChartSeries>>,
         /// The stacked type for charts that support vertical stacking. Applies to Area, Bar, Column, Combo, and Stepped Area charts.
-        #[serde(rename = "stackedType", skip_serializing_if = "Option::is_none")]
         pub stacked_type: Option<BasicChartSpecStackedType>,
         /// True to make the chart 3D. Applies to Bar and Column charts. Setting it on a Combo chart is allowed but has no effect; setting it on any other chart type returns an error.
-        #[serde(rename = "threeDimensional", skip_serializing_if = "Option::is_none")]
         pub three_dimensional: Option<bool>,
         /// Controls whether to display additional data labels on stacked charts which sum the total value of all stacked values at each value along the domain axis. These data labels can only be set when chart_type is one of AREA, BAR, COLUMN, COMBO or STEPPED_AREA and stacked_type is either STACKED or PERCENT_STACKED. In addition, for COMBO, this will only be supported if there is only one type of stackable series type or one type has more series than the others and each of the other types have no more than one series. For example, if a chart has two stacked bar series and one area series, the total data labels will be supported. If it has three bar series and two area series, total data labels are not allowed. Neither CUSTOM nor placement can be set on the total_data_label.
-        #[serde(rename = "totalDataLabel", skip_serializing_if = "Option::is_none")]
         pub total_data_label: Option<DataLabel>,
+    }
+    impl gapi::wire::WireStruct for BasicChartSpec {
+        const NAME: &'static str = "BasicChartSpec";
+        const FIELDS: &'static [&'static str] = &[
+            "axis",
+            "chartType",
+            "compareMode",
+            "domains",
+            "headerCount",
+            "interpolateNulls",
+            "legendPosition",
+            "lineSmoothing",
+            "series",
+            "stackedType",
+            "threeDimensional",
+            "totalDataLabel",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.axis),
+                1 => gapi::wire::de(map, &mut self.chart_type),
+                2 => gapi::wire::de(map, &mut self.compare_mode),
+                3 => gapi::wire::de(map, &mut self.domains),
+                4 => gapi::wire::de(map, &mut self.header_count),
+                5 => gapi::wire::de(map, &mut self.interpolate_nulls),
+                6 => gapi::wire::de(map, &mut self.legend_position),
+                7 => gapi::wire::de(map, &mut self.line_smoothing),
+                8 => gapi::wire::de(map, &mut self.series),
+                9 => gapi::wire::de(map, &mut self.stacked_type),
+                10 => gapi::wire::de(map, &mut self.three_dimensional),
+                11 => gapi::wire::de(map, &mut self.total_data_label),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "axis", &self.axis)?;
+            gapi::wire::ser(map, "chartType", &self.chart_type)?;
+            gapi::wire::ser(map, "compareMode", &self.compare_mode)?;
+            gapi::wire::ser(map, "domains", &self.domains)?;
+            gapi::wire::ser(map, "headerCount", &self.header_count)?;
+            gapi::wire::ser(map, "interpolateNulls", &self.interpolate_nulls)?;
+            gapi::wire::ser(map, "legendPosition", &self.legend_position)?;
+            gapi::wire::ser(map, "lineSmoothing", &self.line_smoothing)?;
+            gapi::wire::ser(map, "series", &self.series)?;
+            gapi::wire::ser(map, "stackedType", &self.stacked_type)?;
+            gapi::wire::ser(map, "threeDimensional", &self.three_dimensional)?;
+            gapi::wire::ser(map, "totalDataLabel", &self.total_data_label)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BasicChartSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BasicChartSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type of the chart.
@@ -863,152 +1924,366 @@ pub mod schemas {
         }
     }
     /// The default filter associated with a sheet. For more information, see \[Manage data visibility with filters\](https://developers.google.com/workspace/sheets/api/guides/filters).
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BasicFilter {
         /// The criteria for showing/hiding values per column. The map's key is the column index, and the value is the criteria for that column. This field is deprecated in favor of filter_specs.
-        #[serde(rename = "criteria", skip_serializing_if = "Option::is_none")]
         pub criteria: Option<::std::collections::BTreeMap<String, FilterCriteria>>,
         /// The filter criteria per column. Both criteria and filter_specs are populated in responses. If both fields are specified in an update request, this field takes precedence.
-        #[serde(rename = "filterSpecs", skip_serializing_if = "Option::is_none")]
         pub filter_specs: Option<Vec<FilterSpec>>,
         /// The range the filter covers.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
         /// The sort order per column. Later specifications are used when values are equal in the earlier specifications.
-        #[serde(rename = "sortSpecs", skip_serializing_if = "Option::is_none")]
         pub sort_specs: Option<Vec<SortSpec>>,
         /// The table this filter is backed by, if any. When writing, only one of range or table_id may be set.
-        #[serde(rename = "tableId", skip_serializing_if = "Option::is_none")]
         pub table_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for BasicFilter {
+        const NAME: &'static str = "BasicFilter";
+        const FIELDS: &'static [&'static str] = &[
+            "criteria",
+            "filterSpecs",
+            "range",
+            "sortSpecs",
+            "tableId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.criteria),
+                1 => gapi::wire::de(map, &mut self.filter_specs),
+                2 => gapi::wire::de(map, &mut self.range),
+                3 => gapi::wire::de(map, &mut self.sort_specs),
+                4 => gapi::wire::de(map, &mut self.table_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "criteria", &self.criteria)?;
+            gapi::wire::ser(map, "filterSpecs", &self.filter_specs)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            gapi::wire::ser(map, "sortSpecs", &self.sort_specs)?;
+            gapi::wire::ser(map, "tableId", &self.table_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BasicFilter {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BasicFilter {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Style override settings for a single series data point.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BasicSeriesDataPointStyleOverride {
         /// Color of the series data point. If empty, the series default is used. Deprecated: Use color_style.
-        #[serde(rename = "color", skip_serializing_if = "Option::is_none")]
         pub color: Option<Color>,
         /// Color of the series data point. If empty, the series default is used. If color is also set, this field takes precedence.
-        #[serde(rename = "colorStyle", skip_serializing_if = "Option::is_none")]
         pub color_style: Option<ColorStyle>,
         /// The zero-based index of the series data point.
-        #[serde(rename = "index", skip_serializing_if = "Option::is_none")]
         pub index: Option<i32>,
         /// Point style of the series data point. Valid only if the chartType is AREA, LINE, or SCATTER. COMBO charts are also supported if the series chart type is AREA, LINE, or SCATTER. If empty, the series default is used.
-        #[serde(rename = "pointStyle", skip_serializing_if = "Option::is_none")]
         pub point_style: Option<PointStyle>,
     }
+    impl gapi::wire::WireStruct for BasicSeriesDataPointStyleOverride {
+        const NAME: &'static str = "BasicSeriesDataPointStyleOverride";
+        const FIELDS: &'static [&'static str] = &[
+            "color",
+            "colorStyle",
+            "index",
+            "pointStyle",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.color),
+                1 => gapi::wire::de(map, &mut self.color_style),
+                2 => gapi::wire::de(map, &mut self.index),
+                3 => gapi::wire::de(map, &mut self.point_style),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "color", &self.color)?;
+            gapi::wire::ser(map, "colorStyle", &self.color_style)?;
+            gapi::wire::ser(map, "index", &self.index)?;
+            gapi::wire::ser(map, "pointStyle", &self.point_style)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BasicSeriesDataPointStyleOverride {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BasicSeriesDataPointStyleOverride {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The request for clearing more than one range selected by a DataFilter in a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BatchClearValuesByDataFilterRequest {
         /// The DataFilters used to determine which ranges to clear.
-        #[serde(rename = "dataFilters", skip_serializing_if = "Option::is_none")]
         pub data_filters: Option<Vec<DataFilter>>,
+    }
+    impl gapi::wire::WireStruct for BatchClearValuesByDataFilterRequest {
+        const NAME: &'static str = "BatchClearValuesByDataFilterRequest";
+        const FIELDS: &'static [&'static str] = &["dataFilters"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_filters),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataFilters", &self.data_filters)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BatchClearValuesByDataFilterRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BatchClearValuesByDataFilterRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The response when clearing a range of values selected with DataFilters in a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BatchClearValuesByDataFilterResponse {
         /// The ranges that were cleared, in \[A1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell). If the requests are for an unbounded range or a range larger than the bounds of the sheet, this is the actual ranges that were cleared, bounded to the sheet's limits.
-        #[serde(rename = "clearedRanges", skip_serializing_if = "Option::is_none")]
         pub cleared_ranges: Option<Vec<String>>,
         /// The spreadsheet the updates were applied to.
-        #[serde(rename = "spreadsheetId", skip_serializing_if = "Option::is_none")]
         pub spreadsheet_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for BatchClearValuesByDataFilterResponse {
+        const NAME: &'static str = "BatchClearValuesByDataFilterResponse";
+        const FIELDS: &'static [&'static str] = &["clearedRanges", "spreadsheetId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.cleared_ranges),
+                1 => gapi::wire::de(map, &mut self.spreadsheet_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "clearedRanges", &self.cleared_ranges)?;
+            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BatchClearValuesByDataFilterResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BatchClearValuesByDataFilterResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The request for clearing more than one range of values in a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BatchClearValuesRequest {
         /// The ranges to clear, in \[A1 notation or R1C1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell).
-        #[serde(rename = "ranges", skip_serializing_if = "Option::is_none")]
         pub ranges: Option<Vec<String>>,
     }
+    impl gapi::wire::WireStruct for BatchClearValuesRequest {
+        const NAME: &'static str = "BatchClearValuesRequest";
+        const FIELDS: &'static [&'static str] = &["ranges"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.ranges),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "ranges", &self.ranges)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BatchClearValuesRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BatchClearValuesRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The response when clearing a range of values in a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BatchClearValuesResponse {
         /// The ranges that were cleared, in A1 notation. If the requests are for an unbounded range or a range larger than the bounds of the sheet, this is the actual ranges that were cleared, bounded to the sheet's limits.
-        #[serde(rename = "clearedRanges", skip_serializing_if = "Option::is_none")]
         pub cleared_ranges: Option<Vec<String>>,
         /// The spreadsheet the updates were applied to.
-        #[serde(rename = "spreadsheetId", skip_serializing_if = "Option::is_none")]
         pub spreadsheet_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for BatchClearValuesResponse {
+        const NAME: &'static str = "BatchClearValuesResponse";
+        const FIELDS: &'static [&'static str] = &["clearedRanges", "spreadsheetId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.cleared_ranges),
+                1 => gapi::wire::de(map, &mut self.spreadsheet_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "clearedRanges", &self.cleared_ranges)?;
+            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BatchClearValuesResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BatchClearValuesResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The request for retrieving a range of values in a spreadsheet selected by a set of DataFilters.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BatchGetValuesByDataFilterRequest {
         /// The data filters used to match the ranges of values to retrieve. Ranges that match any of the specified data filters are included in the response.
-        #[serde(rename = "dataFilters", skip_serializing_if = "Option::is_none")]
         pub data_filters: Option<Vec<DataFilter>>,
         /// How dates, times, and durations should be represented in the output. This is ignored if value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
-        #[serde(
-            rename = "dateTimeRenderOption",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub date_time_render_option: Option<
             BatchGetValuesByDataFilterRequestDateTimeRenderOption,
         >,
         /// The major dimension that results should use. For example, if the spreadsheet data is: `A1=1,B1=2,A2=3,B2=4`, then a request that selects that range and sets `majorDimension=ROWS` returns `[[1,2],[3,4]]`, whereas a request that sets `majorDimension=COLUMNS` returns `[[1,3],[2,4]]`.
-        #[serde(rename = "majorDimension", skip_serializing_if = "Option::is_none")]
         pub major_dimension: Option<BatchGetValuesByDataFilterRequestMajorDimension>,
         /// How values should be represented in the output. The default render option is FORMATTED_VALUE.
-        #[serde(rename = "valueRenderOption", skip_serializing_if = "Option::is_none")]
         pub value_render_option: Option<
             BatchGetValuesByDataFilterRequestValueRenderOption,
         >,
+    }
+    impl gapi::wire::WireStruct for BatchGetValuesByDataFilterRequest {
+        const NAME: &'static str = "BatchGetValuesByDataFilterRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "dataFilters",
+            "dateTimeRenderOption",
+            "majorDimension",
+            "valueRenderOption",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_filters),
+                1 => gapi::wire::de(map, &mut self.date_time_render_option),
+                2 => gapi::wire::de(map, &mut self.major_dimension),
+                3 => gapi::wire::de(map, &mut self.value_render_option),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataFilters", &self.data_filters)?;
+            gapi::wire::ser(map, "dateTimeRenderOption", &self.date_time_render_option)?;
+            gapi::wire::ser(map, "majorDimension", &self.major_dimension)?;
+            gapi::wire::ser(map, "valueRenderOption", &self.value_render_option)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BatchGetValuesByDataFilterRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BatchGetValuesByDataFilterRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// How dates, times, and durations should be represented in the output. This is ignored if value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
@@ -1042,73 +2317,168 @@ pub mod schemas {
         }
     }
     /// The response when retrieving more than one range of values in a spreadsheet selected by DataFilters.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BatchGetValuesByDataFilterResponse {
         /// The ID of the spreadsheet the data was retrieved from.
-        #[serde(rename = "spreadsheetId", skip_serializing_if = "Option::is_none")]
         pub spreadsheet_id: Option<String>,
         /// The requested values with the list of data filters that matched them.
-        #[serde(rename = "valueRanges", skip_serializing_if = "Option::is_none")]
         pub value_ranges: Option<Vec<MatchedValueRange>>,
     }
+    impl gapi::wire::WireStruct for BatchGetValuesByDataFilterResponse {
+        const NAME: &'static str = "BatchGetValuesByDataFilterResponse";
+        const FIELDS: &'static [&'static str] = &["spreadsheetId", "valueRanges"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.spreadsheet_id),
+                1 => gapi::wire::de(map, &mut self.value_ranges),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
+            gapi::wire::ser(map, "valueRanges", &self.value_ranges)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BatchGetValuesByDataFilterResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BatchGetValuesByDataFilterResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The response when retrieving more than one range of values in a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BatchGetValuesResponse {
         /// The ID of the spreadsheet the data was retrieved from.
-        #[serde(rename = "spreadsheetId", skip_serializing_if = "Option::is_none")]
         pub spreadsheet_id: Option<String>,
         /// The requested values. The order of the ValueRanges is the same as the order of the requested ranges.
-        #[serde(rename = "valueRanges", skip_serializing_if = "Option::is_none")]
         pub value_ranges: Option<Vec<ValueRange>>,
     }
+    impl gapi::wire::WireStruct for BatchGetValuesResponse {
+        const NAME: &'static str = "BatchGetValuesResponse";
+        const FIELDS: &'static [&'static str] = &["spreadsheetId", "valueRanges"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.spreadsheet_id),
+                1 => gapi::wire::de(map, &mut self.value_ranges),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
+            gapi::wire::ser(map, "valueRanges", &self.value_ranges)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BatchGetValuesResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BatchGetValuesResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The request for updating any aspect of a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BatchUpdateSpreadsheetRequest {
         /// The comments view mode to apply to the spreadsheet. This allows viewing the spreadsheet with comments omitted or included. If one is not specified, COMMENTS_VIEW_MODE_OMITTED is used. Meaningful only if include_spreadsheet_in_response is 'true'.
-        #[serde(rename = "commentsViewMode", skip_serializing_if = "Option::is_none")]
         pub comments_view_mode: Option<BatchUpdateSpreadsheetRequestCommentsViewMode>,
         /// Determines if the update response should include the spreadsheet resource.
-        #[serde(
-            rename = "includeSpreadsheetInResponse",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub include_spreadsheet_in_response: Option<bool>,
         /// A list of updates to apply to the spreadsheet. Requests will be applied in the order they are specified. If any request is not valid, no requests will be applied.
-        #[serde(rename = "requests", skip_serializing_if = "Option::is_none")]
         pub requests: Option<Vec<Request>>,
         /// True if grid data should be returned. Meaningful only if include_spreadsheet_in_response is 'true'. This parameter is ignored if a field mask was set in the request.
-        #[serde(
-            rename = "responseIncludeGridData",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub response_include_grid_data: Option<bool>,
         /// Limits the ranges included in the response spreadsheet. Meaningful only if include_spreadsheet_in_response is 'true'.
-        #[serde(rename = "responseRanges", skip_serializing_if = "Option::is_none")]
         pub response_ranges: Option<Vec<String>>,
+    }
+    impl gapi::wire::WireStruct for BatchUpdateSpreadsheetRequest {
+        const NAME: &'static str = "BatchUpdateSpreadsheetRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "commentsViewMode",
+            "includeSpreadsheetInResponse",
+            "requests",
+            "responseIncludeGridData",
+            "responseRanges",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.comments_view_mode),
+                1 => gapi::wire::de(map, &mut self.include_spreadsheet_in_response),
+                2 => gapi::wire::de(map, &mut self.requests),
+                3 => gapi::wire::de(map, &mut self.response_include_grid_data),
+                4 => gapi::wire::de(map, &mut self.response_ranges),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "commentsViewMode", &self.comments_view_mode)?;
+            gapi::wire::ser(
+                map,
+                "includeSpreadsheetInResponse",
+                &self.include_spreadsheet_in_response,
+            )?;
+            gapi::wire::ser(map, "requests", &self.requests)?;
+            gapi::wire::ser(
+                map,
+                "responseIncludeGridData",
+                &self.response_include_grid_data,
+            )?;
+            gapi::wire::ser(map, "responseRanges", &self.response_ranges)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BatchUpdateSpreadsheetRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BatchUpdateSpreadsheetRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The comments view mode to apply to the spreadsheet. This allows viewing the spreadsheet with comments omitted or included. If one is not specified, COMMENTS_VIEW_MODE_OMITTED is used. Meaningful only if include_spreadsheet_in_response is 'true'.
@@ -1124,30 +2494,65 @@ pub mod schemas {
         }
     }
     /// The reply for batch updating a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BatchUpdateSpreadsheetResponse {
         /// Whether comment updates were applied in the batch request.
-        #[serde(rename = "commentUpdateState", skip_serializing_if = "Option::is_none")]
         pub comment_update_state: Option<
             BatchUpdateSpreadsheetResponseCommentUpdateState,
         >,
         /// The reply of the updates. This maps 1:1 with the updates, although replies to some requests may be empty.
-        #[serde(rename = "replies", skip_serializing_if = "Option::is_none")]
         pub replies: Option<Vec<Response>>,
         /// The spreadsheet the updates were applied to.
-        #[serde(rename = "spreadsheetId", skip_serializing_if = "Option::is_none")]
         pub spreadsheet_id: Option<String>,
         /// The spreadsheet after updates were applied. This is only set if BatchUpdateSpreadsheetRequest.include_spreadsheet_in_response is `true`.
-        #[serde(rename = "updatedSpreadsheet", skip_serializing_if = "Option::is_none")]
         pub updated_spreadsheet: Option<Spreadsheet>,
+    }
+    impl gapi::wire::WireStruct for BatchUpdateSpreadsheetResponse {
+        const NAME: &'static str = "BatchUpdateSpreadsheetResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "commentUpdateState",
+            "replies",
+            "spreadsheetId",
+            "updatedSpreadsheet",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.comment_update_state),
+                1 => gapi::wire::de(map, &mut self.replies),
+                2 => gapi::wire::de(map, &mut self.spreadsheet_id),
+                3 => gapi::wire::de(map, &mut self.updated_spreadsheet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "commentUpdateState", &self.comment_update_state)?;
+            gapi::wire::ser(map, "replies", &self.replies)?;
+            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
+            gapi::wire::ser(map, "updatedSpreadsheet", &self.updated_spreadsheet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BatchUpdateSpreadsheetResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BatchUpdateSpreadsheetResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Whether comment updates were applied in the batch request.
@@ -1163,46 +2568,86 @@ pub mod schemas {
         }
     }
     /// The request for updating more than one range of values in a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BatchUpdateValuesByDataFilterRequest {
         /// The new values to apply to the spreadsheet. If more than one range is matched by the specified DataFilter the specified values are applied to all of those ranges.
-        #[serde(rename = "data", skip_serializing_if = "Option::is_none")]
         pub data: Option<Vec<DataFilterValueRange>>,
         /// Determines if the update response should include the values of the cells that were updated. By default, responses do not include the updated values. The `updatedData` field within each of the BatchUpdateValuesResponse.responses contains the updated values. If the range to write was larger than the range actually written, the response includes all values in the requested range (excluding trailing empty rows and columns).
-        #[serde(
-            rename = "includeValuesInResponse",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub include_values_in_response: Option<bool>,
         /// Determines how dates, times, and durations in the response should be rendered. This is ignored if response_value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
-        #[serde(
-            rename = "responseDateTimeRenderOption",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub response_date_time_render_option: Option<
             BatchUpdateValuesByDataFilterRequestResponseDateTimeRenderOption,
         >,
         /// Determines how values in the response should be rendered. The default render option is FORMATTED_VALUE.
-        #[serde(
-            rename = "responseValueRenderOption",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub response_value_render_option: Option<
             BatchUpdateValuesByDataFilterRequestResponseValueRenderOption,
         >,
         /// How the input data should be interpreted.
-        #[serde(rename = "valueInputOption", skip_serializing_if = "Option::is_none")]
         pub value_input_option: Option<
             BatchUpdateValuesByDataFilterRequestValueInputOption,
         >,
+    }
+    impl gapi::wire::WireStruct for BatchUpdateValuesByDataFilterRequest {
+        const NAME: &'static str = "BatchUpdateValuesByDataFilterRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "data",
+            "includeValuesInResponse",
+            "responseDateTimeRenderOption",
+            "responseValueRenderOption",
+            "valueInputOption",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data),
+                1 => gapi::wire::de(map, &mut self.include_values_in_response),
+                2 => gapi::wire::de(map, &mut self.response_date_time_render_option),
+                3 => gapi::wire::de(map, &mut self.response_value_render_option),
+                4 => gapi::wire::de(map, &mut self.value_input_option),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "data", &self.data)?;
+            gapi::wire::ser(
+                map,
+                "includeValuesInResponse",
+                &self.include_values_in_response,
+            )?;
+            gapi::wire::ser(
+                map,
+                "responseDateTimeRenderOption",
+                &self.response_date_time_render_option,
+            )?;
+            gapi::wire::ser(
+                map,
+                "responseValueRenderOption",
+                &self.response_value_render_option,
+            )?;
+            gapi::wire::ser(map, "valueInputOption", &self.value_input_option)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BatchUpdateValuesByDataFilterRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BatchUpdateValuesByDataFilterRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Determines how dates, times, and durations in the response should be rendered. This is ignored if response_value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
@@ -1236,74 +2681,153 @@ pub mod schemas {
         }
     }
     /// The response when updating a range of values in a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BatchUpdateValuesByDataFilterResponse {
         /// The response for each range updated.
-        #[serde(rename = "responses", skip_serializing_if = "Option::is_none")]
         pub responses: Option<Vec<UpdateValuesByDataFilterResponse>>,
         /// The spreadsheet the updates were applied to.
-        #[serde(rename = "spreadsheetId", skip_serializing_if = "Option::is_none")]
         pub spreadsheet_id: Option<String>,
         /// The total number of cells updated.
-        #[serde(rename = "totalUpdatedCells", skip_serializing_if = "Option::is_none")]
         pub total_updated_cells: Option<i32>,
         /// The total number of columns where at least one cell in the column was updated.
-        #[serde(rename = "totalUpdatedColumns", skip_serializing_if = "Option::is_none")]
         pub total_updated_columns: Option<i32>,
         /// The total number of rows where at least one cell in the row was updated.
-        #[serde(rename = "totalUpdatedRows", skip_serializing_if = "Option::is_none")]
         pub total_updated_rows: Option<i32>,
         /// The total number of sheets where at least one cell in the sheet was updated.
-        #[serde(rename = "totalUpdatedSheets", skip_serializing_if = "Option::is_none")]
         pub total_updated_sheets: Option<i32>,
     }
+    impl gapi::wire::WireStruct for BatchUpdateValuesByDataFilterResponse {
+        const NAME: &'static str = "BatchUpdateValuesByDataFilterResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "responses",
+            "spreadsheetId",
+            "totalUpdatedCells",
+            "totalUpdatedColumns",
+            "totalUpdatedRows",
+            "totalUpdatedSheets",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.responses),
+                1 => gapi::wire::de(map, &mut self.spreadsheet_id),
+                2 => gapi::wire::de(map, &mut self.total_updated_cells),
+                3 => gapi::wire::de(map, &mut self.total_updated_columns),
+                4 => gapi::wire::de(map, &mut self.total_updated_rows),
+                5 => gapi::wire::de(map, &mut self.total_updated_sheets),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "responses", &self.responses)?;
+            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
+            gapi::wire::ser(map, "totalUpdatedCells", &self.total_updated_cells)?;
+            gapi::wire::ser(map, "totalUpdatedColumns", &self.total_updated_columns)?;
+            gapi::wire::ser(map, "totalUpdatedRows", &self.total_updated_rows)?;
+            gapi::wire::ser(map, "totalUpdatedSheets", &self.total_updated_sheets)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BatchUpdateValuesByDataFilterResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BatchUpdateValuesByDataFilterResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The request for updating more than one range of values in a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BatchUpdateValuesRequest {
         /// The new values to apply to the spreadsheet.
-        #[serde(rename = "data", skip_serializing_if = "Option::is_none")]
         pub data: Option<Vec<ValueRange>>,
         /// Determines if the update response should include the values of the cells that were updated. By default, responses do not include the updated values. The `updatedData` field within each of the BatchUpdateValuesResponse.responses contains the updated values. If the range to write was larger than the range actually written, the response includes all values in the requested range (excluding trailing empty rows and columns).
-        #[serde(
-            rename = "includeValuesInResponse",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub include_values_in_response: Option<bool>,
         /// Determines how dates, times, and durations in the response should be rendered. This is ignored if response_value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
-        #[serde(
-            rename = "responseDateTimeRenderOption",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub response_date_time_render_option: Option<
             BatchUpdateValuesRequestResponseDateTimeRenderOption,
         >,
         /// Determines how values in the response should be rendered. The default render option is FORMATTED_VALUE.
-        #[serde(
-            rename = "responseValueRenderOption",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub response_value_render_option: Option<
             BatchUpdateValuesRequestResponseValueRenderOption,
         >,
         /// How the input data should be interpreted.
-        #[serde(rename = "valueInputOption", skip_serializing_if = "Option::is_none")]
         pub value_input_option: Option<BatchUpdateValuesRequestValueInputOption>,
+    }
+    impl gapi::wire::WireStruct for BatchUpdateValuesRequest {
+        const NAME: &'static str = "BatchUpdateValuesRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "data",
+            "includeValuesInResponse",
+            "responseDateTimeRenderOption",
+            "responseValueRenderOption",
+            "valueInputOption",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data),
+                1 => gapi::wire::de(map, &mut self.include_values_in_response),
+                2 => gapi::wire::de(map, &mut self.response_date_time_render_option),
+                3 => gapi::wire::de(map, &mut self.response_value_render_option),
+                4 => gapi::wire::de(map, &mut self.value_input_option),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "data", &self.data)?;
+            gapi::wire::ser(
+                map,
+                "includeValuesInResponse",
+                &self.include_values_in_response,
+            )?;
+            gapi::wire::ser(
+                map,
+                "responseDateTimeRenderOption",
+                &self.response_date_time_render_option,
+            )?;
+            gapi::wire::ser(
+                map,
+                "responseValueRenderOption",
+                &self.response_value_render_option,
+            )?;
+            gapi::wire::ser(map, "valueInputOption", &self.value_input_option)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BatchUpdateValuesRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BatchUpdateValuesRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Determines how dates, times, and durations in the response should be rendered. This is ignored if response_value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
@@ -1337,109 +2861,265 @@ pub mod schemas {
         }
     }
     /// The response when updating a range of values in a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BatchUpdateValuesResponse {
         /// One UpdateValuesResponse per requested range, in the same order as the requests appeared.
-        #[serde(rename = "responses", skip_serializing_if = "Option::is_none")]
         pub responses: Option<Vec<UpdateValuesResponse>>,
         /// The spreadsheet the updates were applied to.
-        #[serde(rename = "spreadsheetId", skip_serializing_if = "Option::is_none")]
         pub spreadsheet_id: Option<String>,
         /// The total number of cells updated.
-        #[serde(rename = "totalUpdatedCells", skip_serializing_if = "Option::is_none")]
         pub total_updated_cells: Option<i32>,
         /// The total number of columns where at least one cell in the column was updated.
-        #[serde(rename = "totalUpdatedColumns", skip_serializing_if = "Option::is_none")]
         pub total_updated_columns: Option<i32>,
         /// The total number of rows where at least one cell in the row was updated.
-        #[serde(rename = "totalUpdatedRows", skip_serializing_if = "Option::is_none")]
         pub total_updated_rows: Option<i32>,
         /// The total number of sheets where at least one cell in the sheet was updated.
-        #[serde(rename = "totalUpdatedSheets", skip_serializing_if = "Option::is_none")]
         pub total_updated_sheets: Option<i32>,
     }
+    impl gapi::wire::WireStruct for BatchUpdateValuesResponse {
+        const NAME: &'static str = "BatchUpdateValuesResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "responses",
+            "spreadsheetId",
+            "totalUpdatedCells",
+            "totalUpdatedColumns",
+            "totalUpdatedRows",
+            "totalUpdatedSheets",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.responses),
+                1 => gapi::wire::de(map, &mut self.spreadsheet_id),
+                2 => gapi::wire::de(map, &mut self.total_updated_cells),
+                3 => gapi::wire::de(map, &mut self.total_updated_columns),
+                4 => gapi::wire::de(map, &mut self.total_updated_rows),
+                5 => gapi::wire::de(map, &mut self.total_updated_sheets),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "responses", &self.responses)?;
+            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
+            gapi::wire::ser(map, "totalUpdatedCells", &self.total_updated_cells)?;
+            gapi::wire::ser(map, "totalUpdatedColumns", &self.total_updated_columns)?;
+            gapi::wire::ser(map, "totalUpdatedRows", &self.total_updated_rows)?;
+            gapi::wire::ser(map, "totalUpdatedSheets", &self.total_updated_sheets)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BatchUpdateValuesResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BatchUpdateValuesResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The specification of a BigQuery data source that's connected to a sheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BigQueryDataSourceSpec {
         /// The ID of a BigQuery enabled Google Cloud project with a billing account attached. For any queries executed against the data source, the project is charged.
-        #[serde(rename = "projectId", skip_serializing_if = "Option::is_none")]
         pub project_id: Option<String>,
         /// A BigQueryQuerySpec.
-        #[serde(rename = "querySpec", skip_serializing_if = "Option::is_none")]
         pub query_spec: Option<BigQueryQuerySpec>,
         /// A BigQueryTableSpec.
-        #[serde(rename = "tableSpec", skip_serializing_if = "Option::is_none")]
         pub table_spec: Option<BigQueryTableSpec>,
     }
+    impl gapi::wire::WireStruct for BigQueryDataSourceSpec {
+        const NAME: &'static str = "BigQueryDataSourceSpec";
+        const FIELDS: &'static [&'static str] = &["projectId", "querySpec", "tableSpec"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.project_id),
+                1 => gapi::wire::de(map, &mut self.query_spec),
+                2 => gapi::wire::de(map, &mut self.table_spec),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "projectId", &self.project_id)?;
+            gapi::wire::ser(map, "querySpec", &self.query_spec)?;
+            gapi::wire::ser(map, "tableSpec", &self.table_spec)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BigQueryDataSourceSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BigQueryDataSourceSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Specifies a custom BigQuery query.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BigQueryQuerySpec {
         /// The raw query string.
-        #[serde(rename = "rawQuery", skip_serializing_if = "Option::is_none")]
         pub raw_query: Option<String>,
     }
+    impl gapi::wire::WireStruct for BigQueryQuerySpec {
+        const NAME: &'static str = "BigQueryQuerySpec";
+        const FIELDS: &'static [&'static str] = &["rawQuery"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.raw_query),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "rawQuery", &self.raw_query)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BigQueryQuerySpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BigQueryQuerySpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Specifies a BigQuery table definition. Only \[native tables\](https://cloud.google.com/bigquery/docs/tables-intro) are allowed.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BigQueryTableSpec {
         /// The BigQuery dataset id.
-        #[serde(rename = "datasetId", skip_serializing_if = "Option::is_none")]
         pub dataset_id: Option<String>,
         /// The BigQuery table id.
-        #[serde(rename = "tableId", skip_serializing_if = "Option::is_none")]
         pub table_id: Option<String>,
         /// The ID of a BigQuery project the table belongs to. If not specified, the project_id is assumed.
-        #[serde(rename = "tableProjectId", skip_serializing_if = "Option::is_none")]
         pub table_project_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for BigQueryTableSpec {
+        const NAME: &'static str = "BigQueryTableSpec";
+        const FIELDS: &'static [&'static str] = &[
+            "datasetId",
+            "tableId",
+            "tableProjectId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.dataset_id),
+                1 => gapi::wire::de(map, &mut self.table_id),
+                2 => gapi::wire::de(map, &mut self.table_project_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "datasetId", &self.dataset_id)?;
+            gapi::wire::ser(map, "tableId", &self.table_id)?;
+            gapi::wire::ser(map, "tableProjectId", &self.table_project_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BigQueryTableSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BigQueryTableSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A condition that can evaluate to true or false. BooleanConditions are used by conditional formatting, data validation, and the criteria in filters.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BooleanCondition {
         /// The type of condition.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<BooleanConditionType>,
         /// The values of the condition. The number of supported values depends on the condition type. Some support zero values, others one or two values, and ConditionType.ONE_OF_LIST supports an arbitrary number of values.
-        #[serde(rename = "values", skip_serializing_if = "Option::is_none")]
         pub values: Option<Vec<ConditionValue>>,
+    }
+    impl gapi::wire::WireStruct for BooleanCondition {
+        const NAME: &'static str = "BooleanCondition";
+        const FIELDS: &'static [&'static str] = &["type", "values"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.r#type),
+                1 => gapi::wire::de(map, &mut self.values),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            gapi::wire::ser(map, "values", &self.values)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BooleanCondition {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BooleanCondition {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type of condition.
@@ -1513,46 +3193,109 @@ pub mod schemas {
         }
     }
     /// A rule that may or may not match, depending on the condition.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BooleanRule {
         /// The condition of the rule. If the condition evaluates to true, the format is applied.
-        #[serde(rename = "condition", skip_serializing_if = "Option::is_none")]
         pub condition: Option<BooleanCondition>,
         /// The format to apply. Conditional formatting can only apply a subset of formatting: bold, italic, strikethrough, foreground color and, background color.
-        #[serde(rename = "format", skip_serializing_if = "Option::is_none")]
         pub format: Option<CellFormat>,
     }
+    impl gapi::wire::WireStruct for BooleanRule {
+        const NAME: &'static str = "BooleanRule";
+        const FIELDS: &'static [&'static str] = &["condition", "format"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.condition),
+                1 => gapi::wire::de(map, &mut self.format),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "condition", &self.condition)?;
+            gapi::wire::ser(map, "format", &self.format)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BooleanRule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BooleanRule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A border along a cell.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Border {
         /// The color of the border. Deprecated: Use color_style.
-        #[serde(rename = "color", skip_serializing_if = "Option::is_none")]
         pub color: Option<Color>,
         /// The color of the border. If color is also set, this field takes precedence.
-        #[serde(rename = "colorStyle", skip_serializing_if = "Option::is_none")]
         pub color_style: Option<ColorStyle>,
         /// The style of the border.
-        #[serde(rename = "style", skip_serializing_if = "Option::is_none")]
         pub style: Option<BorderStyle>,
         /// The width of the border, in pixels. Deprecated; the width is determined by the "style" field.
-        #[serde(rename = "width", skip_serializing_if = "Option::is_none")]
         pub width: Option<i32>,
+    }
+    impl gapi::wire::WireStruct for Border {
+        const NAME: &'static str = "Border";
+        const FIELDS: &'static [&'static str] = &[
+            "color",
+            "colorStyle",
+            "style",
+            "width",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.color),
+                1 => gapi::wire::de(map, &mut self.color_style),
+                2 => gapi::wire::de(map, &mut self.style),
+                3 => gapi::wire::de(map, &mut self.width),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "color", &self.color)?;
+            gapi::wire::ser(map, "colorStyle", &self.color_style)?;
+            gapi::wire::ser(map, "style", &self.style)?;
+            gapi::wire::ser(map, "width", &self.width)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Border {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Border {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The style of the border.
@@ -1576,79 +3319,161 @@ pub mod schemas {
         }
     }
     /// The borders of the cell.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Borders {
         /// The bottom border of the cell.
-        #[serde(rename = "bottom", skip_serializing_if = "Option::is_none")]
         pub bottom: Option<Border>,
         /// The left border of the cell.
-        #[serde(rename = "left", skip_serializing_if = "Option::is_none")]
         pub left: Option<Border>,
         /// The right border of the cell.
-        #[serde(rename = "right", skip_serializing_if = "Option::is_none")]
         pub right: Option<Border>,
         /// The top border of the cell.
-        #[serde(rename = "top", skip_serializing_if = "Option::is_none")]
         pub top: Option<Border>,
     }
+    impl gapi::wire::WireStruct for Borders {
+        const NAME: &'static str = "Borders";
+        const FIELDS: &'static [&'static str] = &["bottom", "left", "right", "top"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bottom),
+                1 => gapi::wire::de(map, &mut self.left),
+                2 => gapi::wire::de(map, &mut self.right),
+                3 => gapi::wire::de(map, &mut self.top),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bottom", &self.bottom)?;
+            gapi::wire::ser(map, "left", &self.left)?;
+            gapi::wire::ser(map, "right", &self.right)?;
+            gapi::wire::ser(map, "top", &self.top)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Borders {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Borders {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A bubble chart.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BubbleChartSpec {
         /// The bubble border color. Deprecated: Use bubble_border_color_style.
-        #[serde(rename = "bubbleBorderColor", skip_serializing_if = "Option::is_none")]
         pub bubble_border_color: Option<Color>,
         /// The bubble border color. If bubble_border_color is also set, this field takes precedence.
-        #[serde(
-            rename = "bubbleBorderColorStyle",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub bubble_border_color_style: Option<ColorStyle>,
         /// The data containing the bubble labels. These do not need to be unique.
-        #[serde(rename = "bubbleLabels", skip_serializing_if = "Option::is_none")]
         pub bubble_labels: Option<ChartData>,
         /// The max radius size of the bubbles, in pixels. If specified, the field must be a positive value.
-        #[serde(rename = "bubbleMaxRadiusSize", skip_serializing_if = "Option::is_none")]
         pub bubble_max_radius_size: Option<i32>,
         /// The minimum radius size of the bubbles, in pixels. If specific, the field must be a positive value.
-        #[serde(rename = "bubbleMinRadiusSize", skip_serializing_if = "Option::is_none")]
         pub bubble_min_radius_size: Option<i32>,
         /// The opacity of the bubbles between 0 and 1.0. 0 is fully transparent and 1 is fully opaque.
-        #[serde(rename = "bubbleOpacity", skip_serializing_if = "Option::is_none")]
         pub bubble_opacity: Option<f32>,
         /// The data containing the bubble sizes. Bubble sizes are used to draw the bubbles at different sizes relative to each other. If specified, group_ids must also be specified. This field is optional.
-        #[serde(rename = "bubbleSizes", skip_serializing_if = "Option::is_none")]
         pub bubble_sizes: Option<ChartData>,
         /// The format of the text inside the bubbles. Strikethrough, underline, and link are not supported.
-        #[serde(rename = "bubbleTextStyle", skip_serializing_if = "Option::is_none")]
         pub bubble_text_style: Option<TextFormat>,
         /// The data containing the bubble x-values. These values locate the bubbles in the chart horizontally.
-        #[serde(rename = "domain", skip_serializing_if = "Option::is_none")]
         pub domain: Option<ChartData>,
         /// The data containing the bubble group IDs. All bubbles with the same group ID are drawn in the same color. If bubble_sizes is specified then this field must also be specified but may contain blank values. This field is optional.
-        #[serde(rename = "groupIds", skip_serializing_if = "Option::is_none")]
         pub group_ids: Option<ChartData>,
         /// Where the legend of the chart should be drawn.
-        #[serde(rename = "legendPosition", skip_serializing_if = "Option::is_none")]
         pub legend_position: Option<BubbleChartSpecLegendPosition>,
         /// The data containing the bubble y-values. These values locate the bubbles in the chart vertically.
-        #[serde(rename = "series", skip_serializing_if = "Option::is_none")]
         pub series: Option<ChartData>,
+    }
+    impl gapi::wire::WireStruct for BubbleChartSpec {
+        const NAME: &'static str = "BubbleChartSpec";
+        const FIELDS: &'static [&'static str] = &[
+            "bubbleBorderColor",
+            "bubbleBorderColorStyle",
+            "bubbleLabels",
+            "bubbleMaxRadiusSize",
+            "bubbleMinRadiusSize",
+            "bubbleOpacity",
+            "bubbleSizes",
+            "bubbleTextStyle",
+            "domain",
+            "groupIds",
+            "legendPosition",
+            "series",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bubble_border_color),
+                1 => gapi::wire::de(map, &mut self.bubble_border_color_style),
+                2 => gapi::wire::de(map, &mut self.bubble_labels),
+                3 => gapi::wire::de(map, &mut self.bubble_max_radius_size),
+                4 => gapi::wire::de(map, &mut self.bubble_min_radius_size),
+                5 => gapi::wire::de(map, &mut self.bubble_opacity),
+                6 => gapi::wire::de(map, &mut self.bubble_sizes),
+                7 => gapi::wire::de(map, &mut self.bubble_text_style),
+                8 => gapi::wire::de(map, &mut self.domain),
+                9 => gapi::wire::de(map, &mut self.group_ids),
+                10 => gapi::wire::de(map, &mut self.legend_position),
+                11 => gapi::wire::de(map, &mut self.series),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bubbleBorderColor", &self.bubble_border_color)?;
+            gapi::wire::ser(
+                map,
+                "bubbleBorderColorStyle",
+                &self.bubble_border_color_style,
+            )?;
+            gapi::wire::ser(map, "bubbleLabels", &self.bubble_labels)?;
+            gapi::wire::ser(map, "bubbleMaxRadiusSize", &self.bubble_max_radius_size)?;
+            gapi::wire::ser(map, "bubbleMinRadiusSize", &self.bubble_min_radius_size)?;
+            gapi::wire::ser(map, "bubbleOpacity", &self.bubble_opacity)?;
+            gapi::wire::ser(map, "bubbleSizes", &self.bubble_sizes)?;
+            gapi::wire::ser(map, "bubbleTextStyle", &self.bubble_text_style)?;
+            gapi::wire::ser(map, "domain", &self.domain)?;
+            gapi::wire::ser(map, "groupIds", &self.group_ids)?;
+            gapi::wire::ser(map, "legendPosition", &self.legend_position)?;
+            gapi::wire::ser(map, "series", &self.series)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BubbleChartSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BubbleChartSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Where the legend of the chart should be drawn.
@@ -1670,241 +3495,545 @@ pub mod schemas {
         }
     }
     /// Cancels one or multiple refreshes of data source objects in the spreadsheet by the specified references. The request requires an additional `bigquery.readonly` OAuth scope if you are cancelling a refresh on a BigQuery data source.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CancelDataSourceRefreshRequest {
         /// Reference to a DataSource. If specified, cancels all associated data source object refreshes for this data source.
-        #[serde(rename = "dataSourceId", skip_serializing_if = "Option::is_none")]
         pub data_source_id: Option<String>,
         /// Cancels all existing data source object refreshes for all data sources in the spreadsheet.
-        #[serde(rename = "isAll", skip_serializing_if = "Option::is_none")]
         pub is_all: Option<bool>,
         /// References to data source objects whose refreshes are to be cancelled.
-        #[serde(rename = "references", skip_serializing_if = "Option::is_none")]
         pub references: Option<DataSourceObjectReferences>,
     }
+    impl gapi::wire::WireStruct for CancelDataSourceRefreshRequest {
+        const NAME: &'static str = "CancelDataSourceRefreshRequest";
+        const FIELDS: &'static [&'static str] = &["dataSourceId", "isAll", "references"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_source_id),
+                1 => gapi::wire::de(map, &mut self.is_all),
+                2 => gapi::wire::de(map, &mut self.references),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
+            gapi::wire::ser(map, "isAll", &self.is_all)?;
+            gapi::wire::ser(map, "references", &self.references)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CancelDataSourceRefreshRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CancelDataSourceRefreshRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The response from cancelling one or multiple data source object refreshes.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CancelDataSourceRefreshResponse {
         /// The cancellation statuses of refreshes of all data source objects specified in the request. If is_all is specified, the field contains only those in failure status. Refreshing and canceling refresh the same data source object is also not allowed in the same `batchUpdate`.
-        #[serde(rename = "statuses", skip_serializing_if = "Option::is_none")]
         pub statuses: Option<Vec<CancelDataSourceRefreshStatus>>,
     }
+    impl gapi::wire::WireStruct for CancelDataSourceRefreshResponse {
+        const NAME: &'static str = "CancelDataSourceRefreshResponse";
+        const FIELDS: &'static [&'static str] = &["statuses"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.statuses),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "statuses", &self.statuses)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CancelDataSourceRefreshResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CancelDataSourceRefreshResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The status of cancelling a single data source object refresh.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CancelDataSourceRefreshStatus {
         /// Reference to the data source object whose refresh is being cancelled.
-        #[serde(rename = "reference", skip_serializing_if = "Option::is_none")]
         pub reference: Option<DataSourceObjectReference>,
         /// The cancellation status.
-        #[serde(
-            rename = "refreshCancellationStatus",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub refresh_cancellation_status: Option<RefreshCancellationStatus>,
     }
+    impl gapi::wire::WireStruct for CancelDataSourceRefreshStatus {
+        const NAME: &'static str = "CancelDataSourceRefreshStatus";
+        const FIELDS: &'static [&'static str] = &[
+            "reference",
+            "refreshCancellationStatus",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.reference),
+                1 => gapi::wire::de(map, &mut self.refresh_cancellation_status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "reference", &self.reference)?;
+            gapi::wire::ser(
+                map,
+                "refreshCancellationStatus",
+                &self.refresh_cancellation_status,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CancelDataSourceRefreshStatus {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CancelDataSourceRefreshStatus {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A candlestick chart.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CandlestickChartSpec {
         /// The Candlestick chart data. Only one CandlestickData is supported.
-        #[serde(rename = "data", skip_serializing_if = "Option::is_none")]
         pub data: Option<Vec<CandlestickData>>,
         /// The domain data (horizontal axis) for the candlestick chart. String data will be treated as discrete labels, other data will be treated as continuous values.
-        #[serde(rename = "domain", skip_serializing_if = "Option::is_none")]
         pub domain: Option<CandlestickDomain>,
     }
+    impl gapi::wire::WireStruct for CandlestickChartSpec {
+        const NAME: &'static str = "CandlestickChartSpec";
+        const FIELDS: &'static [&'static str] = &["data", "domain"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data),
+                1 => gapi::wire::de(map, &mut self.domain),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "data", &self.data)?;
+            gapi::wire::ser(map, "domain", &self.domain)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CandlestickChartSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CandlestickChartSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The Candlestick chart data, each containing the low, open, close, and high values for a series.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CandlestickData {
         /// The range data (vertical axis) for the close/final value for each candle. This is the top of the candle body. If greater than the open value the candle will be filled. Otherwise the candle will be hollow.
-        #[serde(rename = "closeSeries", skip_serializing_if = "Option::is_none")]
         pub close_series: Option<CandlestickSeries>,
         /// The range data (vertical axis) for the high/maximum value for each candle. This is the top of the candle's center line.
-        #[serde(rename = "highSeries", skip_serializing_if = "Option::is_none")]
         pub high_series: Option<CandlestickSeries>,
         /// The range data (vertical axis) for the low/minimum value for each candle. This is the bottom of the candle's center line.
-        #[serde(rename = "lowSeries", skip_serializing_if = "Option::is_none")]
         pub low_series: Option<CandlestickSeries>,
         /// The range data (vertical axis) for the open/initial value for each candle. This is the bottom of the candle body. If less than the close value the candle will be filled. Otherwise the candle will be hollow.
-        #[serde(rename = "openSeries", skip_serializing_if = "Option::is_none")]
         pub open_series: Option<CandlestickSeries>,
     }
+    impl gapi::wire::WireStruct for CandlestickData {
+        const NAME: &'static str = "CandlestickData";
+        const FIELDS: &'static [&'static str] = &[
+            "closeSeries",
+            "highSeries",
+            "lowSeries",
+            "openSeries",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.close_series),
+                1 => gapi::wire::de(map, &mut self.high_series),
+                2 => gapi::wire::de(map, &mut self.low_series),
+                3 => gapi::wire::de(map, &mut self.open_series),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "closeSeries", &self.close_series)?;
+            gapi::wire::ser(map, "highSeries", &self.high_series)?;
+            gapi::wire::ser(map, "lowSeries", &self.low_series)?;
+            gapi::wire::ser(map, "openSeries", &self.open_series)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CandlestickData {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CandlestickData {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The domain of a CandlestickChart.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CandlestickDomain {
         /// The data of the CandlestickDomain.
-        #[serde(rename = "data", skip_serializing_if = "Option::is_none")]
         pub data: Option<ChartData>,
         /// True to reverse the order of the domain values (horizontal axis).
-        #[serde(rename = "reversed", skip_serializing_if = "Option::is_none")]
         pub reversed: Option<bool>,
     }
+    impl gapi::wire::WireStruct for CandlestickDomain {
+        const NAME: &'static str = "CandlestickDomain";
+        const FIELDS: &'static [&'static str] = &["data", "reversed"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data),
+                1 => gapi::wire::de(map, &mut self.reversed),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "data", &self.data)?;
+            gapi::wire::ser(map, "reversed", &self.reversed)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CandlestickDomain {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CandlestickDomain {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The series of a CandlestickData.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CandlestickSeries {
         /// The data of the CandlestickSeries.
-        #[serde(rename = "data", skip_serializing_if = "Option::is_none")]
         pub data: Option<ChartData>,
     }
+    impl gapi::wire::WireStruct for CandlestickSeries {
+        const NAME: &'static str = "CandlestickSeries";
+        const FIELDS: &'static [&'static str] = &["data"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "data", &self.data)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CandlestickSeries {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CandlestickSeries {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Data about a specific cell.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CellData {
         /// Optional. Runs of chips applied to subsections of the cell. Properties of a run start at a specific index in the text and continue until the next run. When reading, all chipped and non-chipped runs are included. Non-chipped runs will have an empty Chip. When writing, only runs with chips are included. Runs containing chips are of length 1 and are represented in the user-entered text by an “@” placeholder symbol. New runs will overwrite any prior runs. Writing a new user_entered_value will erase previous runs.
-        #[serde(rename = "chipRuns", skip_serializing_if = "Option::is_none")]
         pub chip_runs: Option<Vec<ChipRun>>,
         /// Output only. Information about a data source formula on the cell. The field is set if user_entered_value is a formula referencing some DATA_SOURCE sheet, e.g. `=SUM(DataSheet!Column)`.
-        #[serde(rename = "dataSourceFormula", skip_serializing_if = "Option::is_none")]
         pub data_source_formula: Option<DataSourceFormula>,
         /// A data source table anchored at this cell. The size of data source table itself is computed dynamically based on its configuration. Only the first cell of the data source table contains the data source table definition. The other cells will contain the display values of the data source table result in their effective_value fields.
-        #[serde(rename = "dataSourceTable", skip_serializing_if = "Option::is_none")]
         pub data_source_table: Option<DataSourceTable>,
         /// A data validation rule on the cell, if any. When writing, the new data validation rule will overwrite any prior rule.
-        #[serde(rename = "dataValidation", skip_serializing_if = "Option::is_none")]
         pub data_validation: Option<DataValidationRule>,
         /// The effective format being used by the cell. This includes the results of applying any conditional formatting and, if the cell contains a formula, the computed number format. If the effective format is the default format, effective format will not be written. This field is read-only.
-        #[serde(rename = "effectiveFormat", skip_serializing_if = "Option::is_none")]
         pub effective_format: Option<CellFormat>,
         /// The effective value of the cell. For cells with formulas, this is the calculated value. For cells with literals, this is the same as the user_entered_value. This field is read-only.
-        #[serde(rename = "effectiveValue", skip_serializing_if = "Option::is_none")]
         pub effective_value: Option<ExtendedValue>,
         /// The formatted value of the cell. This is the value as it's shown to the user. This field is read-only.
-        #[serde(rename = "formattedValue", skip_serializing_if = "Option::is_none")]
         pub formatted_value: Option<String>,
         /// A hyperlink this cell points to, if any. If the cell contains multiple hyperlinks, this field will be empty. This field is read-only. To set it, use a `=HYPERLINK` formula in the userEnteredValue.formulaValue field. A cell-level link can also be set from the userEnteredFormat.textFormat field. Alternatively, set a hyperlink in the textFormatRun.format.link field that spans the entire cell.
-        #[serde(rename = "hyperlink", skip_serializing_if = "Option::is_none")]
         pub hyperlink: Option<String>,
         /// Any note on the cell.
-        #[serde(rename = "note", skip_serializing_if = "Option::is_none")]
         pub note: Option<String>,
         /// A pivot table anchored at this cell. The size of pivot table itself is computed dynamically based on its data, grouping, filters, values, etc. Only the top-left cell of the pivot table contains the pivot table definition. The other cells will contain the calculated values of the results of the pivot in their effective_value fields.
-        #[serde(rename = "pivotTable", skip_serializing_if = "Option::is_none")]
         pub pivot_table: Option<PivotTable>,
         /// Runs of rich text applied to subsections of the cell. Runs are only valid on user entered strings, not formulas, bools, or numbers. Properties of a run start at a specific index in the text and continue until the next run. Runs will inherit the properties of the cell unless explicitly changed. When writing, the new runs will overwrite any prior runs. When writing a new user_entered_value, previous runs are erased.
-        #[serde(rename = "textFormatRuns", skip_serializing_if = "Option::is_none")]
         pub text_format_runs: Option<Vec<TextFormatRun>>,
         /// The format the user entered for the cell. When writing, the new format will be merged with the existing format.
-        #[serde(rename = "userEnteredFormat", skip_serializing_if = "Option::is_none")]
         pub user_entered_format: Option<CellFormat>,
         /// The value the user entered in the cell. e.g., `1234`, `'Hello'`, or `=NOW()` Note: Dates, Times and DateTimes are represented as doubles in serial number format.
-        #[serde(rename = "userEnteredValue", skip_serializing_if = "Option::is_none")]
         pub user_entered_value: Option<ExtendedValue>,
     }
+    impl gapi::wire::WireStruct for CellData {
+        const NAME: &'static str = "CellData";
+        const FIELDS: &'static [&'static str] = &[
+            "chipRuns",
+            "dataSourceFormula",
+            "dataSourceTable",
+            "dataValidation",
+            "effectiveFormat",
+            "effectiveValue",
+            "formattedValue",
+            "hyperlink",
+            "note",
+            "pivotTable",
+            "textFormatRuns",
+            "userEnteredFormat",
+            "userEnteredValue",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.chip_runs),
+                1 => gapi::wire::de(map, &mut self.data_source_formula),
+                2 => gapi::wire::de(map, &mut self.data_source_table),
+                3 => gapi::wire::de(map, &mut self.data_validation),
+                4 => gapi::wire::de(map, &mut self.effective_format),
+                5 => gapi::wire::de(map, &mut self.effective_value),
+                6 => gapi::wire::de(map, &mut self.formatted_value),
+                7 => gapi::wire::de(map, &mut self.hyperlink),
+                8 => gapi::wire::de(map, &mut self.note),
+                9 => gapi::wire::de(map, &mut self.pivot_table),
+                10 => gapi::wire::de(map, &mut self.text_format_runs),
+                11 => gapi::wire::de(map, &mut self.user_entered_format),
+                12 => gapi::wire::de(map, &mut self.user_entered_value),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "chipRuns", &self.chip_runs)?;
+            gapi::wire::ser(map, "dataSourceFormula", &self.data_source_formula)?;
+            gapi::wire::ser(map, "dataSourceTable", &self.data_source_table)?;
+            gapi::wire::ser(map, "dataValidation", &self.data_validation)?;
+            gapi::wire::ser(map, "effectiveFormat", &self.effective_format)?;
+            gapi::wire::ser(map, "effectiveValue", &self.effective_value)?;
+            gapi::wire::ser(map, "formattedValue", &self.formatted_value)?;
+            gapi::wire::ser(map, "hyperlink", &self.hyperlink)?;
+            gapi::wire::ser(map, "note", &self.note)?;
+            gapi::wire::ser(map, "pivotTable", &self.pivot_table)?;
+            gapi::wire::ser(map, "textFormatRuns", &self.text_format_runs)?;
+            gapi::wire::ser(map, "userEnteredFormat", &self.user_entered_format)?;
+            gapi::wire::ser(map, "userEnteredValue", &self.user_entered_value)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CellData {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CellData {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The format of a cell.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CellFormat {
         /// The background color of the cell. Deprecated: Use background_color_style.
-        #[serde(rename = "backgroundColor", skip_serializing_if = "Option::is_none")]
         pub background_color: Option<Color>,
         /// The background color of the cell. If background_color is also set, this field takes precedence.
-        #[serde(
-            rename = "backgroundColorStyle",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub background_color_style: Option<ColorStyle>,
         /// The borders of the cell.
-        #[serde(rename = "borders", skip_serializing_if = "Option::is_none")]
         pub borders: Option<Borders>,
         /// The horizontal alignment of the value in the cell.
-        #[serde(rename = "horizontalAlignment", skip_serializing_if = "Option::is_none")]
         pub horizontal_alignment: Option<CellFormatHorizontalAlignment>,
         /// If one exists, how a hyperlink should be displayed in the cell.
-        #[serde(
-            rename = "hyperlinkDisplayType",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub hyperlink_display_type: Option<CellFormatHyperlinkDisplayType>,
         /// A format describing how number values should be represented to the user.
-        #[serde(rename = "numberFormat", skip_serializing_if = "Option::is_none")]
         pub number_format: Option<NumberFormat>,
         /// The padding of the cell.
-        #[serde(rename = "padding", skip_serializing_if = "Option::is_none")]
         pub padding: Option<Padding>,
         /// The direction of the text in the cell.
-        #[serde(rename = "textDirection", skip_serializing_if = "Option::is_none")]
         pub text_direction: Option<CellFormatTextDirection>,
         /// The format of the text in the cell (unless overridden by a format run). Setting a cell-level link here clears the cell's existing links. Setting the link field in a TextFormatRun takes precedence over the cell-level link.
-        #[serde(rename = "textFormat", skip_serializing_if = "Option::is_none")]
         pub text_format: Option<TextFormat>,
         /// The rotation applied to text in the cell.
-        #[serde(rename = "textRotation", skip_serializing_if = "Option::is_none")]
         pub text_rotation: Option<TextRotation>,
         /// The vertical alignment of the value in the cell.
-        #[serde(rename = "verticalAlignment", skip_serializing_if = "Option::is_none")]
         pub vertical_alignment: Option<CellFormatVerticalAlignment>,
         /// The wrap strategy for the value in the cell.
-        #[serde(rename = "wrapStrategy", skip_serializing_if = "Option::is_none")]
         pub wrap_strategy: Option<CellFormatWrapStrategy>,
+    }
+    impl gapi::wire::WireStruct for CellFormat {
+        const NAME: &'static str = "CellFormat";
+        const FIELDS: &'static [&'static str] = &[
+            "backgroundColor",
+            "backgroundColorStyle",
+            "borders",
+            "horizontalAlignment",
+            "hyperlinkDisplayType",
+            "numberFormat",
+            "padding",
+            "textDirection",
+            "textFormat",
+            "textRotation",
+            "verticalAlignment",
+            "wrapStrategy",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.background_color),
+                1 => gapi::wire::de(map, &mut self.background_color_style),
+                2 => gapi::wire::de(map, &mut self.borders),
+                3 => gapi::wire::de(map, &mut self.horizontal_alignment),
+                4 => gapi::wire::de(map, &mut self.hyperlink_display_type),
+                5 => gapi::wire::de(map, &mut self.number_format),
+                6 => gapi::wire::de(map, &mut self.padding),
+                7 => gapi::wire::de(map, &mut self.text_direction),
+                8 => gapi::wire::de(map, &mut self.text_format),
+                9 => gapi::wire::de(map, &mut self.text_rotation),
+                10 => gapi::wire::de(map, &mut self.vertical_alignment),
+                11 => gapi::wire::de(map, &mut self.wrap_strategy),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "backgroundColor", &self.background_color)?;
+            gapi::wire::ser(map, "backgroundColorStyle", &self.background_color_style)?;
+            gapi::wire::ser(map, "borders", &self.borders)?;
+            gapi::wire::ser(map, "horizontalAlignment", &self.horizontal_alignment)?;
+            gapi::wire::ser(map, "hyperlinkDisplayType", &self.hyperlink_display_type)?;
+            gapi::wire::ser(map, "numberFormat", &self.number_format)?;
+            gapi::wire::ser(map, "padding", &self.padding)?;
+            gapi::wire::ser(map, "textDirection", &self.text_direction)?;
+            gapi::wire::ser(map, "textFormat", &self.text_format)?;
+            gapi::wire::ser(map, "textRotation", &self.text_rotation)?;
+            gapi::wire::ser(map, "verticalAlignment", &self.vertical_alignment)?;
+            gapi::wire::ser(map, "wrapStrategy", &self.wrap_strategy)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CellFormat {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CellFormat {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The horizontal alignment of the value in the cell.
@@ -1970,25 +4099,58 @@ pub mod schemas {
         }
     }
     /// The options that define a "view window" for a chart (such as the visible values in an axis).
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChartAxisViewWindowOptions {
         /// The maximum numeric value to be shown in this view window. If unset, will automatically determine a maximum value that looks good for the data.
-        #[serde(rename = "viewWindowMax", skip_serializing_if = "Option::is_none")]
         pub view_window_max: Option<f64>,
         /// The minimum numeric value to be shown in this view window. If unset, will automatically determine a minimum value that looks good for the data.
-        #[serde(rename = "viewWindowMin", skip_serializing_if = "Option::is_none")]
         pub view_window_min: Option<f64>,
         /// The view window's mode.
-        #[serde(rename = "viewWindowMode", skip_serializing_if = "Option::is_none")]
         pub view_window_mode: Option<ChartAxisViewWindowOptionsViewWindowMode>,
+    }
+    impl gapi::wire::WireStruct for ChartAxisViewWindowOptions {
+        const NAME: &'static str = "ChartAxisViewWindowOptions";
+        const FIELDS: &'static [&'static str] = &[
+            "viewWindowMax",
+            "viewWindowMin",
+            "viewWindowMode",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.view_window_max),
+                1 => gapi::wire::de(map, &mut self.view_window_min),
+                2 => gapi::wire::de(map, &mut self.view_window_mode),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "viewWindowMax", &self.view_window_max)?;
+            gapi::wire::ser(map, "viewWindowMin", &self.view_window_min)?;
+            gapi::wire::ser(map, "viewWindowMode", &self.view_window_mode)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChartAxisViewWindowOptions {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChartAxisViewWindowOptions {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The view window's mode.
@@ -2004,46 +4166,109 @@ pub mod schemas {
         }
     }
     /// Custom number formatting options for chart attributes.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChartCustomNumberFormatOptions {
         /// Custom prefix to be prepended to the chart attribute. This field is optional.
-        #[serde(rename = "prefix", skip_serializing_if = "Option::is_none")]
         pub prefix: Option<String>,
         /// Custom suffix to be appended to the chart attribute. This field is optional.
-        #[serde(rename = "suffix", skip_serializing_if = "Option::is_none")]
         pub suffix: Option<String>,
     }
+    impl gapi::wire::WireStruct for ChartCustomNumberFormatOptions {
+        const NAME: &'static str = "ChartCustomNumberFormatOptions";
+        const FIELDS: &'static [&'static str] = &["prefix", "suffix"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.prefix),
+                1 => gapi::wire::de(map, &mut self.suffix),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "prefix", &self.prefix)?;
+            gapi::wire::ser(map, "suffix", &self.suffix)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChartCustomNumberFormatOptions {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChartCustomNumberFormatOptions {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The data included in a domain or series.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChartData {
         /// The aggregation type for the series of a data source chart. Only supported for data source charts.
-        #[serde(rename = "aggregateType", skip_serializing_if = "Option::is_none")]
         pub aggregate_type: Option<ChartDataAggregateType>,
         /// The reference to the data source column that the data reads from.
-        #[serde(rename = "columnReference", skip_serializing_if = "Option::is_none")]
         pub column_reference: Option<DataSourceColumnReference>,
         /// The rule to group the data by if the ChartData backs the domain of a data source chart. Only supported for data source charts.
-        #[serde(rename = "groupRule", skip_serializing_if = "Option::is_none")]
         pub group_rule: Option<ChartGroupRule>,
         /// The source ranges of the data.
-        #[serde(rename = "sourceRange", skip_serializing_if = "Option::is_none")]
         pub source_range: Option<ChartSourceRange>,
+    }
+    impl gapi::wire::WireStruct for ChartData {
+        const NAME: &'static str = "ChartData";
+        const FIELDS: &'static [&'static str] = &[
+            "aggregateType",
+            "columnReference",
+            "groupRule",
+            "sourceRange",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.aggregate_type),
+                1 => gapi::wire::de(map, &mut self.column_reference),
+                2 => gapi::wire::de(map, &mut self.group_rule),
+                3 => gapi::wire::de(map, &mut self.source_range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "aggregateType", &self.aggregate_type)?;
+            gapi::wire::ser(map, "columnReference", &self.column_reference)?;
+            gapi::wire::ser(map, "groupRule", &self.group_rule)?;
+            gapi::wire::ser(map, "sourceRange", &self.source_range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChartData {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChartData {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The aggregation type for the series of a data source chart. Only supported for data source charts.
@@ -2065,19 +4290,46 @@ pub mod schemas {
         }
     }
     /// Allows you to organize the date-time values in a source data column into buckets based on selected parts of their date or time values.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChartDateTimeRule {
         /// The type of date-time grouping to apply.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<ChartDateTimeRuleType>,
+    }
+    impl gapi::wire::WireStruct for ChartDateTimeRule {
+        const NAME: &'static str = "ChartDateTimeRule";
+        const FIELDS: &'static [&'static str] = &["type"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChartDateTimeRule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChartDateTimeRule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type of date-time grouping to apply.
@@ -2117,154 +4369,313 @@ pub mod schemas {
         }
     }
     /// An optional setting on the ChartData of the domain of a data source chart that defines buckets for the values in the domain rather than breaking out each individual value. For example, when plotting a data source chart, you can specify a histogram rule on the domain (it should only contain numeric values), grouping its values into buckets. Any values of a chart series that fall into the same bucket are aggregated based on the aggregate_type.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChartGroupRule {
         /// A ChartDateTimeRule.
-        #[serde(rename = "dateTimeRule", skip_serializing_if = "Option::is_none")]
         pub date_time_rule: Option<ChartDateTimeRule>,
         /// A ChartHistogramRule
-        #[serde(rename = "histogramRule", skip_serializing_if = "Option::is_none")]
         pub histogram_rule: Option<ChartHistogramRule>,
     }
+    impl gapi::wire::WireStruct for ChartGroupRule {
+        const NAME: &'static str = "ChartGroupRule";
+        const FIELDS: &'static [&'static str] = &["dateTimeRule", "histogramRule"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.date_time_rule),
+                1 => gapi::wire::de(map, &mut self.histogram_rule),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dateTimeRule", &self.date_time_rule)?;
+            gapi::wire::ser(map, "histogramRule", &self.histogram_rule)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChartGroupRule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChartGroupRule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Allows you to organize numeric values in a source data column into buckets of constant size.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChartHistogramRule {
         /// The size of the buckets that are created. Must be positive.
-        #[serde(rename = "intervalSize", skip_serializing_if = "Option::is_none")]
         pub interval_size: Option<f64>,
         /// The maximum value at which items are placed into buckets. Values greater than the maximum are grouped into a single bucket. If omitted, it is determined by the maximum item value.
-        #[serde(rename = "maxValue", skip_serializing_if = "Option::is_none")]
         pub max_value: Option<f64>,
         /// The minimum value at which items are placed into buckets. Values that are less than the minimum are grouped into a single bucket. If omitted, it is determined by the minimum item value.
-        #[serde(rename = "minValue", skip_serializing_if = "Option::is_none")]
         pub min_value: Option<f64>,
     }
+    impl gapi::wire::WireStruct for ChartHistogramRule {
+        const NAME: &'static str = "ChartHistogramRule";
+        const FIELDS: &'static [&'static str] = &[
+            "intervalSize",
+            "maxValue",
+            "minValue",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.interval_size),
+                1 => gapi::wire::de(map, &mut self.max_value),
+                2 => gapi::wire::de(map, &mut self.min_value),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "intervalSize", &self.interval_size)?;
+            gapi::wire::ser(map, "maxValue", &self.max_value)?;
+            gapi::wire::ser(map, "minValue", &self.min_value)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChartHistogramRule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChartHistogramRule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Source ranges for a chart.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChartSourceRange {
         /// The ranges of data for a series or domain. Exactly one dimension must have a length of 1, and all sources in the list must have the same dimension with length 1. The domain (if it exists) & all series must have the same number of source ranges. If using more than one source range, then the source range at a given offset must be in order and contiguous across the domain and series. For example, these are valid configurations: domain sources: A1:A5 series1 sources: B1:B5 series2 sources: D6:D10 domain sources: A1:A5, C10:C12 series1 sources: B1:B5, D10:D12 series2 sources: C1:C5, E10:E12
-        #[serde(rename = "sources", skip_serializing_if = "Option::is_none")]
         pub sources: Option<Vec<GridRange>>,
     }
+    impl gapi::wire::WireStruct for ChartSourceRange {
+        const NAME: &'static str = "ChartSourceRange";
+        const FIELDS: &'static [&'static str] = &["sources"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.sources),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "sources", &self.sources)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChartSourceRange {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChartSourceRange {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The specifications of a chart.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChartSpec {
         /// The alternative text that describes the chart. This is often used for accessibility.
-        #[serde(rename = "altText", skip_serializing_if = "Option::is_none")]
         pub alt_text: Option<String>,
         /// The background color of the entire chart. Not applicable to Org charts. Deprecated: Use background_color_style.
-        #[serde(rename = "backgroundColor", skip_serializing_if = "Option::is_none")]
         pub background_color: Option<Color>,
         /// The background color of the entire chart. Not applicable to Org charts. If background_color is also set, this field takes precedence.
-        #[serde(
-            rename = "backgroundColorStyle",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub background_color_style: Option<ColorStyle>,
         /// A basic chart specification, can be one of many kinds of charts. See BasicChartType for the list of all charts this supports.
-        #[serde(rename = "basicChart", skip_serializing_if = "Option::is_none")]
         pub basic_chart: Option<BasicChartSpec>,
         /// A bubble chart specification.
-        #[serde(rename = "bubbleChart", skip_serializing_if = "Option::is_none")]
         pub bubble_chart: Option<BubbleChartSpec>,
         /// A candlestick chart specification.
-        #[serde(rename = "candlestickChart", skip_serializing_if = "Option::is_none")]
         pub candlestick_chart: Option<CandlestickChartSpec>,
         /// If present, the field contains data source chart specific properties.
-        #[serde(
-            rename = "dataSourceChartProperties",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub data_source_chart_properties: Option<DataSourceChartProperties>,
         /// The filters applied to the source data of the chart. Only supported for data source charts.
-        #[serde(rename = "filterSpecs", skip_serializing_if = "Option::is_none")]
         pub filter_specs: Option<Vec<FilterSpec>>,
         /// The name of the font to use by default for all chart text (e.g. title, axis labels, legend). If a font is specified for a specific part of the chart it will override this font name.
-        #[serde(rename = "fontName", skip_serializing_if = "Option::is_none")]
         pub font_name: Option<String>,
         /// Determines how the charts will use hidden rows or columns.
-        #[serde(
-            rename = "hiddenDimensionStrategy",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub hidden_dimension_strategy: Option<ChartSpecHiddenDimensionStrategy>,
         /// A histogram chart specification.
-        #[serde(rename = "histogramChart", skip_serializing_if = "Option::is_none")]
         pub histogram_chart: Option<HistogramChartSpec>,
         /// True to make a chart fill the entire space in which it's rendered with minimum padding. False to use the default padding. (Not applicable to Geo and Org charts.)
-        #[serde(rename = "maximized", skip_serializing_if = "Option::is_none")]
         pub maximized: Option<bool>,
         /// An org chart specification.
-        #[serde(rename = "orgChart", skip_serializing_if = "Option::is_none")]
         pub org_chart: Option<OrgChartSpec>,
         /// A pie chart specification.
-        #[serde(rename = "pieChart", skip_serializing_if = "Option::is_none")]
         pub pie_chart: Option<PieChartSpec>,
         /// A scorecard chart specification.
-        #[serde(rename = "scorecardChart", skip_serializing_if = "Option::is_none")]
         pub scorecard_chart: Option<ScorecardChartSpec>,
         /// The order to sort the chart data by. Only a single sort spec is supported. Only supported for data source charts.
-        #[serde(rename = "sortSpecs", skip_serializing_if = "Option::is_none")]
         pub sort_specs: Option<Vec<SortSpec>>,
         /// The subtitle of the chart.
-        #[serde(rename = "subtitle", skip_serializing_if = "Option::is_none")]
         pub subtitle: Option<String>,
         /// The subtitle text format. Strikethrough, underline, and link are not supported.
-        #[serde(rename = "subtitleTextFormat", skip_serializing_if = "Option::is_none")]
         pub subtitle_text_format: Option<TextFormat>,
         /// The subtitle text position. This field is optional.
-        #[serde(
-            rename = "subtitleTextPosition",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub subtitle_text_position: Option<TextPosition>,
         /// The title of the chart.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         /// The title text format. Strikethrough, underline, and link are not supported.
-        #[serde(rename = "titleTextFormat", skip_serializing_if = "Option::is_none")]
         pub title_text_format: Option<TextFormat>,
         /// The title text position. This field is optional.
-        #[serde(rename = "titleTextPosition", skip_serializing_if = "Option::is_none")]
         pub title_text_position: Option<TextPosition>,
         /// A treemap chart specification.
-        #[serde(rename = "treemapChart", skip_serializing_if = "Option::is_none")]
         pub treemap_chart: Option<TreemapChartSpec>,
         /// A waterfall chart specification.
-        #[serde(rename = "waterfallChart", skip_serializing_if = "Option::is_none")]
         pub waterfall_chart: Option<WaterfallChartSpec>,
+    }
+    impl gapi::wire::WireStruct for ChartSpec {
+        const NAME: &'static str = "ChartSpec";
+        const FIELDS: &'static [&'static str] = &[
+            "altText",
+            "backgroundColor",
+            "backgroundColorStyle",
+            "basicChart",
+            "bubbleChart",
+            "candlestickChart",
+            "dataSourceChartProperties",
+            "filterSpecs",
+            "fontName",
+            "hiddenDimensionStrategy",
+            "histogramChart",
+            "maximized",
+            "orgChart",
+            "pieChart",
+            "scorecardChart",
+            "sortSpecs",
+            "subtitle",
+            "subtitleTextFormat",
+            "subtitleTextPosition",
+            "title",
+            "titleTextFormat",
+            "titleTextPosition",
+            "treemapChart",
+            "waterfallChart",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.alt_text),
+                1 => gapi::wire::de(map, &mut self.background_color),
+                2 => gapi::wire::de(map, &mut self.background_color_style),
+                3 => gapi::wire::de(map, &mut self.basic_chart),
+                4 => gapi::wire::de(map, &mut self.bubble_chart),
+                5 => gapi::wire::de(map, &mut self.candlestick_chart),
+                6 => gapi::wire::de(map, &mut self.data_source_chart_properties),
+                7 => gapi::wire::de(map, &mut self.filter_specs),
+                8 => gapi::wire::de(map, &mut self.font_name),
+                9 => gapi::wire::de(map, &mut self.hidden_dimension_strategy),
+                10 => gapi::wire::de(map, &mut self.histogram_chart),
+                11 => gapi::wire::de(map, &mut self.maximized),
+                12 => gapi::wire::de(map, &mut self.org_chart),
+                13 => gapi::wire::de(map, &mut self.pie_chart),
+                14 => gapi::wire::de(map, &mut self.scorecard_chart),
+                15 => gapi::wire::de(map, &mut self.sort_specs),
+                16 => gapi::wire::de(map, &mut self.subtitle),
+                17 => gapi::wire::de(map, &mut self.subtitle_text_format),
+                18 => gapi::wire::de(map, &mut self.subtitle_text_position),
+                19 => gapi::wire::de(map, &mut self.title),
+                20 => gapi::wire::de(map, &mut self.title_text_format),
+                21 => gapi::wire::de(map, &mut self.title_text_position),
+                22 => gapi::wire::de(map, &mut self.treemap_chart),
+                23 => gapi::wire::de(map, &mut self.waterfall_chart),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "altText", &self.alt_text)?;
+            gapi::wire::ser(map, "backgroundColor", &self.background_color)?;
+            gapi::wire::ser(map, "backgroundColorStyle", &self.background_color_style)?;
+            gapi::wire::ser(map, "basicChart", &self.basic_chart)?;
+            gapi::wire::ser(map, "bubbleChart", &self.bubble_chart)?;
+            gapi::wire::ser(map, "candlestickChart", &self.candlestick_chart)?;
+            gapi::wire::ser(
+                map,
+                "dataSourceChartProperties",
+                &self.data_source_chart_properties,
+            )?;
+            gapi::wire::ser(map, "filterSpecs", &self.filter_specs)?;
+            gapi::wire::ser(map, "fontName", &self.font_name)?;
+            gapi::wire::ser(
+                map,
+                "hiddenDimensionStrategy",
+                &self.hidden_dimension_strategy,
+            )?;
+            gapi::wire::ser(map, "histogramChart", &self.histogram_chart)?;
+            gapi::wire::ser(map, "maximized", &self.maximized)?;
+            gapi::wire::ser(map, "orgChart", &self.org_chart)?;
+            gapi::wire::ser(map, "pieChart", &self.pie_chart)?;
+            gapi::wire::ser(map, "scorecardChart", &self.scorecard_chart)?;
+            gapi::wire::ser(map, "sortSpecs", &self.sort_specs)?;
+            gapi::wire::ser(map, "subtitle", &self.subtitle)?;
+            gapi::wire::ser(map, "subtitleTextFormat", &self.subtitle_text_format)?;
+            gapi::wire::ser(map, "subtitleTextPosition", &self.subtitle_text_position)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            gapi::wire::ser(map, "titleTextFormat", &self.title_text_format)?;
+            gapi::wire::ser(map, "titleTextPosition", &self.title_text_position)?;
+            gapi::wire::ser(map, "treemapChart", &self.treemap_chart)?;
+            gapi::wire::ser(map, "waterfallChart", &self.waterfall_chart)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChartSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChartSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Determines how the charts will use hidden rows or columns.
@@ -2282,126 +4693,324 @@ pub mod schemas {
         }
     }
     /// The Smart Chip.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Chip {
         /// Properties of a linked person.
-        #[serde(rename = "personProperties", skip_serializing_if = "Option::is_none")]
         pub person_properties: Option<PersonProperties>,
         /// Properties of a rich link.
-        #[serde(rename = "richLinkProperties", skip_serializing_if = "Option::is_none")]
         pub rich_link_properties: Option<RichLinkProperties>,
     }
+    impl gapi::wire::WireStruct for Chip {
+        const NAME: &'static str = "Chip";
+        const FIELDS: &'static [&'static str] = &[
+            "personProperties",
+            "richLinkProperties",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.person_properties),
+                1 => gapi::wire::de(map, &mut self.rich_link_properties),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "personProperties", &self.person_properties)?;
+            gapi::wire::ser(map, "richLinkProperties", &self.rich_link_properties)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Chip {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Chip {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The run of a chip. The chip continues until the start index of the next run.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChipRun {
         /// Optional. The chip of this run.
-        #[serde(rename = "chip", skip_serializing_if = "Option::is_none")]
         pub chip: Option<Chip>,
         /// Required. The zero-based character index where this run starts, in UTF-16 code units.
-        #[serde(rename = "startIndex", skip_serializing_if = "Option::is_none")]
         pub start_index: Option<i32>,
     }
+    impl gapi::wire::WireStruct for ChipRun {
+        const NAME: &'static str = "ChipRun";
+        const FIELDS: &'static [&'static str] = &["chip", "startIndex"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.chip),
+                1 => gapi::wire::de(map, &mut self.start_index),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "chip", &self.chip)?;
+            gapi::wire::ser(map, "startIndex", &self.start_index)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChipRun {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChipRun {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Clears the basic filter, if any exists on the sheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ClearBasicFilterRequest {
         /// The sheet ID on which the basic filter should be cleared.
-        #[serde(rename = "sheetId", skip_serializing_if = "Option::is_none")]
         pub sheet_id: Option<i32>,
     }
+    impl gapi::wire::WireStruct for ClearBasicFilterRequest {
+        const NAME: &'static str = "ClearBasicFilterRequest";
+        const FIELDS: &'static [&'static str] = &["sheetId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.sheet_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ClearBasicFilterRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ClearBasicFilterRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The request for clearing a range of values in a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ClearValuesRequest {}
+    impl gapi::wire::WireStruct for ClearValuesRequest {
+        const NAME: &'static str = "ClearValuesRequest";
+        const FIELDS: &'static [&'static str] = &[];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            let _ = index;
+            gapi::wire::de_skip(map)
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            let _ = map;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ClearValuesRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ClearValuesRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The response when clearing a range of values in a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ClearValuesResponse {
         /// The range (in A1 notation) that was cleared. (If the request was for an unbounded range or a range larger than the bounds of the sheet, this will be the actual range that was cleared, bounded to the sheet's limits.)
-        #[serde(rename = "clearedRange", skip_serializing_if = "Option::is_none")]
         pub cleared_range: Option<String>,
         /// The spreadsheet the updates were applied to.
-        #[serde(rename = "spreadsheetId", skip_serializing_if = "Option::is_none")]
         pub spreadsheet_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for ClearValuesResponse {
+        const NAME: &'static str = "ClearValuesResponse";
+        const FIELDS: &'static [&'static str] = &["clearedRange", "spreadsheetId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.cleared_range),
+                1 => gapi::wire::de(map, &mut self.spreadsheet_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "clearedRange", &self.cleared_range)?;
+            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ClearValuesResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ClearValuesResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Represents a color in the RGBA color space. This representation is designed for simplicity of conversion to and from color representations in various languages over compactness. For example, the fields of this representation can be trivially provided to the constructor of `java.awt.Color` in Java; it can also be trivially provided to UIColor's `+colorWithRed:green:blue:alpha` method in iOS; and, with just a little work, it can be easily formatted into a CSS `rgba()` string in JavaScript. This reference page doesn't have information about the absolute color space that should be used to interpret the RGB value—for example, sRGB, Adobe RGB, DCI-P3, and BT.2020. By default, applications should assume the sRGB color space. When color equality needs to be decided, implementations, unless documented otherwise, treat two colors as equal if all their red, green, blue, and alpha values each differ by at most `1e-5`. Example (Java): import com.google.type.Color; // ... public static java.awt.Color fromProto(Color protocolor) { float alpha = protocolor.hasAlpha() ? protocolor.getAlpha().getValue() : 1.0; return new java.awt.Color( protocolor.getRed(), protocolor.getGreen(), protocolor.getBlue(), alpha); } public static Color toProto(java.awt.Color color) { float red = (float) color.getRed(); float green = (float) color.getGreen(); float blue = (float) color.getBlue(); float denominator = 255.0; Color.Builder resultBuilder = Color .newBuilder() .setRed(red / denominator) .setGreen(green / denominator) .setBlue(blue / denominator); int alpha = color.getAlpha(); if (alpha != 255) { result.setAlpha( FloatValue .newBuilder() .setValue(((float) alpha) / denominator) .build()); } return resultBuilder.build(); } // ... Example (iOS / Obj-C): // ... static UIColor* fromProto(Color* protocolor) { float red = \[protocolor red\]; float green = \[protocolor green\]; float blue = \[protocolor blue\]; FloatValue* alpha_wrapper = \[protocolor alpha\]; float alpha = 1.0; if (alpha_wrapper != nil) { alpha = \[alpha_wrapper value\]; } return \[UIColor colorWithRed:red green:green blue:blue alpha:alpha\]; } static Color* toProto(UIColor* color) { CGFloat red, green, blue, alpha; if (!\[color getRed:&red green:&green blue:&blue alpha:&alpha\]) { return nil; } Color* result = \[\[Color alloc\] init\]; \[result setRed:red\]; \[result setGreen:green\]; \[result setBlue:blue\]; if (alpha &lt;= 0.9999) { \[result setAlpha:floatWrapperWithValue(alpha)\]; } \[result autorelease\]; return result; } // ... Example (JavaScript): // ... var protoToCssColor = function(rgb_color) { var redFrac = rgb_color.red || 0.0; var greenFrac = rgb_color.green || 0.0; var blueFrac = rgb_color.blue || 0.0; var red = Math.floor(redFrac * 255); var green = Math.floor(greenFrac * 255); var blue = Math.floor(blueFrac * 255); if (!('alpha' in rgb_color)) { return rgbToCssColor(red, green, blue); } var alphaFrac = rgb_color.alpha.value || 0.0; var rgbParams = \[red, green, blue\].join(','); return \['rgba(', rgbParams, ',', alphaFrac, ')'\].join(''); }; var rgbToCssColor = function(red, green, blue) { var rgbNumber = new Number((red &lt;&lt; 16) | (green &lt;&lt; 8) | blue); var hexString = rgbNumber.toString(16); var missingZeros = 6 - hexString.length; var resultBuilder = \['#'\]; for (var i = 0; i &lt; missingZeros; i++) { resultBuilder.push('0'); } resultBuilder.push(hexString); return resultBuilder.join(''); }; // ...
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Color {
         /// The fraction of this color that should be applied to the pixel. That is, the final pixel color is defined by the equation: `pixel color = alpha * (this color) + (1.0 - alpha) * (background color)` This means that a value of 1.0 corresponds to a solid color, whereas a value of 0.0 corresponds to a completely transparent color. This uses a wrapper message rather than a simple float scalar so that it is possible to distinguish between a default value and the value being unset. If omitted, this color object is rendered as a solid color (as if the alpha value had been explicitly given a value of 1.0).
-        #[serde(rename = "alpha", skip_serializing_if = "Option::is_none")]
         pub alpha: Option<f32>,
         /// The amount of blue in the color as a value in the interval \[0, 1\].
-        #[serde(rename = "blue", skip_serializing_if = "Option::is_none")]
         pub blue: Option<f32>,
         /// The amount of green in the color as a value in the interval \[0, 1\].
-        #[serde(rename = "green", skip_serializing_if = "Option::is_none")]
         pub green: Option<f32>,
         /// The amount of red in the color as a value in the interval \[0, 1\].
-        #[serde(rename = "red", skip_serializing_if = "Option::is_none")]
         pub red: Option<f32>,
     }
+    impl gapi::wire::WireStruct for Color {
+        const NAME: &'static str = "Color";
+        const FIELDS: &'static [&'static str] = &["alpha", "blue", "green", "red"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.alpha),
+                1 => gapi::wire::de(map, &mut self.blue),
+                2 => gapi::wire::de(map, &mut self.green),
+                3 => gapi::wire::de(map, &mut self.red),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "alpha", &self.alpha)?;
+            gapi::wire::ser(map, "blue", &self.blue)?;
+            gapi::wire::ser(map, "green", &self.green)?;
+            gapi::wire::ser(map, "red", &self.red)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Color {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Color {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A color value.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ColorStyle {
         /// RGB color. The \[`alpha`\](https://developers.google.com/workspace/sheets/api/reference/rest/v4/spreadsheets/other#Color.FIELDS.alpha) value in the \[`Color`\](https://developers.google.com/workspace/sheets/api/reference/rest/v4/spreadsheets/other#color) object isn't generally supported.
-        #[serde(rename = "rgbColor", skip_serializing_if = "Option::is_none")]
         pub rgb_color: Option<Color>,
         /// Theme color.
-        #[serde(rename = "themeColor", skip_serializing_if = "Option::is_none")]
         pub theme_color: Option<ColorStyleThemeColor>,
+    }
+    impl gapi::wire::WireStruct for ColorStyle {
+        const NAME: &'static str = "ColorStyle";
+        const FIELDS: &'static [&'static str] = &["rgbColor", "themeColor"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.rgb_color),
+                1 => gapi::wire::de(map, &mut self.theme_color),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "rgbColor", &self.rgb_color)?;
+            gapi::wire::ser(map, "themeColor", &self.theme_color)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ColorStyle {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ColorStyle {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Theme color.
@@ -2429,52 +5038,119 @@ pub mod schemas {
         }
     }
     /// A location in the spreadsheet that is tied to a CommentThread with the same anchorId. Note: Multiple anchors may refer to the same location.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CommentAnchor {
         /// The unique ID of the comment anchor. Output only.
-        #[serde(rename = "anchorId", skip_serializing_if = "Option::is_none")]
         pub anchor_id: Option<String>,
         /// The coordinate range inside the sheet where this comment is anchored.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
     }
+    impl gapi::wire::WireStruct for CommentAnchor {
+        const NAME: &'static str = "CommentAnchor";
+        const FIELDS: &'static [&'static str] = &["anchorId", "range"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.anchor_id),
+                1 => gapi::wire::de(map, &mut self.range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "anchorId", &self.anchor_id)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CommentAnchor {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CommentAnchor {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Represents a single comment thread inside a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CommentThread {
         /// The ID of the CommentAnchor in the sheet that this thread is tied to.
-        #[serde(rename = "anchorId", skip_serializing_if = "Option::is_none")]
         pub anchor_id: Option<String>,
         /// The unique ID of the comment thread.
-        #[serde(rename = "commentId", skip_serializing_if = "Option::is_none")]
         pub comment_id: Option<String>,
         /// The first post in the thread.
-        #[serde(rename = "headPost", skip_serializing_if = "Option::is_none")]
         pub head_post: Option<Post>,
         /// The quoted text from the spreadsheet when the comment was created, formatted as plain-text.
-        #[serde(rename = "plainTextQuote", skip_serializing_if = "Option::is_none")]
         pub plain_text_quote: Option<String>,
         /// Replies to the head post.
-        #[serde(rename = "replies", skip_serializing_if = "Option::is_none")]
         pub replies: Option<Vec<Post>>,
         /// Whether the thread is open or resolved.
-        #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
         pub status: Option<CommentThreadStatus>,
+    }
+    impl gapi::wire::WireStruct for CommentThread {
+        const NAME: &'static str = "CommentThread";
+        const FIELDS: &'static [&'static str] = &[
+            "anchorId",
+            "commentId",
+            "headPost",
+            "plainTextQuote",
+            "replies",
+            "status",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.anchor_id),
+                1 => gapi::wire::de(map, &mut self.comment_id),
+                2 => gapi::wire::de(map, &mut self.head_post),
+                3 => gapi::wire::de(map, &mut self.plain_text_quote),
+                4 => gapi::wire::de(map, &mut self.replies),
+                5 => gapi::wire::de(map, &mut self.status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "anchorId", &self.anchor_id)?;
+            gapi::wire::ser(map, "commentId", &self.comment_id)?;
+            gapi::wire::ser(map, "headPost", &self.head_post)?;
+            gapi::wire::ser(map, "plainTextQuote", &self.plain_text_quote)?;
+            gapi::wire::ser(map, "replies", &self.replies)?;
+            gapi::wire::ser(map, "status", &self.status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CommentThread {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CommentThread {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Whether the thread is open or resolved.
@@ -2488,22 +5164,50 @@ pub mod schemas {
         }
     }
     /// The value of the condition.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ConditionValue {
         /// A relative date (based on the current date). Valid only if the type is DATE_BEFORE, DATE_AFTER, DATE_ON_OR_BEFORE or DATE_ON_OR_AFTER. Relative dates are not supported in data validation. They are supported only in conditional formatting and conditional filters.
-        #[serde(rename = "relativeDate", skip_serializing_if = "Option::is_none")]
         pub relative_date: Option<ConditionValueRelativeDate>,
         /// A value the condition is based on. The value is parsed as if the user typed into a cell. Formulas are supported (and must begin with an `=` or a '+').
-        #[serde(rename = "userEnteredValue", skip_serializing_if = "Option::is_none")]
         pub user_entered_value: Option<String>,
+    }
+    impl gapi::wire::WireStruct for ConditionValue {
+        const NAME: &'static str = "ConditionValue";
+        const FIELDS: &'static [&'static str] = &["relativeDate", "userEnteredValue"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.relative_date),
+                1 => gapi::wire::de(map, &mut self.user_entered_value),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "relativeDate", &self.relative_date)?;
+            gapi::wire::ser(map, "userEnteredValue", &self.user_entered_value)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ConditionValue {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ConditionValue {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// A relative date (based on the current date). Valid only if the type is DATE_BEFORE, DATE_AFTER, DATE_ON_OR_BEFORE or DATE_ON_OR_AFTER. Relative dates are not supported in data validation. They are supported only in conditional formatting and conditional filters.
@@ -2525,49 +5229,117 @@ pub mod schemas {
         }
     }
     /// A rule describing a conditional format.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ConditionalFormatRule {
         /// The formatting is either "on" or "off" according to the rule.
-        #[serde(rename = "booleanRule", skip_serializing_if = "Option::is_none")]
         pub boolean_rule: Option<BooleanRule>,
         /// The formatting will vary based on the gradients in the rule.
-        #[serde(rename = "gradientRule", skip_serializing_if = "Option::is_none")]
         pub gradient_rule: Option<GradientRule>,
         /// The ranges that are formatted if the condition is true. All the ranges must be on the same grid.
-        #[serde(rename = "ranges", skip_serializing_if = "Option::is_none")]
         pub ranges: Option<Vec<GridRange>>,
     }
+    impl gapi::wire::WireStruct for ConditionalFormatRule {
+        const NAME: &'static str = "ConditionalFormatRule";
+        const FIELDS: &'static [&'static str] = &[
+            "booleanRule",
+            "gradientRule",
+            "ranges",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.boolean_rule),
+                1 => gapi::wire::de(map, &mut self.gradient_rule),
+                2 => gapi::wire::de(map, &mut self.ranges),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "booleanRule", &self.boolean_rule)?;
+            gapi::wire::ser(map, "gradientRule", &self.gradient_rule)?;
+            gapi::wire::ser(map, "ranges", &self.ranges)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ConditionalFormatRule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ConditionalFormatRule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Copies data from the source to the destination.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CopyPasteRequest {
         /// The location to paste to. If the range covers a span that's a multiple of the source's height or width, then the data will be repeated to fill in the destination range. If the range is smaller than the source range, the entire source data will still be copied (beyond the end of the destination range).
-        #[serde(rename = "destination", skip_serializing_if = "Option::is_none")]
         pub destination: Option<GridRange>,
         /// How that data should be oriented when pasting.
-        #[serde(rename = "pasteOrientation", skip_serializing_if = "Option::is_none")]
         pub paste_orientation: Option<CopyPasteRequestPasteOrientation>,
         /// What kind of data to paste.
-        #[serde(rename = "pasteType", skip_serializing_if = "Option::is_none")]
         pub paste_type: Option<CopyPasteRequestPasteType>,
         /// The source range to copy.
-        #[serde(rename = "source", skip_serializing_if = "Option::is_none")]
         pub source: Option<GridRange>,
+    }
+    impl gapi::wire::WireStruct for CopyPasteRequest {
+        const NAME: &'static str = "CopyPasteRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "destination",
+            "pasteOrientation",
+            "pasteType",
+            "source",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.destination),
+                1 => gapi::wire::de(map, &mut self.paste_orientation),
+                2 => gapi::wire::de(map, &mut self.paste_type),
+                3 => gapi::wire::de(map, &mut self.source),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "destination", &self.destination)?;
+            gapi::wire::ser(map, "pasteOrientation", &self.paste_orientation)?;
+            gapi::wire::ser(map, "pasteType", &self.paste_type)?;
+            gapi::wire::ser(map, "source", &self.source)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CopyPasteRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CopyPasteRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// How that data should be oriented when pasting.
@@ -2598,73 +5370,184 @@ pub mod schemas {
         }
     }
     /// The request to copy a sheet across spreadsheets.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CopySheetToAnotherSpreadsheetRequest {
         /// The ID of the spreadsheet to copy the sheet to.
-        #[serde(
-            rename = "destinationSpreadsheetId",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub destination_spreadsheet_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for CopySheetToAnotherSpreadsheetRequest {
+        const NAME: &'static str = "CopySheetToAnotherSpreadsheetRequest";
+        const FIELDS: &'static [&'static str] = &["destinationSpreadsheetId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.destination_spreadsheet_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "destinationSpreadsheetId",
+                &self.destination_spreadsheet_id,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CopySheetToAnotherSpreadsheetRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CopySheetToAnotherSpreadsheetRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A request to create developer metadata.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CreateDeveloperMetadataRequest {
         /// The developer metadata to create.
-        #[serde(rename = "developerMetadata", skip_serializing_if = "Option::is_none")]
         pub developer_metadata: Option<DeveloperMetadata>,
+    }
+    impl gapi::wire::WireStruct for CreateDeveloperMetadataRequest {
+        const NAME: &'static str = "CreateDeveloperMetadataRequest";
+        const FIELDS: &'static [&'static str] = &["developerMetadata"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.developer_metadata),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "developerMetadata", &self.developer_metadata)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CreateDeveloperMetadataRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CreateDeveloperMetadataRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The response from creating developer metadata.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CreateDeveloperMetadataResponse {
         /// The developer metadata that was created.
-        #[serde(rename = "developerMetadata", skip_serializing_if = "Option::is_none")]
         pub developer_metadata: Option<DeveloperMetadata>,
     }
+    impl gapi::wire::WireStruct for CreateDeveloperMetadataResponse {
+        const NAME: &'static str = "CreateDeveloperMetadataResponse";
+        const FIELDS: &'static [&'static str] = &["developerMetadata"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.developer_metadata),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "developerMetadata", &self.developer_metadata)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CreateDeveloperMetadataResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CreateDeveloperMetadataResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Moves data from the source to the destination.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CutPasteRequest {
         /// The top-left coordinate where the data should be pasted.
-        #[serde(rename = "destination", skip_serializing_if = "Option::is_none")]
         pub destination: Option<GridCoordinate>,
         /// What kind of data to paste. All the source data will be cut, regardless of what is pasted.
-        #[serde(rename = "pasteType", skip_serializing_if = "Option::is_none")]
         pub paste_type: Option<CutPasteRequestPasteType>,
         /// The source data to cut.
-        #[serde(rename = "source", skip_serializing_if = "Option::is_none")]
         pub source: Option<GridRange>,
+    }
+    impl gapi::wire::WireStruct for CutPasteRequest {
+        const NAME: &'static str = "CutPasteRequest";
+        const FIELDS: &'static [&'static str] = &["destination", "pasteType", "source"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.destination),
+                1 => gapi::wire::de(map, &mut self.paste_type),
+                2 => gapi::wire::de(map, &mut self.source),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "destination", &self.destination)?;
+            gapi::wire::ser(map, "pasteType", &self.paste_type)?;
+            gapi::wire::ser(map, "source", &self.source)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CutPasteRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CutPasteRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// What kind of data to paste. All the source data will be cut, regardless of what is pasted.
@@ -2686,28 +5569,63 @@ pub mod schemas {
         }
     }
     /// The data execution status. A data execution is created to sync a data source object with the latest data from a DataSource. It is usually scheduled to run at background, you can check its state to tell if an execution completes There are several scenarios where a data execution is triggered to run: * Adding a data source creates an associated data source sheet as well as a data execution to sync the data from the data source to the sheet. * Updating a data source creates a data execution to refresh the associated data source sheet similarly. * You can send refresh request to explicitly refresh one or multiple data source objects.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataExecutionStatus {
         /// The error code.
-        #[serde(rename = "errorCode", skip_serializing_if = "Option::is_none")]
         pub error_code: Option<DataExecutionStatusErrorCode>,
         /// The error message, which may be empty.
-        #[serde(rename = "errorMessage", skip_serializing_if = "Option::is_none")]
         pub error_message: Option<String>,
         /// Gets the time the data last successfully refreshed.
-        #[serde(rename = "lastRefreshTime", skip_serializing_if = "Option::is_none")]
         pub last_refresh_time: Option<gapi::types::DateTime>,
         /// The state of the data execution.
-        #[serde(rename = "state", skip_serializing_if = "Option::is_none")]
         pub state: Option<DataExecutionStatusState>,
+    }
+    impl gapi::wire::WireStruct for DataExecutionStatus {
+        const NAME: &'static str = "DataExecutionStatus";
+        const FIELDS: &'static [&'static str] = &[
+            "errorCode",
+            "errorMessage",
+            "lastRefreshTime",
+            "state",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.error_code),
+                1 => gapi::wire::de(map, &mut self.error_message),
+                2 => gapi::wire::de(map, &mut self.last_refresh_time),
+                3 => gapi::wire::de(map, &mut self.state),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "errorCode", &self.error_code)?;
+            gapi::wire::ser(map, "errorMessage", &self.error_message)?;
+            gapi::wire::ser(map, "lastRefreshTime", &self.last_refresh_time)?;
+            gapi::wire::ser(map, "state", &self.state)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataExecutionStatus {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataExecutionStatus {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The error code.
@@ -2772,49 +5690,116 @@ pub mod schemas {
         }
     }
     /// Filter that describes what data should be selected or returned from a request. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata).
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataFilter {
         /// Selects data that matches the specified A1 range.
-        #[serde(rename = "a1Range", skip_serializing_if = "Option::is_none")]
         pub a1_range: Option<String>,
         /// Selects data associated with the developer metadata matching the criteria described by this DeveloperMetadataLookup.
-        #[serde(
-            rename = "developerMetadataLookup",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub developer_metadata_lookup: Option<DeveloperMetadataLookup>,
         /// Selects data that matches the range described by the GridRange.
-        #[serde(rename = "gridRange", skip_serializing_if = "Option::is_none")]
         pub grid_range: Option<GridRange>,
     }
+    impl gapi::wire::WireStruct for DataFilter {
+        const NAME: &'static str = "DataFilter";
+        const FIELDS: &'static [&'static str] = &[
+            "a1Range",
+            "developerMetadataLookup",
+            "gridRange",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.a1_range),
+                1 => gapi::wire::de(map, &mut self.developer_metadata_lookup),
+                2 => gapi::wire::de(map, &mut self.grid_range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "a1Range", &self.a1_range)?;
+            gapi::wire::ser(
+                map,
+                "developerMetadataLookup",
+                &self.developer_metadata_lookup,
+            )?;
+            gapi::wire::ser(map, "gridRange", &self.grid_range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataFilter {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataFilter {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A range of values whose location is specified by a DataFilter.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataFilterValueRange {
         /// The data filter describing the location of the values in the spreadsheet.
-        #[serde(rename = "dataFilter", skip_serializing_if = "Option::is_none")]
         pub data_filter: Option<DataFilter>,
         /// The major dimension of the values.
-        #[serde(rename = "majorDimension", skip_serializing_if = "Option::is_none")]
         pub major_dimension: Option<DataFilterValueRangeMajorDimension>,
         /// The data to be written. If the provided values exceed any of the ranges matched by the data filter then the request fails. If the provided values are less than the matched ranges only the specified values are written, existing values in the matched ranges remain unaffected.
-        #[serde(rename = "values", skip_serializing_if = "Option::is_none")]
         pub values: Option<Vec<Vec<gapi::serde_json::Value>>>,
+    }
+    impl gapi::wire::WireStruct for DataFilterValueRange {
+        const NAME: &'static str = "DataFilterValueRange";
+        const FIELDS: &'static [&'static str] = &[
+            "dataFilter",
+            "majorDimension",
+            "values",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_filter),
+                1 => gapi::wire::de(map, &mut self.major_dimension),
+                2 => gapi::wire::de(map, &mut self.values),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataFilter", &self.data_filter)?;
+            gapi::wire::ser(map, "majorDimension", &self.major_dimension)?;
+            gapi::wire::ser(map, "values", &self.values)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataFilterValueRange {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataFilterValueRange {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The major dimension of the values.
@@ -2828,28 +5813,63 @@ pub mod schemas {
         }
     }
     /// Settings for one set of data labels. Data labels are annotations that appear next to a set of data, such as the points on a line chart, and provide additional information about what the data represents, such as a text representation of the value behind that point on the graph.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataLabel {
         /// Data to use for custom labels. Only used if type is set to CUSTOM. This data must be the same length as the series or other element this data label is applied to. In addition, if the series is split into multiple source ranges, this source data must come from the next column in the source data. For example, if the series is B2:B4,E6:E8 then this data must come from C2:C4,F6:F8.
-        #[serde(rename = "customLabelData", skip_serializing_if = "Option::is_none")]
         pub custom_label_data: Option<ChartData>,
         /// The placement of the data label relative to the labeled data.
-        #[serde(rename = "placement", skip_serializing_if = "Option::is_none")]
         pub placement: Option<DataLabelPlacement>,
         /// The text format used for the data label. The link field is not supported.
-        #[serde(rename = "textFormat", skip_serializing_if = "Option::is_none")]
         pub text_format: Option<TextFormat>,
         /// The type of the data label.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<DataLabelType>,
+    }
+    impl gapi::wire::WireStruct for DataLabel {
+        const NAME: &'static str = "DataLabel";
+        const FIELDS: &'static [&'static str] = &[
+            "customLabelData",
+            "placement",
+            "textFormat",
+            "type",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.custom_label_data),
+                1 => gapi::wire::de(map, &mut self.placement),
+                2 => gapi::wire::de(map, &mut self.text_format),
+                3 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "customLabelData", &self.custom_label_data)?;
+            gapi::wire::ser(map, "placement", &self.placement)?;
+            gapi::wire::ser(map, "textFormat", &self.text_format)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataLabel {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataLabel {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The placement of the data label relative to the labeled data.
@@ -2888,232 +5908,568 @@ pub mod schemas {
         }
     }
     /// Information about an external data source in the spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataSource {
         /// All calculated columns in the data source.
-        #[serde(rename = "calculatedColumns", skip_serializing_if = "Option::is_none")]
         pub calculated_columns: Option<Vec<DataSourceColumn>>,
         /// The spreadsheet-scoped unique ID that identifies the data source. Example: 1080547365.
-        #[serde(rename = "dataSourceId", skip_serializing_if = "Option::is_none")]
         pub data_source_id: Option<String>,
         /// The ID of the Sheet connected with the data source. The field cannot be changed once set. When creating a data source, an associated DATA_SOURCE sheet is also created, if the field is not specified, the ID of the created sheet will be randomly generated.
-        #[serde(rename = "sheetId", skip_serializing_if = "Option::is_none")]
         pub sheet_id: Option<i32>,
         /// The DataSourceSpec for the data source connected with this spreadsheet.
-        #[serde(rename = "spec", skip_serializing_if = "Option::is_none")]
         pub spec: Option<DataSourceSpec>,
     }
+    impl gapi::wire::WireStruct for DataSource {
+        const NAME: &'static str = "DataSource";
+        const FIELDS: &'static [&'static str] = &[
+            "calculatedColumns",
+            "dataSourceId",
+            "sheetId",
+            "spec",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.calculated_columns),
+                1 => gapi::wire::de(map, &mut self.data_source_id),
+                2 => gapi::wire::de(map, &mut self.sheet_id),
+                3 => gapi::wire::de(map, &mut self.spec),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "calculatedColumns", &self.calculated_columns)?;
+            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
+            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
+            gapi::wire::ser(map, "spec", &self.spec)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataSource {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataSource {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Properties of a data source chart.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataSourceChartProperties {
         /// Output only. The data execution status.
-        #[serde(rename = "dataExecutionStatus", skip_serializing_if = "Option::is_none")]
         pub data_execution_status: Option<DataExecutionStatus>,
         /// ID of the data source that the chart is associated with.
-        #[serde(rename = "dataSourceId", skip_serializing_if = "Option::is_none")]
         pub data_source_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for DataSourceChartProperties {
+        const NAME: &'static str = "DataSourceChartProperties";
+        const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSourceId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_execution_status),
+                1 => gapi::wire::de(map, &mut self.data_source_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataExecutionStatus", &self.data_execution_status)?;
+            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataSourceChartProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataSourceChartProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// A column in a data source.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataSourceColumn {
         /// The formula of the calculated column.
-        #[serde(rename = "formula", skip_serializing_if = "Option::is_none")]
         pub formula: Option<String>,
         /// The column reference.
-        #[serde(rename = "reference", skip_serializing_if = "Option::is_none")]
         pub reference: Option<DataSourceColumnReference>,
     }
+    impl gapi::wire::WireStruct for DataSourceColumn {
+        const NAME: &'static str = "DataSourceColumn";
+        const FIELDS: &'static [&'static str] = &["formula", "reference"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.formula),
+                1 => gapi::wire::de(map, &mut self.reference),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "formula", &self.formula)?;
+            gapi::wire::ser(map, "reference", &self.reference)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataSourceColumn {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataSourceColumn {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// An unique identifier that references a data source column.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataSourceColumnReference {
         /// The display name of the column. It should be unique within a data source.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
+    }
+    impl gapi::wire::WireStruct for DataSourceColumnReference {
+        const NAME: &'static str = "DataSourceColumnReference";
+        const FIELDS: &'static [&'static str] = &["name"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.name),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "name", &self.name)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataSourceColumnReference {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataSourceColumnReference {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// A data source formula.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataSourceFormula {
         /// Output only. The data execution status.
-        #[serde(rename = "dataExecutionStatus", skip_serializing_if = "Option::is_none")]
         pub data_execution_status: Option<DataExecutionStatus>,
         /// The ID of the data source the formula is associated with.
-        #[serde(rename = "dataSourceId", skip_serializing_if = "Option::is_none")]
         pub data_source_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for DataSourceFormula {
+        const NAME: &'static str = "DataSourceFormula";
+        const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSourceId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_execution_status),
+                1 => gapi::wire::de(map, &mut self.data_source_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataExecutionStatus", &self.data_execution_status)?;
+            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataSourceFormula {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataSourceFormula {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Reference to a data source object.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataSourceObjectReference {
         /// References to a data source chart.
-        #[serde(rename = "chartId", skip_serializing_if = "Option::is_none")]
         pub chart_id: Option<i32>,
         /// References to a cell containing DataSourceFormula.
-        #[serde(
-            rename = "dataSourceFormulaCell",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub data_source_formula_cell: Option<GridCoordinate>,
         /// References to a data source PivotTable anchored at the cell.
-        #[serde(
-            rename = "dataSourcePivotTableAnchorCell",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub data_source_pivot_table_anchor_cell: Option<GridCoordinate>,
         /// References to a DataSourceTable anchored at the cell.
-        #[serde(
-            rename = "dataSourceTableAnchorCell",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub data_source_table_anchor_cell: Option<GridCoordinate>,
         /// References to a DATA_SOURCE sheet.
-        #[serde(rename = "sheetId", skip_serializing_if = "Option::is_none")]
         pub sheet_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for DataSourceObjectReference {
+        const NAME: &'static str = "DataSourceObjectReference";
+        const FIELDS: &'static [&'static str] = &[
+            "chartId",
+            "dataSourceFormulaCell",
+            "dataSourcePivotTableAnchorCell",
+            "dataSourceTableAnchorCell",
+            "sheetId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.chart_id),
+                1 => gapi::wire::de(map, &mut self.data_source_formula_cell),
+                2 => gapi::wire::de(map, &mut self.data_source_pivot_table_anchor_cell),
+                3 => gapi::wire::de(map, &mut self.data_source_table_anchor_cell),
+                4 => gapi::wire::de(map, &mut self.sheet_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "chartId", &self.chart_id)?;
+            gapi::wire::ser(
+                map,
+                "dataSourceFormulaCell",
+                &self.data_source_formula_cell,
+            )?;
+            gapi::wire::ser(
+                map,
+                "dataSourcePivotTableAnchorCell",
+                &self.data_source_pivot_table_anchor_cell,
+            )?;
+            gapi::wire::ser(
+                map,
+                "dataSourceTableAnchorCell",
+                &self.data_source_table_anchor_cell,
+            )?;
+            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataSourceObjectReference {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataSourceObjectReference {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A list of references to data source objects.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataSourceObjectReferences {
         /// The references.
-        #[serde(rename = "references", skip_serializing_if = "Option::is_none")]
         pub references: Option<Vec<DataSourceObjectReference>>,
     }
+    impl gapi::wire::WireStruct for DataSourceObjectReferences {
+        const NAME: &'static str = "DataSourceObjectReferences";
+        const FIELDS: &'static [&'static str] = &["references"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.references),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "references", &self.references)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataSourceObjectReferences {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataSourceObjectReferences {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A parameter in a data source's query. The parameter allows the user to pass in values from the spreadsheet into a query.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataSourceParameter {
         /// Named parameter. Must be a legitimate identifier for the DataSource that supports it. For example, \[BigQuery identifier\](https://cloud.google.com/bigquery/docs/reference/standard-sql/lexical#identifiers).
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// ID of a NamedRange. Its size must be 1x1.
-        #[serde(rename = "namedRangeId", skip_serializing_if = "Option::is_none")]
         pub named_range_id: Option<String>,
         /// A range that contains the value of the parameter. Its size must be 1x1.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
     }
+    impl gapi::wire::WireStruct for DataSourceParameter {
+        const NAME: &'static str = "DataSourceParameter";
+        const FIELDS: &'static [&'static str] = &["name", "namedRangeId", "range"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.name),
+                1 => gapi::wire::de(map, &mut self.named_range_id),
+                2 => gapi::wire::de(map, &mut self.range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "namedRangeId", &self.named_range_id)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataSourceParameter {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataSourceParameter {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A schedule for data to refresh every day in a given time interval.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataSourceRefreshDailySchedule {
         /// The start time of a time interval in which a data source refresh is scheduled. Only `hours` part is used. The time interval size defaults to that in the Sheets editor.
-        #[serde(rename = "startTime", skip_serializing_if = "Option::is_none")]
         pub start_time: Option<TimeOfDay>,
+    }
+    impl gapi::wire::WireStruct for DataSourceRefreshDailySchedule {
+        const NAME: &'static str = "DataSourceRefreshDailySchedule";
+        const FIELDS: &'static [&'static str] = &["startTime"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.start_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "startTime", &self.start_time)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataSourceRefreshDailySchedule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataSourceRefreshDailySchedule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// A monthly schedule for data to refresh on specific days in the month in a given time interval.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataSourceRefreshMonthlySchedule {
         /// Days of the month to refresh. Only 1-28 are supported, mapping to the 1st to the 28th day. At least one day must be specified.
-        #[serde(rename = "daysOfMonth", skip_serializing_if = "Option::is_none")]
         pub days_of_month: Option<Vec<i32>>,
         /// The start time of a time interval in which a data source refresh is scheduled. Only `hours` part is used. The time interval size defaults to that in the Sheets editor.
-        #[serde(rename = "startTime", skip_serializing_if = "Option::is_none")]
         pub start_time: Option<TimeOfDay>,
     }
+    impl gapi::wire::WireStruct for DataSourceRefreshMonthlySchedule {
+        const NAME: &'static str = "DataSourceRefreshMonthlySchedule";
+        const FIELDS: &'static [&'static str] = &["daysOfMonth", "startTime"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.days_of_month),
+                1 => gapi::wire::de(map, &mut self.start_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "daysOfMonth", &self.days_of_month)?;
+            gapi::wire::ser(map, "startTime", &self.start_time)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataSourceRefreshMonthlySchedule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataSourceRefreshMonthlySchedule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Schedule for refreshing the data source. Data sources in the spreadsheet are refreshed within a time interval. You can specify the start time by clicking the Scheduled Refresh button in the Sheets editor, but the interval is fixed at 4 hours. For example, if you specify a start time of 8 AM , the refresh will take place between 8 AM and 12 PM every day.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataSourceRefreshSchedule {
         /// Daily refresh schedule.
-        #[serde(rename = "dailySchedule", skip_serializing_if = "Option::is_none")]
         pub daily_schedule: Option<DataSourceRefreshDailySchedule>,
         /// True if the refresh schedule is enabled, or false otherwise.
-        #[serde(rename = "enabled", skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
         /// Monthly refresh schedule.
-        #[serde(rename = "monthlySchedule", skip_serializing_if = "Option::is_none")]
         pub monthly_schedule: Option<DataSourceRefreshMonthlySchedule>,
         /// Output only. The time interval of the next run.
-        #[serde(rename = "nextRun", skip_serializing_if = "Option::is_none")]
         pub next_run: Option<Interval>,
         /// The scope of the refresh. Must be ALL_DATA_SOURCES.
-        #[serde(rename = "refreshScope", skip_serializing_if = "Option::is_none")]
         pub refresh_scope: Option<DataSourceRefreshScheduleRefreshScope>,
         /// Weekly refresh schedule.
-        #[serde(rename = "weeklySchedule", skip_serializing_if = "Option::is_none")]
         pub weekly_schedule: Option<DataSourceRefreshWeeklySchedule>,
+    }
+    impl gapi::wire::WireStruct for DataSourceRefreshSchedule {
+        const NAME: &'static str = "DataSourceRefreshSchedule";
+        const FIELDS: &'static [&'static str] = &[
+            "dailySchedule",
+            "enabled",
+            "monthlySchedule",
+            "nextRun",
+            "refreshScope",
+            "weeklySchedule",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.daily_schedule),
+                1 => gapi::wire::de(map, &mut self.enabled),
+                2 => gapi::wire::de(map, &mut self.monthly_schedule),
+                3 => gapi::wire::de(map, &mut self.next_run),
+                4 => gapi::wire::de(map, &mut self.refresh_scope),
+                5 => gapi::wire::de(map, &mut self.weekly_schedule),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dailySchedule", &self.daily_schedule)?;
+            gapi::wire::ser(map, "enabled", &self.enabled)?;
+            gapi::wire::ser(map, "monthlySchedule", &self.monthly_schedule)?;
+            gapi::wire::ser(map, "nextRun", &self.next_run)?;
+            gapi::wire::ser(map, "refreshScope", &self.refresh_scope)?;
+            gapi::wire::ser(map, "weeklySchedule", &self.weekly_schedule)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataSourceRefreshSchedule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataSourceRefreshSchedule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The scope of the refresh. Must be ALL_DATA_SOURCES.
@@ -3125,22 +6481,50 @@ pub mod schemas {
         }
     }
     /// A weekly schedule for data to refresh on specific days in a given time interval.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataSourceRefreshWeeklySchedule {
         /// Days of the week to refresh. At least one day must be specified.
-        #[serde(rename = "daysOfWeek", skip_serializing_if = "Option::is_none")]
         pub days_of_week: Option<Vec<DataSourceRefreshWeeklyScheduleDaysOfWeek>>,
         /// The start time of a time interval in which a data source refresh is scheduled. Only `hours` part is used. The time interval size defaults to that in the Sheets editor.
-        #[serde(rename = "startTime", skip_serializing_if = "Option::is_none")]
         pub start_time: Option<TimeOfDay>,
+    }
+    impl gapi::wire::WireStruct for DataSourceRefreshWeeklySchedule {
+        const NAME: &'static str = "DataSourceRefreshWeeklySchedule";
+        const FIELDS: &'static [&'static str] = &["daysOfWeek", "startTime"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.days_of_week),
+                1 => gapi::wire::de(map, &mut self.start_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "daysOfWeek", &self.days_of_week)?;
+            gapi::wire::ser(map, "startTime", &self.start_time)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataSourceRefreshWeeklySchedule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataSourceRefreshWeeklySchedule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         pub enum DataSourceRefreshWeeklyScheduleDaysOfWeek {
@@ -3163,97 +6547,228 @@ pub mod schemas {
         }
     }
     /// A range along a single dimension on a DATA_SOURCE sheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataSourceSheetDimensionRange {
         /// The columns on the data source sheet.
-        #[serde(rename = "columnReferences", skip_serializing_if = "Option::is_none")]
         pub column_references: Option<Vec<DataSourceColumnReference>>,
         /// The ID of the data source sheet the range is on.
-        #[serde(rename = "sheetId", skip_serializing_if = "Option::is_none")]
         pub sheet_id: Option<i32>,
     }
+    impl gapi::wire::WireStruct for DataSourceSheetDimensionRange {
+        const NAME: &'static str = "DataSourceSheetDimensionRange";
+        const FIELDS: &'static [&'static str] = &["columnReferences", "sheetId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.column_references),
+                1 => gapi::wire::de(map, &mut self.sheet_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "columnReferences", &self.column_references)?;
+            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataSourceSheetDimensionRange {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataSourceSheetDimensionRange {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Additional properties of a DATA_SOURCE sheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataSourceSheetProperties {
         /// The columns displayed on the sheet, corresponding to the values in RowData.
-        #[serde(rename = "columns", skip_serializing_if = "Option::is_none")]
         pub columns: Option<Vec<DataSourceColumn>>,
         /// The data execution status.
-        #[serde(rename = "dataExecutionStatus", skip_serializing_if = "Option::is_none")]
         pub data_execution_status: Option<DataExecutionStatus>,
         /// ID of the DataSource the sheet is connected to.
-        #[serde(rename = "dataSourceId", skip_serializing_if = "Option::is_none")]
         pub data_source_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for DataSourceSheetProperties {
+        const NAME: &'static str = "DataSourceSheetProperties";
+        const FIELDS: &'static [&'static str] = &[
+            "columns",
+            "dataExecutionStatus",
+            "dataSourceId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.columns),
+                1 => gapi::wire::de(map, &mut self.data_execution_status),
+                2 => gapi::wire::de(map, &mut self.data_source_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "columns", &self.columns)?;
+            gapi::wire::ser(map, "dataExecutionStatus", &self.data_execution_status)?;
+            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataSourceSheetProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataSourceSheetProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// This specifies the details of the data source. For example, for BigQuery, this specifies information about the BigQuery source.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataSourceSpec {
         /// A BigQueryDataSourceSpec.
-        #[serde(rename = "bigQuery", skip_serializing_if = "Option::is_none")]
         pub big_query: Option<BigQueryDataSourceSpec>,
         /// A LookerDatasourceSpec.
-        #[serde(rename = "looker", skip_serializing_if = "Option::is_none")]
         pub looker: Option<LookerDataSourceSpec>,
         /// The parameters of the data source, used when querying the data source.
-        #[serde(rename = "parameters", skip_serializing_if = "Option::is_none")]
         pub parameters: Option<Vec<DataSourceParameter>>,
     }
+    impl gapi::wire::WireStruct for DataSourceSpec {
+        const NAME: &'static str = "DataSourceSpec";
+        const FIELDS: &'static [&'static str] = &["bigQuery", "looker", "parameters"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.big_query),
+                1 => gapi::wire::de(map, &mut self.looker),
+                2 => gapi::wire::de(map, &mut self.parameters),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bigQuery", &self.big_query)?;
+            gapi::wire::ser(map, "looker", &self.looker)?;
+            gapi::wire::ser(map, "parameters", &self.parameters)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataSourceSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataSourceSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A data source table, which allows the user to import a static table of data from the DataSource into Sheets. This is also known as "Extract" in the Sheets editor.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataSourceTable {
         /// The type to select columns for the data source table. Defaults to SELECTED.
-        #[serde(rename = "columnSelectionType", skip_serializing_if = "Option::is_none")]
         pub column_selection_type: Option<DataSourceTableColumnSelectionType>,
         /// Columns selected for the data source table. The column_selection_type must be SELECTED.
-        #[serde(rename = "columns", skip_serializing_if = "Option::is_none")]
         pub columns: Option<Vec<DataSourceColumnReference>>,
         /// Output only. The data execution status.
-        #[serde(rename = "dataExecutionStatus", skip_serializing_if = "Option::is_none")]
         pub data_execution_status: Option<DataExecutionStatus>,
         /// The ID of the data source the data source table is associated with.
-        #[serde(rename = "dataSourceId", skip_serializing_if = "Option::is_none")]
         pub data_source_id: Option<String>,
         /// Filter specifications in the data source table.
-        #[serde(rename = "filterSpecs", skip_serializing_if = "Option::is_none")]
         pub filter_specs: Option<Vec<FilterSpec>>,
         /// The limit of rows to return. If not set, a default limit is applied. Please refer to the Sheets editor for the default and max limit.
-        #[serde(rename = "rowLimit", skip_serializing_if = "Option::is_none")]
         pub row_limit: Option<i32>,
         /// Sort specifications in the data source table. The result of the data source table is sorted based on the sort specifications in order.
-        #[serde(rename = "sortSpecs", skip_serializing_if = "Option::is_none")]
         pub sort_specs: Option<Vec<SortSpec>>,
+    }
+    impl gapi::wire::WireStruct for DataSourceTable {
+        const NAME: &'static str = "DataSourceTable";
+        const FIELDS: &'static [&'static str] = &[
+            "columnSelectionType",
+            "columns",
+            "dataExecutionStatus",
+            "dataSourceId",
+            "filterSpecs",
+            "rowLimit",
+            "sortSpecs",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.column_selection_type),
+                1 => gapi::wire::de(map, &mut self.columns),
+                2 => gapi::wire::de(map, &mut self.data_execution_status),
+                3 => gapi::wire::de(map, &mut self.data_source_id),
+                4 => gapi::wire::de(map, &mut self.filter_specs),
+                5 => gapi::wire::de(map, &mut self.row_limit),
+                6 => gapi::wire::de(map, &mut self.sort_specs),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "columnSelectionType", &self.column_selection_type)?;
+            gapi::wire::ser(map, "columns", &self.columns)?;
+            gapi::wire::ser(map, "dataExecutionStatus", &self.data_execution_status)?;
+            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
+            gapi::wire::ser(map, "filterSpecs", &self.filter_specs)?;
+            gapi::wire::ser(map, "rowLimit", &self.row_limit)?;
+            gapi::wire::ser(map, "sortSpecs", &self.sort_specs)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataSourceTable {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataSourceTable {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type to select columns for the data source table. Defaults to SELECTED.
@@ -3267,43 +6782,105 @@ pub mod schemas {
         }
     }
     /// A data validation rule.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DataValidationRule {
         /// The condition that data in the cell must match.
-        #[serde(rename = "condition", skip_serializing_if = "Option::is_none")]
         pub condition: Option<BooleanCondition>,
         /// A message to show the user when adding data to the cell.
-        #[serde(rename = "inputMessage", skip_serializing_if = "Option::is_none")]
         pub input_message: Option<String>,
         /// True if the UI should be customized based on the kind of condition. If true, "List" conditions will show a dropdown.
-        #[serde(rename = "showCustomUi", skip_serializing_if = "Option::is_none")]
         pub show_custom_ui: Option<bool>,
         /// True if invalid data should be rejected.
-        #[serde(rename = "strict", skip_serializing_if = "Option::is_none")]
         pub strict: Option<bool>,
     }
+    impl gapi::wire::WireStruct for DataValidationRule {
+        const NAME: &'static str = "DataValidationRule";
+        const FIELDS: &'static [&'static str] = &[
+            "condition",
+            "inputMessage",
+            "showCustomUi",
+            "strict",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.condition),
+                1 => gapi::wire::de(map, &mut self.input_message),
+                2 => gapi::wire::de(map, &mut self.show_custom_ui),
+                3 => gapi::wire::de(map, &mut self.strict),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "condition", &self.condition)?;
+            gapi::wire::ser(map, "inputMessage", &self.input_message)?;
+            gapi::wire::ser(map, "showCustomUi", &self.show_custom_ui)?;
+            gapi::wire::ser(map, "strict", &self.strict)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DataValidationRule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DataValidationRule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Allows you to organize the date-time values in a source data column into buckets based on selected parts of their date or time values. For example, consider a pivot table showing sales transactions by date: +----------+--------------+ | Date | SUM of Sales | +----------+--------------+ | 1/1/2017 | $621.14 | | 2/3/2017 | $708.84 | | 5/8/2017 | $326.84 | ... +----------+--------------+ Applying a date-time group rule with a DateTimeRuleType of YEAR_MONTH results in the following pivot table. +--------------+--------------+ | Grouped Date | SUM of Sales | +--------------+--------------+ | 2017-Jan | $53,731.78 | | 2017-Feb | $83,475.32 | | 2017-Mar | $94,385.05 | ... +--------------+--------------+
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DateTimeRule {
         /// The type of date-time grouping to apply.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<DateTimeRuleType>,
+    }
+    impl gapi::wire::WireStruct for DateTimeRule {
+        const NAME: &'static str = "DateTimeRule";
+        const FIELDS: &'static [&'static str] = &["type"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DateTimeRule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DateTimeRule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type of date-time grouping to apply.
@@ -3343,292 +6920,784 @@ pub mod schemas {
         }
     }
     /// Removes the banded range with the given ID from the spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteBandingRequest {
         /// The ID of the banded range to delete.
-        #[serde(rename = "bandedRangeId", skip_serializing_if = "Option::is_none")]
         pub banded_range_id: Option<i32>,
     }
+    impl gapi::wire::WireStruct for DeleteBandingRequest {
+        const NAME: &'static str = "DeleteBandingRequest";
+        const FIELDS: &'static [&'static str] = &["bandedRangeId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.banded_range_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bandedRangeId", &self.banded_range_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteBandingRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteBandingRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Deletes a reply Post from a CommentThread. Returns a 400 bad request error if: - The requesting user is not the author of the post. - The reply post contains a comment action. - The reply post contains an assignee.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteCommentReplyRequest {
         /// The ID of the CommentThread which the post belongs to.
-        #[serde(rename = "commentId", skip_serializing_if = "Option::is_none")]
         pub comment_id: Option<String>,
         /// The ID of the reply Post being deleted.
-        #[serde(rename = "postId", skip_serializing_if = "Option::is_none")]
         pub post_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for DeleteCommentReplyRequest {
+        const NAME: &'static str = "DeleteCommentReplyRequest";
+        const FIELDS: &'static [&'static str] = &["commentId", "postId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.comment_id),
+                1 => gapi::wire::de(map, &mut self.post_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "commentId", &self.comment_id)?;
+            gapi::wire::ser(map, "postId", &self.post_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteCommentReplyRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteCommentReplyRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Deletes a CommentThread. Returns a 400 bad request error if the requesting user is not the author of the headPost.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteCommentRequest {
         /// The ID of the CommentThread that is being deleted.
-        #[serde(rename = "commentId", skip_serializing_if = "Option::is_none")]
         pub comment_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for DeleteCommentRequest {
+        const NAME: &'static str = "DeleteCommentRequest";
+        const FIELDS: &'static [&'static str] = &["commentId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.comment_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "commentId", &self.comment_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteCommentRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteCommentRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Deletes a conditional format rule at the given index. All subsequent rules' indexes are decremented.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteConditionalFormatRuleRequest {
         /// The zero-based index of the rule to be deleted.
-        #[serde(rename = "index", skip_serializing_if = "Option::is_none")]
         pub index: Option<i32>,
         /// The sheet the rule is being deleted from.
-        #[serde(rename = "sheetId", skip_serializing_if = "Option::is_none")]
         pub sheet_id: Option<i32>,
     }
+    impl gapi::wire::WireStruct for DeleteConditionalFormatRuleRequest {
+        const NAME: &'static str = "DeleteConditionalFormatRuleRequest";
+        const FIELDS: &'static [&'static str] = &["index", "sheetId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.index),
+                1 => gapi::wire::de(map, &mut self.sheet_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "index", &self.index)?;
+            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteConditionalFormatRuleRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteConditionalFormatRuleRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The result of deleting a conditional format rule.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteConditionalFormatRuleResponse {
         /// The rule that was deleted.
-        #[serde(rename = "rule", skip_serializing_if = "Option::is_none")]
         pub rule: Option<ConditionalFormatRule>,
     }
+    impl gapi::wire::WireStruct for DeleteConditionalFormatRuleResponse {
+        const NAME: &'static str = "DeleteConditionalFormatRuleResponse";
+        const FIELDS: &'static [&'static str] = &["rule"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.rule),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "rule", &self.rule)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteConditionalFormatRuleResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteConditionalFormatRuleResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Deletes a data source. The request also deletes the associated data source sheet, and unlinks all associated data source objects.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteDataSourceRequest {
         /// The ID of the data source to delete.
-        #[serde(rename = "dataSourceId", skip_serializing_if = "Option::is_none")]
         pub data_source_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for DeleteDataSourceRequest {
+        const NAME: &'static str = "DeleteDataSourceRequest";
+        const FIELDS: &'static [&'static str] = &["dataSourceId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_source_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteDataSourceRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteDataSourceRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A request to delete developer metadata.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteDeveloperMetadataRequest {
         /// The data filter describing the criteria used to select which developer metadata entry to delete.
-        #[serde(rename = "dataFilter", skip_serializing_if = "Option::is_none")]
         pub data_filter: Option<DataFilter>,
     }
+    impl gapi::wire::WireStruct for DeleteDeveloperMetadataRequest {
+        const NAME: &'static str = "DeleteDeveloperMetadataRequest";
+        const FIELDS: &'static [&'static str] = &["dataFilter"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_filter),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataFilter", &self.data_filter)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteDeveloperMetadataRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteDeveloperMetadataRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The response from deleting developer metadata.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteDeveloperMetadataResponse {
         /// The metadata that was deleted.
-        #[serde(
-            rename = "deletedDeveloperMetadata",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub deleted_developer_metadata: Option<Vec<DeveloperMetadata>>,
     }
+    impl gapi::wire::WireStruct for DeleteDeveloperMetadataResponse {
+        const NAME: &'static str = "DeleteDeveloperMetadataResponse";
+        const FIELDS: &'static [&'static str] = &["deletedDeveloperMetadata"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.deleted_developer_metadata),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "deletedDeveloperMetadata",
+                &self.deleted_developer_metadata,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteDeveloperMetadataResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteDeveloperMetadataResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Deletes a group over the specified range by decrementing the depth of the dimensions in the range. For example, assume the sheet has a depth-1 group over B:E and a depth-2 group over C:D. Deleting a group over D:E leaves the sheet with a depth-1 group over B:D and a depth-2 group over C:C.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteDimensionGroupRequest {
         /// The range of the group to be deleted.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<DimensionRange>,
+    }
+    impl gapi::wire::WireStruct for DeleteDimensionGroupRequest {
+        const NAME: &'static str = "DeleteDimensionGroupRequest";
+        const FIELDS: &'static [&'static str] = &["range"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "range", &self.range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteDimensionGroupRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteDimensionGroupRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The result of deleting a group.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteDimensionGroupResponse {
         /// All groups of a dimension after deleting a group from that dimension.
-        #[serde(rename = "dimensionGroups", skip_serializing_if = "Option::is_none")]
         pub dimension_groups: Option<Vec<DimensionGroup>>,
     }
+    impl gapi::wire::WireStruct for DeleteDimensionGroupResponse {
+        const NAME: &'static str = "DeleteDimensionGroupResponse";
+        const FIELDS: &'static [&'static str] = &["dimensionGroups"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.dimension_groups),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dimensionGroups", &self.dimension_groups)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteDimensionGroupResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteDimensionGroupResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     ///  Deletes the dimensions from the sheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteDimensionRequest {
         /// The dimensions to delete from the sheet.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<DimensionRange>,
     }
+    impl gapi::wire::WireStruct for DeleteDimensionRequest {
+        const NAME: &'static str = "DeleteDimensionRequest";
+        const FIELDS: &'static [&'static str] = &["range"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "range", &self.range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteDimensionRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteDimensionRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Removes rows within this range that contain values in the specified columns that are duplicates of values in any previous row. Rows with identical values but different letter cases, formatting, or formulas are considered to be duplicates. This request also removes duplicate rows hidden from view (for example, due to a filter). When removing duplicates, the first instance of each duplicate row scanning from the top downwards is kept in the resulting range. Content outside of the specified range isn't removed, and rows considered duplicates do not have to be adjacent to each other in the range.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteDuplicatesRequest {
         /// The columns in the range to analyze for duplicate values. If no columns are selected then all columns are analyzed for duplicates.
-        #[serde(rename = "comparisonColumns", skip_serializing_if = "Option::is_none")]
         pub comparison_columns: Option<Vec<DimensionRange>>,
         /// The range to remove duplicates rows from.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
+    }
+    impl gapi::wire::WireStruct for DeleteDuplicatesRequest {
+        const NAME: &'static str = "DeleteDuplicatesRequest";
+        const FIELDS: &'static [&'static str] = &["comparisonColumns", "range"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.comparison_columns),
+                1 => gapi::wire::de(map, &mut self.range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "comparisonColumns", &self.comparison_columns)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteDuplicatesRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteDuplicatesRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The result of removing duplicates in a range.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteDuplicatesResponse {
         /// The number of duplicate rows removed.
-        #[serde(
-            rename = "duplicatesRemovedCount",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub duplicates_removed_count: Option<i32>,
     }
+    impl gapi::wire::WireStruct for DeleteDuplicatesResponse {
+        const NAME: &'static str = "DeleteDuplicatesResponse";
+        const FIELDS: &'static [&'static str] = &["duplicatesRemovedCount"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.duplicates_removed_count),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "duplicatesRemovedCount",
+                &self.duplicates_removed_count,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteDuplicatesResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteDuplicatesResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Deletes the embedded object with the given ID.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteEmbeddedObjectRequest {
         /// The ID of the embedded object to delete.
-        #[serde(rename = "objectId", skip_serializing_if = "Option::is_none")]
         pub object_id: Option<i32>,
     }
+    impl gapi::wire::WireStruct for DeleteEmbeddedObjectRequest {
+        const NAME: &'static str = "DeleteEmbeddedObjectRequest";
+        const FIELDS: &'static [&'static str] = &["objectId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.object_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "objectId", &self.object_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteEmbeddedObjectRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteEmbeddedObjectRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Deletes a particular filter view.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteFilterViewRequest {
         /// The ID of the filter to delete.
-        #[serde(rename = "filterId", skip_serializing_if = "Option::is_none")]
         pub filter_id: Option<i32>,
     }
+    impl gapi::wire::WireStruct for DeleteFilterViewRequest {
+        const NAME: &'static str = "DeleteFilterViewRequest";
+        const FIELDS: &'static [&'static str] = &["filterId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.filter_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "filterId", &self.filter_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteFilterViewRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteFilterViewRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Removes the named range with the given ID from the spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteNamedRangeRequest {
         /// The ID of the named range to delete.
-        #[serde(rename = "namedRangeId", skip_serializing_if = "Option::is_none")]
         pub named_range_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for DeleteNamedRangeRequest {
+        const NAME: &'static str = "DeleteNamedRangeRequest";
+        const FIELDS: &'static [&'static str] = &["namedRangeId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.named_range_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "namedRangeId", &self.named_range_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteNamedRangeRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteNamedRangeRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Deletes the protected range with the given ID.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteProtectedRangeRequest {
         /// The ID of the protected range to delete.
-        #[serde(rename = "protectedRangeId", skip_serializing_if = "Option::is_none")]
         pub protected_range_id: Option<i32>,
     }
+    impl gapi::wire::WireStruct for DeleteProtectedRangeRequest {
+        const NAME: &'static str = "DeleteProtectedRangeRequest";
+        const FIELDS: &'static [&'static str] = &["protectedRangeId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.protected_range_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "protectedRangeId", &self.protected_range_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteProtectedRangeRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteProtectedRangeRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Deletes a range of cells, shifting other cells into the deleted area.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteRangeRequest {
         /// The range of cells to delete.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
         /// The dimension from which deleted cells will be replaced with. If ROWS, existing cells will be shifted upward to replace the deleted cells. If COLUMNS, existing cells will be shifted left to replace the deleted cells.
-        #[serde(rename = "shiftDimension", skip_serializing_if = "Option::is_none")]
         pub shift_dimension: Option<DeleteRangeRequestShiftDimension>,
+    }
+    impl gapi::wire::WireStruct for DeleteRangeRequest {
+        const NAME: &'static str = "DeleteRangeRequest";
+        const FIELDS: &'static [&'static str] = &["range", "shiftDimension"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.range),
+                1 => gapi::wire::de(map, &mut self.shift_dimension),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "range", &self.range)?;
+            gapi::wire::ser(map, "shiftDimension", &self.shift_dimension)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteRangeRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteRangeRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The dimension from which deleted cells will be replaced with. If ROWS, existing cells will be shifted upward to replace the deleted cells. If COLUMNS, existing cells will be shifted left to replace the deleted cells.
@@ -3642,85 +7711,211 @@ pub mod schemas {
         }
     }
     /// Deletes the requested sheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteSheetRequest {
         /// The ID of the sheet to delete. If the sheet is of DATA_SOURCE type, the associated DataSource is also deleted.
-        #[serde(rename = "sheetId", skip_serializing_if = "Option::is_none")]
         pub sheet_id: Option<i32>,
+    }
+    impl gapi::wire::WireStruct for DeleteSheetRequest {
+        const NAME: &'static str = "DeleteSheetRequest";
+        const FIELDS: &'static [&'static str] = &["sheetId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.sheet_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteSheetRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteSheetRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// Removes the table with the given ID from the spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeleteTableRequest {
         /// The ID of the table to delete.
-        #[serde(rename = "tableId", skip_serializing_if = "Option::is_none")]
         pub table_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for DeleteTableRequest {
+        const NAME: &'static str = "DeleteTableRequest";
+        const FIELDS: &'static [&'static str] = &["tableId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.table_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "tableId", &self.table_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeleteTableRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeleteTableRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Developer metadata associated with a location or object in a spreadsheet. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata). Developer metadata may be used to associate arbitrary data with various parts of a spreadsheet and it will remain associated at those locations as they move around and the spreadsheet is edited. For example, if developer metadata is associated with row 5 and another row is then subsequently inserted above row 5, that original metadata is still associated with the row it was first associated with (what is now row 6). If the associated object is deleted then its metadata is deleted too.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeveloperMetadata {
         /// The location where the metadata is associated.
-        #[serde(rename = "location", skip_serializing_if = "Option::is_none")]
         pub location: Option<DeveloperMetadataLocation>,
         /// The spreadsheet-scoped unique ID that identifies the metadata. IDs may be specified when metadata is created, otherwise one will be randomly generated and assigned. Must be positive.
-        #[serde(rename = "metadataId", skip_serializing_if = "Option::is_none")]
         pub metadata_id: Option<i32>,
         /// The metadata key. There may be multiple metadata in a spreadsheet with the same key. Developer metadata must always have a key specified.
-        #[serde(rename = "metadataKey", skip_serializing_if = "Option::is_none")]
         pub metadata_key: Option<String>,
         /// Data associated with the metadata's key.
-        #[serde(rename = "metadataValue", skip_serializing_if = "Option::is_none")]
         pub metadata_value: Option<String>,
         /// The metadata visibility. Developer metadata must always have visibility specified.
-        #[serde(rename = "visibility", skip_serializing_if = "Option::is_none")]
         pub visibility: Option<DeveloperMetadataVisibility>,
     }
+    impl gapi::wire::WireStruct for DeveloperMetadata {
+        const NAME: &'static str = "DeveloperMetadata";
+        const FIELDS: &'static [&'static str] = &[
+            "location",
+            "metadataId",
+            "metadataKey",
+            "metadataValue",
+            "visibility",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.location),
+                1 => gapi::wire::de(map, &mut self.metadata_id),
+                2 => gapi::wire::de(map, &mut self.metadata_key),
+                3 => gapi::wire::de(map, &mut self.metadata_value),
+                4 => gapi::wire::de(map, &mut self.visibility),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "location", &self.location)?;
+            gapi::wire::ser(map, "metadataId", &self.metadata_id)?;
+            gapi::wire::ser(map, "metadataKey", &self.metadata_key)?;
+            gapi::wire::ser(map, "metadataValue", &self.metadata_value)?;
+            gapi::wire::ser(map, "visibility", &self.visibility)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeveloperMetadata {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeveloperMetadata {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A location where metadata may be associated in a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeveloperMetadataLocation {
         /// Represents the row or column when metadata is associated with a dimension. The specified DimensionRange must represent a single row or column. It cannot be unbounded or span multiple rows or columns.
-        #[serde(rename = "dimensionRange", skip_serializing_if = "Option::is_none")]
         pub dimension_range: Option<DimensionRange>,
         /// The type of location this object represents. This field is read-only.
-        #[serde(rename = "locationType", skip_serializing_if = "Option::is_none")]
         pub location_type: Option<DeveloperMetadataLocationLocationType>,
         /// The ID of the sheet when metadata is associated with an entire sheet.
-        #[serde(rename = "sheetId", skip_serializing_if = "Option::is_none")]
         pub sheet_id: Option<i32>,
         /// True when metadata is associated with an entire spreadsheet.
-        #[serde(rename = "spreadsheet", skip_serializing_if = "Option::is_none")]
         pub spreadsheet: Option<bool>,
+    }
+    impl gapi::wire::WireStruct for DeveloperMetadataLocation {
+        const NAME: &'static str = "DeveloperMetadataLocation";
+        const FIELDS: &'static [&'static str] = &[
+            "dimensionRange",
+            "locationType",
+            "sheetId",
+            "spreadsheet",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.dimension_range),
+                1 => gapi::wire::de(map, &mut self.location_type),
+                2 => gapi::wire::de(map, &mut self.sheet_id),
+                3 => gapi::wire::de(map, &mut self.spreadsheet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dimensionRange", &self.dimension_range)?;
+            gapi::wire::ser(map, "locationType", &self.location_type)?;
+            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
+            gapi::wire::ser(map, "spreadsheet", &self.spreadsheet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeveloperMetadataLocation {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeveloperMetadataLocation {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type of location this object represents. This field is read-only.
@@ -3738,42 +7933,84 @@ pub mod schemas {
         }
     }
     /// Selects DeveloperMetadata that matches all of the specified fields. For example, if only a metadata ID is specified this considers the DeveloperMetadata with that particular unique ID. If a metadata key is specified, this considers all developer metadata with that key. If a key, visibility, and location type are all specified, this considers all developer metadata with that key and visibility that are associated with a location of that type. In general, this selects all DeveloperMetadata that match the intersection of all the specified fields; any field or combination of fields may be specified.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DeveloperMetadataLookup {
         /// Determines how this lookup matches the location. If this field is specified as EXACT, only developer metadata associated on the exact location specified is matched. If this field is specified to INTERSECTING, developer metadata associated on intersecting locations is also matched. If left unspecified, this field assumes a default value of INTERSECTING. If this field is specified, a metadataLocation must also be specified.
-        #[serde(
-            rename = "locationMatchingStrategy",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub location_matching_strategy: Option<
             DeveloperMetadataLookupLocationMatchingStrategy,
         >,
         /// Limits the selected developer metadata to those entries which are associated with locations of the specified type. For example, when this field is specified as ROW this lookup only considers developer metadata associated on rows. If the field is left unspecified, all location types are considered. This field cannot be specified as SPREADSHEET when the locationMatchingStrategy is specified as INTERSECTING or when the metadataLocation is specified as a non-spreadsheet location. Spreadsheet metadata cannot intersect any other developer metadata location. This field also must be left unspecified when the locationMatchingStrategy is specified as EXACT.
-        #[serde(rename = "locationType", skip_serializing_if = "Option::is_none")]
         pub location_type: Option<DeveloperMetadataLookupLocationType>,
         /// Limits the selected developer metadata to that which has a matching DeveloperMetadata.metadata_id.
-        #[serde(rename = "metadataId", skip_serializing_if = "Option::is_none")]
         pub metadata_id: Option<i32>,
         /// Limits the selected developer metadata to that which has a matching DeveloperMetadata.metadata_key.
-        #[serde(rename = "metadataKey", skip_serializing_if = "Option::is_none")]
         pub metadata_key: Option<String>,
         /// Limits the selected developer metadata to those entries associated with the specified location. This field either matches exact locations or all intersecting locations according the specified locationMatchingStrategy.
-        #[serde(rename = "metadataLocation", skip_serializing_if = "Option::is_none")]
         pub metadata_location: Option<DeveloperMetadataLocation>,
         /// Limits the selected developer metadata to that which has a matching DeveloperMetadata.metadata_value.
-        #[serde(rename = "metadataValue", skip_serializing_if = "Option::is_none")]
         pub metadata_value: Option<String>,
         /// Limits the selected developer metadata to that which has a matching DeveloperMetadata.visibility. If left unspecified, all developer metadata visible to the requesting project is considered.
-        #[serde(rename = "visibility", skip_serializing_if = "Option::is_none")]
         pub visibility: Option<DeveloperMetadataLookupVisibility>,
+    }
+    impl gapi::wire::WireStruct for DeveloperMetadataLookup {
+        const NAME: &'static str = "DeveloperMetadataLookup";
+        const FIELDS: &'static [&'static str] = &[
+            "locationMatchingStrategy",
+            "locationType",
+            "metadataId",
+            "metadataKey",
+            "metadataLocation",
+            "metadataValue",
+            "visibility",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.location_matching_strategy),
+                1 => gapi::wire::de(map, &mut self.location_type),
+                2 => gapi::wire::de(map, &mut self.metadata_id),
+                3 => gapi::wire::de(map, &mut self.metadata_key),
+                4 => gapi::wire::de(map, &mut self.metadata_location),
+                5 => gapi::wire::de(map, &mut self.metadata_value),
+                6 => gapi::wire::de(map, &mut self.visibility),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "locationMatchingStrategy",
+                &self.location_matching_strategy,
+            )?;
+            gapi::wire::ser(map, "locationType", &self.location_type)?;
+            gapi::wire::ser(map, "metadataId", &self.metadata_id)?;
+            gapi::wire::ser(map, "metadataKey", &self.metadata_key)?;
+            gapi::wire::ser(map, "metadataLocation", &self.metadata_location)?;
+            gapi::wire::ser(map, "metadataValue", &self.metadata_value)?;
+            gapi::wire::ser(map, "visibility", &self.visibility)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DeveloperMetadataLookup {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DeveloperMetadataLookup {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Determines how this lookup matches the location. If this field is specified as EXACT, only developer metadata associated on the exact location specified is matched. If this field is specified to INTERSECTING, developer metadata associated on intersecting locations is also matched. If left unspecified, this field assumes a default value of INTERSECTING. If this field is specified, a metadataLocation must also be specified.
@@ -3824,79 +8061,181 @@ pub mod schemas {
         }
     }
     /// A group over an interval of rows or columns on a sheet, which can contain or be contained within other groups. A group can be collapsed or expanded as a unit on the sheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DimensionGroup {
         /// This field is true if this group is collapsed. A collapsed group remains collapsed if an overlapping group at a shallower depth is expanded. A true value does not imply that all dimensions within the group are hidden, since a dimension's visibility can change independently from this group property. However, when this property is updated, all dimensions within it are set to hidden if this field is true, or set to visible if this field is false.
-        #[serde(rename = "collapsed", skip_serializing_if = "Option::is_none")]
         pub collapsed: Option<bool>,
         /// The depth of the group, representing how many groups have a range that wholly contains the range of this group.
-        #[serde(rename = "depth", skip_serializing_if = "Option::is_none")]
         pub depth: Option<i32>,
         /// The range over which this group exists.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<DimensionRange>,
     }
+    impl gapi::wire::WireStruct for DimensionGroup {
+        const NAME: &'static str = "DimensionGroup";
+        const FIELDS: &'static [&'static str] = &["collapsed", "depth", "range"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.collapsed),
+                1 => gapi::wire::de(map, &mut self.depth),
+                2 => gapi::wire::de(map, &mut self.range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "collapsed", &self.collapsed)?;
+            gapi::wire::ser(map, "depth", &self.depth)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DimensionGroup {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DimensionGroup {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Properties about a dimension.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DimensionProperties {
         /// Output only. If set, this is a column in a data source sheet.
-        #[serde(
-            rename = "dataSourceColumnReference",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub data_source_column_reference: Option<DataSourceColumnReference>,
         /// The developer metadata associated with a single row or column.
-        #[serde(rename = "developerMetadata", skip_serializing_if = "Option::is_none")]
         pub developer_metadata: Option<Vec<DeveloperMetadata>>,
         /// True if this dimension is being filtered. This field is read-only.
-        #[serde(rename = "hiddenByFilter", skip_serializing_if = "Option::is_none")]
         pub hidden_by_filter: Option<bool>,
         /// True if this dimension is explicitly hidden.
-        #[serde(rename = "hiddenByUser", skip_serializing_if = "Option::is_none")]
         pub hidden_by_user: Option<bool>,
         /// The height (if a row) or width (if a column) of the dimension in pixels.
-        #[serde(rename = "pixelSize", skip_serializing_if = "Option::is_none")]
         pub pixel_size: Option<i32>,
     }
+    impl gapi::wire::WireStruct for DimensionProperties {
+        const NAME: &'static str = "DimensionProperties";
+        const FIELDS: &'static [&'static str] = &[
+            "dataSourceColumnReference",
+            "developerMetadata",
+            "hiddenByFilter",
+            "hiddenByUser",
+            "pixelSize",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_source_column_reference),
+                1 => gapi::wire::de(map, &mut self.developer_metadata),
+                2 => gapi::wire::de(map, &mut self.hidden_by_filter),
+                3 => gapi::wire::de(map, &mut self.hidden_by_user),
+                4 => gapi::wire::de(map, &mut self.pixel_size),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "dataSourceColumnReference",
+                &self.data_source_column_reference,
+            )?;
+            gapi::wire::ser(map, "developerMetadata", &self.developer_metadata)?;
+            gapi::wire::ser(map, "hiddenByFilter", &self.hidden_by_filter)?;
+            gapi::wire::ser(map, "hiddenByUser", &self.hidden_by_user)?;
+            gapi::wire::ser(map, "pixelSize", &self.pixel_size)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DimensionProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DimensionProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A range along a single dimension on a sheet. All indexes are zero-based. Indexes are half open: the start index is inclusive and the end index is exclusive. Missing indexes indicate the range is unbounded on that side.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DimensionRange {
         /// The dimension of the span.
-        #[serde(rename = "dimension", skip_serializing_if = "Option::is_none")]
         pub dimension: Option<DimensionRangeDimension>,
         /// The end (exclusive) of the span, or not set if unbounded.
-        #[serde(rename = "endIndex", skip_serializing_if = "Option::is_none")]
         pub end_index: Option<i32>,
         /// The sheet this span is on.
-        #[serde(rename = "sheetId", skip_serializing_if = "Option::is_none")]
         pub sheet_id: Option<i32>,
         /// The start (inclusive) of the span, or not set if unbounded.
-        #[serde(rename = "startIndex", skip_serializing_if = "Option::is_none")]
         pub start_index: Option<i32>,
+    }
+    impl gapi::wire::WireStruct for DimensionRange {
+        const NAME: &'static str = "DimensionRange";
+        const FIELDS: &'static [&'static str] = &[
+            "dimension",
+            "endIndex",
+            "sheetId",
+            "startIndex",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.dimension),
+                1 => gapi::wire::de(map, &mut self.end_index),
+                2 => gapi::wire::de(map, &mut self.sheet_id),
+                3 => gapi::wire::de(map, &mut self.start_index),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dimension", &self.dimension)?;
+            gapi::wire::ser(map, "endIndex", &self.end_index)?;
+            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
+            gapi::wire::ser(map, "startIndex", &self.start_index)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DimensionRange {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DimensionRange {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The dimension of the span.
@@ -3910,175 +8249,448 @@ pub mod schemas {
         }
     }
     /// Duplicates a particular filter view.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DuplicateFilterViewRequest {
         /// The ID of the filter being duplicated.
-        #[serde(rename = "filterId", skip_serializing_if = "Option::is_none")]
         pub filter_id: Option<i32>,
     }
+    impl gapi::wire::WireStruct for DuplicateFilterViewRequest {
+        const NAME: &'static str = "DuplicateFilterViewRequest";
+        const FIELDS: &'static [&'static str] = &["filterId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.filter_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "filterId", &self.filter_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DuplicateFilterViewRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DuplicateFilterViewRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The result of a filter view being duplicated.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DuplicateFilterViewResponse {
         /// The newly created filter.
-        #[serde(rename = "filter", skip_serializing_if = "Option::is_none")]
         pub filter: Option<FilterView>,
     }
+    impl gapi::wire::WireStruct for DuplicateFilterViewResponse {
+        const NAME: &'static str = "DuplicateFilterViewResponse";
+        const FIELDS: &'static [&'static str] = &["filter"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.filter),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "filter", &self.filter)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DuplicateFilterViewResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DuplicateFilterViewResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Duplicates the contents of a sheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DuplicateSheetRequest {
         /// The zero-based index where the new sheet should be inserted. The index of all sheets after this are incremented.
-        #[serde(rename = "insertSheetIndex", skip_serializing_if = "Option::is_none")]
         pub insert_sheet_index: Option<i32>,
         /// If set, the ID of the new sheet. If not set, an ID is chosen. If set, the ID must not conflict with any existing sheet ID. If set, it must be non-negative.
-        #[serde(rename = "newSheetId", skip_serializing_if = "Option::is_none")]
         pub new_sheet_id: Option<i32>,
         /// The name of the new sheet. If empty, a new name is chosen for you.
-        #[serde(rename = "newSheetName", skip_serializing_if = "Option::is_none")]
         pub new_sheet_name: Option<String>,
         /// The sheet to duplicate. If the source sheet is of DATA_SOURCE type, its backing DataSource is also duplicated and associated with the new copy of the sheet. No data execution is triggered, the grid data of this sheet is also copied over but only available after the batch request completes.
-        #[serde(rename = "sourceSheetId", skip_serializing_if = "Option::is_none")]
         pub source_sheet_id: Option<i32>,
     }
+    impl gapi::wire::WireStruct for DuplicateSheetRequest {
+        const NAME: &'static str = "DuplicateSheetRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "insertSheetIndex",
+            "newSheetId",
+            "newSheetName",
+            "sourceSheetId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.insert_sheet_index),
+                1 => gapi::wire::de(map, &mut self.new_sheet_id),
+                2 => gapi::wire::de(map, &mut self.new_sheet_name),
+                3 => gapi::wire::de(map, &mut self.source_sheet_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "insertSheetIndex", &self.insert_sheet_index)?;
+            gapi::wire::ser(map, "newSheetId", &self.new_sheet_id)?;
+            gapi::wire::ser(map, "newSheetName", &self.new_sheet_name)?;
+            gapi::wire::ser(map, "sourceSheetId", &self.source_sheet_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DuplicateSheetRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DuplicateSheetRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The result of duplicating a sheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DuplicateSheetResponse {
         /// The properties of the duplicate sheet.
-        #[serde(rename = "properties", skip_serializing_if = "Option::is_none")]
         pub properties: Option<SheetProperties>,
     }
+    impl gapi::wire::WireStruct for DuplicateSheetResponse {
+        const NAME: &'static str = "DuplicateSheetResponse";
+        const FIELDS: &'static [&'static str] = &["properties"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.properties),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "properties", &self.properties)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DuplicateSheetResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DuplicateSheetResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The editors of a protected range.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Editors {
         /// True if anyone in the document's domain has edit access to the protected range. Domain protection is only supported on documents within a domain.
-        #[serde(rename = "domainUsersCanEdit", skip_serializing_if = "Option::is_none")]
         pub domain_users_can_edit: Option<bool>,
         /// The email addresses of groups with edit access to the protected range.
-        #[serde(rename = "groups", skip_serializing_if = "Option::is_none")]
         pub groups: Option<Vec<String>>,
         /// The email addresses of users with edit access to the protected range.
-        #[serde(rename = "users", skip_serializing_if = "Option::is_none")]
         pub users: Option<Vec<String>>,
     }
+    impl gapi::wire::WireStruct for Editors {
+        const NAME: &'static str = "Editors";
+        const FIELDS: &'static [&'static str] = &[
+            "domainUsersCanEdit",
+            "groups",
+            "users",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.domain_users_can_edit),
+                1 => gapi::wire::de(map, &mut self.groups),
+                2 => gapi::wire::de(map, &mut self.users),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "domainUsersCanEdit", &self.domain_users_can_edit)?;
+            gapi::wire::ser(map, "groups", &self.groups)?;
+            gapi::wire::ser(map, "users", &self.users)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Editors {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Editors {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A chart embedded in a sheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EmbeddedChart {
         /// The border of the chart.
-        #[serde(rename = "border", skip_serializing_if = "Option::is_none")]
         pub border: Option<EmbeddedObjectBorder>,
         /// The ID of the chart.
-        #[serde(rename = "chartId", skip_serializing_if = "Option::is_none")]
         pub chart_id: Option<i32>,
         /// The position of the chart.
-        #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
         pub position: Option<EmbeddedObjectPosition>,
         /// The specification of the chart.
-        #[serde(rename = "spec", skip_serializing_if = "Option::is_none")]
         pub spec: Option<ChartSpec>,
     }
+    impl gapi::wire::WireStruct for EmbeddedChart {
+        const NAME: &'static str = "EmbeddedChart";
+        const FIELDS: &'static [&'static str] = &[
+            "border",
+            "chartId",
+            "position",
+            "spec",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.border),
+                1 => gapi::wire::de(map, &mut self.chart_id),
+                2 => gapi::wire::de(map, &mut self.position),
+                3 => gapi::wire::de(map, &mut self.spec),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "border", &self.border)?;
+            gapi::wire::ser(map, "chartId", &self.chart_id)?;
+            gapi::wire::ser(map, "position", &self.position)?;
+            gapi::wire::ser(map, "spec", &self.spec)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EmbeddedChart {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EmbeddedChart {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A border along an embedded object.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EmbeddedObjectBorder {
         /// The color of the border. Deprecated: Use color_style.
-        #[serde(rename = "color", skip_serializing_if = "Option::is_none")]
         pub color: Option<Color>,
         /// The color of the border. If color is also set, this field takes precedence.
-        #[serde(rename = "colorStyle", skip_serializing_if = "Option::is_none")]
         pub color_style: Option<ColorStyle>,
     }
+    impl gapi::wire::WireStruct for EmbeddedObjectBorder {
+        const NAME: &'static str = "EmbeddedObjectBorder";
+        const FIELDS: &'static [&'static str] = &["color", "colorStyle"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.color),
+                1 => gapi::wire::de(map, &mut self.color_style),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "color", &self.color)?;
+            gapi::wire::ser(map, "colorStyle", &self.color_style)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EmbeddedObjectBorder {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EmbeddedObjectBorder {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The position of an embedded object such as a chart.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EmbeddedObjectPosition {
         /// If true, the embedded object is put on a new sheet whose ID is chosen for you. Used only when writing.
-        #[serde(rename = "newSheet", skip_serializing_if = "Option::is_none")]
         pub new_sheet: Option<bool>,
         /// The position at which the object is overlaid on top of a grid.
-        #[serde(rename = "overlayPosition", skip_serializing_if = "Option::is_none")]
         pub overlay_position: Option<OverlayPosition>,
         /// The sheet this is on. Set only if the embedded object is on its own sheet. Must be non-negative.
-        #[serde(rename = "sheetId", skip_serializing_if = "Option::is_none")]
         pub sheet_id: Option<i32>,
     }
+    impl gapi::wire::WireStruct for EmbeddedObjectPosition {
+        const NAME: &'static str = "EmbeddedObjectPosition";
+        const FIELDS: &'static [&'static str] = &[
+            "newSheet",
+            "overlayPosition",
+            "sheetId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.new_sheet),
+                1 => gapi::wire::de(map, &mut self.overlay_position),
+                2 => gapi::wire::de(map, &mut self.sheet_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "newSheet", &self.new_sheet)?;
+            gapi::wire::ser(map, "overlayPosition", &self.overlay_position)?;
+            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for EmbeddedObjectPosition {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for EmbeddedObjectPosition {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// An error in a cell.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ErrorValue {
         /// A message with more information about the error (in the spreadsheet's locale).
-        #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
         /// The type of error.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<ErrorValueType>,
+    }
+    impl gapi::wire::WireStruct for ErrorValue {
+        const NAME: &'static str = "ErrorValue";
+        const FIELDS: &'static [&'static str] = &["message", "type"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.message),
+                1 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "message", &self.message)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ErrorValue {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ErrorValue {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type of error.
@@ -4106,228 +8718,503 @@ pub mod schemas {
         }
     }
     /// The kinds of value that a cell in a spreadsheet can have.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ExtendedValue {
         /// Represents a boolean value.
-        #[serde(rename = "boolValue", skip_serializing_if = "Option::is_none")]
         pub bool_value: Option<bool>,
         /// Represents an error. This field is read-only.
-        #[serde(rename = "errorValue", skip_serializing_if = "Option::is_none")]
         pub error_value: Option<ErrorValue>,
         /// Represents a formula.
-        #[serde(rename = "formulaValue", skip_serializing_if = "Option::is_none")]
         pub formula_value: Option<String>,
         /// Represents a double value. Note: Dates, Times and DateTimes are represented as doubles in SERIAL_NUMBER format.
-        #[serde(rename = "numberValue", skip_serializing_if = "Option::is_none")]
         pub number_value: Option<f64>,
         /// Represents a string value. Leading single quotes are not included. For example, if the user typed `'123` into the UI, this would be represented as a `stringValue` of `"123"`.
-        #[serde(rename = "stringValue", skip_serializing_if = "Option::is_none")]
         pub string_value: Option<String>,
     }
+    impl gapi::wire::WireStruct for ExtendedValue {
+        const NAME: &'static str = "ExtendedValue";
+        const FIELDS: &'static [&'static str] = &[
+            "boolValue",
+            "errorValue",
+            "formulaValue",
+            "numberValue",
+            "stringValue",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bool_value),
+                1 => gapi::wire::de(map, &mut self.error_value),
+                2 => gapi::wire::de(map, &mut self.formula_value),
+                3 => gapi::wire::de(map, &mut self.number_value),
+                4 => gapi::wire::de(map, &mut self.string_value),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "boolValue", &self.bool_value)?;
+            gapi::wire::ser(map, "errorValue", &self.error_value)?;
+            gapi::wire::ser(map, "formulaValue", &self.formula_value)?;
+            gapi::wire::ser(map, "numberValue", &self.number_value)?;
+            gapi::wire::ser(map, "stringValue", &self.string_value)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ExtendedValue {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ExtendedValue {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Criteria for showing or hiding rows in a filter or filter view.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FilterCriteria {
         /// A condition that must be `true` for values to be shown. (This does not override hidden_values -- if a value is listed there, it will still be hidden.)
-        #[serde(rename = "condition", skip_serializing_if = "Option::is_none")]
         pub condition: Option<BooleanCondition>,
         /// Values that should be hidden.
-        #[serde(rename = "hiddenValues", skip_serializing_if = "Option::is_none")]
         pub hidden_values: Option<Vec<String>>,
         /// The background fill color to filter by; only cells with this fill color are shown. Mutually exclusive with visible_foreground_color. Deprecated: Use visible_background_color_style.
-        #[serde(
-            rename = "visibleBackgroundColor",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub visible_background_color: Option<Color>,
         /// The background fill color to filter by; only cells with this fill color are shown. This field is mutually exclusive with visible_foreground_color, and must be set to an RGB-type color. If visible_background_color is also set, this field takes precedence.
-        #[serde(
-            rename = "visibleBackgroundColorStyle",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub visible_background_color_style: Option<ColorStyle>,
         /// The foreground color to filter by; only cells with this foreground color are shown. Mutually exclusive with visible_background_color. Deprecated: Use visible_foreground_color_style.
-        #[serde(
-            rename = "visibleForegroundColor",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub visible_foreground_color: Option<Color>,
         /// The foreground color to filter by; only cells with this foreground color are shown. This field is mutually exclusive with visible_background_color, and must be set to an RGB-type color. If visible_foreground_color is also set, this field takes precedence.
-        #[serde(
-            rename = "visibleForegroundColorStyle",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub visible_foreground_color_style: Option<ColorStyle>,
     }
+    impl gapi::wire::WireStruct for FilterCriteria {
+        const NAME: &'static str = "FilterCriteria";
+        const FIELDS: &'static [&'static str] = &[
+            "condition",
+            "hiddenValues",
+            "visibleBackgroundColor",
+            "visibleBackgroundColorStyle",
+            "visibleForegroundColor",
+            "visibleForegroundColorStyle",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.condition),
+                1 => gapi::wire::de(map, &mut self.hidden_values),
+                2 => gapi::wire::de(map, &mut self.visible_background_color),
+                3 => gapi::wire::de(map, &mut self.visible_background_color_style),
+                4 => gapi::wire::de(map, &mut self.visible_foreground_color),
+                5 => gapi::wire::de(map, &mut self.visible_foreground_color_style),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "condition", &self.condition)?;
+            gapi::wire::ser(map, "hiddenValues", &self.hidden_values)?;
+            gapi::wire::ser(
+                map,
+                "visibleBackgroundColor",
+                &self.visible_background_color,
+            )?;
+            gapi::wire::ser(
+                map,
+                "visibleBackgroundColorStyle",
+                &self.visible_background_color_style,
+            )?;
+            gapi::wire::ser(
+                map,
+                "visibleForegroundColor",
+                &self.visible_foreground_color,
+            )?;
+            gapi::wire::ser(
+                map,
+                "visibleForegroundColorStyle",
+                &self.visible_foreground_color_style,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FilterCriteria {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FilterCriteria {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The filter criteria associated with a specific column.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FilterSpec {
         /// The zero-based column index.
-        #[serde(rename = "columnIndex", skip_serializing_if = "Option::is_none")]
         pub column_index: Option<i32>,
         /// Reference to a data source column.
-        #[serde(
-            rename = "dataSourceColumnReference",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub data_source_column_reference: Option<DataSourceColumnReference>,
         /// The criteria for the column.
-        #[serde(rename = "filterCriteria", skip_serializing_if = "Option::is_none")]
         pub filter_criteria: Option<FilterCriteria>,
     }
+    impl gapi::wire::WireStruct for FilterSpec {
+        const NAME: &'static str = "FilterSpec";
+        const FIELDS: &'static [&'static str] = &[
+            "columnIndex",
+            "dataSourceColumnReference",
+            "filterCriteria",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.column_index),
+                1 => gapi::wire::de(map, &mut self.data_source_column_reference),
+                2 => gapi::wire::de(map, &mut self.filter_criteria),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "columnIndex", &self.column_index)?;
+            gapi::wire::ser(
+                map,
+                "dataSourceColumnReference",
+                &self.data_source_column_reference,
+            )?;
+            gapi::wire::ser(map, "filterCriteria", &self.filter_criteria)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FilterSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FilterSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A filter view. For more information, see \[Manage data visibility with filters\](https://developers.google.com/workspace/sheets/api/guides/filters).
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FilterView {
         /// The criteria for showing/hiding values per column. The map's key is the column index, and the value is the criteria for that column. This field is deprecated in favor of filter_specs.
-        #[serde(rename = "criteria", skip_serializing_if = "Option::is_none")]
         pub criteria: Option<::std::collections::BTreeMap<String, FilterCriteria>>,
         /// The filter criteria for showing or hiding values per column. Both criteria and filter_specs are populated in responses. If both fields are specified in an update request, this field takes precedence.
-        #[serde(rename = "filterSpecs", skip_serializing_if = "Option::is_none")]
         pub filter_specs: Option<Vec<FilterSpec>>,
         /// The ID of the filter view.
-        #[serde(rename = "filterViewId", skip_serializing_if = "Option::is_none")]
         pub filter_view_id: Option<i32>,
         /// The named range this filter view is backed by, if any. When writing, only one of range, named_range_id, or table_id may be set.
-        #[serde(rename = "namedRangeId", skip_serializing_if = "Option::is_none")]
         pub named_range_id: Option<String>,
         /// The range this filter view covers. When writing, only one of range, named_range_id, or table_id may be set.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
         /// The sort order per column. Later specifications are used when values are equal in the earlier specifications.
-        #[serde(rename = "sortSpecs", skip_serializing_if = "Option::is_none")]
         pub sort_specs: Option<Vec<SortSpec>>,
         /// The table this filter view is backed by, if any. When writing, only one of range, named_range_id, or table_id may be set.
-        #[serde(rename = "tableId", skip_serializing_if = "Option::is_none")]
         pub table_id: Option<String>,
         /// The name of the filter view.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
     }
+    impl gapi::wire::WireStruct for FilterView {
+        const NAME: &'static str = "FilterView";
+        const FIELDS: &'static [&'static str] = &[
+            "criteria",
+            "filterSpecs",
+            "filterViewId",
+            "namedRangeId",
+            "range",
+            "sortSpecs",
+            "tableId",
+            "title",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.criteria),
+                1 => gapi::wire::de(map, &mut self.filter_specs),
+                2 => gapi::wire::de(map, &mut self.filter_view_id),
+                3 => gapi::wire::de(map, &mut self.named_range_id),
+                4 => gapi::wire::de(map, &mut self.range),
+                5 => gapi::wire::de(map, &mut self.sort_specs),
+                6 => gapi::wire::de(map, &mut self.table_id),
+                7 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "criteria", &self.criteria)?;
+            gapi::wire::ser(map, "filterSpecs", &self.filter_specs)?;
+            gapi::wire::ser(map, "filterViewId", &self.filter_view_id)?;
+            gapi::wire::ser(map, "namedRangeId", &self.named_range_id)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            gapi::wire::ser(map, "sortSpecs", &self.sort_specs)?;
+            gapi::wire::ser(map, "tableId", &self.table_id)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FilterView {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FilterView {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Finds and replaces data in cells over a range, sheet, or all sheets.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FindReplaceRequest {
         /// True to find/replace over all sheets.
-        #[serde(rename = "allSheets", skip_serializing_if = "Option::is_none")]
         pub all_sheets: Option<bool>,
         /// The value to search.
-        #[serde(rename = "find", skip_serializing_if = "Option::is_none")]
         pub find: Option<String>,
         /// True if the search should include cells with formulas. False to skip cells with formulas.
-        #[serde(rename = "includeFormulas", skip_serializing_if = "Option::is_none")]
         pub include_formulas: Option<bool>,
         /// True if the search is case sensitive.
-        #[serde(rename = "matchCase", skip_serializing_if = "Option::is_none")]
         pub match_case: Option<bool>,
         /// True if the find value should match the entire cell.
-        #[serde(rename = "matchEntireCell", skip_serializing_if = "Option::is_none")]
         pub match_entire_cell: Option<bool>,
         /// The range to find/replace over.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
         /// The value to use as the replacement.
-        #[serde(rename = "replacement", skip_serializing_if = "Option::is_none")]
         pub replacement: Option<String>,
         /// True if the find value is a regex. The regular expression and replacement should follow Java regex rules at https://docs.oracle.com/javase/8/docs/api/java/util/regex/Pattern.html. The replacement string is allowed to refer to capturing groups. For example, if one cell has the contents `"Google Sheets"` and another has `"Google Docs"`, then searching for `"o.* (.*)"` with a replacement of `"$1 Rocks"` would change the contents of the cells to `"GSheets Rocks"` and `"GDocs Rocks"` respectively.
-        #[serde(rename = "searchByRegex", skip_serializing_if = "Option::is_none")]
         pub search_by_regex: Option<bool>,
         /// The sheet to find/replace over.
-        #[serde(rename = "sheetId", skip_serializing_if = "Option::is_none")]
         pub sheet_id: Option<i32>,
     }
+    impl gapi::wire::WireStruct for FindReplaceRequest {
+        const NAME: &'static str = "FindReplaceRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "allSheets",
+            "find",
+            "includeFormulas",
+            "matchCase",
+            "matchEntireCell",
+            "range",
+            "replacement",
+            "searchByRegex",
+            "sheetId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.all_sheets),
+                1 => gapi::wire::de(map, &mut self.find),
+                2 => gapi::wire::de(map, &mut self.include_formulas),
+                3 => gapi::wire::de(map, &mut self.match_case),
+                4 => gapi::wire::de(map, &mut self.match_entire_cell),
+                5 => gapi::wire::de(map, &mut self.range),
+                6 => gapi::wire::de(map, &mut self.replacement),
+                7 => gapi::wire::de(map, &mut self.search_by_regex),
+                8 => gapi::wire::de(map, &mut self.sheet_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "allSheets", &self.all_sheets)?;
+            gapi::wire::ser(map, "find", &self.find)?;
+            gapi::wire::ser(map, "includeFormulas", &self.include_formulas)?;
+            gapi::wire::ser(map, "matchCase", &self.match_case)?;
+            gapi::wire::ser(map, "matchEntireCell", &self.match_entire_cell)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            gapi::wire::ser(map, "replacement", &self.replacement)?;
+            gapi::wire::ser(map, "searchByRegex", &self.search_by_regex)?;
+            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FindReplaceRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FindReplaceRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The result of the find/replace.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FindReplaceResponse {
         /// The number of formula cells changed.
-        #[serde(rename = "formulasChanged", skip_serializing_if = "Option::is_none")]
         pub formulas_changed: Option<i32>,
         /// The number of occurrences (possibly multiple within a cell) changed. For example, if replacing `"e"` with `"o"` in `"Google Sheets"`, this would be `"3"` because `"Google Sheets"` -> `"Googlo Shoots"`.
-        #[serde(rename = "occurrencesChanged", skip_serializing_if = "Option::is_none")]
         pub occurrences_changed: Option<i32>,
         /// The number of rows changed.
-        #[serde(rename = "rowsChanged", skip_serializing_if = "Option::is_none")]
         pub rows_changed: Option<i32>,
         /// The number of sheets changed.
-        #[serde(rename = "sheetsChanged", skip_serializing_if = "Option::is_none")]
         pub sheets_changed: Option<i32>,
         /// The number of non-formula cells changed.
-        #[serde(rename = "valuesChanged", skip_serializing_if = "Option::is_none")]
         pub values_changed: Option<i32>,
     }
+    impl gapi::wire::WireStruct for FindReplaceResponse {
+        const NAME: &'static str = "FindReplaceResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "formulasChanged",
+            "occurrencesChanged",
+            "rowsChanged",
+            "sheetsChanged",
+            "valuesChanged",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.formulas_changed),
+                1 => gapi::wire::de(map, &mut self.occurrences_changed),
+                2 => gapi::wire::de(map, &mut self.rows_changed),
+                3 => gapi::wire::de(map, &mut self.sheets_changed),
+                4 => gapi::wire::de(map, &mut self.values_changed),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "formulasChanged", &self.formulas_changed)?;
+            gapi::wire::ser(map, "occurrencesChanged", &self.occurrences_changed)?;
+            gapi::wire::ser(map, "rowsChanged", &self.rows_changed)?;
+            gapi::wire::ser(map, "sheetsChanged", &self.sheets_changed)?;
+            gapi::wire::ser(map, "valuesChanged", &self.values_changed)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FindReplaceResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FindReplaceResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The request for retrieving a Spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct GetSpreadsheetByDataFilterRequest {
         /// The comments view mode to apply to the spreadsheet. This allows viewing the spreadsheet with comments omitted or included. If one is not specified, COMMENTS_VIEW_MODE_OMITTED is used.
-        #[serde(rename = "commentsViewMode", skip_serializing_if = "Option::is_none")]
         pub comments_view_mode: Option<
             GetSpreadsheetByDataFilterRequestCommentsViewMode,
         >,
         /// The DataFilters used to select which ranges to retrieve from the spreadsheet.
-        #[serde(rename = "dataFilters", skip_serializing_if = "Option::is_none")]
         pub data_filters: Option<Vec<DataFilter>>,
         /// True if tables should be excluded in the banded ranges. False if not set.
-        #[serde(
-            rename = "excludeTablesInBandedRanges",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub exclude_tables_in_banded_ranges: Option<bool>,
         /// True if grid data should be returned. This parameter is ignored if a field mask was set in the request.
-        #[serde(rename = "includeGridData", skip_serializing_if = "Option::is_none")]
         pub include_grid_data: Option<bool>,
+    }
+    impl gapi::wire::WireStruct for GetSpreadsheetByDataFilterRequest {
+        const NAME: &'static str = "GetSpreadsheetByDataFilterRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "commentsViewMode",
+            "dataFilters",
+            "excludeTablesInBandedRanges",
+            "includeGridData",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.comments_view_mode),
+                1 => gapi::wire::de(map, &mut self.data_filters),
+                2 => gapi::wire::de(map, &mut self.exclude_tables_in_banded_ranges),
+                3 => gapi::wire::de(map, &mut self.include_grid_data),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "commentsViewMode", &self.comments_view_mode)?;
+            gapi::wire::ser(map, "dataFilters", &self.data_filters)?;
+            gapi::wire::ser(
+                map,
+                "excludeTablesInBandedRanges",
+                &self.exclude_tables_in_banded_ranges,
+            )?;
+            gapi::wire::ser(map, "includeGridData", &self.include_grid_data)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for GetSpreadsheetByDataFilterRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for GetSpreadsheetByDataFilterRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The comments view mode to apply to the spreadsheet. This allows viewing the spreadsheet with comments omitted or included. If one is not specified, COMMENTS_VIEW_MODE_OMITTED is used.
@@ -4343,166 +9230,374 @@ pub mod schemas {
         }
     }
     /// A rule that applies a gradient color scale format, based on the interpolation points listed. The format of a cell will vary based on its contents as compared to the values of the interpolation points.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct GradientRule {
         /// The final interpolation point.
-        #[serde(rename = "maxpoint", skip_serializing_if = "Option::is_none")]
         pub maxpoint: Option<InterpolationPoint>,
         /// An optional midway interpolation point.
-        #[serde(rename = "midpoint", skip_serializing_if = "Option::is_none")]
         pub midpoint: Option<InterpolationPoint>,
         /// The starting interpolation point.
-        #[serde(rename = "minpoint", skip_serializing_if = "Option::is_none")]
         pub minpoint: Option<InterpolationPoint>,
     }
+    impl gapi::wire::WireStruct for GradientRule {
+        const NAME: &'static str = "GradientRule";
+        const FIELDS: &'static [&'static str] = &["maxpoint", "midpoint", "minpoint"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.maxpoint),
+                1 => gapi::wire::de(map, &mut self.midpoint),
+                2 => gapi::wire::de(map, &mut self.minpoint),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "maxpoint", &self.maxpoint)?;
+            gapi::wire::ser(map, "midpoint", &self.midpoint)?;
+            gapi::wire::ser(map, "minpoint", &self.minpoint)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for GradientRule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for GradientRule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A coordinate in a sheet. All indexes are zero-based.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct GridCoordinate {
         /// The column index of the coordinate.
-        #[serde(rename = "columnIndex", skip_serializing_if = "Option::is_none")]
         pub column_index: Option<i32>,
         /// The row index of the coordinate.
-        #[serde(rename = "rowIndex", skip_serializing_if = "Option::is_none")]
         pub row_index: Option<i32>,
         /// The sheet this coordinate is on.
-        #[serde(rename = "sheetId", skip_serializing_if = "Option::is_none")]
         pub sheet_id: Option<i32>,
+    }
+    impl gapi::wire::WireStruct for GridCoordinate {
+        const NAME: &'static str = "GridCoordinate";
+        const FIELDS: &'static [&'static str] = &["columnIndex", "rowIndex", "sheetId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.column_index),
+                1 => gapi::wire::de(map, &mut self.row_index),
+                2 => gapi::wire::de(map, &mut self.sheet_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "columnIndex", &self.column_index)?;
+            gapi::wire::ser(map, "rowIndex", &self.row_index)?;
+            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for GridCoordinate {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for GridCoordinate {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// Data in the grid, as well as metadata about the dimensions.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct GridData {
         /// Metadata about the requested columns in the grid, starting with the column in start_column.
-        #[serde(rename = "columnMetadata", skip_serializing_if = "Option::is_none")]
         pub column_metadata: Option<Vec<DimensionProperties>>,
         /// The data in the grid, one entry per row, starting with the row in startRow. The values in RowData will correspond to columns starting at start_column.
-        #[serde(rename = "rowData", skip_serializing_if = "Option::is_none")]
         pub row_data: Option<Vec<RowData>>,
         /// Metadata about the requested rows in the grid, starting with the row in start_row.
-        #[serde(rename = "rowMetadata", skip_serializing_if = "Option::is_none")]
         pub row_metadata: Option<Vec<DimensionProperties>>,
         /// The first column this GridData refers to, zero-based.
-        #[serde(rename = "startColumn", skip_serializing_if = "Option::is_none")]
         pub start_column: Option<i32>,
         /// The first row this GridData refers to, zero-based.
-        #[serde(rename = "startRow", skip_serializing_if = "Option::is_none")]
         pub start_row: Option<i32>,
     }
+    impl gapi::wire::WireStruct for GridData {
+        const NAME: &'static str = "GridData";
+        const FIELDS: &'static [&'static str] = &[
+            "columnMetadata",
+            "rowData",
+            "rowMetadata",
+            "startColumn",
+            "startRow",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.column_metadata),
+                1 => gapi::wire::de(map, &mut self.row_data),
+                2 => gapi::wire::de(map, &mut self.row_metadata),
+                3 => gapi::wire::de(map, &mut self.start_column),
+                4 => gapi::wire::de(map, &mut self.start_row),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "columnMetadata", &self.column_metadata)?;
+            gapi::wire::ser(map, "rowData", &self.row_data)?;
+            gapi::wire::ser(map, "rowMetadata", &self.row_metadata)?;
+            gapi::wire::ser(map, "startColumn", &self.start_column)?;
+            gapi::wire::ser(map, "startRow", &self.start_row)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for GridData {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for GridData {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Properties of a grid.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct GridProperties {
         /// The number of columns in the grid.
-        #[serde(rename = "columnCount", skip_serializing_if = "Option::is_none")]
         pub column_count: Option<i32>,
         /// True if the column grouping control toggle is shown after the group.
-        #[serde(
-            rename = "columnGroupControlAfter",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub column_group_control_after: Option<bool>,
         /// The number of columns that are frozen in the grid.
-        #[serde(rename = "frozenColumnCount", skip_serializing_if = "Option::is_none")]
         pub frozen_column_count: Option<i32>,
         /// The number of rows that are frozen in the grid.
-        #[serde(rename = "frozenRowCount", skip_serializing_if = "Option::is_none")]
         pub frozen_row_count: Option<i32>,
         /// True if the grid isn't showing gridlines in the UI.
-        #[serde(rename = "hideGridlines", skip_serializing_if = "Option::is_none")]
         pub hide_gridlines: Option<bool>,
         /// The number of rows in the grid.
-        #[serde(rename = "rowCount", skip_serializing_if = "Option::is_none")]
         pub row_count: Option<i32>,
         /// True if the row grouping control toggle is shown after the group.
-        #[serde(
-            rename = "rowGroupControlAfter",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub row_group_control_after: Option<bool>,
     }
+    impl gapi::wire::WireStruct for GridProperties {
+        const NAME: &'static str = "GridProperties";
+        const FIELDS: &'static [&'static str] = &[
+            "columnCount",
+            "columnGroupControlAfter",
+            "frozenColumnCount",
+            "frozenRowCount",
+            "hideGridlines",
+            "rowCount",
+            "rowGroupControlAfter",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.column_count),
+                1 => gapi::wire::de(map, &mut self.column_group_control_after),
+                2 => gapi::wire::de(map, &mut self.frozen_column_count),
+                3 => gapi::wire::de(map, &mut self.frozen_row_count),
+                4 => gapi::wire::de(map, &mut self.hide_gridlines),
+                5 => gapi::wire::de(map, &mut self.row_count),
+                6 => gapi::wire::de(map, &mut self.row_group_control_after),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "columnCount", &self.column_count)?;
+            gapi::wire::ser(
+                map,
+                "columnGroupControlAfter",
+                &self.column_group_control_after,
+            )?;
+            gapi::wire::ser(map, "frozenColumnCount", &self.frozen_column_count)?;
+            gapi::wire::ser(map, "frozenRowCount", &self.frozen_row_count)?;
+            gapi::wire::ser(map, "hideGridlines", &self.hide_gridlines)?;
+            gapi::wire::ser(map, "rowCount", &self.row_count)?;
+            gapi::wire::ser(map, "rowGroupControlAfter", &self.row_group_control_after)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for GridProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for GridProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A range on a sheet. All indexes are zero-based. Indexes are half open, i.e. the start index is inclusive and the end index is exclusive -- \[start_index, end_index). Missing indexes indicate the range is unbounded on that side. For example, if `"Sheet1"` is sheet ID 123456, then: `Sheet1!A1:A1 == sheet_id: 123456, start_row_index: 0, end_row_index: 1, start_column_index: 0, end_column_index: 1` `Sheet1!A3:B4 == sheet_id: 123456, start_row_index: 2, end_row_index: 4, start_column_index: 0, end_column_index: 2` `Sheet1!A:B == sheet_id: 123456, start_column_index: 0, end_column_index: 2` `Sheet1!A5:B == sheet_id: 123456, start_row_index: 4, start_column_index: 0, end_column_index: 2` `Sheet1 == sheet_id: 123456` The start index must always be less than or equal to the end index. If the start index equals the end index, then the range is empty. Empty ranges are typically not meaningful and are usually rendered in the UI as `#REF!`.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct GridRange {
         /// The end column (exclusive) of the range, or not set if unbounded.
-        #[serde(rename = "endColumnIndex", skip_serializing_if = "Option::is_none")]
         pub end_column_index: Option<i32>,
         /// The end row (exclusive) of the range, or not set if unbounded.
-        #[serde(rename = "endRowIndex", skip_serializing_if = "Option::is_none")]
         pub end_row_index: Option<i32>,
         /// The sheet this range is on.
-        #[serde(rename = "sheetId", skip_serializing_if = "Option::is_none")]
         pub sheet_id: Option<i32>,
         /// The start column (inclusive) of the range, or not set if unbounded.
-        #[serde(rename = "startColumnIndex", skip_serializing_if = "Option::is_none")]
         pub start_column_index: Option<i32>,
         /// The start row (inclusive) of the range, or not set if unbounded.
-        #[serde(rename = "startRowIndex", skip_serializing_if = "Option::is_none")]
         pub start_row_index: Option<i32>,
     }
+    impl gapi::wire::WireStruct for GridRange {
+        const NAME: &'static str = "GridRange";
+        const FIELDS: &'static [&'static str] = &[
+            "endColumnIndex",
+            "endRowIndex",
+            "sheetId",
+            "startColumnIndex",
+            "startRowIndex",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.end_column_index),
+                1 => gapi::wire::de(map, &mut self.end_row_index),
+                2 => gapi::wire::de(map, &mut self.sheet_id),
+                3 => gapi::wire::de(map, &mut self.start_column_index),
+                4 => gapi::wire::de(map, &mut self.start_row_index),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "endColumnIndex", &self.end_column_index)?;
+            gapi::wire::ser(map, "endRowIndex", &self.end_row_index)?;
+            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
+            gapi::wire::ser(map, "startColumnIndex", &self.start_column_index)?;
+            gapi::wire::ser(map, "startRowIndex", &self.start_row_index)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for GridRange {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for GridRange {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A histogram chart. A histogram chart groups data items into bins, displaying each bin as a column of stacked items. Histograms are used to display the distribution of a dataset. Each column of items represents a range into which those items fall. The number of bins can be chosen automatically or specified explicitly.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct HistogramChartSpec {
         /// By default the bucket size (the range of values stacked in a single column) is chosen automatically, but it may be overridden here. E.g., A bucket size of 1.5 results in buckets from 0 - 1.5, 1.5 - 3.0, etc. Cannot be negative. This field is optional.
-        #[serde(rename = "bucketSize", skip_serializing_if = "Option::is_none")]
         pub bucket_size: Option<f64>,
         /// The position of the chart legend.
-        #[serde(rename = "legendPosition", skip_serializing_if = "Option::is_none")]
         pub legend_position: Option<HistogramChartSpecLegendPosition>,
         /// The outlier percentile is used to ensure that outliers do not adversely affect the calculation of bucket sizes. For example, setting an outlier percentile of 0.05 indicates that the top and bottom 5% of values when calculating buckets. The values are still included in the chart, they will be added to the first or last buckets instead of their own buckets. Must be between 0.0 and 0.5.
-        #[serde(rename = "outlierPercentile", skip_serializing_if = "Option::is_none")]
         pub outlier_percentile: Option<f64>,
         /// The series for a histogram may be either a single series of values to be bucketed or multiple series, each of the same length, containing the name of the series followed by the values to be bucketed for that series.
-        #[serde(rename = "series", skip_serializing_if = "Option::is_none")]
         pub series: Option<Vec<HistogramSeries>>,
         /// Whether horizontal divider lines should be displayed between items in each column.
-        #[serde(rename = "showItemDividers", skip_serializing_if = "Option::is_none")]
         pub show_item_dividers: Option<bool>,
+    }
+    impl gapi::wire::WireStruct for HistogramChartSpec {
+        const NAME: &'static str = "HistogramChartSpec";
+        const FIELDS: &'static [&'static str] = &[
+            "bucketSize",
+            "legendPosition",
+            "outlierPercentile",
+            "series",
+            "showItemDividers",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bucket_size),
+                1 => gapi::wire::de(map, &mut self.legend_position),
+                2 => gapi::wire::de(map, &mut self.outlier_percentile),
+                3 => gapi::wire::de(map, &mut self.series),
+                4 => gapi::wire::de(map, &mut self.show_item_dividers),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bucketSize", &self.bucket_size)?;
+            gapi::wire::ser(map, "legendPosition", &self.legend_position)?;
+            gapi::wire::ser(map, "outlierPercentile", &self.outlier_percentile)?;
+            gapi::wire::ser(map, "series", &self.series)?;
+            gapi::wire::ser(map, "showItemDividers", &self.show_item_dividers)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for HistogramChartSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for HistogramChartSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The position of the chart legend.
@@ -4524,121 +9619,292 @@ pub mod schemas {
         }
     }
     /// Allows you to organize the numeric values in a source data column into buckets of a constant size. All values from HistogramRule.start to HistogramRule.end are placed into groups of size HistogramRule.interval. In addition, all values below HistogramRule.start are placed in one group, and all values above HistogramRule.end are placed in another. Only HistogramRule.interval is required, though if HistogramRule.start and HistogramRule.end are both provided, HistogramRule.start must be less than HistogramRule.end. For example, a pivot table showing average purchase amount by age that has 50+ rows: +-----+-------------------+ | Age | AVERAGE of Amount | +-----+-------------------+ | 16 | $27.13 | | 17 | $5.24 | | 18 | $20.15 | ... +-----+-------------------+ could be turned into a pivot table that looks like the one below by applying a histogram group rule with a HistogramRule.start of 25, an HistogramRule.interval of 20, and an HistogramRule.end of 65. +-------------+-------------------+ | Grouped Age | AVERAGE of Amount | +-------------+-------------------+ | &lt; 25 | $19.34 | | 25-45 | $31.43 | | 45-65 | $35.87 | | > 65 | $27.55 | +-------------+-------------------+ | Grand Total | $29.12 | +-------------+-------------------+
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct HistogramRule {
         /// The maximum value at which items are placed into buckets of constant size. Values above end are lumped into a single bucket. This field is optional.
-        #[serde(rename = "end", skip_serializing_if = "Option::is_none")]
         pub end: Option<f64>,
         /// The size of the buckets that are created. Must be positive.
-        #[serde(rename = "interval", skip_serializing_if = "Option::is_none")]
         pub interval: Option<f64>,
         /// The minimum value at which items are placed into buckets of constant size. Values below start are lumped into a single bucket. This field is optional.
-        #[serde(rename = "start", skip_serializing_if = "Option::is_none")]
         pub start: Option<f64>,
     }
+    impl gapi::wire::WireStruct for HistogramRule {
+        const NAME: &'static str = "HistogramRule";
+        const FIELDS: &'static [&'static str] = &["end", "interval", "start"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.end),
+                1 => gapi::wire::de(map, &mut self.interval),
+                2 => gapi::wire::de(map, &mut self.start),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "end", &self.end)?;
+            gapi::wire::ser(map, "interval", &self.interval)?;
+            gapi::wire::ser(map, "start", &self.start)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for HistogramRule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for HistogramRule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A histogram series containing the series color and data.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct HistogramSeries {
         /// The color of the column representing this series in each bucket. This field is optional. Deprecated: Use bar_color_style.
-        #[serde(rename = "barColor", skip_serializing_if = "Option::is_none")]
         pub bar_color: Option<Color>,
         /// The color of the column representing this series in each bucket. This field is optional. If bar_color is also set, this field takes precedence.
-        #[serde(rename = "barColorStyle", skip_serializing_if = "Option::is_none")]
         pub bar_color_style: Option<ColorStyle>,
         /// The data for this histogram series.
-        #[serde(rename = "data", skip_serializing_if = "Option::is_none")]
         pub data: Option<ChartData>,
     }
+    impl gapi::wire::WireStruct for HistogramSeries {
+        const NAME: &'static str = "HistogramSeries";
+        const FIELDS: &'static [&'static str] = &["barColor", "barColorStyle", "data"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bar_color),
+                1 => gapi::wire::de(map, &mut self.bar_color_style),
+                2 => gapi::wire::de(map, &mut self.data),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "barColor", &self.bar_color)?;
+            gapi::wire::ser(map, "barColorStyle", &self.bar_color_style)?;
+            gapi::wire::ser(map, "data", &self.data)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for HistogramSeries {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for HistogramSeries {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Inserts a CommentThread into the spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct InsertCommentRequest {
         /// Optional. The email address of the assignee of the comment. Leave empty for a non-assigned comment. May not exceed 2048 UTF-8 code units.
-        #[serde(
-            rename = "assigneeEmailAddress",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub assignee_email_address: Option<String>,
         /// The text of the comment, as plain text. This text content will be handled similarly to comments created in the Sheets editor. It will have similar behaviors for formatting, notifications, etc. This field cannot be empty, and must not exceed 2048 UTF-8 code units.
-        #[serde(rename = "content", skip_serializing_if = "Option::is_none")]
         pub content: Option<String>,
         /// The GridCoordinate in the sheet that is tied to this comment.
-        #[serde(rename = "coordinate", skip_serializing_if = "Option::is_none")]
         pub coordinate: Option<GridCoordinate>,
     }
+    impl gapi::wire::WireStruct for InsertCommentRequest {
+        const NAME: &'static str = "InsertCommentRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "assigneeEmailAddress",
+            "content",
+            "coordinate",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.assignee_email_address),
+                1 => gapi::wire::de(map, &mut self.content),
+                2 => gapi::wire::de(map, &mut self.coordinate),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "assigneeEmailAddress", &self.assignee_email_address)?;
+            gapi::wire::ser(map, "content", &self.content)?;
+            gapi::wire::ser(map, "coordinate", &self.coordinate)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for InsertCommentRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for InsertCommentRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The result of creating a comment.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct InsertCommentResponse {
         /// The newly-inserted comment thread.
-        #[serde(rename = "commentThread", skip_serializing_if = "Option::is_none")]
         pub comment_thread: Option<CommentThread>,
     }
+    impl gapi::wire::WireStruct for InsertCommentResponse {
+        const NAME: &'static str = "InsertCommentResponse";
+        const FIELDS: &'static [&'static str] = &["commentThread"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.comment_thread),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "commentThread", &self.comment_thread)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for InsertCommentResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for InsertCommentResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Inserts rows or columns in a sheet at a particular index.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct InsertDimensionRequest {
         /// Whether dimension properties should be extended from the dimensions before or after the newly inserted dimensions. True to inherit from the dimensions before (in which case the start index must be greater than 0), and false to inherit from the dimensions after. For example, if row index 0 has red background and row index 1 has a green background, then inserting 2 rows at index 1 can inherit either the green or red background. If `inheritFromBefore` is true, the two new rows will be red (because the row before the insertion point was red), whereas if `inheritFromBefore` is false, the two new rows will be green (because the row after the insertion point was green).
-        #[serde(rename = "inheritFromBefore", skip_serializing_if = "Option::is_none")]
         pub inherit_from_before: Option<bool>,
         /// The dimensions to insert. Both the start and end indexes must be bounded.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<DimensionRange>,
     }
+    impl gapi::wire::WireStruct for InsertDimensionRequest {
+        const NAME: &'static str = "InsertDimensionRequest";
+        const FIELDS: &'static [&'static str] = &["inheritFromBefore", "range"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.inherit_from_before),
+                1 => gapi::wire::de(map, &mut self.range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "inheritFromBefore", &self.inherit_from_before)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for InsertDimensionRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for InsertDimensionRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Inserts cells into a range, shifting the existing cells over or down.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct InsertRangeRequest {
         /// The range to insert new cells into. The range is constrained to the current sheet boundaries.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
         /// The dimension which will be shifted when inserting cells. If ROWS, existing cells will be shifted down. If COLUMNS, existing cells will be shifted right.
-        #[serde(rename = "shiftDimension", skip_serializing_if = "Option::is_none")]
         pub shift_dimension: Option<InsertRangeRequestShiftDimension>,
+    }
+    impl gapi::wire::WireStruct for InsertRangeRequest {
+        const NAME: &'static str = "InsertRangeRequest";
+        const FIELDS: &'static [&'static str] = &["range", "shiftDimension"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.range),
+                1 => gapi::wire::de(map, &mut self.shift_dimension),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "range", &self.range)?;
+            gapi::wire::ser(map, "shiftDimension", &self.shift_dimension)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for InsertRangeRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for InsertRangeRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The dimension which will be shifted when inserting cells. If ROWS, existing cells will be shifted down. If COLUMNS, existing cells will be shifted right.
@@ -4652,28 +9918,63 @@ pub mod schemas {
         }
     }
     /// A single interpolation point on a gradient conditional format. These pin the gradient color scale according to the color, type and value chosen.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct InterpolationPoint {
         /// The color this interpolation point should use. Deprecated: Use color_style.
-        #[serde(rename = "color", skip_serializing_if = "Option::is_none")]
         pub color: Option<Color>,
         /// The color this interpolation point should use. If color is also set, this field takes precedence.
-        #[serde(rename = "colorStyle", skip_serializing_if = "Option::is_none")]
         pub color_style: Option<ColorStyle>,
         /// How the value should be interpreted.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<InterpolationPointType>,
         /// The value this interpolation point uses. May be a formula. Unused if type is MIN or MAX.
-        #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
+    }
+    impl gapi::wire::WireStruct for InterpolationPoint {
+        const NAME: &'static str = "InterpolationPoint";
+        const FIELDS: &'static [&'static str] = &[
+            "color",
+            "colorStyle",
+            "type",
+            "value",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.color),
+                1 => gapi::wire::de(map, &mut self.color_style),
+                2 => gapi::wire::de(map, &mut self.r#type),
+                3 => gapi::wire::de(map, &mut self.value),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "color", &self.color)?;
+            gapi::wire::ser(map, "colorStyle", &self.color_style)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            gapi::wire::ser(map, "value", &self.value)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for InterpolationPoint {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for InterpolationPoint {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// How the value should be interpreted.
@@ -4693,79 +9994,191 @@ pub mod schemas {
         }
     }
     /// Represents a time interval, encoded as a Timestamp start (inclusive) and a Timestamp end (exclusive). The start must be less than or equal to the end. When the start equals the end, the interval is empty (matches no time). When both start and end are unspecified, the interval matches any time.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Interval {
         /// Optional. Exclusive end of the interval. If specified, a Timestamp matching this interval will have to be before the end.
-        #[serde(rename = "endTime", skip_serializing_if = "Option::is_none")]
         pub end_time: Option<gapi::types::DateTime>,
         /// Optional. Inclusive start of the interval. If specified, a Timestamp matching this interval will have to be the same or after the start.
-        #[serde(rename = "startTime", skip_serializing_if = "Option::is_none")]
         pub start_time: Option<gapi::types::DateTime>,
     }
+    impl gapi::wire::WireStruct for Interval {
+        const NAME: &'static str = "Interval";
+        const FIELDS: &'static [&'static str] = &["endTime", "startTime"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.end_time),
+                1 => gapi::wire::de(map, &mut self.start_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "endTime", &self.end_time)?;
+            gapi::wire::ser(map, "startTime", &self.start_time)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Interval {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Interval {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Settings to control how circular dependencies are resolved with iterative calculation.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct IterativeCalculationSettings {
         /// When iterative calculation is enabled and successive results differ by less than this threshold value, the calculation rounds stop.
-        #[serde(
-            rename = "convergenceThreshold",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub convergence_threshold: Option<f64>,
         /// When iterative calculation is enabled, the maximum number of calculation rounds to perform.
-        #[serde(rename = "maxIterations", skip_serializing_if = "Option::is_none")]
         pub max_iterations: Option<i32>,
     }
+    impl gapi::wire::WireStruct for IterativeCalculationSettings {
+        const NAME: &'static str = "IterativeCalculationSettings";
+        const FIELDS: &'static [&'static str] = &[
+            "convergenceThreshold",
+            "maxIterations",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.convergence_threshold),
+                1 => gapi::wire::de(map, &mut self.max_iterations),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "convergenceThreshold", &self.convergence_threshold)?;
+            gapi::wire::ser(map, "maxIterations", &self.max_iterations)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for IterativeCalculationSettings {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for IterativeCalculationSettings {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Formatting options for key value.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct KeyValueFormat {
         /// Specifies the horizontal text positioning of key value. This field is optional. If not specified, default positioning is used.
-        #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
         pub position: Option<TextPosition>,
         /// Text formatting options for key value. The link field is not supported.
-        #[serde(rename = "textFormat", skip_serializing_if = "Option::is_none")]
         pub text_format: Option<TextFormat>,
     }
+    impl gapi::wire::WireStruct for KeyValueFormat {
+        const NAME: &'static str = "KeyValueFormat";
+        const FIELDS: &'static [&'static str] = &["position", "textFormat"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.position),
+                1 => gapi::wire::de(map, &mut self.text_format),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "position", &self.position)?;
+            gapi::wire::ser(map, "textFormat", &self.text_format)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for KeyValueFormat {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for KeyValueFormat {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Properties that describe the style of a line.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LineStyle {
         /// The dash type of the line.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<LineStyleType>,
         /// The thickness of the line, in px.
-        #[serde(rename = "width", skip_serializing_if = "Option::is_none")]
         pub width: Option<i32>,
+    }
+    impl gapi::wire::WireStruct for LineStyle {
+        const NAME: &'static str = "LineStyle";
+        const FIELDS: &'static [&'static str] = &["type", "width"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.r#type),
+                1 => gapi::wire::de(map, &mut self.width),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            gapi::wire::ser(map, "width", &self.width)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LineStyle {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LineStyle {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The dash type of the line.
@@ -4791,127 +10204,322 @@ pub mod schemas {
         }
     }
     /// An external or local reference.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Link {
         /// The link identifier.
-        #[serde(rename = "uri", skip_serializing_if = "Option::is_none")]
         pub uri: Option<String>,
     }
+    impl gapi::wire::WireStruct for Link {
+        const NAME: &'static str = "Link";
+        const FIELDS: &'static [&'static str] = &["uri"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.uri),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "uri", &self.uri)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Link {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Link {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The specification of a Looker data source.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LookerDataSourceSpec {
         /// Name of a Looker model explore.
-        #[serde(rename = "explore", skip_serializing_if = "Option::is_none")]
         pub explore: Option<String>,
         /// A Looker instance URL.
-        #[serde(rename = "instanceUri", skip_serializing_if = "Option::is_none")]
         pub instance_uri: Option<String>,
         /// Name of a Looker model.
-        #[serde(rename = "model", skip_serializing_if = "Option::is_none")]
         pub model: Option<String>,
     }
+    impl gapi::wire::WireStruct for LookerDataSourceSpec {
+        const NAME: &'static str = "LookerDataSourceSpec";
+        const FIELDS: &'static [&'static str] = &["explore", "instanceUri", "model"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.explore),
+                1 => gapi::wire::de(map, &mut self.instance_uri),
+                2 => gapi::wire::de(map, &mut self.model),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "explore", &self.explore)?;
+            gapi::wire::ser(map, "instanceUri", &self.instance_uri)?;
+            gapi::wire::ser(map, "model", &self.model)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LookerDataSourceSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LookerDataSourceSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Allows you to manually organize the values in a source data column into buckets with names of your choosing. For example, a pivot table that aggregates population by state: +-------+-------------------+ | State | SUM of Population | +-------+-------------------+ | AK | 0.7 | | AL | 4.8 | | AR | 2.9 | ... +-------+-------------------+ could be turned into a pivot table that aggregates population by time zone by providing a list of groups (for example, groupName = 'Central', items = \['AL', 'AR', 'IA', ...\]) to a manual group rule. Note that a similar effect could be achieved by adding a time zone column to the source data and adjusting the pivot table. +-----------+-------------------+ | Time Zone | SUM of Population | +-----------+-------------------+ | Central | 106.3 | | Eastern | 151.9 | | Mountain | 17.4 | ... +-----------+-------------------+
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ManualRule {
         /// The list of group names and the corresponding items from the source data that map to each group name.
-        #[serde(rename = "groups", skip_serializing_if = "Option::is_none")]
         pub groups: Option<Vec<ManualRuleGroup>>,
     }
+    impl gapi::wire::WireStruct for ManualRule {
+        const NAME: &'static str = "ManualRule";
+        const FIELDS: &'static [&'static str] = &["groups"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.groups),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "groups", &self.groups)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ManualRule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ManualRule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A group name and a list of items from the source data that should be placed in the group with this name.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ManualRuleGroup {
         /// The group name, which must be a string. Each group in a given ManualRule must have a unique group name.
-        #[serde(rename = "groupName", skip_serializing_if = "Option::is_none")]
         pub group_name: Option<ExtendedValue>,
         /// The items in the source data that should be placed into this group. Each item may be a string, number, or boolean. Items may appear in at most one group within a given ManualRule. Items that do not appear in any group will appear on their own.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<ExtendedValue>>,
     }
+    impl gapi::wire::WireStruct for ManualRuleGroup {
+        const NAME: &'static str = "ManualRuleGroup";
+        const FIELDS: &'static [&'static str] = &["groupName", "items"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.group_name),
+                1 => gapi::wire::de(map, &mut self.items),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "groupName", &self.group_name)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ManualRuleGroup {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ManualRuleGroup {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A developer metadata entry and the data filters specified in the original request that matched it.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct MatchedDeveloperMetadata {
         /// All filters matching the returned developer metadata.
-        #[serde(rename = "dataFilters", skip_serializing_if = "Option::is_none")]
         pub data_filters: Option<Vec<DataFilter>>,
         /// The developer metadata matching the specified filters.
-        #[serde(rename = "developerMetadata", skip_serializing_if = "Option::is_none")]
         pub developer_metadata: Option<DeveloperMetadata>,
     }
+    impl gapi::wire::WireStruct for MatchedDeveloperMetadata {
+        const NAME: &'static str = "MatchedDeveloperMetadata";
+        const FIELDS: &'static [&'static str] = &["dataFilters", "developerMetadata"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_filters),
+                1 => gapi::wire::de(map, &mut self.developer_metadata),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataFilters", &self.data_filters)?;
+            gapi::wire::ser(map, "developerMetadata", &self.developer_metadata)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for MatchedDeveloperMetadata {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for MatchedDeveloperMetadata {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A value range that was matched by one or more data filers.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct MatchedValueRange {
         /// The DataFilters from the request that matched the range of values.
-        #[serde(rename = "dataFilters", skip_serializing_if = "Option::is_none")]
         pub data_filters: Option<Vec<DataFilter>>,
         /// The values matched by the DataFilter.
-        #[serde(rename = "valueRange", skip_serializing_if = "Option::is_none")]
         pub value_range: Option<ValueRange>,
     }
+    impl gapi::wire::WireStruct for MatchedValueRange {
+        const NAME: &'static str = "MatchedValueRange";
+        const FIELDS: &'static [&'static str] = &["dataFilters", "valueRange"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_filters),
+                1 => gapi::wire::de(map, &mut self.value_range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataFilters", &self.data_filters)?;
+            gapi::wire::ser(map, "valueRange", &self.value_range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for MatchedValueRange {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for MatchedValueRange {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Merges all cells in the range.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct MergeCellsRequest {
         /// How the cells should be merged.
-        #[serde(rename = "mergeType", skip_serializing_if = "Option::is_none")]
         pub merge_type: Option<MergeCellsRequestMergeType>,
         /// The range of cells to merge.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
+    }
+    impl gapi::wire::WireStruct for MergeCellsRequest {
+        const NAME: &'static str = "MergeCellsRequest";
+        const FIELDS: &'static [&'static str] = &["mergeType", "range"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.merge_type),
+                1 => gapi::wire::de(map, &mut self.range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "mergeType", &self.merge_type)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for MergeCellsRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for MergeCellsRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// How the cells should be merged.
@@ -4925,61 +10533,146 @@ pub mod schemas {
         }
     }
     /// Moves one or more rows or columns.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct MoveDimensionRequest {
         /// The zero-based start index of where to move the source data to, based on the coordinates *before* the source data is removed from the grid. Existing data will be shifted down or right (depending on the dimension) to make room for the moved dimensions. The source dimensions are removed from the grid, so the the data may end up in a different index than specified. For example, given `A1..A5` of `0, 1, 2, 3, 4` and wanting to move `"1"` and `"2"` to between `"3"` and `"4"`, the source would be `ROWS [1..3)`,and the destination index would be `"4"` (the zero-based index of row 5). The end result would be `A1..A5` of `0, 3, 1, 2, 4`.
-        #[serde(rename = "destinationIndex", skip_serializing_if = "Option::is_none")]
         pub destination_index: Option<i32>,
         /// The source dimensions to move.
-        #[serde(rename = "source", skip_serializing_if = "Option::is_none")]
         pub source: Option<DimensionRange>,
     }
+    impl gapi::wire::WireStruct for MoveDimensionRequest {
+        const NAME: &'static str = "MoveDimensionRequest";
+        const FIELDS: &'static [&'static str] = &["destinationIndex", "source"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.destination_index),
+                1 => gapi::wire::de(map, &mut self.source),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "destinationIndex", &self.destination_index)?;
+            gapi::wire::ser(map, "source", &self.source)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for MoveDimensionRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for MoveDimensionRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A named range.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct NamedRange {
         /// The name of the named range.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// The ID of the named range.
-        #[serde(rename = "namedRangeId", skip_serializing_if = "Option::is_none")]
         pub named_range_id: Option<String>,
         /// The range this represents.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
     }
+    impl gapi::wire::WireStruct for NamedRange {
+        const NAME: &'static str = "NamedRange";
+        const FIELDS: &'static [&'static str] = &["name", "namedRangeId", "range"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.name),
+                1 => gapi::wire::de(map, &mut self.named_range_id),
+                2 => gapi::wire::de(map, &mut self.range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "namedRangeId", &self.named_range_id)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for NamedRange {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for NamedRange {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The number format of a cell.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct NumberFormat {
         /// Pattern string used for formatting. If not set, a default pattern based on the spreadsheet's locale will be used if necessary for the given type. See the \[Date and Number Formats guide\](https://developers.google.com/workspace/sheets/api/guides/formats) for more information about the supported patterns.
-        #[serde(rename = "pattern", skip_serializing_if = "Option::is_none")]
         pub pattern: Option<String>,
         /// The type of the number format. When writing, this field must be set.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<NumberFormatType>,
+    }
+    impl gapi::wire::WireStruct for NumberFormat {
+        const NAME: &'static str = "NumberFormat";
+        const FIELDS: &'static [&'static str] = &["pattern", "type"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.pattern),
+                1 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "pattern", &self.pattern)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for NumberFormat {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for NumberFormat {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type of the number format. When writing, this field must be set.
@@ -5005,43 +10698,87 @@ pub mod schemas {
         }
     }
     /// An org chart. Org charts require a unique set of labels in labels and may optionally include parent_labels and tooltips. parent_labels contain, for each node, the label identifying the parent node. tooltips contain, for each node, an optional tooltip. For example, to describe an OrgChart with Alice as the CEO, Bob as the President (reporting to Alice) and Cathy as VP of Sales (also reporting to Alice), have labels contain "Alice", "Bob", "Cathy", parent_labels contain "", "Alice", "Alice" and tooltips contain "CEO", "President", "VP Sales".
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct OrgChartSpec {
         /// The data containing the labels for all the nodes in the chart. Labels must be unique.
-        #[serde(rename = "labels", skip_serializing_if = "Option::is_none")]
         pub labels: Option<ChartData>,
         /// The color of the org chart nodes. Deprecated: Use node_color_style.
-        #[serde(rename = "nodeColor", skip_serializing_if = "Option::is_none")]
         pub node_color: Option<Color>,
         /// The color of the org chart nodes. If node_color is also set, this field takes precedence.
-        #[serde(rename = "nodeColorStyle", skip_serializing_if = "Option::is_none")]
         pub node_color_style: Option<ColorStyle>,
         /// The size of the org chart nodes.
-        #[serde(rename = "nodeSize", skip_serializing_if = "Option::is_none")]
         pub node_size: Option<OrgChartSpecNodeSize>,
         /// The data containing the label of the parent for the corresponding node. A blank value indicates that the node has no parent and is a top-level node. This field is optional.
-        #[serde(rename = "parentLabels", skip_serializing_if = "Option::is_none")]
         pub parent_labels: Option<ChartData>,
         /// The color of the selected org chart nodes. Deprecated: Use selected_node_color_style.
-        #[serde(rename = "selectedNodeColor", skip_serializing_if = "Option::is_none")]
         pub selected_node_color: Option<Color>,
         /// The color of the selected org chart nodes. If selected_node_color is also set, this field takes precedence.
-        #[serde(
-            rename = "selectedNodeColorStyle",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub selected_node_color_style: Option<ColorStyle>,
         /// The data containing the tooltip for the corresponding node. A blank value results in no tooltip being displayed for the node. This field is optional.
-        #[serde(rename = "tooltips", skip_serializing_if = "Option::is_none")]
         pub tooltips: Option<ChartData>,
+    }
+    impl gapi::wire::WireStruct for OrgChartSpec {
+        const NAME: &'static str = "OrgChartSpec";
+        const FIELDS: &'static [&'static str] = &[
+            "labels",
+            "nodeColor",
+            "nodeColorStyle",
+            "nodeSize",
+            "parentLabels",
+            "selectedNodeColor",
+            "selectedNodeColorStyle",
+            "tooltips",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.labels),
+                1 => gapi::wire::de(map, &mut self.node_color),
+                2 => gapi::wire::de(map, &mut self.node_color_style),
+                3 => gapi::wire::de(map, &mut self.node_size),
+                4 => gapi::wire::de(map, &mut self.parent_labels),
+                5 => gapi::wire::de(map, &mut self.selected_node_color),
+                6 => gapi::wire::de(map, &mut self.selected_node_color_style),
+                7 => gapi::wire::de(map, &mut self.tooltips),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "labels", &self.labels)?;
+            gapi::wire::ser(map, "nodeColor", &self.node_color)?;
+            gapi::wire::ser(map, "nodeColorStyle", &self.node_color_style)?;
+            gapi::wire::ser(map, "nodeSize", &self.node_size)?;
+            gapi::wire::ser(map, "parentLabels", &self.parent_labels)?;
+            gapi::wire::ser(map, "selectedNodeColor", &self.selected_node_color)?;
+            gapi::wire::ser(
+                map,
+                "selectedNodeColorStyle",
+                &self.selected_node_color_style,
+            )?;
+            gapi::wire::ser(map, "tooltips", &self.tooltips)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for OrgChartSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for OrgChartSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The size of the org chart nodes.
@@ -5057,82 +10794,186 @@ pub mod schemas {
         }
     }
     /// The location an object is overlaid on top of a grid.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct OverlayPosition {
         /// The cell the object is anchored to.
-        #[serde(rename = "anchorCell", skip_serializing_if = "Option::is_none")]
         pub anchor_cell: Option<GridCoordinate>,
         /// The height of the object, in pixels. Defaults to 371.
-        #[serde(rename = "heightPixels", skip_serializing_if = "Option::is_none")]
         pub height_pixels: Option<i32>,
         /// The horizontal offset, in pixels, that the object is offset from the anchor cell.
-        #[serde(rename = "offsetXPixels", skip_serializing_if = "Option::is_none")]
         pub offset_x_pixels: Option<i32>,
         /// The vertical offset, in pixels, that the object is offset from the anchor cell.
-        #[serde(rename = "offsetYPixels", skip_serializing_if = "Option::is_none")]
         pub offset_y_pixels: Option<i32>,
         /// The width of the object, in pixels. Defaults to 600.
-        #[serde(rename = "widthPixels", skip_serializing_if = "Option::is_none")]
         pub width_pixels: Option<i32>,
     }
+    impl gapi::wire::WireStruct for OverlayPosition {
+        const NAME: &'static str = "OverlayPosition";
+        const FIELDS: &'static [&'static str] = &[
+            "anchorCell",
+            "heightPixels",
+            "offsetXPixels",
+            "offsetYPixels",
+            "widthPixels",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.anchor_cell),
+                1 => gapi::wire::de(map, &mut self.height_pixels),
+                2 => gapi::wire::de(map, &mut self.offset_x_pixels),
+                3 => gapi::wire::de(map, &mut self.offset_y_pixels),
+                4 => gapi::wire::de(map, &mut self.width_pixels),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "anchorCell", &self.anchor_cell)?;
+            gapi::wire::ser(map, "heightPixels", &self.height_pixels)?;
+            gapi::wire::ser(map, "offsetXPixels", &self.offset_x_pixels)?;
+            gapi::wire::ser(map, "offsetYPixels", &self.offset_y_pixels)?;
+            gapi::wire::ser(map, "widthPixels", &self.width_pixels)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for OverlayPosition {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for OverlayPosition {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The amount of padding around the cell, in pixels. When updating padding, every field must be specified.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Padding {
         /// The bottom padding of the cell.
-        #[serde(rename = "bottom", skip_serializing_if = "Option::is_none")]
         pub bottom: Option<i32>,
         /// The left padding of the cell.
-        #[serde(rename = "left", skip_serializing_if = "Option::is_none")]
         pub left: Option<i32>,
         /// The right padding of the cell.
-        #[serde(rename = "right", skip_serializing_if = "Option::is_none")]
         pub right: Option<i32>,
         /// The top padding of the cell.
-        #[serde(rename = "top", skip_serializing_if = "Option::is_none")]
         pub top: Option<i32>,
     }
+    impl gapi::wire::WireStruct for Padding {
+        const NAME: &'static str = "Padding";
+        const FIELDS: &'static [&'static str] = &["bottom", "left", "right", "top"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bottom),
+                1 => gapi::wire::de(map, &mut self.left),
+                2 => gapi::wire::de(map, &mut self.right),
+                3 => gapi::wire::de(map, &mut self.top),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bottom", &self.bottom)?;
+            gapi::wire::ser(map, "left", &self.left)?;
+            gapi::wire::ser(map, "right", &self.right)?;
+            gapi::wire::ser(map, "top", &self.top)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Padding {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Padding {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Inserts data into the spreadsheet starting at the specified coordinate.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PasteDataRequest {
         /// The coordinate at which the data should start being inserted.
-        #[serde(rename = "coordinate", skip_serializing_if = "Option::is_none")]
         pub coordinate: Option<GridCoordinate>,
         /// The data to insert.
-        #[serde(rename = "data", skip_serializing_if = "Option::is_none")]
         pub data: Option<String>,
         /// The delimiter in the data.
-        #[serde(rename = "delimiter", skip_serializing_if = "Option::is_none")]
         pub delimiter: Option<String>,
         /// True if the data is HTML.
-        #[serde(rename = "html", skip_serializing_if = "Option::is_none")]
         pub html: Option<bool>,
         /// How the data should be pasted.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<PasteDataRequestType>,
+    }
+    impl gapi::wire::WireStruct for PasteDataRequest {
+        const NAME: &'static str = "PasteDataRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "coordinate",
+            "data",
+            "delimiter",
+            "html",
+            "type",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.coordinate),
+                1 => gapi::wire::de(map, &mut self.data),
+                2 => gapi::wire::de(map, &mut self.delimiter),
+                3 => gapi::wire::de(map, &mut self.html),
+                4 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "coordinate", &self.coordinate)?;
+            gapi::wire::ser(map, "data", &self.data)?;
+            gapi::wire::ser(map, "delimiter", &self.delimiter)?;
+            gapi::wire::ser(map, "html", &self.html)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PasteDataRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PasteDataRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// How the data should be pasted.
@@ -5154,22 +10995,50 @@ pub mod schemas {
         }
     }
     /// Properties specific to a linked person.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PersonProperties {
         /// Optional. The display format of the person chip. If not set, the default display format is used.
-        #[serde(rename = "displayFormat", skip_serializing_if = "Option::is_none")]
         pub display_format: Option<PersonPropertiesDisplayFormat>,
         /// Required. The email address linked to this person. This field is always present.
-        #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
+    }
+    impl gapi::wire::WireStruct for PersonProperties {
+        const NAME: &'static str = "PersonProperties";
+        const FIELDS: &'static [&'static str] = &["displayFormat", "email"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.display_format),
+                1 => gapi::wire::de(map, &mut self.email),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "displayFormat", &self.display_format)?;
+            gapi::wire::ser(map, "email", &self.email)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PersonProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PersonProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Optional. The display format of the person chip. If not set, the default display format is used.
@@ -5185,31 +11054,68 @@ pub mod schemas {
         }
     }
     /// A pie chart.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PieChartSpec {
         /// The data that covers the domain of the pie chart.
-        #[serde(rename = "domain", skip_serializing_if = "Option::is_none")]
         pub domain: Option<ChartData>,
         /// Where the legend of the pie chart should be drawn.
-        #[serde(rename = "legendPosition", skip_serializing_if = "Option::is_none")]
         pub legend_position: Option<PieChartSpecLegendPosition>,
         /// The size of the hole in the pie chart.
-        #[serde(rename = "pieHole", skip_serializing_if = "Option::is_none")]
         pub pie_hole: Option<f64>,
         /// The data that covers the one and only series of the pie chart.
-        #[serde(rename = "series", skip_serializing_if = "Option::is_none")]
         pub series: Option<ChartData>,
         /// True if the pie is three dimensional.
-        #[serde(rename = "threeDimensional", skip_serializing_if = "Option::is_none")]
         pub three_dimensional: Option<bool>,
+    }
+    impl gapi::wire::WireStruct for PieChartSpec {
+        const NAME: &'static str = "PieChartSpec";
+        const FIELDS: &'static [&'static str] = &[
+            "domain",
+            "legendPosition",
+            "pieHole",
+            "series",
+            "threeDimensional",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.domain),
+                1 => gapi::wire::de(map, &mut self.legend_position),
+                2 => gapi::wire::de(map, &mut self.pie_hole),
+                3 => gapi::wire::de(map, &mut self.series),
+                4 => gapi::wire::de(map, &mut self.three_dimensional),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "domain", &self.domain)?;
+            gapi::wire::ser(map, "legendPosition", &self.legend_position)?;
+            gapi::wire::ser(map, "pieHole", &self.pie_hole)?;
+            gapi::wire::ser(map, "series", &self.series)?;
+            gapi::wire::ser(map, "threeDimensional", &self.three_dimensional)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PieChartSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PieChartSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Where the legend of the pie chart should be drawn.
@@ -5231,133 +11137,309 @@ pub mod schemas {
         }
     }
     /// Criteria for showing/hiding rows in a pivot table.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PivotFilterCriteria {
         /// A condition that must be true for values to be shown. (`visibleValues` does not override this -- even if a value is listed there, it is still hidden if it does not meet the condition.) Condition values that refer to ranges in A1-notation are evaluated relative to the pivot table sheet. References are treated absolutely, so are not filled down the pivot table. For example, a condition value of `=A1` on "Pivot Table 1" is treated as `'Pivot Table 1'!$A$1`. The source data of the pivot table can be referenced by column header name. For example, if the source data has columns named "Revenue" and "Cost" and a condition is applied to the "Revenue" column with type `NUMBER_GREATER` and value `=Cost`, then only columns where "Revenue" > "Cost" are included.
-        #[serde(rename = "condition", skip_serializing_if = "Option::is_none")]
         pub condition: Option<BooleanCondition>,
         /// Whether values are visible by default. If true, the visible_values are ignored, all values that meet condition (if specified) are shown. If false, values that are both in visible_values and meet condition are shown.
-        #[serde(rename = "visibleByDefault", skip_serializing_if = "Option::is_none")]
         pub visible_by_default: Option<bool>,
         /// Values that should be included. Values not listed here are excluded.
-        #[serde(rename = "visibleValues", skip_serializing_if = "Option::is_none")]
         pub visible_values: Option<Vec<String>>,
     }
+    impl gapi::wire::WireStruct for PivotFilterCriteria {
+        const NAME: &'static str = "PivotFilterCriteria";
+        const FIELDS: &'static [&'static str] = &[
+            "condition",
+            "visibleByDefault",
+            "visibleValues",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.condition),
+                1 => gapi::wire::de(map, &mut self.visible_by_default),
+                2 => gapi::wire::de(map, &mut self.visible_values),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "condition", &self.condition)?;
+            gapi::wire::ser(map, "visibleByDefault", &self.visible_by_default)?;
+            gapi::wire::ser(map, "visibleValues", &self.visible_values)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PivotFilterCriteria {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PivotFilterCriteria {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The pivot table filter criteria associated with a specific source column offset.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PivotFilterSpec {
         /// The zero-based column offset of the source range.
-        #[serde(rename = "columnOffsetIndex", skip_serializing_if = "Option::is_none")]
         pub column_offset_index: Option<i32>,
         /// The reference to the data source column.
-        #[serde(
-            rename = "dataSourceColumnReference",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub data_source_column_reference: Option<DataSourceColumnReference>,
         /// The criteria for the column.
-        #[serde(rename = "filterCriteria", skip_serializing_if = "Option::is_none")]
         pub filter_criteria: Option<PivotFilterCriteria>,
     }
+    impl gapi::wire::WireStruct for PivotFilterSpec {
+        const NAME: &'static str = "PivotFilterSpec";
+        const FIELDS: &'static [&'static str] = &[
+            "columnOffsetIndex",
+            "dataSourceColumnReference",
+            "filterCriteria",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.column_offset_index),
+                1 => gapi::wire::de(map, &mut self.data_source_column_reference),
+                2 => gapi::wire::de(map, &mut self.filter_criteria),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "columnOffsetIndex", &self.column_offset_index)?;
+            gapi::wire::ser(
+                map,
+                "dataSourceColumnReference",
+                &self.data_source_column_reference,
+            )?;
+            gapi::wire::ser(map, "filterCriteria", &self.filter_criteria)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PivotFilterSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PivotFilterSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A single grouping (either row or column) in a pivot table.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PivotGroup {
         /// The reference to the data source column this grouping is based on.
-        #[serde(
-            rename = "dataSourceColumnReference",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub data_source_column_reference: Option<DataSourceColumnReference>,
         /// The count limit on rows or columns to apply to this pivot group.
-        #[serde(rename = "groupLimit", skip_serializing_if = "Option::is_none")]
         pub group_limit: Option<PivotGroupLimit>,
         /// The group rule to apply to this row/column group.
-        #[serde(rename = "groupRule", skip_serializing_if = "Option::is_none")]
         pub group_rule: Option<PivotGroupRule>,
         /// The labels to use for the row/column groups which can be customized. For example, in the following pivot table, the row label is `Region` (which could be renamed to `State`) and the column label is `Product` (which could be renamed `Item`). Pivot tables created before December 2017 do not have header labels. If you'd like to add header labels to an existing pivot table, please delete the existing pivot table and then create a new pivot table with same parameters. +--------------+---------+-------+ | SUM of Units | Product | | | Region | Pen | Paper | +--------------+---------+-------+ | New York | 345 | 98 | | Oregon | 234 | 123 | | Tennessee | 531 | 415 | +--------------+---------+-------+ | Grand Total | 1110 | 636 | +--------------+---------+-------+
-        #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
         pub label: Option<String>,
         /// True if the headings in this pivot group should be repeated. This is only valid for row groupings and is ignored by columns. By default, we minimize repetition of headings by not showing higher level headings where they are the same. For example, even though the third row below corresponds to "Q1 Mar", "Q1" is not shown because it is redundant with previous rows. Setting repeat_headings to true would cause "Q1" to be repeated for "Feb" and "Mar". +--------------+ | Q1 | Jan | | | Feb | | | Mar | +--------+-----+ | Q1 Total | +--------------+
-        #[serde(rename = "repeatHeadings", skip_serializing_if = "Option::is_none")]
         pub repeat_headings: Option<bool>,
         /// True if the pivot table should include the totals for this grouping.
-        #[serde(rename = "showTotals", skip_serializing_if = "Option::is_none")]
         pub show_totals: Option<bool>,
         /// The order the values in this group should be sorted.
-        #[serde(rename = "sortOrder", skip_serializing_if = "Option::is_none")]
         pub sort_order: Option<PivotGroupSortOrder>,
         /// The column offset of the source range that this grouping is based on. For example, if the source was `C10:E15`, a `sourceColumnOffset` of `0` means this group refers to column `C`, whereas the offset `1` would refer to column `D`.
-        #[serde(rename = "sourceColumnOffset", skip_serializing_if = "Option::is_none")]
         pub source_column_offset: Option<i32>,
         /// The bucket of the opposite pivot group to sort by. If not specified, sorting is alphabetical by this group's values.
-        #[serde(rename = "valueBucket", skip_serializing_if = "Option::is_none")]
         pub value_bucket: Option<PivotGroupSortValueBucket>,
         /// Metadata about values in the grouping.
-        #[serde(rename = "valueMetadata", skip_serializing_if = "Option::is_none")]
         pub value_metadata: Option<Vec<PivotGroupValueMetadata>>,
     }
+    impl gapi::wire::WireStruct for PivotGroup {
+        const NAME: &'static str = "PivotGroup";
+        const FIELDS: &'static [&'static str] = &[
+            "dataSourceColumnReference",
+            "groupLimit",
+            "groupRule",
+            "label",
+            "repeatHeadings",
+            "showTotals",
+            "sortOrder",
+            "sourceColumnOffset",
+            "valueBucket",
+            "valueMetadata",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_source_column_reference),
+                1 => gapi::wire::de(map, &mut self.group_limit),
+                2 => gapi::wire::de(map, &mut self.group_rule),
+                3 => gapi::wire::de(map, &mut self.label),
+                4 => gapi::wire::de(map, &mut self.repeat_headings),
+                5 => gapi::wire::de(map, &mut self.show_totals),
+                6 => gapi::wire::de(map, &mut self.sort_order),
+                7 => gapi::wire::de(map, &mut self.source_column_offset),
+                8 => gapi::wire::de(map, &mut self.value_bucket),
+                9 => gapi::wire::de(map, &mut self.value_metadata),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "dataSourceColumnReference",
+                &self.data_source_column_reference,
+            )?;
+            gapi::wire::ser(map, "groupLimit", &self.group_limit)?;
+            gapi::wire::ser(map, "groupRule", &self.group_rule)?;
+            gapi::wire::ser(map, "label", &self.label)?;
+            gapi::wire::ser(map, "repeatHeadings", &self.repeat_headings)?;
+            gapi::wire::ser(map, "showTotals", &self.show_totals)?;
+            gapi::wire::ser(map, "sortOrder", &self.sort_order)?;
+            gapi::wire::ser(map, "sourceColumnOffset", &self.source_column_offset)?;
+            gapi::wire::ser(map, "valueBucket", &self.value_bucket)?;
+            gapi::wire::ser(map, "valueMetadata", &self.value_metadata)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PivotGroup {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PivotGroup {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The count limit on rows or columns in the pivot group.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PivotGroupLimit {
         /// The order in which the group limit is applied to the pivot table. Pivot group limits are applied from lower to higher order number. Order numbers are normalized to consecutive integers from 0. For write request, to fully customize the applying orders, all pivot group limits should have this field set with an unique number. Otherwise, the order is determined by the index in the PivotTable.rows list and then the PivotTable.columns list.
-        #[serde(rename = "applyOrder", skip_serializing_if = "Option::is_none")]
         pub apply_order: Option<i32>,
         /// The count limit.
-        #[serde(rename = "countLimit", skip_serializing_if = "Option::is_none")]
         pub count_limit: Option<i32>,
     }
+    impl gapi::wire::WireStruct for PivotGroupLimit {
+        const NAME: &'static str = "PivotGroupLimit";
+        const FIELDS: &'static [&'static str] = &["applyOrder", "countLimit"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.apply_order),
+                1 => gapi::wire::de(map, &mut self.count_limit),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "applyOrder", &self.apply_order)?;
+            gapi::wire::ser(map, "countLimit", &self.count_limit)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PivotGroupLimit {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PivotGroupLimit {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// An optional setting on a PivotGroup that defines buckets for the values in the source data column rather than breaking out each individual value. Only one PivotGroup with a group rule may be added for each column in the source data, though on any given column you may add both a PivotGroup that has a rule and a PivotGroup that does not.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PivotGroupRule {
         /// A DateTimeRule.
-        #[serde(rename = "dateTimeRule", skip_serializing_if = "Option::is_none")]
         pub date_time_rule: Option<DateTimeRule>,
         /// A HistogramRule.
-        #[serde(rename = "histogramRule", skip_serializing_if = "Option::is_none")]
         pub histogram_rule: Option<HistogramRule>,
         /// A ManualRule.
-        #[serde(rename = "manualRule", skip_serializing_if = "Option::is_none")]
         pub manual_rule: Option<ManualRule>,
+    }
+    impl gapi::wire::WireStruct for PivotGroupRule {
+        const NAME: &'static str = "PivotGroupRule";
+        const FIELDS: &'static [&'static str] = &[
+            "dateTimeRule",
+            "histogramRule",
+            "manualRule",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.date_time_rule),
+                1 => gapi::wire::de(map, &mut self.histogram_rule),
+                2 => gapi::wire::de(map, &mut self.manual_rule),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dateTimeRule", &self.date_time_rule)?;
+            gapi::wire::ser(map, "histogramRule", &self.histogram_rule)?;
+            gapi::wire::ser(map, "manualRule", &self.manual_rule)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PivotGroupRule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PivotGroupRule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The order the values in this group should be sorted.
@@ -5371,79 +11453,180 @@ pub mod schemas {
         }
     }
     /// Information about which values in a pivot group should be used for sorting.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PivotGroupSortValueBucket {
         /// Determines the bucket from which values are chosen to sort. For example, in a pivot table with one row group & two column groups, the row group can list up to two values. The first value corresponds to a value within the first column group, and the second value corresponds to a value in the second column group. If no values are listed, this would indicate that the row should be sorted according to the "Grand Total" over the column groups. If a single value is listed, this would correspond to using the "Total" of that bucket.
-        #[serde(rename = "buckets", skip_serializing_if = "Option::is_none")]
         pub buckets: Option<Vec<ExtendedValue>>,
         /// The offset in the PivotTable.values list which the values in this grouping should be sorted by.
-        #[serde(rename = "valuesIndex", skip_serializing_if = "Option::is_none")]
         pub values_index: Option<i32>,
     }
+    impl gapi::wire::WireStruct for PivotGroupSortValueBucket {
+        const NAME: &'static str = "PivotGroupSortValueBucket";
+        const FIELDS: &'static [&'static str] = &["buckets", "valuesIndex"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.buckets),
+                1 => gapi::wire::de(map, &mut self.values_index),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "buckets", &self.buckets)?;
+            gapi::wire::ser(map, "valuesIndex", &self.values_index)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PivotGroupSortValueBucket {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PivotGroupSortValueBucket {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Metadata about a value in a pivot grouping.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PivotGroupValueMetadata {
         /// True if the data corresponding to the value is collapsed.
-        #[serde(rename = "collapsed", skip_serializing_if = "Option::is_none")]
         pub collapsed: Option<bool>,
         /// The calculated value the metadata corresponds to. (Note that formulaValue is not valid, because the values will be calculated.)
-        #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
         pub value: Option<ExtendedValue>,
     }
+    impl gapi::wire::WireStruct for PivotGroupValueMetadata {
+        const NAME: &'static str = "PivotGroupValueMetadata";
+        const FIELDS: &'static [&'static str] = &["collapsed", "value"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.collapsed),
+                1 => gapi::wire::de(map, &mut self.value),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "collapsed", &self.collapsed)?;
+            gapi::wire::ser(map, "value", &self.value)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PivotGroupValueMetadata {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PivotGroupValueMetadata {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A pivot table.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PivotTable {
         /// Each column grouping in the pivot table.
-        #[serde(rename = "columns", skip_serializing_if = "Option::is_none")]
         pub columns: Option<Vec<PivotGroup>>,
         /// An optional mapping of filters per source column offset. The filters are applied before aggregating data into the pivot table. The map's key is the column offset of the source range that you want to filter, and the value is the criteria for that column. For example, if the source was `C10:E15`, a key of `0` will have the filter for column `C`, whereas the key `1` is for column `D`. This field is deprecated in favor of filter_specs.
-        #[serde(rename = "criteria", skip_serializing_if = "Option::is_none")]
         pub criteria: Option<::std::collections::BTreeMap<String, PivotFilterCriteria>>,
         /// Output only. The data execution status for data source pivot tables.
-        #[serde(rename = "dataExecutionStatus", skip_serializing_if = "Option::is_none")]
         pub data_execution_status: Option<DataExecutionStatus>,
         /// The ID of the data source the pivot table is reading data from.
-        #[serde(rename = "dataSourceId", skip_serializing_if = "Option::is_none")]
         pub data_source_id: Option<String>,
         /// The filters applied to the source columns before aggregating data for the pivot table. Both criteria and filter_specs are populated in responses. If both fields are specified in an update request, this field takes precedence.
-        #[serde(rename = "filterSpecs", skip_serializing_if = "Option::is_none")]
         pub filter_specs: Option<Vec<PivotFilterSpec>>,
         /// Each row grouping in the pivot table.
-        #[serde(rename = "rows", skip_serializing_if = "Option::is_none")]
         pub rows: Option<Vec<PivotGroup>>,
         /// The range the pivot table is reading data from.
-        #[serde(rename = "source", skip_serializing_if = "Option::is_none")]
         pub source: Option<GridRange>,
         /// Whether values should be listed horizontally (as columns) or vertically (as rows).
-        #[serde(rename = "valueLayout", skip_serializing_if = "Option::is_none")]
         pub value_layout: Option<PivotTableValueLayout>,
         /// A list of values to include in the pivot table.
-        #[serde(rename = "values", skip_serializing_if = "Option::is_none")]
         pub values: Option<Vec<PivotValue>>,
+    }
+    impl gapi::wire::WireStruct for PivotTable {
+        const NAME: &'static str = "PivotTable";
+        const FIELDS: &'static [&'static str] = &[
+            "columns",
+            "criteria",
+            "dataExecutionStatus",
+            "dataSourceId",
+            "filterSpecs",
+            "rows",
+            "source",
+            "valueLayout",
+            "values",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.columns),
+                1 => gapi::wire::de(map, &mut self.criteria),
+                2 => gapi::wire::de(map, &mut self.data_execution_status),
+                3 => gapi::wire::de(map, &mut self.data_source_id),
+                4 => gapi::wire::de(map, &mut self.filter_specs),
+                5 => gapi::wire::de(map, &mut self.rows),
+                6 => gapi::wire::de(map, &mut self.source),
+                7 => gapi::wire::de(map, &mut self.value_layout),
+                8 => gapi::wire::de(map, &mut self.values),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "columns", &self.columns)?;
+            gapi::wire::ser(map, "criteria", &self.criteria)?;
+            gapi::wire::ser(map, "dataExecutionStatus", &self.data_execution_status)?;
+            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
+            gapi::wire::ser(map, "filterSpecs", &self.filter_specs)?;
+            gapi::wire::ser(map, "rows", &self.rows)?;
+            gapi::wire::ser(map, "source", &self.source)?;
+            gapi::wire::ser(map, "valueLayout", &self.value_layout)?;
+            gapi::wire::ser(map, "values", &self.values)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PivotTable {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PivotTable {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Whether values should be listed horizontally (as columns) or vertically (as rows).
@@ -5455,40 +11638,81 @@ pub mod schemas {
         }
     }
     /// The definition of how a value in a pivot table should be calculated.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PivotValue {
         /// If specified, indicates that pivot values should be displayed as the result of a calculation with another pivot value. For example, if calculated_display_type is specified as PERCENT_OF_GRAND_TOTAL, all the pivot values are displayed as the percentage of the grand total. In the Sheets editor, this is referred to as "Show As" in the value section of a pivot table.
-        #[serde(
-            rename = "calculatedDisplayType",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub calculated_display_type: Option<PivotValueCalculatedDisplayType>,
         /// The reference to the data source column that this value reads from.
-        #[serde(
-            rename = "dataSourceColumnReference",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub data_source_column_reference: Option<DataSourceColumnReference>,
         /// A custom formula to calculate the value. The formula must start with an `=` character.
-        #[serde(rename = "formula", skip_serializing_if = "Option::is_none")]
         pub formula: Option<String>,
         /// A name to use for the value.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// The column offset of the source range that this value reads from. For example, if the source was `C10:E15`, a `sourceColumnOffset` of `0` means this value refers to column `C`, whereas the offset `1` would refer to column `D`.
-        #[serde(rename = "sourceColumnOffset", skip_serializing_if = "Option::is_none")]
         pub source_column_offset: Option<i32>,
         /// A function to summarize the value. If formula is set, the only supported values are SUM and CUSTOM. If sourceColumnOffset is set, then `CUSTOM` is not supported.
-        #[serde(rename = "summarizeFunction", skip_serializing_if = "Option::is_none")]
         pub summarize_function: Option<PivotValueSummarizeFunction>,
+    }
+    impl gapi::wire::WireStruct for PivotValue {
+        const NAME: &'static str = "PivotValue";
+        const FIELDS: &'static [&'static str] = &[
+            "calculatedDisplayType",
+            "dataSourceColumnReference",
+            "formula",
+            "name",
+            "sourceColumnOffset",
+            "summarizeFunction",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.calculated_display_type),
+                1 => gapi::wire::de(map, &mut self.data_source_column_reference),
+                2 => gapi::wire::de(map, &mut self.formula),
+                3 => gapi::wire::de(map, &mut self.name),
+                4 => gapi::wire::de(map, &mut self.source_column_offset),
+                5 => gapi::wire::de(map, &mut self.summarize_function),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "calculatedDisplayType",
+                &self.calculated_display_type,
+            )?;
+            gapi::wire::ser(
+                map,
+                "dataSourceColumnReference",
+                &self.data_source_column_reference,
+            )?;
+            gapi::wire::ser(map, "formula", &self.formula)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "sourceColumnOffset", &self.source_column_offset)?;
+            gapi::wire::ser(map, "summarizeFunction", &self.summarize_function)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PivotValue {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PivotValue {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// If specified, indicates that pivot values should be displayed as the result of a calculation with another pivot value. For example, if calculated_display_type is specified as PERCENT_OF_GRAND_TOTAL, all the pivot values are displayed as the percentage of the grand total. In the Sheets editor, this is referred to as "Show As" in the value section of a pivot table.
@@ -5541,22 +11765,50 @@ pub mod schemas {
         }
     }
     /// The style of a point on the chart.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PointStyle {
         /// The point shape. If empty or unspecified, a default shape is used.
-        #[serde(rename = "shape", skip_serializing_if = "Option::is_none")]
         pub shape: Option<PointStyleShape>,
         /// The point size. If empty, a default size is used.
-        #[serde(rename = "size", skip_serializing_if = "Option::is_none")]
         pub size: Option<f64>,
+    }
+    impl gapi::wire::WireStruct for PointStyle {
+        const NAME: &'static str = "PointStyle";
+        const FIELDS: &'static [&'static str] = &["shape", "size"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.shape),
+                1 => gapi::wire::de(map, &mut self.size),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "shape", &self.shape)?;
+            gapi::wire::ser(map, "size", &self.size)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PointStyle {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PointStyle {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The point shape. If empty or unspecified, a default shape is used.
@@ -5582,79 +11834,165 @@ pub mod schemas {
         }
     }
     /// Represents a single post in a comment thread.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Post {
         /// Optional. The email of the user who is being newly assigned to the thread as part of this post. Returns a 400 bad request error if: - The parent thread is a CommentThread whose headPost does not have an assignee. - commentAction is specified as `RESOLVE` or `REOPEN`. - `assignee_email` exceeds 2048 UTF-8 code units.
-        #[serde(rename = "assigneeEmail", skip_serializing_if = "Option::is_none")]
         pub assignee_email: Option<String>,
         /// Output only. The user who created the post.
-        #[serde(rename = "author", skip_serializing_if = "Option::is_none")]
         pub author: Option<PostAuthor>,
         /// Action taken as part of creating the post.
-        #[serde(rename = "commentAction", skip_serializing_if = "Option::is_none")]
         pub comment_action: Option<PostCommentAction>,
         /// The content of the post. Required to be non-empty if comment_action is not `RESOLVE` or `REOPEN`. This text content will be handled similarly to comments created in the Sheets editor. It will have similar behaviors for formatting, notifications, etc. May not exceed 2048 UTF-8 code units.
-        #[serde(rename = "content", skip_serializing_if = "Option::is_none")]
         pub content: Option<String>,
         /// Output only. The content of the post as HTML.
-        #[serde(rename = "contentHtml", skip_serializing_if = "Option::is_none")]
         pub content_html: Option<String>,
         /// Output only. The time the post was created.
-        #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
         pub create_time: Option<gapi::types::DateTime>,
         /// Output only. Whether the post is deleted. If `true`, content and author fields will be empty.
-        #[serde(rename = "deleted", skip_serializing_if = "Option::is_none")]
         pub deleted: Option<bool>,
         /// Output only. Whether the post is from a copied spreadsheet. This field cannot be set directly by callers.
-        #[serde(
-            rename = "fromCopiedSpreadsheet",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub from_copied_spreadsheet: Option<bool>,
         /// Output only. Whether the post is from an imported spreadsheet. This field cannot be set directly by callers.
-        #[serde(
-            rename = "fromImportedSpreadsheet",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub from_imported_spreadsheet: Option<bool>,
         /// Output only. The unique ID of the post.
-        #[serde(rename = "postId", skip_serializing_if = "Option::is_none")]
         pub post_id: Option<String>,
         /// Output only. The time the post was last updated.
-        #[serde(rename = "updateTime", skip_serializing_if = "Option::is_none")]
         pub update_time: Option<gapi::types::DateTime>,
     }
+    impl gapi::wire::WireStruct for Post {
+        const NAME: &'static str = "Post";
+        const FIELDS: &'static [&'static str] = &[
+            "assigneeEmail",
+            "author",
+            "commentAction",
+            "content",
+            "contentHtml",
+            "createTime",
+            "deleted",
+            "fromCopiedSpreadsheet",
+            "fromImportedSpreadsheet",
+            "postId",
+            "updateTime",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.assignee_email),
+                1 => gapi::wire::de(map, &mut self.author),
+                2 => gapi::wire::de(map, &mut self.comment_action),
+                3 => gapi::wire::de(map, &mut self.content),
+                4 => gapi::wire::de(map, &mut self.content_html),
+                5 => gapi::wire::de(map, &mut self.create_time),
+                6 => gapi::wire::de(map, &mut self.deleted),
+                7 => gapi::wire::de(map, &mut self.from_copied_spreadsheet),
+                8 => gapi::wire::de(map, &mut self.from_imported_spreadsheet),
+                9 => gapi::wire::de(map, &mut self.post_id),
+                10 => gapi::wire::de(map, &mut self.update_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "assigneeEmail", &self.assignee_email)?;
+            gapi::wire::ser(map, "author", &self.author)?;
+            gapi::wire::ser(map, "commentAction", &self.comment_action)?;
+            gapi::wire::ser(map, "content", &self.content)?;
+            gapi::wire::ser(map, "contentHtml", &self.content_html)?;
+            gapi::wire::ser(map, "createTime", &self.create_time)?;
+            gapi::wire::ser(map, "deleted", &self.deleted)?;
+            gapi::wire::ser(
+                map,
+                "fromCopiedSpreadsheet",
+                &self.from_copied_spreadsheet,
+            )?;
+            gapi::wire::ser(
+                map,
+                "fromImportedSpreadsheet",
+                &self.from_imported_spreadsheet,
+            )?;
+            gapi::wire::ser(map, "postId", &self.post_id)?;
+            gapi::wire::ser(map, "updateTime", &self.update_time)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Post {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Post {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Represents a user who authored a comment post.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PostAuthor {
         /// Whether the user is anonymous.
-        #[serde(rename = "anonymous", skip_serializing_if = "Option::is_none")]
         pub anonymous: Option<bool>,
         /// The display name of the user. May be absent if the author is anonymous.
-        #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
         /// Whether the user is the authenticated user making the request.
-        #[serde(rename = "me", skip_serializing_if = "Option::is_none")]
         pub me: Option<bool>,
         /// The resource name of the post author user, which can also be used to identify the user in the \[Google People API\](https://developers.google.com/people/api/rest/v1/people). Format: `users/{user}`. Will not be populated if the anonymous field is `true` or if the post is from an imported spreadsheet.
-        #[serde(rename = "user", skip_serializing_if = "Option::is_none")]
         pub user: Option<String>,
+    }
+    impl gapi::wire::WireStruct for PostAuthor {
+        const NAME: &'static str = "PostAuthor";
+        const FIELDS: &'static [&'static str] = &[
+            "anonymous",
+            "displayName",
+            "me",
+            "user",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.anonymous),
+                1 => gapi::wire::de(map, &mut self.display_name),
+                2 => gapi::wire::de(map, &mut self.me),
+                3 => gapi::wire::de(map, &mut self.user),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "anonymous", &self.anonymous)?;
+            gapi::wire::ser(map, "displayName", &self.display_name)?;
+            gapi::wire::ser(map, "me", &self.me)?;
+            gapi::wire::ser(map, "user", &self.user)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PostAuthor {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PostAuthor {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Action taken as part of creating the post.
@@ -5670,79 +12008,180 @@ pub mod schemas {
         }
     }
     /// A protected range.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ProtectedRange {
         /// The description of this protected range.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// The users and groups with edit access to the protected range. This field is only visible to users with edit access to the protected range and the document. Editors are not supported with warning_only protection.
-        #[serde(rename = "editors", skip_serializing_if = "Option::is_none")]
         pub editors: Option<Editors>,
         /// The named range this protected range is backed by, if any. When writing, only one of range or named_range_id or table_id may be set.
-        #[serde(rename = "namedRangeId", skip_serializing_if = "Option::is_none")]
         pub named_range_id: Option<String>,
         /// The ID of the protected range. This field is read-only.
-        #[serde(rename = "protectedRangeId", skip_serializing_if = "Option::is_none")]
         pub protected_range_id: Option<i32>,
         /// The range that is being protected. The range may be fully unbounded, in which case this is considered a protected sheet. When writing, only one of range or named_range_id or table_id may be set.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
         /// True if the user who requested this protected range can edit the protected area. This field is read-only.
-        #[serde(
-            rename = "requestingUserCanEdit",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub requesting_user_can_edit: Option<bool>,
         /// The table this protected range is backed by, if any. When writing, only one of range or named_range_id or table_id may be set.
-        #[serde(rename = "tableId", skip_serializing_if = "Option::is_none")]
         pub table_id: Option<String>,
         /// The list of unprotected ranges within a protected sheet. Unprotected ranges are only supported on protected sheets.
-        #[serde(rename = "unprotectedRanges", skip_serializing_if = "Option::is_none")]
         pub unprotected_ranges: Option<Vec<GridRange>>,
         /// True if this protected range will show a warning when editing. Warning-based protection means that every user can edit data in the protected range, except editing will prompt a warning asking the user to confirm the edit. When writing: if this field is true, then editors are ignored. Additionally, if this field is changed from true to false and the `editors` field is not set (nor included in the field mask), then the editors will be set to all the editors in the document.
-        #[serde(rename = "warningOnly", skip_serializing_if = "Option::is_none")]
         pub warning_only: Option<bool>,
     }
+    impl gapi::wire::WireStruct for ProtectedRange {
+        const NAME: &'static str = "ProtectedRange";
+        const FIELDS: &'static [&'static str] = &[
+            "description",
+            "editors",
+            "namedRangeId",
+            "protectedRangeId",
+            "range",
+            "requestingUserCanEdit",
+            "tableId",
+            "unprotectedRanges",
+            "warningOnly",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.description),
+                1 => gapi::wire::de(map, &mut self.editors),
+                2 => gapi::wire::de(map, &mut self.named_range_id),
+                3 => gapi::wire::de(map, &mut self.protected_range_id),
+                4 => gapi::wire::de(map, &mut self.range),
+                5 => gapi::wire::de(map, &mut self.requesting_user_can_edit),
+                6 => gapi::wire::de(map, &mut self.table_id),
+                7 => gapi::wire::de(map, &mut self.unprotected_ranges),
+                8 => gapi::wire::de(map, &mut self.warning_only),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "editors", &self.editors)?;
+            gapi::wire::ser(map, "namedRangeId", &self.named_range_id)?;
+            gapi::wire::ser(map, "protectedRangeId", &self.protected_range_id)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            gapi::wire::ser(
+                map,
+                "requestingUserCanEdit",
+                &self.requesting_user_can_edit,
+            )?;
+            gapi::wire::ser(map, "tableId", &self.table_id)?;
+            gapi::wire::ser(map, "unprotectedRanges", &self.unprotected_ranges)?;
+            gapi::wire::ser(map, "warningOnly", &self.warning_only)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ProtectedRange {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ProtectedRange {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Randomizes the order of the rows in a range.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct RandomizeRangeRequest {
         /// The range to randomize.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
     }
+    impl gapi::wire::WireStruct for RandomizeRangeRequest {
+        const NAME: &'static str = "RandomizeRangeRequest";
+        const FIELDS: &'static [&'static str] = &["range"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "range", &self.range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for RandomizeRangeRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for RandomizeRangeRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The status of a refresh cancellation. You can send a cancel request to explicitly cancel one or multiple data source object refreshes.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct RefreshCancellationStatus {
         /// The error code.
-        #[serde(rename = "errorCode", skip_serializing_if = "Option::is_none")]
         pub error_code: Option<RefreshCancellationStatusErrorCode>,
         /// The state of a call to cancel a refresh in Sheets.
-        #[serde(rename = "state", skip_serializing_if = "Option::is_none")]
         pub state: Option<RefreshCancellationStatusState>,
+    }
+    impl gapi::wire::WireStruct for RefreshCancellationStatus {
+        const NAME: &'static str = "RefreshCancellationStatus";
+        const FIELDS: &'static [&'static str] = &["errorCode", "state"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.error_code),
+                1 => gapi::wire::de(map, &mut self.state),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "errorCode", &self.error_code)?;
+            gapi::wire::ser(map, "state", &self.state)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for RefreshCancellationStatus {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for RefreshCancellationStatus {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The error code.
@@ -5773,558 +12212,1029 @@ pub mod schemas {
         }
     }
     /// The execution status of refreshing one data source object.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct RefreshDataSourceObjectExecutionStatus {
         /// The data execution status.
-        #[serde(rename = "dataExecutionStatus", skip_serializing_if = "Option::is_none")]
         pub data_execution_status: Option<DataExecutionStatus>,
         /// Reference to a data source object being refreshed.
-        #[serde(rename = "reference", skip_serializing_if = "Option::is_none")]
         pub reference: Option<DataSourceObjectReference>,
     }
+    impl gapi::wire::WireStruct for RefreshDataSourceObjectExecutionStatus {
+        const NAME: &'static str = "RefreshDataSourceObjectExecutionStatus";
+        const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "reference"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_execution_status),
+                1 => gapi::wire::de(map, &mut self.reference),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataExecutionStatus", &self.data_execution_status)?;
+            gapi::wire::ser(map, "reference", &self.reference)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for RefreshDataSourceObjectExecutionStatus {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for RefreshDataSourceObjectExecutionStatus {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Refreshes one or multiple data source objects in the spreadsheet by the specified references. The request requires an additional `bigquery.readonly` OAuth scope if you are refreshing a BigQuery data source. If there are multiple refresh requests referencing the same data source objects in one batch, only the last refresh request is processed, and all those requests will have the same response accordingly.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct RefreshDataSourceRequest {
         /// Reference to a DataSource. If specified, refreshes all associated data source objects for the data source.
-        #[serde(rename = "dataSourceId", skip_serializing_if = "Option::is_none")]
         pub data_source_id: Option<String>,
         /// Refreshes the data source objects regardless of the current state. If not set and a referenced data source object was in error state, the refresh will fail immediately.
-        #[serde(rename = "force", skip_serializing_if = "Option::is_none")]
         pub force: Option<bool>,
         /// Refreshes all existing data source objects in the spreadsheet.
-        #[serde(rename = "isAll", skip_serializing_if = "Option::is_none")]
         pub is_all: Option<bool>,
         /// References to data source objects to refresh.
-        #[serde(rename = "references", skip_serializing_if = "Option::is_none")]
         pub references: Option<DataSourceObjectReferences>,
     }
+    impl gapi::wire::WireStruct for RefreshDataSourceRequest {
+        const NAME: &'static str = "RefreshDataSourceRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "dataSourceId",
+            "force",
+            "isAll",
+            "references",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_source_id),
+                1 => gapi::wire::de(map, &mut self.force),
+                2 => gapi::wire::de(map, &mut self.is_all),
+                3 => gapi::wire::de(map, &mut self.references),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
+            gapi::wire::ser(map, "force", &self.force)?;
+            gapi::wire::ser(map, "isAll", &self.is_all)?;
+            gapi::wire::ser(map, "references", &self.references)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for RefreshDataSourceRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for RefreshDataSourceRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The response from refreshing one or multiple data source objects.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct RefreshDataSourceResponse {
         /// All the refresh status for the data source object references specified in the request. If is_all is specified, the field contains only those in failure status.
-        #[serde(rename = "statuses", skip_serializing_if = "Option::is_none")]
         pub statuses: Option<Vec<RefreshDataSourceObjectExecutionStatus>>,
     }
+    impl gapi::wire::WireStruct for RefreshDataSourceResponse {
+        const NAME: &'static str = "RefreshDataSourceResponse";
+        const FIELDS: &'static [&'static str] = &["statuses"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.statuses),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "statuses", &self.statuses)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for RefreshDataSourceResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for RefreshDataSourceResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Updates all cells in the range to the values in the given Cell object. Only the fields listed in the fields field are updated; others are unchanged. If writing a cell with a formula, the formula's ranges will automatically increment for each field in the range. For example, if writing a cell with formula `=A1` into range B2:C4, B2 would be `=A1`, B3 would be `=A2`, B4 would be `=A3`, C2 would be `=B1`, C3 would be `=B2`, C4 would be `=B3`. To keep the formula's ranges static, use the `$` indicator. For example, use the formula `=$A$1` to prevent both the row and the column from incrementing.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct RepeatCellRequest {
         /// The data to write.
-        #[serde(rename = "cell", skip_serializing_if = "Option::is_none")]
         pub cell: Option<CellData>,
         /// The fields that should be updated. At least one field must be specified. The root `cell` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<gapi::types::FieldMask>,
         /// The range to repeat the cell in.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
     }
+    impl gapi::wire::WireStruct for RepeatCellRequest {
+        const NAME: &'static str = "RepeatCellRequest";
+        const FIELDS: &'static [&'static str] = &["cell", "fields", "range"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.cell),
+                1 => gapi::wire::de(map, &mut self.fields),
+                2 => gapi::wire::de(map, &mut self.range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "cell", &self.cell)?;
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for RepeatCellRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for RepeatCellRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A single kind of update to apply to a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Request {
         /// Adds a new banded range
-        #[serde(rename = "addBanding", skip_serializing_if = "Option::is_none")]
         pub add_banding: Option<AddBandingRequest>,
         /// Adds a chart.
-        #[serde(rename = "addChart", skip_serializing_if = "Option::is_none")]
         pub add_chart: Option<AddChartRequest>,
         /// Adds a reply to a CommentThread.
-        #[serde(rename = "addCommentReply", skip_serializing_if = "Option::is_none")]
         pub add_comment_reply: Option<AddCommentReplyRequest>,
         /// Adds a new conditional format rule.
-        #[serde(
-            rename = "addConditionalFormatRule",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub add_conditional_format_rule: Option<AddConditionalFormatRuleRequest>,
         /// Adds a data source.
-        #[serde(rename = "addDataSource", skip_serializing_if = "Option::is_none")]
         pub add_data_source: Option<AddDataSourceRequest>,
         /// Creates a group over the specified range.
-        #[serde(rename = "addDimensionGroup", skip_serializing_if = "Option::is_none")]
         pub add_dimension_group: Option<AddDimensionGroupRequest>,
         /// Adds a filter view.
-        #[serde(rename = "addFilterView", skip_serializing_if = "Option::is_none")]
         pub add_filter_view: Option<AddFilterViewRequest>,
         /// Adds a named range.
-        #[serde(rename = "addNamedRange", skip_serializing_if = "Option::is_none")]
         pub add_named_range: Option<AddNamedRangeRequest>,
         /// Adds a protected range.
-        #[serde(rename = "addProtectedRange", skip_serializing_if = "Option::is_none")]
         pub add_protected_range: Option<AddProtectedRangeRequest>,
         /// Adds a sheet.
-        #[serde(rename = "addSheet", skip_serializing_if = "Option::is_none")]
         pub add_sheet: Option<AddSheetRequest>,
         /// Adds a slicer.
-        #[serde(rename = "addSlicer", skip_serializing_if = "Option::is_none")]
         pub add_slicer: Option<AddSlicerRequest>,
         /// Adds a table.
-        #[serde(rename = "addTable", skip_serializing_if = "Option::is_none")]
         pub add_table: Option<AddTableRequest>,
         /// Appends cells after the last row with data in a sheet.
-        #[serde(rename = "appendCells", skip_serializing_if = "Option::is_none")]
         pub append_cells: Option<AppendCellsRequest>,
         /// Appends dimensions to the end of a sheet.
-        #[serde(rename = "appendDimension", skip_serializing_if = "Option::is_none")]
         pub append_dimension: Option<AppendDimensionRequest>,
         /// Automatically fills in more data based on existing data.
-        #[serde(rename = "autoFill", skip_serializing_if = "Option::is_none")]
         pub auto_fill: Option<AutoFillRequest>,
         /// Automatically resizes one or more dimensions based on the contents of the cells in that dimension.
-        #[serde(
-            rename = "autoResizeDimensions",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub auto_resize_dimensions: Option<AutoResizeDimensionsRequest>,
         /// Cancels refreshes of one or multiple data sources and associated dbobjects.
-        #[serde(
-            rename = "cancelDataSourceRefresh",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub cancel_data_source_refresh: Option<CancelDataSourceRefreshRequest>,
         /// Clears the basic filter on a sheet.
-        #[serde(rename = "clearBasicFilter", skip_serializing_if = "Option::is_none")]
         pub clear_basic_filter: Option<ClearBasicFilterRequest>,
         /// Copies data from one area and pastes it to another.
-        #[serde(rename = "copyPaste", skip_serializing_if = "Option::is_none")]
         pub copy_paste: Option<CopyPasteRequest>,
         /// Creates new developer metadata
-        #[serde(
-            rename = "createDeveloperMetadata",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub create_developer_metadata: Option<CreateDeveloperMetadataRequest>,
         /// Cuts data from one area and pastes it to another.
-        #[serde(rename = "cutPaste", skip_serializing_if = "Option::is_none")]
         pub cut_paste: Option<CutPasteRequest>,
         /// Removes a banded range
-        #[serde(rename = "deleteBanding", skip_serializing_if = "Option::is_none")]
         pub delete_banding: Option<DeleteBandingRequest>,
         /// Deletes a CommentThread.
-        #[serde(rename = "deleteComment", skip_serializing_if = "Option::is_none")]
         pub delete_comment: Option<DeleteCommentRequest>,
         /// Deletes a reply Post from a CommentThread
-        #[serde(rename = "deleteCommentReply", skip_serializing_if = "Option::is_none")]
         pub delete_comment_reply: Option<DeleteCommentReplyRequest>,
         /// Deletes an existing conditional format rule.
-        #[serde(
-            rename = "deleteConditionalFormatRule",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub delete_conditional_format_rule: Option<DeleteConditionalFormatRuleRequest>,
         /// Deletes a data source.
-        #[serde(rename = "deleteDataSource", skip_serializing_if = "Option::is_none")]
         pub delete_data_source: Option<DeleteDataSourceRequest>,
         /// Deletes developer metadata
-        #[serde(
-            rename = "deleteDeveloperMetadata",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub delete_developer_metadata: Option<DeleteDeveloperMetadataRequest>,
         /// Deletes rows or columns in a sheet.
-        #[serde(rename = "deleteDimension", skip_serializing_if = "Option::is_none")]
         pub delete_dimension: Option<DeleteDimensionRequest>,
         /// Deletes a group over the specified range.
-        #[serde(
-            rename = "deleteDimensionGroup",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub delete_dimension_group: Option<DeleteDimensionGroupRequest>,
         /// Removes rows containing duplicate values in specified columns of a cell range.
-        #[serde(rename = "deleteDuplicates", skip_serializing_if = "Option::is_none")]
         pub delete_duplicates: Option<DeleteDuplicatesRequest>,
         /// Deletes an embedded object (e.g, chart, image) in a sheet.
-        #[serde(
-            rename = "deleteEmbeddedObject",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub delete_embedded_object: Option<DeleteEmbeddedObjectRequest>,
         /// Deletes a filter view from a sheet.
-        #[serde(rename = "deleteFilterView", skip_serializing_if = "Option::is_none")]
         pub delete_filter_view: Option<DeleteFilterViewRequest>,
         /// Deletes a named range.
-        #[serde(rename = "deleteNamedRange", skip_serializing_if = "Option::is_none")]
         pub delete_named_range: Option<DeleteNamedRangeRequest>,
         /// Deletes a protected range.
-        #[serde(
-            rename = "deleteProtectedRange",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub delete_protected_range: Option<DeleteProtectedRangeRequest>,
         /// Deletes a range of cells from a sheet, shifting the remaining cells.
-        #[serde(rename = "deleteRange", skip_serializing_if = "Option::is_none")]
         pub delete_range: Option<DeleteRangeRequest>,
         /// Deletes a sheet.
-        #[serde(rename = "deleteSheet", skip_serializing_if = "Option::is_none")]
         pub delete_sheet: Option<DeleteSheetRequest>,
         /// A request for deleting a table.
-        #[serde(rename = "deleteTable", skip_serializing_if = "Option::is_none")]
         pub delete_table: Option<DeleteTableRequest>,
         /// Duplicates a filter view.
-        #[serde(rename = "duplicateFilterView", skip_serializing_if = "Option::is_none")]
         pub duplicate_filter_view: Option<DuplicateFilterViewRequest>,
         /// Duplicates a sheet.
-        #[serde(rename = "duplicateSheet", skip_serializing_if = "Option::is_none")]
         pub duplicate_sheet: Option<DuplicateSheetRequest>,
         /// Finds and replaces occurrences of some text with other text.
-        #[serde(rename = "findReplace", skip_serializing_if = "Option::is_none")]
         pub find_replace: Option<FindReplaceRequest>,
         /// Inserts a CommentThread into the spreadsheet.
-        #[serde(rename = "insertComment", skip_serializing_if = "Option::is_none")]
         pub insert_comment: Option<InsertCommentRequest>,
         /// Inserts new rows or columns in a sheet.
-        #[serde(rename = "insertDimension", skip_serializing_if = "Option::is_none")]
         pub insert_dimension: Option<InsertDimensionRequest>,
         /// Inserts new cells in a sheet, shifting the existing cells.
-        #[serde(rename = "insertRange", skip_serializing_if = "Option::is_none")]
         pub insert_range: Option<InsertRangeRequest>,
         /// Merges cells together.
-        #[serde(rename = "mergeCells", skip_serializing_if = "Option::is_none")]
         pub merge_cells: Option<MergeCellsRequest>,
         /// Moves rows or columns to another location in a sheet.
-        #[serde(rename = "moveDimension", skip_serializing_if = "Option::is_none")]
         pub move_dimension: Option<MoveDimensionRequest>,
         /// Pastes data (HTML or delimited) into a sheet.
-        #[serde(rename = "pasteData", skip_serializing_if = "Option::is_none")]
         pub paste_data: Option<PasteDataRequest>,
         /// Randomizes the order of the rows in a range.
-        #[serde(rename = "randomizeRange", skip_serializing_if = "Option::is_none")]
         pub randomize_range: Option<RandomizeRangeRequest>,
         /// Refreshes one or multiple data sources and associated dbobjects.
-        #[serde(rename = "refreshDataSource", skip_serializing_if = "Option::is_none")]
         pub refresh_data_source: Option<RefreshDataSourceRequest>,
         /// Repeats a single cell across a range.
-        #[serde(rename = "repeatCell", skip_serializing_if = "Option::is_none")]
         pub repeat_cell: Option<RepeatCellRequest>,
         /// Sets the basic filter on a sheet.
-        #[serde(rename = "setBasicFilter", skip_serializing_if = "Option::is_none")]
         pub set_basic_filter: Option<SetBasicFilterRequest>,
         /// Sets data validation for one or more cells.
-        #[serde(rename = "setDataValidation", skip_serializing_if = "Option::is_none")]
         pub set_data_validation: Option<SetDataValidationRequest>,
         /// Sorts data in a range.
-        #[serde(rename = "sortRange", skip_serializing_if = "Option::is_none")]
         pub sort_range: Option<SortRangeRequest>,
         /// Converts a column of text into many columns of text.
-        #[serde(rename = "textToColumns", skip_serializing_if = "Option::is_none")]
         pub text_to_columns: Option<TextToColumnsRequest>,
         /// Trims cells of whitespace (such as spaces, tabs, or new lines).
-        #[serde(rename = "trimWhitespace", skip_serializing_if = "Option::is_none")]
         pub trim_whitespace: Option<TrimWhitespaceRequest>,
         /// Unmerges merged cells.
-        #[serde(rename = "unmergeCells", skip_serializing_if = "Option::is_none")]
         pub unmerge_cells: Option<UnmergeCellsRequest>,
         /// Updates a banded range
-        #[serde(rename = "updateBanding", skip_serializing_if = "Option::is_none")]
         pub update_banding: Option<UpdateBandingRequest>,
         /// Updates the borders in a range of cells.
-        #[serde(rename = "updateBorders", skip_serializing_if = "Option::is_none")]
         pub update_borders: Option<UpdateBordersRequest>,
         /// Updates many cells at once.
-        #[serde(rename = "updateCells", skip_serializing_if = "Option::is_none")]
         pub update_cells: Option<UpdateCellsRequest>,
         /// Updates a chart's specifications.
-        #[serde(rename = "updateChartSpec", skip_serializing_if = "Option::is_none")]
         pub update_chart_spec: Option<UpdateChartSpecRequest>,
         /// Updates an existing post (head post or reply) of a CommentThread.
-        #[serde(rename = "updateCommentPost", skip_serializing_if = "Option::is_none")]
         pub update_comment_post: Option<UpdateCommentPostRequest>,
         /// Updates an existing conditional format rule.
-        #[serde(
-            rename = "updateConditionalFormatRule",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub update_conditional_format_rule: Option<UpdateConditionalFormatRuleRequest>,
         /// Updates a data source.
-        #[serde(rename = "updateDataSource", skip_serializing_if = "Option::is_none")]
         pub update_data_source: Option<UpdateDataSourceRequest>,
         /// Updates an existing developer metadata entry
-        #[serde(
-            rename = "updateDeveloperMetadata",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub update_developer_metadata: Option<UpdateDeveloperMetadataRequest>,
         /// Updates the state of the specified group.
-        #[serde(
-            rename = "updateDimensionGroup",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub update_dimension_group: Option<UpdateDimensionGroupRequest>,
         /// Updates dimensions' properties.
-        #[serde(
-            rename = "updateDimensionProperties",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub update_dimension_properties: Option<UpdateDimensionPropertiesRequest>,
         /// Updates an embedded object's border.
-        #[serde(
-            rename = "updateEmbeddedObjectBorder",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub update_embedded_object_border: Option<UpdateEmbeddedObjectBorderRequest>,
         /// Updates an embedded object's (e.g. chart, image) position.
-        #[serde(
-            rename = "updateEmbeddedObjectPosition",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub update_embedded_object_position: Option<UpdateEmbeddedObjectPositionRequest>,
         /// Updates the properties of a filter view.
-        #[serde(rename = "updateFilterView", skip_serializing_if = "Option::is_none")]
         pub update_filter_view: Option<UpdateFilterViewRequest>,
         /// Updates a named range.
-        #[serde(rename = "updateNamedRange", skip_serializing_if = "Option::is_none")]
         pub update_named_range: Option<UpdateNamedRangeRequest>,
         /// Updates a protected range.
-        #[serde(
-            rename = "updateProtectedRange",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub update_protected_range: Option<UpdateProtectedRangeRequest>,
         /// Updates a sheet's properties.
-        #[serde(
-            rename = "updateSheetProperties",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub update_sheet_properties: Option<UpdateSheetPropertiesRequest>,
         /// Updates a slicer's specifications.
-        #[serde(rename = "updateSlicerSpec", skip_serializing_if = "Option::is_none")]
         pub update_slicer_spec: Option<UpdateSlicerSpecRequest>,
         /// Updates the spreadsheet's properties.
-        #[serde(
-            rename = "updateSpreadsheetProperties",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub update_spreadsheet_properties: Option<UpdateSpreadsheetPropertiesRequest>,
         /// Updates a table.
-        #[serde(rename = "updateTable", skip_serializing_if = "Option::is_none")]
         pub update_table: Option<UpdateTableRequest>,
     }
+    impl gapi::wire::WireStruct for Request {
+        const NAME: &'static str = "Request";
+        const FIELDS: &'static [&'static str] = &[
+            "addBanding",
+            "addChart",
+            "addCommentReply",
+            "addConditionalFormatRule",
+            "addDataSource",
+            "addDimensionGroup",
+            "addFilterView",
+            "addNamedRange",
+            "addProtectedRange",
+            "addSheet",
+            "addSlicer",
+            "addTable",
+            "appendCells",
+            "appendDimension",
+            "autoFill",
+            "autoResizeDimensions",
+            "cancelDataSourceRefresh",
+            "clearBasicFilter",
+            "copyPaste",
+            "createDeveloperMetadata",
+            "cutPaste",
+            "deleteBanding",
+            "deleteComment",
+            "deleteCommentReply",
+            "deleteConditionalFormatRule",
+            "deleteDataSource",
+            "deleteDeveloperMetadata",
+            "deleteDimension",
+            "deleteDimensionGroup",
+            "deleteDuplicates",
+            "deleteEmbeddedObject",
+            "deleteFilterView",
+            "deleteNamedRange",
+            "deleteProtectedRange",
+            "deleteRange",
+            "deleteSheet",
+            "deleteTable",
+            "duplicateFilterView",
+            "duplicateSheet",
+            "findReplace",
+            "insertComment",
+            "insertDimension",
+            "insertRange",
+            "mergeCells",
+            "moveDimension",
+            "pasteData",
+            "randomizeRange",
+            "refreshDataSource",
+            "repeatCell",
+            "setBasicFilter",
+            "setDataValidation",
+            "sortRange",
+            "textToColumns",
+            "trimWhitespace",
+            "unmergeCells",
+            "updateBanding",
+            "updateBorders",
+            "updateCells",
+            "updateChartSpec",
+            "updateCommentPost",
+            "updateConditionalFormatRule",
+            "updateDataSource",
+            "updateDeveloperMetadata",
+            "updateDimensionGroup",
+            "updateDimensionProperties",
+            "updateEmbeddedObjectBorder",
+            "updateEmbeddedObjectPosition",
+            "updateFilterView",
+            "updateNamedRange",
+            "updateProtectedRange",
+            "updateSheetProperties",
+            "updateSlicerSpec",
+            "updateSpreadsheetProperties",
+            "updateTable",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.add_banding),
+                1 => gapi::wire::de(map, &mut self.add_chart),
+                2 => gapi::wire::de(map, &mut self.add_comment_reply),
+                3 => gapi::wire::de(map, &mut self.add_conditional_format_rule),
+                4 => gapi::wire::de(map, &mut self.add_data_source),
+                5 => gapi::wire::de(map, &mut self.add_dimension_group),
+                6 => gapi::wire::de(map, &mut self.add_filter_view),
+                7 => gapi::wire::de(map, &mut self.add_named_range),
+                8 => gapi::wire::de(map, &mut self.add_protected_range),
+                9 => gapi::wire::de(map, &mut self.add_sheet),
+                10 => gapi::wire::de(map, &mut self.add_slicer),
+                11 => gapi::wire::de(map, &mut self.add_table),
+                12 => gapi::wire::de(map, &mut self.append_cells),
+                13 => gapi::wire::de(map, &mut self.append_dimension),
+                14 => gapi::wire::de(map, &mut self.auto_fill),
+                15 => gapi::wire::de(map, &mut self.auto_resize_dimensions),
+                16 => gapi::wire::de(map, &mut self.cancel_data_source_refresh),
+                17 => gapi::wire::de(map, &mut self.clear_basic_filter),
+                18 => gapi::wire::de(map, &mut self.copy_paste),
+                19 => gapi::wire::de(map, &mut self.create_developer_metadata),
+                20 => gapi::wire::de(map, &mut self.cut_paste),
+                21 => gapi::wire::de(map, &mut self.delete_banding),
+                22 => gapi::wire::de(map, &mut self.delete_comment),
+                23 => gapi::wire::de(map, &mut self.delete_comment_reply),
+                24 => gapi::wire::de(map, &mut self.delete_conditional_format_rule),
+                25 => gapi::wire::de(map, &mut self.delete_data_source),
+                26 => gapi::wire::de(map, &mut self.delete_developer_metadata),
+                27 => gapi::wire::de(map, &mut self.delete_dimension),
+                28 => gapi::wire::de(map, &mut self.delete_dimension_group),
+                29 => gapi::wire::de(map, &mut self.delete_duplicates),
+                30 => gapi::wire::de(map, &mut self.delete_embedded_object),
+                31 => gapi::wire::de(map, &mut self.delete_filter_view),
+                32 => gapi::wire::de(map, &mut self.delete_named_range),
+                33 => gapi::wire::de(map, &mut self.delete_protected_range),
+                34 => gapi::wire::de(map, &mut self.delete_range),
+                35 => gapi::wire::de(map, &mut self.delete_sheet),
+                36 => gapi::wire::de(map, &mut self.delete_table),
+                37 => gapi::wire::de(map, &mut self.duplicate_filter_view),
+                38 => gapi::wire::de(map, &mut self.duplicate_sheet),
+                39 => gapi::wire::de(map, &mut self.find_replace),
+                40 => gapi::wire::de(map, &mut self.insert_comment),
+                41 => gapi::wire::de(map, &mut self.insert_dimension),
+                42 => gapi::wire::de(map, &mut self.insert_range),
+                43 => gapi::wire::de(map, &mut self.merge_cells),
+                44 => gapi::wire::de(map, &mut self.move_dimension),
+                45 => gapi::wire::de(map, &mut self.paste_data),
+                46 => gapi::wire::de(map, &mut self.randomize_range),
+                47 => gapi::wire::de(map, &mut self.refresh_data_source),
+                48 => gapi::wire::de(map, &mut self.repeat_cell),
+                49 => gapi::wire::de(map, &mut self.set_basic_filter),
+                50 => gapi::wire::de(map, &mut self.set_data_validation),
+                51 => gapi::wire::de(map, &mut self.sort_range),
+                52 => gapi::wire::de(map, &mut self.text_to_columns),
+                53 => gapi::wire::de(map, &mut self.trim_whitespace),
+                54 => gapi::wire::de(map, &mut self.unmerge_cells),
+                55 => gapi::wire::de(map, &mut self.update_banding),
+                56 => gapi::wire::de(map, &mut self.update_borders),
+                57 => gapi::wire::de(map, &mut self.update_cells),
+                58 => gapi::wire::de(map, &mut self.update_chart_spec),
+                59 => gapi::wire::de(map, &mut self.update_comment_post),
+                60 => gapi::wire::de(map, &mut self.update_conditional_format_rule),
+                61 => gapi::wire::de(map, &mut self.update_data_source),
+                62 => gapi::wire::de(map, &mut self.update_developer_metadata),
+                63 => gapi::wire::de(map, &mut self.update_dimension_group),
+                64 => gapi::wire::de(map, &mut self.update_dimension_properties),
+                65 => gapi::wire::de(map, &mut self.update_embedded_object_border),
+                66 => gapi::wire::de(map, &mut self.update_embedded_object_position),
+                67 => gapi::wire::de(map, &mut self.update_filter_view),
+                68 => gapi::wire::de(map, &mut self.update_named_range),
+                69 => gapi::wire::de(map, &mut self.update_protected_range),
+                70 => gapi::wire::de(map, &mut self.update_sheet_properties),
+                71 => gapi::wire::de(map, &mut self.update_slicer_spec),
+                72 => gapi::wire::de(map, &mut self.update_spreadsheet_properties),
+                73 => gapi::wire::de(map, &mut self.update_table),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "addBanding", &self.add_banding)?;
+            gapi::wire::ser(map, "addChart", &self.add_chart)?;
+            gapi::wire::ser(map, "addCommentReply", &self.add_comment_reply)?;
+            gapi::wire::ser(
+                map,
+                "addConditionalFormatRule",
+                &self.add_conditional_format_rule,
+            )?;
+            gapi::wire::ser(map, "addDataSource", &self.add_data_source)?;
+            gapi::wire::ser(map, "addDimensionGroup", &self.add_dimension_group)?;
+            gapi::wire::ser(map, "addFilterView", &self.add_filter_view)?;
+            gapi::wire::ser(map, "addNamedRange", &self.add_named_range)?;
+            gapi::wire::ser(map, "addProtectedRange", &self.add_protected_range)?;
+            gapi::wire::ser(map, "addSheet", &self.add_sheet)?;
+            gapi::wire::ser(map, "addSlicer", &self.add_slicer)?;
+            gapi::wire::ser(map, "addTable", &self.add_table)?;
+            gapi::wire::ser(map, "appendCells", &self.append_cells)?;
+            gapi::wire::ser(map, "appendDimension", &self.append_dimension)?;
+            gapi::wire::ser(map, "autoFill", &self.auto_fill)?;
+            gapi::wire::ser(map, "autoResizeDimensions", &self.auto_resize_dimensions)?;
+            gapi::wire::ser(
+                map,
+                "cancelDataSourceRefresh",
+                &self.cancel_data_source_refresh,
+            )?;
+            gapi::wire::ser(map, "clearBasicFilter", &self.clear_basic_filter)?;
+            gapi::wire::ser(map, "copyPaste", &self.copy_paste)?;
+            gapi::wire::ser(
+                map,
+                "createDeveloperMetadata",
+                &self.create_developer_metadata,
+            )?;
+            gapi::wire::ser(map, "cutPaste", &self.cut_paste)?;
+            gapi::wire::ser(map, "deleteBanding", &self.delete_banding)?;
+            gapi::wire::ser(map, "deleteComment", &self.delete_comment)?;
+            gapi::wire::ser(map, "deleteCommentReply", &self.delete_comment_reply)?;
+            gapi::wire::ser(
+                map,
+                "deleteConditionalFormatRule",
+                &self.delete_conditional_format_rule,
+            )?;
+            gapi::wire::ser(map, "deleteDataSource", &self.delete_data_source)?;
+            gapi::wire::ser(
+                map,
+                "deleteDeveloperMetadata",
+                &self.delete_developer_metadata,
+            )?;
+            gapi::wire::ser(map, "deleteDimension", &self.delete_dimension)?;
+            gapi::wire::ser(map, "deleteDimensionGroup", &self.delete_dimension_group)?;
+            gapi::wire::ser(map, "deleteDuplicates", &self.delete_duplicates)?;
+            gapi::wire::ser(map, "deleteEmbeddedObject", &self.delete_embedded_object)?;
+            gapi::wire::ser(map, "deleteFilterView", &self.delete_filter_view)?;
+            gapi::wire::ser(map, "deleteNamedRange", &self.delete_named_range)?;
+            gapi::wire::ser(map, "deleteProtectedRange", &self.delete_protected_range)?;
+            gapi::wire::ser(map, "deleteRange", &self.delete_range)?;
+            gapi::wire::ser(map, "deleteSheet", &self.delete_sheet)?;
+            gapi::wire::ser(map, "deleteTable", &self.delete_table)?;
+            gapi::wire::ser(map, "duplicateFilterView", &self.duplicate_filter_view)?;
+            gapi::wire::ser(map, "duplicateSheet", &self.duplicate_sheet)?;
+            gapi::wire::ser(map, "findReplace", &self.find_replace)?;
+            gapi::wire::ser(map, "insertComment", &self.insert_comment)?;
+            gapi::wire::ser(map, "insertDimension", &self.insert_dimension)?;
+            gapi::wire::ser(map, "insertRange", &self.insert_range)?;
+            gapi::wire::ser(map, "mergeCells", &self.merge_cells)?;
+            gapi::wire::ser(map, "moveDimension", &self.move_dimension)?;
+            gapi::wire::ser(map, "pasteData", &self.paste_data)?;
+            gapi::wire::ser(map, "randomizeRange", &self.randomize_range)?;
+            gapi::wire::ser(map, "refreshDataSource", &self.refresh_data_source)?;
+            gapi::wire::ser(map, "repeatCell", &self.repeat_cell)?;
+            gapi::wire::ser(map, "setBasicFilter", &self.set_basic_filter)?;
+            gapi::wire::ser(map, "setDataValidation", &self.set_data_validation)?;
+            gapi::wire::ser(map, "sortRange", &self.sort_range)?;
+            gapi::wire::ser(map, "textToColumns", &self.text_to_columns)?;
+            gapi::wire::ser(map, "trimWhitespace", &self.trim_whitespace)?;
+            gapi::wire::ser(map, "unmergeCells", &self.unmerge_cells)?;
+            gapi::wire::ser(map, "updateBanding", &self.update_banding)?;
+            gapi::wire::ser(map, "updateBorders", &self.update_borders)?;
+            gapi::wire::ser(map, "updateCells", &self.update_cells)?;
+            gapi::wire::ser(map, "updateChartSpec", &self.update_chart_spec)?;
+            gapi::wire::ser(map, "updateCommentPost", &self.update_comment_post)?;
+            gapi::wire::ser(
+                map,
+                "updateConditionalFormatRule",
+                &self.update_conditional_format_rule,
+            )?;
+            gapi::wire::ser(map, "updateDataSource", &self.update_data_source)?;
+            gapi::wire::ser(
+                map,
+                "updateDeveloperMetadata",
+                &self.update_developer_metadata,
+            )?;
+            gapi::wire::ser(map, "updateDimensionGroup", &self.update_dimension_group)?;
+            gapi::wire::ser(
+                map,
+                "updateDimensionProperties",
+                &self.update_dimension_properties,
+            )?;
+            gapi::wire::ser(
+                map,
+                "updateEmbeddedObjectBorder",
+                &self.update_embedded_object_border,
+            )?;
+            gapi::wire::ser(
+                map,
+                "updateEmbeddedObjectPosition",
+                &self.update_embedded_object_position,
+            )?;
+            gapi::wire::ser(map, "updateFilterView", &self.update_filter_view)?;
+            gapi::wire::ser(map, "updateNamedRange", &self.update_named_range)?;
+            gapi::wire::ser(map, "updateProtectedRange", &self.update_protected_range)?;
+            gapi::wire::ser(
+                map,
+                "updateSheetProperties",
+                &self.update_sheet_properties,
+            )?;
+            gapi::wire::ser(map, "updateSlicerSpec", &self.update_slicer_spec)?;
+            gapi::wire::ser(
+                map,
+                "updateSpreadsheetProperties",
+                &self.update_spreadsheet_properties,
+            )?;
+            gapi::wire::ser(map, "updateTable", &self.update_table)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Request {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Request {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A single response from an update.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Response {
         /// A reply from adding a banded range.
-        #[serde(rename = "addBanding", skip_serializing_if = "Option::is_none")]
         pub add_banding: Option<AddBandingResponse>,
         /// A reply from adding a chart.
-        #[serde(rename = "addChart", skip_serializing_if = "Option::is_none")]
         pub add_chart: Option<AddChartResponse>,
         /// The result of creating a reply.
-        #[serde(rename = "addCommentReply", skip_serializing_if = "Option::is_none")]
         pub add_comment_reply: Option<AddCommentReplyResponse>,
         /// A reply from adding a data source.
-        #[serde(rename = "addDataSource", skip_serializing_if = "Option::is_none")]
         pub add_data_source: Option<AddDataSourceResponse>,
         /// A reply from adding a dimension group.
-        #[serde(rename = "addDimensionGroup", skip_serializing_if = "Option::is_none")]
         pub add_dimension_group: Option<AddDimensionGroupResponse>,
         /// A reply from adding a filter view.
-        #[serde(rename = "addFilterView", skip_serializing_if = "Option::is_none")]
         pub add_filter_view: Option<AddFilterViewResponse>,
         /// A reply from adding a named range.
-        #[serde(rename = "addNamedRange", skip_serializing_if = "Option::is_none")]
         pub add_named_range: Option<AddNamedRangeResponse>,
         /// A reply from adding a protected range.
-        #[serde(rename = "addProtectedRange", skip_serializing_if = "Option::is_none")]
         pub add_protected_range: Option<AddProtectedRangeResponse>,
         /// A reply from adding a sheet.
-        #[serde(rename = "addSheet", skip_serializing_if = "Option::is_none")]
         pub add_sheet: Option<AddSheetResponse>,
         /// A reply from adding a slicer.
-        #[serde(rename = "addSlicer", skip_serializing_if = "Option::is_none")]
         pub add_slicer: Option<AddSlicerResponse>,
         /// A reply from adding a table.
-        #[serde(rename = "addTable", skip_serializing_if = "Option::is_none")]
         pub add_table: Option<AddTableResponse>,
         /// A reply from cancelling data source object refreshes.
-        #[serde(
-            rename = "cancelDataSourceRefresh",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub cancel_data_source_refresh: Option<CancelDataSourceRefreshResponse>,
         /// A reply from creating a developer metadata entry.
-        #[serde(
-            rename = "createDeveloperMetadata",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub create_developer_metadata: Option<CreateDeveloperMetadataResponse>,
         /// A reply from deleting a conditional format rule.
-        #[serde(
-            rename = "deleteConditionalFormatRule",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub delete_conditional_format_rule: Option<DeleteConditionalFormatRuleResponse>,
         /// A reply from deleting a developer metadata entry.
-        #[serde(
-            rename = "deleteDeveloperMetadata",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub delete_developer_metadata: Option<DeleteDeveloperMetadataResponse>,
         /// A reply from deleting a dimension group.
-        #[serde(
-            rename = "deleteDimensionGroup",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub delete_dimension_group: Option<DeleteDimensionGroupResponse>,
         /// A reply from removing rows containing duplicate values.
-        #[serde(rename = "deleteDuplicates", skip_serializing_if = "Option::is_none")]
         pub delete_duplicates: Option<DeleteDuplicatesResponse>,
         /// A reply from duplicating a filter view.
-        #[serde(rename = "duplicateFilterView", skip_serializing_if = "Option::is_none")]
         pub duplicate_filter_view: Option<DuplicateFilterViewResponse>,
         /// A reply from duplicating a sheet.
-        #[serde(rename = "duplicateSheet", skip_serializing_if = "Option::is_none")]
         pub duplicate_sheet: Option<DuplicateSheetResponse>,
         /// A reply from doing a find/replace.
-        #[serde(rename = "findReplace", skip_serializing_if = "Option::is_none")]
         pub find_replace: Option<FindReplaceResponse>,
         /// The result of creating a comment.
-        #[serde(rename = "insertComment", skip_serializing_if = "Option::is_none")]
         pub insert_comment: Option<InsertCommentResponse>,
         /// A reply from refreshing data source objects.
-        #[serde(rename = "refreshDataSource", skip_serializing_if = "Option::is_none")]
         pub refresh_data_source: Option<RefreshDataSourceResponse>,
         /// A reply from trimming whitespace.
-        #[serde(rename = "trimWhitespace", skip_serializing_if = "Option::is_none")]
         pub trim_whitespace: Option<TrimWhitespaceResponse>,
         /// A reply from updating a conditional format rule.
-        #[serde(
-            rename = "updateConditionalFormatRule",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub update_conditional_format_rule: Option<UpdateConditionalFormatRuleResponse>,
         /// A reply from updating a data source.
-        #[serde(rename = "updateDataSource", skip_serializing_if = "Option::is_none")]
         pub update_data_source: Option<UpdateDataSourceResponse>,
         /// A reply from updating a developer metadata entry.
-        #[serde(
-            rename = "updateDeveloperMetadata",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub update_developer_metadata: Option<UpdateDeveloperMetadataResponse>,
         /// A reply from updating an embedded object's position.
-        #[serde(
-            rename = "updateEmbeddedObjectPosition",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub update_embedded_object_position: Option<
             UpdateEmbeddedObjectPositionResponse,
         >,
     }
+    impl gapi::wire::WireStruct for Response {
+        const NAME: &'static str = "Response";
+        const FIELDS: &'static [&'static str] = &[
+            "addBanding",
+            "addChart",
+            "addCommentReply",
+            "addDataSource",
+            "addDimensionGroup",
+            "addFilterView",
+            "addNamedRange",
+            "addProtectedRange",
+            "addSheet",
+            "addSlicer",
+            "addTable",
+            "cancelDataSourceRefresh",
+            "createDeveloperMetadata",
+            "deleteConditionalFormatRule",
+            "deleteDeveloperMetadata",
+            "deleteDimensionGroup",
+            "deleteDuplicates",
+            "duplicateFilterView",
+            "duplicateSheet",
+            "findReplace",
+            "insertComment",
+            "refreshDataSource",
+            "trimWhitespace",
+            "updateConditionalFormatRule",
+            "updateDataSource",
+            "updateDeveloperMetadata",
+            "updateEmbeddedObjectPosition",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.add_banding),
+                1 => gapi::wire::de(map, &mut self.add_chart),
+                2 => gapi::wire::de(map, &mut self.add_comment_reply),
+                3 => gapi::wire::de(map, &mut self.add_data_source),
+                4 => gapi::wire::de(map, &mut self.add_dimension_group),
+                5 => gapi::wire::de(map, &mut self.add_filter_view),
+                6 => gapi::wire::de(map, &mut self.add_named_range),
+                7 => gapi::wire::de(map, &mut self.add_protected_range),
+                8 => gapi::wire::de(map, &mut self.add_sheet),
+                9 => gapi::wire::de(map, &mut self.add_slicer),
+                10 => gapi::wire::de(map, &mut self.add_table),
+                11 => gapi::wire::de(map, &mut self.cancel_data_source_refresh),
+                12 => gapi::wire::de(map, &mut self.create_developer_metadata),
+                13 => gapi::wire::de(map, &mut self.delete_conditional_format_rule),
+                14 => gapi::wire::de(map, &mut self.delete_developer_metadata),
+                15 => gapi::wire::de(map, &mut self.delete_dimension_group),
+                16 => gapi::wire::de(map, &mut self.delete_duplicates),
+                17 => gapi::wire::de(map, &mut self.duplicate_filter_view),
+                18 => gapi::wire::de(map, &mut self.duplicate_sheet),
+                19 => gapi::wire::de(map, &mut self.find_replace),
+                20 => gapi::wire::de(map, &mut self.insert_comment),
+                21 => gapi::wire::de(map, &mut self.refresh_data_source),
+                22 => gapi::wire::de(map, &mut self.trim_whitespace),
+                23 => gapi::wire::de(map, &mut self.update_conditional_format_rule),
+                24 => gapi::wire::de(map, &mut self.update_data_source),
+                25 => gapi::wire::de(map, &mut self.update_developer_metadata),
+                26 => gapi::wire::de(map, &mut self.update_embedded_object_position),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "addBanding", &self.add_banding)?;
+            gapi::wire::ser(map, "addChart", &self.add_chart)?;
+            gapi::wire::ser(map, "addCommentReply", &self.add_comment_reply)?;
+            gapi::wire::ser(map, "addDataSource", &self.add_data_source)?;
+            gapi::wire::ser(map, "addDimensionGroup", &self.add_dimension_group)?;
+            gapi::wire::ser(map, "addFilterView", &self.add_filter_view)?;
+            gapi::wire::ser(map, "addNamedRange", &self.add_named_range)?;
+            gapi::wire::ser(map, "addProtectedRange", &self.add_protected_range)?;
+            gapi::wire::ser(map, "addSheet", &self.add_sheet)?;
+            gapi::wire::ser(map, "addSlicer", &self.add_slicer)?;
+            gapi::wire::ser(map, "addTable", &self.add_table)?;
+            gapi::wire::ser(
+                map,
+                "cancelDataSourceRefresh",
+                &self.cancel_data_source_refresh,
+            )?;
+            gapi::wire::ser(
+                map,
+                "createDeveloperMetadata",
+                &self.create_developer_metadata,
+            )?;
+            gapi::wire::ser(
+                map,
+                "deleteConditionalFormatRule",
+                &self.delete_conditional_format_rule,
+            )?;
+            gapi::wire::ser(
+                map,
+                "deleteDeveloperMetadata",
+                &self.delete_developer_metadata,
+            )?;
+            gapi::wire::ser(map, "deleteDimensionGroup", &self.delete_dimension_group)?;
+            gapi::wire::ser(map, "deleteDuplicates", &self.delete_duplicates)?;
+            gapi::wire::ser(map, "duplicateFilterView", &self.duplicate_filter_view)?;
+            gapi::wire::ser(map, "duplicateSheet", &self.duplicate_sheet)?;
+            gapi::wire::ser(map, "findReplace", &self.find_replace)?;
+            gapi::wire::ser(map, "insertComment", &self.insert_comment)?;
+            gapi::wire::ser(map, "refreshDataSource", &self.refresh_data_source)?;
+            gapi::wire::ser(map, "trimWhitespace", &self.trim_whitespace)?;
+            gapi::wire::ser(
+                map,
+                "updateConditionalFormatRule",
+                &self.update_conditional_format_rule,
+            )?;
+            gapi::wire::ser(map, "updateDataSource", &self.update_data_source)?;
+            gapi::wire::ser(
+                map,
+                "updateDeveloperMetadata",
+                &self.update_developer_metadata,
+            )?;
+            gapi::wire::ser(
+                map,
+                "updateEmbeddedObjectPosition",
+                &self.update_embedded_object_position,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Response {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Response {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Properties of a link to a Google resource (such as a file in Drive, a YouTube video, a Maps address, or a Calendar event). Only Drive files can be written as chips. All other rich link types are read only. URIs cannot exceed 2000 bytes when writing. NOTE: Writing Drive file chips requires at least one of the `drive.file`, `drive.readonly`, or `drive` OAuth scopes.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct RichLinkProperties {
         /// Output only. The \[MIME type\](https://developers.google.com/drive/api/v3/mime-types) of the link, if there's one (for example, when it's a file in Drive).
-        #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
         pub mime_type: Option<String>,
         /// Required. The URI to the link. This is always present.
-        #[serde(rename = "uri", skip_serializing_if = "Option::is_none")]
         pub uri: Option<String>,
     }
+    impl gapi::wire::WireStruct for RichLinkProperties {
+        const NAME: &'static str = "RichLinkProperties";
+        const FIELDS: &'static [&'static str] = &["mimeType", "uri"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.mime_type),
+                1 => gapi::wire::de(map, &mut self.uri),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "mimeType", &self.mime_type)?;
+            gapi::wire::ser(map, "uri", &self.uri)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for RichLinkProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for RichLinkProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Data about each cell in a row.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct RowData {
         /// The values in the row, one per column.
-        #[serde(rename = "values", skip_serializing_if = "Option::is_none")]
         pub values: Option<Vec<CellData>>,
     }
+    impl gapi::wire::WireStruct for RowData {
+        const NAME: &'static str = "RowData";
+        const FIELDS: &'static [&'static str] = &["values"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.values),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "values", &self.values)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for RowData {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for RowData {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A scorecard chart. Scorecard charts are used to highlight key performance indicators, known as KPIs, on the spreadsheet. A scorecard chart can represent things like total sales, average cost, or a top selling item. You can specify a single data value, or aggregate over a range of data. Percentage or absolute difference from a baseline value can be highlighted, like changes over time.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ScorecardChartSpec {
         /// The aggregation type for key and baseline chart data in scorecard chart. This field is not supported for data source charts. Use the ChartData.aggregateType field of the key_value_data or baseline_value_data instead for data source charts. This field is optional.
-        #[serde(rename = "aggregateType", skip_serializing_if = "Option::is_none")]
         pub aggregate_type: Option<ScorecardChartSpecAggregateType>,
         /// The data for scorecard baseline value. This field is optional.
-        #[serde(rename = "baselineValueData", skip_serializing_if = "Option::is_none")]
         pub baseline_value_data: Option<ChartData>,
         /// Formatting options for baseline value. This field is needed only if baseline_value_data is specified.
-        #[serde(rename = "baselineValueFormat", skip_serializing_if = "Option::is_none")]
         pub baseline_value_format: Option<BaselineValueFormat>,
         /// Custom formatting options for numeric key/baseline values in scorecard chart. This field is used only when number_format_source is set to CUSTOM. This field is optional.
-        #[serde(rename = "customFormatOptions", skip_serializing_if = "Option::is_none")]
         pub custom_format_options: Option<ChartCustomNumberFormatOptions>,
         /// The data for scorecard key value.
-        #[serde(rename = "keyValueData", skip_serializing_if = "Option::is_none")]
         pub key_value_data: Option<ChartData>,
         /// Formatting options for key value.
-        #[serde(rename = "keyValueFormat", skip_serializing_if = "Option::is_none")]
         pub key_value_format: Option<KeyValueFormat>,
         /// The number format source used in the scorecard chart. This field is optional.
-        #[serde(rename = "numberFormatSource", skip_serializing_if = "Option::is_none")]
         pub number_format_source: Option<ScorecardChartSpecNumberFormatSource>,
         /// Value to scale scorecard key and baseline value. For example, a factor of 10 can be used to divide all values in the chart by 10. This field is optional.
-        #[serde(rename = "scaleFactor", skip_serializing_if = "Option::is_none")]
         pub scale_factor: Option<f64>,
+    }
+    impl gapi::wire::WireStruct for ScorecardChartSpec {
+        const NAME: &'static str = "ScorecardChartSpec";
+        const FIELDS: &'static [&'static str] = &[
+            "aggregateType",
+            "baselineValueData",
+            "baselineValueFormat",
+            "customFormatOptions",
+            "keyValueData",
+            "keyValueFormat",
+            "numberFormatSource",
+            "scaleFactor",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.aggregate_type),
+                1 => gapi::wire::de(map, &mut self.baseline_value_data),
+                2 => gapi::wire::de(map, &mut self.baseline_value_format),
+                3 => gapi::wire::de(map, &mut self.custom_format_options),
+                4 => gapi::wire::de(map, &mut self.key_value_data),
+                5 => gapi::wire::de(map, &mut self.key_value_format),
+                6 => gapi::wire::de(map, &mut self.number_format_source),
+                7 => gapi::wire::de(map, &mut self.scale_factor),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "aggregateType", &self.aggregate_type)?;
+            gapi::wire::ser(map, "baselineValueData", &self.baseline_value_data)?;
+            gapi::wire::ser(map, "baselineValueFormat", &self.baseline_value_format)?;
+            gapi::wire::ser(map, "customFormatOptions", &self.custom_format_options)?;
+            gapi::wire::ser(map, "keyValueData", &self.key_value_data)?;
+            gapi::wire::ser(map, "keyValueFormat", &self.key_value_format)?;
+            gapi::wire::ser(map, "numberFormatSource", &self.number_format_source)?;
+            gapi::wire::ser(map, "scaleFactor", &self.scale_factor)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ScorecardChartSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ScorecardChartSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The aggregation type for key and baseline chart data in scorecard chart. This field is not supported for data source charts. Use the ChartData.aggregateType field of the key_value_data or baseline_value_data instead for data source charts. This field is optional.
@@ -6357,178 +13267,395 @@ pub mod schemas {
         }
     }
     /// A request to retrieve all developer metadata matching the set of specified criteria.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SearchDeveloperMetadataRequest {
         /// The data filters describing the criteria used to determine which DeveloperMetadata entries to return. DeveloperMetadata matching any of the specified filters are included in the response.
-        #[serde(rename = "dataFilters", skip_serializing_if = "Option::is_none")]
         pub data_filters: Option<Vec<DataFilter>>,
     }
+    impl gapi::wire::WireStruct for SearchDeveloperMetadataRequest {
+        const NAME: &'static str = "SearchDeveloperMetadataRequest";
+        const FIELDS: &'static [&'static str] = &["dataFilters"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_filters),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataFilters", &self.data_filters)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SearchDeveloperMetadataRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SearchDeveloperMetadataRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A reply to a developer metadata search request.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SearchDeveloperMetadataResponse {
         /// The metadata matching the criteria of the search request.
-        #[serde(
-            rename = "matchedDeveloperMetadata",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub matched_developer_metadata: Option<Vec<MatchedDeveloperMetadata>>,
     }
+    impl gapi::wire::WireStruct for SearchDeveloperMetadataResponse {
+        const NAME: &'static str = "SearchDeveloperMetadataResponse";
+        const FIELDS: &'static [&'static str] = &["matchedDeveloperMetadata"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.matched_developer_metadata),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "matchedDeveloperMetadata",
+                &self.matched_developer_metadata,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SearchDeveloperMetadataResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SearchDeveloperMetadataResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Sets the basic filter associated with a sheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SetBasicFilterRequest {
         /// The filter to set.
-        #[serde(rename = "filter", skip_serializing_if = "Option::is_none")]
         pub filter: Option<BasicFilter>,
     }
+    impl gapi::wire::WireStruct for SetBasicFilterRequest {
+        const NAME: &'static str = "SetBasicFilterRequest";
+        const FIELDS: &'static [&'static str] = &["filter"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.filter),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "filter", &self.filter)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SetBasicFilterRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SetBasicFilterRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Sets a data validation rule to every cell in the range. To clear validation in a range, call this with no rule specified.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SetDataValidationRequest {
         /// Optional. If true, the data validation rule will be applied to the filtered rows as well.
-        #[serde(
-            rename = "filteredRowsIncluded",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub filtered_rows_included: Option<bool>,
         /// The range the data validation rule should apply to.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
         /// The data validation rule to set on each cell in the range, or empty to clear the data validation in the range.
-        #[serde(rename = "rule", skip_serializing_if = "Option::is_none")]
         pub rule: Option<DataValidationRule>,
     }
+    impl gapi::wire::WireStruct for SetDataValidationRequest {
+        const NAME: &'static str = "SetDataValidationRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "filteredRowsIncluded",
+            "range",
+            "rule",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.filtered_rows_included),
+                1 => gapi::wire::de(map, &mut self.range),
+                2 => gapi::wire::de(map, &mut self.rule),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "filteredRowsIncluded", &self.filtered_rows_included)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            gapi::wire::ser(map, "rule", &self.rule)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SetDataValidationRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SetDataValidationRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A sheet in a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Sheet {
         /// The banded (alternating colors) ranges on this sheet.
-        #[serde(rename = "bandedRanges", skip_serializing_if = "Option::is_none")]
         pub banded_ranges: Option<Vec<BandedRange>>,
         /// The filter on this sheet, if any.
-        #[serde(rename = "basicFilter", skip_serializing_if = "Option::is_none")]
         pub basic_filter: Option<BasicFilter>,
         /// The specifications of every chart on this sheet.
-        #[serde(rename = "charts", skip_serializing_if = "Option::is_none")]
         pub charts: Option<Vec<EmbeddedChart>>,
         /// All column groups on this sheet, ordered by increasing range start index, then by group depth.
-        #[serde(rename = "columnGroups", skip_serializing_if = "Option::is_none")]
         pub column_groups: Option<Vec<DimensionGroup>>,
         /// The comment anchors on this sheet.
-        #[serde(rename = "commentAnchors", skip_serializing_if = "Option::is_none")]
         pub comment_anchors: Option<Vec<CommentAnchor>>,
         /// The conditional format rules in this sheet.
-        #[serde(rename = "conditionalFormats", skip_serializing_if = "Option::is_none")]
         pub conditional_formats: Option<Vec<ConditionalFormatRule>>,
         /// Data in the grid, if this is a grid sheet. The number of GridData objects returned is dependent on the number of ranges requested on this sheet. For example, if this is representing `Sheet1`, and the spreadsheet was requested with ranges `Sheet1!A1:C10` and `Sheet1!D15:E20`, then the first GridData will have a startRow/startColumn of `0`, while the second one will have `startRow 14` (zero-based row 15), and `startColumn 3` (zero-based column D). For a DATA_SOURCE sheet, you can not request a specific range, the GridData contains all the values.
-        #[serde(rename = "data", skip_serializing_if = "Option::is_none")]
         pub data: Option<Vec<GridData>>,
         /// The developer metadata associated with a sheet.
-        #[serde(rename = "developerMetadata", skip_serializing_if = "Option::is_none")]
         pub developer_metadata: Option<Vec<DeveloperMetadata>>,
         /// The filter views in this sheet.
-        #[serde(rename = "filterViews", skip_serializing_if = "Option::is_none")]
         pub filter_views: Option<Vec<FilterView>>,
         /// The ranges that are merged together.
-        #[serde(rename = "merges", skip_serializing_if = "Option::is_none")]
         pub merges: Option<Vec<GridRange>>,
         /// The properties of the sheet.
-        #[serde(rename = "properties", skip_serializing_if = "Option::is_none")]
         pub properties: Option<SheetProperties>,
         /// The protected ranges in this sheet.
-        #[serde(rename = "protectedRanges", skip_serializing_if = "Option::is_none")]
         pub protected_ranges: Option<Vec<ProtectedRange>>,
         /// All row groups on this sheet, ordered by increasing range start index, then by group depth.
-        #[serde(rename = "rowGroups", skip_serializing_if = "Option::is_none")]
         pub row_groups: Option<Vec<DimensionGroup>>,
         /// The slicers on this sheet.
-        #[serde(rename = "slicers", skip_serializing_if = "Option::is_none")]
         pub slicers: Option<Vec<Slicer>>,
         /// The tables on this sheet.
-        #[serde(rename = "tables", skip_serializing_if = "Option::is_none")]
         pub tables: Option<Vec<Table>>,
     }
+    impl gapi::wire::WireStruct for Sheet {
+        const NAME: &'static str = "Sheet";
+        const FIELDS: &'static [&'static str] = &[
+            "bandedRanges",
+            "basicFilter",
+            "charts",
+            "columnGroups",
+            "commentAnchors",
+            "conditionalFormats",
+            "data",
+            "developerMetadata",
+            "filterViews",
+            "merges",
+            "properties",
+            "protectedRanges",
+            "rowGroups",
+            "slicers",
+            "tables",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.banded_ranges),
+                1 => gapi::wire::de(map, &mut self.basic_filter),
+                2 => gapi::wire::de(map, &mut self.charts),
+                3 => gapi::wire::de(map, &mut self.column_groups),
+                4 => gapi::wire::de(map, &mut self.comment_anchors),
+                5 => gapi::wire::de(map, &mut self.conditional_formats),
+                6 => gapi::wire::de(map, &mut self.data),
+                7 => gapi::wire::de(map, &mut self.developer_metadata),
+                8 => gapi::wire::de(map, &mut self.filter_views),
+                9 => gapi::wire::de(map, &mut self.merges),
+                10 => gapi::wire::de(map, &mut self.properties),
+                11 => gapi::wire::de(map, &mut self.protected_ranges),
+                12 => gapi::wire::de(map, &mut self.row_groups),
+                13 => gapi::wire::de(map, &mut self.slicers),
+                14 => gapi::wire::de(map, &mut self.tables),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bandedRanges", &self.banded_ranges)?;
+            gapi::wire::ser(map, "basicFilter", &self.basic_filter)?;
+            gapi::wire::ser(map, "charts", &self.charts)?;
+            gapi::wire::ser(map, "columnGroups", &self.column_groups)?;
+            gapi::wire::ser(map, "commentAnchors", &self.comment_anchors)?;
+            gapi::wire::ser(map, "conditionalFormats", &self.conditional_formats)?;
+            gapi::wire::ser(map, "data", &self.data)?;
+            gapi::wire::ser(map, "developerMetadata", &self.developer_metadata)?;
+            gapi::wire::ser(map, "filterViews", &self.filter_views)?;
+            gapi::wire::ser(map, "merges", &self.merges)?;
+            gapi::wire::ser(map, "properties", &self.properties)?;
+            gapi::wire::ser(map, "protectedRanges", &self.protected_ranges)?;
+            gapi::wire::ser(map, "rowGroups", &self.row_groups)?;
+            gapi::wire::ser(map, "slicers", &self.slicers)?;
+            gapi::wire::ser(map, "tables", &self.tables)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Sheet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Sheet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Properties of a sheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SheetProperties {
         /// Output only. If present, the field contains DATA_SOURCE sheet specific properties.
-        #[serde(
-            rename = "dataSourceSheetProperties",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub data_source_sheet_properties: Option<DataSourceSheetProperties>,
         /// Additional properties of the sheet if this sheet is a grid. (If the sheet is an object sheet, containing a chart or image, then this field will be absent.) When writing it is an error to set any grid properties on non-grid sheets. If this sheet is a DATA_SOURCE sheet, this field is output only but contains the properties that reflect how a data source sheet is rendered in the UI, e.g. row_count.
-        #[serde(rename = "gridProperties", skip_serializing_if = "Option::is_none")]
         pub grid_properties: Option<GridProperties>,
         /// True if the sheet is hidden in the UI, false if it's visible.
-        #[serde(rename = "hidden", skip_serializing_if = "Option::is_none")]
         pub hidden: Option<bool>,
         /// The index of the sheet within the spreadsheet. When adding or updating sheet properties, if this field is excluded then the sheet is added or moved to the end of the sheet list. When updating sheet indices or inserting sheets, movement is considered in "before the move" indexes. For example, if there were three sheets (S1, S2, S3) in order to move S1 ahead of S2 the index would have to be set to 2. A sheet index update request is ignored if the requested index is identical to the sheets current index or if the requested new index is equal to the current sheet index + 1.
-        #[serde(rename = "index", skip_serializing_if = "Option::is_none")]
         pub index: Option<i32>,
         /// True if the sheet is an RTL sheet instead of an LTR sheet.
-        #[serde(rename = "rightToLeft", skip_serializing_if = "Option::is_none")]
         pub right_to_left: Option<bool>,
         /// The ID of the sheet. Must be non-negative. This field cannot be changed once set.
-        #[serde(rename = "sheetId", skip_serializing_if = "Option::is_none")]
         pub sheet_id: Option<i32>,
         /// The type of sheet. Defaults to GRID. This field cannot be changed once set.
-        #[serde(rename = "sheetType", skip_serializing_if = "Option::is_none")]
         pub sheet_type: Option<SheetPropertiesSheetType>,
         /// The color of the tab in the UI. Deprecated: Use tab_color_style.
-        #[serde(rename = "tabColor", skip_serializing_if = "Option::is_none")]
         pub tab_color: Option<Color>,
         /// The color of the tab in the UI. If tab_color is also set, this field takes precedence.
-        #[serde(rename = "tabColorStyle", skip_serializing_if = "Option::is_none")]
         pub tab_color_style: Option<ColorStyle>,
         /// The name of the sheet.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
+    }
+    impl gapi::wire::WireStruct for SheetProperties {
+        const NAME: &'static str = "SheetProperties";
+        const FIELDS: &'static [&'static str] = &[
+            "dataSourceSheetProperties",
+            "gridProperties",
+            "hidden",
+            "index",
+            "rightToLeft",
+            "sheetId",
+            "sheetType",
+            "tabColor",
+            "tabColorStyle",
+            "title",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_source_sheet_properties),
+                1 => gapi::wire::de(map, &mut self.grid_properties),
+                2 => gapi::wire::de(map, &mut self.hidden),
+                3 => gapi::wire::de(map, &mut self.index),
+                4 => gapi::wire::de(map, &mut self.right_to_left),
+                5 => gapi::wire::de(map, &mut self.sheet_id),
+                6 => gapi::wire::de(map, &mut self.sheet_type),
+                7 => gapi::wire::de(map, &mut self.tab_color),
+                8 => gapi::wire::de(map, &mut self.tab_color_style),
+                9 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "dataSourceSheetProperties",
+                &self.data_source_sheet_properties,
+            )?;
+            gapi::wire::ser(map, "gridProperties", &self.grid_properties)?;
+            gapi::wire::ser(map, "hidden", &self.hidden)?;
+            gapi::wire::ser(map, "index", &self.index)?;
+            gapi::wire::ser(map, "rightToLeft", &self.right_to_left)?;
+            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
+            gapi::wire::ser(map, "sheetType", &self.sheet_type)?;
+            gapi::wire::ser(map, "tabColor", &self.tab_color)?;
+            gapi::wire::ser(map, "tabColorStyle", &self.tab_color_style)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SheetProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SheetProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type of sheet. Defaults to GRID. This field cannot be changed once set.
@@ -6544,67 +13671,138 @@ pub mod schemas {
         }
     }
     /// A slicer in a sheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Slicer {
         /// The position of the slicer. Note that slicer can be positioned only on existing sheet. Also, width and height of slicer can be automatically adjusted to keep it within permitted limits.
-        #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
         pub position: Option<EmbeddedObjectPosition>,
         /// The ID of the slicer.
-        #[serde(rename = "slicerId", skip_serializing_if = "Option::is_none")]
         pub slicer_id: Option<i32>,
         /// The specification of the slicer.
-        #[serde(rename = "spec", skip_serializing_if = "Option::is_none")]
         pub spec: Option<SlicerSpec>,
     }
+    impl gapi::wire::WireStruct for Slicer {
+        const NAME: &'static str = "Slicer";
+        const FIELDS: &'static [&'static str] = &["position", "slicerId", "spec"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.position),
+                1 => gapi::wire::de(map, &mut self.slicer_id),
+                2 => gapi::wire::de(map, &mut self.spec),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "position", &self.position)?;
+            gapi::wire::ser(map, "slicerId", &self.slicer_id)?;
+            gapi::wire::ser(map, "spec", &self.spec)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Slicer {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Slicer {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The specifications of a slicer.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SlicerSpec {
         /// True if the filter should apply to pivot tables. If not set, default to `True`.
-        #[serde(rename = "applyToPivotTables", skip_serializing_if = "Option::is_none")]
         pub apply_to_pivot_tables: Option<bool>,
         /// The background color of the slicer. Deprecated: Use background_color_style.
-        #[serde(rename = "backgroundColor", skip_serializing_if = "Option::is_none")]
         pub background_color: Option<Color>,
         /// The background color of the slicer. If background_color is also set, this field takes precedence.
-        #[serde(
-            rename = "backgroundColorStyle",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub background_color_style: Option<ColorStyle>,
         /// The zero-based column index in the data table on which the filter is applied to.
-        #[serde(rename = "columnIndex", skip_serializing_if = "Option::is_none")]
         pub column_index: Option<i32>,
         /// The data range of the slicer.
-        #[serde(rename = "dataRange", skip_serializing_if = "Option::is_none")]
         pub data_range: Option<GridRange>,
         /// The filtering criteria of the slicer.
-        #[serde(rename = "filterCriteria", skip_serializing_if = "Option::is_none")]
         pub filter_criteria: Option<FilterCriteria>,
         /// The horizontal alignment of title in the slicer. If unspecified, defaults to `LEFT`
-        #[serde(rename = "horizontalAlignment", skip_serializing_if = "Option::is_none")]
         pub horizontal_alignment: Option<SlicerSpecHorizontalAlignment>,
         /// The text format of title in the slicer. The link field is not supported.
-        #[serde(rename = "textFormat", skip_serializing_if = "Option::is_none")]
         pub text_format: Option<TextFormat>,
         /// The title of the slicer.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
+    }
+    impl gapi::wire::WireStruct for SlicerSpec {
+        const NAME: &'static str = "SlicerSpec";
+        const FIELDS: &'static [&'static str] = &[
+            "applyToPivotTables",
+            "backgroundColor",
+            "backgroundColorStyle",
+            "columnIndex",
+            "dataRange",
+            "filterCriteria",
+            "horizontalAlignment",
+            "textFormat",
+            "title",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.apply_to_pivot_tables),
+                1 => gapi::wire::de(map, &mut self.background_color),
+                2 => gapi::wire::de(map, &mut self.background_color_style),
+                3 => gapi::wire::de(map, &mut self.column_index),
+                4 => gapi::wire::de(map, &mut self.data_range),
+                5 => gapi::wire::de(map, &mut self.filter_criteria),
+                6 => gapi::wire::de(map, &mut self.horizontal_alignment),
+                7 => gapi::wire::de(map, &mut self.text_format),
+                8 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "applyToPivotTables", &self.apply_to_pivot_tables)?;
+            gapi::wire::ser(map, "backgroundColor", &self.background_color)?;
+            gapi::wire::ser(map, "backgroundColorStyle", &self.background_color_style)?;
+            gapi::wire::ser(map, "columnIndex", &self.column_index)?;
+            gapi::wire::ser(map, "dataRange", &self.data_range)?;
+            gapi::wire::ser(map, "filterCriteria", &self.filter_criteria)?;
+            gapi::wire::ser(map, "horizontalAlignment", &self.horizontal_alignment)?;
+            gapi::wire::ser(map, "textFormat", &self.text_format)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SlicerSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SlicerSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The horizontal alignment of title in the slicer. If unspecified, defaults to `LEFT`
@@ -6620,64 +13818,128 @@ pub mod schemas {
         }
     }
     /// Sorts data in rows based on a sort order per column.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SortRangeRequest {
         /// The range to sort.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
         /// The sort order per column. Later specifications are used when values are equal in the earlier specifications.
-        #[serde(rename = "sortSpecs", skip_serializing_if = "Option::is_none")]
         pub sort_specs: Option<Vec<SortSpec>>,
     }
+    impl gapi::wire::WireStruct for SortRangeRequest {
+        const NAME: &'static str = "SortRangeRequest";
+        const FIELDS: &'static [&'static str] = &["range", "sortSpecs"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.range),
+                1 => gapi::wire::de(map, &mut self.sort_specs),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "range", &self.range)?;
+            gapi::wire::ser(map, "sortSpecs", &self.sort_specs)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SortRangeRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SortRangeRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A sort order associated with a specific column or row.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SortSpec {
         /// The background fill color to sort by; cells with this fill color are sorted to the top. Mutually exclusive with foreground_color. Deprecated: Use background_color_style.
-        #[serde(rename = "backgroundColor", skip_serializing_if = "Option::is_none")]
         pub background_color: Option<Color>,
         /// The background fill color to sort by; cells with this fill color are sorted to the top. Mutually exclusive with foreground_color, and must be an RGB-type color. If background_color is also set, this field takes precedence.
-        #[serde(
-            rename = "backgroundColorStyle",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub background_color_style: Option<ColorStyle>,
         /// Reference to a data source column.
-        #[serde(
-            rename = "dataSourceColumnReference",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub data_source_column_reference: Option<DataSourceColumnReference>,
         /// The dimension the sort should be applied to.
-        #[serde(rename = "dimensionIndex", skip_serializing_if = "Option::is_none")]
         pub dimension_index: Option<i32>,
         /// The foreground color to sort by; cells with this foreground color are sorted to the top. Mutually exclusive with background_color. Deprecated: Use foreground_color_style.
-        #[serde(rename = "foregroundColor", skip_serializing_if = "Option::is_none")]
         pub foreground_color: Option<Color>,
         /// The foreground color to sort by; cells with this foreground color are sorted to the top. Mutually exclusive with background_color, and must be an RGB-type color. If foreground_color is also set, this field takes precedence.
-        #[serde(
-            rename = "foregroundColorStyle",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub foreground_color_style: Option<ColorStyle>,
         /// The order data should be sorted.
-        #[serde(rename = "sortOrder", skip_serializing_if = "Option::is_none")]
         pub sort_order: Option<SortSpecSortOrder>,
+    }
+    impl gapi::wire::WireStruct for SortSpec {
+        const NAME: &'static str = "SortSpec";
+        const FIELDS: &'static [&'static str] = &[
+            "backgroundColor",
+            "backgroundColorStyle",
+            "dataSourceColumnReference",
+            "dimensionIndex",
+            "foregroundColor",
+            "foregroundColorStyle",
+            "sortOrder",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.background_color),
+                1 => gapi::wire::de(map, &mut self.background_color_style),
+                2 => gapi::wire::de(map, &mut self.data_source_column_reference),
+                3 => gapi::wire::de(map, &mut self.dimension_index),
+                4 => gapi::wire::de(map, &mut self.foreground_color),
+                5 => gapi::wire::de(map, &mut self.foreground_color_style),
+                6 => gapi::wire::de(map, &mut self.sort_order),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "backgroundColor", &self.background_color)?;
+            gapi::wire::ser(map, "backgroundColorStyle", &self.background_color_style)?;
+            gapi::wire::ser(
+                map,
+                "dataSourceColumnReference",
+                &self.data_source_column_reference,
+            )?;
+            gapi::wire::ser(map, "dimensionIndex", &self.dimension_index)?;
+            gapi::wire::ser(map, "foregroundColor", &self.foreground_color)?;
+            gapi::wire::ser(map, "foregroundColorStyle", &self.foreground_color_style)?;
+            gapi::wire::ser(map, "sortOrder", &self.sort_order)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SortSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SortSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The order data should be sorted.
@@ -6691,25 +13953,54 @@ pub mod schemas {
         }
     }
     /// A combination of a source range and how to extend that source.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SourceAndDestination {
         /// The dimension that data should be filled into.
-        #[serde(rename = "dimension", skip_serializing_if = "Option::is_none")]
         pub dimension: Option<SourceAndDestinationDimension>,
         /// The number of rows or columns that data should be filled into. Positive numbers expand beyond the last row or last column of the source. Negative numbers expand before the first row or first column of the source.
-        #[serde(rename = "fillLength", skip_serializing_if = "Option::is_none")]
         pub fill_length: Option<i32>,
         /// The location of the data to use as the source of the autofill.
-        #[serde(rename = "source", skip_serializing_if = "Option::is_none")]
         pub source: Option<GridRange>,
+    }
+    impl gapi::wire::WireStruct for SourceAndDestination {
+        const NAME: &'static str = "SourceAndDestination";
+        const FIELDS: &'static [&'static str] = &["dimension", "fillLength", "source"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.dimension),
+                1 => gapi::wire::de(map, &mut self.fill_length),
+                2 => gapi::wire::de(map, &mut self.source),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dimension", &self.dimension)?;
+            gapi::wire::ser(map, "fillLength", &self.fill_length)?;
+            gapi::wire::ser(map, "source", &self.source)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SourceAndDestination {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SourceAndDestination {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The dimension that data should be filled into.
@@ -6723,46 +14014,93 @@ pub mod schemas {
         }
     }
     /// Resource that represents a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Spreadsheet {
         /// The comment threads associated with the spreadsheet.
-        #[serde(rename = "comments", skip_serializing_if = "Option::is_none")]
         pub comments: Option<Vec<CommentThread>>,
         /// Output only. The comments view mode applied to the spreadsheet.
-        #[serde(rename = "commentsViewMode", skip_serializing_if = "Option::is_none")]
         pub comments_view_mode: Option<SpreadsheetCommentsViewMode>,
         /// Output only. A list of data source refresh schedules.
-        #[serde(rename = "dataSourceSchedules", skip_serializing_if = "Option::is_none")]
         pub data_source_schedules: Option<Vec<DataSourceRefreshSchedule>>,
         /// A list of external data sources connected with the spreadsheet.
-        #[serde(rename = "dataSources", skip_serializing_if = "Option::is_none")]
         pub data_sources: Option<Vec<DataSource>>,
         /// The developer metadata associated with a spreadsheet.
-        #[serde(rename = "developerMetadata", skip_serializing_if = "Option::is_none")]
         pub developer_metadata: Option<Vec<DeveloperMetadata>>,
         /// The named ranges defined in a spreadsheet.
-        #[serde(rename = "namedRanges", skip_serializing_if = "Option::is_none")]
         pub named_ranges: Option<Vec<NamedRange>>,
         /// Overall properties of a spreadsheet.
-        #[serde(rename = "properties", skip_serializing_if = "Option::is_none")]
         pub properties: Option<SpreadsheetProperties>,
         /// The sheets that are part of a spreadsheet.
-        #[serde(rename = "sheets", skip_serializing_if = "Option::is_none")]
         pub sheets: Option<Vec<Sheet>>,
         /// The ID of the spreadsheet. This field is read-only.
-        #[serde(rename = "spreadsheetId", skip_serializing_if = "Option::is_none")]
         pub spreadsheet_id: Option<String>,
         /// The url of the spreadsheet. This field is read-only.
-        #[serde(rename = "spreadsheetUrl", skip_serializing_if = "Option::is_none")]
         pub spreadsheet_url: Option<String>,
+    }
+    impl gapi::wire::WireStruct for Spreadsheet {
+        const NAME: &'static str = "Spreadsheet";
+        const FIELDS: &'static [&'static str] = &[
+            "comments",
+            "commentsViewMode",
+            "dataSourceSchedules",
+            "dataSources",
+            "developerMetadata",
+            "namedRanges",
+            "properties",
+            "sheets",
+            "spreadsheetId",
+            "spreadsheetUrl",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.comments),
+                1 => gapi::wire::de(map, &mut self.comments_view_mode),
+                2 => gapi::wire::de(map, &mut self.data_source_schedules),
+                3 => gapi::wire::de(map, &mut self.data_sources),
+                4 => gapi::wire::de(map, &mut self.developer_metadata),
+                5 => gapi::wire::de(map, &mut self.named_ranges),
+                6 => gapi::wire::de(map, &mut self.properties),
+                7 => gapi::wire::de(map, &mut self.sheets),
+                8 => gapi::wire::de(map, &mut self.spreadsheet_id),
+                9 => gapi::wire::de(map, &mut self.spreadsheet_url),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "comments", &self.comments)?;
+            gapi::wire::ser(map, "commentsViewMode", &self.comments_view_mode)?;
+            gapi::wire::ser(map, "dataSourceSchedules", &self.data_source_schedules)?;
+            gapi::wire::ser(map, "dataSources", &self.data_sources)?;
+            gapi::wire::ser(map, "developerMetadata", &self.developer_metadata)?;
+            gapi::wire::ser(map, "namedRanges", &self.named_ranges)?;
+            gapi::wire::ser(map, "properties", &self.properties)?;
+            gapi::wire::ser(map, "sheets", &self.sheets)?;
+            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
+            gapi::wire::ser(map, "spreadsheetUrl", &self.spreadsheet_url)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Spreadsheet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Spreadsheet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Output only. The comments view mode applied to the spreadsheet.
@@ -6778,46 +14116,96 @@ pub mod schemas {
         }
     }
     /// Properties of a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SpreadsheetProperties {
         /// The amount of time to wait before volatile functions are recalculated.
-        #[serde(rename = "autoRecalc", skip_serializing_if = "Option::is_none")]
         pub auto_recalc: Option<SpreadsheetPropertiesAutoRecalc>,
         /// The default format of all cells in the spreadsheet. CellData.effectiveFormat will not be set if the cell's format is equal to this default format. This field is read-only.
-        #[serde(rename = "defaultFormat", skip_serializing_if = "Option::is_none")]
         pub default_format: Option<CellFormat>,
         /// Whether to allow external URL access for image and import functions. Read only when true. When false, you can set to true. This value will be bypassed and always return true if the admin has enabled the \[allowlisting feature\](https://support.google.com/a?p=url_allowlist).
-        #[serde(
-            rename = "importFunctionsExternalUrlAccessAllowed",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub import_functions_external_url_access_allowed: Option<bool>,
         /// Determines whether and how circular references are resolved with iterative calculation. Absence of this field means that circular references result in calculation errors.
-        #[serde(
-            rename = "iterativeCalculationSettings",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub iterative_calculation_settings: Option<IterativeCalculationSettings>,
         /// The locale of the spreadsheet in one of the following formats: * an ISO 639-1 language code such as `en` * an ISO 639-2 language code such as `fil`, if no 639-1 code exists * a combination of the ISO language code and country code, such as `en_US` Note: when updating this field, not all locales/languages are supported.
-        #[serde(rename = "locale", skip_serializing_if = "Option::is_none")]
         pub locale: Option<String>,
         /// Theme applied to the spreadsheet.
-        #[serde(rename = "spreadsheetTheme", skip_serializing_if = "Option::is_none")]
         pub spreadsheet_theme: Option<SpreadsheetTheme>,
         /// The time zone of the spreadsheet, in CLDR format such as `America/New_York`. If the time zone isn't recognized, this may be a custom time zone such as `GMT-07:00`.
-        #[serde(rename = "timeZone", skip_serializing_if = "Option::is_none")]
         pub time_zone: Option<String>,
         /// The title of the spreadsheet.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
+    }
+    impl gapi::wire::WireStruct for SpreadsheetProperties {
+        const NAME: &'static str = "SpreadsheetProperties";
+        const FIELDS: &'static [&'static str] = &[
+            "autoRecalc",
+            "defaultFormat",
+            "importFunctionsExternalUrlAccessAllowed",
+            "iterativeCalculationSettings",
+            "locale",
+            "spreadsheetTheme",
+            "timeZone",
+            "title",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.auto_recalc),
+                1 => gapi::wire::de(map, &mut self.default_format),
+                2 => {
+                    gapi::wire::de(
+                        map,
+                        &mut self.import_functions_external_url_access_allowed,
+                    )
+                }
+                3 => gapi::wire::de(map, &mut self.iterative_calculation_settings),
+                4 => gapi::wire::de(map, &mut self.locale),
+                5 => gapi::wire::de(map, &mut self.spreadsheet_theme),
+                6 => gapi::wire::de(map, &mut self.time_zone),
+                7 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "autoRecalc", &self.auto_recalc)?;
+            gapi::wire::ser(map, "defaultFormat", &self.default_format)?;
+            gapi::wire::ser(
+                map,
+                "importFunctionsExternalUrlAccessAllowed",
+                &self.import_functions_external_url_access_allowed,
+            )?;
+            gapi::wire::ser(
+                map,
+                "iterativeCalculationSettings",
+                &self.iterative_calculation_settings,
+            )?;
+            gapi::wire::ser(map, "locale", &self.locale)?;
+            gapi::wire::ser(map, "spreadsheetTheme", &self.spreadsheet_theme)?;
+            gapi::wire::ser(map, "timeZone", &self.time_zone)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SpreadsheetProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SpreadsheetProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The amount of time to wait before volatile functions are recalculated.
@@ -6833,88 +14221,215 @@ pub mod schemas {
         }
     }
     /// Represents spreadsheet theme
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SpreadsheetTheme {
         /// Name of the primary font family.
-        #[serde(rename = "primaryFontFamily", skip_serializing_if = "Option::is_none")]
         pub primary_font_family: Option<String>,
         /// The spreadsheet theme color pairs. To update you must provide all theme color pairs.
-        #[serde(rename = "themeColors", skip_serializing_if = "Option::is_none")]
         pub theme_colors: Option<Vec<ThemeColorPair>>,
     }
+    impl gapi::wire::WireStruct for SpreadsheetTheme {
+        const NAME: &'static str = "SpreadsheetTheme";
+        const FIELDS: &'static [&'static str] = &["primaryFontFamily", "themeColors"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.primary_font_family),
+                1 => gapi::wire::de(map, &mut self.theme_colors),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "primaryFontFamily", &self.primary_font_family)?;
+            gapi::wire::ser(map, "themeColors", &self.theme_colors)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SpreadsheetTheme {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SpreadsheetTheme {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A table.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Table {
         /// The table column properties.
-        #[serde(rename = "columnProperties", skip_serializing_if = "Option::is_none")]
         pub column_properties: Option<Vec<TableColumnProperties>>,
         /// The table name. This is unique to all tables in the same spreadsheet.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// The table range.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
         /// The table rows properties.
-        #[serde(rename = "rowsProperties", skip_serializing_if = "Option::is_none")]
         pub rows_properties: Option<TableRowsProperties>,
         /// The id of the table.
-        #[serde(rename = "tableId", skip_serializing_if = "Option::is_none")]
         pub table_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for Table {
+        const NAME: &'static str = "Table";
+        const FIELDS: &'static [&'static str] = &[
+            "columnProperties",
+            "name",
+            "range",
+            "rowsProperties",
+            "tableId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.column_properties),
+                1 => gapi::wire::de(map, &mut self.name),
+                2 => gapi::wire::de(map, &mut self.range),
+                3 => gapi::wire::de(map, &mut self.rows_properties),
+                4 => gapi::wire::de(map, &mut self.table_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "columnProperties", &self.column_properties)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            gapi::wire::ser(map, "rowsProperties", &self.rows_properties)?;
+            gapi::wire::ser(map, "tableId", &self.table_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Table {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Table {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A data validation rule for a column in a table.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TableColumnDataValidationRule {
         /// The condition that data in the cell must match. Valid only if the \[BooleanCondition.type\] is ONE_OF_LIST.
-        #[serde(rename = "condition", skip_serializing_if = "Option::is_none")]
         pub condition: Option<BooleanCondition>,
     }
+    impl gapi::wire::WireStruct for TableColumnDataValidationRule {
+        const NAME: &'static str = "TableColumnDataValidationRule";
+        const FIELDS: &'static [&'static str] = &["condition"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.condition),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "condition", &self.condition)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TableColumnDataValidationRule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TableColumnDataValidationRule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The table column.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TableColumnProperties {
         /// The 0-based column index. This index is relative to its position in the table and is not necessarily the same as the column index in the sheet.
-        #[serde(rename = "columnIndex", skip_serializing_if = "Option::is_none")]
         pub column_index: Option<i32>,
         /// The column name.
-        #[serde(rename = "columnName", skip_serializing_if = "Option::is_none")]
         pub column_name: Option<String>,
         /// The column type.
-        #[serde(rename = "columnType", skip_serializing_if = "Option::is_none")]
         pub column_type: Option<TableColumnPropertiesColumnType>,
         /// The column data validation rule. Only set for dropdown column type.
-        #[serde(rename = "dataValidationRule", skip_serializing_if = "Option::is_none")]
         pub data_validation_rule: Option<TableColumnDataValidationRule>,
+    }
+    impl gapi::wire::WireStruct for TableColumnProperties {
+        const NAME: &'static str = "TableColumnProperties";
+        const FIELDS: &'static [&'static str] = &[
+            "columnIndex",
+            "columnName",
+            "columnType",
+            "dataValidationRule",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.column_index),
+                1 => gapi::wire::de(map, &mut self.column_name),
+                2 => gapi::wire::de(map, &mut self.column_type),
+                3 => gapi::wire::de(map, &mut self.data_validation_rule),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "columnIndex", &self.column_index)?;
+            gapi::wire::ser(map, "columnName", &self.column_name)?;
+            gapi::wire::ser(map, "columnType", &self.column_type)?;
+            gapi::wire::ser(map, "dataValidationRule", &self.data_validation_rule)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TableColumnProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TableColumnProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The column type.
@@ -6952,106 +14467,235 @@ pub mod schemas {
         }
     }
     /// The table row properties.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TableRowsProperties {
         /// The first color that is alternating. If this field is set, the first banded row is filled with the specified color. Otherwise, the first banded row is filled with a default color.
-        #[serde(rename = "firstBandColorStyle", skip_serializing_if = "Option::is_none")]
         pub first_band_color_style: Option<ColorStyle>,
         /// The color of the last row. If this field is not set a footer is not added, the last row is filled with either first_band_color_style or second_band_color_style, depending on the color of the previous row. If updating an existing table without a footer to have a footer, the range will be expanded by 1 row. If updating an existing table with a footer and removing a footer, the range will be shrunk by 1 row.
-        #[serde(rename = "footerColorStyle", skip_serializing_if = "Option::is_none")]
         pub footer_color_style: Option<ColorStyle>,
         /// The color of the header row. If this field is set, the header row is filled with the specified color. Otherwise, the header row is filled with a default color.
-        #[serde(rename = "headerColorStyle", skip_serializing_if = "Option::is_none")]
         pub header_color_style: Option<ColorStyle>,
         /// The second color that is alternating. If this field is set, the second banded row is filled with the specified color. Otherwise, the second banded row is filled with a default color.
-        #[serde(
-            rename = "secondBandColorStyle",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub second_band_color_style: Option<ColorStyle>,
     }
+    impl gapi::wire::WireStruct for TableRowsProperties {
+        const NAME: &'static str = "TableRowsProperties";
+        const FIELDS: &'static [&'static str] = &[
+            "firstBandColorStyle",
+            "footerColorStyle",
+            "headerColorStyle",
+            "secondBandColorStyle",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.first_band_color_style),
+                1 => gapi::wire::de(map, &mut self.footer_color_style),
+                2 => gapi::wire::de(map, &mut self.header_color_style),
+                3 => gapi::wire::de(map, &mut self.second_band_color_style),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "firstBandColorStyle", &self.first_band_color_style)?;
+            gapi::wire::ser(map, "footerColorStyle", &self.footer_color_style)?;
+            gapi::wire::ser(map, "headerColorStyle", &self.header_color_style)?;
+            gapi::wire::ser(map, "secondBandColorStyle", &self.second_band_color_style)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TableRowsProperties {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TableRowsProperties {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The format of a run of text in a cell. Absent values indicate that the field isn't specified.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TextFormat {
         /// True if the text is bold.
-        #[serde(rename = "bold", skip_serializing_if = "Option::is_none")]
         pub bold: Option<bool>,
         /// The font family.
-        #[serde(rename = "fontFamily", skip_serializing_if = "Option::is_none")]
         pub font_family: Option<String>,
         /// The size of the font.
-        #[serde(rename = "fontSize", skip_serializing_if = "Option::is_none")]
         pub font_size: Option<i32>,
         /// The foreground color of the text. Deprecated: Use foreground_color_style.
-        #[serde(rename = "foregroundColor", skip_serializing_if = "Option::is_none")]
         pub foreground_color: Option<Color>,
         /// The foreground color of the text. If foreground_color is also set, this field takes precedence.
-        #[serde(
-            rename = "foregroundColorStyle",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub foreground_color_style: Option<ColorStyle>,
         /// True if the text is italicized.
-        #[serde(rename = "italic", skip_serializing_if = "Option::is_none")]
         pub italic: Option<bool>,
         /// The link destination of the text, if any. Setting the link field in a TextFormatRun will clear the cell's existing links or a cell-level link set in the same request. When a link is set, the text foreground color will be set to the default link color and the text will be underlined. If these fields are modified in the same request, those values will be used instead of the link defaults.
-        #[serde(rename = "link", skip_serializing_if = "Option::is_none")]
         pub link: Option<Link>,
         /// True if the text has a strikethrough.
-        #[serde(rename = "strikethrough", skip_serializing_if = "Option::is_none")]
         pub strikethrough: Option<bool>,
         /// True if the text is underlined.
-        #[serde(rename = "underline", skip_serializing_if = "Option::is_none")]
         pub underline: Option<bool>,
     }
+    impl gapi::wire::WireStruct for TextFormat {
+        const NAME: &'static str = "TextFormat";
+        const FIELDS: &'static [&'static str] = &[
+            "bold",
+            "fontFamily",
+            "fontSize",
+            "foregroundColor",
+            "foregroundColorStyle",
+            "italic",
+            "link",
+            "strikethrough",
+            "underline",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bold),
+                1 => gapi::wire::de(map, &mut self.font_family),
+                2 => gapi::wire::de(map, &mut self.font_size),
+                3 => gapi::wire::de(map, &mut self.foreground_color),
+                4 => gapi::wire::de(map, &mut self.foreground_color_style),
+                5 => gapi::wire::de(map, &mut self.italic),
+                6 => gapi::wire::de(map, &mut self.link),
+                7 => gapi::wire::de(map, &mut self.strikethrough),
+                8 => gapi::wire::de(map, &mut self.underline),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bold", &self.bold)?;
+            gapi::wire::ser(map, "fontFamily", &self.font_family)?;
+            gapi::wire::ser(map, "fontSize", &self.font_size)?;
+            gapi::wire::ser(map, "foregroundColor", &self.foreground_color)?;
+            gapi::wire::ser(map, "foregroundColorStyle", &self.foreground_color_style)?;
+            gapi::wire::ser(map, "italic", &self.italic)?;
+            gapi::wire::ser(map, "link", &self.link)?;
+            gapi::wire::ser(map, "strikethrough", &self.strikethrough)?;
+            gapi::wire::ser(map, "underline", &self.underline)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TextFormat {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TextFormat {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A run of a text format. The format of this run continues until the start index of the next run. When updating, all fields must be set.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TextFormatRun {
         /// The format of this run. Absent values inherit the cell's format.
-        #[serde(rename = "format", skip_serializing_if = "Option::is_none")]
         pub format: Option<TextFormat>,
         /// The zero-based character index where this run starts, in UTF-16 code units.
-        #[serde(rename = "startIndex", skip_serializing_if = "Option::is_none")]
         pub start_index: Option<i32>,
     }
+    impl gapi::wire::WireStruct for TextFormatRun {
+        const NAME: &'static str = "TextFormatRun";
+        const FIELDS: &'static [&'static str] = &["format", "startIndex"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.format),
+                1 => gapi::wire::de(map, &mut self.start_index),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "format", &self.format)?;
+            gapi::wire::ser(map, "startIndex", &self.start_index)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TextFormatRun {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TextFormatRun {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Position settings for text.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TextPosition {
         /// Horizontal alignment setting for the piece of text.
-        #[serde(rename = "horizontalAlignment", skip_serializing_if = "Option::is_none")]
         pub horizontal_alignment: Option<TextPositionHorizontalAlignment>,
+    }
+    impl gapi::wire::WireStruct for TextPosition {
+        const NAME: &'static str = "TextPosition";
+        const FIELDS: &'static [&'static str] = &["horizontalAlignment"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.horizontal_alignment),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "horizontalAlignment", &self.horizontal_alignment)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TextPosition {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TextPosition {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Horizontal alignment setting for the piece of text.
@@ -7067,43 +14711,104 @@ pub mod schemas {
         }
     }
     /// The rotation applied to text in a cell.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TextRotation {
         /// The angle between the standard orientation and the desired orientation. Measured in degrees. Valid values are between -90 and 90. Positive angles are angled upwards, negative are angled downwards. Note: For LTR text direction positive angles are in the counterclockwise direction, whereas for RTL they are in the clockwise direction
-        #[serde(rename = "angle", skip_serializing_if = "Option::is_none")]
         pub angle: Option<i32>,
         /// If true, text reads top to bottom, but the orientation of individual characters is unchanged. For example: | V | | e | | r | | t | | i | | c | | a | | l |
-        #[serde(rename = "vertical", skip_serializing_if = "Option::is_none")]
         pub vertical: Option<bool>,
     }
+    impl gapi::wire::WireStruct for TextRotation {
+        const NAME: &'static str = "TextRotation";
+        const FIELDS: &'static [&'static str] = &["angle", "vertical"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.angle),
+                1 => gapi::wire::de(map, &mut self.vertical),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "angle", &self.angle)?;
+            gapi::wire::ser(map, "vertical", &self.vertical)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TextRotation {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TextRotation {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Splits a column of text into multiple columns, based on a delimiter in each cell.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TextToColumnsRequest {
         /// The delimiter to use. Used only if delimiterType is CUSTOM.
-        #[serde(rename = "delimiter", skip_serializing_if = "Option::is_none")]
         pub delimiter: Option<String>,
         /// The delimiter type to use.
-        #[serde(rename = "delimiterType", skip_serializing_if = "Option::is_none")]
         pub delimiter_type: Option<TextToColumnsRequestDelimiterType>,
         /// The source data range. This must span exactly one column.
-        #[serde(rename = "source", skip_serializing_if = "Option::is_none")]
         pub source: Option<GridRange>,
+    }
+    impl gapi::wire::WireStruct for TextToColumnsRequest {
+        const NAME: &'static str = "TextToColumnsRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "delimiter",
+            "delimiterType",
+            "source",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.delimiter),
+                1 => gapi::wire::de(map, &mut self.delimiter_type),
+                2 => gapi::wire::de(map, &mut self.source),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "delimiter", &self.delimiter)?;
+            gapi::wire::ser(map, "delimiterType", &self.delimiter_type)?;
+            gapi::wire::ser(map, "source", &self.source)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TextToColumnsRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TextToColumnsRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The delimiter type to use.
@@ -7125,22 +14830,50 @@ pub mod schemas {
         }
     }
     /// A pair mapping a spreadsheet theme color type to the concrete color it represents.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ThemeColorPair {
         /// The concrete color corresponding to the theme color type.
-        #[serde(rename = "color", skip_serializing_if = "Option::is_none")]
         pub color: Option<ColorStyle>,
         /// The type of the spreadsheet theme color.
-        #[serde(rename = "colorType", skip_serializing_if = "Option::is_none")]
         pub color_type: Option<ThemeColorPairColorType>,
+    }
+    impl gapi::wire::WireStruct for ThemeColorPair {
+        const NAME: &'static str = "ThemeColorPair";
+        const FIELDS: &'static [&'static str] = &["color", "colorType"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.color),
+                1 => gapi::wire::de(map, &mut self.color_type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "color", &self.color)?;
+            gapi::wire::ser(map, "colorType", &self.color_type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ThemeColorPair {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ThemeColorPair {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type of the spreadsheet theme color.
@@ -7168,706 +14901,1709 @@ pub mod schemas {
         }
     }
     /// Represents a time of day. The date and time zone are either not significant or are specified elsewhere. An API may choose to allow leap seconds. Related types are google.type.Date and `google.protobuf.Timestamp`.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TimeOfDay {
         /// Hours of a day in 24 hour format. Must be greater than or equal to 0 and typically must be less than or equal to 23. An API may choose to allow the value "24:00:00" for scenarios like business closing time.
-        #[serde(rename = "hours", skip_serializing_if = "Option::is_none")]
         pub hours: Option<i32>,
         /// Minutes of an hour. Must be greater than or equal to 0 and less than or equal to 59.
-        #[serde(rename = "minutes", skip_serializing_if = "Option::is_none")]
         pub minutes: Option<i32>,
         /// Fractions of seconds, in nanoseconds. Must be greater than or equal to 0 and less than or equal to 999,999,999.
-        #[serde(rename = "nanos", skip_serializing_if = "Option::is_none")]
         pub nanos: Option<i32>,
         /// Seconds of a minute. Must be greater than or equal to 0 and typically must be less than or equal to 59. An API may allow the value 60 if it allows leap-seconds.
-        #[serde(rename = "seconds", skip_serializing_if = "Option::is_none")]
         pub seconds: Option<i32>,
     }
+    impl gapi::wire::WireStruct for TimeOfDay {
+        const NAME: &'static str = "TimeOfDay";
+        const FIELDS: &'static [&'static str] = &[
+            "hours",
+            "minutes",
+            "nanos",
+            "seconds",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.hours),
+                1 => gapi::wire::de(map, &mut self.minutes),
+                2 => gapi::wire::de(map, &mut self.nanos),
+                3 => gapi::wire::de(map, &mut self.seconds),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "hours", &self.hours)?;
+            gapi::wire::ser(map, "minutes", &self.minutes)?;
+            gapi::wire::ser(map, "nanos", &self.nanos)?;
+            gapi::wire::ser(map, "seconds", &self.seconds)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TimeOfDay {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TimeOfDay {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A color scale for a treemap chart.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TreemapChartColorScale {
         /// The background color for cells with a color value greater than or equal to maxValue. Defaults to #109618 if not specified. Deprecated: Use max_value_color_style.
-        #[serde(rename = "maxValueColor", skip_serializing_if = "Option::is_none")]
         pub max_value_color: Option<Color>,
         /// The background color for cells with a color value greater than or equal to maxValue. Defaults to #109618 if not specified. If max_value_color is also set, this field takes precedence.
-        #[serde(rename = "maxValueColorStyle", skip_serializing_if = "Option::is_none")]
         pub max_value_color_style: Option<ColorStyle>,
         /// The background color for cells with a color value at the midpoint between minValue and maxValue. Defaults to #efe6dc if not specified. Deprecated: Use mid_value_color_style.
-        #[serde(rename = "midValueColor", skip_serializing_if = "Option::is_none")]
         pub mid_value_color: Option<Color>,
         /// The background color for cells with a color value at the midpoint between minValue and maxValue. Defaults to #efe6dc if not specified. If mid_value_color is also set, this field takes precedence.
-        #[serde(rename = "midValueColorStyle", skip_serializing_if = "Option::is_none")]
         pub mid_value_color_style: Option<ColorStyle>,
         /// The background color for cells with a color value less than or equal to minValue. Defaults to #dc3912 if not specified. Deprecated: Use min_value_color_style.
-        #[serde(rename = "minValueColor", skip_serializing_if = "Option::is_none")]
         pub min_value_color: Option<Color>,
         /// The background color for cells with a color value less than or equal to minValue. Defaults to #dc3912 if not specified. If min_value_color is also set, this field takes precedence.
-        #[serde(rename = "minValueColorStyle", skip_serializing_if = "Option::is_none")]
         pub min_value_color_style: Option<ColorStyle>,
         /// The background color for cells that have no color data associated with them. Defaults to #000000 if not specified. Deprecated: Use no_data_color_style.
-        #[serde(rename = "noDataColor", skip_serializing_if = "Option::is_none")]
         pub no_data_color: Option<Color>,
         /// The background color for cells that have no color data associated with them. Defaults to #000000 if not specified. If no_data_color is also set, this field takes precedence.
-        #[serde(rename = "noDataColorStyle", skip_serializing_if = "Option::is_none")]
         pub no_data_color_style: Option<ColorStyle>,
     }
+    impl gapi::wire::WireStruct for TreemapChartColorScale {
+        const NAME: &'static str = "TreemapChartColorScale";
+        const FIELDS: &'static [&'static str] = &[
+            "maxValueColor",
+            "maxValueColorStyle",
+            "midValueColor",
+            "midValueColorStyle",
+            "minValueColor",
+            "minValueColorStyle",
+            "noDataColor",
+            "noDataColorStyle",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.max_value_color),
+                1 => gapi::wire::de(map, &mut self.max_value_color_style),
+                2 => gapi::wire::de(map, &mut self.mid_value_color),
+                3 => gapi::wire::de(map, &mut self.mid_value_color_style),
+                4 => gapi::wire::de(map, &mut self.min_value_color),
+                5 => gapi::wire::de(map, &mut self.min_value_color_style),
+                6 => gapi::wire::de(map, &mut self.no_data_color),
+                7 => gapi::wire::de(map, &mut self.no_data_color_style),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "maxValueColor", &self.max_value_color)?;
+            gapi::wire::ser(map, "maxValueColorStyle", &self.max_value_color_style)?;
+            gapi::wire::ser(map, "midValueColor", &self.mid_value_color)?;
+            gapi::wire::ser(map, "midValueColorStyle", &self.mid_value_color_style)?;
+            gapi::wire::ser(map, "minValueColor", &self.min_value_color)?;
+            gapi::wire::ser(map, "minValueColorStyle", &self.min_value_color_style)?;
+            gapi::wire::ser(map, "noDataColor", &self.no_data_color)?;
+            gapi::wire::ser(map, "noDataColorStyle", &self.no_data_color_style)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TreemapChartColorScale {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TreemapChartColorScale {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A Treemap chart.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TreemapChartSpec {
         /// The data that determines the background color of each treemap data cell. This field is optional. If not specified, size_data is used to determine background colors. If specified, the data is expected to be numeric. color_scale will determine how the values in this data map to data cell background colors.
-        #[serde(rename = "colorData", skip_serializing_if = "Option::is_none")]
         pub color_data: Option<ChartData>,
         /// The color scale for data cells in the treemap chart. Data cells are assigned colors based on their color values. These color values come from color_data, or from size_data if color_data is not specified. Cells with color values less than or equal to min_value will have minValueColor as their background color. Cells with color values greater than or equal to max_value will have maxValueColor as their background color. Cells with color values between min_value and max_value will have background colors on a gradient between minValueColor and maxValueColor, the midpoint of the gradient being midValueColor. Cells with missing or non-numeric color values will have noDataColor as their background color.
-        #[serde(rename = "colorScale", skip_serializing_if = "Option::is_none")]
         pub color_scale: Option<TreemapChartColorScale>,
         /// The background color for header cells. Deprecated: Use header_color_style.
-        #[serde(rename = "headerColor", skip_serializing_if = "Option::is_none")]
         pub header_color: Option<Color>,
         /// The background color for header cells. If header_color is also set, this field takes precedence.
-        #[serde(rename = "headerColorStyle", skip_serializing_if = "Option::is_none")]
         pub header_color_style: Option<ColorStyle>,
         /// True to hide tooltips.
-        #[serde(rename = "hideTooltips", skip_serializing_if = "Option::is_none")]
         pub hide_tooltips: Option<bool>,
         /// The number of additional data levels beyond the labeled levels to be shown on the treemap chart. These levels are not interactive and are shown without their labels. Defaults to 0 if not specified.
-        #[serde(rename = "hintedLevels", skip_serializing_if = "Option::is_none")]
         pub hinted_levels: Option<i32>,
         /// The data that contains the treemap cell labels.
-        #[serde(rename = "labels", skip_serializing_if = "Option::is_none")]
         pub labels: Option<ChartData>,
         /// The number of data levels to show on the treemap chart. These levels are interactive and are shown with their labels. Defaults to 2 if not specified.
-        #[serde(rename = "levels", skip_serializing_if = "Option::is_none")]
         pub levels: Option<i32>,
         /// The maximum possible data value. Cells with values greater than this will have the same color as cells with this value. If not specified, defaults to the actual maximum value from color_data, or the maximum value from size_data if color_data is not specified.
-        #[serde(rename = "maxValue", skip_serializing_if = "Option::is_none")]
         pub max_value: Option<f64>,
         /// The minimum possible data value. Cells with values less than this will have the same color as cells with this value. If not specified, defaults to the actual minimum value from color_data, or the minimum value from size_data if color_data is not specified.
-        #[serde(rename = "minValue", skip_serializing_if = "Option::is_none")]
         pub min_value: Option<f64>,
         /// The data the contains the treemap cells' parent labels.
-        #[serde(rename = "parentLabels", skip_serializing_if = "Option::is_none")]
         pub parent_labels: Option<ChartData>,
         /// The data that determines the size of each treemap data cell. This data is expected to be numeric. The cells corresponding to non-numeric or missing data will not be rendered. If color_data is not specified, this data is used to determine data cell background colors as well.
-        #[serde(rename = "sizeData", skip_serializing_if = "Option::is_none")]
         pub size_data: Option<ChartData>,
         /// The text format for all labels on the chart. The link field is not supported.
-        #[serde(rename = "textFormat", skip_serializing_if = "Option::is_none")]
         pub text_format: Option<TextFormat>,
     }
+    impl gapi::wire::WireStruct for TreemapChartSpec {
+        const NAME: &'static str = "TreemapChartSpec";
+        const FIELDS: &'static [&'static str] = &[
+            "colorData",
+            "colorScale",
+            "headerColor",
+            "headerColorStyle",
+            "hideTooltips",
+            "hintedLevels",
+            "labels",
+            "levels",
+            "maxValue",
+            "minValue",
+            "parentLabels",
+            "sizeData",
+            "textFormat",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.color_data),
+                1 => gapi::wire::de(map, &mut self.color_scale),
+                2 => gapi::wire::de(map, &mut self.header_color),
+                3 => gapi::wire::de(map, &mut self.header_color_style),
+                4 => gapi::wire::de(map, &mut self.hide_tooltips),
+                5 => gapi::wire::de(map, &mut self.hinted_levels),
+                6 => gapi::wire::de(map, &mut self.labels),
+                7 => gapi::wire::de(map, &mut self.levels),
+                8 => gapi::wire::de(map, &mut self.max_value),
+                9 => gapi::wire::de(map, &mut self.min_value),
+                10 => gapi::wire::de(map, &mut self.parent_labels),
+                11 => gapi::wire::de(map, &mut self.size_data),
+                12 => gapi::wire::de(map, &mut self.text_format),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "colorData", &self.color_data)?;
+            gapi::wire::ser(map, "colorScale", &self.color_scale)?;
+            gapi::wire::ser(map, "headerColor", &self.header_color)?;
+            gapi::wire::ser(map, "headerColorStyle", &self.header_color_style)?;
+            gapi::wire::ser(map, "hideTooltips", &self.hide_tooltips)?;
+            gapi::wire::ser(map, "hintedLevels", &self.hinted_levels)?;
+            gapi::wire::ser(map, "labels", &self.labels)?;
+            gapi::wire::ser(map, "levels", &self.levels)?;
+            gapi::wire::ser(map, "maxValue", &self.max_value)?;
+            gapi::wire::ser(map, "minValue", &self.min_value)?;
+            gapi::wire::ser(map, "parentLabels", &self.parent_labels)?;
+            gapi::wire::ser(map, "sizeData", &self.size_data)?;
+            gapi::wire::ser(map, "textFormat", &self.text_format)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TreemapChartSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TreemapChartSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Trims the whitespace (such as spaces, tabs, or new lines) in every cell in the specified range. This request removes all whitespace from the start and end of each cell's text, and reduces any subsequence of remaining whitespace characters to a single space. If the resulting trimmed text starts with a '+' or '=' character, the text remains as a string value and isn't interpreted as a formula.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TrimWhitespaceRequest {
         /// The range whose cells to trim.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
+    }
+    impl gapi::wire::WireStruct for TrimWhitespaceRequest {
+        const NAME: &'static str = "TrimWhitespaceRequest";
+        const FIELDS: &'static [&'static str] = &["range"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "range", &self.range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TrimWhitespaceRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TrimWhitespaceRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The result of trimming whitespace in cells.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TrimWhitespaceResponse {
         /// The number of cells that were trimmed of whitespace.
-        #[serde(rename = "cellsChangedCount", skip_serializing_if = "Option::is_none")]
         pub cells_changed_count: Option<i32>,
     }
+    impl gapi::wire::WireStruct for TrimWhitespaceResponse {
+        const NAME: &'static str = "TrimWhitespaceResponse";
+        const FIELDS: &'static [&'static str] = &["cellsChangedCount"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.cells_changed_count),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "cellsChangedCount", &self.cells_changed_count)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TrimWhitespaceResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TrimWhitespaceResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Unmerges cells in the given range.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UnmergeCellsRequest {
         /// The range within which all cells should be unmerged. If the range spans multiple merges, all will be unmerged. The range must not partially span any merge.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
+    }
+    impl gapi::wire::WireStruct for UnmergeCellsRequest {
+        const NAME: &'static str = "UnmergeCellsRequest";
+        const FIELDS: &'static [&'static str] = &["range"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "range", &self.range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UnmergeCellsRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UnmergeCellsRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// Updates properties of the supplied banded range.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateBandingRequest {
         /// The banded range to update with the new properties.
-        #[serde(rename = "bandedRange", skip_serializing_if = "Option::is_none")]
         pub banded_range: Option<BandedRange>,
         /// The fields that should be updated. At least one field must be specified. The root `bandedRange` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<gapi::types::FieldMask>,
+    }
+    impl gapi::wire::WireStruct for UpdateBandingRequest {
+        const NAME: &'static str = "UpdateBandingRequest";
+        const FIELDS: &'static [&'static str] = &["bandedRange", "fields"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.banded_range),
+                1 => gapi::wire::de(map, &mut self.fields),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bandedRange", &self.banded_range)?;
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateBandingRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateBandingRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// Updates the borders of a range. If a field is not set in the request, that means the border remains as-is. For example, with two subsequent UpdateBordersRequest: 1. range: A1:A5 `{ top: RED, bottom: WHITE }` 2. range: A1:A5 `{ left: BLUE }` That would result in A1:A5 having a borders of `{ top: RED, bottom: WHITE, left: BLUE }`. If you want to clear a border, explicitly set the style to NONE.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateBordersRequest {
         /// The border to put at the bottom of the range.
-        #[serde(rename = "bottom", skip_serializing_if = "Option::is_none")]
         pub bottom: Option<Border>,
         /// The horizontal border to put within the range.
-        #[serde(rename = "innerHorizontal", skip_serializing_if = "Option::is_none")]
         pub inner_horizontal: Option<Border>,
         /// The vertical border to put within the range.
-        #[serde(rename = "innerVertical", skip_serializing_if = "Option::is_none")]
         pub inner_vertical: Option<Border>,
         /// The border to put at the left of the range.
-        #[serde(rename = "left", skip_serializing_if = "Option::is_none")]
         pub left: Option<Border>,
         /// The range whose borders should be updated.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
         /// The border to put at the right of the range.
-        #[serde(rename = "right", skip_serializing_if = "Option::is_none")]
         pub right: Option<Border>,
         /// The border to put at the top of the range.
-        #[serde(rename = "top", skip_serializing_if = "Option::is_none")]
         pub top: Option<Border>,
     }
+    impl gapi::wire::WireStruct for UpdateBordersRequest {
+        const NAME: &'static str = "UpdateBordersRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "bottom",
+            "innerHorizontal",
+            "innerVertical",
+            "left",
+            "range",
+            "right",
+            "top",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bottom),
+                1 => gapi::wire::de(map, &mut self.inner_horizontal),
+                2 => gapi::wire::de(map, &mut self.inner_vertical),
+                3 => gapi::wire::de(map, &mut self.left),
+                4 => gapi::wire::de(map, &mut self.range),
+                5 => gapi::wire::de(map, &mut self.right),
+                6 => gapi::wire::de(map, &mut self.top),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bottom", &self.bottom)?;
+            gapi::wire::ser(map, "innerHorizontal", &self.inner_horizontal)?;
+            gapi::wire::ser(map, "innerVertical", &self.inner_vertical)?;
+            gapi::wire::ser(map, "left", &self.left)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            gapi::wire::ser(map, "right", &self.right)?;
+            gapi::wire::ser(map, "top", &self.top)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateBordersRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateBordersRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Updates all cells in a range with new data.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateCellsRequest {
         /// The fields of CellData that should be updated. At least one field must be specified. The root is the CellData; 'row.values.' should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<gapi::types::FieldMask>,
         /// The range to write data to. If the data in rows does not cover the entire requested range, the fields matching those set in fields will be cleared.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<GridRange>,
         /// The data to write.
-        #[serde(rename = "rows", skip_serializing_if = "Option::is_none")]
         pub rows: Option<Vec<RowData>>,
         /// The coordinate to start writing data at. Any number of rows and columns (including a different number of columns per row) may be written.
-        #[serde(rename = "start", skip_serializing_if = "Option::is_none")]
         pub start: Option<GridCoordinate>,
     }
+    impl gapi::wire::WireStruct for UpdateCellsRequest {
+        const NAME: &'static str = "UpdateCellsRequest";
+        const FIELDS: &'static [&'static str] = &["fields", "range", "rows", "start"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.fields),
+                1 => gapi::wire::de(map, &mut self.range),
+                2 => gapi::wire::de(map, &mut self.rows),
+                3 => gapi::wire::de(map, &mut self.start),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            gapi::wire::ser(map, "rows", &self.rows)?;
+            gapi::wire::ser(map, "start", &self.start)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateCellsRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateCellsRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Updates a chart's specifications. (This does not move or resize a chart. To move or resize a chart, use UpdateEmbeddedObjectPositionRequest.)
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateChartSpecRequest {
         /// The ID of the chart to update.
-        #[serde(rename = "chartId", skip_serializing_if = "Option::is_none")]
         pub chart_id: Option<i32>,
         /// The specification to apply to the chart.
-        #[serde(rename = "spec", skip_serializing_if = "Option::is_none")]
         pub spec: Option<ChartSpec>,
     }
+    impl gapi::wire::WireStruct for UpdateChartSpecRequest {
+        const NAME: &'static str = "UpdateChartSpecRequest";
+        const FIELDS: &'static [&'static str] = &["chartId", "spec"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.chart_id),
+                1 => gapi::wire::de(map, &mut self.spec),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "chartId", &self.chart_id)?;
+            gapi::wire::ser(map, "spec", &self.spec)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateChartSpecRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateChartSpecRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Updates a Post in a CommentThread. Returns a 400 bad request error if: - The requesting user is not the author of the post.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateCommentPostRequest {
         /// The ID of the CommentThread which the post belongs to.
-        #[serde(rename = "commentId", skip_serializing_if = "Option::is_none")]
         pub comment_id: Option<String>,
         /// The new text of the comment, as plain text. This text content will be handled similarly to comments created in the Sheets editor. It will have similar behaviors for formatting, notifications, etc. This field cannot be empty, and must not exceed 2048 UTF-8 code units.
-        #[serde(rename = "content", skip_serializing_if = "Option::is_none")]
         pub content: Option<String>,
         /// The ID of the post being updated.
-        #[serde(rename = "postId", skip_serializing_if = "Option::is_none")]
         pub post_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for UpdateCommentPostRequest {
+        const NAME: &'static str = "UpdateCommentPostRequest";
+        const FIELDS: &'static [&'static str] = &["commentId", "content", "postId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.comment_id),
+                1 => gapi::wire::de(map, &mut self.content),
+                2 => gapi::wire::de(map, &mut self.post_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "commentId", &self.comment_id)?;
+            gapi::wire::ser(map, "content", &self.content)?;
+            gapi::wire::ser(map, "postId", &self.post_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateCommentPostRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateCommentPostRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Updates a conditional format rule at the given index, or moves a conditional format rule to another index.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateConditionalFormatRuleRequest {
         /// The zero-based index of the rule that should be replaced or moved.
-        #[serde(rename = "index", skip_serializing_if = "Option::is_none")]
         pub index: Option<i32>,
         /// The zero-based new index the rule should end up at.
-        #[serde(rename = "newIndex", skip_serializing_if = "Option::is_none")]
         pub new_index: Option<i32>,
         /// The rule that should replace the rule at the given index.
-        #[serde(rename = "rule", skip_serializing_if = "Option::is_none")]
         pub rule: Option<ConditionalFormatRule>,
         /// The sheet of the rule to move. Required if new_index is set, unused otherwise.
-        #[serde(rename = "sheetId", skip_serializing_if = "Option::is_none")]
         pub sheet_id: Option<i32>,
     }
+    impl gapi::wire::WireStruct for UpdateConditionalFormatRuleRequest {
+        const NAME: &'static str = "UpdateConditionalFormatRuleRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "index",
+            "newIndex",
+            "rule",
+            "sheetId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.index),
+                1 => gapi::wire::de(map, &mut self.new_index),
+                2 => gapi::wire::de(map, &mut self.rule),
+                3 => gapi::wire::de(map, &mut self.sheet_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "index", &self.index)?;
+            gapi::wire::ser(map, "newIndex", &self.new_index)?;
+            gapi::wire::ser(map, "rule", &self.rule)?;
+            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateConditionalFormatRuleRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateConditionalFormatRuleRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The result of updating a conditional format rule.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateConditionalFormatRuleResponse {
         /// The index of the new rule.
-        #[serde(rename = "newIndex", skip_serializing_if = "Option::is_none")]
         pub new_index: Option<i32>,
         /// The new rule that replaced the old rule (if replacing), or the rule that was moved (if moved)
-        #[serde(rename = "newRule", skip_serializing_if = "Option::is_none")]
         pub new_rule: Option<ConditionalFormatRule>,
         /// The old index of the rule. Not set if a rule was replaced (because it is the same as new_index).
-        #[serde(rename = "oldIndex", skip_serializing_if = "Option::is_none")]
         pub old_index: Option<i32>,
         /// The old (deleted) rule. Not set if a rule was moved (because it is the same as new_rule).
-        #[serde(rename = "oldRule", skip_serializing_if = "Option::is_none")]
         pub old_rule: Option<ConditionalFormatRule>,
     }
+    impl gapi::wire::WireStruct for UpdateConditionalFormatRuleResponse {
+        const NAME: &'static str = "UpdateConditionalFormatRuleResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "newIndex",
+            "newRule",
+            "oldIndex",
+            "oldRule",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.new_index),
+                1 => gapi::wire::de(map, &mut self.new_rule),
+                2 => gapi::wire::de(map, &mut self.old_index),
+                3 => gapi::wire::de(map, &mut self.old_rule),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "newIndex", &self.new_index)?;
+            gapi::wire::ser(map, "newRule", &self.new_rule)?;
+            gapi::wire::ser(map, "oldIndex", &self.old_index)?;
+            gapi::wire::ser(map, "oldRule", &self.old_rule)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateConditionalFormatRuleResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateConditionalFormatRuleResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Updates a data source. After the data source is updated successfully, an execution is triggered to refresh the associated DATA_SOURCE sheet to read data from the updated data source. The request requires an additional `bigquery.readonly` OAuth scope if you are updating a BigQuery data source.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateDataSourceRequest {
         /// The data source to update.
-        #[serde(rename = "dataSource", skip_serializing_if = "Option::is_none")]
         pub data_source: Option<DataSource>,
         /// The fields that should be updated. At least one field must be specified. The root `dataSource` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<gapi::types::FieldMask>,
+    }
+    impl gapi::wire::WireStruct for UpdateDataSourceRequest {
+        const NAME: &'static str = "UpdateDataSourceRequest";
+        const FIELDS: &'static [&'static str] = &["dataSource", "fields"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_source),
+                1 => gapi::wire::de(map, &mut self.fields),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataSource", &self.data_source)?;
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateDataSourceRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateDataSourceRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The response from updating data source.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateDataSourceResponse {
         /// The data execution status.
-        #[serde(rename = "dataExecutionStatus", skip_serializing_if = "Option::is_none")]
         pub data_execution_status: Option<DataExecutionStatus>,
         /// The updated data source.
-        #[serde(rename = "dataSource", skip_serializing_if = "Option::is_none")]
         pub data_source: Option<DataSource>,
     }
+    impl gapi::wire::WireStruct for UpdateDataSourceResponse {
+        const NAME: &'static str = "UpdateDataSourceResponse";
+        const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSource"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_execution_status),
+                1 => gapi::wire::de(map, &mut self.data_source),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataExecutionStatus", &self.data_execution_status)?;
+            gapi::wire::ser(map, "dataSource", &self.data_source)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateDataSourceResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateDataSourceResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A request to update properties of developer metadata. Updates the properties of the developer metadata selected by the filters to the values provided in the DeveloperMetadata resource. Callers must specify the properties they wish to update in the fields parameter, as well as specify at least one DataFilter matching the metadata they wish to update.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateDeveloperMetadataRequest {
         /// The filters matching the developer metadata entries to update.
-        #[serde(rename = "dataFilters", skip_serializing_if = "Option::is_none")]
         pub data_filters: Option<Vec<DataFilter>>,
         /// The value that all metadata matched by the data filters will be updated to.
-        #[serde(rename = "developerMetadata", skip_serializing_if = "Option::is_none")]
         pub developer_metadata: Option<DeveloperMetadata>,
         /// The fields that should be updated. At least one field must be specified. The root `developerMetadata` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<gapi::types::FieldMask>,
+    }
+    impl gapi::wire::WireStruct for UpdateDeveloperMetadataRequest {
+        const NAME: &'static str = "UpdateDeveloperMetadataRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "dataFilters",
+            "developerMetadata",
+            "fields",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_filters),
+                1 => gapi::wire::de(map, &mut self.developer_metadata),
+                2 => gapi::wire::de(map, &mut self.fields),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataFilters", &self.data_filters)?;
+            gapi::wire::ser(map, "developerMetadata", &self.developer_metadata)?;
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateDeveloperMetadataRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateDeveloperMetadataRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The response from updating developer metadata.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateDeveloperMetadataResponse {
         /// The updated developer metadata.
-        #[serde(rename = "developerMetadata", skip_serializing_if = "Option::is_none")]
         pub developer_metadata: Option<Vec<DeveloperMetadata>>,
     }
+    impl gapi::wire::WireStruct for UpdateDeveloperMetadataResponse {
+        const NAME: &'static str = "UpdateDeveloperMetadataResponse";
+        const FIELDS: &'static [&'static str] = &["developerMetadata"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.developer_metadata),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "developerMetadata", &self.developer_metadata)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateDeveloperMetadataResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateDeveloperMetadataResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Updates the state of the specified group.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateDimensionGroupRequest {
         /// The group whose state should be updated. The range and depth of the group should specify a valid group on the sheet, and all other fields updated.
-        #[serde(rename = "dimensionGroup", skip_serializing_if = "Option::is_none")]
         pub dimension_group: Option<DimensionGroup>,
         /// The fields that should be updated. At least one field must be specified. The root `dimensionGroup` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<gapi::types::FieldMask>,
+    }
+    impl gapi::wire::WireStruct for UpdateDimensionGroupRequest {
+        const NAME: &'static str = "UpdateDimensionGroupRequest";
+        const FIELDS: &'static [&'static str] = &["dimensionGroup", "fields"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.dimension_group),
+                1 => gapi::wire::de(map, &mut self.fields),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dimensionGroup", &self.dimension_group)?;
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateDimensionGroupRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateDimensionGroupRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// Updates properties of dimensions within the specified range.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateDimensionPropertiesRequest {
         /// The columns on a data source sheet to update.
-        #[serde(
-            rename = "dataSourceSheetRange",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub data_source_sheet_range: Option<DataSourceSheetDimensionRange>,
         /// The fields that should be updated. At least one field must be specified. The root `properties` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<gapi::types::FieldMask>,
         /// Properties to update.
-        #[serde(rename = "properties", skip_serializing_if = "Option::is_none")]
         pub properties: Option<DimensionProperties>,
         /// The rows or columns to update.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<DimensionRange>,
     }
+    impl gapi::wire::WireStruct for UpdateDimensionPropertiesRequest {
+        const NAME: &'static str = "UpdateDimensionPropertiesRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "dataSourceSheetRange",
+            "fields",
+            "properties",
+            "range",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_source_sheet_range),
+                1 => gapi::wire::de(map, &mut self.fields),
+                2 => gapi::wire::de(map, &mut self.properties),
+                3 => gapi::wire::de(map, &mut self.range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataSourceSheetRange", &self.data_source_sheet_range)?;
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            gapi::wire::ser(map, "properties", &self.properties)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateDimensionPropertiesRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateDimensionPropertiesRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Updates an embedded object's border property.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateEmbeddedObjectBorderRequest {
         /// The border that applies to the embedded object.
-        #[serde(rename = "border", skip_serializing_if = "Option::is_none")]
         pub border: Option<EmbeddedObjectBorder>,
         /// The fields that should be updated. At least one field must be specified. The root `border` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<gapi::types::FieldMask>,
         /// The ID of the embedded object to update.
-        #[serde(rename = "objectId", skip_serializing_if = "Option::is_none")]
         pub object_id: Option<i32>,
+    }
+    impl gapi::wire::WireStruct for UpdateEmbeddedObjectBorderRequest {
+        const NAME: &'static str = "UpdateEmbeddedObjectBorderRequest";
+        const FIELDS: &'static [&'static str] = &["border", "fields", "objectId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.border),
+                1 => gapi::wire::de(map, &mut self.fields),
+                2 => gapi::wire::de(map, &mut self.object_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "border", &self.border)?;
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            gapi::wire::ser(map, "objectId", &self.object_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateEmbeddedObjectBorderRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateEmbeddedObjectBorderRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// Update an embedded object's position (such as a moving or resizing a chart or image).
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateEmbeddedObjectPositionRequest {
         /// The fields of OverlayPosition that should be updated when setting a new position. Used only if newPosition.overlayPosition is set, in which case at least one field must be specified. The root `newPosition.overlayPosition` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<gapi::types::FieldMask>,
         /// An explicit position to move the embedded object to. If newPosition.sheetId is set, a new sheet with that ID will be created. If newPosition.newSheet is set to true, a new sheet will be created with an ID that will be chosen for you.
-        #[serde(rename = "newPosition", skip_serializing_if = "Option::is_none")]
         pub new_position: Option<EmbeddedObjectPosition>,
         /// The ID of the object to moved.
-        #[serde(rename = "objectId", skip_serializing_if = "Option::is_none")]
         pub object_id: Option<i32>,
     }
+    impl gapi::wire::WireStruct for UpdateEmbeddedObjectPositionRequest {
+        const NAME: &'static str = "UpdateEmbeddedObjectPositionRequest";
+        const FIELDS: &'static [&'static str] = &["fields", "newPosition", "objectId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.fields),
+                1 => gapi::wire::de(map, &mut self.new_position),
+                2 => gapi::wire::de(map, &mut self.object_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            gapi::wire::ser(map, "newPosition", &self.new_position)?;
+            gapi::wire::ser(map, "objectId", &self.object_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateEmbeddedObjectPositionRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateEmbeddedObjectPositionRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The result of updating an embedded object's position.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateEmbeddedObjectPositionResponse {
         /// The new position of the embedded object.
-        #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
         pub position: Option<EmbeddedObjectPosition>,
     }
+    impl gapi::wire::WireStruct for UpdateEmbeddedObjectPositionResponse {
+        const NAME: &'static str = "UpdateEmbeddedObjectPositionResponse";
+        const FIELDS: &'static [&'static str] = &["position"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.position),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "position", &self.position)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateEmbeddedObjectPositionResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateEmbeddedObjectPositionResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Updates properties of the filter view.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateFilterViewRequest {
         /// The fields that should be updated. At least one field must be specified. The root `filter` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<gapi::types::FieldMask>,
         /// The new properties of the filter view.
-        #[serde(rename = "filter", skip_serializing_if = "Option::is_none")]
         pub filter: Option<FilterView>,
     }
+    impl gapi::wire::WireStruct for UpdateFilterViewRequest {
+        const NAME: &'static str = "UpdateFilterViewRequest";
+        const FIELDS: &'static [&'static str] = &["fields", "filter"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.fields),
+                1 => gapi::wire::de(map, &mut self.filter),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            gapi::wire::ser(map, "filter", &self.filter)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateFilterViewRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateFilterViewRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Updates properties of the named range with the specified namedRangeId.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateNamedRangeRequest {
         /// The fields that should be updated. At least one field must be specified. The root `namedRange` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<gapi::types::FieldMask>,
         /// The named range to update with the new properties.
-        #[serde(rename = "namedRange", skip_serializing_if = "Option::is_none")]
         pub named_range: Option<NamedRange>,
     }
+    impl gapi::wire::WireStruct for UpdateNamedRangeRequest {
+        const NAME: &'static str = "UpdateNamedRangeRequest";
+        const FIELDS: &'static [&'static str] = &["fields", "namedRange"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.fields),
+                1 => gapi::wire::de(map, &mut self.named_range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            gapi::wire::ser(map, "namedRange", &self.named_range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateNamedRangeRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateNamedRangeRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Updates an existing protected range with the specified protectedRangeId.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateProtectedRangeRequest {
         /// The fields that should be updated. At least one field must be specified. The root `protectedRange` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<gapi::types::FieldMask>,
         /// The protected range to update with the new properties.
-        #[serde(rename = "protectedRange", skip_serializing_if = "Option::is_none")]
         pub protected_range: Option<ProtectedRange>,
     }
+    impl gapi::wire::WireStruct for UpdateProtectedRangeRequest {
+        const NAME: &'static str = "UpdateProtectedRangeRequest";
+        const FIELDS: &'static [&'static str] = &["fields", "protectedRange"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.fields),
+                1 => gapi::wire::de(map, &mut self.protected_range),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            gapi::wire::ser(map, "protectedRange", &self.protected_range)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateProtectedRangeRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateProtectedRangeRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Updates properties of the sheet with the specified sheetId.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateSheetPropertiesRequest {
         /// The fields that should be updated. At least one field must be specified. The root `properties` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<gapi::types::FieldMask>,
         /// The properties to update.
-        #[serde(rename = "properties", skip_serializing_if = "Option::is_none")]
         pub properties: Option<SheetProperties>,
     }
+    impl gapi::wire::WireStruct for UpdateSheetPropertiesRequest {
+        const NAME: &'static str = "UpdateSheetPropertiesRequest";
+        const FIELDS: &'static [&'static str] = &["fields", "properties"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.fields),
+                1 => gapi::wire::de(map, &mut self.properties),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            gapi::wire::ser(map, "properties", &self.properties)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateSheetPropertiesRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateSheetPropertiesRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Updates a slicer's specifications. (This does not move or resize a slicer. To move or resize a slicer use UpdateEmbeddedObjectPositionRequest.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateSlicerSpecRequest {
         /// The fields that should be updated. At least one field must be specified. The root `SlicerSpec` is implied and should not be specified. A single "*"\` can be used as short-hand for listing every field.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<gapi::types::FieldMask>,
         /// The id of the slicer to update.
-        #[serde(rename = "slicerId", skip_serializing_if = "Option::is_none")]
         pub slicer_id: Option<i32>,
         /// The specification to apply to the slicer.
-        #[serde(rename = "spec", skip_serializing_if = "Option::is_none")]
         pub spec: Option<SlicerSpec>,
     }
+    impl gapi::wire::WireStruct for UpdateSlicerSpecRequest {
+        const NAME: &'static str = "UpdateSlicerSpecRequest";
+        const FIELDS: &'static [&'static str] = &["fields", "slicerId", "spec"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.fields),
+                1 => gapi::wire::de(map, &mut self.slicer_id),
+                2 => gapi::wire::de(map, &mut self.spec),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            gapi::wire::ser(map, "slicerId", &self.slicer_id)?;
+            gapi::wire::ser(map, "spec", &self.spec)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateSlicerSpecRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateSlicerSpecRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Updates properties of a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateSpreadsheetPropertiesRequest {
         /// The fields that should be updated. At least one field must be specified. The root 'properties' is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<gapi::types::FieldMask>,
         /// The properties to update.
-        #[serde(rename = "properties", skip_serializing_if = "Option::is_none")]
         pub properties: Option<SpreadsheetProperties>,
     }
+    impl gapi::wire::WireStruct for UpdateSpreadsheetPropertiesRequest {
+        const NAME: &'static str = "UpdateSpreadsheetPropertiesRequest";
+        const FIELDS: &'static [&'static str] = &["fields", "properties"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.fields),
+                1 => gapi::wire::de(map, &mut self.properties),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            gapi::wire::ser(map, "properties", &self.properties)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateSpreadsheetPropertiesRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateSpreadsheetPropertiesRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Updates a table in the spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateTableRequest {
         /// Required. The fields that should be updated. At least one field must be specified. The root `table` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        #[serde(rename = "fields", skip_serializing_if = "Option::is_none")]
         pub fields: Option<gapi::types::FieldMask>,
         /// Required. The table to update.
-        #[serde(rename = "table", skip_serializing_if = "Option::is_none")]
         pub table: Option<Table>,
     }
+    impl gapi::wire::WireStruct for UpdateTableRequest {
+        const NAME: &'static str = "UpdateTableRequest";
+        const FIELDS: &'static [&'static str] = &["fields", "table"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.fields),
+                1 => gapi::wire::de(map, &mut self.table),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "fields", &self.fields)?;
+            gapi::wire::ser(map, "table", &self.table)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateTableRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateTableRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The response when updating a range of values by a data filter in a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateValuesByDataFilterResponse {
         /// The data filter that selected the range that was updated.
-        #[serde(rename = "dataFilter", skip_serializing_if = "Option::is_none")]
         pub data_filter: Option<DataFilter>,
         /// The number of cells updated.
-        #[serde(rename = "updatedCells", skip_serializing_if = "Option::is_none")]
         pub updated_cells: Option<i32>,
         /// The number of columns where at least one cell in the column was updated.
-        #[serde(rename = "updatedColumns", skip_serializing_if = "Option::is_none")]
         pub updated_columns: Option<i32>,
         /// The values of the cells in the range matched by the dataFilter after all updates were applied. This is only included if the request's `includeValuesInResponse` field was `true`.
-        #[serde(rename = "updatedData", skip_serializing_if = "Option::is_none")]
         pub updated_data: Option<ValueRange>,
         /// The range (in \[A1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell)) that updates were applied to.
-        #[serde(rename = "updatedRange", skip_serializing_if = "Option::is_none")]
         pub updated_range: Option<String>,
         /// The number of rows where at least one cell in the row was updated.
-        #[serde(rename = "updatedRows", skip_serializing_if = "Option::is_none")]
         pub updated_rows: Option<i32>,
+    }
+    impl gapi::wire::WireStruct for UpdateValuesByDataFilterResponse {
+        const NAME: &'static str = "UpdateValuesByDataFilterResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "dataFilter",
+            "updatedCells",
+            "updatedColumns",
+            "updatedData",
+            "updatedRange",
+            "updatedRows",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_filter),
+                1 => gapi::wire::de(map, &mut self.updated_cells),
+                2 => gapi::wire::de(map, &mut self.updated_columns),
+                3 => gapi::wire::de(map, &mut self.updated_data),
+                4 => gapi::wire::de(map, &mut self.updated_range),
+                5 => gapi::wire::de(map, &mut self.updated_rows),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataFilter", &self.data_filter)?;
+            gapi::wire::ser(map, "updatedCells", &self.updated_cells)?;
+            gapi::wire::ser(map, "updatedColumns", &self.updated_columns)?;
+            gapi::wire::ser(map, "updatedData", &self.updated_data)?;
+            gapi::wire::ser(map, "updatedRange", &self.updated_range)?;
+            gapi::wire::ser(map, "updatedRows", &self.updated_rows)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateValuesByDataFilterResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateValuesByDataFilterResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The response when updating a range of values in a spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UpdateValuesResponse {
         /// The spreadsheet the updates were applied to.
-        #[serde(rename = "spreadsheetId", skip_serializing_if = "Option::is_none")]
         pub spreadsheet_id: Option<String>,
         /// The number of cells updated.
-        #[serde(rename = "updatedCells", skip_serializing_if = "Option::is_none")]
         pub updated_cells: Option<i32>,
         /// The number of columns where at least one cell in the column was updated.
-        #[serde(rename = "updatedColumns", skip_serializing_if = "Option::is_none")]
         pub updated_columns: Option<i32>,
         /// The values of the cells after updates were applied. This is only included if the request's `includeValuesInResponse` field was `true`.
-        #[serde(rename = "updatedData", skip_serializing_if = "Option::is_none")]
         pub updated_data: Option<ValueRange>,
         /// The range (in A1 notation) that updates were applied to.
-        #[serde(rename = "updatedRange", skip_serializing_if = "Option::is_none")]
         pub updated_range: Option<String>,
         /// The number of rows where at least one cell in the row was updated.
-        #[serde(rename = "updatedRows", skip_serializing_if = "Option::is_none")]
         pub updated_rows: Option<i32>,
     }
+    impl gapi::wire::WireStruct for UpdateValuesResponse {
+        const NAME: &'static str = "UpdateValuesResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "spreadsheetId",
+            "updatedCells",
+            "updatedColumns",
+            "updatedData",
+            "updatedRange",
+            "updatedRows",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.spreadsheet_id),
+                1 => gapi::wire::de(map, &mut self.updated_cells),
+                2 => gapi::wire::de(map, &mut self.updated_columns),
+                3 => gapi::wire::de(map, &mut self.updated_data),
+                4 => gapi::wire::de(map, &mut self.updated_range),
+                5 => gapi::wire::de(map, &mut self.updated_rows),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
+            gapi::wire::ser(map, "updatedCells", &self.updated_cells)?;
+            gapi::wire::ser(map, "updatedColumns", &self.updated_columns)?;
+            gapi::wire::ser(map, "updatedData", &self.updated_data)?;
+            gapi::wire::ser(map, "updatedRange", &self.updated_range)?;
+            gapi::wire::ser(map, "updatedRows", &self.updated_rows)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UpdateValuesResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UpdateValuesResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Data within a range of the spreadsheet.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ValueRange {
         /// The major dimension of the values. For output, if the spreadsheet data is: `A1=1,B1=2,A2=3,B2=4`, then requesting `range=A1:B2,majorDimension=ROWS` will return `[[1,2],[3,4]]`, whereas requesting `range=A1:B2,majorDimension=COLUMNS` will return `[[1,3],[2,4]]`. For input, with `range=A1:B2,majorDimension=ROWS` then `[[1,2],[3,4]]` will set `A1=1,B1=2,A2=3,B2=4`. With `range=A1:B2,majorDimension=COLUMNS` then `[[1,2],[3,4]]` will set `A1=1,B1=3,A2=2,B2=4`. When writing, if this field is not set, it defaults to ROWS.
-        #[serde(rename = "majorDimension", skip_serializing_if = "Option::is_none")]
         pub major_dimension: Option<ValueRangeMajorDimension>,
         /// The range the values cover, in \[A1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell). For output, this range indicates the entire requested range, even though the values will exclude trailing rows and columns. When appending values, this field represents the range to search for a table, after which values will be appended.
-        #[serde(rename = "range", skip_serializing_if = "Option::is_none")]
         pub range: Option<String>,
         /// The data that was read or to be written. This is an array of arrays, the outer array representing all the data and each inner array representing a major dimension. Each item in the inner array corresponds with one cell. For output, empty trailing rows and columns will not be included. For input, supported value types are: bool, string, and double. Null values will be skipped. To set a cell to an empty value, set the string value to an empty string.
-        #[serde(rename = "values", skip_serializing_if = "Option::is_none")]
         pub values: Option<Vec<Vec<gapi::serde_json::Value>>>,
+    }
+    impl gapi::wire::WireStruct for ValueRange {
+        const NAME: &'static str = "ValueRange";
+        const FIELDS: &'static [&'static str] = &["majorDimension", "range", "values"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.major_dimension),
+                1 => gapi::wire::de(map, &mut self.range),
+                2 => gapi::wire::de(map, &mut self.values),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "majorDimension", &self.major_dimension)?;
+            gapi::wire::ser(map, "range", &self.range)?;
+            gapi::wire::ser(map, "values", &self.values)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ValueRange {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ValueRange {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The major dimension of the values. For output, if the spreadsheet data is: `A1=1,B1=2,A2=3,B2=4`, then requesting `range=A1:B2,majorDimension=ROWS` will return `[[1,2],[3,4]]`, whereas requesting `range=A1:B2,majorDimension=COLUMNS` will return `[[1,3],[2,4]]`. For input, with `range=A1:B2,majorDimension=ROWS` then `[[1,2],[3,4]]` will set `A1=1,B1=2,A2=3,B2=4`. With `range=A1:B2,majorDimension=COLUMNS` then `[[1,2],[3,4]]` will set `A1=1,B1=3,A2=2,B2=4`. When writing, if this field is not set, it defaults to ROWS.
@@ -7881,142 +16617,302 @@ pub mod schemas {
         }
     }
     /// Styles for a waterfall chart column.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct WaterfallChartColumnStyle {
         /// The color of the column. Deprecated: Use color_style.
-        #[serde(rename = "color", skip_serializing_if = "Option::is_none")]
         pub color: Option<Color>,
         /// The color of the column. If color is also set, this field takes precedence.
-        #[serde(rename = "colorStyle", skip_serializing_if = "Option::is_none")]
         pub color_style: Option<ColorStyle>,
         /// The label of the column's legend.
-        #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
         pub label: Option<String>,
+    }
+    impl gapi::wire::WireStruct for WaterfallChartColumnStyle {
+        const NAME: &'static str = "WaterfallChartColumnStyle";
+        const FIELDS: &'static [&'static str] = &["color", "colorStyle", "label"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.color),
+                1 => gapi::wire::de(map, &mut self.color_style),
+                2 => gapi::wire::de(map, &mut self.label),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "color", &self.color)?;
+            gapi::wire::ser(map, "colorStyle", &self.color_style)?;
+            gapi::wire::ser(map, "label", &self.label)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for WaterfallChartColumnStyle {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for WaterfallChartColumnStyle {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// A custom subtotal column for a waterfall chart series.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct WaterfallChartCustomSubtotal {
         /// True if the data point at subtotal_index is the subtotal. If false, the subtotal will be computed and appear after the data point.
-        #[serde(rename = "dataIsSubtotal", skip_serializing_if = "Option::is_none")]
         pub data_is_subtotal: Option<bool>,
         /// A label for the subtotal column.
-        #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
         pub label: Option<String>,
         /// The zero-based index of a data point within the series. If data_is_subtotal is true, the data point at this index is the subtotal. Otherwise, the subtotal appears after the data point with this index. A series can have multiple subtotals at arbitrary indices, but subtotals do not affect the indices of the data points. For example, if a series has three data points, their indices will always be 0, 1, and 2, regardless of how many subtotals exist on the series or what data points they are associated with.
-        #[serde(rename = "subtotalIndex", skip_serializing_if = "Option::is_none")]
         pub subtotal_index: Option<i32>,
     }
+    impl gapi::wire::WireStruct for WaterfallChartCustomSubtotal {
+        const NAME: &'static str = "WaterfallChartCustomSubtotal";
+        const FIELDS: &'static [&'static str] = &[
+            "dataIsSubtotal",
+            "label",
+            "subtotalIndex",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_is_subtotal),
+                1 => gapi::wire::de(map, &mut self.label),
+                2 => gapi::wire::de(map, &mut self.subtotal_index),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataIsSubtotal", &self.data_is_subtotal)?;
+            gapi::wire::ser(map, "label", &self.label)?;
+            gapi::wire::ser(map, "subtotalIndex", &self.subtotal_index)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for WaterfallChartCustomSubtotal {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for WaterfallChartCustomSubtotal {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The domain of a waterfall chart.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct WaterfallChartDomain {
         /// The data of the WaterfallChartDomain.
-        #[serde(rename = "data", skip_serializing_if = "Option::is_none")]
         pub data: Option<ChartData>,
         /// True to reverse the order of the domain values (horizontal axis).
-        #[serde(rename = "reversed", skip_serializing_if = "Option::is_none")]
         pub reversed: Option<bool>,
     }
+    impl gapi::wire::WireStruct for WaterfallChartDomain {
+        const NAME: &'static str = "WaterfallChartDomain";
+        const FIELDS: &'static [&'static str] = &["data", "reversed"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data),
+                1 => gapi::wire::de(map, &mut self.reversed),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "data", &self.data)?;
+            gapi::wire::ser(map, "reversed", &self.reversed)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for WaterfallChartDomain {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for WaterfallChartDomain {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A single series of data for a waterfall chart.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct WaterfallChartSeries {
         /// Custom subtotal columns appearing in this series. The order in which subtotals are defined is not significant. Only one subtotal may be defined for each data point.
-        #[serde(rename = "customSubtotals", skip_serializing_if = "Option::is_none")]
         pub custom_subtotals: Option<Vec<WaterfallChartCustomSubtotal>>,
         /// The data being visualized in this series.
-        #[serde(rename = "data", skip_serializing_if = "Option::is_none")]
         pub data: Option<ChartData>,
         /// Information about the data labels for this series.
-        #[serde(rename = "dataLabel", skip_serializing_if = "Option::is_none")]
         pub data_label: Option<DataLabel>,
         /// True to hide the subtotal column from the end of the series. By default, a subtotal column will appear at the end of each series. Setting this field to true will hide that subtotal column for this series.
-        #[serde(
-            rename = "hideTrailingSubtotal",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub hide_trailing_subtotal: Option<bool>,
         /// Styles for all columns in this series with negative values.
-        #[serde(
-            rename = "negativeColumnsStyle",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub negative_columns_style: Option<WaterfallChartColumnStyle>,
         /// Styles for all columns in this series with positive values.
-        #[serde(
-            rename = "positiveColumnsStyle",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub positive_columns_style: Option<WaterfallChartColumnStyle>,
         /// Styles for all subtotal columns in this series.
-        #[serde(
-            rename = "subtotalColumnsStyle",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub subtotal_columns_style: Option<WaterfallChartColumnStyle>,
     }
+    impl gapi::wire::WireStruct for WaterfallChartSeries {
+        const NAME: &'static str = "WaterfallChartSeries";
+        const FIELDS: &'static [&'static str] = &[
+            "customSubtotals",
+            "data",
+            "dataLabel",
+            "hideTrailingSubtotal",
+            "negativeColumnsStyle",
+            "positiveColumnsStyle",
+            "subtotalColumnsStyle",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.custom_subtotals),
+                1 => gapi::wire::de(map, &mut self.data),
+                2 => gapi::wire::de(map, &mut self.data_label),
+                3 => gapi::wire::de(map, &mut self.hide_trailing_subtotal),
+                4 => gapi::wire::de(map, &mut self.negative_columns_style),
+                5 => gapi::wire::de(map, &mut self.positive_columns_style),
+                6 => gapi::wire::de(map, &mut self.subtotal_columns_style),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "customSubtotals", &self.custom_subtotals)?;
+            gapi::wire::ser(map, "data", &self.data)?;
+            gapi::wire::ser(map, "dataLabel", &self.data_label)?;
+            gapi::wire::ser(map, "hideTrailingSubtotal", &self.hide_trailing_subtotal)?;
+            gapi::wire::ser(map, "negativeColumnsStyle", &self.negative_columns_style)?;
+            gapi::wire::ser(map, "positiveColumnsStyle", &self.positive_columns_style)?;
+            gapi::wire::ser(map, "subtotalColumnsStyle", &self.subtotal_columns_style)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for WaterfallChartSeries {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for WaterfallChartSeries {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A waterfall chart.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct WaterfallChartSpec {
         /// The line style for the connector lines.
-        #[serde(rename = "connectorLineStyle", skip_serializing_if = "Option::is_none")]
         pub connector_line_style: Option<LineStyle>,
         /// The domain data (horizontal axis) for the waterfall chart.
-        #[serde(rename = "domain", skip_serializing_if = "Option::is_none")]
         pub domain: Option<WaterfallChartDomain>,
         /// True to interpret the first value as a total.
-        #[serde(rename = "firstValueIsTotal", skip_serializing_if = "Option::is_none")]
         pub first_value_is_total: Option<bool>,
         /// True to hide connector lines between columns.
-        #[serde(rename = "hideConnectorLines", skip_serializing_if = "Option::is_none")]
         pub hide_connector_lines: Option<bool>,
         /// The data this waterfall chart is visualizing.
-        #[serde(rename = "series", skip_serializing_if = "Option::is_none")]
         pub series: Option<Vec<WaterfallChartSeries>>,
         /// The stacked type.
-        #[serde(rename = "stackedType", skip_serializing_if = "Option::is_none")]
         pub stacked_type: Option<WaterfallChartSpecStackedType>,
         /// Controls whether to display additional data labels on stacked charts which sum the total value of all stacked values at each value along the domain axis. stacked_type must be STACKED and neither CUSTOM nor placement can be set on the total_data_label.
-        #[serde(rename = "totalDataLabel", skip_serializing_if = "Option::is_none")]
         pub total_data_label: Option<DataLabel>,
+    }
+    impl gapi::wire::WireStruct for WaterfallChartSpec {
+        const NAME: &'static str = "WaterfallChartSpec";
+        const FIELDS: &'static [&'static str] = &[
+            "connectorLineStyle",
+            "domain",
+            "firstValueIsTotal",
+            "hideConnectorLines",
+            "series",
+            "stackedType",
+            "totalDataLabel",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.connector_line_style),
+                1 => gapi::wire::de(map, &mut self.domain),
+                2 => gapi::wire::de(map, &mut self.first_value_is_total),
+                3 => gapi::wire::de(map, &mut self.hide_connector_lines),
+                4 => gapi::wire::de(map, &mut self.series),
+                5 => gapi::wire::de(map, &mut self.stacked_type),
+                6 => gapi::wire::de(map, &mut self.total_data_label),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "connectorLineStyle", &self.connector_line_style)?;
+            gapi::wire::ser(map, "domain", &self.domain)?;
+            gapi::wire::ser(map, "firstValueIsTotal", &self.first_value_is_total)?;
+            gapi::wire::ser(map, "hideConnectorLines", &self.hide_connector_lines)?;
+            gapi::wire::ser(map, "series", &self.series)?;
+            gapi::wire::ser(map, "stackedType", &self.stacked_type)?;
+            gapi::wire::ser(map, "totalDataLabel", &self.total_data_label)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for WaterfallChartSpec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for WaterfallChartSpec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The stacked type.

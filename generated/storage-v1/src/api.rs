@@ -30,94 +30,204 @@ pub mod scopes {
 /// The data types of this API.
 pub mod schemas {
     /// An AdvanceRelocateBucketOperation request.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AdvanceRelocateBucketOperationRequest {
         /// Specifies the time when the relocation will revert to the sync stage if the relocation hasn't succeeded.
-        #[serde(rename = "expireTime", skip_serializing_if = "Option::is_none")]
         pub expire_time: Option<gapi::types::DateTime>,
         /// Specifies the duration after which the relocation will revert to the sync stage if the relocation hasn't succeeded. Optional, if not supplied, a default value of 12h will be used.
-        #[serde(rename = "ttl", skip_serializing_if = "Option::is_none")]
         pub ttl: Option<gapi::types::Duration>,
+    }
+    impl gapi::wire::WireStruct for AdvanceRelocateBucketOperationRequest {
+        const NAME: &'static str = "AdvanceRelocateBucketOperationRequest";
+        const FIELDS: &'static [&'static str] = &["expireTime", "ttl"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.expire_time),
+                1 => gapi::wire::de(map, &mut self.ttl),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "expireTime", &self.expire_time)?;
+            gapi::wire::ser(map, "ttl", &self.ttl)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AdvanceRelocateBucketOperationRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AdvanceRelocateBucketOperationRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// An Anywhere Cache instance.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AnywhereCache {
         /// The cache-level entry admission policy.
-        #[serde(rename = "admissionPolicy", skip_serializing_if = "Option::is_none")]
         pub admission_policy: Option<String>,
         /// The ID of the Anywhere cache instance.
-        #[serde(rename = "anywhereCacheId", skip_serializing_if = "Option::is_none")]
         pub anywhere_cache_id: Option<String>,
         /// The name of the bucket containing this cache instance.
-        #[serde(rename = "bucket", skip_serializing_if = "Option::is_none")]
         pub bucket: Option<String>,
         /// The creation time of the cache instance in RFC 3339 format.
-        #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
         pub create_time: Option<gapi::types::DateTime>,
         /// The ID of the resource, including the project number, bucket name and anywhere cache ID.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Specifies whether objects are ingested into the cache upon write.
-        #[serde(rename = "ingestOnWrite", skip_serializing_if = "Option::is_none")]
         pub ingest_on_write: Option<bool>,
         /// The kind of item this is. For Anywhere Cache, this is always storage#anywhereCache.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// True if the cache instance has an active Update long-running operation.
-        #[serde(rename = "pendingUpdate", skip_serializing_if = "Option::is_none")]
         pub pending_update: Option<bool>,
         /// The link to this cache instance.
-        #[serde(rename = "selfLink", skip_serializing_if = "Option::is_none")]
         pub self_link: Option<String>,
         /// The current state of the cache instance.
-        #[serde(rename = "state", skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
         /// The TTL of all cache entries in whole seconds. e.g., "7200s".
-        #[serde(rename = "ttl", skip_serializing_if = "Option::is_none")]
         pub ttl: Option<gapi::types::Duration>,
         /// The modification time of the cache instance metadata in RFC 3339 format.
-        #[serde(rename = "updateTime", skip_serializing_if = "Option::is_none")]
         pub update_time: Option<gapi::types::DateTime>,
         /// The zone in which the cache instance is running. For example, us-central1-a.
-        #[serde(rename = "zone", skip_serializing_if = "Option::is_none")]
         pub zone: Option<String>,
     }
+    impl gapi::wire::WireStruct for AnywhereCache {
+        const NAME: &'static str = "AnywhereCache";
+        const FIELDS: &'static [&'static str] = &[
+            "admissionPolicy",
+            "anywhereCacheId",
+            "bucket",
+            "createTime",
+            "id",
+            "ingestOnWrite",
+            "kind",
+            "pendingUpdate",
+            "selfLink",
+            "state",
+            "ttl",
+            "updateTime",
+            "zone",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.admission_policy),
+                1 => gapi::wire::de(map, &mut self.anywhere_cache_id),
+                2 => gapi::wire::de(map, &mut self.bucket),
+                3 => gapi::wire::de(map, &mut self.create_time),
+                4 => gapi::wire::de(map, &mut self.id),
+                5 => gapi::wire::de(map, &mut self.ingest_on_write),
+                6 => gapi::wire::de(map, &mut self.kind),
+                7 => gapi::wire::de(map, &mut self.pending_update),
+                8 => gapi::wire::de(map, &mut self.self_link),
+                9 => gapi::wire::de(map, &mut self.state),
+                10 => gapi::wire::de(map, &mut self.ttl),
+                11 => gapi::wire::de(map, &mut self.update_time),
+                12 => gapi::wire::de(map, &mut self.zone),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "admissionPolicy", &self.admission_policy)?;
+            gapi::wire::ser(map, "anywhereCacheId", &self.anywhere_cache_id)?;
+            gapi::wire::ser(map, "bucket", &self.bucket)?;
+            gapi::wire::ser(map, "createTime", &self.create_time)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "ingestOnWrite", &self.ingest_on_write)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "pendingUpdate", &self.pending_update)?;
+            gapi::wire::ser(map, "selfLink", &self.self_link)?;
+            gapi::wire::ser(map, "state", &self.state)?;
+            gapi::wire::ser(map, "ttl", &self.ttl)?;
+            gapi::wire::ser(map, "updateTime", &self.update_time)?;
+            gapi::wire::ser(map, "zone", &self.zone)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AnywhereCache {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AnywhereCache {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A list of Anywhere Caches.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AnywhereCaches {
         /// The list of items.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<AnywhereCache>>,
         /// The kind of item this is. For lists of Anywhere Caches, this is always storage#anywhereCaches.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for AnywhereCaches {
+        const NAME: &'static str = "AnywhereCaches";
+        const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.items),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AnywhereCaches {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AnywhereCaches {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for AnywhereCaches {
         #[inline]
@@ -133,171 +243,250 @@ pub mod schemas {
         }
     }
     /// A bucket.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Bucket {
         /// Access controls on the bucket.
-        #[serde(rename = "acl", skip_serializing_if = "Option::is_none")]
         pub acl: Option<Vec<BucketAccessControl>>,
         /// The bucket's Autoclass configuration.
-        #[serde(rename = "autoclass", skip_serializing_if = "Option::is_none")]
         pub autoclass: Option<BucketAutoclass>,
         /// The bucket's billing configuration.
-        #[serde(rename = "billing", skip_serializing_if = "Option::is_none")]
         pub billing: Option<BucketBilling>,
         /// The bucket's Cross-Origin Resource Sharing (CORS) configuration.
-        #[serde(rename = "cors", skip_serializing_if = "Option::is_none")]
         pub cors: Option<Vec<BucketCors>>,
         /// The bucket's custom placement configuration for Custom Dual Regions.
-        #[serde(
-            rename = "customPlacementConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub custom_placement_config: Option<BucketCustomPlacementConfig>,
         /// The default value for event-based hold on newly created objects in this bucket. Event-based hold is a way to retain objects indefinitely until an event occurs, signified by the hold's release. After being released, such objects will be subject to bucket-level retention (if any). One sample use case of this flag is for banks to hold loan documents for at least 3 years after loan is paid in full. Here, bucket-level retention is 3 years and the event is loan being paid in full. In this example, these objects will be held intact for any number of years until the event has occurred (event-based hold on the object is released) and then 3 more years after that. That means retention duration of the objects begins from the moment event-based hold transitioned from true to false. Objects under event-based hold cannot be deleted, overwritten or archived until the hold is removed.
-        #[serde(
-            rename = "defaultEventBasedHold",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub default_event_based_hold: Option<bool>,
         /// Default access controls to apply to new objects when no ACL is provided.
-        #[serde(rename = "defaultObjectAcl", skip_serializing_if = "Option::is_none")]
         pub default_object_acl: Option<Vec<ObjectAccessControl>>,
         /// Encryption configuration for a bucket.
-        #[serde(rename = "encryption", skip_serializing_if = "Option::is_none")]
         pub encryption: Option<BucketEncryption>,
         /// HTTP 1.1 Entity tag for the bucket.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The generation of this bucket.
-        #[serde(
-            rename = "generation",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub generation: Option<i64>,
         /// The hard delete time of the bucket in RFC 3339 format.
-        #[serde(rename = "hardDeleteTime", skip_serializing_if = "Option::is_none")]
         pub hard_delete_time: Option<gapi::types::DateTime>,
         /// The bucket's hierarchical namespace configuration.
-        #[serde(
-            rename = "hierarchicalNamespace",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub hierarchical_namespace: Option<BucketHierarchicalNamespace>,
         /// The bucket's IAM configuration.
-        #[serde(rename = "iamConfiguration", skip_serializing_if = "Option::is_none")]
         pub iam_configuration: Option<BucketIamConfiguration>,
         /// The ID of the bucket. For buckets, the id and name properties are the same.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// The bucket's IP filter configuration. Specifies the network sources that are allowed to access the operations on the bucket, as well as its underlying objects. Only enforced when the mode is set to 'Enabled'.
-        #[serde(rename = "ipFilter", skip_serializing_if = "Option::is_none")]
         pub ip_filter: Option<BucketIpFilter>,
         /// The kind of item this is. For buckets, this is always storage#bucket.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// User-provided labels, in key/value pairs.
-        #[serde(rename = "labels", skip_serializing_if = "Option::is_none")]
         pub labels: Option<::std::collections::BTreeMap<String, String>>,
         /// The bucket's lifecycle configuration. See \[Lifecycle Management\](https://cloud.google.com/storage/docs/lifecycle) for more information.
-        #[serde(rename = "lifecycle", skip_serializing_if = "Option::is_none")]
         pub lifecycle: Option<BucketLifecycle>,
         /// The location of the bucket. Object data for objects in the bucket resides in physical storage within this region. Defaults to US. See the \[Developer's Guide\](https://cloud.google.com/storage/docs/locations) for the authoritative list.
-        #[serde(rename = "location", skip_serializing_if = "Option::is_none")]
         pub location: Option<String>,
         /// The type of the bucket location.
-        #[serde(rename = "locationType", skip_serializing_if = "Option::is_none")]
         pub location_type: Option<String>,
         /// The bucket's logging configuration, which defines the destination bucket and optional name prefix for the current bucket's logs.
-        #[serde(rename = "logging", skip_serializing_if = "Option::is_none")]
         pub logging: Option<BucketLogging>,
         /// The metadata generation of this bucket.
-        #[serde(
-            rename = "metageneration",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub metageneration: Option<i64>,
         /// The name of the bucket.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// The bucket's object retention config.
-        #[serde(rename = "objectRetention", skip_serializing_if = "Option::is_none")]
         pub object_retention: Option<BucketObjectRetention>,
         /// The owner of the bucket. This is always the project team's owner group.
-        #[serde(rename = "owner", skip_serializing_if = "Option::is_none")]
         pub owner: Option<BucketOwner>,
         /// The project number of the project the bucket belongs to.
-        #[serde(
-            rename = "projectNumber",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub project_number: Option<u64>,
         /// The bucket's retention policy. The retention policy enforces a minimum retention time for all objects contained in the bucket, based on their creation time. Any attempt to overwrite or delete objects younger than the retention period will result in a PERMISSION_DENIED error. An unlocked retention policy can be modified or removed from the bucket via a storage.buckets.update operation. A locked retention policy cannot be removed or shortened in duration for the lifetime of the bucket. Attempting to remove or decrease period of a locked retention policy will result in a PERMISSION_DENIED error.
-        #[serde(rename = "retentionPolicy", skip_serializing_if = "Option::is_none")]
         pub retention_policy: Option<BucketRetentionPolicy>,
         /// The Recovery Point Objective (RPO) of this bucket. Set to ASYNC_TURBO to turn on Turbo Replication on a bucket.
-        #[serde(rename = "rpo", skip_serializing_if = "Option::is_none")]
         pub rpo: Option<String>,
         /// Reserved for future use.
-        #[serde(rename = "satisfiesPZI", skip_serializing_if = "Option::is_none")]
         pub satisfies_pzi: Option<bool>,
         /// Reserved for future use.
-        #[serde(rename = "satisfiesPZS", skip_serializing_if = "Option::is_none")]
         pub satisfies_pzs: Option<bool>,
         /// The URI of this bucket.
-        #[serde(rename = "selfLink", skip_serializing_if = "Option::is_none")]
         pub self_link: Option<String>,
         /// The bucket's soft delete policy, which defines the period of time that soft-deleted objects will be retained, and cannot be permanently deleted.
-        #[serde(rename = "softDeletePolicy", skip_serializing_if = "Option::is_none")]
         pub soft_delete_policy: Option<BucketSoftDeletePolicy>,
         /// The soft delete time of the bucket in RFC 3339 format.
-        #[serde(rename = "softDeleteTime", skip_serializing_if = "Option::is_none")]
         pub soft_delete_time: Option<gapi::types::DateTime>,
         /// The bucket's default storage class, used whenever no storageClass is specified for a newly-created object. This defines how objects in the bucket are stored and determines the SLA and the cost of storage. Values include MULTI_REGIONAL, REGIONAL, STANDARD, NEARLINE, COLDLINE, ARCHIVE, and DURABLE_REDUCED_AVAILABILITY. If this value is not specified when the bucket is created, it will default to STANDARD. For more information, see \[Storage Classes\](https://cloud.google.com/storage/docs/storage-classes).
-        #[serde(rename = "storageClass", skip_serializing_if = "Option::is_none")]
         pub storage_class: Option<String>,
         /// The creation time of the bucket in RFC 3339 format.
-        #[serde(rename = "timeCreated", skip_serializing_if = "Option::is_none")]
         pub time_created: Option<gapi::types::DateTime>,
         /// The modification time of the bucket in RFC 3339 format.
-        #[serde(rename = "updated", skip_serializing_if = "Option::is_none")]
         pub updated: Option<gapi::types::DateTime>,
         /// The bucket's versioning configuration.
-        #[serde(rename = "versioning", skip_serializing_if = "Option::is_none")]
         pub versioning: Option<BucketVersioning>,
         /// The bucket's website configuration, controlling how the service behaves when accessing bucket contents as a web site. See the \[Static Website Examples\](https://cloud.google.com/storage/docs/static-website) for more information.
-        #[serde(rename = "website", skip_serializing_if = "Option::is_none")]
         pub website: Option<BucketWebsite>,
     }
+    impl gapi::wire::WireStruct for Bucket {
+        const NAME: &'static str = "Bucket";
+        const FIELDS: &'static [&'static str] = &[
+            "acl",
+            "autoclass",
+            "billing",
+            "cors",
+            "customPlacementConfig",
+            "defaultEventBasedHold",
+            "defaultObjectAcl",
+            "encryption",
+            "etag",
+            "generation",
+            "hardDeleteTime",
+            "hierarchicalNamespace",
+            "iamConfiguration",
+            "id",
+            "ipFilter",
+            "kind",
+            "labels",
+            "lifecycle",
+            "location",
+            "locationType",
+            "logging",
+            "metageneration",
+            "name",
+            "objectRetention",
+            "owner",
+            "projectNumber",
+            "retentionPolicy",
+            "rpo",
+            "satisfiesPZI",
+            "satisfiesPZS",
+            "selfLink",
+            "softDeletePolicy",
+            "softDeleteTime",
+            "storageClass",
+            "timeCreated",
+            "updated",
+            "versioning",
+            "website",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.acl),
+                1 => gapi::wire::de(map, &mut self.autoclass),
+                2 => gapi::wire::de(map, &mut self.billing),
+                3 => gapi::wire::de(map, &mut self.cors),
+                4 => gapi::wire::de(map, &mut self.custom_placement_config),
+                5 => gapi::wire::de(map, &mut self.default_event_based_hold),
+                6 => gapi::wire::de(map, &mut self.default_object_acl),
+                7 => gapi::wire::de(map, &mut self.encryption),
+                8 => gapi::wire::de(map, &mut self.etag),
+                9 => gapi::wire::de_int64(map, &mut self.generation),
+                10 => gapi::wire::de(map, &mut self.hard_delete_time),
+                11 => gapi::wire::de(map, &mut self.hierarchical_namespace),
+                12 => gapi::wire::de(map, &mut self.iam_configuration),
+                13 => gapi::wire::de(map, &mut self.id),
+                14 => gapi::wire::de(map, &mut self.ip_filter),
+                15 => gapi::wire::de(map, &mut self.kind),
+                16 => gapi::wire::de(map, &mut self.labels),
+                17 => gapi::wire::de(map, &mut self.lifecycle),
+                18 => gapi::wire::de(map, &mut self.location),
+                19 => gapi::wire::de(map, &mut self.location_type),
+                20 => gapi::wire::de(map, &mut self.logging),
+                21 => gapi::wire::de_int64(map, &mut self.metageneration),
+                22 => gapi::wire::de(map, &mut self.name),
+                23 => gapi::wire::de(map, &mut self.object_retention),
+                24 => gapi::wire::de(map, &mut self.owner),
+                25 => gapi::wire::de_int64(map, &mut self.project_number),
+                26 => gapi::wire::de(map, &mut self.retention_policy),
+                27 => gapi::wire::de(map, &mut self.rpo),
+                28 => gapi::wire::de(map, &mut self.satisfies_pzi),
+                29 => gapi::wire::de(map, &mut self.satisfies_pzs),
+                30 => gapi::wire::de(map, &mut self.self_link),
+                31 => gapi::wire::de(map, &mut self.soft_delete_policy),
+                32 => gapi::wire::de(map, &mut self.soft_delete_time),
+                33 => gapi::wire::de(map, &mut self.storage_class),
+                34 => gapi::wire::de(map, &mut self.time_created),
+                35 => gapi::wire::de(map, &mut self.updated),
+                36 => gapi::wire::de(map, &mut self.versioning),
+                37 => gapi::wire::de(map, &mut self.website),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "acl", &self.acl)?;
+            gapi::wire::ser(map, "autoclass", &self.autoclass)?;
+            gapi::wire::ser(map, "billing", &self.billing)?;
+            gapi::wire::ser(map, "cors", &self.cors)?;
+            gapi::wire::ser(
+                map,
+                "customPlacementConfig",
+                &self.custom_placement_config,
+            )?;
+            gapi::wire::ser(
+                map,
+                "defaultEventBasedHold",
+                &self.default_event_based_hold,
+            )?;
+            gapi::wire::ser(map, "defaultObjectAcl", &self.default_object_acl)?;
+            gapi::wire::ser(map, "encryption", &self.encryption)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser_int64(map, "generation", &self.generation)?;
+            gapi::wire::ser(map, "hardDeleteTime", &self.hard_delete_time)?;
+            gapi::wire::ser(map, "hierarchicalNamespace", &self.hierarchical_namespace)?;
+            gapi::wire::ser(map, "iamConfiguration", &self.iam_configuration)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "ipFilter", &self.ip_filter)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "labels", &self.labels)?;
+            gapi::wire::ser(map, "lifecycle", &self.lifecycle)?;
+            gapi::wire::ser(map, "location", &self.location)?;
+            gapi::wire::ser(map, "locationType", &self.location_type)?;
+            gapi::wire::ser(map, "logging", &self.logging)?;
+            gapi::wire::ser_int64(map, "metageneration", &self.metageneration)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "objectRetention", &self.object_retention)?;
+            gapi::wire::ser(map, "owner", &self.owner)?;
+            gapi::wire::ser_int64(map, "projectNumber", &self.project_number)?;
+            gapi::wire::ser(map, "retentionPolicy", &self.retention_policy)?;
+            gapi::wire::ser(map, "rpo", &self.rpo)?;
+            gapi::wire::ser(map, "satisfiesPZI", &self.satisfies_pzi)?;
+            gapi::wire::ser(map, "satisfiesPZS", &self.satisfies_pzs)?;
+            gapi::wire::ser(map, "selfLink", &self.self_link)?;
+            gapi::wire::ser(map, "softDeletePolicy", &self.soft_delete_policy)?;
+            gapi::wire::ser(map, "softDeleteTime", &self.soft_delete_time)?;
+            gapi::wire::ser(map, "storageClass", &self.storage_class)?;
+            gapi::wire::ser(map, "timeCreated", &self.time_created)?;
+            gapi::wire::ser(map, "updated", &self.updated)?;
+            gapi::wire::ser(map, "versioning", &self.versioning)?;
+            gapi::wire::ser(map, "website", &self.website)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Bucket {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Bucket {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// An access-control entry.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketAccessControl {
         /// The name of the bucket.
-        #[serde(rename = "bucket", skip_serializing_if = "Option::is_none")]
         pub bucket: Option<String>,
         /// The domain associated with the entity, if any.
-        #[serde(rename = "domain", skip_serializing_if = "Option::is_none")]
         pub domain: Option<String>,
         /// The email address associated with the entity, if any.
-        #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
         /// The entity holding the permission, in one of the following forms:
         /// - user-userId
@@ -311,207 +500,529 @@ pub mod schemas {
         /// - The user liz@example.com would be user-liz@example.com.
         /// - The group example@googlegroups.com would be group-example@googlegroups.com.
         /// - To refer to all members of the Google Apps for Business domain example.com, the entity would be domain-example.com.
-        #[serde(rename = "entity", skip_serializing_if = "Option::is_none")]
         pub entity: Option<String>,
         /// The ID for the entity, if any.
-        #[serde(rename = "entityId", skip_serializing_if = "Option::is_none")]
         pub entity_id: Option<String>,
         /// HTTP 1.1 Entity tag for the access-control entry.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID of the access-control entry.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// The kind of item this is. For bucket access control entries, this is always storage#bucketAccessControl.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The project team associated with the entity, if any.
-        #[serde(rename = "projectTeam", skip_serializing_if = "Option::is_none")]
         pub project_team: Option<BucketAccessControlProjectTeam>,
         /// The access permission for the entity.
-        #[serde(rename = "role", skip_serializing_if = "Option::is_none")]
         pub role: Option<String>,
         /// The link to this access-control entry.
-        #[serde(rename = "selfLink", skip_serializing_if = "Option::is_none")]
         pub self_link: Option<String>,
     }
+    impl gapi::wire::WireStruct for BucketAccessControl {
+        const NAME: &'static str = "BucketAccessControl";
+        const FIELDS: &'static [&'static str] = &[
+            "bucket",
+            "domain",
+            "email",
+            "entity",
+            "entityId",
+            "etag",
+            "id",
+            "kind",
+            "projectTeam",
+            "role",
+            "selfLink",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bucket),
+                1 => gapi::wire::de(map, &mut self.domain),
+                2 => gapi::wire::de(map, &mut self.email),
+                3 => gapi::wire::de(map, &mut self.entity),
+                4 => gapi::wire::de(map, &mut self.entity_id),
+                5 => gapi::wire::de(map, &mut self.etag),
+                6 => gapi::wire::de(map, &mut self.id),
+                7 => gapi::wire::de(map, &mut self.kind),
+                8 => gapi::wire::de(map, &mut self.project_team),
+                9 => gapi::wire::de(map, &mut self.role),
+                10 => gapi::wire::de(map, &mut self.self_link),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bucket", &self.bucket)?;
+            gapi::wire::ser(map, "domain", &self.domain)?;
+            gapi::wire::ser(map, "email", &self.email)?;
+            gapi::wire::ser(map, "entity", &self.entity)?;
+            gapi::wire::ser(map, "entityId", &self.entity_id)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "projectTeam", &self.project_team)?;
+            gapi::wire::ser(map, "role", &self.role)?;
+            gapi::wire::ser(map, "selfLink", &self.self_link)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketAccessControl {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketAccessControl {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The project team associated with the entity, if any.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketAccessControlProjectTeam {
         /// The project number.
-        #[serde(rename = "projectNumber", skip_serializing_if = "Option::is_none")]
         pub project_number: Option<String>,
         /// The team.
-        #[serde(rename = "team", skip_serializing_if = "Option::is_none")]
         pub team: Option<String>,
     }
+    impl gapi::wire::WireStruct for BucketAccessControlProjectTeam {
+        const NAME: &'static str = "BucketAccessControlProjectTeam";
+        const FIELDS: &'static [&'static str] = &["projectNumber", "team"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.project_number),
+                1 => gapi::wire::de(map, &mut self.team),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "projectNumber", &self.project_number)?;
+            gapi::wire::ser(map, "team", &self.team)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketAccessControlProjectTeam {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketAccessControlProjectTeam {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// An access-control list.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketAccessControls {
         /// The list of items.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<BucketAccessControl>>,
         /// The kind of item this is. For lists of bucket access control entries, this is always storage#bucketAccessControls.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
     }
+    impl gapi::wire::WireStruct for BucketAccessControls {
+        const NAME: &'static str = "BucketAccessControls";
+        const FIELDS: &'static [&'static str] = &["items", "kind"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.items),
+                1 => gapi::wire::de(map, &mut self.kind),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketAccessControls {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketAccessControls {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The bucket's Autoclass configuration.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketAutoclass {
         /// Whether or not Autoclass is enabled on this bucket
-        #[serde(rename = "enabled", skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
         /// The storage class that objects in the bucket eventually transition to if they are not read for a certain length of time. Valid values are NEARLINE and ARCHIVE.
-        #[serde(
-            rename = "terminalStorageClass",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub terminal_storage_class: Option<String>,
         /// A date and time in RFC 3339 format representing the time of the most recent update to "terminalStorageClass".
-        #[serde(
-            rename = "terminalStorageClassUpdateTime",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub terminal_storage_class_update_time: Option<gapi::types::DateTime>,
         /// A date and time in RFC 3339 format representing the instant at which "enabled" was last toggled.
-        #[serde(rename = "toggleTime", skip_serializing_if = "Option::is_none")]
         pub toggle_time: Option<gapi::types::DateTime>,
     }
+    impl gapi::wire::WireStruct for BucketAutoclass {
+        const NAME: &'static str = "BucketAutoclass";
+        const FIELDS: &'static [&'static str] = &[
+            "enabled",
+            "terminalStorageClass",
+            "terminalStorageClassUpdateTime",
+            "toggleTime",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.enabled),
+                1 => gapi::wire::de(map, &mut self.terminal_storage_class),
+                2 => gapi::wire::de(map, &mut self.terminal_storage_class_update_time),
+                3 => gapi::wire::de(map, &mut self.toggle_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "enabled", &self.enabled)?;
+            gapi::wire::ser(map, "terminalStorageClass", &self.terminal_storage_class)?;
+            gapi::wire::ser(
+                map,
+                "terminalStorageClassUpdateTime",
+                &self.terminal_storage_class_update_time,
+            )?;
+            gapi::wire::ser(map, "toggleTime", &self.toggle_time)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketAutoclass {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketAutoclass {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The bucket's billing configuration.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketBilling {
         /// When set to true, Requester Pays is enabled for this bucket.
-        #[serde(rename = "requesterPays", skip_serializing_if = "Option::is_none")]
         pub requester_pays: Option<bool>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for BucketBilling {
+        const NAME: &'static str = "BucketBilling";
+        const FIELDS: &'static [&'static str] = &["requesterPays"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.requester_pays),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "requesterPays", &self.requester_pays)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketBilling {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketBilling {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketCors {
         /// The value, in seconds, to return in the  Access-Control-Max-Age header used in preflight responses.
-        #[serde(rename = "maxAgeSeconds", skip_serializing_if = "Option::is_none")]
         pub max_age_seconds: Option<i32>,
         /// The list of HTTP methods on which to include CORS response headers, (GET, OPTIONS, POST, etc) Note: "*" is permitted in the list of methods, and means "any method".
-        #[serde(rename = "method", skip_serializing_if = "Option::is_none")]
         pub method: Option<Vec<String>>,
         /// The list of Origins eligible to receive CORS response headers. Note: "*" is permitted in the list of origins, and means "any Origin".
-        #[serde(rename = "origin", skip_serializing_if = "Option::is_none")]
         pub origin: Option<Vec<String>>,
         /// The list of HTTP headers other than the simple response headers to give permission for the user-agent to share across domains.
-        #[serde(rename = "responseHeader", skip_serializing_if = "Option::is_none")]
         pub response_header: Option<Vec<String>>,
     }
+    impl gapi::wire::WireStruct for BucketCors {
+        const NAME: &'static str = "BucketCors";
+        const FIELDS: &'static [&'static str] = &[
+            "maxAgeSeconds",
+            "method",
+            "origin",
+            "responseHeader",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.max_age_seconds),
+                1 => gapi::wire::de(map, &mut self.method),
+                2 => gapi::wire::de(map, &mut self.origin),
+                3 => gapi::wire::de(map, &mut self.response_header),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "maxAgeSeconds", &self.max_age_seconds)?;
+            gapi::wire::ser(map, "method", &self.method)?;
+            gapi::wire::ser(map, "origin", &self.origin)?;
+            gapi::wire::ser(map, "responseHeader", &self.response_header)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketCors {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketCors {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The bucket's custom placement configuration for Custom Dual Regions.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketCustomPlacementConfig {
         /// The list of regional locations in which data is placed.
-        #[serde(rename = "dataLocations", skip_serializing_if = "Option::is_none")]
         pub data_locations: Option<Vec<String>>,
     }
+    impl gapi::wire::WireStruct for BucketCustomPlacementConfig {
+        const NAME: &'static str = "BucketCustomPlacementConfig";
+        const FIELDS: &'static [&'static str] = &["dataLocations"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_locations),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataLocations", &self.data_locations)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketCustomPlacementConfig {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketCustomPlacementConfig {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Encryption configuration for a bucket.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketEncryption {
         /// If set, the new objects created in this bucket must comply with this enforcement config. Changing this has no effect on existing objects; it applies to new objects only. If omitted, the new objects are allowed to be encrypted with Customer Managed Encryption type by default.
-        #[serde(
-            rename = "customerManagedEncryptionEnforcementConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub customer_managed_encryption_enforcement_config: Option<
             BucketEncryptionCustomerManagedEncryptionEnforcementConfig,
         >,
         /// If set, the new objects created in this bucket must comply with this enforcement config. Changing this has no effect on existing objects; it applies to new objects only. If omitted, the new objects are allowed to be encrypted with Customer Supplied Encryption type by default.
-        #[serde(
-            rename = "customerSuppliedEncryptionEnforcementConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub customer_supplied_encryption_enforcement_config: Option<
             BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig,
         >,
         /// A Cloud KMS key that will be used to encrypt objects inserted into this bucket, if no encryption method is specified.
-        #[serde(rename = "defaultKmsKeyName", skip_serializing_if = "Option::is_none")]
         pub default_kms_key_name: Option<String>,
         /// If set, the new objects created in this bucket must comply with this enforcement config. Changing this has no effect on existing objects; it applies to new objects only. If omitted, the new objects are allowed to be encrypted with Google Managed Encryption type by default.
-        #[serde(
-            rename = "googleManagedEncryptionEnforcementConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub google_managed_encryption_enforcement_config: Option<
             BucketEncryptionGoogleManagedEncryptionEnforcementConfig,
         >,
     }
+    impl gapi::wire::WireStruct for BucketEncryption {
+        const NAME: &'static str = "BucketEncryption";
+        const FIELDS: &'static [&'static str] = &[
+            "customerManagedEncryptionEnforcementConfig",
+            "customerSuppliedEncryptionEnforcementConfig",
+            "defaultKmsKeyName",
+            "googleManagedEncryptionEnforcementConfig",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => {
+                    gapi::wire::de(
+                        map,
+                        &mut self.customer_managed_encryption_enforcement_config,
+                    )
+                }
+                1 => {
+                    gapi::wire::de(
+                        map,
+                        &mut self.customer_supplied_encryption_enforcement_config,
+                    )
+                }
+                2 => gapi::wire::de(map, &mut self.default_kms_key_name),
+                3 => {
+                    gapi::wire::de(
+                        map,
+                        &mut self.google_managed_encryption_enforcement_config,
+                    )
+                }
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "customerManagedEncryptionEnforcementConfig",
+                &self.customer_managed_encryption_enforcement_config,
+            )?;
+            gapi::wire::ser(
+                map,
+                "customerSuppliedEncryptionEnforcementConfig",
+                &self.customer_supplied_encryption_enforcement_config,
+            )?;
+            gapi::wire::ser(map, "defaultKmsKeyName", &self.default_kms_key_name)?;
+            gapi::wire::ser(
+                map,
+                "googleManagedEncryptionEnforcementConfig",
+                &self.google_managed_encryption_enforcement_config,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketEncryption {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketEncryption {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// If set, the new objects created in this bucket must comply with this enforcement config. Changing this has no effect on existing objects; it applies to new objects only. If omitted, the new objects are allowed to be encrypted with Customer Managed Encryption type by default.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketEncryptionCustomerManagedEncryptionEnforcementConfig {
         /// Server-determined value that indicates the time from which configuration was enforced and effective. This value is in RFC 3339 format.
-        #[serde(rename = "effectiveTime", skip_serializing_if = "Option::is_none")]
         pub effective_time: Option<gapi::types::DateTime>,
         /// Restriction mode for Customer-Managed Encryption Keys. Defaults to NotRestricted.
-        #[serde(rename = "restrictionMode", skip_serializing_if = "Option::is_none")]
         pub restriction_mode: Option<
             BucketEncryptionCustomerManagedEncryptionEnforcementConfigRestrictionMode,
         >,
+    }
+    impl gapi::wire::WireStruct
+    for BucketEncryptionCustomerManagedEncryptionEnforcementConfig {
+        const NAME: &'static str = "BucketEncryptionCustomerManagedEncryptionEnforcementConfig";
+        const FIELDS: &'static [&'static str] = &["effectiveTime", "restrictionMode"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.effective_time),
+                1 => gapi::wire::de(map, &mut self.restriction_mode),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "effectiveTime", &self.effective_time)?;
+            gapi::wire::ser(map, "restrictionMode", &self.restriction_mode)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize
+    for BucketEncryptionCustomerManagedEncryptionEnforcementConfig {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de>
+    for BucketEncryptionCustomerManagedEncryptionEnforcementConfig {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Restriction mode for Customer-Managed Encryption Keys. Defaults to NotRestricted.
@@ -523,24 +1034,55 @@ pub mod schemas {
         }
     }
     /// If set, the new objects created in this bucket must comply with this enforcement config. Changing this has no effect on existing objects; it applies to new objects only. If omitted, the new objects are allowed to be encrypted with Customer Supplied Encryption type by default.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig {
         /// Server-determined value that indicates the time from which configuration was enforced and effective. This value is in RFC 3339 format.
-        #[serde(rename = "effectiveTime", skip_serializing_if = "Option::is_none")]
         pub effective_time: Option<gapi::types::DateTime>,
         /// Restriction mode for Customer-Supplied Encryption Keys. Defaults to NotRestricted.
-        #[serde(rename = "restrictionMode", skip_serializing_if = "Option::is_none")]
         pub restriction_mode: Option<
             BucketEncryptionCustomerSuppliedEncryptionEnforcementConfigRestrictionMode,
         >,
+    }
+    impl gapi::wire::WireStruct
+    for BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig {
+        const NAME: &'static str = "BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig";
+        const FIELDS: &'static [&'static str] = &["effectiveTime", "restrictionMode"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.effective_time),
+                1 => gapi::wire::de(map, &mut self.restriction_mode),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "effectiveTime", &self.effective_time)?;
+            gapi::wire::ser(map, "restrictionMode", &self.restriction_mode)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize
+    for BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de>
+    for BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Restriction mode for Customer-Supplied Encryption Keys. Defaults to NotRestricted.
@@ -552,24 +1094,55 @@ pub mod schemas {
         }
     }
     /// If set, the new objects created in this bucket must comply with this enforcement config. Changing this has no effect on existing objects; it applies to new objects only. If omitted, the new objects are allowed to be encrypted with Google Managed Encryption type by default.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketEncryptionGoogleManagedEncryptionEnforcementConfig {
         /// Server-determined value that indicates the time from which configuration was enforced and effective. This value is in RFC 3339 format.
-        #[serde(rename = "effectiveTime", skip_serializing_if = "Option::is_none")]
         pub effective_time: Option<gapi::types::DateTime>,
         /// Restriction mode for Google-Managed Encryption Keys. Defaults to NotRestricted.
-        #[serde(rename = "restrictionMode", skip_serializing_if = "Option::is_none")]
         pub restriction_mode: Option<
             BucketEncryptionGoogleManagedEncryptionEnforcementConfigRestrictionMode,
         >,
+    }
+    impl gapi::wire::WireStruct
+    for BucketEncryptionGoogleManagedEncryptionEnforcementConfig {
+        const NAME: &'static str = "BucketEncryptionGoogleManagedEncryptionEnforcementConfig";
+        const FIELDS: &'static [&'static str] = &["effectiveTime", "restrictionMode"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.effective_time),
+                1 => gapi::wire::de(map, &mut self.restriction_mode),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "effectiveTime", &self.effective_time)?;
+            gapi::wire::ser(map, "restrictionMode", &self.restriction_mode)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize
+    for BucketEncryptionGoogleManagedEncryptionEnforcementConfig {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de>
+    for BucketEncryptionGoogleManagedEncryptionEnforcementConfig {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Restriction mode for Google-Managed Encryption Keys. Defaults to NotRestricted.
@@ -581,506 +1154,1202 @@ pub mod schemas {
         }
     }
     /// The bucket's hierarchical namespace configuration.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketHierarchicalNamespace {
         /// When set to true, hierarchical namespace is enabled for this bucket.
-        #[serde(rename = "enabled", skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
     }
+    impl gapi::wire::WireStruct for BucketHierarchicalNamespace {
+        const NAME: &'static str = "BucketHierarchicalNamespace";
+        const FIELDS: &'static [&'static str] = &["enabled"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.enabled),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "enabled", &self.enabled)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketHierarchicalNamespace {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketHierarchicalNamespace {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The bucket's IAM configuration.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketIamConfiguration {
         /// The bucket's uniform bucket-level access configuration. The feature was formerly known as Bucket Policy Only. For backward compatibility, this field will be populated with identical information as the uniformBucketLevelAccess field. We recommend using the uniformBucketLevelAccess field to enable and disable the feature.
-        #[serde(rename = "bucketPolicyOnly", skip_serializing_if = "Option::is_none")]
         pub bucket_policy_only: Option<BucketIamConfigurationBucketPolicyOnly>,
         /// The bucket's Public Access Prevention configuration. Currently, 'inherited' and 'enforced' are supported.
-        #[serde(
-            rename = "publicAccessPrevention",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub public_access_prevention: Option<String>,
         /// The bucket's uniform bucket-level access configuration.
-        #[serde(
-            rename = "uniformBucketLevelAccess",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub uniform_bucket_level_access: Option<
             BucketIamConfigurationUniformBucketLevelAccess,
         >,
     }
+    impl gapi::wire::WireStruct for BucketIamConfiguration {
+        const NAME: &'static str = "BucketIamConfiguration";
+        const FIELDS: &'static [&'static str] = &[
+            "bucketPolicyOnly",
+            "publicAccessPrevention",
+            "uniformBucketLevelAccess",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bucket_policy_only),
+                1 => gapi::wire::de(map, &mut self.public_access_prevention),
+                2 => gapi::wire::de(map, &mut self.uniform_bucket_level_access),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bucketPolicyOnly", &self.bucket_policy_only)?;
+            gapi::wire::ser(
+                map,
+                "publicAccessPrevention",
+                &self.public_access_prevention,
+            )?;
+            gapi::wire::ser(
+                map,
+                "uniformBucketLevelAccess",
+                &self.uniform_bucket_level_access,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketIamConfiguration {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketIamConfiguration {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The bucket's uniform bucket-level access configuration. The feature was formerly known as Bucket Policy Only. For backward compatibility, this field will be populated with identical information as the uniformBucketLevelAccess field. We recommend using the uniformBucketLevelAccess field to enable and disable the feature.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketIamConfigurationBucketPolicyOnly {
         /// If set, access is controlled only by bucket-level or above IAM policies.
-        #[serde(rename = "enabled", skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
         /// The deadline for changing iamConfiguration.bucketPolicyOnly.enabled from true to false in RFC 3339 format. iamConfiguration.bucketPolicyOnly.enabled may be changed from true to false until the locked time, after which the field is immutable.
-        #[serde(rename = "lockedTime", skip_serializing_if = "Option::is_none")]
         pub locked_time: Option<gapi::types::DateTime>,
+    }
+    impl gapi::wire::WireStruct for BucketIamConfigurationBucketPolicyOnly {
+        const NAME: &'static str = "BucketIamConfigurationBucketPolicyOnly";
+        const FIELDS: &'static [&'static str] = &["enabled", "lockedTime"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.enabled),
+                1 => gapi::wire::de(map, &mut self.locked_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "enabled", &self.enabled)?;
+            gapi::wire::ser(map, "lockedTime", &self.locked_time)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketIamConfigurationBucketPolicyOnly {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketIamConfigurationBucketPolicyOnly {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The bucket's uniform bucket-level access configuration.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketIamConfigurationUniformBucketLevelAccess {
         /// If set, access is controlled only by bucket-level or above IAM policies.
-        #[serde(rename = "enabled", skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
         /// The deadline for changing iamConfiguration.uniformBucketLevelAccess.enabled from true to false in RFC 3339  format. iamConfiguration.uniformBucketLevelAccess.enabled may be changed from true to false until the locked time, after which the field is immutable.
-        #[serde(rename = "lockedTime", skip_serializing_if = "Option::is_none")]
         pub locked_time: Option<gapi::types::DateTime>,
     }
+    impl gapi::wire::WireStruct for BucketIamConfigurationUniformBucketLevelAccess {
+        const NAME: &'static str = "BucketIamConfigurationUniformBucketLevelAccess";
+        const FIELDS: &'static [&'static str] = &["enabled", "lockedTime"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.enabled),
+                1 => gapi::wire::de(map, &mut self.locked_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "enabled", &self.enabled)?;
+            gapi::wire::ser(map, "lockedTime", &self.locked_time)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketIamConfigurationUniformBucketLevelAccess {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de>
+    for BucketIamConfigurationUniformBucketLevelAccess {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The bucket's IP filter configuration. Specifies the network sources that are allowed to access the operations on the bucket, as well as its underlying objects. Only enforced when the mode is set to 'Enabled'.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketIpFilter {
         /// Whether to allow all service agents to access the bucket regardless of the IP filter configuration.
-        #[serde(
-            rename = "allowAllServiceAgentAccess",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub allow_all_service_agent_access: Option<bool>,
         /// Whether to allow cross-org VPCs in the bucket's IP filter configuration.
-        #[serde(rename = "allowCrossOrgVpcs", skip_serializing_if = "Option::is_none")]
         pub allow_cross_org_vpcs: Option<bool>,
         /// The mode of the IP filter. Valid values are 'Enabled' and 'Disabled'.
-        #[serde(rename = "mode", skip_serializing_if = "Option::is_none")]
         pub mode: Option<String>,
         /// The public network source of the bucket's IP filter.
-        #[serde(rename = "publicNetworkSource", skip_serializing_if = "Option::is_none")]
         pub public_network_source: Option<BucketIpFilterPublicNetworkSource>,
         /// The list of \[VPC network\](https://cloud.google.com/vpc/docs/vpc) sources of the bucket's IP filter.
-        #[serde(rename = "vpcNetworkSources", skip_serializing_if = "Option::is_none")]
         pub vpc_network_sources: Option<Vec<BucketIpFilterVpcNetworkSources>>,
     }
+    impl gapi::wire::WireStruct for BucketIpFilter {
+        const NAME: &'static str = "BucketIpFilter";
+        const FIELDS: &'static [&'static str] = &[
+            "allowAllServiceAgentAccess",
+            "allowCrossOrgVpcs",
+            "mode",
+            "publicNetworkSource",
+            "vpcNetworkSources",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.allow_all_service_agent_access),
+                1 => gapi::wire::de(map, &mut self.allow_cross_org_vpcs),
+                2 => gapi::wire::de(map, &mut self.mode),
+                3 => gapi::wire::de(map, &mut self.public_network_source),
+                4 => gapi::wire::de(map, &mut self.vpc_network_sources),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "allowAllServiceAgentAccess",
+                &self.allow_all_service_agent_access,
+            )?;
+            gapi::wire::ser(map, "allowCrossOrgVpcs", &self.allow_cross_org_vpcs)?;
+            gapi::wire::ser(map, "mode", &self.mode)?;
+            gapi::wire::ser(map, "publicNetworkSource", &self.public_network_source)?;
+            gapi::wire::ser(map, "vpcNetworkSources", &self.vpc_network_sources)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketIpFilter {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketIpFilter {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The public network source of the bucket's IP filter.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketIpFilterPublicNetworkSource {
         /// The list of public IPv4, IPv6 cidr ranges that are allowed to access the bucket.
-        #[serde(rename = "allowedIpCidrRanges", skip_serializing_if = "Option::is_none")]
         pub allowed_ip_cidr_ranges: Option<Vec<String>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for BucketIpFilterPublicNetworkSource {
+        const NAME: &'static str = "BucketIpFilterPublicNetworkSource";
+        const FIELDS: &'static [&'static str] = &["allowedIpCidrRanges"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.allowed_ip_cidr_ranges),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "allowedIpCidrRanges", &self.allowed_ip_cidr_ranges)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketIpFilterPublicNetworkSource {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketIpFilterPublicNetworkSource {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketIpFilterVpcNetworkSources {
         /// The list of IPv4, IPv6 cidr ranges subnetworks that are allowed to access the bucket.
-        #[serde(rename = "allowedIpCidrRanges", skip_serializing_if = "Option::is_none")]
         pub allowed_ip_cidr_ranges: Option<Vec<String>>,
         /// Name of the network. Format: projects/{PROJECT_ID}/global/networks/{NETWORK_NAME}
-        #[serde(rename = "network", skip_serializing_if = "Option::is_none")]
         pub network: Option<String>,
     }
+    impl gapi::wire::WireStruct for BucketIpFilterVpcNetworkSources {
+        const NAME: &'static str = "BucketIpFilterVpcNetworkSources";
+        const FIELDS: &'static [&'static str] = &["allowedIpCidrRanges", "network"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.allowed_ip_cidr_ranges),
+                1 => gapi::wire::de(map, &mut self.network),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "allowedIpCidrRanges", &self.allowed_ip_cidr_ranges)?;
+            gapi::wire::ser(map, "network", &self.network)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketIpFilterVpcNetworkSources {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketIpFilterVpcNetworkSources {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The bucket's lifecycle configuration. See \[Lifecycle Management\](https://cloud.google.com/storage/docs/lifecycle) for more information.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketLifecycle {
         /// A lifecycle management rule, which is made of an action to take and the condition(s) under which the action will be taken.
-        #[serde(rename = "rule", skip_serializing_if = "Option::is_none")]
         pub rule: Option<Vec<BucketLifecycleRule>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for BucketLifecycle {
+        const NAME: &'static str = "BucketLifecycle";
+        const FIELDS: &'static [&'static str] = &["rule"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.rule),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "rule", &self.rule)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketLifecycle {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketLifecycle {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketLifecycleRule {
         /// The action to take.
-        #[serde(rename = "action", skip_serializing_if = "Option::is_none")]
         pub action: Option<BucketLifecycleRuleAction>,
         /// The condition(s) under which the action will be taken.
-        #[serde(rename = "condition", skip_serializing_if = "Option::is_none")]
         pub condition: Option<BucketLifecycleRuleCondition>,
     }
+    impl gapi::wire::WireStruct for BucketLifecycleRule {
+        const NAME: &'static str = "BucketLifecycleRule";
+        const FIELDS: &'static [&'static str] = &["action", "condition"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.action),
+                1 => gapi::wire::de(map, &mut self.condition),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "action", &self.action)?;
+            gapi::wire::ser(map, "condition", &self.condition)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketLifecycleRule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketLifecycleRule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The action to take.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketLifecycleRuleAction {
         /// Target storage class. Required iff the type of the action is SetStorageClass.
-        #[serde(rename = "storageClass", skip_serializing_if = "Option::is_none")]
         pub storage_class: Option<String>,
         /// Type of the action. Currently, only Delete, SetStorageClass, and AbortIncompleteMultipartUpload are supported.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
     }
+    impl gapi::wire::WireStruct for BucketLifecycleRuleAction {
+        const NAME: &'static str = "BucketLifecycleRuleAction";
+        const FIELDS: &'static [&'static str] = &["storageClass", "type"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.storage_class),
+                1 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "storageClass", &self.storage_class)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketLifecycleRuleAction {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketLifecycleRuleAction {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The condition(s) under which the action will be taken.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketLifecycleRuleCondition {
         /// Age of an object (in days). This condition is satisfied when an object reaches the specified age.
-        #[serde(rename = "age", skip_serializing_if = "Option::is_none")]
         pub age: Option<i32>,
         /// A date in RFC 3339 format with only the date part (for instance, "2013-01-15"). This condition is satisfied when an object is created before midnight of the specified date in UTC.
-        #[serde(rename = "createdBefore", skip_serializing_if = "Option::is_none")]
         pub created_before: Option<gapi::types::Date>,
         /// A date in RFC 3339 format with only the date part (for instance, "2013-01-15"). This condition is satisfied when the custom time on an object is before this date in UTC.
-        #[serde(rename = "customTimeBefore", skip_serializing_if = "Option::is_none")]
         pub custom_time_before: Option<gapi::types::Date>,
         /// Number of days elapsed since the user-specified timestamp set on an object. The condition is satisfied if the days elapsed is at least this number. If no custom timestamp is specified on an object, the condition does not apply.
-        #[serde(rename = "daysSinceCustomTime", skip_serializing_if = "Option::is_none")]
         pub days_since_custom_time: Option<i32>,
         /// Number of days elapsed since the noncurrent timestamp of an object. The condition is satisfied if the days elapsed is at least this number. This condition is relevant only for versioned objects. The value of the field must be a nonnegative integer. If it's zero, the object version will become eligible for Lifecycle action as soon as it becomes noncurrent.
-        #[serde(
-            rename = "daysSinceNoncurrentTime",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub days_since_noncurrent_time: Option<i32>,
         /// Relevant only for versioned objects. If the value is true, this condition matches live objects; if the value is false, it matches archived objects.
-        #[serde(rename = "isLive", skip_serializing_if = "Option::is_none")]
         pub is_live: Option<bool>,
         /// A regular expression that satisfies the RE2 syntax. This condition is satisfied when the name of the object matches the RE2 pattern. Note: This feature is currently in the "Early Access" launch stage and is only available to a whitelisted set of users; that means that this feature may be changed in backward-incompatible ways and that it is not guaranteed to be released.
-        #[serde(rename = "matchesPattern", skip_serializing_if = "Option::is_none")]
         pub matches_pattern: Option<String>,
         /// List of object name prefixes. This condition will be satisfied when at least one of the prefixes exactly matches the beginning of the object name.
-        #[serde(rename = "matchesPrefix", skip_serializing_if = "Option::is_none")]
         pub matches_prefix: Option<Vec<String>>,
         /// Objects having any of the storage classes specified by this condition will be matched. Values include MULTI_REGIONAL, REGIONAL, NEARLINE, COLDLINE, ARCHIVE, STANDARD, and DURABLE_REDUCED_AVAILABILITY.
-        #[serde(rename = "matchesStorageClass", skip_serializing_if = "Option::is_none")]
         pub matches_storage_class: Option<Vec<String>>,
         /// List of object name suffixes. This condition will be satisfied when at least one of the suffixes exactly matches the end of the object name.
-        #[serde(rename = "matchesSuffix", skip_serializing_if = "Option::is_none")]
         pub matches_suffix: Option<Vec<String>>,
         /// A date in RFC 3339 format with only the date part (for instance, "2013-01-15"). This condition is satisfied when the noncurrent time on an object is before this date in UTC. This condition is relevant only for versioned objects.
-        #[serde(
-            rename = "noncurrentTimeBefore",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub noncurrent_time_before: Option<gapi::types::Date>,
         /// Relevant only for versioned objects. If the value is N, this condition is satisfied when there are at least N versions (including the live version) newer than this version of the object.
-        #[serde(rename = "numNewerVersions", skip_serializing_if = "Option::is_none")]
         pub num_newer_versions: Option<i32>,
         /// Objects having a size greater than this value in bytes will be matched.
-        #[serde(
-            rename = "sizeAboveBytes",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub size_above_bytes: Option<i64>,
         /// Objects having a size less than this value in bytes will be matched.
-        #[serde(
-            rename = "sizeBelowBytes",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub size_below_bytes: Option<i64>,
     }
+    impl gapi::wire::WireStruct for BucketLifecycleRuleCondition {
+        const NAME: &'static str = "BucketLifecycleRuleCondition";
+        const FIELDS: &'static [&'static str] = &[
+            "age",
+            "createdBefore",
+            "customTimeBefore",
+            "daysSinceCustomTime",
+            "daysSinceNoncurrentTime",
+            "isLive",
+            "matchesPattern",
+            "matchesPrefix",
+            "matchesStorageClass",
+            "matchesSuffix",
+            "noncurrentTimeBefore",
+            "numNewerVersions",
+            "sizeAboveBytes",
+            "sizeBelowBytes",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.age),
+                1 => gapi::wire::de(map, &mut self.created_before),
+                2 => gapi::wire::de(map, &mut self.custom_time_before),
+                3 => gapi::wire::de(map, &mut self.days_since_custom_time),
+                4 => gapi::wire::de(map, &mut self.days_since_noncurrent_time),
+                5 => gapi::wire::de(map, &mut self.is_live),
+                6 => gapi::wire::de(map, &mut self.matches_pattern),
+                7 => gapi::wire::de(map, &mut self.matches_prefix),
+                8 => gapi::wire::de(map, &mut self.matches_storage_class),
+                9 => gapi::wire::de(map, &mut self.matches_suffix),
+                10 => gapi::wire::de(map, &mut self.noncurrent_time_before),
+                11 => gapi::wire::de(map, &mut self.num_newer_versions),
+                12 => gapi::wire::de_int64(map, &mut self.size_above_bytes),
+                13 => gapi::wire::de_int64(map, &mut self.size_below_bytes),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "age", &self.age)?;
+            gapi::wire::ser(map, "createdBefore", &self.created_before)?;
+            gapi::wire::ser(map, "customTimeBefore", &self.custom_time_before)?;
+            gapi::wire::ser(map, "daysSinceCustomTime", &self.days_since_custom_time)?;
+            gapi::wire::ser(
+                map,
+                "daysSinceNoncurrentTime",
+                &self.days_since_noncurrent_time,
+            )?;
+            gapi::wire::ser(map, "isLive", &self.is_live)?;
+            gapi::wire::ser(map, "matchesPattern", &self.matches_pattern)?;
+            gapi::wire::ser(map, "matchesPrefix", &self.matches_prefix)?;
+            gapi::wire::ser(map, "matchesStorageClass", &self.matches_storage_class)?;
+            gapi::wire::ser(map, "matchesSuffix", &self.matches_suffix)?;
+            gapi::wire::ser(map, "noncurrentTimeBefore", &self.noncurrent_time_before)?;
+            gapi::wire::ser(map, "numNewerVersions", &self.num_newer_versions)?;
+            gapi::wire::ser_int64(map, "sizeAboveBytes", &self.size_above_bytes)?;
+            gapi::wire::ser_int64(map, "sizeBelowBytes", &self.size_below_bytes)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketLifecycleRuleCondition {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketLifecycleRuleCondition {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The bucket's logging configuration, which defines the destination bucket and optional name prefix for the current bucket's logs.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketLogging {
         /// The destination bucket where the current bucket's logs should be placed.
-        #[serde(rename = "logBucket", skip_serializing_if = "Option::is_none")]
         pub log_bucket: Option<String>,
         /// A prefix for log object names.
-        #[serde(rename = "logObjectPrefix", skip_serializing_if = "Option::is_none")]
         pub log_object_prefix: Option<String>,
     }
+    impl gapi::wire::WireStruct for BucketLogging {
+        const NAME: &'static str = "BucketLogging";
+        const FIELDS: &'static [&'static str] = &["logBucket", "logObjectPrefix"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.log_bucket),
+                1 => gapi::wire::de(map, &mut self.log_object_prefix),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "logBucket", &self.log_bucket)?;
+            gapi::wire::ser(map, "logObjectPrefix", &self.log_object_prefix)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketLogging {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketLogging {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The bucket's object retention config.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketObjectRetention {
         /// The bucket's object retention mode. Can be Enabled.
-        #[serde(rename = "mode", skip_serializing_if = "Option::is_none")]
         pub mode: Option<String>,
     }
+    impl gapi::wire::WireStruct for BucketObjectRetention {
+        const NAME: &'static str = "BucketObjectRetention";
+        const FIELDS: &'static [&'static str] = &["mode"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.mode),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "mode", &self.mode)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketObjectRetention {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketObjectRetention {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The owner of the bucket. This is always the project team's owner group.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketOwner {
         /// The entity, in the form project-owner-projectId.
-        #[serde(rename = "entity", skip_serializing_if = "Option::is_none")]
         pub entity: Option<String>,
         /// The ID for the entity.
-        #[serde(rename = "entityId", skip_serializing_if = "Option::is_none")]
         pub entity_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for BucketOwner {
+        const NAME: &'static str = "BucketOwner";
+        const FIELDS: &'static [&'static str] = &["entity", "entityId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.entity),
+                1 => gapi::wire::de(map, &mut self.entity_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "entity", &self.entity)?;
+            gapi::wire::ser(map, "entityId", &self.entity_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketOwner {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketOwner {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The bucket's retention policy. The retention policy enforces a minimum retention time for all objects contained in the bucket, based on their creation time. Any attempt to overwrite or delete objects younger than the retention period will result in a PERMISSION_DENIED error. An unlocked retention policy can be modified or removed from the bucket via a storage.buckets.update operation. A locked retention policy cannot be removed or shortened in duration for the lifetime of the bucket. Attempting to remove or decrease period of a locked retention policy will result in a PERMISSION_DENIED error.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketRetentionPolicy {
         /// Server-determined value that indicates the time from which policy was enforced and effective. This value is in RFC 3339 format.
-        #[serde(rename = "effectiveTime", skip_serializing_if = "Option::is_none")]
         pub effective_time: Option<gapi::types::DateTime>,
         /// Once locked, an object retention policy cannot be modified.
-        #[serde(rename = "isLocked", skip_serializing_if = "Option::is_none")]
         pub is_locked: Option<bool>,
         /// The duration in seconds that objects need to be retained. Retention duration must be greater than zero and less than 100 years. Note that enforcement of retention periods less than a day is not guaranteed. Such periods should only be used for testing purposes.
-        #[serde(
-            rename = "retentionPeriod",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub retention_period: Option<i64>,
     }
+    impl gapi::wire::WireStruct for BucketRetentionPolicy {
+        const NAME: &'static str = "BucketRetentionPolicy";
+        const FIELDS: &'static [&'static str] = &[
+            "effectiveTime",
+            "isLocked",
+            "retentionPeriod",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.effective_time),
+                1 => gapi::wire::de(map, &mut self.is_locked),
+                2 => gapi::wire::de_int64(map, &mut self.retention_period),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "effectiveTime", &self.effective_time)?;
+            gapi::wire::ser(map, "isLocked", &self.is_locked)?;
+            gapi::wire::ser_int64(map, "retentionPeriod", &self.retention_period)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketRetentionPolicy {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketRetentionPolicy {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The bucket's soft delete policy, which defines the period of time that soft-deleted objects will be retained, and cannot be permanently deleted.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketSoftDeletePolicy {
         /// Server-determined value that indicates the time from which the policy, or one with a greater retention, was effective. This value is in RFC 3339 format.
-        #[serde(rename = "effectiveTime", skip_serializing_if = "Option::is_none")]
         pub effective_time: Option<gapi::types::DateTime>,
         /// The bucket's hard delete pause configuration. If set, soft-deleted objects in the bucket will not be permanently deleted until the hard delete pause is disabled.
-        #[serde(rename = "hardDeletePause", skip_serializing_if = "Option::is_none")]
         pub hard_delete_pause: Option<BucketSoftDeletePolicyHardDeletePause>,
         /// The duration in seconds that soft-deleted objects in the bucket will be retained and cannot be permanently deleted.
-        #[serde(
-            rename = "retentionDurationSeconds",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub retention_duration_seconds: Option<i64>,
     }
+    impl gapi::wire::WireStruct for BucketSoftDeletePolicy {
+        const NAME: &'static str = "BucketSoftDeletePolicy";
+        const FIELDS: &'static [&'static str] = &[
+            "effectiveTime",
+            "hardDeletePause",
+            "retentionDurationSeconds",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.effective_time),
+                1 => gapi::wire::de(map, &mut self.hard_delete_pause),
+                2 => gapi::wire::de_int64(map, &mut self.retention_duration_seconds),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "effectiveTime", &self.effective_time)?;
+            gapi::wire::ser(map, "hardDeletePause", &self.hard_delete_pause)?;
+            gapi::wire::ser_int64(
+                map,
+                "retentionDurationSeconds",
+                &self.retention_duration_seconds,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketSoftDeletePolicy {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketSoftDeletePolicy {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The bucket's hard delete pause configuration. If set, soft-deleted objects in the bucket will not be permanently deleted until the hard delete pause is disabled.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketSoftDeletePolicyHardDeletePause {
         /// Server-determined value that indicates the time from which the hard delete pause became effective. This value is in RFC 3339 format.
-        #[serde(rename = "effectiveTime", skip_serializing_if = "Option::is_none")]
         pub effective_time: Option<gapi::types::DateTime>,
         /// Whether hard deletions are paused.
-        #[serde(rename = "enabled", skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
+    }
+    impl gapi::wire::WireStruct for BucketSoftDeletePolicyHardDeletePause {
+        const NAME: &'static str = "BucketSoftDeletePolicyHardDeletePause";
+        const FIELDS: &'static [&'static str] = &["effectiveTime", "enabled"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.effective_time),
+                1 => gapi::wire::de(map, &mut self.enabled),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "effectiveTime", &self.effective_time)?;
+            gapi::wire::ser(map, "enabled", &self.enabled)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketSoftDeletePolicyHardDeletePause {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketSoftDeletePolicyHardDeletePause {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The storage layout configuration of a bucket.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketStorageLayout {
         /// The name of the bucket.
-        #[serde(rename = "bucket", skip_serializing_if = "Option::is_none")]
         pub bucket: Option<String>,
         /// The bucket's custom placement configuration for Custom Dual Regions.
-        #[serde(
-            rename = "customPlacementConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub custom_placement_config: Option<BucketStorageLayoutCustomPlacementConfig>,
         /// The bucket's hierarchical namespace configuration.
-        #[serde(
-            rename = "hierarchicalNamespace",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub hierarchical_namespace: Option<BucketStorageLayoutHierarchicalNamespace>,
         /// The kind of item this is. For storage layout, this is always storage#storageLayout.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The location of the bucket.
-        #[serde(rename = "location", skip_serializing_if = "Option::is_none")]
         pub location: Option<String>,
         /// The type of the bucket location.
-        #[serde(rename = "locationType", skip_serializing_if = "Option::is_none")]
         pub location_type: Option<String>,
     }
+    impl gapi::wire::WireStruct for BucketStorageLayout {
+        const NAME: &'static str = "BucketStorageLayout";
+        const FIELDS: &'static [&'static str] = &[
+            "bucket",
+            "customPlacementConfig",
+            "hierarchicalNamespace",
+            "kind",
+            "location",
+            "locationType",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bucket),
+                1 => gapi::wire::de(map, &mut self.custom_placement_config),
+                2 => gapi::wire::de(map, &mut self.hierarchical_namespace),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.location),
+                5 => gapi::wire::de(map, &mut self.location_type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bucket", &self.bucket)?;
+            gapi::wire::ser(
+                map,
+                "customPlacementConfig",
+                &self.custom_placement_config,
+            )?;
+            gapi::wire::ser(map, "hierarchicalNamespace", &self.hierarchical_namespace)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "location", &self.location)?;
+            gapi::wire::ser(map, "locationType", &self.location_type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketStorageLayout {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketStorageLayout {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The bucket's custom placement configuration for Custom Dual Regions.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketStorageLayoutCustomPlacementConfig {
         /// The list of regional locations in which data is placed.
-        #[serde(rename = "dataLocations", skip_serializing_if = "Option::is_none")]
         pub data_locations: Option<Vec<String>>,
     }
+    impl gapi::wire::WireStruct for BucketStorageLayoutCustomPlacementConfig {
+        const NAME: &'static str = "BucketStorageLayoutCustomPlacementConfig";
+        const FIELDS: &'static [&'static str] = &["dataLocations"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_locations),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataLocations", &self.data_locations)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketStorageLayoutCustomPlacementConfig {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de>
+    for BucketStorageLayoutCustomPlacementConfig {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The bucket's hierarchical namespace configuration.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketStorageLayoutHierarchicalNamespace {
         /// When set to true, hierarchical namespace is enabled for this bucket.
-        #[serde(rename = "enabled", skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
+    }
+    impl gapi::wire::WireStruct for BucketStorageLayoutHierarchicalNamespace {
+        const NAME: &'static str = "BucketStorageLayoutHierarchicalNamespace";
+        const FIELDS: &'static [&'static str] = &["enabled"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.enabled),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "enabled", &self.enabled)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketStorageLayoutHierarchicalNamespace {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de>
+    for BucketStorageLayoutHierarchicalNamespace {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// The bucket's versioning configuration.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketVersioning {
         /// While set to true, versioning is fully enabled for this bucket.
-        #[serde(rename = "enabled", skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
     }
+    impl gapi::wire::WireStruct for BucketVersioning {
+        const NAME: &'static str = "BucketVersioning";
+        const FIELDS: &'static [&'static str] = &["enabled"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.enabled),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "enabled", &self.enabled)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketVersioning {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketVersioning {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The bucket's website configuration, controlling how the service behaves when accessing bucket contents as a web site. See the \[Static Website Examples\](https://cloud.google.com/storage/docs/static-website) for more information.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BucketWebsite {
         /// If the requested object path is missing, the service will ensure the path has a trailing '/', append this suffix, and attempt to retrieve the resulting object. This allows the creation of index.html objects to represent directory pages.
-        #[serde(rename = "mainPageSuffix", skip_serializing_if = "Option::is_none")]
         pub main_page_suffix: Option<String>,
         /// If the requested object path is missing, and any mainPageSuffix object is missing, if applicable, the service will return the named object from this bucket as the content for a 404 Not Found result.
-        #[serde(rename = "notFoundPage", skip_serializing_if = "Option::is_none")]
         pub not_found_page: Option<String>,
     }
+    impl gapi::wire::WireStruct for BucketWebsite {
+        const NAME: &'static str = "BucketWebsite";
+        const FIELDS: &'static [&'static str] = &["mainPageSuffix", "notFoundPage"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.main_page_suffix),
+                1 => gapi::wire::de(map, &mut self.not_found_page),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "mainPageSuffix", &self.main_page_suffix)?;
+            gapi::wire::ser(map, "notFoundPage", &self.not_found_page)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BucketWebsite {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BucketWebsite {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A list of buckets.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Buckets {
         /// The list of items.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Bucket>>,
         /// The kind of item this is. For lists of buckets, this is always storage#buckets.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// The list of bucket resource names that could not be reached during the listing operation.
-        #[serde(rename = "unreachable", skip_serializing_if = "Option::is_none")]
         pub unreachable: Option<Vec<String>>,
+    }
+    impl gapi::wire::WireStruct for Buckets {
+        const NAME: &'static str = "Buckets";
+        const FIELDS: &'static [&'static str] = &[
+            "items",
+            "kind",
+            "nextPageToken",
+            "unreachable",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.items),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.next_page_token),
+                3 => gapi::wire::de(map, &mut self.unreachable),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "unreachable", &self.unreachable)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Buckets {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Buckets {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for Buckets {
         #[inline]
@@ -1096,213 +2365,472 @@ pub mod schemas {
         }
     }
     /// A bulk restore objects request.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BulkRestoreObjectsRequest {
         /// If false (default), the restore will not overwrite live objects with the same name at the destination. This means some deleted objects may be skipped. If true, live objects will be overwritten resulting in a noncurrent object (if versioning is enabled). If versioning is not enabled, overwriting the object will result in a soft-deleted object. In either case, if a noncurrent object already exists with the same name, a live version can be written without issue.
-        #[serde(rename = "allowOverwrite", skip_serializing_if = "Option::is_none")]
         pub allow_overwrite: Option<bool>,
         /// If true, copies the source object's ACL; otherwise, uses the bucket's default object ACL. The default is false.
-        #[serde(rename = "copySourceAcl", skip_serializing_if = "Option::is_none")]
         pub copy_source_acl: Option<bool>,
         /// Restores only the objects that were created after this time.
-        #[serde(rename = "createdAfterTime", skip_serializing_if = "Option::is_none")]
         pub created_after_time: Option<gapi::types::DateTime>,
         /// Restores only the objects that were created before this time.
-        #[serde(rename = "createdBeforeTime", skip_serializing_if = "Option::is_none")]
         pub created_before_time: Option<gapi::types::DateTime>,
         /// Restores only the objects matching any of the specified glob(s). If this parameter is not specified, all objects will be restored within the specified time range.
-        #[serde(rename = "matchGlobs", skip_serializing_if = "Option::is_none")]
         pub match_globs: Option<Vec<String>>,
         /// Restores only the objects that were soft-deleted after this time.
-        #[serde(
-            rename = "softDeletedAfterTime",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub soft_deleted_after_time: Option<gapi::types::DateTime>,
         /// Restores only the objects that were soft-deleted before this time.
-        #[serde(
-            rename = "softDeletedBeforeTime",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub soft_deleted_before_time: Option<gapi::types::DateTime>,
     }
+    impl gapi::wire::WireStruct for BulkRestoreObjectsRequest {
+        const NAME: &'static str = "BulkRestoreObjectsRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "allowOverwrite",
+            "copySourceAcl",
+            "createdAfterTime",
+            "createdBeforeTime",
+            "matchGlobs",
+            "softDeletedAfterTime",
+            "softDeletedBeforeTime",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.allow_overwrite),
+                1 => gapi::wire::de(map, &mut self.copy_source_acl),
+                2 => gapi::wire::de(map, &mut self.created_after_time),
+                3 => gapi::wire::de(map, &mut self.created_before_time),
+                4 => gapi::wire::de(map, &mut self.match_globs),
+                5 => gapi::wire::de(map, &mut self.soft_deleted_after_time),
+                6 => gapi::wire::de(map, &mut self.soft_deleted_before_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "allowOverwrite", &self.allow_overwrite)?;
+            gapi::wire::ser(map, "copySourceAcl", &self.copy_source_acl)?;
+            gapi::wire::ser(map, "createdAfterTime", &self.created_after_time)?;
+            gapi::wire::ser(map, "createdBeforeTime", &self.created_before_time)?;
+            gapi::wire::ser(map, "matchGlobs", &self.match_globs)?;
+            gapi::wire::ser(map, "softDeletedAfterTime", &self.soft_deleted_after_time)?;
+            gapi::wire::ser(
+                map,
+                "softDeletedBeforeTime",
+                &self.soft_deleted_before_time,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BulkRestoreObjectsRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BulkRestoreObjectsRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A Compose request.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ComposeRequest {
         /// If true, the source objects will be deleted.
-        #[serde(rename = "deleteSourceObjects", skip_serializing_if = "Option::is_none")]
         pub delete_source_objects: Option<bool>,
         /// Properties of the resulting object.
-        #[serde(rename = "destination", skip_serializing_if = "Option::is_none")]
         pub destination: Option<Object>,
         /// The kind of item this is.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The list of source objects that will be concatenated into a single object.
-        #[serde(rename = "sourceObjects", skip_serializing_if = "Option::is_none")]
         pub source_objects: Option<Vec<ComposeRequestSourceObjects>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ComposeRequest {
+        const NAME: &'static str = "ComposeRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "deleteSourceObjects",
+            "destination",
+            "kind",
+            "sourceObjects",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.delete_source_objects),
+                1 => gapi::wire::de(map, &mut self.destination),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.source_objects),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "deleteSourceObjects", &self.delete_source_objects)?;
+            gapi::wire::ser(map, "destination", &self.destination)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "sourceObjects", &self.source_objects)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ComposeRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ComposeRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ComposeRequestSourceObjects {
         /// The generation of this object to use as the source.
-        #[serde(
-            rename = "generation",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub generation: Option<i64>,
         /// The source object's name. All source objects must reside in the same bucket.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Conditions that must be met for this operation to execute.
-        #[serde(rename = "objectPreconditions", skip_serializing_if = "Option::is_none")]
         pub object_preconditions: Option<ComposeRequestSourceObjectsObjectPreconditions>,
     }
+    impl gapi::wire::WireStruct for ComposeRequestSourceObjects {
+        const NAME: &'static str = "ComposeRequestSourceObjects";
+        const FIELDS: &'static [&'static str] = &[
+            "generation",
+            "name",
+            "objectPreconditions",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.generation),
+                1 => gapi::wire::de(map, &mut self.name),
+                2 => gapi::wire::de(map, &mut self.object_preconditions),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "generation", &self.generation)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "objectPreconditions", &self.object_preconditions)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ComposeRequestSourceObjects {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ComposeRequestSourceObjects {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Conditions that must be met for this operation to execute.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ComposeRequestSourceObjectsObjectPreconditions {
         /// Only perform the composition if the generation of the source object that would be used matches this value. If this value and a generation are both specified, they must be the same value or the call will fail.
-        #[serde(
-            rename = "ifGenerationMatch",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub if_generation_match: Option<i64>,
     }
+    impl gapi::wire::WireStruct for ComposeRequestSourceObjectsObjectPreconditions {
+        const NAME: &'static str = "ComposeRequestSourceObjectsObjectPreconditions";
+        const FIELDS: &'static [&'static str] = &["ifGenerationMatch"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.if_generation_match),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "ifGenerationMatch", &self.if_generation_match)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ComposeRequestSourceObjectsObjectPreconditions {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de>
+    for ComposeRequestSourceObjectsObjectPreconditions {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Represents an expression text. Example: title: "User account presence" description: "Determines whether the request has a user account" expression: "size(request.user) > 0"
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Expr {
         /// An optional description of the expression. This is a longer text which describes the expression, e.g. when hovered over it in a UI.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Textual representation of an expression in Common Expression Language syntax. The application context of the containing message determines which well-known feature set of CEL is supported.
-        #[serde(rename = "expression", skip_serializing_if = "Option::is_none")]
         pub expression: Option<String>,
         /// An optional string indicating the location of the expression for error reporting, e.g. a file name and a position in the file.
-        #[serde(rename = "location", skip_serializing_if = "Option::is_none")]
         pub location: Option<String>,
         /// An optional title for the expression, i.e. a short string describing its purpose. This can be used e.g. in UIs which allow to enter the expression.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
     }
+    impl gapi::wire::WireStruct for Expr {
+        const NAME: &'static str = "Expr";
+        const FIELDS: &'static [&'static str] = &[
+            "description",
+            "expression",
+            "location",
+            "title",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.description),
+                1 => gapi::wire::de(map, &mut self.expression),
+                2 => gapi::wire::de(map, &mut self.location),
+                3 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "expression", &self.expression)?;
+            gapi::wire::ser(map, "location", &self.location)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Expr {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Expr {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A folder. Only available in buckets with hierarchical namespace enabled.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Folder {
         /// The name of the bucket containing this folder.
-        #[serde(rename = "bucket", skip_serializing_if = "Option::is_none")]
         pub bucket: Option<String>,
         /// The creation time of the folder in RFC 3339 format.
-        #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
         pub create_time: Option<gapi::types::DateTime>,
         /// The ID of the folder, including the bucket name, folder name.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// The kind of item this is. For folders, this is always storage#folder.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The version of the metadata for this folder. Used for preconditions and for detecting changes in metadata.
-        #[serde(
-            rename = "metageneration",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub metageneration: Option<i64>,
         /// The name of the folder. Required if not specified by URL parameter.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Only present if the folder is part of an ongoing rename folder operation. Contains information which can be used to query the operation status.
-        #[serde(rename = "pendingRenameInfo", skip_serializing_if = "Option::is_none")]
         pub pending_rename_info: Option<FolderPendingRenameInfo>,
         /// The link to this folder.
-        #[serde(rename = "selfLink", skip_serializing_if = "Option::is_none")]
         pub self_link: Option<String>,
         /// The modification time of the folder metadata in RFC 3339 format.
-        #[serde(rename = "updateTime", skip_serializing_if = "Option::is_none")]
         pub update_time: Option<gapi::types::DateTime>,
     }
+    impl gapi::wire::WireStruct for Folder {
+        const NAME: &'static str = "Folder";
+        const FIELDS: &'static [&'static str] = &[
+            "bucket",
+            "createTime",
+            "id",
+            "kind",
+            "metageneration",
+            "name",
+            "pendingRenameInfo",
+            "selfLink",
+            "updateTime",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bucket),
+                1 => gapi::wire::de(map, &mut self.create_time),
+                2 => gapi::wire::de(map, &mut self.id),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de_int64(map, &mut self.metageneration),
+                5 => gapi::wire::de(map, &mut self.name),
+                6 => gapi::wire::de(map, &mut self.pending_rename_info),
+                7 => gapi::wire::de(map, &mut self.self_link),
+                8 => gapi::wire::de(map, &mut self.update_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bucket", &self.bucket)?;
+            gapi::wire::ser(map, "createTime", &self.create_time)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser_int64(map, "metageneration", &self.metageneration)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "pendingRenameInfo", &self.pending_rename_info)?;
+            gapi::wire::ser(map, "selfLink", &self.self_link)?;
+            gapi::wire::ser(map, "updateTime", &self.update_time)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Folder {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Folder {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Only present if the folder is part of an ongoing rename folder operation. Contains information which can be used to query the operation status.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct FolderPendingRenameInfo {
         /// The ID of the rename folder operation.
-        #[serde(rename = "operationId", skip_serializing_if = "Option::is_none")]
         pub operation_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for FolderPendingRenameInfo {
+        const NAME: &'static str = "FolderPendingRenameInfo";
+        const FIELDS: &'static [&'static str] = &["operationId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.operation_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "operationId", &self.operation_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for FolderPendingRenameInfo {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for FolderPendingRenameInfo {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A list of folders.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Folders {
         /// The list of items.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Folder>>,
         /// The kind of item this is. For lists of folders, this is always storage#folders.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for Folders {
+        const NAME: &'static str = "Folders";
+        const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.items),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Folders {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Folders {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for Folders {
         #[inline]
@@ -1318,25 +2846,54 @@ pub mod schemas {
         }
     }
     /// The response message for storage.buckets.operations.list.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct GoogleLongrunningListOperationsResponse {
         /// The kind of item this is. For lists of operations, this is always storage#operations.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// A list of operations that matches the specified filter in the request.
-        #[serde(rename = "operations", skip_serializing_if = "Option::is_none")]
         pub operations: Option<Vec<GoogleLongrunningOperation>>,
+    }
+    impl gapi::wire::WireStruct for GoogleLongrunningListOperationsResponse {
+        const NAME: &'static str = "GoogleLongrunningListOperationsResponse";
+        const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "operations"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.kind),
+                1 => gapi::wire::de(map, &mut self.next_page_token),
+                2 => gapi::wire::de(map, &mut self.operations),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "operations", &self.operations)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for GoogleLongrunningListOperationsResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for GoogleLongrunningListOperationsResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for GoogleLongrunningListOperationsResponse {
         #[inline]
@@ -1352,148 +2909,323 @@ pub mod schemas {
         }
     }
     /// This resource represents a long-running operation that is the result of a network API call.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct GoogleLongrunningOperation {
         /// If the value is "false", it means the operation is still in progress. If "true", the operation is completed, and either "error" or "response" is available.
-        #[serde(rename = "done", skip_serializing_if = "Option::is_none")]
         pub done: Option<bool>,
         /// The error result of the operation in case of failure or cancellation.
-        #[serde(rename = "error", skip_serializing_if = "Option::is_none")]
         pub error: Option<GoogleRpcStatus>,
         /// The kind of item this is. For operations, this is always storage#operation.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Service-specific metadata associated with the operation. It typically contains progress information and common metadata such as create time. Some services might not provide such metadata. Any method that returns a long-running operation should document the metadata type, if any.
-        #[serde(rename = "metadata", skip_serializing_if = "Option::is_none")]
         pub metadata: Option<
             ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
         >,
         /// The server-assigned name, which is only unique within the same service that originally returns it. If you use the default HTTP mapping, the "name" should be a resource name ending with "operations/{operationId}".
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// The normal response of the operation in case of success. If the original method returns no data on success, such as "Delete", the response is google.protobuf.Empty. If the original method is standard Get/Create/Update, the response should be the resource. For other methods, the response should have the type "XxxResponse", where "Xxx" is the original method name. For example, if the original method name is "TakeSnapshot()", the inferred response type is "TakeSnapshotResponse".
-        #[serde(rename = "response", skip_serializing_if = "Option::is_none")]
         pub response: Option<
             ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
         >,
         /// The link to this long running operation.
-        #[serde(rename = "selfLink", skip_serializing_if = "Option::is_none")]
         pub self_link: Option<String>,
     }
+    impl gapi::wire::WireStruct for GoogleLongrunningOperation {
+        const NAME: &'static str = "GoogleLongrunningOperation";
+        const FIELDS: &'static [&'static str] = &[
+            "done",
+            "error",
+            "kind",
+            "metadata",
+            "name",
+            "response",
+            "selfLink",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.done),
+                1 => gapi::wire::de(map, &mut self.error),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.metadata),
+                4 => gapi::wire::de(map, &mut self.name),
+                5 => gapi::wire::de(map, &mut self.response),
+                6 => gapi::wire::de(map, &mut self.self_link),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "done", &self.done)?;
+            gapi::wire::ser(map, "error", &self.error)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "metadata", &self.metadata)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "response", &self.response)?;
+            gapi::wire::ser(map, "selfLink", &self.self_link)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for GoogleLongrunningOperation {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for GoogleLongrunningOperation {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The "Status" type defines a logical error model that is suitable for different programming environments, including REST APIs and RPC APIs. It is used by \[gRPC\](https://github.com/grpc). Each "Status" message contains three pieces of data: error code, error message, and error details. You can find out more about this error model and how to work with it in the \[API Design Guide\](https://cloud.google.com/apis/design/errors).
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct GoogleRpcStatus {
         /// The status code, which should be an enum value of google.rpc.Code.
-        #[serde(rename = "code", skip_serializing_if = "Option::is_none")]
         pub code: Option<i32>,
         /// A list of messages that carry the error details. There is a common set of message types for APIs to use.
-        #[serde(rename = "details", skip_serializing_if = "Option::is_none")]
         pub details: Option<
             Vec<::std::collections::BTreeMap<String, gapi::serde_json::Value>>,
         >,
         /// A developer-facing error message, which should be in English.
-        #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
     }
+    impl gapi::wire::WireStruct for GoogleRpcStatus {
+        const NAME: &'static str = "GoogleRpcStatus";
+        const FIELDS: &'static [&'static str] = &["code", "details", "message"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.code),
+                1 => gapi::wire::de(map, &mut self.details),
+                2 => gapi::wire::de(map, &mut self.message),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "code", &self.code)?;
+            gapi::wire::ser(map, "details", &self.details)?;
+            gapi::wire::ser(map, "message", &self.message)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for GoogleRpcStatus {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for GoogleRpcStatus {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// JSON template to produce a JSON-style HMAC Key resource for Create responses.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct HmacKey {
         /// The kind of item this is. For HMAC keys, this is always storage#hmacKey.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Key metadata.
-        #[serde(rename = "metadata", skip_serializing_if = "Option::is_none")]
         pub metadata: Option<HmacKeyMetadata>,
         /// HMAC secret key material.
-        #[serde(rename = "secret", skip_serializing_if = "Option::is_none")]
         pub secret: Option<String>,
     }
+    impl gapi::wire::WireStruct for HmacKey {
+        const NAME: &'static str = "HmacKey";
+        const FIELDS: &'static [&'static str] = &["kind", "metadata", "secret"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.kind),
+                1 => gapi::wire::de(map, &mut self.metadata),
+                2 => gapi::wire::de(map, &mut self.secret),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "metadata", &self.metadata)?;
+            gapi::wire::ser(map, "secret", &self.secret)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for HmacKey {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for HmacKey {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// JSON template to produce a JSON-style HMAC Key metadata resource.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct HmacKeyMetadata {
         /// The ID of the HMAC Key.
-        #[serde(rename = "accessId", skip_serializing_if = "Option::is_none")]
         pub access_id: Option<String>,
         /// HTTP 1.1 Entity tag for the HMAC key.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID of the HMAC key, including the Project ID and the Access ID.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// The kind of item this is. For HMAC Key metadata, this is always storage#hmacKeyMetadata.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Project ID owning the service account to which the key authenticates.
-        #[serde(rename = "projectId", skip_serializing_if = "Option::is_none")]
         pub project_id: Option<String>,
         /// The link to this resource.
-        #[serde(rename = "selfLink", skip_serializing_if = "Option::is_none")]
         pub self_link: Option<String>,
         /// The email address of the key's associated service account.
-        #[serde(rename = "serviceAccountEmail", skip_serializing_if = "Option::is_none")]
         pub service_account_email: Option<String>,
         /// The state of the key. Can be one of ACTIVE, INACTIVE, or DELETED.
-        #[serde(rename = "state", skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
         /// The creation time of the HMAC key in RFC 3339 format.
-        #[serde(rename = "timeCreated", skip_serializing_if = "Option::is_none")]
         pub time_created: Option<gapi::types::DateTime>,
         /// The last modification time of the HMAC key metadata in RFC 3339 format.
-        #[serde(rename = "updated", skip_serializing_if = "Option::is_none")]
         pub updated: Option<gapi::types::DateTime>,
     }
+    impl gapi::wire::WireStruct for HmacKeyMetadata {
+        const NAME: &'static str = "HmacKeyMetadata";
+        const FIELDS: &'static [&'static str] = &[
+            "accessId",
+            "etag",
+            "id",
+            "kind",
+            "projectId",
+            "selfLink",
+            "serviceAccountEmail",
+            "state",
+            "timeCreated",
+            "updated",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.access_id),
+                1 => gapi::wire::de(map, &mut self.etag),
+                2 => gapi::wire::de(map, &mut self.id),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.project_id),
+                5 => gapi::wire::de(map, &mut self.self_link),
+                6 => gapi::wire::de(map, &mut self.service_account_email),
+                7 => gapi::wire::de(map, &mut self.state),
+                8 => gapi::wire::de(map, &mut self.time_created),
+                9 => gapi::wire::de(map, &mut self.updated),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "accessId", &self.access_id)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "projectId", &self.project_id)?;
+            gapi::wire::ser(map, "selfLink", &self.self_link)?;
+            gapi::wire::ser(map, "serviceAccountEmail", &self.service_account_email)?;
+            gapi::wire::ser(map, "state", &self.state)?;
+            gapi::wire::ser(map, "timeCreated", &self.time_created)?;
+            gapi::wire::ser(map, "updated", &self.updated)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for HmacKeyMetadata {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for HmacKeyMetadata {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A list of hmacKeys.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct HmacKeysMetadata {
         /// The list of items.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<HmacKeyMetadata>>,
         /// The kind of item this is. For lists of hmacKeys, this is always storage#hmacKeysMetadata.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for HmacKeysMetadata {
+        const NAME: &'static str = "HmacKeysMetadata";
+        const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.items),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for HmacKeysMetadata {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for HmacKeysMetadata {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for HmacKeysMetadata {
         #[inline]
@@ -1509,68 +3241,138 @@ pub mod schemas {
         }
     }
     /// A managed folder.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ManagedFolder {
         /// The name of the bucket containing this managed folder.
-        #[serde(rename = "bucket", skip_serializing_if = "Option::is_none")]
         pub bucket: Option<String>,
         /// The creation time of the managed folder in RFC 3339 format.
-        #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
         pub create_time: Option<gapi::types::DateTime>,
         /// The ID of the managed folder, including the bucket name and managed folder name.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// The kind of item this is. For managed folders, this is always storage#managedFolder.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The version of the metadata for this managed folder. Used for preconditions and for detecting changes in metadata.
-        #[serde(
-            rename = "metageneration",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub metageneration: Option<i64>,
         /// The name of the managed folder. Required if not specified by URL parameter.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// The rapid cache configuration for the managed folder.
-        #[serde(rename = "rapidCacheConfig", skip_serializing_if = "Option::is_none")]
         pub rapid_cache_config: Option<RapidCacheConfig>,
         /// The link to this managed folder.
-        #[serde(rename = "selfLink", skip_serializing_if = "Option::is_none")]
         pub self_link: Option<String>,
         /// The last update time of the managed folder metadata in RFC 3339 format.
-        #[serde(rename = "updateTime", skip_serializing_if = "Option::is_none")]
         pub update_time: Option<gapi::types::DateTime>,
     }
+    impl gapi::wire::WireStruct for ManagedFolder {
+        const NAME: &'static str = "ManagedFolder";
+        const FIELDS: &'static [&'static str] = &[
+            "bucket",
+            "createTime",
+            "id",
+            "kind",
+            "metageneration",
+            "name",
+            "rapidCacheConfig",
+            "selfLink",
+            "updateTime",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bucket),
+                1 => gapi::wire::de(map, &mut self.create_time),
+                2 => gapi::wire::de(map, &mut self.id),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de_int64(map, &mut self.metageneration),
+                5 => gapi::wire::de(map, &mut self.name),
+                6 => gapi::wire::de(map, &mut self.rapid_cache_config),
+                7 => gapi::wire::de(map, &mut self.self_link),
+                8 => gapi::wire::de(map, &mut self.update_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bucket", &self.bucket)?;
+            gapi::wire::ser(map, "createTime", &self.create_time)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser_int64(map, "metageneration", &self.metageneration)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "rapidCacheConfig", &self.rapid_cache_config)?;
+            gapi::wire::ser(map, "selfLink", &self.self_link)?;
+            gapi::wire::ser(map, "updateTime", &self.update_time)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ManagedFolder {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ManagedFolder {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A list of managed folders.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ManagedFolders {
         /// The list of items.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<ManagedFolder>>,
         /// The kind of item this is. For lists of managed folders, this is always storage#managedFolders.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for ManagedFolders {
+        const NAME: &'static str = "ManagedFolders";
+        const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.items),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ManagedFolders {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ManagedFolders {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for ManagedFolders {
         #[inline]
@@ -1586,225 +3388,380 @@ pub mod schemas {
         }
     }
     /// A subscription to receive Google PubSub notifications.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Notification {
         /// An optional list of additional attributes to attach to each Cloud PubSub message published for this notification subscription.
-        #[serde(rename = "custom_attributes", skip_serializing_if = "Option::is_none")]
         pub custom_attributes: Option<::std::collections::BTreeMap<String, String>>,
         /// HTTP 1.1 Entity tag for this subscription notification.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// If present, only send notifications about listed event types. If empty, sent notifications for all event types.
-        #[serde(rename = "event_types", skip_serializing_if = "Option::is_none")]
         pub event_types: Option<Vec<String>>,
         /// The ID of the notification.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// The kind of item this is. For notifications, this is always storage#notification.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// If present, only apply this notification configuration to object names that begin with this prefix.
-        #[serde(rename = "object_name_prefix", skip_serializing_if = "Option::is_none")]
         pub object_name_prefix: Option<String>,
         /// The desired content of the Payload.
-        #[serde(rename = "payload_format", skip_serializing_if = "Option::is_none")]
         pub payload_format: Option<String>,
         /// The canonical URL of this notification.
-        #[serde(rename = "selfLink", skip_serializing_if = "Option::is_none")]
         pub self_link: Option<String>,
         /// The Cloud PubSub topic to which this subscription publishes. Formatted as: '//pubsub.googleapis.com/projects/{project-identifier}/topics/{my-topic}'
-        #[serde(rename = "topic", skip_serializing_if = "Option::is_none")]
         pub topic: Option<String>,
     }
+    impl gapi::wire::WireStruct for Notification {
+        const NAME: &'static str = "Notification";
+        const FIELDS: &'static [&'static str] = &[
+            "custom_attributes",
+            "etag",
+            "event_types",
+            "id",
+            "kind",
+            "object_name_prefix",
+            "payload_format",
+            "selfLink",
+            "topic",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.custom_attributes),
+                1 => gapi::wire::de(map, &mut self.etag),
+                2 => gapi::wire::de(map, &mut self.event_types),
+                3 => gapi::wire::de(map, &mut self.id),
+                4 => gapi::wire::de(map, &mut self.kind),
+                5 => gapi::wire::de(map, &mut self.object_name_prefix),
+                6 => gapi::wire::de(map, &mut self.payload_format),
+                7 => gapi::wire::de(map, &mut self.self_link),
+                8 => gapi::wire::de(map, &mut self.topic),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "custom_attributes", &self.custom_attributes)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "event_types", &self.event_types)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "object_name_prefix", &self.object_name_prefix)?;
+            gapi::wire::ser(map, "payload_format", &self.payload_format)?;
+            gapi::wire::ser(map, "selfLink", &self.self_link)?;
+            gapi::wire::ser(map, "topic", &self.topic)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Notification {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Notification {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A list of notification subscriptions.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Notifications {
         /// The list of items.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Notification>>,
         /// The kind of item this is. For lists of notifications, this is always storage#notifications.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
+    }
+    impl gapi::wire::WireStruct for Notifications {
+        const NAME: &'static str = "Notifications";
+        const FIELDS: &'static [&'static str] = &["items", "kind"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.items),
+                1 => gapi::wire::de(map, &mut self.kind),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Notifications {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Notifications {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// An object.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Object {
         /// Access controls on the object.
-        #[serde(rename = "acl", skip_serializing_if = "Option::is_none")]
         pub acl: Option<Vec<ObjectAccessControl>>,
         /// The name of the bucket containing this object.
-        #[serde(rename = "bucket", skip_serializing_if = "Option::is_none")]
         pub bucket: Option<String>,
         /// Cache-Control directive for the object data. If omitted, and the object is accessible to all anonymous users, the default will be public, max-age=3600.
-        #[serde(rename = "cacheControl", skip_serializing_if = "Option::is_none")]
         pub cache_control: Option<String>,
         /// Number of underlying components that make up this object. Components are accumulated by compose operations.
-        #[serde(rename = "componentCount", skip_serializing_if = "Option::is_none")]
         pub component_count: Option<i32>,
         /// Content-Disposition of the object data.
-        #[serde(rename = "contentDisposition", skip_serializing_if = "Option::is_none")]
         pub content_disposition: Option<String>,
         /// Content-Encoding of the object data.
-        #[serde(rename = "contentEncoding", skip_serializing_if = "Option::is_none")]
         pub content_encoding: Option<String>,
         /// Content-Language of the object data.
-        #[serde(rename = "contentLanguage", skip_serializing_if = "Option::is_none")]
         pub content_language: Option<String>,
         /// Content-Type of the object data. If an object is stored without a Content-Type, it is served as application/octet-stream.
-        #[serde(rename = "contentType", skip_serializing_if = "Option::is_none")]
         pub content_type: Option<String>,
         /// User-defined or system-defined object contexts. Each object context is a key-payload pair, where the key provides the identification and the payload holds the associated value and additional metadata.
-        #[serde(rename = "contexts", skip_serializing_if = "Option::is_none")]
         pub contexts: Option<ObjectContexts>,
         /// CRC32c checksum, as described in RFC 4960, Appendix B; encoded using base64 in big-endian byte order. For more information about using the CRC32c checksum, see \[Data Validation and Change Detection\](https://cloud.google.com/storage/docs/data-validation).
-        #[serde(rename = "crc32c", skip_serializing_if = "Option::is_none")]
         pub crc32c: Option<String>,
         /// A timestamp in RFC 3339 format specified by the user for an object.
-        #[serde(rename = "customTime", skip_serializing_if = "Option::is_none")]
         pub custom_time: Option<gapi::types::DateTime>,
         /// Metadata of customer-supplied encryption key, if the object is encrypted by such a key.
-        #[serde(rename = "customerEncryption", skip_serializing_if = "Option::is_none")]
         pub customer_encryption: Option<ObjectCustomerEncryption>,
         /// HTTP 1.1 Entity tag for the object.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Whether an object is under event-based hold. Event-based hold is a way to retain objects until an event occurs, which is signified by the hold's release (i.e. this value is set to false). After being released (set to false), such objects will be subject to bucket-level retention (if any). One sample use case of this flag is for banks to hold loan documents for at least 3 years after loan is paid in full. Here, bucket-level retention is 3 years and the event is the loan being paid in full. In this example, these objects will be held intact for any number of years until the event has occurred (event-based hold on the object is released) and then 3 more years after that. That means retention duration of the objects begins from the moment event-based hold transitioned from true to false.
-        #[serde(rename = "eventBasedHold", skip_serializing_if = "Option::is_none")]
         pub event_based_hold: Option<bool>,
         /// The content generation of this object. Used for object versioning.
-        #[serde(
-            rename = "generation",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub generation: Option<i64>,
         /// This is the time (in the future) when the soft-deleted object will no longer be restorable. It is equal to the soft delete time plus the current soft delete retention duration of the bucket.
-        #[serde(rename = "hardDeleteTime", skip_serializing_if = "Option::is_none")]
         pub hard_delete_time: Option<gapi::types::DateTime>,
         /// The ID of the object, including the bucket name, object name, and generation number.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// The kind of item this is. For objects, this is always storage#object.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Not currently supported. Specifying the parameter causes the request to fail with status code 400 - Bad Request.
-        #[serde(rename = "kmsKeyName", skip_serializing_if = "Option::is_none")]
         pub kms_key_name: Option<String>,
         /// MD5 hash of the data; encoded using base64. For more information about using the MD5 hash, see \[Data Validation and Change Detection\](https://cloud.google.com/storage/docs/data-validation).
-        #[serde(rename = "md5Hash", skip_serializing_if = "Option::is_none")]
         pub md5_hash: Option<String>,
         /// Media download link.
-        #[serde(rename = "mediaLink", skip_serializing_if = "Option::is_none")]
         pub media_link: Option<String>,
         /// User-provided metadata, in key/value pairs.
-        #[serde(rename = "metadata", skip_serializing_if = "Option::is_none")]
         pub metadata: Option<::std::collections::BTreeMap<String, String>>,
         /// The version of the metadata for this object at this generation. Used for preconditions and for detecting changes in metadata. A metageneration number is only meaningful in the context of a particular generation of a particular object.
-        #[serde(
-            rename = "metageneration",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub metageneration: Option<i64>,
         /// The name of the object. Required if not specified by URL parameter.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// The owner of the object. This will always be the uploader of the object.
-        #[serde(rename = "owner", skip_serializing_if = "Option::is_none")]
         pub owner: Option<ObjectOwner>,
         /// Restore token used to differentiate deleted objects with the same name and generation. This field is only returned for deleted objects in hierarchical namespace buckets.
-        #[serde(rename = "restoreToken", skip_serializing_if = "Option::is_none")]
         pub restore_token: Option<String>,
         /// A collection of object level retention parameters.
-        #[serde(rename = "retention", skip_serializing_if = "Option::is_none")]
         pub retention: Option<ObjectRetention>,
         /// A server-determined value that specifies the earliest time that the object's retention period expires. This value is in RFC 3339 format. Note 1: This field is not provided for objects with an active event-based hold, since retention expiration is unknown until the hold is removed. Note 2: This value can be provided even when temporary hold is set (so that the user can reason about policy without having to first unset the temporary hold).
-        #[serde(
-            rename = "retentionExpirationTime",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub retention_expiration_time: Option<gapi::types::DateTime>,
         /// The link to this object.
-        #[serde(rename = "selfLink", skip_serializing_if = "Option::is_none")]
         pub self_link: Option<String>,
         /// Content-Length of the data in bytes.
-        #[serde(
-            rename = "size",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub size: Option<u64>,
         /// The time at which the object became soft-deleted in RFC 3339 format.
-        #[serde(rename = "softDeleteTime", skip_serializing_if = "Option::is_none")]
         pub soft_delete_time: Option<gapi::types::DateTime>,
         /// Storage class of the object.
-        #[serde(rename = "storageClass", skip_serializing_if = "Option::is_none")]
         pub storage_class: Option<String>,
         /// Whether an object is under temporary hold. While this flag is set to true, the object is protected against deletion and overwrites. A common use case of this flag is regulatory investigations where objects need to be retained while the investigation is ongoing. Note that unlike event-based hold, temporary hold does not impact retention expiration time of an object.
-        #[serde(rename = "temporaryHold", skip_serializing_if = "Option::is_none")]
         pub temporary_hold: Option<bool>,
         /// The creation time of the object in RFC 3339 format.
-        #[serde(rename = "timeCreated", skip_serializing_if = "Option::is_none")]
         pub time_created: Option<gapi::types::DateTime>,
         /// The time at which the object became noncurrent in RFC 3339 format. Will be returned if and only if this version of the object has been deleted.
-        #[serde(rename = "timeDeleted", skip_serializing_if = "Option::is_none")]
         pub time_deleted: Option<gapi::types::DateTime>,
         /// The time when the object was finalized.
-        #[serde(rename = "timeFinalized", skip_serializing_if = "Option::is_none")]
         pub time_finalized: Option<gapi::types::DateTime>,
         /// The time at which the object's storage class was last changed. When the object is initially created, it will be set to timeCreated.
-        #[serde(
-            rename = "timeStorageClassUpdated",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub time_storage_class_updated: Option<gapi::types::DateTime>,
         /// The modification time of the object metadata in RFC 3339 format. Set initially to object creation time and then updated whenever any metadata of the object changes. This includes changes made by a requester, such as modifying custom metadata, as well as changes made by Cloud Storage on behalf of a requester, such as changing the storage class based on an Object Lifecycle Configuration.
-        #[serde(rename = "updated", skip_serializing_if = "Option::is_none")]
         pub updated: Option<gapi::types::DateTime>,
     }
+    impl gapi::wire::WireStruct for Object {
+        const NAME: &'static str = "Object";
+        const FIELDS: &'static [&'static str] = &[
+            "acl",
+            "bucket",
+            "cacheControl",
+            "componentCount",
+            "contentDisposition",
+            "contentEncoding",
+            "contentLanguage",
+            "contentType",
+            "contexts",
+            "crc32c",
+            "customTime",
+            "customerEncryption",
+            "etag",
+            "eventBasedHold",
+            "generation",
+            "hardDeleteTime",
+            "id",
+            "kind",
+            "kmsKeyName",
+            "md5Hash",
+            "mediaLink",
+            "metadata",
+            "metageneration",
+            "name",
+            "owner",
+            "restoreToken",
+            "retention",
+            "retentionExpirationTime",
+            "selfLink",
+            "size",
+            "softDeleteTime",
+            "storageClass",
+            "temporaryHold",
+            "timeCreated",
+            "timeDeleted",
+            "timeFinalized",
+            "timeStorageClassUpdated",
+            "updated",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.acl),
+                1 => gapi::wire::de(map, &mut self.bucket),
+                2 => gapi::wire::de(map, &mut self.cache_control),
+                3 => gapi::wire::de(map, &mut self.component_count),
+                4 => gapi::wire::de(map, &mut self.content_disposition),
+                5 => gapi::wire::de(map, &mut self.content_encoding),
+                6 => gapi::wire::de(map, &mut self.content_language),
+                7 => gapi::wire::de(map, &mut self.content_type),
+                8 => gapi::wire::de(map, &mut self.contexts),
+                9 => gapi::wire::de(map, &mut self.crc32c),
+                10 => gapi::wire::de(map, &mut self.custom_time),
+                11 => gapi::wire::de(map, &mut self.customer_encryption),
+                12 => gapi::wire::de(map, &mut self.etag),
+                13 => gapi::wire::de(map, &mut self.event_based_hold),
+                14 => gapi::wire::de_int64(map, &mut self.generation),
+                15 => gapi::wire::de(map, &mut self.hard_delete_time),
+                16 => gapi::wire::de(map, &mut self.id),
+                17 => gapi::wire::de(map, &mut self.kind),
+                18 => gapi::wire::de(map, &mut self.kms_key_name),
+                19 => gapi::wire::de(map, &mut self.md5_hash),
+                20 => gapi::wire::de(map, &mut self.media_link),
+                21 => gapi::wire::de(map, &mut self.metadata),
+                22 => gapi::wire::de_int64(map, &mut self.metageneration),
+                23 => gapi::wire::de(map, &mut self.name),
+                24 => gapi::wire::de(map, &mut self.owner),
+                25 => gapi::wire::de(map, &mut self.restore_token),
+                26 => gapi::wire::de(map, &mut self.retention),
+                27 => gapi::wire::de(map, &mut self.retention_expiration_time),
+                28 => gapi::wire::de(map, &mut self.self_link),
+                29 => gapi::wire::de_int64(map, &mut self.size),
+                30 => gapi::wire::de(map, &mut self.soft_delete_time),
+                31 => gapi::wire::de(map, &mut self.storage_class),
+                32 => gapi::wire::de(map, &mut self.temporary_hold),
+                33 => gapi::wire::de(map, &mut self.time_created),
+                34 => gapi::wire::de(map, &mut self.time_deleted),
+                35 => gapi::wire::de(map, &mut self.time_finalized),
+                36 => gapi::wire::de(map, &mut self.time_storage_class_updated),
+                37 => gapi::wire::de(map, &mut self.updated),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "acl", &self.acl)?;
+            gapi::wire::ser(map, "bucket", &self.bucket)?;
+            gapi::wire::ser(map, "cacheControl", &self.cache_control)?;
+            gapi::wire::ser(map, "componentCount", &self.component_count)?;
+            gapi::wire::ser(map, "contentDisposition", &self.content_disposition)?;
+            gapi::wire::ser(map, "contentEncoding", &self.content_encoding)?;
+            gapi::wire::ser(map, "contentLanguage", &self.content_language)?;
+            gapi::wire::ser(map, "contentType", &self.content_type)?;
+            gapi::wire::ser(map, "contexts", &self.contexts)?;
+            gapi::wire::ser(map, "crc32c", &self.crc32c)?;
+            gapi::wire::ser(map, "customTime", &self.custom_time)?;
+            gapi::wire::ser(map, "customerEncryption", &self.customer_encryption)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventBasedHold", &self.event_based_hold)?;
+            gapi::wire::ser_int64(map, "generation", &self.generation)?;
+            gapi::wire::ser(map, "hardDeleteTime", &self.hard_delete_time)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "kmsKeyName", &self.kms_key_name)?;
+            gapi::wire::ser(map, "md5Hash", &self.md5_hash)?;
+            gapi::wire::ser(map, "mediaLink", &self.media_link)?;
+            gapi::wire::ser(map, "metadata", &self.metadata)?;
+            gapi::wire::ser_int64(map, "metageneration", &self.metageneration)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "owner", &self.owner)?;
+            gapi::wire::ser(map, "restoreToken", &self.restore_token)?;
+            gapi::wire::ser(map, "retention", &self.retention)?;
+            gapi::wire::ser(
+                map,
+                "retentionExpirationTime",
+                &self.retention_expiration_time,
+            )?;
+            gapi::wire::ser(map, "selfLink", &self.self_link)?;
+            gapi::wire::ser_int64(map, "size", &self.size)?;
+            gapi::wire::ser(map, "softDeleteTime", &self.soft_delete_time)?;
+            gapi::wire::ser(map, "storageClass", &self.storage_class)?;
+            gapi::wire::ser(map, "temporaryHold", &self.temporary_hold)?;
+            gapi::wire::ser(map, "timeCreated", &self.time_created)?;
+            gapi::wire::ser(map, "timeDeleted", &self.time_deleted)?;
+            gapi::wire::ser(map, "timeFinalized", &self.time_finalized)?;
+            gapi::wire::ser(
+                map,
+                "timeStorageClassUpdated",
+                &self.time_storage_class_updated,
+            )?;
+            gapi::wire::ser(map, "updated", &self.updated)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Object {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Object {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// An access-control entry.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ObjectAccessControl {
         /// The name of the bucket.
-        #[serde(rename = "bucket", skip_serializing_if = "Option::is_none")]
         pub bucket: Option<String>,
         /// The domain associated with the entity, if any.
-        #[serde(rename = "domain", skip_serializing_if = "Option::is_none")]
         pub domain: Option<String>,
         /// The email address associated with the entity, if any.
-        #[serde(rename = "email", skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
         /// The entity holding the permission, in one of the following forms:
         /// - user-userId
@@ -1818,169 +3775,416 @@ pub mod schemas {
         /// - The user liz@example.com would be user-liz@example.com.
         /// - The group example@googlegroups.com would be group-example@googlegroups.com.
         /// - To refer to all members of the Google Apps for Business domain example.com, the entity would be domain-example.com.
-        #[serde(rename = "entity", skip_serializing_if = "Option::is_none")]
         pub entity: Option<String>,
         /// The ID for the entity, if any.
-        #[serde(rename = "entityId", skip_serializing_if = "Option::is_none")]
         pub entity_id: Option<String>,
         /// HTTP 1.1 Entity tag for the access-control entry.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The content generation of the object, if applied to an object.
-        #[serde(
-            rename = "generation",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub generation: Option<i64>,
         /// The ID of the access-control entry.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// The kind of item this is. For object access control entries, this is always storage#objectAccessControl.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The name of the object, if applied to an object.
-        #[serde(rename = "object", skip_serializing_if = "Option::is_none")]
         pub object: Option<String>,
         /// The project team associated with the entity, if any.
-        #[serde(rename = "projectTeam", skip_serializing_if = "Option::is_none")]
         pub project_team: Option<ObjectAccessControlProjectTeam>,
         /// The access permission for the entity.
-        #[serde(rename = "role", skip_serializing_if = "Option::is_none")]
         pub role: Option<String>,
         /// The link to this access-control entry.
-        #[serde(rename = "selfLink", skip_serializing_if = "Option::is_none")]
         pub self_link: Option<String>,
     }
+    impl gapi::wire::WireStruct for ObjectAccessControl {
+        const NAME: &'static str = "ObjectAccessControl";
+        const FIELDS: &'static [&'static str] = &[
+            "bucket",
+            "domain",
+            "email",
+            "entity",
+            "entityId",
+            "etag",
+            "generation",
+            "id",
+            "kind",
+            "object",
+            "projectTeam",
+            "role",
+            "selfLink",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bucket),
+                1 => gapi::wire::de(map, &mut self.domain),
+                2 => gapi::wire::de(map, &mut self.email),
+                3 => gapi::wire::de(map, &mut self.entity),
+                4 => gapi::wire::de(map, &mut self.entity_id),
+                5 => gapi::wire::de(map, &mut self.etag),
+                6 => gapi::wire::de_int64(map, &mut self.generation),
+                7 => gapi::wire::de(map, &mut self.id),
+                8 => gapi::wire::de(map, &mut self.kind),
+                9 => gapi::wire::de(map, &mut self.object),
+                10 => gapi::wire::de(map, &mut self.project_team),
+                11 => gapi::wire::de(map, &mut self.role),
+                12 => gapi::wire::de(map, &mut self.self_link),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bucket", &self.bucket)?;
+            gapi::wire::ser(map, "domain", &self.domain)?;
+            gapi::wire::ser(map, "email", &self.email)?;
+            gapi::wire::ser(map, "entity", &self.entity)?;
+            gapi::wire::ser(map, "entityId", &self.entity_id)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser_int64(map, "generation", &self.generation)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "object", &self.object)?;
+            gapi::wire::ser(map, "projectTeam", &self.project_team)?;
+            gapi::wire::ser(map, "role", &self.role)?;
+            gapi::wire::ser(map, "selfLink", &self.self_link)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ObjectAccessControl {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ObjectAccessControl {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The project team associated with the entity, if any.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ObjectAccessControlProjectTeam {
         /// The project number.
-        #[serde(rename = "projectNumber", skip_serializing_if = "Option::is_none")]
         pub project_number: Option<String>,
         /// The team.
-        #[serde(rename = "team", skip_serializing_if = "Option::is_none")]
         pub team: Option<String>,
     }
+    impl gapi::wire::WireStruct for ObjectAccessControlProjectTeam {
+        const NAME: &'static str = "ObjectAccessControlProjectTeam";
+        const FIELDS: &'static [&'static str] = &["projectNumber", "team"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.project_number),
+                1 => gapi::wire::de(map, &mut self.team),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "projectNumber", &self.project_number)?;
+            gapi::wire::ser(map, "team", &self.team)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ObjectAccessControlProjectTeam {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ObjectAccessControlProjectTeam {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// An access-control list.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ObjectAccessControls {
         /// The list of items.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<ObjectAccessControl>>,
         /// The kind of item this is. For lists of object access control entries, this is always storage#objectAccessControls.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
     }
+    impl gapi::wire::WireStruct for ObjectAccessControls {
+        const NAME: &'static str = "ObjectAccessControls";
+        const FIELDS: &'static [&'static str] = &["items", "kind"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.items),
+                1 => gapi::wire::de(map, &mut self.kind),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ObjectAccessControls {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ObjectAccessControls {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// User-defined or system-defined object contexts. Each object context is a key-payload pair, where the key provides the identification and the payload holds the associated value and additional metadata.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ObjectContexts {
         /// User-defined object contexts.
-        #[serde(rename = "custom", skip_serializing_if = "Option::is_none")]
         pub custom: Option<
             ::std::collections::BTreeMap<String, ObjectCustomContextPayload>,
         >,
     }
+    impl gapi::wire::WireStruct for ObjectContexts {
+        const NAME: &'static str = "ObjectContexts";
+        const FIELDS: &'static [&'static str] = &["custom"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.custom),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "custom", &self.custom)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ObjectContexts {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ObjectContexts {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The payload of a single user-defined object context.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ObjectCustomContextPayload {
         /// The time at which the object context was created in RFC 3339 format.
-        #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
         pub create_time: Option<gapi::types::DateTime>,
         /// The type URL of the object context's extended data.
-        #[serde(rename = "extendedDataTypeUrl", skip_serializing_if = "Option::is_none")]
         pub extended_data_type_url: Option<String>,
         /// The time at which the object context was last updated in RFC 3339 format.
-        #[serde(rename = "updateTime", skip_serializing_if = "Option::is_none")]
         pub update_time: Option<gapi::types::DateTime>,
         /// The value of the object context.
-        #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
+    impl gapi::wire::WireStruct for ObjectCustomContextPayload {
+        const NAME: &'static str = "ObjectCustomContextPayload";
+        const FIELDS: &'static [&'static str] = &[
+            "createTime",
+            "extendedDataTypeUrl",
+            "updateTime",
+            "value",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.create_time),
+                1 => gapi::wire::de(map, &mut self.extended_data_type_url),
+                2 => gapi::wire::de(map, &mut self.update_time),
+                3 => gapi::wire::de(map, &mut self.value),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "createTime", &self.create_time)?;
+            gapi::wire::ser(map, "extendedDataTypeUrl", &self.extended_data_type_url)?;
+            gapi::wire::ser(map, "updateTime", &self.update_time)?;
+            gapi::wire::ser(map, "value", &self.value)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ObjectCustomContextPayload {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ObjectCustomContextPayload {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Metadata of customer-supplied encryption key, if the object is encrypted by such a key.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ObjectCustomerEncryption {
         /// The encryption algorithm.
-        #[serde(rename = "encryptionAlgorithm", skip_serializing_if = "Option::is_none")]
         pub encryption_algorithm: Option<String>,
         /// SHA256 hash value of the encryption key.
-        #[serde(rename = "keySha256", skip_serializing_if = "Option::is_none")]
         pub key_sha256: Option<String>,
     }
+    impl gapi::wire::WireStruct for ObjectCustomerEncryption {
+        const NAME: &'static str = "ObjectCustomerEncryption";
+        const FIELDS: &'static [&'static str] = &["encryptionAlgorithm", "keySha256"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.encryption_algorithm),
+                1 => gapi::wire::de(map, &mut self.key_sha256),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "encryptionAlgorithm", &self.encryption_algorithm)?;
+            gapi::wire::ser(map, "keySha256", &self.key_sha256)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ObjectCustomerEncryption {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ObjectCustomerEncryption {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A full representation of an object context.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ObjectFullContext {
         /// The time at which the object context was created. This value is in RFC 3339 format.
-        #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
         pub create_time: Option<gapi::types::DateTime>,
         /// The extended data of the object context.
-        #[serde(rename = "extendedData", skip_serializing_if = "Option::is_none")]
         pub extended_data: Option<
             ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
         >,
         /// The key of the object context.
-        #[serde(rename = "key", skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
         /// The kind of item this is. For ObjectFullContext, this is always storage#objectFullContext.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The type of the object context.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<ObjectFullContextType>,
         /// The time at which the object context was last updated. This value is in RFC 3339 format.
-        #[serde(rename = "updateTime", skip_serializing_if = "Option::is_none")]
         pub update_time: Option<gapi::types::DateTime>,
         /// The value of the object context.
-        #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
+    }
+    impl gapi::wire::WireStruct for ObjectFullContext {
+        const NAME: &'static str = "ObjectFullContext";
+        const FIELDS: &'static [&'static str] = &[
+            "createTime",
+            "extendedData",
+            "key",
+            "kind",
+            "type",
+            "updateTime",
+            "value",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.create_time),
+                1 => gapi::wire::de(map, &mut self.extended_data),
+                2 => gapi::wire::de(map, &mut self.key),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.r#type),
+                5 => gapi::wire::de(map, &mut self.update_time),
+                6 => gapi::wire::de(map, &mut self.value),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "createTime", &self.create_time)?;
+            gapi::wire::ser(map, "extendedData", &self.extended_data)?;
+            gapi::wire::ser(map, "key", &self.key)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            gapi::wire::ser(map, "updateTime", &self.update_time)?;
+            gapi::wire::ser(map, "value", &self.value)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ObjectFullContext {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ObjectFullContext {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type of the object context.
@@ -1990,64 +4194,155 @@ pub mod schemas {
         }
     }
     /// The owner of the object. This will always be the uploader of the object.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ObjectOwner {
         /// The entity, in the form user-userId.
-        #[serde(rename = "entity", skip_serializing_if = "Option::is_none")]
         pub entity: Option<String>,
         /// The ID for the entity.
-        #[serde(rename = "entityId", skip_serializing_if = "Option::is_none")]
         pub entity_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for ObjectOwner {
+        const NAME: &'static str = "ObjectOwner";
+        const FIELDS: &'static [&'static str] = &["entity", "entityId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.entity),
+                1 => gapi::wire::de(map, &mut self.entity_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "entity", &self.entity)?;
+            gapi::wire::ser(map, "entityId", &self.entity_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ObjectOwner {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ObjectOwner {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A collection of object level retention parameters.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ObjectRetention {
         /// The bucket's object retention mode, can only be Unlocked or Locked.
-        #[serde(rename = "mode", skip_serializing_if = "Option::is_none")]
         pub mode: Option<String>,
         /// A time in RFC 3339 format until which object retention protects this object.
-        #[serde(rename = "retainUntilTime", skip_serializing_if = "Option::is_none")]
         pub retain_until_time: Option<gapi::types::DateTime>,
     }
+    impl gapi::wire::WireStruct for ObjectRetention {
+        const NAME: &'static str = "ObjectRetention";
+        const FIELDS: &'static [&'static str] = &["mode", "retainUntilTime"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.mode),
+                1 => gapi::wire::de(map, &mut self.retain_until_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "mode", &self.mode)?;
+            gapi::wire::ser(map, "retainUntilTime", &self.retain_until_time)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ObjectRetention {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ObjectRetention {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A list of objects.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Objects {
         /// The list of items.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Object>>,
         /// The kind of item this is. For lists of objects, this is always storage#objects.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// The list of prefixes of objects matching-but-not-listed up to and including the requested delimiter.
-        #[serde(rename = "prefixes", skip_serializing_if = "Option::is_none")]
         pub prefixes: Option<Vec<String>>,
+    }
+    impl gapi::wire::WireStruct for Objects {
+        const NAME: &'static str = "Objects";
+        const FIELDS: &'static [&'static str] = &[
+            "items",
+            "kind",
+            "nextPageToken",
+            "prefixes",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.items),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.next_page_token),
+                3 => gapi::wire::de(map, &mut self.prefixes),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "prefixes", &self.prefixes)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Objects {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Objects {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for Objects {
         #[inline]
@@ -2063,44 +4358,72 @@ pub mod schemas {
         }
     }
     /// A bucket/object/managedFolder IAM policy.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Policy {
         /// An association between a role, which comes with a set of permissions, and members who may assume that role.
-        #[serde(rename = "bindings", skip_serializing_if = "Option::is_none")]
         pub bindings: Option<Vec<PolicyBindings>>,
         /// HTTP 1.1  Entity tag for the policy.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<gapi::Bytes>,
         /// The kind of item this is. For policies, this is always storage#policy. This field is ignored on input.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The ID of the resource to which this policy belongs. Will be of the form projects/_/buckets/bucket for buckets, projects/_/buckets/bucket/objects/object for objects, and projects/_/buckets/bucket/managedFolders/managedFolder. A specific generation may be specified by appending #generationNumber to the end of the object name, e.g. projects/_/buckets/my-bucket/objects/data.txt#17. The current generation can be denoted with #0. This field is ignored on input.
-        #[serde(rename = "resourceId", skip_serializing_if = "Option::is_none")]
         pub resource_id: Option<String>,
         /// The IAM policy format version.
-        #[serde(rename = "version", skip_serializing_if = "Option::is_none")]
         pub version: Option<i32>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Policy {
+        const NAME: &'static str = "Policy";
+        const FIELDS: &'static [&'static str] = &[
+            "bindings",
+            "etag",
+            "kind",
+            "resourceId",
+            "version",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bindings),
+                1 => gapi::wire::de(map, &mut self.etag),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.resource_id),
+                4 => gapi::wire::de(map, &mut self.version),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bindings", &self.bindings)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
+            gapi::wire::ser(map, "version", &self.version)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Policy {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Policy {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PolicyBindings {
         /// The condition that is associated with this binding. NOTE: an unsatisfied condition will not allow user access via current binding. Different bindings, including their conditions, are examined independently.
-        #[serde(rename = "condition", skip_serializing_if = "Option::is_none")]
         pub condition: Option<Expr>,
         /// A collection of identifiers for members who may assume the provided role. Recognized identifiers are as follows:
         /// - allUsers - A special identifier that represents anyone on the internet; with or without a Google account.
@@ -2112,7 +4435,6 @@ pub mod schemas {
         /// - projectOwner:projectid - Owners of the given project. For example, projectOwner:my-example-project
         /// - projectEditor:projectid - Editors of the given project. For example, projectEditor:my-example-project
         /// - projectViewer:projectid - Viewers of the given project. For example, projectViewer:my-example-project
-        #[serde(rename = "members", skip_serializing_if = "Option::is_none")]
         pub members: Option<Vec<String>>,
         /// The role to which members belong. Two types of roles are supported: new IAM roles, which grant permissions that do not map directly to those provided by ACLs, and legacy IAM roles, which do map directly to ACL permissions. All roles are of the format roles/storage.specificRole.
         /// The new IAM roles are:
@@ -2125,95 +4447,244 @@ pub mod schemas {
         /// - roles/storage.legacyBucketReader - Read access to buckets with object listing. Equivalent to an ACL entry on a bucket with the READER role.
         /// - roles/storage.legacyBucketWriter - Read access to buckets with object listing/creation/deletion. Equivalent to an ACL entry on a bucket with the WRITER role.
         /// - roles/storage.legacyBucketOwner - Read and write access to existing buckets with object listing/creation/deletion. Equivalent to an ACL entry on a bucket with the OWNER role.
-        #[serde(rename = "role", skip_serializing_if = "Option::is_none")]
         pub role: Option<String>,
     }
+    impl gapi::wire::WireStruct for PolicyBindings {
+        const NAME: &'static str = "PolicyBindings";
+        const FIELDS: &'static [&'static str] = &["condition", "members", "role"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.condition),
+                1 => gapi::wire::de(map, &mut self.members),
+                2 => gapi::wire::de(map, &mut self.role),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "condition", &self.condition)?;
+            gapi::wire::ser(map, "members", &self.members)?;
+            gapi::wire::ser(map, "role", &self.role)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PolicyBindings {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PolicyBindings {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A Rapid Cache instance.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct RapidCache {
         /// The cache-level entry admission policy.
-        #[serde(rename = "admissionPolicy", skip_serializing_if = "Option::is_none")]
         pub admission_policy: Option<String>,
         /// The name of the bucket containing this cache instance.
-        #[serde(rename = "bucket", skip_serializing_if = "Option::is_none")]
         pub bucket: Option<String>,
         /// The type of Rapid Cache this represents. Valid values include: "rapid-cache" and "rapid-cache-ultra".
-        #[serde(rename = "cacheType", skip_serializing_if = "Option::is_none")]
         pub cache_type: Option<String>,
         /// The creation time of the cache instance in RFC 3339 format.
-        #[serde(rename = "createTime", skip_serializing_if = "Option::is_none")]
         pub create_time: Option<gapi::types::DateTime>,
         /// The ID of the resource, including the project number, bucket name and rapid cache ID.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Specifies whether objects are ingested into the cache upon write.
-        #[serde(rename = "ingestOnWrite", skip_serializing_if = "Option::is_none")]
         pub ingest_on_write: Option<bool>,
         /// The kind of item this is. For Rapid Cache, this is always storage#rapidCache.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// True if the cache instance has an active Update long-running operation.
-        #[serde(rename = "pendingUpdate", skip_serializing_if = "Option::is_none")]
         pub pending_update: Option<bool>,
         /// The ID of the Rapid cache instance.
-        #[serde(rename = "rapidCacheId", skip_serializing_if = "Option::is_none")]
         pub rapid_cache_id: Option<String>,
         /// The link to this cache instance.
-        #[serde(rename = "selfLink", skip_serializing_if = "Option::is_none")]
         pub self_link: Option<String>,
         /// The current state of the cache instance.
-        #[serde(rename = "state", skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
         /// The TTL of all cache entries in whole seconds. e.g., "7200s".
-        #[serde(rename = "ttl", skip_serializing_if = "Option::is_none")]
         pub ttl: Option<gapi::types::Duration>,
         /// The modification time of the cache instance metadata in RFC 3339 format.
-        #[serde(rename = "updateTime", skip_serializing_if = "Option::is_none")]
         pub update_time: Option<gapi::types::DateTime>,
         /// The zone in which the cache instance is running. For example, us-central1-a.
-        #[serde(rename = "zone", skip_serializing_if = "Option::is_none")]
         pub zone: Option<String>,
     }
+    impl gapi::wire::WireStruct for RapidCache {
+        const NAME: &'static str = "RapidCache";
+        const FIELDS: &'static [&'static str] = &[
+            "admissionPolicy",
+            "bucket",
+            "cacheType",
+            "createTime",
+            "id",
+            "ingestOnWrite",
+            "kind",
+            "pendingUpdate",
+            "rapidCacheId",
+            "selfLink",
+            "state",
+            "ttl",
+            "updateTime",
+            "zone",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.admission_policy),
+                1 => gapi::wire::de(map, &mut self.bucket),
+                2 => gapi::wire::de(map, &mut self.cache_type),
+                3 => gapi::wire::de(map, &mut self.create_time),
+                4 => gapi::wire::de(map, &mut self.id),
+                5 => gapi::wire::de(map, &mut self.ingest_on_write),
+                6 => gapi::wire::de(map, &mut self.kind),
+                7 => gapi::wire::de(map, &mut self.pending_update),
+                8 => gapi::wire::de(map, &mut self.rapid_cache_id),
+                9 => gapi::wire::de(map, &mut self.self_link),
+                10 => gapi::wire::de(map, &mut self.state),
+                11 => gapi::wire::de(map, &mut self.ttl),
+                12 => gapi::wire::de(map, &mut self.update_time),
+                13 => gapi::wire::de(map, &mut self.zone),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "admissionPolicy", &self.admission_policy)?;
+            gapi::wire::ser(map, "bucket", &self.bucket)?;
+            gapi::wire::ser(map, "cacheType", &self.cache_type)?;
+            gapi::wire::ser(map, "createTime", &self.create_time)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "ingestOnWrite", &self.ingest_on_write)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "pendingUpdate", &self.pending_update)?;
+            gapi::wire::ser(map, "rapidCacheId", &self.rapid_cache_id)?;
+            gapi::wire::ser(map, "selfLink", &self.self_link)?;
+            gapi::wire::ser(map, "state", &self.state)?;
+            gapi::wire::ser(map, "ttl", &self.ttl)?;
+            gapi::wire::ser(map, "updateTime", &self.update_time)?;
+            gapi::wire::ser(map, "zone", &self.zone)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for RapidCache {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for RapidCache {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Configuration options for the rapid cache of a managed folder.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct RapidCacheConfig {
         /// A map of rapid cache IDs to the corresponding `RapidCachePolicy` configurations for a managed folder.
-        #[serde(rename = "policies", skip_serializing_if = "Option::is_none")]
         pub policies: Option<::std::collections::BTreeMap<String, RapidCachePolicy>>,
     }
+    impl gapi::wire::WireStruct for RapidCacheConfig {
+        const NAME: &'static str = "RapidCacheConfig";
+        const FIELDS: &'static [&'static str] = &["policies"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.policies),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "policies", &self.policies)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for RapidCacheConfig {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for RapidCacheConfig {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The rapid cache policy configuration for a managed folder.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct RapidCachePolicy {
         /// The ingest-on-write policy for objects in the managed folder. When set to `enabled`, objects are automatically ingested into the cache when they are written to the managed folder.
-        #[serde(rename = "ingestOnWrite", skip_serializing_if = "Option::is_none")]
         pub ingest_on_write: Option<RapidCachePolicyIngestOnWrite>,
         /// The unique identifier of the rapid cache.
-        #[serde(rename = "rapidCacheId", skip_serializing_if = "Option::is_none")]
         pub rapid_cache_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for RapidCachePolicy {
+        const NAME: &'static str = "RapidCachePolicy";
+        const FIELDS: &'static [&'static str] = &["ingestOnWrite", "rapidCacheId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.ingest_on_write),
+                1 => gapi::wire::de(map, &mut self.rapid_cache_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "ingestOnWrite", &self.ingest_on_write)?;
+            gapi::wire::ser(map, "rapidCacheId", &self.rapid_cache_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for RapidCachePolicy {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for RapidCachePolicy {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The ingest-on-write policy for objects in the managed folder. When set to `enabled`, objects are automatically ingested into the cache when they are written to the managed folder.
@@ -2225,25 +4696,54 @@ pub mod schemas {
         }
     }
     /// A list of Rapid Caches.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct RapidCaches {
         /// The list of items.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<RapidCache>>,
         /// The kind of item this is. For lists of Rapid Caches, this is always storage#rapidCaches.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for RapidCaches {
+        const NAME: &'static str = "RapidCaches";
+        const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.items),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for RapidCaches {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for RapidCaches {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for RapidCaches {
         #[inline]
@@ -2259,121 +4759,242 @@ pub mod schemas {
         }
     }
     /// A Relocate Bucket request.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct RelocateBucketRequest {
         /// The bucket's new custom placement configuration if relocating to a Custom Dual Region.
-        #[serde(
-            rename = "destinationCustomPlacementConfig",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub destination_custom_placement_config: Option<
             RelocateBucketRequestDestinationCustomPlacementConfig,
         >,
         /// Resource name of a Cloud KMS key, of the form projects/my-project/locations/global/keyRings/my-kr/cryptoKeys/my-key. If set, is used to encrypt all objects in the destination bucket.
-        #[serde(
-            rename = "destinationKmsKeyName",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub destination_kms_key_name: Option<String>,
         /// The new location the bucket will be relocated to.
-        #[serde(rename = "destinationLocation", skip_serializing_if = "Option::is_none")]
         pub destination_location: Option<String>,
         /// If true, validate the operation, but do not actually relocate the bucket.
-        #[serde(rename = "validateOnly", skip_serializing_if = "Option::is_none")]
         pub validate_only: Option<bool>,
     }
+    impl gapi::wire::WireStruct for RelocateBucketRequest {
+        const NAME: &'static str = "RelocateBucketRequest";
+        const FIELDS: &'static [&'static str] = &[
+            "destinationCustomPlacementConfig",
+            "destinationKmsKeyName",
+            "destinationLocation",
+            "validateOnly",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.destination_custom_placement_config),
+                1 => gapi::wire::de(map, &mut self.destination_kms_key_name),
+                2 => gapi::wire::de(map, &mut self.destination_location),
+                3 => gapi::wire::de(map, &mut self.validate_only),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "destinationCustomPlacementConfig",
+                &self.destination_custom_placement_config,
+            )?;
+            gapi::wire::ser(
+                map,
+                "destinationKmsKeyName",
+                &self.destination_kms_key_name,
+            )?;
+            gapi::wire::ser(map, "destinationLocation", &self.destination_location)?;
+            gapi::wire::ser(map, "validateOnly", &self.validate_only)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for RelocateBucketRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for RelocateBucketRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The bucket's new custom placement configuration if relocating to a Custom Dual Region.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct RelocateBucketRequestDestinationCustomPlacementConfig {
         /// The list of regional locations in which data is placed.
-        #[serde(rename = "dataLocations", skip_serializing_if = "Option::is_none")]
         pub data_locations: Option<Vec<String>>,
     }
+    impl gapi::wire::WireStruct
+    for RelocateBucketRequestDestinationCustomPlacementConfig {
+        const NAME: &'static str = "RelocateBucketRequestDestinationCustomPlacementConfig";
+        const FIELDS: &'static [&'static str] = &["dataLocations"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.data_locations),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "dataLocations", &self.data_locations)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize
+    for RelocateBucketRequestDestinationCustomPlacementConfig {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de>
+    for RelocateBucketRequestDestinationCustomPlacementConfig {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A rewrite response.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct RewriteResponse {
         /// true if the copy is finished; otherwise, false if the copy is in progress. This property is always present in the response.
-        #[serde(rename = "done", skip_serializing_if = "Option::is_none")]
         pub done: Option<bool>,
         /// The kind of item this is.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The total size of the object being copied in bytes. This property is always present in the response.
-        #[serde(
-            rename = "objectSize",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub object_size: Option<i64>,
         /// A resource containing the metadata for the copied-to object. This property is present in the response only when copying completes.
-        #[serde(rename = "resource", skip_serializing_if = "Option::is_none")]
         pub resource: Option<Object>,
         /// A token to use in subsequent requests to continue copying data. This token is present in the response only when there is more data to copy.
-        #[serde(rename = "rewriteToken", skip_serializing_if = "Option::is_none")]
         pub rewrite_token: Option<String>,
         /// The total bytes written so far, which can be used to provide a waiting user with a progress indicator. This property is always present in the response.
-        #[serde(
-            rename = "totalBytesRewritten",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub total_bytes_rewritten: Option<i64>,
     }
+    impl gapi::wire::WireStruct for RewriteResponse {
+        const NAME: &'static str = "RewriteResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "done",
+            "kind",
+            "objectSize",
+            "resource",
+            "rewriteToken",
+            "totalBytesRewritten",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.done),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de_int64(map, &mut self.object_size),
+                3 => gapi::wire::de(map, &mut self.resource),
+                4 => gapi::wire::de(map, &mut self.rewrite_token),
+                5 => gapi::wire::de_int64(map, &mut self.total_bytes_rewritten),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "done", &self.done)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser_int64(map, "objectSize", &self.object_size)?;
+            gapi::wire::ser(map, "resource", &self.resource)?;
+            gapi::wire::ser(map, "rewriteToken", &self.rewrite_token)?;
+            gapi::wire::ser_int64(
+                map,
+                "totalBytesRewritten",
+                &self.total_bytes_rewritten,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for RewriteResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for RewriteResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A subscription to receive Google PubSub notifications.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ServiceAccount {
         /// The ID of the notification.
-        #[serde(rename = "email_address", skip_serializing_if = "Option::is_none")]
         pub email_address: Option<String>,
         /// The kind of item this is. For notifications, this is always storage#notification.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
     }
+    impl gapi::wire::WireStruct for ServiceAccount {
+        const NAME: &'static str = "ServiceAccount";
+        const FIELDS: &'static [&'static str] = &["email_address", "kind"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.email_address),
+                1 => gapi::wire::de(map, &mut self.kind),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "email_address", &self.email_address)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ServiceAccount {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ServiceAccount {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A storage.(buckets|objects|managedFolders).testIamPermissions response.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TestIamPermissionsResponse {
         /// The kind of item this is.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The permissions held by the caller. Permissions are always of the format storage.resource.capability, where resource is one of buckets, objects, or managedFolders. The supported permissions are as follows:
         /// - storage.buckets.delete - Delete bucket.
@@ -2396,8 +5017,45 @@ pub mod schemas {
         /// - storage.managedFolders.create - Create managed folder.
         /// - storage.managedFolders.list - List managed folders.
         /// - storage.managedFolders.setIamPolicy - Update managed folder IAM policy.
-        #[serde(rename = "permissions", skip_serializing_if = "Option::is_none")]
         pub permissions: Option<Vec<String>>,
+    }
+    impl gapi::wire::WireStruct for TestIamPermissionsResponse {
+        const NAME: &'static str = "TestIamPermissionsResponse";
+        const FIELDS: &'static [&'static str] = &["kind", "permissions"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.kind),
+                1 => gapi::wire::de(map, &mut self.permissions),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "permissions", &self.permissions)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TestIamPermissionsResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TestIamPermissionsResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
 }
 /// The Cloud Storage JSON API (`storage` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.

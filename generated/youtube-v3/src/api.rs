@@ -33,229 +33,562 @@ pub mod scopes {
 }
 /// The data types of this API.
 pub mod schemas {
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AbuseReport {
-        #[serde(rename = "abuseTypes", skip_serializing_if = "Option::is_none")]
         pub abuse_types: Option<Vec<AbuseType>>,
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "relatedEntities", skip_serializing_if = "Option::is_none")]
         pub related_entities: Option<Vec<RelatedEntity>>,
-        #[serde(rename = "subject", skip_serializing_if = "Option::is_none")]
         pub subject: Option<Entity>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for AbuseReport {
+        const NAME: &'static str = "AbuseReport";
+        const FIELDS: &'static [&'static str] = &[
+            "abuseTypes",
+            "description",
+            "relatedEntities",
+            "subject",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.abuse_types),
+                1 => gapi::wire::de(map, &mut self.description),
+                2 => gapi::wire::de(map, &mut self.related_entities),
+                3 => gapi::wire::de(map, &mut self.subject),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "abuseTypes", &self.abuse_types)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "relatedEntities", &self.related_entities)?;
+            gapi::wire::ser(map, "subject", &self.subject)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AbuseReport {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AbuseReport {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AbuseType {
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for AbuseType {
+        const NAME: &'static str = "AbuseType";
+        const FIELDS: &'static [&'static str] = &["id"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "id", &self.id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AbuseType {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AbuseType {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// Rights management policy for YouTube resources.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AccessPolicy {
         /// The value of allowed indicates whether the access to the policy is allowed or denied by default.
-        #[serde(rename = "allowed", skip_serializing_if = "Option::is_none")]
         pub allowed: Option<bool>,
         /// A list of region codes that identify countries where the default policy do not apply.
-        #[serde(rename = "exception", skip_serializing_if = "Option::is_none")]
         pub exception: Option<Vec<String>>,
     }
+    impl gapi::wire::WireStruct for AccessPolicy {
+        const NAME: &'static str = "AccessPolicy";
+        const FIELDS: &'static [&'static str] = &["allowed", "exception"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.allowed),
+                1 => gapi::wire::de(map, &mut self.exception),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "allowed", &self.allowed)?;
+            gapi::wire::ser(map, "exception", &self.exception)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AccessPolicy {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AccessPolicy {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// An `activity` resource contains information about an action that a particular channel, or user, has taken on YouTube. The actions reported in activity feeds include sharing a video, uploading a video, and so forth. Each `activity` resource identifies the type of action, the channel associated with the action, and the resource(s) associated with the action, such as the video that was rated or uploaded.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Activity {
         /// The `contentDetails` object contains information about the content associated with the activity. For example, if the `snippet.type` value is `videoRated`, then the `contentDetails` object's content identifies the rated video.
-        #[serde(rename = "contentDetails", skip_serializing_if = "Option::is_none")]
         pub content_details: Option<ActivityContentDetails>,
         /// Etag of this resource
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube uses to uniquely identify the activity.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: The fixed string `"youtube#activity"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The `snippet` object contains basic details about the activity, including the activity's type and group ID.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<ActivitySnippet>,
     }
+    impl gapi::wire::WireStruct for Activity {
+        const NAME: &'static str = "Activity";
+        const FIELDS: &'static [&'static str] = &[
+            "contentDetails",
+            "etag",
+            "id",
+            "kind",
+            "snippet",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.content_details),
+                1 => gapi::wire::de(map, &mut self.etag),
+                2 => gapi::wire::de(map, &mut self.id),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Activity {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Activity {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Details about the content of an activity: the video that was shared, the channel that was subscribed to, etc.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ActivityContentDetails {
         /// The `bulletin` object contains details about a channel bulletin post. This object is only present if the `snippet.type` is `bulletin`.
-        #[serde(rename = "bulletin", skip_serializing_if = "Option::is_none")]
         pub bulletin: Option<ActivityContentDetailsBulletin>,
         /// The `channelItem` object contains details about a resource which was added to a channel. This property is only present if the `snippet.type` is `channelItem`.
-        #[serde(rename = "channelItem", skip_serializing_if = "Option::is_none")]
         pub channel_item: Option<ActivityContentDetailsChannelItem>,
         /// The `comment` object contains information about a resource that received a comment. This property is only present if the `snippet.type` is `comment`.
-        #[serde(rename = "comment", skip_serializing_if = "Option::is_none")]
         pub comment: Option<ActivityContentDetailsComment>,
         /// The `playlistItem` object contains information about a new playlist item. This property is only present if the `snippet.type` is `playlistItem`.
-        #[serde(rename = "playlistItem", skip_serializing_if = "Option::is_none")]
         pub playlist_item: Option<ActivityContentDetailsPlaylistItem>,
         /// The `promotedItem` object contains details about a resource which is being promoted. This property is only present if the `snippet.type` is `promotedItem`.
-        #[serde(rename = "promotedItem", skip_serializing_if = "Option::is_none")]
         pub promoted_item: Option<ActivityContentDetailsPromotedItem>,
         /// The `recommendation` object contains information about a recommended resource. This property is only present if the `snippet.type` is `recommendation`.
-        #[serde(rename = "recommendation", skip_serializing_if = "Option::is_none")]
         pub recommendation: Option<ActivityContentDetailsRecommendation>,
         /// The `social` object contains details about a social network post. This property is only present if the `snippet.type` is `social`.
-        #[serde(rename = "social", skip_serializing_if = "Option::is_none")]
         pub social: Option<ActivityContentDetailsSocial>,
         /// The `subscription` object contains information about a channel that a user subscribed to. This property is only present if the `snippet.type` is `subscription`.
-        #[serde(rename = "subscription", skip_serializing_if = "Option::is_none")]
         pub subscription: Option<ActivityContentDetailsSubscription>,
         /// The `upload` object contains information about the uploaded video. This property is only present if the `snippet.type` is `upload`.
-        #[serde(rename = "upload", skip_serializing_if = "Option::is_none")]
         pub upload: Option<ActivityContentDetailsUpload>,
     }
+    impl gapi::wire::WireStruct for ActivityContentDetails {
+        const NAME: &'static str = "ActivityContentDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "bulletin",
+            "channelItem",
+            "comment",
+            "playlistItem",
+            "promotedItem",
+            "recommendation",
+            "social",
+            "subscription",
+            "upload",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bulletin),
+                1 => gapi::wire::de(map, &mut self.channel_item),
+                2 => gapi::wire::de(map, &mut self.comment),
+                3 => gapi::wire::de(map, &mut self.playlist_item),
+                4 => gapi::wire::de(map, &mut self.promoted_item),
+                5 => gapi::wire::de(map, &mut self.recommendation),
+                6 => gapi::wire::de(map, &mut self.social),
+                7 => gapi::wire::de(map, &mut self.subscription),
+                8 => gapi::wire::de(map, &mut self.upload),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bulletin", &self.bulletin)?;
+            gapi::wire::ser(map, "channelItem", &self.channel_item)?;
+            gapi::wire::ser(map, "comment", &self.comment)?;
+            gapi::wire::ser(map, "playlistItem", &self.playlist_item)?;
+            gapi::wire::ser(map, "promotedItem", &self.promoted_item)?;
+            gapi::wire::ser(map, "recommendation", &self.recommendation)?;
+            gapi::wire::ser(map, "social", &self.social)?;
+            gapi::wire::ser(map, "subscription", &self.subscription)?;
+            gapi::wire::ser(map, "upload", &self.upload)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ActivityContentDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Details about a channel bulletin post.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ActivityContentDetailsBulletin {
         /// The `resourceId` object contains information that identifies the resource associated with a bulletin post. @mutable youtube.activities.insert
-        #[serde(rename = "resourceId", skip_serializing_if = "Option::is_none")]
         pub resource_id: Option<ResourceId>,
+    }
+    impl gapi::wire::WireStruct for ActivityContentDetailsBulletin {
+        const NAME: &'static str = "ActivityContentDetailsBulletin";
+        const FIELDS: &'static [&'static str] = &["resourceId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.resource_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ActivityContentDetailsBulletin {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsBulletin {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// Details about a resource which was added to a channel.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ActivityContentDetailsChannelItem {
         /// The `resourceId` object contains information that identifies the resource that was added to the channel.
-        #[serde(rename = "resourceId", skip_serializing_if = "Option::is_none")]
         pub resource_id: Option<ResourceId>,
+    }
+    impl gapi::wire::WireStruct for ActivityContentDetailsChannelItem {
+        const NAME: &'static str = "ActivityContentDetailsChannelItem";
+        const FIELDS: &'static [&'static str] = &["resourceId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.resource_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ActivityContentDetailsChannelItem {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsChannelItem {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// Information about a resource that received a comment.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ActivityContentDetailsComment {
         /// The `resourceId` object contains information that identifies the resource associated with the comment.
-        #[serde(rename = "resourceId", skip_serializing_if = "Option::is_none")]
         pub resource_id: Option<ResourceId>,
+    }
+    impl gapi::wire::WireStruct for ActivityContentDetailsComment {
+        const NAME: &'static str = "ActivityContentDetailsComment";
+        const FIELDS: &'static [&'static str] = &["resourceId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.resource_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ActivityContentDetailsComment {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsComment {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// Information about a new playlist item.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ActivityContentDetailsPlaylistItem {
         /// The value that YouTube uses to uniquely identify the playlist.
-        #[serde(rename = "playlistId", skip_serializing_if = "Option::is_none")]
         pub playlist_id: Option<String>,
         /// ID of the item within the playlist.
-        #[serde(rename = "playlistItemId", skip_serializing_if = "Option::is_none")]
         pub playlist_item_id: Option<String>,
         /// The `resourceId` object contains information about the resource that was added to the playlist.
-        #[serde(rename = "resourceId", skip_serializing_if = "Option::is_none")]
         pub resource_id: Option<ResourceId>,
     }
+    impl gapi::wire::WireStruct for ActivityContentDetailsPlaylistItem {
+        const NAME: &'static str = "ActivityContentDetailsPlaylistItem";
+        const FIELDS: &'static [&'static str] = &[
+            "playlistId",
+            "playlistItemId",
+            "resourceId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.playlist_id),
+                1 => gapi::wire::de(map, &mut self.playlist_item_id),
+                2 => gapi::wire::de(map, &mut self.resource_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "playlistId", &self.playlist_id)?;
+            gapi::wire::ser(map, "playlistItemId", &self.playlist_item_id)?;
+            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ActivityContentDetailsPlaylistItem {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsPlaylistItem {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Details about a resource which is being promoted.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ActivityContentDetailsPromotedItem {
         /// The URL the client should fetch to request a promoted item.
-        #[serde(rename = "adTag", skip_serializing_if = "Option::is_none")]
         pub ad_tag: Option<String>,
         /// The URL the client should ping to indicate that the user clicked through on this promoted item.
-        #[serde(rename = "clickTrackingUrl", skip_serializing_if = "Option::is_none")]
         pub click_tracking_url: Option<String>,
         /// The URL the client should ping to indicate that the user was shown this promoted item.
-        #[serde(rename = "creativeViewUrl", skip_serializing_if = "Option::is_none")]
         pub creative_view_url: Option<String>,
         /// The type of call-to-action, a message to the user indicating action that can be taken.
-        #[serde(rename = "ctaType", skip_serializing_if = "Option::is_none")]
         pub cta_type: Option<ActivityContentDetailsPromotedItemCtaType>,
         /// The custom call-to-action button text. If specified, it will override the default button text for the cta_type.
-        #[serde(rename = "customCtaButtonText", skip_serializing_if = "Option::is_none")]
         pub custom_cta_button_text: Option<String>,
         /// The text description to accompany the promoted item.
-        #[serde(rename = "descriptionText", skip_serializing_if = "Option::is_none")]
         pub description_text: Option<String>,
         /// The URL the client should direct the user to, if the user chooses to visit the advertiser's website.
-        #[serde(rename = "destinationUrl", skip_serializing_if = "Option::is_none")]
         pub destination_url: Option<String>,
         /// The list of forecasting URLs. The client should ping all of these URLs when a promoted item is not available, to indicate that a promoted item could have been shown.
-        #[serde(rename = "forecastingUrl", skip_serializing_if = "Option::is_none")]
         pub forecasting_url: Option<Vec<String>>,
         /// The list of impression URLs. The client should ping all of these URLs to indicate that the user was shown this promoted item.
-        #[serde(rename = "impressionUrl", skip_serializing_if = "Option::is_none")]
         pub impression_url: Option<Vec<String>>,
         /// The ID that YouTube uses to uniquely identify the promoted video.
-        #[serde(rename = "videoId", skip_serializing_if = "Option::is_none")]
         pub video_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for ActivityContentDetailsPromotedItem {
+        const NAME: &'static str = "ActivityContentDetailsPromotedItem";
+        const FIELDS: &'static [&'static str] = &[
+            "adTag",
+            "clickTrackingUrl",
+            "creativeViewUrl",
+            "ctaType",
+            "customCtaButtonText",
+            "descriptionText",
+            "destinationUrl",
+            "forecastingUrl",
+            "impressionUrl",
+            "videoId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.ad_tag),
+                1 => gapi::wire::de(map, &mut self.click_tracking_url),
+                2 => gapi::wire::de(map, &mut self.creative_view_url),
+                3 => gapi::wire::de(map, &mut self.cta_type),
+                4 => gapi::wire::de(map, &mut self.custom_cta_button_text),
+                5 => gapi::wire::de(map, &mut self.description_text),
+                6 => gapi::wire::de(map, &mut self.destination_url),
+                7 => gapi::wire::de(map, &mut self.forecasting_url),
+                8 => gapi::wire::de(map, &mut self.impression_url),
+                9 => gapi::wire::de(map, &mut self.video_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "adTag", &self.ad_tag)?;
+            gapi::wire::ser(map, "clickTrackingUrl", &self.click_tracking_url)?;
+            gapi::wire::ser(map, "creativeViewUrl", &self.creative_view_url)?;
+            gapi::wire::ser(map, "ctaType", &self.cta_type)?;
+            gapi::wire::ser(map, "customCtaButtonText", &self.custom_cta_button_text)?;
+            gapi::wire::ser(map, "descriptionText", &self.description_text)?;
+            gapi::wire::ser(map, "destinationUrl", &self.destination_url)?;
+            gapi::wire::ser(map, "forecastingUrl", &self.forecasting_url)?;
+            gapi::wire::ser(map, "impressionUrl", &self.impression_url)?;
+            gapi::wire::ser(map, "videoId", &self.video_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ActivityContentDetailsPromotedItem {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsPromotedItem {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type of call-to-action, a message to the user indicating action that can be taken.
@@ -265,25 +598,58 @@ pub mod schemas {
         }
     }
     /// Information that identifies the recommended resource.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ActivityContentDetailsRecommendation {
         /// The reason that the resource is recommended to the user.
-        #[serde(rename = "reason", skip_serializing_if = "Option::is_none")]
         pub reason: Option<ActivityContentDetailsRecommendationReason>,
         /// The `resourceId` object contains information that identifies the recommended resource.
-        #[serde(rename = "resourceId", skip_serializing_if = "Option::is_none")]
         pub resource_id: Option<ResourceId>,
         /// The `seedResourceId` object contains information about the resource that caused the recommendation.
-        #[serde(rename = "seedResourceId", skip_serializing_if = "Option::is_none")]
         pub seed_resource_id: Option<ResourceId>,
+    }
+    impl gapi::wire::WireStruct for ActivityContentDetailsRecommendation {
+        const NAME: &'static str = "ActivityContentDetailsRecommendation";
+        const FIELDS: &'static [&'static str] = &[
+            "reason",
+            "resourceId",
+            "seedResourceId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.reason),
+                1 => gapi::wire::de(map, &mut self.resource_id),
+                2 => gapi::wire::de(map, &mut self.seed_resource_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "reason", &self.reason)?;
+            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
+            gapi::wire::ser(map, "seedResourceId", &self.seed_resource_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ActivityContentDetailsRecommendation {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsRecommendation {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The reason that the resource is recommended to the user.
@@ -293,31 +659,68 @@ pub mod schemas {
         }
     }
     /// Details about a social network post.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ActivityContentDetailsSocial {
         /// The author of the social network post.
-        #[serde(rename = "author", skip_serializing_if = "Option::is_none")]
         pub author: Option<String>,
         /// An image of the post's author.
-        #[serde(rename = "imageUrl", skip_serializing_if = "Option::is_none")]
         pub image_url: Option<String>,
         /// The URL of the social network post.
-        #[serde(rename = "referenceUrl", skip_serializing_if = "Option::is_none")]
         pub reference_url: Option<String>,
         /// The `resourceId` object encapsulates information that identifies the resource associated with a social network post.
-        #[serde(rename = "resourceId", skip_serializing_if = "Option::is_none")]
         pub resource_id: Option<ResourceId>,
         /// The name of the social network.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<ActivityContentDetailsSocialType>,
+    }
+    impl gapi::wire::WireStruct for ActivityContentDetailsSocial {
+        const NAME: &'static str = "ActivityContentDetailsSocial";
+        const FIELDS: &'static [&'static str] = &[
+            "author",
+            "imageUrl",
+            "referenceUrl",
+            "resourceId",
+            "type",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.author),
+                1 => gapi::wire::de(map, &mut self.image_url),
+                2 => gapi::wire::de(map, &mut self.reference_url),
+                3 => gapi::wire::de(map, &mut self.resource_id),
+                4 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "author", &self.author)?;
+            gapi::wire::ser(map, "imageUrl", &self.image_url)?;
+            gapi::wire::ser(map, "referenceUrl", &self.reference_url)?;
+            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ActivityContentDetailsSocial {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsSocial {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The name of the social network.
@@ -329,75 +732,174 @@ pub mod schemas {
         }
     }
     /// Information about a channel that a user subscribed to.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ActivityContentDetailsSubscription {
         /// The `resourceId` object contains information that identifies the resource that the user subscribed to.
-        #[serde(rename = "resourceId", skip_serializing_if = "Option::is_none")]
         pub resource_id: Option<ResourceId>,
     }
+    impl gapi::wire::WireStruct for ActivityContentDetailsSubscription {
+        const NAME: &'static str = "ActivityContentDetailsSubscription";
+        const FIELDS: &'static [&'static str] = &["resourceId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.resource_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ActivityContentDetailsSubscription {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsSubscription {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Information about the uploaded video.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ActivityContentDetailsUpload {
         /// The ID that YouTube uses to uniquely identify the uploaded video.
-        #[serde(rename = "videoId", skip_serializing_if = "Option::is_none")]
         pub video_id: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ActivityContentDetailsUpload {
+        const NAME: &'static str = "ActivityContentDetailsUpload";
+        const FIELDS: &'static [&'static str] = &["videoId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.video_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "videoId", &self.video_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ActivityContentDetailsUpload {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsUpload {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ActivityListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Activity>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#activityListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// General pagination information.
-        #[serde(rename = "pageInfo", skip_serializing_if = "Option::is_none")]
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
-        #[serde(rename = "prevPageToken", skip_serializing_if = "Option::is_none")]
         pub prev_page_token: Option<String>,
         /// Deprecated.
-        #[serde(rename = "tokenPagination", skip_serializing_if = "Option::is_none")]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for ActivityListResponse {
+        const NAME: &'static str = "ActivityListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "nextPageToken",
+            "pageInfo",
+            "prevPageToken",
+            "tokenPagination",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.next_page_token),
+                5 => gapi::wire::de(map, &mut self.page_info),
+                6 => gapi::wire::de(map, &mut self.prev_page_token),
+                7 => gapi::wire::de(map, &mut self.token_pagination),
+                8 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
+            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
+            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ActivityListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ActivityListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for ActivityListResponse {
         #[inline]
@@ -413,40 +915,83 @@ pub mod schemas {
         }
     }
     /// Basic details about an activity, including title, description, thumbnails, activity type and group. Next ID: 12
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ActivitySnippet {
         /// The ID that YouTube uses to uniquely identify the channel associated with the activity.
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// Channel title for the channel responsible for this activity
-        #[serde(rename = "channelTitle", skip_serializing_if = "Option::is_none")]
         pub channel_title: Option<String>,
         /// The description of the resource primarily associated with the activity. @mutable youtube.activities.insert
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// The group ID associated with the activity. A group ID identifies user events that are associated with the same user and resource. For example, if a user uploads a video and watches the same video, the entries for those events would have the same group ID in the user's activity feed. In your user interface, you can avoid repetition by grouping events with the same `groupId` value.
-        #[serde(rename = "groupId", skip_serializing_if = "Option::is_none")]
         pub group_id: Option<String>,
         /// The date and time that the video was uploaded.
-        #[serde(rename = "publishedAt", skip_serializing_if = "Option::is_none")]
         pub published_at: Option<gapi::types::DateTime>,
         /// A map of thumbnail images associated with the resource that is primarily associated with the activity. For each object in the map, the key is the name of the thumbnail image, and the value is an object that contains other information about the thumbnail.
-        #[serde(rename = "thumbnails", skip_serializing_if = "Option::is_none")]
         pub thumbnails: Option<ThumbnailDetails>,
         /// The title of the resource primarily associated with the activity.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         /// The type of activity that the resource describes.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<ActivitySnippetType>,
+    }
+    impl gapi::wire::WireStruct for ActivitySnippet {
+        const NAME: &'static str = "ActivitySnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "channelId",
+            "channelTitle",
+            "description",
+            "groupId",
+            "publishedAt",
+            "thumbnails",
+            "title",
+            "type",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.channel_id),
+                1 => gapi::wire::de(map, &mut self.channel_title),
+                2 => gapi::wire::de(map, &mut self.description),
+                3 => gapi::wire::de(map, &mut self.group_id),
+                4 => gapi::wire::de(map, &mut self.published_at),
+                5 => gapi::wire::de(map, &mut self.thumbnails),
+                6 => gapi::wire::de(map, &mut self.title),
+                7 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            gapi::wire::ser(map, "channelTitle", &self.channel_title)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "groupId", &self.group_id)?;
+            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
+            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ActivitySnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ActivitySnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type of activity that the resource describes.
@@ -464,217 +1009,506 @@ pub mod schemas {
         }
     }
     /// Common proto for Live and VOD geo-restrictions
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AvailabilityConfig {
         /// Video is available in all regions except the ones specified in the config.
-        #[serde(rename = "globalConfig", skip_serializing_if = "Option::is_none")]
         pub global_config: Option<AvailabilityConfigGlobalConfig>,
         /// Video is available in the specified regions only.
-        #[serde(rename = "regionsConfig", skip_serializing_if = "Option::is_none")]
         pub regions_config: Option<AvailabilityConfigRegionsConfig>,
     }
+    impl gapi::wire::WireStruct for AvailabilityConfig {
+        const NAME: &'static str = "AvailabilityConfig";
+        const FIELDS: &'static [&'static str] = &["globalConfig", "regionsConfig"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.global_config),
+                1 => gapi::wire::de(map, &mut self.regions_config),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "globalConfig", &self.global_config)?;
+            gapi::wire::ser(map, "regionsConfig", &self.regions_config)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AvailabilityConfig {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AvailabilityConfig {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Video is available in all regions except the ones specified in the excluded_region_codes list.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AvailabilityConfigGlobalConfig {
         /// Optional. Regions where video is blocked
-        #[serde(rename = "excludedRegionCodes", skip_serializing_if = "Option::is_none")]
         pub excluded_region_codes: Option<Vec<String>>,
         /// Default time window where video is available for all non-blocked regions Not supported for upcoming / active live broadcasts. If start time is unspecified, video is already available If end time is unspecified, video is available forever Specified start and end times cannot be more than five years in the future.
-        #[serde(rename = "interval", skip_serializing_if = "Option::is_none")]
         pub interval: Option<Interval>,
+    }
+    impl gapi::wire::WireStruct for AvailabilityConfigGlobalConfig {
+        const NAME: &'static str = "AvailabilityConfigGlobalConfig";
+        const FIELDS: &'static [&'static str] = &["excludedRegionCodes", "interval"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.excluded_region_codes),
+                1 => gapi::wire::de(map, &mut self.interval),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "excludedRegionCodes", &self.excluded_region_codes)?;
+            gapi::wire::ser(map, "interval", &self.interval)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AvailabilityConfigGlobalConfig {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AvailabilityConfigGlobalConfig {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// Video is available in the specified regions only.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AvailabilityConfigRegionsConfig {
         /// Required. List of regions and time windows where video is available. If a region is specified multiple times, the union of all intervals is used.
-        #[serde(rename = "regionIntervals", skip_serializing_if = "Option::is_none")]
         pub region_intervals: Option<Vec<AvailabilityConfigRegionsConfigRegionInterval>>,
     }
+    impl gapi::wire::WireStruct for AvailabilityConfigRegionsConfig {
+        const NAME: &'static str = "AvailabilityConfigRegionsConfig";
+        const FIELDS: &'static [&'static str] = &["regionIntervals"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.region_intervals),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "regionIntervals", &self.region_intervals)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AvailabilityConfigRegionsConfig {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AvailabilityConfigRegionsConfig {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Region and time window where video is available for the region.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AvailabilityConfigRegionsConfigRegionInterval {
         /// Time window where video is available for the region. Not supported for upcoming / active live broadcasts. If start time is unspecified, video is already available If end time is unspecified, video is available forever Specified start and end times cannot be more than five years in the future.
-        #[serde(rename = "interval", skip_serializing_if = "Option::is_none")]
         pub interval: Option<Interval>,
         /// Required. Region where video is available
-        #[serde(rename = "regionCode", skip_serializing_if = "Option::is_none")]
         pub region_code: Option<String>,
     }
+    impl gapi::wire::WireStruct for AvailabilityConfigRegionsConfigRegionInterval {
+        const NAME: &'static str = "AvailabilityConfigRegionsConfigRegionInterval";
+        const FIELDS: &'static [&'static str] = &["interval", "regionCode"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.interval),
+                1 => gapi::wire::de(map, &mut self.region_code),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "interval", &self.interval)?;
+            gapi::wire::ser(map, "regionCode", &self.region_code)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AvailabilityConfigRegionsConfigRegionInterval {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de>
+    for AvailabilityConfigRegionsConfigRegionInterval {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Response for the Videos.stats API. Returns VideoStat information about a batch of videos. VideoStat contains a subset of the information in Video that is relevant to statistics and content details. BatchGetStats is intentionally not atomic to provide a better user experience. BatchGetStatsResponse returns a summary to help users understand the outcome of the operation.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BatchGetStatsResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The videos' stats information.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<VideoStat>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#batchGetStatsResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
+    }
+    impl gapi::wire::WireStruct for BatchGetStatsResponse {
+        const NAME: &'static str = "BatchGetStatsResponse";
+        const FIELDS: &'static [&'static str] = &["etag", "items", "kind"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.items),
+                2 => gapi::wire::de(map, &mut self.kind),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BatchGetStatsResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BatchGetStatsResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// Details about the brand partner linked to the video for Creator Initiated Linking (CIL). Next ID: 6
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct BrandPartner {
         /// Required. Channel handle, must begin with "@"
-        #[serde(rename = "channelHandle", skip_serializing_if = "Option::is_none")]
         pub channel_handle: Option<String>,
         /// Required. External Channel ID, must begin with "UC"
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for BrandPartner {
+        const NAME: &'static str = "BrandPartner";
+        const FIELDS: &'static [&'static str] = &["channelHandle", "channelId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.channel_handle),
+                1 => gapi::wire::de(map, &mut self.channel_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "channelHandle", &self.channel_handle)?;
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for BrandPartner {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for BrandPartner {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A *caption* resource represents a YouTube caption track. A caption track is associated with exactly one YouTube video.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Caption {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube uses to uniquely identify the caption track.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#caption".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The snippet object contains basic details about the caption.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<CaptionSnippet>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Caption {
+        const NAME: &'static str = "Caption";
+        const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Caption {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Caption {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CaptionListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of captions that match the request criteria.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Caption>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#captionListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for CaptionListResponse {
+        const NAME: &'static str = "CaptionListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CaptionListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CaptionListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Basic details about a caption track, such as its language and name.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CaptionSnippet {
         /// The type of audio track associated with the caption track.
-        #[serde(rename = "audioTrackType", skip_serializing_if = "Option::is_none")]
         pub audio_track_type: Option<CaptionSnippetAudioTrackType>,
         /// The reason that YouTube failed to process the caption track. This property is only present if the state property's value is failed.
-        #[serde(rename = "failureReason", skip_serializing_if = "Option::is_none")]
         pub failure_reason: Option<CaptionSnippetFailureReason>,
         /// Indicates whether YouTube synchronized the caption track to the audio track in the video. The value will be true if a sync was explicitly requested when the caption track was uploaded. For example, when calling the captions.insert or captions.update methods, you can set the sync parameter to true to instruct YouTube to sync the uploaded track to the video. If the value is false, YouTube uses the time codes in the uploaded caption track to determine when to display captions.
-        #[serde(rename = "isAutoSynced", skip_serializing_if = "Option::is_none")]
         pub is_auto_synced: Option<bool>,
         /// Indicates whether the track contains closed captions for the deaf and hard of hearing. The default value is false.
-        #[serde(rename = "isCC", skip_serializing_if = "Option::is_none")]
         pub is_cc: Option<bool>,
         /// Indicates whether the caption track is a draft. If the value is true, then the track is not publicly visible. The default value is false. @mutable youtube.captions.insert youtube.captions.update
-        #[serde(rename = "isDraft", skip_serializing_if = "Option::is_none")]
         pub is_draft: Option<bool>,
         /// Indicates whether caption track is formatted for "easy reader," meaning it is at a third-grade level for language learners. The default value is false.
-        #[serde(rename = "isEasyReader", skip_serializing_if = "Option::is_none")]
         pub is_easy_reader: Option<bool>,
         /// Indicates whether the caption track uses large text for the vision-impaired. The default value is false.
-        #[serde(rename = "isLarge", skip_serializing_if = "Option::is_none")]
         pub is_large: Option<bool>,
         /// The language of the caption track. The property value is a BCP-47 language tag.
-        #[serde(rename = "language", skip_serializing_if = "Option::is_none")]
         pub language: Option<String>,
         /// The date and time when the caption track was last updated.
-        #[serde(rename = "lastUpdated", skip_serializing_if = "Option::is_none")]
         pub last_updated: Option<gapi::types::DateTime>,
         /// The name of the caption track. The name is intended to be visible to the user as an option during playback.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// The caption track's status.
-        #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
         pub status: Option<CaptionSnippetStatus>,
         /// The caption track's type.
-        #[serde(rename = "trackKind", skip_serializing_if = "Option::is_none")]
         pub track_kind: Option<CaptionSnippetTrackKind>,
         /// The ID that YouTube uses to uniquely identify the video associated with the caption track. @mutable youtube.captions.insert
-        #[serde(rename = "videoId", skip_serializing_if = "Option::is_none")]
         pub video_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for CaptionSnippet {
+        const NAME: &'static str = "CaptionSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "audioTrackType",
+            "failureReason",
+            "isAutoSynced",
+            "isCC",
+            "isDraft",
+            "isEasyReader",
+            "isLarge",
+            "language",
+            "lastUpdated",
+            "name",
+            "status",
+            "trackKind",
+            "videoId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.audio_track_type),
+                1 => gapi::wire::de(map, &mut self.failure_reason),
+                2 => gapi::wire::de(map, &mut self.is_auto_synced),
+                3 => gapi::wire::de(map, &mut self.is_cc),
+                4 => gapi::wire::de(map, &mut self.is_draft),
+                5 => gapi::wire::de(map, &mut self.is_easy_reader),
+                6 => gapi::wire::de(map, &mut self.is_large),
+                7 => gapi::wire::de(map, &mut self.language),
+                8 => gapi::wire::de(map, &mut self.last_updated),
+                9 => gapi::wire::de(map, &mut self.name),
+                10 => gapi::wire::de(map, &mut self.status),
+                11 => gapi::wire::de(map, &mut self.track_kind),
+                12 => gapi::wire::de(map, &mut self.video_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "audioTrackType", &self.audio_track_type)?;
+            gapi::wire::ser(map, "failureReason", &self.failure_reason)?;
+            gapi::wire::ser(map, "isAutoSynced", &self.is_auto_synced)?;
+            gapi::wire::ser(map, "isCC", &self.is_cc)?;
+            gapi::wire::ser(map, "isDraft", &self.is_draft)?;
+            gapi::wire::ser(map, "isEasyReader", &self.is_easy_reader)?;
+            gapi::wire::ser(map, "isLarge", &self.is_large)?;
+            gapi::wire::ser(map, "language", &self.language)?;
+            gapi::wire::ser(map, "lastUpdated", &self.last_updated)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "status", &self.status)?;
+            gapi::wire::ser(map, "trackKind", &self.track_kind)?;
+            gapi::wire::ser(map, "videoId", &self.video_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CaptionSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CaptionSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type of audio track associated with the caption track.
@@ -710,33 +1544,70 @@ pub mod schemas {
         }
     }
     /// Brief description of the live stream cdn settings.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CdnSettings {
         /// The format of the video stream that you are sending to Youtube.
         ///
         /// Deprecated.
-        #[serde(rename = "format", skip_serializing_if = "Option::is_none")]
         pub format: Option<String>,
         /// The frame rate of the inbound video data.
-        #[serde(rename = "frameRate", skip_serializing_if = "Option::is_none")]
         pub frame_rate: Option<CdnSettingsFrameRate>,
         /// The ingestionInfo object contains information that YouTube provides that you need to transmit your RTMP or HTTP stream to YouTube.
-        #[serde(rename = "ingestionInfo", skip_serializing_if = "Option::is_none")]
         pub ingestion_info: Option<IngestionInfo>,
         ///  The method or protocol used to transmit the video stream.
-        #[serde(rename = "ingestionType", skip_serializing_if = "Option::is_none")]
         pub ingestion_type: Option<CdnSettingsIngestionType>,
         /// The resolution of the inbound video data.
-        #[serde(rename = "resolution", skip_serializing_if = "Option::is_none")]
         pub resolution: Option<CdnSettingsResolution>,
+    }
+    impl gapi::wire::WireStruct for CdnSettings {
+        const NAME: &'static str = "CdnSettings";
+        const FIELDS: &'static [&'static str] = &[
+            "format",
+            "frameRate",
+            "ingestionInfo",
+            "ingestionType",
+            "resolution",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.format),
+                1 => gapi::wire::de(map, &mut self.frame_rate),
+                2 => gapi::wire::de(map, &mut self.ingestion_info),
+                3 => gapi::wire::de(map, &mut self.ingestion_type),
+                4 => gapi::wire::de(map, &mut self.resolution),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "format", &self.format)?;
+            gapi::wire::ser(map, "frameRate", &self.frame_rate)?;
+            gapi::wire::ser(map, "ingestionInfo", &self.ingestion_info)?;
+            gapi::wire::ser(map, "ingestionType", &self.ingestion_type)?;
+            gapi::wire::ser(map, "resolution", &self.resolution)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CdnSettings {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CdnSettings {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The frame rate of the inbound video data.
@@ -769,219 +1640,487 @@ pub mod schemas {
         }
     }
     /// A *channel* resource contains information about a YouTube channel.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Channel {
         /// The auditionDetails object encapsulates channel data that is relevant for YouTube Partners during the audition process.
-        #[serde(rename = "auditDetails", skip_serializing_if = "Option::is_none")]
         pub audit_details: Option<ChannelAuditDetails>,
         /// The brandingSettings object encapsulates information about the branding of the channel.
-        #[serde(rename = "brandingSettings", skip_serializing_if = "Option::is_none")]
         pub branding_settings: Option<ChannelBrandingSettings>,
         /// The contentDetails object encapsulates information about the channel's content.
-        #[serde(rename = "contentDetails", skip_serializing_if = "Option::is_none")]
         pub content_details: Option<ChannelContentDetails>,
         /// The contentOwnerDetails object encapsulates channel data that is relevant for YouTube Partners linked with the channel.
-        #[serde(rename = "contentOwnerDetails", skip_serializing_if = "Option::is_none")]
         pub content_owner_details: Option<ChannelContentOwnerDetails>,
         /// The conversionPings object encapsulates information about conversion pings that need to be respected by the channel.
         ///
         /// Deprecated.
-        #[serde(rename = "conversionPings", skip_serializing_if = "Option::is_none")]
         pub conversion_pings: Option<ChannelConversionPings>,
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube uses to uniquely identify the channel.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#channel".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Localizations for different languages
-        #[serde(rename = "localizations", skip_serializing_if = "Option::is_none")]
         pub localizations: Option<
             ::std::collections::BTreeMap<String, ChannelLocalization>,
         >,
         /// The snippet object contains basic details about the channel, such as its title, description, and thumbnail images.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<ChannelSnippet>,
         /// The statistics object encapsulates statistics for the channel.
-        #[serde(rename = "statistics", skip_serializing_if = "Option::is_none")]
         pub statistics: Option<ChannelStatistics>,
         /// The status object encapsulates information about the privacy status of the channel.
-        #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
         pub status: Option<ChannelStatus>,
         /// The topicDetails object encapsulates information about Freebase topics associated with the channel.
-        #[serde(rename = "topicDetails", skip_serializing_if = "Option::is_none")]
         pub topic_details: Option<ChannelTopicDetails>,
     }
+    impl gapi::wire::WireStruct for Channel {
+        const NAME: &'static str = "Channel";
+        const FIELDS: &'static [&'static str] = &[
+            "auditDetails",
+            "brandingSettings",
+            "contentDetails",
+            "contentOwnerDetails",
+            "conversionPings",
+            "etag",
+            "id",
+            "kind",
+            "localizations",
+            "snippet",
+            "statistics",
+            "status",
+            "topicDetails",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.audit_details),
+                1 => gapi::wire::de(map, &mut self.branding_settings),
+                2 => gapi::wire::de(map, &mut self.content_details),
+                3 => gapi::wire::de(map, &mut self.content_owner_details),
+                4 => gapi::wire::de(map, &mut self.conversion_pings),
+                5 => gapi::wire::de(map, &mut self.etag),
+                6 => gapi::wire::de(map, &mut self.id),
+                7 => gapi::wire::de(map, &mut self.kind),
+                8 => gapi::wire::de(map, &mut self.localizations),
+                9 => gapi::wire::de(map, &mut self.snippet),
+                10 => gapi::wire::de(map, &mut self.statistics),
+                11 => gapi::wire::de(map, &mut self.status),
+                12 => gapi::wire::de(map, &mut self.topic_details),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "auditDetails", &self.audit_details)?;
+            gapi::wire::ser(map, "brandingSettings", &self.branding_settings)?;
+            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
+            gapi::wire::ser(map, "contentOwnerDetails", &self.content_owner_details)?;
+            gapi::wire::ser(map, "conversionPings", &self.conversion_pings)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "localizations", &self.localizations)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            gapi::wire::ser(map, "statistics", &self.statistics)?;
+            gapi::wire::ser(map, "status", &self.status)?;
+            gapi::wire::ser(map, "topicDetails", &self.topic_details)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Channel {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Channel {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The auditDetails object encapsulates channel data that is relevant for YouTube Partners during the audit process.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelAuditDetails {
         /// Whether or not the channel respects the community guidelines.
-        #[serde(
-            rename = "communityGuidelinesGoodStanding",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub community_guidelines_good_standing: Option<bool>,
         /// Whether or not the channel has any unresolved claims.
-        #[serde(
-            rename = "contentIdClaimsGoodStanding",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub content_id_claims_good_standing: Option<bool>,
         /// Whether or not the channel has any copyright strikes.
-        #[serde(
-            rename = "copyrightStrikesGoodStanding",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub copyright_strikes_good_standing: Option<bool>,
     }
+    impl gapi::wire::WireStruct for ChannelAuditDetails {
+        const NAME: &'static str = "ChannelAuditDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "communityGuidelinesGoodStanding",
+            "contentIdClaimsGoodStanding",
+            "copyrightStrikesGoodStanding",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.community_guidelines_good_standing),
+                1 => gapi::wire::de(map, &mut self.content_id_claims_good_standing),
+                2 => gapi::wire::de(map, &mut self.copyright_strikes_good_standing),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "communityGuidelinesGoodStanding",
+                &self.community_guidelines_good_standing,
+            )?;
+            gapi::wire::ser(
+                map,
+                "contentIdClaimsGoodStanding",
+                &self.content_id_claims_good_standing,
+            )?;
+            gapi::wire::ser(
+                map,
+                "copyrightStrikesGoodStanding",
+                &self.copyright_strikes_good_standing,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelAuditDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelAuditDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A channel banner returned as the response to a channel_banner.insert call.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelBannerResource {
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#channelBannerResource".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The URL of this banner image.
-        #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
     }
+    impl gapi::wire::WireStruct for ChannelBannerResource {
+        const NAME: &'static str = "ChannelBannerResource";
+        const FIELDS: &'static [&'static str] = &["etag", "kind", "url"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.url),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "url", &self.url)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelBannerResource {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelBannerResource {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Branding properties of a YouTube channel.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelBrandingSettings {
         /// Branding properties for the channel view.
-        #[serde(rename = "channel", skip_serializing_if = "Option::is_none")]
         pub channel: Option<ChannelSettings>,
         /// Additional experimental branding properties.
         ///
         /// Deprecated.
-        #[serde(rename = "hints", skip_serializing_if = "Option::is_none")]
         pub hints: Option<Vec<PropertyValue>>,
         /// Branding properties for branding images.
-        #[serde(rename = "image", skip_serializing_if = "Option::is_none")]
         pub image: Option<ImageSettings>,
         /// Branding properties for the watch page.
         ///
         /// Deprecated.
-        #[serde(rename = "watch", skip_serializing_if = "Option::is_none")]
         pub watch: Option<WatchSettings>,
     }
+    impl gapi::wire::WireStruct for ChannelBrandingSettings {
+        const NAME: &'static str = "ChannelBrandingSettings";
+        const FIELDS: &'static [&'static str] = &["channel", "hints", "image", "watch"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.channel),
+                1 => gapi::wire::de(map, &mut self.hints),
+                2 => gapi::wire::de(map, &mut self.image),
+                3 => gapi::wire::de(map, &mut self.watch),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "channel", &self.channel)?;
+            gapi::wire::ser(map, "hints", &self.hints)?;
+            gapi::wire::ser(map, "image", &self.image)?;
+            gapi::wire::ser(map, "watch", &self.watch)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelBrandingSettings {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelBrandingSettings {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Details about the content of a channel.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelContentDetails {
-        #[serde(rename = "relatedPlaylists", skip_serializing_if = "Option::is_none")]
         pub related_playlists: Option<ChannelContentDetailsRelatedPlaylists>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ChannelContentDetails {
+        const NAME: &'static str = "ChannelContentDetails";
+        const FIELDS: &'static [&'static str] = &["relatedPlaylists"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.related_playlists),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "relatedPlaylists", &self.related_playlists)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelContentDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelContentDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelContentDetailsRelatedPlaylists {
         /// The ID of the playlist that contains the channel"s favorite videos. Use the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
         ///
         /// Deprecated.
-        #[serde(rename = "favorites", skip_serializing_if = "Option::is_none")]
         pub favorites: Option<String>,
         /// The ID of the playlist that contains the channel"s liked videos. Use the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
-        #[serde(rename = "likes", skip_serializing_if = "Option::is_none")]
         pub likes: Option<String>,
         /// The ID of the playlist that contains the channel"s uploaded videos. Use the \[`videos.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/videos/insert) method to upload new videos and the \[`videos.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/videos/delete) method to delete previously uploaded videos.
-        #[serde(rename = "uploads", skip_serializing_if = "Option::is_none")]
         pub uploads: Option<String>,
         /// The ID of the playlist that contains the channel"s watch history. Use the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
         ///
         /// Deprecated.
-        #[serde(rename = "watchHistory", skip_serializing_if = "Option::is_none")]
         pub watch_history: Option<String>,
         /// The ID of the playlist that contains the channel"s watch later playlist. Use the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
         ///
         /// Deprecated.
-        #[serde(rename = "watchLater", skip_serializing_if = "Option::is_none")]
         pub watch_later: Option<String>,
     }
+    impl gapi::wire::WireStruct for ChannelContentDetailsRelatedPlaylists {
+        const NAME: &'static str = "ChannelContentDetailsRelatedPlaylists";
+        const FIELDS: &'static [&'static str] = &[
+            "favorites",
+            "likes",
+            "uploads",
+            "watchHistory",
+            "watchLater",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.favorites),
+                1 => gapi::wire::de(map, &mut self.likes),
+                2 => gapi::wire::de(map, &mut self.uploads),
+                3 => gapi::wire::de(map, &mut self.watch_history),
+                4 => gapi::wire::de(map, &mut self.watch_later),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "favorites", &self.favorites)?;
+            gapi::wire::ser(map, "likes", &self.likes)?;
+            gapi::wire::ser(map, "uploads", &self.uploads)?;
+            gapi::wire::ser(map, "watchHistory", &self.watch_history)?;
+            gapi::wire::ser(map, "watchLater", &self.watch_later)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelContentDetailsRelatedPlaylists {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelContentDetailsRelatedPlaylists {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// The contentOwnerDetails object encapsulates channel data that is relevant for YouTube Partners linked with the channel.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelContentOwnerDetails {
         /// The ID of the content owner linked to the channel.
-        #[serde(rename = "contentOwner", skip_serializing_if = "Option::is_none")]
         pub content_owner: Option<String>,
         /// The date and time when the channel was linked to the content owner.
-        #[serde(rename = "timeLinked", skip_serializing_if = "Option::is_none")]
         pub time_linked: Option<gapi::types::DateTime>,
     }
+    impl gapi::wire::WireStruct for ChannelContentOwnerDetails {
+        const NAME: &'static str = "ChannelContentOwnerDetails";
+        const FIELDS: &'static [&'static str] = &["contentOwner", "timeLinked"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.content_owner),
+                1 => gapi::wire::de(map, &mut self.time_linked),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "contentOwner", &self.content_owner)?;
+            gapi::wire::ser(map, "timeLinked", &self.time_linked)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelContentOwnerDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelContentOwnerDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Pings that the app shall fire (authenticated by biscotti cookie). Each ping has a context, in which the app must fire the ping, and a url identifying the ping.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelConversionPing {
         /// Defines the context of the ping.
-        #[serde(rename = "context", skip_serializing_if = "Option::is_none")]
         pub context: Option<ChannelConversionPingContext>,
         /// The url (without the schema) that the player shall send the ping to. It's at caller's descretion to decide which schema to use (http vs https) Example of a returned url: //googleads.g.doubleclick.net/pagead/ viewthroughconversion/962985656/?data=path%3DtHe_path%3Btype%3D cview%3Butuid%3DGISQtTNGYqaYl4sKxoVvKA&labe=default The caller must append biscotti authentication (ms param in case of mobile, for example) to this ping.
-        #[serde(rename = "conversionUrl", skip_serializing_if = "Option::is_none")]
         pub conversion_url: Option<String>,
+    }
+    impl gapi::wire::WireStruct for ChannelConversionPing {
+        const NAME: &'static str = "ChannelConversionPing";
+        const FIELDS: &'static [&'static str] = &["context", "conversionUrl"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.context),
+                1 => gapi::wire::de(map, &mut self.conversion_url),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "context", &self.context)?;
+            gapi::wire::ser(map, "conversionUrl", &self.conversion_url)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelConversionPing {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelConversionPing {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Defines the context of the ping.
@@ -992,60 +2131,132 @@ pub mod schemas {
         }
     }
     /// The conversionPings object encapsulates information about conversion pings that need to be respected by the channel.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelConversionPings {
         /// Pings that the app shall fire (authenticated by biscotti cookie). Each ping has a context, in which the app must fire the ping, and a url identifying the ping.
-        #[serde(rename = "pings", skip_serializing_if = "Option::is_none")]
         pub pings: Option<Vec<ChannelConversionPing>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ChannelConversionPings {
+        const NAME: &'static str = "ChannelConversionPings";
+        const FIELDS: &'static [&'static str] = &["pings"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.pings),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "pings", &self.pings)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelConversionPings {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelConversionPings {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Channel>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#channelListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// General pagination information.
-        #[serde(rename = "pageInfo", skip_serializing_if = "Option::is_none")]
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
-        #[serde(rename = "prevPageToken", skip_serializing_if = "Option::is_none")]
         pub prev_page_token: Option<String>,
         /// Deprecated.
-        #[serde(rename = "tokenPagination", skip_serializing_if = "Option::is_none")]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for ChannelListResponse {
+        const NAME: &'static str = "ChannelListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "nextPageToken",
+            "pageInfo",
+            "prevPageToken",
+            "tokenPagination",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.next_page_token),
+                5 => gapi::wire::de(map, &mut self.page_info),
+                6 => gapi::wire::de(map, &mut self.prev_page_token),
+                7 => gapi::wire::de(map, &mut self.token_pagination),
+                8 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
+            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
+            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for ChannelListResponse {
         #[inline]
@@ -1061,187 +2272,424 @@ pub mod schemas {
         }
     }
     /// Channel localization setting
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelLocalization {
         /// The localized strings for channel's description.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// The localized strings for channel's title.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ChannelLocalization {
+        const NAME: &'static str = "ChannelLocalization";
+        const FIELDS: &'static [&'static str] = &["description", "title"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.description),
+                1 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelLocalization {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelLocalization {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelProfileDetails {
         /// The YouTube channel ID.
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// The channel's URL.
-        #[serde(rename = "channelUrl", skip_serializing_if = "Option::is_none")]
         pub channel_url: Option<String>,
         /// The channel's display name.
-        #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
         /// The channels's avatar URL.
-        #[serde(rename = "profileImageUrl", skip_serializing_if = "Option::is_none")]
         pub profile_image_url: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ChannelProfileDetails {
+        const NAME: &'static str = "ChannelProfileDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "channelId",
+            "channelUrl",
+            "displayName",
+            "profileImageUrl",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.channel_id),
+                1 => gapi::wire::de(map, &mut self.channel_url),
+                2 => gapi::wire::de(map, &mut self.display_name),
+                3 => gapi::wire::de(map, &mut self.profile_image_url),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            gapi::wire::ser(map, "channelUrl", &self.channel_url)?;
+            gapi::wire::ser(map, "displayName", &self.display_name)?;
+            gapi::wire::ser(map, "profileImageUrl", &self.profile_image_url)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelProfileDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelProfileDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelSection {
         /// The contentDetails object contains details about the channel section content, such as a list of playlists or channels featured in the section.
-        #[serde(rename = "contentDetails", skip_serializing_if = "Option::is_none")]
         pub content_details: Option<ChannelSectionContentDetails>,
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube uses to uniquely identify the channel section.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#channelSection".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Localizations for different languages
         ///
         /// Deprecated.
-        #[serde(rename = "localizations", skip_serializing_if = "Option::is_none")]
         pub localizations: Option<
             ::std::collections::BTreeMap<String, ChannelSectionLocalization>,
         >,
         /// The snippet object contains basic details about the channel section, such as its type, style and title.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<ChannelSectionSnippet>,
         /// The targeting object contains basic targeting settings about the channel section.
         ///
         /// Deprecated.
-        #[serde(rename = "targeting", skip_serializing_if = "Option::is_none")]
         pub targeting: Option<ChannelSectionTargeting>,
     }
+    impl gapi::wire::WireStruct for ChannelSection {
+        const NAME: &'static str = "ChannelSection";
+        const FIELDS: &'static [&'static str] = &[
+            "contentDetails",
+            "etag",
+            "id",
+            "kind",
+            "localizations",
+            "snippet",
+            "targeting",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.content_details),
+                1 => gapi::wire::de(map, &mut self.etag),
+                2 => gapi::wire::de(map, &mut self.id),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.localizations),
+                5 => gapi::wire::de(map, &mut self.snippet),
+                6 => gapi::wire::de(map, &mut self.targeting),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "localizations", &self.localizations)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            gapi::wire::ser(map, "targeting", &self.targeting)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelSection {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelSection {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Details about a channelsection, including playlists and channels.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelSectionContentDetails {
         /// The channel ids for type multiple_channels.
-        #[serde(rename = "channels", skip_serializing_if = "Option::is_none")]
         pub channels: Option<Vec<String>>,
         /// The playlist ids for type single_playlist and multiple_playlists. For singlePlaylist, only one playlistId is allowed.
-        #[serde(rename = "playlists", skip_serializing_if = "Option::is_none")]
         pub playlists: Option<Vec<String>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ChannelSectionContentDetails {
+        const NAME: &'static str = "ChannelSectionContentDetails";
+        const FIELDS: &'static [&'static str] = &["channels", "playlists"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.channels),
+                1 => gapi::wire::de(map, &mut self.playlists),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "channels", &self.channels)?;
+            gapi::wire::ser(map, "playlists", &self.playlists)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelSectionContentDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelSectionContentDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelSectionListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of ChannelSections that match the request criteria.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<ChannelSection>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#channelSectionListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for ChannelSectionListResponse {
+        const NAME: &'static str = "ChannelSectionListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelSectionListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelSectionListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// ChannelSection localization setting
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelSectionLocalization {
         /// The localized strings for channel section's title.
         ///
         /// Deprecated.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
     }
+    impl gapi::wire::WireStruct for ChannelSectionLocalization {
+        const NAME: &'static str = "ChannelSectionLocalization";
+        const FIELDS: &'static [&'static str] = &["title"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelSectionLocalization {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelSectionLocalization {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Basic details about a channel section, including title, style and position.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelSectionSnippet {
         /// The ID that YouTube uses to uniquely identify the channel that published the channel section.
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// The language of the channel section's default title and description.
         ///
         /// Deprecated.
-        #[serde(rename = "defaultLanguage", skip_serializing_if = "Option::is_none")]
         pub default_language: Option<String>,
         /// Localized title, read-only.
         ///
         /// Deprecated.
-        #[serde(rename = "localized", skip_serializing_if = "Option::is_none")]
         pub localized: Option<ChannelSectionLocalization>,
         /// The position of the channel section in the channel.
-        #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
         pub position: Option<u32>,
         /// The style of the channel section.
         ///
         /// Deprecated.
-        #[serde(rename = "style", skip_serializing_if = "Option::is_none")]
         pub style: Option<ChannelSectionSnippetStyle>,
         /// The channel section's title for multiple_playlists and multiple_channels.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         /// The type of the channel section.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<ChannelSectionSnippetType>,
+    }
+    impl gapi::wire::WireStruct for ChannelSectionSnippet {
+        const NAME: &'static str = "ChannelSectionSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "channelId",
+            "defaultLanguage",
+            "localized",
+            "position",
+            "style",
+            "title",
+            "type",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.channel_id),
+                1 => gapi::wire::de(map, &mut self.default_language),
+                2 => gapi::wire::de(map, &mut self.localized),
+                3 => gapi::wire::de(map, &mut self.position),
+                4 => gapi::wire::de(map, &mut self.style),
+                5 => gapi::wire::de(map, &mut self.title),
+                6 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            gapi::wire::ser(map, "defaultLanguage", &self.default_language)?;
+            gapi::wire::ser(map, "localized", &self.localized)?;
+            gapi::wire::ser(map, "position", &self.position)?;
+            gapi::wire::ser(map, "style", &self.style)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelSectionSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelSectionSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The style of the channel section.
@@ -1280,223 +2728,412 @@ pub mod schemas {
         }
     }
     /// ChannelSection targeting setting.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelSectionTargeting {
         /// The country the channel section is targeting.
         ///
         /// Deprecated.
-        #[serde(rename = "countries", skip_serializing_if = "Option::is_none")]
         pub countries: Option<Vec<String>>,
         /// The language the channel section is targeting.
         ///
         /// Deprecated.
-        #[serde(rename = "languages", skip_serializing_if = "Option::is_none")]
         pub languages: Option<Vec<String>>,
         /// The region the channel section is targeting.
         ///
         /// Deprecated.
-        #[serde(rename = "regions", skip_serializing_if = "Option::is_none")]
         pub regions: Option<Vec<String>>,
     }
+    impl gapi::wire::WireStruct for ChannelSectionTargeting {
+        const NAME: &'static str = "ChannelSectionTargeting";
+        const FIELDS: &'static [&'static str] = &["countries", "languages", "regions"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.countries),
+                1 => gapi::wire::de(map, &mut self.languages),
+                2 => gapi::wire::de(map, &mut self.regions),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "countries", &self.countries)?;
+            gapi::wire::ser(map, "languages", &self.languages)?;
+            gapi::wire::ser(map, "regions", &self.regions)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelSectionTargeting {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelSectionTargeting {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Branding properties for the channel view.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelSettings {
         /// The country of the channel.
-        #[serde(rename = "country", skip_serializing_if = "Option::is_none")]
         pub country: Option<String>,
-        #[serde(rename = "defaultLanguage", skip_serializing_if = "Option::is_none")]
         pub default_language: Option<String>,
         /// Which content tab users should see when viewing the channel.
         ///
         /// Deprecated.
-        #[serde(rename = "defaultTab", skip_serializing_if = "Option::is_none")]
         pub default_tab: Option<String>,
         /// Specifies the channel description.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Title for the featured channels tab.
         ///
         /// Deprecated.
-        #[serde(
-            rename = "featuredChannelsTitle",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub featured_channels_title: Option<String>,
         /// The list of featured channels.
         ///
         /// Deprecated.
-        #[serde(
-            rename = "featuredChannelsUrls",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub featured_channels_urls: Option<Vec<String>>,
         /// Lists keywords associated with the channel, comma-separated.
-        #[serde(rename = "keywords", skip_serializing_if = "Option::is_none")]
         pub keywords: Option<String>,
         /// Whether user-submitted comments left on the channel page need to be approved by the channel owner to be publicly visible.
         ///
         /// Deprecated.
-        #[serde(rename = "moderateComments", skip_serializing_if = "Option::is_none")]
         pub moderate_comments: Option<bool>,
         /// A prominent color that can be rendered on this channel page.
         ///
         /// Deprecated.
-        #[serde(rename = "profileColor", skip_serializing_if = "Option::is_none")]
         pub profile_color: Option<String>,
         /// Whether the tab to browse the videos should be displayed.
         ///
         /// Deprecated.
-        #[serde(rename = "showBrowseView", skip_serializing_if = "Option::is_none")]
         pub show_browse_view: Option<bool>,
         /// Whether related channels should be proposed.
         ///
         /// Deprecated.
-        #[serde(rename = "showRelatedChannels", skip_serializing_if = "Option::is_none")]
         pub show_related_channels: Option<bool>,
         /// Specifies the channel title.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         /// The ID for a Google Analytics account to track and measure traffic to the channels.
-        #[serde(
-            rename = "trackingAnalyticsAccountId",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub tracking_analytics_account_id: Option<String>,
         /// The trailer of the channel, for users that are not subscribers.
-        #[serde(rename = "unsubscribedTrailer", skip_serializing_if = "Option::is_none")]
         pub unsubscribed_trailer: Option<String>,
     }
+    impl gapi::wire::WireStruct for ChannelSettings {
+        const NAME: &'static str = "ChannelSettings";
+        const FIELDS: &'static [&'static str] = &[
+            "country",
+            "defaultLanguage",
+            "defaultTab",
+            "description",
+            "featuredChannelsTitle",
+            "featuredChannelsUrls",
+            "keywords",
+            "moderateComments",
+            "profileColor",
+            "showBrowseView",
+            "showRelatedChannels",
+            "title",
+            "trackingAnalyticsAccountId",
+            "unsubscribedTrailer",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.country),
+                1 => gapi::wire::de(map, &mut self.default_language),
+                2 => gapi::wire::de(map, &mut self.default_tab),
+                3 => gapi::wire::de(map, &mut self.description),
+                4 => gapi::wire::de(map, &mut self.featured_channels_title),
+                5 => gapi::wire::de(map, &mut self.featured_channels_urls),
+                6 => gapi::wire::de(map, &mut self.keywords),
+                7 => gapi::wire::de(map, &mut self.moderate_comments),
+                8 => gapi::wire::de(map, &mut self.profile_color),
+                9 => gapi::wire::de(map, &mut self.show_browse_view),
+                10 => gapi::wire::de(map, &mut self.show_related_channels),
+                11 => gapi::wire::de(map, &mut self.title),
+                12 => gapi::wire::de(map, &mut self.tracking_analytics_account_id),
+                13 => gapi::wire::de(map, &mut self.unsubscribed_trailer),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "country", &self.country)?;
+            gapi::wire::ser(map, "defaultLanguage", &self.default_language)?;
+            gapi::wire::ser(map, "defaultTab", &self.default_tab)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(
+                map,
+                "featuredChannelsTitle",
+                &self.featured_channels_title,
+            )?;
+            gapi::wire::ser(map, "featuredChannelsUrls", &self.featured_channels_urls)?;
+            gapi::wire::ser(map, "keywords", &self.keywords)?;
+            gapi::wire::ser(map, "moderateComments", &self.moderate_comments)?;
+            gapi::wire::ser(map, "profileColor", &self.profile_color)?;
+            gapi::wire::ser(map, "showBrowseView", &self.show_browse_view)?;
+            gapi::wire::ser(map, "showRelatedChannels", &self.show_related_channels)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            gapi::wire::ser(
+                map,
+                "trackingAnalyticsAccountId",
+                &self.tracking_analytics_account_id,
+            )?;
+            gapi::wire::ser(map, "unsubscribedTrailer", &self.unsubscribed_trailer)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelSettings {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelSettings {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Basic details about a channel, including title, description and thumbnails.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelSnippet {
         /// The country of the channel.
-        #[serde(rename = "country", skip_serializing_if = "Option::is_none")]
         pub country: Option<String>,
         /// The custom url of the channel.
-        #[serde(rename = "customUrl", skip_serializing_if = "Option::is_none")]
         pub custom_url: Option<String>,
         /// The language of the channel's default title and description.
-        #[serde(rename = "defaultLanguage", skip_serializing_if = "Option::is_none")]
         pub default_language: Option<String>,
         /// The description of the channel.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Localized title and description, read-only.
-        #[serde(rename = "localized", skip_serializing_if = "Option::is_none")]
         pub localized: Option<ChannelLocalization>,
         /// The date and time that the channel was created.
-        #[serde(rename = "publishedAt", skip_serializing_if = "Option::is_none")]
         pub published_at: Option<gapi::types::DateTime>,
         /// A map of thumbnail images associated with the channel. For each object in the map, the key is the name of the thumbnail image, and the value is an object that contains other information about the thumbnail. When displaying thumbnails in your application, make sure that your code uses the image URLs exactly as they are returned in API responses. For example, your application should not use the http domain instead of the https domain in a URL returned in an API response. Beginning in July 2018, channel thumbnail URLs will only be available in the https domain, which is how the URLs appear in API responses. After that time, you might see broken images in your application if it tries to load YouTube images from the http domain. Thumbnail images might be empty for newly created channels and might take up to one day to populate.
-        #[serde(rename = "thumbnails", skip_serializing_if = "Option::is_none")]
         pub thumbnails: Option<ThumbnailDetails>,
         /// The channel's title.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
     }
+    impl gapi::wire::WireStruct for ChannelSnippet {
+        const NAME: &'static str = "ChannelSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "country",
+            "customUrl",
+            "defaultLanguage",
+            "description",
+            "localized",
+            "publishedAt",
+            "thumbnails",
+            "title",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.country),
+                1 => gapi::wire::de(map, &mut self.custom_url),
+                2 => gapi::wire::de(map, &mut self.default_language),
+                3 => gapi::wire::de(map, &mut self.description),
+                4 => gapi::wire::de(map, &mut self.localized),
+                5 => gapi::wire::de(map, &mut self.published_at),
+                6 => gapi::wire::de(map, &mut self.thumbnails),
+                7 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "country", &self.country)?;
+            gapi::wire::ser(map, "customUrl", &self.custom_url)?;
+            gapi::wire::ser(map, "defaultLanguage", &self.default_language)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "localized", &self.localized)?;
+            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
+            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Statistics about a channel: number of subscribers, number of videos in the channel, etc.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelStatistics {
         /// The number of comments for the channel.
-        #[serde(
-            rename = "commentCount",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub comment_count: Option<u64>,
         /// Whether or not the number of subscribers is shown for this user.
-        #[serde(
-            rename = "hiddenSubscriberCount",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub hidden_subscriber_count: Option<bool>,
         /// The number of subscribers that the channel has.
-        #[serde(
-            rename = "subscriberCount",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub subscriber_count: Option<u64>,
         /// The number of videos uploaded to the channel.
-        #[serde(
-            rename = "videoCount",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub video_count: Option<u64>,
         /// The number of times the channel has been viewed.
-        #[serde(
-            rename = "viewCount",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub view_count: Option<u64>,
     }
+    impl gapi::wire::WireStruct for ChannelStatistics {
+        const NAME: &'static str = "ChannelStatistics";
+        const FIELDS: &'static [&'static str] = &[
+            "commentCount",
+            "hiddenSubscriberCount",
+            "subscriberCount",
+            "videoCount",
+            "viewCount",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.comment_count),
+                1 => gapi::wire::de(map, &mut self.hidden_subscriber_count),
+                2 => gapi::wire::de_int64(map, &mut self.subscriber_count),
+                3 => gapi::wire::de_int64(map, &mut self.video_count),
+                4 => gapi::wire::de_int64(map, &mut self.view_count),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "commentCount", &self.comment_count)?;
+            gapi::wire::ser(
+                map,
+                "hiddenSubscriberCount",
+                &self.hidden_subscriber_count,
+            )?;
+            gapi::wire::ser_int64(map, "subscriberCount", &self.subscriber_count)?;
+            gapi::wire::ser_int64(map, "videoCount", &self.video_count)?;
+            gapi::wire::ser_int64(map, "viewCount", &self.view_count)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelStatistics {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelStatistics {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// JSON template for the status part of a channel.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelStatus {
         /// Whether the channel is considered ypp monetization enabled. See go/yppornot for more details.
-        #[serde(
-            rename = "isChannelMonetizationEnabled",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub is_channel_monetization_enabled: Option<bool>,
         /// If true, then the user is linked to either a YouTube username or G+ account. Otherwise, the user doesn't have a public YouTube identity.
-        #[serde(rename = "isLinked", skip_serializing_if = "Option::is_none")]
         pub is_linked: Option<bool>,
         /// The long uploads status of this channel. See https://support.google.com/youtube/answer/71673 for more information.
-        #[serde(rename = "longUploadsStatus", skip_serializing_if = "Option::is_none")]
         pub long_uploads_status: Option<ChannelStatusLongUploadsStatus>,
-        #[serde(rename = "madeForKids", skip_serializing_if = "Option::is_none")]
         pub made_for_kids: Option<bool>,
         /// Privacy status of the channel.
-        #[serde(rename = "privacyStatus", skip_serializing_if = "Option::is_none")]
         pub privacy_status: Option<ChannelStatusPrivacyStatus>,
-        #[serde(
-            rename = "selfDeclaredMadeForKids",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub self_declared_made_for_kids: Option<bool>,
+    }
+    impl gapi::wire::WireStruct for ChannelStatus {
+        const NAME: &'static str = "ChannelStatus";
+        const FIELDS: &'static [&'static str] = &[
+            "isChannelMonetizationEnabled",
+            "isLinked",
+            "longUploadsStatus",
+            "madeForKids",
+            "privacyStatus",
+            "selfDeclaredMadeForKids",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.is_channel_monetization_enabled),
+                1 => gapi::wire::de(map, &mut self.is_linked),
+                2 => gapi::wire::de(map, &mut self.long_uploads_status),
+                3 => gapi::wire::de(map, &mut self.made_for_kids),
+                4 => gapi::wire::de(map, &mut self.privacy_status),
+                5 => gapi::wire::de(map, &mut self.self_declared_made_for_kids),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "isChannelMonetizationEnabled",
+                &self.is_channel_monetization_enabled,
+            )?;
+            gapi::wire::ser(map, "isLinked", &self.is_linked)?;
+            gapi::wire::ser(map, "longUploadsStatus", &self.long_uploads_status)?;
+            gapi::wire::ser(map, "madeForKids", &self.made_for_kids)?;
+            gapi::wire::ser(map, "privacyStatus", &self.privacy_status)?;
+            gapi::wire::ser(
+                map,
+                "selfDeclaredMadeForKids",
+                &self.self_declared_made_for_kids,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelStatus {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelStatus {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The long uploads status of this channel. See https://support.google.com/youtube/answer/71673 for more information.
@@ -1516,32 +3153,63 @@ pub mod schemas {
         }
     }
     /// Information specific to a creator in an affiliate program linked to a YouTube channel.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelToAffiliateProgramLinkDetails {
         /// Required. Google Merchant Center ID of the partner.
-        #[serde(
-            rename = "merchantId",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub merchant_id: Option<u64>,
         /// Required. Affiliate program status.
-        #[serde(rename = "programStatus", skip_serializing_if = "Option::is_none")]
         pub program_status: Option<ChannelToAffiliateProgramLinkDetailsProgramStatus>,
         /// Optional. Reason for the last update of the affiliate program status.
-        #[serde(rename = "statusUpdateReason", skip_serializing_if = "Option::is_none")]
         pub status_update_reason: Option<String>,
         /// Optional. Timestamp when the affiliate program status was last updated.
-        #[serde(rename = "statusUpdateTime", skip_serializing_if = "Option::is_none")]
         pub status_update_time: Option<gapi::types::DateTime>,
+    }
+    impl gapi::wire::WireStruct for ChannelToAffiliateProgramLinkDetails {
+        const NAME: &'static str = "ChannelToAffiliateProgramLinkDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "merchantId",
+            "programStatus",
+            "statusUpdateReason",
+            "statusUpdateTime",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.merchant_id),
+                1 => gapi::wire::de(map, &mut self.program_status),
+                2 => gapi::wire::de(map, &mut self.status_update_reason),
+                3 => gapi::wire::de(map, &mut self.status_update_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "merchantId", &self.merchant_id)?;
+            gapi::wire::ser(map, "programStatus", &self.program_status)?;
+            gapi::wire::ser(map, "statusUpdateReason", &self.status_update_reason)?;
+            gapi::wire::ser(map, "statusUpdateTime", &self.status_update_time)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelToAffiliateProgramLinkDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelToAffiliateProgramLinkDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Required. Affiliate program status.
@@ -1555,55 +3223,116 @@ pub mod schemas {
         }
     }
     /// Information specific to a store on a merchandising platform linked to a YouTube channel.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelToStoreLinkDetails {
         /// Information specific to billing (read-only).
-        #[serde(rename = "billingDetails", skip_serializing_if = "Option::is_none")]
         pub billing_details: Option<ChannelToStoreLinkDetailsBillingDetails>,
         /// Information specific to merchant affiliate program (read-only).
-        #[serde(
-            rename = "merchantAffiliateProgramDetails",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub merchant_affiliate_program_details: Option<
             ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails,
         >,
         /// Google Merchant Center id of the store.
-        #[serde(
-            rename = "merchantId",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub merchant_id: Option<u64>,
         /// Name of the store.
-        #[serde(rename = "storeName", skip_serializing_if = "Option::is_none")]
         pub store_name: Option<String>,
         /// Landing page of the store.
-        #[serde(rename = "storeUrl", skip_serializing_if = "Option::is_none")]
         pub store_url: Option<String>,
     }
+    impl gapi::wire::WireStruct for ChannelToStoreLinkDetails {
+        const NAME: &'static str = "ChannelToStoreLinkDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "billingDetails",
+            "merchantAffiliateProgramDetails",
+            "merchantId",
+            "storeName",
+            "storeUrl",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.billing_details),
+                1 => gapi::wire::de(map, &mut self.merchant_affiliate_program_details),
+                2 => gapi::wire::de_int64(map, &mut self.merchant_id),
+                3 => gapi::wire::de(map, &mut self.store_name),
+                4 => gapi::wire::de(map, &mut self.store_url),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "billingDetails", &self.billing_details)?;
+            gapi::wire::ser(
+                map,
+                "merchantAffiliateProgramDetails",
+                &self.merchant_affiliate_program_details,
+            )?;
+            gapi::wire::ser_int64(map, "merchantId", &self.merchant_id)?;
+            gapi::wire::ser(map, "storeName", &self.store_name)?;
+            gapi::wire::ser(map, "storeUrl", &self.store_url)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelToStoreLinkDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelToStoreLinkDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Information specific to billing.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelToStoreLinkDetailsBillingDetails {
         /// The current billing profile status.
-        #[serde(rename = "billingStatus", skip_serializing_if = "Option::is_none")]
         pub billing_status: Option<ChannelToStoreLinkDetailsBillingDetailsBillingStatus>,
+    }
+    impl gapi::wire::WireStruct for ChannelToStoreLinkDetailsBillingDetails {
+        const NAME: &'static str = "ChannelToStoreLinkDetailsBillingDetails";
+        const FIELDS: &'static [&'static str] = &["billingStatus"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.billing_status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "billingStatus", &self.billing_status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelToStoreLinkDetailsBillingDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelToStoreLinkDetailsBillingDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The current billing profile status.
@@ -1615,21 +3344,51 @@ pub mod schemas {
         }
     }
     /// Information specific to merchant affiliate program.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails {
         /// The current merchant affiliate program status.
-        #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
         pub status: Option<
             ChannelToStoreLinkDetailsMerchantAffiliateProgramDetailsStatus,
         >,
+    }
+    impl gapi::wire::WireStruct
+    for ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails {
+        const NAME: &'static str = "ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails";
+        const FIELDS: &'static [&'static str] = &["status"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "status", &self.status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize
+    for ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de>
+    for ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The current merchant affiliate program status.
@@ -1645,87 +3404,188 @@ pub mod schemas {
         }
     }
     /// Freebase topic information related to the channel.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ChannelTopicDetails {
         /// A list of Wikipedia URLs that describe the channel's content.
-        #[serde(rename = "topicCategories", skip_serializing_if = "Option::is_none")]
         pub topic_categories: Option<Vec<String>>,
         /// A list of Freebase topic IDs associated with the channel. You can retrieve information about each topic using the Freebase Topic API.
         ///
         /// Deprecated.
-        #[serde(rename = "topicIds", skip_serializing_if = "Option::is_none")]
         pub topic_ids: Option<Vec<String>>,
     }
+    impl gapi::wire::WireStruct for ChannelTopicDetails {
+        const NAME: &'static str = "ChannelTopicDetails";
+        const FIELDS: &'static [&'static str] = &["topicCategories", "topicIds"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.topic_categories),
+                1 => gapi::wire::de(map, &mut self.topic_ids),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "topicCategories", &self.topic_categories)?;
+            gapi::wire::ser(map, "topicIds", &self.topic_ids)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ChannelTopicDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ChannelTopicDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A *comment* represents a single YouTube comment.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Comment {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube uses to uniquely identify the comment.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#comment".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The snippet object contains basic details about the comment.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<CommentSnippet>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Comment {
+        const NAME: &'static str = "Comment";
+        const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Comment {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Comment {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CommentListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of comments that match the request criteria.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Comment>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#commentListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// General pagination information.
-        #[serde(rename = "pageInfo", skip_serializing_if = "Option::is_none")]
         pub page_info: Option<PageInfo>,
         /// Deprecated.
-        #[serde(rename = "tokenPagination", skip_serializing_if = "Option::is_none")]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for CommentListResponse {
+        const NAME: &'static str = "CommentListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "nextPageToken",
+            "pageInfo",
+            "tokenPagination",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.next_page_token),
+                5 => gapi::wire::de(map, &mut self.page_info),
+                6 => gapi::wire::de(map, &mut self.token_pagination),
+                7 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
+            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CommentListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CommentListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for CommentListResponse {
         #[inline]
@@ -1741,81 +3601,168 @@ pub mod schemas {
         }
     }
     /// Basic details about a comment, such as its author and text.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CommentSnippet {
-        #[serde(rename = "authorChannelId", skip_serializing_if = "Option::is_none")]
         pub author_channel_id: Option<CommentSnippetAuthorChannelId>,
         /// Link to the author's YouTube channel, if any.
-        #[serde(rename = "authorChannelUrl", skip_serializing_if = "Option::is_none")]
         pub author_channel_url: Option<String>,
         /// The name of the user who posted the comment.
-        #[serde(rename = "authorDisplayName", skip_serializing_if = "Option::is_none")]
         pub author_display_name: Option<String>,
         /// The URL for the avatar of the user who posted the comment.
-        #[serde(
-            rename = "authorProfileImageUrl",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub author_profile_image_url: Option<String>,
         /// Whether the current viewer can rate this comment.
-        #[serde(rename = "canRate", skip_serializing_if = "Option::is_none")]
         pub can_rate: Option<bool>,
         /// The id of the corresponding YouTube channel. In case of a channel comment this is the channel the comment refers to. In case of a video or post comment it's the video/post's channel.
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// Output only. The URL of the image or animated GIF attached to the comment, if any. This property is only present when a comment contains an image or GIF. The URL is served as a signed link with a six-hour time to live (TTL) and expires six hours after retrieval.
-        #[serde(rename = "imageUrl", skip_serializing_if = "Option::is_none")]
         pub image_url: Option<String>,
         /// The total number of likes this comment has received.
-        #[serde(rename = "likeCount", skip_serializing_if = "Option::is_none")]
         pub like_count: Option<u32>,
         /// The comment's moderation status. Will not be set if the comments were requested through the id filter.
-        #[serde(rename = "moderationStatus", skip_serializing_if = "Option::is_none")]
         pub moderation_status: Option<CommentSnippetModerationStatus>,
         /// The unique id of the top-level comment, only set for replies.
-        #[serde(rename = "parentId", skip_serializing_if = "Option::is_none")]
         pub parent_id: Option<String>,
         /// The date and time when the comment was originally published.
-        #[serde(rename = "publishedAt", skip_serializing_if = "Option::is_none")]
         pub published_at: Option<gapi::types::DateTime>,
         /// The comment's text. The format is either plain text or HTML dependent on what has been requested. Even the plain text representation may differ from the text originally posted in that it may replace video links with video titles etc.
-        #[serde(rename = "textDisplay", skip_serializing_if = "Option::is_none")]
         pub text_display: Option<String>,
         /// The comment's original raw text as initially posted or last updated. The original text will only be returned if it is accessible to the viewer, which is only guaranteed if the viewer is the comment's author.
-        #[serde(rename = "textOriginal", skip_serializing_if = "Option::is_none")]
         pub text_original: Option<String>,
         /// The date and time when the comment was last updated.
-        #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
         pub updated_at: Option<gapi::types::DateTime>,
         /// The ID of the video the comment refers to, if any.
-        #[serde(rename = "videoId", skip_serializing_if = "Option::is_none")]
         pub video_id: Option<String>,
         /// The rating the viewer has given to this comment. For the time being this will never return RATE_TYPE_DISLIKE and instead return RATE_TYPE_NONE. This may change in the future.
-        #[serde(rename = "viewerRating", skip_serializing_if = "Option::is_none")]
         pub viewer_rating: Option<CommentSnippetViewerRating>,
     }
+    impl gapi::wire::WireStruct for CommentSnippet {
+        const NAME: &'static str = "CommentSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "authorChannelId",
+            "authorChannelUrl",
+            "authorDisplayName",
+            "authorProfileImageUrl",
+            "canRate",
+            "channelId",
+            "imageUrl",
+            "likeCount",
+            "moderationStatus",
+            "parentId",
+            "publishedAt",
+            "textDisplay",
+            "textOriginal",
+            "updatedAt",
+            "videoId",
+            "viewerRating",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.author_channel_id),
+                1 => gapi::wire::de(map, &mut self.author_channel_url),
+                2 => gapi::wire::de(map, &mut self.author_display_name),
+                3 => gapi::wire::de(map, &mut self.author_profile_image_url),
+                4 => gapi::wire::de(map, &mut self.can_rate),
+                5 => gapi::wire::de(map, &mut self.channel_id),
+                6 => gapi::wire::de(map, &mut self.image_url),
+                7 => gapi::wire::de(map, &mut self.like_count),
+                8 => gapi::wire::de(map, &mut self.moderation_status),
+                9 => gapi::wire::de(map, &mut self.parent_id),
+                10 => gapi::wire::de(map, &mut self.published_at),
+                11 => gapi::wire::de(map, &mut self.text_display),
+                12 => gapi::wire::de(map, &mut self.text_original),
+                13 => gapi::wire::de(map, &mut self.updated_at),
+                14 => gapi::wire::de(map, &mut self.video_id),
+                15 => gapi::wire::de(map, &mut self.viewer_rating),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "authorChannelId", &self.author_channel_id)?;
+            gapi::wire::ser(map, "authorChannelUrl", &self.author_channel_url)?;
+            gapi::wire::ser(map, "authorDisplayName", &self.author_display_name)?;
+            gapi::wire::ser(
+                map,
+                "authorProfileImageUrl",
+                &self.author_profile_image_url,
+            )?;
+            gapi::wire::ser(map, "canRate", &self.can_rate)?;
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            gapi::wire::ser(map, "imageUrl", &self.image_url)?;
+            gapi::wire::ser(map, "likeCount", &self.like_count)?;
+            gapi::wire::ser(map, "moderationStatus", &self.moderation_status)?;
+            gapi::wire::ser(map, "parentId", &self.parent_id)?;
+            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
+            gapi::wire::ser(map, "textDisplay", &self.text_display)?;
+            gapi::wire::ser(map, "textOriginal", &self.text_original)?;
+            gapi::wire::ser(map, "updatedAt", &self.updated_at)?;
+            gapi::wire::ser(map, "videoId", &self.video_id)?;
+            gapi::wire::ser(map, "viewerRating", &self.viewer_rating)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CommentSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CommentSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Contains the id of the author's YouTube channel, if any.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CommentSnippetAuthorChannelId {
         /// The id of the author's YouTube channel.
-        #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
+    }
+    impl gapi::wire::WireStruct for CommentSnippetAuthorChannelId {
+        const NAME: &'static str = "CommentSnippetAuthorChannelId";
+        const FIELDS: &'static [&'static str] = &["value"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.value),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "value", &self.value)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CommentSnippetAuthorChannelId {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CommentSnippetAuthorChannelId {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The comment's moderation status. Will not be set if the comments were requested through the id filter.
@@ -1841,70 +3788,150 @@ pub mod schemas {
         }
     }
     /// A *comment thread* represents information that applies to a top level comment and all its replies. It can also include the top level comment itself and some of the replies.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CommentThread {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube uses to uniquely identify the comment thread.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#commentThread".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The replies object contains a limited number of replies (if any) to the top level comment found in the snippet.
-        #[serde(rename = "replies", skip_serializing_if = "Option::is_none")]
         pub replies: Option<CommentThreadReplies>,
         /// The snippet object contains basic details about the comment thread and also the top level comment.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<CommentThreadSnippet>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for CommentThread {
+        const NAME: &'static str = "CommentThread";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "id",
+            "kind",
+            "replies",
+            "snippet",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.replies),
+                4 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "replies", &self.replies)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CommentThread {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CommentThread {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CommentThreadListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of comment threads that match the request criteria.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<CommentThread>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#commentThreadListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// General pagination information.
-        #[serde(rename = "pageInfo", skip_serializing_if = "Option::is_none")]
         pub page_info: Option<PageInfo>,
         /// Deprecated.
-        #[serde(rename = "tokenPagination", skip_serializing_if = "Option::is_none")]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for CommentThreadListResponse {
+        const NAME: &'static str = "CommentThreadListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "nextPageToken",
+            "pageInfo",
+            "tokenPagination",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.next_page_token),
+                5 => gapi::wire::de(map, &mut self.page_info),
+                6 => gapi::wire::de(map, &mut self.token_pagination),
+                7 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
+            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CommentThreadListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CommentThreadListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for CommentThreadListResponse {
         #[inline]
@@ -1920,277 +3947,513 @@ pub mod schemas {
         }
     }
     /// Comments written in (direct or indirect) reply to the top level comment.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CommentThreadReplies {
         /// A limited number of replies. Unless the number of replies returned equals total_reply_count in the snippet the returned replies are only a subset of the total number of replies.
-        #[serde(rename = "comments", skip_serializing_if = "Option::is_none")]
         pub comments: Option<Vec<Comment>>,
     }
+    impl gapi::wire::WireStruct for CommentThreadReplies {
+        const NAME: &'static str = "CommentThreadReplies";
+        const FIELDS: &'static [&'static str] = &["comments"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.comments),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "comments", &self.comments)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CommentThreadReplies {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CommentThreadReplies {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Basic details about a comment thread.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CommentThreadSnippet {
         /// Whether the current viewer of the thread can reply to it. This is viewer specific - other viewers may see a different value for this field.
-        #[serde(rename = "canReply", skip_serializing_if = "Option::is_none")]
         pub can_reply: Option<bool>,
         /// The YouTube channel the comments in the thread refer to or the channel with the video the comments refer to. If neither video_id nor post_id is set the comments refer to the channel itself.
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// Whether the thread (and therefore all its comments) is visible to all YouTube users.
-        #[serde(rename = "isPublic", skip_serializing_if = "Option::is_none")]
         pub is_public: Option<bool>,
         /// The top level comment of this thread.
-        #[serde(rename = "topLevelComment", skip_serializing_if = "Option::is_none")]
         pub top_level_comment: Option<Comment>,
         /// The total number of replies (not including the top level comment).
-        #[serde(rename = "totalReplyCount", skip_serializing_if = "Option::is_none")]
         pub total_reply_count: Option<u32>,
         /// The ID of the video the comments refer to, if any.
-        #[serde(rename = "videoId", skip_serializing_if = "Option::is_none")]
         pub video_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for CommentThreadSnippet {
+        const NAME: &'static str = "CommentThreadSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "canReply",
+            "channelId",
+            "isPublic",
+            "topLevelComment",
+            "totalReplyCount",
+            "videoId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.can_reply),
+                1 => gapi::wire::de(map, &mut self.channel_id),
+                2 => gapi::wire::de(map, &mut self.is_public),
+                3 => gapi::wire::de(map, &mut self.top_level_comment),
+                4 => gapi::wire::de(map, &mut self.total_reply_count),
+                5 => gapi::wire::de(map, &mut self.video_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "canReply", &self.can_reply)?;
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            gapi::wire::ser(map, "isPublic", &self.is_public)?;
+            gapi::wire::ser(map, "topLevelComment", &self.top_level_comment)?;
+            gapi::wire::ser(map, "totalReplyCount", &self.total_reply_count)?;
+            gapi::wire::ser(map, "videoId", &self.video_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CommentThreadSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CommentThreadSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Ratings schemes. The country-specific ratings are mostly for movies and shows. LINT.IfChange
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ContentRating {
         /// The video's Australian Classification Board (ACB) or Australian Communications and Media Authority (ACMA) rating. ACMA ratings are used to classify children's television programming.
-        #[serde(rename = "acbRating", skip_serializing_if = "Option::is_none")]
         pub acb_rating: Option<ContentRatingAcbRating>,
         /// The video's rating from Italy's Autorità per le Garanzie nelle Comunicazioni (AGCOM).
-        #[serde(rename = "agcomRating", skip_serializing_if = "Option::is_none")]
         pub agcom_rating: Option<ContentRatingAgcomRating>,
         /// The video's Anatel (Asociación Nacional de Televisión) rating for Chilean television.
-        #[serde(rename = "anatelRating", skip_serializing_if = "Option::is_none")]
         pub anatel_rating: Option<ContentRatingAnatelRating>,
         /// The video's British Board of Film Classification (BBFC) rating.
-        #[serde(rename = "bbfcRating", skip_serializing_if = "Option::is_none")]
         pub bbfc_rating: Option<ContentRatingBbfcRating>,
         /// The video's rating from Thailand's Board of Film and Video Censors.
-        #[serde(rename = "bfvcRating", skip_serializing_if = "Option::is_none")]
         pub bfvc_rating: Option<ContentRatingBfvcRating>,
         /// The video's rating from the Austrian Board of Media Classification (Bundesministerium für Unterricht, Kunst und Kultur).
-        #[serde(rename = "bmukkRating", skip_serializing_if = "Option::is_none")]
         pub bmukk_rating: Option<ContentRatingBmukkRating>,
         /// Rating system for Canadian TV - Canadian TV Classification System The video's rating from the Canadian Radio-Television and Telecommunications Commission (CRTC) for Canadian English-language broadcasts. For more information, see the Canadian Broadcast Standards Council website.
-        #[serde(rename = "catvRating", skip_serializing_if = "Option::is_none")]
         pub catv_rating: Option<ContentRatingCatvRating>,
         /// The video's rating from the Canadian Radio-Television and Telecommunications Commission (CRTC) for Canadian French-language broadcasts. For more information, see the Canadian Broadcast Standards Council website.
-        #[serde(rename = "catvfrRating", skip_serializing_if = "Option::is_none")]
         pub catvfr_rating: Option<ContentRatingCatvfrRating>,
         /// The video's Central Board of Film Certification (CBFC - India) rating.
-        #[serde(rename = "cbfcRating", skip_serializing_if = "Option::is_none")]
         pub cbfc_rating: Option<ContentRatingCbfcRating>,
         /// The video's Consejo de Calificación Cinematográfica (Chile) rating.
-        #[serde(rename = "cccRating", skip_serializing_if = "Option::is_none")]
         pub ccc_rating: Option<ContentRatingCccRating>,
         /// The video's rating from Portugal's Comissão de Classificação de Espect´culos.
-        #[serde(rename = "cceRating", skip_serializing_if = "Option::is_none")]
         pub cce_rating: Option<ContentRatingCceRating>,
         /// The video's rating in Switzerland.
-        #[serde(rename = "chfilmRating", skip_serializing_if = "Option::is_none")]
         pub chfilm_rating: Option<ContentRatingChfilmRating>,
         /// The video's Canadian Home Video Rating System (CHVRS) rating.
-        #[serde(rename = "chvrsRating", skip_serializing_if = "Option::is_none")]
         pub chvrs_rating: Option<ContentRatingChvrsRating>,
         /// The video's rating from the Commission de Contrôle des Films (Belgium).
-        #[serde(rename = "cicfRating", skip_serializing_if = "Option::is_none")]
         pub cicf_rating: Option<ContentRatingCicfRating>,
         /// The video's rating from Romania's CONSILIUL NATIONAL AL AUDIOVIZUALULUI (CNA).
-        #[serde(rename = "cnaRating", skip_serializing_if = "Option::is_none")]
         pub cna_rating: Option<ContentRatingCnaRating>,
         /// Rating system in France - Commission de classification cinematographique
-        #[serde(rename = "cncRating", skip_serializing_if = "Option::is_none")]
         pub cnc_rating: Option<ContentRatingCncRating>,
         /// The video's rating from France's Conseil supérieur de l’audiovisuel, which rates broadcast content.
-        #[serde(rename = "csaRating", skip_serializing_if = "Option::is_none")]
         pub csa_rating: Option<ContentRatingCsaRating>,
         /// The video's rating from Luxembourg's Commission de surveillance de la classification des films (CSCF).
-        #[serde(rename = "cscfRating", skip_serializing_if = "Option::is_none")]
         pub cscf_rating: Option<ContentRatingCscfRating>,
         /// The video's rating in the Czech Republic.
-        #[serde(rename = "czfilmRating", skip_serializing_if = "Option::is_none")]
         pub czfilm_rating: Option<ContentRatingCzfilmRating>,
         /// The video's Departamento de Justiça, Classificação, Qualificação e Títulos (DJCQT - Brazil) rating.
-        #[serde(rename = "djctqRating", skip_serializing_if = "Option::is_none")]
         pub djctq_rating: Option<ContentRatingDjctqRating>,
         /// Reasons that explain why the video received its DJCQT (Brazil) rating.
-        #[serde(rename = "djctqRatingReasons", skip_serializing_if = "Option::is_none")]
         pub djctq_rating_reasons: Option<Vec<ContentRatingDjctqRatingReasons>>,
         /// Rating system in Turkey - Evaluation and Classification Board of the Ministry of Culture and Tourism
-        #[serde(rename = "ecbmctRating", skip_serializing_if = "Option::is_none")]
         pub ecbmct_rating: Option<ContentRatingEcbmctRating>,
         /// The video's rating in Estonia.
-        #[serde(rename = "eefilmRating", skip_serializing_if = "Option::is_none")]
         pub eefilm_rating: Option<ContentRatingEefilmRating>,
         /// The video's rating in Egypt.
-        #[serde(rename = "egfilmRating", skip_serializing_if = "Option::is_none")]
         pub egfilm_rating: Option<ContentRatingEgfilmRating>,
         /// The video's Eirin (映倫) rating. Eirin is the Japanese rating system.
-        #[serde(rename = "eirinRating", skip_serializing_if = "Option::is_none")]
         pub eirin_rating: Option<ContentRatingEirinRating>,
         /// The video's rating from Malaysia's Film Censorship Board.
-        #[serde(rename = "fcbmRating", skip_serializing_if = "Option::is_none")]
         pub fcbm_rating: Option<ContentRatingFcbmRating>,
         /// The video's rating from Hong Kong's Office for Film, Newspaper and Article Administration.
-        #[serde(rename = "fcoRating", skip_serializing_if = "Option::is_none")]
         pub fco_rating: Option<ContentRatingFcoRating>,
         /// This property has been deprecated. Use the contentDetails.contentRating.cncRating instead.
-        #[serde(rename = "fmocRating", skip_serializing_if = "Option::is_none")]
         pub fmoc_rating: Option<ContentRatingFmocRating>,
         /// The video's rating from South Africa's Film and Publication Board.
-        #[serde(rename = "fpbRating", skip_serializing_if = "Option::is_none")]
         pub fpb_rating: Option<ContentRatingFpbRating>,
         /// Reasons that explain why the video received its FPB (South Africa) rating.
-        #[serde(rename = "fpbRatingReasons", skip_serializing_if = "Option::is_none")]
         pub fpb_rating_reasons: Option<Vec<ContentRatingFpbRatingReasons>>,
         /// The video's Freiwillige Selbstkontrolle der Filmwirtschaft (FSK - Germany) rating.
-        #[serde(rename = "fskRating", skip_serializing_if = "Option::is_none")]
         pub fsk_rating: Option<ContentRatingFskRating>,
         /// The video's rating in Greece.
-        #[serde(rename = "grfilmRating", skip_serializing_if = "Option::is_none")]
         pub grfilm_rating: Option<ContentRatingGrfilmRating>,
         /// The video's Instituto de la Cinematografía y de las Artes Audiovisuales (ICAA - Spain) rating.
-        #[serde(rename = "icaaRating", skip_serializing_if = "Option::is_none")]
         pub icaa_rating: Option<ContentRatingIcaaRating>,
         /// The video's Irish Film Classification Office (IFCO - Ireland) rating. See the IFCO website for more information.
-        #[serde(rename = "ifcoRating", skip_serializing_if = "Option::is_none")]
         pub ifco_rating: Option<ContentRatingIfcoRating>,
         /// The video's rating in Israel.
-        #[serde(rename = "ilfilmRating", skip_serializing_if = "Option::is_none")]
         pub ilfilm_rating: Option<ContentRatingIlfilmRating>,
         /// The video's INCAA (Instituto Nacional de Cine y Artes Audiovisuales - Argentina) rating.
-        #[serde(rename = "incaaRating", skip_serializing_if = "Option::is_none")]
         pub incaa_rating: Option<ContentRatingIncaaRating>,
         /// The video's rating from the Kenya Film Classification Board.
-        #[serde(rename = "kfcbRating", skip_serializing_if = "Option::is_none")]
         pub kfcb_rating: Option<ContentRatingKfcbRating>,
         /// The video's NICAM/Kijkwijzer rating from the Nederlands Instituut voor de Classificatie van Audiovisuele Media (Netherlands).
-        #[serde(rename = "kijkwijzerRating", skip_serializing_if = "Option::is_none")]
         pub kijkwijzer_rating: Option<ContentRatingKijkwijzerRating>,
         /// The video's Korea Media Rating Board (영상물등급위원회) rating. The KMRB rates videos in South Korea.
-        #[serde(rename = "kmrbRating", skip_serializing_if = "Option::is_none")]
         pub kmrb_rating: Option<ContentRatingKmrbRating>,
         /// The video's rating from Indonesia's Lembaga Sensor Film.
-        #[serde(rename = "lsfRating", skip_serializing_if = "Option::is_none")]
         pub lsf_rating: Option<ContentRatingLsfRating>,
         /// The video's rating from Malta's Film Age-Classification Board.
-        #[serde(rename = "mccaaRating", skip_serializing_if = "Option::is_none")]
         pub mccaa_rating: Option<ContentRatingMccaaRating>,
         /// The video's rating from the Danish Film Institute's (Det Danske Filminstitut) Media Council for Children and Young People.
-        #[serde(rename = "mccypRating", skip_serializing_if = "Option::is_none")]
         pub mccyp_rating: Option<ContentRatingMccypRating>,
         /// The video's rating system for Vietnam - MCST
-        #[serde(rename = "mcstRating", skip_serializing_if = "Option::is_none")]
         pub mcst_rating: Option<ContentRatingMcstRating>,
         /// The video's rating from Singapore's Media Development Authority (MDA) and, specifically, it's Board of Film Censors (BFC).
-        #[serde(rename = "mdaRating", skip_serializing_if = "Option::is_none")]
         pub mda_rating: Option<ContentRatingMdaRating>,
         /// The video's rating from Medietilsynet, the Norwegian Media Authority.
-        #[serde(rename = "medietilsynetRating", skip_serializing_if = "Option::is_none")]
         pub medietilsynet_rating: Option<ContentRatingMedietilsynetRating>,
         /// The video's rating from Finland's Kansallinen Audiovisuaalinen Instituutti (National Audiovisual Institute).
-        #[serde(rename = "mekuRating", skip_serializing_if = "Option::is_none")]
         pub meku_rating: Option<ContentRatingMekuRating>,
         /// The rating system for MENA countries, a clone of MPAA. It is needed to prevent titles go live w/o additional QC check, since some of them can be inappropriate for the countries at all. See b/33408548 for more details.
-        #[serde(rename = "menaMpaaRating", skip_serializing_if = "Option::is_none")]
         pub mena_mpaa_rating: Option<ContentRatingMenaMpaaRating>,
         /// The video's rating from the Ministero dei Beni e delle Attività Culturali e del Turismo (Italy).
-        #[serde(rename = "mibacRating", skip_serializing_if = "Option::is_none")]
         pub mibac_rating: Option<ContentRatingMibacRating>,
         /// The video's Ministerio de Cultura (Colombia) rating.
-        #[serde(rename = "mocRating", skip_serializing_if = "Option::is_none")]
         pub moc_rating: Option<ContentRatingMocRating>,
         /// The video's rating from Taiwan's Ministry of Culture (文化部).
-        #[serde(rename = "moctwRating", skip_serializing_if = "Option::is_none")]
         pub moctw_rating: Option<ContentRatingMoctwRating>,
         /// The video's Motion Picture Association of America (MPAA) rating.
-        #[serde(rename = "mpaaRating", skip_serializing_if = "Option::is_none")]
         pub mpaa_rating: Option<ContentRatingMpaaRating>,
         /// The rating system for trailer, DVD, and Ad in the US. See http://movielabs.com/md/ratings/v2.3/html/US_MPAAT_Ratings.html.
-        #[serde(rename = "mpaatRating", skip_serializing_if = "Option::is_none")]
         pub mpaat_rating: Option<ContentRatingMpaatRating>,
         /// The video's rating from the Movie and Television Review and Classification Board (Philippines).
-        #[serde(rename = "mtrcbRating", skip_serializing_if = "Option::is_none")]
         pub mtrcb_rating: Option<ContentRatingMtrcbRating>,
         /// The video's rating from the Maldives National Bureau of Classification.
-        #[serde(rename = "nbcRating", skip_serializing_if = "Option::is_none")]
         pub nbc_rating: Option<ContentRatingNbcRating>,
         /// The video's rating in Poland.
-        #[serde(rename = "nbcplRating", skip_serializing_if = "Option::is_none")]
         pub nbcpl_rating: Option<ContentRatingNbcplRating>,
         /// The video's rating from the Bulgarian National Film Center.
-        #[serde(rename = "nfrcRating", skip_serializing_if = "Option::is_none")]
         pub nfrc_rating: Option<ContentRatingNfrcRating>,
         /// The video's rating from Nigeria's National Film and Video Censors Board.
-        #[serde(rename = "nfvcbRating", skip_serializing_if = "Option::is_none")]
         pub nfvcb_rating: Option<ContentRatingNfvcbRating>,
         /// The video's rating from the Nacionãlais Kino centrs (National Film Centre of Latvia).
-        #[serde(rename = "nkclvRating", skip_serializing_if = "Option::is_none")]
         pub nkclv_rating: Option<ContentRatingNkclvRating>,
         /// The National Media Council ratings system for United Arab Emirates.
-        #[serde(rename = "nmcRating", skip_serializing_if = "Option::is_none")]
         pub nmc_rating: Option<ContentRatingNmcRating>,
         /// The video's Office of Film and Literature Classification (OFLC - New Zealand) rating.
-        #[serde(rename = "oflcRating", skip_serializing_if = "Option::is_none")]
         pub oflc_rating: Option<ContentRatingOflcRating>,
         /// The video's rating in Peru.
-        #[serde(rename = "pefilmRating", skip_serializing_if = "Option::is_none")]
         pub pefilm_rating: Option<ContentRatingPefilmRating>,
         /// The video's rating from the Hungarian Nemzeti Filmiroda, the Rating Committee of the National Office of Film.
-        #[serde(rename = "rcnofRating", skip_serializing_if = "Option::is_none")]
         pub rcnof_rating: Option<ContentRatingRcnofRating>,
         /// The video's rating in Venezuela.
-        #[serde(
-            rename = "resorteviolenciaRating",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub resorteviolencia_rating: Option<ContentRatingResorteviolenciaRating>,
         /// The video's General Directorate of Radio, Television and Cinematography (Mexico) rating.
-        #[serde(rename = "rtcRating", skip_serializing_if = "Option::is_none")]
         pub rtc_rating: Option<ContentRatingRtcRating>,
         /// The video's rating from Ireland's Raidió Teilifís Éireann.
-        #[serde(rename = "rteRating", skip_serializing_if = "Option::is_none")]
         pub rte_rating: Option<ContentRatingRteRating>,
         /// The video's National Film Registry of the Russian Federation (MKRF - Russia) rating.
-        #[serde(rename = "russiaRating", skip_serializing_if = "Option::is_none")]
         pub russia_rating: Option<ContentRatingRussiaRating>,
         /// The video's rating in Slovakia.
-        #[serde(rename = "skfilmRating", skip_serializing_if = "Option::is_none")]
         pub skfilm_rating: Option<ContentRatingSkfilmRating>,
         /// The video's rating in Iceland.
-        #[serde(rename = "smaisRating", skip_serializing_if = "Option::is_none")]
         pub smais_rating: Option<ContentRatingSmaisRating>,
         /// The video's rating from Statens medieråd (Sweden's National Media Council).
-        #[serde(rename = "smsaRating", skip_serializing_if = "Option::is_none")]
         pub smsa_rating: Option<ContentRatingSmsaRating>,
         /// The video's TV Parental Guidelines (TVPG) rating.
-        #[serde(rename = "tvpgRating", skip_serializing_if = "Option::is_none")]
         pub tvpg_rating: Option<ContentRatingTvpgRating>,
         /// A rating that YouTube uses to identify age-restricted content.
-        #[serde(rename = "ytRating", skip_serializing_if = "Option::is_none")]
         pub yt_rating: Option<ContentRatingYtRating>,
+    }
+    impl gapi::wire::WireStruct for ContentRating {
+        const NAME: &'static str = "ContentRating";
+        const FIELDS: &'static [&'static str] = &[
+            "acbRating",
+            "agcomRating",
+            "anatelRating",
+            "bbfcRating",
+            "bfvcRating",
+            "bmukkRating",
+            "catvRating",
+            "catvfrRating",
+            "cbfcRating",
+            "cccRating",
+            "cceRating",
+            "chfilmRating",
+            "chvrsRating",
+            "cicfRating",
+            "cnaRating",
+            "cncRating",
+            "csaRating",
+            "cscfRating",
+            "czfilmRating",
+            "djctqRating",
+            "djctqRatingReasons",
+            "ecbmctRating",
+            "eefilmRating",
+            "egfilmRating",
+            "eirinRating",
+            "fcbmRating",
+            "fcoRating",
+            "fmocRating",
+            "fpbRating",
+            "fpbRatingReasons",
+            "fskRating",
+            "grfilmRating",
+            "icaaRating",
+            "ifcoRating",
+            "ilfilmRating",
+            "incaaRating",
+            "kfcbRating",
+            "kijkwijzerRating",
+            "kmrbRating",
+            "lsfRating",
+            "mccaaRating",
+            "mccypRating",
+            "mcstRating",
+            "mdaRating",
+            "medietilsynetRating",
+            "mekuRating",
+            "menaMpaaRating",
+            "mibacRating",
+            "mocRating",
+            "moctwRating",
+            "mpaaRating",
+            "mpaatRating",
+            "mtrcbRating",
+            "nbcRating",
+            "nbcplRating",
+            "nfrcRating",
+            "nfvcbRating",
+            "nkclvRating",
+            "nmcRating",
+            "oflcRating",
+            "pefilmRating",
+            "rcnofRating",
+            "resorteviolenciaRating",
+            "rtcRating",
+            "rteRating",
+            "russiaRating",
+            "skfilmRating",
+            "smaisRating",
+            "smsaRating",
+            "tvpgRating",
+            "ytRating",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.acb_rating),
+                1 => gapi::wire::de(map, &mut self.agcom_rating),
+                2 => gapi::wire::de(map, &mut self.anatel_rating),
+                3 => gapi::wire::de(map, &mut self.bbfc_rating),
+                4 => gapi::wire::de(map, &mut self.bfvc_rating),
+                5 => gapi::wire::de(map, &mut self.bmukk_rating),
+                6 => gapi::wire::de(map, &mut self.catv_rating),
+                7 => gapi::wire::de(map, &mut self.catvfr_rating),
+                8 => gapi::wire::de(map, &mut self.cbfc_rating),
+                9 => gapi::wire::de(map, &mut self.ccc_rating),
+                10 => gapi::wire::de(map, &mut self.cce_rating),
+                11 => gapi::wire::de(map, &mut self.chfilm_rating),
+                12 => gapi::wire::de(map, &mut self.chvrs_rating),
+                13 => gapi::wire::de(map, &mut self.cicf_rating),
+                14 => gapi::wire::de(map, &mut self.cna_rating),
+                15 => gapi::wire::de(map, &mut self.cnc_rating),
+                16 => gapi::wire::de(map, &mut self.csa_rating),
+                17 => gapi::wire::de(map, &mut self.cscf_rating),
+                18 => gapi::wire::de(map, &mut self.czfilm_rating),
+                19 => gapi::wire::de(map, &mut self.djctq_rating),
+                20 => gapi::wire::de(map, &mut self.djctq_rating_reasons),
+                21 => gapi::wire::de(map, &mut self.ecbmct_rating),
+                22 => gapi::wire::de(map, &mut self.eefilm_rating),
+                23 => gapi::wire::de(map, &mut self.egfilm_rating),
+                24 => gapi::wire::de(map, &mut self.eirin_rating),
+                25 => gapi::wire::de(map, &mut self.fcbm_rating),
+                26 => gapi::wire::de(map, &mut self.fco_rating),
+                27 => gapi::wire::de(map, &mut self.fmoc_rating),
+                28 => gapi::wire::de(map, &mut self.fpb_rating),
+                29 => gapi::wire::de(map, &mut self.fpb_rating_reasons),
+                30 => gapi::wire::de(map, &mut self.fsk_rating),
+                31 => gapi::wire::de(map, &mut self.grfilm_rating),
+                32 => gapi::wire::de(map, &mut self.icaa_rating),
+                33 => gapi::wire::de(map, &mut self.ifco_rating),
+                34 => gapi::wire::de(map, &mut self.ilfilm_rating),
+                35 => gapi::wire::de(map, &mut self.incaa_rating),
+                36 => gapi::wire::de(map, &mut self.kfcb_rating),
+                37 => gapi::wire::de(map, &mut self.kijkwijzer_rating),
+                38 => gapi::wire::de(map, &mut self.kmrb_rating),
+                39 => gapi::wire::de(map, &mut self.lsf_rating),
+                40 => gapi::wire::de(map, &mut self.mccaa_rating),
+                41 => gapi::wire::de(map, &mut self.mccyp_rating),
+                42 => gapi::wire::de(map, &mut self.mcst_rating),
+                43 => gapi::wire::de(map, &mut self.mda_rating),
+                44 => gapi::wire::de(map, &mut self.medietilsynet_rating),
+                45 => gapi::wire::de(map, &mut self.meku_rating),
+                46 => gapi::wire::de(map, &mut self.mena_mpaa_rating),
+                47 => gapi::wire::de(map, &mut self.mibac_rating),
+                48 => gapi::wire::de(map, &mut self.moc_rating),
+                49 => gapi::wire::de(map, &mut self.moctw_rating),
+                50 => gapi::wire::de(map, &mut self.mpaa_rating),
+                51 => gapi::wire::de(map, &mut self.mpaat_rating),
+                52 => gapi::wire::de(map, &mut self.mtrcb_rating),
+                53 => gapi::wire::de(map, &mut self.nbc_rating),
+                54 => gapi::wire::de(map, &mut self.nbcpl_rating),
+                55 => gapi::wire::de(map, &mut self.nfrc_rating),
+                56 => gapi::wire::de(map, &mut self.nfvcb_rating),
+                57 => gapi::wire::de(map, &mut self.nkclv_rating),
+                58 => gapi::wire::de(map, &mut self.nmc_rating),
+                59 => gapi::wire::de(map, &mut self.oflc_rating),
+                60 => gapi::wire::de(map, &mut self.pefilm_rating),
+                61 => gapi::wire::de(map, &mut self.rcnof_rating),
+                62 => gapi::wire::de(map, &mut self.resorteviolencia_rating),
+                63 => gapi::wire::de(map, &mut self.rtc_rating),
+                64 => gapi::wire::de(map, &mut self.rte_rating),
+                65 => gapi::wire::de(map, &mut self.russia_rating),
+                66 => gapi::wire::de(map, &mut self.skfilm_rating),
+                67 => gapi::wire::de(map, &mut self.smais_rating),
+                68 => gapi::wire::de(map, &mut self.smsa_rating),
+                69 => gapi::wire::de(map, &mut self.tvpg_rating),
+                70 => gapi::wire::de(map, &mut self.yt_rating),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "acbRating", &self.acb_rating)?;
+            gapi::wire::ser(map, "agcomRating", &self.agcom_rating)?;
+            gapi::wire::ser(map, "anatelRating", &self.anatel_rating)?;
+            gapi::wire::ser(map, "bbfcRating", &self.bbfc_rating)?;
+            gapi::wire::ser(map, "bfvcRating", &self.bfvc_rating)?;
+            gapi::wire::ser(map, "bmukkRating", &self.bmukk_rating)?;
+            gapi::wire::ser(map, "catvRating", &self.catv_rating)?;
+            gapi::wire::ser(map, "catvfrRating", &self.catvfr_rating)?;
+            gapi::wire::ser(map, "cbfcRating", &self.cbfc_rating)?;
+            gapi::wire::ser(map, "cccRating", &self.ccc_rating)?;
+            gapi::wire::ser(map, "cceRating", &self.cce_rating)?;
+            gapi::wire::ser(map, "chfilmRating", &self.chfilm_rating)?;
+            gapi::wire::ser(map, "chvrsRating", &self.chvrs_rating)?;
+            gapi::wire::ser(map, "cicfRating", &self.cicf_rating)?;
+            gapi::wire::ser(map, "cnaRating", &self.cna_rating)?;
+            gapi::wire::ser(map, "cncRating", &self.cnc_rating)?;
+            gapi::wire::ser(map, "csaRating", &self.csa_rating)?;
+            gapi::wire::ser(map, "cscfRating", &self.cscf_rating)?;
+            gapi::wire::ser(map, "czfilmRating", &self.czfilm_rating)?;
+            gapi::wire::ser(map, "djctqRating", &self.djctq_rating)?;
+            gapi::wire::ser(map, "djctqRatingReasons", &self.djctq_rating_reasons)?;
+            gapi::wire::ser(map, "ecbmctRating", &self.ecbmct_rating)?;
+            gapi::wire::ser(map, "eefilmRating", &self.eefilm_rating)?;
+            gapi::wire::ser(map, "egfilmRating", &self.egfilm_rating)?;
+            gapi::wire::ser(map, "eirinRating", &self.eirin_rating)?;
+            gapi::wire::ser(map, "fcbmRating", &self.fcbm_rating)?;
+            gapi::wire::ser(map, "fcoRating", &self.fco_rating)?;
+            gapi::wire::ser(map, "fmocRating", &self.fmoc_rating)?;
+            gapi::wire::ser(map, "fpbRating", &self.fpb_rating)?;
+            gapi::wire::ser(map, "fpbRatingReasons", &self.fpb_rating_reasons)?;
+            gapi::wire::ser(map, "fskRating", &self.fsk_rating)?;
+            gapi::wire::ser(map, "grfilmRating", &self.grfilm_rating)?;
+            gapi::wire::ser(map, "icaaRating", &self.icaa_rating)?;
+            gapi::wire::ser(map, "ifcoRating", &self.ifco_rating)?;
+            gapi::wire::ser(map, "ilfilmRating", &self.ilfilm_rating)?;
+            gapi::wire::ser(map, "incaaRating", &self.incaa_rating)?;
+            gapi::wire::ser(map, "kfcbRating", &self.kfcb_rating)?;
+            gapi::wire::ser(map, "kijkwijzerRating", &self.kijkwijzer_rating)?;
+            gapi::wire::ser(map, "kmrbRating", &self.kmrb_rating)?;
+            gapi::wire::ser(map, "lsfRating", &self.lsf_rating)?;
+            gapi::wire::ser(map, "mccaaRating", &self.mccaa_rating)?;
+            gapi::wire::ser(map, "mccypRating", &self.mccyp_rating)?;
+            gapi::wire::ser(map, "mcstRating", &self.mcst_rating)?;
+            gapi::wire::ser(map, "mdaRating", &self.mda_rating)?;
+            gapi::wire::ser(map, "medietilsynetRating", &self.medietilsynet_rating)?;
+            gapi::wire::ser(map, "mekuRating", &self.meku_rating)?;
+            gapi::wire::ser(map, "menaMpaaRating", &self.mena_mpaa_rating)?;
+            gapi::wire::ser(map, "mibacRating", &self.mibac_rating)?;
+            gapi::wire::ser(map, "mocRating", &self.moc_rating)?;
+            gapi::wire::ser(map, "moctwRating", &self.moctw_rating)?;
+            gapi::wire::ser(map, "mpaaRating", &self.mpaa_rating)?;
+            gapi::wire::ser(map, "mpaatRating", &self.mpaat_rating)?;
+            gapi::wire::ser(map, "mtrcbRating", &self.mtrcb_rating)?;
+            gapi::wire::ser(map, "nbcRating", &self.nbc_rating)?;
+            gapi::wire::ser(map, "nbcplRating", &self.nbcpl_rating)?;
+            gapi::wire::ser(map, "nfrcRating", &self.nfrc_rating)?;
+            gapi::wire::ser(map, "nfvcbRating", &self.nfvcb_rating)?;
+            gapi::wire::ser(map, "nkclvRating", &self.nkclv_rating)?;
+            gapi::wire::ser(map, "nmcRating", &self.nmc_rating)?;
+            gapi::wire::ser(map, "oflcRating", &self.oflc_rating)?;
+            gapi::wire::ser(map, "pefilmRating", &self.pefilm_rating)?;
+            gapi::wire::ser(map, "rcnofRating", &self.rcnof_rating)?;
+            gapi::wire::ser(
+                map,
+                "resorteviolenciaRating",
+                &self.resorteviolencia_rating,
+            )?;
+            gapi::wire::ser(map, "rtcRating", &self.rtc_rating)?;
+            gapi::wire::ser(map, "rteRating", &self.rte_rating)?;
+            gapi::wire::ser(map, "russiaRating", &self.russia_rating)?;
+            gapi::wire::ser(map, "skfilmRating", &self.skfilm_rating)?;
+            gapi::wire::ser(map, "smaisRating", &self.smais_rating)?;
+            gapi::wire::ser(map, "smsaRating", &self.smsa_rating)?;
+            gapi::wire::ser(map, "tvpgRating", &self.tvpg_rating)?;
+            gapi::wire::ser(map, "ytRating", &self.yt_rating)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ContentRating {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ContentRating {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The video's Australian Classification Board (ACB) or Australian Communications and Media Authority (ACMA) rating. ACMA ratings are used to classify children's television programming.
@@ -3543,40 +5806,75 @@ pub mod schemas {
         }
     }
     /// Note that there may be a 5-second end-point resolution issue. For instance, if a cuepoint comes in for 22:03:27, we may stuff the cuepoint into 22:03:25 or 22:03:30, depending. This is an artifact of HLS.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Cuepoint {
-        #[serde(rename = "cueType", skip_serializing_if = "Option::is_none")]
         pub cue_type: Option<CuepointCueType>,
         /// The duration of this cuepoint.
-        #[serde(rename = "durationSecs", skip_serializing_if = "Option::is_none")]
         pub duration_secs: Option<u32>,
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The identifier for cuepoint resource.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// The time when the cuepoint should be inserted by offset to the broadcast actual start time.
-        #[serde(
-            rename = "insertionOffsetTimeMs",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub insertion_offset_time_ms: Option<i64>,
         /// The wall clock time at which the cuepoint should be inserted. Only one of insertion_offset_time_ms and walltime_ms may be set at a time.
-        #[serde(
-            rename = "walltimeMs",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub walltime_ms: Option<u64>,
+    }
+    impl gapi::wire::WireStruct for Cuepoint {
+        const NAME: &'static str = "Cuepoint";
+        const FIELDS: &'static [&'static str] = &[
+            "cueType",
+            "durationSecs",
+            "etag",
+            "id",
+            "insertionOffsetTimeMs",
+            "walltimeMs",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.cue_type),
+                1 => gapi::wire::de(map, &mut self.duration_secs),
+                2 => gapi::wire::de(map, &mut self.etag),
+                3 => gapi::wire::de(map, &mut self.id),
+                4 => gapi::wire::de_int64(map, &mut self.insertion_offset_time_ms),
+                5 => gapi::wire::de_int64(map, &mut self.walltime_ms),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "cueType", &self.cue_type)?;
+            gapi::wire::ser(map, "durationSecs", &self.duration_secs)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser_int64(
+                map,
+                "insertionOffsetTimeMs",
+                &self.insertion_offset_time_ms,
+            )?;
+            gapi::wire::ser_int64(map, "walltimeMs", &self.walltime_ms)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Cuepoint {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Cuepoint {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         pub enum CuepointCueType {
@@ -3585,32 +5883,67 @@ pub mod schemas {
         }
     }
     /// Schedule to insert cuepoints into a broadcast by ads automator.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CuepointSchedule {
         /// This field is semantically required. If it is set false or not set, other fields in this message will be ignored.
-        #[serde(rename = "enabled", skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
         /// If set, automatic cuepoint insertion is paused until this timestamp ("No Ad Zone"). The value is specified in ISO 8601 format.
-        #[serde(rename = "pauseAdsUntil", skip_serializing_if = "Option::is_none")]
         pub pause_ads_until: Option<String>,
         /// Interval frequency in seconds that api uses to insert cuepoints automatically.
         ///
         /// Deprecated.
-        #[serde(rename = "repeatIntervalSecs", skip_serializing_if = "Option::is_none")]
         pub repeat_interval_secs: Option<i32>,
         /// The strategy to use when scheduling cuepoints.
         ///
         /// Deprecated.
-        #[serde(rename = "scheduleStrategy", skip_serializing_if = "Option::is_none")]
         pub schedule_strategy: Option<CuepointScheduleScheduleStrategy>,
+    }
+    impl gapi::wire::WireStruct for CuepointSchedule {
+        const NAME: &'static str = "CuepointSchedule";
+        const FIELDS: &'static [&'static str] = &[
+            "enabled",
+            "pauseAdsUntil",
+            "repeatIntervalSecs",
+            "scheduleStrategy",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.enabled),
+                1 => gapi::wire::de(map, &mut self.pause_ads_until),
+                2 => gapi::wire::de(map, &mut self.repeat_interval_secs),
+                3 => gapi::wire::de(map, &mut self.schedule_strategy),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "enabled", &self.enabled)?;
+            gapi::wire::ser(map, "pauseAdsUntil", &self.pause_ads_until)?;
+            gapi::wire::ser(map, "repeatIntervalSecs", &self.repeat_interval_secs)?;
+            gapi::wire::ser(map, "scheduleStrategy", &self.schedule_strategy)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CuepointSchedule {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CuepointSchedule {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The strategy to use when scheduling cuepoints.
@@ -3622,447 +5955,910 @@ pub mod schemas {
             NonConcurrent = "nonConcurrent",
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Entity {
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
-        #[serde(rename = "typeId", skip_serializing_if = "Option::is_none")]
         pub type_id: Option<String>,
-        #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
     }
+    impl gapi::wire::WireStruct for Entity {
+        const NAME: &'static str = "Entity";
+        const FIELDS: &'static [&'static str] = &["id", "typeId", "url"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.id),
+                1 => gapi::wire::de(map, &mut self.type_id),
+                2 => gapi::wire::de(map, &mut self.url),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "typeId", &self.type_id)?;
+            gapi::wire::ser(map, "url", &self.url)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Entity {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Entity {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Geographical coordinates of a point, in WGS84.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct GeoPoint {
         /// Altitude above the reference ellipsoid, in meters.
-        #[serde(rename = "altitude", skip_serializing_if = "Option::is_none")]
         pub altitude: Option<f64>,
         /// Latitude in degrees.
-        #[serde(rename = "latitude", skip_serializing_if = "Option::is_none")]
         pub latitude: Option<f64>,
         /// Longitude in degrees.
-        #[serde(rename = "longitude", skip_serializing_if = "Option::is_none")]
         pub longitude: Option<f64>,
     }
+    impl gapi::wire::WireStruct for GeoPoint {
+        const NAME: &'static str = "GeoPoint";
+        const FIELDS: &'static [&'static str] = &["altitude", "latitude", "longitude"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.altitude),
+                1 => gapi::wire::de(map, &mut self.latitude),
+                2 => gapi::wire::de(map, &mut self.longitude),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "altitude", &self.altitude)?;
+            gapi::wire::ser(map, "latitude", &self.latitude)?;
+            gapi::wire::ser(map, "longitude", &self.longitude)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for GeoPoint {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for GeoPoint {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// An *i18nLanguage* resource identifies a UI language currently supported by YouTube.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct I18nLanguage {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube uses to uniquely identify the i18n language.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#i18nLanguage".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The snippet object contains basic details about the i18n language, such as language code and human-readable name.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<I18nLanguageSnippet>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for I18nLanguage {
+        const NAME: &'static str = "I18nLanguage";
+        const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for I18nLanguage {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for I18nLanguage {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct I18nLanguageListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of supported i18n languages. In this map, the i18n language ID is the map key, and its value is the corresponding i18nLanguage resource.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<I18nLanguage>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#i18nLanguageListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The visitorId identifies the visitor.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for I18nLanguageListResponse {
+        const NAME: &'static str = "I18nLanguageListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for I18nLanguageListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for I18nLanguageListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Basic details about an i18n language, such as language code and human-readable name.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct I18nLanguageSnippet {
         /// A short BCP-47 code that uniquely identifies a language.
-        #[serde(rename = "hl", skip_serializing_if = "Option::is_none")]
         pub hl: Option<String>,
         /// The human-readable name of the language in the language itself.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
+    impl gapi::wire::WireStruct for I18nLanguageSnippet {
+        const NAME: &'static str = "I18nLanguageSnippet";
+        const FIELDS: &'static [&'static str] = &["hl", "name"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.hl),
+                1 => gapi::wire::de(map, &mut self.name),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "hl", &self.hl)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for I18nLanguageSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for I18nLanguageSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A *i18nRegion* resource identifies a region where YouTube is available.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct I18nRegion {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube uses to uniquely identify the i18n region.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#i18nRegion".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The snippet object contains basic details about the i18n region, such as region code and human-readable name.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<I18nRegionSnippet>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for I18nRegion {
+        const NAME: &'static str = "I18nRegion";
+        const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for I18nRegion {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for I18nRegion {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct I18nRegionListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of regions where YouTube is available. In this map, the i18n region ID is the map key, and its value is the corresponding i18nRegion resource.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<I18nRegion>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#i18nRegionListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for I18nRegionListResponse {
+        const NAME: &'static str = "I18nRegionListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for I18nRegionListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for I18nRegionListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Basic details about an i18n region, such as region code and human-readable name.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct I18nRegionSnippet {
         /// The region code as a 2-letter ISO country code.
-        #[serde(rename = "gl", skip_serializing_if = "Option::is_none")]
         pub gl: Option<String>,
         /// The human-readable name of the region.
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
+    impl gapi::wire::WireStruct for I18nRegionSnippet {
+        const NAME: &'static str = "I18nRegionSnippet";
+        const FIELDS: &'static [&'static str] = &["gl", "name"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.gl),
+                1 => gapi::wire::de(map, &mut self.name),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "gl", &self.gl)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for I18nRegionSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for I18nRegionSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Branding properties for images associated with the channel.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ImageSettings {
         /// The URL for the background image shown on the video watch page. The image should be 1200px by 615px, with a maximum file size of 128k.
         ///
         /// Deprecated.
-        #[serde(rename = "backgroundImageUrl", skip_serializing_if = "Option::is_none")]
         pub background_image_url: Option<LocalizedProperty>,
         /// This is generated when a ChannelBanner.Insert request has succeeded for the given channel.
-        #[serde(rename = "bannerExternalUrl", skip_serializing_if = "Option::is_none")]
         pub banner_external_url: Option<String>,
         /// Banner image. Desktop size (1060x175).
         ///
         /// Deprecated.
-        #[serde(rename = "bannerImageUrl", skip_serializing_if = "Option::is_none")]
         pub banner_image_url: Option<String>,
         /// Banner image. Mobile size high resolution (1440x395).
         ///
         /// Deprecated.
-        #[serde(
-            rename = "bannerMobileExtraHdImageUrl",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub banner_mobile_extra_hd_image_url: Option<String>,
         /// Banner image. Mobile size high resolution (1280x360).
         ///
         /// Deprecated.
-        #[serde(
-            rename = "bannerMobileHdImageUrl",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub banner_mobile_hd_image_url: Option<String>,
         /// Banner image. Mobile size (640x175).
         ///
         /// Deprecated.
-        #[serde(
-            rename = "bannerMobileImageUrl",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub banner_mobile_image_url: Option<String>,
         /// Banner image. Mobile size low resolution (320x88).
         ///
         /// Deprecated.
-        #[serde(
-            rename = "bannerMobileLowImageUrl",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub banner_mobile_low_image_url: Option<String>,
         /// Banner image. Mobile size medium/high resolution (960x263).
         ///
         /// Deprecated.
-        #[serde(
-            rename = "bannerMobileMediumHdImageUrl",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub banner_mobile_medium_hd_image_url: Option<String>,
         /// Banner image. Tablet size extra high resolution (2560x424).
         ///
         /// Deprecated.
-        #[serde(
-            rename = "bannerTabletExtraHdImageUrl",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub banner_tablet_extra_hd_image_url: Option<String>,
         /// Banner image. Tablet size high resolution (2276x377).
         ///
         /// Deprecated.
-        #[serde(
-            rename = "bannerTabletHdImageUrl",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub banner_tablet_hd_image_url: Option<String>,
         /// Banner image. Tablet size (1707x283).
         ///
         /// Deprecated.
-        #[serde(
-            rename = "bannerTabletImageUrl",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub banner_tablet_image_url: Option<String>,
         /// Banner image. Tablet size low resolution (1138x188).
         ///
         /// Deprecated.
-        #[serde(
-            rename = "bannerTabletLowImageUrl",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub banner_tablet_low_image_url: Option<String>,
         /// Banner image. TV size high resolution (1920x1080).
         ///
         /// Deprecated.
-        #[serde(
-            rename = "bannerTvHighImageUrl",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub banner_tv_high_image_url: Option<String>,
         /// Banner image. TV size extra high resolution (2120x1192).
         ///
         /// Deprecated.
-        #[serde(rename = "bannerTvImageUrl", skip_serializing_if = "Option::is_none")]
         pub banner_tv_image_url: Option<String>,
         /// Banner image. TV size low resolution (854x480).
         ///
         /// Deprecated.
-        #[serde(rename = "bannerTvLowImageUrl", skip_serializing_if = "Option::is_none")]
         pub banner_tv_low_image_url: Option<String>,
         /// Banner image. TV size medium resolution (1280x720).
         ///
         /// Deprecated.
-        #[serde(
-            rename = "bannerTvMediumImageUrl",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub banner_tv_medium_image_url: Option<String>,
         /// The image map script for the large banner image.
         ///
         /// Deprecated.
-        #[serde(
-            rename = "largeBrandedBannerImageImapScript",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub large_branded_banner_image_imap_script: Option<LocalizedProperty>,
         /// The URL for the 854px by 70px image that appears below the video player in the expanded video view of the video watch page.
         ///
         /// Deprecated.
-        #[serde(
-            rename = "largeBrandedBannerImageUrl",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub large_branded_banner_image_url: Option<LocalizedProperty>,
         /// The image map script for the small banner image.
         ///
         /// Deprecated.
-        #[serde(
-            rename = "smallBrandedBannerImageImapScript",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub small_branded_banner_image_imap_script: Option<LocalizedProperty>,
         /// The URL for the 640px by 70px banner image that appears below the video player in the default view of the video watch page. The URL for the image that appears above the top-left corner of the video player. This is a 25-pixel-high image with a flexible width that cannot exceed 170 pixels.
         ///
         /// Deprecated.
-        #[serde(
-            rename = "smallBrandedBannerImageUrl",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub small_branded_banner_image_url: Option<LocalizedProperty>,
         /// The URL for a 1px by 1px tracking pixel that can be used to collect statistics for views of the channel or video pages.
         ///
         /// Deprecated.
-        #[serde(rename = "trackingImageUrl", skip_serializing_if = "Option::is_none")]
         pub tracking_image_url: Option<String>,
         /// Deprecated.
-        #[serde(rename = "watchIconImageUrl", skip_serializing_if = "Option::is_none")]
         pub watch_icon_image_url: Option<String>,
     }
+    impl gapi::wire::WireStruct for ImageSettings {
+        const NAME: &'static str = "ImageSettings";
+        const FIELDS: &'static [&'static str] = &[
+            "backgroundImageUrl",
+            "bannerExternalUrl",
+            "bannerImageUrl",
+            "bannerMobileExtraHdImageUrl",
+            "bannerMobileHdImageUrl",
+            "bannerMobileImageUrl",
+            "bannerMobileLowImageUrl",
+            "bannerMobileMediumHdImageUrl",
+            "bannerTabletExtraHdImageUrl",
+            "bannerTabletHdImageUrl",
+            "bannerTabletImageUrl",
+            "bannerTabletLowImageUrl",
+            "bannerTvHighImageUrl",
+            "bannerTvImageUrl",
+            "bannerTvLowImageUrl",
+            "bannerTvMediumImageUrl",
+            "largeBrandedBannerImageImapScript",
+            "largeBrandedBannerImageUrl",
+            "smallBrandedBannerImageImapScript",
+            "smallBrandedBannerImageUrl",
+            "trackingImageUrl",
+            "watchIconImageUrl",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.background_image_url),
+                1 => gapi::wire::de(map, &mut self.banner_external_url),
+                2 => gapi::wire::de(map, &mut self.banner_image_url),
+                3 => gapi::wire::de(map, &mut self.banner_mobile_extra_hd_image_url),
+                4 => gapi::wire::de(map, &mut self.banner_mobile_hd_image_url),
+                5 => gapi::wire::de(map, &mut self.banner_mobile_image_url),
+                6 => gapi::wire::de(map, &mut self.banner_mobile_low_image_url),
+                7 => gapi::wire::de(map, &mut self.banner_mobile_medium_hd_image_url),
+                8 => gapi::wire::de(map, &mut self.banner_tablet_extra_hd_image_url),
+                9 => gapi::wire::de(map, &mut self.banner_tablet_hd_image_url),
+                10 => gapi::wire::de(map, &mut self.banner_tablet_image_url),
+                11 => gapi::wire::de(map, &mut self.banner_tablet_low_image_url),
+                12 => gapi::wire::de(map, &mut self.banner_tv_high_image_url),
+                13 => gapi::wire::de(map, &mut self.banner_tv_image_url),
+                14 => gapi::wire::de(map, &mut self.banner_tv_low_image_url),
+                15 => gapi::wire::de(map, &mut self.banner_tv_medium_image_url),
+                16 => {
+                    gapi::wire::de(map, &mut self.large_branded_banner_image_imap_script)
+                }
+                17 => gapi::wire::de(map, &mut self.large_branded_banner_image_url),
+                18 => {
+                    gapi::wire::de(map, &mut self.small_branded_banner_image_imap_script)
+                }
+                19 => gapi::wire::de(map, &mut self.small_branded_banner_image_url),
+                20 => gapi::wire::de(map, &mut self.tracking_image_url),
+                21 => gapi::wire::de(map, &mut self.watch_icon_image_url),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "backgroundImageUrl", &self.background_image_url)?;
+            gapi::wire::ser(map, "bannerExternalUrl", &self.banner_external_url)?;
+            gapi::wire::ser(map, "bannerImageUrl", &self.banner_image_url)?;
+            gapi::wire::ser(
+                map,
+                "bannerMobileExtraHdImageUrl",
+                &self.banner_mobile_extra_hd_image_url,
+            )?;
+            gapi::wire::ser(
+                map,
+                "bannerMobileHdImageUrl",
+                &self.banner_mobile_hd_image_url,
+            )?;
+            gapi::wire::ser(map, "bannerMobileImageUrl", &self.banner_mobile_image_url)?;
+            gapi::wire::ser(
+                map,
+                "bannerMobileLowImageUrl",
+                &self.banner_mobile_low_image_url,
+            )?;
+            gapi::wire::ser(
+                map,
+                "bannerMobileMediumHdImageUrl",
+                &self.banner_mobile_medium_hd_image_url,
+            )?;
+            gapi::wire::ser(
+                map,
+                "bannerTabletExtraHdImageUrl",
+                &self.banner_tablet_extra_hd_image_url,
+            )?;
+            gapi::wire::ser(
+                map,
+                "bannerTabletHdImageUrl",
+                &self.banner_tablet_hd_image_url,
+            )?;
+            gapi::wire::ser(map, "bannerTabletImageUrl", &self.banner_tablet_image_url)?;
+            gapi::wire::ser(
+                map,
+                "bannerTabletLowImageUrl",
+                &self.banner_tablet_low_image_url,
+            )?;
+            gapi::wire::ser(
+                map,
+                "bannerTvHighImageUrl",
+                &self.banner_tv_high_image_url,
+            )?;
+            gapi::wire::ser(map, "bannerTvImageUrl", &self.banner_tv_image_url)?;
+            gapi::wire::ser(map, "bannerTvLowImageUrl", &self.banner_tv_low_image_url)?;
+            gapi::wire::ser(
+                map,
+                "bannerTvMediumImageUrl",
+                &self.banner_tv_medium_image_url,
+            )?;
+            gapi::wire::ser(
+                map,
+                "largeBrandedBannerImageImapScript",
+                &self.large_branded_banner_image_imap_script,
+            )?;
+            gapi::wire::ser(
+                map,
+                "largeBrandedBannerImageUrl",
+                &self.large_branded_banner_image_url,
+            )?;
+            gapi::wire::ser(
+                map,
+                "smallBrandedBannerImageImapScript",
+                &self.small_branded_banner_image_imap_script,
+            )?;
+            gapi::wire::ser(
+                map,
+                "smallBrandedBannerImageUrl",
+                &self.small_branded_banner_image_url,
+            )?;
+            gapi::wire::ser(map, "trackingImageUrl", &self.tracking_image_url)?;
+            gapi::wire::ser(map, "watchIconImageUrl", &self.watch_icon_image_url)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ImageSettings {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ImageSettings {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Describes information necessary for ingesting an RTMP, HTTP, or SRT stream.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct IngestionInfo {
         /// The backup ingestion URL that you should use to stream video to YouTube. You have the option of simultaneously streaming the content that you are sending to the ingestionAddress to this URL.
-        #[serde(
-            rename = "backupIngestionAddress",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub backup_ingestion_address: Option<String>,
         /// The primary ingestion URL that you should use to stream video to YouTube. You must stream video to this URL. Depending on which application or tool you use to encode your video stream, you may need to enter the stream URL and stream name separately or you may need to concatenate them in the following format: *STREAM_URL/STREAM_NAME*
-        #[serde(rename = "ingestionAddress", skip_serializing_if = "Option::is_none")]
         pub ingestion_address: Option<String>,
         /// This ingestion url may be used instead of backupIngestionAddress in order to stream via RTMPS. Not applicable to non-RTMP streams.
-        #[serde(
-            rename = "rtmpsBackupIngestionAddress",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub rtmps_backup_ingestion_address: Option<String>,
         /// This ingestion url may be used instead of ingestionAddress in order to stream via RTMPS. Not applicable to non-RTMP streams.
-        #[serde(
-            rename = "rtmpsIngestionAddress",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub rtmps_ingestion_address: Option<String>,
         /// The stream name that YouTube assigns to the video stream.
-        #[serde(rename = "streamName", skip_serializing_if = "Option::is_none")]
         pub stream_name: Option<String>,
     }
+    impl gapi::wire::WireStruct for IngestionInfo {
+        const NAME: &'static str = "IngestionInfo";
+        const FIELDS: &'static [&'static str] = &[
+            "backupIngestionAddress",
+            "ingestionAddress",
+            "rtmpsBackupIngestionAddress",
+            "rtmpsIngestionAddress",
+            "streamName",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.backup_ingestion_address),
+                1 => gapi::wire::de(map, &mut self.ingestion_address),
+                2 => gapi::wire::de(map, &mut self.rtmps_backup_ingestion_address),
+                3 => gapi::wire::de(map, &mut self.rtmps_ingestion_address),
+                4 => gapi::wire::de(map, &mut self.stream_name),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "backupIngestionAddress",
+                &self.backup_ingestion_address,
+            )?;
+            gapi::wire::ser(map, "ingestionAddress", &self.ingestion_address)?;
+            gapi::wire::ser(
+                map,
+                "rtmpsBackupIngestionAddress",
+                &self.rtmps_backup_ingestion_address,
+            )?;
+            gapi::wire::ser(
+                map,
+                "rtmpsIngestionAddress",
+                &self.rtmps_ingestion_address,
+            )?;
+            gapi::wire::ser(map, "streamName", &self.stream_name)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for IngestionInfo {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for IngestionInfo {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Represents a time interval, encoded as a Timestamp start (inclusive) and a Timestamp end (exclusive). The start must be less than or equal to the end. When the start equals the end, the interval is empty (matches no time). When both start and end are unspecified, the interval matches any time.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Interval {
         /// Optional. Exclusive end of the interval. If specified, a Timestamp matching this interval will have to be before the end.
-        #[serde(rename = "endTime", skip_serializing_if = "Option::is_none")]
         pub end_time: Option<gapi::types::DateTime>,
         /// Optional. Inclusive start of the interval. If specified, a Timestamp matching this interval will have to be the same or after the start.
-        #[serde(rename = "startTime", skip_serializing_if = "Option::is_none")]
         pub start_time: Option<gapi::types::DateTime>,
     }
+    impl gapi::wire::WireStruct for Interval {
+        const NAME: &'static str = "Interval";
+        const FIELDS: &'static [&'static str] = &["endTime", "startTime"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.end_time),
+                1 => gapi::wire::de(map, &mut self.start_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "endTime", &self.end_time)?;
+            gapi::wire::ser(map, "startTime", &self.start_time)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Interval {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Interval {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Describes an invideo branding.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct InvideoBranding {
         /// The bytes the uploaded image. Only used in api to youtube communication.
-        #[serde(rename = "imageBytes", skip_serializing_if = "Option::is_none")]
         pub image_bytes: Option<gapi::Bytes>,
         /// The url of the uploaded image. Only used in apiary to api communication.
-        #[serde(rename = "imageUrl", skip_serializing_if = "Option::is_none")]
         pub image_url: Option<String>,
         /// The spatial position within the video where the branding watermark will be displayed.
         ///
         /// Deprecated.
-        #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
         pub position: Option<InvideoPosition>,
         /// The channel to which this branding links. If not present it defaults to the current channel.
-        #[serde(rename = "targetChannelId", skip_serializing_if = "Option::is_none")]
         pub target_channel_id: Option<String>,
         /// The temporal position within the video where watermark will be displayed.
-        #[serde(rename = "timing", skip_serializing_if = "Option::is_none")]
         pub timing: Option<InvideoTiming>,
     }
+    impl gapi::wire::WireStruct for InvideoBranding {
+        const NAME: &'static str = "InvideoBranding";
+        const FIELDS: &'static [&'static str] = &[
+            "imageBytes",
+            "imageUrl",
+            "position",
+            "targetChannelId",
+            "timing",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.image_bytes),
+                1 => gapi::wire::de(map, &mut self.image_url),
+                2 => gapi::wire::de(map, &mut self.position),
+                3 => gapi::wire::de(map, &mut self.target_channel_id),
+                4 => gapi::wire::de(map, &mut self.timing),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "imageBytes", &self.image_bytes)?;
+            gapi::wire::ser(map, "imageUrl", &self.image_url)?;
+            gapi::wire::ser(map, "position", &self.position)?;
+            gapi::wire::ser(map, "targetChannelId", &self.target_channel_id)?;
+            gapi::wire::ser(map, "timing", &self.timing)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for InvideoBranding {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for InvideoBranding {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Describes the spatial position of a visual widget inside a video. It is a union of various position types, out of which only will be set one.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct InvideoPosition {
         /// Describes in which corner of the video the visual widget will appear.
-        #[serde(rename = "cornerPosition", skip_serializing_if = "Option::is_none")]
         pub corner_position: Option<InvideoPositionCornerPosition>,
         /// Defines the position type.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<InvideoPositionType>,
+    }
+    impl gapi::wire::WireStruct for InvideoPosition {
+        const NAME: &'static str = "InvideoPosition";
+        const FIELDS: &'static [&'static str] = &["cornerPosition", "type"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.corner_position),
+                1 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "cornerPosition", &self.corner_position)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for InvideoPosition {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for InvideoPosition {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Describes in which corner of the video the visual widget will appear.
@@ -4083,33 +6879,54 @@ pub mod schemas {
         }
     }
     /// Describes a temporal position of a visual widget inside a video.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct InvideoTiming {
         /// Defines the duration in milliseconds for which the promotion should be displayed. If missing, the client should use the default.
-        #[serde(
-            rename = "durationMs",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub duration_ms: Option<u64>,
         /// Defines the time at which the promotion will appear. Depending on the value of type the value of the offsetMs field will represent a time offset from the start or from the end of the video, expressed in milliseconds.
-        #[serde(
-            rename = "offsetMs",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub offset_ms: Option<u64>,
         /// Describes a timing type. If the value is offsetFromStart, then the offsetMs field represents an offset from the start of the video. If the value is offsetFromEnd, then the offsetMs field represents an offset from the end of the video.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<InvideoTimingType>,
+    }
+    impl gapi::wire::WireStruct for InvideoTiming {
+        const NAME: &'static str = "InvideoTiming";
+        const FIELDS: &'static [&'static str] = &["durationMs", "offsetMs", "type"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.duration_ms),
+                1 => gapi::wire::de_int64(map, &mut self.offset_ms),
+                2 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "durationMs", &self.duration_ms)?;
+            gapi::wire::ser_int64(map, "offsetMs", &self.offset_ms)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for InvideoTiming {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for InvideoTiming {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Describes a timing type. If the value is offsetFromStart, then the offsetMs field represents an offset from the start of the video. If the value is offsetFromEnd, then the offsetMs field represents an offset from the end of the video.
@@ -4118,148 +6935,307 @@ pub mod schemas {
             OffsetFromEnd = "offsetFromEnd",
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LanguageTag {
-        #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LanguageTag {
+        const NAME: &'static str = "LanguageTag";
+        const FIELDS: &'static [&'static str] = &["value"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.value),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "value", &self.value)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LanguageTag {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LanguageTag {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LevelDetails {
         /// The name that should be used when referring to this level.
-        #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
     }
+    impl gapi::wire::WireStruct for LevelDetails {
+        const NAME: &'static str = "LevelDetails";
+        const FIELDS: &'static [&'static str] = &["displayName"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.display_name),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "displayName", &self.display_name)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LevelDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LevelDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A *liveBroadcast* resource represents an event that will be streamed, via live video, on YouTube.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveBroadcast {
         /// The contentDetails object contains information about the event's video content, such as whether the content can be shown in an embedded video player or if it will be archived and therefore available for viewing after the event has concluded.
-        #[serde(rename = "contentDetails", skip_serializing_if = "Option::is_none")]
         pub content_details: Option<LiveBroadcastContentDetails>,
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube assigns to uniquely identify the broadcast.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#liveBroadcast".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The monetizationDetails object contains information about the event's monetization details.
-        #[serde(rename = "monetizationDetails", skip_serializing_if = "Option::is_none")]
         pub monetization_details: Option<LiveBroadcastMonetizationDetails>,
         /// The snippet object contains basic details about the event, including its title, description, start time, and end time.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<LiveBroadcastSnippet>,
         /// The statistics object contains info about the event's current stats. These include concurrent viewers and total chat count. Statistics can change (in either direction) during the lifetime of an event. Statistics are only returned while the event is live.
-        #[serde(rename = "statistics", skip_serializing_if = "Option::is_none")]
         pub statistics: Option<LiveBroadcastStatistics>,
         /// The status object contains information about the event's status.
-        #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
         pub status: Option<LiveBroadcastStatus>,
     }
+    impl gapi::wire::WireStruct for LiveBroadcast {
+        const NAME: &'static str = "LiveBroadcast";
+        const FIELDS: &'static [&'static str] = &[
+            "contentDetails",
+            "etag",
+            "id",
+            "kind",
+            "monetizationDetails",
+            "snippet",
+            "statistics",
+            "status",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.content_details),
+                1 => gapi::wire::de(map, &mut self.etag),
+                2 => gapi::wire::de(map, &mut self.id),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.monetization_details),
+                5 => gapi::wire::de(map, &mut self.snippet),
+                6 => gapi::wire::de(map, &mut self.statistics),
+                7 => gapi::wire::de(map, &mut self.status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "monetizationDetails", &self.monetization_details)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            gapi::wire::ser(map, "statistics", &self.statistics)?;
+            gapi::wire::ser(map, "status", &self.status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveBroadcast {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveBroadcast {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Detailed settings of a broadcast.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveBroadcastContentDetails {
         /// Optional. The broadcast's availability config. Used to set specific region availability or block specific regions It is optional - if not set, it is not enforced.
-        #[serde(rename = "availabilityConfig", skip_serializing_if = "Option::is_none")]
         pub availability_config: Option<AvailabilityConfig>,
         /// This value uniquely identifies the \[`live stream`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveStreams) bound to the broadcast.
-        #[serde(rename = "boundStreamId", skip_serializing_if = "Option::is_none")]
         pub bound_stream_id: Option<String>,
         /// The date and time that the live stream referenced by boundStreamId was last updated.
-        #[serde(
-            rename = "boundStreamLastUpdateTimeMs",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub bound_stream_last_update_time_ms: Option<gapi::types::DateTime>,
-        #[serde(rename = "closedCaptionsType", skip_serializing_if = "Option::is_none")]
         pub closed_captions_type: Option<LiveBroadcastContentDetailsClosedCaptionsType>,
         /// This setting indicates whether auto start is enabled for this broadcast. The default value for this property is false. This setting can only be used by Events.
-        #[serde(rename = "enableAutoStart", skip_serializing_if = "Option::is_none")]
         pub enable_auto_start: Option<bool>,
         /// This setting indicates whether auto stop is enabled for this broadcast. The default value for this property is false. This setting can only be used by Events.
-        #[serde(rename = "enableAutoStop", skip_serializing_if = "Option::is_none")]
         pub enable_auto_stop: Option<bool>,
         /// This setting indicates whether HTTP POST closed captioning is enabled for this broadcast. The ingestion URL of the closed captions is returned through the liveStreams API. This is mutually exclusive with using the closed_captions_type property, and is equivalent to setting closed_captions_type to CLOSED_CAPTIONS_HTTP_POST.
         ///
         /// Deprecated.
-        #[serde(
-            rename = "enableClosedCaptions",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub enable_closed_captions: Option<bool>,
         /// This setting indicates whether YouTube should enable content encryption for the broadcast.
-        #[serde(
-            rename = "enableContentEncryption",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub enable_content_encryption: Option<bool>,
         /// This setting determines whether viewers can access DVR controls while watching the video. DVR controls enable the viewer to control the video playback experience by pausing, rewinding, or fast forwarding content. The default value for this property is true. *Important:* You must set the value to true and also set the enableArchive property's value to true if you want to make playback available immediately after the broadcast ends.
-        #[serde(rename = "enableDvr", skip_serializing_if = "Option::is_none")]
         pub enable_dvr: Option<bool>,
         /// This setting indicates whether the broadcast video can be played in an embedded player. If you choose to archive the video (using the enableArchive property), this setting will also apply to the archived video.
-        #[serde(rename = "enableEmbed", skip_serializing_if = "Option::is_none")]
         pub enable_embed: Option<bool>,
         /// Indicates whether this broadcast has low latency enabled.
         ///
         /// Deprecated.
-        #[serde(rename = "enableLowLatency", skip_serializing_if = "Option::is_none")]
         pub enable_low_latency: Option<bool>,
         /// If both this and enable_low_latency are set, they must match. LATENCY_NORMAL should match enable_low_latency=false LATENCY_LOW should match enable_low_latency=true LATENCY_ULTRA_LOW should have enable_low_latency omitted.
-        #[serde(rename = "latencyPreference", skip_serializing_if = "Option::is_none")]
         pub latency_preference: Option<LiveBroadcastContentDetailsLatencyPreference>,
         /// The mesh for projecting the video if projection is mesh. The mesh value must be a UTF-8 string containing the base-64 encoding of 3D mesh data that follows the \[Spherical Video V2 RFC specification\](https://github.com/google/spatial-media/blob/master/docs/spherical-video-v2-rfc.md) for an mshp box, excluding the box size and type but including the following four reserved zero bytes for the version and flags.
-        #[serde(rename = "mesh", skip_serializing_if = "Option::is_none")]
         pub mesh: Option<gapi::Bytes>,
         /// The monitorStream object contains information about the monitor stream, which the broadcaster can use to review the event content before the broadcast stream is shown publicly.
-        #[serde(rename = "monitorStream", skip_serializing_if = "Option::is_none")]
         pub monitor_stream: Option<MonitorStreamInfo>,
         /// The projection format of this broadcast. This defaults to rectangular.
-        #[serde(rename = "projection", skip_serializing_if = "Option::is_none")]
         pub projection: Option<LiveBroadcastContentDetailsProjection>,
         /// Automatically start recording after the event goes live. The default value for this property is true. *Important:* You must also set the enableDvr property's value to true if you want the playback to be available immediately after the broadcast ends. If you set this property's value to true but do not also set the enableDvr property to true, there may be a delay of around one day before the archived video will be available for playback.
-        #[serde(rename = "recordFromStart", skip_serializing_if = "Option::is_none")]
         pub record_from_start: Option<bool>,
         /// This setting indicates whether the broadcast should automatically begin with an \[in-stream slate\](https://developers.google.com/youtube/data/live/getting-started#Displaying_Slates) when you update the broadcast's status to live. After updating the status, you then need to send a \[`liveCuepoints.insert`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveCuepoints/insert) request that sets the cuepoint's eventState to end to remove the in-stream slate and make your broadcast stream visible to viewers.
         ///
         /// Deprecated.
-        #[serde(rename = "startWithSlate", skip_serializing_if = "Option::is_none")]
         pub start_with_slate: Option<bool>,
         /// The 3D stereo layout of this broadcast. This defaults to mono.
-        #[serde(rename = "stereoLayout", skip_serializing_if = "Option::is_none")]
         pub stereo_layout: Option<LiveBroadcastContentDetailsStereoLayout>,
+    }
+    impl gapi::wire::WireStruct for LiveBroadcastContentDetails {
+        const NAME: &'static str = "LiveBroadcastContentDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "availabilityConfig",
+            "boundStreamId",
+            "boundStreamLastUpdateTimeMs",
+            "closedCaptionsType",
+            "enableAutoStart",
+            "enableAutoStop",
+            "enableClosedCaptions",
+            "enableContentEncryption",
+            "enableDvr",
+            "enableEmbed",
+            "enableLowLatency",
+            "latencyPreference",
+            "mesh",
+            "monitorStream",
+            "projection",
+            "recordFromStart",
+            "startWithSlate",
+            "stereoLayout",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.availability_config),
+                1 => gapi::wire::de(map, &mut self.bound_stream_id),
+                2 => gapi::wire::de(map, &mut self.bound_stream_last_update_time_ms),
+                3 => gapi::wire::de(map, &mut self.closed_captions_type),
+                4 => gapi::wire::de(map, &mut self.enable_auto_start),
+                5 => gapi::wire::de(map, &mut self.enable_auto_stop),
+                6 => gapi::wire::de(map, &mut self.enable_closed_captions),
+                7 => gapi::wire::de(map, &mut self.enable_content_encryption),
+                8 => gapi::wire::de(map, &mut self.enable_dvr),
+                9 => gapi::wire::de(map, &mut self.enable_embed),
+                10 => gapi::wire::de(map, &mut self.enable_low_latency),
+                11 => gapi::wire::de(map, &mut self.latency_preference),
+                12 => gapi::wire::de(map, &mut self.mesh),
+                13 => gapi::wire::de(map, &mut self.monitor_stream),
+                14 => gapi::wire::de(map, &mut self.projection),
+                15 => gapi::wire::de(map, &mut self.record_from_start),
+                16 => gapi::wire::de(map, &mut self.start_with_slate),
+                17 => gapi::wire::de(map, &mut self.stereo_layout),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "availabilityConfig", &self.availability_config)?;
+            gapi::wire::ser(map, "boundStreamId", &self.bound_stream_id)?;
+            gapi::wire::ser(
+                map,
+                "boundStreamLastUpdateTimeMs",
+                &self.bound_stream_last_update_time_ms,
+            )?;
+            gapi::wire::ser(map, "closedCaptionsType", &self.closed_captions_type)?;
+            gapi::wire::ser(map, "enableAutoStart", &self.enable_auto_start)?;
+            gapi::wire::ser(map, "enableAutoStop", &self.enable_auto_stop)?;
+            gapi::wire::ser(map, "enableClosedCaptions", &self.enable_closed_captions)?;
+            gapi::wire::ser(
+                map,
+                "enableContentEncryption",
+                &self.enable_content_encryption,
+            )?;
+            gapi::wire::ser(map, "enableDvr", &self.enable_dvr)?;
+            gapi::wire::ser(map, "enableEmbed", &self.enable_embed)?;
+            gapi::wire::ser(map, "enableLowLatency", &self.enable_low_latency)?;
+            gapi::wire::ser(map, "latencyPreference", &self.latency_preference)?;
+            gapi::wire::ser(map, "mesh", &self.mesh)?;
+            gapi::wire::ser(map, "monitorStream", &self.monitor_stream)?;
+            gapi::wire::ser(map, "projection", &self.projection)?;
+            gapi::wire::ser(map, "recordFromStart", &self.record_from_start)?;
+            gapi::wire::ser(map, "startWithSlate", &self.start_with_slate)?;
+            gapi::wire::ser(map, "stereoLayout", &self.stereo_layout)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveBroadcastContentDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveBroadcastContentDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         pub enum LiveBroadcastContentDetailsClosedCaptionsType {
@@ -4299,47 +7275,92 @@ pub mod schemas {
             TopBottom = "topBottom",
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveBroadcastListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of broadcasts that match the request criteria.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<LiveBroadcast>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#liveBroadcastListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// General pagination information.
-        #[serde(rename = "pageInfo", skip_serializing_if = "Option::is_none")]
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
-        #[serde(rename = "prevPageToken", skip_serializing_if = "Option::is_none")]
         pub prev_page_token: Option<String>,
         /// Deprecated.
-        #[serde(rename = "tokenPagination", skip_serializing_if = "Option::is_none")]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for LiveBroadcastListResponse {
+        const NAME: &'static str = "LiveBroadcastListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "nextPageToken",
+            "pageInfo",
+            "prevPageToken",
+            "tokenPagination",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.next_page_token),
+                5 => gapi::wire::de(map, &mut self.page_info),
+                6 => gapi::wire::de(map, &mut self.prev_page_token),
+                7 => gapi::wire::de(map, &mut self.token_pagination),
+                8 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
+            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
+            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveBroadcastListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveBroadcastListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for LiveBroadcastListResponse {
         #[inline]
@@ -4355,121 +7376,263 @@ pub mod schemas {
         }
     }
     /// Monetization settings of a broadcast.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveBroadcastMonetizationDetails {
-        #[serde(rename = "cuepointSchedule", skip_serializing_if = "Option::is_none")]
         pub cuepoint_schedule: Option<CuepointSchedule>,
     }
+    impl gapi::wire::WireStruct for LiveBroadcastMonetizationDetails {
+        const NAME: &'static str = "LiveBroadcastMonetizationDetails";
+        const FIELDS: &'static [&'static str] = &["cuepointSchedule"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.cuepoint_schedule),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "cuepointSchedule", &self.cuepoint_schedule)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveBroadcastMonetizationDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveBroadcastMonetizationDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Basic broadcast information.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveBroadcastSnippet {
         /// The date and time that the broadcast actually ended. This information is only available once the broadcast's state is complete.
-        #[serde(rename = "actualEndTime", skip_serializing_if = "Option::is_none")]
         pub actual_end_time: Option<gapi::types::DateTime>,
         /// The date and time that the broadcast actually started. This information is only available once the broadcast's state is live.
-        #[serde(rename = "actualStartTime", skip_serializing_if = "Option::is_none")]
         pub actual_start_time: Option<gapi::types::DateTime>,
         /// The YouTube \[video category\](https://developers.google.com/youtube/data/reference/rest/v3/videoCategories/list) associated with the video broadcast.
-        #[serde(rename = "categoryId", skip_serializing_if = "Option::is_none")]
         pub category_id: Option<String>,
         /// The ID that YouTube uses to uniquely identify the channel that is publishing the broadcast.
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// The broadcast's description. As with the title, you can set this field by modifying the broadcast resource or by setting the \[`description`\](https://developers.google.com/youtube/data/reference/rest/v3/videos#snippet.description) field of the corresponding video resource.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Indicates whether this broadcast is the default broadcast. Internal only.
-        #[serde(rename = "isDefaultBroadcast", skip_serializing_if = "Option::is_none")]
         pub is_default_broadcast: Option<bool>,
         /// The id of the live chat for this broadcast.
-        #[serde(rename = "liveChatId", skip_serializing_if = "Option::is_none")]
         pub live_chat_id: Option<String>,
         /// The date and time that the broadcast was added to YouTube's live broadcast schedule.
-        #[serde(rename = "publishedAt", skip_serializing_if = "Option::is_none")]
         pub published_at: Option<gapi::types::DateTime>,
         /// The date and time that the broadcast is scheduled to end.
-        #[serde(rename = "scheduledEndTime", skip_serializing_if = "Option::is_none")]
         pub scheduled_end_time: Option<gapi::types::DateTime>,
         /// The date and time that the broadcast is scheduled to start.
-        #[serde(rename = "scheduledStartTime", skip_serializing_if = "Option::is_none")]
         pub scheduled_start_time: Option<gapi::types::DateTime>,
         /// A map of thumbnail images associated with the broadcast. For each nested object in this object, the key is the name of the thumbnail image, and the value is an object that contains other information about the thumbnail.
-        #[serde(rename = "thumbnails", skip_serializing_if = "Option::is_none")]
         pub thumbnails: Option<ThumbnailDetails>,
         /// The broadcast's title. Note that the broadcast represents exactly one YouTube video. You can set this field by modifying the broadcast resource or by setting the \[`title`\](https://developers.google.com/youtube/data/reference/rest/v3/videos#snippet.title) field of the corresponding video resource.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
     }
+    impl gapi::wire::WireStruct for LiveBroadcastSnippet {
+        const NAME: &'static str = "LiveBroadcastSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "actualEndTime",
+            "actualStartTime",
+            "categoryId",
+            "channelId",
+            "description",
+            "isDefaultBroadcast",
+            "liveChatId",
+            "publishedAt",
+            "scheduledEndTime",
+            "scheduledStartTime",
+            "thumbnails",
+            "title",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.actual_end_time),
+                1 => gapi::wire::de(map, &mut self.actual_start_time),
+                2 => gapi::wire::de(map, &mut self.category_id),
+                3 => gapi::wire::de(map, &mut self.channel_id),
+                4 => gapi::wire::de(map, &mut self.description),
+                5 => gapi::wire::de(map, &mut self.is_default_broadcast),
+                6 => gapi::wire::de(map, &mut self.live_chat_id),
+                7 => gapi::wire::de(map, &mut self.published_at),
+                8 => gapi::wire::de(map, &mut self.scheduled_end_time),
+                9 => gapi::wire::de(map, &mut self.scheduled_start_time),
+                10 => gapi::wire::de(map, &mut self.thumbnails),
+                11 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "actualEndTime", &self.actual_end_time)?;
+            gapi::wire::ser(map, "actualStartTime", &self.actual_start_time)?;
+            gapi::wire::ser(map, "categoryId", &self.category_id)?;
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "isDefaultBroadcast", &self.is_default_broadcast)?;
+            gapi::wire::ser(map, "liveChatId", &self.live_chat_id)?;
+            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
+            gapi::wire::ser(map, "scheduledEndTime", &self.scheduled_end_time)?;
+            gapi::wire::ser(map, "scheduledStartTime", &self.scheduled_start_time)?;
+            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveBroadcastSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveBroadcastSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Statistics about the live broadcast. These represent a snapshot of the values at the time of the request. Statistics are only returned for live broadcasts.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveBroadcastStatistics {
         /// The number of viewers currently watching the broadcast. The property and its value will be present if the broadcast has current viewers and the broadcast owner has not hidden the viewcount for the video. Note that YouTube stops tracking the number of concurrent viewers for a broadcast when the broadcast ends. So, this property would not identify the number of viewers watching an archived video of a live broadcast that already ended.
-        #[serde(
-            rename = "concurrentViewers",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub concurrent_viewers: Option<u64>,
     }
+    impl gapi::wire::WireStruct for LiveBroadcastStatistics {
+        const NAME: &'static str = "LiveBroadcastStatistics";
+        const FIELDS: &'static [&'static str] = &["concurrentViewers"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.concurrent_viewers),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "concurrentViewers", &self.concurrent_viewers)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveBroadcastStatistics {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveBroadcastStatistics {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Live broadcast state.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveBroadcastStatus {
         /// The broadcast's status. The status can be updated using the API's \[`liveBroadcasts.transition`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveBroadcasts/transition) method.
-        #[serde(rename = "lifeCycleStatus", skip_serializing_if = "Option::is_none")]
         pub life_cycle_status: Option<LiveBroadcastStatusLifeCycleStatus>,
         /// Priority of the live broadcast event (internal state).
-        #[serde(
-            rename = "liveBroadcastPriority",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub live_broadcast_priority: Option<LiveBroadcastStatusLiveBroadcastPriority>,
         /// Whether the broadcast is made for kids or not, decided by YouTube instead of the creator. This field is read only.
-        #[serde(rename = "madeForKids", skip_serializing_if = "Option::is_none")]
         pub made_for_kids: Option<bool>,
         /// The broadcast's privacy status. Note that the broadcast represents exactly one YouTube video, so the privacy settings are identical to those supported for videos. In addition, you can set this field by modifying the broadcast resource or by setting the \[`privacyStatus`\](https://developers.google.com/youtube/data/reference/rest/v3/videos#status.privacyStatus) field of the corresponding video resource.
-        #[serde(rename = "privacyStatus", skip_serializing_if = "Option::is_none")]
         pub privacy_status: Option<LiveBroadcastStatusPrivacyStatus>,
         /// The broadcast's recording status.
-        #[serde(rename = "recordingStatus", skip_serializing_if = "Option::is_none")]
         pub recording_status: Option<LiveBroadcastStatusRecordingStatus>,
         /// This field will be set to True if the creator declares the broadcast to be kids only: go/live-cw-work.
-        #[serde(
-            rename = "selfDeclaredMadeForKids",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub self_declared_made_for_kids: Option<bool>,
+    }
+    impl gapi::wire::WireStruct for LiveBroadcastStatus {
+        const NAME: &'static str = "LiveBroadcastStatus";
+        const FIELDS: &'static [&'static str] = &[
+            "lifeCycleStatus",
+            "liveBroadcastPriority",
+            "madeForKids",
+            "privacyStatus",
+            "recordingStatus",
+            "selfDeclaredMadeForKids",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.life_cycle_status),
+                1 => gapi::wire::de(map, &mut self.live_broadcast_priority),
+                2 => gapi::wire::de(map, &mut self.made_for_kids),
+                3 => gapi::wire::de(map, &mut self.privacy_status),
+                4 => gapi::wire::de(map, &mut self.recording_status),
+                5 => gapi::wire::de(map, &mut self.self_declared_made_for_kids),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "lifeCycleStatus", &self.life_cycle_status)?;
+            gapi::wire::ser(
+                map,
+                "liveBroadcastPriority",
+                &self.live_broadcast_priority,
+            )?;
+            gapi::wire::ser(map, "madeForKids", &self.made_for_kids)?;
+            gapi::wire::ser(map, "privacyStatus", &self.privacy_status)?;
+            gapi::wire::ser(map, "recordingStatus", &self.recording_status)?;
+            gapi::wire::ser(
+                map,
+                "selfDeclaredMadeForKids",
+                &self.self_declared_made_for_kids,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveBroadcastStatus {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveBroadcastStatus {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The broadcast's status. The status can be updated using the API's \[`liveBroadcasts.transition`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveBroadcasts/transition) method.
@@ -4528,54 +7691,119 @@ pub mod schemas {
         }
     }
     /// A `__liveChatBan__` resource represents a ban for a YouTube live chat.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatBan {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube assigns to uniquely identify the ban.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string `"youtube#liveChatBan"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The `snippet` object contains basic details about the ban.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<LiveChatBanSnippet>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LiveChatBan {
+        const NAME: &'static str = "LiveChatBan";
+        const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatBan {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatBan {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatBanSnippet {
         /// The duration of a ban, only filled if the ban has type TEMPORARY.
-        #[serde(
-            rename = "banDurationSeconds",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub ban_duration_seconds: Option<u64>,
-        #[serde(rename = "bannedUserDetails", skip_serializing_if = "Option::is_none")]
         pub banned_user_details: Option<ChannelProfileDetails>,
         /// The chat this ban is pertinent to.
-        #[serde(rename = "liveChatId", skip_serializing_if = "Option::is_none")]
         pub live_chat_id: Option<String>,
         /// The type of ban.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<LiveChatBanSnippetType>,
+    }
+    impl gapi::wire::WireStruct for LiveChatBanSnippet {
+        const NAME: &'static str = "LiveChatBanSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "banDurationSeconds",
+            "bannedUserDetails",
+            "liveChatId",
+            "type",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.ban_duration_seconds),
+                1 => gapi::wire::de(map, &mut self.banned_user_details),
+                2 => gapi::wire::de(map, &mut self.live_chat_id),
+                3 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(
+                map,
+                "banDurationSeconds",
+                &self.ban_duration_seconds,
+            )?;
+            gapi::wire::ser(map, "bannedUserDetails", &self.banned_user_details)?;
+            gapi::wire::ser(map, "liveChatId", &self.live_chat_id)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatBanSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatBanSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type of ban.
@@ -4588,258 +7816,590 @@ pub mod schemas {
             Temporary = "temporary",
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatFanFundingEventDetails {
         /// A rendered string that displays the fund amount and currency to the user.
-        #[serde(rename = "amountDisplayString", skip_serializing_if = "Option::is_none")]
         pub amount_display_string: Option<String>,
         /// The amount of the fund.
-        #[serde(
-            rename = "amountMicros",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub amount_micros: Option<u64>,
         /// The currency in which the fund was made.
-        #[serde(rename = "currency", skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// The comment added by the user to this fan funding event.
-        #[serde(rename = "userComment", skip_serializing_if = "Option::is_none")]
         pub user_comment: Option<String>,
+    }
+    impl gapi::wire::WireStruct for LiveChatFanFundingEventDetails {
+        const NAME: &'static str = "LiveChatFanFundingEventDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "amountDisplayString",
+            "amountMicros",
+            "currency",
+            "userComment",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.amount_display_string),
+                1 => gapi::wire::de_int64(map, &mut self.amount_micros),
+                2 => gapi::wire::de(map, &mut self.currency),
+                3 => gapi::wire::de(map, &mut self.user_comment),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "amountDisplayString", &self.amount_display_string)?;
+            gapi::wire::ser_int64(map, "amountMicros", &self.amount_micros)?;
+            gapi::wire::ser(map, "currency", &self.currency)?;
+            gapi::wire::ser(map, "userComment", &self.user_comment)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatFanFundingEventDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatFanFundingEventDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// Details about the gift event, this is only set if the type is `giftEvent`.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatGiftDetails {
         /// The alternative text to be used for accessibility.
-        #[serde(rename = "altText", skip_serializing_if = "Option::is_none")]
         pub alt_text: Option<String>,
         /// The number of times the gift has been sent in a row.
-        #[serde(rename = "comboCount", skip_serializing_if = "Option::is_none")]
         pub combo_count: Option<i32>,
         /// The duration of the gift.
-        #[serde(rename = "giftDuration", skip_serializing_if = "Option::is_none")]
         pub gift_duration: Option<gapi::types::Duration>,
         /// The name of the gift.
-        #[serde(rename = "giftName", skip_serializing_if = "Option::is_none")]
         pub gift_name: Option<String>,
         /// The URL of the gift image.
-        #[serde(rename = "giftUrl", skip_serializing_if = "Option::is_none")]
         pub gift_url: Option<String>,
         /// Whether the gift involves a visual effect.
-        #[serde(rename = "hasVisualEffect", skip_serializing_if = "Option::is_none")]
         pub has_visual_effect: Option<bool>,
         /// The value of the gift in jewels.
-        #[serde(rename = "jewelsAmount", skip_serializing_if = "Option::is_none")]
         pub jewels_amount: Option<i32>,
         /// The BCP-47 language code of the gift.
-        #[serde(rename = "language", skip_serializing_if = "Option::is_none")]
         pub language: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LiveChatGiftDetails {
+        const NAME: &'static str = "LiveChatGiftDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "altText",
+            "comboCount",
+            "giftDuration",
+            "giftName",
+            "giftUrl",
+            "hasVisualEffect",
+            "jewelsAmount",
+            "language",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.alt_text),
+                1 => gapi::wire::de(map, &mut self.combo_count),
+                2 => gapi::wire::de(map, &mut self.gift_duration),
+                3 => gapi::wire::de(map, &mut self.gift_name),
+                4 => gapi::wire::de(map, &mut self.gift_url),
+                5 => gapi::wire::de(map, &mut self.has_visual_effect),
+                6 => gapi::wire::de(map, &mut self.jewels_amount),
+                7 => gapi::wire::de(map, &mut self.language),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "altText", &self.alt_text)?;
+            gapi::wire::ser(map, "comboCount", &self.combo_count)?;
+            gapi::wire::ser(map, "giftDuration", &self.gift_duration)?;
+            gapi::wire::ser(map, "giftName", &self.gift_name)?;
+            gapi::wire::ser(map, "giftUrl", &self.gift_url)?;
+            gapi::wire::ser(map, "hasVisualEffect", &self.has_visual_effect)?;
+            gapi::wire::ser(map, "jewelsAmount", &self.jewels_amount)?;
+            gapi::wire::ser(map, "language", &self.language)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatGiftDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatGiftDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatGiftMembershipReceivedDetails {
         /// The ID of the membership gifting message that is related to this gift membership. This ID will always refer to a message whose type is `membershipGiftingEvent`.
-        #[serde(
-            rename = "associatedMembershipGiftingMessageId",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub associated_membership_gifting_message_id: Option<String>,
         /// The ID of the user that made the membership gifting purchase. This matches the `snippet.authorChannelId` of the associated membership gifting message.
-        #[serde(rename = "gifterChannelId", skip_serializing_if = "Option::is_none")]
         pub gifter_channel_id: Option<String>,
         /// The name of the Level at which the viewer is a member. This matches the `snippet.membershipGiftingDetails.giftMembershipsLevelName` of the associated membership gifting message. The Level names are defined by the YouTube channel offering the Membership. In some situations this field isn't filled.
-        #[serde(rename = "memberLevelName", skip_serializing_if = "Option::is_none")]
         pub member_level_name: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LiveChatGiftMembershipReceivedDetails {
+        const NAME: &'static str = "LiveChatGiftMembershipReceivedDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "associatedMembershipGiftingMessageId",
+            "gifterChannelId",
+            "memberLevelName",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => {
+                    gapi::wire::de(
+                        map,
+                        &mut self.associated_membership_gifting_message_id,
+                    )
+                }
+                1 => gapi::wire::de(map, &mut self.gifter_channel_id),
+                2 => gapi::wire::de(map, &mut self.member_level_name),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "associatedMembershipGiftingMessageId",
+                &self.associated_membership_gifting_message_id,
+            )?;
+            gapi::wire::ser(map, "gifterChannelId", &self.gifter_channel_id)?;
+            gapi::wire::ser(map, "memberLevelName", &self.member_level_name)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatGiftMembershipReceivedDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatGiftMembershipReceivedDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatMemberMilestoneChatDetails {
         /// The name of the Level at which the viever is a member. The Level names are defined by the YouTube channel offering the Membership. In some situations this field isn't filled.
-        #[serde(rename = "memberLevelName", skip_serializing_if = "Option::is_none")]
         pub member_level_name: Option<String>,
         /// The total amount of months (rounded up) the viewer has been a member that granted them this Member Milestone Chat. This is the same number of months as is being displayed to YouTube users.
-        #[serde(rename = "memberMonth", skip_serializing_if = "Option::is_none")]
         pub member_month: Option<u32>,
         /// The comment added by the member to this Member Milestone Chat. This field is empty for messages without a comment from the member.
-        #[serde(rename = "userComment", skip_serializing_if = "Option::is_none")]
         pub user_comment: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LiveChatMemberMilestoneChatDetails {
+        const NAME: &'static str = "LiveChatMemberMilestoneChatDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "memberLevelName",
+            "memberMonth",
+            "userComment",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.member_level_name),
+                1 => gapi::wire::de(map, &mut self.member_month),
+                2 => gapi::wire::de(map, &mut self.user_comment),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "memberLevelName", &self.member_level_name)?;
+            gapi::wire::ser(map, "memberMonth", &self.member_month)?;
+            gapi::wire::ser(map, "userComment", &self.user_comment)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatMemberMilestoneChatDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatMemberMilestoneChatDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatMembershipGiftingDetails {
         /// The number of gift memberships purchased by the user.
-        #[serde(
-            rename = "giftMembershipsCount",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub gift_memberships_count: Option<i32>,
         /// The name of the level of the gift memberships purchased by the user. The Level names are defined by the YouTube channel offering the Membership. In some situations this field isn't filled.
-        #[serde(
-            rename = "giftMembershipsLevelName",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub gift_memberships_level_name: Option<String>,
     }
+    impl gapi::wire::WireStruct for LiveChatMembershipGiftingDetails {
+        const NAME: &'static str = "LiveChatMembershipGiftingDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "giftMembershipsCount",
+            "giftMembershipsLevelName",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.gift_memberships_count),
+                1 => gapi::wire::de(map, &mut self.gift_memberships_level_name),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "giftMembershipsCount", &self.gift_memberships_count)?;
+            gapi::wire::ser(
+                map,
+                "giftMembershipsLevelName",
+                &self.gift_memberships_level_name,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatMembershipGiftingDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatMembershipGiftingDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A *liveChatMessage* resource represents a chat message in a YouTube Live Chat.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatMessage {
         /// The authorDetails object contains basic details about the user that posted this message.
-        #[serde(rename = "authorDetails", skip_serializing_if = "Option::is_none")]
         pub author_details: Option<LiveChatMessageAuthorDetails>,
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube assigns to uniquely identify the message.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#liveChatMessage".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The snippet object contains basic details about the message.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<LiveChatMessageSnippet>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LiveChatMessage {
+        const NAME: &'static str = "LiveChatMessage";
+        const FIELDS: &'static [&'static str] = &[
+            "authorDetails",
+            "etag",
+            "id",
+            "kind",
+            "snippet",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.author_details),
+                1 => gapi::wire::de(map, &mut self.etag),
+                2 => gapi::wire::de(map, &mut self.id),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "authorDetails", &self.author_details)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatMessage {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatMessage {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatMessageAuthorDetails {
         /// The YouTube channel ID.
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// The channel's URL.
-        #[serde(rename = "channelUrl", skip_serializing_if = "Option::is_none")]
         pub channel_url: Option<String>,
         /// The channel's display name.
-        #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
         /// Whether the author is a moderator of the live chat.
-        #[serde(rename = "isChatModerator", skip_serializing_if = "Option::is_none")]
         pub is_chat_moderator: Option<bool>,
         /// Whether the author is the owner of the live chat.
-        #[serde(rename = "isChatOwner", skip_serializing_if = "Option::is_none")]
         pub is_chat_owner: Option<bool>,
         /// Whether the author is a sponsor of the live chat.
-        #[serde(rename = "isChatSponsor", skip_serializing_if = "Option::is_none")]
         pub is_chat_sponsor: Option<bool>,
         /// Whether the author's identity has been verified by YouTube.
-        #[serde(rename = "isVerified", skip_serializing_if = "Option::is_none")]
         pub is_verified: Option<bool>,
         /// The channels's avatar URL.
-        #[serde(rename = "profileImageUrl", skip_serializing_if = "Option::is_none")]
         pub profile_image_url: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LiveChatMessageAuthorDetails {
+        const NAME: &'static str = "LiveChatMessageAuthorDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "channelId",
+            "channelUrl",
+            "displayName",
+            "isChatModerator",
+            "isChatOwner",
+            "isChatSponsor",
+            "isVerified",
+            "profileImageUrl",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.channel_id),
+                1 => gapi::wire::de(map, &mut self.channel_url),
+                2 => gapi::wire::de(map, &mut self.display_name),
+                3 => gapi::wire::de(map, &mut self.is_chat_moderator),
+                4 => gapi::wire::de(map, &mut self.is_chat_owner),
+                5 => gapi::wire::de(map, &mut self.is_chat_sponsor),
+                6 => gapi::wire::de(map, &mut self.is_verified),
+                7 => gapi::wire::de(map, &mut self.profile_image_url),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            gapi::wire::ser(map, "channelUrl", &self.channel_url)?;
+            gapi::wire::ser(map, "displayName", &self.display_name)?;
+            gapi::wire::ser(map, "isChatModerator", &self.is_chat_moderator)?;
+            gapi::wire::ser(map, "isChatOwner", &self.is_chat_owner)?;
+            gapi::wire::ser(map, "isChatSponsor", &self.is_chat_sponsor)?;
+            gapi::wire::ser(map, "isVerified", &self.is_verified)?;
+            gapi::wire::ser(map, "profileImageUrl", &self.profile_image_url)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatMessageAuthorDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatMessageAuthorDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatMessageDeletedDetails {
-        #[serde(rename = "deletedMessageId", skip_serializing_if = "Option::is_none")]
         pub deleted_message_id: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LiveChatMessageDeletedDetails {
+        const NAME: &'static str = "LiveChatMessageDeletedDetails";
+        const FIELDS: &'static [&'static str] = &["deletedMessageId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.deleted_message_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "deletedMessageId", &self.deleted_message_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatMessageDeletedDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatMessageDeletedDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatMessageListResponse {
         /// Set when there is an active poll.
-        #[serde(rename = "activePollItem", skip_serializing_if = "Option::is_none")]
         pub active_poll_item: Option<LiveChatMessage>,
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<LiveChatMessage>>,
         /// Identifies what kind of resource this is. Value: the fixed string `"youtube#liveChatMessageListResponse"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// The date and time when the underlying stream went offline.
-        #[serde(rename = "offlineAt", skip_serializing_if = "Option::is_none")]
         pub offline_at: Option<gapi::types::DateTime>,
         /// General pagination information.
-        #[serde(rename = "pageInfo", skip_serializing_if = "Option::is_none")]
         pub page_info: Option<PageInfo>,
         /// The amount of time the client should wait before polling again.
-        #[serde(
-            rename = "pollingIntervalMillis",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub polling_interval_millis: Option<u32>,
         /// Deprecated.
-        #[serde(rename = "tokenPagination", skip_serializing_if = "Option::is_none")]
         pub token_pagination: Option<TokenPagination>,
         /// Identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for LiveChatMessageListResponse {
+        const NAME: &'static str = "LiveChatMessageListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "activePollItem",
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "nextPageToken",
+            "offlineAt",
+            "pageInfo",
+            "pollingIntervalMillis",
+            "tokenPagination",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.active_poll_item),
+                1 => gapi::wire::de(map, &mut self.etag),
+                2 => gapi::wire::de(map, &mut self.event_id),
+                3 => gapi::wire::de(map, &mut self.items),
+                4 => gapi::wire::de(map, &mut self.kind),
+                5 => gapi::wire::de(map, &mut self.next_page_token),
+                6 => gapi::wire::de(map, &mut self.offline_at),
+                7 => gapi::wire::de(map, &mut self.page_info),
+                8 => gapi::wire::de(map, &mut self.polling_interval_millis),
+                9 => gapi::wire::de(map, &mut self.token_pagination),
+                10 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "activePollItem", &self.active_poll_item)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "offlineAt", &self.offline_at)?;
+            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
+            gapi::wire::ser(
+                map,
+                "pollingIntervalMillis",
+                &self.polling_interval_millis,
+            )?;
+            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatMessageListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatMessageListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for LiveChatMessageListResponse {
         #[inline]
@@ -4854,107 +8414,205 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatMessageRetractedDetails {
-        #[serde(rename = "retractedMessageId", skip_serializing_if = "Option::is_none")]
         pub retracted_message_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for LiveChatMessageRetractedDetails {
+        const NAME: &'static str = "LiveChatMessageRetractedDetails";
+        const FIELDS: &'static [&'static str] = &["retractedMessageId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.retracted_message_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "retractedMessageId", &self.retracted_message_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatMessageRetractedDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatMessageRetractedDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Next ID: 35
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatMessageSnippet {
         /// The ID of the user that authored this message, this field is not always filled. textMessageEvent - the user that wrote the message fanFundingEvent - the user that funded the broadcast newSponsorEvent - the user that just became a sponsor memberMilestoneChatEvent - the member that sent the message membershipGiftingEvent - the user that made the purchase giftMembershipReceivedEvent - the user that received the gift membership messageDeletedEvent - the moderator that took the action. Unused. messageRetractedEvent - the author that retracted their message. Unused. userBannedEvent - the moderator that took the action superChatEvent - the user that made the purchase superStickerEvent - the user that made the purchase pollEvent - the user that created the poll
-        #[serde(rename = "authorChannelId", skip_serializing_if = "Option::is_none")]
         pub author_channel_id: Option<String>,
         /// Contains a string that can be displayed to the user. If this field is not present the message is silent, at the moment only messages of type TOMBSTONE and CHAT_ENDED_EVENT are silent.
-        #[serde(rename = "displayMessage", skip_serializing_if = "Option::is_none")]
         pub display_message: Option<String>,
         /// Details about the funding event, this is only set if the type is `fanFundingEvent`.
         ///
         /// Deprecated.
-        #[serde(
-            rename = "fanFundingEventDetails",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub fan_funding_event_details: Option<LiveChatFanFundingEventDetails>,
         /// Details about the gift event, this is only set if the type is `giftEvent`.
-        #[serde(rename = "giftDetails", skip_serializing_if = "Option::is_none")]
         pub gift_details: Option<LiveChatGiftDetails>,
         /// Details about the Gift Membership Received event, this is only set if the type is `giftMembershipReceivedEvent`.
-        #[serde(
-            rename = "giftMembershipReceivedDetails",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub gift_membership_received_details: Option<
             LiveChatGiftMembershipReceivedDetails,
         >,
         /// Whether the message has display content that should be displayed to users.
-        #[serde(rename = "hasDisplayContent", skip_serializing_if = "Option::is_none")]
         pub has_display_content: Option<bool>,
-        #[serde(rename = "liveChatId", skip_serializing_if = "Option::is_none")]
         pub live_chat_id: Option<String>,
         /// Details about the Member Milestone Chat event, this is only set if the type is `memberMilestoneChatEvent`.
-        #[serde(
-            rename = "memberMilestoneChatDetails",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub member_milestone_chat_details: Option<LiveChatMemberMilestoneChatDetails>,
         /// Details about the Membership Gifting event, this is only set if the type is `membershipGiftingEvent`.
-        #[serde(
-            rename = "membershipGiftingDetails",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub membership_gifting_details: Option<LiveChatMembershipGiftingDetails>,
         /// Deprecated.
-        #[serde(
-            rename = "messageDeletedDetails",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub message_deleted_details: Option<LiveChatMessageDeletedDetails>,
         /// Deprecated.
-        #[serde(
-            rename = "messageRetractedDetails",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub message_retracted_details: Option<LiveChatMessageRetractedDetails>,
         /// Details about the New Member Announcement event, this is only set if the type is `newSponsorEvent`. The term "member" replaces "sponsor".
-        #[serde(rename = "newSponsorDetails", skip_serializing_if = "Option::is_none")]
         pub new_sponsor_details: Option<LiveChatNewSponsorDetails>,
         /// Details about the poll event, this is only set if the type is `pollEvent`.
-        #[serde(rename = "pollDetails", skip_serializing_if = "Option::is_none")]
         pub poll_details: Option<LiveChatPollDetails>,
         /// The date and time when the message was orignally published.
-        #[serde(rename = "publishedAt", skip_serializing_if = "Option::is_none")]
         pub published_at: Option<gapi::types::DateTime>,
         /// Details about the Super Chat event, this is only set if the type is `superChatEvent`.
-        #[serde(rename = "superChatDetails", skip_serializing_if = "Option::is_none")]
         pub super_chat_details: Option<LiveChatSuperChatDetails>,
         /// Details about the Super Sticker event, this is only set if the type is `superStickerEvent`.
-        #[serde(rename = "superStickerDetails", skip_serializing_if = "Option::is_none")]
         pub super_sticker_details: Option<LiveChatSuperStickerDetails>,
         /// Details about the text message, this is only set if the type is `textMessageEvent`.
-        #[serde(rename = "textMessageDetails", skip_serializing_if = "Option::is_none")]
         pub text_message_details: Option<LiveChatTextMessageDetails>,
         /// The type of message, this will always be present, it determines the contents of the message as well as which fields will be present.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<LiveChatMessageSnippetType>,
-        #[serde(rename = "userBannedDetails", skip_serializing_if = "Option::is_none")]
         pub user_banned_details: Option<LiveChatUserBannedMessageDetails>,
+    }
+    impl gapi::wire::WireStruct for LiveChatMessageSnippet {
+        const NAME: &'static str = "LiveChatMessageSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "authorChannelId",
+            "displayMessage",
+            "fanFundingEventDetails",
+            "giftDetails",
+            "giftMembershipReceivedDetails",
+            "hasDisplayContent",
+            "liveChatId",
+            "memberMilestoneChatDetails",
+            "membershipGiftingDetails",
+            "messageDeletedDetails",
+            "messageRetractedDetails",
+            "newSponsorDetails",
+            "pollDetails",
+            "publishedAt",
+            "superChatDetails",
+            "superStickerDetails",
+            "textMessageDetails",
+            "type",
+            "userBannedDetails",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.author_channel_id),
+                1 => gapi::wire::de(map, &mut self.display_message),
+                2 => gapi::wire::de(map, &mut self.fan_funding_event_details),
+                3 => gapi::wire::de(map, &mut self.gift_details),
+                4 => gapi::wire::de(map, &mut self.gift_membership_received_details),
+                5 => gapi::wire::de(map, &mut self.has_display_content),
+                6 => gapi::wire::de(map, &mut self.live_chat_id),
+                7 => gapi::wire::de(map, &mut self.member_milestone_chat_details),
+                8 => gapi::wire::de(map, &mut self.membership_gifting_details),
+                9 => gapi::wire::de(map, &mut self.message_deleted_details),
+                10 => gapi::wire::de(map, &mut self.message_retracted_details),
+                11 => gapi::wire::de(map, &mut self.new_sponsor_details),
+                12 => gapi::wire::de(map, &mut self.poll_details),
+                13 => gapi::wire::de(map, &mut self.published_at),
+                14 => gapi::wire::de(map, &mut self.super_chat_details),
+                15 => gapi::wire::de(map, &mut self.super_sticker_details),
+                16 => gapi::wire::de(map, &mut self.text_message_details),
+                17 => gapi::wire::de(map, &mut self.r#type),
+                18 => gapi::wire::de(map, &mut self.user_banned_details),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "authorChannelId", &self.author_channel_id)?;
+            gapi::wire::ser(map, "displayMessage", &self.display_message)?;
+            gapi::wire::ser(
+                map,
+                "fanFundingEventDetails",
+                &self.fan_funding_event_details,
+            )?;
+            gapi::wire::ser(map, "giftDetails", &self.gift_details)?;
+            gapi::wire::ser(
+                map,
+                "giftMembershipReceivedDetails",
+                &self.gift_membership_received_details,
+            )?;
+            gapi::wire::ser(map, "hasDisplayContent", &self.has_display_content)?;
+            gapi::wire::ser(map, "liveChatId", &self.live_chat_id)?;
+            gapi::wire::ser(
+                map,
+                "memberMilestoneChatDetails",
+                &self.member_milestone_chat_details,
+            )?;
+            gapi::wire::ser(
+                map,
+                "membershipGiftingDetails",
+                &self.membership_gifting_details,
+            )?;
+            gapi::wire::ser(
+                map,
+                "messageDeletedDetails",
+                &self.message_deleted_details,
+            )?;
+            gapi::wire::ser(
+                map,
+                "messageRetractedDetails",
+                &self.message_retracted_details,
+            )?;
+            gapi::wire::ser(map, "newSponsorDetails", &self.new_sponsor_details)?;
+            gapi::wire::ser(map, "pollDetails", &self.poll_details)?;
+            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
+            gapi::wire::ser(map, "superChatDetails", &self.super_chat_details)?;
+            gapi::wire::ser(map, "superStickerDetails", &self.super_sticker_details)?;
+            gapi::wire::ser(map, "textMessageDetails", &self.text_message_details)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            gapi::wire::ser(map, "userBannedDetails", &self.user_banned_details)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatMessageSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatMessageSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type of message, this will always be present, it determines the contents of the message as well as which fields will be present.
@@ -4983,70 +8641,145 @@ pub mod schemas {
         }
     }
     /// A *liveChatModerator* resource represents a moderator for a YouTube live chat. A chat moderator has the ability to ban/unban users from a chat, remove message, etc.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatModerator {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube assigns to uniquely identify the moderator.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#liveChatModerator".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The snippet object contains basic details about the moderator.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<LiveChatModeratorSnippet>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LiveChatModerator {
+        const NAME: &'static str = "LiveChatModerator";
+        const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatModerator {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatModerator {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatModeratorListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of moderators that match the request criteria.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<LiveChatModerator>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#liveChatModeratorListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// General pagination information.
-        #[serde(rename = "pageInfo", skip_serializing_if = "Option::is_none")]
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
-        #[serde(rename = "prevPageToken", skip_serializing_if = "Option::is_none")]
         pub prev_page_token: Option<String>,
         /// Deprecated.
-        #[serde(rename = "tokenPagination", skip_serializing_if = "Option::is_none")]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for LiveChatModeratorListResponse {
+        const NAME: &'static str = "LiveChatModeratorListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "nextPageToken",
+            "pageInfo",
+            "prevPageToken",
+            "tokenPagination",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.next_page_token),
+                5 => gapi::wire::de(map, &mut self.page_info),
+                6 => gapi::wire::de(map, &mut self.prev_page_token),
+                7 => gapi::wire::de(map, &mut self.token_pagination),
+                8 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
+            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
+            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatModeratorListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatModeratorListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for LiveChatModeratorListResponse {
         #[inline]
@@ -5061,89 +8794,226 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatModeratorSnippet {
         /// The ID of the live chat this moderator can act on.
-        #[serde(rename = "liveChatId", skip_serializing_if = "Option::is_none")]
         pub live_chat_id: Option<String>,
         /// Details about the moderator.
-        #[serde(rename = "moderatorDetails", skip_serializing_if = "Option::is_none")]
         pub moderator_details: Option<ChannelProfileDetails>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LiveChatModeratorSnippet {
+        const NAME: &'static str = "LiveChatModeratorSnippet";
+        const FIELDS: &'static [&'static str] = &["liveChatId", "moderatorDetails"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.live_chat_id),
+                1 => gapi::wire::de(map, &mut self.moderator_details),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "liveChatId", &self.live_chat_id)?;
+            gapi::wire::ser(map, "moderatorDetails", &self.moderator_details)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatModeratorSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatModeratorSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatNewSponsorDetails {
         /// If the viewer just had upgraded from a lower level. For viewers that were not members at the time of purchase, this field is false.
-        #[serde(rename = "isUpgrade", skip_serializing_if = "Option::is_none")]
         pub is_upgrade: Option<bool>,
         /// The name of the Level that the viewer just had joined. The Level names are defined by the YouTube channel offering the Membership. In some situations this field isn't filled.
-        #[serde(rename = "memberLevelName", skip_serializing_if = "Option::is_none")]
         pub member_level_name: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LiveChatNewSponsorDetails {
+        const NAME: &'static str = "LiveChatNewSponsorDetails";
+        const FIELDS: &'static [&'static str] = &["isUpgrade", "memberLevelName"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.is_upgrade),
+                1 => gapi::wire::de(map, &mut self.member_level_name),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "isUpgrade", &self.is_upgrade)?;
+            gapi::wire::ser(map, "memberLevelName", &self.member_level_name)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatNewSponsorDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatNewSponsorDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatPollDetails {
-        #[serde(rename = "metadata", skip_serializing_if = "Option::is_none")]
         pub metadata: Option<LiveChatPollDetailsPollMetadata>,
-        #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
         pub status: Option<LiveChatPollDetailsStatus>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LiveChatPollDetails {
+        const NAME: &'static str = "LiveChatPollDetails";
+        const FIELDS: &'static [&'static str] = &["metadata", "status"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.metadata),
+                1 => gapi::wire::de(map, &mut self.status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "metadata", &self.metadata)?;
+            gapi::wire::ser(map, "status", &self.status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatPollDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatPollDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatPollDetailsPollMetadata {
         /// The options will be returned in the order that is displayed in 1P
-        #[serde(rename = "options", skip_serializing_if = "Option::is_none")]
         pub options: Option<Vec<LiveChatPollDetailsPollMetadataPollOption>>,
-        #[serde(rename = "questionText", skip_serializing_if = "Option::is_none")]
         pub question_text: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LiveChatPollDetailsPollMetadata {
+        const NAME: &'static str = "LiveChatPollDetailsPollMetadata";
+        const FIELDS: &'static [&'static str] = &["options", "questionText"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.options),
+                1 => gapi::wire::de(map, &mut self.question_text),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "options", &self.options)?;
+            gapi::wire::ser(map, "questionText", &self.question_text)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatPollDetailsPollMetadata {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatPollDetailsPollMetadata {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatPollDetailsPollMetadataPollOption {
-        #[serde(rename = "optionText", skip_serializing_if = "Option::is_none")]
         pub option_text: Option<String>,
-        #[serde(
-            rename = "tally",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub tally: Option<i64>,
+    }
+    impl gapi::wire::WireStruct for LiveChatPollDetailsPollMetadataPollOption {
+        const NAME: &'static str = "LiveChatPollDetailsPollMetadataPollOption";
+        const FIELDS: &'static [&'static str] = &["optionText", "tally"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.option_text),
+                1 => gapi::wire::de_int64(map, &mut self.tally),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "optionText", &self.option_text)?;
+            gapi::wire::ser_int64(map, "tally", &self.tally)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatPollDetailsPollMetadataPollOption {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de>
+    for LiveChatPollDetailsPollMetadataPollOption {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         pub enum LiveChatPollDetailsStatus {
@@ -5152,106 +9022,229 @@ pub mod schemas {
             Closed = "closed",
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatSuperChatDetails {
         /// A rendered string that displays the fund amount and currency to the user.
-        #[serde(rename = "amountDisplayString", skip_serializing_if = "Option::is_none")]
         pub amount_display_string: Option<String>,
         /// The amount purchased by the user, in micros (1,750,000 micros = 1.75).
-        #[serde(
-            rename = "amountMicros",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub amount_micros: Option<u64>,
         /// The currency in which the purchase was made.
-        #[serde(rename = "currency", skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// The tier in which the amount belongs. Lower amounts belong to lower tiers. The lowest tier is `1`.
-        #[serde(rename = "tier", skip_serializing_if = "Option::is_none")]
         pub tier: Option<u32>,
         /// The comment added by the user to this Super Chat event.
-        #[serde(rename = "userComment", skip_serializing_if = "Option::is_none")]
         pub user_comment: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LiveChatSuperChatDetails {
+        const NAME: &'static str = "LiveChatSuperChatDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "amountDisplayString",
+            "amountMicros",
+            "currency",
+            "tier",
+            "userComment",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.amount_display_string),
+                1 => gapi::wire::de_int64(map, &mut self.amount_micros),
+                2 => gapi::wire::de(map, &mut self.currency),
+                3 => gapi::wire::de(map, &mut self.tier),
+                4 => gapi::wire::de(map, &mut self.user_comment),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "amountDisplayString", &self.amount_display_string)?;
+            gapi::wire::ser_int64(map, "amountMicros", &self.amount_micros)?;
+            gapi::wire::ser(map, "currency", &self.currency)?;
+            gapi::wire::ser(map, "tier", &self.tier)?;
+            gapi::wire::ser(map, "userComment", &self.user_comment)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatSuperChatDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatSuperChatDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatSuperStickerDetails {
         /// A rendered string that displays the fund amount and currency to the user.
-        #[serde(rename = "amountDisplayString", skip_serializing_if = "Option::is_none")]
         pub amount_display_string: Option<String>,
         /// The amount purchased by the user, in micros (1,750,000 micros = 1.75).
-        #[serde(
-            rename = "amountMicros",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub amount_micros: Option<u64>,
         /// The currency in which the purchase was made.
-        #[serde(rename = "currency", skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// Information about the Super Sticker.
-        #[serde(
-            rename = "superStickerMetadata",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub super_sticker_metadata: Option<SuperStickerMetadata>,
         /// The tier in which the amount belongs. Lower amounts belong to lower tiers. The lowest tier is `1`.
-        #[serde(rename = "tier", skip_serializing_if = "Option::is_none")]
         pub tier: Option<u32>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LiveChatSuperStickerDetails {
+        const NAME: &'static str = "LiveChatSuperStickerDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "amountDisplayString",
+            "amountMicros",
+            "currency",
+            "superStickerMetadata",
+            "tier",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.amount_display_string),
+                1 => gapi::wire::de_int64(map, &mut self.amount_micros),
+                2 => gapi::wire::de(map, &mut self.currency),
+                3 => gapi::wire::de(map, &mut self.super_sticker_metadata),
+                4 => gapi::wire::de(map, &mut self.tier),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "amountDisplayString", &self.amount_display_string)?;
+            gapi::wire::ser_int64(map, "amountMicros", &self.amount_micros)?;
+            gapi::wire::ser(map, "currency", &self.currency)?;
+            gapi::wire::ser(map, "superStickerMetadata", &self.super_sticker_metadata)?;
+            gapi::wire::ser(map, "tier", &self.tier)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatSuperStickerDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatSuperStickerDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatTextMessageDetails {
         /// The user's message.
-        #[serde(rename = "messageText", skip_serializing_if = "Option::is_none")]
         pub message_text: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LiveChatTextMessageDetails {
+        const NAME: &'static str = "LiveChatTextMessageDetails";
+        const FIELDS: &'static [&'static str] = &["messageText"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.message_text),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "messageText", &self.message_text)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatTextMessageDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatTextMessageDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveChatUserBannedMessageDetails {
         /// The duration of the ban. This property is only present if the `banType` is `temporary`.
-        #[serde(
-            rename = "banDurationSeconds",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub ban_duration_seconds: Option<u64>,
         /// The type of ban.
-        #[serde(rename = "banType", skip_serializing_if = "Option::is_none")]
         pub ban_type: Option<LiveChatUserBannedMessageDetailsBanType>,
         /// The details of the user that was banned.
-        #[serde(rename = "bannedUserDetails", skip_serializing_if = "Option::is_none")]
         pub banned_user_details: Option<ChannelProfileDetails>,
+    }
+    impl gapi::wire::WireStruct for LiveChatUserBannedMessageDetails {
+        const NAME: &'static str = "LiveChatUserBannedMessageDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "banDurationSeconds",
+            "banType",
+            "bannedUserDetails",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.ban_duration_seconds),
+                1 => gapi::wire::de(map, &mut self.ban_type),
+                2 => gapi::wire::de(map, &mut self.banned_user_details),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(
+                map,
+                "banDurationSeconds",
+                &self.ban_duration_seconds,
+            )?;
+            gapi::wire::ser(map, "banType", &self.ban_type)?;
+            gapi::wire::ser(map, "bannedUserDetails", &self.banned_user_details)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveChatUserBannedMessageDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveChatUserBannedMessageDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type of ban.
@@ -5261,60 +9254,136 @@ pub mod schemas {
         }
     }
     /// A live stream describes a live ingestion point.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveStream {
         /// The cdn object defines the live stream's content delivery network (CDN) settings. These settings provide details about the manner in which you stream your content to YouTube.
-        #[serde(rename = "cdn", skip_serializing_if = "Option::is_none")]
         pub cdn: Option<CdnSettings>,
         /// The content_details object contains information about the stream, including the closed captions ingestion URL.
-        #[serde(rename = "contentDetails", skip_serializing_if = "Option::is_none")]
         pub content_details: Option<LiveStreamContentDetails>,
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube assigns to uniquely identify the stream.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#liveStream".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The snippet object contains basic details about the stream, including its channel, title, and description.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<LiveStreamSnippet>,
         /// The status object contains information about live stream's status.
-        #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
         pub status: Option<LiveStreamStatus>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LiveStream {
+        const NAME: &'static str = "LiveStream";
+        const FIELDS: &'static [&'static str] = &[
+            "cdn",
+            "contentDetails",
+            "etag",
+            "id",
+            "kind",
+            "snippet",
+            "status",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.cdn),
+                1 => gapi::wire::de(map, &mut self.content_details),
+                2 => gapi::wire::de(map, &mut self.etag),
+                3 => gapi::wire::de(map, &mut self.id),
+                4 => gapi::wire::de(map, &mut self.kind),
+                5 => gapi::wire::de(map, &mut self.snippet),
+                6 => gapi::wire::de(map, &mut self.status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "cdn", &self.cdn)?;
+            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            gapi::wire::ser(map, "status", &self.status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveStream {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveStream {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveStreamConfigurationIssue {
         /// The long-form description of the issue and how to resolve it.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// The short-form reason for this issue.
-        #[serde(rename = "reason", skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
         /// How severe this issue is to the stream.
-        #[serde(rename = "severity", skip_serializing_if = "Option::is_none")]
         pub severity: Option<LiveStreamConfigurationIssueSeverity>,
         /// The kind of error happening.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<LiveStreamConfigurationIssueType>,
+    }
+    impl gapi::wire::WireStruct for LiveStreamConfigurationIssue {
+        const NAME: &'static str = "LiveStreamConfigurationIssue";
+        const FIELDS: &'static [&'static str] = &[
+            "description",
+            "reason",
+            "severity",
+            "type",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.description),
+                1 => gapi::wire::de(map, &mut self.reason),
+                2 => gapi::wire::de(map, &mut self.severity),
+                3 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "reason", &self.reason)?;
+            gapi::wire::ser(map, "severity", &self.severity)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveStreamConfigurationIssue {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveStreamConfigurationIssue {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// How severe this issue is to the stream.
@@ -5364,49 +9433,114 @@ pub mod schemas {
         }
     }
     /// Detailed settings of a stream.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveStreamContentDetails {
         /// The ingestion URL where the closed captions of this stream are sent.
-        #[serde(
-            rename = "closedCaptionsIngestionUrl",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub closed_captions_ingestion_url: Option<String>,
         /// Indicates whether the stream is reusable, which means that it can be bound to multiple broadcasts. It is common for broadcasters to reuse the same stream for many different broadcasts if those broadcasts occur at different times. If you set this value to false, then the stream will not be reusable, which means that it can only be bound to one broadcast. Non-reusable streams differ from reusable streams in the following ways: * A non-reusable stream can only be bound to one broadcast. * A non-reusable stream might be deleted by an automated process after the broadcast ends. * The \[`liveStreams.list`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveStreams/list) method does not list non-reusable streams if you call the method and set the mine parameter to true. The only way to use that method to retrieve the resource for a non-reusable stream is to use the id parameter to identify the stream.
-        #[serde(rename = "isReusable", skip_serializing_if = "Option::is_none")]
         pub is_reusable: Option<bool>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LiveStreamContentDetails {
+        const NAME: &'static str = "LiveStreamContentDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "closedCaptionsIngestionUrl",
+            "isReusable",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.closed_captions_ingestion_url),
+                1 => gapi::wire::de(map, &mut self.is_reusable),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "closedCaptionsIngestionUrl",
+                &self.closed_captions_ingestion_url,
+            )?;
+            gapi::wire::ser(map, "isReusable", &self.is_reusable)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveStreamContentDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveStreamContentDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveStreamHealthStatus {
         /// The configurations issues on this stream
-        #[serde(rename = "configurationIssues", skip_serializing_if = "Option::is_none")]
         pub configuration_issues: Option<Vec<LiveStreamConfigurationIssue>>,
         /// The last time this status was updated (in seconds)
-        #[serde(
-            rename = "lastUpdateTimeSeconds",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub last_update_time_seconds: Option<u64>,
         /// The status code of this stream
-        #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
         pub status: Option<LiveStreamHealthStatusStatus>,
+    }
+    impl gapi::wire::WireStruct for LiveStreamHealthStatus {
+        const NAME: &'static str = "LiveStreamHealthStatus";
+        const FIELDS: &'static [&'static str] = &[
+            "configurationIssues",
+            "lastUpdateTimeSeconds",
+            "status",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.configuration_issues),
+                1 => gapi::wire::de_int64(map, &mut self.last_update_time_seconds),
+                2 => gapi::wire::de(map, &mut self.status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "configurationIssues", &self.configuration_issues)?;
+            gapi::wire::ser_int64(
+                map,
+                "lastUpdateTimeSeconds",
+                &self.last_update_time_seconds,
+            )?;
+            gapi::wire::ser(map, "status", &self.status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveStreamHealthStatus {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveStreamHealthStatus {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The status code of this stream
@@ -5418,46 +9552,91 @@ pub mod schemas {
             Revoked = "revoked",
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveStreamListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of live streams that match the request criteria.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<LiveStream>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#liveStreamListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
-        #[serde(rename = "pageInfo", skip_serializing_if = "Option::is_none")]
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
-        #[serde(rename = "prevPageToken", skip_serializing_if = "Option::is_none")]
         pub prev_page_token: Option<String>,
         /// Deprecated.
-        #[serde(rename = "tokenPagination", skip_serializing_if = "Option::is_none")]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for LiveStreamListResponse {
+        const NAME: &'static str = "LiveStreamListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "nextPageToken",
+            "pageInfo",
+            "prevPageToken",
+            "tokenPagination",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.next_page_token),
+                5 => gapi::wire::de(map, &mut self.page_info),
+                6 => gapi::wire::de(map, &mut self.prev_page_token),
+                7 => gapi::wire::de(map, &mut self.token_pagination),
+                8 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
+            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
+            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveStreamListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveStreamListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for LiveStreamListResponse {
         #[inline]
@@ -5472,47 +9651,112 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveStreamSnippet {
         /// The ID that YouTube uses to uniquely identify the channel that is transmitting the stream.
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// The stream's description. The value cannot be longer than 10000 characters.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
-        #[serde(rename = "isDefaultStream", skip_serializing_if = "Option::is_none")]
         pub is_default_stream: Option<bool>,
         /// The date and time that the stream was created.
-        #[serde(rename = "publishedAt", skip_serializing_if = "Option::is_none")]
         pub published_at: Option<gapi::types::DateTime>,
         /// The stream's title. The value must be between 1 and 128 characters long.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
     }
+    impl gapi::wire::WireStruct for LiveStreamSnippet {
+        const NAME: &'static str = "LiveStreamSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "channelId",
+            "description",
+            "isDefaultStream",
+            "publishedAt",
+            "title",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.channel_id),
+                1 => gapi::wire::de(map, &mut self.description),
+                2 => gapi::wire::de(map, &mut self.is_default_stream),
+                3 => gapi::wire::de(map, &mut self.published_at),
+                4 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "isDefaultStream", &self.is_default_stream)?;
+            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveStreamSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveStreamSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Brief description of the live stream status.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LiveStreamStatus {
         /// The health status of the stream.
-        #[serde(rename = "healthStatus", skip_serializing_if = "Option::is_none")]
         pub health_status: Option<LiveStreamHealthStatus>,
-        #[serde(rename = "streamStatus", skip_serializing_if = "Option::is_none")]
         pub stream_status: Option<LiveStreamStatusStreamStatus>,
+    }
+    impl gapi::wire::WireStruct for LiveStreamStatus {
+        const NAME: &'static str = "LiveStreamStatus";
+        const FIELDS: &'static [&'static str] = &["healthStatus", "streamStatus"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.health_status),
+                1 => gapi::wire::de(map, &mut self.stream_status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "healthStatus", &self.health_status)?;
+            gapi::wire::ser(map, "streamStatus", &self.stream_status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LiveStreamStatus {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LiveStreamStatus {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         pub enum LiveStreamStatusStreamStatus {
@@ -5523,97 +9767,230 @@ pub mod schemas {
             Error = "error",
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LocalizedProperty {
-        #[serde(rename = "default", skip_serializing_if = "Option::is_none")]
         pub default: Option<String>,
         /// The language of the default property.
-        #[serde(rename = "defaultLanguage", skip_serializing_if = "Option::is_none")]
         pub default_language: Option<LanguageTag>,
-        #[serde(rename = "localized", skip_serializing_if = "Option::is_none")]
         pub localized: Option<Vec<LocalizedString>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LocalizedProperty {
+        const NAME: &'static str = "LocalizedProperty";
+        const FIELDS: &'static [&'static str] = &[
+            "default",
+            "defaultLanguage",
+            "localized",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.default),
+                1 => gapi::wire::de(map, &mut self.default_language),
+                2 => gapi::wire::de(map, &mut self.localized),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "default", &self.default)?;
+            gapi::wire::ser(map, "defaultLanguage", &self.default_language)?;
+            gapi::wire::ser(map, "localized", &self.localized)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LocalizedProperty {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LocalizedProperty {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LocalizedString {
-        #[serde(rename = "language", skip_serializing_if = "Option::is_none")]
         pub language: Option<String>,
-        #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
+    impl gapi::wire::WireStruct for LocalizedString {
+        const NAME: &'static str = "LocalizedString";
+        const FIELDS: &'static [&'static str] = &["language", "value"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.language),
+                1 => gapi::wire::de(map, &mut self.value),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "language", &self.language)?;
+            gapi::wire::ser(map, "value", &self.value)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LocalizedString {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LocalizedString {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A *member* resource represents a member for a YouTube channel. A member provides recurring monetary support to a creator and receives special benefits.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Member {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#member".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The snippet object contains basic details about the member.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<MemberSnippet>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Member {
+        const NAME: &'static str = "Member";
+        const FIELDS: &'static [&'static str] = &["etag", "kind", "snippet"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Member {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Member {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct MemberListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of members that match the request criteria.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Member>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#memberListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
-        #[serde(rename = "pageInfo", skip_serializing_if = "Option::is_none")]
         pub page_info: Option<PageInfo>,
         /// Deprecated.
-        #[serde(rename = "tokenPagination", skip_serializing_if = "Option::is_none")]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for MemberListResponse {
+        const NAME: &'static str = "MemberListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "nextPageToken",
+            "pageInfo",
+            "tokenPagination",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.next_page_token),
+                5 => gapi::wire::de(map, &mut self.page_info),
+                6 => gapi::wire::de(map, &mut self.token_pagination),
+                7 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
+            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for MemberListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for MemberListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for MemberListResponse {
         #[inline]
@@ -5628,312 +10005,744 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct MemberSnippet {
         /// The id of the channel that's offering memberships.
-        #[serde(rename = "creatorChannelId", skip_serializing_if = "Option::is_none")]
         pub creator_channel_id: Option<String>,
         /// Details about the member.
-        #[serde(rename = "memberDetails", skip_serializing_if = "Option::is_none")]
         pub member_details: Option<ChannelProfileDetails>,
         /// Details about the user's membership.
-        #[serde(rename = "membershipsDetails", skip_serializing_if = "Option::is_none")]
         pub memberships_details: Option<MembershipsDetails>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for MemberSnippet {
+        const NAME: &'static str = "MemberSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "creatorChannelId",
+            "memberDetails",
+            "membershipsDetails",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.creator_channel_id),
+                1 => gapi::wire::de(map, &mut self.member_details),
+                2 => gapi::wire::de(map, &mut self.memberships_details),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "creatorChannelId", &self.creator_channel_id)?;
+            gapi::wire::ser(map, "memberDetails", &self.member_details)?;
+            gapi::wire::ser(map, "membershipsDetails", &self.memberships_details)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for MemberSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for MemberSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct MembershipsDetails {
         /// Ids of all levels that the user has access to. This includes the currently active level and all other levels that are included because of a higher purchase.
-        #[serde(rename = "accessibleLevels", skip_serializing_if = "Option::is_none")]
         pub accessible_levels: Option<Vec<String>>,
         /// Id of the highest level that the user has access to at the moment.
-        #[serde(
-            rename = "highestAccessibleLevel",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub highest_accessible_level: Option<String>,
         /// Display name for the highest level that the user has access to at the moment.
-        #[serde(
-            rename = "highestAccessibleLevelDisplayName",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub highest_accessible_level_display_name: Option<String>,
         /// Data about memberships duration without taking into consideration pricing levels.
-        #[serde(rename = "membershipsDuration", skip_serializing_if = "Option::is_none")]
         pub memberships_duration: Option<MembershipsDuration>,
         /// Data about memberships duration on particular pricing levels.
-        #[serde(
-            rename = "membershipsDurationAtLevels",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub memberships_duration_at_levels: Option<Vec<MembershipsDurationAtLevel>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for MembershipsDetails {
+        const NAME: &'static str = "MembershipsDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "accessibleLevels",
+            "highestAccessibleLevel",
+            "highestAccessibleLevelDisplayName",
+            "membershipsDuration",
+            "membershipsDurationAtLevels",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.accessible_levels),
+                1 => gapi::wire::de(map, &mut self.highest_accessible_level),
+                2 => gapi::wire::de(map, &mut self.highest_accessible_level_display_name),
+                3 => gapi::wire::de(map, &mut self.memberships_duration),
+                4 => gapi::wire::de(map, &mut self.memberships_duration_at_levels),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "accessibleLevels", &self.accessible_levels)?;
+            gapi::wire::ser(
+                map,
+                "highestAccessibleLevel",
+                &self.highest_accessible_level,
+            )?;
+            gapi::wire::ser(
+                map,
+                "highestAccessibleLevelDisplayName",
+                &self.highest_accessible_level_display_name,
+            )?;
+            gapi::wire::ser(map, "membershipsDuration", &self.memberships_duration)?;
+            gapi::wire::ser(
+                map,
+                "membershipsDurationAtLevels",
+                &self.memberships_duration_at_levels,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for MembershipsDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for MembershipsDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct MembershipsDuration {
         /// The date and time when the user became a continuous member across all levels.
-        #[serde(rename = "memberSince", skip_serializing_if = "Option::is_none")]
         pub member_since: Option<String>,
         /// The cumulative time the user has been a member across all levels in complete months (the time is rounded down to the nearest integer).
-        #[serde(
-            rename = "memberTotalDurationMonths",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub member_total_duration_months: Option<i32>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for MembershipsDuration {
+        const NAME: &'static str = "MembershipsDuration";
+        const FIELDS: &'static [&'static str] = &[
+            "memberSince",
+            "memberTotalDurationMonths",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.member_since),
+                1 => gapi::wire::de(map, &mut self.member_total_duration_months),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "memberSince", &self.member_since)?;
+            gapi::wire::ser(
+                map,
+                "memberTotalDurationMonths",
+                &self.member_total_duration_months,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for MembershipsDuration {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for MembershipsDuration {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct MembershipsDurationAtLevel {
         /// Pricing level ID.
-        #[serde(rename = "level", skip_serializing_if = "Option::is_none")]
         pub level: Option<String>,
         /// The date and time when the user became a continuous member for the given level.
-        #[serde(rename = "memberSince", skip_serializing_if = "Option::is_none")]
         pub member_since: Option<String>,
         /// The cumulative time the user has been a member for the given level in complete months (the time is rounded down to the nearest integer).
-        #[serde(
-            rename = "memberTotalDurationMonths",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub member_total_duration_months: Option<i32>,
     }
+    impl gapi::wire::WireStruct for MembershipsDurationAtLevel {
+        const NAME: &'static str = "MembershipsDurationAtLevel";
+        const FIELDS: &'static [&'static str] = &[
+            "level",
+            "memberSince",
+            "memberTotalDurationMonths",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.level),
+                1 => gapi::wire::de(map, &mut self.member_since),
+                2 => gapi::wire::de(map, &mut self.member_total_duration_months),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "level", &self.level)?;
+            gapi::wire::ser(map, "memberSince", &self.member_since)?;
+            gapi::wire::ser(
+                map,
+                "memberTotalDurationMonths",
+                &self.member_total_duration_months,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for MembershipsDurationAtLevel {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for MembershipsDurationAtLevel {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A *membershipsLevel* resource represents an offer made by YouTube creators for their fans. Users can become members of the channel by joining one of the available levels. They will provide recurring monetary support and receives special benefits.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct MembershipsLevel {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube assigns to uniquely identify the memberships level.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#membershipsLevelListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The snippet object contains basic details about the level.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<MembershipsLevelSnippet>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for MembershipsLevel {
+        const NAME: &'static str = "MembershipsLevel";
+        const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for MembershipsLevel {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for MembershipsLevel {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct MembershipsLevelListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of pricing levels offered by a creator to the fans.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<MembershipsLevel>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#membershipsLevelListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for MembershipsLevelListResponse {
+        const NAME: &'static str = "MembershipsLevelListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for MembershipsLevelListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for MembershipsLevelListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct MembershipsLevelSnippet {
         /// The id of the channel that's offering channel memberships.
-        #[serde(rename = "creatorChannelId", skip_serializing_if = "Option::is_none")]
         pub creator_channel_id: Option<String>,
         /// Details about the pricing level.
-        #[serde(rename = "levelDetails", skip_serializing_if = "Option::is_none")]
         pub level_details: Option<LevelDetails>,
     }
+    impl gapi::wire::WireStruct for MembershipsLevelSnippet {
+        const NAME: &'static str = "MembershipsLevelSnippet";
+        const FIELDS: &'static [&'static str] = &["creatorChannelId", "levelDetails"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.creator_channel_id),
+                1 => gapi::wire::de(map, &mut self.level_details),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "creatorChannelId", &self.creator_channel_id)?;
+            gapi::wire::ser(map, "levelDetails", &self.level_details)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for MembershipsLevelSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for MembershipsLevelSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Settings and Info of the monitor stream
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct MonitorStreamInfo {
         /// If you have set the \[`enableMonitorStream`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveBroadcasts#contentDetails.monitorStream.enableMonitorStream) property to true, then this property determines the length of the live broadcast delay.
-        #[serde(
-            rename = "broadcastStreamDelayMs",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub broadcast_stream_delay_ms: Option<u32>,
         /// HTML code that embeds a player that plays the monitor stream.
-        #[serde(rename = "embedHtml", skip_serializing_if = "Option::is_none")]
         pub embed_html: Option<String>,
         /// This value determines whether the monitor stream is enabled for the broadcast. If the monitor stream is enabled, then YouTube will broadcast the event content on a special stream intended only for the broadcaster's consumption. The broadcaster can use the stream to review the event content and also to identify the optimal times to insert cuepoints. You need to set this value to true if you intend to have a broadcast delay for your event. *Note:* This property cannot be updated once the broadcast is in the testing or live state.
-        #[serde(rename = "enableMonitorStream", skip_serializing_if = "Option::is_none")]
         pub enable_monitor_stream: Option<bool>,
     }
+    impl gapi::wire::WireStruct for MonitorStreamInfo {
+        const NAME: &'static str = "MonitorStreamInfo";
+        const FIELDS: &'static [&'static str] = &[
+            "broadcastStreamDelayMs",
+            "embedHtml",
+            "enableMonitorStream",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.broadcast_stream_delay_ms),
+                1 => gapi::wire::de(map, &mut self.embed_html),
+                2 => gapi::wire::de(map, &mut self.enable_monitor_stream),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "broadcastStreamDelayMs",
+                &self.broadcast_stream_delay_ms,
+            )?;
+            gapi::wire::ser(map, "embedHtml", &self.embed_html)?;
+            gapi::wire::ser(map, "enableMonitorStream", &self.enable_monitor_stream)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for MonitorStreamInfo {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for MonitorStreamInfo {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Paging details for lists of resources, including total number of items available and number of resources returned in a single page.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PageInfo {
         /// The number of results included in the API response.
-        #[serde(rename = "resultsPerPage", skip_serializing_if = "Option::is_none")]
         pub results_per_page: Option<i32>,
         /// The total number of results in the result set.
-        #[serde(rename = "totalResults", skip_serializing_if = "Option::is_none")]
         pub total_results: Option<i32>,
     }
+    impl gapi::wire::WireStruct for PageInfo {
+        const NAME: &'static str = "PageInfo";
+        const FIELDS: &'static [&'static str] = &["resultsPerPage", "totalResults"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.results_per_page),
+                1 => gapi::wire::de(map, &mut self.total_results),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "resultsPerPage", &self.results_per_page)?;
+            gapi::wire::ser(map, "totalResults", &self.total_results)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PageInfo {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PageInfo {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A *playlist* resource represents a YouTube playlist. A playlist is a collection of videos that can be viewed sequentially and shared with other users. A playlist can contain up to 200 videos, and YouTube does not limit the number of playlists that each user creates. By default, playlists are publicly visible to other users, but playlists can be public or private. YouTube also uses playlists to identify special collections of videos for a channel, such as: * uploaded videos * favorite videos * positively rated (liked) videos * watch history * watch later To be more specific, these lists are associated with a channel, which is a collection of a person, group, or company's videos, playlists, and other YouTube information. You can retrieve the playlist IDs for each of these lists from the \[`channel resource`\](https://developers.google.com/youtube/data/reference/rest/v3/channels) for a given channel. You can then use the \[`playlistItems.list`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/list) method to retrieve any of those lists. You can also add or remove items from those lists by calling the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) methods.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Playlist {
         /// The contentDetails object contains information like video count.
-        #[serde(rename = "contentDetails", skip_serializing_if = "Option::is_none")]
         pub content_details: Option<PlaylistContentDetails>,
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube uses to uniquely identify the playlist.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#playlist".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Localizations for different languages
-        #[serde(rename = "localizations", skip_serializing_if = "Option::is_none")]
         pub localizations: Option<
             ::std::collections::BTreeMap<String, PlaylistLocalization>,
         >,
         /// The player object contains information that you would use to play the playlist in an embedded player.
-        #[serde(rename = "player", skip_serializing_if = "Option::is_none")]
         pub player: Option<PlaylistPlayer>,
         /// The snippet object contains basic details about the playlist, such as its title and description.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<PlaylistSnippet>,
         /// The status object contains status information for the playlist.
-        #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
         pub status: Option<PlaylistStatus>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Playlist {
+        const NAME: &'static str = "Playlist";
+        const FIELDS: &'static [&'static str] = &[
+            "contentDetails",
+            "etag",
+            "id",
+            "kind",
+            "localizations",
+            "player",
+            "snippet",
+            "status",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.content_details),
+                1 => gapi::wire::de(map, &mut self.etag),
+                2 => gapi::wire::de(map, &mut self.id),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.localizations),
+                5 => gapi::wire::de(map, &mut self.player),
+                6 => gapi::wire::de(map, &mut self.snippet),
+                7 => gapi::wire::de(map, &mut self.status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "localizations", &self.localizations)?;
+            gapi::wire::ser(map, "player", &self.player)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            gapi::wire::ser(map, "status", &self.status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Playlist {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Playlist {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PlaylistContentDetails {
         /// The number of videos in the playlist.
-        #[serde(rename = "itemCount", skip_serializing_if = "Option::is_none")]
         pub item_count: Option<u32>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for PlaylistContentDetails {
+        const NAME: &'static str = "PlaylistContentDetails";
+        const FIELDS: &'static [&'static str] = &["itemCount"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.item_count),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "itemCount", &self.item_count)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PlaylistContentDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PlaylistContentDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PlaylistImage {
         /// Identifies this resource (playlist id and image type).
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#playlistImages".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<PlaylistImageSnippet>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for PlaylistImage {
+        const NAME: &'static str = "PlaylistImage";
+        const FIELDS: &'static [&'static str] = &["id", "kind", "snippet"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.id),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PlaylistImage {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PlaylistImage {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PlaylistImageListResponse {
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<PlaylistImage>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#playlistImageListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// General pagination information.
-        #[serde(rename = "pageInfo", skip_serializing_if = "Option::is_none")]
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
-        #[serde(rename = "prevPageToken", skip_serializing_if = "Option::is_none")]
         pub prev_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for PlaylistImageListResponse {
+        const NAME: &'static str = "PlaylistImageListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "items",
+            "kind",
+            "nextPageToken",
+            "pageInfo",
+            "prevPageToken",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.items),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.next_page_token),
+                3 => gapi::wire::de(map, &mut self.page_info),
+                4 => gapi::wire::de(map, &mut self.prev_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
+            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PlaylistImageListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PlaylistImageListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for PlaylistImageListResponse {
         #[inline]
@@ -5949,28 +10758,63 @@ pub mod schemas {
         }
     }
     /// A *playlistImage* resource identifies another resource, such as a image, that is associated with a playlist. In addition, the playlistImage resource contains details about the included resource that pertain specifically to how that resource is used in that playlist. YouTube uses playlists to identify special collections of videos for a channel, such as: * uploaded videos * favorite videos * positively rated (liked) videos * watch history To be more specific, these lists are associated with a channel, which is a collection of a person, group, or company's videos, playlists, and other YouTube information. You can retrieve the playlist IDs for each of these lists from the \[`channel resource`\](https://developers.google.com/youtube/data/reference/rest/v3/channels) for a given channel. You can then use the \[`playlistImages.list`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistImages/list) method to retrieve image data for any of those playlists. You can also add or remove images from those lists by calling the \[`playlistImages.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistImages/insert) and \[`playlistImages.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistImages/delete) methods.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PlaylistImageSnippet {
         /// The image height.
-        #[serde(rename = "height", skip_serializing_if = "Option::is_none")]
         pub height: Option<i32>,
         /// The Playlist ID of the playlist this image is associated with.
-        #[serde(rename = "playlistId", skip_serializing_if = "Option::is_none")]
         pub playlist_id: Option<String>,
         /// The image type.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<PlaylistImageSnippetType>,
         /// The image width.
-        #[serde(rename = "width", skip_serializing_if = "Option::is_none")]
         pub width: Option<i32>,
+    }
+    impl gapi::wire::WireStruct for PlaylistImageSnippet {
+        const NAME: &'static str = "PlaylistImageSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "height",
+            "playlistId",
+            "type",
+            "width",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.height),
+                1 => gapi::wire::de(map, &mut self.playlist_id),
+                2 => gapi::wire::de(map, &mut self.r#type),
+                3 => gapi::wire::de(map, &mut self.width),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "height", &self.height)?;
+            gapi::wire::ser(map, "playlistId", &self.playlist_id)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            gapi::wire::ser(map, "width", &self.width)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PlaylistImageSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PlaylistImageSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The image type.
@@ -5980,100 +10824,221 @@ pub mod schemas {
         }
     }
     /// A *playlistItem* resource identifies another resource, such as a video, that is included in a playlist. In addition, the playlistItem resource contains details about the included resource that pertain specifically to how that resource is used in that playlist. YouTube uses playlists to identify special collections of videos for a channel, such as: * uploaded videos * favorite videos * positively rated (liked) videos * watch history * watch later To be more specific, these lists are associated with a channel, which is a collection of a person, group, or company's videos, playlists, and other YouTube information. You can retrieve the playlist IDs for each of these lists from the \[`channel resource`\](https://developers.google.com/youtube/data/reference/rest/v3/channels) for a given channel. You can then use the \[`playlistItems.list`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/list) method to retrieve any of those lists. You can also add or remove items from those lists by calling the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) methods. For example, if a user gives a positive rating to a video, you would insert that video into the liked videos playlist for that user's channel.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PlaylistItem {
         /// The contentDetails object is included in the resource if the included item is a YouTube video. The object contains additional information about the video.
-        #[serde(rename = "contentDetails", skip_serializing_if = "Option::is_none")]
         pub content_details: Option<PlaylistItemContentDetails>,
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube uses to uniquely identify the playlist item.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#playlistItem".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The snippet object contains basic details about the playlist item, such as its title and position in the playlist.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<PlaylistItemSnippet>,
         /// The status object contains information about the playlist item's privacy status.
-        #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
         pub status: Option<PlaylistItemStatus>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for PlaylistItem {
+        const NAME: &'static str = "PlaylistItem";
+        const FIELDS: &'static [&'static str] = &[
+            "contentDetails",
+            "etag",
+            "id",
+            "kind",
+            "snippet",
+            "status",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.content_details),
+                1 => gapi::wire::de(map, &mut self.etag),
+                2 => gapi::wire::de(map, &mut self.id),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.snippet),
+                5 => gapi::wire::de(map, &mut self.status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            gapi::wire::ser(map, "status", &self.status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PlaylistItem {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PlaylistItem {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PlaylistItemContentDetails {
         /// The time, measured in seconds from the start of the video, when the video should stop playing. (The playlist owner can specify the times when the video should start and stop playing when the video is played in the context of the playlist.) By default, assume that the video.endTime is the end of the video.
         ///
         /// Deprecated.
-        #[serde(rename = "endAt", skip_serializing_if = "Option::is_none")]
         pub end_at: Option<String>,
         /// A user-generated note for this item.
-        #[serde(rename = "note", skip_serializing_if = "Option::is_none")]
         pub note: Option<String>,
         /// The time, measured in seconds from the start of the video, when the video should start playing. (The playlist owner can specify the times when the video should start and stop playing when the video is played in the context of the playlist.) The default value is 0.
         ///
         /// Deprecated.
-        #[serde(rename = "startAt", skip_serializing_if = "Option::is_none")]
         pub start_at: Option<String>,
         /// The ID that YouTube uses to uniquely identify a video. To \[retrieve the `video` resource\](https://developers.google.com/youtube/data/reference/rest/v3/videos/list), set the id query parameter to this value in your API request.
-        #[serde(rename = "videoId", skip_serializing_if = "Option::is_none")]
         pub video_id: Option<String>,
         /// The date and time that the video was published to YouTube.
-        #[serde(rename = "videoPublishedAt", skip_serializing_if = "Option::is_none")]
         pub video_published_at: Option<gapi::types::DateTime>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for PlaylistItemContentDetails {
+        const NAME: &'static str = "PlaylistItemContentDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "endAt",
+            "note",
+            "startAt",
+            "videoId",
+            "videoPublishedAt",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.end_at),
+                1 => gapi::wire::de(map, &mut self.note),
+                2 => gapi::wire::de(map, &mut self.start_at),
+                3 => gapi::wire::de(map, &mut self.video_id),
+                4 => gapi::wire::de(map, &mut self.video_published_at),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "endAt", &self.end_at)?;
+            gapi::wire::ser(map, "note", &self.note)?;
+            gapi::wire::ser(map, "startAt", &self.start_at)?;
+            gapi::wire::ser(map, "videoId", &self.video_id)?;
+            gapi::wire::ser(map, "videoPublishedAt", &self.video_published_at)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PlaylistItemContentDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PlaylistItemContentDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PlaylistItemListResponse {
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of playlist items that match the request criteria.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<PlaylistItem>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#playlistItemListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// General pagination information.
-        #[serde(rename = "pageInfo", skip_serializing_if = "Option::is_none")]
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
-        #[serde(rename = "prevPageToken", skip_serializing_if = "Option::is_none")]
         pub prev_page_token: Option<String>,
-        #[serde(rename = "tokenPagination", skip_serializing_if = "Option::is_none")]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for PlaylistItemListResponse {
+        const NAME: &'static str = "PlaylistItemListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "nextPageToken",
+            "pageInfo",
+            "prevPageToken",
+            "tokenPagination",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.next_page_token),
+                5 => gapi::wire::de(map, &mut self.page_info),
+                6 => gapi::wire::de(map, &mut self.prev_page_token),
+                7 => gapi::wire::de(map, &mut self.token_pagination),
+                8 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
+            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
+            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PlaylistItemListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PlaylistItemListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for PlaylistItemListResponse {
         #[inline]
@@ -6089,67 +11054,144 @@ pub mod schemas {
         }
     }
     /// Basic details about a playlist, including title, description and thumbnails. Basic details of a YouTube Playlist item provided by the author. Next ID: 15
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PlaylistItemSnippet {
         /// The ID that YouTube uses to uniquely identify the user that added the item to the playlist.
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// Channel title for the channel that the playlist item belongs to.
-        #[serde(rename = "channelTitle", skip_serializing_if = "Option::is_none")]
         pub channel_title: Option<String>,
         /// The item's description.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// The ID that YouTube uses to uniquely identify thGe playlist that the playlist item is in.
-        #[serde(rename = "playlistId", skip_serializing_if = "Option::is_none")]
         pub playlist_id: Option<String>,
         /// The order in which the item appears in the playlist. The value uses a zero-based index, so the first item has a position of 0, the second item has a position of 1, and so forth.
-        #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
         pub position: Option<u32>,
         /// The date and time that the item was added to the playlist.
-        #[serde(rename = "publishedAt", skip_serializing_if = "Option::is_none")]
         pub published_at: Option<gapi::types::DateTime>,
         /// The id object contains information that can be used to uniquely identify the resource that is included in the playlist as the playlist item.
-        #[serde(rename = "resourceId", skip_serializing_if = "Option::is_none")]
         pub resource_id: Option<ResourceId>,
         /// A map of thumbnail images associated with the playlist item. For each object in the map, the key is the name of the thumbnail image, and the value is an object that contains other information about the thumbnail.
-        #[serde(rename = "thumbnails", skip_serializing_if = "Option::is_none")]
         pub thumbnails: Option<ThumbnailDetails>,
         /// The item's title.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         /// Channel id for the channel this video belongs to.
-        #[serde(rename = "videoOwnerChannelId", skip_serializing_if = "Option::is_none")]
         pub video_owner_channel_id: Option<String>,
         /// Channel title for the channel this video belongs to.
-        #[serde(
-            rename = "videoOwnerChannelTitle",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub video_owner_channel_title: Option<String>,
     }
+    impl gapi::wire::WireStruct for PlaylistItemSnippet {
+        const NAME: &'static str = "PlaylistItemSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "channelId",
+            "channelTitle",
+            "description",
+            "playlistId",
+            "position",
+            "publishedAt",
+            "resourceId",
+            "thumbnails",
+            "title",
+            "videoOwnerChannelId",
+            "videoOwnerChannelTitle",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.channel_id),
+                1 => gapi::wire::de(map, &mut self.channel_title),
+                2 => gapi::wire::de(map, &mut self.description),
+                3 => gapi::wire::de(map, &mut self.playlist_id),
+                4 => gapi::wire::de(map, &mut self.position),
+                5 => gapi::wire::de(map, &mut self.published_at),
+                6 => gapi::wire::de(map, &mut self.resource_id),
+                7 => gapi::wire::de(map, &mut self.thumbnails),
+                8 => gapi::wire::de(map, &mut self.title),
+                9 => gapi::wire::de(map, &mut self.video_owner_channel_id),
+                10 => gapi::wire::de(map, &mut self.video_owner_channel_title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            gapi::wire::ser(map, "channelTitle", &self.channel_title)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "playlistId", &self.playlist_id)?;
+            gapi::wire::ser(map, "position", &self.position)?;
+            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
+            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
+            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            gapi::wire::ser(map, "videoOwnerChannelId", &self.video_owner_channel_id)?;
+            gapi::wire::ser(
+                map,
+                "videoOwnerChannelTitle",
+                &self.video_owner_channel_title,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PlaylistItemSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PlaylistItemSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Information about the playlist item's privacy status.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PlaylistItemStatus {
         /// This resource's privacy status.
-        #[serde(rename = "privacyStatus", skip_serializing_if = "Option::is_none")]
         pub privacy_status: Option<PlaylistItemStatusPrivacyStatus>,
+    }
+    impl gapi::wire::WireStruct for PlaylistItemStatus {
+        const NAME: &'static str = "PlaylistItemStatus";
+        const FIELDS: &'static [&'static str] = &["privacyStatus"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.privacy_status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "privacyStatus", &self.privacy_status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PlaylistItemStatus {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PlaylistItemStatus {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// This resource's privacy status.
@@ -6159,47 +11201,92 @@ pub mod schemas {
             Private = "private",
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PlaylistListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of playlists that match the request criteria
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Playlist>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#playlistListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// General pagination information.
-        #[serde(rename = "pageInfo", skip_serializing_if = "Option::is_none")]
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
-        #[serde(rename = "prevPageToken", skip_serializing_if = "Option::is_none")]
         pub prev_page_token: Option<String>,
         /// Deprecated.
-        #[serde(rename = "tokenPagination", skip_serializing_if = "Option::is_none")]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for PlaylistListResponse {
+        const NAME: &'static str = "PlaylistListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "nextPageToken",
+            "pageInfo",
+            "prevPageToken",
+            "tokenPagination",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.next_page_token),
+                5 => gapi::wire::de(map, &mut self.page_info),
+                6 => gapi::wire::de(map, &mut self.prev_page_token),
+                7 => gapi::wire::de(map, &mut self.token_pagination),
+                8 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
+            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
+            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PlaylistListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PlaylistListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for PlaylistListResponse {
         #[inline]
@@ -6215,97 +11302,227 @@ pub mod schemas {
         }
     }
     /// Playlist localization setting
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PlaylistLocalization {
         /// The localized strings for playlist's description.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// The localized strings for playlist's title.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for PlaylistLocalization {
+        const NAME: &'static str = "PlaylistLocalization";
+        const FIELDS: &'static [&'static str] = &["description", "title"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.description),
+                1 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PlaylistLocalization {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PlaylistLocalization {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PlaylistPlayer {
         /// An &lt;iframe> tag that embeds a player that will play the playlist.
-        #[serde(rename = "embedHtml", skip_serializing_if = "Option::is_none")]
         pub embed_html: Option<String>,
     }
+    impl gapi::wire::WireStruct for PlaylistPlayer {
+        const NAME: &'static str = "PlaylistPlayer";
+        const FIELDS: &'static [&'static str] = &["embedHtml"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.embed_html),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "embedHtml", &self.embed_html)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PlaylistPlayer {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PlaylistPlayer {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Basic details about a playlist, including title, description and thumbnails.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PlaylistSnippet {
         /// The ID that YouTube uses to uniquely identify the channel that published the playlist.
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// The channel title of the channel that the video belongs to.
-        #[serde(rename = "channelTitle", skip_serializing_if = "Option::is_none")]
         pub channel_title: Option<String>,
         /// The language of the playlist's default title and description.
-        #[serde(rename = "defaultLanguage", skip_serializing_if = "Option::is_none")]
         pub default_language: Option<String>,
         /// The playlist's description.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Localized title and description, read-only.
-        #[serde(rename = "localized", skip_serializing_if = "Option::is_none")]
         pub localized: Option<PlaylistLocalization>,
         /// The date and time that the playlist was created.
-        #[serde(rename = "publishedAt", skip_serializing_if = "Option::is_none")]
         pub published_at: Option<gapi::types::DateTime>,
         /// Keyword tags associated with the playlist.
         ///
         /// Deprecated.
-        #[serde(rename = "tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<String>>,
         /// Note: if the playlist has a custom thumbnail, this field will not be populated. The video id selected by the user that will be used as the thumbnail of this playlist. This field defaults to the first publicly viewable video in the playlist, if: 1. The user has never selected a video to be the thumbnail of the playlist. 2. The user selects a video to be the thumbnail, and then removes that video from the playlist. 3. The user selects a non-owned video to be the thumbnail, but that video becomes private, or gets deleted.
-        #[serde(rename = "thumbnailVideoId", skip_serializing_if = "Option::is_none")]
         pub thumbnail_video_id: Option<String>,
         /// A map of thumbnail images associated with the playlist. For each object in the map, the key is the name of the thumbnail image, and the value is an object that contains other information about the thumbnail.
-        #[serde(rename = "thumbnails", skip_serializing_if = "Option::is_none")]
         pub thumbnails: Option<ThumbnailDetails>,
         /// The playlist's title.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for PlaylistSnippet {
+        const NAME: &'static str = "PlaylistSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "channelId",
+            "channelTitle",
+            "defaultLanguage",
+            "description",
+            "localized",
+            "publishedAt",
+            "tags",
+            "thumbnailVideoId",
+            "thumbnails",
+            "title",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.channel_id),
+                1 => gapi::wire::de(map, &mut self.channel_title),
+                2 => gapi::wire::de(map, &mut self.default_language),
+                3 => gapi::wire::de(map, &mut self.description),
+                4 => gapi::wire::de(map, &mut self.localized),
+                5 => gapi::wire::de(map, &mut self.published_at),
+                6 => gapi::wire::de(map, &mut self.tags),
+                7 => gapi::wire::de(map, &mut self.thumbnail_video_id),
+                8 => gapi::wire::de(map, &mut self.thumbnails),
+                9 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            gapi::wire::ser(map, "channelTitle", &self.channel_title)?;
+            gapi::wire::ser(map, "defaultLanguage", &self.default_language)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "localized", &self.localized)?;
+            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
+            gapi::wire::ser(map, "tags", &self.tags)?;
+            gapi::wire::ser(map, "thumbnailVideoId", &self.thumbnail_video_id)?;
+            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PlaylistSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PlaylistSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PlaylistStatus {
         /// The playlist's podcast status.
-        #[serde(rename = "podcastStatus", skip_serializing_if = "Option::is_none")]
         pub podcast_status: Option<PlaylistStatusPodcastStatus>,
         /// The playlist's privacy status.
-        #[serde(rename = "privacyStatus", skip_serializing_if = "Option::is_none")]
         pub privacy_status: Option<PlaylistStatusPrivacyStatus>,
+    }
+    impl gapi::wire::WireStruct for PlaylistStatus {
+        const NAME: &'static str = "PlaylistStatus";
+        const FIELDS: &'static [&'static str] = &["podcastStatus", "privacyStatus"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.podcast_status),
+                1 => gapi::wire::de(map, &mut self.privacy_status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "podcastStatus", &self.podcast_status)?;
+            gapi::wire::ser(map, "privacyStatus", &self.privacy_status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PlaylistStatus {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PlaylistStatus {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The playlist's podcast status.
@@ -6323,98 +11540,235 @@ pub mod schemas {
         }
     }
     /// A pair Property / Value.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct PropertyValue {
         /// A property.
-        #[serde(rename = "property", skip_serializing_if = "Option::is_none")]
         pub property: Option<String>,
         /// The property's value.
-        #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for PropertyValue {
+        const NAME: &'static str = "PropertyValue";
+        const FIELDS: &'static [&'static str] = &["property", "value"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.property),
+                1 => gapi::wire::de(map, &mut self.value),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "property", &self.property)?;
+            gapi::wire::ser(map, "value", &self.value)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for PropertyValue {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for PropertyValue {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct RelatedEntity {
-        #[serde(rename = "entity", skip_serializing_if = "Option::is_none")]
         pub entity: Option<Entity>,
     }
+    impl gapi::wire::WireStruct for RelatedEntity {
+        const NAME: &'static str = "RelatedEntity";
+        const FIELDS: &'static [&'static str] = &["entity"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.entity),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "entity", &self.entity)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for RelatedEntity {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for RelatedEntity {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A resource id is a generic reference that points to another YouTube resource.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ResourceId {
         /// The ID that YouTube uses to uniquely identify the referred resource, if that resource is a channel. This property is only present if the resourceId.kind value is youtube#channel.
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// The type of the API resource.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The ID that YouTube uses to uniquely identify the referred resource, if that resource is a playlist. This property is only present if the resourceId.kind value is youtube#playlist.
-        #[serde(rename = "playlistId", skip_serializing_if = "Option::is_none")]
         pub playlist_id: Option<String>,
         /// The ID that YouTube uses to uniquely identify the referred resource, if that resource is a video. This property is only present if the resourceId.kind value is youtube#video.
-        #[serde(rename = "videoId", skip_serializing_if = "Option::is_none")]
         pub video_id: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ResourceId {
+        const NAME: &'static str = "ResourceId";
+        const FIELDS: &'static [&'static str] = &[
+            "channelId",
+            "kind",
+            "playlistId",
+            "videoId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.channel_id),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.playlist_id),
+                3 => gapi::wire::de(map, &mut self.video_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "playlistId", &self.playlist_id)?;
+            gapi::wire::ser(map, "videoId", &self.video_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ResourceId {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ResourceId {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SearchListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// Pagination information for token pagination.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<SearchResult>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#searchListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// General pagination information.
-        #[serde(rename = "pageInfo", skip_serializing_if = "Option::is_none")]
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
-        #[serde(rename = "prevPageToken", skip_serializing_if = "Option::is_none")]
         pub prev_page_token: Option<String>,
-        #[serde(rename = "regionCode", skip_serializing_if = "Option::is_none")]
         pub region_code: Option<String>,
-        #[serde(rename = "tokenPagination", skip_serializing_if = "Option::is_none")]
         pub token_pagination: Option<TokenPagination>,
         /// The visitor ID identifies the visitor.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for SearchListResponse {
+        const NAME: &'static str = "SearchListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "nextPageToken",
+            "pageInfo",
+            "prevPageToken",
+            "regionCode",
+            "tokenPagination",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.next_page_token),
+                5 => gapi::wire::de(map, &mut self.page_info),
+                6 => gapi::wire::de(map, &mut self.prev_page_token),
+                7 => gapi::wire::de(map, &mut self.region_code),
+                8 => gapi::wire::de(map, &mut self.token_pagination),
+                9 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
+            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
+            gapi::wire::ser(map, "regionCode", &self.region_code)?;
+            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SearchListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SearchListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for SearchListResponse {
         #[inline]
@@ -6430,64 +11784,132 @@ pub mod schemas {
         }
     }
     /// A search result contains information about a YouTube video, channel, or playlist that matches the search parameters specified in an API request. While a search result points to a uniquely identifiable resource, like a video, it does not have its own persistent data.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SearchResult {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The id object contains information that can be used to uniquely identify the resource that matches the search request.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<ResourceId>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#searchResult".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The snippet object contains basic details about a search result, such as its title or description. For example, if the search result is a video, then the title will be the video's title and the description will be the video's description.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<SearchResultSnippet>,
     }
+    impl gapi::wire::WireStruct for SearchResult {
+        const NAME: &'static str = "SearchResult";
+        const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SearchResult {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SearchResult {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Basic details about a search result, including title, description and thumbnails of the item referenced by the search result.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SearchResultSnippet {
         /// The value that YouTube uses to uniquely identify the channel that published the resource that the search result identifies.
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// The title of the channel that published the resource that the search result identifies.
-        #[serde(rename = "channelTitle", skip_serializing_if = "Option::is_none")]
         pub channel_title: Option<String>,
         /// A description of the search result.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// It indicates if the resource (video or channel) has upcoming/active live broadcast content. Or it's "none" if there is not any upcoming/active live broadcasts.
-        #[serde(
-            rename = "liveBroadcastContent",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub live_broadcast_content: Option<SearchResultSnippetLiveBroadcastContent>,
         /// The creation date and time of the resource that the search result identifies.
-        #[serde(rename = "publishedAt", skip_serializing_if = "Option::is_none")]
         pub published_at: Option<gapi::types::DateTime>,
         /// A map of thumbnail images associated with the search result. For each object in the map, the key is the name of the thumbnail image, and the value is an object that contains other information about the thumbnail.
-        #[serde(rename = "thumbnails", skip_serializing_if = "Option::is_none")]
         pub thumbnails: Option<ThumbnailDetails>,
         /// The title of the search result.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
+    }
+    impl gapi::wire::WireStruct for SearchResultSnippet {
+        const NAME: &'static str = "SearchResultSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "channelId",
+            "channelTitle",
+            "description",
+            "liveBroadcastContent",
+            "publishedAt",
+            "thumbnails",
+            "title",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.channel_id),
+                1 => gapi::wire::de(map, &mut self.channel_title),
+                2 => gapi::wire::de(map, &mut self.description),
+                3 => gapi::wire::de(map, &mut self.live_broadcast_content),
+                4 => gapi::wire::de(map, &mut self.published_at),
+                5 => gapi::wire::de(map, &mut self.thumbnails),
+                6 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            gapi::wire::ser(map, "channelTitle", &self.channel_title)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "liveBroadcastContent", &self.live_broadcast_content)?;
+            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
+            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SearchResultSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SearchResultSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// It indicates if the resource (video or channel) has upcoming/active live broadcast content. Or it's "none" if there is not any upcoming/active live broadcasts.
@@ -6503,55 +11925,127 @@ pub mod schemas {
         }
     }
     /// A *subscription* resource contains information about a YouTube user subscription. A subscription notifies a user when new videos are added to a channel or when another user takes one of several actions on YouTube, such as uploading a video, rating a video, or commenting on a video.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Subscription {
         /// The contentDetails object contains basic statistics about the subscription.
-        #[serde(rename = "contentDetails", skip_serializing_if = "Option::is_none")]
         pub content_details: Option<SubscriptionContentDetails>,
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube uses to uniquely identify the subscription.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#subscription".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The snippet object contains basic details about the subscription, including its title and the channel that the user subscribed to.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<SubscriptionSnippet>,
         /// The subscriberSnippet object contains basic details about the subscriber.
-        #[serde(rename = "subscriberSnippet", skip_serializing_if = "Option::is_none")]
         pub subscriber_snippet: Option<SubscriptionSubscriberSnippet>,
     }
+    impl gapi::wire::WireStruct for Subscription {
+        const NAME: &'static str = "Subscription";
+        const FIELDS: &'static [&'static str] = &[
+            "contentDetails",
+            "etag",
+            "id",
+            "kind",
+            "snippet",
+            "subscriberSnippet",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.content_details),
+                1 => gapi::wire::de(map, &mut self.etag),
+                2 => gapi::wire::de(map, &mut self.id),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.snippet),
+                5 => gapi::wire::de(map, &mut self.subscriber_snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            gapi::wire::ser(map, "subscriberSnippet", &self.subscriber_snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Subscription {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Subscription {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Details about the content to witch a subscription refers.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SubscriptionContentDetails {
         /// The type of activity this subscription is for (only uploads, everything).
-        #[serde(rename = "activityType", skip_serializing_if = "Option::is_none")]
         pub activity_type: Option<SubscriptionContentDetailsActivityType>,
         /// The number of new items in the subscription since its content was last read.
-        #[serde(rename = "newItemCount", skip_serializing_if = "Option::is_none")]
         pub new_item_count: Option<u32>,
         /// The approximate number of items that the subscription points to.
-        #[serde(rename = "totalItemCount", skip_serializing_if = "Option::is_none")]
         pub total_item_count: Option<u32>,
+    }
+    impl gapi::wire::WireStruct for SubscriptionContentDetails {
+        const NAME: &'static str = "SubscriptionContentDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "activityType",
+            "newItemCount",
+            "totalItemCount",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.activity_type),
+                1 => gapi::wire::de(map, &mut self.new_item_count),
+                2 => gapi::wire::de(map, &mut self.total_item_count),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "activityType", &self.activity_type)?;
+            gapi::wire::ser(map, "newItemCount", &self.new_item_count)?;
+            gapi::wire::ser(map, "totalItemCount", &self.total_item_count)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SubscriptionContentDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SubscriptionContentDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The type of activity this subscription is for (only uploads, everything).
@@ -6561,46 +12055,91 @@ pub mod schemas {
             Uploads = "uploads",
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SubscriptionListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of subscriptions that match the request criteria.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Subscription>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#subscriptionListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
-        #[serde(rename = "pageInfo", skip_serializing_if = "Option::is_none")]
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
-        #[serde(rename = "prevPageToken", skip_serializing_if = "Option::is_none")]
         pub prev_page_token: Option<String>,
         /// Deprecated.
-        #[serde(rename = "tokenPagination", skip_serializing_if = "Option::is_none")]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for SubscriptionListResponse {
+        const NAME: &'static str = "SubscriptionListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "nextPageToken",
+            "pageInfo",
+            "prevPageToken",
+            "tokenPagination",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.next_page_token),
+                5 => gapi::wire::de(map, &mut self.page_info),
+                6 => gapi::wire::de(map, &mut self.prev_page_token),
+                7 => gapi::wire::de(map, &mut self.token_pagination),
+                8 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
+            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
+            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SubscriptionListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SubscriptionListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for SubscriptionListResponse {
         #[inline]
@@ -6616,120 +12155,267 @@ pub mod schemas {
         }
     }
     /// Basic details about a subscription, including title, description and thumbnails of the subscribed item.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SubscriptionSnippet {
         /// The ID that YouTube uses to uniquely identify the subscriber's channel.
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// The subscription's details.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// The date and time that the subscription was created.
-        #[serde(rename = "publishedAt", skip_serializing_if = "Option::is_none")]
         pub published_at: Option<gapi::types::DateTime>,
         /// The id object contains information about the channel that the user subscribed to.
-        #[serde(rename = "resourceId", skip_serializing_if = "Option::is_none")]
         pub resource_id: Option<ResourceId>,
         /// A map of thumbnail images associated with the video. For each object in the map, the key is the name of the thumbnail image, and the value is an object that contains other information about the thumbnail.
-        #[serde(rename = "thumbnails", skip_serializing_if = "Option::is_none")]
         pub thumbnails: Option<ThumbnailDetails>,
         /// The subscription's title.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
+    }
+    impl gapi::wire::WireStruct for SubscriptionSnippet {
+        const NAME: &'static str = "SubscriptionSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "channelId",
+            "description",
+            "publishedAt",
+            "resourceId",
+            "thumbnails",
+            "title",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.channel_id),
+                1 => gapi::wire::de(map, &mut self.description),
+                2 => gapi::wire::de(map, &mut self.published_at),
+                3 => gapi::wire::de(map, &mut self.resource_id),
+                4 => gapi::wire::de(map, &mut self.thumbnails),
+                5 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
+            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
+            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SubscriptionSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SubscriptionSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// Basic details about a subscription's subscriber including title, description, channel ID and thumbnails.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SubscriptionSubscriberSnippet {
         /// The channel ID of the subscriber.
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// The description of the subscriber.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Thumbnails for this subscriber.
-        #[serde(rename = "thumbnails", skip_serializing_if = "Option::is_none")]
         pub thumbnails: Option<ThumbnailDetails>,
         /// The title of the subscriber.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
     }
+    impl gapi::wire::WireStruct for SubscriptionSubscriberSnippet {
+        const NAME: &'static str = "SubscriptionSubscriberSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "channelId",
+            "description",
+            "thumbnails",
+            "title",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.channel_id),
+                1 => gapi::wire::de(map, &mut self.description),
+                2 => gapi::wire::de(map, &mut self.thumbnails),
+                3 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SubscriptionSubscriberSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SubscriptionSubscriberSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A `__superChatEvent__` resource represents a Super Chat purchase on a YouTube channel.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SuperChatEvent {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube assigns to uniquely identify the Super Chat event.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string `"youtube#superChatEvent"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The `snippet` object contains basic details about the Super Chat event.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<SuperChatEventSnippet>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for SuperChatEvent {
+        const NAME: &'static str = "SuperChatEvent";
+        const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SuperChatEvent {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SuperChatEvent {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SuperChatEventListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of Super Chat purchases that match the request criteria.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<SuperChatEvent>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#superChatEventListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
-        #[serde(rename = "pageInfo", skip_serializing_if = "Option::is_none")]
         pub page_info: Option<PageInfo>,
         /// Deprecated.
-        #[serde(rename = "tokenPagination", skip_serializing_if = "Option::is_none")]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for SuperChatEventListResponse {
+        const NAME: &'static str = "SuperChatEventListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "nextPageToken",
+            "pageInfo",
+            "tokenPagination",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.next_page_token),
+                5 => gapi::wire::de(map, &mut self.page_info),
+                6 => gapi::wire::de(map, &mut self.token_pagination),
+                7 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
+            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SuperChatEventListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SuperChatEventListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for SuperChatEventListResponse {
         #[inline]
@@ -6744,181 +12430,413 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SuperChatEventSnippet {
         /// The purchase amount, in micros of the purchase currency. e.g., 1 is represented as 1000000.
-        #[serde(
-            rename = "amountMicros",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub amount_micros: Option<u64>,
         /// Channel id where the event occurred.
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// The text contents of the comment left by the user.
-        #[serde(rename = "commentText", skip_serializing_if = "Option::is_none")]
         pub comment_text: Option<String>,
         /// The date and time when the event occurred.
-        #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
         pub created_at: Option<gapi::types::DateTime>,
         /// The currency in which the purchase was made. ISO 4217.
-        #[serde(rename = "currency", skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// A rendered string that displays the purchase amount and currency (e.g., "$1.00"). The string is rendered for the given language.
-        #[serde(rename = "displayString", skip_serializing_if = "Option::is_none")]
         pub display_string: Option<String>,
         /// True if this event is a Super Sticker event.
-        #[serde(rename = "isSuperStickerEvent", skip_serializing_if = "Option::is_none")]
         pub is_super_sticker_event: Option<bool>,
         /// The tier for the paid message, which is based on the amount of money spent to purchase the message.
-        #[serde(rename = "messageType", skip_serializing_if = "Option::is_none")]
         pub message_type: Option<u32>,
         /// If this event is a Super Sticker event, this field will contain metadata about the Super Sticker.
-        #[serde(
-            rename = "superStickerMetadata",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub super_sticker_metadata: Option<SuperStickerMetadata>,
         /// Details about the supporter.
-        #[serde(rename = "supporterDetails", skip_serializing_if = "Option::is_none")]
         pub supporter_details: Option<ChannelProfileDetails>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for SuperChatEventSnippet {
+        const NAME: &'static str = "SuperChatEventSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "amountMicros",
+            "channelId",
+            "commentText",
+            "createdAt",
+            "currency",
+            "displayString",
+            "isSuperStickerEvent",
+            "messageType",
+            "superStickerMetadata",
+            "supporterDetails",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.amount_micros),
+                1 => gapi::wire::de(map, &mut self.channel_id),
+                2 => gapi::wire::de(map, &mut self.comment_text),
+                3 => gapi::wire::de(map, &mut self.created_at),
+                4 => gapi::wire::de(map, &mut self.currency),
+                5 => gapi::wire::de(map, &mut self.display_string),
+                6 => gapi::wire::de(map, &mut self.is_super_sticker_event),
+                7 => gapi::wire::de(map, &mut self.message_type),
+                8 => gapi::wire::de(map, &mut self.super_sticker_metadata),
+                9 => gapi::wire::de(map, &mut self.supporter_details),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "amountMicros", &self.amount_micros)?;
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            gapi::wire::ser(map, "commentText", &self.comment_text)?;
+            gapi::wire::ser(map, "createdAt", &self.created_at)?;
+            gapi::wire::ser(map, "currency", &self.currency)?;
+            gapi::wire::ser(map, "displayString", &self.display_string)?;
+            gapi::wire::ser(map, "isSuperStickerEvent", &self.is_super_sticker_event)?;
+            gapi::wire::ser(map, "messageType", &self.message_type)?;
+            gapi::wire::ser(map, "superStickerMetadata", &self.super_sticker_metadata)?;
+            gapi::wire::ser(map, "supporterDetails", &self.supporter_details)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SuperChatEventSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SuperChatEventSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SuperStickerMetadata {
         /// Internationalized alt text that describes the sticker image and any animation associated with it.
-        #[serde(rename = "altText", skip_serializing_if = "Option::is_none")]
         pub alt_text: Option<String>,
         /// Specifies the localization language in which the alt text is returned.
-        #[serde(rename = "altTextLanguage", skip_serializing_if = "Option::is_none")]
         pub alt_text_language: Option<String>,
         /// Unique identifier of the Super Sticker. This is a shorter form of the alt_text that includes pack name and a recognizable characteristic of the sticker.
-        #[serde(rename = "stickerId", skip_serializing_if = "Option::is_none")]
         pub sticker_id: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for SuperStickerMetadata {
+        const NAME: &'static str = "SuperStickerMetadata";
+        const FIELDS: &'static [&'static str] = &[
+            "altText",
+            "altTextLanguage",
+            "stickerId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.alt_text),
+                1 => gapi::wire::de(map, &mut self.alt_text_language),
+                2 => gapi::wire::de(map, &mut self.sticker_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "altText", &self.alt_text)?;
+            gapi::wire::ser(map, "altTextLanguage", &self.alt_text_language)?;
+            gapi::wire::ser(map, "stickerId", &self.sticker_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SuperStickerMetadata {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SuperStickerMetadata {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TestItem {
         /// Etag for the resource. See https://en.wikipedia.org/wiki/HTTP_ETag.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
-        #[serde(rename = "featuredPart", skip_serializing_if = "Option::is_none")]
         pub featured_part: Option<bool>,
-        #[serde(
-            rename = "gaia",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub gaia: Option<i64>,
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<TestItemTestItemSnippet>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for TestItem {
+        const NAME: &'static str = "TestItem";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "featuredPart",
+            "gaia",
+            "id",
+            "snippet",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.featured_part),
+                2 => gapi::wire::de_int64(map, &mut self.gaia),
+                3 => gapi::wire::de(map, &mut self.id),
+                4 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "featuredPart", &self.featured_part)?;
+            gapi::wire::ser_int64(map, "gaia", &self.gaia)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TestItem {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TestItem {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TestItemTestItemSnippet {}
+    impl gapi::wire::WireStruct for TestItemTestItemSnippet {
+        const NAME: &'static str = "TestItemTestItemSnippet";
+        const FIELDS: &'static [&'static str] = &[];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            let _ = index;
+            gapi::wire::de_skip(map)
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            let _ = map;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TestItemTestItemSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TestItemTestItemSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A *third party account link* resource represents a link between a YouTube account or a channel and an account on a third-party service.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ThirdPartyLink {
         /// Etag of this resource
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#thirdPartyLink".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The linking_token identifies a YouTube account and channel with which the third party account is linked.
-        #[serde(rename = "linkingToken", skip_serializing_if = "Option::is_none")]
         pub linking_token: Option<String>,
         /// The snippet object contains basic details about the third- party account link.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<ThirdPartyLinkSnippet>,
         /// The status object contains information about the status of the link.
-        #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
         pub status: Option<ThirdPartyLinkStatus>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ThirdPartyLink {
+        const NAME: &'static str = "ThirdPartyLink";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "kind",
+            "linkingToken",
+            "snippet",
+            "status",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.linking_token),
+                3 => gapi::wire::de(map, &mut self.snippet),
+                4 => gapi::wire::de(map, &mut self.status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "linkingToken", &self.linking_token)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            gapi::wire::ser(map, "status", &self.status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ThirdPartyLink {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ThirdPartyLink {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ThirdPartyLinkListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<ThirdPartyLink>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#thirdPartyLinkListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
     }
+    impl gapi::wire::WireStruct for ThirdPartyLinkListResponse {
+        const NAME: &'static str = "ThirdPartyLinkListResponse";
+        const FIELDS: &'static [&'static str] = &["etag", "items", "kind"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.items),
+                2 => gapi::wire::de(map, &mut self.kind),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ThirdPartyLinkListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ThirdPartyLinkListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Basic information about a third party account link, including its type and type-specific information.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ThirdPartyLinkSnippet {
         /// Information specific to a link between a channel and an affiliate program of a partner.
-        #[serde(
-            rename = "channelToAffiliateProgramLink",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub channel_to_affiliate_program_link: Option<
             ChannelToAffiliateProgramLinkDetails,
         >,
         /// Information specific to a link between a channel and a store on a merchandising platform.
-        #[serde(rename = "channelToStoreLink", skip_serializing_if = "Option::is_none")]
         pub channel_to_store_link: Option<ChannelToStoreLinkDetails>,
         /// Type of the link named after the entities that are being linked.
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<ThirdPartyLinkSnippetType>,
+    }
+    impl gapi::wire::WireStruct for ThirdPartyLinkSnippet {
+        const NAME: &'static str = "ThirdPartyLinkSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "channelToAffiliateProgramLink",
+            "channelToStoreLink",
+            "type",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.channel_to_affiliate_program_link),
+                1 => gapi::wire::de(map, &mut self.channel_to_store_link),
+                2 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "channelToAffiliateProgramLink",
+                &self.channel_to_affiliate_program_link,
+            )?;
+            gapi::wire::ser(map, "channelToStoreLink", &self.channel_to_store_link)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ThirdPartyLinkSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ThirdPartyLinkSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Type of the link named after the entities that are being linked.
@@ -6931,18 +12849,45 @@ pub mod schemas {
         }
     }
     /// The third-party link status object contains information about the status of the link.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ThirdPartyLinkStatus {
-        #[serde(rename = "linkStatus", skip_serializing_if = "Option::is_none")]
         pub link_status: Option<ThirdPartyLinkStatusLinkStatus>,
+    }
+    impl gapi::wire::WireStruct for ThirdPartyLinkStatus {
+        const NAME: &'static str = "ThirdPartyLinkStatus";
+        const FIELDS: &'static [&'static str] = &["linkStatus"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.link_status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "linkStatus", &self.link_status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ThirdPartyLinkStatus {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ThirdPartyLinkStatus {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         pub enum ThirdPartyLinkStatusLinkStatus {
@@ -6953,320 +12898,715 @@ pub mod schemas {
         }
     }
     /// A thumbnail is an image representing a YouTube resource.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Thumbnail {
         /// (Optional) Height of the thumbnail image.
-        #[serde(rename = "height", skip_serializing_if = "Option::is_none")]
         pub height: Option<u32>,
         /// The thumbnail image's URL.
-        #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
         /// (Optional) Width of the thumbnail image.
-        #[serde(rename = "width", skip_serializing_if = "Option::is_none")]
         pub width: Option<u32>,
     }
+    impl gapi::wire::WireStruct for Thumbnail {
+        const NAME: &'static str = "Thumbnail";
+        const FIELDS: &'static [&'static str] = &["height", "url", "width"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.height),
+                1 => gapi::wire::de(map, &mut self.url),
+                2 => gapi::wire::de(map, &mut self.width),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "height", &self.height)?;
+            gapi::wire::ser(map, "url", &self.url)?;
+            gapi::wire::ser(map, "width", &self.width)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Thumbnail {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Thumbnail {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Internal representation of thumbnails for a YouTube resource.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ThumbnailDetails {
         /// The default image for this resource.
-        #[serde(rename = "default", skip_serializing_if = "Option::is_none")]
         pub default: Option<Thumbnail>,
         /// The full high definition (1080p) quality image for this resource.
-        #[serde(rename = "fhd", skip_serializing_if = "Option::is_none")]
         pub fhd: Option<Thumbnail>,
         /// The high quality image for this resource.
-        #[serde(rename = "high", skip_serializing_if = "Option::is_none")]
         pub high: Option<Thumbnail>,
         /// The maximum resolution quality image for this resource.
-        #[serde(rename = "maxres", skip_serializing_if = "Option::is_none")]
         pub maxres: Option<Thumbnail>,
         /// The medium quality image for this resource.
-        #[serde(rename = "medium", skip_serializing_if = "Option::is_none")]
         pub medium: Option<Thumbnail>,
         /// The quad high definition (1440p / 2K) quality image for this resource.
-        #[serde(rename = "qhd", skip_serializing_if = "Option::is_none")]
         pub qhd: Option<Thumbnail>,
         /// The Shorts aspect ratio (9:16) image for this resource.
-        #[serde(rename = "shortsAspectRatio", skip_serializing_if = "Option::is_none")]
         pub shorts_aspect_ratio: Option<Thumbnail>,
         /// The standard quality image for this resource.
-        #[serde(rename = "standard", skip_serializing_if = "Option::is_none")]
         pub standard: Option<Thumbnail>,
         /// The ultra-high resolution (4K) quality image for this resource.
-        #[serde(rename = "uhd", skip_serializing_if = "Option::is_none")]
         pub uhd: Option<Thumbnail>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for ThumbnailDetails {
+        const NAME: &'static str = "ThumbnailDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "default",
+            "fhd",
+            "high",
+            "maxres",
+            "medium",
+            "qhd",
+            "shortsAspectRatio",
+            "standard",
+            "uhd",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.default),
+                1 => gapi::wire::de(map, &mut self.fhd),
+                2 => gapi::wire::de(map, &mut self.high),
+                3 => gapi::wire::de(map, &mut self.maxres),
+                4 => gapi::wire::de(map, &mut self.medium),
+                5 => gapi::wire::de(map, &mut self.qhd),
+                6 => gapi::wire::de(map, &mut self.shorts_aspect_ratio),
+                7 => gapi::wire::de(map, &mut self.standard),
+                8 => gapi::wire::de(map, &mut self.uhd),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "default", &self.default)?;
+            gapi::wire::ser(map, "fhd", &self.fhd)?;
+            gapi::wire::ser(map, "high", &self.high)?;
+            gapi::wire::ser(map, "maxres", &self.maxres)?;
+            gapi::wire::ser(map, "medium", &self.medium)?;
+            gapi::wire::ser(map, "qhd", &self.qhd)?;
+            gapi::wire::ser(map, "shortsAspectRatio", &self.shorts_aspect_ratio)?;
+            gapi::wire::ser(map, "standard", &self.standard)?;
+            gapi::wire::ser(map, "uhd", &self.uhd)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ThumbnailDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ThumbnailDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ThumbnailSetResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of thumbnails.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<ThumbnailDetails>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#thumbnailSetResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for ThumbnailSetResponse {
+        const NAME: &'static str = "ThumbnailSetResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ThumbnailSetResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ThumbnailSetResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Stub token pagination template to suppress results.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TokenPagination {}
+    impl gapi::wire::WireStruct for TokenPagination {
+        const NAME: &'static str = "TokenPagination";
+        const FIELDS: &'static [&'static str] = &[];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            let _ = index;
+            gapi::wire::de_skip(map)
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            let _ = map;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TokenPagination {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TokenPagination {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A *video* resource represents a YouTube video.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Video {
         /// Age restriction details related to a video. This data can only be retrieved by the video owner.
-        #[serde(rename = "ageGating", skip_serializing_if = "Option::is_none")]
         pub age_gating: Option<VideoAgeGating>,
-        #[serde(rename = "brandPartner", skip_serializing_if = "Option::is_none")]
         pub brand_partner: Option<BrandPartner>,
         /// The contentDetails object contains information about the video content, including the length of the video and its aspect ratio.
-        #[serde(rename = "contentDetails", skip_serializing_if = "Option::is_none")]
         pub content_details: Option<VideoContentDetails>,
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The fileDetails object encapsulates information about the video file that was uploaded to YouTube, including the file's resolution, duration, audio and video codecs, stream bitrates, and more. This data can only be retrieved by the video owner.
-        #[serde(rename = "fileDetails", skip_serializing_if = "Option::is_none")]
         pub file_details: Option<VideoFileDetails>,
         /// The ID that YouTube uses to uniquely identify the video.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#video".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The liveStreamingDetails object contains metadata about a live video broadcast. The object will only be present in a video resource if the video is an upcoming, live, or completed live broadcast.
-        #[serde(
-            rename = "liveStreamingDetails",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub live_streaming_details: Option<VideoLiveStreamingDetails>,
         /// The localizations object contains localized versions of the basic details about the video, such as its title and description.
-        #[serde(rename = "localizations", skip_serializing_if = "Option::is_none")]
         pub localizations: Option<
             ::std::collections::BTreeMap<String, VideoLocalization>,
         >,
         /// The monetizationDetails object encapsulates information about the monetization status of the video.
-        #[serde(rename = "monetizationDetails", skip_serializing_if = "Option::is_none")]
         pub monetization_details: Option<VideoMonetizationDetails>,
-        #[serde(
-            rename = "paidProductPlacementDetails",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub paid_product_placement_details: Option<VideoPaidProductPlacementDetails>,
         /// The player object contains information that you would use to play the video in an embedded player.
-        #[serde(rename = "player", skip_serializing_if = "Option::is_none")]
         pub player: Option<VideoPlayer>,
         /// The processingDetails object encapsulates information about YouTube's progress in processing the uploaded video file. The properties in the object identify the current processing status and an estimate of the time remaining until YouTube finishes processing the video. This part also indicates whether different types of data or content, such as file details or thumbnail images, are available for the video. The processingProgress object is designed to be polled so that the video uploaded can track the progress that YouTube has made in processing the uploaded video file. This data can only be retrieved by the video owner.
-        #[serde(rename = "processingDetails", skip_serializing_if = "Option::is_none")]
         pub processing_details: Option<VideoProcessingDetails>,
         /// The projectDetails object contains information about the project specific video metadata. b/157517979: This part was never populated after it was added. However, it sees non-zero traffic because there is generated client code in the wild that refers to it \[1\]. We keep this field and do NOT remove it because otherwise V3 would return an error when this part gets requested \[2\]. \[1\] https://developers.google.com/resources/api-libraries/documentation/youtube/v3/csharp/latest/classGoogle_1_1Apis_1_1YouTube_1_1v3_1_1Data_1_1VideoProjectDetails.html \[2\] http://google3/video/youtube/src/python/servers/data_api/common.py?l=1565-1569&rcl=344141677
         ///
         /// Deprecated.
-        #[serde(rename = "projectDetails", skip_serializing_if = "Option::is_none")]
         pub project_details: Option<VideoProjectDetails>,
         /// The recordingDetails object encapsulates information about the location, date and address where the video was recorded.
-        #[serde(rename = "recordingDetails", skip_serializing_if = "Option::is_none")]
         pub recording_details: Option<VideoRecordingDetails>,
         /// The snippet object contains basic details about the video, such as its title, description, and category.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<VideoSnippet>,
         /// The statistics object contains statistics about the video.
-        #[serde(rename = "statistics", skip_serializing_if = "Option::is_none")]
         pub statistics: Option<VideoStatistics>,
         /// The status object contains information about the video's uploading, processing, and privacy statuses.
-        #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
         pub status: Option<VideoStatus>,
         /// The suggestions object encapsulates suggestions that identify opportunities to improve the video quality or the metadata for the uploaded video. This data can only be retrieved by the video owner.
-        #[serde(rename = "suggestions", skip_serializing_if = "Option::is_none")]
         pub suggestions: Option<VideoSuggestions>,
         /// The topicDetails object encapsulates information about \[Freebase\](http://www.freebase.com) topics associated with the video.
-        #[serde(rename = "topicDetails", skip_serializing_if = "Option::is_none")]
         pub topic_details: Option<VideoTopicDetails>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Video {
+        const NAME: &'static str = "Video";
+        const FIELDS: &'static [&'static str] = &[
+            "ageGating",
+            "brandPartner",
+            "contentDetails",
+            "etag",
+            "fileDetails",
+            "id",
+            "kind",
+            "liveStreamingDetails",
+            "localizations",
+            "monetizationDetails",
+            "paidProductPlacementDetails",
+            "player",
+            "processingDetails",
+            "projectDetails",
+            "recordingDetails",
+            "snippet",
+            "statistics",
+            "status",
+            "suggestions",
+            "topicDetails",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.age_gating),
+                1 => gapi::wire::de(map, &mut self.brand_partner),
+                2 => gapi::wire::de(map, &mut self.content_details),
+                3 => gapi::wire::de(map, &mut self.etag),
+                4 => gapi::wire::de(map, &mut self.file_details),
+                5 => gapi::wire::de(map, &mut self.id),
+                6 => gapi::wire::de(map, &mut self.kind),
+                7 => gapi::wire::de(map, &mut self.live_streaming_details),
+                8 => gapi::wire::de(map, &mut self.localizations),
+                9 => gapi::wire::de(map, &mut self.monetization_details),
+                10 => gapi::wire::de(map, &mut self.paid_product_placement_details),
+                11 => gapi::wire::de(map, &mut self.player),
+                12 => gapi::wire::de(map, &mut self.processing_details),
+                13 => gapi::wire::de(map, &mut self.project_details),
+                14 => gapi::wire::de(map, &mut self.recording_details),
+                15 => gapi::wire::de(map, &mut self.snippet),
+                16 => gapi::wire::de(map, &mut self.statistics),
+                17 => gapi::wire::de(map, &mut self.status),
+                18 => gapi::wire::de(map, &mut self.suggestions),
+                19 => gapi::wire::de(map, &mut self.topic_details),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "ageGating", &self.age_gating)?;
+            gapi::wire::ser(map, "brandPartner", &self.brand_partner)?;
+            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "fileDetails", &self.file_details)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "liveStreamingDetails", &self.live_streaming_details)?;
+            gapi::wire::ser(map, "localizations", &self.localizations)?;
+            gapi::wire::ser(map, "monetizationDetails", &self.monetization_details)?;
+            gapi::wire::ser(
+                map,
+                "paidProductPlacementDetails",
+                &self.paid_product_placement_details,
+            )?;
+            gapi::wire::ser(map, "player", &self.player)?;
+            gapi::wire::ser(map, "processingDetails", &self.processing_details)?;
+            gapi::wire::ser(map, "projectDetails", &self.project_details)?;
+            gapi::wire::ser(map, "recordingDetails", &self.recording_details)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            gapi::wire::ser(map, "statistics", &self.statistics)?;
+            gapi::wire::ser(map, "status", &self.status)?;
+            gapi::wire::ser(map, "suggestions", &self.suggestions)?;
+            gapi::wire::ser(map, "topicDetails", &self.topic_details)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Video {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Video {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoAbuseReport {
         /// Additional comments regarding the abuse report.
-        #[serde(rename = "comments", skip_serializing_if = "Option::is_none")]
         pub comments: Option<String>,
         /// The language that the content was viewed in.
-        #[serde(rename = "language", skip_serializing_if = "Option::is_none")]
         pub language: Option<String>,
         /// The high-level, or primary, reason that the content is abusive. The value is an abuse report reason ID.
-        #[serde(rename = "reasonId", skip_serializing_if = "Option::is_none")]
         pub reason_id: Option<String>,
         /// The specific, or secondary, reason that this content is abusive (if available). The value is an abuse report reason ID that is a valid secondary reason for the primary reason.
-        #[serde(rename = "secondaryReasonId", skip_serializing_if = "Option::is_none")]
         pub secondary_reason_id: Option<String>,
         /// The ID that YouTube uses to uniquely identify the video.
-        #[serde(rename = "videoId", skip_serializing_if = "Option::is_none")]
         pub video_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for VideoAbuseReport {
+        const NAME: &'static str = "VideoAbuseReport";
+        const FIELDS: &'static [&'static str] = &[
+            "comments",
+            "language",
+            "reasonId",
+            "secondaryReasonId",
+            "videoId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.comments),
+                1 => gapi::wire::de(map, &mut self.language),
+                2 => gapi::wire::de(map, &mut self.reason_id),
+                3 => gapi::wire::de(map, &mut self.secondary_reason_id),
+                4 => gapi::wire::de(map, &mut self.video_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "comments", &self.comments)?;
+            gapi::wire::ser(map, "language", &self.language)?;
+            gapi::wire::ser(map, "reasonId", &self.reason_id)?;
+            gapi::wire::ser(map, "secondaryReasonId", &self.secondary_reason_id)?;
+            gapi::wire::ser(map, "videoId", &self.video_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoAbuseReport {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoAbuseReport {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A `__videoAbuseReportReason__` resource identifies a reason that a video could be reported as abusive. Video abuse report reasons are used with `video.ReportAbuse`.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoAbuseReportReason {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID of this abuse report reason.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string `"youtube#videoAbuseReportReason"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The `snippet` object contains basic details about the abuse report reason.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<VideoAbuseReportReasonSnippet>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for VideoAbuseReportReason {
+        const NAME: &'static str = "VideoAbuseReportReason";
+        const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoAbuseReportReason {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoAbuseReportReason {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoAbuseReportReasonListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of valid abuse reasons that are used with `video.ReportAbuse`.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<VideoAbuseReportReason>>,
         /// Identifies what kind of resource this is. Value: the fixed string `"youtube#videoAbuseReportReasonListResponse"`.
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The `visitorId` identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for VideoAbuseReportReasonListResponse {
+        const NAME: &'static str = "VideoAbuseReportReasonListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoAbuseReportReasonListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoAbuseReportReasonListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Basic details about a video category, such as its localized title.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoAbuseReportReasonSnippet {
         /// The localized label belonging to this abuse report reason.
-        #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
         pub label: Option<String>,
         /// The secondary reasons associated with this reason, if any are available. (There might be 0 or more.)
-        #[serde(rename = "secondaryReasons", skip_serializing_if = "Option::is_none")]
         pub secondary_reasons: Option<Vec<VideoAbuseReportSecondaryReason>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for VideoAbuseReportReasonSnippet {
+        const NAME: &'static str = "VideoAbuseReportReasonSnippet";
+        const FIELDS: &'static [&'static str] = &["label", "secondaryReasons"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.label),
+                1 => gapi::wire::de(map, &mut self.secondary_reasons),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "label", &self.label)?;
+            gapi::wire::ser(map, "secondaryReasons", &self.secondary_reasons)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoAbuseReportReasonSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoAbuseReportReasonSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoAbuseReportSecondaryReason {
         /// The ID of this abuse report secondary reason.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// The localized label for this abuse report secondary reason.
-        #[serde(rename = "label", skip_serializing_if = "Option::is_none")]
         pub label: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for VideoAbuseReportSecondaryReason {
+        const NAME: &'static str = "VideoAbuseReportSecondaryReason";
+        const FIELDS: &'static [&'static str] = &["id", "label"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.id),
+                1 => gapi::wire::de(map, &mut self.label),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "label", &self.label)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoAbuseReportSecondaryReason {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoAbuseReportSecondaryReason {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoAgeGating {
         /// Indicates whether or not the video has alcoholic beverage content. Only users of legal purchasing age in a particular country, as identified by ICAP, can view the content.
-        #[serde(rename = "alcoholContent", skip_serializing_if = "Option::is_none")]
         pub alcohol_content: Option<bool>,
         /// Age-restricted trailers. For redband trailers and adult-rated video-games. Only users aged 18+ can view the content. The the field is true the content is restricted to viewers aged 18+. Otherwise The field won't be present.
-        #[serde(rename = "restricted", skip_serializing_if = "Option::is_none")]
         pub restricted: Option<bool>,
         /// Video game rating, if any.
-        #[serde(rename = "videoGameRating", skip_serializing_if = "Option::is_none")]
         pub video_game_rating: Option<VideoAgeGatingVideoGameRating>,
+    }
+    impl gapi::wire::WireStruct for VideoAgeGating {
+        const NAME: &'static str = "VideoAgeGating";
+        const FIELDS: &'static [&'static str] = &[
+            "alcoholContent",
+            "restricted",
+            "videoGameRating",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.alcohol_content),
+                1 => gapi::wire::de(map, &mut self.restricted),
+                2 => gapi::wire::de(map, &mut self.video_game_rating),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "alcoholContent", &self.alcohol_content)?;
+            gapi::wire::ser(map, "restricted", &self.restricted)?;
+            gapi::wire::ser(map, "videoGameRating", &self.video_game_rating)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoAgeGating {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoAgeGating {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Video game rating, if any.
@@ -7278,134 +13618,285 @@ pub mod schemas {
         }
     }
     /// A *videoCategory* resource identifies a category that has been or could be associated with uploaded videos.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoCategory {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// The ID that YouTube uses to uniquely identify the video category.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#videoCategory".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The snippet object contains basic details about the video category, including its title.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<VideoCategorySnippet>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for VideoCategory {
+        const NAME: &'static str = "VideoCategory";
+        const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.snippet),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoCategory {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoCategory {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoCategoryListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of video categories that can be associated with YouTube videos. In this map, the video category ID is the map key, and its value is the corresponding videoCategory resource.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<VideoCategory>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#videoCategoryListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// General pagination information.
-        #[serde(rename = "pageInfo", skip_serializing_if = "Option::is_none")]
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
-        #[serde(rename = "prevPageToken", skip_serializing_if = "Option::is_none")]
         pub prev_page_token: Option<String>,
         /// Deprecated.
-        #[serde(rename = "tokenPagination", skip_serializing_if = "Option::is_none")]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for VideoCategoryListResponse {
+        const NAME: &'static str = "VideoCategoryListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "nextPageToken",
+            "pageInfo",
+            "prevPageToken",
+            "tokenPagination",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.next_page_token),
+                5 => gapi::wire::de(map, &mut self.page_info),
+                6 => gapi::wire::de(map, &mut self.prev_page_token),
+                7 => gapi::wire::de(map, &mut self.token_pagination),
+                8 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
+            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
+            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoCategoryListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoCategoryListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Basic details about a video category, such as its localized title.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoCategorySnippet {
-        #[serde(rename = "assignable", skip_serializing_if = "Option::is_none")]
         pub assignable: Option<bool>,
         /// The YouTube channel that created the video category.
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// The video category's title.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
     }
+    impl gapi::wire::WireStruct for VideoCategorySnippet {
+        const NAME: &'static str = "VideoCategorySnippet";
+        const FIELDS: &'static [&'static str] = &["assignable", "channelId", "title"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.assignable),
+                1 => gapi::wire::de(map, &mut self.channel_id),
+                2 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "assignable", &self.assignable)?;
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoCategorySnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoCategorySnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Details about the content of a YouTube Video.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoContentDetails {
         /// The value of captions indicates whether the video has captions or not.
-        #[serde(rename = "caption", skip_serializing_if = "Option::is_none")]
         pub caption: Option<VideoContentDetailsCaption>,
         /// Specifies the ratings that the video received under various rating schemes.
-        #[serde(rename = "contentRating", skip_serializing_if = "Option::is_none")]
         pub content_rating: Option<ContentRating>,
         /// The countryRestriction object contains information about the countries where a video is (or is not) viewable.
-        #[serde(rename = "countryRestriction", skip_serializing_if = "Option::is_none")]
         pub country_restriction: Option<AccessPolicy>,
         /// The value of definition indicates whether the video is available in high definition or only in standard definition.
-        #[serde(rename = "definition", skip_serializing_if = "Option::is_none")]
         pub definition: Option<VideoContentDetailsDefinition>,
         /// The value of dimension indicates whether the video is available in 3D or in 2D.
-        #[serde(rename = "dimension", skip_serializing_if = "Option::is_none")]
         pub dimension: Option<String>,
         /// The length of the video. The tag value is an ISO 8601 duration in the format PT#M#S, in which the letters PT indicate that the value specifies a period of time, and the letters M and S refer to length in minutes and seconds, respectively. The # characters preceding the M and S letters are both integers that specify the number of minutes (or seconds) of the video. For example, a value of PT15M51S indicates that the video is 15 minutes and 51 seconds long.
-        #[serde(rename = "duration", skip_serializing_if = "Option::is_none")]
         pub duration: Option<String>,
         /// Indicates whether the video uploader has provided a custom thumbnail image for the video. This property is only visible to the video uploader.
-        #[serde(rename = "hasCustomThumbnail", skip_serializing_if = "Option::is_none")]
         pub has_custom_thumbnail: Option<bool>,
         /// The value of is_license_content indicates whether the video is licensed content.
-        #[serde(rename = "licensedContent", skip_serializing_if = "Option::is_none")]
         pub licensed_content: Option<bool>,
         /// Specifies the projection format of the video.
-        #[serde(rename = "projection", skip_serializing_if = "Option::is_none")]
         pub projection: Option<VideoContentDetailsProjection>,
         /// The regionRestriction object contains information about the countries where a video is (or is not) viewable. The object will contain either the contentDetails.regionRestriction.allowed property or the contentDetails.regionRestriction.blocked property.
         ///
         /// Deprecated.
-        #[serde(rename = "regionRestriction", skip_serializing_if = "Option::is_none")]
         pub region_restriction: Option<VideoContentDetailsRegionRestriction>,
+    }
+    impl gapi::wire::WireStruct for VideoContentDetails {
+        const NAME: &'static str = "VideoContentDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "caption",
+            "contentRating",
+            "countryRestriction",
+            "definition",
+            "dimension",
+            "duration",
+            "hasCustomThumbnail",
+            "licensedContent",
+            "projection",
+            "regionRestriction",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.caption),
+                1 => gapi::wire::de(map, &mut self.content_rating),
+                2 => gapi::wire::de(map, &mut self.country_restriction),
+                3 => gapi::wire::de(map, &mut self.definition),
+                4 => gapi::wire::de(map, &mut self.dimension),
+                5 => gapi::wire::de(map, &mut self.duration),
+                6 => gapi::wire::de(map, &mut self.has_custom_thumbnail),
+                7 => gapi::wire::de(map, &mut self.licensed_content),
+                8 => gapi::wire::de(map, &mut self.projection),
+                9 => gapi::wire::de(map, &mut self.region_restriction),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "caption", &self.caption)?;
+            gapi::wire::ser(map, "contentRating", &self.content_rating)?;
+            gapi::wire::ser(map, "countryRestriction", &self.country_restriction)?;
+            gapi::wire::ser(map, "definition", &self.definition)?;
+            gapi::wire::ser(map, "dimension", &self.dimension)?;
+            gapi::wire::ser(map, "duration", &self.duration)?;
+            gapi::wire::ser(map, "hasCustomThumbnail", &self.has_custom_thumbnail)?;
+            gapi::wire::ser(map, "licensedContent", &self.licensed_content)?;
+            gapi::wire::ser(map, "projection", &self.projection)?;
+            gapi::wire::ser(map, "regionRestriction", &self.region_restriction)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoContentDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoContentDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The value of captions indicates whether the video has captions or not.
@@ -7431,101 +13922,193 @@ pub mod schemas {
         }
     }
     /// DEPRECATED Region restriction of the video.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoContentDetailsRegionRestriction {
         /// A list of region codes that identify countries where the video is viewable. If this property is present and a country is not listed in its value, then the video is blocked from appearing in that country. If this property is present and contains an empty list, the video is blocked in all countries.
-        #[serde(rename = "allowed", skip_serializing_if = "Option::is_none")]
         pub allowed: Option<Vec<String>>,
         /// A list of region codes that identify countries where the video is blocked. If this property is present and a country is not listed in its value, then the video is viewable in that country. If this property is present and contains an empty list, the video is viewable in all countries.
-        #[serde(rename = "blocked", skip_serializing_if = "Option::is_none")]
         pub blocked: Option<Vec<String>>,
     }
+    impl gapi::wire::WireStruct for VideoContentDetailsRegionRestriction {
+        const NAME: &'static str = "VideoContentDetailsRegionRestriction";
+        const FIELDS: &'static [&'static str] = &["allowed", "blocked"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.allowed),
+                1 => gapi::wire::de(map, &mut self.blocked),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "allowed", &self.allowed)?;
+            gapi::wire::ser(map, "blocked", &self.blocked)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoContentDetailsRegionRestriction {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoContentDetailsRegionRestriction {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Describes original video file properties, including technical details about audio and video streams, but also metadata information like content length, digitization time, or geotagging information.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoFileDetails {
         /// A list of audio streams contained in the uploaded video file. Each item in the list contains detailed metadata about an audio stream.
-        #[serde(rename = "audioStreams", skip_serializing_if = "Option::is_none")]
         pub audio_streams: Option<Vec<VideoFileDetailsAudioStream>>,
         /// The uploaded video file's combined (video and audio) bitrate in bits per second.
-        #[serde(
-            rename = "bitrateBps",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub bitrate_bps: Option<u64>,
         /// The uploaded video file's container format.
-        #[serde(rename = "container", skip_serializing_if = "Option::is_none")]
         pub container: Option<String>,
         /// The date and time when the uploaded video file was created. The value is specified in ISO 8601 format. Currently, the following ISO 8601 formats are supported: - Date only: YYYY-MM-DD - Naive time: YYYY-MM-DDTHH:MM:SS - Time with timezone: YYYY-MM-DDTHH:MM:SS+HH:MM
-        #[serde(rename = "creationTime", skip_serializing_if = "Option::is_none")]
         pub creation_time: Option<String>,
         /// The length of the uploaded video in milliseconds.
-        #[serde(
-            rename = "durationMs",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub duration_ms: Option<u64>,
         /// The uploaded file's name. This field is present whether a video file or another type of file was uploaded.
-        #[serde(rename = "fileName", skip_serializing_if = "Option::is_none")]
         pub file_name: Option<String>,
         /// The uploaded file's size in bytes. This field is present whether a video file or another type of file was uploaded.
-        #[serde(
-            rename = "fileSize",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub file_size: Option<u64>,
         /// The uploaded file's type as detected by YouTube's video processing engine. Currently, YouTube only processes video files, but this field is present whether a video file or another type of file was uploaded.
-        #[serde(rename = "fileType", skip_serializing_if = "Option::is_none")]
         pub file_type: Option<VideoFileDetailsFileType>,
         /// A list of video streams contained in the uploaded video file. Each item in the list contains detailed metadata about a video stream.
-        #[serde(rename = "videoStreams", skip_serializing_if = "Option::is_none")]
         pub video_streams: Option<Vec<VideoFileDetailsVideoStream>>,
     }
+    impl gapi::wire::WireStruct for VideoFileDetails {
+        const NAME: &'static str = "VideoFileDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "audioStreams",
+            "bitrateBps",
+            "container",
+            "creationTime",
+            "durationMs",
+            "fileName",
+            "fileSize",
+            "fileType",
+            "videoStreams",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.audio_streams),
+                1 => gapi::wire::de_int64(map, &mut self.bitrate_bps),
+                2 => gapi::wire::de(map, &mut self.container),
+                3 => gapi::wire::de(map, &mut self.creation_time),
+                4 => gapi::wire::de_int64(map, &mut self.duration_ms),
+                5 => gapi::wire::de(map, &mut self.file_name),
+                6 => gapi::wire::de_int64(map, &mut self.file_size),
+                7 => gapi::wire::de(map, &mut self.file_type),
+                8 => gapi::wire::de(map, &mut self.video_streams),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "audioStreams", &self.audio_streams)?;
+            gapi::wire::ser_int64(map, "bitrateBps", &self.bitrate_bps)?;
+            gapi::wire::ser(map, "container", &self.container)?;
+            gapi::wire::ser(map, "creationTime", &self.creation_time)?;
+            gapi::wire::ser_int64(map, "durationMs", &self.duration_ms)?;
+            gapi::wire::ser(map, "fileName", &self.file_name)?;
+            gapi::wire::ser_int64(map, "fileSize", &self.file_size)?;
+            gapi::wire::ser(map, "fileType", &self.file_type)?;
+            gapi::wire::ser(map, "videoStreams", &self.video_streams)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoFileDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoFileDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Information about an audio stream.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoFileDetailsAudioStream {
         /// The audio stream's bitrate, in bits per second.
-        #[serde(
-            rename = "bitrateBps",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub bitrate_bps: Option<u64>,
         /// The number of audio channels that the stream contains.
-        #[serde(rename = "channelCount", skip_serializing_if = "Option::is_none")]
         pub channel_count: Option<u32>,
         /// The audio codec that the stream uses.
-        #[serde(rename = "codec", skip_serializing_if = "Option::is_none")]
         pub codec: Option<String>,
         /// A value that uniquely identifies a video vendor. Typically, the value is a four-letter vendor code.
-        #[serde(rename = "vendor", skip_serializing_if = "Option::is_none")]
         pub vendor: Option<String>,
+    }
+    impl gapi::wire::WireStruct for VideoFileDetailsAudioStream {
+        const NAME: &'static str = "VideoFileDetailsAudioStream";
+        const FIELDS: &'static [&'static str] = &[
+            "bitrateBps",
+            "channelCount",
+            "codec",
+            "vendor",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.bitrate_bps),
+                1 => gapi::wire::de(map, &mut self.channel_count),
+                2 => gapi::wire::de(map, &mut self.codec),
+                3 => gapi::wire::de(map, &mut self.vendor),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "bitrateBps", &self.bitrate_bps)?;
+            gapi::wire::ser(map, "channelCount", &self.channel_count)?;
+            gapi::wire::ser(map, "codec", &self.codec)?;
+            gapi::wire::ser(map, "vendor", &self.vendor)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoFileDetailsAudioStream {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoFileDetailsAudioStream {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The uploaded file's type as detected by YouTube's video processing engine. Currently, YouTube only processes video files, but this field is present whether a video file or another type of file was uploaded.
@@ -7547,44 +14130,83 @@ pub mod schemas {
         }
     }
     /// Information about a video stream.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoFileDetailsVideoStream {
         /// The video content's display aspect ratio, which specifies the aspect ratio in which the video should be displayed.
-        #[serde(rename = "aspectRatio", skip_serializing_if = "Option::is_none")]
         pub aspect_ratio: Option<f64>,
         /// The video stream's bitrate, in bits per second.
-        #[serde(
-            rename = "bitrateBps",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub bitrate_bps: Option<u64>,
         /// The video codec that the stream uses.
-        #[serde(rename = "codec", skip_serializing_if = "Option::is_none")]
         pub codec: Option<String>,
         /// The video stream's frame rate, in frames per second.
-        #[serde(rename = "frameRateFps", skip_serializing_if = "Option::is_none")]
         pub frame_rate_fps: Option<f64>,
         /// The encoded video content's height in pixels.
-        #[serde(rename = "heightPixels", skip_serializing_if = "Option::is_none")]
         pub height_pixels: Option<u32>,
         /// The amount that YouTube needs to rotate the original source content to properly display the video.
-        #[serde(rename = "rotation", skip_serializing_if = "Option::is_none")]
         pub rotation: Option<VideoFileDetailsVideoStreamRotation>,
         /// A value that uniquely identifies a video vendor. Typically, the value is a four-letter vendor code.
-        #[serde(rename = "vendor", skip_serializing_if = "Option::is_none")]
         pub vendor: Option<String>,
         /// The encoded video content's width in pixels. You can calculate the video's encoding aspect ratio as width_pixels / height_pixels.
-        #[serde(rename = "widthPixels", skip_serializing_if = "Option::is_none")]
         pub width_pixels: Option<u32>,
+    }
+    impl gapi::wire::WireStruct for VideoFileDetailsVideoStream {
+        const NAME: &'static str = "VideoFileDetailsVideoStream";
+        const FIELDS: &'static [&'static str] = &[
+            "aspectRatio",
+            "bitrateBps",
+            "codec",
+            "frameRateFps",
+            "heightPixels",
+            "rotation",
+            "vendor",
+            "widthPixels",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.aspect_ratio),
+                1 => gapi::wire::de_int64(map, &mut self.bitrate_bps),
+                2 => gapi::wire::de(map, &mut self.codec),
+                3 => gapi::wire::de(map, &mut self.frame_rate_fps),
+                4 => gapi::wire::de(map, &mut self.height_pixels),
+                5 => gapi::wire::de(map, &mut self.rotation),
+                6 => gapi::wire::de(map, &mut self.vendor),
+                7 => gapi::wire::de(map, &mut self.width_pixels),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "aspectRatio", &self.aspect_ratio)?;
+            gapi::wire::ser_int64(map, "bitrateBps", &self.bitrate_bps)?;
+            gapi::wire::ser(map, "codec", &self.codec)?;
+            gapi::wire::ser(map, "frameRateFps", &self.frame_rate_fps)?;
+            gapi::wire::ser(map, "heightPixels", &self.height_pixels)?;
+            gapi::wire::ser(map, "rotation", &self.rotation)?;
+            gapi::wire::ser(map, "vendor", &self.vendor)?;
+            gapi::wire::ser(map, "widthPixels", &self.width_pixels)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoFileDetailsVideoStream {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoFileDetailsVideoStream {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The amount that YouTube needs to rotate the original source content to properly display the video.
@@ -7596,76 +14218,158 @@ pub mod schemas {
             Other = "other",
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoGetRatingResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
         /// A list of ratings that match the request criteria.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<VideoRating>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#videoGetRatingResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for VideoGetRatingResponse {
+        const NAME: &'static str = "VideoGetRatingResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoGetRatingResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoGetRatingResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoListResponse {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
         ///
         /// Deprecated.
-        #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Video>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#videoListResponse".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the next page in the result set.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// General pagination information.
-        #[serde(rename = "pageInfo", skip_serializing_if = "Option::is_none")]
         pub page_info: Option<PageInfo>,
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
-        #[serde(rename = "prevPageToken", skip_serializing_if = "Option::is_none")]
         pub prev_page_token: Option<String>,
         /// Deprecated.
-        #[serde(rename = "tokenPagination", skip_serializing_if = "Option::is_none")]
         pub token_pagination: Option<TokenPagination>,
         /// The visitorId identifies the visitor.
         ///
         /// Deprecated.
-        #[serde(rename = "visitorId", skip_serializing_if = "Option::is_none")]
         pub visitor_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for VideoListResponse {
+        const NAME: &'static str = "VideoListResponse";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "eventId",
+            "items",
+            "kind",
+            "nextPageToken",
+            "pageInfo",
+            "prevPageToken",
+            "tokenPagination",
+            "visitorId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.event_id),
+                2 => gapi::wire::de(map, &mut self.items),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.next_page_token),
+                5 => gapi::wire::de(map, &mut self.page_info),
+                6 => gapi::wire::de(map, &mut self.prev_page_token),
+                7 => gapi::wire::de(map, &mut self.token_pagination),
+                8 => gapi::wire::de(map, &mut self.visitor_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "eventId", &self.event_id)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
+            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
+            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
+            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoListResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoListResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for VideoListResponse {
         #[inline]
@@ -7681,173 +14385,365 @@ pub mod schemas {
         }
     }
     /// Details about the live streaming metadata.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoLiveStreamingDetails {
         /// The ID of the currently active live chat attached to this video. This field is filled only if the video is a currently live broadcast that has live chat. Once the broadcast transitions to complete this field will be removed and the live chat closed down. For persistent broadcasts that live chat id will no longer be tied to this video but rather to the new video being displayed at the persistent page.
-        #[serde(rename = "activeLiveChatId", skip_serializing_if = "Option::is_none")]
         pub active_live_chat_id: Option<String>,
         /// The time that the broadcast actually ended. This value will not be available until the broadcast is over.
-        #[serde(rename = "actualEndTime", skip_serializing_if = "Option::is_none")]
         pub actual_end_time: Option<gapi::types::DateTime>,
         /// The time that the broadcast actually started. This value will not be available until the broadcast begins.
-        #[serde(rename = "actualStartTime", skip_serializing_if = "Option::is_none")]
         pub actual_start_time: Option<gapi::types::DateTime>,
         /// The number of viewers currently watching the broadcast. The property and its value will be present if the broadcast has current viewers and the broadcast owner has not hidden the viewcount for the video. Note that YouTube stops tracking the number of concurrent viewers for a broadcast when the broadcast ends. So, this property would not identify the number of viewers watching an archived video of a live broadcast that already ended.
-        #[serde(
-            rename = "concurrentViewers",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub concurrent_viewers: Option<u64>,
         /// The time that the broadcast is scheduled to end. If the value is empty or the property is not present, then the broadcast is scheduled to continue indefinitely.
-        #[serde(rename = "scheduledEndTime", skip_serializing_if = "Option::is_none")]
         pub scheduled_end_time: Option<gapi::types::DateTime>,
         /// The time that the broadcast is scheduled to begin.
-        #[serde(rename = "scheduledStartTime", skip_serializing_if = "Option::is_none")]
         pub scheduled_start_time: Option<gapi::types::DateTime>,
     }
+    impl gapi::wire::WireStruct for VideoLiveStreamingDetails {
+        const NAME: &'static str = "VideoLiveStreamingDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "activeLiveChatId",
+            "actualEndTime",
+            "actualStartTime",
+            "concurrentViewers",
+            "scheduledEndTime",
+            "scheduledStartTime",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.active_live_chat_id),
+                1 => gapi::wire::de(map, &mut self.actual_end_time),
+                2 => gapi::wire::de(map, &mut self.actual_start_time),
+                3 => gapi::wire::de_int64(map, &mut self.concurrent_viewers),
+                4 => gapi::wire::de(map, &mut self.scheduled_end_time),
+                5 => gapi::wire::de(map, &mut self.scheduled_start_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "activeLiveChatId", &self.active_live_chat_id)?;
+            gapi::wire::ser(map, "actualEndTime", &self.actual_end_time)?;
+            gapi::wire::ser(map, "actualStartTime", &self.actual_start_time)?;
+            gapi::wire::ser_int64(map, "concurrentViewers", &self.concurrent_viewers)?;
+            gapi::wire::ser(map, "scheduledEndTime", &self.scheduled_end_time)?;
+            gapi::wire::ser(map, "scheduledStartTime", &self.scheduled_start_time)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoLiveStreamingDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoLiveStreamingDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Localized versions of certain video properties (e.g. title).
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoLocalization {
         /// Localized version of the video's description.
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Localized version of the video's title.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
     }
+    impl gapi::wire::WireStruct for VideoLocalization {
+        const NAME: &'static str = "VideoLocalization";
+        const FIELDS: &'static [&'static str] = &["description", "title"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.description),
+                1 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoLocalization {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoLocalization {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Details about monetization of a YouTube Video.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoMonetizationDetails {
         /// The value of access indicates whether the video can be monetized or not.
-        #[serde(rename = "access", skip_serializing_if = "Option::is_none")]
         pub access: Option<AccessPolicy>,
     }
+    impl gapi::wire::WireStruct for VideoMonetizationDetails {
+        const NAME: &'static str = "VideoMonetizationDetails";
+        const FIELDS: &'static [&'static str] = &["access"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.access),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "access", &self.access)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoMonetizationDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoMonetizationDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Details about paid content, such as paid product placement, sponsorships or endorsement, contained in a YouTube video and a method to inform viewers of paid promotion. This data can only be retrieved by the video owner.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoPaidProductPlacementDetails {
         /// This boolean represents whether the video contains Paid Product Placement, Studio equivalent: https://screenshot.googleplex.com/4Me79DE6AfT2ktp.png
-        #[serde(
-            rename = "hasPaidProductPlacement",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub has_paid_product_placement: Option<bool>,
     }
+    impl gapi::wire::WireStruct for VideoPaidProductPlacementDetails {
+        const NAME: &'static str = "VideoPaidProductPlacementDetails";
+        const FIELDS: &'static [&'static str] = &["hasPaidProductPlacement"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.has_paid_product_placement),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "hasPaidProductPlacement",
+                &self.has_paid_product_placement,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoPaidProductPlacementDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoPaidProductPlacementDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Player to be used for a video playback.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoPlayer {
-        #[serde(
-            rename = "embedHeight",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub embed_height: Option<i64>,
         /// An &lt;iframe> tag that embeds a player that will play the video.
-        #[serde(rename = "embedHtml", skip_serializing_if = "Option::is_none")]
         pub embed_html: Option<String>,
         /// The embed width
-        #[serde(
-            rename = "embedWidth",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub embed_width: Option<i64>,
     }
+    impl gapi::wire::WireStruct for VideoPlayer {
+        const NAME: &'static str = "VideoPlayer";
+        const FIELDS: &'static [&'static str] = &[
+            "embedHeight",
+            "embedHtml",
+            "embedWidth",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.embed_height),
+                1 => gapi::wire::de(map, &mut self.embed_html),
+                2 => gapi::wire::de_int64(map, &mut self.embed_width),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "embedHeight", &self.embed_height)?;
+            gapi::wire::ser(map, "embedHtml", &self.embed_html)?;
+            gapi::wire::ser_int64(map, "embedWidth", &self.embed_width)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoPlayer {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoPlayer {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Describes processing status and progress and availability of some other Video resource parts.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoProcessingDetails {
         /// This value indicates whether video editing suggestions, which might improve video quality or the playback experience, are available for the video. You can retrieve these suggestions by requesting the suggestions part in your videos.list() request.
-        #[serde(
-            rename = "editorSuggestionsAvailability",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub editor_suggestions_availability: Option<String>,
         /// This value indicates whether file details are available for the uploaded video. You can retrieve a video's file details by requesting the fileDetails part in your videos.list() request.
-        #[serde(
-            rename = "fileDetailsAvailability",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub file_details_availability: Option<String>,
         /// The reason that YouTube failed to process the video. This property will only have a value if the processingStatus property's value is failed.
-        #[serde(
-            rename = "processingFailureReason",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub processing_failure_reason: Option<
             VideoProcessingDetailsProcessingFailureReason,
         >,
         /// This value indicates whether the video processing engine has generated suggestions that might improve YouTube's ability to process the the video, warnings that explain video processing problems, or errors that cause video processing problems. You can retrieve these suggestions by requesting the suggestions part in your videos.list() request.
-        #[serde(
-            rename = "processingIssuesAvailability",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub processing_issues_availability: Option<String>,
         /// The processingProgress object contains information about the progress YouTube has made in processing the video. The values are really only relevant if the video's processing status is processing.
-        #[serde(rename = "processingProgress", skip_serializing_if = "Option::is_none")]
         pub processing_progress: Option<VideoProcessingDetailsProcessingProgress>,
         /// The video's processing status. This value indicates whether YouTube was able to process the video or if the video is still being processed.
-        #[serde(rename = "processingStatus", skip_serializing_if = "Option::is_none")]
         pub processing_status: Option<VideoProcessingDetailsProcessingStatus>,
         /// This value indicates whether keyword (tag) suggestions are available for the video. Tags can be added to a video's metadata to make it easier for other users to find the video. You can retrieve these suggestions by requesting the suggestions part in your videos.list() request.
-        #[serde(
-            rename = "tagSuggestionsAvailability",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub tag_suggestions_availability: Option<String>,
         /// This value indicates whether thumbnail images have been generated for the video.
-        #[serde(
-            rename = "thumbnailsAvailability",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub thumbnails_availability: Option<String>,
+    }
+    impl gapi::wire::WireStruct for VideoProcessingDetails {
+        const NAME: &'static str = "VideoProcessingDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "editorSuggestionsAvailability",
+            "fileDetailsAvailability",
+            "processingFailureReason",
+            "processingIssuesAvailability",
+            "processingProgress",
+            "processingStatus",
+            "tagSuggestionsAvailability",
+            "thumbnailsAvailability",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.editor_suggestions_availability),
+                1 => gapi::wire::de(map, &mut self.file_details_availability),
+                2 => gapi::wire::de(map, &mut self.processing_failure_reason),
+                3 => gapi::wire::de(map, &mut self.processing_issues_availability),
+                4 => gapi::wire::de(map, &mut self.processing_progress),
+                5 => gapi::wire::de(map, &mut self.processing_status),
+                6 => gapi::wire::de(map, &mut self.tag_suggestions_availability),
+                7 => gapi::wire::de(map, &mut self.thumbnails_availability),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "editorSuggestionsAvailability",
+                &self.editor_suggestions_availability,
+            )?;
+            gapi::wire::ser(
+                map,
+                "fileDetailsAvailability",
+                &self.file_details_availability,
+            )?;
+            gapi::wire::ser(
+                map,
+                "processingFailureReason",
+                &self.processing_failure_reason,
+            )?;
+            gapi::wire::ser(
+                map,
+                "processingIssuesAvailability",
+                &self.processing_issues_availability,
+            )?;
+            gapi::wire::ser(map, "processingProgress", &self.processing_progress)?;
+            gapi::wire::ser(map, "processingStatus", &self.processing_status)?;
+            gapi::wire::ser(
+                map,
+                "tagSuggestionsAvailability",
+                &self.tag_suggestions_availability,
+            )?;
+            gapi::wire::ser(
+                map,
+                "thumbnailsAvailability",
+                &self.thumbnails_availability,
+            )?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoProcessingDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoProcessingDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The reason that YouTube failed to process the video. This property will only have a value if the processingStatus property's value is failed.
@@ -7859,37 +14755,59 @@ pub mod schemas {
         }
     }
     /// Video processing progress and completion time estimate.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoProcessingDetailsProcessingProgress {
         /// The number of parts of the video that YouTube has already processed. You can estimate the percentage of the video that YouTube has already processed by calculating: 100 * parts_processed / parts_total Note that since the estimated number of parts could increase without a corresponding increase in the number of parts that have already been processed, it is possible that the calculated progress could periodically decrease while YouTube processes a video.
-        #[serde(
-            rename = "partsProcessed",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub parts_processed: Option<u64>,
         /// An estimate of the total number of parts that need to be processed for the video. The number may be updated with more precise estimates while YouTube processes the video.
-        #[serde(
-            rename = "partsTotal",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub parts_total: Option<u64>,
         /// An estimate of the amount of time, in millseconds, that YouTube needs to finish processing the video.
-        #[serde(
-            rename = "timeLeftMs",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub time_left_ms: Option<u64>,
+    }
+    impl gapi::wire::WireStruct for VideoProcessingDetailsProcessingProgress {
+        const NAME: &'static str = "VideoProcessingDetailsProcessingProgress";
+        const FIELDS: &'static [&'static str] = &[
+            "partsProcessed",
+            "partsTotal",
+            "timeLeftMs",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.parts_processed),
+                1 => gapi::wire::de_int64(map, &mut self.parts_total),
+                2 => gapi::wire::de_int64(map, &mut self.time_left_ms),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "partsProcessed", &self.parts_processed)?;
+            gapi::wire::ser_int64(map, "partsTotal", &self.parts_total)?;
+            gapi::wire::ser_int64(map, "timeLeftMs", &self.time_left_ms)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoProcessingDetailsProcessingProgress {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de>
+    for VideoProcessingDetailsProcessingProgress {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// The video's processing status. This value indicates whether YouTube was able to process the video or if the video is still being processed.
@@ -7901,33 +14819,87 @@ pub mod schemas {
         }
     }
     /// DEPRECATED. b/157517979: This part was never populated after it was added. However, it sees non-zero traffic because there is generated client code in the wild that refers to it \[1\]. We keep this field and do NOT remove it because otherwise V3 would return an error when this part gets requested \[2\]. \[1\] https://developers.google.com/resources/api-libraries/documentation/youtube/v3/csharp/latest/classGoogle_1_1Apis_1_1YouTube_1_1v3_1_1Data_1_1VideoProjectDetails.html \[2\] http://google3/video/youtube/src/python/servers/data_api/common.py?l=1565-1569&rcl=344141677
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoProjectDetails {}
+    impl gapi::wire::WireStruct for VideoProjectDetails {
+        const NAME: &'static str = "VideoProjectDetails";
+        const FIELDS: &'static [&'static str] = &[];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            let _ = index;
+            gapi::wire::de_skip(map)
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            let _ = map;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoProjectDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoProjectDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Basic details about rating of a video.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoRating {
         /// Rating of a video.
-        #[serde(rename = "rating", skip_serializing_if = "Option::is_none")]
         pub rating: Option<VideoRatingRating>,
         /// The ID that YouTube uses to uniquely identify the video.
-        #[serde(rename = "videoId", skip_serializing_if = "Option::is_none")]
         pub video_id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for VideoRating {
+        const NAME: &'static str = "VideoRating";
+        const FIELDS: &'static [&'static str] = &["rating", "videoId"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.rating),
+                1 => gapi::wire::de(map, &mut self.video_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "rating", &self.rating)?;
+            gapi::wire::ser(map, "videoId", &self.video_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoRating {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoRating {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Rating of a video.
@@ -7941,79 +14913,157 @@ pub mod schemas {
         }
     }
     /// Recording information associated with the video.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoRecordingDetails {
         /// The geolocation information associated with the video.
-        #[serde(rename = "location", skip_serializing_if = "Option::is_none")]
         pub location: Option<GeoPoint>,
         /// The text description of the location where the video was recorded.
-        #[serde(rename = "locationDescription", skip_serializing_if = "Option::is_none")]
         pub location_description: Option<String>,
         /// The date and time when the video was recorded.
-        #[serde(rename = "recordingDate", skip_serializing_if = "Option::is_none")]
         pub recording_date: Option<gapi::types::DateTime>,
     }
+    impl gapi::wire::WireStruct for VideoRecordingDetails {
+        const NAME: &'static str = "VideoRecordingDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "location",
+            "locationDescription",
+            "recordingDate",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.location),
+                1 => gapi::wire::de(map, &mut self.location_description),
+                2 => gapi::wire::de(map, &mut self.recording_date),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "location", &self.location)?;
+            gapi::wire::ser(map, "locationDescription", &self.location_description)?;
+            gapi::wire::ser(map, "recordingDate", &self.recording_date)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoRecordingDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoRecordingDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Basic details about a video, including title, description, uploader, thumbnails and category.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoSnippet {
         /// The YouTube \[video category\](https://developers.google.com/youtube/data/reference/rest/v3/videoCategories/list) associated with the video.
-        #[serde(rename = "categoryId", skip_serializing_if = "Option::is_none")]
         pub category_id: Option<String>,
         /// The ID that YouTube uses to uniquely identify the channel that the video was uploaded to.
-        #[serde(rename = "channelId", skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// Channel title for the channel that the video belongs to.
-        #[serde(rename = "channelTitle", skip_serializing_if = "Option::is_none")]
         pub channel_title: Option<String>,
         /// The default_audio_language property specifies the language spoken in the video's default audio track.
-        #[serde(
-            rename = "defaultAudioLanguage",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub default_audio_language: Option<String>,
         /// The language of the videos's default snippet.
-        #[serde(rename = "defaultLanguage", skip_serializing_if = "Option::is_none")]
         pub default_language: Option<String>,
         /// The video's description. @mutable youtube.videos.insert youtube.videos.update
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Indicates if the video is an upcoming/active live broadcast. Or it's "none" if the video is not an upcoming/active live broadcast.
-        #[serde(
-            rename = "liveBroadcastContent",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub live_broadcast_content: Option<VideoSnippetLiveBroadcastContent>,
         /// Localized snippet selected with the hl parameter. If no such localization exists, this field is populated with the default snippet. (Read-only)
-        #[serde(rename = "localized", skip_serializing_if = "Option::is_none")]
         pub localized: Option<VideoLocalization>,
         /// The date and time when the video was uploaded.
-        #[serde(rename = "publishedAt", skip_serializing_if = "Option::is_none")]
         pub published_at: Option<gapi::types::DateTime>,
         /// A list of keyword tags associated with the video. Tags may contain spaces.
-        #[serde(rename = "tags", skip_serializing_if = "Option::is_none")]
         pub tags: Option<Vec<String>>,
         /// A map of thumbnail images associated with the video. For each object in the map, the key is the name of the thumbnail image, and the value is an object that contains other information about the thumbnail.
-        #[serde(rename = "thumbnails", skip_serializing_if = "Option::is_none")]
         pub thumbnails: Option<ThumbnailDetails>,
         /// The video's title. @mutable youtube.videos.insert youtube.videos.update
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
+    }
+    impl gapi::wire::WireStruct for VideoSnippet {
+        const NAME: &'static str = "VideoSnippet";
+        const FIELDS: &'static [&'static str] = &[
+            "categoryId",
+            "channelId",
+            "channelTitle",
+            "defaultAudioLanguage",
+            "defaultLanguage",
+            "description",
+            "liveBroadcastContent",
+            "localized",
+            "publishedAt",
+            "tags",
+            "thumbnails",
+            "title",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.category_id),
+                1 => gapi::wire::de(map, &mut self.channel_id),
+                2 => gapi::wire::de(map, &mut self.channel_title),
+                3 => gapi::wire::de(map, &mut self.default_audio_language),
+                4 => gapi::wire::de(map, &mut self.default_language),
+                5 => gapi::wire::de(map, &mut self.description),
+                6 => gapi::wire::de(map, &mut self.live_broadcast_content),
+                7 => gapi::wire::de(map, &mut self.localized),
+                8 => gapi::wire::de(map, &mut self.published_at),
+                9 => gapi::wire::de(map, &mut self.tags),
+                10 => gapi::wire::de(map, &mut self.thumbnails),
+                11 => gapi::wire::de(map, &mut self.title),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "categoryId", &self.category_id)?;
+            gapi::wire::ser(map, "channelId", &self.channel_id)?;
+            gapi::wire::ser(map, "channelTitle", &self.channel_title)?;
+            gapi::wire::ser(map, "defaultAudioLanguage", &self.default_audio_language)?;
+            gapi::wire::ser(map, "defaultLanguage", &self.default_language)?;
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "liveBroadcastContent", &self.live_broadcast_content)?;
+            gapi::wire::ser(map, "localized", &self.localized)?;
+            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
+            gapi::wire::ser(map, "tags", &self.tags)?;
+            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Indicates if the video is an upcoming/active live broadcast. Or it's "none" if the video is not an upcoming/active live broadcast.
@@ -8029,195 +15079,377 @@ pub mod schemas {
         }
     }
     /// A *VideoStat* resource represents a YouTube video's stats.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoStat {
         /// Output only. The VideoStatsContentDetails object contains information about the video content, including the length of the video.
-        #[serde(rename = "contentDetails", skip_serializing_if = "Option::is_none")]
         pub content_details: Option<VideoStatsContentDetails>,
         /// Output only. Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Output only. The ID that YouTube uses to uniquely identify the video.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Output only. Identifies what kind of resource this is. Value: the fixed string "youtube#videoStats".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Output only. The VideoStatsSnippet object contains basic details about the video, such publish time.
-        #[serde(rename = "snippet", skip_serializing_if = "Option::is_none")]
         pub snippet: Option<VideoStatsSnippet>,
         /// Output only. The VideoStatsStatistics object contains statistics about the video.
-        #[serde(rename = "statistics", skip_serializing_if = "Option::is_none")]
         pub statistics: Option<VideoStatsStatistics>,
     }
+    impl gapi::wire::WireStruct for VideoStat {
+        const NAME: &'static str = "VideoStat";
+        const FIELDS: &'static [&'static str] = &[
+            "contentDetails",
+            "etag",
+            "id",
+            "kind",
+            "snippet",
+            "statistics",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.content_details),
+                1 => gapi::wire::de(map, &mut self.etag),
+                2 => gapi::wire::de(map, &mut self.id),
+                3 => gapi::wire::de(map, &mut self.kind),
+                4 => gapi::wire::de(map, &mut self.snippet),
+                5 => gapi::wire::de(map, &mut self.statistics),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "snippet", &self.snippet)?;
+            gapi::wire::ser(map, "statistics", &self.statistics)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoStat {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoStat {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Statistics about the video, such as the number of times the video was viewed or liked.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoStatistics {
         /// The number of comments for the video.
-        #[serde(
-            rename = "commentCount",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub comment_count: Option<u64>,
         /// The number of users who have indicated that they disliked the video by giving it a negative rating.
-        #[serde(
-            rename = "dislikeCount",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub dislike_count: Option<u64>,
         /// The number of users who currently have the video marked as a favorite video.
         ///
         /// Deprecated.
-        #[serde(
-            rename = "favoriteCount",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub favorite_count: Option<u64>,
         /// The number of users who have indicated that they liked the video by giving it a positive rating.
-        #[serde(
-            rename = "likeCount",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub like_count: Option<u64>,
         /// The number of times the video has been viewed.
-        #[serde(
-            rename = "viewCount",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub view_count: Option<u64>,
     }
+    impl gapi::wire::WireStruct for VideoStatistics {
+        const NAME: &'static str = "VideoStatistics";
+        const FIELDS: &'static [&'static str] = &[
+            "commentCount",
+            "dislikeCount",
+            "favoriteCount",
+            "likeCount",
+            "viewCount",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.comment_count),
+                1 => gapi::wire::de_int64(map, &mut self.dislike_count),
+                2 => gapi::wire::de_int64(map, &mut self.favorite_count),
+                3 => gapi::wire::de_int64(map, &mut self.like_count),
+                4 => gapi::wire::de_int64(map, &mut self.view_count),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "commentCount", &self.comment_count)?;
+            gapi::wire::ser_int64(map, "dislikeCount", &self.dislike_count)?;
+            gapi::wire::ser_int64(map, "favoriteCount", &self.favorite_count)?;
+            gapi::wire::ser_int64(map, "likeCount", &self.like_count)?;
+            gapi::wire::ser_int64(map, "viewCount", &self.view_count)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoStatistics {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoStatistics {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Details about the content of a YouTube Video. This is a subset of the information in VideoContentDetails specifically for the Videos.stats API.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoStatsContentDetails {
         /// Output only. The length of the video. The property value is a \[`google.protobuf.Duration`\](https://developers.google.com/protocol-buffers/docs/reference/google.protobuf#duration) object.
-        #[serde(rename = "duration", skip_serializing_if = "Option::is_none")]
         pub duration: Option<gapi::types::Duration>,
     }
+    impl gapi::wire::WireStruct for VideoStatsContentDetails {
+        const NAME: &'static str = "VideoStatsContentDetails";
+        const FIELDS: &'static [&'static str] = &["duration"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.duration),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "duration", &self.duration)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoStatsContentDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoStatsContentDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Basic details about a video. This is a subset of the information in VideoSnippet specifically for the Videos.stats API.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoStatsSnippet {
         /// Output only. The date and time that the video was uploaded. The property value is a \[`google.protobuf.Timestamp`\](https://developers.google.com/protocol-buffers/docs/reference/google.protobuf#timestamp) object.
-        #[serde(rename = "publishTime", skip_serializing_if = "Option::is_none")]
         pub publish_time: Option<gapi::types::DateTime>,
     }
+    impl gapi::wire::WireStruct for VideoStatsSnippet {
+        const NAME: &'static str = "VideoStatsSnippet";
+        const FIELDS: &'static [&'static str] = &["publishTime"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.publish_time),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "publishTime", &self.publish_time)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoStatsSnippet {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoStatsSnippet {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Statistics about the video, such as the number of times the video was viewed or liked.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoStatsStatistics {
         /// Output only. The number of comments for the video.
-        #[serde(
-            rename = "commentCount",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub comment_count: Option<i64>,
         /// Output only. The number of users who have indicated that they liked the video by giving it a positive rating.
-        #[serde(
-            rename = "likeCount",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub like_count: Option<i64>,
         /// Output only. The number of times the video has been viewed.
-        #[serde(
-            rename = "viewCount",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub view_count: Option<i64>,
     }
+    impl gapi::wire::WireStruct for VideoStatsStatistics {
+        const NAME: &'static str = "VideoStatsStatistics";
+        const FIELDS: &'static [&'static str] = &[
+            "commentCount",
+            "likeCount",
+            "viewCount",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.comment_count),
+                1 => gapi::wire::de_int64(map, &mut self.like_count),
+                2 => gapi::wire::de_int64(map, &mut self.view_count),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "commentCount", &self.comment_count)?;
+            gapi::wire::ser_int64(map, "likeCount", &self.like_count)?;
+            gapi::wire::ser_int64(map, "viewCount", &self.view_count)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoStatsStatistics {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoStatsStatistics {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Basic details about a video category, such as its localized title. Next Id: 20
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoStatus {
         /// Indicates if the video contains altered or synthetic media.
-        #[serde(
-            rename = "containsSyntheticMedia",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub contains_synthetic_media: Option<bool>,
         /// This value indicates if the video can be embedded on another website. @mutable youtube.videos.insert youtube.videos.update
-        #[serde(rename = "embeddable", skip_serializing_if = "Option::is_none")]
         pub embeddable: Option<bool>,
         /// This value explains why a video failed to upload. This property is only present if the `uploadStatus` property indicates that the upload failed.
-        #[serde(rename = "failureReason", skip_serializing_if = "Option::is_none")]
         pub failure_reason: Option<VideoStatusFailureReason>,
         /// The video's license. @mutable youtube.videos.insert youtube.videos.update
-        #[serde(rename = "license", skip_serializing_if = "Option::is_none")]
         pub license: Option<VideoStatusLicense>,
-        #[serde(rename = "madeForKids", skip_serializing_if = "Option::is_none")]
         pub made_for_kids: Option<bool>,
         /// The video's privacy status. In a `videos.insert` request, if you don't specify a value for this property, the uploaded video's privacy status defaults to `public`. Certain uploads might default to `private` based on creator account settings, as explained in the \[YouTube Help Center\](https://support.google.com/youtube/answer/157177). Videos uploaded from unverified API projects are not restricted to private viewing mode.
-        #[serde(rename = "privacyStatus", skip_serializing_if = "Option::is_none")]
         pub privacy_status: Option<VideoStatusPrivacyStatus>,
         /// This value indicates if the extended video statistics on the watch page can be viewed by everyone. Note that the view count, likes, etc will still be visible if this is disabled. @mutable youtube.videos.insert youtube.videos.update
-        #[serde(rename = "publicStatsViewable", skip_serializing_if = "Option::is_none")]
         pub public_stats_viewable: Option<bool>,
         /// The date and time when the video is scheduled to publish. It can be set only if the privacy status of the video is private..
-        #[serde(rename = "publishAt", skip_serializing_if = "Option::is_none")]
         pub publish_at: Option<gapi::types::DateTime>,
         /// This value explains why YouTube rejected an uploaded video. This property is only present if the `uploadStatus` property indicates that the upload was rejected.
-        #[serde(rename = "rejectionReason", skip_serializing_if = "Option::is_none")]
         pub rejection_reason: Option<VideoStatusRejectionReason>,
-        #[serde(
-            rename = "selfDeclaredMadeForKids",
-            skip_serializing_if = "Option::is_none"
-        )]
         pub self_declared_made_for_kids: Option<bool>,
         /// The status of the uploaded video.
-        #[serde(rename = "uploadStatus", skip_serializing_if = "Option::is_none")]
         pub upload_status: Option<VideoStatusUploadStatus>,
+    }
+    impl gapi::wire::WireStruct for VideoStatus {
+        const NAME: &'static str = "VideoStatus";
+        const FIELDS: &'static [&'static str] = &[
+            "containsSyntheticMedia",
+            "embeddable",
+            "failureReason",
+            "license",
+            "madeForKids",
+            "privacyStatus",
+            "publicStatsViewable",
+            "publishAt",
+            "rejectionReason",
+            "selfDeclaredMadeForKids",
+            "uploadStatus",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.contains_synthetic_media),
+                1 => gapi::wire::de(map, &mut self.embeddable),
+                2 => gapi::wire::de(map, &mut self.failure_reason),
+                3 => gapi::wire::de(map, &mut self.license),
+                4 => gapi::wire::de(map, &mut self.made_for_kids),
+                5 => gapi::wire::de(map, &mut self.privacy_status),
+                6 => gapi::wire::de(map, &mut self.public_stats_viewable),
+                7 => gapi::wire::de(map, &mut self.publish_at),
+                8 => gapi::wire::de(map, &mut self.rejection_reason),
+                9 => gapi::wire::de(map, &mut self.self_declared_made_for_kids),
+                10 => gapi::wire::de(map, &mut self.upload_status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(
+                map,
+                "containsSyntheticMedia",
+                &self.contains_synthetic_media,
+            )?;
+            gapi::wire::ser(map, "embeddable", &self.embeddable)?;
+            gapi::wire::ser(map, "failureReason", &self.failure_reason)?;
+            gapi::wire::ser(map, "license", &self.license)?;
+            gapi::wire::ser(map, "madeForKids", &self.made_for_kids)?;
+            gapi::wire::ser(map, "privacyStatus", &self.privacy_status)?;
+            gapi::wire::ser(map, "publicStatsViewable", &self.public_stats_viewable)?;
+            gapi::wire::ser(map, "publishAt", &self.publish_at)?;
+            gapi::wire::ser(map, "rejectionReason", &self.rejection_reason)?;
+            gapi::wire::ser(
+                map,
+                "selfDeclaredMadeForKids",
+                &self.self_declared_made_for_kids,
+            )?;
+            gapi::wire::ser(map, "uploadStatus", &self.upload_status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoStatus {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoStatus {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// This value explains why a video failed to upload. This property is only present if the `uploadStatus` property indicates that the upload failed.
@@ -8294,31 +15526,68 @@ pub mod schemas {
         }
     }
     /// Specifies suggestions on how to improve video content, including encoding hints, tag suggestions, and editor suggestions.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoSuggestions {
         /// A list of video editing operations that might improve the video quality or playback experience of the uploaded video.
-        #[serde(rename = "editorSuggestions", skip_serializing_if = "Option::is_none")]
         pub editor_suggestions: Option<Vec<VideoSuggestionsEditorSuggestions>>,
         /// A list of errors that will prevent YouTube from successfully processing the uploaded video video. These errors indicate that, regardless of the video's current processing status, eventually, that status will almost certainly be failed.
-        #[serde(rename = "processingErrors", skip_serializing_if = "Option::is_none")]
         pub processing_errors: Option<Vec<VideoSuggestionsProcessingErrors>>,
         /// A list of suggestions that may improve YouTube's ability to process the video.
-        #[serde(rename = "processingHints", skip_serializing_if = "Option::is_none")]
         pub processing_hints: Option<Vec<VideoSuggestionsProcessingHints>>,
         /// A list of reasons why YouTube may have difficulty transcoding the uploaded video or that might result in an erroneous transcoding. These warnings are generated before YouTube actually processes the uploaded video file. In addition, they identify issues that are unlikely to cause the video processing to fail but that might cause problems such as sync issues, video artifacts, or a missing audio track.
-        #[serde(rename = "processingWarnings", skip_serializing_if = "Option::is_none")]
         pub processing_warnings: Option<Vec<VideoSuggestionsProcessingWarnings>>,
         /// A list of keyword tags that could be added to the video's metadata to increase the likelihood that users will locate your video when searching or browsing on YouTube.
-        #[serde(rename = "tagSuggestions", skip_serializing_if = "Option::is_none")]
         pub tag_suggestions: Option<Vec<VideoSuggestionsTagSuggestion>>,
+    }
+    impl gapi::wire::WireStruct for VideoSuggestions {
+        const NAME: &'static str = "VideoSuggestions";
+        const FIELDS: &'static [&'static str] = &[
+            "editorSuggestions",
+            "processingErrors",
+            "processingHints",
+            "processingWarnings",
+            "tagSuggestions",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.editor_suggestions),
+                1 => gapi::wire::de(map, &mut self.processing_errors),
+                2 => gapi::wire::de(map, &mut self.processing_hints),
+                3 => gapi::wire::de(map, &mut self.processing_warnings),
+                4 => gapi::wire::de(map, &mut self.tag_suggestions),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "editorSuggestions", &self.editor_suggestions)?;
+            gapi::wire::ser(map, "processingErrors", &self.processing_errors)?;
+            gapi::wire::ser(map, "processingHints", &self.processing_hints)?;
+            gapi::wire::ser(map, "processingWarnings", &self.processing_warnings)?;
+            gapi::wire::ser(map, "tagSuggestions", &self.tag_suggestions)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoSuggestions {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoSuggestions {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         pub enum VideoSuggestionsEditorSuggestions {
@@ -8395,88 +15664,217 @@ pub mod schemas {
         }
     }
     /// A single tag suggestion with its relevance information.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoSuggestionsTagSuggestion {
         /// A set of video categories for which the tag is relevant. You can use this information to display appropriate tag suggestions based on the video category that the video uploader associates with the video. By default, tag suggestions are relevant for all categories if there are no restricts defined for the keyword.
-        #[serde(rename = "categoryRestricts", skip_serializing_if = "Option::is_none")]
         pub category_restricts: Option<Vec<String>>,
         /// The keyword tag suggested for the video.
-        #[serde(rename = "tag", skip_serializing_if = "Option::is_none")]
         pub tag: Option<String>,
     }
+    impl gapi::wire::WireStruct for VideoSuggestionsTagSuggestion {
+        const NAME: &'static str = "VideoSuggestionsTagSuggestion";
+        const FIELDS: &'static [&'static str] = &["categoryRestricts", "tag"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.category_restricts),
+                1 => gapi::wire::de(map, &mut self.tag),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "categoryRestricts", &self.category_restricts)?;
+            gapi::wire::ser(map, "tag", &self.tag)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoSuggestionsTagSuggestion {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoSuggestionsTagSuggestion {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Freebase topic information related to the video.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoTopicDetails {
         /// Similar to topic_id, except that these topics are merely relevant to the video. These are topics that may be mentioned in, or appear in the video. You can retrieve information about each topic using Freebase Topic API.
-        #[serde(rename = "relevantTopicIds", skip_serializing_if = "Option::is_none")]
         pub relevant_topic_ids: Option<Vec<String>>,
         /// A list of Wikipedia URLs that provide a high-level description of the video's content.
-        #[serde(rename = "topicCategories", skip_serializing_if = "Option::is_none")]
         pub topic_categories: Option<Vec<String>>,
         /// A list of Freebase topic IDs that are centrally associated with the video. These are topics that are centrally featured in the video, and it can be said that the video is mainly about each of these. You can retrieve information about each topic using the &lt; a href="http://wiki.freebase.com/wiki/Topic_API">Freebase Topic API.
-        #[serde(rename = "topicIds", skip_serializing_if = "Option::is_none")]
         pub topic_ids: Option<Vec<String>>,
     }
+    impl gapi::wire::WireStruct for VideoTopicDetails {
+        const NAME: &'static str = "VideoTopicDetails";
+        const FIELDS: &'static [&'static str] = &[
+            "relevantTopicIds",
+            "topicCategories",
+            "topicIds",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.relevant_topic_ids),
+                1 => gapi::wire::de(map, &mut self.topic_categories),
+                2 => gapi::wire::de(map, &mut self.topic_ids),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "relevantTopicIds", &self.relevant_topic_ids)?;
+            gapi::wire::ser(map, "topicCategories", &self.topic_categories)?;
+            gapi::wire::ser(map, "topicIds", &self.topic_ids)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoTopicDetails {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoTopicDetails {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Specifies who is allowed to train on the video.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct VideoTrainability {
         /// Etag of this resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#videoTrainability".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Specifies who is allowed to train on the video. Valid values are: - a single string "all" - a single string "none" - a list of allowed parties
-        #[serde(rename = "permitted", skip_serializing_if = "Option::is_none")]
         pub permitted: Option<Vec<String>>,
         /// The ID of the video.
-        #[serde(rename = "videoId", skip_serializing_if = "Option::is_none")]
         pub video_id: Option<String>,
     }
+    impl gapi::wire::WireStruct for VideoTrainability {
+        const NAME: &'static str = "VideoTrainability";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "kind",
+            "permitted",
+            "videoId",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.permitted),
+                3 => gapi::wire::de(map, &mut self.video_id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "permitted", &self.permitted)?;
+            gapi::wire::ser(map, "videoId", &self.video_id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for VideoTrainability {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for VideoTrainability {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Branding properties for the watch. All deprecated.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct WatchSettings {
         /// The text color for the video watch page's branded area.
-        #[serde(rename = "backgroundColor", skip_serializing_if = "Option::is_none")]
         pub background_color: Option<String>,
         /// An ID that uniquely identifies a playlist that displays next to the video player.
-        #[serde(rename = "featuredPlaylistId", skip_serializing_if = "Option::is_none")]
         pub featured_playlist_id: Option<String>,
         /// The background color for the video watch page's branded area.
-        #[serde(rename = "textColor", skip_serializing_if = "Option::is_none")]
         pub text_color: Option<String>,
+    }
+    impl gapi::wire::WireStruct for WatchSettings {
+        const NAME: &'static str = "WatchSettings";
+        const FIELDS: &'static [&'static str] = &[
+            "backgroundColor",
+            "featuredPlaylistId",
+            "textColor",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.background_color),
+                1 => gapi::wire::de(map, &mut self.featured_playlist_id),
+                2 => gapi::wire::de(map, &mut self.text_color),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "backgroundColor", &self.background_color)?;
+            gapi::wire::ser(map, "featuredPlaylistId", &self.featured_playlist_id)?;
+            gapi::wire::ser(map, "textColor", &self.text_color)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for WatchSettings {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for WatchSettings {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
 }
 /// The YouTube Data API v3 (`youtube` v3): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.

@@ -95,7 +95,7 @@ struct Cx {
     vec: TokenStream,
     boxed: TokenStream,
     into: TokenStream,
-    is_none: Literal,
+    result: TokenStream,
 }
 
 impl Cx {
@@ -126,11 +126,7 @@ impl Cx {
             vec: pick("Vec", quote!(::std::vec::Vec)),
             boxed: pick("Box", quote!(::std::boxed::Box)),
             into: pick("Into", quote!(::std::convert::Into)),
-            is_none: lit(if names.contains("Option") {
-                "::std::option::Option::is_none"
-            } else {
-                "Option::is_none"
-            }),
+            result: pick("Result", quote!(::std::result::Result)),
         }
     }
 }
@@ -329,15 +325,10 @@ fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
         } else {
             inner
         };
-        let (option, is_none) = (&cx.option, &cx.is_none);
-        let with = if f.int64 {
-            quote!(, with = "gapi::wire::int64")
-        } else {
-            TokenStream::new()
-        };
+        let option = &cx.option;
+        let _ = wire;
         quote! {
             #doc
-            #[serde(rename = #wire, skip_serializing_if = #is_none #with)]
             pub #rust: #option<#inner>,
         }
     });
@@ -368,14 +359,91 @@ fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
             #items
         }
     });
+    let serde = wire_struct_tokens(s, cx);
     quote! {
         #doc
-        #[derive(Clone, Debug, Default, PartialEq, gapi::serde::Serialize, gapi::serde::Deserialize)]
-        #[serde(crate = "gapi::serde", default)]
+        #[derive(Clone, Debug, Default, PartialEq)]
         pub struct #name {
             #(#fields)*
         }
+        #serde
         #page
+    }
+}
+
+/// The serde impls of a struct: a `gapi::wire::WireStruct` table (wire
+/// names, one line per field each way) and two one-line impls. Much cheaper
+/// to compile than `#[derive(Serialize, Deserialize)]`, with the same wire
+/// behaviour (`None` not written, absent/null read as `None`, unknown
+/// fields ignored, int64s as strings).
+fn wire_struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
+    let name = ident(&s.name);
+    let name_lit = lit(&s.name);
+    let result = &cx.result;
+    let wires = s.fields.iter().map(|f| lit(&f.wire));
+    let de_arms = s.fields.iter().enumerate().map(|(i, f)| {
+        let i = Literal::usize_unsuffixed(i);
+        let rust = ident(&f.rust);
+        if f.int64 {
+            quote!(#i => gapi::wire::de_int64(map, &mut self.#rust),)
+        } else {
+            quote!(#i => gapi::wire::de(map, &mut self.#rust),)
+        }
+    });
+    let ser_lines = s.fields.iter().map(|f| {
+        let rust = ident(&f.rust);
+        let wire = lit(&f.wire);
+        if f.int64 {
+            quote!(gapi::wire::ser_int64(map, #wire, &self.#rust)?;)
+        } else {
+            quote!(gapi::wire::ser(map, #wire, &self.#rust)?;)
+        }
+    });
+    let unused = if s.fields.is_empty() {
+        quote!(let _ = map;)
+    } else {
+        TokenStream::new()
+    };
+    let de_body = if s.fields.is_empty() {
+        quote! {
+            let _ = index;
+            gapi::wire::de_skip(map)
+        }
+    } else {
+        quote! {
+            match index {
+                #(#de_arms)*
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+    };
+    quote! {
+        impl gapi::wire::WireStruct for #name {
+            const NAME: &'static str = #name_lit;
+            const FIELDS: &'static [&'static str] = &[#(#wires),*];
+            fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+                &mut self,
+                index: usize,
+                map: &mut A,
+            ) -> #result<(), A::Error> {
+                #de_body
+            }
+            fn ser_fields<M: gapi::serde::ser::SerializeMap>(&self, map: &mut M) -> #result<(), M::Error> {
+                #unused
+                #(#ser_lines)*
+                Ok(())
+            }
+        }
+        impl gapi::serde::Serialize for #name {
+            fn serialize<S: gapi::serde::Serializer>(&self, s: S) -> #result<S::Ok, S::Error> {
+                gapi::wire::serialize_struct(self, s)
+            }
+        }
+        impl<'de> gapi::serde::Deserialize<'de> for #name {
+            fn deserialize<D: gapi::serde::Deserializer<'de>>(d: D) -> #result<Self, D::Error> {
+                gapi::wire::deserialize_struct(d)
+            }
+        }
     }
 }
 
@@ -474,6 +542,10 @@ fn method_accessor(m: &Method, cx: &Cx) -> TokenStream {
         let ty = ty_tokens(ty, cx);
         params.push(quote!(#name: #ty));
         sets.push(quote!(call.body(&#name);));
+    }
+    if let Some(v) = &m.api_version {
+        let v = lit(v);
+        sets.push(quote!(call.header("X-Goog-Api-Version", #v);));
     }
     let mut extra = vec![format!(
         "`{}` — `{} {}`",

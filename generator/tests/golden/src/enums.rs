@@ -18,19 +18,46 @@ pub use gapi::CallBuilder;
 pub mod scopes {}
 /// The data types of this API.
 pub mod schemas {
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ActivationStatus {
         /// Values that collide after UpperCamelCase.
-        #[serde(rename = "state", skip_serializing_if = "Option::is_none")]
         pub state: Option<ActivationStatusState>,
+    }
+    impl gapi::wire::WireStruct for ActivationStatus {
+        const NAME: &'static str = "ActivationStatus";
+        const FIELDS: &'static [&'static str] = &["state"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.state),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "state", &self.state)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ActivationStatus {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ActivationStatus {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Values that collide after UpperCamelCase.
@@ -47,18 +74,45 @@ pub mod schemas {
             Activated2 = "activated",
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CallerAgent {
-        #[serde(rename = "authority", skip_serializing_if = "Option::is_none")]
         pub authority: Option<CallerAgentAuthority>,
+    }
+    impl gapi::wire::WireStruct for CallerAgent {
+        const NAME: &'static str = "CallerAgent";
+        const FIELDS: &'static [&'static str] = &["authority"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.authority),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "authority", &self.authority)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CallerAgent {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CallerAgent {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         pub enum CallerAgentAuthority {
@@ -70,20 +124,48 @@ pub mod schemas {
         }
     }
     /// Values that would be named like the catch-all variant.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Catchall {
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<CatchallKind>,
-        #[serde(rename = "prelude", skip_serializing_if = "Option::is_none")]
         pub prelude: Option<CatchallPrelude>,
+    }
+    impl gapi::wire::WireStruct for Catchall {
+        const NAME: &'static str = "Catchall";
+        const FIELDS: &'static [&'static str] = &["kind", "prelude"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.kind),
+                1 => gapi::wire::de(map, &mut self.prelude),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "prelude", &self.prelude)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Catchall {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Catchall {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         pub enum CatchallKind {
@@ -104,22 +186,51 @@ pub mod schemas {
             Self2 = "Self",
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct CdnSettings {
-        #[serde(rename = "frameRate", skip_serializing_if = "Option::is_none")]
         pub frame_rate: Option<CdnSettingsFrameRate>,
-        #[serde(rename = "registry", skip_serializing_if = "Option::is_none")]
         pub registry: Option<CdnSettingsRegistry>,
-        #[serde(rename = "resolution", skip_serializing_if = "Option::is_none")]
         pub resolution: Option<CdnSettingsResolution>,
+    }
+    impl gapi::wire::WireStruct for CdnSettings {
+        const NAME: &'static str = "CdnSettings";
+        const FIELDS: &'static [&'static str] = &["frameRate", "registry", "resolution"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.frame_rate),
+                1 => gapi::wire::de(map, &mut self.registry),
+                2 => gapi::wire::de(map, &mut self.resolution),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "frameRate", &self.frame_rate)?;
+            gapi::wire::ser(map, "registry", &self.registry)?;
+            gapi::wire::ser(map, "resolution", &self.resolution)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for CdnSettings {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for CdnSettings {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         pub enum CdnSettingsFrameRate {
@@ -145,32 +256,86 @@ pub mod schemas {
             V1440p = "1440p",
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Control {
         /// Synthesized name ControlFamily is taken by a schema.
-        #[serde(rename = "family", skip_serializing_if = "Option::is_none")]
         pub family: Option<ControlFamily2>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Control {
+        const NAME: &'static str = "Control";
+        const FIELDS: &'static [&'static str] = &["family"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.family),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "family", &self.family)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Control {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Control {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ControlFamily {
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
+    }
+    impl gapi::wire::WireStruct for ControlFamily {
+        const NAME: &'static str = "ControlFamily";
+        const FIELDS: &'static [&'static str] = &["id"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.id),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "id", &self.id)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ControlFamily {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ControlFamily {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Synthesized name ControlFamily is taken by a schema.
@@ -179,37 +344,93 @@ pub mod schemas {
             Ac = "AC",
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Holder {
-        #[serde(rename = "severity", skip_serializing_if = "Option::is_none")]
         pub severity: Option<Severity>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Holder {
+        const NAME: &'static str = "Holder";
+        const FIELDS: &'static [&'static str] = &["severity"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.severity),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "severity", &self.severity)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Holder {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Holder {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Lists {
         /// A map of enums.
-        #[serde(rename = "levels", skip_serializing_if = "Option::is_none")]
         pub levels: Option<::std::collections::BTreeMap<String, ListsLevels>>,
-        #[serde(rename = "matrix", skip_serializing_if = "Option::is_none")]
         pub matrix: Option<Vec<Vec<ListsMatrix>>>,
         /// An array of enums.
-        #[serde(rename = "regions", skip_serializing_if = "Option::is_none")]
         pub regions: Option<Vec<ListsRegions>>,
+    }
+    impl gapi::wire::WireStruct for Lists {
+        const NAME: &'static str = "Lists";
+        const FIELDS: &'static [&'static str] = &["levels", "matrix", "regions"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.levels),
+                1 => gapi::wire::de(map, &mut self.matrix),
+                2 => gapi::wire::de(map, &mut self.regions),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "levels", &self.levels)?;
+            gapi::wire::ser(map, "matrix", &self.matrix)?;
+            gapi::wire::ser(map, "regions", &self.regions)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Lists {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Lists {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         pub enum ListsLevels {

@@ -22,20 +22,48 @@ pub mod scopes {
 /// The data types of this API.
 pub mod schemas {
     /// Items as a map: pages() only.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AggregatedList {
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<::std::collections::BTreeMap<String, ItemList>>,
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for AggregatedList {
+        const NAME: &'static str = "AggregatedList";
+        const FIELDS: &'static [&'static str] = &["items", "nextPageToken"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.items),
+                1 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AggregatedList {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AggregatedList {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for AggregatedList {
         #[inline]
@@ -43,52 +71,131 @@ pub mod schemas {
             self.next_page_token.as_deref()
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Empty {}
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Empty {
+        const NAME: &'static str = "Empty";
+        const FIELDS: &'static [&'static str] = &[];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            let _ = index;
+            gapi::wire::de_skip(map)
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            let _ = map;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Empty {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Empty {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Item {
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
-        #[serde(
-            rename = "size",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub size: Option<u64>,
     }
+    impl gapi::wire::WireStruct for Item {
+        const NAME: &'static str = "Item";
+        const FIELDS: &'static [&'static str] = &["id", "size"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.id),
+                1 => gapi::wire::de_int64(map, &mut self.size),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser_int64(map, "size", &self.size)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Item {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Item {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Standard list response.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ItemList {
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Item>>,
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for ItemList {
+        const NAME: &'static str = "ItemList";
+        const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.items),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ItemList {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ItemList {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for ItemList {
         #[inline]
@@ -103,38 +210,99 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Object {
-        #[serde(rename = "contentType", skip_serializing_if = "Option::is_none")]
         pub content_type: Option<String>,
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
+    impl gapi::wire::WireStruct for Object {
+        const NAME: &'static str = "Object";
+        const FIELDS: &'static [&'static str] = &["contentType", "name"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.content_type),
+                1 => gapi::wire::de(map, &mut self.name),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "contentType", &self.content_type)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Object {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Object {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Two array fields: the one of objects is the items.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct OperationList {
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
-        #[serde(rename = "operations", skip_serializing_if = "Option::is_none")]
         pub operations: Option<Vec<Item>>,
-        #[serde(rename = "unreachable", skip_serializing_if = "Option::is_none")]
         pub unreachable: Option<Vec<String>>,
+    }
+    impl gapi::wire::WireStruct for OperationList {
+        const NAME: &'static str = "OperationList";
+        const FIELDS: &'static [&'static str] = &[
+            "nextPageToken",
+            "operations",
+            "unreachable",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.next_page_token),
+                1 => gapi::wire::de(map, &mut self.operations),
+                2 => gapi::wire::de(map, &mut self.unreachable),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "operations", &self.operations)?;
+            gapi::wire::ser(map, "unreachable", &self.unreachable)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for OperationList {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for OperationList {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for OperationList {
         #[inline]
@@ -149,37 +317,94 @@ pub mod schemas {
             self.operations.unwrap_or_default()
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct QueryRequest {
-        #[serde(rename = "filter", skip_serializing_if = "Option::is_none")]
         pub filter: Option<String>,
-        #[serde(rename = "pageSize", skip_serializing_if = "Option::is_none")]
         pub page_size: Option<i32>,
-        #[serde(rename = "pageToken", skip_serializing_if = "Option::is_none")]
         pub page_token: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for QueryRequest {
+        const NAME: &'static str = "QueryRequest";
+        const FIELDS: &'static [&'static str] = &["filter", "pageSize", "pageToken"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.filter),
+                1 => gapi::wire::de(map, &mut self.page_size),
+                2 => gapi::wire::de(map, &mut self.page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "filter", &self.filter)?;
+            gapi::wire::ser(map, "pageSize", &self.page_size)?;
+            gapi::wire::ser(map, "pageToken", &self.page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for QueryRequest {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for QueryRequest {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct QueryResponse {
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
-        #[serde(rename = "results", skip_serializing_if = "Option::is_none")]
         pub results: Option<Vec<Item>>,
+    }
+    impl gapi::wire::WireStruct for QueryResponse {
+        const NAME: &'static str = "QueryResponse";
+        const FIELDS: &'static [&'static str] = &["nextPageToken", "results"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.next_page_token),
+                1 => gapi::wire::de(map, &mut self.results),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "results", &self.results)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for QueryResponse {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for QueryResponse {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for QueryResponse {
         #[inline]
@@ -195,26 +420,51 @@ pub mod schemas {
         }
     }
     /// BigQuery style: the response token is `pageToken`.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TableDataList {
-        #[serde(rename = "pageToken", skip_serializing_if = "Option::is_none")]
         pub page_token: Option<String>,
-        #[serde(rename = "rows", skip_serializing_if = "Option::is_none")]
         pub rows: Option<Vec<Vec<gapi::serde_json::Value>>>,
-        #[serde(
-            rename = "totalRows",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub total_rows: Option<i64>,
+    }
+    impl gapi::wire::WireStruct for TableDataList {
+        const NAME: &'static str = "TableDataList";
+        const FIELDS: &'static [&'static str] = &["pageToken", "rows", "totalRows"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.page_token),
+                1 => gapi::wire::de(map, &mut self.rows),
+                2 => gapi::wire::de_int64(map, &mut self.total_rows),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "pageToken", &self.page_token)?;
+            gapi::wire::ser(map, "rows", &self.rows)?;
+            gapi::wire::ser_int64(map, "totalRows", &self.total_rows)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TableDataList {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TableDataList {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for TableDataList {
         #[inline]
@@ -407,7 +657,8 @@ pub mod items {
         /// `methods.items.list` — `GET items`
         #[inline]
         pub fn list(&self) -> ListCall {
-            let call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = gapi::Call::new(&self.svc, &LIST);
+            call.header("X-Goog-Api-Version", "2026-11-01");
             ListCall { call }
         }
         /// `methods.items.operations` — `GET operations`

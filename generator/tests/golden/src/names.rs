@@ -27,254 +27,535 @@ pub mod scopes {
 }
 /// The data types of this API.
 pub mod schemas {
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Box {
-        #[serde(
-            rename = "count",
-            skip_serializing_if = "::std::option::Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub count: ::std::option::Option<i64>,
-        #[serde(
-            rename = "inner",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub inner: ::std::option::Option<::std::boxed::Box<Box>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Box {
+        const NAME: &'static str = "Box";
+        const FIELDS: &'static [&'static str] = &["count", "inner"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> ::std::result::Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.count),
+                1 => gapi::wire::de(map, &mut self.inner),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> ::std::result::Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "count", &self.count)?;
+            gapi::wire::ser(map, "inner", &self.inner)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Box {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Box {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Copy {
-        #[serde(rename = "from", skip_serializing_if = "::std::option::Option::is_none")]
         pub from: ::std::option::Option<::std::string::String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Copy {
+        const NAME: &'static str = "Copy";
+        const FIELDS: &'static [&'static str] = &["from"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> ::std::result::Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.from),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> ::std::result::Result<(), M::Error> {
+            gapi::wire::ser(map, "from", &self.from)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Copy {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Copy {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Default {
-        #[serde(rename = "on", skip_serializing_if = "::std::option::Option::is_none")]
         pub on: ::std::option::Option<bool>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Default {
+        const NAME: &'static str = "Default";
+        const FIELDS: &'static [&'static str] = &["on"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> ::std::result::Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.on),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> ::std::result::Result<(), M::Error> {
+            gapi::wire::ser(map, "on", &self.on)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Default {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Default {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Empty {}
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Empty {
+        const NAME: &'static str = "Empty";
+        const FIELDS: &'static [&'static str] = &[];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> ::std::result::Result<(), A::Error> {
+            let _ = index;
+            gapi::wire::de_skip(map)
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> ::std::result::Result<(), M::Error> {
+            let _ = map;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Empty {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Empty {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Error {
-        #[serde(rename = "code", skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<i32>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Error {
+        const NAME: &'static str = "Error";
+        const FIELDS: &'static [&'static str] = &["code"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> ::std::result::Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.code),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> ::std::result::Result<(), M::Error> {
+            gapi::wire::ser(map, "code", &self.code)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Error {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Error {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct GoogleCloudV1Thing {
-        #[serde(rename = "a", skip_serializing_if = "::std::option::Option::is_none")]
         pub a: ::std::option::Option<::std::string::String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for GoogleCloudV1Thing {
+        const NAME: &'static str = "GoogleCloudV1Thing";
+        const FIELDS: &'static [&'static str] = &["a"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> ::std::result::Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.a),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> ::std::result::Result<(), M::Error> {
+            gapi::wire::ser(map, "a", &self.a)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for GoogleCloudV1Thing {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for GoogleCloudV1Thing {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct HttpHealthCheck {
-        #[serde(
-            rename = "requestPath",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub request_path: ::std::option::Option<::std::string::String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for HttpHealthCheck {
+        const NAME: &'static str = "HttpHealthCheck";
+        const FIELDS: &'static [&'static str] = &["requestPath"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> ::std::result::Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.request_path),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> ::std::result::Result<(), M::Error> {
+            gapi::wire::ser(map, "requestPath", &self.request_path)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for HttpHealthCheck {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for HttpHealthCheck {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct HttpHealthCheck2 {
-        #[serde(rename = "port", skip_serializing_if = "::std::option::Option::is_none")]
         pub port: ::std::option::Option<i32>,
     }
+    impl gapi::wire::WireStruct for HttpHealthCheck2 {
+        const NAME: &'static str = "HttpHealthCheck2";
+        const FIELDS: &'static [&'static str] = &["port"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> ::std::result::Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.port),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> ::std::result::Result<(), M::Error> {
+            gapi::wire::ser(map, "port", &self.port)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for HttpHealthCheck2 {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for HttpHealthCheck2 {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Properties named like Rust keywords and odd characters.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Keywords {
-        #[serde(rename = "$ref", skip_serializing_if = "::std::option::Option::is_none")]
         pub r#ref: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "$schema",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub schema: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "30days",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub _30days: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "@context",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub context: ::std::option::Option<gapi::serde_json::Value>,
         /// JSON-LD type.
-        #[serde(
-            rename = "@type",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub type_2: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "Self", skip_serializing_if = "::std::option::Option::is_none")]
         pub self_2: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "_meta",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub meta: ::std::option::Option<
             ::std::collections::BTreeMap<::std::string::String, gapi::serde_json::Value>,
         >,
         /// Also `type` after conversion: gets a suffix.
-        #[serde(
-            rename = "_type",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub type_3: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "async",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub r#async: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "crate",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub crate_: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "end-date",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub end_date: ::std::option::Option<gapi::types::Date>,
-        #[serde(
-            rename = "endDate.day",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub end_date_day: ::std::option::Option<i32>,
-        #[serde(rename = "enum", skip_serializing_if = "::std::option::Option::is_none")]
         pub r#enum: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-        #[serde(rename = "gen", skip_serializing_if = "::std::option::Option::is_none")]
         pub r#gen: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "match",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub r#match: ::std::option::Option<bool>,
-        #[serde(rename = "raw", skip_serializing_if = "::std::option::Option::is_none")]
         pub raw: ::std::option::Option<::std::string::String>,
         /// Cannot be a raw identifier.
-        #[serde(rename = "self", skip_serializing_if = "::std::option::Option::is_none")]
         pub self_: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "super",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub super_: ::std::option::Option<::std::string::String>,
         /// A keyword: becomes `r#type`.
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub r#type: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "use", skip_serializing_if = "::std::option::Option::is_none")]
         pub r#use: ::std::option::Option<i32>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Keywords {
+        const NAME: &'static str = "Keywords";
+        const FIELDS: &'static [&'static str] = &[
+            "$ref",
+            "$schema",
+            "30days",
+            "@context",
+            "@type",
+            "Self",
+            "_meta",
+            "_type",
+            "async",
+            "crate",
+            "end-date",
+            "endDate.day",
+            "enum",
+            "gen",
+            "match",
+            "raw",
+            "self",
+            "super",
+            "type",
+            "use",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> ::std::result::Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.r#ref),
+                1 => gapi::wire::de(map, &mut self.schema),
+                2 => gapi::wire::de(map, &mut self._30days),
+                3 => gapi::wire::de(map, &mut self.context),
+                4 => gapi::wire::de(map, &mut self.type_2),
+                5 => gapi::wire::de(map, &mut self.self_2),
+                6 => gapi::wire::de(map, &mut self.meta),
+                7 => gapi::wire::de(map, &mut self.type_3),
+                8 => gapi::wire::de(map, &mut self.r#async),
+                9 => gapi::wire::de(map, &mut self.crate_),
+                10 => gapi::wire::de(map, &mut self.end_date),
+                11 => gapi::wire::de(map, &mut self.end_date_day),
+                12 => gapi::wire::de(map, &mut self.r#enum),
+                13 => gapi::wire::de(map, &mut self.r#gen),
+                14 => gapi::wire::de(map, &mut self.r#match),
+                15 => gapi::wire::de(map, &mut self.raw),
+                16 => gapi::wire::de(map, &mut self.self_),
+                17 => gapi::wire::de(map, &mut self.super_),
+                18 => gapi::wire::de(map, &mut self.r#type),
+                19 => gapi::wire::de(map, &mut self.r#use),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> ::std::result::Result<(), M::Error> {
+            gapi::wire::ser(map, "$ref", &self.r#ref)?;
+            gapi::wire::ser(map, "$schema", &self.schema)?;
+            gapi::wire::ser(map, "30days", &self._30days)?;
+            gapi::wire::ser(map, "@context", &self.context)?;
+            gapi::wire::ser(map, "@type", &self.type_2)?;
+            gapi::wire::ser(map, "Self", &self.self_2)?;
+            gapi::wire::ser(map, "_meta", &self.meta)?;
+            gapi::wire::ser(map, "_type", &self.type_3)?;
+            gapi::wire::ser(map, "async", &self.r#async)?;
+            gapi::wire::ser(map, "crate", &self.crate_)?;
+            gapi::wire::ser(map, "end-date", &self.end_date)?;
+            gapi::wire::ser(map, "endDate.day", &self.end_date_day)?;
+            gapi::wire::ser(map, "enum", &self.r#enum)?;
+            gapi::wire::ser(map, "gen", &self.r#gen)?;
+            gapi::wire::ser(map, "match", &self.r#match)?;
+            gapi::wire::ser(map, "raw", &self.raw)?;
+            gapi::wire::ser(map, "self", &self.self_)?;
+            gapi::wire::ser(map, "super", &self.super_)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            gapi::wire::ser(map, "use", &self.r#use)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Keywords {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Keywords {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Option {
-        #[serde(
-            rename = "value",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub value: ::std::option::Option<String>,
-        #[serde(
-            rename = "values",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub values: ::std::option::Option<::std::vec::Vec<Vec>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Option {
+        const NAME: &'static str = "Option";
+        const FIELDS: &'static [&'static str] = &["value", "values"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> ::std::result::Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.value),
+                1 => gapi::wire::de(map, &mut self.values),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> ::std::result::Result<(), M::Error> {
+            gapi::wire::ser(map, "value", &self.value)?;
+            gapi::wire::ser(map, "values", &self.values)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Option {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Option {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Page {
-        #[serde(
-            rename = "nextPageToken",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub next_page_token: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "results",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub results: ::std::option::Option<::std::vec::Vec<Result>>,
+    }
+    impl gapi::wire::WireStruct for Page {
+        const NAME: &'static str = "Page";
+        const FIELDS: &'static [&'static str] = &["nextPageToken", "results"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> ::std::result::Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.next_page_token),
+                1 => gapi::wire::de(map, &mut self.results),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> ::std::result::Result<(), M::Error> {
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            gapi::wire::ser(map, "results", &self.results)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Page {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Page {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for Page {
         #[inline]
@@ -290,23 +571,48 @@ pub mod schemas {
         }
     }
     /// Shadows std's Result.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Result {
-        #[serde(rename = "ok", skip_serializing_if = "::std::option::Option::is_none")]
         pub ok: ::std::option::Option<bool>,
-        #[serde(
-            rename = "status",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub status: ::std::option::Option<ResultStatus>,
+    }
+    impl gapi::wire::WireStruct for Result {
+        const NAME: &'static str = "Result";
+        const FIELDS: &'static [&'static str] = &["ok", "status"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> ::std::result::Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.ok),
+                1 => gapi::wire::de(map, &mut self.status),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> ::std::result::Result<(), M::Error> {
+            gapi::wire::ser(map, "ok", &self.ok)?;
+            gapi::wire::ser(map, "status", &self.status)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Result {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Result {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         pub enum ResultStatus {
@@ -314,34 +620,85 @@ pub mod schemas {
             Err = "ERR",
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct String {
-        #[serde(rename = "text", skip_serializing_if = "::std::option::Option::is_none")]
         pub text: ::std::option::Option<::std::string::String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for String {
+        const NAME: &'static str = "String";
+        const FIELDS: &'static [&'static str] = &["text"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> ::std::result::Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.text),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> ::std::result::Result<(), M::Error> {
+            gapi::wire::ser(map, "text", &self.text)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for String {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for String {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Vec {
-        #[serde(
-            rename = "items",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
         pub items: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    }
+    impl gapi::wire::WireStruct for Vec {
+        const NAME: &'static str = "Vec";
+        const FIELDS: &'static [&'static str] = &["items"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> ::std::result::Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.items),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> ::std::result::Result<(), M::Error> {
+            gapi::wire::ser(map, "items", &self.items)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Vec {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Vec {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
 }
 /// The Names Test API (`names` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.

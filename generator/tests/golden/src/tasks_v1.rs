@@ -24,28 +24,63 @@ pub mod scopes {
 /// The data types of this API.
 pub mod schemas {
     /// Information about the source of the task assignment (Document, Chat Space).
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AssignmentInfo {
         /// Output only. Information about the Drive file where this task originates from. Currently, the Drive file can only be a document. This field is read-only.
-        #[serde(rename = "driveResourceInfo", skip_serializing_if = "Option::is_none")]
         pub drive_resource_info: Option<DriveResourceInfo>,
         /// Output only. An absolute link to the original task in the surface of assignment (Docs, Chat spaces, etc.).
-        #[serde(rename = "linkToTask", skip_serializing_if = "Option::is_none")]
         pub link_to_task: Option<String>,
         /// Output only. Information about the Chat Space where this task originates from. This field is read-only.
-        #[serde(rename = "spaceInfo", skip_serializing_if = "Option::is_none")]
         pub space_info: Option<SpaceInfo>,
         /// Output only. The type of surface this assigned task originates from. Currently limited to DOCUMENT or SPACE.
-        #[serde(rename = "surfaceType", skip_serializing_if = "Option::is_none")]
         pub surface_type: Option<AssignmentInfoSurfaceType>,
+    }
+    impl gapi::wire::WireStruct for AssignmentInfo {
+        const NAME: &'static str = "AssignmentInfo";
+        const FIELDS: &'static [&'static str] = &[
+            "driveResourceInfo",
+            "linkToTask",
+            "spaceInfo",
+            "surfaceType",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.drive_resource_info),
+                1 => gapi::wire::de(map, &mut self.link_to_task),
+                2 => gapi::wire::de(map, &mut self.space_info),
+                3 => gapi::wire::de(map, &mut self.surface_type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "driveResourceInfo", &self.drive_resource_info)?;
+            gapi::wire::ser(map, "linkToTask", &self.link_to_task)?;
+            gapi::wire::ser(map, "spaceInfo", &self.space_info)?;
+            gapi::wire::ser(map, "surfaceType", &self.surface_type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AssignmentInfo {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AssignmentInfo {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     gapi::open_enum! {
         /// Output only. The type of surface this assigned task originates from. Currently limited to DOCUMENT or SPACE.
@@ -61,171 +96,390 @@ pub mod schemas {
         }
     }
     /// Information about the Drive resource where a task was assigned from (the document, sheet, etc.).
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DriveResourceInfo {
         /// Output only. Identifier of the file in the Drive API.
-        #[serde(rename = "driveFileId", skip_serializing_if = "Option::is_none")]
         pub drive_file_id: Option<String>,
         /// Output only. Resource key required to access files shared via a shared link. Not required for all files. See also developers.google.com/drive/api/guides/resource-keys.
-        #[serde(rename = "resourceKey", skip_serializing_if = "Option::is_none")]
         pub resource_key: Option<String>,
     }
+    impl gapi::wire::WireStruct for DriveResourceInfo {
+        const NAME: &'static str = "DriveResourceInfo";
+        const FIELDS: &'static [&'static str] = &["driveFileId", "resourceKey"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.drive_file_id),
+                1 => gapi::wire::de(map, &mut self.resource_key),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "driveFileId", &self.drive_file_id)?;
+            gapi::wire::ser(map, "resourceKey", &self.resource_key)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DriveResourceInfo {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DriveResourceInfo {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Information about the Chat Space where a task was assigned from.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct SpaceInfo {
         /// Output only. The Chat space where this task originates from. The format is "spaces/{space}".
-        #[serde(rename = "space", skip_serializing_if = "Option::is_none")]
         pub space: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for SpaceInfo {
+        const NAME: &'static str = "SpaceInfo";
+        const FIELDS: &'static [&'static str] = &["space"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.space),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "space", &self.space)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for SpaceInfo {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for SpaceInfo {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Task {
         /// Output only. Context information for assigned tasks. A task can be assigned to a user, currently possible from surfaces like Docs and Chat Spaces. This field is populated for tasks assigned to the current user and identifies where the task was assigned from. This field is read-only.
-        #[serde(rename = "assignmentInfo", skip_serializing_if = "Option::is_none")]
         pub assignment_info: Option<AssignmentInfo>,
         /// Completion date of the task (as a RFC 3339 timestamp). This field is omitted if the task has not been completed.
-        #[serde(rename = "completed", skip_serializing_if = "Option::is_none")]
         pub completed: Option<String>,
         /// Flag indicating whether the task has been deleted. For assigned tasks this field is read-only. They can only be deleted by calling tasks.delete, in which case both the assigned task and the original task (in Docs or Chat Spaces) are deleted. To delete the assigned task only, navigate to the assignment surface and unassign the task from there. The default is False.
-        #[serde(rename = "deleted", skip_serializing_if = "Option::is_none")]
         pub deleted: Option<bool>,
         /// Scheduled date for the task (as an RFC 3339 timestamp). Optional. This represents the day that the task should be done, or that the task is visible on the calendar grid. It doesn't represent the deadline of the task. Only date information is recorded; the time portion of the timestamp is discarded when setting this field. It isn't possible to read or write the time that a task is scheduled for using the API.
-        #[serde(rename = "due", skip_serializing_if = "Option::is_none")]
         pub due: Option<String>,
         /// ETag of the resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Flag indicating whether the task is hidden. This is the case if the task had been marked completed when the task list was last cleared. The default is False. This field is read-only.
-        #[serde(rename = "hidden", skip_serializing_if = "Option::is_none")]
         pub hidden: Option<bool>,
         /// Task identifier.
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Output only. Type of the resource. This is always "tasks#task".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Output only. Collection of links. This collection is read-only.
-        #[serde(rename = "links", skip_serializing_if = "Option::is_none")]
         pub links: Option<Vec<TaskLinks>>,
         /// Notes describing the task. Tasks assigned from Google Docs cannot have notes. Optional. Maximum length allowed: 8192 characters.
-        #[serde(rename = "notes", skip_serializing_if = "Option::is_none")]
         pub notes: Option<String>,
         /// Output only. Parent task identifier. This field is omitted if it is a top-level task. Use the "move" method to move the task under a different parent or to the top level. A parent task can never be an assigned task (from Chat Spaces, Docs). This field is read-only.
-        #[serde(rename = "parent", skip_serializing_if = "Option::is_none")]
         pub parent: Option<String>,
         /// Output only. String indicating the position of the task among its sibling tasks under the same parent task or at the top level. If this string is greater than another task's corresponding position string according to lexicographical ordering, the task is positioned after the other task under the same parent task (or at the top level). Use the "move" method to move the task to another position.
-        #[serde(rename = "position", skip_serializing_if = "Option::is_none")]
         pub position: Option<String>,
         /// Output only. URL pointing to this task. Used to retrieve, update, or delete this task.
-        #[serde(rename = "selfLink", skip_serializing_if = "Option::is_none")]
         pub self_link: Option<String>,
         /// Status of the task. This is either "needsAction" or "completed".
-        #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
         /// Title of the task. Maximum length allowed: 1024 characters.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         /// Output only. Last modification time of the task (as a RFC 3339 timestamp).
-        #[serde(rename = "updated", skip_serializing_if = "Option::is_none")]
         pub updated: Option<String>,
         /// Output only. An absolute link to the task in the Google Tasks Web UI.
-        #[serde(rename = "webViewLink", skip_serializing_if = "Option::is_none")]
         pub web_view_link: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Task {
+        const NAME: &'static str = "Task";
+        const FIELDS: &'static [&'static str] = &[
+            "assignmentInfo",
+            "completed",
+            "deleted",
+            "due",
+            "etag",
+            "hidden",
+            "id",
+            "kind",
+            "links",
+            "notes",
+            "parent",
+            "position",
+            "selfLink",
+            "status",
+            "title",
+            "updated",
+            "webViewLink",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.assignment_info),
+                1 => gapi::wire::de(map, &mut self.completed),
+                2 => gapi::wire::de(map, &mut self.deleted),
+                3 => gapi::wire::de(map, &mut self.due),
+                4 => gapi::wire::de(map, &mut self.etag),
+                5 => gapi::wire::de(map, &mut self.hidden),
+                6 => gapi::wire::de(map, &mut self.id),
+                7 => gapi::wire::de(map, &mut self.kind),
+                8 => gapi::wire::de(map, &mut self.links),
+                9 => gapi::wire::de(map, &mut self.notes),
+                10 => gapi::wire::de(map, &mut self.parent),
+                11 => gapi::wire::de(map, &mut self.position),
+                12 => gapi::wire::de(map, &mut self.self_link),
+                13 => gapi::wire::de(map, &mut self.status),
+                14 => gapi::wire::de(map, &mut self.title),
+                15 => gapi::wire::de(map, &mut self.updated),
+                16 => gapi::wire::de(map, &mut self.web_view_link),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "assignmentInfo", &self.assignment_info)?;
+            gapi::wire::ser(map, "completed", &self.completed)?;
+            gapi::wire::ser(map, "deleted", &self.deleted)?;
+            gapi::wire::ser(map, "due", &self.due)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "hidden", &self.hidden)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "links", &self.links)?;
+            gapi::wire::ser(map, "notes", &self.notes)?;
+            gapi::wire::ser(map, "parent", &self.parent)?;
+            gapi::wire::ser(map, "position", &self.position)?;
+            gapi::wire::ser(map, "selfLink", &self.self_link)?;
+            gapi::wire::ser(map, "status", &self.status)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            gapi::wire::ser(map, "updated", &self.updated)?;
+            gapi::wire::ser(map, "webViewLink", &self.web_view_link)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Task {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Task {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TaskLinks {
         /// The description (might be empty).
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// The URL.
-        #[serde(rename = "link", skip_serializing_if = "Option::is_none")]
         pub link: Option<String>,
         /// Type of the link, e.g. "email", "generic", "chat_message", "keep_note".
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for TaskLinks {
+        const NAME: &'static str = "TaskLinks";
+        const FIELDS: &'static [&'static str] = &["description", "link", "type"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.description),
+                1 => gapi::wire::de(map, &mut self.link),
+                2 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "description", &self.description)?;
+            gapi::wire::ser(map, "link", &self.link)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TaskLinks {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TaskLinks {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TaskList {
         /// ETag of the resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Task list identifier. In requests, the authenticated user's default task list can also be referred to as "@default".
-        #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Output only. Type of the resource. This is always "tasks#taskList".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Output only. URL pointing to this task list. Used to retrieve, update, or delete this task list.
-        #[serde(rename = "selfLink", skip_serializing_if = "Option::is_none")]
         pub self_link: Option<String>,
         /// Title of the task list. Maximum length allowed: 1024 characters.
-        #[serde(rename = "title", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         /// Output only. Last modification time of the task list (as a RFC 3339 timestamp).
-        #[serde(rename = "updated", skip_serializing_if = "Option::is_none")]
         pub updated: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for TaskList {
+        const NAME: &'static str = "TaskList";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "id",
+            "kind",
+            "selfLink",
+            "title",
+            "updated",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.id),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.self_link),
+                4 => gapi::wire::de(map, &mut self.title),
+                5 => gapi::wire::de(map, &mut self.updated),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "id", &self.id)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "selfLink", &self.self_link)?;
+            gapi::wire::ser(map, "title", &self.title)?;
+            gapi::wire::ser(map, "updated", &self.updated)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TaskList {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TaskList {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct TaskLists {
         /// ETag of the resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Collection of task lists.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<TaskList>>,
         /// Type of the resource. This is always "tasks#taskLists".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Token that can be used to request the next page of this result.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for TaskLists {
+        const NAME: &'static str = "TaskLists";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "items",
+            "kind",
+            "nextPageToken",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.items),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for TaskLists {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for TaskLists {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for TaskLists {
         #[inline]
@@ -240,28 +494,63 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Tasks {
         /// ETag of the resource.
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
         /// Collection of tasks.
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Task>>,
         /// Type of the resource. This is always "tasks#tasks".
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
         /// Token used to access the next page of this result.
-        #[serde(rename = "nextPageToken", skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
+    }
+    impl gapi::wire::WireStruct for Tasks {
+        const NAME: &'static str = "Tasks";
+        const FIELDS: &'static [&'static str] = &[
+            "etag",
+            "items",
+            "kind",
+            "nextPageToken",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.items),
+                2 => gapi::wire::de(map, &mut self.kind),
+                3 => gapi::wire::de(map, &mut self.next_page_token),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Tasks {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Tasks {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     impl gapi::Page for Tasks {
         #[inline]

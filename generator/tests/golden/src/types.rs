@@ -19,399 +19,952 @@ pub mod scopes {}
 /// The data types of this API.
 pub mod schemas {
     /// No properties key at all.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Bare {}
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Bare {
+        const NAME: &'static str = "Bare";
+        const FIELDS: &'static [&'static str] = &[];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            let _ = index;
+            gapi::wire::de_skip(map)
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            let _ = map;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Bare {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Bare {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Containers {
-        #[serde(rename = "bytesMap", skip_serializing_if = "Option::is_none")]
         pub bytes_map: Option<::std::collections::BTreeMap<String, gapi::Bytes>>,
-        #[serde(rename = "cube", skip_serializing_if = "Option::is_none")]
         pub cube: Option<Vec<Vec<Vec<f64>>>>,
-        #[serde(rename = "listOfMaps", skip_serializing_if = "Option::is_none")]
         pub list_of_maps: Option<
             Vec<::std::collections::BTreeMap<String, gapi::serde_json::Value>>,
         >,
-        #[serde(rename = "mapOfAny", skip_serializing_if = "Option::is_none")]
         pub map_of_any: Option<
             ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
         >,
-        #[serde(rename = "mapOfMaps", skip_serializing_if = "Option::is_none")]
         pub map_of_maps: Option<
             ::std::collections::BTreeMap<
                 String,
                 ::std::collections::BTreeMap<String, String>,
             >,
         >,
-        #[serde(rename = "mapOfRefs", skip_serializing_if = "Option::is_none")]
         pub map_of_refs: Option<::std::collections::BTreeMap<String, Node>>,
         /// Array of arrays.
-        #[serde(rename = "rows", skip_serializing_if = "Option::is_none")]
         pub rows: Option<Vec<Vec<gapi::serde_json::Value>>>,
+    }
+    impl gapi::wire::WireStruct for Containers {
+        const NAME: &'static str = "Containers";
+        const FIELDS: &'static [&'static str] = &[
+            "bytesMap",
+            "cube",
+            "listOfMaps",
+            "mapOfAny",
+            "mapOfMaps",
+            "mapOfRefs",
+            "rows",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bytes_map),
+                1 => gapi::wire::de(map, &mut self.cube),
+                2 => gapi::wire::de(map, &mut self.list_of_maps),
+                3 => gapi::wire::de(map, &mut self.map_of_any),
+                4 => gapi::wire::de(map, &mut self.map_of_maps),
+                5 => gapi::wire::de(map, &mut self.map_of_refs),
+                6 => gapi::wire::de(map, &mut self.rows),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bytesMap", &self.bytes_map)?;
+            gapi::wire::ser(map, "cube", &self.cube)?;
+            gapi::wire::ser(map, "listOfMaps", &self.list_of_maps)?;
+            gapi::wire::ser(map, "mapOfAny", &self.map_of_any)?;
+            gapi::wire::ser(map, "mapOfMaps", &self.map_of_maps)?;
+            gapi::wire::ser(map, "mapOfRefs", &self.map_of_refs)?;
+            gapi::wire::ser(map, "rows", &self.rows)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Containers {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Containers {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// A top-level array of inline objects.
     pub type Detections = Vec<DetectionsItem>;
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct DetectionsItem {
-        #[serde(rename = "confidence", skip_serializing_if = "Option::is_none")]
         pub confidence: Option<f32>,
-        #[serde(rename = "language", skip_serializing_if = "Option::is_none")]
         pub language: Option<String>,
     }
+    impl gapi::wire::WireStruct for DetectionsItem {
+        const NAME: &'static str = "DetectionsItem";
+        const FIELDS: &'static [&'static str] = &["confidence", "language"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.confidence),
+                1 => gapi::wire::de(map, &mut self.language),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "confidence", &self.confidence)?;
+            gapi::wire::ser(map, "language", &self.language)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for DetectionsItem {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for DetectionsItem {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// No properties: a struct with no fields.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Empty {}
+    impl gapi::wire::WireStruct for Empty {
+        const NAME: &'static str = "Empty";
+        const FIELDS: &'static [&'static str] = &[];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            let _ = index;
+            gapi::wire::de_skip(map)
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            let _ = map;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Empty {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Empty {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Inline anonymous objects, named after their path.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Inline {
         /// Inline object property.
-        #[serde(rename = "author", skip_serializing_if = "Option::is_none")]
         pub author: Option<InlineAuthor2>,
         /// Array of inline objects.
-        #[serde(rename = "links", skip_serializing_if = "Option::is_none")]
         pub links: Option<Vec<InlineLinks>>,
         /// Map of inline objects.
-        #[serde(rename = "scopes", skip_serializing_if = "Option::is_none")]
         pub scopes: Option<::std::collections::BTreeMap<String, InlineScopes>>,
     }
+    impl gapi::wire::WireStruct for Inline {
+        const NAME: &'static str = "Inline";
+        const FIELDS: &'static [&'static str] = &["author", "links", "scopes"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.author),
+                1 => gapi::wire::de(map, &mut self.links),
+                2 => gapi::wire::de(map, &mut self.scopes),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "author", &self.author)?;
+            gapi::wire::ser(map, "links", &self.links)?;
+            gapi::wire::ser(map, "scopes", &self.scopes)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Inline {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Inline {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Takes the name an inline object would get.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct InlineAuthor {
-        #[serde(rename = "x", skip_serializing_if = "Option::is_none")]
         pub x: Option<String>,
     }
+    impl gapi::wire::WireStruct for InlineAuthor {
+        const NAME: &'static str = "InlineAuthor";
+        const FIELDS: &'static [&'static str] = &["x"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.x),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "x", &self.x)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for InlineAuthor {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for InlineAuthor {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Inline object property.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct InlineAuthor2 {
-        #[serde(rename = "image", skip_serializing_if = "Option::is_none")]
         pub image: Option<InlineAuthor2Image>,
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for InlineAuthor2 {
+        const NAME: &'static str = "InlineAuthor2";
+        const FIELDS: &'static [&'static str] = &["image", "name"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.image),
+                1 => gapi::wire::de(map, &mut self.name),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "image", &self.image)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for InlineAuthor2 {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for InlineAuthor2 {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct InlineAuthor2Image {
-        #[serde(
-            rename = "size",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub size: Option<i64>,
-        #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for InlineAuthor2Image {
+        const NAME: &'static str = "InlineAuthor2Image";
+        const FIELDS: &'static [&'static str] = &["size", "url"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.size),
+                1 => gapi::wire::de(map, &mut self.url),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "size", &self.size)?;
+            gapi::wire::ser(map, "url", &self.url)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for InlineAuthor2Image {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for InlineAuthor2Image {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct InlineLinks {
-        #[serde(rename = "href", skip_serializing_if = "Option::is_none")]
         pub href: Option<String>,
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for InlineLinks {
+        const NAME: &'static str = "InlineLinks";
+        const FIELDS: &'static [&'static str] = &["href", "type"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.href),
+                1 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "href", &self.href)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for InlineLinks {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for InlineLinks {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct InlineScopes {
-        #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
+    }
+    impl gapi::wire::WireStruct for InlineScopes {
+        const NAME: &'static str = "InlineScopes";
+        const FIELDS: &'static [&'static str] = &["description"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.description),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "description", &self.description)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for InlineScopes {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for InlineScopes {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     pub type Int64List = Vec<i64>;
     /// int64 in every nesting.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Int64s {
-        #[serde(
-            rename = "aliased",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub aliased: Option<Int64List>,
-        #[serde(
-            rename = "list",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub list: Option<Vec<i64>>,
-        #[serde(
-            rename = "listOfLists",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub list_of_lists: Option<Vec<Vec<i64>>>,
-        #[serde(
-            rename = "map",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub map: Option<::std::collections::BTreeMap<String, i64>>,
-        #[serde(
-            rename = "mapOfLists",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub map_of_lists: Option<::std::collections::BTreeMap<String, Vec<u64>>>,
-        #[serde(
-            rename = "one",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub one: Option<i64>,
     }
+    impl gapi::wire::WireStruct for Int64s {
+        const NAME: &'static str = "Int64s";
+        const FIELDS: &'static [&'static str] = &[
+            "aliased",
+            "list",
+            "listOfLists",
+            "map",
+            "mapOfLists",
+            "one",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de_int64(map, &mut self.aliased),
+                1 => gapi::wire::de_int64(map, &mut self.list),
+                2 => gapi::wire::de_int64(map, &mut self.list_of_lists),
+                3 => gapi::wire::de_int64(map, &mut self.map),
+                4 => gapi::wire::de_int64(map, &mut self.map_of_lists),
+                5 => gapi::wire::de_int64(map, &mut self.one),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser_int64(map, "aliased", &self.aliased)?;
+            gapi::wire::ser_int64(map, "list", &self.list)?;
+            gapi::wire::ser_int64(map, "listOfLists", &self.list_of_lists)?;
+            gapi::wire::ser_int64(map, "map", &self.map)?;
+            gapi::wire::ser_int64(map, "mapOfLists", &self.map_of_lists)?;
+            gapi::wire::ser_int64(map, "one", &self.one)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Int64s {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Int64s {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Self-recursion by value: Box.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct JsonSchema {
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Box<JsonSchema>>,
-        #[serde(rename = "properties", skip_serializing_if = "Option::is_none")]
         pub properties: Option<::std::collections::BTreeMap<String, JsonSchema>>,
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
+    }
+    impl gapi::wire::WireStruct for JsonSchema {
+        const NAME: &'static str = "JsonSchema";
+        const FIELDS: &'static [&'static str] = &["items", "properties", "type"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.items),
+                1 => gapi::wire::de(map, &mut self.properties),
+                2 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "properties", &self.properties)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for JsonSchema {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for JsonSchema {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// A top-level any.
     pub type JsonValue = gapi::serde_json::Value;
     /// Mutual recursion by value.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ListMatcher {
-        #[serde(rename = "oneOf", skip_serializing_if = "Option::is_none")]
         pub one_of: Option<Box<ValueMatcher>>,
     }
+    impl gapi::wire::WireStruct for ListMatcher {
+        const NAME: &'static str = "ListMatcher";
+        const FIELDS: &'static [&'static str] = &["oneOf"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.one_of),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "oneOf", &self.one_of)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ListMatcher {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ListMatcher {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// Recursion through Vec and map: no Box.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Node {
-        #[serde(rename = "byName", skip_serializing_if = "Option::is_none")]
         pub by_name: Option<::std::collections::BTreeMap<String, Node>>,
-        #[serde(rename = "children", skip_serializing_if = "Option::is_none")]
         pub children: Option<Vec<Node>>,
-        #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
     }
+    impl gapi::wire::WireStruct for Node {
+        const NAME: &'static str = "Node";
+        const FIELDS: &'static [&'static str] = &["byName", "children", "value"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.by_name),
+                1 => gapi::wire::de(map, &mut self.children),
+                2 => gapi::wire::de(map, &mut self.value),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "byName", &self.by_name)?;
+            gapi::wire::ser(map, "children", &self.children)?;
+            gapi::wire::ser(map, "value", &self.value)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Node {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Node {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
     /// A cycle through an inline object.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Outer {
-        #[serde(rename = "wrap", skip_serializing_if = "Option::is_none")]
         pub wrap: Option<Box<OuterWrap>>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Outer {
+        const NAME: &'static str = "Outer";
+        const FIELDS: &'static [&'static str] = &["wrap"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.wrap),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "wrap", &self.wrap)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Outer {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Outer {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct OuterWrap {
-        #[serde(rename = "back", skip_serializing_if = "Option::is_none")]
         pub back: Option<Box<Outer>>,
+    }
+    impl gapi::wire::WireStruct for OuterWrap {
+        const NAME: &'static str = "OuterWrap";
+        const FIELDS: &'static [&'static str] = &["back"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.back),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "back", &self.back)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for OuterWrap {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for OuterWrap {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
     /// A top-level map.
     pub type Row = ::std::collections::BTreeMap<String, gapi::serde_json::Value>;
     /// Every wire type and string format.
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Scalars {
-        #[serde(rename = "anything", skip_serializing_if = "Option::is_none")]
         pub anything: Option<gapi::serde_json::Value>,
-        #[serde(rename = "bytes", skip_serializing_if = "Option::is_none")]
         pub bytes: Option<gapi::Bytes>,
-        #[serde(rename = "date", skip_serializing_if = "Option::is_none")]
         pub date: Option<gapi::types::Date>,
-        #[serde(rename = "dateTime", skip_serializing_if = "Option::is_none")]
         pub date_time: Option<gapi::types::DateTime>,
-        #[serde(rename = "duration", skip_serializing_if = "Option::is_none")]
         pub duration: Option<gapi::types::Duration>,
-        #[serde(rename = "f32", skip_serializing_if = "Option::is_none")]
         pub f32: Option<f32>,
-        #[serde(rename = "f64", skip_serializing_if = "Option::is_none")]
         pub f64: Option<f64>,
-        #[serde(rename = "flag", skip_serializing_if = "Option::is_none")]
         pub flag: Option<bool>,
-        #[serde(rename = "googleDatetime", skip_serializing_if = "Option::is_none")]
         pub google_datetime: Option<gapi::types::DateTime>,
-        #[serde(rename = "i32", skip_serializing_if = "Option::is_none")]
         pub i32: Option<i32>,
-        #[serde(
-            rename = "i64",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub i64: Option<i64>,
-        #[serde(rename = "mask", skip_serializing_if = "Option::is_none")]
         pub mask: Option<gapi::types::FieldMask>,
-        #[serde(rename = "nothing", skip_serializing_if = "Option::is_none")]
         pub nothing: Option<gapi::serde_json::Value>,
         /// No format: a JSON number.
-        #[serde(rename = "plainInt", skip_serializing_if = "Option::is_none")]
         pub plain_int: Option<i64>,
-        #[serde(rename = "plainNumber", skip_serializing_if = "Option::is_none")]
         pub plain_number: Option<f64>,
-        #[serde(rename = "proto", skip_serializing_if = "Option::is_none")]
         pub proto: Option<::std::collections::BTreeMap<String, gapi::serde_json::Value>>,
-        #[serde(rename = "str", skip_serializing_if = "Option::is_none")]
         pub str: Option<String>,
-        #[serde(rename = "u32", skip_serializing_if = "Option::is_none")]
         pub u32: Option<u32>,
-        #[serde(
-            rename = "u64",
-            skip_serializing_if = "Option::is_none",
-            with = "gapi::wire::int64"
-        )]
         pub u64: Option<u64>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Scalars {
+        const NAME: &'static str = "Scalars";
+        const FIELDS: &'static [&'static str] = &[
+            "anything",
+            "bytes",
+            "date",
+            "dateTime",
+            "duration",
+            "f32",
+            "f64",
+            "flag",
+            "googleDatetime",
+            "i32",
+            "i64",
+            "mask",
+            "nothing",
+            "plainInt",
+            "plainNumber",
+            "proto",
+            "str",
+            "u32",
+            "u64",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.anything),
+                1 => gapi::wire::de(map, &mut self.bytes),
+                2 => gapi::wire::de(map, &mut self.date),
+                3 => gapi::wire::de(map, &mut self.date_time),
+                4 => gapi::wire::de(map, &mut self.duration),
+                5 => gapi::wire::de(map, &mut self.f32),
+                6 => gapi::wire::de(map, &mut self.f64),
+                7 => gapi::wire::de(map, &mut self.flag),
+                8 => gapi::wire::de(map, &mut self.google_datetime),
+                9 => gapi::wire::de(map, &mut self.i32),
+                10 => gapi::wire::de_int64(map, &mut self.i64),
+                11 => gapi::wire::de(map, &mut self.mask),
+                12 => gapi::wire::de(map, &mut self.nothing),
+                13 => gapi::wire::de(map, &mut self.plain_int),
+                14 => gapi::wire::de(map, &mut self.plain_number),
+                15 => gapi::wire::de(map, &mut self.proto),
+                16 => gapi::wire::de(map, &mut self.str),
+                17 => gapi::wire::de(map, &mut self.u32),
+                18 => gapi::wire::de_int64(map, &mut self.u64),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "anything", &self.anything)?;
+            gapi::wire::ser(map, "bytes", &self.bytes)?;
+            gapi::wire::ser(map, "date", &self.date)?;
+            gapi::wire::ser(map, "dateTime", &self.date_time)?;
+            gapi::wire::ser(map, "duration", &self.duration)?;
+            gapi::wire::ser(map, "f32", &self.f32)?;
+            gapi::wire::ser(map, "f64", &self.f64)?;
+            gapi::wire::ser(map, "flag", &self.flag)?;
+            gapi::wire::ser(map, "googleDatetime", &self.google_datetime)?;
+            gapi::wire::ser(map, "i32", &self.i32)?;
+            gapi::wire::ser_int64(map, "i64", &self.i64)?;
+            gapi::wire::ser(map, "mask", &self.mask)?;
+            gapi::wire::ser(map, "nothing", &self.nothing)?;
+            gapi::wire::ser(map, "plainInt", &self.plain_int)?;
+            gapi::wire::ser(map, "plainNumber", &self.plain_number)?;
+            gapi::wire::ser(map, "proto", &self.proto)?;
+            gapi::wire::ser(map, "str", &self.str)?;
+            gapi::wire::ser(map, "u32", &self.u32)?;
+            gapi::wire::ser_int64(map, "u64", &self.u64)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Scalars {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Scalars {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct UsesAliases {
-        #[serde(rename = "bare", skip_serializing_if = "Option::is_none")]
         pub bare: Option<Bare>,
-        #[serde(rename = "detections", skip_serializing_if = "Option::is_none")]
         pub detections: Option<Vec<Detections>>,
-        #[serde(rename = "json", skip_serializing_if = "Option::is_none")]
         pub json: Option<JsonValue>,
-        #[serde(rename = "row", skip_serializing_if = "Option::is_none")]
         pub row: Option<Row>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for UsesAliases {
+        const NAME: &'static str = "UsesAliases";
+        const FIELDS: &'static [&'static str] = &["bare", "detections", "json", "row"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.bare),
+                1 => gapi::wire::de(map, &mut self.detections),
+                2 => gapi::wire::de(map, &mut self.json),
+                3 => gapi::wire::de(map, &mut self.row),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "bare", &self.bare)?;
+            gapi::wire::ser(map, "detections", &self.detections)?;
+            gapi::wire::ser(map, "json", &self.json)?;
+            gapi::wire::ser(map, "row", &self.row)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for UsesAliases {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for UsesAliases {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct ValueMatcher {
-        #[serde(rename = "exact", skip_serializing_if = "Option::is_none")]
         pub exact: Option<String>,
-        #[serde(rename = "listMatch", skip_serializing_if = "Option::is_none")]
         pub list_match: Option<Box<ListMatcher>>,
+    }
+    impl gapi::wire::WireStruct for ValueMatcher {
+        const NAME: &'static str = "ValueMatcher";
+        const FIELDS: &'static [&'static str] = &["exact", "listMatch"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.exact),
+                1 => gapi::wire::de(map, &mut self.list_match),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "exact", &self.exact)?;
+            gapi::wire::ser(map, "listMatch", &self.list_match)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for ValueMatcher {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for ValueMatcher {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
 }
 /// The Types Test API (`types` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.

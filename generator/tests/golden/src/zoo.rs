@@ -19,139 +19,363 @@ pub use gapi::CallBuilder;
 pub mod scopes {}
 /// The data types of this API.
 pub mod schemas {
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Animal {
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(rename = "photo", skip_serializing_if = "Option::is_none")]
         pub photo: Option<AnimalPhoto>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Animal {
+        const NAME: &'static str = "Animal";
+        const FIELDS: &'static [&'static str] = &["etag", "kind", "name", "photo"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.kind),
+                2 => gapi::wire::de(map, &mut self.name),
+                3 => gapi::wire::de(map, &mut self.photo),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            gapi::wire::ser(map, "photo", &self.photo)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Animal {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Animal {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Animal2 {
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
-        #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for Animal2 {
+        const NAME: &'static str = "Animal2";
+        const FIELDS: &'static [&'static str] = &["kind", "name"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.kind),
+                1 => gapi::wire::de(map, &mut self.name),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "name", &self.name)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for Animal2 {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for Animal2 {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AnimalFeed {
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<Animal>>,
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for AnimalFeed {
+        const NAME: &'static str = "AnimalFeed";
+        const FIELDS: &'static [&'static str] = &["etag", "items", "kind"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.etag),
+                1 => gapi::wire::de(map, &mut self.items),
+                2 => gapi::wire::de(map, &mut self.kind),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AnimalFeed {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AnimalFeed {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AnimalMap {
         /// Map of animal id to animal data
-        #[serde(rename = "animals", skip_serializing_if = "Option::is_none")]
         pub animals: Option<::std::collections::BTreeMap<String, Animal>>,
-        #[serde(rename = "etag", skip_serializing_if = "Option::is_none")]
         pub etag: Option<String>,
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for AnimalMap {
+        const NAME: &'static str = "AnimalMap";
+        const FIELDS: &'static [&'static str] = &["animals", "etag", "kind"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.animals),
+                1 => gapi::wire::de(map, &mut self.etag),
+                2 => gapi::wire::de(map, &mut self.kind),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "animals", &self.animals)?;
+            gapi::wire::ser(map, "etag", &self.etag)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AnimalMap {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AnimalMap {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct AnimalPhoto {
-        #[serde(rename = "filename", skip_serializing_if = "Option::is_none")]
         pub filename: Option<String>,
-        #[serde(rename = "hash", skip_serializing_if = "Option::is_none")]
         pub hash: Option<String>,
-        #[serde(rename = "hashAlgorithm", skip_serializing_if = "Option::is_none")]
         pub hash_algorithm: Option<String>,
-        #[serde(rename = "size", skip_serializing_if = "Option::is_none")]
         pub size: Option<i64>,
-        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for AnimalPhoto {
+        const NAME: &'static str = "AnimalPhoto";
+        const FIELDS: &'static [&'static str] = &[
+            "filename",
+            "hash",
+            "hashAlgorithm",
+            "size",
+            "type",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.filename),
+                1 => gapi::wire::de(map, &mut self.hash),
+                2 => gapi::wire::de(map, &mut self.hash_algorithm),
+                3 => gapi::wire::de(map, &mut self.size),
+                4 => gapi::wire::de(map, &mut self.r#type),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "filename", &self.filename)?;
+            gapi::wire::ser(map, "hash", &self.hash)?;
+            gapi::wire::ser(map, "hashAlgorithm", &self.hash_algorithm)?;
+            gapi::wire::ser(map, "size", &self.size)?;
+            gapi::wire::ser(map, "type", &self.r#type)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for AnimalPhoto {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for AnimalPhoto {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LoadFeed {
-        #[serde(rename = "items", skip_serializing_if = "Option::is_none")]
         pub items: Option<Vec<LoadFeedItems>>,
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
     }
-    #[derive(
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        gapi::serde::Serialize,
-        gapi::serde::Deserialize
-    )]
-    #[serde(crate = "gapi::serde", default)]
+    impl gapi::wire::WireStruct for LoadFeed {
+        const NAME: &'static str = "LoadFeed";
+        const FIELDS: &'static [&'static str] = &["items", "kind"];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.items),
+                1 => gapi::wire::de(map, &mut self.kind),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "items", &self.items)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LoadFeed {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LoadFeed {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
+    }
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LoadFeedItems {
         /// Anything will do.
-        #[serde(rename = "anyVal", skip_serializing_if = "Option::is_none")]
         pub any_val: Option<gapi::serde_json::Value>,
         /// True or False.
-        #[serde(rename = "booleanVal", skip_serializing_if = "Option::is_none")]
         pub boolean_val: Option<bool>,
-        #[serde(rename = "doubleVal", skip_serializing_if = "Option::is_none")]
         pub double_val: Option<f64>,
-        #[serde(rename = "enumVal", skip_serializing_if = "Option::is_none")]
         pub enum_val: Option<String>,
-        #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
         pub kind: Option<String>,
-        #[serde(rename = "longVal", skip_serializing_if = "Option::is_none")]
         pub long_val: Option<i64>,
-        #[serde(rename = "nullVal", skip_serializing_if = "Option::is_none")]
         pub null_val: Option<gapi::serde_json::Value>,
-        #[serde(rename = "stringVal", skip_serializing_if = "Option::is_none")]
         pub string_val: Option<String>,
+    }
+    impl gapi::wire::WireStruct for LoadFeedItems {
+        const NAME: &'static str = "LoadFeedItems";
+        const FIELDS: &'static [&'static str] = &[
+            "anyVal",
+            "booleanVal",
+            "doubleVal",
+            "enumVal",
+            "kind",
+            "longVal",
+            "nullVal",
+            "stringVal",
+        ];
+        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+            &mut self,
+            index: usize,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            match index {
+                0 => gapi::wire::de(map, &mut self.any_val),
+                1 => gapi::wire::de(map, &mut self.boolean_val),
+                2 => gapi::wire::de(map, &mut self.double_val),
+                3 => gapi::wire::de(map, &mut self.enum_val),
+                4 => gapi::wire::de(map, &mut self.kind),
+                5 => gapi::wire::de(map, &mut self.long_val),
+                6 => gapi::wire::de(map, &mut self.null_val),
+                7 => gapi::wire::de(map, &mut self.string_val),
+                _ => gapi::wire::de_skip(map),
+            }
+        }
+        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
+            &self,
+            map: &mut M,
+        ) -> Result<(), M::Error> {
+            gapi::wire::ser(map, "anyVal", &self.any_val)?;
+            gapi::wire::ser(map, "booleanVal", &self.boolean_val)?;
+            gapi::wire::ser(map, "doubleVal", &self.double_val)?;
+            gapi::wire::ser(map, "enumVal", &self.enum_val)?;
+            gapi::wire::ser(map, "kind", &self.kind)?;
+            gapi::wire::ser(map, "longVal", &self.long_val)?;
+            gapi::wire::ser(map, "nullVal", &self.null_val)?;
+            gapi::wire::ser(map, "stringVal", &self.string_val)?;
+            Ok(())
+        }
+    }
+    impl gapi::serde::Serialize for LoadFeedItems {
+        fn serialize<S: gapi::serde::Serializer>(
+            &self,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            gapi::wire::serialize_struct(self, s)
+        }
+    }
+    impl<'de> gapi::serde::Deserialize<'de> for LoadFeedItems {
+        fn deserialize<D: gapi::serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Self, D::Error> {
+            gapi::wire::deserialize_struct(d)
+        }
     }
 }
 /// The zoo v1 (`zoo` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
