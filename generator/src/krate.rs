@@ -298,10 +298,12 @@ fn lib_rs(api: &Api, lib_name: &str) -> String {
         api.name, api.version, api.revision
     );
     s.push('\n');
-    // The API itself is in `api.rs`, formatted by prettyplease; `rustfmt::skip`
-    // keeps `cargo fmt` of a workspace holding this crate from reformatting it
-    // (which would make the crate drift from the generator's output).
-    s.push_str("#[rustfmt::skip]\nmod api;\npub use api::*;\n");
+    // The API itself is in `api.rs`, formatted by prettyplease. It is
+    // `include!`d rather than a module: rustfmt does not follow `include!`
+    // (so `cargo fmt` of a workspace holding this crate leaves it as
+    // generated), and no `mod api` can clash with a resource named `api`
+    // (cloudtasks v2beta2 has one).
+    s.push_str("include!(\"api.rs\");\n");
     s
 }
 

@@ -111,7 +111,7 @@ fn crate_mode_records_revision() {
     assert!(cargo.contains("gapi = { path = \""), "{cargo}");
     let lib = std::fs::read_to_string(dir.join("tasks-v1/src/lib.rs")).unwrap();
     assert!(lib.contains("```no_run"));
-    assert!(lib.contains("#[rustfmt::skip]\nmod api;\npub use api::*;"));
+    assert!(lib.contains("include!(\"api.rs\");"));
     let api = std::fs::read_to_string(dir.join("tasks-v1/src/api.rs")).unwrap();
     assert!(api.contains(&format!("pub const REVISION: &str = \"{revision}\";")));
     let readme = std::fs::read_to_string(dir.join("tasks-v1/README.md")).unwrap();
