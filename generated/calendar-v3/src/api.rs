@@ -55,7 +55,7 @@ pub mod scopes {
 }
 /// The data types of this API.
 pub mod schemas {
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Acl {
         /// ETag of the collection.
         pub etag: Option<String>,
@@ -68,7 +68,7 @@ pub mod schemas {
         /// Token used at a later point in time to retrieve only the entries that have changed since this result was returned. Omitted if further results are available, in which case nextPageToken is provided.
         pub next_sync_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for Acl {
+    impl gapi::wire::Record for Acl {
         const NAME: &'static str = "Acl";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -77,47 +77,34 @@ pub mod schemas {
             "nextPageToken",
             "nextSyncToken",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.items),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.next_page_token),
-                4 => gapi::wire::de(map, &mut self.next_sync_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.items,
+                    2 => &self.kind,
+                    3 => &self.next_page_token,
+                    4 => &self.next_sync_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "nextSyncToken", &self.next_sync_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Acl {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.items,
+                    2 => &mut self.kind,
+                    3 => &mut self.next_page_token,
+                    4 => &mut self.next_sync_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Acl {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Acl);
     impl gapi::Page for Acl {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -131,7 +118,7 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AclRule {
         /// ETag of the resource.
         pub etag: Option<String>,
@@ -151,52 +138,39 @@ pub mod schemas {
         /// The extent to which calendar access is granted by this ACL rule.
         pub scope: Option<AclRuleScope>,
     }
-    impl gapi::wire::WireStruct for AclRule {
+    impl gapi::wire::Record for AclRule {
         const NAME: &'static str = "AclRule";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "role", "scope"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.role),
-                4 => gapi::wire::de(map, &mut self.scope),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.id,
+                    2 => &self.kind,
+                    3 => &self.role,
+                    4 => &self.scope,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "role", &self.role)?;
-            gapi::wire::ser(map, "scope", &self.scope)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AclRule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.id,
+                    2 => &mut self.kind,
+                    3 => &mut self.role,
+                    4 => &mut self.scope,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AclRule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AclRule);
     /// The extent to which calendar access is granted by this ACL rule.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AclRuleScope {
         /// The type of the scope. Possible values are:
         /// - "default" - The public scope. This is the default value.
@@ -207,45 +181,32 @@ pub mod schemas {
         /// The email address of a user or group, or the name of a domain, depending on the scope type. Omitted for type "default".
         pub value: Option<String>,
     }
-    impl gapi::wire::WireStruct for AclRuleScope {
+    impl gapi::wire::Record for AclRuleScope {
         const NAME: &'static str = "AclRuleScope";
         const FIELDS: &'static [&'static str] = &["type", "value"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.r#type),
-                1 => gapi::wire::de(map, &mut self.value),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.r#type,
+                    1 => &self.value,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            gapi::wire::ser(map, "value", &self.value)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AclRuleScope {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.r#type,
+                    1 => &mut self.value,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AclRuleScope {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(AclRuleScope);
+    #[derive(Clone, Default)]
     pub struct Calendar {
         /// Whether this calendar automatically accepts invitations. Only valid for resource calendars.
         pub auto_accept_invitations: Option<bool>,
@@ -272,7 +233,7 @@ pub mod schemas {
         /// Represents the information about the user's working hours. Only available for primary calendars of Google Workspace users. To update the working hours, the entire working hours object must be passed. If not specified (or passed as null or an empty object), the existing working hours remain unchanged. To disable working hours or clear the schedule, set workingHoursEnabled to false (and omit availableTimes or pass an empty list).
         pub working_hours: Option<CalendarWorkingHours>,
     }
-    impl gapi::wire::WireStruct for Calendar {
+    impl gapi::wire::Record for Calendar {
         const NAME: &'static str = "Calendar";
         const FIELDS: &'static [&'static str] = &[
             "autoAcceptInvitations",
@@ -288,66 +249,49 @@ pub mod schemas {
             "timeZone",
             "workingHours",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.auto_accept_invitations),
-                1 => gapi::wire::de(map, &mut self.conference_properties),
-                2 => gapi::wire::de(map, &mut self.data_owner),
-                3 => gapi::wire::de(map, &mut self.description),
-                4 => gapi::wire::de(map, &mut self.etag),
-                5 => gapi::wire::de(map, &mut self.id),
-                6 => gapi::wire::de(map, &mut self.kind),
-                7 => gapi::wire::de(map, &mut self.label_properties),
-                8 => gapi::wire::de(map, &mut self.location),
-                9 => gapi::wire::de(map, &mut self.summary),
-                10 => gapi::wire::de(map, &mut self.time_zone),
-                11 => gapi::wire::de(map, &mut self.working_hours),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.auto_accept_invitations,
+                    1 => &self.conference_properties,
+                    2 => &self.data_owner,
+                    3 => &self.description,
+                    4 => &self.etag,
+                    5 => &self.id,
+                    6 => &self.kind,
+                    7 => &self.label_properties,
+                    8 => &self.location,
+                    9 => &self.summary,
+                    10 => &self.time_zone,
+                    11 => &self.working_hours,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "autoAcceptInvitations",
-                &self.auto_accept_invitations,
-            )?;
-            gapi::wire::ser(map, "conferenceProperties", &self.conference_properties)?;
-            gapi::wire::ser(map, "dataOwner", &self.data_owner)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "labelProperties", &self.label_properties)?;
-            gapi::wire::ser(map, "location", &self.location)?;
-            gapi::wire::ser(map, "summary", &self.summary)?;
-            gapi::wire::ser(map, "timeZone", &self.time_zone)?;
-            gapi::wire::ser(map, "workingHours", &self.working_hours)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.auto_accept_invitations,
+                    1 => &mut self.conference_properties,
+                    2 => &mut self.data_owner,
+                    3 => &mut self.description,
+                    4 => &mut self.etag,
+                    5 => &mut self.id,
+                    6 => &mut self.kind,
+                    7 => &mut self.label_properties,
+                    8 => &mut self.location,
+                    9 => &mut self.summary,
+                    10 => &mut self.time_zone,
+                    11 => &mut self.working_hours,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Calendar {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Calendar {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Calendar);
+    #[derive(Clone, Default)]
     pub struct CalendarList {
         /// ETag of the collection.
         pub etag: Option<String>,
@@ -360,7 +304,7 @@ pub mod schemas {
         /// Token used at a later point in time to retrieve only the entries that have changed since this result was returned. Omitted if further results are available, in which case nextPageToken is provided.
         pub next_sync_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for CalendarList {
+    impl gapi::wire::Record for CalendarList {
         const NAME: &'static str = "CalendarList";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -369,47 +313,34 @@ pub mod schemas {
             "nextPageToken",
             "nextSyncToken",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.items),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.next_page_token),
-                4 => gapi::wire::de(map, &mut self.next_sync_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.items,
+                    2 => &self.kind,
+                    3 => &self.next_page_token,
+                    4 => &self.next_sync_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "nextSyncToken", &self.next_sync_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CalendarList {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.items,
+                    2 => &mut self.kind,
+                    3 => &mut self.next_page_token,
+                    4 => &mut self.next_sync_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CalendarList {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CalendarList);
     impl gapi::Page for CalendarList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -423,7 +354,7 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CalendarListEntry {
         /// The effective access role that the authenticated user has on the calendar. Read-only. Possible values are:
         /// - "freeBusyReader" - Provides read access to free/busy information.
@@ -474,7 +405,7 @@ pub mod schemas {
         /// The time zone of the calendar. Optional. Read-only.
         pub time_zone: Option<String>,
     }
-    impl gapi::wire::WireStruct for CalendarListEntry {
+    impl gapi::wire::Record for CalendarListEntry {
         const NAME: &'static str = "CalendarListEntry";
         const FIELDS: &'static [&'static str] = &[
             "accessRole",
@@ -499,126 +430,96 @@ pub mod schemas {
             "summaryOverride",
             "timeZone",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.access_role),
-                1 => gapi::wire::de(map, &mut self.auto_accept_invitations),
-                2 => gapi::wire::de(map, &mut self.background_color),
-                3 => gapi::wire::de(map, &mut self.color_id),
-                4 => gapi::wire::de(map, &mut self.conference_properties),
-                5 => gapi::wire::de(map, &mut self.data_owner),
-                6 => gapi::wire::de(map, &mut self.default_reminders),
-                7 => gapi::wire::de(map, &mut self.deleted),
-                8 => gapi::wire::de(map, &mut self.description),
-                9 => gapi::wire::de(map, &mut self.etag),
-                10 => gapi::wire::de(map, &mut self.foreground_color),
-                11 => gapi::wire::de(map, &mut self.hidden),
-                12 => gapi::wire::de(map, &mut self.id),
-                13 => gapi::wire::de(map, &mut self.kind),
-                14 => gapi::wire::de(map, &mut self.location),
-                15 => gapi::wire::de(map, &mut self.notification_settings),
-                16 => gapi::wire::de(map, &mut self.primary),
-                17 => gapi::wire::de(map, &mut self.selected),
-                18 => gapi::wire::de(map, &mut self.summary),
-                19 => gapi::wire::de(map, &mut self.summary_override),
-                20 => gapi::wire::de(map, &mut self.time_zone),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.access_role,
+                    1 => &self.auto_accept_invitations,
+                    2 => &self.background_color,
+                    3 => &self.color_id,
+                    4 => &self.conference_properties,
+                    5 => &self.data_owner,
+                    6 => &self.default_reminders,
+                    7 => &self.deleted,
+                    8 => &self.description,
+                    9 => &self.etag,
+                    10 => &self.foreground_color,
+                    11 => &self.hidden,
+                    12 => &self.id,
+                    13 => &self.kind,
+                    14 => &self.location,
+                    15 => &self.notification_settings,
+                    16 => &self.primary,
+                    17 => &self.selected,
+                    18 => &self.summary,
+                    19 => &self.summary_override,
+                    20 => &self.time_zone,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "accessRole", &self.access_role)?;
-            gapi::wire::ser(
-                map,
-                "autoAcceptInvitations",
-                &self.auto_accept_invitations,
-            )?;
-            gapi::wire::ser(map, "backgroundColor", &self.background_color)?;
-            gapi::wire::ser(map, "colorId", &self.color_id)?;
-            gapi::wire::ser(map, "conferenceProperties", &self.conference_properties)?;
-            gapi::wire::ser(map, "dataOwner", &self.data_owner)?;
-            gapi::wire::ser(map, "defaultReminders", &self.default_reminders)?;
-            gapi::wire::ser(map, "deleted", &self.deleted)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "foregroundColor", &self.foreground_color)?;
-            gapi::wire::ser(map, "hidden", &self.hidden)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "location", &self.location)?;
-            gapi::wire::ser(map, "notificationSettings", &self.notification_settings)?;
-            gapi::wire::ser(map, "primary", &self.primary)?;
-            gapi::wire::ser(map, "selected", &self.selected)?;
-            gapi::wire::ser(map, "summary", &self.summary)?;
-            gapi::wire::ser(map, "summaryOverride", &self.summary_override)?;
-            gapi::wire::ser(map, "timeZone", &self.time_zone)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.access_role,
+                    1 => &mut self.auto_accept_invitations,
+                    2 => &mut self.background_color,
+                    3 => &mut self.color_id,
+                    4 => &mut self.conference_properties,
+                    5 => &mut self.data_owner,
+                    6 => &mut self.default_reminders,
+                    7 => &mut self.deleted,
+                    8 => &mut self.description,
+                    9 => &mut self.etag,
+                    10 => &mut self.foreground_color,
+                    11 => &mut self.hidden,
+                    12 => &mut self.id,
+                    13 => &mut self.kind,
+                    14 => &mut self.location,
+                    15 => &mut self.notification_settings,
+                    16 => &mut self.primary,
+                    17 => &mut self.selected,
+                    18 => &mut self.summary,
+                    19 => &mut self.summary_override,
+                    20 => &mut self.time_zone,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for CalendarListEntry {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for CalendarListEntry {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CalendarListEntry);
     /// The notifications that the authenticated user is receiving for this calendar.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CalendarListEntryNotificationSettings {
         /// The list of notifications set for this calendar.
         pub notifications: Option<Vec<CalendarNotification>>,
     }
-    impl gapi::wire::WireStruct for CalendarListEntryNotificationSettings {
+    impl gapi::wire::Record for CalendarListEntryNotificationSettings {
         const NAME: &'static str = "CalendarListEntryNotificationSettings";
         const FIELDS: &'static [&'static str] = &["notifications"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.notifications),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.notifications,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "notifications", &self.notifications)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CalendarListEntryNotificationSettings {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.notifications,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CalendarListEntryNotificationSettings {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(CalendarListEntryNotificationSettings);
+    #[derive(Clone, Default)]
     pub struct CalendarNotification {
         /// The method used to deliver the notification. The possible value is:
         /// - "email" - Notifications are sent via email.
@@ -633,94 +534,68 @@ pub mod schemas {
         /// Required when adding a notification.
         pub r#type: Option<String>,
     }
-    impl gapi::wire::WireStruct for CalendarNotification {
+    impl gapi::wire::Record for CalendarNotification {
         const NAME: &'static str = "CalendarNotification";
         const FIELDS: &'static [&'static str] = &["method", "type"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.method),
-                1 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.method,
+                    1 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "method", &self.method)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CalendarNotification {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.method,
+                    1 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CalendarNotification {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CalendarNotification);
     /// Represents the information about the user's working hours. Only available for primary calendars of Google Workspace users. To update the working hours, the entire working hours object must be passed. If not specified (or passed as null or an empty object), the existing working hours remain unchanged. To disable working hours or clear the schedule, set workingHoursEnabled to false (and omit availableTimes or pass an empty list).
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CalendarWorkingHours {
         /// Working hours. Each availability period represents the user's working hours block during one day.
         pub available_times: Option<Vec<CalendarWorkingHoursAvailableTimes>>,
         /// Whether the working hours are enabled for this calendar. Cannot be set to true when availableTimes is empty.
         pub working_hours_enabled: Option<bool>,
     }
-    impl gapi::wire::WireStruct for CalendarWorkingHours {
+    impl gapi::wire::Record for CalendarWorkingHours {
         const NAME: &'static str = "CalendarWorkingHours";
         const FIELDS: &'static [&'static str] = &[
             "availableTimes",
             "workingHoursEnabled",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.available_times),
-                1 => gapi::wire::de(map, &mut self.working_hours_enabled),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.available_times,
+                    1 => &self.working_hours_enabled,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "availableTimes", &self.available_times)?;
-            gapi::wire::ser(map, "workingHoursEnabled", &self.working_hours_enabled)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CalendarWorkingHours {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.available_times,
+                    1 => &mut self.working_hours_enabled,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CalendarWorkingHours {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(CalendarWorkingHours);
+    #[derive(Clone, Default)]
     pub struct CalendarWorkingHoursAvailableTimes {
         /// Day of the week. Required. Possible values are:
         /// - "monday"
@@ -736,51 +611,38 @@ pub mod schemas {
         /// Period start, in minutes from the start of the day, inclusive. Required.
         pub period_start: Option<i32>,
     }
-    impl gapi::wire::WireStruct for CalendarWorkingHoursAvailableTimes {
+    impl gapi::wire::Record for CalendarWorkingHoursAvailableTimes {
         const NAME: &'static str = "CalendarWorkingHoursAvailableTimes";
         const FIELDS: &'static [&'static str] = &[
             "dayOfWeek",
             "periodEnd",
             "periodStart",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.day_of_week),
-                1 => gapi::wire::de(map, &mut self.period_end),
-                2 => gapi::wire::de(map, &mut self.period_start),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.day_of_week,
+                    1 => &self.period_end,
+                    2 => &self.period_start,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dayOfWeek", &self.day_of_week)?;
-            gapi::wire::ser(map, "periodEnd", &self.period_end)?;
-            gapi::wire::ser(map, "periodStart", &self.period_start)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CalendarWorkingHoursAvailableTimes {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.day_of_week,
+                    1 => &mut self.period_end,
+                    2 => &mut self.period_start,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CalendarWorkingHoursAvailableTimes {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(CalendarWorkingHoursAvailableTimes);
+    #[derive(Clone, Default)]
     pub struct Channel {
         /// The address where notifications are delivered for this channel.
         pub address: Option<String>,
@@ -803,7 +665,7 @@ pub mod schemas {
         /// The type of delivery mechanism used for this channel. Valid values are "web_hook" (or "webhook"). Both values refer to a channel where Http requests are used to deliver messages.
         pub r#type: Option<String>,
     }
-    impl gapi::wire::WireStruct for Channel {
+    impl gapi::wire::Record for Channel {
         const NAME: &'static str = "Channel";
         const FIELDS: &'static [&'static str] = &[
             "address",
@@ -817,103 +679,77 @@ pub mod schemas {
             "token",
             "type",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.address),
-                1 => gapi::wire::de_int64(map, &mut self.expiration),
-                2 => gapi::wire::de(map, &mut self.id),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.params),
-                5 => gapi::wire::de(map, &mut self.payload),
-                6 => gapi::wire::de(map, &mut self.resource_id),
-                7 => gapi::wire::de(map, &mut self.resource_uri),
-                8 => gapi::wire::de(map, &mut self.token),
-                9 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.address,
+                    1 => gapi::wire::int64_field(&self.expiration),
+                    2 => &self.id,
+                    3 => &self.kind,
+                    4 => &self.params,
+                    5 => &self.payload,
+                    6 => &self.resource_id,
+                    7 => &self.resource_uri,
+                    8 => &self.token,
+                    9 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "address", &self.address)?;
-            gapi::wire::ser_int64(map, "expiration", &self.expiration)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "params", &self.params)?;
-            gapi::wire::ser(map, "payload", &self.payload)?;
-            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
-            gapi::wire::ser(map, "resourceUri", &self.resource_uri)?;
-            gapi::wire::ser(map, "token", &self.token)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Channel {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.address,
+                    1 => gapi::wire::int64_field_mut(&mut self.expiration),
+                    2 => &mut self.id,
+                    3 => &mut self.kind,
+                    4 => &mut self.params,
+                    5 => &mut self.payload,
+                    6 => &mut self.resource_id,
+                    7 => &mut self.resource_uri,
+                    8 => &mut self.token,
+                    9 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Channel {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Channel);
+    #[derive(Clone, Default)]
     pub struct ColorDefinition {
         /// The background color associated with this color definition.
         pub background: Option<String>,
         /// The foreground color that can be used to write on top of a background with 'background' color.
         pub foreground: Option<String>,
     }
-    impl gapi::wire::WireStruct for ColorDefinition {
+    impl gapi::wire::Record for ColorDefinition {
         const NAME: &'static str = "ColorDefinition";
         const FIELDS: &'static [&'static str] = &["background", "foreground"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.background),
-                1 => gapi::wire::de(map, &mut self.foreground),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.background,
+                    1 => &self.foreground,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "background", &self.background)?;
-            gapi::wire::ser(map, "foreground", &self.foreground)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ColorDefinition {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.background,
+                    1 => &mut self.foreground,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ColorDefinition {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ColorDefinition);
+    #[derive(Clone, Default)]
     pub struct Colors {
         /// A global palette of calendar colors, mapping from the color ID to its definition. A calendarListEntry resource refers to one of these color IDs in its colorId field. Read-only.
         pub calendar: Option<::std::collections::BTreeMap<String, ColorDefinition>>,
@@ -924,7 +760,7 @@ pub mod schemas {
         /// Last modification time of the color palette (as a RFC3339 timestamp). Read-only.
         pub updated: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for Colors {
+    impl gapi::wire::Record for Colors {
         const NAME: &'static str = "Colors";
         const FIELDS: &'static [&'static str] = &[
             "calendar",
@@ -932,46 +768,33 @@ pub mod schemas {
             "kind",
             "updated",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.calendar),
-                1 => gapi::wire::de(map, &mut self.event),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.updated),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.calendar,
+                    1 => &self.event,
+                    2 => &self.kind,
+                    3 => &self.updated,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "calendar", &self.calendar)?;
-            gapi::wire::ser(map, "event", &self.event)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "updated", &self.updated)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Colors {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.calendar,
+                    1 => &mut self.event,
+                    2 => &mut self.kind,
+                    3 => &mut self.updated,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Colors {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Colors);
+    #[derive(Clone, Default)]
     pub struct ConferenceData {
         /// The ID of the conference.
         /// Can be used by developers to keep track of conferences, should not be displayed to users.
@@ -1002,7 +825,7 @@ pub mod schemas {
         /// Optional for a conference with a pending create request.
         pub signature: Option<String>,
     }
-    impl gapi::wire::WireStruct for ConferenceData {
+    impl gapi::wire::Record for ConferenceData {
         const NAME: &'static str = "ConferenceData";
         const FIELDS: &'static [&'static str] = &[
             "conferenceId",
@@ -1013,133 +836,94 @@ pub mod schemas {
             "parameters",
             "signature",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.conference_id),
-                1 => gapi::wire::de(map, &mut self.conference_solution),
-                2 => gapi::wire::de(map, &mut self.create_request),
-                3 => gapi::wire::de(map, &mut self.entry_points),
-                4 => gapi::wire::de(map, &mut self.notes),
-                5 => gapi::wire::de(map, &mut self.parameters),
-                6 => gapi::wire::de(map, &mut self.signature),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.conference_id,
+                    1 => &self.conference_solution,
+                    2 => &self.create_request,
+                    3 => &self.entry_points,
+                    4 => &self.notes,
+                    5 => &self.parameters,
+                    6 => &self.signature,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "conferenceId", &self.conference_id)?;
-            gapi::wire::ser(map, "conferenceSolution", &self.conference_solution)?;
-            gapi::wire::ser(map, "createRequest", &self.create_request)?;
-            gapi::wire::ser(map, "entryPoints", &self.entry_points)?;
-            gapi::wire::ser(map, "notes", &self.notes)?;
-            gapi::wire::ser(map, "parameters", &self.parameters)?;
-            gapi::wire::ser(map, "signature", &self.signature)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ConferenceData {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.conference_id,
+                    1 => &mut self.conference_solution,
+                    2 => &mut self.create_request,
+                    3 => &mut self.entry_points,
+                    4 => &mut self.notes,
+                    5 => &mut self.parameters,
+                    6 => &mut self.signature,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ConferenceData {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ConferenceData);
+    #[derive(Clone, Default)]
     pub struct ConferenceParameters {
         /// Additional add-on specific data.
         pub add_on_parameters: Option<ConferenceParametersAddOnParameters>,
     }
-    impl gapi::wire::WireStruct for ConferenceParameters {
+    impl gapi::wire::Record for ConferenceParameters {
         const NAME: &'static str = "ConferenceParameters";
         const FIELDS: &'static [&'static str] = &["addOnParameters"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.add_on_parameters),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.add_on_parameters,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "addOnParameters", &self.add_on_parameters)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ConferenceParameters {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.add_on_parameters,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ConferenceParameters {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ConferenceParameters);
+    #[derive(Clone, Default)]
     pub struct ConferenceParametersAddOnParameters {
         pub parameters: Option<::std::collections::BTreeMap<String, String>>,
     }
-    impl gapi::wire::WireStruct for ConferenceParametersAddOnParameters {
+    impl gapi::wire::Record for ConferenceParametersAddOnParameters {
         const NAME: &'static str = "ConferenceParametersAddOnParameters";
         const FIELDS: &'static [&'static str] = &["parameters"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.parameters),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.parameters,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "parameters", &self.parameters)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ConferenceParametersAddOnParameters {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.parameters,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ConferenceParametersAddOnParameters {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ConferenceParametersAddOnParameters);
+    #[derive(Clone, Default)]
     pub struct ConferenceProperties {
         /// The types of conference solutions that are supported for this calendar.
         /// The possible values are:
@@ -1148,47 +932,30 @@ pub mod schemas {
         /// - "hangoutsMeet"  Optional.
         pub allowed_conference_solution_types: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for ConferenceProperties {
+    impl gapi::wire::Record for ConferenceProperties {
         const NAME: &'static str = "ConferenceProperties";
         const FIELDS: &'static [&'static str] = &["allowedConferenceSolutionTypes"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.allowed_conference_solution_types),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.allowed_conference_solution_types,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "allowedConferenceSolutionTypes",
-                &self.allowed_conference_solution_types,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.allowed_conference_solution_types,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for ConferenceProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for ConferenceProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ConferenceProperties);
+    #[derive(Clone, Default)]
     pub struct ConferenceRequestStatus {
         /// The current status of the conference create request. Read-only.
         /// The possible values are:
@@ -1197,43 +964,30 @@ pub mod schemas {
         /// - "failure": the conference create request failed, there are no entry points.
         pub status_code: Option<String>,
     }
-    impl gapi::wire::WireStruct for ConferenceRequestStatus {
+    impl gapi::wire::Record for ConferenceRequestStatus {
         const NAME: &'static str = "ConferenceRequestStatus";
         const FIELDS: &'static [&'static str] = &["statusCode"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.status_code),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.status_code,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "statusCode", &self.status_code)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ConferenceRequestStatus {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.status_code,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ConferenceRequestStatus {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ConferenceRequestStatus);
+    #[derive(Clone, Default)]
     pub struct ConferenceSolution {
         /// The user-visible icon for this solution.
         pub icon_uri: Option<String>,
@@ -1242,47 +996,34 @@ pub mod schemas {
         /// The user-visible name of this solution. Not localized.
         pub name: Option<String>,
     }
-    impl gapi::wire::WireStruct for ConferenceSolution {
+    impl gapi::wire::Record for ConferenceSolution {
         const NAME: &'static str = "ConferenceSolution";
         const FIELDS: &'static [&'static str] = &["iconUri", "key", "name"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.icon_uri),
-                1 => gapi::wire::de(map, &mut self.key),
-                2 => gapi::wire::de(map, &mut self.name),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.icon_uri,
+                    1 => &self.key,
+                    2 => &self.name,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "iconUri", &self.icon_uri)?;
-            gapi::wire::ser(map, "key", &self.key)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ConferenceSolution {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.icon_uri,
+                    1 => &mut self.key,
+                    2 => &mut self.name,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ConferenceSolution {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ConferenceSolution);
+    #[derive(Clone, Default)]
     pub struct ConferenceSolutionKey {
         /// The conference solution type.
         /// If a client encounters an unfamiliar or empty type, it should still be able to display the entry points. However, it should disallow modifications.
@@ -1293,43 +1034,30 @@ pub mod schemas {
         /// - "addOn" for 3P conference providers
         pub r#type: Option<String>,
     }
-    impl gapi::wire::WireStruct for ConferenceSolutionKey {
+    impl gapi::wire::Record for ConferenceSolutionKey {
         const NAME: &'static str = "ConferenceSolutionKey";
         const FIELDS: &'static [&'static str] = &["type"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ConferenceSolutionKey {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ConferenceSolutionKey {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ConferenceSolutionKey);
+    #[derive(Clone, Default)]
     pub struct CreateConferenceRequest {
         /// The conference solution, such as Hangouts or Google Meet.
         pub conference_solution_key: Option<ConferenceSolutionKey>,
@@ -1339,55 +1067,38 @@ pub mod schemas {
         /// The status of the conference create request.
         pub status: Option<ConferenceRequestStatus>,
     }
-    impl gapi::wire::WireStruct for CreateConferenceRequest {
+    impl gapi::wire::Record for CreateConferenceRequest {
         const NAME: &'static str = "CreateConferenceRequest";
         const FIELDS: &'static [&'static str] = &[
             "conferenceSolutionKey",
             "requestId",
             "status",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.conference_solution_key),
-                1 => gapi::wire::de(map, &mut self.request_id),
-                2 => gapi::wire::de(map, &mut self.status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.conference_solution_key,
+                    1 => &self.request_id,
+                    2 => &self.status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "conferenceSolutionKey",
-                &self.conference_solution_key,
-            )?;
-            gapi::wire::ser(map, "requestId", &self.request_id)?;
-            gapi::wire::ser(map, "status", &self.status)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.conference_solution_key,
+                    1 => &mut self.request_id,
+                    2 => &mut self.status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for CreateConferenceRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for CreateConferenceRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(CreateConferenceRequest);
+    #[derive(Clone, Default)]
     pub struct EntryPoint {
         /// The access code to access the conference. The maximum length is 128 characters.
         /// When creating new conference data, populate only the subset of {meetingCode, accessCode, passcode, password, pin} fields that match the terminology that the conference provider uses. Only the populated fields should be displayed.
@@ -1436,7 +1147,7 @@ pub mod schemas {
         /// - for more, http: or https: schema is required.
         pub uri: Option<String>,
     }
-    impl gapi::wire::WireStruct for EntryPoint {
+    impl gapi::wire::Record for EntryPoint {
         const NAME: &'static str = "EntryPoint";
         const FIELDS: &'static [&'static str] = &[
             "accessCode",
@@ -1450,58 +1161,45 @@ pub mod schemas {
             "regionCode",
             "uri",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.access_code),
-                1 => gapi::wire::de(map, &mut self.entry_point_features),
-                2 => gapi::wire::de(map, &mut self.entry_point_type),
-                3 => gapi::wire::de(map, &mut self.label),
-                4 => gapi::wire::de(map, &mut self.meeting_code),
-                5 => gapi::wire::de(map, &mut self.passcode),
-                6 => gapi::wire::de(map, &mut self.password),
-                7 => gapi::wire::de(map, &mut self.pin),
-                8 => gapi::wire::de(map, &mut self.region_code),
-                9 => gapi::wire::de(map, &mut self.uri),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.access_code,
+                    1 => &self.entry_point_features,
+                    2 => &self.entry_point_type,
+                    3 => &self.label,
+                    4 => &self.meeting_code,
+                    5 => &self.passcode,
+                    6 => &self.password,
+                    7 => &self.pin,
+                    8 => &self.region_code,
+                    9 => &self.uri,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "accessCode", &self.access_code)?;
-            gapi::wire::ser(map, "entryPointFeatures", &self.entry_point_features)?;
-            gapi::wire::ser(map, "entryPointType", &self.entry_point_type)?;
-            gapi::wire::ser(map, "label", &self.label)?;
-            gapi::wire::ser(map, "meetingCode", &self.meeting_code)?;
-            gapi::wire::ser(map, "passcode", &self.passcode)?;
-            gapi::wire::ser(map, "password", &self.password)?;
-            gapi::wire::ser(map, "pin", &self.pin)?;
-            gapi::wire::ser(map, "regionCode", &self.region_code)?;
-            gapi::wire::ser(map, "uri", &self.uri)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EntryPoint {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.access_code,
+                    1 => &mut self.entry_point_features,
+                    2 => &mut self.entry_point_type,
+                    3 => &mut self.label,
+                    4 => &mut self.meeting_code,
+                    5 => &mut self.passcode,
+                    6 => &mut self.password,
+                    7 => &mut self.pin,
+                    8 => &mut self.region_code,
+                    9 => &mut self.uri,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EntryPoint {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(EntryPoint);
+    #[derive(Clone, Default)]
     pub struct Error {
         /// Domain, or broad category, of the error.
         pub domain: Option<String>,
@@ -1512,45 +1210,32 @@ pub mod schemas {
         /// - "internalError" - The API service has encountered an internal error.  Additional error types may be added in the future, so clients should gracefully handle additional error statuses not included in this list.
         pub reason: Option<String>,
     }
-    impl gapi::wire::WireStruct for Error {
+    impl gapi::wire::Record for Error {
         const NAME: &'static str = "Error";
         const FIELDS: &'static [&'static str] = &["domain", "reason"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.domain),
-                1 => gapi::wire::de(map, &mut self.reason),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.domain,
+                    1 => &self.reason,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "domain", &self.domain)?;
-            gapi::wire::ser(map, "reason", &self.reason)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Error {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.domain,
+                    1 => &mut self.reason,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Error {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Error);
+    #[derive(Clone, Default)]
     pub struct Event {
         /// Whether anyone can invite themselves to the event (deprecated). Optional. The default is False.
         pub anyone_can_add_self: Option<bool>,
@@ -1673,7 +1358,7 @@ pub mod schemas {
         /// Working location event data.
         pub working_location_properties: Option<EventWorkingLocationProperties>,
     }
-    impl gapi::wire::WireStruct for Event {
+    impl gapi::wire::Record for Event {
         const NAME: &'static str = "Event";
         const FIELDS: &'static [&'static str] = &[
             "anyoneCanAddSelf",
@@ -1721,142 +1406,113 @@ pub mod schemas {
             "visibility",
             "workingLocationProperties",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.anyone_can_add_self),
-                1 => gapi::wire::de(map, &mut self.attachments),
-                2 => gapi::wire::de(map, &mut self.attendees),
-                3 => gapi::wire::de(map, &mut self.attendees_omitted),
-                4 => gapi::wire::de(map, &mut self.birthday_properties),
-                5 => gapi::wire::de(map, &mut self.color_id),
-                6 => gapi::wire::de(map, &mut self.conference_data),
-                7 => gapi::wire::de(map, &mut self.created),
-                8 => gapi::wire::de(map, &mut self.creator),
-                9 => gapi::wire::de(map, &mut self.description),
-                10 => gapi::wire::de(map, &mut self.end),
-                11 => gapi::wire::de(map, &mut self.end_time_unspecified),
-                12 => gapi::wire::de(map, &mut self.etag),
-                13 => gapi::wire::de(map, &mut self.event_label_id),
-                14 => gapi::wire::de(map, &mut self.event_type),
-                15 => gapi::wire::de(map, &mut self.extended_properties),
-                16 => gapi::wire::de(map, &mut self.focus_time_properties),
-                17 => gapi::wire::de(map, &mut self.gadget),
-                18 => gapi::wire::de(map, &mut self.guests_can_invite_others),
-                19 => gapi::wire::de(map, &mut self.guests_can_modify),
-                20 => gapi::wire::de(map, &mut self.guests_can_see_other_guests),
-                21 => gapi::wire::de(map, &mut self.hangout_link),
-                22 => gapi::wire::de(map, &mut self.html_link),
-                23 => gapi::wire::de(map, &mut self.i_cal_uid),
-                24 => gapi::wire::de(map, &mut self.id),
-                25 => gapi::wire::de(map, &mut self.kind),
-                26 => gapi::wire::de(map, &mut self.location),
-                27 => gapi::wire::de(map, &mut self.locked),
-                28 => gapi::wire::de(map, &mut self.organizer),
-                29 => gapi::wire::de(map, &mut self.original_start_time),
-                30 => gapi::wire::de(map, &mut self.out_of_office_properties),
-                31 => gapi::wire::de(map, &mut self.private_copy),
-                32 => gapi::wire::de(map, &mut self.recurrence),
-                33 => gapi::wire::de(map, &mut self.recurring_event_id),
-                34 => gapi::wire::de(map, &mut self.reminders),
-                35 => gapi::wire::de(map, &mut self.sequence),
-                36 => gapi::wire::de(map, &mut self.source),
-                37 => gapi::wire::de(map, &mut self.start),
-                38 => gapi::wire::de(map, &mut self.status),
-                39 => gapi::wire::de(map, &mut self.summary),
-                40 => gapi::wire::de(map, &mut self.transparency),
-                41 => gapi::wire::de(map, &mut self.updated),
-                42 => gapi::wire::de(map, &mut self.visibility),
-                43 => gapi::wire::de(map, &mut self.working_location_properties),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.anyone_can_add_self,
+                    1 => &self.attachments,
+                    2 => &self.attendees,
+                    3 => &self.attendees_omitted,
+                    4 => &self.birthday_properties,
+                    5 => &self.color_id,
+                    6 => &self.conference_data,
+                    7 => &self.created,
+                    8 => &self.creator,
+                    9 => &self.description,
+                    10 => &self.end,
+                    11 => &self.end_time_unspecified,
+                    12 => &self.etag,
+                    13 => &self.event_label_id,
+                    14 => &self.event_type,
+                    15 => &self.extended_properties,
+                    16 => &self.focus_time_properties,
+                    17 => &self.gadget,
+                    18 => &self.guests_can_invite_others,
+                    19 => &self.guests_can_modify,
+                    20 => &self.guests_can_see_other_guests,
+                    21 => &self.hangout_link,
+                    22 => &self.html_link,
+                    23 => &self.i_cal_uid,
+                    24 => &self.id,
+                    25 => &self.kind,
+                    26 => &self.location,
+                    27 => &self.locked,
+                    28 => &self.organizer,
+                    29 => &self.original_start_time,
+                    30 => &self.out_of_office_properties,
+                    31 => &self.private_copy,
+                    32 => &self.recurrence,
+                    33 => &self.recurring_event_id,
+                    34 => &self.reminders,
+                    35 => &self.sequence,
+                    36 => &self.source,
+                    37 => &self.start,
+                    38 => &self.status,
+                    39 => &self.summary,
+                    40 => &self.transparency,
+                    41 => &self.updated,
+                    42 => &self.visibility,
+                    43 => &self.working_location_properties,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "anyoneCanAddSelf", &self.anyone_can_add_self)?;
-            gapi::wire::ser(map, "attachments", &self.attachments)?;
-            gapi::wire::ser(map, "attendees", &self.attendees)?;
-            gapi::wire::ser(map, "attendeesOmitted", &self.attendees_omitted)?;
-            gapi::wire::ser(map, "birthdayProperties", &self.birthday_properties)?;
-            gapi::wire::ser(map, "colorId", &self.color_id)?;
-            gapi::wire::ser(map, "conferenceData", &self.conference_data)?;
-            gapi::wire::ser(map, "created", &self.created)?;
-            gapi::wire::ser(map, "creator", &self.creator)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "end", &self.end)?;
-            gapi::wire::ser(map, "endTimeUnspecified", &self.end_time_unspecified)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventLabelId", &self.event_label_id)?;
-            gapi::wire::ser(map, "eventType", &self.event_type)?;
-            gapi::wire::ser(map, "extendedProperties", &self.extended_properties)?;
-            gapi::wire::ser(map, "focusTimeProperties", &self.focus_time_properties)?;
-            gapi::wire::ser(map, "gadget", &self.gadget)?;
-            gapi::wire::ser(
-                map,
-                "guestsCanInviteOthers",
-                &self.guests_can_invite_others,
-            )?;
-            gapi::wire::ser(map, "guestsCanModify", &self.guests_can_modify)?;
-            gapi::wire::ser(
-                map,
-                "guestsCanSeeOtherGuests",
-                &self.guests_can_see_other_guests,
-            )?;
-            gapi::wire::ser(map, "hangoutLink", &self.hangout_link)?;
-            gapi::wire::ser(map, "htmlLink", &self.html_link)?;
-            gapi::wire::ser(map, "iCalUID", &self.i_cal_uid)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "location", &self.location)?;
-            gapi::wire::ser(map, "locked", &self.locked)?;
-            gapi::wire::ser(map, "organizer", &self.organizer)?;
-            gapi::wire::ser(map, "originalStartTime", &self.original_start_time)?;
-            gapi::wire::ser(
-                map,
-                "outOfOfficeProperties",
-                &self.out_of_office_properties,
-            )?;
-            gapi::wire::ser(map, "privateCopy", &self.private_copy)?;
-            gapi::wire::ser(map, "recurrence", &self.recurrence)?;
-            gapi::wire::ser(map, "recurringEventId", &self.recurring_event_id)?;
-            gapi::wire::ser(map, "reminders", &self.reminders)?;
-            gapi::wire::ser(map, "sequence", &self.sequence)?;
-            gapi::wire::ser(map, "source", &self.source)?;
-            gapi::wire::ser(map, "start", &self.start)?;
-            gapi::wire::ser(map, "status", &self.status)?;
-            gapi::wire::ser(map, "summary", &self.summary)?;
-            gapi::wire::ser(map, "transparency", &self.transparency)?;
-            gapi::wire::ser(map, "updated", &self.updated)?;
-            gapi::wire::ser(map, "visibility", &self.visibility)?;
-            gapi::wire::ser(
-                map,
-                "workingLocationProperties",
-                &self.working_location_properties,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.anyone_can_add_self,
+                    1 => &mut self.attachments,
+                    2 => &mut self.attendees,
+                    3 => &mut self.attendees_omitted,
+                    4 => &mut self.birthday_properties,
+                    5 => &mut self.color_id,
+                    6 => &mut self.conference_data,
+                    7 => &mut self.created,
+                    8 => &mut self.creator,
+                    9 => &mut self.description,
+                    10 => &mut self.end,
+                    11 => &mut self.end_time_unspecified,
+                    12 => &mut self.etag,
+                    13 => &mut self.event_label_id,
+                    14 => &mut self.event_type,
+                    15 => &mut self.extended_properties,
+                    16 => &mut self.focus_time_properties,
+                    17 => &mut self.gadget,
+                    18 => &mut self.guests_can_invite_others,
+                    19 => &mut self.guests_can_modify,
+                    20 => &mut self.guests_can_see_other_guests,
+                    21 => &mut self.hangout_link,
+                    22 => &mut self.html_link,
+                    23 => &mut self.i_cal_uid,
+                    24 => &mut self.id,
+                    25 => &mut self.kind,
+                    26 => &mut self.location,
+                    27 => &mut self.locked,
+                    28 => &mut self.organizer,
+                    29 => &mut self.original_start_time,
+                    30 => &mut self.out_of_office_properties,
+                    31 => &mut self.private_copy,
+                    32 => &mut self.recurrence,
+                    33 => &mut self.recurring_event_id,
+                    34 => &mut self.reminders,
+                    35 => &mut self.sequence,
+                    36 => &mut self.source,
+                    37 => &mut self.start,
+                    38 => &mut self.status,
+                    39 => &mut self.summary,
+                    40 => &mut self.transparency,
+                    41 => &mut self.updated,
+                    42 => &mut self.visibility,
+                    43 => &mut self.working_location_properties,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Event {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Event {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Event);
+    #[derive(Clone, Default)]
     pub struct EventAttachment {
         /// ID of the attached file. Read-only.
         /// For Google Drive files, this is the ID of the corresponding Files resource entry in the Drive API.
@@ -1872,7 +1528,7 @@ pub mod schemas {
         /// Attachment title.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for EventAttachment {
+    impl gapi::wire::Record for EventAttachment {
         const NAME: &'static str = "EventAttachment";
         const FIELDS: &'static [&'static str] = &[
             "fileId",
@@ -1881,48 +1537,35 @@ pub mod schemas {
             "mimeType",
             "title",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.file_id),
-                1 => gapi::wire::de(map, &mut self.file_url),
-                2 => gapi::wire::de(map, &mut self.icon_link),
-                3 => gapi::wire::de(map, &mut self.mime_type),
-                4 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.file_id,
+                    1 => &self.file_url,
+                    2 => &self.icon_link,
+                    3 => &self.mime_type,
+                    4 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "fileId", &self.file_id)?;
-            gapi::wire::ser(map, "fileUrl", &self.file_url)?;
-            gapi::wire::ser(map, "iconLink", &self.icon_link)?;
-            gapi::wire::ser(map, "mimeType", &self.mime_type)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EventAttachment {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.file_id,
+                    1 => &mut self.file_url,
+                    2 => &mut self.icon_link,
+                    3 => &mut self.mime_type,
+                    4 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EventAttachment {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(EventAttachment);
+    #[derive(Clone, Default)]
     pub struct EventAttendee {
         /// Number of additional guests. Optional. The default is 0.
         pub additional_guests: Option<i32>,
@@ -1955,7 +1598,7 @@ pub mod schemas {
         /// Whether this entry represents the calendar on which this copy of the event appears. Read-only. The default is False.
         pub self_: Option<bool>,
     }
-    impl gapi::wire::WireStruct for EventAttendee {
+    impl gapi::wire::Record for EventAttendee {
         const NAME: &'static str = "EventAttendee";
         const FIELDS: &'static [&'static str] = &[
             "additionalGuests",
@@ -1970,60 +1613,47 @@ pub mod schemas {
             "responseStatus",
             "self",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.additional_guests),
-                1 => gapi::wire::de(map, &mut self.async_operation),
-                2 => gapi::wire::de(map, &mut self.comment),
-                3 => gapi::wire::de(map, &mut self.display_name),
-                4 => gapi::wire::de(map, &mut self.email),
-                5 => gapi::wire::de(map, &mut self.id),
-                6 => gapi::wire::de(map, &mut self.optional),
-                7 => gapi::wire::de(map, &mut self.organizer),
-                8 => gapi::wire::de(map, &mut self.resource),
-                9 => gapi::wire::de(map, &mut self.response_status),
-                10 => gapi::wire::de(map, &mut self.self_),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.additional_guests,
+                    1 => &self.async_operation,
+                    2 => &self.comment,
+                    3 => &self.display_name,
+                    4 => &self.email,
+                    5 => &self.id,
+                    6 => &self.optional,
+                    7 => &self.organizer,
+                    8 => &self.resource,
+                    9 => &self.response_status,
+                    10 => &self.self_,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "additionalGuests", &self.additional_guests)?;
-            gapi::wire::ser(map, "asyncOperation", &self.async_operation)?;
-            gapi::wire::ser(map, "comment", &self.comment)?;
-            gapi::wire::ser(map, "displayName", &self.display_name)?;
-            gapi::wire::ser(map, "email", &self.email)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "optional", &self.optional)?;
-            gapi::wire::ser(map, "organizer", &self.organizer)?;
-            gapi::wire::ser(map, "resource", &self.resource)?;
-            gapi::wire::ser(map, "responseStatus", &self.response_status)?;
-            gapi::wire::ser(map, "self", &self.self_)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EventAttendee {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.additional_guests,
+                    1 => &mut self.async_operation,
+                    2 => &mut self.comment,
+                    3 => &mut self.display_name,
+                    4 => &mut self.email,
+                    5 => &mut self.id,
+                    6 => &mut self.optional,
+                    7 => &mut self.organizer,
+                    8 => &mut self.resource,
+                    9 => &mut self.response_status,
+                    10 => &mut self.self_,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EventAttendee {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(EventAttendee);
+    #[derive(Clone, Default)]
     pub struct EventBirthdayProperties {
         /// Resource name of the contact this birthday event is linked to. This can be used to fetch contact details from People API. Format: "people/c12345". Read-only.
         pub contact: Option<String>,
@@ -2037,48 +1667,35 @@ pub mod schemas {
         /// - "self" - Calendar owner's own birthday. Cannot have a contact.  The Calendar API only supports creating events with the type "birthday". The type cannot be changed after the event is created.
         pub r#type: Option<String>,
     }
-    impl gapi::wire::WireStruct for EventBirthdayProperties {
+    impl gapi::wire::Record for EventBirthdayProperties {
         const NAME: &'static str = "EventBirthdayProperties";
         const FIELDS: &'static [&'static str] = &["contact", "customTypeName", "type"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.contact),
-                1 => gapi::wire::de(map, &mut self.custom_type_name),
-                2 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.contact,
+                    1 => &self.custom_type_name,
+                    2 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "contact", &self.contact)?;
-            gapi::wire::ser(map, "customTypeName", &self.custom_type_name)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EventBirthdayProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.contact,
+                    1 => &mut self.custom_type_name,
+                    2 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EventBirthdayProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(EventBirthdayProperties);
     /// The creator of the event. Read-only.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct EventCreator {
         /// The creator's name, if available.
         pub display_name: Option<String>,
@@ -2089,49 +1706,36 @@ pub mod schemas {
         /// Whether the creator corresponds to the calendar on which this copy of the event appears. Read-only. The default is False.
         pub self_: Option<bool>,
     }
-    impl gapi::wire::WireStruct for EventCreator {
+    impl gapi::wire::Record for EventCreator {
         const NAME: &'static str = "EventCreator";
         const FIELDS: &'static [&'static str] = &["displayName", "email", "id", "self"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.display_name),
-                1 => gapi::wire::de(map, &mut self.email),
-                2 => gapi::wire::de(map, &mut self.id),
-                3 => gapi::wire::de(map, &mut self.self_),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.display_name,
+                    1 => &self.email,
+                    2 => &self.id,
+                    3 => &self.self_,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "displayName", &self.display_name)?;
-            gapi::wire::ser(map, "email", &self.email)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "self", &self.self_)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EventCreator {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.display_name,
+                    1 => &mut self.email,
+                    2 => &mut self.id,
+                    3 => &mut self.self_,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EventCreator {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(EventCreator);
+    #[derive(Clone, Default)]
     pub struct EventDateTime {
         /// The date, in the format "yyyy-mm-dd", if this is an all-day event.
         pub date: Option<gapi::types::Date>,
@@ -2140,93 +1744,67 @@ pub mod schemas {
         /// The time zone in which the time is specified. (Formatted as an IANA Time Zone Database name, e.g. "Europe/Zurich".) For recurring events this field is required and specifies the time zone in which the recurrence is expanded. For single events this field is optional and indicates a custom time zone for the event start/end.
         pub time_zone: Option<String>,
     }
-    impl gapi::wire::WireStruct for EventDateTime {
+    impl gapi::wire::Record for EventDateTime {
         const NAME: &'static str = "EventDateTime";
         const FIELDS: &'static [&'static str] = &["date", "dateTime", "timeZone"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.date),
-                1 => gapi::wire::de(map, &mut self.date_time),
-                2 => gapi::wire::de(map, &mut self.time_zone),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.date,
+                    1 => &self.date_time,
+                    2 => &self.time_zone,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "date", &self.date)?;
-            gapi::wire::ser(map, "dateTime", &self.date_time)?;
-            gapi::wire::ser(map, "timeZone", &self.time_zone)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EventDateTime {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.date,
+                    1 => &mut self.date_time,
+                    2 => &mut self.time_zone,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EventDateTime {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(EventDateTime);
     /// Extended properties of the event.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct EventExtendedProperties {
         /// Properties that are private to the copy of the event that appears on this calendar.
         pub private: Option<::std::collections::BTreeMap<String, String>>,
         /// Properties that are shared between copies of the event on other attendees' calendars.
         pub shared: Option<::std::collections::BTreeMap<String, String>>,
     }
-    impl gapi::wire::WireStruct for EventExtendedProperties {
+    impl gapi::wire::Record for EventExtendedProperties {
         const NAME: &'static str = "EventExtendedProperties";
         const FIELDS: &'static [&'static str] = &["private", "shared"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.private),
-                1 => gapi::wire::de(map, &mut self.shared),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.private,
+                    1 => &self.shared,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "private", &self.private)?;
-            gapi::wire::ser(map, "shared", &self.shared)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EventExtendedProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.private,
+                    1 => &mut self.shared,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EventExtendedProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(EventExtendedProperties);
+    #[derive(Clone, Default)]
     pub struct EventFocusTimeProperties {
         /// Whether to decline meeting invitations which overlap Focus Time events. Valid values are declineNone, meaning that no meeting invitations are declined; declineAllConflictingInvitations, meaning that all conflicting meeting invitations that conflict with the event are declined; and declineOnlyNewConflictingInvitations, meaning that only new conflicting meeting invitations which arrive while the Focus Time event is present are to be declined.
         pub auto_decline_mode: Option<String>,
@@ -2235,52 +1813,39 @@ pub mod schemas {
         /// Response message to set if an existing event or new invitation is automatically declined by Calendar.
         pub decline_message: Option<String>,
     }
-    impl gapi::wire::WireStruct for EventFocusTimeProperties {
+    impl gapi::wire::Record for EventFocusTimeProperties {
         const NAME: &'static str = "EventFocusTimeProperties";
         const FIELDS: &'static [&'static str] = &[
             "autoDeclineMode",
             "chatStatus",
             "declineMessage",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.auto_decline_mode),
-                1 => gapi::wire::de(map, &mut self.chat_status),
-                2 => gapi::wire::de(map, &mut self.decline_message),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.auto_decline_mode,
+                    1 => &self.chat_status,
+                    2 => &self.decline_message,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "autoDeclineMode", &self.auto_decline_mode)?;
-            gapi::wire::ser(map, "chatStatus", &self.chat_status)?;
-            gapi::wire::ser(map, "declineMessage", &self.decline_message)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EventFocusTimeProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.auto_decline_mode,
+                    1 => &mut self.chat_status,
+                    2 => &mut self.decline_message,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EventFocusTimeProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(EventFocusTimeProperties);
     /// A gadget that extends this event. Gadgets are deprecated; this structure is instead only used for returning birthday calendar metadata.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct EventGadget {
         /// The gadget's display mode. Deprecated. Possible values are:
         /// - "icon" - The gadget displays next to the event's title in the calendar view.
@@ -2301,7 +1866,7 @@ pub mod schemas {
         /// The gadget's width in pixels. The width must be an integer greater than 0. Optional. Deprecated.
         pub width: Option<i32>,
     }
-    impl gapi::wire::WireStruct for EventGadget {
+    impl gapi::wire::Record for EventGadget {
         const NAME: &'static str = "EventGadget";
         const FIELDS: &'static [&'static str] = &[
             "display",
@@ -2313,54 +1878,41 @@ pub mod schemas {
             "type",
             "width",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.display),
-                1 => gapi::wire::de(map, &mut self.height),
-                2 => gapi::wire::de(map, &mut self.icon_link),
-                3 => gapi::wire::de(map, &mut self.link),
-                4 => gapi::wire::de(map, &mut self.preferences),
-                5 => gapi::wire::de(map, &mut self.title),
-                6 => gapi::wire::de(map, &mut self.r#type),
-                7 => gapi::wire::de(map, &mut self.width),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.display,
+                    1 => &self.height,
+                    2 => &self.icon_link,
+                    3 => &self.link,
+                    4 => &self.preferences,
+                    5 => &self.title,
+                    6 => &self.r#type,
+                    7 => &self.width,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "display", &self.display)?;
-            gapi::wire::ser(map, "height", &self.height)?;
-            gapi::wire::ser(map, "iconLink", &self.icon_link)?;
-            gapi::wire::ser(map, "link", &self.link)?;
-            gapi::wire::ser(map, "preferences", &self.preferences)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            gapi::wire::ser(map, "width", &self.width)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EventGadget {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.display,
+                    1 => &mut self.height,
+                    2 => &mut self.icon_link,
+                    3 => &mut self.link,
+                    4 => &mut self.preferences,
+                    5 => &mut self.title,
+                    6 => &mut self.r#type,
+                    7 => &mut self.width,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EventGadget {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(EventGadget);
+    #[derive(Clone, Default)]
     pub struct EventLabel {
         /// Background color of the label in hexadecimal format, such as "#039be5". Events with this label are displayed in this color. Required.
         pub background_color: Option<String>,
@@ -2371,48 +1923,35 @@ pub mod schemas {
         /// If provided this must have at most 50 characters.
         pub name: Option<String>,
     }
-    impl gapi::wire::WireStruct for EventLabel {
+    impl gapi::wire::Record for EventLabel {
         const NAME: &'static str = "EventLabel";
         const FIELDS: &'static [&'static str] = &["backgroundColor", "id", "name"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.background_color),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.name),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.background_color,
+                    1 => &self.id,
+                    2 => &self.name,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "backgroundColor", &self.background_color)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EventLabel {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.background_color,
+                    1 => &mut self.id,
+                    2 => &mut self.name,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EventLabel {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(EventLabel);
     /// The organizer of the event. If the organizer is also an attendee, this is indicated with a separate entry in attendees with the organizer field set to True. To change the organizer, use the move operation. Read-only, except when importing an event.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct EventOrganizer {
         /// The organizer's name, if available.
         pub display_name: Option<String>,
@@ -2423,94 +1962,68 @@ pub mod schemas {
         /// Whether the organizer corresponds to the calendar on which this copy of the event appears. Read-only. The default is False.
         pub self_: Option<bool>,
     }
-    impl gapi::wire::WireStruct for EventOrganizer {
+    impl gapi::wire::Record for EventOrganizer {
         const NAME: &'static str = "EventOrganizer";
         const FIELDS: &'static [&'static str] = &["displayName", "email", "id", "self"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.display_name),
-                1 => gapi::wire::de(map, &mut self.email),
-                2 => gapi::wire::de(map, &mut self.id),
-                3 => gapi::wire::de(map, &mut self.self_),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.display_name,
+                    1 => &self.email,
+                    2 => &self.id,
+                    3 => &self.self_,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "displayName", &self.display_name)?;
-            gapi::wire::ser(map, "email", &self.email)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "self", &self.self_)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EventOrganizer {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.display_name,
+                    1 => &mut self.email,
+                    2 => &mut self.id,
+                    3 => &mut self.self_,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EventOrganizer {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(EventOrganizer);
+    #[derive(Clone, Default)]
     pub struct EventOutOfOfficeProperties {
         /// Whether to decline meeting invitations which overlap Out of office events. Valid values are declineNone, meaning that no meeting invitations are declined; declineAllConflictingInvitations, meaning that all conflicting meeting invitations that conflict with the event are declined; and declineOnlyNewConflictingInvitations, meaning that only new conflicting meeting invitations which arrive while the Out of office event is present are to be declined.
         pub auto_decline_mode: Option<String>,
         /// Response message to set if an existing event or new invitation is automatically declined by Calendar.
         pub decline_message: Option<String>,
     }
-    impl gapi::wire::WireStruct for EventOutOfOfficeProperties {
+    impl gapi::wire::Record for EventOutOfOfficeProperties {
         const NAME: &'static str = "EventOutOfOfficeProperties";
         const FIELDS: &'static [&'static str] = &["autoDeclineMode", "declineMessage"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.auto_decline_mode),
-                1 => gapi::wire::de(map, &mut self.decline_message),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.auto_decline_mode,
+                    1 => &self.decline_message,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "autoDeclineMode", &self.auto_decline_mode)?;
-            gapi::wire::ser(map, "declineMessage", &self.decline_message)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EventOutOfOfficeProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.auto_decline_mode,
+                    1 => &mut self.decline_message,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EventOutOfOfficeProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(EventOutOfOfficeProperties);
+    #[derive(Clone, Default)]
     pub struct EventReminder {
         /// The method used by this reminder. Possible values are:
         /// - "email" - Reminders are sent via email.
@@ -2521,137 +2034,98 @@ pub mod schemas {
         /// Required when adding a reminder.
         pub minutes: Option<i32>,
     }
-    impl gapi::wire::WireStruct for EventReminder {
+    impl gapi::wire::Record for EventReminder {
         const NAME: &'static str = "EventReminder";
         const FIELDS: &'static [&'static str] = &["method", "minutes"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.method),
-                1 => gapi::wire::de(map, &mut self.minutes),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.method,
+                    1 => &self.minutes,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "method", &self.method)?;
-            gapi::wire::ser(map, "minutes", &self.minutes)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EventReminder {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.method,
+                    1 => &mut self.minutes,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EventReminder {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(EventReminder);
     /// Information about the event's reminders for the authenticated user. Note that changing reminders does not also change the updated property of the enclosing event.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct EventReminders {
         /// If the event doesn't use the default reminders, this lists the reminders specific to the event, or, if not set, indicates that no reminders are set for this event. The maximum number of override reminders is 5.
         pub overrides: Option<Vec<EventReminder>>,
         /// Whether the default reminders of the calendar apply to the event.
         pub use_default: Option<bool>,
     }
-    impl gapi::wire::WireStruct for EventReminders {
+    impl gapi::wire::Record for EventReminders {
         const NAME: &'static str = "EventReminders";
         const FIELDS: &'static [&'static str] = &["overrides", "useDefault"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.overrides),
-                1 => gapi::wire::de(map, &mut self.use_default),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.overrides,
+                    1 => &self.use_default,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "overrides", &self.overrides)?;
-            gapi::wire::ser(map, "useDefault", &self.use_default)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EventReminders {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.overrides,
+                    1 => &mut self.use_default,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EventReminders {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(EventReminders);
     /// Source from which the event was created. For example, a web page, an email message or any document identifiable by an URL with HTTP or HTTPS scheme. Can only be seen or modified by the creator of the event.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct EventSource {
         /// Title of the source; for example a title of a web page or an email subject.
         pub title: Option<String>,
         /// URL of the source pointing to a resource. The URL scheme must be HTTP or HTTPS.
         pub url: Option<String>,
     }
-    impl gapi::wire::WireStruct for EventSource {
+    impl gapi::wire::Record for EventSource {
         const NAME: &'static str = "EventSource";
         const FIELDS: &'static [&'static str] = &["title", "url"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.title),
-                1 => gapi::wire::de(map, &mut self.url),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.title,
+                    1 => &self.url,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "title", &self.title)?;
-            gapi::wire::ser(map, "url", &self.url)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EventSource {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.title,
+                    1 => &mut self.url,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EventSource {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(EventSource);
+    #[derive(Clone, Default)]
     pub struct EventWorkingLocationProperties {
         /// If present, specifies that the user is working from a custom location.
         pub custom_location: Option<EventWorkingLocationPropertiesCustomLocation>,
@@ -2666,7 +2140,7 @@ pub mod schemas {
         /// Required when adding working location properties.
         pub r#type: Option<String>,
     }
-    impl gapi::wire::WireStruct for EventWorkingLocationProperties {
+    impl gapi::wire::Record for EventWorkingLocationProperties {
         const NAME: &'static str = "EventWorkingLocationProperties";
         const FIELDS: &'static [&'static str] = &[
             "customLocation",
@@ -2674,90 +2148,63 @@ pub mod schemas {
             "officeLocation",
             "type",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.custom_location),
-                1 => gapi::wire::de(map, &mut self.home_office),
-                2 => gapi::wire::de(map, &mut self.office_location),
-                3 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.custom_location,
+                    1 => &self.home_office,
+                    2 => &self.office_location,
+                    3 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "customLocation", &self.custom_location)?;
-            gapi::wire::ser(map, "homeOffice", &self.home_office)?;
-            gapi::wire::ser(map, "officeLocation", &self.office_location)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EventWorkingLocationProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.custom_location,
+                    1 => &mut self.home_office,
+                    2 => &mut self.office_location,
+                    3 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EventWorkingLocationProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(EventWorkingLocationProperties);
     /// If present, specifies that the user is working from a custom location.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct EventWorkingLocationPropertiesCustomLocation {
         /// An optional extra label for additional information.
         pub label: Option<String>,
     }
-    impl gapi::wire::WireStruct for EventWorkingLocationPropertiesCustomLocation {
+    impl gapi::wire::Record for EventWorkingLocationPropertiesCustomLocation {
         const NAME: &'static str = "EventWorkingLocationPropertiesCustomLocation";
         const FIELDS: &'static [&'static str] = &["label"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.label),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.label,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "label", &self.label)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EventWorkingLocationPropertiesCustomLocation {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.label,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de>
-    for EventWorkingLocationPropertiesCustomLocation {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(EventWorkingLocationPropertiesCustomLocation);
     /// If present, specifies that the user is working from an office.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct EventWorkingLocationPropertiesOfficeLocation {
         /// An optional building identifier. This should reference a building ID in the organization's Resources database.
         pub building_id: Option<String>,
@@ -2770,7 +2217,7 @@ pub mod schemas {
         /// The office name that's displayed in Calendar Web and Mobile clients. We recommend you reference a building name in the organization's Resources database.
         pub label: Option<String>,
     }
-    impl gapi::wire::WireStruct for EventWorkingLocationPropertiesOfficeLocation {
+    impl gapi::wire::Record for EventWorkingLocationPropertiesOfficeLocation {
         const NAME: &'static str = "EventWorkingLocationPropertiesOfficeLocation";
         const FIELDS: &'static [&'static str] = &[
             "buildingId",
@@ -2779,49 +2226,35 @@ pub mod schemas {
             "floorSectionId",
             "label",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.building_id),
-                1 => gapi::wire::de(map, &mut self.desk_id),
-                2 => gapi::wire::de(map, &mut self.floor_id),
-                3 => gapi::wire::de(map, &mut self.floor_section_id),
-                4 => gapi::wire::de(map, &mut self.label),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.building_id,
+                    1 => &self.desk_id,
+                    2 => &self.floor_id,
+                    3 => &self.floor_section_id,
+                    4 => &self.label,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "buildingId", &self.building_id)?;
-            gapi::wire::ser(map, "deskId", &self.desk_id)?;
-            gapi::wire::ser(map, "floorId", &self.floor_id)?;
-            gapi::wire::ser(map, "floorSectionId", &self.floor_section_id)?;
-            gapi::wire::ser(map, "label", &self.label)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EventWorkingLocationPropertiesOfficeLocation {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.building_id,
+                    1 => &mut self.desk_id,
+                    2 => &mut self.floor_id,
+                    3 => &mut self.floor_section_id,
+                    4 => &mut self.label,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de>
-    for EventWorkingLocationPropertiesOfficeLocation {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(EventWorkingLocationPropertiesOfficeLocation);
+    #[derive(Clone, Default)]
     pub struct Events {
         /// The user's access role for this calendar. Read-only. Possible values are:
         /// - "none" - The user has no access.
@@ -2853,7 +2286,7 @@ pub mod schemas {
         /// Last modification time of the calendar (as a RFC3339 timestamp). Read-only.
         pub updated: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for Events {
+    impl gapi::wire::Record for Events {
         const NAME: &'static str = "Events";
         const FIELDS: &'static [&'static str] = &[
             "accessRole",
@@ -2868,59 +2301,46 @@ pub mod schemas {
             "timeZone",
             "updated",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.access_role),
-                1 => gapi::wire::de(map, &mut self.default_reminders),
-                2 => gapi::wire::de(map, &mut self.description),
-                3 => gapi::wire::de(map, &mut self.etag),
-                4 => gapi::wire::de(map, &mut self.items),
-                5 => gapi::wire::de(map, &mut self.kind),
-                6 => gapi::wire::de(map, &mut self.next_page_token),
-                7 => gapi::wire::de(map, &mut self.next_sync_token),
-                8 => gapi::wire::de(map, &mut self.summary),
-                9 => gapi::wire::de(map, &mut self.time_zone),
-                10 => gapi::wire::de(map, &mut self.updated),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.access_role,
+                    1 => &self.default_reminders,
+                    2 => &self.description,
+                    3 => &self.etag,
+                    4 => &self.items,
+                    5 => &self.kind,
+                    6 => &self.next_page_token,
+                    7 => &self.next_sync_token,
+                    8 => &self.summary,
+                    9 => &self.time_zone,
+                    10 => &self.updated,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "accessRole", &self.access_role)?;
-            gapi::wire::ser(map, "defaultReminders", &self.default_reminders)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "nextSyncToken", &self.next_sync_token)?;
-            gapi::wire::ser(map, "summary", &self.summary)?;
-            gapi::wire::ser(map, "timeZone", &self.time_zone)?;
-            gapi::wire::ser(map, "updated", &self.updated)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Events {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.access_role,
+                    1 => &mut self.default_reminders,
+                    2 => &mut self.description,
+                    3 => &mut self.etag,
+                    4 => &mut self.items,
+                    5 => &mut self.kind,
+                    6 => &mut self.next_page_token,
+                    7 => &mut self.next_sync_token,
+                    8 => &mut self.summary,
+                    9 => &mut self.time_zone,
+                    10 => &mut self.updated,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Events {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Events);
     impl gapi::Page for Events {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -2934,97 +2354,71 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FreeBusyCalendar {
         /// List of time ranges during which this calendar should be regarded as busy.
         pub busy: Option<Vec<TimePeriod>>,
         /// Optional error(s) (if computation for the calendar failed).
         pub errors: Option<Vec<Error>>,
     }
-    impl gapi::wire::WireStruct for FreeBusyCalendar {
+    impl gapi::wire::Record for FreeBusyCalendar {
         const NAME: &'static str = "FreeBusyCalendar";
         const FIELDS: &'static [&'static str] = &["busy", "errors"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.busy),
-                1 => gapi::wire::de(map, &mut self.errors),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.busy,
+                    1 => &self.errors,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "busy", &self.busy)?;
-            gapi::wire::ser(map, "errors", &self.errors)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FreeBusyCalendar {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.busy,
+                    1 => &mut self.errors,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FreeBusyCalendar {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(FreeBusyCalendar);
+    #[derive(Clone, Default)]
     pub struct FreeBusyGroup {
         /// List of calendars' identifiers within a group.
         pub calendars: Option<Vec<String>>,
         /// Optional error(s) (if computation for the group failed).
         pub errors: Option<Vec<Error>>,
     }
-    impl gapi::wire::WireStruct for FreeBusyGroup {
+    impl gapi::wire::Record for FreeBusyGroup {
         const NAME: &'static str = "FreeBusyGroup";
         const FIELDS: &'static [&'static str] = &["calendars", "errors"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.calendars),
-                1 => gapi::wire::de(map, &mut self.errors),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.calendars,
+                    1 => &self.errors,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "calendars", &self.calendars)?;
-            gapi::wire::ser(map, "errors", &self.errors)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FreeBusyGroup {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.calendars,
+                    1 => &mut self.errors,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FreeBusyGroup {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(FreeBusyGroup);
+    #[derive(Clone, Default)]
     pub struct FreeBusyRequest {
         /// Maximal number of calendars for which FreeBusy information is to be provided. Optional. Maximum value is 50.
         pub calendar_expansion_max: Option<i32>,
@@ -3039,7 +2433,7 @@ pub mod schemas {
         /// Time zone used in the response. Optional. The default is UTC.
         pub time_zone: Option<String>,
     }
-    impl gapi::wire::WireStruct for FreeBusyRequest {
+    impl gapi::wire::Record for FreeBusyRequest {
         const NAME: &'static str = "FreeBusyRequest";
         const FIELDS: &'static [&'static str] = &[
             "calendarExpansionMax",
@@ -3049,91 +2443,65 @@ pub mod schemas {
             "timeMin",
             "timeZone",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.calendar_expansion_max),
-                1 => gapi::wire::de(map, &mut self.group_expansion_max),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.time_max),
-                4 => gapi::wire::de(map, &mut self.time_min),
-                5 => gapi::wire::de(map, &mut self.time_zone),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.calendar_expansion_max,
+                    1 => &self.group_expansion_max,
+                    2 => &self.items,
+                    3 => &self.time_max,
+                    4 => &self.time_min,
+                    5 => &self.time_zone,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "calendarExpansionMax", &self.calendar_expansion_max)?;
-            gapi::wire::ser(map, "groupExpansionMax", &self.group_expansion_max)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "timeMax", &self.time_max)?;
-            gapi::wire::ser(map, "timeMin", &self.time_min)?;
-            gapi::wire::ser(map, "timeZone", &self.time_zone)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FreeBusyRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.calendar_expansion_max,
+                    1 => &mut self.group_expansion_max,
+                    2 => &mut self.items,
+                    3 => &mut self.time_max,
+                    4 => &mut self.time_min,
+                    5 => &mut self.time_zone,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FreeBusyRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(FreeBusyRequest);
+    #[derive(Clone, Default)]
     pub struct FreeBusyRequestItem {
         /// The identifier of a calendar or a group.
         pub id: Option<String>,
     }
-    impl gapi::wire::WireStruct for FreeBusyRequestItem {
+    impl gapi::wire::Record for FreeBusyRequestItem {
         const NAME: &'static str = "FreeBusyRequestItem";
         const FIELDS: &'static [&'static str] = &["id"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "id", &self.id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FreeBusyRequestItem {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FreeBusyRequestItem {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(FreeBusyRequestItem);
+    #[derive(Clone, Default)]
     pub struct FreeBusyResponse {
         /// List of free/busy information for calendars.
         pub calendars: Option<::std::collections::BTreeMap<String, FreeBusyCalendar>>,
@@ -3146,7 +2514,7 @@ pub mod schemas {
         /// The start of the interval.
         pub time_min: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for FreeBusyResponse {
+    impl gapi::wire::Record for FreeBusyResponse {
         const NAME: &'static str = "FreeBusyResponse";
         const FIELDS: &'static [&'static str] = &[
             "calendars",
@@ -3155,91 +2523,65 @@ pub mod schemas {
             "timeMax",
             "timeMin",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.calendars),
-                1 => gapi::wire::de(map, &mut self.groups),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.time_max),
-                4 => gapi::wire::de(map, &mut self.time_min),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.calendars,
+                    1 => &self.groups,
+                    2 => &self.kind,
+                    3 => &self.time_max,
+                    4 => &self.time_min,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "calendars", &self.calendars)?;
-            gapi::wire::ser(map, "groups", &self.groups)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "timeMax", &self.time_max)?;
-            gapi::wire::ser(map, "timeMin", &self.time_min)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FreeBusyResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.calendars,
+                    1 => &mut self.groups,
+                    2 => &mut self.kind,
+                    3 => &mut self.time_max,
+                    4 => &mut self.time_min,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FreeBusyResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(FreeBusyResponse);
+    #[derive(Clone, Default)]
     pub struct LabelProperties {
         /// Event labels defined on this calendar. If this is present when updating the calendar, it will replace the existing event labels.
         /// Extend the list to add a new event label, and remove entities from the list to delete a label from calendar.
         /// Each calendar can have a maximum of 200 labels.
         pub event_labels: Option<Vec<EventLabel>>,
     }
-    impl gapi::wire::WireStruct for LabelProperties {
+    impl gapi::wire::Record for LabelProperties {
         const NAME: &'static str = "LabelProperties";
         const FIELDS: &'static [&'static str] = &["eventLabels"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.event_labels),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.event_labels,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "eventLabels", &self.event_labels)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LabelProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.event_labels,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LabelProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LabelProperties);
+    #[derive(Clone, Default)]
     pub struct Setting {
         /// ETag of the resource.
         pub etag: Option<String>,
@@ -3250,49 +2592,36 @@ pub mod schemas {
         /// Value of the user setting. The format of the value depends on the ID of the setting. It must always be a UTF-8 string of length up to 1024 characters.
         pub value: Option<String>,
     }
-    impl gapi::wire::WireStruct for Setting {
+    impl gapi::wire::Record for Setting {
         const NAME: &'static str = "Setting";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "value"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.value),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.id,
+                    2 => &self.kind,
+                    3 => &self.value,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "value", &self.value)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Setting {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.id,
+                    2 => &mut self.kind,
+                    3 => &mut self.value,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Setting {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Setting);
+    #[derive(Clone, Default)]
     pub struct Settings {
         /// Etag of the collection.
         pub etag: Option<String>,
@@ -3305,7 +2634,7 @@ pub mod schemas {
         /// Token used at a later point in time to retrieve only the entries that have changed since this result was returned. Omitted if further results are available, in which case nextPageToken is provided.
         pub next_sync_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for Settings {
+    impl gapi::wire::Record for Settings {
         const NAME: &'static str = "Settings";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -3314,47 +2643,34 @@ pub mod schemas {
             "nextPageToken",
             "nextSyncToken",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.items),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.next_page_token),
-                4 => gapi::wire::de(map, &mut self.next_sync_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.items,
+                    2 => &self.kind,
+                    3 => &self.next_page_token,
+                    4 => &self.next_sync_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "nextSyncToken", &self.next_sync_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Settings {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.items,
+                    2 => &mut self.kind,
+                    3 => &mut self.next_page_token,
+                    4 => &mut self.next_sync_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Settings {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Settings);
     impl gapi::Page for Settings {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -3368,51 +2684,38 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TimePeriod {
         /// The (exclusive) end of the time period.
         pub end: Option<gapi::types::DateTime>,
         /// The (inclusive) start of the time period.
         pub start: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for TimePeriod {
+    impl gapi::wire::Record for TimePeriod {
         const NAME: &'static str = "TimePeriod";
         const FIELDS: &'static [&'static str] = &["end", "start"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.end),
-                1 => gapi::wire::de(map, &mut self.start),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.end,
+                    1 => &self.start,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "end", &self.end)?;
-            gapi::wire::ser(map, "start", &self.start)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TimePeriod {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.end,
+                    1 => &mut self.start,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TimePeriod {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TimePeriod);
 }
 /// The Calendar API (`calendar` v3): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]

@@ -40,7 +40,7 @@ pub mod scopes {
 /// The data types of this API.
 pub mod schemas {
     /// Information about the user, the user's Drive, and system capabilities.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct About {
         /// Whether the user has installed the requesting app.
         pub app_installed: Option<bool>,
@@ -69,7 +69,7 @@ pub mod schemas {
         /// The authenticated user.
         pub user: Option<User>,
     }
-    impl gapi::wire::WireStruct for About {
+    impl gapi::wire::Record for About {
         const NAME: &'static str = "About";
         const FIELDS: &'static [&'static str] = &[
             "appInstalled",
@@ -86,64 +86,51 @@ pub mod schemas {
             "teamDriveThemes",
             "user",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.app_installed),
-                1 => gapi::wire::de(map, &mut self.can_create_drives),
-                2 => gapi::wire::de(map, &mut self.can_create_team_drives),
-                3 => gapi::wire::de(map, &mut self.drive_themes),
-                4 => gapi::wire::de(map, &mut self.export_formats),
-                5 => gapi::wire::de(map, &mut self.folder_color_palette),
-                6 => gapi::wire::de(map, &mut self.import_formats),
-                7 => gapi::wire::de(map, &mut self.kind),
-                8 => gapi::wire::de_int64(map, &mut self.max_import_sizes),
-                9 => gapi::wire::de_int64(map, &mut self.max_upload_size),
-                10 => gapi::wire::de(map, &mut self.storage_quota),
-                11 => gapi::wire::de(map, &mut self.team_drive_themes),
-                12 => gapi::wire::de(map, &mut self.user),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.app_installed,
+                    1 => &self.can_create_drives,
+                    2 => &self.can_create_team_drives,
+                    3 => &self.drive_themes,
+                    4 => &self.export_formats,
+                    5 => &self.folder_color_palette,
+                    6 => &self.import_formats,
+                    7 => &self.kind,
+                    8 => gapi::wire::int64_field(&self.max_import_sizes),
+                    9 => gapi::wire::int64_field(&self.max_upload_size),
+                    10 => &self.storage_quota,
+                    11 => &self.team_drive_themes,
+                    12 => &self.user,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "appInstalled", &self.app_installed)?;
-            gapi::wire::ser(map, "canCreateDrives", &self.can_create_drives)?;
-            gapi::wire::ser(map, "canCreateTeamDrives", &self.can_create_team_drives)?;
-            gapi::wire::ser(map, "driveThemes", &self.drive_themes)?;
-            gapi::wire::ser(map, "exportFormats", &self.export_formats)?;
-            gapi::wire::ser(map, "folderColorPalette", &self.folder_color_palette)?;
-            gapi::wire::ser(map, "importFormats", &self.import_formats)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser_int64(map, "maxImportSizes", &self.max_import_sizes)?;
-            gapi::wire::ser_int64(map, "maxUploadSize", &self.max_upload_size)?;
-            gapi::wire::ser(map, "storageQuota", &self.storage_quota)?;
-            gapi::wire::ser(map, "teamDriveThemes", &self.team_drive_themes)?;
-            gapi::wire::ser(map, "user", &self.user)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for About {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.app_installed,
+                    1 => &mut self.can_create_drives,
+                    2 => &mut self.can_create_team_drives,
+                    3 => &mut self.drive_themes,
+                    4 => &mut self.export_formats,
+                    5 => &mut self.folder_color_palette,
+                    6 => &mut self.import_formats,
+                    7 => &mut self.kind,
+                    8 => gapi::wire::int64_field_mut(&mut self.max_import_sizes),
+                    9 => gapi::wire::int64_field_mut(&mut self.max_upload_size),
+                    10 => &mut self.storage_quota,
+                    11 => &mut self.team_drive_themes,
+                    12 => &mut self.user,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for About {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(About);
+    #[derive(Clone, Default)]
     pub struct AboutDriveThemes {
         /// A link to this theme's background image.
         pub background_image_link: Option<String>,
@@ -152,52 +139,39 @@ pub mod schemas {
         /// The ID of the theme.
         pub id: Option<String>,
     }
-    impl gapi::wire::WireStruct for AboutDriveThemes {
+    impl gapi::wire::Record for AboutDriveThemes {
         const NAME: &'static str = "AboutDriveThemes";
         const FIELDS: &'static [&'static str] = &[
             "backgroundImageLink",
             "colorRgb",
             "id",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.background_image_link),
-                1 => gapi::wire::de(map, &mut self.color_rgb),
-                2 => gapi::wire::de(map, &mut self.id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.background_image_link,
+                    1 => &self.color_rgb,
+                    2 => &self.id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "backgroundImageLink", &self.background_image_link)?;
-            gapi::wire::ser(map, "colorRgb", &self.color_rgb)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AboutDriveThemes {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.background_image_link,
+                    1 => &mut self.color_rgb,
+                    2 => &mut self.id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AboutDriveThemes {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AboutDriveThemes);
     /// The user's storage quota limits and usage. For users that are part of an organization with pooled storage, information about the limit and usage across all services is for the organization, rather than the individual user. All fields are measured in bytes.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AboutStorageQuota {
         /// The usage limit, if applicable. This will not be present if the user has unlimited storage. For users that are part of an organization with pooled storage, this is the limit for the organization, rather than the individual user.
         pub limit: Option<i64>,
@@ -208,7 +182,7 @@ pub mod schemas {
         /// The usage by trashed files in Google Drive.
         pub usage_in_drive_trash: Option<i64>,
     }
-    impl gapi::wire::WireStruct for AboutStorageQuota {
+    impl gapi::wire::Record for AboutStorageQuota {
         const NAME: &'static str = "AboutStorageQuota";
         const FIELDS: &'static [&'static str] = &[
             "limit",
@@ -216,46 +190,33 @@ pub mod schemas {
             "usageInDrive",
             "usageInDriveTrash",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.limit),
-                1 => gapi::wire::de_int64(map, &mut self.usage),
-                2 => gapi::wire::de_int64(map, &mut self.usage_in_drive),
-                3 => gapi::wire::de_int64(map, &mut self.usage_in_drive_trash),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.limit),
+                    1 => gapi::wire::int64_field(&self.usage),
+                    2 => gapi::wire::int64_field(&self.usage_in_drive),
+                    3 => gapi::wire::int64_field(&self.usage_in_drive_trash),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "limit", &self.limit)?;
-            gapi::wire::ser_int64(map, "usage", &self.usage)?;
-            gapi::wire::ser_int64(map, "usageInDrive", &self.usage_in_drive)?;
-            gapi::wire::ser_int64(map, "usageInDriveTrash", &self.usage_in_drive_trash)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AboutStorageQuota {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.limit),
+                    1 => gapi::wire::int64_field_mut(&mut self.usage),
+                    2 => gapi::wire::int64_field_mut(&mut self.usage_in_drive),
+                    3 => gapi::wire::int64_field_mut(&mut self.usage_in_drive_trash),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AboutStorageQuota {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(AboutStorageQuota);
+    #[derive(Clone, Default)]
     pub struct AboutTeamDriveThemes {
         /// Deprecated: Use `driveThemes/backgroundImageLink` instead.
         pub background_image_link: Option<String>,
@@ -264,52 +225,39 @@ pub mod schemas {
         /// Deprecated: Use `driveThemes/id` instead.
         pub id: Option<String>,
     }
-    impl gapi::wire::WireStruct for AboutTeamDriveThemes {
+    impl gapi::wire::Record for AboutTeamDriveThemes {
         const NAME: &'static str = "AboutTeamDriveThemes";
         const FIELDS: &'static [&'static str] = &[
             "backgroundImageLink",
             "colorRgb",
             "id",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.background_image_link),
-                1 => gapi::wire::de(map, &mut self.color_rgb),
-                2 => gapi::wire::de(map, &mut self.id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.background_image_link,
+                    1 => &self.color_rgb,
+                    2 => &self.id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "backgroundImageLink", &self.background_image_link)?;
-            gapi::wire::ser(map, "colorRgb", &self.color_rgb)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AboutTeamDriveThemes {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.background_image_link,
+                    1 => &mut self.color_rgb,
+                    2 => &mut self.id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AboutTeamDriveThemes {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AboutTeamDriveThemes);
     /// Manage outstanding access proposals on a file.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AccessProposal {
         /// The creation time.
         pub create_time: Option<gapi::types::DateTime>,
@@ -326,7 +274,7 @@ pub mod schemas {
         /// A wrapper for the role and view of an access proposal. For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles).
         pub roles_and_views: Option<Vec<AccessProposalRoleAndView>>,
     }
-    impl gapi::wire::WireStruct for AccessProposal {
+    impl gapi::wire::Record for AccessProposal {
         const NAME: &'static str = "AccessProposal";
         const FIELDS: &'static [&'static str] = &[
             "createTime",
@@ -337,149 +285,102 @@ pub mod schemas {
             "requesterEmailAddress",
             "rolesAndViews",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.create_time),
-                1 => gapi::wire::de(map, &mut self.file_id),
-                2 => gapi::wire::de(map, &mut self.proposal_id),
-                3 => gapi::wire::de(map, &mut self.recipient_email_address),
-                4 => gapi::wire::de(map, &mut self.request_message),
-                5 => gapi::wire::de(map, &mut self.requester_email_address),
-                6 => gapi::wire::de(map, &mut self.roles_and_views),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.create_time,
+                    1 => &self.file_id,
+                    2 => &self.proposal_id,
+                    3 => &self.recipient_email_address,
+                    4 => &self.request_message,
+                    5 => &self.requester_email_address,
+                    6 => &self.roles_and_views,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "createTime", &self.create_time)?;
-            gapi::wire::ser(map, "fileId", &self.file_id)?;
-            gapi::wire::ser(map, "proposalId", &self.proposal_id)?;
-            gapi::wire::ser(
-                map,
-                "recipientEmailAddress",
-                &self.recipient_email_address,
-            )?;
-            gapi::wire::ser(map, "requestMessage", &self.request_message)?;
-            gapi::wire::ser(
-                map,
-                "requesterEmailAddress",
-                &self.requester_email_address,
-            )?;
-            gapi::wire::ser(map, "rolesAndViews", &self.roles_and_views)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.create_time,
+                    1 => &mut self.file_id,
+                    2 => &mut self.proposal_id,
+                    3 => &mut self.recipient_email_address,
+                    4 => &mut self.request_message,
+                    5 => &mut self.requester_email_address,
+                    6 => &mut self.roles_and_views,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for AccessProposal {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for AccessProposal {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AccessProposal);
     /// A wrapper for the role and view of an access proposal. For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles).
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AccessProposalRoleAndView {
         /// The role that was proposed by the requester. The supported values are: * `writer` * `commenter` * `reader`
         pub role: Option<String>,
         /// Indicates the view for this access proposal. Only populated for proposals that belong to a view. Only `published` is supported.
         pub view: Option<String>,
     }
-    impl gapi::wire::WireStruct for AccessProposalRoleAndView {
+    impl gapi::wire::Record for AccessProposalRoleAndView {
         const NAME: &'static str = "AccessProposalRoleAndView";
         const FIELDS: &'static [&'static str] = &["role", "view"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.role),
-                1 => gapi::wire::de(map, &mut self.view),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.role,
+                    1 => &self.view,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "role", &self.role)?;
-            gapi::wire::ser(map, "view", &self.view)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AccessProposalRoleAndView {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.role,
+                    1 => &mut self.view,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AccessProposalRoleAndView {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AccessProposalRoleAndView);
     /// Representation of a reviewer addition.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddReviewer {
         /// Required. The email of the reviewer to add.
         pub added_reviewer_email: Option<String>,
     }
-    impl gapi::wire::WireStruct for AddReviewer {
+    impl gapi::wire::Record for AddReviewer {
         const NAME: &'static str = "AddReviewer";
         const FIELDS: &'static [&'static str] = &["addedReviewerEmail"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.added_reviewer_email),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.added_reviewer_email,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "addedReviewerEmail", &self.added_reviewer_email)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddReviewer {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.added_reviewer_email,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddReviewer {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddReviewer);
     /// The `apps` resource provides a list of apps that a user has installed, with information about each app's supported MIME types, file extensions, and other details. Some resource methods (such as `apps.get`) require an `appId`. Use the `apps.list` method to retrieve the ID for an installed application.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct App {
         /// Whether the app is authorized to access data on the user's Drive.
         pub authorized: Option<bool>,
@@ -530,7 +431,7 @@ pub mod schemas {
         /// Whether the app is selected as the default handler for the types it supports.
         pub use_by_default: Option<bool>,
     }
-    impl gapi::wire::WireStruct for App {
+    impl gapi::wire::Record for App {
         const NAME: &'static str = "App";
         const FIELDS: &'static [&'static str] = &[
             "authorized",
@@ -558,102 +459,73 @@ pub mod schemas {
             "supportsOfflineCreate",
             "useByDefault",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.authorized),
-                1 => gapi::wire::de(map, &mut self.create_in_folder_template),
-                2 => gapi::wire::de(map, &mut self.create_url),
-                3 => gapi::wire::de(map, &mut self.has_drive_wide_scope),
-                4 => gapi::wire::de(map, &mut self.icons),
-                5 => gapi::wire::de(map, &mut self.id),
-                6 => gapi::wire::de(map, &mut self.installed),
-                7 => gapi::wire::de(map, &mut self.kind),
-                8 => gapi::wire::de(map, &mut self.long_description),
-                9 => gapi::wire::de(map, &mut self.name),
-                10 => gapi::wire::de(map, &mut self.object_type),
-                11 => gapi::wire::de(map, &mut self.open_url_template),
-                12 => gapi::wire::de(map, &mut self.primary_file_extensions),
-                13 => gapi::wire::de(map, &mut self.primary_mime_types),
-                14 => gapi::wire::de(map, &mut self.product_id),
-                15 => gapi::wire::de(map, &mut self.product_url),
-                16 => gapi::wire::de(map, &mut self.secondary_file_extensions),
-                17 => gapi::wire::de(map, &mut self.secondary_mime_types),
-                18 => gapi::wire::de(map, &mut self.short_description),
-                19 => gapi::wire::de(map, &mut self.supports_create),
-                20 => gapi::wire::de(map, &mut self.supports_import),
-                21 => gapi::wire::de(map, &mut self.supports_multi_open),
-                22 => gapi::wire::de(map, &mut self.supports_offline_create),
-                23 => gapi::wire::de(map, &mut self.use_by_default),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.authorized,
+                    1 => &self.create_in_folder_template,
+                    2 => &self.create_url,
+                    3 => &self.has_drive_wide_scope,
+                    4 => &self.icons,
+                    5 => &self.id,
+                    6 => &self.installed,
+                    7 => &self.kind,
+                    8 => &self.long_description,
+                    9 => &self.name,
+                    10 => &self.object_type,
+                    11 => &self.open_url_template,
+                    12 => &self.primary_file_extensions,
+                    13 => &self.primary_mime_types,
+                    14 => &self.product_id,
+                    15 => &self.product_url,
+                    16 => &self.secondary_file_extensions,
+                    17 => &self.secondary_mime_types,
+                    18 => &self.short_description,
+                    19 => &self.supports_create,
+                    20 => &self.supports_import,
+                    21 => &self.supports_multi_open,
+                    22 => &self.supports_offline_create,
+                    23 => &self.use_by_default,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "authorized", &self.authorized)?;
-            gapi::wire::ser(
-                map,
-                "createInFolderTemplate",
-                &self.create_in_folder_template,
-            )?;
-            gapi::wire::ser(map, "createUrl", &self.create_url)?;
-            gapi::wire::ser(map, "hasDriveWideScope", &self.has_drive_wide_scope)?;
-            gapi::wire::ser(map, "icons", &self.icons)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "installed", &self.installed)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "longDescription", &self.long_description)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "objectType", &self.object_type)?;
-            gapi::wire::ser(map, "openUrlTemplate", &self.open_url_template)?;
-            gapi::wire::ser(
-                map,
-                "primaryFileExtensions",
-                &self.primary_file_extensions,
-            )?;
-            gapi::wire::ser(map, "primaryMimeTypes", &self.primary_mime_types)?;
-            gapi::wire::ser(map, "productId", &self.product_id)?;
-            gapi::wire::ser(map, "productUrl", &self.product_url)?;
-            gapi::wire::ser(
-                map,
-                "secondaryFileExtensions",
-                &self.secondary_file_extensions,
-            )?;
-            gapi::wire::ser(map, "secondaryMimeTypes", &self.secondary_mime_types)?;
-            gapi::wire::ser(map, "shortDescription", &self.short_description)?;
-            gapi::wire::ser(map, "supportsCreate", &self.supports_create)?;
-            gapi::wire::ser(map, "supportsImport", &self.supports_import)?;
-            gapi::wire::ser(map, "supportsMultiOpen", &self.supports_multi_open)?;
-            gapi::wire::ser(
-                map,
-                "supportsOfflineCreate",
-                &self.supports_offline_create,
-            )?;
-            gapi::wire::ser(map, "useByDefault", &self.use_by_default)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.authorized,
+                    1 => &mut self.create_in_folder_template,
+                    2 => &mut self.create_url,
+                    3 => &mut self.has_drive_wide_scope,
+                    4 => &mut self.icons,
+                    5 => &mut self.id,
+                    6 => &mut self.installed,
+                    7 => &mut self.kind,
+                    8 => &mut self.long_description,
+                    9 => &mut self.name,
+                    10 => &mut self.object_type,
+                    11 => &mut self.open_url_template,
+                    12 => &mut self.primary_file_extensions,
+                    13 => &mut self.primary_mime_types,
+                    14 => &mut self.product_id,
+                    15 => &mut self.product_url,
+                    16 => &mut self.secondary_file_extensions,
+                    17 => &mut self.secondary_mime_types,
+                    18 => &mut self.short_description,
+                    19 => &mut self.supports_create,
+                    20 => &mut self.supports_import,
+                    21 => &mut self.supports_multi_open,
+                    22 => &mut self.supports_offline_create,
+                    23 => &mut self.use_by_default,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for App {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for App {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(App);
+    #[derive(Clone, Default)]
     pub struct AppIcons {
         /// Category of the icon. Allowed values are: * `application` - The icon for the application. * `document` - The icon for a file associated with the app. * `documentShared` - The icon for a shared file associated with the app.
         pub category: Option<String>,
@@ -662,48 +534,35 @@ pub mod schemas {
         /// Size of the icon. Represented as the maximum of the width and height.
         pub size: Option<i32>,
     }
-    impl gapi::wire::WireStruct for AppIcons {
+    impl gapi::wire::Record for AppIcons {
         const NAME: &'static str = "AppIcons";
         const FIELDS: &'static [&'static str] = &["category", "iconUrl", "size"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.category),
-                1 => gapi::wire::de(map, &mut self.icon_url),
-                2 => gapi::wire::de(map, &mut self.size),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.category,
+                    1 => &self.icon_url,
+                    2 => &self.size,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "category", &self.category)?;
-            gapi::wire::ser(map, "iconUrl", &self.icon_url)?;
-            gapi::wire::ser(map, "size", &self.size)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AppIcons {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.category,
+                    1 => &mut self.icon_url,
+                    2 => &mut self.size,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AppIcons {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AppIcons);
     /// A list of third-party applications which the user has installed or given access to Google Drive.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AppList {
         /// The list of app IDs that the user has specified to use by default. The list is in reverse-priority order (lowest to highest).
         pub default_app_ids: Option<Vec<String>>,
@@ -714,7 +573,7 @@ pub mod schemas {
         /// A link back to this list.
         pub self_link: Option<String>,
     }
-    impl gapi::wire::WireStruct for AppList {
+    impl gapi::wire::Record for AppList {
         const NAME: &'static str = "AppList";
         const FIELDS: &'static [&'static str] = &[
             "defaultAppIds",
@@ -722,47 +581,34 @@ pub mod schemas {
             "kind",
             "selfLink",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.default_app_ids),
-                1 => gapi::wire::de(map, &mut self.items),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.self_link),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.default_app_ids,
+                    1 => &self.items,
+                    2 => &self.kind,
+                    3 => &self.self_link,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "defaultAppIds", &self.default_app_ids)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "selfLink", &self.self_link)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AppList {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.default_app_ids,
+                    1 => &mut self.items,
+                    2 => &mut self.kind,
+                    3 => &mut self.self_link,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AppList {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AppList);
     /// Metadata for an approval. An approval is a review or approve process for a Drive item.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Approval {
         /// The approval ID.
         pub approval_id: Option<String>,
@@ -789,7 +635,7 @@ pub mod schemas {
         /// Target file id of the approval.
         pub target_file_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for Approval {
+    impl gapi::wire::Record for Approval {
         const NAME: &'static str = "Approval";
         const FIELDS: &'static [&'static str] = &[
             "approvalId",
@@ -805,65 +651,48 @@ pub mod schemas {
             "status",
             "targetFileId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.approval_id),
-                1 => gapi::wire::de(map, &mut self.approved_revision_id),
-                2 => gapi::wire::de(map, &mut self.complete_time),
-                3 => gapi::wire::de(map, &mut self.create_time),
-                4 => gapi::wire::de(map, &mut self.due_time),
-                5 => gapi::wire::de(map, &mut self.file_content_change_behavior),
-                6 => gapi::wire::de(map, &mut self.initiator),
-                7 => gapi::wire::de(map, &mut self.kind),
-                8 => gapi::wire::de(map, &mut self.modify_time),
-                9 => gapi::wire::de(map, &mut self.reviewer_responses),
-                10 => gapi::wire::de(map, &mut self.status),
-                11 => gapi::wire::de(map, &mut self.target_file_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.approval_id,
+                    1 => &self.approved_revision_id,
+                    2 => &self.complete_time,
+                    3 => &self.create_time,
+                    4 => &self.due_time,
+                    5 => &self.file_content_change_behavior,
+                    6 => &self.initiator,
+                    7 => &self.kind,
+                    8 => &self.modify_time,
+                    9 => &self.reviewer_responses,
+                    10 => &self.status,
+                    11 => &self.target_file_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "approvalId", &self.approval_id)?;
-            gapi::wire::ser(map, "approvedRevisionId", &self.approved_revision_id)?;
-            gapi::wire::ser(map, "completeTime", &self.complete_time)?;
-            gapi::wire::ser(map, "createTime", &self.create_time)?;
-            gapi::wire::ser(map, "dueTime", &self.due_time)?;
-            gapi::wire::ser(
-                map,
-                "fileContentChangeBehavior",
-                &self.file_content_change_behavior,
-            )?;
-            gapi::wire::ser(map, "initiator", &self.initiator)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "modifyTime", &self.modify_time)?;
-            gapi::wire::ser(map, "reviewerResponses", &self.reviewer_responses)?;
-            gapi::wire::ser(map, "status", &self.status)?;
-            gapi::wire::ser(map, "targetFileId", &self.target_file_id)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.approval_id,
+                    1 => &mut self.approved_revision_id,
+                    2 => &mut self.complete_time,
+                    3 => &mut self.create_time,
+                    4 => &mut self.due_time,
+                    5 => &mut self.file_content_change_behavior,
+                    6 => &mut self.initiator,
+                    7 => &mut self.kind,
+                    8 => &mut self.modify_time,
+                    9 => &mut self.reviewer_responses,
+                    10 => &mut self.status,
+                    11 => &mut self.target_file_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Approval {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Approval {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Approval);
     gapi::open_enum! {
         /// The behavior of the approval when the file content changes.
         pub enum ApprovalFileContentChangeBehavior {
@@ -876,7 +705,7 @@ pub mod schemas {
         }
     }
     /// The response of an approvals list request.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ApprovalList {
         /// The list of approvals. If `nextPageToken` is populated, then this list may be incomplete and an additional page of results should be fetched.
         pub items: Option<Vec<Approval>>,
@@ -885,46 +714,33 @@ pub mod schemas {
         /// The page token for the next page of approvals. This is absent if the end of the approvals list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for ApprovalList {
+    impl gapi::wire::Record for ApprovalList {
         const NAME: &'static str = "ApprovalList";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.items),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.items,
+                    1 => &self.kind,
+                    2 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ApprovalList {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.items,
+                    1 => &mut self.kind,
+                    2 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ApprovalList {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ApprovalList);
     impl gapi::Page for ApprovalList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -954,91 +770,65 @@ pub mod schemas {
         }
     }
     /// Request for approving an approval as a reviewer.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ApproveApprovalRequest {
         /// Optional. A message to accompany the reviewer response on the approval. This message is included in notifications for the action and in the approval activity log.
         pub message: Option<String>,
     }
-    impl gapi::wire::WireStruct for ApproveApprovalRequest {
+    impl gapi::wire::Record for ApproveApprovalRequest {
         const NAME: &'static str = "ApproveApprovalRequest";
         const FIELDS: &'static [&'static str] = &["message"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.message),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.message,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "message", &self.message)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ApproveApprovalRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.message,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ApproveApprovalRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ApproveApprovalRequest);
     /// Request for cancelling an approval as an initiator.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CancelApprovalRequest {
         /// Optional. A message to accompany the cancellation of the approval. This message is included in notifications for the action and in the approval activity log.
         pub message: Option<String>,
     }
-    impl gapi::wire::WireStruct for CancelApprovalRequest {
+    impl gapi::wire::Record for CancelApprovalRequest {
         const NAME: &'static str = "CancelApprovalRequest";
         const FIELDS: &'static [&'static str] = &["message"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.message),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.message,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "message", &self.message)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CancelApprovalRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.message,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CancelApprovalRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CancelApprovalRequest);
     /// A change to a file or shared drive.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Change {
         /// The type of the change. Possible values are `file` and `drive`.
         pub change_type: Option<String>,
@@ -1063,7 +853,7 @@ pub mod schemas {
         /// Deprecated: Use `changeType` instead.
         pub r#type: Option<String>,
     }
-    impl gapi::wire::WireStruct for Change {
+    impl gapi::wire::Record for Change {
         const NAME: &'static str = "Change";
         const FIELDS: &'static [&'static str] = &[
             "changeType",
@@ -1078,61 +868,48 @@ pub mod schemas {
             "time",
             "type",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.change_type),
-                1 => gapi::wire::de(map, &mut self.drive),
-                2 => gapi::wire::de(map, &mut self.drive_id),
-                3 => gapi::wire::de(map, &mut self.file),
-                4 => gapi::wire::de(map, &mut self.file_id),
-                5 => gapi::wire::de(map, &mut self.kind),
-                6 => gapi::wire::de(map, &mut self.removed),
-                7 => gapi::wire::de(map, &mut self.team_drive),
-                8 => gapi::wire::de(map, &mut self.team_drive_id),
-                9 => gapi::wire::de(map, &mut self.time),
-                10 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.change_type,
+                    1 => &self.drive,
+                    2 => &self.drive_id,
+                    3 => &self.file,
+                    4 => &self.file_id,
+                    5 => &self.kind,
+                    6 => &self.removed,
+                    7 => &self.team_drive,
+                    8 => &self.team_drive_id,
+                    9 => &self.time,
+                    10 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "changeType", &self.change_type)?;
-            gapi::wire::ser(map, "drive", &self.drive)?;
-            gapi::wire::ser(map, "driveId", &self.drive_id)?;
-            gapi::wire::ser(map, "file", &self.file)?;
-            gapi::wire::ser(map, "fileId", &self.file_id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "removed", &self.removed)?;
-            gapi::wire::ser(map, "teamDrive", &self.team_drive)?;
-            gapi::wire::ser(map, "teamDriveId", &self.team_drive_id)?;
-            gapi::wire::ser(map, "time", &self.time)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Change {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.change_type,
+                    1 => &mut self.drive,
+                    2 => &mut self.drive_id,
+                    3 => &mut self.file,
+                    4 => &mut self.file_id,
+                    5 => &mut self.kind,
+                    6 => &mut self.removed,
+                    7 => &mut self.team_drive,
+                    8 => &mut self.team_drive_id,
+                    9 => &mut self.time,
+                    10 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Change {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Change);
     /// A list of changes for a user.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChangeList {
         /// The list of changes. If nextPageToken is populated, then this list may be incomplete and an additional page of results should be fetched.
         pub changes: Option<Vec<Change>>,
@@ -1143,7 +920,7 @@ pub mod schemas {
         /// The page token for the next page of changes. This will be absent if the end of the changes list has been reached. The page token doesn't expire.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for ChangeList {
+    impl gapi::wire::Record for ChangeList {
         const NAME: &'static str = "ChangeList";
         const FIELDS: &'static [&'static str] = &[
             "changes",
@@ -1151,47 +928,34 @@ pub mod schemas {
             "newStartPageToken",
             "nextPageToken",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.changes),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.new_start_page_token),
-                3 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.changes,
+                    1 => &self.kind,
+                    2 => &self.new_start_page_token,
+                    3 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "changes", &self.changes)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "newStartPageToken", &self.new_start_page_token)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChangeList {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.changes,
+                    1 => &mut self.kind,
+                    2 => &mut self.new_start_page_token,
+                    3 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChangeList {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChangeList);
     /// A notification channel used to watch for resource changes.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Channel {
         /// The address where notifications are delivered for this channel.
         pub address: Option<String>,
@@ -1214,7 +978,7 @@ pub mod schemas {
         /// The type of delivery mechanism used for this channel. Valid values are "web_hook" or "webhook".
         pub r#type: Option<String>,
     }
-    impl gapi::wire::WireStruct for Channel {
+    impl gapi::wire::Record for Channel {
         const NAME: &'static str = "Channel";
         const FIELDS: &'static [&'static str] = &[
             "address",
@@ -1228,108 +992,82 @@ pub mod schemas {
             "token",
             "type",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.address),
-                1 => gapi::wire::de_int64(map, &mut self.expiration),
-                2 => gapi::wire::de(map, &mut self.id),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.params),
-                5 => gapi::wire::de(map, &mut self.payload),
-                6 => gapi::wire::de(map, &mut self.resource_id),
-                7 => gapi::wire::de(map, &mut self.resource_uri),
-                8 => gapi::wire::de(map, &mut self.token),
-                9 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.address,
+                    1 => gapi::wire::int64_field(&self.expiration),
+                    2 => &self.id,
+                    3 => &self.kind,
+                    4 => &self.params,
+                    5 => &self.payload,
+                    6 => &self.resource_id,
+                    7 => &self.resource_uri,
+                    8 => &self.token,
+                    9 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "address", &self.address)?;
-            gapi::wire::ser_int64(map, "expiration", &self.expiration)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "params", &self.params)?;
-            gapi::wire::ser(map, "payload", &self.payload)?;
-            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
-            gapi::wire::ser(map, "resourceUri", &self.resource_uri)?;
-            gapi::wire::ser(map, "token", &self.token)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Channel {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.address,
+                    1 => gapi::wire::int64_field_mut(&mut self.expiration),
+                    2 => &mut self.id,
+                    3 => &mut self.kind,
+                    4 => &mut self.params,
+                    5 => &mut self.payload,
+                    6 => &mut self.resource_id,
+                    7 => &mut self.resource_uri,
+                    8 => &mut self.token,
+                    9 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Channel {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Channel);
     /// Details about the client-side encryption applied to the file.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ClientEncryptionDetails {
         /// The metadata used for client-side operations.
         pub decryption_metadata: Option<DecryptionMetadata>,
         /// The encryption state of the file. The values expected here are: - encrypted - unencrypted
         pub encryption_state: Option<String>,
     }
-    impl gapi::wire::WireStruct for ClientEncryptionDetails {
+    impl gapi::wire::Record for ClientEncryptionDetails {
         const NAME: &'static str = "ClientEncryptionDetails";
         const FIELDS: &'static [&'static str] = &[
             "decryptionMetadata",
             "encryptionState",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.decryption_metadata),
-                1 => gapi::wire::de(map, &mut self.encryption_state),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.decryption_metadata,
+                    1 => &self.encryption_state,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "decryptionMetadata", &self.decryption_metadata)?;
-            gapi::wire::ser(map, "encryptionState", &self.encryption_state)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ClientEncryptionDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.decryption_metadata,
+                    1 => &mut self.encryption_state,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ClientEncryptionDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ClientEncryptionDetails);
     /// A comment on a file. Some resource methods (such as `comments.update`) require a `commentId`. Use the `comments.list` method to retrieve the ID for a comment in a file.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Comment {
         /// A region of the document represented as a JSON string. For details on defining anchor properties, refer to \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/v3/manage-comments).
         pub anchor: Option<String>,
@@ -1360,7 +1098,7 @@ pub mod schemas {
         /// Output only. Whether the comment has been resolved by one of its replies.
         pub resolved: Option<bool>,
     }
-    impl gapi::wire::WireStruct for Comment {
+    impl gapi::wire::Record for Comment {
         const NAME: &'static str = "Comment";
         const FIELDS: &'static [&'static str] = &[
             "anchor",
@@ -1378,113 +1116,83 @@ pub mod schemas {
             "replies",
             "resolved",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.anchor),
-                1 => gapi::wire::de(map, &mut self.assignee_email_address),
-                2 => gapi::wire::de(map, &mut self.author),
-                3 => gapi::wire::de(map, &mut self.content),
-                4 => gapi::wire::de(map, &mut self.created_time),
-                5 => gapi::wire::de(map, &mut self.deleted),
-                6 => gapi::wire::de(map, &mut self.html_content),
-                7 => gapi::wire::de(map, &mut self.id),
-                8 => gapi::wire::de(map, &mut self.kind),
-                9 => gapi::wire::de(map, &mut self.mentioned_email_addresses),
-                10 => gapi::wire::de(map, &mut self.modified_time),
-                11 => gapi::wire::de(map, &mut self.quoted_file_content),
-                12 => gapi::wire::de(map, &mut self.replies),
-                13 => gapi::wire::de(map, &mut self.resolved),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.anchor,
+                    1 => &self.assignee_email_address,
+                    2 => &self.author,
+                    3 => &self.content,
+                    4 => &self.created_time,
+                    5 => &self.deleted,
+                    6 => &self.html_content,
+                    7 => &self.id,
+                    8 => &self.kind,
+                    9 => &self.mentioned_email_addresses,
+                    10 => &self.modified_time,
+                    11 => &self.quoted_file_content,
+                    12 => &self.replies,
+                    13 => &self.resolved,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "anchor", &self.anchor)?;
-            gapi::wire::ser(map, "assigneeEmailAddress", &self.assignee_email_address)?;
-            gapi::wire::ser(map, "author", &self.author)?;
-            gapi::wire::ser(map, "content", &self.content)?;
-            gapi::wire::ser(map, "createdTime", &self.created_time)?;
-            gapi::wire::ser(map, "deleted", &self.deleted)?;
-            gapi::wire::ser(map, "htmlContent", &self.html_content)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(
-                map,
-                "mentionedEmailAddresses",
-                &self.mentioned_email_addresses,
-            )?;
-            gapi::wire::ser(map, "modifiedTime", &self.modified_time)?;
-            gapi::wire::ser(map, "quotedFileContent", &self.quoted_file_content)?;
-            gapi::wire::ser(map, "replies", &self.replies)?;
-            gapi::wire::ser(map, "resolved", &self.resolved)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.anchor,
+                    1 => &mut self.assignee_email_address,
+                    2 => &mut self.author,
+                    3 => &mut self.content,
+                    4 => &mut self.created_time,
+                    5 => &mut self.deleted,
+                    6 => &mut self.html_content,
+                    7 => &mut self.id,
+                    8 => &mut self.kind,
+                    9 => &mut self.mentioned_email_addresses,
+                    10 => &mut self.modified_time,
+                    11 => &mut self.quoted_file_content,
+                    12 => &mut self.replies,
+                    13 => &mut self.resolved,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Comment {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Comment {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Comment);
     /// Request for commenting on an approval.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CommentApprovalRequest {
         /// Required. A message to comment on the approval. This message is included in notifications for the action and in the approval activity log.
         pub message: Option<String>,
     }
-    impl gapi::wire::WireStruct for CommentApprovalRequest {
+    impl gapi::wire::Record for CommentApprovalRequest {
         const NAME: &'static str = "CommentApprovalRequest";
         const FIELDS: &'static [&'static str] = &["message"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.message),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.message,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "message", &self.message)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CommentApprovalRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.message,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CommentApprovalRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CommentApprovalRequest);
     /// A list of comments on a file.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CommentList {
         /// The list of comments. If nextPageToken is populated, then this list may be incomplete and an additional page of results should be fetched.
         pub comments: Option<Vec<Comment>>,
@@ -1493,46 +1201,33 @@ pub mod schemas {
         /// The page token for the next page of comments. This will be absent if the end of the comments list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for CommentList {
+    impl gapi::wire::Record for CommentList {
         const NAME: &'static str = "CommentList";
         const FIELDS: &'static [&'static str] = &["comments", "kind", "nextPageToken"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.comments),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.comments,
+                    1 => &self.kind,
+                    2 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "comments", &self.comments)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CommentList {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.comments,
+                    1 => &mut self.kind,
+                    2 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CommentList {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CommentList);
     impl gapi::Page for CommentList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -1547,53 +1242,40 @@ pub mod schemas {
         }
     }
     /// The file content to which the comment refers, typically within the anchor region. For a text file, for example, this would be the text at the location of the comment.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CommentQuotedFileContent {
         /// The MIME type of the quoted content.
         pub mime_type: Option<String>,
         /// The quoted content itself. This is interpreted as plain text if set through the API.
         pub value: Option<String>,
     }
-    impl gapi::wire::WireStruct for CommentQuotedFileContent {
+    impl gapi::wire::Record for CommentQuotedFileContent {
         const NAME: &'static str = "CommentQuotedFileContent";
         const FIELDS: &'static [&'static str] = &["mimeType", "value"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.mime_type),
-                1 => gapi::wire::de(map, &mut self.value),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.mime_type,
+                    1 => &self.value,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "mimeType", &self.mime_type)?;
-            gapi::wire::ser(map, "value", &self.value)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CommentQuotedFileContent {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.mime_type,
+                    1 => &mut self.value,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CommentQuotedFileContent {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CommentQuotedFileContent);
     /// A restriction for accessing the content of the file.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ContentRestriction {
         /// Whether the content restriction can only be modified or removed by a user who owns the file. For files in shared drives, any user with `organizer` capabilities can modify or remove this content restriction.
         pub owner_restricted: Option<bool>,
@@ -1610,7 +1292,7 @@ pub mod schemas {
         /// Output only. The type of the content restriction. Currently the only possible value is `globalContentRestriction`.
         pub r#type: Option<String>,
     }
-    impl gapi::wire::WireStruct for ContentRestriction {
+    impl gapi::wire::Record for ContentRestriction {
         const NAME: &'static str = "ContentRestriction";
         const FIELDS: &'static [&'static str] = &[
             "ownerRestricted",
@@ -1621,95 +1303,42 @@ pub mod schemas {
             "systemRestricted",
             "type",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.owner_restricted),
-                1 => gapi::wire::de(map, &mut self.read_only),
-                2 => gapi::wire::de(map, &mut self.reason),
-                3 => gapi::wire::de(map, &mut self.restricting_user),
-                4 => gapi::wire::de(map, &mut self.restriction_time),
-                5 => gapi::wire::de(map, &mut self.system_restricted),
-                6 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.owner_restricted,
+                    1 => &self.read_only,
+                    2 => &self.reason,
+                    3 => &self.restricting_user,
+                    4 => &self.restriction_time,
+                    5 => &self.system_restricted,
+                    6 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "ownerRestricted", &self.owner_restricted)?;
-            gapi::wire::ser(map, "readOnly", &self.read_only)?;
-            gapi::wire::ser(map, "reason", &self.reason)?;
-            gapi::wire::ser(map, "restrictingUser", &self.restricting_user)?;
-            gapi::wire::ser(map, "restrictionTime", &self.restriction_time)?;
-            gapi::wire::ser(map, "systemRestricted", &self.system_restricted)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ContentRestriction {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.owner_restricted,
+                    1 => &mut self.read_only,
+                    2 => &mut self.reason,
+                    3 => &mut self.restricting_user,
+                    4 => &mut self.restriction_time,
+                    5 => &mut self.system_restricted,
+                    6 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ContentRestriction {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ContentRestriction);
     /// Request for declining an approval as a reviewer.
-    #[derive(Clone, Debug, Default, PartialEq)]
-    pub struct DeclineApprovalRequest {
-        /// Optional. A message to accompany the reviewer response on the approval. This message is included in notifications for the action and in the approval activity log.
-        pub message: Option<String>,
-    }
-    impl gapi::wire::WireStruct for DeclineApprovalRequest {
-        const NAME: &'static str = "DeclineApprovalRequest";
-        const FIELDS: &'static [&'static str] = &["message"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.message),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "message", &self.message)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeclineApprovalRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for DeclineApprovalRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    pub type DeclineApprovalRequest = ApproveApprovalRequest;
     /// Representation of the CSE DecryptionMetadata.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DecryptionMetadata {
         /// Chunk size used if content was encrypted with the AES 256 GCM Cipher. Possible values are: - default - small
         pub aes256_gcm_chunk_size: Option<String>,
@@ -1726,7 +1355,7 @@ pub mod schemas {
         /// The URL-safe Base64 encoded wrapped key used to encrypt the contents of the file.
         pub wrapped_key: Option<String>,
     }
-    impl gapi::wire::WireStruct for DecryptionMetadata {
+    impl gapi::wire::Record for DecryptionMetadata {
         const NAME: &'static str = "DecryptionMetadata";
         const FIELDS: &'static [&'static str] = &[
             "aes256GcmChunkSize",
@@ -1737,168 +1366,112 @@ pub mod schemas {
             "keyFormat",
             "wrappedKey",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.aes256_gcm_chunk_size),
-                1 => gapi::wire::de(map, &mut self.encryption_resource_key_hash),
-                2 => gapi::wire::de(map, &mut self.jwt),
-                3 => gapi::wire::de_int64(map, &mut self.kacls_id),
-                4 => gapi::wire::de(map, &mut self.kacls_name),
-                5 => gapi::wire::de(map, &mut self.key_format),
-                6 => gapi::wire::de(map, &mut self.wrapped_key),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.aes256_gcm_chunk_size,
+                    1 => &self.encryption_resource_key_hash,
+                    2 => &self.jwt,
+                    3 => gapi::wire::int64_field(&self.kacls_id),
+                    4 => &self.kacls_name,
+                    5 => &self.key_format,
+                    6 => &self.wrapped_key,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "aes256GcmChunkSize", &self.aes256_gcm_chunk_size)?;
-            gapi::wire::ser(
-                map,
-                "encryptionResourceKeyHash",
-                &self.encryption_resource_key_hash,
-            )?;
-            gapi::wire::ser(map, "jwt", &self.jwt)?;
-            gapi::wire::ser_int64(map, "kaclsId", &self.kacls_id)?;
-            gapi::wire::ser(map, "kaclsName", &self.kacls_name)?;
-            gapi::wire::ser(map, "keyFormat", &self.key_format)?;
-            gapi::wire::ser(map, "wrappedKey", &self.wrapped_key)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.aes256_gcm_chunk_size,
+                    1 => &mut self.encryption_resource_key_hash,
+                    2 => &mut self.jwt,
+                    3 => gapi::wire::int64_field_mut(&mut self.kacls_id),
+                    4 => &mut self.kacls_name,
+                    5 => &mut self.key_format,
+                    6 => &mut self.wrapped_key,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for DecryptionMetadata {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for DecryptionMetadata {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DecryptionMetadata);
     /// A restriction for copy and download of the file.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DownloadRestriction {
         /// Whether download and copy is restricted for readers.
         pub restricted_for_readers: Option<bool>,
         /// Whether download and copy is restricted for writers. If true, download is also restricted for readers.
         pub restricted_for_writers: Option<bool>,
     }
-    impl gapi::wire::WireStruct for DownloadRestriction {
+    impl gapi::wire::Record for DownloadRestriction {
         const NAME: &'static str = "DownloadRestriction";
         const FIELDS: &'static [&'static str] = &[
             "restrictedForReaders",
             "restrictedForWriters",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.restricted_for_readers),
-                1 => gapi::wire::de(map, &mut self.restricted_for_writers),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.restricted_for_readers,
+                    1 => &self.restricted_for_writers,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "restrictedForReaders", &self.restricted_for_readers)?;
-            gapi::wire::ser(map, "restrictedForWriters", &self.restricted_for_writers)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DownloadRestriction {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.restricted_for_readers,
+                    1 => &mut self.restricted_for_writers,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DownloadRestriction {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DownloadRestriction);
     /// Download restrictions applied to the file.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DownloadRestrictionsMetadata {
         /// Output only. The effective download restriction applied to this file. This considers all restriction settings and DLP rules.
         pub effective_download_restriction_with_context: Option<DownloadRestriction>,
         /// The download restriction of the file applied directly by the owner or organizer. This doesn't take into account shared drive settings or DLP rules.
         pub item_download_restriction: Option<DownloadRestriction>,
     }
-    impl gapi::wire::WireStruct for DownloadRestrictionsMetadata {
+    impl gapi::wire::Record for DownloadRestrictionsMetadata {
         const NAME: &'static str = "DownloadRestrictionsMetadata";
         const FIELDS: &'static [&'static str] = &[
             "effectiveDownloadRestrictionWithContext",
             "itemDownloadRestriction",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => {
-                    gapi::wire::de(
-                        map,
-                        &mut self.effective_download_restriction_with_context,
-                    )
-                }
-                1 => gapi::wire::de(map, &mut self.item_download_restriction),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.effective_download_restriction_with_context,
+                    1 => &self.item_download_restriction,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "effectiveDownloadRestrictionWithContext",
-                &self.effective_download_restriction_with_context,
-            )?;
-            gapi::wire::ser(
-                map,
-                "itemDownloadRestriction",
-                &self.item_download_restriction,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.effective_download_restriction_with_context,
+                    1 => &mut self.item_download_restriction,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for DownloadRestrictionsMetadata {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for DownloadRestrictionsMetadata {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DownloadRestrictionsMetadata);
     /// Representation of a shared drive. Some resource methods (such as `drives.update`) require a `driveId`. Use the `drives.list` method to retrieve the ID for a shared drive.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Drive {
         /// An image file and cropping parameters from which a background image for this shared drive is set. This is a write only field; it can only be set on `drive.drives.update` requests that don't set `themeId`. When specified, all fields of the `backgroundImageFile` must be set.
         pub background_image_file: Option<DriveBackgroundImageFile>,
@@ -1925,7 +1498,7 @@ pub mod schemas {
         /// The ID of the theme from which the background image and color will be set. The set of possible `driveThemes` can be retrieved from a `drive.about.get` response. When not specified on a `drive.drives.create` request, a random theme is chosen from which the background image and color are set. This is a write-only field; it can only be set on requests that don't set `colorRgb` or `backgroundImageFile`.
         pub theme_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for Drive {
+    impl gapi::wire::Record for Drive {
         const NAME: &'static str = "Drive";
         const FIELDS: &'static [&'static str] = &[
             "backgroundImageFile",
@@ -1941,63 +1514,50 @@ pub mod schemas {
             "restrictions",
             "themeId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.background_image_file),
-                1 => gapi::wire::de(map, &mut self.background_image_link),
-                2 => gapi::wire::de(map, &mut self.capabilities),
-                3 => gapi::wire::de(map, &mut self.color_rgb),
-                4 => gapi::wire::de(map, &mut self.created_time),
-                5 => gapi::wire::de(map, &mut self.hidden),
-                6 => gapi::wire::de(map, &mut self.id),
-                7 => gapi::wire::de(map, &mut self.kind),
-                8 => gapi::wire::de(map, &mut self.name),
-                9 => gapi::wire::de(map, &mut self.org_unit_id),
-                10 => gapi::wire::de(map, &mut self.restrictions),
-                11 => gapi::wire::de(map, &mut self.theme_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.background_image_file,
+                    1 => &self.background_image_link,
+                    2 => &self.capabilities,
+                    3 => &self.color_rgb,
+                    4 => &self.created_time,
+                    5 => &self.hidden,
+                    6 => &self.id,
+                    7 => &self.kind,
+                    8 => &self.name,
+                    9 => &self.org_unit_id,
+                    10 => &self.restrictions,
+                    11 => &self.theme_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "backgroundImageFile", &self.background_image_file)?;
-            gapi::wire::ser(map, "backgroundImageLink", &self.background_image_link)?;
-            gapi::wire::ser(map, "capabilities", &self.capabilities)?;
-            gapi::wire::ser(map, "colorRgb", &self.color_rgb)?;
-            gapi::wire::ser(map, "createdTime", &self.created_time)?;
-            gapi::wire::ser(map, "hidden", &self.hidden)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "orgUnitId", &self.org_unit_id)?;
-            gapi::wire::ser(map, "restrictions", &self.restrictions)?;
-            gapi::wire::ser(map, "themeId", &self.theme_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Drive {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.background_image_file,
+                    1 => &mut self.background_image_link,
+                    2 => &mut self.capabilities,
+                    3 => &mut self.color_rgb,
+                    4 => &mut self.created_time,
+                    5 => &mut self.hidden,
+                    6 => &mut self.id,
+                    7 => &mut self.kind,
+                    8 => &mut self.name,
+                    9 => &mut self.org_unit_id,
+                    10 => &mut self.restrictions,
+                    11 => &mut self.theme_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Drive {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Drive);
     /// An image file and cropping parameters from which a background image for this shared drive is set. This is a write only field; it can only be set on `drive.drives.update` requests that don't set `themeId`. When specified, all fields of the `backgroundImageFile` must be set.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DriveBackgroundImageFile {
         /// The ID of an image file in Google Drive to use for the background image.
         pub id: Option<String>,
@@ -2008,7 +1568,7 @@ pub mod schemas {
         /// The Y coordinate of the upper left corner of the cropping area in the background image. This is a value in the closed range of 0 to 1. This value represents the vertical distance from the top side of the entire image to the top side of the cropping area divided by the height of the entire image.
         pub y_coordinate: Option<f32>,
     }
-    impl gapi::wire::WireStruct for DriveBackgroundImageFile {
+    impl gapi::wire::Record for DriveBackgroundImageFile {
         const NAME: &'static str = "DriveBackgroundImageFile";
         const FIELDS: &'static [&'static str] = &[
             "id",
@@ -2016,47 +1576,34 @@ pub mod schemas {
             "xCoordinate",
             "yCoordinate",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.id),
-                1 => gapi::wire::de(map, &mut self.width),
-                2 => gapi::wire::de(map, &mut self.x_coordinate),
-                3 => gapi::wire::de(map, &mut self.y_coordinate),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.id,
+                    1 => &self.width,
+                    2 => &self.x_coordinate,
+                    3 => &self.y_coordinate,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "width", &self.width)?;
-            gapi::wire::ser(map, "xCoordinate", &self.x_coordinate)?;
-            gapi::wire::ser(map, "yCoordinate", &self.y_coordinate)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DriveBackgroundImageFile {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.id,
+                    1 => &mut self.width,
+                    2 => &mut self.x_coordinate,
+                    3 => &mut self.y_coordinate,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DriveBackgroundImageFile {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DriveBackgroundImageFile);
     /// Output only. Capabilities the current user has on this shared drive.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DriveCapabilities {
         /// Output only. Whether the current user can add children to folders in this shared drive.
         pub can_add_children: Option<bool>,
@@ -2103,7 +1650,7 @@ pub mod schemas {
         /// Output only. Whether the current user can trash children from folders in this shared drive.
         pub can_trash_children: Option<bool>,
     }
-    impl gapi::wire::WireStruct for DriveCapabilities {
+    impl gapi::wire::Record for DriveCapabilities {
         const NAME: &'static str = "DriveCapabilities";
         const FIELDS: &'static [&'static str] = &[
             "canAddChildren",
@@ -2128,131 +1675,74 @@ pub mod schemas {
             "canShare",
             "canTrashChildren",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.can_add_children),
-                1 => {
-                    gapi::wire::de(
-                        map,
-                        &mut self.can_change_copy_requires_writer_permission_restriction,
-                    )
-                }
-                2 => {
-                    gapi::wire::de(
-                        map,
-                        &mut self.can_change_domain_users_only_restriction,
-                    )
-                }
-                3 => gapi::wire::de(map, &mut self.can_change_download_restriction),
-                4 => gapi::wire::de(map, &mut self.can_change_drive_background),
-                5 => {
-                    gapi::wire::de(
-                        map,
-                        &mut self.can_change_drive_members_only_restriction,
-                    )
-                }
-                6 => {
-                    gapi::wire::de(
-                        map,
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.can_add_children,
+                    1 => &self.can_change_copy_requires_writer_permission_restriction,
+                    2 => &self.can_change_domain_users_only_restriction,
+                    3 => &self.can_change_download_restriction,
+                    4 => &self.can_change_drive_background,
+                    5 => &self.can_change_drive_members_only_restriction,
+                    6 => {
+                        &self
+                            .can_change_sharing_folders_requires_organizer_permission_restriction
+                    }
+                    7 => &self.can_comment,
+                    8 => &self.can_copy,
+                    9 => &self.can_delete_children,
+                    10 => &self.can_delete_drive,
+                    11 => &self.can_download,
+                    12 => &self.can_edit,
+                    13 => &self.can_list_children,
+                    14 => &self.can_manage_members,
+                    15 => &self.can_read_revisions,
+                    16 => &self.can_rename,
+                    17 => &self.can_rename_drive,
+                    18 => &self.can_reset_drive_restrictions,
+                    19 => &self.can_share,
+                    20 => &self.can_trash_children,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.can_add_children,
+                    1 => &mut self.can_change_copy_requires_writer_permission_restriction,
+                    2 => &mut self.can_change_domain_users_only_restriction,
+                    3 => &mut self.can_change_download_restriction,
+                    4 => &mut self.can_change_drive_background,
+                    5 => &mut self.can_change_drive_members_only_restriction,
+                    6 => {
                         &mut self
-                            .can_change_sharing_folders_requires_organizer_permission_restriction,
-                    )
-                }
-                7 => gapi::wire::de(map, &mut self.can_comment),
-                8 => gapi::wire::de(map, &mut self.can_copy),
-                9 => gapi::wire::de(map, &mut self.can_delete_children),
-                10 => gapi::wire::de(map, &mut self.can_delete_drive),
-                11 => gapi::wire::de(map, &mut self.can_download),
-                12 => gapi::wire::de(map, &mut self.can_edit),
-                13 => gapi::wire::de(map, &mut self.can_list_children),
-                14 => gapi::wire::de(map, &mut self.can_manage_members),
-                15 => gapi::wire::de(map, &mut self.can_read_revisions),
-                16 => gapi::wire::de(map, &mut self.can_rename),
-                17 => gapi::wire::de(map, &mut self.can_rename_drive),
-                18 => gapi::wire::de(map, &mut self.can_reset_drive_restrictions),
-                19 => gapi::wire::de(map, &mut self.can_share),
-                20 => gapi::wire::de(map, &mut self.can_trash_children),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "canAddChildren", &self.can_add_children)?;
-            gapi::wire::ser(
-                map,
-                "canChangeCopyRequiresWriterPermissionRestriction",
-                &self.can_change_copy_requires_writer_permission_restriction,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canChangeDomainUsersOnlyRestriction",
-                &self.can_change_domain_users_only_restriction,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canChangeDownloadRestriction",
-                &self.can_change_download_restriction,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canChangeDriveBackground",
-                &self.can_change_drive_background,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canChangeDriveMembersOnlyRestriction",
-                &self.can_change_drive_members_only_restriction,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canChangeSharingFoldersRequiresOrganizerPermissionRestriction",
-                &self
-                    .can_change_sharing_folders_requires_organizer_permission_restriction,
-            )?;
-            gapi::wire::ser(map, "canComment", &self.can_comment)?;
-            gapi::wire::ser(map, "canCopy", &self.can_copy)?;
-            gapi::wire::ser(map, "canDeleteChildren", &self.can_delete_children)?;
-            gapi::wire::ser(map, "canDeleteDrive", &self.can_delete_drive)?;
-            gapi::wire::ser(map, "canDownload", &self.can_download)?;
-            gapi::wire::ser(map, "canEdit", &self.can_edit)?;
-            gapi::wire::ser(map, "canListChildren", &self.can_list_children)?;
-            gapi::wire::ser(map, "canManageMembers", &self.can_manage_members)?;
-            gapi::wire::ser(map, "canReadRevisions", &self.can_read_revisions)?;
-            gapi::wire::ser(map, "canRename", &self.can_rename)?;
-            gapi::wire::ser(map, "canRenameDrive", &self.can_rename_drive)?;
-            gapi::wire::ser(
-                map,
-                "canResetDriveRestrictions",
-                &self.can_reset_drive_restrictions,
-            )?;
-            gapi::wire::ser(map, "canShare", &self.can_share)?;
-            gapi::wire::ser(map, "canTrashChildren", &self.can_trash_children)?;
-            Ok(())
+                            .can_change_sharing_folders_requires_organizer_permission_restriction
+                    }
+                    7 => &mut self.can_comment,
+                    8 => &mut self.can_copy,
+                    9 => &mut self.can_delete_children,
+                    10 => &mut self.can_delete_drive,
+                    11 => &mut self.can_download,
+                    12 => &mut self.can_edit,
+                    13 => &mut self.can_list_children,
+                    14 => &mut self.can_manage_members,
+                    15 => &mut self.can_read_revisions,
+                    16 => &mut self.can_rename,
+                    17 => &mut self.can_rename_drive,
+                    18 => &mut self.can_reset_drive_restrictions,
+                    19 => &mut self.can_share,
+                    20 => &mut self.can_trash_children,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for DriveCapabilities {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for DriveCapabilities {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DriveCapabilities);
     /// A list of shared drives.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DriveList {
         /// The list of shared drives. If nextPageToken is populated, then this list may be incomplete and an additional page of results should be fetched.
         pub drives: Option<Vec<Drive>>,
@@ -2261,46 +1751,33 @@ pub mod schemas {
         /// The page token for the next page of shared drives. This will be absent if the end of the list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for DriveList {
+    impl gapi::wire::Record for DriveList {
         const NAME: &'static str = "DriveList";
         const FIELDS: &'static [&'static str] = &["drives", "kind", "nextPageToken"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.drives),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.drives,
+                    1 => &self.kind,
+                    2 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "drives", &self.drives)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DriveList {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.drives,
+                    1 => &mut self.kind,
+                    2 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DriveList {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DriveList);
     impl gapi::Page for DriveList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -2315,7 +1792,7 @@ pub mod schemas {
         }
     }
     /// A set of restrictions that apply to this shared drive or items inside this shared drive. Note that restrictions can't be set when creating a shared drive. To add a restriction, first create a shared drive and then use `drives.update` to add restrictions.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DriveRestrictions {
         /// Whether administrative privileges on this shared drive are required to modify restrictions.
         pub admin_managed_restrictions: Option<bool>,
@@ -2330,7 +1807,7 @@ pub mod schemas {
         /// If true, only users with the organizer role can share folders. If false, users with either the organizer role or the file organizer role can share folders.
         pub sharing_folders_requires_organizer_permission: Option<bool>,
     }
-    impl gapi::wire::WireStruct for DriveRestrictions {
+    impl gapi::wire::Record for DriveRestrictions {
         const NAME: &'static str = "DriveRestrictions";
         const FIELDS: &'static [&'static str] = &[
             "adminManagedRestrictions",
@@ -2340,68 +1817,38 @@ pub mod schemas {
             "driveMembersOnly",
             "sharingFoldersRequiresOrganizerPermission",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.admin_managed_restrictions),
-                1 => gapi::wire::de(map, &mut self.copy_requires_writer_permission),
-                2 => gapi::wire::de(map, &mut self.domain_users_only),
-                3 => gapi::wire::de(map, &mut self.download_restriction),
-                4 => gapi::wire::de(map, &mut self.drive_members_only),
-                5 => {
-                    gapi::wire::de(
-                        map,
-                        &mut self.sharing_folders_requires_organizer_permission,
-                    )
-                }
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.admin_managed_restrictions,
+                    1 => &self.copy_requires_writer_permission,
+                    2 => &self.domain_users_only,
+                    3 => &self.download_restriction,
+                    4 => &self.drive_members_only,
+                    5 => &self.sharing_folders_requires_organizer_permission,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "adminManagedRestrictions",
-                &self.admin_managed_restrictions,
-            )?;
-            gapi::wire::ser(
-                map,
-                "copyRequiresWriterPermission",
-                &self.copy_requires_writer_permission,
-            )?;
-            gapi::wire::ser(map, "domainUsersOnly", &self.domain_users_only)?;
-            gapi::wire::ser(map, "downloadRestriction", &self.download_restriction)?;
-            gapi::wire::ser(map, "driveMembersOnly", &self.drive_members_only)?;
-            gapi::wire::ser(
-                map,
-                "sharingFoldersRequiresOrganizerPermission",
-                &self.sharing_folders_requires_organizer_permission,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.admin_managed_restrictions,
+                    1 => &mut self.copy_requires_writer_permission,
+                    2 => &mut self.domain_users_only,
+                    3 => &mut self.download_restriction,
+                    4 => &mut self.drive_members_only,
+                    5 => &mut self.sharing_folders_requires_organizer_permission,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for DriveRestrictions {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for DriveRestrictions {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DriveRestrictions);
     /// The metadata for a file. Some resource methods (such as `files.update`) require a `fileId`. Use the `files.list` method to retrieve the ID for a file.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct File {
         /// A collection of arbitrary key-value pairs which are private to the requesting app.
         /// Entries with null values are cleared in update and copy requests. These properties can only be retrieved using an authenticated request. An authenticated request uses an access token obtained with a OAuth 2 client ID. You cannot use an API key to retrieve private properties.
@@ -2536,7 +1983,7 @@ pub mod schemas {
         /// Whether users with only `writer` permission can modify the file's permissions. Not populated for items in shared drives.
         pub writers_can_share: Option<bool>,
     }
-    impl gapi::wire::WireStruct for File {
+    impl gapi::wire::Record for File {
         const NAME: &'static str = "File";
         const FIELDS: &'static [&'static str] = &[
             "appProperties",
@@ -2605,189 +2052,156 @@ pub mod schemas {
             "webViewLink",
             "writersCanShare",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.app_properties),
-                1 => gapi::wire::de(map, &mut self.capabilities),
-                2 => gapi::wire::de(map, &mut self.client_encryption_details),
-                3 => gapi::wire::de(map, &mut self.content_hints),
-                4 => gapi::wire::de(map, &mut self.content_restrictions),
-                5 => gapi::wire::de(map, &mut self.copy_requires_writer_permission),
-                6 => gapi::wire::de(map, &mut self.created_time),
-                7 => gapi::wire::de(map, &mut self.description),
-                8 => gapi::wire::de(map, &mut self.download_restrictions),
-                9 => gapi::wire::de(map, &mut self.drive_id),
-                10 => gapi::wire::de(map, &mut self.explicitly_trashed),
-                11 => gapi::wire::de(map, &mut self.export_links),
-                12 => gapi::wire::de(map, &mut self.file_extension),
-                13 => gapi::wire::de(map, &mut self.folder_color_rgb),
-                14 => gapi::wire::de(map, &mut self.full_file_extension),
-                15 => gapi::wire::de(map, &mut self.has_augmented_permissions),
-                16 => gapi::wire::de(map, &mut self.has_thumbnail),
-                17 => gapi::wire::de(map, &mut self.head_revision_id),
-                18 => gapi::wire::de(map, &mut self.icon_link),
-                19 => gapi::wire::de(map, &mut self.id),
-                20 => gapi::wire::de(map, &mut self.image_media_metadata),
-                21 => gapi::wire::de(map, &mut self.inherited_permissions_disabled),
-                22 => gapi::wire::de(map, &mut self.is_app_authorized),
-                23 => gapi::wire::de(map, &mut self.kind),
-                24 => gapi::wire::de(map, &mut self.label_info),
-                25 => gapi::wire::de(map, &mut self.last_modifying_user),
-                26 => gapi::wire::de(map, &mut self.link_share_metadata),
-                27 => gapi::wire::de(map, &mut self.md5_checksum),
-                28 => gapi::wire::de(map, &mut self.mime_type),
-                29 => gapi::wire::de(map, &mut self.modified_by_me),
-                30 => gapi::wire::de(map, &mut self.modified_by_me_time),
-                31 => gapi::wire::de(map, &mut self.modified_time),
-                32 => gapi::wire::de(map, &mut self.name),
-                33 => gapi::wire::de(map, &mut self.original_filename),
-                34 => gapi::wire::de(map, &mut self.owned_by_me),
-                35 => gapi::wire::de(map, &mut self.owners),
-                36 => gapi::wire::de(map, &mut self.parents),
-                37 => gapi::wire::de(map, &mut self.permission_ids),
-                38 => gapi::wire::de(map, &mut self.permissions),
-                39 => gapi::wire::de(map, &mut self.properties),
-                40 => gapi::wire::de_int64(map, &mut self.quota_bytes_used),
-                41 => gapi::wire::de(map, &mut self.resource_key),
-                42 => gapi::wire::de(map, &mut self.sha1_checksum),
-                43 => gapi::wire::de(map, &mut self.sha256_checksum),
-                44 => gapi::wire::de(map, &mut self.shared),
-                45 => gapi::wire::de(map, &mut self.shared_with_me_time),
-                46 => gapi::wire::de(map, &mut self.sharing_user),
-                47 => gapi::wire::de(map, &mut self.shortcut_details),
-                48 => gapi::wire::de_int64(map, &mut self.size),
-                49 => gapi::wire::de(map, &mut self.spaces),
-                50 => gapi::wire::de(map, &mut self.starred),
-                51 => gapi::wire::de(map, &mut self.team_drive_id),
-                52 => gapi::wire::de(map, &mut self.thumbnail_link),
-                53 => gapi::wire::de_int64(map, &mut self.thumbnail_version),
-                54 => gapi::wire::de(map, &mut self.trashed),
-                55 => gapi::wire::de(map, &mut self.trashed_time),
-                56 => gapi::wire::de(map, &mut self.trashing_user),
-                57 => gapi::wire::de_int64(map, &mut self.version),
-                58 => gapi::wire::de(map, &mut self.video_media_metadata),
-                59 => gapi::wire::de(map, &mut self.viewed_by_me),
-                60 => gapi::wire::de(map, &mut self.viewed_by_me_time),
-                61 => gapi::wire::de(map, &mut self.viewers_can_copy_content),
-                62 => gapi::wire::de(map, &mut self.web_content_link),
-                63 => gapi::wire::de(map, &mut self.web_view_link),
-                64 => gapi::wire::de(map, &mut self.writers_can_share),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.app_properties,
+                    1 => &self.capabilities,
+                    2 => &self.client_encryption_details,
+                    3 => &self.content_hints,
+                    4 => &self.content_restrictions,
+                    5 => &self.copy_requires_writer_permission,
+                    6 => &self.created_time,
+                    7 => &self.description,
+                    8 => &self.download_restrictions,
+                    9 => &self.drive_id,
+                    10 => &self.explicitly_trashed,
+                    11 => &self.export_links,
+                    12 => &self.file_extension,
+                    13 => &self.folder_color_rgb,
+                    14 => &self.full_file_extension,
+                    15 => &self.has_augmented_permissions,
+                    16 => &self.has_thumbnail,
+                    17 => &self.head_revision_id,
+                    18 => &self.icon_link,
+                    19 => &self.id,
+                    20 => &self.image_media_metadata,
+                    21 => &self.inherited_permissions_disabled,
+                    22 => &self.is_app_authorized,
+                    23 => &self.kind,
+                    24 => &self.label_info,
+                    25 => &self.last_modifying_user,
+                    26 => &self.link_share_metadata,
+                    27 => &self.md5_checksum,
+                    28 => &self.mime_type,
+                    29 => &self.modified_by_me,
+                    30 => &self.modified_by_me_time,
+                    31 => &self.modified_time,
+                    32 => &self.name,
+                    33 => &self.original_filename,
+                    34 => &self.owned_by_me,
+                    35 => &self.owners,
+                    36 => &self.parents,
+                    37 => &self.permission_ids,
+                    38 => &self.permissions,
+                    39 => &self.properties,
+                    40 => gapi::wire::int64_field(&self.quota_bytes_used),
+                    41 => &self.resource_key,
+                    42 => &self.sha1_checksum,
+                    43 => &self.sha256_checksum,
+                    44 => &self.shared,
+                    45 => &self.shared_with_me_time,
+                    46 => &self.sharing_user,
+                    47 => &self.shortcut_details,
+                    48 => gapi::wire::int64_field(&self.size),
+                    49 => &self.spaces,
+                    50 => &self.starred,
+                    51 => &self.team_drive_id,
+                    52 => &self.thumbnail_link,
+                    53 => gapi::wire::int64_field(&self.thumbnail_version),
+                    54 => &self.trashed,
+                    55 => &self.trashed_time,
+                    56 => &self.trashing_user,
+                    57 => gapi::wire::int64_field(&self.version),
+                    58 => &self.video_media_metadata,
+                    59 => &self.viewed_by_me,
+                    60 => &self.viewed_by_me_time,
+                    61 => &self.viewers_can_copy_content,
+                    62 => &self.web_content_link,
+                    63 => &self.web_view_link,
+                    64 => &self.writers_can_share,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "appProperties", &self.app_properties)?;
-            gapi::wire::ser(map, "capabilities", &self.capabilities)?;
-            gapi::wire::ser(
-                map,
-                "clientEncryptionDetails",
-                &self.client_encryption_details,
-            )?;
-            gapi::wire::ser(map, "contentHints", &self.content_hints)?;
-            gapi::wire::ser(map, "contentRestrictions", &self.content_restrictions)?;
-            gapi::wire::ser(
-                map,
-                "copyRequiresWriterPermission",
-                &self.copy_requires_writer_permission,
-            )?;
-            gapi::wire::ser(map, "createdTime", &self.created_time)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "downloadRestrictions", &self.download_restrictions)?;
-            gapi::wire::ser(map, "driveId", &self.drive_id)?;
-            gapi::wire::ser(map, "explicitlyTrashed", &self.explicitly_trashed)?;
-            gapi::wire::ser(map, "exportLinks", &self.export_links)?;
-            gapi::wire::ser(map, "fileExtension", &self.file_extension)?;
-            gapi::wire::ser(map, "folderColorRgb", &self.folder_color_rgb)?;
-            gapi::wire::ser(map, "fullFileExtension", &self.full_file_extension)?;
-            gapi::wire::ser(
-                map,
-                "hasAugmentedPermissions",
-                &self.has_augmented_permissions,
-            )?;
-            gapi::wire::ser(map, "hasThumbnail", &self.has_thumbnail)?;
-            gapi::wire::ser(map, "headRevisionId", &self.head_revision_id)?;
-            gapi::wire::ser(map, "iconLink", &self.icon_link)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "imageMediaMetadata", &self.image_media_metadata)?;
-            gapi::wire::ser(
-                map,
-                "inheritedPermissionsDisabled",
-                &self.inherited_permissions_disabled,
-            )?;
-            gapi::wire::ser(map, "isAppAuthorized", &self.is_app_authorized)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "labelInfo", &self.label_info)?;
-            gapi::wire::ser(map, "lastModifyingUser", &self.last_modifying_user)?;
-            gapi::wire::ser(map, "linkShareMetadata", &self.link_share_metadata)?;
-            gapi::wire::ser(map, "md5Checksum", &self.md5_checksum)?;
-            gapi::wire::ser(map, "mimeType", &self.mime_type)?;
-            gapi::wire::ser(map, "modifiedByMe", &self.modified_by_me)?;
-            gapi::wire::ser(map, "modifiedByMeTime", &self.modified_by_me_time)?;
-            gapi::wire::ser(map, "modifiedTime", &self.modified_time)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "originalFilename", &self.original_filename)?;
-            gapi::wire::ser(map, "ownedByMe", &self.owned_by_me)?;
-            gapi::wire::ser(map, "owners", &self.owners)?;
-            gapi::wire::ser(map, "parents", &self.parents)?;
-            gapi::wire::ser(map, "permissionIds", &self.permission_ids)?;
-            gapi::wire::ser(map, "permissions", &self.permissions)?;
-            gapi::wire::ser(map, "properties", &self.properties)?;
-            gapi::wire::ser_int64(map, "quotaBytesUsed", &self.quota_bytes_used)?;
-            gapi::wire::ser(map, "resourceKey", &self.resource_key)?;
-            gapi::wire::ser(map, "sha1Checksum", &self.sha1_checksum)?;
-            gapi::wire::ser(map, "sha256Checksum", &self.sha256_checksum)?;
-            gapi::wire::ser(map, "shared", &self.shared)?;
-            gapi::wire::ser(map, "sharedWithMeTime", &self.shared_with_me_time)?;
-            gapi::wire::ser(map, "sharingUser", &self.sharing_user)?;
-            gapi::wire::ser(map, "shortcutDetails", &self.shortcut_details)?;
-            gapi::wire::ser_int64(map, "size", &self.size)?;
-            gapi::wire::ser(map, "spaces", &self.spaces)?;
-            gapi::wire::ser(map, "starred", &self.starred)?;
-            gapi::wire::ser(map, "teamDriveId", &self.team_drive_id)?;
-            gapi::wire::ser(map, "thumbnailLink", &self.thumbnail_link)?;
-            gapi::wire::ser_int64(map, "thumbnailVersion", &self.thumbnail_version)?;
-            gapi::wire::ser(map, "trashed", &self.trashed)?;
-            gapi::wire::ser(map, "trashedTime", &self.trashed_time)?;
-            gapi::wire::ser(map, "trashingUser", &self.trashing_user)?;
-            gapi::wire::ser_int64(map, "version", &self.version)?;
-            gapi::wire::ser(map, "videoMediaMetadata", &self.video_media_metadata)?;
-            gapi::wire::ser(map, "viewedByMe", &self.viewed_by_me)?;
-            gapi::wire::ser(map, "viewedByMeTime", &self.viewed_by_me_time)?;
-            gapi::wire::ser(
-                map,
-                "viewersCanCopyContent",
-                &self.viewers_can_copy_content,
-            )?;
-            gapi::wire::ser(map, "webContentLink", &self.web_content_link)?;
-            gapi::wire::ser(map, "webViewLink", &self.web_view_link)?;
-            gapi::wire::ser(map, "writersCanShare", &self.writers_can_share)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.app_properties,
+                    1 => &mut self.capabilities,
+                    2 => &mut self.client_encryption_details,
+                    3 => &mut self.content_hints,
+                    4 => &mut self.content_restrictions,
+                    5 => &mut self.copy_requires_writer_permission,
+                    6 => &mut self.created_time,
+                    7 => &mut self.description,
+                    8 => &mut self.download_restrictions,
+                    9 => &mut self.drive_id,
+                    10 => &mut self.explicitly_trashed,
+                    11 => &mut self.export_links,
+                    12 => &mut self.file_extension,
+                    13 => &mut self.folder_color_rgb,
+                    14 => &mut self.full_file_extension,
+                    15 => &mut self.has_augmented_permissions,
+                    16 => &mut self.has_thumbnail,
+                    17 => &mut self.head_revision_id,
+                    18 => &mut self.icon_link,
+                    19 => &mut self.id,
+                    20 => &mut self.image_media_metadata,
+                    21 => &mut self.inherited_permissions_disabled,
+                    22 => &mut self.is_app_authorized,
+                    23 => &mut self.kind,
+                    24 => &mut self.label_info,
+                    25 => &mut self.last_modifying_user,
+                    26 => &mut self.link_share_metadata,
+                    27 => &mut self.md5_checksum,
+                    28 => &mut self.mime_type,
+                    29 => &mut self.modified_by_me,
+                    30 => &mut self.modified_by_me_time,
+                    31 => &mut self.modified_time,
+                    32 => &mut self.name,
+                    33 => &mut self.original_filename,
+                    34 => &mut self.owned_by_me,
+                    35 => &mut self.owners,
+                    36 => &mut self.parents,
+                    37 => &mut self.permission_ids,
+                    38 => &mut self.permissions,
+                    39 => &mut self.properties,
+                    40 => gapi::wire::int64_field_mut(&mut self.quota_bytes_used),
+                    41 => &mut self.resource_key,
+                    42 => &mut self.sha1_checksum,
+                    43 => &mut self.sha256_checksum,
+                    44 => &mut self.shared,
+                    45 => &mut self.shared_with_me_time,
+                    46 => &mut self.sharing_user,
+                    47 => &mut self.shortcut_details,
+                    48 => gapi::wire::int64_field_mut(&mut self.size),
+                    49 => &mut self.spaces,
+                    50 => &mut self.starred,
+                    51 => &mut self.team_drive_id,
+                    52 => &mut self.thumbnail_link,
+                    53 => gapi::wire::int64_field_mut(&mut self.thumbnail_version),
+                    54 => &mut self.trashed,
+                    55 => &mut self.trashed_time,
+                    56 => &mut self.trashing_user,
+                    57 => gapi::wire::int64_field_mut(&mut self.version),
+                    58 => &mut self.video_media_metadata,
+                    59 => &mut self.viewed_by_me,
+                    60 => &mut self.viewed_by_me_time,
+                    61 => &mut self.viewers_can_copy_content,
+                    62 => &mut self.web_content_link,
+                    63 => &mut self.web_view_link,
+                    64 => &mut self.writers_can_share,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for File {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for File {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(File);
     /// Output only. Capabilities the current user has on this file. Each capability corresponds to a fine-grained action that a user may take. For more information, see \[Understand file capabilities\](https://developers.google.com/workspace/drive/api/guides/manage-sharing#capabilities).
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FileCapabilities {
         /// Output only. Whether the current user is the pending owner of the file. Not populated for shared drive files.
         pub can_accept_ownership: Option<bool>,
@@ -2882,7 +2296,7 @@ pub mod schemas {
         /// Output only. Whether the current user can restore this file from trash.
         pub can_untrash: Option<bool>,
     }
-    impl gapi::wire::WireStruct for FileCapabilities {
+    impl gapi::wire::Record for FileCapabilities {
         const NAME: &'static str = "FileCapabilities";
         const FIELDS: &'static [&'static str] = &[
             "canAcceptOwnership",
@@ -2932,318 +2346,184 @@ pub mod schemas {
             "canTrashChildren",
             "canUntrash",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.can_accept_ownership),
-                1 => gapi::wire::de(map, &mut self.can_access_via_gen_ai),
-                2 => gapi::wire::de(map, &mut self.can_add_children),
-                3 => gapi::wire::de(map, &mut self.can_add_folder_from_another_drive),
-                4 => gapi::wire::de(map, &mut self.can_add_my_drive_parent),
-                5 => {
-                    gapi::wire::de(
-                        map,
-                        &mut self.can_change_copy_requires_writer_permission,
-                    )
-                }
-                6 => gapi::wire::de(map, &mut self.can_change_item_download_restriction),
-                7 => gapi::wire::de(map, &mut self.can_change_security_update_enabled),
-                8 => gapi::wire::de(map, &mut self.can_change_viewers_can_copy_content),
-                9 => gapi::wire::de(map, &mut self.can_comment),
-                10 => gapi::wire::de(map, &mut self.can_copy),
-                11 => gapi::wire::de(map, &mut self.can_delete),
-                12 => gapi::wire::de(map, &mut self.can_delete_children),
-                13 => gapi::wire::de(map, &mut self.can_disable_inherited_permissions),
-                14 => gapi::wire::de(map, &mut self.can_download),
-                15 => gapi::wire::de(map, &mut self.can_edit),
-                16 => gapi::wire::de(map, &mut self.can_enable_inherited_permissions),
-                17 => gapi::wire::de(map, &mut self.can_list_children),
-                18 => gapi::wire::de(map, &mut self.can_modify_content),
-                19 => gapi::wire::de(map, &mut self.can_modify_content_restriction),
-                20 => {
-                    gapi::wire::de(map, &mut self.can_modify_editor_content_restriction)
-                }
-                21 => gapi::wire::de(map, &mut self.can_modify_labels),
-                22 => gapi::wire::de(map, &mut self.can_modify_owner_content_restriction),
-                23 => gapi::wire::de(map, &mut self.can_move_children_out_of_drive),
-                24 => gapi::wire::de(map, &mut self.can_move_children_out_of_team_drive),
-                25 => gapi::wire::de(map, &mut self.can_move_children_within_drive),
-                26 => gapi::wire::de(map, &mut self.can_move_children_within_team_drive),
-                27 => gapi::wire::de(map, &mut self.can_move_item_into_team_drive),
-                28 => gapi::wire::de(map, &mut self.can_move_item_out_of_drive),
-                29 => gapi::wire::de(map, &mut self.can_move_item_out_of_team_drive),
-                30 => gapi::wire::de(map, &mut self.can_move_item_within_drive),
-                31 => gapi::wire::de(map, &mut self.can_move_item_within_team_drive),
-                32 => gapi::wire::de(map, &mut self.can_move_team_drive_item),
-                33 => gapi::wire::de(map, &mut self.can_read_drive),
-                34 => gapi::wire::de(map, &mut self.can_read_labels),
-                35 => gapi::wire::de(map, &mut self.can_read_revisions),
-                36 => gapi::wire::de(map, &mut self.can_read_team_drive),
-                37 => gapi::wire::de(map, &mut self.can_remove_children),
-                38 => gapi::wire::de(map, &mut self.can_remove_content_restriction),
-                39 => gapi::wire::de(map, &mut self.can_remove_my_drive_parent),
-                40 => gapi::wire::de(map, &mut self.can_rename),
-                41 => gapi::wire::de(map, &mut self.can_share),
-                42 => gapi::wire::de(map, &mut self.can_start_approval),
-                43 => gapi::wire::de(map, &mut self.can_trash),
-                44 => gapi::wire::de(map, &mut self.can_trash_children),
-                45 => gapi::wire::de(map, &mut self.can_untrash),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.can_accept_ownership,
+                    1 => &self.can_access_via_gen_ai,
+                    2 => &self.can_add_children,
+                    3 => &self.can_add_folder_from_another_drive,
+                    4 => &self.can_add_my_drive_parent,
+                    5 => &self.can_change_copy_requires_writer_permission,
+                    6 => &self.can_change_item_download_restriction,
+                    7 => &self.can_change_security_update_enabled,
+                    8 => &self.can_change_viewers_can_copy_content,
+                    9 => &self.can_comment,
+                    10 => &self.can_copy,
+                    11 => &self.can_delete,
+                    12 => &self.can_delete_children,
+                    13 => &self.can_disable_inherited_permissions,
+                    14 => &self.can_download,
+                    15 => &self.can_edit,
+                    16 => &self.can_enable_inherited_permissions,
+                    17 => &self.can_list_children,
+                    18 => &self.can_modify_content,
+                    19 => &self.can_modify_content_restriction,
+                    20 => &self.can_modify_editor_content_restriction,
+                    21 => &self.can_modify_labels,
+                    22 => &self.can_modify_owner_content_restriction,
+                    23 => &self.can_move_children_out_of_drive,
+                    24 => &self.can_move_children_out_of_team_drive,
+                    25 => &self.can_move_children_within_drive,
+                    26 => &self.can_move_children_within_team_drive,
+                    27 => &self.can_move_item_into_team_drive,
+                    28 => &self.can_move_item_out_of_drive,
+                    29 => &self.can_move_item_out_of_team_drive,
+                    30 => &self.can_move_item_within_drive,
+                    31 => &self.can_move_item_within_team_drive,
+                    32 => &self.can_move_team_drive_item,
+                    33 => &self.can_read_drive,
+                    34 => &self.can_read_labels,
+                    35 => &self.can_read_revisions,
+                    36 => &self.can_read_team_drive,
+                    37 => &self.can_remove_children,
+                    38 => &self.can_remove_content_restriction,
+                    39 => &self.can_remove_my_drive_parent,
+                    40 => &self.can_rename,
+                    41 => &self.can_share,
+                    42 => &self.can_start_approval,
+                    43 => &self.can_trash,
+                    44 => &self.can_trash_children,
+                    45 => &self.can_untrash,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "canAcceptOwnership", &self.can_accept_ownership)?;
-            gapi::wire::ser(map, "canAccessViaGenAi", &self.can_access_via_gen_ai)?;
-            gapi::wire::ser(map, "canAddChildren", &self.can_add_children)?;
-            gapi::wire::ser(
-                map,
-                "canAddFolderFromAnotherDrive",
-                &self.can_add_folder_from_another_drive,
-            )?;
-            gapi::wire::ser(map, "canAddMyDriveParent", &self.can_add_my_drive_parent)?;
-            gapi::wire::ser(
-                map,
-                "canChangeCopyRequiresWriterPermission",
-                &self.can_change_copy_requires_writer_permission,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canChangeItemDownloadRestriction",
-                &self.can_change_item_download_restriction,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canChangeSecurityUpdateEnabled",
-                &self.can_change_security_update_enabled,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canChangeViewersCanCopyContent",
-                &self.can_change_viewers_can_copy_content,
-            )?;
-            gapi::wire::ser(map, "canComment", &self.can_comment)?;
-            gapi::wire::ser(map, "canCopy", &self.can_copy)?;
-            gapi::wire::ser(map, "canDelete", &self.can_delete)?;
-            gapi::wire::ser(map, "canDeleteChildren", &self.can_delete_children)?;
-            gapi::wire::ser(
-                map,
-                "canDisableInheritedPermissions",
-                &self.can_disable_inherited_permissions,
-            )?;
-            gapi::wire::ser(map, "canDownload", &self.can_download)?;
-            gapi::wire::ser(map, "canEdit", &self.can_edit)?;
-            gapi::wire::ser(
-                map,
-                "canEnableInheritedPermissions",
-                &self.can_enable_inherited_permissions,
-            )?;
-            gapi::wire::ser(map, "canListChildren", &self.can_list_children)?;
-            gapi::wire::ser(map, "canModifyContent", &self.can_modify_content)?;
-            gapi::wire::ser(
-                map,
-                "canModifyContentRestriction",
-                &self.can_modify_content_restriction,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canModifyEditorContentRestriction",
-                &self.can_modify_editor_content_restriction,
-            )?;
-            gapi::wire::ser(map, "canModifyLabels", &self.can_modify_labels)?;
-            gapi::wire::ser(
-                map,
-                "canModifyOwnerContentRestriction",
-                &self.can_modify_owner_content_restriction,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canMoveChildrenOutOfDrive",
-                &self.can_move_children_out_of_drive,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canMoveChildrenOutOfTeamDrive",
-                &self.can_move_children_out_of_team_drive,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canMoveChildrenWithinDrive",
-                &self.can_move_children_within_drive,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canMoveChildrenWithinTeamDrive",
-                &self.can_move_children_within_team_drive,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canMoveItemIntoTeamDrive",
-                &self.can_move_item_into_team_drive,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canMoveItemOutOfDrive",
-                &self.can_move_item_out_of_drive,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canMoveItemOutOfTeamDrive",
-                &self.can_move_item_out_of_team_drive,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canMoveItemWithinDrive",
-                &self.can_move_item_within_drive,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canMoveItemWithinTeamDrive",
-                &self.can_move_item_within_team_drive,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canMoveTeamDriveItem",
-                &self.can_move_team_drive_item,
-            )?;
-            gapi::wire::ser(map, "canReadDrive", &self.can_read_drive)?;
-            gapi::wire::ser(map, "canReadLabels", &self.can_read_labels)?;
-            gapi::wire::ser(map, "canReadRevisions", &self.can_read_revisions)?;
-            gapi::wire::ser(map, "canReadTeamDrive", &self.can_read_team_drive)?;
-            gapi::wire::ser(map, "canRemoveChildren", &self.can_remove_children)?;
-            gapi::wire::ser(
-                map,
-                "canRemoveContentRestriction",
-                &self.can_remove_content_restriction,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canRemoveMyDriveParent",
-                &self.can_remove_my_drive_parent,
-            )?;
-            gapi::wire::ser(map, "canRename", &self.can_rename)?;
-            gapi::wire::ser(map, "canShare", &self.can_share)?;
-            gapi::wire::ser(map, "canStartApproval", &self.can_start_approval)?;
-            gapi::wire::ser(map, "canTrash", &self.can_trash)?;
-            gapi::wire::ser(map, "canTrashChildren", &self.can_trash_children)?;
-            gapi::wire::ser(map, "canUntrash", &self.can_untrash)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.can_accept_ownership,
+                    1 => &mut self.can_access_via_gen_ai,
+                    2 => &mut self.can_add_children,
+                    3 => &mut self.can_add_folder_from_another_drive,
+                    4 => &mut self.can_add_my_drive_parent,
+                    5 => &mut self.can_change_copy_requires_writer_permission,
+                    6 => &mut self.can_change_item_download_restriction,
+                    7 => &mut self.can_change_security_update_enabled,
+                    8 => &mut self.can_change_viewers_can_copy_content,
+                    9 => &mut self.can_comment,
+                    10 => &mut self.can_copy,
+                    11 => &mut self.can_delete,
+                    12 => &mut self.can_delete_children,
+                    13 => &mut self.can_disable_inherited_permissions,
+                    14 => &mut self.can_download,
+                    15 => &mut self.can_edit,
+                    16 => &mut self.can_enable_inherited_permissions,
+                    17 => &mut self.can_list_children,
+                    18 => &mut self.can_modify_content,
+                    19 => &mut self.can_modify_content_restriction,
+                    20 => &mut self.can_modify_editor_content_restriction,
+                    21 => &mut self.can_modify_labels,
+                    22 => &mut self.can_modify_owner_content_restriction,
+                    23 => &mut self.can_move_children_out_of_drive,
+                    24 => &mut self.can_move_children_out_of_team_drive,
+                    25 => &mut self.can_move_children_within_drive,
+                    26 => &mut self.can_move_children_within_team_drive,
+                    27 => &mut self.can_move_item_into_team_drive,
+                    28 => &mut self.can_move_item_out_of_drive,
+                    29 => &mut self.can_move_item_out_of_team_drive,
+                    30 => &mut self.can_move_item_within_drive,
+                    31 => &mut self.can_move_item_within_team_drive,
+                    32 => &mut self.can_move_team_drive_item,
+                    33 => &mut self.can_read_drive,
+                    34 => &mut self.can_read_labels,
+                    35 => &mut self.can_read_revisions,
+                    36 => &mut self.can_read_team_drive,
+                    37 => &mut self.can_remove_children,
+                    38 => &mut self.can_remove_content_restriction,
+                    39 => &mut self.can_remove_my_drive_parent,
+                    40 => &mut self.can_rename,
+                    41 => &mut self.can_share,
+                    42 => &mut self.can_start_approval,
+                    43 => &mut self.can_trash,
+                    44 => &mut self.can_trash_children,
+                    45 => &mut self.can_untrash,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for FileCapabilities {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for FileCapabilities {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FileCapabilities);
     /// Additional information about the content of the file. These fields are never populated in responses.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FileContentHints {
         /// Text to be indexed for the file to improve fullText queries. This is limited to 128 KB in length and may contain HTML elements.
         pub indexable_text: Option<String>,
         /// A thumbnail for the file. This will only be used if Google Drive cannot generate a standard thumbnail.
         pub thumbnail: Option<FileContentHintsThumbnail>,
     }
-    impl gapi::wire::WireStruct for FileContentHints {
+    impl gapi::wire::Record for FileContentHints {
         const NAME: &'static str = "FileContentHints";
         const FIELDS: &'static [&'static str] = &["indexableText", "thumbnail"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.indexable_text),
-                1 => gapi::wire::de(map, &mut self.thumbnail),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.indexable_text,
+                    1 => &self.thumbnail,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "indexableText", &self.indexable_text)?;
-            gapi::wire::ser(map, "thumbnail", &self.thumbnail)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FileContentHints {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.indexable_text,
+                    1 => &mut self.thumbnail,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FileContentHints {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FileContentHints);
     /// A thumbnail for the file. This will only be used if Google Drive cannot generate a standard thumbnail.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FileContentHintsThumbnail {
         /// The thumbnail data encoded with URL-safe Base64 (\[RFC 4648 section 5\](https://datatracker.ietf.org/doc/html/rfc4648#section-5)).
         pub image: Option<gapi::Bytes>,
         /// The MIME type of the thumbnail.
         pub mime_type: Option<String>,
     }
-    impl gapi::wire::WireStruct for FileContentHintsThumbnail {
+    impl gapi::wire::Record for FileContentHintsThumbnail {
         const NAME: &'static str = "FileContentHintsThumbnail";
         const FIELDS: &'static [&'static str] = &["image", "mimeType"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.image),
-                1 => gapi::wire::de(map, &mut self.mime_type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.image,
+                    1 => &self.mime_type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "image", &self.image)?;
-            gapi::wire::ser(map, "mimeType", &self.mime_type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FileContentHintsThumbnail {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.image,
+                    1 => &mut self.mime_type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FileContentHintsThumbnail {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FileContentHintsThumbnail);
     /// Output only. Additional metadata about image media, if available.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FileImageMediaMetadata {
         /// Output only. The aperture used to create the photo (f-number).
         pub aperture: Option<f32>,
@@ -3288,7 +2568,7 @@ pub mod schemas {
         /// Output only. The width of the image in pixels.
         pub width: Option<i32>,
     }
-    impl gapi::wire::WireStruct for FileImageMediaMetadata {
+    impl gapi::wire::Record for FileImageMediaMetadata {
         const NAME: &'static str = "FileImageMediaMetadata";
         const FIELDS: &'static [&'static str] = &[
             "aperture",
@@ -3313,81 +2593,68 @@ pub mod schemas {
             "whiteBalance",
             "width",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.aperture),
-                1 => gapi::wire::de(map, &mut self.camera_make),
-                2 => gapi::wire::de(map, &mut self.camera_model),
-                3 => gapi::wire::de(map, &mut self.color_space),
-                4 => gapi::wire::de(map, &mut self.exposure_bias),
-                5 => gapi::wire::de(map, &mut self.exposure_mode),
-                6 => gapi::wire::de(map, &mut self.exposure_time),
-                7 => gapi::wire::de(map, &mut self.flash_used),
-                8 => gapi::wire::de(map, &mut self.focal_length),
-                9 => gapi::wire::de(map, &mut self.height),
-                10 => gapi::wire::de(map, &mut self.iso_speed),
-                11 => gapi::wire::de(map, &mut self.lens),
-                12 => gapi::wire::de(map, &mut self.location),
-                13 => gapi::wire::de(map, &mut self.max_aperture_value),
-                14 => gapi::wire::de(map, &mut self.metering_mode),
-                15 => gapi::wire::de(map, &mut self.rotation),
-                16 => gapi::wire::de(map, &mut self.sensor),
-                17 => gapi::wire::de(map, &mut self.subject_distance),
-                18 => gapi::wire::de(map, &mut self.time),
-                19 => gapi::wire::de(map, &mut self.white_balance),
-                20 => gapi::wire::de(map, &mut self.width),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.aperture,
+                    1 => &self.camera_make,
+                    2 => &self.camera_model,
+                    3 => &self.color_space,
+                    4 => &self.exposure_bias,
+                    5 => &self.exposure_mode,
+                    6 => &self.exposure_time,
+                    7 => &self.flash_used,
+                    8 => &self.focal_length,
+                    9 => &self.height,
+                    10 => &self.iso_speed,
+                    11 => &self.lens,
+                    12 => &self.location,
+                    13 => &self.max_aperture_value,
+                    14 => &self.metering_mode,
+                    15 => &self.rotation,
+                    16 => &self.sensor,
+                    17 => &self.subject_distance,
+                    18 => &self.time,
+                    19 => &self.white_balance,
+                    20 => &self.width,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "aperture", &self.aperture)?;
-            gapi::wire::ser(map, "cameraMake", &self.camera_make)?;
-            gapi::wire::ser(map, "cameraModel", &self.camera_model)?;
-            gapi::wire::ser(map, "colorSpace", &self.color_space)?;
-            gapi::wire::ser(map, "exposureBias", &self.exposure_bias)?;
-            gapi::wire::ser(map, "exposureMode", &self.exposure_mode)?;
-            gapi::wire::ser(map, "exposureTime", &self.exposure_time)?;
-            gapi::wire::ser(map, "flashUsed", &self.flash_used)?;
-            gapi::wire::ser(map, "focalLength", &self.focal_length)?;
-            gapi::wire::ser(map, "height", &self.height)?;
-            gapi::wire::ser(map, "isoSpeed", &self.iso_speed)?;
-            gapi::wire::ser(map, "lens", &self.lens)?;
-            gapi::wire::ser(map, "location", &self.location)?;
-            gapi::wire::ser(map, "maxApertureValue", &self.max_aperture_value)?;
-            gapi::wire::ser(map, "meteringMode", &self.metering_mode)?;
-            gapi::wire::ser(map, "rotation", &self.rotation)?;
-            gapi::wire::ser(map, "sensor", &self.sensor)?;
-            gapi::wire::ser(map, "subjectDistance", &self.subject_distance)?;
-            gapi::wire::ser(map, "time", &self.time)?;
-            gapi::wire::ser(map, "whiteBalance", &self.white_balance)?;
-            gapi::wire::ser(map, "width", &self.width)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FileImageMediaMetadata {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.aperture,
+                    1 => &mut self.camera_make,
+                    2 => &mut self.camera_model,
+                    3 => &mut self.color_space,
+                    4 => &mut self.exposure_bias,
+                    5 => &mut self.exposure_mode,
+                    6 => &mut self.exposure_time,
+                    7 => &mut self.flash_used,
+                    8 => &mut self.focal_length,
+                    9 => &mut self.height,
+                    10 => &mut self.iso_speed,
+                    11 => &mut self.lens,
+                    12 => &mut self.location,
+                    13 => &mut self.max_aperture_value,
+                    14 => &mut self.metering_mode,
+                    15 => &mut self.rotation,
+                    16 => &mut self.sensor,
+                    17 => &mut self.subject_distance,
+                    18 => &mut self.time,
+                    19 => &mut self.white_balance,
+                    20 => &mut self.width,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FileImageMediaMetadata {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FileImageMediaMetadata);
     /// Output only. Geographic location information stored in the image.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FileImageMediaMetadataLocation {
         /// Output only. The altitude stored in the image.
         pub altitude: Option<f64>,
@@ -3396,147 +2663,100 @@ pub mod schemas {
         /// Output only. The longitude stored in the image.
         pub longitude: Option<f64>,
     }
-    impl gapi::wire::WireStruct for FileImageMediaMetadataLocation {
+    impl gapi::wire::Record for FileImageMediaMetadataLocation {
         const NAME: &'static str = "FileImageMediaMetadataLocation";
         const FIELDS: &'static [&'static str] = &["altitude", "latitude", "longitude"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.altitude),
-                1 => gapi::wire::de(map, &mut self.latitude),
-                2 => gapi::wire::de(map, &mut self.longitude),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.altitude,
+                    1 => &self.latitude,
+                    2 => &self.longitude,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "altitude", &self.altitude)?;
-            gapi::wire::ser(map, "latitude", &self.latitude)?;
-            gapi::wire::ser(map, "longitude", &self.longitude)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FileImageMediaMetadataLocation {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.altitude,
+                    1 => &mut self.latitude,
+                    2 => &mut self.longitude,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FileImageMediaMetadataLocation {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FileImageMediaMetadataLocation);
     /// Label information on the file.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FileLabelInfo {
         /// Output only. The set of labels on the file as requested by the label IDs in the `includeLabels` parameter. By default, no labels are returned.
         pub labels: Option<Vec<Label>>,
     }
-    impl gapi::wire::WireStruct for FileLabelInfo {
+    impl gapi::wire::Record for FileLabelInfo {
         const NAME: &'static str = "FileLabelInfo";
         const FIELDS: &'static [&'static str] = &["labels"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.labels),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.labels,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "labels", &self.labels)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FileLabelInfo {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.labels,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FileLabelInfo {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FileLabelInfo);
     /// Contains details about the link URLs that clients are using to refer to this item.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FileLinkShareMetadata {
         /// Output only. Whether the file is eligible for security update.
         pub security_update_eligible: Option<bool>,
         /// Output only. Whether the security update is enabled for this file.
         pub security_update_enabled: Option<bool>,
     }
-    impl gapi::wire::WireStruct for FileLinkShareMetadata {
+    impl gapi::wire::Record for FileLinkShareMetadata {
         const NAME: &'static str = "FileLinkShareMetadata";
         const FIELDS: &'static [&'static str] = &[
             "securityUpdateEligible",
             "securityUpdateEnabled",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.security_update_eligible),
-                1 => gapi::wire::de(map, &mut self.security_update_enabled),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.security_update_eligible,
+                    1 => &self.security_update_enabled,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "securityUpdateEligible",
-                &self.security_update_eligible,
-            )?;
-            gapi::wire::ser(
-                map,
-                "securityUpdateEnabled",
-                &self.security_update_enabled,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.security_update_eligible,
+                    1 => &mut self.security_update_enabled,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for FileLinkShareMetadata {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for FileLinkShareMetadata {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FileLinkShareMetadata);
     /// A list of files.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FileList {
         /// The list of files. If `nextPageToken` is populated, then this list may be incomplete and an additional page of results should be fetched.
         pub files: Option<Vec<File>>,
@@ -3547,7 +2767,7 @@ pub mod schemas {
         /// The page token for the next page of files. This will be absent if the end of the files list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for FileList {
+    impl gapi::wire::Record for FileList {
         const NAME: &'static str = "FileList";
         const FIELDS: &'static [&'static str] = &[
             "files",
@@ -3555,45 +2775,32 @@ pub mod schemas {
             "kind",
             "nextPageToken",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.files),
-                1 => gapi::wire::de(map, &mut self.incomplete_search),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.files,
+                    1 => &self.incomplete_search,
+                    2 => &self.kind,
+                    3 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "files", &self.files)?;
-            gapi::wire::ser(map, "incompleteSearch", &self.incomplete_search)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FileList {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.files,
+                    1 => &mut self.incomplete_search,
+                    2 => &mut self.kind,
+                    3 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FileList {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FileList);
     impl gapi::Page for FileList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -3608,7 +2815,7 @@ pub mod schemas {
         }
     }
     /// Information about a shortcut file.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FileShortcutDetails {
         /// The ID of the file that this shortcut points to. Can only be set on `files.create` requests.
         pub target_id: Option<String>,
@@ -3617,52 +2824,39 @@ pub mod schemas {
         /// Output only. The `resourceKey` for the target file.
         pub target_resource_key: Option<String>,
     }
-    impl gapi::wire::WireStruct for FileShortcutDetails {
+    impl gapi::wire::Record for FileShortcutDetails {
         const NAME: &'static str = "FileShortcutDetails";
         const FIELDS: &'static [&'static str] = &[
             "targetId",
             "targetMimeType",
             "targetResourceKey",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.target_id),
-                1 => gapi::wire::de(map, &mut self.target_mime_type),
-                2 => gapi::wire::de(map, &mut self.target_resource_key),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.target_id,
+                    1 => &self.target_mime_type,
+                    2 => &self.target_resource_key,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "targetId", &self.target_id)?;
-            gapi::wire::ser(map, "targetMimeType", &self.target_mime_type)?;
-            gapi::wire::ser(map, "targetResourceKey", &self.target_resource_key)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FileShortcutDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.target_id,
+                    1 => &mut self.target_mime_type,
+                    2 => &mut self.target_resource_key,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FileShortcutDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FileShortcutDetails);
     /// Output only. Additional metadata about video media. This may not be available immediately upon upload.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FileVideoMediaMetadata {
         /// Output only. The duration of the video in milliseconds.
         pub duration_millis: Option<i64>,
@@ -3671,48 +2865,35 @@ pub mod schemas {
         /// Output only. The width of the video in pixels.
         pub width: Option<i32>,
     }
-    impl gapi::wire::WireStruct for FileVideoMediaMetadata {
+    impl gapi::wire::Record for FileVideoMediaMetadata {
         const NAME: &'static str = "FileVideoMediaMetadata";
         const FIELDS: &'static [&'static str] = &["durationMillis", "height", "width"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.duration_millis),
-                1 => gapi::wire::de(map, &mut self.height),
-                2 => gapi::wire::de(map, &mut self.width),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.duration_millis),
+                    1 => &self.height,
+                    2 => &self.width,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "durationMillis", &self.duration_millis)?;
-            gapi::wire::ser(map, "height", &self.height)?;
-            gapi::wire::ser(map, "width", &self.width)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FileVideoMediaMetadata {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.duration_millis),
+                    1 => &mut self.height,
+                    2 => &mut self.width,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FileVideoMediaMetadata {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FileVideoMediaMetadata);
     /// JWT and associated metadata used to generate CSE files.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct GenerateCseTokenResponse {
         /// The current Key ACL Service (KACLS) ID associated with the JWT.
         pub current_kacls_id: Option<i64>,
@@ -3725,7 +2906,7 @@ pub mod schemas {
         /// Output only. Identifies what kind of resource this is. Value: the fixed string `"drive#generateCseTokenResponse"`.
         pub kind: Option<String>,
     }
-    impl gapi::wire::WireStruct for GenerateCseTokenResponse {
+    impl gapi::wire::Record for GenerateCseTokenResponse {
         const NAME: &'static str = "GenerateCseTokenResponse";
         const FIELDS: &'static [&'static str] = &[
             "currentKaclsId",
@@ -3734,49 +2915,36 @@ pub mod schemas {
             "jwt",
             "kind",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.current_kacls_id),
-                1 => gapi::wire::de(map, &mut self.current_kacls_name),
-                2 => gapi::wire::de(map, &mut self.file_id),
-                3 => gapi::wire::de(map, &mut self.jwt),
-                4 => gapi::wire::de(map, &mut self.kind),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.current_kacls_id),
+                    1 => &self.current_kacls_name,
+                    2 => &self.file_id,
+                    3 => &self.jwt,
+                    4 => &self.kind,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "currentKaclsId", &self.current_kacls_id)?;
-            gapi::wire::ser(map, "currentKaclsName", &self.current_kacls_name)?;
-            gapi::wire::ser(map, "fileId", &self.file_id)?;
-            gapi::wire::ser(map, "jwt", &self.jwt)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for GenerateCseTokenResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.current_kacls_id),
+                    1 => &mut self.current_kacls_name,
+                    2 => &mut self.file_id,
+                    3 => &mut self.jwt,
+                    4 => &mut self.kind,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for GenerateCseTokenResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(GenerateCseTokenResponse);
     /// A list of generated file IDs which can be provided in create requests.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct GeneratedIds {
         /// The IDs generated for the requesting user in the specified space.
         pub ids: Option<Vec<String>>,
@@ -3785,48 +2953,35 @@ pub mod schemas {
         /// The type of file that can be created with these IDs.
         pub space: Option<String>,
     }
-    impl gapi::wire::WireStruct for GeneratedIds {
+    impl gapi::wire::Record for GeneratedIds {
         const NAME: &'static str = "GeneratedIds";
         const FIELDS: &'static [&'static str] = &["ids", "kind", "space"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.ids),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.space),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.ids,
+                    1 => &self.kind,
+                    2 => &self.space,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "ids", &self.ids)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "space", &self.space)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for GeneratedIds {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.ids,
+                    1 => &mut self.kind,
+                    2 => &mut self.space,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for GeneratedIds {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(GeneratedIds);
     /// Representation of label and label fields.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Label {
         /// A map of the fields on the label, keyed by the field's ID.
         pub fields: Option<::std::collections::BTreeMap<String, LabelField>>,
@@ -3837,50 +2992,37 @@ pub mod schemas {
         /// The revision ID of the label.
         pub revision_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for Label {
+    impl gapi::wire::Record for Label {
         const NAME: &'static str = "Label";
         const FIELDS: &'static [&'static str] = &["fields", "id", "kind", "revisionId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.fields),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.revision_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.fields,
+                    1 => &self.id,
+                    2 => &self.kind,
+                    3 => &self.revision_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "revisionId", &self.revision_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Label {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.fields,
+                    1 => &mut self.id,
+                    2 => &mut self.kind,
+                    3 => &mut self.revision_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Label {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Label);
     /// Representation of field, which is a typed key-value pair.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LabelField {
         /// Only present if valueType is dateString. RFC 3339 formatted date: YYYY-MM-DD.
         pub date_string: Option<Vec<gapi::types::Date>>,
@@ -3899,7 +3041,7 @@ pub mod schemas {
         /// The field type. While new values may be supported in the future, the following are currently allowed: * `dateString` * `integer` * `selection` * `text` * `user`
         pub value_type: Option<String>,
     }
-    impl gapi::wire::WireStruct for LabelField {
+    impl gapi::wire::Record for LabelField {
         const NAME: &'static str = "LabelField";
         const FIELDS: &'static [&'static str] = &[
             "dateString",
@@ -3911,55 +3053,42 @@ pub mod schemas {
             "user",
             "valueType",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.date_string),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de_int64(map, &mut self.integer),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.selection),
-                5 => gapi::wire::de(map, &mut self.text),
-                6 => gapi::wire::de(map, &mut self.user),
-                7 => gapi::wire::de(map, &mut self.value_type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.date_string,
+                    1 => &self.id,
+                    2 => gapi::wire::int64_field(&self.integer),
+                    3 => &self.kind,
+                    4 => &self.selection,
+                    5 => &self.text,
+                    6 => &self.user,
+                    7 => &self.value_type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dateString", &self.date_string)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser_int64(map, "integer", &self.integer)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "selection", &self.selection)?;
-            gapi::wire::ser(map, "text", &self.text)?;
-            gapi::wire::ser(map, "user", &self.user)?;
-            gapi::wire::ser(map, "valueType", &self.value_type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LabelField {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.date_string,
+                    1 => &mut self.id,
+                    2 => gapi::wire::int64_field_mut(&mut self.integer),
+                    3 => &mut self.kind,
+                    4 => &mut self.selection,
+                    5 => &mut self.text,
+                    6 => &mut self.user,
+                    7 => &mut self.value_type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LabelField {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LabelField);
     /// A modification to a label's field.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LabelFieldModification {
         /// The ID of the field to be modified.
         pub field_id: Option<String>,
@@ -3978,7 +3107,7 @@ pub mod schemas {
         /// Unsets the values for this field.
         pub unset_values: Option<bool>,
     }
-    impl gapi::wire::WireStruct for LabelFieldModification {
+    impl gapi::wire::Record for LabelFieldModification {
         const NAME: &'static str = "LabelFieldModification";
         const FIELDS: &'static [&'static str] = &[
             "fieldId",
@@ -3990,55 +3119,42 @@ pub mod schemas {
             "setUserValues",
             "unsetValues",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.field_id),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.set_date_values),
-                3 => gapi::wire::de_int64(map, &mut self.set_integer_values),
-                4 => gapi::wire::de(map, &mut self.set_selection_values),
-                5 => gapi::wire::de(map, &mut self.set_text_values),
-                6 => gapi::wire::de(map, &mut self.set_user_values),
-                7 => gapi::wire::de(map, &mut self.unset_values),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.field_id,
+                    1 => &self.kind,
+                    2 => &self.set_date_values,
+                    3 => gapi::wire::int64_field(&self.set_integer_values),
+                    4 => &self.set_selection_values,
+                    5 => &self.set_text_values,
+                    6 => &self.set_user_values,
+                    7 => &self.unset_values,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "fieldId", &self.field_id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "setDateValues", &self.set_date_values)?;
-            gapi::wire::ser_int64(map, "setIntegerValues", &self.set_integer_values)?;
-            gapi::wire::ser(map, "setSelectionValues", &self.set_selection_values)?;
-            gapi::wire::ser(map, "setTextValues", &self.set_text_values)?;
-            gapi::wire::ser(map, "setUserValues", &self.set_user_values)?;
-            gapi::wire::ser(map, "unsetValues", &self.unset_values)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LabelFieldModification {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.field_id,
+                    1 => &mut self.kind,
+                    2 => &mut self.set_date_values,
+                    3 => gapi::wire::int64_field_mut(&mut self.set_integer_values),
+                    4 => &mut self.set_selection_values,
+                    5 => &mut self.set_text_values,
+                    6 => &mut self.set_user_values,
+                    7 => &mut self.unset_values,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LabelFieldModification {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LabelFieldModification);
     /// A list of labels applied to a file.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LabelList {
         /// This is always `"drive#labelList"`.
         pub kind: Option<String>,
@@ -4047,46 +3163,33 @@ pub mod schemas {
         /// The page token for the next page of labels. This field will be absent if the end of the list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for LabelList {
+    impl gapi::wire::Record for LabelList {
         const NAME: &'static str = "LabelList";
         const FIELDS: &'static [&'static str] = &["kind", "labels", "nextPageToken"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.kind),
-                1 => gapi::wire::de(map, &mut self.labels),
-                2 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.kind,
+                    1 => &self.labels,
+                    2 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "labels", &self.labels)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LabelList {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.kind,
+                    1 => &mut self.labels,
+                    2 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LabelList {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LabelList);
     impl gapi::Page for LabelList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -4101,7 +3204,7 @@ pub mod schemas {
         }
     }
     /// A modification to a label on a file. A `LabelModification` can be used to apply a label to a file, update an existing label on a file, or remove a label from a file.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LabelModification {
         /// The list of modifications to this label's fields.
         pub field_modifications: Option<Vec<LabelFieldModification>>,
@@ -4112,7 +3215,7 @@ pub mod schemas {
         /// If true, the label will be removed from the file.
         pub remove_label: Option<bool>,
     }
-    impl gapi::wire::WireStruct for LabelModification {
+    impl gapi::wire::Record for LabelModification {
         const NAME: &'static str = "LabelModification";
         const FIELDS: &'static [&'static str] = &[
             "fieldModifications",
@@ -4120,91 +3223,65 @@ pub mod schemas {
             "labelId",
             "removeLabel",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.field_modifications),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.label_id),
-                3 => gapi::wire::de(map, &mut self.remove_label),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.field_modifications,
+                    1 => &self.kind,
+                    2 => &self.label_id,
+                    3 => &self.remove_label,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "fieldModifications", &self.field_modifications)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "labelId", &self.label_id)?;
-            gapi::wire::ser(map, "removeLabel", &self.remove_label)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LabelModification {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.field_modifications,
+                    1 => &mut self.kind,
+                    2 => &mut self.label_id,
+                    3 => &mut self.remove_label,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LabelModification {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LabelModification);
     /// The response to an access proposal list request.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ListAccessProposalsResponse {
         /// The list of access proposals. This field is only populated in Drive API v3.
         pub access_proposals: Option<Vec<AccessProposal>>,
         /// The continuation token for the next page of results. This will be absent if the end of the results list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for ListAccessProposalsResponse {
+    impl gapi::wire::Record for ListAccessProposalsResponse {
         const NAME: &'static str = "ListAccessProposalsResponse";
         const FIELDS: &'static [&'static str] = &["accessProposals", "nextPageToken"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.access_proposals),
-                1 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.access_proposals,
+                    1 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "accessProposals", &self.access_proposals)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ListAccessProposalsResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.access_proposals,
+                    1 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ListAccessProposalsResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ListAccessProposalsResponse);
     impl gapi::Page for ListAccessProposalsResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -4219,99 +3296,73 @@ pub mod schemas {
         }
     }
     /// A request to modify the set of labels on a file. This request may contain many modifications that will either all succeed or all fail atomically.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ModifyLabelsRequest {
         /// This is always `"drive#modifyLabelsRequest"`.
         pub kind: Option<String>,
         /// The list of modifications to apply to the labels on the file.
         pub label_modifications: Option<Vec<LabelModification>>,
     }
-    impl gapi::wire::WireStruct for ModifyLabelsRequest {
+    impl gapi::wire::Record for ModifyLabelsRequest {
         const NAME: &'static str = "ModifyLabelsRequest";
         const FIELDS: &'static [&'static str] = &["kind", "labelModifications"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.kind),
-                1 => gapi::wire::de(map, &mut self.label_modifications),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.kind,
+                    1 => &self.label_modifications,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "labelModifications", &self.label_modifications)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ModifyLabelsRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.kind,
+                    1 => &mut self.label_modifications,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ModifyLabelsRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ModifyLabelsRequest);
     /// Response to a `ModifyLabels` request. This contains only those labels which were added or updated by the request.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ModifyLabelsResponse {
         /// This is always `"drive#modifyLabelsResponse"`.
         pub kind: Option<String>,
         /// The list of labels which were added or updated by the request.
         pub modified_labels: Option<Vec<Label>>,
     }
-    impl gapi::wire::WireStruct for ModifyLabelsResponse {
+    impl gapi::wire::Record for ModifyLabelsResponse {
         const NAME: &'static str = "ModifyLabelsResponse";
         const FIELDS: &'static [&'static str] = &["kind", "modifiedLabels"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.kind),
-                1 => gapi::wire::de(map, &mut self.modified_labels),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.kind,
+                    1 => &self.modified_labels,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "modifiedLabels", &self.modified_labels)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ModifyLabelsResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.kind,
+                    1 => &mut self.modified_labels,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ModifyLabelsResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ModifyLabelsResponse);
     /// This resource represents a long-running operation that is the result of a network API call.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Operation {
         /// If the value is `false`, it means the operation is still in progress. If `true`, the operation is completed, and either `error` or `response` is available.
         pub done: Option<bool>,
@@ -4328,7 +3379,7 @@ pub mod schemas {
             ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
         >,
     }
-    impl gapi::wire::WireStruct for Operation {
+    impl gapi::wire::Record for Operation {
         const NAME: &'static str = "Operation";
         const FIELDS: &'static [&'static str] = &[
             "done",
@@ -4337,49 +3388,36 @@ pub mod schemas {
             "name",
             "response",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.done),
-                1 => gapi::wire::de(map, &mut self.error),
-                2 => gapi::wire::de(map, &mut self.metadata),
-                3 => gapi::wire::de(map, &mut self.name),
-                4 => gapi::wire::de(map, &mut self.response),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.done,
+                    1 => &self.error,
+                    2 => &self.metadata,
+                    3 => &self.name,
+                    4 => &self.response,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "done", &self.done)?;
-            gapi::wire::ser(map, "error", &self.error)?;
-            gapi::wire::ser(map, "metadata", &self.metadata)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "response", &self.response)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Operation {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.done,
+                    1 => &mut self.error,
+                    2 => &mut self.metadata,
+                    3 => &mut self.name,
+                    4 => &mut self.response,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Operation {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Operation);
     /// A permission for a file. A permission grants a user, group, domain, or the world access to a file or a folder hierarchy. For more information, see \[Share files, folders, and drives\](https://developers.google.com/workspace/drive/api/guides/manage-sharing). By default, permission requests only return a subset of fields. Permission `kind`, `ID`, `type`, and `role` are always returned. To retrieve specific fields, see \[Return specific fields\](https://developers.google.com/workspace/drive/api/guides/fields-parameter). Some resource methods (such as `permissions.update`) require a `permissionId`. Use the `permissions.list` method to retrieve the ID for a file, folder, or shared drive.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Permission {
         /// Whether the permission allows the file to be discovered through search. This is only applicable for permissions of type `domain` or `anyone`.
         pub allow_file_discovery: Option<bool>,
@@ -4416,7 +3454,7 @@ pub mod schemas {
         /// Indicates the view for this permission. Only populated for permissions that belong to a view. The only supported values are `published` and `metadata`: * `published`: The permission's role is `publishedReader`. * `metadata`: The item is only visible to the `metadata` view because the item has limited access and the scope has at least read access to the parent. The `metadata` view is only supported on folders. For more information, see \[Views\](https://developers.google.com/workspace/drive/api/guides/ref-roles#views).
         pub view: Option<String>,
     }
-    impl gapi::wire::WireStruct for Permission {
+    impl gapi::wire::Record for Permission {
         const NAME: &'static str = "Permission";
         const FIELDS: &'static [&'static str] = &[
             "allowFileDiscovery",
@@ -4436,79 +3474,58 @@ pub mod schemas {
             "type",
             "view",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.allow_file_discovery),
-                1 => gapi::wire::de(map, &mut self.deleted),
-                2 => gapi::wire::de(map, &mut self.display_name),
-                3 => gapi::wire::de(map, &mut self.domain),
-                4 => gapi::wire::de(map, &mut self.email_address),
-                5 => gapi::wire::de(map, &mut self.expiration_time),
-                6 => gapi::wire::de(map, &mut self.id),
-                7 => gapi::wire::de(map, &mut self.inherited_permissions_disabled),
-                8 => gapi::wire::de(map, &mut self.kind),
-                9 => gapi::wire::de(map, &mut self.pending_owner),
-                10 => gapi::wire::de(map, &mut self.permission_details),
-                11 => gapi::wire::de(map, &mut self.photo_link),
-                12 => gapi::wire::de(map, &mut self.role),
-                13 => gapi::wire::de(map, &mut self.team_drive_permission_details),
-                14 => gapi::wire::de(map, &mut self.r#type),
-                15 => gapi::wire::de(map, &mut self.view),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.allow_file_discovery,
+                    1 => &self.deleted,
+                    2 => &self.display_name,
+                    3 => &self.domain,
+                    4 => &self.email_address,
+                    5 => &self.expiration_time,
+                    6 => &self.id,
+                    7 => &self.inherited_permissions_disabled,
+                    8 => &self.kind,
+                    9 => &self.pending_owner,
+                    10 => &self.permission_details,
+                    11 => &self.photo_link,
+                    12 => &self.role,
+                    13 => &self.team_drive_permission_details,
+                    14 => &self.r#type,
+                    15 => &self.view,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "allowFileDiscovery", &self.allow_file_discovery)?;
-            gapi::wire::ser(map, "deleted", &self.deleted)?;
-            gapi::wire::ser(map, "displayName", &self.display_name)?;
-            gapi::wire::ser(map, "domain", &self.domain)?;
-            gapi::wire::ser(map, "emailAddress", &self.email_address)?;
-            gapi::wire::ser(map, "expirationTime", &self.expiration_time)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(
-                map,
-                "inheritedPermissionsDisabled",
-                &self.inherited_permissions_disabled,
-            )?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "pendingOwner", &self.pending_owner)?;
-            gapi::wire::ser(map, "permissionDetails", &self.permission_details)?;
-            gapi::wire::ser(map, "photoLink", &self.photo_link)?;
-            gapi::wire::ser(map, "role", &self.role)?;
-            gapi::wire::ser(
-                map,
-                "teamDrivePermissionDetails",
-                &self.team_drive_permission_details,
-            )?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            gapi::wire::ser(map, "view", &self.view)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.allow_file_discovery,
+                    1 => &mut self.deleted,
+                    2 => &mut self.display_name,
+                    3 => &mut self.domain,
+                    4 => &mut self.email_address,
+                    5 => &mut self.expiration_time,
+                    6 => &mut self.id,
+                    7 => &mut self.inherited_permissions_disabled,
+                    8 => &mut self.kind,
+                    9 => &mut self.pending_owner,
+                    10 => &mut self.permission_details,
+                    11 => &mut self.photo_link,
+                    12 => &mut self.role,
+                    13 => &mut self.team_drive_permission_details,
+                    14 => &mut self.r#type,
+                    15 => &mut self.view,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Permission {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Permission {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Permission);
     /// A list of permissions for a file.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PermissionList {
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#permissionList"`.
         pub kind: Option<String>,
@@ -4517,50 +3534,37 @@ pub mod schemas {
         /// The list of permissions. If `nextPageToken` is populated, then this list may be incomplete and an additional page of results should be fetched.
         pub permissions: Option<Vec<Permission>>,
     }
-    impl gapi::wire::WireStruct for PermissionList {
+    impl gapi::wire::Record for PermissionList {
         const NAME: &'static str = "PermissionList";
         const FIELDS: &'static [&'static str] = &[
             "kind",
             "nextPageToken",
             "permissions",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.kind),
-                1 => gapi::wire::de(map, &mut self.next_page_token),
-                2 => gapi::wire::de(map, &mut self.permissions),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.kind,
+                    1 => &self.next_page_token,
+                    2 => &self.permissions,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "permissions", &self.permissions)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PermissionList {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.kind,
+                    1 => &mut self.next_page_token,
+                    2 => &mut self.permissions,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PermissionList {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PermissionList);
     impl gapi::Page for PermissionList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -4574,7 +3578,7 @@ pub mod schemas {
             self.permissions.unwrap_or_default()
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PermissionPermissionDetails {
         /// Output only. Whether this permission is inherited. This field is always populated. This is an output-only field.
         pub inherited: Option<bool>,
@@ -4585,7 +3589,7 @@ pub mod schemas {
         /// Output only. The primary role for this user. Supported values include: * `owner` * `organizer` * `fileOrganizer` * `writer` * `commenter` * `reader` For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles).
         pub role: Option<String>,
     }
-    impl gapi::wire::WireStruct for PermissionPermissionDetails {
+    impl gapi::wire::Record for PermissionPermissionDetails {
         const NAME: &'static str = "PermissionPermissionDetails";
         const FIELDS: &'static [&'static str] = &[
             "inherited",
@@ -4593,46 +3597,33 @@ pub mod schemas {
             "permissionType",
             "role",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.inherited),
-                1 => gapi::wire::de(map, &mut self.inherited_from),
-                2 => gapi::wire::de(map, &mut self.permission_type),
-                3 => gapi::wire::de(map, &mut self.role),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.inherited,
+                    1 => &self.inherited_from,
+                    2 => &self.permission_type,
+                    3 => &self.role,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "inherited", &self.inherited)?;
-            gapi::wire::ser(map, "inheritedFrom", &self.inherited_from)?;
-            gapi::wire::ser(map, "permissionType", &self.permission_type)?;
-            gapi::wire::ser(map, "role", &self.role)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PermissionPermissionDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.inherited,
+                    1 => &mut self.inherited_from,
+                    2 => &mut self.permission_type,
+                    3 => &mut self.role,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PermissionPermissionDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(PermissionPermissionDetails);
+    #[derive(Clone, Default)]
     pub struct PermissionTeamDrivePermissionDetails {
         /// Deprecated: Output only. Use `permissionDetails/inherited` instead.
         pub inherited: Option<bool>,
@@ -4643,7 +3634,7 @@ pub mod schemas {
         /// Deprecated: Output only. Use `permissionDetails/permissionType` instead.
         pub team_drive_permission_type: Option<String>,
     }
-    impl gapi::wire::WireStruct for PermissionTeamDrivePermissionDetails {
+    impl gapi::wire::Record for PermissionTeamDrivePermissionDetails {
         const NAME: &'static str = "PermissionTeamDrivePermissionDetails";
         const FIELDS: &'static [&'static str] = &[
             "inherited",
@@ -4651,51 +3642,34 @@ pub mod schemas {
             "role",
             "teamDrivePermissionType",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.inherited),
-                1 => gapi::wire::de(map, &mut self.inherited_from),
-                2 => gapi::wire::de(map, &mut self.role),
-                3 => gapi::wire::de(map, &mut self.team_drive_permission_type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.inherited,
+                    1 => &self.inherited_from,
+                    2 => &self.role,
+                    3 => &self.team_drive_permission_type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "inherited", &self.inherited)?;
-            gapi::wire::ser(map, "inheritedFrom", &self.inherited_from)?;
-            gapi::wire::ser(map, "role", &self.role)?;
-            gapi::wire::ser(
-                map,
-                "teamDrivePermissionType",
-                &self.team_drive_permission_type,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.inherited,
+                    1 => &mut self.inherited_from,
+                    2 => &mut self.role,
+                    3 => &mut self.team_drive_permission_type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for PermissionTeamDrivePermissionDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for PermissionTeamDrivePermissionDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PermissionTeamDrivePermissionDetails);
     /// Request for reassigning an approval. Reviewers can be added or replaced, but not removed.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ReassignApprovalRequest {
         /// Optional. The list of reviewers to add.
         pub add_reviewers: Option<Vec<AddReviewer>>,
@@ -4704,101 +3678,75 @@ pub mod schemas {
         /// Optional. The list of reviewer replacements.
         pub replace_reviewers: Option<Vec<ReplaceReviewer>>,
     }
-    impl gapi::wire::WireStruct for ReassignApprovalRequest {
+    impl gapi::wire::Record for ReassignApprovalRequest {
         const NAME: &'static str = "ReassignApprovalRequest";
         const FIELDS: &'static [&'static str] = &[
             "addReviewers",
             "message",
             "replaceReviewers",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.add_reviewers),
-                1 => gapi::wire::de(map, &mut self.message),
-                2 => gapi::wire::de(map, &mut self.replace_reviewers),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.add_reviewers,
+                    1 => &self.message,
+                    2 => &self.replace_reviewers,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "addReviewers", &self.add_reviewers)?;
-            gapi::wire::ser(map, "message", &self.message)?;
-            gapi::wire::ser(map, "replaceReviewers", &self.replace_reviewers)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ReassignApprovalRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.add_reviewers,
+                    1 => &mut self.message,
+                    2 => &mut self.replace_reviewers,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ReassignApprovalRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ReassignApprovalRequest);
     /// Representation of a reviewer replacement.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ReplaceReviewer {
         /// Required. The email of the reviewer to add.
         pub added_reviewer_email: Option<String>,
         /// Required. The email of the reviewer to remove.
         pub removed_reviewer_email: Option<String>,
     }
-    impl gapi::wire::WireStruct for ReplaceReviewer {
+    impl gapi::wire::Record for ReplaceReviewer {
         const NAME: &'static str = "ReplaceReviewer";
         const FIELDS: &'static [&'static str] = &[
             "addedReviewerEmail",
             "removedReviewerEmail",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.added_reviewer_email),
-                1 => gapi::wire::de(map, &mut self.removed_reviewer_email),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.added_reviewer_email,
+                    1 => &self.removed_reviewer_email,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "addedReviewerEmail", &self.added_reviewer_email)?;
-            gapi::wire::ser(map, "removedReviewerEmail", &self.removed_reviewer_email)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ReplaceReviewer {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.added_reviewer_email,
+                    1 => &mut self.removed_reviewer_email,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ReplaceReviewer {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ReplaceReviewer);
     /// A reply to a comment on a file. Some resource methods (such as `replies.update`) require a `replyId`. Use the `replies.list` method to retrieve the ID for a reply.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Reply {
         /// The action the reply performed to the parent comment. The supported values are: * `resolve` * `reopen`
         pub action: Option<String>,
@@ -4823,7 +3771,7 @@ pub mod schemas {
         /// The last time the reply was modified (RFC 3339 date-time).
         pub modified_time: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for Reply {
+    impl gapi::wire::Record for Reply {
         const NAME: &'static str = "Reply";
         const FIELDS: &'static [&'static str] = &[
             "action",
@@ -4838,65 +3786,48 @@ pub mod schemas {
             "mentionedEmailAddresses",
             "modifiedTime",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.action),
-                1 => gapi::wire::de(map, &mut self.assignee_email_address),
-                2 => gapi::wire::de(map, &mut self.author),
-                3 => gapi::wire::de(map, &mut self.content),
-                4 => gapi::wire::de(map, &mut self.created_time),
-                5 => gapi::wire::de(map, &mut self.deleted),
-                6 => gapi::wire::de(map, &mut self.html_content),
-                7 => gapi::wire::de(map, &mut self.id),
-                8 => gapi::wire::de(map, &mut self.kind),
-                9 => gapi::wire::de(map, &mut self.mentioned_email_addresses),
-                10 => gapi::wire::de(map, &mut self.modified_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.action,
+                    1 => &self.assignee_email_address,
+                    2 => &self.author,
+                    3 => &self.content,
+                    4 => &self.created_time,
+                    5 => &self.deleted,
+                    6 => &self.html_content,
+                    7 => &self.id,
+                    8 => &self.kind,
+                    9 => &self.mentioned_email_addresses,
+                    10 => &self.modified_time,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "action", &self.action)?;
-            gapi::wire::ser(map, "assigneeEmailAddress", &self.assignee_email_address)?;
-            gapi::wire::ser(map, "author", &self.author)?;
-            gapi::wire::ser(map, "content", &self.content)?;
-            gapi::wire::ser(map, "createdTime", &self.created_time)?;
-            gapi::wire::ser(map, "deleted", &self.deleted)?;
-            gapi::wire::ser(map, "htmlContent", &self.html_content)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(
-                map,
-                "mentionedEmailAddresses",
-                &self.mentioned_email_addresses,
-            )?;
-            gapi::wire::ser(map, "modifiedTime", &self.modified_time)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.action,
+                    1 => &mut self.assignee_email_address,
+                    2 => &mut self.author,
+                    3 => &mut self.content,
+                    4 => &mut self.created_time,
+                    5 => &mut self.deleted,
+                    6 => &mut self.html_content,
+                    7 => &mut self.id,
+                    8 => &mut self.kind,
+                    9 => &mut self.mentioned_email_addresses,
+                    10 => &mut self.modified_time,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Reply {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Reply {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Reply);
     /// A list of replies to a comment on a file.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ReplyList {
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#replyList"`.
         pub kind: Option<String>,
@@ -4905,46 +3836,33 @@ pub mod schemas {
         /// The list of replies. If `nextPageToken` is populated, then this list may be incomplete and an additional page of results should be fetched.
         pub replies: Option<Vec<Reply>>,
     }
-    impl gapi::wire::WireStruct for ReplyList {
+    impl gapi::wire::Record for ReplyList {
         const NAME: &'static str = "ReplyList";
         const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "replies"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.kind),
-                1 => gapi::wire::de(map, &mut self.next_page_token),
-                2 => gapi::wire::de(map, &mut self.replies),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.kind,
+                    1 => &self.next_page_token,
+                    2 => &self.replies,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "replies", &self.replies)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ReplyList {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.kind,
+                    1 => &mut self.next_page_token,
+                    2 => &mut self.replies,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ReplyList {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ReplyList);
     impl gapi::Page for ReplyList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -4959,7 +3877,7 @@ pub mod schemas {
         }
     }
     /// Request message for resolving an AccessProposal on a file.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ResolveAccessProposalRequest {
         /// Required. The action to take on the access proposal.
         pub action: Option<ResolveAccessProposalRequestAction>,
@@ -4970,7 +3888,7 @@ pub mod schemas {
         /// Optional. Indicates the view for this access proposal. This should only be set when the proposal belongs to a view. Only `published` is supported.
         pub view: Option<String>,
     }
-    impl gapi::wire::WireStruct for ResolveAccessProposalRequest {
+    impl gapi::wire::Record for ResolveAccessProposalRequest {
         const NAME: &'static str = "ResolveAccessProposalRequest";
         const FIELDS: &'static [&'static str] = &[
             "action",
@@ -4978,45 +3896,32 @@ pub mod schemas {
             "sendNotification",
             "view",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.action),
-                1 => gapi::wire::de(map, &mut self.role),
-                2 => gapi::wire::de(map, &mut self.send_notification),
-                3 => gapi::wire::de(map, &mut self.view),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.action,
+                    1 => &self.role,
+                    2 => &self.send_notification,
+                    3 => &self.view,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "action", &self.action)?;
-            gapi::wire::ser(map, "role", &self.role)?;
-            gapi::wire::ser(map, "sendNotification", &self.send_notification)?;
-            gapi::wire::ser(map, "view", &self.view)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ResolveAccessProposalRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.action,
+                    1 => &mut self.role,
+                    2 => &mut self.send_notification,
+                    3 => &mut self.view,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ResolveAccessProposalRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ResolveAccessProposalRequest);
     gapi::open_enum! {
         /// Required. The action to take on the access proposal.
         pub enum ResolveAccessProposalRequestAction {
@@ -5029,7 +3934,7 @@ pub mod schemas {
         }
     }
     /// A response on an approval made by a specific reviewer.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ReviewerResponse {
         /// This is always drive#reviewerResponse.
         pub kind: Option<String>,
@@ -5038,46 +3943,33 @@ pub mod schemas {
         /// The user that's responsible for this response.
         pub reviewer: Option<User>,
     }
-    impl gapi::wire::WireStruct for ReviewerResponse {
+    impl gapi::wire::Record for ReviewerResponse {
         const NAME: &'static str = "ReviewerResponse";
         const FIELDS: &'static [&'static str] = &["kind", "response", "reviewer"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.kind),
-                1 => gapi::wire::de(map, &mut self.response),
-                2 => gapi::wire::de(map, &mut self.reviewer),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.kind,
+                    1 => &self.response,
+                    2 => &self.reviewer,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "response", &self.response)?;
-            gapi::wire::ser(map, "reviewer", &self.reviewer)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ReviewerResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.kind,
+                    1 => &mut self.response,
+                    2 => &mut self.reviewer,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ReviewerResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ReviewerResponse);
     gapi::open_enum! {
         /// A reviewer’s response for the approval.
         pub enum ReviewerResponseResponse {
@@ -5092,7 +3984,7 @@ pub mod schemas {
         }
     }
     /// The metadata for a revision to a file. Some resource methods (such as `revisions.update`) require a `revisionId`. Use the `revisions.list` method to retrieve the ID for a revision.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Revision {
         /// Output only. Links for exporting Docs Editors files to specific formats.
         pub export_links: Option<::std::collections::BTreeMap<String, String>>,
@@ -5123,7 +4015,7 @@ pub mod schemas {
         /// Output only. The size of the revision's content in bytes. This is only applicable to files with binary content in Drive.
         pub size: Option<i64>,
     }
-    impl gapi::wire::WireStruct for Revision {
+    impl gapi::wire::Record for Revision {
         const NAME: &'static str = "Revision";
         const FIELDS: &'static [&'static str] = &[
             "exportLinks",
@@ -5141,71 +4033,54 @@ pub mod schemas {
             "publishedOutsideDomain",
             "size",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.export_links),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.keep_forever),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.last_modifying_user),
-                5 => gapi::wire::de(map, &mut self.md5_checksum),
-                6 => gapi::wire::de(map, &mut self.mime_type),
-                7 => gapi::wire::de(map, &mut self.modified_time),
-                8 => gapi::wire::de(map, &mut self.original_filename),
-                9 => gapi::wire::de(map, &mut self.publish_auto),
-                10 => gapi::wire::de(map, &mut self.published),
-                11 => gapi::wire::de(map, &mut self.published_link),
-                12 => gapi::wire::de(map, &mut self.published_outside_domain),
-                13 => gapi::wire::de_int64(map, &mut self.size),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.export_links,
+                    1 => &self.id,
+                    2 => &self.keep_forever,
+                    3 => &self.kind,
+                    4 => &self.last_modifying_user,
+                    5 => &self.md5_checksum,
+                    6 => &self.mime_type,
+                    7 => &self.modified_time,
+                    8 => &self.original_filename,
+                    9 => &self.publish_auto,
+                    10 => &self.published,
+                    11 => &self.published_link,
+                    12 => &self.published_outside_domain,
+                    13 => gapi::wire::int64_field(&self.size),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "exportLinks", &self.export_links)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "keepForever", &self.keep_forever)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "lastModifyingUser", &self.last_modifying_user)?;
-            gapi::wire::ser(map, "md5Checksum", &self.md5_checksum)?;
-            gapi::wire::ser(map, "mimeType", &self.mime_type)?;
-            gapi::wire::ser(map, "modifiedTime", &self.modified_time)?;
-            gapi::wire::ser(map, "originalFilename", &self.original_filename)?;
-            gapi::wire::ser(map, "publishAuto", &self.publish_auto)?;
-            gapi::wire::ser(map, "published", &self.published)?;
-            gapi::wire::ser(map, "publishedLink", &self.published_link)?;
-            gapi::wire::ser(
-                map,
-                "publishedOutsideDomain",
-                &self.published_outside_domain,
-            )?;
-            gapi::wire::ser_int64(map, "size", &self.size)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.export_links,
+                    1 => &mut self.id,
+                    2 => &mut self.keep_forever,
+                    3 => &mut self.kind,
+                    4 => &mut self.last_modifying_user,
+                    5 => &mut self.md5_checksum,
+                    6 => &mut self.mime_type,
+                    7 => &mut self.modified_time,
+                    8 => &mut self.original_filename,
+                    9 => &mut self.publish_auto,
+                    10 => &mut self.published,
+                    11 => &mut self.published_link,
+                    12 => &mut self.published_outside_domain,
+                    13 => gapi::wire::int64_field_mut(&mut self.size),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Revision {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Revision {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Revision);
     /// A list of revisions of a file.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct RevisionList {
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#revisionList"`.
         pub kind: Option<String>,
@@ -5214,46 +4089,33 @@ pub mod schemas {
         /// The list of revisions. If nextPageToken is populated, then this list may be incomplete and an additional page of results should be fetched.
         pub revisions: Option<Vec<Revision>>,
     }
-    impl gapi::wire::WireStruct for RevisionList {
+    impl gapi::wire::Record for RevisionList {
         const NAME: &'static str = "RevisionList";
         const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "revisions"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.kind),
-                1 => gapi::wire::de(map, &mut self.next_page_token),
-                2 => gapi::wire::de(map, &mut self.revisions),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.kind,
+                    1 => &self.next_page_token,
+                    2 => &self.revisions,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "revisions", &self.revisions)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for RevisionList {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.kind,
+                    1 => &mut self.next_page_token,
+                    2 => &mut self.revisions,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for RevisionList {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(RevisionList);
     impl gapi::Page for RevisionList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -5268,7 +4130,7 @@ pub mod schemas {
         }
     }
     /// Allows creating an approval on a file.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct StartApprovalRequest {
         /// Optional. The time that the approval is due.
         pub due_time: Option<gapi::types::DateTime>,
@@ -5283,7 +4145,7 @@ pub mod schemas {
         /// Required. The emails of the users who are set to review the approval.
         pub reviewer_emails: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for StartApprovalRequest {
+    impl gapi::wire::Record for StartApprovalRequest {
         const NAME: &'static str = "StartApprovalRequest";
         const FIELDS: &'static [&'static str] = &[
             "dueTime",
@@ -5292,109 +4154,70 @@ pub mod schemas {
             "message",
             "reviewerEmails",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.due_time),
-                1 => gapi::wire::de(map, &mut self.file_content_change_behavior),
-                2 => gapi::wire::de(map, &mut self.lock_file),
-                3 => gapi::wire::de(map, &mut self.message),
-                4 => gapi::wire::de(map, &mut self.reviewer_emails),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.due_time,
+                    1 => &self.file_content_change_behavior,
+                    2 => &self.lock_file,
+                    3 => &self.message,
+                    4 => &self.reviewer_emails,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dueTime", &self.due_time)?;
-            gapi::wire::ser(
-                map,
-                "fileContentChangeBehavior",
-                &self.file_content_change_behavior,
-            )?;
-            gapi::wire::ser(map, "lockFile", &self.lock_file)?;
-            gapi::wire::ser(map, "message", &self.message)?;
-            gapi::wire::ser(map, "reviewerEmails", &self.reviewer_emails)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.due_time,
+                    1 => &mut self.file_content_change_behavior,
+                    2 => &mut self.lock_file,
+                    3 => &mut self.message,
+                    4 => &mut self.reviewer_emails,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for StartApprovalRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for StartApprovalRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// Optional. The behavior of the approval when the file content changes.
-        pub enum StartApprovalRequestFileContentChangeBehavior {
-            /// The behavior is unspecified.
-            FileContentChangeBehaviorUnspecified = "FILE_CONTENT_CHANGE_BEHAVIOR_UNSPECIFIED",
-            /// Any ReviewerResponse with a Response of `APPROVED` will be reset to `NO_DECISION` when the file content changes while the approval has a Status of `IN_PROGRESS`. When the approval has a Status of `APPROVED` and `RESET_APPROVAL` is selected, the file is locked.
-            ResetApproval = "RESET_APPROVAL",
-            /// No action is taken when the file content changes.
-            NoApprovalAction = "NO_APPROVAL_ACTION",
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(StartApprovalRequest);
+    /// Optional. The behavior of the approval when the file content changes.
+    pub type StartApprovalRequestFileContentChangeBehavior = ApprovalFileContentChangeBehavior;
+    #[derive(Clone, Default)]
     pub struct StartPageToken {
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#startPageToken"`.
         pub kind: Option<String>,
         /// The starting page token for listing future changes. The page token doesn't expire.
         pub start_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for StartPageToken {
+    impl gapi::wire::Record for StartPageToken {
         const NAME: &'static str = "StartPageToken";
         const FIELDS: &'static [&'static str] = &["kind", "startPageToken"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.kind),
-                1 => gapi::wire::de(map, &mut self.start_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.kind,
+                    1 => &self.start_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "startPageToken", &self.start_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for StartPageToken {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.kind,
+                    1 => &mut self.start_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for StartPageToken {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(StartPageToken);
     /// The `Status` type defines a logical error model that is suitable for different programming environments, including REST APIs and RPC APIs. It is used by \[gRPC\](https://github.com/grpc). Each `Status` message contains three pieces of data: error code, error message, and error details. You can find out more about this error model and how to work with it in the \[API Design Guide\](https://cloud.google.com/apis/design/errors).
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Status {
         /// The status code, which should be an enum value of google.rpc.Code.
         pub code: Option<i32>,
@@ -5405,48 +4228,35 @@ pub mod schemas {
         /// A developer-facing error message, which should be in English. Any user-facing error message should be localized and sent in the google.rpc.Status.details field, or localized by the client.
         pub message: Option<String>,
     }
-    impl gapi::wire::WireStruct for Status {
+    impl gapi::wire::Record for Status {
         const NAME: &'static str = "Status";
         const FIELDS: &'static [&'static str] = &["code", "details", "message"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.code),
-                1 => gapi::wire::de(map, &mut self.details),
-                2 => gapi::wire::de(map, &mut self.message),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.code,
+                    1 => &self.details,
+                    2 => &self.message,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "code", &self.code)?;
-            gapi::wire::ser(map, "details", &self.details)?;
-            gapi::wire::ser(map, "message", &self.message)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Status {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.code,
+                    1 => &mut self.details,
+                    2 => &mut self.message,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Status {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Status);
     /// Deprecated: use the drive collection instead. Next ID: 33
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TeamDrive {
         /// The background image file for a Team Drive.
         pub background_image_file: Option<TeamDriveBackgroundImageFile>,
@@ -5471,7 +4281,7 @@ pub mod schemas {
         /// The ID of the theme from which the background image and color will be set. The set of possible `teamDriveThemes` can be retrieved from a `drive.about.get` response. When not specified on a `drive.teamdrives.create` request, a random theme is chosen from which the background image and color are set. This is a write-only field; it can only be set on requests that don't set `colorRgb` or `backgroundImageFile`.
         pub theme_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for TeamDrive {
+    impl gapi::wire::Record for TeamDrive {
         const NAME: &'static str = "TeamDrive";
         const FIELDS: &'static [&'static str] = &[
             "backgroundImageFile",
@@ -5486,61 +4296,48 @@ pub mod schemas {
             "restrictions",
             "themeId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.background_image_file),
-                1 => gapi::wire::de(map, &mut self.background_image_link),
-                2 => gapi::wire::de(map, &mut self.capabilities),
-                3 => gapi::wire::de(map, &mut self.color_rgb),
-                4 => gapi::wire::de(map, &mut self.created_time),
-                5 => gapi::wire::de(map, &mut self.id),
-                6 => gapi::wire::de(map, &mut self.kind),
-                7 => gapi::wire::de(map, &mut self.name),
-                8 => gapi::wire::de(map, &mut self.org_unit_id),
-                9 => gapi::wire::de(map, &mut self.restrictions),
-                10 => gapi::wire::de(map, &mut self.theme_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.background_image_file,
+                    1 => &self.background_image_link,
+                    2 => &self.capabilities,
+                    3 => &self.color_rgb,
+                    4 => &self.created_time,
+                    5 => &self.id,
+                    6 => &self.kind,
+                    7 => &self.name,
+                    8 => &self.org_unit_id,
+                    9 => &self.restrictions,
+                    10 => &self.theme_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "backgroundImageFile", &self.background_image_file)?;
-            gapi::wire::ser(map, "backgroundImageLink", &self.background_image_link)?;
-            gapi::wire::ser(map, "capabilities", &self.capabilities)?;
-            gapi::wire::ser(map, "colorRgb", &self.color_rgb)?;
-            gapi::wire::ser(map, "createdTime", &self.created_time)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "orgUnitId", &self.org_unit_id)?;
-            gapi::wire::ser(map, "restrictions", &self.restrictions)?;
-            gapi::wire::ser(map, "themeId", &self.theme_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TeamDrive {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.background_image_file,
+                    1 => &mut self.background_image_link,
+                    2 => &mut self.capabilities,
+                    3 => &mut self.color_rgb,
+                    4 => &mut self.created_time,
+                    5 => &mut self.id,
+                    6 => &mut self.kind,
+                    7 => &mut self.name,
+                    8 => &mut self.org_unit_id,
+                    9 => &mut self.restrictions,
+                    10 => &mut self.theme_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TeamDrive {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TeamDrive);
     /// The background image file for a Team Drive.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TeamDriveBackgroundImageFile {
         /// The ID of an image file in Drive to use for the background image.
         pub id: Option<String>,
@@ -5551,7 +4348,7 @@ pub mod schemas {
         /// The Y coordinate of the upper left corner of the cropping area in the background image. This is a value in the closed range of 0 to 1. This value represents the vertical distance from the top side of the entire image to the top side of the cropping area divided by the height of the entire image.
         pub y_coordinate: Option<f32>,
     }
-    impl gapi::wire::WireStruct for TeamDriveBackgroundImageFile {
+    impl gapi::wire::Record for TeamDriveBackgroundImageFile {
         const NAME: &'static str = "TeamDriveBackgroundImageFile";
         const FIELDS: &'static [&'static str] = &[
             "id",
@@ -5559,47 +4356,34 @@ pub mod schemas {
             "xCoordinate",
             "yCoordinate",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.id),
-                1 => gapi::wire::de(map, &mut self.width),
-                2 => gapi::wire::de(map, &mut self.x_coordinate),
-                3 => gapi::wire::de(map, &mut self.y_coordinate),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.id,
+                    1 => &self.width,
+                    2 => &self.x_coordinate,
+                    3 => &self.y_coordinate,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "width", &self.width)?;
-            gapi::wire::ser(map, "xCoordinate", &self.x_coordinate)?;
-            gapi::wire::ser(map, "yCoordinate", &self.y_coordinate)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TeamDriveBackgroundImageFile {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.id,
+                    1 => &mut self.width,
+                    2 => &mut self.x_coordinate,
+                    3 => &mut self.y_coordinate,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TeamDriveBackgroundImageFile {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TeamDriveBackgroundImageFile);
     /// Capabilities the current user has on this Team Drive.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TeamDriveCapabilities {
         /// Whether the current user can add children to folders in this Team Drive.
         pub can_add_children: Option<bool>,
@@ -5648,7 +4432,7 @@ pub mod schemas {
         /// Whether the current user can trash children from folders in this Team Drive.
         pub can_trash_children: Option<bool>,
     }
-    impl gapi::wire::WireStruct for TeamDriveCapabilities {
+    impl gapi::wire::Record for TeamDriveCapabilities {
         const NAME: &'static str = "TeamDriveCapabilities";
         const FIELDS: &'static [&'static str] = &[
             "canAddChildren",
@@ -5674,133 +4458,76 @@ pub mod schemas {
             "canShare",
             "canTrashChildren",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.can_add_children),
-                1 => {
-                    gapi::wire::de(
-                        map,
-                        &mut self.can_change_copy_requires_writer_permission_restriction,
-                    )
-                }
-                2 => {
-                    gapi::wire::de(
-                        map,
-                        &mut self.can_change_domain_users_only_restriction,
-                    )
-                }
-                3 => gapi::wire::de(map, &mut self.can_change_download_restriction),
-                4 => {
-                    gapi::wire::de(
-                        map,
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.can_add_children,
+                    1 => &self.can_change_copy_requires_writer_permission_restriction,
+                    2 => &self.can_change_domain_users_only_restriction,
+                    3 => &self.can_change_download_restriction,
+                    4 => {
+                        &self
+                            .can_change_sharing_folders_requires_organizer_permission_restriction
+                    }
+                    5 => &self.can_change_team_drive_background,
+                    6 => &self.can_change_team_members_only_restriction,
+                    7 => &self.can_comment,
+                    8 => &self.can_copy,
+                    9 => &self.can_delete_children,
+                    10 => &self.can_delete_team_drive,
+                    11 => &self.can_download,
+                    12 => &self.can_edit,
+                    13 => &self.can_list_children,
+                    14 => &self.can_manage_members,
+                    15 => &self.can_read_revisions,
+                    16 => &self.can_remove_children,
+                    17 => &self.can_rename,
+                    18 => &self.can_rename_team_drive,
+                    19 => &self.can_reset_team_drive_restrictions,
+                    20 => &self.can_share,
+                    21 => &self.can_trash_children,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.can_add_children,
+                    1 => &mut self.can_change_copy_requires_writer_permission_restriction,
+                    2 => &mut self.can_change_domain_users_only_restriction,
+                    3 => &mut self.can_change_download_restriction,
+                    4 => {
                         &mut self
-                            .can_change_sharing_folders_requires_organizer_permission_restriction,
-                    )
-                }
-                5 => gapi::wire::de(map, &mut self.can_change_team_drive_background),
-                6 => {
-                    gapi::wire::de(
-                        map,
-                        &mut self.can_change_team_members_only_restriction,
-                    )
-                }
-                7 => gapi::wire::de(map, &mut self.can_comment),
-                8 => gapi::wire::de(map, &mut self.can_copy),
-                9 => gapi::wire::de(map, &mut self.can_delete_children),
-                10 => gapi::wire::de(map, &mut self.can_delete_team_drive),
-                11 => gapi::wire::de(map, &mut self.can_download),
-                12 => gapi::wire::de(map, &mut self.can_edit),
-                13 => gapi::wire::de(map, &mut self.can_list_children),
-                14 => gapi::wire::de(map, &mut self.can_manage_members),
-                15 => gapi::wire::de(map, &mut self.can_read_revisions),
-                16 => gapi::wire::de(map, &mut self.can_remove_children),
-                17 => gapi::wire::de(map, &mut self.can_rename),
-                18 => gapi::wire::de(map, &mut self.can_rename_team_drive),
-                19 => gapi::wire::de(map, &mut self.can_reset_team_drive_restrictions),
-                20 => gapi::wire::de(map, &mut self.can_share),
-                21 => gapi::wire::de(map, &mut self.can_trash_children),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "canAddChildren", &self.can_add_children)?;
-            gapi::wire::ser(
-                map,
-                "canChangeCopyRequiresWriterPermissionRestriction",
-                &self.can_change_copy_requires_writer_permission_restriction,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canChangeDomainUsersOnlyRestriction",
-                &self.can_change_domain_users_only_restriction,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canChangeDownloadRestriction",
-                &self.can_change_download_restriction,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canChangeSharingFoldersRequiresOrganizerPermissionRestriction",
-                &self
-                    .can_change_sharing_folders_requires_organizer_permission_restriction,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canChangeTeamDriveBackground",
-                &self.can_change_team_drive_background,
-            )?;
-            gapi::wire::ser(
-                map,
-                "canChangeTeamMembersOnlyRestriction",
-                &self.can_change_team_members_only_restriction,
-            )?;
-            gapi::wire::ser(map, "canComment", &self.can_comment)?;
-            gapi::wire::ser(map, "canCopy", &self.can_copy)?;
-            gapi::wire::ser(map, "canDeleteChildren", &self.can_delete_children)?;
-            gapi::wire::ser(map, "canDeleteTeamDrive", &self.can_delete_team_drive)?;
-            gapi::wire::ser(map, "canDownload", &self.can_download)?;
-            gapi::wire::ser(map, "canEdit", &self.can_edit)?;
-            gapi::wire::ser(map, "canListChildren", &self.can_list_children)?;
-            gapi::wire::ser(map, "canManageMembers", &self.can_manage_members)?;
-            gapi::wire::ser(map, "canReadRevisions", &self.can_read_revisions)?;
-            gapi::wire::ser(map, "canRemoveChildren", &self.can_remove_children)?;
-            gapi::wire::ser(map, "canRename", &self.can_rename)?;
-            gapi::wire::ser(map, "canRenameTeamDrive", &self.can_rename_team_drive)?;
-            gapi::wire::ser(
-                map,
-                "canResetTeamDriveRestrictions",
-                &self.can_reset_team_drive_restrictions,
-            )?;
-            gapi::wire::ser(map, "canShare", &self.can_share)?;
-            gapi::wire::ser(map, "canTrashChildren", &self.can_trash_children)?;
-            Ok(())
+                            .can_change_sharing_folders_requires_organizer_permission_restriction
+                    }
+                    5 => &mut self.can_change_team_drive_background,
+                    6 => &mut self.can_change_team_members_only_restriction,
+                    7 => &mut self.can_comment,
+                    8 => &mut self.can_copy,
+                    9 => &mut self.can_delete_children,
+                    10 => &mut self.can_delete_team_drive,
+                    11 => &mut self.can_download,
+                    12 => &mut self.can_edit,
+                    13 => &mut self.can_list_children,
+                    14 => &mut self.can_manage_members,
+                    15 => &mut self.can_read_revisions,
+                    16 => &mut self.can_remove_children,
+                    17 => &mut self.can_rename,
+                    18 => &mut self.can_rename_team_drive,
+                    19 => &mut self.can_reset_team_drive_restrictions,
+                    20 => &mut self.can_share,
+                    21 => &mut self.can_trash_children,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for TeamDriveCapabilities {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for TeamDriveCapabilities {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TeamDriveCapabilities);
     /// A list of Team Drives.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TeamDriveList {
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#teamDriveList"`.
         pub kind: Option<String>,
@@ -5809,46 +4536,33 @@ pub mod schemas {
         /// The list of Team Drives. If nextPageToken is populated, then this list may be incomplete and an additional page of results should be fetched.
         pub team_drives: Option<Vec<TeamDrive>>,
     }
-    impl gapi::wire::WireStruct for TeamDriveList {
+    impl gapi::wire::Record for TeamDriveList {
         const NAME: &'static str = "TeamDriveList";
         const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "teamDrives"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.kind),
-                1 => gapi::wire::de(map, &mut self.next_page_token),
-                2 => gapi::wire::de(map, &mut self.team_drives),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.kind,
+                    1 => &self.next_page_token,
+                    2 => &self.team_drives,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "teamDrives", &self.team_drives)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TeamDriveList {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.kind,
+                    1 => &mut self.next_page_token,
+                    2 => &mut self.team_drives,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TeamDriveList {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TeamDriveList);
     impl gapi::Page for TeamDriveList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -5863,7 +4577,7 @@ pub mod schemas {
         }
     }
     /// A set of restrictions that apply to this Team Drive or items inside this Team Drive.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TeamDriveRestrictions {
         /// Whether administrative privileges on this Team Drive are required to modify restrictions.
         pub admin_managed_restrictions: Option<bool>,
@@ -5878,7 +4592,7 @@ pub mod schemas {
         /// Whether access to items inside this Team Drive is restricted to members of this Team Drive.
         pub team_members_only: Option<bool>,
     }
-    impl gapi::wire::WireStruct for TeamDriveRestrictions {
+    impl gapi::wire::Record for TeamDriveRestrictions {
         const NAME: &'static str = "TeamDriveRestrictions";
         const FIELDS: &'static [&'static str] = &[
             "adminManagedRestrictions",
@@ -5888,68 +4602,38 @@ pub mod schemas {
             "sharingFoldersRequiresOrganizerPermission",
             "teamMembersOnly",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.admin_managed_restrictions),
-                1 => gapi::wire::de(map, &mut self.copy_requires_writer_permission),
-                2 => gapi::wire::de(map, &mut self.domain_users_only),
-                3 => gapi::wire::de(map, &mut self.download_restriction),
-                4 => {
-                    gapi::wire::de(
-                        map,
-                        &mut self.sharing_folders_requires_organizer_permission,
-                    )
-                }
-                5 => gapi::wire::de(map, &mut self.team_members_only),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.admin_managed_restrictions,
+                    1 => &self.copy_requires_writer_permission,
+                    2 => &self.domain_users_only,
+                    3 => &self.download_restriction,
+                    4 => &self.sharing_folders_requires_organizer_permission,
+                    5 => &self.team_members_only,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "adminManagedRestrictions",
-                &self.admin_managed_restrictions,
-            )?;
-            gapi::wire::ser(
-                map,
-                "copyRequiresWriterPermission",
-                &self.copy_requires_writer_permission,
-            )?;
-            gapi::wire::ser(map, "domainUsersOnly", &self.domain_users_only)?;
-            gapi::wire::ser(map, "downloadRestriction", &self.download_restriction)?;
-            gapi::wire::ser(
-                map,
-                "sharingFoldersRequiresOrganizerPermission",
-                &self.sharing_folders_requires_organizer_permission,
-            )?;
-            gapi::wire::ser(map, "teamMembersOnly", &self.team_members_only)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.admin_managed_restrictions,
+                    1 => &mut self.copy_requires_writer_permission,
+                    2 => &mut self.domain_users_only,
+                    3 => &mut self.download_restriction,
+                    4 => &mut self.sharing_folders_requires_organizer_permission,
+                    5 => &mut self.team_members_only,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for TeamDriveRestrictions {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for TeamDriveRestrictions {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TeamDriveRestrictions);
     /// Information about a Drive user.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct User {
         /// Output only. A plain text displayable name for this user.
         pub display_name: Option<String>,
@@ -5964,7 +4648,7 @@ pub mod schemas {
         /// Output only. A link to the user's profile photo, if available.
         pub photo_link: Option<String>,
     }
-    impl gapi::wire::WireStruct for User {
+    impl gapi::wire::Record for User {
         const NAME: &'static str = "User";
         const FIELDS: &'static [&'static str] = &[
             "displayName",
@@ -5974,49 +4658,36 @@ pub mod schemas {
             "permissionId",
             "photoLink",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.display_name),
-                1 => gapi::wire::de(map, &mut self.email_address),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.me),
-                4 => gapi::wire::de(map, &mut self.permission_id),
-                5 => gapi::wire::de(map, &mut self.photo_link),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.display_name,
+                    1 => &self.email_address,
+                    2 => &self.kind,
+                    3 => &self.me,
+                    4 => &self.permission_id,
+                    5 => &self.photo_link,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "displayName", &self.display_name)?;
-            gapi::wire::ser(map, "emailAddress", &self.email_address)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "me", &self.me)?;
-            gapi::wire::ser(map, "permissionId", &self.permission_id)?;
-            gapi::wire::ser(map, "photoLink", &self.photo_link)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for User {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.display_name,
+                    1 => &mut self.email_address,
+                    2 => &mut self.kind,
+                    3 => &mut self.me,
+                    4 => &mut self.permission_id,
+                    5 => &mut self.photo_link,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for User {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(User);
 }
 /// The Google Drive API (`drive` v3): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]

@@ -48,7 +48,7 @@ pub mod scopes {
 /// The data types of this API.
 pub mod schemas {
     /// Auto-forwarding settings for an account.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AutoForwarding {
         /// The state that a message should be left in after it has been forwarded.
         pub disposition: Option<AutoForwardingDisposition>,
@@ -57,50 +57,37 @@ pub mod schemas {
         /// Whether all incoming mail is automatically forwarded to another address.
         pub enabled: Option<bool>,
     }
-    impl gapi::wire::WireStruct for AutoForwarding {
+    impl gapi::wire::Record for AutoForwarding {
         const NAME: &'static str = "AutoForwarding";
         const FIELDS: &'static [&'static str] = &[
             "disposition",
             "emailAddress",
             "enabled",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.disposition),
-                1 => gapi::wire::de(map, &mut self.email_address),
-                2 => gapi::wire::de(map, &mut self.enabled),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.disposition,
+                    1 => &self.email_address,
+                    2 => &self.enabled,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "disposition", &self.disposition)?;
-            gapi::wire::ser(map, "emailAddress", &self.email_address)?;
-            gapi::wire::ser(map, "enabled", &self.enabled)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AutoForwarding {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.disposition,
+                    1 => &mut self.email_address,
+                    2 => &mut self.enabled,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AutoForwarding {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AutoForwarding);
     gapi::open_enum! {
         /// The state that a message should be left in after it has been forwarded.
         pub enum AutoForwardingDisposition {
@@ -116,48 +103,35 @@ pub mod schemas {
             MarkRead = "markRead",
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BatchDeleteMessagesRequest {
         /// The IDs of the messages to delete.
         pub ids: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for BatchDeleteMessagesRequest {
+    impl gapi::wire::Record for BatchDeleteMessagesRequest {
         const NAME: &'static str = "BatchDeleteMessagesRequest";
         const FIELDS: &'static [&'static str] = &["ids"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.ids),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.ids,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "ids", &self.ids)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BatchDeleteMessagesRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.ids,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BatchDeleteMessagesRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(BatchDeleteMessagesRequest);
+    #[derive(Clone, Default)]
     pub struct BatchModifyMessagesRequest {
         /// A list of Classification Label values to add. If a Classification Label with the same label ID is already applied to the message, fields with existing field IDs will be updated and fields with new field IDs will be added. There's a limit of 20 Classification Label values per request. If the message is already classified and the final total number of Classification Label values exceeds the maximum allowed number of Classification Label values per message, the modification fails.
         pub add_classification_labels: Option<Vec<ClassificationLabelValue>>,
@@ -170,7 +144,7 @@ pub mod schemas {
         /// A list of label IDs to remove from messages.
         pub remove_label_ids: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for BatchModifyMessagesRequest {
+    impl gapi::wire::Record for BatchModifyMessagesRequest {
         const NAME: &'static str = "BatchModifyMessagesRequest";
         const FIELDS: &'static [&'static str] = &[
             "addClassificationLabels",
@@ -179,149 +153,102 @@ pub mod schemas {
             "removeClassificationLabelIds",
             "removeLabelIds",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.add_classification_labels),
-                1 => gapi::wire::de(map, &mut self.add_label_ids),
-                2 => gapi::wire::de(map, &mut self.ids),
-                3 => gapi::wire::de(map, &mut self.remove_classification_label_ids),
-                4 => gapi::wire::de(map, &mut self.remove_label_ids),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.add_classification_labels,
+                    1 => &self.add_label_ids,
+                    2 => &self.ids,
+                    3 => &self.remove_classification_label_ids,
+                    4 => &self.remove_label_ids,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "addClassificationLabels",
-                &self.add_classification_labels,
-            )?;
-            gapi::wire::ser(map, "addLabelIds", &self.add_label_ids)?;
-            gapi::wire::ser(map, "ids", &self.ids)?;
-            gapi::wire::ser(
-                map,
-                "removeClassificationLabelIds",
-                &self.remove_classification_label_ids,
-            )?;
-            gapi::wire::ser(map, "removeLabelIds", &self.remove_label_ids)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.add_classification_labels,
+                    1 => &mut self.add_label_ids,
+                    2 => &mut self.ids,
+                    3 => &mut self.remove_classification_label_ids,
+                    4 => &mut self.remove_label_ids,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for BatchModifyMessagesRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for BatchModifyMessagesRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BatchModifyMessagesRequest);
     /// Field values for a classification label.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ClassificationLabelFieldValue {
         /// Required. The field ID for the Classification Label Value. Maps to the ID field of the Google Drive `Label.Field` object.
         pub field_id: Option<String>,
         /// Selection choice ID for the selection option. Should only be set if the field type is `SELECTION` in the Google Drive `Label.Field` object. Maps to the id field of the Google Drive `Label.Field.SelectionOptions` resource.
         pub selection: Option<String>,
     }
-    impl gapi::wire::WireStruct for ClassificationLabelFieldValue {
+    impl gapi::wire::Record for ClassificationLabelFieldValue {
         const NAME: &'static str = "ClassificationLabelFieldValue";
         const FIELDS: &'static [&'static str] = &["fieldId", "selection"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.field_id),
-                1 => gapi::wire::de(map, &mut self.selection),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.field_id,
+                    1 => &self.selection,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "fieldId", &self.field_id)?;
-            gapi::wire::ser(map, "selection", &self.selection)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ClassificationLabelFieldValue {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.field_id,
+                    1 => &mut self.selection,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ClassificationLabelFieldValue {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ClassificationLabelFieldValue);
     /// Classification Labels applied to the email message. Classification Labels are different from Gmail inbox labels. Only used for Google Workspace accounts. \[Learn more about classification labels\](https://support.google.com/a/answer/9292382).
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ClassificationLabelValue {
         /// Field values for the given classification label ID.
         pub fields: Option<Vec<ClassificationLabelFieldValue>>,
         /// Required. The canonical or raw alphanumeric classification label ID. Maps to the ID field of the Google Drive Label resource.
         pub label_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for ClassificationLabelValue {
+    impl gapi::wire::Record for ClassificationLabelValue {
         const NAME: &'static str = "ClassificationLabelValue";
         const FIELDS: &'static [&'static str] = &["fields", "labelId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.fields),
-                1 => gapi::wire::de(map, &mut self.label_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.fields,
+                    1 => &self.label_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            gapi::wire::ser(map, "labelId", &self.label_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ClassificationLabelValue {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.fields,
+                    1 => &mut self.label_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ClassificationLabelValue {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ClassificationLabelValue);
     /// The client-side encryption (CSE) configuration for the email address of an authenticated user. Gmail uses CSE configurations to save drafts of client-side encrypted email messages, and to sign and send encrypted email messages. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CseIdentity {
         /// The email address for the sending identity. The email address must be the primary email address of the authenticated user.
         pub email_address: Option<String>,
@@ -330,56 +257,39 @@ pub mod schemas {
         /// The configuration of a CSE identity that uses different key pairs for signing and encryption.
         pub sign_and_encrypt_key_pairs: Option<SignAndEncryptKeyPairs>,
     }
-    impl gapi::wire::WireStruct for CseIdentity {
+    impl gapi::wire::Record for CseIdentity {
         const NAME: &'static str = "CseIdentity";
         const FIELDS: &'static [&'static str] = &[
             "emailAddress",
             "primaryKeyPairId",
             "signAndEncryptKeyPairs",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.email_address),
-                1 => gapi::wire::de(map, &mut self.primary_key_pair_id),
-                2 => gapi::wire::de(map, &mut self.sign_and_encrypt_key_pairs),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.email_address,
+                    1 => &self.primary_key_pair_id,
+                    2 => &self.sign_and_encrypt_key_pairs,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "emailAddress", &self.email_address)?;
-            gapi::wire::ser(map, "primaryKeyPairId", &self.primary_key_pair_id)?;
-            gapi::wire::ser(
-                map,
-                "signAndEncryptKeyPairs",
-                &self.sign_and_encrypt_key_pairs,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.email_address,
+                    1 => &mut self.primary_key_pair_id,
+                    2 => &mut self.sign_and_encrypt_key_pairs,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for CseIdentity {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for CseIdentity {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CseIdentity);
     /// A client-side encryption S/MIME key pair, which is comprised of a public key, its certificate chain, and metadata for its paired private key. Gmail uses the key pair to complete the following tasks: - Sign outgoing client-side encrypted messages. - Save and reopen drafts of client-side encrypted messages. - Save and reopen sent messages. - Decrypt incoming or archived S/MIME messages. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CseKeyPair {
         /// Output only. If a key pair is set to `DISABLED`, the time that the key pair's state changed from `ENABLED` to `DISABLED`. This field is present only when the key pair is in state `DISABLED`.
         pub disable_time: Option<gapi::types::DateTime>,
@@ -396,7 +306,7 @@ pub mod schemas {
         /// Output only. The email address identities that are specified on the leaf certificate.
         pub subject_email_addresses: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for CseKeyPair {
+    impl gapi::wire::Record for CseKeyPair {
         const NAME: &'static str = "CseKeyPair";
         const FIELDS: &'static [&'static str] = &[
             "disableTime",
@@ -407,55 +317,38 @@ pub mod schemas {
             "privateKeyMetadata",
             "subjectEmailAddresses",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.disable_time),
-                1 => gapi::wire::de(map, &mut self.enablement_state),
-                2 => gapi::wire::de(map, &mut self.key_pair_id),
-                3 => gapi::wire::de(map, &mut self.pem),
-                4 => gapi::wire::de(map, &mut self.pkcs7),
-                5 => gapi::wire::de(map, &mut self.private_key_metadata),
-                6 => gapi::wire::de(map, &mut self.subject_email_addresses),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.disable_time,
+                    1 => &self.enablement_state,
+                    2 => &self.key_pair_id,
+                    3 => &self.pem,
+                    4 => &self.pkcs7,
+                    5 => &self.private_key_metadata,
+                    6 => &self.subject_email_addresses,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "disableTime", &self.disable_time)?;
-            gapi::wire::ser(map, "enablementState", &self.enablement_state)?;
-            gapi::wire::ser(map, "keyPairId", &self.key_pair_id)?;
-            gapi::wire::ser(map, "pem", &self.pem)?;
-            gapi::wire::ser(map, "pkcs7", &self.pkcs7)?;
-            gapi::wire::ser(map, "privateKeyMetadata", &self.private_key_metadata)?;
-            gapi::wire::ser(
-                map,
-                "subjectEmailAddresses",
-                &self.subject_email_addresses,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.disable_time,
+                    1 => &mut self.enablement_state,
+                    2 => &mut self.key_pair_id,
+                    3 => &mut self.pem,
+                    4 => &mut self.pkcs7,
+                    5 => &mut self.private_key_metadata,
+                    6 => &mut self.subject_email_addresses,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for CseKeyPair {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for CseKeyPair {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CseKeyPair);
     gapi::open_enum! {
         /// Output only. The current state of the key pair.
         pub enum CseKeyPairEnablementState {
@@ -468,7 +361,7 @@ pub mod schemas {
         }
     }
     /// Metadata for a private key instance.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CsePrivateKeyMetadata {
         /// Metadata for hardware keys.
         pub hardware_key_metadata: Option<HardwareKeyMetadata>,
@@ -477,96 +370,70 @@ pub mod schemas {
         /// Output only. The immutable ID for the private key metadata instance.
         pub private_key_metadata_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for CsePrivateKeyMetadata {
+    impl gapi::wire::Record for CsePrivateKeyMetadata {
         const NAME: &'static str = "CsePrivateKeyMetadata";
         const FIELDS: &'static [&'static str] = &[
             "hardwareKeyMetadata",
             "kaclsKeyMetadata",
             "privateKeyMetadataId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.hardware_key_metadata),
-                1 => gapi::wire::de(map, &mut self.kacls_key_metadata),
-                2 => gapi::wire::de(map, &mut self.private_key_metadata_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.hardware_key_metadata,
+                    1 => &self.kacls_key_metadata,
+                    2 => &self.private_key_metadata_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "hardwareKeyMetadata", &self.hardware_key_metadata)?;
-            gapi::wire::ser(map, "kaclsKeyMetadata", &self.kacls_key_metadata)?;
-            gapi::wire::ser(map, "privateKeyMetadataId", &self.private_key_metadata_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CsePrivateKeyMetadata {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.hardware_key_metadata,
+                    1 => &mut self.kacls_key_metadata,
+                    2 => &mut self.private_key_metadata_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CsePrivateKeyMetadata {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CsePrivateKeyMetadata);
     /// Settings for a delegate. Delegates can read, send, and delete messages, as well as view and add contacts, for the delegator's account. See "Set up mail delegation" for more information about delegates.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Delegate {
         /// The email address of the delegate.
         pub delegate_email: Option<String>,
         /// Indicates whether this address has been verified and can act as a delegate for the account. Read-only.
         pub verification_status: Option<DelegateVerificationStatus>,
     }
-    impl gapi::wire::WireStruct for Delegate {
+    impl gapi::wire::Record for Delegate {
         const NAME: &'static str = "Delegate";
         const FIELDS: &'static [&'static str] = &["delegateEmail", "verificationStatus"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.delegate_email),
-                1 => gapi::wire::de(map, &mut self.verification_status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.delegate_email,
+                    1 => &self.verification_status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "delegateEmail", &self.delegate_email)?;
-            gapi::wire::ser(map, "verificationStatus", &self.verification_status)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Delegate {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.delegate_email,
+                    1 => &mut self.verification_status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Delegate {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Delegate);
     gapi::open_enum! {
         /// Indicates whether this address has been verified and can act as a delegate for the account. Read-only.
         pub enum DelegateVerificationStatus {
@@ -583,127 +450,60 @@ pub mod schemas {
         }
     }
     /// Requests to turn off a client-side encryption key pair.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DisableCseKeyPairRequest {}
-    impl gapi::wire::WireStruct for DisableCseKeyPairRequest {
+    impl gapi::wire::Record for DisableCseKeyPairRequest {
         const NAME: &'static str = "DisableCseKeyPairRequest";
         const FIELDS: &'static [&'static str] = &[];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
             let _ = index;
-            gapi::wire::de_skip(map)
+            None
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            let _ = map;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            let _ = index;
+            None
         }
     }
-    impl gapi::serde::Serialize for DisableCseKeyPairRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for DisableCseKeyPairRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DisableCseKeyPairRequest);
     /// A draft email in the user's mailbox.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Draft {
         /// The immutable ID of the draft.
         pub id: Option<String>,
         /// The message content of the draft.
         pub message: Option<Message>,
     }
-    impl gapi::wire::WireStruct for Draft {
+    impl gapi::wire::Record for Draft {
         const NAME: &'static str = "Draft";
         const FIELDS: &'static [&'static str] = &["id", "message"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.id),
-                1 => gapi::wire::de(map, &mut self.message),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.id,
+                    1 => &self.message,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "message", &self.message)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Draft {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.id,
+                    1 => &mut self.message,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Draft {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Draft);
     /// Requests to turn on a client-side encryption key pair.
-    #[derive(Clone, Debug, Default, PartialEq)]
-    pub struct EnableCseKeyPairRequest {}
-    impl gapi::wire::WireStruct for EnableCseKeyPairRequest {
-        const NAME: &'static str = "EnableCseKeyPairRequest";
-        const FIELDS: &'static [&'static str] = &[];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            let _ = index;
-            gapi::wire::de_skip(map)
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            let _ = map;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EnableCseKeyPairRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for EnableCseKeyPairRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    pub type EnableCseKeyPairRequest = DisableCseKeyPairRequest;
     /// Resource definition for Gmail filters. Filters apply to specific messages instead of an entire email thread.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Filter {
         /// Action that the filter performs.
         pub action: Option<FilterAction>,
@@ -712,48 +512,35 @@ pub mod schemas {
         /// The server assigned ID of the filter.
         pub id: Option<String>,
     }
-    impl gapi::wire::WireStruct for Filter {
+    impl gapi::wire::Record for Filter {
         const NAME: &'static str = "Filter";
         const FIELDS: &'static [&'static str] = &["action", "criteria", "id"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.action),
-                1 => gapi::wire::de(map, &mut self.criteria),
-                2 => gapi::wire::de(map, &mut self.id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.action,
+                    1 => &self.criteria,
+                    2 => &self.id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "action", &self.action)?;
-            gapi::wire::ser(map, "criteria", &self.criteria)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Filter {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.action,
+                    1 => &mut self.criteria,
+                    2 => &mut self.id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Filter {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Filter);
     /// A set of actions to perform on a message.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FilterAction {
         /// List of labels to add to the message.
         pub add_label_ids: Option<Vec<String>>,
@@ -762,52 +549,39 @@ pub mod schemas {
         /// List of labels to remove from the message.
         pub remove_label_ids: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for FilterAction {
+    impl gapi::wire::Record for FilterAction {
         const NAME: &'static str = "FilterAction";
         const FIELDS: &'static [&'static str] = &[
             "addLabelIds",
             "forward",
             "removeLabelIds",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.add_label_ids),
-                1 => gapi::wire::de(map, &mut self.forward),
-                2 => gapi::wire::de(map, &mut self.remove_label_ids),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.add_label_ids,
+                    1 => &self.forward,
+                    2 => &self.remove_label_ids,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "addLabelIds", &self.add_label_ids)?;
-            gapi::wire::ser(map, "forward", &self.forward)?;
-            gapi::wire::ser(map, "removeLabelIds", &self.remove_label_ids)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FilterAction {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.add_label_ids,
+                    1 => &mut self.forward,
+                    2 => &mut self.remove_label_ids,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FilterAction {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FilterAction);
     /// Message matching criteria.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FilterCriteria {
         /// Whether the response should exclude chats.
         pub exclude_chats: Option<bool>,
@@ -828,7 +602,7 @@ pub mod schemas {
         /// The recipient's display name or email address. Includes recipients in the "to", "cc", and "bcc" header fields. You can use simply the local part of the email address. For example, "example" and "example@" both match "example@gmail.com". This field is case-insensitive.
         pub to: Option<String>,
     }
-    impl gapi::wire::WireStruct for FilterCriteria {
+    impl gapi::wire::Record for FilterCriteria {
         const NAME: &'static str = "FilterCriteria";
         const FIELDS: &'static [&'static str] = &[
             "excludeChats",
@@ -841,55 +615,42 @@ pub mod schemas {
             "subject",
             "to",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.exclude_chats),
-                1 => gapi::wire::de(map, &mut self.from),
-                2 => gapi::wire::de(map, &mut self.has_attachment),
-                3 => gapi::wire::de(map, &mut self.negated_query),
-                4 => gapi::wire::de(map, &mut self.query),
-                5 => gapi::wire::de(map, &mut self.size),
-                6 => gapi::wire::de(map, &mut self.size_comparison),
-                7 => gapi::wire::de(map, &mut self.subject),
-                8 => gapi::wire::de(map, &mut self.to),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.exclude_chats,
+                    1 => &self.from,
+                    2 => &self.has_attachment,
+                    3 => &self.negated_query,
+                    4 => &self.query,
+                    5 => &self.size,
+                    6 => &self.size_comparison,
+                    7 => &self.subject,
+                    8 => &self.to,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "excludeChats", &self.exclude_chats)?;
-            gapi::wire::ser(map, "from", &self.from)?;
-            gapi::wire::ser(map, "hasAttachment", &self.has_attachment)?;
-            gapi::wire::ser(map, "negatedQuery", &self.negated_query)?;
-            gapi::wire::ser(map, "query", &self.query)?;
-            gapi::wire::ser(map, "size", &self.size)?;
-            gapi::wire::ser(map, "sizeComparison", &self.size_comparison)?;
-            gapi::wire::ser(map, "subject", &self.subject)?;
-            gapi::wire::ser(map, "to", &self.to)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FilterCriteria {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.exclude_chats,
+                    1 => &mut self.from,
+                    2 => &mut self.has_attachment,
+                    3 => &mut self.negated_query,
+                    4 => &mut self.query,
+                    5 => &mut self.size,
+                    6 => &mut self.size_comparison,
+                    7 => &mut self.subject,
+                    8 => &mut self.to,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FilterCriteria {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FilterCriteria);
     gapi::open_enum! {
         /// How the message size in bytes should be in relation to the size field.
         pub enum FilterCriteriaSizeComparison {
@@ -901,54 +662,41 @@ pub mod schemas {
         }
     }
     /// Settings for a forwarding address.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ForwardingAddress {
         /// An email address to which messages can be forwarded.
         pub forwarding_email: Option<String>,
         /// Indicates whether this address has been verified and is usable for forwarding. Read-only.
         pub verification_status: Option<ForwardingAddressVerificationStatus>,
     }
-    impl gapi::wire::WireStruct for ForwardingAddress {
+    impl gapi::wire::Record for ForwardingAddress {
         const NAME: &'static str = "ForwardingAddress";
         const FIELDS: &'static [&'static str] = &[
             "forwardingEmail",
             "verificationStatus",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.forwarding_email),
-                1 => gapi::wire::de(map, &mut self.verification_status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.forwarding_email,
+                    1 => &self.verification_status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "forwardingEmail", &self.forwarding_email)?;
-            gapi::wire::ser(map, "verificationStatus", &self.verification_status)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ForwardingAddress {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.forwarding_email,
+                    1 => &mut self.verification_status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ForwardingAddress {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ForwardingAddress);
     gapi::open_enum! {
         /// Indicates whether this address has been verified and is usable for forwarding. Read-only.
         pub enum ForwardingAddressVerificationStatus {
@@ -961,49 +709,36 @@ pub mod schemas {
         }
     }
     /// Metadata for hardware keys. If \[hardware key encryption\](https://support.google.com/a/answer/14153163) is set up for the Google Workspace organization, users can optionally store their private key on their smart card and use it to sign and decrypt email messages in Gmail by inserting their smart card into a reader attached to their Windows device.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct HardwareKeyMetadata {
         /// Description about the hardware key.
         pub description: Option<String>,
     }
-    impl gapi::wire::WireStruct for HardwareKeyMetadata {
+    impl gapi::wire::Record for HardwareKeyMetadata {
         const NAME: &'static str = "HardwareKeyMetadata";
         const FIELDS: &'static [&'static str] = &["description"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.description),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.description,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "description", &self.description)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for HardwareKeyMetadata {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.description,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for HardwareKeyMetadata {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(HardwareKeyMetadata);
     /// A record of a change to the user's mailbox. Each history change may affect multiple messages in multiple ways.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct History {
         /// The mailbox sequence ID.
         pub id: Option<u64>,
@@ -1018,7 +753,7 @@ pub mod schemas {
         /// Messages deleted (not Trashed) from the mailbox in this history record.
         pub messages_deleted: Option<Vec<HistoryMessageDeleted>>,
     }
-    impl gapi::wire::WireStruct for History {
+    impl gapi::wire::Record for History {
         const NAME: &'static str = "History";
         const FIELDS: &'static [&'static str] = &[
             "id",
@@ -1028,219 +763,128 @@ pub mod schemas {
             "messagesAdded",
             "messagesDeleted",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.id),
-                1 => gapi::wire::de(map, &mut self.labels_added),
-                2 => gapi::wire::de(map, &mut self.labels_removed),
-                3 => gapi::wire::de(map, &mut self.messages),
-                4 => gapi::wire::de(map, &mut self.messages_added),
-                5 => gapi::wire::de(map, &mut self.messages_deleted),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.id),
+                    1 => &self.labels_added,
+                    2 => &self.labels_removed,
+                    3 => &self.messages,
+                    4 => &self.messages_added,
+                    5 => &self.messages_deleted,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "id", &self.id)?;
-            gapi::wire::ser(map, "labelsAdded", &self.labels_added)?;
-            gapi::wire::ser(map, "labelsRemoved", &self.labels_removed)?;
-            gapi::wire::ser(map, "messages", &self.messages)?;
-            gapi::wire::ser(map, "messagesAdded", &self.messages_added)?;
-            gapi::wire::ser(map, "messagesDeleted", &self.messages_deleted)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for History {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.id),
+                    1 => &mut self.labels_added,
+                    2 => &mut self.labels_removed,
+                    3 => &mut self.messages,
+                    4 => &mut self.messages_added,
+                    5 => &mut self.messages_deleted,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for History {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(History);
+    #[derive(Clone, Default)]
     pub struct HistoryLabelAdded {
         /// Label IDs added to the message.
         pub label_ids: Option<Vec<String>>,
         pub message: Option<Message>,
     }
-    impl gapi::wire::WireStruct for HistoryLabelAdded {
+    impl gapi::wire::Record for HistoryLabelAdded {
         const NAME: &'static str = "HistoryLabelAdded";
         const FIELDS: &'static [&'static str] = &["labelIds", "message"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.label_ids),
-                1 => gapi::wire::de(map, &mut self.message),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.label_ids,
+                    1 => &self.message,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "labelIds", &self.label_ids)?;
-            gapi::wire::ser(map, "message", &self.message)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for HistoryLabelAdded {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.label_ids,
+                    1 => &mut self.message,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for HistoryLabelAdded {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(HistoryLabelAdded);
+    #[derive(Clone, Default)]
     pub struct HistoryLabelRemoved {
         /// Label IDs removed from the message.
         pub label_ids: Option<Vec<String>>,
         pub message: Option<Message>,
     }
-    impl gapi::wire::WireStruct for HistoryLabelRemoved {
+    impl gapi::wire::Record for HistoryLabelRemoved {
         const NAME: &'static str = "HistoryLabelRemoved";
         const FIELDS: &'static [&'static str] = &["labelIds", "message"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.label_ids),
-                1 => gapi::wire::de(map, &mut self.message),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.label_ids,
+                    1 => &self.message,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "labelIds", &self.label_ids)?;
-            gapi::wire::ser(map, "message", &self.message)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for HistoryLabelRemoved {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.label_ids,
+                    1 => &mut self.message,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for HistoryLabelRemoved {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(HistoryLabelRemoved);
+    #[derive(Clone, Default)]
     pub struct HistoryMessageAdded {
         pub message: Option<Message>,
     }
-    impl gapi::wire::WireStruct for HistoryMessageAdded {
+    impl gapi::wire::Record for HistoryMessageAdded {
         const NAME: &'static str = "HistoryMessageAdded";
         const FIELDS: &'static [&'static str] = &["message"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.message),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.message,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "message", &self.message)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for HistoryMessageAdded {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.message,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for HistoryMessageAdded {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
-    pub struct HistoryMessageDeleted {
-        pub message: Option<Message>,
-    }
-    impl gapi::wire::WireStruct for HistoryMessageDeleted {
-        const NAME: &'static str = "HistoryMessageDeleted";
-        const FIELDS: &'static [&'static str] = &["message"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.message),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "message", &self.message)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for HistoryMessageDeleted {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for HistoryMessageDeleted {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(HistoryMessageAdded);
+    pub type HistoryMessageDeleted = HistoryMessageAdded;
     /// IMAP settings for an account.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ImapSettings {
         /// If this value is true, Gmail will immediately expunge a message when it is marked as deleted in IMAP. Otherwise, Gmail will wait for an update from the client before expunging messages marked as deleted.
         pub auto_expunge: Option<bool>,
@@ -1251,7 +895,7 @@ pub mod schemas {
         /// An optional limit on the number of messages that an IMAP folder may contain. Legal values are 0, 1000, 2000, 5000 or 10000. A value of zero is interpreted to mean that there is no limit.
         pub max_folder_size: Option<i32>,
     }
-    impl gapi::wire::WireStruct for ImapSettings {
+    impl gapi::wire::Record for ImapSettings {
         const NAME: &'static str = "ImapSettings";
         const FIELDS: &'static [&'static str] = &[
             "autoExpunge",
@@ -1259,45 +903,32 @@ pub mod schemas {
             "expungeBehavior",
             "maxFolderSize",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.auto_expunge),
-                1 => gapi::wire::de(map, &mut self.enabled),
-                2 => gapi::wire::de(map, &mut self.expunge_behavior),
-                3 => gapi::wire::de(map, &mut self.max_folder_size),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.auto_expunge,
+                    1 => &self.enabled,
+                    2 => &self.expunge_behavior,
+                    3 => &self.max_folder_size,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "autoExpunge", &self.auto_expunge)?;
-            gapi::wire::ser(map, "enabled", &self.enabled)?;
-            gapi::wire::ser(map, "expungeBehavior", &self.expunge_behavior)?;
-            gapi::wire::ser(map, "maxFolderSize", &self.max_folder_size)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ImapSettings {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.auto_expunge,
+                    1 => &mut self.enabled,
+                    2 => &mut self.expunge_behavior,
+                    3 => &mut self.max_folder_size,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ImapSettings {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ImapSettings);
     gapi::open_enum! {
         /// The action that will be executed on a message when it is marked as deleted and expunged from the last visible IMAP folder.
         pub enum ImapSettingsExpungeBehavior {
@@ -1312,53 +943,40 @@ pub mod schemas {
         }
     }
     /// Metadata for a cryptographic key managed by an external key access control list service. For details about managing key access, see \[Google Workspace CSE API Reference\](https://developers.google.com/workspace/cse/reference).
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct KaclsKeyMetadata {
         /// Opaque data generated and used by the key access control list service.
         pub kacls_data: Option<String>,
         /// The URI of the key access control list service that manages the key.
         pub kacls_uri: Option<String>,
     }
-    impl gapi::wire::WireStruct for KaclsKeyMetadata {
+    impl gapi::wire::Record for KaclsKeyMetadata {
         const NAME: &'static str = "KaclsKeyMetadata";
         const FIELDS: &'static [&'static str] = &["kaclsData", "kaclsUri"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.kacls_data),
-                1 => gapi::wire::de(map, &mut self.kacls_uri),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.kacls_data,
+                    1 => &self.kacls_uri,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "kaclsData", &self.kacls_data)?;
-            gapi::wire::ser(map, "kaclsUri", &self.kacls_uri)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for KaclsKeyMetadata {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.kacls_data,
+                    1 => &mut self.kacls_uri,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for KaclsKeyMetadata {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(KaclsKeyMetadata);
     /// Labels are used to categorize messages and threads within the user's mailbox. The maximum number of labels supported for a user's mailbox is 10,000.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Label {
         /// The color to assign to the label. Color is only available for labels that have their `type` set to `user`.
         pub color: Option<LabelColor>,
@@ -1381,7 +999,7 @@ pub mod schemas {
         /// The owner type for the label. User labels are created by the user and can be modified and deleted by the user and can be applied to any message or thread. System labels are internally created and cannot be added, modified, or deleted. System labels may be able to be applied to or removed from messages and threads under some circumstances but this is not guaranteed. For example, users can apply and remove the `INBOX` and `UNREAD` labels from messages and threads, but cannot apply or remove the `DRAFTS` or `SENT` labels from messages or threads.
         pub r#type: Option<LabelType>,
     }
-    impl gapi::wire::WireStruct for Label {
+    impl gapi::wire::Record for Label {
         const NAME: &'static str = "Label";
         const FIELDS: &'static [&'static str] = &[
             "color",
@@ -1395,106 +1013,76 @@ pub mod schemas {
             "threadsUnread",
             "type",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.color),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.label_list_visibility),
-                3 => gapi::wire::de(map, &mut self.message_list_visibility),
-                4 => gapi::wire::de(map, &mut self.messages_total),
-                5 => gapi::wire::de(map, &mut self.messages_unread),
-                6 => gapi::wire::de(map, &mut self.name),
-                7 => gapi::wire::de(map, &mut self.threads_total),
-                8 => gapi::wire::de(map, &mut self.threads_unread),
-                9 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.color,
+                    1 => &self.id,
+                    2 => &self.label_list_visibility,
+                    3 => &self.message_list_visibility,
+                    4 => &self.messages_total,
+                    5 => &self.messages_unread,
+                    6 => &self.name,
+                    7 => &self.threads_total,
+                    8 => &self.threads_unread,
+                    9 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "color", &self.color)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "labelListVisibility", &self.label_list_visibility)?;
-            gapi::wire::ser(
-                map,
-                "messageListVisibility",
-                &self.message_list_visibility,
-            )?;
-            gapi::wire::ser(map, "messagesTotal", &self.messages_total)?;
-            gapi::wire::ser(map, "messagesUnread", &self.messages_unread)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "threadsTotal", &self.threads_total)?;
-            gapi::wire::ser(map, "threadsUnread", &self.threads_unread)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.color,
+                    1 => &mut self.id,
+                    2 => &mut self.label_list_visibility,
+                    3 => &mut self.message_list_visibility,
+                    4 => &mut self.messages_total,
+                    5 => &mut self.messages_unread,
+                    6 => &mut self.name,
+                    7 => &mut self.threads_total,
+                    8 => &mut self.threads_unread,
+                    9 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Label {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Label {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Label);
+    #[derive(Clone, Default)]
     pub struct LabelColor {
         /// The background color represented as hex string #RRGGBB (ex #000000). This field is required in order to set the color of a label. Only the following predefined set of color values are allowed: \#000000, #434343, #666666, #999999, #cccccc, #efefef, #f3f3f3, #ffffff, \#fb4c2f, #ffad47, #fad165, #16a766, #43d692, #4a86e8, #a479e2, #f691b3, \#f6c5be, #ffe6c7, #fef1d1, #b9e4d0, #c6f3de, #c9daf8, #e4d7f5, #fcdee8, \#efa093, #ffd6a2, #fce8b3, #89d3b2, #a0eac9, #a4c2f4, #d0bcf1, #fbc8d9, \#e66550, #ffbc6b, #fcda83, #44b984, #68dfa9, #6d9eeb, #b694e8, #f7a7c0, \#cc3a21, #eaa041, #f2c960, #149e60, #3dc789, #3c78d8, #8e63ce, #e07798, \#ac2b16, #cf8933, #d5ae49, #0b804b, #2a9c68, #285bac, #653e9b, #b65775, \#822111, #a46a21, #aa8831, #076239, #1a764d, #1c4587, #41236d, #83334c, \#464646, #e7e7e7, #0d3472, #b6cff5, #0d3b44, #98d7e4, #3d188e, #e3d7ff, \#711a36, #fbd3e0, #8a1c0a, #f2b2a8, #7a2e0b, #ffc8af, #7a4706, #ffdeb5, \#594c05, #fbe983, #684e07, #fdedc1, #0b4f30, #b3efd3, #04502e, #a2dcc1, \#c2c2c2, #4986e7, #2da2bb, #b99aff, #994a64, #f691b2, #ff7537, #ffad46, \#662e37, #ebdbde, #cca6ac, #094228, #42d692, #16a765, #757575, #1e53b8, \#007286, #7858c3, #c2185b, #d93025, #54240e, #633e04, #521d28, #202124, \#083018
         pub background_color: Option<String>,
         /// The text color of the label, represented as hex string. This field is required in order to set the color of a label. Only the following predefined set of color values are allowed: \#000000, #434343, #666666, #999999, #cccccc, #efefef, #f3f3f3, #ffffff, \#fb4c2f, #ffad47, #fad165, #16a766, #43d692, #4a86e8, #a479e2, #f691b3, \#f6c5be, #ffe6c7, #fef1d1, #b9e4d0, #c6f3de, #c9daf8, #e4d7f5, #fcdee8, \#efa093, #ffd6a2, #fce8b3, #89d3b2, #a0eac9, #a4c2f4, #d0bcf1, #fbc8d9, \#e66550, #ffbc6b, #fcda83, #44b984, #68dfa9, #6d9eeb, #b694e8, #f7a7c0, \#cc3a21, #eaa041, #f2c960, #149e60, #3dc789, #3c78d8, #8e63ce, #e07798, \#ac2b16, #cf8933, #d5ae49, #0b804b, #2a9c68, #285bac, #653e9b, #b65775, \#822111, #a46a21, #aa8831, #076239, #1a764d, #1c4587, #41236d, #83334c, \#464646, #e7e7e7, #0d3472, #b6cff5, #0d3b44, #98d7e4, #3d188e, #e3d7ff, \#711a36, #fbd3e0, #8a1c0a, #f2b2a8, #7a2e0b, #ffc8af, #7a4706, #ffdeb5, \#594c05, #fbe983, #684e07, #fdedc1, #0b4f30, #b3efd3, #04502e, #a2dcc1, \#c2c2c2, #4986e7, #2da2bb, #b99aff, #994a64, #f691b2, #ff7537, #ffad46, \#662e37, #ebdbde, #cca6ac, #094228, #42d692, #16a765, #757575, #1e53b8, \#007286, #7858c3, #c2185b, #d93025, #54240e, #633e04, #521d28, #202124, \#083018
         pub text_color: Option<String>,
     }
-    impl gapi::wire::WireStruct for LabelColor {
+    impl gapi::wire::Record for LabelColor {
         const NAME: &'static str = "LabelColor";
         const FIELDS: &'static [&'static str] = &["backgroundColor", "textColor"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.background_color),
-                1 => gapi::wire::de(map, &mut self.text_color),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.background_color,
+                    1 => &self.text_color,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "backgroundColor", &self.background_color)?;
-            gapi::wire::ser(map, "textColor", &self.text_color)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LabelColor {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.background_color,
+                    1 => &mut self.text_color,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LabelColor {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LabelColor);
     gapi::open_enum! {
         /// The visibility of the label in the label list in the Gmail web interface.
         pub enum LabelLabelListVisibility {
@@ -1525,92 +1113,66 @@ pub mod schemas {
         }
     }
     /// Language settings for an account. These settings correspond to the "Language settings" feature in the web interface.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LanguageSettings {
         /// The language to display Gmail in, formatted as an RFC 3066 Language Tag (for example `en-GB`, `fr` or `ja` for British English, French, or Japanese respectively). The set of languages supported by Gmail evolves over time, so please refer to the "Language" dropdown in the Gmail settings for all available options, as described in the language settings help article. For a table of sample values, see \[Manage language settings\](https://developers.google.com/workspace/gmail/api/guides/language-settings). Not all Gmail clients can display the same set of languages. In the case that a user's display language is not available for use on a particular client, said client automatically chooses to display in the closest supported variant (or a reasonable default).
         pub display_language: Option<String>,
     }
-    impl gapi::wire::WireStruct for LanguageSettings {
+    impl gapi::wire::Record for LanguageSettings {
         const NAME: &'static str = "LanguageSettings";
         const FIELDS: &'static [&'static str] = &["displayLanguage"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.display_language),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.display_language,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "displayLanguage", &self.display_language)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LanguageSettings {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.display_language,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LanguageSettings {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LanguageSettings);
+    #[derive(Clone, Default)]
     pub struct ListCseIdentitiesResponse {
         /// One page of the list of CSE identities configured for the user.
         pub cse_identities: Option<Vec<CseIdentity>>,
         /// Pagination token to be passed to a subsequent ListCseIdentities call in order to retrieve the next page of identities. If this value is not returned or is the empty string, then no further pages remain.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for ListCseIdentitiesResponse {
+    impl gapi::wire::Record for ListCseIdentitiesResponse {
         const NAME: &'static str = "ListCseIdentitiesResponse";
         const FIELDS: &'static [&'static str] = &["cseIdentities", "nextPageToken"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.cse_identities),
-                1 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.cse_identities,
+                    1 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "cseIdentities", &self.cse_identities)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ListCseIdentitiesResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.cse_identities,
+                    1 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ListCseIdentitiesResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ListCseIdentitiesResponse);
     impl gapi::Page for ListCseIdentitiesResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -1624,51 +1186,38 @@ pub mod schemas {
             self.cse_identities.unwrap_or_default()
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ListCseKeyPairsResponse {
         /// One page of the list of CSE key pairs installed for the user.
         pub cse_key_pairs: Option<Vec<CseKeyPair>>,
         /// Pagination token to be passed to a subsequent ListCseKeyPairs call in order to retrieve the next page of key pairs. If this value is not returned, then no further pages remain.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for ListCseKeyPairsResponse {
+    impl gapi::wire::Record for ListCseKeyPairsResponse {
         const NAME: &'static str = "ListCseKeyPairsResponse";
         const FIELDS: &'static [&'static str] = &["cseKeyPairs", "nextPageToken"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.cse_key_pairs),
-                1 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.cse_key_pairs,
+                    1 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "cseKeyPairs", &self.cse_key_pairs)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ListCseKeyPairsResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.cse_key_pairs,
+                    1 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ListCseKeyPairsResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ListCseKeyPairsResponse);
     impl gapi::Page for ListCseKeyPairsResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -1683,48 +1232,35 @@ pub mod schemas {
         }
     }
     /// Response for the ListDelegates method.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ListDelegatesResponse {
         /// List of the user's delegates (with any verification status). If an account doesn't have delegates, this field doesn't appear.
         pub delegates: Option<Vec<Delegate>>,
     }
-    impl gapi::wire::WireStruct for ListDelegatesResponse {
+    impl gapi::wire::Record for ListDelegatesResponse {
         const NAME: &'static str = "ListDelegatesResponse";
         const FIELDS: &'static [&'static str] = &["delegates"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.delegates),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.delegates,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "delegates", &self.delegates)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ListDelegatesResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.delegates,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ListDelegatesResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ListDelegatesResponse);
+    #[derive(Clone, Default)]
     pub struct ListDraftsResponse {
         /// List of drafts. Note that the `Message` property in each `Draft` resource only contains an `id` and a `threadId`. The \[`messages.get`\](https://developers.google.com/workspace/gmail/api/v1/reference/users/messages/get) method can fetch additional message details.
         pub drafts: Option<Vec<Draft>>,
@@ -1733,50 +1269,37 @@ pub mod schemas {
         /// Estimated total number of results.
         pub result_size_estimate: Option<u32>,
     }
-    impl gapi::wire::WireStruct for ListDraftsResponse {
+    impl gapi::wire::Record for ListDraftsResponse {
         const NAME: &'static str = "ListDraftsResponse";
         const FIELDS: &'static [&'static str] = &[
             "drafts",
             "nextPageToken",
             "resultSizeEstimate",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.drafts),
-                1 => gapi::wire::de(map, &mut self.next_page_token),
-                2 => gapi::wire::de(map, &mut self.result_size_estimate),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.drafts,
+                    1 => &self.next_page_token,
+                    2 => &self.result_size_estimate,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "drafts", &self.drafts)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "resultSizeEstimate", &self.result_size_estimate)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ListDraftsResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.drafts,
+                    1 => &mut self.next_page_token,
+                    2 => &mut self.result_size_estimate,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ListDraftsResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ListDraftsResponse);
     impl gapi::Page for ListDraftsResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -1791,90 +1314,64 @@ pub mod schemas {
         }
     }
     /// Response for the ListFilters method.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ListFiltersResponse {
         /// List of a user's filters.
         pub filter: Option<Vec<Filter>>,
     }
-    impl gapi::wire::WireStruct for ListFiltersResponse {
+    impl gapi::wire::Record for ListFiltersResponse {
         const NAME: &'static str = "ListFiltersResponse";
         const FIELDS: &'static [&'static str] = &["filter"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.filter),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.filter,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "filter", &self.filter)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ListFiltersResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.filter,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ListFiltersResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ListFiltersResponse);
     /// Response for the ListForwardingAddresses method.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ListForwardingAddressesResponse {
         /// List of addresses that may be used for forwarding.
         pub forwarding_addresses: Option<Vec<ForwardingAddress>>,
     }
-    impl gapi::wire::WireStruct for ListForwardingAddressesResponse {
+    impl gapi::wire::Record for ListForwardingAddressesResponse {
         const NAME: &'static str = "ListForwardingAddressesResponse";
         const FIELDS: &'static [&'static str] = &["forwardingAddresses"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.forwarding_addresses),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.forwarding_addresses,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "forwardingAddresses", &self.forwarding_addresses)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ListForwardingAddressesResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.forwarding_addresses,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ListForwardingAddressesResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ListForwardingAddressesResponse);
+    #[derive(Clone, Default)]
     pub struct ListHistoryResponse {
         /// List of history records. Any `messages` contained in the response will typically only have `id` and `threadId` fields populated.
         pub history: Option<Vec<History>>,
@@ -1883,50 +1380,37 @@ pub mod schemas {
         /// Page token to retrieve the next page of results in the list.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for ListHistoryResponse {
+    impl gapi::wire::Record for ListHistoryResponse {
         const NAME: &'static str = "ListHistoryResponse";
         const FIELDS: &'static [&'static str] = &[
             "history",
             "historyId",
             "nextPageToken",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.history),
-                1 => gapi::wire::de_int64(map, &mut self.history_id),
-                2 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.history,
+                    1 => gapi::wire::int64_field(&self.history_id),
+                    2 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "history", &self.history)?;
-            gapi::wire::ser_int64(map, "historyId", &self.history_id)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ListHistoryResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.history,
+                    1 => gapi::wire::int64_field_mut(&mut self.history_id),
+                    2 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ListHistoryResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ListHistoryResponse);
     impl gapi::Page for ListHistoryResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -1940,48 +1424,35 @@ pub mod schemas {
             self.history.unwrap_or_default()
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ListLabelsResponse {
         /// List of labels. Note that each label resource only contains an `id`, `name`, `messageListVisibility`, `labelListVisibility`, and `type`. The \[`labels.get`\](https://developers.google.com/workspace/gmail/api/v1/reference/users/labels/get) method can fetch additional label details.
         pub labels: Option<Vec<Label>>,
     }
-    impl gapi::wire::WireStruct for ListLabelsResponse {
+    impl gapi::wire::Record for ListLabelsResponse {
         const NAME: &'static str = "ListLabelsResponse";
         const FIELDS: &'static [&'static str] = &["labels"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.labels),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.labels,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "labels", &self.labels)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ListLabelsResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.labels,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ListLabelsResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ListLabelsResponse);
+    #[derive(Clone, Default)]
     pub struct ListMessagesResponse {
         /// List of messages. Note that each message resource contains only an `id` and a `threadId`. Additional message details can be fetched using the messages.get method.
         pub messages: Option<Vec<Message>>,
@@ -1990,50 +1461,37 @@ pub mod schemas {
         /// Estimated total number of results.
         pub result_size_estimate: Option<u32>,
     }
-    impl gapi::wire::WireStruct for ListMessagesResponse {
+    impl gapi::wire::Record for ListMessagesResponse {
         const NAME: &'static str = "ListMessagesResponse";
         const FIELDS: &'static [&'static str] = &[
             "messages",
             "nextPageToken",
             "resultSizeEstimate",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.messages),
-                1 => gapi::wire::de(map, &mut self.next_page_token),
-                2 => gapi::wire::de(map, &mut self.result_size_estimate),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.messages,
+                    1 => &self.next_page_token,
+                    2 => &self.result_size_estimate,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "messages", &self.messages)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "resultSizeEstimate", &self.result_size_estimate)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ListMessagesResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.messages,
+                    1 => &mut self.next_page_token,
+                    2 => &mut self.result_size_estimate,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ListMessagesResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ListMessagesResponse);
     impl gapi::Page for ListMessagesResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -2048,89 +1506,63 @@ pub mod schemas {
         }
     }
     /// Response for the ListSendAs method.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ListSendAsResponse {
         /// List of send-as aliases.
         pub send_as: Option<Vec<SendAs>>,
     }
-    impl gapi::wire::WireStruct for ListSendAsResponse {
+    impl gapi::wire::Record for ListSendAsResponse {
         const NAME: &'static str = "ListSendAsResponse";
         const FIELDS: &'static [&'static str] = &["sendAs"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.send_as),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.send_as,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "sendAs", &self.send_as)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ListSendAsResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.send_as,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ListSendAsResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ListSendAsResponse);
+    #[derive(Clone, Default)]
     pub struct ListSmimeInfoResponse {
         /// List of SmimeInfo.
         pub smime_info: Option<Vec<SmimeInfo>>,
     }
-    impl gapi::wire::WireStruct for ListSmimeInfoResponse {
+    impl gapi::wire::Record for ListSmimeInfoResponse {
         const NAME: &'static str = "ListSmimeInfoResponse";
         const FIELDS: &'static [&'static str] = &["smimeInfo"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.smime_info),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.smime_info,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "smimeInfo", &self.smime_info)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ListSmimeInfoResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.smime_info,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ListSmimeInfoResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ListSmimeInfoResponse);
+    #[derive(Clone, Default)]
     pub struct ListThreadsResponse {
         /// Page token to retrieve the next page of results in the list.
         pub next_page_token: Option<String>,
@@ -2139,50 +1571,37 @@ pub mod schemas {
         /// List of threads. Note that each thread resource does not contain a list of `messages`. The list of `messages` for a given thread can be fetched using the \[`threads.get`\](https://developers.google.com/workspace/gmail/api/v1/reference/users/threads/get) method.
         pub threads: Option<Vec<Thread>>,
     }
-    impl gapi::wire::WireStruct for ListThreadsResponse {
+    impl gapi::wire::Record for ListThreadsResponse {
         const NAME: &'static str = "ListThreadsResponse";
         const FIELDS: &'static [&'static str] = &[
             "nextPageToken",
             "resultSizeEstimate",
             "threads",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.next_page_token),
-                1 => gapi::wire::de(map, &mut self.result_size_estimate),
-                2 => gapi::wire::de(map, &mut self.threads),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.next_page_token,
+                    1 => &self.result_size_estimate,
+                    2 => &self.threads,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "resultSizeEstimate", &self.result_size_estimate)?;
-            gapi::wire::ser(map, "threads", &self.threads)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ListThreadsResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.next_page_token,
+                    1 => &mut self.result_size_estimate,
+                    2 => &mut self.threads,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ListThreadsResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ListThreadsResponse);
     impl gapi::Page for ListThreadsResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -2197,7 +1616,7 @@ pub mod schemas {
         }
     }
     /// An email message.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Message {
         /// Classification Label values on the message. Available Classification Label schemas can be queried using the Google Drive Labels API. Each classification label ID must be unique. If duplicate IDs are provided, only one will be retained, and the selection is arbitrary. Only used for Google Workspace accounts. There's a limit of 20 Classification Label values per request. If the Classification Label values exceeds the maximum allowed number, the request fails.
         pub classification_label_values: Option<Vec<ClassificationLabelValue>>,
@@ -2220,7 +1639,7 @@ pub mod schemas {
         /// The ID of the thread the message belongs to. To add a message or draft to a thread, the following criteria must be met: 1. The requested `threadId` must be specified on the `Message` or `Draft.Message` you supply with your request. 2. The `References` and `In-Reply-To` headers must be set in compliance with the \[RFC 2822\](https://tools.ietf.org/html/rfc2822) standard. 3. The `Subject` headers must match.
         pub thread_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for Message {
+    impl gapi::wire::Record for Message {
         const NAME: &'static str = "Message";
         const FIELDS: &'static [&'static str] = &[
             "classificationLabelValues",
@@ -2234,63 +1653,46 @@ pub mod schemas {
             "snippet",
             "threadId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.classification_label_values),
-                1 => gapi::wire::de_int64(map, &mut self.history_id),
-                2 => gapi::wire::de(map, &mut self.id),
-                3 => gapi::wire::de_int64(map, &mut self.internal_date),
-                4 => gapi::wire::de(map, &mut self.label_ids),
-                5 => gapi::wire::de(map, &mut self.payload),
-                6 => gapi::wire::de(map, &mut self.raw),
-                7 => gapi::wire::de(map, &mut self.size_estimate),
-                8 => gapi::wire::de(map, &mut self.snippet),
-                9 => gapi::wire::de(map, &mut self.thread_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.classification_label_values,
+                    1 => gapi::wire::int64_field(&self.history_id),
+                    2 => &self.id,
+                    3 => gapi::wire::int64_field(&self.internal_date),
+                    4 => &self.label_ids,
+                    5 => &self.payload,
+                    6 => &self.raw,
+                    7 => &self.size_estimate,
+                    8 => &self.snippet,
+                    9 => &self.thread_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "classificationLabelValues",
-                &self.classification_label_values,
-            )?;
-            gapi::wire::ser_int64(map, "historyId", &self.history_id)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser_int64(map, "internalDate", &self.internal_date)?;
-            gapi::wire::ser(map, "labelIds", &self.label_ids)?;
-            gapi::wire::ser(map, "payload", &self.payload)?;
-            gapi::wire::ser(map, "raw", &self.raw)?;
-            gapi::wire::ser(map, "sizeEstimate", &self.size_estimate)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            gapi::wire::ser(map, "threadId", &self.thread_id)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.classification_label_values,
+                    1 => gapi::wire::int64_field_mut(&mut self.history_id),
+                    2 => &mut self.id,
+                    3 => gapi::wire::int64_field_mut(&mut self.internal_date),
+                    4 => &mut self.label_ids,
+                    5 => &mut self.payload,
+                    6 => &mut self.raw,
+                    7 => &mut self.size_estimate,
+                    8 => &mut self.snippet,
+                    9 => &mut self.thread_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Message {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Message {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Message);
     /// A single MIME message part.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct MessagePart {
         /// The message part body for this part, which may be empty for container MIME message parts.
         pub body: Option<MessagePartBody>,
@@ -2305,7 +1707,7 @@ pub mod schemas {
         /// The child MIME message parts of this part. This only applies to container MIME message parts, for example `multipart/*`. For non- container MIME message part types, such as `text/plain`, this field is empty. For more information, see RFC 1521.
         pub parts: Option<Vec<MessagePart>>,
     }
-    impl gapi::wire::WireStruct for MessagePart {
+    impl gapi::wire::Record for MessagePart {
         const NAME: &'static str = "MessagePart";
         const FIELDS: &'static [&'static str] = &[
             "body",
@@ -2315,51 +1717,38 @@ pub mod schemas {
             "partId",
             "parts",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.body),
-                1 => gapi::wire::de(map, &mut self.filename),
-                2 => gapi::wire::de(map, &mut self.headers),
-                3 => gapi::wire::de(map, &mut self.mime_type),
-                4 => gapi::wire::de(map, &mut self.part_id),
-                5 => gapi::wire::de(map, &mut self.parts),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.body,
+                    1 => &self.filename,
+                    2 => &self.headers,
+                    3 => &self.mime_type,
+                    4 => &self.part_id,
+                    5 => &self.parts,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "body", &self.body)?;
-            gapi::wire::ser(map, "filename", &self.filename)?;
-            gapi::wire::ser(map, "headers", &self.headers)?;
-            gapi::wire::ser(map, "mimeType", &self.mime_type)?;
-            gapi::wire::ser(map, "partId", &self.part_id)?;
-            gapi::wire::ser(map, "parts", &self.parts)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for MessagePart {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.body,
+                    1 => &mut self.filename,
+                    2 => &mut self.headers,
+                    3 => &mut self.mime_type,
+                    4 => &mut self.part_id,
+                    5 => &mut self.parts,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for MessagePart {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(MessagePart);
     /// The body of a single MIME message part.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct MessagePartBody {
         /// When present, contains the ID of an external attachment that can be retrieved in a separate `messages.attachments.get` request. When not present, the entire content of the message part body is contained in the data field.
         pub attachment_id: Option<String>,
@@ -2368,92 +1757,66 @@ pub mod schemas {
         /// Number of bytes for the message part data (encoding notwithstanding).
         pub size: Option<i32>,
     }
-    impl gapi::wire::WireStruct for MessagePartBody {
+    impl gapi::wire::Record for MessagePartBody {
         const NAME: &'static str = "MessagePartBody";
         const FIELDS: &'static [&'static str] = &["attachmentId", "data", "size"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.attachment_id),
-                1 => gapi::wire::de(map, &mut self.data),
-                2 => gapi::wire::de(map, &mut self.size),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.attachment_id,
+                    1 => &self.data,
+                    2 => &self.size,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "attachmentId", &self.attachment_id)?;
-            gapi::wire::ser(map, "data", &self.data)?;
-            gapi::wire::ser(map, "size", &self.size)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for MessagePartBody {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.attachment_id,
+                    1 => &mut self.data,
+                    2 => &mut self.size,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for MessagePartBody {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(MessagePartBody);
+    #[derive(Clone, Default)]
     pub struct MessagePartHeader {
         /// The name of the header before the `:` separator. For example, `To`.
         pub name: Option<String>,
         /// The value of the header after the `:` separator. For example, `someuser@example.com`.
         pub value: Option<String>,
     }
-    impl gapi::wire::WireStruct for MessagePartHeader {
+    impl gapi::wire::Record for MessagePartHeader {
         const NAME: &'static str = "MessagePartHeader";
         const FIELDS: &'static [&'static str] = &["name", "value"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.name),
-                1 => gapi::wire::de(map, &mut self.value),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.name,
+                    1 => &self.value,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "value", &self.value)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for MessagePartHeader {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.name,
+                    1 => &mut self.value,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for MessagePartHeader {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(MessagePartHeader);
+    #[derive(Clone, Default)]
     pub struct ModifyMessageRequest {
         /// A list of classification label values to add. If a Classification Label with the same label ID is already applied to the message, fields with existing field IDs will be updated and fields with new field IDs will be added. There's a limit of 20 Classification Label values per request. If the message is already classified and the final total number of Classification Label values exceeds the maximum allowed number of Classification Label values per message, the modification fails.
         pub add_classification_labels: Option<Vec<ClassificationLabelValue>>,
@@ -2464,7 +1827,7 @@ pub mod schemas {
         /// A list IDs of labels to remove from this message. You can remove up to 100 labels with each update.
         pub remove_label_ids: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for ModifyMessageRequest {
+    impl gapi::wire::Record for ModifyMessageRequest {
         const NAME: &'static str = "ModifyMessageRequest";
         const FIELDS: &'static [&'static str] = &[
             "addClassificationLabels",
@@ -2472,181 +1835,99 @@ pub mod schemas {
             "removeClassificationLabelIds",
             "removeLabelIds",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.add_classification_labels),
-                1 => gapi::wire::de(map, &mut self.add_label_ids),
-                2 => gapi::wire::de(map, &mut self.remove_classification_label_ids),
-                3 => gapi::wire::de(map, &mut self.remove_label_ids),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.add_classification_labels,
+                    1 => &self.add_label_ids,
+                    2 => &self.remove_classification_label_ids,
+                    3 => &self.remove_label_ids,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "addClassificationLabels",
-                &self.add_classification_labels,
-            )?;
-            gapi::wire::ser(map, "addLabelIds", &self.add_label_ids)?;
-            gapi::wire::ser(
-                map,
-                "removeClassificationLabelIds",
-                &self.remove_classification_label_ids,
-            )?;
-            gapi::wire::ser(map, "removeLabelIds", &self.remove_label_ids)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.add_classification_labels,
+                    1 => &mut self.add_label_ids,
+                    2 => &mut self.remove_classification_label_ids,
+                    3 => &mut self.remove_label_ids,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for ModifyMessageRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for ModifyMessageRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ModifyMessageRequest);
+    #[derive(Clone, Default)]
     pub struct ModifyThreadRequest {
         /// A list of IDs of labels to add to this thread. You can add up to 100 labels with each update.
         pub add_label_ids: Option<Vec<String>>,
         /// A list of IDs of labels to remove from this thread. You can remove up to 100 labels with each update.
         pub remove_label_ids: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for ModifyThreadRequest {
+    impl gapi::wire::Record for ModifyThreadRequest {
         const NAME: &'static str = "ModifyThreadRequest";
         const FIELDS: &'static [&'static str] = &["addLabelIds", "removeLabelIds"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.add_label_ids),
-                1 => gapi::wire::de(map, &mut self.remove_label_ids),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.add_label_ids,
+                    1 => &self.remove_label_ids,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "addLabelIds", &self.add_label_ids)?;
-            gapi::wire::ser(map, "removeLabelIds", &self.remove_label_ids)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ModifyThreadRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.add_label_ids,
+                    1 => &mut self.remove_label_ids,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ModifyThreadRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ModifyThreadRequest);
     /// Request to obliterate a CSE key pair.
-    #[derive(Clone, Debug, Default, PartialEq)]
-    pub struct ObliterateCseKeyPairRequest {}
-    impl gapi::wire::WireStruct for ObliterateCseKeyPairRequest {
-        const NAME: &'static str = "ObliterateCseKeyPairRequest";
-        const FIELDS: &'static [&'static str] = &[];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            let _ = index;
-            gapi::wire::de_skip(map)
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            let _ = map;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ObliterateCseKeyPairRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for ObliterateCseKeyPairRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    pub type ObliterateCseKeyPairRequest = DisableCseKeyPairRequest;
     /// POP settings for an account.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PopSettings {
         /// The range of messages which are accessible via POP.
         pub access_window: Option<PopSettingsAccessWindow>,
         /// The action that will be executed on a message after it has been fetched via POP.
         pub disposition: Option<PopSettingsDisposition>,
     }
-    impl gapi::wire::WireStruct for PopSettings {
+    impl gapi::wire::Record for PopSettings {
         const NAME: &'static str = "PopSettings";
         const FIELDS: &'static [&'static str] = &["accessWindow", "disposition"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.access_window),
-                1 => gapi::wire::de(map, &mut self.disposition),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.access_window,
+                    1 => &self.disposition,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "accessWindow", &self.access_window)?;
-            gapi::wire::ser(map, "disposition", &self.disposition)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PopSettings {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.access_window,
+                    1 => &mut self.disposition,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PopSettings {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PopSettings);
     gapi::open_enum! {
         /// The range of messages which are accessible via POP.
         pub enum PopSettingsAccessWindow {
@@ -2660,23 +1941,10 @@ pub mod schemas {
             AllMail = "allMail",
         }
     }
-    gapi::open_enum! {
-        /// The action that will be executed on a message after it has been fetched via POP.
-        pub enum PopSettingsDisposition {
-            /// Unspecified disposition.
-            DispositionUnspecified = "dispositionUnspecified",
-            /// Leave the message in the `INBOX`.
-            LeaveInInbox = "leaveInInbox",
-            /// Archive the message.
-            Archive = "archive",
-            /// Move the message to the `TRASH`.
-            Trash = "trash",
-            /// Leave the message in the `INBOX` and mark it as read.
-            MarkRead = "markRead",
-        }
-    }
+    /// The action that will be executed on a message after it has been fetched via POP.
+    pub type PopSettingsDisposition = AutoForwardingDisposition;
     /// Profile for a Gmail user.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Profile {
         /// The user's email address.
         pub email_address: Option<String>,
@@ -2687,7 +1955,7 @@ pub mod schemas {
         /// The total number of threads in the mailbox.
         pub threads_total: Option<i32>,
     }
-    impl gapi::wire::WireStruct for Profile {
+    impl gapi::wire::Record for Profile {
         const NAME: &'static str = "Profile";
         const FIELDS: &'static [&'static str] = &[
             "emailAddress",
@@ -2695,47 +1963,34 @@ pub mod schemas {
             "messagesTotal",
             "threadsTotal",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.email_address),
-                1 => gapi::wire::de_int64(map, &mut self.history_id),
-                2 => gapi::wire::de(map, &mut self.messages_total),
-                3 => gapi::wire::de(map, &mut self.threads_total),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.email_address,
+                    1 => gapi::wire::int64_field(&self.history_id),
+                    2 => &self.messages_total,
+                    3 => &self.threads_total,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "emailAddress", &self.email_address)?;
-            gapi::wire::ser_int64(map, "historyId", &self.history_id)?;
-            gapi::wire::ser(map, "messagesTotal", &self.messages_total)?;
-            gapi::wire::ser(map, "threadsTotal", &self.threads_total)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Profile {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.email_address,
+                    1 => gapi::wire::int64_field_mut(&mut self.history_id),
+                    2 => &mut self.messages_total,
+                    3 => &mut self.threads_total,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Profile {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Profile);
     /// Settings associated with a send-as alias, which can be either the primary login address associated with the account or a custom "from" address. Send-as aliases correspond to the "Send Mail As" feature in the web interface. The send-as alias must be a valid email address.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SendAs {
         /// A name that appears in the "From:" header for mail sent using this alias. For custom "from" addresses, when this is empty, Gmail will populate the "From:" header with the name that is used for the primary address associated with the account. If the admin has disabled the ability for users to update their name format, requests to update this field for the primary login will silently fail.
         pub display_name: Option<String>,
@@ -2756,7 +2011,7 @@ pub mod schemas {
         /// Indicates whether this address has been verified for use as a send-as alias. Read-only. This setting only applies to custom "from" aliases.
         pub verification_status: Option<SendAsVerificationStatus>,
     }
-    impl gapi::wire::WireStruct for SendAs {
+    impl gapi::wire::Record for SendAs {
         const NAME: &'static str = "SendAs";
         const FIELDS: &'static [&'static str] = &[
             "displayName",
@@ -2769,55 +2024,42 @@ pub mod schemas {
             "treatAsAlias",
             "verificationStatus",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.display_name),
-                1 => gapi::wire::de(map, &mut self.is_default),
-                2 => gapi::wire::de(map, &mut self.is_primary),
-                3 => gapi::wire::de(map, &mut self.reply_to_address),
-                4 => gapi::wire::de(map, &mut self.send_as_email),
-                5 => gapi::wire::de(map, &mut self.signature),
-                6 => gapi::wire::de(map, &mut self.smtp_msa),
-                7 => gapi::wire::de(map, &mut self.treat_as_alias),
-                8 => gapi::wire::de(map, &mut self.verification_status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.display_name,
+                    1 => &self.is_default,
+                    2 => &self.is_primary,
+                    3 => &self.reply_to_address,
+                    4 => &self.send_as_email,
+                    5 => &self.signature,
+                    6 => &self.smtp_msa,
+                    7 => &self.treat_as_alias,
+                    8 => &self.verification_status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "displayName", &self.display_name)?;
-            gapi::wire::ser(map, "isDefault", &self.is_default)?;
-            gapi::wire::ser(map, "isPrimary", &self.is_primary)?;
-            gapi::wire::ser(map, "replyToAddress", &self.reply_to_address)?;
-            gapi::wire::ser(map, "sendAsEmail", &self.send_as_email)?;
-            gapi::wire::ser(map, "signature", &self.signature)?;
-            gapi::wire::ser(map, "smtpMsa", &self.smtp_msa)?;
-            gapi::wire::ser(map, "treatAsAlias", &self.treat_as_alias)?;
-            gapi::wire::ser(map, "verificationStatus", &self.verification_status)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SendAs {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.display_name,
+                    1 => &mut self.is_default,
+                    2 => &mut self.is_primary,
+                    3 => &mut self.reply_to_address,
+                    4 => &mut self.send_as_email,
+                    5 => &mut self.signature,
+                    6 => &mut self.smtp_msa,
+                    7 => &mut self.treat_as_alias,
+                    8 => &mut self.verification_status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SendAs {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SendAs);
     gapi::open_enum! {
         /// Indicates whether this address has been verified for use as a send-as alias. Read-only. This setting only applies to custom "from" aliases.
         pub enum SendAsVerificationStatus {
@@ -2830,56 +2072,43 @@ pub mod schemas {
         }
     }
     /// The configuration of a CSE identity that uses different key pairs for signing and encryption.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SignAndEncryptKeyPairs {
         /// The ID of the CseKeyPair that encrypts signed outgoing mail.
         pub encryption_key_pair_id: Option<String>,
         /// The ID of the CseKeyPair that signs outgoing mail.
         pub signing_key_pair_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for SignAndEncryptKeyPairs {
+    impl gapi::wire::Record for SignAndEncryptKeyPairs {
         const NAME: &'static str = "SignAndEncryptKeyPairs";
         const FIELDS: &'static [&'static str] = &[
             "encryptionKeyPairId",
             "signingKeyPairId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.encryption_key_pair_id),
-                1 => gapi::wire::de(map, &mut self.signing_key_pair_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.encryption_key_pair_id,
+                    1 => &self.signing_key_pair_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "encryptionKeyPairId", &self.encryption_key_pair_id)?;
-            gapi::wire::ser(map, "signingKeyPairId", &self.signing_key_pair_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SignAndEncryptKeyPairs {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.encryption_key_pair_id,
+                    1 => &mut self.signing_key_pair_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SignAndEncryptKeyPairs {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SignAndEncryptKeyPairs);
     /// An S/MIME email config.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SmimeInfo {
         /// Encrypted key password, when key is encrypted.
         pub encrypted_key_password: Option<String>,
@@ -2896,7 +2125,7 @@ pub mod schemas {
         /// PKCS#12 format containing a single private/public key pair and certificate chain. This format is only accepted from client for creating a new SmimeInfo and is never returned, because the private key is not intended to be exported. PKCS#12 may be encrypted, in which case encryptedKeyPassword should be set appropriately.
         pub pkcs12: Option<gapi::Bytes>,
     }
-    impl gapi::wire::WireStruct for SmimeInfo {
+    impl gapi::wire::Record for SmimeInfo {
         const NAME: &'static str = "SmimeInfo";
         const FIELDS: &'static [&'static str] = &[
             "encryptedKeyPassword",
@@ -2907,53 +2136,40 @@ pub mod schemas {
             "pem",
             "pkcs12",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.encrypted_key_password),
-                1 => gapi::wire::de_int64(map, &mut self.expiration),
-                2 => gapi::wire::de(map, &mut self.id),
-                3 => gapi::wire::de(map, &mut self.is_default),
-                4 => gapi::wire::de(map, &mut self.issuer_cn),
-                5 => gapi::wire::de(map, &mut self.pem),
-                6 => gapi::wire::de(map, &mut self.pkcs12),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.encrypted_key_password,
+                    1 => gapi::wire::int64_field(&self.expiration),
+                    2 => &self.id,
+                    3 => &self.is_default,
+                    4 => &self.issuer_cn,
+                    5 => &self.pem,
+                    6 => &self.pkcs12,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "encryptedKeyPassword", &self.encrypted_key_password)?;
-            gapi::wire::ser_int64(map, "expiration", &self.expiration)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "isDefault", &self.is_default)?;
-            gapi::wire::ser(map, "issuerCn", &self.issuer_cn)?;
-            gapi::wire::ser(map, "pem", &self.pem)?;
-            gapi::wire::ser(map, "pkcs12", &self.pkcs12)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SmimeInfo {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.encrypted_key_password,
+                    1 => gapi::wire::int64_field_mut(&mut self.expiration),
+                    2 => &mut self.id,
+                    3 => &mut self.is_default,
+                    4 => &mut self.issuer_cn,
+                    5 => &mut self.pem,
+                    6 => &mut self.pkcs12,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SmimeInfo {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SmimeInfo);
     /// Configuration for communication with an SMTP service.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SmtpMsa {
         /// The hostname of the SMTP service. Required.
         pub host: Option<String>,
@@ -2966,7 +2182,7 @@ pub mod schemas {
         /// The username that will be used for authentication with the SMTP service. This is a write-only field that can be specified in requests to create or update SendAs settings; it is never populated in responses.
         pub username: Option<String>,
     }
-    impl gapi::wire::WireStruct for SmtpMsa {
+    impl gapi::wire::Record for SmtpMsa {
         const NAME: &'static str = "SmtpMsa";
         const FIELDS: &'static [&'static str] = &[
             "host",
@@ -2975,47 +2191,34 @@ pub mod schemas {
             "securityMode",
             "username",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.host),
-                1 => gapi::wire::de(map, &mut self.password),
-                2 => gapi::wire::de(map, &mut self.port),
-                3 => gapi::wire::de(map, &mut self.security_mode),
-                4 => gapi::wire::de(map, &mut self.username),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.host,
+                    1 => &self.password,
+                    2 => &self.port,
+                    3 => &self.security_mode,
+                    4 => &self.username,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "host", &self.host)?;
-            gapi::wire::ser(map, "password", &self.password)?;
-            gapi::wire::ser(map, "port", &self.port)?;
-            gapi::wire::ser(map, "securityMode", &self.security_mode)?;
-            gapi::wire::ser(map, "username", &self.username)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SmtpMsa {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.host,
+                    1 => &mut self.password,
+                    2 => &mut self.port,
+                    3 => &mut self.security_mode,
+                    4 => &mut self.username,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SmtpMsa {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SmtpMsa);
     gapi::open_enum! {
         /// The protocol that will be used to secure communication with the SMTP service. Required.
         pub enum SmtpMsaSecurityMode {
@@ -3030,7 +2233,7 @@ pub mod schemas {
         }
     }
     /// A collection of messages representing a conversation.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Thread {
         /// The ID of the last history record that modified this thread.
         pub history_id: Option<u64>,
@@ -3041,7 +2244,7 @@ pub mod schemas {
         /// A short part of the message text.
         pub snippet: Option<String>,
     }
-    impl gapi::wire::WireStruct for Thread {
+    impl gapi::wire::Record for Thread {
         const NAME: &'static str = "Thread";
         const FIELDS: &'static [&'static str] = &[
             "historyId",
@@ -3049,47 +2252,34 @@ pub mod schemas {
             "messages",
             "snippet",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.history_id),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.messages),
-                3 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.history_id),
+                    1 => &self.id,
+                    2 => &self.messages,
+                    3 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "historyId", &self.history_id)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "messages", &self.messages)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Thread {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.history_id),
+                    1 => &mut self.id,
+                    2 => &mut self.messages,
+                    3 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Thread {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Thread);
     /// Vacation auto-reply settings for an account. These settings correspond to the "Vacation responder" feature in the web interface.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VacationSettings {
         /// Flag that controls whether Gmail automatically replies to messages.
         pub enable_auto_reply: Option<bool>,
@@ -3108,7 +2298,7 @@ pub mod schemas {
         /// An optional start time for sending auto-replies (epoch ms). When this is specified, Gmail will automatically reply only to messages that it receives after the start time. If both `startTime` and `endTime` are specified, `startTime` must precede `endTime`.
         pub start_time: Option<i64>,
     }
-    impl gapi::wire::WireStruct for VacationSettings {
+    impl gapi::wire::Record for VacationSettings {
         const NAME: &'static str = "VacationSettings";
         const FIELDS: &'static [&'static str] = &[
             "enableAutoReply",
@@ -3120,59 +2310,42 @@ pub mod schemas {
             "restrictToDomain",
             "startTime",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.enable_auto_reply),
-                1 => gapi::wire::de_int64(map, &mut self.end_time),
-                2 => gapi::wire::de(map, &mut self.response_body_html),
-                3 => gapi::wire::de(map, &mut self.response_body_plain_text),
-                4 => gapi::wire::de(map, &mut self.response_subject),
-                5 => gapi::wire::de(map, &mut self.restrict_to_contacts),
-                6 => gapi::wire::de(map, &mut self.restrict_to_domain),
-                7 => gapi::wire::de_int64(map, &mut self.start_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.enable_auto_reply,
+                    1 => gapi::wire::int64_field(&self.end_time),
+                    2 => &self.response_body_html,
+                    3 => &self.response_body_plain_text,
+                    4 => &self.response_subject,
+                    5 => &self.restrict_to_contacts,
+                    6 => &self.restrict_to_domain,
+                    7 => gapi::wire::int64_field(&self.start_time),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "enableAutoReply", &self.enable_auto_reply)?;
-            gapi::wire::ser_int64(map, "endTime", &self.end_time)?;
-            gapi::wire::ser(map, "responseBodyHtml", &self.response_body_html)?;
-            gapi::wire::ser(
-                map,
-                "responseBodyPlainText",
-                &self.response_body_plain_text,
-            )?;
-            gapi::wire::ser(map, "responseSubject", &self.response_subject)?;
-            gapi::wire::ser(map, "restrictToContacts", &self.restrict_to_contacts)?;
-            gapi::wire::ser(map, "restrictToDomain", &self.restrict_to_domain)?;
-            gapi::wire::ser_int64(map, "startTime", &self.start_time)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.enable_auto_reply,
+                    1 => gapi::wire::int64_field_mut(&mut self.end_time),
+                    2 => &mut self.response_body_html,
+                    3 => &mut self.response_body_plain_text,
+                    4 => &mut self.response_subject,
+                    5 => &mut self.restrict_to_contacts,
+                    6 => &mut self.restrict_to_domain,
+                    7 => gapi::wire::int64_field_mut(&mut self.start_time),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for VacationSettings {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for VacationSettings {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VacationSettings);
     /// Set up or update a new push notification watch on this user's mailbox.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct WatchRequest {
         /// Filtering behavior of `labelIds list` specified. This field is deprecated because it caused incorrect behavior in some cases; use `label_filter_behavior` instead.
         pub label_filter_action: Option<WatchRequestLabelFilterAction>,
@@ -3183,7 +2356,7 @@ pub mod schemas {
         /// A fully qualified Google Cloud Pub/Sub API topic name to publish the events to. This topic name **must** already exist in Cloud Pub/Sub and you **must** have already granted gmail "publish" permission on it. For example, "projects/my-project-identifier/topics/my-topic-name" (using the Cloud Pub/Sub "v1" topic naming format). Note that the "my-project-identifier" portion must exactly match your Google developer project id (the one executing this watch request).
         pub topic_name: Option<String>,
     }
-    impl gapi::wire::WireStruct for WatchRequest {
+    impl gapi::wire::Record for WatchRequest {
         const NAME: &'static str = "WatchRequest";
         const FIELDS: &'static [&'static str] = &[
             "labelFilterAction",
@@ -3191,45 +2364,32 @@ pub mod schemas {
             "labelIds",
             "topicName",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.label_filter_action),
-                1 => gapi::wire::de(map, &mut self.label_filter_behavior),
-                2 => gapi::wire::de(map, &mut self.label_ids),
-                3 => gapi::wire::de(map, &mut self.topic_name),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.label_filter_action,
+                    1 => &self.label_filter_behavior,
+                    2 => &self.label_ids,
+                    3 => &self.topic_name,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "labelFilterAction", &self.label_filter_action)?;
-            gapi::wire::ser(map, "labelFilterBehavior", &self.label_filter_behavior)?;
-            gapi::wire::ser(map, "labelIds", &self.label_ids)?;
-            gapi::wire::ser(map, "topicName", &self.topic_name)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for WatchRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.label_filter_action,
+                    1 => &mut self.label_filter_behavior,
+                    2 => &mut self.label_ids,
+                    3 => &mut self.topic_name,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for WatchRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(WatchRequest);
     gapi::open_enum! {
         /// Filtering behavior of `labelIds list` specified. This field is deprecated because it caused incorrect behavior in some cases; use `label_filter_behavior` instead.
         pub enum WatchRequestLabelFilterAction {
@@ -3239,61 +2399,41 @@ pub mod schemas {
             Exclude = "exclude",
         }
     }
-    gapi::open_enum! {
-        /// Filtering behavior of `labelIds list` specified. This field replaces `label_filter_action`; if set, `label_filter_action` is ignored.
-        pub enum WatchRequestLabelFilterBehavior {
-            /// Only get push notifications for message changes relating to labelIds specified.
-            Include = "include",
-            /// Get push notifications for all message changes except those relating to labelIds specified.
-            Exclude = "exclude",
-        }
-    }
+    /// Filtering behavior of `labelIds list` specified. This field replaces `label_filter_action`; if set, `label_filter_action` is ignored.
+    pub type WatchRequestLabelFilterBehavior = WatchRequestLabelFilterAction;
     /// Push notification watch response.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct WatchResponse {
         /// When Gmail will stop sending notifications for mailbox updates (epoch millis). Call `watch` again before this time to renew the watch.
         pub expiration: Option<i64>,
         /// The ID of the mailbox's current history record.
         pub history_id: Option<u64>,
     }
-    impl gapi::wire::WireStruct for WatchResponse {
+    impl gapi::wire::Record for WatchResponse {
         const NAME: &'static str = "WatchResponse";
         const FIELDS: &'static [&'static str] = &["expiration", "historyId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.expiration),
-                1 => gapi::wire::de_int64(map, &mut self.history_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.expiration),
+                    1 => gapi::wire::int64_field(&self.history_id),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "expiration", &self.expiration)?;
-            gapi::wire::ser_int64(map, "historyId", &self.history_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for WatchResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.expiration),
+                    1 => gapi::wire::int64_field_mut(&mut self.history_id),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for WatchResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(WatchResponse);
 }
 /// The Gmail API (`gmail` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]

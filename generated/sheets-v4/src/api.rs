@@ -30,985 +30,686 @@ pub mod scopes {
 /// The data types of this API.
 pub mod schemas {
     /// Adds a new banded range to the spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddBandingRequest {
         /// The banded range to add. The bandedRangeId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a range that already exists.)
         pub banded_range: Option<BandedRange>,
     }
-    impl gapi::wire::WireStruct for AddBandingRequest {
+    impl gapi::wire::Record for AddBandingRequest {
         const NAME: &'static str = "AddBandingRequest";
         const FIELDS: &'static [&'static str] = &["bandedRange"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.banded_range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.banded_range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bandedRange", &self.banded_range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddBandingRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.banded_range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddBandingRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddBandingRequest);
     /// The result of adding a banded range.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddBandingResponse {
         /// The banded range that was added.
         pub banded_range: Option<BandedRange>,
     }
-    impl gapi::wire::WireStruct for AddBandingResponse {
+    impl gapi::wire::Record for AddBandingResponse {
         const NAME: &'static str = "AddBandingResponse";
         const FIELDS: &'static [&'static str] = &["bandedRange"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.banded_range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.banded_range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bandedRange", &self.banded_range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddBandingResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.banded_range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddBandingResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddBandingResponse);
     /// Adds a chart to a sheet in the spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddChartRequest {
         /// The chart that should be added to the spreadsheet, including the position where it should be placed. The chartId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of an embedded object that already exists.)
         pub chart: Option<EmbeddedChart>,
     }
-    impl gapi::wire::WireStruct for AddChartRequest {
+    impl gapi::wire::Record for AddChartRequest {
         const NAME: &'static str = "AddChartRequest";
         const FIELDS: &'static [&'static str] = &["chart"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.chart),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.chart,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "chart", &self.chart)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddChartRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.chart,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddChartRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddChartRequest);
     /// The result of adding a chart to a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddChartResponse {
         /// The newly added chart.
         pub chart: Option<EmbeddedChart>,
     }
-    impl gapi::wire::WireStruct for AddChartResponse {
+    impl gapi::wire::Record for AddChartResponse {
         const NAME: &'static str = "AddChartResponse";
         const FIELDS: &'static [&'static str] = &["chart"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.chart),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.chart,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "chart", &self.chart)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddChartResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.chart,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddChartResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddChartResponse);
     /// Inserts a reply Post into a CommentThread.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddCommentReplyRequest {
         /// The ID of the CommentThread to add the reply to.
         pub comment_id: Option<String>,
         /// The Post representing the reply.
         pub post: Option<Post>,
     }
-    impl gapi::wire::WireStruct for AddCommentReplyRequest {
+    impl gapi::wire::Record for AddCommentReplyRequest {
         const NAME: &'static str = "AddCommentReplyRequest";
         const FIELDS: &'static [&'static str] = &["commentId", "post"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.comment_id),
-                1 => gapi::wire::de(map, &mut self.post),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.comment_id,
+                    1 => &self.post,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "commentId", &self.comment_id)?;
-            gapi::wire::ser(map, "post", &self.post)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddCommentReplyRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.comment_id,
+                    1 => &mut self.post,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddCommentReplyRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddCommentReplyRequest);
     /// The result of creating a reply.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddCommentReplyResponse {
         /// The newly-inserted reply Post.
         pub post: Option<Post>,
     }
-    impl gapi::wire::WireStruct for AddCommentReplyResponse {
+    impl gapi::wire::Record for AddCommentReplyResponse {
         const NAME: &'static str = "AddCommentReplyResponse";
         const FIELDS: &'static [&'static str] = &["post"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.post),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.post,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "post", &self.post)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddCommentReplyResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.post,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddCommentReplyResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddCommentReplyResponse);
     /// Adds a new conditional format rule at the given index. All subsequent rules' indexes are incremented.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddConditionalFormatRuleRequest {
         /// The zero-based index where the rule should be inserted.
         pub index: Option<i32>,
         /// The rule to add.
         pub rule: Option<ConditionalFormatRule>,
     }
-    impl gapi::wire::WireStruct for AddConditionalFormatRuleRequest {
+    impl gapi::wire::Record for AddConditionalFormatRuleRequest {
         const NAME: &'static str = "AddConditionalFormatRuleRequest";
         const FIELDS: &'static [&'static str] = &["index", "rule"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.index),
-                1 => gapi::wire::de(map, &mut self.rule),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.index,
+                    1 => &self.rule,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "index", &self.index)?;
-            gapi::wire::ser(map, "rule", &self.rule)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddConditionalFormatRuleRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.index,
+                    1 => &mut self.rule,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddConditionalFormatRuleRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddConditionalFormatRuleRequest);
     /// Adds a data source. After the data source is added successfully, an associated DATA_SOURCE sheet is created and an execution is triggered to refresh the sheet to read data from the data source. The request requires an additional `bigquery.readonly` OAuth scope if you are adding a BigQuery data source.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddDataSourceRequest {
         /// The data source to add.
         pub data_source: Option<DataSource>,
     }
-    impl gapi::wire::WireStruct for AddDataSourceRequest {
+    impl gapi::wire::Record for AddDataSourceRequest {
         const NAME: &'static str = "AddDataSourceRequest";
         const FIELDS: &'static [&'static str] = &["dataSource"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_source),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_source,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataSource", &self.data_source)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddDataSourceRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_source,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddDataSourceRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddDataSourceRequest);
     /// The result of adding a data source.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddDataSourceResponse {
         /// The data execution status.
         pub data_execution_status: Option<DataExecutionStatus>,
         /// The data source that was created.
         pub data_source: Option<DataSource>,
     }
-    impl gapi::wire::WireStruct for AddDataSourceResponse {
+    impl gapi::wire::Record for AddDataSourceResponse {
         const NAME: &'static str = "AddDataSourceResponse";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSource"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_execution_status),
-                1 => gapi::wire::de(map, &mut self.data_source),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_execution_status,
+                    1 => &self.data_source,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataExecutionStatus", &self.data_execution_status)?;
-            gapi::wire::ser(map, "dataSource", &self.data_source)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddDataSourceResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_execution_status,
+                    1 => &mut self.data_source,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddDataSourceResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddDataSourceResponse);
     /// Creates a group over the specified range. If the requested range is a superset of the range of an existing group G, then the depth of G is incremented and this new group G' has the depth of that group. For example, a group \[C:D, depth 1\] + \[B:E\] results in groups \[B:E, depth 1\] and \[C:D, depth 2\]. If the requested range is a subset of the range of an existing group G, then the depth of the new group G' becomes one greater than the depth of G. For example, a group \[B:E, depth 1\] + \[C:D\] results in groups \[B:E, depth 1\] and \[C:D, depth 2\]. If the requested range starts before and ends within, or starts within and ends after, the range of an existing group G, then the range of the existing group G becomes the union of the ranges, and the new group G' has depth one greater than the depth of G and range as the intersection of the ranges. For example, a group \[B:D, depth 1\] + \[C:E\] results in groups \[B:E, depth 1\] and \[C:D, depth 2\].
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddDimensionGroupRequest {
         /// The range over which to create a group.
         pub range: Option<DimensionRange>,
     }
-    impl gapi::wire::WireStruct for AddDimensionGroupRequest {
+    impl gapi::wire::Record for AddDimensionGroupRequest {
         const NAME: &'static str = "AddDimensionGroupRequest";
         const FIELDS: &'static [&'static str] = &["range"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "range", &self.range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddDimensionGroupRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddDimensionGroupRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddDimensionGroupRequest);
     /// The result of adding a group.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddDimensionGroupResponse {
         /// All groups of a dimension after adding a group to that dimension.
         pub dimension_groups: Option<Vec<DimensionGroup>>,
     }
-    impl gapi::wire::WireStruct for AddDimensionGroupResponse {
+    impl gapi::wire::Record for AddDimensionGroupResponse {
         const NAME: &'static str = "AddDimensionGroupResponse";
         const FIELDS: &'static [&'static str] = &["dimensionGroups"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.dimension_groups),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.dimension_groups,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dimensionGroups", &self.dimension_groups)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddDimensionGroupResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.dimension_groups,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddDimensionGroupResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddDimensionGroupResponse);
     /// Adds a filter view.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddFilterViewRequest {
         /// The filter to add. The filterViewId field is optional. If one is not set, an ID will be randomly generated. (It is an error to specify the ID of a filter that already exists.)
         pub filter: Option<FilterView>,
     }
-    impl gapi::wire::WireStruct for AddFilterViewRequest {
+    impl gapi::wire::Record for AddFilterViewRequest {
         const NAME: &'static str = "AddFilterViewRequest";
         const FIELDS: &'static [&'static str] = &["filter"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.filter),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.filter,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "filter", &self.filter)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddFilterViewRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.filter,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddFilterViewRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddFilterViewRequest);
     /// The result of adding a filter view.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddFilterViewResponse {
         /// The newly added filter view.
         pub filter: Option<FilterView>,
     }
-    impl gapi::wire::WireStruct for AddFilterViewResponse {
+    impl gapi::wire::Record for AddFilterViewResponse {
         const NAME: &'static str = "AddFilterViewResponse";
         const FIELDS: &'static [&'static str] = &["filter"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.filter),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.filter,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "filter", &self.filter)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddFilterViewResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.filter,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddFilterViewResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddFilterViewResponse);
     /// Adds a named range to the spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddNamedRangeRequest {
         /// The named range to add. The namedRangeId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a range that already exists.)
         pub named_range: Option<NamedRange>,
     }
-    impl gapi::wire::WireStruct for AddNamedRangeRequest {
+    impl gapi::wire::Record for AddNamedRangeRequest {
         const NAME: &'static str = "AddNamedRangeRequest";
         const FIELDS: &'static [&'static str] = &["namedRange"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.named_range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.named_range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "namedRange", &self.named_range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddNamedRangeRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.named_range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddNamedRangeRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddNamedRangeRequest);
     /// The result of adding a named range.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddNamedRangeResponse {
         /// The named range to add.
         pub named_range: Option<NamedRange>,
     }
-    impl gapi::wire::WireStruct for AddNamedRangeResponse {
+    impl gapi::wire::Record for AddNamedRangeResponse {
         const NAME: &'static str = "AddNamedRangeResponse";
         const FIELDS: &'static [&'static str] = &["namedRange"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.named_range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.named_range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "namedRange", &self.named_range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddNamedRangeResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.named_range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddNamedRangeResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddNamedRangeResponse);
     /// Adds a new protected range.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddProtectedRangeRequest {
         /// The protected range to be added. The protectedRangeId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a range that already exists.)
         pub protected_range: Option<ProtectedRange>,
     }
-    impl gapi::wire::WireStruct for AddProtectedRangeRequest {
+    impl gapi::wire::Record for AddProtectedRangeRequest {
         const NAME: &'static str = "AddProtectedRangeRequest";
         const FIELDS: &'static [&'static str] = &["protectedRange"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.protected_range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.protected_range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "protectedRange", &self.protected_range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddProtectedRangeRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.protected_range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddProtectedRangeRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddProtectedRangeRequest);
     /// The result of adding a new protected range.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddProtectedRangeResponse {
         /// The newly added protected range.
         pub protected_range: Option<ProtectedRange>,
     }
-    impl gapi::wire::WireStruct for AddProtectedRangeResponse {
+    impl gapi::wire::Record for AddProtectedRangeResponse {
         const NAME: &'static str = "AddProtectedRangeResponse";
         const FIELDS: &'static [&'static str] = &["protectedRange"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.protected_range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.protected_range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "protectedRange", &self.protected_range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddProtectedRangeResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.protected_range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddProtectedRangeResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddProtectedRangeResponse);
     /// Adds a new sheet. When a sheet is added at a given index, all subsequent sheets' indexes are incremented. To add an object sheet, use AddChartRequest instead and specify EmbeddedObjectPosition.sheetId or EmbeddedObjectPosition.newSheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddSheetRequest {
         /// The properties the new sheet should have. All properties are optional. The sheetId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a sheet that already exists.)
         pub properties: Option<SheetProperties>,
     }
-    impl gapi::wire::WireStruct for AddSheetRequest {
+    impl gapi::wire::Record for AddSheetRequest {
         const NAME: &'static str = "AddSheetRequest";
         const FIELDS: &'static [&'static str] = &["properties"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.properties),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.properties,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "properties", &self.properties)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddSheetRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.properties,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddSheetRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddSheetRequest);
     /// The result of adding a sheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddSheetResponse {
         /// The properties of the newly added sheet.
         pub properties: Option<SheetProperties>,
     }
-    impl gapi::wire::WireStruct for AddSheetResponse {
+    impl gapi::wire::Record for AddSheetResponse {
         const NAME: &'static str = "AddSheetResponse";
         const FIELDS: &'static [&'static str] = &["properties"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.properties),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.properties,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "properties", &self.properties)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddSheetResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.properties,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddSheetResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddSheetResponse);
     /// Adds a slicer to a sheet in the spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddSlicerRequest {
         /// The slicer that should be added to the spreadsheet, including the position where it should be placed. The slicerId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a slicer that already exists.)
         pub slicer: Option<Slicer>,
     }
-    impl gapi::wire::WireStruct for AddSlicerRequest {
+    impl gapi::wire::Record for AddSlicerRequest {
         const NAME: &'static str = "AddSlicerRequest";
         const FIELDS: &'static [&'static str] = &["slicer"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.slicer),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.slicer,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "slicer", &self.slicer)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddSlicerRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.slicer,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddSlicerRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddSlicerRequest);
     /// The result of adding a slicer to a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddSlicerResponse {
         /// The newly added slicer.
         pub slicer: Option<Slicer>,
     }
-    impl gapi::wire::WireStruct for AddSlicerResponse {
+    impl gapi::wire::Record for AddSlicerResponse {
         const NAME: &'static str = "AddSlicerResponse";
         const FIELDS: &'static [&'static str] = &["slicer"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.slicer),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.slicer,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "slicer", &self.slicer)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddSlicerResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.slicer,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddSlicerResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddSlicerResponse);
     /// Adds a new table to the spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddTableRequest {
         /// Required. The table to add.
         pub table: Option<Table>,
     }
-    impl gapi::wire::WireStruct for AddTableRequest {
+    impl gapi::wire::Record for AddTableRequest {
         const NAME: &'static str = "AddTableRequest";
         const FIELDS: &'static [&'static str] = &["table"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.table),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.table,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "table", &self.table)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddTableRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.table,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddTableRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddTableRequest);
     /// The result of adding a table.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AddTableResponse {
         /// Output only. The table that was added.
         pub table: Option<Table>,
     }
-    impl gapi::wire::WireStruct for AddTableResponse {
+    impl gapi::wire::Record for AddTableResponse {
         const NAME: &'static str = "AddTableResponse";
         const FIELDS: &'static [&'static str] = &["table"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.table),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.table,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "table", &self.table)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AddTableResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.table,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AddTableResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AddTableResponse);
     /// Adds new cells after the last row with data in a sheet, inserting new rows into the sheet if necessary.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AppendCellsRequest {
         /// The fields of CellData that should be updated. At least one field must be specified. The root is the CellData; 'row.values.' should not be specified. A single `"*"` can be used as short-hand for listing every field.
         pub fields: Option<gapi::types::FieldMask>,
@@ -1019,7 +720,7 @@ pub mod schemas {
         /// The ID of the table to append data to. The data will be only appended to the table body. This field also takes precedence over the `sheet_id` field.
         pub table_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for AppendCellsRequest {
+    impl gapi::wire::Record for AppendCellsRequest {
         const NAME: &'static str = "AppendCellsRequest";
         const FIELDS: &'static [&'static str] = &[
             "fields",
@@ -1027,47 +728,34 @@ pub mod schemas {
             "sheetId",
             "tableId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.fields),
-                1 => gapi::wire::de(map, &mut self.rows),
-                2 => gapi::wire::de(map, &mut self.sheet_id),
-                3 => gapi::wire::de(map, &mut self.table_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.fields,
+                    1 => &self.rows,
+                    2 => &self.sheet_id,
+                    3 => &self.table_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            gapi::wire::ser(map, "rows", &self.rows)?;
-            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
-            gapi::wire::ser(map, "tableId", &self.table_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AppendCellsRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.fields,
+                    1 => &mut self.rows,
+                    2 => &mut self.sheet_id,
+                    3 => &mut self.table_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AppendCellsRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AppendCellsRequest);
     /// Appends rows or columns to the end of a sheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AppendDimensionRequest {
         /// Whether rows or columns should be appended.
         pub dimension: Option<AppendDimensionRequestDimension>,
@@ -1076,46 +764,33 @@ pub mod schemas {
         /// The sheet to append rows or columns to.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::WireStruct for AppendDimensionRequest {
+    impl gapi::wire::Record for AppendDimensionRequest {
         const NAME: &'static str = "AppendDimensionRequest";
         const FIELDS: &'static [&'static str] = &["dimension", "length", "sheetId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.dimension),
-                1 => gapi::wire::de(map, &mut self.length),
-                2 => gapi::wire::de(map, &mut self.sheet_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.dimension,
+                    1 => &self.length,
+                    2 => &self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dimension", &self.dimension)?;
-            gapi::wire::ser(map, "length", &self.length)?;
-            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AppendDimensionRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.dimension,
+                    1 => &mut self.length,
+                    2 => &mut self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AppendDimensionRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AppendDimensionRequest);
     gapi::open_enum! {
         /// Whether rows or columns should be appended.
         pub enum AppendDimensionRequestDimension {
@@ -1128,7 +803,7 @@ pub mod schemas {
         }
     }
     /// The response when updating a range of values in a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AppendValuesResponse {
         /// The spreadsheet the updates were applied to.
         pub spreadsheet_id: Option<String>,
@@ -1137,52 +812,39 @@ pub mod schemas {
         /// Information about the updates that were applied.
         pub updates: Option<UpdateValuesResponse>,
     }
-    impl gapi::wire::WireStruct for AppendValuesResponse {
+    impl gapi::wire::Record for AppendValuesResponse {
         const NAME: &'static str = "AppendValuesResponse";
         const FIELDS: &'static [&'static str] = &[
             "spreadsheetId",
             "tableRange",
             "updates",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.spreadsheet_id),
-                1 => gapi::wire::de(map, &mut self.table_range),
-                2 => gapi::wire::de(map, &mut self.updates),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.spreadsheet_id,
+                    1 => &self.table_range,
+                    2 => &self.updates,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
-            gapi::wire::ser(map, "tableRange", &self.table_range)?;
-            gapi::wire::ser(map, "updates", &self.updates)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AppendValuesResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.spreadsheet_id,
+                    1 => &mut self.table_range,
+                    2 => &mut self.updates,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AppendValuesResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AppendValuesResponse);
     /// Fills in more data based on existing data.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AutoFillRequest {
         /// The range to autofill. This will examine the range and detect the location that has data and automatically fill that data in to the rest of the range.
         pub range: Option<GridRange>,
@@ -1191,105 +853,75 @@ pub mod schemas {
         /// True if we should generate data with the "alternate" series. This differs based on the type and amount of source data.
         pub use_alternate_series: Option<bool>,
     }
-    impl gapi::wire::WireStruct for AutoFillRequest {
+    impl gapi::wire::Record for AutoFillRequest {
         const NAME: &'static str = "AutoFillRequest";
         const FIELDS: &'static [&'static str] = &[
             "range",
             "sourceAndDestination",
             "useAlternateSeries",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.range),
-                1 => gapi::wire::de(map, &mut self.source_and_destination),
-                2 => gapi::wire::de(map, &mut self.use_alternate_series),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.range,
+                    1 => &self.source_and_destination,
+                    2 => &self.use_alternate_series,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "range", &self.range)?;
-            gapi::wire::ser(map, "sourceAndDestination", &self.source_and_destination)?;
-            gapi::wire::ser(map, "useAlternateSeries", &self.use_alternate_series)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AutoFillRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.range,
+                    1 => &mut self.source_and_destination,
+                    2 => &mut self.use_alternate_series,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AutoFillRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AutoFillRequest);
     /// Automatically resizes one or more dimensions based on the contents of the cells in that dimension.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AutoResizeDimensionsRequest {
         /// The dimensions on a data source sheet to automatically resize.
         pub data_source_sheet_dimensions: Option<DataSourceSheetDimensionRange>,
         /// The dimensions to automatically resize.
         pub dimensions: Option<DimensionRange>,
     }
-    impl gapi::wire::WireStruct for AutoResizeDimensionsRequest {
+    impl gapi::wire::Record for AutoResizeDimensionsRequest {
         const NAME: &'static str = "AutoResizeDimensionsRequest";
         const FIELDS: &'static [&'static str] = &[
             "dataSourceSheetDimensions",
             "dimensions",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_source_sheet_dimensions),
-                1 => gapi::wire::de(map, &mut self.dimensions),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_source_sheet_dimensions,
+                    1 => &self.dimensions,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "dataSourceSheetDimensions",
-                &self.data_source_sheet_dimensions,
-            )?;
-            gapi::wire::ser(map, "dimensions", &self.dimensions)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_source_sheet_dimensions,
+                    1 => &mut self.dimensions,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for AutoResizeDimensionsRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for AutoResizeDimensionsRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AutoResizeDimensionsRequest);
     /// A banded (alternating colors) range in a sheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BandedRange {
         /// The ID of the banded range. If unset, refer to banded_range_reference.
         pub banded_range_id: Option<i32>,
@@ -1302,7 +934,7 @@ pub mod schemas {
         /// Properties for row bands. These properties are applied on a row-by-row basis throughout all the rows in the range. At least one of row_properties or column_properties must be specified.
         pub row_properties: Option<BandingProperties>,
     }
-    impl gapi::wire::WireStruct for BandedRange {
+    impl gapi::wire::Record for BandedRange {
         const NAME: &'static str = "BandedRange";
         const FIELDS: &'static [&'static str] = &[
             "bandedRangeId",
@@ -1311,49 +943,36 @@ pub mod schemas {
             "range",
             "rowProperties",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.banded_range_id),
-                1 => gapi::wire::de(map, &mut self.banded_range_reference),
-                2 => gapi::wire::de(map, &mut self.column_properties),
-                3 => gapi::wire::de(map, &mut self.range),
-                4 => gapi::wire::de(map, &mut self.row_properties),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.banded_range_id,
+                    1 => &self.banded_range_reference,
+                    2 => &self.column_properties,
+                    3 => &self.range,
+                    4 => &self.row_properties,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bandedRangeId", &self.banded_range_id)?;
-            gapi::wire::ser(map, "bandedRangeReference", &self.banded_range_reference)?;
-            gapi::wire::ser(map, "columnProperties", &self.column_properties)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            gapi::wire::ser(map, "rowProperties", &self.row_properties)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BandedRange {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.banded_range_id,
+                    1 => &mut self.banded_range_reference,
+                    2 => &mut self.column_properties,
+                    3 => &mut self.range,
+                    4 => &mut self.row_properties,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BandedRange {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BandedRange);
     /// Properties referring a single dimension (either row or column). If both BandedRange.row_properties and BandedRange.column_properties are set, the fill colors are applied to cells according to the following rules: * header_color and footer_color take priority over band colors. * first_band_color takes priority over second_band_color. * row_properties takes priority over column_properties. For example, the first row color takes priority over the first column color, but the first column color takes priority over the second row color. Similarly, the row header takes priority over the column header in the top left cell, but the column header takes priority over the first row color if the row header is not set.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BandingProperties {
         /// The first color that is alternating. (Required) Deprecated: Use first_band_color_style.
         pub first_band_color: Option<Color>,
@@ -1372,7 +991,7 @@ pub mod schemas {
         /// The second color that is alternating. (Required) If second_band_color is also set, this field takes precedence.
         pub second_band_color_style: Option<ColorStyle>,
     }
-    impl gapi::wire::WireStruct for BandingProperties {
+    impl gapi::wire::Record for BandingProperties {
         const NAME: &'static str = "BandingProperties";
         const FIELDS: &'static [&'static str] = &[
             "firstBandColor",
@@ -1384,55 +1003,42 @@ pub mod schemas {
             "secondBandColor",
             "secondBandColorStyle",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.first_band_color),
-                1 => gapi::wire::de(map, &mut self.first_band_color_style),
-                2 => gapi::wire::de(map, &mut self.footer_color),
-                3 => gapi::wire::de(map, &mut self.footer_color_style),
-                4 => gapi::wire::de(map, &mut self.header_color),
-                5 => gapi::wire::de(map, &mut self.header_color_style),
-                6 => gapi::wire::de(map, &mut self.second_band_color),
-                7 => gapi::wire::de(map, &mut self.second_band_color_style),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.first_band_color,
+                    1 => &self.first_band_color_style,
+                    2 => &self.footer_color,
+                    3 => &self.footer_color_style,
+                    4 => &self.header_color,
+                    5 => &self.header_color_style,
+                    6 => &self.second_band_color,
+                    7 => &self.second_band_color_style,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "firstBandColor", &self.first_band_color)?;
-            gapi::wire::ser(map, "firstBandColorStyle", &self.first_band_color_style)?;
-            gapi::wire::ser(map, "footerColor", &self.footer_color)?;
-            gapi::wire::ser(map, "footerColorStyle", &self.footer_color_style)?;
-            gapi::wire::ser(map, "headerColor", &self.header_color)?;
-            gapi::wire::ser(map, "headerColorStyle", &self.header_color_style)?;
-            gapi::wire::ser(map, "secondBandColor", &self.second_band_color)?;
-            gapi::wire::ser(map, "secondBandColorStyle", &self.second_band_color_style)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BandingProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.first_band_color,
+                    1 => &mut self.first_band_color_style,
+                    2 => &mut self.footer_color,
+                    3 => &mut self.footer_color_style,
+                    4 => &mut self.header_color,
+                    5 => &mut self.header_color_style,
+                    6 => &mut self.second_band_color,
+                    7 => &mut self.second_band_color_style,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BandingProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BandingProperties);
     /// Formatting options for baseline value.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BaselineValueFormat {
         /// The comparison type of key value with baseline value.
         pub comparison_type: Option<BaselineValueFormatComparisonType>,
@@ -1451,7 +1057,7 @@ pub mod schemas {
         /// Text formatting options for baseline value. The link field is not supported.
         pub text_format: Option<TextFormat>,
     }
-    impl gapi::wire::WireStruct for BaselineValueFormat {
+    impl gapi::wire::Record for BaselineValueFormat {
         const NAME: &'static str = "BaselineValueFormat";
         const FIELDS: &'static [&'static str] = &[
             "comparisonType",
@@ -1463,53 +1069,40 @@ pub mod schemas {
             "positiveColorStyle",
             "textFormat",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.comparison_type),
-                1 => gapi::wire::de(map, &mut self.description),
-                2 => gapi::wire::de(map, &mut self.negative_color),
-                3 => gapi::wire::de(map, &mut self.negative_color_style),
-                4 => gapi::wire::de(map, &mut self.position),
-                5 => gapi::wire::de(map, &mut self.positive_color),
-                6 => gapi::wire::de(map, &mut self.positive_color_style),
-                7 => gapi::wire::de(map, &mut self.text_format),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.comparison_type,
+                    1 => &self.description,
+                    2 => &self.negative_color,
+                    3 => &self.negative_color_style,
+                    4 => &self.position,
+                    5 => &self.positive_color,
+                    6 => &self.positive_color_style,
+                    7 => &self.text_format,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "comparisonType", &self.comparison_type)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "negativeColor", &self.negative_color)?;
-            gapi::wire::ser(map, "negativeColorStyle", &self.negative_color_style)?;
-            gapi::wire::ser(map, "position", &self.position)?;
-            gapi::wire::ser(map, "positiveColor", &self.positive_color)?;
-            gapi::wire::ser(map, "positiveColorStyle", &self.positive_color_style)?;
-            gapi::wire::ser(map, "textFormat", &self.text_format)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BaselineValueFormat {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.comparison_type,
+                    1 => &mut self.description,
+                    2 => &mut self.negative_color,
+                    3 => &mut self.negative_color_style,
+                    4 => &mut self.position,
+                    5 => &mut self.positive_color,
+                    6 => &mut self.positive_color_style,
+                    7 => &mut self.text_format,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BaselineValueFormat {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BaselineValueFormat);
     gapi::open_enum! {
         /// The comparison type of key value with baseline value.
         pub enum BaselineValueFormatComparisonType {
@@ -1522,7 +1115,7 @@ pub mod schemas {
         }
     }
     /// An axis of the chart. A chart may not have more than one axis per axis position.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BasicChartAxis {
         /// The format of the title. Only valid if the axis is not associated with the domain. The link field is not supported.
         pub format: Option<TextFormat>,
@@ -1535,7 +1128,7 @@ pub mod schemas {
         /// The view window options for this axis.
         pub view_window_options: Option<ChartAxisViewWindowOptions>,
     }
-    impl gapi::wire::WireStruct for BasicChartAxis {
+    impl gapi::wire::Record for BasicChartAxis {
         const NAME: &'static str = "BasicChartAxis";
         const FIELDS: &'static [&'static str] = &[
             "format",
@@ -1544,47 +1137,34 @@ pub mod schemas {
             "titleTextPosition",
             "viewWindowOptions",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.format),
-                1 => gapi::wire::de(map, &mut self.position),
-                2 => gapi::wire::de(map, &mut self.title),
-                3 => gapi::wire::de(map, &mut self.title_text_position),
-                4 => gapi::wire::de(map, &mut self.view_window_options),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.format,
+                    1 => &self.position,
+                    2 => &self.title,
+                    3 => &self.title_text_position,
+                    4 => &self.view_window_options,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "format", &self.format)?;
-            gapi::wire::ser(map, "position", &self.position)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            gapi::wire::ser(map, "titleTextPosition", &self.title_text_position)?;
-            gapi::wire::ser(map, "viewWindowOptions", &self.view_window_options)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BasicChartAxis {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.format,
+                    1 => &mut self.position,
+                    2 => &mut self.title,
+                    3 => &mut self.title_text_position,
+                    4 => &mut self.view_window_options,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BasicChartAxis {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BasicChartAxis);
     gapi::open_enum! {
         /// The position of this axis.
         pub enum BasicChartAxisPosition {
@@ -1599,53 +1179,40 @@ pub mod schemas {
         }
     }
     /// The domain of a chart. For example, if charting stock prices over time, this would be the date.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BasicChartDomain {
         /// The data of the domain. For example, if charting stock prices over time, this is the data representing the dates.
         pub domain: Option<ChartData>,
         /// True to reverse the order of the domain values (horizontal axis).
         pub reversed: Option<bool>,
     }
-    impl gapi::wire::WireStruct for BasicChartDomain {
+    impl gapi::wire::Record for BasicChartDomain {
         const NAME: &'static str = "BasicChartDomain";
         const FIELDS: &'static [&'static str] = &["domain", "reversed"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.domain),
-                1 => gapi::wire::de(map, &mut self.reversed),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.domain,
+                    1 => &self.reversed,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "domain", &self.domain)?;
-            gapi::wire::ser(map, "reversed", &self.reversed)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BasicChartDomain {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.domain,
+                    1 => &mut self.reversed,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BasicChartDomain {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BasicChartDomain);
     /// A single series of data in a chart. For example, if charting stock prices over time, multiple series may exist, one for the "Open Price", "High Price", "Low Price" and "Close Price".
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BasicChartSeries {
         /// The color for elements (such as bars, lines, and points) associated with this series. If empty, a default color is used. Deprecated: Use color_style.
         pub color: Option<Color>,
@@ -1666,7 +1233,7 @@ pub mod schemas {
         /// The type of this series. Valid only if the chartType is COMBO. Different types will change the way the series is visualized. Only LINE, AREA, and COLUMN are supported.
         pub r#type: Option<BasicChartSeriesType>,
     }
-    impl gapi::wire::WireStruct for BasicChartSeries {
+    impl gapi::wire::Record for BasicChartSeries {
         const NAME: &'static str = "BasicChartSeries";
         const FIELDS: &'static [&'static str] = &[
             "color",
@@ -1679,68 +1246,44 @@ pub mod schemas {
             "targetAxis",
             "type",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.color),
-                1 => gapi::wire::de(map, &mut self.color_style),
-                2 => gapi::wire::de(map, &mut self.data_label),
-                3 => gapi::wire::de(map, &mut self.line_style),
-                4 => gapi::wire::de(map, &mut self.point_style),
-                5 => gapi::wire::de(map, &mut self.series),
-                6 => gapi::wire::de(map, &mut self.style_overrides),
-                7 => gapi::wire::de(map, &mut self.target_axis),
-                8 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.color,
+                    1 => &self.color_style,
+                    2 => &self.data_label,
+                    3 => &self.line_style,
+                    4 => &self.point_style,
+                    5 => &self.series,
+                    6 => &self.style_overrides,
+                    7 => &self.target_axis,
+                    8 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "color", &self.color)?;
-            gapi::wire::ser(map, "colorStyle", &self.color_style)?;
-            gapi::wire::ser(map, "dataLabel", &self.data_label)?;
-            gapi::wire::ser(map, "lineStyle", &self.line_style)?;
-            gapi::wire::ser(map, "pointStyle", &self.point_style)?;
-            gapi::wire::ser(map, "series", &self.series)?;
-            gapi::wire::ser(map, "styleOverrides", &self.style_overrides)?;
-            gapi::wire::ser(map, "targetAxis", &self.target_axis)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BasicChartSeries {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.color,
+                    1 => &mut self.color_style,
+                    2 => &mut self.data_label,
+                    3 => &mut self.line_style,
+                    4 => &mut self.point_style,
+                    5 => &mut self.series,
+                    6 => &mut self.style_overrides,
+                    7 => &mut self.target_axis,
+                    8 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BasicChartSeries {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// The minor axis that will specify the range of values for this series. For example, if charting stocks over time, the "Volume" series may want to be pinned to the right with the prices pinned to the left, because the scale of trading volume is different than the scale of prices. It is an error to specify an axis that isn't a valid minor axis for the chart's type.
-        pub enum BasicChartSeriesTargetAxis {
-            /// Default value, do not use.
-            BasicChartAxisPositionUnspecified = "BASIC_CHART_AXIS_POSITION_UNSPECIFIED",
-            /// The axis rendered at the bottom of a chart. For most charts, this is the standard major axis. For bar charts, this is a minor axis.
-            BottomAxis = "BOTTOM_AXIS",
-            /// The axis rendered at the left of a chart. For most charts, this is a minor axis. For bar charts, this is the standard major axis.
-            LeftAxis = "LEFT_AXIS",
-            /// The axis rendered at the right of a chart. For most charts, this is a minor axis. For bar charts, this is an unusual major axis.
-            RightAxis = "RIGHT_AXIS",
-        }
-    }
+    gapi::record!(BasicChartSeries);
+    /// The minor axis that will specify the range of values for this series. For example, if charting stocks over time, the "Volume" series may want to be pinned to the right with the prices pinned to the left, because the scale of trading volume is different than the scale of prices. It is an error to specify an axis that isn't a valid minor axis for the chart's type.
+    pub type BasicChartSeriesTargetAxis = BasicChartAxisPosition;
     gapi::open_enum! {
         /// The type of this series. Valid only if the chartType is COMBO. Different types will change the way the series is visualized. Only LINE, AREA, and COLUMN are supported.
         pub enum BasicChartSeriesType {
@@ -1763,7 +1306,7 @@ pub mod schemas {
         }
     }
     /// The specification for a basic chart. See BasicChartType for the list of charts this supports.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BasicChartSpec {
         /// The axis on the chart.
         pub axis: Option<Vec<BasicChartAxis>>,
@@ -1790,7 +1333,7 @@ pub mod schemas {
         /// Controls whether to display additional data labels on stacked charts which sum the total value of all stacked values at each value along the domain axis. These data labels can only be set when chart_type is one of AREA, BAR, COLUMN, COMBO or STEPPED_AREA and stacked_type is either STACKED or PERCENT_STACKED. In addition, for COMBO, this will only be supported if there is only one type of stackable series type or one type has more series than the others and each of the other types have no more than one series. For example, if a chart has two stacked bar series and one area series, the total data labels will be supported. If it has three bar series and two area series, total data labels are not allowed. Neither CUSTOM nor placement can be set on the total_data_label.
         pub total_data_label: Option<DataLabel>,
     }
-    impl gapi::wire::WireStruct for BasicChartSpec {
+    impl gapi::wire::Record for BasicChartSpec {
         const NAME: &'static str = "BasicChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "axis",
@@ -1806,82 +1349,50 @@ pub mod schemas {
             "threeDimensional",
             "totalDataLabel",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.axis),
-                1 => gapi::wire::de(map, &mut self.chart_type),
-                2 => gapi::wire::de(map, &mut self.compare_mode),
-                3 => gapi::wire::de(map, &mut self.domains),
-                4 => gapi::wire::de(map, &mut self.header_count),
-                5 => gapi::wire::de(map, &mut self.interpolate_nulls),
-                6 => gapi::wire::de(map, &mut self.legend_position),
-                7 => gapi::wire::de(map, &mut self.line_smoothing),
-                8 => gapi::wire::de(map, &mut self.series),
-                9 => gapi::wire::de(map, &mut self.stacked_type),
-                10 => gapi::wire::de(map, &mut self.three_dimensional),
-                11 => gapi::wire::de(map, &mut self.total_data_label),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.axis,
+                    1 => &self.chart_type,
+                    2 => &self.compare_mode,
+                    3 => &self.domains,
+                    4 => &self.header_count,
+                    5 => &self.interpolate_nulls,
+                    6 => &self.legend_position,
+                    7 => &self.line_smoothing,
+                    8 => &self.series,
+                    9 => &self.stacked_type,
+                    10 => &self.three_dimensional,
+                    11 => &self.total_data_label,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "axis", &self.axis)?;
-            gapi::wire::ser(map, "chartType", &self.chart_type)?;
-            gapi::wire::ser(map, "compareMode", &self.compare_mode)?;
-            gapi::wire::ser(map, "domains", &self.domains)?;
-            gapi::wire::ser(map, "headerCount", &self.header_count)?;
-            gapi::wire::ser(map, "interpolateNulls", &self.interpolate_nulls)?;
-            gapi::wire::ser(map, "legendPosition", &self.legend_position)?;
-            gapi::wire::ser(map, "lineSmoothing", &self.line_smoothing)?;
-            gapi::wire::ser(map, "series", &self.series)?;
-            gapi::wire::ser(map, "stackedType", &self.stacked_type)?;
-            gapi::wire::ser(map, "threeDimensional", &self.three_dimensional)?;
-            gapi::wire::ser(map, "totalDataLabel", &self.total_data_label)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BasicChartSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.axis,
+                    1 => &mut self.chart_type,
+                    2 => &mut self.compare_mode,
+                    3 => &mut self.domains,
+                    4 => &mut self.header_count,
+                    5 => &mut self.interpolate_nulls,
+                    6 => &mut self.legend_position,
+                    7 => &mut self.line_smoothing,
+                    8 => &mut self.series,
+                    9 => &mut self.stacked_type,
+                    10 => &mut self.three_dimensional,
+                    11 => &mut self.total_data_label,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BasicChartSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// The type of the chart.
-        pub enum BasicChartSpecChartType {
-            /// Default value, do not use.
-            BasicChartTypeUnspecified = "BASIC_CHART_TYPE_UNSPECIFIED",
-            /// A bar chart.
-            Bar = "BAR",
-            /// A line chart.
-            Line = "LINE",
-            /// An area chart.
-            Area = "AREA",
-            /// A column chart.
-            Column = "COLUMN",
-            /// A scatter chart.
-            Scatter = "SCATTER",
-            /// A combo chart.
-            Combo = "COMBO",
-            /// A stepped area chart.
-            SteppedArea = "STEPPED_AREA",
-        }
-    }
+    gapi::record!(BasicChartSpec);
+    /// The type of the chart.
+    pub type BasicChartSpecChartType = BasicChartSeriesType;
     gapi::open_enum! {
         /// The behavior of tooltips and data highlighting when hovering on data and chart area.
         pub enum BasicChartSpecCompareMode {
@@ -1924,7 +1435,7 @@ pub mod schemas {
         }
     }
     /// The default filter associated with a sheet. For more information, see \[Manage data visibility with filters\](https://developers.google.com/workspace/sheets/api/guides/filters).
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BasicFilter {
         /// The criteria for showing/hiding values per column. The map's key is the column index, and the value is the criteria for that column. This field is deprecated in favor of filter_specs.
         pub criteria: Option<::std::collections::BTreeMap<String, FilterCriteria>>,
@@ -1937,7 +1448,7 @@ pub mod schemas {
         /// The table this filter is backed by, if any. When writing, only one of range or table_id may be set.
         pub table_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for BasicFilter {
+    impl gapi::wire::Record for BasicFilter {
         const NAME: &'static str = "BasicFilter";
         const FIELDS: &'static [&'static str] = &[
             "criteria",
@@ -1946,49 +1457,36 @@ pub mod schemas {
             "sortSpecs",
             "tableId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.criteria),
-                1 => gapi::wire::de(map, &mut self.filter_specs),
-                2 => gapi::wire::de(map, &mut self.range),
-                3 => gapi::wire::de(map, &mut self.sort_specs),
-                4 => gapi::wire::de(map, &mut self.table_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.criteria,
+                    1 => &self.filter_specs,
+                    2 => &self.range,
+                    3 => &self.sort_specs,
+                    4 => &self.table_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "criteria", &self.criteria)?;
-            gapi::wire::ser(map, "filterSpecs", &self.filter_specs)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            gapi::wire::ser(map, "sortSpecs", &self.sort_specs)?;
-            gapi::wire::ser(map, "tableId", &self.table_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BasicFilter {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.criteria,
+                    1 => &mut self.filter_specs,
+                    2 => &mut self.range,
+                    3 => &mut self.sort_specs,
+                    4 => &mut self.table_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BasicFilter {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BasicFilter);
     /// Style override settings for a single series data point.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BasicSeriesDataPointStyleOverride {
         /// Color of the series data point. If empty, the series default is used. Deprecated: Use color_style.
         pub color: Option<Color>,
@@ -1999,7 +1497,7 @@ pub mod schemas {
         /// Point style of the series data point. Valid only if the chartType is AREA, LINE, or SCATTER. COMBO charts are also supported if the series chart type is AREA, LINE, or SCATTER. If empty, the series default is used.
         pub point_style: Option<PointStyle>,
     }
-    impl gapi::wire::WireStruct for BasicSeriesDataPointStyleOverride {
+    impl gapi::wire::Record for BasicSeriesDataPointStyleOverride {
         const NAME: &'static str = "BasicSeriesDataPointStyleOverride";
         const FIELDS: &'static [&'static str] = &[
             "color",
@@ -2007,223 +1505,158 @@ pub mod schemas {
             "index",
             "pointStyle",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.color),
-                1 => gapi::wire::de(map, &mut self.color_style),
-                2 => gapi::wire::de(map, &mut self.index),
-                3 => gapi::wire::de(map, &mut self.point_style),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.color,
+                    1 => &self.color_style,
+                    2 => &self.index,
+                    3 => &self.point_style,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "color", &self.color)?;
-            gapi::wire::ser(map, "colorStyle", &self.color_style)?;
-            gapi::wire::ser(map, "index", &self.index)?;
-            gapi::wire::ser(map, "pointStyle", &self.point_style)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BasicSeriesDataPointStyleOverride {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.color,
+                    1 => &mut self.color_style,
+                    2 => &mut self.index,
+                    3 => &mut self.point_style,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BasicSeriesDataPointStyleOverride {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BasicSeriesDataPointStyleOverride);
     /// The request for clearing more than one range selected by a DataFilter in a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BatchClearValuesByDataFilterRequest {
         /// The DataFilters used to determine which ranges to clear.
         pub data_filters: Option<Vec<DataFilter>>,
     }
-    impl gapi::wire::WireStruct for BatchClearValuesByDataFilterRequest {
+    impl gapi::wire::Record for BatchClearValuesByDataFilterRequest {
         const NAME: &'static str = "BatchClearValuesByDataFilterRequest";
         const FIELDS: &'static [&'static str] = &["dataFilters"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_filters),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_filters,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataFilters", &self.data_filters)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BatchClearValuesByDataFilterRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_filters,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BatchClearValuesByDataFilterRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BatchClearValuesByDataFilterRequest);
     /// The response when clearing a range of values selected with DataFilters in a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BatchClearValuesByDataFilterResponse {
         /// The ranges that were cleared, in \[A1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell). If the requests are for an unbounded range or a range larger than the bounds of the sheet, this is the actual ranges that were cleared, bounded to the sheet's limits.
         pub cleared_ranges: Option<Vec<String>>,
         /// The spreadsheet the updates were applied to.
         pub spreadsheet_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for BatchClearValuesByDataFilterResponse {
+    impl gapi::wire::Record for BatchClearValuesByDataFilterResponse {
         const NAME: &'static str = "BatchClearValuesByDataFilterResponse";
         const FIELDS: &'static [&'static str] = &["clearedRanges", "spreadsheetId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.cleared_ranges),
-                1 => gapi::wire::de(map, &mut self.spreadsheet_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.cleared_ranges,
+                    1 => &self.spreadsheet_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "clearedRanges", &self.cleared_ranges)?;
-            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BatchClearValuesByDataFilterResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.cleared_ranges,
+                    1 => &mut self.spreadsheet_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BatchClearValuesByDataFilterResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BatchClearValuesByDataFilterResponse);
     /// The request for clearing more than one range of values in a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BatchClearValuesRequest {
         /// The ranges to clear, in \[A1 notation or R1C1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell).
         pub ranges: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for BatchClearValuesRequest {
+    impl gapi::wire::Record for BatchClearValuesRequest {
         const NAME: &'static str = "BatchClearValuesRequest";
         const FIELDS: &'static [&'static str] = &["ranges"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.ranges),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.ranges,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "ranges", &self.ranges)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BatchClearValuesRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.ranges,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BatchClearValuesRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BatchClearValuesRequest);
     /// The response when clearing a range of values in a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BatchClearValuesResponse {
         /// The ranges that were cleared, in A1 notation. If the requests are for an unbounded range or a range larger than the bounds of the sheet, this is the actual ranges that were cleared, bounded to the sheet's limits.
         pub cleared_ranges: Option<Vec<String>>,
         /// The spreadsheet the updates were applied to.
         pub spreadsheet_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for BatchClearValuesResponse {
+    impl gapi::wire::Record for BatchClearValuesResponse {
         const NAME: &'static str = "BatchClearValuesResponse";
         const FIELDS: &'static [&'static str] = &["clearedRanges", "spreadsheetId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.cleared_ranges),
-                1 => gapi::wire::de(map, &mut self.spreadsheet_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.cleared_ranges,
+                    1 => &self.spreadsheet_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "clearedRanges", &self.cleared_ranges)?;
-            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BatchClearValuesResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.cleared_ranges,
+                    1 => &mut self.spreadsheet_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BatchClearValuesResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BatchClearValuesResponse);
     /// The request for retrieving a range of values in a spreadsheet selected by a set of DataFilters.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BatchGetValuesByDataFilterRequest {
         /// The data filters used to match the ranges of values to retrieve. Ranges that match any of the specified data filters are included in the response.
         pub data_filters: Option<Vec<DataFilter>>,
@@ -2238,7 +1671,7 @@ pub mod schemas {
             BatchGetValuesByDataFilterRequestValueRenderOption,
         >,
     }
-    impl gapi::wire::WireStruct for BatchGetValuesByDataFilterRequest {
+    impl gapi::wire::Record for BatchGetValuesByDataFilterRequest {
         const NAME: &'static str = "BatchGetValuesByDataFilterRequest";
         const FIELDS: &'static [&'static str] = &[
             "dataFilters",
@@ -2246,45 +1679,32 @@ pub mod schemas {
             "majorDimension",
             "valueRenderOption",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_filters),
-                1 => gapi::wire::de(map, &mut self.date_time_render_option),
-                2 => gapi::wire::de(map, &mut self.major_dimension),
-                3 => gapi::wire::de(map, &mut self.value_render_option),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_filters,
+                    1 => &self.date_time_render_option,
+                    2 => &self.major_dimension,
+                    3 => &self.value_render_option,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataFilters", &self.data_filters)?;
-            gapi::wire::ser(map, "dateTimeRenderOption", &self.date_time_render_option)?;
-            gapi::wire::ser(map, "majorDimension", &self.major_dimension)?;
-            gapi::wire::ser(map, "valueRenderOption", &self.value_render_option)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BatchGetValuesByDataFilterRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_filters,
+                    1 => &mut self.date_time_render_option,
+                    2 => &mut self.major_dimension,
+                    3 => &mut self.value_render_option,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BatchGetValuesByDataFilterRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BatchGetValuesByDataFilterRequest);
     gapi::open_enum! {
         /// How dates, times, and durations should be represented in the output. This is ignored if value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
         pub enum BatchGetValuesByDataFilterRequestDateTimeRenderOption {
@@ -2294,17 +1714,8 @@ pub mod schemas {
             FormattedString = "FORMATTED_STRING",
         }
     }
-    gapi::open_enum! {
-        /// The major dimension that results should use. For example, if the spreadsheet data is: `A1=1,B1=2,A2=3,B2=4`, then a request that selects that range and sets `majorDimension=ROWS` returns `[[1,2],[3,4]]`, whereas a request that sets `majorDimension=COLUMNS` returns `[[1,3],[2,4]]`.
-        pub enum BatchGetValuesByDataFilterRequestMajorDimension {
-            /// The default value, do not use.
-            DimensionUnspecified = "DIMENSION_UNSPECIFIED",
-            /// Operates on the rows of a sheet.
-            Rows = "ROWS",
-            /// Operates on the columns of a sheet.
-            Columns = "COLUMNS",
-        }
-    }
+    /// The major dimension that results should use. For example, if the spreadsheet data is: `A1=1,B1=2,A2=3,B2=4`, then a request that selects that range and sets `majorDimension=ROWS` returns `[[1,2],[3,4]]`, whereas a request that sets `majorDimension=COLUMNS` returns `[[1,3],[2,4]]`.
+    pub type BatchGetValuesByDataFilterRequestMajorDimension = AppendDimensionRequestDimension;
     gapi::open_enum! {
         /// How values should be represented in the output. The default render option is FORMATTED_VALUE.
         pub enum BatchGetValuesByDataFilterRequestValueRenderOption {
@@ -2317,99 +1728,73 @@ pub mod schemas {
         }
     }
     /// The response when retrieving more than one range of values in a spreadsheet selected by DataFilters.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BatchGetValuesByDataFilterResponse {
         /// The ID of the spreadsheet the data was retrieved from.
         pub spreadsheet_id: Option<String>,
         /// The requested values with the list of data filters that matched them.
         pub value_ranges: Option<Vec<MatchedValueRange>>,
     }
-    impl gapi::wire::WireStruct for BatchGetValuesByDataFilterResponse {
+    impl gapi::wire::Record for BatchGetValuesByDataFilterResponse {
         const NAME: &'static str = "BatchGetValuesByDataFilterResponse";
         const FIELDS: &'static [&'static str] = &["spreadsheetId", "valueRanges"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.spreadsheet_id),
-                1 => gapi::wire::de(map, &mut self.value_ranges),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.spreadsheet_id,
+                    1 => &self.value_ranges,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
-            gapi::wire::ser(map, "valueRanges", &self.value_ranges)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BatchGetValuesByDataFilterResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.spreadsheet_id,
+                    1 => &mut self.value_ranges,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BatchGetValuesByDataFilterResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BatchGetValuesByDataFilterResponse);
     /// The response when retrieving more than one range of values in a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BatchGetValuesResponse {
         /// The ID of the spreadsheet the data was retrieved from.
         pub spreadsheet_id: Option<String>,
         /// The requested values. The order of the ValueRanges is the same as the order of the requested ranges.
         pub value_ranges: Option<Vec<ValueRange>>,
     }
-    impl gapi::wire::WireStruct for BatchGetValuesResponse {
+    impl gapi::wire::Record for BatchGetValuesResponse {
         const NAME: &'static str = "BatchGetValuesResponse";
         const FIELDS: &'static [&'static str] = &["spreadsheetId", "valueRanges"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.spreadsheet_id),
-                1 => gapi::wire::de(map, &mut self.value_ranges),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.spreadsheet_id,
+                    1 => &self.value_ranges,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
-            gapi::wire::ser(map, "valueRanges", &self.value_ranges)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BatchGetValuesResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.spreadsheet_id,
+                    1 => &mut self.value_ranges,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BatchGetValuesResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BatchGetValuesResponse);
     /// The request for updating any aspect of a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BatchUpdateSpreadsheetRequest {
         /// The comments view mode to apply to the spreadsheet. This allows viewing the spreadsheet with comments omitted or included. If one is not specified, COMMENTS_VIEW_MODE_OMITTED is used. Meaningful only if include_spreadsheet_in_response is 'true'.
         pub comments_view_mode: Option<BatchUpdateSpreadsheetRequestCommentsViewMode>,
@@ -2422,7 +1807,7 @@ pub mod schemas {
         /// Limits the ranges included in the response spreadsheet. Meaningful only if include_spreadsheet_in_response is 'true'.
         pub response_ranges: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for BatchUpdateSpreadsheetRequest {
+    impl gapi::wire::Record for BatchUpdateSpreadsheetRequest {
         const NAME: &'static str = "BatchUpdateSpreadsheetRequest";
         const FIELDS: &'static [&'static str] = &[
             "commentsViewMode",
@@ -2431,55 +1816,34 @@ pub mod schemas {
             "responseIncludeGridData",
             "responseRanges",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.comments_view_mode),
-                1 => gapi::wire::de(map, &mut self.include_spreadsheet_in_response),
-                2 => gapi::wire::de(map, &mut self.requests),
-                3 => gapi::wire::de(map, &mut self.response_include_grid_data),
-                4 => gapi::wire::de(map, &mut self.response_ranges),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.comments_view_mode,
+                    1 => &self.include_spreadsheet_in_response,
+                    2 => &self.requests,
+                    3 => &self.response_include_grid_data,
+                    4 => &self.response_ranges,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "commentsViewMode", &self.comments_view_mode)?;
-            gapi::wire::ser(
-                map,
-                "includeSpreadsheetInResponse",
-                &self.include_spreadsheet_in_response,
-            )?;
-            gapi::wire::ser(map, "requests", &self.requests)?;
-            gapi::wire::ser(
-                map,
-                "responseIncludeGridData",
-                &self.response_include_grid_data,
-            )?;
-            gapi::wire::ser(map, "responseRanges", &self.response_ranges)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.comments_view_mode,
+                    1 => &mut self.include_spreadsheet_in_response,
+                    2 => &mut self.requests,
+                    3 => &mut self.response_include_grid_data,
+                    4 => &mut self.response_ranges,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for BatchUpdateSpreadsheetRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for BatchUpdateSpreadsheetRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BatchUpdateSpreadsheetRequest);
     gapi::open_enum! {
         /// The comments view mode to apply to the spreadsheet. This allows viewing the spreadsheet with comments omitted or included. If one is not specified, COMMENTS_VIEW_MODE_OMITTED is used. Meaningful only if include_spreadsheet_in_response is 'true'.
         pub enum BatchUpdateSpreadsheetRequestCommentsViewMode {
@@ -2494,7 +1858,7 @@ pub mod schemas {
         }
     }
     /// The reply for batch updating a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BatchUpdateSpreadsheetResponse {
         /// Whether comment updates were applied in the batch request.
         pub comment_update_state: Option<
@@ -2507,7 +1871,7 @@ pub mod schemas {
         /// The spreadsheet after updates were applied. This is only set if BatchUpdateSpreadsheetRequest.include_spreadsheet_in_response is `true`.
         pub updated_spreadsheet: Option<Spreadsheet>,
     }
-    impl gapi::wire::WireStruct for BatchUpdateSpreadsheetResponse {
+    impl gapi::wire::Record for BatchUpdateSpreadsheetResponse {
         const NAME: &'static str = "BatchUpdateSpreadsheetResponse";
         const FIELDS: &'static [&'static str] = &[
             "commentUpdateState",
@@ -2515,45 +1879,32 @@ pub mod schemas {
             "spreadsheetId",
             "updatedSpreadsheet",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.comment_update_state),
-                1 => gapi::wire::de(map, &mut self.replies),
-                2 => gapi::wire::de(map, &mut self.spreadsheet_id),
-                3 => gapi::wire::de(map, &mut self.updated_spreadsheet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.comment_update_state,
+                    1 => &self.replies,
+                    2 => &self.spreadsheet_id,
+                    3 => &self.updated_spreadsheet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "commentUpdateState", &self.comment_update_state)?;
-            gapi::wire::ser(map, "replies", &self.replies)?;
-            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
-            gapi::wire::ser(map, "updatedSpreadsheet", &self.updated_spreadsheet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BatchUpdateSpreadsheetResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.comment_update_state,
+                    1 => &mut self.replies,
+                    2 => &mut self.spreadsheet_id,
+                    3 => &mut self.updated_spreadsheet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BatchUpdateSpreadsheetResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BatchUpdateSpreadsheetResponse);
     gapi::open_enum! {
         /// Whether comment updates were applied in the batch request.
         pub enum BatchUpdateSpreadsheetResponseCommentUpdateState {
@@ -2568,7 +1919,7 @@ pub mod schemas {
         }
     }
     /// The request for updating more than one range of values in a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BatchUpdateValuesByDataFilterRequest {
         /// The new values to apply to the spreadsheet. If more than one range is matched by the specified DataFilter the specified values are applied to all of those ranges.
         pub data: Option<Vec<DataFilterValueRange>>,
@@ -2587,7 +1938,7 @@ pub mod schemas {
             BatchUpdateValuesByDataFilterRequestValueInputOption,
         >,
     }
-    impl gapi::wire::WireStruct for BatchUpdateValuesByDataFilterRequest {
+    impl gapi::wire::Record for BatchUpdateValuesByDataFilterRequest {
         const NAME: &'static str = "BatchUpdateValuesByDataFilterRequest";
         const FIELDS: &'static [&'static str] = &[
             "data",
@@ -2596,79 +1947,38 @@ pub mod schemas {
             "responseValueRenderOption",
             "valueInputOption",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data),
-                1 => gapi::wire::de(map, &mut self.include_values_in_response),
-                2 => gapi::wire::de(map, &mut self.response_date_time_render_option),
-                3 => gapi::wire::de(map, &mut self.response_value_render_option),
-                4 => gapi::wire::de(map, &mut self.value_input_option),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data,
+                    1 => &self.include_values_in_response,
+                    2 => &self.response_date_time_render_option,
+                    3 => &self.response_value_render_option,
+                    4 => &self.value_input_option,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "data", &self.data)?;
-            gapi::wire::ser(
-                map,
-                "includeValuesInResponse",
-                &self.include_values_in_response,
-            )?;
-            gapi::wire::ser(
-                map,
-                "responseDateTimeRenderOption",
-                &self.response_date_time_render_option,
-            )?;
-            gapi::wire::ser(
-                map,
-                "responseValueRenderOption",
-                &self.response_value_render_option,
-            )?;
-            gapi::wire::ser(map, "valueInputOption", &self.value_input_option)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data,
+                    1 => &mut self.include_values_in_response,
+                    2 => &mut self.response_date_time_render_option,
+                    3 => &mut self.response_value_render_option,
+                    4 => &mut self.value_input_option,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for BatchUpdateValuesByDataFilterRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for BatchUpdateValuesByDataFilterRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// Determines how dates, times, and durations in the response should be rendered. This is ignored if response_value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
-        pub enum BatchUpdateValuesByDataFilterRequestResponseDateTimeRenderOption {
-            /// Instructs date, time, datetime, and duration fields to be output as doubles in "serial number" format, as popularized by Lotus 1-2-3. The whole number portion of the value (left of the decimal) counts the days since December 30th 1899. The fractional portion (right of the decimal) counts the time as a fraction of the day. For example, January 1st 1900 at noon would be 2.5, 2 because it's 2 days after December 30th 1899, and .5 because noon is half a day. February 1st 1900 at 3pm would be 33.625. This correctly treats the year 1900 as not a leap year.
-            SerialNumber = "SERIAL_NUMBER",
-            /// Instructs date, time, datetime, and duration fields to be output as strings in their given number format (which depends on the spreadsheet locale).
-            FormattedString = "FORMATTED_STRING",
-        }
-    }
-    gapi::open_enum! {
-        /// Determines how values in the response should be rendered. The default render option is FORMATTED_VALUE.
-        pub enum BatchUpdateValuesByDataFilterRequestResponseValueRenderOption {
-            /// Values will be calculated & formatted in the response according to the cell's formatting. Formatting is based on the spreadsheet's locale, not the requesting user's locale. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return `"$1.23"`.
-            FormattedValue = "FORMATTED_VALUE",
-            /// Values will be calculated, but not formatted in the reply. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return the number `1.23`.
-            UnformattedValue = "UNFORMATTED_VALUE",
-            /// Values will not be calculated. The reply will include the formulas. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then A2 would return `"=A1"`. Sheets treats date and time values as decimal values. This lets you perform arithmetic on them in formulas. For more information on interpreting date and time values, see \[About date & time values\](https://developers.google.com/workspace/sheets/api/guides/formats#about_date_time_values).
-            Formula = "FORMULA",
-        }
-    }
+    gapi::record!(BatchUpdateValuesByDataFilterRequest);
+    /// Determines how dates, times, and durations in the response should be rendered. This is ignored if response_value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
+    pub type BatchUpdateValuesByDataFilterRequestResponseDateTimeRenderOption = BatchGetValuesByDataFilterRequestDateTimeRenderOption;
+    /// Determines how values in the response should be rendered. The default render option is FORMATTED_VALUE.
+    pub type BatchUpdateValuesByDataFilterRequestResponseValueRenderOption = BatchGetValuesByDataFilterRequestValueRenderOption;
     gapi::open_enum! {
         /// How the input data should be interpreted.
         pub enum BatchUpdateValuesByDataFilterRequestValueInputOption {
@@ -2681,7 +1991,7 @@ pub mod schemas {
         }
     }
     /// The response when updating a range of values in a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BatchUpdateValuesByDataFilterResponse {
         /// The response for each range updated.
         pub responses: Option<Vec<UpdateValuesByDataFilterResponse>>,
@@ -2696,7 +2006,7 @@ pub mod schemas {
         /// The total number of sheets where at least one cell in the sheet was updated.
         pub total_updated_sheets: Option<i32>,
     }
-    impl gapi::wire::WireStruct for BatchUpdateValuesByDataFilterResponse {
+    impl gapi::wire::Record for BatchUpdateValuesByDataFilterResponse {
         const NAME: &'static str = "BatchUpdateValuesByDataFilterResponse";
         const FIELDS: &'static [&'static str] = &[
             "responses",
@@ -2706,51 +2016,38 @@ pub mod schemas {
             "totalUpdatedRows",
             "totalUpdatedSheets",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.responses),
-                1 => gapi::wire::de(map, &mut self.spreadsheet_id),
-                2 => gapi::wire::de(map, &mut self.total_updated_cells),
-                3 => gapi::wire::de(map, &mut self.total_updated_columns),
-                4 => gapi::wire::de(map, &mut self.total_updated_rows),
-                5 => gapi::wire::de(map, &mut self.total_updated_sheets),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.responses,
+                    1 => &self.spreadsheet_id,
+                    2 => &self.total_updated_cells,
+                    3 => &self.total_updated_columns,
+                    4 => &self.total_updated_rows,
+                    5 => &self.total_updated_sheets,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "responses", &self.responses)?;
-            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
-            gapi::wire::ser(map, "totalUpdatedCells", &self.total_updated_cells)?;
-            gapi::wire::ser(map, "totalUpdatedColumns", &self.total_updated_columns)?;
-            gapi::wire::ser(map, "totalUpdatedRows", &self.total_updated_rows)?;
-            gapi::wire::ser(map, "totalUpdatedSheets", &self.total_updated_sheets)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BatchUpdateValuesByDataFilterResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.responses,
+                    1 => &mut self.spreadsheet_id,
+                    2 => &mut self.total_updated_cells,
+                    3 => &mut self.total_updated_columns,
+                    4 => &mut self.total_updated_rows,
+                    5 => &mut self.total_updated_sheets,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BatchUpdateValuesByDataFilterResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BatchUpdateValuesByDataFilterResponse);
     /// The request for updating more than one range of values in a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BatchUpdateValuesRequest {
         /// The new values to apply to the spreadsheet.
         pub data: Option<Vec<ValueRange>>,
@@ -2767,7 +2064,7 @@ pub mod schemas {
         /// How the input data should be interpreted.
         pub value_input_option: Option<BatchUpdateValuesRequestValueInputOption>,
     }
-    impl gapi::wire::WireStruct for BatchUpdateValuesRequest {
+    impl gapi::wire::Record for BatchUpdateValuesRequest {
         const NAME: &'static str = "BatchUpdateValuesRequest";
         const FIELDS: &'static [&'static str] = &[
             "data",
@@ -2776,92 +2073,42 @@ pub mod schemas {
             "responseValueRenderOption",
             "valueInputOption",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data),
-                1 => gapi::wire::de(map, &mut self.include_values_in_response),
-                2 => gapi::wire::de(map, &mut self.response_date_time_render_option),
-                3 => gapi::wire::de(map, &mut self.response_value_render_option),
-                4 => gapi::wire::de(map, &mut self.value_input_option),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data,
+                    1 => &self.include_values_in_response,
+                    2 => &self.response_date_time_render_option,
+                    3 => &self.response_value_render_option,
+                    4 => &self.value_input_option,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "data", &self.data)?;
-            gapi::wire::ser(
-                map,
-                "includeValuesInResponse",
-                &self.include_values_in_response,
-            )?;
-            gapi::wire::ser(
-                map,
-                "responseDateTimeRenderOption",
-                &self.response_date_time_render_option,
-            )?;
-            gapi::wire::ser(
-                map,
-                "responseValueRenderOption",
-                &self.response_value_render_option,
-            )?;
-            gapi::wire::ser(map, "valueInputOption", &self.value_input_option)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data,
+                    1 => &mut self.include_values_in_response,
+                    2 => &mut self.response_date_time_render_option,
+                    3 => &mut self.response_value_render_option,
+                    4 => &mut self.value_input_option,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for BatchUpdateValuesRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for BatchUpdateValuesRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// Determines how dates, times, and durations in the response should be rendered. This is ignored if response_value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
-        pub enum BatchUpdateValuesRequestResponseDateTimeRenderOption {
-            /// Instructs date, time, datetime, and duration fields to be output as doubles in "serial number" format, as popularized by Lotus 1-2-3. The whole number portion of the value (left of the decimal) counts the days since December 30th 1899. The fractional portion (right of the decimal) counts the time as a fraction of the day. For example, January 1st 1900 at noon would be 2.5, 2 because it's 2 days after December 30th 1899, and .5 because noon is half a day. February 1st 1900 at 3pm would be 33.625. This correctly treats the year 1900 as not a leap year.
-            SerialNumber = "SERIAL_NUMBER",
-            /// Instructs date, time, datetime, and duration fields to be output as strings in their given number format (which depends on the spreadsheet locale).
-            FormattedString = "FORMATTED_STRING",
-        }
-    }
-    gapi::open_enum! {
-        /// Determines how values in the response should be rendered. The default render option is FORMATTED_VALUE.
-        pub enum BatchUpdateValuesRequestResponseValueRenderOption {
-            /// Values will be calculated & formatted in the response according to the cell's formatting. Formatting is based on the spreadsheet's locale, not the requesting user's locale. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return `"$1.23"`.
-            FormattedValue = "FORMATTED_VALUE",
-            /// Values will be calculated, but not formatted in the reply. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return the number `1.23`.
-            UnformattedValue = "UNFORMATTED_VALUE",
-            /// Values will not be calculated. The reply will include the formulas. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then A2 would return `"=A1"`. Sheets treats date and time values as decimal values. This lets you perform arithmetic on them in formulas. For more information on interpreting date and time values, see \[About date & time values\](https://developers.google.com/workspace/sheets/api/guides/formats#about_date_time_values).
-            Formula = "FORMULA",
-        }
-    }
-    gapi::open_enum! {
-        /// How the input data should be interpreted.
-        pub enum BatchUpdateValuesRequestValueInputOption {
-            /// Default input value. This value must not be used.
-            InputValueOptionUnspecified = "INPUT_VALUE_OPTION_UNSPECIFIED",
-            /// The values the user has entered will not be parsed and will be stored as-is.
-            Raw = "RAW",
-            /// The values will be parsed as if the user typed them into the UI. Numbers will stay as numbers, but strings may be converted to numbers, dates, etc. following the same rules that are applied when entering text into a cell via the Google Sheets UI.
-            UserEntered = "USER_ENTERED",
-        }
-    }
+    gapi::record!(BatchUpdateValuesRequest);
+    /// Determines how dates, times, and durations in the response should be rendered. This is ignored if response_value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
+    pub type BatchUpdateValuesRequestResponseDateTimeRenderOption = BatchGetValuesByDataFilterRequestDateTimeRenderOption;
+    /// Determines how values in the response should be rendered. The default render option is FORMATTED_VALUE.
+    pub type BatchUpdateValuesRequestResponseValueRenderOption = BatchGetValuesByDataFilterRequestValueRenderOption;
+    /// How the input data should be interpreted.
+    pub type BatchUpdateValuesRequestValueInputOption = BatchUpdateValuesByDataFilterRequestValueInputOption;
     /// The response when updating a range of values in a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BatchUpdateValuesResponse {
         /// One UpdateValuesResponse per requested range, in the same order as the requests appeared.
         pub responses: Option<Vec<UpdateValuesResponse>>,
@@ -2876,7 +2123,7 @@ pub mod schemas {
         /// The total number of sheets where at least one cell in the sheet was updated.
         pub total_updated_sheets: Option<i32>,
     }
-    impl gapi::wire::WireStruct for BatchUpdateValuesResponse {
+    impl gapi::wire::Record for BatchUpdateValuesResponse {
         const NAME: &'static str = "BatchUpdateValuesResponse";
         const FIELDS: &'static [&'static str] = &[
             "responses",
@@ -2886,51 +2133,38 @@ pub mod schemas {
             "totalUpdatedRows",
             "totalUpdatedSheets",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.responses),
-                1 => gapi::wire::de(map, &mut self.spreadsheet_id),
-                2 => gapi::wire::de(map, &mut self.total_updated_cells),
-                3 => gapi::wire::de(map, &mut self.total_updated_columns),
-                4 => gapi::wire::de(map, &mut self.total_updated_rows),
-                5 => gapi::wire::de(map, &mut self.total_updated_sheets),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.responses,
+                    1 => &self.spreadsheet_id,
+                    2 => &self.total_updated_cells,
+                    3 => &self.total_updated_columns,
+                    4 => &self.total_updated_rows,
+                    5 => &self.total_updated_sheets,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "responses", &self.responses)?;
-            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
-            gapi::wire::ser(map, "totalUpdatedCells", &self.total_updated_cells)?;
-            gapi::wire::ser(map, "totalUpdatedColumns", &self.total_updated_columns)?;
-            gapi::wire::ser(map, "totalUpdatedRows", &self.total_updated_rows)?;
-            gapi::wire::ser(map, "totalUpdatedSheets", &self.total_updated_sheets)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BatchUpdateValuesResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.responses,
+                    1 => &mut self.spreadsheet_id,
+                    2 => &mut self.total_updated_cells,
+                    3 => &mut self.total_updated_columns,
+                    4 => &mut self.total_updated_rows,
+                    5 => &mut self.total_updated_sheets,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BatchUpdateValuesResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BatchUpdateValuesResponse);
     /// The specification of a BigQuery data source that's connected to a sheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BigQueryDataSourceSpec {
         /// The ID of a BigQuery enabled Google Cloud project with a billing account attached. For any queries executed against the data source, the project is charged.
         pub project_id: Option<String>,
@@ -2939,90 +2173,64 @@ pub mod schemas {
         /// A BigQueryTableSpec.
         pub table_spec: Option<BigQueryTableSpec>,
     }
-    impl gapi::wire::WireStruct for BigQueryDataSourceSpec {
+    impl gapi::wire::Record for BigQueryDataSourceSpec {
         const NAME: &'static str = "BigQueryDataSourceSpec";
         const FIELDS: &'static [&'static str] = &["projectId", "querySpec", "tableSpec"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.project_id),
-                1 => gapi::wire::de(map, &mut self.query_spec),
-                2 => gapi::wire::de(map, &mut self.table_spec),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.project_id,
+                    1 => &self.query_spec,
+                    2 => &self.table_spec,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "projectId", &self.project_id)?;
-            gapi::wire::ser(map, "querySpec", &self.query_spec)?;
-            gapi::wire::ser(map, "tableSpec", &self.table_spec)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BigQueryDataSourceSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.project_id,
+                    1 => &mut self.query_spec,
+                    2 => &mut self.table_spec,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BigQueryDataSourceSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BigQueryDataSourceSpec);
     /// Specifies a custom BigQuery query.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BigQueryQuerySpec {
         /// The raw query string.
         pub raw_query: Option<String>,
     }
-    impl gapi::wire::WireStruct for BigQueryQuerySpec {
+    impl gapi::wire::Record for BigQueryQuerySpec {
         const NAME: &'static str = "BigQueryQuerySpec";
         const FIELDS: &'static [&'static str] = &["rawQuery"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.raw_query),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.raw_query,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "rawQuery", &self.raw_query)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BigQueryQuerySpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.raw_query,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BigQueryQuerySpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BigQueryQuerySpec);
     /// Specifies a BigQuery table definition. Only \[native tables\](https://cloud.google.com/bigquery/docs/tables-intro) are allowed.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BigQueryTableSpec {
         /// The BigQuery dataset id.
         pub dataset_id: Option<String>,
@@ -3031,96 +2239,70 @@ pub mod schemas {
         /// The ID of a BigQuery project the table belongs to. If not specified, the project_id is assumed.
         pub table_project_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for BigQueryTableSpec {
+    impl gapi::wire::Record for BigQueryTableSpec {
         const NAME: &'static str = "BigQueryTableSpec";
         const FIELDS: &'static [&'static str] = &[
             "datasetId",
             "tableId",
             "tableProjectId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.dataset_id),
-                1 => gapi::wire::de(map, &mut self.table_id),
-                2 => gapi::wire::de(map, &mut self.table_project_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.dataset_id,
+                    1 => &self.table_id,
+                    2 => &self.table_project_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "datasetId", &self.dataset_id)?;
-            gapi::wire::ser(map, "tableId", &self.table_id)?;
-            gapi::wire::ser(map, "tableProjectId", &self.table_project_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BigQueryTableSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.dataset_id,
+                    1 => &mut self.table_id,
+                    2 => &mut self.table_project_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BigQueryTableSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BigQueryTableSpec);
     /// A condition that can evaluate to true or false. BooleanConditions are used by conditional formatting, data validation, and the criteria in filters.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BooleanCondition {
         /// The type of condition.
         pub r#type: Option<BooleanConditionType>,
         /// The values of the condition. The number of supported values depends on the condition type. Some support zero values, others one or two values, and ConditionType.ONE_OF_LIST supports an arbitrary number of values.
         pub values: Option<Vec<ConditionValue>>,
     }
-    impl gapi::wire::WireStruct for BooleanCondition {
+    impl gapi::wire::Record for BooleanCondition {
         const NAME: &'static str = "BooleanCondition";
         const FIELDS: &'static [&'static str] = &["type", "values"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.r#type),
-                1 => gapi::wire::de(map, &mut self.values),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.r#type,
+                    1 => &self.values,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            gapi::wire::ser(map, "values", &self.values)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BooleanCondition {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.r#type,
+                    1 => &mut self.values,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BooleanCondition {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BooleanCondition);
     gapi::open_enum! {
         /// The type of condition.
         pub enum BooleanConditionType {
@@ -3193,53 +2375,40 @@ pub mod schemas {
         }
     }
     /// A rule that may or may not match, depending on the condition.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BooleanRule {
         /// The condition of the rule. If the condition evaluates to true, the format is applied.
         pub condition: Option<BooleanCondition>,
         /// The format to apply. Conditional formatting can only apply a subset of formatting: bold, italic, strikethrough, foreground color and, background color.
         pub format: Option<CellFormat>,
     }
-    impl gapi::wire::WireStruct for BooleanRule {
+    impl gapi::wire::Record for BooleanRule {
         const NAME: &'static str = "BooleanRule";
         const FIELDS: &'static [&'static str] = &["condition", "format"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.condition),
-                1 => gapi::wire::de(map, &mut self.format),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.condition,
+                    1 => &self.format,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "condition", &self.condition)?;
-            gapi::wire::ser(map, "format", &self.format)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BooleanRule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.condition,
+                    1 => &mut self.format,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BooleanRule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BooleanRule);
     /// A border along a cell.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Border {
         /// The color of the border. Deprecated: Use color_style.
         pub color: Option<Color>,
@@ -3250,7 +2419,7 @@ pub mod schemas {
         /// The width of the border, in pixels. Deprecated; the width is determined by the "style" field.
         pub width: Option<i32>,
     }
-    impl gapi::wire::WireStruct for Border {
+    impl gapi::wire::Record for Border {
         const NAME: &'static str = "Border";
         const FIELDS: &'static [&'static str] = &[
             "color",
@@ -3258,45 +2427,32 @@ pub mod schemas {
             "style",
             "width",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.color),
-                1 => gapi::wire::de(map, &mut self.color_style),
-                2 => gapi::wire::de(map, &mut self.style),
-                3 => gapi::wire::de(map, &mut self.width),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.color,
+                    1 => &self.color_style,
+                    2 => &self.style,
+                    3 => &self.width,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "color", &self.color)?;
-            gapi::wire::ser(map, "colorStyle", &self.color_style)?;
-            gapi::wire::ser(map, "style", &self.style)?;
-            gapi::wire::ser(map, "width", &self.width)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Border {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.color,
+                    1 => &mut self.color_style,
+                    2 => &mut self.style,
+                    3 => &mut self.width,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Border {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Border);
     gapi::open_enum! {
         /// The style of the border.
         pub enum BorderStyle {
@@ -3319,7 +2475,7 @@ pub mod schemas {
         }
     }
     /// The borders of the cell.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Borders {
         /// The bottom border of the cell.
         pub bottom: Option<Border>,
@@ -3330,50 +2486,37 @@ pub mod schemas {
         /// The top border of the cell.
         pub top: Option<Border>,
     }
-    impl gapi::wire::WireStruct for Borders {
+    impl gapi::wire::Record for Borders {
         const NAME: &'static str = "Borders";
         const FIELDS: &'static [&'static str] = &["bottom", "left", "right", "top"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bottom),
-                1 => gapi::wire::de(map, &mut self.left),
-                2 => gapi::wire::de(map, &mut self.right),
-                3 => gapi::wire::de(map, &mut self.top),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bottom,
+                    1 => &self.left,
+                    2 => &self.right,
+                    3 => &self.top,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bottom", &self.bottom)?;
-            gapi::wire::ser(map, "left", &self.left)?;
-            gapi::wire::ser(map, "right", &self.right)?;
-            gapi::wire::ser(map, "top", &self.top)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Borders {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bottom,
+                    1 => &mut self.left,
+                    2 => &mut self.right,
+                    3 => &mut self.top,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Borders {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Borders);
     /// A bubble chart.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BubbleChartSpec {
         /// The bubble border color. Deprecated: Use bubble_border_color_style.
         pub bubble_border_color: Option<Color>,
@@ -3400,7 +2543,7 @@ pub mod schemas {
         /// The data containing the bubble y-values. These values locate the bubbles in the chart vertically.
         pub series: Option<ChartData>,
     }
-    impl gapi::wire::WireStruct for BubbleChartSpec {
+    impl gapi::wire::Record for BubbleChartSpec {
         const NAME: &'static str = "BubbleChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "bubbleBorderColor",
@@ -3416,65 +2559,48 @@ pub mod schemas {
             "legendPosition",
             "series",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bubble_border_color),
-                1 => gapi::wire::de(map, &mut self.bubble_border_color_style),
-                2 => gapi::wire::de(map, &mut self.bubble_labels),
-                3 => gapi::wire::de(map, &mut self.bubble_max_radius_size),
-                4 => gapi::wire::de(map, &mut self.bubble_min_radius_size),
-                5 => gapi::wire::de(map, &mut self.bubble_opacity),
-                6 => gapi::wire::de(map, &mut self.bubble_sizes),
-                7 => gapi::wire::de(map, &mut self.bubble_text_style),
-                8 => gapi::wire::de(map, &mut self.domain),
-                9 => gapi::wire::de(map, &mut self.group_ids),
-                10 => gapi::wire::de(map, &mut self.legend_position),
-                11 => gapi::wire::de(map, &mut self.series),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bubble_border_color,
+                    1 => &self.bubble_border_color_style,
+                    2 => &self.bubble_labels,
+                    3 => &self.bubble_max_radius_size,
+                    4 => &self.bubble_min_radius_size,
+                    5 => &self.bubble_opacity,
+                    6 => &self.bubble_sizes,
+                    7 => &self.bubble_text_style,
+                    8 => &self.domain,
+                    9 => &self.group_ids,
+                    10 => &self.legend_position,
+                    11 => &self.series,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bubbleBorderColor", &self.bubble_border_color)?;
-            gapi::wire::ser(
-                map,
-                "bubbleBorderColorStyle",
-                &self.bubble_border_color_style,
-            )?;
-            gapi::wire::ser(map, "bubbleLabels", &self.bubble_labels)?;
-            gapi::wire::ser(map, "bubbleMaxRadiusSize", &self.bubble_max_radius_size)?;
-            gapi::wire::ser(map, "bubbleMinRadiusSize", &self.bubble_min_radius_size)?;
-            gapi::wire::ser(map, "bubbleOpacity", &self.bubble_opacity)?;
-            gapi::wire::ser(map, "bubbleSizes", &self.bubble_sizes)?;
-            gapi::wire::ser(map, "bubbleTextStyle", &self.bubble_text_style)?;
-            gapi::wire::ser(map, "domain", &self.domain)?;
-            gapi::wire::ser(map, "groupIds", &self.group_ids)?;
-            gapi::wire::ser(map, "legendPosition", &self.legend_position)?;
-            gapi::wire::ser(map, "series", &self.series)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bubble_border_color,
+                    1 => &mut self.bubble_border_color_style,
+                    2 => &mut self.bubble_labels,
+                    3 => &mut self.bubble_max_radius_size,
+                    4 => &mut self.bubble_min_radius_size,
+                    5 => &mut self.bubble_opacity,
+                    6 => &mut self.bubble_sizes,
+                    7 => &mut self.bubble_text_style,
+                    8 => &mut self.domain,
+                    9 => &mut self.group_ids,
+                    10 => &mut self.legend_position,
+                    11 => &mut self.series,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for BubbleChartSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for BubbleChartSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BubbleChartSpec);
     gapi::open_enum! {
         /// Where the legend of the chart should be drawn.
         pub enum BubbleChartSpecLegendPosition {
@@ -3495,7 +2621,7 @@ pub mod schemas {
         }
     }
     /// Cancels one or multiple refreshes of data source objects in the spreadsheet by the specified references. The request requires an additional `bigquery.readonly` OAuth scope if you are cancelling a refresh on a BigQuery data source.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CancelDataSourceRefreshRequest {
         /// Reference to a DataSource. If specified, cancels all associated data source object refreshes for this data source.
         pub data_source_id: Option<String>,
@@ -3504,189 +2630,133 @@ pub mod schemas {
         /// References to data source objects whose refreshes are to be cancelled.
         pub references: Option<DataSourceObjectReferences>,
     }
-    impl gapi::wire::WireStruct for CancelDataSourceRefreshRequest {
+    impl gapi::wire::Record for CancelDataSourceRefreshRequest {
         const NAME: &'static str = "CancelDataSourceRefreshRequest";
         const FIELDS: &'static [&'static str] = &["dataSourceId", "isAll", "references"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_source_id),
-                1 => gapi::wire::de(map, &mut self.is_all),
-                2 => gapi::wire::de(map, &mut self.references),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_source_id,
+                    1 => &self.is_all,
+                    2 => &self.references,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
-            gapi::wire::ser(map, "isAll", &self.is_all)?;
-            gapi::wire::ser(map, "references", &self.references)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CancelDataSourceRefreshRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_source_id,
+                    1 => &mut self.is_all,
+                    2 => &mut self.references,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CancelDataSourceRefreshRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CancelDataSourceRefreshRequest);
     /// The response from cancelling one or multiple data source object refreshes.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CancelDataSourceRefreshResponse {
         /// The cancellation statuses of refreshes of all data source objects specified in the request. If is_all is specified, the field contains only those in failure status. Refreshing and canceling refresh the same data source object is also not allowed in the same `batchUpdate`.
         pub statuses: Option<Vec<CancelDataSourceRefreshStatus>>,
     }
-    impl gapi::wire::WireStruct for CancelDataSourceRefreshResponse {
+    impl gapi::wire::Record for CancelDataSourceRefreshResponse {
         const NAME: &'static str = "CancelDataSourceRefreshResponse";
         const FIELDS: &'static [&'static str] = &["statuses"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.statuses),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.statuses,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "statuses", &self.statuses)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CancelDataSourceRefreshResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.statuses,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CancelDataSourceRefreshResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CancelDataSourceRefreshResponse);
     /// The status of cancelling a single data source object refresh.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CancelDataSourceRefreshStatus {
         /// Reference to the data source object whose refresh is being cancelled.
         pub reference: Option<DataSourceObjectReference>,
         /// The cancellation status.
         pub refresh_cancellation_status: Option<RefreshCancellationStatus>,
     }
-    impl gapi::wire::WireStruct for CancelDataSourceRefreshStatus {
+    impl gapi::wire::Record for CancelDataSourceRefreshStatus {
         const NAME: &'static str = "CancelDataSourceRefreshStatus";
         const FIELDS: &'static [&'static str] = &[
             "reference",
             "refreshCancellationStatus",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.reference),
-                1 => gapi::wire::de(map, &mut self.refresh_cancellation_status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.reference,
+                    1 => &self.refresh_cancellation_status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "reference", &self.reference)?;
-            gapi::wire::ser(
-                map,
-                "refreshCancellationStatus",
-                &self.refresh_cancellation_status,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.reference,
+                    1 => &mut self.refresh_cancellation_status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for CancelDataSourceRefreshStatus {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for CancelDataSourceRefreshStatus {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CancelDataSourceRefreshStatus);
     /// A candlestick chart.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CandlestickChartSpec {
         /// The Candlestick chart data. Only one CandlestickData is supported.
         pub data: Option<Vec<CandlestickData>>,
         /// The domain data (horizontal axis) for the candlestick chart. String data will be treated as discrete labels, other data will be treated as continuous values.
         pub domain: Option<CandlestickDomain>,
     }
-    impl gapi::wire::WireStruct for CandlestickChartSpec {
+    impl gapi::wire::Record for CandlestickChartSpec {
         const NAME: &'static str = "CandlestickChartSpec";
         const FIELDS: &'static [&'static str] = &["data", "domain"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data),
-                1 => gapi::wire::de(map, &mut self.domain),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data,
+                    1 => &self.domain,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "data", &self.data)?;
-            gapi::wire::ser(map, "domain", &self.domain)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CandlestickChartSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data,
+                    1 => &mut self.domain,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CandlestickChartSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CandlestickChartSpec);
     /// The Candlestick chart data, each containing the low, open, close, and high values for a series.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CandlestickData {
         /// The range data (vertical axis) for the close/final value for each candle. This is the top of the candle body. If greater than the open value the candle will be filled. Otherwise the candle will be hollow.
         pub close_series: Option<CandlestickSeries>,
@@ -3697,7 +2767,7 @@ pub mod schemas {
         /// The range data (vertical axis) for the open/initial value for each candle. This is the bottom of the candle body. If less than the close value the candle will be filled. Otherwise the candle will be hollow.
         pub open_series: Option<CandlestickSeries>,
     }
-    impl gapi::wire::WireStruct for CandlestickData {
+    impl gapi::wire::Record for CandlestickData {
         const NAME: &'static str = "CandlestickData";
         const FIELDS: &'static [&'static str] = &[
             "closeSeries",
@@ -3705,135 +2775,96 @@ pub mod schemas {
             "lowSeries",
             "openSeries",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.close_series),
-                1 => gapi::wire::de(map, &mut self.high_series),
-                2 => gapi::wire::de(map, &mut self.low_series),
-                3 => gapi::wire::de(map, &mut self.open_series),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.close_series,
+                    1 => &self.high_series,
+                    2 => &self.low_series,
+                    3 => &self.open_series,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "closeSeries", &self.close_series)?;
-            gapi::wire::ser(map, "highSeries", &self.high_series)?;
-            gapi::wire::ser(map, "lowSeries", &self.low_series)?;
-            gapi::wire::ser(map, "openSeries", &self.open_series)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CandlestickData {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.close_series,
+                    1 => &mut self.high_series,
+                    2 => &mut self.low_series,
+                    3 => &mut self.open_series,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CandlestickData {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CandlestickData);
     /// The domain of a CandlestickChart.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CandlestickDomain {
         /// The data of the CandlestickDomain.
         pub data: Option<ChartData>,
         /// True to reverse the order of the domain values (horizontal axis).
         pub reversed: Option<bool>,
     }
-    impl gapi::wire::WireStruct for CandlestickDomain {
+    impl gapi::wire::Record for CandlestickDomain {
         const NAME: &'static str = "CandlestickDomain";
         const FIELDS: &'static [&'static str] = &["data", "reversed"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data),
-                1 => gapi::wire::de(map, &mut self.reversed),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data,
+                    1 => &self.reversed,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "data", &self.data)?;
-            gapi::wire::ser(map, "reversed", &self.reversed)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CandlestickDomain {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data,
+                    1 => &mut self.reversed,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CandlestickDomain {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CandlestickDomain);
     /// The series of a CandlestickData.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CandlestickSeries {
         /// The data of the CandlestickSeries.
         pub data: Option<ChartData>,
     }
-    impl gapi::wire::WireStruct for CandlestickSeries {
+    impl gapi::wire::Record for CandlestickSeries {
         const NAME: &'static str = "CandlestickSeries";
         const FIELDS: &'static [&'static str] = &["data"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "data", &self.data)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CandlestickSeries {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CandlestickSeries {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CandlestickSeries);
     /// Data about a specific cell.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CellData {
         /// Optional. Runs of chips applied to subsections of the cell. Properties of a run start at a specific index in the text and continue until the next run. When reading, all chipped and non-chipped runs are included. Non-chipped runs will have an empty Chip. When writing, only runs with chips are included. Runs containing chips are of length 1 and are represented in the user-entered text by an “@” placeholder symbol. New runs will overwrite any prior runs. Writing a new user_entered_value will erase previous runs.
         pub chip_runs: Option<Vec<ChipRun>>,
@@ -3862,7 +2893,7 @@ pub mod schemas {
         /// The value the user entered in the cell. e.g., `1234`, `'Hello'`, or `=NOW()` Note: Dates, Times and DateTimes are represented as doubles in serial number format.
         pub user_entered_value: Option<ExtendedValue>,
     }
-    impl gapi::wire::WireStruct for CellData {
+    impl gapi::wire::Record for CellData {
         const NAME: &'static str = "CellData";
         const FIELDS: &'static [&'static str] = &[
             "chipRuns",
@@ -3879,65 +2910,52 @@ pub mod schemas {
             "userEnteredFormat",
             "userEnteredValue",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.chip_runs),
-                1 => gapi::wire::de(map, &mut self.data_source_formula),
-                2 => gapi::wire::de(map, &mut self.data_source_table),
-                3 => gapi::wire::de(map, &mut self.data_validation),
-                4 => gapi::wire::de(map, &mut self.effective_format),
-                5 => gapi::wire::de(map, &mut self.effective_value),
-                6 => gapi::wire::de(map, &mut self.formatted_value),
-                7 => gapi::wire::de(map, &mut self.hyperlink),
-                8 => gapi::wire::de(map, &mut self.note),
-                9 => gapi::wire::de(map, &mut self.pivot_table),
-                10 => gapi::wire::de(map, &mut self.text_format_runs),
-                11 => gapi::wire::de(map, &mut self.user_entered_format),
-                12 => gapi::wire::de(map, &mut self.user_entered_value),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.chip_runs,
+                    1 => &self.data_source_formula,
+                    2 => &self.data_source_table,
+                    3 => &self.data_validation,
+                    4 => &self.effective_format,
+                    5 => &self.effective_value,
+                    6 => &self.formatted_value,
+                    7 => &self.hyperlink,
+                    8 => &self.note,
+                    9 => &self.pivot_table,
+                    10 => &self.text_format_runs,
+                    11 => &self.user_entered_format,
+                    12 => &self.user_entered_value,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "chipRuns", &self.chip_runs)?;
-            gapi::wire::ser(map, "dataSourceFormula", &self.data_source_formula)?;
-            gapi::wire::ser(map, "dataSourceTable", &self.data_source_table)?;
-            gapi::wire::ser(map, "dataValidation", &self.data_validation)?;
-            gapi::wire::ser(map, "effectiveFormat", &self.effective_format)?;
-            gapi::wire::ser(map, "effectiveValue", &self.effective_value)?;
-            gapi::wire::ser(map, "formattedValue", &self.formatted_value)?;
-            gapi::wire::ser(map, "hyperlink", &self.hyperlink)?;
-            gapi::wire::ser(map, "note", &self.note)?;
-            gapi::wire::ser(map, "pivotTable", &self.pivot_table)?;
-            gapi::wire::ser(map, "textFormatRuns", &self.text_format_runs)?;
-            gapi::wire::ser(map, "userEnteredFormat", &self.user_entered_format)?;
-            gapi::wire::ser(map, "userEnteredValue", &self.user_entered_value)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CellData {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.chip_runs,
+                    1 => &mut self.data_source_formula,
+                    2 => &mut self.data_source_table,
+                    3 => &mut self.data_validation,
+                    4 => &mut self.effective_format,
+                    5 => &mut self.effective_value,
+                    6 => &mut self.formatted_value,
+                    7 => &mut self.hyperlink,
+                    8 => &mut self.note,
+                    9 => &mut self.pivot_table,
+                    10 => &mut self.text_format_runs,
+                    11 => &mut self.user_entered_format,
+                    12 => &mut self.user_entered_value,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CellData {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CellData);
     /// The format of a cell.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CellFormat {
         /// The background color of the cell. Deprecated: Use background_color_style.
         pub background_color: Option<Color>,
@@ -3964,7 +2982,7 @@ pub mod schemas {
         /// The wrap strategy for the value in the cell.
         pub wrap_strategy: Option<CellFormatWrapStrategy>,
     }
-    impl gapi::wire::WireStruct for CellFormat {
+    impl gapi::wire::Record for CellFormat {
         const NAME: &'static str = "CellFormat";
         const FIELDS: &'static [&'static str] = &[
             "backgroundColor",
@@ -3980,61 +2998,48 @@ pub mod schemas {
             "verticalAlignment",
             "wrapStrategy",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.background_color),
-                1 => gapi::wire::de(map, &mut self.background_color_style),
-                2 => gapi::wire::de(map, &mut self.borders),
-                3 => gapi::wire::de(map, &mut self.horizontal_alignment),
-                4 => gapi::wire::de(map, &mut self.hyperlink_display_type),
-                5 => gapi::wire::de(map, &mut self.number_format),
-                6 => gapi::wire::de(map, &mut self.padding),
-                7 => gapi::wire::de(map, &mut self.text_direction),
-                8 => gapi::wire::de(map, &mut self.text_format),
-                9 => gapi::wire::de(map, &mut self.text_rotation),
-                10 => gapi::wire::de(map, &mut self.vertical_alignment),
-                11 => gapi::wire::de(map, &mut self.wrap_strategy),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.background_color,
+                    1 => &self.background_color_style,
+                    2 => &self.borders,
+                    3 => &self.horizontal_alignment,
+                    4 => &self.hyperlink_display_type,
+                    5 => &self.number_format,
+                    6 => &self.padding,
+                    7 => &self.text_direction,
+                    8 => &self.text_format,
+                    9 => &self.text_rotation,
+                    10 => &self.vertical_alignment,
+                    11 => &self.wrap_strategy,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "backgroundColor", &self.background_color)?;
-            gapi::wire::ser(map, "backgroundColorStyle", &self.background_color_style)?;
-            gapi::wire::ser(map, "borders", &self.borders)?;
-            gapi::wire::ser(map, "horizontalAlignment", &self.horizontal_alignment)?;
-            gapi::wire::ser(map, "hyperlinkDisplayType", &self.hyperlink_display_type)?;
-            gapi::wire::ser(map, "numberFormat", &self.number_format)?;
-            gapi::wire::ser(map, "padding", &self.padding)?;
-            gapi::wire::ser(map, "textDirection", &self.text_direction)?;
-            gapi::wire::ser(map, "textFormat", &self.text_format)?;
-            gapi::wire::ser(map, "textRotation", &self.text_rotation)?;
-            gapi::wire::ser(map, "verticalAlignment", &self.vertical_alignment)?;
-            gapi::wire::ser(map, "wrapStrategy", &self.wrap_strategy)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CellFormat {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.background_color,
+                    1 => &mut self.background_color_style,
+                    2 => &mut self.borders,
+                    3 => &mut self.horizontal_alignment,
+                    4 => &mut self.hyperlink_display_type,
+                    5 => &mut self.number_format,
+                    6 => &mut self.padding,
+                    7 => &mut self.text_direction,
+                    8 => &mut self.text_format,
+                    9 => &mut self.text_rotation,
+                    10 => &mut self.vertical_alignment,
+                    11 => &mut self.wrap_strategy,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CellFormat {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CellFormat);
     gapi::open_enum! {
         /// The horizontal alignment of the value in the cell.
         pub enum CellFormatHorizontalAlignment {
@@ -4099,7 +3104,7 @@ pub mod schemas {
         }
     }
     /// The options that define a "view window" for a chart (such as the visible values in an axis).
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChartAxisViewWindowOptions {
         /// The maximum numeric value to be shown in this view window. If unset, will automatically determine a maximum value that looks good for the data.
         pub view_window_max: Option<f64>,
@@ -4108,50 +3113,37 @@ pub mod schemas {
         /// The view window's mode.
         pub view_window_mode: Option<ChartAxisViewWindowOptionsViewWindowMode>,
     }
-    impl gapi::wire::WireStruct for ChartAxisViewWindowOptions {
+    impl gapi::wire::Record for ChartAxisViewWindowOptions {
         const NAME: &'static str = "ChartAxisViewWindowOptions";
         const FIELDS: &'static [&'static str] = &[
             "viewWindowMax",
             "viewWindowMin",
             "viewWindowMode",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.view_window_max),
-                1 => gapi::wire::de(map, &mut self.view_window_min),
-                2 => gapi::wire::de(map, &mut self.view_window_mode),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.view_window_max,
+                    1 => &self.view_window_min,
+                    2 => &self.view_window_mode,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "viewWindowMax", &self.view_window_max)?;
-            gapi::wire::ser(map, "viewWindowMin", &self.view_window_min)?;
-            gapi::wire::ser(map, "viewWindowMode", &self.view_window_mode)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChartAxisViewWindowOptions {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.view_window_max,
+                    1 => &mut self.view_window_min,
+                    2 => &mut self.view_window_mode,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChartAxisViewWindowOptions {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChartAxisViewWindowOptions);
     gapi::open_enum! {
         /// The view window's mode.
         pub enum ChartAxisViewWindowOptionsViewWindowMode {
@@ -4166,53 +3158,40 @@ pub mod schemas {
         }
     }
     /// Custom number formatting options for chart attributes.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChartCustomNumberFormatOptions {
         /// Custom prefix to be prepended to the chart attribute. This field is optional.
         pub prefix: Option<String>,
         /// Custom suffix to be appended to the chart attribute. This field is optional.
         pub suffix: Option<String>,
     }
-    impl gapi::wire::WireStruct for ChartCustomNumberFormatOptions {
+    impl gapi::wire::Record for ChartCustomNumberFormatOptions {
         const NAME: &'static str = "ChartCustomNumberFormatOptions";
         const FIELDS: &'static [&'static str] = &["prefix", "suffix"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.prefix),
-                1 => gapi::wire::de(map, &mut self.suffix),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.prefix,
+                    1 => &self.suffix,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "prefix", &self.prefix)?;
-            gapi::wire::ser(map, "suffix", &self.suffix)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChartCustomNumberFormatOptions {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.prefix,
+                    1 => &mut self.suffix,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChartCustomNumberFormatOptions {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChartCustomNumberFormatOptions);
     /// The data included in a domain or series.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChartData {
         /// The aggregation type for the series of a data source chart. Only supported for data source charts.
         pub aggregate_type: Option<ChartDataAggregateType>,
@@ -4223,7 +3202,7 @@ pub mod schemas {
         /// The source ranges of the data.
         pub source_range: Option<ChartSourceRange>,
     }
-    impl gapi::wire::WireStruct for ChartData {
+    impl gapi::wire::Record for ChartData {
         const NAME: &'static str = "ChartData";
         const FIELDS: &'static [&'static str] = &[
             "aggregateType",
@@ -4231,45 +3210,32 @@ pub mod schemas {
             "groupRule",
             "sourceRange",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.aggregate_type),
-                1 => gapi::wire::de(map, &mut self.column_reference),
-                2 => gapi::wire::de(map, &mut self.group_rule),
-                3 => gapi::wire::de(map, &mut self.source_range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.aggregate_type,
+                    1 => &self.column_reference,
+                    2 => &self.group_rule,
+                    3 => &self.source_range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "aggregateType", &self.aggregate_type)?;
-            gapi::wire::ser(map, "columnReference", &self.column_reference)?;
-            gapi::wire::ser(map, "groupRule", &self.group_rule)?;
-            gapi::wire::ser(map, "sourceRange", &self.source_range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChartData {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.aggregate_type,
+                    1 => &mut self.column_reference,
+                    2 => &mut self.group_rule,
+                    3 => &mut self.source_range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChartData {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChartData);
     gapi::open_enum! {
         /// The aggregation type for the series of a data source chart. Only supported for data source charts.
         pub enum ChartDataAggregateType {
@@ -4290,47 +3256,34 @@ pub mod schemas {
         }
     }
     /// Allows you to organize the date-time values in a source data column into buckets based on selected parts of their date or time values.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChartDateTimeRule {
         /// The type of date-time grouping to apply.
         pub r#type: Option<ChartDateTimeRuleType>,
     }
-    impl gapi::wire::WireStruct for ChartDateTimeRule {
+    impl gapi::wire::Record for ChartDateTimeRule {
         const NAME: &'static str = "ChartDateTimeRule";
         const FIELDS: &'static [&'static str] = &["type"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChartDateTimeRule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChartDateTimeRule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChartDateTimeRule);
     gapi::open_enum! {
         /// The type of date-time grouping to apply.
         pub enum ChartDateTimeRuleType {
@@ -4369,53 +3322,40 @@ pub mod schemas {
         }
     }
     /// An optional setting on the ChartData of the domain of a data source chart that defines buckets for the values in the domain rather than breaking out each individual value. For example, when plotting a data source chart, you can specify a histogram rule on the domain (it should only contain numeric values), grouping its values into buckets. Any values of a chart series that fall into the same bucket are aggregated based on the aggregate_type.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChartGroupRule {
         /// A ChartDateTimeRule.
         pub date_time_rule: Option<ChartDateTimeRule>,
         /// A ChartHistogramRule
         pub histogram_rule: Option<ChartHistogramRule>,
     }
-    impl gapi::wire::WireStruct for ChartGroupRule {
+    impl gapi::wire::Record for ChartGroupRule {
         const NAME: &'static str = "ChartGroupRule";
         const FIELDS: &'static [&'static str] = &["dateTimeRule", "histogramRule"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.date_time_rule),
-                1 => gapi::wire::de(map, &mut self.histogram_rule),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.date_time_rule,
+                    1 => &self.histogram_rule,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dateTimeRule", &self.date_time_rule)?;
-            gapi::wire::ser(map, "histogramRule", &self.histogram_rule)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChartGroupRule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.date_time_rule,
+                    1 => &mut self.histogram_rule,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChartGroupRule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChartGroupRule);
     /// Allows you to organize numeric values in a source data column into buckets of constant size.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChartHistogramRule {
         /// The size of the buckets that are created. Must be positive.
         pub interval_size: Option<f64>,
@@ -4424,94 +3364,68 @@ pub mod schemas {
         /// The minimum value at which items are placed into buckets. Values that are less than the minimum are grouped into a single bucket. If omitted, it is determined by the minimum item value.
         pub min_value: Option<f64>,
     }
-    impl gapi::wire::WireStruct for ChartHistogramRule {
+    impl gapi::wire::Record for ChartHistogramRule {
         const NAME: &'static str = "ChartHistogramRule";
         const FIELDS: &'static [&'static str] = &[
             "intervalSize",
             "maxValue",
             "minValue",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.interval_size),
-                1 => gapi::wire::de(map, &mut self.max_value),
-                2 => gapi::wire::de(map, &mut self.min_value),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.interval_size,
+                    1 => &self.max_value,
+                    2 => &self.min_value,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "intervalSize", &self.interval_size)?;
-            gapi::wire::ser(map, "maxValue", &self.max_value)?;
-            gapi::wire::ser(map, "minValue", &self.min_value)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChartHistogramRule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.interval_size,
+                    1 => &mut self.max_value,
+                    2 => &mut self.min_value,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChartHistogramRule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChartHistogramRule);
     /// Source ranges for a chart.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChartSourceRange {
         /// The ranges of data for a series or domain. Exactly one dimension must have a length of 1, and all sources in the list must have the same dimension with length 1. The domain (if it exists) & all series must have the same number of source ranges. If using more than one source range, then the source range at a given offset must be in order and contiguous across the domain and series. For example, these are valid configurations: domain sources: A1:A5 series1 sources: B1:B5 series2 sources: D6:D10 domain sources: A1:A5, C10:C12 series1 sources: B1:B5, D10:D12 series2 sources: C1:C5, E10:E12
         pub sources: Option<Vec<GridRange>>,
     }
-    impl gapi::wire::WireStruct for ChartSourceRange {
+    impl gapi::wire::Record for ChartSourceRange {
         const NAME: &'static str = "ChartSourceRange";
         const FIELDS: &'static [&'static str] = &["sources"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.sources),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.sources,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "sources", &self.sources)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChartSourceRange {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.sources,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChartSourceRange {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChartSourceRange);
     /// The specifications of a chart.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChartSpec {
         /// The alternative text that describes the chart. This is often used for accessibility.
         pub alt_text: Option<String>,
@@ -4562,7 +3476,7 @@ pub mod schemas {
         /// A waterfall chart specification.
         pub waterfall_chart: Option<WaterfallChartSpec>,
     }
-    impl gapi::wire::WireStruct for ChartSpec {
+    impl gapi::wire::Record for ChartSpec {
         const NAME: &'static str = "ChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "altText",
@@ -4590,93 +3504,72 @@ pub mod schemas {
             "treemapChart",
             "waterfallChart",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.alt_text),
-                1 => gapi::wire::de(map, &mut self.background_color),
-                2 => gapi::wire::de(map, &mut self.background_color_style),
-                3 => gapi::wire::de(map, &mut self.basic_chart),
-                4 => gapi::wire::de(map, &mut self.bubble_chart),
-                5 => gapi::wire::de(map, &mut self.candlestick_chart),
-                6 => gapi::wire::de(map, &mut self.data_source_chart_properties),
-                7 => gapi::wire::de(map, &mut self.filter_specs),
-                8 => gapi::wire::de(map, &mut self.font_name),
-                9 => gapi::wire::de(map, &mut self.hidden_dimension_strategy),
-                10 => gapi::wire::de(map, &mut self.histogram_chart),
-                11 => gapi::wire::de(map, &mut self.maximized),
-                12 => gapi::wire::de(map, &mut self.org_chart),
-                13 => gapi::wire::de(map, &mut self.pie_chart),
-                14 => gapi::wire::de(map, &mut self.scorecard_chart),
-                15 => gapi::wire::de(map, &mut self.sort_specs),
-                16 => gapi::wire::de(map, &mut self.subtitle),
-                17 => gapi::wire::de(map, &mut self.subtitle_text_format),
-                18 => gapi::wire::de(map, &mut self.subtitle_text_position),
-                19 => gapi::wire::de(map, &mut self.title),
-                20 => gapi::wire::de(map, &mut self.title_text_format),
-                21 => gapi::wire::de(map, &mut self.title_text_position),
-                22 => gapi::wire::de(map, &mut self.treemap_chart),
-                23 => gapi::wire::de(map, &mut self.waterfall_chart),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.alt_text,
+                    1 => &self.background_color,
+                    2 => &self.background_color_style,
+                    3 => &self.basic_chart,
+                    4 => &self.bubble_chart,
+                    5 => &self.candlestick_chart,
+                    6 => &self.data_source_chart_properties,
+                    7 => &self.filter_specs,
+                    8 => &self.font_name,
+                    9 => &self.hidden_dimension_strategy,
+                    10 => &self.histogram_chart,
+                    11 => &self.maximized,
+                    12 => &self.org_chart,
+                    13 => &self.pie_chart,
+                    14 => &self.scorecard_chart,
+                    15 => &self.sort_specs,
+                    16 => &self.subtitle,
+                    17 => &self.subtitle_text_format,
+                    18 => &self.subtitle_text_position,
+                    19 => &self.title,
+                    20 => &self.title_text_format,
+                    21 => &self.title_text_position,
+                    22 => &self.treemap_chart,
+                    23 => &self.waterfall_chart,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "altText", &self.alt_text)?;
-            gapi::wire::ser(map, "backgroundColor", &self.background_color)?;
-            gapi::wire::ser(map, "backgroundColorStyle", &self.background_color_style)?;
-            gapi::wire::ser(map, "basicChart", &self.basic_chart)?;
-            gapi::wire::ser(map, "bubbleChart", &self.bubble_chart)?;
-            gapi::wire::ser(map, "candlestickChart", &self.candlestick_chart)?;
-            gapi::wire::ser(
-                map,
-                "dataSourceChartProperties",
-                &self.data_source_chart_properties,
-            )?;
-            gapi::wire::ser(map, "filterSpecs", &self.filter_specs)?;
-            gapi::wire::ser(map, "fontName", &self.font_name)?;
-            gapi::wire::ser(
-                map,
-                "hiddenDimensionStrategy",
-                &self.hidden_dimension_strategy,
-            )?;
-            gapi::wire::ser(map, "histogramChart", &self.histogram_chart)?;
-            gapi::wire::ser(map, "maximized", &self.maximized)?;
-            gapi::wire::ser(map, "orgChart", &self.org_chart)?;
-            gapi::wire::ser(map, "pieChart", &self.pie_chart)?;
-            gapi::wire::ser(map, "scorecardChart", &self.scorecard_chart)?;
-            gapi::wire::ser(map, "sortSpecs", &self.sort_specs)?;
-            gapi::wire::ser(map, "subtitle", &self.subtitle)?;
-            gapi::wire::ser(map, "subtitleTextFormat", &self.subtitle_text_format)?;
-            gapi::wire::ser(map, "subtitleTextPosition", &self.subtitle_text_position)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            gapi::wire::ser(map, "titleTextFormat", &self.title_text_format)?;
-            gapi::wire::ser(map, "titleTextPosition", &self.title_text_position)?;
-            gapi::wire::ser(map, "treemapChart", &self.treemap_chart)?;
-            gapi::wire::ser(map, "waterfallChart", &self.waterfall_chart)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.alt_text,
+                    1 => &mut self.background_color,
+                    2 => &mut self.background_color_style,
+                    3 => &mut self.basic_chart,
+                    4 => &mut self.bubble_chart,
+                    5 => &mut self.candlestick_chart,
+                    6 => &mut self.data_source_chart_properties,
+                    7 => &mut self.filter_specs,
+                    8 => &mut self.font_name,
+                    9 => &mut self.hidden_dimension_strategy,
+                    10 => &mut self.histogram_chart,
+                    11 => &mut self.maximized,
+                    12 => &mut self.org_chart,
+                    13 => &mut self.pie_chart,
+                    14 => &mut self.scorecard_chart,
+                    15 => &mut self.sort_specs,
+                    16 => &mut self.subtitle,
+                    17 => &mut self.subtitle_text_format,
+                    18 => &mut self.subtitle_text_position,
+                    19 => &mut self.title,
+                    20 => &mut self.title_text_format,
+                    21 => &mut self.title_text_position,
+                    22 => &mut self.treemap_chart,
+                    23 => &mut self.waterfall_chart,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for ChartSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for ChartSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChartSpec);
     gapi::open_enum! {
         /// Determines how the charts will use hidden rows or columns.
         pub enum ChartSpecHiddenDimensionStrategy {
@@ -4693,227 +3586,156 @@ pub mod schemas {
         }
     }
     /// The Smart Chip.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Chip {
         /// Properties of a linked person.
         pub person_properties: Option<PersonProperties>,
         /// Properties of a rich link.
         pub rich_link_properties: Option<RichLinkProperties>,
     }
-    impl gapi::wire::WireStruct for Chip {
+    impl gapi::wire::Record for Chip {
         const NAME: &'static str = "Chip";
         const FIELDS: &'static [&'static str] = &[
             "personProperties",
             "richLinkProperties",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.person_properties),
-                1 => gapi::wire::de(map, &mut self.rich_link_properties),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.person_properties,
+                    1 => &self.rich_link_properties,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "personProperties", &self.person_properties)?;
-            gapi::wire::ser(map, "richLinkProperties", &self.rich_link_properties)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Chip {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.person_properties,
+                    1 => &mut self.rich_link_properties,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Chip {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Chip);
     /// The run of a chip. The chip continues until the start index of the next run.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChipRun {
         /// Optional. The chip of this run.
         pub chip: Option<Chip>,
         /// Required. The zero-based character index where this run starts, in UTF-16 code units.
         pub start_index: Option<i32>,
     }
-    impl gapi::wire::WireStruct for ChipRun {
+    impl gapi::wire::Record for ChipRun {
         const NAME: &'static str = "ChipRun";
         const FIELDS: &'static [&'static str] = &["chip", "startIndex"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.chip),
-                1 => gapi::wire::de(map, &mut self.start_index),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.chip,
+                    1 => &self.start_index,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "chip", &self.chip)?;
-            gapi::wire::ser(map, "startIndex", &self.start_index)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChipRun {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.chip,
+                    1 => &mut self.start_index,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChipRun {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChipRun);
     /// Clears the basic filter, if any exists on the sheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ClearBasicFilterRequest {
         /// The sheet ID on which the basic filter should be cleared.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::WireStruct for ClearBasicFilterRequest {
+    impl gapi::wire::Record for ClearBasicFilterRequest {
         const NAME: &'static str = "ClearBasicFilterRequest";
         const FIELDS: &'static [&'static str] = &["sheetId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.sheet_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ClearBasicFilterRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ClearBasicFilterRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ClearBasicFilterRequest);
     /// The request for clearing a range of values in a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ClearValuesRequest {}
-    impl gapi::wire::WireStruct for ClearValuesRequest {
+    impl gapi::wire::Record for ClearValuesRequest {
         const NAME: &'static str = "ClearValuesRequest";
         const FIELDS: &'static [&'static str] = &[];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
             let _ = index;
-            gapi::wire::de_skip(map)
+            None
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            let _ = map;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            let _ = index;
+            None
         }
     }
-    impl gapi::serde::Serialize for ClearValuesRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for ClearValuesRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ClearValuesRequest);
     /// The response when clearing a range of values in a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ClearValuesResponse {
         /// The range (in A1 notation) that was cleared. (If the request was for an unbounded range or a range larger than the bounds of the sheet, this will be the actual range that was cleared, bounded to the sheet's limits.)
         pub cleared_range: Option<String>,
         /// The spreadsheet the updates were applied to.
         pub spreadsheet_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for ClearValuesResponse {
+    impl gapi::wire::Record for ClearValuesResponse {
         const NAME: &'static str = "ClearValuesResponse";
         const FIELDS: &'static [&'static str] = &["clearedRange", "spreadsheetId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.cleared_range),
-                1 => gapi::wire::de(map, &mut self.spreadsheet_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.cleared_range,
+                    1 => &self.spreadsheet_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "clearedRange", &self.cleared_range)?;
-            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ClearValuesResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.cleared_range,
+                    1 => &mut self.spreadsheet_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ClearValuesResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ClearValuesResponse);
     /// Represents a color in the RGBA color space. This representation is designed for simplicity of conversion to and from color representations in various languages over compactness. For example, the fields of this representation can be trivially provided to the constructor of `java.awt.Color` in Java; it can also be trivially provided to UIColor's `+colorWithRed:green:blue:alpha` method in iOS; and, with just a little work, it can be easily formatted into a CSS `rgba()` string in JavaScript. This reference page doesn't have information about the absolute color space that should be used to interpret the RGB value—for example, sRGB, Adobe RGB, DCI-P3, and BT.2020. By default, applications should assume the sRGB color space. When color equality needs to be decided, implementations, unless documented otherwise, treat two colors as equal if all their red, green, blue, and alpha values each differ by at most `1e-5`. Example (Java): import com.google.type.Color; // ... public static java.awt.Color fromProto(Color protocolor) { float alpha = protocolor.hasAlpha() ? protocolor.getAlpha().getValue() : 1.0; return new java.awt.Color( protocolor.getRed(), protocolor.getGreen(), protocolor.getBlue(), alpha); } public static Color toProto(java.awt.Color color) { float red = (float) color.getRed(); float green = (float) color.getGreen(); float blue = (float) color.getBlue(); float denominator = 255.0; Color.Builder resultBuilder = Color .newBuilder() .setRed(red / denominator) .setGreen(green / denominator) .setBlue(blue / denominator); int alpha = color.getAlpha(); if (alpha != 255) { result.setAlpha( FloatValue .newBuilder() .setValue(((float) alpha) / denominator) .build()); } return resultBuilder.build(); } // ... Example (iOS / Obj-C): // ... static UIColor* fromProto(Color* protocolor) { float red = \[protocolor red\]; float green = \[protocolor green\]; float blue = \[protocolor blue\]; FloatValue* alpha_wrapper = \[protocolor alpha\]; float alpha = 1.0; if (alpha_wrapper != nil) { alpha = \[alpha_wrapper value\]; } return \[UIColor colorWithRed:red green:green blue:blue alpha:alpha\]; } static Color* toProto(UIColor* color) { CGFloat red, green, blue, alpha; if (!\[color getRed:&red green:&green blue:&blue alpha:&alpha\]) { return nil; } Color* result = \[\[Color alloc\] init\]; \[result setRed:red\]; \[result setGreen:green\]; \[result setBlue:blue\]; if (alpha &lt;= 0.9999) { \[result setAlpha:floatWrapperWithValue(alpha)\]; } \[result autorelease\]; return result; } // ... Example (JavaScript): // ... var protoToCssColor = function(rgb_color) { var redFrac = rgb_color.red || 0.0; var greenFrac = rgb_color.green || 0.0; var blueFrac = rgb_color.blue || 0.0; var red = Math.floor(redFrac * 255); var green = Math.floor(greenFrac * 255); var blue = Math.floor(blueFrac * 255); if (!('alpha' in rgb_color)) { return rgbToCssColor(red, green, blue); } var alphaFrac = rgb_color.alpha.value || 0.0; var rgbParams = \[red, green, blue\].join(','); return \['rgba(', rgbParams, ',', alphaFrac, ')'\].join(''); }; var rgbToCssColor = function(red, green, blue) { var rgbNumber = new Number((red &lt;&lt; 16) | (green &lt;&lt; 8) | blue); var hexString = rgbNumber.toString(16); var missingZeros = 6 - hexString.length; var resultBuilder = \['#'\]; for (var i = 0; i &lt; missingZeros; i++) { resultBuilder.push('0'); } resultBuilder.push(hexString); return resultBuilder.join(''); }; // ...
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Color {
         /// The fraction of this color that should be applied to the pixel. That is, the final pixel color is defined by the equation: `pixel color = alpha * (this color) + (1.0 - alpha) * (background color)` This means that a value of 1.0 corresponds to a solid color, whereas a value of 0.0 corresponds to a completely transparent color. This uses a wrapper message rather than a simple float scalar so that it is possible to distinguish between a default value and the value being unset. If omitted, this color object is rendered as a solid color (as if the alpha value had been explicitly given a value of 1.0).
         pub alpha: Option<f32>,
@@ -4924,94 +3746,68 @@ pub mod schemas {
         /// The amount of red in the color as a value in the interval \[0, 1\].
         pub red: Option<f32>,
     }
-    impl gapi::wire::WireStruct for Color {
+    impl gapi::wire::Record for Color {
         const NAME: &'static str = "Color";
         const FIELDS: &'static [&'static str] = &["alpha", "blue", "green", "red"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.alpha),
-                1 => gapi::wire::de(map, &mut self.blue),
-                2 => gapi::wire::de(map, &mut self.green),
-                3 => gapi::wire::de(map, &mut self.red),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.alpha,
+                    1 => &self.blue,
+                    2 => &self.green,
+                    3 => &self.red,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "alpha", &self.alpha)?;
-            gapi::wire::ser(map, "blue", &self.blue)?;
-            gapi::wire::ser(map, "green", &self.green)?;
-            gapi::wire::ser(map, "red", &self.red)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Color {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.alpha,
+                    1 => &mut self.blue,
+                    2 => &mut self.green,
+                    3 => &mut self.red,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Color {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Color);
     /// A color value.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ColorStyle {
         /// RGB color. The \[`alpha`\](https://developers.google.com/workspace/sheets/api/reference/rest/v4/spreadsheets/other#Color.FIELDS.alpha) value in the \[`Color`\](https://developers.google.com/workspace/sheets/api/reference/rest/v4/spreadsheets/other#color) object isn't generally supported.
         pub rgb_color: Option<Color>,
         /// Theme color.
         pub theme_color: Option<ColorStyleThemeColor>,
     }
-    impl gapi::wire::WireStruct for ColorStyle {
+    impl gapi::wire::Record for ColorStyle {
         const NAME: &'static str = "ColorStyle";
         const FIELDS: &'static [&'static str] = &["rgbColor", "themeColor"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.rgb_color),
-                1 => gapi::wire::de(map, &mut self.theme_color),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.rgb_color,
+                    1 => &self.theme_color,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "rgbColor", &self.rgb_color)?;
-            gapi::wire::ser(map, "themeColor", &self.theme_color)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ColorStyle {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.rgb_color,
+                    1 => &mut self.theme_color,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ColorStyle {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ColorStyle);
     gapi::open_enum! {
         /// Theme color.
         pub enum ColorStyleThemeColor {
@@ -5038,53 +3834,40 @@ pub mod schemas {
         }
     }
     /// A location in the spreadsheet that is tied to a CommentThread with the same anchorId. Note: Multiple anchors may refer to the same location.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CommentAnchor {
         /// The unique ID of the comment anchor. Output only.
         pub anchor_id: Option<String>,
         /// The coordinate range inside the sheet where this comment is anchored.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::WireStruct for CommentAnchor {
+    impl gapi::wire::Record for CommentAnchor {
         const NAME: &'static str = "CommentAnchor";
         const FIELDS: &'static [&'static str] = &["anchorId", "range"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.anchor_id),
-                1 => gapi::wire::de(map, &mut self.range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.anchor_id,
+                    1 => &self.range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "anchorId", &self.anchor_id)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CommentAnchor {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.anchor_id,
+                    1 => &mut self.range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CommentAnchor {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CommentAnchor);
     /// Represents a single comment thread inside a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CommentThread {
         /// The ID of the CommentAnchor in the sheet that this thread is tied to.
         pub anchor_id: Option<String>,
@@ -5099,7 +3882,7 @@ pub mod schemas {
         /// Whether the thread is open or resolved.
         pub status: Option<CommentThreadStatus>,
     }
-    impl gapi::wire::WireStruct for CommentThread {
+    impl gapi::wire::Record for CommentThread {
         const NAME: &'static str = "CommentThread";
         const FIELDS: &'static [&'static str] = &[
             "anchorId",
@@ -5109,49 +3892,36 @@ pub mod schemas {
             "replies",
             "status",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.anchor_id),
-                1 => gapi::wire::de(map, &mut self.comment_id),
-                2 => gapi::wire::de(map, &mut self.head_post),
-                3 => gapi::wire::de(map, &mut self.plain_text_quote),
-                4 => gapi::wire::de(map, &mut self.replies),
-                5 => gapi::wire::de(map, &mut self.status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.anchor_id,
+                    1 => &self.comment_id,
+                    2 => &self.head_post,
+                    3 => &self.plain_text_quote,
+                    4 => &self.replies,
+                    5 => &self.status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "anchorId", &self.anchor_id)?;
-            gapi::wire::ser(map, "commentId", &self.comment_id)?;
-            gapi::wire::ser(map, "headPost", &self.head_post)?;
-            gapi::wire::ser(map, "plainTextQuote", &self.plain_text_quote)?;
-            gapi::wire::ser(map, "replies", &self.replies)?;
-            gapi::wire::ser(map, "status", &self.status)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CommentThread {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.anchor_id,
+                    1 => &mut self.comment_id,
+                    2 => &mut self.head_post,
+                    3 => &mut self.plain_text_quote,
+                    4 => &mut self.replies,
+                    5 => &mut self.status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CommentThread {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CommentThread);
     gapi::open_enum! {
         /// Whether the thread is open or resolved.
         pub enum CommentThreadStatus {
@@ -5164,51 +3934,38 @@ pub mod schemas {
         }
     }
     /// The value of the condition.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ConditionValue {
         /// A relative date (based on the current date). Valid only if the type is DATE_BEFORE, DATE_AFTER, DATE_ON_OR_BEFORE or DATE_ON_OR_AFTER. Relative dates are not supported in data validation. They are supported only in conditional formatting and conditional filters.
         pub relative_date: Option<ConditionValueRelativeDate>,
         /// A value the condition is based on. The value is parsed as if the user typed into a cell. Formulas are supported (and must begin with an `=` or a '+').
         pub user_entered_value: Option<String>,
     }
-    impl gapi::wire::WireStruct for ConditionValue {
+    impl gapi::wire::Record for ConditionValue {
         const NAME: &'static str = "ConditionValue";
         const FIELDS: &'static [&'static str] = &["relativeDate", "userEnteredValue"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.relative_date),
-                1 => gapi::wire::de(map, &mut self.user_entered_value),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.relative_date,
+                    1 => &self.user_entered_value,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "relativeDate", &self.relative_date)?;
-            gapi::wire::ser(map, "userEnteredValue", &self.user_entered_value)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ConditionValue {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.relative_date,
+                    1 => &mut self.user_entered_value,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ConditionValue {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ConditionValue);
     gapi::open_enum! {
         /// A relative date (based on the current date). Valid only if the type is DATE_BEFORE, DATE_AFTER, DATE_ON_OR_BEFORE or DATE_ON_OR_AFTER. Relative dates are not supported in data validation. They are supported only in conditional formatting and conditional filters.
         pub enum ConditionValueRelativeDate {
@@ -5229,7 +3986,7 @@ pub mod schemas {
         }
     }
     /// A rule describing a conditional format.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ConditionalFormatRule {
         /// The formatting is either "on" or "off" according to the rule.
         pub boolean_rule: Option<BooleanRule>,
@@ -5238,52 +3995,39 @@ pub mod schemas {
         /// The ranges that are formatted if the condition is true. All the ranges must be on the same grid.
         pub ranges: Option<Vec<GridRange>>,
     }
-    impl gapi::wire::WireStruct for ConditionalFormatRule {
+    impl gapi::wire::Record for ConditionalFormatRule {
         const NAME: &'static str = "ConditionalFormatRule";
         const FIELDS: &'static [&'static str] = &[
             "booleanRule",
             "gradientRule",
             "ranges",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.boolean_rule),
-                1 => gapi::wire::de(map, &mut self.gradient_rule),
-                2 => gapi::wire::de(map, &mut self.ranges),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.boolean_rule,
+                    1 => &self.gradient_rule,
+                    2 => &self.ranges,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "booleanRule", &self.boolean_rule)?;
-            gapi::wire::ser(map, "gradientRule", &self.gradient_rule)?;
-            gapi::wire::ser(map, "ranges", &self.ranges)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ConditionalFormatRule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.boolean_rule,
+                    1 => &mut self.gradient_rule,
+                    2 => &mut self.ranges,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ConditionalFormatRule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ConditionalFormatRule);
     /// Copies data from the source to the destination.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CopyPasteRequest {
         /// The location to paste to. If the range covers a span that's a multiple of the source's height or width, then the data will be repeated to fill in the destination range. If the range is smaller than the source range, the entire source data will still be copied (beyond the end of the destination range).
         pub destination: Option<GridRange>,
@@ -5294,7 +4038,7 @@ pub mod schemas {
         /// The source range to copy.
         pub source: Option<GridRange>,
     }
-    impl gapi::wire::WireStruct for CopyPasteRequest {
+    impl gapi::wire::Record for CopyPasteRequest {
         const NAME: &'static str = "CopyPasteRequest";
         const FIELDS: &'static [&'static str] = &[
             "destination",
@@ -5302,45 +4046,32 @@ pub mod schemas {
             "pasteType",
             "source",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.destination),
-                1 => gapi::wire::de(map, &mut self.paste_orientation),
-                2 => gapi::wire::de(map, &mut self.paste_type),
-                3 => gapi::wire::de(map, &mut self.source),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.destination,
+                    1 => &self.paste_orientation,
+                    2 => &self.paste_type,
+                    3 => &self.source,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "destination", &self.destination)?;
-            gapi::wire::ser(map, "pasteOrientation", &self.paste_orientation)?;
-            gapi::wire::ser(map, "pasteType", &self.paste_type)?;
-            gapi::wire::ser(map, "source", &self.source)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CopyPasteRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.destination,
+                    1 => &mut self.paste_orientation,
+                    2 => &mut self.paste_type,
+                    3 => &mut self.source,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CopyPasteRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CopyPasteRequest);
     gapi::open_enum! {
         /// How that data should be oriented when pasting.
         pub enum CopyPasteRequestPasteOrientation {
@@ -5370,137 +4101,94 @@ pub mod schemas {
         }
     }
     /// The request to copy a sheet across spreadsheets.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CopySheetToAnotherSpreadsheetRequest {
         /// The ID of the spreadsheet to copy the sheet to.
         pub destination_spreadsheet_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for CopySheetToAnotherSpreadsheetRequest {
+    impl gapi::wire::Record for CopySheetToAnotherSpreadsheetRequest {
         const NAME: &'static str = "CopySheetToAnotherSpreadsheetRequest";
         const FIELDS: &'static [&'static str] = &["destinationSpreadsheetId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.destination_spreadsheet_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.destination_spreadsheet_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "destinationSpreadsheetId",
-                &self.destination_spreadsheet_id,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.destination_spreadsheet_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for CopySheetToAnotherSpreadsheetRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for CopySheetToAnotherSpreadsheetRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CopySheetToAnotherSpreadsheetRequest);
     /// A request to create developer metadata.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CreateDeveloperMetadataRequest {
         /// The developer metadata to create.
         pub developer_metadata: Option<DeveloperMetadata>,
     }
-    impl gapi::wire::WireStruct for CreateDeveloperMetadataRequest {
+    impl gapi::wire::Record for CreateDeveloperMetadataRequest {
         const NAME: &'static str = "CreateDeveloperMetadataRequest";
         const FIELDS: &'static [&'static str] = &["developerMetadata"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.developer_metadata),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.developer_metadata,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "developerMetadata", &self.developer_metadata)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CreateDeveloperMetadataRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.developer_metadata,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CreateDeveloperMetadataRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CreateDeveloperMetadataRequest);
     /// The response from creating developer metadata.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CreateDeveloperMetadataResponse {
         /// The developer metadata that was created.
         pub developer_metadata: Option<DeveloperMetadata>,
     }
-    impl gapi::wire::WireStruct for CreateDeveloperMetadataResponse {
+    impl gapi::wire::Record for CreateDeveloperMetadataResponse {
         const NAME: &'static str = "CreateDeveloperMetadataResponse";
         const FIELDS: &'static [&'static str] = &["developerMetadata"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.developer_metadata),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.developer_metadata,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "developerMetadata", &self.developer_metadata)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CreateDeveloperMetadataResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.developer_metadata,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CreateDeveloperMetadataResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CreateDeveloperMetadataResponse);
     /// Moves data from the source to the destination.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CutPasteRequest {
         /// The top-left coordinate where the data should be pasted.
         pub destination: Option<GridCoordinate>,
@@ -5509,67 +4197,37 @@ pub mod schemas {
         /// The source data to cut.
         pub source: Option<GridRange>,
     }
-    impl gapi::wire::WireStruct for CutPasteRequest {
+    impl gapi::wire::Record for CutPasteRequest {
         const NAME: &'static str = "CutPasteRequest";
         const FIELDS: &'static [&'static str] = &["destination", "pasteType", "source"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.destination),
-                1 => gapi::wire::de(map, &mut self.paste_type),
-                2 => gapi::wire::de(map, &mut self.source),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.destination,
+                    1 => &self.paste_type,
+                    2 => &self.source,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "destination", &self.destination)?;
-            gapi::wire::ser(map, "pasteType", &self.paste_type)?;
-            gapi::wire::ser(map, "source", &self.source)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CutPasteRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.destination,
+                    1 => &mut self.paste_type,
+                    2 => &mut self.source,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CutPasteRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// What kind of data to paste. All the source data will be cut, regardless of what is pasted.
-        pub enum CutPasteRequestPasteType {
-            /// Paste values, formulas, formats, and merges.
-            PasteNormal = "PASTE_NORMAL",
-            /// Paste the values ONLY without formats, formulas, or merges.
-            PasteValues = "PASTE_VALUES",
-            /// Paste the format only, excluding data validation.
-            PasteFormat = "PASTE_FORMAT",
-            /// Like `PASTE_NORMAL` but without borders.
-            PasteNoBorders = "PASTE_NO_BORDERS",
-            /// Paste the formulas only.
-            PasteFormula = "PASTE_FORMULA",
-            /// Paste the data validation only.
-            PasteDataValidation = "PASTE_DATA_VALIDATION",
-            /// Paste the conditional formatting rules only.
-            PasteConditionalFormatting = "PASTE_CONDITIONAL_FORMATTING",
-        }
-    }
+    gapi::record!(CutPasteRequest);
+    /// What kind of data to paste. All the source data will be cut, regardless of what is pasted.
+    pub type CutPasteRequestPasteType = CopyPasteRequestPasteType;
     /// The data execution status. A data execution is created to sync a data source object with the latest data from a DataSource. It is usually scheduled to run at background, you can check its state to tell if an execution completes There are several scenarios where a data execution is triggered to run: * Adding a data source creates an associated data source sheet as well as a data execution to sync the data from the data source to the sheet. * Updating a data source creates a data execution to refresh the associated data source sheet similarly. * You can send refresh request to explicitly refresh one or multiple data source objects.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataExecutionStatus {
         /// The error code.
         pub error_code: Option<DataExecutionStatusErrorCode>,
@@ -5580,7 +4238,7 @@ pub mod schemas {
         /// The state of the data execution.
         pub state: Option<DataExecutionStatusState>,
     }
-    impl gapi::wire::WireStruct for DataExecutionStatus {
+    impl gapi::wire::Record for DataExecutionStatus {
         const NAME: &'static str = "DataExecutionStatus";
         const FIELDS: &'static [&'static str] = &[
             "errorCode",
@@ -5588,45 +4246,32 @@ pub mod schemas {
             "lastRefreshTime",
             "state",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.error_code),
-                1 => gapi::wire::de(map, &mut self.error_message),
-                2 => gapi::wire::de(map, &mut self.last_refresh_time),
-                3 => gapi::wire::de(map, &mut self.state),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.error_code,
+                    1 => &self.error_message,
+                    2 => &self.last_refresh_time,
+                    3 => &self.state,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "errorCode", &self.error_code)?;
-            gapi::wire::ser(map, "errorMessage", &self.error_message)?;
-            gapi::wire::ser(map, "lastRefreshTime", &self.last_refresh_time)?;
-            gapi::wire::ser(map, "state", &self.state)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataExecutionStatus {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.error_code,
+                    1 => &mut self.error_message,
+                    2 => &mut self.last_refresh_time,
+                    3 => &mut self.state,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataExecutionStatus {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataExecutionStatus);
     gapi::open_enum! {
         /// The error code.
         pub enum DataExecutionStatusErrorCode {
@@ -5690,7 +4335,7 @@ pub mod schemas {
         }
     }
     /// Filter that describes what data should be selected or returned from a request. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata).
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataFilter {
         /// Selects data that matches the specified A1 range.
         pub a1_range: Option<String>,
@@ -5699,56 +4344,39 @@ pub mod schemas {
         /// Selects data that matches the range described by the GridRange.
         pub grid_range: Option<GridRange>,
     }
-    impl gapi::wire::WireStruct for DataFilter {
+    impl gapi::wire::Record for DataFilter {
         const NAME: &'static str = "DataFilter";
         const FIELDS: &'static [&'static str] = &[
             "a1Range",
             "developerMetadataLookup",
             "gridRange",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.a1_range),
-                1 => gapi::wire::de(map, &mut self.developer_metadata_lookup),
-                2 => gapi::wire::de(map, &mut self.grid_range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.a1_range,
+                    1 => &self.developer_metadata_lookup,
+                    2 => &self.grid_range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "a1Range", &self.a1_range)?;
-            gapi::wire::ser(
-                map,
-                "developerMetadataLookup",
-                &self.developer_metadata_lookup,
-            )?;
-            gapi::wire::ser(map, "gridRange", &self.grid_range)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.a1_range,
+                    1 => &mut self.developer_metadata_lookup,
+                    2 => &mut self.grid_range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for DataFilter {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for DataFilter {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataFilter);
     /// A range of values whose location is specified by a DataFilter.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataFilterValueRange {
         /// The data filter describing the location of the values in the spreadsheet.
         pub data_filter: Option<DataFilter>,
@@ -5757,63 +4385,41 @@ pub mod schemas {
         /// The data to be written. If the provided values exceed any of the ranges matched by the data filter then the request fails. If the provided values are less than the matched ranges only the specified values are written, existing values in the matched ranges remain unaffected.
         pub values: Option<Vec<Vec<gapi::serde_json::Value>>>,
     }
-    impl gapi::wire::WireStruct for DataFilterValueRange {
+    impl gapi::wire::Record for DataFilterValueRange {
         const NAME: &'static str = "DataFilterValueRange";
         const FIELDS: &'static [&'static str] = &[
             "dataFilter",
             "majorDimension",
             "values",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_filter),
-                1 => gapi::wire::de(map, &mut self.major_dimension),
-                2 => gapi::wire::de(map, &mut self.values),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_filter,
+                    1 => &self.major_dimension,
+                    2 => &self.values,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataFilter", &self.data_filter)?;
-            gapi::wire::ser(map, "majorDimension", &self.major_dimension)?;
-            gapi::wire::ser(map, "values", &self.values)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataFilterValueRange {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_filter,
+                    1 => &mut self.major_dimension,
+                    2 => &mut self.values,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataFilterValueRange {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// The major dimension of the values.
-        pub enum DataFilterValueRangeMajorDimension {
-            /// The default value, do not use.
-            DimensionUnspecified = "DIMENSION_UNSPECIFIED",
-            /// Operates on the rows of a sheet.
-            Rows = "ROWS",
-            /// Operates on the columns of a sheet.
-            Columns = "COLUMNS",
-        }
-    }
+    gapi::record!(DataFilterValueRange);
+    /// The major dimension of the values.
+    pub type DataFilterValueRangeMajorDimension = AppendDimensionRequestDimension;
     /// Settings for one set of data labels. Data labels are annotations that appear next to a set of data, such as the points on a line chart, and provide additional information about what the data represents, such as a text representation of the value behind that point on the graph.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataLabel {
         /// Data to use for custom labels. Only used if type is set to CUSTOM. This data must be the same length as the series or other element this data label is applied to. In addition, if the series is split into multiple source ranges, this source data must come from the next column in the source data. For example, if the series is B2:B4,E6:E8 then this data must come from C2:C4,F6:F8.
         pub custom_label_data: Option<ChartData>,
@@ -5824,7 +4430,7 @@ pub mod schemas {
         /// The type of the data label.
         pub r#type: Option<DataLabelType>,
     }
-    impl gapi::wire::WireStruct for DataLabel {
+    impl gapi::wire::Record for DataLabel {
         const NAME: &'static str = "DataLabel";
         const FIELDS: &'static [&'static str] = &[
             "customLabelData",
@@ -5832,45 +4438,32 @@ pub mod schemas {
             "textFormat",
             "type",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.custom_label_data),
-                1 => gapi::wire::de(map, &mut self.placement),
-                2 => gapi::wire::de(map, &mut self.text_format),
-                3 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.custom_label_data,
+                    1 => &self.placement,
+                    2 => &self.text_format,
+                    3 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "customLabelData", &self.custom_label_data)?;
-            gapi::wire::ser(map, "placement", &self.placement)?;
-            gapi::wire::ser(map, "textFormat", &self.text_format)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataLabel {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.custom_label_data,
+                    1 => &mut self.placement,
+                    2 => &mut self.text_format,
+                    3 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataLabel {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataLabel);
     gapi::open_enum! {
         /// The placement of the data label relative to the labeled data.
         pub enum DataLabelPlacement {
@@ -5908,7 +4501,7 @@ pub mod schemas {
         }
     }
     /// Information about an external data source in the spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataSource {
         /// All calculated columns in the data source.
         pub calculated_columns: Option<Vec<DataSourceColumn>>,
@@ -5919,7 +4512,7 @@ pub mod schemas {
         /// The DataSourceSpec for the data source connected with this spreadsheet.
         pub spec: Option<DataSourceSpec>,
     }
-    impl gapi::wire::WireStruct for DataSource {
+    impl gapi::wire::Record for DataSource {
         const NAME: &'static str = "DataSource";
         const FIELDS: &'static [&'static str] = &[
             "calculatedColumns",
@@ -5927,227 +4520,162 @@ pub mod schemas {
             "sheetId",
             "spec",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.calculated_columns),
-                1 => gapi::wire::de(map, &mut self.data_source_id),
-                2 => gapi::wire::de(map, &mut self.sheet_id),
-                3 => gapi::wire::de(map, &mut self.spec),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.calculated_columns,
+                    1 => &self.data_source_id,
+                    2 => &self.sheet_id,
+                    3 => &self.spec,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "calculatedColumns", &self.calculated_columns)?;
-            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
-            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
-            gapi::wire::ser(map, "spec", &self.spec)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataSource {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.calculated_columns,
+                    1 => &mut self.data_source_id,
+                    2 => &mut self.sheet_id,
+                    3 => &mut self.spec,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataSource {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataSource);
     /// Properties of a data source chart.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataSourceChartProperties {
         /// Output only. The data execution status.
         pub data_execution_status: Option<DataExecutionStatus>,
         /// ID of the data source that the chart is associated with.
         pub data_source_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for DataSourceChartProperties {
+    impl gapi::wire::Record for DataSourceChartProperties {
         const NAME: &'static str = "DataSourceChartProperties";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSourceId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_execution_status),
-                1 => gapi::wire::de(map, &mut self.data_source_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_execution_status,
+                    1 => &self.data_source_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataExecutionStatus", &self.data_execution_status)?;
-            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataSourceChartProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_execution_status,
+                    1 => &mut self.data_source_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataSourceChartProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataSourceChartProperties);
     /// A column in a data source.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataSourceColumn {
         /// The formula of the calculated column.
         pub formula: Option<String>,
         /// The column reference.
         pub reference: Option<DataSourceColumnReference>,
     }
-    impl gapi::wire::WireStruct for DataSourceColumn {
+    impl gapi::wire::Record for DataSourceColumn {
         const NAME: &'static str = "DataSourceColumn";
         const FIELDS: &'static [&'static str] = &["formula", "reference"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.formula),
-                1 => gapi::wire::de(map, &mut self.reference),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.formula,
+                    1 => &self.reference,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "formula", &self.formula)?;
-            gapi::wire::ser(map, "reference", &self.reference)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataSourceColumn {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.formula,
+                    1 => &mut self.reference,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataSourceColumn {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataSourceColumn);
     /// An unique identifier that references a data source column.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataSourceColumnReference {
         /// The display name of the column. It should be unique within a data source.
         pub name: Option<String>,
     }
-    impl gapi::wire::WireStruct for DataSourceColumnReference {
+    impl gapi::wire::Record for DataSourceColumnReference {
         const NAME: &'static str = "DataSourceColumnReference";
         const FIELDS: &'static [&'static str] = &["name"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.name),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.name,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "name", &self.name)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataSourceColumnReference {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.name,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataSourceColumnReference {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataSourceColumnReference);
     /// A data source formula.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataSourceFormula {
         /// Output only. The data execution status.
         pub data_execution_status: Option<DataExecutionStatus>,
         /// The ID of the data source the formula is associated with.
         pub data_source_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for DataSourceFormula {
+    impl gapi::wire::Record for DataSourceFormula {
         const NAME: &'static str = "DataSourceFormula";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSourceId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_execution_status),
-                1 => gapi::wire::de(map, &mut self.data_source_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_execution_status,
+                    1 => &self.data_source_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataExecutionStatus", &self.data_execution_status)?;
-            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataSourceFormula {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_execution_status,
+                    1 => &mut self.data_source_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataSourceFormula {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataSourceFormula);
     /// Reference to a data source object.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataSourceObjectReference {
         /// References to a data source chart.
         pub chart_id: Option<i32>,
@@ -6160,7 +4688,7 @@ pub mod schemas {
         /// References to a DATA_SOURCE sheet.
         pub sheet_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for DataSourceObjectReference {
+    impl gapi::wire::Record for DataSourceObjectReference {
         const NAME: &'static str = "DataSourceObjectReference";
         const FIELDS: &'static [&'static str] = &[
             "chartId",
@@ -6169,103 +4697,65 @@ pub mod schemas {
             "dataSourceTableAnchorCell",
             "sheetId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.chart_id),
-                1 => gapi::wire::de(map, &mut self.data_source_formula_cell),
-                2 => gapi::wire::de(map, &mut self.data_source_pivot_table_anchor_cell),
-                3 => gapi::wire::de(map, &mut self.data_source_table_anchor_cell),
-                4 => gapi::wire::de(map, &mut self.sheet_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.chart_id,
+                    1 => &self.data_source_formula_cell,
+                    2 => &self.data_source_pivot_table_anchor_cell,
+                    3 => &self.data_source_table_anchor_cell,
+                    4 => &self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "chartId", &self.chart_id)?;
-            gapi::wire::ser(
-                map,
-                "dataSourceFormulaCell",
-                &self.data_source_formula_cell,
-            )?;
-            gapi::wire::ser(
-                map,
-                "dataSourcePivotTableAnchorCell",
-                &self.data_source_pivot_table_anchor_cell,
-            )?;
-            gapi::wire::ser(
-                map,
-                "dataSourceTableAnchorCell",
-                &self.data_source_table_anchor_cell,
-            )?;
-            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.chart_id,
+                    1 => &mut self.data_source_formula_cell,
+                    2 => &mut self.data_source_pivot_table_anchor_cell,
+                    3 => &mut self.data_source_table_anchor_cell,
+                    4 => &mut self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for DataSourceObjectReference {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for DataSourceObjectReference {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataSourceObjectReference);
     /// A list of references to data source objects.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataSourceObjectReferences {
         /// The references.
         pub references: Option<Vec<DataSourceObjectReference>>,
     }
-    impl gapi::wire::WireStruct for DataSourceObjectReferences {
+    impl gapi::wire::Record for DataSourceObjectReferences {
         const NAME: &'static str = "DataSourceObjectReferences";
         const FIELDS: &'static [&'static str] = &["references"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.references),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.references,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "references", &self.references)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataSourceObjectReferences {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.references,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataSourceObjectReferences {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataSourceObjectReferences);
     /// A parameter in a data source's query. The parameter allows the user to pass in values from the spreadsheet into a query.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataSourceParameter {
         /// Named parameter. Must be a legitimate identifier for the DataSource that supports it. For example, \[BigQuery identifier\](https://cloud.google.com/bigquery/docs/reference/standard-sql/lexical#identifiers).
         pub name: Option<String>,
@@ -6274,136 +4764,97 @@ pub mod schemas {
         /// A range that contains the value of the parameter. Its size must be 1x1.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::WireStruct for DataSourceParameter {
+    impl gapi::wire::Record for DataSourceParameter {
         const NAME: &'static str = "DataSourceParameter";
         const FIELDS: &'static [&'static str] = &["name", "namedRangeId", "range"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.name),
-                1 => gapi::wire::de(map, &mut self.named_range_id),
-                2 => gapi::wire::de(map, &mut self.range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.name,
+                    1 => &self.named_range_id,
+                    2 => &self.range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "namedRangeId", &self.named_range_id)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataSourceParameter {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.name,
+                    1 => &mut self.named_range_id,
+                    2 => &mut self.range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataSourceParameter {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataSourceParameter);
     /// A schedule for data to refresh every day in a given time interval.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataSourceRefreshDailySchedule {
         /// The start time of a time interval in which a data source refresh is scheduled. Only `hours` part is used. The time interval size defaults to that in the Sheets editor.
         pub start_time: Option<TimeOfDay>,
     }
-    impl gapi::wire::WireStruct for DataSourceRefreshDailySchedule {
+    impl gapi::wire::Record for DataSourceRefreshDailySchedule {
         const NAME: &'static str = "DataSourceRefreshDailySchedule";
         const FIELDS: &'static [&'static str] = &["startTime"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.start_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.start_time,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "startTime", &self.start_time)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataSourceRefreshDailySchedule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.start_time,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataSourceRefreshDailySchedule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataSourceRefreshDailySchedule);
     /// A monthly schedule for data to refresh on specific days in the month in a given time interval.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataSourceRefreshMonthlySchedule {
         /// Days of the month to refresh. Only 1-28 are supported, mapping to the 1st to the 28th day. At least one day must be specified.
         pub days_of_month: Option<Vec<i32>>,
         /// The start time of a time interval in which a data source refresh is scheduled. Only `hours` part is used. The time interval size defaults to that in the Sheets editor.
         pub start_time: Option<TimeOfDay>,
     }
-    impl gapi::wire::WireStruct for DataSourceRefreshMonthlySchedule {
+    impl gapi::wire::Record for DataSourceRefreshMonthlySchedule {
         const NAME: &'static str = "DataSourceRefreshMonthlySchedule";
         const FIELDS: &'static [&'static str] = &["daysOfMonth", "startTime"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.days_of_month),
-                1 => gapi::wire::de(map, &mut self.start_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.days_of_month,
+                    1 => &self.start_time,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "daysOfMonth", &self.days_of_month)?;
-            gapi::wire::ser(map, "startTime", &self.start_time)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataSourceRefreshMonthlySchedule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.days_of_month,
+                    1 => &mut self.start_time,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataSourceRefreshMonthlySchedule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataSourceRefreshMonthlySchedule);
     /// Schedule for refreshing the data source. Data sources in the spreadsheet are refreshed within a time interval. You can specify the start time by clicking the Scheduled Refresh button in the Sheets editor, but the interval is fixed at 4 hours. For example, if you specify a start time of 8 AM , the refresh will take place between 8 AM and 12 PM every day.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataSourceRefreshSchedule {
         /// Daily refresh schedule.
         pub daily_schedule: Option<DataSourceRefreshDailySchedule>,
@@ -6418,7 +4869,7 @@ pub mod schemas {
         /// Weekly refresh schedule.
         pub weekly_schedule: Option<DataSourceRefreshWeeklySchedule>,
     }
-    impl gapi::wire::WireStruct for DataSourceRefreshSchedule {
+    impl gapi::wire::Record for DataSourceRefreshSchedule {
         const NAME: &'static str = "DataSourceRefreshSchedule";
         const FIELDS: &'static [&'static str] = &[
             "dailySchedule",
@@ -6428,49 +4879,36 @@ pub mod schemas {
             "refreshScope",
             "weeklySchedule",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.daily_schedule),
-                1 => gapi::wire::de(map, &mut self.enabled),
-                2 => gapi::wire::de(map, &mut self.monthly_schedule),
-                3 => gapi::wire::de(map, &mut self.next_run),
-                4 => gapi::wire::de(map, &mut self.refresh_scope),
-                5 => gapi::wire::de(map, &mut self.weekly_schedule),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.daily_schedule,
+                    1 => &self.enabled,
+                    2 => &self.monthly_schedule,
+                    3 => &self.next_run,
+                    4 => &self.refresh_scope,
+                    5 => &self.weekly_schedule,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dailySchedule", &self.daily_schedule)?;
-            gapi::wire::ser(map, "enabled", &self.enabled)?;
-            gapi::wire::ser(map, "monthlySchedule", &self.monthly_schedule)?;
-            gapi::wire::ser(map, "nextRun", &self.next_run)?;
-            gapi::wire::ser(map, "refreshScope", &self.refresh_scope)?;
-            gapi::wire::ser(map, "weeklySchedule", &self.weekly_schedule)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataSourceRefreshSchedule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.daily_schedule,
+                    1 => &mut self.enabled,
+                    2 => &mut self.monthly_schedule,
+                    3 => &mut self.next_run,
+                    4 => &mut self.refresh_scope,
+                    5 => &mut self.weekly_schedule,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataSourceRefreshSchedule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataSourceRefreshSchedule);
     gapi::open_enum! {
         /// The scope of the refresh. Must be ALL_DATA_SOURCES.
         pub enum DataSourceRefreshScheduleRefreshScope {
@@ -6481,51 +4919,38 @@ pub mod schemas {
         }
     }
     /// A weekly schedule for data to refresh on specific days in a given time interval.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataSourceRefreshWeeklySchedule {
         /// Days of the week to refresh. At least one day must be specified.
         pub days_of_week: Option<Vec<DataSourceRefreshWeeklyScheduleDaysOfWeek>>,
         /// The start time of a time interval in which a data source refresh is scheduled. Only `hours` part is used. The time interval size defaults to that in the Sheets editor.
         pub start_time: Option<TimeOfDay>,
     }
-    impl gapi::wire::WireStruct for DataSourceRefreshWeeklySchedule {
+    impl gapi::wire::Record for DataSourceRefreshWeeklySchedule {
         const NAME: &'static str = "DataSourceRefreshWeeklySchedule";
         const FIELDS: &'static [&'static str] = &["daysOfWeek", "startTime"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.days_of_week),
-                1 => gapi::wire::de(map, &mut self.start_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.days_of_week,
+                    1 => &self.start_time,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "daysOfWeek", &self.days_of_week)?;
-            gapi::wire::ser(map, "startTime", &self.start_time)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataSourceRefreshWeeklySchedule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.days_of_week,
+                    1 => &mut self.start_time,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataSourceRefreshWeeklySchedule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataSourceRefreshWeeklySchedule);
     gapi::open_enum! {
         pub enum DataSourceRefreshWeeklyScheduleDaysOfWeek {
             /// The day of the week is unspecified.
@@ -6547,53 +4972,40 @@ pub mod schemas {
         }
     }
     /// A range along a single dimension on a DATA_SOURCE sheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataSourceSheetDimensionRange {
         /// The columns on the data source sheet.
         pub column_references: Option<Vec<DataSourceColumnReference>>,
         /// The ID of the data source sheet the range is on.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::WireStruct for DataSourceSheetDimensionRange {
+    impl gapi::wire::Record for DataSourceSheetDimensionRange {
         const NAME: &'static str = "DataSourceSheetDimensionRange";
         const FIELDS: &'static [&'static str] = &["columnReferences", "sheetId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.column_references),
-                1 => gapi::wire::de(map, &mut self.sheet_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.column_references,
+                    1 => &self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "columnReferences", &self.column_references)?;
-            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataSourceSheetDimensionRange {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.column_references,
+                    1 => &mut self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataSourceSheetDimensionRange {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataSourceSheetDimensionRange);
     /// Additional properties of a DATA_SOURCE sheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataSourceSheetProperties {
         /// The columns displayed on the sheet, corresponding to the values in RowData.
         pub columns: Option<Vec<DataSourceColumn>>,
@@ -6602,52 +5014,39 @@ pub mod schemas {
         /// ID of the DataSource the sheet is connected to.
         pub data_source_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for DataSourceSheetProperties {
+    impl gapi::wire::Record for DataSourceSheetProperties {
         const NAME: &'static str = "DataSourceSheetProperties";
         const FIELDS: &'static [&'static str] = &[
             "columns",
             "dataExecutionStatus",
             "dataSourceId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.columns),
-                1 => gapi::wire::de(map, &mut self.data_execution_status),
-                2 => gapi::wire::de(map, &mut self.data_source_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.columns,
+                    1 => &self.data_execution_status,
+                    2 => &self.data_source_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "columns", &self.columns)?;
-            gapi::wire::ser(map, "dataExecutionStatus", &self.data_execution_status)?;
-            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataSourceSheetProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.columns,
+                    1 => &mut self.data_execution_status,
+                    2 => &mut self.data_source_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataSourceSheetProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataSourceSheetProperties);
     /// This specifies the details of the data source. For example, for BigQuery, this specifies information about the BigQuery source.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataSourceSpec {
         /// A BigQueryDataSourceSpec.
         pub big_query: Option<BigQueryDataSourceSpec>,
@@ -6656,48 +5055,35 @@ pub mod schemas {
         /// The parameters of the data source, used when querying the data source.
         pub parameters: Option<Vec<DataSourceParameter>>,
     }
-    impl gapi::wire::WireStruct for DataSourceSpec {
+    impl gapi::wire::Record for DataSourceSpec {
         const NAME: &'static str = "DataSourceSpec";
         const FIELDS: &'static [&'static str] = &["bigQuery", "looker", "parameters"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.big_query),
-                1 => gapi::wire::de(map, &mut self.looker),
-                2 => gapi::wire::de(map, &mut self.parameters),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.big_query,
+                    1 => &self.looker,
+                    2 => &self.parameters,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bigQuery", &self.big_query)?;
-            gapi::wire::ser(map, "looker", &self.looker)?;
-            gapi::wire::ser(map, "parameters", &self.parameters)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataSourceSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.big_query,
+                    1 => &mut self.looker,
+                    2 => &mut self.parameters,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataSourceSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataSourceSpec);
     /// A data source table, which allows the user to import a static table of data from the DataSource into Sheets. This is also known as "Extract" in the Sheets editor.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataSourceTable {
         /// The type to select columns for the data source table. Defaults to SELECTED.
         pub column_selection_type: Option<DataSourceTableColumnSelectionType>,
@@ -6714,7 +5100,7 @@ pub mod schemas {
         /// Sort specifications in the data source table. The result of the data source table is sorted based on the sort specifications in order.
         pub sort_specs: Option<Vec<SortSpec>>,
     }
-    impl gapi::wire::WireStruct for DataSourceTable {
+    impl gapi::wire::Record for DataSourceTable {
         const NAME: &'static str = "DataSourceTable";
         const FIELDS: &'static [&'static str] = &[
             "columnSelectionType",
@@ -6725,51 +5111,38 @@ pub mod schemas {
             "rowLimit",
             "sortSpecs",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.column_selection_type),
-                1 => gapi::wire::de(map, &mut self.columns),
-                2 => gapi::wire::de(map, &mut self.data_execution_status),
-                3 => gapi::wire::de(map, &mut self.data_source_id),
-                4 => gapi::wire::de(map, &mut self.filter_specs),
-                5 => gapi::wire::de(map, &mut self.row_limit),
-                6 => gapi::wire::de(map, &mut self.sort_specs),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.column_selection_type,
+                    1 => &self.columns,
+                    2 => &self.data_execution_status,
+                    3 => &self.data_source_id,
+                    4 => &self.filter_specs,
+                    5 => &self.row_limit,
+                    6 => &self.sort_specs,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "columnSelectionType", &self.column_selection_type)?;
-            gapi::wire::ser(map, "columns", &self.columns)?;
-            gapi::wire::ser(map, "dataExecutionStatus", &self.data_execution_status)?;
-            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
-            gapi::wire::ser(map, "filterSpecs", &self.filter_specs)?;
-            gapi::wire::ser(map, "rowLimit", &self.row_limit)?;
-            gapi::wire::ser(map, "sortSpecs", &self.sort_specs)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataSourceTable {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.column_selection_type,
+                    1 => &mut self.columns,
+                    2 => &mut self.data_execution_status,
+                    3 => &mut self.data_source_id,
+                    4 => &mut self.filter_specs,
+                    5 => &mut self.row_limit,
+                    6 => &mut self.sort_specs,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataSourceTable {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataSourceTable);
     gapi::open_enum! {
         /// The type to select columns for the data source table. Defaults to SELECTED.
         pub enum DataSourceTableColumnSelectionType {
@@ -6782,7 +5155,7 @@ pub mod schemas {
         }
     }
     /// A data validation rule.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DataValidationRule {
         /// The condition that data in the cell must match.
         pub condition: Option<BooleanCondition>,
@@ -6793,7 +5166,7 @@ pub mod schemas {
         /// True if invalid data should be rejected.
         pub strict: Option<bool>,
     }
-    impl gapi::wire::WireStruct for DataValidationRule {
+    impl gapi::wire::Record for DataValidationRule {
         const NAME: &'static str = "DataValidationRule";
         const FIELDS: &'static [&'static str] = &[
             "condition",
@@ -6801,87 +5174,61 @@ pub mod schemas {
             "showCustomUi",
             "strict",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.condition),
-                1 => gapi::wire::de(map, &mut self.input_message),
-                2 => gapi::wire::de(map, &mut self.show_custom_ui),
-                3 => gapi::wire::de(map, &mut self.strict),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.condition,
+                    1 => &self.input_message,
+                    2 => &self.show_custom_ui,
+                    3 => &self.strict,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "condition", &self.condition)?;
-            gapi::wire::ser(map, "inputMessage", &self.input_message)?;
-            gapi::wire::ser(map, "showCustomUi", &self.show_custom_ui)?;
-            gapi::wire::ser(map, "strict", &self.strict)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DataValidationRule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.condition,
+                    1 => &mut self.input_message,
+                    2 => &mut self.show_custom_ui,
+                    3 => &mut self.strict,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DataValidationRule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DataValidationRule);
     /// Allows you to organize the date-time values in a source data column into buckets based on selected parts of their date or time values. For example, consider a pivot table showing sales transactions by date: +----------+--------------+ | Date | SUM of Sales | +----------+--------------+ | 1/1/2017 | $621.14 | | 2/3/2017 | $708.84 | | 5/8/2017 | $326.84 | ... +----------+--------------+ Applying a date-time group rule with a DateTimeRuleType of YEAR_MONTH results in the following pivot table. +--------------+--------------+ | Grouped Date | SUM of Sales | +--------------+--------------+ | 2017-Jan | $53,731.78 | | 2017-Feb | $83,475.32 | | 2017-Mar | $94,385.05 | ... +--------------+--------------+
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DateTimeRule {
         /// The type of date-time grouping to apply.
         pub r#type: Option<DateTimeRuleType>,
     }
-    impl gapi::wire::WireStruct for DateTimeRule {
+    impl gapi::wire::Record for DateTimeRule {
         const NAME: &'static str = "DateTimeRule";
         const FIELDS: &'static [&'static str] = &["type"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DateTimeRule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DateTimeRule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DateTimeRule);
     gapi::open_enum! {
         /// The type of date-time grouping to apply.
         pub enum DateTimeRuleType {
@@ -6920,882 +5267,605 @@ pub mod schemas {
         }
     }
     /// Removes the banded range with the given ID from the spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteBandingRequest {
         /// The ID of the banded range to delete.
         pub banded_range_id: Option<i32>,
     }
-    impl gapi::wire::WireStruct for DeleteBandingRequest {
+    impl gapi::wire::Record for DeleteBandingRequest {
         const NAME: &'static str = "DeleteBandingRequest";
         const FIELDS: &'static [&'static str] = &["bandedRangeId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.banded_range_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.banded_range_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bandedRangeId", &self.banded_range_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteBandingRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.banded_range_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteBandingRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteBandingRequest);
     /// Deletes a reply Post from a CommentThread. Returns a 400 bad request error if: - The requesting user is not the author of the post. - The reply post contains a comment action. - The reply post contains an assignee.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteCommentReplyRequest {
         /// The ID of the CommentThread which the post belongs to.
         pub comment_id: Option<String>,
         /// The ID of the reply Post being deleted.
         pub post_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for DeleteCommentReplyRequest {
+    impl gapi::wire::Record for DeleteCommentReplyRequest {
         const NAME: &'static str = "DeleteCommentReplyRequest";
         const FIELDS: &'static [&'static str] = &["commentId", "postId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.comment_id),
-                1 => gapi::wire::de(map, &mut self.post_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.comment_id,
+                    1 => &self.post_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "commentId", &self.comment_id)?;
-            gapi::wire::ser(map, "postId", &self.post_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteCommentReplyRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.comment_id,
+                    1 => &mut self.post_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteCommentReplyRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteCommentReplyRequest);
     /// Deletes a CommentThread. Returns a 400 bad request error if the requesting user is not the author of the headPost.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteCommentRequest {
         /// The ID of the CommentThread that is being deleted.
         pub comment_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for DeleteCommentRequest {
+    impl gapi::wire::Record for DeleteCommentRequest {
         const NAME: &'static str = "DeleteCommentRequest";
         const FIELDS: &'static [&'static str] = &["commentId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.comment_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.comment_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "commentId", &self.comment_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteCommentRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.comment_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteCommentRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteCommentRequest);
     /// Deletes a conditional format rule at the given index. All subsequent rules' indexes are decremented.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteConditionalFormatRuleRequest {
         /// The zero-based index of the rule to be deleted.
         pub index: Option<i32>,
         /// The sheet the rule is being deleted from.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::WireStruct for DeleteConditionalFormatRuleRequest {
+    impl gapi::wire::Record for DeleteConditionalFormatRuleRequest {
         const NAME: &'static str = "DeleteConditionalFormatRuleRequest";
         const FIELDS: &'static [&'static str] = &["index", "sheetId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.index),
-                1 => gapi::wire::de(map, &mut self.sheet_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.index,
+                    1 => &self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "index", &self.index)?;
-            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteConditionalFormatRuleRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.index,
+                    1 => &mut self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteConditionalFormatRuleRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteConditionalFormatRuleRequest);
     /// The result of deleting a conditional format rule.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteConditionalFormatRuleResponse {
         /// The rule that was deleted.
         pub rule: Option<ConditionalFormatRule>,
     }
-    impl gapi::wire::WireStruct for DeleteConditionalFormatRuleResponse {
+    impl gapi::wire::Record for DeleteConditionalFormatRuleResponse {
         const NAME: &'static str = "DeleteConditionalFormatRuleResponse";
         const FIELDS: &'static [&'static str] = &["rule"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.rule),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.rule,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "rule", &self.rule)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteConditionalFormatRuleResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.rule,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteConditionalFormatRuleResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteConditionalFormatRuleResponse);
     /// Deletes a data source. The request also deletes the associated data source sheet, and unlinks all associated data source objects.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteDataSourceRequest {
         /// The ID of the data source to delete.
         pub data_source_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for DeleteDataSourceRequest {
+    impl gapi::wire::Record for DeleteDataSourceRequest {
         const NAME: &'static str = "DeleteDataSourceRequest";
         const FIELDS: &'static [&'static str] = &["dataSourceId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_source_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_source_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteDataSourceRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_source_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteDataSourceRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteDataSourceRequest);
     /// A request to delete developer metadata.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteDeveloperMetadataRequest {
         /// The data filter describing the criteria used to select which developer metadata entry to delete.
         pub data_filter: Option<DataFilter>,
     }
-    impl gapi::wire::WireStruct for DeleteDeveloperMetadataRequest {
+    impl gapi::wire::Record for DeleteDeveloperMetadataRequest {
         const NAME: &'static str = "DeleteDeveloperMetadataRequest";
         const FIELDS: &'static [&'static str] = &["dataFilter"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_filter),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_filter,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataFilter", &self.data_filter)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteDeveloperMetadataRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_filter,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteDeveloperMetadataRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteDeveloperMetadataRequest);
     /// The response from deleting developer metadata.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteDeveloperMetadataResponse {
         /// The metadata that was deleted.
         pub deleted_developer_metadata: Option<Vec<DeveloperMetadata>>,
     }
-    impl gapi::wire::WireStruct for DeleteDeveloperMetadataResponse {
+    impl gapi::wire::Record for DeleteDeveloperMetadataResponse {
         const NAME: &'static str = "DeleteDeveloperMetadataResponse";
         const FIELDS: &'static [&'static str] = &["deletedDeveloperMetadata"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.deleted_developer_metadata),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.deleted_developer_metadata,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "deletedDeveloperMetadata",
-                &self.deleted_developer_metadata,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.deleted_developer_metadata,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for DeleteDeveloperMetadataResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteDeveloperMetadataResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteDeveloperMetadataResponse);
     /// Deletes a group over the specified range by decrementing the depth of the dimensions in the range. For example, assume the sheet has a depth-1 group over B:E and a depth-2 group over C:D. Deleting a group over D:E leaves the sheet with a depth-1 group over B:D and a depth-2 group over C:C.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteDimensionGroupRequest {
         /// The range of the group to be deleted.
         pub range: Option<DimensionRange>,
     }
-    impl gapi::wire::WireStruct for DeleteDimensionGroupRequest {
+    impl gapi::wire::Record for DeleteDimensionGroupRequest {
         const NAME: &'static str = "DeleteDimensionGroupRequest";
         const FIELDS: &'static [&'static str] = &["range"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "range", &self.range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteDimensionGroupRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteDimensionGroupRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteDimensionGroupRequest);
     /// The result of deleting a group.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteDimensionGroupResponse {
         /// All groups of a dimension after deleting a group from that dimension.
         pub dimension_groups: Option<Vec<DimensionGroup>>,
     }
-    impl gapi::wire::WireStruct for DeleteDimensionGroupResponse {
+    impl gapi::wire::Record for DeleteDimensionGroupResponse {
         const NAME: &'static str = "DeleteDimensionGroupResponse";
         const FIELDS: &'static [&'static str] = &["dimensionGroups"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.dimension_groups),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.dimension_groups,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dimensionGroups", &self.dimension_groups)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteDimensionGroupResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.dimension_groups,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteDimensionGroupResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteDimensionGroupResponse);
     ///  Deletes the dimensions from the sheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteDimensionRequest {
         /// The dimensions to delete from the sheet.
         pub range: Option<DimensionRange>,
     }
-    impl gapi::wire::WireStruct for DeleteDimensionRequest {
+    impl gapi::wire::Record for DeleteDimensionRequest {
         const NAME: &'static str = "DeleteDimensionRequest";
         const FIELDS: &'static [&'static str] = &["range"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "range", &self.range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteDimensionRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteDimensionRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteDimensionRequest);
     /// Removes rows within this range that contain values in the specified columns that are duplicates of values in any previous row. Rows with identical values but different letter cases, formatting, or formulas are considered to be duplicates. This request also removes duplicate rows hidden from view (for example, due to a filter). When removing duplicates, the first instance of each duplicate row scanning from the top downwards is kept in the resulting range. Content outside of the specified range isn't removed, and rows considered duplicates do not have to be adjacent to each other in the range.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteDuplicatesRequest {
         /// The columns in the range to analyze for duplicate values. If no columns are selected then all columns are analyzed for duplicates.
         pub comparison_columns: Option<Vec<DimensionRange>>,
         /// The range to remove duplicates rows from.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::WireStruct for DeleteDuplicatesRequest {
+    impl gapi::wire::Record for DeleteDuplicatesRequest {
         const NAME: &'static str = "DeleteDuplicatesRequest";
         const FIELDS: &'static [&'static str] = &["comparisonColumns", "range"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.comparison_columns),
-                1 => gapi::wire::de(map, &mut self.range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.comparison_columns,
+                    1 => &self.range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "comparisonColumns", &self.comparison_columns)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteDuplicatesRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.comparison_columns,
+                    1 => &mut self.range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteDuplicatesRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteDuplicatesRequest);
     /// The result of removing duplicates in a range.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteDuplicatesResponse {
         /// The number of duplicate rows removed.
         pub duplicates_removed_count: Option<i32>,
     }
-    impl gapi::wire::WireStruct for DeleteDuplicatesResponse {
+    impl gapi::wire::Record for DeleteDuplicatesResponse {
         const NAME: &'static str = "DeleteDuplicatesResponse";
         const FIELDS: &'static [&'static str] = &["duplicatesRemovedCount"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.duplicates_removed_count),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.duplicates_removed_count,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "duplicatesRemovedCount",
-                &self.duplicates_removed_count,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.duplicates_removed_count,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for DeleteDuplicatesResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteDuplicatesResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteDuplicatesResponse);
     /// Deletes the embedded object with the given ID.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteEmbeddedObjectRequest {
         /// The ID of the embedded object to delete.
         pub object_id: Option<i32>,
     }
-    impl gapi::wire::WireStruct for DeleteEmbeddedObjectRequest {
+    impl gapi::wire::Record for DeleteEmbeddedObjectRequest {
         const NAME: &'static str = "DeleteEmbeddedObjectRequest";
         const FIELDS: &'static [&'static str] = &["objectId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.object_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.object_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "objectId", &self.object_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteEmbeddedObjectRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.object_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteEmbeddedObjectRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteEmbeddedObjectRequest);
     /// Deletes a particular filter view.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteFilterViewRequest {
         /// The ID of the filter to delete.
         pub filter_id: Option<i32>,
     }
-    impl gapi::wire::WireStruct for DeleteFilterViewRequest {
+    impl gapi::wire::Record for DeleteFilterViewRequest {
         const NAME: &'static str = "DeleteFilterViewRequest";
         const FIELDS: &'static [&'static str] = &["filterId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.filter_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.filter_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "filterId", &self.filter_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteFilterViewRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.filter_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteFilterViewRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteFilterViewRequest);
     /// Removes the named range with the given ID from the spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteNamedRangeRequest {
         /// The ID of the named range to delete.
         pub named_range_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for DeleteNamedRangeRequest {
+    impl gapi::wire::Record for DeleteNamedRangeRequest {
         const NAME: &'static str = "DeleteNamedRangeRequest";
         const FIELDS: &'static [&'static str] = &["namedRangeId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.named_range_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.named_range_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "namedRangeId", &self.named_range_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteNamedRangeRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.named_range_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteNamedRangeRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteNamedRangeRequest);
     /// Deletes the protected range with the given ID.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteProtectedRangeRequest {
         /// The ID of the protected range to delete.
         pub protected_range_id: Option<i32>,
     }
-    impl gapi::wire::WireStruct for DeleteProtectedRangeRequest {
+    impl gapi::wire::Record for DeleteProtectedRangeRequest {
         const NAME: &'static str = "DeleteProtectedRangeRequest";
         const FIELDS: &'static [&'static str] = &["protectedRangeId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.protected_range_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.protected_range_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "protectedRangeId", &self.protected_range_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteProtectedRangeRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.protected_range_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteProtectedRangeRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteProtectedRangeRequest);
     /// Deletes a range of cells, shifting other cells into the deleted area.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteRangeRequest {
         /// The range of cells to delete.
         pub range: Option<GridRange>,
         /// The dimension from which deleted cells will be replaced with. If ROWS, existing cells will be shifted upward to replace the deleted cells. If COLUMNS, existing cells will be shifted left to replace the deleted cells.
         pub shift_dimension: Option<DeleteRangeRequestShiftDimension>,
     }
-    impl gapi::wire::WireStruct for DeleteRangeRequest {
+    impl gapi::wire::Record for DeleteRangeRequest {
         const NAME: &'static str = "DeleteRangeRequest";
         const FIELDS: &'static [&'static str] = &["range", "shiftDimension"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.range),
-                1 => gapi::wire::de(map, &mut self.shift_dimension),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.range,
+                    1 => &self.shift_dimension,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "range", &self.range)?;
-            gapi::wire::ser(map, "shiftDimension", &self.shift_dimension)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteRangeRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.range,
+                    1 => &mut self.shift_dimension,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteRangeRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// The dimension from which deleted cells will be replaced with. If ROWS, existing cells will be shifted upward to replace the deleted cells. If COLUMNS, existing cells will be shifted left to replace the deleted cells.
-        pub enum DeleteRangeRequestShiftDimension {
-            /// The default value, do not use.
-            DimensionUnspecified = "DIMENSION_UNSPECIFIED",
-            /// Operates on the rows of a sheet.
-            Rows = "ROWS",
-            /// Operates on the columns of a sheet.
-            Columns = "COLUMNS",
-        }
-    }
+    gapi::record!(DeleteRangeRequest);
+    /// The dimension from which deleted cells will be replaced with. If ROWS, existing cells will be shifted upward to replace the deleted cells. If COLUMNS, existing cells will be shifted left to replace the deleted cells.
+    pub type DeleteRangeRequestShiftDimension = AppendDimensionRequestDimension;
     /// Deletes the requested sheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteSheetRequest {
         /// The ID of the sheet to delete. If the sheet is of DATA_SOURCE type, the associated DataSource is also deleted.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::WireStruct for DeleteSheetRequest {
+    impl gapi::wire::Record for DeleteSheetRequest {
         const NAME: &'static str = "DeleteSheetRequest";
         const FIELDS: &'static [&'static str] = &["sheetId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.sheet_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteSheetRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteSheetRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteSheetRequest);
     /// Removes the table with the given ID from the spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeleteTableRequest {
         /// The ID of the table to delete.
         pub table_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for DeleteTableRequest {
+    impl gapi::wire::Record for DeleteTableRequest {
         const NAME: &'static str = "DeleteTableRequest";
         const FIELDS: &'static [&'static str] = &["tableId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.table_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.table_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "tableId", &self.table_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeleteTableRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.table_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeleteTableRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeleteTableRequest);
     /// Developer metadata associated with a location or object in a spreadsheet. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata). Developer metadata may be used to associate arbitrary data with various parts of a spreadsheet and it will remain associated at those locations as they move around and the spreadsheet is edited. For example, if developer metadata is associated with row 5 and another row is then subsequently inserted above row 5, that original metadata is still associated with the row it was first associated with (what is now row 6). If the associated object is deleted then its metadata is deleted too.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeveloperMetadata {
         /// The location where the metadata is associated.
         pub location: Option<DeveloperMetadataLocation>,
@@ -7808,7 +5878,7 @@ pub mod schemas {
         /// The metadata visibility. Developer metadata must always have visibility specified.
         pub visibility: Option<DeveloperMetadataVisibility>,
     }
-    impl gapi::wire::WireStruct for DeveloperMetadata {
+    impl gapi::wire::Record for DeveloperMetadata {
         const NAME: &'static str = "DeveloperMetadata";
         const FIELDS: &'static [&'static str] = &[
             "location",
@@ -7817,49 +5887,36 @@ pub mod schemas {
             "metadataValue",
             "visibility",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.location),
-                1 => gapi::wire::de(map, &mut self.metadata_id),
-                2 => gapi::wire::de(map, &mut self.metadata_key),
-                3 => gapi::wire::de(map, &mut self.metadata_value),
-                4 => gapi::wire::de(map, &mut self.visibility),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.location,
+                    1 => &self.metadata_id,
+                    2 => &self.metadata_key,
+                    3 => &self.metadata_value,
+                    4 => &self.visibility,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "location", &self.location)?;
-            gapi::wire::ser(map, "metadataId", &self.metadata_id)?;
-            gapi::wire::ser(map, "metadataKey", &self.metadata_key)?;
-            gapi::wire::ser(map, "metadataValue", &self.metadata_value)?;
-            gapi::wire::ser(map, "visibility", &self.visibility)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeveloperMetadata {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.location,
+                    1 => &mut self.metadata_id,
+                    2 => &mut self.metadata_key,
+                    3 => &mut self.metadata_value,
+                    4 => &mut self.visibility,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeveloperMetadata {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeveloperMetadata);
     /// A location where metadata may be associated in a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeveloperMetadataLocation {
         /// Represents the row or column when metadata is associated with a dimension. The specified DimensionRange must represent a single row or column. It cannot be unbounded or span multiple rows or columns.
         pub dimension_range: Option<DimensionRange>,
@@ -7870,7 +5927,7 @@ pub mod schemas {
         /// True when metadata is associated with an entire spreadsheet.
         pub spreadsheet: Option<bool>,
     }
-    impl gapi::wire::WireStruct for DeveloperMetadataLocation {
+    impl gapi::wire::Record for DeveloperMetadataLocation {
         const NAME: &'static str = "DeveloperMetadataLocation";
         const FIELDS: &'static [&'static str] = &[
             "dimensionRange",
@@ -7878,45 +5935,32 @@ pub mod schemas {
             "sheetId",
             "spreadsheet",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.dimension_range),
-                1 => gapi::wire::de(map, &mut self.location_type),
-                2 => gapi::wire::de(map, &mut self.sheet_id),
-                3 => gapi::wire::de(map, &mut self.spreadsheet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.dimension_range,
+                    1 => &self.location_type,
+                    2 => &self.sheet_id,
+                    3 => &self.spreadsheet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dimensionRange", &self.dimension_range)?;
-            gapi::wire::ser(map, "locationType", &self.location_type)?;
-            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
-            gapi::wire::ser(map, "spreadsheet", &self.spreadsheet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DeveloperMetadataLocation {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.dimension_range,
+                    1 => &mut self.location_type,
+                    2 => &mut self.sheet_id,
+                    3 => &mut self.spreadsheet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DeveloperMetadataLocation {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeveloperMetadataLocation);
     gapi::open_enum! {
         /// The type of location this object represents. This field is read-only.
         pub enum DeveloperMetadataLocationLocationType {
@@ -7933,7 +5977,7 @@ pub mod schemas {
         }
     }
     /// Selects DeveloperMetadata that matches all of the specified fields. For example, if only a metadata ID is specified this considers the DeveloperMetadata with that particular unique ID. If a metadata key is specified, this considers all developer metadata with that key. If a key, visibility, and location type are all specified, this considers all developer metadata with that key and visibility that are associated with a location of that type. In general, this selects all DeveloperMetadata that match the intersection of all the specified fields; any field or combination of fields may be specified.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DeveloperMetadataLookup {
         /// Determines how this lookup matches the location. If this field is specified as EXACT, only developer metadata associated on the exact location specified is matched. If this field is specified to INTERSECTING, developer metadata associated on intersecting locations is also matched. If left unspecified, this field assumes a default value of INTERSECTING. If this field is specified, a metadataLocation must also be specified.
         pub location_matching_strategy: Option<
@@ -7952,7 +5996,7 @@ pub mod schemas {
         /// Limits the selected developer metadata to that which has a matching DeveloperMetadata.visibility. If left unspecified, all developer metadata visible to the requesting project is considered.
         pub visibility: Option<DeveloperMetadataLookupVisibility>,
     }
-    impl gapi::wire::WireStruct for DeveloperMetadataLookup {
+    impl gapi::wire::Record for DeveloperMetadataLookup {
         const NAME: &'static str = "DeveloperMetadataLookup";
         const FIELDS: &'static [&'static str] = &[
             "locationMatchingStrategy",
@@ -7963,55 +6007,38 @@ pub mod schemas {
             "metadataValue",
             "visibility",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.location_matching_strategy),
-                1 => gapi::wire::de(map, &mut self.location_type),
-                2 => gapi::wire::de(map, &mut self.metadata_id),
-                3 => gapi::wire::de(map, &mut self.metadata_key),
-                4 => gapi::wire::de(map, &mut self.metadata_location),
-                5 => gapi::wire::de(map, &mut self.metadata_value),
-                6 => gapi::wire::de(map, &mut self.visibility),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.location_matching_strategy,
+                    1 => &self.location_type,
+                    2 => &self.metadata_id,
+                    3 => &self.metadata_key,
+                    4 => &self.metadata_location,
+                    5 => &self.metadata_value,
+                    6 => &self.visibility,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "locationMatchingStrategy",
-                &self.location_matching_strategy,
-            )?;
-            gapi::wire::ser(map, "locationType", &self.location_type)?;
-            gapi::wire::ser(map, "metadataId", &self.metadata_id)?;
-            gapi::wire::ser(map, "metadataKey", &self.metadata_key)?;
-            gapi::wire::ser(map, "metadataLocation", &self.metadata_location)?;
-            gapi::wire::ser(map, "metadataValue", &self.metadata_value)?;
-            gapi::wire::ser(map, "visibility", &self.visibility)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.location_matching_strategy,
+                    1 => &mut self.location_type,
+                    2 => &mut self.metadata_id,
+                    3 => &mut self.metadata_key,
+                    4 => &mut self.metadata_location,
+                    5 => &mut self.metadata_value,
+                    6 => &mut self.visibility,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for DeveloperMetadataLookup {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for DeveloperMetadataLookup {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DeveloperMetadataLookup);
     gapi::open_enum! {
         /// Determines how this lookup matches the location. If this field is specified as EXACT, only developer metadata associated on the exact location specified is matched. If this field is specified to INTERSECTING, developer metadata associated on intersecting locations is also matched. If left unspecified, this field assumes a default value of INTERSECTING. If this field is specified, a metadataLocation must also be specified.
         pub enum DeveloperMetadataLookupLocationMatchingStrategy {
@@ -8023,21 +6050,8 @@ pub mod schemas {
             IntersectingLocation = "INTERSECTING_LOCATION",
         }
     }
-    gapi::open_enum! {
-        /// Limits the selected developer metadata to those entries which are associated with locations of the specified type. For example, when this field is specified as ROW this lookup only considers developer metadata associated on rows. If the field is left unspecified, all location types are considered. This field cannot be specified as SPREADSHEET when the locationMatchingStrategy is specified as INTERSECTING or when the metadataLocation is specified as a non-spreadsheet location. Spreadsheet metadata cannot intersect any other developer metadata location. This field also must be left unspecified when the locationMatchingStrategy is specified as EXACT.
-        pub enum DeveloperMetadataLookupLocationType {
-            /// Default value.
-            DeveloperMetadataLocationTypeUnspecified = "DEVELOPER_METADATA_LOCATION_TYPE_UNSPECIFIED",
-            /// Developer metadata associated on an entire row dimension.
-            Row = "ROW",
-            /// Developer metadata associated on an entire column dimension.
-            Column = "COLUMN",
-            /// Developer metadata associated on an entire sheet.
-            Sheet = "SHEET",
-            /// Developer metadata associated on the entire spreadsheet.
-            Spreadsheet = "SPREADSHEET",
-        }
-    }
+    /// Limits the selected developer metadata to those entries which are associated with locations of the specified type. For example, when this field is specified as ROW this lookup only considers developer metadata associated on rows. If the field is left unspecified, all location types are considered. This field cannot be specified as SPREADSHEET when the locationMatchingStrategy is specified as INTERSECTING or when the metadataLocation is specified as a non-spreadsheet location. Spreadsheet metadata cannot intersect any other developer metadata location. This field also must be left unspecified when the locationMatchingStrategy is specified as EXACT.
+    pub type DeveloperMetadataLookupLocationType = DeveloperMetadataLocationLocationType;
     gapi::open_enum! {
         /// Limits the selected developer metadata to that which has a matching DeveloperMetadata.visibility. If left unspecified, all developer metadata visible to the requesting project is considered.
         pub enum DeveloperMetadataLookupVisibility {
@@ -8049,19 +6063,10 @@ pub mod schemas {
             Project = "PROJECT",
         }
     }
-    gapi::open_enum! {
-        /// The metadata visibility. Developer metadata must always have visibility specified.
-        pub enum DeveloperMetadataVisibility {
-            /// Default value.
-            DeveloperMetadataVisibilityUnspecified = "DEVELOPER_METADATA_VISIBILITY_UNSPECIFIED",
-            /// Document-visible metadata is accessible from any developer project with access to the document.
-            Document = "DOCUMENT",
-            /// Project-visible metadata is only visible to and accessible by the developer project that created the metadata.
-            Project = "PROJECT",
-        }
-    }
+    /// The metadata visibility. Developer metadata must always have visibility specified.
+    pub type DeveloperMetadataVisibility = DeveloperMetadataLookupVisibility;
     /// A group over an interval of rows or columns on a sheet, which can contain or be contained within other groups. A group can be collapsed or expanded as a unit on the sheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DimensionGroup {
         /// This field is true if this group is collapsed. A collapsed group remains collapsed if an overlapping group at a shallower depth is expanded. A true value does not imply that all dimensions within the group are hidden, since a dimension's visibility can change independently from this group property. However, when this property is updated, all dimensions within it are set to hidden if this field is true, or set to visible if this field is false.
         pub collapsed: Option<bool>,
@@ -8070,48 +6075,35 @@ pub mod schemas {
         /// The range over which this group exists.
         pub range: Option<DimensionRange>,
     }
-    impl gapi::wire::WireStruct for DimensionGroup {
+    impl gapi::wire::Record for DimensionGroup {
         const NAME: &'static str = "DimensionGroup";
         const FIELDS: &'static [&'static str] = &["collapsed", "depth", "range"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.collapsed),
-                1 => gapi::wire::de(map, &mut self.depth),
-                2 => gapi::wire::de(map, &mut self.range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.collapsed,
+                    1 => &self.depth,
+                    2 => &self.range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "collapsed", &self.collapsed)?;
-            gapi::wire::ser(map, "depth", &self.depth)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DimensionGroup {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.collapsed,
+                    1 => &mut self.depth,
+                    2 => &mut self.range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DimensionGroup {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DimensionGroup);
     /// Properties about a dimension.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DimensionProperties {
         /// Output only. If set, this is a column in a data source sheet.
         pub data_source_column_reference: Option<DataSourceColumnReference>,
@@ -8124,7 +6116,7 @@ pub mod schemas {
         /// The height (if a row) or width (if a column) of the dimension in pixels.
         pub pixel_size: Option<i32>,
     }
-    impl gapi::wire::WireStruct for DimensionProperties {
+    impl gapi::wire::Record for DimensionProperties {
         const NAME: &'static str = "DimensionProperties";
         const FIELDS: &'static [&'static str] = &[
             "dataSourceColumnReference",
@@ -8133,53 +6125,36 @@ pub mod schemas {
             "hiddenByUser",
             "pixelSize",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_source_column_reference),
-                1 => gapi::wire::de(map, &mut self.developer_metadata),
-                2 => gapi::wire::de(map, &mut self.hidden_by_filter),
-                3 => gapi::wire::de(map, &mut self.hidden_by_user),
-                4 => gapi::wire::de(map, &mut self.pixel_size),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_source_column_reference,
+                    1 => &self.developer_metadata,
+                    2 => &self.hidden_by_filter,
+                    3 => &self.hidden_by_user,
+                    4 => &self.pixel_size,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "dataSourceColumnReference",
-                &self.data_source_column_reference,
-            )?;
-            gapi::wire::ser(map, "developerMetadata", &self.developer_metadata)?;
-            gapi::wire::ser(map, "hiddenByFilter", &self.hidden_by_filter)?;
-            gapi::wire::ser(map, "hiddenByUser", &self.hidden_by_user)?;
-            gapi::wire::ser(map, "pixelSize", &self.pixel_size)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_source_column_reference,
+                    1 => &mut self.developer_metadata,
+                    2 => &mut self.hidden_by_filter,
+                    3 => &mut self.hidden_by_user,
+                    4 => &mut self.pixel_size,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for DimensionProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for DimensionProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DimensionProperties);
     /// A range along a single dimension on a sheet. All indexes are zero-based. Indexes are half open: the start index is inclusive and the end index is exclusive. Missing indexes indicate the range is unbounded on that side.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DimensionRange {
         /// The dimension of the span.
         pub dimension: Option<DimensionRangeDimension>,
@@ -8190,7 +6165,7 @@ pub mod schemas {
         /// The start (inclusive) of the span, or not set if unbounded.
         pub start_index: Option<i32>,
     }
-    impl gapi::wire::WireStruct for DimensionRange {
+    impl gapi::wire::Record for DimensionRange {
         const NAME: &'static str = "DimensionRange";
         const FIELDS: &'static [&'static str] = &[
             "dimension",
@@ -8198,142 +6173,94 @@ pub mod schemas {
             "sheetId",
             "startIndex",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.dimension),
-                1 => gapi::wire::de(map, &mut self.end_index),
-                2 => gapi::wire::de(map, &mut self.sheet_id),
-                3 => gapi::wire::de(map, &mut self.start_index),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.dimension,
+                    1 => &self.end_index,
+                    2 => &self.sheet_id,
+                    3 => &self.start_index,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dimension", &self.dimension)?;
-            gapi::wire::ser(map, "endIndex", &self.end_index)?;
-            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
-            gapi::wire::ser(map, "startIndex", &self.start_index)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DimensionRange {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.dimension,
+                    1 => &mut self.end_index,
+                    2 => &mut self.sheet_id,
+                    3 => &mut self.start_index,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DimensionRange {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// The dimension of the span.
-        pub enum DimensionRangeDimension {
-            /// The default value, do not use.
-            DimensionUnspecified = "DIMENSION_UNSPECIFIED",
-            /// Operates on the rows of a sheet.
-            Rows = "ROWS",
-            /// Operates on the columns of a sheet.
-            Columns = "COLUMNS",
-        }
-    }
+    gapi::record!(DimensionRange);
+    /// The dimension of the span.
+    pub type DimensionRangeDimension = AppendDimensionRequestDimension;
     /// Duplicates a particular filter view.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DuplicateFilterViewRequest {
         /// The ID of the filter being duplicated.
         pub filter_id: Option<i32>,
     }
-    impl gapi::wire::WireStruct for DuplicateFilterViewRequest {
+    impl gapi::wire::Record for DuplicateFilterViewRequest {
         const NAME: &'static str = "DuplicateFilterViewRequest";
         const FIELDS: &'static [&'static str] = &["filterId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.filter_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.filter_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "filterId", &self.filter_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DuplicateFilterViewRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.filter_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DuplicateFilterViewRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DuplicateFilterViewRequest);
     /// The result of a filter view being duplicated.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DuplicateFilterViewResponse {
         /// The newly created filter.
         pub filter: Option<FilterView>,
     }
-    impl gapi::wire::WireStruct for DuplicateFilterViewResponse {
+    impl gapi::wire::Record for DuplicateFilterViewResponse {
         const NAME: &'static str = "DuplicateFilterViewResponse";
         const FIELDS: &'static [&'static str] = &["filter"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.filter),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.filter,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "filter", &self.filter)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DuplicateFilterViewResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.filter,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DuplicateFilterViewResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DuplicateFilterViewResponse);
     /// Duplicates the contents of a sheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DuplicateSheetRequest {
         /// The zero-based index where the new sheet should be inserted. The index of all sheets after this are incremented.
         pub insert_sheet_index: Option<i32>,
@@ -8344,7 +6271,7 @@ pub mod schemas {
         /// The sheet to duplicate. If the source sheet is of DATA_SOURCE type, its backing DataSource is also duplicated and associated with the new copy of the sheet. No data execution is triggered, the grid data of this sheet is also copied over but only available after the batch request completes.
         pub source_sheet_id: Option<i32>,
     }
-    impl gapi::wire::WireStruct for DuplicateSheetRequest {
+    impl gapi::wire::Record for DuplicateSheetRequest {
         const NAME: &'static str = "DuplicateSheetRequest";
         const FIELDS: &'static [&'static str] = &[
             "insertSheetIndex",
@@ -8352,89 +6279,63 @@ pub mod schemas {
             "newSheetName",
             "sourceSheetId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.insert_sheet_index),
-                1 => gapi::wire::de(map, &mut self.new_sheet_id),
-                2 => gapi::wire::de(map, &mut self.new_sheet_name),
-                3 => gapi::wire::de(map, &mut self.source_sheet_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.insert_sheet_index,
+                    1 => &self.new_sheet_id,
+                    2 => &self.new_sheet_name,
+                    3 => &self.source_sheet_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "insertSheetIndex", &self.insert_sheet_index)?;
-            gapi::wire::ser(map, "newSheetId", &self.new_sheet_id)?;
-            gapi::wire::ser(map, "newSheetName", &self.new_sheet_name)?;
-            gapi::wire::ser(map, "sourceSheetId", &self.source_sheet_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DuplicateSheetRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.insert_sheet_index,
+                    1 => &mut self.new_sheet_id,
+                    2 => &mut self.new_sheet_name,
+                    3 => &mut self.source_sheet_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DuplicateSheetRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DuplicateSheetRequest);
     /// The result of duplicating a sheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DuplicateSheetResponse {
         /// The properties of the duplicate sheet.
         pub properties: Option<SheetProperties>,
     }
-    impl gapi::wire::WireStruct for DuplicateSheetResponse {
+    impl gapi::wire::Record for DuplicateSheetResponse {
         const NAME: &'static str = "DuplicateSheetResponse";
         const FIELDS: &'static [&'static str] = &["properties"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.properties),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.properties,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "properties", &self.properties)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DuplicateSheetResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.properties,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DuplicateSheetResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DuplicateSheetResponse);
     /// The editors of a protected range.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Editors {
         /// True if anyone in the document's domain has edit access to the protected range. Domain protection is only supported on documents within a domain.
         pub domain_users_can_edit: Option<bool>,
@@ -8443,52 +6344,39 @@ pub mod schemas {
         /// The email addresses of users with edit access to the protected range.
         pub users: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for Editors {
+    impl gapi::wire::Record for Editors {
         const NAME: &'static str = "Editors";
         const FIELDS: &'static [&'static str] = &[
             "domainUsersCanEdit",
             "groups",
             "users",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.domain_users_can_edit),
-                1 => gapi::wire::de(map, &mut self.groups),
-                2 => gapi::wire::de(map, &mut self.users),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.domain_users_can_edit,
+                    1 => &self.groups,
+                    2 => &self.users,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "domainUsersCanEdit", &self.domain_users_can_edit)?;
-            gapi::wire::ser(map, "groups", &self.groups)?;
-            gapi::wire::ser(map, "users", &self.users)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Editors {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.domain_users_can_edit,
+                    1 => &mut self.groups,
+                    2 => &mut self.users,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Editors {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Editors);
     /// A chart embedded in a sheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct EmbeddedChart {
         /// The border of the chart.
         pub border: Option<EmbeddedObjectBorder>,
@@ -8499,7 +6387,7 @@ pub mod schemas {
         /// The specification of the chart.
         pub spec: Option<ChartSpec>,
     }
-    impl gapi::wire::WireStruct for EmbeddedChart {
+    impl gapi::wire::Record for EmbeddedChart {
         const NAME: &'static str = "EmbeddedChart";
         const FIELDS: &'static [&'static str] = &[
             "border",
@@ -8507,93 +6395,67 @@ pub mod schemas {
             "position",
             "spec",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.border),
-                1 => gapi::wire::de(map, &mut self.chart_id),
-                2 => gapi::wire::de(map, &mut self.position),
-                3 => gapi::wire::de(map, &mut self.spec),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.border,
+                    1 => &self.chart_id,
+                    2 => &self.position,
+                    3 => &self.spec,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "border", &self.border)?;
-            gapi::wire::ser(map, "chartId", &self.chart_id)?;
-            gapi::wire::ser(map, "position", &self.position)?;
-            gapi::wire::ser(map, "spec", &self.spec)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EmbeddedChart {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.border,
+                    1 => &mut self.chart_id,
+                    2 => &mut self.position,
+                    3 => &mut self.spec,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EmbeddedChart {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(EmbeddedChart);
     /// A border along an embedded object.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct EmbeddedObjectBorder {
         /// The color of the border. Deprecated: Use color_style.
         pub color: Option<Color>,
         /// The color of the border. If color is also set, this field takes precedence.
         pub color_style: Option<ColorStyle>,
     }
-    impl gapi::wire::WireStruct for EmbeddedObjectBorder {
+    impl gapi::wire::Record for EmbeddedObjectBorder {
         const NAME: &'static str = "EmbeddedObjectBorder";
         const FIELDS: &'static [&'static str] = &["color", "colorStyle"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.color),
-                1 => gapi::wire::de(map, &mut self.color_style),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.color,
+                    1 => &self.color_style,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "color", &self.color)?;
-            gapi::wire::ser(map, "colorStyle", &self.color_style)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EmbeddedObjectBorder {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.color,
+                    1 => &mut self.color_style,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EmbeddedObjectBorder {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(EmbeddedObjectBorder);
     /// The position of an embedded object such as a chart.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct EmbeddedObjectPosition {
         /// If true, the embedded object is put on a new sheet whose ID is chosen for you. Used only when writing.
         pub new_sheet: Option<bool>,
@@ -8602,96 +6464,70 @@ pub mod schemas {
         /// The sheet this is on. Set only if the embedded object is on its own sheet. Must be non-negative.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::WireStruct for EmbeddedObjectPosition {
+    impl gapi::wire::Record for EmbeddedObjectPosition {
         const NAME: &'static str = "EmbeddedObjectPosition";
         const FIELDS: &'static [&'static str] = &[
             "newSheet",
             "overlayPosition",
             "sheetId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.new_sheet),
-                1 => gapi::wire::de(map, &mut self.overlay_position),
-                2 => gapi::wire::de(map, &mut self.sheet_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.new_sheet,
+                    1 => &self.overlay_position,
+                    2 => &self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "newSheet", &self.new_sheet)?;
-            gapi::wire::ser(map, "overlayPosition", &self.overlay_position)?;
-            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for EmbeddedObjectPosition {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.new_sheet,
+                    1 => &mut self.overlay_position,
+                    2 => &mut self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for EmbeddedObjectPosition {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(EmbeddedObjectPosition);
     /// An error in a cell.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ErrorValue {
         /// A message with more information about the error (in the spreadsheet's locale).
         pub message: Option<String>,
         /// The type of error.
         pub r#type: Option<ErrorValueType>,
     }
-    impl gapi::wire::WireStruct for ErrorValue {
+    impl gapi::wire::Record for ErrorValue {
         const NAME: &'static str = "ErrorValue";
         const FIELDS: &'static [&'static str] = &["message", "type"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.message),
-                1 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.message,
+                    1 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "message", &self.message)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ErrorValue {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.message,
+                    1 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ErrorValue {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ErrorValue);
     gapi::open_enum! {
         /// The type of error.
         pub enum ErrorValueType {
@@ -8718,7 +6554,7 @@ pub mod schemas {
         }
     }
     /// The kinds of value that a cell in a spreadsheet can have.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ExtendedValue {
         /// Represents a boolean value.
         pub bool_value: Option<bool>,
@@ -8731,7 +6567,7 @@ pub mod schemas {
         /// Represents a string value. Leading single quotes are not included. For example, if the user typed `'123` into the UI, this would be represented as a `stringValue` of `"123"`.
         pub string_value: Option<String>,
     }
-    impl gapi::wire::WireStruct for ExtendedValue {
+    impl gapi::wire::Record for ExtendedValue {
         const NAME: &'static str = "ExtendedValue";
         const FIELDS: &'static [&'static str] = &[
             "boolValue",
@@ -8740,49 +6576,36 @@ pub mod schemas {
             "numberValue",
             "stringValue",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bool_value),
-                1 => gapi::wire::de(map, &mut self.error_value),
-                2 => gapi::wire::de(map, &mut self.formula_value),
-                3 => gapi::wire::de(map, &mut self.number_value),
-                4 => gapi::wire::de(map, &mut self.string_value),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bool_value,
+                    1 => &self.error_value,
+                    2 => &self.formula_value,
+                    3 => &self.number_value,
+                    4 => &self.string_value,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "boolValue", &self.bool_value)?;
-            gapi::wire::ser(map, "errorValue", &self.error_value)?;
-            gapi::wire::ser(map, "formulaValue", &self.formula_value)?;
-            gapi::wire::ser(map, "numberValue", &self.number_value)?;
-            gapi::wire::ser(map, "stringValue", &self.string_value)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ExtendedValue {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bool_value,
+                    1 => &mut self.error_value,
+                    2 => &mut self.formula_value,
+                    3 => &mut self.number_value,
+                    4 => &mut self.string_value,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ExtendedValue {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ExtendedValue);
     /// Criteria for showing or hiding rows in a filter or filter view.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FilterCriteria {
         /// A condition that must be `true` for values to be shown. (This does not override hidden_values -- if a value is listed there, it will still be hidden.)
         pub condition: Option<BooleanCondition>,
@@ -8797,7 +6620,7 @@ pub mod schemas {
         /// The foreground color to filter by; only cells with this foreground color are shown. This field is mutually exclusive with visible_background_color, and must be set to an RGB-type color. If visible_foreground_color is also set, this field takes precedence.
         pub visible_foreground_color_style: Option<ColorStyle>,
     }
-    impl gapi::wire::WireStruct for FilterCriteria {
+    impl gapi::wire::Record for FilterCriteria {
         const NAME: &'static str = "FilterCriteria";
         const FIELDS: &'static [&'static str] = &[
             "condition",
@@ -8807,67 +6630,38 @@ pub mod schemas {
             "visibleForegroundColor",
             "visibleForegroundColorStyle",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.condition),
-                1 => gapi::wire::de(map, &mut self.hidden_values),
-                2 => gapi::wire::de(map, &mut self.visible_background_color),
-                3 => gapi::wire::de(map, &mut self.visible_background_color_style),
-                4 => gapi::wire::de(map, &mut self.visible_foreground_color),
-                5 => gapi::wire::de(map, &mut self.visible_foreground_color_style),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.condition,
+                    1 => &self.hidden_values,
+                    2 => &self.visible_background_color,
+                    3 => &self.visible_background_color_style,
+                    4 => &self.visible_foreground_color,
+                    5 => &self.visible_foreground_color_style,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "condition", &self.condition)?;
-            gapi::wire::ser(map, "hiddenValues", &self.hidden_values)?;
-            gapi::wire::ser(
-                map,
-                "visibleBackgroundColor",
-                &self.visible_background_color,
-            )?;
-            gapi::wire::ser(
-                map,
-                "visibleBackgroundColorStyle",
-                &self.visible_background_color_style,
-            )?;
-            gapi::wire::ser(
-                map,
-                "visibleForegroundColor",
-                &self.visible_foreground_color,
-            )?;
-            gapi::wire::ser(
-                map,
-                "visibleForegroundColorStyle",
-                &self.visible_foreground_color_style,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.condition,
+                    1 => &mut self.hidden_values,
+                    2 => &mut self.visible_background_color,
+                    3 => &mut self.visible_background_color_style,
+                    4 => &mut self.visible_foreground_color,
+                    5 => &mut self.visible_foreground_color_style,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for FilterCriteria {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for FilterCriteria {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FilterCriteria);
     /// The filter criteria associated with a specific column.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FilterSpec {
         /// The zero-based column index.
         pub column_index: Option<i32>,
@@ -8876,56 +6670,39 @@ pub mod schemas {
         /// The criteria for the column.
         pub filter_criteria: Option<FilterCriteria>,
     }
-    impl gapi::wire::WireStruct for FilterSpec {
+    impl gapi::wire::Record for FilterSpec {
         const NAME: &'static str = "FilterSpec";
         const FIELDS: &'static [&'static str] = &[
             "columnIndex",
             "dataSourceColumnReference",
             "filterCriteria",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.column_index),
-                1 => gapi::wire::de(map, &mut self.data_source_column_reference),
-                2 => gapi::wire::de(map, &mut self.filter_criteria),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.column_index,
+                    1 => &self.data_source_column_reference,
+                    2 => &self.filter_criteria,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "columnIndex", &self.column_index)?;
-            gapi::wire::ser(
-                map,
-                "dataSourceColumnReference",
-                &self.data_source_column_reference,
-            )?;
-            gapi::wire::ser(map, "filterCriteria", &self.filter_criteria)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.column_index,
+                    1 => &mut self.data_source_column_reference,
+                    2 => &mut self.filter_criteria,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for FilterSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for FilterSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FilterSpec);
     /// A filter view. For more information, see \[Manage data visibility with filters\](https://developers.google.com/workspace/sheets/api/guides/filters).
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FilterView {
         /// The criteria for showing/hiding values per column. The map's key is the column index, and the value is the criteria for that column. This field is deprecated in favor of filter_specs.
         pub criteria: Option<::std::collections::BTreeMap<String, FilterCriteria>>,
@@ -8944,7 +6721,7 @@ pub mod schemas {
         /// The name of the filter view.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for FilterView {
+    impl gapi::wire::Record for FilterView {
         const NAME: &'static str = "FilterView";
         const FIELDS: &'static [&'static str] = &[
             "criteria",
@@ -8956,55 +6733,42 @@ pub mod schemas {
             "tableId",
             "title",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.criteria),
-                1 => gapi::wire::de(map, &mut self.filter_specs),
-                2 => gapi::wire::de(map, &mut self.filter_view_id),
-                3 => gapi::wire::de(map, &mut self.named_range_id),
-                4 => gapi::wire::de(map, &mut self.range),
-                5 => gapi::wire::de(map, &mut self.sort_specs),
-                6 => gapi::wire::de(map, &mut self.table_id),
-                7 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.criteria,
+                    1 => &self.filter_specs,
+                    2 => &self.filter_view_id,
+                    3 => &self.named_range_id,
+                    4 => &self.range,
+                    5 => &self.sort_specs,
+                    6 => &self.table_id,
+                    7 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "criteria", &self.criteria)?;
-            gapi::wire::ser(map, "filterSpecs", &self.filter_specs)?;
-            gapi::wire::ser(map, "filterViewId", &self.filter_view_id)?;
-            gapi::wire::ser(map, "namedRangeId", &self.named_range_id)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            gapi::wire::ser(map, "sortSpecs", &self.sort_specs)?;
-            gapi::wire::ser(map, "tableId", &self.table_id)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FilterView {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.criteria,
+                    1 => &mut self.filter_specs,
+                    2 => &mut self.filter_view_id,
+                    3 => &mut self.named_range_id,
+                    4 => &mut self.range,
+                    5 => &mut self.sort_specs,
+                    6 => &mut self.table_id,
+                    7 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FilterView {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FilterView);
     /// Finds and replaces data in cells over a range, sheet, or all sheets.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FindReplaceRequest {
         /// True to find/replace over all sheets.
         pub all_sheets: Option<bool>,
@@ -9025,7 +6789,7 @@ pub mod schemas {
         /// The sheet to find/replace over.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::WireStruct for FindReplaceRequest {
+    impl gapi::wire::Record for FindReplaceRequest {
         const NAME: &'static str = "FindReplaceRequest";
         const FIELDS: &'static [&'static str] = &[
             "allSheets",
@@ -9038,57 +6802,44 @@ pub mod schemas {
             "searchByRegex",
             "sheetId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.all_sheets),
-                1 => gapi::wire::de(map, &mut self.find),
-                2 => gapi::wire::de(map, &mut self.include_formulas),
-                3 => gapi::wire::de(map, &mut self.match_case),
-                4 => gapi::wire::de(map, &mut self.match_entire_cell),
-                5 => gapi::wire::de(map, &mut self.range),
-                6 => gapi::wire::de(map, &mut self.replacement),
-                7 => gapi::wire::de(map, &mut self.search_by_regex),
-                8 => gapi::wire::de(map, &mut self.sheet_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.all_sheets,
+                    1 => &self.find,
+                    2 => &self.include_formulas,
+                    3 => &self.match_case,
+                    4 => &self.match_entire_cell,
+                    5 => &self.range,
+                    6 => &self.replacement,
+                    7 => &self.search_by_regex,
+                    8 => &self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "allSheets", &self.all_sheets)?;
-            gapi::wire::ser(map, "find", &self.find)?;
-            gapi::wire::ser(map, "includeFormulas", &self.include_formulas)?;
-            gapi::wire::ser(map, "matchCase", &self.match_case)?;
-            gapi::wire::ser(map, "matchEntireCell", &self.match_entire_cell)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            gapi::wire::ser(map, "replacement", &self.replacement)?;
-            gapi::wire::ser(map, "searchByRegex", &self.search_by_regex)?;
-            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FindReplaceRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.all_sheets,
+                    1 => &mut self.find,
+                    2 => &mut self.include_formulas,
+                    3 => &mut self.match_case,
+                    4 => &mut self.match_entire_cell,
+                    5 => &mut self.range,
+                    6 => &mut self.replacement,
+                    7 => &mut self.search_by_regex,
+                    8 => &mut self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FindReplaceRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FindReplaceRequest);
     /// The result of the find/replace.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FindReplaceResponse {
         /// The number of formula cells changed.
         pub formulas_changed: Option<i32>,
@@ -9101,7 +6852,7 @@ pub mod schemas {
         /// The number of non-formula cells changed.
         pub values_changed: Option<i32>,
     }
-    impl gapi::wire::WireStruct for FindReplaceResponse {
+    impl gapi::wire::Record for FindReplaceResponse {
         const NAME: &'static str = "FindReplaceResponse";
         const FIELDS: &'static [&'static str] = &[
             "formulasChanged",
@@ -9110,49 +6861,36 @@ pub mod schemas {
             "sheetsChanged",
             "valuesChanged",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.formulas_changed),
-                1 => gapi::wire::de(map, &mut self.occurrences_changed),
-                2 => gapi::wire::de(map, &mut self.rows_changed),
-                3 => gapi::wire::de(map, &mut self.sheets_changed),
-                4 => gapi::wire::de(map, &mut self.values_changed),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.formulas_changed,
+                    1 => &self.occurrences_changed,
+                    2 => &self.rows_changed,
+                    3 => &self.sheets_changed,
+                    4 => &self.values_changed,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "formulasChanged", &self.formulas_changed)?;
-            gapi::wire::ser(map, "occurrencesChanged", &self.occurrences_changed)?;
-            gapi::wire::ser(map, "rowsChanged", &self.rows_changed)?;
-            gapi::wire::ser(map, "sheetsChanged", &self.sheets_changed)?;
-            gapi::wire::ser(map, "valuesChanged", &self.values_changed)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FindReplaceResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.formulas_changed,
+                    1 => &mut self.occurrences_changed,
+                    2 => &mut self.rows_changed,
+                    3 => &mut self.sheets_changed,
+                    4 => &mut self.values_changed,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FindReplaceResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FindReplaceResponse);
     /// The request for retrieving a Spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct GetSpreadsheetByDataFilterRequest {
         /// The comments view mode to apply to the spreadsheet. This allows viewing the spreadsheet with comments omitted or included. If one is not specified, COMMENTS_VIEW_MODE_OMITTED is used.
         pub comments_view_mode: Option<
@@ -9165,7 +6903,7 @@ pub mod schemas {
         /// True if grid data should be returned. This parameter is ignored if a field mask was set in the request.
         pub include_grid_data: Option<bool>,
     }
-    impl gapi::wire::WireStruct for GetSpreadsheetByDataFilterRequest {
+    impl gapi::wire::Record for GetSpreadsheetByDataFilterRequest {
         const NAME: &'static str = "GetSpreadsheetByDataFilterRequest";
         const FIELDS: &'static [&'static str] = &[
             "commentsViewMode",
@@ -9173,64 +6911,36 @@ pub mod schemas {
             "excludeTablesInBandedRanges",
             "includeGridData",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.comments_view_mode),
-                1 => gapi::wire::de(map, &mut self.data_filters),
-                2 => gapi::wire::de(map, &mut self.exclude_tables_in_banded_ranges),
-                3 => gapi::wire::de(map, &mut self.include_grid_data),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.comments_view_mode,
+                    1 => &self.data_filters,
+                    2 => &self.exclude_tables_in_banded_ranges,
+                    3 => &self.include_grid_data,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "commentsViewMode", &self.comments_view_mode)?;
-            gapi::wire::ser(map, "dataFilters", &self.data_filters)?;
-            gapi::wire::ser(
-                map,
-                "excludeTablesInBandedRanges",
-                &self.exclude_tables_in_banded_ranges,
-            )?;
-            gapi::wire::ser(map, "includeGridData", &self.include_grid_data)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.comments_view_mode,
+                    1 => &mut self.data_filters,
+                    2 => &mut self.exclude_tables_in_banded_ranges,
+                    3 => &mut self.include_grid_data,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for GetSpreadsheetByDataFilterRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for GetSpreadsheetByDataFilterRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// The comments view mode to apply to the spreadsheet. This allows viewing the spreadsheet with comments omitted or included. If one is not specified, COMMENTS_VIEW_MODE_OMITTED is used.
-        pub enum GetSpreadsheetByDataFilterRequestCommentsViewMode {
-            /// The CommentsViewMode is unspecified; COMMENTS_VIEW_MODE_OMITTED is applied.
-            CommentsViewModeUnspecified = "COMMENTS_VIEW_MODE_UNSPECIFIED",
-            /// The CommentsViewMode applied to the returned spreadsheet depends on the user's current access level. If the user only has view access, COMMENTS_VIEW_MODE_OMITTED is applied. Otherwise, COMMENTS_VIEW_MODE_INCLUDED is applied.
-            CommentsViewModeDefaultForCurrentAccess = "COMMENTS_VIEW_MODE_DEFAULT_FOR_CURRENT_ACCESS",
-            /// The returned spreadsheet has comments omitted.
-            CommentsViewModeOmitted = "COMMENTS_VIEW_MODE_OMITTED",
-            /// The returned spreadsheet has comments included. Requests to retrieve a spreadsheet using this mode will return a 403 error if the user does not have permission to view comments.
-            CommentsViewModeIncluded = "COMMENTS_VIEW_MODE_INCLUDED",
-        }
-    }
+    gapi::record!(GetSpreadsheetByDataFilterRequest);
+    /// The comments view mode to apply to the spreadsheet. This allows viewing the spreadsheet with comments omitted or included. If one is not specified, COMMENTS_VIEW_MODE_OMITTED is used.
+    pub type GetSpreadsheetByDataFilterRequestCommentsViewMode = BatchUpdateSpreadsheetRequestCommentsViewMode;
     /// A rule that applies a gradient color scale format, based on the interpolation points listed. The format of a cell will vary based on its contents as compared to the values of the interpolation points.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct GradientRule {
         /// The final interpolation point.
         pub maxpoint: Option<InterpolationPoint>,
@@ -9239,48 +6949,35 @@ pub mod schemas {
         /// The starting interpolation point.
         pub minpoint: Option<InterpolationPoint>,
     }
-    impl gapi::wire::WireStruct for GradientRule {
+    impl gapi::wire::Record for GradientRule {
         const NAME: &'static str = "GradientRule";
         const FIELDS: &'static [&'static str] = &["maxpoint", "midpoint", "minpoint"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.maxpoint),
-                1 => gapi::wire::de(map, &mut self.midpoint),
-                2 => gapi::wire::de(map, &mut self.minpoint),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.maxpoint,
+                    1 => &self.midpoint,
+                    2 => &self.minpoint,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "maxpoint", &self.maxpoint)?;
-            gapi::wire::ser(map, "midpoint", &self.midpoint)?;
-            gapi::wire::ser(map, "minpoint", &self.minpoint)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for GradientRule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.maxpoint,
+                    1 => &mut self.midpoint,
+                    2 => &mut self.minpoint,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for GradientRule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(GradientRule);
     /// A coordinate in a sheet. All indexes are zero-based.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct GridCoordinate {
         /// The column index of the coordinate.
         pub column_index: Option<i32>,
@@ -9289,48 +6986,35 @@ pub mod schemas {
         /// The sheet this coordinate is on.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::WireStruct for GridCoordinate {
+    impl gapi::wire::Record for GridCoordinate {
         const NAME: &'static str = "GridCoordinate";
         const FIELDS: &'static [&'static str] = &["columnIndex", "rowIndex", "sheetId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.column_index),
-                1 => gapi::wire::de(map, &mut self.row_index),
-                2 => gapi::wire::de(map, &mut self.sheet_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.column_index,
+                    1 => &self.row_index,
+                    2 => &self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "columnIndex", &self.column_index)?;
-            gapi::wire::ser(map, "rowIndex", &self.row_index)?;
-            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for GridCoordinate {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.column_index,
+                    1 => &mut self.row_index,
+                    2 => &mut self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for GridCoordinate {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(GridCoordinate);
     /// Data in the grid, as well as metadata about the dimensions.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct GridData {
         /// Metadata about the requested columns in the grid, starting with the column in start_column.
         pub column_metadata: Option<Vec<DimensionProperties>>,
@@ -9343,7 +7027,7 @@ pub mod schemas {
         /// The first row this GridData refers to, zero-based.
         pub start_row: Option<i32>,
     }
-    impl gapi::wire::WireStruct for GridData {
+    impl gapi::wire::Record for GridData {
         const NAME: &'static str = "GridData";
         const FIELDS: &'static [&'static str] = &[
             "columnMetadata",
@@ -9352,49 +7036,36 @@ pub mod schemas {
             "startColumn",
             "startRow",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.column_metadata),
-                1 => gapi::wire::de(map, &mut self.row_data),
-                2 => gapi::wire::de(map, &mut self.row_metadata),
-                3 => gapi::wire::de(map, &mut self.start_column),
-                4 => gapi::wire::de(map, &mut self.start_row),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.column_metadata,
+                    1 => &self.row_data,
+                    2 => &self.row_metadata,
+                    3 => &self.start_column,
+                    4 => &self.start_row,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "columnMetadata", &self.column_metadata)?;
-            gapi::wire::ser(map, "rowData", &self.row_data)?;
-            gapi::wire::ser(map, "rowMetadata", &self.row_metadata)?;
-            gapi::wire::ser(map, "startColumn", &self.start_column)?;
-            gapi::wire::ser(map, "startRow", &self.start_row)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for GridData {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.column_metadata,
+                    1 => &mut self.row_data,
+                    2 => &mut self.row_metadata,
+                    3 => &mut self.start_column,
+                    4 => &mut self.start_row,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for GridData {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(GridData);
     /// Properties of a grid.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct GridProperties {
         /// The number of columns in the grid.
         pub column_count: Option<i32>,
@@ -9411,7 +7082,7 @@ pub mod schemas {
         /// True if the row grouping control toggle is shown after the group.
         pub row_group_control_after: Option<bool>,
     }
-    impl gapi::wire::WireStruct for GridProperties {
+    impl gapi::wire::Record for GridProperties {
         const NAME: &'static str = "GridProperties";
         const FIELDS: &'static [&'static str] = &[
             "columnCount",
@@ -9422,57 +7093,40 @@ pub mod schemas {
             "rowCount",
             "rowGroupControlAfter",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.column_count),
-                1 => gapi::wire::de(map, &mut self.column_group_control_after),
-                2 => gapi::wire::de(map, &mut self.frozen_column_count),
-                3 => gapi::wire::de(map, &mut self.frozen_row_count),
-                4 => gapi::wire::de(map, &mut self.hide_gridlines),
-                5 => gapi::wire::de(map, &mut self.row_count),
-                6 => gapi::wire::de(map, &mut self.row_group_control_after),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.column_count,
+                    1 => &self.column_group_control_after,
+                    2 => &self.frozen_column_count,
+                    3 => &self.frozen_row_count,
+                    4 => &self.hide_gridlines,
+                    5 => &self.row_count,
+                    6 => &self.row_group_control_after,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "columnCount", &self.column_count)?;
-            gapi::wire::ser(
-                map,
-                "columnGroupControlAfter",
-                &self.column_group_control_after,
-            )?;
-            gapi::wire::ser(map, "frozenColumnCount", &self.frozen_column_count)?;
-            gapi::wire::ser(map, "frozenRowCount", &self.frozen_row_count)?;
-            gapi::wire::ser(map, "hideGridlines", &self.hide_gridlines)?;
-            gapi::wire::ser(map, "rowCount", &self.row_count)?;
-            gapi::wire::ser(map, "rowGroupControlAfter", &self.row_group_control_after)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.column_count,
+                    1 => &mut self.column_group_control_after,
+                    2 => &mut self.frozen_column_count,
+                    3 => &mut self.frozen_row_count,
+                    4 => &mut self.hide_gridlines,
+                    5 => &mut self.row_count,
+                    6 => &mut self.row_group_control_after,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for GridProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for GridProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(GridProperties);
     /// A range on a sheet. All indexes are zero-based. Indexes are half open, i.e. the start index is inclusive and the end index is exclusive -- \[start_index, end_index). Missing indexes indicate the range is unbounded on that side. For example, if `"Sheet1"` is sheet ID 123456, then: `Sheet1!A1:A1 == sheet_id: 123456, start_row_index: 0, end_row_index: 1, start_column_index: 0, end_column_index: 1` `Sheet1!A3:B4 == sheet_id: 123456, start_row_index: 2, end_row_index: 4, start_column_index: 0, end_column_index: 2` `Sheet1!A:B == sheet_id: 123456, start_column_index: 0, end_column_index: 2` `Sheet1!A5:B == sheet_id: 123456, start_row_index: 4, start_column_index: 0, end_column_index: 2` `Sheet1 == sheet_id: 123456` The start index must always be less than or equal to the end index. If the start index equals the end index, then the range is empty. Empty ranges are typically not meaningful and are usually rendered in the UI as `#REF!`.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct GridRange {
         /// The end column (exclusive) of the range, or not set if unbounded.
         pub end_column_index: Option<i32>,
@@ -9485,7 +7139,7 @@ pub mod schemas {
         /// The start row (inclusive) of the range, or not set if unbounded.
         pub start_row_index: Option<i32>,
     }
-    impl gapi::wire::WireStruct for GridRange {
+    impl gapi::wire::Record for GridRange {
         const NAME: &'static str = "GridRange";
         const FIELDS: &'static [&'static str] = &[
             "endColumnIndex",
@@ -9494,49 +7148,36 @@ pub mod schemas {
             "startColumnIndex",
             "startRowIndex",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.end_column_index),
-                1 => gapi::wire::de(map, &mut self.end_row_index),
-                2 => gapi::wire::de(map, &mut self.sheet_id),
-                3 => gapi::wire::de(map, &mut self.start_column_index),
-                4 => gapi::wire::de(map, &mut self.start_row_index),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.end_column_index,
+                    1 => &self.end_row_index,
+                    2 => &self.sheet_id,
+                    3 => &self.start_column_index,
+                    4 => &self.start_row_index,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "endColumnIndex", &self.end_column_index)?;
-            gapi::wire::ser(map, "endRowIndex", &self.end_row_index)?;
-            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
-            gapi::wire::ser(map, "startColumnIndex", &self.start_column_index)?;
-            gapi::wire::ser(map, "startRowIndex", &self.start_row_index)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for GridRange {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.end_column_index,
+                    1 => &mut self.end_row_index,
+                    2 => &mut self.sheet_id,
+                    3 => &mut self.start_column_index,
+                    4 => &mut self.start_row_index,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for GridRange {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(GridRange);
     /// A histogram chart. A histogram chart groups data items into bins, displaying each bin as a column of stacked items. Histograms are used to display the distribution of a dataset. Each column of items represents a range into which those items fall. The number of bins can be chosen automatically or specified explicitly.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct HistogramChartSpec {
         /// By default the bucket size (the range of values stacked in a single column) is chosen automatically, but it may be overridden here. E.g., A bucket size of 1.5 results in buckets from 0 - 1.5, 1.5 - 3.0, etc. Cannot be negative. This field is optional.
         pub bucket_size: Option<f64>,
@@ -9549,7 +7190,7 @@ pub mod schemas {
         /// Whether horizontal divider lines should be displayed between items in each column.
         pub show_item_dividers: Option<bool>,
     }
-    impl gapi::wire::WireStruct for HistogramChartSpec {
+    impl gapi::wire::Record for HistogramChartSpec {
         const NAME: &'static str = "HistogramChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "bucketSize",
@@ -9558,47 +7199,34 @@ pub mod schemas {
             "series",
             "showItemDividers",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bucket_size),
-                1 => gapi::wire::de(map, &mut self.legend_position),
-                2 => gapi::wire::de(map, &mut self.outlier_percentile),
-                3 => gapi::wire::de(map, &mut self.series),
-                4 => gapi::wire::de(map, &mut self.show_item_dividers),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bucket_size,
+                    1 => &self.legend_position,
+                    2 => &self.outlier_percentile,
+                    3 => &self.series,
+                    4 => &self.show_item_dividers,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bucketSize", &self.bucket_size)?;
-            gapi::wire::ser(map, "legendPosition", &self.legend_position)?;
-            gapi::wire::ser(map, "outlierPercentile", &self.outlier_percentile)?;
-            gapi::wire::ser(map, "series", &self.series)?;
-            gapi::wire::ser(map, "showItemDividers", &self.show_item_dividers)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for HistogramChartSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bucket_size,
+                    1 => &mut self.legend_position,
+                    2 => &mut self.outlier_percentile,
+                    3 => &mut self.series,
+                    4 => &mut self.show_item_dividers,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for HistogramChartSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(HistogramChartSpec);
     gapi::open_enum! {
         /// The position of the chart legend.
         pub enum HistogramChartSpecLegendPosition {
@@ -9619,7 +7247,7 @@ pub mod schemas {
         }
     }
     /// Allows you to organize the numeric values in a source data column into buckets of a constant size. All values from HistogramRule.start to HistogramRule.end are placed into groups of size HistogramRule.interval. In addition, all values below HistogramRule.start are placed in one group, and all values above HistogramRule.end are placed in another. Only HistogramRule.interval is required, though if HistogramRule.start and HistogramRule.end are both provided, HistogramRule.start must be less than HistogramRule.end. For example, a pivot table showing average purchase amount by age that has 50+ rows: +-----+-------------------+ | Age | AVERAGE of Amount | +-----+-------------------+ | 16 | $27.13 | | 17 | $5.24 | | 18 | $20.15 | ... +-----+-------------------+ could be turned into a pivot table that looks like the one below by applying a histogram group rule with a HistogramRule.start of 25, an HistogramRule.interval of 20, and an HistogramRule.end of 65. +-------------+-------------------+ | Grouped Age | AVERAGE of Amount | +-------------+-------------------+ | &lt; 25 | $19.34 | | 25-45 | $31.43 | | 45-65 | $35.87 | | > 65 | $27.55 | +-------------+-------------------+ | Grand Total | $29.12 | +-------------+-------------------+
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct HistogramRule {
         /// The maximum value at which items are placed into buckets of constant size. Values above end are lumped into a single bucket. This field is optional.
         pub end: Option<f64>,
@@ -9628,48 +7256,35 @@ pub mod schemas {
         /// The minimum value at which items are placed into buckets of constant size. Values below start are lumped into a single bucket. This field is optional.
         pub start: Option<f64>,
     }
-    impl gapi::wire::WireStruct for HistogramRule {
+    impl gapi::wire::Record for HistogramRule {
         const NAME: &'static str = "HistogramRule";
         const FIELDS: &'static [&'static str] = &["end", "interval", "start"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.end),
-                1 => gapi::wire::de(map, &mut self.interval),
-                2 => gapi::wire::de(map, &mut self.start),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.end,
+                    1 => &self.interval,
+                    2 => &self.start,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "end", &self.end)?;
-            gapi::wire::ser(map, "interval", &self.interval)?;
-            gapi::wire::ser(map, "start", &self.start)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for HistogramRule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.end,
+                    1 => &mut self.interval,
+                    2 => &mut self.start,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for HistogramRule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(HistogramRule);
     /// A histogram series containing the series color and data.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct HistogramSeries {
         /// The color of the column representing this series in each bucket. This field is optional. Deprecated: Use bar_color_style.
         pub bar_color: Option<Color>,
@@ -9678,48 +7293,35 @@ pub mod schemas {
         /// The data for this histogram series.
         pub data: Option<ChartData>,
     }
-    impl gapi::wire::WireStruct for HistogramSeries {
+    impl gapi::wire::Record for HistogramSeries {
         const NAME: &'static str = "HistogramSeries";
         const FIELDS: &'static [&'static str] = &["barColor", "barColorStyle", "data"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bar_color),
-                1 => gapi::wire::de(map, &mut self.bar_color_style),
-                2 => gapi::wire::de(map, &mut self.data),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bar_color,
+                    1 => &self.bar_color_style,
+                    2 => &self.data,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "barColor", &self.bar_color)?;
-            gapi::wire::ser(map, "barColorStyle", &self.bar_color_style)?;
-            gapi::wire::ser(map, "data", &self.data)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for HistogramSeries {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bar_color,
+                    1 => &mut self.bar_color_style,
+                    2 => &mut self.data,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for HistogramSeries {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(HistogramSeries);
     /// Inserts a CommentThread into the spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct InsertCommentRequest {
         /// Optional. The email address of the assignee of the comment. Leave empty for a non-assigned comment. May not exceed 2048 UTF-8 code units.
         pub assignee_email_address: Option<String>,
@@ -9728,197 +7330,136 @@ pub mod schemas {
         /// The GridCoordinate in the sheet that is tied to this comment.
         pub coordinate: Option<GridCoordinate>,
     }
-    impl gapi::wire::WireStruct for InsertCommentRequest {
+    impl gapi::wire::Record for InsertCommentRequest {
         const NAME: &'static str = "InsertCommentRequest";
         const FIELDS: &'static [&'static str] = &[
             "assigneeEmailAddress",
             "content",
             "coordinate",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.assignee_email_address),
-                1 => gapi::wire::de(map, &mut self.content),
-                2 => gapi::wire::de(map, &mut self.coordinate),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.assignee_email_address,
+                    1 => &self.content,
+                    2 => &self.coordinate,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "assigneeEmailAddress", &self.assignee_email_address)?;
-            gapi::wire::ser(map, "content", &self.content)?;
-            gapi::wire::ser(map, "coordinate", &self.coordinate)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for InsertCommentRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.assignee_email_address,
+                    1 => &mut self.content,
+                    2 => &mut self.coordinate,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for InsertCommentRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(InsertCommentRequest);
     /// The result of creating a comment.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct InsertCommentResponse {
         /// The newly-inserted comment thread.
         pub comment_thread: Option<CommentThread>,
     }
-    impl gapi::wire::WireStruct for InsertCommentResponse {
+    impl gapi::wire::Record for InsertCommentResponse {
         const NAME: &'static str = "InsertCommentResponse";
         const FIELDS: &'static [&'static str] = &["commentThread"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.comment_thread),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.comment_thread,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "commentThread", &self.comment_thread)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for InsertCommentResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.comment_thread,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for InsertCommentResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(InsertCommentResponse);
     /// Inserts rows or columns in a sheet at a particular index.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct InsertDimensionRequest {
         /// Whether dimension properties should be extended from the dimensions before or after the newly inserted dimensions. True to inherit from the dimensions before (in which case the start index must be greater than 0), and false to inherit from the dimensions after. For example, if row index 0 has red background and row index 1 has a green background, then inserting 2 rows at index 1 can inherit either the green or red background. If `inheritFromBefore` is true, the two new rows will be red (because the row before the insertion point was red), whereas if `inheritFromBefore` is false, the two new rows will be green (because the row after the insertion point was green).
         pub inherit_from_before: Option<bool>,
         /// The dimensions to insert. Both the start and end indexes must be bounded.
         pub range: Option<DimensionRange>,
     }
-    impl gapi::wire::WireStruct for InsertDimensionRequest {
+    impl gapi::wire::Record for InsertDimensionRequest {
         const NAME: &'static str = "InsertDimensionRequest";
         const FIELDS: &'static [&'static str] = &["inheritFromBefore", "range"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.inherit_from_before),
-                1 => gapi::wire::de(map, &mut self.range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.inherit_from_before,
+                    1 => &self.range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "inheritFromBefore", &self.inherit_from_before)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for InsertDimensionRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.inherit_from_before,
+                    1 => &mut self.range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for InsertDimensionRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(InsertDimensionRequest);
     /// Inserts cells into a range, shifting the existing cells over or down.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct InsertRangeRequest {
         /// The range to insert new cells into. The range is constrained to the current sheet boundaries.
         pub range: Option<GridRange>,
         /// The dimension which will be shifted when inserting cells. If ROWS, existing cells will be shifted down. If COLUMNS, existing cells will be shifted right.
         pub shift_dimension: Option<InsertRangeRequestShiftDimension>,
     }
-    impl gapi::wire::WireStruct for InsertRangeRequest {
+    impl gapi::wire::Record for InsertRangeRequest {
         const NAME: &'static str = "InsertRangeRequest";
         const FIELDS: &'static [&'static str] = &["range", "shiftDimension"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.range),
-                1 => gapi::wire::de(map, &mut self.shift_dimension),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.range,
+                    1 => &self.shift_dimension,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "range", &self.range)?;
-            gapi::wire::ser(map, "shiftDimension", &self.shift_dimension)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for InsertRangeRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.range,
+                    1 => &mut self.shift_dimension,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for InsertRangeRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// The dimension which will be shifted when inserting cells. If ROWS, existing cells will be shifted down. If COLUMNS, existing cells will be shifted right.
-        pub enum InsertRangeRequestShiftDimension {
-            /// The default value, do not use.
-            DimensionUnspecified = "DIMENSION_UNSPECIFIED",
-            /// Operates on the rows of a sheet.
-            Rows = "ROWS",
-            /// Operates on the columns of a sheet.
-            Columns = "COLUMNS",
-        }
-    }
+    gapi::record!(InsertRangeRequest);
+    /// The dimension which will be shifted when inserting cells. If ROWS, existing cells will be shifted down. If COLUMNS, existing cells will be shifted right.
+    pub type InsertRangeRequestShiftDimension = AppendDimensionRequestDimension;
     /// A single interpolation point on a gradient conditional format. These pin the gradient color scale according to the color, type and value chosen.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct InterpolationPoint {
         /// The color this interpolation point should use. Deprecated: Use color_style.
         pub color: Option<Color>,
@@ -9929,7 +7470,7 @@ pub mod schemas {
         /// The value this interpolation point uses. May be a formula. Unused if type is MIN or MAX.
         pub value: Option<String>,
     }
-    impl gapi::wire::WireStruct for InterpolationPoint {
+    impl gapi::wire::Record for InterpolationPoint {
         const NAME: &'static str = "InterpolationPoint";
         const FIELDS: &'static [&'static str] = &[
             "color",
@@ -9937,45 +7478,32 @@ pub mod schemas {
             "type",
             "value",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.color),
-                1 => gapi::wire::de(map, &mut self.color_style),
-                2 => gapi::wire::de(map, &mut self.r#type),
-                3 => gapi::wire::de(map, &mut self.value),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.color,
+                    1 => &self.color_style,
+                    2 => &self.r#type,
+                    3 => &self.value,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "color", &self.color)?;
-            gapi::wire::ser(map, "colorStyle", &self.color_style)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            gapi::wire::ser(map, "value", &self.value)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for InterpolationPoint {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.color,
+                    1 => &mut self.color_style,
+                    2 => &mut self.r#type,
+                    3 => &mut self.value,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for InterpolationPoint {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(InterpolationPoint);
     gapi::open_enum! {
         /// How the value should be interpreted.
         pub enum InterpolationPointType {
@@ -9994,192 +7522,140 @@ pub mod schemas {
         }
     }
     /// Represents a time interval, encoded as a Timestamp start (inclusive) and a Timestamp end (exclusive). The start must be less than or equal to the end. When the start equals the end, the interval is empty (matches no time). When both start and end are unspecified, the interval matches any time.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Interval {
         /// Optional. Exclusive end of the interval. If specified, a Timestamp matching this interval will have to be before the end.
         pub end_time: Option<gapi::types::DateTime>,
         /// Optional. Inclusive start of the interval. If specified, a Timestamp matching this interval will have to be the same or after the start.
         pub start_time: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for Interval {
+    impl gapi::wire::Record for Interval {
         const NAME: &'static str = "Interval";
         const FIELDS: &'static [&'static str] = &["endTime", "startTime"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.end_time),
-                1 => gapi::wire::de(map, &mut self.start_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.end_time,
+                    1 => &self.start_time,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "endTime", &self.end_time)?;
-            gapi::wire::ser(map, "startTime", &self.start_time)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Interval {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.end_time,
+                    1 => &mut self.start_time,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Interval {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Interval);
     /// Settings to control how circular dependencies are resolved with iterative calculation.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct IterativeCalculationSettings {
         /// When iterative calculation is enabled and successive results differ by less than this threshold value, the calculation rounds stop.
         pub convergence_threshold: Option<f64>,
         /// When iterative calculation is enabled, the maximum number of calculation rounds to perform.
         pub max_iterations: Option<i32>,
     }
-    impl gapi::wire::WireStruct for IterativeCalculationSettings {
+    impl gapi::wire::Record for IterativeCalculationSettings {
         const NAME: &'static str = "IterativeCalculationSettings";
         const FIELDS: &'static [&'static str] = &[
             "convergenceThreshold",
             "maxIterations",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.convergence_threshold),
-                1 => gapi::wire::de(map, &mut self.max_iterations),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.convergence_threshold,
+                    1 => &self.max_iterations,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "convergenceThreshold", &self.convergence_threshold)?;
-            gapi::wire::ser(map, "maxIterations", &self.max_iterations)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for IterativeCalculationSettings {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.convergence_threshold,
+                    1 => &mut self.max_iterations,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for IterativeCalculationSettings {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(IterativeCalculationSettings);
     /// Formatting options for key value.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct KeyValueFormat {
         /// Specifies the horizontal text positioning of key value. This field is optional. If not specified, default positioning is used.
         pub position: Option<TextPosition>,
         /// Text formatting options for key value. The link field is not supported.
         pub text_format: Option<TextFormat>,
     }
-    impl gapi::wire::WireStruct for KeyValueFormat {
+    impl gapi::wire::Record for KeyValueFormat {
         const NAME: &'static str = "KeyValueFormat";
         const FIELDS: &'static [&'static str] = &["position", "textFormat"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.position),
-                1 => gapi::wire::de(map, &mut self.text_format),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.position,
+                    1 => &self.text_format,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "position", &self.position)?;
-            gapi::wire::ser(map, "textFormat", &self.text_format)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for KeyValueFormat {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.position,
+                    1 => &mut self.text_format,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for KeyValueFormat {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(KeyValueFormat);
     /// Properties that describe the style of a line.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LineStyle {
         /// The dash type of the line.
         pub r#type: Option<LineStyleType>,
         /// The thickness of the line, in px.
         pub width: Option<i32>,
     }
-    impl gapi::wire::WireStruct for LineStyle {
+    impl gapi::wire::Record for LineStyle {
         const NAME: &'static str = "LineStyle";
         const FIELDS: &'static [&'static str] = &["type", "width"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.r#type),
-                1 => gapi::wire::de(map, &mut self.width),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.r#type,
+                    1 => &self.width,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            gapi::wire::ser(map, "width", &self.width)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LineStyle {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.r#type,
+                    1 => &mut self.width,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LineStyle {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LineStyle);
     gapi::open_enum! {
         /// The dash type of the line.
         pub enum LineStyleType {
@@ -10204,49 +7680,36 @@ pub mod schemas {
         }
     }
     /// An external or local reference.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Link {
         /// The link identifier.
         pub uri: Option<String>,
     }
-    impl gapi::wire::WireStruct for Link {
+    impl gapi::wire::Record for Link {
         const NAME: &'static str = "Link";
         const FIELDS: &'static [&'static str] = &["uri"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.uri),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.uri,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "uri", &self.uri)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Link {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.uri,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Link {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Link);
     /// The specification of a Looker data source.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LookerDataSourceSpec {
         /// Name of a Looker model explore.
         pub explore: Option<String>,
@@ -10255,272 +7718,194 @@ pub mod schemas {
         /// Name of a Looker model.
         pub model: Option<String>,
     }
-    impl gapi::wire::WireStruct for LookerDataSourceSpec {
+    impl gapi::wire::Record for LookerDataSourceSpec {
         const NAME: &'static str = "LookerDataSourceSpec";
         const FIELDS: &'static [&'static str] = &["explore", "instanceUri", "model"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.explore),
-                1 => gapi::wire::de(map, &mut self.instance_uri),
-                2 => gapi::wire::de(map, &mut self.model),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.explore,
+                    1 => &self.instance_uri,
+                    2 => &self.model,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "explore", &self.explore)?;
-            gapi::wire::ser(map, "instanceUri", &self.instance_uri)?;
-            gapi::wire::ser(map, "model", &self.model)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LookerDataSourceSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.explore,
+                    1 => &mut self.instance_uri,
+                    2 => &mut self.model,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LookerDataSourceSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LookerDataSourceSpec);
     /// Allows you to manually organize the values in a source data column into buckets with names of your choosing. For example, a pivot table that aggregates population by state: +-------+-------------------+ | State | SUM of Population | +-------+-------------------+ | AK | 0.7 | | AL | 4.8 | | AR | 2.9 | ... +-------+-------------------+ could be turned into a pivot table that aggregates population by time zone by providing a list of groups (for example, groupName = 'Central', items = \['AL', 'AR', 'IA', ...\]) to a manual group rule. Note that a similar effect could be achieved by adding a time zone column to the source data and adjusting the pivot table. +-----------+-------------------+ | Time Zone | SUM of Population | +-----------+-------------------+ | Central | 106.3 | | Eastern | 151.9 | | Mountain | 17.4 | ... +-----------+-------------------+
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ManualRule {
         /// The list of group names and the corresponding items from the source data that map to each group name.
         pub groups: Option<Vec<ManualRuleGroup>>,
     }
-    impl gapi::wire::WireStruct for ManualRule {
+    impl gapi::wire::Record for ManualRule {
         const NAME: &'static str = "ManualRule";
         const FIELDS: &'static [&'static str] = &["groups"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.groups),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.groups,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "groups", &self.groups)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ManualRule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.groups,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ManualRule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ManualRule);
     /// A group name and a list of items from the source data that should be placed in the group with this name.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ManualRuleGroup {
         /// The group name, which must be a string. Each group in a given ManualRule must have a unique group name.
         pub group_name: Option<ExtendedValue>,
         /// The items in the source data that should be placed into this group. Each item may be a string, number, or boolean. Items may appear in at most one group within a given ManualRule. Items that do not appear in any group will appear on their own.
         pub items: Option<Vec<ExtendedValue>>,
     }
-    impl gapi::wire::WireStruct for ManualRuleGroup {
+    impl gapi::wire::Record for ManualRuleGroup {
         const NAME: &'static str = "ManualRuleGroup";
         const FIELDS: &'static [&'static str] = &["groupName", "items"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.group_name),
-                1 => gapi::wire::de(map, &mut self.items),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.group_name,
+                    1 => &self.items,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "groupName", &self.group_name)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ManualRuleGroup {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.group_name,
+                    1 => &mut self.items,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ManualRuleGroup {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ManualRuleGroup);
     /// A developer metadata entry and the data filters specified in the original request that matched it.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct MatchedDeveloperMetadata {
         /// All filters matching the returned developer metadata.
         pub data_filters: Option<Vec<DataFilter>>,
         /// The developer metadata matching the specified filters.
         pub developer_metadata: Option<DeveloperMetadata>,
     }
-    impl gapi::wire::WireStruct for MatchedDeveloperMetadata {
+    impl gapi::wire::Record for MatchedDeveloperMetadata {
         const NAME: &'static str = "MatchedDeveloperMetadata";
         const FIELDS: &'static [&'static str] = &["dataFilters", "developerMetadata"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_filters),
-                1 => gapi::wire::de(map, &mut self.developer_metadata),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_filters,
+                    1 => &self.developer_metadata,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataFilters", &self.data_filters)?;
-            gapi::wire::ser(map, "developerMetadata", &self.developer_metadata)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for MatchedDeveloperMetadata {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_filters,
+                    1 => &mut self.developer_metadata,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for MatchedDeveloperMetadata {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(MatchedDeveloperMetadata);
     /// A value range that was matched by one or more data filers.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct MatchedValueRange {
         /// The DataFilters from the request that matched the range of values.
         pub data_filters: Option<Vec<DataFilter>>,
         /// The values matched by the DataFilter.
         pub value_range: Option<ValueRange>,
     }
-    impl gapi::wire::WireStruct for MatchedValueRange {
+    impl gapi::wire::Record for MatchedValueRange {
         const NAME: &'static str = "MatchedValueRange";
         const FIELDS: &'static [&'static str] = &["dataFilters", "valueRange"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_filters),
-                1 => gapi::wire::de(map, &mut self.value_range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_filters,
+                    1 => &self.value_range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataFilters", &self.data_filters)?;
-            gapi::wire::ser(map, "valueRange", &self.value_range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for MatchedValueRange {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_filters,
+                    1 => &mut self.value_range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for MatchedValueRange {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(MatchedValueRange);
     /// Merges all cells in the range.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct MergeCellsRequest {
         /// How the cells should be merged.
         pub merge_type: Option<MergeCellsRequestMergeType>,
         /// The range of cells to merge.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::WireStruct for MergeCellsRequest {
+    impl gapi::wire::Record for MergeCellsRequest {
         const NAME: &'static str = "MergeCellsRequest";
         const FIELDS: &'static [&'static str] = &["mergeType", "range"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.merge_type),
-                1 => gapi::wire::de(map, &mut self.range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.merge_type,
+                    1 => &self.range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "mergeType", &self.merge_type)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for MergeCellsRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.merge_type,
+                    1 => &mut self.range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for MergeCellsRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(MergeCellsRequest);
     gapi::open_enum! {
         /// How the cells should be merged.
         pub enum MergeCellsRequestMergeType {
@@ -10533,53 +7918,40 @@ pub mod schemas {
         }
     }
     /// Moves one or more rows or columns.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct MoveDimensionRequest {
         /// The zero-based start index of where to move the source data to, based on the coordinates *before* the source data is removed from the grid. Existing data will be shifted down or right (depending on the dimension) to make room for the moved dimensions. The source dimensions are removed from the grid, so the the data may end up in a different index than specified. For example, given `A1..A5` of `0, 1, 2, 3, 4` and wanting to move `"1"` and `"2"` to between `"3"` and `"4"`, the source would be `ROWS [1..3)`,and the destination index would be `"4"` (the zero-based index of row 5). The end result would be `A1..A5` of `0, 3, 1, 2, 4`.
         pub destination_index: Option<i32>,
         /// The source dimensions to move.
         pub source: Option<DimensionRange>,
     }
-    impl gapi::wire::WireStruct for MoveDimensionRequest {
+    impl gapi::wire::Record for MoveDimensionRequest {
         const NAME: &'static str = "MoveDimensionRequest";
         const FIELDS: &'static [&'static str] = &["destinationIndex", "source"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.destination_index),
-                1 => gapi::wire::de(map, &mut self.source),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.destination_index,
+                    1 => &self.source,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "destinationIndex", &self.destination_index)?;
-            gapi::wire::ser(map, "source", &self.source)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for MoveDimensionRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.destination_index,
+                    1 => &mut self.source,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for MoveDimensionRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(MoveDimensionRequest);
     /// A named range.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct NamedRange {
         /// The name of the named range.
         pub name: Option<String>,
@@ -10588,92 +7960,66 @@ pub mod schemas {
         /// The range this represents.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::WireStruct for NamedRange {
+    impl gapi::wire::Record for NamedRange {
         const NAME: &'static str = "NamedRange";
         const FIELDS: &'static [&'static str] = &["name", "namedRangeId", "range"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.name),
-                1 => gapi::wire::de(map, &mut self.named_range_id),
-                2 => gapi::wire::de(map, &mut self.range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.name,
+                    1 => &self.named_range_id,
+                    2 => &self.range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "namedRangeId", &self.named_range_id)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for NamedRange {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.name,
+                    1 => &mut self.named_range_id,
+                    2 => &mut self.range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for NamedRange {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(NamedRange);
     /// The number format of a cell.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct NumberFormat {
         /// Pattern string used for formatting. If not set, a default pattern based on the spreadsheet's locale will be used if necessary for the given type. See the \[Date and Number Formats guide\](https://developers.google.com/workspace/sheets/api/guides/formats) for more information about the supported patterns.
         pub pattern: Option<String>,
         /// The type of the number format. When writing, this field must be set.
         pub r#type: Option<NumberFormatType>,
     }
-    impl gapi::wire::WireStruct for NumberFormat {
+    impl gapi::wire::Record for NumberFormat {
         const NAME: &'static str = "NumberFormat";
         const FIELDS: &'static [&'static str] = &["pattern", "type"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.pattern),
-                1 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.pattern,
+                    1 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "pattern", &self.pattern)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for NumberFormat {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.pattern,
+                    1 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for NumberFormat {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(NumberFormat);
     gapi::open_enum! {
         /// The type of the number format. When writing, this field must be set.
         pub enum NumberFormatType {
@@ -10698,7 +8044,7 @@ pub mod schemas {
         }
     }
     /// An org chart. Org charts require a unique set of labels in labels and may optionally include parent_labels and tooltips. parent_labels contain, for each node, the label identifying the parent node. tooltips contain, for each node, an optional tooltip. For example, to describe an OrgChart with Alice as the CEO, Bob as the President (reporting to Alice) and Cathy as VP of Sales (also reporting to Alice), have labels contain "Alice", "Bob", "Cathy", parent_labels contain "", "Alice", "Alice" and tooltips contain "CEO", "President", "VP Sales".
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct OrgChartSpec {
         /// The data containing the labels for all the nodes in the chart. Labels must be unique.
         pub labels: Option<ChartData>,
@@ -10717,7 +8063,7 @@ pub mod schemas {
         /// The data containing the tooltip for the corresponding node. A blank value results in no tooltip being displayed for the node. This field is optional.
         pub tooltips: Option<ChartData>,
     }
-    impl gapi::wire::WireStruct for OrgChartSpec {
+    impl gapi::wire::Record for OrgChartSpec {
         const NAME: &'static str = "OrgChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "labels",
@@ -10729,57 +8075,40 @@ pub mod schemas {
             "selectedNodeColorStyle",
             "tooltips",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.labels),
-                1 => gapi::wire::de(map, &mut self.node_color),
-                2 => gapi::wire::de(map, &mut self.node_color_style),
-                3 => gapi::wire::de(map, &mut self.node_size),
-                4 => gapi::wire::de(map, &mut self.parent_labels),
-                5 => gapi::wire::de(map, &mut self.selected_node_color),
-                6 => gapi::wire::de(map, &mut self.selected_node_color_style),
-                7 => gapi::wire::de(map, &mut self.tooltips),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.labels,
+                    1 => &self.node_color,
+                    2 => &self.node_color_style,
+                    3 => &self.node_size,
+                    4 => &self.parent_labels,
+                    5 => &self.selected_node_color,
+                    6 => &self.selected_node_color_style,
+                    7 => &self.tooltips,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "labels", &self.labels)?;
-            gapi::wire::ser(map, "nodeColor", &self.node_color)?;
-            gapi::wire::ser(map, "nodeColorStyle", &self.node_color_style)?;
-            gapi::wire::ser(map, "nodeSize", &self.node_size)?;
-            gapi::wire::ser(map, "parentLabels", &self.parent_labels)?;
-            gapi::wire::ser(map, "selectedNodeColor", &self.selected_node_color)?;
-            gapi::wire::ser(
-                map,
-                "selectedNodeColorStyle",
-                &self.selected_node_color_style,
-            )?;
-            gapi::wire::ser(map, "tooltips", &self.tooltips)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.labels,
+                    1 => &mut self.node_color,
+                    2 => &mut self.node_color_style,
+                    3 => &mut self.node_size,
+                    4 => &mut self.parent_labels,
+                    5 => &mut self.selected_node_color,
+                    6 => &mut self.selected_node_color_style,
+                    7 => &mut self.tooltips,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for OrgChartSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for OrgChartSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(OrgChartSpec);
     gapi::open_enum! {
         /// The size of the org chart nodes.
         pub enum OrgChartSpecNodeSize {
@@ -10794,7 +8123,7 @@ pub mod schemas {
         }
     }
     /// The location an object is overlaid on top of a grid.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct OverlayPosition {
         /// The cell the object is anchored to.
         pub anchor_cell: Option<GridCoordinate>,
@@ -10807,7 +8136,7 @@ pub mod schemas {
         /// The width of the object, in pixels. Defaults to 600.
         pub width_pixels: Option<i32>,
     }
-    impl gapi::wire::WireStruct for OverlayPosition {
+    impl gapi::wire::Record for OverlayPosition {
         const NAME: &'static str = "OverlayPosition";
         const FIELDS: &'static [&'static str] = &[
             "anchorCell",
@@ -10816,49 +8145,36 @@ pub mod schemas {
             "offsetYPixels",
             "widthPixels",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.anchor_cell),
-                1 => gapi::wire::de(map, &mut self.height_pixels),
-                2 => gapi::wire::de(map, &mut self.offset_x_pixels),
-                3 => gapi::wire::de(map, &mut self.offset_y_pixels),
-                4 => gapi::wire::de(map, &mut self.width_pixels),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.anchor_cell,
+                    1 => &self.height_pixels,
+                    2 => &self.offset_x_pixels,
+                    3 => &self.offset_y_pixels,
+                    4 => &self.width_pixels,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "anchorCell", &self.anchor_cell)?;
-            gapi::wire::ser(map, "heightPixels", &self.height_pixels)?;
-            gapi::wire::ser(map, "offsetXPixels", &self.offset_x_pixels)?;
-            gapi::wire::ser(map, "offsetYPixels", &self.offset_y_pixels)?;
-            gapi::wire::ser(map, "widthPixels", &self.width_pixels)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for OverlayPosition {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.anchor_cell,
+                    1 => &mut self.height_pixels,
+                    2 => &mut self.offset_x_pixels,
+                    3 => &mut self.offset_y_pixels,
+                    4 => &mut self.width_pixels,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for OverlayPosition {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(OverlayPosition);
     /// The amount of padding around the cell, in pixels. When updating padding, every field must be specified.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Padding {
         /// The bottom padding of the cell.
         pub bottom: Option<i32>,
@@ -10869,50 +8185,37 @@ pub mod schemas {
         /// The top padding of the cell.
         pub top: Option<i32>,
     }
-    impl gapi::wire::WireStruct for Padding {
+    impl gapi::wire::Record for Padding {
         const NAME: &'static str = "Padding";
         const FIELDS: &'static [&'static str] = &["bottom", "left", "right", "top"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bottom),
-                1 => gapi::wire::de(map, &mut self.left),
-                2 => gapi::wire::de(map, &mut self.right),
-                3 => gapi::wire::de(map, &mut self.top),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bottom,
+                    1 => &self.left,
+                    2 => &self.right,
+                    3 => &self.top,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bottom", &self.bottom)?;
-            gapi::wire::ser(map, "left", &self.left)?;
-            gapi::wire::ser(map, "right", &self.right)?;
-            gapi::wire::ser(map, "top", &self.top)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Padding {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bottom,
+                    1 => &mut self.left,
+                    2 => &mut self.right,
+                    3 => &mut self.top,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Padding {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Padding);
     /// Inserts data into the spreadsheet starting at the specified coordinate.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PasteDataRequest {
         /// The coordinate at which the data should start being inserted.
         pub coordinate: Option<GridCoordinate>,
@@ -10925,7 +8228,7 @@ pub mod schemas {
         /// How the data should be pasted.
         pub r#type: Option<PasteDataRequestType>,
     }
-    impl gapi::wire::WireStruct for PasteDataRequest {
+    impl gapi::wire::Record for PasteDataRequest {
         const NAME: &'static str = "PasteDataRequest";
         const FIELDS: &'static [&'static str] = &[
             "coordinate",
@@ -10934,112 +8237,69 @@ pub mod schemas {
             "html",
             "type",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.coordinate),
-                1 => gapi::wire::de(map, &mut self.data),
-                2 => gapi::wire::de(map, &mut self.delimiter),
-                3 => gapi::wire::de(map, &mut self.html),
-                4 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.coordinate,
+                    1 => &self.data,
+                    2 => &self.delimiter,
+                    3 => &self.html,
+                    4 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "coordinate", &self.coordinate)?;
-            gapi::wire::ser(map, "data", &self.data)?;
-            gapi::wire::ser(map, "delimiter", &self.delimiter)?;
-            gapi::wire::ser(map, "html", &self.html)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PasteDataRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.coordinate,
+                    1 => &mut self.data,
+                    2 => &mut self.delimiter,
+                    3 => &mut self.html,
+                    4 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PasteDataRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// How the data should be pasted.
-        pub enum PasteDataRequestType {
-            /// Paste values, formulas, formats, and merges.
-            PasteNormal = "PASTE_NORMAL",
-            /// Paste the values ONLY without formats, formulas, or merges.
-            PasteValues = "PASTE_VALUES",
-            /// Paste the format only, excluding data validation.
-            PasteFormat = "PASTE_FORMAT",
-            /// Like `PASTE_NORMAL` but without borders.
-            PasteNoBorders = "PASTE_NO_BORDERS",
-            /// Paste the formulas only.
-            PasteFormula = "PASTE_FORMULA",
-            /// Paste the data validation only.
-            PasteDataValidation = "PASTE_DATA_VALIDATION",
-            /// Paste the conditional formatting rules only.
-            PasteConditionalFormatting = "PASTE_CONDITIONAL_FORMATTING",
-        }
-    }
+    gapi::record!(PasteDataRequest);
+    /// How the data should be pasted.
+    pub type PasteDataRequestType = CopyPasteRequestPasteType;
     /// Properties specific to a linked person.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PersonProperties {
         /// Optional. The display format of the person chip. If not set, the default display format is used.
         pub display_format: Option<PersonPropertiesDisplayFormat>,
         /// Required. The email address linked to this person. This field is always present.
         pub email: Option<String>,
     }
-    impl gapi::wire::WireStruct for PersonProperties {
+    impl gapi::wire::Record for PersonProperties {
         const NAME: &'static str = "PersonProperties";
         const FIELDS: &'static [&'static str] = &["displayFormat", "email"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.display_format),
-                1 => gapi::wire::de(map, &mut self.email),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.display_format,
+                    1 => &self.email,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "displayFormat", &self.display_format)?;
-            gapi::wire::ser(map, "email", &self.email)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PersonProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.display_format,
+                    1 => &mut self.email,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PersonProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PersonProperties);
     gapi::open_enum! {
         /// Optional. The display format of the person chip. If not set, the default display format is used.
         pub enum PersonPropertiesDisplayFormat {
@@ -11054,7 +8314,7 @@ pub mod schemas {
         }
     }
     /// A pie chart.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PieChartSpec {
         /// The data that covers the domain of the pie chart.
         pub domain: Option<ChartData>,
@@ -11067,7 +8327,7 @@ pub mod schemas {
         /// True if the pie is three dimensional.
         pub three_dimensional: Option<bool>,
     }
-    impl gapi::wire::WireStruct for PieChartSpec {
+    impl gapi::wire::Record for PieChartSpec {
         const NAME: &'static str = "PieChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "domain",
@@ -11076,47 +8336,34 @@ pub mod schemas {
             "series",
             "threeDimensional",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.domain),
-                1 => gapi::wire::de(map, &mut self.legend_position),
-                2 => gapi::wire::de(map, &mut self.pie_hole),
-                3 => gapi::wire::de(map, &mut self.series),
-                4 => gapi::wire::de(map, &mut self.three_dimensional),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.domain,
+                    1 => &self.legend_position,
+                    2 => &self.pie_hole,
+                    3 => &self.series,
+                    4 => &self.three_dimensional,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "domain", &self.domain)?;
-            gapi::wire::ser(map, "legendPosition", &self.legend_position)?;
-            gapi::wire::ser(map, "pieHole", &self.pie_hole)?;
-            gapi::wire::ser(map, "series", &self.series)?;
-            gapi::wire::ser(map, "threeDimensional", &self.three_dimensional)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PieChartSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.domain,
+                    1 => &mut self.legend_position,
+                    2 => &mut self.pie_hole,
+                    3 => &mut self.series,
+                    4 => &mut self.three_dimensional,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PieChartSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PieChartSpec);
     gapi::open_enum! {
         /// Where the legend of the pie chart should be drawn.
         pub enum PieChartSpecLegendPosition {
@@ -11137,7 +8384,7 @@ pub mod schemas {
         }
     }
     /// Criteria for showing/hiding rows in a pivot table.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PivotFilterCriteria {
         /// A condition that must be true for values to be shown. (`visibleValues` does not override this -- even if a value is listed there, it is still hidden if it does not meet the condition.) Condition values that refer to ranges in A1-notation are evaluated relative to the pivot table sheet. References are treated absolutely, so are not filled down the pivot table. For example, a condition value of `=A1` on "Pivot Table 1" is treated as `'Pivot Table 1'!$A$1`. The source data of the pivot table can be referenced by column header name. For example, if the source data has columns named "Revenue" and "Cost" and a condition is applied to the "Revenue" column with type `NUMBER_GREATER` and value `=Cost`, then only columns where "Revenue" > "Cost" are included.
         pub condition: Option<BooleanCondition>,
@@ -11146,52 +8393,39 @@ pub mod schemas {
         /// Values that should be included. Values not listed here are excluded.
         pub visible_values: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for PivotFilterCriteria {
+    impl gapi::wire::Record for PivotFilterCriteria {
         const NAME: &'static str = "PivotFilterCriteria";
         const FIELDS: &'static [&'static str] = &[
             "condition",
             "visibleByDefault",
             "visibleValues",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.condition),
-                1 => gapi::wire::de(map, &mut self.visible_by_default),
-                2 => gapi::wire::de(map, &mut self.visible_values),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.condition,
+                    1 => &self.visible_by_default,
+                    2 => &self.visible_values,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "condition", &self.condition)?;
-            gapi::wire::ser(map, "visibleByDefault", &self.visible_by_default)?;
-            gapi::wire::ser(map, "visibleValues", &self.visible_values)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PivotFilterCriteria {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.condition,
+                    1 => &mut self.visible_by_default,
+                    2 => &mut self.visible_values,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PivotFilterCriteria {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PivotFilterCriteria);
     /// The pivot table filter criteria associated with a specific source column offset.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PivotFilterSpec {
         /// The zero-based column offset of the source range.
         pub column_offset_index: Option<i32>,
@@ -11200,56 +8434,39 @@ pub mod schemas {
         /// The criteria for the column.
         pub filter_criteria: Option<PivotFilterCriteria>,
     }
-    impl gapi::wire::WireStruct for PivotFilterSpec {
+    impl gapi::wire::Record for PivotFilterSpec {
         const NAME: &'static str = "PivotFilterSpec";
         const FIELDS: &'static [&'static str] = &[
             "columnOffsetIndex",
             "dataSourceColumnReference",
             "filterCriteria",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.column_offset_index),
-                1 => gapi::wire::de(map, &mut self.data_source_column_reference),
-                2 => gapi::wire::de(map, &mut self.filter_criteria),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.column_offset_index,
+                    1 => &self.data_source_column_reference,
+                    2 => &self.filter_criteria,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "columnOffsetIndex", &self.column_offset_index)?;
-            gapi::wire::ser(
-                map,
-                "dataSourceColumnReference",
-                &self.data_source_column_reference,
-            )?;
-            gapi::wire::ser(map, "filterCriteria", &self.filter_criteria)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.column_offset_index,
+                    1 => &mut self.data_source_column_reference,
+                    2 => &mut self.filter_criteria,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for PivotFilterSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for PivotFilterSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PivotFilterSpec);
     /// A single grouping (either row or column) in a pivot table.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PivotGroup {
         /// The reference to the data source column this grouping is based on.
         pub data_source_column_reference: Option<DataSourceColumnReference>,
@@ -11272,7 +8489,7 @@ pub mod schemas {
         /// Metadata about values in the grouping.
         pub value_metadata: Option<Vec<PivotGroupValueMetadata>>,
     }
-    impl gapi::wire::WireStruct for PivotGroup {
+    impl gapi::wire::Record for PivotGroup {
         const NAME: &'static str = "PivotGroup";
         const FIELDS: &'static [&'static str] = &[
             "dataSourceColumnReference",
@@ -11286,109 +8503,79 @@ pub mod schemas {
             "valueBucket",
             "valueMetadata",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_source_column_reference),
-                1 => gapi::wire::de(map, &mut self.group_limit),
-                2 => gapi::wire::de(map, &mut self.group_rule),
-                3 => gapi::wire::de(map, &mut self.label),
-                4 => gapi::wire::de(map, &mut self.repeat_headings),
-                5 => gapi::wire::de(map, &mut self.show_totals),
-                6 => gapi::wire::de(map, &mut self.sort_order),
-                7 => gapi::wire::de(map, &mut self.source_column_offset),
-                8 => gapi::wire::de(map, &mut self.value_bucket),
-                9 => gapi::wire::de(map, &mut self.value_metadata),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_source_column_reference,
+                    1 => &self.group_limit,
+                    2 => &self.group_rule,
+                    3 => &self.label,
+                    4 => &self.repeat_headings,
+                    5 => &self.show_totals,
+                    6 => &self.sort_order,
+                    7 => &self.source_column_offset,
+                    8 => &self.value_bucket,
+                    9 => &self.value_metadata,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "dataSourceColumnReference",
-                &self.data_source_column_reference,
-            )?;
-            gapi::wire::ser(map, "groupLimit", &self.group_limit)?;
-            gapi::wire::ser(map, "groupRule", &self.group_rule)?;
-            gapi::wire::ser(map, "label", &self.label)?;
-            gapi::wire::ser(map, "repeatHeadings", &self.repeat_headings)?;
-            gapi::wire::ser(map, "showTotals", &self.show_totals)?;
-            gapi::wire::ser(map, "sortOrder", &self.sort_order)?;
-            gapi::wire::ser(map, "sourceColumnOffset", &self.source_column_offset)?;
-            gapi::wire::ser(map, "valueBucket", &self.value_bucket)?;
-            gapi::wire::ser(map, "valueMetadata", &self.value_metadata)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_source_column_reference,
+                    1 => &mut self.group_limit,
+                    2 => &mut self.group_rule,
+                    3 => &mut self.label,
+                    4 => &mut self.repeat_headings,
+                    5 => &mut self.show_totals,
+                    6 => &mut self.sort_order,
+                    7 => &mut self.source_column_offset,
+                    8 => &mut self.value_bucket,
+                    9 => &mut self.value_metadata,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for PivotGroup {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for PivotGroup {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PivotGroup);
     /// The count limit on rows or columns in the pivot group.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PivotGroupLimit {
         /// The order in which the group limit is applied to the pivot table. Pivot group limits are applied from lower to higher order number. Order numbers are normalized to consecutive integers from 0. For write request, to fully customize the applying orders, all pivot group limits should have this field set with an unique number. Otherwise, the order is determined by the index in the PivotTable.rows list and then the PivotTable.columns list.
         pub apply_order: Option<i32>,
         /// The count limit.
         pub count_limit: Option<i32>,
     }
-    impl gapi::wire::WireStruct for PivotGroupLimit {
+    impl gapi::wire::Record for PivotGroupLimit {
         const NAME: &'static str = "PivotGroupLimit";
         const FIELDS: &'static [&'static str] = &["applyOrder", "countLimit"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.apply_order),
-                1 => gapi::wire::de(map, &mut self.count_limit),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.apply_order,
+                    1 => &self.count_limit,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "applyOrder", &self.apply_order)?;
-            gapi::wire::ser(map, "countLimit", &self.count_limit)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PivotGroupLimit {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.apply_order,
+                    1 => &mut self.count_limit,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PivotGroupLimit {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PivotGroupLimit);
     /// An optional setting on a PivotGroup that defines buckets for the values in the source data column rather than breaking out each individual value. Only one PivotGroup with a group rule may be added for each column in the source data, though on any given column you may add both a PivotGroup that has a rule and a PivotGroup that does not.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PivotGroupRule {
         /// A DateTimeRule.
         pub date_time_rule: Option<DateTimeRule>,
@@ -11397,50 +8584,37 @@ pub mod schemas {
         /// A ManualRule.
         pub manual_rule: Option<ManualRule>,
     }
-    impl gapi::wire::WireStruct for PivotGroupRule {
+    impl gapi::wire::Record for PivotGroupRule {
         const NAME: &'static str = "PivotGroupRule";
         const FIELDS: &'static [&'static str] = &[
             "dateTimeRule",
             "histogramRule",
             "manualRule",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.date_time_rule),
-                1 => gapi::wire::de(map, &mut self.histogram_rule),
-                2 => gapi::wire::de(map, &mut self.manual_rule),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.date_time_rule,
+                    1 => &self.histogram_rule,
+                    2 => &self.manual_rule,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dateTimeRule", &self.date_time_rule)?;
-            gapi::wire::ser(map, "histogramRule", &self.histogram_rule)?;
-            gapi::wire::ser(map, "manualRule", &self.manual_rule)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PivotGroupRule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.date_time_rule,
+                    1 => &mut self.histogram_rule,
+                    2 => &mut self.manual_rule,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PivotGroupRule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PivotGroupRule);
     gapi::open_enum! {
         /// The order the values in this group should be sorted.
         pub enum PivotGroupSortOrder {
@@ -11453,99 +8627,73 @@ pub mod schemas {
         }
     }
     /// Information about which values in a pivot group should be used for sorting.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PivotGroupSortValueBucket {
         /// Determines the bucket from which values are chosen to sort. For example, in a pivot table with one row group & two column groups, the row group can list up to two values. The first value corresponds to a value within the first column group, and the second value corresponds to a value in the second column group. If no values are listed, this would indicate that the row should be sorted according to the "Grand Total" over the column groups. If a single value is listed, this would correspond to using the "Total" of that bucket.
         pub buckets: Option<Vec<ExtendedValue>>,
         /// The offset in the PivotTable.values list which the values in this grouping should be sorted by.
         pub values_index: Option<i32>,
     }
-    impl gapi::wire::WireStruct for PivotGroupSortValueBucket {
+    impl gapi::wire::Record for PivotGroupSortValueBucket {
         const NAME: &'static str = "PivotGroupSortValueBucket";
         const FIELDS: &'static [&'static str] = &["buckets", "valuesIndex"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.buckets),
-                1 => gapi::wire::de(map, &mut self.values_index),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.buckets,
+                    1 => &self.values_index,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "buckets", &self.buckets)?;
-            gapi::wire::ser(map, "valuesIndex", &self.values_index)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PivotGroupSortValueBucket {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.buckets,
+                    1 => &mut self.values_index,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PivotGroupSortValueBucket {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PivotGroupSortValueBucket);
     /// Metadata about a value in a pivot grouping.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PivotGroupValueMetadata {
         /// True if the data corresponding to the value is collapsed.
         pub collapsed: Option<bool>,
         /// The calculated value the metadata corresponds to. (Note that formulaValue is not valid, because the values will be calculated.)
         pub value: Option<ExtendedValue>,
     }
-    impl gapi::wire::WireStruct for PivotGroupValueMetadata {
+    impl gapi::wire::Record for PivotGroupValueMetadata {
         const NAME: &'static str = "PivotGroupValueMetadata";
         const FIELDS: &'static [&'static str] = &["collapsed", "value"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.collapsed),
-                1 => gapi::wire::de(map, &mut self.value),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.collapsed,
+                    1 => &self.value,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "collapsed", &self.collapsed)?;
-            gapi::wire::ser(map, "value", &self.value)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PivotGroupValueMetadata {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.collapsed,
+                    1 => &mut self.value,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PivotGroupValueMetadata {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PivotGroupValueMetadata);
     /// A pivot table.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PivotTable {
         /// Each column grouping in the pivot table.
         pub columns: Option<Vec<PivotGroup>>,
@@ -11566,7 +8714,7 @@ pub mod schemas {
         /// A list of values to include in the pivot table.
         pub values: Option<Vec<PivotValue>>,
     }
-    impl gapi::wire::WireStruct for PivotTable {
+    impl gapi::wire::Record for PivotTable {
         const NAME: &'static str = "PivotTable";
         const FIELDS: &'static [&'static str] = &[
             "columns",
@@ -11579,55 +8727,42 @@ pub mod schemas {
             "valueLayout",
             "values",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.columns),
-                1 => gapi::wire::de(map, &mut self.criteria),
-                2 => gapi::wire::de(map, &mut self.data_execution_status),
-                3 => gapi::wire::de(map, &mut self.data_source_id),
-                4 => gapi::wire::de(map, &mut self.filter_specs),
-                5 => gapi::wire::de(map, &mut self.rows),
-                6 => gapi::wire::de(map, &mut self.source),
-                7 => gapi::wire::de(map, &mut self.value_layout),
-                8 => gapi::wire::de(map, &mut self.values),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.columns,
+                    1 => &self.criteria,
+                    2 => &self.data_execution_status,
+                    3 => &self.data_source_id,
+                    4 => &self.filter_specs,
+                    5 => &self.rows,
+                    6 => &self.source,
+                    7 => &self.value_layout,
+                    8 => &self.values,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "columns", &self.columns)?;
-            gapi::wire::ser(map, "criteria", &self.criteria)?;
-            gapi::wire::ser(map, "dataExecutionStatus", &self.data_execution_status)?;
-            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
-            gapi::wire::ser(map, "filterSpecs", &self.filter_specs)?;
-            gapi::wire::ser(map, "rows", &self.rows)?;
-            gapi::wire::ser(map, "source", &self.source)?;
-            gapi::wire::ser(map, "valueLayout", &self.value_layout)?;
-            gapi::wire::ser(map, "values", &self.values)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PivotTable {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.columns,
+                    1 => &mut self.criteria,
+                    2 => &mut self.data_execution_status,
+                    3 => &mut self.data_source_id,
+                    4 => &mut self.filter_specs,
+                    5 => &mut self.rows,
+                    6 => &mut self.source,
+                    7 => &mut self.value_layout,
+                    8 => &mut self.values,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PivotTable {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PivotTable);
     gapi::open_enum! {
         /// Whether values should be listed horizontally (as columns) or vertically (as rows).
         pub enum PivotTableValueLayout {
@@ -11638,7 +8773,7 @@ pub mod schemas {
         }
     }
     /// The definition of how a value in a pivot table should be calculated.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PivotValue {
         /// If specified, indicates that pivot values should be displayed as the result of a calculation with another pivot value. For example, if calculated_display_type is specified as PERCENT_OF_GRAND_TOTAL, all the pivot values are displayed as the percentage of the grand total. In the Sheets editor, this is referred to as "Show As" in the value section of a pivot table.
         pub calculated_display_type: Option<PivotValueCalculatedDisplayType>,
@@ -11653,7 +8788,7 @@ pub mod schemas {
         /// A function to summarize the value. If formula is set, the only supported values are SUM and CUSTOM. If sourceColumnOffset is set, then `CUSTOM` is not supported.
         pub summarize_function: Option<PivotValueSummarizeFunction>,
     }
-    impl gapi::wire::WireStruct for PivotValue {
+    impl gapi::wire::Record for PivotValue {
         const NAME: &'static str = "PivotValue";
         const FIELDS: &'static [&'static str] = &[
             "calculatedDisplayType",
@@ -11663,57 +8798,36 @@ pub mod schemas {
             "sourceColumnOffset",
             "summarizeFunction",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.calculated_display_type),
-                1 => gapi::wire::de(map, &mut self.data_source_column_reference),
-                2 => gapi::wire::de(map, &mut self.formula),
-                3 => gapi::wire::de(map, &mut self.name),
-                4 => gapi::wire::de(map, &mut self.source_column_offset),
-                5 => gapi::wire::de(map, &mut self.summarize_function),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.calculated_display_type,
+                    1 => &self.data_source_column_reference,
+                    2 => &self.formula,
+                    3 => &self.name,
+                    4 => &self.source_column_offset,
+                    5 => &self.summarize_function,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "calculatedDisplayType",
-                &self.calculated_display_type,
-            )?;
-            gapi::wire::ser(
-                map,
-                "dataSourceColumnReference",
-                &self.data_source_column_reference,
-            )?;
-            gapi::wire::ser(map, "formula", &self.formula)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "sourceColumnOffset", &self.source_column_offset)?;
-            gapi::wire::ser(map, "summarizeFunction", &self.summarize_function)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.calculated_display_type,
+                    1 => &mut self.data_source_column_reference,
+                    2 => &mut self.formula,
+                    3 => &mut self.name,
+                    4 => &mut self.source_column_offset,
+                    5 => &mut self.summarize_function,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for PivotValue {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for PivotValue {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PivotValue);
     gapi::open_enum! {
         /// If specified, indicates that pivot values should be displayed as the result of a calculation with another pivot value. For example, if calculated_display_type is specified as PERCENT_OF_GRAND_TOTAL, all the pivot values are displayed as the percentage of the grand total. In the Sheets editor, this is referred to as "Show As" in the value section of a pivot table.
         pub enum PivotValueCalculatedDisplayType {
@@ -11765,51 +8879,38 @@ pub mod schemas {
         }
     }
     /// The style of a point on the chart.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PointStyle {
         /// The point shape. If empty or unspecified, a default shape is used.
         pub shape: Option<PointStyleShape>,
         /// The point size. If empty, a default size is used.
         pub size: Option<f64>,
     }
-    impl gapi::wire::WireStruct for PointStyle {
+    impl gapi::wire::Record for PointStyle {
         const NAME: &'static str = "PointStyle";
         const FIELDS: &'static [&'static str] = &["shape", "size"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.shape),
-                1 => gapi::wire::de(map, &mut self.size),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.shape,
+                    1 => &self.size,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "shape", &self.shape)?;
-            gapi::wire::ser(map, "size", &self.size)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PointStyle {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.shape,
+                    1 => &mut self.size,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PointStyle {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PointStyle);
     gapi::open_enum! {
         /// The point shape. If empty or unspecified, a default shape is used.
         pub enum PointStyleShape {
@@ -11834,7 +8935,7 @@ pub mod schemas {
         }
     }
     /// Represents a single post in a comment thread.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Post {
         /// Optional. The email of the user who is being newly assigned to the thread as part of this post. Returns a 400 bad request error if: - The parent thread is a CommentThread whose headPost does not have an assignee. - commentAction is specified as `RESOLVE` or `REOPEN`. - `assignee_email` exceeds 2048 UTF-8 code units.
         pub assignee_email: Option<String>,
@@ -11859,7 +8960,7 @@ pub mod schemas {
         /// Output only. The time the post was last updated.
         pub update_time: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for Post {
+    impl gapi::wire::Record for Post {
         const NAME: &'static str = "Post";
         const FIELDS: &'static [&'static str] = &[
             "assigneeEmail",
@@ -11874,69 +8975,48 @@ pub mod schemas {
             "postId",
             "updateTime",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.assignee_email),
-                1 => gapi::wire::de(map, &mut self.author),
-                2 => gapi::wire::de(map, &mut self.comment_action),
-                3 => gapi::wire::de(map, &mut self.content),
-                4 => gapi::wire::de(map, &mut self.content_html),
-                5 => gapi::wire::de(map, &mut self.create_time),
-                6 => gapi::wire::de(map, &mut self.deleted),
-                7 => gapi::wire::de(map, &mut self.from_copied_spreadsheet),
-                8 => gapi::wire::de(map, &mut self.from_imported_spreadsheet),
-                9 => gapi::wire::de(map, &mut self.post_id),
-                10 => gapi::wire::de(map, &mut self.update_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.assignee_email,
+                    1 => &self.author,
+                    2 => &self.comment_action,
+                    3 => &self.content,
+                    4 => &self.content_html,
+                    5 => &self.create_time,
+                    6 => &self.deleted,
+                    7 => &self.from_copied_spreadsheet,
+                    8 => &self.from_imported_spreadsheet,
+                    9 => &self.post_id,
+                    10 => &self.update_time,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "assigneeEmail", &self.assignee_email)?;
-            gapi::wire::ser(map, "author", &self.author)?;
-            gapi::wire::ser(map, "commentAction", &self.comment_action)?;
-            gapi::wire::ser(map, "content", &self.content)?;
-            gapi::wire::ser(map, "contentHtml", &self.content_html)?;
-            gapi::wire::ser(map, "createTime", &self.create_time)?;
-            gapi::wire::ser(map, "deleted", &self.deleted)?;
-            gapi::wire::ser(
-                map,
-                "fromCopiedSpreadsheet",
-                &self.from_copied_spreadsheet,
-            )?;
-            gapi::wire::ser(
-                map,
-                "fromImportedSpreadsheet",
-                &self.from_imported_spreadsheet,
-            )?;
-            gapi::wire::ser(map, "postId", &self.post_id)?;
-            gapi::wire::ser(map, "updateTime", &self.update_time)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.assignee_email,
+                    1 => &mut self.author,
+                    2 => &mut self.comment_action,
+                    3 => &mut self.content,
+                    4 => &mut self.content_html,
+                    5 => &mut self.create_time,
+                    6 => &mut self.deleted,
+                    7 => &mut self.from_copied_spreadsheet,
+                    8 => &mut self.from_imported_spreadsheet,
+                    9 => &mut self.post_id,
+                    10 => &mut self.update_time,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Post {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Post {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Post);
     /// Represents a user who authored a comment post.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PostAuthor {
         /// Whether the user is anonymous.
         pub anonymous: Option<bool>,
@@ -11947,7 +9027,7 @@ pub mod schemas {
         /// The resource name of the post author user, which can also be used to identify the user in the \[Google People API\](https://developers.google.com/people/api/rest/v1/people). Format: `users/{user}`. Will not be populated if the anonymous field is `true` or if the post is from an imported spreadsheet.
         pub user: Option<String>,
     }
-    impl gapi::wire::WireStruct for PostAuthor {
+    impl gapi::wire::Record for PostAuthor {
         const NAME: &'static str = "PostAuthor";
         const FIELDS: &'static [&'static str] = &[
             "anonymous",
@@ -11955,45 +9035,32 @@ pub mod schemas {
             "me",
             "user",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.anonymous),
-                1 => gapi::wire::de(map, &mut self.display_name),
-                2 => gapi::wire::de(map, &mut self.me),
-                3 => gapi::wire::de(map, &mut self.user),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.anonymous,
+                    1 => &self.display_name,
+                    2 => &self.me,
+                    3 => &self.user,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "anonymous", &self.anonymous)?;
-            gapi::wire::ser(map, "displayName", &self.display_name)?;
-            gapi::wire::ser(map, "me", &self.me)?;
-            gapi::wire::ser(map, "user", &self.user)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PostAuthor {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.anonymous,
+                    1 => &mut self.display_name,
+                    2 => &mut self.me,
+                    3 => &mut self.user,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PostAuthor {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PostAuthor);
     gapi::open_enum! {
         /// Action taken as part of creating the post.
         pub enum PostCommentAction {
@@ -12008,7 +9075,7 @@ pub mod schemas {
         }
     }
     /// A protected range.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ProtectedRange {
         /// The description of this protected range.
         pub description: Option<String>,
@@ -12029,7 +9096,7 @@ pub mod schemas {
         /// True if this protected range will show a warning when editing. Warning-based protection means that every user can edit data in the protected range, except editing will prompt a warning asking the user to confirm the edit. When writing: if this field is true, then editors are ignored. Additionally, if this field is changed from true to false and the `editors` field is not set (nor included in the field mask), then the editors will be set to all the editors in the document.
         pub warning_only: Option<bool>,
     }
-    impl gapi::wire::WireStruct for ProtectedRange {
+    impl gapi::wire::Record for ProtectedRange {
         const NAME: &'static str = "ProtectedRange";
         const FIELDS: &'static [&'static str] = &[
             "description",
@@ -12042,147 +9109,104 @@ pub mod schemas {
             "unprotectedRanges",
             "warningOnly",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.description),
-                1 => gapi::wire::de(map, &mut self.editors),
-                2 => gapi::wire::de(map, &mut self.named_range_id),
-                3 => gapi::wire::de(map, &mut self.protected_range_id),
-                4 => gapi::wire::de(map, &mut self.range),
-                5 => gapi::wire::de(map, &mut self.requesting_user_can_edit),
-                6 => gapi::wire::de(map, &mut self.table_id),
-                7 => gapi::wire::de(map, &mut self.unprotected_ranges),
-                8 => gapi::wire::de(map, &mut self.warning_only),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.description,
+                    1 => &self.editors,
+                    2 => &self.named_range_id,
+                    3 => &self.protected_range_id,
+                    4 => &self.range,
+                    5 => &self.requesting_user_can_edit,
+                    6 => &self.table_id,
+                    7 => &self.unprotected_ranges,
+                    8 => &self.warning_only,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "editors", &self.editors)?;
-            gapi::wire::ser(map, "namedRangeId", &self.named_range_id)?;
-            gapi::wire::ser(map, "protectedRangeId", &self.protected_range_id)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            gapi::wire::ser(
-                map,
-                "requestingUserCanEdit",
-                &self.requesting_user_can_edit,
-            )?;
-            gapi::wire::ser(map, "tableId", &self.table_id)?;
-            gapi::wire::ser(map, "unprotectedRanges", &self.unprotected_ranges)?;
-            gapi::wire::ser(map, "warningOnly", &self.warning_only)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.description,
+                    1 => &mut self.editors,
+                    2 => &mut self.named_range_id,
+                    3 => &mut self.protected_range_id,
+                    4 => &mut self.range,
+                    5 => &mut self.requesting_user_can_edit,
+                    6 => &mut self.table_id,
+                    7 => &mut self.unprotected_ranges,
+                    8 => &mut self.warning_only,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for ProtectedRange {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for ProtectedRange {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ProtectedRange);
     /// Randomizes the order of the rows in a range.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct RandomizeRangeRequest {
         /// The range to randomize.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::WireStruct for RandomizeRangeRequest {
+    impl gapi::wire::Record for RandomizeRangeRequest {
         const NAME: &'static str = "RandomizeRangeRequest";
         const FIELDS: &'static [&'static str] = &["range"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "range", &self.range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for RandomizeRangeRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for RandomizeRangeRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(RandomizeRangeRequest);
     /// The status of a refresh cancellation. You can send a cancel request to explicitly cancel one or multiple data source object refreshes.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct RefreshCancellationStatus {
         /// The error code.
         pub error_code: Option<RefreshCancellationStatusErrorCode>,
         /// The state of a call to cancel a refresh in Sheets.
         pub state: Option<RefreshCancellationStatusState>,
     }
-    impl gapi::wire::WireStruct for RefreshCancellationStatus {
+    impl gapi::wire::Record for RefreshCancellationStatus {
         const NAME: &'static str = "RefreshCancellationStatus";
         const FIELDS: &'static [&'static str] = &["errorCode", "state"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.error_code),
-                1 => gapi::wire::de(map, &mut self.state),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.error_code,
+                    1 => &self.state,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "errorCode", &self.error_code)?;
-            gapi::wire::ser(map, "state", &self.state)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for RefreshCancellationStatus {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.error_code,
+                    1 => &mut self.state,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for RefreshCancellationStatus {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(RefreshCancellationStatus);
     gapi::open_enum! {
         /// The error code.
         pub enum RefreshCancellationStatusErrorCode {
@@ -12212,53 +9236,40 @@ pub mod schemas {
         }
     }
     /// The execution status of refreshing one data source object.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct RefreshDataSourceObjectExecutionStatus {
         /// The data execution status.
         pub data_execution_status: Option<DataExecutionStatus>,
         /// Reference to a data source object being refreshed.
         pub reference: Option<DataSourceObjectReference>,
     }
-    impl gapi::wire::WireStruct for RefreshDataSourceObjectExecutionStatus {
+    impl gapi::wire::Record for RefreshDataSourceObjectExecutionStatus {
         const NAME: &'static str = "RefreshDataSourceObjectExecutionStatus";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "reference"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_execution_status),
-                1 => gapi::wire::de(map, &mut self.reference),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_execution_status,
+                    1 => &self.reference,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataExecutionStatus", &self.data_execution_status)?;
-            gapi::wire::ser(map, "reference", &self.reference)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for RefreshDataSourceObjectExecutionStatus {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_execution_status,
+                    1 => &mut self.reference,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for RefreshDataSourceObjectExecutionStatus {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(RefreshDataSourceObjectExecutionStatus);
     /// Refreshes one or multiple data source objects in the spreadsheet by the specified references. The request requires an additional `bigquery.readonly` OAuth scope if you are refreshing a BigQuery data source. If there are multiple refresh requests referencing the same data source objects in one batch, only the last refresh request is processed, and all those requests will have the same response accordingly.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct RefreshDataSourceRequest {
         /// Reference to a DataSource. If specified, refreshes all associated data source objects for the data source.
         pub data_source_id: Option<String>,
@@ -12269,7 +9280,7 @@ pub mod schemas {
         /// References to data source objects to refresh.
         pub references: Option<DataSourceObjectReferences>,
     }
-    impl gapi::wire::WireStruct for RefreshDataSourceRequest {
+    impl gapi::wire::Record for RefreshDataSourceRequest {
         const NAME: &'static str = "RefreshDataSourceRequest";
         const FIELDS: &'static [&'static str] = &[
             "dataSourceId",
@@ -12277,89 +9288,63 @@ pub mod schemas {
             "isAll",
             "references",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_source_id),
-                1 => gapi::wire::de(map, &mut self.force),
-                2 => gapi::wire::de(map, &mut self.is_all),
-                3 => gapi::wire::de(map, &mut self.references),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_source_id,
+                    1 => &self.force,
+                    2 => &self.is_all,
+                    3 => &self.references,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataSourceId", &self.data_source_id)?;
-            gapi::wire::ser(map, "force", &self.force)?;
-            gapi::wire::ser(map, "isAll", &self.is_all)?;
-            gapi::wire::ser(map, "references", &self.references)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for RefreshDataSourceRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_source_id,
+                    1 => &mut self.force,
+                    2 => &mut self.is_all,
+                    3 => &mut self.references,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for RefreshDataSourceRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(RefreshDataSourceRequest);
     /// The response from refreshing one or multiple data source objects.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct RefreshDataSourceResponse {
         /// All the refresh status for the data source object references specified in the request. If is_all is specified, the field contains only those in failure status.
         pub statuses: Option<Vec<RefreshDataSourceObjectExecutionStatus>>,
     }
-    impl gapi::wire::WireStruct for RefreshDataSourceResponse {
+    impl gapi::wire::Record for RefreshDataSourceResponse {
         const NAME: &'static str = "RefreshDataSourceResponse";
         const FIELDS: &'static [&'static str] = &["statuses"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.statuses),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.statuses,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "statuses", &self.statuses)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for RefreshDataSourceResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.statuses,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for RefreshDataSourceResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(RefreshDataSourceResponse);
     /// Updates all cells in the range to the values in the given Cell object. Only the fields listed in the fields field are updated; others are unchanged. If writing a cell with a formula, the formula's ranges will automatically increment for each field in the range. For example, if writing a cell with formula `=A1` into range B2:C4, B2 would be `=A1`, B3 would be `=A2`, B4 would be `=A3`, C2 would be `=B1`, C3 would be `=B2`, C4 would be `=B3`. To keep the formula's ranges static, use the `$` indicator. For example, use the formula `=$A$1` to prevent both the row and the column from incrementing.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct RepeatCellRequest {
         /// The data to write.
         pub cell: Option<CellData>,
@@ -12368,48 +9353,35 @@ pub mod schemas {
         /// The range to repeat the cell in.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::WireStruct for RepeatCellRequest {
+    impl gapi::wire::Record for RepeatCellRequest {
         const NAME: &'static str = "RepeatCellRequest";
         const FIELDS: &'static [&'static str] = &["cell", "fields", "range"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.cell),
-                1 => gapi::wire::de(map, &mut self.fields),
-                2 => gapi::wire::de(map, &mut self.range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.cell,
+                    1 => &self.fields,
+                    2 => &self.range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "cell", &self.cell)?;
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for RepeatCellRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.cell,
+                    1 => &mut self.fields,
+                    2 => &mut self.range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for RepeatCellRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(RepeatCellRequest);
     /// A single kind of update to apply to a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Request {
         /// Adds a new banded range
         pub add_banding: Option<AddBandingRequest>,
@@ -12560,7 +9532,7 @@ pub mod schemas {
         /// Updates a table.
         pub update_table: Option<UpdateTableRequest>,
     }
-    impl gapi::wire::WireStruct for Request {
+    impl gapi::wire::Record for Request {
         const NAME: &'static str = "Request";
         const FIELDS: &'static [&'static str] = &[
             "addBanding",
@@ -12638,235 +9610,174 @@ pub mod schemas {
             "updateSpreadsheetProperties",
             "updateTable",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.add_banding),
-                1 => gapi::wire::de(map, &mut self.add_chart),
-                2 => gapi::wire::de(map, &mut self.add_comment_reply),
-                3 => gapi::wire::de(map, &mut self.add_conditional_format_rule),
-                4 => gapi::wire::de(map, &mut self.add_data_source),
-                5 => gapi::wire::de(map, &mut self.add_dimension_group),
-                6 => gapi::wire::de(map, &mut self.add_filter_view),
-                7 => gapi::wire::de(map, &mut self.add_named_range),
-                8 => gapi::wire::de(map, &mut self.add_protected_range),
-                9 => gapi::wire::de(map, &mut self.add_sheet),
-                10 => gapi::wire::de(map, &mut self.add_slicer),
-                11 => gapi::wire::de(map, &mut self.add_table),
-                12 => gapi::wire::de(map, &mut self.append_cells),
-                13 => gapi::wire::de(map, &mut self.append_dimension),
-                14 => gapi::wire::de(map, &mut self.auto_fill),
-                15 => gapi::wire::de(map, &mut self.auto_resize_dimensions),
-                16 => gapi::wire::de(map, &mut self.cancel_data_source_refresh),
-                17 => gapi::wire::de(map, &mut self.clear_basic_filter),
-                18 => gapi::wire::de(map, &mut self.copy_paste),
-                19 => gapi::wire::de(map, &mut self.create_developer_metadata),
-                20 => gapi::wire::de(map, &mut self.cut_paste),
-                21 => gapi::wire::de(map, &mut self.delete_banding),
-                22 => gapi::wire::de(map, &mut self.delete_comment),
-                23 => gapi::wire::de(map, &mut self.delete_comment_reply),
-                24 => gapi::wire::de(map, &mut self.delete_conditional_format_rule),
-                25 => gapi::wire::de(map, &mut self.delete_data_source),
-                26 => gapi::wire::de(map, &mut self.delete_developer_metadata),
-                27 => gapi::wire::de(map, &mut self.delete_dimension),
-                28 => gapi::wire::de(map, &mut self.delete_dimension_group),
-                29 => gapi::wire::de(map, &mut self.delete_duplicates),
-                30 => gapi::wire::de(map, &mut self.delete_embedded_object),
-                31 => gapi::wire::de(map, &mut self.delete_filter_view),
-                32 => gapi::wire::de(map, &mut self.delete_named_range),
-                33 => gapi::wire::de(map, &mut self.delete_protected_range),
-                34 => gapi::wire::de(map, &mut self.delete_range),
-                35 => gapi::wire::de(map, &mut self.delete_sheet),
-                36 => gapi::wire::de(map, &mut self.delete_table),
-                37 => gapi::wire::de(map, &mut self.duplicate_filter_view),
-                38 => gapi::wire::de(map, &mut self.duplicate_sheet),
-                39 => gapi::wire::de(map, &mut self.find_replace),
-                40 => gapi::wire::de(map, &mut self.insert_comment),
-                41 => gapi::wire::de(map, &mut self.insert_dimension),
-                42 => gapi::wire::de(map, &mut self.insert_range),
-                43 => gapi::wire::de(map, &mut self.merge_cells),
-                44 => gapi::wire::de(map, &mut self.move_dimension),
-                45 => gapi::wire::de(map, &mut self.paste_data),
-                46 => gapi::wire::de(map, &mut self.randomize_range),
-                47 => gapi::wire::de(map, &mut self.refresh_data_source),
-                48 => gapi::wire::de(map, &mut self.repeat_cell),
-                49 => gapi::wire::de(map, &mut self.set_basic_filter),
-                50 => gapi::wire::de(map, &mut self.set_data_validation),
-                51 => gapi::wire::de(map, &mut self.sort_range),
-                52 => gapi::wire::de(map, &mut self.text_to_columns),
-                53 => gapi::wire::de(map, &mut self.trim_whitespace),
-                54 => gapi::wire::de(map, &mut self.unmerge_cells),
-                55 => gapi::wire::de(map, &mut self.update_banding),
-                56 => gapi::wire::de(map, &mut self.update_borders),
-                57 => gapi::wire::de(map, &mut self.update_cells),
-                58 => gapi::wire::de(map, &mut self.update_chart_spec),
-                59 => gapi::wire::de(map, &mut self.update_comment_post),
-                60 => gapi::wire::de(map, &mut self.update_conditional_format_rule),
-                61 => gapi::wire::de(map, &mut self.update_data_source),
-                62 => gapi::wire::de(map, &mut self.update_developer_metadata),
-                63 => gapi::wire::de(map, &mut self.update_dimension_group),
-                64 => gapi::wire::de(map, &mut self.update_dimension_properties),
-                65 => gapi::wire::de(map, &mut self.update_embedded_object_border),
-                66 => gapi::wire::de(map, &mut self.update_embedded_object_position),
-                67 => gapi::wire::de(map, &mut self.update_filter_view),
-                68 => gapi::wire::de(map, &mut self.update_named_range),
-                69 => gapi::wire::de(map, &mut self.update_protected_range),
-                70 => gapi::wire::de(map, &mut self.update_sheet_properties),
-                71 => gapi::wire::de(map, &mut self.update_slicer_spec),
-                72 => gapi::wire::de(map, &mut self.update_spreadsheet_properties),
-                73 => gapi::wire::de(map, &mut self.update_table),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.add_banding,
+                    1 => &self.add_chart,
+                    2 => &self.add_comment_reply,
+                    3 => &self.add_conditional_format_rule,
+                    4 => &self.add_data_source,
+                    5 => &self.add_dimension_group,
+                    6 => &self.add_filter_view,
+                    7 => &self.add_named_range,
+                    8 => &self.add_protected_range,
+                    9 => &self.add_sheet,
+                    10 => &self.add_slicer,
+                    11 => &self.add_table,
+                    12 => &self.append_cells,
+                    13 => &self.append_dimension,
+                    14 => &self.auto_fill,
+                    15 => &self.auto_resize_dimensions,
+                    16 => &self.cancel_data_source_refresh,
+                    17 => &self.clear_basic_filter,
+                    18 => &self.copy_paste,
+                    19 => &self.create_developer_metadata,
+                    20 => &self.cut_paste,
+                    21 => &self.delete_banding,
+                    22 => &self.delete_comment,
+                    23 => &self.delete_comment_reply,
+                    24 => &self.delete_conditional_format_rule,
+                    25 => &self.delete_data_source,
+                    26 => &self.delete_developer_metadata,
+                    27 => &self.delete_dimension,
+                    28 => &self.delete_dimension_group,
+                    29 => &self.delete_duplicates,
+                    30 => &self.delete_embedded_object,
+                    31 => &self.delete_filter_view,
+                    32 => &self.delete_named_range,
+                    33 => &self.delete_protected_range,
+                    34 => &self.delete_range,
+                    35 => &self.delete_sheet,
+                    36 => &self.delete_table,
+                    37 => &self.duplicate_filter_view,
+                    38 => &self.duplicate_sheet,
+                    39 => &self.find_replace,
+                    40 => &self.insert_comment,
+                    41 => &self.insert_dimension,
+                    42 => &self.insert_range,
+                    43 => &self.merge_cells,
+                    44 => &self.move_dimension,
+                    45 => &self.paste_data,
+                    46 => &self.randomize_range,
+                    47 => &self.refresh_data_source,
+                    48 => &self.repeat_cell,
+                    49 => &self.set_basic_filter,
+                    50 => &self.set_data_validation,
+                    51 => &self.sort_range,
+                    52 => &self.text_to_columns,
+                    53 => &self.trim_whitespace,
+                    54 => &self.unmerge_cells,
+                    55 => &self.update_banding,
+                    56 => &self.update_borders,
+                    57 => &self.update_cells,
+                    58 => &self.update_chart_spec,
+                    59 => &self.update_comment_post,
+                    60 => &self.update_conditional_format_rule,
+                    61 => &self.update_data_source,
+                    62 => &self.update_developer_metadata,
+                    63 => &self.update_dimension_group,
+                    64 => &self.update_dimension_properties,
+                    65 => &self.update_embedded_object_border,
+                    66 => &self.update_embedded_object_position,
+                    67 => &self.update_filter_view,
+                    68 => &self.update_named_range,
+                    69 => &self.update_protected_range,
+                    70 => &self.update_sheet_properties,
+                    71 => &self.update_slicer_spec,
+                    72 => &self.update_spreadsheet_properties,
+                    73 => &self.update_table,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "addBanding", &self.add_banding)?;
-            gapi::wire::ser(map, "addChart", &self.add_chart)?;
-            gapi::wire::ser(map, "addCommentReply", &self.add_comment_reply)?;
-            gapi::wire::ser(
-                map,
-                "addConditionalFormatRule",
-                &self.add_conditional_format_rule,
-            )?;
-            gapi::wire::ser(map, "addDataSource", &self.add_data_source)?;
-            gapi::wire::ser(map, "addDimensionGroup", &self.add_dimension_group)?;
-            gapi::wire::ser(map, "addFilterView", &self.add_filter_view)?;
-            gapi::wire::ser(map, "addNamedRange", &self.add_named_range)?;
-            gapi::wire::ser(map, "addProtectedRange", &self.add_protected_range)?;
-            gapi::wire::ser(map, "addSheet", &self.add_sheet)?;
-            gapi::wire::ser(map, "addSlicer", &self.add_slicer)?;
-            gapi::wire::ser(map, "addTable", &self.add_table)?;
-            gapi::wire::ser(map, "appendCells", &self.append_cells)?;
-            gapi::wire::ser(map, "appendDimension", &self.append_dimension)?;
-            gapi::wire::ser(map, "autoFill", &self.auto_fill)?;
-            gapi::wire::ser(map, "autoResizeDimensions", &self.auto_resize_dimensions)?;
-            gapi::wire::ser(
-                map,
-                "cancelDataSourceRefresh",
-                &self.cancel_data_source_refresh,
-            )?;
-            gapi::wire::ser(map, "clearBasicFilter", &self.clear_basic_filter)?;
-            gapi::wire::ser(map, "copyPaste", &self.copy_paste)?;
-            gapi::wire::ser(
-                map,
-                "createDeveloperMetadata",
-                &self.create_developer_metadata,
-            )?;
-            gapi::wire::ser(map, "cutPaste", &self.cut_paste)?;
-            gapi::wire::ser(map, "deleteBanding", &self.delete_banding)?;
-            gapi::wire::ser(map, "deleteComment", &self.delete_comment)?;
-            gapi::wire::ser(map, "deleteCommentReply", &self.delete_comment_reply)?;
-            gapi::wire::ser(
-                map,
-                "deleteConditionalFormatRule",
-                &self.delete_conditional_format_rule,
-            )?;
-            gapi::wire::ser(map, "deleteDataSource", &self.delete_data_source)?;
-            gapi::wire::ser(
-                map,
-                "deleteDeveloperMetadata",
-                &self.delete_developer_metadata,
-            )?;
-            gapi::wire::ser(map, "deleteDimension", &self.delete_dimension)?;
-            gapi::wire::ser(map, "deleteDimensionGroup", &self.delete_dimension_group)?;
-            gapi::wire::ser(map, "deleteDuplicates", &self.delete_duplicates)?;
-            gapi::wire::ser(map, "deleteEmbeddedObject", &self.delete_embedded_object)?;
-            gapi::wire::ser(map, "deleteFilterView", &self.delete_filter_view)?;
-            gapi::wire::ser(map, "deleteNamedRange", &self.delete_named_range)?;
-            gapi::wire::ser(map, "deleteProtectedRange", &self.delete_protected_range)?;
-            gapi::wire::ser(map, "deleteRange", &self.delete_range)?;
-            gapi::wire::ser(map, "deleteSheet", &self.delete_sheet)?;
-            gapi::wire::ser(map, "deleteTable", &self.delete_table)?;
-            gapi::wire::ser(map, "duplicateFilterView", &self.duplicate_filter_view)?;
-            gapi::wire::ser(map, "duplicateSheet", &self.duplicate_sheet)?;
-            gapi::wire::ser(map, "findReplace", &self.find_replace)?;
-            gapi::wire::ser(map, "insertComment", &self.insert_comment)?;
-            gapi::wire::ser(map, "insertDimension", &self.insert_dimension)?;
-            gapi::wire::ser(map, "insertRange", &self.insert_range)?;
-            gapi::wire::ser(map, "mergeCells", &self.merge_cells)?;
-            gapi::wire::ser(map, "moveDimension", &self.move_dimension)?;
-            gapi::wire::ser(map, "pasteData", &self.paste_data)?;
-            gapi::wire::ser(map, "randomizeRange", &self.randomize_range)?;
-            gapi::wire::ser(map, "refreshDataSource", &self.refresh_data_source)?;
-            gapi::wire::ser(map, "repeatCell", &self.repeat_cell)?;
-            gapi::wire::ser(map, "setBasicFilter", &self.set_basic_filter)?;
-            gapi::wire::ser(map, "setDataValidation", &self.set_data_validation)?;
-            gapi::wire::ser(map, "sortRange", &self.sort_range)?;
-            gapi::wire::ser(map, "textToColumns", &self.text_to_columns)?;
-            gapi::wire::ser(map, "trimWhitespace", &self.trim_whitespace)?;
-            gapi::wire::ser(map, "unmergeCells", &self.unmerge_cells)?;
-            gapi::wire::ser(map, "updateBanding", &self.update_banding)?;
-            gapi::wire::ser(map, "updateBorders", &self.update_borders)?;
-            gapi::wire::ser(map, "updateCells", &self.update_cells)?;
-            gapi::wire::ser(map, "updateChartSpec", &self.update_chart_spec)?;
-            gapi::wire::ser(map, "updateCommentPost", &self.update_comment_post)?;
-            gapi::wire::ser(
-                map,
-                "updateConditionalFormatRule",
-                &self.update_conditional_format_rule,
-            )?;
-            gapi::wire::ser(map, "updateDataSource", &self.update_data_source)?;
-            gapi::wire::ser(
-                map,
-                "updateDeveloperMetadata",
-                &self.update_developer_metadata,
-            )?;
-            gapi::wire::ser(map, "updateDimensionGroup", &self.update_dimension_group)?;
-            gapi::wire::ser(
-                map,
-                "updateDimensionProperties",
-                &self.update_dimension_properties,
-            )?;
-            gapi::wire::ser(
-                map,
-                "updateEmbeddedObjectBorder",
-                &self.update_embedded_object_border,
-            )?;
-            gapi::wire::ser(
-                map,
-                "updateEmbeddedObjectPosition",
-                &self.update_embedded_object_position,
-            )?;
-            gapi::wire::ser(map, "updateFilterView", &self.update_filter_view)?;
-            gapi::wire::ser(map, "updateNamedRange", &self.update_named_range)?;
-            gapi::wire::ser(map, "updateProtectedRange", &self.update_protected_range)?;
-            gapi::wire::ser(
-                map,
-                "updateSheetProperties",
-                &self.update_sheet_properties,
-            )?;
-            gapi::wire::ser(map, "updateSlicerSpec", &self.update_slicer_spec)?;
-            gapi::wire::ser(
-                map,
-                "updateSpreadsheetProperties",
-                &self.update_spreadsheet_properties,
-            )?;
-            gapi::wire::ser(map, "updateTable", &self.update_table)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.add_banding,
+                    1 => &mut self.add_chart,
+                    2 => &mut self.add_comment_reply,
+                    3 => &mut self.add_conditional_format_rule,
+                    4 => &mut self.add_data_source,
+                    5 => &mut self.add_dimension_group,
+                    6 => &mut self.add_filter_view,
+                    7 => &mut self.add_named_range,
+                    8 => &mut self.add_protected_range,
+                    9 => &mut self.add_sheet,
+                    10 => &mut self.add_slicer,
+                    11 => &mut self.add_table,
+                    12 => &mut self.append_cells,
+                    13 => &mut self.append_dimension,
+                    14 => &mut self.auto_fill,
+                    15 => &mut self.auto_resize_dimensions,
+                    16 => &mut self.cancel_data_source_refresh,
+                    17 => &mut self.clear_basic_filter,
+                    18 => &mut self.copy_paste,
+                    19 => &mut self.create_developer_metadata,
+                    20 => &mut self.cut_paste,
+                    21 => &mut self.delete_banding,
+                    22 => &mut self.delete_comment,
+                    23 => &mut self.delete_comment_reply,
+                    24 => &mut self.delete_conditional_format_rule,
+                    25 => &mut self.delete_data_source,
+                    26 => &mut self.delete_developer_metadata,
+                    27 => &mut self.delete_dimension,
+                    28 => &mut self.delete_dimension_group,
+                    29 => &mut self.delete_duplicates,
+                    30 => &mut self.delete_embedded_object,
+                    31 => &mut self.delete_filter_view,
+                    32 => &mut self.delete_named_range,
+                    33 => &mut self.delete_protected_range,
+                    34 => &mut self.delete_range,
+                    35 => &mut self.delete_sheet,
+                    36 => &mut self.delete_table,
+                    37 => &mut self.duplicate_filter_view,
+                    38 => &mut self.duplicate_sheet,
+                    39 => &mut self.find_replace,
+                    40 => &mut self.insert_comment,
+                    41 => &mut self.insert_dimension,
+                    42 => &mut self.insert_range,
+                    43 => &mut self.merge_cells,
+                    44 => &mut self.move_dimension,
+                    45 => &mut self.paste_data,
+                    46 => &mut self.randomize_range,
+                    47 => &mut self.refresh_data_source,
+                    48 => &mut self.repeat_cell,
+                    49 => &mut self.set_basic_filter,
+                    50 => &mut self.set_data_validation,
+                    51 => &mut self.sort_range,
+                    52 => &mut self.text_to_columns,
+                    53 => &mut self.trim_whitespace,
+                    54 => &mut self.unmerge_cells,
+                    55 => &mut self.update_banding,
+                    56 => &mut self.update_borders,
+                    57 => &mut self.update_cells,
+                    58 => &mut self.update_chart_spec,
+                    59 => &mut self.update_comment_post,
+                    60 => &mut self.update_conditional_format_rule,
+                    61 => &mut self.update_data_source,
+                    62 => &mut self.update_developer_metadata,
+                    63 => &mut self.update_dimension_group,
+                    64 => &mut self.update_dimension_properties,
+                    65 => &mut self.update_embedded_object_border,
+                    66 => &mut self.update_embedded_object_position,
+                    67 => &mut self.update_filter_view,
+                    68 => &mut self.update_named_range,
+                    69 => &mut self.update_protected_range,
+                    70 => &mut self.update_sheet_properties,
+                    71 => &mut self.update_slicer_spec,
+                    72 => &mut self.update_spreadsheet_properties,
+                    73 => &mut self.update_table,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Request {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Request {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Request);
     /// A single response from an update.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Response {
         /// A reply from adding a banded range.
         pub add_banding: Option<AddBandingResponse>,
@@ -12925,7 +9836,7 @@ pub mod schemas {
             UpdateEmbeddedObjectPositionResponse,
         >,
     }
-    impl gapi::wire::WireStruct for Response {
+    impl gapi::wire::Record for Response {
         const NAME: &'static str = "Response";
         const FIELDS: &'static [&'static str] = &[
             "addBanding",
@@ -12956,209 +9867,142 @@ pub mod schemas {
             "updateDeveloperMetadata",
             "updateEmbeddedObjectPosition",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.add_banding),
-                1 => gapi::wire::de(map, &mut self.add_chart),
-                2 => gapi::wire::de(map, &mut self.add_comment_reply),
-                3 => gapi::wire::de(map, &mut self.add_data_source),
-                4 => gapi::wire::de(map, &mut self.add_dimension_group),
-                5 => gapi::wire::de(map, &mut self.add_filter_view),
-                6 => gapi::wire::de(map, &mut self.add_named_range),
-                7 => gapi::wire::de(map, &mut self.add_protected_range),
-                8 => gapi::wire::de(map, &mut self.add_sheet),
-                9 => gapi::wire::de(map, &mut self.add_slicer),
-                10 => gapi::wire::de(map, &mut self.add_table),
-                11 => gapi::wire::de(map, &mut self.cancel_data_source_refresh),
-                12 => gapi::wire::de(map, &mut self.create_developer_metadata),
-                13 => gapi::wire::de(map, &mut self.delete_conditional_format_rule),
-                14 => gapi::wire::de(map, &mut self.delete_developer_metadata),
-                15 => gapi::wire::de(map, &mut self.delete_dimension_group),
-                16 => gapi::wire::de(map, &mut self.delete_duplicates),
-                17 => gapi::wire::de(map, &mut self.duplicate_filter_view),
-                18 => gapi::wire::de(map, &mut self.duplicate_sheet),
-                19 => gapi::wire::de(map, &mut self.find_replace),
-                20 => gapi::wire::de(map, &mut self.insert_comment),
-                21 => gapi::wire::de(map, &mut self.refresh_data_source),
-                22 => gapi::wire::de(map, &mut self.trim_whitespace),
-                23 => gapi::wire::de(map, &mut self.update_conditional_format_rule),
-                24 => gapi::wire::de(map, &mut self.update_data_source),
-                25 => gapi::wire::de(map, &mut self.update_developer_metadata),
-                26 => gapi::wire::de(map, &mut self.update_embedded_object_position),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.add_banding,
+                    1 => &self.add_chart,
+                    2 => &self.add_comment_reply,
+                    3 => &self.add_data_source,
+                    4 => &self.add_dimension_group,
+                    5 => &self.add_filter_view,
+                    6 => &self.add_named_range,
+                    7 => &self.add_protected_range,
+                    8 => &self.add_sheet,
+                    9 => &self.add_slicer,
+                    10 => &self.add_table,
+                    11 => &self.cancel_data_source_refresh,
+                    12 => &self.create_developer_metadata,
+                    13 => &self.delete_conditional_format_rule,
+                    14 => &self.delete_developer_metadata,
+                    15 => &self.delete_dimension_group,
+                    16 => &self.delete_duplicates,
+                    17 => &self.duplicate_filter_view,
+                    18 => &self.duplicate_sheet,
+                    19 => &self.find_replace,
+                    20 => &self.insert_comment,
+                    21 => &self.refresh_data_source,
+                    22 => &self.trim_whitespace,
+                    23 => &self.update_conditional_format_rule,
+                    24 => &self.update_data_source,
+                    25 => &self.update_developer_metadata,
+                    26 => &self.update_embedded_object_position,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "addBanding", &self.add_banding)?;
-            gapi::wire::ser(map, "addChart", &self.add_chart)?;
-            gapi::wire::ser(map, "addCommentReply", &self.add_comment_reply)?;
-            gapi::wire::ser(map, "addDataSource", &self.add_data_source)?;
-            gapi::wire::ser(map, "addDimensionGroup", &self.add_dimension_group)?;
-            gapi::wire::ser(map, "addFilterView", &self.add_filter_view)?;
-            gapi::wire::ser(map, "addNamedRange", &self.add_named_range)?;
-            gapi::wire::ser(map, "addProtectedRange", &self.add_protected_range)?;
-            gapi::wire::ser(map, "addSheet", &self.add_sheet)?;
-            gapi::wire::ser(map, "addSlicer", &self.add_slicer)?;
-            gapi::wire::ser(map, "addTable", &self.add_table)?;
-            gapi::wire::ser(
-                map,
-                "cancelDataSourceRefresh",
-                &self.cancel_data_source_refresh,
-            )?;
-            gapi::wire::ser(
-                map,
-                "createDeveloperMetadata",
-                &self.create_developer_metadata,
-            )?;
-            gapi::wire::ser(
-                map,
-                "deleteConditionalFormatRule",
-                &self.delete_conditional_format_rule,
-            )?;
-            gapi::wire::ser(
-                map,
-                "deleteDeveloperMetadata",
-                &self.delete_developer_metadata,
-            )?;
-            gapi::wire::ser(map, "deleteDimensionGroup", &self.delete_dimension_group)?;
-            gapi::wire::ser(map, "deleteDuplicates", &self.delete_duplicates)?;
-            gapi::wire::ser(map, "duplicateFilterView", &self.duplicate_filter_view)?;
-            gapi::wire::ser(map, "duplicateSheet", &self.duplicate_sheet)?;
-            gapi::wire::ser(map, "findReplace", &self.find_replace)?;
-            gapi::wire::ser(map, "insertComment", &self.insert_comment)?;
-            gapi::wire::ser(map, "refreshDataSource", &self.refresh_data_source)?;
-            gapi::wire::ser(map, "trimWhitespace", &self.trim_whitespace)?;
-            gapi::wire::ser(
-                map,
-                "updateConditionalFormatRule",
-                &self.update_conditional_format_rule,
-            )?;
-            gapi::wire::ser(map, "updateDataSource", &self.update_data_source)?;
-            gapi::wire::ser(
-                map,
-                "updateDeveloperMetadata",
-                &self.update_developer_metadata,
-            )?;
-            gapi::wire::ser(
-                map,
-                "updateEmbeddedObjectPosition",
-                &self.update_embedded_object_position,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.add_banding,
+                    1 => &mut self.add_chart,
+                    2 => &mut self.add_comment_reply,
+                    3 => &mut self.add_data_source,
+                    4 => &mut self.add_dimension_group,
+                    5 => &mut self.add_filter_view,
+                    6 => &mut self.add_named_range,
+                    7 => &mut self.add_protected_range,
+                    8 => &mut self.add_sheet,
+                    9 => &mut self.add_slicer,
+                    10 => &mut self.add_table,
+                    11 => &mut self.cancel_data_source_refresh,
+                    12 => &mut self.create_developer_metadata,
+                    13 => &mut self.delete_conditional_format_rule,
+                    14 => &mut self.delete_developer_metadata,
+                    15 => &mut self.delete_dimension_group,
+                    16 => &mut self.delete_duplicates,
+                    17 => &mut self.duplicate_filter_view,
+                    18 => &mut self.duplicate_sheet,
+                    19 => &mut self.find_replace,
+                    20 => &mut self.insert_comment,
+                    21 => &mut self.refresh_data_source,
+                    22 => &mut self.trim_whitespace,
+                    23 => &mut self.update_conditional_format_rule,
+                    24 => &mut self.update_data_source,
+                    25 => &mut self.update_developer_metadata,
+                    26 => &mut self.update_embedded_object_position,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Response {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Response {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Response);
     /// Properties of a link to a Google resource (such as a file in Drive, a YouTube video, a Maps address, or a Calendar event). Only Drive files can be written as chips. All other rich link types are read only. URIs cannot exceed 2000 bytes when writing. NOTE: Writing Drive file chips requires at least one of the `drive.file`, `drive.readonly`, or `drive` OAuth scopes.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct RichLinkProperties {
         /// Output only. The \[MIME type\](https://developers.google.com/drive/api/v3/mime-types) of the link, if there's one (for example, when it's a file in Drive).
         pub mime_type: Option<String>,
         /// Required. The URI to the link. This is always present.
         pub uri: Option<String>,
     }
-    impl gapi::wire::WireStruct for RichLinkProperties {
+    impl gapi::wire::Record for RichLinkProperties {
         const NAME: &'static str = "RichLinkProperties";
         const FIELDS: &'static [&'static str] = &["mimeType", "uri"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.mime_type),
-                1 => gapi::wire::de(map, &mut self.uri),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.mime_type,
+                    1 => &self.uri,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "mimeType", &self.mime_type)?;
-            gapi::wire::ser(map, "uri", &self.uri)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for RichLinkProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.mime_type,
+                    1 => &mut self.uri,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for RichLinkProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(RichLinkProperties);
     /// Data about each cell in a row.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct RowData {
         /// The values in the row, one per column.
         pub values: Option<Vec<CellData>>,
     }
-    impl gapi::wire::WireStruct for RowData {
+    impl gapi::wire::Record for RowData {
         const NAME: &'static str = "RowData";
         const FIELDS: &'static [&'static str] = &["values"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.values),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.values,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "values", &self.values)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for RowData {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.values,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for RowData {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(RowData);
     /// A scorecard chart. Scorecard charts are used to highlight key performance indicators, known as KPIs, on the spreadsheet. A scorecard chart can represent things like total sales, average cost, or a top selling item. You can specify a single data value, or aggregate over a range of data. Percentage or absolute difference from a baseline value can be highlighted, like changes over time.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ScorecardChartSpec {
         /// The aggregation type for key and baseline chart data in scorecard chart. This field is not supported for data source charts. Use the ChartData.aggregateType field of the key_value_data or baseline_value_data instead for data source charts. This field is optional.
         pub aggregate_type: Option<ScorecardChartSpecAggregateType>,
@@ -13177,7 +10021,7 @@ pub mod schemas {
         /// Value to scale scorecard key and baseline value. For example, a factor of 10 can be used to divide all values in the chart by 10. This field is optional.
         pub scale_factor: Option<f64>,
     }
-    impl gapi::wire::WireStruct for ScorecardChartSpec {
+    impl gapi::wire::Record for ScorecardChartSpec {
         const NAME: &'static str = "ScorecardChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "aggregateType",
@@ -13189,72 +10033,42 @@ pub mod schemas {
             "numberFormatSource",
             "scaleFactor",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.aggregate_type),
-                1 => gapi::wire::de(map, &mut self.baseline_value_data),
-                2 => gapi::wire::de(map, &mut self.baseline_value_format),
-                3 => gapi::wire::de(map, &mut self.custom_format_options),
-                4 => gapi::wire::de(map, &mut self.key_value_data),
-                5 => gapi::wire::de(map, &mut self.key_value_format),
-                6 => gapi::wire::de(map, &mut self.number_format_source),
-                7 => gapi::wire::de(map, &mut self.scale_factor),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.aggregate_type,
+                    1 => &self.baseline_value_data,
+                    2 => &self.baseline_value_format,
+                    3 => &self.custom_format_options,
+                    4 => &self.key_value_data,
+                    5 => &self.key_value_format,
+                    6 => &self.number_format_source,
+                    7 => &self.scale_factor,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "aggregateType", &self.aggregate_type)?;
-            gapi::wire::ser(map, "baselineValueData", &self.baseline_value_data)?;
-            gapi::wire::ser(map, "baselineValueFormat", &self.baseline_value_format)?;
-            gapi::wire::ser(map, "customFormatOptions", &self.custom_format_options)?;
-            gapi::wire::ser(map, "keyValueData", &self.key_value_data)?;
-            gapi::wire::ser(map, "keyValueFormat", &self.key_value_format)?;
-            gapi::wire::ser(map, "numberFormatSource", &self.number_format_source)?;
-            gapi::wire::ser(map, "scaleFactor", &self.scale_factor)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ScorecardChartSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.aggregate_type,
+                    1 => &mut self.baseline_value_data,
+                    2 => &mut self.baseline_value_format,
+                    3 => &mut self.custom_format_options,
+                    4 => &mut self.key_value_data,
+                    5 => &mut self.key_value_format,
+                    6 => &mut self.number_format_source,
+                    7 => &mut self.scale_factor,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ScorecardChartSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// The aggregation type for key and baseline chart data in scorecard chart. This field is not supported for data source charts. Use the ChartData.aggregateType field of the key_value_data or baseline_value_data instead for data source charts. This field is optional.
-        pub enum ScorecardChartSpecAggregateType {
-            /// Default value, do not use.
-            ChartAggregateTypeUnspecified = "CHART_AGGREGATE_TYPE_UNSPECIFIED",
-            /// Average aggregate function.
-            Average = "AVERAGE",
-            /// Count aggregate function.
-            Count = "COUNT",
-            /// Maximum aggregate function.
-            Max = "MAX",
-            /// Median aggregate function.
-            Median = "MEDIAN",
-            /// Minimum aggregate function.
-            Min = "MIN",
-            /// Sum aggregate function.
-            Sum = "SUM",
-        }
-    }
+    gapi::record!(ScorecardChartSpec);
+    /// The aggregation type for key and baseline chart data in scorecard chart. This field is not supported for data source charts. Use the ChartData.aggregateType field of the key_value_data or baseline_value_data instead for data source charts. This field is optional.
+    pub type ScorecardChartSpecAggregateType = ChartDataAggregateType;
     gapi::open_enum! {
         /// The number format source used in the scorecard chart. This field is optional.
         pub enum ScorecardChartSpecNumberFormatSource {
@@ -13267,137 +10081,94 @@ pub mod schemas {
         }
     }
     /// A request to retrieve all developer metadata matching the set of specified criteria.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SearchDeveloperMetadataRequest {
         /// The data filters describing the criteria used to determine which DeveloperMetadata entries to return. DeveloperMetadata matching any of the specified filters are included in the response.
         pub data_filters: Option<Vec<DataFilter>>,
     }
-    impl gapi::wire::WireStruct for SearchDeveloperMetadataRequest {
+    impl gapi::wire::Record for SearchDeveloperMetadataRequest {
         const NAME: &'static str = "SearchDeveloperMetadataRequest";
         const FIELDS: &'static [&'static str] = &["dataFilters"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_filters),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_filters,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataFilters", &self.data_filters)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SearchDeveloperMetadataRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_filters,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SearchDeveloperMetadataRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SearchDeveloperMetadataRequest);
     /// A reply to a developer metadata search request.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SearchDeveloperMetadataResponse {
         /// The metadata matching the criteria of the search request.
         pub matched_developer_metadata: Option<Vec<MatchedDeveloperMetadata>>,
     }
-    impl gapi::wire::WireStruct for SearchDeveloperMetadataResponse {
+    impl gapi::wire::Record for SearchDeveloperMetadataResponse {
         const NAME: &'static str = "SearchDeveloperMetadataResponse";
         const FIELDS: &'static [&'static str] = &["matchedDeveloperMetadata"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.matched_developer_metadata),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.matched_developer_metadata,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "matchedDeveloperMetadata",
-                &self.matched_developer_metadata,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.matched_developer_metadata,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for SearchDeveloperMetadataResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for SearchDeveloperMetadataResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SearchDeveloperMetadataResponse);
     /// Sets the basic filter associated with a sheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SetBasicFilterRequest {
         /// The filter to set.
         pub filter: Option<BasicFilter>,
     }
-    impl gapi::wire::WireStruct for SetBasicFilterRequest {
+    impl gapi::wire::Record for SetBasicFilterRequest {
         const NAME: &'static str = "SetBasicFilterRequest";
         const FIELDS: &'static [&'static str] = &["filter"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.filter),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.filter,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "filter", &self.filter)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SetBasicFilterRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.filter,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SetBasicFilterRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SetBasicFilterRequest);
     /// Sets a data validation rule to every cell in the range. To clear validation in a range, call this with no rule specified.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SetDataValidationRequest {
         /// Optional. If true, the data validation rule will be applied to the filtered rows as well.
         pub filtered_rows_included: Option<bool>,
@@ -13406,52 +10177,39 @@ pub mod schemas {
         /// The data validation rule to set on each cell in the range, or empty to clear the data validation in the range.
         pub rule: Option<DataValidationRule>,
     }
-    impl gapi::wire::WireStruct for SetDataValidationRequest {
+    impl gapi::wire::Record for SetDataValidationRequest {
         const NAME: &'static str = "SetDataValidationRequest";
         const FIELDS: &'static [&'static str] = &[
             "filteredRowsIncluded",
             "range",
             "rule",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.filtered_rows_included),
-                1 => gapi::wire::de(map, &mut self.range),
-                2 => gapi::wire::de(map, &mut self.rule),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.filtered_rows_included,
+                    1 => &self.range,
+                    2 => &self.rule,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "filteredRowsIncluded", &self.filtered_rows_included)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            gapi::wire::ser(map, "rule", &self.rule)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SetDataValidationRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.filtered_rows_included,
+                    1 => &mut self.range,
+                    2 => &mut self.rule,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SetDataValidationRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SetDataValidationRequest);
     /// A sheet in a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Sheet {
         /// The banded (alternating colors) ranges on this sheet.
         pub banded_ranges: Option<Vec<BandedRange>>,
@@ -13484,7 +10242,7 @@ pub mod schemas {
         /// The tables on this sheet.
         pub tables: Option<Vec<Table>>,
     }
-    impl gapi::wire::WireStruct for Sheet {
+    impl gapi::wire::Record for Sheet {
         const NAME: &'static str = "Sheet";
         const FIELDS: &'static [&'static str] = &[
             "bandedRanges",
@@ -13503,69 +10261,56 @@ pub mod schemas {
             "slicers",
             "tables",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.banded_ranges),
-                1 => gapi::wire::de(map, &mut self.basic_filter),
-                2 => gapi::wire::de(map, &mut self.charts),
-                3 => gapi::wire::de(map, &mut self.column_groups),
-                4 => gapi::wire::de(map, &mut self.comment_anchors),
-                5 => gapi::wire::de(map, &mut self.conditional_formats),
-                6 => gapi::wire::de(map, &mut self.data),
-                7 => gapi::wire::de(map, &mut self.developer_metadata),
-                8 => gapi::wire::de(map, &mut self.filter_views),
-                9 => gapi::wire::de(map, &mut self.merges),
-                10 => gapi::wire::de(map, &mut self.properties),
-                11 => gapi::wire::de(map, &mut self.protected_ranges),
-                12 => gapi::wire::de(map, &mut self.row_groups),
-                13 => gapi::wire::de(map, &mut self.slicers),
-                14 => gapi::wire::de(map, &mut self.tables),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.banded_ranges,
+                    1 => &self.basic_filter,
+                    2 => &self.charts,
+                    3 => &self.column_groups,
+                    4 => &self.comment_anchors,
+                    5 => &self.conditional_formats,
+                    6 => &self.data,
+                    7 => &self.developer_metadata,
+                    8 => &self.filter_views,
+                    9 => &self.merges,
+                    10 => &self.properties,
+                    11 => &self.protected_ranges,
+                    12 => &self.row_groups,
+                    13 => &self.slicers,
+                    14 => &self.tables,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bandedRanges", &self.banded_ranges)?;
-            gapi::wire::ser(map, "basicFilter", &self.basic_filter)?;
-            gapi::wire::ser(map, "charts", &self.charts)?;
-            gapi::wire::ser(map, "columnGroups", &self.column_groups)?;
-            gapi::wire::ser(map, "commentAnchors", &self.comment_anchors)?;
-            gapi::wire::ser(map, "conditionalFormats", &self.conditional_formats)?;
-            gapi::wire::ser(map, "data", &self.data)?;
-            gapi::wire::ser(map, "developerMetadata", &self.developer_metadata)?;
-            gapi::wire::ser(map, "filterViews", &self.filter_views)?;
-            gapi::wire::ser(map, "merges", &self.merges)?;
-            gapi::wire::ser(map, "properties", &self.properties)?;
-            gapi::wire::ser(map, "protectedRanges", &self.protected_ranges)?;
-            gapi::wire::ser(map, "rowGroups", &self.row_groups)?;
-            gapi::wire::ser(map, "slicers", &self.slicers)?;
-            gapi::wire::ser(map, "tables", &self.tables)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Sheet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.banded_ranges,
+                    1 => &mut self.basic_filter,
+                    2 => &mut self.charts,
+                    3 => &mut self.column_groups,
+                    4 => &mut self.comment_anchors,
+                    5 => &mut self.conditional_formats,
+                    6 => &mut self.data,
+                    7 => &mut self.developer_metadata,
+                    8 => &mut self.filter_views,
+                    9 => &mut self.merges,
+                    10 => &mut self.properties,
+                    11 => &mut self.protected_ranges,
+                    12 => &mut self.row_groups,
+                    13 => &mut self.slicers,
+                    14 => &mut self.tables,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Sheet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Sheet);
     /// Properties of a sheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SheetProperties {
         /// Output only. If present, the field contains DATA_SOURCE sheet specific properties.
         pub data_source_sheet_properties: Option<DataSourceSheetProperties>,
@@ -13588,7 +10333,7 @@ pub mod schemas {
         /// The name of the sheet.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for SheetProperties {
+    impl gapi::wire::Record for SheetProperties {
         const NAME: &'static str = "SheetProperties";
         const FIELDS: &'static [&'static str] = &[
             "dataSourceSheetProperties",
@@ -13602,61 +10347,44 @@ pub mod schemas {
             "tabColorStyle",
             "title",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_source_sheet_properties),
-                1 => gapi::wire::de(map, &mut self.grid_properties),
-                2 => gapi::wire::de(map, &mut self.hidden),
-                3 => gapi::wire::de(map, &mut self.index),
-                4 => gapi::wire::de(map, &mut self.right_to_left),
-                5 => gapi::wire::de(map, &mut self.sheet_id),
-                6 => gapi::wire::de(map, &mut self.sheet_type),
-                7 => gapi::wire::de(map, &mut self.tab_color),
-                8 => gapi::wire::de(map, &mut self.tab_color_style),
-                9 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_source_sheet_properties,
+                    1 => &self.grid_properties,
+                    2 => &self.hidden,
+                    3 => &self.index,
+                    4 => &self.right_to_left,
+                    5 => &self.sheet_id,
+                    6 => &self.sheet_type,
+                    7 => &self.tab_color,
+                    8 => &self.tab_color_style,
+                    9 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "dataSourceSheetProperties",
-                &self.data_source_sheet_properties,
-            )?;
-            gapi::wire::ser(map, "gridProperties", &self.grid_properties)?;
-            gapi::wire::ser(map, "hidden", &self.hidden)?;
-            gapi::wire::ser(map, "index", &self.index)?;
-            gapi::wire::ser(map, "rightToLeft", &self.right_to_left)?;
-            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
-            gapi::wire::ser(map, "sheetType", &self.sheet_type)?;
-            gapi::wire::ser(map, "tabColor", &self.tab_color)?;
-            gapi::wire::ser(map, "tabColorStyle", &self.tab_color_style)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_source_sheet_properties,
+                    1 => &mut self.grid_properties,
+                    2 => &mut self.hidden,
+                    3 => &mut self.index,
+                    4 => &mut self.right_to_left,
+                    5 => &mut self.sheet_id,
+                    6 => &mut self.sheet_type,
+                    7 => &mut self.tab_color,
+                    8 => &mut self.tab_color_style,
+                    9 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for SheetProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for SheetProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SheetProperties);
     gapi::open_enum! {
         /// The type of sheet. Defaults to GRID. This field cannot be changed once set.
         pub enum SheetPropertiesSheetType {
@@ -13671,7 +10399,7 @@ pub mod schemas {
         }
     }
     /// A slicer in a sheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Slicer {
         /// The position of the slicer. Note that slicer can be positioned only on existing sheet. Also, width and height of slicer can be automatically adjusted to keep it within permitted limits.
         pub position: Option<EmbeddedObjectPosition>,
@@ -13680,48 +10408,35 @@ pub mod schemas {
         /// The specification of the slicer.
         pub spec: Option<SlicerSpec>,
     }
-    impl gapi::wire::WireStruct for Slicer {
+    impl gapi::wire::Record for Slicer {
         const NAME: &'static str = "Slicer";
         const FIELDS: &'static [&'static str] = &["position", "slicerId", "spec"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.position),
-                1 => gapi::wire::de(map, &mut self.slicer_id),
-                2 => gapi::wire::de(map, &mut self.spec),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.position,
+                    1 => &self.slicer_id,
+                    2 => &self.spec,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "position", &self.position)?;
-            gapi::wire::ser(map, "slicerId", &self.slicer_id)?;
-            gapi::wire::ser(map, "spec", &self.spec)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Slicer {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.position,
+                    1 => &mut self.slicer_id,
+                    2 => &mut self.spec,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Slicer {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Slicer);
     /// The specifications of a slicer.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SlicerSpec {
         /// True if the filter should apply to pivot tables. If not set, default to `True`.
         pub apply_to_pivot_tables: Option<bool>,
@@ -13742,7 +10457,7 @@ pub mod schemas {
         /// The title of the slicer.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for SlicerSpec {
+    impl gapi::wire::Record for SlicerSpec {
         const NAME: &'static str = "SlicerSpec";
         const FIELDS: &'static [&'static str] = &[
             "applyToPivotTables",
@@ -13755,116 +10470,79 @@ pub mod schemas {
             "textFormat",
             "title",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.apply_to_pivot_tables),
-                1 => gapi::wire::de(map, &mut self.background_color),
-                2 => gapi::wire::de(map, &mut self.background_color_style),
-                3 => gapi::wire::de(map, &mut self.column_index),
-                4 => gapi::wire::de(map, &mut self.data_range),
-                5 => gapi::wire::de(map, &mut self.filter_criteria),
-                6 => gapi::wire::de(map, &mut self.horizontal_alignment),
-                7 => gapi::wire::de(map, &mut self.text_format),
-                8 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.apply_to_pivot_tables,
+                    1 => &self.background_color,
+                    2 => &self.background_color_style,
+                    3 => &self.column_index,
+                    4 => &self.data_range,
+                    5 => &self.filter_criteria,
+                    6 => &self.horizontal_alignment,
+                    7 => &self.text_format,
+                    8 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "applyToPivotTables", &self.apply_to_pivot_tables)?;
-            gapi::wire::ser(map, "backgroundColor", &self.background_color)?;
-            gapi::wire::ser(map, "backgroundColorStyle", &self.background_color_style)?;
-            gapi::wire::ser(map, "columnIndex", &self.column_index)?;
-            gapi::wire::ser(map, "dataRange", &self.data_range)?;
-            gapi::wire::ser(map, "filterCriteria", &self.filter_criteria)?;
-            gapi::wire::ser(map, "horizontalAlignment", &self.horizontal_alignment)?;
-            gapi::wire::ser(map, "textFormat", &self.text_format)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SlicerSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.apply_to_pivot_tables,
+                    1 => &mut self.background_color,
+                    2 => &mut self.background_color_style,
+                    3 => &mut self.column_index,
+                    4 => &mut self.data_range,
+                    5 => &mut self.filter_criteria,
+                    6 => &mut self.horizontal_alignment,
+                    7 => &mut self.text_format,
+                    8 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SlicerSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// The horizontal alignment of title in the slicer. If unspecified, defaults to `LEFT`
-        pub enum SlicerSpecHorizontalAlignment {
-            /// The horizontal alignment is not specified. Do not use this.
-            HorizontalAlignUnspecified = "HORIZONTAL_ALIGN_UNSPECIFIED",
-            /// The text is explicitly aligned to the left of the cell.
-            Left = "LEFT",
-            /// The text is explicitly aligned to the center of the cell.
-            Center = "CENTER",
-            /// The text is explicitly aligned to the right of the cell.
-            Right = "RIGHT",
-        }
-    }
+    gapi::record!(SlicerSpec);
+    /// The horizontal alignment of title in the slicer. If unspecified, defaults to `LEFT`
+    pub type SlicerSpecHorizontalAlignment = CellFormatHorizontalAlignment;
     /// Sorts data in rows based on a sort order per column.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SortRangeRequest {
         /// The range to sort.
         pub range: Option<GridRange>,
         /// The sort order per column. Later specifications are used when values are equal in the earlier specifications.
         pub sort_specs: Option<Vec<SortSpec>>,
     }
-    impl gapi::wire::WireStruct for SortRangeRequest {
+    impl gapi::wire::Record for SortRangeRequest {
         const NAME: &'static str = "SortRangeRequest";
         const FIELDS: &'static [&'static str] = &["range", "sortSpecs"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.range),
-                1 => gapi::wire::de(map, &mut self.sort_specs),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.range,
+                    1 => &self.sort_specs,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "range", &self.range)?;
-            gapi::wire::ser(map, "sortSpecs", &self.sort_specs)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SortRangeRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.range,
+                    1 => &mut self.sort_specs,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SortRangeRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SortRangeRequest);
     /// A sort order associated with a specific column or row.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SortSpec {
         /// The background fill color to sort by; cells with this fill color are sorted to the top. Mutually exclusive with foreground_color. Deprecated: Use background_color_style.
         pub background_color: Option<Color>,
@@ -13881,7 +10559,7 @@ pub mod schemas {
         /// The order data should be sorted.
         pub sort_order: Option<SortSpecSortOrder>,
     }
-    impl gapi::wire::WireStruct for SortSpec {
+    impl gapi::wire::Record for SortSpec {
         const NAME: &'static str = "SortSpec";
         const FIELDS: &'static [&'static str] = &[
             "backgroundColor",
@@ -13892,68 +10570,42 @@ pub mod schemas {
             "foregroundColorStyle",
             "sortOrder",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.background_color),
-                1 => gapi::wire::de(map, &mut self.background_color_style),
-                2 => gapi::wire::de(map, &mut self.data_source_column_reference),
-                3 => gapi::wire::de(map, &mut self.dimension_index),
-                4 => gapi::wire::de(map, &mut self.foreground_color),
-                5 => gapi::wire::de(map, &mut self.foreground_color_style),
-                6 => gapi::wire::de(map, &mut self.sort_order),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.background_color,
+                    1 => &self.background_color_style,
+                    2 => &self.data_source_column_reference,
+                    3 => &self.dimension_index,
+                    4 => &self.foreground_color,
+                    5 => &self.foreground_color_style,
+                    6 => &self.sort_order,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "backgroundColor", &self.background_color)?;
-            gapi::wire::ser(map, "backgroundColorStyle", &self.background_color_style)?;
-            gapi::wire::ser(
-                map,
-                "dataSourceColumnReference",
-                &self.data_source_column_reference,
-            )?;
-            gapi::wire::ser(map, "dimensionIndex", &self.dimension_index)?;
-            gapi::wire::ser(map, "foregroundColor", &self.foreground_color)?;
-            gapi::wire::ser(map, "foregroundColorStyle", &self.foreground_color_style)?;
-            gapi::wire::ser(map, "sortOrder", &self.sort_order)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.background_color,
+                    1 => &mut self.background_color_style,
+                    2 => &mut self.data_source_column_reference,
+                    3 => &mut self.dimension_index,
+                    4 => &mut self.foreground_color,
+                    5 => &mut self.foreground_color_style,
+                    6 => &mut self.sort_order,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for SortSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for SortSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// The order data should be sorted.
-        pub enum SortSpecSortOrder {
-            /// Default value, do not use this.
-            SortOrderUnspecified = "SORT_ORDER_UNSPECIFIED",
-            /// Sort ascending.
-            Ascending = "ASCENDING",
-            /// Sort descending.
-            Descending = "DESCENDING",
-        }
-    }
+    gapi::record!(SortSpec);
+    /// The order data should be sorted.
+    pub type SortSpecSortOrder = PivotGroupSortOrder;
     /// A combination of a source range and how to extend that source.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SourceAndDestination {
         /// The dimension that data should be filled into.
         pub dimension: Option<SourceAndDestinationDimension>,
@@ -13962,59 +10614,37 @@ pub mod schemas {
         /// The location of the data to use as the source of the autofill.
         pub source: Option<GridRange>,
     }
-    impl gapi::wire::WireStruct for SourceAndDestination {
+    impl gapi::wire::Record for SourceAndDestination {
         const NAME: &'static str = "SourceAndDestination";
         const FIELDS: &'static [&'static str] = &["dimension", "fillLength", "source"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.dimension),
-                1 => gapi::wire::de(map, &mut self.fill_length),
-                2 => gapi::wire::de(map, &mut self.source),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.dimension,
+                    1 => &self.fill_length,
+                    2 => &self.source,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dimension", &self.dimension)?;
-            gapi::wire::ser(map, "fillLength", &self.fill_length)?;
-            gapi::wire::ser(map, "source", &self.source)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SourceAndDestination {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.dimension,
+                    1 => &mut self.fill_length,
+                    2 => &mut self.source,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SourceAndDestination {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// The dimension that data should be filled into.
-        pub enum SourceAndDestinationDimension {
-            /// The default value, do not use.
-            DimensionUnspecified = "DIMENSION_UNSPECIFIED",
-            /// Operates on the rows of a sheet.
-            Rows = "ROWS",
-            /// Operates on the columns of a sheet.
-            Columns = "COLUMNS",
-        }
-    }
+    gapi::record!(SourceAndDestination);
+    /// The dimension that data should be filled into.
+    pub type SourceAndDestinationDimension = AppendDimensionRequestDimension;
     /// Resource that represents a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Spreadsheet {
         /// The comment threads associated with the spreadsheet.
         pub comments: Option<Vec<CommentThread>>,
@@ -14037,7 +10667,7 @@ pub mod schemas {
         /// The url of the spreadsheet. This field is read-only.
         pub spreadsheet_url: Option<String>,
     }
-    impl gapi::wire::WireStruct for Spreadsheet {
+    impl gapi::wire::Record for Spreadsheet {
         const NAME: &'static str = "Spreadsheet";
         const FIELDS: &'static [&'static str] = &[
             "comments",
@@ -14051,72 +10681,48 @@ pub mod schemas {
             "spreadsheetId",
             "spreadsheetUrl",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.comments),
-                1 => gapi::wire::de(map, &mut self.comments_view_mode),
-                2 => gapi::wire::de(map, &mut self.data_source_schedules),
-                3 => gapi::wire::de(map, &mut self.data_sources),
-                4 => gapi::wire::de(map, &mut self.developer_metadata),
-                5 => gapi::wire::de(map, &mut self.named_ranges),
-                6 => gapi::wire::de(map, &mut self.properties),
-                7 => gapi::wire::de(map, &mut self.sheets),
-                8 => gapi::wire::de(map, &mut self.spreadsheet_id),
-                9 => gapi::wire::de(map, &mut self.spreadsheet_url),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.comments,
+                    1 => &self.comments_view_mode,
+                    2 => &self.data_source_schedules,
+                    3 => &self.data_sources,
+                    4 => &self.developer_metadata,
+                    5 => &self.named_ranges,
+                    6 => &self.properties,
+                    7 => &self.sheets,
+                    8 => &self.spreadsheet_id,
+                    9 => &self.spreadsheet_url,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "comments", &self.comments)?;
-            gapi::wire::ser(map, "commentsViewMode", &self.comments_view_mode)?;
-            gapi::wire::ser(map, "dataSourceSchedules", &self.data_source_schedules)?;
-            gapi::wire::ser(map, "dataSources", &self.data_sources)?;
-            gapi::wire::ser(map, "developerMetadata", &self.developer_metadata)?;
-            gapi::wire::ser(map, "namedRanges", &self.named_ranges)?;
-            gapi::wire::ser(map, "properties", &self.properties)?;
-            gapi::wire::ser(map, "sheets", &self.sheets)?;
-            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
-            gapi::wire::ser(map, "spreadsheetUrl", &self.spreadsheet_url)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Spreadsheet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.comments,
+                    1 => &mut self.comments_view_mode,
+                    2 => &mut self.data_source_schedules,
+                    3 => &mut self.data_sources,
+                    4 => &mut self.developer_metadata,
+                    5 => &mut self.named_ranges,
+                    6 => &mut self.properties,
+                    7 => &mut self.sheets,
+                    8 => &mut self.spreadsheet_id,
+                    9 => &mut self.spreadsheet_url,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Spreadsheet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// Output only. The comments view mode applied to the spreadsheet.
-        pub enum SpreadsheetCommentsViewMode {
-            /// The CommentsViewMode is unspecified; COMMENTS_VIEW_MODE_OMITTED is applied.
-            CommentsViewModeUnspecified = "COMMENTS_VIEW_MODE_UNSPECIFIED",
-            /// The CommentsViewMode applied to the returned spreadsheet depends on the user's current access level. If the user only has view access, COMMENTS_VIEW_MODE_OMITTED is applied. Otherwise, COMMENTS_VIEW_MODE_INCLUDED is applied.
-            CommentsViewModeDefaultForCurrentAccess = "COMMENTS_VIEW_MODE_DEFAULT_FOR_CURRENT_ACCESS",
-            /// The returned spreadsheet has comments omitted.
-            CommentsViewModeOmitted = "COMMENTS_VIEW_MODE_OMITTED",
-            /// The returned spreadsheet has comments included. Requests to retrieve a spreadsheet using this mode will return a 403 error if the user does not have permission to view comments.
-            CommentsViewModeIncluded = "COMMENTS_VIEW_MODE_INCLUDED",
-        }
-    }
+    gapi::record!(Spreadsheet);
+    /// Output only. The comments view mode applied to the spreadsheet.
+    pub type SpreadsheetCommentsViewMode = BatchUpdateSpreadsheetRequestCommentsViewMode;
     /// Properties of a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SpreadsheetProperties {
         /// The amount of time to wait before volatile functions are recalculated.
         pub auto_recalc: Option<SpreadsheetPropertiesAutoRecalc>,
@@ -14135,7 +10741,7 @@ pub mod schemas {
         /// The title of the spreadsheet.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for SpreadsheetProperties {
+    impl gapi::wire::Record for SpreadsheetProperties {
         const NAME: &'static str = "SpreadsheetProperties";
         const FIELDS: &'static [&'static str] = &[
             "autoRecalc",
@@ -14147,66 +10753,40 @@ pub mod schemas {
             "timeZone",
             "title",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.auto_recalc),
-                1 => gapi::wire::de(map, &mut self.default_format),
-                2 => {
-                    gapi::wire::de(
-                        map,
-                        &mut self.import_functions_external_url_access_allowed,
-                    )
-                }
-                3 => gapi::wire::de(map, &mut self.iterative_calculation_settings),
-                4 => gapi::wire::de(map, &mut self.locale),
-                5 => gapi::wire::de(map, &mut self.spreadsheet_theme),
-                6 => gapi::wire::de(map, &mut self.time_zone),
-                7 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.auto_recalc,
+                    1 => &self.default_format,
+                    2 => &self.import_functions_external_url_access_allowed,
+                    3 => &self.iterative_calculation_settings,
+                    4 => &self.locale,
+                    5 => &self.spreadsheet_theme,
+                    6 => &self.time_zone,
+                    7 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "autoRecalc", &self.auto_recalc)?;
-            gapi::wire::ser(map, "defaultFormat", &self.default_format)?;
-            gapi::wire::ser(
-                map,
-                "importFunctionsExternalUrlAccessAllowed",
-                &self.import_functions_external_url_access_allowed,
-            )?;
-            gapi::wire::ser(
-                map,
-                "iterativeCalculationSettings",
-                &self.iterative_calculation_settings,
-            )?;
-            gapi::wire::ser(map, "locale", &self.locale)?;
-            gapi::wire::ser(map, "spreadsheetTheme", &self.spreadsheet_theme)?;
-            gapi::wire::ser(map, "timeZone", &self.time_zone)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.auto_recalc,
+                    1 => &mut self.default_format,
+                    2 => &mut self.import_functions_external_url_access_allowed,
+                    3 => &mut self.iterative_calculation_settings,
+                    4 => &mut self.locale,
+                    5 => &mut self.spreadsheet_theme,
+                    6 => &mut self.time_zone,
+                    7 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for SpreadsheetProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for SpreadsheetProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SpreadsheetProperties);
     gapi::open_enum! {
         /// The amount of time to wait before volatile functions are recalculated.
         pub enum SpreadsheetPropertiesAutoRecalc {
@@ -14221,53 +10801,40 @@ pub mod schemas {
         }
     }
     /// Represents spreadsheet theme
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SpreadsheetTheme {
         /// Name of the primary font family.
         pub primary_font_family: Option<String>,
         /// The spreadsheet theme color pairs. To update you must provide all theme color pairs.
         pub theme_colors: Option<Vec<ThemeColorPair>>,
     }
-    impl gapi::wire::WireStruct for SpreadsheetTheme {
+    impl gapi::wire::Record for SpreadsheetTheme {
         const NAME: &'static str = "SpreadsheetTheme";
         const FIELDS: &'static [&'static str] = &["primaryFontFamily", "themeColors"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.primary_font_family),
-                1 => gapi::wire::de(map, &mut self.theme_colors),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.primary_font_family,
+                    1 => &self.theme_colors,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "primaryFontFamily", &self.primary_font_family)?;
-            gapi::wire::ser(map, "themeColors", &self.theme_colors)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SpreadsheetTheme {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.primary_font_family,
+                    1 => &mut self.theme_colors,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SpreadsheetTheme {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SpreadsheetTheme);
     /// A table.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Table {
         /// The table column properties.
         pub column_properties: Option<Vec<TableColumnProperties>>,
@@ -14280,7 +10847,7 @@ pub mod schemas {
         /// The id of the table.
         pub table_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for Table {
+    impl gapi::wire::Record for Table {
         const NAME: &'static str = "Table";
         const FIELDS: &'static [&'static str] = &[
             "columnProperties",
@@ -14289,91 +10856,65 @@ pub mod schemas {
             "rowsProperties",
             "tableId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.column_properties),
-                1 => gapi::wire::de(map, &mut self.name),
-                2 => gapi::wire::de(map, &mut self.range),
-                3 => gapi::wire::de(map, &mut self.rows_properties),
-                4 => gapi::wire::de(map, &mut self.table_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.column_properties,
+                    1 => &self.name,
+                    2 => &self.range,
+                    3 => &self.rows_properties,
+                    4 => &self.table_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "columnProperties", &self.column_properties)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            gapi::wire::ser(map, "rowsProperties", &self.rows_properties)?;
-            gapi::wire::ser(map, "tableId", &self.table_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Table {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.column_properties,
+                    1 => &mut self.name,
+                    2 => &mut self.range,
+                    3 => &mut self.rows_properties,
+                    4 => &mut self.table_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Table {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Table);
     /// A data validation rule for a column in a table.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TableColumnDataValidationRule {
         /// The condition that data in the cell must match. Valid only if the \[BooleanCondition.type\] is ONE_OF_LIST.
         pub condition: Option<BooleanCondition>,
     }
-    impl gapi::wire::WireStruct for TableColumnDataValidationRule {
+    impl gapi::wire::Record for TableColumnDataValidationRule {
         const NAME: &'static str = "TableColumnDataValidationRule";
         const FIELDS: &'static [&'static str] = &["condition"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.condition),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.condition,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "condition", &self.condition)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TableColumnDataValidationRule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.condition,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TableColumnDataValidationRule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TableColumnDataValidationRule);
     /// The table column.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TableColumnProperties {
         /// The 0-based column index. This index is relative to its position in the table and is not necessarily the same as the column index in the sheet.
         pub column_index: Option<i32>,
@@ -14384,7 +10925,7 @@ pub mod schemas {
         /// The column data validation rule. Only set for dropdown column type.
         pub data_validation_rule: Option<TableColumnDataValidationRule>,
     }
-    impl gapi::wire::WireStruct for TableColumnProperties {
+    impl gapi::wire::Record for TableColumnProperties {
         const NAME: &'static str = "TableColumnProperties";
         const FIELDS: &'static [&'static str] = &[
             "columnIndex",
@@ -14392,45 +10933,32 @@ pub mod schemas {
             "columnType",
             "dataValidationRule",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.column_index),
-                1 => gapi::wire::de(map, &mut self.column_name),
-                2 => gapi::wire::de(map, &mut self.column_type),
-                3 => gapi::wire::de(map, &mut self.data_validation_rule),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.column_index,
+                    1 => &self.column_name,
+                    2 => &self.column_type,
+                    3 => &self.data_validation_rule,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "columnIndex", &self.column_index)?;
-            gapi::wire::ser(map, "columnName", &self.column_name)?;
-            gapi::wire::ser(map, "columnType", &self.column_type)?;
-            gapi::wire::ser(map, "dataValidationRule", &self.data_validation_rule)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TableColumnProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.column_index,
+                    1 => &mut self.column_name,
+                    2 => &mut self.column_type,
+                    3 => &mut self.data_validation_rule,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TableColumnProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TableColumnProperties);
     gapi::open_enum! {
         /// The column type.
         pub enum TableColumnPropertiesColumnType {
@@ -14467,7 +10995,7 @@ pub mod schemas {
         }
     }
     /// The table row properties.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TableRowsProperties {
         /// The first color that is alternating. If this field is set, the first banded row is filled with the specified color. Otherwise, the first banded row is filled with a default color.
         pub first_band_color_style: Option<ColorStyle>,
@@ -14478,7 +11006,7 @@ pub mod schemas {
         /// The second color that is alternating. If this field is set, the second banded row is filled with the specified color. Otherwise, the second banded row is filled with a default color.
         pub second_band_color_style: Option<ColorStyle>,
     }
-    impl gapi::wire::WireStruct for TableRowsProperties {
+    impl gapi::wire::Record for TableRowsProperties {
         const NAME: &'static str = "TableRowsProperties";
         const FIELDS: &'static [&'static str] = &[
             "firstBandColorStyle",
@@ -14486,47 +11014,34 @@ pub mod schemas {
             "headerColorStyle",
             "secondBandColorStyle",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.first_band_color_style),
-                1 => gapi::wire::de(map, &mut self.footer_color_style),
-                2 => gapi::wire::de(map, &mut self.header_color_style),
-                3 => gapi::wire::de(map, &mut self.second_band_color_style),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.first_band_color_style,
+                    1 => &self.footer_color_style,
+                    2 => &self.header_color_style,
+                    3 => &self.second_band_color_style,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "firstBandColorStyle", &self.first_band_color_style)?;
-            gapi::wire::ser(map, "footerColorStyle", &self.footer_color_style)?;
-            gapi::wire::ser(map, "headerColorStyle", &self.header_color_style)?;
-            gapi::wire::ser(map, "secondBandColorStyle", &self.second_band_color_style)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TableRowsProperties {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.first_band_color_style,
+                    1 => &mut self.footer_color_style,
+                    2 => &mut self.header_color_style,
+                    3 => &mut self.second_band_color_style,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TableRowsProperties {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TableRowsProperties);
     /// The format of a run of text in a cell. Absent values indicate that the field isn't specified.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TextFormat {
         /// True if the text is bold.
         pub bold: Option<bool>,
@@ -14547,7 +11062,7 @@ pub mod schemas {
         /// True if the text is underlined.
         pub underline: Option<bool>,
     }
-    impl gapi::wire::WireStruct for TextFormat {
+    impl gapi::wire::Record for TextFormat {
         const NAME: &'static str = "TextFormat";
         const FIELDS: &'static [&'static str] = &[
             "bold",
@@ -14560,204 +11075,141 @@ pub mod schemas {
             "strikethrough",
             "underline",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bold),
-                1 => gapi::wire::de(map, &mut self.font_family),
-                2 => gapi::wire::de(map, &mut self.font_size),
-                3 => gapi::wire::de(map, &mut self.foreground_color),
-                4 => gapi::wire::de(map, &mut self.foreground_color_style),
-                5 => gapi::wire::de(map, &mut self.italic),
-                6 => gapi::wire::de(map, &mut self.link),
-                7 => gapi::wire::de(map, &mut self.strikethrough),
-                8 => gapi::wire::de(map, &mut self.underline),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bold,
+                    1 => &self.font_family,
+                    2 => &self.font_size,
+                    3 => &self.foreground_color,
+                    4 => &self.foreground_color_style,
+                    5 => &self.italic,
+                    6 => &self.link,
+                    7 => &self.strikethrough,
+                    8 => &self.underline,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bold", &self.bold)?;
-            gapi::wire::ser(map, "fontFamily", &self.font_family)?;
-            gapi::wire::ser(map, "fontSize", &self.font_size)?;
-            gapi::wire::ser(map, "foregroundColor", &self.foreground_color)?;
-            gapi::wire::ser(map, "foregroundColorStyle", &self.foreground_color_style)?;
-            gapi::wire::ser(map, "italic", &self.italic)?;
-            gapi::wire::ser(map, "link", &self.link)?;
-            gapi::wire::ser(map, "strikethrough", &self.strikethrough)?;
-            gapi::wire::ser(map, "underline", &self.underline)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TextFormat {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bold,
+                    1 => &mut self.font_family,
+                    2 => &mut self.font_size,
+                    3 => &mut self.foreground_color,
+                    4 => &mut self.foreground_color_style,
+                    5 => &mut self.italic,
+                    6 => &mut self.link,
+                    7 => &mut self.strikethrough,
+                    8 => &mut self.underline,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TextFormat {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TextFormat);
     /// A run of a text format. The format of this run continues until the start index of the next run. When updating, all fields must be set.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TextFormatRun {
         /// The format of this run. Absent values inherit the cell's format.
         pub format: Option<TextFormat>,
         /// The zero-based character index where this run starts, in UTF-16 code units.
         pub start_index: Option<i32>,
     }
-    impl gapi::wire::WireStruct for TextFormatRun {
+    impl gapi::wire::Record for TextFormatRun {
         const NAME: &'static str = "TextFormatRun";
         const FIELDS: &'static [&'static str] = &["format", "startIndex"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.format),
-                1 => gapi::wire::de(map, &mut self.start_index),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.format,
+                    1 => &self.start_index,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "format", &self.format)?;
-            gapi::wire::ser(map, "startIndex", &self.start_index)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TextFormatRun {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.format,
+                    1 => &mut self.start_index,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TextFormatRun {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TextFormatRun);
     /// Position settings for text.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TextPosition {
         /// Horizontal alignment setting for the piece of text.
         pub horizontal_alignment: Option<TextPositionHorizontalAlignment>,
     }
-    impl gapi::wire::WireStruct for TextPosition {
+    impl gapi::wire::Record for TextPosition {
         const NAME: &'static str = "TextPosition";
         const FIELDS: &'static [&'static str] = &["horizontalAlignment"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.horizontal_alignment),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.horizontal_alignment,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "horizontalAlignment", &self.horizontal_alignment)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TextPosition {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.horizontal_alignment,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TextPosition {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// Horizontal alignment setting for the piece of text.
-        pub enum TextPositionHorizontalAlignment {
-            /// The horizontal alignment is not specified. Do not use this.
-            HorizontalAlignUnspecified = "HORIZONTAL_ALIGN_UNSPECIFIED",
-            /// The text is explicitly aligned to the left of the cell.
-            Left = "LEFT",
-            /// The text is explicitly aligned to the center of the cell.
-            Center = "CENTER",
-            /// The text is explicitly aligned to the right of the cell.
-            Right = "RIGHT",
-        }
-    }
+    gapi::record!(TextPosition);
+    /// Horizontal alignment setting for the piece of text.
+    pub type TextPositionHorizontalAlignment = CellFormatHorizontalAlignment;
     /// The rotation applied to text in a cell.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TextRotation {
         /// The angle between the standard orientation and the desired orientation. Measured in degrees. Valid values are between -90 and 90. Positive angles are angled upwards, negative are angled downwards. Note: For LTR text direction positive angles are in the counterclockwise direction, whereas for RTL they are in the clockwise direction
         pub angle: Option<i32>,
         /// If true, text reads top to bottom, but the orientation of individual characters is unchanged. For example: | V | | e | | r | | t | | i | | c | | a | | l |
         pub vertical: Option<bool>,
     }
-    impl gapi::wire::WireStruct for TextRotation {
+    impl gapi::wire::Record for TextRotation {
         const NAME: &'static str = "TextRotation";
         const FIELDS: &'static [&'static str] = &["angle", "vertical"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.angle),
-                1 => gapi::wire::de(map, &mut self.vertical),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.angle,
+                    1 => &self.vertical,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "angle", &self.angle)?;
-            gapi::wire::ser(map, "vertical", &self.vertical)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TextRotation {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.angle,
+                    1 => &mut self.vertical,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TextRotation {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TextRotation);
     /// Splits a column of text into multiple columns, based on a delimiter in each cell.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TextToColumnsRequest {
         /// The delimiter to use. Used only if delimiterType is CUSTOM.
         pub delimiter: Option<String>,
@@ -14766,50 +11218,37 @@ pub mod schemas {
         /// The source data range. This must span exactly one column.
         pub source: Option<GridRange>,
     }
-    impl gapi::wire::WireStruct for TextToColumnsRequest {
+    impl gapi::wire::Record for TextToColumnsRequest {
         const NAME: &'static str = "TextToColumnsRequest";
         const FIELDS: &'static [&'static str] = &[
             "delimiter",
             "delimiterType",
             "source",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.delimiter),
-                1 => gapi::wire::de(map, &mut self.delimiter_type),
-                2 => gapi::wire::de(map, &mut self.source),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.delimiter,
+                    1 => &self.delimiter_type,
+                    2 => &self.source,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "delimiter", &self.delimiter)?;
-            gapi::wire::ser(map, "delimiterType", &self.delimiter_type)?;
-            gapi::wire::ser(map, "source", &self.source)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TextToColumnsRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.delimiter,
+                    1 => &mut self.delimiter_type,
+                    2 => &mut self.source,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TextToColumnsRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TextToColumnsRequest);
     gapi::open_enum! {
         /// The delimiter type to use.
         pub enum TextToColumnsRequestDelimiterType {
@@ -14830,78 +11269,42 @@ pub mod schemas {
         }
     }
     /// A pair mapping a spreadsheet theme color type to the concrete color it represents.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ThemeColorPair {
         /// The concrete color corresponding to the theme color type.
         pub color: Option<ColorStyle>,
         /// The type of the spreadsheet theme color.
         pub color_type: Option<ThemeColorPairColorType>,
     }
-    impl gapi::wire::WireStruct for ThemeColorPair {
+    impl gapi::wire::Record for ThemeColorPair {
         const NAME: &'static str = "ThemeColorPair";
         const FIELDS: &'static [&'static str] = &["color", "colorType"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.color),
-                1 => gapi::wire::de(map, &mut self.color_type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.color,
+                    1 => &self.color_type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "color", &self.color)?;
-            gapi::wire::ser(map, "colorType", &self.color_type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ThemeColorPair {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.color,
+                    1 => &mut self.color_type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ThemeColorPair {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// The type of the spreadsheet theme color.
-        pub enum ThemeColorPairColorType {
-            /// Unspecified theme color
-            ThemeColorTypeUnspecified = "THEME_COLOR_TYPE_UNSPECIFIED",
-            /// Represents the primary text color
-            Text = "TEXT",
-            /// Represents the primary background color
-            Background = "BACKGROUND",
-            /// Represents the first accent color
-            Accent1 = "ACCENT1",
-            /// Represents the second accent color
-            Accent2 = "ACCENT2",
-            /// Represents the third accent color
-            Accent3 = "ACCENT3",
-            /// Represents the fourth accent color
-            Accent4 = "ACCENT4",
-            /// Represents the fifth accent color
-            Accent5 = "ACCENT5",
-            /// Represents the sixth accent color
-            Accent6 = "ACCENT6",
-            /// Represents the color to use for hyperlinks
-            Link = "LINK",
-        }
-    }
+    gapi::record!(ThemeColorPair);
+    /// The type of the spreadsheet theme color.
+    pub type ThemeColorPairColorType = ColorStyleThemeColor;
     /// Represents a time of day. The date and time zone are either not significant or are specified elsewhere. An API may choose to allow leap seconds. Related types are google.type.Date and `google.protobuf.Timestamp`.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TimeOfDay {
         /// Hours of a day in 24 hour format. Must be greater than or equal to 0 and typically must be less than or equal to 23. An API may choose to allow the value "24:00:00" for scenarios like business closing time.
         pub hours: Option<i32>,
@@ -14912,7 +11315,7 @@ pub mod schemas {
         /// Seconds of a minute. Must be greater than or equal to 0 and typically must be less than or equal to 59. An API may allow the value 60 if it allows leap-seconds.
         pub seconds: Option<i32>,
     }
-    impl gapi::wire::WireStruct for TimeOfDay {
+    impl gapi::wire::Record for TimeOfDay {
         const NAME: &'static str = "TimeOfDay";
         const FIELDS: &'static [&'static str] = &[
             "hours",
@@ -14920,47 +11323,34 @@ pub mod schemas {
             "nanos",
             "seconds",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.hours),
-                1 => gapi::wire::de(map, &mut self.minutes),
-                2 => gapi::wire::de(map, &mut self.nanos),
-                3 => gapi::wire::de(map, &mut self.seconds),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.hours,
+                    1 => &self.minutes,
+                    2 => &self.nanos,
+                    3 => &self.seconds,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "hours", &self.hours)?;
-            gapi::wire::ser(map, "minutes", &self.minutes)?;
-            gapi::wire::ser(map, "nanos", &self.nanos)?;
-            gapi::wire::ser(map, "seconds", &self.seconds)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TimeOfDay {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.hours,
+                    1 => &mut self.minutes,
+                    2 => &mut self.nanos,
+                    3 => &mut self.seconds,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TimeOfDay {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TimeOfDay);
     /// A color scale for a treemap chart.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TreemapChartColorScale {
         /// The background color for cells with a color value greater than or equal to maxValue. Defaults to #109618 if not specified. Deprecated: Use max_value_color_style.
         pub max_value_color: Option<Color>,
@@ -14979,7 +11369,7 @@ pub mod schemas {
         /// The background color for cells that have no color data associated with them. Defaults to #000000 if not specified. If no_data_color is also set, this field takes precedence.
         pub no_data_color_style: Option<ColorStyle>,
     }
-    impl gapi::wire::WireStruct for TreemapChartColorScale {
+    impl gapi::wire::Record for TreemapChartColorScale {
         const NAME: &'static str = "TreemapChartColorScale";
         const FIELDS: &'static [&'static str] = &[
             "maxValueColor",
@@ -14991,55 +11381,42 @@ pub mod schemas {
             "noDataColor",
             "noDataColorStyle",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.max_value_color),
-                1 => gapi::wire::de(map, &mut self.max_value_color_style),
-                2 => gapi::wire::de(map, &mut self.mid_value_color),
-                3 => gapi::wire::de(map, &mut self.mid_value_color_style),
-                4 => gapi::wire::de(map, &mut self.min_value_color),
-                5 => gapi::wire::de(map, &mut self.min_value_color_style),
-                6 => gapi::wire::de(map, &mut self.no_data_color),
-                7 => gapi::wire::de(map, &mut self.no_data_color_style),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.max_value_color,
+                    1 => &self.max_value_color_style,
+                    2 => &self.mid_value_color,
+                    3 => &self.mid_value_color_style,
+                    4 => &self.min_value_color,
+                    5 => &self.min_value_color_style,
+                    6 => &self.no_data_color,
+                    7 => &self.no_data_color_style,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "maxValueColor", &self.max_value_color)?;
-            gapi::wire::ser(map, "maxValueColorStyle", &self.max_value_color_style)?;
-            gapi::wire::ser(map, "midValueColor", &self.mid_value_color)?;
-            gapi::wire::ser(map, "midValueColorStyle", &self.mid_value_color_style)?;
-            gapi::wire::ser(map, "minValueColor", &self.min_value_color)?;
-            gapi::wire::ser(map, "minValueColorStyle", &self.min_value_color_style)?;
-            gapi::wire::ser(map, "noDataColor", &self.no_data_color)?;
-            gapi::wire::ser(map, "noDataColorStyle", &self.no_data_color_style)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TreemapChartColorScale {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.max_value_color,
+                    1 => &mut self.max_value_color_style,
+                    2 => &mut self.mid_value_color,
+                    3 => &mut self.mid_value_color_style,
+                    4 => &mut self.min_value_color,
+                    5 => &mut self.min_value_color_style,
+                    6 => &mut self.no_data_color,
+                    7 => &mut self.no_data_color_style,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TreemapChartColorScale {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TreemapChartColorScale);
     /// A Treemap chart.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TreemapChartSpec {
         /// The data that determines the background color of each treemap data cell. This field is optional. If not specified, size_data is used to determine background colors. If specified, the data is expected to be numeric. color_scale will determine how the values in this data map to data cell background colors.
         pub color_data: Option<ChartData>,
@@ -15068,7 +11445,7 @@ pub mod schemas {
         /// The text format for all labels on the chart. The link field is not supported.
         pub text_format: Option<TextFormat>,
     }
-    impl gapi::wire::WireStruct for TreemapChartSpec {
+    impl gapi::wire::Record for TreemapChartSpec {
         const NAME: &'static str = "TreemapChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "colorData",
@@ -15085,237 +11462,172 @@ pub mod schemas {
             "sizeData",
             "textFormat",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.color_data),
-                1 => gapi::wire::de(map, &mut self.color_scale),
-                2 => gapi::wire::de(map, &mut self.header_color),
-                3 => gapi::wire::de(map, &mut self.header_color_style),
-                4 => gapi::wire::de(map, &mut self.hide_tooltips),
-                5 => gapi::wire::de(map, &mut self.hinted_levels),
-                6 => gapi::wire::de(map, &mut self.labels),
-                7 => gapi::wire::de(map, &mut self.levels),
-                8 => gapi::wire::de(map, &mut self.max_value),
-                9 => gapi::wire::de(map, &mut self.min_value),
-                10 => gapi::wire::de(map, &mut self.parent_labels),
-                11 => gapi::wire::de(map, &mut self.size_data),
-                12 => gapi::wire::de(map, &mut self.text_format),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.color_data,
+                    1 => &self.color_scale,
+                    2 => &self.header_color,
+                    3 => &self.header_color_style,
+                    4 => &self.hide_tooltips,
+                    5 => &self.hinted_levels,
+                    6 => &self.labels,
+                    7 => &self.levels,
+                    8 => &self.max_value,
+                    9 => &self.min_value,
+                    10 => &self.parent_labels,
+                    11 => &self.size_data,
+                    12 => &self.text_format,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "colorData", &self.color_data)?;
-            gapi::wire::ser(map, "colorScale", &self.color_scale)?;
-            gapi::wire::ser(map, "headerColor", &self.header_color)?;
-            gapi::wire::ser(map, "headerColorStyle", &self.header_color_style)?;
-            gapi::wire::ser(map, "hideTooltips", &self.hide_tooltips)?;
-            gapi::wire::ser(map, "hintedLevels", &self.hinted_levels)?;
-            gapi::wire::ser(map, "labels", &self.labels)?;
-            gapi::wire::ser(map, "levels", &self.levels)?;
-            gapi::wire::ser(map, "maxValue", &self.max_value)?;
-            gapi::wire::ser(map, "minValue", &self.min_value)?;
-            gapi::wire::ser(map, "parentLabels", &self.parent_labels)?;
-            gapi::wire::ser(map, "sizeData", &self.size_data)?;
-            gapi::wire::ser(map, "textFormat", &self.text_format)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TreemapChartSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.color_data,
+                    1 => &mut self.color_scale,
+                    2 => &mut self.header_color,
+                    3 => &mut self.header_color_style,
+                    4 => &mut self.hide_tooltips,
+                    5 => &mut self.hinted_levels,
+                    6 => &mut self.labels,
+                    7 => &mut self.levels,
+                    8 => &mut self.max_value,
+                    9 => &mut self.min_value,
+                    10 => &mut self.parent_labels,
+                    11 => &mut self.size_data,
+                    12 => &mut self.text_format,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TreemapChartSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TreemapChartSpec);
     /// Trims the whitespace (such as spaces, tabs, or new lines) in every cell in the specified range. This request removes all whitespace from the start and end of each cell's text, and reduces any subsequence of remaining whitespace characters to a single space. If the resulting trimmed text starts with a '+' or '=' character, the text remains as a string value and isn't interpreted as a formula.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TrimWhitespaceRequest {
         /// The range whose cells to trim.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::WireStruct for TrimWhitespaceRequest {
+    impl gapi::wire::Record for TrimWhitespaceRequest {
         const NAME: &'static str = "TrimWhitespaceRequest";
         const FIELDS: &'static [&'static str] = &["range"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "range", &self.range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TrimWhitespaceRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TrimWhitespaceRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TrimWhitespaceRequest);
     /// The result of trimming whitespace in cells.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TrimWhitespaceResponse {
         /// The number of cells that were trimmed of whitespace.
         pub cells_changed_count: Option<i32>,
     }
-    impl gapi::wire::WireStruct for TrimWhitespaceResponse {
+    impl gapi::wire::Record for TrimWhitespaceResponse {
         const NAME: &'static str = "TrimWhitespaceResponse";
         const FIELDS: &'static [&'static str] = &["cellsChangedCount"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.cells_changed_count),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.cells_changed_count,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "cellsChangedCount", &self.cells_changed_count)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TrimWhitespaceResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.cells_changed_count,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TrimWhitespaceResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TrimWhitespaceResponse);
     /// Unmerges cells in the given range.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UnmergeCellsRequest {
         /// The range within which all cells should be unmerged. If the range spans multiple merges, all will be unmerged. The range must not partially span any merge.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::WireStruct for UnmergeCellsRequest {
+    impl gapi::wire::Record for UnmergeCellsRequest {
         const NAME: &'static str = "UnmergeCellsRequest";
         const FIELDS: &'static [&'static str] = &["range"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "range", &self.range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UnmergeCellsRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UnmergeCellsRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UnmergeCellsRequest);
     /// Updates properties of the supplied banded range.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateBandingRequest {
         /// The banded range to update with the new properties.
         pub banded_range: Option<BandedRange>,
         /// The fields that should be updated. At least one field must be specified. The root `bandedRange` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
         pub fields: Option<gapi::types::FieldMask>,
     }
-    impl gapi::wire::WireStruct for UpdateBandingRequest {
+    impl gapi::wire::Record for UpdateBandingRequest {
         const NAME: &'static str = "UpdateBandingRequest";
         const FIELDS: &'static [&'static str] = &["bandedRange", "fields"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.banded_range),
-                1 => gapi::wire::de(map, &mut self.fields),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.banded_range,
+                    1 => &self.fields,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bandedRange", &self.banded_range)?;
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateBandingRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.banded_range,
+                    1 => &mut self.fields,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateBandingRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateBandingRequest);
     /// Updates the borders of a range. If a field is not set in the request, that means the border remains as-is. For example, with two subsequent UpdateBordersRequest: 1. range: A1:A5 `{ top: RED, bottom: WHITE }` 2. range: A1:A5 `{ left: BLUE }` That would result in A1:A5 having a borders of `{ top: RED, bottom: WHITE, left: BLUE }`. If you want to clear a border, explicitly set the style to NONE.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateBordersRequest {
         /// The border to put at the bottom of the range.
         pub bottom: Option<Border>,
@@ -15332,7 +11644,7 @@ pub mod schemas {
         /// The border to put at the top of the range.
         pub top: Option<Border>,
     }
-    impl gapi::wire::WireStruct for UpdateBordersRequest {
+    impl gapi::wire::Record for UpdateBordersRequest {
         const NAME: &'static str = "UpdateBordersRequest";
         const FIELDS: &'static [&'static str] = &[
             "bottom",
@@ -15343,53 +11655,40 @@ pub mod schemas {
             "right",
             "top",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bottom),
-                1 => gapi::wire::de(map, &mut self.inner_horizontal),
-                2 => gapi::wire::de(map, &mut self.inner_vertical),
-                3 => gapi::wire::de(map, &mut self.left),
-                4 => gapi::wire::de(map, &mut self.range),
-                5 => gapi::wire::de(map, &mut self.right),
-                6 => gapi::wire::de(map, &mut self.top),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bottom,
+                    1 => &self.inner_horizontal,
+                    2 => &self.inner_vertical,
+                    3 => &self.left,
+                    4 => &self.range,
+                    5 => &self.right,
+                    6 => &self.top,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bottom", &self.bottom)?;
-            gapi::wire::ser(map, "innerHorizontal", &self.inner_horizontal)?;
-            gapi::wire::ser(map, "innerVertical", &self.inner_vertical)?;
-            gapi::wire::ser(map, "left", &self.left)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            gapi::wire::ser(map, "right", &self.right)?;
-            gapi::wire::ser(map, "top", &self.top)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateBordersRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bottom,
+                    1 => &mut self.inner_horizontal,
+                    2 => &mut self.inner_vertical,
+                    3 => &mut self.left,
+                    4 => &mut self.range,
+                    5 => &mut self.right,
+                    6 => &mut self.top,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateBordersRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateBordersRequest);
     /// Updates all cells in a range with new data.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateCellsRequest {
         /// The fields of CellData that should be updated. At least one field must be specified. The root is the CellData; 'row.values.' should not be specified. A single `"*"` can be used as short-hand for listing every field.
         pub fields: Option<gapi::types::FieldMask>,
@@ -15400,96 +11699,70 @@ pub mod schemas {
         /// The coordinate to start writing data at. Any number of rows and columns (including a different number of columns per row) may be written.
         pub start: Option<GridCoordinate>,
     }
-    impl gapi::wire::WireStruct for UpdateCellsRequest {
+    impl gapi::wire::Record for UpdateCellsRequest {
         const NAME: &'static str = "UpdateCellsRequest";
         const FIELDS: &'static [&'static str] = &["fields", "range", "rows", "start"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.fields),
-                1 => gapi::wire::de(map, &mut self.range),
-                2 => gapi::wire::de(map, &mut self.rows),
-                3 => gapi::wire::de(map, &mut self.start),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.fields,
+                    1 => &self.range,
+                    2 => &self.rows,
+                    3 => &self.start,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            gapi::wire::ser(map, "rows", &self.rows)?;
-            gapi::wire::ser(map, "start", &self.start)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateCellsRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.fields,
+                    1 => &mut self.range,
+                    2 => &mut self.rows,
+                    3 => &mut self.start,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateCellsRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateCellsRequest);
     /// Updates a chart's specifications. (This does not move or resize a chart. To move or resize a chart, use UpdateEmbeddedObjectPositionRequest.)
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateChartSpecRequest {
         /// The ID of the chart to update.
         pub chart_id: Option<i32>,
         /// The specification to apply to the chart.
         pub spec: Option<ChartSpec>,
     }
-    impl gapi::wire::WireStruct for UpdateChartSpecRequest {
+    impl gapi::wire::Record for UpdateChartSpecRequest {
         const NAME: &'static str = "UpdateChartSpecRequest";
         const FIELDS: &'static [&'static str] = &["chartId", "spec"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.chart_id),
-                1 => gapi::wire::de(map, &mut self.spec),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.chart_id,
+                    1 => &self.spec,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "chartId", &self.chart_id)?;
-            gapi::wire::ser(map, "spec", &self.spec)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateChartSpecRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.chart_id,
+                    1 => &mut self.spec,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateChartSpecRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateChartSpecRequest);
     /// Updates a Post in a CommentThread. Returns a 400 bad request error if: - The requesting user is not the author of the post.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateCommentPostRequest {
         /// The ID of the CommentThread which the post belongs to.
         pub comment_id: Option<String>,
@@ -15498,48 +11771,35 @@ pub mod schemas {
         /// The ID of the post being updated.
         pub post_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for UpdateCommentPostRequest {
+    impl gapi::wire::Record for UpdateCommentPostRequest {
         const NAME: &'static str = "UpdateCommentPostRequest";
         const FIELDS: &'static [&'static str] = &["commentId", "content", "postId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.comment_id),
-                1 => gapi::wire::de(map, &mut self.content),
-                2 => gapi::wire::de(map, &mut self.post_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.comment_id,
+                    1 => &self.content,
+                    2 => &self.post_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "commentId", &self.comment_id)?;
-            gapi::wire::ser(map, "content", &self.content)?;
-            gapi::wire::ser(map, "postId", &self.post_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateCommentPostRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.comment_id,
+                    1 => &mut self.content,
+                    2 => &mut self.post_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateCommentPostRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateCommentPostRequest);
     /// Updates a conditional format rule at the given index, or moves a conditional format rule to another index.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateConditionalFormatRuleRequest {
         /// The zero-based index of the rule that should be replaced or moved.
         pub index: Option<i32>,
@@ -15550,7 +11810,7 @@ pub mod schemas {
         /// The sheet of the rule to move. Required if new_index is set, unused otherwise.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::WireStruct for UpdateConditionalFormatRuleRequest {
+    impl gapi::wire::Record for UpdateConditionalFormatRuleRequest {
         const NAME: &'static str = "UpdateConditionalFormatRuleRequest";
         const FIELDS: &'static [&'static str] = &[
             "index",
@@ -15558,47 +11818,34 @@ pub mod schemas {
             "rule",
             "sheetId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.index),
-                1 => gapi::wire::de(map, &mut self.new_index),
-                2 => gapi::wire::de(map, &mut self.rule),
-                3 => gapi::wire::de(map, &mut self.sheet_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.index,
+                    1 => &self.new_index,
+                    2 => &self.rule,
+                    3 => &self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "index", &self.index)?;
-            gapi::wire::ser(map, "newIndex", &self.new_index)?;
-            gapi::wire::ser(map, "rule", &self.rule)?;
-            gapi::wire::ser(map, "sheetId", &self.sheet_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateConditionalFormatRuleRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.index,
+                    1 => &mut self.new_index,
+                    2 => &mut self.rule,
+                    3 => &mut self.sheet_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateConditionalFormatRuleRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateConditionalFormatRuleRequest);
     /// The result of updating a conditional format rule.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateConditionalFormatRuleResponse {
         /// The index of the new rule.
         pub new_index: Option<i32>,
@@ -15609,7 +11856,7 @@ pub mod schemas {
         /// The old (deleted) rule. Not set if a rule was moved (because it is the same as new_rule).
         pub old_rule: Option<ConditionalFormatRule>,
     }
-    impl gapi::wire::WireStruct for UpdateConditionalFormatRuleResponse {
+    impl gapi::wire::Record for UpdateConditionalFormatRuleResponse {
         const NAME: &'static str = "UpdateConditionalFormatRuleResponse";
         const FIELDS: &'static [&'static str] = &[
             "newIndex",
@@ -15617,139 +11864,100 @@ pub mod schemas {
             "oldIndex",
             "oldRule",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.new_index),
-                1 => gapi::wire::de(map, &mut self.new_rule),
-                2 => gapi::wire::de(map, &mut self.old_index),
-                3 => gapi::wire::de(map, &mut self.old_rule),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.new_index,
+                    1 => &self.new_rule,
+                    2 => &self.old_index,
+                    3 => &self.old_rule,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "newIndex", &self.new_index)?;
-            gapi::wire::ser(map, "newRule", &self.new_rule)?;
-            gapi::wire::ser(map, "oldIndex", &self.old_index)?;
-            gapi::wire::ser(map, "oldRule", &self.old_rule)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateConditionalFormatRuleResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.new_index,
+                    1 => &mut self.new_rule,
+                    2 => &mut self.old_index,
+                    3 => &mut self.old_rule,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateConditionalFormatRuleResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateConditionalFormatRuleResponse);
     /// Updates a data source. After the data source is updated successfully, an execution is triggered to refresh the associated DATA_SOURCE sheet to read data from the updated data source. The request requires an additional `bigquery.readonly` OAuth scope if you are updating a BigQuery data source.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateDataSourceRequest {
         /// The data source to update.
         pub data_source: Option<DataSource>,
         /// The fields that should be updated. At least one field must be specified. The root `dataSource` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
         pub fields: Option<gapi::types::FieldMask>,
     }
-    impl gapi::wire::WireStruct for UpdateDataSourceRequest {
+    impl gapi::wire::Record for UpdateDataSourceRequest {
         const NAME: &'static str = "UpdateDataSourceRequest";
         const FIELDS: &'static [&'static str] = &["dataSource", "fields"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_source),
-                1 => gapi::wire::de(map, &mut self.fields),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_source,
+                    1 => &self.fields,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataSource", &self.data_source)?;
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateDataSourceRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_source,
+                    1 => &mut self.fields,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateDataSourceRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateDataSourceRequest);
     /// The response from updating data source.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateDataSourceResponse {
         /// The data execution status.
         pub data_execution_status: Option<DataExecutionStatus>,
         /// The updated data source.
         pub data_source: Option<DataSource>,
     }
-    impl gapi::wire::WireStruct for UpdateDataSourceResponse {
+    impl gapi::wire::Record for UpdateDataSourceResponse {
         const NAME: &'static str = "UpdateDataSourceResponse";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSource"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_execution_status),
-                1 => gapi::wire::de(map, &mut self.data_source),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_execution_status,
+                    1 => &self.data_source,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataExecutionStatus", &self.data_execution_status)?;
-            gapi::wire::ser(map, "dataSource", &self.data_source)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateDataSourceResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_execution_status,
+                    1 => &mut self.data_source,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateDataSourceResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateDataSourceResponse);
     /// A request to update properties of developer metadata. Updates the properties of the developer metadata selected by the filters to the values provided in the DeveloperMetadata resource. Callers must specify the properties they wish to update in the fields parameter, as well as specify at least one DataFilter matching the metadata they wish to update.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateDeveloperMetadataRequest {
         /// The filters matching the developer metadata entries to update.
         pub data_filters: Option<Vec<DataFilter>>,
@@ -15758,140 +11966,101 @@ pub mod schemas {
         /// The fields that should be updated. At least one field must be specified. The root `developerMetadata` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
         pub fields: Option<gapi::types::FieldMask>,
     }
-    impl gapi::wire::WireStruct for UpdateDeveloperMetadataRequest {
+    impl gapi::wire::Record for UpdateDeveloperMetadataRequest {
         const NAME: &'static str = "UpdateDeveloperMetadataRequest";
         const FIELDS: &'static [&'static str] = &[
             "dataFilters",
             "developerMetadata",
             "fields",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_filters),
-                1 => gapi::wire::de(map, &mut self.developer_metadata),
-                2 => gapi::wire::de(map, &mut self.fields),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_filters,
+                    1 => &self.developer_metadata,
+                    2 => &self.fields,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataFilters", &self.data_filters)?;
-            gapi::wire::ser(map, "developerMetadata", &self.developer_metadata)?;
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateDeveloperMetadataRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_filters,
+                    1 => &mut self.developer_metadata,
+                    2 => &mut self.fields,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateDeveloperMetadataRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateDeveloperMetadataRequest);
     /// The response from updating developer metadata.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateDeveloperMetadataResponse {
         /// The updated developer metadata.
         pub developer_metadata: Option<Vec<DeveloperMetadata>>,
     }
-    impl gapi::wire::WireStruct for UpdateDeveloperMetadataResponse {
+    impl gapi::wire::Record for UpdateDeveloperMetadataResponse {
         const NAME: &'static str = "UpdateDeveloperMetadataResponse";
         const FIELDS: &'static [&'static str] = &["developerMetadata"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.developer_metadata),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.developer_metadata,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "developerMetadata", &self.developer_metadata)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateDeveloperMetadataResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.developer_metadata,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateDeveloperMetadataResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateDeveloperMetadataResponse);
     /// Updates the state of the specified group.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateDimensionGroupRequest {
         /// The group whose state should be updated. The range and depth of the group should specify a valid group on the sheet, and all other fields updated.
         pub dimension_group: Option<DimensionGroup>,
         /// The fields that should be updated. At least one field must be specified. The root `dimensionGroup` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
         pub fields: Option<gapi::types::FieldMask>,
     }
-    impl gapi::wire::WireStruct for UpdateDimensionGroupRequest {
+    impl gapi::wire::Record for UpdateDimensionGroupRequest {
         const NAME: &'static str = "UpdateDimensionGroupRequest";
         const FIELDS: &'static [&'static str] = &["dimensionGroup", "fields"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.dimension_group),
-                1 => gapi::wire::de(map, &mut self.fields),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.dimension_group,
+                    1 => &self.fields,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dimensionGroup", &self.dimension_group)?;
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateDimensionGroupRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.dimension_group,
+                    1 => &mut self.fields,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateDimensionGroupRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateDimensionGroupRequest);
     /// Updates properties of dimensions within the specified range.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateDimensionPropertiesRequest {
         /// The columns on a data source sheet to update.
         pub data_source_sheet_range: Option<DataSourceSheetDimensionRange>,
@@ -15902,7 +12071,7 @@ pub mod schemas {
         /// The rows or columns to update.
         pub range: Option<DimensionRange>,
     }
-    impl gapi::wire::WireStruct for UpdateDimensionPropertiesRequest {
+    impl gapi::wire::Record for UpdateDimensionPropertiesRequest {
         const NAME: &'static str = "UpdateDimensionPropertiesRequest";
         const FIELDS: &'static [&'static str] = &[
             "dataSourceSheetRange",
@@ -15910,47 +12079,34 @@ pub mod schemas {
             "properties",
             "range",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_source_sheet_range),
-                1 => gapi::wire::de(map, &mut self.fields),
-                2 => gapi::wire::de(map, &mut self.properties),
-                3 => gapi::wire::de(map, &mut self.range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_source_sheet_range,
+                    1 => &self.fields,
+                    2 => &self.properties,
+                    3 => &self.range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataSourceSheetRange", &self.data_source_sheet_range)?;
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            gapi::wire::ser(map, "properties", &self.properties)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateDimensionPropertiesRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_source_sheet_range,
+                    1 => &mut self.fields,
+                    2 => &mut self.properties,
+                    3 => &mut self.range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateDimensionPropertiesRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateDimensionPropertiesRequest);
     /// Updates an embedded object's border property.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateEmbeddedObjectBorderRequest {
         /// The border that applies to the embedded object.
         pub border: Option<EmbeddedObjectBorder>,
@@ -15959,48 +12115,35 @@ pub mod schemas {
         /// The ID of the embedded object to update.
         pub object_id: Option<i32>,
     }
-    impl gapi::wire::WireStruct for UpdateEmbeddedObjectBorderRequest {
+    impl gapi::wire::Record for UpdateEmbeddedObjectBorderRequest {
         const NAME: &'static str = "UpdateEmbeddedObjectBorderRequest";
         const FIELDS: &'static [&'static str] = &["border", "fields", "objectId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.border),
-                1 => gapi::wire::de(map, &mut self.fields),
-                2 => gapi::wire::de(map, &mut self.object_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.border,
+                    1 => &self.fields,
+                    2 => &self.object_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "border", &self.border)?;
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            gapi::wire::ser(map, "objectId", &self.object_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateEmbeddedObjectBorderRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.border,
+                    1 => &mut self.fields,
+                    2 => &mut self.object_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateEmbeddedObjectBorderRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateEmbeddedObjectBorderRequest);
     /// Update an embedded object's position (such as a moving or resizing a chart or image).
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateEmbeddedObjectPositionRequest {
         /// The fields of OverlayPosition that should be updated when setting a new position. Used only if newPosition.overlayPosition is set, in which case at least one field must be specified. The root `newPosition.overlayPosition` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
         pub fields: Option<gapi::types::FieldMask>,
@@ -16009,274 +12152,196 @@ pub mod schemas {
         /// The ID of the object to moved.
         pub object_id: Option<i32>,
     }
-    impl gapi::wire::WireStruct for UpdateEmbeddedObjectPositionRequest {
+    impl gapi::wire::Record for UpdateEmbeddedObjectPositionRequest {
         const NAME: &'static str = "UpdateEmbeddedObjectPositionRequest";
         const FIELDS: &'static [&'static str] = &["fields", "newPosition", "objectId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.fields),
-                1 => gapi::wire::de(map, &mut self.new_position),
-                2 => gapi::wire::de(map, &mut self.object_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.fields,
+                    1 => &self.new_position,
+                    2 => &self.object_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            gapi::wire::ser(map, "newPosition", &self.new_position)?;
-            gapi::wire::ser(map, "objectId", &self.object_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateEmbeddedObjectPositionRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.fields,
+                    1 => &mut self.new_position,
+                    2 => &mut self.object_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateEmbeddedObjectPositionRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateEmbeddedObjectPositionRequest);
     /// The result of updating an embedded object's position.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateEmbeddedObjectPositionResponse {
         /// The new position of the embedded object.
         pub position: Option<EmbeddedObjectPosition>,
     }
-    impl gapi::wire::WireStruct for UpdateEmbeddedObjectPositionResponse {
+    impl gapi::wire::Record for UpdateEmbeddedObjectPositionResponse {
         const NAME: &'static str = "UpdateEmbeddedObjectPositionResponse";
         const FIELDS: &'static [&'static str] = &["position"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.position),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.position,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "position", &self.position)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateEmbeddedObjectPositionResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.position,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateEmbeddedObjectPositionResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateEmbeddedObjectPositionResponse);
     /// Updates properties of the filter view.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateFilterViewRequest {
         /// The fields that should be updated. At least one field must be specified. The root `filter` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
         pub fields: Option<gapi::types::FieldMask>,
         /// The new properties of the filter view.
         pub filter: Option<FilterView>,
     }
-    impl gapi::wire::WireStruct for UpdateFilterViewRequest {
+    impl gapi::wire::Record for UpdateFilterViewRequest {
         const NAME: &'static str = "UpdateFilterViewRequest";
         const FIELDS: &'static [&'static str] = &["fields", "filter"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.fields),
-                1 => gapi::wire::de(map, &mut self.filter),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.fields,
+                    1 => &self.filter,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            gapi::wire::ser(map, "filter", &self.filter)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateFilterViewRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.fields,
+                    1 => &mut self.filter,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateFilterViewRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateFilterViewRequest);
     /// Updates properties of the named range with the specified namedRangeId.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateNamedRangeRequest {
         /// The fields that should be updated. At least one field must be specified. The root `namedRange` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
         pub fields: Option<gapi::types::FieldMask>,
         /// The named range to update with the new properties.
         pub named_range: Option<NamedRange>,
     }
-    impl gapi::wire::WireStruct for UpdateNamedRangeRequest {
+    impl gapi::wire::Record for UpdateNamedRangeRequest {
         const NAME: &'static str = "UpdateNamedRangeRequest";
         const FIELDS: &'static [&'static str] = &["fields", "namedRange"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.fields),
-                1 => gapi::wire::de(map, &mut self.named_range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.fields,
+                    1 => &self.named_range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            gapi::wire::ser(map, "namedRange", &self.named_range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateNamedRangeRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.fields,
+                    1 => &mut self.named_range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateNamedRangeRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateNamedRangeRequest);
     /// Updates an existing protected range with the specified protectedRangeId.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateProtectedRangeRequest {
         /// The fields that should be updated. At least one field must be specified. The root `protectedRange` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
         pub fields: Option<gapi::types::FieldMask>,
         /// The protected range to update with the new properties.
         pub protected_range: Option<ProtectedRange>,
     }
-    impl gapi::wire::WireStruct for UpdateProtectedRangeRequest {
+    impl gapi::wire::Record for UpdateProtectedRangeRequest {
         const NAME: &'static str = "UpdateProtectedRangeRequest";
         const FIELDS: &'static [&'static str] = &["fields", "protectedRange"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.fields),
-                1 => gapi::wire::de(map, &mut self.protected_range),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.fields,
+                    1 => &self.protected_range,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            gapi::wire::ser(map, "protectedRange", &self.protected_range)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateProtectedRangeRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.fields,
+                    1 => &mut self.protected_range,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateProtectedRangeRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateProtectedRangeRequest);
     /// Updates properties of the sheet with the specified sheetId.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateSheetPropertiesRequest {
         /// The fields that should be updated. At least one field must be specified. The root `properties` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
         pub fields: Option<gapi::types::FieldMask>,
         /// The properties to update.
         pub properties: Option<SheetProperties>,
     }
-    impl gapi::wire::WireStruct for UpdateSheetPropertiesRequest {
+    impl gapi::wire::Record for UpdateSheetPropertiesRequest {
         const NAME: &'static str = "UpdateSheetPropertiesRequest";
         const FIELDS: &'static [&'static str] = &["fields", "properties"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.fields),
-                1 => gapi::wire::de(map, &mut self.properties),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.fields,
+                    1 => &self.properties,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            gapi::wire::ser(map, "properties", &self.properties)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateSheetPropertiesRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.fields,
+                    1 => &mut self.properties,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateSheetPropertiesRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateSheetPropertiesRequest);
     /// Updates a slicer's specifications. (This does not move or resize a slicer. To move or resize a slicer use UpdateEmbeddedObjectPositionRequest.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateSlicerSpecRequest {
         /// The fields that should be updated. At least one field must be specified. The root `SlicerSpec` is implied and should not be specified. A single "*"\` can be used as short-hand for listing every field.
         pub fields: Option<gapi::types::FieldMask>,
@@ -16285,140 +12350,101 @@ pub mod schemas {
         /// The specification to apply to the slicer.
         pub spec: Option<SlicerSpec>,
     }
-    impl gapi::wire::WireStruct for UpdateSlicerSpecRequest {
+    impl gapi::wire::Record for UpdateSlicerSpecRequest {
         const NAME: &'static str = "UpdateSlicerSpecRequest";
         const FIELDS: &'static [&'static str] = &["fields", "slicerId", "spec"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.fields),
-                1 => gapi::wire::de(map, &mut self.slicer_id),
-                2 => gapi::wire::de(map, &mut self.spec),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.fields,
+                    1 => &self.slicer_id,
+                    2 => &self.spec,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            gapi::wire::ser(map, "slicerId", &self.slicer_id)?;
-            gapi::wire::ser(map, "spec", &self.spec)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateSlicerSpecRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.fields,
+                    1 => &mut self.slicer_id,
+                    2 => &mut self.spec,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateSlicerSpecRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateSlicerSpecRequest);
     /// Updates properties of a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateSpreadsheetPropertiesRequest {
         /// The fields that should be updated. At least one field must be specified. The root 'properties' is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
         pub fields: Option<gapi::types::FieldMask>,
         /// The properties to update.
         pub properties: Option<SpreadsheetProperties>,
     }
-    impl gapi::wire::WireStruct for UpdateSpreadsheetPropertiesRequest {
+    impl gapi::wire::Record for UpdateSpreadsheetPropertiesRequest {
         const NAME: &'static str = "UpdateSpreadsheetPropertiesRequest";
         const FIELDS: &'static [&'static str] = &["fields", "properties"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.fields),
-                1 => gapi::wire::de(map, &mut self.properties),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.fields,
+                    1 => &self.properties,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            gapi::wire::ser(map, "properties", &self.properties)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateSpreadsheetPropertiesRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.fields,
+                    1 => &mut self.properties,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateSpreadsheetPropertiesRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateSpreadsheetPropertiesRequest);
     /// Updates a table in the spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateTableRequest {
         /// Required. The fields that should be updated. At least one field must be specified. The root `table` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
         pub fields: Option<gapi::types::FieldMask>,
         /// Required. The table to update.
         pub table: Option<Table>,
     }
-    impl gapi::wire::WireStruct for UpdateTableRequest {
+    impl gapi::wire::Record for UpdateTableRequest {
         const NAME: &'static str = "UpdateTableRequest";
         const FIELDS: &'static [&'static str] = &["fields", "table"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.fields),
-                1 => gapi::wire::de(map, &mut self.table),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.fields,
+                    1 => &self.table,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "fields", &self.fields)?;
-            gapi::wire::ser(map, "table", &self.table)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateTableRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.fields,
+                    1 => &mut self.table,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateTableRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateTableRequest);
     /// The response when updating a range of values by a data filter in a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateValuesByDataFilterResponse {
         /// The data filter that selected the range that was updated.
         pub data_filter: Option<DataFilter>,
@@ -16433,7 +12459,7 @@ pub mod schemas {
         /// The number of rows where at least one cell in the row was updated.
         pub updated_rows: Option<i32>,
     }
-    impl gapi::wire::WireStruct for UpdateValuesByDataFilterResponse {
+    impl gapi::wire::Record for UpdateValuesByDataFilterResponse {
         const NAME: &'static str = "UpdateValuesByDataFilterResponse";
         const FIELDS: &'static [&'static str] = &[
             "dataFilter",
@@ -16443,51 +12469,38 @@ pub mod schemas {
             "updatedRange",
             "updatedRows",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_filter),
-                1 => gapi::wire::de(map, &mut self.updated_cells),
-                2 => gapi::wire::de(map, &mut self.updated_columns),
-                3 => gapi::wire::de(map, &mut self.updated_data),
-                4 => gapi::wire::de(map, &mut self.updated_range),
-                5 => gapi::wire::de(map, &mut self.updated_rows),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_filter,
+                    1 => &self.updated_cells,
+                    2 => &self.updated_columns,
+                    3 => &self.updated_data,
+                    4 => &self.updated_range,
+                    5 => &self.updated_rows,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataFilter", &self.data_filter)?;
-            gapi::wire::ser(map, "updatedCells", &self.updated_cells)?;
-            gapi::wire::ser(map, "updatedColumns", &self.updated_columns)?;
-            gapi::wire::ser(map, "updatedData", &self.updated_data)?;
-            gapi::wire::ser(map, "updatedRange", &self.updated_range)?;
-            gapi::wire::ser(map, "updatedRows", &self.updated_rows)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateValuesByDataFilterResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_filter,
+                    1 => &mut self.updated_cells,
+                    2 => &mut self.updated_columns,
+                    3 => &mut self.updated_data,
+                    4 => &mut self.updated_range,
+                    5 => &mut self.updated_rows,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateValuesByDataFilterResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateValuesByDataFilterResponse);
     /// The response when updating a range of values in a spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct UpdateValuesResponse {
         /// The spreadsheet the updates were applied to.
         pub spreadsheet_id: Option<String>,
@@ -16502,7 +12515,7 @@ pub mod schemas {
         /// The number of rows where at least one cell in the row was updated.
         pub updated_rows: Option<i32>,
     }
-    impl gapi::wire::WireStruct for UpdateValuesResponse {
+    impl gapi::wire::Record for UpdateValuesResponse {
         const NAME: &'static str = "UpdateValuesResponse";
         const FIELDS: &'static [&'static str] = &[
             "spreadsheetId",
@@ -16512,51 +12525,38 @@ pub mod schemas {
             "updatedRange",
             "updatedRows",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.spreadsheet_id),
-                1 => gapi::wire::de(map, &mut self.updated_cells),
-                2 => gapi::wire::de(map, &mut self.updated_columns),
-                3 => gapi::wire::de(map, &mut self.updated_data),
-                4 => gapi::wire::de(map, &mut self.updated_range),
-                5 => gapi::wire::de(map, &mut self.updated_rows),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.spreadsheet_id,
+                    1 => &self.updated_cells,
+                    2 => &self.updated_columns,
+                    3 => &self.updated_data,
+                    4 => &self.updated_range,
+                    5 => &self.updated_rows,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "spreadsheetId", &self.spreadsheet_id)?;
-            gapi::wire::ser(map, "updatedCells", &self.updated_cells)?;
-            gapi::wire::ser(map, "updatedColumns", &self.updated_columns)?;
-            gapi::wire::ser(map, "updatedData", &self.updated_data)?;
-            gapi::wire::ser(map, "updatedRange", &self.updated_range)?;
-            gapi::wire::ser(map, "updatedRows", &self.updated_rows)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UpdateValuesResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.spreadsheet_id,
+                    1 => &mut self.updated_cells,
+                    2 => &mut self.updated_columns,
+                    3 => &mut self.updated_data,
+                    4 => &mut self.updated_range,
+                    5 => &mut self.updated_rows,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UpdateValuesResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(UpdateValuesResponse);
     /// Data within a range of the spreadsheet.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ValueRange {
         /// The major dimension of the values. For output, if the spreadsheet data is: `A1=1,B1=2,A2=3,B2=4`, then requesting `range=A1:B2,majorDimension=ROWS` will return `[[1,2],[3,4]]`, whereas requesting `range=A1:B2,majorDimension=COLUMNS` will return `[[1,3],[2,4]]`. For input, with `range=A1:B2,majorDimension=ROWS` then `[[1,2],[3,4]]` will set `A1=1,B1=2,A2=3,B2=4`. With `range=A1:B2,majorDimension=COLUMNS` then `[[1,2],[3,4]]` will set `A1=1,B1=3,A2=2,B2=4`. When writing, if this field is not set, it defaults to ROWS.
         pub major_dimension: Option<ValueRangeMajorDimension>,
@@ -16565,59 +12565,37 @@ pub mod schemas {
         /// The data that was read or to be written. This is an array of arrays, the outer array representing all the data and each inner array representing a major dimension. Each item in the inner array corresponds with one cell. For output, empty trailing rows and columns will not be included. For input, supported value types are: bool, string, and double. Null values will be skipped. To set a cell to an empty value, set the string value to an empty string.
         pub values: Option<Vec<Vec<gapi::serde_json::Value>>>,
     }
-    impl gapi::wire::WireStruct for ValueRange {
+    impl gapi::wire::Record for ValueRange {
         const NAME: &'static str = "ValueRange";
         const FIELDS: &'static [&'static str] = &["majorDimension", "range", "values"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.major_dimension),
-                1 => gapi::wire::de(map, &mut self.range),
-                2 => gapi::wire::de(map, &mut self.values),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.major_dimension,
+                    1 => &self.range,
+                    2 => &self.values,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "majorDimension", &self.major_dimension)?;
-            gapi::wire::ser(map, "range", &self.range)?;
-            gapi::wire::ser(map, "values", &self.values)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ValueRange {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.major_dimension,
+                    1 => &mut self.range,
+                    2 => &mut self.values,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ValueRange {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// The major dimension of the values. For output, if the spreadsheet data is: `A1=1,B1=2,A2=3,B2=4`, then requesting `range=A1:B2,majorDimension=ROWS` will return `[[1,2],[3,4]]`, whereas requesting `range=A1:B2,majorDimension=COLUMNS` will return `[[1,3],[2,4]]`. For input, with `range=A1:B2,majorDimension=ROWS` then `[[1,2],[3,4]]` will set `A1=1,B1=2,A2=3,B2=4`. With `range=A1:B2,majorDimension=COLUMNS` then `[[1,2],[3,4]]` will set `A1=1,B1=3,A2=2,B2=4`. When writing, if this field is not set, it defaults to ROWS.
-        pub enum ValueRangeMajorDimension {
-            /// The default value, do not use.
-            DimensionUnspecified = "DIMENSION_UNSPECIFIED",
-            /// Operates on the rows of a sheet.
-            Rows = "ROWS",
-            /// Operates on the columns of a sheet.
-            Columns = "COLUMNS",
-        }
-    }
+    gapi::record!(ValueRange);
+    /// The major dimension of the values. For output, if the spreadsheet data is: `A1=1,B1=2,A2=3,B2=4`, then requesting `range=A1:B2,majorDimension=ROWS` will return `[[1,2],[3,4]]`, whereas requesting `range=A1:B2,majorDimension=COLUMNS` will return `[[1,3],[2,4]]`. For input, with `range=A1:B2,majorDimension=ROWS` then `[[1,2],[3,4]]` will set `A1=1,B1=2,A2=3,B2=4`. With `range=A1:B2,majorDimension=COLUMNS` then `[[1,2],[3,4]]` will set `A1=1,B1=3,A2=2,B2=4`. When writing, if this field is not set, it defaults to ROWS.
+    pub type ValueRangeMajorDimension = AppendDimensionRequestDimension;
     /// Styles for a waterfall chart column.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct WaterfallChartColumnStyle {
         /// The color of the column. Deprecated: Use color_style.
         pub color: Option<Color>,
@@ -16626,48 +12604,35 @@ pub mod schemas {
         /// The label of the column's legend.
         pub label: Option<String>,
     }
-    impl gapi::wire::WireStruct for WaterfallChartColumnStyle {
+    impl gapi::wire::Record for WaterfallChartColumnStyle {
         const NAME: &'static str = "WaterfallChartColumnStyle";
         const FIELDS: &'static [&'static str] = &["color", "colorStyle", "label"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.color),
-                1 => gapi::wire::de(map, &mut self.color_style),
-                2 => gapi::wire::de(map, &mut self.label),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.color,
+                    1 => &self.color_style,
+                    2 => &self.label,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "color", &self.color)?;
-            gapi::wire::ser(map, "colorStyle", &self.color_style)?;
-            gapi::wire::ser(map, "label", &self.label)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for WaterfallChartColumnStyle {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.color,
+                    1 => &mut self.color_style,
+                    2 => &mut self.label,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for WaterfallChartColumnStyle {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(WaterfallChartColumnStyle);
     /// A custom subtotal column for a waterfall chart series.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct WaterfallChartCustomSubtotal {
         /// True if the data point at subtotal_index is the subtotal. If false, the subtotal will be computed and appear after the data point.
         pub data_is_subtotal: Option<bool>,
@@ -16676,98 +12641,72 @@ pub mod schemas {
         /// The zero-based index of a data point within the series. If data_is_subtotal is true, the data point at this index is the subtotal. Otherwise, the subtotal appears after the data point with this index. A series can have multiple subtotals at arbitrary indices, but subtotals do not affect the indices of the data points. For example, if a series has three data points, their indices will always be 0, 1, and 2, regardless of how many subtotals exist on the series or what data points they are associated with.
         pub subtotal_index: Option<i32>,
     }
-    impl gapi::wire::WireStruct for WaterfallChartCustomSubtotal {
+    impl gapi::wire::Record for WaterfallChartCustomSubtotal {
         const NAME: &'static str = "WaterfallChartCustomSubtotal";
         const FIELDS: &'static [&'static str] = &[
             "dataIsSubtotal",
             "label",
             "subtotalIndex",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_is_subtotal),
-                1 => gapi::wire::de(map, &mut self.label),
-                2 => gapi::wire::de(map, &mut self.subtotal_index),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_is_subtotal,
+                    1 => &self.label,
+                    2 => &self.subtotal_index,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataIsSubtotal", &self.data_is_subtotal)?;
-            gapi::wire::ser(map, "label", &self.label)?;
-            gapi::wire::ser(map, "subtotalIndex", &self.subtotal_index)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for WaterfallChartCustomSubtotal {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_is_subtotal,
+                    1 => &mut self.label,
+                    2 => &mut self.subtotal_index,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for WaterfallChartCustomSubtotal {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(WaterfallChartCustomSubtotal);
     /// The domain of a waterfall chart.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct WaterfallChartDomain {
         /// The data of the WaterfallChartDomain.
         pub data: Option<ChartData>,
         /// True to reverse the order of the domain values (horizontal axis).
         pub reversed: Option<bool>,
     }
-    impl gapi::wire::WireStruct for WaterfallChartDomain {
+    impl gapi::wire::Record for WaterfallChartDomain {
         const NAME: &'static str = "WaterfallChartDomain";
         const FIELDS: &'static [&'static str] = &["data", "reversed"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data),
-                1 => gapi::wire::de(map, &mut self.reversed),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data,
+                    1 => &self.reversed,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "data", &self.data)?;
-            gapi::wire::ser(map, "reversed", &self.reversed)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for WaterfallChartDomain {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data,
+                    1 => &mut self.reversed,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for WaterfallChartDomain {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(WaterfallChartDomain);
     /// A single series of data for a waterfall chart.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct WaterfallChartSeries {
         /// Custom subtotal columns appearing in this series. The order in which subtotals are defined is not significant. Only one subtotal may be defined for each data point.
         pub custom_subtotals: Option<Vec<WaterfallChartCustomSubtotal>>,
@@ -16784,7 +12723,7 @@ pub mod schemas {
         /// Styles for all subtotal columns in this series.
         pub subtotal_columns_style: Option<WaterfallChartColumnStyle>,
     }
-    impl gapi::wire::WireStruct for WaterfallChartSeries {
+    impl gapi::wire::Record for WaterfallChartSeries {
         const NAME: &'static str = "WaterfallChartSeries";
         const FIELDS: &'static [&'static str] = &[
             "customSubtotals",
@@ -16795,53 +12734,40 @@ pub mod schemas {
             "positiveColumnsStyle",
             "subtotalColumnsStyle",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.custom_subtotals),
-                1 => gapi::wire::de(map, &mut self.data),
-                2 => gapi::wire::de(map, &mut self.data_label),
-                3 => gapi::wire::de(map, &mut self.hide_trailing_subtotal),
-                4 => gapi::wire::de(map, &mut self.negative_columns_style),
-                5 => gapi::wire::de(map, &mut self.positive_columns_style),
-                6 => gapi::wire::de(map, &mut self.subtotal_columns_style),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.custom_subtotals,
+                    1 => &self.data,
+                    2 => &self.data_label,
+                    3 => &self.hide_trailing_subtotal,
+                    4 => &self.negative_columns_style,
+                    5 => &self.positive_columns_style,
+                    6 => &self.subtotal_columns_style,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "customSubtotals", &self.custom_subtotals)?;
-            gapi::wire::ser(map, "data", &self.data)?;
-            gapi::wire::ser(map, "dataLabel", &self.data_label)?;
-            gapi::wire::ser(map, "hideTrailingSubtotal", &self.hide_trailing_subtotal)?;
-            gapi::wire::ser(map, "negativeColumnsStyle", &self.negative_columns_style)?;
-            gapi::wire::ser(map, "positiveColumnsStyle", &self.positive_columns_style)?;
-            gapi::wire::ser(map, "subtotalColumnsStyle", &self.subtotal_columns_style)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for WaterfallChartSeries {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.custom_subtotals,
+                    1 => &mut self.data,
+                    2 => &mut self.data_label,
+                    3 => &mut self.hide_trailing_subtotal,
+                    4 => &mut self.negative_columns_style,
+                    5 => &mut self.positive_columns_style,
+                    6 => &mut self.subtotal_columns_style,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for WaterfallChartSeries {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(WaterfallChartSeries);
     /// A waterfall chart.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct WaterfallChartSpec {
         /// The line style for the connector lines.
         pub connector_line_style: Option<LineStyle>,
@@ -16858,7 +12784,7 @@ pub mod schemas {
         /// Controls whether to display additional data labels on stacked charts which sum the total value of all stacked values at each value along the domain axis. stacked_type must be STACKED and neither CUSTOM nor placement can be set on the total_data_label.
         pub total_data_label: Option<DataLabel>,
     }
-    impl gapi::wire::WireStruct for WaterfallChartSpec {
+    impl gapi::wire::Record for WaterfallChartSpec {
         const NAME: &'static str = "WaterfallChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "connectorLineStyle",
@@ -16869,51 +12795,38 @@ pub mod schemas {
             "stackedType",
             "totalDataLabel",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.connector_line_style),
-                1 => gapi::wire::de(map, &mut self.domain),
-                2 => gapi::wire::de(map, &mut self.first_value_is_total),
-                3 => gapi::wire::de(map, &mut self.hide_connector_lines),
-                4 => gapi::wire::de(map, &mut self.series),
-                5 => gapi::wire::de(map, &mut self.stacked_type),
-                6 => gapi::wire::de(map, &mut self.total_data_label),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.connector_line_style,
+                    1 => &self.domain,
+                    2 => &self.first_value_is_total,
+                    3 => &self.hide_connector_lines,
+                    4 => &self.series,
+                    5 => &self.stacked_type,
+                    6 => &self.total_data_label,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "connectorLineStyle", &self.connector_line_style)?;
-            gapi::wire::ser(map, "domain", &self.domain)?;
-            gapi::wire::ser(map, "firstValueIsTotal", &self.first_value_is_total)?;
-            gapi::wire::ser(map, "hideConnectorLines", &self.hide_connector_lines)?;
-            gapi::wire::ser(map, "series", &self.series)?;
-            gapi::wire::ser(map, "stackedType", &self.stacked_type)?;
-            gapi::wire::ser(map, "totalDataLabel", &self.total_data_label)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for WaterfallChartSpec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.connector_line_style,
+                    1 => &mut self.domain,
+                    2 => &mut self.first_value_is_total,
+                    3 => &mut self.hide_connector_lines,
+                    4 => &mut self.series,
+                    5 => &mut self.stacked_type,
+                    6 => &mut self.total_data_label,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for WaterfallChartSpec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(WaterfallChartSpec);
     gapi::open_enum! {
         /// The stacked type.
         pub enum WaterfallChartSpecStackedType {

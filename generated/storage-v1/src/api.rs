@@ -30,53 +30,40 @@ pub mod scopes {
 /// The data types of this API.
 pub mod schemas {
     /// An AdvanceRelocateBucketOperation request.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AdvanceRelocateBucketOperationRequest {
         /// Specifies the time when the relocation will revert to the sync stage if the relocation hasn't succeeded.
         pub expire_time: Option<gapi::types::DateTime>,
         /// Specifies the duration after which the relocation will revert to the sync stage if the relocation hasn't succeeded. Optional, if not supplied, a default value of 12h will be used.
         pub ttl: Option<gapi::types::Duration>,
     }
-    impl gapi::wire::WireStruct for AdvanceRelocateBucketOperationRequest {
+    impl gapi::wire::Record for AdvanceRelocateBucketOperationRequest {
         const NAME: &'static str = "AdvanceRelocateBucketOperationRequest";
         const FIELDS: &'static [&'static str] = &["expireTime", "ttl"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.expire_time),
-                1 => gapi::wire::de(map, &mut self.ttl),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.expire_time,
+                    1 => &self.ttl,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "expireTime", &self.expire_time)?;
-            gapi::wire::ser(map, "ttl", &self.ttl)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AdvanceRelocateBucketOperationRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.expire_time,
+                    1 => &mut self.ttl,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AdvanceRelocateBucketOperationRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AdvanceRelocateBucketOperationRequest);
     /// An Anywhere Cache instance.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AnywhereCache {
         /// The cache-level entry admission policy.
         pub admission_policy: Option<String>,
@@ -105,7 +92,7 @@ pub mod schemas {
         /// The zone in which the cache instance is running. For example, us-central1-a.
         pub zone: Option<String>,
     }
-    impl gapi::wire::WireStruct for AnywhereCache {
+    impl gapi::wire::Record for AnywhereCache {
         const NAME: &'static str = "AnywhereCache";
         const FIELDS: &'static [&'static str] = &[
             "admissionPolicy",
@@ -122,65 +109,52 @@ pub mod schemas {
             "updateTime",
             "zone",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.admission_policy),
-                1 => gapi::wire::de(map, &mut self.anywhere_cache_id),
-                2 => gapi::wire::de(map, &mut self.bucket),
-                3 => gapi::wire::de(map, &mut self.create_time),
-                4 => gapi::wire::de(map, &mut self.id),
-                5 => gapi::wire::de(map, &mut self.ingest_on_write),
-                6 => gapi::wire::de(map, &mut self.kind),
-                7 => gapi::wire::de(map, &mut self.pending_update),
-                8 => gapi::wire::de(map, &mut self.self_link),
-                9 => gapi::wire::de(map, &mut self.state),
-                10 => gapi::wire::de(map, &mut self.ttl),
-                11 => gapi::wire::de(map, &mut self.update_time),
-                12 => gapi::wire::de(map, &mut self.zone),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.admission_policy,
+                    1 => &self.anywhere_cache_id,
+                    2 => &self.bucket,
+                    3 => &self.create_time,
+                    4 => &self.id,
+                    5 => &self.ingest_on_write,
+                    6 => &self.kind,
+                    7 => &self.pending_update,
+                    8 => &self.self_link,
+                    9 => &self.state,
+                    10 => &self.ttl,
+                    11 => &self.update_time,
+                    12 => &self.zone,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "admissionPolicy", &self.admission_policy)?;
-            gapi::wire::ser(map, "anywhereCacheId", &self.anywhere_cache_id)?;
-            gapi::wire::ser(map, "bucket", &self.bucket)?;
-            gapi::wire::ser(map, "createTime", &self.create_time)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "ingestOnWrite", &self.ingest_on_write)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "pendingUpdate", &self.pending_update)?;
-            gapi::wire::ser(map, "selfLink", &self.self_link)?;
-            gapi::wire::ser(map, "state", &self.state)?;
-            gapi::wire::ser(map, "ttl", &self.ttl)?;
-            gapi::wire::ser(map, "updateTime", &self.update_time)?;
-            gapi::wire::ser(map, "zone", &self.zone)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AnywhereCache {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.admission_policy,
+                    1 => &mut self.anywhere_cache_id,
+                    2 => &mut self.bucket,
+                    3 => &mut self.create_time,
+                    4 => &mut self.id,
+                    5 => &mut self.ingest_on_write,
+                    6 => &mut self.kind,
+                    7 => &mut self.pending_update,
+                    8 => &mut self.self_link,
+                    9 => &mut self.state,
+                    10 => &mut self.ttl,
+                    11 => &mut self.update_time,
+                    12 => &mut self.zone,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AnywhereCache {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AnywhereCache);
     /// A list of Anywhere Caches.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AnywhereCaches {
         /// The list of items.
         pub items: Option<Vec<AnywhereCache>>,
@@ -189,46 +163,33 @@ pub mod schemas {
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for AnywhereCaches {
+    impl gapi::wire::Record for AnywhereCaches {
         const NAME: &'static str = "AnywhereCaches";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.items),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.items,
+                    1 => &self.kind,
+                    2 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AnywhereCaches {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.items,
+                    1 => &mut self.kind,
+                    2 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AnywhereCaches {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AnywhereCaches);
     impl gapi::Page for AnywhereCaches {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -243,7 +204,7 @@ pub mod schemas {
         }
     }
     /// A bucket.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Bucket {
         /// Access controls on the bucket.
         pub acl: Option<Vec<BucketAccessControl>>,
@@ -322,7 +283,7 @@ pub mod schemas {
         /// The bucket's website configuration, controlling how the service behaves when accessing bucket contents as a web site. See the \[Static Website Examples\](https://cloud.google.com/storage/docs/static-website) for more information.
         pub website: Option<BucketWebsite>,
     }
-    impl gapi::wire::WireStruct for Bucket {
+    impl gapi::wire::Record for Bucket {
         const NAME: &'static str = "Bucket";
         const FIELDS: &'static [&'static str] = &[
             "acl",
@@ -364,123 +325,102 @@ pub mod schemas {
             "versioning",
             "website",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.acl),
-                1 => gapi::wire::de(map, &mut self.autoclass),
-                2 => gapi::wire::de(map, &mut self.billing),
-                3 => gapi::wire::de(map, &mut self.cors),
-                4 => gapi::wire::de(map, &mut self.custom_placement_config),
-                5 => gapi::wire::de(map, &mut self.default_event_based_hold),
-                6 => gapi::wire::de(map, &mut self.default_object_acl),
-                7 => gapi::wire::de(map, &mut self.encryption),
-                8 => gapi::wire::de(map, &mut self.etag),
-                9 => gapi::wire::de_int64(map, &mut self.generation),
-                10 => gapi::wire::de(map, &mut self.hard_delete_time),
-                11 => gapi::wire::de(map, &mut self.hierarchical_namespace),
-                12 => gapi::wire::de(map, &mut self.iam_configuration),
-                13 => gapi::wire::de(map, &mut self.id),
-                14 => gapi::wire::de(map, &mut self.ip_filter),
-                15 => gapi::wire::de(map, &mut self.kind),
-                16 => gapi::wire::de(map, &mut self.labels),
-                17 => gapi::wire::de(map, &mut self.lifecycle),
-                18 => gapi::wire::de(map, &mut self.location),
-                19 => gapi::wire::de(map, &mut self.location_type),
-                20 => gapi::wire::de(map, &mut self.logging),
-                21 => gapi::wire::de_int64(map, &mut self.metageneration),
-                22 => gapi::wire::de(map, &mut self.name),
-                23 => gapi::wire::de(map, &mut self.object_retention),
-                24 => gapi::wire::de(map, &mut self.owner),
-                25 => gapi::wire::de_int64(map, &mut self.project_number),
-                26 => gapi::wire::de(map, &mut self.retention_policy),
-                27 => gapi::wire::de(map, &mut self.rpo),
-                28 => gapi::wire::de(map, &mut self.satisfies_pzi),
-                29 => gapi::wire::de(map, &mut self.satisfies_pzs),
-                30 => gapi::wire::de(map, &mut self.self_link),
-                31 => gapi::wire::de(map, &mut self.soft_delete_policy),
-                32 => gapi::wire::de(map, &mut self.soft_delete_time),
-                33 => gapi::wire::de(map, &mut self.storage_class),
-                34 => gapi::wire::de(map, &mut self.time_created),
-                35 => gapi::wire::de(map, &mut self.updated),
-                36 => gapi::wire::de(map, &mut self.versioning),
-                37 => gapi::wire::de(map, &mut self.website),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.acl,
+                    1 => &self.autoclass,
+                    2 => &self.billing,
+                    3 => &self.cors,
+                    4 => &self.custom_placement_config,
+                    5 => &self.default_event_based_hold,
+                    6 => &self.default_object_acl,
+                    7 => &self.encryption,
+                    8 => &self.etag,
+                    9 => gapi::wire::int64_field(&self.generation),
+                    10 => &self.hard_delete_time,
+                    11 => &self.hierarchical_namespace,
+                    12 => &self.iam_configuration,
+                    13 => &self.id,
+                    14 => &self.ip_filter,
+                    15 => &self.kind,
+                    16 => &self.labels,
+                    17 => &self.lifecycle,
+                    18 => &self.location,
+                    19 => &self.location_type,
+                    20 => &self.logging,
+                    21 => gapi::wire::int64_field(&self.metageneration),
+                    22 => &self.name,
+                    23 => &self.object_retention,
+                    24 => &self.owner,
+                    25 => gapi::wire::int64_field(&self.project_number),
+                    26 => &self.retention_policy,
+                    27 => &self.rpo,
+                    28 => &self.satisfies_pzi,
+                    29 => &self.satisfies_pzs,
+                    30 => &self.self_link,
+                    31 => &self.soft_delete_policy,
+                    32 => &self.soft_delete_time,
+                    33 => &self.storage_class,
+                    34 => &self.time_created,
+                    35 => &self.updated,
+                    36 => &self.versioning,
+                    37 => &self.website,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "acl", &self.acl)?;
-            gapi::wire::ser(map, "autoclass", &self.autoclass)?;
-            gapi::wire::ser(map, "billing", &self.billing)?;
-            gapi::wire::ser(map, "cors", &self.cors)?;
-            gapi::wire::ser(
-                map,
-                "customPlacementConfig",
-                &self.custom_placement_config,
-            )?;
-            gapi::wire::ser(
-                map,
-                "defaultEventBasedHold",
-                &self.default_event_based_hold,
-            )?;
-            gapi::wire::ser(map, "defaultObjectAcl", &self.default_object_acl)?;
-            gapi::wire::ser(map, "encryption", &self.encryption)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser_int64(map, "generation", &self.generation)?;
-            gapi::wire::ser(map, "hardDeleteTime", &self.hard_delete_time)?;
-            gapi::wire::ser(map, "hierarchicalNamespace", &self.hierarchical_namespace)?;
-            gapi::wire::ser(map, "iamConfiguration", &self.iam_configuration)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "ipFilter", &self.ip_filter)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "labels", &self.labels)?;
-            gapi::wire::ser(map, "lifecycle", &self.lifecycle)?;
-            gapi::wire::ser(map, "location", &self.location)?;
-            gapi::wire::ser(map, "locationType", &self.location_type)?;
-            gapi::wire::ser(map, "logging", &self.logging)?;
-            gapi::wire::ser_int64(map, "metageneration", &self.metageneration)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "objectRetention", &self.object_retention)?;
-            gapi::wire::ser(map, "owner", &self.owner)?;
-            gapi::wire::ser_int64(map, "projectNumber", &self.project_number)?;
-            gapi::wire::ser(map, "retentionPolicy", &self.retention_policy)?;
-            gapi::wire::ser(map, "rpo", &self.rpo)?;
-            gapi::wire::ser(map, "satisfiesPZI", &self.satisfies_pzi)?;
-            gapi::wire::ser(map, "satisfiesPZS", &self.satisfies_pzs)?;
-            gapi::wire::ser(map, "selfLink", &self.self_link)?;
-            gapi::wire::ser(map, "softDeletePolicy", &self.soft_delete_policy)?;
-            gapi::wire::ser(map, "softDeleteTime", &self.soft_delete_time)?;
-            gapi::wire::ser(map, "storageClass", &self.storage_class)?;
-            gapi::wire::ser(map, "timeCreated", &self.time_created)?;
-            gapi::wire::ser(map, "updated", &self.updated)?;
-            gapi::wire::ser(map, "versioning", &self.versioning)?;
-            gapi::wire::ser(map, "website", &self.website)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.acl,
+                    1 => &mut self.autoclass,
+                    2 => &mut self.billing,
+                    3 => &mut self.cors,
+                    4 => &mut self.custom_placement_config,
+                    5 => &mut self.default_event_based_hold,
+                    6 => &mut self.default_object_acl,
+                    7 => &mut self.encryption,
+                    8 => &mut self.etag,
+                    9 => gapi::wire::int64_field_mut(&mut self.generation),
+                    10 => &mut self.hard_delete_time,
+                    11 => &mut self.hierarchical_namespace,
+                    12 => &mut self.iam_configuration,
+                    13 => &mut self.id,
+                    14 => &mut self.ip_filter,
+                    15 => &mut self.kind,
+                    16 => &mut self.labels,
+                    17 => &mut self.lifecycle,
+                    18 => &mut self.location,
+                    19 => &mut self.location_type,
+                    20 => &mut self.logging,
+                    21 => gapi::wire::int64_field_mut(&mut self.metageneration),
+                    22 => &mut self.name,
+                    23 => &mut self.object_retention,
+                    24 => &mut self.owner,
+                    25 => gapi::wire::int64_field_mut(&mut self.project_number),
+                    26 => &mut self.retention_policy,
+                    27 => &mut self.rpo,
+                    28 => &mut self.satisfies_pzi,
+                    29 => &mut self.satisfies_pzs,
+                    30 => &mut self.self_link,
+                    31 => &mut self.soft_delete_policy,
+                    32 => &mut self.soft_delete_time,
+                    33 => &mut self.storage_class,
+                    34 => &mut self.time_created,
+                    35 => &mut self.updated,
+                    36 => &mut self.versioning,
+                    37 => &mut self.website,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Bucket {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Bucket {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Bucket);
     /// An access-control entry.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketAccessControl {
         /// The name of the bucket.
         pub bucket: Option<String>,
@@ -516,7 +456,7 @@ pub mod schemas {
         /// The link to this access-control entry.
         pub self_link: Option<String>,
     }
-    impl gapi::wire::WireStruct for BucketAccessControl {
+    impl gapi::wire::Record for BucketAccessControl {
         const NAME: &'static str = "BucketAccessControl";
         const FIELDS: &'static [&'static str] = &[
             "bucket",
@@ -531,153 +471,114 @@ pub mod schemas {
             "role",
             "selfLink",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bucket),
-                1 => gapi::wire::de(map, &mut self.domain),
-                2 => gapi::wire::de(map, &mut self.email),
-                3 => gapi::wire::de(map, &mut self.entity),
-                4 => gapi::wire::de(map, &mut self.entity_id),
-                5 => gapi::wire::de(map, &mut self.etag),
-                6 => gapi::wire::de(map, &mut self.id),
-                7 => gapi::wire::de(map, &mut self.kind),
-                8 => gapi::wire::de(map, &mut self.project_team),
-                9 => gapi::wire::de(map, &mut self.role),
-                10 => gapi::wire::de(map, &mut self.self_link),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bucket,
+                    1 => &self.domain,
+                    2 => &self.email,
+                    3 => &self.entity,
+                    4 => &self.entity_id,
+                    5 => &self.etag,
+                    6 => &self.id,
+                    7 => &self.kind,
+                    8 => &self.project_team,
+                    9 => &self.role,
+                    10 => &self.self_link,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bucket", &self.bucket)?;
-            gapi::wire::ser(map, "domain", &self.domain)?;
-            gapi::wire::ser(map, "email", &self.email)?;
-            gapi::wire::ser(map, "entity", &self.entity)?;
-            gapi::wire::ser(map, "entityId", &self.entity_id)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "projectTeam", &self.project_team)?;
-            gapi::wire::ser(map, "role", &self.role)?;
-            gapi::wire::ser(map, "selfLink", &self.self_link)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketAccessControl {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bucket,
+                    1 => &mut self.domain,
+                    2 => &mut self.email,
+                    3 => &mut self.entity,
+                    4 => &mut self.entity_id,
+                    5 => &mut self.etag,
+                    6 => &mut self.id,
+                    7 => &mut self.kind,
+                    8 => &mut self.project_team,
+                    9 => &mut self.role,
+                    10 => &mut self.self_link,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketAccessControl {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketAccessControl);
     /// The project team associated with the entity, if any.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketAccessControlProjectTeam {
         /// The project number.
         pub project_number: Option<String>,
         /// The team.
         pub team: Option<String>,
     }
-    impl gapi::wire::WireStruct for BucketAccessControlProjectTeam {
+    impl gapi::wire::Record for BucketAccessControlProjectTeam {
         const NAME: &'static str = "BucketAccessControlProjectTeam";
         const FIELDS: &'static [&'static str] = &["projectNumber", "team"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.project_number),
-                1 => gapi::wire::de(map, &mut self.team),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.project_number,
+                    1 => &self.team,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "projectNumber", &self.project_number)?;
-            gapi::wire::ser(map, "team", &self.team)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketAccessControlProjectTeam {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.project_number,
+                    1 => &mut self.team,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketAccessControlProjectTeam {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketAccessControlProjectTeam);
     /// An access-control list.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketAccessControls {
         /// The list of items.
         pub items: Option<Vec<BucketAccessControl>>,
         /// The kind of item this is. For lists of bucket access control entries, this is always storage#bucketAccessControls.
         pub kind: Option<String>,
     }
-    impl gapi::wire::WireStruct for BucketAccessControls {
+    impl gapi::wire::Record for BucketAccessControls {
         const NAME: &'static str = "BucketAccessControls";
         const FIELDS: &'static [&'static str] = &["items", "kind"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.items),
-                1 => gapi::wire::de(map, &mut self.kind),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.items,
+                    1 => &self.kind,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketAccessControls {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.items,
+                    1 => &mut self.kind,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketAccessControls {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketAccessControls);
     /// The bucket's Autoclass configuration.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketAutoclass {
         /// Whether or not Autoclass is enabled on this bucket
         pub enabled: Option<bool>,
@@ -688,7 +589,7 @@ pub mod schemas {
         /// A date and time in RFC 3339 format representing the instant at which "enabled" was last toggled.
         pub toggle_time: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for BucketAutoclass {
+    impl gapi::wire::Record for BucketAutoclass {
         const NAME: &'static str = "BucketAutoclass";
         const FIELDS: &'static [&'static str] = &[
             "enabled",
@@ -696,92 +597,62 @@ pub mod schemas {
             "terminalStorageClassUpdateTime",
             "toggleTime",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.enabled),
-                1 => gapi::wire::de(map, &mut self.terminal_storage_class),
-                2 => gapi::wire::de(map, &mut self.terminal_storage_class_update_time),
-                3 => gapi::wire::de(map, &mut self.toggle_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.enabled,
+                    1 => &self.terminal_storage_class,
+                    2 => &self.terminal_storage_class_update_time,
+                    3 => &self.toggle_time,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "enabled", &self.enabled)?;
-            gapi::wire::ser(map, "terminalStorageClass", &self.terminal_storage_class)?;
-            gapi::wire::ser(
-                map,
-                "terminalStorageClassUpdateTime",
-                &self.terminal_storage_class_update_time,
-            )?;
-            gapi::wire::ser(map, "toggleTime", &self.toggle_time)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.enabled,
+                    1 => &mut self.terminal_storage_class,
+                    2 => &mut self.terminal_storage_class_update_time,
+                    3 => &mut self.toggle_time,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for BucketAutoclass {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketAutoclass {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketAutoclass);
     /// The bucket's billing configuration.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketBilling {
         /// When set to true, Requester Pays is enabled for this bucket.
         pub requester_pays: Option<bool>,
     }
-    impl gapi::wire::WireStruct for BucketBilling {
+    impl gapi::wire::Record for BucketBilling {
         const NAME: &'static str = "BucketBilling";
         const FIELDS: &'static [&'static str] = &["requesterPays"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.requester_pays),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.requester_pays,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "requesterPays", &self.requester_pays)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketBilling {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.requester_pays,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketBilling {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(BucketBilling);
+    #[derive(Clone, Default)]
     pub struct BucketCors {
         /// The value, in seconds, to return in the  Access-Control-Max-Age header used in preflight responses.
         pub max_age_seconds: Option<i32>,
@@ -792,7 +663,7 @@ pub mod schemas {
         /// The list of HTTP headers other than the simple response headers to give permission for the user-agent to share across domains.
         pub response_header: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for BucketCors {
+    impl gapi::wire::Record for BucketCors {
         const NAME: &'static str = "BucketCors";
         const FIELDS: &'static [&'static str] = &[
             "maxAgeSeconds",
@@ -800,89 +671,63 @@ pub mod schemas {
             "origin",
             "responseHeader",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.max_age_seconds),
-                1 => gapi::wire::de(map, &mut self.method),
-                2 => gapi::wire::de(map, &mut self.origin),
-                3 => gapi::wire::de(map, &mut self.response_header),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.max_age_seconds,
+                    1 => &self.method,
+                    2 => &self.origin,
+                    3 => &self.response_header,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "maxAgeSeconds", &self.max_age_seconds)?;
-            gapi::wire::ser(map, "method", &self.method)?;
-            gapi::wire::ser(map, "origin", &self.origin)?;
-            gapi::wire::ser(map, "responseHeader", &self.response_header)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketCors {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.max_age_seconds,
+                    1 => &mut self.method,
+                    2 => &mut self.origin,
+                    3 => &mut self.response_header,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketCors {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketCors);
     /// The bucket's custom placement configuration for Custom Dual Regions.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketCustomPlacementConfig {
         /// The list of regional locations in which data is placed.
         pub data_locations: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for BucketCustomPlacementConfig {
+    impl gapi::wire::Record for BucketCustomPlacementConfig {
         const NAME: &'static str = "BucketCustomPlacementConfig";
         const FIELDS: &'static [&'static str] = &["dataLocations"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_locations),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.data_locations,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataLocations", &self.data_locations)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketCustomPlacementConfig {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.data_locations,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketCustomPlacementConfig {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketCustomPlacementConfig);
     /// Encryption configuration for a bucket.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketEncryption {
         /// If set, the new objects created in this bucket must comply with this enforcement config. Changing this has no effect on existing objects; it applies to new objects only. If omitted, the new objects are allowed to be encrypted with Customer Managed Encryption type by default.
         pub customer_managed_encryption_enforcement_config: Option<
@@ -899,7 +744,7 @@ pub mod schemas {
             BucketEncryptionGoogleManagedEncryptionEnforcementConfig,
         >,
     }
-    impl gapi::wire::WireStruct for BucketEncryption {
+    impl gapi::wire::Record for BucketEncryption {
         const NAME: &'static str = "BucketEncryption";
         const FIELDS: &'static [&'static str] = &[
             "customerManagedEncryptionEnforcementConfig",
@@ -907,74 +752,34 @@ pub mod schemas {
             "defaultKmsKeyName",
             "googleManagedEncryptionEnforcementConfig",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => {
-                    gapi::wire::de(
-                        map,
-                        &mut self.customer_managed_encryption_enforcement_config,
-                    )
-                }
-                1 => {
-                    gapi::wire::de(
-                        map,
-                        &mut self.customer_supplied_encryption_enforcement_config,
-                    )
-                }
-                2 => gapi::wire::de(map, &mut self.default_kms_key_name),
-                3 => {
-                    gapi::wire::de(
-                        map,
-                        &mut self.google_managed_encryption_enforcement_config,
-                    )
-                }
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.customer_managed_encryption_enforcement_config,
+                    1 => &self.customer_supplied_encryption_enforcement_config,
+                    2 => &self.default_kms_key_name,
+                    3 => &self.google_managed_encryption_enforcement_config,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "customerManagedEncryptionEnforcementConfig",
-                &self.customer_managed_encryption_enforcement_config,
-            )?;
-            gapi::wire::ser(
-                map,
-                "customerSuppliedEncryptionEnforcementConfig",
-                &self.customer_supplied_encryption_enforcement_config,
-            )?;
-            gapi::wire::ser(map, "defaultKmsKeyName", &self.default_kms_key_name)?;
-            gapi::wire::ser(
-                map,
-                "googleManagedEncryptionEnforcementConfig",
-                &self.google_managed_encryption_enforcement_config,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.customer_managed_encryption_enforcement_config,
+                    1 => &mut self.customer_supplied_encryption_enforcement_config,
+                    2 => &mut self.default_kms_key_name,
+                    3 => &mut self.google_managed_encryption_enforcement_config,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for BucketEncryption {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketEncryption {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketEncryption);
     /// If set, the new objects created in this bucket must comply with this enforcement config. Changing this has no effect on existing objects; it applies to new objects only. If omitted, the new objects are allowed to be encrypted with Customer Managed Encryption type by default.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketEncryptionCustomerManagedEncryptionEnforcementConfig {
         /// Server-determined value that indicates the time from which configuration was enforced and effective. This value is in RFC 3339 format.
         pub effective_time: Option<gapi::types::DateTime>,
@@ -983,47 +788,32 @@ pub mod schemas {
             BucketEncryptionCustomerManagedEncryptionEnforcementConfigRestrictionMode,
         >,
     }
-    impl gapi::wire::WireStruct
+    impl gapi::wire::Record
     for BucketEncryptionCustomerManagedEncryptionEnforcementConfig {
         const NAME: &'static str = "BucketEncryptionCustomerManagedEncryptionEnforcementConfig";
         const FIELDS: &'static [&'static str] = &["effectiveTime", "restrictionMode"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.effective_time),
-                1 => gapi::wire::de(map, &mut self.restriction_mode),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.effective_time,
+                    1 => &self.restriction_mode,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "effectiveTime", &self.effective_time)?;
-            gapi::wire::ser(map, "restrictionMode", &self.restriction_mode)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize
-    for BucketEncryptionCustomerManagedEncryptionEnforcementConfig {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.effective_time,
+                    1 => &mut self.restriction_mode,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de>
-    for BucketEncryptionCustomerManagedEncryptionEnforcementConfig {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketEncryptionCustomerManagedEncryptionEnforcementConfig);
     gapi::open_enum! {
         /// Restriction mode for Customer-Managed Encryption Keys. Defaults to NotRestricted.
         pub enum BucketEncryptionCustomerManagedEncryptionEnforcementConfigRestrictionMode {
@@ -1034,7 +824,7 @@ pub mod schemas {
         }
     }
     /// If set, the new objects created in this bucket must comply with this enforcement config. Changing this has no effect on existing objects; it applies to new objects only. If omitted, the new objects are allowed to be encrypted with Customer Supplied Encryption type by default.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig {
         /// Server-determined value that indicates the time from which configuration was enforced and effective. This value is in RFC 3339 format.
         pub effective_time: Option<gapi::types::DateTime>,
@@ -1043,47 +833,32 @@ pub mod schemas {
             BucketEncryptionCustomerSuppliedEncryptionEnforcementConfigRestrictionMode,
         >,
     }
-    impl gapi::wire::WireStruct
+    impl gapi::wire::Record
     for BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig {
         const NAME: &'static str = "BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig";
         const FIELDS: &'static [&'static str] = &["effectiveTime", "restrictionMode"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.effective_time),
-                1 => gapi::wire::de(map, &mut self.restriction_mode),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.effective_time,
+                    1 => &self.restriction_mode,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "effectiveTime", &self.effective_time)?;
-            gapi::wire::ser(map, "restrictionMode", &self.restriction_mode)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize
-    for BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.effective_time,
+                    1 => &mut self.restriction_mode,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de>
-    for BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig);
     gapi::open_enum! {
         /// Restriction mode for Customer-Supplied Encryption Keys. Defaults to NotRestricted.
         pub enum BucketEncryptionCustomerSuppliedEncryptionEnforcementConfigRestrictionMode {
@@ -1094,7 +869,7 @@ pub mod schemas {
         }
     }
     /// If set, the new objects created in this bucket must comply with this enforcement config. Changing this has no effect on existing objects; it applies to new objects only. If omitted, the new objects are allowed to be encrypted with Google Managed Encryption type by default.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketEncryptionGoogleManagedEncryptionEnforcementConfig {
         /// Server-determined value that indicates the time from which configuration was enforced and effective. This value is in RFC 3339 format.
         pub effective_time: Option<gapi::types::DateTime>,
@@ -1103,47 +878,32 @@ pub mod schemas {
             BucketEncryptionGoogleManagedEncryptionEnforcementConfigRestrictionMode,
         >,
     }
-    impl gapi::wire::WireStruct
+    impl gapi::wire::Record
     for BucketEncryptionGoogleManagedEncryptionEnforcementConfig {
         const NAME: &'static str = "BucketEncryptionGoogleManagedEncryptionEnforcementConfig";
         const FIELDS: &'static [&'static str] = &["effectiveTime", "restrictionMode"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.effective_time),
-                1 => gapi::wire::de(map, &mut self.restriction_mode),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.effective_time,
+                    1 => &self.restriction_mode,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "effectiveTime", &self.effective_time)?;
-            gapi::wire::ser(map, "restrictionMode", &self.restriction_mode)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize
-    for BucketEncryptionGoogleManagedEncryptionEnforcementConfig {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.effective_time,
+                    1 => &mut self.restriction_mode,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de>
-    for BucketEncryptionGoogleManagedEncryptionEnforcementConfig {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketEncryptionGoogleManagedEncryptionEnforcementConfig);
     gapi::open_enum! {
         /// Restriction mode for Google-Managed Encryption Keys. Defaults to NotRestricted.
         pub enum BucketEncryptionGoogleManagedEncryptionEnforcementConfigRestrictionMode {
@@ -1154,49 +914,36 @@ pub mod schemas {
         }
     }
     /// The bucket's hierarchical namespace configuration.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketHierarchicalNamespace {
         /// When set to true, hierarchical namespace is enabled for this bucket.
         pub enabled: Option<bool>,
     }
-    impl gapi::wire::WireStruct for BucketHierarchicalNamespace {
+    impl gapi::wire::Record for BucketHierarchicalNamespace {
         const NAME: &'static str = "BucketHierarchicalNamespace";
         const FIELDS: &'static [&'static str] = &["enabled"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.enabled),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.enabled,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "enabled", &self.enabled)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketHierarchicalNamespace {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.enabled,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketHierarchicalNamespace {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketHierarchicalNamespace);
     /// The bucket's IAM configuration.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketIamConfiguration {
         /// The bucket's uniform bucket-level access configuration. The feature was formerly known as Bucket Policy Only. For backward compatibility, this field will be populated with identical information as the uniformBucketLevelAccess field. We recommend using the uniformBucketLevelAccess field to enable and disable the feature.
         pub bucket_policy_only: Option<BucketIamConfigurationBucketPolicyOnly>,
@@ -1207,153 +954,105 @@ pub mod schemas {
             BucketIamConfigurationUniformBucketLevelAccess,
         >,
     }
-    impl gapi::wire::WireStruct for BucketIamConfiguration {
+    impl gapi::wire::Record for BucketIamConfiguration {
         const NAME: &'static str = "BucketIamConfiguration";
         const FIELDS: &'static [&'static str] = &[
             "bucketPolicyOnly",
             "publicAccessPrevention",
             "uniformBucketLevelAccess",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bucket_policy_only),
-                1 => gapi::wire::de(map, &mut self.public_access_prevention),
-                2 => gapi::wire::de(map, &mut self.uniform_bucket_level_access),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bucket_policy_only,
+                    1 => &self.public_access_prevention,
+                    2 => &self.uniform_bucket_level_access,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bucketPolicyOnly", &self.bucket_policy_only)?;
-            gapi::wire::ser(
-                map,
-                "publicAccessPrevention",
-                &self.public_access_prevention,
-            )?;
-            gapi::wire::ser(
-                map,
-                "uniformBucketLevelAccess",
-                &self.uniform_bucket_level_access,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bucket_policy_only,
+                    1 => &mut self.public_access_prevention,
+                    2 => &mut self.uniform_bucket_level_access,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for BucketIamConfiguration {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketIamConfiguration {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketIamConfiguration);
     /// The bucket's uniform bucket-level access configuration. The feature was formerly known as Bucket Policy Only. For backward compatibility, this field will be populated with identical information as the uniformBucketLevelAccess field. We recommend using the uniformBucketLevelAccess field to enable and disable the feature.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketIamConfigurationBucketPolicyOnly {
         /// If set, access is controlled only by bucket-level or above IAM policies.
         pub enabled: Option<bool>,
         /// The deadline for changing iamConfiguration.bucketPolicyOnly.enabled from true to false in RFC 3339 format. iamConfiguration.bucketPolicyOnly.enabled may be changed from true to false until the locked time, after which the field is immutable.
         pub locked_time: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for BucketIamConfigurationBucketPolicyOnly {
+    impl gapi::wire::Record for BucketIamConfigurationBucketPolicyOnly {
         const NAME: &'static str = "BucketIamConfigurationBucketPolicyOnly";
         const FIELDS: &'static [&'static str] = &["enabled", "lockedTime"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.enabled),
-                1 => gapi::wire::de(map, &mut self.locked_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.enabled,
+                    1 => &self.locked_time,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "enabled", &self.enabled)?;
-            gapi::wire::ser(map, "lockedTime", &self.locked_time)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketIamConfigurationBucketPolicyOnly {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.enabled,
+                    1 => &mut self.locked_time,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketIamConfigurationBucketPolicyOnly {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketIamConfigurationBucketPolicyOnly);
     /// The bucket's uniform bucket-level access configuration.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketIamConfigurationUniformBucketLevelAccess {
         /// If set, access is controlled only by bucket-level or above IAM policies.
         pub enabled: Option<bool>,
         /// The deadline for changing iamConfiguration.uniformBucketLevelAccess.enabled from true to false in RFC 3339  format. iamConfiguration.uniformBucketLevelAccess.enabled may be changed from true to false until the locked time, after which the field is immutable.
         pub locked_time: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for BucketIamConfigurationUniformBucketLevelAccess {
+    impl gapi::wire::Record for BucketIamConfigurationUniformBucketLevelAccess {
         const NAME: &'static str = "BucketIamConfigurationUniformBucketLevelAccess";
         const FIELDS: &'static [&'static str] = &["enabled", "lockedTime"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.enabled),
-                1 => gapi::wire::de(map, &mut self.locked_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.enabled,
+                    1 => &self.locked_time,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "enabled", &self.enabled)?;
-            gapi::wire::ser(map, "lockedTime", &self.locked_time)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketIamConfigurationUniformBucketLevelAccess {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.enabled,
+                    1 => &mut self.locked_time,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de>
-    for BucketIamConfigurationUniformBucketLevelAccess {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketIamConfigurationUniformBucketLevelAccess);
     /// The bucket's IP filter configuration. Specifies the network sources that are allowed to access the operations on the bucket, as well as its underlying objects. Only enforced when the mode is set to 'Enabled'.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketIpFilter {
         /// Whether to allow all service agents to access the bucket regardless of the IP filter configuration.
         pub allow_all_service_agent_access: Option<bool>,
@@ -1366,7 +1065,7 @@ pub mod schemas {
         /// The list of \[VPC network\](https://cloud.google.com/vpc/docs/vpc) sources of the bucket's IP filter.
         pub vpc_network_sources: Option<Vec<BucketIpFilterVpcNetworkSources>>,
     }
-    impl gapi::wire::WireStruct for BucketIpFilter {
+    impl gapi::wire::Record for BucketIpFilter {
         const NAME: &'static str = "BucketIpFilter";
         const FIELDS: &'static [&'static str] = &[
             "allowAllServiceAgentAccess",
@@ -1375,273 +1074,191 @@ pub mod schemas {
             "publicNetworkSource",
             "vpcNetworkSources",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.allow_all_service_agent_access),
-                1 => gapi::wire::de(map, &mut self.allow_cross_org_vpcs),
-                2 => gapi::wire::de(map, &mut self.mode),
-                3 => gapi::wire::de(map, &mut self.public_network_source),
-                4 => gapi::wire::de(map, &mut self.vpc_network_sources),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.allow_all_service_agent_access,
+                    1 => &self.allow_cross_org_vpcs,
+                    2 => &self.mode,
+                    3 => &self.public_network_source,
+                    4 => &self.vpc_network_sources,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "allowAllServiceAgentAccess",
-                &self.allow_all_service_agent_access,
-            )?;
-            gapi::wire::ser(map, "allowCrossOrgVpcs", &self.allow_cross_org_vpcs)?;
-            gapi::wire::ser(map, "mode", &self.mode)?;
-            gapi::wire::ser(map, "publicNetworkSource", &self.public_network_source)?;
-            gapi::wire::ser(map, "vpcNetworkSources", &self.vpc_network_sources)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.allow_all_service_agent_access,
+                    1 => &mut self.allow_cross_org_vpcs,
+                    2 => &mut self.mode,
+                    3 => &mut self.public_network_source,
+                    4 => &mut self.vpc_network_sources,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for BucketIpFilter {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketIpFilter {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketIpFilter);
     /// The public network source of the bucket's IP filter.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketIpFilterPublicNetworkSource {
         /// The list of public IPv4, IPv6 cidr ranges that are allowed to access the bucket.
         pub allowed_ip_cidr_ranges: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for BucketIpFilterPublicNetworkSource {
+    impl gapi::wire::Record for BucketIpFilterPublicNetworkSource {
         const NAME: &'static str = "BucketIpFilterPublicNetworkSource";
         const FIELDS: &'static [&'static str] = &["allowedIpCidrRanges"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.allowed_ip_cidr_ranges),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.allowed_ip_cidr_ranges,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "allowedIpCidrRanges", &self.allowed_ip_cidr_ranges)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketIpFilterPublicNetworkSource {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.allowed_ip_cidr_ranges,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketIpFilterPublicNetworkSource {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(BucketIpFilterPublicNetworkSource);
+    #[derive(Clone, Default)]
     pub struct BucketIpFilterVpcNetworkSources {
         /// The list of IPv4, IPv6 cidr ranges subnetworks that are allowed to access the bucket.
         pub allowed_ip_cidr_ranges: Option<Vec<String>>,
         /// Name of the network. Format: projects/{PROJECT_ID}/global/networks/{NETWORK_NAME}
         pub network: Option<String>,
     }
-    impl gapi::wire::WireStruct for BucketIpFilterVpcNetworkSources {
+    impl gapi::wire::Record for BucketIpFilterVpcNetworkSources {
         const NAME: &'static str = "BucketIpFilterVpcNetworkSources";
         const FIELDS: &'static [&'static str] = &["allowedIpCidrRanges", "network"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.allowed_ip_cidr_ranges),
-                1 => gapi::wire::de(map, &mut self.network),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.allowed_ip_cidr_ranges,
+                    1 => &self.network,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "allowedIpCidrRanges", &self.allowed_ip_cidr_ranges)?;
-            gapi::wire::ser(map, "network", &self.network)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketIpFilterVpcNetworkSources {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.allowed_ip_cidr_ranges,
+                    1 => &mut self.network,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketIpFilterVpcNetworkSources {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketIpFilterVpcNetworkSources);
     /// The bucket's lifecycle configuration. See \[Lifecycle Management\](https://cloud.google.com/storage/docs/lifecycle) for more information.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketLifecycle {
         /// A lifecycle management rule, which is made of an action to take and the condition(s) under which the action will be taken.
         pub rule: Option<Vec<BucketLifecycleRule>>,
     }
-    impl gapi::wire::WireStruct for BucketLifecycle {
+    impl gapi::wire::Record for BucketLifecycle {
         const NAME: &'static str = "BucketLifecycle";
         const FIELDS: &'static [&'static str] = &["rule"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.rule),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.rule,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "rule", &self.rule)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketLifecycle {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.rule,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketLifecycle {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(BucketLifecycle);
+    #[derive(Clone, Default)]
     pub struct BucketLifecycleRule {
         /// The action to take.
         pub action: Option<BucketLifecycleRuleAction>,
         /// The condition(s) under which the action will be taken.
         pub condition: Option<BucketLifecycleRuleCondition>,
     }
-    impl gapi::wire::WireStruct for BucketLifecycleRule {
+    impl gapi::wire::Record for BucketLifecycleRule {
         const NAME: &'static str = "BucketLifecycleRule";
         const FIELDS: &'static [&'static str] = &["action", "condition"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.action),
-                1 => gapi::wire::de(map, &mut self.condition),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.action,
+                    1 => &self.condition,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "action", &self.action)?;
-            gapi::wire::ser(map, "condition", &self.condition)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketLifecycleRule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.action,
+                    1 => &mut self.condition,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketLifecycleRule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketLifecycleRule);
     /// The action to take.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketLifecycleRuleAction {
         /// Target storage class. Required iff the type of the action is SetStorageClass.
         pub storage_class: Option<String>,
         /// Type of the action. Currently, only Delete, SetStorageClass, and AbortIncompleteMultipartUpload are supported.
         pub r#type: Option<String>,
     }
-    impl gapi::wire::WireStruct for BucketLifecycleRuleAction {
+    impl gapi::wire::Record for BucketLifecycleRuleAction {
         const NAME: &'static str = "BucketLifecycleRuleAction";
         const FIELDS: &'static [&'static str] = &["storageClass", "type"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.storage_class),
-                1 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.storage_class,
+                    1 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "storageClass", &self.storage_class)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketLifecycleRuleAction {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.storage_class,
+                    1 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketLifecycleRuleAction {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketLifecycleRuleAction);
     /// The condition(s) under which the action will be taken.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketLifecycleRuleCondition {
         /// Age of an object (in days). This condition is satisfied when an object reaches the specified age.
         pub age: Option<i32>,
@@ -1672,7 +1289,7 @@ pub mod schemas {
         /// Objects having a size less than this value in bytes will be matched.
         pub size_below_bytes: Option<i64>,
     }
-    impl gapi::wire::WireStruct for BucketLifecycleRuleCondition {
+    impl gapi::wire::Record for BucketLifecycleRuleCondition {
         const NAME: &'static str = "BucketLifecycleRuleCondition";
         const FIELDS: &'static [&'static str] = &[
             "age",
@@ -1690,205 +1307,149 @@ pub mod schemas {
             "sizeAboveBytes",
             "sizeBelowBytes",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.age),
-                1 => gapi::wire::de(map, &mut self.created_before),
-                2 => gapi::wire::de(map, &mut self.custom_time_before),
-                3 => gapi::wire::de(map, &mut self.days_since_custom_time),
-                4 => gapi::wire::de(map, &mut self.days_since_noncurrent_time),
-                5 => gapi::wire::de(map, &mut self.is_live),
-                6 => gapi::wire::de(map, &mut self.matches_pattern),
-                7 => gapi::wire::de(map, &mut self.matches_prefix),
-                8 => gapi::wire::de(map, &mut self.matches_storage_class),
-                9 => gapi::wire::de(map, &mut self.matches_suffix),
-                10 => gapi::wire::de(map, &mut self.noncurrent_time_before),
-                11 => gapi::wire::de(map, &mut self.num_newer_versions),
-                12 => gapi::wire::de_int64(map, &mut self.size_above_bytes),
-                13 => gapi::wire::de_int64(map, &mut self.size_below_bytes),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.age,
+                    1 => &self.created_before,
+                    2 => &self.custom_time_before,
+                    3 => &self.days_since_custom_time,
+                    4 => &self.days_since_noncurrent_time,
+                    5 => &self.is_live,
+                    6 => &self.matches_pattern,
+                    7 => &self.matches_prefix,
+                    8 => &self.matches_storage_class,
+                    9 => &self.matches_suffix,
+                    10 => &self.noncurrent_time_before,
+                    11 => &self.num_newer_versions,
+                    12 => gapi::wire::int64_field(&self.size_above_bytes),
+                    13 => gapi::wire::int64_field(&self.size_below_bytes),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "age", &self.age)?;
-            gapi::wire::ser(map, "createdBefore", &self.created_before)?;
-            gapi::wire::ser(map, "customTimeBefore", &self.custom_time_before)?;
-            gapi::wire::ser(map, "daysSinceCustomTime", &self.days_since_custom_time)?;
-            gapi::wire::ser(
-                map,
-                "daysSinceNoncurrentTime",
-                &self.days_since_noncurrent_time,
-            )?;
-            gapi::wire::ser(map, "isLive", &self.is_live)?;
-            gapi::wire::ser(map, "matchesPattern", &self.matches_pattern)?;
-            gapi::wire::ser(map, "matchesPrefix", &self.matches_prefix)?;
-            gapi::wire::ser(map, "matchesStorageClass", &self.matches_storage_class)?;
-            gapi::wire::ser(map, "matchesSuffix", &self.matches_suffix)?;
-            gapi::wire::ser(map, "noncurrentTimeBefore", &self.noncurrent_time_before)?;
-            gapi::wire::ser(map, "numNewerVersions", &self.num_newer_versions)?;
-            gapi::wire::ser_int64(map, "sizeAboveBytes", &self.size_above_bytes)?;
-            gapi::wire::ser_int64(map, "sizeBelowBytes", &self.size_below_bytes)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.age,
+                    1 => &mut self.created_before,
+                    2 => &mut self.custom_time_before,
+                    3 => &mut self.days_since_custom_time,
+                    4 => &mut self.days_since_noncurrent_time,
+                    5 => &mut self.is_live,
+                    6 => &mut self.matches_pattern,
+                    7 => &mut self.matches_prefix,
+                    8 => &mut self.matches_storage_class,
+                    9 => &mut self.matches_suffix,
+                    10 => &mut self.noncurrent_time_before,
+                    11 => &mut self.num_newer_versions,
+                    12 => gapi::wire::int64_field_mut(&mut self.size_above_bytes),
+                    13 => gapi::wire::int64_field_mut(&mut self.size_below_bytes),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for BucketLifecycleRuleCondition {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketLifecycleRuleCondition {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketLifecycleRuleCondition);
     /// The bucket's logging configuration, which defines the destination bucket and optional name prefix for the current bucket's logs.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketLogging {
         /// The destination bucket where the current bucket's logs should be placed.
         pub log_bucket: Option<String>,
         /// A prefix for log object names.
         pub log_object_prefix: Option<String>,
     }
-    impl gapi::wire::WireStruct for BucketLogging {
+    impl gapi::wire::Record for BucketLogging {
         const NAME: &'static str = "BucketLogging";
         const FIELDS: &'static [&'static str] = &["logBucket", "logObjectPrefix"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.log_bucket),
-                1 => gapi::wire::de(map, &mut self.log_object_prefix),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.log_bucket,
+                    1 => &self.log_object_prefix,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "logBucket", &self.log_bucket)?;
-            gapi::wire::ser(map, "logObjectPrefix", &self.log_object_prefix)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketLogging {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.log_bucket,
+                    1 => &mut self.log_object_prefix,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketLogging {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketLogging);
     /// The bucket's object retention config.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketObjectRetention {
         /// The bucket's object retention mode. Can be Enabled.
         pub mode: Option<String>,
     }
-    impl gapi::wire::WireStruct for BucketObjectRetention {
+    impl gapi::wire::Record for BucketObjectRetention {
         const NAME: &'static str = "BucketObjectRetention";
         const FIELDS: &'static [&'static str] = &["mode"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.mode),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.mode,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "mode", &self.mode)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketObjectRetention {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.mode,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketObjectRetention {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketObjectRetention);
     /// The owner of the bucket. This is always the project team's owner group.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketOwner {
         /// The entity, in the form project-owner-projectId.
         pub entity: Option<String>,
         /// The ID for the entity.
         pub entity_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for BucketOwner {
+    impl gapi::wire::Record for BucketOwner {
         const NAME: &'static str = "BucketOwner";
         const FIELDS: &'static [&'static str] = &["entity", "entityId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.entity),
-                1 => gapi::wire::de(map, &mut self.entity_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.entity,
+                    1 => &self.entity_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "entity", &self.entity)?;
-            gapi::wire::ser(map, "entityId", &self.entity_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketOwner {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.entity,
+                    1 => &mut self.entity_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketOwner {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketOwner);
     /// The bucket's retention policy. The retention policy enforces a minimum retention time for all objects contained in the bucket, based on their creation time. Any attempt to overwrite or delete objects younger than the retention period will result in a PERMISSION_DENIED error. An unlocked retention policy can be modified or removed from the bucket via a storage.buckets.update operation. A locked retention policy cannot be removed or shortened in duration for the lifetime of the bucket. Attempting to remove or decrease period of a locked retention policy will result in a PERMISSION_DENIED error.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketRetentionPolicy {
         /// Server-determined value that indicates the time from which policy was enforced and effective. This value is in RFC 3339 format.
         pub effective_time: Option<gapi::types::DateTime>,
@@ -1897,52 +1458,39 @@ pub mod schemas {
         /// The duration in seconds that objects need to be retained. Retention duration must be greater than zero and less than 100 years. Note that enforcement of retention periods less than a day is not guaranteed. Such periods should only be used for testing purposes.
         pub retention_period: Option<i64>,
     }
-    impl gapi::wire::WireStruct for BucketRetentionPolicy {
+    impl gapi::wire::Record for BucketRetentionPolicy {
         const NAME: &'static str = "BucketRetentionPolicy";
         const FIELDS: &'static [&'static str] = &[
             "effectiveTime",
             "isLocked",
             "retentionPeriod",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.effective_time),
-                1 => gapi::wire::de(map, &mut self.is_locked),
-                2 => gapi::wire::de_int64(map, &mut self.retention_period),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.effective_time,
+                    1 => &self.is_locked,
+                    2 => gapi::wire::int64_field(&self.retention_period),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "effectiveTime", &self.effective_time)?;
-            gapi::wire::ser(map, "isLocked", &self.is_locked)?;
-            gapi::wire::ser_int64(map, "retentionPeriod", &self.retention_period)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketRetentionPolicy {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.effective_time,
+                    1 => &mut self.is_locked,
+                    2 => gapi::wire::int64_field_mut(&mut self.retention_period),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketRetentionPolicy {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketRetentionPolicy);
     /// The bucket's soft delete policy, which defines the period of time that soft-deleted objects will be retained, and cannot be permanently deleted.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketSoftDeletePolicy {
         /// Server-determined value that indicates the time from which the policy, or one with a greater retention, was effective. This value is in RFC 3339 format.
         pub effective_time: Option<gapi::types::DateTime>,
@@ -1951,102 +1499,74 @@ pub mod schemas {
         /// The duration in seconds that soft-deleted objects in the bucket will be retained and cannot be permanently deleted.
         pub retention_duration_seconds: Option<i64>,
     }
-    impl gapi::wire::WireStruct for BucketSoftDeletePolicy {
+    impl gapi::wire::Record for BucketSoftDeletePolicy {
         const NAME: &'static str = "BucketSoftDeletePolicy";
         const FIELDS: &'static [&'static str] = &[
             "effectiveTime",
             "hardDeletePause",
             "retentionDurationSeconds",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.effective_time),
-                1 => gapi::wire::de(map, &mut self.hard_delete_pause),
-                2 => gapi::wire::de_int64(map, &mut self.retention_duration_seconds),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.effective_time,
+                    1 => &self.hard_delete_pause,
+                    2 => gapi::wire::int64_field(&self.retention_duration_seconds),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "effectiveTime", &self.effective_time)?;
-            gapi::wire::ser(map, "hardDeletePause", &self.hard_delete_pause)?;
-            gapi::wire::ser_int64(
-                map,
-                "retentionDurationSeconds",
-                &self.retention_duration_seconds,
-            )?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketSoftDeletePolicy {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.effective_time,
+                    1 => &mut self.hard_delete_pause,
+                    2 => {
+                        gapi::wire::int64_field_mut(&mut self.retention_duration_seconds)
+                    }
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketSoftDeletePolicy {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketSoftDeletePolicy);
     /// The bucket's hard delete pause configuration. If set, soft-deleted objects in the bucket will not be permanently deleted until the hard delete pause is disabled.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketSoftDeletePolicyHardDeletePause {
         /// Server-determined value that indicates the time from which the hard delete pause became effective. This value is in RFC 3339 format.
         pub effective_time: Option<gapi::types::DateTime>,
         /// Whether hard deletions are paused.
         pub enabled: Option<bool>,
     }
-    impl gapi::wire::WireStruct for BucketSoftDeletePolicyHardDeletePause {
+    impl gapi::wire::Record for BucketSoftDeletePolicyHardDeletePause {
         const NAME: &'static str = "BucketSoftDeletePolicyHardDeletePause";
         const FIELDS: &'static [&'static str] = &["effectiveTime", "enabled"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.effective_time),
-                1 => gapi::wire::de(map, &mut self.enabled),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.effective_time,
+                    1 => &self.enabled,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "effectiveTime", &self.effective_time)?;
-            gapi::wire::ser(map, "enabled", &self.enabled)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketSoftDeletePolicyHardDeletePause {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.effective_time,
+                    1 => &mut self.enabled,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketSoftDeletePolicyHardDeletePause {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketSoftDeletePolicyHardDeletePause);
     /// The storage layout configuration of a bucket.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketStorageLayout {
         /// The name of the bucket.
         pub bucket: Option<String>,
@@ -2061,7 +1581,7 @@ pub mod schemas {
         /// The type of the bucket location.
         pub location_type: Option<String>,
     }
-    impl gapi::wire::WireStruct for BucketStorageLayout {
+    impl gapi::wire::Record for BucketStorageLayout {
         const NAME: &'static str = "BucketStorageLayout";
         const FIELDS: &'static [&'static str] = &[
             "bucket",
@@ -2071,229 +1591,104 @@ pub mod schemas {
             "location",
             "locationType",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bucket),
-                1 => gapi::wire::de(map, &mut self.custom_placement_config),
-                2 => gapi::wire::de(map, &mut self.hierarchical_namespace),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.location),
-                5 => gapi::wire::de(map, &mut self.location_type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bucket,
+                    1 => &self.custom_placement_config,
+                    2 => &self.hierarchical_namespace,
+                    3 => &self.kind,
+                    4 => &self.location,
+                    5 => &self.location_type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bucket", &self.bucket)?;
-            gapi::wire::ser(
-                map,
-                "customPlacementConfig",
-                &self.custom_placement_config,
-            )?;
-            gapi::wire::ser(map, "hierarchicalNamespace", &self.hierarchical_namespace)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "location", &self.location)?;
-            gapi::wire::ser(map, "locationType", &self.location_type)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bucket,
+                    1 => &mut self.custom_placement_config,
+                    2 => &mut self.hierarchical_namespace,
+                    3 => &mut self.kind,
+                    4 => &mut self.location,
+                    5 => &mut self.location_type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for BucketStorageLayout {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketStorageLayout {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketStorageLayout);
     /// The bucket's custom placement configuration for Custom Dual Regions.
-    #[derive(Clone, Debug, Default, PartialEq)]
-    pub struct BucketStorageLayoutCustomPlacementConfig {
-        /// The list of regional locations in which data is placed.
-        pub data_locations: Option<Vec<String>>,
-    }
-    impl gapi::wire::WireStruct for BucketStorageLayoutCustomPlacementConfig {
-        const NAME: &'static str = "BucketStorageLayoutCustomPlacementConfig";
-        const FIELDS: &'static [&'static str] = &["dataLocations"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_locations),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataLocations", &self.data_locations)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketStorageLayoutCustomPlacementConfig {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de>
-    for BucketStorageLayoutCustomPlacementConfig {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    pub type BucketStorageLayoutCustomPlacementConfig = BucketCustomPlacementConfig;
     /// The bucket's hierarchical namespace configuration.
-    #[derive(Clone, Debug, Default, PartialEq)]
-    pub struct BucketStorageLayoutHierarchicalNamespace {
-        /// When set to true, hierarchical namespace is enabled for this bucket.
-        pub enabled: Option<bool>,
-    }
-    impl gapi::wire::WireStruct for BucketStorageLayoutHierarchicalNamespace {
-        const NAME: &'static str = "BucketStorageLayoutHierarchicalNamespace";
-        const FIELDS: &'static [&'static str] = &["enabled"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.enabled),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "enabled", &self.enabled)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketStorageLayoutHierarchicalNamespace {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de>
-    for BucketStorageLayoutHierarchicalNamespace {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    pub type BucketStorageLayoutHierarchicalNamespace = BucketHierarchicalNamespace;
     /// The bucket's versioning configuration.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketVersioning {
         /// While set to true, versioning is fully enabled for this bucket.
         pub enabled: Option<bool>,
     }
-    impl gapi::wire::WireStruct for BucketVersioning {
+    impl gapi::wire::Record for BucketVersioning {
         const NAME: &'static str = "BucketVersioning";
         const FIELDS: &'static [&'static str] = &["enabled"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.enabled),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.enabled,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "enabled", &self.enabled)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketVersioning {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.enabled,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketVersioning {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketVersioning);
     /// The bucket's website configuration, controlling how the service behaves when accessing bucket contents as a web site. See the \[Static Website Examples\](https://cloud.google.com/storage/docs/static-website) for more information.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BucketWebsite {
         /// If the requested object path is missing, the service will ensure the path has a trailing '/', append this suffix, and attempt to retrieve the resulting object. This allows the creation of index.html objects to represent directory pages.
         pub main_page_suffix: Option<String>,
         /// If the requested object path is missing, and any mainPageSuffix object is missing, if applicable, the service will return the named object from this bucket as the content for a 404 Not Found result.
         pub not_found_page: Option<String>,
     }
-    impl gapi::wire::WireStruct for BucketWebsite {
+    impl gapi::wire::Record for BucketWebsite {
         const NAME: &'static str = "BucketWebsite";
         const FIELDS: &'static [&'static str] = &["mainPageSuffix", "notFoundPage"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.main_page_suffix),
-                1 => gapi::wire::de(map, &mut self.not_found_page),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.main_page_suffix,
+                    1 => &self.not_found_page,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "mainPageSuffix", &self.main_page_suffix)?;
-            gapi::wire::ser(map, "notFoundPage", &self.not_found_page)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BucketWebsite {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.main_page_suffix,
+                    1 => &mut self.not_found_page,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BucketWebsite {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BucketWebsite);
     /// A list of buckets.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Buckets {
         /// The list of items.
         pub items: Option<Vec<Bucket>>,
@@ -2304,7 +1699,7 @@ pub mod schemas {
         /// The list of bucket resource names that could not be reached during the listing operation.
         pub unreachable: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for Buckets {
+    impl gapi::wire::Record for Buckets {
         const NAME: &'static str = "Buckets";
         const FIELDS: &'static [&'static str] = &[
             "items",
@@ -2312,45 +1707,32 @@ pub mod schemas {
             "nextPageToken",
             "unreachable",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.items),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.next_page_token),
-                3 => gapi::wire::de(map, &mut self.unreachable),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.items,
+                    1 => &self.kind,
+                    2 => &self.next_page_token,
+                    3 => &self.unreachable,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "unreachable", &self.unreachable)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Buckets {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.items,
+                    1 => &mut self.kind,
+                    2 => &mut self.next_page_token,
+                    3 => &mut self.unreachable,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Buckets {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Buckets);
     impl gapi::Page for Buckets {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -2365,7 +1747,7 @@ pub mod schemas {
         }
     }
     /// A bulk restore objects request.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BulkRestoreObjectsRequest {
         /// If false (default), the restore will not overwrite live objects with the same name at the destination. This means some deleted objects may be skipped. If true, live objects will be overwritten resulting in a noncurrent object (if versioning is enabled). If versioning is not enabled, overwriting the object will result in a soft-deleted object. In either case, if a noncurrent object already exists with the same name, a live version can be written without issue.
         pub allow_overwrite: Option<bool>,
@@ -2382,7 +1764,7 @@ pub mod schemas {
         /// Restores only the objects that were soft-deleted before this time.
         pub soft_deleted_before_time: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for BulkRestoreObjectsRequest {
+    impl gapi::wire::Record for BulkRestoreObjectsRequest {
         const NAME: &'static str = "BulkRestoreObjectsRequest";
         const FIELDS: &'static [&'static str] = &[
             "allowOverwrite",
@@ -2393,57 +1775,40 @@ pub mod schemas {
             "softDeletedAfterTime",
             "softDeletedBeforeTime",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.allow_overwrite),
-                1 => gapi::wire::de(map, &mut self.copy_source_acl),
-                2 => gapi::wire::de(map, &mut self.created_after_time),
-                3 => gapi::wire::de(map, &mut self.created_before_time),
-                4 => gapi::wire::de(map, &mut self.match_globs),
-                5 => gapi::wire::de(map, &mut self.soft_deleted_after_time),
-                6 => gapi::wire::de(map, &mut self.soft_deleted_before_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.allow_overwrite,
+                    1 => &self.copy_source_acl,
+                    2 => &self.created_after_time,
+                    3 => &self.created_before_time,
+                    4 => &self.match_globs,
+                    5 => &self.soft_deleted_after_time,
+                    6 => &self.soft_deleted_before_time,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "allowOverwrite", &self.allow_overwrite)?;
-            gapi::wire::ser(map, "copySourceAcl", &self.copy_source_acl)?;
-            gapi::wire::ser(map, "createdAfterTime", &self.created_after_time)?;
-            gapi::wire::ser(map, "createdBeforeTime", &self.created_before_time)?;
-            gapi::wire::ser(map, "matchGlobs", &self.match_globs)?;
-            gapi::wire::ser(map, "softDeletedAfterTime", &self.soft_deleted_after_time)?;
-            gapi::wire::ser(
-                map,
-                "softDeletedBeforeTime",
-                &self.soft_deleted_before_time,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.allow_overwrite,
+                    1 => &mut self.copy_source_acl,
+                    2 => &mut self.created_after_time,
+                    3 => &mut self.created_before_time,
+                    4 => &mut self.match_globs,
+                    5 => &mut self.soft_deleted_after_time,
+                    6 => &mut self.soft_deleted_before_time,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for BulkRestoreObjectsRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for BulkRestoreObjectsRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BulkRestoreObjectsRequest);
     /// A Compose request.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ComposeRequest {
         /// If true, the source objects will be deleted.
         pub delete_source_objects: Option<bool>,
@@ -2454,7 +1819,7 @@ pub mod schemas {
         /// The list of source objects that will be concatenated into a single object.
         pub source_objects: Option<Vec<ComposeRequestSourceObjects>>,
     }
-    impl gapi::wire::WireStruct for ComposeRequest {
+    impl gapi::wire::Record for ComposeRequest {
         const NAME: &'static str = "ComposeRequest";
         const FIELDS: &'static [&'static str] = &[
             "deleteSourceObjects",
@@ -2462,46 +1827,33 @@ pub mod schemas {
             "kind",
             "sourceObjects",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.delete_source_objects),
-                1 => gapi::wire::de(map, &mut self.destination),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.source_objects),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.delete_source_objects,
+                    1 => &self.destination,
+                    2 => &self.kind,
+                    3 => &self.source_objects,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "deleteSourceObjects", &self.delete_source_objects)?;
-            gapi::wire::ser(map, "destination", &self.destination)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "sourceObjects", &self.source_objects)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ComposeRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.delete_source_objects,
+                    1 => &mut self.destination,
+                    2 => &mut self.kind,
+                    3 => &mut self.source_objects,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ComposeRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ComposeRequest);
+    #[derive(Clone, Default)]
     pub struct ComposeRequestSourceObjects {
         /// The generation of this object to use as the source.
         pub generation: Option<i64>,
@@ -2510,95 +1862,68 @@ pub mod schemas {
         /// Conditions that must be met for this operation to execute.
         pub object_preconditions: Option<ComposeRequestSourceObjectsObjectPreconditions>,
     }
-    impl gapi::wire::WireStruct for ComposeRequestSourceObjects {
+    impl gapi::wire::Record for ComposeRequestSourceObjects {
         const NAME: &'static str = "ComposeRequestSourceObjects";
         const FIELDS: &'static [&'static str] = &[
             "generation",
             "name",
             "objectPreconditions",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.generation),
-                1 => gapi::wire::de(map, &mut self.name),
-                2 => gapi::wire::de(map, &mut self.object_preconditions),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.generation),
+                    1 => &self.name,
+                    2 => &self.object_preconditions,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "generation", &self.generation)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "objectPreconditions", &self.object_preconditions)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ComposeRequestSourceObjects {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.generation),
+                    1 => &mut self.name,
+                    2 => &mut self.object_preconditions,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ComposeRequestSourceObjects {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ComposeRequestSourceObjects);
     /// Conditions that must be met for this operation to execute.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ComposeRequestSourceObjectsObjectPreconditions {
         /// Only perform the composition if the generation of the source object that would be used matches this value. If this value and a generation are both specified, they must be the same value or the call will fail.
         pub if_generation_match: Option<i64>,
     }
-    impl gapi::wire::WireStruct for ComposeRequestSourceObjectsObjectPreconditions {
+    impl gapi::wire::Record for ComposeRequestSourceObjectsObjectPreconditions {
         const NAME: &'static str = "ComposeRequestSourceObjectsObjectPreconditions";
         const FIELDS: &'static [&'static str] = &["ifGenerationMatch"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.if_generation_match),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.if_generation_match),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "ifGenerationMatch", &self.if_generation_match)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ComposeRequestSourceObjectsObjectPreconditions {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.if_generation_match),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de>
-    for ComposeRequestSourceObjectsObjectPreconditions {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ComposeRequestSourceObjectsObjectPreconditions);
     /// Represents an expression text. Example: title: "User account presence" description: "Determines whether the request has a user account" expression: "size(request.user) > 0"
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Expr {
         /// An optional description of the expression. This is a longer text which describes the expression, e.g. when hovered over it in a UI.
         pub description: Option<String>,
@@ -2609,7 +1934,7 @@ pub mod schemas {
         /// An optional title for the expression, i.e. a short string describing its purpose. This can be used e.g. in UIs which allow to enter the expression.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for Expr {
+    impl gapi::wire::Record for Expr {
         const NAME: &'static str = "Expr";
         const FIELDS: &'static [&'static str] = &[
             "description",
@@ -2617,47 +1942,34 @@ pub mod schemas {
             "location",
             "title",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.description),
-                1 => gapi::wire::de(map, &mut self.expression),
-                2 => gapi::wire::de(map, &mut self.location),
-                3 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.description,
+                    1 => &self.expression,
+                    2 => &self.location,
+                    3 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "expression", &self.expression)?;
-            gapi::wire::ser(map, "location", &self.location)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Expr {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.description,
+                    1 => &mut self.expression,
+                    2 => &mut self.location,
+                    3 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Expr {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Expr);
     /// A folder. Only available in buckets with hierarchical namespace enabled.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Folder {
         /// The name of the bucket containing this folder.
         pub bucket: Option<String>,
@@ -2678,7 +1990,7 @@ pub mod schemas {
         /// The modification time of the folder metadata in RFC 3339 format.
         pub update_time: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for Folder {
+    impl gapi::wire::Record for Folder {
         const NAME: &'static str = "Folder";
         const FIELDS: &'static [&'static str] = &[
             "bucket",
@@ -2691,99 +2003,73 @@ pub mod schemas {
             "selfLink",
             "updateTime",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bucket),
-                1 => gapi::wire::de(map, &mut self.create_time),
-                2 => gapi::wire::de(map, &mut self.id),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de_int64(map, &mut self.metageneration),
-                5 => gapi::wire::de(map, &mut self.name),
-                6 => gapi::wire::de(map, &mut self.pending_rename_info),
-                7 => gapi::wire::de(map, &mut self.self_link),
-                8 => gapi::wire::de(map, &mut self.update_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bucket,
+                    1 => &self.create_time,
+                    2 => &self.id,
+                    3 => &self.kind,
+                    4 => gapi::wire::int64_field(&self.metageneration),
+                    5 => &self.name,
+                    6 => &self.pending_rename_info,
+                    7 => &self.self_link,
+                    8 => &self.update_time,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bucket", &self.bucket)?;
-            gapi::wire::ser(map, "createTime", &self.create_time)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser_int64(map, "metageneration", &self.metageneration)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "pendingRenameInfo", &self.pending_rename_info)?;
-            gapi::wire::ser(map, "selfLink", &self.self_link)?;
-            gapi::wire::ser(map, "updateTime", &self.update_time)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Folder {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bucket,
+                    1 => &mut self.create_time,
+                    2 => &mut self.id,
+                    3 => &mut self.kind,
+                    4 => gapi::wire::int64_field_mut(&mut self.metageneration),
+                    5 => &mut self.name,
+                    6 => &mut self.pending_rename_info,
+                    7 => &mut self.self_link,
+                    8 => &mut self.update_time,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Folder {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Folder);
     /// Only present if the folder is part of an ongoing rename folder operation. Contains information which can be used to query the operation status.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct FolderPendingRenameInfo {
         /// The ID of the rename folder operation.
         pub operation_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for FolderPendingRenameInfo {
+    impl gapi::wire::Record for FolderPendingRenameInfo {
         const NAME: &'static str = "FolderPendingRenameInfo";
         const FIELDS: &'static [&'static str] = &["operationId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.operation_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.operation_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "operationId", &self.operation_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for FolderPendingRenameInfo {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.operation_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for FolderPendingRenameInfo {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(FolderPendingRenameInfo);
     /// A list of folders.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Folders {
         /// The list of items.
         pub items: Option<Vec<Folder>>,
@@ -2792,46 +2078,33 @@ pub mod schemas {
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for Folders {
+    impl gapi::wire::Record for Folders {
         const NAME: &'static str = "Folders";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.items),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.items,
+                    1 => &self.kind,
+                    2 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Folders {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.items,
+                    1 => &mut self.kind,
+                    2 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Folders {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Folders);
     impl gapi::Page for Folders {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -2846,7 +2119,7 @@ pub mod schemas {
         }
     }
     /// The response message for storage.buckets.operations.list.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct GoogleLongrunningListOperationsResponse {
         /// The kind of item this is. For lists of operations, this is always storage#operations.
         pub kind: Option<String>,
@@ -2855,46 +2128,33 @@ pub mod schemas {
         /// A list of operations that matches the specified filter in the request.
         pub operations: Option<Vec<GoogleLongrunningOperation>>,
     }
-    impl gapi::wire::WireStruct for GoogleLongrunningListOperationsResponse {
+    impl gapi::wire::Record for GoogleLongrunningListOperationsResponse {
         const NAME: &'static str = "GoogleLongrunningListOperationsResponse";
         const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "operations"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.kind),
-                1 => gapi::wire::de(map, &mut self.next_page_token),
-                2 => gapi::wire::de(map, &mut self.operations),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.kind,
+                    1 => &self.next_page_token,
+                    2 => &self.operations,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "operations", &self.operations)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for GoogleLongrunningListOperationsResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.kind,
+                    1 => &mut self.next_page_token,
+                    2 => &mut self.operations,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for GoogleLongrunningListOperationsResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(GoogleLongrunningListOperationsResponse);
     impl gapi::Page for GoogleLongrunningListOperationsResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -2909,7 +2169,7 @@ pub mod schemas {
         }
     }
     /// This resource represents a long-running operation that is the result of a network API call.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct GoogleLongrunningOperation {
         /// If the value is "false", it means the operation is still in progress. If "true", the operation is completed, and either "error" or "response" is available.
         pub done: Option<bool>,
@@ -2930,7 +2190,7 @@ pub mod schemas {
         /// The link to this long running operation.
         pub self_link: Option<String>,
     }
-    impl gapi::wire::WireStruct for GoogleLongrunningOperation {
+    impl gapi::wire::Record for GoogleLongrunningOperation {
         const NAME: &'static str = "GoogleLongrunningOperation";
         const FIELDS: &'static [&'static str] = &[
             "done",
@@ -2941,53 +2201,40 @@ pub mod schemas {
             "response",
             "selfLink",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.done),
-                1 => gapi::wire::de(map, &mut self.error),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.metadata),
-                4 => gapi::wire::de(map, &mut self.name),
-                5 => gapi::wire::de(map, &mut self.response),
-                6 => gapi::wire::de(map, &mut self.self_link),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.done,
+                    1 => &self.error,
+                    2 => &self.kind,
+                    3 => &self.metadata,
+                    4 => &self.name,
+                    5 => &self.response,
+                    6 => &self.self_link,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "done", &self.done)?;
-            gapi::wire::ser(map, "error", &self.error)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "metadata", &self.metadata)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "response", &self.response)?;
-            gapi::wire::ser(map, "selfLink", &self.self_link)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for GoogleLongrunningOperation {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.done,
+                    1 => &mut self.error,
+                    2 => &mut self.kind,
+                    3 => &mut self.metadata,
+                    4 => &mut self.name,
+                    5 => &mut self.response,
+                    6 => &mut self.self_link,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for GoogleLongrunningOperation {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(GoogleLongrunningOperation);
     /// The "Status" type defines a logical error model that is suitable for different programming environments, including REST APIs and RPC APIs. It is used by \[gRPC\](https://github.com/grpc). Each "Status" message contains three pieces of data: error code, error message, and error details. You can find out more about this error model and how to work with it in the \[API Design Guide\](https://cloud.google.com/apis/design/errors).
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct GoogleRpcStatus {
         /// The status code, which should be an enum value of google.rpc.Code.
         pub code: Option<i32>,
@@ -2998,48 +2245,35 @@ pub mod schemas {
         /// A developer-facing error message, which should be in English.
         pub message: Option<String>,
     }
-    impl gapi::wire::WireStruct for GoogleRpcStatus {
+    impl gapi::wire::Record for GoogleRpcStatus {
         const NAME: &'static str = "GoogleRpcStatus";
         const FIELDS: &'static [&'static str] = &["code", "details", "message"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.code),
-                1 => gapi::wire::de(map, &mut self.details),
-                2 => gapi::wire::de(map, &mut self.message),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.code,
+                    1 => &self.details,
+                    2 => &self.message,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "code", &self.code)?;
-            gapi::wire::ser(map, "details", &self.details)?;
-            gapi::wire::ser(map, "message", &self.message)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for GoogleRpcStatus {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.code,
+                    1 => &mut self.details,
+                    2 => &mut self.message,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for GoogleRpcStatus {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(GoogleRpcStatus);
     /// JSON template to produce a JSON-style HMAC Key resource for Create responses.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct HmacKey {
         /// The kind of item this is. For HMAC keys, this is always storage#hmacKey.
         pub kind: Option<String>,
@@ -3048,48 +2282,35 @@ pub mod schemas {
         /// HMAC secret key material.
         pub secret: Option<String>,
     }
-    impl gapi::wire::WireStruct for HmacKey {
+    impl gapi::wire::Record for HmacKey {
         const NAME: &'static str = "HmacKey";
         const FIELDS: &'static [&'static str] = &["kind", "metadata", "secret"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.kind),
-                1 => gapi::wire::de(map, &mut self.metadata),
-                2 => gapi::wire::de(map, &mut self.secret),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.kind,
+                    1 => &self.metadata,
+                    2 => &self.secret,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "metadata", &self.metadata)?;
-            gapi::wire::ser(map, "secret", &self.secret)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for HmacKey {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.kind,
+                    1 => &mut self.metadata,
+                    2 => &mut self.secret,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for HmacKey {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(HmacKey);
     /// JSON template to produce a JSON-style HMAC Key metadata resource.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct HmacKeyMetadata {
         /// The ID of the HMAC Key.
         pub access_id: Option<String>,
@@ -3112,7 +2333,7 @@ pub mod schemas {
         /// The last modification time of the HMAC key metadata in RFC 3339 format.
         pub updated: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for HmacKeyMetadata {
+    impl gapi::wire::Record for HmacKeyMetadata {
         const NAME: &'static str = "HmacKeyMetadata";
         const FIELDS: &'static [&'static str] = &[
             "accessId",
@@ -3126,59 +2347,46 @@ pub mod schemas {
             "timeCreated",
             "updated",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.access_id),
-                1 => gapi::wire::de(map, &mut self.etag),
-                2 => gapi::wire::de(map, &mut self.id),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.project_id),
-                5 => gapi::wire::de(map, &mut self.self_link),
-                6 => gapi::wire::de(map, &mut self.service_account_email),
-                7 => gapi::wire::de(map, &mut self.state),
-                8 => gapi::wire::de(map, &mut self.time_created),
-                9 => gapi::wire::de(map, &mut self.updated),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.access_id,
+                    1 => &self.etag,
+                    2 => &self.id,
+                    3 => &self.kind,
+                    4 => &self.project_id,
+                    5 => &self.self_link,
+                    6 => &self.service_account_email,
+                    7 => &self.state,
+                    8 => &self.time_created,
+                    9 => &self.updated,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "accessId", &self.access_id)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "projectId", &self.project_id)?;
-            gapi::wire::ser(map, "selfLink", &self.self_link)?;
-            gapi::wire::ser(map, "serviceAccountEmail", &self.service_account_email)?;
-            gapi::wire::ser(map, "state", &self.state)?;
-            gapi::wire::ser(map, "timeCreated", &self.time_created)?;
-            gapi::wire::ser(map, "updated", &self.updated)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for HmacKeyMetadata {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.access_id,
+                    1 => &mut self.etag,
+                    2 => &mut self.id,
+                    3 => &mut self.kind,
+                    4 => &mut self.project_id,
+                    5 => &mut self.self_link,
+                    6 => &mut self.service_account_email,
+                    7 => &mut self.state,
+                    8 => &mut self.time_created,
+                    9 => &mut self.updated,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for HmacKeyMetadata {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(HmacKeyMetadata);
     /// A list of hmacKeys.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct HmacKeysMetadata {
         /// The list of items.
         pub items: Option<Vec<HmacKeyMetadata>>,
@@ -3187,46 +2395,33 @@ pub mod schemas {
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for HmacKeysMetadata {
+    impl gapi::wire::Record for HmacKeysMetadata {
         const NAME: &'static str = "HmacKeysMetadata";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.items),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.items,
+                    1 => &self.kind,
+                    2 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for HmacKeysMetadata {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.items,
+                    1 => &mut self.kind,
+                    2 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for HmacKeysMetadata {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(HmacKeysMetadata);
     impl gapi::Page for HmacKeysMetadata {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -3241,7 +2436,7 @@ pub mod schemas {
         }
     }
     /// A managed folder.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ManagedFolder {
         /// The name of the bucket containing this managed folder.
         pub bucket: Option<String>,
@@ -3262,7 +2457,7 @@ pub mod schemas {
         /// The last update time of the managed folder metadata in RFC 3339 format.
         pub update_time: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for ManagedFolder {
+    impl gapi::wire::Record for ManagedFolder {
         const NAME: &'static str = "ManagedFolder";
         const FIELDS: &'static [&'static str] = &[
             "bucket",
@@ -3275,57 +2470,44 @@ pub mod schemas {
             "selfLink",
             "updateTime",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bucket),
-                1 => gapi::wire::de(map, &mut self.create_time),
-                2 => gapi::wire::de(map, &mut self.id),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de_int64(map, &mut self.metageneration),
-                5 => gapi::wire::de(map, &mut self.name),
-                6 => gapi::wire::de(map, &mut self.rapid_cache_config),
-                7 => gapi::wire::de(map, &mut self.self_link),
-                8 => gapi::wire::de(map, &mut self.update_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bucket,
+                    1 => &self.create_time,
+                    2 => &self.id,
+                    3 => &self.kind,
+                    4 => gapi::wire::int64_field(&self.metageneration),
+                    5 => &self.name,
+                    6 => &self.rapid_cache_config,
+                    7 => &self.self_link,
+                    8 => &self.update_time,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bucket", &self.bucket)?;
-            gapi::wire::ser(map, "createTime", &self.create_time)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser_int64(map, "metageneration", &self.metageneration)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "rapidCacheConfig", &self.rapid_cache_config)?;
-            gapi::wire::ser(map, "selfLink", &self.self_link)?;
-            gapi::wire::ser(map, "updateTime", &self.update_time)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ManagedFolder {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bucket,
+                    1 => &mut self.create_time,
+                    2 => &mut self.id,
+                    3 => &mut self.kind,
+                    4 => gapi::wire::int64_field_mut(&mut self.metageneration),
+                    5 => &mut self.name,
+                    6 => &mut self.rapid_cache_config,
+                    7 => &mut self.self_link,
+                    8 => &mut self.update_time,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ManagedFolder {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ManagedFolder);
     /// A list of managed folders.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ManagedFolders {
         /// The list of items.
         pub items: Option<Vec<ManagedFolder>>,
@@ -3334,46 +2516,33 @@ pub mod schemas {
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for ManagedFolders {
+    impl gapi::wire::Record for ManagedFolders {
         const NAME: &'static str = "ManagedFolders";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.items),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.items,
+                    1 => &self.kind,
+                    2 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ManagedFolders {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.items,
+                    1 => &mut self.kind,
+                    2 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ManagedFolders {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ManagedFolders);
     impl gapi::Page for ManagedFolders {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -3388,7 +2557,7 @@ pub mod schemas {
         }
     }
     /// A subscription to receive Google PubSub notifications.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Notification {
         /// An optional list of additional attributes to attach to each Cloud PubSub message published for this notification subscription.
         pub custom_attributes: Option<::std::collections::BTreeMap<String, String>>,
@@ -3409,7 +2578,7 @@ pub mod schemas {
         /// The Cloud PubSub topic to which this subscription publishes. Formatted as: '//pubsub.googleapis.com/projects/{project-identifier}/topics/{my-topic}'
         pub topic: Option<String>,
     }
-    impl gapi::wire::WireStruct for Notification {
+    impl gapi::wire::Record for Notification {
         const NAME: &'static str = "Notification";
         const FIELDS: &'static [&'static str] = &[
             "custom_attributes",
@@ -3422,103 +2591,77 @@ pub mod schemas {
             "selfLink",
             "topic",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.custom_attributes),
-                1 => gapi::wire::de(map, &mut self.etag),
-                2 => gapi::wire::de(map, &mut self.event_types),
-                3 => gapi::wire::de(map, &mut self.id),
-                4 => gapi::wire::de(map, &mut self.kind),
-                5 => gapi::wire::de(map, &mut self.object_name_prefix),
-                6 => gapi::wire::de(map, &mut self.payload_format),
-                7 => gapi::wire::de(map, &mut self.self_link),
-                8 => gapi::wire::de(map, &mut self.topic),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.custom_attributes,
+                    1 => &self.etag,
+                    2 => &self.event_types,
+                    3 => &self.id,
+                    4 => &self.kind,
+                    5 => &self.object_name_prefix,
+                    6 => &self.payload_format,
+                    7 => &self.self_link,
+                    8 => &self.topic,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "custom_attributes", &self.custom_attributes)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "event_types", &self.event_types)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "object_name_prefix", &self.object_name_prefix)?;
-            gapi::wire::ser(map, "payload_format", &self.payload_format)?;
-            gapi::wire::ser(map, "selfLink", &self.self_link)?;
-            gapi::wire::ser(map, "topic", &self.topic)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Notification {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.custom_attributes,
+                    1 => &mut self.etag,
+                    2 => &mut self.event_types,
+                    3 => &mut self.id,
+                    4 => &mut self.kind,
+                    5 => &mut self.object_name_prefix,
+                    6 => &mut self.payload_format,
+                    7 => &mut self.self_link,
+                    8 => &mut self.topic,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Notification {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Notification);
     /// A list of notification subscriptions.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Notifications {
         /// The list of items.
         pub items: Option<Vec<Notification>>,
         /// The kind of item this is. For lists of notifications, this is always storage#notifications.
         pub kind: Option<String>,
     }
-    impl gapi::wire::WireStruct for Notifications {
+    impl gapi::wire::Record for Notifications {
         const NAME: &'static str = "Notifications";
         const FIELDS: &'static [&'static str] = &["items", "kind"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.items),
-                1 => gapi::wire::de(map, &mut self.kind),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.items,
+                    1 => &self.kind,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Notifications {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.items,
+                    1 => &mut self.kind,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Notifications {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Notifications);
     /// An object.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Object {
         /// Access controls on the object.
         pub acl: Option<Vec<ObjectAccessControl>>,
@@ -3597,7 +2740,7 @@ pub mod schemas {
         /// The modification time of the object metadata in RFC 3339 format. Set initially to object creation time and then updated whenever any metadata of the object changes. This includes changes made by a requester, such as modifying custom metadata, as well as changes made by Cloud Storage on behalf of a requester, such as changing the storage class based on an Object Lifecycle Configuration.
         pub updated: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for Object {
+    impl gapi::wire::Record for Object {
         const NAME: &'static str = "Object";
         const FIELDS: &'static [&'static str] = &[
             "acl",
@@ -3639,123 +2782,102 @@ pub mod schemas {
             "timeStorageClassUpdated",
             "updated",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.acl),
-                1 => gapi::wire::de(map, &mut self.bucket),
-                2 => gapi::wire::de(map, &mut self.cache_control),
-                3 => gapi::wire::de(map, &mut self.component_count),
-                4 => gapi::wire::de(map, &mut self.content_disposition),
-                5 => gapi::wire::de(map, &mut self.content_encoding),
-                6 => gapi::wire::de(map, &mut self.content_language),
-                7 => gapi::wire::de(map, &mut self.content_type),
-                8 => gapi::wire::de(map, &mut self.contexts),
-                9 => gapi::wire::de(map, &mut self.crc32c),
-                10 => gapi::wire::de(map, &mut self.custom_time),
-                11 => gapi::wire::de(map, &mut self.customer_encryption),
-                12 => gapi::wire::de(map, &mut self.etag),
-                13 => gapi::wire::de(map, &mut self.event_based_hold),
-                14 => gapi::wire::de_int64(map, &mut self.generation),
-                15 => gapi::wire::de(map, &mut self.hard_delete_time),
-                16 => gapi::wire::de(map, &mut self.id),
-                17 => gapi::wire::de(map, &mut self.kind),
-                18 => gapi::wire::de(map, &mut self.kms_key_name),
-                19 => gapi::wire::de(map, &mut self.md5_hash),
-                20 => gapi::wire::de(map, &mut self.media_link),
-                21 => gapi::wire::de(map, &mut self.metadata),
-                22 => gapi::wire::de_int64(map, &mut self.metageneration),
-                23 => gapi::wire::de(map, &mut self.name),
-                24 => gapi::wire::de(map, &mut self.owner),
-                25 => gapi::wire::de(map, &mut self.restore_token),
-                26 => gapi::wire::de(map, &mut self.retention),
-                27 => gapi::wire::de(map, &mut self.retention_expiration_time),
-                28 => gapi::wire::de(map, &mut self.self_link),
-                29 => gapi::wire::de_int64(map, &mut self.size),
-                30 => gapi::wire::de(map, &mut self.soft_delete_time),
-                31 => gapi::wire::de(map, &mut self.storage_class),
-                32 => gapi::wire::de(map, &mut self.temporary_hold),
-                33 => gapi::wire::de(map, &mut self.time_created),
-                34 => gapi::wire::de(map, &mut self.time_deleted),
-                35 => gapi::wire::de(map, &mut self.time_finalized),
-                36 => gapi::wire::de(map, &mut self.time_storage_class_updated),
-                37 => gapi::wire::de(map, &mut self.updated),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.acl,
+                    1 => &self.bucket,
+                    2 => &self.cache_control,
+                    3 => &self.component_count,
+                    4 => &self.content_disposition,
+                    5 => &self.content_encoding,
+                    6 => &self.content_language,
+                    7 => &self.content_type,
+                    8 => &self.contexts,
+                    9 => &self.crc32c,
+                    10 => &self.custom_time,
+                    11 => &self.customer_encryption,
+                    12 => &self.etag,
+                    13 => &self.event_based_hold,
+                    14 => gapi::wire::int64_field(&self.generation),
+                    15 => &self.hard_delete_time,
+                    16 => &self.id,
+                    17 => &self.kind,
+                    18 => &self.kms_key_name,
+                    19 => &self.md5_hash,
+                    20 => &self.media_link,
+                    21 => &self.metadata,
+                    22 => gapi::wire::int64_field(&self.metageneration),
+                    23 => &self.name,
+                    24 => &self.owner,
+                    25 => &self.restore_token,
+                    26 => &self.retention,
+                    27 => &self.retention_expiration_time,
+                    28 => &self.self_link,
+                    29 => gapi::wire::int64_field(&self.size),
+                    30 => &self.soft_delete_time,
+                    31 => &self.storage_class,
+                    32 => &self.temporary_hold,
+                    33 => &self.time_created,
+                    34 => &self.time_deleted,
+                    35 => &self.time_finalized,
+                    36 => &self.time_storage_class_updated,
+                    37 => &self.updated,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "acl", &self.acl)?;
-            gapi::wire::ser(map, "bucket", &self.bucket)?;
-            gapi::wire::ser(map, "cacheControl", &self.cache_control)?;
-            gapi::wire::ser(map, "componentCount", &self.component_count)?;
-            gapi::wire::ser(map, "contentDisposition", &self.content_disposition)?;
-            gapi::wire::ser(map, "contentEncoding", &self.content_encoding)?;
-            gapi::wire::ser(map, "contentLanguage", &self.content_language)?;
-            gapi::wire::ser(map, "contentType", &self.content_type)?;
-            gapi::wire::ser(map, "contexts", &self.contexts)?;
-            gapi::wire::ser(map, "crc32c", &self.crc32c)?;
-            gapi::wire::ser(map, "customTime", &self.custom_time)?;
-            gapi::wire::ser(map, "customerEncryption", &self.customer_encryption)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventBasedHold", &self.event_based_hold)?;
-            gapi::wire::ser_int64(map, "generation", &self.generation)?;
-            gapi::wire::ser(map, "hardDeleteTime", &self.hard_delete_time)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "kmsKeyName", &self.kms_key_name)?;
-            gapi::wire::ser(map, "md5Hash", &self.md5_hash)?;
-            gapi::wire::ser(map, "mediaLink", &self.media_link)?;
-            gapi::wire::ser(map, "metadata", &self.metadata)?;
-            gapi::wire::ser_int64(map, "metageneration", &self.metageneration)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "owner", &self.owner)?;
-            gapi::wire::ser(map, "restoreToken", &self.restore_token)?;
-            gapi::wire::ser(map, "retention", &self.retention)?;
-            gapi::wire::ser(
-                map,
-                "retentionExpirationTime",
-                &self.retention_expiration_time,
-            )?;
-            gapi::wire::ser(map, "selfLink", &self.self_link)?;
-            gapi::wire::ser_int64(map, "size", &self.size)?;
-            gapi::wire::ser(map, "softDeleteTime", &self.soft_delete_time)?;
-            gapi::wire::ser(map, "storageClass", &self.storage_class)?;
-            gapi::wire::ser(map, "temporaryHold", &self.temporary_hold)?;
-            gapi::wire::ser(map, "timeCreated", &self.time_created)?;
-            gapi::wire::ser(map, "timeDeleted", &self.time_deleted)?;
-            gapi::wire::ser(map, "timeFinalized", &self.time_finalized)?;
-            gapi::wire::ser(
-                map,
-                "timeStorageClassUpdated",
-                &self.time_storage_class_updated,
-            )?;
-            gapi::wire::ser(map, "updated", &self.updated)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.acl,
+                    1 => &mut self.bucket,
+                    2 => &mut self.cache_control,
+                    3 => &mut self.component_count,
+                    4 => &mut self.content_disposition,
+                    5 => &mut self.content_encoding,
+                    6 => &mut self.content_language,
+                    7 => &mut self.content_type,
+                    8 => &mut self.contexts,
+                    9 => &mut self.crc32c,
+                    10 => &mut self.custom_time,
+                    11 => &mut self.customer_encryption,
+                    12 => &mut self.etag,
+                    13 => &mut self.event_based_hold,
+                    14 => gapi::wire::int64_field_mut(&mut self.generation),
+                    15 => &mut self.hard_delete_time,
+                    16 => &mut self.id,
+                    17 => &mut self.kind,
+                    18 => &mut self.kms_key_name,
+                    19 => &mut self.md5_hash,
+                    20 => &mut self.media_link,
+                    21 => &mut self.metadata,
+                    22 => gapi::wire::int64_field_mut(&mut self.metageneration),
+                    23 => &mut self.name,
+                    24 => &mut self.owner,
+                    25 => &mut self.restore_token,
+                    26 => &mut self.retention,
+                    27 => &mut self.retention_expiration_time,
+                    28 => &mut self.self_link,
+                    29 => gapi::wire::int64_field_mut(&mut self.size),
+                    30 => &mut self.soft_delete_time,
+                    31 => &mut self.storage_class,
+                    32 => &mut self.temporary_hold,
+                    33 => &mut self.time_created,
+                    34 => &mut self.time_deleted,
+                    35 => &mut self.time_finalized,
+                    36 => &mut self.time_storage_class_updated,
+                    37 => &mut self.updated,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Object {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Object {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Object);
     /// An access-control entry.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ObjectAccessControl {
         /// The name of the bucket.
         pub bucket: Option<String>,
@@ -3795,7 +2917,7 @@ pub mod schemas {
         /// The link to this access-control entry.
         pub self_link: Option<String>,
     }
-    impl gapi::wire::WireStruct for ObjectAccessControl {
+    impl gapi::wire::Record for ObjectAccessControl {
         const NAME: &'static str = "ObjectAccessControl";
         const FIELDS: &'static [&'static str] = &[
             "bucket",
@@ -3812,201 +2934,118 @@ pub mod schemas {
             "role",
             "selfLink",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bucket),
-                1 => gapi::wire::de(map, &mut self.domain),
-                2 => gapi::wire::de(map, &mut self.email),
-                3 => gapi::wire::de(map, &mut self.entity),
-                4 => gapi::wire::de(map, &mut self.entity_id),
-                5 => gapi::wire::de(map, &mut self.etag),
-                6 => gapi::wire::de_int64(map, &mut self.generation),
-                7 => gapi::wire::de(map, &mut self.id),
-                8 => gapi::wire::de(map, &mut self.kind),
-                9 => gapi::wire::de(map, &mut self.object),
-                10 => gapi::wire::de(map, &mut self.project_team),
-                11 => gapi::wire::de(map, &mut self.role),
-                12 => gapi::wire::de(map, &mut self.self_link),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bucket,
+                    1 => &self.domain,
+                    2 => &self.email,
+                    3 => &self.entity,
+                    4 => &self.entity_id,
+                    5 => &self.etag,
+                    6 => gapi::wire::int64_field(&self.generation),
+                    7 => &self.id,
+                    8 => &self.kind,
+                    9 => &self.object,
+                    10 => &self.project_team,
+                    11 => &self.role,
+                    12 => &self.self_link,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bucket", &self.bucket)?;
-            gapi::wire::ser(map, "domain", &self.domain)?;
-            gapi::wire::ser(map, "email", &self.email)?;
-            gapi::wire::ser(map, "entity", &self.entity)?;
-            gapi::wire::ser(map, "entityId", &self.entity_id)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser_int64(map, "generation", &self.generation)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "object", &self.object)?;
-            gapi::wire::ser(map, "projectTeam", &self.project_team)?;
-            gapi::wire::ser(map, "role", &self.role)?;
-            gapi::wire::ser(map, "selfLink", &self.self_link)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ObjectAccessControl {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bucket,
+                    1 => &mut self.domain,
+                    2 => &mut self.email,
+                    3 => &mut self.entity,
+                    4 => &mut self.entity_id,
+                    5 => &mut self.etag,
+                    6 => gapi::wire::int64_field_mut(&mut self.generation),
+                    7 => &mut self.id,
+                    8 => &mut self.kind,
+                    9 => &mut self.object,
+                    10 => &mut self.project_team,
+                    11 => &mut self.role,
+                    12 => &mut self.self_link,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ObjectAccessControl {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ObjectAccessControl);
     /// The project team associated with the entity, if any.
-    #[derive(Clone, Debug, Default, PartialEq)]
-    pub struct ObjectAccessControlProjectTeam {
-        /// The project number.
-        pub project_number: Option<String>,
-        /// The team.
-        pub team: Option<String>,
-    }
-    impl gapi::wire::WireStruct for ObjectAccessControlProjectTeam {
-        const NAME: &'static str = "ObjectAccessControlProjectTeam";
-        const FIELDS: &'static [&'static str] = &["projectNumber", "team"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.project_number),
-                1 => gapi::wire::de(map, &mut self.team),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "projectNumber", &self.project_number)?;
-            gapi::wire::ser(map, "team", &self.team)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ObjectAccessControlProjectTeam {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for ObjectAccessControlProjectTeam {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    pub type ObjectAccessControlProjectTeam = BucketAccessControlProjectTeam;
     /// An access-control list.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ObjectAccessControls {
         /// The list of items.
         pub items: Option<Vec<ObjectAccessControl>>,
         /// The kind of item this is. For lists of object access control entries, this is always storage#objectAccessControls.
         pub kind: Option<String>,
     }
-    impl gapi::wire::WireStruct for ObjectAccessControls {
+    impl gapi::wire::Record for ObjectAccessControls {
         const NAME: &'static str = "ObjectAccessControls";
         const FIELDS: &'static [&'static str] = &["items", "kind"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.items),
-                1 => gapi::wire::de(map, &mut self.kind),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.items,
+                    1 => &self.kind,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ObjectAccessControls {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.items,
+                    1 => &mut self.kind,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ObjectAccessControls {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ObjectAccessControls);
     /// User-defined or system-defined object contexts. Each object context is a key-payload pair, where the key provides the identification and the payload holds the associated value and additional metadata.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ObjectContexts {
         /// User-defined object contexts.
         pub custom: Option<
             ::std::collections::BTreeMap<String, ObjectCustomContextPayload>,
         >,
     }
-    impl gapi::wire::WireStruct for ObjectContexts {
+    impl gapi::wire::Record for ObjectContexts {
         const NAME: &'static str = "ObjectContexts";
         const FIELDS: &'static [&'static str] = &["custom"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.custom),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.custom,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "custom", &self.custom)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ObjectContexts {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.custom,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ObjectContexts {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ObjectContexts);
     /// The payload of a single user-defined object context.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ObjectCustomContextPayload {
         /// The time at which the object context was created in RFC 3339 format.
         pub create_time: Option<gapi::types::DateTime>,
@@ -4017,7 +3056,7 @@ pub mod schemas {
         /// The value of the object context.
         pub value: Option<String>,
     }
-    impl gapi::wire::WireStruct for ObjectCustomContextPayload {
+    impl gapi::wire::Record for ObjectCustomContextPayload {
         const NAME: &'static str = "ObjectCustomContextPayload";
         const FIELDS: &'static [&'static str] = &[
             "createTime",
@@ -4025,93 +3064,67 @@ pub mod schemas {
             "updateTime",
             "value",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.create_time),
-                1 => gapi::wire::de(map, &mut self.extended_data_type_url),
-                2 => gapi::wire::de(map, &mut self.update_time),
-                3 => gapi::wire::de(map, &mut self.value),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.create_time,
+                    1 => &self.extended_data_type_url,
+                    2 => &self.update_time,
+                    3 => &self.value,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "createTime", &self.create_time)?;
-            gapi::wire::ser(map, "extendedDataTypeUrl", &self.extended_data_type_url)?;
-            gapi::wire::ser(map, "updateTime", &self.update_time)?;
-            gapi::wire::ser(map, "value", &self.value)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ObjectCustomContextPayload {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.create_time,
+                    1 => &mut self.extended_data_type_url,
+                    2 => &mut self.update_time,
+                    3 => &mut self.value,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ObjectCustomContextPayload {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ObjectCustomContextPayload);
     /// Metadata of customer-supplied encryption key, if the object is encrypted by such a key.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ObjectCustomerEncryption {
         /// The encryption algorithm.
         pub encryption_algorithm: Option<String>,
         /// SHA256 hash value of the encryption key.
         pub key_sha256: Option<String>,
     }
-    impl gapi::wire::WireStruct for ObjectCustomerEncryption {
+    impl gapi::wire::Record for ObjectCustomerEncryption {
         const NAME: &'static str = "ObjectCustomerEncryption";
         const FIELDS: &'static [&'static str] = &["encryptionAlgorithm", "keySha256"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.encryption_algorithm),
-                1 => gapi::wire::de(map, &mut self.key_sha256),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.encryption_algorithm,
+                    1 => &self.key_sha256,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "encryptionAlgorithm", &self.encryption_algorithm)?;
-            gapi::wire::ser(map, "keySha256", &self.key_sha256)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ObjectCustomerEncryption {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.encryption_algorithm,
+                    1 => &mut self.key_sha256,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ObjectCustomerEncryption {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ObjectCustomerEncryption);
     /// A full representation of an object context.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ObjectFullContext {
         /// The time at which the object context was created. This value is in RFC 3339 format.
         pub create_time: Option<gapi::types::DateTime>,
@@ -4130,7 +3143,7 @@ pub mod schemas {
         /// The value of the object context.
         pub value: Option<String>,
     }
-    impl gapi::wire::WireStruct for ObjectFullContext {
+    impl gapi::wire::Record for ObjectFullContext {
         const NAME: &'static str = "ObjectFullContext";
         const FIELDS: &'static [&'static str] = &[
             "createTime",
@@ -4141,51 +3154,38 @@ pub mod schemas {
             "updateTime",
             "value",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.create_time),
-                1 => gapi::wire::de(map, &mut self.extended_data),
-                2 => gapi::wire::de(map, &mut self.key),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.r#type),
-                5 => gapi::wire::de(map, &mut self.update_time),
-                6 => gapi::wire::de(map, &mut self.value),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.create_time,
+                    1 => &self.extended_data,
+                    2 => &self.key,
+                    3 => &self.kind,
+                    4 => &self.r#type,
+                    5 => &self.update_time,
+                    6 => &self.value,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "createTime", &self.create_time)?;
-            gapi::wire::ser(map, "extendedData", &self.extended_data)?;
-            gapi::wire::ser(map, "key", &self.key)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            gapi::wire::ser(map, "updateTime", &self.update_time)?;
-            gapi::wire::ser(map, "value", &self.value)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ObjectFullContext {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.create_time,
+                    1 => &mut self.extended_data,
+                    2 => &mut self.key,
+                    3 => &mut self.kind,
+                    4 => &mut self.r#type,
+                    5 => &mut self.update_time,
+                    6 => &mut self.value,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ObjectFullContext {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ObjectFullContext);
     gapi::open_enum! {
         /// The type of the object context.
         pub enum ObjectFullContextType {
@@ -4194,99 +3194,73 @@ pub mod schemas {
         }
     }
     /// The owner of the object. This will always be the uploader of the object.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ObjectOwner {
         /// The entity, in the form user-userId.
         pub entity: Option<String>,
         /// The ID for the entity.
         pub entity_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for ObjectOwner {
+    impl gapi::wire::Record for ObjectOwner {
         const NAME: &'static str = "ObjectOwner";
         const FIELDS: &'static [&'static str] = &["entity", "entityId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.entity),
-                1 => gapi::wire::de(map, &mut self.entity_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.entity,
+                    1 => &self.entity_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "entity", &self.entity)?;
-            gapi::wire::ser(map, "entityId", &self.entity_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ObjectOwner {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.entity,
+                    1 => &mut self.entity_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ObjectOwner {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ObjectOwner);
     /// A collection of object level retention parameters.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ObjectRetention {
         /// The bucket's object retention mode, can only be Unlocked or Locked.
         pub mode: Option<String>,
         /// A time in RFC 3339 format until which object retention protects this object.
         pub retain_until_time: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for ObjectRetention {
+    impl gapi::wire::Record for ObjectRetention {
         const NAME: &'static str = "ObjectRetention";
         const FIELDS: &'static [&'static str] = &["mode", "retainUntilTime"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.mode),
-                1 => gapi::wire::de(map, &mut self.retain_until_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.mode,
+                    1 => &self.retain_until_time,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "mode", &self.mode)?;
-            gapi::wire::ser(map, "retainUntilTime", &self.retain_until_time)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ObjectRetention {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.mode,
+                    1 => &mut self.retain_until_time,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ObjectRetention {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ObjectRetention);
     /// A list of objects.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Objects {
         /// The list of items.
         pub items: Option<Vec<Object>>,
@@ -4297,7 +3271,7 @@ pub mod schemas {
         /// The list of prefixes of objects matching-but-not-listed up to and including the requested delimiter.
         pub prefixes: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for Objects {
+    impl gapi::wire::Record for Objects {
         const NAME: &'static str = "Objects";
         const FIELDS: &'static [&'static str] = &[
             "items",
@@ -4305,45 +3279,32 @@ pub mod schemas {
             "nextPageToken",
             "prefixes",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.items),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.next_page_token),
-                3 => gapi::wire::de(map, &mut self.prefixes),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.items,
+                    1 => &self.kind,
+                    2 => &self.next_page_token,
+                    3 => &self.prefixes,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "prefixes", &self.prefixes)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Objects {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.items,
+                    1 => &mut self.kind,
+                    2 => &mut self.next_page_token,
+                    3 => &mut self.prefixes,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Objects {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Objects);
     impl gapi::Page for Objects {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -4358,7 +3319,7 @@ pub mod schemas {
         }
     }
     /// A bucket/object/managedFolder IAM policy.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Policy {
         /// An association between a role, which comes with a set of permissions, and members who may assume that role.
         pub bindings: Option<Vec<PolicyBindings>>,
@@ -4371,7 +3332,7 @@ pub mod schemas {
         /// The IAM policy format version.
         pub version: Option<i32>,
     }
-    impl gapi::wire::WireStruct for Policy {
+    impl gapi::wire::Record for Policy {
         const NAME: &'static str = "Policy";
         const FIELDS: &'static [&'static str] = &[
             "bindings",
@@ -4380,48 +3341,35 @@ pub mod schemas {
             "resourceId",
             "version",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bindings),
-                1 => gapi::wire::de(map, &mut self.etag),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.resource_id),
-                4 => gapi::wire::de(map, &mut self.version),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bindings,
+                    1 => &self.etag,
+                    2 => &self.kind,
+                    3 => &self.resource_id,
+                    4 => &self.version,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bindings", &self.bindings)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
-            gapi::wire::ser(map, "version", &self.version)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Policy {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bindings,
+                    1 => &mut self.etag,
+                    2 => &mut self.kind,
+                    3 => &mut self.resource_id,
+                    4 => &mut self.version,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Policy {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Policy);
+    #[derive(Clone, Default)]
     pub struct PolicyBindings {
         /// The condition that is associated with this binding. NOTE: an unsatisfied condition will not allow user access via current binding. Different bindings, including their conditions, are examined independently.
         pub condition: Option<Expr>,
@@ -4449,48 +3397,35 @@ pub mod schemas {
         /// - roles/storage.legacyBucketOwner - Read and write access to existing buckets with object listing/creation/deletion. Equivalent to an ACL entry on a bucket with the OWNER role.
         pub role: Option<String>,
     }
-    impl gapi::wire::WireStruct for PolicyBindings {
+    impl gapi::wire::Record for PolicyBindings {
         const NAME: &'static str = "PolicyBindings";
         const FIELDS: &'static [&'static str] = &["condition", "members", "role"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.condition),
-                1 => gapi::wire::de(map, &mut self.members),
-                2 => gapi::wire::de(map, &mut self.role),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.condition,
+                    1 => &self.members,
+                    2 => &self.role,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "condition", &self.condition)?;
-            gapi::wire::ser(map, "members", &self.members)?;
-            gapi::wire::ser(map, "role", &self.role)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PolicyBindings {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.condition,
+                    1 => &mut self.members,
+                    2 => &mut self.role,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PolicyBindings {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PolicyBindings);
     /// A Rapid Cache instance.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct RapidCache {
         /// The cache-level entry admission policy.
         pub admission_policy: Option<String>,
@@ -4521,7 +3456,7 @@ pub mod schemas {
         /// The zone in which the cache instance is running. For example, us-central1-a.
         pub zone: Option<String>,
     }
-    impl gapi::wire::WireStruct for RapidCache {
+    impl gapi::wire::Record for RapidCache {
         const NAME: &'static str = "RapidCache";
         const FIELDS: &'static [&'static str] = &[
             "admissionPolicy",
@@ -4539,153 +3474,114 @@ pub mod schemas {
             "updateTime",
             "zone",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.admission_policy),
-                1 => gapi::wire::de(map, &mut self.bucket),
-                2 => gapi::wire::de(map, &mut self.cache_type),
-                3 => gapi::wire::de(map, &mut self.create_time),
-                4 => gapi::wire::de(map, &mut self.id),
-                5 => gapi::wire::de(map, &mut self.ingest_on_write),
-                6 => gapi::wire::de(map, &mut self.kind),
-                7 => gapi::wire::de(map, &mut self.pending_update),
-                8 => gapi::wire::de(map, &mut self.rapid_cache_id),
-                9 => gapi::wire::de(map, &mut self.self_link),
-                10 => gapi::wire::de(map, &mut self.state),
-                11 => gapi::wire::de(map, &mut self.ttl),
-                12 => gapi::wire::de(map, &mut self.update_time),
-                13 => gapi::wire::de(map, &mut self.zone),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.admission_policy,
+                    1 => &self.bucket,
+                    2 => &self.cache_type,
+                    3 => &self.create_time,
+                    4 => &self.id,
+                    5 => &self.ingest_on_write,
+                    6 => &self.kind,
+                    7 => &self.pending_update,
+                    8 => &self.rapid_cache_id,
+                    9 => &self.self_link,
+                    10 => &self.state,
+                    11 => &self.ttl,
+                    12 => &self.update_time,
+                    13 => &self.zone,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "admissionPolicy", &self.admission_policy)?;
-            gapi::wire::ser(map, "bucket", &self.bucket)?;
-            gapi::wire::ser(map, "cacheType", &self.cache_type)?;
-            gapi::wire::ser(map, "createTime", &self.create_time)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "ingestOnWrite", &self.ingest_on_write)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "pendingUpdate", &self.pending_update)?;
-            gapi::wire::ser(map, "rapidCacheId", &self.rapid_cache_id)?;
-            gapi::wire::ser(map, "selfLink", &self.self_link)?;
-            gapi::wire::ser(map, "state", &self.state)?;
-            gapi::wire::ser(map, "ttl", &self.ttl)?;
-            gapi::wire::ser(map, "updateTime", &self.update_time)?;
-            gapi::wire::ser(map, "zone", &self.zone)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for RapidCache {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.admission_policy,
+                    1 => &mut self.bucket,
+                    2 => &mut self.cache_type,
+                    3 => &mut self.create_time,
+                    4 => &mut self.id,
+                    5 => &mut self.ingest_on_write,
+                    6 => &mut self.kind,
+                    7 => &mut self.pending_update,
+                    8 => &mut self.rapid_cache_id,
+                    9 => &mut self.self_link,
+                    10 => &mut self.state,
+                    11 => &mut self.ttl,
+                    12 => &mut self.update_time,
+                    13 => &mut self.zone,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for RapidCache {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(RapidCache);
     /// Configuration options for the rapid cache of a managed folder.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct RapidCacheConfig {
         /// A map of rapid cache IDs to the corresponding `RapidCachePolicy` configurations for a managed folder.
         pub policies: Option<::std::collections::BTreeMap<String, RapidCachePolicy>>,
     }
-    impl gapi::wire::WireStruct for RapidCacheConfig {
+    impl gapi::wire::Record for RapidCacheConfig {
         const NAME: &'static str = "RapidCacheConfig";
         const FIELDS: &'static [&'static str] = &["policies"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.policies),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.policies,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "policies", &self.policies)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for RapidCacheConfig {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.policies,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for RapidCacheConfig {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(RapidCacheConfig);
     /// The rapid cache policy configuration for a managed folder.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct RapidCachePolicy {
         /// The ingest-on-write policy for objects in the managed folder. When set to `enabled`, objects are automatically ingested into the cache when they are written to the managed folder.
         pub ingest_on_write: Option<RapidCachePolicyIngestOnWrite>,
         /// The unique identifier of the rapid cache.
         pub rapid_cache_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for RapidCachePolicy {
+    impl gapi::wire::Record for RapidCachePolicy {
         const NAME: &'static str = "RapidCachePolicy";
         const FIELDS: &'static [&'static str] = &["ingestOnWrite", "rapidCacheId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.ingest_on_write),
-                1 => gapi::wire::de(map, &mut self.rapid_cache_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.ingest_on_write,
+                    1 => &self.rapid_cache_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "ingestOnWrite", &self.ingest_on_write)?;
-            gapi::wire::ser(map, "rapidCacheId", &self.rapid_cache_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for RapidCachePolicy {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.ingest_on_write,
+                    1 => &mut self.rapid_cache_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for RapidCachePolicy {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(RapidCachePolicy);
     gapi::open_enum! {
         /// The ingest-on-write policy for objects in the managed folder. When set to `enabled`, objects are automatically ingested into the cache when they are written to the managed folder.
         pub enum RapidCachePolicyIngestOnWrite {
@@ -4696,7 +3592,7 @@ pub mod schemas {
         }
     }
     /// A list of Rapid Caches.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct RapidCaches {
         /// The list of items.
         pub items: Option<Vec<RapidCache>>,
@@ -4705,46 +3601,33 @@ pub mod schemas {
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for RapidCaches {
+    impl gapi::wire::Record for RapidCaches {
         const NAME: &'static str = "RapidCaches";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.items),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.items,
+                    1 => &self.kind,
+                    2 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for RapidCaches {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.items,
+                    1 => &mut self.kind,
+                    2 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for RapidCaches {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(RapidCaches);
     impl gapi::Page for RapidCaches {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -4759,7 +3642,7 @@ pub mod schemas {
         }
     }
     /// A Relocate Bucket request.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct RelocateBucketRequest {
         /// The bucket's new custom placement configuration if relocating to a Custom Dual Region.
         pub destination_custom_placement_config: Option<
@@ -4772,7 +3655,7 @@ pub mod schemas {
         /// If true, validate the operation, but do not actually relocate the bucket.
         pub validate_only: Option<bool>,
     }
-    impl gapi::wire::WireStruct for RelocateBucketRequest {
+    impl gapi::wire::Record for RelocateBucketRequest {
         const NAME: &'static str = "RelocateBucketRequest";
         const FIELDS: &'static [&'static str] = &[
             "destinationCustomPlacementConfig",
@@ -4780,100 +3663,36 @@ pub mod schemas {
             "destinationLocation",
             "validateOnly",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.destination_custom_placement_config),
-                1 => gapi::wire::de(map, &mut self.destination_kms_key_name),
-                2 => gapi::wire::de(map, &mut self.destination_location),
-                3 => gapi::wire::de(map, &mut self.validate_only),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.destination_custom_placement_config,
+                    1 => &self.destination_kms_key_name,
+                    2 => &self.destination_location,
+                    3 => &self.validate_only,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "destinationCustomPlacementConfig",
-                &self.destination_custom_placement_config,
-            )?;
-            gapi::wire::ser(
-                map,
-                "destinationKmsKeyName",
-                &self.destination_kms_key_name,
-            )?;
-            gapi::wire::ser(map, "destinationLocation", &self.destination_location)?;
-            gapi::wire::ser(map, "validateOnly", &self.validate_only)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.destination_custom_placement_config,
+                    1 => &mut self.destination_kms_key_name,
+                    2 => &mut self.destination_location,
+                    3 => &mut self.validate_only,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for RelocateBucketRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for RelocateBucketRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(RelocateBucketRequest);
     /// The bucket's new custom placement configuration if relocating to a Custom Dual Region.
-    #[derive(Clone, Debug, Default, PartialEq)]
-    pub struct RelocateBucketRequestDestinationCustomPlacementConfig {
-        /// The list of regional locations in which data is placed.
-        pub data_locations: Option<Vec<String>>,
-    }
-    impl gapi::wire::WireStruct
-    for RelocateBucketRequestDestinationCustomPlacementConfig {
-        const NAME: &'static str = "RelocateBucketRequestDestinationCustomPlacementConfig";
-        const FIELDS: &'static [&'static str] = &["dataLocations"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.data_locations),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "dataLocations", &self.data_locations)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize
-    for RelocateBucketRequestDestinationCustomPlacementConfig {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de>
-    for RelocateBucketRequestDestinationCustomPlacementConfig {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    pub type RelocateBucketRequestDestinationCustomPlacementConfig = BucketCustomPlacementConfig;
     /// A rewrite response.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct RewriteResponse {
         /// true if the copy is finished; otherwise, false if the copy is in progress. This property is always present in the response.
         pub done: Option<bool>,
@@ -4888,7 +3707,7 @@ pub mod schemas {
         /// The total bytes written so far, which can be used to provide a waiting user with a progress indicator. This property is always present in the response.
         pub total_bytes_rewritten: Option<i64>,
     }
-    impl gapi::wire::WireStruct for RewriteResponse {
+    impl gapi::wire::Record for RewriteResponse {
         const NAME: &'static str = "RewriteResponse";
         const FIELDS: &'static [&'static str] = &[
             "done",
@@ -4898,101 +3717,71 @@ pub mod schemas {
             "rewriteToken",
             "totalBytesRewritten",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.done),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de_int64(map, &mut self.object_size),
-                3 => gapi::wire::de(map, &mut self.resource),
-                4 => gapi::wire::de(map, &mut self.rewrite_token),
-                5 => gapi::wire::de_int64(map, &mut self.total_bytes_rewritten),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.done,
+                    1 => &self.kind,
+                    2 => gapi::wire::int64_field(&self.object_size),
+                    3 => &self.resource,
+                    4 => &self.rewrite_token,
+                    5 => gapi::wire::int64_field(&self.total_bytes_rewritten),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "done", &self.done)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser_int64(map, "objectSize", &self.object_size)?;
-            gapi::wire::ser(map, "resource", &self.resource)?;
-            gapi::wire::ser(map, "rewriteToken", &self.rewrite_token)?;
-            gapi::wire::ser_int64(
-                map,
-                "totalBytesRewritten",
-                &self.total_bytes_rewritten,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.done,
+                    1 => &mut self.kind,
+                    2 => gapi::wire::int64_field_mut(&mut self.object_size),
+                    3 => &mut self.resource,
+                    4 => &mut self.rewrite_token,
+                    5 => gapi::wire::int64_field_mut(&mut self.total_bytes_rewritten),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for RewriteResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for RewriteResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(RewriteResponse);
     /// A subscription to receive Google PubSub notifications.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ServiceAccount {
         /// The ID of the notification.
         pub email_address: Option<String>,
         /// The kind of item this is. For notifications, this is always storage#notification.
         pub kind: Option<String>,
     }
-    impl gapi::wire::WireStruct for ServiceAccount {
+    impl gapi::wire::Record for ServiceAccount {
         const NAME: &'static str = "ServiceAccount";
         const FIELDS: &'static [&'static str] = &["email_address", "kind"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.email_address),
-                1 => gapi::wire::de(map, &mut self.kind),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.email_address,
+                    1 => &self.kind,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "email_address", &self.email_address)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ServiceAccount {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.email_address,
+                    1 => &mut self.kind,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ServiceAccount {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ServiceAccount);
     /// A storage.(buckets|objects|managedFolders).testIamPermissions response.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TestIamPermissionsResponse {
         /// The kind of item this is.
         pub kind: Option<String>,
@@ -5019,44 +3808,31 @@ pub mod schemas {
         /// - storage.managedFolders.setIamPolicy - Update managed folder IAM policy.
         pub permissions: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for TestIamPermissionsResponse {
+    impl gapi::wire::Record for TestIamPermissionsResponse {
         const NAME: &'static str = "TestIamPermissionsResponse";
         const FIELDS: &'static [&'static str] = &["kind", "permissions"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.kind),
-                1 => gapi::wire::de(map, &mut self.permissions),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.kind,
+                    1 => &self.permissions,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "permissions", &self.permissions)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TestIamPermissionsResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.kind,
+                    1 => &mut self.permissions,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TestIamPermissionsResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TestIamPermissionsResponse);
 }
 /// The Cloud Storage JSON API (`storage` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]

@@ -33,14 +33,14 @@ pub mod scopes {
 }
 /// The data types of this API.
 pub mod schemas {
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AbuseReport {
         pub abuse_types: Option<Vec<AbuseType>>,
         pub description: Option<String>,
         pub related_entities: Option<Vec<RelatedEntity>>,
         pub subject: Option<Entity>,
     }
-    impl gapi::wire::WireStruct for AbuseReport {
+    impl gapi::wire::Record for AbuseReport {
         const NAME: &'static str = "AbuseReport";
         const FIELDS: &'static [&'static str] = &[
             "abuseTypes",
@@ -48,133 +48,94 @@ pub mod schemas {
             "relatedEntities",
             "subject",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.abuse_types),
-                1 => gapi::wire::de(map, &mut self.description),
-                2 => gapi::wire::de(map, &mut self.related_entities),
-                3 => gapi::wire::de(map, &mut self.subject),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.abuse_types,
+                    1 => &self.description,
+                    2 => &self.related_entities,
+                    3 => &self.subject,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "abuseTypes", &self.abuse_types)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "relatedEntities", &self.related_entities)?;
-            gapi::wire::ser(map, "subject", &self.subject)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AbuseReport {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.abuse_types,
+                    1 => &mut self.description,
+                    2 => &mut self.related_entities,
+                    3 => &mut self.subject,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AbuseReport {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(AbuseReport);
+    #[derive(Clone, Default)]
     pub struct AbuseType {
         pub id: Option<String>,
     }
-    impl gapi::wire::WireStruct for AbuseType {
+    impl gapi::wire::Record for AbuseType {
         const NAME: &'static str = "AbuseType";
         const FIELDS: &'static [&'static str] = &["id"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "id", &self.id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AbuseType {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AbuseType {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AbuseType);
     /// Rights management policy for YouTube resources.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AccessPolicy {
         /// The value of allowed indicates whether the access to the policy is allowed or denied by default.
         pub allowed: Option<bool>,
         /// A list of region codes that identify countries where the default policy do not apply.
         pub exception: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for AccessPolicy {
+    impl gapi::wire::Record for AccessPolicy {
         const NAME: &'static str = "AccessPolicy";
         const FIELDS: &'static [&'static str] = &["allowed", "exception"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.allowed),
-                1 => gapi::wire::de(map, &mut self.exception),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.allowed,
+                    1 => &self.exception,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "allowed", &self.allowed)?;
-            gapi::wire::ser(map, "exception", &self.exception)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AccessPolicy {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.allowed,
+                    1 => &mut self.exception,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AccessPolicy {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AccessPolicy);
     /// An `activity` resource contains information about an action that a particular channel, or user, has taken on YouTube. The actions reported in activity feeds include sharing a video, uploading a video, and so forth. Each `activity` resource identifies the type of action, the channel associated with the action, and the resource(s) associated with the action, such as the video that was rated or uploaded.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Activity {
         /// The `contentDetails` object contains information about the content associated with the activity. For example, if the `snippet.type` value is `videoRated`, then the `contentDetails` object's content identifies the rated video.
         pub content_details: Option<ActivityContentDetails>,
@@ -187,7 +148,7 @@ pub mod schemas {
         /// The `snippet` object contains basic details about the activity, including the activity's type and group ID.
         pub snippet: Option<ActivitySnippet>,
     }
-    impl gapi::wire::WireStruct for Activity {
+    impl gapi::wire::Record for Activity {
         const NAME: &'static str = "Activity";
         const FIELDS: &'static [&'static str] = &[
             "contentDetails",
@@ -196,49 +157,36 @@ pub mod schemas {
             "kind",
             "snippet",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.content_details),
-                1 => gapi::wire::de(map, &mut self.etag),
-                2 => gapi::wire::de(map, &mut self.id),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.content_details,
+                    1 => &self.etag,
+                    2 => &self.id,
+                    3 => &self.kind,
+                    4 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Activity {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.content_details,
+                    1 => &mut self.etag,
+                    2 => &mut self.id,
+                    3 => &mut self.kind,
+                    4 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Activity {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Activity);
     /// Details about the content of an activity: the video that was shared, the channel that was subscribed to, etc.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ActivityContentDetails {
         /// The `bulletin` object contains details about a channel bulletin post. This object is only present if the `snippet.type` is `bulletin`.
         pub bulletin: Option<ActivityContentDetailsBulletin>,
@@ -259,7 +207,7 @@ pub mod schemas {
         /// The `upload` object contains information about the uploaded video. This property is only present if the `snippet.type` is `upload`.
         pub upload: Option<ActivityContentDetailsUpload>,
     }
-    impl gapi::wire::WireStruct for ActivityContentDetails {
+    impl gapi::wire::Record for ActivityContentDetails {
         const NAME: &'static str = "ActivityContentDetails";
         const FIELDS: &'static [&'static str] = &[
             "bulletin",
@@ -272,183 +220,131 @@ pub mod schemas {
             "subscription",
             "upload",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bulletin),
-                1 => gapi::wire::de(map, &mut self.channel_item),
-                2 => gapi::wire::de(map, &mut self.comment),
-                3 => gapi::wire::de(map, &mut self.playlist_item),
-                4 => gapi::wire::de(map, &mut self.promoted_item),
-                5 => gapi::wire::de(map, &mut self.recommendation),
-                6 => gapi::wire::de(map, &mut self.social),
-                7 => gapi::wire::de(map, &mut self.subscription),
-                8 => gapi::wire::de(map, &mut self.upload),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bulletin,
+                    1 => &self.channel_item,
+                    2 => &self.comment,
+                    3 => &self.playlist_item,
+                    4 => &self.promoted_item,
+                    5 => &self.recommendation,
+                    6 => &self.social,
+                    7 => &self.subscription,
+                    8 => &self.upload,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bulletin", &self.bulletin)?;
-            gapi::wire::ser(map, "channelItem", &self.channel_item)?;
-            gapi::wire::ser(map, "comment", &self.comment)?;
-            gapi::wire::ser(map, "playlistItem", &self.playlist_item)?;
-            gapi::wire::ser(map, "promotedItem", &self.promoted_item)?;
-            gapi::wire::ser(map, "recommendation", &self.recommendation)?;
-            gapi::wire::ser(map, "social", &self.social)?;
-            gapi::wire::ser(map, "subscription", &self.subscription)?;
-            gapi::wire::ser(map, "upload", &self.upload)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ActivityContentDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bulletin,
+                    1 => &mut self.channel_item,
+                    2 => &mut self.comment,
+                    3 => &mut self.playlist_item,
+                    4 => &mut self.promoted_item,
+                    5 => &mut self.recommendation,
+                    6 => &mut self.social,
+                    7 => &mut self.subscription,
+                    8 => &mut self.upload,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ActivityContentDetails);
     /// Details about a channel bulletin post.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ActivityContentDetailsBulletin {
         /// The `resourceId` object contains information that identifies the resource associated with a bulletin post. @mutable youtube.activities.insert
         pub resource_id: Option<ResourceId>,
     }
-    impl gapi::wire::WireStruct for ActivityContentDetailsBulletin {
+    impl gapi::wire::Record for ActivityContentDetailsBulletin {
         const NAME: &'static str = "ActivityContentDetailsBulletin";
         const FIELDS: &'static [&'static str] = &["resourceId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.resource_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.resource_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ActivityContentDetailsBulletin {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.resource_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsBulletin {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ActivityContentDetailsBulletin);
     /// Details about a resource which was added to a channel.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ActivityContentDetailsChannelItem {
         /// The `resourceId` object contains information that identifies the resource that was added to the channel.
         pub resource_id: Option<ResourceId>,
     }
-    impl gapi::wire::WireStruct for ActivityContentDetailsChannelItem {
+    impl gapi::wire::Record for ActivityContentDetailsChannelItem {
         const NAME: &'static str = "ActivityContentDetailsChannelItem";
         const FIELDS: &'static [&'static str] = &["resourceId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.resource_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.resource_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ActivityContentDetailsChannelItem {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.resource_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsChannelItem {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ActivityContentDetailsChannelItem);
     /// Information about a resource that received a comment.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ActivityContentDetailsComment {
         /// The `resourceId` object contains information that identifies the resource associated with the comment.
         pub resource_id: Option<ResourceId>,
     }
-    impl gapi::wire::WireStruct for ActivityContentDetailsComment {
+    impl gapi::wire::Record for ActivityContentDetailsComment {
         const NAME: &'static str = "ActivityContentDetailsComment";
         const FIELDS: &'static [&'static str] = &["resourceId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.resource_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.resource_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ActivityContentDetailsComment {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.resource_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsComment {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ActivityContentDetailsComment);
     /// Information about a new playlist item.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ActivityContentDetailsPlaylistItem {
         /// The value that YouTube uses to uniquely identify the playlist.
         pub playlist_id: Option<String>,
@@ -457,52 +353,39 @@ pub mod schemas {
         /// The `resourceId` object contains information about the resource that was added to the playlist.
         pub resource_id: Option<ResourceId>,
     }
-    impl gapi::wire::WireStruct for ActivityContentDetailsPlaylistItem {
+    impl gapi::wire::Record for ActivityContentDetailsPlaylistItem {
         const NAME: &'static str = "ActivityContentDetailsPlaylistItem";
         const FIELDS: &'static [&'static str] = &[
             "playlistId",
             "playlistItemId",
             "resourceId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.playlist_id),
-                1 => gapi::wire::de(map, &mut self.playlist_item_id),
-                2 => gapi::wire::de(map, &mut self.resource_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.playlist_id,
+                    1 => &self.playlist_item_id,
+                    2 => &self.resource_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "playlistId", &self.playlist_id)?;
-            gapi::wire::ser(map, "playlistItemId", &self.playlist_item_id)?;
-            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ActivityContentDetailsPlaylistItem {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.playlist_id,
+                    1 => &mut self.playlist_item_id,
+                    2 => &mut self.resource_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsPlaylistItem {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ActivityContentDetailsPlaylistItem);
     /// Details about a resource which is being promoted.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ActivityContentDetailsPromotedItem {
         /// The URL the client should fetch to request a promoted item.
         pub ad_tag: Option<String>,
@@ -525,7 +408,7 @@ pub mod schemas {
         /// The ID that YouTube uses to uniquely identify the promoted video.
         pub video_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for ActivityContentDetailsPromotedItem {
+    impl gapi::wire::Record for ActivityContentDetailsPromotedItem {
         const NAME: &'static str = "ActivityContentDetailsPromotedItem";
         const FIELDS: &'static [&'static str] = &[
             "adTag",
@@ -539,57 +422,44 @@ pub mod schemas {
             "impressionUrl",
             "videoId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.ad_tag),
-                1 => gapi::wire::de(map, &mut self.click_tracking_url),
-                2 => gapi::wire::de(map, &mut self.creative_view_url),
-                3 => gapi::wire::de(map, &mut self.cta_type),
-                4 => gapi::wire::de(map, &mut self.custom_cta_button_text),
-                5 => gapi::wire::de(map, &mut self.description_text),
-                6 => gapi::wire::de(map, &mut self.destination_url),
-                7 => gapi::wire::de(map, &mut self.forecasting_url),
-                8 => gapi::wire::de(map, &mut self.impression_url),
-                9 => gapi::wire::de(map, &mut self.video_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.ad_tag,
+                    1 => &self.click_tracking_url,
+                    2 => &self.creative_view_url,
+                    3 => &self.cta_type,
+                    4 => &self.custom_cta_button_text,
+                    5 => &self.description_text,
+                    6 => &self.destination_url,
+                    7 => &self.forecasting_url,
+                    8 => &self.impression_url,
+                    9 => &self.video_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "adTag", &self.ad_tag)?;
-            gapi::wire::ser(map, "clickTrackingUrl", &self.click_tracking_url)?;
-            gapi::wire::ser(map, "creativeViewUrl", &self.creative_view_url)?;
-            gapi::wire::ser(map, "ctaType", &self.cta_type)?;
-            gapi::wire::ser(map, "customCtaButtonText", &self.custom_cta_button_text)?;
-            gapi::wire::ser(map, "descriptionText", &self.description_text)?;
-            gapi::wire::ser(map, "destinationUrl", &self.destination_url)?;
-            gapi::wire::ser(map, "forecastingUrl", &self.forecasting_url)?;
-            gapi::wire::ser(map, "impressionUrl", &self.impression_url)?;
-            gapi::wire::ser(map, "videoId", &self.video_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ActivityContentDetailsPromotedItem {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.ad_tag,
+                    1 => &mut self.click_tracking_url,
+                    2 => &mut self.creative_view_url,
+                    3 => &mut self.cta_type,
+                    4 => &mut self.custom_cta_button_text,
+                    5 => &mut self.description_text,
+                    6 => &mut self.destination_url,
+                    7 => &mut self.forecasting_url,
+                    8 => &mut self.impression_url,
+                    9 => &mut self.video_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsPromotedItem {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ActivityContentDetailsPromotedItem);
     gapi::open_enum! {
         /// The type of call-to-action, a message to the user indicating action that can be taken.
         pub enum ActivityContentDetailsPromotedItemCtaType {
@@ -598,7 +468,7 @@ pub mod schemas {
         }
     }
     /// Information that identifies the recommended resource.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ActivityContentDetailsRecommendation {
         /// The reason that the resource is recommended to the user.
         pub reason: Option<ActivityContentDetailsRecommendationReason>,
@@ -607,50 +477,37 @@ pub mod schemas {
         /// The `seedResourceId` object contains information about the resource that caused the recommendation.
         pub seed_resource_id: Option<ResourceId>,
     }
-    impl gapi::wire::WireStruct for ActivityContentDetailsRecommendation {
+    impl gapi::wire::Record for ActivityContentDetailsRecommendation {
         const NAME: &'static str = "ActivityContentDetailsRecommendation";
         const FIELDS: &'static [&'static str] = &[
             "reason",
             "resourceId",
             "seedResourceId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.reason),
-                1 => gapi::wire::de(map, &mut self.resource_id),
-                2 => gapi::wire::de(map, &mut self.seed_resource_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.reason,
+                    1 => &self.resource_id,
+                    2 => &self.seed_resource_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "reason", &self.reason)?;
-            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
-            gapi::wire::ser(map, "seedResourceId", &self.seed_resource_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ActivityContentDetailsRecommendation {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.reason,
+                    1 => &mut self.resource_id,
+                    2 => &mut self.seed_resource_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsRecommendation {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ActivityContentDetailsRecommendation);
     gapi::open_enum! {
         /// The reason that the resource is recommended to the user.
         pub enum ActivityContentDetailsRecommendationReason {
@@ -659,7 +516,7 @@ pub mod schemas {
         }
     }
     /// Details about a social network post.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ActivityContentDetailsSocial {
         /// The author of the social network post.
         pub author: Option<String>,
@@ -672,7 +529,7 @@ pub mod schemas {
         /// The name of the social network.
         pub r#type: Option<ActivityContentDetailsSocialType>,
     }
-    impl gapi::wire::WireStruct for ActivityContentDetailsSocial {
+    impl gapi::wire::Record for ActivityContentDetailsSocial {
         const NAME: &'static str = "ActivityContentDetailsSocial";
         const FIELDS: &'static [&'static str] = &[
             "author",
@@ -681,47 +538,34 @@ pub mod schemas {
             "resourceId",
             "type",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.author),
-                1 => gapi::wire::de(map, &mut self.image_url),
-                2 => gapi::wire::de(map, &mut self.reference_url),
-                3 => gapi::wire::de(map, &mut self.resource_id),
-                4 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.author,
+                    1 => &self.image_url,
+                    2 => &self.reference_url,
+                    3 => &self.resource_id,
+                    4 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "author", &self.author)?;
-            gapi::wire::ser(map, "imageUrl", &self.image_url)?;
-            gapi::wire::ser(map, "referenceUrl", &self.reference_url)?;
-            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ActivityContentDetailsSocial {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.author,
+                    1 => &mut self.image_url,
+                    2 => &mut self.reference_url,
+                    3 => &mut self.resource_id,
+                    4 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsSocial {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ActivityContentDetailsSocial);
     gapi::open_enum! {
         /// The name of the social network.
         pub enum ActivityContentDetailsSocialType {
@@ -732,90 +576,64 @@ pub mod schemas {
         }
     }
     /// Information about a channel that a user subscribed to.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ActivityContentDetailsSubscription {
         /// The `resourceId` object contains information that identifies the resource that the user subscribed to.
         pub resource_id: Option<ResourceId>,
     }
-    impl gapi::wire::WireStruct for ActivityContentDetailsSubscription {
+    impl gapi::wire::Record for ActivityContentDetailsSubscription {
         const NAME: &'static str = "ActivityContentDetailsSubscription";
         const FIELDS: &'static [&'static str] = &["resourceId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.resource_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.resource_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ActivityContentDetailsSubscription {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.resource_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsSubscription {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ActivityContentDetailsSubscription);
     /// Information about the uploaded video.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ActivityContentDetailsUpload {
         /// The ID that YouTube uses to uniquely identify the uploaded video.
         pub video_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for ActivityContentDetailsUpload {
+    impl gapi::wire::Record for ActivityContentDetailsUpload {
         const NAME: &'static str = "ActivityContentDetailsUpload";
         const FIELDS: &'static [&'static str] = &["videoId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.video_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.video_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "videoId", &self.video_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ActivityContentDetailsUpload {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.video_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ActivityContentDetailsUpload {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ActivityContentDetailsUpload);
+    #[derive(Clone, Default)]
     pub struct ActivityListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -839,7 +657,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for ActivityListResponse {
+    impl gapi::wire::Record for ActivityListResponse {
         const NAME: &'static str = "ActivityListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -852,55 +670,42 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.next_page_token),
-                5 => gapi::wire::de(map, &mut self.page_info),
-                6 => gapi::wire::de(map, &mut self.prev_page_token),
-                7 => gapi::wire::de(map, &mut self.token_pagination),
-                8 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.next_page_token,
+                    5 => &self.page_info,
+                    6 => &self.prev_page_token,
+                    7 => &self.token_pagination,
+                    8 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
-            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
-            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ActivityListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.next_page_token,
+                    5 => &mut self.page_info,
+                    6 => &mut self.prev_page_token,
+                    7 => &mut self.token_pagination,
+                    8 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ActivityListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ActivityListResponse);
     impl gapi::Page for ActivityListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -915,7 +720,7 @@ pub mod schemas {
         }
     }
     /// Basic details about an activity, including title, description, thumbnails, activity type and group. Next ID: 12
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ActivitySnippet {
         /// The ID that YouTube uses to uniquely identify the channel associated with the activity.
         pub channel_id: Option<String>,
@@ -934,7 +739,7 @@ pub mod schemas {
         /// The type of activity that the resource describes.
         pub r#type: Option<ActivitySnippetType>,
     }
-    impl gapi::wire::WireStruct for ActivitySnippet {
+    impl gapi::wire::Record for ActivitySnippet {
         const NAME: &'static str = "ActivitySnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -946,53 +751,40 @@ pub mod schemas {
             "title",
             "type",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.channel_id),
-                1 => gapi::wire::de(map, &mut self.channel_title),
-                2 => gapi::wire::de(map, &mut self.description),
-                3 => gapi::wire::de(map, &mut self.group_id),
-                4 => gapi::wire::de(map, &mut self.published_at),
-                5 => gapi::wire::de(map, &mut self.thumbnails),
-                6 => gapi::wire::de(map, &mut self.title),
-                7 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.channel_id,
+                    1 => &self.channel_title,
+                    2 => &self.description,
+                    3 => &self.group_id,
+                    4 => &self.published_at,
+                    5 => &self.thumbnails,
+                    6 => &self.title,
+                    7 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            gapi::wire::ser(map, "channelTitle", &self.channel_title)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "groupId", &self.group_id)?;
-            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
-            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ActivitySnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.channel_id,
+                    1 => &mut self.channel_title,
+                    2 => &mut self.description,
+                    3 => &mut self.group_id,
+                    4 => &mut self.published_at,
+                    5 => &mut self.thumbnails,
+                    6 => &mut self.title,
+                    7 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ActivitySnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ActivitySnippet);
     gapi::open_enum! {
         /// The type of activity that the resource describes.
         pub enum ActivitySnippetType {
@@ -1009,188 +801,135 @@ pub mod schemas {
         }
     }
     /// Common proto for Live and VOD geo-restrictions
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AvailabilityConfig {
         /// Video is available in all regions except the ones specified in the config.
         pub global_config: Option<AvailabilityConfigGlobalConfig>,
         /// Video is available in the specified regions only.
         pub regions_config: Option<AvailabilityConfigRegionsConfig>,
     }
-    impl gapi::wire::WireStruct for AvailabilityConfig {
+    impl gapi::wire::Record for AvailabilityConfig {
         const NAME: &'static str = "AvailabilityConfig";
         const FIELDS: &'static [&'static str] = &["globalConfig", "regionsConfig"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.global_config),
-                1 => gapi::wire::de(map, &mut self.regions_config),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.global_config,
+                    1 => &self.regions_config,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "globalConfig", &self.global_config)?;
-            gapi::wire::ser(map, "regionsConfig", &self.regions_config)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AvailabilityConfig {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.global_config,
+                    1 => &mut self.regions_config,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AvailabilityConfig {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AvailabilityConfig);
     /// Video is available in all regions except the ones specified in the excluded_region_codes list.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AvailabilityConfigGlobalConfig {
         /// Optional. Regions where video is blocked
         pub excluded_region_codes: Option<Vec<String>>,
         /// Default time window where video is available for all non-blocked regions Not supported for upcoming / active live broadcasts. If start time is unspecified, video is already available If end time is unspecified, video is available forever Specified start and end times cannot be more than five years in the future.
         pub interval: Option<Interval>,
     }
-    impl gapi::wire::WireStruct for AvailabilityConfigGlobalConfig {
+    impl gapi::wire::Record for AvailabilityConfigGlobalConfig {
         const NAME: &'static str = "AvailabilityConfigGlobalConfig";
         const FIELDS: &'static [&'static str] = &["excludedRegionCodes", "interval"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.excluded_region_codes),
-                1 => gapi::wire::de(map, &mut self.interval),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.excluded_region_codes,
+                    1 => &self.interval,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "excludedRegionCodes", &self.excluded_region_codes)?;
-            gapi::wire::ser(map, "interval", &self.interval)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AvailabilityConfigGlobalConfig {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.excluded_region_codes,
+                    1 => &mut self.interval,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AvailabilityConfigGlobalConfig {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AvailabilityConfigGlobalConfig);
     /// Video is available in the specified regions only.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AvailabilityConfigRegionsConfig {
         /// Required. List of regions and time windows where video is available. If a region is specified multiple times, the union of all intervals is used.
         pub region_intervals: Option<Vec<AvailabilityConfigRegionsConfigRegionInterval>>,
     }
-    impl gapi::wire::WireStruct for AvailabilityConfigRegionsConfig {
+    impl gapi::wire::Record for AvailabilityConfigRegionsConfig {
         const NAME: &'static str = "AvailabilityConfigRegionsConfig";
         const FIELDS: &'static [&'static str] = &["regionIntervals"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.region_intervals),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.region_intervals,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "regionIntervals", &self.region_intervals)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AvailabilityConfigRegionsConfig {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.region_intervals,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AvailabilityConfigRegionsConfig {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AvailabilityConfigRegionsConfig);
     /// Region and time window where video is available for the region.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AvailabilityConfigRegionsConfigRegionInterval {
         /// Time window where video is available for the region. Not supported for upcoming / active live broadcasts. If start time is unspecified, video is already available If end time is unspecified, video is available forever Specified start and end times cannot be more than five years in the future.
         pub interval: Option<Interval>,
         /// Required. Region where video is available
         pub region_code: Option<String>,
     }
-    impl gapi::wire::WireStruct for AvailabilityConfigRegionsConfigRegionInterval {
+    impl gapi::wire::Record for AvailabilityConfigRegionsConfigRegionInterval {
         const NAME: &'static str = "AvailabilityConfigRegionsConfigRegionInterval";
         const FIELDS: &'static [&'static str] = &["interval", "regionCode"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.interval),
-                1 => gapi::wire::de(map, &mut self.region_code),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.interval,
+                    1 => &self.region_code,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "interval", &self.interval)?;
-            gapi::wire::ser(map, "regionCode", &self.region_code)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AvailabilityConfigRegionsConfigRegionInterval {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.interval,
+                    1 => &mut self.region_code,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de>
-    for AvailabilityConfigRegionsConfigRegionInterval {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AvailabilityConfigRegionsConfigRegionInterval);
     /// Response for the Videos.stats API. Returns VideoStat information about a batch of videos. VideoStat contains a subset of the information in Video that is relevant to statistics and content details. BatchGetStats is intentionally not atomic to provide a better user experience. BatchGetStatsResponse returns a summary to help users understand the outcome of the operation.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BatchGetStatsResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -1199,94 +938,68 @@ pub mod schemas {
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#batchGetStatsResponse".
         pub kind: Option<String>,
     }
-    impl gapi::wire::WireStruct for BatchGetStatsResponse {
+    impl gapi::wire::Record for BatchGetStatsResponse {
         const NAME: &'static str = "BatchGetStatsResponse";
         const FIELDS: &'static [&'static str] = &["etag", "items", "kind"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.items),
-                2 => gapi::wire::de(map, &mut self.kind),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.items,
+                    2 => &self.kind,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BatchGetStatsResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.items,
+                    2 => &mut self.kind,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BatchGetStatsResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BatchGetStatsResponse);
     /// Details about the brand partner linked to the video for Creator Initiated Linking (CIL). Next ID: 6
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct BrandPartner {
         /// Required. Channel handle, must begin with "@"
         pub channel_handle: Option<String>,
         /// Required. External Channel ID, must begin with "UC"
         pub channel_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for BrandPartner {
+    impl gapi::wire::Record for BrandPartner {
         const NAME: &'static str = "BrandPartner";
         const FIELDS: &'static [&'static str] = &["channelHandle", "channelId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.channel_handle),
-                1 => gapi::wire::de(map, &mut self.channel_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.channel_handle,
+                    1 => &self.channel_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "channelHandle", &self.channel_handle)?;
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for BrandPartner {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.channel_handle,
+                    1 => &mut self.channel_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for BrandPartner {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(BrandPartner);
     /// A *caption* resource represents a YouTube caption track. A caption track is associated with exactly one YouTube video.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Caption {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -1297,49 +1010,36 @@ pub mod schemas {
         /// The snippet object contains basic details about the caption.
         pub snippet: Option<CaptionSnippet>,
     }
-    impl gapi::wire::WireStruct for Caption {
+    impl gapi::wire::Record for Caption {
         const NAME: &'static str = "Caption";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.id,
+                    2 => &self.kind,
+                    3 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Caption {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.id,
+                    2 => &mut self.kind,
+                    3 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Caption {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Caption);
+    #[derive(Clone, Default)]
     pub struct CaptionListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -1356,7 +1056,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for CaptionListResponse {
+    impl gapi::wire::Record for CaptionListResponse {
         const NAME: &'static str = "CaptionListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -1365,49 +1065,36 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CaptionListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CaptionListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CaptionListResponse);
     /// Basic details about a caption track, such as its language and name.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CaptionSnippet {
         /// The type of audio track associated with the caption track.
         pub audio_track_type: Option<CaptionSnippetAudioTrackType>,
@@ -1436,7 +1123,7 @@ pub mod schemas {
         /// The ID that YouTube uses to uniquely identify the video associated with the caption track. @mutable youtube.captions.insert
         pub video_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for CaptionSnippet {
+    impl gapi::wire::Record for CaptionSnippet {
         const NAME: &'static str = "CaptionSnippet";
         const FIELDS: &'static [&'static str] = &[
             "audioTrackType",
@@ -1453,63 +1140,50 @@ pub mod schemas {
             "trackKind",
             "videoId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.audio_track_type),
-                1 => gapi::wire::de(map, &mut self.failure_reason),
-                2 => gapi::wire::de(map, &mut self.is_auto_synced),
-                3 => gapi::wire::de(map, &mut self.is_cc),
-                4 => gapi::wire::de(map, &mut self.is_draft),
-                5 => gapi::wire::de(map, &mut self.is_easy_reader),
-                6 => gapi::wire::de(map, &mut self.is_large),
-                7 => gapi::wire::de(map, &mut self.language),
-                8 => gapi::wire::de(map, &mut self.last_updated),
-                9 => gapi::wire::de(map, &mut self.name),
-                10 => gapi::wire::de(map, &mut self.status),
-                11 => gapi::wire::de(map, &mut self.track_kind),
-                12 => gapi::wire::de(map, &mut self.video_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.audio_track_type,
+                    1 => &self.failure_reason,
+                    2 => &self.is_auto_synced,
+                    3 => &self.is_cc,
+                    4 => &self.is_draft,
+                    5 => &self.is_easy_reader,
+                    6 => &self.is_large,
+                    7 => &self.language,
+                    8 => &self.last_updated,
+                    9 => &self.name,
+                    10 => &self.status,
+                    11 => &self.track_kind,
+                    12 => &self.video_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "audioTrackType", &self.audio_track_type)?;
-            gapi::wire::ser(map, "failureReason", &self.failure_reason)?;
-            gapi::wire::ser(map, "isAutoSynced", &self.is_auto_synced)?;
-            gapi::wire::ser(map, "isCC", &self.is_cc)?;
-            gapi::wire::ser(map, "isDraft", &self.is_draft)?;
-            gapi::wire::ser(map, "isEasyReader", &self.is_easy_reader)?;
-            gapi::wire::ser(map, "isLarge", &self.is_large)?;
-            gapi::wire::ser(map, "language", &self.language)?;
-            gapi::wire::ser(map, "lastUpdated", &self.last_updated)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "status", &self.status)?;
-            gapi::wire::ser(map, "trackKind", &self.track_kind)?;
-            gapi::wire::ser(map, "videoId", &self.video_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CaptionSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.audio_track_type,
+                    1 => &mut self.failure_reason,
+                    2 => &mut self.is_auto_synced,
+                    3 => &mut self.is_cc,
+                    4 => &mut self.is_draft,
+                    5 => &mut self.is_easy_reader,
+                    6 => &mut self.is_large,
+                    7 => &mut self.language,
+                    8 => &mut self.last_updated,
+                    9 => &mut self.name,
+                    10 => &mut self.status,
+                    11 => &mut self.track_kind,
+                    12 => &mut self.video_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CaptionSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CaptionSnippet);
     gapi::open_enum! {
         /// The type of audio track associated with the caption track.
         pub enum CaptionSnippetAudioTrackType {
@@ -1544,7 +1218,7 @@ pub mod schemas {
         }
     }
     /// Brief description of the live stream cdn settings.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CdnSettings {
         /// The format of the video stream that you are sending to Youtube.
         ///
@@ -1559,7 +1233,7 @@ pub mod schemas {
         /// The resolution of the inbound video data.
         pub resolution: Option<CdnSettingsResolution>,
     }
-    impl gapi::wire::WireStruct for CdnSettings {
+    impl gapi::wire::Record for CdnSettings {
         const NAME: &'static str = "CdnSettings";
         const FIELDS: &'static [&'static str] = &[
             "format",
@@ -1568,47 +1242,34 @@ pub mod schemas {
             "ingestionType",
             "resolution",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.format),
-                1 => gapi::wire::de(map, &mut self.frame_rate),
-                2 => gapi::wire::de(map, &mut self.ingestion_info),
-                3 => gapi::wire::de(map, &mut self.ingestion_type),
-                4 => gapi::wire::de(map, &mut self.resolution),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.format,
+                    1 => &self.frame_rate,
+                    2 => &self.ingestion_info,
+                    3 => &self.ingestion_type,
+                    4 => &self.resolution,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "format", &self.format)?;
-            gapi::wire::ser(map, "frameRate", &self.frame_rate)?;
-            gapi::wire::ser(map, "ingestionInfo", &self.ingestion_info)?;
-            gapi::wire::ser(map, "ingestionType", &self.ingestion_type)?;
-            gapi::wire::ser(map, "resolution", &self.resolution)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CdnSettings {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.format,
+                    1 => &mut self.frame_rate,
+                    2 => &mut self.ingestion_info,
+                    3 => &mut self.ingestion_type,
+                    4 => &mut self.resolution,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CdnSettings {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CdnSettings);
     gapi::open_enum! {
         /// The frame rate of the inbound video data.
         pub enum CdnSettingsFrameRate {
@@ -1640,7 +1301,7 @@ pub mod schemas {
         }
     }
     /// A *channel* resource contains information about a YouTube channel.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Channel {
         /// The auditionDetails object encapsulates channel data that is relevant for YouTube Partners during the audition process.
         pub audit_details: Option<ChannelAuditDetails>,
@@ -1673,7 +1334,7 @@ pub mod schemas {
         /// The topicDetails object encapsulates information about Freebase topics associated with the channel.
         pub topic_details: Option<ChannelTopicDetails>,
     }
-    impl gapi::wire::WireStruct for Channel {
+    impl gapi::wire::Record for Channel {
         const NAME: &'static str = "Channel";
         const FIELDS: &'static [&'static str] = &[
             "auditDetails",
@@ -1690,65 +1351,52 @@ pub mod schemas {
             "status",
             "topicDetails",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.audit_details),
-                1 => gapi::wire::de(map, &mut self.branding_settings),
-                2 => gapi::wire::de(map, &mut self.content_details),
-                3 => gapi::wire::de(map, &mut self.content_owner_details),
-                4 => gapi::wire::de(map, &mut self.conversion_pings),
-                5 => gapi::wire::de(map, &mut self.etag),
-                6 => gapi::wire::de(map, &mut self.id),
-                7 => gapi::wire::de(map, &mut self.kind),
-                8 => gapi::wire::de(map, &mut self.localizations),
-                9 => gapi::wire::de(map, &mut self.snippet),
-                10 => gapi::wire::de(map, &mut self.statistics),
-                11 => gapi::wire::de(map, &mut self.status),
-                12 => gapi::wire::de(map, &mut self.topic_details),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.audit_details,
+                    1 => &self.branding_settings,
+                    2 => &self.content_details,
+                    3 => &self.content_owner_details,
+                    4 => &self.conversion_pings,
+                    5 => &self.etag,
+                    6 => &self.id,
+                    7 => &self.kind,
+                    8 => &self.localizations,
+                    9 => &self.snippet,
+                    10 => &self.statistics,
+                    11 => &self.status,
+                    12 => &self.topic_details,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "auditDetails", &self.audit_details)?;
-            gapi::wire::ser(map, "brandingSettings", &self.branding_settings)?;
-            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
-            gapi::wire::ser(map, "contentOwnerDetails", &self.content_owner_details)?;
-            gapi::wire::ser(map, "conversionPings", &self.conversion_pings)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "localizations", &self.localizations)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            gapi::wire::ser(map, "statistics", &self.statistics)?;
-            gapi::wire::ser(map, "status", &self.status)?;
-            gapi::wire::ser(map, "topicDetails", &self.topic_details)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Channel {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.audit_details,
+                    1 => &mut self.branding_settings,
+                    2 => &mut self.content_details,
+                    3 => &mut self.content_owner_details,
+                    4 => &mut self.conversion_pings,
+                    5 => &mut self.etag,
+                    6 => &mut self.id,
+                    7 => &mut self.kind,
+                    8 => &mut self.localizations,
+                    9 => &mut self.snippet,
+                    10 => &mut self.statistics,
+                    11 => &mut self.status,
+                    12 => &mut self.topic_details,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Channel {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Channel);
     /// The auditDetails object encapsulates channel data that is relevant for YouTube Partners during the audit process.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelAuditDetails {
         /// Whether or not the channel respects the community guidelines.
         pub community_guidelines_good_standing: Option<bool>,
@@ -1757,64 +1405,39 @@ pub mod schemas {
         /// Whether or not the channel has any copyright strikes.
         pub copyright_strikes_good_standing: Option<bool>,
     }
-    impl gapi::wire::WireStruct for ChannelAuditDetails {
+    impl gapi::wire::Record for ChannelAuditDetails {
         const NAME: &'static str = "ChannelAuditDetails";
         const FIELDS: &'static [&'static str] = &[
             "communityGuidelinesGoodStanding",
             "contentIdClaimsGoodStanding",
             "copyrightStrikesGoodStanding",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.community_guidelines_good_standing),
-                1 => gapi::wire::de(map, &mut self.content_id_claims_good_standing),
-                2 => gapi::wire::de(map, &mut self.copyright_strikes_good_standing),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.community_guidelines_good_standing,
+                    1 => &self.content_id_claims_good_standing,
+                    2 => &self.copyright_strikes_good_standing,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "communityGuidelinesGoodStanding",
-                &self.community_guidelines_good_standing,
-            )?;
-            gapi::wire::ser(
-                map,
-                "contentIdClaimsGoodStanding",
-                &self.content_id_claims_good_standing,
-            )?;
-            gapi::wire::ser(
-                map,
-                "copyrightStrikesGoodStanding",
-                &self.copyright_strikes_good_standing,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.community_guidelines_good_standing,
+                    1 => &mut self.content_id_claims_good_standing,
+                    2 => &mut self.copyright_strikes_good_standing,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for ChannelAuditDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelAuditDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelAuditDetails);
     /// A channel banner returned as the response to a channel_banner.insert call.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelBannerResource {
         pub etag: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#channelBannerResource".
@@ -1822,48 +1445,35 @@ pub mod schemas {
         /// The URL of this banner image.
         pub url: Option<String>,
     }
-    impl gapi::wire::WireStruct for ChannelBannerResource {
+    impl gapi::wire::Record for ChannelBannerResource {
         const NAME: &'static str = "ChannelBannerResource";
         const FIELDS: &'static [&'static str] = &["etag", "kind", "url"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.url),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.kind,
+                    2 => &self.url,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "url", &self.url)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelBannerResource {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.kind,
+                    2 => &mut self.url,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelBannerResource {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelBannerResource);
     /// Branding properties of a YouTube channel.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelBrandingSettings {
         /// Branding properties for the channel view.
         pub channel: Option<ChannelSettings>,
@@ -1878,90 +1488,64 @@ pub mod schemas {
         /// Deprecated.
         pub watch: Option<WatchSettings>,
     }
-    impl gapi::wire::WireStruct for ChannelBrandingSettings {
+    impl gapi::wire::Record for ChannelBrandingSettings {
         const NAME: &'static str = "ChannelBrandingSettings";
         const FIELDS: &'static [&'static str] = &["channel", "hints", "image", "watch"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.channel),
-                1 => gapi::wire::de(map, &mut self.hints),
-                2 => gapi::wire::de(map, &mut self.image),
-                3 => gapi::wire::de(map, &mut self.watch),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.channel,
+                    1 => &self.hints,
+                    2 => &self.image,
+                    3 => &self.watch,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "channel", &self.channel)?;
-            gapi::wire::ser(map, "hints", &self.hints)?;
-            gapi::wire::ser(map, "image", &self.image)?;
-            gapi::wire::ser(map, "watch", &self.watch)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelBrandingSettings {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.channel,
+                    1 => &mut self.hints,
+                    2 => &mut self.image,
+                    3 => &mut self.watch,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelBrandingSettings {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelBrandingSettings);
     /// Details about the content of a channel.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelContentDetails {
         pub related_playlists: Option<ChannelContentDetailsRelatedPlaylists>,
     }
-    impl gapi::wire::WireStruct for ChannelContentDetails {
+    impl gapi::wire::Record for ChannelContentDetails {
         const NAME: &'static str = "ChannelContentDetails";
         const FIELDS: &'static [&'static str] = &["relatedPlaylists"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.related_playlists),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.related_playlists,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "relatedPlaylists", &self.related_playlists)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelContentDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.related_playlists,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelContentDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ChannelContentDetails);
+    #[derive(Clone, Default)]
     pub struct ChannelContentDetailsRelatedPlaylists {
         /// The ID of the playlist that contains the channel"s favorite videos. Use the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
         ///
@@ -1980,7 +1564,7 @@ pub mod schemas {
         /// Deprecated.
         pub watch_later: Option<String>,
     }
-    impl gapi::wire::WireStruct for ChannelContentDetailsRelatedPlaylists {
+    impl gapi::wire::Record for ChannelContentDetailsRelatedPlaylists {
         const NAME: &'static str = "ChannelContentDetailsRelatedPlaylists";
         const FIELDS: &'static [&'static str] = &[
             "favorites",
@@ -1989,139 +1573,100 @@ pub mod schemas {
             "watchHistory",
             "watchLater",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.favorites),
-                1 => gapi::wire::de(map, &mut self.likes),
-                2 => gapi::wire::de(map, &mut self.uploads),
-                3 => gapi::wire::de(map, &mut self.watch_history),
-                4 => gapi::wire::de(map, &mut self.watch_later),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.favorites,
+                    1 => &self.likes,
+                    2 => &self.uploads,
+                    3 => &self.watch_history,
+                    4 => &self.watch_later,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "favorites", &self.favorites)?;
-            gapi::wire::ser(map, "likes", &self.likes)?;
-            gapi::wire::ser(map, "uploads", &self.uploads)?;
-            gapi::wire::ser(map, "watchHistory", &self.watch_history)?;
-            gapi::wire::ser(map, "watchLater", &self.watch_later)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelContentDetailsRelatedPlaylists {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.favorites,
+                    1 => &mut self.likes,
+                    2 => &mut self.uploads,
+                    3 => &mut self.watch_history,
+                    4 => &mut self.watch_later,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelContentDetailsRelatedPlaylists {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelContentDetailsRelatedPlaylists);
     /// The contentOwnerDetails object encapsulates channel data that is relevant for YouTube Partners linked with the channel.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelContentOwnerDetails {
         /// The ID of the content owner linked to the channel.
         pub content_owner: Option<String>,
         /// The date and time when the channel was linked to the content owner.
         pub time_linked: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for ChannelContentOwnerDetails {
+    impl gapi::wire::Record for ChannelContentOwnerDetails {
         const NAME: &'static str = "ChannelContentOwnerDetails";
         const FIELDS: &'static [&'static str] = &["contentOwner", "timeLinked"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.content_owner),
-                1 => gapi::wire::de(map, &mut self.time_linked),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.content_owner,
+                    1 => &self.time_linked,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "contentOwner", &self.content_owner)?;
-            gapi::wire::ser(map, "timeLinked", &self.time_linked)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelContentOwnerDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.content_owner,
+                    1 => &mut self.time_linked,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelContentOwnerDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelContentOwnerDetails);
     /// Pings that the app shall fire (authenticated by biscotti cookie). Each ping has a context, in which the app must fire the ping, and a url identifying the ping.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelConversionPing {
         /// Defines the context of the ping.
         pub context: Option<ChannelConversionPingContext>,
         /// The url (without the schema) that the player shall send the ping to. It's at caller's descretion to decide which schema to use (http vs https) Example of a returned url: //googleads.g.doubleclick.net/pagead/ viewthroughconversion/962985656/?data=path%3DtHe_path%3Btype%3D cview%3Butuid%3DGISQtTNGYqaYl4sKxoVvKA&labe=default The caller must append biscotti authentication (ms param in case of mobile, for example) to this ping.
         pub conversion_url: Option<String>,
     }
-    impl gapi::wire::WireStruct for ChannelConversionPing {
+    impl gapi::wire::Record for ChannelConversionPing {
         const NAME: &'static str = "ChannelConversionPing";
         const FIELDS: &'static [&'static str] = &["context", "conversionUrl"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.context),
-                1 => gapi::wire::de(map, &mut self.conversion_url),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.context,
+                    1 => &self.conversion_url,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "context", &self.context)?;
-            gapi::wire::ser(map, "conversionUrl", &self.conversion_url)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelConversionPing {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.context,
+                    1 => &mut self.conversion_url,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelConversionPing {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelConversionPing);
     gapi::open_enum! {
         /// Defines the context of the ping.
         pub enum ChannelConversionPingContext {
@@ -2131,48 +1676,35 @@ pub mod schemas {
         }
     }
     /// The conversionPings object encapsulates information about conversion pings that need to be respected by the channel.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelConversionPings {
         /// Pings that the app shall fire (authenticated by biscotti cookie). Each ping has a context, in which the app must fire the ping, and a url identifying the ping.
         pub pings: Option<Vec<ChannelConversionPing>>,
     }
-    impl gapi::wire::WireStruct for ChannelConversionPings {
+    impl gapi::wire::Record for ChannelConversionPings {
         const NAME: &'static str = "ChannelConversionPings";
         const FIELDS: &'static [&'static str] = &["pings"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.pings),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.pings,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "pings", &self.pings)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelConversionPings {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.pings,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelConversionPings {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ChannelConversionPings);
+    #[derive(Clone, Default)]
     pub struct ChannelListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -2196,7 +1728,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for ChannelListResponse {
+    impl gapi::wire::Record for ChannelListResponse {
         const NAME: &'static str = "ChannelListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -2209,55 +1741,42 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.next_page_token),
-                5 => gapi::wire::de(map, &mut self.page_info),
-                6 => gapi::wire::de(map, &mut self.prev_page_token),
-                7 => gapi::wire::de(map, &mut self.token_pagination),
-                8 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.next_page_token,
+                    5 => &self.page_info,
+                    6 => &self.prev_page_token,
+                    7 => &self.token_pagination,
+                    8 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
-            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
-            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.next_page_token,
+                    5 => &mut self.page_info,
+                    6 => &mut self.prev_page_token,
+                    7 => &mut self.token_pagination,
+                    8 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelListResponse);
     impl gapi::Page for ChannelListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -2272,52 +1791,39 @@ pub mod schemas {
         }
     }
     /// Channel localization setting
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelLocalization {
         /// The localized strings for channel's description.
         pub description: Option<String>,
         /// The localized strings for channel's title.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for ChannelLocalization {
+    impl gapi::wire::Record for ChannelLocalization {
         const NAME: &'static str = "ChannelLocalization";
         const FIELDS: &'static [&'static str] = &["description", "title"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.description),
-                1 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.description,
+                    1 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelLocalization {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.description,
+                    1 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelLocalization {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ChannelLocalization);
+    #[derive(Clone, Default)]
     pub struct ChannelProfileDetails {
         /// The YouTube channel ID.
         pub channel_id: Option<String>,
@@ -2328,7 +1834,7 @@ pub mod schemas {
         /// The channels's avatar URL.
         pub profile_image_url: Option<String>,
     }
-    impl gapi::wire::WireStruct for ChannelProfileDetails {
+    impl gapi::wire::Record for ChannelProfileDetails {
         const NAME: &'static str = "ChannelProfileDetails";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -2336,46 +1842,33 @@ pub mod schemas {
             "displayName",
             "profileImageUrl",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.channel_id),
-                1 => gapi::wire::de(map, &mut self.channel_url),
-                2 => gapi::wire::de(map, &mut self.display_name),
-                3 => gapi::wire::de(map, &mut self.profile_image_url),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.channel_id,
+                    1 => &self.channel_url,
+                    2 => &self.display_name,
+                    3 => &self.profile_image_url,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            gapi::wire::ser(map, "channelUrl", &self.channel_url)?;
-            gapi::wire::ser(map, "displayName", &self.display_name)?;
-            gapi::wire::ser(map, "profileImageUrl", &self.profile_image_url)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelProfileDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.channel_id,
+                    1 => &mut self.channel_url,
+                    2 => &mut self.display_name,
+                    3 => &mut self.profile_image_url,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelProfileDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ChannelProfileDetails);
+    #[derive(Clone, Default)]
     pub struct ChannelSection {
         /// The contentDetails object contains details about the channel section content, such as a list of playlists or channels featured in the section.
         pub content_details: Option<ChannelSectionContentDetails>,
@@ -2398,7 +1891,7 @@ pub mod schemas {
         /// Deprecated.
         pub targeting: Option<ChannelSectionTargeting>,
     }
-    impl gapi::wire::WireStruct for ChannelSection {
+    impl gapi::wire::Record for ChannelSection {
         const NAME: &'static str = "ChannelSection";
         const FIELDS: &'static [&'static str] = &[
             "contentDetails",
@@ -2409,98 +1902,72 @@ pub mod schemas {
             "snippet",
             "targeting",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.content_details),
-                1 => gapi::wire::de(map, &mut self.etag),
-                2 => gapi::wire::de(map, &mut self.id),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.localizations),
-                5 => gapi::wire::de(map, &mut self.snippet),
-                6 => gapi::wire::de(map, &mut self.targeting),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.content_details,
+                    1 => &self.etag,
+                    2 => &self.id,
+                    3 => &self.kind,
+                    4 => &self.localizations,
+                    5 => &self.snippet,
+                    6 => &self.targeting,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "localizations", &self.localizations)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            gapi::wire::ser(map, "targeting", &self.targeting)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelSection {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.content_details,
+                    1 => &mut self.etag,
+                    2 => &mut self.id,
+                    3 => &mut self.kind,
+                    4 => &mut self.localizations,
+                    5 => &mut self.snippet,
+                    6 => &mut self.targeting,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelSection {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelSection);
     /// Details about a channelsection, including playlists and channels.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelSectionContentDetails {
         /// The channel ids for type multiple_channels.
         pub channels: Option<Vec<String>>,
         /// The playlist ids for type single_playlist and multiple_playlists. For singlePlaylist, only one playlistId is allowed.
         pub playlists: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for ChannelSectionContentDetails {
+    impl gapi::wire::Record for ChannelSectionContentDetails {
         const NAME: &'static str = "ChannelSectionContentDetails";
         const FIELDS: &'static [&'static str] = &["channels", "playlists"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.channels),
-                1 => gapi::wire::de(map, &mut self.playlists),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.channels,
+                    1 => &self.playlists,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "channels", &self.channels)?;
-            gapi::wire::ser(map, "playlists", &self.playlists)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelSectionContentDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.channels,
+                    1 => &mut self.playlists,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelSectionContentDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ChannelSectionContentDetails);
+    #[derive(Clone, Default)]
     pub struct ChannelSectionListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -2517,7 +1984,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for ChannelSectionListResponse {
+    impl gapi::wire::Record for ChannelSectionListResponse {
         const NAME: &'static str = "ChannelSectionListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -2526,93 +1993,67 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelSectionListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelSectionListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelSectionListResponse);
     /// ChannelSection localization setting
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelSectionLocalization {
         /// The localized strings for channel section's title.
         ///
         /// Deprecated.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for ChannelSectionLocalization {
+    impl gapi::wire::Record for ChannelSectionLocalization {
         const NAME: &'static str = "ChannelSectionLocalization";
         const FIELDS: &'static [&'static str] = &["title"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelSectionLocalization {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelSectionLocalization {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelSectionLocalization);
     /// Basic details about a channel section, including title, style and position.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelSectionSnippet {
         /// The ID that YouTube uses to uniquely identify the channel that published the channel section.
         pub channel_id: Option<String>,
@@ -2635,7 +2076,7 @@ pub mod schemas {
         /// The type of the channel section.
         pub r#type: Option<ChannelSectionSnippetType>,
     }
-    impl gapi::wire::WireStruct for ChannelSectionSnippet {
+    impl gapi::wire::Record for ChannelSectionSnippet {
         const NAME: &'static str = "ChannelSectionSnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -2646,51 +2087,38 @@ pub mod schemas {
             "title",
             "type",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.channel_id),
-                1 => gapi::wire::de(map, &mut self.default_language),
-                2 => gapi::wire::de(map, &mut self.localized),
-                3 => gapi::wire::de(map, &mut self.position),
-                4 => gapi::wire::de(map, &mut self.style),
-                5 => gapi::wire::de(map, &mut self.title),
-                6 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.channel_id,
+                    1 => &self.default_language,
+                    2 => &self.localized,
+                    3 => &self.position,
+                    4 => &self.style,
+                    5 => &self.title,
+                    6 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            gapi::wire::ser(map, "defaultLanguage", &self.default_language)?;
-            gapi::wire::ser(map, "localized", &self.localized)?;
-            gapi::wire::ser(map, "position", &self.position)?;
-            gapi::wire::ser(map, "style", &self.style)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelSectionSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.channel_id,
+                    1 => &mut self.default_language,
+                    2 => &mut self.localized,
+                    3 => &mut self.position,
+                    4 => &mut self.style,
+                    5 => &mut self.title,
+                    6 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelSectionSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelSectionSnippet);
     gapi::open_enum! {
         /// The style of the channel section.
         pub enum ChannelSectionSnippetStyle {
@@ -2728,7 +2156,7 @@ pub mod schemas {
         }
     }
     /// ChannelSection targeting setting.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelSectionTargeting {
         /// The country the channel section is targeting.
         ///
@@ -2743,48 +2171,35 @@ pub mod schemas {
         /// Deprecated.
         pub regions: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for ChannelSectionTargeting {
+    impl gapi::wire::Record for ChannelSectionTargeting {
         const NAME: &'static str = "ChannelSectionTargeting";
         const FIELDS: &'static [&'static str] = &["countries", "languages", "regions"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.countries),
-                1 => gapi::wire::de(map, &mut self.languages),
-                2 => gapi::wire::de(map, &mut self.regions),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.countries,
+                    1 => &self.languages,
+                    2 => &self.regions,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "countries", &self.countries)?;
-            gapi::wire::ser(map, "languages", &self.languages)?;
-            gapi::wire::ser(map, "regions", &self.regions)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelSectionTargeting {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.countries,
+                    1 => &mut self.languages,
+                    2 => &mut self.regions,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelSectionTargeting {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelSectionTargeting);
     /// Branding properties for the channel view.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelSettings {
         /// The country of the channel.
         pub country: Option<String>,
@@ -2828,7 +2243,7 @@ pub mod schemas {
         /// The trailer of the channel, for users that are not subscribers.
         pub unsubscribed_trailer: Option<String>,
     }
-    impl gapi::wire::WireStruct for ChannelSettings {
+    impl gapi::wire::Record for ChannelSettings {
         const NAME: &'static str = "ChannelSettings";
         const FIELDS: &'static [&'static str] = &[
             "country",
@@ -2846,75 +2261,54 @@ pub mod schemas {
             "trackingAnalyticsAccountId",
             "unsubscribedTrailer",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.country),
-                1 => gapi::wire::de(map, &mut self.default_language),
-                2 => gapi::wire::de(map, &mut self.default_tab),
-                3 => gapi::wire::de(map, &mut self.description),
-                4 => gapi::wire::de(map, &mut self.featured_channels_title),
-                5 => gapi::wire::de(map, &mut self.featured_channels_urls),
-                6 => gapi::wire::de(map, &mut self.keywords),
-                7 => gapi::wire::de(map, &mut self.moderate_comments),
-                8 => gapi::wire::de(map, &mut self.profile_color),
-                9 => gapi::wire::de(map, &mut self.show_browse_view),
-                10 => gapi::wire::de(map, &mut self.show_related_channels),
-                11 => gapi::wire::de(map, &mut self.title),
-                12 => gapi::wire::de(map, &mut self.tracking_analytics_account_id),
-                13 => gapi::wire::de(map, &mut self.unsubscribed_trailer),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.country,
+                    1 => &self.default_language,
+                    2 => &self.default_tab,
+                    3 => &self.description,
+                    4 => &self.featured_channels_title,
+                    5 => &self.featured_channels_urls,
+                    6 => &self.keywords,
+                    7 => &self.moderate_comments,
+                    8 => &self.profile_color,
+                    9 => &self.show_browse_view,
+                    10 => &self.show_related_channels,
+                    11 => &self.title,
+                    12 => &self.tracking_analytics_account_id,
+                    13 => &self.unsubscribed_trailer,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "country", &self.country)?;
-            gapi::wire::ser(map, "defaultLanguage", &self.default_language)?;
-            gapi::wire::ser(map, "defaultTab", &self.default_tab)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(
-                map,
-                "featuredChannelsTitle",
-                &self.featured_channels_title,
-            )?;
-            gapi::wire::ser(map, "featuredChannelsUrls", &self.featured_channels_urls)?;
-            gapi::wire::ser(map, "keywords", &self.keywords)?;
-            gapi::wire::ser(map, "moderateComments", &self.moderate_comments)?;
-            gapi::wire::ser(map, "profileColor", &self.profile_color)?;
-            gapi::wire::ser(map, "showBrowseView", &self.show_browse_view)?;
-            gapi::wire::ser(map, "showRelatedChannels", &self.show_related_channels)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            gapi::wire::ser(
-                map,
-                "trackingAnalyticsAccountId",
-                &self.tracking_analytics_account_id,
-            )?;
-            gapi::wire::ser(map, "unsubscribedTrailer", &self.unsubscribed_trailer)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.country,
+                    1 => &mut self.default_language,
+                    2 => &mut self.default_tab,
+                    3 => &mut self.description,
+                    4 => &mut self.featured_channels_title,
+                    5 => &mut self.featured_channels_urls,
+                    6 => &mut self.keywords,
+                    7 => &mut self.moderate_comments,
+                    8 => &mut self.profile_color,
+                    9 => &mut self.show_browse_view,
+                    10 => &mut self.show_related_channels,
+                    11 => &mut self.title,
+                    12 => &mut self.tracking_analytics_account_id,
+                    13 => &mut self.unsubscribed_trailer,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for ChannelSettings {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelSettings {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelSettings);
     /// Basic details about a channel, including title, description and thumbnails.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelSnippet {
         /// The country of the channel.
         pub country: Option<String>,
@@ -2933,7 +2327,7 @@ pub mod schemas {
         /// The channel's title.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for ChannelSnippet {
+    impl gapi::wire::Record for ChannelSnippet {
         const NAME: &'static str = "ChannelSnippet";
         const FIELDS: &'static [&'static str] = &[
             "country",
@@ -2945,55 +2339,42 @@ pub mod schemas {
             "thumbnails",
             "title",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.country),
-                1 => gapi::wire::de(map, &mut self.custom_url),
-                2 => gapi::wire::de(map, &mut self.default_language),
-                3 => gapi::wire::de(map, &mut self.description),
-                4 => gapi::wire::de(map, &mut self.localized),
-                5 => gapi::wire::de(map, &mut self.published_at),
-                6 => gapi::wire::de(map, &mut self.thumbnails),
-                7 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.country,
+                    1 => &self.custom_url,
+                    2 => &self.default_language,
+                    3 => &self.description,
+                    4 => &self.localized,
+                    5 => &self.published_at,
+                    6 => &self.thumbnails,
+                    7 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "country", &self.country)?;
-            gapi::wire::ser(map, "customUrl", &self.custom_url)?;
-            gapi::wire::ser(map, "defaultLanguage", &self.default_language)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "localized", &self.localized)?;
-            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
-            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.country,
+                    1 => &mut self.custom_url,
+                    2 => &mut self.default_language,
+                    3 => &mut self.description,
+                    4 => &mut self.localized,
+                    5 => &mut self.published_at,
+                    6 => &mut self.thumbnails,
+                    7 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelSnippet);
     /// Statistics about a channel: number of subscribers, number of videos in the channel, etc.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelStatistics {
         /// The number of comments for the channel.
         pub comment_count: Option<u64>,
@@ -3006,7 +2387,7 @@ pub mod schemas {
         /// The number of times the channel has been viewed.
         pub view_count: Option<u64>,
     }
-    impl gapi::wire::WireStruct for ChannelStatistics {
+    impl gapi::wire::Record for ChannelStatistics {
         const NAME: &'static str = "ChannelStatistics";
         const FIELDS: &'static [&'static str] = &[
             "commentCount",
@@ -3015,53 +2396,36 @@ pub mod schemas {
             "videoCount",
             "viewCount",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.comment_count),
-                1 => gapi::wire::de(map, &mut self.hidden_subscriber_count),
-                2 => gapi::wire::de_int64(map, &mut self.subscriber_count),
-                3 => gapi::wire::de_int64(map, &mut self.video_count),
-                4 => gapi::wire::de_int64(map, &mut self.view_count),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.comment_count),
+                    1 => &self.hidden_subscriber_count,
+                    2 => gapi::wire::int64_field(&self.subscriber_count),
+                    3 => gapi::wire::int64_field(&self.video_count),
+                    4 => gapi::wire::int64_field(&self.view_count),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "commentCount", &self.comment_count)?;
-            gapi::wire::ser(
-                map,
-                "hiddenSubscriberCount",
-                &self.hidden_subscriber_count,
-            )?;
-            gapi::wire::ser_int64(map, "subscriberCount", &self.subscriber_count)?;
-            gapi::wire::ser_int64(map, "videoCount", &self.video_count)?;
-            gapi::wire::ser_int64(map, "viewCount", &self.view_count)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.comment_count),
+                    1 => &mut self.hidden_subscriber_count,
+                    2 => gapi::wire::int64_field_mut(&mut self.subscriber_count),
+                    3 => gapi::wire::int64_field_mut(&mut self.video_count),
+                    4 => gapi::wire::int64_field_mut(&mut self.view_count),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for ChannelStatistics {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelStatistics {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelStatistics);
     /// JSON template for the status part of a channel.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelStatus {
         /// Whether the channel is considered ypp monetization enabled. See go/yppornot for more details.
         pub is_channel_monetization_enabled: Option<bool>,
@@ -3074,7 +2438,7 @@ pub mod schemas {
         pub privacy_status: Option<ChannelStatusPrivacyStatus>,
         pub self_declared_made_for_kids: Option<bool>,
     }
-    impl gapi::wire::WireStruct for ChannelStatus {
+    impl gapi::wire::Record for ChannelStatus {
         const NAME: &'static str = "ChannelStatus";
         const FIELDS: &'static [&'static str] = &[
             "isChannelMonetizationEnabled",
@@ -3084,57 +2448,36 @@ pub mod schemas {
             "privacyStatus",
             "selfDeclaredMadeForKids",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.is_channel_monetization_enabled),
-                1 => gapi::wire::de(map, &mut self.is_linked),
-                2 => gapi::wire::de(map, &mut self.long_uploads_status),
-                3 => gapi::wire::de(map, &mut self.made_for_kids),
-                4 => gapi::wire::de(map, &mut self.privacy_status),
-                5 => gapi::wire::de(map, &mut self.self_declared_made_for_kids),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.is_channel_monetization_enabled,
+                    1 => &self.is_linked,
+                    2 => &self.long_uploads_status,
+                    3 => &self.made_for_kids,
+                    4 => &self.privacy_status,
+                    5 => &self.self_declared_made_for_kids,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "isChannelMonetizationEnabled",
-                &self.is_channel_monetization_enabled,
-            )?;
-            gapi::wire::ser(map, "isLinked", &self.is_linked)?;
-            gapi::wire::ser(map, "longUploadsStatus", &self.long_uploads_status)?;
-            gapi::wire::ser(map, "madeForKids", &self.made_for_kids)?;
-            gapi::wire::ser(map, "privacyStatus", &self.privacy_status)?;
-            gapi::wire::ser(
-                map,
-                "selfDeclaredMadeForKids",
-                &self.self_declared_made_for_kids,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.is_channel_monetization_enabled,
+                    1 => &mut self.is_linked,
+                    2 => &mut self.long_uploads_status,
+                    3 => &mut self.made_for_kids,
+                    4 => &mut self.privacy_status,
+                    5 => &mut self.self_declared_made_for_kids,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for ChannelStatus {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelStatus {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelStatus);
     gapi::open_enum! {
         /// The long uploads status of this channel. See https://support.google.com/youtube/answer/71673 for more information.
         pub enum ChannelStatusLongUploadsStatus {
@@ -3153,7 +2496,7 @@ pub mod schemas {
         }
     }
     /// Information specific to a creator in an affiliate program linked to a YouTube channel.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelToAffiliateProgramLinkDetails {
         /// Required. Google Merchant Center ID of the partner.
         pub merchant_id: Option<u64>,
@@ -3164,7 +2507,7 @@ pub mod schemas {
         /// Optional. Timestamp when the affiliate program status was last updated.
         pub status_update_time: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for ChannelToAffiliateProgramLinkDetails {
+    impl gapi::wire::Record for ChannelToAffiliateProgramLinkDetails {
         const NAME: &'static str = "ChannelToAffiliateProgramLinkDetails";
         const FIELDS: &'static [&'static str] = &[
             "merchantId",
@@ -3172,45 +2515,32 @@ pub mod schemas {
             "statusUpdateReason",
             "statusUpdateTime",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.merchant_id),
-                1 => gapi::wire::de(map, &mut self.program_status),
-                2 => gapi::wire::de(map, &mut self.status_update_reason),
-                3 => gapi::wire::de(map, &mut self.status_update_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.merchant_id),
+                    1 => &self.program_status,
+                    2 => &self.status_update_reason,
+                    3 => &self.status_update_time,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "merchantId", &self.merchant_id)?;
-            gapi::wire::ser(map, "programStatus", &self.program_status)?;
-            gapi::wire::ser(map, "statusUpdateReason", &self.status_update_reason)?;
-            gapi::wire::ser(map, "statusUpdateTime", &self.status_update_time)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelToAffiliateProgramLinkDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.merchant_id),
+                    1 => &mut self.program_status,
+                    2 => &mut self.status_update_reason,
+                    3 => &mut self.status_update_time,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelToAffiliateProgramLinkDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelToAffiliateProgramLinkDetails);
     gapi::open_enum! {
         /// Required. Affiliate program status.
         pub enum ChannelToAffiliateProgramLinkDetailsProgramStatus {
@@ -3223,7 +2553,7 @@ pub mod schemas {
         }
     }
     /// Information specific to a store on a merchandising platform linked to a YouTube channel.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelToStoreLinkDetails {
         /// Information specific to billing (read-only).
         pub billing_details: Option<ChannelToStoreLinkDetailsBillingDetails>,
@@ -3238,7 +2568,7 @@ pub mod schemas {
         /// Landing page of the store.
         pub store_url: Option<String>,
     }
-    impl gapi::wire::WireStruct for ChannelToStoreLinkDetails {
+    impl gapi::wire::Record for ChannelToStoreLinkDetails {
         const NAME: &'static str = "ChannelToStoreLinkDetails";
         const FIELDS: &'static [&'static str] = &[
             "billingDetails",
@@ -3247,93 +2577,63 @@ pub mod schemas {
             "storeName",
             "storeUrl",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.billing_details),
-                1 => gapi::wire::de(map, &mut self.merchant_affiliate_program_details),
-                2 => gapi::wire::de_int64(map, &mut self.merchant_id),
-                3 => gapi::wire::de(map, &mut self.store_name),
-                4 => gapi::wire::de(map, &mut self.store_url),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.billing_details,
+                    1 => &self.merchant_affiliate_program_details,
+                    2 => gapi::wire::int64_field(&self.merchant_id),
+                    3 => &self.store_name,
+                    4 => &self.store_url,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "billingDetails", &self.billing_details)?;
-            gapi::wire::ser(
-                map,
-                "merchantAffiliateProgramDetails",
-                &self.merchant_affiliate_program_details,
-            )?;
-            gapi::wire::ser_int64(map, "merchantId", &self.merchant_id)?;
-            gapi::wire::ser(map, "storeName", &self.store_name)?;
-            gapi::wire::ser(map, "storeUrl", &self.store_url)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.billing_details,
+                    1 => &mut self.merchant_affiliate_program_details,
+                    2 => gapi::wire::int64_field_mut(&mut self.merchant_id),
+                    3 => &mut self.store_name,
+                    4 => &mut self.store_url,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for ChannelToStoreLinkDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelToStoreLinkDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelToStoreLinkDetails);
     /// Information specific to billing.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelToStoreLinkDetailsBillingDetails {
         /// The current billing profile status.
         pub billing_status: Option<ChannelToStoreLinkDetailsBillingDetailsBillingStatus>,
     }
-    impl gapi::wire::WireStruct for ChannelToStoreLinkDetailsBillingDetails {
+    impl gapi::wire::Record for ChannelToStoreLinkDetailsBillingDetails {
         const NAME: &'static str = "ChannelToStoreLinkDetailsBillingDetails";
         const FIELDS: &'static [&'static str] = &["billingStatus"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.billing_status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.billing_status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "billingStatus", &self.billing_status)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelToStoreLinkDetailsBillingDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.billing_status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelToStoreLinkDetailsBillingDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelToStoreLinkDetailsBillingDetails);
     gapi::open_enum! {
         /// The current billing profile status.
         pub enum ChannelToStoreLinkDetailsBillingDetailsBillingStatus {
@@ -3344,52 +2644,37 @@ pub mod schemas {
         }
     }
     /// Information specific to merchant affiliate program.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails {
         /// The current merchant affiliate program status.
         pub status: Option<
             ChannelToStoreLinkDetailsMerchantAffiliateProgramDetailsStatus,
         >,
     }
-    impl gapi::wire::WireStruct
+    impl gapi::wire::Record
     for ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails {
         const NAME: &'static str = "ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails";
         const FIELDS: &'static [&'static str] = &["status"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "status", &self.status)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize
-    for ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de>
-    for ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails);
     gapi::open_enum! {
         /// The current merchant affiliate program status.
         pub enum ChannelToStoreLinkDetailsMerchantAffiliateProgramDetailsStatus {
@@ -3404,7 +2689,7 @@ pub mod schemas {
         }
     }
     /// Freebase topic information related to the channel.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ChannelTopicDetails {
         /// A list of Wikipedia URLs that describe the channel's content.
         pub topic_categories: Option<Vec<String>>,
@@ -3413,46 +2698,33 @@ pub mod schemas {
         /// Deprecated.
         pub topic_ids: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for ChannelTopicDetails {
+    impl gapi::wire::Record for ChannelTopicDetails {
         const NAME: &'static str = "ChannelTopicDetails";
         const FIELDS: &'static [&'static str] = &["topicCategories", "topicIds"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.topic_categories),
-                1 => gapi::wire::de(map, &mut self.topic_ids),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.topic_categories,
+                    1 => &self.topic_ids,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "topicCategories", &self.topic_categories)?;
-            gapi::wire::ser(map, "topicIds", &self.topic_ids)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ChannelTopicDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.topic_categories,
+                    1 => &mut self.topic_ids,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ChannelTopicDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ChannelTopicDetails);
     /// A *comment* represents a single YouTube comment.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Comment {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -3463,49 +2735,36 @@ pub mod schemas {
         /// The snippet object contains basic details about the comment.
         pub snippet: Option<CommentSnippet>,
     }
-    impl gapi::wire::WireStruct for Comment {
+    impl gapi::wire::Record for Comment {
         const NAME: &'static str = "Comment";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.id,
+                    2 => &self.kind,
+                    3 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Comment {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.id,
+                    2 => &mut self.kind,
+                    3 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Comment {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Comment);
+    #[derive(Clone, Default)]
     pub struct CommentListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -3528,7 +2787,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for CommentListResponse {
+    impl gapi::wire::Record for CommentListResponse {
         const NAME: &'static str = "CommentListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -3540,53 +2799,40 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.next_page_token),
-                5 => gapi::wire::de(map, &mut self.page_info),
-                6 => gapi::wire::de(map, &mut self.token_pagination),
-                7 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.next_page_token,
+                    5 => &self.page_info,
+                    6 => &self.token_pagination,
+                    7 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
-            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CommentListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.next_page_token,
+                    5 => &mut self.page_info,
+                    6 => &mut self.token_pagination,
+                    7 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CommentListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CommentListResponse);
     impl gapi::Page for CommentListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -3601,7 +2847,7 @@ pub mod schemas {
         }
     }
     /// Basic details about a comment, such as its author and text.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CommentSnippet {
         pub author_channel_id: Option<CommentSnippetAuthorChannelId>,
         /// Link to the author's YouTube channel, if any.
@@ -3635,7 +2881,7 @@ pub mod schemas {
         /// The rating the viewer has given to this comment. For the time being this will never return RATE_TYPE_DISLIKE and instead return RATE_TYPE_NONE. This may change in the future.
         pub viewer_rating: Option<CommentSnippetViewerRating>,
     }
-    impl gapi::wire::WireStruct for CommentSnippet {
+    impl gapi::wire::Record for CommentSnippet {
         const NAME: &'static str = "CommentSnippet";
         const FIELDS: &'static [&'static str] = &[
             "authorChannelId",
@@ -3655,115 +2901,85 @@ pub mod schemas {
             "videoId",
             "viewerRating",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.author_channel_id),
-                1 => gapi::wire::de(map, &mut self.author_channel_url),
-                2 => gapi::wire::de(map, &mut self.author_display_name),
-                3 => gapi::wire::de(map, &mut self.author_profile_image_url),
-                4 => gapi::wire::de(map, &mut self.can_rate),
-                5 => gapi::wire::de(map, &mut self.channel_id),
-                6 => gapi::wire::de(map, &mut self.image_url),
-                7 => gapi::wire::de(map, &mut self.like_count),
-                8 => gapi::wire::de(map, &mut self.moderation_status),
-                9 => gapi::wire::de(map, &mut self.parent_id),
-                10 => gapi::wire::de(map, &mut self.published_at),
-                11 => gapi::wire::de(map, &mut self.text_display),
-                12 => gapi::wire::de(map, &mut self.text_original),
-                13 => gapi::wire::de(map, &mut self.updated_at),
-                14 => gapi::wire::de(map, &mut self.video_id),
-                15 => gapi::wire::de(map, &mut self.viewer_rating),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.author_channel_id,
+                    1 => &self.author_channel_url,
+                    2 => &self.author_display_name,
+                    3 => &self.author_profile_image_url,
+                    4 => &self.can_rate,
+                    5 => &self.channel_id,
+                    6 => &self.image_url,
+                    7 => &self.like_count,
+                    8 => &self.moderation_status,
+                    9 => &self.parent_id,
+                    10 => &self.published_at,
+                    11 => &self.text_display,
+                    12 => &self.text_original,
+                    13 => &self.updated_at,
+                    14 => &self.video_id,
+                    15 => &self.viewer_rating,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "authorChannelId", &self.author_channel_id)?;
-            gapi::wire::ser(map, "authorChannelUrl", &self.author_channel_url)?;
-            gapi::wire::ser(map, "authorDisplayName", &self.author_display_name)?;
-            gapi::wire::ser(
-                map,
-                "authorProfileImageUrl",
-                &self.author_profile_image_url,
-            )?;
-            gapi::wire::ser(map, "canRate", &self.can_rate)?;
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            gapi::wire::ser(map, "imageUrl", &self.image_url)?;
-            gapi::wire::ser(map, "likeCount", &self.like_count)?;
-            gapi::wire::ser(map, "moderationStatus", &self.moderation_status)?;
-            gapi::wire::ser(map, "parentId", &self.parent_id)?;
-            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
-            gapi::wire::ser(map, "textDisplay", &self.text_display)?;
-            gapi::wire::ser(map, "textOriginal", &self.text_original)?;
-            gapi::wire::ser(map, "updatedAt", &self.updated_at)?;
-            gapi::wire::ser(map, "videoId", &self.video_id)?;
-            gapi::wire::ser(map, "viewerRating", &self.viewer_rating)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.author_channel_id,
+                    1 => &mut self.author_channel_url,
+                    2 => &mut self.author_display_name,
+                    3 => &mut self.author_profile_image_url,
+                    4 => &mut self.can_rate,
+                    5 => &mut self.channel_id,
+                    6 => &mut self.image_url,
+                    7 => &mut self.like_count,
+                    8 => &mut self.moderation_status,
+                    9 => &mut self.parent_id,
+                    10 => &mut self.published_at,
+                    11 => &mut self.text_display,
+                    12 => &mut self.text_original,
+                    13 => &mut self.updated_at,
+                    14 => &mut self.video_id,
+                    15 => &mut self.viewer_rating,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for CommentSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for CommentSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CommentSnippet);
     /// Contains the id of the author's YouTube channel, if any.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CommentSnippetAuthorChannelId {
         /// The id of the author's YouTube channel.
         pub value: Option<String>,
     }
-    impl gapi::wire::WireStruct for CommentSnippetAuthorChannelId {
+    impl gapi::wire::Record for CommentSnippetAuthorChannelId {
         const NAME: &'static str = "CommentSnippetAuthorChannelId";
         const FIELDS: &'static [&'static str] = &["value"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.value),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.value,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "value", &self.value)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CommentSnippetAuthorChannelId {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.value,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CommentSnippetAuthorChannelId {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CommentSnippetAuthorChannelId);
     gapi::open_enum! {
         /// The comment's moderation status. Will not be set if the comments were requested through the id filter.
         pub enum CommentSnippetModerationStatus {
@@ -3788,7 +3004,7 @@ pub mod schemas {
         }
     }
     /// A *comment thread* represents information that applies to a top level comment and all its replies. It can also include the top level comment itself and some of the replies.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CommentThread {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -3801,7 +3017,7 @@ pub mod schemas {
         /// The snippet object contains basic details about the comment thread and also the top level comment.
         pub snippet: Option<CommentThreadSnippet>,
     }
-    impl gapi::wire::WireStruct for CommentThread {
+    impl gapi::wire::Record for CommentThread {
         const NAME: &'static str = "CommentThread";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -3810,48 +3026,35 @@ pub mod schemas {
             "replies",
             "snippet",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.replies),
-                4 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.id,
+                    2 => &self.kind,
+                    3 => &self.replies,
+                    4 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "replies", &self.replies)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CommentThread {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.id,
+                    2 => &mut self.kind,
+                    3 => &mut self.replies,
+                    4 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CommentThread {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(CommentThread);
+    #[derive(Clone, Default)]
     pub struct CommentThreadListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -3874,7 +3077,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for CommentThreadListResponse {
+    impl gapi::wire::Record for CommentThreadListResponse {
         const NAME: &'static str = "CommentThreadListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -3886,53 +3089,40 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.next_page_token),
-                5 => gapi::wire::de(map, &mut self.page_info),
-                6 => gapi::wire::de(map, &mut self.token_pagination),
-                7 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.next_page_token,
+                    5 => &self.page_info,
+                    6 => &self.token_pagination,
+                    7 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
-            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CommentThreadListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.next_page_token,
+                    5 => &mut self.page_info,
+                    6 => &mut self.token_pagination,
+                    7 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CommentThreadListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CommentThreadListResponse);
     impl gapi::Page for CommentThreadListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -3947,49 +3137,36 @@ pub mod schemas {
         }
     }
     /// Comments written in (direct or indirect) reply to the top level comment.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CommentThreadReplies {
         /// A limited number of replies. Unless the number of replies returned equals total_reply_count in the snippet the returned replies are only a subset of the total number of replies.
         pub comments: Option<Vec<Comment>>,
     }
-    impl gapi::wire::WireStruct for CommentThreadReplies {
+    impl gapi::wire::Record for CommentThreadReplies {
         const NAME: &'static str = "CommentThreadReplies";
         const FIELDS: &'static [&'static str] = &["comments"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.comments),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.comments,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "comments", &self.comments)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CommentThreadReplies {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.comments,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CommentThreadReplies {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CommentThreadReplies);
     /// Basic details about a comment thread.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CommentThreadSnippet {
         /// Whether the current viewer of the thread can reply to it. This is viewer specific - other viewers may see a different value for this field.
         pub can_reply: Option<bool>,
@@ -4004,7 +3181,7 @@ pub mod schemas {
         /// The ID of the video the comments refer to, if any.
         pub video_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for CommentThreadSnippet {
+    impl gapi::wire::Record for CommentThreadSnippet {
         const NAME: &'static str = "CommentThreadSnippet";
         const FIELDS: &'static [&'static str] = &[
             "canReply",
@@ -4014,51 +3191,38 @@ pub mod schemas {
             "totalReplyCount",
             "videoId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.can_reply),
-                1 => gapi::wire::de(map, &mut self.channel_id),
-                2 => gapi::wire::de(map, &mut self.is_public),
-                3 => gapi::wire::de(map, &mut self.top_level_comment),
-                4 => gapi::wire::de(map, &mut self.total_reply_count),
-                5 => gapi::wire::de(map, &mut self.video_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.can_reply,
+                    1 => &self.channel_id,
+                    2 => &self.is_public,
+                    3 => &self.top_level_comment,
+                    4 => &self.total_reply_count,
+                    5 => &self.video_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "canReply", &self.can_reply)?;
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            gapi::wire::ser(map, "isPublic", &self.is_public)?;
-            gapi::wire::ser(map, "topLevelComment", &self.top_level_comment)?;
-            gapi::wire::ser(map, "totalReplyCount", &self.total_reply_count)?;
-            gapi::wire::ser(map, "videoId", &self.video_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CommentThreadSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.can_reply,
+                    1 => &mut self.channel_id,
+                    2 => &mut self.is_public,
+                    3 => &mut self.top_level_comment,
+                    4 => &mut self.total_reply_count,
+                    5 => &mut self.video_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CommentThreadSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CommentThreadSnippet);
     /// Ratings schemes. The country-specific ratings are mostly for movies and shows. LINT.IfChange
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ContentRating {
         /// The video's Australian Classification Board (ACB) or Australian Communications and Media Authority (ACMA) rating. ACMA ratings are used to classify children's television programming.
         pub acb_rating: Option<ContentRatingAcbRating>,
@@ -4203,7 +3367,7 @@ pub mod schemas {
         /// A rating that YouTube uses to identify age-restricted content.
         pub yt_rating: Option<ContentRatingYtRating>,
     }
-    impl gapi::wire::WireStruct for ContentRating {
+    impl gapi::wire::Record for ContentRating {
         const NAME: &'static str = "ContentRating";
         const FIELDS: &'static [&'static str] = &[
             "acbRating",
@@ -4278,183 +3442,166 @@ pub mod schemas {
             "tvpgRating",
             "ytRating",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.acb_rating),
-                1 => gapi::wire::de(map, &mut self.agcom_rating),
-                2 => gapi::wire::de(map, &mut self.anatel_rating),
-                3 => gapi::wire::de(map, &mut self.bbfc_rating),
-                4 => gapi::wire::de(map, &mut self.bfvc_rating),
-                5 => gapi::wire::de(map, &mut self.bmukk_rating),
-                6 => gapi::wire::de(map, &mut self.catv_rating),
-                7 => gapi::wire::de(map, &mut self.catvfr_rating),
-                8 => gapi::wire::de(map, &mut self.cbfc_rating),
-                9 => gapi::wire::de(map, &mut self.ccc_rating),
-                10 => gapi::wire::de(map, &mut self.cce_rating),
-                11 => gapi::wire::de(map, &mut self.chfilm_rating),
-                12 => gapi::wire::de(map, &mut self.chvrs_rating),
-                13 => gapi::wire::de(map, &mut self.cicf_rating),
-                14 => gapi::wire::de(map, &mut self.cna_rating),
-                15 => gapi::wire::de(map, &mut self.cnc_rating),
-                16 => gapi::wire::de(map, &mut self.csa_rating),
-                17 => gapi::wire::de(map, &mut self.cscf_rating),
-                18 => gapi::wire::de(map, &mut self.czfilm_rating),
-                19 => gapi::wire::de(map, &mut self.djctq_rating),
-                20 => gapi::wire::de(map, &mut self.djctq_rating_reasons),
-                21 => gapi::wire::de(map, &mut self.ecbmct_rating),
-                22 => gapi::wire::de(map, &mut self.eefilm_rating),
-                23 => gapi::wire::de(map, &mut self.egfilm_rating),
-                24 => gapi::wire::de(map, &mut self.eirin_rating),
-                25 => gapi::wire::de(map, &mut self.fcbm_rating),
-                26 => gapi::wire::de(map, &mut self.fco_rating),
-                27 => gapi::wire::de(map, &mut self.fmoc_rating),
-                28 => gapi::wire::de(map, &mut self.fpb_rating),
-                29 => gapi::wire::de(map, &mut self.fpb_rating_reasons),
-                30 => gapi::wire::de(map, &mut self.fsk_rating),
-                31 => gapi::wire::de(map, &mut self.grfilm_rating),
-                32 => gapi::wire::de(map, &mut self.icaa_rating),
-                33 => gapi::wire::de(map, &mut self.ifco_rating),
-                34 => gapi::wire::de(map, &mut self.ilfilm_rating),
-                35 => gapi::wire::de(map, &mut self.incaa_rating),
-                36 => gapi::wire::de(map, &mut self.kfcb_rating),
-                37 => gapi::wire::de(map, &mut self.kijkwijzer_rating),
-                38 => gapi::wire::de(map, &mut self.kmrb_rating),
-                39 => gapi::wire::de(map, &mut self.lsf_rating),
-                40 => gapi::wire::de(map, &mut self.mccaa_rating),
-                41 => gapi::wire::de(map, &mut self.mccyp_rating),
-                42 => gapi::wire::de(map, &mut self.mcst_rating),
-                43 => gapi::wire::de(map, &mut self.mda_rating),
-                44 => gapi::wire::de(map, &mut self.medietilsynet_rating),
-                45 => gapi::wire::de(map, &mut self.meku_rating),
-                46 => gapi::wire::de(map, &mut self.mena_mpaa_rating),
-                47 => gapi::wire::de(map, &mut self.mibac_rating),
-                48 => gapi::wire::de(map, &mut self.moc_rating),
-                49 => gapi::wire::de(map, &mut self.moctw_rating),
-                50 => gapi::wire::de(map, &mut self.mpaa_rating),
-                51 => gapi::wire::de(map, &mut self.mpaat_rating),
-                52 => gapi::wire::de(map, &mut self.mtrcb_rating),
-                53 => gapi::wire::de(map, &mut self.nbc_rating),
-                54 => gapi::wire::de(map, &mut self.nbcpl_rating),
-                55 => gapi::wire::de(map, &mut self.nfrc_rating),
-                56 => gapi::wire::de(map, &mut self.nfvcb_rating),
-                57 => gapi::wire::de(map, &mut self.nkclv_rating),
-                58 => gapi::wire::de(map, &mut self.nmc_rating),
-                59 => gapi::wire::de(map, &mut self.oflc_rating),
-                60 => gapi::wire::de(map, &mut self.pefilm_rating),
-                61 => gapi::wire::de(map, &mut self.rcnof_rating),
-                62 => gapi::wire::de(map, &mut self.resorteviolencia_rating),
-                63 => gapi::wire::de(map, &mut self.rtc_rating),
-                64 => gapi::wire::de(map, &mut self.rte_rating),
-                65 => gapi::wire::de(map, &mut self.russia_rating),
-                66 => gapi::wire::de(map, &mut self.skfilm_rating),
-                67 => gapi::wire::de(map, &mut self.smais_rating),
-                68 => gapi::wire::de(map, &mut self.smsa_rating),
-                69 => gapi::wire::de(map, &mut self.tvpg_rating),
-                70 => gapi::wire::de(map, &mut self.yt_rating),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.acb_rating,
+                    1 => &self.agcom_rating,
+                    2 => &self.anatel_rating,
+                    3 => &self.bbfc_rating,
+                    4 => &self.bfvc_rating,
+                    5 => &self.bmukk_rating,
+                    6 => &self.catv_rating,
+                    7 => &self.catvfr_rating,
+                    8 => &self.cbfc_rating,
+                    9 => &self.ccc_rating,
+                    10 => &self.cce_rating,
+                    11 => &self.chfilm_rating,
+                    12 => &self.chvrs_rating,
+                    13 => &self.cicf_rating,
+                    14 => &self.cna_rating,
+                    15 => &self.cnc_rating,
+                    16 => &self.csa_rating,
+                    17 => &self.cscf_rating,
+                    18 => &self.czfilm_rating,
+                    19 => &self.djctq_rating,
+                    20 => &self.djctq_rating_reasons,
+                    21 => &self.ecbmct_rating,
+                    22 => &self.eefilm_rating,
+                    23 => &self.egfilm_rating,
+                    24 => &self.eirin_rating,
+                    25 => &self.fcbm_rating,
+                    26 => &self.fco_rating,
+                    27 => &self.fmoc_rating,
+                    28 => &self.fpb_rating,
+                    29 => &self.fpb_rating_reasons,
+                    30 => &self.fsk_rating,
+                    31 => &self.grfilm_rating,
+                    32 => &self.icaa_rating,
+                    33 => &self.ifco_rating,
+                    34 => &self.ilfilm_rating,
+                    35 => &self.incaa_rating,
+                    36 => &self.kfcb_rating,
+                    37 => &self.kijkwijzer_rating,
+                    38 => &self.kmrb_rating,
+                    39 => &self.lsf_rating,
+                    40 => &self.mccaa_rating,
+                    41 => &self.mccyp_rating,
+                    42 => &self.mcst_rating,
+                    43 => &self.mda_rating,
+                    44 => &self.medietilsynet_rating,
+                    45 => &self.meku_rating,
+                    46 => &self.mena_mpaa_rating,
+                    47 => &self.mibac_rating,
+                    48 => &self.moc_rating,
+                    49 => &self.moctw_rating,
+                    50 => &self.mpaa_rating,
+                    51 => &self.mpaat_rating,
+                    52 => &self.mtrcb_rating,
+                    53 => &self.nbc_rating,
+                    54 => &self.nbcpl_rating,
+                    55 => &self.nfrc_rating,
+                    56 => &self.nfvcb_rating,
+                    57 => &self.nkclv_rating,
+                    58 => &self.nmc_rating,
+                    59 => &self.oflc_rating,
+                    60 => &self.pefilm_rating,
+                    61 => &self.rcnof_rating,
+                    62 => &self.resorteviolencia_rating,
+                    63 => &self.rtc_rating,
+                    64 => &self.rte_rating,
+                    65 => &self.russia_rating,
+                    66 => &self.skfilm_rating,
+                    67 => &self.smais_rating,
+                    68 => &self.smsa_rating,
+                    69 => &self.tvpg_rating,
+                    70 => &self.yt_rating,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "acbRating", &self.acb_rating)?;
-            gapi::wire::ser(map, "agcomRating", &self.agcom_rating)?;
-            gapi::wire::ser(map, "anatelRating", &self.anatel_rating)?;
-            gapi::wire::ser(map, "bbfcRating", &self.bbfc_rating)?;
-            gapi::wire::ser(map, "bfvcRating", &self.bfvc_rating)?;
-            gapi::wire::ser(map, "bmukkRating", &self.bmukk_rating)?;
-            gapi::wire::ser(map, "catvRating", &self.catv_rating)?;
-            gapi::wire::ser(map, "catvfrRating", &self.catvfr_rating)?;
-            gapi::wire::ser(map, "cbfcRating", &self.cbfc_rating)?;
-            gapi::wire::ser(map, "cccRating", &self.ccc_rating)?;
-            gapi::wire::ser(map, "cceRating", &self.cce_rating)?;
-            gapi::wire::ser(map, "chfilmRating", &self.chfilm_rating)?;
-            gapi::wire::ser(map, "chvrsRating", &self.chvrs_rating)?;
-            gapi::wire::ser(map, "cicfRating", &self.cicf_rating)?;
-            gapi::wire::ser(map, "cnaRating", &self.cna_rating)?;
-            gapi::wire::ser(map, "cncRating", &self.cnc_rating)?;
-            gapi::wire::ser(map, "csaRating", &self.csa_rating)?;
-            gapi::wire::ser(map, "cscfRating", &self.cscf_rating)?;
-            gapi::wire::ser(map, "czfilmRating", &self.czfilm_rating)?;
-            gapi::wire::ser(map, "djctqRating", &self.djctq_rating)?;
-            gapi::wire::ser(map, "djctqRatingReasons", &self.djctq_rating_reasons)?;
-            gapi::wire::ser(map, "ecbmctRating", &self.ecbmct_rating)?;
-            gapi::wire::ser(map, "eefilmRating", &self.eefilm_rating)?;
-            gapi::wire::ser(map, "egfilmRating", &self.egfilm_rating)?;
-            gapi::wire::ser(map, "eirinRating", &self.eirin_rating)?;
-            gapi::wire::ser(map, "fcbmRating", &self.fcbm_rating)?;
-            gapi::wire::ser(map, "fcoRating", &self.fco_rating)?;
-            gapi::wire::ser(map, "fmocRating", &self.fmoc_rating)?;
-            gapi::wire::ser(map, "fpbRating", &self.fpb_rating)?;
-            gapi::wire::ser(map, "fpbRatingReasons", &self.fpb_rating_reasons)?;
-            gapi::wire::ser(map, "fskRating", &self.fsk_rating)?;
-            gapi::wire::ser(map, "grfilmRating", &self.grfilm_rating)?;
-            gapi::wire::ser(map, "icaaRating", &self.icaa_rating)?;
-            gapi::wire::ser(map, "ifcoRating", &self.ifco_rating)?;
-            gapi::wire::ser(map, "ilfilmRating", &self.ilfilm_rating)?;
-            gapi::wire::ser(map, "incaaRating", &self.incaa_rating)?;
-            gapi::wire::ser(map, "kfcbRating", &self.kfcb_rating)?;
-            gapi::wire::ser(map, "kijkwijzerRating", &self.kijkwijzer_rating)?;
-            gapi::wire::ser(map, "kmrbRating", &self.kmrb_rating)?;
-            gapi::wire::ser(map, "lsfRating", &self.lsf_rating)?;
-            gapi::wire::ser(map, "mccaaRating", &self.mccaa_rating)?;
-            gapi::wire::ser(map, "mccypRating", &self.mccyp_rating)?;
-            gapi::wire::ser(map, "mcstRating", &self.mcst_rating)?;
-            gapi::wire::ser(map, "mdaRating", &self.mda_rating)?;
-            gapi::wire::ser(map, "medietilsynetRating", &self.medietilsynet_rating)?;
-            gapi::wire::ser(map, "mekuRating", &self.meku_rating)?;
-            gapi::wire::ser(map, "menaMpaaRating", &self.mena_mpaa_rating)?;
-            gapi::wire::ser(map, "mibacRating", &self.mibac_rating)?;
-            gapi::wire::ser(map, "mocRating", &self.moc_rating)?;
-            gapi::wire::ser(map, "moctwRating", &self.moctw_rating)?;
-            gapi::wire::ser(map, "mpaaRating", &self.mpaa_rating)?;
-            gapi::wire::ser(map, "mpaatRating", &self.mpaat_rating)?;
-            gapi::wire::ser(map, "mtrcbRating", &self.mtrcb_rating)?;
-            gapi::wire::ser(map, "nbcRating", &self.nbc_rating)?;
-            gapi::wire::ser(map, "nbcplRating", &self.nbcpl_rating)?;
-            gapi::wire::ser(map, "nfrcRating", &self.nfrc_rating)?;
-            gapi::wire::ser(map, "nfvcbRating", &self.nfvcb_rating)?;
-            gapi::wire::ser(map, "nkclvRating", &self.nkclv_rating)?;
-            gapi::wire::ser(map, "nmcRating", &self.nmc_rating)?;
-            gapi::wire::ser(map, "oflcRating", &self.oflc_rating)?;
-            gapi::wire::ser(map, "pefilmRating", &self.pefilm_rating)?;
-            gapi::wire::ser(map, "rcnofRating", &self.rcnof_rating)?;
-            gapi::wire::ser(
-                map,
-                "resorteviolenciaRating",
-                &self.resorteviolencia_rating,
-            )?;
-            gapi::wire::ser(map, "rtcRating", &self.rtc_rating)?;
-            gapi::wire::ser(map, "rteRating", &self.rte_rating)?;
-            gapi::wire::ser(map, "russiaRating", &self.russia_rating)?;
-            gapi::wire::ser(map, "skfilmRating", &self.skfilm_rating)?;
-            gapi::wire::ser(map, "smaisRating", &self.smais_rating)?;
-            gapi::wire::ser(map, "smsaRating", &self.smsa_rating)?;
-            gapi::wire::ser(map, "tvpgRating", &self.tvpg_rating)?;
-            gapi::wire::ser(map, "ytRating", &self.yt_rating)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.acb_rating,
+                    1 => &mut self.agcom_rating,
+                    2 => &mut self.anatel_rating,
+                    3 => &mut self.bbfc_rating,
+                    4 => &mut self.bfvc_rating,
+                    5 => &mut self.bmukk_rating,
+                    6 => &mut self.catv_rating,
+                    7 => &mut self.catvfr_rating,
+                    8 => &mut self.cbfc_rating,
+                    9 => &mut self.ccc_rating,
+                    10 => &mut self.cce_rating,
+                    11 => &mut self.chfilm_rating,
+                    12 => &mut self.chvrs_rating,
+                    13 => &mut self.cicf_rating,
+                    14 => &mut self.cna_rating,
+                    15 => &mut self.cnc_rating,
+                    16 => &mut self.csa_rating,
+                    17 => &mut self.cscf_rating,
+                    18 => &mut self.czfilm_rating,
+                    19 => &mut self.djctq_rating,
+                    20 => &mut self.djctq_rating_reasons,
+                    21 => &mut self.ecbmct_rating,
+                    22 => &mut self.eefilm_rating,
+                    23 => &mut self.egfilm_rating,
+                    24 => &mut self.eirin_rating,
+                    25 => &mut self.fcbm_rating,
+                    26 => &mut self.fco_rating,
+                    27 => &mut self.fmoc_rating,
+                    28 => &mut self.fpb_rating,
+                    29 => &mut self.fpb_rating_reasons,
+                    30 => &mut self.fsk_rating,
+                    31 => &mut self.grfilm_rating,
+                    32 => &mut self.icaa_rating,
+                    33 => &mut self.ifco_rating,
+                    34 => &mut self.ilfilm_rating,
+                    35 => &mut self.incaa_rating,
+                    36 => &mut self.kfcb_rating,
+                    37 => &mut self.kijkwijzer_rating,
+                    38 => &mut self.kmrb_rating,
+                    39 => &mut self.lsf_rating,
+                    40 => &mut self.mccaa_rating,
+                    41 => &mut self.mccyp_rating,
+                    42 => &mut self.mcst_rating,
+                    43 => &mut self.mda_rating,
+                    44 => &mut self.medietilsynet_rating,
+                    45 => &mut self.meku_rating,
+                    46 => &mut self.mena_mpaa_rating,
+                    47 => &mut self.mibac_rating,
+                    48 => &mut self.moc_rating,
+                    49 => &mut self.moctw_rating,
+                    50 => &mut self.mpaa_rating,
+                    51 => &mut self.mpaat_rating,
+                    52 => &mut self.mtrcb_rating,
+                    53 => &mut self.nbc_rating,
+                    54 => &mut self.nbcpl_rating,
+                    55 => &mut self.nfrc_rating,
+                    56 => &mut self.nfvcb_rating,
+                    57 => &mut self.nkclv_rating,
+                    58 => &mut self.nmc_rating,
+                    59 => &mut self.oflc_rating,
+                    60 => &mut self.pefilm_rating,
+                    61 => &mut self.rcnof_rating,
+                    62 => &mut self.resorteviolencia_rating,
+                    63 => &mut self.rtc_rating,
+                    64 => &mut self.rte_rating,
+                    65 => &mut self.russia_rating,
+                    66 => &mut self.skfilm_rating,
+                    67 => &mut self.smais_rating,
+                    68 => &mut self.smsa_rating,
+                    69 => &mut self.tvpg_rating,
+                    70 => &mut self.yt_rating,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for ContentRating {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for ContentRating {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ContentRating);
     gapi::open_enum! {
         /// The video's Australian Classification Board (ACB) or Australian Communications and Media Authority (ACMA) rating. ACMA ratings are used to classify children's television programming.
         pub enum ContentRatingAcbRating {
@@ -5806,7 +4953,7 @@ pub mod schemas {
         }
     }
     /// Note that there may be a 5-second end-point resolution issue. For instance, if a cuepoint comes in for 22:03:27, we may stuff the cuepoint into 22:03:25 or 22:03:30, depending. This is an artifact of HLS.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Cuepoint {
         pub cue_type: Option<CuepointCueType>,
         /// The duration of this cuepoint.
@@ -5819,7 +4966,7 @@ pub mod schemas {
         /// The wall clock time at which the cuepoint should be inserted. Only one of insertion_offset_time_ms and walltime_ms may be set at a time.
         pub walltime_ms: Option<u64>,
     }
-    impl gapi::wire::WireStruct for Cuepoint {
+    impl gapi::wire::Record for Cuepoint {
         const NAME: &'static str = "Cuepoint";
         const FIELDS: &'static [&'static str] = &[
             "cueType",
@@ -5829,53 +4976,36 @@ pub mod schemas {
             "insertionOffsetTimeMs",
             "walltimeMs",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.cue_type),
-                1 => gapi::wire::de(map, &mut self.duration_secs),
-                2 => gapi::wire::de(map, &mut self.etag),
-                3 => gapi::wire::de(map, &mut self.id),
-                4 => gapi::wire::de_int64(map, &mut self.insertion_offset_time_ms),
-                5 => gapi::wire::de_int64(map, &mut self.walltime_ms),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.cue_type,
+                    1 => &self.duration_secs,
+                    2 => &self.etag,
+                    3 => &self.id,
+                    4 => gapi::wire::int64_field(&self.insertion_offset_time_ms),
+                    5 => gapi::wire::int64_field(&self.walltime_ms),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "cueType", &self.cue_type)?;
-            gapi::wire::ser(map, "durationSecs", &self.duration_secs)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser_int64(
-                map,
-                "insertionOffsetTimeMs",
-                &self.insertion_offset_time_ms,
-            )?;
-            gapi::wire::ser_int64(map, "walltimeMs", &self.walltime_ms)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.cue_type,
+                    1 => &mut self.duration_secs,
+                    2 => &mut self.etag,
+                    3 => &mut self.id,
+                    4 => gapi::wire::int64_field_mut(&mut self.insertion_offset_time_ms),
+                    5 => gapi::wire::int64_field_mut(&mut self.walltime_ms),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Cuepoint {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Cuepoint {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Cuepoint);
     gapi::open_enum! {
         pub enum CuepointCueType {
             CueTypeUnspecified = "cueTypeUnspecified",
@@ -5883,7 +5013,7 @@ pub mod schemas {
         }
     }
     /// Schedule to insert cuepoints into a broadcast by ads automator.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CuepointSchedule {
         /// This field is semantically required. If it is set false or not set, other fields in this message will be ignored.
         pub enabled: Option<bool>,
@@ -5898,7 +5028,7 @@ pub mod schemas {
         /// Deprecated.
         pub schedule_strategy: Option<CuepointScheduleScheduleStrategy>,
     }
-    impl gapi::wire::WireStruct for CuepointSchedule {
+    impl gapi::wire::Record for CuepointSchedule {
         const NAME: &'static str = "CuepointSchedule";
         const FIELDS: &'static [&'static str] = &[
             "enabled",
@@ -5906,45 +5036,32 @@ pub mod schemas {
             "repeatIntervalSecs",
             "scheduleStrategy",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.enabled),
-                1 => gapi::wire::de(map, &mut self.pause_ads_until),
-                2 => gapi::wire::de(map, &mut self.repeat_interval_secs),
-                3 => gapi::wire::de(map, &mut self.schedule_strategy),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.enabled,
+                    1 => &self.pause_ads_until,
+                    2 => &self.repeat_interval_secs,
+                    3 => &self.schedule_strategy,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "enabled", &self.enabled)?;
-            gapi::wire::ser(map, "pauseAdsUntil", &self.pause_ads_until)?;
-            gapi::wire::ser(map, "repeatIntervalSecs", &self.repeat_interval_secs)?;
-            gapi::wire::ser(map, "scheduleStrategy", &self.schedule_strategy)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CuepointSchedule {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.enabled,
+                    1 => &mut self.pause_ads_until,
+                    2 => &mut self.repeat_interval_secs,
+                    3 => &mut self.schedule_strategy,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CuepointSchedule {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CuepointSchedule);
     gapi::open_enum! {
         /// The strategy to use when scheduling cuepoints.
         pub enum CuepointScheduleScheduleStrategy {
@@ -5955,54 +5072,41 @@ pub mod schemas {
             NonConcurrent = "nonConcurrent",
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Entity {
         pub id: Option<String>,
         pub type_id: Option<String>,
         pub url: Option<String>,
     }
-    impl gapi::wire::WireStruct for Entity {
+    impl gapi::wire::Record for Entity {
         const NAME: &'static str = "Entity";
         const FIELDS: &'static [&'static str] = &["id", "typeId", "url"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.id),
-                1 => gapi::wire::de(map, &mut self.type_id),
-                2 => gapi::wire::de(map, &mut self.url),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.id,
+                    1 => &self.type_id,
+                    2 => &self.url,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "typeId", &self.type_id)?;
-            gapi::wire::ser(map, "url", &self.url)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Entity {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.id,
+                    1 => &mut self.type_id,
+                    2 => &mut self.url,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Entity {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Entity);
     /// Geographical coordinates of a point, in WGS84.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct GeoPoint {
         /// Altitude above the reference ellipsoid, in meters.
         pub altitude: Option<f64>,
@@ -6011,48 +5115,35 @@ pub mod schemas {
         /// Longitude in degrees.
         pub longitude: Option<f64>,
     }
-    impl gapi::wire::WireStruct for GeoPoint {
+    impl gapi::wire::Record for GeoPoint {
         const NAME: &'static str = "GeoPoint";
         const FIELDS: &'static [&'static str] = &["altitude", "latitude", "longitude"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.altitude),
-                1 => gapi::wire::de(map, &mut self.latitude),
-                2 => gapi::wire::de(map, &mut self.longitude),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.altitude,
+                    1 => &self.latitude,
+                    2 => &self.longitude,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "altitude", &self.altitude)?;
-            gapi::wire::ser(map, "latitude", &self.latitude)?;
-            gapi::wire::ser(map, "longitude", &self.longitude)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for GeoPoint {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.altitude,
+                    1 => &mut self.latitude,
+                    2 => &mut self.longitude,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for GeoPoint {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(GeoPoint);
     /// An *i18nLanguage* resource identifies a UI language currently supported by YouTube.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct I18nLanguage {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -6063,49 +5154,36 @@ pub mod schemas {
         /// The snippet object contains basic details about the i18n language, such as language code and human-readable name.
         pub snippet: Option<I18nLanguageSnippet>,
     }
-    impl gapi::wire::WireStruct for I18nLanguage {
+    impl gapi::wire::Record for I18nLanguage {
         const NAME: &'static str = "I18nLanguage";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.id,
+                    2 => &self.kind,
+                    3 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for I18nLanguage {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.id,
+                    2 => &mut self.kind,
+                    3 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for I18nLanguage {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(I18nLanguage);
+    #[derive(Clone, Default)]
     pub struct I18nLanguageListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -6118,7 +5196,7 @@ pub mod schemas {
         /// The visitorId identifies the visitor.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for I18nLanguageListResponse {
+    impl gapi::wire::Record for I18nLanguageListResponse {
         const NAME: &'static str = "I18nLanguageListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -6127,95 +5205,69 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for I18nLanguageListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for I18nLanguageListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(I18nLanguageListResponse);
     /// Basic details about an i18n language, such as language code and human-readable name.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct I18nLanguageSnippet {
         /// A short BCP-47 code that uniquely identifies a language.
         pub hl: Option<String>,
         /// The human-readable name of the language in the language itself.
         pub name: Option<String>,
     }
-    impl gapi::wire::WireStruct for I18nLanguageSnippet {
+    impl gapi::wire::Record for I18nLanguageSnippet {
         const NAME: &'static str = "I18nLanguageSnippet";
         const FIELDS: &'static [&'static str] = &["hl", "name"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.hl),
-                1 => gapi::wire::de(map, &mut self.name),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.hl,
+                    1 => &self.name,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "hl", &self.hl)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for I18nLanguageSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.hl,
+                    1 => &mut self.name,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for I18nLanguageSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(I18nLanguageSnippet);
     /// A *i18nRegion* resource identifies a region where YouTube is available.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct I18nRegion {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -6226,49 +5278,36 @@ pub mod schemas {
         /// The snippet object contains basic details about the i18n region, such as region code and human-readable name.
         pub snippet: Option<I18nRegionSnippet>,
     }
-    impl gapi::wire::WireStruct for I18nRegion {
+    impl gapi::wire::Record for I18nRegion {
         const NAME: &'static str = "I18nRegion";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.id,
+                    2 => &self.kind,
+                    3 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for I18nRegion {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.id,
+                    2 => &mut self.kind,
+                    3 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for I18nRegion {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(I18nRegion);
+    #[derive(Clone, Default)]
     pub struct I18nRegionListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -6285,7 +5324,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for I18nRegionListResponse {
+    impl gapi::wire::Record for I18nRegionListResponse {
         const NAME: &'static str = "I18nRegionListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -6294,95 +5333,69 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for I18nRegionListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for I18nRegionListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(I18nRegionListResponse);
     /// Basic details about an i18n region, such as region code and human-readable name.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct I18nRegionSnippet {
         /// The region code as a 2-letter ISO country code.
         pub gl: Option<String>,
         /// The human-readable name of the region.
         pub name: Option<String>,
     }
-    impl gapi::wire::WireStruct for I18nRegionSnippet {
+    impl gapi::wire::Record for I18nRegionSnippet {
         const NAME: &'static str = "I18nRegionSnippet";
         const FIELDS: &'static [&'static str] = &["gl", "name"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.gl),
-                1 => gapi::wire::de(map, &mut self.name),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.gl,
+                    1 => &self.name,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "gl", &self.gl)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for I18nRegionSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.gl,
+                    1 => &mut self.name,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for I18nRegionSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(I18nRegionSnippet);
     /// Branding properties for images associated with the channel.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ImageSettings {
         /// The URL for the background image shown on the video watch page. The image should be 1200px by 615px, with a maximum file size of 128k.
         ///
@@ -6469,7 +5482,7 @@ pub mod schemas {
         /// Deprecated.
         pub watch_icon_image_url: Option<String>,
     }
-    impl gapi::wire::WireStruct for ImageSettings {
+    impl gapi::wire::Record for ImageSettings {
         const NAME: &'static str = "ImageSettings";
         const FIELDS: &'static [&'static str] = &[
             "backgroundImageUrl",
@@ -6495,139 +5508,70 @@ pub mod schemas {
             "trackingImageUrl",
             "watchIconImageUrl",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.background_image_url),
-                1 => gapi::wire::de(map, &mut self.banner_external_url),
-                2 => gapi::wire::de(map, &mut self.banner_image_url),
-                3 => gapi::wire::de(map, &mut self.banner_mobile_extra_hd_image_url),
-                4 => gapi::wire::de(map, &mut self.banner_mobile_hd_image_url),
-                5 => gapi::wire::de(map, &mut self.banner_mobile_image_url),
-                6 => gapi::wire::de(map, &mut self.banner_mobile_low_image_url),
-                7 => gapi::wire::de(map, &mut self.banner_mobile_medium_hd_image_url),
-                8 => gapi::wire::de(map, &mut self.banner_tablet_extra_hd_image_url),
-                9 => gapi::wire::de(map, &mut self.banner_tablet_hd_image_url),
-                10 => gapi::wire::de(map, &mut self.banner_tablet_image_url),
-                11 => gapi::wire::de(map, &mut self.banner_tablet_low_image_url),
-                12 => gapi::wire::de(map, &mut self.banner_tv_high_image_url),
-                13 => gapi::wire::de(map, &mut self.banner_tv_image_url),
-                14 => gapi::wire::de(map, &mut self.banner_tv_low_image_url),
-                15 => gapi::wire::de(map, &mut self.banner_tv_medium_image_url),
-                16 => {
-                    gapi::wire::de(map, &mut self.large_branded_banner_image_imap_script)
-                }
-                17 => gapi::wire::de(map, &mut self.large_branded_banner_image_url),
-                18 => {
-                    gapi::wire::de(map, &mut self.small_branded_banner_image_imap_script)
-                }
-                19 => gapi::wire::de(map, &mut self.small_branded_banner_image_url),
-                20 => gapi::wire::de(map, &mut self.tracking_image_url),
-                21 => gapi::wire::de(map, &mut self.watch_icon_image_url),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.background_image_url,
+                    1 => &self.banner_external_url,
+                    2 => &self.banner_image_url,
+                    3 => &self.banner_mobile_extra_hd_image_url,
+                    4 => &self.banner_mobile_hd_image_url,
+                    5 => &self.banner_mobile_image_url,
+                    6 => &self.banner_mobile_low_image_url,
+                    7 => &self.banner_mobile_medium_hd_image_url,
+                    8 => &self.banner_tablet_extra_hd_image_url,
+                    9 => &self.banner_tablet_hd_image_url,
+                    10 => &self.banner_tablet_image_url,
+                    11 => &self.banner_tablet_low_image_url,
+                    12 => &self.banner_tv_high_image_url,
+                    13 => &self.banner_tv_image_url,
+                    14 => &self.banner_tv_low_image_url,
+                    15 => &self.banner_tv_medium_image_url,
+                    16 => &self.large_branded_banner_image_imap_script,
+                    17 => &self.large_branded_banner_image_url,
+                    18 => &self.small_branded_banner_image_imap_script,
+                    19 => &self.small_branded_banner_image_url,
+                    20 => &self.tracking_image_url,
+                    21 => &self.watch_icon_image_url,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "backgroundImageUrl", &self.background_image_url)?;
-            gapi::wire::ser(map, "bannerExternalUrl", &self.banner_external_url)?;
-            gapi::wire::ser(map, "bannerImageUrl", &self.banner_image_url)?;
-            gapi::wire::ser(
-                map,
-                "bannerMobileExtraHdImageUrl",
-                &self.banner_mobile_extra_hd_image_url,
-            )?;
-            gapi::wire::ser(
-                map,
-                "bannerMobileHdImageUrl",
-                &self.banner_mobile_hd_image_url,
-            )?;
-            gapi::wire::ser(map, "bannerMobileImageUrl", &self.banner_mobile_image_url)?;
-            gapi::wire::ser(
-                map,
-                "bannerMobileLowImageUrl",
-                &self.banner_mobile_low_image_url,
-            )?;
-            gapi::wire::ser(
-                map,
-                "bannerMobileMediumHdImageUrl",
-                &self.banner_mobile_medium_hd_image_url,
-            )?;
-            gapi::wire::ser(
-                map,
-                "bannerTabletExtraHdImageUrl",
-                &self.banner_tablet_extra_hd_image_url,
-            )?;
-            gapi::wire::ser(
-                map,
-                "bannerTabletHdImageUrl",
-                &self.banner_tablet_hd_image_url,
-            )?;
-            gapi::wire::ser(map, "bannerTabletImageUrl", &self.banner_tablet_image_url)?;
-            gapi::wire::ser(
-                map,
-                "bannerTabletLowImageUrl",
-                &self.banner_tablet_low_image_url,
-            )?;
-            gapi::wire::ser(
-                map,
-                "bannerTvHighImageUrl",
-                &self.banner_tv_high_image_url,
-            )?;
-            gapi::wire::ser(map, "bannerTvImageUrl", &self.banner_tv_image_url)?;
-            gapi::wire::ser(map, "bannerTvLowImageUrl", &self.banner_tv_low_image_url)?;
-            gapi::wire::ser(
-                map,
-                "bannerTvMediumImageUrl",
-                &self.banner_tv_medium_image_url,
-            )?;
-            gapi::wire::ser(
-                map,
-                "largeBrandedBannerImageImapScript",
-                &self.large_branded_banner_image_imap_script,
-            )?;
-            gapi::wire::ser(
-                map,
-                "largeBrandedBannerImageUrl",
-                &self.large_branded_banner_image_url,
-            )?;
-            gapi::wire::ser(
-                map,
-                "smallBrandedBannerImageImapScript",
-                &self.small_branded_banner_image_imap_script,
-            )?;
-            gapi::wire::ser(
-                map,
-                "smallBrandedBannerImageUrl",
-                &self.small_branded_banner_image_url,
-            )?;
-            gapi::wire::ser(map, "trackingImageUrl", &self.tracking_image_url)?;
-            gapi::wire::ser(map, "watchIconImageUrl", &self.watch_icon_image_url)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.background_image_url,
+                    1 => &mut self.banner_external_url,
+                    2 => &mut self.banner_image_url,
+                    3 => &mut self.banner_mobile_extra_hd_image_url,
+                    4 => &mut self.banner_mobile_hd_image_url,
+                    5 => &mut self.banner_mobile_image_url,
+                    6 => &mut self.banner_mobile_low_image_url,
+                    7 => &mut self.banner_mobile_medium_hd_image_url,
+                    8 => &mut self.banner_tablet_extra_hd_image_url,
+                    9 => &mut self.banner_tablet_hd_image_url,
+                    10 => &mut self.banner_tablet_image_url,
+                    11 => &mut self.banner_tablet_low_image_url,
+                    12 => &mut self.banner_tv_high_image_url,
+                    13 => &mut self.banner_tv_image_url,
+                    14 => &mut self.banner_tv_low_image_url,
+                    15 => &mut self.banner_tv_medium_image_url,
+                    16 => &mut self.large_branded_banner_image_imap_script,
+                    17 => &mut self.large_branded_banner_image_url,
+                    18 => &mut self.small_branded_banner_image_imap_script,
+                    19 => &mut self.small_branded_banner_image_url,
+                    20 => &mut self.tracking_image_url,
+                    21 => &mut self.watch_icon_image_url,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for ImageSettings {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for ImageSettings {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ImageSettings);
     /// Describes information necessary for ingesting an RTMP, HTTP, or SRT stream.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct IngestionInfo {
         /// The backup ingestion URL that you should use to stream video to YouTube. You have the option of simultaneously streaming the content that you are sending to the ingestionAddress to this URL.
         pub backup_ingestion_address: Option<String>,
@@ -6640,7 +5584,7 @@ pub mod schemas {
         /// The stream name that YouTube assigns to the video stream.
         pub stream_name: Option<String>,
     }
-    impl gapi::wire::WireStruct for IngestionInfo {
+    impl gapi::wire::Record for IngestionInfo {
         const NAME: &'static str = "IngestionInfo";
         const FIELDS: &'static [&'static str] = &[
             "backupIngestionAddress",
@@ -6649,107 +5593,69 @@ pub mod schemas {
             "rtmpsIngestionAddress",
             "streamName",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.backup_ingestion_address),
-                1 => gapi::wire::de(map, &mut self.ingestion_address),
-                2 => gapi::wire::de(map, &mut self.rtmps_backup_ingestion_address),
-                3 => gapi::wire::de(map, &mut self.rtmps_ingestion_address),
-                4 => gapi::wire::de(map, &mut self.stream_name),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.backup_ingestion_address,
+                    1 => &self.ingestion_address,
+                    2 => &self.rtmps_backup_ingestion_address,
+                    3 => &self.rtmps_ingestion_address,
+                    4 => &self.stream_name,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "backupIngestionAddress",
-                &self.backup_ingestion_address,
-            )?;
-            gapi::wire::ser(map, "ingestionAddress", &self.ingestion_address)?;
-            gapi::wire::ser(
-                map,
-                "rtmpsBackupIngestionAddress",
-                &self.rtmps_backup_ingestion_address,
-            )?;
-            gapi::wire::ser(
-                map,
-                "rtmpsIngestionAddress",
-                &self.rtmps_ingestion_address,
-            )?;
-            gapi::wire::ser(map, "streamName", &self.stream_name)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.backup_ingestion_address,
+                    1 => &mut self.ingestion_address,
+                    2 => &mut self.rtmps_backup_ingestion_address,
+                    3 => &mut self.rtmps_ingestion_address,
+                    4 => &mut self.stream_name,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for IngestionInfo {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for IngestionInfo {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(IngestionInfo);
     /// Represents a time interval, encoded as a Timestamp start (inclusive) and a Timestamp end (exclusive). The start must be less than or equal to the end. When the start equals the end, the interval is empty (matches no time). When both start and end are unspecified, the interval matches any time.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Interval {
         /// Optional. Exclusive end of the interval. If specified, a Timestamp matching this interval will have to be before the end.
         pub end_time: Option<gapi::types::DateTime>,
         /// Optional. Inclusive start of the interval. If specified, a Timestamp matching this interval will have to be the same or after the start.
         pub start_time: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for Interval {
+    impl gapi::wire::Record for Interval {
         const NAME: &'static str = "Interval";
         const FIELDS: &'static [&'static str] = &["endTime", "startTime"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.end_time),
-                1 => gapi::wire::de(map, &mut self.start_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.end_time,
+                    1 => &self.start_time,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "endTime", &self.end_time)?;
-            gapi::wire::ser(map, "startTime", &self.start_time)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Interval {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.end_time,
+                    1 => &mut self.start_time,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Interval {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Interval);
     /// Describes an invideo branding.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct InvideoBranding {
         /// The bytes the uploaded image. Only used in api to youtube communication.
         pub image_bytes: Option<gapi::Bytes>,
@@ -6764,7 +5670,7 @@ pub mod schemas {
         /// The temporal position within the video where watermark will be displayed.
         pub timing: Option<InvideoTiming>,
     }
-    impl gapi::wire::WireStruct for InvideoBranding {
+    impl gapi::wire::Record for InvideoBranding {
         const NAME: &'static str = "InvideoBranding";
         const FIELDS: &'static [&'static str] = &[
             "imageBytes",
@@ -6773,93 +5679,67 @@ pub mod schemas {
             "targetChannelId",
             "timing",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.image_bytes),
-                1 => gapi::wire::de(map, &mut self.image_url),
-                2 => gapi::wire::de(map, &mut self.position),
-                3 => gapi::wire::de(map, &mut self.target_channel_id),
-                4 => gapi::wire::de(map, &mut self.timing),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.image_bytes,
+                    1 => &self.image_url,
+                    2 => &self.position,
+                    3 => &self.target_channel_id,
+                    4 => &self.timing,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "imageBytes", &self.image_bytes)?;
-            gapi::wire::ser(map, "imageUrl", &self.image_url)?;
-            gapi::wire::ser(map, "position", &self.position)?;
-            gapi::wire::ser(map, "targetChannelId", &self.target_channel_id)?;
-            gapi::wire::ser(map, "timing", &self.timing)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for InvideoBranding {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.image_bytes,
+                    1 => &mut self.image_url,
+                    2 => &mut self.position,
+                    3 => &mut self.target_channel_id,
+                    4 => &mut self.timing,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for InvideoBranding {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(InvideoBranding);
     /// Describes the spatial position of a visual widget inside a video. It is a union of various position types, out of which only will be set one.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct InvideoPosition {
         /// Describes in which corner of the video the visual widget will appear.
         pub corner_position: Option<InvideoPositionCornerPosition>,
         /// Defines the position type.
         pub r#type: Option<InvideoPositionType>,
     }
-    impl gapi::wire::WireStruct for InvideoPosition {
+    impl gapi::wire::Record for InvideoPosition {
         const NAME: &'static str = "InvideoPosition";
         const FIELDS: &'static [&'static str] = &["cornerPosition", "type"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.corner_position),
-                1 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.corner_position,
+                    1 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "cornerPosition", &self.corner_position)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for InvideoPosition {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.corner_position,
+                    1 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for InvideoPosition {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(InvideoPosition);
     gapi::open_enum! {
         /// Describes in which corner of the video the visual widget will appear.
         pub enum InvideoPositionCornerPosition {
@@ -6879,7 +5759,7 @@ pub mod schemas {
         }
     }
     /// Describes a temporal position of a visual widget inside a video.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct InvideoTiming {
         /// Defines the duration in milliseconds for which the promotion should be displayed. If missing, the client should use the default.
         pub duration_ms: Option<u64>,
@@ -6888,46 +5768,33 @@ pub mod schemas {
         /// Describes a timing type. If the value is offsetFromStart, then the offsetMs field represents an offset from the start of the video. If the value is offsetFromEnd, then the offsetMs field represents an offset from the end of the video.
         pub r#type: Option<InvideoTimingType>,
     }
-    impl gapi::wire::WireStruct for InvideoTiming {
+    impl gapi::wire::Record for InvideoTiming {
         const NAME: &'static str = "InvideoTiming";
         const FIELDS: &'static [&'static str] = &["durationMs", "offsetMs", "type"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.duration_ms),
-                1 => gapi::wire::de_int64(map, &mut self.offset_ms),
-                2 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.duration_ms),
+                    1 => gapi::wire::int64_field(&self.offset_ms),
+                    2 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "durationMs", &self.duration_ms)?;
-            gapi::wire::ser_int64(map, "offsetMs", &self.offset_ms)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for InvideoTiming {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.duration_ms),
+                    1 => gapi::wire::int64_field_mut(&mut self.offset_ms),
+                    2 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for InvideoTiming {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(InvideoTiming);
     gapi::open_enum! {
         /// Describes a timing type. If the value is offsetFromStart, then the offsetMs field represents an offset from the start of the video. If the value is offsetFromEnd, then the offsetMs field represents an offset from the end of the video.
         pub enum InvideoTimingType {
@@ -6935,89 +5802,63 @@ pub mod schemas {
             OffsetFromEnd = "offsetFromEnd",
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LanguageTag {
         pub value: Option<String>,
     }
-    impl gapi::wire::WireStruct for LanguageTag {
+    impl gapi::wire::Record for LanguageTag {
         const NAME: &'static str = "LanguageTag";
         const FIELDS: &'static [&'static str] = &["value"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.value),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.value,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "value", &self.value)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LanguageTag {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.value,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LanguageTag {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LanguageTag);
+    #[derive(Clone, Default)]
     pub struct LevelDetails {
         /// The name that should be used when referring to this level.
         pub display_name: Option<String>,
     }
-    impl gapi::wire::WireStruct for LevelDetails {
+    impl gapi::wire::Record for LevelDetails {
         const NAME: &'static str = "LevelDetails";
         const FIELDS: &'static [&'static str] = &["displayName"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.display_name),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.display_name,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "displayName", &self.display_name)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LevelDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.display_name,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LevelDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LevelDetails);
     /// A *liveBroadcast* resource represents an event that will be streamed, via live video, on YouTube.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveBroadcast {
         /// The contentDetails object contains information about the event's video content, such as whether the content can be shown in an embedded video player or if it will be archived and therefore available for viewing after the event has concluded.
         pub content_details: Option<LiveBroadcastContentDetails>,
@@ -7036,7 +5877,7 @@ pub mod schemas {
         /// The status object contains information about the event's status.
         pub status: Option<LiveBroadcastStatus>,
     }
-    impl gapi::wire::WireStruct for LiveBroadcast {
+    impl gapi::wire::Record for LiveBroadcast {
         const NAME: &'static str = "LiveBroadcast";
         const FIELDS: &'static [&'static str] = &[
             "contentDetails",
@@ -7048,55 +5889,42 @@ pub mod schemas {
             "statistics",
             "status",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.content_details),
-                1 => gapi::wire::de(map, &mut self.etag),
-                2 => gapi::wire::de(map, &mut self.id),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.monetization_details),
-                5 => gapi::wire::de(map, &mut self.snippet),
-                6 => gapi::wire::de(map, &mut self.statistics),
-                7 => gapi::wire::de(map, &mut self.status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.content_details,
+                    1 => &self.etag,
+                    2 => &self.id,
+                    3 => &self.kind,
+                    4 => &self.monetization_details,
+                    5 => &self.snippet,
+                    6 => &self.statistics,
+                    7 => &self.status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "monetizationDetails", &self.monetization_details)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            gapi::wire::ser(map, "statistics", &self.statistics)?;
-            gapi::wire::ser(map, "status", &self.status)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveBroadcast {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.content_details,
+                    1 => &mut self.etag,
+                    2 => &mut self.id,
+                    3 => &mut self.kind,
+                    4 => &mut self.monetization_details,
+                    5 => &mut self.snippet,
+                    6 => &mut self.statistics,
+                    7 => &mut self.status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveBroadcast {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveBroadcast);
     /// Detailed settings of a broadcast.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveBroadcastContentDetails {
         /// Optional. The broadcast's availability config. Used to set specific region availability or block specific regions It is optional - if not set, it is not enforced.
         pub availability_config: Option<AvailabilityConfig>,
@@ -7140,7 +5968,7 @@ pub mod schemas {
         /// The 3D stereo layout of this broadcast. This defaults to mono.
         pub stereo_layout: Option<LiveBroadcastContentDetailsStereoLayout>,
     }
-    impl gapi::wire::WireStruct for LiveBroadcastContentDetails {
+    impl gapi::wire::Record for LiveBroadcastContentDetails {
         const NAME: &'static str = "LiveBroadcastContentDetails";
         const FIELDS: &'static [&'static str] = &[
             "availabilityConfig",
@@ -7162,81 +5990,60 @@ pub mod schemas {
             "startWithSlate",
             "stereoLayout",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.availability_config),
-                1 => gapi::wire::de(map, &mut self.bound_stream_id),
-                2 => gapi::wire::de(map, &mut self.bound_stream_last_update_time_ms),
-                3 => gapi::wire::de(map, &mut self.closed_captions_type),
-                4 => gapi::wire::de(map, &mut self.enable_auto_start),
-                5 => gapi::wire::de(map, &mut self.enable_auto_stop),
-                6 => gapi::wire::de(map, &mut self.enable_closed_captions),
-                7 => gapi::wire::de(map, &mut self.enable_content_encryption),
-                8 => gapi::wire::de(map, &mut self.enable_dvr),
-                9 => gapi::wire::de(map, &mut self.enable_embed),
-                10 => gapi::wire::de(map, &mut self.enable_low_latency),
-                11 => gapi::wire::de(map, &mut self.latency_preference),
-                12 => gapi::wire::de(map, &mut self.mesh),
-                13 => gapi::wire::de(map, &mut self.monitor_stream),
-                14 => gapi::wire::de(map, &mut self.projection),
-                15 => gapi::wire::de(map, &mut self.record_from_start),
-                16 => gapi::wire::de(map, &mut self.start_with_slate),
-                17 => gapi::wire::de(map, &mut self.stereo_layout),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.availability_config,
+                    1 => &self.bound_stream_id,
+                    2 => &self.bound_stream_last_update_time_ms,
+                    3 => &self.closed_captions_type,
+                    4 => &self.enable_auto_start,
+                    5 => &self.enable_auto_stop,
+                    6 => &self.enable_closed_captions,
+                    7 => &self.enable_content_encryption,
+                    8 => &self.enable_dvr,
+                    9 => &self.enable_embed,
+                    10 => &self.enable_low_latency,
+                    11 => &self.latency_preference,
+                    12 => &self.mesh,
+                    13 => &self.monitor_stream,
+                    14 => &self.projection,
+                    15 => &self.record_from_start,
+                    16 => &self.start_with_slate,
+                    17 => &self.stereo_layout,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "availabilityConfig", &self.availability_config)?;
-            gapi::wire::ser(map, "boundStreamId", &self.bound_stream_id)?;
-            gapi::wire::ser(
-                map,
-                "boundStreamLastUpdateTimeMs",
-                &self.bound_stream_last_update_time_ms,
-            )?;
-            gapi::wire::ser(map, "closedCaptionsType", &self.closed_captions_type)?;
-            gapi::wire::ser(map, "enableAutoStart", &self.enable_auto_start)?;
-            gapi::wire::ser(map, "enableAutoStop", &self.enable_auto_stop)?;
-            gapi::wire::ser(map, "enableClosedCaptions", &self.enable_closed_captions)?;
-            gapi::wire::ser(
-                map,
-                "enableContentEncryption",
-                &self.enable_content_encryption,
-            )?;
-            gapi::wire::ser(map, "enableDvr", &self.enable_dvr)?;
-            gapi::wire::ser(map, "enableEmbed", &self.enable_embed)?;
-            gapi::wire::ser(map, "enableLowLatency", &self.enable_low_latency)?;
-            gapi::wire::ser(map, "latencyPreference", &self.latency_preference)?;
-            gapi::wire::ser(map, "mesh", &self.mesh)?;
-            gapi::wire::ser(map, "monitorStream", &self.monitor_stream)?;
-            gapi::wire::ser(map, "projection", &self.projection)?;
-            gapi::wire::ser(map, "recordFromStart", &self.record_from_start)?;
-            gapi::wire::ser(map, "startWithSlate", &self.start_with_slate)?;
-            gapi::wire::ser(map, "stereoLayout", &self.stereo_layout)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.availability_config,
+                    1 => &mut self.bound_stream_id,
+                    2 => &mut self.bound_stream_last_update_time_ms,
+                    3 => &mut self.closed_captions_type,
+                    4 => &mut self.enable_auto_start,
+                    5 => &mut self.enable_auto_stop,
+                    6 => &mut self.enable_closed_captions,
+                    7 => &mut self.enable_content_encryption,
+                    8 => &mut self.enable_dvr,
+                    9 => &mut self.enable_embed,
+                    10 => &mut self.enable_low_latency,
+                    11 => &mut self.latency_preference,
+                    12 => &mut self.mesh,
+                    13 => &mut self.monitor_stream,
+                    14 => &mut self.projection,
+                    15 => &mut self.record_from_start,
+                    16 => &mut self.start_with_slate,
+                    17 => &mut self.stereo_layout,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for LiveBroadcastContentDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveBroadcastContentDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveBroadcastContentDetails);
     gapi::open_enum! {
         pub enum LiveBroadcastContentDetailsClosedCaptionsType {
             ClosedCaptionsTypeUnspecified = "closedCaptionsTypeUnspecified",
@@ -7275,7 +6082,7 @@ pub mod schemas {
             TopBottom = "topBottom",
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveBroadcastListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -7300,7 +6107,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveBroadcastListResponse {
+    impl gapi::wire::Record for LiveBroadcastListResponse {
         const NAME: &'static str = "LiveBroadcastListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -7313,55 +6120,42 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.next_page_token),
-                5 => gapi::wire::de(map, &mut self.page_info),
-                6 => gapi::wire::de(map, &mut self.prev_page_token),
-                7 => gapi::wire::de(map, &mut self.token_pagination),
-                8 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.next_page_token,
+                    5 => &self.page_info,
+                    6 => &self.prev_page_token,
+                    7 => &self.token_pagination,
+                    8 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
-            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
-            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveBroadcastListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.next_page_token,
+                    5 => &mut self.page_info,
+                    6 => &mut self.prev_page_token,
+                    7 => &mut self.token_pagination,
+                    8 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveBroadcastListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveBroadcastListResponse);
     impl gapi::Page for LiveBroadcastListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -7376,48 +6170,35 @@ pub mod schemas {
         }
     }
     /// Monetization settings of a broadcast.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveBroadcastMonetizationDetails {
         pub cuepoint_schedule: Option<CuepointSchedule>,
     }
-    impl gapi::wire::WireStruct for LiveBroadcastMonetizationDetails {
+    impl gapi::wire::Record for LiveBroadcastMonetizationDetails {
         const NAME: &'static str = "LiveBroadcastMonetizationDetails";
         const FIELDS: &'static [&'static str] = &["cuepointSchedule"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.cuepoint_schedule),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.cuepoint_schedule,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "cuepointSchedule", &self.cuepoint_schedule)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveBroadcastMonetizationDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.cuepoint_schedule,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveBroadcastMonetizationDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveBroadcastMonetizationDetails);
     /// Basic broadcast information.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveBroadcastSnippet {
         /// The date and time that the broadcast actually ended. This information is only available once the broadcast's state is complete.
         pub actual_end_time: Option<gapi::types::DateTime>,
@@ -7444,7 +6225,7 @@ pub mod schemas {
         /// The broadcast's title. Note that the broadcast represents exactly one YouTube video. You can set this field by modifying the broadcast resource or by setting the \[`title`\](https://developers.google.com/youtube/data/reference/rest/v3/videos#snippet.title) field of the corresponding video resource.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveBroadcastSnippet {
+    impl gapi::wire::Record for LiveBroadcastSnippet {
         const NAME: &'static str = "LiveBroadcastSnippet";
         const FIELDS: &'static [&'static str] = &[
             "actualEndTime",
@@ -7460,105 +6241,79 @@ pub mod schemas {
             "thumbnails",
             "title",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.actual_end_time),
-                1 => gapi::wire::de(map, &mut self.actual_start_time),
-                2 => gapi::wire::de(map, &mut self.category_id),
-                3 => gapi::wire::de(map, &mut self.channel_id),
-                4 => gapi::wire::de(map, &mut self.description),
-                5 => gapi::wire::de(map, &mut self.is_default_broadcast),
-                6 => gapi::wire::de(map, &mut self.live_chat_id),
-                7 => gapi::wire::de(map, &mut self.published_at),
-                8 => gapi::wire::de(map, &mut self.scheduled_end_time),
-                9 => gapi::wire::de(map, &mut self.scheduled_start_time),
-                10 => gapi::wire::de(map, &mut self.thumbnails),
-                11 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.actual_end_time,
+                    1 => &self.actual_start_time,
+                    2 => &self.category_id,
+                    3 => &self.channel_id,
+                    4 => &self.description,
+                    5 => &self.is_default_broadcast,
+                    6 => &self.live_chat_id,
+                    7 => &self.published_at,
+                    8 => &self.scheduled_end_time,
+                    9 => &self.scheduled_start_time,
+                    10 => &self.thumbnails,
+                    11 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "actualEndTime", &self.actual_end_time)?;
-            gapi::wire::ser(map, "actualStartTime", &self.actual_start_time)?;
-            gapi::wire::ser(map, "categoryId", &self.category_id)?;
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "isDefaultBroadcast", &self.is_default_broadcast)?;
-            gapi::wire::ser(map, "liveChatId", &self.live_chat_id)?;
-            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
-            gapi::wire::ser(map, "scheduledEndTime", &self.scheduled_end_time)?;
-            gapi::wire::ser(map, "scheduledStartTime", &self.scheduled_start_time)?;
-            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveBroadcastSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.actual_end_time,
+                    1 => &mut self.actual_start_time,
+                    2 => &mut self.category_id,
+                    3 => &mut self.channel_id,
+                    4 => &mut self.description,
+                    5 => &mut self.is_default_broadcast,
+                    6 => &mut self.live_chat_id,
+                    7 => &mut self.published_at,
+                    8 => &mut self.scheduled_end_time,
+                    9 => &mut self.scheduled_start_time,
+                    10 => &mut self.thumbnails,
+                    11 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveBroadcastSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveBroadcastSnippet);
     /// Statistics about the live broadcast. These represent a snapshot of the values at the time of the request. Statistics are only returned for live broadcasts.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveBroadcastStatistics {
         /// The number of viewers currently watching the broadcast. The property and its value will be present if the broadcast has current viewers and the broadcast owner has not hidden the viewcount for the video. Note that YouTube stops tracking the number of concurrent viewers for a broadcast when the broadcast ends. So, this property would not identify the number of viewers watching an archived video of a live broadcast that already ended.
         pub concurrent_viewers: Option<u64>,
     }
-    impl gapi::wire::WireStruct for LiveBroadcastStatistics {
+    impl gapi::wire::Record for LiveBroadcastStatistics {
         const NAME: &'static str = "LiveBroadcastStatistics";
         const FIELDS: &'static [&'static str] = &["concurrentViewers"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.concurrent_viewers),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.concurrent_viewers),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "concurrentViewers", &self.concurrent_viewers)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveBroadcastStatistics {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.concurrent_viewers),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveBroadcastStatistics {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveBroadcastStatistics);
     /// Live broadcast state.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveBroadcastStatus {
         /// The broadcast's status. The status can be updated using the API's \[`liveBroadcasts.transition`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveBroadcasts/transition) method.
         pub life_cycle_status: Option<LiveBroadcastStatusLifeCycleStatus>,
@@ -7573,7 +6328,7 @@ pub mod schemas {
         /// This field will be set to True if the creator declares the broadcast to be kids only: go/live-cw-work.
         pub self_declared_made_for_kids: Option<bool>,
     }
-    impl gapi::wire::WireStruct for LiveBroadcastStatus {
+    impl gapi::wire::Record for LiveBroadcastStatus {
         const NAME: &'static str = "LiveBroadcastStatus";
         const FIELDS: &'static [&'static str] = &[
             "lifeCycleStatus",
@@ -7583,57 +6338,36 @@ pub mod schemas {
             "recordingStatus",
             "selfDeclaredMadeForKids",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.life_cycle_status),
-                1 => gapi::wire::de(map, &mut self.live_broadcast_priority),
-                2 => gapi::wire::de(map, &mut self.made_for_kids),
-                3 => gapi::wire::de(map, &mut self.privacy_status),
-                4 => gapi::wire::de(map, &mut self.recording_status),
-                5 => gapi::wire::de(map, &mut self.self_declared_made_for_kids),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.life_cycle_status,
+                    1 => &self.live_broadcast_priority,
+                    2 => &self.made_for_kids,
+                    3 => &self.privacy_status,
+                    4 => &self.recording_status,
+                    5 => &self.self_declared_made_for_kids,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "lifeCycleStatus", &self.life_cycle_status)?;
-            gapi::wire::ser(
-                map,
-                "liveBroadcastPriority",
-                &self.live_broadcast_priority,
-            )?;
-            gapi::wire::ser(map, "madeForKids", &self.made_for_kids)?;
-            gapi::wire::ser(map, "privacyStatus", &self.privacy_status)?;
-            gapi::wire::ser(map, "recordingStatus", &self.recording_status)?;
-            gapi::wire::ser(
-                map,
-                "selfDeclaredMadeForKids",
-                &self.self_declared_made_for_kids,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.life_cycle_status,
+                    1 => &mut self.live_broadcast_priority,
+                    2 => &mut self.made_for_kids,
+                    3 => &mut self.privacy_status,
+                    4 => &mut self.recording_status,
+                    5 => &mut self.self_declared_made_for_kids,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for LiveBroadcastStatus {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveBroadcastStatus {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveBroadcastStatus);
     gapi::open_enum! {
         /// The broadcast's status. The status can be updated using the API's \[`liveBroadcasts.transition`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveBroadcasts/transition) method.
         pub enum LiveBroadcastStatusLifeCycleStatus {
@@ -7669,14 +6403,8 @@ pub mod schemas {
             High = "high",
         }
     }
-    gapi::open_enum! {
-        /// The broadcast's privacy status. Note that the broadcast represents exactly one YouTube video, so the privacy settings are identical to those supported for videos. In addition, you can set this field by modifying the broadcast resource or by setting the \[`privacyStatus`\](https://developers.google.com/youtube/data/reference/rest/v3/videos#status.privacyStatus) field of the corresponding video resource.
-        pub enum LiveBroadcastStatusPrivacyStatus {
-            Public = "public",
-            Unlisted = "unlisted",
-            Private = "private",
-        }
-    }
+    /// The broadcast's privacy status. Note that the broadcast represents exactly one YouTube video, so the privacy settings are identical to those supported for videos. In addition, you can set this field by modifying the broadcast resource or by setting the \[`privacyStatus`\](https://developers.google.com/youtube/data/reference/rest/v3/videos#status.privacyStatus) field of the corresponding video resource.
+    pub type LiveBroadcastStatusPrivacyStatus = ChannelStatusPrivacyStatus;
     gapi::open_enum! {
         /// The broadcast's recording status.
         pub enum LiveBroadcastStatusRecordingStatus {
@@ -7691,7 +6419,7 @@ pub mod schemas {
         }
     }
     /// A `__liveChatBan__` resource represents a ban for a YouTube live chat.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveChatBan {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -7702,49 +6430,36 @@ pub mod schemas {
         /// The `snippet` object contains basic details about the ban.
         pub snippet: Option<LiveChatBanSnippet>,
     }
-    impl gapi::wire::WireStruct for LiveChatBan {
+    impl gapi::wire::Record for LiveChatBan {
         const NAME: &'static str = "LiveChatBan";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.id,
+                    2 => &self.kind,
+                    3 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatBan {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.id,
+                    2 => &mut self.kind,
+                    3 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatBan {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LiveChatBan);
+    #[derive(Clone, Default)]
     pub struct LiveChatBanSnippet {
         /// The duration of a ban, only filled if the ban has type TEMPORARY.
         pub ban_duration_seconds: Option<u64>,
@@ -7754,7 +6469,7 @@ pub mod schemas {
         /// The type of ban.
         pub r#type: Option<LiveChatBanSnippetType>,
     }
-    impl gapi::wire::WireStruct for LiveChatBanSnippet {
+    impl gapi::wire::Record for LiveChatBanSnippet {
         const NAME: &'static str = "LiveChatBanSnippet";
         const FIELDS: &'static [&'static str] = &[
             "banDurationSeconds",
@@ -7762,49 +6477,32 @@ pub mod schemas {
             "liveChatId",
             "type",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.ban_duration_seconds),
-                1 => gapi::wire::de(map, &mut self.banned_user_details),
-                2 => gapi::wire::de(map, &mut self.live_chat_id),
-                3 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.ban_duration_seconds),
+                    1 => &self.banned_user_details,
+                    2 => &self.live_chat_id,
+                    3 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(
-                map,
-                "banDurationSeconds",
-                &self.ban_duration_seconds,
-            )?;
-            gapi::wire::ser(map, "bannedUserDetails", &self.banned_user_details)?;
-            gapi::wire::ser(map, "liveChatId", &self.live_chat_id)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.ban_duration_seconds),
+                    1 => &mut self.banned_user_details,
+                    2 => &mut self.live_chat_id,
+                    3 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for LiveChatBanSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatBanSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveChatBanSnippet);
     gapi::open_enum! {
         /// The type of ban.
         pub enum LiveChatBanSnippetType {
@@ -7816,7 +6514,7 @@ pub mod schemas {
             Temporary = "temporary",
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveChatFanFundingEventDetails {
         /// A rendered string that displays the fund amount and currency to the user.
         pub amount_display_string: Option<String>,
@@ -7827,7 +6525,7 @@ pub mod schemas {
         /// The comment added by the user to this fan funding event.
         pub user_comment: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveChatFanFundingEventDetails {
+    impl gapi::wire::Record for LiveChatFanFundingEventDetails {
         const NAME: &'static str = "LiveChatFanFundingEventDetails";
         const FIELDS: &'static [&'static str] = &[
             "amountDisplayString",
@@ -7835,47 +6533,34 @@ pub mod schemas {
             "currency",
             "userComment",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.amount_display_string),
-                1 => gapi::wire::de_int64(map, &mut self.amount_micros),
-                2 => gapi::wire::de(map, &mut self.currency),
-                3 => gapi::wire::de(map, &mut self.user_comment),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.amount_display_string,
+                    1 => gapi::wire::int64_field(&self.amount_micros),
+                    2 => &self.currency,
+                    3 => &self.user_comment,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "amountDisplayString", &self.amount_display_string)?;
-            gapi::wire::ser_int64(map, "amountMicros", &self.amount_micros)?;
-            gapi::wire::ser(map, "currency", &self.currency)?;
-            gapi::wire::ser(map, "userComment", &self.user_comment)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatFanFundingEventDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.amount_display_string,
+                    1 => gapi::wire::int64_field_mut(&mut self.amount_micros),
+                    2 => &mut self.currency,
+                    3 => &mut self.user_comment,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatFanFundingEventDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveChatFanFundingEventDetails);
     /// Details about the gift event, this is only set if the type is `giftEvent`.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveChatGiftDetails {
         /// The alternative text to be used for accessibility.
         pub alt_text: Option<String>,
@@ -7894,7 +6579,7 @@ pub mod schemas {
         /// The BCP-47 language code of the gift.
         pub language: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveChatGiftDetails {
+    impl gapi::wire::Record for LiveChatGiftDetails {
         const NAME: &'static str = "LiveChatGiftDetails";
         const FIELDS: &'static [&'static str] = &[
             "altText",
@@ -7906,54 +6591,41 @@ pub mod schemas {
             "jewelsAmount",
             "language",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.alt_text),
-                1 => gapi::wire::de(map, &mut self.combo_count),
-                2 => gapi::wire::de(map, &mut self.gift_duration),
-                3 => gapi::wire::de(map, &mut self.gift_name),
-                4 => gapi::wire::de(map, &mut self.gift_url),
-                5 => gapi::wire::de(map, &mut self.has_visual_effect),
-                6 => gapi::wire::de(map, &mut self.jewels_amount),
-                7 => gapi::wire::de(map, &mut self.language),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.alt_text,
+                    1 => &self.combo_count,
+                    2 => &self.gift_duration,
+                    3 => &self.gift_name,
+                    4 => &self.gift_url,
+                    5 => &self.has_visual_effect,
+                    6 => &self.jewels_amount,
+                    7 => &self.language,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "altText", &self.alt_text)?;
-            gapi::wire::ser(map, "comboCount", &self.combo_count)?;
-            gapi::wire::ser(map, "giftDuration", &self.gift_duration)?;
-            gapi::wire::ser(map, "giftName", &self.gift_name)?;
-            gapi::wire::ser(map, "giftUrl", &self.gift_url)?;
-            gapi::wire::ser(map, "hasVisualEffect", &self.has_visual_effect)?;
-            gapi::wire::ser(map, "jewelsAmount", &self.jewels_amount)?;
-            gapi::wire::ser(map, "language", &self.language)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatGiftDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.alt_text,
+                    1 => &mut self.combo_count,
+                    2 => &mut self.gift_duration,
+                    3 => &mut self.gift_name,
+                    4 => &mut self.gift_url,
+                    5 => &mut self.has_visual_effect,
+                    6 => &mut self.jewels_amount,
+                    7 => &mut self.language,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatGiftDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LiveChatGiftDetails);
+    #[derive(Clone, Default)]
     pub struct LiveChatGiftMembershipReceivedDetails {
         /// The ID of the membership gifting message that is related to this gift membership. This ID will always refer to a message whose type is `membershipGiftingEvent`.
         pub associated_membership_gifting_message_id: Option<String>,
@@ -7962,60 +6634,38 @@ pub mod schemas {
         /// The name of the Level at which the viewer is a member. This matches the `snippet.membershipGiftingDetails.giftMembershipsLevelName` of the associated membership gifting message. The Level names are defined by the YouTube channel offering the Membership. In some situations this field isn't filled.
         pub member_level_name: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveChatGiftMembershipReceivedDetails {
+    impl gapi::wire::Record for LiveChatGiftMembershipReceivedDetails {
         const NAME: &'static str = "LiveChatGiftMembershipReceivedDetails";
         const FIELDS: &'static [&'static str] = &[
             "associatedMembershipGiftingMessageId",
             "gifterChannelId",
             "memberLevelName",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => {
-                    gapi::wire::de(
-                        map,
-                        &mut self.associated_membership_gifting_message_id,
-                    )
-                }
-                1 => gapi::wire::de(map, &mut self.gifter_channel_id),
-                2 => gapi::wire::de(map, &mut self.member_level_name),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.associated_membership_gifting_message_id,
+                    1 => &self.gifter_channel_id,
+                    2 => &self.member_level_name,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "associatedMembershipGiftingMessageId",
-                &self.associated_membership_gifting_message_id,
-            )?;
-            gapi::wire::ser(map, "gifterChannelId", &self.gifter_channel_id)?;
-            gapi::wire::ser(map, "memberLevelName", &self.member_level_name)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.associated_membership_gifting_message_id,
+                    1 => &mut self.gifter_channel_id,
+                    2 => &mut self.member_level_name,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for LiveChatGiftMembershipReceivedDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatGiftMembershipReceivedDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LiveChatGiftMembershipReceivedDetails);
+    #[derive(Clone, Default)]
     pub struct LiveChatMemberMilestoneChatDetails {
         /// The name of the Level at which the viever is a member. The Level names are defined by the YouTube channel offering the Membership. In some situations this field isn't filled.
         pub member_level_name: Option<String>,
@@ -8024,104 +6674,74 @@ pub mod schemas {
         /// The comment added by the member to this Member Milestone Chat. This field is empty for messages without a comment from the member.
         pub user_comment: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveChatMemberMilestoneChatDetails {
+    impl gapi::wire::Record for LiveChatMemberMilestoneChatDetails {
         const NAME: &'static str = "LiveChatMemberMilestoneChatDetails";
         const FIELDS: &'static [&'static str] = &[
             "memberLevelName",
             "memberMonth",
             "userComment",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.member_level_name),
-                1 => gapi::wire::de(map, &mut self.member_month),
-                2 => gapi::wire::de(map, &mut self.user_comment),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.member_level_name,
+                    1 => &self.member_month,
+                    2 => &self.user_comment,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "memberLevelName", &self.member_level_name)?;
-            gapi::wire::ser(map, "memberMonth", &self.member_month)?;
-            gapi::wire::ser(map, "userComment", &self.user_comment)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatMemberMilestoneChatDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.member_level_name,
+                    1 => &mut self.member_month,
+                    2 => &mut self.user_comment,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatMemberMilestoneChatDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LiveChatMemberMilestoneChatDetails);
+    #[derive(Clone, Default)]
     pub struct LiveChatMembershipGiftingDetails {
         /// The number of gift memberships purchased by the user.
         pub gift_memberships_count: Option<i32>,
         /// The name of the level of the gift memberships purchased by the user. The Level names are defined by the YouTube channel offering the Membership. In some situations this field isn't filled.
         pub gift_memberships_level_name: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveChatMembershipGiftingDetails {
+    impl gapi::wire::Record for LiveChatMembershipGiftingDetails {
         const NAME: &'static str = "LiveChatMembershipGiftingDetails";
         const FIELDS: &'static [&'static str] = &[
             "giftMembershipsCount",
             "giftMembershipsLevelName",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.gift_memberships_count),
-                1 => gapi::wire::de(map, &mut self.gift_memberships_level_name),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.gift_memberships_count,
+                    1 => &self.gift_memberships_level_name,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "giftMembershipsCount", &self.gift_memberships_count)?;
-            gapi::wire::ser(
-                map,
-                "giftMembershipsLevelName",
-                &self.gift_memberships_level_name,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.gift_memberships_count,
+                    1 => &mut self.gift_memberships_level_name,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for LiveChatMembershipGiftingDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatMembershipGiftingDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveChatMembershipGiftingDetails);
     /// A *liveChatMessage* resource represents a chat message in a YouTube Live Chat.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveChatMessage {
         /// The authorDetails object contains basic details about the user that posted this message.
         pub author_details: Option<LiveChatMessageAuthorDetails>,
@@ -8134,7 +6754,7 @@ pub mod schemas {
         /// The snippet object contains basic details about the message.
         pub snippet: Option<LiveChatMessageSnippet>,
     }
-    impl gapi::wire::WireStruct for LiveChatMessage {
+    impl gapi::wire::Record for LiveChatMessage {
         const NAME: &'static str = "LiveChatMessage";
         const FIELDS: &'static [&'static str] = &[
             "authorDetails",
@@ -8143,48 +6763,35 @@ pub mod schemas {
             "kind",
             "snippet",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.author_details),
-                1 => gapi::wire::de(map, &mut self.etag),
-                2 => gapi::wire::de(map, &mut self.id),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.author_details,
+                    1 => &self.etag,
+                    2 => &self.id,
+                    3 => &self.kind,
+                    4 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "authorDetails", &self.author_details)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatMessage {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.author_details,
+                    1 => &mut self.etag,
+                    2 => &mut self.id,
+                    3 => &mut self.kind,
+                    4 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatMessage {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LiveChatMessage);
+    #[derive(Clone, Default)]
     pub struct LiveChatMessageAuthorDetails {
         /// The YouTube channel ID.
         pub channel_id: Option<String>,
@@ -8203,7 +6810,7 @@ pub mod schemas {
         /// The channels's avatar URL.
         pub profile_image_url: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveChatMessageAuthorDetails {
+    impl gapi::wire::Record for LiveChatMessageAuthorDetails {
         const NAME: &'static str = "LiveChatMessageAuthorDetails";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -8215,94 +6822,68 @@ pub mod schemas {
             "isVerified",
             "profileImageUrl",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.channel_id),
-                1 => gapi::wire::de(map, &mut self.channel_url),
-                2 => gapi::wire::de(map, &mut self.display_name),
-                3 => gapi::wire::de(map, &mut self.is_chat_moderator),
-                4 => gapi::wire::de(map, &mut self.is_chat_owner),
-                5 => gapi::wire::de(map, &mut self.is_chat_sponsor),
-                6 => gapi::wire::de(map, &mut self.is_verified),
-                7 => gapi::wire::de(map, &mut self.profile_image_url),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.channel_id,
+                    1 => &self.channel_url,
+                    2 => &self.display_name,
+                    3 => &self.is_chat_moderator,
+                    4 => &self.is_chat_owner,
+                    5 => &self.is_chat_sponsor,
+                    6 => &self.is_verified,
+                    7 => &self.profile_image_url,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            gapi::wire::ser(map, "channelUrl", &self.channel_url)?;
-            gapi::wire::ser(map, "displayName", &self.display_name)?;
-            gapi::wire::ser(map, "isChatModerator", &self.is_chat_moderator)?;
-            gapi::wire::ser(map, "isChatOwner", &self.is_chat_owner)?;
-            gapi::wire::ser(map, "isChatSponsor", &self.is_chat_sponsor)?;
-            gapi::wire::ser(map, "isVerified", &self.is_verified)?;
-            gapi::wire::ser(map, "profileImageUrl", &self.profile_image_url)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatMessageAuthorDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.channel_id,
+                    1 => &mut self.channel_url,
+                    2 => &mut self.display_name,
+                    3 => &mut self.is_chat_moderator,
+                    4 => &mut self.is_chat_owner,
+                    5 => &mut self.is_chat_sponsor,
+                    6 => &mut self.is_verified,
+                    7 => &mut self.profile_image_url,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatMessageAuthorDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LiveChatMessageAuthorDetails);
+    #[derive(Clone, Default)]
     pub struct LiveChatMessageDeletedDetails {
         pub deleted_message_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveChatMessageDeletedDetails {
+    impl gapi::wire::Record for LiveChatMessageDeletedDetails {
         const NAME: &'static str = "LiveChatMessageDeletedDetails";
         const FIELDS: &'static [&'static str] = &["deletedMessageId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.deleted_message_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.deleted_message_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "deletedMessageId", &self.deleted_message_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatMessageDeletedDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.deleted_message_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatMessageDeletedDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LiveChatMessageDeletedDetails);
+    #[derive(Clone, Default)]
     pub struct LiveChatMessageListResponse {
         /// Set when there is an active poll.
         pub active_poll_item: Option<LiveChatMessage>,
@@ -8329,7 +6910,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveChatMessageListResponse {
+    impl gapi::wire::Record for LiveChatMessageListResponse {
         const NAME: &'static str = "LiveChatMessageListResponse";
         const FIELDS: &'static [&'static str] = &[
             "activePollItem",
@@ -8344,63 +6925,46 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.active_poll_item),
-                1 => gapi::wire::de(map, &mut self.etag),
-                2 => gapi::wire::de(map, &mut self.event_id),
-                3 => gapi::wire::de(map, &mut self.items),
-                4 => gapi::wire::de(map, &mut self.kind),
-                5 => gapi::wire::de(map, &mut self.next_page_token),
-                6 => gapi::wire::de(map, &mut self.offline_at),
-                7 => gapi::wire::de(map, &mut self.page_info),
-                8 => gapi::wire::de(map, &mut self.polling_interval_millis),
-                9 => gapi::wire::de(map, &mut self.token_pagination),
-                10 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.active_poll_item,
+                    1 => &self.etag,
+                    2 => &self.event_id,
+                    3 => &self.items,
+                    4 => &self.kind,
+                    5 => &self.next_page_token,
+                    6 => &self.offline_at,
+                    7 => &self.page_info,
+                    8 => &self.polling_interval_millis,
+                    9 => &self.token_pagination,
+                    10 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "activePollItem", &self.active_poll_item)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "offlineAt", &self.offline_at)?;
-            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
-            gapi::wire::ser(
-                map,
-                "pollingIntervalMillis",
-                &self.polling_interval_millis,
-            )?;
-            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.active_poll_item,
+                    1 => &mut self.etag,
+                    2 => &mut self.event_id,
+                    3 => &mut self.items,
+                    4 => &mut self.kind,
+                    5 => &mut self.next_page_token,
+                    6 => &mut self.offline_at,
+                    7 => &mut self.page_info,
+                    8 => &mut self.polling_interval_millis,
+                    9 => &mut self.token_pagination,
+                    10 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for LiveChatMessageListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatMessageListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveChatMessageListResponse);
     impl gapi::Page for LiveChatMessageListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -8414,48 +6978,35 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveChatMessageRetractedDetails {
         pub retracted_message_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveChatMessageRetractedDetails {
+    impl gapi::wire::Record for LiveChatMessageRetractedDetails {
         const NAME: &'static str = "LiveChatMessageRetractedDetails";
         const FIELDS: &'static [&'static str] = &["retractedMessageId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.retracted_message_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.retracted_message_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "retractedMessageId", &self.retracted_message_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatMessageRetractedDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.retracted_message_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatMessageRetractedDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveChatMessageRetractedDetails);
     /// Next ID: 35
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveChatMessageSnippet {
         /// The ID of the user that authored this message, this field is not always filled. textMessageEvent - the user that wrote the message fanFundingEvent - the user that funded the broadcast newSponsorEvent - the user that just became a sponsor memberMilestoneChatEvent - the member that sent the message membershipGiftingEvent - the user that made the purchase giftMembershipReceivedEvent - the user that received the gift membership messageDeletedEvent - the moderator that took the action. Unused. messageRetractedEvent - the author that retracted their message. Unused. userBannedEvent - the moderator that took the action superChatEvent - the user that made the purchase superStickerEvent - the user that made the purchase pollEvent - the user that created the poll
         pub author_channel_id: Option<String>,
@@ -8498,7 +7049,7 @@ pub mod schemas {
         pub r#type: Option<LiveChatMessageSnippetType>,
         pub user_banned_details: Option<LiveChatUserBannedMessageDetails>,
     }
-    impl gapi::wire::WireStruct for LiveChatMessageSnippet {
+    impl gapi::wire::Record for LiveChatMessageSnippet {
         const NAME: &'static str = "LiveChatMessageSnippet";
         const FIELDS: &'static [&'static str] = &[
             "authorChannelId",
@@ -8521,99 +7072,62 @@ pub mod schemas {
             "type",
             "userBannedDetails",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.author_channel_id),
-                1 => gapi::wire::de(map, &mut self.display_message),
-                2 => gapi::wire::de(map, &mut self.fan_funding_event_details),
-                3 => gapi::wire::de(map, &mut self.gift_details),
-                4 => gapi::wire::de(map, &mut self.gift_membership_received_details),
-                5 => gapi::wire::de(map, &mut self.has_display_content),
-                6 => gapi::wire::de(map, &mut self.live_chat_id),
-                7 => gapi::wire::de(map, &mut self.member_milestone_chat_details),
-                8 => gapi::wire::de(map, &mut self.membership_gifting_details),
-                9 => gapi::wire::de(map, &mut self.message_deleted_details),
-                10 => gapi::wire::de(map, &mut self.message_retracted_details),
-                11 => gapi::wire::de(map, &mut self.new_sponsor_details),
-                12 => gapi::wire::de(map, &mut self.poll_details),
-                13 => gapi::wire::de(map, &mut self.published_at),
-                14 => gapi::wire::de(map, &mut self.super_chat_details),
-                15 => gapi::wire::de(map, &mut self.super_sticker_details),
-                16 => gapi::wire::de(map, &mut self.text_message_details),
-                17 => gapi::wire::de(map, &mut self.r#type),
-                18 => gapi::wire::de(map, &mut self.user_banned_details),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.author_channel_id,
+                    1 => &self.display_message,
+                    2 => &self.fan_funding_event_details,
+                    3 => &self.gift_details,
+                    4 => &self.gift_membership_received_details,
+                    5 => &self.has_display_content,
+                    6 => &self.live_chat_id,
+                    7 => &self.member_milestone_chat_details,
+                    8 => &self.membership_gifting_details,
+                    9 => &self.message_deleted_details,
+                    10 => &self.message_retracted_details,
+                    11 => &self.new_sponsor_details,
+                    12 => &self.poll_details,
+                    13 => &self.published_at,
+                    14 => &self.super_chat_details,
+                    15 => &self.super_sticker_details,
+                    16 => &self.text_message_details,
+                    17 => &self.r#type,
+                    18 => &self.user_banned_details,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "authorChannelId", &self.author_channel_id)?;
-            gapi::wire::ser(map, "displayMessage", &self.display_message)?;
-            gapi::wire::ser(
-                map,
-                "fanFundingEventDetails",
-                &self.fan_funding_event_details,
-            )?;
-            gapi::wire::ser(map, "giftDetails", &self.gift_details)?;
-            gapi::wire::ser(
-                map,
-                "giftMembershipReceivedDetails",
-                &self.gift_membership_received_details,
-            )?;
-            gapi::wire::ser(map, "hasDisplayContent", &self.has_display_content)?;
-            gapi::wire::ser(map, "liveChatId", &self.live_chat_id)?;
-            gapi::wire::ser(
-                map,
-                "memberMilestoneChatDetails",
-                &self.member_milestone_chat_details,
-            )?;
-            gapi::wire::ser(
-                map,
-                "membershipGiftingDetails",
-                &self.membership_gifting_details,
-            )?;
-            gapi::wire::ser(
-                map,
-                "messageDeletedDetails",
-                &self.message_deleted_details,
-            )?;
-            gapi::wire::ser(
-                map,
-                "messageRetractedDetails",
-                &self.message_retracted_details,
-            )?;
-            gapi::wire::ser(map, "newSponsorDetails", &self.new_sponsor_details)?;
-            gapi::wire::ser(map, "pollDetails", &self.poll_details)?;
-            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
-            gapi::wire::ser(map, "superChatDetails", &self.super_chat_details)?;
-            gapi::wire::ser(map, "superStickerDetails", &self.super_sticker_details)?;
-            gapi::wire::ser(map, "textMessageDetails", &self.text_message_details)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            gapi::wire::ser(map, "userBannedDetails", &self.user_banned_details)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.author_channel_id,
+                    1 => &mut self.display_message,
+                    2 => &mut self.fan_funding_event_details,
+                    3 => &mut self.gift_details,
+                    4 => &mut self.gift_membership_received_details,
+                    5 => &mut self.has_display_content,
+                    6 => &mut self.live_chat_id,
+                    7 => &mut self.member_milestone_chat_details,
+                    8 => &mut self.membership_gifting_details,
+                    9 => &mut self.message_deleted_details,
+                    10 => &mut self.message_retracted_details,
+                    11 => &mut self.new_sponsor_details,
+                    12 => &mut self.poll_details,
+                    13 => &mut self.published_at,
+                    14 => &mut self.super_chat_details,
+                    15 => &mut self.super_sticker_details,
+                    16 => &mut self.text_message_details,
+                    17 => &mut self.r#type,
+                    18 => &mut self.user_banned_details,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for LiveChatMessageSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatMessageSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveChatMessageSnippet);
     gapi::open_enum! {
         /// The type of message, this will always be present, it determines the contents of the message as well as which fields will be present.
         pub enum LiveChatMessageSnippetType {
@@ -8641,7 +7155,7 @@ pub mod schemas {
         }
     }
     /// A *liveChatModerator* resource represents a moderator for a YouTube live chat. A chat moderator has the ability to ban/unban users from a chat, remove message, etc.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveChatModerator {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -8652,49 +7166,36 @@ pub mod schemas {
         /// The snippet object contains basic details about the moderator.
         pub snippet: Option<LiveChatModeratorSnippet>,
     }
-    impl gapi::wire::WireStruct for LiveChatModerator {
+    impl gapi::wire::Record for LiveChatModerator {
         const NAME: &'static str = "LiveChatModerator";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.id,
+                    2 => &self.kind,
+                    3 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatModerator {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.id,
+                    2 => &mut self.kind,
+                    3 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatModerator {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LiveChatModerator);
+    #[derive(Clone, Default)]
     pub struct LiveChatModeratorListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -8719,7 +7220,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveChatModeratorListResponse {
+    impl gapi::wire::Record for LiveChatModeratorListResponse {
         const NAME: &'static str = "LiveChatModeratorListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -8732,55 +7233,42 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.next_page_token),
-                5 => gapi::wire::de(map, &mut self.page_info),
-                6 => gapi::wire::de(map, &mut self.prev_page_token),
-                7 => gapi::wire::de(map, &mut self.token_pagination),
-                8 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.next_page_token,
+                    5 => &self.page_info,
+                    6 => &self.prev_page_token,
+                    7 => &self.token_pagination,
+                    8 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
-            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
-            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatModeratorListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.next_page_token,
+                    5 => &mut self.page_info,
+                    6 => &mut self.prev_page_token,
+                    7 => &mut self.token_pagination,
+                    8 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatModeratorListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveChatModeratorListResponse);
     impl gapi::Page for LiveChatModeratorListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -8794,227 +7282,161 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveChatModeratorSnippet {
         /// The ID of the live chat this moderator can act on.
         pub live_chat_id: Option<String>,
         /// Details about the moderator.
         pub moderator_details: Option<ChannelProfileDetails>,
     }
-    impl gapi::wire::WireStruct for LiveChatModeratorSnippet {
+    impl gapi::wire::Record for LiveChatModeratorSnippet {
         const NAME: &'static str = "LiveChatModeratorSnippet";
         const FIELDS: &'static [&'static str] = &["liveChatId", "moderatorDetails"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.live_chat_id),
-                1 => gapi::wire::de(map, &mut self.moderator_details),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.live_chat_id,
+                    1 => &self.moderator_details,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "liveChatId", &self.live_chat_id)?;
-            gapi::wire::ser(map, "moderatorDetails", &self.moderator_details)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatModeratorSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.live_chat_id,
+                    1 => &mut self.moderator_details,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatModeratorSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LiveChatModeratorSnippet);
+    #[derive(Clone, Default)]
     pub struct LiveChatNewSponsorDetails {
         /// If the viewer just had upgraded from a lower level. For viewers that were not members at the time of purchase, this field is false.
         pub is_upgrade: Option<bool>,
         /// The name of the Level that the viewer just had joined. The Level names are defined by the YouTube channel offering the Membership. In some situations this field isn't filled.
         pub member_level_name: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveChatNewSponsorDetails {
+    impl gapi::wire::Record for LiveChatNewSponsorDetails {
         const NAME: &'static str = "LiveChatNewSponsorDetails";
         const FIELDS: &'static [&'static str] = &["isUpgrade", "memberLevelName"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.is_upgrade),
-                1 => gapi::wire::de(map, &mut self.member_level_name),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.is_upgrade,
+                    1 => &self.member_level_name,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "isUpgrade", &self.is_upgrade)?;
-            gapi::wire::ser(map, "memberLevelName", &self.member_level_name)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatNewSponsorDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.is_upgrade,
+                    1 => &mut self.member_level_name,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatNewSponsorDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LiveChatNewSponsorDetails);
+    #[derive(Clone, Default)]
     pub struct LiveChatPollDetails {
         pub metadata: Option<LiveChatPollDetailsPollMetadata>,
         pub status: Option<LiveChatPollDetailsStatus>,
     }
-    impl gapi::wire::WireStruct for LiveChatPollDetails {
+    impl gapi::wire::Record for LiveChatPollDetails {
         const NAME: &'static str = "LiveChatPollDetails";
         const FIELDS: &'static [&'static str] = &["metadata", "status"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.metadata),
-                1 => gapi::wire::de(map, &mut self.status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.metadata,
+                    1 => &self.status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "metadata", &self.metadata)?;
-            gapi::wire::ser(map, "status", &self.status)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatPollDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.metadata,
+                    1 => &mut self.status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatPollDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LiveChatPollDetails);
+    #[derive(Clone, Default)]
     pub struct LiveChatPollDetailsPollMetadata {
         /// The options will be returned in the order that is displayed in 1P
         pub options: Option<Vec<LiveChatPollDetailsPollMetadataPollOption>>,
         pub question_text: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveChatPollDetailsPollMetadata {
+    impl gapi::wire::Record for LiveChatPollDetailsPollMetadata {
         const NAME: &'static str = "LiveChatPollDetailsPollMetadata";
         const FIELDS: &'static [&'static str] = &["options", "questionText"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.options),
-                1 => gapi::wire::de(map, &mut self.question_text),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.options,
+                    1 => &self.question_text,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "options", &self.options)?;
-            gapi::wire::ser(map, "questionText", &self.question_text)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatPollDetailsPollMetadata {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.options,
+                    1 => &mut self.question_text,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatPollDetailsPollMetadata {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LiveChatPollDetailsPollMetadata);
+    #[derive(Clone, Default)]
     pub struct LiveChatPollDetailsPollMetadataPollOption {
         pub option_text: Option<String>,
         pub tally: Option<i64>,
     }
-    impl gapi::wire::WireStruct for LiveChatPollDetailsPollMetadataPollOption {
+    impl gapi::wire::Record for LiveChatPollDetailsPollMetadataPollOption {
         const NAME: &'static str = "LiveChatPollDetailsPollMetadataPollOption";
         const FIELDS: &'static [&'static str] = &["optionText", "tally"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.option_text),
-                1 => gapi::wire::de_int64(map, &mut self.tally),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.option_text,
+                    1 => gapi::wire::int64_field(&self.tally),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "optionText", &self.option_text)?;
-            gapi::wire::ser_int64(map, "tally", &self.tally)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatPollDetailsPollMetadataPollOption {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.option_text,
+                    1 => gapi::wire::int64_field_mut(&mut self.tally),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de>
-    for LiveChatPollDetailsPollMetadataPollOption {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveChatPollDetailsPollMetadataPollOption);
     gapi::open_enum! {
         pub enum LiveChatPollDetailsStatus {
             Unknown = "unknown",
@@ -9022,7 +7444,7 @@ pub mod schemas {
             Closed = "closed",
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveChatSuperChatDetails {
         /// A rendered string that displays the fund amount and currency to the user.
         pub amount_display_string: Option<String>,
@@ -9035,7 +7457,7 @@ pub mod schemas {
         /// The comment added by the user to this Super Chat event.
         pub user_comment: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveChatSuperChatDetails {
+    impl gapi::wire::Record for LiveChatSuperChatDetails {
         const NAME: &'static str = "LiveChatSuperChatDetails";
         const FIELDS: &'static [&'static str] = &[
             "amountDisplayString",
@@ -9044,48 +7466,35 @@ pub mod schemas {
             "tier",
             "userComment",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.amount_display_string),
-                1 => gapi::wire::de_int64(map, &mut self.amount_micros),
-                2 => gapi::wire::de(map, &mut self.currency),
-                3 => gapi::wire::de(map, &mut self.tier),
-                4 => gapi::wire::de(map, &mut self.user_comment),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.amount_display_string,
+                    1 => gapi::wire::int64_field(&self.amount_micros),
+                    2 => &self.currency,
+                    3 => &self.tier,
+                    4 => &self.user_comment,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "amountDisplayString", &self.amount_display_string)?;
-            gapi::wire::ser_int64(map, "amountMicros", &self.amount_micros)?;
-            gapi::wire::ser(map, "currency", &self.currency)?;
-            gapi::wire::ser(map, "tier", &self.tier)?;
-            gapi::wire::ser(map, "userComment", &self.user_comment)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatSuperChatDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.amount_display_string,
+                    1 => gapi::wire::int64_field_mut(&mut self.amount_micros),
+                    2 => &mut self.currency,
+                    3 => &mut self.tier,
+                    4 => &mut self.user_comment,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatSuperChatDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LiveChatSuperChatDetails);
+    #[derive(Clone, Default)]
     pub struct LiveChatSuperStickerDetails {
         /// A rendered string that displays the fund amount and currency to the user.
         pub amount_display_string: Option<String>,
@@ -9098,7 +7507,7 @@ pub mod schemas {
         /// The tier in which the amount belongs. Lower amounts belong to lower tiers. The lowest tier is `1`.
         pub tier: Option<u32>,
     }
-    impl gapi::wire::WireStruct for LiveChatSuperStickerDetails {
+    impl gapi::wire::Record for LiveChatSuperStickerDetails {
         const NAME: &'static str = "LiveChatSuperStickerDetails";
         const FIELDS: &'static [&'static str] = &[
             "amountDisplayString",
@@ -9107,89 +7516,63 @@ pub mod schemas {
             "superStickerMetadata",
             "tier",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.amount_display_string),
-                1 => gapi::wire::de_int64(map, &mut self.amount_micros),
-                2 => gapi::wire::de(map, &mut self.currency),
-                3 => gapi::wire::de(map, &mut self.super_sticker_metadata),
-                4 => gapi::wire::de(map, &mut self.tier),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.amount_display_string,
+                    1 => gapi::wire::int64_field(&self.amount_micros),
+                    2 => &self.currency,
+                    3 => &self.super_sticker_metadata,
+                    4 => &self.tier,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "amountDisplayString", &self.amount_display_string)?;
-            gapi::wire::ser_int64(map, "amountMicros", &self.amount_micros)?;
-            gapi::wire::ser(map, "currency", &self.currency)?;
-            gapi::wire::ser(map, "superStickerMetadata", &self.super_sticker_metadata)?;
-            gapi::wire::ser(map, "tier", &self.tier)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatSuperStickerDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.amount_display_string,
+                    1 => gapi::wire::int64_field_mut(&mut self.amount_micros),
+                    2 => &mut self.currency,
+                    3 => &mut self.super_sticker_metadata,
+                    4 => &mut self.tier,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatSuperStickerDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LiveChatSuperStickerDetails);
+    #[derive(Clone, Default)]
     pub struct LiveChatTextMessageDetails {
         /// The user's message.
         pub message_text: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveChatTextMessageDetails {
+    impl gapi::wire::Record for LiveChatTextMessageDetails {
         const NAME: &'static str = "LiveChatTextMessageDetails";
         const FIELDS: &'static [&'static str] = &["messageText"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.message_text),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.message_text,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "messageText", &self.message_text)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveChatTextMessageDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.message_text,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatTextMessageDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LiveChatTextMessageDetails);
+    #[derive(Clone, Default)]
     pub struct LiveChatUserBannedMessageDetails {
         /// The duration of the ban. This property is only present if the `banType` is `temporary`.
         pub ban_duration_seconds: Option<u64>,
@@ -9198,54 +7581,37 @@ pub mod schemas {
         /// The details of the user that was banned.
         pub banned_user_details: Option<ChannelProfileDetails>,
     }
-    impl gapi::wire::WireStruct for LiveChatUserBannedMessageDetails {
+    impl gapi::wire::Record for LiveChatUserBannedMessageDetails {
         const NAME: &'static str = "LiveChatUserBannedMessageDetails";
         const FIELDS: &'static [&'static str] = &[
             "banDurationSeconds",
             "banType",
             "bannedUserDetails",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.ban_duration_seconds),
-                1 => gapi::wire::de(map, &mut self.ban_type),
-                2 => gapi::wire::de(map, &mut self.banned_user_details),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.ban_duration_seconds),
+                    1 => &self.ban_type,
+                    2 => &self.banned_user_details,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(
-                map,
-                "banDurationSeconds",
-                &self.ban_duration_seconds,
-            )?;
-            gapi::wire::ser(map, "banType", &self.ban_type)?;
-            gapi::wire::ser(map, "bannedUserDetails", &self.banned_user_details)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.ban_duration_seconds),
+                    1 => &mut self.ban_type,
+                    2 => &mut self.banned_user_details,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for LiveChatUserBannedMessageDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveChatUserBannedMessageDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveChatUserBannedMessageDetails);
     gapi::open_enum! {
         /// The type of ban.
         pub enum LiveChatUserBannedMessageDetailsBanType {
@@ -9254,7 +7620,7 @@ pub mod schemas {
         }
     }
     /// A live stream describes a live ingestion point.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveStream {
         /// The cdn object defines the live stream's content delivery network (CDN) settings. These settings provide details about the manner in which you stream your content to YouTube.
         pub cdn: Option<CdnSettings>,
@@ -9271,7 +7637,7 @@ pub mod schemas {
         /// The status object contains information about live stream's status.
         pub status: Option<LiveStreamStatus>,
     }
-    impl gapi::wire::WireStruct for LiveStream {
+    impl gapi::wire::Record for LiveStream {
         const NAME: &'static str = "LiveStream";
         const FIELDS: &'static [&'static str] = &[
             "cdn",
@@ -9282,52 +7648,39 @@ pub mod schemas {
             "snippet",
             "status",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.cdn),
-                1 => gapi::wire::de(map, &mut self.content_details),
-                2 => gapi::wire::de(map, &mut self.etag),
-                3 => gapi::wire::de(map, &mut self.id),
-                4 => gapi::wire::de(map, &mut self.kind),
-                5 => gapi::wire::de(map, &mut self.snippet),
-                6 => gapi::wire::de(map, &mut self.status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.cdn,
+                    1 => &self.content_details,
+                    2 => &self.etag,
+                    3 => &self.id,
+                    4 => &self.kind,
+                    5 => &self.snippet,
+                    6 => &self.status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "cdn", &self.cdn)?;
-            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            gapi::wire::ser(map, "status", &self.status)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveStream {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.cdn,
+                    1 => &mut self.content_details,
+                    2 => &mut self.etag,
+                    3 => &mut self.id,
+                    4 => &mut self.kind,
+                    5 => &mut self.snippet,
+                    6 => &mut self.status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveStream {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LiveStream);
+    #[derive(Clone, Default)]
     pub struct LiveStreamConfigurationIssue {
         /// The long-form description of the issue and how to resolve it.
         pub description: Option<String>,
@@ -9338,7 +7691,7 @@ pub mod schemas {
         /// The kind of error happening.
         pub r#type: Option<LiveStreamConfigurationIssueType>,
     }
-    impl gapi::wire::WireStruct for LiveStreamConfigurationIssue {
+    impl gapi::wire::Record for LiveStreamConfigurationIssue {
         const NAME: &'static str = "LiveStreamConfigurationIssue";
         const FIELDS: &'static [&'static str] = &[
             "description",
@@ -9346,45 +7699,32 @@ pub mod schemas {
             "severity",
             "type",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.description),
-                1 => gapi::wire::de(map, &mut self.reason),
-                2 => gapi::wire::de(map, &mut self.severity),
-                3 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.description,
+                    1 => &self.reason,
+                    2 => &self.severity,
+                    3 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "reason", &self.reason)?;
-            gapi::wire::ser(map, "severity", &self.severity)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveStreamConfigurationIssue {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.description,
+                    1 => &mut self.reason,
+                    2 => &mut self.severity,
+                    3 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveStreamConfigurationIssue {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveStreamConfigurationIssue);
     gapi::open_enum! {
         /// How severe this issue is to the stream.
         pub enum LiveStreamConfigurationIssueSeverity {
@@ -9433,59 +7773,42 @@ pub mod schemas {
         }
     }
     /// Detailed settings of a stream.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveStreamContentDetails {
         /// The ingestion URL where the closed captions of this stream are sent.
         pub closed_captions_ingestion_url: Option<String>,
         /// Indicates whether the stream is reusable, which means that it can be bound to multiple broadcasts. It is common for broadcasters to reuse the same stream for many different broadcasts if those broadcasts occur at different times. If you set this value to false, then the stream will not be reusable, which means that it can only be bound to one broadcast. Non-reusable streams differ from reusable streams in the following ways: * A non-reusable stream can only be bound to one broadcast. * A non-reusable stream might be deleted by an automated process after the broadcast ends. * The \[`liveStreams.list`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveStreams/list) method does not list non-reusable streams if you call the method and set the mine parameter to true. The only way to use that method to retrieve the resource for a non-reusable stream is to use the id parameter to identify the stream.
         pub is_reusable: Option<bool>,
     }
-    impl gapi::wire::WireStruct for LiveStreamContentDetails {
+    impl gapi::wire::Record for LiveStreamContentDetails {
         const NAME: &'static str = "LiveStreamContentDetails";
         const FIELDS: &'static [&'static str] = &[
             "closedCaptionsIngestionUrl",
             "isReusable",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.closed_captions_ingestion_url),
-                1 => gapi::wire::de(map, &mut self.is_reusable),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.closed_captions_ingestion_url,
+                    1 => &self.is_reusable,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "closedCaptionsIngestionUrl",
-                &self.closed_captions_ingestion_url,
-            )?;
-            gapi::wire::ser(map, "isReusable", &self.is_reusable)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.closed_captions_ingestion_url,
+                    1 => &mut self.is_reusable,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for LiveStreamContentDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveStreamContentDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LiveStreamContentDetails);
+    #[derive(Clone, Default)]
     pub struct LiveStreamHealthStatus {
         /// The configurations issues on this stream
         pub configuration_issues: Option<Vec<LiveStreamConfigurationIssue>>,
@@ -9494,54 +7817,37 @@ pub mod schemas {
         /// The status code of this stream
         pub status: Option<LiveStreamHealthStatusStatus>,
     }
-    impl gapi::wire::WireStruct for LiveStreamHealthStatus {
+    impl gapi::wire::Record for LiveStreamHealthStatus {
         const NAME: &'static str = "LiveStreamHealthStatus";
         const FIELDS: &'static [&'static str] = &[
             "configurationIssues",
             "lastUpdateTimeSeconds",
             "status",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.configuration_issues),
-                1 => gapi::wire::de_int64(map, &mut self.last_update_time_seconds),
-                2 => gapi::wire::de(map, &mut self.status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.configuration_issues,
+                    1 => gapi::wire::int64_field(&self.last_update_time_seconds),
+                    2 => &self.status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "configurationIssues", &self.configuration_issues)?;
-            gapi::wire::ser_int64(
-                map,
-                "lastUpdateTimeSeconds",
-                &self.last_update_time_seconds,
-            )?;
-            gapi::wire::ser(map, "status", &self.status)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.configuration_issues,
+                    1 => gapi::wire::int64_field_mut(&mut self.last_update_time_seconds),
+                    2 => &mut self.status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for LiveStreamHealthStatus {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveStreamHealthStatus {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveStreamHealthStatus);
     gapi::open_enum! {
         /// The status code of this stream
         pub enum LiveStreamHealthStatusStatus {
@@ -9552,7 +7858,7 @@ pub mod schemas {
             Revoked = "revoked",
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveStreamListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -9576,7 +7882,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveStreamListResponse {
+    impl gapi::wire::Record for LiveStreamListResponse {
         const NAME: &'static str = "LiveStreamListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -9589,55 +7895,42 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.next_page_token),
-                5 => gapi::wire::de(map, &mut self.page_info),
-                6 => gapi::wire::de(map, &mut self.prev_page_token),
-                7 => gapi::wire::de(map, &mut self.token_pagination),
-                8 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.next_page_token,
+                    5 => &self.page_info,
+                    6 => &self.prev_page_token,
+                    7 => &self.token_pagination,
+                    8 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
-            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
-            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveStreamListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.next_page_token,
+                    5 => &mut self.page_info,
+                    6 => &mut self.prev_page_token,
+                    7 => &mut self.token_pagination,
+                    8 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveStreamListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveStreamListResponse);
     impl gapi::Page for LiveStreamListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -9651,7 +7944,7 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveStreamSnippet {
         /// The ID that YouTube uses to uniquely identify the channel that is transmitting the stream.
         pub channel_id: Option<String>,
@@ -9663,7 +7956,7 @@ pub mod schemas {
         /// The stream's title. The value must be between 1 and 128 characters long.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for LiveStreamSnippet {
+    impl gapi::wire::Record for LiveStreamSnippet {
         const NAME: &'static str = "LiveStreamSnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -9672,92 +7965,66 @@ pub mod schemas {
             "publishedAt",
             "title",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.channel_id),
-                1 => gapi::wire::de(map, &mut self.description),
-                2 => gapi::wire::de(map, &mut self.is_default_stream),
-                3 => gapi::wire::de(map, &mut self.published_at),
-                4 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.channel_id,
+                    1 => &self.description,
+                    2 => &self.is_default_stream,
+                    3 => &self.published_at,
+                    4 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "isDefaultStream", &self.is_default_stream)?;
-            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveStreamSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.channel_id,
+                    1 => &mut self.description,
+                    2 => &mut self.is_default_stream,
+                    3 => &mut self.published_at,
+                    4 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveStreamSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveStreamSnippet);
     /// Brief description of the live stream status.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LiveStreamStatus {
         /// The health status of the stream.
         pub health_status: Option<LiveStreamHealthStatus>,
         pub stream_status: Option<LiveStreamStatusStreamStatus>,
     }
-    impl gapi::wire::WireStruct for LiveStreamStatus {
+    impl gapi::wire::Record for LiveStreamStatus {
         const NAME: &'static str = "LiveStreamStatus";
         const FIELDS: &'static [&'static str] = &["healthStatus", "streamStatus"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.health_status),
-                1 => gapi::wire::de(map, &mut self.stream_status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.health_status,
+                    1 => &self.stream_status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "healthStatus", &self.health_status)?;
-            gapi::wire::ser(map, "streamStatus", &self.stream_status)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LiveStreamStatus {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.health_status,
+                    1 => &mut self.stream_status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LiveStreamStatus {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LiveStreamStatus);
     gapi::open_enum! {
         pub enum LiveStreamStatusStreamStatus {
             Created = "created",
@@ -9767,102 +8034,76 @@ pub mod schemas {
             Error = "error",
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct LocalizedProperty {
         pub default: Option<String>,
         /// The language of the default property.
         pub default_language: Option<LanguageTag>,
         pub localized: Option<Vec<LocalizedString>>,
     }
-    impl gapi::wire::WireStruct for LocalizedProperty {
+    impl gapi::wire::Record for LocalizedProperty {
         const NAME: &'static str = "LocalizedProperty";
         const FIELDS: &'static [&'static str] = &[
             "default",
             "defaultLanguage",
             "localized",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.default),
-                1 => gapi::wire::de(map, &mut self.default_language),
-                2 => gapi::wire::de(map, &mut self.localized),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.default,
+                    1 => &self.default_language,
+                    2 => &self.localized,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "default", &self.default)?;
-            gapi::wire::ser(map, "defaultLanguage", &self.default_language)?;
-            gapi::wire::ser(map, "localized", &self.localized)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LocalizedProperty {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.default,
+                    1 => &mut self.default_language,
+                    2 => &mut self.localized,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LocalizedProperty {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LocalizedProperty);
+    #[derive(Clone, Default)]
     pub struct LocalizedString {
         pub language: Option<String>,
         pub value: Option<String>,
     }
-    impl gapi::wire::WireStruct for LocalizedString {
+    impl gapi::wire::Record for LocalizedString {
         const NAME: &'static str = "LocalizedString";
         const FIELDS: &'static [&'static str] = &["language", "value"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.language),
-                1 => gapi::wire::de(map, &mut self.value),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.language,
+                    1 => &self.value,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "language", &self.language)?;
-            gapi::wire::ser(map, "value", &self.value)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LocalizedString {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.language,
+                    1 => &mut self.value,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LocalizedString {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LocalizedString);
     /// A *member* resource represents a member for a YouTube channel. A member provides recurring monetary support to a creator and receives special benefits.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Member {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -9871,47 +8112,34 @@ pub mod schemas {
         /// The snippet object contains basic details about the member.
         pub snippet: Option<MemberSnippet>,
     }
-    impl gapi::wire::WireStruct for Member {
+    impl gapi::wire::Record for Member {
         const NAME: &'static str = "Member";
         const FIELDS: &'static [&'static str] = &["etag", "kind", "snippet"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.kind,
+                    2 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Member {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.kind,
+                    2 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Member {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Member);
+    #[derive(Clone, Default)]
     pub struct MemberListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -9933,7 +8161,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for MemberListResponse {
+    impl gapi::wire::Record for MemberListResponse {
         const NAME: &'static str = "MemberListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -9945,53 +8173,40 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.next_page_token),
-                5 => gapi::wire::de(map, &mut self.page_info),
-                6 => gapi::wire::de(map, &mut self.token_pagination),
-                7 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.next_page_token,
+                    5 => &self.page_info,
+                    6 => &self.token_pagination,
+                    7 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
-            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for MemberListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.next_page_token,
+                    5 => &mut self.page_info,
+                    6 => &mut self.token_pagination,
+                    7 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for MemberListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(MemberListResponse);
     impl gapi::Page for MemberListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -10005,7 +8220,7 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct MemberSnippet {
         /// The id of the channel that's offering memberships.
         pub creator_channel_id: Option<String>,
@@ -10014,51 +8229,38 @@ pub mod schemas {
         /// Details about the user's membership.
         pub memberships_details: Option<MembershipsDetails>,
     }
-    impl gapi::wire::WireStruct for MemberSnippet {
+    impl gapi::wire::Record for MemberSnippet {
         const NAME: &'static str = "MemberSnippet";
         const FIELDS: &'static [&'static str] = &[
             "creatorChannelId",
             "memberDetails",
             "membershipsDetails",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.creator_channel_id),
-                1 => gapi::wire::de(map, &mut self.member_details),
-                2 => gapi::wire::de(map, &mut self.memberships_details),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.creator_channel_id,
+                    1 => &self.member_details,
+                    2 => &self.memberships_details,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "creatorChannelId", &self.creator_channel_id)?;
-            gapi::wire::ser(map, "memberDetails", &self.member_details)?;
-            gapi::wire::ser(map, "membershipsDetails", &self.memberships_details)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for MemberSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.creator_channel_id,
+                    1 => &mut self.member_details,
+                    2 => &mut self.memberships_details,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for MemberSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(MemberSnippet);
+    #[derive(Clone, Default)]
     pub struct MembershipsDetails {
         /// Ids of all levels that the user has access to. This includes the currently active level and all other levels that are included because of a higher purchase.
         pub accessible_levels: Option<Vec<String>>,
@@ -10071,7 +8273,7 @@ pub mod schemas {
         /// Data about memberships duration on particular pricing levels.
         pub memberships_duration_at_levels: Option<Vec<MembershipsDurationAtLevel>>,
     }
-    impl gapi::wire::WireStruct for MembershipsDetails {
+    impl gapi::wire::Record for MembershipsDetails {
         const NAME: &'static str = "MembershipsDetails";
         const FIELDS: &'static [&'static str] = &[
             "accessibleLevels",
@@ -10080,112 +8282,70 @@ pub mod schemas {
             "membershipsDuration",
             "membershipsDurationAtLevels",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.accessible_levels),
-                1 => gapi::wire::de(map, &mut self.highest_accessible_level),
-                2 => gapi::wire::de(map, &mut self.highest_accessible_level_display_name),
-                3 => gapi::wire::de(map, &mut self.memberships_duration),
-                4 => gapi::wire::de(map, &mut self.memberships_duration_at_levels),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.accessible_levels,
+                    1 => &self.highest_accessible_level,
+                    2 => &self.highest_accessible_level_display_name,
+                    3 => &self.memberships_duration,
+                    4 => &self.memberships_duration_at_levels,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "accessibleLevels", &self.accessible_levels)?;
-            gapi::wire::ser(
-                map,
-                "highestAccessibleLevel",
-                &self.highest_accessible_level,
-            )?;
-            gapi::wire::ser(
-                map,
-                "highestAccessibleLevelDisplayName",
-                &self.highest_accessible_level_display_name,
-            )?;
-            gapi::wire::ser(map, "membershipsDuration", &self.memberships_duration)?;
-            gapi::wire::ser(
-                map,
-                "membershipsDurationAtLevels",
-                &self.memberships_duration_at_levels,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.accessible_levels,
+                    1 => &mut self.highest_accessible_level,
+                    2 => &mut self.highest_accessible_level_display_name,
+                    3 => &mut self.memberships_duration,
+                    4 => &mut self.memberships_duration_at_levels,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for MembershipsDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for MembershipsDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(MembershipsDetails);
+    #[derive(Clone, Default)]
     pub struct MembershipsDuration {
         /// The date and time when the user became a continuous member across all levels.
         pub member_since: Option<String>,
         /// The cumulative time the user has been a member across all levels in complete months (the time is rounded down to the nearest integer).
         pub member_total_duration_months: Option<i32>,
     }
-    impl gapi::wire::WireStruct for MembershipsDuration {
+    impl gapi::wire::Record for MembershipsDuration {
         const NAME: &'static str = "MembershipsDuration";
         const FIELDS: &'static [&'static str] = &[
             "memberSince",
             "memberTotalDurationMonths",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.member_since),
-                1 => gapi::wire::de(map, &mut self.member_total_duration_months),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.member_since,
+                    1 => &self.member_total_duration_months,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "memberSince", &self.member_since)?;
-            gapi::wire::ser(
-                map,
-                "memberTotalDurationMonths",
-                &self.member_total_duration_months,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.member_since,
+                    1 => &mut self.member_total_duration_months,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for MembershipsDuration {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for MembershipsDuration {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(MembershipsDuration);
+    #[derive(Clone, Default)]
     pub struct MembershipsDurationAtLevel {
         /// Pricing level ID.
         pub level: Option<String>,
@@ -10194,56 +8354,39 @@ pub mod schemas {
         /// The cumulative time the user has been a member for the given level in complete months (the time is rounded down to the nearest integer).
         pub member_total_duration_months: Option<i32>,
     }
-    impl gapi::wire::WireStruct for MembershipsDurationAtLevel {
+    impl gapi::wire::Record for MembershipsDurationAtLevel {
         const NAME: &'static str = "MembershipsDurationAtLevel";
         const FIELDS: &'static [&'static str] = &[
             "level",
             "memberSince",
             "memberTotalDurationMonths",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.level),
-                1 => gapi::wire::de(map, &mut self.member_since),
-                2 => gapi::wire::de(map, &mut self.member_total_duration_months),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.level,
+                    1 => &self.member_since,
+                    2 => &self.member_total_duration_months,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "level", &self.level)?;
-            gapi::wire::ser(map, "memberSince", &self.member_since)?;
-            gapi::wire::ser(
-                map,
-                "memberTotalDurationMonths",
-                &self.member_total_duration_months,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.level,
+                    1 => &mut self.member_since,
+                    2 => &mut self.member_total_duration_months,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for MembershipsDurationAtLevel {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for MembershipsDurationAtLevel {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(MembershipsDurationAtLevel);
     /// A *membershipsLevel* resource represents an offer made by YouTube creators for their fans. Users can become members of the channel by joining one of the available levels. They will provide recurring monetary support and receives special benefits.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct MembershipsLevel {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -10254,49 +8397,36 @@ pub mod schemas {
         /// The snippet object contains basic details about the level.
         pub snippet: Option<MembershipsLevelSnippet>,
     }
-    impl gapi::wire::WireStruct for MembershipsLevel {
+    impl gapi::wire::Record for MembershipsLevel {
         const NAME: &'static str = "MembershipsLevel";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.id,
+                    2 => &self.kind,
+                    3 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for MembershipsLevel {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.id,
+                    2 => &mut self.kind,
+                    3 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for MembershipsLevel {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(MembershipsLevel);
+    #[derive(Clone, Default)]
     pub struct MembershipsLevelListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -10313,7 +8443,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for MembershipsLevelListResponse {
+    impl gapi::wire::Record for MembershipsLevelListResponse {
         const NAME: &'static str = "MembershipsLevelListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -10322,94 +8452,68 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for MembershipsLevelListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for MembershipsLevelListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(MembershipsLevelListResponse);
+    #[derive(Clone, Default)]
     pub struct MembershipsLevelSnippet {
         /// The id of the channel that's offering channel memberships.
         pub creator_channel_id: Option<String>,
         /// Details about the pricing level.
         pub level_details: Option<LevelDetails>,
     }
-    impl gapi::wire::WireStruct for MembershipsLevelSnippet {
+    impl gapi::wire::Record for MembershipsLevelSnippet {
         const NAME: &'static str = "MembershipsLevelSnippet";
         const FIELDS: &'static [&'static str] = &["creatorChannelId", "levelDetails"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.creator_channel_id),
-                1 => gapi::wire::de(map, &mut self.level_details),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.creator_channel_id,
+                    1 => &self.level_details,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "creatorChannelId", &self.creator_channel_id)?;
-            gapi::wire::ser(map, "levelDetails", &self.level_details)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for MembershipsLevelSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.creator_channel_id,
+                    1 => &mut self.level_details,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for MembershipsLevelSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(MembershipsLevelSnippet);
     /// Settings and Info of the monitor stream
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct MonitorStreamInfo {
         /// If you have set the \[`enableMonitorStream`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveBroadcasts#contentDetails.monitorStream.enableMonitorStream) property to true, then this property determines the length of the live broadcast delay.
         pub broadcast_stream_delay_ms: Option<u32>,
@@ -10418,102 +8522,72 @@ pub mod schemas {
         /// This value determines whether the monitor stream is enabled for the broadcast. If the monitor stream is enabled, then YouTube will broadcast the event content on a special stream intended only for the broadcaster's consumption. The broadcaster can use the stream to review the event content and also to identify the optimal times to insert cuepoints. You need to set this value to true if you intend to have a broadcast delay for your event. *Note:* This property cannot be updated once the broadcast is in the testing or live state.
         pub enable_monitor_stream: Option<bool>,
     }
-    impl gapi::wire::WireStruct for MonitorStreamInfo {
+    impl gapi::wire::Record for MonitorStreamInfo {
         const NAME: &'static str = "MonitorStreamInfo";
         const FIELDS: &'static [&'static str] = &[
             "broadcastStreamDelayMs",
             "embedHtml",
             "enableMonitorStream",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.broadcast_stream_delay_ms),
-                1 => gapi::wire::de(map, &mut self.embed_html),
-                2 => gapi::wire::de(map, &mut self.enable_monitor_stream),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.broadcast_stream_delay_ms,
+                    1 => &self.embed_html,
+                    2 => &self.enable_monitor_stream,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "broadcastStreamDelayMs",
-                &self.broadcast_stream_delay_ms,
-            )?;
-            gapi::wire::ser(map, "embedHtml", &self.embed_html)?;
-            gapi::wire::ser(map, "enableMonitorStream", &self.enable_monitor_stream)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.broadcast_stream_delay_ms,
+                    1 => &mut self.embed_html,
+                    2 => &mut self.enable_monitor_stream,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for MonitorStreamInfo {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for MonitorStreamInfo {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(MonitorStreamInfo);
     /// Paging details for lists of resources, including total number of items available and number of resources returned in a single page.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PageInfo {
         /// The number of results included in the API response.
         pub results_per_page: Option<i32>,
         /// The total number of results in the result set.
         pub total_results: Option<i32>,
     }
-    impl gapi::wire::WireStruct for PageInfo {
+    impl gapi::wire::Record for PageInfo {
         const NAME: &'static str = "PageInfo";
         const FIELDS: &'static [&'static str] = &["resultsPerPage", "totalResults"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.results_per_page),
-                1 => gapi::wire::de(map, &mut self.total_results),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.results_per_page,
+                    1 => &self.total_results,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "resultsPerPage", &self.results_per_page)?;
-            gapi::wire::ser(map, "totalResults", &self.total_results)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PageInfo {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.results_per_page,
+                    1 => &mut self.total_results,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PageInfo {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PageInfo);
     /// A *playlist* resource represents a YouTube playlist. A playlist is a collection of videos that can be viewed sequentially and shared with other users. A playlist can contain up to 200 videos, and YouTube does not limit the number of playlists that each user creates. By default, playlists are publicly visible to other users, but playlists can be public or private. YouTube also uses playlists to identify special collections of videos for a channel, such as: * uploaded videos * favorite videos * positively rated (liked) videos * watch history * watch later To be more specific, these lists are associated with a channel, which is a collection of a person, group, or company's videos, playlists, and other YouTube information. You can retrieve the playlist IDs for each of these lists from the \[`channel resource`\](https://developers.google.com/youtube/data/reference/rest/v3/channels) for a given channel. You can then use the \[`playlistItems.list`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/list) method to retrieve any of those lists. You can also add or remove items from those lists by calling the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) methods.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Playlist {
         /// The contentDetails object contains information like video count.
         pub content_details: Option<PlaylistContentDetails>,
@@ -10534,7 +8608,7 @@ pub mod schemas {
         /// The status object contains status information for the playlist.
         pub status: Option<PlaylistStatus>,
     }
-    impl gapi::wire::WireStruct for Playlist {
+    impl gapi::wire::Record for Playlist {
         const NAME: &'static str = "Playlist";
         const FIELDS: &'static [&'static str] = &[
             "contentDetails",
@@ -10546,95 +8620,69 @@ pub mod schemas {
             "snippet",
             "status",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.content_details),
-                1 => gapi::wire::de(map, &mut self.etag),
-                2 => gapi::wire::de(map, &mut self.id),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.localizations),
-                5 => gapi::wire::de(map, &mut self.player),
-                6 => gapi::wire::de(map, &mut self.snippet),
-                7 => gapi::wire::de(map, &mut self.status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.content_details,
+                    1 => &self.etag,
+                    2 => &self.id,
+                    3 => &self.kind,
+                    4 => &self.localizations,
+                    5 => &self.player,
+                    6 => &self.snippet,
+                    7 => &self.status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "localizations", &self.localizations)?;
-            gapi::wire::ser(map, "player", &self.player)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            gapi::wire::ser(map, "status", &self.status)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Playlist {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.content_details,
+                    1 => &mut self.etag,
+                    2 => &mut self.id,
+                    3 => &mut self.kind,
+                    4 => &mut self.localizations,
+                    5 => &mut self.player,
+                    6 => &mut self.snippet,
+                    7 => &mut self.status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Playlist {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Playlist);
+    #[derive(Clone, Default)]
     pub struct PlaylistContentDetails {
         /// The number of videos in the playlist.
         pub item_count: Option<u32>,
     }
-    impl gapi::wire::WireStruct for PlaylistContentDetails {
+    impl gapi::wire::Record for PlaylistContentDetails {
         const NAME: &'static str = "PlaylistContentDetails";
         const FIELDS: &'static [&'static str] = &["itemCount"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.item_count),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.item_count,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "itemCount", &self.item_count)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PlaylistContentDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.item_count,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PlaylistContentDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(PlaylistContentDetails);
+    #[derive(Clone, Default)]
     pub struct PlaylistImage {
         /// Identifies this resource (playlist id and image type).
         pub id: Option<String>,
@@ -10642,47 +8690,34 @@ pub mod schemas {
         pub kind: Option<String>,
         pub snippet: Option<PlaylistImageSnippet>,
     }
-    impl gapi::wire::WireStruct for PlaylistImage {
+    impl gapi::wire::Record for PlaylistImage {
         const NAME: &'static str = "PlaylistImage";
         const FIELDS: &'static [&'static str] = &["id", "kind", "snippet"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.id),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.id,
+                    1 => &self.kind,
+                    2 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PlaylistImage {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.id,
+                    1 => &mut self.kind,
+                    2 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PlaylistImage {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(PlaylistImage);
+    #[derive(Clone, Default)]
     pub struct PlaylistImageListResponse {
         pub items: Option<Vec<PlaylistImage>>,
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#playlistImageListResponse".
@@ -10694,7 +8729,7 @@ pub mod schemas {
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
         pub prev_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for PlaylistImageListResponse {
+    impl gapi::wire::Record for PlaylistImageListResponse {
         const NAME: &'static str = "PlaylistImageListResponse";
         const FIELDS: &'static [&'static str] = &[
             "items",
@@ -10703,47 +8738,34 @@ pub mod schemas {
             "pageInfo",
             "prevPageToken",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.items),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.next_page_token),
-                3 => gapi::wire::de(map, &mut self.page_info),
-                4 => gapi::wire::de(map, &mut self.prev_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.items,
+                    1 => &self.kind,
+                    2 => &self.next_page_token,
+                    3 => &self.page_info,
+                    4 => &self.prev_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
-            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PlaylistImageListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.items,
+                    1 => &mut self.kind,
+                    2 => &mut self.next_page_token,
+                    3 => &mut self.page_info,
+                    4 => &mut self.prev_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PlaylistImageListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PlaylistImageListResponse);
     impl gapi::Page for PlaylistImageListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -10758,7 +8780,7 @@ pub mod schemas {
         }
     }
     /// A *playlistImage* resource identifies another resource, such as a image, that is associated with a playlist. In addition, the playlistImage resource contains details about the included resource that pertain specifically to how that resource is used in that playlist. YouTube uses playlists to identify special collections of videos for a channel, such as: * uploaded videos * favorite videos * positively rated (liked) videos * watch history To be more specific, these lists are associated with a channel, which is a collection of a person, group, or company's videos, playlists, and other YouTube information. You can retrieve the playlist IDs for each of these lists from the \[`channel resource`\](https://developers.google.com/youtube/data/reference/rest/v3/channels) for a given channel. You can then use the \[`playlistImages.list`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistImages/list) method to retrieve image data for any of those playlists. You can also add or remove images from those lists by calling the \[`playlistImages.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistImages/insert) and \[`playlistImages.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistImages/delete) methods.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PlaylistImageSnippet {
         /// The image height.
         pub height: Option<i32>,
@@ -10769,7 +8791,7 @@ pub mod schemas {
         /// The image width.
         pub width: Option<i32>,
     }
-    impl gapi::wire::WireStruct for PlaylistImageSnippet {
+    impl gapi::wire::Record for PlaylistImageSnippet {
         const NAME: &'static str = "PlaylistImageSnippet";
         const FIELDS: &'static [&'static str] = &[
             "height",
@@ -10777,45 +8799,32 @@ pub mod schemas {
             "type",
             "width",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.height),
-                1 => gapi::wire::de(map, &mut self.playlist_id),
-                2 => gapi::wire::de(map, &mut self.r#type),
-                3 => gapi::wire::de(map, &mut self.width),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.height,
+                    1 => &self.playlist_id,
+                    2 => &self.r#type,
+                    3 => &self.width,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "height", &self.height)?;
-            gapi::wire::ser(map, "playlistId", &self.playlist_id)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            gapi::wire::ser(map, "width", &self.width)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PlaylistImageSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.height,
+                    1 => &mut self.playlist_id,
+                    2 => &mut self.r#type,
+                    3 => &mut self.width,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PlaylistImageSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PlaylistImageSnippet);
     gapi::open_enum! {
         /// The image type.
         pub enum PlaylistImageSnippetType {
@@ -10824,7 +8833,7 @@ pub mod schemas {
         }
     }
     /// A *playlistItem* resource identifies another resource, such as a video, that is included in a playlist. In addition, the playlistItem resource contains details about the included resource that pertain specifically to how that resource is used in that playlist. YouTube uses playlists to identify special collections of videos for a channel, such as: * uploaded videos * favorite videos * positively rated (liked) videos * watch history * watch later To be more specific, these lists are associated with a channel, which is a collection of a person, group, or company's videos, playlists, and other YouTube information. You can retrieve the playlist IDs for each of these lists from the \[`channel resource`\](https://developers.google.com/youtube/data/reference/rest/v3/channels) for a given channel. You can then use the \[`playlistItems.list`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/list) method to retrieve any of those lists. You can also add or remove items from those lists by calling the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) methods. For example, if a user gives a positive rating to a video, you would insert that video into the liked videos playlist for that user's channel.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PlaylistItem {
         /// The contentDetails object is included in the resource if the included item is a YouTube video. The object contains additional information about the video.
         pub content_details: Option<PlaylistItemContentDetails>,
@@ -10839,7 +8848,7 @@ pub mod schemas {
         /// The status object contains information about the playlist item's privacy status.
         pub status: Option<PlaylistItemStatus>,
     }
-    impl gapi::wire::WireStruct for PlaylistItem {
+    impl gapi::wire::Record for PlaylistItem {
         const NAME: &'static str = "PlaylistItem";
         const FIELDS: &'static [&'static str] = &[
             "contentDetails",
@@ -10849,50 +8858,37 @@ pub mod schemas {
             "snippet",
             "status",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.content_details),
-                1 => gapi::wire::de(map, &mut self.etag),
-                2 => gapi::wire::de(map, &mut self.id),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.snippet),
-                5 => gapi::wire::de(map, &mut self.status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.content_details,
+                    1 => &self.etag,
+                    2 => &self.id,
+                    3 => &self.kind,
+                    4 => &self.snippet,
+                    5 => &self.status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            gapi::wire::ser(map, "status", &self.status)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PlaylistItem {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.content_details,
+                    1 => &mut self.etag,
+                    2 => &mut self.id,
+                    3 => &mut self.kind,
+                    4 => &mut self.snippet,
+                    5 => &mut self.status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PlaylistItem {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(PlaylistItem);
+    #[derive(Clone, Default)]
     pub struct PlaylistItemContentDetails {
         /// The time, measured in seconds from the start of the video, when the video should stop playing. (The playlist owner can specify the times when the video should start and stop playing when the video is played in the context of the playlist.) By default, assume that the video.endTime is the end of the video.
         ///
@@ -10909,7 +8905,7 @@ pub mod schemas {
         /// The date and time that the video was published to YouTube.
         pub video_published_at: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for PlaylistItemContentDetails {
+    impl gapi::wire::Record for PlaylistItemContentDetails {
         const NAME: &'static str = "PlaylistItemContentDetails";
         const FIELDS: &'static [&'static str] = &[
             "endAt",
@@ -10918,48 +8914,35 @@ pub mod schemas {
             "videoId",
             "videoPublishedAt",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.end_at),
-                1 => gapi::wire::de(map, &mut self.note),
-                2 => gapi::wire::de(map, &mut self.start_at),
-                3 => gapi::wire::de(map, &mut self.video_id),
-                4 => gapi::wire::de(map, &mut self.video_published_at),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.end_at,
+                    1 => &self.note,
+                    2 => &self.start_at,
+                    3 => &self.video_id,
+                    4 => &self.video_published_at,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "endAt", &self.end_at)?;
-            gapi::wire::ser(map, "note", &self.note)?;
-            gapi::wire::ser(map, "startAt", &self.start_at)?;
-            gapi::wire::ser(map, "videoId", &self.video_id)?;
-            gapi::wire::ser(map, "videoPublishedAt", &self.video_published_at)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PlaylistItemContentDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.end_at,
+                    1 => &mut self.note,
+                    2 => &mut self.start_at,
+                    3 => &mut self.video_id,
+                    4 => &mut self.video_published_at,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PlaylistItemContentDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(PlaylistItemContentDetails);
+    #[derive(Clone, Default)]
     pub struct PlaylistItemListResponse {
         pub etag: Option<String>,
         /// Serialized EventId of the request which produced this response.
@@ -10978,7 +8961,7 @@ pub mod schemas {
         /// The visitorId identifies the visitor.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for PlaylistItemListResponse {
+    impl gapi::wire::Record for PlaylistItemListResponse {
         const NAME: &'static str = "PlaylistItemListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -10991,55 +8974,42 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.next_page_token),
-                5 => gapi::wire::de(map, &mut self.page_info),
-                6 => gapi::wire::de(map, &mut self.prev_page_token),
-                7 => gapi::wire::de(map, &mut self.token_pagination),
-                8 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.next_page_token,
+                    5 => &self.page_info,
+                    6 => &self.prev_page_token,
+                    7 => &self.token_pagination,
+                    8 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
-            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
-            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PlaylistItemListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.next_page_token,
+                    5 => &mut self.page_info,
+                    6 => &mut self.prev_page_token,
+                    7 => &mut self.token_pagination,
+                    8 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PlaylistItemListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PlaylistItemListResponse);
     impl gapi::Page for PlaylistItemListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -11054,7 +9024,7 @@ pub mod schemas {
         }
     }
     /// Basic details about a playlist, including title, description and thumbnails. Basic details of a YouTube Playlist item provided by the author. Next ID: 15
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PlaylistItemSnippet {
         /// The ID that YouTube uses to uniquely identify the user that added the item to the playlist.
         pub channel_id: Option<String>,
@@ -11079,7 +9049,7 @@ pub mod schemas {
         /// Channel title for the channel this video belongs to.
         pub video_owner_channel_title: Option<String>,
     }
-    impl gapi::wire::WireStruct for PlaylistItemSnippet {
+    impl gapi::wire::Record for PlaylistItemSnippet {
         const NAME: &'static str = "PlaylistItemSnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -11094,114 +9064,78 @@ pub mod schemas {
             "videoOwnerChannelId",
             "videoOwnerChannelTitle",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.channel_id),
-                1 => gapi::wire::de(map, &mut self.channel_title),
-                2 => gapi::wire::de(map, &mut self.description),
-                3 => gapi::wire::de(map, &mut self.playlist_id),
-                4 => gapi::wire::de(map, &mut self.position),
-                5 => gapi::wire::de(map, &mut self.published_at),
-                6 => gapi::wire::de(map, &mut self.resource_id),
-                7 => gapi::wire::de(map, &mut self.thumbnails),
-                8 => gapi::wire::de(map, &mut self.title),
-                9 => gapi::wire::de(map, &mut self.video_owner_channel_id),
-                10 => gapi::wire::de(map, &mut self.video_owner_channel_title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.channel_id,
+                    1 => &self.channel_title,
+                    2 => &self.description,
+                    3 => &self.playlist_id,
+                    4 => &self.position,
+                    5 => &self.published_at,
+                    6 => &self.resource_id,
+                    7 => &self.thumbnails,
+                    8 => &self.title,
+                    9 => &self.video_owner_channel_id,
+                    10 => &self.video_owner_channel_title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            gapi::wire::ser(map, "channelTitle", &self.channel_title)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "playlistId", &self.playlist_id)?;
-            gapi::wire::ser(map, "position", &self.position)?;
-            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
-            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
-            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            gapi::wire::ser(map, "videoOwnerChannelId", &self.video_owner_channel_id)?;
-            gapi::wire::ser(
-                map,
-                "videoOwnerChannelTitle",
-                &self.video_owner_channel_title,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.channel_id,
+                    1 => &mut self.channel_title,
+                    2 => &mut self.description,
+                    3 => &mut self.playlist_id,
+                    4 => &mut self.position,
+                    5 => &mut self.published_at,
+                    6 => &mut self.resource_id,
+                    7 => &mut self.thumbnails,
+                    8 => &mut self.title,
+                    9 => &mut self.video_owner_channel_id,
+                    10 => &mut self.video_owner_channel_title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for PlaylistItemSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for PlaylistItemSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PlaylistItemSnippet);
     /// Information about the playlist item's privacy status.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PlaylistItemStatus {
         /// This resource's privacy status.
         pub privacy_status: Option<PlaylistItemStatusPrivacyStatus>,
     }
-    impl gapi::wire::WireStruct for PlaylistItemStatus {
+    impl gapi::wire::Record for PlaylistItemStatus {
         const NAME: &'static str = "PlaylistItemStatus";
         const FIELDS: &'static [&'static str] = &["privacyStatus"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.privacy_status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.privacy_status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "privacyStatus", &self.privacy_status)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PlaylistItemStatus {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.privacy_status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PlaylistItemStatus {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// This resource's privacy status.
-        pub enum PlaylistItemStatusPrivacyStatus {
-            Public = "public",
-            Unlisted = "unlisted",
-            Private = "private",
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(PlaylistItemStatus);
+    /// This resource's privacy status.
+    pub type PlaylistItemStatusPrivacyStatus = ChannelStatusPrivacyStatus;
+    #[derive(Clone, Default)]
     pub struct PlaylistListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -11226,7 +9160,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for PlaylistListResponse {
+    impl gapi::wire::Record for PlaylistListResponse {
         const NAME: &'static str = "PlaylistListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -11239,55 +9173,42 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.next_page_token),
-                5 => gapi::wire::de(map, &mut self.page_info),
-                6 => gapi::wire::de(map, &mut self.prev_page_token),
-                7 => gapi::wire::de(map, &mut self.token_pagination),
-                8 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.next_page_token,
+                    5 => &self.page_info,
+                    6 => &self.prev_page_token,
+                    7 => &self.token_pagination,
+                    8 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
-            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
-            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PlaylistListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.next_page_token,
+                    5 => &mut self.page_info,
+                    6 => &mut self.prev_page_token,
+                    7 => &mut self.token_pagination,
+                    8 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PlaylistListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PlaylistListResponse);
     impl gapi::Page for PlaylistListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -11302,94 +9223,68 @@ pub mod schemas {
         }
     }
     /// Playlist localization setting
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PlaylistLocalization {
         /// The localized strings for playlist's description.
         pub description: Option<String>,
         /// The localized strings for playlist's title.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for PlaylistLocalization {
+    impl gapi::wire::Record for PlaylistLocalization {
         const NAME: &'static str = "PlaylistLocalization";
         const FIELDS: &'static [&'static str] = &["description", "title"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.description),
-                1 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.description,
+                    1 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PlaylistLocalization {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.description,
+                    1 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PlaylistLocalization {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(PlaylistLocalization);
+    #[derive(Clone, Default)]
     pub struct PlaylistPlayer {
         /// An &lt;iframe> tag that embeds a player that will play the playlist.
         pub embed_html: Option<String>,
     }
-    impl gapi::wire::WireStruct for PlaylistPlayer {
+    impl gapi::wire::Record for PlaylistPlayer {
         const NAME: &'static str = "PlaylistPlayer";
         const FIELDS: &'static [&'static str] = &["embedHtml"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.embed_html),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.embed_html,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "embedHtml", &self.embed_html)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PlaylistPlayer {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.embed_html,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PlaylistPlayer {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PlaylistPlayer);
     /// Basic details about a playlist, including title, description and thumbnails.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PlaylistSnippet {
         /// The ID that YouTube uses to uniquely identify the channel that published the playlist.
         pub channel_id: Option<String>,
@@ -11414,7 +9309,7 @@ pub mod schemas {
         /// The playlist's title.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for PlaylistSnippet {
+    impl gapi::wire::Record for PlaylistSnippet {
         const NAME: &'static str = "PlaylistSnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -11428,102 +9323,76 @@ pub mod schemas {
             "thumbnails",
             "title",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.channel_id),
-                1 => gapi::wire::de(map, &mut self.channel_title),
-                2 => gapi::wire::de(map, &mut self.default_language),
-                3 => gapi::wire::de(map, &mut self.description),
-                4 => gapi::wire::de(map, &mut self.localized),
-                5 => gapi::wire::de(map, &mut self.published_at),
-                6 => gapi::wire::de(map, &mut self.tags),
-                7 => gapi::wire::de(map, &mut self.thumbnail_video_id),
-                8 => gapi::wire::de(map, &mut self.thumbnails),
-                9 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.channel_id,
+                    1 => &self.channel_title,
+                    2 => &self.default_language,
+                    3 => &self.description,
+                    4 => &self.localized,
+                    5 => &self.published_at,
+                    6 => &self.tags,
+                    7 => &self.thumbnail_video_id,
+                    8 => &self.thumbnails,
+                    9 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            gapi::wire::ser(map, "channelTitle", &self.channel_title)?;
-            gapi::wire::ser(map, "defaultLanguage", &self.default_language)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "localized", &self.localized)?;
-            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
-            gapi::wire::ser(map, "tags", &self.tags)?;
-            gapi::wire::ser(map, "thumbnailVideoId", &self.thumbnail_video_id)?;
-            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PlaylistSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.channel_id,
+                    1 => &mut self.channel_title,
+                    2 => &mut self.default_language,
+                    3 => &mut self.description,
+                    4 => &mut self.localized,
+                    5 => &mut self.published_at,
+                    6 => &mut self.tags,
+                    7 => &mut self.thumbnail_video_id,
+                    8 => &mut self.thumbnails,
+                    9 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PlaylistSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(PlaylistSnippet);
+    #[derive(Clone, Default)]
     pub struct PlaylistStatus {
         /// The playlist's podcast status.
         pub podcast_status: Option<PlaylistStatusPodcastStatus>,
         /// The playlist's privacy status.
         pub privacy_status: Option<PlaylistStatusPrivacyStatus>,
     }
-    impl gapi::wire::WireStruct for PlaylistStatus {
+    impl gapi::wire::Record for PlaylistStatus {
         const NAME: &'static str = "PlaylistStatus";
         const FIELDS: &'static [&'static str] = &["podcastStatus", "privacyStatus"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.podcast_status),
-                1 => gapi::wire::de(map, &mut self.privacy_status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.podcast_status,
+                    1 => &self.privacy_status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "podcastStatus", &self.podcast_status)?;
-            gapi::wire::ser(map, "privacyStatus", &self.privacy_status)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PlaylistStatus {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.podcast_status,
+                    1 => &mut self.privacy_status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PlaylistStatus {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(PlaylistStatus);
     gapi::open_enum! {
         /// The playlist's podcast status.
         pub enum PlaylistStatusPodcastStatus {
@@ -11531,102 +9400,70 @@ pub mod schemas {
             Disabled = "disabled",
         }
     }
-    gapi::open_enum! {
-        /// The playlist's privacy status.
-        pub enum PlaylistStatusPrivacyStatus {
-            Public = "public",
-            Unlisted = "unlisted",
-            Private = "private",
-        }
-    }
+    /// The playlist's privacy status.
+    pub type PlaylistStatusPrivacyStatus = ChannelStatusPrivacyStatus;
     /// A pair Property / Value.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct PropertyValue {
         /// A property.
         pub property: Option<String>,
         /// The property's value.
         pub value: Option<String>,
     }
-    impl gapi::wire::WireStruct for PropertyValue {
+    impl gapi::wire::Record for PropertyValue {
         const NAME: &'static str = "PropertyValue";
         const FIELDS: &'static [&'static str] = &["property", "value"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.property),
-                1 => gapi::wire::de(map, &mut self.value),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.property,
+                    1 => &self.value,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "property", &self.property)?;
-            gapi::wire::ser(map, "value", &self.value)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for PropertyValue {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.property,
+                    1 => &mut self.value,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for PropertyValue {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(PropertyValue);
+    #[derive(Clone, Default)]
     pub struct RelatedEntity {
         pub entity: Option<Entity>,
     }
-    impl gapi::wire::WireStruct for RelatedEntity {
+    impl gapi::wire::Record for RelatedEntity {
         const NAME: &'static str = "RelatedEntity";
         const FIELDS: &'static [&'static str] = &["entity"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.entity),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.entity,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "entity", &self.entity)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for RelatedEntity {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.entity,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for RelatedEntity {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(RelatedEntity);
     /// A resource id is a generic reference that points to another YouTube resource.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ResourceId {
         /// The ID that YouTube uses to uniquely identify the referred resource, if that resource is a channel. This property is only present if the resourceId.kind value is youtube#channel.
         pub channel_id: Option<String>,
@@ -11637,7 +9474,7 @@ pub mod schemas {
         /// The ID that YouTube uses to uniquely identify the referred resource, if that resource is a video. This property is only present if the resourceId.kind value is youtube#video.
         pub video_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for ResourceId {
+    impl gapi::wire::Record for ResourceId {
         const NAME: &'static str = "ResourceId";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -11645,46 +9482,33 @@ pub mod schemas {
             "playlistId",
             "videoId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.channel_id),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.playlist_id),
-                3 => gapi::wire::de(map, &mut self.video_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.channel_id,
+                    1 => &self.kind,
+                    2 => &self.playlist_id,
+                    3 => &self.video_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "playlistId", &self.playlist_id)?;
-            gapi::wire::ser(map, "videoId", &self.video_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ResourceId {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.channel_id,
+                    1 => &mut self.kind,
+                    2 => &mut self.playlist_id,
+                    3 => &mut self.video_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ResourceId {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ResourceId);
+    #[derive(Clone, Default)]
     pub struct SearchListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -11705,7 +9529,7 @@ pub mod schemas {
         /// The visitor ID identifies the visitor.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for SearchListResponse {
+    impl gapi::wire::Record for SearchListResponse {
         const NAME: &'static str = "SearchListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -11719,57 +9543,44 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.next_page_token),
-                5 => gapi::wire::de(map, &mut self.page_info),
-                6 => gapi::wire::de(map, &mut self.prev_page_token),
-                7 => gapi::wire::de(map, &mut self.region_code),
-                8 => gapi::wire::de(map, &mut self.token_pagination),
-                9 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.next_page_token,
+                    5 => &self.page_info,
+                    6 => &self.prev_page_token,
+                    7 => &self.region_code,
+                    8 => &self.token_pagination,
+                    9 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
-            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
-            gapi::wire::ser(map, "regionCode", &self.region_code)?;
-            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SearchListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.next_page_token,
+                    5 => &mut self.page_info,
+                    6 => &mut self.prev_page_token,
+                    7 => &mut self.region_code,
+                    8 => &mut self.token_pagination,
+                    9 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SearchListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SearchListResponse);
     impl gapi::Page for SearchListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -11784,7 +9595,7 @@ pub mod schemas {
         }
     }
     /// A search result contains information about a YouTube video, channel, or playlist that matches the search parameters specified in an API request. While a search result points to a uniquely identifiable resource, like a video, it does not have its own persistent data.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SearchResult {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -11795,50 +9606,37 @@ pub mod schemas {
         /// The snippet object contains basic details about a search result, such as its title or description. For example, if the search result is a video, then the title will be the video's title and the description will be the video's description.
         pub snippet: Option<SearchResultSnippet>,
     }
-    impl gapi::wire::WireStruct for SearchResult {
+    impl gapi::wire::Record for SearchResult {
         const NAME: &'static str = "SearchResult";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.id,
+                    2 => &self.kind,
+                    3 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SearchResult {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.id,
+                    2 => &mut self.kind,
+                    3 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SearchResult {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SearchResult);
     /// Basic details about a search result, including title, description and thumbnails of the item referenced by the search result.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SearchResultSnippet {
         /// The value that YouTube uses to uniquely identify the channel that published the resource that the search result identifies.
         pub channel_id: Option<String>,
@@ -11855,7 +9653,7 @@ pub mod schemas {
         /// The title of the search result.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for SearchResultSnippet {
+    impl gapi::wire::Record for SearchResultSnippet {
         const NAME: &'static str = "SearchResultSnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -11866,51 +9664,38 @@ pub mod schemas {
             "thumbnails",
             "title",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.channel_id),
-                1 => gapi::wire::de(map, &mut self.channel_title),
-                2 => gapi::wire::de(map, &mut self.description),
-                3 => gapi::wire::de(map, &mut self.live_broadcast_content),
-                4 => gapi::wire::de(map, &mut self.published_at),
-                5 => gapi::wire::de(map, &mut self.thumbnails),
-                6 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.channel_id,
+                    1 => &self.channel_title,
+                    2 => &self.description,
+                    3 => &self.live_broadcast_content,
+                    4 => &self.published_at,
+                    5 => &self.thumbnails,
+                    6 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            gapi::wire::ser(map, "channelTitle", &self.channel_title)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "liveBroadcastContent", &self.live_broadcast_content)?;
-            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
-            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SearchResultSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.channel_id,
+                    1 => &mut self.channel_title,
+                    2 => &mut self.description,
+                    3 => &mut self.live_broadcast_content,
+                    4 => &mut self.published_at,
+                    5 => &mut self.thumbnails,
+                    6 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SearchResultSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SearchResultSnippet);
     gapi::open_enum! {
         /// It indicates if the resource (video or channel) has upcoming/active live broadcast content. Or it's "none" if there is not any upcoming/active live broadcasts.
         pub enum SearchResultSnippetLiveBroadcastContent {
@@ -11925,7 +9710,7 @@ pub mod schemas {
         }
     }
     /// A *subscription* resource contains information about a YouTube user subscription. A subscription notifies a user when new videos are added to a channel or when another user takes one of several actions on YouTube, such as uploading a video, rating a video, or commenting on a video.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Subscription {
         /// The contentDetails object contains basic statistics about the subscription.
         pub content_details: Option<SubscriptionContentDetails>,
@@ -11940,7 +9725,7 @@ pub mod schemas {
         /// The subscriberSnippet object contains basic details about the subscriber.
         pub subscriber_snippet: Option<SubscriptionSubscriberSnippet>,
     }
-    impl gapi::wire::WireStruct for Subscription {
+    impl gapi::wire::Record for Subscription {
         const NAME: &'static str = "Subscription";
         const FIELDS: &'static [&'static str] = &[
             "contentDetails",
@@ -11950,51 +9735,38 @@ pub mod schemas {
             "snippet",
             "subscriberSnippet",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.content_details),
-                1 => gapi::wire::de(map, &mut self.etag),
-                2 => gapi::wire::de(map, &mut self.id),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.snippet),
-                5 => gapi::wire::de(map, &mut self.subscriber_snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.content_details,
+                    1 => &self.etag,
+                    2 => &self.id,
+                    3 => &self.kind,
+                    4 => &self.snippet,
+                    5 => &self.subscriber_snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            gapi::wire::ser(map, "subscriberSnippet", &self.subscriber_snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Subscription {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.content_details,
+                    1 => &mut self.etag,
+                    2 => &mut self.id,
+                    3 => &mut self.kind,
+                    4 => &mut self.snippet,
+                    5 => &mut self.subscriber_snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Subscription {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Subscription);
     /// Details about the content to witch a subscription refers.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionContentDetails {
         /// The type of activity this subscription is for (only uploads, everything).
         pub activity_type: Option<SubscriptionContentDetailsActivityType>,
@@ -12003,50 +9775,37 @@ pub mod schemas {
         /// The approximate number of items that the subscription points to.
         pub total_item_count: Option<u32>,
     }
-    impl gapi::wire::WireStruct for SubscriptionContentDetails {
+    impl gapi::wire::Record for SubscriptionContentDetails {
         const NAME: &'static str = "SubscriptionContentDetails";
         const FIELDS: &'static [&'static str] = &[
             "activityType",
             "newItemCount",
             "totalItemCount",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.activity_type),
-                1 => gapi::wire::de(map, &mut self.new_item_count),
-                2 => gapi::wire::de(map, &mut self.total_item_count),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.activity_type,
+                    1 => &self.new_item_count,
+                    2 => &self.total_item_count,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "activityType", &self.activity_type)?;
-            gapi::wire::ser(map, "newItemCount", &self.new_item_count)?;
-            gapi::wire::ser(map, "totalItemCount", &self.total_item_count)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SubscriptionContentDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.activity_type,
+                    1 => &mut self.new_item_count,
+                    2 => &mut self.total_item_count,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SubscriptionContentDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SubscriptionContentDetails);
     gapi::open_enum! {
         /// The type of activity this subscription is for (only uploads, everything).
         pub enum SubscriptionContentDetailsActivityType {
@@ -12055,7 +9814,7 @@ pub mod schemas {
             Uploads = "uploads",
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -12079,7 +9838,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for SubscriptionListResponse {
+    impl gapi::wire::Record for SubscriptionListResponse {
         const NAME: &'static str = "SubscriptionListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -12092,55 +9851,42 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.next_page_token),
-                5 => gapi::wire::de(map, &mut self.page_info),
-                6 => gapi::wire::de(map, &mut self.prev_page_token),
-                7 => gapi::wire::de(map, &mut self.token_pagination),
-                8 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.next_page_token,
+                    5 => &self.page_info,
+                    6 => &self.prev_page_token,
+                    7 => &self.token_pagination,
+                    8 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
-            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
-            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SubscriptionListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.next_page_token,
+                    5 => &mut self.page_info,
+                    6 => &mut self.prev_page_token,
+                    7 => &mut self.token_pagination,
+                    8 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SubscriptionListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SubscriptionListResponse);
     impl gapi::Page for SubscriptionListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -12155,7 +9901,7 @@ pub mod schemas {
         }
     }
     /// Basic details about a subscription, including title, description and thumbnails of the subscribed item.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionSnippet {
         /// The ID that YouTube uses to uniquely identify the subscriber's channel.
         pub channel_id: Option<String>,
@@ -12170,7 +9916,7 @@ pub mod schemas {
         /// The subscription's title.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for SubscriptionSnippet {
+    impl gapi::wire::Record for SubscriptionSnippet {
         const NAME: &'static str = "SubscriptionSnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -12180,51 +9926,38 @@ pub mod schemas {
             "thumbnails",
             "title",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.channel_id),
-                1 => gapi::wire::de(map, &mut self.description),
-                2 => gapi::wire::de(map, &mut self.published_at),
-                3 => gapi::wire::de(map, &mut self.resource_id),
-                4 => gapi::wire::de(map, &mut self.thumbnails),
-                5 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.channel_id,
+                    1 => &self.description,
+                    2 => &self.published_at,
+                    3 => &self.resource_id,
+                    4 => &self.thumbnails,
+                    5 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
-            gapi::wire::ser(map, "resourceId", &self.resource_id)?;
-            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SubscriptionSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.channel_id,
+                    1 => &mut self.description,
+                    2 => &mut self.published_at,
+                    3 => &mut self.resource_id,
+                    4 => &mut self.thumbnails,
+                    5 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SubscriptionSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SubscriptionSnippet);
     /// Basic details about a subscription's subscriber including title, description, channel ID and thumbnails.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SubscriptionSubscriberSnippet {
         /// The channel ID of the subscriber.
         pub channel_id: Option<String>,
@@ -12235,7 +9968,7 @@ pub mod schemas {
         /// The title of the subscriber.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for SubscriptionSubscriberSnippet {
+    impl gapi::wire::Record for SubscriptionSubscriberSnippet {
         const NAME: &'static str = "SubscriptionSubscriberSnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -12243,47 +9976,34 @@ pub mod schemas {
             "thumbnails",
             "title",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.channel_id),
-                1 => gapi::wire::de(map, &mut self.description),
-                2 => gapi::wire::de(map, &mut self.thumbnails),
-                3 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.channel_id,
+                    1 => &self.description,
+                    2 => &self.thumbnails,
+                    3 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SubscriptionSubscriberSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.channel_id,
+                    1 => &mut self.description,
+                    2 => &mut self.thumbnails,
+                    3 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SubscriptionSubscriberSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SubscriptionSubscriberSnippet);
     /// A `__superChatEvent__` resource represents a Super Chat purchase on a YouTube channel.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SuperChatEvent {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -12294,49 +10014,36 @@ pub mod schemas {
         /// The `snippet` object contains basic details about the Super Chat event.
         pub snippet: Option<SuperChatEventSnippet>,
     }
-    impl gapi::wire::WireStruct for SuperChatEvent {
+    impl gapi::wire::Record for SuperChatEvent {
         const NAME: &'static str = "SuperChatEvent";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.id,
+                    2 => &self.kind,
+                    3 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SuperChatEvent {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.id,
+                    2 => &mut self.kind,
+                    3 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SuperChatEvent {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(SuperChatEvent);
+    #[derive(Clone, Default)]
     pub struct SuperChatEventListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -12358,7 +10065,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for SuperChatEventListResponse {
+    impl gapi::wire::Record for SuperChatEventListResponse {
         const NAME: &'static str = "SuperChatEventListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -12370,53 +10077,40 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.next_page_token),
-                5 => gapi::wire::de(map, &mut self.page_info),
-                6 => gapi::wire::de(map, &mut self.token_pagination),
-                7 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.next_page_token,
+                    5 => &self.page_info,
+                    6 => &self.token_pagination,
+                    7 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
-            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SuperChatEventListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.next_page_token,
+                    5 => &mut self.page_info,
+                    6 => &mut self.token_pagination,
+                    7 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SuperChatEventListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(SuperChatEventListResponse);
     impl gapi::Page for SuperChatEventListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -12430,7 +10124,7 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SuperChatEventSnippet {
         /// The purchase amount, in micros of the purchase currency. e.g., 1 is represented as 1000000.
         pub amount_micros: Option<u64>,
@@ -12453,7 +10147,7 @@ pub mod schemas {
         /// Details about the supporter.
         pub supporter_details: Option<ChannelProfileDetails>,
     }
-    impl gapi::wire::WireStruct for SuperChatEventSnippet {
+    impl gapi::wire::Record for SuperChatEventSnippet {
         const NAME: &'static str = "SuperChatEventSnippet";
         const FIELDS: &'static [&'static str] = &[
             "amountMicros",
@@ -12467,58 +10161,45 @@ pub mod schemas {
             "superStickerMetadata",
             "supporterDetails",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.amount_micros),
-                1 => gapi::wire::de(map, &mut self.channel_id),
-                2 => gapi::wire::de(map, &mut self.comment_text),
-                3 => gapi::wire::de(map, &mut self.created_at),
-                4 => gapi::wire::de(map, &mut self.currency),
-                5 => gapi::wire::de(map, &mut self.display_string),
-                6 => gapi::wire::de(map, &mut self.is_super_sticker_event),
-                7 => gapi::wire::de(map, &mut self.message_type),
-                8 => gapi::wire::de(map, &mut self.super_sticker_metadata),
-                9 => gapi::wire::de(map, &mut self.supporter_details),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.amount_micros),
+                    1 => &self.channel_id,
+                    2 => &self.comment_text,
+                    3 => &self.created_at,
+                    4 => &self.currency,
+                    5 => &self.display_string,
+                    6 => &self.is_super_sticker_event,
+                    7 => &self.message_type,
+                    8 => &self.super_sticker_metadata,
+                    9 => &self.supporter_details,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "amountMicros", &self.amount_micros)?;
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            gapi::wire::ser(map, "commentText", &self.comment_text)?;
-            gapi::wire::ser(map, "createdAt", &self.created_at)?;
-            gapi::wire::ser(map, "currency", &self.currency)?;
-            gapi::wire::ser(map, "displayString", &self.display_string)?;
-            gapi::wire::ser(map, "isSuperStickerEvent", &self.is_super_sticker_event)?;
-            gapi::wire::ser(map, "messageType", &self.message_type)?;
-            gapi::wire::ser(map, "superStickerMetadata", &self.super_sticker_metadata)?;
-            gapi::wire::ser(map, "supporterDetails", &self.supporter_details)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SuperChatEventSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.amount_micros),
+                    1 => &mut self.channel_id,
+                    2 => &mut self.comment_text,
+                    3 => &mut self.created_at,
+                    4 => &mut self.currency,
+                    5 => &mut self.display_string,
+                    6 => &mut self.is_super_sticker_event,
+                    7 => &mut self.message_type,
+                    8 => &mut self.super_sticker_metadata,
+                    9 => &mut self.supporter_details,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SuperChatEventSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(SuperChatEventSnippet);
+    #[derive(Clone, Default)]
     pub struct SuperStickerMetadata {
         /// Internationalized alt text that describes the sticker image and any animation associated with it.
         pub alt_text: Option<String>,
@@ -12527,51 +10208,38 @@ pub mod schemas {
         /// Unique identifier of the Super Sticker. This is a shorter form of the alt_text that includes pack name and a recognizable characteristic of the sticker.
         pub sticker_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for SuperStickerMetadata {
+    impl gapi::wire::Record for SuperStickerMetadata {
         const NAME: &'static str = "SuperStickerMetadata";
         const FIELDS: &'static [&'static str] = &[
             "altText",
             "altTextLanguage",
             "stickerId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.alt_text),
-                1 => gapi::wire::de(map, &mut self.alt_text_language),
-                2 => gapi::wire::de(map, &mut self.sticker_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.alt_text,
+                    1 => &self.alt_text_language,
+                    2 => &self.sticker_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "altText", &self.alt_text)?;
-            gapi::wire::ser(map, "altTextLanguage", &self.alt_text_language)?;
-            gapi::wire::ser(map, "stickerId", &self.sticker_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SuperStickerMetadata {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.alt_text,
+                    1 => &mut self.alt_text_language,
+                    2 => &mut self.sticker_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SuperStickerMetadata {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(SuperStickerMetadata);
+    #[derive(Clone, Default)]
     pub struct TestItem {
         /// Etag for the resource. See https://en.wikipedia.org/wiki/HTTP_ETag.
         pub etag: Option<String>,
@@ -12580,7 +10248,7 @@ pub mod schemas {
         pub id: Option<String>,
         pub snippet: Option<TestItemTestItemSnippet>,
     }
-    impl gapi::wire::WireStruct for TestItem {
+    impl gapi::wire::Record for TestItem {
         const NAME: &'static str = "TestItem";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -12589,85 +10257,53 @@ pub mod schemas {
             "id",
             "snippet",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.featured_part),
-                2 => gapi::wire::de_int64(map, &mut self.gaia),
-                3 => gapi::wire::de(map, &mut self.id),
-                4 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.featured_part,
+                    2 => gapi::wire::int64_field(&self.gaia),
+                    3 => &self.id,
+                    4 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "featuredPart", &self.featured_part)?;
-            gapi::wire::ser_int64(map, "gaia", &self.gaia)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TestItem {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.featured_part,
+                    2 => gapi::wire::int64_field_mut(&mut self.gaia),
+                    3 => &mut self.id,
+                    4 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TestItem {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(TestItem);
+    #[derive(Clone, Default)]
     pub struct TestItemTestItemSnippet {}
-    impl gapi::wire::WireStruct for TestItemTestItemSnippet {
+    impl gapi::wire::Record for TestItemTestItemSnippet {
         const NAME: &'static str = "TestItemTestItemSnippet";
         const FIELDS: &'static [&'static str] = &[];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
             let _ = index;
-            gapi::wire::de_skip(map)
+            None
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            let _ = map;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            let _ = index;
+            None
         }
     }
-    impl gapi::serde::Serialize for TestItemTestItemSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for TestItemTestItemSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TestItemTestItemSnippet);
     /// A *third party account link* resource represents a link between a YouTube account or a channel and an account on a third-party service.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ThirdPartyLink {
         /// Etag of this resource
         pub etag: Option<String>,
@@ -12680,7 +10316,7 @@ pub mod schemas {
         /// The status object contains information about the status of the link.
         pub status: Option<ThirdPartyLinkStatus>,
     }
-    impl gapi::wire::WireStruct for ThirdPartyLink {
+    impl gapi::wire::Record for ThirdPartyLink {
         const NAME: &'static str = "ThirdPartyLink";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -12689,48 +10325,35 @@ pub mod schemas {
             "snippet",
             "status",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.linking_token),
-                3 => gapi::wire::de(map, &mut self.snippet),
-                4 => gapi::wire::de(map, &mut self.status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.kind,
+                    2 => &self.linking_token,
+                    3 => &self.snippet,
+                    4 => &self.status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "linkingToken", &self.linking_token)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            gapi::wire::ser(map, "status", &self.status)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ThirdPartyLink {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.kind,
+                    2 => &mut self.linking_token,
+                    3 => &mut self.snippet,
+                    4 => &mut self.status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ThirdPartyLink {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ThirdPartyLink);
+    #[derive(Clone, Default)]
     pub struct ThirdPartyLinkListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -12738,48 +10361,35 @@ pub mod schemas {
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#thirdPartyLinkListResponse".
         pub kind: Option<String>,
     }
-    impl gapi::wire::WireStruct for ThirdPartyLinkListResponse {
+    impl gapi::wire::Record for ThirdPartyLinkListResponse {
         const NAME: &'static str = "ThirdPartyLinkListResponse";
         const FIELDS: &'static [&'static str] = &["etag", "items", "kind"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.items),
-                2 => gapi::wire::de(map, &mut self.kind),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.items,
+                    2 => &self.kind,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ThirdPartyLinkListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.items,
+                    2 => &mut self.kind,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ThirdPartyLinkListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ThirdPartyLinkListResponse);
     /// Basic information about a third party account link, including its type and type-specific information.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ThirdPartyLinkSnippet {
         /// Information specific to a link between a channel and an affiliate program of a partner.
         pub channel_to_affiliate_program_link: Option<
@@ -12790,54 +10400,37 @@ pub mod schemas {
         /// Type of the link named after the entities that are being linked.
         pub r#type: Option<ThirdPartyLinkSnippetType>,
     }
-    impl gapi::wire::WireStruct for ThirdPartyLinkSnippet {
+    impl gapi::wire::Record for ThirdPartyLinkSnippet {
         const NAME: &'static str = "ThirdPartyLinkSnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelToAffiliateProgramLink",
             "channelToStoreLink",
             "type",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.channel_to_affiliate_program_link),
-                1 => gapi::wire::de(map, &mut self.channel_to_store_link),
-                2 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.channel_to_affiliate_program_link,
+                    1 => &self.channel_to_store_link,
+                    2 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "channelToAffiliateProgramLink",
-                &self.channel_to_affiliate_program_link,
-            )?;
-            gapi::wire::ser(map, "channelToStoreLink", &self.channel_to_store_link)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.channel_to_affiliate_program_link,
+                    1 => &mut self.channel_to_store_link,
+                    2 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for ThirdPartyLinkSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for ThirdPartyLinkSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ThirdPartyLinkSnippet);
     gapi::open_enum! {
         /// Type of the link named after the entities that are being linked.
         pub enum ThirdPartyLinkSnippetType {
@@ -12849,46 +10442,33 @@ pub mod schemas {
         }
     }
     /// The third-party link status object contains information about the status of the link.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ThirdPartyLinkStatus {
         pub link_status: Option<ThirdPartyLinkStatusLinkStatus>,
     }
-    impl gapi::wire::WireStruct for ThirdPartyLinkStatus {
+    impl gapi::wire::Record for ThirdPartyLinkStatus {
         const NAME: &'static str = "ThirdPartyLinkStatus";
         const FIELDS: &'static [&'static str] = &["linkStatus"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.link_status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.link_status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "linkStatus", &self.link_status)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ThirdPartyLinkStatus {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.link_status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ThirdPartyLinkStatus {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ThirdPartyLinkStatus);
     gapi::open_enum! {
         pub enum ThirdPartyLinkStatusLinkStatus {
             Unknown = "unknown",
@@ -12898,7 +10478,7 @@ pub mod schemas {
         }
     }
     /// A thumbnail is an image representing a YouTube resource.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Thumbnail {
         /// (Optional) Height of the thumbnail image.
         pub height: Option<u32>,
@@ -12907,48 +10487,35 @@ pub mod schemas {
         /// (Optional) Width of the thumbnail image.
         pub width: Option<u32>,
     }
-    impl gapi::wire::WireStruct for Thumbnail {
+    impl gapi::wire::Record for Thumbnail {
         const NAME: &'static str = "Thumbnail";
         const FIELDS: &'static [&'static str] = &["height", "url", "width"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.height),
-                1 => gapi::wire::de(map, &mut self.url),
-                2 => gapi::wire::de(map, &mut self.width),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.height,
+                    1 => &self.url,
+                    2 => &self.width,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "height", &self.height)?;
-            gapi::wire::ser(map, "url", &self.url)?;
-            gapi::wire::ser(map, "width", &self.width)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Thumbnail {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.height,
+                    1 => &mut self.url,
+                    2 => &mut self.width,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Thumbnail {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Thumbnail);
     /// Internal representation of thumbnails for a YouTube resource.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ThumbnailDetails {
         /// The default image for this resource.
         pub default: Option<Thumbnail>,
@@ -12969,7 +10536,7 @@ pub mod schemas {
         /// The ultra-high resolution (4K) quality image for this resource.
         pub uhd: Option<Thumbnail>,
     }
-    impl gapi::wire::WireStruct for ThumbnailDetails {
+    impl gapi::wire::Record for ThumbnailDetails {
         const NAME: &'static str = "ThumbnailDetails";
         const FIELDS: &'static [&'static str] = &[
             "default",
@@ -12982,56 +10549,43 @@ pub mod schemas {
             "standard",
             "uhd",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.default),
-                1 => gapi::wire::de(map, &mut self.fhd),
-                2 => gapi::wire::de(map, &mut self.high),
-                3 => gapi::wire::de(map, &mut self.maxres),
-                4 => gapi::wire::de(map, &mut self.medium),
-                5 => gapi::wire::de(map, &mut self.qhd),
-                6 => gapi::wire::de(map, &mut self.shorts_aspect_ratio),
-                7 => gapi::wire::de(map, &mut self.standard),
-                8 => gapi::wire::de(map, &mut self.uhd),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.default,
+                    1 => &self.fhd,
+                    2 => &self.high,
+                    3 => &self.maxres,
+                    4 => &self.medium,
+                    5 => &self.qhd,
+                    6 => &self.shorts_aspect_ratio,
+                    7 => &self.standard,
+                    8 => &self.uhd,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "default", &self.default)?;
-            gapi::wire::ser(map, "fhd", &self.fhd)?;
-            gapi::wire::ser(map, "high", &self.high)?;
-            gapi::wire::ser(map, "maxres", &self.maxres)?;
-            gapi::wire::ser(map, "medium", &self.medium)?;
-            gapi::wire::ser(map, "qhd", &self.qhd)?;
-            gapi::wire::ser(map, "shortsAspectRatio", &self.shorts_aspect_ratio)?;
-            gapi::wire::ser(map, "standard", &self.standard)?;
-            gapi::wire::ser(map, "uhd", &self.uhd)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ThumbnailDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.default,
+                    1 => &mut self.fhd,
+                    2 => &mut self.high,
+                    3 => &mut self.maxres,
+                    4 => &mut self.medium,
+                    5 => &mut self.qhd,
+                    6 => &mut self.shorts_aspect_ratio,
+                    7 => &mut self.standard,
+                    8 => &mut self.uhd,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ThumbnailDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(ThumbnailDetails);
+    #[derive(Clone, Default)]
     pub struct ThumbnailSetResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -13048,7 +10602,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for ThumbnailSetResponse {
+    impl gapi::wire::Record for ThumbnailSetResponse {
         const NAME: &'static str = "ThumbnailSetResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -13057,86 +10611,38 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ThumbnailSetResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ThumbnailSetResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ThumbnailSetResponse);
     /// Stub token pagination template to suppress results.
-    #[derive(Clone, Debug, Default, PartialEq)]
-    pub struct TokenPagination {}
-    impl gapi::wire::WireStruct for TokenPagination {
-        const NAME: &'static str = "TokenPagination";
-        const FIELDS: &'static [&'static str] = &[];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            let _ = index;
-            gapi::wire::de_skip(map)
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            let _ = map;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TokenPagination {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for TokenPagination {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    pub type TokenPagination = TestItemTestItemSnippet;
     /// A *video* resource represents a YouTube video.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Video {
         /// Age restriction details related to a video. This data can only be retrieved by the video owner.
         pub age_gating: Option<VideoAgeGating>,
@@ -13181,7 +10687,7 @@ pub mod schemas {
         /// The topicDetails object encapsulates information about \[Freebase\](http://www.freebase.com) topics associated with the video.
         pub topic_details: Option<VideoTopicDetails>,
     }
-    impl gapi::wire::WireStruct for Video {
+    impl gapi::wire::Record for Video {
         const NAME: &'static str = "Video";
         const FIELDS: &'static [&'static str] = &[
             "ageGating",
@@ -13205,82 +10711,65 @@ pub mod schemas {
             "suggestions",
             "topicDetails",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.age_gating),
-                1 => gapi::wire::de(map, &mut self.brand_partner),
-                2 => gapi::wire::de(map, &mut self.content_details),
-                3 => gapi::wire::de(map, &mut self.etag),
-                4 => gapi::wire::de(map, &mut self.file_details),
-                5 => gapi::wire::de(map, &mut self.id),
-                6 => gapi::wire::de(map, &mut self.kind),
-                7 => gapi::wire::de(map, &mut self.live_streaming_details),
-                8 => gapi::wire::de(map, &mut self.localizations),
-                9 => gapi::wire::de(map, &mut self.monetization_details),
-                10 => gapi::wire::de(map, &mut self.paid_product_placement_details),
-                11 => gapi::wire::de(map, &mut self.player),
-                12 => gapi::wire::de(map, &mut self.processing_details),
-                13 => gapi::wire::de(map, &mut self.project_details),
-                14 => gapi::wire::de(map, &mut self.recording_details),
-                15 => gapi::wire::de(map, &mut self.snippet),
-                16 => gapi::wire::de(map, &mut self.statistics),
-                17 => gapi::wire::de(map, &mut self.status),
-                18 => gapi::wire::de(map, &mut self.suggestions),
-                19 => gapi::wire::de(map, &mut self.topic_details),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.age_gating,
+                    1 => &self.brand_partner,
+                    2 => &self.content_details,
+                    3 => &self.etag,
+                    4 => &self.file_details,
+                    5 => &self.id,
+                    6 => &self.kind,
+                    7 => &self.live_streaming_details,
+                    8 => &self.localizations,
+                    9 => &self.monetization_details,
+                    10 => &self.paid_product_placement_details,
+                    11 => &self.player,
+                    12 => &self.processing_details,
+                    13 => &self.project_details,
+                    14 => &self.recording_details,
+                    15 => &self.snippet,
+                    16 => &self.statistics,
+                    17 => &self.status,
+                    18 => &self.suggestions,
+                    19 => &self.topic_details,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "ageGating", &self.age_gating)?;
-            gapi::wire::ser(map, "brandPartner", &self.brand_partner)?;
-            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "fileDetails", &self.file_details)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "liveStreamingDetails", &self.live_streaming_details)?;
-            gapi::wire::ser(map, "localizations", &self.localizations)?;
-            gapi::wire::ser(map, "monetizationDetails", &self.monetization_details)?;
-            gapi::wire::ser(
-                map,
-                "paidProductPlacementDetails",
-                &self.paid_product_placement_details,
-            )?;
-            gapi::wire::ser(map, "player", &self.player)?;
-            gapi::wire::ser(map, "processingDetails", &self.processing_details)?;
-            gapi::wire::ser(map, "projectDetails", &self.project_details)?;
-            gapi::wire::ser(map, "recordingDetails", &self.recording_details)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            gapi::wire::ser(map, "statistics", &self.statistics)?;
-            gapi::wire::ser(map, "status", &self.status)?;
-            gapi::wire::ser(map, "suggestions", &self.suggestions)?;
-            gapi::wire::ser(map, "topicDetails", &self.topic_details)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.age_gating,
+                    1 => &mut self.brand_partner,
+                    2 => &mut self.content_details,
+                    3 => &mut self.etag,
+                    4 => &mut self.file_details,
+                    5 => &mut self.id,
+                    6 => &mut self.kind,
+                    7 => &mut self.live_streaming_details,
+                    8 => &mut self.localizations,
+                    9 => &mut self.monetization_details,
+                    10 => &mut self.paid_product_placement_details,
+                    11 => &mut self.player,
+                    12 => &mut self.processing_details,
+                    13 => &mut self.project_details,
+                    14 => &mut self.recording_details,
+                    15 => &mut self.snippet,
+                    16 => &mut self.statistics,
+                    17 => &mut self.status,
+                    18 => &mut self.suggestions,
+                    19 => &mut self.topic_details,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Video {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Video {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Video);
+    #[derive(Clone, Default)]
     pub struct VideoAbuseReport {
         /// Additional comments regarding the abuse report.
         pub comments: Option<String>,
@@ -13293,7 +10782,7 @@ pub mod schemas {
         /// The ID that YouTube uses to uniquely identify the video.
         pub video_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for VideoAbuseReport {
+    impl gapi::wire::Record for VideoAbuseReport {
         const NAME: &'static str = "VideoAbuseReport";
         const FIELDS: &'static [&'static str] = &[
             "comments",
@@ -13302,49 +10791,36 @@ pub mod schemas {
             "secondaryReasonId",
             "videoId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.comments),
-                1 => gapi::wire::de(map, &mut self.language),
-                2 => gapi::wire::de(map, &mut self.reason_id),
-                3 => gapi::wire::de(map, &mut self.secondary_reason_id),
-                4 => gapi::wire::de(map, &mut self.video_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.comments,
+                    1 => &self.language,
+                    2 => &self.reason_id,
+                    3 => &self.secondary_reason_id,
+                    4 => &self.video_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "comments", &self.comments)?;
-            gapi::wire::ser(map, "language", &self.language)?;
-            gapi::wire::ser(map, "reasonId", &self.reason_id)?;
-            gapi::wire::ser(map, "secondaryReasonId", &self.secondary_reason_id)?;
-            gapi::wire::ser(map, "videoId", &self.video_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoAbuseReport {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.comments,
+                    1 => &mut self.language,
+                    2 => &mut self.reason_id,
+                    3 => &mut self.secondary_reason_id,
+                    4 => &mut self.video_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoAbuseReport {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoAbuseReport);
     /// A `__videoAbuseReportReason__` resource identifies a reason that a video could be reported as abusive. Video abuse report reasons are used with `video.ReportAbuse`.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoAbuseReportReason {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -13355,49 +10831,36 @@ pub mod schemas {
         /// The `snippet` object contains basic details about the abuse report reason.
         pub snippet: Option<VideoAbuseReportReasonSnippet>,
     }
-    impl gapi::wire::WireStruct for VideoAbuseReportReason {
+    impl gapi::wire::Record for VideoAbuseReportReason {
         const NAME: &'static str = "VideoAbuseReportReason";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.id,
+                    2 => &self.kind,
+                    3 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoAbuseReportReason {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.id,
+                    2 => &mut self.kind,
+                    3 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoAbuseReportReason {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(VideoAbuseReportReason);
+    #[derive(Clone, Default)]
     pub struct VideoAbuseReportReasonListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -13414,7 +10877,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for VideoAbuseReportReasonListResponse {
+    impl gapi::wire::Record for VideoAbuseReportReasonListResponse {
         const NAME: &'static str = "VideoAbuseReportReasonListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -13423,139 +10886,100 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoAbuseReportReasonListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoAbuseReportReasonListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoAbuseReportReasonListResponse);
     /// Basic details about a video category, such as its localized title.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoAbuseReportReasonSnippet {
         /// The localized label belonging to this abuse report reason.
         pub label: Option<String>,
         /// The secondary reasons associated with this reason, if any are available. (There might be 0 or more.)
         pub secondary_reasons: Option<Vec<VideoAbuseReportSecondaryReason>>,
     }
-    impl gapi::wire::WireStruct for VideoAbuseReportReasonSnippet {
+    impl gapi::wire::Record for VideoAbuseReportReasonSnippet {
         const NAME: &'static str = "VideoAbuseReportReasonSnippet";
         const FIELDS: &'static [&'static str] = &["label", "secondaryReasons"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.label),
-                1 => gapi::wire::de(map, &mut self.secondary_reasons),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.label,
+                    1 => &self.secondary_reasons,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "label", &self.label)?;
-            gapi::wire::ser(map, "secondaryReasons", &self.secondary_reasons)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoAbuseReportReasonSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.label,
+                    1 => &mut self.secondary_reasons,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoAbuseReportReasonSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(VideoAbuseReportReasonSnippet);
+    #[derive(Clone, Default)]
     pub struct VideoAbuseReportSecondaryReason {
         /// The ID of this abuse report secondary reason.
         pub id: Option<String>,
         /// The localized label for this abuse report secondary reason.
         pub label: Option<String>,
     }
-    impl gapi::wire::WireStruct for VideoAbuseReportSecondaryReason {
+    impl gapi::wire::Record for VideoAbuseReportSecondaryReason {
         const NAME: &'static str = "VideoAbuseReportSecondaryReason";
         const FIELDS: &'static [&'static str] = &["id", "label"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.id),
-                1 => gapi::wire::de(map, &mut self.label),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.id,
+                    1 => &self.label,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "label", &self.label)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoAbuseReportSecondaryReason {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.id,
+                    1 => &mut self.label,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoAbuseReportSecondaryReason {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(VideoAbuseReportSecondaryReason);
+    #[derive(Clone, Default)]
     pub struct VideoAgeGating {
         /// Indicates whether or not the video has alcoholic beverage content. Only users of legal purchasing age in a particular country, as identified by ICAP, can view the content.
         pub alcohol_content: Option<bool>,
@@ -13564,50 +10988,37 @@ pub mod schemas {
         /// Video game rating, if any.
         pub video_game_rating: Option<VideoAgeGatingVideoGameRating>,
     }
-    impl gapi::wire::WireStruct for VideoAgeGating {
+    impl gapi::wire::Record for VideoAgeGating {
         const NAME: &'static str = "VideoAgeGating";
         const FIELDS: &'static [&'static str] = &[
             "alcoholContent",
             "restricted",
             "videoGameRating",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.alcohol_content),
-                1 => gapi::wire::de(map, &mut self.restricted),
-                2 => gapi::wire::de(map, &mut self.video_game_rating),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.alcohol_content,
+                    1 => &self.restricted,
+                    2 => &self.video_game_rating,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "alcoholContent", &self.alcohol_content)?;
-            gapi::wire::ser(map, "restricted", &self.restricted)?;
-            gapi::wire::ser(map, "videoGameRating", &self.video_game_rating)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoAgeGating {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.alcohol_content,
+                    1 => &mut self.restricted,
+                    2 => &mut self.video_game_rating,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoAgeGating {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoAgeGating);
     gapi::open_enum! {
         /// Video game rating, if any.
         pub enum VideoAgeGatingVideoGameRating {
@@ -13618,7 +11029,7 @@ pub mod schemas {
         }
     }
     /// A *videoCategory* resource identifies a category that has been or could be associated with uploaded videos.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoCategory {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -13629,49 +11040,36 @@ pub mod schemas {
         /// The snippet object contains basic details about the video category, including its title.
         pub snippet: Option<VideoCategorySnippet>,
     }
-    impl gapi::wire::WireStruct for VideoCategory {
+    impl gapi::wire::Record for VideoCategory {
         const NAME: &'static str = "VideoCategory";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.snippet),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.id,
+                    2 => &self.kind,
+                    3 => &self.snippet,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoCategory {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.id,
+                    2 => &mut self.kind,
+                    3 => &mut self.snippet,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoCategory {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(VideoCategory);
+    #[derive(Clone, Default)]
     pub struct VideoCategoryListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -13696,7 +11094,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for VideoCategoryListResponse {
+    impl gapi::wire::Record for VideoCategoryListResponse {
         const NAME: &'static str = "VideoCategoryListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -13709,57 +11107,44 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.next_page_token),
-                5 => gapi::wire::de(map, &mut self.page_info),
-                6 => gapi::wire::de(map, &mut self.prev_page_token),
-                7 => gapi::wire::de(map, &mut self.token_pagination),
-                8 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.next_page_token,
+                    5 => &self.page_info,
+                    6 => &self.prev_page_token,
+                    7 => &self.token_pagination,
+                    8 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
-            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
-            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoCategoryListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.next_page_token,
+                    5 => &mut self.page_info,
+                    6 => &mut self.prev_page_token,
+                    7 => &mut self.token_pagination,
+                    8 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoCategoryListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoCategoryListResponse);
     /// Basic details about a video category, such as its localized title.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoCategorySnippet {
         pub assignable: Option<bool>,
         /// The YouTube channel that created the video category.
@@ -13767,48 +11152,35 @@ pub mod schemas {
         /// The video category's title.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for VideoCategorySnippet {
+    impl gapi::wire::Record for VideoCategorySnippet {
         const NAME: &'static str = "VideoCategorySnippet";
         const FIELDS: &'static [&'static str] = &["assignable", "channelId", "title"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.assignable),
-                1 => gapi::wire::de(map, &mut self.channel_id),
-                2 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.assignable,
+                    1 => &self.channel_id,
+                    2 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "assignable", &self.assignable)?;
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoCategorySnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.assignable,
+                    1 => &mut self.channel_id,
+                    2 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoCategorySnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoCategorySnippet);
     /// Details about the content of a YouTube Video.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoContentDetails {
         /// The value of captions indicates whether the video has captions or not.
         pub caption: Option<VideoContentDetailsCaption>,
@@ -13833,7 +11205,7 @@ pub mod schemas {
         /// Deprecated.
         pub region_restriction: Option<VideoContentDetailsRegionRestriction>,
     }
-    impl gapi::wire::WireStruct for VideoContentDetails {
+    impl gapi::wire::Record for VideoContentDetails {
         const NAME: &'static str = "VideoContentDetails";
         const FIELDS: &'static [&'static str] = &[
             "caption",
@@ -13847,57 +11219,44 @@ pub mod schemas {
             "projection",
             "regionRestriction",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.caption),
-                1 => gapi::wire::de(map, &mut self.content_rating),
-                2 => gapi::wire::de(map, &mut self.country_restriction),
-                3 => gapi::wire::de(map, &mut self.definition),
-                4 => gapi::wire::de(map, &mut self.dimension),
-                5 => gapi::wire::de(map, &mut self.duration),
-                6 => gapi::wire::de(map, &mut self.has_custom_thumbnail),
-                7 => gapi::wire::de(map, &mut self.licensed_content),
-                8 => gapi::wire::de(map, &mut self.projection),
-                9 => gapi::wire::de(map, &mut self.region_restriction),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.caption,
+                    1 => &self.content_rating,
+                    2 => &self.country_restriction,
+                    3 => &self.definition,
+                    4 => &self.dimension,
+                    5 => &self.duration,
+                    6 => &self.has_custom_thumbnail,
+                    7 => &self.licensed_content,
+                    8 => &self.projection,
+                    9 => &self.region_restriction,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "caption", &self.caption)?;
-            gapi::wire::ser(map, "contentRating", &self.content_rating)?;
-            gapi::wire::ser(map, "countryRestriction", &self.country_restriction)?;
-            gapi::wire::ser(map, "definition", &self.definition)?;
-            gapi::wire::ser(map, "dimension", &self.dimension)?;
-            gapi::wire::ser(map, "duration", &self.duration)?;
-            gapi::wire::ser(map, "hasCustomThumbnail", &self.has_custom_thumbnail)?;
-            gapi::wire::ser(map, "licensedContent", &self.licensed_content)?;
-            gapi::wire::ser(map, "projection", &self.projection)?;
-            gapi::wire::ser(map, "regionRestriction", &self.region_restriction)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoContentDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.caption,
+                    1 => &mut self.content_rating,
+                    2 => &mut self.country_restriction,
+                    3 => &mut self.definition,
+                    4 => &mut self.dimension,
+                    5 => &mut self.duration,
+                    6 => &mut self.has_custom_thumbnail,
+                    7 => &mut self.licensed_content,
+                    8 => &mut self.projection,
+                    9 => &mut self.region_restriction,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoContentDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoContentDetails);
     gapi::open_enum! {
         /// The value of captions indicates whether the video has captions or not.
         pub enum VideoContentDetailsCaption {
@@ -13922,53 +11281,40 @@ pub mod schemas {
         }
     }
     /// DEPRECATED Region restriction of the video.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoContentDetailsRegionRestriction {
         /// A list of region codes that identify countries where the video is viewable. If this property is present and a country is not listed in its value, then the video is blocked from appearing in that country. If this property is present and contains an empty list, the video is blocked in all countries.
         pub allowed: Option<Vec<String>>,
         /// A list of region codes that identify countries where the video is blocked. If this property is present and a country is not listed in its value, then the video is viewable in that country. If this property is present and contains an empty list, the video is viewable in all countries.
         pub blocked: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for VideoContentDetailsRegionRestriction {
+    impl gapi::wire::Record for VideoContentDetailsRegionRestriction {
         const NAME: &'static str = "VideoContentDetailsRegionRestriction";
         const FIELDS: &'static [&'static str] = &["allowed", "blocked"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.allowed),
-                1 => gapi::wire::de(map, &mut self.blocked),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.allowed,
+                    1 => &self.blocked,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "allowed", &self.allowed)?;
-            gapi::wire::ser(map, "blocked", &self.blocked)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoContentDetailsRegionRestriction {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.allowed,
+                    1 => &mut self.blocked,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoContentDetailsRegionRestriction {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoContentDetailsRegionRestriction);
     /// Describes original video file properties, including technical details about audio and video streams, but also metadata information like content length, digitization time, or geotagging information.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoFileDetails {
         /// A list of audio streams contained in the uploaded video file. Each item in the list contains detailed metadata about an audio stream.
         pub audio_streams: Option<Vec<VideoFileDetailsAudioStream>>,
@@ -13989,7 +11335,7 @@ pub mod schemas {
         /// A list of video streams contained in the uploaded video file. Each item in the list contains detailed metadata about a video stream.
         pub video_streams: Option<Vec<VideoFileDetailsVideoStream>>,
     }
-    impl gapi::wire::WireStruct for VideoFileDetails {
+    impl gapi::wire::Record for VideoFileDetails {
         const NAME: &'static str = "VideoFileDetails";
         const FIELDS: &'static [&'static str] = &[
             "audioStreams",
@@ -14002,57 +11348,44 @@ pub mod schemas {
             "fileType",
             "videoStreams",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.audio_streams),
-                1 => gapi::wire::de_int64(map, &mut self.bitrate_bps),
-                2 => gapi::wire::de(map, &mut self.container),
-                3 => gapi::wire::de(map, &mut self.creation_time),
-                4 => gapi::wire::de_int64(map, &mut self.duration_ms),
-                5 => gapi::wire::de(map, &mut self.file_name),
-                6 => gapi::wire::de_int64(map, &mut self.file_size),
-                7 => gapi::wire::de(map, &mut self.file_type),
-                8 => gapi::wire::de(map, &mut self.video_streams),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.audio_streams,
+                    1 => gapi::wire::int64_field(&self.bitrate_bps),
+                    2 => &self.container,
+                    3 => &self.creation_time,
+                    4 => gapi::wire::int64_field(&self.duration_ms),
+                    5 => &self.file_name,
+                    6 => gapi::wire::int64_field(&self.file_size),
+                    7 => &self.file_type,
+                    8 => &self.video_streams,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "audioStreams", &self.audio_streams)?;
-            gapi::wire::ser_int64(map, "bitrateBps", &self.bitrate_bps)?;
-            gapi::wire::ser(map, "container", &self.container)?;
-            gapi::wire::ser(map, "creationTime", &self.creation_time)?;
-            gapi::wire::ser_int64(map, "durationMs", &self.duration_ms)?;
-            gapi::wire::ser(map, "fileName", &self.file_name)?;
-            gapi::wire::ser_int64(map, "fileSize", &self.file_size)?;
-            gapi::wire::ser(map, "fileType", &self.file_type)?;
-            gapi::wire::ser(map, "videoStreams", &self.video_streams)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoFileDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.audio_streams,
+                    1 => gapi::wire::int64_field_mut(&mut self.bitrate_bps),
+                    2 => &mut self.container,
+                    3 => &mut self.creation_time,
+                    4 => gapi::wire::int64_field_mut(&mut self.duration_ms),
+                    5 => &mut self.file_name,
+                    6 => gapi::wire::int64_field_mut(&mut self.file_size),
+                    7 => &mut self.file_type,
+                    8 => &mut self.video_streams,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoFileDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoFileDetails);
     /// Information about an audio stream.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoFileDetailsAudioStream {
         /// The audio stream's bitrate, in bits per second.
         pub bitrate_bps: Option<u64>,
@@ -14063,7 +11396,7 @@ pub mod schemas {
         /// A value that uniquely identifies a video vendor. Typically, the value is a four-letter vendor code.
         pub vendor: Option<String>,
     }
-    impl gapi::wire::WireStruct for VideoFileDetailsAudioStream {
+    impl gapi::wire::Record for VideoFileDetailsAudioStream {
         const NAME: &'static str = "VideoFileDetailsAudioStream";
         const FIELDS: &'static [&'static str] = &[
             "bitrateBps",
@@ -14071,45 +11404,32 @@ pub mod schemas {
             "codec",
             "vendor",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.bitrate_bps),
-                1 => gapi::wire::de(map, &mut self.channel_count),
-                2 => gapi::wire::de(map, &mut self.codec),
-                3 => gapi::wire::de(map, &mut self.vendor),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.bitrate_bps),
+                    1 => &self.channel_count,
+                    2 => &self.codec,
+                    3 => &self.vendor,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "bitrateBps", &self.bitrate_bps)?;
-            gapi::wire::ser(map, "channelCount", &self.channel_count)?;
-            gapi::wire::ser(map, "codec", &self.codec)?;
-            gapi::wire::ser(map, "vendor", &self.vendor)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoFileDetailsAudioStream {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.bitrate_bps),
+                    1 => &mut self.channel_count,
+                    2 => &mut self.codec,
+                    3 => &mut self.vendor,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoFileDetailsAudioStream {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoFileDetailsAudioStream);
     gapi::open_enum! {
         /// The uploaded file's type as detected by YouTube's video processing engine. Currently, YouTube only processes video files, but this field is present whether a video file or another type of file was uploaded.
         pub enum VideoFileDetailsFileType {
@@ -14130,7 +11450,7 @@ pub mod schemas {
         }
     }
     /// Information about a video stream.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoFileDetailsVideoStream {
         /// The video content's display aspect ratio, which specifies the aspect ratio in which the video should be displayed.
         pub aspect_ratio: Option<f64>,
@@ -14149,7 +11469,7 @@ pub mod schemas {
         /// The encoded video content's width in pixels. You can calculate the video's encoding aspect ratio as width_pixels / height_pixels.
         pub width_pixels: Option<u32>,
     }
-    impl gapi::wire::WireStruct for VideoFileDetailsVideoStream {
+    impl gapi::wire::Record for VideoFileDetailsVideoStream {
         const NAME: &'static str = "VideoFileDetailsVideoStream";
         const FIELDS: &'static [&'static str] = &[
             "aspectRatio",
@@ -14161,53 +11481,40 @@ pub mod schemas {
             "vendor",
             "widthPixels",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.aspect_ratio),
-                1 => gapi::wire::de_int64(map, &mut self.bitrate_bps),
-                2 => gapi::wire::de(map, &mut self.codec),
-                3 => gapi::wire::de(map, &mut self.frame_rate_fps),
-                4 => gapi::wire::de(map, &mut self.height_pixels),
-                5 => gapi::wire::de(map, &mut self.rotation),
-                6 => gapi::wire::de(map, &mut self.vendor),
-                7 => gapi::wire::de(map, &mut self.width_pixels),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.aspect_ratio,
+                    1 => gapi::wire::int64_field(&self.bitrate_bps),
+                    2 => &self.codec,
+                    3 => &self.frame_rate_fps,
+                    4 => &self.height_pixels,
+                    5 => &self.rotation,
+                    6 => &self.vendor,
+                    7 => &self.width_pixels,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "aspectRatio", &self.aspect_ratio)?;
-            gapi::wire::ser_int64(map, "bitrateBps", &self.bitrate_bps)?;
-            gapi::wire::ser(map, "codec", &self.codec)?;
-            gapi::wire::ser(map, "frameRateFps", &self.frame_rate_fps)?;
-            gapi::wire::ser(map, "heightPixels", &self.height_pixels)?;
-            gapi::wire::ser(map, "rotation", &self.rotation)?;
-            gapi::wire::ser(map, "vendor", &self.vendor)?;
-            gapi::wire::ser(map, "widthPixels", &self.width_pixels)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoFileDetailsVideoStream {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.aspect_ratio,
+                    1 => gapi::wire::int64_field_mut(&mut self.bitrate_bps),
+                    2 => &mut self.codec,
+                    3 => &mut self.frame_rate_fps,
+                    4 => &mut self.height_pixels,
+                    5 => &mut self.rotation,
+                    6 => &mut self.vendor,
+                    7 => &mut self.width_pixels,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoFileDetailsVideoStream {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoFileDetailsVideoStream);
     gapi::open_enum! {
         /// The amount that YouTube needs to rotate the original source content to properly display the video.
         pub enum VideoFileDetailsVideoStreamRotation {
@@ -14218,7 +11525,7 @@ pub mod schemas {
             Other = "other",
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoGetRatingResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -14235,7 +11542,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for VideoGetRatingResponse {
+    impl gapi::wire::Record for VideoGetRatingResponse {
         const NAME: &'static str = "VideoGetRatingResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -14244,48 +11551,35 @@ pub mod schemas {
             "kind",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoGetRatingResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoGetRatingResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(VideoGetRatingResponse);
+    #[derive(Clone, Default)]
     pub struct VideoListResponse {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -14309,7 +11603,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for VideoListResponse {
+    impl gapi::wire::Record for VideoListResponse {
         const NAME: &'static str = "VideoListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -14322,55 +11616,42 @@ pub mod schemas {
             "tokenPagination",
             "visitorId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.event_id),
-                2 => gapi::wire::de(map, &mut self.items),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.next_page_token),
-                5 => gapi::wire::de(map, &mut self.page_info),
-                6 => gapi::wire::de(map, &mut self.prev_page_token),
-                7 => gapi::wire::de(map, &mut self.token_pagination),
-                8 => gapi::wire::de(map, &mut self.visitor_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.event_id,
+                    2 => &self.items,
+                    3 => &self.kind,
+                    4 => &self.next_page_token,
+                    5 => &self.page_info,
+                    6 => &self.prev_page_token,
+                    7 => &self.token_pagination,
+                    8 => &self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "eventId", &self.event_id)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "pageInfo", &self.page_info)?;
-            gapi::wire::ser(map, "prevPageToken", &self.prev_page_token)?;
-            gapi::wire::ser(map, "tokenPagination", &self.token_pagination)?;
-            gapi::wire::ser(map, "visitorId", &self.visitor_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoListResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.event_id,
+                    2 => &mut self.items,
+                    3 => &mut self.kind,
+                    4 => &mut self.next_page_token,
+                    5 => &mut self.page_info,
+                    6 => &mut self.prev_page_token,
+                    7 => &mut self.token_pagination,
+                    8 => &mut self.visitor_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoListResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoListResponse);
     impl gapi::Page for VideoListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -14385,7 +11666,7 @@ pub mod schemas {
         }
     }
     /// Details about the live streaming metadata.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoLiveStreamingDetails {
         /// The ID of the currently active live chat attached to this video. This field is filled only if the video is a currently live broadcast that has live chat. Once the broadcast transitions to complete this field will be removed and the live chat closed down. For persistent broadcasts that live chat id will no longer be tied to this video but rather to the new video being displayed at the persistent page.
         pub active_live_chat_id: Option<String>,
@@ -14400,7 +11681,7 @@ pub mod schemas {
         /// The time that the broadcast is scheduled to begin.
         pub scheduled_start_time: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for VideoLiveStreamingDetails {
+    impl gapi::wire::Record for VideoLiveStreamingDetails {
         const NAME: &'static str = "VideoLiveStreamingDetails";
         const FIELDS: &'static [&'static str] = &[
             "activeLiveChatId",
@@ -14410,185 +11691,129 @@ pub mod schemas {
             "scheduledEndTime",
             "scheduledStartTime",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.active_live_chat_id),
-                1 => gapi::wire::de(map, &mut self.actual_end_time),
-                2 => gapi::wire::de(map, &mut self.actual_start_time),
-                3 => gapi::wire::de_int64(map, &mut self.concurrent_viewers),
-                4 => gapi::wire::de(map, &mut self.scheduled_end_time),
-                5 => gapi::wire::de(map, &mut self.scheduled_start_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.active_live_chat_id,
+                    1 => &self.actual_end_time,
+                    2 => &self.actual_start_time,
+                    3 => gapi::wire::int64_field(&self.concurrent_viewers),
+                    4 => &self.scheduled_end_time,
+                    5 => &self.scheduled_start_time,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "activeLiveChatId", &self.active_live_chat_id)?;
-            gapi::wire::ser(map, "actualEndTime", &self.actual_end_time)?;
-            gapi::wire::ser(map, "actualStartTime", &self.actual_start_time)?;
-            gapi::wire::ser_int64(map, "concurrentViewers", &self.concurrent_viewers)?;
-            gapi::wire::ser(map, "scheduledEndTime", &self.scheduled_end_time)?;
-            gapi::wire::ser(map, "scheduledStartTime", &self.scheduled_start_time)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoLiveStreamingDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.active_live_chat_id,
+                    1 => &mut self.actual_end_time,
+                    2 => &mut self.actual_start_time,
+                    3 => gapi::wire::int64_field_mut(&mut self.concurrent_viewers),
+                    4 => &mut self.scheduled_end_time,
+                    5 => &mut self.scheduled_start_time,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoLiveStreamingDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoLiveStreamingDetails);
     /// Localized versions of certain video properties (e.g. title).
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoLocalization {
         /// Localized version of the video's description.
         pub description: Option<String>,
         /// Localized version of the video's title.
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for VideoLocalization {
+    impl gapi::wire::Record for VideoLocalization {
         const NAME: &'static str = "VideoLocalization";
         const FIELDS: &'static [&'static str] = &["description", "title"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.description),
-                1 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.description,
+                    1 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoLocalization {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.description,
+                    1 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoLocalization {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoLocalization);
     /// Details about monetization of a YouTube Video.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoMonetizationDetails {
         /// The value of access indicates whether the video can be monetized or not.
         pub access: Option<AccessPolicy>,
     }
-    impl gapi::wire::WireStruct for VideoMonetizationDetails {
+    impl gapi::wire::Record for VideoMonetizationDetails {
         const NAME: &'static str = "VideoMonetizationDetails";
         const FIELDS: &'static [&'static str] = &["access"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.access),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.access,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "access", &self.access)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoMonetizationDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.access,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoMonetizationDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoMonetizationDetails);
     /// Details about paid content, such as paid product placement, sponsorships or endorsement, contained in a YouTube video and a method to inform viewers of paid promotion. This data can only be retrieved by the video owner.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoPaidProductPlacementDetails {
         /// This boolean represents whether the video contains Paid Product Placement, Studio equivalent: https://screenshot.googleplex.com/4Me79DE6AfT2ktp.png
         pub has_paid_product_placement: Option<bool>,
     }
-    impl gapi::wire::WireStruct for VideoPaidProductPlacementDetails {
+    impl gapi::wire::Record for VideoPaidProductPlacementDetails {
         const NAME: &'static str = "VideoPaidProductPlacementDetails";
         const FIELDS: &'static [&'static str] = &["hasPaidProductPlacement"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.has_paid_product_placement),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.has_paid_product_placement,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "hasPaidProductPlacement",
-                &self.has_paid_product_placement,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.has_paid_product_placement,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for VideoPaidProductPlacementDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoPaidProductPlacementDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoPaidProductPlacementDetails);
     /// Player to be used for a video playback.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoPlayer {
         pub embed_height: Option<i64>,
         /// An &lt;iframe> tag that embeds a player that will play the video.
@@ -14596,52 +11821,39 @@ pub mod schemas {
         /// The embed width
         pub embed_width: Option<i64>,
     }
-    impl gapi::wire::WireStruct for VideoPlayer {
+    impl gapi::wire::Record for VideoPlayer {
         const NAME: &'static str = "VideoPlayer";
         const FIELDS: &'static [&'static str] = &[
             "embedHeight",
             "embedHtml",
             "embedWidth",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.embed_height),
-                1 => gapi::wire::de(map, &mut self.embed_html),
-                2 => gapi::wire::de_int64(map, &mut self.embed_width),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.embed_height),
+                    1 => &self.embed_html,
+                    2 => gapi::wire::int64_field(&self.embed_width),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "embedHeight", &self.embed_height)?;
-            gapi::wire::ser(map, "embedHtml", &self.embed_html)?;
-            gapi::wire::ser_int64(map, "embedWidth", &self.embed_width)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoPlayer {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.embed_height),
+                    1 => &mut self.embed_html,
+                    2 => gapi::wire::int64_field_mut(&mut self.embed_width),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoPlayer {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoPlayer);
     /// Describes processing status and progress and availability of some other Video resource parts.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoProcessingDetails {
         /// This value indicates whether video editing suggestions, which might improve video quality or the playback experience, are available for the video. You can retrieve these suggestions by requesting the suggestions part in your videos.list() request.
         pub editor_suggestions_availability: Option<String>,
@@ -14662,7 +11874,7 @@ pub mod schemas {
         /// This value indicates whether thumbnail images have been generated for the video.
         pub thumbnails_availability: Option<String>,
     }
-    impl gapi::wire::WireStruct for VideoProcessingDetails {
+    impl gapi::wire::Record for VideoProcessingDetails {
         const NAME: &'static str = "VideoProcessingDetails";
         const FIELDS: &'static [&'static str] = &[
             "editorSuggestionsAvailability",
@@ -14674,77 +11886,40 @@ pub mod schemas {
             "tagSuggestionsAvailability",
             "thumbnailsAvailability",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.editor_suggestions_availability),
-                1 => gapi::wire::de(map, &mut self.file_details_availability),
-                2 => gapi::wire::de(map, &mut self.processing_failure_reason),
-                3 => gapi::wire::de(map, &mut self.processing_issues_availability),
-                4 => gapi::wire::de(map, &mut self.processing_progress),
-                5 => gapi::wire::de(map, &mut self.processing_status),
-                6 => gapi::wire::de(map, &mut self.tag_suggestions_availability),
-                7 => gapi::wire::de(map, &mut self.thumbnails_availability),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.editor_suggestions_availability,
+                    1 => &self.file_details_availability,
+                    2 => &self.processing_failure_reason,
+                    3 => &self.processing_issues_availability,
+                    4 => &self.processing_progress,
+                    5 => &self.processing_status,
+                    6 => &self.tag_suggestions_availability,
+                    7 => &self.thumbnails_availability,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "editorSuggestionsAvailability",
-                &self.editor_suggestions_availability,
-            )?;
-            gapi::wire::ser(
-                map,
-                "fileDetailsAvailability",
-                &self.file_details_availability,
-            )?;
-            gapi::wire::ser(
-                map,
-                "processingFailureReason",
-                &self.processing_failure_reason,
-            )?;
-            gapi::wire::ser(
-                map,
-                "processingIssuesAvailability",
-                &self.processing_issues_availability,
-            )?;
-            gapi::wire::ser(map, "processingProgress", &self.processing_progress)?;
-            gapi::wire::ser(map, "processingStatus", &self.processing_status)?;
-            gapi::wire::ser(
-                map,
-                "tagSuggestionsAvailability",
-                &self.tag_suggestions_availability,
-            )?;
-            gapi::wire::ser(
-                map,
-                "thumbnailsAvailability",
-                &self.thumbnails_availability,
-            )?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.editor_suggestions_availability,
+                    1 => &mut self.file_details_availability,
+                    2 => &mut self.processing_failure_reason,
+                    3 => &mut self.processing_issues_availability,
+                    4 => &mut self.processing_progress,
+                    5 => &mut self.processing_status,
+                    6 => &mut self.tag_suggestions_availability,
+                    7 => &mut self.thumbnails_availability,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for VideoProcessingDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoProcessingDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoProcessingDetails);
     gapi::open_enum! {
         /// The reason that YouTube failed to process the video. This property will only have a value if the processingStatus property's value is failed.
         pub enum VideoProcessingDetailsProcessingFailureReason {
@@ -14755,7 +11930,7 @@ pub mod schemas {
         }
     }
     /// Video processing progress and completion time estimate.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoProcessingDetailsProcessingProgress {
         /// The number of parts of the video that YouTube has already processed. You can estimate the percentage of the video that YouTube has already processed by calculating: 100 * parts_processed / parts_total Note that since the estimated number of parts could increase without a corresponding increase in the number of parts that have already been processed, it is possible that the calculated progress could periodically decrease while YouTube processes a video.
         pub parts_processed: Option<u64>,
@@ -14764,51 +11939,37 @@ pub mod schemas {
         /// An estimate of the amount of time, in millseconds, that YouTube needs to finish processing the video.
         pub time_left_ms: Option<u64>,
     }
-    impl gapi::wire::WireStruct for VideoProcessingDetailsProcessingProgress {
+    impl gapi::wire::Record for VideoProcessingDetailsProcessingProgress {
         const NAME: &'static str = "VideoProcessingDetailsProcessingProgress";
         const FIELDS: &'static [&'static str] = &[
             "partsProcessed",
             "partsTotal",
             "timeLeftMs",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.parts_processed),
-                1 => gapi::wire::de_int64(map, &mut self.parts_total),
-                2 => gapi::wire::de_int64(map, &mut self.time_left_ms),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.parts_processed),
+                    1 => gapi::wire::int64_field(&self.parts_total),
+                    2 => gapi::wire::int64_field(&self.time_left_ms),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "partsProcessed", &self.parts_processed)?;
-            gapi::wire::ser_int64(map, "partsTotal", &self.parts_total)?;
-            gapi::wire::ser_int64(map, "timeLeftMs", &self.time_left_ms)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoProcessingDetailsProcessingProgress {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.parts_processed),
+                    1 => gapi::wire::int64_field_mut(&mut self.parts_total),
+                    2 => gapi::wire::int64_field_mut(&mut self.time_left_ms),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de>
-    for VideoProcessingDetailsProcessingProgress {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoProcessingDetailsProcessingProgress);
     gapi::open_enum! {
         /// The video's processing status. This value indicates whether YouTube was able to process the video or if the video is still being processed.
         pub enum VideoProcessingDetailsProcessingStatus {
@@ -14819,101 +11980,44 @@ pub mod schemas {
         }
     }
     /// DEPRECATED. b/157517979: This part was never populated after it was added. However, it sees non-zero traffic because there is generated client code in the wild that refers to it \[1\]. We keep this field and do NOT remove it because otherwise V3 would return an error when this part gets requested \[2\]. \[1\] https://developers.google.com/resources/api-libraries/documentation/youtube/v3/csharp/latest/classGoogle_1_1Apis_1_1YouTube_1_1v3_1_1Data_1_1VideoProjectDetails.html \[2\] http://google3/video/youtube/src/python/servers/data_api/common.py?l=1565-1569&rcl=344141677
-    #[derive(Clone, Debug, Default, PartialEq)]
-    pub struct VideoProjectDetails {}
-    impl gapi::wire::WireStruct for VideoProjectDetails {
-        const NAME: &'static str = "VideoProjectDetails";
-        const FIELDS: &'static [&'static str] = &[];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            let _ = index;
-            gapi::wire::de_skip(map)
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            let _ = map;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoProjectDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoProjectDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    pub type VideoProjectDetails = TestItemTestItemSnippet;
     /// Basic details about rating of a video.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoRating {
         /// Rating of a video.
         pub rating: Option<VideoRatingRating>,
         /// The ID that YouTube uses to uniquely identify the video.
         pub video_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for VideoRating {
+    impl gapi::wire::Record for VideoRating {
         const NAME: &'static str = "VideoRating";
         const FIELDS: &'static [&'static str] = &["rating", "videoId"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.rating),
-                1 => gapi::wire::de(map, &mut self.video_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.rating,
+                    1 => &self.video_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "rating", &self.rating)?;
-            gapi::wire::ser(map, "videoId", &self.video_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoRating {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.rating,
+                    1 => &mut self.video_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoRating {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// Rating of a video.
-        pub enum VideoRatingRating {
-            /// The entity has not been rated.
-            None = "none",
-            /// The entity is liked.
-            Like = "like",
-            /// The entity is disliked.
-            Dislike = "dislike",
-        }
-    }
+    gapi::record!(VideoRating);
+    /// Rating of a video.
+    pub type VideoRatingRating = CommentSnippetViewerRating;
     /// Recording information associated with the video.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoRecordingDetails {
         /// The geolocation information associated with the video.
         pub location: Option<GeoPoint>,
@@ -14922,52 +12026,39 @@ pub mod schemas {
         /// The date and time when the video was recorded.
         pub recording_date: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for VideoRecordingDetails {
+    impl gapi::wire::Record for VideoRecordingDetails {
         const NAME: &'static str = "VideoRecordingDetails";
         const FIELDS: &'static [&'static str] = &[
             "location",
             "locationDescription",
             "recordingDate",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.location),
-                1 => gapi::wire::de(map, &mut self.location_description),
-                2 => gapi::wire::de(map, &mut self.recording_date),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.location,
+                    1 => &self.location_description,
+                    2 => &self.recording_date,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "location", &self.location)?;
-            gapi::wire::ser(map, "locationDescription", &self.location_description)?;
-            gapi::wire::ser(map, "recordingDate", &self.recording_date)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoRecordingDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.location,
+                    1 => &mut self.location_description,
+                    2 => &mut self.recording_date,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoRecordingDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoRecordingDetails);
     /// Basic details about a video, including title, description, uploader, thumbnails and category.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoSnippet {
         /// The YouTube \[video category\](https://developers.google.com/youtube/data/reference/rest/v3/videoCategories/list) associated with the video.
         pub category_id: Option<String>,
@@ -14994,7 +12085,7 @@ pub mod schemas {
         /// The video's title. @mutable youtube.videos.insert youtube.videos.update
         pub title: Option<String>,
     }
-    impl gapi::wire::WireStruct for VideoSnippet {
+    impl gapi::wire::Record for VideoSnippet {
         const NAME: &'static str = "VideoSnippet";
         const FIELDS: &'static [&'static str] = &[
             "categoryId",
@@ -15010,76 +12101,52 @@ pub mod schemas {
             "thumbnails",
             "title",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.category_id),
-                1 => gapi::wire::de(map, &mut self.channel_id),
-                2 => gapi::wire::de(map, &mut self.channel_title),
-                3 => gapi::wire::de(map, &mut self.default_audio_language),
-                4 => gapi::wire::de(map, &mut self.default_language),
-                5 => gapi::wire::de(map, &mut self.description),
-                6 => gapi::wire::de(map, &mut self.live_broadcast_content),
-                7 => gapi::wire::de(map, &mut self.localized),
-                8 => gapi::wire::de(map, &mut self.published_at),
-                9 => gapi::wire::de(map, &mut self.tags),
-                10 => gapi::wire::de(map, &mut self.thumbnails),
-                11 => gapi::wire::de(map, &mut self.title),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.category_id,
+                    1 => &self.channel_id,
+                    2 => &self.channel_title,
+                    3 => &self.default_audio_language,
+                    4 => &self.default_language,
+                    5 => &self.description,
+                    6 => &self.live_broadcast_content,
+                    7 => &self.localized,
+                    8 => &self.published_at,
+                    9 => &self.tags,
+                    10 => &self.thumbnails,
+                    11 => &self.title,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "categoryId", &self.category_id)?;
-            gapi::wire::ser(map, "channelId", &self.channel_id)?;
-            gapi::wire::ser(map, "channelTitle", &self.channel_title)?;
-            gapi::wire::ser(map, "defaultAudioLanguage", &self.default_audio_language)?;
-            gapi::wire::ser(map, "defaultLanguage", &self.default_language)?;
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "liveBroadcastContent", &self.live_broadcast_content)?;
-            gapi::wire::ser(map, "localized", &self.localized)?;
-            gapi::wire::ser(map, "publishedAt", &self.published_at)?;
-            gapi::wire::ser(map, "tags", &self.tags)?;
-            gapi::wire::ser(map, "thumbnails", &self.thumbnails)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.category_id,
+                    1 => &mut self.channel_id,
+                    2 => &mut self.channel_title,
+                    3 => &mut self.default_audio_language,
+                    4 => &mut self.default_language,
+                    5 => &mut self.description,
+                    6 => &mut self.live_broadcast_content,
+                    7 => &mut self.localized,
+                    8 => &mut self.published_at,
+                    9 => &mut self.tags,
+                    10 => &mut self.thumbnails,
+                    11 => &mut self.title,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    gapi::open_enum! {
-        /// Indicates if the video is an upcoming/active live broadcast. Or it's "none" if the video is not an upcoming/active live broadcast.
-        pub enum VideoSnippetLiveBroadcastContent {
-            /// The resource does not have live broadcast content.
-            None = "none",
-            /// The live broadcast is upcoming.
-            Upcoming = "upcoming",
-            /// The live broadcast is active.
-            Live = "live",
-            /// The live broadcast has been completed.
-            Completed = "completed",
-        }
-    }
+    gapi::record!(VideoSnippet);
+    /// Indicates if the video is an upcoming/active live broadcast. Or it's "none" if the video is not an upcoming/active live broadcast.
+    pub type VideoSnippetLiveBroadcastContent = SearchResultSnippetLiveBroadcastContent;
     /// A *VideoStat* resource represents a YouTube video's stats.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoStat {
         /// Output only. The VideoStatsContentDetails object contains information about the video content, including the length of the video.
         pub content_details: Option<VideoStatsContentDetails>,
@@ -15094,7 +12161,7 @@ pub mod schemas {
         /// Output only. The VideoStatsStatistics object contains statistics about the video.
         pub statistics: Option<VideoStatsStatistics>,
     }
-    impl gapi::wire::WireStruct for VideoStat {
+    impl gapi::wire::Record for VideoStat {
         const NAME: &'static str = "VideoStat";
         const FIELDS: &'static [&'static str] = &[
             "contentDetails",
@@ -15104,51 +12171,38 @@ pub mod schemas {
             "snippet",
             "statistics",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.content_details),
-                1 => gapi::wire::de(map, &mut self.etag),
-                2 => gapi::wire::de(map, &mut self.id),
-                3 => gapi::wire::de(map, &mut self.kind),
-                4 => gapi::wire::de(map, &mut self.snippet),
-                5 => gapi::wire::de(map, &mut self.statistics),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.content_details,
+                    1 => &self.etag,
+                    2 => &self.id,
+                    3 => &self.kind,
+                    4 => &self.snippet,
+                    5 => &self.statistics,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "contentDetails", &self.content_details)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "snippet", &self.snippet)?;
-            gapi::wire::ser(map, "statistics", &self.statistics)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoStat {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.content_details,
+                    1 => &mut self.etag,
+                    2 => &mut self.id,
+                    3 => &mut self.kind,
+                    4 => &mut self.snippet,
+                    5 => &mut self.statistics,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoStat {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoStat);
     /// Statistics about the video, such as the number of times the video was viewed or liked.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoStatistics {
         /// The number of comments for the video.
         pub comment_count: Option<u64>,
@@ -15163,7 +12217,7 @@ pub mod schemas {
         /// The number of times the video has been viewed.
         pub view_count: Option<u64>,
     }
-    impl gapi::wire::WireStruct for VideoStatistics {
+    impl gapi::wire::Record for VideoStatistics {
         const NAME: &'static str = "VideoStatistics";
         const FIELDS: &'static [&'static str] = &[
             "commentCount",
@@ -15172,133 +12226,94 @@ pub mod schemas {
             "likeCount",
             "viewCount",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.comment_count),
-                1 => gapi::wire::de_int64(map, &mut self.dislike_count),
-                2 => gapi::wire::de_int64(map, &mut self.favorite_count),
-                3 => gapi::wire::de_int64(map, &mut self.like_count),
-                4 => gapi::wire::de_int64(map, &mut self.view_count),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.comment_count),
+                    1 => gapi::wire::int64_field(&self.dislike_count),
+                    2 => gapi::wire::int64_field(&self.favorite_count),
+                    3 => gapi::wire::int64_field(&self.like_count),
+                    4 => gapi::wire::int64_field(&self.view_count),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "commentCount", &self.comment_count)?;
-            gapi::wire::ser_int64(map, "dislikeCount", &self.dislike_count)?;
-            gapi::wire::ser_int64(map, "favoriteCount", &self.favorite_count)?;
-            gapi::wire::ser_int64(map, "likeCount", &self.like_count)?;
-            gapi::wire::ser_int64(map, "viewCount", &self.view_count)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoStatistics {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.comment_count),
+                    1 => gapi::wire::int64_field_mut(&mut self.dislike_count),
+                    2 => gapi::wire::int64_field_mut(&mut self.favorite_count),
+                    3 => gapi::wire::int64_field_mut(&mut self.like_count),
+                    4 => gapi::wire::int64_field_mut(&mut self.view_count),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoStatistics {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoStatistics);
     /// Details about the content of a YouTube Video. This is a subset of the information in VideoContentDetails specifically for the Videos.stats API.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoStatsContentDetails {
         /// Output only. The length of the video. The property value is a \[`google.protobuf.Duration`\](https://developers.google.com/protocol-buffers/docs/reference/google.protobuf#duration) object.
         pub duration: Option<gapi::types::Duration>,
     }
-    impl gapi::wire::WireStruct for VideoStatsContentDetails {
+    impl gapi::wire::Record for VideoStatsContentDetails {
         const NAME: &'static str = "VideoStatsContentDetails";
         const FIELDS: &'static [&'static str] = &["duration"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.duration),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.duration,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "duration", &self.duration)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoStatsContentDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.duration,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoStatsContentDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoStatsContentDetails);
     /// Basic details about a video. This is a subset of the information in VideoSnippet specifically for the Videos.stats API.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoStatsSnippet {
         /// Output only. The date and time that the video was uploaded. The property value is a \[`google.protobuf.Timestamp`\](https://developers.google.com/protocol-buffers/docs/reference/google.protobuf#timestamp) object.
         pub publish_time: Option<gapi::types::DateTime>,
     }
-    impl gapi::wire::WireStruct for VideoStatsSnippet {
+    impl gapi::wire::Record for VideoStatsSnippet {
         const NAME: &'static str = "VideoStatsSnippet";
         const FIELDS: &'static [&'static str] = &["publishTime"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.publish_time),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.publish_time,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "publishTime", &self.publish_time)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoStatsSnippet {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.publish_time,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoStatsSnippet {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoStatsSnippet);
     /// Statistics about the video, such as the number of times the video was viewed or liked.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoStatsStatistics {
         /// Output only. The number of comments for the video.
         pub comment_count: Option<i64>,
@@ -15307,52 +12322,39 @@ pub mod schemas {
         /// Output only. The number of times the video has been viewed.
         pub view_count: Option<i64>,
     }
-    impl gapi::wire::WireStruct for VideoStatsStatistics {
+    impl gapi::wire::Record for VideoStatsStatistics {
         const NAME: &'static str = "VideoStatsStatistics";
         const FIELDS: &'static [&'static str] = &[
             "commentCount",
             "likeCount",
             "viewCount",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.comment_count),
-                1 => gapi::wire::de_int64(map, &mut self.like_count),
-                2 => gapi::wire::de_int64(map, &mut self.view_count),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.comment_count),
+                    1 => gapi::wire::int64_field(&self.like_count),
+                    2 => gapi::wire::int64_field(&self.view_count),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "commentCount", &self.comment_count)?;
-            gapi::wire::ser_int64(map, "likeCount", &self.like_count)?;
-            gapi::wire::ser_int64(map, "viewCount", &self.view_count)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoStatsStatistics {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.comment_count),
+                    1 => gapi::wire::int64_field_mut(&mut self.like_count),
+                    2 => gapi::wire::int64_field_mut(&mut self.view_count),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoStatsStatistics {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoStatsStatistics);
     /// Basic details about a video category, such as its localized title. Next Id: 20
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoStatus {
         /// Indicates if the video contains altered or synthetic media.
         pub contains_synthetic_media: Option<bool>,
@@ -15375,7 +12377,7 @@ pub mod schemas {
         /// The status of the uploaded video.
         pub upload_status: Option<VideoStatusUploadStatus>,
     }
-    impl gapi::wire::WireStruct for VideoStatus {
+    impl gapi::wire::Record for VideoStatus {
         const NAME: &'static str = "VideoStatus";
         const FIELDS: &'static [&'static str] = &[
             "containsSyntheticMedia",
@@ -15390,67 +12392,46 @@ pub mod schemas {
             "selfDeclaredMadeForKids",
             "uploadStatus",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.contains_synthetic_media),
-                1 => gapi::wire::de(map, &mut self.embeddable),
-                2 => gapi::wire::de(map, &mut self.failure_reason),
-                3 => gapi::wire::de(map, &mut self.license),
-                4 => gapi::wire::de(map, &mut self.made_for_kids),
-                5 => gapi::wire::de(map, &mut self.privacy_status),
-                6 => gapi::wire::de(map, &mut self.public_stats_viewable),
-                7 => gapi::wire::de(map, &mut self.publish_at),
-                8 => gapi::wire::de(map, &mut self.rejection_reason),
-                9 => gapi::wire::de(map, &mut self.self_declared_made_for_kids),
-                10 => gapi::wire::de(map, &mut self.upload_status),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.contains_synthetic_media,
+                    1 => &self.embeddable,
+                    2 => &self.failure_reason,
+                    3 => &self.license,
+                    4 => &self.made_for_kids,
+                    5 => &self.privacy_status,
+                    6 => &self.public_stats_viewable,
+                    7 => &self.publish_at,
+                    8 => &self.rejection_reason,
+                    9 => &self.self_declared_made_for_kids,
+                    10 => &self.upload_status,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(
-                map,
-                "containsSyntheticMedia",
-                &self.contains_synthetic_media,
-            )?;
-            gapi::wire::ser(map, "embeddable", &self.embeddable)?;
-            gapi::wire::ser(map, "failureReason", &self.failure_reason)?;
-            gapi::wire::ser(map, "license", &self.license)?;
-            gapi::wire::ser(map, "madeForKids", &self.made_for_kids)?;
-            gapi::wire::ser(map, "privacyStatus", &self.privacy_status)?;
-            gapi::wire::ser(map, "publicStatsViewable", &self.public_stats_viewable)?;
-            gapi::wire::ser(map, "publishAt", &self.publish_at)?;
-            gapi::wire::ser(map, "rejectionReason", &self.rejection_reason)?;
-            gapi::wire::ser(
-                map,
-                "selfDeclaredMadeForKids",
-                &self.self_declared_made_for_kids,
-            )?;
-            gapi::wire::ser(map, "uploadStatus", &self.upload_status)?;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.contains_synthetic_media,
+                    1 => &mut self.embeddable,
+                    2 => &mut self.failure_reason,
+                    3 => &mut self.license,
+                    4 => &mut self.made_for_kids,
+                    5 => &mut self.privacy_status,
+                    6 => &mut self.public_stats_viewable,
+                    7 => &mut self.publish_at,
+                    8 => &mut self.rejection_reason,
+                    9 => &mut self.self_declared_made_for_kids,
+                    10 => &mut self.upload_status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for VideoStatus {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoStatus {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoStatus);
     gapi::open_enum! {
         /// This value explains why a video failed to upload. This property is only present if the `uploadStatus` property indicates that the upload failed.
         pub enum VideoStatusFailureReason {
@@ -15477,14 +12458,8 @@ pub mod schemas {
             CreativeCommon = "creativeCommon",
         }
     }
-    gapi::open_enum! {
-        /// The video's privacy status. In a `videos.insert` request, if you don't specify a value for this property, the uploaded video's privacy status defaults to `public`. Certain uploads might default to `private` based on creator account settings, as explained in the \[YouTube Help Center\](https://support.google.com/youtube/answer/157177). Videos uploaded from unverified API projects are not restricted to private viewing mode.
-        pub enum VideoStatusPrivacyStatus {
-            Public = "public",
-            Unlisted = "unlisted",
-            Private = "private",
-        }
-    }
+    /// The video's privacy status. In a `videos.insert` request, if you don't specify a value for this property, the uploaded video's privacy status defaults to `public`. Certain uploads might default to `private` based on creator account settings, as explained in the \[YouTube Help Center\](https://support.google.com/youtube/answer/157177). Videos uploaded from unverified API projects are not restricted to private viewing mode.
+    pub type VideoStatusPrivacyStatus = ChannelStatusPrivacyStatus;
     gapi::open_enum! {
         /// This value explains why YouTube rejected an uploaded video. This property is only present if the `uploadStatus` property indicates that the upload was rejected.
         pub enum VideoStatusRejectionReason {
@@ -15526,7 +12501,7 @@ pub mod schemas {
         }
     }
     /// Specifies suggestions on how to improve video content, including encoding hints, tag suggestions, and editor suggestions.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoSuggestions {
         /// A list of video editing operations that might improve the video quality or playback experience of the uploaded video.
         pub editor_suggestions: Option<Vec<VideoSuggestionsEditorSuggestions>>,
@@ -15539,7 +12514,7 @@ pub mod schemas {
         /// A list of keyword tags that could be added to the video's metadata to increase the likelihood that users will locate your video when searching or browsing on YouTube.
         pub tag_suggestions: Option<Vec<VideoSuggestionsTagSuggestion>>,
     }
-    impl gapi::wire::WireStruct for VideoSuggestions {
+    impl gapi::wire::Record for VideoSuggestions {
         const NAME: &'static str = "VideoSuggestions";
         const FIELDS: &'static [&'static str] = &[
             "editorSuggestions",
@@ -15548,47 +12523,34 @@ pub mod schemas {
             "processingWarnings",
             "tagSuggestions",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.editor_suggestions),
-                1 => gapi::wire::de(map, &mut self.processing_errors),
-                2 => gapi::wire::de(map, &mut self.processing_hints),
-                3 => gapi::wire::de(map, &mut self.processing_warnings),
-                4 => gapi::wire::de(map, &mut self.tag_suggestions),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.editor_suggestions,
+                    1 => &self.processing_errors,
+                    2 => &self.processing_hints,
+                    3 => &self.processing_warnings,
+                    4 => &self.tag_suggestions,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "editorSuggestions", &self.editor_suggestions)?;
-            gapi::wire::ser(map, "processingErrors", &self.processing_errors)?;
-            gapi::wire::ser(map, "processingHints", &self.processing_hints)?;
-            gapi::wire::ser(map, "processingWarnings", &self.processing_warnings)?;
-            gapi::wire::ser(map, "tagSuggestions", &self.tag_suggestions)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoSuggestions {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.editor_suggestions,
+                    1 => &mut self.processing_errors,
+                    2 => &mut self.processing_hints,
+                    3 => &mut self.processing_warnings,
+                    4 => &mut self.tag_suggestions,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoSuggestions {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoSuggestions);
     gapi::open_enum! {
         pub enum VideoSuggestionsEditorSuggestions {
             /// Picture brightness levels seem off and could be corrected.
@@ -15664,53 +12626,40 @@ pub mod schemas {
         }
     }
     /// A single tag suggestion with its relevance information.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoSuggestionsTagSuggestion {
         /// A set of video categories for which the tag is relevant. You can use this information to display appropriate tag suggestions based on the video category that the video uploader associates with the video. By default, tag suggestions are relevant for all categories if there are no restricts defined for the keyword.
         pub category_restricts: Option<Vec<String>>,
         /// The keyword tag suggested for the video.
         pub tag: Option<String>,
     }
-    impl gapi::wire::WireStruct for VideoSuggestionsTagSuggestion {
+    impl gapi::wire::Record for VideoSuggestionsTagSuggestion {
         const NAME: &'static str = "VideoSuggestionsTagSuggestion";
         const FIELDS: &'static [&'static str] = &["categoryRestricts", "tag"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.category_restricts),
-                1 => gapi::wire::de(map, &mut self.tag),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.category_restricts,
+                    1 => &self.tag,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "categoryRestricts", &self.category_restricts)?;
-            gapi::wire::ser(map, "tag", &self.tag)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoSuggestionsTagSuggestion {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.category_restricts,
+                    1 => &mut self.tag,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoSuggestionsTagSuggestion {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoSuggestionsTagSuggestion);
     /// Freebase topic information related to the video.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoTopicDetails {
         /// Similar to topic_id, except that these topics are merely relevant to the video. These are topics that may be mentioned in, or appear in the video. You can retrieve information about each topic using Freebase Topic API.
         pub relevant_topic_ids: Option<Vec<String>>,
@@ -15719,52 +12668,39 @@ pub mod schemas {
         /// A list of Freebase topic IDs that are centrally associated with the video. These are topics that are centrally featured in the video, and it can be said that the video is mainly about each of these. You can retrieve information about each topic using the &lt; a href="http://wiki.freebase.com/wiki/Topic_API">Freebase Topic API.
         pub topic_ids: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for VideoTopicDetails {
+    impl gapi::wire::Record for VideoTopicDetails {
         const NAME: &'static str = "VideoTopicDetails";
         const FIELDS: &'static [&'static str] = &[
             "relevantTopicIds",
             "topicCategories",
             "topicIds",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.relevant_topic_ids),
-                1 => gapi::wire::de(map, &mut self.topic_categories),
-                2 => gapi::wire::de(map, &mut self.topic_ids),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.relevant_topic_ids,
+                    1 => &self.topic_categories,
+                    2 => &self.topic_ids,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "relevantTopicIds", &self.relevant_topic_ids)?;
-            gapi::wire::ser(map, "topicCategories", &self.topic_categories)?;
-            gapi::wire::ser(map, "topicIds", &self.topic_ids)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoTopicDetails {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.relevant_topic_ids,
+                    1 => &mut self.topic_categories,
+                    2 => &mut self.topic_ids,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoTopicDetails {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoTopicDetails);
     /// Specifies who is allowed to train on the video.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct VideoTrainability {
         /// Etag of this resource.
         pub etag: Option<String>,
@@ -15775,7 +12711,7 @@ pub mod schemas {
         /// The ID of the video.
         pub video_id: Option<String>,
     }
-    impl gapi::wire::WireStruct for VideoTrainability {
+    impl gapi::wire::Record for VideoTrainability {
         const NAME: &'static str = "VideoTrainability";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -15783,47 +12719,34 @@ pub mod schemas {
             "permitted",
             "videoId",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.permitted),
-                3 => gapi::wire::de(map, &mut self.video_id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.kind,
+                    2 => &self.permitted,
+                    3 => &self.video_id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "permitted", &self.permitted)?;
-            gapi::wire::ser(map, "videoId", &self.video_id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for VideoTrainability {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.kind,
+                    2 => &mut self.permitted,
+                    3 => &mut self.video_id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for VideoTrainability {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(VideoTrainability);
     /// Branding properties for the watch. All deprecated.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct WatchSettings {
         /// The text color for the video watch page's branded area.
         pub background_color: Option<String>,
@@ -15832,50 +12755,37 @@ pub mod schemas {
         /// The background color for the video watch page's branded area.
         pub text_color: Option<String>,
     }
-    impl gapi::wire::WireStruct for WatchSettings {
+    impl gapi::wire::Record for WatchSettings {
         const NAME: &'static str = "WatchSettings";
         const FIELDS: &'static [&'static str] = &[
             "backgroundColor",
             "featuredPlaylistId",
             "textColor",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.background_color),
-                1 => gapi::wire::de(map, &mut self.featured_playlist_id),
-                2 => gapi::wire::de(map, &mut self.text_color),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.background_color,
+                    1 => &self.featured_playlist_id,
+                    2 => &self.text_color,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "backgroundColor", &self.background_color)?;
-            gapi::wire::ser(map, "featuredPlaylistId", &self.featured_playlist_id)?;
-            gapi::wire::ser(map, "textColor", &self.text_color)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for WatchSettings {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.background_color,
+                    1 => &mut self.featured_playlist_id,
+                    2 => &mut self.text_color,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for WatchSettings {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(WatchSettings);
 }
 /// The YouTube Data API v3 (`youtube` v3): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]

@@ -95,7 +95,6 @@ struct Cx {
     vec: TokenStream,
     boxed: TokenStream,
     into: TokenStream,
-    result: TokenStream,
 }
 
 impl Cx {
@@ -126,7 +125,6 @@ impl Cx {
             vec: pick("Vec", quote!(::std::vec::Vec)),
             boxed: pick("Box", quote!(::std::boxed::Box)),
             into: pick("Into", quote!(::std::convert::Into)),
-            result: pick("Result", quote!(::std::result::Result)),
         }
     }
 }
@@ -359,10 +357,10 @@ fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
             #items
         }
     });
-    let serde = wire_struct_tokens(s, cx);
+    let serde = record_tokens(s, cx);
     quote! {
         #doc
-        #[derive(Clone, Debug, Default, PartialEq)]
+        #[derive(Clone, Default)]
         pub struct #name {
             #(#fields)*
         }
@@ -371,79 +369,55 @@ fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
     }
 }
 
-/// The serde impls of a struct: a `gapi::wire::WireStruct` table (wire
-/// names, one line per field each way) and two one-line impls. Much cheaper
-/// to compile than `#[derive(Serialize, Deserialize)]`, with the same wire
-/// behaviour (`None` not written, absent/null read as `None`, unknown
-/// fields ignored, int64s as strings).
-fn wire_struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
+/// The wire impls of a struct: a `gapi::wire::Record` (wire names, and each
+/// field handed out as a `&dyn gapi::wire::Field`) and `gapi::record!`,
+/// whose serde, `Debug` and `PartialEq` impls call into the runtime. No
+/// per-field generic code: see runtime/src/wire/record.rs for why.
+fn record_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
     let name = ident(&s.name);
     let name_lit = lit(&s.name);
-    let result = &cx.result;
+    let option = &cx.option;
     let wires = s.fields.iter().map(|f| lit(&f.wire));
-    let de_arms = s.fields.iter().enumerate().map(|(i, f)| {
-        let i = Literal::usize_unsuffixed(i);
-        let rust = ident(&f.rust);
-        if f.int64 {
-            quote!(#i => gapi::wire::de_int64(map, &mut self.#rust),)
-        } else {
-            quote!(#i => gapi::wire::de(map, &mut self.#rust),)
+    let arms = |mutable: bool| -> TokenStream {
+        if s.fields.is_empty() {
+            return quote! {
+                let _ = index;
+                None
+            };
         }
-    });
-    let ser_lines = s.fields.iter().map(|f| {
-        let rust = ident(&f.rust);
-        let wire = lit(&f.wire);
-        if f.int64 {
-            quote!(gapi::wire::ser_int64(map, #wire, &self.#rust)?;)
-        } else {
-            quote!(gapi::wire::ser(map, #wire, &self.#rust)?;)
-        }
-    });
-    let unused = if s.fields.is_empty() {
-        quote!(let _ = map;)
-    } else {
-        TokenStream::new()
-    };
-    let de_body = if s.fields.is_empty() {
-        quote! {
-            let _ = index;
-            gapi::wire::de_skip(map)
-        }
-    } else {
-        quote! {
-            match index {
-                #(#de_arms)*
-                _ => gapi::wire::de_skip(map),
+        let arms = s.fields.iter().enumerate().map(|(i, f)| {
+            let i = Literal::usize_unsuffixed(i);
+            let rust = ident(&f.rust);
+            match (f.int64, mutable) {
+                (true, false) => quote!(#i => gapi::wire::int64_field(&self.#rust),),
+                (true, true) => quote!(#i => gapi::wire::int64_field_mut(&mut self.#rust),),
+                (false, false) => quote!(#i => &self.#rust,),
+                (false, true) => quote!(#i => &mut self.#rust,),
             }
+        });
+        quote! {
+            Some(match index {
+                #(#arms)*
+                _ => return None,
+            })
         }
     };
+    let get = arms(false);
+    let get_mut = arms(true);
     quote! {
-        impl gapi::wire::WireStruct for #name {
+        impl gapi::wire::Record for #name {
             const NAME: &'static str = #name_lit;
             const FIELDS: &'static [&'static str] = &[#(#wires),*];
-            fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-                &mut self,
-                index: usize,
-                map: &mut A,
-            ) -> #result<(), A::Error> {
-                #de_body
+            #[inline]
+            fn field(&self, index: usize) -> #option<&dyn gapi::wire::Field> {
+                #get
             }
-            fn ser_fields<M: gapi::serde::ser::SerializeMap>(&self, map: &mut M) -> #result<(), M::Error> {
-                #unused
-                #(#ser_lines)*
-                Ok(())
+            #[inline]
+            fn field_mut(&mut self, index: usize) -> #option<&mut dyn gapi::wire::Field> {
+                #get_mut
             }
         }
-        impl gapi::serde::Serialize for #name {
-            fn serialize<S: gapi::serde::Serializer>(&self, s: S) -> #result<S::Ok, S::Error> {
-                gapi::wire::serialize_struct(self, s)
-            }
-        }
-        impl<'de> gapi::serde::Deserialize<'de> for #name {
-            fn deserialize<D: gapi::serde::Deserializer<'de>>(d: D) -> #result<Self, D::Error> {
-                gapi::wire::deserialize_struct(d)
-            }
-        }
+        gapi::record!(#name);
     }
 }
 

@@ -13,9 +13,12 @@
 //! - a field is boxed only when it closes a cycle of by-value (not `Vec`/map)
 //!   references, i.e. when both ends are in the same strongly connected
 //!   component of the by-value reference graph;
+//! - a struct or enum identical to an earlier one (all but its name and
+//!   description) becomes a type alias of it ([`dedupe`]);
 //! - method parameters that restate a document-level (standard) parameter are
 //!   left out: those come from the `gapi::CallBuilder` trait.
 
+mod dedupe;
 pub mod ir;
 pub mod names;
 
@@ -123,6 +126,8 @@ impl<'a> Resolver<'a> {
         // 4. Recursion and int64 markers.
         self.box_recursion();
         self.mark_int64();
+        // 5. Identical structs and enums become aliases of the first.
+        dedupe::merge_identical(&mut self.types);
 
         let mut scope_ns = Namespace::new();
         let scopes = doc

@@ -18,47 +18,34 @@ pub use gapi::CallBuilder;
 pub mod scopes {}
 /// The data types of this API.
 pub mod schemas {
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ActivationStatus {
         /// Values that collide after UpperCamelCase.
         pub state: Option<ActivationStatusState>,
     }
-    impl gapi::wire::WireStruct for ActivationStatus {
+    impl gapi::wire::Record for ActivationStatus {
         const NAME: &'static str = "ActivationStatus";
         const FIELDS: &'static [&'static str] = &["state"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.state),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.state,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "state", &self.state)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ActivationStatus {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.state,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ActivationStatus {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ActivationStatus);
     gapi::open_enum! {
         /// Values that collide after UpperCamelCase.
         pub enum ActivationStatusState {
@@ -74,46 +61,33 @@ pub mod schemas {
             Activated2 = "activated",
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CallerAgent {
         pub authority: Option<CallerAgentAuthority>,
     }
-    impl gapi::wire::WireStruct for CallerAgent {
+    impl gapi::wire::Record for CallerAgent {
         const NAME: &'static str = "CallerAgent";
         const FIELDS: &'static [&'static str] = &["authority"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.authority),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.authority,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "authority", &self.authority)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CallerAgent {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.authority,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CallerAgent {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CallerAgent);
     gapi::open_enum! {
         pub enum CallerAgentAuthority {
             AuthorityUnspecified = "AUTHORITY_UNSPECIFIED",
@@ -124,49 +98,36 @@ pub mod schemas {
         }
     }
     /// Values that would be named like the catch-all variant.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Catchall {
         pub kind: Option<CatchallKind>,
         pub prelude: Option<CatchallPrelude>,
     }
-    impl gapi::wire::WireStruct for Catchall {
+    impl gapi::wire::Record for Catchall {
         const NAME: &'static str = "Catchall";
         const FIELDS: &'static [&'static str] = &["kind", "prelude"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.kind),
-                1 => gapi::wire::de(map, &mut self.prelude),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.kind,
+                    1 => &self.prelude,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "prelude", &self.prelude)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Catchall {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.kind,
+                    1 => &mut self.prelude,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Catchall {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Catchall);
     gapi::open_enum! {
         pub enum CatchallKind {
             Unknown = "UNKNOWN",
@@ -186,52 +147,39 @@ pub mod schemas {
             Self2 = "Self",
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct CdnSettings {
         pub frame_rate: Option<CdnSettingsFrameRate>,
         pub registry: Option<CdnSettingsRegistry>,
         pub resolution: Option<CdnSettingsResolution>,
     }
-    impl gapi::wire::WireStruct for CdnSettings {
+    impl gapi::wire::Record for CdnSettings {
         const NAME: &'static str = "CdnSettings";
         const FIELDS: &'static [&'static str] = &["frameRate", "registry", "resolution"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.frame_rate),
-                1 => gapi::wire::de(map, &mut self.registry),
-                2 => gapi::wire::de(map, &mut self.resolution),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.frame_rate,
+                    1 => &self.registry,
+                    2 => &self.resolution,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "frameRate", &self.frame_rate)?;
-            gapi::wire::ser(map, "registry", &self.registry)?;
-            gapi::wire::ser(map, "resolution", &self.resolution)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for CdnSettings {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.frame_rate,
+                    1 => &mut self.registry,
+                    2 => &mut self.resolution,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for CdnSettings {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(CdnSettings);
     gapi::open_enum! {
         pub enum CdnSettingsFrameRate {
             V30fps = "30fps",
@@ -256,87 +204,61 @@ pub mod schemas {
             V1440p = "1440p",
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Control {
         /// Synthesized name ControlFamily is taken by a schema.
         pub family: Option<ControlFamily2>,
     }
-    impl gapi::wire::WireStruct for Control {
+    impl gapi::wire::Record for Control {
         const NAME: &'static str = "Control";
         const FIELDS: &'static [&'static str] = &["family"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.family),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.family,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "family", &self.family)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Control {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.family,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Control {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Control);
+    #[derive(Clone, Default)]
     pub struct ControlFamily {
         pub id: Option<String>,
     }
-    impl gapi::wire::WireStruct for ControlFamily {
+    impl gapi::wire::Record for ControlFamily {
         const NAME: &'static str = "ControlFamily";
         const FIELDS: &'static [&'static str] = &["id"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.id),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.id,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "id", &self.id)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ControlFamily {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.id,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ControlFamily {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ControlFamily);
     gapi::open_enum! {
         /// Synthesized name ControlFamily is taken by a schema.
         pub enum ControlFamily2 {
@@ -344,47 +266,148 @@ pub mod schemas {
             Ac = "AC",
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    /// A page of disks.
+    #[derive(Clone, Default)]
+    pub struct DiskList {
+        /// Unique identifier.
+        pub id: Option<String>,
+        /// Informational warning (the same inline object on every list, as in compute v1).
+        pub warning: Option<DiskListWarning>,
+    }
+    impl gapi::wire::Record for DiskList {
+        const NAME: &'static str = "DiskList";
+        const FIELDS: &'static [&'static str] = &["id", "warning"];
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.id,
+                    1 => &self.warning,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.id,
+                    1 => &mut self.warning,
+                    _ => return None,
+                },
+            )
+        }
+    }
+    gapi::record!(DiskList);
+    /// Informational warning (the same inline object on every list, as in compute v1).
+    #[derive(Clone, Default)]
+    pub struct DiskListWarning {
+        /// A warning code.
+        pub code: Option<DiskListWarningCode>,
+        /// Metadata.
+        pub data: Option<Vec<DiskListWarningData>>,
+    }
+    impl gapi::wire::Record for DiskListWarning {
+        const NAME: &'static str = "DiskListWarning";
+        const FIELDS: &'static [&'static str] = &["code", "data"];
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.code,
+                    1 => &self.data,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.code,
+                    1 => &mut self.data,
+                    _ => return None,
+                },
+            )
+        }
+    }
+    gapi::record!(DiskListWarning);
+    gapi::open_enum! {
+        /// A warning code.
+        pub enum DiskListWarningCode {
+            /// No results.
+            NoResultsOnPage = "NO_RESULTS_ON_PAGE",
+            /// A zone is unreachable.
+            Unreachable = "UNREACHABLE",
+        }
+    }
+    #[derive(Clone, Default)]
+    pub struct DiskListWarningData {
+        /// Key.
+        pub key: Option<String>,
+        /// Value.
+        pub value: Option<String>,
+    }
+    impl gapi::wire::Record for DiskListWarningData {
+        const NAME: &'static str = "DiskListWarningData";
+        const FIELDS: &'static [&'static str] = &["key", "value"];
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.key,
+                    1 => &self.value,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.key,
+                    1 => &mut self.value,
+                    _ => return None,
+                },
+            )
+        }
+    }
+    gapi::record!(DiskListWarningData);
+    #[derive(Clone, Default)]
     pub struct Holder {
         pub severity: Option<Severity>,
     }
-    impl gapi::wire::WireStruct for Holder {
+    impl gapi::wire::Record for Holder {
         const NAME: &'static str = "Holder";
         const FIELDS: &'static [&'static str] = &["severity"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.severity),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.severity,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "severity", &self.severity)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Holder {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.severity,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Holder {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Holder);
+    /// A page of instances.
+    pub type InstanceList = DiskList;
+    /// Informational warning (the same inline object on every list, as in compute v1).
+    pub type InstanceListWarning = DiskListWarning;
+    /// A warning code.
+    pub type InstanceListWarningCode = DiskListWarningCode;
+    pub type InstanceListWarningData = DiskListWarningData;
+    #[derive(Clone, Default)]
     pub struct Lists {
         /// A map of enums.
         pub levels: Option<::std::collections::BTreeMap<String, ListsLevels>>,
@@ -392,46 +415,33 @@ pub mod schemas {
         /// An array of enums.
         pub regions: Option<Vec<ListsRegions>>,
     }
-    impl gapi::wire::WireStruct for Lists {
+    impl gapi::wire::Record for Lists {
         const NAME: &'static str = "Lists";
         const FIELDS: &'static [&'static str] = &["levels", "matrix", "regions"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.levels),
-                1 => gapi::wire::de(map, &mut self.matrix),
-                2 => gapi::wire::de(map, &mut self.regions),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.levels,
+                    1 => &self.matrix,
+                    2 => &self.regions,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "levels", &self.levels)?;
-            gapi::wire::ser(map, "matrix", &self.matrix)?;
-            gapi::wire::ser(map, "regions", &self.regions)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Lists {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.levels,
+                    1 => &mut self.matrix,
+                    2 => &mut self.regions,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Lists {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Lists);
     gapi::open_enum! {
         pub enum ListsLevels {
             Debug = "DEBUG",

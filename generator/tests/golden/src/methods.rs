@@ -22,181 +22,123 @@ pub mod scopes {
 /// The data types of this API.
 pub mod schemas {
     /// Items as a map: pages() only.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AggregatedList {
         pub items: Option<::std::collections::BTreeMap<String, ItemList>>,
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for AggregatedList {
+    impl gapi::wire::Record for AggregatedList {
         const NAME: &'static str = "AggregatedList";
         const FIELDS: &'static [&'static str] = &["items", "nextPageToken"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.items),
-                1 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.items,
+                    1 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AggregatedList {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.items,
+                    1 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AggregatedList {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AggregatedList);
     impl gapi::Page for AggregatedList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Empty {}
-    impl gapi::wire::WireStruct for Empty {
+    impl gapi::wire::Record for Empty {
         const NAME: &'static str = "Empty";
         const FIELDS: &'static [&'static str] = &[];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
             let _ = index;
-            gapi::wire::de_skip(map)
+            None
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            let _ = map;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            let _ = index;
+            None
         }
     }
-    impl gapi::serde::Serialize for Empty {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Empty {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Empty);
+    #[derive(Clone, Default)]
     pub struct Item {
         pub id: Option<String>,
         pub size: Option<u64>,
     }
-    impl gapi::wire::WireStruct for Item {
+    impl gapi::wire::Record for Item {
         const NAME: &'static str = "Item";
         const FIELDS: &'static [&'static str] = &["id", "size"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.id),
-                1 => gapi::wire::de_int64(map, &mut self.size),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.id,
+                    1 => gapi::wire::int64_field(&self.size),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser_int64(map, "size", &self.size)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Item {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.id,
+                    1 => gapi::wire::int64_field_mut(&mut self.size),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Item {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Item);
     /// Standard list response.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ItemList {
         pub items: Option<Vec<Item>>,
         pub kind: Option<String>,
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for ItemList {
+    impl gapi::wire::Record for ItemList {
         const NAME: &'static str = "ItemList";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.items),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.items,
+                    1 => &self.kind,
+                    2 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ItemList {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.items,
+                    1 => &mut self.kind,
+                    2 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ItemList {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ItemList);
     impl gapi::Page for ItemList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -210,100 +152,74 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Object {
         pub content_type: Option<String>,
         pub name: Option<String>,
     }
-    impl gapi::wire::WireStruct for Object {
+    impl gapi::wire::Record for Object {
         const NAME: &'static str = "Object";
         const FIELDS: &'static [&'static str] = &["contentType", "name"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.content_type),
-                1 => gapi::wire::de(map, &mut self.name),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.content_type,
+                    1 => &self.name,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "contentType", &self.content_type)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Object {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.content_type,
+                    1 => &mut self.name,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Object {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Object);
     /// Two array fields: the one of objects is the items.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct OperationList {
         pub next_page_token: Option<String>,
         pub operations: Option<Vec<Item>>,
         pub unreachable: Option<Vec<String>>,
     }
-    impl gapi::wire::WireStruct for OperationList {
+    impl gapi::wire::Record for OperationList {
         const NAME: &'static str = "OperationList";
         const FIELDS: &'static [&'static str] = &[
             "nextPageToken",
             "operations",
             "unreachable",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.next_page_token),
-                1 => gapi::wire::de(map, &mut self.operations),
-                2 => gapi::wire::de(map, &mut self.unreachable),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.next_page_token,
+                    1 => &self.operations,
+                    2 => &self.unreachable,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "operations", &self.operations)?;
-            gapi::wire::ser(map, "unreachable", &self.unreachable)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for OperationList {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.next_page_token,
+                    1 => &mut self.operations,
+                    2 => &mut self.unreachable,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for OperationList {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(OperationList);
     impl gapi::Page for OperationList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -317,95 +233,69 @@ pub mod schemas {
             self.operations.unwrap_or_default()
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct QueryRequest {
         pub filter: Option<String>,
         pub page_size: Option<i32>,
         pub page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for QueryRequest {
+    impl gapi::wire::Record for QueryRequest {
         const NAME: &'static str = "QueryRequest";
         const FIELDS: &'static [&'static str] = &["filter", "pageSize", "pageToken"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.filter),
-                1 => gapi::wire::de(map, &mut self.page_size),
-                2 => gapi::wire::de(map, &mut self.page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.filter,
+                    1 => &self.page_size,
+                    2 => &self.page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "filter", &self.filter)?;
-            gapi::wire::ser(map, "pageSize", &self.page_size)?;
-            gapi::wire::ser(map, "pageToken", &self.page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for QueryRequest {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.filter,
+                    1 => &mut self.page_size,
+                    2 => &mut self.page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for QueryRequest {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(QueryRequest);
+    #[derive(Clone, Default)]
     pub struct QueryResponse {
         pub next_page_token: Option<String>,
         pub results: Option<Vec<Item>>,
     }
-    impl gapi::wire::WireStruct for QueryResponse {
+    impl gapi::wire::Record for QueryResponse {
         const NAME: &'static str = "QueryResponse";
         const FIELDS: &'static [&'static str] = &["nextPageToken", "results"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.next_page_token),
-                1 => gapi::wire::de(map, &mut self.results),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.next_page_token,
+                    1 => &self.results,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "results", &self.results)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for QueryResponse {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.next_page_token,
+                    1 => &mut self.results,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for QueryResponse {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(QueryResponse);
     impl gapi::Page for QueryResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -420,52 +310,39 @@ pub mod schemas {
         }
     }
     /// BigQuery style: the response token is `pageToken`.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct TableDataList {
         pub page_token: Option<String>,
         pub rows: Option<Vec<Vec<gapi::serde_json::Value>>>,
         pub total_rows: Option<i64>,
     }
-    impl gapi::wire::WireStruct for TableDataList {
+    impl gapi::wire::Record for TableDataList {
         const NAME: &'static str = "TableDataList";
         const FIELDS: &'static [&'static str] = &["pageToken", "rows", "totalRows"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.page_token),
-                1 => gapi::wire::de(map, &mut self.rows),
-                2 => gapi::wire::de_int64(map, &mut self.total_rows),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.page_token,
+                    1 => &self.rows,
+                    2 => gapi::wire::int64_field(&self.total_rows),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "pageToken", &self.page_token)?;
-            gapi::wire::ser(map, "rows", &self.rows)?;
-            gapi::wire::ser_int64(map, "totalRows", &self.total_rows)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TableDataList {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.page_token,
+                    1 => &mut self.rows,
+                    2 => gapi::wire::int64_field_mut(&mut self.total_rows),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TableDataList {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TableDataList);
     impl gapi::Page for TableDataList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {

@@ -27,327 +27,241 @@ pub mod scopes {
 }
 /// The data types of this API.
 pub mod schemas {
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Box {
         pub count: ::std::option::Option<i64>,
         pub inner: ::std::option::Option<::std::boxed::Box<Box>>,
     }
-    impl gapi::wire::WireStruct for Box {
+    impl gapi::wire::Record for Box {
         const NAME: &'static str = "Box";
         const FIELDS: &'static [&'static str] = &["count", "inner"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+        #[inline]
+        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.count),
+                    1 => &self.inner,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(
             &mut self,
             index: usize,
-            map: &mut A,
-        ) -> ::std::result::Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.count),
-                1 => gapi::wire::de(map, &mut self.inner),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "count", &self.count)?;
-            gapi::wire::ser(map, "inner", &self.inner)?;
-            Ok(())
+        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.count),
+                    1 => &mut self.inner,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Box {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Box {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Box);
+    #[derive(Clone, Default)]
     pub struct Copy {
         pub from: ::std::option::Option<::std::string::String>,
     }
-    impl gapi::wire::WireStruct for Copy {
+    impl gapi::wire::Record for Copy {
         const NAME: &'static str = "Copy";
         const FIELDS: &'static [&'static str] = &["from"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+        #[inline]
+        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.from,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(
             &mut self,
             index: usize,
-            map: &mut A,
-        ) -> ::std::result::Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.from),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            gapi::wire::ser(map, "from", &self.from)?;
-            Ok(())
+        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.from,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Copy {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Copy {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Copy);
+    #[derive(Clone, Default)]
     pub struct Default {
         pub on: ::std::option::Option<bool>,
     }
-    impl gapi::wire::WireStruct for Default {
+    impl gapi::wire::Record for Default {
         const NAME: &'static str = "Default";
         const FIELDS: &'static [&'static str] = &["on"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+        #[inline]
+        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.on,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(
             &mut self,
             index: usize,
-            map: &mut A,
-        ) -> ::std::result::Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.on),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            gapi::wire::ser(map, "on", &self.on)?;
-            Ok(())
+        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.on,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Default {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Default {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Default);
+    #[derive(Clone, Default)]
     pub struct Empty {}
-    impl gapi::wire::WireStruct for Empty {
+    impl gapi::wire::Record for Empty {
         const NAME: &'static str = "Empty";
         const FIELDS: &'static [&'static str] = &[];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+        #[inline]
+        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+            let _ = index;
+            None
+        }
+        #[inline]
+        fn field_mut(
             &mut self,
             index: usize,
-            map: &mut A,
-        ) -> ::std::result::Result<(), A::Error> {
+        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
             let _ = index;
-            gapi::wire::de_skip(map)
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            let _ = map;
-            Ok(())
+            None
         }
     }
-    impl gapi::serde::Serialize for Empty {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Empty {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Empty);
+    #[derive(Clone, Default)]
     pub struct Error {
         pub code: ::std::option::Option<i32>,
     }
-    impl gapi::wire::WireStruct for Error {
+    impl gapi::wire::Record for Error {
         const NAME: &'static str = "Error";
         const FIELDS: &'static [&'static str] = &["code"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+        #[inline]
+        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.code,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(
             &mut self,
             index: usize,
-            map: &mut A,
-        ) -> ::std::result::Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.code),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            gapi::wire::ser(map, "code", &self.code)?;
-            Ok(())
+        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.code,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Error {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Error {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Error);
+    #[derive(Clone, Default)]
     pub struct GoogleCloudV1Thing {
         pub a: ::std::option::Option<::std::string::String>,
     }
-    impl gapi::wire::WireStruct for GoogleCloudV1Thing {
+    impl gapi::wire::Record for GoogleCloudV1Thing {
         const NAME: &'static str = "GoogleCloudV1Thing";
         const FIELDS: &'static [&'static str] = &["a"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+        #[inline]
+        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.a,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(
             &mut self,
             index: usize,
-            map: &mut A,
-        ) -> ::std::result::Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.a),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            gapi::wire::ser(map, "a", &self.a)?;
-            Ok(())
+        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.a,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for GoogleCloudV1Thing {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for GoogleCloudV1Thing {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(GoogleCloudV1Thing);
+    #[derive(Clone, Default)]
     pub struct HttpHealthCheck {
         pub request_path: ::std::option::Option<::std::string::String>,
     }
-    impl gapi::wire::WireStruct for HttpHealthCheck {
+    impl gapi::wire::Record for HttpHealthCheck {
         const NAME: &'static str = "HttpHealthCheck";
         const FIELDS: &'static [&'static str] = &["requestPath"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+        #[inline]
+        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.request_path,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(
             &mut self,
             index: usize,
-            map: &mut A,
-        ) -> ::std::result::Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.request_path),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            gapi::wire::ser(map, "requestPath", &self.request_path)?;
-            Ok(())
+        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.request_path,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for HttpHealthCheck {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for HttpHealthCheck {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(HttpHealthCheck);
+    #[derive(Clone, Default)]
     pub struct HttpHealthCheck2 {
         pub port: ::std::option::Option<i32>,
     }
-    impl gapi::wire::WireStruct for HttpHealthCheck2 {
+    impl gapi::wire::Record for HttpHealthCheck2 {
         const NAME: &'static str = "HttpHealthCheck2";
         const FIELDS: &'static [&'static str] = &["port"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+        #[inline]
+        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.port,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(
             &mut self,
             index: usize,
-            map: &mut A,
-        ) -> ::std::result::Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.port),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            gapi::wire::ser(map, "port", &self.port)?;
-            Ok(())
+        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.port,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for HttpHealthCheck2 {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for HttpHealthCheck2 {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(HttpHealthCheck2);
     /// Properties named like Rust keywords and odd characters.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Keywords {
         pub r#ref: ::std::option::Option<::std::string::String>,
         pub schema: ::std::option::Option<::std::string::String>,
@@ -376,7 +290,7 @@ pub mod schemas {
         pub r#type: ::std::option::Option<::std::string::String>,
         pub r#use: ::std::option::Option<i32>,
     }
-    impl gapi::wire::WireStruct for Keywords {
+    impl gapi::wire::Record for Keywords {
         const NAME: &'static str = "Keywords";
         const FIELDS: &'static [&'static str] = &[
             "$ref",
@@ -400,163 +314,133 @@ pub mod schemas {
             "type",
             "use",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+        #[inline]
+        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.r#ref,
+                    1 => &self.schema,
+                    2 => &self._30days,
+                    3 => &self.context,
+                    4 => &self.type_2,
+                    5 => &self.self_2,
+                    6 => &self.meta,
+                    7 => &self.type_3,
+                    8 => &self.r#async,
+                    9 => &self.crate_,
+                    10 => &self.end_date,
+                    11 => &self.end_date_day,
+                    12 => &self.r#enum,
+                    13 => &self.r#gen,
+                    14 => &self.r#match,
+                    15 => &self.raw,
+                    16 => &self.self_,
+                    17 => &self.super_,
+                    18 => &self.r#type,
+                    19 => &self.r#use,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(
             &mut self,
             index: usize,
-            map: &mut A,
-        ) -> ::std::result::Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.r#ref),
-                1 => gapi::wire::de(map, &mut self.schema),
-                2 => gapi::wire::de(map, &mut self._30days),
-                3 => gapi::wire::de(map, &mut self.context),
-                4 => gapi::wire::de(map, &mut self.type_2),
-                5 => gapi::wire::de(map, &mut self.self_2),
-                6 => gapi::wire::de(map, &mut self.meta),
-                7 => gapi::wire::de(map, &mut self.type_3),
-                8 => gapi::wire::de(map, &mut self.r#async),
-                9 => gapi::wire::de(map, &mut self.crate_),
-                10 => gapi::wire::de(map, &mut self.end_date),
-                11 => gapi::wire::de(map, &mut self.end_date_day),
-                12 => gapi::wire::de(map, &mut self.r#enum),
-                13 => gapi::wire::de(map, &mut self.r#gen),
-                14 => gapi::wire::de(map, &mut self.r#match),
-                15 => gapi::wire::de(map, &mut self.raw),
-                16 => gapi::wire::de(map, &mut self.self_),
-                17 => gapi::wire::de(map, &mut self.super_),
-                18 => gapi::wire::de(map, &mut self.r#type),
-                19 => gapi::wire::de(map, &mut self.r#use),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            gapi::wire::ser(map, "$ref", &self.r#ref)?;
-            gapi::wire::ser(map, "$schema", &self.schema)?;
-            gapi::wire::ser(map, "30days", &self._30days)?;
-            gapi::wire::ser(map, "@context", &self.context)?;
-            gapi::wire::ser(map, "@type", &self.type_2)?;
-            gapi::wire::ser(map, "Self", &self.self_2)?;
-            gapi::wire::ser(map, "_meta", &self.meta)?;
-            gapi::wire::ser(map, "_type", &self.type_3)?;
-            gapi::wire::ser(map, "async", &self.r#async)?;
-            gapi::wire::ser(map, "crate", &self.crate_)?;
-            gapi::wire::ser(map, "end-date", &self.end_date)?;
-            gapi::wire::ser(map, "endDate.day", &self.end_date_day)?;
-            gapi::wire::ser(map, "enum", &self.r#enum)?;
-            gapi::wire::ser(map, "gen", &self.r#gen)?;
-            gapi::wire::ser(map, "match", &self.r#match)?;
-            gapi::wire::ser(map, "raw", &self.raw)?;
-            gapi::wire::ser(map, "self", &self.self_)?;
-            gapi::wire::ser(map, "super", &self.super_)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            gapi::wire::ser(map, "use", &self.r#use)?;
-            Ok(())
+        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.r#ref,
+                    1 => &mut self.schema,
+                    2 => &mut self._30days,
+                    3 => &mut self.context,
+                    4 => &mut self.type_2,
+                    5 => &mut self.self_2,
+                    6 => &mut self.meta,
+                    7 => &mut self.type_3,
+                    8 => &mut self.r#async,
+                    9 => &mut self.crate_,
+                    10 => &mut self.end_date,
+                    11 => &mut self.end_date_day,
+                    12 => &mut self.r#enum,
+                    13 => &mut self.r#gen,
+                    14 => &mut self.r#match,
+                    15 => &mut self.raw,
+                    16 => &mut self.self_,
+                    17 => &mut self.super_,
+                    18 => &mut self.r#type,
+                    19 => &mut self.r#use,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Keywords {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Keywords {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Keywords);
+    #[derive(Clone, Default)]
     pub struct Option {
         pub value: ::std::option::Option<String>,
         pub values: ::std::option::Option<::std::vec::Vec<Vec>>,
     }
-    impl gapi::wire::WireStruct for Option {
+    impl gapi::wire::Record for Option {
         const NAME: &'static str = "Option";
         const FIELDS: &'static [&'static str] = &["value", "values"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+        #[inline]
+        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.value,
+                    1 => &self.values,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(
             &mut self,
             index: usize,
-            map: &mut A,
-        ) -> ::std::result::Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.value),
-                1 => gapi::wire::de(map, &mut self.values),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            gapi::wire::ser(map, "value", &self.value)?;
-            gapi::wire::ser(map, "values", &self.values)?;
-            Ok(())
+        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.value,
+                    1 => &mut self.values,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Option {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Option {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Option);
+    #[derive(Clone, Default)]
     pub struct Page {
         pub next_page_token: ::std::option::Option<::std::string::String>,
         pub results: ::std::option::Option<::std::vec::Vec<Result>>,
     }
-    impl gapi::wire::WireStruct for Page {
+    impl gapi::wire::Record for Page {
         const NAME: &'static str = "Page";
         const FIELDS: &'static [&'static str] = &["nextPageToken", "results"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+        #[inline]
+        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.next_page_token,
+                    1 => &self.results,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(
             &mut self,
             index: usize,
-            map: &mut A,
-        ) -> ::std::result::Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.next_page_token),
-                1 => gapi::wire::de(map, &mut self.results),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            gapi::wire::ser(map, "results", &self.results)?;
-            Ok(())
+        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.next_page_token,
+                    1 => &mut self.results,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Page {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Page {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Page);
     impl gapi::Page for Page {
         #[inline]
         fn next_page_token(&self) -> ::std::option::Option<&str> {
@@ -571,135 +455,105 @@ pub mod schemas {
         }
     }
     /// Shadows std's Result.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Result {
         pub ok: ::std::option::Option<bool>,
         pub status: ::std::option::Option<ResultStatus>,
     }
-    impl gapi::wire::WireStruct for Result {
+    impl gapi::wire::Record for Result {
         const NAME: &'static str = "Result";
         const FIELDS: &'static [&'static str] = &["ok", "status"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+        #[inline]
+        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.ok,
+                    1 => &self.status,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(
             &mut self,
             index: usize,
-            map: &mut A,
-        ) -> ::std::result::Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.ok),
-                1 => gapi::wire::de(map, &mut self.status),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            gapi::wire::ser(map, "ok", &self.ok)?;
-            gapi::wire::ser(map, "status", &self.status)?;
-            Ok(())
+        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.ok,
+                    1 => &mut self.status,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Result {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Result {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Result);
     gapi::open_enum! {
         pub enum ResultStatus {
             Ok = "OK",
             Err = "ERR",
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct String {
         pub text: ::std::option::Option<::std::string::String>,
     }
-    impl gapi::wire::WireStruct for String {
+    impl gapi::wire::Record for String {
         const NAME: &'static str = "String";
         const FIELDS: &'static [&'static str] = &["text"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+        #[inline]
+        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.text,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(
             &mut self,
             index: usize,
-            map: &mut A,
-        ) -> ::std::result::Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.text),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            gapi::wire::ser(map, "text", &self.text)?;
-            Ok(())
+        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.text,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for String {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for String {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(String);
+    #[derive(Clone, Default)]
     pub struct Vec {
         pub items: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     }
-    impl gapi::wire::WireStruct for Vec {
+    impl gapi::wire::Record for Vec {
         const NAME: &'static str = "Vec";
         const FIELDS: &'static [&'static str] = &["items"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
+        #[inline]
+        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.items,
+                    _ => return None,
+                },
+            )
+        }
+        #[inline]
+        fn field_mut(
             &mut self,
             index: usize,
-            map: &mut A,
-        ) -> ::std::result::Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.items),
-                _ => gapi::wire::de_skip(map),
-            }
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::std::result::Result<(), M::Error> {
-            gapi::wire::ser(map, "items", &self.items)?;
-            Ok(())
+        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.items,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl gapi::serde::Serialize for Vec {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Vec {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Vec);
 }
 /// The Names Test API (`names` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]

@@ -24,7 +24,7 @@ pub mod scopes {
 /// The data types of this API.
 pub mod schemas {
     /// Information about the source of the task assignment (Document, Chat Space).
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct AssignmentInfo {
         /// Output only. Information about the Drive file where this task originates from. Currently, the Drive file can only be a document. This field is read-only.
         pub drive_resource_info: Option<DriveResourceInfo>,
@@ -35,7 +35,7 @@ pub mod schemas {
         /// Output only. The type of surface this assigned task originates from. Currently limited to DOCUMENT or SPACE.
         pub surface_type: Option<AssignmentInfoSurfaceType>,
     }
-    impl gapi::wire::WireStruct for AssignmentInfo {
+    impl gapi::wire::Record for AssignmentInfo {
         const NAME: &'static str = "AssignmentInfo";
         const FIELDS: &'static [&'static str] = &[
             "driveResourceInfo",
@@ -43,45 +43,32 @@ pub mod schemas {
             "spaceInfo",
             "surfaceType",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.drive_resource_info),
-                1 => gapi::wire::de(map, &mut self.link_to_task),
-                2 => gapi::wire::de(map, &mut self.space_info),
-                3 => gapi::wire::de(map, &mut self.surface_type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.drive_resource_info,
+                    1 => &self.link_to_task,
+                    2 => &self.space_info,
+                    3 => &self.surface_type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "driveResourceInfo", &self.drive_resource_info)?;
-            gapi::wire::ser(map, "linkToTask", &self.link_to_task)?;
-            gapi::wire::ser(map, "spaceInfo", &self.space_info)?;
-            gapi::wire::ser(map, "surfaceType", &self.surface_type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AssignmentInfo {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.drive_resource_info,
+                    1 => &mut self.link_to_task,
+                    2 => &mut self.space_info,
+                    3 => &mut self.surface_type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AssignmentInfo {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(AssignmentInfo);
     gapi::open_enum! {
         /// Output only. The type of surface this assigned task originates from. Currently limited to DOCUMENT or SPACE.
         pub enum AssignmentInfoSurfaceType {
@@ -96,94 +83,68 @@ pub mod schemas {
         }
     }
     /// Information about the Drive resource where a task was assigned from (the document, sheet, etc.).
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DriveResourceInfo {
         /// Output only. Identifier of the file in the Drive API.
         pub drive_file_id: Option<String>,
         /// Output only. Resource key required to access files shared via a shared link. Not required for all files. See also developers.google.com/drive/api/guides/resource-keys.
         pub resource_key: Option<String>,
     }
-    impl gapi::wire::WireStruct for DriveResourceInfo {
+    impl gapi::wire::Record for DriveResourceInfo {
         const NAME: &'static str = "DriveResourceInfo";
         const FIELDS: &'static [&'static str] = &["driveFileId", "resourceKey"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.drive_file_id),
-                1 => gapi::wire::de(map, &mut self.resource_key),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.drive_file_id,
+                    1 => &self.resource_key,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "driveFileId", &self.drive_file_id)?;
-            gapi::wire::ser(map, "resourceKey", &self.resource_key)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DriveResourceInfo {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.drive_file_id,
+                    1 => &mut self.resource_key,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DriveResourceInfo {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DriveResourceInfo);
     /// Information about the Chat Space where a task was assigned from.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct SpaceInfo {
         /// Output only. The Chat space where this task originates from. The format is "spaces/{space}".
         pub space: Option<String>,
     }
-    impl gapi::wire::WireStruct for SpaceInfo {
+    impl gapi::wire::Record for SpaceInfo {
         const NAME: &'static str = "SpaceInfo";
         const FIELDS: &'static [&'static str] = &["space"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.space),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.space,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "space", &self.space)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for SpaceInfo {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.space,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for SpaceInfo {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(SpaceInfo);
+    #[derive(Clone, Default)]
     pub struct Task {
         /// Output only. Context information for assigned tasks. A task can be assigned to a user, currently possible from surfaces like Docs and Chat Spaces. This field is populated for tasks assigned to the current user and identifies where the task was assigned from. This field is read-only.
         pub assignment_info: Option<AssignmentInfo>,
@@ -220,7 +181,7 @@ pub mod schemas {
         /// Output only. An absolute link to the task in the Google Tasks Web UI.
         pub web_view_link: Option<String>,
     }
-    impl gapi::wire::WireStruct for Task {
+    impl gapi::wire::Record for Task {
         const NAME: &'static str = "Task";
         const FIELDS: &'static [&'static str] = &[
             "assignmentInfo",
@@ -241,72 +202,59 @@ pub mod schemas {
             "updated",
             "webViewLink",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.assignment_info),
-                1 => gapi::wire::de(map, &mut self.completed),
-                2 => gapi::wire::de(map, &mut self.deleted),
-                3 => gapi::wire::de(map, &mut self.due),
-                4 => gapi::wire::de(map, &mut self.etag),
-                5 => gapi::wire::de(map, &mut self.hidden),
-                6 => gapi::wire::de(map, &mut self.id),
-                7 => gapi::wire::de(map, &mut self.kind),
-                8 => gapi::wire::de(map, &mut self.links),
-                9 => gapi::wire::de(map, &mut self.notes),
-                10 => gapi::wire::de(map, &mut self.parent),
-                11 => gapi::wire::de(map, &mut self.position),
-                12 => gapi::wire::de(map, &mut self.self_link),
-                13 => gapi::wire::de(map, &mut self.status),
-                14 => gapi::wire::de(map, &mut self.title),
-                15 => gapi::wire::de(map, &mut self.updated),
-                16 => gapi::wire::de(map, &mut self.web_view_link),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.assignment_info,
+                    1 => &self.completed,
+                    2 => &self.deleted,
+                    3 => &self.due,
+                    4 => &self.etag,
+                    5 => &self.hidden,
+                    6 => &self.id,
+                    7 => &self.kind,
+                    8 => &self.links,
+                    9 => &self.notes,
+                    10 => &self.parent,
+                    11 => &self.position,
+                    12 => &self.self_link,
+                    13 => &self.status,
+                    14 => &self.title,
+                    15 => &self.updated,
+                    16 => &self.web_view_link,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "assignmentInfo", &self.assignment_info)?;
-            gapi::wire::ser(map, "completed", &self.completed)?;
-            gapi::wire::ser(map, "deleted", &self.deleted)?;
-            gapi::wire::ser(map, "due", &self.due)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "hidden", &self.hidden)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "links", &self.links)?;
-            gapi::wire::ser(map, "notes", &self.notes)?;
-            gapi::wire::ser(map, "parent", &self.parent)?;
-            gapi::wire::ser(map, "position", &self.position)?;
-            gapi::wire::ser(map, "selfLink", &self.self_link)?;
-            gapi::wire::ser(map, "status", &self.status)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            gapi::wire::ser(map, "updated", &self.updated)?;
-            gapi::wire::ser(map, "webViewLink", &self.web_view_link)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Task {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.assignment_info,
+                    1 => &mut self.completed,
+                    2 => &mut self.deleted,
+                    3 => &mut self.due,
+                    4 => &mut self.etag,
+                    5 => &mut self.hidden,
+                    6 => &mut self.id,
+                    7 => &mut self.kind,
+                    8 => &mut self.links,
+                    9 => &mut self.notes,
+                    10 => &mut self.parent,
+                    11 => &mut self.position,
+                    12 => &mut self.self_link,
+                    13 => &mut self.status,
+                    14 => &mut self.title,
+                    15 => &mut self.updated,
+                    16 => &mut self.web_view_link,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Task {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Task);
+    #[derive(Clone, Default)]
     pub struct TaskLinks {
         /// The description (might be empty).
         pub description: Option<String>,
@@ -315,47 +263,34 @@ pub mod schemas {
         /// Type of the link, e.g. "email", "generic", "chat_message", "keep_note".
         pub r#type: Option<String>,
     }
-    impl gapi::wire::WireStruct for TaskLinks {
+    impl gapi::wire::Record for TaskLinks {
         const NAME: &'static str = "TaskLinks";
         const FIELDS: &'static [&'static str] = &["description", "link", "type"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.description),
-                1 => gapi::wire::de(map, &mut self.link),
-                2 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.description,
+                    1 => &self.link,
+                    2 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "description", &self.description)?;
-            gapi::wire::ser(map, "link", &self.link)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TaskLinks {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.description,
+                    1 => &mut self.link,
+                    2 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TaskLinks {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(TaskLinks);
+    #[derive(Clone, Default)]
     pub struct TaskList {
         /// ETag of the resource.
         pub etag: Option<String>,
@@ -370,7 +305,7 @@ pub mod schemas {
         /// Output only. Last modification time of the task list (as a RFC 3339 timestamp).
         pub updated: Option<String>,
     }
-    impl gapi::wire::WireStruct for TaskList {
+    impl gapi::wire::Record for TaskList {
         const NAME: &'static str = "TaskList";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -380,50 +315,37 @@ pub mod schemas {
             "title",
             "updated",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.id),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.self_link),
-                4 => gapi::wire::de(map, &mut self.title),
-                5 => gapi::wire::de(map, &mut self.updated),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.id,
+                    2 => &self.kind,
+                    3 => &self.self_link,
+                    4 => &self.title,
+                    5 => &self.updated,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "id", &self.id)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "selfLink", &self.self_link)?;
-            gapi::wire::ser(map, "title", &self.title)?;
-            gapi::wire::ser(map, "updated", &self.updated)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TaskList {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.id,
+                    2 => &mut self.kind,
+                    3 => &mut self.self_link,
+                    4 => &mut self.title,
+                    5 => &mut self.updated,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TaskList {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(TaskList);
+    #[derive(Clone, Default)]
     pub struct TaskLists {
         /// ETag of the resource.
         pub etag: Option<String>,
@@ -434,7 +356,7 @@ pub mod schemas {
         /// Token that can be used to request the next page of this result.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for TaskLists {
+    impl gapi::wire::Record for TaskLists {
         const NAME: &'static str = "TaskLists";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -442,45 +364,32 @@ pub mod schemas {
             "kind",
             "nextPageToken",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.items),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.items,
+                    2 => &self.kind,
+                    3 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for TaskLists {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.items,
+                    2 => &mut self.kind,
+                    3 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for TaskLists {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(TaskLists);
     impl gapi::Page for TaskLists {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
@@ -494,7 +403,7 @@ pub mod schemas {
             self.items.unwrap_or_default()
         }
     }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Tasks {
         /// ETag of the resource.
         pub etag: Option<String>,
@@ -505,7 +414,7 @@ pub mod schemas {
         /// Token used to access the next page of this result.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::WireStruct for Tasks {
+    impl gapi::wire::Record for Tasks {
         const NAME: &'static str = "Tasks";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -513,45 +422,32 @@ pub mod schemas {
             "kind",
             "nextPageToken",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.items),
-                2 => gapi::wire::de(map, &mut self.kind),
-                3 => gapi::wire::de(map, &mut self.next_page_token),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.items,
+                    2 => &self.kind,
+                    3 => &self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "nextPageToken", &self.next_page_token)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Tasks {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.items,
+                    2 => &mut self.kind,
+                    3 => &mut self.next_page_token,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Tasks {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Tasks);
     impl gapi::Page for Tasks {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {

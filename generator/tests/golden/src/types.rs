@@ -19,43 +19,24 @@ pub mod scopes {}
 /// The data types of this API.
 pub mod schemas {
     /// No properties key at all.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Bare {}
-    impl gapi::wire::WireStruct for Bare {
+    impl gapi::wire::Record for Bare {
         const NAME: &'static str = "Bare";
         const FIELDS: &'static [&'static str] = &[];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
             let _ = index;
-            gapi::wire::de_skip(map)
+            None
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            let _ = map;
-            Ok(())
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            let _ = index;
+            None
         }
     }
-    impl gapi::serde::Serialize for Bare {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Bare {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Bare);
+    #[derive(Clone, Default)]
     pub struct Containers {
         pub bytes_map: Option<::std::collections::BTreeMap<String, gapi::Bytes>>,
         pub cube: Option<Vec<Vec<Vec<f64>>>>,
@@ -75,7 +56,7 @@ pub mod schemas {
         /// Array of arrays.
         pub rows: Option<Vec<Vec<gapi::serde_json::Value>>>,
     }
-    impl gapi::wire::WireStruct for Containers {
+    impl gapi::wire::Record for Containers {
         const NAME: &'static str = "Containers";
         const FIELDS: &'static [&'static str] = &[
             "bytesMap",
@@ -86,135 +67,74 @@ pub mod schemas {
             "mapOfRefs",
             "rows",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bytes_map),
-                1 => gapi::wire::de(map, &mut self.cube),
-                2 => gapi::wire::de(map, &mut self.list_of_maps),
-                3 => gapi::wire::de(map, &mut self.map_of_any),
-                4 => gapi::wire::de(map, &mut self.map_of_maps),
-                5 => gapi::wire::de(map, &mut self.map_of_refs),
-                6 => gapi::wire::de(map, &mut self.rows),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bytes_map,
+                    1 => &self.cube,
+                    2 => &self.list_of_maps,
+                    3 => &self.map_of_any,
+                    4 => &self.map_of_maps,
+                    5 => &self.map_of_refs,
+                    6 => &self.rows,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bytesMap", &self.bytes_map)?;
-            gapi::wire::ser(map, "cube", &self.cube)?;
-            gapi::wire::ser(map, "listOfMaps", &self.list_of_maps)?;
-            gapi::wire::ser(map, "mapOfAny", &self.map_of_any)?;
-            gapi::wire::ser(map, "mapOfMaps", &self.map_of_maps)?;
-            gapi::wire::ser(map, "mapOfRefs", &self.map_of_refs)?;
-            gapi::wire::ser(map, "rows", &self.rows)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Containers {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bytes_map,
+                    1 => &mut self.cube,
+                    2 => &mut self.list_of_maps,
+                    3 => &mut self.map_of_any,
+                    4 => &mut self.map_of_maps,
+                    5 => &mut self.map_of_refs,
+                    6 => &mut self.rows,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Containers {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Containers);
     /// A top-level array of inline objects.
     pub type Detections = Vec<DetectionsItem>;
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct DetectionsItem {
         pub confidence: Option<f32>,
         pub language: Option<String>,
     }
-    impl gapi::wire::WireStruct for DetectionsItem {
+    impl gapi::wire::Record for DetectionsItem {
         const NAME: &'static str = "DetectionsItem";
         const FIELDS: &'static [&'static str] = &["confidence", "language"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.confidence),
-                1 => gapi::wire::de(map, &mut self.language),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.confidence,
+                    1 => &self.language,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "confidence", &self.confidence)?;
-            gapi::wire::ser(map, "language", &self.language)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for DetectionsItem {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.confidence,
+                    1 => &mut self.language,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for DetectionsItem {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(DetectionsItem);
     /// No properties: a struct with no fields.
-    #[derive(Clone, Debug, Default, PartialEq)]
-    pub struct Empty {}
-    impl gapi::wire::WireStruct for Empty {
-        const NAME: &'static str = "Empty";
-        const FIELDS: &'static [&'static str] = &[];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            let _ = index;
-            gapi::wire::de_skip(map)
-        }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            let _ = map;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Empty {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
-        }
-    }
-    impl<'de> gapi::serde::Deserialize<'de> for Empty {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    pub type Empty = Bare;
     /// Inline anonymous objects, named after their path.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Inline {
         /// Inline object property.
         pub author: Option<InlineAuthor2>,
@@ -223,260 +143,182 @@ pub mod schemas {
         /// Map of inline objects.
         pub scopes: Option<::std::collections::BTreeMap<String, InlineScopes>>,
     }
-    impl gapi::wire::WireStruct for Inline {
+    impl gapi::wire::Record for Inline {
         const NAME: &'static str = "Inline";
         const FIELDS: &'static [&'static str] = &["author", "links", "scopes"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.author),
-                1 => gapi::wire::de(map, &mut self.links),
-                2 => gapi::wire::de(map, &mut self.scopes),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.author,
+                    1 => &self.links,
+                    2 => &self.scopes,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "author", &self.author)?;
-            gapi::wire::ser(map, "links", &self.links)?;
-            gapi::wire::ser(map, "scopes", &self.scopes)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Inline {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.author,
+                    1 => &mut self.links,
+                    2 => &mut self.scopes,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Inline {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Inline);
     /// Takes the name an inline object would get.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct InlineAuthor {
         pub x: Option<String>,
     }
-    impl gapi::wire::WireStruct for InlineAuthor {
+    impl gapi::wire::Record for InlineAuthor {
         const NAME: &'static str = "InlineAuthor";
         const FIELDS: &'static [&'static str] = &["x"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.x),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.x,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "x", &self.x)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for InlineAuthor {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.x,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for InlineAuthor {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(InlineAuthor);
     /// Inline object property.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct InlineAuthor2 {
         pub image: Option<InlineAuthor2Image>,
         pub name: Option<String>,
     }
-    impl gapi::wire::WireStruct for InlineAuthor2 {
+    impl gapi::wire::Record for InlineAuthor2 {
         const NAME: &'static str = "InlineAuthor2";
         const FIELDS: &'static [&'static str] = &["image", "name"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.image),
-                1 => gapi::wire::de(map, &mut self.name),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.image,
+                    1 => &self.name,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "image", &self.image)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for InlineAuthor2 {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.image,
+                    1 => &mut self.name,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for InlineAuthor2 {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(InlineAuthor2);
+    #[derive(Clone, Default)]
     pub struct InlineAuthor2Image {
         pub size: Option<i64>,
         pub url: Option<String>,
     }
-    impl gapi::wire::WireStruct for InlineAuthor2Image {
+    impl gapi::wire::Record for InlineAuthor2Image {
         const NAME: &'static str = "InlineAuthor2Image";
         const FIELDS: &'static [&'static str] = &["size", "url"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.size),
-                1 => gapi::wire::de(map, &mut self.url),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.size),
+                    1 => &self.url,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "size", &self.size)?;
-            gapi::wire::ser(map, "url", &self.url)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for InlineAuthor2Image {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.size),
+                    1 => &mut self.url,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for InlineAuthor2Image {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(InlineAuthor2Image);
+    #[derive(Clone, Default)]
     pub struct InlineLinks {
         pub href: Option<String>,
         pub r#type: Option<String>,
     }
-    impl gapi::wire::WireStruct for InlineLinks {
+    impl gapi::wire::Record for InlineLinks {
         const NAME: &'static str = "InlineLinks";
         const FIELDS: &'static [&'static str] = &["href", "type"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.href),
-                1 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.href,
+                    1 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "href", &self.href)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for InlineLinks {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.href,
+                    1 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for InlineLinks {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(InlineLinks);
+    #[derive(Clone, Default)]
     pub struct InlineScopes {
         pub description: Option<String>,
     }
-    impl gapi::wire::WireStruct for InlineScopes {
+    impl gapi::wire::Record for InlineScopes {
         const NAME: &'static str = "InlineScopes";
         const FIELDS: &'static [&'static str] = &["description"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.description),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.description,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "description", &self.description)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for InlineScopes {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.description,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for InlineScopes {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(InlineScopes);
     pub type Int64List = Vec<i64>;
     /// int64 in every nesting.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Int64s {
         pub aliased: Option<Int64List>,
         pub list: Option<Vec<i64>>,
@@ -485,7 +327,7 @@ pub mod schemas {
         pub map_of_lists: Option<::std::collections::BTreeMap<String, Vec<u64>>>,
         pub one: Option<i64>,
     }
-    impl gapi::wire::WireStruct for Int64s {
+    impl gapi::wire::Record for Int64s {
         const NAME: &'static str = "Int64s";
         const FIELDS: &'static [&'static str] = &[
             "aliased",
@@ -495,271 +337,193 @@ pub mod schemas {
             "mapOfLists",
             "one",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de_int64(map, &mut self.aliased),
-                1 => gapi::wire::de_int64(map, &mut self.list),
-                2 => gapi::wire::de_int64(map, &mut self.list_of_lists),
-                3 => gapi::wire::de_int64(map, &mut self.map),
-                4 => gapi::wire::de_int64(map, &mut self.map_of_lists),
-                5 => gapi::wire::de_int64(map, &mut self.one),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field(&self.aliased),
+                    1 => gapi::wire::int64_field(&self.list),
+                    2 => gapi::wire::int64_field(&self.list_of_lists),
+                    3 => gapi::wire::int64_field(&self.map),
+                    4 => gapi::wire::int64_field(&self.map_of_lists),
+                    5 => gapi::wire::int64_field(&self.one),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser_int64(map, "aliased", &self.aliased)?;
-            gapi::wire::ser_int64(map, "list", &self.list)?;
-            gapi::wire::ser_int64(map, "listOfLists", &self.list_of_lists)?;
-            gapi::wire::ser_int64(map, "map", &self.map)?;
-            gapi::wire::ser_int64(map, "mapOfLists", &self.map_of_lists)?;
-            gapi::wire::ser_int64(map, "one", &self.one)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Int64s {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => gapi::wire::int64_field_mut(&mut self.aliased),
+                    1 => gapi::wire::int64_field_mut(&mut self.list),
+                    2 => gapi::wire::int64_field_mut(&mut self.list_of_lists),
+                    3 => gapi::wire::int64_field_mut(&mut self.map),
+                    4 => gapi::wire::int64_field_mut(&mut self.map_of_lists),
+                    5 => gapi::wire::int64_field_mut(&mut self.one),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Int64s {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Int64s);
     /// Self-recursion by value: Box.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct JsonSchema {
         pub items: Option<Box<JsonSchema>>,
         pub properties: Option<::std::collections::BTreeMap<String, JsonSchema>>,
         pub r#type: Option<String>,
     }
-    impl gapi::wire::WireStruct for JsonSchema {
+    impl gapi::wire::Record for JsonSchema {
         const NAME: &'static str = "JsonSchema";
         const FIELDS: &'static [&'static str] = &["items", "properties", "type"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.items),
-                1 => gapi::wire::de(map, &mut self.properties),
-                2 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.items,
+                    1 => &self.properties,
+                    2 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "properties", &self.properties)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for JsonSchema {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.items,
+                    1 => &mut self.properties,
+                    2 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for JsonSchema {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(JsonSchema);
     /// A top-level any.
     pub type JsonValue = gapi::serde_json::Value;
     /// Mutual recursion by value.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct ListMatcher {
         pub one_of: Option<Box<ValueMatcher>>,
     }
-    impl gapi::wire::WireStruct for ListMatcher {
+    impl gapi::wire::Record for ListMatcher {
         const NAME: &'static str = "ListMatcher";
         const FIELDS: &'static [&'static str] = &["oneOf"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.one_of),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.one_of,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "oneOf", &self.one_of)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ListMatcher {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.one_of,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ListMatcher {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ListMatcher);
     /// Recursion through Vec and map: no Box.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Node {
         pub by_name: Option<::std::collections::BTreeMap<String, Node>>,
         pub children: Option<Vec<Node>>,
         pub value: Option<String>,
     }
-    impl gapi::wire::WireStruct for Node {
+    impl gapi::wire::Record for Node {
         const NAME: &'static str = "Node";
         const FIELDS: &'static [&'static str] = &["byName", "children", "value"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.by_name),
-                1 => gapi::wire::de(map, &mut self.children),
-                2 => gapi::wire::de(map, &mut self.value),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.by_name,
+                    1 => &self.children,
+                    2 => &self.value,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "byName", &self.by_name)?;
-            gapi::wire::ser(map, "children", &self.children)?;
-            gapi::wire::ser(map, "value", &self.value)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Node {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.by_name,
+                    1 => &mut self.children,
+                    2 => &mut self.value,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Node {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(Node);
     /// A cycle through an inline object.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Outer {
         pub wrap: Option<Box<OuterWrap>>,
     }
-    impl gapi::wire::WireStruct for Outer {
+    impl gapi::wire::Record for Outer {
         const NAME: &'static str = "Outer";
         const FIELDS: &'static [&'static str] = &["wrap"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.wrap),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.wrap,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "wrap", &self.wrap)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Outer {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.wrap,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Outer {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Outer);
+    #[derive(Clone, Default)]
     pub struct OuterWrap {
         pub back: Option<Box<Outer>>,
     }
-    impl gapi::wire::WireStruct for OuterWrap {
+    impl gapi::wire::Record for OuterWrap {
         const NAME: &'static str = "OuterWrap";
         const FIELDS: &'static [&'static str] = &["back"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.back),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.back,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "back", &self.back)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for OuterWrap {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.back,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for OuterWrap {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(OuterWrap);
     /// A top-level map.
     pub type Row = ::std::collections::BTreeMap<String, gapi::serde_json::Value>;
     /// Every wire type and string format.
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Scalars {
         pub anything: Option<gapi::serde_json::Value>,
         pub bytes: Option<gapi::Bytes>,
@@ -782,7 +546,7 @@ pub mod schemas {
         pub u32: Option<u32>,
         pub u64: Option<u64>,
     }
-    impl gapi::wire::WireStruct for Scalars {
+    impl gapi::wire::Record for Scalars {
         const NAME: &'static str = "Scalars";
         const FIELDS: &'static [&'static str] = &[
             "anything",
@@ -805,167 +569,128 @@ pub mod schemas {
             "u32",
             "u64",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.anything),
-                1 => gapi::wire::de(map, &mut self.bytes),
-                2 => gapi::wire::de(map, &mut self.date),
-                3 => gapi::wire::de(map, &mut self.date_time),
-                4 => gapi::wire::de(map, &mut self.duration),
-                5 => gapi::wire::de(map, &mut self.f32),
-                6 => gapi::wire::de(map, &mut self.f64),
-                7 => gapi::wire::de(map, &mut self.flag),
-                8 => gapi::wire::de(map, &mut self.google_datetime),
-                9 => gapi::wire::de(map, &mut self.i32),
-                10 => gapi::wire::de_int64(map, &mut self.i64),
-                11 => gapi::wire::de(map, &mut self.mask),
-                12 => gapi::wire::de(map, &mut self.nothing),
-                13 => gapi::wire::de(map, &mut self.plain_int),
-                14 => gapi::wire::de(map, &mut self.plain_number),
-                15 => gapi::wire::de(map, &mut self.proto),
-                16 => gapi::wire::de(map, &mut self.str),
-                17 => gapi::wire::de(map, &mut self.u32),
-                18 => gapi::wire::de_int64(map, &mut self.u64),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.anything,
+                    1 => &self.bytes,
+                    2 => &self.date,
+                    3 => &self.date_time,
+                    4 => &self.duration,
+                    5 => &self.f32,
+                    6 => &self.f64,
+                    7 => &self.flag,
+                    8 => &self.google_datetime,
+                    9 => &self.i32,
+                    10 => gapi::wire::int64_field(&self.i64),
+                    11 => &self.mask,
+                    12 => &self.nothing,
+                    13 => &self.plain_int,
+                    14 => &self.plain_number,
+                    15 => &self.proto,
+                    16 => &self.str,
+                    17 => &self.u32,
+                    18 => gapi::wire::int64_field(&self.u64),
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "anything", &self.anything)?;
-            gapi::wire::ser(map, "bytes", &self.bytes)?;
-            gapi::wire::ser(map, "date", &self.date)?;
-            gapi::wire::ser(map, "dateTime", &self.date_time)?;
-            gapi::wire::ser(map, "duration", &self.duration)?;
-            gapi::wire::ser(map, "f32", &self.f32)?;
-            gapi::wire::ser(map, "f64", &self.f64)?;
-            gapi::wire::ser(map, "flag", &self.flag)?;
-            gapi::wire::ser(map, "googleDatetime", &self.google_datetime)?;
-            gapi::wire::ser(map, "i32", &self.i32)?;
-            gapi::wire::ser_int64(map, "i64", &self.i64)?;
-            gapi::wire::ser(map, "mask", &self.mask)?;
-            gapi::wire::ser(map, "nothing", &self.nothing)?;
-            gapi::wire::ser(map, "plainInt", &self.plain_int)?;
-            gapi::wire::ser(map, "plainNumber", &self.plain_number)?;
-            gapi::wire::ser(map, "proto", &self.proto)?;
-            gapi::wire::ser(map, "str", &self.str)?;
-            gapi::wire::ser(map, "u32", &self.u32)?;
-            gapi::wire::ser_int64(map, "u64", &self.u64)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Scalars {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.anything,
+                    1 => &mut self.bytes,
+                    2 => &mut self.date,
+                    3 => &mut self.date_time,
+                    4 => &mut self.duration,
+                    5 => &mut self.f32,
+                    6 => &mut self.f64,
+                    7 => &mut self.flag,
+                    8 => &mut self.google_datetime,
+                    9 => &mut self.i32,
+                    10 => gapi::wire::int64_field_mut(&mut self.i64),
+                    11 => &mut self.mask,
+                    12 => &mut self.nothing,
+                    13 => &mut self.plain_int,
+                    14 => &mut self.plain_number,
+                    15 => &mut self.proto,
+                    16 => &mut self.str,
+                    17 => &mut self.u32,
+                    18 => gapi::wire::int64_field_mut(&mut self.u64),
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Scalars {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Scalars);
+    #[derive(Clone, Default)]
     pub struct UsesAliases {
         pub bare: Option<Bare>,
         pub detections: Option<Vec<Detections>>,
         pub json: Option<JsonValue>,
         pub row: Option<Row>,
     }
-    impl gapi::wire::WireStruct for UsesAliases {
+    impl gapi::wire::Record for UsesAliases {
         const NAME: &'static str = "UsesAliases";
         const FIELDS: &'static [&'static str] = &["bare", "detections", "json", "row"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.bare),
-                1 => gapi::wire::de(map, &mut self.detections),
-                2 => gapi::wire::de(map, &mut self.json),
-                3 => gapi::wire::de(map, &mut self.row),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.bare,
+                    1 => &self.detections,
+                    2 => &self.json,
+                    3 => &self.row,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "bare", &self.bare)?;
-            gapi::wire::ser(map, "detections", &self.detections)?;
-            gapi::wire::ser(map, "json", &self.json)?;
-            gapi::wire::ser(map, "row", &self.row)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for UsesAliases {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.bare,
+                    1 => &mut self.detections,
+                    2 => &mut self.json,
+                    3 => &mut self.row,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for UsesAliases {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(UsesAliases);
+    #[derive(Clone, Default)]
     pub struct ValueMatcher {
         pub exact: Option<String>,
         pub list_match: Option<Box<ListMatcher>>,
     }
-    impl gapi::wire::WireStruct for ValueMatcher {
+    impl gapi::wire::Record for ValueMatcher {
         const NAME: &'static str = "ValueMatcher";
         const FIELDS: &'static [&'static str] = &["exact", "listMatch"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.exact),
-                1 => gapi::wire::de(map, &mut self.list_match),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.exact,
+                    1 => &self.list_match,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "exact", &self.exact)?;
-            gapi::wire::ser(map, "listMatch", &self.list_match)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for ValueMatcher {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.exact,
+                    1 => &mut self.list_match,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for ValueMatcher {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(ValueMatcher);
 }
 /// The Types Test API (`types` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]

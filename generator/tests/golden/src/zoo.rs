@@ -19,192 +19,140 @@ pub use gapi::CallBuilder;
 pub mod scopes {}
 /// The data types of this API.
 pub mod schemas {
-    #[derive(Clone, Debug, Default, PartialEq)]
+    #[derive(Clone, Default)]
     pub struct Animal {
         pub etag: Option<String>,
         pub kind: Option<String>,
         pub name: Option<String>,
         pub photo: Option<AnimalPhoto>,
     }
-    impl gapi::wire::WireStruct for Animal {
+    impl gapi::wire::Record for Animal {
         const NAME: &'static str = "Animal";
         const FIELDS: &'static [&'static str] = &["etag", "kind", "name", "photo"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.kind),
-                2 => gapi::wire::de(map, &mut self.name),
-                3 => gapi::wire::de(map, &mut self.photo),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.kind,
+                    2 => &self.name,
+                    3 => &self.photo,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            gapi::wire::ser(map, "photo", &self.photo)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Animal {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.kind,
+                    2 => &mut self.name,
+                    3 => &mut self.photo,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Animal {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Animal);
+    #[derive(Clone, Default)]
     pub struct Animal2 {
         pub kind: Option<String>,
         pub name: Option<String>,
     }
-    impl gapi::wire::WireStruct for Animal2 {
+    impl gapi::wire::Record for Animal2 {
         const NAME: &'static str = "Animal2";
         const FIELDS: &'static [&'static str] = &["kind", "name"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.kind),
-                1 => gapi::wire::de(map, &mut self.name),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.kind,
+                    1 => &self.name,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "name", &self.name)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for Animal2 {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.kind,
+                    1 => &mut self.name,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for Animal2 {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(Animal2);
+    #[derive(Clone, Default)]
     pub struct AnimalFeed {
         pub etag: Option<String>,
         pub items: Option<Vec<Animal>>,
         pub kind: Option<String>,
     }
-    impl gapi::wire::WireStruct for AnimalFeed {
+    impl gapi::wire::Record for AnimalFeed {
         const NAME: &'static str = "AnimalFeed";
         const FIELDS: &'static [&'static str] = &["etag", "items", "kind"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.etag),
-                1 => gapi::wire::de(map, &mut self.items),
-                2 => gapi::wire::de(map, &mut self.kind),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.etag,
+                    1 => &self.items,
+                    2 => &self.kind,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AnimalFeed {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.etag,
+                    1 => &mut self.items,
+                    2 => &mut self.kind,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AnimalFeed {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(AnimalFeed);
+    #[derive(Clone, Default)]
     pub struct AnimalMap {
         /// Map of animal id to animal data
         pub animals: Option<::std::collections::BTreeMap<String, Animal>>,
         pub etag: Option<String>,
         pub kind: Option<String>,
     }
-    impl gapi::wire::WireStruct for AnimalMap {
+    impl gapi::wire::Record for AnimalMap {
         const NAME: &'static str = "AnimalMap";
         const FIELDS: &'static [&'static str] = &["animals", "etag", "kind"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.animals),
-                1 => gapi::wire::de(map, &mut self.etag),
-                2 => gapi::wire::de(map, &mut self.kind),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.animals,
+                    1 => &self.etag,
+                    2 => &self.kind,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "animals", &self.animals)?;
-            gapi::wire::ser(map, "etag", &self.etag)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AnimalMap {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.animals,
+                    1 => &mut self.etag,
+                    2 => &mut self.kind,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AnimalMap {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(AnimalMap);
+    #[derive(Clone, Default)]
     pub struct AnimalPhoto {
         pub filename: Option<String>,
         pub hash: Option<String>,
@@ -212,7 +160,7 @@ pub mod schemas {
         pub size: Option<i64>,
         pub r#type: Option<String>,
     }
-    impl gapi::wire::WireStruct for AnimalPhoto {
+    impl gapi::wire::Record for AnimalPhoto {
         const NAME: &'static str = "AnimalPhoto";
         const FIELDS: &'static [&'static str] = &[
             "filename",
@@ -221,91 +169,65 @@ pub mod schemas {
             "size",
             "type",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.filename),
-                1 => gapi::wire::de(map, &mut self.hash),
-                2 => gapi::wire::de(map, &mut self.hash_algorithm),
-                3 => gapi::wire::de(map, &mut self.size),
-                4 => gapi::wire::de(map, &mut self.r#type),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.filename,
+                    1 => &self.hash,
+                    2 => &self.hash_algorithm,
+                    3 => &self.size,
+                    4 => &self.r#type,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "filename", &self.filename)?;
-            gapi::wire::ser(map, "hash", &self.hash)?;
-            gapi::wire::ser(map, "hashAlgorithm", &self.hash_algorithm)?;
-            gapi::wire::ser(map, "size", &self.size)?;
-            gapi::wire::ser(map, "type", &self.r#type)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for AnimalPhoto {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.filename,
+                    1 => &mut self.hash,
+                    2 => &mut self.hash_algorithm,
+                    3 => &mut self.size,
+                    4 => &mut self.r#type,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for AnimalPhoto {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(AnimalPhoto);
+    #[derive(Clone, Default)]
     pub struct LoadFeed {
         pub items: Option<Vec<LoadFeedItems>>,
         pub kind: Option<String>,
     }
-    impl gapi::wire::WireStruct for LoadFeed {
+    impl gapi::wire::Record for LoadFeed {
         const NAME: &'static str = "LoadFeed";
         const FIELDS: &'static [&'static str] = &["items", "kind"];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.items),
-                1 => gapi::wire::de(map, &mut self.kind),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.items,
+                    1 => &self.kind,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "items", &self.items)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LoadFeed {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.items,
+                    1 => &mut self.kind,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LoadFeed {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
-    #[derive(Clone, Debug, Default, PartialEq)]
+    gapi::record!(LoadFeed);
+    #[derive(Clone, Default)]
     pub struct LoadFeedItems {
         /// Anything will do.
         pub any_val: Option<gapi::serde_json::Value>,
@@ -318,7 +240,7 @@ pub mod schemas {
         pub null_val: Option<gapi::serde_json::Value>,
         pub string_val: Option<String>,
     }
-    impl gapi::wire::WireStruct for LoadFeedItems {
+    impl gapi::wire::Record for LoadFeedItems {
         const NAME: &'static str = "LoadFeedItems";
         const FIELDS: &'static [&'static str] = &[
             "anyVal",
@@ -330,53 +252,40 @@ pub mod schemas {
             "nullVal",
             "stringVal",
         ];
-        fn de_field<'de, A: gapi::serde::de::MapAccess<'de>>(
-            &mut self,
-            index: usize,
-            map: &mut A,
-        ) -> Result<(), A::Error> {
-            match index {
-                0 => gapi::wire::de(map, &mut self.any_val),
-                1 => gapi::wire::de(map, &mut self.boolean_val),
-                2 => gapi::wire::de(map, &mut self.double_val),
-                3 => gapi::wire::de(map, &mut self.enum_val),
-                4 => gapi::wire::de(map, &mut self.kind),
-                5 => gapi::wire::de(map, &mut self.long_val),
-                6 => gapi::wire::de(map, &mut self.null_val),
-                7 => gapi::wire::de(map, &mut self.string_val),
-                _ => gapi::wire::de_skip(map),
-            }
+        #[inline]
+        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &self.any_val,
+                    1 => &self.boolean_val,
+                    2 => &self.double_val,
+                    3 => &self.enum_val,
+                    4 => &self.kind,
+                    5 => &self.long_val,
+                    6 => &self.null_val,
+                    7 => &self.string_val,
+                    _ => return None,
+                },
+            )
         }
-        fn ser_fields<M: gapi::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> Result<(), M::Error> {
-            gapi::wire::ser(map, "anyVal", &self.any_val)?;
-            gapi::wire::ser(map, "booleanVal", &self.boolean_val)?;
-            gapi::wire::ser(map, "doubleVal", &self.double_val)?;
-            gapi::wire::ser(map, "enumVal", &self.enum_val)?;
-            gapi::wire::ser(map, "kind", &self.kind)?;
-            gapi::wire::ser(map, "longVal", &self.long_val)?;
-            gapi::wire::ser(map, "nullVal", &self.null_val)?;
-            gapi::wire::ser(map, "stringVal", &self.string_val)?;
-            Ok(())
-        }
-    }
-    impl gapi::serde::Serialize for LoadFeedItems {
-        fn serialize<S: gapi::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            gapi::wire::serialize_struct(self, s)
+        #[inline]
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+            Some(
+                match index {
+                    0 => &mut self.any_val,
+                    1 => &mut self.boolean_val,
+                    2 => &mut self.double_val,
+                    3 => &mut self.enum_val,
+                    4 => &mut self.kind,
+                    5 => &mut self.long_val,
+                    6 => &mut self.null_val,
+                    7 => &mut self.string_val,
+                    _ => return None,
+                },
+            )
         }
     }
-    impl<'de> gapi::serde::Deserialize<'de> for LoadFeedItems {
-        fn deserialize<D: gapi::serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Self, D::Error> {
-            gapi::wire::deserialize_struct(d)
-        }
-    }
+    gapi::record!(LoadFeedItems);
 }
 /// The zoo v1 (`zoo` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]

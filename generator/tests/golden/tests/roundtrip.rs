@@ -114,6 +114,39 @@ fn unknown_enum_value_round_trips() {
 }
 
 #[test]
+fn identical_schemas_merge_into_aliases_that_keep_every_name() {
+    use enums::schemas::{
+        DiskList, InstanceList, InstanceListWarning, InstanceListWarningCode,
+        InstanceListWarningData,
+    };
+    // InstanceList and its inline types are aliases of DiskList's: same type.
+    let disks: DiskList = serde_json::from_value(json!({"id": "d"})).unwrap();
+    let instances: InstanceList = disks.clone();
+    assert_eq!(instances, disks);
+    // Struct literals, variant paths and patterns through the aliases.
+    let list = InstanceList {
+        id: Some("i".into()),
+        warning: Some(InstanceListWarning {
+            code: Some(InstanceListWarningCode::Unreachable),
+            data: Some(vec![InstanceListWarningData {
+                key: Some("zone".into()),
+                value: Some("us-east1-b".into()),
+            }]),
+        }),
+    };
+    let (back, wire) = roundtrip::<InstanceList>(serde_json::to_value(&list).unwrap());
+    assert_eq!(back, list);
+    assert_eq!(
+        wire,
+        json!({"id": "i", "warning": {"code": "UNREACHABLE", "data": [{"key": "zone", "value": "us-east1-b"}]}})
+    );
+    match back.warning.and_then(|w| w.code) {
+        Some(InstanceListWarningCode::Unreachable) => {}
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn unknown_fields_are_ignored() {
     let (task, back) = roundtrip::<tasks_v1::schemas::Task>(json!({
         "title": "x",

@@ -1,0 +1,26 @@
+//! Google's JSON wire format, for generated types.
+//!
+//! - [`Record`] and [`record!`](crate::record): generated structs, whose
+//!   serde, `Debug` and `PartialEq` impls are written once, here, over a
+//!   table of wire names and a field accessor.
+//! - [`int64`]: 64-bit integers travel as decimal strings (`"123"`); numbers
+//!   are accepted too, in any nesting of `Option`, `Vec` and
+//!   `BTreeMap<String, _>`.
+//! - [`Bytes`]: `format: byte` fields, base64; both the standard and the
+//!   URL-safe alphabet are accepted, with or without padding.
+//! - [`open_enum!`](crate::open_enum): enums that round-trip values the
+//!   document does not list.
+
+mod bytes;
+mod enums;
+pub mod int64;
+mod record;
+
+pub use bytes::Bytes;
+#[doc(hidden)]
+pub use enums::{deserialize_enum, enum_entry, enum_from_wire};
+pub use int64::{Int64Repr, int64_field, int64_field_mut};
+pub use record::{Field, Record, debug_record, deserialize_record, eq_record, serialize_record};
+
+#[cfg(test)]
+mod tests;

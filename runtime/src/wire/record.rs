@@ -1,0 +1,320 @@
+//! Generated structs as records: a table of wire names and one accessor that
+//! hands out each field as a `&dyn` [`Field`]. Serialization,
+//! deserialization, `Debug` and `PartialEq` are written once, here, over that
+//! view; a generated struct carries only its table, its accessor and the
+//! one-line impls of [`record!`](crate::record).
+//!
+//! Why: serde's derives (and, before them, a per-field generic table) made
+//! the compiler type-check and borrow-check generic code for every field of
+//! every schema in the generated crate — most of the compile time of a big
+//! API (compute v1: 1,538 structs, 6,177 fields). Here the per-field code is
+//! a reference coercion, and the generic serde code is instantiated once per
+//! serializer, not once per struct.
+//!
+//! Wire behaviour is that of `#[derive(Serialize, Deserialize)]` with
+//! `#[serde(default)]` and `skip_serializing_if = "Option::is_none"` on
+//! every field: absent and `null` fields read as `None`, `None` fields are
+//! not written, unknown fields are ignored, a repeated field keeps its last
+//! value.
+
+use std::any::Any;
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserializer, Serialize, Serializer};
+
+/// A generated struct: its schema name, the wire names of its fields and
+/// access to each field by position.
+///
+/// Implemented by generated code together with [`record!`](crate::record),
+/// which derives `Serialize`, `Deserialize`, `Debug` and `PartialEq` from it.
+pub trait Record: Default + 'static {
+    /// The schema name, for messages.
+    const NAME: &'static str;
+    /// The wire (JSON) names of the fields, in declaration order.
+    const FIELDS: &'static [&'static str];
+    /// The field at `index` in [`FIELDS`](Record::FIELDS).
+    fn field(&self, index: usize) -> Option<&dyn Field>;
+    /// The field at `index` in [`FIELDS`](Record::FIELDS), mutably.
+    fn field_mut(&mut self, index: usize) -> Option<&mut dyn Field>;
+}
+
+/// One field of a [`Record`], type-erased.
+///
+/// Implemented for `Option<T>` of every wire type (strings, numbers, enums,
+/// records, `Vec`, `BTreeMap`, [`Bytes`](crate::Bytes), JSON values) and, for
+/// int64s carried as strings, by the adapter [`int64_field`](super::int64_field)
+/// returns.
+pub trait Field {
+    /// Whether the field holds a value (`Some`).
+    fn is_set(&self) -> bool;
+    /// The value, for serialization (only called when [`is_set`](Field::is_set)).
+    fn value(&self) -> &dyn erased_serde::Serialize;
+    /// Replaces the field with the value `d` holds (`null` reads as `None`).
+    fn read(
+        &mut self,
+        d: &mut dyn erased_serde::Deserializer<'_>,
+    ) -> Result<(), erased_serde::Error>;
+    /// The value, for `Debug` (only called when [`is_set`](Field::is_set)).
+    fn debug(&self) -> &dyn fmt::Debug;
+    /// The field as `Any`, so that [`same`](Field::same) can compare.
+    fn as_any(&self) -> &dyn Any;
+    /// Whether `other` is a field of the same type holding an equal value.
+    fn same(&self, other: &dyn Field) -> bool;
+}
+
+impl<T> Field for Option<T>
+where
+    T: Serialize + DeserializeOwned + fmt::Debug + PartialEq + 'static,
+{
+    #[inline]
+    fn is_set(&self) -> bool {
+        self.is_some()
+    }
+    fn value(&self) -> &dyn erased_serde::Serialize {
+        self
+    }
+    fn read(
+        &mut self,
+        d: &mut dyn erased_serde::Deserializer<'_>,
+    ) -> Result<(), erased_serde::Error> {
+        *self = erased_serde::deserialize(d)?;
+        Ok(())
+    }
+    fn debug(&self) -> &dyn fmt::Debug {
+        match self {
+            Some(v) => v,
+            None => self,
+        }
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn same(&self, other: &dyn Field) -> bool {
+        other.as_any().downcast_ref::<Self>() == Some(self)
+    }
+}
+
+/// The object-safe view of a [`Record`] that the functions below work on,
+/// so that they are compiled once, not once per generated struct.
+trait Fields {
+    fn name(&self) -> &'static str;
+    fn names(&self) -> &'static [&'static str];
+    fn get(&self, index: usize) -> Option<&dyn Field>;
+    fn get_mut(&mut self, index: usize) -> Option<&mut dyn Field>;
+}
+
+impl<T: Record> Fields for T {
+    #[inline]
+    fn name(&self) -> &'static str {
+        T::NAME
+    }
+    #[inline]
+    fn names(&self) -> &'static [&'static str] {
+        T::FIELDS
+    }
+    #[inline]
+    fn get(&self, index: usize) -> Option<&dyn Field> {
+        self.field(index)
+    }
+    #[inline]
+    fn get_mut(&mut self, index: usize) -> Option<&mut dyn Field> {
+        self.field_mut(index)
+    }
+}
+
+fn set_fields(r: &dyn Fields) -> impl Iterator<Item = (&'static str, &dyn Field)> + '_ {
+    r.names()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, name)| r.get(i).filter(|f| f.is_set()).map(|f| (*name, f)))
+}
+
+/// `Serialize` of a generated struct (see [`record!`](crate::record)): a map
+/// of the fields that are set.
+#[inline]
+pub fn serialize_record<T: Record, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    RecordSer(v).serialize(s)
+}
+
+struct RecordSer<'a>(&'a dyn Fields);
+
+impl Serialize for RecordSer<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let len = set_fields(self.0).count();
+        let mut map = s.serialize_map(Some(len))?;
+        for (name, field) in set_fields(self.0) {
+            map.serialize_entry(name, field.value())?;
+        }
+        map.end()
+    }
+}
+
+/// `Deserialize` of a generated struct (see [`record!`](crate::record)):
+/// from a map; unknown keys are skipped.
+#[inline]
+pub fn deserialize_record<'de, T: Record, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+    let mut out = T::default();
+    d.deserialize_map(RecordVisitor(&mut out))?;
+    Ok(out)
+}
+
+struct RecordVisitor<'a>(&'a mut dyn Fields);
+
+impl<'de> Visitor<'de> for RecordVisitor<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a {} object", self.0.name())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let names = self.0.names();
+        while let Some(index) = map.next_key_seed(FieldIndex(names))? {
+            match index.and_then(|i| self.0.get_mut(i)) {
+                Some(field) => map.next_value_seed(FieldSeed(field))?,
+                None => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A map key, looked up in the wire names (`None`: unknown, skipped).
+struct FieldIndex(&'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for FieldIndex {
+    type Value = Option<usize>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for FieldIndex {
+    type Value = Option<usize>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<usize>, E> {
+        Ok(self.0.iter().position(|f| *f == v))
+    }
+}
+
+/// Reads one map value into a field, through an erased deserializer.
+struct FieldSeed<'a>(&'a mut dyn Field);
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let mut erased = <dyn erased_serde::Deserializer>::erase(d);
+        self.0.read(&mut erased).map_err(de::Error::custom)
+    }
+}
+
+/// `Debug` of a generated struct (see [`record!`](crate::record)): the
+/// fields that are set, by wire name; `..` when some are not.
+#[inline]
+pub fn debug_record<T: Record>(v: &T, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    debug_fields(v, f)
+}
+
+fn debug_fields(r: &dyn Fields, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut out = f.debug_struct(r.name());
+    let mut shown = 0;
+    for (name, field) in set_fields(r) {
+        out.field(name, field.debug());
+        shown += 1;
+    }
+    if shown < r.names().len() {
+        out.finish_non_exhaustive()
+    } else {
+        out.finish()
+    }
+}
+
+/// `PartialEq` of a generated struct (see [`record!`](crate::record)):
+/// field by field.
+#[inline]
+pub fn eq_record<T: Record>(a: &T, b: &T) -> bool {
+    eq_fields(a, b)
+}
+
+fn eq_fields(a: &dyn Fields, b: &dyn Fields) -> bool {
+    (0..a.names().len()).all(|i| match (a.get(i), b.get(i)) {
+        (Some(x), Some(y)) => x.same(y),
+        (None, None) => true,
+        _ => false,
+    })
+}
+
+/// The `Serialize`, `Deserialize`, `Debug` and `PartialEq` impls of a
+/// generated struct that implements [`Record`](crate::wire::Record): each a
+/// call into [`gapi::wire`](crate::wire).
+///
+/// ```
+/// #[derive(Clone, Default)]
+/// pub struct Task {
+///     pub title: Option<String>,
+///     pub size: Option<i64>,
+/// }
+/// impl gapi::wire::Record for Task {
+///     const NAME: &'static str = "Task";
+///     const FIELDS: &'static [&'static str] = &["title", "size"];
+///     fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+///         Some(match index {
+///             0 => &self.title,
+///             1 => gapi::wire::int64_field(&self.size),
+///             _ => return None,
+///         })
+///     }
+///     fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+///         Some(match index {
+///             0 => &mut self.title,
+///             1 => gapi::wire::int64_field_mut(&mut self.size),
+///             _ => return None,
+///         })
+///     }
+/// }
+/// gapi::record!(Task);
+///
+/// let t: Task = gapi::serde_json::from_str(r#"{"title":"x","size":"7","other":1}"#).unwrap();
+/// assert_eq!(t.size, Some(7));
+/// assert_eq!(gapi::serde_json::to_string(&t).unwrap(), r#"{"title":"x","size":"7"}"#);
+/// assert_eq!(format!("{t:?}"), r#"Task { title: "x", size: 7 }"#);
+/// assert_eq!(t.clone(), t);
+/// ```
+#[macro_export]
+macro_rules! record {
+    ($name:ident) => {
+        impl $crate::serde::Serialize for $name {
+            #[inline]
+            fn serialize<S: $crate::serde::Serializer>(
+                &self,
+                s: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                $crate::wire::serialize_record(self, s)
+            }
+        }
+        impl<'de> $crate::serde::Deserialize<'de> for $name {
+            #[inline]
+            fn deserialize<D: $crate::serde::Deserializer<'de>>(
+                d: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                $crate::wire::deserialize_record(d)
+            }
+        }
+        impl ::core::fmt::Debug for $name {
+            #[inline]
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                $crate::wire::debug_record(self, f)
+            }
+        }
+        impl ::core::cmp::PartialEq for $name {
+            #[inline]
+            fn eq(&self, other: &Self) -> bool {
+                $crate::wire::eq_record(self, other)
+            }
+        }
+    };
+}
