@@ -259,18 +259,22 @@ pub fn module_tokens(api: &Api) -> TokenStream {
         }
         impl #service {
             /// Creates the service on `client` with the document's endpoint.
+            #[inline]
             pub fn new(client: gapi::Client) -> Self {
                 #service { svc: gapi::Service::new(client, &SERVICE) }
             }
             /// Overrides the root URL (e.g. a regional endpoint or a test server).
+            #[inline]
             pub fn with_root_url(self, url: #into_string) -> Self {
                 #service { svc: self.svc.with_root_url(url) }
             }
             /// Overrides the service path.
+            #[inline]
             pub fn with_service_path(self, path: #into_string) -> Self {
                 #service { svc: self.svc.with_service_path(path) }
             }
             /// The underlying [`gapi::Service`].
+            #[inline]
             pub fn service(&self) -> &gapi::Service {
                 &self.svc
             }

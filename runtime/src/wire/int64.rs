@@ -107,27 +107,18 @@ impl<T: Int64Repr> Int64Repr for BTreeMap<String, T> {
     }
 }
 
-pub(super) struct Wrap<T>(pub(super) T);
+struct Wrap<T>(T);
 impl<'de, T: Int64Repr> Deserialize<'de> for Wrap<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         T::de(d).map(Wrap)
     }
 }
-pub(super) struct WrapRef<'a, T>(pub(super) &'a T);
+struct WrapRef<'a, T>(&'a T);
 impl<T: Int64Repr> Serialize for WrapRef<'_, T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.0.ser(s)
     }
 }
-
-/// A generated struct whose serde impls go through [`serialize_struct`] and
-/// [`deserialize_struct`]: a table of wire names and one small generic
-/// function per direction, instead of `#[derive(Serialize, Deserialize)]`
-/// (which made big generated crates several times slower to compile).
-///
-/// Wire behaviour is that of the derive with `#[serde(default)]` and
-/// `skip_serializing_if = "Option::is_none"` on every field: absent and
-/// `null` fields read as `None`, `None` fields are not written, unknown
 
 /// Serializes integers as decimal strings.
 pub fn serialize<T: Int64Repr, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {

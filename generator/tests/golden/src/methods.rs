@@ -364,24 +364,28 @@ pub struct Methods {
 }
 impl Methods {
     /// Creates the service on `client` with the document's endpoint.
+    #[inline]
     pub fn new(client: gapi::Client) -> Self {
         Methods {
             svc: gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
+    #[inline]
     pub fn with_root_url(self, url: impl Into<String>) -> Self {
         Methods {
             svc: self.svc.with_root_url(url),
         }
     }
     /// Overrides the service path.
+    #[inline]
     pub fn with_service_path(self, path: impl Into<String>) -> Self {
         Methods {
             svc: self.svc.with_service_path(path),
         }
     }
     /// The underlying [`gapi::Service`].
+    #[inline]
     pub fn service(&self) -> &gapi::Service {
         &self.svc
     }
