@@ -584,7 +584,8 @@ async fn download_reqwest(a: &Args) -> Result<serde_json::Value, BoxError> {
 
 /// The cost of decoding the TaskLists body into the generated struct with
 /// plain serde_json and with serde_path_to_error (what gapi's decode did on
-/// every response before the fast path).
+/// every response before the fast path), into google-tasks1's serde-derived
+/// struct, and of encoding both back.
 fn decode_micro(a: &Args) -> Result<serde_json::Value, BoxError> {
     use gapi_tasks_v1::schemas::TaskLists;
     let body = std::fs::read(format!("{}/tasklists.json", a.dir))?;
@@ -611,5 +612,22 @@ fn decode_micro(a: &Args) -> Result<serde_json::Value, BoxError> {
         let v: TaskLists = serde_path_to_error::deserialize(de).unwrap();
         v.items.map_or(0, |i| i.len())
     });
-    Ok(serde_json::json!({"bytes": body.len(), "plain_ns": plain, "path_tracked_ns": tracked}))
+    // the peer's own types (serde derives; `updated` parsed into chrono)
+    let peer = time(&|| {
+        let v: google_tasks1::api::TaskLists = serde_json::from_slice(&body).unwrap();
+        v.items.map_or(0, |i| i.len())
+    });
+    // and back: gapi's TaskLists to JSON
+    let value: TaskLists = serde_json::from_slice(&body)?;
+    let encode = time(&|| {
+        let out = serde_json::to_vec(&value).unwrap();
+        3 * usize::from(!out.is_empty())
+    });
+    let peer_value: google_tasks1::api::TaskLists = serde_json::from_slice(&body)?;
+    let peer_encode = time(&|| {
+        let out = serde_json::to_vec(&peer_value).unwrap();
+        3 * usize::from(!out.is_empty())
+    });
+    Ok(serde_json::json!({"bytes": body.len(), "plain_ns": plain, "path_tracked_ns": tracked,
+        "peer_ns": peer, "encode_ns": encode, "peer_encode_ns": peer_encode}))
 }
