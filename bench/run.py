@@ -548,7 +548,12 @@ def report(m, args, r, versions):
             L.append(f"Decoding this {d['bytes']}-byte body into the generated `TaskLists` (best of 5 × 20,000, "
                      f"one thread): plain `serde_json` {d['plain_ns'] / 1000:.2f} µs, with `serde_path_to_error` "
                      f"{d['path_tracked_ns'] / 1000:.2f} µs. gapi now decodes plainly and tracks the path only "
-                     "to explain a failure (see the notes).\n")
+                     "to explain a failure (see the notes)." + (
+                         f" The same body into google-tasks1's serde-derived `TaskLists` ({'`updated`'} parsed "
+                         f"into chrono): {d['peer_ns'] / 1000:.2f} µs. Encoding back to JSON: gapi "
+                         f"{d['encode_ns'] / 1000:.2f} µs, google-tasks1 {d['peer_encode_ns'] / 1000:.2f} µs. "
+                         "(gapi's structs go through `dyn Field` and erased-serde, not serde derives: see "
+                         "ARCHITECTURE.md, *Why types look the way they do*.)" if "peer_ns" in d else "") + "\n")
         L.append("| ratio (gapi ÷ peer, medians) | sequential | concurrent | goal |")
         L.append("|---|---|---|---|")
         for peer, goal, test, desc in (

@@ -79,8 +79,14 @@ where
         &mut self,
         d: &mut dyn erased_serde::Deserializer<'_>,
     ) -> Result<(), erased_serde::Error> {
-        *self = erased_serde::deserialize(d)?;
-        Ok(())
+        // In place, so that no value passes through erased-serde's return
+        // slot (which boxes anything larger than two words); strings, the
+        // most common field, by a visitor of their own. The `TypeId` test
+        // is resolved at compile time.
+        if let Some(slot) = (self as &mut dyn Any).downcast_mut::<Option<String>>() {
+            return serde::Deserializer::deserialize_option(d, StringSlot(slot));
+        }
+        serde::Deserializer::deserialize_option(d, OptionSlot(self))
     }
     fn debug(&self) -> &dyn fmt::Debug {
         match self {
@@ -93,6 +99,58 @@ where
     }
     fn same(&self, other: &dyn Field) -> bool {
         other.as_any().downcast_ref::<Self>() == Some(self)
+    }
+}
+
+/// Reads `null` as `None` and anything else as `Some(T)`, into the slot.
+struct OptionSlot<'a, T>(&'a mut Option<T>);
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for OptionSlot<'_, T> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value or null")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        *self.0 = None;
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        *self.0 = None;
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        *self.0 = Some(T::deserialize(d)?);
+        Ok(())
+    }
+}
+
+/// [`OptionSlot`] for strings: the string is written into the slot by the
+/// visitor that receives it.
+struct StringSlot<'a>(&'a mut Option<String>);
+
+impl<'de> Visitor<'de> for StringSlot<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or null")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        *self.0 = None;
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        *self.0 = None;
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_string(self)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        *self.0 = Some(v.to_owned());
+        Ok(())
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<(), E> {
+        *self.0 = Some(v);
+        Ok(())
     }
 }
 
@@ -145,7 +203,12 @@ impl Serialize for RecordSer<'_> {
         let len = set_fields(self.0).count();
         let mut map = s.serialize_map(Some(len))?;
         for (name, field) in set_fields(self.0) {
-            map.serialize_entry(name, field.value())?;
+            // Strings (most fields) straight to the serializer; the rest
+            // through erased-serde.
+            match field.as_any().downcast_ref::<Option<String>>() {
+                Some(Some(v)) => map.serialize_entry(name, v)?,
+                _ => map.serialize_entry(name, field.value())?,
+            }
         }
         map.end()
     }
