@@ -7,25 +7,26 @@ use std::marker::PhantomData;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
-use crate::call::{Call, CallBuilder, decode};
+use crate::call::{Call, CallBuilder, decode_for};
 use crate::client::{Prepared, Service};
 use crate::error::{ApiError, Error, ErrorKind, Result};
+use crate::method::MethodInfo;
 
 /// The default number of calls per HTTP request: 100 (Google's limit for
 /// most APIs; some allow 1000, some only 50).
 pub const DEFAULT_BATCH_LIMIT: usize = 100;
 
-type Decoder = fn(&'static str, &[u8]) -> Result<Box<dyn Any + Send>>;
+type Decoder = fn(&'static MethodInfo, &[u8]) -> Result<Box<dyn Any + Send>>;
 
 fn decode_any<T: DeserializeOwned + Send + 'static>(
-    what: &'static str,
+    method: &'static MethodInfo,
     body: &[u8],
 ) -> Result<Box<dyn Any + Send>> {
     // Methods without a response ignore whatever body comes back.
     if TypeId::of::<T>() == TypeId::of::<()>() {
         return Ok(Box::new(()));
     }
-    decode::<T>(what, body).map(|v| Box::new(v) as Box<dyn Any + Send>)
+    decode_for::<T>(method, body).map(|v| Box::new(v) as Box<dyn Any + Send>)
 }
 
 struct Item {
@@ -256,9 +257,10 @@ impl Batch {
 
         for (i, outcome) in outcomes {
             let item = &self.items[i];
-            let what = item.call.method().id;
             results[i] = Some(match outcome {
-                Ok(r) if (200..300).contains(&r.status) => (item.decode)(what, &r.body),
+                Ok(r) if (200..300).contains(&r.status) => {
+                    (item.decode)(item.call.method(), &r.body)
+                }
                 Ok(r) => Err(Error::api(ApiError::from_response(
                     r.status, r.headers, &r.body,
                 ))),
@@ -753,9 +755,9 @@ HTTP/1.1 204 No Content\r\n\r\n\r\n\
 
     #[test]
     fn unit_responses_ignore_the_body_and_typed_ones_decode() {
-        let unit = decode_any::<()>("x", b"{\"kind\":\"whatever\"}").unwrap();
+        let unit = decode_any::<()>(&INSERT, b"{\"kind\":\"whatever\"}").unwrap();
         assert!(unit.downcast::<()>().is_ok());
-        let v = decode_any::<serde_json::Value>("x", b"{\"a\":1}").unwrap();
+        let v = decode_any::<serde_json::Value>(&INSERT, b"{\"a\":1}").unwrap();
         assert_eq!(
             *v.downcast::<serde_json::Value>().unwrap(),
             serde_json::json!({"a":1})

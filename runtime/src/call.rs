@@ -187,7 +187,12 @@ impl Call {
                 ),
             ));
         }
-        let mut body = match (&self.body, self.null_fields.is_empty()) {
+        let wrap = self.method.data_wrapper
+            && self
+                .body
+                .as_ref()
+                .is_some_and(|b| b.as_object().is_some_and(|o| !o.contains_key("data")));
+        let mut body = match (&self.body, self.null_fields.is_empty() && !wrap) {
             (None, true) => return Ok(None),
             (Some(b), true) => return Ok(Some(serde_json::to_vec(b).unwrap_or_default().into())),
             (Some(b), false) => b.clone(),
@@ -200,6 +205,11 @@ impl Call {
                     format!("{}: null_field({path:?}): {why}", self.method.id),
                 )
             })?;
+        }
+        if wrap {
+            // `dataWrapper` APIs (translate v2): as google-api-python-client
+            // does, an object body without a `data` member is wrapped.
+            body = serde_json::json!({ "data": body });
         }
         Ok(Some(serde_json::to_vec(&body).unwrap_or_default().into()))
     }
@@ -227,7 +237,7 @@ impl Call {
     pub async fn send<T: DeserializeOwned>(self) -> Result<T> {
         let prepared = self.prepare(self.method.path, &[])?;
         let body = self.svc.client().execute_read(&prepared).await?;
-        decode(self.method.id, &body)
+        decode_for(self.method, &body)
     }
 
     /// Sends the call and discards the response body (methods without a
@@ -246,16 +256,51 @@ impl Call {
 /// JSON path is recovered from the error's position by [`json_path_at`], a
 /// non-generic scan, so it costs nothing on success.
 pub(crate) fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
+    decode_at(what, body, "")
+}
+
+/// [`decode`] for a method's response: the `data` member of a
+/// `{"data": …}` body when the method's API wraps its bodies (`dataWrapper`,
+/// e.g. translate v2; as in google-api-python-client, a body without `data`
+/// decodes as it is).
+pub(crate) fn decode_for<T: DeserializeOwned>(method: &MethodInfo, body: &[u8]) -> Result<T> {
+    if method.data_wrapper {
+        if let Some(inner) = data_member(body) {
+            return decode_at(method.id, inner, "data");
+        }
+    }
+    decode_at(method.id, body, "")
+}
+
+/// The raw text of the top-level `data` member, if `body` is an object with one.
+fn data_member(body: &[u8]) -> Option<&[u8]> {
+    #[derive(serde::Deserialize)]
+    struct Wrapped<'a> {
+        #[serde(borrow)]
+        data: Option<&'a serde_json::value::RawValue>,
+    }
+    let w: Wrapped<'_> = serde_json::from_slice(body).ok()?;
+    w.data.map(|raw| raw.get().as_bytes())
+}
+
+/// [`decode`] of `body`, which sits at JSON path `prefix` of the response.
+fn decode_at<T: DeserializeOwned>(what: &str, body: &[u8], prefix: &str) -> Result<T> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
         b"null"
     } else {
         body
     };
-    serde_json::from_slice(body).map_err(|e| decode_error(what, &e, body))
+    serde_json::from_slice(body).map_err(|e| decode_error(what, &e, body, prefix))
 }
 
-fn decode_error(what: &str, e: &serde_json::Error, body: &[u8]) -> Error {
+fn decode_error(what: &str, e: &serde_json::Error, body: &[u8], prefix: &str) -> Error {
     let path = json_path_at(body, e.line(), e.column());
+    let path = match (prefix, path.as_str()) {
+        ("", _) => path,
+        (p, ".") => p.to_owned(),
+        (p, rest) if rest.starts_with('[') => format!("{p}{rest}"),
+        (p, rest) => format!("{p}.{rest}"),
+    };
     let err = Error::decode(&format!("the {what} response"), e, body);
     Error::new(ErrorKind::Decode, format!("{err} [at JSON path {path}]"))
 }
@@ -513,5 +558,68 @@ mod tests {
         let err = decode::<R>("x.list", br#"{"items":[{"n":1},{"n":"two"}]}"#).unwrap_err();
         assert!(err.is_decode());
         assert!(err.to_string().contains("items[1].n"), "{err}");
+    }
+
+    static WRAPPED: MethodInfo = MethodInfo {
+        id: "language.translations.translate",
+        http_method: HttpMethod::Post,
+        path: "v2",
+        data_wrapper: true,
+        ..MethodInfo::DEFAULT
+    };
+
+    #[derive(serde::Deserialize, serde::Serialize, Debug, PartialEq)]
+    struct Translations {
+        translations: Vec<Translation>,
+    }
+    #[derive(serde::Deserialize, serde::Serialize, Debug, PartialEq)]
+    struct Translation {
+        #[serde(rename = "translatedText")]
+        translated_text: String,
+    }
+
+    #[test]
+    fn data_wrapper_bodies_are_unwrapped_and_wrapped() {
+        // response: {"data": …} unwrapped; a body without `data` as it is
+        let body = br#"{"data":{"translations":[{"translatedText":"Hallo"}]}}"#;
+        let t: Translations = decode_for(&WRAPPED, body).unwrap();
+        assert_eq!(t.translations[0].translated_text, "Hallo");
+        let plain = br#"{"translations":[]}"#;
+        assert!(
+            decode_for::<Translations>(&WRAPPED, plain)
+                .unwrap()
+                .translations
+                .is_empty()
+        );
+        // not unwrapped for other APIs: the wrapper is not the type
+        assert!(decode_for::<Translations>(&M, body).is_err());
+        // errors name the path inside the wrapper
+        let bad = br#"{"data":{"translations":[{"translatedText":7}]}}"#;
+        let err = decode_for::<Translations>(&WRAPPED, bad).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("data.translations[0].translatedText"),
+            "{err}"
+        );
+        // request: an object body gets wrapped, once
+        let client = crate::Client::new(crate::Credentials::anonymous()).unwrap();
+        let mut c = Call::new(&crate::Service::new(client, &SVC), &WRAPPED);
+        c.body(&serde_json::json!({"q": ["hi"], "target": "de"}));
+        let sent: serde_json::Value =
+            serde_json::from_slice(&c.body_bytes().unwrap().unwrap()).unwrap();
+        assert_eq!(
+            sent,
+            serde_json::json!({"data": {"q": ["hi"], "target": "de"}})
+        );
+        c.body(&serde_json::json!({"data": {"q": ["hi"]}}));
+        let sent: serde_json::Value =
+            serde_json::from_slice(&c.body_bytes().unwrap().unwrap()).unwrap();
+        assert_eq!(sent, serde_json::json!({"data": {"q": ["hi"]}}));
+        // other APIs' bodies are sent as they are
+        let mut c = call();
+        c.body(&serde_json::json!({"q": 1}));
+        let sent: serde_json::Value =
+            serde_json::from_slice(&c.body_bytes().unwrap().unwrap()).unwrap();
+        assert_eq!(sent, serde_json::json!({"q": 1}));
     }
 }

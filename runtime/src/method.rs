@@ -124,6 +124,9 @@ pub struct MethodInfo {
     pub supports_media_download: bool,
     /// Pagination shape, for list methods.
     pub pagination: Option<PaginationInfo>,
+    /// Request and response bodies are wrapped in `{"data": …}` (the
+    /// document's `dataWrapper` feature, e.g. translate v2).
+    pub data_wrapper: bool,
 }
 
 impl MethodInfo {
@@ -137,6 +140,7 @@ impl MethodInfo {
         media_upload: None,
         supports_media_download: false,
         pagination: None,
+        data_wrapper: false,
     };
 
     /// Whether the method may be retried after a failure the server may have

@@ -666,6 +666,9 @@ fn method_items(m: &Method, cx: &Cx) -> TokenStream {
     if m.download {
         fields.push(quote!(supports_media_download: true,));
     }
+    if m.data_wrapper {
+        fields.push(quote!(data_wrapper: true,));
+    }
     if let Some(p) = &m.pagination {
         let token = lit(&p.request_token);
         let loc = match p.location {

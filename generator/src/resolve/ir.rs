@@ -282,6 +282,8 @@ pub struct Method {
     pub api_version: Option<String>,
     /// Deprecated method.
     pub deprecated: bool,
+    /// Bodies are wrapped in `{"data": …}` (the document's `dataWrapper` feature).
+    pub data_wrapper: bool,
 }
 
 /// Where a parameter goes.

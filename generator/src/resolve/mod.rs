@@ -645,6 +645,7 @@ impl<'a> Resolver<'a> {
             pagination,
             api_version: m.api_version.clone(),
             deprecated: m.deprecated == Some(true),
+            data_wrapper: self.doc.features.iter().any(|f| f == "dataWrapper"),
         })
     }
 

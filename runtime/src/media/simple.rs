@@ -13,7 +13,7 @@ use futures_util::stream::{self, Stream, StreamExt as _};
 use serde::de::DeserializeOwned;
 
 use super::{Media, Source, SourceReader, too_large};
-use crate::call::{Call, decode};
+use crate::call::{Call, decode_for};
 use crate::client::{Prepared, StreamBody};
 use crate::error::{Error, ErrorKind, Result};
 use crate::method::MediaUploadInfo;
@@ -179,7 +179,7 @@ pub(super) async fn execute_upload<T: DeserializeOwned>(
         .bytes()
         .await
         .map_err(|e| crate::transport::map_err(e, id))?;
-    decode(id, &body)
+    decode_for(call.method(), &body)
 }
 
 /// A simple upload: the media alone, `uploadType=media`.

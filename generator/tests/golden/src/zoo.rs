@@ -372,6 +372,7 @@ static QUERY: gapi::MethodInfo = gapi::MethodInfo {
     id: "bigquery.query",
     http_method: gapi::HttpMethod::Get,
     path: "query",
+    data_wrapper: true,
     ..gapi::MethodInfo::DEFAULT
 };
 /// Builder for `bigquery.query`: set optional parameters, then call `send()`.
@@ -589,6 +590,7 @@ pub mod animals {
                 resumable_path: Some("upload/activities/{userId}/@self"),
             },
         ),
+        data_wrapper: true,
         ..gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.animals.crossbreed`: set optional parameters, then call `send()`.
@@ -628,6 +630,7 @@ pub mod animals {
         id: "zoo.animals.delete",
         http_method: gapi::HttpMethod::Delete,
         path: "animals/{name}",
+        data_wrapper: true,
         ..gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.animals.delete`: set optional parameters, then call `send()`.
@@ -658,6 +661,7 @@ pub mod animals {
         http_method: gapi::HttpMethod::Get,
         path: "animals/{name}",
         supports_media_download: true,
+        data_wrapper: true,
         ..gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.animals.get`: set optional parameters, then call `send()`.
@@ -702,6 +706,7 @@ pub mod animals {
         id: "zoo.animals.get",
         http_method: gapi::HttpMethod::Get,
         path: "animals/{name}",
+        data_wrapper: true,
         ..gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.animals.get`: set optional parameters, then call `send()`.
@@ -745,6 +750,7 @@ pub mod animals {
                 resumable_path: Some("upload/activities/{userId}/@self"),
             },
         ),
+        data_wrapper: true,
         ..gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.animals.insert`: set optional parameters, then call `send()`.
@@ -784,6 +790,7 @@ pub mod animals {
         id: "zoo.animals.list",
         http_method: gapi::HttpMethod::Get,
         path: "animals",
+        data_wrapper: true,
         ..gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.animals.list`: set optional parameters, then call `send()`.
@@ -841,6 +848,7 @@ pub mod animals {
         id: "zoo.animals.patch",
         http_method: gapi::HttpMethod::Patch,
         path: "animals/{name}",
+        data_wrapper: true,
         ..gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.animals.patch`: set optional parameters, then call `send()`.
@@ -872,6 +880,7 @@ pub mod animals {
         id: "zoo.animals.update",
         http_method: gapi::HttpMethod::Put,
         path: "animals/{name}",
+        data_wrapper: true,
         ..gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.animals.update`: set optional parameters, then call `send()`.
@@ -953,6 +962,7 @@ pub mod global {
             id: "zoo.animals.mine",
             http_method: gapi::HttpMethod::Get,
             path: "global/print/assert",
+            data_wrapper: true,
             ..gapi::MethodInfo::DEFAULT
         };
         /// Builder for `zoo.animals.mine`: set optional parameters, then call `send()`.
@@ -1005,6 +1015,7 @@ pub mod load {
         id: "zoo.load.list",
         http_method: gapi::HttpMethod::Get,
         path: "load",
+        data_wrapper: true,
         ..gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.load.list`: set optional parameters, then call `send()`.
@@ -1054,6 +1065,7 @@ pub mod load_no_template {
         id: "zoo.loadNoTemplate.list",
         http_method: gapi::HttpMethod::Get,
         path: "loadNoTemplate",
+        data_wrapper: true,
         ..gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.loadNoTemplate.list`: set optional parameters, then call `send()`.
@@ -1115,6 +1127,7 @@ pub mod my {
             id: "zoo.animals.mine",
             http_method: gapi::HttpMethod::Get,
             path: "favorites/@me/mine",
+            data_wrapper: true,
             ..gapi::MethodInfo::DEFAULT
         };
         /// Builder for `zoo.animals.mine`: set optional parameters, then call `send()`.
@@ -1169,6 +1182,7 @@ pub mod scoped_animals {
         id: "zoo.scopedAnimals.list",
         http_method: gapi::HttpMethod::Get,
         path: "scopedanimals",
+        data_wrapper: true,
         ..gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.scopedAnimals.list`: set optional parameters, then call `send()`.

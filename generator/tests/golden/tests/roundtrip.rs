@@ -339,6 +339,11 @@ fn builders_fill_the_call() {
         .into_call();
     assert_eq!(call.query_value("tags"), Some("b"));
     assert!(call.method().pagination.is_some());
+    assert!(!call.method().data_wrapper);
+    // zoo.json has `features: ["dataWrapper"]`: its methods say so
+    let zoo = gapi_golden::zoo::Zoo::new(client.clone());
+    assert!(zoo.animals().delete("x").into_call().method().data_wrapper);
+    assert!(zoo.query().into_call().method().data_wrapper);
     let call = m
         .items()
         .detect(vec!["x".into(), "y".into()], "fr")
