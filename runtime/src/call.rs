@@ -301,8 +301,7 @@ fn decode_error(what: &str, e: &serde_json::Error, body: &[u8], prefix: &str) ->
         (p, rest) if rest.starts_with('[') => format!("{p}{rest}"),
         (p, rest) => format!("{p}.{rest}"),
     };
-    let err = Error::decode(&format!("the {what} response"), e, body);
-    Error::new(ErrorKind::Decode, format!("{err} [at JSON path {path}]"))
+    Error::decode_at(&format!("the {what} response"), e, body, Some(&path))
 }
 
 /// The JSON path (`items[1].n`, `.` for the root) of the value being read at

@@ -267,11 +267,24 @@ impl Error {
 
     /// A response body that did not decode, with the JSON path and an excerpt.
     pub fn decode(what: &str, err: &serde_json::Error, body: &[u8]) -> Self {
+        Error::decode_at(what, err, body, None)
+    }
+
+    /// [`Error::decode`], naming the JSON path of the value that failed.
+    pub(crate) fn decode_at(
+        what: &str,
+        err: &serde_json::Error,
+        body: &[u8],
+        path: Option<&str>,
+    ) -> Self {
         let excerpt = excerpt_around(body, err.line(), err.column());
+        let at = path
+            .map(|p| format!(" [at JSON path {p}]"))
+            .unwrap_or_default();
         Error::new(
             ErrorKind::Decode,
             format!(
-                "could not decode {what}: {err} (at line {}, column {}); body excerpt: {excerpt}",
+                "could not decode {what}: {err} (at line {}, column {}); body excerpt: {excerpt}{at}",
                 err.line(),
                 err.column()
             ),

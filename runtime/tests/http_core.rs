@@ -2,98 +2,21 @@
 //! auth attachment, retries with Retry-After (on a recording clock, no real
 //! sleeps), 401 → refresh → retry, error parsing, pagination, media.
 
+mod http_support;
+
+use http_support::{RecordingClock, SVC, scripted_server};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::any;
 use gapi::auth::{AccessToken, Authorization, CredentialSource};
-use gapi::clock::{BoxFuture, Clock};
+use gapi::clock::BoxFuture;
 use gapi::{
     Call, CallBuilder, Client, Credentials, HttpMethod, Media, MediaUploadInfo, MethodInfo, Page,
-    PageItems, PaginationInfo, RetryPolicy, Service, ServiceInfo, StreamExt, TokenLocation,
+    PageItems, PaginationInfo, RetryPolicy, Service, StreamExt, TokenLocation,
 };
 use serde::Deserialize;
 
-/// One request as the server saw it: method, URI, headers, body.
-type SeenRequest = (String, String, HeaderMap, Bytes);
-/// One scripted response: status, headers, body.
-type Scripted = (u16, Vec<(&'static str, String)>, String);
-
-/// What the server saw, and a script of responses to give.
-#[derive(Default)]
-struct Seen {
-    requests: Mutex<Vec<SeenRequest>>,
-    script: Mutex<Vec<Scripted>>,
-}
-
-async fn handler(
-    State(st): State<Arc<Seen>>,
-    method: axum::http::Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    st.requests
-        .lock()
-        .unwrap()
-        .push((method.to_string(), uri.to_string(), headers, body));
-    let next = {
-        let mut s = st.script.lock().unwrap();
-        if s.is_empty() {
-            None
-        } else {
-            Some(s.remove(0))
-        }
-    };
-    match next {
-        Some((status, hdrs, body)) => {
-            let mut r = (StatusCode::from_u16(status).unwrap(), body).into_response();
-            for (k, v) in hdrs {
-                r.headers_mut().insert(k, v.parse().unwrap());
-            }
-            r
-        }
-        None => (StatusCode::OK, "{}").into_response(),
-    }
-}
-
-async fn server() -> (String, Arc<Seen>) {
-    let st = Arc::new(Seen::default());
-    let app = Router::new().fallback(any(handler)).with_state(st.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/"), st)
-}
-
-/// A clock that records the sleeps it is asked for and returns at once.
-#[derive(Default, Clone)]
-struct RecordingClock(Arc<Mutex<Vec<Duration>>>);
-impl Clock for RecordingClock {
-    fn now(&self) -> std::time::SystemTime {
-        std::time::SystemTime::now()
-    }
-    fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {
-        self.0.lock().unwrap().push(d);
-        Box::pin(async {})
-    }
-}
-
-static SVC: ServiceInfo = ServiceInfo {
-    name: "things",
-    version: "v1",
-    revision: "20240101",
-    title: "Things",
-    root_url: "https://things.googleapis.com/",
-    service_path: "things/v1/",
-    batch_path: Some("batch"),
-};
 static GET: MethodInfo = MethodInfo {
     id: "things.get",
     http_method: HttpMethod::Get,
@@ -182,7 +105,7 @@ fn service(base: &str, creds: Credentials, clock: RecordingClock) -> Service {
 
 #[tokio::test]
 async fn builds_url_and_attaches_bearer_and_headers() {
-    let (base, seen) = server().await;
+    let (base, seen) = scripted_server("{}").await;
     seen.script
         .lock()
         .unwrap()
@@ -224,7 +147,7 @@ async fn builds_url_and_attaches_bearer_and_headers() {
 
 #[tokio::test]
 async fn api_key_goes_in_query() {
-    let (base, seen) = server().await;
+    let (base, seen) = scripted_server("{}").await;
     let svc = service(&base, Credentials::api_key("k-1"), Default::default());
     let _: Thing = Call::new(&svc, &LIST).send().await.unwrap();
     let reqs = seen.requests.lock().unwrap();
@@ -234,7 +157,7 @@ async fn api_key_goes_in_query() {
 
 #[tokio::test]
 async fn retries_transient_errors_honouring_retry_after() {
-    let (base, seen) = server().await;
+    let (base, seen) = scripted_server("{}").await;
     {
         let mut s = seen.script.lock().unwrap();
         s.push((503, vec![("retry-after", "7".into())], "{}".into()));
@@ -259,7 +182,7 @@ async fn retries_transient_errors_honouring_retry_after() {
 
 #[tokio::test]
 async fn retries_are_bounded_and_post_is_not_retried_on_5xx() {
-    let (base, seen) = server().await;
+    let (base, seen) = scripted_server("{}").await;
     for _ in 0..10 {
         seen.script.lock().unwrap().push((503, vec![], "{}".into()));
     }
@@ -296,7 +219,7 @@ async fn retries_are_bounded_and_post_is_not_retried_on_5xx() {
 
 #[tokio::test]
 async fn non_transient_errors_are_typed_and_not_retried() {
-    let (base, seen) = server().await;
+    let (base, seen) = scripted_server("{}").await;
     seen.script.lock().unwrap().push((
         404,
         vec![],
@@ -356,7 +279,7 @@ impl CredentialSource for Rotating {
 
 #[tokio::test]
 async fn unauthorized_refreshes_once_and_retries_once() {
-    let (base, seen) = server().await;
+    let (base, seen) = scripted_server("{}").await;
     let rot = Arc::new(Rotating {
         n: AtomicUsize::new(0),
         refreshes: AtomicUsize::new(0),
@@ -428,7 +351,7 @@ impl TapName for Call {
 
 #[tokio::test]
 async fn pages_follow_tokens_and_keep_page_size() {
-    let (base, seen) = server().await;
+    let (base, seen) = scripted_server("{}").await;
     {
         let mut s = seen.script.lock().unwrap();
         s.push((
@@ -475,7 +398,7 @@ async fn pages_follow_tokens_and_keep_page_size() {
 
 #[tokio::test]
 async fn repeated_page_token_is_an_error_not_a_loop() {
-    let (base, seen) = server().await;
+    let (base, seen) = scripted_server("{}").await;
     for _ in 0..3 {
         seen.script.lock().unwrap().push((
             200,
@@ -498,7 +421,7 @@ async fn repeated_page_token_is_an_error_not_a_loop() {
 
 #[tokio::test]
 async fn body_token_pagination() {
-    let (base, seen) = server().await;
+    let (base, seen) = scripted_server("{}").await;
     {
         let mut s = seen.script.lock().unwrap();
         s.push((
@@ -523,7 +446,7 @@ async fn body_token_pagination() {
 
 #[tokio::test]
 async fn simple_and_multipart_upload_and_checks() {
-    let (base, seen) = server().await;
+    let (base, seen) = scripted_server("{}").await;
     let svc = service(&base, Credentials::anonymous(), Default::default());
     let _: Thing = Call::new(&svc, &UPLOAD)
         .upload(Media::from_bytes(&b"hello"[..], "text/plain"))
@@ -565,7 +488,7 @@ async fn simple_and_multipart_upload_and_checks() {
 
 #[tokio::test]
 async fn download_streams_media() {
-    let (base, seen) = server().await;
+    let (base, seen) = scripted_server("{}").await;
     let payload = "z".repeat(100_000);
     seen.script.lock().unwrap().push((
         200,
@@ -601,7 +524,7 @@ async fn call_builder_standard_parameters() {
             self.call
         }
     }
-    let (base, seen) = server().await;
+    let (base, seen) = scripted_server("{}").await;
     let svc = service(&base, Credentials::anonymous(), Default::default());
     let b = ListCall {
         call: Call::new(&svc, &LIST),

@@ -2,6 +2,9 @@
 //! resumed with `Range`, the resumed answer is checked against the first
 //! (Content-Range, ETag), and an empty object's 416 is an empty download.
 
+mod http_support;
+
+use http_support::{RecordingClock, SVC};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,8 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use gapi::clock::{BoxFuture, Clock};
-use gapi::{Call, Client, Credentials, HttpMethod, MethodInfo, Service, ServiceInfo};
+use gapi::{Call, Client, Credentials, HttpMethod, MethodInfo, Service};
 
 type Handler = dyn Fn(usize, &HeaderMap) -> Response + Send + Sync;
 
@@ -44,27 +46,6 @@ async fn server(
     (format!("http://{addr}/"), app)
 }
 
-#[derive(Default, Clone)]
-struct RecordingClock(Arc<Mutex<Vec<Duration>>>);
-impl Clock for RecordingClock {
-    fn now(&self) -> std::time::SystemTime {
-        std::time::SystemTime::now()
-    }
-    fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {
-        self.0.lock().unwrap().push(d);
-        Box::pin(async {})
-    }
-}
-
-static SVC: ServiceInfo = ServiceInfo {
-    name: "things",
-    version: "v1",
-    revision: "20240101",
-    title: "Things",
-    root_url: "https://things.googleapis.com/",
-    service_path: "things/v1/",
-    batch_path: None,
-};
 static GET_MEDIA: MethodInfo = MethodInfo {
     id: "things.get",
     http_method: HttpMethod::Get,

@@ -8,18 +8,19 @@
 //! some bytes of the body (the server then keeps what arrived, rounded down to
 //! 256 KiB, like Google does).
 
+mod http_support;
+
+use http_support::{RecordingClock, SVC};
 use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
-use gapi::clock::{BoxFuture, Clock};
 use gapi::{
     Call, Client, Credentials, HttpMethod, Media, MediaUploadInfo, MethodInfo, ResumableSession,
-    ResumableUpload, Service, ServiceInfo, UploadProgress, UploadProtocol,
+    ResumableUpload, Service, UploadProgress, UploadProtocol,
 };
 use serde::Deserialize;
 use tokio::io::{
@@ -322,28 +323,6 @@ fn session_id(target: &str) -> Option<u32> {
     rest.split('?').next()?.parse().ok()
 }
 
-/// A clock that records the sleeps it is asked for and returns at once.
-#[derive(Default, Clone)]
-struct RecordingClock(Arc<Mutex<Vec<Duration>>>);
-impl Clock for RecordingClock {
-    fn now(&self) -> std::time::SystemTime {
-        std::time::SystemTime::now()
-    }
-    fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {
-        self.0.lock().unwrap().push(d);
-        Box::pin(async {})
-    }
-}
-
-static SVC: ServiceInfo = ServiceInfo {
-    name: "things",
-    version: "v1",
-    revision: "20240101",
-    title: "Things",
-    root_url: "https://things.googleapis.com/",
-    service_path: "things/v1/",
-    batch_path: Some("batch"),
-};
 static UPLOAD_INFO: MediaUploadInfo = MediaUploadInfo {
     accept: &["*/*"],
     max_size: None,

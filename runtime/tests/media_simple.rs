@@ -2,90 +2,17 @@
 //! (files yes, one-shot readers no), `maxSize` for sources of unknown size,
 //! and the protocol [`UploadProtocol::Auto`] picks.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+mod http_support;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::any;
-use gapi::clock::{BoxFuture, Clock};
+use http_support::{RecordingClock, SVC, scripted_server};
+use std::sync::Arc;
+
 use gapi::{
     Call, Client, Credentials, ErrorKind, HttpMethod, Media, MediaUploadInfo, MethodInfo, Service,
-    ServiceInfo, UploadProtocol,
+    UploadProtocol,
 };
 use serde::Deserialize;
 
-type Script = Vec<(u16, Vec<(&'static str, String)>, String)>;
-
-#[derive(Default)]
-struct Seen {
-    requests: Mutex<Vec<(String, String, HeaderMap, Bytes)>>,
-    script: Mutex<Script>,
-}
-
-async fn handler(
-    State(st): State<Arc<Seen>>,
-    method: axum::http::Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    st.requests
-        .lock()
-        .unwrap()
-        .push((method.to_string(), uri.to_string(), headers, body));
-    let next = {
-        let mut s = st.script.lock().unwrap();
-        (!s.is_empty()).then(|| s.remove(0))
-    };
-    match next {
-        Some((status, hdrs, body)) => {
-            let mut r = (StatusCode::from_u16(status).unwrap(), body).into_response();
-            for (k, v) in hdrs {
-                r.headers_mut().insert(k, v.parse().unwrap());
-            }
-            r
-        }
-        None => (StatusCode::OK, r#"{"id":"done"}"#).into_response(),
-    }
-}
-
-async fn server() -> (String, Arc<Seen>) {
-    let st = Arc::new(Seen::default());
-    let app = Router::new()
-        .fallback(any(handler))
-        .layer(axum::extract::DefaultBodyLimit::disable())
-        .with_state(st.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/"), st)
-}
-
-#[derive(Default, Clone)]
-struct RecordingClock(Arc<Mutex<Vec<Duration>>>);
-impl Clock for RecordingClock {
-    fn now(&self) -> std::time::SystemTime {
-        std::time::SystemTime::now()
-    }
-    fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {
-        self.0.lock().unwrap().push(d);
-        Box::pin(async {})
-    }
-}
-
-static SVC: ServiceInfo = ServiceInfo {
-    name: "things",
-    version: "v1",
-    revision: "20240101",
-    title: "Things",
-    root_url: "https://things.googleapis.com/",
-    service_path: "things/v1/",
-    batch_path: None,
-};
 static SIMPLE_ONLY: MediaUploadInfo = MediaUploadInfo {
     accept: &["text/*", "application/octet-stream"],
     max_size: Some(200 * 1024),
@@ -134,7 +61,7 @@ fn payload(n: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn a_reader_of_known_size_streams_with_content_length() {
-    let (base, seen) = server().await;
+    let (base, seen) = scripted_server(r#"{"id":"done"}"#).await;
     let svc = service(&base, &RecordingClock::default());
     let data = payload(150 * 1024);
     let t: Thing = Call::new(&svc, &REPLACE)
@@ -158,7 +85,7 @@ async fn a_reader_of_known_size_streams_with_content_length() {
 
 #[tokio::test]
 async fn a_reader_of_unknown_size_is_sent_chunked() {
-    let (base, seen) = server().await;
+    let (base, seen) = scripted_server(r#"{"id":"done"}"#).await;
     let svc = service(&base, &RecordingClock::default());
     let data = payload(100 * 1024);
     let _: Thing = Call::new(&svc, &REPLACE)
@@ -176,7 +103,7 @@ async fn a_reader_of_unknown_size_is_sent_chunked() {
 
 #[tokio::test]
 async fn multipart_from_a_file_streams_and_is_retried() {
-    let (base, seen) = server().await;
+    let (base, seen) = scripted_server(r#"{"id":"done"}"#).await;
     seen.script.lock().unwrap().push((
         503,
         vec![],
@@ -216,7 +143,7 @@ async fn multipart_from_a_file_streams_and_is_retried() {
 
 #[tokio::test]
 async fn a_reader_is_not_retried_once_sent() {
-    let (base, seen) = server().await;
+    let (base, seen) = scripted_server(r#"{"id":"done"}"#).await;
     seen.script.lock().unwrap().push((
         503,
         vec![],
@@ -235,7 +162,7 @@ async fn a_reader_is_not_retried_once_sent() {
 
 #[tokio::test]
 async fn max_size_stops_a_source_of_unknown_size() {
-    let (base, _seen) = server().await;
+    let (base, _seen) = scripted_server(r#"{"id":"done"}"#).await;
     let svc = service(&base, &RecordingClock::default());
     let err = Call::new(&svc, &REPLACE)
         .upload::<Thing>(Media::from_reader(
@@ -255,7 +182,7 @@ async fn max_size_stops_a_source_of_unknown_size() {
 
 #[tokio::test]
 async fn a_source_shorter_than_declared_is_an_io_error() {
-    let (base, _seen) = server().await;
+    let (base, _seen) = scripted_server(r#"{"id":"done"}"#).await;
     let svc = service(&base, &RecordingClock::default());
     let err = Call::new(&svc, &REPLACE)
         .upload::<Thing>(Media::from_reader(&b"abc"[..], Some(10), "text/plain"))
@@ -267,7 +194,7 @@ async fn a_source_shorter_than_declared_is_an_io_error() {
 
 #[tokio::test]
 async fn protocol_choice_and_its_rules() {
-    let (base, seen) = server().await;
+    let (base, seen) = scripted_server(r#"{"id":"done"}"#).await;
     let svc = service(&base, &RecordingClock::default());
 
     // Small, no metadata → simple; small with metadata → multipart.
