@@ -3,6 +3,8 @@
 //! `application/http` part through a handler, and returns the parts in
 //! reverse order (results must still come back in the order added).
 
+mod http_support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -179,13 +181,8 @@ fn api(req: &SubRequest, _auth: Option<&str>) -> (u16, String) {
 }
 
 static SVC: ServiceInfo = ServiceInfo {
-    name: "things",
-    version: "v1",
-    revision: "20240101",
-    title: "Things",
-    root_url: "https://things.googleapis.com/",
-    service_path: "things/v1/",
     batch_path: Some("batch/things/v1"),
+    ..http_support::SVC
 };
 static NO_BATCH: ServiceInfo = ServiceInfo {
     batch_path: None,
