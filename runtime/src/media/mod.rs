@@ -9,7 +9,7 @@ mod simple;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use serde::de::DeserializeOwned;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncSeekExt as _};
 
@@ -253,6 +253,9 @@ pub(crate) struct SourceReader {
     kind: Source,
     file: Option<tokio::fs::File>,
     pos: u64,
+    /// The buffer chunks of files and readers are read into; its allocation
+    /// is reused once the previous chunk has been dropped.
+    buf: BytesMut,
 }
 
 impl SourceReader {
@@ -261,6 +264,7 @@ impl SourceReader {
             kind: source,
             file: None,
             pos: 0,
+            buf: BytesMut::new(),
         }
     }
 
@@ -291,9 +295,9 @@ impl SourceReader {
                     self.file = Some(f);
                 }
                 let f = self.file.as_mut().expect("opened above");
-                read_full(f, max).await?
+                read_full(f, &mut self.buf, max).await?
             }
-            Source::Reader(r) => read_full(r, max).await?,
+            Source::Reader(r) => read_full(r, &mut self.buf, max).await?,
         };
         self.pos += out.len() as u64;
         Ok(out)
@@ -336,19 +340,23 @@ impl SourceReader {
     }
 }
 
-/// Reads until `max` bytes or the end.
-async fn read_full<R: AsyncRead + Unpin + ?Sized>(r: &mut R, max: usize) -> io::Result<Bytes> {
-    let mut buf = vec![0u8; max];
-    let mut filled = 0;
-    while filled < max {
-        let n = r.read(&mut buf[filled..]).await?;
-        if n == 0 {
+/// Reads until `max` bytes or the end, into `buf`'s spare capacity (not
+/// zero-filled first; the allocation is reclaimed when the previous chunk,
+/// split off the same buffer, has been dropped).
+async fn read_full<R: AsyncRead + Unpin + ?Sized>(
+    r: &mut R,
+    buf: &mut BytesMut,
+    max: usize,
+) -> io::Result<Bytes> {
+    buf.clear();
+    buf.reserve(max);
+    while buf.len() < max {
+        let rest = (max - buf.len()) as u64;
+        if (&mut *r).take(rest).read_buf(buf).await? == 0 {
             break;
         }
-        filled += n;
     }
-    buf.truncate(filled);
-    Ok(Bytes::from(buf))
+    Ok(buf.split().freeze())
 }
 
 impl Call {
@@ -467,6 +475,44 @@ mod tests {
         assert!(r.read_up_to(10).await.unwrap().is_empty());
         assert!(r.seek_to(10).await.is_err());
         assert_eq!(r.pos(), 1000);
+    }
+
+    /// A reader that hands out at most 7 bytes per read.
+    struct Trickle(std::io::Cursor<Vec<u8>>);
+    impl AsyncRead for Trickle {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            let mut small = [0u8; 7];
+            let want = buf.remaining().min(small.len());
+            let n = std::io::Read::read(&mut self.0, &mut small[..want])?;
+            buf.put_slice(&small[..n]);
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn chunks_fill_up_from_short_reads_and_reuse_one_buffer() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        let mut r = SourceReader::new(Source::Reader(Box::new(Trickle(std::io::Cursor::new(
+            data.clone(),
+        )))));
+        let first = r.read_up_to(4096).await.unwrap();
+        assert_eq!(&first[..], &data[..4096]);
+        let first_ptr = first.as_ptr();
+        drop(first);
+        // the previous chunk is gone: its allocation is read into again
+        let second = r.read_up_to(4096).await.unwrap();
+        assert_eq!(&second[..], &data[4096..8192]);
+        assert_eq!(second.as_ptr(), first_ptr);
+        // a chunk still held is not overwritten
+        let third = r.read_up_to(4096).await.unwrap();
+        assert_eq!(&third[..], &data[8192..]);
+        assert_eq!(&second[..], &data[4096..8192]);
+        assert!(r.read_up_to(4096).await.unwrap().is_empty());
+        assert_eq!(r.pos(), 10_000);
     }
 
     #[tokio::test]
