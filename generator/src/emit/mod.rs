@@ -302,7 +302,6 @@ fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
     let doc = doc_attrs(s.doc.as_deref());
     let fields = s.fields.iter().map(|f| {
         let rust = ident(&f.rust);
-        let wire = lit(&f.wire);
         let mut extra = Vec::new();
         let mentions = |w: &str| {
             f.doc
@@ -328,7 +327,6 @@ fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
             inner
         };
         let option = &cx.option;
-        let _ = wire;
         quote! {
             #doc
             pub #rust: #option<#inner>,

@@ -52,6 +52,14 @@ pub struct Document {
     pub features: Vec<String>,
 }
 
+impl Document {
+    /// Whether request and response bodies are wrapped in `{"data": …}`
+    /// (the `dataWrapper` feature).
+    pub fn data_wrapper(&self) -> bool {
+        self.features.iter().any(|f| f == "dataWrapper")
+    }
+}
+
 /// `auth` of a document.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]

@@ -159,7 +159,7 @@ impl<'a> Resolver<'a> {
             root_url: doc.root_url.clone(),
             service_path: doc.service_path.clone(),
             batch_path: doc.batch_path.clone(),
-            data_wrapper: doc.features.iter().any(|f| f == "dataWrapper"),
+            data_wrapper: doc.data_wrapper(),
             service_type,
             scopes,
             types: std::mem::take(&mut self.types).into_values().collect(),
@@ -645,7 +645,7 @@ impl<'a> Resolver<'a> {
             pagination,
             api_version: m.api_version.clone(),
             deprecated: m.deprecated == Some(true),
-            data_wrapper: self.doc.features.iter().any(|f| f == "dataWrapper"),
+            data_wrapper: self.doc.data_wrapper(),
         })
     }
 

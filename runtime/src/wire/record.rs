@@ -80,12 +80,7 @@ where
         d: &mut dyn erased_serde::Deserializer<'_>,
     ) -> Result<(), erased_serde::Error> {
         // In place, so that no value passes through erased-serde's return
-        // slot (which boxes anything larger than two words); strings, the
-        // most common field, by a visitor of their own. The `TypeId` test
-        // is resolved at compile time.
-        if let Some(slot) = (self as &mut dyn Any).downcast_mut::<Option<String>>() {
-            return serde::Deserializer::deserialize_option(d, StringSlot(slot));
-        }
+        // slot (which boxes anything larger than two words).
         serde::Deserializer::deserialize_option(d, OptionSlot(self))
     }
     fn debug(&self) -> &dyn fmt::Debug {
@@ -105,7 +100,7 @@ where
 /// Reads `null` as `None` and anything else as `Some(T)`, into the slot.
 struct OptionSlot<'a, T>(&'a mut Option<T>);
 
-impl<'de, T: DeserializeOwned> Visitor<'de> for OptionSlot<'_, T> {
+impl<'de, T: DeserializeOwned + 'static> Visitor<'de> for OptionSlot<'_, T> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a value or null")
@@ -119,30 +114,24 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for OptionSlot<'_, T> {
         Ok(())
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        // Strings, the most common field, are written into the slot by the
+        // visitor that receives them. The `TypeId` test is resolved at
+        // compile time.
+        if let Some(slot) = (self.0 as &mut dyn Any).downcast_mut::<Option<String>>() {
+            return d.deserialize_string(StringSlot(slot));
+        }
         *self.0 = Some(T::deserialize(d)?);
         Ok(())
     }
 }
 
-/// [`OptionSlot`] for strings: the string is written into the slot by the
-/// visitor that receives it.
+/// Receives the string of an [`OptionSlot`] of `String`.
 struct StringSlot<'a>(&'a mut Option<String>);
 
-impl<'de> Visitor<'de> for StringSlot<'_> {
+impl Visitor<'_> for StringSlot<'_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string or null")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        *self.0 = None;
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        *self.0 = None;
-        Ok(())
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_string(self)
+        f.write_str("a string")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         *self.0 = Some(v.to_owned());
