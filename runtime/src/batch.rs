@@ -485,22 +485,15 @@ async fn send_group(
         headers: Vec::new(),
         body: Some((body.into(), format!("multipart/mixed; boundary={boundary}"))),
         idempotent,
-        timeout: None,
+        timeouts: Default::default(),
         retry: None,
         what: "batch",
         stream: None,
+        media: false,
     };
-    let resp = client.execute(&prepared).await?;
-    let content_type = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| crate::transport::map_err(e, "batch"))?;
+    let resp = client.execute_full(&prepared).await?;
+    let content_type = resp.header("content-type").unwrap_or("").to_owned();
+    let bytes = resp.body;
     let boundary = boundary_of(&content_type).ok_or_else(|| {
         Error::new(
             ErrorKind::Decode,

@@ -16,6 +16,7 @@ use crate::client::{Prepared, Service};
 use crate::error::{Error, ErrorKind, Result};
 use crate::method::MethodInfo;
 use crate::retry::RetryPolicy;
+use crate::timeouts::CallTimeouts;
 use crate::url;
 
 /// A value that can be a query parameter: strings as they are, booleans as
@@ -54,7 +55,7 @@ pub struct Call {
     body_error: Option<String>,
     null_fields: Vec<String>,
     headers: Vec<(String, String)>,
-    timeout: Option<Duration>,
+    timeouts: CallTimeouts,
     retry: Option<RetryPolicy>,
     idempotent: Option<bool>,
 }
@@ -71,7 +72,7 @@ impl Call {
             body_error: None,
             null_fields: Vec::new(),
             headers: Vec::new(),
-            timeout: None,
+            timeouts: CallTimeouts::default(),
             retry: None,
             idempotent: None,
         }
@@ -145,9 +146,22 @@ impl Call {
         self.headers.push((name.into(), value.into()));
     }
 
-    /// A timeout for each attempt of this call.
-    pub fn set_timeout(&mut self, timeout: Duration) {
-        self.timeout = Some(timeout);
+    /// The deadline of this call: every attempt, the backoff between them
+    /// and the response body (media included) end within it.
+    pub fn set_timeout(&mut self, total: Duration) {
+        self.timeouts.total = Some(total);
+    }
+
+    /// The longest wait for response headers once the request is sent, per
+    /// attempt of this call (instead of the client's).
+    pub fn set_response_timeout(&mut self, timeout: Duration) {
+        self.timeouts.response = Some(timeout);
+    }
+
+    /// The longest pause while sending or receiving a body, for this call
+    /// (instead of the client's).
+    pub fn set_idle_timeout(&mut self, timeout: Duration) {
+        self.timeouts.idle = Some(timeout);
     }
 
     /// A retry policy for this call instead of the client's.
@@ -226,10 +240,11 @@ impl Call {
             idempotent: self
                 .idempotent
                 .unwrap_or_else(|| self.method.is_idempotent()),
-            timeout: self.timeout,
+            timeouts: self.timeouts,
             retry: self.retry.clone(),
             what: self.method.id,
             stream: None,
+            media: false,
         })
     }
 
@@ -446,9 +461,23 @@ pub trait CallBuilder: Sized {
         self
     }
 
-    /// A timeout for each attempt of this call.
-    fn timeout(mut self, timeout: Duration) -> Self {
-        self.call_mut().set_timeout(timeout);
+    /// The deadline of this call: all attempts, backoff and the response
+    /// body end within it, or it fails with a timeout.
+    fn timeout(mut self, total: Duration) -> Self {
+        self.call_mut().set_timeout(total);
+        self
+    }
+
+    /// The longest wait for response headers once the request is sent, per
+    /// attempt.
+    fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.call_mut().set_response_timeout(timeout);
+        self
+    }
+
+    /// The longest pause while sending or receiving a body.
+    fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.call_mut().set_idle_timeout(timeout);
         self
     }
 

@@ -2,8 +2,9 @@
 //! request, and [`Service`]: a client bound to one API's endpoint.
 //!
 //! The request path: a generated builder fills a [`crate::Call`]; `Call::send`
-//! prepares a [`Prepared`] request and hands it to [`Client::execute`], which
-//! attaches auth, sends, retries and refreshes on 401.
+//! prepares a [`Prepared`] request and hands it to the client's one retry
+//! loop (`exec.rs`), which attaches auth, sends within the time bounds,
+//! retries and refreshes on 401.
 
 use std::fmt;
 use std::sync::Arc;
@@ -11,9 +12,10 @@ use std::time::Duration;
 
 use crate::auth::Credentials;
 use crate::clock::{SharedClock, default_clock};
-use crate::error::{ApiError, Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::method::ServiceInfo;
 use crate::retry::RetryPolicy;
+use crate::timeouts::{CallTimeouts, Timeouts};
 use crate::transport::{self, TransportConfig};
 
 /// An HTTP client for Google APIs: transport (reqwest + rustls, gzip, connection
@@ -28,7 +30,7 @@ struct Inner {
     credentials: Credentials,
     retry: RetryPolicy,
     clock: SharedClock,
-    timeout: Option<Duration>,
+    timeouts: Timeouts,
     api_client_header: String,
 }
 
@@ -37,7 +39,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("credentials", &self.inner.credentials)
             .field("retry", &self.inner.retry)
-            .field("timeout", &self.inner.timeout)
+            .field("timeouts", &self.inner.timeouts)
             .finish()
     }
 }
@@ -48,8 +50,8 @@ pub struct ClientBuilder {
     credentials: Option<Credentials>,
     retry: Option<RetryPolicy>,
     clock: Option<SharedClock>,
-    timeout: Option<Duration>,
-    connect_timeout: Option<Duration>,
+    timeouts: Timeouts,
+    total: Option<Duration>,
     user_agent: Option<String>,
 }
 
@@ -78,16 +80,39 @@ impl ClientBuilder {
         self
     }
 
-    /// A timeout for each attempt (default: none; the retry policy's total
-    /// timeout still bounds the whole call).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+    /// The deadline of every call: all its attempts, the backoff between
+    /// them and the response body end within it (default: the retry
+    /// policy's [`total_timeout`](RetryPolicy::total_timeout), 5 minutes).
+    /// Media transfers are bounded by the idle timeout instead, unless the
+    /// call sets a deadline of its own.
+    pub fn timeout(mut self, total: Duration) -> Self {
+        self.total = Some(total);
         self
     }
 
-    /// The connect timeout (default 10 s).
+    /// All per-attempt time bounds at once (default [`Timeouts::DEFAULT`]).
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The connect timeout: DNS, TCP and TLS (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
+        self.timeouts.connect = timeout;
+        self
+    }
+
+    /// The longest wait for response headers once the request is sent,
+    /// per attempt (default 150 s).
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.response = timeout;
+        self
+    }
+
+    /// The longest pause while sending a request body or reading a response
+    /// body (default 60 s).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.idle = timeout;
         self
     }
 
@@ -99,21 +124,25 @@ impl ClientBuilder {
 
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
-        let mut cfg = TransportConfig::default();
-        if let Some(t) = self.connect_timeout {
-            cfg.connect_timeout = t;
-        }
+        let mut cfg = TransportConfig {
+            connect_timeout: self.timeouts.connect,
+            ..Default::default()
+        };
         if let Some(ua) = self.user_agent {
             cfg.user_agent = format!("{ua} {}", cfg.user_agent);
         }
         let http = transport::build(&cfg)?;
+        let mut retry = self.retry.unwrap_or_default();
+        if let Some(total) = self.total {
+            retry.total_timeout = total;
+        }
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
                 credentials: self.credentials.unwrap_or_default(),
-                retry: self.retry.unwrap_or_default(),
+                retry,
                 clock: self.clock.unwrap_or_else(default_clock),
-                timeout: self.timeout,
+                timeouts: self.timeouts,
                 api_client_header: format!("gl-rust/unknown gdcl/{}", env!("CARGO_PKG_VERSION")),
             }),
         })
@@ -128,12 +157,16 @@ pub(crate) struct Prepared {
     pub headers: Vec<(String, String)>,
     pub body: Option<(bytes::Bytes, String)>,
     pub idempotent: bool,
-    pub timeout: Option<Duration>,
+    /// Per-call time bounds over the client's.
+    pub timeouts: CallTimeouts,
     pub retry: Option<RetryPolicy>,
     /// Short description for errors and logs (method id); never secrets.
     pub what: &'static str,
     /// A streamed body (media), used when `body` is `None`.
     pub stream: Option<StreamBody>,
+    /// A media transfer: bounded by the idle timeout rather than the
+    /// policy's total deadline (unless `timeouts.total` is set).
+    pub media: bool,
 }
 
 impl Prepared {
@@ -155,9 +188,12 @@ pub(crate) struct StreamBody {
     /// Whether `make` can be called more than once.
     pub replayable: bool,
     /// Makes the body for one attempt; `None` once a one-shot body is spent.
-    #[allow(clippy::type_complexity)]
-    pub make: Arc<dyn Fn() -> Option<reqwest::Body> + Send + Sync>,
+    pub make: Arc<dyn Fn() -> Option<BodyStream> + Send + Sync>,
 }
+
+/// The pieces of a streamed request body.
+pub(crate) type BodyStream =
+    futures_util::stream::BoxStream<'static, std::io::Result<bytes::Bytes>>;
 
 impl fmt::Debug for StreamBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -195,144 +231,18 @@ impl Client {
         &self.inner.clock
     }
 
-    /// Sends a prepared request like [`Client::execute`] and reads the whole
-    /// body. A body that breaks off is retried like any transient failure when
-    /// the request may be repeated (idempotent and replayable).
-    pub(crate) async fn execute_read(&self, req: &Prepared) -> Result<bytes::Bytes> {
-        let policy = req.retry.as_ref().unwrap_or(&self.inner.retry);
-        let mut attempt: u32 = 0;
-        loop {
-            attempt += 1;
-            let resp = self.execute(req).await?;
-            let err = match resp.bytes().await {
-                Ok(body) => return Ok(body),
-                Err(e) => transport::map_err(e, req.what),
-            };
-            if !(req.idempotent && req.replayable() && err.is_transient())
-                || attempt >= policy.max_attempts
-            {
-                return Err(err);
-            }
-            let delay = policy.delay(attempt, None);
-            tracing::info!(what = req.what, attempt, ?delay, error = %err, "body broke off; retrying");
-            self.inner.clock.sleep(delay).await;
-        }
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
     }
 
-    /// Sends a prepared request with auth, retries and one refresh on 401.
-    /// Returns the successful response with its body unread.
-    pub(crate) async fn execute(&self, req: &Prepared) -> Result<reqwest::Response> {
-        let inner = &*self.inner;
-        let policy = req.retry.as_ref().unwrap_or(&inner.retry);
-        let started = tokio::time::Instant::now();
-        let mut attempt: u32 = 0;
-        let mut refreshed = false;
-        loop {
-            attempt += 1;
-            let auth = inner.credentials.authorization().await?;
-            let mut url = req.url.clone();
-            if let Some(key) = auth.api_key_param() {
-                crate::url::append_query(&mut url, [("key", key)]);
-            }
-            let mut rb = inner.http.request(req.method.clone(), url);
-            rb = auth.apply(rb);
-            rb = rb.header("x-goog-api-client", inner.api_client_header.as_str());
-            for (k, v) in &req.headers {
-                rb = rb.header(k.as_str(), v.as_str());
-            }
-            if let Some((body, content_type)) = &req.body {
-                rb = rb
-                    .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
-                    .body(body.clone());
-            } else if let Some(stream) = &req.stream {
-                let Some(body) = (stream.make)() else {
-                    return Err(Error::new(
-                        ErrorKind::Request,
-                        format!(
-                            "{}: the media stream was already sent and cannot be sent again",
-                            req.what
-                        ),
-                    ));
-                };
-                rb = rb
-                    .header(reqwest::header::CONTENT_TYPE, stream.content_type.as_str())
-                    .body(body);
-                if let Some(len) = stream.len {
-                    rb = rb.header(reqwest::header::CONTENT_LENGTH, len);
-                }
-            } else if matches!(
-                req.method,
-                reqwest::Method::POST | reqwest::Method::PUT | reqwest::Method::PATCH
-            ) {
-                rb = rb.header(reqwest::header::CONTENT_LENGTH, "0");
-            }
-            if let Some(t) = req.timeout.or(inner.timeout) {
-                rb = rb.timeout(t);
-            }
-            tracing::debug!(method = %req.method, what = req.what, attempt, "sending request");
-            let (err, sent) = match rb.send().await {
-                Ok(resp) if resp.status().is_success() => return Ok(resp),
-                Ok(resp) => {
-                    let err = read_api_error(resp).await;
-                    if err.status() == Some(401)
-                        && !refreshed
-                        && auth.access_token().is_some()
-                        && req.replayable()
-                    {
-                        refreshed = true;
-                        tracing::debug!(what = req.what, "401: refreshing credentials once");
-                        if inner.credentials.refresh_after_unauthorized(&auth).await? {
-                            attempt -= 1;
-                            continue;
-                        }
-                    }
-                    (err, true)
-                }
-                Err(e) => {
-                    let connect = e.is_connect();
-                    (transport::map_err(e, req.what), !connect)
-                }
-            };
-            let may_retry = err.is_transient()
-                && req.replayable()
-                && (req.idempotent || !sent || err.status() == Some(429));
-            if !may_retry || attempt >= policy.max_attempts {
-                return Err(err);
-            }
-            let delay = policy.delay(attempt, err.retry_after());
-            if started.elapsed() + delay > policy.total_timeout {
-                return Err(err);
-            }
-            tracing::info!(what = req.what, attempt, ?delay, error = %err, "retrying");
-            inner.clock.sleep(delay).await;
-        }
+    pub(crate) fn api_client_header(&self) -> &str {
+        &self.inner.api_client_header
     }
-}
 
-/// Reads an error response fully and parses Google's error JSON.
-pub(crate) async fn read_api_error(resp: reqwest::Response) -> Error {
-    let status = resp.status().as_u16();
-    let headers = header_pairs(resp.headers());
-    match resp.bytes().await {
-        Ok(body) => Error::api(ApiError::from_response(status, headers, &body)),
-        Err(e) => Error::new(
-            ErrorKind::Transport,
-            format!("HTTP {status}: could not read the error body"),
-        )
-        .with_source(e.without_url()),
+    /// The time bounds of every attempt.
+    pub fn timeouts(&self) -> &Timeouts {
+        &self.inner.timeouts
     }
-}
-
-pub(crate) fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
-    h.iter()
-        .filter(|(k, _)| *k != reqwest::header::SET_COOKIE)
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
 }
 
 /// A [`Client`] bound to one API's endpoint. Generated service types wrap one.

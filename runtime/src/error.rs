@@ -36,6 +36,9 @@ pub enum ErrorKind {
     Storage,
     /// A local I/O operation (reading a media source, a file) failed.
     Io,
+    /// The server redirected in a loop, too many times, or from `https` to
+    /// `http`. Never retried.
+    Redirect,
 }
 
 /// An error returned by the Google API as parsed from its JSON error body.
@@ -105,6 +108,28 @@ enum ErrorBody {
 const MAX_BODY_KEPT: usize = 64 * 1024;
 
 impl ApiError {
+    /// [`ApiError::from_response`] of a body and headers from which every
+    /// secret of the request (in any encoding) was removed first.
+    pub(crate) fn from_response_redacted(
+        http_status: u16,
+        headers: Vec<(String, String)>,
+        body: &[u8],
+        redactor: &crate::redact::Redactor,
+    ) -> Self {
+        if redactor.is_empty() {
+            return ApiError::from_response(http_status, headers, body);
+        }
+        let headers = headers
+            .into_iter()
+            .map(|(k, v)| {
+                let v = redactor.redact(&v).into_owned();
+                (k, v)
+            })
+            .collect();
+        let body = redactor.redact_bytes(body);
+        ApiError::from_response(http_status, headers, body.as_bytes())
+    }
+
     /// Parses an API error from a response status, headers and body. Bodies
     /// that are not Google's JSON error shape keep the raw text as the message.
     pub fn from_response(http_status: u16, headers: Vec<(String, String)>, body: &[u8]) -> Self {
@@ -203,12 +228,33 @@ pub struct AuthError {
 
 /// The runtime's error: a kind, a message that says where, and the details
 /// that apply.
+///
+/// # Retrying
+///
+/// The runtime already retries what is safe to retry, per the
+/// [`RetryPolicy`](crate::RetryPolicy). When a caller wants to try again
+/// later, the predicate to ask is [`is_retryable`](Error::is_retryable):
+/// the cause may go away ([`is_transient`](Error::is_transient)) *and*
+/// sending the same call again cannot apply it twice — it is idempotent, or
+/// the server cannot have acted on it
+/// ([`may_have_been_applied`](Error::may_have_been_applied) is false). A
+/// `POST` answered `500` is transient but not retryable: the server may
+/// have created the resource before it failed.
+///
+/// `Display` shows this error's own message once; the underlying cause, if
+/// any, is reached through [`source`](std::error::Error::source).
 pub struct Error {
     kind: ErrorKind,
     message: String,
     api: Option<Box<ApiError>>,
     auth: Option<AuthError>,
     retry_after: Option<Duration>,
+    /// Whether the request may have reached the server and been acted on;
+    /// `None`: decided by the kind and status.
+    applied: Option<bool>,
+    /// Whether sending the same request again is harmless (idempotent and
+    /// with a body that can be sent again).
+    repeatable: bool,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -221,6 +267,8 @@ impl Error {
             api: None,
             auth: None,
             retry_after: None,
+            applied: None,
+            repeatable: true,
             source: None,
         }
     }
@@ -241,6 +289,8 @@ impl Error {
             api: Some(Box::new(err)),
             auth: None,
             retry_after,
+            applied: None,
+            repeatable: true,
             source: None,
         }
     }
@@ -261,6 +311,8 @@ impl Error {
                 description,
             }),
             retry_after: None,
+            applied: None,
+            repeatable: true,
             source: None,
         }
     }
@@ -289,6 +341,16 @@ impl Error {
                 err.column()
             ),
         )
+    }
+
+    /// Records what the executor knows of the request that failed: whether
+    /// it may have reached the server, and whether it may be repeated.
+    pub(crate) fn with_request_facts(mut self, applied: Option<bool>, repeatable: bool) -> Self {
+        if applied.is_some() {
+            self.applied = applied;
+        }
+        self.repeatable = repeatable;
+        self
     }
 
     /// The broad class of this error.
@@ -337,12 +399,42 @@ impl Error {
     }
 
     /// The user must consent again: the refresh token was revoked or expired
-    /// (`invalid_grant`), or the stored credentials were marked invalid.
+    /// (`invalid_grant`), the stored credentials were marked invalid, or the
+    /// access token expired and there is no refresh token to get another.
     pub fn needs_reauthorization(&self) -> bool {
         self.auth
             .as_ref()
             .and_then(|a| a.code.as_deref())
-            .is_some_and(|c| c == "invalid_grant")
+            .is_some_and(|c| c == "invalid_grant" || c == REAUTHORIZE)
+    }
+
+    /// The server redirected in a loop, too many times, or to plain `http`.
+    pub fn is_redirect(&self) -> bool {
+        self.kind == ErrorKind::Redirect
+    }
+
+    /// Whether the request may have reached the server and been acted on:
+    /// false when it was never sent (a failed connect), or when the server
+    /// answered that it did not act (a 4xx such as 400, 404 or 429); true
+    /// when the connection broke or timed out after the request was sent,
+    /// and for 5xx answers (the server may have acted before failing).
+    pub fn may_have_been_applied(&self) -> bool {
+        if let Some(applied) = self.applied {
+            return applied;
+        }
+        match self.kind {
+            ErrorKind::Api => self.status().is_some_and(|s| s >= 500),
+            ErrorKind::Transport | ErrorKind::Timeout => true,
+            _ => false,
+        }
+    }
+
+    /// Whether it is worth sending the same call again and safe to do so:
+    /// [`is_transient`](Error::is_transient), and either the call is
+    /// idempotent or the server cannot have acted on it. **This is the
+    /// predicate to retry on.**
+    pub fn is_retryable(&self) -> bool {
+        self.is_transient() && (self.repeatable || !self.may_have_been_applied())
     }
 
     /// A response body did not decode.
@@ -355,8 +447,9 @@ impl Error {
         self.status() == Some(404)
     }
 
-    /// Worth retrying: transport failures, timeouts of one attempt, 408, 429,
-    /// 5xx gateways, and 403 rate limits.
+    /// The cause may go away: transport failures, timeouts, 408, 429, 5xx
+    /// gateways, and 403 rate limits. This does not say whether repeating
+    /// the call is safe: retry on [`is_retryable`](Error::is_retryable).
     pub fn is_transient(&self) -> bool {
         match self.kind {
             ErrorKind::Transport | ErrorKind::Timeout => true,
@@ -365,6 +458,11 @@ impl Error {
         }
     }
 }
+
+/// The OAuth-style code of an auth error that only a new consent can mend,
+/// other than `invalid_grant`: an expired access token without a refresh
+/// token.
+pub(crate) const REAUTHORIZE: &str = "reauthorization_required";
 
 /// Whether an API error is worth retrying by status and reason.
 pub(crate) fn is_retryable_api_error(e: &ApiError) -> bool {
@@ -426,11 +524,7 @@ impl fmt::Debug for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(src) = &self.source {
-            write!(f, ": {src}")?;
-        }
-        Ok(())
+        f.write_str(&self.message)
     }
 }
 
@@ -440,6 +534,19 @@ impl std::error::Error for Error {
             .as_deref()
             .map(|s| s as &(dyn std::error::Error + 'static))
     }
+}
+
+/// The error and its causes, `: `-separated (for tests and messages).
+#[cfg(test)]
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        cur = s.source();
+    }
+    out
 }
 
 #[cfg(test)]

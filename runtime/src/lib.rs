@@ -14,9 +14,10 @@
 //! The request path, from a generated method call to the wire:
 //! `tasks.tasklists().list()` → generated builder fills a [`Call`] →
 //! [`Call::send`] expands the URL (`url`), serializes the body →
-//! `Client::execute` attaches [`Authorization`](auth::Authorization), sends
-//! over reqwest, retries per [`RetryPolicy`], refreshes once on 401 →
-//! the body is decoded, errors become [`Error`].
+//! the client's one retry loop attaches [`Authorization`](auth::Authorization),
+//! sends over reqwest within the [`Timeouts`] and the call's deadline,
+//! retries per [`RetryPolicy`], refreshes once on 401, reads the body →
+//! the body is decoded, errors become [`Error`] (redacted of every secret).
 #![warn(missing_docs)]
 
 pub mod auth;
@@ -25,10 +26,13 @@ mod call;
 mod client;
 pub mod clock;
 mod error;
+mod exec;
 mod media;
 mod method;
 mod paging;
+mod redact;
 mod retry;
+mod timeouts;
 mod transport;
 pub mod types;
 mod url;
@@ -48,6 +52,7 @@ pub use method::{
 };
 pub use paging::{Items, Page, PageItems, Pages};
 pub use retry::RetryPolicy;
+pub use timeouts::Timeouts;
 pub use wire::Bytes;
 
 /// The user agent sent with every request.

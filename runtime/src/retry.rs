@@ -11,7 +11,8 @@ use rand::Rng as _;
 /// 408/429/500/502/503/504, and 403 with reason `rateLimitExceeded` or
 /// `userRateLimitExceeded`. Methods that are not idempotent (POST, PATCH) are
 /// retried only when the server cannot have acted on the request: a failed
-/// connect or a 429.
+/// connect, a 408 or a 429 (see [`Error::is_retryable`](crate::Error::is_retryable)).
+/// Redirect loops are never retried.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// The most attempts in all, including the first (1 disables retries).
@@ -22,7 +23,11 @@ pub struct RetryPolicy {
     pub max_backoff: Duration,
     /// The ceiling grows by this factor per attempt.
     pub multiplier: f64,
-    /// Give up once this much time has passed since the first attempt.
+    /// The call's deadline: every attempt, the backoff between them and the
+    /// response body end within this much time of the start, or the call
+    /// fails with a timeout — also in the middle of an attempt. Media
+    /// transfers are bounded by the idle timeout instead (see
+    /// [`Timeouts`](crate::Timeouts)), unless the call sets its own deadline.
     pub total_timeout: Duration,
 }
 
@@ -33,7 +38,7 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(32),
             multiplier: 2.0,
-            total_timeout: Duration::from_secs(120),
+            total_timeout: Duration::from_secs(300),
         }
     }
 }

@@ -1,9 +1,20 @@
-//! The reqwest client behind every request, built with rustls (ring) and gzip.
+//! The reqwest client behind every request, built with rustls (ring) and
+//! gzip; the bounded [`Response`] every read of a body goes through; the
+//! redirect policy; and the mapping of reqwest's errors to ours.
 //!
 //! Crate-private: no reqwest type is part of the public API, so a transport
 //! upgrade never breaks users.
 
 use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::time::Instant;
+
+use crate::error::{Error, ErrorKind};
+use crate::timeouts::Timeouts;
+
+/// Redirects followed before giving up: 10 hops, 11 requests at most.
+pub(crate) const MAX_REDIRECTS: usize = 10;
 
 /// Settings of the HTTP transport.
 #[derive(Debug, Clone)]
@@ -16,7 +27,7 @@ pub(crate) struct TransportConfig {
 impl Default for TransportConfig {
     fn default() -> Self {
         TransportConfig {
-            connect_timeout: Duration::from_secs(10),
+            connect_timeout: Timeouts::DEFAULT.connect,
             pool_idle_timeout: Duration::from_secs(90),
             user_agent: crate::USER_AGENT.to_owned(),
         }
@@ -29,6 +40,47 @@ pub(crate) fn ensure_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// Why a redirect was not followed.
+#[derive(Debug)]
+struct RedirectRefused(String);
+
+impl std::fmt::Display for RedirectRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RedirectRefused {}
+
+/// Follows at most [`MAX_REDIRECTS`] hops; a loop (a URL seen before) and a
+/// downgrade from `https` to `http` stop at once. Credentials never follow a
+/// redirect to another origin: reqwest drops `Authorization` and cookies when
+/// the scheme, host or port changes, and an API key travels only in the
+/// original URL's query, never copied to the next.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let previous = attempt.previous();
+        let next = attempt.url();
+        if previous.iter().any(|u| u == next) {
+            let why = format!(
+                "a redirect loop (back to an URL already visited, after {} hops)",
+                previous.len()
+            );
+            return attempt.error(RedirectRefused(why));
+        }
+        if previous.last().is_some_and(|p| p.scheme() == "https") && next.scheme() != "https" {
+            return attempt.error(RedirectRefused(
+                "a redirect from https to plain http".into(),
+            ));
+        }
+        if previous.len() > MAX_REDIRECTS {
+            let why = format!("more than {MAX_REDIRECTS} redirects");
+            return attempt.error(RedirectRefused(why));
+        }
+        attempt.follow()
+    })
+}
+
 /// Builds a reqwest client.
 pub(crate) fn build(config: &TransportConfig) -> crate::Result<reqwest::Client> {
     ensure_crypto_provider();
@@ -36,6 +88,7 @@ pub(crate) fn build(config: &TransportConfig) -> crate::Result<reqwest::Client> 
         .connect_timeout(config.connect_timeout)
         .pool_idle_timeout(config.pool_idle_timeout)
         .user_agent(config.user_agent.clone())
+        .redirect(redirect_policy())
         .gzip(true)
         .build()
         .map_err(|e| {
@@ -57,12 +110,133 @@ pub(crate) fn shared() -> crate::Result<reqwest::Client> {
     Ok(CLIENT.get_or_init(|| c).clone())
 }
 
+/// A response whose body is read within bounds: each chunk within the idle
+/// timeout, all of it before the deadline (when there is one).
+pub(crate) struct Response {
+    inner: reqwest::Response,
+    idle: Duration,
+    deadline: Option<Instant>,
+    /// The total the deadline came from, for messages.
+    total: Option<Duration>,
+    what: &'static str,
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.inner.status().as_u16())
+            .field("what", &self.what)
+            .finish()
+    }
+}
+
+impl Response {
+    pub(crate) fn new(
+        inner: reqwest::Response,
+        idle: Duration,
+        deadline: Option<Instant>,
+        total: Option<Duration>,
+        what: &'static str,
+    ) -> Self {
+        Response {
+            inner,
+            idle,
+            deadline,
+            total,
+            what,
+        }
+    }
+
+    /// The HTTP status code.
+    pub(crate) fn status(&self) -> u16 {
+        self.inner.status().as_u16()
+    }
+
+    /// The response headers.
+    pub(crate) fn headers(&self) -> &reqwest::header::HeaderMap {
+        self.inner.headers()
+    }
+
+    /// A header's value as text.
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
+        self.inner
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    /// The announced body length.
+    pub(crate) fn content_length(&self) -> Option<u64> {
+        self.inner.content_length()
+    }
+
+    /// Drops the deadline: the rest of the body is bounded by the idle
+    /// timeout only (media streamed to the caller).
+    pub(crate) fn without_deadline(mut self) -> Self {
+        self.deadline = None;
+        self
+    }
+
+    /// The next piece of the body; `None` at its end. A pause longer than
+    /// the idle timeout, or the deadline passing, is a timeout error.
+    pub(crate) async fn chunk(&mut self) -> crate::Result<Option<Bytes>> {
+        let idle_limit = Instant::now() + self.idle;
+        let (limit, by_deadline) = match self.deadline {
+            Some(d) if d <= idle_limit => (d, true),
+            _ => (idle_limit, false),
+        };
+        match tokio::time::timeout_at(limit, self.inner.chunk()).await {
+            Ok(Ok(c)) => Ok(c),
+            Ok(Err(e)) => Err(map_err(e, self.what)),
+            Err(_) if by_deadline => Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "{}: the call did not finish within its deadline of {:?} (reading the response body)",
+                    self.what,
+                    self.total.unwrap_or_default()
+                ),
+            )),
+            Err(_) => Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "{}: the response body stalled: no data for {:?}",
+                    self.what, self.idle
+                ),
+            )),
+        }
+    }
+
+    /// The whole body.
+    pub(crate) async fn bytes(mut self) -> crate::Result<Bytes> {
+        let Some(first) = self.chunk().await? else {
+            return Ok(Bytes::new());
+        };
+        let Some(second) = self.chunk().await? else {
+            return Ok(first);
+        };
+        let hint = self.content_length().unwrap_or(0).min(64 << 20) as usize;
+        let mut out = Vec::with_capacity(hint.max(first.len() + second.len()));
+        out.extend_from_slice(&first);
+        out.extend_from_slice(&second);
+        while let Some(c) = self.chunk().await? {
+            out.extend_from_slice(&c);
+        }
+        Ok(out.into())
+    }
+}
+
 /// Maps a reqwest error to the runtime's error without exposing reqwest.
 ///
 /// A body that cannot be read is a transport failure (the connection broke),
 /// even when reqwest's gzip layer reports it as a decode error — unless the
 /// cause is corrupt data (`InvalidData`), which is a decode error.
 pub(crate) fn map_err(e: reqwest::Error, what: &str) -> crate::Error {
+    if e.is_redirect() {
+        let why = redirect_reason(&e).unwrap_or_else(|| "too many redirects".to_owned());
+        return crate::Error::new(ErrorKind::Redirect, format!("{what}: not following {why}"))
+            .with_source(e.without_url());
+    }
     let kind = if e.is_timeout() {
         crate::ErrorKind::Timeout
     } else if e.is_builder() {
@@ -72,11 +246,22 @@ pub(crate) fn map_err(e: reqwest::Error, what: &str) -> crate::Error {
     } else {
         crate::ErrorKind::Transport
     };
-    // reqwest's Display can include the URL; URLs never carry tokens here
-    // (API keys travel as `key=` only when the user chose an API key, and we
-    // strip the query below).
+    // reqwest's Display can include the URL, and a URL may carry an API key
+    // (`key=`): it is dropped.
     let e = e.without_url();
     crate::Error::new(kind, format!("{what}: {}", describe(&e))).with_source(e)
+}
+
+/// The reason our redirect policy gave, from the cause chain.
+fn redirect_reason(e: &reqwest::Error) -> Option<String> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(r) = err.downcast_ref::<RedirectRefused>() {
+            return Some(r.0.clone());
+        }
+        cur = err.source();
+    }
+    None
 }
 
 /// Whether an I/O error in the cause chain says the data itself was bad.

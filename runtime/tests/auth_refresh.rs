@@ -188,7 +188,9 @@ async fn access_token_only_credentials_cannot_refresh() {
         .authorization()
         .await
         .unwrap_err();
-    assert!(e.is_auth() && !e.needs_reauthorization(), "{e}");
+    // "authorize again" in the message, and the predicate agrees
+    assert!(e.is_auth() && e.needs_reauthorization(), "{e}");
+    assert!(e.to_string().contains("authorize again"), "{e}");
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::token::{self, Failure, RequestConfig, scrub};
+use super::token::{self, Failure, RequestConfig};
 use super::token_cache::{
     BearerCache, BearerToken, Check, CommonConfig, Need, Refresher, bearer_credential_source,
     common_builder_methods, parse_rfc3339,
@@ -368,8 +368,8 @@ impl ImpersonationRefresher {
                 .ok_or_else(|| decode("has no RFC 3339 `expireTime`"))?;
             return Ok(BearerToken::new(AccessToken::new(token), Some(expiry)));
         }
-        let scrubbed = scrub(&String::from_utf8_lossy(body), secrets);
-        let api = ApiError::from_response(status, headers, scrubbed.as_bytes());
+        let redactor = crate::redact::Redactor::new(secrets.iter().copied());
+        let api = ApiError::from_response_redacted(status, headers, body, &redactor);
         let transient = matches!(status, 408 | 429 | 500 | 502 | 503 | 504);
         let error = if transient {
             let mut api = api;

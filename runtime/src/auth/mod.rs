@@ -170,6 +170,13 @@ impl Authorization {
         self.api_key.as_ref().map(|k| k.secret())
     }
 
+    /// The secrets this authorization carries (to redact from answers).
+    pub(crate) fn secrets(&self) -> impl Iterator<Item = &str> {
+        let bearer = self.bearer.as_ref().map(|t| t.secret());
+        let key = self.api_key.as_ref().map(|k| k.secret());
+        bearer.into_iter().chain(key)
+    }
+
     /// Attaches this authorization's headers to a request (the API key goes in
     /// the URL: see `api_key_param`).
     pub(crate) fn apply(&self, mut req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {

@@ -477,7 +477,10 @@ impl ServiceAccountRefresher {
             ("grant_type", JWT_BEARER_GRANT_TYPE),
             ("assertion", assertion.as_str()),
         ];
-        let secrets = [assertion.as_str()];
+        // The signature alone authenticates nothing without the rest, but a
+        // server that echoes only part of the assertion must not leak it.
+        let signature = assertion.rsplit('.').next().unwrap_or("");
+        let secrets = [assertion.as_str(), signature];
         tracing::debug!(
             client_email = %self.key.client_email,
             subject = self.subject.as_deref(),

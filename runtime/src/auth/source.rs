@@ -314,7 +314,7 @@ impl UserRefresher {
     async fn network_refresh(&self, base: UserCredentials) -> crate::Result<UserCredentials> {
         let Some(refresh_token) = base.refresh_token() else {
             return Err(Error::auth(
-                None,
+                Some(crate::error::REAUTHORIZE),
                 "the access token expired and there is no refresh token; authorize again",
             ));
         };

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::secret::{AccessToken, IdToken, RefreshToken};
 use crate::clock::SharedClock;
+use crate::redact::Redactor;
 use crate::{ApiError, Error, ErrorKind};
 
 /// How token-endpoint requests are made.
@@ -66,15 +67,12 @@ impl From<Failure> for Error {
     }
 }
 
-/// Replaces every secret in server-provided text with `[redacted]`.
+/// Replaces every secret in server-provided text with `[redacted]`, in any
+/// of the encodings a server may echo it in (see [`Redactor`]).
 pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_owned();
-    for s in secrets {
-        if s.len() >= 4 {
-            out = out.replace(s, "[redacted]");
-        }
-    }
-    out
+    Redactor::new(secrets.iter().copied())
+        .redact(text)
+        .into_owned()
 }
 
 /// POSTs a urlencoded form and returns status, headers and body.
@@ -199,8 +197,8 @@ fn classify(
         }
     }
     // Not an OAuth error body: a gateway, a proxy, Google's JSON error shape.
-    let scrubbed = scrub(&String::from_utf8_lossy(body), secrets);
-    let mut api = ApiError::from_response(status, headers, scrubbed.as_bytes());
+    let redactor = Redactor::new(secrets.iter().copied());
+    let mut api = ApiError::from_response_redacted(status, headers, body, &redactor);
     api.message = format!("{what} at {uri}: {}", api.message);
     Err(Failure::new(Error::api(api), transient_status(status)))
 }

@@ -5,6 +5,7 @@ use bytes::Bytes;
 
 use crate::call::Call;
 use crate::error::{Error, ErrorKind, Result};
+use crate::transport::Response;
 
 impl Call {
     /// Downloads the media behind this call (`alt=media`). The body arrives in
@@ -17,7 +18,8 @@ impl Call {
                 format!("{id} does not support media download"),
             ));
         }
-        let prepared = self.prepare(self.method().path, &[("alt", "media")])?;
+        let mut prepared = self.prepare(self.method().path, &[("alt", "media")])?;
+        prepared.media = true;
         // A caller asking for a range of their own gets it as is.
         let resumable = !prepared
             .headers
@@ -70,7 +72,7 @@ fn parse_content_range(v: &str) -> Option<(Option<u64>, Option<u64>)> {
 ///
 /// Resuming is off when the call set its own `Range` header.
 pub struct Download {
-    resp: Option<reqwest::Response>,
+    resp: Option<Response>,
     /// The call to ask again with `Range`; `None`: no resuming.
     call: Option<Call>,
     what: &'static str,
@@ -101,17 +103,14 @@ impl std::fmt::Debug for Download {
     }
 }
 
-fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
-    resp.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+fn header(resp: &Response, name: &str) -> Option<String> {
+    resp.header(name)
 }
 
 impl Download {
-    fn first(resp: reqwest::Response, call: Option<Call>, what: &'static str) -> Self {
+    fn first(resp: Response, call: Option<Call>, what: &'static str) -> Self {
         let content_length = resp.content_length();
-        let partial = resp.status().as_u16() == 206;
+        let partial = resp.status() == 206;
         let total = match header(&resp, "content-range").and_then(|v| parse_content_range(&v)) {
             Some((_, t)) if partial => t,
             _ => content_length,
@@ -217,7 +216,7 @@ impl Download {
                         return Ok(None);
                     }
                 },
-                Err(e) => crate::transport::map_err(e, self.what),
+                Err(e) => e,
             };
             self.resp = None;
             self.resume_after(err).await?;
@@ -234,6 +233,7 @@ impl Download {
         }
         let client = call.service().client().clone();
         let mut prepared = call.prepare(call.method().path, &[("alt", "media")])?;
+        prepared.media = true;
         let policy = prepared
             .retry
             .clone()
@@ -271,7 +271,7 @@ impl Download {
     }
 
     /// Checks that a response to a `Range` request continues the same media.
-    fn accept_resumed(&mut self, resp: reqwest::Response) -> Result<()> {
+    fn accept_resumed(&mut self, resp: Response) -> Result<()> {
         let changed = |what: &str, before: &Option<String>, now: Option<String>| {
             matches!((before, &now), (Some(a), Some(b)) if a != b).then(|| {
                 Error::new(
@@ -304,7 +304,7 @@ impl Download {
                 ),
             )
         };
-        if resp.status().as_u16() == 206 {
+        if resp.status() == 206 {
             let range = header(&resp, "content-range").unwrap_or_default();
             let (start, total) = parse_content_range(&range)
                 .ok_or_else(|| mismatch(format!("Content-Range {range:?}")))?;

@@ -71,6 +71,7 @@ pub(super) async fn upload<T: DeserializeOwned>(
         .body_bytes()?
         .unwrap_or_else(|| Bytes::from_static(b"{}"));
     let mut prepared = call.prepare(path, &[("uploadType", "multipart")])?;
+    prepared.media = true;
     let boundary = new_boundary();
     let content_type = format!("multipart/related; boundary={boundary}");
     let (source, size, mime_type) = media.into_parts();

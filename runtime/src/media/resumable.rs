@@ -13,6 +13,7 @@ use crate::call::{Call, decode};
 use crate::client::{Client, Prepared};
 use crate::error::{Error, ErrorKind, Result};
 use crate::retry::RetryPolicy;
+use crate::timeouts::CallTimeouts;
 
 /// Chunk sizes are multiples of this: 256 KiB.
 pub const CHUNK_GRANULARITY: usize = 256 * 1024;
@@ -172,7 +173,7 @@ pub struct ResumableUpload {
     needs_query: bool,
     state: State,
     retry: Option<RetryPolicy>,
-    timeout: Option<Duration>,
+    timeouts: CallTimeouts,
     progress: watch::Sender<UploadProgress>,
     on_progress: Option<Box<dyn FnMut(UploadProgress) + Send>>,
 }
@@ -241,7 +242,7 @@ impl ResumableUpload {
             needs_query: resumed,
             state: State::Running,
             retry: None,
-            timeout: None,
+            timeouts: CallTimeouts::default(),
             progress: watch::Sender::new(UploadProgress {
                 bytes_sent: 0,
                 total: declared,
@@ -300,9 +301,11 @@ impl ResumableUpload {
         self
     }
 
-    /// A timeout for each request (default: the call's, else the client's).
+    /// A deadline for each request of the upload (default: the call's, else
+    /// none: each chunk is bounded by the client's idle and response
+    /// timeouts, so a stalled transfer fails while a slow one goes on).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.timeouts.total = Some(timeout);
         self
     }
 
@@ -499,18 +502,14 @@ impl ResumableUpload {
         } else {
             prepared.retry = self.retry.clone();
         }
-        if self.timeout.is_none() {
-            self.timeout = prepared.timeout;
-        } else {
-            prepared.timeout = self.timeout;
-        }
-        let resp = self.client.execute(&prepared).await?;
-        let location = resp
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let _ = resp.bytes().await;
+        let call_timeouts = prepared.timeouts;
+        let own = &mut self.timeouts;
+        own.total = own.total.or(call_timeouts.total);
+        own.response = own.response.or(call_timeouts.response);
+        own.idle = own.idle.or(call_timeouts.idle);
+        prepared.timeouts = *own;
+        let resp = self.client.execute_full(&prepared).await?;
+        let location = resp.header("location").map(str::to_owned);
         let location = location.ok_or_else(|| {
             Error::new(
                 ErrorKind::Decode,
@@ -544,11 +543,12 @@ impl ResumableUpload {
             ],
             body: body.map(|b| (b, self.mime_type.clone())),
             idempotent: true,
-            timeout: self.timeout,
+            timeouts: self.timeouts,
             // Failures are handled here: status query, then resume.
             retry: Some(RetryPolicy::none()),
             what: self.what,
             stream: None,
+            media: true,
         })
     }
 
@@ -604,22 +604,13 @@ impl ResumableUpload {
     /// `Ok(Some(body))` when complete. `sent_end` is how far the data sent
     /// reaches, to reject a server claiming more.
     async fn exchange(&mut self, req: &Prepared, sent_end: Option<u64>) -> Result<Option<Bytes>> {
-        let headers = match self.client.execute(req).await {
+        let headers = match self.client.execute_full(req).await {
             Ok(resp) => {
-                let overridden = resp
-                    .headers()
-                    .get("x-http-status-code-override")
-                    .is_some_and(|v| v.as_bytes() == b"308");
+                let overridden = resp.header("x-http-status-code-override") == Some("308");
                 if !overridden {
-                    let body = resp
-                        .bytes()
-                        .await
-                        .map_err(|e| crate::transport::map_err(e, self.what))?;
-                    return Ok(Some(body));
+                    return Ok(Some(resp.body));
                 }
-                let headers = crate::client::header_pairs(resp.headers());
-                let _ = resp.bytes().await;
-                headers
+                crate::exec::header_pairs(&resp.headers)
             }
             Err(e) if e.status() == Some(308) => {
                 e.api_error().map(|a| a.headers.clone()).unwrap_or_default()

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 
 use super::{Media, Source, SourceReader, too_large};
 use crate::call::{Call, decode_for};
-use crate::client::{Prepared, StreamBody};
+use crate::client::{BodyStream, Prepared, StreamBody};
 use crate::error::{Error, ErrorKind, Result};
 use crate::method::MediaUploadInfo;
 
@@ -118,8 +118,8 @@ pub(super) fn stream_body(
         .map(|n| n + prefix.len() as u64 + suffix.len() as u64);
     let make_body = {
         let failure = failure.clone();
-        move |source: Source| {
-            reqwest::Body::wrap_stream(piece_stream(
+        move |source: Source| -> BodyStream {
+            Box::pin(piece_stream(
                 SourceReader::new(source),
                 limits,
                 failure.clone(),
@@ -128,29 +128,29 @@ pub(super) fn stream_body(
             ))
         }
     };
-    let (replayable, make): (bool, Arc<dyn Fn() -> Option<reqwest::Body> + Send + Sync>) =
-        match source {
-            // Read once: the second attempt finds the slot empty.
-            Source::Reader(r) => {
-                let slot = Mutex::new(Some(r));
-                (
-                    false,
-                    Arc::new(move || {
-                        let r = slot.lock().unwrap_or_else(|p| p.into_inner()).take()?;
-                        Some(make_body(Source::Reader(r)))
-                    }),
-                )
-            }
-            // Reopened for every attempt.
-            Source::File(path) => (
-                true,
-                Arc::new(move || Some(make_body(Source::File(path.clone())))),
-            ),
-            Source::Bytes(data) => (
-                true,
-                Arc::new(move || Some(make_body(Source::Bytes(data.clone())))),
-            ),
-        };
+    let (replayable, make): (bool, Arc<dyn Fn() -> Option<BodyStream> + Send + Sync>) = match source
+    {
+        // Read once: the second attempt finds the slot empty.
+        Source::Reader(r) => {
+            let slot = Mutex::new(Some(r));
+            (
+                false,
+                Arc::new(move || {
+                    let r = slot.lock().unwrap_or_else(|p| p.into_inner()).take()?;
+                    Some(make_body(Source::Reader(r)))
+                }),
+            )
+        }
+        // Reopened for every attempt.
+        Source::File(path) => (
+            true,
+            Arc::new(move || Some(make_body(Source::File(path.clone())))),
+        ),
+        Source::Bytes(data) => (
+            true,
+            Arc::new(move || Some(make_body(Source::Bytes(data.clone())))),
+        ),
+    };
     (
         StreamBody {
             content_type,
@@ -169,16 +169,11 @@ pub(super) async fn execute_upload<T: DeserializeOwned>(
     prepared: &Prepared,
     failure: Option<&StreamFailure>,
 ) -> Result<T> {
-    let id = call.method().id;
-    let result = call.service().client().execute(prepared).await;
-    let resp = match result {
-        Ok(resp) => resp,
+    let result = call.service().client().execute_read(prepared).await;
+    let body = match result {
+        Ok(body) => body,
         Err(e) => return Err(failure.and_then(StreamFailure::take).unwrap_or(e)),
     };
-    let body = resp
-        .bytes()
-        .await
-        .map_err(|e| crate::transport::map_err(e, id))?;
     decode_for(call.method(), &body)
 }
 
@@ -204,6 +199,7 @@ pub(super) async fn upload<T: DeserializeOwned>(
         )
     })?;
     let mut prepared = call.prepare(path, &[("uploadType", "media")])?;
+    prepared.media = true;
     let (source, size, mime_type) = media.into_parts();
     let failure = match source {
         Source::Bytes(data) => {

@@ -508,7 +508,8 @@ mod tests {
         assert!(e.to_string().contains("bad.json"), "{e}");
         fs::write(&p, r#"{"version": 9, "client_id": "x"}"#).unwrap();
         let e = FileStorage::new(&p).get().await.unwrap_err();
-        assert!(format!("{e}").contains("version 9"), "{e}");
+        let chain = crate::error::chain(&e);
+        assert!(chain.contains("version 9"), "{chain}");
     }
 
     #[tokio::test]

@@ -1,0 +1,299 @@
+//! One call, from a [`Prepared`] request to its answer: the one retry loop
+//! and the one time budget of every request the runtime sends.
+//!
+//! Each attempt asks the credentials for an [`Authorization`], sends the
+//! request while a watchdog bounds it ([`timeouts`](crate::timeouts)),
+//! and — for calls whose body is read here — reads the whole body *inside*
+//! the attempt, so a body that breaks off is retried by the same loop and
+//! under the same budget as a failed connect. Between attempts: one refresh
+//! and resend after a 401, backoff per the [`RetryPolicy`], and nothing
+//! after the call's deadline. Non-idempotent calls are retried only when the
+//! server cannot have acted on them.
+//!
+//! Error bodies are read within the same bounds and redacted of every secret
+//! the request carried before they become an [`Error`].
+
+use bytes::Bytes;
+use tokio::time::Instant;
+
+use crate::auth::Authorization;
+use crate::client::{Client, Prepared};
+use crate::error::{ApiError, Error, ErrorKind, Result};
+use crate::redact::Redactor;
+use crate::retry::RetryPolicy;
+use crate::timeouts::{Bounds, Progress, ProgressStream, wait_for_headers, within_deadline};
+use crate::transport::{self, Response};
+
+/// A successful response read whole: headers and body.
+pub(crate) struct Received {
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Received {
+    /// A header's value as text.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// What a successful attempt hands back.
+enum Done {
+    /// Headers only: the body is the caller's to read.
+    Streaming(Response),
+    /// The whole answer.
+    Whole(Received),
+}
+
+/// A failed attempt: the error, whether the request went out, and the
+/// authorization it carried.
+struct Failed {
+    error: Error,
+    sent: bool,
+    auth: Option<Authorization>,
+}
+
+impl Failed {
+    fn before_sending(error: Error) -> Self {
+        Failed {
+            error,
+            sent: false,
+            auth: None,
+        }
+    }
+}
+
+impl Client {
+    /// Sends a request and reads its whole answer, with retries.
+    pub(crate) async fn execute_full(&self, req: &Prepared) -> Result<Received> {
+        match self.run(req, true).await? {
+            Done::Whole(r) => Ok(r),
+            Done::Streaming(r) => {
+                let headers = r.headers().clone();
+                Ok(Received {
+                    headers,
+                    body: r.bytes().await?,
+                })
+            }
+        }
+    }
+
+    /// Sends a request and reads its whole body, with retries.
+    pub(crate) async fn execute_read(&self, req: &Prepared) -> Result<Bytes> {
+        Ok(self.execute_full(req).await?.body)
+    }
+
+    /// Sends a request with retries and returns the successful response with
+    /// its body unread (media downloads). The body is bounded by the idle
+    /// timeout, and by the deadline only when the call set one itself.
+    pub(crate) async fn execute(&self, req: &Prepared) -> Result<Response> {
+        match self.run(req, false).await? {
+            Done::Streaming(r) => Ok(r),
+            Done::Whole(_) => Err(Error::new(
+                ErrorKind::Request,
+                format!("{}: internal: a streamed answer was read whole", req.what),
+            )),
+        }
+    }
+
+    /// The time bounds of the call `req`, starting now.
+    fn bounds_for(&self, req: &Prepared, policy: &RetryPolicy) -> Bounds {
+        let t = self.timeouts();
+        // Media may take longer than any fixed total: it is bounded by the
+        // idle timeout unless the call asked for a deadline of its own.
+        let total = match (req.timeouts.total, req.media) {
+            (Some(total), _) => Some(total),
+            (None, true) => None,
+            (None, false) => Some(policy.total_timeout),
+        };
+        Bounds {
+            response: req.timeouts.response.unwrap_or(t.response),
+            idle: req.timeouts.idle.unwrap_or(t.idle),
+            deadline: total.map(|d| Instant::now() + d),
+            total,
+        }
+    }
+
+    /// The loop: attempts, the refresh after a 401, backoff, the deadline.
+    async fn run(&self, req: &Prepared, whole: bool) -> Result<Done> {
+        let policy = req.retry.as_ref().unwrap_or(self.retry_policy());
+        let bounds = self.bounds_for(req, policy);
+        let repeatable = req.idempotent && req.replayable();
+        let mut attempt: u32 = 0;
+        let mut refreshed = false;
+        loop {
+            attempt += 1;
+            let outcome = match within_deadline(
+                async { Ok(self.attempt(req, &bounds, whole).await) },
+                &bounds,
+                req.what,
+            )
+            .await
+            {
+                Ok(outcome) => outcome,
+                // The deadline passed during the attempt.
+                Err(error) => Err(Failed {
+                    error,
+                    sent: true,
+                    auth: None,
+                }),
+            };
+            let Failed { error, sent, auth } = match outcome {
+                Ok(done) => return Ok(done),
+                Err(f) => f,
+            };
+            if error.status() == Some(401)
+                && !refreshed
+                && req.replayable()
+                && let Some(auth) = &auth
+                && auth.access_token().is_some()
+            {
+                refreshed = true;
+                tracing::debug!(what = req.what, "401: refreshing credentials once");
+                let refresh = self.credentials().refresh_after_unauthorized(auth);
+                if within_deadline(refresh, &bounds, req.what).await? {
+                    attempt -= 1;
+                    continue;
+                }
+            }
+            let error = error.with_request_facts((!sent).then_some(false), repeatable);
+            let may_retry = error.is_transient()
+                && req.replayable()
+                && (req.idempotent || !error.may_have_been_applied());
+            if !may_retry || attempt >= policy.max_attempts || error.is_redirect() {
+                return Err(error);
+            }
+            let delay = policy.delay(attempt, error.retry_after());
+            if bounds.deadline.is_some_and(|d| Instant::now() + delay > d) {
+                return Err(error);
+            }
+            tracing::info!(what = req.what, attempt, ?delay, error = %error, "retrying");
+            self.clock().sleep(delay).await;
+        }
+    }
+
+    /// One attempt: authorize, send under the watchdog, and read the answer
+    /// (all of it when `whole`; an error body always).
+    async fn attempt(
+        &self,
+        req: &Prepared,
+        bounds: &Bounds,
+        whole: bool,
+    ) -> std::result::Result<Done, Failed> {
+        let auth = self
+            .credentials()
+            .authorization()
+            .await
+            .map_err(Failed::before_sending)?;
+        let mut url = req.url.clone();
+        if let Some(key) = auth.api_key_param() {
+            crate::url::append_query(&mut url, [("key", key)]);
+        }
+        let mut rb = self.http().request(req.method.clone(), url);
+        rb = auth.apply(rb);
+        rb = rb.header("x-goog-api-client", self.api_client_header());
+        for (k, v) in &req.headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        let progress;
+        if let Some((body, content_type)) = &req.body {
+            progress = Progress::new(true);
+            rb = rb
+                .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
+                .body(body.clone());
+        } else if let Some(stream) = &req.stream {
+            let Some(body) = (stream.make)() else {
+                return Err(Failed::before_sending(Error::new(
+                    ErrorKind::Request,
+                    format!(
+                        "{}: the media stream was already sent and cannot be sent again",
+                        req.what
+                    ),
+                )));
+            };
+            progress = Progress::new(false);
+            let body = ProgressStream::new(body, progress.clone());
+            rb = rb
+                .header(reqwest::header::CONTENT_TYPE, stream.content_type.as_str())
+                .body(reqwest::Body::wrap_stream(body));
+            if let Some(len) = stream.len {
+                rb = rb.header(reqwest::header::CONTENT_LENGTH, len);
+            }
+        } else {
+            progress = Progress::new(true);
+            if matches!(
+                req.method,
+                reqwest::Method::POST | reqwest::Method::PUT | reqwest::Method::PATCH
+            ) {
+                rb = rb.header(reqwest::header::CONTENT_LENGTH, "0");
+            }
+        }
+        tracing::debug!(method = %req.method, what = req.what, "sending request");
+        let sent = |error: Error| Failed {
+            error,
+            sent: true,
+            auth: Some(auth.clone()),
+        };
+        let resp = match wait_for_headers(rb.send(), &progress, bounds, req.what).await {
+            Err(timeout) => return Err(sent(timeout)),
+            Ok(Err(e)) => {
+                let connect = e.is_connect();
+                let error = transport::map_err(e, req.what);
+                return Err(Failed {
+                    error,
+                    sent: !connect,
+                    auth: Some(auth.clone()),
+                });
+            }
+            Ok(Ok(resp)) => {
+                Response::new(resp, bounds.idle, bounds.deadline, bounds.total, req.what)
+            }
+        };
+        if !(200..300).contains(&resp.status()) {
+            let redactor = Redactor::new(auth.secrets());
+            return Err(sent(read_api_error(resp, &redactor).await));
+        }
+        if !whole {
+            let resp = if req.timeouts.total.is_none() {
+                resp.without_deadline()
+            } else {
+                resp
+            };
+            return Ok(Done::Streaming(resp));
+        }
+        let headers = resp.headers().clone();
+        match resp.bytes().await {
+            Ok(body) => Ok(Done::Whole(Received { headers, body })),
+            Err(e) => Err(sent(e)),
+        }
+    }
+}
+
+/// Reads an error response fully (within its bounds) and parses Google's
+/// error JSON, with every secret of the request redacted.
+pub(crate) async fn read_api_error(resp: Response, redactor: &Redactor) -> Error {
+    let status = resp.status();
+    let headers = header_pairs(resp.headers());
+    match resp.bytes().await {
+        Ok(body) => Error::api(ApiError::from_response_redacted(
+            status, headers, &body, redactor,
+        )),
+        Err(e) => Error::new(
+            e.kind(),
+            format!("HTTP {status}: could not read the error body: {e}"),
+        ),
+    }
+}
+
+/// Response headers as (lower-case name, value) pairs, without cookies.
+pub(crate) fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    h.iter()
+        .filter(|(k, _)| *k != reqwest::header::SET_COOKIE)
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
