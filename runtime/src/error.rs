@@ -127,7 +127,26 @@ impl ApiError {
             })
             .collect();
         let body = redactor.redact_bytes(body);
-        ApiError::from_response(http_status, headers, body.as_bytes())
+        let mut err = ApiError::from_response(http_status, headers, body.as_bytes());
+        // The parsed strings are one JSON layer nearer the secret: again.
+        let again = |s: &mut String| {
+            if let std::borrow::Cow::Owned(r) = redactor.redact(s) {
+                *s = r;
+            }
+        };
+        again(&mut err.message);
+        if let Some(st) = &mut err.status {
+            again(st);
+        }
+        for e in &mut err.errors {
+            again(&mut e.reason);
+            again(&mut e.domain);
+            again(&mut e.message);
+        }
+        for d in &mut err.details {
+            redact_json(d, &again);
+        }
+        err
     }
 
     /// Parses an API error from a response status, headers and body. Bodies
@@ -203,6 +222,23 @@ impl fmt::Display for ApiError {
             write!(f, " ({reason})")?;
         }
         write!(f, ": {}", self.message)
+    }
+}
+
+/// Applies `f` to every string (keys included) of a JSON value.
+fn redact_json(v: &mut serde_json::Value, f: &impl Fn(&mut String)) {
+    match v {
+        serde_json::Value::String(s) => f(s),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|v| redact_json(v, f)),
+        serde_json::Value::Object(o) => {
+            let entries = std::mem::take(o);
+            for (mut k, mut v) in entries {
+                f(&mut k);
+                redact_json(&mut v, f);
+                o.insert(k, v);
+            }
+        }
+        _ => {}
     }
 }
 

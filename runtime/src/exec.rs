@@ -197,10 +197,19 @@ impl Client {
         }
         let progress;
         if let Some((body, content_type)) = &req.body {
-            progress = Progress::new(true);
-            rb = rb
-                .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
-                .body(body.clone());
+            rb = rb.header(reqwest::header::CONTENT_TYPE, content_type.as_str());
+            if body.len() > WATCHED_BODY {
+                // Large bodies (media chunks) go in slices, so that a server
+                // that stops reading is caught by the idle bound.
+                progress = Progress::new(false);
+                let slices = ProgressStream::new(slices(body.clone()), progress.clone());
+                rb = rb
+                    .header(reqwest::header::CONTENT_LENGTH, body.len())
+                    .body(reqwest::Body::wrap_stream(slices));
+            } else {
+                progress = Progress::new(true);
+                rb = rb.body(body.clone());
+            }
         } else if let Some(stream) = &req.stream {
             let Some(body) = (stream.make)() else {
                 return Err(Failed::before_sending(Error::new(
@@ -267,6 +276,21 @@ impl Client {
             Err(e) => Err(sent(e)),
         }
     }
+}
+
+/// In-memory bodies larger than this are sent in watched slices.
+const WATCHED_BODY: usize = 256 * 1024;
+
+/// The size of those slices.
+const SLICE: usize = 64 * 1024;
+
+/// `body` as a stream of [`SLICE`]-byte pieces (no copy).
+fn slices(body: Bytes) -> crate::client::BodyStream {
+    let pieces = (0..body.len().div_ceil(SLICE)).map(move |i| {
+        let end = ((i + 1) * SLICE).min(body.len());
+        Ok(body.slice(i * SLICE..end))
+    });
+    Box::pin(futures_util::stream::iter(pieces))
 }
 
 /// Reads an error response fully (within its bounds) and parses Google's

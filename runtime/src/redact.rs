@@ -9,16 +9,17 @@
 //! every secret it was given in any of these forms and replaces it with
 //! `[redacted]`:
 //!
-//! - the text is read once as *units*: a plain byte, a `%XX` escape, a
-//!   JSON escape (`\/`, `\u002F`, surrogate pairs, `\n`…), an HTML
-//!   character reference (`&#47;`, `&#x2F;`, `&amp;`…); `+` stands for
-//!   itself or a space (form encoding). A secret is found when the decoded
-//!   units spell it, whatever mix of escapes spells it;
-//! - besides the secret itself, its percent-encoded form is looked for
-//!   (a second layer of encoding, `%252F`), and for secrets of 12
-//!   characters or more, its base64 (standard and URL-safe alphabets) at
-//!   each of the three alignments it can have inside a longer base64
-//!   string, minus the characters shared with its neighbours.
+//! - the text is read as *units*: a plain byte, a `%XX` escape, a JSON
+//!   escape (`\/`, `\u002F`, surrogate pairs, `\n`…), an HTML character
+//!   reference (`&#47;`, `&#x2F;`, `&amp;`…); `+` stands for itself or a
+//!   space (form encoding). A secret is found when the decoded units spell
+//!   it, whatever mix of escapes spells it. The decoded text is read again
+//!   the same way, up to three layers deep (a form inside JSON inside JSON,
+//!   `%252F`);
+//! - besides the secret itself, for secrets of 12 characters or more, its
+//!   base64 (standard and URL-safe alphabets) is looked for at each of the
+//!   three alignments it can have inside a longer base64 string, minus the
+//!   characters shared with its neighbours.
 //!
 //! What is replaced is the whole original span, escapes included.
 
@@ -69,9 +70,6 @@ impl Redactor {
             }
         };
         push(secret.as_bytes().to_vec());
-        let encoded = percent_encode(secret);
-        push(lower_hex_escapes(&encoded).into_bytes());
-        push(encoded.into_bytes());
         if secret.len() >= MIN_BASE64_SECRET {
             for engine in [
                 &base64::engine::general_purpose::STANDARD_NO_PAD,
@@ -94,10 +92,11 @@ impl Redactor {
         if self.needles.is_empty() || text.is_empty() {
             return Cow::Borrowed(text);
         }
-        let decoded = Decoded::new(text);
         let mut spans: Vec<(usize, usize)> = Vec::new();
-        for needle in &self.needles {
-            decoded.find_all(needle, &mut spans);
+        for layer in Decoded::layers(text) {
+            for needle in &self.needles {
+                layer.find_all(needle, &mut spans);
+            }
         }
         if spans.is_empty() {
             return Cow::Borrowed(text);
@@ -127,12 +126,8 @@ impl Redactor {
     }
 }
 
-/// Form-style percent-encoding: everything but `[A-Za-z0-9*-._]` as `%XX`.
-fn percent_encode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 /// `%2F` → `%2f`: the other spelling of the same escapes.
+#[cfg(test)]
 fn lower_hex_escapes(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = 0usize;
@@ -170,29 +165,55 @@ fn base64_stems(secret: &[u8], engine: &impl base64::Engine) -> Vec<String> {
     out
 }
 
+/// Layers of escaping looked through: enough for a form inside JSON inside
+/// JSON (`\\\/`), a twice percent-encoded value (`%252F`), and the like.
+const MAX_LAYERS: usize = 3;
+
 /// The text read as units: for each decoded byte, the span of the original
-/// text that produced it, and whether it came from a `+`.
+/// text that produced it, and whether it is a literal `+` (which may also
+/// stand for a space).
 struct Decoded {
     bytes: Vec<u8>,
     /// Original span (start, end) of the unit each decoded byte belongs to.
     spans: Vec<(usize, usize)>,
-    /// The decoded byte is a `+` that may also mean a space.
     plus: Vec<bool>,
 }
 
 impl Decoded {
-    fn new(text: &str) -> Self {
-        let b = text.as_bytes();
+    /// The layers of `text`: the text itself, then each decoding of the
+    /// previous layer while escapes remain (at most [`MAX_LAYERS`]).
+    fn layers(text: &str) -> Vec<Decoded> {
+        let raw = text.as_bytes();
+        let mut layers = vec![Decoded {
+            bytes: raw.to_vec(),
+            spans: (0..raw.len()).map(|i| (i, i + 1)).collect(),
+            plus: raw.iter().map(|&b| b == b'+').collect(),
+        }];
+        for _ in 0..MAX_LAYERS {
+            let prev = layers.last().expect("one layer at least");
+            match prev.decode() {
+                Some(next) => layers.push(next),
+                None => break,
+            }
+        }
+        layers
+    }
+
+    /// One more layer of decoding; `None` when there is nothing to decode.
+    fn decode(&self) -> Option<Decoded> {
+        let b = &self.bytes;
         let mut d = Decoded {
             bytes: Vec::with_capacity(b.len()),
             spans: Vec::with_capacity(b.len()),
             plus: Vec::with_capacity(b.len()),
         };
+        let mut changed = false;
         let mut i = 0;
         while i < b.len() {
             let (decoded, len) = unit(b, i);
-            let span = (i, i + len);
+            let span = (self.spans[i].0, self.spans[i + len - 1].1);
             let is_plus = len == 1 && b[i] == b'+';
+            changed |= len > 1;
             for byte in decoded.iter() {
                 d.bytes.push(*byte);
                 d.spans.push(span);
@@ -200,7 +221,7 @@ impl Decoded {
             }
             i += len;
         }
-        d
+        changed.then_some(d)
     }
 
     /// Appends the original spans of every occurrence of `needle`.
@@ -397,6 +418,20 @@ mod tests {
         let twice: String = url::form_urlencoded::byte_serialize(once.as_bytes()).collect();
         assert_clean(&r, &twice);
         assert_clean(&r, &serde_json::to_string(&once).unwrap());
+    }
+
+    #[test]
+    fn nested_layers_json_in_json_and_form_in_json() {
+        let r = Redactor::new([RT]);
+        let form: String = url::form_urlencoded::byte_serialize(RT.as_bytes()).collect();
+        let inner = serde_json::json!({ "echo": RT, "form": form }).to_string();
+        let outer = serde_json::json!({ "message": inner }).to_string();
+        let outer = outer.replace('/', "\\/");
+        let out = r.redact(&outer);
+        assert!(!out.contains("0gLx"), "{out}");
+        // what remains is still JSON
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(v["message"].as_str().unwrap().contains(REDACTED));
     }
 
     #[test]

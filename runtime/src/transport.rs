@@ -55,8 +55,8 @@ impl std::error::Error for RedirectRefused {}
 /// Follows at most [`MAX_REDIRECTS`] hops; a loop (a URL seen before) and a
 /// downgrade from `https` to `http` stop at once. Credentials never follow a
 /// redirect to another origin: reqwest drops `Authorization` and cookies when
-/// the scheme, host or port changes, and an API key travels only in the
-/// original URL's query, never copied to the next.
+/// the scheme, host or port changes, an API key travels only in the original
+/// URL's query, and no `Referer` is sent (it would carry that URL along).
 fn redirect_policy() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
         let previous = attempt.previous();
@@ -89,6 +89,9 @@ pub(crate) fn build(config: &TransportConfig) -> crate::Result<reqwest::Client> 
         .pool_idle_timeout(config.pool_idle_timeout)
         .user_agent(config.user_agent.clone())
         .redirect(redirect_policy())
+        // A `Referer` would carry the previous URL — and its `key=` — to the
+        // next host.
+        .referer(false)
         .gzip(true)
         .build()
         .map_err(|e| {
