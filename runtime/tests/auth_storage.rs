@@ -301,3 +301,44 @@ async fn check_keyed<K: KeyedStorage>(fake: &FakeOAuth, keyed: K) {
     );
     assert!(keyed.for_key("carol").get().await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn short_lived_tokens_are_not_refreshed_at_once_and_are_adopted_across_sources() {
+    // A server that hands out 5 s tokens: with the 5 minute margin alone,
+    // every token would be stale the moment it arrives.
+    let fake = FakeOAuth::start().await;
+    let five_s = |n: u32| {
+        Reply::json(
+            200,
+            format!(r#"{{"access_token":"at-short-{n}","expires_in":5}}"#),
+        )
+    };
+    fake.script_token((1..=4).map(five_s));
+    let storage = gapi::auth::MemoryStorage::with_credentials(expired(&fake));
+    let a = UserTokenSource::builder(expired(&fake))
+        .with_storage(storage.clone())
+        .build();
+    let b = UserTokenSource::builder(expired(&fake))
+        .with_storage(storage.clone())
+        .build();
+    let first = a.credentials().authorization().await.unwrap();
+    assert_eq!(first.access_token().unwrap().secret(), "at-short-1");
+    assert_eq!(fake.token_count(), 1);
+    // The same source: the new token is used, not refreshed again.
+    for _ in 0..3 {
+        let again = a.credentials().authorization().await.unwrap();
+        assert_eq!(again.access_token().unwrap().secret(), "at-short-1");
+    }
+    // Another source (another process, in effect) with an expired copy
+    // adopts the stored 5 s token instead of refreshing in turn.
+    let adopted = b.credentials().authorization().await.unwrap();
+    assert_eq!(adopted.access_token().unwrap().secret(), "at-short-1");
+    assert_eq!(fake.token_count(), 1);
+    // The stored copy records when the token was obtained.
+    let stored = storage.get().await.unwrap().unwrap();
+    let (issued, expiry) = (stored.issued().unwrap(), stored.expiry().unwrap());
+    assert_eq!(
+        expiry.duration_since(issued).unwrap(),
+        Duration::from_secs(5)
+    );
+}

@@ -8,6 +8,7 @@
 //! some bytes of the body (the server then keeps what arrived, rounded down to
 //! 256 KiB, like Google does).
 
+mod auth_support;
 mod http_support;
 
 use http_support::{RecordingClock, SVC};
@@ -784,4 +785,63 @@ async fn a_file_source_of_exact_chunks_and_a_failed_send_can_be_resumed_in_proce
             format!("bytes 262144-524287/{t}"),
         ]
     );
+}
+
+#[tokio::test]
+async fn an_access_token_that_expires_mid_upload_is_refreshed_and_the_upload_goes_on() {
+    use gapi::auth::UserTokenSource;
+    use gapi::clock::{Clock as _, ManualClock};
+    use std::time::{Duration, SystemTime};
+
+    let oauth = auth_support::FakeOAuth::start().await;
+    let clock = ManualClock::new(SystemTime::now());
+    let creds = oauth.credentials("at-old", clock.now() + Duration::from_secs(3600));
+    let source = UserTokenSource::builder(creds)
+        .with_clock(Arc::new(clock.clone()))
+        .build();
+    let client = Client::builder()
+        .credentials(source.credentials())
+        .clock(Arc::new(RecordingClock::default()))
+        .build()
+        .unwrap();
+    let fake = Fake::start().await;
+    let svc = Service::new(client, &SVC).with_root_url(&fake.base);
+    let data = payload(5 * 256 * KIB);
+    // The upload server rejects the token of the 4th chunk PUT (revoked
+    // under our feet, say): a 401 in the middle of the upload.
+    fake.fault(4, Fault::Status(401));
+    let ticking = clock.clone();
+    let obj: Obj = Call::new(&svc, &INSERT)
+        .upload_resumable(Media::from_bytes(data.clone(), "application/octet-stream"))
+        .chunk_size(256 * KIB)
+        .on_progress(move |p| {
+            // After the second chunk, two hours pass: the token expires
+            // between chunks.
+            if p.bytes_sent == 2 * 256 * KIB as u64 {
+                ticking.advance(Duration::from_secs(2 * 3600));
+            }
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(obj.size, data.len().to_string());
+    assert_eq!(fake.data(1), data, "byte-identical");
+    let auth: Vec<String> = fake
+        .requests()
+        .iter()
+        .map(|r| r.header("authorization").unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(
+        auth,
+        [
+            "Bearer at-old", // initiation
+            "Bearer at-old", // chunk 1
+            "Bearer at-old", // chunk 2, then the clock jumps
+            "Bearer at-1",   // chunk 3: refreshed before it was sent
+            "Bearer at-1",   // chunk 4: answered 401
+            "Bearer at-2",   // chunk 4 again, after one refresh
+            "Bearer at-2",   // chunk 5
+        ]
+    );
+    assert_eq!(oauth.token_count(), 2);
 }

@@ -100,11 +100,16 @@ async fn main() -> Result<(), BoxError> {
     } else {
         dir.path().join("config")
     };
-    std::fs::create_dir_all(&cred_dir)?;
+    // FileStorage creates the directory itself, mode 0700.
     let path = cred_dir.join("credentials.json");
     let storage = FileStorage::new(&path);
     storage.put(&credentials).await?;
-    println!("    wrote {} (mode {:o})", path.display(), file_mode(&path));
+    println!(
+        "    wrote {} (mode {:o}, directory {:o})",
+        path.display(),
+        file_mode(&path),
+        file_mode(&cred_dir)
+    );
 
     let source = UserTokenSource::builder(credentials)
         .with_storage(storage.clone())

@@ -106,9 +106,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
         .credentials
         .clone()
         .unwrap_or_else(default_credentials_path);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
+    // FileStorage creates the directory itself, mode 0700.
     let storage = FileStorage::new(&path);
     let source = match UserTokenSource::from_storage(storage.clone()).await? {
         Some(builder) if !builder_is_invalid(&storage).await => {

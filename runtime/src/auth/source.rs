@@ -55,6 +55,9 @@ impl CachedToken for UserCredentials {
     fn expires_at(&self) -> Option<SystemTime> {
         self.expiry()
     }
+    fn issued_at(&self) -> Option<SystemTime> {
+        self.issued()
+    }
     fn invalid(&self) -> bool {
         self.is_invalid()
     }
@@ -343,7 +346,11 @@ impl UserRefresher {
             Error::from(f)
         })?;
         let mut fresh = base.clone();
-        fresh.set_access_token(resp.access_token, resp.expires_in.map(|d| started + d));
+        fresh.set_access_token(
+            resp.access_token,
+            resp.expires_in.map(|d| started + d),
+            started,
+        );
         if let Some(rt) = resp.refresh_token {
             tracing::info!("the token endpoint rotated the refresh token");
             fresh.set_refresh_token(rt);

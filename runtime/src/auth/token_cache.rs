@@ -35,6 +35,11 @@ pub(crate) trait CachedToken: Clone + Send + Sync + 'static {
     fn token(&self) -> Option<&AccessToken>;
     /// When it expires (`None`: unknown, valid until a 401).
     fn expires_at(&self) -> Option<SystemTime>;
+    /// When it was obtained, when the token records it (user credentials
+    /// do, so that another process that reads them knows their lifetime).
+    fn issued_at(&self) -> Option<SystemTime> {
+        None
+    }
     /// True once a permanent failure marked it unusable.
     fn invalid(&self) -> bool {
         false
@@ -99,14 +104,35 @@ pub(crate) struct Check<'a> {
 }
 
 impl Check<'_> {
-    /// Whether `t` would need refreshing for `need`, now.
+    /// Whether `t` would need refreshing for `need`, now (with the margin
+    /// for its own lifetime, when it records when it was obtained).
     pub fn needs<T: CachedToken>(&self, t: &T, need: &Need) -> bool {
-        needs(t, need, self.clock.now(), self.margin)
+        needs(t, need, self.clock.now(), margin_for(self.margin, t, None))
     }
 
     /// The cache's clock's time.
     pub fn now(&self) -> SystemTime {
         self.clock.now()
+    }
+}
+
+/// The refresh margin of `t`: `margin`, but at most half the token's
+/// lifetime — from when it was obtained (recorded in the token, or seen by
+/// the cache) to when it expires — so that a server that hands out tokens
+/// shorter-lived than the margin does not see a refresh on every request:
+/// a 5 s token is refreshed 2.5 s before it expires, a 1 h token 5 minutes
+/// before (the default margin).
+fn margin_for<T: CachedToken>(
+    margin: Duration,
+    t: &T,
+    obtained_at: Option<SystemTime>,
+) -> Duration {
+    match (t.expires_at(), t.issued_at().or(obtained_at)) {
+        (Some(exp), Some(at)) => exp
+            .duration_since(at)
+            .map(|life| margin.min(life / 2))
+            .unwrap_or(margin),
+        _ => margin,
     }
 }
 
@@ -258,17 +284,9 @@ impl<R: Refresher> TokenCache<R> {
         f(&mut self.state().token)
     }
 
-    /// The refresh margin for a token obtained at `obtained_at`: at most half
-    /// its lifetime, so a server that hands out tokens shorter-lived than the
-    /// margin does not get a refresh on every request.
+    /// The refresh margin of `t`, obtained at `obtained_at` if the cache saw it.
     fn margin_for(&self, t: &R::Token, obtained_at: Option<SystemTime>) -> Duration {
-        match (t.expires_at(), obtained_at) {
-            (Some(exp), Some(at)) => exp
-                .duration_since(at)
-                .map(|life| self.margin.min(life / 2))
-                .unwrap_or(self.margin),
-            _ => self.margin,
-        }
+        margin_for(self.margin, t, obtained_at)
     }
 
     /// A usable token, refreshing first when it is missing or stale.

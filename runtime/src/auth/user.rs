@@ -1,5 +1,6 @@
 //! [`UserCredentials`]: what a user's consent produces and what storages keep.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -42,12 +43,17 @@ pub struct UserCredentials {
     access_token: Option<AccessToken>,
     refresh_token: Option<RefreshToken>,
     expiry: Option<SystemTime>,
+    /// When the access token was obtained (with `expiry`: its lifetime).
+    issued: Option<SystemTime>,
     scopes: Vec<String>,
     token_uri: String,
     revoke_uri: String,
     id_token: Option<IdToken>,
     quota_project: Option<String>,
     invalid: bool,
+    /// Members of the stored JSON this version does not know: written back
+    /// as they were (a newer gapi's, gcloud's `account`, `universe_domain`).
+    extra: BTreeMap<String, serde_json::Value>,
 }
 
 impl UserCredentials {
@@ -65,12 +71,14 @@ impl UserCredentials {
             access_token: None,
             refresh_token,
             expiry: None,
+            issued: None,
             scopes: Vec::new(),
             token_uri: GOOGLE_TOKEN_URI.to_owned(),
             revoke_uri: GOOGLE_REVOKE_URI.to_owned(),
             id_token: None,
             quota_project: None,
             invalid: false,
+            extra: BTreeMap::new(),
         }
     }
 
@@ -95,6 +103,15 @@ impl UserCredentials {
     pub fn with_access_token(mut self, token: AccessToken, expiry: Option<SystemTime>) -> Self {
         self.access_token = Some(token);
         self.expiry = expiry;
+        self.issued = None;
+        self
+    }
+
+    /// Records when the access token was obtained. With the expiry it gives
+    /// the token's lifetime, which bounds how early it is refreshed (at most
+    /// half its lifetime before it expires).
+    pub fn with_issued(mut self, issued: SystemTime) -> Self {
+        self.issued = Some(issued);
         self
     }
 
@@ -157,6 +174,11 @@ impl UserCredentials {
         self.expiry
     }
 
+    /// When the access token was obtained, if known.
+    pub fn issued(&self) -> Option<SystemTime> {
+        self.issued
+    }
+
     /// The granted scopes as recorded.
     pub fn scopes(&self) -> &[String] {
         &self.scopes
@@ -215,9 +237,15 @@ impl UserCredentials {
         self.needs_refresh(now, Duration::ZERO)
     }
 
-    pub(crate) fn set_access_token(&mut self, token: AccessToken, expiry: Option<SystemTime>) {
+    pub(crate) fn set_access_token(
+        &mut self,
+        token: AccessToken,
+        expiry: Option<SystemTime>,
+        issued: SystemTime,
+    ) {
         self.access_token = Some(token);
         self.expiry = expiry;
+        self.issued = Some(issued);
     }
 
     pub(crate) fn set_refresh_token(&mut self, token: RefreshToken) {
@@ -258,6 +286,8 @@ impl fmt::Debug for UserCredentials {
             .field("scopes", &self.scopes)
             .field("token_uri", &self.token_uri)
             .field("invalid", &self.invalid)
+            // Names only: an unknown member may hold anything.
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -285,6 +315,8 @@ struct Repr {
     access_token: Option<AccessToken>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expiry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    issued: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     scopes: Vec<String>,
     #[serde(default)]
@@ -301,6 +333,17 @@ struct Repr {
     quota_project: Option<String>,
     #[serde(default)]
     invalid: bool,
+    #[serde(flatten)]
+    extra: BTreeMap<String, serde_json::Value>,
+}
+
+fn parse_time(s: Option<String>, name: &str) -> Result<Option<SystemTime>, String> {
+    match s {
+        None => Ok(None),
+        Some(s) => OffsetDateTime::parse(&s, &Rfc3339)
+            .map(|t| Some(SystemTime::from(t)))
+            .map_err(|e| format!("`{name}` is not an RFC 3339 time: {e}")),
+    }
 }
 
 impl TryFrom<Repr> for UserCredentials {
@@ -320,25 +363,22 @@ impl TryFrom<Repr> for UserCredentials {
                 ));
             }
         }
-        let expiry = match r.expiry {
-            None => None,
-            Some(s) => Some(SystemTime::from(
-                OffsetDateTime::parse(&s, &Rfc3339)
-                    .map_err(|e| format!("`expiry` is not an RFC 3339 time: {e}"))?,
-            )),
-        };
+        let expiry = parse_time(r.expiry, "expiry")?;
+        let issued = parse_time(r.issued, "issued")?;
         Ok(UserCredentials {
             client_id: r.client_id,
             client_secret: r.client_secret,
             access_token: r.access_token,
             refresh_token: r.refresh_token,
             expiry,
+            issued,
             scopes: r.scopes,
             token_uri: r.token_uri.unwrap_or_else(|| GOOGLE_TOKEN_URI.to_owned()),
             revoke_uri: r.revoke_uri.unwrap_or_else(|| GOOGLE_REVOKE_URI.to_owned()),
             id_token: r.id_token,
             quota_project: r.quota_project,
             invalid: r.invalid,
+            extra: r.extra,
         })
     }
 }
@@ -353,12 +393,14 @@ impl From<UserCredentials> for Repr {
             refresh_token: c.refresh_token,
             access_token: c.access_token,
             expiry: c.expiry.map(format_time),
+            issued: c.issued.map(format_time),
             scopes: c.scopes,
             token_uri: Some(c.token_uri),
             revoke_uri: Some(c.revoke_uri),
             id_token: c.id_token,
             quota_project: c.quota_project,
             invalid: c.invalid,
+            extra: c.extra,
         }
     }
 }

@@ -200,6 +200,7 @@ impl OAuthClient {
             resp.refresh_token,
         )
         .with_access_token(resp.access_token, resp.expires_in.map(|d| issued_at + d))
+        .with_issued(issued_at)
         .with_scopes(scopes)
         .with_token_uri(self.token_uri.clone())
         .with_revoke_uri(self.revoke_uri.clone())

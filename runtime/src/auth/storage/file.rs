@@ -5,13 +5,11 @@ use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rand::RngCore as _;
-use sha2::{Digest as _, Sha256};
-
-use super::{KeyedStorage, Storage, StorageGuard};
+use super::{Storage, StorageGuard};
 use crate::auth::UserCredentials;
 use crate::clock::BoxFuture;
 use crate::{Error, ErrorKind};
+use rand::RngCore as _;
 
 /// The default time to wait for another process's lock.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -26,7 +24,11 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 /// - [`Storage::lock`] takes an exclusive `flock` on a separate `<file>.lock`
 ///   file, waiting up to the lock timeout ([`DEFAULT_LOCK_TIMEOUT`]). The lock
 ///   works across processes and between handles within one process.
-/// - A file of an unknown (newer) format version is an error, not overwritten.
+/// - A file of an unknown (newer) format version is an error, and `put`
+///   refuses to overwrite it.
+/// - A crash in the middle of a write can leave a temporary file (0600)
+///   beside the file; the next [`Storage::lock`] removes it.
+/// - Unknown members of the stored JSON are written back as they were.
 #[derive(Debug, Clone)]
 pub struct FileStorage {
     path: PathBuf,
@@ -94,6 +96,15 @@ impl FileStorage {
                 }
             }
         }
+        // Writers hold this lock, so a temporary file left now is what a
+        // crashed writer left: it holds credentials, and nothing else will
+        // ever remove it.
+        let path = self.path.clone();
+        blocking(move || {
+            sweep_temp_files(&path);
+            Ok(())
+        })
+        .await?;
         Ok(FileGuard {
             path: self.path.clone(),
             _lock: file,
@@ -130,7 +141,10 @@ impl StorageGuard for FileGuard {
     fn put<'a>(&'a mut self, credentials: &'a UserCredentials) -> BoxFuture<'a, crate::Result<()>> {
         let path = self.path.clone();
         let json = credentials.to_json();
-        Box::pin(blocking(move || write_atomically(&path, json.as_bytes())))
+        Box::pin(blocking(move || {
+            refuse_newer_version(&path)?;
+            write_atomically(&path, json.as_bytes())
+        }))
     }
 
     fn delete(&mut self) -> BoxFuture<'_, crate::Result<()>> {
@@ -154,7 +168,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| Error::new(ErrorKind::Storage, "a storage task failed").with_source(e))?
 }
 
-fn storage_err(path: &Path, what: &str, e: io::Error) -> Error {
+pub(super) fn storage_err(path: &Path, what: &str, e: io::Error) -> Error {
     Error::new(ErrorKind::Storage, format!("{what} {}", path.display())).with_source(e)
 }
 
@@ -245,6 +259,62 @@ fn read_credentials(path: &Path) -> crate::Result<Option<UserCredentials>> {
     })
 }
 
+/// The prefix of the temporary files of a write to `path`.
+fn temp_prefix(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!(".{name}.tmp-")
+}
+
+/// Removes the temporary files a crashed write to `path` left behind.
+fn sweep_temp_files(path: &Path) {
+    let dir = parent_dir(path);
+    let prefix = temp_prefix(path);
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with(&prefix) {
+            continue;
+        }
+        let tmp = entry.path();
+        match fs::remove_file(&tmp) {
+            Ok(()) => {
+                tracing::info!(file = %tmp.display(), "removed the temporary file of an interrupted credentials write")
+            }
+            Err(e) => {
+                tracing::warn!(file = %tmp.display(), error = %e, "could not remove the temporary file of an interrupted credentials write")
+            }
+        }
+    }
+}
+
+/// Refuses to replace a file written in a newer format version (a newer
+/// gapi's data would be lost). A file that does not parse at all is not
+/// protected: it holds nothing to keep.
+fn refuse_newer_version(path: &Path) -> crate::Result<()> {
+    let Ok(text) = fs::read_to_string(path) else {
+        return Ok(());
+    };
+    let version = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("version").and_then(serde_json::Value::as_u64));
+    match version {
+        Some(v) if v > u64::from(crate::auth::CREDENTIALS_FORMAT_VERSION) => Err(Error::new(
+            ErrorKind::Storage,
+            format!(
+                "refusing to overwrite {}: it holds credentials of format version {v}, newer than this gapi's {}",
+                path.display(),
+                crate::auth::CREDENTIALS_FORMAT_VERSION
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 thread_local! {
     /// Test hook: fail a write after the temporary file is written, before
@@ -256,13 +326,9 @@ fn write_atomically(path: &Path, contents: &[u8]) -> crate::Result<()> {
     check_not_symlink(path)?;
     let dir = parent_dir(path);
     create_private_dir(&dir).map_err(|e| storage_err(&dir, "could not create", e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let mut suffix = [0u8; 8];
     rand::rng().fill_bytes(&mut suffix);
-    let tmp = dir.join(format!(".{name}.tmp-{}", hex(&suffix)));
+    let tmp = dir.join(format!("{}{}", temp_prefix(path), hex(&suffix)));
     let result = (|| {
         let mut f = private_options()
             .write(true)
@@ -303,123 +369,8 @@ fn sync_dir(path: &Path) -> crate::Result<()> {
     Ok(())
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Keys longer than this (once encoded) are stored under a hash.
-const MAX_ENCODED_KEY: usize = 180;
-
-/// Encodes a key as a file name: `[a-z0-9_@-]` and non-leading `.` stay,
-/// every other byte becomes `%XX` (upper-case letters too, so keys that differ
-/// only in case never collide on a case-insensitive file system). Names that
-/// would be too long become `~sha256-<hex>` (never produced by the escaping,
-/// since `~` is escaped).
-fn encode_key(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    for (i, b) in key.bytes().enumerate() {
-        let keep = b.is_ascii_lowercase()
-            || b.is_ascii_digit()
-            || matches!(b, b'_' | b'-' | b'@')
-            || (b == b'.' && i > 0);
-        if keep {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    if out.len() > MAX_ENCODED_KEY {
-        return format!("~sha256-{}", hex(&Sha256::digest(key.as_bytes())));
-    }
-    out
-}
-
-/// The reverse of [`encode_key`]; `None` for hashed or foreign names.
-fn decode_key(name: &str) -> Option<String> {
-    let bytes = name.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let h = name.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(h, 16).ok()?);
-            i += 3;
-        } else if bytes[i] == b'~' {
-            return None;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// One [`FileStorage`] per key in a directory: the file of key `k` is
-/// `<dir>/<encoded k>.json` (see [`FileKeyedStorage::file_name`]), each with
-/// its own lock file.
-#[derive(Debug, Clone)]
-pub struct FileKeyedStorage {
-    dir: PathBuf,
-    lock_timeout: Duration,
-}
-
-impl FileKeyedStorage {
-    /// Keys stored under `dir` (created, mode 0700, on the first write).
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        FileKeyedStorage {
-            dir: dir.into(),
-            lock_timeout: DEFAULT_LOCK_TIMEOUT,
-        }
-    }
-
-    /// How long each entry's lock waits for another holder.
-    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
-        self.lock_timeout = timeout;
-        self
-    }
-
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// The file name used for `key`: lower-case letters, digits, `_`, `-`, `@`
-    /// and non-leading `.` are kept; every other byte is written `%XX`. Names
-    /// that would exceed 180 bytes are replaced by `~sha256-<hex of key>`.
-    pub fn file_name(key: &str) -> String {
-        format!("{}.json", encode_key(key))
-    }
-
-    /// The keys that have a stored entry (keys stored under a hash are not
-    /// listed).
-    pub fn keys(&self) -> crate::Result<Vec<String>> {
-        let entries = match fs::read_dir(&self.dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(storage_err(&self.dir, "could not list", e)),
-        };
-        let mut keys = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| storage_err(&self.dir, "could not list", e))?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if let Some(stem) = name.strip_suffix(".json") {
-                if let Some(key) = decode_key(stem) {
-                    keys.push(key);
-                }
-            }
-        }
-        keys.sort();
-        Ok(keys)
-    }
-}
-
-impl KeyedStorage for FileKeyedStorage {
-    type Entry = FileStorage;
-
-    fn for_key(&self, key: &str) -> FileStorage {
-        FileStorage::new(self.dir.join(Self::file_name(key))).with_lock_timeout(self.lock_timeout)
-    }
 }
 
 #[cfg(test)]
@@ -513,6 +464,50 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn temp_files_of_a_crashed_write_are_swept_at_the_next_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("creds.json");
+        let s = FileStorage::new(&path);
+        s.put(&creds("a")).await.unwrap();
+        // what a writer killed before its rename leaves, and a stranger's file
+        let left = dir.path().join(".creds.json.tmp-0123456789abcdef");
+        fs::write(&left, creds("secret").to_json()).unwrap();
+        let other = dir.path().join(".other.json.tmp-0123456789abcdef");
+        fs::write(&other, "x").unwrap();
+        assert_eq!(s.get().await.unwrap(), Some(creds("a")));
+        assert!(!left.exists(), "the leftover with credentials is gone");
+        assert!(
+            other.exists(),
+            "other files' temporaries are theirs to sweep"
+        );
+    }
+
+    #[tokio::test]
+    async fn put_refuses_to_overwrite_a_newer_format_and_keeps_unknown_members() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("creds.json");
+        let newer = r#"{"version": 2, "client_id": "x", "refresh_token": "1//keep"}"#;
+        fs::write(&path, newer).unwrap();
+        let e = FileStorage::new(&path).put(&creds("a")).await.unwrap_err();
+        assert!(e.to_string().contains("format version 2"), "{e}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), newer, "left as it was");
+
+        // Members this version does not know survive a read-modify-write.
+        let mut v: serde_json::Value = serde_json::from_str(&creds("a").to_json()).unwrap();
+        v["universe_domain"] = "example-universe.test".into();
+        v["future"] = serde_json::json!({"nested": [1, 2]});
+        fs::write(&path, v.to_string()).unwrap();
+        let s = FileStorage::new(&path);
+        let read = s.get().await.unwrap().unwrap();
+        s.put(&read).await.unwrap();
+        let back: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(back["universe_domain"], "example-universe.test");
+        assert_eq!(back["future"]["nested"][1], 2);
+        assert!(!format!("{read:?}").contains("example-universe"));
+    }
+
+    #[tokio::test]
     async fn lock_excludes_and_times_out() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.json");
@@ -526,59 +521,5 @@ mod tests {
         assert!(e.is_timeout(), "{e}");
         drop(held);
         let _g = b.lock().await.unwrap();
-    }
-
-    #[test]
-    fn key_encoding() {
-        for key in [
-            "alice@example.com",
-            "Bob",
-            "../etc/passwd",
-            ".hidden",
-            "",
-            "a/b\\c",
-            "ünï",
-            "~x",
-        ] {
-            let enc = encode_key(key);
-            assert!(
-                !enc.contains('/') && !enc.contains('\\') && !enc.starts_with('.'),
-                "{enc}"
-            );
-            assert_eq!(decode_key(&enc).as_deref(), Some(key));
-        }
-        assert_eq!(encode_key("alice@example.com"), "alice@example.com");
-        assert_eq!(encode_key("Bob"), "%42ob");
-        assert_ne!(encode_key("Bob"), encode_key("bob"));
-        let long = "x".repeat(500);
-        let enc = encode_key(&long);
-        assert!(enc.starts_with("~sha256-") && enc.len() < 100);
-        assert_eq!(decode_key(&enc), None);
-    }
-
-    #[tokio::test]
-    async fn keyed_storage() {
-        let dir = tempfile::tempdir().unwrap();
-        let ks = FileKeyedStorage::new(dir.path().join("users"));
-        assert!(ks.keys().unwrap().is_empty());
-        ks.for_key("alice@example.com")
-            .put(&creds("a"))
-            .await
-            .unwrap();
-        ks.for_key("Bob/../x").put(&creds("b")).await.unwrap();
-        assert_eq!(
-            ks.for_key("alice@example.com").get().await.unwrap(),
-            Some(creds("a"))
-        );
-        assert_eq!(
-            ks.for_key("Bob/../x").get().await.unwrap(),
-            Some(creds("b"))
-        );
-        assert!(ks.for_key("carol").get().await.unwrap().is_none());
-        assert_eq!(
-            ks.keys().unwrap(),
-            vec!["Bob/../x".to_owned(), "alice@example.com".to_owned()]
-        );
-        assert!(dir.path().join("users/alice@example.com.json").exists());
     }
 }

@@ -22,9 +22,11 @@ use super::UserCredentials;
 use crate::clock::BoxFuture;
 
 mod file;
+mod file_keyed;
 mod memory;
 
-pub use file::{DEFAULT_LOCK_TIMEOUT, FileKeyedStorage, FileStorage};
+pub use file::{DEFAULT_LOCK_TIMEOUT, FileStorage};
+pub use file_keyed::FileKeyedStorage;
 pub use memory::{MemoryKeyedStorage, MemoryStorage};
 
 /// A store of one user's [`UserCredentials`], with a lock.
