@@ -757,7 +757,9 @@ impl OAuth2 {
             // An unreadable old value (a changed key…) is replaced.
             let old = guard.get().await.ok().flatten();
             let merged = merge(fresh, old);
-            if let Err(e) = guard.put(&merged).await {
+            let written = guard.put(&merged).await;
+            let released = guard.release().await;
+            if let Err(e) = written.and(released) {
                 return internal_error("Could not store the credentials.", &e);
             }
             merged

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::storage::Storage;
+use super::storage::{Storage, StorageGuard};
 use super::token::{self, RequestConfig};
 use super::token_cache::{CachedToken, Check, Need, Refresher, TokenCache};
 use super::{AccessToken, Authorization, CredentialSource, Credentials, UserCredentials};
@@ -270,6 +270,22 @@ impl UserRefresher {
             }
             Err(e) => return Err(e),
         };
+        let out = self
+            .refresh_under(&mut *guard, storage, cur, need, check)
+            .await;
+        crate::auth::storage::finish(guard, out).await
+    }
+
+    /// [`refresh_locked`](Self::refresh_locked)'s work under the lock: re-read,
+    /// adopt or refresh, write back.
+    async fn refresh_under(
+        &self,
+        guard: &mut (dyn StorageGuard + '_),
+        storage: &Arc<dyn Storage>,
+        cur: UserCredentials,
+        need: &Need,
+        check: Check<'_>,
+    ) -> crate::Result<UserCredentials> {
         let mut base = cur;
         if let Some(stored) = guard.get().await? {
             let same_grant = stored.refresh_token() == base.refresh_token();

@@ -47,7 +47,8 @@ pub trait Storage: Send + Sync + 'static {
     fn get(&self) -> BoxFuture<'_, crate::Result<Option<UserCredentials>>> {
         Box::pin(async move {
             let mut guard = self.lock().await?;
-            guard.get().await
+            let out = guard.get().await;
+            finish(guard, out).await
         })
     }
 
@@ -55,7 +56,8 @@ pub trait Storage: Send + Sync + 'static {
     fn put<'a>(&'a self, credentials: &'a UserCredentials) -> BoxFuture<'a, crate::Result<()>> {
         Box::pin(async move {
             let mut guard = self.lock().await?;
-            guard.put(credentials).await
+            let out = guard.put(credentials).await;
+            finish(guard, out).await
         })
     }
 
@@ -63,13 +65,35 @@ pub trait Storage: Send + Sync + 'static {
     fn delete(&self) -> BoxFuture<'_, crate::Result<()>> {
         Box::pin(async move {
             let mut guard = self.lock().await?;
-            guard.delete().await
+            let out = guard.delete().await;
+            finish(guard, out).await
         })
     }
 }
 
+/// Releases `guard` and returns `out` — or the release's error, when `out`
+/// succeeded and the release did not.
+pub(crate) async fn finish<T>(
+    guard: Box<dyn StorageGuard + '_>,
+    out: crate::Result<T>,
+) -> crate::Result<T> {
+    let released = guard.release().await;
+    match (out, released) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Ok(_), Err(e)) | (Err(e), _) => Err(e),
+    }
+}
+
 /// A held storage lock: the `locked_get` / `locked_put` / `locked_delete` of
-/// oauth2client. Dropping it releases the lock.
+/// oauth2client.
+///
+/// Give the lock back with [`release`](StorageGuard::release) when the work
+/// under it is done: a backend whose unlock is a network round trip (a
+/// Redis lease) does it there, before the caller goes on — a process that
+/// exits right after `put` leaves no lock behind. Dropping a guard without
+/// releasing it (a panic, a cancelled future) still releases it as well as
+/// the backend can without waiting: at once for OS file locks and database
+/// sessions, at the end of its lease for Redis.
 pub trait StorageGuard: Send {
     /// Reads the stored credentials; `None` when nothing is stored.
     fn get(&mut self) -> BoxFuture<'_, crate::Result<Option<UserCredentials>>>;
@@ -77,6 +101,15 @@ pub trait StorageGuard: Send {
     fn put<'a>(&'a mut self, credentials: &'a UserCredentials) -> BoxFuture<'a, crate::Result<()>>;
     /// Deletes the stored credentials (absent is not an error).
     fn delete(&mut self) -> BoxFuture<'_, crate::Result<()>>;
+    /// Releases the lock and waits until it is released. The default drops
+    /// the guard (right for locks that dropping releases at once).
+    fn release<'a>(self: Box<Self>) -> BoxFuture<'a, crate::Result<()>>
+    where
+        Self: 'a,
+    {
+        drop(self);
+        Box::pin(async { Ok(()) })
+    }
 }
 
 impl<S: Storage + ?Sized> Storage for Arc<S> {
