@@ -14,6 +14,7 @@ const CASES: &[(&str, &str)] = &[
     ("enums", "tests/docs/enums.json"),
     ("types", "tests/docs/types.json"),
     ("methods", "tests/docs/methods.json"),
+    ("hostile", "tests/docs/hostile.json"),
 ];
 
 fn root() -> PathBuf {

@@ -3,7 +3,7 @@
 /// The revision of the discovery document this code was generated from.
 pub const REVISION: &str = "20261030";
 /// Identity and default endpoint of this API.
-pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
+pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     name: "calendar",
     version: "v3",
     revision: "20261030",
@@ -13,7 +13,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     batch_path: Some("batch/calendar/v3"),
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use gapi::CallBuilder;
+pub use ::gapi::CallBuilder;
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// See, edit, share, and permanently delete all the calendars you can access using Google Calendar
@@ -68,7 +68,7 @@ pub mod schemas {
         /// Token used at a later point in time to retrieve only the entries that have changed since this result was returned. Omitted if further results are available, in which case nextPageToken is provided.
         pub next_sync_token: Option<String>,
     }
-    impl gapi::wire::Record for Acl {
+    impl ::gapi::wire::Record for Acl {
         const NAME: &'static str = "Acl";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -78,7 +78,7 @@ pub mod schemas {
             "nextSyncToken",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -91,7 +91,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -104,14 +104,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Acl);
-    impl gapi::Page for Acl {
+    ::gapi::record!(Acl);
+    impl ::gapi::Page for Acl {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for Acl {
+    impl ::gapi::PageItems for Acl {
         type Item = AclRule;
         #[inline]
         fn into_items(self) -> Vec<AclRule> {
@@ -138,11 +138,11 @@ pub mod schemas {
         /// The extent to which calendar access is granted by this ACL rule.
         pub scope: Option<AclRuleScope>,
     }
-    impl gapi::wire::Record for AclRule {
+    impl ::gapi::wire::Record for AclRule {
         const NAME: &'static str = "AclRule";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "role", "scope"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -155,7 +155,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -168,7 +168,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AclRule);
+    ::gapi::record!(AclRule);
     /// The extent to which calendar access is granted by this ACL rule.
     #[derive(Clone, Default)]
     pub struct AclRuleScope {
@@ -181,11 +181,11 @@ pub mod schemas {
         /// The email address of a user or group, or the name of a domain, depending on the scope type. Omitted for type "default".
         pub value: Option<String>,
     }
-    impl gapi::wire::Record for AclRuleScope {
+    impl ::gapi::wire::Record for AclRuleScope {
         const NAME: &'static str = "AclRuleScope";
         const FIELDS: &'static [&'static str] = &["type", "value"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.r#type,
@@ -195,7 +195,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.r#type,
@@ -205,7 +205,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AclRuleScope);
+    ::gapi::record!(AclRuleScope);
     #[derive(Clone, Default)]
     pub struct Calendar {
         /// Whether this calendar automatically accepts invitations. Only valid for resource calendars.
@@ -233,7 +233,7 @@ pub mod schemas {
         /// Represents the information about the user's working hours. Only available for primary calendars of Google Workspace users. To update the working hours, the entire working hours object must be passed. If not specified (or passed as null or an empty object), the existing working hours remain unchanged. To disable working hours or clear the schedule, set workingHoursEnabled to false (and omit availableTimes or pass an empty list).
         pub working_hours: Option<CalendarWorkingHours>,
     }
-    impl gapi::wire::Record for Calendar {
+    impl ::gapi::wire::Record for Calendar {
         const NAME: &'static str = "Calendar";
         const FIELDS: &'static [&'static str] = &[
             "autoAcceptInvitations",
@@ -250,7 +250,7 @@ pub mod schemas {
             "workingHours",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.auto_accept_invitations,
@@ -270,7 +270,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.auto_accept_invitations,
@@ -290,7 +290,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Calendar);
+    ::gapi::record!(Calendar);
     #[derive(Clone, Default)]
     pub struct CalendarList {
         /// ETag of the collection.
@@ -304,7 +304,7 @@ pub mod schemas {
         /// Token used at a later point in time to retrieve only the entries that have changed since this result was returned. Omitted if further results are available, in which case nextPageToken is provided.
         pub next_sync_token: Option<String>,
     }
-    impl gapi::wire::Record for CalendarList {
+    impl ::gapi::wire::Record for CalendarList {
         const NAME: &'static str = "CalendarList";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -314,7 +314,7 @@ pub mod schemas {
             "nextSyncToken",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -327,7 +327,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -340,14 +340,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CalendarList);
-    impl gapi::Page for CalendarList {
+    ::gapi::record!(CalendarList);
+    impl ::gapi::Page for CalendarList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for CalendarList {
+    impl ::gapi::PageItems for CalendarList {
         type Item = CalendarListEntry;
         #[inline]
         fn into_items(self) -> Vec<CalendarListEntry> {
@@ -405,7 +405,7 @@ pub mod schemas {
         /// The time zone of the calendar. Optional. Read-only.
         pub time_zone: Option<String>,
     }
-    impl gapi::wire::Record for CalendarListEntry {
+    impl ::gapi::wire::Record for CalendarListEntry {
         const NAME: &'static str = "CalendarListEntry";
         const FIELDS: &'static [&'static str] = &[
             "accessRole",
@@ -431,7 +431,7 @@ pub mod schemas {
             "timeZone",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.access_role,
@@ -460,7 +460,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.access_role,
@@ -489,18 +489,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CalendarListEntry);
+    ::gapi::record!(CalendarListEntry);
     /// The notifications that the authenticated user is receiving for this calendar.
     #[derive(Clone, Default)]
     pub struct CalendarListEntryNotificationSettings {
         /// The list of notifications set for this calendar.
         pub notifications: Option<Vec<CalendarNotification>>,
     }
-    impl gapi::wire::Record for CalendarListEntryNotificationSettings {
+    impl ::gapi::wire::Record for CalendarListEntryNotificationSettings {
         const NAME: &'static str = "CalendarListEntryNotificationSettings";
         const FIELDS: &'static [&'static str] = &["notifications"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.notifications,
@@ -509,7 +509,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.notifications,
@@ -518,7 +518,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CalendarListEntryNotificationSettings);
+    ::gapi::record!(CalendarListEntryNotificationSettings);
     #[derive(Clone, Default)]
     pub struct CalendarNotification {
         /// The method used to deliver the notification. The possible value is:
@@ -534,11 +534,11 @@ pub mod schemas {
         /// Required when adding a notification.
         pub r#type: Option<String>,
     }
-    impl gapi::wire::Record for CalendarNotification {
+    impl ::gapi::wire::Record for CalendarNotification {
         const NAME: &'static str = "CalendarNotification";
         const FIELDS: &'static [&'static str] = &["method", "type"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.method,
@@ -548,7 +548,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.method,
@@ -558,7 +558,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CalendarNotification);
+    ::gapi::record!(CalendarNotification);
     /// Represents the information about the user's working hours. Only available for primary calendars of Google Workspace users. To update the working hours, the entire working hours object must be passed. If not specified (or passed as null or an empty object), the existing working hours remain unchanged. To disable working hours or clear the schedule, set workingHoursEnabled to false (and omit availableTimes or pass an empty list).
     #[derive(Clone, Default)]
     pub struct CalendarWorkingHours {
@@ -567,14 +567,14 @@ pub mod schemas {
         /// Whether the working hours are enabled for this calendar. Cannot be set to true when availableTimes is empty.
         pub working_hours_enabled: Option<bool>,
     }
-    impl gapi::wire::Record for CalendarWorkingHours {
+    impl ::gapi::wire::Record for CalendarWorkingHours {
         const NAME: &'static str = "CalendarWorkingHours";
         const FIELDS: &'static [&'static str] = &[
             "availableTimes",
             "workingHoursEnabled",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.available_times,
@@ -584,7 +584,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.available_times,
@@ -594,7 +594,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CalendarWorkingHours);
+    ::gapi::record!(CalendarWorkingHours);
     #[derive(Clone, Default)]
     pub struct CalendarWorkingHoursAvailableTimes {
         /// Day of the week. Required. Possible values are:
@@ -611,7 +611,7 @@ pub mod schemas {
         /// Period start, in minutes from the start of the day, inclusive. Required.
         pub period_start: Option<i32>,
     }
-    impl gapi::wire::Record for CalendarWorkingHoursAvailableTimes {
+    impl ::gapi::wire::Record for CalendarWorkingHoursAvailableTimes {
         const NAME: &'static str = "CalendarWorkingHoursAvailableTimes";
         const FIELDS: &'static [&'static str] = &[
             "dayOfWeek",
@@ -619,7 +619,7 @@ pub mod schemas {
             "periodStart",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.day_of_week,
@@ -630,7 +630,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.day_of_week,
@@ -641,7 +641,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CalendarWorkingHoursAvailableTimes);
+    ::gapi::record!(CalendarWorkingHoursAvailableTimes);
     #[derive(Clone, Default)]
     pub struct Channel {
         /// The address where notifications are delivered for this channel.
@@ -665,7 +665,7 @@ pub mod schemas {
         /// The type of delivery mechanism used for this channel. Valid values are "web_hook" (or "webhook"). Both values refer to a channel where Http requests are used to deliver messages.
         pub r#type: Option<String>,
     }
-    impl gapi::wire::Record for Channel {
+    impl ::gapi::wire::Record for Channel {
         const NAME: &'static str = "Channel";
         const FIELDS: &'static [&'static str] = &[
             "address",
@@ -680,11 +680,11 @@ pub mod schemas {
             "type",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.address,
-                    1 => gapi::wire::int64_field(&self.expiration),
+                    1 => ::gapi::wire::int64_field(&self.expiration),
                     2 => &self.id,
                     3 => &self.kind,
                     4 => &self.params,
@@ -698,11 +698,11 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.address,
-                    1 => gapi::wire::int64_field_mut(&mut self.expiration),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.expiration),
                     2 => &mut self.id,
                     3 => &mut self.kind,
                     4 => &mut self.params,
@@ -716,7 +716,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Channel);
+    ::gapi::record!(Channel);
     #[derive(Clone, Default)]
     pub struct ColorDefinition {
         /// The background color associated with this color definition.
@@ -724,11 +724,11 @@ pub mod schemas {
         /// The foreground color that can be used to write on top of a background with 'background' color.
         pub foreground: Option<String>,
     }
-    impl gapi::wire::Record for ColorDefinition {
+    impl ::gapi::wire::Record for ColorDefinition {
         const NAME: &'static str = "ColorDefinition";
         const FIELDS: &'static [&'static str] = &["background", "foreground"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.background,
@@ -738,7 +738,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.background,
@@ -748,7 +748,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ColorDefinition);
+    ::gapi::record!(ColorDefinition);
     #[derive(Clone, Default)]
     pub struct Colors {
         /// A global palette of calendar colors, mapping from the color ID to its definition. A calendarListEntry resource refers to one of these color IDs in its colorId field. Read-only.
@@ -758,9 +758,9 @@ pub mod schemas {
         /// Type of the resource ("calendar#colors").
         pub kind: Option<String>,
         /// Last modification time of the color palette (as a RFC3339 timestamp). Read-only.
-        pub updated: Option<gapi::types::DateTime>,
+        pub updated: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for Colors {
+    impl ::gapi::wire::Record for Colors {
         const NAME: &'static str = "Colors";
         const FIELDS: &'static [&'static str] = &[
             "calendar",
@@ -769,7 +769,7 @@ pub mod schemas {
             "updated",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.calendar,
@@ -781,7 +781,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.calendar,
@@ -793,7 +793,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Colors);
+    ::gapi::record!(Colors);
     #[derive(Clone, Default)]
     pub struct ConferenceData {
         /// The ID of the conference.
@@ -825,7 +825,7 @@ pub mod schemas {
         /// Optional for a conference with a pending create request.
         pub signature: Option<String>,
     }
-    impl gapi::wire::Record for ConferenceData {
+    impl ::gapi::wire::Record for ConferenceData {
         const NAME: &'static str = "ConferenceData";
         const FIELDS: &'static [&'static str] = &[
             "conferenceId",
@@ -837,7 +837,7 @@ pub mod schemas {
             "signature",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.conference_id,
@@ -852,7 +852,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.conference_id,
@@ -867,17 +867,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ConferenceData);
+    ::gapi::record!(ConferenceData);
     #[derive(Clone, Default)]
     pub struct ConferenceParameters {
         /// Additional add-on specific data.
         pub add_on_parameters: Option<ConferenceParametersAddOnParameters>,
     }
-    impl gapi::wire::Record for ConferenceParameters {
+    impl ::gapi::wire::Record for ConferenceParameters {
         const NAME: &'static str = "ConferenceParameters";
         const FIELDS: &'static [&'static str] = &["addOnParameters"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.add_on_parameters,
@@ -886,7 +886,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.add_on_parameters,
@@ -895,16 +895,16 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ConferenceParameters);
+    ::gapi::record!(ConferenceParameters);
     #[derive(Clone, Default)]
     pub struct ConferenceParametersAddOnParameters {
         pub parameters: Option<::std::collections::BTreeMap<String, String>>,
     }
-    impl gapi::wire::Record for ConferenceParametersAddOnParameters {
+    impl ::gapi::wire::Record for ConferenceParametersAddOnParameters {
         const NAME: &'static str = "ConferenceParametersAddOnParameters";
         const FIELDS: &'static [&'static str] = &["parameters"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.parameters,
@@ -913,7 +913,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.parameters,
@@ -922,7 +922,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ConferenceParametersAddOnParameters);
+    ::gapi::record!(ConferenceParametersAddOnParameters);
     #[derive(Clone, Default)]
     pub struct ConferenceProperties {
         /// The types of conference solutions that are supported for this calendar.
@@ -932,11 +932,11 @@ pub mod schemas {
         /// - "hangoutsMeet"  Optional.
         pub allowed_conference_solution_types: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for ConferenceProperties {
+    impl ::gapi::wire::Record for ConferenceProperties {
         const NAME: &'static str = "ConferenceProperties";
         const FIELDS: &'static [&'static str] = &["allowedConferenceSolutionTypes"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.allowed_conference_solution_types,
@@ -945,7 +945,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.allowed_conference_solution_types,
@@ -954,7 +954,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ConferenceProperties);
+    ::gapi::record!(ConferenceProperties);
     #[derive(Clone, Default)]
     pub struct ConferenceRequestStatus {
         /// The current status of the conference create request. Read-only.
@@ -964,11 +964,11 @@ pub mod schemas {
         /// - "failure": the conference create request failed, there are no entry points.
         pub status_code: Option<String>,
     }
-    impl gapi::wire::Record for ConferenceRequestStatus {
+    impl ::gapi::wire::Record for ConferenceRequestStatus {
         const NAME: &'static str = "ConferenceRequestStatus";
         const FIELDS: &'static [&'static str] = &["statusCode"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.status_code,
@@ -977,7 +977,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.status_code,
@@ -986,7 +986,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ConferenceRequestStatus);
+    ::gapi::record!(ConferenceRequestStatus);
     #[derive(Clone, Default)]
     pub struct ConferenceSolution {
         /// The user-visible icon for this solution.
@@ -996,11 +996,11 @@ pub mod schemas {
         /// The user-visible name of this solution. Not localized.
         pub name: Option<String>,
     }
-    impl gapi::wire::Record for ConferenceSolution {
+    impl ::gapi::wire::Record for ConferenceSolution {
         const NAME: &'static str = "ConferenceSolution";
         const FIELDS: &'static [&'static str] = &["iconUri", "key", "name"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.icon_uri,
@@ -1011,7 +1011,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.icon_uri,
@@ -1022,7 +1022,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ConferenceSolution);
+    ::gapi::record!(ConferenceSolution);
     #[derive(Clone, Default)]
     pub struct ConferenceSolutionKey {
         /// The conference solution type.
@@ -1034,11 +1034,11 @@ pub mod schemas {
         /// - "addOn" for 3P conference providers
         pub r#type: Option<String>,
     }
-    impl gapi::wire::Record for ConferenceSolutionKey {
+    impl ::gapi::wire::Record for ConferenceSolutionKey {
         const NAME: &'static str = "ConferenceSolutionKey";
         const FIELDS: &'static [&'static str] = &["type"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.r#type,
@@ -1047,7 +1047,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.r#type,
@@ -1056,7 +1056,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ConferenceSolutionKey);
+    ::gapi::record!(ConferenceSolutionKey);
     #[derive(Clone, Default)]
     pub struct CreateConferenceRequest {
         /// The conference solution, such as Hangouts or Google Meet.
@@ -1067,7 +1067,7 @@ pub mod schemas {
         /// The status of the conference create request.
         pub status: Option<ConferenceRequestStatus>,
     }
-    impl gapi::wire::Record for CreateConferenceRequest {
+    impl ::gapi::wire::Record for CreateConferenceRequest {
         const NAME: &'static str = "CreateConferenceRequest";
         const FIELDS: &'static [&'static str] = &[
             "conferenceSolutionKey",
@@ -1075,7 +1075,7 @@ pub mod schemas {
             "status",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.conference_solution_key,
@@ -1086,7 +1086,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.conference_solution_key,
@@ -1097,7 +1097,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CreateConferenceRequest);
+    ::gapi::record!(CreateConferenceRequest);
     #[derive(Clone, Default)]
     pub struct EntryPoint {
         /// The access code to access the conference. The maximum length is 128 characters.
@@ -1147,7 +1147,7 @@ pub mod schemas {
         /// - for more, http: or https: schema is required.
         pub uri: Option<String>,
     }
-    impl gapi::wire::Record for EntryPoint {
+    impl ::gapi::wire::Record for EntryPoint {
         const NAME: &'static str = "EntryPoint";
         const FIELDS: &'static [&'static str] = &[
             "accessCode",
@@ -1162,7 +1162,7 @@ pub mod schemas {
             "uri",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.access_code,
@@ -1180,7 +1180,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.access_code,
@@ -1198,7 +1198,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EntryPoint);
+    ::gapi::record!(EntryPoint);
     #[derive(Clone, Default)]
     pub struct Error {
         /// Domain, or broad category, of the error.
@@ -1210,11 +1210,11 @@ pub mod schemas {
         /// - "internalError" - The API service has encountered an internal error.  Additional error types may be added in the future, so clients should gracefully handle additional error statuses not included in this list.
         pub reason: Option<String>,
     }
-    impl gapi::wire::Record for Error {
+    impl ::gapi::wire::Record for Error {
         const NAME: &'static str = "Error";
         const FIELDS: &'static [&'static str] = &["domain", "reason"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.domain,
@@ -1224,7 +1224,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.domain,
@@ -1234,7 +1234,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Error);
+    ::gapi::record!(Error);
     #[derive(Clone, Default)]
     pub struct Event {
         /// Whether anyone can invite themselves to the event (deprecated). Optional. The default is False.
@@ -1254,7 +1254,7 @@ pub mod schemas {
         /// The conference-related information, such as details of a Google Meet conference. To create new conference details use the createRequest field. To persist your changes, remember to set the conferenceDataVersion request parameter to 1 for all event modification requests. Warning: Reusing Google Meet conference data across different events can cause access issues and expose meeting details to unintended users. To help ensure meeting privacy, always generate a unique conference for each event by using the createRequest field.
         pub conference_data: Option<ConferenceData>,
         /// Creation time of the event (as a RFC3339 timestamp). Read-only.
-        pub created: Option<gapi::types::DateTime>,
+        pub created: Option<::gapi::types::DateTime>,
         /// The creator of the event. Read-only.
         pub creator: Option<EventCreator>,
         /// Description of the event. Can contain HTML. Optional.
@@ -1347,7 +1347,7 @@ pub mod schemas {
         /// - "transparent" - The event does not block time on the calendar. This is equivalent to setting Show me as to Available in the Calendar UI.
         pub transparency: Option<String>,
         /// Last modification time of the main event data (as a RFC3339 timestamp). Updating event reminders will not cause this to change. Read-only.
-        pub updated: Option<gapi::types::DateTime>,
+        pub updated: Option<::gapi::types::DateTime>,
         /// Visibility of the event. Optional. Possible values are:
         /// - "default" - Uses the default visibility for events on the calendar. This is the default value.
         /// - "public" - The event is public and event details are visible to all readers of the calendar.
@@ -1358,7 +1358,7 @@ pub mod schemas {
         /// Working location event data.
         pub working_location_properties: Option<EventWorkingLocationProperties>,
     }
-    impl gapi::wire::Record for Event {
+    impl ::gapi::wire::Record for Event {
         const NAME: &'static str = "Event";
         const FIELDS: &'static [&'static str] = &[
             "anyoneCanAddSelf",
@@ -1407,7 +1407,7 @@ pub mod schemas {
             "workingLocationProperties",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.anyone_can_add_self,
@@ -1459,7 +1459,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.anyone_can_add_self,
@@ -1511,7 +1511,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Event);
+    ::gapi::record!(Event);
     #[derive(Clone, Default)]
     pub struct EventAttachment {
         /// ID of the attached file. Read-only.
@@ -1528,7 +1528,7 @@ pub mod schemas {
         /// Attachment title.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for EventAttachment {
+    impl ::gapi::wire::Record for EventAttachment {
         const NAME: &'static str = "EventAttachment";
         const FIELDS: &'static [&'static str] = &[
             "fileId",
@@ -1538,7 +1538,7 @@ pub mod schemas {
             "title",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.file_id,
@@ -1551,7 +1551,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.file_id,
@@ -1564,7 +1564,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EventAttachment);
+    ::gapi::record!(EventAttachment);
     #[derive(Clone, Default)]
     pub struct EventAttendee {
         /// Number of additional guests. Optional. The default is 0.
@@ -1598,7 +1598,7 @@ pub mod schemas {
         /// Whether this entry represents the calendar on which this copy of the event appears. Read-only. The default is False.
         pub self_: Option<bool>,
     }
-    impl gapi::wire::Record for EventAttendee {
+    impl ::gapi::wire::Record for EventAttendee {
         const NAME: &'static str = "EventAttendee";
         const FIELDS: &'static [&'static str] = &[
             "additionalGuests",
@@ -1614,7 +1614,7 @@ pub mod schemas {
             "self",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.additional_guests,
@@ -1633,7 +1633,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.additional_guests,
@@ -1652,7 +1652,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EventAttendee);
+    ::gapi::record!(EventAttendee);
     #[derive(Clone, Default)]
     pub struct EventBirthdayProperties {
         /// Resource name of the contact this birthday event is linked to. This can be used to fetch contact details from People API. Format: "people/c12345". Read-only.
@@ -1667,11 +1667,11 @@ pub mod schemas {
         /// - "self" - Calendar owner's own birthday. Cannot have a contact.  The Calendar API only supports creating events with the type "birthday". The type cannot be changed after the event is created.
         pub r#type: Option<String>,
     }
-    impl gapi::wire::Record for EventBirthdayProperties {
+    impl ::gapi::wire::Record for EventBirthdayProperties {
         const NAME: &'static str = "EventBirthdayProperties";
         const FIELDS: &'static [&'static str] = &["contact", "customTypeName", "type"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.contact,
@@ -1682,7 +1682,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.contact,
@@ -1693,7 +1693,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EventBirthdayProperties);
+    ::gapi::record!(EventBirthdayProperties);
     /// The creator of the event. Read-only.
     #[derive(Clone, Default)]
     pub struct EventCreator {
@@ -1706,11 +1706,11 @@ pub mod schemas {
         /// Whether the creator corresponds to the calendar on which this copy of the event appears. Read-only. The default is False.
         pub self_: Option<bool>,
     }
-    impl gapi::wire::Record for EventCreator {
+    impl ::gapi::wire::Record for EventCreator {
         const NAME: &'static str = "EventCreator";
         const FIELDS: &'static [&'static str] = &["displayName", "email", "id", "self"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.display_name,
@@ -1722,7 +1722,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.display_name,
@@ -1734,21 +1734,21 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EventCreator);
+    ::gapi::record!(EventCreator);
     #[derive(Clone, Default)]
     pub struct EventDateTime {
         /// The date, in the format "yyyy-mm-dd", if this is an all-day event.
-        pub date: Option<gapi::types::Date>,
+        pub date: Option<::gapi::types::Date>,
         /// The time, as a combined date-time value (formatted according to RFC3339). A time zone offset is required unless a time zone is explicitly specified in timeZone.
-        pub date_time: Option<gapi::types::DateTime>,
+        pub date_time: Option<::gapi::types::DateTime>,
         /// The time zone in which the time is specified. (Formatted as an IANA Time Zone Database name, e.g. "Europe/Zurich".) For recurring events this field is required and specifies the time zone in which the recurrence is expanded. For single events this field is optional and indicates a custom time zone for the event start/end.
         pub time_zone: Option<String>,
     }
-    impl gapi::wire::Record for EventDateTime {
+    impl ::gapi::wire::Record for EventDateTime {
         const NAME: &'static str = "EventDateTime";
         const FIELDS: &'static [&'static str] = &["date", "dateTime", "timeZone"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.date,
@@ -1759,7 +1759,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.date,
@@ -1770,7 +1770,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EventDateTime);
+    ::gapi::record!(EventDateTime);
     /// Extended properties of the event.
     #[derive(Clone, Default)]
     pub struct EventExtendedProperties {
@@ -1779,11 +1779,11 @@ pub mod schemas {
         /// Properties that are shared between copies of the event on other attendees' calendars.
         pub shared: Option<::std::collections::BTreeMap<String, String>>,
     }
-    impl gapi::wire::Record for EventExtendedProperties {
+    impl ::gapi::wire::Record for EventExtendedProperties {
         const NAME: &'static str = "EventExtendedProperties";
         const FIELDS: &'static [&'static str] = &["private", "shared"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.private,
@@ -1793,7 +1793,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.private,
@@ -1803,7 +1803,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EventExtendedProperties);
+    ::gapi::record!(EventExtendedProperties);
     #[derive(Clone, Default)]
     pub struct EventFocusTimeProperties {
         /// Whether to decline meeting invitations which overlap Focus Time events. Valid values are declineNone, meaning that no meeting invitations are declined; declineAllConflictingInvitations, meaning that all conflicting meeting invitations that conflict with the event are declined; and declineOnlyNewConflictingInvitations, meaning that only new conflicting meeting invitations which arrive while the Focus Time event is present are to be declined.
@@ -1813,7 +1813,7 @@ pub mod schemas {
         /// Response message to set if an existing event or new invitation is automatically declined by Calendar.
         pub decline_message: Option<String>,
     }
-    impl gapi::wire::Record for EventFocusTimeProperties {
+    impl ::gapi::wire::Record for EventFocusTimeProperties {
         const NAME: &'static str = "EventFocusTimeProperties";
         const FIELDS: &'static [&'static str] = &[
             "autoDeclineMode",
@@ -1821,7 +1821,7 @@ pub mod schemas {
             "declineMessage",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.auto_decline_mode,
@@ -1832,7 +1832,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.auto_decline_mode,
@@ -1843,7 +1843,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EventFocusTimeProperties);
+    ::gapi::record!(EventFocusTimeProperties);
     /// A gadget that extends this event. Gadgets are deprecated; this structure is instead only used for returning birthday calendar metadata.
     #[derive(Clone, Default)]
     pub struct EventGadget {
@@ -1866,7 +1866,7 @@ pub mod schemas {
         /// The gadget's width in pixels. The width must be an integer greater than 0. Optional. Deprecated.
         pub width: Option<i32>,
     }
-    impl gapi::wire::Record for EventGadget {
+    impl ::gapi::wire::Record for EventGadget {
         const NAME: &'static str = "EventGadget";
         const FIELDS: &'static [&'static str] = &[
             "display",
@@ -1879,7 +1879,7 @@ pub mod schemas {
             "width",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.display,
@@ -1895,7 +1895,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.display,
@@ -1911,7 +1911,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EventGadget);
+    ::gapi::record!(EventGadget);
     #[derive(Clone, Default)]
     pub struct EventLabel {
         /// Background color of the label in hexadecimal format, such as "#039be5". Events with this label are displayed in this color. Required.
@@ -1923,11 +1923,11 @@ pub mod schemas {
         /// If provided this must have at most 50 characters.
         pub name: Option<String>,
     }
-    impl gapi::wire::Record for EventLabel {
+    impl ::gapi::wire::Record for EventLabel {
         const NAME: &'static str = "EventLabel";
         const FIELDS: &'static [&'static str] = &["backgroundColor", "id", "name"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.background_color,
@@ -1938,7 +1938,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.background_color,
@@ -1949,7 +1949,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EventLabel);
+    ::gapi::record!(EventLabel);
     /// The organizer of the event. If the organizer is also an attendee, this is indicated with a separate entry in attendees with the organizer field set to True. To change the organizer, use the move operation. Read-only, except when importing an event.
     #[derive(Clone, Default)]
     pub struct EventOrganizer {
@@ -1962,11 +1962,11 @@ pub mod schemas {
         /// Whether the organizer corresponds to the calendar on which this copy of the event appears. Read-only. The default is False.
         pub self_: Option<bool>,
     }
-    impl gapi::wire::Record for EventOrganizer {
+    impl ::gapi::wire::Record for EventOrganizer {
         const NAME: &'static str = "EventOrganizer";
         const FIELDS: &'static [&'static str] = &["displayName", "email", "id", "self"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.display_name,
@@ -1978,7 +1978,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.display_name,
@@ -1990,7 +1990,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EventOrganizer);
+    ::gapi::record!(EventOrganizer);
     #[derive(Clone, Default)]
     pub struct EventOutOfOfficeProperties {
         /// Whether to decline meeting invitations which overlap Out of office events. Valid values are declineNone, meaning that no meeting invitations are declined; declineAllConflictingInvitations, meaning that all conflicting meeting invitations that conflict with the event are declined; and declineOnlyNewConflictingInvitations, meaning that only new conflicting meeting invitations which arrive while the Out of office event is present are to be declined.
@@ -1998,11 +1998,11 @@ pub mod schemas {
         /// Response message to set if an existing event or new invitation is automatically declined by Calendar.
         pub decline_message: Option<String>,
     }
-    impl gapi::wire::Record for EventOutOfOfficeProperties {
+    impl ::gapi::wire::Record for EventOutOfOfficeProperties {
         const NAME: &'static str = "EventOutOfOfficeProperties";
         const FIELDS: &'static [&'static str] = &["autoDeclineMode", "declineMessage"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.auto_decline_mode,
@@ -2012,7 +2012,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.auto_decline_mode,
@@ -2022,7 +2022,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EventOutOfOfficeProperties);
+    ::gapi::record!(EventOutOfOfficeProperties);
     #[derive(Clone, Default)]
     pub struct EventReminder {
         /// The method used by this reminder. Possible values are:
@@ -2034,11 +2034,11 @@ pub mod schemas {
         /// Required when adding a reminder.
         pub minutes: Option<i32>,
     }
-    impl gapi::wire::Record for EventReminder {
+    impl ::gapi::wire::Record for EventReminder {
         const NAME: &'static str = "EventReminder";
         const FIELDS: &'static [&'static str] = &["method", "minutes"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.method,
@@ -2048,7 +2048,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.method,
@@ -2058,7 +2058,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EventReminder);
+    ::gapi::record!(EventReminder);
     /// Information about the event's reminders for the authenticated user. Note that changing reminders does not also change the updated property of the enclosing event.
     #[derive(Clone, Default)]
     pub struct EventReminders {
@@ -2067,11 +2067,11 @@ pub mod schemas {
         /// Whether the default reminders of the calendar apply to the event.
         pub use_default: Option<bool>,
     }
-    impl gapi::wire::Record for EventReminders {
+    impl ::gapi::wire::Record for EventReminders {
         const NAME: &'static str = "EventReminders";
         const FIELDS: &'static [&'static str] = &["overrides", "useDefault"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.overrides,
@@ -2081,7 +2081,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.overrides,
@@ -2091,7 +2091,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EventReminders);
+    ::gapi::record!(EventReminders);
     /// Source from which the event was created. For example, a web page, an email message or any document identifiable by an URL with HTTP or HTTPS scheme. Can only be seen or modified by the creator of the event.
     #[derive(Clone, Default)]
     pub struct EventSource {
@@ -2100,11 +2100,11 @@ pub mod schemas {
         /// URL of the source pointing to a resource. The URL scheme must be HTTP or HTTPS.
         pub url: Option<String>,
     }
-    impl gapi::wire::Record for EventSource {
+    impl ::gapi::wire::Record for EventSource {
         const NAME: &'static str = "EventSource";
         const FIELDS: &'static [&'static str] = &["title", "url"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.title,
@@ -2114,7 +2114,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.title,
@@ -2124,13 +2124,13 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EventSource);
+    ::gapi::record!(EventSource);
     #[derive(Clone, Default)]
     pub struct EventWorkingLocationProperties {
         /// If present, specifies that the user is working from a custom location.
         pub custom_location: Option<EventWorkingLocationPropertiesCustomLocation>,
         /// If present, specifies that the user is working at home.
-        pub home_office: Option<gapi::serde_json::Value>,
+        pub home_office: Option<::gapi::serde_json::Value>,
         /// If present, specifies that the user is working from an office.
         pub office_location: Option<EventWorkingLocationPropertiesOfficeLocation>,
         /// Type of the working location. Possible values are:
@@ -2140,7 +2140,7 @@ pub mod schemas {
         /// Required when adding working location properties.
         pub r#type: Option<String>,
     }
-    impl gapi::wire::Record for EventWorkingLocationProperties {
+    impl ::gapi::wire::Record for EventWorkingLocationProperties {
         const NAME: &'static str = "EventWorkingLocationProperties";
         const FIELDS: &'static [&'static str] = &[
             "customLocation",
@@ -2149,7 +2149,7 @@ pub mod schemas {
             "type",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.custom_location,
@@ -2161,7 +2161,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.custom_location,
@@ -2173,18 +2173,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EventWorkingLocationProperties);
+    ::gapi::record!(EventWorkingLocationProperties);
     /// If present, specifies that the user is working from a custom location.
     #[derive(Clone, Default)]
     pub struct EventWorkingLocationPropertiesCustomLocation {
         /// An optional extra label for additional information.
         pub label: Option<String>,
     }
-    impl gapi::wire::Record for EventWorkingLocationPropertiesCustomLocation {
+    impl ::gapi::wire::Record for EventWorkingLocationPropertiesCustomLocation {
         const NAME: &'static str = "EventWorkingLocationPropertiesCustomLocation";
         const FIELDS: &'static [&'static str] = &["label"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.label,
@@ -2193,7 +2193,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.label,
@@ -2202,7 +2202,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EventWorkingLocationPropertiesCustomLocation);
+    ::gapi::record!(EventWorkingLocationPropertiesCustomLocation);
     /// If present, specifies that the user is working from an office.
     #[derive(Clone, Default)]
     pub struct EventWorkingLocationPropertiesOfficeLocation {
@@ -2217,7 +2217,7 @@ pub mod schemas {
         /// The office name that's displayed in Calendar Web and Mobile clients. We recommend you reference a building name in the organization's Resources database.
         pub label: Option<String>,
     }
-    impl gapi::wire::Record for EventWorkingLocationPropertiesOfficeLocation {
+    impl ::gapi::wire::Record for EventWorkingLocationPropertiesOfficeLocation {
         const NAME: &'static str = "EventWorkingLocationPropertiesOfficeLocation";
         const FIELDS: &'static [&'static str] = &[
             "buildingId",
@@ -2227,7 +2227,7 @@ pub mod schemas {
             "label",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.building_id,
@@ -2240,7 +2240,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.building_id,
@@ -2253,7 +2253,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EventWorkingLocationPropertiesOfficeLocation);
+    ::gapi::record!(EventWorkingLocationPropertiesOfficeLocation);
     #[derive(Clone, Default)]
     pub struct Events {
         /// The user's access role for this calendar. Read-only. Possible values are:
@@ -2284,9 +2284,9 @@ pub mod schemas {
         /// The time zone of the calendar. Read-only.
         pub time_zone: Option<String>,
         /// Last modification time of the calendar (as a RFC3339 timestamp). Read-only.
-        pub updated: Option<gapi::types::DateTime>,
+        pub updated: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for Events {
+    impl ::gapi::wire::Record for Events {
         const NAME: &'static str = "Events";
         const FIELDS: &'static [&'static str] = &[
             "accessRole",
@@ -2302,7 +2302,7 @@ pub mod schemas {
             "updated",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.access_role,
@@ -2321,7 +2321,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.access_role,
@@ -2340,14 +2340,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Events);
-    impl gapi::Page for Events {
+    ::gapi::record!(Events);
+    impl ::gapi::Page for Events {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for Events {
+    impl ::gapi::PageItems for Events {
         type Item = Event;
         #[inline]
         fn into_items(self) -> Vec<Event> {
@@ -2361,11 +2361,11 @@ pub mod schemas {
         /// Optional error(s) (if computation for the calendar failed).
         pub errors: Option<Vec<Error>>,
     }
-    impl gapi::wire::Record for FreeBusyCalendar {
+    impl ::gapi::wire::Record for FreeBusyCalendar {
         const NAME: &'static str = "FreeBusyCalendar";
         const FIELDS: &'static [&'static str] = &["busy", "errors"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.busy,
@@ -2375,7 +2375,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.busy,
@@ -2385,7 +2385,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FreeBusyCalendar);
+    ::gapi::record!(FreeBusyCalendar);
     #[derive(Clone, Default)]
     pub struct FreeBusyGroup {
         /// List of calendars' identifiers within a group.
@@ -2393,11 +2393,11 @@ pub mod schemas {
         /// Optional error(s) (if computation for the group failed).
         pub errors: Option<Vec<Error>>,
     }
-    impl gapi::wire::Record for FreeBusyGroup {
+    impl ::gapi::wire::Record for FreeBusyGroup {
         const NAME: &'static str = "FreeBusyGroup";
         const FIELDS: &'static [&'static str] = &["calendars", "errors"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.calendars,
@@ -2407,7 +2407,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.calendars,
@@ -2417,7 +2417,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FreeBusyGroup);
+    ::gapi::record!(FreeBusyGroup);
     #[derive(Clone, Default)]
     pub struct FreeBusyRequest {
         /// Maximal number of calendars for which FreeBusy information is to be provided. Optional. Maximum value is 50.
@@ -2427,13 +2427,13 @@ pub mod schemas {
         /// List of calendars and/or groups to query.
         pub items: Option<Vec<FreeBusyRequestItem>>,
         /// The end of the interval for the query formatted as per RFC3339.
-        pub time_max: Option<gapi::types::DateTime>,
+        pub time_max: Option<::gapi::types::DateTime>,
         /// The start of the interval for the query formatted as per RFC3339.
-        pub time_min: Option<gapi::types::DateTime>,
+        pub time_min: Option<::gapi::types::DateTime>,
         /// Time zone used in the response. Optional. The default is UTC.
         pub time_zone: Option<String>,
     }
-    impl gapi::wire::Record for FreeBusyRequest {
+    impl ::gapi::wire::Record for FreeBusyRequest {
         const NAME: &'static str = "FreeBusyRequest";
         const FIELDS: &'static [&'static str] = &[
             "calendarExpansionMax",
@@ -2444,7 +2444,7 @@ pub mod schemas {
             "timeZone",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.calendar_expansion_max,
@@ -2458,7 +2458,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.calendar_expansion_max,
@@ -2472,17 +2472,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FreeBusyRequest);
+    ::gapi::record!(FreeBusyRequest);
     #[derive(Clone, Default)]
     pub struct FreeBusyRequestItem {
         /// The identifier of a calendar or a group.
         pub id: Option<String>,
     }
-    impl gapi::wire::Record for FreeBusyRequestItem {
+    impl ::gapi::wire::Record for FreeBusyRequestItem {
         const NAME: &'static str = "FreeBusyRequestItem";
         const FIELDS: &'static [&'static str] = &["id"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.id,
@@ -2491,7 +2491,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.id,
@@ -2500,7 +2500,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FreeBusyRequestItem);
+    ::gapi::record!(FreeBusyRequestItem);
     #[derive(Clone, Default)]
     pub struct FreeBusyResponse {
         /// List of free/busy information for calendars.
@@ -2510,11 +2510,11 @@ pub mod schemas {
         /// Type of the resource ("calendar#freeBusy").
         pub kind: Option<String>,
         /// The end of the interval.
-        pub time_max: Option<gapi::types::DateTime>,
+        pub time_max: Option<::gapi::types::DateTime>,
         /// The start of the interval.
-        pub time_min: Option<gapi::types::DateTime>,
+        pub time_min: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for FreeBusyResponse {
+    impl ::gapi::wire::Record for FreeBusyResponse {
         const NAME: &'static str = "FreeBusyResponse";
         const FIELDS: &'static [&'static str] = &[
             "calendars",
@@ -2524,7 +2524,7 @@ pub mod schemas {
             "timeMin",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.calendars,
@@ -2537,7 +2537,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.calendars,
@@ -2550,7 +2550,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FreeBusyResponse);
+    ::gapi::record!(FreeBusyResponse);
     #[derive(Clone, Default)]
     pub struct LabelProperties {
         /// Event labels defined on this calendar. If this is present when updating the calendar, it will replace the existing event labels.
@@ -2558,11 +2558,11 @@ pub mod schemas {
         /// Each calendar can have a maximum of 200 labels.
         pub event_labels: Option<Vec<EventLabel>>,
     }
-    impl gapi::wire::Record for LabelProperties {
+    impl ::gapi::wire::Record for LabelProperties {
         const NAME: &'static str = "LabelProperties";
         const FIELDS: &'static [&'static str] = &["eventLabels"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.event_labels,
@@ -2571,7 +2571,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.event_labels,
@@ -2580,7 +2580,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LabelProperties);
+    ::gapi::record!(LabelProperties);
     #[derive(Clone, Default)]
     pub struct Setting {
         /// ETag of the resource.
@@ -2592,11 +2592,11 @@ pub mod schemas {
         /// Value of the user setting. The format of the value depends on the ID of the setting. It must always be a UTF-8 string of length up to 1024 characters.
         pub value: Option<String>,
     }
-    impl gapi::wire::Record for Setting {
+    impl ::gapi::wire::Record for Setting {
         const NAME: &'static str = "Setting";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "value"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -2608,7 +2608,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -2620,7 +2620,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Setting);
+    ::gapi::record!(Setting);
     #[derive(Clone, Default)]
     pub struct Settings {
         /// Etag of the collection.
@@ -2634,7 +2634,7 @@ pub mod schemas {
         /// Token used at a later point in time to retrieve only the entries that have changed since this result was returned. Omitted if further results are available, in which case nextPageToken is provided.
         pub next_sync_token: Option<String>,
     }
-    impl gapi::wire::Record for Settings {
+    impl ::gapi::wire::Record for Settings {
         const NAME: &'static str = "Settings";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -2644,7 +2644,7 @@ pub mod schemas {
             "nextSyncToken",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -2657,7 +2657,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -2670,14 +2670,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Settings);
-    impl gapi::Page for Settings {
+    ::gapi::record!(Settings);
+    impl ::gapi::Page for Settings {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for Settings {
+    impl ::gapi::PageItems for Settings {
         type Item = Setting;
         #[inline]
         fn into_items(self) -> Vec<Setting> {
@@ -2687,15 +2687,15 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct TimePeriod {
         /// The (exclusive) end of the time period.
-        pub end: Option<gapi::types::DateTime>,
+        pub end: Option<::gapi::types::DateTime>,
         /// The (inclusive) start of the time period.
-        pub start: Option<gapi::types::DateTime>,
+        pub start: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for TimePeriod {
+    impl ::gapi::wire::Record for TimePeriod {
         const NAME: &'static str = "TimePeriod";
         const FIELDS: &'static [&'static str] = &["end", "start"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.end,
@@ -2705,7 +2705,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.end,
@@ -2715,19 +2715,19 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TimePeriod);
+    ::gapi::record!(TimePeriod);
 }
 /// The Calendar API (`calendar` v3): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]
 pub struct Calendar {
-    svc: gapi::Service,
+    svc: ::gapi::Service,
 }
 impl Calendar {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
-    pub fn new(client: gapi::Client) -> Self {
+    pub fn new(client: ::gapi::Client) -> Self {
         Calendar {
-            svc: gapi::Service::new(client, &SERVICE),
+            svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
@@ -2746,7 +2746,7 @@ impl Calendar {
     }
     /// The underlying [`gapi::Service`].
     #[inline]
-    pub fn service(&self) -> &gapi::Service {
+    pub fn service(&self) -> &::gapi::Service {
         &self.svc
     }
     /// The `acl` resource.
@@ -2811,7 +2811,7 @@ pub mod acl {
     /// Methods of the `acl` resource.
     #[derive(Clone, Debug)]
     pub struct AclResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl AclResource {
         /// Deletes an access control rule.
@@ -2828,7 +2828,7 @@ pub mod acl {
             calendar_id: impl Into<String>,
             rule_id: impl Into<String>,
         ) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("calendarId", calendar_id.into());
             call.path_param("ruleId", rule_id.into());
             DeleteCall { call }
@@ -2847,7 +2847,7 @@ pub mod acl {
             calendar_id: impl Into<String>,
             rule_id: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("calendarId", calendar_id.into());
             call.path_param("ruleId", rule_id.into());
             GetCall { call }
@@ -2865,7 +2865,7 @@ pub mod acl {
             calendar_id: impl Into<String>,
             request: super::schemas::AclRule,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
             InsertCall { call }
@@ -2879,7 +2879,7 @@ pub mod acl {
         /// - `calendar_id`: Calendar identifier. To retrieve calendar IDs call the calendarList.list method. If you want to access the primary calendar of the currently logged in user, use the "primary" keyword.
         #[inline]
         pub fn list(&self, calendar_id: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("calendarId", calendar_id.into());
             ListCall { call }
         }
@@ -2898,7 +2898,7 @@ pub mod acl {
             rule_id: impl Into<String>,
             request: super::schemas::AclRule,
         ) -> PatchCall {
-            let mut call = gapi::Call::new(&self.svc, &PATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &PATCH);
             call.path_param("calendarId", calendar_id.into());
             call.path_param("ruleId", rule_id.into());
             call.body(&request);
@@ -2919,7 +2919,7 @@ pub mod acl {
             rule_id: impl Into<String>,
             request: super::schemas::AclRule,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("calendarId", calendar_id.into());
             call.path_param("ruleId", rule_id.into());
             call.body(&request);
@@ -2938,48 +2938,48 @@ pub mod acl {
             calendar_id: impl Into<String>,
             request: super::schemas::Channel,
         ) -> WatchCall {
-            let mut call = gapi::Call::new(&self.svc, &WATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &WATCH);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
             WatchCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.acl.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "calendars/{calendarId}/acl/{ruleId}",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
             "https://www.googleapis.com/auth/calendar.acls",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.acl.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl DeleteCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.acl.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "calendars/{calendarId}/acl/{ruleId}",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -2987,21 +2987,21 @@ pub mod acl {
             "https://www.googleapis.com/auth/calendar.acls.readonly",
             "https://www.googleapis.com/auth/calendar.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.acl.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::AclRule;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -3010,33 +3010,35 @@ pub mod acl {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::AclRule>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::AclRule>,
+        > {
             self.call.send()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.acl.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "calendars/{calendarId}/acl",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
             "https://www.googleapis.com/auth/calendar.acls",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.acl.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::AclRule;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -3051,38 +3053,40 @@ pub mod acl {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::AclRule>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::AclRule>,
+        > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.acl.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "calendars/{calendarId}/acl",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
             "https://www.googleapis.com/auth/calendar.acls",
             "https://www.googleapis.com/auth/calendar.acls.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.acl.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::Acl;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -3118,43 +3122,43 @@ pub mod acl {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Acl>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Acl>> {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::Acl> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::Acl> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::Acl> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::Acl> {
             self.call.items()
         }
     }
-    static PATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.acl.patch",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "calendars/{calendarId}/acl/{ruleId}",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
             "https://www.googleapis.com/auth/calendar.acls",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.acl.patch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct PatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for PatchCall {
+    impl ::gapi::CallBuilder for PatchCall {
         type Response = super::schemas::AclRule;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -3169,33 +3173,35 @@ pub mod acl {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::AclRule>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::AclRule>,
+        > {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.acl.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "calendars/{calendarId}/acl/{ruleId}",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
             "https://www.googleapis.com/auth/calendar.acls",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.acl.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::AclRule;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -3210,34 +3216,36 @@ pub mod acl {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::AclRule>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::AclRule>,
+        > {
             self.call.send()
         }
     }
-    static WATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static WATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.acl.watch",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "calendars/{calendarId}/acl/watch",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
             "https://www.googleapis.com/auth/calendar.acls",
             "https://www.googleapis.com/auth/calendar.acls.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.acl.watch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct WatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for WatchCall {
+    impl ::gapi::CallBuilder for WatchCall {
         type Response = super::schemas::Channel;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -3273,7 +3281,9 @@ pub mod acl {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Channel>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Channel>,
+        > {
             self.call.send()
         }
     }
@@ -3283,7 +3293,7 @@ pub mod calendar_list {
     /// Methods of the `calendarList` resource.
     #[derive(Clone, Debug)]
     pub struct CalendarListResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl CalendarListResource {
         /// Removes a calendar from the user's calendar list.
@@ -3295,7 +3305,7 @@ pub mod calendar_list {
         /// - `calendar_id`: Calendar identifier. To retrieve calendar IDs call the calendarList.list method. If you want to access the primary calendar of the currently logged in user, use the "primary" keyword.
         #[inline]
         pub fn delete(&self, calendar_id: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("calendarId", calendar_id.into());
             DeleteCall { call }
         }
@@ -3308,7 +3318,7 @@ pub mod calendar_list {
         /// - `calendar_id`: Calendar identifier. To retrieve calendar IDs call the calendarList.list method. If you want to access the primary calendar of the currently logged in user, use the "primary" keyword.
         #[inline]
         pub fn get(&self, calendar_id: impl Into<String>) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("calendarId", calendar_id.into());
             GetCall { call }
         }
@@ -3317,7 +3327,7 @@ pub mod calendar_list {
         /// `calendar.calendarList.insert` — `POST users/me/calendarList`
         #[inline]
         pub fn insert(&self, request: super::schemas::CalendarListEntry) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.body(&request);
             InsertCall { call }
         }
@@ -3326,7 +3336,7 @@ pub mod calendar_list {
         /// `calendar.calendarList.list` — `GET users/me/calendarList`
         #[inline]
         pub fn list(&self) -> ListCall {
-            let call = gapi::Call::new(&self.svc, &LIST);
+            let call = ::gapi::Call::new(&self.svc, &LIST);
             ListCall { call }
         }
         /// Updates an existing calendar on the user's calendar list. This method supports patch semantics.
@@ -3342,7 +3352,7 @@ pub mod calendar_list {
             calendar_id: impl Into<String>,
             request: super::schemas::CalendarListEntry,
         ) -> PatchCall {
-            let mut call = gapi::Call::new(&self.svc, &PATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &PATCH);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
             PatchCall { call }
@@ -3360,7 +3370,7 @@ pub mod calendar_list {
             calendar_id: impl Into<String>,
             request: super::schemas::CalendarListEntry,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
             UpdateCall { call }
@@ -3370,48 +3380,48 @@ pub mod calendar_list {
         /// `calendar.calendarList.watch` — `POST users/me/calendarList/watch`
         #[inline]
         pub fn watch(&self, request: super::schemas::Channel) -> WatchCall {
-            let mut call = gapi::Call::new(&self.svc, &WATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &WATCH);
             call.body(&request);
             WatchCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendarList.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "users/me/calendarList/{calendarId}",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
             "https://www.googleapis.com/auth/calendar.app.created",
             "https://www.googleapis.com/auth/calendar.calendarlist",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.calendarList.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl DeleteCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendarList.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "users/me/calendarList/{calendarId}",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -3420,21 +3430,21 @@ pub mod calendar_list {
             "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
             "https://www.googleapis.com/auth/calendar.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.calendarList.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::CalendarListEntry;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -3444,34 +3454,34 @@ pub mod calendar_list {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::CalendarListEntry>,
+            Output = ::gapi::Result<super::schemas::CalendarListEntry>,
         > {
             self.call.send()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendarList.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "users/me/calendarList",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
             "https://www.googleapis.com/auth/calendar.calendarlist",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.calendarList.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::CalendarListEntry;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -3487,14 +3497,14 @@ pub mod calendar_list {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::CalendarListEntry>,
+            Output = ::gapi::Result<super::schemas::CalendarListEntry>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendarList.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "users/me/calendarList",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -3502,25 +3512,25 @@ pub mod calendar_list {
             "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
             "https://www.googleapis.com/auth/calendar.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.calendarList.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::CalendarList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -3576,45 +3586,45 @@ pub mod calendar_list {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::CalendarList>,
+            Output = ::gapi::Result<super::schemas::CalendarList>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::CalendarList> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::CalendarList> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::CalendarList> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::CalendarList> {
             self.call.items()
         }
     }
-    static PATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendarList.patch",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "users/me/calendarList/{calendarId}",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
             "https://www.googleapis.com/auth/calendar.app.created",
             "https://www.googleapis.com/auth/calendar.calendarlist",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.calendarList.patch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct PatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for PatchCall {
+    impl ::gapi::CallBuilder for PatchCall {
         type Response = super::schemas::CalendarListEntry;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -3630,35 +3640,35 @@ pub mod calendar_list {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::CalendarListEntry>,
+            Output = ::gapi::Result<super::schemas::CalendarListEntry>,
         > {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendarList.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "users/me/calendarList/{calendarId}",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
             "https://www.googleapis.com/auth/calendar.app.created",
             "https://www.googleapis.com/auth/calendar.calendarlist",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.calendarList.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::CalendarListEntry;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -3674,14 +3684,14 @@ pub mod calendar_list {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::CalendarListEntry>,
+            Output = ::gapi::Result<super::schemas::CalendarListEntry>,
         > {
             self.call.send()
         }
     }
-    static WATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static WATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendarList.watch",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "users/me/calendarList/watch",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -3689,21 +3699,21 @@ pub mod calendar_list {
             "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
             "https://www.googleapis.com/auth/calendar.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.calendarList.watch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct WatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for WatchCall {
+    impl ::gapi::CallBuilder for WatchCall {
         type Response = super::schemas::Channel;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -3758,11 +3768,13 @@ pub mod calendar_list {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Channel>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Channel>,
+        > {
             self.call.send()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The minimum access role for the user in the returned entries. Optional. The default is no restriction.
         pub enum ListMinAccessRole {
             /// The user can read free/busy information.
@@ -3777,7 +3789,7 @@ pub mod calendar_list {
             WriterWithoutPrivateAccess = "writerWithoutPrivateAccess",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The minimum access role for the user in the returned entries. Optional. The default is no restriction.
         pub enum WatchMinAccessRole {
             /// The user can read free/busy information.
@@ -3798,7 +3810,7 @@ pub mod calendars {
     /// Methods of the `calendars` resource.
     #[derive(Clone, Debug)]
     pub struct CalendarsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl CalendarsResource {
         /// Clears a primary calendar. This operation deletes all events associated with the primary calendar of an account.
@@ -3810,7 +3822,7 @@ pub mod calendars {
         /// - `calendar_id`: Calendar identifier. To retrieve calendar IDs call the calendarList.list method. If you want to access the primary calendar of the currently logged in user, use the "primary" keyword.
         #[inline]
         pub fn clear(&self, calendar_id: impl Into<String>) -> ClearCall {
-            let mut call = gapi::Call::new(&self.svc, &CLEAR);
+            let mut call = ::gapi::Call::new(&self.svc, &CLEAR);
             call.path_param("calendarId", calendar_id.into());
             ClearCall { call }
         }
@@ -3823,7 +3835,7 @@ pub mod calendars {
         /// - `calendar_id`: Calendar identifier. To retrieve calendar IDs call the calendarList.list method. If you want to access the primary calendar of the currently logged in user, use the "primary" keyword.
         #[inline]
         pub fn delete(&self, calendar_id: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("calendarId", calendar_id.into());
             DeleteCall { call }
         }
@@ -3836,7 +3848,7 @@ pub mod calendars {
         /// - `calendar_id`: Calendar identifier. To retrieve calendar IDs call the calendarList.list method. If you want to access the primary calendar of the currently logged in user, use the "primary" keyword.
         #[inline]
         pub fn get(&self, calendar_id: impl Into<String>) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("calendarId", calendar_id.into());
             GetCall { call }
         }
@@ -3848,7 +3860,7 @@ pub mod calendars {
         /// `calendar.calendars.insert` — `POST calendars`
         #[inline]
         pub fn insert(&self, request: super::schemas::Calendar) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.body(&request);
             InsertCall { call }
         }
@@ -3865,7 +3877,7 @@ pub mod calendars {
             calendar_id: impl Into<String>,
             request: super::schemas::Calendar,
         ) -> PatchCall {
-            let mut call = gapi::Call::new(&self.svc, &PATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &PATCH);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
             PatchCall { call }
@@ -3888,7 +3900,7 @@ pub mod calendars {
             new_data_owner: impl Into<String>,
             use_admin_access: bool,
         ) -> TransferOwnershipCall {
-            let mut call = gapi::Call::new(&self.svc, &TRANSFER_OWNERSHIP);
+            let mut call = ::gapi::Call::new(&self.svc, &TRANSFER_OWNERSHIP);
             call.path_param("calendarId", calendar_id.into());
             call.query("newDataOwner", new_data_owner.into());
             call.query("useAdminAccess", use_admin_access);
@@ -3907,82 +3919,82 @@ pub mod calendars {
             calendar_id: impl Into<String>,
             request: super::schemas::Calendar,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
             UpdateCall { call }
         }
     }
-    static CLEAR: gapi::MethodInfo = gapi::MethodInfo {
+    static CLEAR: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendars.clear",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "calendars/{calendarId}/clear",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
             "https://www.googleapis.com/auth/calendar.calendars",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.calendars.clear`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ClearCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ClearCall {
+    impl ::gapi::CallBuilder for ClearCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl ClearCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendars.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "calendars/{calendarId}",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
             "https://www.googleapis.com/auth/calendar.app.created",
             "https://www.googleapis.com/auth/calendar.calendars",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.calendars.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl DeleteCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendars.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "calendars/{calendarId}",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -3991,21 +4003,21 @@ pub mod calendars {
             "https://www.googleapis.com/auth/calendar.calendars.readonly",
             "https://www.googleapis.com/auth/calendar.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.calendars.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Calendar;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4015,35 +4027,35 @@ pub mod calendars {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Calendar>,
+            Output = ::gapi::Result<super::schemas::Calendar>,
         > {
             self.call.send()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendars.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "calendars",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
             "https://www.googleapis.com/auth/calendar.app.created",
             "https://www.googleapis.com/auth/calendar.calendars",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.calendars.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::Calendar;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4053,35 +4065,35 @@ pub mod calendars {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Calendar>,
+            Output = ::gapi::Result<super::schemas::Calendar>,
         > {
             self.call.send()
         }
     }
-    static PATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendars.patch",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "calendars/{calendarId}",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
             "https://www.googleapis.com/auth/calendar.app.created",
             "https://www.googleapis.com/auth/calendar.calendars",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.calendars.patch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct PatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for PatchCall {
+    impl ::gapi::CallBuilder for PatchCall {
         type Response = super::schemas::Calendar;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4091,68 +4103,68 @@ pub mod calendars {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Calendar>,
+            Output = ::gapi::Result<super::schemas::Calendar>,
         > {
             self.call.send()
         }
     }
-    static TRANSFER_OWNERSHIP: gapi::MethodInfo = gapi::MethodInfo {
+    static TRANSFER_OWNERSHIP: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendars.transferOwnership",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "calendars/{calendarId}/transferOwnership",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
             "https://www.googleapis.com/auth/calendar.calendars",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.calendars.transferOwnership`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct TransferOwnershipCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for TransferOwnershipCall {
+    impl ::gapi::CallBuilder for TransferOwnershipCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl TransferOwnershipCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.calendars.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "calendars/{calendarId}",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
             "https://www.googleapis.com/auth/calendar.app.created",
             "https://www.googleapis.com/auth/calendar.calendars",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.calendars.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::Calendar;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4162,7 +4174,7 @@ pub mod calendars {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Calendar>,
+            Output = ::gapi::Result<super::schemas::Calendar>,
         > {
             self.call.send()
         }
@@ -4173,7 +4185,7 @@ pub mod channels {
     /// Methods of the `channels` resource.
     #[derive(Clone, Debug)]
     pub struct ChannelsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ChannelsResource {
         /// Stop watching resources through this channel
@@ -4181,14 +4193,14 @@ pub mod channels {
         /// `calendar.channels.stop` — `POST channels/stop`
         #[inline]
         pub fn stop(&self, request: super::schemas::Channel) -> StopCall {
-            let mut call = gapi::Call::new(&self.svc, &STOP);
+            let mut call = ::gapi::Call::new(&self.svc, &STOP);
             call.body(&request);
             StopCall { call }
         }
     }
-    static STOP: gapi::MethodInfo = gapi::MethodInfo {
+    static STOP: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.channels.stop",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "channels/stop",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -4207,28 +4219,28 @@ pub mod channels {
             "https://www.googleapis.com/auth/calendar.settings",
             "https://www.googleapis.com/auth/calendar.settings.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.channels.stop`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct StopCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for StopCall {
+    impl ::gapi::CallBuilder for StopCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl StopCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
@@ -4238,7 +4250,7 @@ pub mod colors {
     /// Methods of the `colors` resource.
     #[derive(Clone, Debug)]
     pub struct ColorsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ColorsResource {
         /// Returns the color definitions for calendars and events.
@@ -4246,13 +4258,13 @@ pub mod colors {
         /// `calendar.colors.get` — `GET colors`
         #[inline]
         pub fn get(&self) -> GetCall {
-            let call = gapi::Call::new(&self.svc, &GET);
+            let call = ::gapi::Call::new(&self.svc, &GET);
             GetCall { call }
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.colors.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "colors",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -4265,21 +4277,21 @@ pub mod colors {
             "https://www.googleapis.com/auth/calendar.events.public.readonly",
             "https://www.googleapis.com/auth/calendar.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.colors.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Colors;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4288,7 +4300,9 @@ pub mod colors {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Colors>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Colors>,
+        > {
             self.call.send()
         }
     }
@@ -4298,7 +4312,7 @@ pub mod events {
     /// Methods of the `events` resource.
     #[derive(Clone, Debug)]
     pub struct EventsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl EventsResource {
         /// Deletes an event.
@@ -4315,7 +4329,7 @@ pub mod events {
             calendar_id: impl Into<String>,
             event_id: impl Into<String>,
         ) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("calendarId", calendar_id.into());
             call.path_param("eventId", event_id.into());
             DeleteCall { call }
@@ -4334,7 +4348,7 @@ pub mod events {
             calendar_id: impl Into<String>,
             event_id: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("calendarId", calendar_id.into());
             call.path_param("eventId", event_id.into());
             GetCall { call }
@@ -4353,7 +4367,7 @@ pub mod events {
             calendar_id: impl Into<String>,
             request: super::schemas::Event,
         ) -> ImportCall {
-            let mut call = gapi::Call::new(&self.svc, &IMPORT);
+            let mut call = ::gapi::Call::new(&self.svc, &IMPORT);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
             ImportCall { call }
@@ -4371,7 +4385,7 @@ pub mod events {
             calendar_id: impl Into<String>,
             request: super::schemas::Event,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
             InsertCall { call }
@@ -4390,7 +4404,7 @@ pub mod events {
             calendar_id: impl Into<String>,
             event_id: impl Into<String>,
         ) -> InstancesCall {
-            let mut call = gapi::Call::new(&self.svc, &INSTANCES);
+            let mut call = ::gapi::Call::new(&self.svc, &INSTANCES);
             call.path_param("calendarId", calendar_id.into());
             call.path_param("eventId", event_id.into());
             InstancesCall { call }
@@ -4404,7 +4418,7 @@ pub mod events {
         /// - `calendar_id`: Calendar identifier. To retrieve calendar IDs call the calendarList.list method. If you want to access the primary calendar of the currently logged in user, use the "primary" keyword.
         #[inline]
         pub fn list(&self, calendar_id: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("calendarId", calendar_id.into());
             ListCall { call }
         }
@@ -4424,7 +4438,7 @@ pub mod events {
             event_id: impl Into<String>,
             destination: impl Into<String>,
         ) -> MoveCall {
-            let mut call = gapi::Call::new(&self.svc, &MOVE);
+            let mut call = ::gapi::Call::new(&self.svc, &MOVE);
             call.path_param("calendarId", calendar_id.into());
             call.path_param("eventId", event_id.into());
             call.query("destination", destination.into());
@@ -4445,7 +4459,7 @@ pub mod events {
             event_id: impl Into<String>,
             request: super::schemas::Event,
         ) -> PatchCall {
-            let mut call = gapi::Call::new(&self.svc, &PATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &PATCH);
             call.path_param("calendarId", calendar_id.into());
             call.path_param("eventId", event_id.into());
             call.body(&request);
@@ -4465,7 +4479,7 @@ pub mod events {
             calendar_id: impl Into<String>,
             text: impl Into<String>,
         ) -> QuickAddCall {
-            let mut call = gapi::Call::new(&self.svc, &QUICK_ADD);
+            let mut call = ::gapi::Call::new(&self.svc, &QUICK_ADD);
             call.path_param("calendarId", calendar_id.into());
             call.query("text", text.into());
             QuickAddCall { call }
@@ -4485,7 +4499,7 @@ pub mod events {
             event_id: impl Into<String>,
             request: super::schemas::Event,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("calendarId", calendar_id.into());
             call.path_param("eventId", event_id.into());
             call.body(&request);
@@ -4504,15 +4518,15 @@ pub mod events {
             calendar_id: impl Into<String>,
             request: super::schemas::Channel,
         ) -> WatchCall {
-            let mut call = gapi::Call::new(&self.svc, &WATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &WATCH);
             call.path_param("calendarId", calendar_id.into());
             call.body(&request);
             WatchCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.events.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "calendars/{calendarId}/events/{eventId}",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -4520,21 +4534,21 @@ pub mod events {
             "https://www.googleapis.com/auth/calendar.events",
             "https://www.googleapis.com/auth/calendar.events.owned",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.events.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4555,13 +4569,13 @@ pub mod events {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.events.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "calendars/{calendarId}/events/{eventId}",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -4574,21 +4588,21 @@ pub mod events {
             "https://www.googleapis.com/auth/calendar.events.readonly",
             "https://www.googleapis.com/auth/calendar.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.events.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Event;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4615,13 +4629,13 @@ pub mod events {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Event>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Event>> {
             self.call.send()
         }
     }
-    static IMPORT: gapi::MethodInfo = gapi::MethodInfo {
+    static IMPORT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.events.import",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "calendars/{calendarId}/events/import",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -4629,21 +4643,21 @@ pub mod events {
             "https://www.googleapis.com/auth/calendar.events",
             "https://www.googleapis.com/auth/calendar.events.owned",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.events.import`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ImportCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ImportCall {
+    impl ::gapi::CallBuilder for ImportCall {
         type Response = super::schemas::Event;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4670,13 +4684,13 @@ pub mod events {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Event>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Event>> {
             self.call.send()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.events.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "calendars/{calendarId}/events",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -4684,21 +4698,21 @@ pub mod events {
             "https://www.googleapis.com/auth/calendar.events",
             "https://www.googleapis.com/auth/calendar.events.owned",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.events.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::Event;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4745,13 +4759,13 @@ pub mod events {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Event>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Event>> {
             self.call.send()
         }
     }
-    static INSTANCES: gapi::MethodInfo = gapi::MethodInfo {
+    static INSTANCES: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.events.instances",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "calendars/{calendarId}/events/{eventId}/instances",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -4764,25 +4778,25 @@ pub mod events {
             "https://www.googleapis.com/auth/calendar.events.readonly",
             "https://www.googleapis.com/auth/calendar.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.events.instances`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InstancesCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InstancesCall {
+    impl ::gapi::CallBuilder for InstancesCall {
         type Response = super::schemas::Events;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4825,13 +4839,13 @@ pub mod events {
         }
         /// Upper bound (exclusive) for an event's start time to filter by. Optional. The default is not to filter by start time. Must be an RFC3339 timestamp with mandatory time zone offset.
         #[inline]
-        pub fn time_max(mut self, value: impl Into<gapi::types::DateTime>) -> Self {
+        pub fn time_max(mut self, value: impl Into<::gapi::types::DateTime>) -> Self {
             self.call.query("timeMax", value.into());
             self
         }
         /// Lower bound (inclusive) for an event's end time to filter by. Optional. The default is not to filter by end time. Must be an RFC3339 timestamp with mandatory time zone offset.
         #[inline]
-        pub fn time_min(mut self, value: impl Into<gapi::types::DateTime>) -> Self {
+        pub fn time_min(mut self, value: impl Into<::gapi::types::DateTime>) -> Self {
             self.call.query("timeMin", value.into());
             self
         }
@@ -4845,23 +4859,25 @@ pub mod events {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Events>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Events>,
+        > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::Events> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::Events> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::Events> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::Events> {
             self.call.items()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.events.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "calendars/{calendarId}/events",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -4874,25 +4890,25 @@ pub mod events {
             "https://www.googleapis.com/auth/calendar.events.readonly",
             "https://www.googleapis.com/auth/calendar.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.events.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::Events;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5015,13 +5031,13 @@ pub mod events {
         }
         /// Upper bound (exclusive) for an event's start time to filter by. Optional. The default is not to filter by start time. Must be an RFC3339 timestamp with mandatory time zone offset, for example, 2011-06-03T10:00:00-07:00, 2011-06-03T10:00:00Z. Milliseconds may be provided but are ignored. If timeMin is set, timeMax must be greater than timeMin.
         #[inline]
-        pub fn time_max(mut self, value: impl Into<gapi::types::DateTime>) -> Self {
+        pub fn time_max(mut self, value: impl Into<::gapi::types::DateTime>) -> Self {
             self.call.query("timeMax", value.into());
             self
         }
         /// Lower bound (exclusive) for an event's end time to filter by. Optional. The default is not to filter by end time. Must be an RFC3339 timestamp with mandatory time zone offset, for example, 2011-06-03T10:00:00-07:00, 2011-06-03T10:00:00Z. Milliseconds may be provided but are ignored. If timeMax is set, timeMin must be smaller than timeMax.
         #[inline]
-        pub fn time_min(mut self, value: impl Into<gapi::types::DateTime>) -> Self {
+        pub fn time_min(mut self, value: impl Into<::gapi::types::DateTime>) -> Self {
             self.call.query("timeMin", value.into());
             self
         }
@@ -5033,7 +5049,7 @@ pub mod events {
         }
         /// Lower bound for an event's last modification time (as a RFC3339 timestamp) to filter by. When specified, entries deleted since this time will always be included regardless of showDeleted. Optional. The default is not to filter by last modification time.
         #[inline]
-        pub fn updated_min(mut self, value: impl Into<gapi::types::DateTime>) -> Self {
+        pub fn updated_min(mut self, value: impl Into<::gapi::types::DateTime>) -> Self {
             self.call.query("updatedMin", value.into());
             self
         }
@@ -5041,44 +5057,46 @@ pub mod events {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Events>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Events>,
+        > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::Events> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::Events> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::Events> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::Events> {
             self.call.items()
         }
     }
-    static MOVE: gapi::MethodInfo = gapi::MethodInfo {
+    static MOVE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.events.move",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "calendars/{calendarId}/events/{eventId}/move",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
             "https://www.googleapis.com/auth/calendar.events",
             "https://www.googleapis.com/auth/calendar.events.owned",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.events.move`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct MoveCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for MoveCall {
+    impl ::gapi::CallBuilder for MoveCall {
         type Response = super::schemas::Event;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5101,13 +5119,13 @@ pub mod events {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Event>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Event>> {
             self.call.send()
         }
     }
-    static PATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.events.patch",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "calendars/{calendarId}/events/{eventId}",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -5115,21 +5133,21 @@ pub mod events {
             "https://www.googleapis.com/auth/calendar.events",
             "https://www.googleapis.com/auth/calendar.events.owned",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.events.patch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct PatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for PatchCall {
+    impl ::gapi::CallBuilder for PatchCall {
         type Response = super::schemas::Event;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5182,13 +5200,13 @@ pub mod events {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Event>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Event>> {
             self.call.send()
         }
     }
-    static QUICK_ADD: gapi::MethodInfo = gapi::MethodInfo {
+    static QUICK_ADD: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.events.quickAdd",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "calendars/{calendarId}/events/quickAdd",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -5196,21 +5214,21 @@ pub mod events {
             "https://www.googleapis.com/auth/calendar.events",
             "https://www.googleapis.com/auth/calendar.events.owned",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.events.quickAdd`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct QuickAddCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for QuickAddCall {
+    impl ::gapi::CallBuilder for QuickAddCall {
         type Response = super::schemas::Event;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5233,13 +5251,13 @@ pub mod events {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Event>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Event>> {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.events.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "calendars/{calendarId}/events/{eventId}",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -5247,21 +5265,21 @@ pub mod events {
             "https://www.googleapis.com/auth/calendar.events",
             "https://www.googleapis.com/auth/calendar.events.owned",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.events.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::Event;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5314,13 +5332,13 @@ pub mod events {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Event>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Event>> {
             self.call.send()
         }
     }
-    static WATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static WATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.events.watch",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "calendars/{calendarId}/events/watch",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -5333,21 +5351,21 @@ pub mod events {
             "https://www.googleapis.com/auth/calendar.events.readonly",
             "https://www.googleapis.com/auth/calendar.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.events.watch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct WatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for WatchCall {
+    impl ::gapi::CallBuilder for WatchCall {
         type Response = super::schemas::Channel;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5470,13 +5488,13 @@ pub mod events {
         }
         /// Upper bound (exclusive) for an event's start time to filter by. Optional. The default is not to filter by start time. Must be an RFC3339 timestamp with mandatory time zone offset, for example, 2011-06-03T10:00:00-07:00, 2011-06-03T10:00:00Z. Milliseconds may be provided but are ignored. If timeMin is set, timeMax must be greater than timeMin.
         #[inline]
-        pub fn time_max(mut self, value: impl Into<gapi::types::DateTime>) -> Self {
+        pub fn time_max(mut self, value: impl Into<::gapi::types::DateTime>) -> Self {
             self.call.query("timeMax", value.into());
             self
         }
         /// Lower bound (exclusive) for an event's end time to filter by. Optional. The default is not to filter by end time. Must be an RFC3339 timestamp with mandatory time zone offset, for example, 2011-06-03T10:00:00-07:00, 2011-06-03T10:00:00Z. Milliseconds may be provided but are ignored. If timeMax is set, timeMin must be smaller than timeMax.
         #[inline]
-        pub fn time_min(mut self, value: impl Into<gapi::types::DateTime>) -> Self {
+        pub fn time_min(mut self, value: impl Into<::gapi::types::DateTime>) -> Self {
             self.call.query("timeMin", value.into());
             self
         }
@@ -5488,7 +5506,7 @@ pub mod events {
         }
         /// Lower bound for an event's last modification time (as a RFC3339 timestamp) to filter by. When specified, entries deleted since this time will always be included regardless of showDeleted. Optional. The default is not to filter by last modification time.
         #[inline]
-        pub fn updated_min(mut self, value: impl Into<gapi::types::DateTime>) -> Self {
+        pub fn updated_min(mut self, value: impl Into<::gapi::types::DateTime>) -> Self {
             self.call.query("updatedMin", value.into());
             self
         }
@@ -5496,11 +5514,13 @@ pub mod events {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Channel>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Channel>,
+        > {
             self.call.send()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Guests who should receive notifications about the deletion of the event.
         pub enum DeleteSendUpdates {
             /// Notifications are sent to all guests.
@@ -5511,7 +5531,7 @@ pub mod events {
             None = "none",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Whether to send notifications about the creation of the new event. Note that some emails might still be sent. The default is false.
         pub enum InsertSendUpdates {
             /// Notifications are sent to all guests.
@@ -5522,7 +5542,7 @@ pub mod events {
             None = "none",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Event types to return. Optional. This parameter can be repeated multiple times to return events of different types. If unset, returns all event types.
         pub enum ListEventTypes {
             /// Special all-day events with an annual recurrence.
@@ -5539,7 +5559,7 @@ pub mod events {
             WorkingLocation = "workingLocation",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The order of the events returned in the result. Optional. The default is an unspecified, stable order.
         pub enum ListOrderBy {
             /// Order by the start date/time (ascending). This is only available when querying single events (i.e. the parameter singleEvents is True)
@@ -5548,7 +5568,7 @@ pub mod events {
             Updated = "updated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Guests who should receive notifications about the change of the event's organizer.
         pub enum MoveSendUpdates {
             /// Notifications are sent to all guests.
@@ -5559,7 +5579,7 @@ pub mod events {
             None = "none",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Guests who should receive notifications about the event update (for example, title changes, etc.).
         pub enum PatchSendUpdates {
             /// Notifications are sent to all guests.
@@ -5570,7 +5590,7 @@ pub mod events {
             None = "none",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Guests who should receive notifications about the creation of the new event.
         pub enum QuickAddSendUpdates {
             /// Notifications are sent to all guests.
@@ -5581,7 +5601,7 @@ pub mod events {
             None = "none",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Guests who should receive notifications about the event update (for example, title changes, etc.).
         pub enum UpdateSendUpdates {
             /// Notifications are sent to all guests.
@@ -5592,7 +5612,7 @@ pub mod events {
             None = "none",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Event types to return. Optional. This parameter can be repeated multiple times to return events of different types. If unset, returns all event types.
         pub enum WatchEventTypes {
             /// Special all-day events with an annual recurrence.
@@ -5609,7 +5629,7 @@ pub mod events {
             WorkingLocation = "workingLocation",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The order of the events returned in the result. Optional. The default is an unspecified, stable order.
         pub enum WatchOrderBy {
             /// Order by the start date/time (ascending). This is only available when querying single events (i.e. the parameter singleEvents is True)
@@ -5624,7 +5644,7 @@ pub mod freebusy {
     /// Methods of the `freebusy` resource.
     #[derive(Clone, Debug)]
     pub struct FreebusyResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl FreebusyResource {
         /// Returns free/busy information for a set of calendars.
@@ -5632,14 +5652,14 @@ pub mod freebusy {
         /// `calendar.freebusy.query` — `POST freeBusy`
         #[inline]
         pub fn query(&self, request: super::schemas::FreeBusyRequest) -> QueryCall {
-            let mut call = gapi::Call::new(&self.svc, &QUERY);
+            let mut call = ::gapi::Call::new(&self.svc, &QUERY);
             call.body(&request);
             QueryCall { call }
         }
     }
-    static QUERY: gapi::MethodInfo = gapi::MethodInfo {
+    static QUERY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.freebusy.query",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "freeBusy",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -5647,21 +5667,21 @@ pub mod freebusy {
             "https://www.googleapis.com/auth/calendar.freebusy",
             "https://www.googleapis.com/auth/calendar.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.freebusy.query`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct QueryCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for QueryCall {
+    impl ::gapi::CallBuilder for QueryCall {
         type Response = super::schemas::FreeBusyResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5671,7 +5691,7 @@ pub mod freebusy {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::FreeBusyResponse>,
+            Output = ::gapi::Result<super::schemas::FreeBusyResponse>,
         > {
             self.call.send()
         }
@@ -5682,7 +5702,7 @@ pub mod settings {
     /// Methods of the `settings` resource.
     #[derive(Clone, Debug)]
     pub struct SettingsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl SettingsResource {
         /// Returns a single user setting.
@@ -5694,7 +5714,7 @@ pub mod settings {
         /// - `setting`: The id of the user setting.
         #[inline]
         pub fn get(&self, setting: impl Into<String>) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("setting", setting.into());
             GetCall { call }
         }
@@ -5703,7 +5723,7 @@ pub mod settings {
         /// `calendar.settings.list` — `GET users/me/settings`
         #[inline]
         pub fn list(&self) -> ListCall {
-            let call = gapi::Call::new(&self.svc, &LIST);
+            let call = ::gapi::Call::new(&self.svc, &LIST);
             ListCall { call }
         }
         /// Watch for changes to Settings resources.
@@ -5711,14 +5731,14 @@ pub mod settings {
         /// `calendar.settings.watch` — `POST users/me/settings/watch`
         #[inline]
         pub fn watch(&self, request: super::schemas::Channel) -> WatchCall {
-            let mut call = gapi::Call::new(&self.svc, &WATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &WATCH);
             call.body(&request);
             WatchCall { call }
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.settings.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "users/me/settings/{setting}",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -5726,21 +5746,21 @@ pub mod settings {
             "https://www.googleapis.com/auth/calendar.settings",
             "https://www.googleapis.com/auth/calendar.settings.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.settings.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Setting;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5749,13 +5769,15 @@ pub mod settings {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Setting>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Setting>,
+        > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.settings.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "users/me/settings",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -5763,25 +5785,25 @@ pub mod settings {
             "https://www.googleapis.com/auth/calendar.settings",
             "https://www.googleapis.com/auth/calendar.settings.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.settings.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::Settings;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5812,24 +5834,24 @@ pub mod settings {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Settings>,
+            Output = ::gapi::Result<super::schemas::Settings>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::Settings> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::Settings> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::Settings> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::Settings> {
             self.call.items()
         }
     }
-    static WATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static WATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "calendar.settings.watch",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "users/me/settings/watch",
         scopes: &[
             "https://www.googleapis.com/auth/calendar",
@@ -5837,21 +5859,21 @@ pub mod settings {
             "https://www.googleapis.com/auth/calendar.settings",
             "https://www.googleapis.com/auth/calendar.settings.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `calendar.settings.watch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct WatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for WatchCall {
+    impl ::gapi::CallBuilder for WatchCall {
         type Response = super::schemas::Channel;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5881,7 +5903,9 @@ pub mod settings {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Channel>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Channel>,
+        > {
             self.call.send()
         }
     }

@@ -3,7 +3,7 @@
 /// The revision of the discovery document this code was generated from.
 pub const REVISION: &str = "20261106";
 /// Identity and default endpoint of this API.
-pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
+pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     name: "drive",
     version: "v3",
     revision: "20261106",
@@ -13,7 +13,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     batch_path: Some("batch/drive/v3"),
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use gapi::CallBuilder;
+pub use ::gapi::CallBuilder;
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// See, edit, create, and delete all of your Google Drive files
@@ -69,7 +69,7 @@ pub mod schemas {
         /// The authenticated user.
         pub user: Option<User>,
     }
-    impl gapi::wire::Record for About {
+    impl ::gapi::wire::Record for About {
         const NAME: &'static str = "About";
         const FIELDS: &'static [&'static str] = &[
             "appInstalled",
@@ -87,7 +87,7 @@ pub mod schemas {
             "user",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.app_installed,
@@ -98,8 +98,8 @@ pub mod schemas {
                     5 => &self.folder_color_palette,
                     6 => &self.import_formats,
                     7 => &self.kind,
-                    8 => gapi::wire::int64_field(&self.max_import_sizes),
-                    9 => gapi::wire::int64_field(&self.max_upload_size),
+                    8 => ::gapi::wire::int64_field(&self.max_import_sizes),
+                    9 => ::gapi::wire::int64_field(&self.max_upload_size),
                     10 => &self.storage_quota,
                     11 => &self.team_drive_themes,
                     12 => &self.user,
@@ -108,7 +108,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.app_installed,
@@ -119,8 +119,8 @@ pub mod schemas {
                     5 => &mut self.folder_color_palette,
                     6 => &mut self.import_formats,
                     7 => &mut self.kind,
-                    8 => gapi::wire::int64_field_mut(&mut self.max_import_sizes),
-                    9 => gapi::wire::int64_field_mut(&mut self.max_upload_size),
+                    8 => ::gapi::wire::int64_field_mut(&mut self.max_import_sizes),
+                    9 => ::gapi::wire::int64_field_mut(&mut self.max_upload_size),
                     10 => &mut self.storage_quota,
                     11 => &mut self.team_drive_themes,
                     12 => &mut self.user,
@@ -129,7 +129,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(About);
+    ::gapi::record!(About);
     #[derive(Clone, Default)]
     pub struct AboutDriveThemes {
         /// A link to this theme's background image.
@@ -139,7 +139,7 @@ pub mod schemas {
         /// The ID of the theme.
         pub id: Option<String>,
     }
-    impl gapi::wire::Record for AboutDriveThemes {
+    impl ::gapi::wire::Record for AboutDriveThemes {
         const NAME: &'static str = "AboutDriveThemes";
         const FIELDS: &'static [&'static str] = &[
             "backgroundImageLink",
@@ -147,7 +147,7 @@ pub mod schemas {
             "id",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.background_image_link,
@@ -158,7 +158,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.background_image_link,
@@ -169,7 +169,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AboutDriveThemes);
+    ::gapi::record!(AboutDriveThemes);
     /// The user's storage quota limits and usage. For users that are part of an organization with pooled storage, information about the limit and usage across all services is for the organization, rather than the individual user. All fields are measured in bytes.
     #[derive(Clone, Default)]
     pub struct AboutStorageQuota {
@@ -182,7 +182,7 @@ pub mod schemas {
         /// The usage by trashed files in Google Drive.
         pub usage_in_drive_trash: Option<i64>,
     }
-    impl gapi::wire::Record for AboutStorageQuota {
+    impl ::gapi::wire::Record for AboutStorageQuota {
         const NAME: &'static str = "AboutStorageQuota";
         const FIELDS: &'static [&'static str] = &[
             "limit",
@@ -191,31 +191,31 @@ pub mod schemas {
             "usageInDriveTrash",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.limit),
-                    1 => gapi::wire::int64_field(&self.usage),
-                    2 => gapi::wire::int64_field(&self.usage_in_drive),
-                    3 => gapi::wire::int64_field(&self.usage_in_drive_trash),
+                    0 => ::gapi::wire::int64_field(&self.limit),
+                    1 => ::gapi::wire::int64_field(&self.usage),
+                    2 => ::gapi::wire::int64_field(&self.usage_in_drive),
+                    3 => ::gapi::wire::int64_field(&self.usage_in_drive_trash),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.limit),
-                    1 => gapi::wire::int64_field_mut(&mut self.usage),
-                    2 => gapi::wire::int64_field_mut(&mut self.usage_in_drive),
-                    3 => gapi::wire::int64_field_mut(&mut self.usage_in_drive_trash),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.limit),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.usage),
+                    2 => ::gapi::wire::int64_field_mut(&mut self.usage_in_drive),
+                    3 => ::gapi::wire::int64_field_mut(&mut self.usage_in_drive_trash),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(AboutStorageQuota);
+    ::gapi::record!(AboutStorageQuota);
     #[derive(Clone, Default)]
     pub struct AboutTeamDriveThemes {
         /// Deprecated: Use `driveThemes/backgroundImageLink` instead.
@@ -225,7 +225,7 @@ pub mod schemas {
         /// Deprecated: Use `driveThemes/id` instead.
         pub id: Option<String>,
     }
-    impl gapi::wire::Record for AboutTeamDriveThemes {
+    impl ::gapi::wire::Record for AboutTeamDriveThemes {
         const NAME: &'static str = "AboutTeamDriveThemes";
         const FIELDS: &'static [&'static str] = &[
             "backgroundImageLink",
@@ -233,7 +233,7 @@ pub mod schemas {
             "id",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.background_image_link,
@@ -244,7 +244,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.background_image_link,
@@ -255,12 +255,12 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AboutTeamDriveThemes);
+    ::gapi::record!(AboutTeamDriveThemes);
     /// Manage outstanding access proposals on a file.
     #[derive(Clone, Default)]
     pub struct AccessProposal {
         /// The creation time.
-        pub create_time: Option<gapi::types::DateTime>,
+        pub create_time: Option<::gapi::types::DateTime>,
         /// The file ID that the proposal for access is on.
         pub file_id: Option<String>,
         /// The ID of the access proposal.
@@ -274,7 +274,7 @@ pub mod schemas {
         /// A wrapper for the role and view of an access proposal. For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles).
         pub roles_and_views: Option<Vec<AccessProposalRoleAndView>>,
     }
-    impl gapi::wire::Record for AccessProposal {
+    impl ::gapi::wire::Record for AccessProposal {
         const NAME: &'static str = "AccessProposal";
         const FIELDS: &'static [&'static str] = &[
             "createTime",
@@ -286,7 +286,7 @@ pub mod schemas {
             "rolesAndViews",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.create_time,
@@ -301,7 +301,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.create_time,
@@ -316,7 +316,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AccessProposal);
+    ::gapi::record!(AccessProposal);
     /// A wrapper for the role and view of an access proposal. For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles).
     #[derive(Clone, Default)]
     pub struct AccessProposalRoleAndView {
@@ -325,11 +325,11 @@ pub mod schemas {
         /// Indicates the view for this access proposal. Only populated for proposals that belong to a view. Only `published` is supported.
         pub view: Option<String>,
     }
-    impl gapi::wire::Record for AccessProposalRoleAndView {
+    impl ::gapi::wire::Record for AccessProposalRoleAndView {
         const NAME: &'static str = "AccessProposalRoleAndView";
         const FIELDS: &'static [&'static str] = &["role", "view"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.role,
@@ -339,7 +339,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.role,
@@ -349,18 +349,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AccessProposalRoleAndView);
+    ::gapi::record!(AccessProposalRoleAndView);
     /// Representation of a reviewer addition.
     #[derive(Clone, Default)]
     pub struct AddReviewer {
         /// Required. The email of the reviewer to add.
         pub added_reviewer_email: Option<String>,
     }
-    impl gapi::wire::Record for AddReviewer {
+    impl ::gapi::wire::Record for AddReviewer {
         const NAME: &'static str = "AddReviewer";
         const FIELDS: &'static [&'static str] = &["addedReviewerEmail"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.added_reviewer_email,
@@ -369,7 +369,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.added_reviewer_email,
@@ -378,7 +378,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddReviewer);
+    ::gapi::record!(AddReviewer);
     /// The `apps` resource provides a list of apps that a user has installed, with information about each app's supported MIME types, file extensions, and other details. Some resource methods (such as `apps.get`) require an `appId`. Use the `apps.list` method to retrieve the ID for an installed application.
     #[derive(Clone, Default)]
     pub struct App {
@@ -431,7 +431,7 @@ pub mod schemas {
         /// Whether the app is selected as the default handler for the types it supports.
         pub use_by_default: Option<bool>,
     }
-    impl gapi::wire::Record for App {
+    impl ::gapi::wire::Record for App {
         const NAME: &'static str = "App";
         const FIELDS: &'static [&'static str] = &[
             "authorized",
@@ -460,7 +460,7 @@ pub mod schemas {
             "useByDefault",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.authorized,
@@ -492,7 +492,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.authorized,
@@ -524,7 +524,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(App);
+    ::gapi::record!(App);
     #[derive(Clone, Default)]
     pub struct AppIcons {
         /// Category of the icon. Allowed values are: * `application` - The icon for the application. * `document` - The icon for a file associated with the app. * `documentShared` - The icon for a shared file associated with the app.
@@ -534,11 +534,11 @@ pub mod schemas {
         /// Size of the icon. Represented as the maximum of the width and height.
         pub size: Option<i32>,
     }
-    impl gapi::wire::Record for AppIcons {
+    impl ::gapi::wire::Record for AppIcons {
         const NAME: &'static str = "AppIcons";
         const FIELDS: &'static [&'static str] = &["category", "iconUrl", "size"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.category,
@@ -549,7 +549,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.category,
@@ -560,7 +560,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AppIcons);
+    ::gapi::record!(AppIcons);
     /// A list of third-party applications which the user has installed or given access to Google Drive.
     #[derive(Clone, Default)]
     pub struct AppList {
@@ -573,7 +573,7 @@ pub mod schemas {
         /// A link back to this list.
         pub self_link: Option<String>,
     }
-    impl gapi::wire::Record for AppList {
+    impl ::gapi::wire::Record for AppList {
         const NAME: &'static str = "AppList";
         const FIELDS: &'static [&'static str] = &[
             "defaultAppIds",
@@ -582,7 +582,7 @@ pub mod schemas {
             "selfLink",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.default_app_ids,
@@ -594,7 +594,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.default_app_ids,
@@ -606,7 +606,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AppList);
+    ::gapi::record!(AppList);
     /// Metadata for an approval. An approval is a review or approve process for a Drive item.
     #[derive(Clone, Default)]
     pub struct Approval {
@@ -615,11 +615,11 @@ pub mod schemas {
         /// The revision ID of the file when the approval completed successfully. This is only set when the approval status is APPROVED.
         pub approved_revision_id: Option<String>,
         /// The time the approval was completed.
-        pub complete_time: Option<gapi::types::DateTime>,
+        pub complete_time: Option<::gapi::types::DateTime>,
         /// The time the approval was created.
-        pub create_time: Option<gapi::types::DateTime>,
+        pub create_time: Option<::gapi::types::DateTime>,
         /// The time that the approval is due.
-        pub due_time: Option<gapi::types::DateTime>,
+        pub due_time: Option<::gapi::types::DateTime>,
         /// The behavior of the approval when the file content changes.
         pub file_content_change_behavior: Option<ApprovalFileContentChangeBehavior>,
         /// The user that requested the approval.
@@ -627,7 +627,7 @@ pub mod schemas {
         /// This is always drive#approval.
         pub kind: Option<String>,
         /// The most recent time the approval was modified.
-        pub modify_time: Option<gapi::types::DateTime>,
+        pub modify_time: Option<::gapi::types::DateTime>,
         /// The responses made on the approval by reviewers.
         pub reviewer_responses: Option<Vec<ReviewerResponse>>,
         /// The status of the approval at the time this resource was requested.
@@ -635,7 +635,7 @@ pub mod schemas {
         /// Target file id of the approval.
         pub target_file_id: Option<String>,
     }
-    impl gapi::wire::Record for Approval {
+    impl ::gapi::wire::Record for Approval {
         const NAME: &'static str = "Approval";
         const FIELDS: &'static [&'static str] = &[
             "approvalId",
@@ -652,7 +652,7 @@ pub mod schemas {
             "targetFileId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.approval_id,
@@ -672,7 +672,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.approval_id,
@@ -692,8 +692,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Approval);
-    gapi::open_enum! {
+    ::gapi::record!(Approval);
+    ::gapi::open_enum! {
         /// The behavior of the approval when the file content changes.
         pub enum ApprovalFileContentChangeBehavior {
             /// The behavior is unspecified.
@@ -714,11 +714,11 @@ pub mod schemas {
         /// The page token for the next page of approvals. This is absent if the end of the approvals list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for ApprovalList {
+    impl ::gapi::wire::Record for ApprovalList {
         const NAME: &'static str = "ApprovalList";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.items,
@@ -729,7 +729,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.items,
@@ -740,21 +740,21 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ApprovalList);
-    impl gapi::Page for ApprovalList {
+    ::gapi::record!(ApprovalList);
+    impl ::gapi::Page for ApprovalList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for ApprovalList {
+    impl ::gapi::PageItems for ApprovalList {
         type Item = Approval;
         #[inline]
         fn into_items(self) -> Vec<Approval> {
             self.items.unwrap_or_default()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The status of the approval at the time this resource was requested.
         pub enum ApprovalStatus {
             /// The approval status has not been set or was set to an invalid value.
@@ -775,11 +775,11 @@ pub mod schemas {
         /// Optional. A message to accompany the reviewer response on the approval. This message is included in notifications for the action and in the approval activity log.
         pub message: Option<String>,
     }
-    impl gapi::wire::Record for ApproveApprovalRequest {
+    impl ::gapi::wire::Record for ApproveApprovalRequest {
         const NAME: &'static str = "ApproveApprovalRequest";
         const FIELDS: &'static [&'static str] = &["message"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.message,
@@ -788,7 +788,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.message,
@@ -797,18 +797,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ApproveApprovalRequest);
+    ::gapi::record!(ApproveApprovalRequest);
     /// Request for cancelling an approval as an initiator.
     #[derive(Clone, Default)]
     pub struct CancelApprovalRequest {
         /// Optional. A message to accompany the cancellation of the approval. This message is included in notifications for the action and in the approval activity log.
         pub message: Option<String>,
     }
-    impl gapi::wire::Record for CancelApprovalRequest {
+    impl ::gapi::wire::Record for CancelApprovalRequest {
         const NAME: &'static str = "CancelApprovalRequest";
         const FIELDS: &'static [&'static str] = &["message"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.message,
@@ -817,7 +817,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.message,
@@ -826,7 +826,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CancelApprovalRequest);
+    ::gapi::record!(CancelApprovalRequest);
     /// A change to a file or shared drive.
     #[derive(Clone, Default)]
     pub struct Change {
@@ -849,11 +849,11 @@ pub mod schemas {
         /// Deprecated: Use `driveId` instead.
         pub team_drive_id: Option<String>,
         /// The time of this change (RFC 3339 date-time).
-        pub time: Option<gapi::types::DateTime>,
+        pub time: Option<::gapi::types::DateTime>,
         /// Deprecated: Use `changeType` instead.
         pub r#type: Option<String>,
     }
-    impl gapi::wire::Record for Change {
+    impl ::gapi::wire::Record for Change {
         const NAME: &'static str = "Change";
         const FIELDS: &'static [&'static str] = &[
             "changeType",
@@ -869,7 +869,7 @@ pub mod schemas {
             "type",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.change_type,
@@ -888,7 +888,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.change_type,
@@ -907,7 +907,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Change);
+    ::gapi::record!(Change);
     /// A list of changes for a user.
     #[derive(Clone, Default)]
     pub struct ChangeList {
@@ -920,7 +920,7 @@ pub mod schemas {
         /// The page token for the next page of changes. This will be absent if the end of the changes list has been reached. The page token doesn't expire.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for ChangeList {
+    impl ::gapi::wire::Record for ChangeList {
         const NAME: &'static str = "ChangeList";
         const FIELDS: &'static [&'static str] = &[
             "changes",
@@ -929,7 +929,7 @@ pub mod schemas {
             "nextPageToken",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.changes,
@@ -941,7 +941,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.changes,
@@ -953,7 +953,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChangeList);
+    ::gapi::record!(ChangeList);
     /// A notification channel used to watch for resource changes.
     #[derive(Clone, Default)]
     pub struct Channel {
@@ -978,7 +978,7 @@ pub mod schemas {
         /// The type of delivery mechanism used for this channel. Valid values are "web_hook" or "webhook".
         pub r#type: Option<String>,
     }
-    impl gapi::wire::Record for Channel {
+    impl ::gapi::wire::Record for Channel {
         const NAME: &'static str = "Channel";
         const FIELDS: &'static [&'static str] = &[
             "address",
@@ -993,11 +993,11 @@ pub mod schemas {
             "type",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.address,
-                    1 => gapi::wire::int64_field(&self.expiration),
+                    1 => ::gapi::wire::int64_field(&self.expiration),
                     2 => &self.id,
                     3 => &self.kind,
                     4 => &self.params,
@@ -1011,11 +1011,11 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.address,
-                    1 => gapi::wire::int64_field_mut(&mut self.expiration),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.expiration),
                     2 => &mut self.id,
                     3 => &mut self.kind,
                     4 => &mut self.params,
@@ -1029,7 +1029,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Channel);
+    ::gapi::record!(Channel);
     /// Details about the client-side encryption applied to the file.
     #[derive(Clone, Default)]
     pub struct ClientEncryptionDetails {
@@ -1038,14 +1038,14 @@ pub mod schemas {
         /// The encryption state of the file. The values expected here are: - encrypted - unencrypted
         pub encryption_state: Option<String>,
     }
-    impl gapi::wire::Record for ClientEncryptionDetails {
+    impl ::gapi::wire::Record for ClientEncryptionDetails {
         const NAME: &'static str = "ClientEncryptionDetails";
         const FIELDS: &'static [&'static str] = &[
             "decryptionMetadata",
             "encryptionState",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.decryption_metadata,
@@ -1055,7 +1055,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.decryption_metadata,
@@ -1065,7 +1065,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ClientEncryptionDetails);
+    ::gapi::record!(ClientEncryptionDetails);
     /// A comment on a file. Some resource methods (such as `comments.update`) require a `commentId`. Use the `comments.list` method to retrieve the ID for a comment in a file.
     #[derive(Clone, Default)]
     pub struct Comment {
@@ -1078,7 +1078,7 @@ pub mod schemas {
         /// The plain text content of the comment. This field is used for setting the content, while `htmlContent` should be displayed.
         pub content: Option<String>,
         /// The time at which the comment was created (RFC 3339 date-time).
-        pub created_time: Option<gapi::types::DateTime>,
+        pub created_time: Option<::gapi::types::DateTime>,
         /// Output only. Whether the comment has been deleted. A deleted comment has no content.
         pub deleted: Option<bool>,
         /// Output only. The content of the comment with HTML formatting.
@@ -1090,7 +1090,7 @@ pub mod schemas {
         /// Output only. A list of email addresses for users mentioned in this comment. If no users are mentioned, the list is empty.
         pub mentioned_email_addresses: Option<Vec<String>>,
         /// The last time the comment or any of its replies was modified (RFC 3339 date-time).
-        pub modified_time: Option<gapi::types::DateTime>,
+        pub modified_time: Option<::gapi::types::DateTime>,
         /// The file content to which the comment refers, typically within the anchor region. For a text file, for example, this would be the text at the location of the comment.
         pub quoted_file_content: Option<CommentQuotedFileContent>,
         /// Output only. The full list of replies to the comment in chronological order.
@@ -1098,7 +1098,7 @@ pub mod schemas {
         /// Output only. Whether the comment has been resolved by one of its replies.
         pub resolved: Option<bool>,
     }
-    impl gapi::wire::Record for Comment {
+    impl ::gapi::wire::Record for Comment {
         const NAME: &'static str = "Comment";
         const FIELDS: &'static [&'static str] = &[
             "anchor",
@@ -1117,7 +1117,7 @@ pub mod schemas {
             "resolved",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.anchor,
@@ -1139,7 +1139,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.anchor,
@@ -1161,18 +1161,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Comment);
+    ::gapi::record!(Comment);
     /// Request for commenting on an approval.
     #[derive(Clone, Default)]
     pub struct CommentApprovalRequest {
         /// Required. A message to comment on the approval. This message is included in notifications for the action and in the approval activity log.
         pub message: Option<String>,
     }
-    impl gapi::wire::Record for CommentApprovalRequest {
+    impl ::gapi::wire::Record for CommentApprovalRequest {
         const NAME: &'static str = "CommentApprovalRequest";
         const FIELDS: &'static [&'static str] = &["message"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.message,
@@ -1181,7 +1181,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.message,
@@ -1190,7 +1190,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CommentApprovalRequest);
+    ::gapi::record!(CommentApprovalRequest);
     /// A list of comments on a file.
     #[derive(Clone, Default)]
     pub struct CommentList {
@@ -1201,11 +1201,11 @@ pub mod schemas {
         /// The page token for the next page of comments. This will be absent if the end of the comments list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for CommentList {
+    impl ::gapi::wire::Record for CommentList {
         const NAME: &'static str = "CommentList";
         const FIELDS: &'static [&'static str] = &["comments", "kind", "nextPageToken"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.comments,
@@ -1216,7 +1216,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.comments,
@@ -1227,14 +1227,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CommentList);
-    impl gapi::Page for CommentList {
+    ::gapi::record!(CommentList);
+    impl ::gapi::Page for CommentList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for CommentList {
+    impl ::gapi::PageItems for CommentList {
         type Item = Comment;
         #[inline]
         fn into_items(self) -> Vec<Comment> {
@@ -1249,11 +1249,11 @@ pub mod schemas {
         /// The quoted content itself. This is interpreted as plain text if set through the API.
         pub value: Option<String>,
     }
-    impl gapi::wire::Record for CommentQuotedFileContent {
+    impl ::gapi::wire::Record for CommentQuotedFileContent {
         const NAME: &'static str = "CommentQuotedFileContent";
         const FIELDS: &'static [&'static str] = &["mimeType", "value"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.mime_type,
@@ -1263,7 +1263,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.mime_type,
@@ -1273,7 +1273,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CommentQuotedFileContent);
+    ::gapi::record!(CommentQuotedFileContent);
     /// A restriction for accessing the content of the file.
     #[derive(Clone, Default)]
     pub struct ContentRestriction {
@@ -1286,13 +1286,13 @@ pub mod schemas {
         /// Output only. The user who set the content restriction. Only populated if `readOnly=true`.
         pub restricting_user: Option<User>,
         /// The time at which the content restriction was set (formatted RFC 3339 timestamp). Only populated if readOnly is true.
-        pub restriction_time: Option<gapi::types::DateTime>,
+        pub restriction_time: Option<::gapi::types::DateTime>,
         /// Output only. Whether the content restriction was applied by the system, for example due to an esignature. Users cannot modify or remove system restricted content restrictions.
         pub system_restricted: Option<bool>,
         /// Output only. The type of the content restriction. Currently the only possible value is `globalContentRestriction`.
         pub r#type: Option<String>,
     }
-    impl gapi::wire::Record for ContentRestriction {
+    impl ::gapi::wire::Record for ContentRestriction {
         const NAME: &'static str = "ContentRestriction";
         const FIELDS: &'static [&'static str] = &[
             "ownerRestricted",
@@ -1304,7 +1304,7 @@ pub mod schemas {
             "type",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.owner_restricted,
@@ -1319,7 +1319,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.owner_restricted,
@@ -1334,7 +1334,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ContentRestriction);
+    ::gapi::record!(ContentRestriction);
     /// Request for declining an approval as a reviewer.
     pub type DeclineApprovalRequest = ApproveApprovalRequest;
     /// Representation of the CSE DecryptionMetadata.
@@ -1355,7 +1355,7 @@ pub mod schemas {
         /// The URL-safe Base64 encoded wrapped key used to encrypt the contents of the file.
         pub wrapped_key: Option<String>,
     }
-    impl gapi::wire::Record for DecryptionMetadata {
+    impl ::gapi::wire::Record for DecryptionMetadata {
         const NAME: &'static str = "DecryptionMetadata";
         const FIELDS: &'static [&'static str] = &[
             "aes256GcmChunkSize",
@@ -1367,13 +1367,13 @@ pub mod schemas {
             "wrappedKey",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.aes256_gcm_chunk_size,
                     1 => &self.encryption_resource_key_hash,
                     2 => &self.jwt,
-                    3 => gapi::wire::int64_field(&self.kacls_id),
+                    3 => ::gapi::wire::int64_field(&self.kacls_id),
                     4 => &self.kacls_name,
                     5 => &self.key_format,
                     6 => &self.wrapped_key,
@@ -1382,13 +1382,13 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.aes256_gcm_chunk_size,
                     1 => &mut self.encryption_resource_key_hash,
                     2 => &mut self.jwt,
-                    3 => gapi::wire::int64_field_mut(&mut self.kacls_id),
+                    3 => ::gapi::wire::int64_field_mut(&mut self.kacls_id),
                     4 => &mut self.kacls_name,
                     5 => &mut self.key_format,
                     6 => &mut self.wrapped_key,
@@ -1397,7 +1397,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DecryptionMetadata);
+    ::gapi::record!(DecryptionMetadata);
     /// A restriction for copy and download of the file.
     #[derive(Clone, Default)]
     pub struct DownloadRestriction {
@@ -1406,14 +1406,14 @@ pub mod schemas {
         /// Whether download and copy is restricted for writers. If true, download is also restricted for readers.
         pub restricted_for_writers: Option<bool>,
     }
-    impl gapi::wire::Record for DownloadRestriction {
+    impl ::gapi::wire::Record for DownloadRestriction {
         const NAME: &'static str = "DownloadRestriction";
         const FIELDS: &'static [&'static str] = &[
             "restrictedForReaders",
             "restrictedForWriters",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.restricted_for_readers,
@@ -1423,7 +1423,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.restricted_for_readers,
@@ -1433,7 +1433,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DownloadRestriction);
+    ::gapi::record!(DownloadRestriction);
     /// Download restrictions applied to the file.
     #[derive(Clone, Default)]
     pub struct DownloadRestrictionsMetadata {
@@ -1442,14 +1442,14 @@ pub mod schemas {
         /// The download restriction of the file applied directly by the owner or organizer. This doesn't take into account shared drive settings or DLP rules.
         pub item_download_restriction: Option<DownloadRestriction>,
     }
-    impl gapi::wire::Record for DownloadRestrictionsMetadata {
+    impl ::gapi::wire::Record for DownloadRestrictionsMetadata {
         const NAME: &'static str = "DownloadRestrictionsMetadata";
         const FIELDS: &'static [&'static str] = &[
             "effectiveDownloadRestrictionWithContext",
             "itemDownloadRestriction",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.effective_download_restriction_with_context,
@@ -1459,7 +1459,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.effective_download_restriction_with_context,
@@ -1469,7 +1469,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DownloadRestrictionsMetadata);
+    ::gapi::record!(DownloadRestrictionsMetadata);
     /// Representation of a shared drive. Some resource methods (such as `drives.update`) require a `driveId`. Use the `drives.list` method to retrieve the ID for a shared drive.
     #[derive(Clone, Default)]
     pub struct Drive {
@@ -1482,7 +1482,7 @@ pub mod schemas {
         /// The color of this shared drive as an RGB hex string. It can only be set on a `drive.drives.update` request that does not set `themeId`.
         pub color_rgb: Option<String>,
         /// The time at which the shared drive was created (RFC 3339 date-time).
-        pub created_time: Option<gapi::types::DateTime>,
+        pub created_time: Option<::gapi::types::DateTime>,
         /// Whether the shared drive is hidden from default view.
         pub hidden: Option<bool>,
         /// Output only. The ID of this shared drive which is also the ID of the top level folder of this shared drive.
@@ -1498,7 +1498,7 @@ pub mod schemas {
         /// The ID of the theme from which the background image and color will be set. The set of possible `driveThemes` can be retrieved from a `drive.about.get` response. When not specified on a `drive.drives.create` request, a random theme is chosen from which the background image and color are set. This is a write-only field; it can only be set on requests that don't set `colorRgb` or `backgroundImageFile`.
         pub theme_id: Option<String>,
     }
-    impl gapi::wire::Record for Drive {
+    impl ::gapi::wire::Record for Drive {
         const NAME: &'static str = "Drive";
         const FIELDS: &'static [&'static str] = &[
             "backgroundImageFile",
@@ -1515,7 +1515,7 @@ pub mod schemas {
             "themeId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.background_image_file,
@@ -1535,7 +1535,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.background_image_file,
@@ -1555,7 +1555,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Drive);
+    ::gapi::record!(Drive);
     /// An image file and cropping parameters from which a background image for this shared drive is set. This is a write only field; it can only be set on `drive.drives.update` requests that don't set `themeId`. When specified, all fields of the `backgroundImageFile` must be set.
     #[derive(Clone, Default)]
     pub struct DriveBackgroundImageFile {
@@ -1568,7 +1568,7 @@ pub mod schemas {
         /// The Y coordinate of the upper left corner of the cropping area in the background image. This is a value in the closed range of 0 to 1. This value represents the vertical distance from the top side of the entire image to the top side of the cropping area divided by the height of the entire image.
         pub y_coordinate: Option<f32>,
     }
-    impl gapi::wire::Record for DriveBackgroundImageFile {
+    impl ::gapi::wire::Record for DriveBackgroundImageFile {
         const NAME: &'static str = "DriveBackgroundImageFile";
         const FIELDS: &'static [&'static str] = &[
             "id",
@@ -1577,7 +1577,7 @@ pub mod schemas {
             "yCoordinate",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.id,
@@ -1589,7 +1589,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.id,
@@ -1601,7 +1601,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DriveBackgroundImageFile);
+    ::gapi::record!(DriveBackgroundImageFile);
     /// Output only. Capabilities the current user has on this shared drive.
     #[derive(Clone, Default)]
     pub struct DriveCapabilities {
@@ -1650,7 +1650,7 @@ pub mod schemas {
         /// Output only. Whether the current user can trash children from folders in this shared drive.
         pub can_trash_children: Option<bool>,
     }
-    impl gapi::wire::Record for DriveCapabilities {
+    impl ::gapi::wire::Record for DriveCapabilities {
         const NAME: &'static str = "DriveCapabilities";
         const FIELDS: &'static [&'static str] = &[
             "canAddChildren",
@@ -1676,7 +1676,7 @@ pub mod schemas {
             "canTrashChildren",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.can_add_children,
@@ -1708,7 +1708,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.can_add_children,
@@ -1740,7 +1740,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DriveCapabilities);
+    ::gapi::record!(DriveCapabilities);
     /// A list of shared drives.
     #[derive(Clone, Default)]
     pub struct DriveList {
@@ -1751,11 +1751,11 @@ pub mod schemas {
         /// The page token for the next page of shared drives. This will be absent if the end of the list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for DriveList {
+    impl ::gapi::wire::Record for DriveList {
         const NAME: &'static str = "DriveList";
         const FIELDS: &'static [&'static str] = &["drives", "kind", "nextPageToken"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.drives,
@@ -1766,7 +1766,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.drives,
@@ -1777,14 +1777,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DriveList);
-    impl gapi::Page for DriveList {
+    ::gapi::record!(DriveList);
+    impl ::gapi::Page for DriveList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for DriveList {
+    impl ::gapi::PageItems for DriveList {
         type Item = Drive;
         #[inline]
         fn into_items(self) -> Vec<Drive> {
@@ -1807,7 +1807,7 @@ pub mod schemas {
         /// If true, only users with the organizer role can share folders. If false, users with either the organizer role or the file organizer role can share folders.
         pub sharing_folders_requires_organizer_permission: Option<bool>,
     }
-    impl gapi::wire::Record for DriveRestrictions {
+    impl ::gapi::wire::Record for DriveRestrictions {
         const NAME: &'static str = "DriveRestrictions";
         const FIELDS: &'static [&'static str] = &[
             "adminManagedRestrictions",
@@ -1818,7 +1818,7 @@ pub mod schemas {
             "sharingFoldersRequiresOrganizerPermission",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.admin_managed_restrictions,
@@ -1832,7 +1832,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.admin_managed_restrictions,
@@ -1846,7 +1846,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DriveRestrictions);
+    ::gapi::record!(DriveRestrictions);
     /// The metadata for a file. Some resource methods (such as `files.update`) require a `fileId`. Use the `files.list` method to retrieve the ID for a file.
     #[derive(Clone, Default)]
     pub struct File {
@@ -1864,7 +1864,7 @@ pub mod schemas {
         /// Whether the options to copy, print, or download this file should be disabled for readers and commenters.
         pub copy_requires_writer_permission: Option<bool>,
         /// The time at which the file was created (RFC 3339 date-time).
-        pub created_time: Option<gapi::types::DateTime>,
+        pub created_time: Option<::gapi::types::DateTime>,
         /// A short description of the file.
         pub description: Option<String>,
         /// Download restrictions applied on the file.
@@ -1912,9 +1912,9 @@ pub mod schemas {
         /// Output only. Whether the file has been modified by this user.
         pub modified_by_me: Option<bool>,
         /// The last time the file was modified by the user (RFC 3339 date-time).
-        pub modified_by_me_time: Option<gapi::types::DateTime>,
+        pub modified_by_me_time: Option<::gapi::types::DateTime>,
         /// he last time the file was modified by anyone (RFC 3339 date-time). Note that setting modifiedTime will also update modifiedByMeTime for the user.
-        pub modified_time: Option<gapi::types::DateTime>,
+        pub modified_time: Option<::gapi::types::DateTime>,
         /// The name of the file. This isn't necessarily unique within a folder. Note that for immutable items such as the top-level folders of shared drives, the My Drive root folder, and the Application Data folder, the name is constant.
         pub name: Option<String>,
         /// The original filename of the uploaded content if available, or else the original value of the `name` field. This is only available for files with binary content in Google Drive.
@@ -1943,7 +1943,7 @@ pub mod schemas {
         /// Output only. Whether the file has been shared. Not populated for items in shared drives.
         pub shared: Option<bool>,
         /// The time at which the file was shared with the user, if applicable (RFC 3339 date-time).
-        pub shared_with_me_time: Option<gapi::types::DateTime>,
+        pub shared_with_me_time: Option<::gapi::types::DateTime>,
         /// Output only. The user who shared the file with the requesting user, if applicable.
         pub sharing_user: Option<User>,
         /// Information about a shortcut file.
@@ -1963,7 +1963,7 @@ pub mod schemas {
         /// Whether the file has been trashed, either explicitly or from a trashed parent folder. Only the owner may trash a file, but other users can still access the file in the owner's trash until it's permanently deleted.
         pub trashed: Option<bool>,
         /// The time that the item was trashed (RFC 3339 date-time). Only populated for items in shared drives.
-        pub trashed_time: Option<gapi::types::DateTime>,
+        pub trashed_time: Option<::gapi::types::DateTime>,
         /// Output only. If the file has been explicitly trashed, the user who trashed it. Only populated for items in shared drives.
         pub trashing_user: Option<User>,
         /// Output only. A monotonically increasing version number for the file. This reflects every change made to the file on the server, even those not visible to the user.
@@ -1973,7 +1973,7 @@ pub mod schemas {
         /// Output only. Whether the file has been viewed by this user.
         pub viewed_by_me: Option<bool>,
         /// The last time the file was viewed by the user (RFC 3339 date-time).
-        pub viewed_by_me_time: Option<gapi::types::DateTime>,
+        pub viewed_by_me_time: Option<::gapi::types::DateTime>,
         /// Deprecated: Use `copyRequiresWriterPermission` instead.
         pub viewers_can_copy_content: Option<bool>,
         /// Output only. A link for downloading the content of the file in a browser. This is only available for files with binary content in Google Drive.
@@ -1983,7 +1983,7 @@ pub mod schemas {
         /// Whether users with only `writer` permission can modify the file's permissions. Not populated for items in shared drives.
         pub writers_can_share: Option<bool>,
     }
-    impl gapi::wire::Record for File {
+    impl ::gapi::wire::Record for File {
         const NAME: &'static str = "File";
         const FIELDS: &'static [&'static str] = &[
             "appProperties",
@@ -2053,7 +2053,7 @@ pub mod schemas {
             "writersCanShare",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.app_properties,
@@ -2096,7 +2096,7 @@ pub mod schemas {
                     37 => &self.permission_ids,
                     38 => &self.permissions,
                     39 => &self.properties,
-                    40 => gapi::wire::int64_field(&self.quota_bytes_used),
+                    40 => ::gapi::wire::int64_field(&self.quota_bytes_used),
                     41 => &self.resource_key,
                     42 => &self.sha1_checksum,
                     43 => &self.sha256_checksum,
@@ -2104,16 +2104,16 @@ pub mod schemas {
                     45 => &self.shared_with_me_time,
                     46 => &self.sharing_user,
                     47 => &self.shortcut_details,
-                    48 => gapi::wire::int64_field(&self.size),
+                    48 => ::gapi::wire::int64_field(&self.size),
                     49 => &self.spaces,
                     50 => &self.starred,
                     51 => &self.team_drive_id,
                     52 => &self.thumbnail_link,
-                    53 => gapi::wire::int64_field(&self.thumbnail_version),
+                    53 => ::gapi::wire::int64_field(&self.thumbnail_version),
                     54 => &self.trashed,
                     55 => &self.trashed_time,
                     56 => &self.trashing_user,
-                    57 => gapi::wire::int64_field(&self.version),
+                    57 => ::gapi::wire::int64_field(&self.version),
                     58 => &self.video_media_metadata,
                     59 => &self.viewed_by_me,
                     60 => &self.viewed_by_me_time,
@@ -2126,7 +2126,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.app_properties,
@@ -2169,7 +2169,7 @@ pub mod schemas {
                     37 => &mut self.permission_ids,
                     38 => &mut self.permissions,
                     39 => &mut self.properties,
-                    40 => gapi::wire::int64_field_mut(&mut self.quota_bytes_used),
+                    40 => ::gapi::wire::int64_field_mut(&mut self.quota_bytes_used),
                     41 => &mut self.resource_key,
                     42 => &mut self.sha1_checksum,
                     43 => &mut self.sha256_checksum,
@@ -2177,16 +2177,16 @@ pub mod schemas {
                     45 => &mut self.shared_with_me_time,
                     46 => &mut self.sharing_user,
                     47 => &mut self.shortcut_details,
-                    48 => gapi::wire::int64_field_mut(&mut self.size),
+                    48 => ::gapi::wire::int64_field_mut(&mut self.size),
                     49 => &mut self.spaces,
                     50 => &mut self.starred,
                     51 => &mut self.team_drive_id,
                     52 => &mut self.thumbnail_link,
-                    53 => gapi::wire::int64_field_mut(&mut self.thumbnail_version),
+                    53 => ::gapi::wire::int64_field_mut(&mut self.thumbnail_version),
                     54 => &mut self.trashed,
                     55 => &mut self.trashed_time,
                     56 => &mut self.trashing_user,
-                    57 => gapi::wire::int64_field_mut(&mut self.version),
+                    57 => ::gapi::wire::int64_field_mut(&mut self.version),
                     58 => &mut self.video_media_metadata,
                     59 => &mut self.viewed_by_me,
                     60 => &mut self.viewed_by_me_time,
@@ -2199,7 +2199,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(File);
+    ::gapi::record!(File);
     /// Output only. Capabilities the current user has on this file. Each capability corresponds to a fine-grained action that a user may take. For more information, see \[Understand file capabilities\](https://developers.google.com/workspace/drive/api/guides/manage-sharing#capabilities).
     #[derive(Clone, Default)]
     pub struct FileCapabilities {
@@ -2296,7 +2296,7 @@ pub mod schemas {
         /// Output only. Whether the current user can restore this file from trash.
         pub can_untrash: Option<bool>,
     }
-    impl gapi::wire::Record for FileCapabilities {
+    impl ::gapi::wire::Record for FileCapabilities {
         const NAME: &'static str = "FileCapabilities";
         const FIELDS: &'static [&'static str] = &[
             "canAcceptOwnership",
@@ -2347,7 +2347,7 @@ pub mod schemas {
             "canUntrash",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.can_accept_ownership,
@@ -2401,7 +2401,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.can_accept_ownership,
@@ -2455,7 +2455,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FileCapabilities);
+    ::gapi::record!(FileCapabilities);
     /// Additional information about the content of the file. These fields are never populated in responses.
     #[derive(Clone, Default)]
     pub struct FileContentHints {
@@ -2464,11 +2464,11 @@ pub mod schemas {
         /// A thumbnail for the file. This will only be used if Google Drive cannot generate a standard thumbnail.
         pub thumbnail: Option<FileContentHintsThumbnail>,
     }
-    impl gapi::wire::Record for FileContentHints {
+    impl ::gapi::wire::Record for FileContentHints {
         const NAME: &'static str = "FileContentHints";
         const FIELDS: &'static [&'static str] = &["indexableText", "thumbnail"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.indexable_text,
@@ -2478,7 +2478,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.indexable_text,
@@ -2488,20 +2488,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FileContentHints);
+    ::gapi::record!(FileContentHints);
     /// A thumbnail for the file. This will only be used if Google Drive cannot generate a standard thumbnail.
     #[derive(Clone, Default)]
     pub struct FileContentHintsThumbnail {
         /// The thumbnail data encoded with URL-safe Base64 (\[RFC 4648 section 5\](https://datatracker.ietf.org/doc/html/rfc4648#section-5)).
-        pub image: Option<gapi::Bytes>,
+        pub image: Option<::gapi::Bytes>,
         /// The MIME type of the thumbnail.
         pub mime_type: Option<String>,
     }
-    impl gapi::wire::Record for FileContentHintsThumbnail {
+    impl ::gapi::wire::Record for FileContentHintsThumbnail {
         const NAME: &'static str = "FileContentHintsThumbnail";
         const FIELDS: &'static [&'static str] = &["image", "mimeType"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.image,
@@ -2511,7 +2511,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.image,
@@ -2521,7 +2521,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FileContentHintsThumbnail);
+    ::gapi::record!(FileContentHintsThumbnail);
     /// Output only. Additional metadata about image media, if available.
     #[derive(Clone, Default)]
     pub struct FileImageMediaMetadata {
@@ -2568,7 +2568,7 @@ pub mod schemas {
         /// Output only. The width of the image in pixels.
         pub width: Option<i32>,
     }
-    impl gapi::wire::Record for FileImageMediaMetadata {
+    impl ::gapi::wire::Record for FileImageMediaMetadata {
         const NAME: &'static str = "FileImageMediaMetadata";
         const FIELDS: &'static [&'static str] = &[
             "aperture",
@@ -2594,7 +2594,7 @@ pub mod schemas {
             "width",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.aperture,
@@ -2623,7 +2623,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.aperture,
@@ -2652,7 +2652,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FileImageMediaMetadata);
+    ::gapi::record!(FileImageMediaMetadata);
     /// Output only. Geographic location information stored in the image.
     #[derive(Clone, Default)]
     pub struct FileImageMediaMetadataLocation {
@@ -2663,11 +2663,11 @@ pub mod schemas {
         /// Output only. The longitude stored in the image.
         pub longitude: Option<f64>,
     }
-    impl gapi::wire::Record for FileImageMediaMetadataLocation {
+    impl ::gapi::wire::Record for FileImageMediaMetadataLocation {
         const NAME: &'static str = "FileImageMediaMetadataLocation";
         const FIELDS: &'static [&'static str] = &["altitude", "latitude", "longitude"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.altitude,
@@ -2678,7 +2678,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.altitude,
@@ -2689,18 +2689,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FileImageMediaMetadataLocation);
+    ::gapi::record!(FileImageMediaMetadataLocation);
     /// Label information on the file.
     #[derive(Clone, Default)]
     pub struct FileLabelInfo {
         /// Output only. The set of labels on the file as requested by the label IDs in the `includeLabels` parameter. By default, no labels are returned.
         pub labels: Option<Vec<Label>>,
     }
-    impl gapi::wire::Record for FileLabelInfo {
+    impl ::gapi::wire::Record for FileLabelInfo {
         const NAME: &'static str = "FileLabelInfo";
         const FIELDS: &'static [&'static str] = &["labels"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.labels,
@@ -2709,7 +2709,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.labels,
@@ -2718,7 +2718,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FileLabelInfo);
+    ::gapi::record!(FileLabelInfo);
     /// Contains details about the link URLs that clients are using to refer to this item.
     #[derive(Clone, Default)]
     pub struct FileLinkShareMetadata {
@@ -2727,14 +2727,14 @@ pub mod schemas {
         /// Output only. Whether the security update is enabled for this file.
         pub security_update_enabled: Option<bool>,
     }
-    impl gapi::wire::Record for FileLinkShareMetadata {
+    impl ::gapi::wire::Record for FileLinkShareMetadata {
         const NAME: &'static str = "FileLinkShareMetadata";
         const FIELDS: &'static [&'static str] = &[
             "securityUpdateEligible",
             "securityUpdateEnabled",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.security_update_eligible,
@@ -2744,7 +2744,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.security_update_eligible,
@@ -2754,7 +2754,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FileLinkShareMetadata);
+    ::gapi::record!(FileLinkShareMetadata);
     /// A list of files.
     #[derive(Clone, Default)]
     pub struct FileList {
@@ -2767,7 +2767,7 @@ pub mod schemas {
         /// The page token for the next page of files. This will be absent if the end of the files list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for FileList {
+    impl ::gapi::wire::Record for FileList {
         const NAME: &'static str = "FileList";
         const FIELDS: &'static [&'static str] = &[
             "files",
@@ -2776,7 +2776,7 @@ pub mod schemas {
             "nextPageToken",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.files,
@@ -2788,7 +2788,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.files,
@@ -2800,14 +2800,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FileList);
-    impl gapi::Page for FileList {
+    ::gapi::record!(FileList);
+    impl ::gapi::Page for FileList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for FileList {
+    impl ::gapi::PageItems for FileList {
         type Item = File;
         #[inline]
         fn into_items(self) -> Vec<File> {
@@ -2824,7 +2824,7 @@ pub mod schemas {
         /// Output only. The `resourceKey` for the target file.
         pub target_resource_key: Option<String>,
     }
-    impl gapi::wire::Record for FileShortcutDetails {
+    impl ::gapi::wire::Record for FileShortcutDetails {
         const NAME: &'static str = "FileShortcutDetails";
         const FIELDS: &'static [&'static str] = &[
             "targetId",
@@ -2832,7 +2832,7 @@ pub mod schemas {
             "targetResourceKey",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.target_id,
@@ -2843,7 +2843,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.target_id,
@@ -2854,7 +2854,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FileShortcutDetails);
+    ::gapi::record!(FileShortcutDetails);
     /// Output only. Additional metadata about video media. This may not be available immediately upon upload.
     #[derive(Clone, Default)]
     pub struct FileVideoMediaMetadata {
@@ -2865,14 +2865,14 @@ pub mod schemas {
         /// Output only. The width of the video in pixels.
         pub width: Option<i32>,
     }
-    impl gapi::wire::Record for FileVideoMediaMetadata {
+    impl ::gapi::wire::Record for FileVideoMediaMetadata {
         const NAME: &'static str = "FileVideoMediaMetadata";
         const FIELDS: &'static [&'static str] = &["durationMillis", "height", "width"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.duration_millis),
+                    0 => ::gapi::wire::int64_field(&self.duration_millis),
                     1 => &self.height,
                     2 => &self.width,
                     _ => return None,
@@ -2880,10 +2880,10 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.duration_millis),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.duration_millis),
                     1 => &mut self.height,
                     2 => &mut self.width,
                     _ => return None,
@@ -2891,7 +2891,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FileVideoMediaMetadata);
+    ::gapi::record!(FileVideoMediaMetadata);
     /// JWT and associated metadata used to generate CSE files.
     #[derive(Clone, Default)]
     pub struct GenerateCseTokenResponse {
@@ -2906,7 +2906,7 @@ pub mod schemas {
         /// Output only. Identifies what kind of resource this is. Value: the fixed string `"drive#generateCseTokenResponse"`.
         pub kind: Option<String>,
     }
-    impl gapi::wire::Record for GenerateCseTokenResponse {
+    impl ::gapi::wire::Record for GenerateCseTokenResponse {
         const NAME: &'static str = "GenerateCseTokenResponse";
         const FIELDS: &'static [&'static str] = &[
             "currentKaclsId",
@@ -2916,10 +2916,10 @@ pub mod schemas {
             "kind",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.current_kacls_id),
+                    0 => ::gapi::wire::int64_field(&self.current_kacls_id),
                     1 => &self.current_kacls_name,
                     2 => &self.file_id,
                     3 => &self.jwt,
@@ -2929,10 +2929,10 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.current_kacls_id),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.current_kacls_id),
                     1 => &mut self.current_kacls_name,
                     2 => &mut self.file_id,
                     3 => &mut self.jwt,
@@ -2942,7 +2942,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(GenerateCseTokenResponse);
+    ::gapi::record!(GenerateCseTokenResponse);
     /// A list of generated file IDs which can be provided in create requests.
     #[derive(Clone, Default)]
     pub struct GeneratedIds {
@@ -2953,11 +2953,11 @@ pub mod schemas {
         /// The type of file that can be created with these IDs.
         pub space: Option<String>,
     }
-    impl gapi::wire::Record for GeneratedIds {
+    impl ::gapi::wire::Record for GeneratedIds {
         const NAME: &'static str = "GeneratedIds";
         const FIELDS: &'static [&'static str] = &["ids", "kind", "space"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.ids,
@@ -2968,7 +2968,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.ids,
@@ -2979,7 +2979,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(GeneratedIds);
+    ::gapi::record!(GeneratedIds);
     /// Representation of label and label fields.
     #[derive(Clone, Default)]
     pub struct Label {
@@ -2992,11 +2992,11 @@ pub mod schemas {
         /// The revision ID of the label.
         pub revision_id: Option<String>,
     }
-    impl gapi::wire::Record for Label {
+    impl ::gapi::wire::Record for Label {
         const NAME: &'static str = "Label";
         const FIELDS: &'static [&'static str] = &["fields", "id", "kind", "revisionId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.fields,
@@ -3008,7 +3008,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.fields,
@@ -3020,12 +3020,12 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Label);
+    ::gapi::record!(Label);
     /// Representation of field, which is a typed key-value pair.
     #[derive(Clone, Default)]
     pub struct LabelField {
         /// Only present if valueType is dateString. RFC 3339 formatted date: YYYY-MM-DD.
-        pub date_string: Option<Vec<gapi::types::Date>>,
+        pub date_string: Option<Vec<::gapi::types::Date>>,
         /// The identifier of this label field.
         pub id: Option<String>,
         /// Only present if `valueType` is `integer`.
@@ -3041,7 +3041,7 @@ pub mod schemas {
         /// The field type. While new values may be supported in the future, the following are currently allowed: * `dateString` * `integer` * `selection` * `text` * `user`
         pub value_type: Option<String>,
     }
-    impl gapi::wire::Record for LabelField {
+    impl ::gapi::wire::Record for LabelField {
         const NAME: &'static str = "LabelField";
         const FIELDS: &'static [&'static str] = &[
             "dateString",
@@ -3054,12 +3054,12 @@ pub mod schemas {
             "valueType",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.date_string,
                     1 => &self.id,
-                    2 => gapi::wire::int64_field(&self.integer),
+                    2 => ::gapi::wire::int64_field(&self.integer),
                     3 => &self.kind,
                     4 => &self.selection,
                     5 => &self.text,
@@ -3070,12 +3070,12 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.date_string,
                     1 => &mut self.id,
-                    2 => gapi::wire::int64_field_mut(&mut self.integer),
+                    2 => ::gapi::wire::int64_field_mut(&mut self.integer),
                     3 => &mut self.kind,
                     4 => &mut self.selection,
                     5 => &mut self.text,
@@ -3086,7 +3086,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LabelField);
+    ::gapi::record!(LabelField);
     /// A modification to a label's field.
     #[derive(Clone, Default)]
     pub struct LabelFieldModification {
@@ -3095,7 +3095,7 @@ pub mod schemas {
         /// This is always `"drive#labelFieldModification"`.
         pub kind: Option<String>,
         /// Replaces the value of a dateString Field with these new values. The string must be in the RFC 3339 full-date format: YYYY-MM-DD.
-        pub set_date_values: Option<Vec<gapi::types::Date>>,
+        pub set_date_values: Option<Vec<::gapi::types::Date>>,
         /// Replaces the value of an `integer` field with these new values.
         pub set_integer_values: Option<Vec<i64>>,
         /// Replaces a `selection` field with these new values.
@@ -3107,7 +3107,7 @@ pub mod schemas {
         /// Unsets the values for this field.
         pub unset_values: Option<bool>,
     }
-    impl gapi::wire::Record for LabelFieldModification {
+    impl ::gapi::wire::Record for LabelFieldModification {
         const NAME: &'static str = "LabelFieldModification";
         const FIELDS: &'static [&'static str] = &[
             "fieldId",
@@ -3120,13 +3120,13 @@ pub mod schemas {
             "unsetValues",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.field_id,
                     1 => &self.kind,
                     2 => &self.set_date_values,
-                    3 => gapi::wire::int64_field(&self.set_integer_values),
+                    3 => ::gapi::wire::int64_field(&self.set_integer_values),
                     4 => &self.set_selection_values,
                     5 => &self.set_text_values,
                     6 => &self.set_user_values,
@@ -3136,13 +3136,13 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.field_id,
                     1 => &mut self.kind,
                     2 => &mut self.set_date_values,
-                    3 => gapi::wire::int64_field_mut(&mut self.set_integer_values),
+                    3 => ::gapi::wire::int64_field_mut(&mut self.set_integer_values),
                     4 => &mut self.set_selection_values,
                     5 => &mut self.set_text_values,
                     6 => &mut self.set_user_values,
@@ -3152,7 +3152,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LabelFieldModification);
+    ::gapi::record!(LabelFieldModification);
     /// A list of labels applied to a file.
     #[derive(Clone, Default)]
     pub struct LabelList {
@@ -3163,11 +3163,11 @@ pub mod schemas {
         /// The page token for the next page of labels. This field will be absent if the end of the list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results. The page token is typically valid for several hours. However, if new items are added or removed, your expected results might differ.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for LabelList {
+    impl ::gapi::wire::Record for LabelList {
         const NAME: &'static str = "LabelList";
         const FIELDS: &'static [&'static str] = &["kind", "labels", "nextPageToken"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.kind,
@@ -3178,7 +3178,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.kind,
@@ -3189,14 +3189,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LabelList);
-    impl gapi::Page for LabelList {
+    ::gapi::record!(LabelList);
+    impl ::gapi::Page for LabelList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for LabelList {
+    impl ::gapi::PageItems for LabelList {
         type Item = Label;
         #[inline]
         fn into_items(self) -> Vec<Label> {
@@ -3215,7 +3215,7 @@ pub mod schemas {
         /// If true, the label will be removed from the file.
         pub remove_label: Option<bool>,
     }
-    impl gapi::wire::Record for LabelModification {
+    impl ::gapi::wire::Record for LabelModification {
         const NAME: &'static str = "LabelModification";
         const FIELDS: &'static [&'static str] = &[
             "fieldModifications",
@@ -3224,7 +3224,7 @@ pub mod schemas {
             "removeLabel",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.field_modifications,
@@ -3236,7 +3236,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.field_modifications,
@@ -3248,7 +3248,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LabelModification);
+    ::gapi::record!(LabelModification);
     /// The response to an access proposal list request.
     #[derive(Clone, Default)]
     pub struct ListAccessProposalsResponse {
@@ -3257,11 +3257,11 @@ pub mod schemas {
         /// The continuation token for the next page of results. This will be absent if the end of the results list has been reached. If the token is rejected for any reason, it should be discarded, and pagination should be restarted from the first page of results.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for ListAccessProposalsResponse {
+    impl ::gapi::wire::Record for ListAccessProposalsResponse {
         const NAME: &'static str = "ListAccessProposalsResponse";
         const FIELDS: &'static [&'static str] = &["accessProposals", "nextPageToken"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.access_proposals,
@@ -3271,7 +3271,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.access_proposals,
@@ -3281,14 +3281,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ListAccessProposalsResponse);
-    impl gapi::Page for ListAccessProposalsResponse {
+    ::gapi::record!(ListAccessProposalsResponse);
+    impl ::gapi::Page for ListAccessProposalsResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for ListAccessProposalsResponse {
+    impl ::gapi::PageItems for ListAccessProposalsResponse {
         type Item = AccessProposal;
         #[inline]
         fn into_items(self) -> Vec<AccessProposal> {
@@ -3303,11 +3303,11 @@ pub mod schemas {
         /// The list of modifications to apply to the labels on the file.
         pub label_modifications: Option<Vec<LabelModification>>,
     }
-    impl gapi::wire::Record for ModifyLabelsRequest {
+    impl ::gapi::wire::Record for ModifyLabelsRequest {
         const NAME: &'static str = "ModifyLabelsRequest";
         const FIELDS: &'static [&'static str] = &["kind", "labelModifications"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.kind,
@@ -3317,7 +3317,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.kind,
@@ -3327,7 +3327,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ModifyLabelsRequest);
+    ::gapi::record!(ModifyLabelsRequest);
     /// Response to a `ModifyLabels` request. This contains only those labels which were added or updated by the request.
     #[derive(Clone, Default)]
     pub struct ModifyLabelsResponse {
@@ -3336,11 +3336,11 @@ pub mod schemas {
         /// The list of labels which were added or updated by the request.
         pub modified_labels: Option<Vec<Label>>,
     }
-    impl gapi::wire::Record for ModifyLabelsResponse {
+    impl ::gapi::wire::Record for ModifyLabelsResponse {
         const NAME: &'static str = "ModifyLabelsResponse";
         const FIELDS: &'static [&'static str] = &["kind", "modifiedLabels"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.kind,
@@ -3350,7 +3350,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.kind,
@@ -3360,7 +3360,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ModifyLabelsResponse);
+    ::gapi::record!(ModifyLabelsResponse);
     /// This resource represents a long-running operation that is the result of a network API call.
     #[derive(Clone, Default)]
     pub struct Operation {
@@ -3370,16 +3370,16 @@ pub mod schemas {
         pub error: Option<Status>,
         /// Service-specific metadata associated with the operation. It typically contains progress information and common metadata such as create time. Some services might not provide such metadata. Any method that returns a long-running operation should document the metadata type, if any.
         pub metadata: Option<
-            ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
+            ::std::collections::BTreeMap<String, ::gapi::serde_json::Value>,
         >,
         /// The server-assigned name, which is only unique within the same service that originally returns it. If you use the default HTTP mapping, the `name` should be a resource name ending with `operations/{unique_id}`.
         pub name: Option<String>,
         /// The normal, successful response of the operation. If the original method returns no data on success, such as `Delete`, the response is `google.protobuf.Empty`. If the original method is standard `Get`/`Create`/`Update`, the response should be the resource. For other methods, the response should have the type `XxxResponse`, where `Xxx` is the original method name. For example, if the original method name is `TakeSnapshot()`, the inferred response type is `TakeSnapshotResponse`.
         pub response: Option<
-            ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
+            ::std::collections::BTreeMap<String, ::gapi::serde_json::Value>,
         >,
     }
-    impl gapi::wire::Record for Operation {
+    impl ::gapi::wire::Record for Operation {
         const NAME: &'static str = "Operation";
         const FIELDS: &'static [&'static str] = &[
             "done",
@@ -3389,7 +3389,7 @@ pub mod schemas {
             "response",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.done,
@@ -3402,7 +3402,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.done,
@@ -3415,7 +3415,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Operation);
+    ::gapi::record!(Operation);
     /// A permission for a file. A permission grants a user, group, domain, or the world access to a file or a folder hierarchy. For more information, see \[Share files, folders, and drives\](https://developers.google.com/workspace/drive/api/guides/manage-sharing). By default, permission requests only return a subset of fields. Permission `kind`, `ID`, `type`, and `role` are always returned. To retrieve specific fields, see \[Return specific fields\](https://developers.google.com/workspace/drive/api/guides/fields-parameter). Some resource methods (such as `permissions.update`) require a `permissionId`. Use the `permissions.list` method to retrieve the ID for a file, folder, or shared drive.
     #[derive(Clone, Default)]
     pub struct Permission {
@@ -3430,7 +3430,7 @@ pub mod schemas {
         /// Output only. The email address of the user or group to which this permission refers.
         pub email_address: Option<String>,
         /// The time at which this permission will expire (RFC 3339 date-time). Expiration times have the following restrictions: - They can only be set on user and group permissions - The time must be in the future - The time cannot be more than a year in the future
-        pub expiration_time: Option<gapi::types::DateTime>,
+        pub expiration_time: Option<::gapi::types::DateTime>,
         /// Output only. The ID of this permission. This is a unique identifier for the grantee, and is published in the \[User resource\](https://developers.google.com/workspace/drive/api/reference/rest/v3/User) as `permissionId`. IDs should be treated as opaque values.
         pub id: Option<String>,
         /// When `true`, only organizers, owners, and users with permissions added directly on the item can access it.
@@ -3454,7 +3454,7 @@ pub mod schemas {
         /// Indicates the view for this permission. Only populated for permissions that belong to a view. The only supported values are `published` and `metadata`: * `published`: The permission's role is `publishedReader`. * `metadata`: The item is only visible to the `metadata` view because the item has limited access and the scope has at least read access to the parent. The `metadata` view is only supported on folders. For more information, see \[Views\](https://developers.google.com/workspace/drive/api/guides/ref-roles#views).
         pub view: Option<String>,
     }
-    impl gapi::wire::Record for Permission {
+    impl ::gapi::wire::Record for Permission {
         const NAME: &'static str = "Permission";
         const FIELDS: &'static [&'static str] = &[
             "allowFileDiscovery",
@@ -3475,7 +3475,7 @@ pub mod schemas {
             "view",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.allow_file_discovery,
@@ -3499,7 +3499,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.allow_file_discovery,
@@ -3523,7 +3523,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Permission);
+    ::gapi::record!(Permission);
     /// A list of permissions for a file.
     #[derive(Clone, Default)]
     pub struct PermissionList {
@@ -3534,7 +3534,7 @@ pub mod schemas {
         /// The list of permissions. If `nextPageToken` is populated, then this list may be incomplete and an additional page of results should be fetched.
         pub permissions: Option<Vec<Permission>>,
     }
-    impl gapi::wire::Record for PermissionList {
+    impl ::gapi::wire::Record for PermissionList {
         const NAME: &'static str = "PermissionList";
         const FIELDS: &'static [&'static str] = &[
             "kind",
@@ -3542,7 +3542,7 @@ pub mod schemas {
             "permissions",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.kind,
@@ -3553,7 +3553,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.kind,
@@ -3564,14 +3564,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PermissionList);
-    impl gapi::Page for PermissionList {
+    ::gapi::record!(PermissionList);
+    impl ::gapi::Page for PermissionList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for PermissionList {
+    impl ::gapi::PageItems for PermissionList {
         type Item = Permission;
         #[inline]
         fn into_items(self) -> Vec<Permission> {
@@ -3589,7 +3589,7 @@ pub mod schemas {
         /// Output only. The primary role for this user. Supported values include: * `owner` * `organizer` * `fileOrganizer` * `writer` * `commenter` * `reader` For more information, see \[Roles and permissions\](https://developers.google.com/workspace/drive/api/guides/ref-roles).
         pub role: Option<String>,
     }
-    impl gapi::wire::Record for PermissionPermissionDetails {
+    impl ::gapi::wire::Record for PermissionPermissionDetails {
         const NAME: &'static str = "PermissionPermissionDetails";
         const FIELDS: &'static [&'static str] = &[
             "inherited",
@@ -3598,7 +3598,7 @@ pub mod schemas {
             "role",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.inherited,
@@ -3610,7 +3610,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.inherited,
@@ -3622,7 +3622,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PermissionPermissionDetails);
+    ::gapi::record!(PermissionPermissionDetails);
     #[derive(Clone, Default)]
     pub struct PermissionTeamDrivePermissionDetails {
         /// Deprecated: Output only. Use `permissionDetails/inherited` instead.
@@ -3634,7 +3634,7 @@ pub mod schemas {
         /// Deprecated: Output only. Use `permissionDetails/permissionType` instead.
         pub team_drive_permission_type: Option<String>,
     }
-    impl gapi::wire::Record for PermissionTeamDrivePermissionDetails {
+    impl ::gapi::wire::Record for PermissionTeamDrivePermissionDetails {
         const NAME: &'static str = "PermissionTeamDrivePermissionDetails";
         const FIELDS: &'static [&'static str] = &[
             "inherited",
@@ -3643,7 +3643,7 @@ pub mod schemas {
             "teamDrivePermissionType",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.inherited,
@@ -3655,7 +3655,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.inherited,
@@ -3667,7 +3667,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PermissionTeamDrivePermissionDetails);
+    ::gapi::record!(PermissionTeamDrivePermissionDetails);
     /// Request for reassigning an approval. Reviewers can be added or replaced, but not removed.
     #[derive(Clone, Default)]
     pub struct ReassignApprovalRequest {
@@ -3678,7 +3678,7 @@ pub mod schemas {
         /// Optional. The list of reviewer replacements.
         pub replace_reviewers: Option<Vec<ReplaceReviewer>>,
     }
-    impl gapi::wire::Record for ReassignApprovalRequest {
+    impl ::gapi::wire::Record for ReassignApprovalRequest {
         const NAME: &'static str = "ReassignApprovalRequest";
         const FIELDS: &'static [&'static str] = &[
             "addReviewers",
@@ -3686,7 +3686,7 @@ pub mod schemas {
             "replaceReviewers",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.add_reviewers,
@@ -3697,7 +3697,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.add_reviewers,
@@ -3708,7 +3708,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ReassignApprovalRequest);
+    ::gapi::record!(ReassignApprovalRequest);
     /// Representation of a reviewer replacement.
     #[derive(Clone, Default)]
     pub struct ReplaceReviewer {
@@ -3717,14 +3717,14 @@ pub mod schemas {
         /// Required. The email of the reviewer to remove.
         pub removed_reviewer_email: Option<String>,
     }
-    impl gapi::wire::Record for ReplaceReviewer {
+    impl ::gapi::wire::Record for ReplaceReviewer {
         const NAME: &'static str = "ReplaceReviewer";
         const FIELDS: &'static [&'static str] = &[
             "addedReviewerEmail",
             "removedReviewerEmail",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.added_reviewer_email,
@@ -3734,7 +3734,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.added_reviewer_email,
@@ -3744,7 +3744,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ReplaceReviewer);
+    ::gapi::record!(ReplaceReviewer);
     /// A reply to a comment on a file. Some resource methods (such as `replies.update`) require a `replyId`. Use the `replies.list` method to retrieve the ID for a reply.
     #[derive(Clone, Default)]
     pub struct Reply {
@@ -3757,7 +3757,7 @@ pub mod schemas {
         /// The plain text content of the reply. This field is used for setting the content, while `htmlContent` should be displayed. This field is required by the `create` method if no `action` value is specified.
         pub content: Option<String>,
         /// The time at which the reply was created (RFC 3339 date-time).
-        pub created_time: Option<gapi::types::DateTime>,
+        pub created_time: Option<::gapi::types::DateTime>,
         /// Output only. Whether the reply has been deleted. A deleted reply has no content.
         pub deleted: Option<bool>,
         /// Output only. The content of the reply with HTML formatting.
@@ -3769,9 +3769,9 @@ pub mod schemas {
         /// Output only. A list of email addresses for users mentioned in this comment. If no users are mentioned, the list is empty.
         pub mentioned_email_addresses: Option<Vec<String>>,
         /// The last time the reply was modified (RFC 3339 date-time).
-        pub modified_time: Option<gapi::types::DateTime>,
+        pub modified_time: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for Reply {
+    impl ::gapi::wire::Record for Reply {
         const NAME: &'static str = "Reply";
         const FIELDS: &'static [&'static str] = &[
             "action",
@@ -3787,7 +3787,7 @@ pub mod schemas {
             "modifiedTime",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.action,
@@ -3806,7 +3806,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.action,
@@ -3825,7 +3825,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Reply);
+    ::gapi::record!(Reply);
     /// A list of replies to a comment on a file.
     #[derive(Clone, Default)]
     pub struct ReplyList {
@@ -3836,11 +3836,11 @@ pub mod schemas {
         /// The list of replies. If `nextPageToken` is populated, then this list may be incomplete and an additional page of results should be fetched.
         pub replies: Option<Vec<Reply>>,
     }
-    impl gapi::wire::Record for ReplyList {
+    impl ::gapi::wire::Record for ReplyList {
         const NAME: &'static str = "ReplyList";
         const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "replies"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.kind,
@@ -3851,7 +3851,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.kind,
@@ -3862,14 +3862,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ReplyList);
-    impl gapi::Page for ReplyList {
+    ::gapi::record!(ReplyList);
+    impl ::gapi::Page for ReplyList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for ReplyList {
+    impl ::gapi::PageItems for ReplyList {
         type Item = Reply;
         #[inline]
         fn into_items(self) -> Vec<Reply> {
@@ -3888,7 +3888,7 @@ pub mod schemas {
         /// Optional. Indicates the view for this access proposal. This should only be set when the proposal belongs to a view. Only `published` is supported.
         pub view: Option<String>,
     }
-    impl gapi::wire::Record for ResolveAccessProposalRequest {
+    impl ::gapi::wire::Record for ResolveAccessProposalRequest {
         const NAME: &'static str = "ResolveAccessProposalRequest";
         const FIELDS: &'static [&'static str] = &[
             "action",
@@ -3897,7 +3897,7 @@ pub mod schemas {
             "view",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.action,
@@ -3909,7 +3909,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.action,
@@ -3921,8 +3921,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ResolveAccessProposalRequest);
-    gapi::open_enum! {
+    ::gapi::record!(ResolveAccessProposalRequest);
+    ::gapi::open_enum! {
         /// Required. The action to take on the access proposal.
         pub enum ResolveAccessProposalRequestAction {
             /// Unspecified action
@@ -3943,11 +3943,11 @@ pub mod schemas {
         /// The user that's responsible for this response.
         pub reviewer: Option<User>,
     }
-    impl gapi::wire::Record for ReviewerResponse {
+    impl ::gapi::wire::Record for ReviewerResponse {
         const NAME: &'static str = "ReviewerResponse";
         const FIELDS: &'static [&'static str] = &["kind", "response", "reviewer"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.kind,
@@ -3958,7 +3958,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.kind,
@@ -3969,8 +3969,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ReviewerResponse);
-    gapi::open_enum! {
+    ::gapi::record!(ReviewerResponse);
+    ::gapi::open_enum! {
         /// A reviewer’s response for the approval.
         pub enum ReviewerResponseResponse {
             /// The response was set to an unrecognized value.
@@ -4001,7 +4001,7 @@ pub mod schemas {
         /// Output only. The MIME type of the revision.
         pub mime_type: Option<String>,
         /// The last time the revision was modified (RFC 3339 date-time).
-        pub modified_time: Option<gapi::types::DateTime>,
+        pub modified_time: Option<::gapi::types::DateTime>,
         /// Output only. The original filename used to create this revision. This is only applicable to files with binary content in Drive.
         pub original_filename: Option<String>,
         /// Whether subsequent revisions will be automatically republished. This is only applicable to Docs Editors files.
@@ -4015,7 +4015,7 @@ pub mod schemas {
         /// Output only. The size of the revision's content in bytes. This is only applicable to files with binary content in Drive.
         pub size: Option<i64>,
     }
-    impl gapi::wire::Record for Revision {
+    impl ::gapi::wire::Record for Revision {
         const NAME: &'static str = "Revision";
         const FIELDS: &'static [&'static str] = &[
             "exportLinks",
@@ -4034,7 +4034,7 @@ pub mod schemas {
             "size",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.export_links,
@@ -4050,13 +4050,13 @@ pub mod schemas {
                     10 => &self.published,
                     11 => &self.published_link,
                     12 => &self.published_outside_domain,
-                    13 => gapi::wire::int64_field(&self.size),
+                    13 => ::gapi::wire::int64_field(&self.size),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.export_links,
@@ -4072,13 +4072,13 @@ pub mod schemas {
                     10 => &mut self.published,
                     11 => &mut self.published_link,
                     12 => &mut self.published_outside_domain,
-                    13 => gapi::wire::int64_field_mut(&mut self.size),
+                    13 => ::gapi::wire::int64_field_mut(&mut self.size),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(Revision);
+    ::gapi::record!(Revision);
     /// A list of revisions of a file.
     #[derive(Clone, Default)]
     pub struct RevisionList {
@@ -4089,11 +4089,11 @@ pub mod schemas {
         /// The list of revisions. If nextPageToken is populated, then this list may be incomplete and an additional page of results should be fetched.
         pub revisions: Option<Vec<Revision>>,
     }
-    impl gapi::wire::Record for RevisionList {
+    impl ::gapi::wire::Record for RevisionList {
         const NAME: &'static str = "RevisionList";
         const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "revisions"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.kind,
@@ -4104,7 +4104,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.kind,
@@ -4115,14 +4115,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(RevisionList);
-    impl gapi::Page for RevisionList {
+    ::gapi::record!(RevisionList);
+    impl ::gapi::Page for RevisionList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for RevisionList {
+    impl ::gapi::PageItems for RevisionList {
         type Item = Revision;
         #[inline]
         fn into_items(self) -> Vec<Revision> {
@@ -4133,7 +4133,7 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct StartApprovalRequest {
         /// Optional. The time that the approval is due.
-        pub due_time: Option<gapi::types::DateTime>,
+        pub due_time: Option<::gapi::types::DateTime>,
         /// Optional. The behavior of the approval when the file content changes.
         pub file_content_change_behavior: Option<
             StartApprovalRequestFileContentChangeBehavior,
@@ -4145,7 +4145,7 @@ pub mod schemas {
         /// Required. The emails of the users who are set to review the approval.
         pub reviewer_emails: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for StartApprovalRequest {
+    impl ::gapi::wire::Record for StartApprovalRequest {
         const NAME: &'static str = "StartApprovalRequest";
         const FIELDS: &'static [&'static str] = &[
             "dueTime",
@@ -4155,7 +4155,7 @@ pub mod schemas {
             "reviewerEmails",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.due_time,
@@ -4168,7 +4168,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.due_time,
@@ -4181,7 +4181,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(StartApprovalRequest);
+    ::gapi::record!(StartApprovalRequest);
     /// Optional. The behavior of the approval when the file content changes.
     pub type StartApprovalRequestFileContentChangeBehavior = ApprovalFileContentChangeBehavior;
     #[derive(Clone, Default)]
@@ -4191,11 +4191,11 @@ pub mod schemas {
         /// The starting page token for listing future changes. The page token doesn't expire.
         pub start_page_token: Option<String>,
     }
-    impl gapi::wire::Record for StartPageToken {
+    impl ::gapi::wire::Record for StartPageToken {
         const NAME: &'static str = "StartPageToken";
         const FIELDS: &'static [&'static str] = &["kind", "startPageToken"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.kind,
@@ -4205,7 +4205,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.kind,
@@ -4215,7 +4215,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(StartPageToken);
+    ::gapi::record!(StartPageToken);
     /// The `Status` type defines a logical error model that is suitable for different programming environments, including REST APIs and RPC APIs. It is used by \[gRPC\](https://github.com/grpc). Each `Status` message contains three pieces of data: error code, error message, and error details. You can find out more about this error model and how to work with it in the \[API Design Guide\](https://cloud.google.com/apis/design/errors).
     #[derive(Clone, Default)]
     pub struct Status {
@@ -4223,16 +4223,16 @@ pub mod schemas {
         pub code: Option<i32>,
         /// A list of messages that carry the error details. There is a common set of message types for APIs to use.
         pub details: Option<
-            Vec<::std::collections::BTreeMap<String, gapi::serde_json::Value>>,
+            Vec<::std::collections::BTreeMap<String, ::gapi::serde_json::Value>>,
         >,
         /// A developer-facing error message, which should be in English. Any user-facing error message should be localized and sent in the google.rpc.Status.details field, or localized by the client.
         pub message: Option<String>,
     }
-    impl gapi::wire::Record for Status {
+    impl ::gapi::wire::Record for Status {
         const NAME: &'static str = "Status";
         const FIELDS: &'static [&'static str] = &["code", "details", "message"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.code,
@@ -4243,7 +4243,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.code,
@@ -4254,7 +4254,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Status);
+    ::gapi::record!(Status);
     /// Deprecated: use the drive collection instead. Next ID: 33
     #[derive(Clone, Default)]
     pub struct TeamDrive {
@@ -4267,7 +4267,7 @@ pub mod schemas {
         /// The color of this Team Drive as an RGB hex string. It can only be set on a `drive.teamdrives.update` request that does not set `themeId`.
         pub color_rgb: Option<String>,
         /// The time at which the Team Drive was created (RFC 3339 date-time).
-        pub created_time: Option<gapi::types::DateTime>,
+        pub created_time: Option<::gapi::types::DateTime>,
         /// The ID of this Team Drive which is also the ID of the top level folder of this Team Drive.
         pub id: Option<String>,
         /// Identifies what kind of resource this is. Value: the fixed string `"drive#teamDrive"`.
@@ -4281,7 +4281,7 @@ pub mod schemas {
         /// The ID of the theme from which the background image and color will be set. The set of possible `teamDriveThemes` can be retrieved from a `drive.about.get` response. When not specified on a `drive.teamdrives.create` request, a random theme is chosen from which the background image and color are set. This is a write-only field; it can only be set on requests that don't set `colorRgb` or `backgroundImageFile`.
         pub theme_id: Option<String>,
     }
-    impl gapi::wire::Record for TeamDrive {
+    impl ::gapi::wire::Record for TeamDrive {
         const NAME: &'static str = "TeamDrive";
         const FIELDS: &'static [&'static str] = &[
             "backgroundImageFile",
@@ -4297,7 +4297,7 @@ pub mod schemas {
             "themeId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.background_image_file,
@@ -4316,7 +4316,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.background_image_file,
@@ -4335,7 +4335,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TeamDrive);
+    ::gapi::record!(TeamDrive);
     /// The background image file for a Team Drive.
     #[derive(Clone, Default)]
     pub struct TeamDriveBackgroundImageFile {
@@ -4348,7 +4348,7 @@ pub mod schemas {
         /// The Y coordinate of the upper left corner of the cropping area in the background image. This is a value in the closed range of 0 to 1. This value represents the vertical distance from the top side of the entire image to the top side of the cropping area divided by the height of the entire image.
         pub y_coordinate: Option<f32>,
     }
-    impl gapi::wire::Record for TeamDriveBackgroundImageFile {
+    impl ::gapi::wire::Record for TeamDriveBackgroundImageFile {
         const NAME: &'static str = "TeamDriveBackgroundImageFile";
         const FIELDS: &'static [&'static str] = &[
             "id",
@@ -4357,7 +4357,7 @@ pub mod schemas {
             "yCoordinate",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.id,
@@ -4369,7 +4369,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.id,
@@ -4381,7 +4381,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TeamDriveBackgroundImageFile);
+    ::gapi::record!(TeamDriveBackgroundImageFile);
     /// Capabilities the current user has on this Team Drive.
     #[derive(Clone, Default)]
     pub struct TeamDriveCapabilities {
@@ -4432,7 +4432,7 @@ pub mod schemas {
         /// Whether the current user can trash children from folders in this Team Drive.
         pub can_trash_children: Option<bool>,
     }
-    impl gapi::wire::Record for TeamDriveCapabilities {
+    impl ::gapi::wire::Record for TeamDriveCapabilities {
         const NAME: &'static str = "TeamDriveCapabilities";
         const FIELDS: &'static [&'static str] = &[
             "canAddChildren",
@@ -4459,7 +4459,7 @@ pub mod schemas {
             "canTrashChildren",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.can_add_children,
@@ -4492,7 +4492,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.can_add_children,
@@ -4525,7 +4525,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TeamDriveCapabilities);
+    ::gapi::record!(TeamDriveCapabilities);
     /// A list of Team Drives.
     #[derive(Clone, Default)]
     pub struct TeamDriveList {
@@ -4536,11 +4536,11 @@ pub mod schemas {
         /// The list of Team Drives. If nextPageToken is populated, then this list may be incomplete and an additional page of results should be fetched.
         pub team_drives: Option<Vec<TeamDrive>>,
     }
-    impl gapi::wire::Record for TeamDriveList {
+    impl ::gapi::wire::Record for TeamDriveList {
         const NAME: &'static str = "TeamDriveList";
         const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "teamDrives"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.kind,
@@ -4551,7 +4551,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.kind,
@@ -4562,14 +4562,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TeamDriveList);
-    impl gapi::Page for TeamDriveList {
+    ::gapi::record!(TeamDriveList);
+    impl ::gapi::Page for TeamDriveList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for TeamDriveList {
+    impl ::gapi::PageItems for TeamDriveList {
         type Item = TeamDrive;
         #[inline]
         fn into_items(self) -> Vec<TeamDrive> {
@@ -4592,7 +4592,7 @@ pub mod schemas {
         /// Whether access to items inside this Team Drive is restricted to members of this Team Drive.
         pub team_members_only: Option<bool>,
     }
-    impl gapi::wire::Record for TeamDriveRestrictions {
+    impl ::gapi::wire::Record for TeamDriveRestrictions {
         const NAME: &'static str = "TeamDriveRestrictions";
         const FIELDS: &'static [&'static str] = &[
             "adminManagedRestrictions",
@@ -4603,7 +4603,7 @@ pub mod schemas {
             "teamMembersOnly",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.admin_managed_restrictions,
@@ -4617,7 +4617,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.admin_managed_restrictions,
@@ -4631,7 +4631,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TeamDriveRestrictions);
+    ::gapi::record!(TeamDriveRestrictions);
     /// Information about a Drive user.
     #[derive(Clone, Default)]
     pub struct User {
@@ -4648,7 +4648,7 @@ pub mod schemas {
         /// Output only. A link to the user's profile photo, if available.
         pub photo_link: Option<String>,
     }
-    impl gapi::wire::Record for User {
+    impl ::gapi::wire::Record for User {
         const NAME: &'static str = "User";
         const FIELDS: &'static [&'static str] = &[
             "displayName",
@@ -4659,7 +4659,7 @@ pub mod schemas {
             "photoLink",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.display_name,
@@ -4673,7 +4673,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.display_name,
@@ -4687,19 +4687,19 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(User);
+    ::gapi::record!(User);
 }
 /// The Google Drive API (`drive` v3): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]
 pub struct Drive {
-    svc: gapi::Service,
+    svc: ::gapi::Service,
 }
 impl Drive {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
-    pub fn new(client: gapi::Client) -> Self {
+    pub fn new(client: ::gapi::Client) -> Self {
         Drive {
-            svc: gapi::Service::new(client, &SERVICE),
+            svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
@@ -4718,7 +4718,7 @@ impl Drive {
     }
     /// The underlying [`gapi::Service`].
     #[inline]
-    pub fn service(&self) -> &gapi::Service {
+    pub fn service(&self) -> &::gapi::Service {
         &self.svc
     }
     /// The `about` resource.
@@ -4825,7 +4825,7 @@ pub mod about {
     /// Methods of the `about` resource.
     #[derive(Clone, Debug)]
     pub struct AboutResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl AboutResource {
         /// Gets information about the user, the user's Drive, and system capabilities. For more information, see \[Return user info\](https://developers.google.com/workspace/drive/api/guides/user-info). Required: The `fields` parameter must be set. To return the exact fields you need, see \[Return specific fields\](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
@@ -4833,13 +4833,13 @@ pub mod about {
         /// `drive.about.get` — `GET about`
         #[inline]
         pub fn get(&self) -> GetCall {
-            let call = gapi::Call::new(&self.svc, &GET);
+            let call = ::gapi::Call::new(&self.svc, &GET);
             GetCall { call }
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.about.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "about",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -4850,21 +4850,21 @@ pub mod about {
             "https://www.googleapis.com/auth/drive.photos.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.about.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::About;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4873,7 +4873,7 @@ pub mod about {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::About>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::About>> {
             self.call.send()
         }
     }
@@ -4883,7 +4883,7 @@ pub mod accessproposals {
     /// Methods of the `accessproposals` resource.
     #[derive(Clone, Debug)]
     pub struct AccessproposalsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl AccessproposalsResource {
         /// Retrieves an access proposal by ID. For more information, see \[Manage pending access proposals\](https://developers.google.com/workspace/drive/api/guides/pending-access).
@@ -4900,7 +4900,7 @@ pub mod accessproposals {
             file_id: impl Into<String>,
             proposal_id: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("fileId", file_id.into());
             call.path_param("proposalId", proposal_id.into());
             GetCall { call }
@@ -4914,7 +4914,7 @@ pub mod accessproposals {
         /// - `file_id`: Required. The ID of the item the request is on.
         #[inline]
         pub fn list(&self, file_id: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("fileId", file_id.into());
             ListCall { call }
         }
@@ -4933,16 +4933,16 @@ pub mod accessproposals {
             proposal_id: impl Into<String>,
             request: super::schemas::ResolveAccessProposalRequest,
         ) -> ResolveCall {
-            let mut call = gapi::Call::new(&self.svc, &RESOLVE);
+            let mut call = ::gapi::Call::new(&self.svc, &RESOLVE);
             call.path_param("fileId", file_id.into());
             call.path_param("proposalId", proposal_id.into());
             call.body(&request);
             ResolveCall { call }
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.accessproposals.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files/{fileId}/accessproposals/{proposalId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -4951,21 +4951,21 @@ pub mod accessproposals {
             "https://www.googleapis.com/auth/drive.metadata.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.accessproposals.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::AccessProposal;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4975,14 +4975,14 @@ pub mod accessproposals {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::AccessProposal>,
+            Output = ::gapi::Result<super::schemas::AccessProposal>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.accessproposals.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files/{fileId}/accessproposals",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -4991,25 +4991,25 @@ pub mod accessproposals {
             "https://www.googleapis.com/auth/drive.metadata.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.accessproposals.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::ListAccessProposalsResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5031,51 +5031,55 @@ pub mod accessproposals {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ListAccessProposalsResponse>,
+            Output = ::gapi::Result<super::schemas::ListAccessProposalsResponse>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::ListAccessProposalsResponse> {
+        pub fn pages(
+            self,
+        ) -> ::gapi::Pages<super::schemas::ListAccessProposalsResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::ListAccessProposalsResponse> {
+        pub fn items(
+            self,
+        ) -> ::gapi::Items<super::schemas::ListAccessProposalsResponse> {
             self.call.items()
         }
     }
-    static RESOLVE: gapi::MethodInfo = gapi::MethodInfo {
+    static RESOLVE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.accessproposals.resolve",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "files/{fileId}/accessproposals/{proposalId}:resolve",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.accessproposals.resolve`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ResolveCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ResolveCall {
+    impl ::gapi::CallBuilder for ResolveCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl ResolveCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
@@ -5085,7 +5089,7 @@ pub mod approvals {
     /// Methods of the `approvals` resource.
     #[derive(Clone, Debug)]
     pub struct ApprovalsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ApprovalsResource {
         /// Approves an approval. For more information, see \[Manage approvals\](https://developers.google.com/workspace/drive/api/guides/approvals). This is used to update the ReviewerResponse of the requesting user with a Response of `APPROVED`. If this is the last required reviewer response, this also completes the approval and sets the approval Status to `APPROVED`.
@@ -5103,7 +5107,7 @@ pub mod approvals {
             approval_id: impl Into<String>,
             request: super::schemas::ApproveApprovalRequest,
         ) -> ApproveCall {
-            let mut call = gapi::Call::new(&self.svc, &APPROVE);
+            let mut call = ::gapi::Call::new(&self.svc, &APPROVE);
             call.path_param("fileId", file_id.into());
             call.path_param("approvalId", approval_id.into());
             call.body(&request);
@@ -5124,7 +5128,7 @@ pub mod approvals {
             approval_id: impl Into<String>,
             request: super::schemas::CancelApprovalRequest,
         ) -> CancelCall {
-            let mut call = gapi::Call::new(&self.svc, &CANCEL);
+            let mut call = ::gapi::Call::new(&self.svc, &CANCEL);
             call.path_param("fileId", file_id.into());
             call.path_param("approvalId", approval_id.into());
             call.body(&request);
@@ -5145,7 +5149,7 @@ pub mod approvals {
             approval_id: impl Into<String>,
             request: super::schemas::CommentApprovalRequest,
         ) -> CommentCall {
-            let mut call = gapi::Call::new(&self.svc, &COMMENT);
+            let mut call = ::gapi::Call::new(&self.svc, &COMMENT);
             call.path_param("fileId", file_id.into());
             call.path_param("approvalId", approval_id.into());
             call.body(&request);
@@ -5166,7 +5170,7 @@ pub mod approvals {
             approval_id: impl Into<String>,
             request: super::schemas::DeclineApprovalRequest,
         ) -> DeclineCall {
-            let mut call = gapi::Call::new(&self.svc, &DECLINE);
+            let mut call = ::gapi::Call::new(&self.svc, &DECLINE);
             call.path_param("fileId", file_id.into());
             call.path_param("approvalId", approval_id.into());
             call.body(&request);
@@ -5186,7 +5190,7 @@ pub mod approvals {
             file_id: impl Into<String>,
             approval_id: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("fileId", file_id.into());
             call.path_param("approvalId", approval_id.into());
             GetCall { call }
@@ -5200,7 +5204,7 @@ pub mod approvals {
         /// - `file_id`: Required. The ID of the file that the approval is on.
         #[inline]
         pub fn list(&self, file_id: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("fileId", file_id.into());
             ListCall { call }
         }
@@ -5219,7 +5223,7 @@ pub mod approvals {
             approval_id: impl Into<String>,
             request: super::schemas::ReassignApprovalRequest,
         ) -> ReassignCall {
-            let mut call = gapi::Call::new(&self.svc, &REASSIGN);
+            let mut call = ::gapi::Call::new(&self.svc, &REASSIGN);
             call.path_param("fileId", file_id.into());
             call.path_param("approvalId", approval_id.into());
             call.body(&request);
@@ -5238,36 +5242,36 @@ pub mod approvals {
             file_id: impl Into<String>,
             request: super::schemas::StartApprovalRequest,
         ) -> StartCall {
-            let mut call = gapi::Call::new(&self.svc, &START);
+            let mut call = ::gapi::Call::new(&self.svc, &START);
             call.path_param("fileId", file_id.into());
             call.body(&request);
             StartCall { call }
         }
     }
-    static APPROVE: gapi::MethodInfo = gapi::MethodInfo {
+    static APPROVE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.approvals.approve",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "files/{fileId}/approvals/{approvalId}:approve",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
             "https://www.googleapis.com/auth/drive.metadata",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.approvals.approve`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ApproveCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ApproveCall {
+    impl ::gapi::CallBuilder for ApproveCall {
         type Response = super::schemas::Approval;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5277,35 +5281,35 @@ pub mod approvals {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Approval>,
+            Output = ::gapi::Result<super::schemas::Approval>,
         > {
             self.call.send()
         }
     }
-    static CANCEL: gapi::MethodInfo = gapi::MethodInfo {
+    static CANCEL: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.approvals.cancel",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "files/{fileId}/approvals/{approvalId}:cancel",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
             "https://www.googleapis.com/auth/drive.metadata",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.approvals.cancel`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct CancelCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for CancelCall {
+    impl ::gapi::CallBuilder for CancelCall {
         type Response = super::schemas::Approval;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5315,35 +5319,35 @@ pub mod approvals {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Approval>,
+            Output = ::gapi::Result<super::schemas::Approval>,
         > {
             self.call.send()
         }
     }
-    static COMMENT: gapi::MethodInfo = gapi::MethodInfo {
+    static COMMENT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.approvals.comment",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "files/{fileId}/approvals/{approvalId}:comment",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
             "https://www.googleapis.com/auth/drive.metadata",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.approvals.comment`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct CommentCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for CommentCall {
+    impl ::gapi::CallBuilder for CommentCall {
         type Response = super::schemas::Approval;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5353,35 +5357,35 @@ pub mod approvals {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Approval>,
+            Output = ::gapi::Result<super::schemas::Approval>,
         > {
             self.call.send()
         }
     }
-    static DECLINE: gapi::MethodInfo = gapi::MethodInfo {
+    static DECLINE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.approvals.decline",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "files/{fileId}/approvals/{approvalId}:decline",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
             "https://www.googleapis.com/auth/drive.metadata",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.approvals.decline`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeclineCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeclineCall {
+    impl ::gapi::CallBuilder for DeclineCall {
         type Response = super::schemas::Approval;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5391,14 +5395,14 @@ pub mod approvals {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Approval>,
+            Output = ::gapi::Result<super::schemas::Approval>,
         > {
             self.call.send()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.approvals.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files/{fileId}/approvals/{approvalId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -5408,21 +5412,21 @@ pub mod approvals {
             "https://www.googleapis.com/auth/drive.metadata.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.approvals.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Approval;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5432,14 +5436,14 @@ pub mod approvals {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Approval>,
+            Output = ::gapi::Result<super::schemas::Approval>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.approvals.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files/{fileId}/approvals",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -5449,25 +5453,25 @@ pub mod approvals {
             "https://www.googleapis.com/auth/drive.metadata.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.approvals.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::ApprovalList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5489,45 +5493,45 @@ pub mod approvals {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ApprovalList>,
+            Output = ::gapi::Result<super::schemas::ApprovalList>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::ApprovalList> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::ApprovalList> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::ApprovalList> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::ApprovalList> {
             self.call.items()
         }
     }
-    static REASSIGN: gapi::MethodInfo = gapi::MethodInfo {
+    static REASSIGN: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.approvals.reassign",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "files/{fileId}/approvals/{approvalId}:reassign",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
             "https://www.googleapis.com/auth/drive.metadata",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.approvals.reassign`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ReassignCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ReassignCall {
+    impl ::gapi::CallBuilder for ReassignCall {
         type Response = super::schemas::Approval;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5537,35 +5541,35 @@ pub mod approvals {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Approval>,
+            Output = ::gapi::Result<super::schemas::Approval>,
         > {
             self.call.send()
         }
     }
-    static START: gapi::MethodInfo = gapi::MethodInfo {
+    static START: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.approvals.start",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "files/{fileId}/approvals:start",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
             "https://www.googleapis.com/auth/drive.metadata",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.approvals.start`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct StartCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for StartCall {
+    impl ::gapi::CallBuilder for StartCall {
         type Response = super::schemas::Approval;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5575,7 +5579,7 @@ pub mod approvals {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Approval>,
+            Output = ::gapi::Result<super::schemas::Approval>,
         > {
             self.call.send()
         }
@@ -5586,7 +5590,7 @@ pub mod apps {
     /// Methods of the `apps` resource.
     #[derive(Clone, Debug)]
     pub struct AppsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl AppsResource {
         /// Gets a specific app. For more information, see \[Return user info\](https://developers.google.com/workspace/drive/api/guides/user-info).
@@ -5598,7 +5602,7 @@ pub mod apps {
         /// - `app_id`: The ID of the app.
         #[inline]
         pub fn get(&self, app_id: impl Into<String>) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("appId", app_id.into());
             GetCall { call }
         }
@@ -5607,13 +5611,13 @@ pub mod apps {
         /// `drive.apps.list` — `GET apps`
         #[inline]
         pub fn list(&self) -> ListCall {
-            let call = gapi::Call::new(&self.svc, &LIST);
+            let call = ::gapi::Call::new(&self.svc, &LIST);
             ListCall { call }
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.apps.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "apps/{appId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -5624,21 +5628,21 @@ pub mod apps {
             "https://www.googleapis.com/auth/drive.metadata.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.apps.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::App;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5647,30 +5651,30 @@ pub mod apps {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::App>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::App>> {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.apps.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "apps",
         scopes: &["https://www.googleapis.com/auth/drive.apps.readonly"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.apps.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::AppList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5697,7 +5701,9 @@ pub mod apps {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::AppList>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::AppList>,
+        > {
             self.call.send()
         }
     }
@@ -5707,7 +5713,7 @@ pub mod changes {
     /// Methods of the `changes` resource.
     #[derive(Clone, Debug)]
     pub struct ChangesResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ChangesResource {
         /// Gets the starting pageToken for listing future changes. For more information, see \[Retrieve changes\](https://developers.google.com/workspace/drive/api/guides/manage-changes).
@@ -5715,7 +5721,7 @@ pub mod changes {
         /// `drive.changes.getStartPageToken` — `GET changes/startPageToken`
         #[inline]
         pub fn get_start_page_token(&self) -> GetStartPageTokenCall {
-            let call = gapi::Call::new(&self.svc, &GET_START_PAGE_TOKEN);
+            let call = ::gapi::Call::new(&self.svc, &GET_START_PAGE_TOKEN);
             GetStartPageTokenCall { call }
         }
         /// Lists the changes for a user or shared drive. For more information, see \[Retrieve changes\](https://developers.google.com/workspace/drive/api/guides/manage-changes).
@@ -5727,7 +5733,7 @@ pub mod changes {
         /// - `page_token`: The token for continuing a previous list request on the next page. This should be set to the value of 'nextPageToken' from the previous response or to the response from the getStartPageToken method.
         #[inline]
         pub fn list(&self, page_token: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.query("pageToken", page_token.into());
             ListCall { call }
         }
@@ -5744,15 +5750,15 @@ pub mod changes {
             page_token: impl Into<String>,
             request: super::schemas::Channel,
         ) -> WatchCall {
-            let mut call = gapi::Call::new(&self.svc, &WATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &WATCH);
             call.query("pageToken", page_token.into());
             call.body(&request);
             WatchCall { call }
         }
     }
-    static GET_START_PAGE_TOKEN: gapi::MethodInfo = gapi::MethodInfo {
+    static GET_START_PAGE_TOKEN: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.changes.getStartPageToken",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "changes/startPageToken",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -5764,21 +5770,21 @@ pub mod changes {
             "https://www.googleapis.com/auth/drive.photos.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.changes.getStartPageToken`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetStartPageTokenCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetStartPageTokenCall {
+    impl ::gapi::CallBuilder for GetStartPageTokenCall {
         type Response = super::schemas::StartPageToken;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5816,14 +5822,14 @@ pub mod changes {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::StartPageToken>,
+            Output = ::gapi::Result<super::schemas::StartPageToken>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.changes.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "changes",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -5835,21 +5841,21 @@ pub mod changes {
             "https://www.googleapis.com/auth/drive.photos.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.changes.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::ChangeList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5943,14 +5949,14 @@ pub mod changes {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ChangeList>,
+            Output = ::gapi::Result<super::schemas::ChangeList>,
         > {
             self.call.send()
         }
     }
-    static WATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static WATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.changes.watch",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "changes/watch",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -5962,21 +5968,21 @@ pub mod changes {
             "https://www.googleapis.com/auth/drive.photos.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.changes.watch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct WatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for WatchCall {
+    impl ::gapi::CallBuilder for WatchCall {
         type Response = super::schemas::Channel;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6069,7 +6075,9 @@ pub mod changes {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Channel>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Channel>,
+        > {
             self.call.send()
         }
     }
@@ -6079,7 +6087,7 @@ pub mod channels {
     /// Methods of the `channels` resource.
     #[derive(Clone, Debug)]
     pub struct ChannelsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ChannelsResource {
         /// Stops watching resources through this channel. For more information, see \[Notifications for resource changes\](https://developers.google.com/workspace/drive/api/guides/push).
@@ -6087,14 +6095,14 @@ pub mod channels {
         /// `drive.channels.stop` — `POST channels/stop`
         #[inline]
         pub fn stop(&self, request: super::schemas::Channel) -> StopCall {
-            let mut call = gapi::Call::new(&self.svc, &STOP);
+            let mut call = ::gapi::Call::new(&self.svc, &STOP);
             call.body(&request);
             StopCall { call }
         }
     }
-    static STOP: gapi::MethodInfo = gapi::MethodInfo {
+    static STOP: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.channels.stop",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "channels/stop",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -6106,28 +6114,28 @@ pub mod channels {
             "https://www.googleapis.com/auth/drive.photos.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.channels.stop`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct StopCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for StopCall {
+    impl ::gapi::CallBuilder for StopCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl StopCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
@@ -6137,7 +6145,7 @@ pub mod comments {
     /// Methods of the `comments` resource.
     #[derive(Clone, Debug)]
     pub struct CommentsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl CommentsResource {
         /// Creates a comment on a file. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments). Required: The `fields` parameter must be set. To return the exact fields you need, see \[Return specific fields\](https://developers.google.com/workspace/drive/api/guides/fields-parameter).
@@ -6153,7 +6161,7 @@ pub mod comments {
             file_id: impl Into<String>,
             request: super::schemas::Comment,
         ) -> CreateCall {
-            let mut call = gapi::Call::new(&self.svc, &CREATE);
+            let mut call = ::gapi::Call::new(&self.svc, &CREATE);
             call.path_param("fileId", file_id.into());
             call.body(&request);
             CreateCall { call }
@@ -6172,7 +6180,7 @@ pub mod comments {
             file_id: impl Into<String>,
             comment_id: impl Into<String>,
         ) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("fileId", file_id.into());
             call.path_param("commentId", comment_id.into());
             DeleteCall { call }
@@ -6191,7 +6199,7 @@ pub mod comments {
             file_id: impl Into<String>,
             comment_id: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("fileId", file_id.into());
             call.path_param("commentId", comment_id.into());
             GetCall { call }
@@ -6205,7 +6213,7 @@ pub mod comments {
         /// - `file_id`: The ID of the file.
         #[inline]
         pub fn list(&self, file_id: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("fileId", file_id.into());
             ListCall { call }
         }
@@ -6224,36 +6232,36 @@ pub mod comments {
             comment_id: impl Into<String>,
             request: super::schemas::Comment,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("fileId", file_id.into());
             call.path_param("commentId", comment_id.into());
             call.body(&request);
             UpdateCall { call }
         }
     }
-    static CREATE: gapi::MethodInfo = gapi::MethodInfo {
+    static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.comments.create",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "files/{fileId}/comments",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.comments.create`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct CreateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for CreateCall {
+    impl ::gapi::CallBuilder for CreateCall {
         type Response = super::schemas::Comment;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6262,46 +6270,48 @@ pub mod comments {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Comment>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Comment>,
+        > {
             self.call.send()
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.comments.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "files/{fileId}/comments/{commentId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.comments.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl DeleteCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.comments.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files/{fileId}/comments/{commentId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -6309,21 +6319,21 @@ pub mod comments {
             "https://www.googleapis.com/auth/drive.meet.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.comments.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Comment;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6338,13 +6348,15 @@ pub mod comments {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Comment>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Comment>,
+        > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.comments.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files/{fileId}/comments",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -6352,25 +6364,25 @@ pub mod comments {
             "https://www.googleapis.com/auth/drive.meet.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.comments.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::CommentList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6404,44 +6416,44 @@ pub mod comments {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::CommentList>,
+            Output = ::gapi::Result<super::schemas::CommentList>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::CommentList> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::CommentList> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::CommentList> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::CommentList> {
             self.call.items()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.comments.update",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "files/{fileId}/comments/{commentId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.comments.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::Comment;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6450,7 +6462,9 @@ pub mod comments {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Comment>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Comment>,
+        > {
             self.call.send()
         }
     }
@@ -6460,7 +6474,7 @@ pub mod drives {
     /// Methods of the `drives` resource.
     #[derive(Clone, Debug)]
     pub struct DrivesResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl DrivesResource {
         /// Creates a shared drive. For more information, see \[Manage shared drives\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
@@ -6476,7 +6490,7 @@ pub mod drives {
             request_id: impl Into<String>,
             request: super::schemas::Drive,
         ) -> CreateCall {
-            let mut call = gapi::Call::new(&self.svc, &CREATE);
+            let mut call = ::gapi::Call::new(&self.svc, &CREATE);
             call.query("requestId", request_id.into());
             call.body(&request);
             CreateCall { call }
@@ -6490,7 +6504,7 @@ pub mod drives {
         /// - `drive_id`: The ID of the shared drive.
         #[inline]
         pub fn delete(&self, drive_id: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("driveId", drive_id.into());
             DeleteCall { call }
         }
@@ -6503,7 +6517,7 @@ pub mod drives {
         /// - `drive_id`: The ID of the shared drive.
         #[inline]
         pub fn get(&self, drive_id: impl Into<String>) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("driveId", drive_id.into());
             GetCall { call }
         }
@@ -6516,7 +6530,7 @@ pub mod drives {
         /// - `drive_id`: The ID of the shared drive.
         #[inline]
         pub fn hide(&self, drive_id: impl Into<String>) -> HideCall {
-            let mut call = gapi::Call::new(&self.svc, &HIDE);
+            let mut call = ::gapi::Call::new(&self.svc, &HIDE);
             call.path_param("driveId", drive_id.into());
             HideCall { call }
         }
@@ -6525,7 +6539,7 @@ pub mod drives {
         /// `drive.drives.list` — `GET drives`
         #[inline]
         pub fn list(&self) -> ListCall {
-            let call = gapi::Call::new(&self.svc, &LIST);
+            let call = ::gapi::Call::new(&self.svc, &LIST);
             ListCall { call }
         }
         /// Restores a shared drive to the default view. For more information, see \[Manage shared drives\](https://developers.google.com/workspace/drive/api/guides/manage-shareddrives).
@@ -6537,7 +6551,7 @@ pub mod drives {
         /// - `drive_id`: The ID of the shared drive.
         #[inline]
         pub fn unhide(&self, drive_id: impl Into<String>) -> UnhideCall {
-            let mut call = gapi::Call::new(&self.svc, &UNHIDE);
+            let mut call = ::gapi::Call::new(&self.svc, &UNHIDE);
             call.path_param("driveId", drive_id.into());
             UnhideCall { call }
         }
@@ -6554,32 +6568,32 @@ pub mod drives {
             drive_id: impl Into<String>,
             request: super::schemas::Drive,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("driveId", drive_id.into());
             call.body(&request);
             UpdateCall { call }
         }
     }
-    static CREATE: gapi::MethodInfo = gapi::MethodInfo {
+    static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.drives.create",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "drives",
         scopes: &["https://www.googleapis.com/auth/drive"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.drives.create`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct CreateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for CreateCall {
+    impl ::gapi::CallBuilder for CreateCall {
         type Response = super::schemas::Drive;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6588,30 +6602,30 @@ pub mod drives {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Drive>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Drive>> {
             self.call.send()
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.drives.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "drives/{driveId}",
         scopes: &["https://www.googleapis.com/auth/drive"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.drives.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6630,33 +6644,33 @@ pub mod drives {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.drives.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "drives/{driveId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.drives.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Drive;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6671,30 +6685,30 @@ pub mod drives {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Drive>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Drive>> {
             self.call.send()
         }
     }
-    static HIDE: gapi::MethodInfo = gapi::MethodInfo {
+    static HIDE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.drives.hide",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "drives/{driveId}/hide",
         scopes: &["https://www.googleapis.com/auth/drive"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.drives.hide`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct HideCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for HideCall {
+    impl ::gapi::CallBuilder for HideCall {
         type Response = super::schemas::Drive;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6703,37 +6717,37 @@ pub mod drives {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Drive>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Drive>> {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.drives.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "drives",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.drives.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::DriveList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6767,41 +6781,41 @@ pub mod drives {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::DriveList>,
+            Output = ::gapi::Result<super::schemas::DriveList>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::DriveList> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::DriveList> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::DriveList> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::DriveList> {
             self.call.items()
         }
     }
-    static UNHIDE: gapi::MethodInfo = gapi::MethodInfo {
+    static UNHIDE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.drives.unhide",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "drives/{driveId}/unhide",
         scopes: &["https://www.googleapis.com/auth/drive"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.drives.unhide`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UnhideCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UnhideCall {
+    impl ::gapi::CallBuilder for UnhideCall {
         type Response = super::schemas::Drive;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6810,30 +6824,30 @@ pub mod drives {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Drive>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Drive>> {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.drives.update",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "drives/{driveId}",
         scopes: &["https://www.googleapis.com/auth/drive"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.drives.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::Drive;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6848,7 +6862,7 @@ pub mod drives {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Drive>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Drive>> {
             self.call.send()
         }
     }
@@ -6858,7 +6872,7 @@ pub mod files {
     /// Methods of the `files` resource.
     #[derive(Clone, Debug)]
     pub struct FilesResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl FilesResource {
         /// Creates a copy of a file and applies any requested updates with patch semantics. For more information, see \[Create and manage files\](https://developers.google.com/workspace/drive/api/guides/create-file).
@@ -6874,7 +6888,7 @@ pub mod files {
             file_id: impl Into<String>,
             request: super::schemas::File,
         ) -> CopyCall {
-            let mut call = gapi::Call::new(&self.svc, &COPY);
+            let mut call = ::gapi::Call::new(&self.svc, &COPY);
             call.path_param("fileId", file_id.into());
             call.body(&request);
             CopyCall { call }
@@ -6884,7 +6898,7 @@ pub mod files {
         /// `drive.files.create` — `POST files`
         #[inline]
         pub fn create(&self, request: super::schemas::File) -> CreateCall {
-            let mut call = gapi::Call::new(&self.svc, &CREATE);
+            let mut call = ::gapi::Call::new(&self.svc, &CREATE);
             call.body(&request);
             CreateCall { call }
         }
@@ -6897,7 +6911,7 @@ pub mod files {
         /// - `file_id`: The ID of the file.
         #[inline]
         pub fn delete(&self, file_id: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("fileId", file_id.into());
             DeleteCall { call }
         }
@@ -6910,7 +6924,7 @@ pub mod files {
         /// - `file_id`: Required. The ID of the file to download.
         #[inline]
         pub fn download(&self, file_id: impl Into<String>) -> DownloadCall {
-            let mut call = gapi::Call::new(&self.svc, &DOWNLOAD);
+            let mut call = ::gapi::Call::new(&self.svc, &DOWNLOAD);
             call.path_param("fileId", file_id.into());
             DownloadCall { call }
         }
@@ -6919,7 +6933,7 @@ pub mod files {
         /// `drive.files.emptyTrash` — `DELETE files/trash`
         #[inline]
         pub fn empty_trash(&self) -> EmptyTrashCall {
-            let call = gapi::Call::new(&self.svc, &EMPTY_TRASH);
+            let call = ::gapi::Call::new(&self.svc, &EMPTY_TRASH);
             EmptyTrashCall { call }
         }
         /// Exports a Google Workspace document to the requested MIME type and returns exported byte content. For more information, see \[Download and export files\](https://developers.google.com/workspace/drive/api/guides/manage-downloads). Note that the exported content is limited to 10 MB.
@@ -6936,7 +6950,7 @@ pub mod files {
             file_id: impl Into<String>,
             mime_type: impl Into<String>,
         ) -> ExportCall {
-            let mut call = gapi::Call::new(&self.svc, &EXPORT);
+            let mut call = ::gapi::Call::new(&self.svc, &EXPORT);
             call.path_param("fileId", file_id.into());
             call.query("mimeType", mime_type.into());
             ExportCall { call }
@@ -6946,7 +6960,7 @@ pub mod files {
         /// `drive.files.generateCseToken` — `GET files/generateCseToken`
         #[inline]
         pub fn generate_cse_token(&self) -> GenerateCseTokenCall {
-            let call = gapi::Call::new(&self.svc, &GENERATE_CSE_TOKEN);
+            let call = ::gapi::Call::new(&self.svc, &GENERATE_CSE_TOKEN);
             GenerateCseTokenCall { call }
         }
         /// Generates a set of file IDs which can be provided in create or copy requests. For more information, see \[Create and manage files\](https://developers.google.com/workspace/drive/api/guides/create-file).
@@ -6954,7 +6968,7 @@ pub mod files {
         /// `drive.files.generateIds` — `GET files/generateIds`
         #[inline]
         pub fn generate_ids(&self) -> GenerateIdsCall {
-            let call = gapi::Call::new(&self.svc, &GENERATE_IDS);
+            let call = ::gapi::Call::new(&self.svc, &GENERATE_IDS);
             GenerateIdsCall { call }
         }
         ///  Gets a file's metadata or content by ID. For more information, see \[Search for files and folders\](https://developers.google.com/workspace/drive/api/guides/search-files). If you provide the URL parameter `alt=media`, then the response includes the file contents in the response body. Downloading content with `alt=media` only works if the file is stored in Drive. To download Google Docs, Sheets, and Slides use \[`files.export`\](https://developers.google.com/workspace/drive/api/reference/rest/v3/files/export) instead. For more information, see \[Download and export files\](https://developers.google.com/workspace/drive/api/guides/manage-downloads).
@@ -6966,7 +6980,7 @@ pub mod files {
         /// - `file_id`: The ID of the file.
         #[inline]
         pub fn get(&self, file_id: impl Into<String>) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("fileId", file_id.into());
             GetCall { call }
         }
@@ -6975,7 +6989,7 @@ pub mod files {
         /// `drive.files.list` — `GET files`
         #[inline]
         pub fn list(&self) -> ListCall {
-            let call = gapi::Call::new(&self.svc, &LIST);
+            let call = ::gapi::Call::new(&self.svc, &LIST);
             ListCall { call }
         }
         /// Lists the labels on a file. For more information, see \[List labels on a file\](https://developers.google.com/workspace/drive/api/guides/list-labels).
@@ -6987,7 +7001,7 @@ pub mod files {
         /// - `file_id`: The ID for the file.
         #[inline]
         pub fn list_labels(&self, file_id: impl Into<String>) -> ListLabelsCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST_LABELS);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST_LABELS);
             call.path_param("fileId", file_id.into());
             ListLabelsCall { call }
         }
@@ -7004,7 +7018,7 @@ pub mod files {
             file_id: impl Into<String>,
             request: super::schemas::ModifyLabelsRequest,
         ) -> ModifyLabelsCall {
-            let mut call = gapi::Call::new(&self.svc, &MODIFY_LABELS);
+            let mut call = ::gapi::Call::new(&self.svc, &MODIFY_LABELS);
             call.path_param("fileId", file_id.into());
             call.body(&request);
             ModifyLabelsCall { call }
@@ -7022,7 +7036,7 @@ pub mod files {
             file_id: impl Into<String>,
             request: super::schemas::File,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("fileId", file_id.into());
             call.body(&request);
             UpdateCall { call }
@@ -7040,15 +7054,15 @@ pub mod files {
             file_id: impl Into<String>,
             request: super::schemas::Channel,
         ) -> WatchCall {
-            let mut call = gapi::Call::new(&self.svc, &WATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &WATCH);
             call.path_param("fileId", file_id.into());
             call.body(&request);
             WatchCall { call }
         }
     }
-    static COPY: gapi::MethodInfo = gapi::MethodInfo {
+    static COPY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.files.copy",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "files/{fileId}/copy",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -7056,21 +7070,21 @@ pub mod files {
             "https://www.googleapis.com/auth/drive.file",
             "https://www.googleapis.com/auth/drive.photos.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.files.copy`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct CopyCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for CopyCall {
+    impl ::gapi::CallBuilder for CopyCall {
         type Response = super::schemas::File;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7137,13 +7151,13 @@ pub mod files {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::File>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::File>> {
             self.call.send()
         }
     }
-    static CREATE: gapi::MethodInfo = gapi::MethodInfo {
+    static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.files.create",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "files",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -7151,28 +7165,28 @@ pub mod files {
             "https://www.googleapis.com/auth/drive.file",
         ],
         media_upload: Some(
-            &gapi::MediaUploadInfo {
+            &::gapi::MediaUploadInfo {
                 accept: &["*/*"],
                 max_size: Some(5497558138880),
                 simple_path: Some("/upload/drive/v3/files"),
                 resumable_path: Some("/resumable/upload/drive/v3/files"),
             },
         ),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.files.create`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct CreateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for CreateCall {
+    impl ::gapi::CallBuilder for CreateCall {
         type Response = super::schemas::File;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7239,42 +7253,42 @@ pub mod files {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::File>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::File>> {
             self.call.send()
         }
         /// Sends the request with `media` uploaded (the request body, if any, as metadata).
         #[inline]
         pub fn upload(
             self,
-            media: gapi::Media,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::File>> {
+            media: ::gapi::Media,
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::File>> {
             self.call.upload(media)
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.files.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "files/{fileId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.appdata",
             "https://www.googleapis.com/auth/drive.file",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.files.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7303,34 +7317,34 @@ pub mod files {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static DOWNLOAD: gapi::MethodInfo = gapi::MethodInfo {
+    static DOWNLOAD: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.files.download",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "files/{fileId}/download",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.files.download`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DownloadCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DownloadCall {
+    impl ::gapi::CallBuilder for DownloadCall {
         type Response = super::schemas::Operation;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7352,31 +7366,31 @@ pub mod files {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Operation>,
+            Output = ::gapi::Result<super::schemas::Operation>,
         > {
             self.call.send()
         }
     }
-    static EMPTY_TRASH: gapi::MethodInfo = gapi::MethodInfo {
+    static EMPTY_TRASH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.files.emptyTrash",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "files/trash",
         scopes: &["https://www.googleapis.com/auth/drive"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.files.emptyTrash`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct EmptyTrashCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for EmptyTrashCall {
+    impl ::gapi::CallBuilder for EmptyTrashCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7397,13 +7411,13 @@ pub mod files {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static EXPORT: gapi::MethodInfo = gapi::MethodInfo {
+    static EXPORT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.files.export",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files/{fileId}/export",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -7412,58 +7426,58 @@ pub mod files {
             "https://www.googleapis.com/auth/drive.readonly",
         ],
         supports_media_download: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.files.export`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ExportCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ExportCall {
+    impl ::gapi::CallBuilder for ExportCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl ExportCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
         /// Downloads the media (`alt=media`) instead of the JSON response.
         #[inline]
         pub fn download(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<gapi::Download>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
             self.call.download()
         }
     }
-    static GENERATE_CSE_TOKEN: gapi::MethodInfo = gapi::MethodInfo {
+    static GENERATE_CSE_TOKEN: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.files.generateCseToken",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files/generateCseToken",
         scopes: &["https://www.googleapis.com/auth/drive"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.files.generateCseToken`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GenerateCseTokenCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GenerateCseTokenCall {
+    impl ::gapi::CallBuilder for GenerateCseTokenCall {
         type Response = super::schemas::GenerateCseTokenResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7485,35 +7499,35 @@ pub mod files {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::GenerateCseTokenResponse>,
+            Output = ::gapi::Result<super::schemas::GenerateCseTokenResponse>,
         > {
             self.call.send()
         }
     }
-    static GENERATE_IDS: gapi::MethodInfo = gapi::MethodInfo {
+    static GENERATE_IDS: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.files.generateIds",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files/generateIds",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.appdata",
             "https://www.googleapis.com/auth/drive.file",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.files.generateIds`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GenerateIdsCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GenerateIdsCall {
+    impl ::gapi::CallBuilder for GenerateIdsCall {
         type Response = super::schemas::GeneratedIds;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7541,14 +7555,14 @@ pub mod files {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::GeneratedIds>,
+            Output = ::gapi::Result<super::schemas::GeneratedIds>,
         > {
             self.call.send()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.files.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files/{fileId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -7561,21 +7575,21 @@ pub mod files {
             "https://www.googleapis.com/auth/drive.readonly",
         ],
         supports_media_download: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.files.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::File;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7616,20 +7630,20 @@ pub mod files {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::File>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::File>> {
             self.call.send()
         }
         /// Downloads the media (`alt=media`) instead of the JSON response.
         #[inline]
         pub fn download(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<gapi::Download>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
             self.call.download()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.files.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -7641,25 +7655,25 @@ pub mod files {
             "https://www.googleapis.com/auth/drive.photos.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.files.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::FileList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7767,24 +7781,24 @@ pub mod files {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::FileList>,
+            Output = ::gapi::Result<super::schemas::FileList>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::FileList> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::FileList> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::FileList> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::FileList> {
             self.call.items()
         }
     }
-    static LIST_LABELS: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST_LABELS: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.files.listLabels",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files/{fileId}/listLabels",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -7794,25 +7808,25 @@ pub mod files {
             "https://www.googleapis.com/auth/drive.metadata.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.files.listLabels`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListLabelsCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListLabelsCall {
+    impl ::gapi::CallBuilder for ListLabelsCall {
         type Response = super::schemas::LabelList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7834,45 +7848,45 @@ pub mod files {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::LabelList>,
+            Output = ::gapi::Result<super::schemas::LabelList>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::LabelList> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::LabelList> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::LabelList> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::LabelList> {
             self.call.items()
         }
     }
-    static MODIFY_LABELS: gapi::MethodInfo = gapi::MethodInfo {
+    static MODIFY_LABELS: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.files.modifyLabels",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "files/{fileId}/modifyLabels",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
             "https://www.googleapis.com/auth/drive.metadata",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.files.modifyLabels`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ModifyLabelsCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ModifyLabelsCall {
+    impl ::gapi::CallBuilder for ModifyLabelsCall {
         type Response = super::schemas::ModifyLabelsResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7882,14 +7896,14 @@ pub mod files {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ModifyLabelsResponse>,
+            Output = ::gapi::Result<super::schemas::ModifyLabelsResponse>,
         > {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.files.update",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "files/{fileId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -7899,28 +7913,28 @@ pub mod files {
             "https://www.googleapis.com/auth/drive.scripts",
         ],
         media_upload: Some(
-            &gapi::MediaUploadInfo {
+            &::gapi::MediaUploadInfo {
                 accept: &["*/*"],
                 max_size: Some(5497558138880),
                 simple_path: Some("/upload/drive/v3/files/{fileId}"),
                 resumable_path: Some("/resumable/upload/drive/v3/files/{fileId}"),
             },
         ),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.files.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::File;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7993,21 +8007,21 @@ pub mod files {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::File>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::File>> {
             self.call.send()
         }
         /// Sends the request with `media` uploaded (the request body, if any, as metadata).
         #[inline]
         pub fn upload(
             self,
-            media: gapi::Media,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::File>> {
+            media: ::gapi::Media,
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::File>> {
             self.call.upload(media)
         }
     }
-    static WATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static WATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.files.watch",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "files/{fileId}/watch",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -8019,21 +8033,21 @@ pub mod files {
             "https://www.googleapis.com/auth/drive.photos.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.files.watch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct WatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for WatchCall {
+    impl ::gapi::CallBuilder for WatchCall {
         type Response = super::schemas::Channel;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8074,11 +8088,13 @@ pub mod files {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Channel>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Channel>,
+        > {
             self.call.send()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Deprecated: The source of files to list. Use `corpora` instead.
         pub enum ListCorpus {
             /// Files shared to the user's domain.
@@ -8093,7 +8109,7 @@ pub mod operations {
     /// Methods of the `operations` resource.
     #[derive(Clone, Debug)]
     pub struct OperationsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl OperationsResource {
         /// Gets the latest state of a long-running operation. Clients can use this method to poll the operation result at intervals as recommended by the API service.
@@ -8105,14 +8121,14 @@ pub mod operations {
         /// - `name`: The name of the operation resource.
         #[inline]
         pub fn get(&self, name: impl Into<String>) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("name", name.into());
             GetCall { call }
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.operations.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "operations/{name}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -8120,21 +8136,21 @@ pub mod operations {
             "https://www.googleapis.com/auth/drive.meet.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.operations.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Operation;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8144,7 +8160,7 @@ pub mod operations {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Operation>,
+            Output = ::gapi::Result<super::schemas::Operation>,
         > {
             self.call.send()
         }
@@ -8155,7 +8171,7 @@ pub mod permissions {
     /// Methods of the `permissions` resource.
     #[derive(Clone, Debug)]
     pub struct PermissionsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl PermissionsResource {
         /// Creates a permission for a file or shared drive. For more information, see \[Share files, folders, and drives\](https://developers.google.com/workspace/drive/api/guides/manage-sharing). **Warning:** Concurrent permission modifications (such as update or delete) on the same file, folder, or shared drive aren't supported across any users or clients; only the last update is applied.
@@ -8171,7 +8187,7 @@ pub mod permissions {
             file_id: impl Into<String>,
             request: super::schemas::Permission,
         ) -> CreateCall {
-            let mut call = gapi::Call::new(&self.svc, &CREATE);
+            let mut call = ::gapi::Call::new(&self.svc, &CREATE);
             call.path_param("fileId", file_id.into());
             call.body(&request);
             CreateCall { call }
@@ -8190,7 +8206,7 @@ pub mod permissions {
             file_id: impl Into<String>,
             permission_id: impl Into<String>,
         ) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("fileId", file_id.into());
             call.path_param("permissionId", permission_id.into());
             DeleteCall { call }
@@ -8209,7 +8225,7 @@ pub mod permissions {
             file_id: impl Into<String>,
             permission_id: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("fileId", file_id.into());
             call.path_param("permissionId", permission_id.into());
             GetCall { call }
@@ -8223,7 +8239,7 @@ pub mod permissions {
         /// - `file_id`: The ID of the file or shared drive.
         #[inline]
         pub fn list(&self, file_id: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("fileId", file_id.into());
             ListCall { call }
         }
@@ -8242,36 +8258,36 @@ pub mod permissions {
             permission_id: impl Into<String>,
             request: super::schemas::Permission,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("fileId", file_id.into());
             call.path_param("permissionId", permission_id.into());
             call.body(&request);
             UpdateCall { call }
         }
     }
-    static CREATE: gapi::MethodInfo = gapi::MethodInfo {
+    static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.permissions.create",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "files/{fileId}/permissions",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.permissions.create`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct CreateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for CreateCall {
+    impl ::gapi::CallBuilder for CreateCall {
         type Response = super::schemas::Permission;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8341,34 +8357,34 @@ pub mod permissions {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Permission>,
+            Output = ::gapi::Result<super::schemas::Permission>,
         > {
             self.call.send()
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.permissions.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "files/{fileId}/permissions/{permissionId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.permissions.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8403,13 +8419,13 @@ pub mod permissions {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.permissions.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files/{fileId}/permissions/{permissionId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -8420,21 +8436,21 @@ pub mod permissions {
             "https://www.googleapis.com/auth/drive.photos.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.permissions.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Permission;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8464,14 +8480,14 @@ pub mod permissions {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Permission>,
+            Output = ::gapi::Result<super::schemas::Permission>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.permissions.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files/{fileId}/permissions",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -8482,25 +8498,25 @@ pub mod permissions {
             "https://www.googleapis.com/auth/drive.photos.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.permissions.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::PermissionList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8548,44 +8564,44 @@ pub mod permissions {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::PermissionList>,
+            Output = ::gapi::Result<super::schemas::PermissionList>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::PermissionList> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::PermissionList> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::PermissionList> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::PermissionList> {
             self.call.items()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.permissions.update",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "files/{fileId}/permissions/{permissionId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.permissions.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::Permission;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8635,7 +8651,7 @@ pub mod permissions {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Permission>,
+            Output = ::gapi::Result<super::schemas::Permission>,
         > {
             self.call.send()
         }
@@ -8646,7 +8662,7 @@ pub mod replies {
     /// Methods of the `replies` resource.
     #[derive(Clone, Debug)]
     pub struct RepliesResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl RepliesResource {
         /// Creates a reply to a comment. For more information, see \[Manage comments and replies\](https://developers.google.com/workspace/drive/api/guides/manage-comments).
@@ -8664,7 +8680,7 @@ pub mod replies {
             comment_id: impl Into<String>,
             request: super::schemas::Reply,
         ) -> CreateCall {
-            let mut call = gapi::Call::new(&self.svc, &CREATE);
+            let mut call = ::gapi::Call::new(&self.svc, &CREATE);
             call.path_param("fileId", file_id.into());
             call.path_param("commentId", comment_id.into());
             call.body(&request);
@@ -8686,7 +8702,7 @@ pub mod replies {
             comment_id: impl Into<String>,
             reply_id: impl Into<String>,
         ) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("fileId", file_id.into());
             call.path_param("commentId", comment_id.into());
             call.path_param("replyId", reply_id.into());
@@ -8708,7 +8724,7 @@ pub mod replies {
             comment_id: impl Into<String>,
             reply_id: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("fileId", file_id.into());
             call.path_param("commentId", comment_id.into());
             call.path_param("replyId", reply_id.into());
@@ -8728,7 +8744,7 @@ pub mod replies {
             file_id: impl Into<String>,
             comment_id: impl Into<String>,
         ) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("fileId", file_id.into());
             call.path_param("commentId", comment_id.into());
             ListCall { call }
@@ -8750,7 +8766,7 @@ pub mod replies {
             reply_id: impl Into<String>,
             request: super::schemas::Reply,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("fileId", file_id.into());
             call.path_param("commentId", comment_id.into());
             call.path_param("replyId", reply_id.into());
@@ -8758,29 +8774,29 @@ pub mod replies {
             UpdateCall { call }
         }
     }
-    static CREATE: gapi::MethodInfo = gapi::MethodInfo {
+    static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.replies.create",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "files/{fileId}/comments/{commentId}/replies",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.replies.create`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct CreateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for CreateCall {
+    impl ::gapi::CallBuilder for CreateCall {
         type Response = super::schemas::Reply;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8789,46 +8805,46 @@ pub mod replies {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Reply>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Reply>> {
             self.call.send()
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.replies.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "files/{fileId}/comments/{commentId}/replies/{replyId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.replies.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl DeleteCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.replies.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files/{fileId}/comments/{commentId}/replies/{replyId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -8836,21 +8852,21 @@ pub mod replies {
             "https://www.googleapis.com/auth/drive.meet.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.replies.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Reply;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8865,13 +8881,13 @@ pub mod replies {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Reply>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Reply>> {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.replies.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files/{fileId}/comments/{commentId}/replies",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -8879,25 +8895,25 @@ pub mod replies {
             "https://www.googleapis.com/auth/drive.meet.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.replies.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::ReplyList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8925,44 +8941,44 @@ pub mod replies {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ReplyList>,
+            Output = ::gapi::Result<super::schemas::ReplyList>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::ReplyList> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::ReplyList> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::ReplyList> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::ReplyList> {
             self.call.items()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.replies.update",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "files/{fileId}/comments/{commentId}/replies/{replyId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.replies.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::Reply;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8971,7 +8987,7 @@ pub mod replies {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Reply>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Reply>> {
             self.call.send()
         }
     }
@@ -8981,7 +8997,7 @@ pub mod revisions {
     /// Methods of the `revisions` resource.
     #[derive(Clone, Debug)]
     pub struct RevisionsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl RevisionsResource {
         /// Permanently deletes a file version. You can only delete revisions for files with binary content in Google Drive, like images or videos. Revisions for other files, like Google Docs or Sheets, and the last remaining file version can't be deleted. For more information, see \[Manage file revisions\](https://developers.google.com/drive/api/guides/manage-revisions).
@@ -8998,7 +9014,7 @@ pub mod revisions {
             file_id: impl Into<String>,
             revision_id: impl Into<String>,
         ) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("fileId", file_id.into());
             call.path_param("revisionId", revision_id.into());
             DeleteCall { call }
@@ -9017,7 +9033,7 @@ pub mod revisions {
             file_id: impl Into<String>,
             revision_id: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("fileId", file_id.into());
             call.path_param("revisionId", revision_id.into());
             GetCall { call }
@@ -9031,7 +9047,7 @@ pub mod revisions {
         /// - `file_id`: The ID of the file.
         #[inline]
         pub fn list(&self, file_id: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("fileId", file_id.into());
             ListCall { call }
         }
@@ -9050,50 +9066,50 @@ pub mod revisions {
             revision_id: impl Into<String>,
             request: super::schemas::Revision,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("fileId", file_id.into());
             call.path_param("revisionId", revision_id.into());
             call.body(&request);
             UpdateCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.revisions.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "files/{fileId}/revisions/{revisionId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.appdata",
             "https://www.googleapis.com/auth/drive.file",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.revisions.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl DeleteCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.revisions.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files/{fileId}/revisions/{revisionId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -9106,21 +9122,21 @@ pub mod revisions {
             "https://www.googleapis.com/auth/drive.readonly",
         ],
         supports_media_download: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.revisions.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Revision;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -9136,7 +9152,7 @@ pub mod revisions {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Revision>,
+            Output = ::gapi::Result<super::schemas::Revision>,
         > {
             self.call.send()
         }
@@ -9144,13 +9160,13 @@ pub mod revisions {
         #[inline]
         pub fn download(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<gapi::Download>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
             self.call.download()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.revisions.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "files/{fileId}/revisions",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -9162,25 +9178,25 @@ pub mod revisions {
             "https://www.googleapis.com/auth/drive.photos.readonly",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.revisions.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::RevisionList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -9202,45 +9218,45 @@ pub mod revisions {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::RevisionList>,
+            Output = ::gapi::Result<super::schemas::RevisionList>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::RevisionList> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::RevisionList> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::RevisionList> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::RevisionList> {
             self.call.items()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.revisions.update",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "files/{fileId}/revisions/{revisionId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.appdata",
             "https://www.googleapis.com/auth/drive.file",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.revisions.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::Revision;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -9250,7 +9266,7 @@ pub mod revisions {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Revision>,
+            Output = ::gapi::Result<super::schemas::Revision>,
         > {
             self.call.send()
         }
@@ -9261,7 +9277,7 @@ pub mod teamdrives {
     /// Methods of the `teamdrives` resource.
     #[derive(Clone, Debug)]
     pub struct TeamdrivesResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl TeamdrivesResource {
         /// Deprecated: Use `drives.create` instead.
@@ -9277,7 +9293,7 @@ pub mod teamdrives {
             request_id: impl Into<String>,
             request: super::schemas::TeamDrive,
         ) -> CreateCall {
-            let mut call = gapi::Call::new(&self.svc, &CREATE);
+            let mut call = ::gapi::Call::new(&self.svc, &CREATE);
             call.query("requestId", request_id.into());
             call.body(&request);
             CreateCall { call }
@@ -9291,7 +9307,7 @@ pub mod teamdrives {
         /// - `team_drive_id`: The ID of the Team Drive
         #[inline]
         pub fn delete(&self, team_drive_id: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("teamDriveId", team_drive_id.into());
             DeleteCall { call }
         }
@@ -9304,7 +9320,7 @@ pub mod teamdrives {
         /// - `team_drive_id`: The ID of the Team Drive
         #[inline]
         pub fn get(&self, team_drive_id: impl Into<String>) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("teamDriveId", team_drive_id.into());
             GetCall { call }
         }
@@ -9313,7 +9329,7 @@ pub mod teamdrives {
         /// `drive.teamdrives.list` — `GET teamdrives`
         #[inline]
         pub fn list(&self) -> ListCall {
-            let call = gapi::Call::new(&self.svc, &LIST);
+            let call = ::gapi::Call::new(&self.svc, &LIST);
             ListCall { call }
         }
         /// Deprecated: Use `drives.update` instead.
@@ -9329,32 +9345,32 @@ pub mod teamdrives {
             team_drive_id: impl Into<String>,
             request: super::schemas::TeamDrive,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("teamDriveId", team_drive_id.into());
             call.body(&request);
             UpdateCall { call }
         }
     }
-    static CREATE: gapi::MethodInfo = gapi::MethodInfo {
+    static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.teamdrives.create",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "teamdrives",
         scopes: &["https://www.googleapis.com/auth/drive"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.teamdrives.create`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct CreateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for CreateCall {
+    impl ::gapi::CallBuilder for CreateCall {
         type Response = super::schemas::TeamDrive;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -9364,64 +9380,64 @@ pub mod teamdrives {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::TeamDrive>,
+            Output = ::gapi::Result<super::schemas::TeamDrive>,
         > {
             self.call.send()
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.teamdrives.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "teamdrives/{teamDriveId}",
         scopes: &["https://www.googleapis.com/auth/drive"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.teamdrives.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl DeleteCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.teamdrives.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "teamdrives/{teamDriveId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.teamdrives.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::TeamDrive;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -9437,38 +9453,38 @@ pub mod teamdrives {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::TeamDrive>,
+            Output = ::gapi::Result<super::schemas::TeamDrive>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.teamdrives.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "teamdrives",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.teamdrives.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::TeamDriveList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -9502,41 +9518,41 @@ pub mod teamdrives {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::TeamDriveList>,
+            Output = ::gapi::Result<super::schemas::TeamDriveList>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::TeamDriveList> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::TeamDriveList> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::TeamDriveList> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::TeamDriveList> {
             self.call.items()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "drive.teamdrives.update",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "teamdrives/{teamDriveId}",
         scopes: &["https://www.googleapis.com/auth/drive"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `drive.teamdrives.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::TeamDrive;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -9552,7 +9568,7 @@ pub mod teamdrives {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::TeamDrive>,
+            Output = ::gapi::Result<super::schemas::TeamDrive>,
         > {
             self.call.send()
         }

@@ -3,7 +3,7 @@
 /// The revision of the discovery document this code was generated from.
 pub const REVISION: &str = "20261005";
 /// Identity and default endpoint of this API.
-pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
+pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     name: "gmail",
     version: "v1",
     revision: "20261005",
@@ -13,7 +13,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     batch_path: Some("batch"),
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use gapi::CallBuilder;
+pub use ::gapi::CallBuilder;
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// Read, compose, send, and permanently delete all your email from Gmail
@@ -57,7 +57,7 @@ pub mod schemas {
         /// Whether all incoming mail is automatically forwarded to another address.
         pub enabled: Option<bool>,
     }
-    impl gapi::wire::Record for AutoForwarding {
+    impl ::gapi::wire::Record for AutoForwarding {
         const NAME: &'static str = "AutoForwarding";
         const FIELDS: &'static [&'static str] = &[
             "disposition",
@@ -65,7 +65,7 @@ pub mod schemas {
             "enabled",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.disposition,
@@ -76,7 +76,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.disposition,
@@ -87,8 +87,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AutoForwarding);
-    gapi::open_enum! {
+    ::gapi::record!(AutoForwarding);
+    ::gapi::open_enum! {
         /// The state that a message should be left in after it has been forwarded.
         pub enum AutoForwardingDisposition {
             /// Unspecified disposition.
@@ -108,11 +108,11 @@ pub mod schemas {
         /// The IDs of the messages to delete.
         pub ids: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for BatchDeleteMessagesRequest {
+    impl ::gapi::wire::Record for BatchDeleteMessagesRequest {
         const NAME: &'static str = "BatchDeleteMessagesRequest";
         const FIELDS: &'static [&'static str] = &["ids"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.ids,
@@ -121,7 +121,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.ids,
@@ -130,7 +130,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BatchDeleteMessagesRequest);
+    ::gapi::record!(BatchDeleteMessagesRequest);
     #[derive(Clone, Default)]
     pub struct BatchModifyMessagesRequest {
         /// A list of Classification Label values to add. If a Classification Label with the same label ID is already applied to the message, fields with existing field IDs will be updated and fields with new field IDs will be added. There's a limit of 20 Classification Label values per request. If the message is already classified and the final total number of Classification Label values exceeds the maximum allowed number of Classification Label values per message, the modification fails.
@@ -144,7 +144,7 @@ pub mod schemas {
         /// A list of label IDs to remove from messages.
         pub remove_label_ids: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for BatchModifyMessagesRequest {
+    impl ::gapi::wire::Record for BatchModifyMessagesRequest {
         const NAME: &'static str = "BatchModifyMessagesRequest";
         const FIELDS: &'static [&'static str] = &[
             "addClassificationLabels",
@@ -154,7 +154,7 @@ pub mod schemas {
             "removeLabelIds",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.add_classification_labels,
@@ -167,7 +167,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.add_classification_labels,
@@ -180,7 +180,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BatchModifyMessagesRequest);
+    ::gapi::record!(BatchModifyMessagesRequest);
     /// Field values for a classification label.
     #[derive(Clone, Default)]
     pub struct ClassificationLabelFieldValue {
@@ -189,11 +189,11 @@ pub mod schemas {
         /// Selection choice ID for the selection option. Should only be set if the field type is `SELECTION` in the Google Drive `Label.Field` object. Maps to the id field of the Google Drive `Label.Field.SelectionOptions` resource.
         pub selection: Option<String>,
     }
-    impl gapi::wire::Record for ClassificationLabelFieldValue {
+    impl ::gapi::wire::Record for ClassificationLabelFieldValue {
         const NAME: &'static str = "ClassificationLabelFieldValue";
         const FIELDS: &'static [&'static str] = &["fieldId", "selection"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.field_id,
@@ -203,7 +203,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.field_id,
@@ -213,7 +213,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ClassificationLabelFieldValue);
+    ::gapi::record!(ClassificationLabelFieldValue);
     /// Classification Labels applied to the email message. Classification Labels are different from Gmail inbox labels. Only used for Google Workspace accounts. \[Learn more about classification labels\](https://support.google.com/a/answer/9292382).
     #[derive(Clone, Default)]
     pub struct ClassificationLabelValue {
@@ -222,11 +222,11 @@ pub mod schemas {
         /// Required. The canonical or raw alphanumeric classification label ID. Maps to the ID field of the Google Drive Label resource.
         pub label_id: Option<String>,
     }
-    impl gapi::wire::Record for ClassificationLabelValue {
+    impl ::gapi::wire::Record for ClassificationLabelValue {
         const NAME: &'static str = "ClassificationLabelValue";
         const FIELDS: &'static [&'static str] = &["fields", "labelId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.fields,
@@ -236,7 +236,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.fields,
@@ -246,7 +246,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ClassificationLabelValue);
+    ::gapi::record!(ClassificationLabelValue);
     /// The client-side encryption (CSE) configuration for the email address of an authenticated user. Gmail uses CSE configurations to save drafts of client-side encrypted email messages, and to sign and send encrypted email messages. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
     #[derive(Clone, Default)]
     pub struct CseIdentity {
@@ -257,7 +257,7 @@ pub mod schemas {
         /// The configuration of a CSE identity that uses different key pairs for signing and encryption.
         pub sign_and_encrypt_key_pairs: Option<SignAndEncryptKeyPairs>,
     }
-    impl gapi::wire::Record for CseIdentity {
+    impl ::gapi::wire::Record for CseIdentity {
         const NAME: &'static str = "CseIdentity";
         const FIELDS: &'static [&'static str] = &[
             "emailAddress",
@@ -265,7 +265,7 @@ pub mod schemas {
             "signAndEncryptKeyPairs",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.email_address,
@@ -276,7 +276,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.email_address,
@@ -287,12 +287,12 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CseIdentity);
+    ::gapi::record!(CseIdentity);
     /// A client-side encryption S/MIME key pair, which is comprised of a public key, its certificate chain, and metadata for its paired private key. Gmail uses the key pair to complete the following tasks: - Sign outgoing client-side encrypted messages. - Save and reopen drafts of client-side encrypted messages. - Save and reopen sent messages. - Decrypt incoming or archived S/MIME messages. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
     #[derive(Clone, Default)]
     pub struct CseKeyPair {
         /// Output only. If a key pair is set to `DISABLED`, the time that the key pair's state changed from `ENABLED` to `DISABLED`. This field is present only when the key pair is in state `DISABLED`.
-        pub disable_time: Option<gapi::types::DateTime>,
+        pub disable_time: Option<::gapi::types::DateTime>,
         /// Output only. The current state of the key pair.
         pub enablement_state: Option<CseKeyPairEnablementState>,
         /// Output only. The immutable ID for the client-side encryption S/MIME key pair.
@@ -306,7 +306,7 @@ pub mod schemas {
         /// Output only. The email address identities that are specified on the leaf certificate.
         pub subject_email_addresses: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for CseKeyPair {
+    impl ::gapi::wire::Record for CseKeyPair {
         const NAME: &'static str = "CseKeyPair";
         const FIELDS: &'static [&'static str] = &[
             "disableTime",
@@ -318,7 +318,7 @@ pub mod schemas {
             "subjectEmailAddresses",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.disable_time,
@@ -333,7 +333,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.disable_time,
@@ -348,8 +348,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CseKeyPair);
-    gapi::open_enum! {
+    ::gapi::record!(CseKeyPair);
+    ::gapi::open_enum! {
         /// Output only. The current state of the key pair.
         pub enum CseKeyPairEnablementState {
             /// The current state of the key pair is not set. The key pair is neither turned on nor turned off.
@@ -370,7 +370,7 @@ pub mod schemas {
         /// Output only. The immutable ID for the private key metadata instance.
         pub private_key_metadata_id: Option<String>,
     }
-    impl gapi::wire::Record for CsePrivateKeyMetadata {
+    impl ::gapi::wire::Record for CsePrivateKeyMetadata {
         const NAME: &'static str = "CsePrivateKeyMetadata";
         const FIELDS: &'static [&'static str] = &[
             "hardwareKeyMetadata",
@@ -378,7 +378,7 @@ pub mod schemas {
             "privateKeyMetadataId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.hardware_key_metadata,
@@ -389,7 +389,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.hardware_key_metadata,
@@ -400,7 +400,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CsePrivateKeyMetadata);
+    ::gapi::record!(CsePrivateKeyMetadata);
     /// Settings for a delegate. Delegates can read, send, and delete messages, as well as view and add contacts, for the delegator's account. See "Set up mail delegation" for more information about delegates.
     #[derive(Clone, Default)]
     pub struct Delegate {
@@ -409,11 +409,11 @@ pub mod schemas {
         /// Indicates whether this address has been verified and can act as a delegate for the account. Read-only.
         pub verification_status: Option<DelegateVerificationStatus>,
     }
-    impl gapi::wire::Record for Delegate {
+    impl ::gapi::wire::Record for Delegate {
         const NAME: &'static str = "Delegate";
         const FIELDS: &'static [&'static str] = &["delegateEmail", "verificationStatus"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.delegate_email,
@@ -423,7 +423,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.delegate_email,
@@ -433,8 +433,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Delegate);
-    gapi::open_enum! {
+    ::gapi::record!(Delegate);
+    ::gapi::open_enum! {
         /// Indicates whether this address has been verified and can act as a delegate for the account. Read-only.
         pub enum DelegateVerificationStatus {
             /// Unspecified verification status.
@@ -452,21 +452,21 @@ pub mod schemas {
     /// Requests to turn off a client-side encryption key pair.
     #[derive(Clone, Default)]
     pub struct DisableCseKeyPairRequest {}
-    impl gapi::wire::Record for DisableCseKeyPairRequest {
+    impl ::gapi::wire::Record for DisableCseKeyPairRequest {
         const NAME: &'static str = "DisableCseKeyPairRequest";
         const FIELDS: &'static [&'static str] = &[];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             let _ = index;
             None
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             let _ = index;
             None
         }
     }
-    gapi::record!(DisableCseKeyPairRequest);
+    ::gapi::record!(DisableCseKeyPairRequest);
     /// A draft email in the user's mailbox.
     #[derive(Clone, Default)]
     pub struct Draft {
@@ -475,11 +475,11 @@ pub mod schemas {
         /// The message content of the draft.
         pub message: Option<Message>,
     }
-    impl gapi::wire::Record for Draft {
+    impl ::gapi::wire::Record for Draft {
         const NAME: &'static str = "Draft";
         const FIELDS: &'static [&'static str] = &["id", "message"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.id,
@@ -489,7 +489,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.id,
@@ -499,7 +499,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Draft);
+    ::gapi::record!(Draft);
     /// Requests to turn on a client-side encryption key pair.
     pub type EnableCseKeyPairRequest = DisableCseKeyPairRequest;
     /// Resource definition for Gmail filters. Filters apply to specific messages instead of an entire email thread.
@@ -512,11 +512,11 @@ pub mod schemas {
         /// The server assigned ID of the filter.
         pub id: Option<String>,
     }
-    impl gapi::wire::Record for Filter {
+    impl ::gapi::wire::Record for Filter {
         const NAME: &'static str = "Filter";
         const FIELDS: &'static [&'static str] = &["action", "criteria", "id"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.action,
@@ -527,7 +527,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.action,
@@ -538,7 +538,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Filter);
+    ::gapi::record!(Filter);
     /// A set of actions to perform on a message.
     #[derive(Clone, Default)]
     pub struct FilterAction {
@@ -549,7 +549,7 @@ pub mod schemas {
         /// List of labels to remove from the message.
         pub remove_label_ids: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for FilterAction {
+    impl ::gapi::wire::Record for FilterAction {
         const NAME: &'static str = "FilterAction";
         const FIELDS: &'static [&'static str] = &[
             "addLabelIds",
@@ -557,7 +557,7 @@ pub mod schemas {
             "removeLabelIds",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.add_label_ids,
@@ -568,7 +568,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.add_label_ids,
@@ -579,7 +579,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FilterAction);
+    ::gapi::record!(FilterAction);
     /// Message matching criteria.
     #[derive(Clone, Default)]
     pub struct FilterCriteria {
@@ -602,7 +602,7 @@ pub mod schemas {
         /// The recipient's display name or email address. Includes recipients in the "to", "cc", and "bcc" header fields. You can use simply the local part of the email address. For example, "example" and "example@" both match "example@gmail.com". This field is case-insensitive.
         pub to: Option<String>,
     }
-    impl gapi::wire::Record for FilterCriteria {
+    impl ::gapi::wire::Record for FilterCriteria {
         const NAME: &'static str = "FilterCriteria";
         const FIELDS: &'static [&'static str] = &[
             "excludeChats",
@@ -616,7 +616,7 @@ pub mod schemas {
             "to",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.exclude_chats,
@@ -633,7 +633,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.exclude_chats,
@@ -650,8 +650,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FilterCriteria);
-    gapi::open_enum! {
+    ::gapi::record!(FilterCriteria);
+    ::gapi::open_enum! {
         /// How the message size in bytes should be in relation to the size field.
         pub enum FilterCriteriaSizeComparison {
             Unspecified = "unspecified",
@@ -669,14 +669,14 @@ pub mod schemas {
         /// Indicates whether this address has been verified and is usable for forwarding. Read-only.
         pub verification_status: Option<ForwardingAddressVerificationStatus>,
     }
-    impl gapi::wire::Record for ForwardingAddress {
+    impl ::gapi::wire::Record for ForwardingAddress {
         const NAME: &'static str = "ForwardingAddress";
         const FIELDS: &'static [&'static str] = &[
             "forwardingEmail",
             "verificationStatus",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.forwarding_email,
@@ -686,7 +686,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.forwarding_email,
@@ -696,8 +696,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ForwardingAddress);
-    gapi::open_enum! {
+    ::gapi::record!(ForwardingAddress);
+    ::gapi::open_enum! {
         /// Indicates whether this address has been verified and is usable for forwarding. Read-only.
         pub enum ForwardingAddressVerificationStatus {
             /// Unspecified verification status.
@@ -714,11 +714,11 @@ pub mod schemas {
         /// Description about the hardware key.
         pub description: Option<String>,
     }
-    impl gapi::wire::Record for HardwareKeyMetadata {
+    impl ::gapi::wire::Record for HardwareKeyMetadata {
         const NAME: &'static str = "HardwareKeyMetadata";
         const FIELDS: &'static [&'static str] = &["description"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.description,
@@ -727,7 +727,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.description,
@@ -736,7 +736,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(HardwareKeyMetadata);
+    ::gapi::record!(HardwareKeyMetadata);
     /// A record of a change to the user's mailbox. Each history change may affect multiple messages in multiple ways.
     #[derive(Clone, Default)]
     pub struct History {
@@ -753,7 +753,7 @@ pub mod schemas {
         /// Messages deleted (not Trashed) from the mailbox in this history record.
         pub messages_deleted: Option<Vec<HistoryMessageDeleted>>,
     }
-    impl gapi::wire::Record for History {
+    impl ::gapi::wire::Record for History {
         const NAME: &'static str = "History";
         const FIELDS: &'static [&'static str] = &[
             "id",
@@ -764,10 +764,10 @@ pub mod schemas {
             "messagesDeleted",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.id),
+                    0 => ::gapi::wire::int64_field(&self.id),
                     1 => &self.labels_added,
                     2 => &self.labels_removed,
                     3 => &self.messages,
@@ -778,10 +778,10 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.id),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.id),
                     1 => &mut self.labels_added,
                     2 => &mut self.labels_removed,
                     3 => &mut self.messages,
@@ -792,18 +792,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(History);
+    ::gapi::record!(History);
     #[derive(Clone, Default)]
     pub struct HistoryLabelAdded {
         /// Label IDs added to the message.
         pub label_ids: Option<Vec<String>>,
         pub message: Option<Message>,
     }
-    impl gapi::wire::Record for HistoryLabelAdded {
+    impl ::gapi::wire::Record for HistoryLabelAdded {
         const NAME: &'static str = "HistoryLabelAdded";
         const FIELDS: &'static [&'static str] = &["labelIds", "message"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.label_ids,
@@ -813,7 +813,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.label_ids,
@@ -823,18 +823,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(HistoryLabelAdded);
+    ::gapi::record!(HistoryLabelAdded);
     #[derive(Clone, Default)]
     pub struct HistoryLabelRemoved {
         /// Label IDs removed from the message.
         pub label_ids: Option<Vec<String>>,
         pub message: Option<Message>,
     }
-    impl gapi::wire::Record for HistoryLabelRemoved {
+    impl ::gapi::wire::Record for HistoryLabelRemoved {
         const NAME: &'static str = "HistoryLabelRemoved";
         const FIELDS: &'static [&'static str] = &["labelIds", "message"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.label_ids,
@@ -844,7 +844,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.label_ids,
@@ -854,16 +854,16 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(HistoryLabelRemoved);
+    ::gapi::record!(HistoryLabelRemoved);
     #[derive(Clone, Default)]
     pub struct HistoryMessageAdded {
         pub message: Option<Message>,
     }
-    impl gapi::wire::Record for HistoryMessageAdded {
+    impl ::gapi::wire::Record for HistoryMessageAdded {
         const NAME: &'static str = "HistoryMessageAdded";
         const FIELDS: &'static [&'static str] = &["message"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.message,
@@ -872,7 +872,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.message,
@@ -881,7 +881,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(HistoryMessageAdded);
+    ::gapi::record!(HistoryMessageAdded);
     pub type HistoryMessageDeleted = HistoryMessageAdded;
     /// IMAP settings for an account.
     #[derive(Clone, Default)]
@@ -895,7 +895,7 @@ pub mod schemas {
         /// An optional limit on the number of messages that an IMAP folder may contain. Legal values are 0, 1000, 2000, 5000 or 10000. A value of zero is interpreted to mean that there is no limit.
         pub max_folder_size: Option<i32>,
     }
-    impl gapi::wire::Record for ImapSettings {
+    impl ::gapi::wire::Record for ImapSettings {
         const NAME: &'static str = "ImapSettings";
         const FIELDS: &'static [&'static str] = &[
             "autoExpunge",
@@ -904,7 +904,7 @@ pub mod schemas {
             "maxFolderSize",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.auto_expunge,
@@ -916,7 +916,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.auto_expunge,
@@ -928,8 +928,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ImapSettings);
-    gapi::open_enum! {
+    ::gapi::record!(ImapSettings);
+    ::gapi::open_enum! {
         /// The action that will be executed on a message when it is marked as deleted and expunged from the last visible IMAP folder.
         pub enum ImapSettingsExpungeBehavior {
             /// Unspecified behavior.
@@ -950,11 +950,11 @@ pub mod schemas {
         /// The URI of the key access control list service that manages the key.
         pub kacls_uri: Option<String>,
     }
-    impl gapi::wire::Record for KaclsKeyMetadata {
+    impl ::gapi::wire::Record for KaclsKeyMetadata {
         const NAME: &'static str = "KaclsKeyMetadata";
         const FIELDS: &'static [&'static str] = &["kaclsData", "kaclsUri"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.kacls_data,
@@ -964,7 +964,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.kacls_data,
@@ -974,7 +974,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(KaclsKeyMetadata);
+    ::gapi::record!(KaclsKeyMetadata);
     /// Labels are used to categorize messages and threads within the user's mailbox. The maximum number of labels supported for a user's mailbox is 10,000.
     #[derive(Clone, Default)]
     pub struct Label {
@@ -999,7 +999,7 @@ pub mod schemas {
         /// The owner type for the label. User labels are created by the user and can be modified and deleted by the user and can be applied to any message or thread. System labels are internally created and cannot be added, modified, or deleted. System labels may be able to be applied to or removed from messages and threads under some circumstances but this is not guaranteed. For example, users can apply and remove the `INBOX` and `UNREAD` labels from messages and threads, but cannot apply or remove the `DRAFTS` or `SENT` labels from messages or threads.
         pub r#type: Option<LabelType>,
     }
-    impl gapi::wire::Record for Label {
+    impl ::gapi::wire::Record for Label {
         const NAME: &'static str = "Label";
         const FIELDS: &'static [&'static str] = &[
             "color",
@@ -1014,7 +1014,7 @@ pub mod schemas {
             "type",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.color,
@@ -1032,7 +1032,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.color,
@@ -1050,7 +1050,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Label);
+    ::gapi::record!(Label);
     #[derive(Clone, Default)]
     pub struct LabelColor {
         /// The background color represented as hex string #RRGGBB (ex #000000). This field is required in order to set the color of a label. Only the following predefined set of color values are allowed: \#000000, #434343, #666666, #999999, #cccccc, #efefef, #f3f3f3, #ffffff, \#fb4c2f, #ffad47, #fad165, #16a766, #43d692, #4a86e8, #a479e2, #f691b3, \#f6c5be, #ffe6c7, #fef1d1, #b9e4d0, #c6f3de, #c9daf8, #e4d7f5, #fcdee8, \#efa093, #ffd6a2, #fce8b3, #89d3b2, #a0eac9, #a4c2f4, #d0bcf1, #fbc8d9, \#e66550, #ffbc6b, #fcda83, #44b984, #68dfa9, #6d9eeb, #b694e8, #f7a7c0, \#cc3a21, #eaa041, #f2c960, #149e60, #3dc789, #3c78d8, #8e63ce, #e07798, \#ac2b16, #cf8933, #d5ae49, #0b804b, #2a9c68, #285bac, #653e9b, #b65775, \#822111, #a46a21, #aa8831, #076239, #1a764d, #1c4587, #41236d, #83334c, \#464646, #e7e7e7, #0d3472, #b6cff5, #0d3b44, #98d7e4, #3d188e, #e3d7ff, \#711a36, #fbd3e0, #8a1c0a, #f2b2a8, #7a2e0b, #ffc8af, #7a4706, #ffdeb5, \#594c05, #fbe983, #684e07, #fdedc1, #0b4f30, #b3efd3, #04502e, #a2dcc1, \#c2c2c2, #4986e7, #2da2bb, #b99aff, #994a64, #f691b2, #ff7537, #ffad46, \#662e37, #ebdbde, #cca6ac, #094228, #42d692, #16a765, #757575, #1e53b8, \#007286, #7858c3, #c2185b, #d93025, #54240e, #633e04, #521d28, #202124, \#083018
@@ -1058,11 +1058,11 @@ pub mod schemas {
         /// The text color of the label, represented as hex string. This field is required in order to set the color of a label. Only the following predefined set of color values are allowed: \#000000, #434343, #666666, #999999, #cccccc, #efefef, #f3f3f3, #ffffff, \#fb4c2f, #ffad47, #fad165, #16a766, #43d692, #4a86e8, #a479e2, #f691b3, \#f6c5be, #ffe6c7, #fef1d1, #b9e4d0, #c6f3de, #c9daf8, #e4d7f5, #fcdee8, \#efa093, #ffd6a2, #fce8b3, #89d3b2, #a0eac9, #a4c2f4, #d0bcf1, #fbc8d9, \#e66550, #ffbc6b, #fcda83, #44b984, #68dfa9, #6d9eeb, #b694e8, #f7a7c0, \#cc3a21, #eaa041, #f2c960, #149e60, #3dc789, #3c78d8, #8e63ce, #e07798, \#ac2b16, #cf8933, #d5ae49, #0b804b, #2a9c68, #285bac, #653e9b, #b65775, \#822111, #a46a21, #aa8831, #076239, #1a764d, #1c4587, #41236d, #83334c, \#464646, #e7e7e7, #0d3472, #b6cff5, #0d3b44, #98d7e4, #3d188e, #e3d7ff, \#711a36, #fbd3e0, #8a1c0a, #f2b2a8, #7a2e0b, #ffc8af, #7a4706, #ffdeb5, \#594c05, #fbe983, #684e07, #fdedc1, #0b4f30, #b3efd3, #04502e, #a2dcc1, \#c2c2c2, #4986e7, #2da2bb, #b99aff, #994a64, #f691b2, #ff7537, #ffad46, \#662e37, #ebdbde, #cca6ac, #094228, #42d692, #16a765, #757575, #1e53b8, \#007286, #7858c3, #c2185b, #d93025, #54240e, #633e04, #521d28, #202124, \#083018
         pub text_color: Option<String>,
     }
-    impl gapi::wire::Record for LabelColor {
+    impl ::gapi::wire::Record for LabelColor {
         const NAME: &'static str = "LabelColor";
         const FIELDS: &'static [&'static str] = &["backgroundColor", "textColor"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.background_color,
@@ -1072,7 +1072,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.background_color,
@@ -1082,8 +1082,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LabelColor);
-    gapi::open_enum! {
+    ::gapi::record!(LabelColor);
+    ::gapi::open_enum! {
         /// The visibility of the label in the label list in the Gmail web interface.
         pub enum LabelLabelListVisibility {
             /// Show the label in the label list.
@@ -1094,7 +1094,7 @@ pub mod schemas {
             LabelHide = "labelHide",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The visibility of messages with this label in the message list in the Gmail web interface.
         pub enum LabelMessageListVisibility {
             /// Show the label in the message list.
@@ -1103,7 +1103,7 @@ pub mod schemas {
             Hide = "hide",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The owner type for the label. User labels are created by the user and can be modified and deleted by the user and can be applied to any message or thread. System labels are internally created and cannot be added, modified, or deleted. System labels may be able to be applied to or removed from messages and threads under some circumstances but this is not guaranteed. For example, users can apply and remove the `INBOX` and `UNREAD` labels from messages and threads, but cannot apply or remove the `DRAFTS` or `SENT` labels from messages or threads.
         pub enum LabelType {
             /// Labels created by Gmail.
@@ -1118,11 +1118,11 @@ pub mod schemas {
         /// The language to display Gmail in, formatted as an RFC 3066 Language Tag (for example `en-GB`, `fr` or `ja` for British English, French, or Japanese respectively). The set of languages supported by Gmail evolves over time, so please refer to the "Language" dropdown in the Gmail settings for all available options, as described in the language settings help article. For a table of sample values, see \[Manage language settings\](https://developers.google.com/workspace/gmail/api/guides/language-settings). Not all Gmail clients can display the same set of languages. In the case that a user's display language is not available for use on a particular client, said client automatically chooses to display in the closest supported variant (or a reasonable default).
         pub display_language: Option<String>,
     }
-    impl gapi::wire::Record for LanguageSettings {
+    impl ::gapi::wire::Record for LanguageSettings {
         const NAME: &'static str = "LanguageSettings";
         const FIELDS: &'static [&'static str] = &["displayLanguage"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.display_language,
@@ -1131,7 +1131,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.display_language,
@@ -1140,7 +1140,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LanguageSettings);
+    ::gapi::record!(LanguageSettings);
     #[derive(Clone, Default)]
     pub struct ListCseIdentitiesResponse {
         /// One page of the list of CSE identities configured for the user.
@@ -1148,11 +1148,11 @@ pub mod schemas {
         /// Pagination token to be passed to a subsequent ListCseIdentities call in order to retrieve the next page of identities. If this value is not returned or is the empty string, then no further pages remain.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for ListCseIdentitiesResponse {
+    impl ::gapi::wire::Record for ListCseIdentitiesResponse {
         const NAME: &'static str = "ListCseIdentitiesResponse";
         const FIELDS: &'static [&'static str] = &["cseIdentities", "nextPageToken"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.cse_identities,
@@ -1162,7 +1162,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.cse_identities,
@@ -1172,14 +1172,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ListCseIdentitiesResponse);
-    impl gapi::Page for ListCseIdentitiesResponse {
+    ::gapi::record!(ListCseIdentitiesResponse);
+    impl ::gapi::Page for ListCseIdentitiesResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for ListCseIdentitiesResponse {
+    impl ::gapi::PageItems for ListCseIdentitiesResponse {
         type Item = CseIdentity;
         #[inline]
         fn into_items(self) -> Vec<CseIdentity> {
@@ -1193,11 +1193,11 @@ pub mod schemas {
         /// Pagination token to be passed to a subsequent ListCseKeyPairs call in order to retrieve the next page of key pairs. If this value is not returned, then no further pages remain.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for ListCseKeyPairsResponse {
+    impl ::gapi::wire::Record for ListCseKeyPairsResponse {
         const NAME: &'static str = "ListCseKeyPairsResponse";
         const FIELDS: &'static [&'static str] = &["cseKeyPairs", "nextPageToken"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.cse_key_pairs,
@@ -1207,7 +1207,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.cse_key_pairs,
@@ -1217,14 +1217,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ListCseKeyPairsResponse);
-    impl gapi::Page for ListCseKeyPairsResponse {
+    ::gapi::record!(ListCseKeyPairsResponse);
+    impl ::gapi::Page for ListCseKeyPairsResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for ListCseKeyPairsResponse {
+    impl ::gapi::PageItems for ListCseKeyPairsResponse {
         type Item = CseKeyPair;
         #[inline]
         fn into_items(self) -> Vec<CseKeyPair> {
@@ -1237,11 +1237,11 @@ pub mod schemas {
         /// List of the user's delegates (with any verification status). If an account doesn't have delegates, this field doesn't appear.
         pub delegates: Option<Vec<Delegate>>,
     }
-    impl gapi::wire::Record for ListDelegatesResponse {
+    impl ::gapi::wire::Record for ListDelegatesResponse {
         const NAME: &'static str = "ListDelegatesResponse";
         const FIELDS: &'static [&'static str] = &["delegates"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.delegates,
@@ -1250,7 +1250,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.delegates,
@@ -1259,7 +1259,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ListDelegatesResponse);
+    ::gapi::record!(ListDelegatesResponse);
     #[derive(Clone, Default)]
     pub struct ListDraftsResponse {
         /// List of drafts. Note that the `Message` property in each `Draft` resource only contains an `id` and a `threadId`. The \[`messages.get`\](https://developers.google.com/workspace/gmail/api/v1/reference/users/messages/get) method can fetch additional message details.
@@ -1269,7 +1269,7 @@ pub mod schemas {
         /// Estimated total number of results.
         pub result_size_estimate: Option<u32>,
     }
-    impl gapi::wire::Record for ListDraftsResponse {
+    impl ::gapi::wire::Record for ListDraftsResponse {
         const NAME: &'static str = "ListDraftsResponse";
         const FIELDS: &'static [&'static str] = &[
             "drafts",
@@ -1277,7 +1277,7 @@ pub mod schemas {
             "resultSizeEstimate",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.drafts,
@@ -1288,7 +1288,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.drafts,
@@ -1299,14 +1299,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ListDraftsResponse);
-    impl gapi::Page for ListDraftsResponse {
+    ::gapi::record!(ListDraftsResponse);
+    impl ::gapi::Page for ListDraftsResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for ListDraftsResponse {
+    impl ::gapi::PageItems for ListDraftsResponse {
         type Item = Draft;
         #[inline]
         fn into_items(self) -> Vec<Draft> {
@@ -1319,11 +1319,11 @@ pub mod schemas {
         /// List of a user's filters.
         pub filter: Option<Vec<Filter>>,
     }
-    impl gapi::wire::Record for ListFiltersResponse {
+    impl ::gapi::wire::Record for ListFiltersResponse {
         const NAME: &'static str = "ListFiltersResponse";
         const FIELDS: &'static [&'static str] = &["filter"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.filter,
@@ -1332,7 +1332,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.filter,
@@ -1341,18 +1341,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ListFiltersResponse);
+    ::gapi::record!(ListFiltersResponse);
     /// Response for the ListForwardingAddresses method.
     #[derive(Clone, Default)]
     pub struct ListForwardingAddressesResponse {
         /// List of addresses that may be used for forwarding.
         pub forwarding_addresses: Option<Vec<ForwardingAddress>>,
     }
-    impl gapi::wire::Record for ListForwardingAddressesResponse {
+    impl ::gapi::wire::Record for ListForwardingAddressesResponse {
         const NAME: &'static str = "ListForwardingAddressesResponse";
         const FIELDS: &'static [&'static str] = &["forwardingAddresses"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.forwarding_addresses,
@@ -1361,7 +1361,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.forwarding_addresses,
@@ -1370,7 +1370,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ListForwardingAddressesResponse);
+    ::gapi::record!(ListForwardingAddressesResponse);
     #[derive(Clone, Default)]
     pub struct ListHistoryResponse {
         /// List of history records. Any `messages` contained in the response will typically only have `id` and `threadId` fields populated.
@@ -1380,7 +1380,7 @@ pub mod schemas {
         /// Page token to retrieve the next page of results in the list.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for ListHistoryResponse {
+    impl ::gapi::wire::Record for ListHistoryResponse {
         const NAME: &'static str = "ListHistoryResponse";
         const FIELDS: &'static [&'static str] = &[
             "history",
@@ -1388,36 +1388,36 @@ pub mod schemas {
             "nextPageToken",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.history,
-                    1 => gapi::wire::int64_field(&self.history_id),
+                    1 => ::gapi::wire::int64_field(&self.history_id),
                     2 => &self.next_page_token,
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.history,
-                    1 => gapi::wire::int64_field_mut(&mut self.history_id),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.history_id),
                     2 => &mut self.next_page_token,
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(ListHistoryResponse);
-    impl gapi::Page for ListHistoryResponse {
+    ::gapi::record!(ListHistoryResponse);
+    impl ::gapi::Page for ListHistoryResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for ListHistoryResponse {
+    impl ::gapi::PageItems for ListHistoryResponse {
         type Item = History;
         #[inline]
         fn into_items(self) -> Vec<History> {
@@ -1429,11 +1429,11 @@ pub mod schemas {
         /// List of labels. Note that each label resource only contains an `id`, `name`, `messageListVisibility`, `labelListVisibility`, and `type`. The \[`labels.get`\](https://developers.google.com/workspace/gmail/api/v1/reference/users/labels/get) method can fetch additional label details.
         pub labels: Option<Vec<Label>>,
     }
-    impl gapi::wire::Record for ListLabelsResponse {
+    impl ::gapi::wire::Record for ListLabelsResponse {
         const NAME: &'static str = "ListLabelsResponse";
         const FIELDS: &'static [&'static str] = &["labels"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.labels,
@@ -1442,7 +1442,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.labels,
@@ -1451,7 +1451,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ListLabelsResponse);
+    ::gapi::record!(ListLabelsResponse);
     #[derive(Clone, Default)]
     pub struct ListMessagesResponse {
         /// List of messages. Note that each message resource contains only an `id` and a `threadId`. Additional message details can be fetched using the messages.get method.
@@ -1461,7 +1461,7 @@ pub mod schemas {
         /// Estimated total number of results.
         pub result_size_estimate: Option<u32>,
     }
-    impl gapi::wire::Record for ListMessagesResponse {
+    impl ::gapi::wire::Record for ListMessagesResponse {
         const NAME: &'static str = "ListMessagesResponse";
         const FIELDS: &'static [&'static str] = &[
             "messages",
@@ -1469,7 +1469,7 @@ pub mod schemas {
             "resultSizeEstimate",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.messages,
@@ -1480,7 +1480,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.messages,
@@ -1491,14 +1491,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ListMessagesResponse);
-    impl gapi::Page for ListMessagesResponse {
+    ::gapi::record!(ListMessagesResponse);
+    impl ::gapi::Page for ListMessagesResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for ListMessagesResponse {
+    impl ::gapi::PageItems for ListMessagesResponse {
         type Item = Message;
         #[inline]
         fn into_items(self) -> Vec<Message> {
@@ -1511,11 +1511,11 @@ pub mod schemas {
         /// List of send-as aliases.
         pub send_as: Option<Vec<SendAs>>,
     }
-    impl gapi::wire::Record for ListSendAsResponse {
+    impl ::gapi::wire::Record for ListSendAsResponse {
         const NAME: &'static str = "ListSendAsResponse";
         const FIELDS: &'static [&'static str] = &["sendAs"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.send_as,
@@ -1524,7 +1524,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.send_as,
@@ -1533,17 +1533,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ListSendAsResponse);
+    ::gapi::record!(ListSendAsResponse);
     #[derive(Clone, Default)]
     pub struct ListSmimeInfoResponse {
         /// List of SmimeInfo.
         pub smime_info: Option<Vec<SmimeInfo>>,
     }
-    impl gapi::wire::Record for ListSmimeInfoResponse {
+    impl ::gapi::wire::Record for ListSmimeInfoResponse {
         const NAME: &'static str = "ListSmimeInfoResponse";
         const FIELDS: &'static [&'static str] = &["smimeInfo"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.smime_info,
@@ -1552,7 +1552,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.smime_info,
@@ -1561,7 +1561,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ListSmimeInfoResponse);
+    ::gapi::record!(ListSmimeInfoResponse);
     #[derive(Clone, Default)]
     pub struct ListThreadsResponse {
         /// Page token to retrieve the next page of results in the list.
@@ -1571,7 +1571,7 @@ pub mod schemas {
         /// List of threads. Note that each thread resource does not contain a list of `messages`. The list of `messages` for a given thread can be fetched using the \[`threads.get`\](https://developers.google.com/workspace/gmail/api/v1/reference/users/threads/get) method.
         pub threads: Option<Vec<Thread>>,
     }
-    impl gapi::wire::Record for ListThreadsResponse {
+    impl ::gapi::wire::Record for ListThreadsResponse {
         const NAME: &'static str = "ListThreadsResponse";
         const FIELDS: &'static [&'static str] = &[
             "nextPageToken",
@@ -1579,7 +1579,7 @@ pub mod schemas {
             "threads",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.next_page_token,
@@ -1590,7 +1590,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.next_page_token,
@@ -1601,14 +1601,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ListThreadsResponse);
-    impl gapi::Page for ListThreadsResponse {
+    ::gapi::record!(ListThreadsResponse);
+    impl ::gapi::Page for ListThreadsResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for ListThreadsResponse {
+    impl ::gapi::PageItems for ListThreadsResponse {
         type Item = Thread;
         #[inline]
         fn into_items(self) -> Vec<Thread> {
@@ -1631,7 +1631,7 @@ pub mod schemas {
         /// The parsed email structure in the message parts.
         pub payload: Option<MessagePart>,
         /// The entire email message in an RFC 2822 formatted and base64url encoded string. Returned in `messages.get` and `drafts.get` responses when the `format=RAW` parameter is supplied. @required gmail.users.drafts.create gmail.users.drafts.update
-        pub raw: Option<gapi::Bytes>,
+        pub raw: Option<::gapi::Bytes>,
         /// Estimated size in bytes of the message.
         pub size_estimate: Option<i32>,
         /// A short part of the message text.
@@ -1639,7 +1639,7 @@ pub mod schemas {
         /// The ID of the thread the message belongs to. To add a message or draft to a thread, the following criteria must be met: 1. The requested `threadId` must be specified on the `Message` or `Draft.Message` you supply with your request. 2. The `References` and `In-Reply-To` headers must be set in compliance with the \[RFC 2822\](https://tools.ietf.org/html/rfc2822) standard. 3. The `Subject` headers must match.
         pub thread_id: Option<String>,
     }
-    impl gapi::wire::Record for Message {
+    impl ::gapi::wire::Record for Message {
         const NAME: &'static str = "Message";
         const FIELDS: &'static [&'static str] = &[
             "classificationLabelValues",
@@ -1654,13 +1654,13 @@ pub mod schemas {
             "threadId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.classification_label_values,
-                    1 => gapi::wire::int64_field(&self.history_id),
+                    1 => ::gapi::wire::int64_field(&self.history_id),
                     2 => &self.id,
-                    3 => gapi::wire::int64_field(&self.internal_date),
+                    3 => ::gapi::wire::int64_field(&self.internal_date),
                     4 => &self.label_ids,
                     5 => &self.payload,
                     6 => &self.raw,
@@ -1672,13 +1672,13 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.classification_label_values,
-                    1 => gapi::wire::int64_field_mut(&mut self.history_id),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.history_id),
                     2 => &mut self.id,
-                    3 => gapi::wire::int64_field_mut(&mut self.internal_date),
+                    3 => ::gapi::wire::int64_field_mut(&mut self.internal_date),
                     4 => &mut self.label_ids,
                     5 => &mut self.payload,
                     6 => &mut self.raw,
@@ -1690,7 +1690,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Message);
+    ::gapi::record!(Message);
     /// A single MIME message part.
     #[derive(Clone, Default)]
     pub struct MessagePart {
@@ -1707,7 +1707,7 @@ pub mod schemas {
         /// The child MIME message parts of this part. This only applies to container MIME message parts, for example `multipart/*`. For non- container MIME message part types, such as `text/plain`, this field is empty. For more information, see RFC 1521.
         pub parts: Option<Vec<MessagePart>>,
     }
-    impl gapi::wire::Record for MessagePart {
+    impl ::gapi::wire::Record for MessagePart {
         const NAME: &'static str = "MessagePart";
         const FIELDS: &'static [&'static str] = &[
             "body",
@@ -1718,7 +1718,7 @@ pub mod schemas {
             "parts",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.body,
@@ -1732,7 +1732,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.body,
@@ -1746,22 +1746,22 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(MessagePart);
+    ::gapi::record!(MessagePart);
     /// The body of a single MIME message part.
     #[derive(Clone, Default)]
     pub struct MessagePartBody {
         /// When present, contains the ID of an external attachment that can be retrieved in a separate `messages.attachments.get` request. When not present, the entire content of the message part body is contained in the data field.
         pub attachment_id: Option<String>,
         /// The body data of a MIME message part as a base64url encoded string. May be empty for MIME container types that have no message body or when the body data is sent as a separate attachment. An attachment ID is present if the body data is contained in a separate attachment.
-        pub data: Option<gapi::Bytes>,
+        pub data: Option<::gapi::Bytes>,
         /// Number of bytes for the message part data (encoding notwithstanding).
         pub size: Option<i32>,
     }
-    impl gapi::wire::Record for MessagePartBody {
+    impl ::gapi::wire::Record for MessagePartBody {
         const NAME: &'static str = "MessagePartBody";
         const FIELDS: &'static [&'static str] = &["attachmentId", "data", "size"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.attachment_id,
@@ -1772,7 +1772,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.attachment_id,
@@ -1783,7 +1783,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(MessagePartBody);
+    ::gapi::record!(MessagePartBody);
     #[derive(Clone, Default)]
     pub struct MessagePartHeader {
         /// The name of the header before the `:` separator. For example, `To`.
@@ -1791,11 +1791,11 @@ pub mod schemas {
         /// The value of the header after the `:` separator. For example, `someuser@example.com`.
         pub value: Option<String>,
     }
-    impl gapi::wire::Record for MessagePartHeader {
+    impl ::gapi::wire::Record for MessagePartHeader {
         const NAME: &'static str = "MessagePartHeader";
         const FIELDS: &'static [&'static str] = &["name", "value"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.name,
@@ -1805,7 +1805,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.name,
@@ -1815,7 +1815,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(MessagePartHeader);
+    ::gapi::record!(MessagePartHeader);
     #[derive(Clone, Default)]
     pub struct ModifyMessageRequest {
         /// A list of classification label values to add. If a Classification Label with the same label ID is already applied to the message, fields with existing field IDs will be updated and fields with new field IDs will be added. There's a limit of 20 Classification Label values per request. If the message is already classified and the final total number of Classification Label values exceeds the maximum allowed number of Classification Label values per message, the modification fails.
@@ -1827,7 +1827,7 @@ pub mod schemas {
         /// A list IDs of labels to remove from this message. You can remove up to 100 labels with each update.
         pub remove_label_ids: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for ModifyMessageRequest {
+    impl ::gapi::wire::Record for ModifyMessageRequest {
         const NAME: &'static str = "ModifyMessageRequest";
         const FIELDS: &'static [&'static str] = &[
             "addClassificationLabels",
@@ -1836,7 +1836,7 @@ pub mod schemas {
             "removeLabelIds",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.add_classification_labels,
@@ -1848,7 +1848,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.add_classification_labels,
@@ -1860,7 +1860,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ModifyMessageRequest);
+    ::gapi::record!(ModifyMessageRequest);
     #[derive(Clone, Default)]
     pub struct ModifyThreadRequest {
         /// A list of IDs of labels to add to this thread. You can add up to 100 labels with each update.
@@ -1868,11 +1868,11 @@ pub mod schemas {
         /// A list of IDs of labels to remove from this thread. You can remove up to 100 labels with each update.
         pub remove_label_ids: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for ModifyThreadRequest {
+    impl ::gapi::wire::Record for ModifyThreadRequest {
         const NAME: &'static str = "ModifyThreadRequest";
         const FIELDS: &'static [&'static str] = &["addLabelIds", "removeLabelIds"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.add_label_ids,
@@ -1882,7 +1882,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.add_label_ids,
@@ -1892,7 +1892,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ModifyThreadRequest);
+    ::gapi::record!(ModifyThreadRequest);
     /// Request to obliterate a CSE key pair.
     pub type ObliterateCseKeyPairRequest = DisableCseKeyPairRequest;
     /// POP settings for an account.
@@ -1903,11 +1903,11 @@ pub mod schemas {
         /// The action that will be executed on a message after it has been fetched via POP.
         pub disposition: Option<PopSettingsDisposition>,
     }
-    impl gapi::wire::Record for PopSettings {
+    impl ::gapi::wire::Record for PopSettings {
         const NAME: &'static str = "PopSettings";
         const FIELDS: &'static [&'static str] = &["accessWindow", "disposition"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.access_window,
@@ -1917,7 +1917,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.access_window,
@@ -1927,8 +1927,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PopSettings);
-    gapi::open_enum! {
+    ::gapi::record!(PopSettings);
+    ::gapi::open_enum! {
         /// The range of messages which are accessible via POP.
         pub enum PopSettingsAccessWindow {
             /// Unspecified range.
@@ -1955,7 +1955,7 @@ pub mod schemas {
         /// The total number of threads in the mailbox.
         pub threads_total: Option<i32>,
     }
-    impl gapi::wire::Record for Profile {
+    impl ::gapi::wire::Record for Profile {
         const NAME: &'static str = "Profile";
         const FIELDS: &'static [&'static str] = &[
             "emailAddress",
@@ -1964,11 +1964,11 @@ pub mod schemas {
             "threadsTotal",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.email_address,
-                    1 => gapi::wire::int64_field(&self.history_id),
+                    1 => ::gapi::wire::int64_field(&self.history_id),
                     2 => &self.messages_total,
                     3 => &self.threads_total,
                     _ => return None,
@@ -1976,11 +1976,11 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.email_address,
-                    1 => gapi::wire::int64_field_mut(&mut self.history_id),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.history_id),
                     2 => &mut self.messages_total,
                     3 => &mut self.threads_total,
                     _ => return None,
@@ -1988,7 +1988,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Profile);
+    ::gapi::record!(Profile);
     /// Settings associated with a send-as alias, which can be either the primary login address associated with the account or a custom "from" address. Send-as aliases correspond to the "Send Mail As" feature in the web interface. The send-as alias must be a valid email address.
     #[derive(Clone, Default)]
     pub struct SendAs {
@@ -2011,7 +2011,7 @@ pub mod schemas {
         /// Indicates whether this address has been verified for use as a send-as alias. Read-only. This setting only applies to custom "from" aliases.
         pub verification_status: Option<SendAsVerificationStatus>,
     }
-    impl gapi::wire::Record for SendAs {
+    impl ::gapi::wire::Record for SendAs {
         const NAME: &'static str = "SendAs";
         const FIELDS: &'static [&'static str] = &[
             "displayName",
@@ -2025,7 +2025,7 @@ pub mod schemas {
             "verificationStatus",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.display_name,
@@ -2042,7 +2042,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.display_name,
@@ -2059,8 +2059,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SendAs);
-    gapi::open_enum! {
+    ::gapi::record!(SendAs);
+    ::gapi::open_enum! {
         /// Indicates whether this address has been verified for use as a send-as alias. Read-only. This setting only applies to custom "from" aliases.
         pub enum SendAsVerificationStatus {
             /// Unspecified verification status.
@@ -2079,14 +2079,14 @@ pub mod schemas {
         /// The ID of the CseKeyPair that signs outgoing mail.
         pub signing_key_pair_id: Option<String>,
     }
-    impl gapi::wire::Record for SignAndEncryptKeyPairs {
+    impl ::gapi::wire::Record for SignAndEncryptKeyPairs {
         const NAME: &'static str = "SignAndEncryptKeyPairs";
         const FIELDS: &'static [&'static str] = &[
             "encryptionKeyPairId",
             "signingKeyPairId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.encryption_key_pair_id,
@@ -2096,7 +2096,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.encryption_key_pair_id,
@@ -2106,7 +2106,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SignAndEncryptKeyPairs);
+    ::gapi::record!(SignAndEncryptKeyPairs);
     /// An S/MIME email config.
     #[derive(Clone, Default)]
     pub struct SmimeInfo {
@@ -2123,9 +2123,9 @@ pub mod schemas {
         /// PEM formatted X509 concatenated certificate string (standard base64 encoding). Format used for returning key, which includes public key as well as certificate chain (not private key).
         pub pem: Option<String>,
         /// PKCS#12 format containing a single private/public key pair and certificate chain. This format is only accepted from client for creating a new SmimeInfo and is never returned, because the private key is not intended to be exported. PKCS#12 may be encrypted, in which case encryptedKeyPassword should be set appropriately.
-        pub pkcs12: Option<gapi::Bytes>,
+        pub pkcs12: Option<::gapi::Bytes>,
     }
-    impl gapi::wire::Record for SmimeInfo {
+    impl ::gapi::wire::Record for SmimeInfo {
         const NAME: &'static str = "SmimeInfo";
         const FIELDS: &'static [&'static str] = &[
             "encryptedKeyPassword",
@@ -2137,11 +2137,11 @@ pub mod schemas {
             "pkcs12",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.encrypted_key_password,
-                    1 => gapi::wire::int64_field(&self.expiration),
+                    1 => ::gapi::wire::int64_field(&self.expiration),
                     2 => &self.id,
                     3 => &self.is_default,
                     4 => &self.issuer_cn,
@@ -2152,11 +2152,11 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.encrypted_key_password,
-                    1 => gapi::wire::int64_field_mut(&mut self.expiration),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.expiration),
                     2 => &mut self.id,
                     3 => &mut self.is_default,
                     4 => &mut self.issuer_cn,
@@ -2167,7 +2167,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SmimeInfo);
+    ::gapi::record!(SmimeInfo);
     /// Configuration for communication with an SMTP service.
     #[derive(Clone, Default)]
     pub struct SmtpMsa {
@@ -2182,7 +2182,7 @@ pub mod schemas {
         /// The username that will be used for authentication with the SMTP service. This is a write-only field that can be specified in requests to create or update SendAs settings; it is never populated in responses.
         pub username: Option<String>,
     }
-    impl gapi::wire::Record for SmtpMsa {
+    impl ::gapi::wire::Record for SmtpMsa {
         const NAME: &'static str = "SmtpMsa";
         const FIELDS: &'static [&'static str] = &[
             "host",
@@ -2192,7 +2192,7 @@ pub mod schemas {
             "username",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.host,
@@ -2205,7 +2205,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.host,
@@ -2218,8 +2218,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SmtpMsa);
-    gapi::open_enum! {
+    ::gapi::record!(SmtpMsa);
+    ::gapi::open_enum! {
         /// The protocol that will be used to secure communication with the SMTP service. Required.
         pub enum SmtpMsaSecurityMode {
             /// Unspecified security mode.
@@ -2244,7 +2244,7 @@ pub mod schemas {
         /// A short part of the message text.
         pub snippet: Option<String>,
     }
-    impl gapi::wire::Record for Thread {
+    impl ::gapi::wire::Record for Thread {
         const NAME: &'static str = "Thread";
         const FIELDS: &'static [&'static str] = &[
             "historyId",
@@ -2253,10 +2253,10 @@ pub mod schemas {
             "snippet",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.history_id),
+                    0 => ::gapi::wire::int64_field(&self.history_id),
                     1 => &self.id,
                     2 => &self.messages,
                     3 => &self.snippet,
@@ -2265,10 +2265,10 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.history_id),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.history_id),
                     1 => &mut self.id,
                     2 => &mut self.messages,
                     3 => &mut self.snippet,
@@ -2277,7 +2277,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Thread);
+    ::gapi::record!(Thread);
     /// Vacation auto-reply settings for an account. These settings correspond to the "Vacation responder" feature in the web interface.
     #[derive(Clone, Default)]
     pub struct VacationSettings {
@@ -2298,7 +2298,7 @@ pub mod schemas {
         /// An optional start time for sending auto-replies (epoch ms). When this is specified, Gmail will automatically reply only to messages that it receives after the start time. If both `startTime` and `endTime` are specified, `startTime` must precede `endTime`.
         pub start_time: Option<i64>,
     }
-    impl gapi::wire::Record for VacationSettings {
+    impl ::gapi::wire::Record for VacationSettings {
         const NAME: &'static str = "VacationSettings";
         const FIELDS: &'static [&'static str] = &[
             "enableAutoReply",
@@ -2311,39 +2311,39 @@ pub mod schemas {
             "startTime",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.enable_auto_reply,
-                    1 => gapi::wire::int64_field(&self.end_time),
+                    1 => ::gapi::wire::int64_field(&self.end_time),
                     2 => &self.response_body_html,
                     3 => &self.response_body_plain_text,
                     4 => &self.response_subject,
                     5 => &self.restrict_to_contacts,
                     6 => &self.restrict_to_domain,
-                    7 => gapi::wire::int64_field(&self.start_time),
+                    7 => ::gapi::wire::int64_field(&self.start_time),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.enable_auto_reply,
-                    1 => gapi::wire::int64_field_mut(&mut self.end_time),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.end_time),
                     2 => &mut self.response_body_html,
                     3 => &mut self.response_body_plain_text,
                     4 => &mut self.response_subject,
                     5 => &mut self.restrict_to_contacts,
                     6 => &mut self.restrict_to_domain,
-                    7 => gapi::wire::int64_field_mut(&mut self.start_time),
+                    7 => ::gapi::wire::int64_field_mut(&mut self.start_time),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(VacationSettings);
+    ::gapi::record!(VacationSettings);
     /// Set up or update a new push notification watch on this user's mailbox.
     #[derive(Clone, Default)]
     pub struct WatchRequest {
@@ -2356,7 +2356,7 @@ pub mod schemas {
         /// A fully qualified Google Cloud Pub/Sub API topic name to publish the events to. This topic name **must** already exist in Cloud Pub/Sub and you **must** have already granted gmail "publish" permission on it. For example, "projects/my-project-identifier/topics/my-topic-name" (using the Cloud Pub/Sub "v1" topic naming format). Note that the "my-project-identifier" portion must exactly match your Google developer project id (the one executing this watch request).
         pub topic_name: Option<String>,
     }
-    impl gapi::wire::Record for WatchRequest {
+    impl ::gapi::wire::Record for WatchRequest {
         const NAME: &'static str = "WatchRequest";
         const FIELDS: &'static [&'static str] = &[
             "labelFilterAction",
@@ -2365,7 +2365,7 @@ pub mod schemas {
             "topicName",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.label_filter_action,
@@ -2377,7 +2377,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.label_filter_action,
@@ -2389,8 +2389,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(WatchRequest);
-    gapi::open_enum! {
+    ::gapi::record!(WatchRequest);
+    ::gapi::open_enum! {
         /// Filtering behavior of `labelIds list` specified. This field is deprecated because it caused incorrect behavior in some cases; use `label_filter_behavior` instead.
         pub enum WatchRequestLabelFilterAction {
             /// Only get push notifications for message changes relating to labelIds specified.
@@ -2409,43 +2409,43 @@ pub mod schemas {
         /// The ID of the mailbox's current history record.
         pub history_id: Option<u64>,
     }
-    impl gapi::wire::Record for WatchResponse {
+    impl ::gapi::wire::Record for WatchResponse {
         const NAME: &'static str = "WatchResponse";
         const FIELDS: &'static [&'static str] = &["expiration", "historyId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.expiration),
-                    1 => gapi::wire::int64_field(&self.history_id),
+                    0 => ::gapi::wire::int64_field(&self.expiration),
+                    1 => ::gapi::wire::int64_field(&self.history_id),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.expiration),
-                    1 => gapi::wire::int64_field_mut(&mut self.history_id),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.expiration),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.history_id),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(WatchResponse);
+    ::gapi::record!(WatchResponse);
 }
 /// The Gmail API (`gmail` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]
 pub struct Gmail {
-    svc: gapi::Service,
+    svc: ::gapi::Service,
 }
 impl Gmail {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
-    pub fn new(client: gapi::Client) -> Self {
+    pub fn new(client: ::gapi::Client) -> Self {
         Gmail {
-            svc: gapi::Service::new(client, &SERVICE),
+            svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
@@ -2464,7 +2464,7 @@ impl Gmail {
     }
     /// The underlying [`gapi::Service`].
     #[inline]
-    pub fn service(&self) -> &gapi::Service {
+    pub fn service(&self) -> &::gapi::Service {
         &self.svc
     }
     /// The `users` resource.
@@ -2480,7 +2480,7 @@ pub mod users {
     /// Methods of the `users` resource.
     #[derive(Clone, Debug)]
     pub struct UsersResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl UsersResource {
         /// The `drafts` resource.
@@ -2534,7 +2534,7 @@ pub mod users {
         /// - `user_id`: The user's email address. The special value `me` can be used to indicate the authenticated user.
         #[inline]
         pub fn get_profile(&self, user_id: impl Into<String>) -> GetProfileCall {
-            let mut call = gapi::Call::new(&self.svc, &GET_PROFILE);
+            let mut call = ::gapi::Call::new(&self.svc, &GET_PROFILE);
             call.path_param("userId", user_id.into());
             GetProfileCall { call }
         }
@@ -2547,7 +2547,7 @@ pub mod users {
         /// - `user_id`: The user's email address. The special value `me` can be used to indicate the authenticated user.
         #[inline]
         pub fn stop(&self, user_id: impl Into<String>) -> StopCall {
-            let mut call = gapi::Call::new(&self.svc, &STOP);
+            let mut call = ::gapi::Call::new(&self.svc, &STOP);
             call.path_param("userId", user_id.into());
             StopCall { call }
         }
@@ -2564,15 +2564,15 @@ pub mod users {
             user_id: impl Into<String>,
             request: super::schemas::WatchRequest,
         ) -> WatchCall {
-            let mut call = gapi::Call::new(&self.svc, &WATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &WATCH);
             call.path_param("userId", user_id.into());
             call.body(&request);
             WatchCall { call }
         }
     }
-    static GET_PROFILE: gapi::MethodInfo = gapi::MethodInfo {
+    static GET_PROFILE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "gmail.users.getProfile",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "gmail/v1/users/{userId}/profile",
         scopes: &[
             "https://mail.google.com/",
@@ -2581,21 +2581,21 @@ pub mod users {
             "https://www.googleapis.com/auth/gmail.modify",
             "https://www.googleapis.com/auth/gmail.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `gmail.users.getProfile`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetProfileCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetProfileCall {
+    impl ::gapi::CallBuilder for GetProfileCall {
         type Response = super::schemas::Profile;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -2604,13 +2604,15 @@ pub mod users {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Profile>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Profile>,
+        > {
             self.call.send()
         }
     }
-    static STOP: gapi::MethodInfo = gapi::MethodInfo {
+    static STOP: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "gmail.users.stop",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "gmail/v1/users/{userId}/stop",
         scopes: &[
             "https://mail.google.com/",
@@ -2618,34 +2620,34 @@ pub mod users {
             "https://www.googleapis.com/auth/gmail.modify",
             "https://www.googleapis.com/auth/gmail.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `gmail.users.stop`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct StopCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for StopCall {
+    impl ::gapi::CallBuilder for StopCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl StopCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static WATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static WATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "gmail.users.watch",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "gmail/v1/users/{userId}/watch",
         scopes: &[
             "https://mail.google.com/",
@@ -2653,21 +2655,21 @@ pub mod users {
             "https://www.googleapis.com/auth/gmail.modify",
             "https://www.googleapis.com/auth/gmail.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `gmail.users.watch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct WatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for WatchCall {
+    impl ::gapi::CallBuilder for WatchCall {
         type Response = super::schemas::WatchResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -2677,7 +2679,7 @@ pub mod users {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::WatchResponse>,
+            Output = ::gapi::Result<super::schemas::WatchResponse>,
         > {
             self.call.send()
         }
@@ -2687,7 +2689,7 @@ pub mod users {
         /// Methods of the `drafts` resource.
         #[derive(Clone, Debug)]
         pub struct DraftsResource {
-            pub(crate) svc: gapi::Service,
+            pub(crate) svc: ::gapi::Service,
         }
         impl DraftsResource {
             /// Creates a draft with the `DRAFT` label. For more information, see \[Create and send draft emails\](https://developers.google.com/workspace/gmail/api/guides/drafts).
@@ -2703,7 +2705,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 request: super::super::schemas::Draft,
             ) -> CreateCall {
-                let mut call = gapi::Call::new(&self.svc, &CREATE);
+                let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
                 CreateCall { call }
@@ -2722,7 +2724,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 id: impl Into<String>,
             ) -> DeleteCall {
-                let mut call = gapi::Call::new(&self.svc, &DELETE);
+                let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 DeleteCall { call }
@@ -2741,7 +2743,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 id: impl Into<String>,
             ) -> GetCall {
-                let mut call = gapi::Call::new(&self.svc, &GET);
+                let mut call = ::gapi::Call::new(&self.svc, &GET);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 GetCall { call }
@@ -2755,7 +2757,7 @@ pub mod users {
             /// - `user_id`: The user's email address. The special value `me` can be used to indicate the authenticated user.
             #[inline]
             pub fn list(&self, user_id: impl Into<String>) -> ListCall {
-                let mut call = gapi::Call::new(&self.svc, &LIST);
+                let mut call = ::gapi::Call::new(&self.svc, &LIST);
                 call.path_param("userId", user_id.into());
                 ListCall { call }
             }
@@ -2772,7 +2774,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 request: super::super::schemas::Draft,
             ) -> SendCall {
-                let mut call = gapi::Call::new(&self.svc, &SEND);
+                let mut call = ::gapi::Call::new(&self.svc, &SEND);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
                 SendCall { call }
@@ -2792,16 +2794,16 @@ pub mod users {
                 id: impl Into<String>,
                 request: super::super::schemas::Draft,
             ) -> UpdateCall {
-                let mut call = gapi::Call::new(&self.svc, &UPDATE);
+                let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 call.body(&request);
                 UpdateCall { call }
             }
         }
-        static CREATE: gapi::MethodInfo = gapi::MethodInfo {
+        static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.drafts.create",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "gmail/v1/users/{userId}/drafts",
             scopes: &[
                 "https://mail.google.com/",
@@ -2810,7 +2812,7 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.modify",
             ],
             media_upload: Some(
-                &gapi::MediaUploadInfo {
+                &::gapi::MediaUploadInfo {
                     accept: &["message/*"],
                     max_size: Some(36700160),
                     simple_path: Some("/upload/gmail/v1/users/{userId}/drafts"),
@@ -2819,21 +2821,21 @@ pub mod users {
                     ),
                 },
             ),
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.drafts.create`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct CreateCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for CreateCall {
+        impl ::gapi::CallBuilder for CreateCall {
             type Response = super::super::schemas::Draft;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -2843,7 +2845,7 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Draft>,
+                Output = ::gapi::Result<super::super::schemas::Draft>,
             > {
                 self.call.send()
             }
@@ -2851,16 +2853,16 @@ pub mod users {
             #[inline]
             pub fn upload(
                 self,
-                media: gapi::Media,
+                media: ::gapi::Media,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Draft>,
+                Output = ::gapi::Result<super::super::schemas::Draft>,
             > {
                 self.call.upload(media)
             }
         }
-        static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+        static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.drafts.delete",
-            http_method: gapi::HttpMethod::Delete,
+            http_method: ::gapi::HttpMethod::Delete,
             path: "gmail/v1/users/{userId}/drafts/{id}",
             scopes: &[
                 "https://mail.google.com/",
@@ -2868,34 +2870,36 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.compose",
                 "https://www.googleapis.com/auth/gmail.modify",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.drafts.delete`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct DeleteCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for DeleteCall {
+        impl ::gapi::CallBuilder for DeleteCall {
             type Response = ();
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
         impl DeleteCall {
             /// Sends the request.
             #[inline]
-            pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+            pub fn send(
+                self,
+            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                 self.call.send_empty()
             }
         }
-        static GET: gapi::MethodInfo = gapi::MethodInfo {
+        static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.drafts.get",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "gmail/v1/users/{userId}/drafts/{id}",
             scopes: &[
                 "https://mail.google.com/",
@@ -2903,21 +2907,21 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.modify",
                 "https://www.googleapis.com/auth/gmail.readonly",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.drafts.get`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct GetCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for GetCall {
+        impl ::gapi::CallBuilder for GetCall {
             type Response = super::super::schemas::Draft;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -2933,14 +2937,14 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Draft>,
+                Output = ::gapi::Result<super::super::schemas::Draft>,
             > {
                 self.call.send()
             }
         }
-        static LIST: gapi::MethodInfo = gapi::MethodInfo {
+        static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.drafts.list",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "gmail/v1/users/{userId}/drafts",
             scopes: &[
                 "https://mail.google.com/",
@@ -2948,25 +2952,25 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.modify",
                 "https://www.googleapis.com/auth/gmail.readonly",
             ],
-            pagination: Some(gapi::PaginationInfo {
+            pagination: Some(::gapi::PaginationInfo {
                 token_param: "pageToken",
-                location: gapi::TokenLocation::Query,
+                location: ::gapi::TokenLocation::Query,
             }),
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.drafts.list`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct ListCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for ListCall {
+        impl ::gapi::CallBuilder for ListCall {
             type Response = super::super::schemas::ListDraftsResponse;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -3000,7 +3004,7 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::ListDraftsResponse>,
+                Output = ::gapi::Result<super::super::schemas::ListDraftsResponse>,
             > {
                 self.call.send()
             }
@@ -3008,20 +3012,20 @@ pub mod users {
             #[inline]
             pub fn pages(
                 self,
-            ) -> gapi::Pages<super::super::schemas::ListDraftsResponse> {
+            ) -> ::gapi::Pages<super::super::schemas::ListDraftsResponse> {
                 self.call.pages()
             }
             /// Every item of every page, as a stream.
             #[inline]
             pub fn items(
                 self,
-            ) -> gapi::Items<super::super::schemas::ListDraftsResponse> {
+            ) -> ::gapi::Items<super::super::schemas::ListDraftsResponse> {
                 self.call.items()
             }
         }
-        static SEND: gapi::MethodInfo = gapi::MethodInfo {
+        static SEND: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.drafts.send",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "gmail/v1/users/{userId}/drafts/send",
             scopes: &[
                 "https://mail.google.com/",
@@ -3030,7 +3034,7 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.modify",
             ],
             media_upload: Some(
-                &gapi::MediaUploadInfo {
+                &::gapi::MediaUploadInfo {
                     accept: &["message/*"],
                     max_size: Some(36700160),
                     simple_path: Some("/upload/gmail/v1/users/{userId}/drafts/send"),
@@ -3039,21 +3043,21 @@ pub mod users {
                     ),
                 },
             ),
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.drafts.send`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct SendCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for SendCall {
+        impl ::gapi::CallBuilder for SendCall {
             type Response = super::super::schemas::Message;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -3063,7 +3067,7 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Message>,
+                Output = ::gapi::Result<super::super::schemas::Message>,
             > {
                 self.call.send()
             }
@@ -3071,16 +3075,16 @@ pub mod users {
             #[inline]
             pub fn upload(
                 self,
-                media: gapi::Media,
+                media: ::gapi::Media,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Message>,
+                Output = ::gapi::Result<super::super::schemas::Message>,
             > {
                 self.call.upload(media)
             }
         }
-        static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+        static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.drafts.update",
-            http_method: gapi::HttpMethod::Put,
+            http_method: ::gapi::HttpMethod::Put,
             path: "gmail/v1/users/{userId}/drafts/{id}",
             scopes: &[
                 "https://mail.google.com/",
@@ -3089,7 +3093,7 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.modify",
             ],
             media_upload: Some(
-                &gapi::MediaUploadInfo {
+                &::gapi::MediaUploadInfo {
                     accept: &["message/*"],
                     max_size: Some(36700160),
                     simple_path: Some("/upload/gmail/v1/users/{userId}/drafts/{id}"),
@@ -3098,21 +3102,21 @@ pub mod users {
                     ),
                 },
             ),
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.drafts.update`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct UpdateCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for UpdateCall {
+        impl ::gapi::CallBuilder for UpdateCall {
             type Response = super::super::schemas::Draft;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -3122,7 +3126,7 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Draft>,
+                Output = ::gapi::Result<super::super::schemas::Draft>,
             > {
                 self.call.send()
             }
@@ -3130,14 +3134,14 @@ pub mod users {
             #[inline]
             pub fn upload(
                 self,
-                media: gapi::Media,
+                media: ::gapi::Media,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Draft>,
+                Output = ::gapi::Result<super::super::schemas::Draft>,
             > {
                 self.call.upload(media)
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// The format to return the draft in.
             pub enum GetFormat {
                 /// Returns only email message ID and labels; does not return the email headers, body, or payload.
@@ -3156,7 +3160,7 @@ pub mod users {
         /// Methods of the `history` resource.
         #[derive(Clone, Debug)]
         pub struct HistoryResource {
-            pub(crate) svc: gapi::Service,
+            pub(crate) svc: ::gapi::Service,
         }
         impl HistoryResource {
             /// Lists the history of all changes to the given mailbox. History results are returned in chronological order (increasing `historyId`). For more information, see \[Synchronize clients with Gmail\](https://developers.google.com/workspace/gmail/api/guides/sync).
@@ -3168,14 +3172,14 @@ pub mod users {
             /// - `user_id`: The user's email address. The special value `me` can be used to indicate the authenticated user.
             #[inline]
             pub fn list(&self, user_id: impl Into<String>) -> ListCall {
-                let mut call = gapi::Call::new(&self.svc, &LIST);
+                let mut call = ::gapi::Call::new(&self.svc, &LIST);
                 call.path_param("userId", user_id.into());
                 ListCall { call }
             }
         }
-        static LIST: gapi::MethodInfo = gapi::MethodInfo {
+        static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.history.list",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "gmail/v1/users/{userId}/history",
             scopes: &[
                 "https://mail.google.com/",
@@ -3183,25 +3187,25 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.modify",
                 "https://www.googleapis.com/auth/gmail.readonly",
             ],
-            pagination: Some(gapi::PaginationInfo {
+            pagination: Some(::gapi::PaginationInfo {
                 token_param: "pageToken",
-                location: gapi::TokenLocation::Query,
+                location: ::gapi::TokenLocation::Query,
             }),
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.history.list`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct ListCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for ListCall {
+        impl ::gapi::CallBuilder for ListCall {
             type Response = super::super::schemas::ListHistoryResponse;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -3243,7 +3247,7 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::ListHistoryResponse>,
+                Output = ::gapi::Result<super::super::schemas::ListHistoryResponse>,
             > {
                 self.call.send()
             }
@@ -3251,18 +3255,18 @@ pub mod users {
             #[inline]
             pub fn pages(
                 self,
-            ) -> gapi::Pages<super::super::schemas::ListHistoryResponse> {
+            ) -> ::gapi::Pages<super::super::schemas::ListHistoryResponse> {
                 self.call.pages()
             }
             /// Every item of every page, as a stream.
             #[inline]
             pub fn items(
                 self,
-            ) -> gapi::Items<super::super::schemas::ListHistoryResponse> {
+            ) -> ::gapi::Items<super::super::schemas::ListHistoryResponse> {
                 self.call.items()
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// History types to be returned by the function
             pub enum ListHistoryTypes {
                 MessageAdded = "messageAdded",
@@ -3277,7 +3281,7 @@ pub mod users {
         /// Methods of the `labels` resource.
         #[derive(Clone, Debug)]
         pub struct LabelsResource {
-            pub(crate) svc: gapi::Service,
+            pub(crate) svc: ::gapi::Service,
         }
         impl LabelsResource {
             /// Creates a label. For more information, see \[Manage labels\](https://developers.google.com/workspace/gmail/api/guides/labels).
@@ -3293,7 +3297,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 request: super::super::schemas::Label,
             ) -> CreateCall {
-                let mut call = gapi::Call::new(&self.svc, &CREATE);
+                let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
                 CreateCall { call }
@@ -3312,7 +3316,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 id: impl Into<String>,
             ) -> DeleteCall {
-                let mut call = gapi::Call::new(&self.svc, &DELETE);
+                let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 DeleteCall { call }
@@ -3331,7 +3335,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 id: impl Into<String>,
             ) -> GetCall {
-                let mut call = gapi::Call::new(&self.svc, &GET);
+                let mut call = ::gapi::Call::new(&self.svc, &GET);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 GetCall { call }
@@ -3345,7 +3349,7 @@ pub mod users {
             /// - `user_id`: The user's email address. The special value `me` can be used to indicate the authenticated user.
             #[inline]
             pub fn list(&self, user_id: impl Into<String>) -> ListCall {
-                let mut call = gapi::Call::new(&self.svc, &LIST);
+                let mut call = ::gapi::Call::new(&self.svc, &LIST);
                 call.path_param("userId", user_id.into());
                 ListCall { call }
             }
@@ -3364,7 +3368,7 @@ pub mod users {
                 id: impl Into<String>,
                 request: super::super::schemas::Label,
             ) -> PatchCall {
-                let mut call = gapi::Call::new(&self.svc, &PATCH);
+                let mut call = ::gapi::Call::new(&self.svc, &PATCH);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 call.body(&request);
@@ -3385,37 +3389,37 @@ pub mod users {
                 id: impl Into<String>,
                 request: super::super::schemas::Label,
             ) -> UpdateCall {
-                let mut call = gapi::Call::new(&self.svc, &UPDATE);
+                let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 call.body(&request);
                 UpdateCall { call }
             }
         }
-        static CREATE: gapi::MethodInfo = gapi::MethodInfo {
+        static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.labels.create",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "gmail/v1/users/{userId}/labels",
             scopes: &[
                 "https://mail.google.com/",
                 "https://www.googleapis.com/auth/gmail.labels",
                 "https://www.googleapis.com/auth/gmail.modify",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.labels.create`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct CreateCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for CreateCall {
+        impl ::gapi::CallBuilder for CreateCall {
             type Response = super::super::schemas::Label;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -3425,48 +3429,50 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Label>,
+                Output = ::gapi::Result<super::super::schemas::Label>,
             > {
                 self.call.send()
             }
         }
-        static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+        static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.labels.delete",
-            http_method: gapi::HttpMethod::Delete,
+            http_method: ::gapi::HttpMethod::Delete,
             path: "gmail/v1/users/{userId}/labels/{id}",
             scopes: &[
                 "https://mail.google.com/",
                 "https://www.googleapis.com/auth/gmail.labels",
                 "https://www.googleapis.com/auth/gmail.modify",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.labels.delete`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct DeleteCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for DeleteCall {
+        impl ::gapi::CallBuilder for DeleteCall {
             type Response = ();
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
         impl DeleteCall {
             /// Sends the request.
             #[inline]
-            pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+            pub fn send(
+                self,
+            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                 self.call.send_empty()
             }
         }
-        static GET: gapi::MethodInfo = gapi::MethodInfo {
+        static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.labels.get",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "gmail/v1/users/{userId}/labels/{id}",
             scopes: &[
                 "https://mail.google.com/",
@@ -3475,21 +3481,21 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.modify",
                 "https://www.googleapis.com/auth/gmail.readonly",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.labels.get`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct GetCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for GetCall {
+        impl ::gapi::CallBuilder for GetCall {
             type Response = super::super::schemas::Label;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -3499,14 +3505,14 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Label>,
+                Output = ::gapi::Result<super::super::schemas::Label>,
             > {
                 self.call.send()
             }
         }
-        static LIST: gapi::MethodInfo = gapi::MethodInfo {
+        static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.labels.list",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "gmail/v1/users/{userId}/labels",
             scopes: &[
                 "https://mail.google.com/",
@@ -3515,21 +3521,21 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.modify",
                 "https://www.googleapis.com/auth/gmail.readonly",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.labels.list`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct ListCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for ListCall {
+        impl ::gapi::CallBuilder for ListCall {
             type Response = super::super::schemas::ListLabelsResponse;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -3539,35 +3545,35 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::ListLabelsResponse>,
+                Output = ::gapi::Result<super::super::schemas::ListLabelsResponse>,
             > {
                 self.call.send()
             }
         }
-        static PATCH: gapi::MethodInfo = gapi::MethodInfo {
+        static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.labels.patch",
-            http_method: gapi::HttpMethod::Patch,
+            http_method: ::gapi::HttpMethod::Patch,
             path: "gmail/v1/users/{userId}/labels/{id}",
             scopes: &[
                 "https://mail.google.com/",
                 "https://www.googleapis.com/auth/gmail.labels",
                 "https://www.googleapis.com/auth/gmail.modify",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.labels.patch`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct PatchCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for PatchCall {
+        impl ::gapi::CallBuilder for PatchCall {
             type Response = super::super::schemas::Label;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -3577,35 +3583,35 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Label>,
+                Output = ::gapi::Result<super::super::schemas::Label>,
             > {
                 self.call.send()
             }
         }
-        static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+        static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.labels.update",
-            http_method: gapi::HttpMethod::Put,
+            http_method: ::gapi::HttpMethod::Put,
             path: "gmail/v1/users/{userId}/labels/{id}",
             scopes: &[
                 "https://mail.google.com/",
                 "https://www.googleapis.com/auth/gmail.labels",
                 "https://www.googleapis.com/auth/gmail.modify",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.labels.update`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct UpdateCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for UpdateCall {
+        impl ::gapi::CallBuilder for UpdateCall {
             type Response = super::super::schemas::Label;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -3615,7 +3621,7 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Label>,
+                Output = ::gapi::Result<super::super::schemas::Label>,
             > {
                 self.call.send()
             }
@@ -3626,7 +3632,7 @@ pub mod users {
         /// Methods of the `messages` resource.
         #[derive(Clone, Debug)]
         pub struct MessagesResource {
-            pub(crate) svc: gapi::Service,
+            pub(crate) svc: ::gapi::Service,
         }
         impl MessagesResource {
             /// The `attachments` resource.
@@ -3649,7 +3655,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 request: super::super::schemas::BatchDeleteMessagesRequest,
             ) -> BatchDeleteCall {
-                let mut call = gapi::Call::new(&self.svc, &BATCH_DELETE);
+                let mut call = ::gapi::Call::new(&self.svc, &BATCH_DELETE);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
                 BatchDeleteCall { call }
@@ -3667,7 +3673,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 request: super::super::schemas::BatchModifyMessagesRequest,
             ) -> BatchModifyCall {
-                let mut call = gapi::Call::new(&self.svc, &BATCH_MODIFY);
+                let mut call = ::gapi::Call::new(&self.svc, &BATCH_MODIFY);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
                 BatchModifyCall { call }
@@ -3686,7 +3692,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 id: impl Into<String>,
             ) -> DeleteCall {
-                let mut call = gapi::Call::new(&self.svc, &DELETE);
+                let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 DeleteCall { call }
@@ -3705,7 +3711,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 id: impl Into<String>,
             ) -> GetCall {
-                let mut call = gapi::Call::new(&self.svc, &GET);
+                let mut call = ::gapi::Call::new(&self.svc, &GET);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 GetCall { call }
@@ -3723,7 +3729,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 request: super::super::schemas::Message,
             ) -> ImportCall {
-                let mut call = gapi::Call::new(&self.svc, &IMPORT);
+                let mut call = ::gapi::Call::new(&self.svc, &IMPORT);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
                 ImportCall { call }
@@ -3741,7 +3747,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 request: super::super::schemas::Message,
             ) -> InsertCall {
-                let mut call = gapi::Call::new(&self.svc, &INSERT);
+                let mut call = ::gapi::Call::new(&self.svc, &INSERT);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
                 InsertCall { call }
@@ -3755,7 +3761,7 @@ pub mod users {
             /// - `user_id`: The user's email address. The special value `me` can be used to indicate the authenticated user.
             #[inline]
             pub fn list(&self, user_id: impl Into<String>) -> ListCall {
-                let mut call = gapi::Call::new(&self.svc, &LIST);
+                let mut call = ::gapi::Call::new(&self.svc, &LIST);
                 call.path_param("userId", user_id.into());
                 ListCall { call }
             }
@@ -3774,7 +3780,7 @@ pub mod users {
                 id: impl Into<String>,
                 request: super::super::schemas::ModifyMessageRequest,
             ) -> ModifyCall {
-                let mut call = gapi::Call::new(&self.svc, &MODIFY);
+                let mut call = ::gapi::Call::new(&self.svc, &MODIFY);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 call.body(&request);
@@ -3793,7 +3799,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 request: super::super::schemas::Message,
             ) -> SendCall {
-                let mut call = gapi::Call::new(&self.svc, &SEND);
+                let mut call = ::gapi::Call::new(&self.svc, &SEND);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
                 SendCall { call }
@@ -3812,7 +3818,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 id: impl Into<String>,
             ) -> TrashCall {
-                let mut call = gapi::Call::new(&self.svc, &TRASH);
+                let mut call = ::gapi::Call::new(&self.svc, &TRASH);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 TrashCall { call }
@@ -3831,108 +3837,114 @@ pub mod users {
                 user_id: impl Into<String>,
                 id: impl Into<String>,
             ) -> UntrashCall {
-                let mut call = gapi::Call::new(&self.svc, &UNTRASH);
+                let mut call = ::gapi::Call::new(&self.svc, &UNTRASH);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 UntrashCall { call }
             }
         }
-        static BATCH_DELETE: gapi::MethodInfo = gapi::MethodInfo {
+        static BATCH_DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.batchDelete",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "gmail/v1/users/{userId}/messages/batchDelete",
             scopes: &["https://mail.google.com/"],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.messages.batchDelete`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct BatchDeleteCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for BatchDeleteCall {
+        impl ::gapi::CallBuilder for BatchDeleteCall {
             type Response = ();
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
         impl BatchDeleteCall {
             /// Sends the request.
             #[inline]
-            pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+            pub fn send(
+                self,
+            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                 self.call.send_empty()
             }
         }
-        static BATCH_MODIFY: gapi::MethodInfo = gapi::MethodInfo {
+        static BATCH_MODIFY: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.batchModify",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "gmail/v1/users/{userId}/messages/batchModify",
             scopes: &[
                 "https://mail.google.com/",
                 "https://www.googleapis.com/auth/gmail.modify",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.messages.batchModify`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct BatchModifyCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for BatchModifyCall {
+        impl ::gapi::CallBuilder for BatchModifyCall {
             type Response = ();
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
         impl BatchModifyCall {
             /// Sends the request.
             #[inline]
-            pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+            pub fn send(
+                self,
+            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                 self.call.send_empty()
             }
         }
-        static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+        static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.delete",
-            http_method: gapi::HttpMethod::Delete,
+            http_method: ::gapi::HttpMethod::Delete,
             path: "gmail/v1/users/{userId}/messages/{id}",
             scopes: &["https://mail.google.com/"],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.messages.delete`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct DeleteCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for DeleteCall {
+        impl ::gapi::CallBuilder for DeleteCall {
             type Response = ();
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
         impl DeleteCall {
             /// Sends the request.
             #[inline]
-            pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+            pub fn send(
+                self,
+            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                 self.call.send_empty()
             }
         }
-        static GET: gapi::MethodInfo = gapi::MethodInfo {
+        static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.get",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "gmail/v1/users/{userId}/messages/{id}",
             scopes: &[
                 "https://mail.google.com/",
@@ -3943,21 +3955,21 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.modify",
                 "https://www.googleapis.com/auth/gmail.readonly",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.messages.get`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct GetCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for GetCall {
+        impl ::gapi::CallBuilder for GetCall {
             type Response = super::super::schemas::Message;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -3981,14 +3993,14 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Message>,
+                Output = ::gapi::Result<super::super::schemas::Message>,
             > {
                 self.call.send()
             }
         }
-        static IMPORT: gapi::MethodInfo = gapi::MethodInfo {
+        static IMPORT: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.import",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "gmail/v1/users/{userId}/messages/import",
             scopes: &[
                 "https://mail.google.com/",
@@ -3996,7 +4008,7 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.modify",
             ],
             media_upload: Some(
-                &gapi::MediaUploadInfo {
+                &::gapi::MediaUploadInfo {
                     accept: &["message/*"],
                     max_size: Some(157286400),
                     simple_path: Some("/upload/gmail/v1/users/{userId}/messages/import"),
@@ -4005,21 +4017,21 @@ pub mod users {
                     ),
                 },
             ),
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.messages.import`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct ImportCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for ImportCall {
+        impl ::gapi::CallBuilder for ImportCall {
             type Response = super::super::schemas::Message;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -4056,7 +4068,7 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Message>,
+                Output = ::gapi::Result<super::super::schemas::Message>,
             > {
                 self.call.send()
             }
@@ -4064,16 +4076,16 @@ pub mod users {
             #[inline]
             pub fn upload(
                 self,
-                media: gapi::Media,
+                media: ::gapi::Media,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Message>,
+                Output = ::gapi::Result<super::super::schemas::Message>,
             > {
                 self.call.upload(media)
             }
         }
-        static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+        static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.insert",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "gmail/v1/users/{userId}/messages",
             scopes: &[
                 "https://mail.google.com/",
@@ -4081,7 +4093,7 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.modify",
             ],
             media_upload: Some(
-                &gapi::MediaUploadInfo {
+                &::gapi::MediaUploadInfo {
                     accept: &["message/*"],
                     max_size: Some(157286400),
                     simple_path: Some("/upload/gmail/v1/users/{userId}/messages"),
@@ -4090,21 +4102,21 @@ pub mod users {
                     ),
                 },
             ),
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.messages.insert`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct InsertCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for InsertCall {
+        impl ::gapi::CallBuilder for InsertCall {
             type Response = super::super::schemas::Message;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -4129,7 +4141,7 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Message>,
+                Output = ::gapi::Result<super::super::schemas::Message>,
             > {
                 self.call.send()
             }
@@ -4137,16 +4149,16 @@ pub mod users {
             #[inline]
             pub fn upload(
                 self,
-                media: gapi::Media,
+                media: ::gapi::Media,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Message>,
+                Output = ::gapi::Result<super::super::schemas::Message>,
             > {
                 self.call.upload(media)
             }
         }
-        static LIST: gapi::MethodInfo = gapi::MethodInfo {
+        static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.list",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "gmail/v1/users/{userId}/messages",
             scopes: &[
                 "https://mail.google.com/",
@@ -4154,25 +4166,25 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.modify",
                 "https://www.googleapis.com/auth/gmail.readonly",
             ],
-            pagination: Some(gapi::PaginationInfo {
+            pagination: Some(::gapi::PaginationInfo {
                 token_param: "pageToken",
-                location: gapi::TokenLocation::Query,
+                location: ::gapi::TokenLocation::Query,
             }),
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.messages.list`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct ListCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for ListCall {
+        impl ::gapi::CallBuilder for ListCall {
             type Response = super::super::schemas::ListMessagesResponse;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -4214,7 +4226,7 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::ListMessagesResponse>,
+                Output = ::gapi::Result<super::super::schemas::ListMessagesResponse>,
             > {
                 self.call.send()
             }
@@ -4222,40 +4234,40 @@ pub mod users {
             #[inline]
             pub fn pages(
                 self,
-            ) -> gapi::Pages<super::super::schemas::ListMessagesResponse> {
+            ) -> ::gapi::Pages<super::super::schemas::ListMessagesResponse> {
                 self.call.pages()
             }
             /// Every item of every page, as a stream.
             #[inline]
             pub fn items(
                 self,
-            ) -> gapi::Items<super::super::schemas::ListMessagesResponse> {
+            ) -> ::gapi::Items<super::super::schemas::ListMessagesResponse> {
                 self.call.items()
             }
         }
-        static MODIFY: gapi::MethodInfo = gapi::MethodInfo {
+        static MODIFY: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.modify",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "gmail/v1/users/{userId}/messages/{id}/modify",
             scopes: &[
                 "https://mail.google.com/",
                 "https://www.googleapis.com/auth/gmail.modify",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.messages.modify`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct ModifyCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for ModifyCall {
+        impl ::gapi::CallBuilder for ModifyCall {
             type Response = super::super::schemas::Message;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -4265,14 +4277,14 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Message>,
+                Output = ::gapi::Result<super::super::schemas::Message>,
             > {
                 self.call.send()
             }
         }
-        static SEND: gapi::MethodInfo = gapi::MethodInfo {
+        static SEND: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.send",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "gmail/v1/users/{userId}/messages/send",
             scopes: &[
                 "https://mail.google.com/",
@@ -4282,7 +4294,7 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.send",
             ],
             media_upload: Some(
-                &gapi::MediaUploadInfo {
+                &::gapi::MediaUploadInfo {
                     accept: &["message/*"],
                     max_size: Some(36700160),
                     simple_path: Some("/upload/gmail/v1/users/{userId}/messages/send"),
@@ -4291,21 +4303,21 @@ pub mod users {
                     ),
                 },
             ),
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.messages.send`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct SendCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for SendCall {
+        impl ::gapi::CallBuilder for SendCall {
             type Response = super::super::schemas::Message;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -4315,7 +4327,7 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Message>,
+                Output = ::gapi::Result<super::super::schemas::Message>,
             > {
                 self.call.send()
             }
@@ -4323,36 +4335,36 @@ pub mod users {
             #[inline]
             pub fn upload(
                 self,
-                media: gapi::Media,
+                media: ::gapi::Media,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Message>,
+                Output = ::gapi::Result<super::super::schemas::Message>,
             > {
                 self.call.upload(media)
             }
         }
-        static TRASH: gapi::MethodInfo = gapi::MethodInfo {
+        static TRASH: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.trash",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "gmail/v1/users/{userId}/messages/{id}/trash",
             scopes: &[
                 "https://mail.google.com/",
                 "https://www.googleapis.com/auth/gmail.modify",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.messages.trash`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct TrashCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for TrashCall {
+        impl ::gapi::CallBuilder for TrashCall {
             type Response = super::super::schemas::Message;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -4362,34 +4374,34 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Message>,
+                Output = ::gapi::Result<super::super::schemas::Message>,
             > {
                 self.call.send()
             }
         }
-        static UNTRASH: gapi::MethodInfo = gapi::MethodInfo {
+        static UNTRASH: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.messages.untrash",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "gmail/v1/users/{userId}/messages/{id}/untrash",
             scopes: &[
                 "https://mail.google.com/",
                 "https://www.googleapis.com/auth/gmail.modify",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.messages.untrash`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct UntrashCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for UntrashCall {
+        impl ::gapi::CallBuilder for UntrashCall {
             type Response = super::super::schemas::Message;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -4399,12 +4411,12 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Message>,
+                Output = ::gapi::Result<super::super::schemas::Message>,
             > {
                 self.call.send()
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// The format to return the message in.
             pub enum GetFormat {
                 /// Returns only email message ID and labels; does not return the email headers, body, or payload.
@@ -4417,7 +4429,7 @@ pub mod users {
                 Metadata = "metadata",
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// Source for Gmail's internal date of the message.
             pub enum ImportInternalDateSource {
                 /// Internal message date set to current time when received by Gmail.
@@ -4426,7 +4438,7 @@ pub mod users {
                 DateHeader = "dateHeader",
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// Source for Gmail's internal date of the message.
             pub enum InsertInternalDateSource {
                 /// Internal message date set to current time when received by Gmail.
@@ -4440,7 +4452,7 @@ pub mod users {
             /// Methods of the `attachments` resource.
             #[derive(Clone, Debug)]
             pub struct AttachmentsResource {
-                pub(crate) svc: gapi::Service,
+                pub(crate) svc: ::gapi::Service,
             }
             impl AttachmentsResource {
                 /// Gets the specified message attachment.
@@ -4459,16 +4471,16 @@ pub mod users {
                     message_id: impl Into<String>,
                     id: impl Into<String>,
                 ) -> GetCall {
-                    let mut call = gapi::Call::new(&self.svc, &GET);
+                    let mut call = ::gapi::Call::new(&self.svc, &GET);
                     call.path_param("userId", user_id.into());
                     call.path_param("messageId", message_id.into());
                     call.path_param("id", id.into());
                     GetCall { call }
                 }
             }
-            static GET: gapi::MethodInfo = gapi::MethodInfo {
+            static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.messages.attachments.get",
-                http_method: gapi::HttpMethod::Get,
+                http_method: ::gapi::HttpMethod::Get,
                 path: "gmail/v1/users/{userId}/messages/{messageId}/attachments/{id}",
                 scopes: &[
                     "https://mail.google.com/",
@@ -4477,21 +4489,21 @@ pub mod users {
                     "https://www.googleapis.com/auth/gmail.modify",
                     "https://www.googleapis.com/auth/gmail.readonly",
                 ],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.messages.attachments.get`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct GetCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for GetCall {
+            impl ::gapi::CallBuilder for GetCall {
                 type Response = super::super::super::schemas::MessagePartBody;
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -4501,7 +4513,9 @@ pub mod users {
                 pub fn send(
                     self,
                 ) -> impl ::std::future::Future<
-                    Output = gapi::Result<super::super::super::schemas::MessagePartBody>,
+                    Output = ::gapi::Result<
+                        super::super::super::schemas::MessagePartBody,
+                    >,
                 > {
                     self.call.send()
                 }
@@ -4513,7 +4527,7 @@ pub mod users {
         /// Methods of the `settings` resource.
         #[derive(Clone, Debug)]
         pub struct SettingsResource {
-            pub(crate) svc: gapi::Service,
+            pub(crate) svc: ::gapi::Service,
         }
         impl SettingsResource {
             /// The `cse` resource.
@@ -4565,7 +4579,7 @@ pub mod users {
                 &self,
                 user_id: impl Into<String>,
             ) -> GetAutoForwardingCall {
-                let mut call = gapi::Call::new(&self.svc, &GET_AUTO_FORWARDING);
+                let mut call = ::gapi::Call::new(&self.svc, &GET_AUTO_FORWARDING);
                 call.path_param("userId", user_id.into());
                 GetAutoForwardingCall { call }
             }
@@ -4578,7 +4592,7 @@ pub mod users {
             /// - `user_id`: User's email address. The special value "me" can be used to indicate the authenticated user.
             #[inline]
             pub fn get_imap(&self, user_id: impl Into<String>) -> GetImapCall {
-                let mut call = gapi::Call::new(&self.svc, &GET_IMAP);
+                let mut call = ::gapi::Call::new(&self.svc, &GET_IMAP);
                 call.path_param("userId", user_id.into());
                 GetImapCall { call }
             }
@@ -4591,7 +4605,7 @@ pub mod users {
             /// - `user_id`: User's email address. The special value "me" can be used to indicate the authenticated user.
             #[inline]
             pub fn get_language(&self, user_id: impl Into<String>) -> GetLanguageCall {
-                let mut call = gapi::Call::new(&self.svc, &GET_LANGUAGE);
+                let mut call = ::gapi::Call::new(&self.svc, &GET_LANGUAGE);
                 call.path_param("userId", user_id.into());
                 GetLanguageCall { call }
             }
@@ -4604,7 +4618,7 @@ pub mod users {
             /// - `user_id`: User's email address. The special value "me" can be used to indicate the authenticated user.
             #[inline]
             pub fn get_pop(&self, user_id: impl Into<String>) -> GetPopCall {
-                let mut call = gapi::Call::new(&self.svc, &GET_POP);
+                let mut call = ::gapi::Call::new(&self.svc, &GET_POP);
                 call.path_param("userId", user_id.into());
                 GetPopCall { call }
             }
@@ -4617,7 +4631,7 @@ pub mod users {
             /// - `user_id`: User's email address. The special value "me" can be used to indicate the authenticated user.
             #[inline]
             pub fn get_vacation(&self, user_id: impl Into<String>) -> GetVacationCall {
-                let mut call = gapi::Call::new(&self.svc, &GET_VACATION);
+                let mut call = ::gapi::Call::new(&self.svc, &GET_VACATION);
                 call.path_param("userId", user_id.into());
                 GetVacationCall { call }
             }
@@ -4634,7 +4648,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 request: super::super::schemas::AutoForwarding,
             ) -> UpdateAutoForwardingCall {
-                let mut call = gapi::Call::new(&self.svc, &UPDATE_AUTO_FORWARDING);
+                let mut call = ::gapi::Call::new(&self.svc, &UPDATE_AUTO_FORWARDING);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
                 UpdateAutoForwardingCall { call }
@@ -4652,7 +4666,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 request: super::super::schemas::ImapSettings,
             ) -> UpdateImapCall {
-                let mut call = gapi::Call::new(&self.svc, &UPDATE_IMAP);
+                let mut call = ::gapi::Call::new(&self.svc, &UPDATE_IMAP);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
                 UpdateImapCall { call }
@@ -4670,7 +4684,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 request: super::super::schemas::LanguageSettings,
             ) -> UpdateLanguageCall {
-                let mut call = gapi::Call::new(&self.svc, &UPDATE_LANGUAGE);
+                let mut call = ::gapi::Call::new(&self.svc, &UPDATE_LANGUAGE);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
                 UpdateLanguageCall { call }
@@ -4688,7 +4702,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 request: super::super::schemas::PopSettings,
             ) -> UpdatePopCall {
-                let mut call = gapi::Call::new(&self.svc, &UPDATE_POP);
+                let mut call = ::gapi::Call::new(&self.svc, &UPDATE_POP);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
                 UpdatePopCall { call }
@@ -4706,15 +4720,15 @@ pub mod users {
                 user_id: impl Into<String>,
                 request: super::super::schemas::VacationSettings,
             ) -> UpdateVacationCall {
-                let mut call = gapi::Call::new(&self.svc, &UPDATE_VACATION);
+                let mut call = ::gapi::Call::new(&self.svc, &UPDATE_VACATION);
                 call.path_param("userId", user_id.into());
                 call.body(&request);
                 UpdateVacationCall { call }
             }
         }
-        static GET_AUTO_FORWARDING: gapi::MethodInfo = gapi::MethodInfo {
+        static GET_AUTO_FORWARDING: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.getAutoForwarding",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "gmail/v1/users/{userId}/settings/autoForwarding",
             scopes: &[
                 "https://mail.google.com/",
@@ -4722,21 +4736,21 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.readonly",
                 "https://www.googleapis.com/auth/gmail.settings.basic",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.settings.getAutoForwarding`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct GetAutoForwardingCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for GetAutoForwardingCall {
+        impl ::gapi::CallBuilder for GetAutoForwardingCall {
             type Response = super::super::schemas::AutoForwarding;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -4746,14 +4760,14 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::AutoForwarding>,
+                Output = ::gapi::Result<super::super::schemas::AutoForwarding>,
             > {
                 self.call.send()
             }
         }
-        static GET_IMAP: gapi::MethodInfo = gapi::MethodInfo {
+        static GET_IMAP: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.getImap",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "gmail/v1/users/{userId}/settings/imap",
             scopes: &[
                 "https://mail.google.com/",
@@ -4761,21 +4775,21 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.readonly",
                 "https://www.googleapis.com/auth/gmail.settings.basic",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.settings.getImap`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct GetImapCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for GetImapCall {
+        impl ::gapi::CallBuilder for GetImapCall {
             type Response = super::super::schemas::ImapSettings;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -4785,14 +4799,14 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::ImapSettings>,
+                Output = ::gapi::Result<super::super::schemas::ImapSettings>,
             > {
                 self.call.send()
             }
         }
-        static GET_LANGUAGE: gapi::MethodInfo = gapi::MethodInfo {
+        static GET_LANGUAGE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.getLanguage",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "gmail/v1/users/{userId}/settings/language",
             scopes: &[
                 "https://mail.google.com/",
@@ -4800,21 +4814,21 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.readonly",
                 "https://www.googleapis.com/auth/gmail.settings.basic",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.settings.getLanguage`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct GetLanguageCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for GetLanguageCall {
+        impl ::gapi::CallBuilder for GetLanguageCall {
             type Response = super::super::schemas::LanguageSettings;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -4824,14 +4838,14 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::LanguageSettings>,
+                Output = ::gapi::Result<super::super::schemas::LanguageSettings>,
             > {
                 self.call.send()
             }
         }
-        static GET_POP: gapi::MethodInfo = gapi::MethodInfo {
+        static GET_POP: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.getPop",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "gmail/v1/users/{userId}/settings/pop",
             scopes: &[
                 "https://mail.google.com/",
@@ -4839,21 +4853,21 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.readonly",
                 "https://www.googleapis.com/auth/gmail.settings.basic",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.settings.getPop`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct GetPopCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for GetPopCall {
+        impl ::gapi::CallBuilder for GetPopCall {
             type Response = super::super::schemas::PopSettings;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -4863,14 +4877,14 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::PopSettings>,
+                Output = ::gapi::Result<super::super::schemas::PopSettings>,
             > {
                 self.call.send()
             }
         }
-        static GET_VACATION: gapi::MethodInfo = gapi::MethodInfo {
+        static GET_VACATION: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.getVacation",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "gmail/v1/users/{userId}/settings/vacation",
             scopes: &[
                 "https://mail.google.com/",
@@ -4878,21 +4892,21 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.readonly",
                 "https://www.googleapis.com/auth/gmail.settings.basic",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.settings.getVacation`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct GetVacationCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for GetVacationCall {
+        impl ::gapi::CallBuilder for GetVacationCall {
             type Response = super::super::schemas::VacationSettings;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -4902,31 +4916,31 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::VacationSettings>,
+                Output = ::gapi::Result<super::super::schemas::VacationSettings>,
             > {
                 self.call.send()
             }
         }
-        static UPDATE_AUTO_FORWARDING: gapi::MethodInfo = gapi::MethodInfo {
+        static UPDATE_AUTO_FORWARDING: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.updateAutoForwarding",
-            http_method: gapi::HttpMethod::Put,
+            http_method: ::gapi::HttpMethod::Put,
             path: "gmail/v1/users/{userId}/settings/autoForwarding",
             scopes: &["https://www.googleapis.com/auth/gmail.settings.sharing"],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.settings.updateAutoForwarding`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct UpdateAutoForwardingCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for UpdateAutoForwardingCall {
+        impl ::gapi::CallBuilder for UpdateAutoForwardingCall {
             type Response = super::super::schemas::AutoForwarding;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -4936,31 +4950,31 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::AutoForwarding>,
+                Output = ::gapi::Result<super::super::schemas::AutoForwarding>,
             > {
                 self.call.send()
             }
         }
-        static UPDATE_IMAP: gapi::MethodInfo = gapi::MethodInfo {
+        static UPDATE_IMAP: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.updateImap",
-            http_method: gapi::HttpMethod::Put,
+            http_method: ::gapi::HttpMethod::Put,
             path: "gmail/v1/users/{userId}/settings/imap",
             scopes: &["https://www.googleapis.com/auth/gmail.settings.basic"],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.settings.updateImap`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct UpdateImapCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for UpdateImapCall {
+        impl ::gapi::CallBuilder for UpdateImapCall {
             type Response = super::super::schemas::ImapSettings;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -4970,31 +4984,31 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::ImapSettings>,
+                Output = ::gapi::Result<super::super::schemas::ImapSettings>,
             > {
                 self.call.send()
             }
         }
-        static UPDATE_LANGUAGE: gapi::MethodInfo = gapi::MethodInfo {
+        static UPDATE_LANGUAGE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.updateLanguage",
-            http_method: gapi::HttpMethod::Put,
+            http_method: ::gapi::HttpMethod::Put,
             path: "gmail/v1/users/{userId}/settings/language",
             scopes: &["https://www.googleapis.com/auth/gmail.settings.basic"],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.settings.updateLanguage`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct UpdateLanguageCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for UpdateLanguageCall {
+        impl ::gapi::CallBuilder for UpdateLanguageCall {
             type Response = super::super::schemas::LanguageSettings;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -5004,31 +5018,31 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::LanguageSettings>,
+                Output = ::gapi::Result<super::super::schemas::LanguageSettings>,
             > {
                 self.call.send()
             }
         }
-        static UPDATE_POP: gapi::MethodInfo = gapi::MethodInfo {
+        static UPDATE_POP: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.updatePop",
-            http_method: gapi::HttpMethod::Put,
+            http_method: ::gapi::HttpMethod::Put,
             path: "gmail/v1/users/{userId}/settings/pop",
             scopes: &["https://www.googleapis.com/auth/gmail.settings.basic"],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.settings.updatePop`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct UpdatePopCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for UpdatePopCall {
+        impl ::gapi::CallBuilder for UpdatePopCall {
             type Response = super::super::schemas::PopSettings;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -5038,31 +5052,31 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::PopSettings>,
+                Output = ::gapi::Result<super::super::schemas::PopSettings>,
             > {
                 self.call.send()
             }
         }
-        static UPDATE_VACATION: gapi::MethodInfo = gapi::MethodInfo {
+        static UPDATE_VACATION: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.settings.updateVacation",
-            http_method: gapi::HttpMethod::Put,
+            http_method: ::gapi::HttpMethod::Put,
             path: "gmail/v1/users/{userId}/settings/vacation",
             scopes: &["https://www.googleapis.com/auth/gmail.settings.basic"],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.settings.updateVacation`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct UpdateVacationCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for UpdateVacationCall {
+        impl ::gapi::CallBuilder for UpdateVacationCall {
             type Response = super::super::schemas::VacationSettings;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -5072,7 +5086,7 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::VacationSettings>,
+                Output = ::gapi::Result<super::super::schemas::VacationSettings>,
             > {
                 self.call.send()
             }
@@ -5082,7 +5096,7 @@ pub mod users {
             /// Methods of the `cse` resource.
             #[derive(Clone, Debug)]
             pub struct CseResource {
-                pub(crate) svc: gapi::Service,
+                pub(crate) svc: ::gapi::Service,
             }
             impl CseResource {
                 /// The `identities` resource.
@@ -5105,7 +5119,7 @@ pub mod users {
                 /// Methods of the `identities` resource.
                 #[derive(Clone, Debug)]
                 pub struct IdentitiesResource {
-                    pub(crate) svc: gapi::Service,
+                    pub(crate) svc: ::gapi::Service,
                 }
                 impl IdentitiesResource {
                     /// Creates and configures a client-side encryption identity that's authorized to send mail from the user account. Google publishes the S/MIME certificate to a shared domain-wide directory so that people within a Google Workspace organization can encrypt and send mail to the identity. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
@@ -5121,7 +5135,7 @@ pub mod users {
                         user_id: impl Into<String>,
                         request: super::super::super::super::schemas::CseIdentity,
                     ) -> CreateCall {
-                        let mut call = gapi::Call::new(&self.svc, &CREATE);
+                        let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                         call.path_param("userId", user_id.into());
                         call.body(&request);
                         CreateCall { call }
@@ -5140,7 +5154,7 @@ pub mod users {
                         user_id: impl Into<String>,
                         cse_email_address: impl Into<String>,
                     ) -> DeleteCall {
-                        let mut call = gapi::Call::new(&self.svc, &DELETE);
+                        let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                         call.path_param("userId", user_id.into());
                         call.path_param("cseEmailAddress", cse_email_address.into());
                         DeleteCall { call }
@@ -5159,7 +5173,7 @@ pub mod users {
                         user_id: impl Into<String>,
                         cse_email_address: impl Into<String>,
                     ) -> GetCall {
-                        let mut call = gapi::Call::new(&self.svc, &GET);
+                        let mut call = ::gapi::Call::new(&self.svc, &GET);
                         call.path_param("userId", user_id.into());
                         call.path_param("cseEmailAddress", cse_email_address.into());
                         GetCall { call }
@@ -5173,7 +5187,7 @@ pub mod users {
                     /// - `user_id`: The requester's primary email address. To indicate the authenticated user, you can use the special value `me`.
                     #[inline]
                     pub fn list(&self, user_id: impl Into<String>) -> ListCall {
-                        let mut call = gapi::Call::new(&self.svc, &LIST);
+                        let mut call = ::gapi::Call::new(&self.svc, &LIST);
                         call.path_param("userId", user_id.into());
                         ListCall { call }
                     }
@@ -5192,36 +5206,36 @@ pub mod users {
                         email_address: impl Into<String>,
                         request: super::super::super::super::schemas::CseIdentity,
                     ) -> PatchCall {
-                        let mut call = gapi::Call::new(&self.svc, &PATCH);
+                        let mut call = ::gapi::Call::new(&self.svc, &PATCH);
                         call.path_param("userId", user_id.into());
                         call.path_param("emailAddress", email_address.into());
                         call.body(&request);
                         PatchCall { call }
                     }
                 }
-                static CREATE: gapi::MethodInfo = gapi::MethodInfo {
+                static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.identities.create",
-                    http_method: gapi::HttpMethod::Post,
+                    http_method: ::gapi::HttpMethod::Post,
                     path: "gmail/v1/users/{userId}/settings/cse/identities",
                     scopes: &[
                         "https://www.googleapis.com/auth/gmail.settings.basic",
                         "https://www.googleapis.com/auth/gmail.settings.sharing",
                     ],
-                    ..gapi::MethodInfo::DEFAULT
+                    ..::gapi::MethodInfo::DEFAULT
                 };
                 /// Builder for `gmail.users.settings.cse.identities.create`: set optional parameters, then call `send()`.
                 #[derive(Clone, Debug)]
                 pub struct CreateCall {
-                    call: gapi::Call,
+                    call: ::gapi::Call,
                 }
-                impl gapi::CallBuilder for CreateCall {
+                impl ::gapi::CallBuilder for CreateCall {
                     type Response = super::super::super::super::schemas::CseIdentity;
                     #[inline]
-                    fn call_mut(&mut self) -> &mut gapi::Call {
+                    fn call_mut(&mut self) -> &mut ::gapi::Call {
                         &mut self.call
                     }
                     #[inline]
-                    fn into_call(self) -> gapi::Call {
+                    fn into_call(self) -> ::gapi::Call {
                         self.call
                     }
                 }
@@ -5231,36 +5245,36 @@ pub mod users {
                     pub fn send(
                         self,
                     ) -> impl ::std::future::Future<
-                        Output = gapi::Result<
+                        Output = ::gapi::Result<
                             super::super::super::super::schemas::CseIdentity,
                         >,
                     > {
                         self.call.send()
                     }
                 }
-                static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+                static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.identities.delete",
-                    http_method: gapi::HttpMethod::Delete,
+                    http_method: ::gapi::HttpMethod::Delete,
                     path: "gmail/v1/users/{userId}/settings/cse/identities/{cseEmailAddress}",
                     scopes: &[
                         "https://www.googleapis.com/auth/gmail.settings.basic",
                         "https://www.googleapis.com/auth/gmail.settings.sharing",
                     ],
-                    ..gapi::MethodInfo::DEFAULT
+                    ..::gapi::MethodInfo::DEFAULT
                 };
                 /// Builder for `gmail.users.settings.cse.identities.delete`: set optional parameters, then call `send()`.
                 #[derive(Clone, Debug)]
                 pub struct DeleteCall {
-                    call: gapi::Call,
+                    call: ::gapi::Call,
                 }
-                impl gapi::CallBuilder for DeleteCall {
+                impl ::gapi::CallBuilder for DeleteCall {
                     type Response = ();
                     #[inline]
-                    fn call_mut(&mut self) -> &mut gapi::Call {
+                    fn call_mut(&mut self) -> &mut ::gapi::Call {
                         &mut self.call
                     }
                     #[inline]
-                    fn into_call(self) -> gapi::Call {
+                    fn into_call(self) -> ::gapi::Call {
                         self.call
                     }
                 }
@@ -5269,13 +5283,13 @@ pub mod users {
                     #[inline]
                     pub fn send(
                         self,
-                    ) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+                    ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                         self.call.send_empty()
                     }
                 }
-                static GET: gapi::MethodInfo = gapi::MethodInfo {
+                static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.identities.get",
-                    http_method: gapi::HttpMethod::Get,
+                    http_method: ::gapi::HttpMethod::Get,
                     path: "gmail/v1/users/{userId}/settings/cse/identities/{cseEmailAddress}",
                     scopes: &[
                         "https://mail.google.com/",
@@ -5284,21 +5298,21 @@ pub mod users {
                         "https://www.googleapis.com/auth/gmail.settings.basic",
                         "https://www.googleapis.com/auth/gmail.settings.sharing",
                     ],
-                    ..gapi::MethodInfo::DEFAULT
+                    ..::gapi::MethodInfo::DEFAULT
                 };
                 /// Builder for `gmail.users.settings.cse.identities.get`: set optional parameters, then call `send()`.
                 #[derive(Clone, Debug)]
                 pub struct GetCall {
-                    call: gapi::Call,
+                    call: ::gapi::Call,
                 }
-                impl gapi::CallBuilder for GetCall {
+                impl ::gapi::CallBuilder for GetCall {
                     type Response = super::super::super::super::schemas::CseIdentity;
                     #[inline]
-                    fn call_mut(&mut self) -> &mut gapi::Call {
+                    fn call_mut(&mut self) -> &mut ::gapi::Call {
                         &mut self.call
                     }
                     #[inline]
-                    fn into_call(self) -> gapi::Call {
+                    fn into_call(self) -> ::gapi::Call {
                         self.call
                     }
                 }
@@ -5308,16 +5322,16 @@ pub mod users {
                     pub fn send(
                         self,
                     ) -> impl ::std::future::Future<
-                        Output = gapi::Result<
+                        Output = ::gapi::Result<
                             super::super::super::super::schemas::CseIdentity,
                         >,
                     > {
                         self.call.send()
                     }
                 }
-                static LIST: gapi::MethodInfo = gapi::MethodInfo {
+                static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.identities.list",
-                    http_method: gapi::HttpMethod::Get,
+                    http_method: ::gapi::HttpMethod::Get,
                     path: "gmail/v1/users/{userId}/settings/cse/identities",
                     scopes: &[
                         "https://mail.google.com/",
@@ -5326,25 +5340,25 @@ pub mod users {
                         "https://www.googleapis.com/auth/gmail.settings.basic",
                         "https://www.googleapis.com/auth/gmail.settings.sharing",
                     ],
-                    pagination: Some(gapi::PaginationInfo {
+                    pagination: Some(::gapi::PaginationInfo {
                         token_param: "pageToken",
-                        location: gapi::TokenLocation::Query,
+                        location: ::gapi::TokenLocation::Query,
                     }),
-                    ..gapi::MethodInfo::DEFAULT
+                    ..::gapi::MethodInfo::DEFAULT
                 };
                 /// Builder for `gmail.users.settings.cse.identities.list`: set optional parameters, then call `send()`.
                 #[derive(Clone, Debug)]
                 pub struct ListCall {
-                    call: gapi::Call,
+                    call: ::gapi::Call,
                 }
-                impl gapi::CallBuilder for ListCall {
+                impl ::gapi::CallBuilder for ListCall {
                     type Response = super::super::super::super::schemas::ListCseIdentitiesResponse;
                     #[inline]
-                    fn call_mut(&mut self) -> &mut gapi::Call {
+                    fn call_mut(&mut self) -> &mut ::gapi::Call {
                         &mut self.call
                     }
                     #[inline]
-                    fn into_call(self) -> gapi::Call {
+                    fn into_call(self) -> ::gapi::Call {
                         self.call
                     }
                 }
@@ -5366,7 +5380,7 @@ pub mod users {
                     pub fn send(
                         self,
                     ) -> impl ::std::future::Future<
-                        Output = gapi::Result<
+                        Output = ::gapi::Result<
                             super::super::super::super::schemas::ListCseIdentitiesResponse,
                         >,
                     > {
@@ -5376,7 +5390,7 @@ pub mod users {
                     #[inline]
                     pub fn pages(
                         self,
-                    ) -> gapi::Pages<
+                    ) -> ::gapi::Pages<
                         super::super::super::super::schemas::ListCseIdentitiesResponse,
                     > {
                         self.call.pages()
@@ -5385,35 +5399,35 @@ pub mod users {
                     #[inline]
                     pub fn items(
                         self,
-                    ) -> gapi::Items<
+                    ) -> ::gapi::Items<
                         super::super::super::super::schemas::ListCseIdentitiesResponse,
                     > {
                         self.call.items()
                     }
                 }
-                static PATCH: gapi::MethodInfo = gapi::MethodInfo {
+                static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.identities.patch",
-                    http_method: gapi::HttpMethod::Patch,
+                    http_method: ::gapi::HttpMethod::Patch,
                     path: "gmail/v1/users/{userId}/settings/cse/identities/{emailAddress}",
                     scopes: &[
                         "https://www.googleapis.com/auth/gmail.settings.basic",
                         "https://www.googleapis.com/auth/gmail.settings.sharing",
                     ],
-                    ..gapi::MethodInfo::DEFAULT
+                    ..::gapi::MethodInfo::DEFAULT
                 };
                 /// Builder for `gmail.users.settings.cse.identities.patch`: set optional parameters, then call `send()`.
                 #[derive(Clone, Debug)]
                 pub struct PatchCall {
-                    call: gapi::Call,
+                    call: ::gapi::Call,
                 }
-                impl gapi::CallBuilder for PatchCall {
+                impl ::gapi::CallBuilder for PatchCall {
                     type Response = super::super::super::super::schemas::CseIdentity;
                     #[inline]
-                    fn call_mut(&mut self) -> &mut gapi::Call {
+                    fn call_mut(&mut self) -> &mut ::gapi::Call {
                         &mut self.call
                     }
                     #[inline]
-                    fn into_call(self) -> gapi::Call {
+                    fn into_call(self) -> ::gapi::Call {
                         self.call
                     }
                 }
@@ -5423,7 +5437,7 @@ pub mod users {
                     pub fn send(
                         self,
                     ) -> impl ::std::future::Future<
-                        Output = gapi::Result<
+                        Output = ::gapi::Result<
                             super::super::super::super::schemas::CseIdentity,
                         >,
                     > {
@@ -5436,7 +5450,7 @@ pub mod users {
                 /// Methods of the `keypairs` resource.
                 #[derive(Clone, Debug)]
                 pub struct KeypairsResource {
-                    pub(crate) svc: gapi::Service,
+                    pub(crate) svc: ::gapi::Service,
                 }
                 impl KeypairsResource {
                     /// Creates and uploads a client-side encryption S/MIME public key certificate chain and private key metadata for the authenticated user. For administrators managing identities and keypairs for users in their organization, requests require authorization with a \[service account\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount) that has \[domain-wide delegation authority\](https://developers.google.com/identity/protocols/OAuth2ServiceAccount#delegatingauthority) to impersonate users with the `https://www.googleapis.com/auth/gmail.settings.basic` scope. For users managing their own identities and keypairs, requests require \[hardware key encryption\](https://support.google.com/a/answer/14153163) turned on and configured.
@@ -5452,7 +5466,7 @@ pub mod users {
                         user_id: impl Into<String>,
                         request: super::super::super::super::schemas::CseKeyPair,
                     ) -> CreateCall {
-                        let mut call = gapi::Call::new(&self.svc, &CREATE);
+                        let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                         call.path_param("userId", user_id.into());
                         call.body(&request);
                         CreateCall { call }
@@ -5472,7 +5486,7 @@ pub mod users {
                         key_pair_id: impl Into<String>,
                         request: super::super::super::super::schemas::DisableCseKeyPairRequest,
                     ) -> DisableCall {
-                        let mut call = gapi::Call::new(&self.svc, &DISABLE);
+                        let mut call = ::gapi::Call::new(&self.svc, &DISABLE);
                         call.path_param("userId", user_id.into());
                         call.path_param("keyPairId", key_pair_id.into());
                         call.body(&request);
@@ -5493,7 +5507,7 @@ pub mod users {
                         key_pair_id: impl Into<String>,
                         request: super::super::super::super::schemas::EnableCseKeyPairRequest,
                     ) -> EnableCall {
-                        let mut call = gapi::Call::new(&self.svc, &ENABLE);
+                        let mut call = ::gapi::Call::new(&self.svc, &ENABLE);
                         call.path_param("userId", user_id.into());
                         call.path_param("keyPairId", key_pair_id.into());
                         call.body(&request);
@@ -5513,7 +5527,7 @@ pub mod users {
                         user_id: impl Into<String>,
                         key_pair_id: impl Into<String>,
                     ) -> GetCall {
-                        let mut call = gapi::Call::new(&self.svc, &GET);
+                        let mut call = ::gapi::Call::new(&self.svc, &GET);
                         call.path_param("userId", user_id.into());
                         call.path_param("keyPairId", key_pair_id.into());
                         GetCall { call }
@@ -5527,7 +5541,7 @@ pub mod users {
                     /// - `user_id`: The requester's primary email address. To indicate the authenticated user, you can use the special value `me`.
                     #[inline]
                     pub fn list(&self, user_id: impl Into<String>) -> ListCall {
-                        let mut call = gapi::Call::new(&self.svc, &LIST);
+                        let mut call = ::gapi::Call::new(&self.svc, &LIST);
                         call.path_param("userId", user_id.into());
                         ListCall { call }
                     }
@@ -5546,36 +5560,36 @@ pub mod users {
                         key_pair_id: impl Into<String>,
                         request: super::super::super::super::schemas::ObliterateCseKeyPairRequest,
                     ) -> ObliterateCall {
-                        let mut call = gapi::Call::new(&self.svc, &OBLITERATE);
+                        let mut call = ::gapi::Call::new(&self.svc, &OBLITERATE);
                         call.path_param("userId", user_id.into());
                         call.path_param("keyPairId", key_pair_id.into());
                         call.body(&request);
                         ObliterateCall { call }
                     }
                 }
-                static CREATE: gapi::MethodInfo = gapi::MethodInfo {
+                static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.keypairs.create",
-                    http_method: gapi::HttpMethod::Post,
+                    http_method: ::gapi::HttpMethod::Post,
                     path: "gmail/v1/users/{userId}/settings/cse/keypairs",
                     scopes: &[
                         "https://www.googleapis.com/auth/gmail.settings.basic",
                         "https://www.googleapis.com/auth/gmail.settings.sharing",
                     ],
-                    ..gapi::MethodInfo::DEFAULT
+                    ..::gapi::MethodInfo::DEFAULT
                 };
                 /// Builder for `gmail.users.settings.cse.keypairs.create`: set optional parameters, then call `send()`.
                 #[derive(Clone, Debug)]
                 pub struct CreateCall {
-                    call: gapi::Call,
+                    call: ::gapi::Call,
                 }
-                impl gapi::CallBuilder for CreateCall {
+                impl ::gapi::CallBuilder for CreateCall {
                     type Response = super::super::super::super::schemas::CseKeyPair;
                     #[inline]
-                    fn call_mut(&mut self) -> &mut gapi::Call {
+                    fn call_mut(&mut self) -> &mut ::gapi::Call {
                         &mut self.call
                     }
                     #[inline]
-                    fn into_call(self) -> gapi::Call {
+                    fn into_call(self) -> ::gapi::Call {
                         self.call
                     }
                 }
@@ -5594,36 +5608,36 @@ pub mod users {
                     pub fn send(
                         self,
                     ) -> impl ::std::future::Future<
-                        Output = gapi::Result<
+                        Output = ::gapi::Result<
                             super::super::super::super::schemas::CseKeyPair,
                         >,
                     > {
                         self.call.send()
                     }
                 }
-                static DISABLE: gapi::MethodInfo = gapi::MethodInfo {
+                static DISABLE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.keypairs.disable",
-                    http_method: gapi::HttpMethod::Post,
+                    http_method: ::gapi::HttpMethod::Post,
                     path: "gmail/v1/users/{userId}/settings/cse/keypairs/{keyPairId}:disable",
                     scopes: &[
                         "https://www.googleapis.com/auth/gmail.settings.basic",
                         "https://www.googleapis.com/auth/gmail.settings.sharing",
                     ],
-                    ..gapi::MethodInfo::DEFAULT
+                    ..::gapi::MethodInfo::DEFAULT
                 };
                 /// Builder for `gmail.users.settings.cse.keypairs.disable`: set optional parameters, then call `send()`.
                 #[derive(Clone, Debug)]
                 pub struct DisableCall {
-                    call: gapi::Call,
+                    call: ::gapi::Call,
                 }
-                impl gapi::CallBuilder for DisableCall {
+                impl ::gapi::CallBuilder for DisableCall {
                     type Response = super::super::super::super::schemas::CseKeyPair;
                     #[inline]
-                    fn call_mut(&mut self) -> &mut gapi::Call {
+                    fn call_mut(&mut self) -> &mut ::gapi::Call {
                         &mut self.call
                     }
                     #[inline]
-                    fn into_call(self) -> gapi::Call {
+                    fn into_call(self) -> ::gapi::Call {
                         self.call
                     }
                 }
@@ -5633,36 +5647,36 @@ pub mod users {
                     pub fn send(
                         self,
                     ) -> impl ::std::future::Future<
-                        Output = gapi::Result<
+                        Output = ::gapi::Result<
                             super::super::super::super::schemas::CseKeyPair,
                         >,
                     > {
                         self.call.send()
                     }
                 }
-                static ENABLE: gapi::MethodInfo = gapi::MethodInfo {
+                static ENABLE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.keypairs.enable",
-                    http_method: gapi::HttpMethod::Post,
+                    http_method: ::gapi::HttpMethod::Post,
                     path: "gmail/v1/users/{userId}/settings/cse/keypairs/{keyPairId}:enable",
                     scopes: &[
                         "https://www.googleapis.com/auth/gmail.settings.basic",
                         "https://www.googleapis.com/auth/gmail.settings.sharing",
                     ],
-                    ..gapi::MethodInfo::DEFAULT
+                    ..::gapi::MethodInfo::DEFAULT
                 };
                 /// Builder for `gmail.users.settings.cse.keypairs.enable`: set optional parameters, then call `send()`.
                 #[derive(Clone, Debug)]
                 pub struct EnableCall {
-                    call: gapi::Call,
+                    call: ::gapi::Call,
                 }
-                impl gapi::CallBuilder for EnableCall {
+                impl ::gapi::CallBuilder for EnableCall {
                     type Response = super::super::super::super::schemas::CseKeyPair;
                     #[inline]
-                    fn call_mut(&mut self) -> &mut gapi::Call {
+                    fn call_mut(&mut self) -> &mut ::gapi::Call {
                         &mut self.call
                     }
                     #[inline]
-                    fn into_call(self) -> gapi::Call {
+                    fn into_call(self) -> ::gapi::Call {
                         self.call
                     }
                 }
@@ -5672,16 +5686,16 @@ pub mod users {
                     pub fn send(
                         self,
                     ) -> impl ::std::future::Future<
-                        Output = gapi::Result<
+                        Output = ::gapi::Result<
                             super::super::super::super::schemas::CseKeyPair,
                         >,
                     > {
                         self.call.send()
                     }
                 }
-                static GET: gapi::MethodInfo = gapi::MethodInfo {
+                static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.keypairs.get",
-                    http_method: gapi::HttpMethod::Get,
+                    http_method: ::gapi::HttpMethod::Get,
                     path: "gmail/v1/users/{userId}/settings/cse/keypairs/{keyPairId}",
                     scopes: &[
                         "https://mail.google.com/",
@@ -5690,21 +5704,21 @@ pub mod users {
                         "https://www.googleapis.com/auth/gmail.settings.basic",
                         "https://www.googleapis.com/auth/gmail.settings.sharing",
                     ],
-                    ..gapi::MethodInfo::DEFAULT
+                    ..::gapi::MethodInfo::DEFAULT
                 };
                 /// Builder for `gmail.users.settings.cse.keypairs.get`: set optional parameters, then call `send()`.
                 #[derive(Clone, Debug)]
                 pub struct GetCall {
-                    call: gapi::Call,
+                    call: ::gapi::Call,
                 }
-                impl gapi::CallBuilder for GetCall {
+                impl ::gapi::CallBuilder for GetCall {
                     type Response = super::super::super::super::schemas::CseKeyPair;
                     #[inline]
-                    fn call_mut(&mut self) -> &mut gapi::Call {
+                    fn call_mut(&mut self) -> &mut ::gapi::Call {
                         &mut self.call
                     }
                     #[inline]
-                    fn into_call(self) -> gapi::Call {
+                    fn into_call(self) -> ::gapi::Call {
                         self.call
                     }
                 }
@@ -5714,16 +5728,16 @@ pub mod users {
                     pub fn send(
                         self,
                     ) -> impl ::std::future::Future<
-                        Output = gapi::Result<
+                        Output = ::gapi::Result<
                             super::super::super::super::schemas::CseKeyPair,
                         >,
                     > {
                         self.call.send()
                     }
                 }
-                static LIST: gapi::MethodInfo = gapi::MethodInfo {
+                static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.keypairs.list",
-                    http_method: gapi::HttpMethod::Get,
+                    http_method: ::gapi::HttpMethod::Get,
                     path: "gmail/v1/users/{userId}/settings/cse/keypairs",
                     scopes: &[
                         "https://mail.google.com/",
@@ -5732,25 +5746,25 @@ pub mod users {
                         "https://www.googleapis.com/auth/gmail.settings.basic",
                         "https://www.googleapis.com/auth/gmail.settings.sharing",
                     ],
-                    pagination: Some(gapi::PaginationInfo {
+                    pagination: Some(::gapi::PaginationInfo {
                         token_param: "pageToken",
-                        location: gapi::TokenLocation::Query,
+                        location: ::gapi::TokenLocation::Query,
                     }),
-                    ..gapi::MethodInfo::DEFAULT
+                    ..::gapi::MethodInfo::DEFAULT
                 };
                 /// Builder for `gmail.users.settings.cse.keypairs.list`: set optional parameters, then call `send()`.
                 #[derive(Clone, Debug)]
                 pub struct ListCall {
-                    call: gapi::Call,
+                    call: ::gapi::Call,
                 }
-                impl gapi::CallBuilder for ListCall {
+                impl ::gapi::CallBuilder for ListCall {
                     type Response = super::super::super::super::schemas::ListCseKeyPairsResponse;
                     #[inline]
-                    fn call_mut(&mut self) -> &mut gapi::Call {
+                    fn call_mut(&mut self) -> &mut ::gapi::Call {
                         &mut self.call
                     }
                     #[inline]
-                    fn into_call(self) -> gapi::Call {
+                    fn into_call(self) -> ::gapi::Call {
                         self.call
                     }
                 }
@@ -5772,7 +5786,7 @@ pub mod users {
                     pub fn send(
                         self,
                     ) -> impl ::std::future::Future<
-                        Output = gapi::Result<
+                        Output = ::gapi::Result<
                             super::super::super::super::schemas::ListCseKeyPairsResponse,
                         >,
                     > {
@@ -5782,7 +5796,7 @@ pub mod users {
                     #[inline]
                     pub fn pages(
                         self,
-                    ) -> gapi::Pages<
+                    ) -> ::gapi::Pages<
                         super::super::super::super::schemas::ListCseKeyPairsResponse,
                     > {
                         self.call.pages()
@@ -5791,35 +5805,35 @@ pub mod users {
                     #[inline]
                     pub fn items(
                         self,
-                    ) -> gapi::Items<
+                    ) -> ::gapi::Items<
                         super::super::super::super::schemas::ListCseKeyPairsResponse,
                     > {
                         self.call.items()
                     }
                 }
-                static OBLITERATE: gapi::MethodInfo = gapi::MethodInfo {
+                static OBLITERATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.cse.keypairs.obliterate",
-                    http_method: gapi::HttpMethod::Post,
+                    http_method: ::gapi::HttpMethod::Post,
                     path: "gmail/v1/users/{userId}/settings/cse/keypairs/{keyPairId}:obliterate",
                     scopes: &[
                         "https://www.googleapis.com/auth/gmail.settings.basic",
                         "https://www.googleapis.com/auth/gmail.settings.sharing",
                     ],
-                    ..gapi::MethodInfo::DEFAULT
+                    ..::gapi::MethodInfo::DEFAULT
                 };
                 /// Builder for `gmail.users.settings.cse.keypairs.obliterate`: set optional parameters, then call `send()`.
                 #[derive(Clone, Debug)]
                 pub struct ObliterateCall {
-                    call: gapi::Call,
+                    call: ::gapi::Call,
                 }
-                impl gapi::CallBuilder for ObliterateCall {
+                impl ::gapi::CallBuilder for ObliterateCall {
                     type Response = ();
                     #[inline]
-                    fn call_mut(&mut self) -> &mut gapi::Call {
+                    fn call_mut(&mut self) -> &mut ::gapi::Call {
                         &mut self.call
                     }
                     #[inline]
-                    fn into_call(self) -> gapi::Call {
+                    fn into_call(self) -> ::gapi::Call {
                         self.call
                     }
                 }
@@ -5828,11 +5842,11 @@ pub mod users {
                     #[inline]
                     pub fn send(
                         self,
-                    ) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+                    ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                         self.call.send_empty()
                     }
                 }
-                gapi::open_enum! {
+                ::gapi::open_enum! {
                     /// The type of certificate chain validation to perform at creation. The request will be rejected if the uploaded chain fails to satisfy the requested validation checks. When unspecified, this parameter defaults to `all`.
                     pub enum CreateChainValidation {
                         /// Enable all certificate chain validation and certificate revocation checks. Recommended for normal use.
@@ -5848,7 +5862,7 @@ pub mod users {
             /// Methods of the `delegates` resource.
             #[derive(Clone, Debug)]
             pub struct DelegatesResource {
-                pub(crate) svc: gapi::Service,
+                pub(crate) svc: ::gapi::Service,
             }
             impl DelegatesResource {
                 /// Adds a delegate with its verification status set directly to `accepted`, without sending any verification email. The delegate user must be a member of the same Google Workspace organization as the delegator user. For more information, see \[Manage delegates\](https://developers.google.com/workspace/gmail/api/guides/delegate_settings). Gmail imposes limitations on the number of delegates and delegators each user in a Google Workspace organization can have. These limits depend on your organization, but in general each user can have up to 25 delegates and up to 10 delegators. A delegate user must be referred to by their primary email address, and not an email alias. When a new delegate is created, there may be up to a one minute delay before the new delegate is available for use. This method is only available to service account clients that have been delegated domain-wide authority.
@@ -5864,7 +5878,7 @@ pub mod users {
                     user_id: impl Into<String>,
                     request: super::super::super::schemas::Delegate,
                 ) -> CreateCall {
-                    let mut call = gapi::Call::new(&self.svc, &CREATE);
+                    let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                     call.path_param("userId", user_id.into());
                     call.body(&request);
                     CreateCall { call }
@@ -5883,7 +5897,7 @@ pub mod users {
                     user_id: impl Into<String>,
                     delegate_email: impl Into<String>,
                 ) -> DeleteCall {
-                    let mut call = gapi::Call::new(&self.svc, &DELETE);
+                    let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                     call.path_param("userId", user_id.into());
                     call.path_param("delegateEmail", delegate_email.into());
                     DeleteCall { call }
@@ -5902,7 +5916,7 @@ pub mod users {
                     user_id: impl Into<String>,
                     delegate_email: impl Into<String>,
                 ) -> GetCall {
-                    let mut call = gapi::Call::new(&self.svc, &GET);
+                    let mut call = ::gapi::Call::new(&self.svc, &GET);
                     call.path_param("userId", user_id.into());
                     call.path_param("delegateEmail", delegate_email.into());
                     GetCall { call }
@@ -5916,31 +5930,31 @@ pub mod users {
                 /// - `user_id`: User's email address. The special value "me" can be used to indicate the authenticated user.
                 #[inline]
                 pub fn list(&self, user_id: impl Into<String>) -> ListCall {
-                    let mut call = gapi::Call::new(&self.svc, &LIST);
+                    let mut call = ::gapi::Call::new(&self.svc, &LIST);
                     call.path_param("userId", user_id.into());
                     ListCall { call }
                 }
             }
-            static CREATE: gapi::MethodInfo = gapi::MethodInfo {
+            static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.delegates.create",
-                http_method: gapi::HttpMethod::Post,
+                http_method: ::gapi::HttpMethod::Post,
                 path: "gmail/v1/users/{userId}/settings/delegates",
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.sharing"],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.delegates.create`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct CreateCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for CreateCall {
+            impl ::gapi::CallBuilder for CreateCall {
                 type Response = super::super::super::schemas::Delegate;
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -5950,31 +5964,31 @@ pub mod users {
                 pub fn send(
                     self,
                 ) -> impl ::std::future::Future<
-                    Output = gapi::Result<super::super::super::schemas::Delegate>,
+                    Output = ::gapi::Result<super::super::super::schemas::Delegate>,
                 > {
                     self.call.send()
                 }
             }
-            static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+            static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.delegates.delete",
-                http_method: gapi::HttpMethod::Delete,
+                http_method: ::gapi::HttpMethod::Delete,
                 path: "gmail/v1/users/{userId}/settings/delegates/{delegateEmail}",
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.sharing"],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.delegates.delete`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct DeleteCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for DeleteCall {
+            impl ::gapi::CallBuilder for DeleteCall {
                 type Response = ();
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -5983,13 +5997,13 @@ pub mod users {
                 #[inline]
                 pub fn send(
                     self,
-                ) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+                ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                     self.call.send_empty()
                 }
             }
-            static GET: gapi::MethodInfo = gapi::MethodInfo {
+            static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.delegates.get",
-                http_method: gapi::HttpMethod::Get,
+                http_method: ::gapi::HttpMethod::Get,
                 path: "gmail/v1/users/{userId}/settings/delegates/{delegateEmail}",
                 scopes: &[
                     "https://mail.google.com/",
@@ -5997,21 +6011,21 @@ pub mod users {
                     "https://www.googleapis.com/auth/gmail.readonly",
                     "https://www.googleapis.com/auth/gmail.settings.basic",
                 ],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.delegates.get`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct GetCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for GetCall {
+            impl ::gapi::CallBuilder for GetCall {
                 type Response = super::super::super::schemas::Delegate;
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -6021,14 +6035,14 @@ pub mod users {
                 pub fn send(
                     self,
                 ) -> impl ::std::future::Future<
-                    Output = gapi::Result<super::super::super::schemas::Delegate>,
+                    Output = ::gapi::Result<super::super::super::schemas::Delegate>,
                 > {
                     self.call.send()
                 }
             }
-            static LIST: gapi::MethodInfo = gapi::MethodInfo {
+            static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.delegates.list",
-                http_method: gapi::HttpMethod::Get,
+                http_method: ::gapi::HttpMethod::Get,
                 path: "gmail/v1/users/{userId}/settings/delegates",
                 scopes: &[
                     "https://mail.google.com/",
@@ -6036,21 +6050,21 @@ pub mod users {
                     "https://www.googleapis.com/auth/gmail.readonly",
                     "https://www.googleapis.com/auth/gmail.settings.basic",
                 ],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.delegates.list`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct ListCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for ListCall {
+            impl ::gapi::CallBuilder for ListCall {
                 type Response = super::super::super::schemas::ListDelegatesResponse;
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -6060,7 +6074,7 @@ pub mod users {
                 pub fn send(
                     self,
                 ) -> impl ::std::future::Future<
-                    Output = gapi::Result<
+                    Output = ::gapi::Result<
                         super::super::super::schemas::ListDelegatesResponse,
                     >,
                 > {
@@ -6073,7 +6087,7 @@ pub mod users {
             /// Methods of the `filters` resource.
             #[derive(Clone, Debug)]
             pub struct FiltersResource {
-                pub(crate) svc: gapi::Service,
+                pub(crate) svc: ::gapi::Service,
             }
             impl FiltersResource {
                 /// Creates a filter. Note: you can only create a maximum of 1,000 filters. For more information, see \[Manage Gmail filters\](https://developers.google.com/workspace/gmail/api/guides/filter_settings).
@@ -6089,7 +6103,7 @@ pub mod users {
                     user_id: impl Into<String>,
                     request: super::super::super::schemas::Filter,
                 ) -> CreateCall {
-                    let mut call = gapi::Call::new(&self.svc, &CREATE);
+                    let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                     call.path_param("userId", user_id.into());
                     call.body(&request);
                     CreateCall { call }
@@ -6108,7 +6122,7 @@ pub mod users {
                     user_id: impl Into<String>,
                     id: impl Into<String>,
                 ) -> DeleteCall {
-                    let mut call = gapi::Call::new(&self.svc, &DELETE);
+                    let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                     call.path_param("userId", user_id.into());
                     call.path_param("id", id.into());
                     DeleteCall { call }
@@ -6127,7 +6141,7 @@ pub mod users {
                     user_id: impl Into<String>,
                     id: impl Into<String>,
                 ) -> GetCall {
-                    let mut call = gapi::Call::new(&self.svc, &GET);
+                    let mut call = ::gapi::Call::new(&self.svc, &GET);
                     call.path_param("userId", user_id.into());
                     call.path_param("id", id.into());
                     GetCall { call }
@@ -6141,31 +6155,31 @@ pub mod users {
                 /// - `user_id`: User's email address. The special value "me" can be used to indicate the authenticated user.
                 #[inline]
                 pub fn list(&self, user_id: impl Into<String>) -> ListCall {
-                    let mut call = gapi::Call::new(&self.svc, &LIST);
+                    let mut call = ::gapi::Call::new(&self.svc, &LIST);
                     call.path_param("userId", user_id.into());
                     ListCall { call }
                 }
             }
-            static CREATE: gapi::MethodInfo = gapi::MethodInfo {
+            static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.filters.create",
-                http_method: gapi::HttpMethod::Post,
+                http_method: ::gapi::HttpMethod::Post,
                 path: "gmail/v1/users/{userId}/settings/filters",
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.basic"],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.filters.create`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct CreateCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for CreateCall {
+            impl ::gapi::CallBuilder for CreateCall {
                 type Response = super::super::super::schemas::Filter;
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -6175,31 +6189,31 @@ pub mod users {
                 pub fn send(
                     self,
                 ) -> impl ::std::future::Future<
-                    Output = gapi::Result<super::super::super::schemas::Filter>,
+                    Output = ::gapi::Result<super::super::super::schemas::Filter>,
                 > {
                     self.call.send()
                 }
             }
-            static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+            static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.filters.delete",
-                http_method: gapi::HttpMethod::Delete,
+                http_method: ::gapi::HttpMethod::Delete,
                 path: "gmail/v1/users/{userId}/settings/filters/{id}",
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.basic"],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.filters.delete`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct DeleteCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for DeleteCall {
+            impl ::gapi::CallBuilder for DeleteCall {
                 type Response = ();
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -6208,13 +6222,13 @@ pub mod users {
                 #[inline]
                 pub fn send(
                     self,
-                ) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+                ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                     self.call.send_empty()
                 }
             }
-            static GET: gapi::MethodInfo = gapi::MethodInfo {
+            static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.filters.get",
-                http_method: gapi::HttpMethod::Get,
+                http_method: ::gapi::HttpMethod::Get,
                 path: "gmail/v1/users/{userId}/settings/filters/{id}",
                 scopes: &[
                     "https://mail.google.com/",
@@ -6222,21 +6236,21 @@ pub mod users {
                     "https://www.googleapis.com/auth/gmail.readonly",
                     "https://www.googleapis.com/auth/gmail.settings.basic",
                 ],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.filters.get`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct GetCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for GetCall {
+            impl ::gapi::CallBuilder for GetCall {
                 type Response = super::super::super::schemas::Filter;
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -6246,14 +6260,14 @@ pub mod users {
                 pub fn send(
                     self,
                 ) -> impl ::std::future::Future<
-                    Output = gapi::Result<super::super::super::schemas::Filter>,
+                    Output = ::gapi::Result<super::super::super::schemas::Filter>,
                 > {
                     self.call.send()
                 }
             }
-            static LIST: gapi::MethodInfo = gapi::MethodInfo {
+            static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.filters.list",
-                http_method: gapi::HttpMethod::Get,
+                http_method: ::gapi::HttpMethod::Get,
                 path: "gmail/v1/users/{userId}/settings/filters",
                 scopes: &[
                     "https://mail.google.com/",
@@ -6261,21 +6275,21 @@ pub mod users {
                     "https://www.googleapis.com/auth/gmail.readonly",
                     "https://www.googleapis.com/auth/gmail.settings.basic",
                 ],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.filters.list`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct ListCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for ListCall {
+            impl ::gapi::CallBuilder for ListCall {
                 type Response = super::super::super::schemas::ListFiltersResponse;
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -6285,7 +6299,7 @@ pub mod users {
                 pub fn send(
                     self,
                 ) -> impl ::std::future::Future<
-                    Output = gapi::Result<
+                    Output = ::gapi::Result<
                         super::super::super::schemas::ListFiltersResponse,
                     >,
                 > {
@@ -6298,7 +6312,7 @@ pub mod users {
             /// Methods of the `forwardingAddresses` resource.
             #[derive(Clone, Debug)]
             pub struct ForwardingAddressesResource {
-                pub(crate) svc: gapi::Service,
+                pub(crate) svc: ::gapi::Service,
             }
             impl ForwardingAddressesResource {
                 /// Creates a forwarding address. If ownership verification is required, a message will be sent to the recipient and the resource's verification status will be set to `pending`; otherwise, the resource will be created with verification status set to `accepted`. For more information, see \[Manage email forwarding\](https://developers.google.com/workspace/gmail/api/guides/forwarding_settings). This method is only available to service account clients that have been delegated domain-wide authority.
@@ -6314,7 +6328,7 @@ pub mod users {
                     user_id: impl Into<String>,
                     request: super::super::super::schemas::ForwardingAddress,
                 ) -> CreateCall {
-                    let mut call = gapi::Call::new(&self.svc, &CREATE);
+                    let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                     call.path_param("userId", user_id.into());
                     call.body(&request);
                     CreateCall { call }
@@ -6333,7 +6347,7 @@ pub mod users {
                     user_id: impl Into<String>,
                     forwarding_email: impl Into<String>,
                 ) -> DeleteCall {
-                    let mut call = gapi::Call::new(&self.svc, &DELETE);
+                    let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                     call.path_param("userId", user_id.into());
                     call.path_param("forwardingEmail", forwarding_email.into());
                     DeleteCall { call }
@@ -6352,7 +6366,7 @@ pub mod users {
                     user_id: impl Into<String>,
                     forwarding_email: impl Into<String>,
                 ) -> GetCall {
-                    let mut call = gapi::Call::new(&self.svc, &GET);
+                    let mut call = ::gapi::Call::new(&self.svc, &GET);
                     call.path_param("userId", user_id.into());
                     call.path_param("forwardingEmail", forwarding_email.into());
                     GetCall { call }
@@ -6366,31 +6380,31 @@ pub mod users {
                 /// - `user_id`: User's email address. The special value "me" can be used to indicate the authenticated user.
                 #[inline]
                 pub fn list(&self, user_id: impl Into<String>) -> ListCall {
-                    let mut call = gapi::Call::new(&self.svc, &LIST);
+                    let mut call = ::gapi::Call::new(&self.svc, &LIST);
                     call.path_param("userId", user_id.into());
                     ListCall { call }
                 }
             }
-            static CREATE: gapi::MethodInfo = gapi::MethodInfo {
+            static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.forwardingAddresses.create",
-                http_method: gapi::HttpMethod::Post,
+                http_method: ::gapi::HttpMethod::Post,
                 path: "gmail/v1/users/{userId}/settings/forwardingAddresses",
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.sharing"],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.forwardingAddresses.create`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct CreateCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for CreateCall {
+            impl ::gapi::CallBuilder for CreateCall {
                 type Response = super::super::super::schemas::ForwardingAddress;
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -6400,33 +6414,33 @@ pub mod users {
                 pub fn send(
                     self,
                 ) -> impl ::std::future::Future<
-                    Output = gapi::Result<
+                    Output = ::gapi::Result<
                         super::super::super::schemas::ForwardingAddress,
                     >,
                 > {
                     self.call.send()
                 }
             }
-            static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+            static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.forwardingAddresses.delete",
-                http_method: gapi::HttpMethod::Delete,
+                http_method: ::gapi::HttpMethod::Delete,
                 path: "gmail/v1/users/{userId}/settings/forwardingAddresses/{forwardingEmail}",
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.sharing"],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.forwardingAddresses.delete`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct DeleteCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for DeleteCall {
+            impl ::gapi::CallBuilder for DeleteCall {
                 type Response = ();
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -6435,13 +6449,13 @@ pub mod users {
                 #[inline]
                 pub fn send(
                     self,
-                ) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+                ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                     self.call.send_empty()
                 }
             }
-            static GET: gapi::MethodInfo = gapi::MethodInfo {
+            static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.forwardingAddresses.get",
-                http_method: gapi::HttpMethod::Get,
+                http_method: ::gapi::HttpMethod::Get,
                 path: "gmail/v1/users/{userId}/settings/forwardingAddresses/{forwardingEmail}",
                 scopes: &[
                     "https://mail.google.com/",
@@ -6449,21 +6463,21 @@ pub mod users {
                     "https://www.googleapis.com/auth/gmail.readonly",
                     "https://www.googleapis.com/auth/gmail.settings.basic",
                 ],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.forwardingAddresses.get`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct GetCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for GetCall {
+            impl ::gapi::CallBuilder for GetCall {
                 type Response = super::super::super::schemas::ForwardingAddress;
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -6473,16 +6487,16 @@ pub mod users {
                 pub fn send(
                     self,
                 ) -> impl ::std::future::Future<
-                    Output = gapi::Result<
+                    Output = ::gapi::Result<
                         super::super::super::schemas::ForwardingAddress,
                     >,
                 > {
                     self.call.send()
                 }
             }
-            static LIST: gapi::MethodInfo = gapi::MethodInfo {
+            static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.forwardingAddresses.list",
-                http_method: gapi::HttpMethod::Get,
+                http_method: ::gapi::HttpMethod::Get,
                 path: "gmail/v1/users/{userId}/settings/forwardingAddresses",
                 scopes: &[
                     "https://mail.google.com/",
@@ -6490,21 +6504,21 @@ pub mod users {
                     "https://www.googleapis.com/auth/gmail.readonly",
                     "https://www.googleapis.com/auth/gmail.settings.basic",
                 ],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.forwardingAddresses.list`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct ListCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for ListCall {
+            impl ::gapi::CallBuilder for ListCall {
                 type Response = super::super::super::schemas::ListForwardingAddressesResponse;
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -6514,7 +6528,7 @@ pub mod users {
                 pub fn send(
                     self,
                 ) -> impl ::std::future::Future<
-                    Output = gapi::Result<
+                    Output = ::gapi::Result<
                         super::super::super::schemas::ListForwardingAddressesResponse,
                     >,
                 > {
@@ -6527,7 +6541,7 @@ pub mod users {
             /// Methods of the `sendAs` resource.
             #[derive(Clone, Debug)]
             pub struct SendAsResource {
-                pub(crate) svc: gapi::Service,
+                pub(crate) svc: ::gapi::Service,
             }
             impl SendAsResource {
                 /// The `smimeInfo` resource.
@@ -6550,7 +6564,7 @@ pub mod users {
                     user_id: impl Into<String>,
                     request: super::super::super::schemas::SendAs,
                 ) -> CreateCall {
-                    let mut call = gapi::Call::new(&self.svc, &CREATE);
+                    let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                     call.path_param("userId", user_id.into());
                     call.body(&request);
                     CreateCall { call }
@@ -6569,7 +6583,7 @@ pub mod users {
                     user_id: impl Into<String>,
                     send_as_email: impl Into<String>,
                 ) -> DeleteCall {
-                    let mut call = gapi::Call::new(&self.svc, &DELETE);
+                    let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                     call.path_param("userId", user_id.into());
                     call.path_param("sendAsEmail", send_as_email.into());
                     DeleteCall { call }
@@ -6588,7 +6602,7 @@ pub mod users {
                     user_id: impl Into<String>,
                     send_as_email: impl Into<String>,
                 ) -> GetCall {
-                    let mut call = gapi::Call::new(&self.svc, &GET);
+                    let mut call = ::gapi::Call::new(&self.svc, &GET);
                     call.path_param("userId", user_id.into());
                     call.path_param("sendAsEmail", send_as_email.into());
                     GetCall { call }
@@ -6602,7 +6616,7 @@ pub mod users {
                 /// - `user_id`: User's email address. The special value "me" can be used to indicate the authenticated user.
                 #[inline]
                 pub fn list(&self, user_id: impl Into<String>) -> ListCall {
-                    let mut call = gapi::Call::new(&self.svc, &LIST);
+                    let mut call = ::gapi::Call::new(&self.svc, &LIST);
                     call.path_param("userId", user_id.into());
                     ListCall { call }
                 }
@@ -6621,7 +6635,7 @@ pub mod users {
                     send_as_email: impl Into<String>,
                     request: super::super::super::schemas::SendAs,
                 ) -> PatchCall {
-                    let mut call = gapi::Call::new(&self.svc, &PATCH);
+                    let mut call = ::gapi::Call::new(&self.svc, &PATCH);
                     call.path_param("userId", user_id.into());
                     call.path_param("sendAsEmail", send_as_email.into());
                     call.body(&request);
@@ -6642,7 +6656,7 @@ pub mod users {
                     send_as_email: impl Into<String>,
                     request: super::super::super::schemas::SendAs,
                 ) -> UpdateCall {
-                    let mut call = gapi::Call::new(&self.svc, &UPDATE);
+                    let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
                     call.path_param("userId", user_id.into());
                     call.path_param("sendAsEmail", send_as_email.into());
                     call.body(&request);
@@ -6662,32 +6676,32 @@ pub mod users {
                     user_id: impl Into<String>,
                     send_as_email: impl Into<String>,
                 ) -> VerifyCall {
-                    let mut call = gapi::Call::new(&self.svc, &VERIFY);
+                    let mut call = ::gapi::Call::new(&self.svc, &VERIFY);
                     call.path_param("userId", user_id.into());
                     call.path_param("sendAsEmail", send_as_email.into());
                     VerifyCall { call }
                 }
             }
-            static CREATE: gapi::MethodInfo = gapi::MethodInfo {
+            static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.sendAs.create",
-                http_method: gapi::HttpMethod::Post,
+                http_method: ::gapi::HttpMethod::Post,
                 path: "gmail/v1/users/{userId}/settings/sendAs",
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.sharing"],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.sendAs.create`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct CreateCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for CreateCall {
+            impl ::gapi::CallBuilder for CreateCall {
                 type Response = super::super::super::schemas::SendAs;
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -6697,31 +6711,31 @@ pub mod users {
                 pub fn send(
                     self,
                 ) -> impl ::std::future::Future<
-                    Output = gapi::Result<super::super::super::schemas::SendAs>,
+                    Output = ::gapi::Result<super::super::super::schemas::SendAs>,
                 > {
                     self.call.send()
                 }
             }
-            static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+            static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.sendAs.delete",
-                http_method: gapi::HttpMethod::Delete,
+                http_method: ::gapi::HttpMethod::Delete,
                 path: "gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}",
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.sharing"],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.sendAs.delete`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct DeleteCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for DeleteCall {
+            impl ::gapi::CallBuilder for DeleteCall {
                 type Response = ();
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -6730,13 +6744,13 @@ pub mod users {
                 #[inline]
                 pub fn send(
                     self,
-                ) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+                ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                     self.call.send_empty()
                 }
             }
-            static GET: gapi::MethodInfo = gapi::MethodInfo {
+            static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.sendAs.get",
-                http_method: gapi::HttpMethod::Get,
+                http_method: ::gapi::HttpMethod::Get,
                 path: "gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}",
                 scopes: &[
                     "https://mail.google.com/",
@@ -6744,21 +6758,21 @@ pub mod users {
                     "https://www.googleapis.com/auth/gmail.readonly",
                     "https://www.googleapis.com/auth/gmail.settings.basic",
                 ],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.sendAs.get`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct GetCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for GetCall {
+            impl ::gapi::CallBuilder for GetCall {
                 type Response = super::super::super::schemas::SendAs;
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -6768,14 +6782,14 @@ pub mod users {
                 pub fn send(
                     self,
                 ) -> impl ::std::future::Future<
-                    Output = gapi::Result<super::super::super::schemas::SendAs>,
+                    Output = ::gapi::Result<super::super::super::schemas::SendAs>,
                 > {
                     self.call.send()
                 }
             }
-            static LIST: gapi::MethodInfo = gapi::MethodInfo {
+            static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.sendAs.list",
-                http_method: gapi::HttpMethod::Get,
+                http_method: ::gapi::HttpMethod::Get,
                 path: "gmail/v1/users/{userId}/settings/sendAs",
                 scopes: &[
                     "https://mail.google.com/",
@@ -6783,21 +6797,21 @@ pub mod users {
                     "https://www.googleapis.com/auth/gmail.readonly",
                     "https://www.googleapis.com/auth/gmail.settings.basic",
                 ],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.sendAs.list`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct ListCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for ListCall {
+            impl ::gapi::CallBuilder for ListCall {
                 type Response = super::super::super::schemas::ListSendAsResponse;
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -6807,36 +6821,36 @@ pub mod users {
                 pub fn send(
                     self,
                 ) -> impl ::std::future::Future<
-                    Output = gapi::Result<
+                    Output = ::gapi::Result<
                         super::super::super::schemas::ListSendAsResponse,
                     >,
                 > {
                     self.call.send()
                 }
             }
-            static PATCH: gapi::MethodInfo = gapi::MethodInfo {
+            static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.sendAs.patch",
-                http_method: gapi::HttpMethod::Patch,
+                http_method: ::gapi::HttpMethod::Patch,
                 path: "gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}",
                 scopes: &[
                     "https://www.googleapis.com/auth/gmail.settings.basic",
                     "https://www.googleapis.com/auth/gmail.settings.sharing",
                 ],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.sendAs.patch`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct PatchCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for PatchCall {
+            impl ::gapi::CallBuilder for PatchCall {
                 type Response = super::super::super::schemas::SendAs;
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -6846,34 +6860,34 @@ pub mod users {
                 pub fn send(
                     self,
                 ) -> impl ::std::future::Future<
-                    Output = gapi::Result<super::super::super::schemas::SendAs>,
+                    Output = ::gapi::Result<super::super::super::schemas::SendAs>,
                 > {
                     self.call.send()
                 }
             }
-            static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+            static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.sendAs.update",
-                http_method: gapi::HttpMethod::Put,
+                http_method: ::gapi::HttpMethod::Put,
                 path: "gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}",
                 scopes: &[
                     "https://www.googleapis.com/auth/gmail.settings.basic",
                     "https://www.googleapis.com/auth/gmail.settings.sharing",
                 ],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.sendAs.update`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct UpdateCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for UpdateCall {
+            impl ::gapi::CallBuilder for UpdateCall {
                 type Response = super::super::super::schemas::SendAs;
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -6883,31 +6897,31 @@ pub mod users {
                 pub fn send(
                     self,
                 ) -> impl ::std::future::Future<
-                    Output = gapi::Result<super::super::super::schemas::SendAs>,
+                    Output = ::gapi::Result<super::super::super::schemas::SendAs>,
                 > {
                     self.call.send()
                 }
             }
-            static VERIFY: gapi::MethodInfo = gapi::MethodInfo {
+            static VERIFY: ::gapi::MethodInfo = ::gapi::MethodInfo {
                 id: "gmail.users.settings.sendAs.verify",
-                http_method: gapi::HttpMethod::Post,
+                http_method: ::gapi::HttpMethod::Post,
                 path: "gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}/verify",
                 scopes: &["https://www.googleapis.com/auth/gmail.settings.sharing"],
-                ..gapi::MethodInfo::DEFAULT
+                ..::gapi::MethodInfo::DEFAULT
             };
             /// Builder for `gmail.users.settings.sendAs.verify`: set optional parameters, then call `send()`.
             #[derive(Clone, Debug)]
             pub struct VerifyCall {
-                call: gapi::Call,
+                call: ::gapi::Call,
             }
-            impl gapi::CallBuilder for VerifyCall {
+            impl ::gapi::CallBuilder for VerifyCall {
                 type Response = ();
                 #[inline]
-                fn call_mut(&mut self) -> &mut gapi::Call {
+                fn call_mut(&mut self) -> &mut ::gapi::Call {
                     &mut self.call
                 }
                 #[inline]
-                fn into_call(self) -> gapi::Call {
+                fn into_call(self) -> ::gapi::Call {
                     self.call
                 }
             }
@@ -6916,7 +6930,7 @@ pub mod users {
                 #[inline]
                 pub fn send(
                     self,
-                ) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+                ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                     self.call.send_empty()
                 }
             }
@@ -6925,7 +6939,7 @@ pub mod users {
                 /// Methods of the `smimeInfo` resource.
                 #[derive(Clone, Debug)]
                 pub struct SmimeInfoResource {
-                    pub(crate) svc: gapi::Service,
+                    pub(crate) svc: ::gapi::Service,
                 }
                 impl SmimeInfoResource {
                     /// Deletes the specified S/MIME config for the specified send-as alias. For more information, see \[Manage S/MIME certificates with the Gmail API\](https://developers.google.com/workspace/gmail/api/guides/smime_certs).
@@ -6944,7 +6958,7 @@ pub mod users {
                         send_as_email: impl Into<String>,
                         id: impl Into<String>,
                     ) -> DeleteCall {
-                        let mut call = gapi::Call::new(&self.svc, &DELETE);
+                        let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                         call.path_param("userId", user_id.into());
                         call.path_param("sendAsEmail", send_as_email.into());
                         call.path_param("id", id.into());
@@ -6966,7 +6980,7 @@ pub mod users {
                         send_as_email: impl Into<String>,
                         id: impl Into<String>,
                     ) -> GetCall {
-                        let mut call = gapi::Call::new(&self.svc, &GET);
+                        let mut call = ::gapi::Call::new(&self.svc, &GET);
                         call.path_param("userId", user_id.into());
                         call.path_param("sendAsEmail", send_as_email.into());
                         call.path_param("id", id.into());
@@ -6987,7 +7001,7 @@ pub mod users {
                         send_as_email: impl Into<String>,
                         request: super::super::super::super::schemas::SmimeInfo,
                     ) -> InsertCall {
-                        let mut call = gapi::Call::new(&self.svc, &INSERT);
+                        let mut call = ::gapi::Call::new(&self.svc, &INSERT);
                         call.path_param("userId", user_id.into());
                         call.path_param("sendAsEmail", send_as_email.into());
                         call.body(&request);
@@ -7007,7 +7021,7 @@ pub mod users {
                         user_id: impl Into<String>,
                         send_as_email: impl Into<String>,
                     ) -> ListCall {
-                        let mut call = gapi::Call::new(&self.svc, &LIST);
+                        let mut call = ::gapi::Call::new(&self.svc, &LIST);
                         call.path_param("userId", user_id.into());
                         call.path_param("sendAsEmail", send_as_email.into());
                         ListCall { call }
@@ -7028,36 +7042,36 @@ pub mod users {
                         send_as_email: impl Into<String>,
                         id: impl Into<String>,
                     ) -> SetDefaultCall {
-                        let mut call = gapi::Call::new(&self.svc, &SET_DEFAULT);
+                        let mut call = ::gapi::Call::new(&self.svc, &SET_DEFAULT);
                         call.path_param("userId", user_id.into());
                         call.path_param("sendAsEmail", send_as_email.into());
                         call.path_param("id", id.into());
                         SetDefaultCall { call }
                     }
                 }
-                static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+                static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.sendAs.smimeInfo.delete",
-                    http_method: gapi::HttpMethod::Delete,
+                    http_method: ::gapi::HttpMethod::Delete,
                     path: "gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}/smimeInfo/{id}",
                     scopes: &[
                         "https://www.googleapis.com/auth/gmail.settings.basic",
                         "https://www.googleapis.com/auth/gmail.settings.sharing",
                     ],
-                    ..gapi::MethodInfo::DEFAULT
+                    ..::gapi::MethodInfo::DEFAULT
                 };
                 /// Builder for `gmail.users.settings.sendAs.smimeInfo.delete`: set optional parameters, then call `send()`.
                 #[derive(Clone, Debug)]
                 pub struct DeleteCall {
-                    call: gapi::Call,
+                    call: ::gapi::Call,
                 }
-                impl gapi::CallBuilder for DeleteCall {
+                impl ::gapi::CallBuilder for DeleteCall {
                     type Response = ();
                     #[inline]
-                    fn call_mut(&mut self) -> &mut gapi::Call {
+                    fn call_mut(&mut self) -> &mut ::gapi::Call {
                         &mut self.call
                     }
                     #[inline]
-                    fn into_call(self) -> gapi::Call {
+                    fn into_call(self) -> ::gapi::Call {
                         self.call
                     }
                 }
@@ -7066,13 +7080,13 @@ pub mod users {
                     #[inline]
                     pub fn send(
                         self,
-                    ) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+                    ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                         self.call.send_empty()
                     }
                 }
-                static GET: gapi::MethodInfo = gapi::MethodInfo {
+                static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.sendAs.smimeInfo.get",
-                    http_method: gapi::HttpMethod::Get,
+                    http_method: ::gapi::HttpMethod::Get,
                     path: "gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}/smimeInfo/{id}",
                     scopes: &[
                         "https://mail.google.com/",
@@ -7081,21 +7095,21 @@ pub mod users {
                         "https://www.googleapis.com/auth/gmail.settings.basic",
                         "https://www.googleapis.com/auth/gmail.settings.sharing",
                     ],
-                    ..gapi::MethodInfo::DEFAULT
+                    ..::gapi::MethodInfo::DEFAULT
                 };
                 /// Builder for `gmail.users.settings.sendAs.smimeInfo.get`: set optional parameters, then call `send()`.
                 #[derive(Clone, Debug)]
                 pub struct GetCall {
-                    call: gapi::Call,
+                    call: ::gapi::Call,
                 }
-                impl gapi::CallBuilder for GetCall {
+                impl ::gapi::CallBuilder for GetCall {
                     type Response = super::super::super::super::schemas::SmimeInfo;
                     #[inline]
-                    fn call_mut(&mut self) -> &mut gapi::Call {
+                    fn call_mut(&mut self) -> &mut ::gapi::Call {
                         &mut self.call
                     }
                     #[inline]
-                    fn into_call(self) -> gapi::Call {
+                    fn into_call(self) -> ::gapi::Call {
                         self.call
                     }
                 }
@@ -7105,36 +7119,36 @@ pub mod users {
                     pub fn send(
                         self,
                     ) -> impl ::std::future::Future<
-                        Output = gapi::Result<
+                        Output = ::gapi::Result<
                             super::super::super::super::schemas::SmimeInfo,
                         >,
                     > {
                         self.call.send()
                     }
                 }
-                static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+                static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.sendAs.smimeInfo.insert",
-                    http_method: gapi::HttpMethod::Post,
+                    http_method: ::gapi::HttpMethod::Post,
                     path: "gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}/smimeInfo",
                     scopes: &[
                         "https://www.googleapis.com/auth/gmail.settings.basic",
                         "https://www.googleapis.com/auth/gmail.settings.sharing",
                     ],
-                    ..gapi::MethodInfo::DEFAULT
+                    ..::gapi::MethodInfo::DEFAULT
                 };
                 /// Builder for `gmail.users.settings.sendAs.smimeInfo.insert`: set optional parameters, then call `send()`.
                 #[derive(Clone, Debug)]
                 pub struct InsertCall {
-                    call: gapi::Call,
+                    call: ::gapi::Call,
                 }
-                impl gapi::CallBuilder for InsertCall {
+                impl ::gapi::CallBuilder for InsertCall {
                     type Response = super::super::super::super::schemas::SmimeInfo;
                     #[inline]
-                    fn call_mut(&mut self) -> &mut gapi::Call {
+                    fn call_mut(&mut self) -> &mut ::gapi::Call {
                         &mut self.call
                     }
                     #[inline]
-                    fn into_call(self) -> gapi::Call {
+                    fn into_call(self) -> ::gapi::Call {
                         self.call
                     }
                 }
@@ -7144,16 +7158,16 @@ pub mod users {
                     pub fn send(
                         self,
                     ) -> impl ::std::future::Future<
-                        Output = gapi::Result<
+                        Output = ::gapi::Result<
                             super::super::super::super::schemas::SmimeInfo,
                         >,
                     > {
                         self.call.send()
                     }
                 }
-                static LIST: gapi::MethodInfo = gapi::MethodInfo {
+                static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.sendAs.smimeInfo.list",
-                    http_method: gapi::HttpMethod::Get,
+                    http_method: ::gapi::HttpMethod::Get,
                     path: "gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}/smimeInfo",
                     scopes: &[
                         "https://mail.google.com/",
@@ -7162,21 +7176,21 @@ pub mod users {
                         "https://www.googleapis.com/auth/gmail.settings.basic",
                         "https://www.googleapis.com/auth/gmail.settings.sharing",
                     ],
-                    ..gapi::MethodInfo::DEFAULT
+                    ..::gapi::MethodInfo::DEFAULT
                 };
                 /// Builder for `gmail.users.settings.sendAs.smimeInfo.list`: set optional parameters, then call `send()`.
                 #[derive(Clone, Debug)]
                 pub struct ListCall {
-                    call: gapi::Call,
+                    call: ::gapi::Call,
                 }
-                impl gapi::CallBuilder for ListCall {
+                impl ::gapi::CallBuilder for ListCall {
                     type Response = super::super::super::super::schemas::ListSmimeInfoResponse;
                     #[inline]
-                    fn call_mut(&mut self) -> &mut gapi::Call {
+                    fn call_mut(&mut self) -> &mut ::gapi::Call {
                         &mut self.call
                     }
                     #[inline]
-                    fn into_call(self) -> gapi::Call {
+                    fn into_call(self) -> ::gapi::Call {
                         self.call
                     }
                 }
@@ -7186,36 +7200,36 @@ pub mod users {
                     pub fn send(
                         self,
                     ) -> impl ::std::future::Future<
-                        Output = gapi::Result<
+                        Output = ::gapi::Result<
                             super::super::super::super::schemas::ListSmimeInfoResponse,
                         >,
                     > {
                         self.call.send()
                     }
                 }
-                static SET_DEFAULT: gapi::MethodInfo = gapi::MethodInfo {
+                static SET_DEFAULT: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "gmail.users.settings.sendAs.smimeInfo.setDefault",
-                    http_method: gapi::HttpMethod::Post,
+                    http_method: ::gapi::HttpMethod::Post,
                     path: "gmail/v1/users/{userId}/settings/sendAs/{sendAsEmail}/smimeInfo/{id}/setDefault",
                     scopes: &[
                         "https://www.googleapis.com/auth/gmail.settings.basic",
                         "https://www.googleapis.com/auth/gmail.settings.sharing",
                     ],
-                    ..gapi::MethodInfo::DEFAULT
+                    ..::gapi::MethodInfo::DEFAULT
                 };
                 /// Builder for `gmail.users.settings.sendAs.smimeInfo.setDefault`: set optional parameters, then call `send()`.
                 #[derive(Clone, Debug)]
                 pub struct SetDefaultCall {
-                    call: gapi::Call,
+                    call: ::gapi::Call,
                 }
-                impl gapi::CallBuilder for SetDefaultCall {
+                impl ::gapi::CallBuilder for SetDefaultCall {
                     type Response = ();
                     #[inline]
-                    fn call_mut(&mut self) -> &mut gapi::Call {
+                    fn call_mut(&mut self) -> &mut ::gapi::Call {
                         &mut self.call
                     }
                     #[inline]
-                    fn into_call(self) -> gapi::Call {
+                    fn into_call(self) -> ::gapi::Call {
                         self.call
                     }
                 }
@@ -7224,7 +7238,7 @@ pub mod users {
                     #[inline]
                     pub fn send(
                         self,
-                    ) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+                    ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                         self.call.send_empty()
                     }
                 }
@@ -7236,7 +7250,7 @@ pub mod users {
         /// Methods of the `threads` resource.
         #[derive(Clone, Debug)]
         pub struct ThreadsResource {
-            pub(crate) svc: gapi::Service,
+            pub(crate) svc: ::gapi::Service,
         }
         impl ThreadsResource {
             /// Immediately and permanently deletes the specified thread. Any messages that belong to the thread are also deleted. This operation cannot be undone. Prefer `threads.trash` instead. For more information, see \[Manage threads\](https://developers.google.com/workspace/gmail/api/guides/threads).
@@ -7253,7 +7267,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 id: impl Into<String>,
             ) -> DeleteCall {
-                let mut call = gapi::Call::new(&self.svc, &DELETE);
+                let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 DeleteCall { call }
@@ -7272,7 +7286,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 id: impl Into<String>,
             ) -> GetCall {
-                let mut call = gapi::Call::new(&self.svc, &GET);
+                let mut call = ::gapi::Call::new(&self.svc, &GET);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 GetCall { call }
@@ -7286,7 +7300,7 @@ pub mod users {
             /// - `user_id`: The user's email address. The special value `me` can be used to indicate the authenticated user.
             #[inline]
             pub fn list(&self, user_id: impl Into<String>) -> ListCall {
-                let mut call = gapi::Call::new(&self.svc, &LIST);
+                let mut call = ::gapi::Call::new(&self.svc, &LIST);
                 call.path_param("userId", user_id.into());
                 ListCall { call }
             }
@@ -7305,7 +7319,7 @@ pub mod users {
                 id: impl Into<String>,
                 request: super::super::schemas::ModifyThreadRequest,
             ) -> ModifyCall {
-                let mut call = gapi::Call::new(&self.svc, &MODIFY);
+                let mut call = ::gapi::Call::new(&self.svc, &MODIFY);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 call.body(&request);
@@ -7325,7 +7339,7 @@ pub mod users {
                 user_id: impl Into<String>,
                 id: impl Into<String>,
             ) -> TrashCall {
-                let mut call = gapi::Call::new(&self.svc, &TRASH);
+                let mut call = ::gapi::Call::new(&self.svc, &TRASH);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 TrashCall { call }
@@ -7344,45 +7358,47 @@ pub mod users {
                 user_id: impl Into<String>,
                 id: impl Into<String>,
             ) -> UntrashCall {
-                let mut call = gapi::Call::new(&self.svc, &UNTRASH);
+                let mut call = ::gapi::Call::new(&self.svc, &UNTRASH);
                 call.path_param("userId", user_id.into());
                 call.path_param("id", id.into());
                 UntrashCall { call }
             }
         }
-        static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+        static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.threads.delete",
-            http_method: gapi::HttpMethod::Delete,
+            http_method: ::gapi::HttpMethod::Delete,
             path: "gmail/v1/users/{userId}/threads/{id}",
             scopes: &["https://mail.google.com/"],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.threads.delete`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct DeleteCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for DeleteCall {
+        impl ::gapi::CallBuilder for DeleteCall {
             type Response = ();
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
         impl DeleteCall {
             /// Sends the request.
             #[inline]
-            pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+            pub fn send(
+                self,
+            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                 self.call.send_empty()
             }
         }
-        static GET: gapi::MethodInfo = gapi::MethodInfo {
+        static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.threads.get",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "gmail/v1/users/{userId}/threads/{id}",
             scopes: &[
                 "https://mail.google.com/",
@@ -7393,21 +7409,21 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.modify",
                 "https://www.googleapis.com/auth/gmail.readonly",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.threads.get`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct GetCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for GetCall {
+        impl ::gapi::CallBuilder for GetCall {
             type Response = super::super::schemas::Thread;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -7431,14 +7447,14 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Thread>,
+                Output = ::gapi::Result<super::super::schemas::Thread>,
             > {
                 self.call.send()
             }
         }
-        static LIST: gapi::MethodInfo = gapi::MethodInfo {
+        static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.threads.list",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "gmail/v1/users/{userId}/threads",
             scopes: &[
                 "https://mail.google.com/",
@@ -7446,25 +7462,25 @@ pub mod users {
                 "https://www.googleapis.com/auth/gmail.modify",
                 "https://www.googleapis.com/auth/gmail.readonly",
             ],
-            pagination: Some(gapi::PaginationInfo {
+            pagination: Some(::gapi::PaginationInfo {
                 token_param: "pageToken",
-                location: gapi::TokenLocation::Query,
+                location: ::gapi::TokenLocation::Query,
             }),
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.threads.list`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct ListCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for ListCall {
+        impl ::gapi::CallBuilder for ListCall {
             type Response = super::super::schemas::ListThreadsResponse;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -7506,7 +7522,7 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::ListThreadsResponse>,
+                Output = ::gapi::Result<super::super::schemas::ListThreadsResponse>,
             > {
                 self.call.send()
             }
@@ -7514,40 +7530,40 @@ pub mod users {
             #[inline]
             pub fn pages(
                 self,
-            ) -> gapi::Pages<super::super::schemas::ListThreadsResponse> {
+            ) -> ::gapi::Pages<super::super::schemas::ListThreadsResponse> {
                 self.call.pages()
             }
             /// Every item of every page, as a stream.
             #[inline]
             pub fn items(
                 self,
-            ) -> gapi::Items<super::super::schemas::ListThreadsResponse> {
+            ) -> ::gapi::Items<super::super::schemas::ListThreadsResponse> {
                 self.call.items()
             }
         }
-        static MODIFY: gapi::MethodInfo = gapi::MethodInfo {
+        static MODIFY: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.threads.modify",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "gmail/v1/users/{userId}/threads/{id}/modify",
             scopes: &[
                 "https://mail.google.com/",
                 "https://www.googleapis.com/auth/gmail.modify",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.threads.modify`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct ModifyCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for ModifyCall {
+        impl ::gapi::CallBuilder for ModifyCall {
             type Response = super::super::schemas::Thread;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -7557,34 +7573,34 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Thread>,
+                Output = ::gapi::Result<super::super::schemas::Thread>,
             > {
                 self.call.send()
             }
         }
-        static TRASH: gapi::MethodInfo = gapi::MethodInfo {
+        static TRASH: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.threads.trash",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "gmail/v1/users/{userId}/threads/{id}/trash",
             scopes: &[
                 "https://mail.google.com/",
                 "https://www.googleapis.com/auth/gmail.modify",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.threads.trash`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct TrashCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for TrashCall {
+        impl ::gapi::CallBuilder for TrashCall {
             type Response = super::super::schemas::Thread;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -7594,34 +7610,34 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Thread>,
+                Output = ::gapi::Result<super::super::schemas::Thread>,
             > {
                 self.call.send()
             }
         }
-        static UNTRASH: gapi::MethodInfo = gapi::MethodInfo {
+        static UNTRASH: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "gmail.users.threads.untrash",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "gmail/v1/users/{userId}/threads/{id}/untrash",
             scopes: &[
                 "https://mail.google.com/",
                 "https://www.googleapis.com/auth/gmail.modify",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `gmail.users.threads.untrash`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct UntrashCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for UntrashCall {
+        impl ::gapi::CallBuilder for UntrashCall {
             type Response = super::super::schemas::Thread;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -7631,12 +7647,12 @@ pub mod users {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Thread>,
+                Output = ::gapi::Result<super::super::schemas::Thread>,
             > {
                 self.call.send()
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// The format to return the messages in.
             pub enum GetFormat {
                 /// Returns the full email message data with body content parsed in the `payload` field; the `raw` field is not used. Format cannot be used when accessing the api using the gmail.metadata scope.

@@ -3,7 +3,7 @@
 /// The revision of the discovery document this code was generated from.
 pub const REVISION: &str = "20261019";
 /// Identity and default endpoint of this API.
-pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
+pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     name: "sheets",
     version: "v4",
     revision: "20261019",
@@ -13,7 +13,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     batch_path: Some("batch"),
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use gapi::CallBuilder;
+pub use ::gapi::CallBuilder;
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// See, edit, create, and delete all of your Google Drive files
@@ -35,11 +35,11 @@ pub mod schemas {
         /// The banded range to add. The bandedRangeId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a range that already exists.)
         pub banded_range: Option<BandedRange>,
     }
-    impl gapi::wire::Record for AddBandingRequest {
+    impl ::gapi::wire::Record for AddBandingRequest {
         const NAME: &'static str = "AddBandingRequest";
         const FIELDS: &'static [&'static str] = &["bandedRange"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.banded_range,
@@ -48,7 +48,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.banded_range,
@@ -57,18 +57,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddBandingRequest);
+    ::gapi::record!(AddBandingRequest);
     /// The result of adding a banded range.
     #[derive(Clone, Default)]
     pub struct AddBandingResponse {
         /// The banded range that was added.
         pub banded_range: Option<BandedRange>,
     }
-    impl gapi::wire::Record for AddBandingResponse {
+    impl ::gapi::wire::Record for AddBandingResponse {
         const NAME: &'static str = "AddBandingResponse";
         const FIELDS: &'static [&'static str] = &["bandedRange"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.banded_range,
@@ -77,7 +77,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.banded_range,
@@ -86,18 +86,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddBandingResponse);
+    ::gapi::record!(AddBandingResponse);
     /// Adds a chart to a sheet in the spreadsheet.
     #[derive(Clone, Default)]
     pub struct AddChartRequest {
         /// The chart that should be added to the spreadsheet, including the position where it should be placed. The chartId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of an embedded object that already exists.)
         pub chart: Option<EmbeddedChart>,
     }
-    impl gapi::wire::Record for AddChartRequest {
+    impl ::gapi::wire::Record for AddChartRequest {
         const NAME: &'static str = "AddChartRequest";
         const FIELDS: &'static [&'static str] = &["chart"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.chart,
@@ -106,7 +106,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.chart,
@@ -115,18 +115,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddChartRequest);
+    ::gapi::record!(AddChartRequest);
     /// The result of adding a chart to a spreadsheet.
     #[derive(Clone, Default)]
     pub struct AddChartResponse {
         /// The newly added chart.
         pub chart: Option<EmbeddedChart>,
     }
-    impl gapi::wire::Record for AddChartResponse {
+    impl ::gapi::wire::Record for AddChartResponse {
         const NAME: &'static str = "AddChartResponse";
         const FIELDS: &'static [&'static str] = &["chart"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.chart,
@@ -135,7 +135,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.chart,
@@ -144,7 +144,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddChartResponse);
+    ::gapi::record!(AddChartResponse);
     /// Inserts a reply Post into a CommentThread.
     #[derive(Clone, Default)]
     pub struct AddCommentReplyRequest {
@@ -153,11 +153,11 @@ pub mod schemas {
         /// The Post representing the reply.
         pub post: Option<Post>,
     }
-    impl gapi::wire::Record for AddCommentReplyRequest {
+    impl ::gapi::wire::Record for AddCommentReplyRequest {
         const NAME: &'static str = "AddCommentReplyRequest";
         const FIELDS: &'static [&'static str] = &["commentId", "post"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.comment_id,
@@ -167,7 +167,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.comment_id,
@@ -177,18 +177,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddCommentReplyRequest);
+    ::gapi::record!(AddCommentReplyRequest);
     /// The result of creating a reply.
     #[derive(Clone, Default)]
     pub struct AddCommentReplyResponse {
         /// The newly-inserted reply Post.
         pub post: Option<Post>,
     }
-    impl gapi::wire::Record for AddCommentReplyResponse {
+    impl ::gapi::wire::Record for AddCommentReplyResponse {
         const NAME: &'static str = "AddCommentReplyResponse";
         const FIELDS: &'static [&'static str] = &["post"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.post,
@@ -197,7 +197,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.post,
@@ -206,7 +206,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddCommentReplyResponse);
+    ::gapi::record!(AddCommentReplyResponse);
     /// Adds a new conditional format rule at the given index. All subsequent rules' indexes are incremented.
     #[derive(Clone, Default)]
     pub struct AddConditionalFormatRuleRequest {
@@ -215,11 +215,11 @@ pub mod schemas {
         /// The rule to add.
         pub rule: Option<ConditionalFormatRule>,
     }
-    impl gapi::wire::Record for AddConditionalFormatRuleRequest {
+    impl ::gapi::wire::Record for AddConditionalFormatRuleRequest {
         const NAME: &'static str = "AddConditionalFormatRuleRequest";
         const FIELDS: &'static [&'static str] = &["index", "rule"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.index,
@@ -229,7 +229,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.index,
@@ -239,18 +239,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddConditionalFormatRuleRequest);
+    ::gapi::record!(AddConditionalFormatRuleRequest);
     /// Adds a data source. After the data source is added successfully, an associated DATA_SOURCE sheet is created and an execution is triggered to refresh the sheet to read data from the data source. The request requires an additional `bigquery.readonly` OAuth scope if you are adding a BigQuery data source.
     #[derive(Clone, Default)]
     pub struct AddDataSourceRequest {
         /// The data source to add.
         pub data_source: Option<DataSource>,
     }
-    impl gapi::wire::Record for AddDataSourceRequest {
+    impl ::gapi::wire::Record for AddDataSourceRequest {
         const NAME: &'static str = "AddDataSourceRequest";
         const FIELDS: &'static [&'static str] = &["dataSource"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_source,
@@ -259,7 +259,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_source,
@@ -268,7 +268,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddDataSourceRequest);
+    ::gapi::record!(AddDataSourceRequest);
     /// The result of adding a data source.
     #[derive(Clone, Default)]
     pub struct AddDataSourceResponse {
@@ -277,11 +277,11 @@ pub mod schemas {
         /// The data source that was created.
         pub data_source: Option<DataSource>,
     }
-    impl gapi::wire::Record for AddDataSourceResponse {
+    impl ::gapi::wire::Record for AddDataSourceResponse {
         const NAME: &'static str = "AddDataSourceResponse";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSource"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_execution_status,
@@ -291,7 +291,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_execution_status,
@@ -301,18 +301,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddDataSourceResponse);
+    ::gapi::record!(AddDataSourceResponse);
     /// Creates a group over the specified range. If the requested range is a superset of the range of an existing group G, then the depth of G is incremented and this new group G' has the depth of that group. For example, a group \[C:D, depth 1\] + \[B:E\] results in groups \[B:E, depth 1\] and \[C:D, depth 2\]. If the requested range is a subset of the range of an existing group G, then the depth of the new group G' becomes one greater than the depth of G. For example, a group \[B:E, depth 1\] + \[C:D\] results in groups \[B:E, depth 1\] and \[C:D, depth 2\]. If the requested range starts before and ends within, or starts within and ends after, the range of an existing group G, then the range of the existing group G becomes the union of the ranges, and the new group G' has depth one greater than the depth of G and range as the intersection of the ranges. For example, a group \[B:D, depth 1\] + \[C:E\] results in groups \[B:E, depth 1\] and \[C:D, depth 2\].
     #[derive(Clone, Default)]
     pub struct AddDimensionGroupRequest {
         /// The range over which to create a group.
         pub range: Option<DimensionRange>,
     }
-    impl gapi::wire::Record for AddDimensionGroupRequest {
+    impl ::gapi::wire::Record for AddDimensionGroupRequest {
         const NAME: &'static str = "AddDimensionGroupRequest";
         const FIELDS: &'static [&'static str] = &["range"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.range,
@@ -321,7 +321,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.range,
@@ -330,18 +330,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddDimensionGroupRequest);
+    ::gapi::record!(AddDimensionGroupRequest);
     /// The result of adding a group.
     #[derive(Clone, Default)]
     pub struct AddDimensionGroupResponse {
         /// All groups of a dimension after adding a group to that dimension.
         pub dimension_groups: Option<Vec<DimensionGroup>>,
     }
-    impl gapi::wire::Record for AddDimensionGroupResponse {
+    impl ::gapi::wire::Record for AddDimensionGroupResponse {
         const NAME: &'static str = "AddDimensionGroupResponse";
         const FIELDS: &'static [&'static str] = &["dimensionGroups"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.dimension_groups,
@@ -350,7 +350,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.dimension_groups,
@@ -359,18 +359,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddDimensionGroupResponse);
+    ::gapi::record!(AddDimensionGroupResponse);
     /// Adds a filter view.
     #[derive(Clone, Default)]
     pub struct AddFilterViewRequest {
         /// The filter to add. The filterViewId field is optional. If one is not set, an ID will be randomly generated. (It is an error to specify the ID of a filter that already exists.)
         pub filter: Option<FilterView>,
     }
-    impl gapi::wire::Record for AddFilterViewRequest {
+    impl ::gapi::wire::Record for AddFilterViewRequest {
         const NAME: &'static str = "AddFilterViewRequest";
         const FIELDS: &'static [&'static str] = &["filter"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.filter,
@@ -379,7 +379,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.filter,
@@ -388,18 +388,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddFilterViewRequest);
+    ::gapi::record!(AddFilterViewRequest);
     /// The result of adding a filter view.
     #[derive(Clone, Default)]
     pub struct AddFilterViewResponse {
         /// The newly added filter view.
         pub filter: Option<FilterView>,
     }
-    impl gapi::wire::Record for AddFilterViewResponse {
+    impl ::gapi::wire::Record for AddFilterViewResponse {
         const NAME: &'static str = "AddFilterViewResponse";
         const FIELDS: &'static [&'static str] = &["filter"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.filter,
@@ -408,7 +408,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.filter,
@@ -417,18 +417,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddFilterViewResponse);
+    ::gapi::record!(AddFilterViewResponse);
     /// Adds a named range to the spreadsheet.
     #[derive(Clone, Default)]
     pub struct AddNamedRangeRequest {
         /// The named range to add. The namedRangeId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a range that already exists.)
         pub named_range: Option<NamedRange>,
     }
-    impl gapi::wire::Record for AddNamedRangeRequest {
+    impl ::gapi::wire::Record for AddNamedRangeRequest {
         const NAME: &'static str = "AddNamedRangeRequest";
         const FIELDS: &'static [&'static str] = &["namedRange"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.named_range,
@@ -437,7 +437,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.named_range,
@@ -446,18 +446,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddNamedRangeRequest);
+    ::gapi::record!(AddNamedRangeRequest);
     /// The result of adding a named range.
     #[derive(Clone, Default)]
     pub struct AddNamedRangeResponse {
         /// The named range to add.
         pub named_range: Option<NamedRange>,
     }
-    impl gapi::wire::Record for AddNamedRangeResponse {
+    impl ::gapi::wire::Record for AddNamedRangeResponse {
         const NAME: &'static str = "AddNamedRangeResponse";
         const FIELDS: &'static [&'static str] = &["namedRange"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.named_range,
@@ -466,7 +466,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.named_range,
@@ -475,18 +475,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddNamedRangeResponse);
+    ::gapi::record!(AddNamedRangeResponse);
     /// Adds a new protected range.
     #[derive(Clone, Default)]
     pub struct AddProtectedRangeRequest {
         /// The protected range to be added. The protectedRangeId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a range that already exists.)
         pub protected_range: Option<ProtectedRange>,
     }
-    impl gapi::wire::Record for AddProtectedRangeRequest {
+    impl ::gapi::wire::Record for AddProtectedRangeRequest {
         const NAME: &'static str = "AddProtectedRangeRequest";
         const FIELDS: &'static [&'static str] = &["protectedRange"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.protected_range,
@@ -495,7 +495,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.protected_range,
@@ -504,18 +504,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddProtectedRangeRequest);
+    ::gapi::record!(AddProtectedRangeRequest);
     /// The result of adding a new protected range.
     #[derive(Clone, Default)]
     pub struct AddProtectedRangeResponse {
         /// The newly added protected range.
         pub protected_range: Option<ProtectedRange>,
     }
-    impl gapi::wire::Record for AddProtectedRangeResponse {
+    impl ::gapi::wire::Record for AddProtectedRangeResponse {
         const NAME: &'static str = "AddProtectedRangeResponse";
         const FIELDS: &'static [&'static str] = &["protectedRange"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.protected_range,
@@ -524,7 +524,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.protected_range,
@@ -533,18 +533,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddProtectedRangeResponse);
+    ::gapi::record!(AddProtectedRangeResponse);
     /// Adds a new sheet. When a sheet is added at a given index, all subsequent sheets' indexes are incremented. To add an object sheet, use AddChartRequest instead and specify EmbeddedObjectPosition.sheetId or EmbeddedObjectPosition.newSheet.
     #[derive(Clone, Default)]
     pub struct AddSheetRequest {
         /// The properties the new sheet should have. All properties are optional. The sheetId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a sheet that already exists.)
         pub properties: Option<SheetProperties>,
     }
-    impl gapi::wire::Record for AddSheetRequest {
+    impl ::gapi::wire::Record for AddSheetRequest {
         const NAME: &'static str = "AddSheetRequest";
         const FIELDS: &'static [&'static str] = &["properties"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.properties,
@@ -553,7 +553,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.properties,
@@ -562,18 +562,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddSheetRequest);
+    ::gapi::record!(AddSheetRequest);
     /// The result of adding a sheet.
     #[derive(Clone, Default)]
     pub struct AddSheetResponse {
         /// The properties of the newly added sheet.
         pub properties: Option<SheetProperties>,
     }
-    impl gapi::wire::Record for AddSheetResponse {
+    impl ::gapi::wire::Record for AddSheetResponse {
         const NAME: &'static str = "AddSheetResponse";
         const FIELDS: &'static [&'static str] = &["properties"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.properties,
@@ -582,7 +582,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.properties,
@@ -591,18 +591,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddSheetResponse);
+    ::gapi::record!(AddSheetResponse);
     /// Adds a slicer to a sheet in the spreadsheet.
     #[derive(Clone, Default)]
     pub struct AddSlicerRequest {
         /// The slicer that should be added to the spreadsheet, including the position where it should be placed. The slicerId field is optional; if one is not set, an id will be randomly generated. (It is an error to specify the ID of a slicer that already exists.)
         pub slicer: Option<Slicer>,
     }
-    impl gapi::wire::Record for AddSlicerRequest {
+    impl ::gapi::wire::Record for AddSlicerRequest {
         const NAME: &'static str = "AddSlicerRequest";
         const FIELDS: &'static [&'static str] = &["slicer"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.slicer,
@@ -611,7 +611,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.slicer,
@@ -620,18 +620,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddSlicerRequest);
+    ::gapi::record!(AddSlicerRequest);
     /// The result of adding a slicer to a spreadsheet.
     #[derive(Clone, Default)]
     pub struct AddSlicerResponse {
         /// The newly added slicer.
         pub slicer: Option<Slicer>,
     }
-    impl gapi::wire::Record for AddSlicerResponse {
+    impl ::gapi::wire::Record for AddSlicerResponse {
         const NAME: &'static str = "AddSlicerResponse";
         const FIELDS: &'static [&'static str] = &["slicer"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.slicer,
@@ -640,7 +640,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.slicer,
@@ -649,18 +649,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddSlicerResponse);
+    ::gapi::record!(AddSlicerResponse);
     /// Adds a new table to the spreadsheet.
     #[derive(Clone, Default)]
     pub struct AddTableRequest {
         /// Required. The table to add.
         pub table: Option<Table>,
     }
-    impl gapi::wire::Record for AddTableRequest {
+    impl ::gapi::wire::Record for AddTableRequest {
         const NAME: &'static str = "AddTableRequest";
         const FIELDS: &'static [&'static str] = &["table"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.table,
@@ -669,7 +669,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.table,
@@ -678,18 +678,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddTableRequest);
+    ::gapi::record!(AddTableRequest);
     /// The result of adding a table.
     #[derive(Clone, Default)]
     pub struct AddTableResponse {
         /// Output only. The table that was added.
         pub table: Option<Table>,
     }
-    impl gapi::wire::Record for AddTableResponse {
+    impl ::gapi::wire::Record for AddTableResponse {
         const NAME: &'static str = "AddTableResponse";
         const FIELDS: &'static [&'static str] = &["table"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.table,
@@ -698,7 +698,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.table,
@@ -707,12 +707,12 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AddTableResponse);
+    ::gapi::record!(AddTableResponse);
     /// Adds new cells after the last row with data in a sheet, inserting new rows into the sheet if necessary.
     #[derive(Clone, Default)]
     pub struct AppendCellsRequest {
         /// The fields of CellData that should be updated. At least one field must be specified. The root is the CellData; 'row.values.' should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        pub fields: Option<gapi::types::FieldMask>,
+        pub fields: Option<::gapi::types::FieldMask>,
         /// The data to append.
         pub rows: Option<Vec<RowData>>,
         /// The sheet ID to append the data to.
@@ -720,7 +720,7 @@ pub mod schemas {
         /// The ID of the table to append data to. The data will be only appended to the table body. This field also takes precedence over the `sheet_id` field.
         pub table_id: Option<String>,
     }
-    impl gapi::wire::Record for AppendCellsRequest {
+    impl ::gapi::wire::Record for AppendCellsRequest {
         const NAME: &'static str = "AppendCellsRequest";
         const FIELDS: &'static [&'static str] = &[
             "fields",
@@ -729,7 +729,7 @@ pub mod schemas {
             "tableId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.fields,
@@ -741,7 +741,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.fields,
@@ -753,7 +753,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AppendCellsRequest);
+    ::gapi::record!(AppendCellsRequest);
     /// Appends rows or columns to the end of a sheet.
     #[derive(Clone, Default)]
     pub struct AppendDimensionRequest {
@@ -764,11 +764,11 @@ pub mod schemas {
         /// The sheet to append rows or columns to.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::Record for AppendDimensionRequest {
+    impl ::gapi::wire::Record for AppendDimensionRequest {
         const NAME: &'static str = "AppendDimensionRequest";
         const FIELDS: &'static [&'static str] = &["dimension", "length", "sheetId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.dimension,
@@ -779,7 +779,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.dimension,
@@ -790,8 +790,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AppendDimensionRequest);
-    gapi::open_enum! {
+    ::gapi::record!(AppendDimensionRequest);
+    ::gapi::open_enum! {
         /// Whether rows or columns should be appended.
         pub enum AppendDimensionRequestDimension {
             /// The default value, do not use.
@@ -812,7 +812,7 @@ pub mod schemas {
         /// Information about the updates that were applied.
         pub updates: Option<UpdateValuesResponse>,
     }
-    impl gapi::wire::Record for AppendValuesResponse {
+    impl ::gapi::wire::Record for AppendValuesResponse {
         const NAME: &'static str = "AppendValuesResponse";
         const FIELDS: &'static [&'static str] = &[
             "spreadsheetId",
@@ -820,7 +820,7 @@ pub mod schemas {
             "updates",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.spreadsheet_id,
@@ -831,7 +831,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.spreadsheet_id,
@@ -842,7 +842,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AppendValuesResponse);
+    ::gapi::record!(AppendValuesResponse);
     /// Fills in more data based on existing data.
     #[derive(Clone, Default)]
     pub struct AutoFillRequest {
@@ -853,7 +853,7 @@ pub mod schemas {
         /// True if we should generate data with the "alternate" series. This differs based on the type and amount of source data.
         pub use_alternate_series: Option<bool>,
     }
-    impl gapi::wire::Record for AutoFillRequest {
+    impl ::gapi::wire::Record for AutoFillRequest {
         const NAME: &'static str = "AutoFillRequest";
         const FIELDS: &'static [&'static str] = &[
             "range",
@@ -861,7 +861,7 @@ pub mod schemas {
             "useAlternateSeries",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.range,
@@ -872,7 +872,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.range,
@@ -883,7 +883,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AutoFillRequest);
+    ::gapi::record!(AutoFillRequest);
     /// Automatically resizes one or more dimensions based on the contents of the cells in that dimension.
     #[derive(Clone, Default)]
     pub struct AutoResizeDimensionsRequest {
@@ -892,14 +892,14 @@ pub mod schemas {
         /// The dimensions to automatically resize.
         pub dimensions: Option<DimensionRange>,
     }
-    impl gapi::wire::Record for AutoResizeDimensionsRequest {
+    impl ::gapi::wire::Record for AutoResizeDimensionsRequest {
         const NAME: &'static str = "AutoResizeDimensionsRequest";
         const FIELDS: &'static [&'static str] = &[
             "dataSourceSheetDimensions",
             "dimensions",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_source_sheet_dimensions,
@@ -909,7 +909,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_source_sheet_dimensions,
@@ -919,7 +919,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AutoResizeDimensionsRequest);
+    ::gapi::record!(AutoResizeDimensionsRequest);
     /// A banded (alternating colors) range in a sheet.
     #[derive(Clone, Default)]
     pub struct BandedRange {
@@ -934,7 +934,7 @@ pub mod schemas {
         /// Properties for row bands. These properties are applied on a row-by-row basis throughout all the rows in the range. At least one of row_properties or column_properties must be specified.
         pub row_properties: Option<BandingProperties>,
     }
-    impl gapi::wire::Record for BandedRange {
+    impl ::gapi::wire::Record for BandedRange {
         const NAME: &'static str = "BandedRange";
         const FIELDS: &'static [&'static str] = &[
             "bandedRangeId",
@@ -944,7 +944,7 @@ pub mod schemas {
             "rowProperties",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.banded_range_id,
@@ -957,7 +957,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.banded_range_id,
@@ -970,7 +970,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BandedRange);
+    ::gapi::record!(BandedRange);
     /// Properties referring a single dimension (either row or column). If both BandedRange.row_properties and BandedRange.column_properties are set, the fill colors are applied to cells according to the following rules: * header_color and footer_color take priority over band colors. * first_band_color takes priority over second_band_color. * row_properties takes priority over column_properties. For example, the first row color takes priority over the first column color, but the first column color takes priority over the second row color. Similarly, the row header takes priority over the column header in the top left cell, but the column header takes priority over the first row color if the row header is not set.
     #[derive(Clone, Default)]
     pub struct BandingProperties {
@@ -991,7 +991,7 @@ pub mod schemas {
         /// The second color that is alternating. (Required) If second_band_color is also set, this field takes precedence.
         pub second_band_color_style: Option<ColorStyle>,
     }
-    impl gapi::wire::Record for BandingProperties {
+    impl ::gapi::wire::Record for BandingProperties {
         const NAME: &'static str = "BandingProperties";
         const FIELDS: &'static [&'static str] = &[
             "firstBandColor",
@@ -1004,7 +1004,7 @@ pub mod schemas {
             "secondBandColorStyle",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.first_band_color,
@@ -1020,7 +1020,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.first_band_color,
@@ -1036,7 +1036,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BandingProperties);
+    ::gapi::record!(BandingProperties);
     /// Formatting options for baseline value.
     #[derive(Clone, Default)]
     pub struct BaselineValueFormat {
@@ -1057,7 +1057,7 @@ pub mod schemas {
         /// Text formatting options for baseline value. The link field is not supported.
         pub text_format: Option<TextFormat>,
     }
-    impl gapi::wire::Record for BaselineValueFormat {
+    impl ::gapi::wire::Record for BaselineValueFormat {
         const NAME: &'static str = "BaselineValueFormat";
         const FIELDS: &'static [&'static str] = &[
             "comparisonType",
@@ -1070,7 +1070,7 @@ pub mod schemas {
             "textFormat",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.comparison_type,
@@ -1086,7 +1086,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.comparison_type,
@@ -1102,8 +1102,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BaselineValueFormat);
-    gapi::open_enum! {
+    ::gapi::record!(BaselineValueFormat);
+    ::gapi::open_enum! {
         /// The comparison type of key value with baseline value.
         pub enum BaselineValueFormatComparisonType {
             /// Default value, do not use.
@@ -1128,7 +1128,7 @@ pub mod schemas {
         /// The view window options for this axis.
         pub view_window_options: Option<ChartAxisViewWindowOptions>,
     }
-    impl gapi::wire::Record for BasicChartAxis {
+    impl ::gapi::wire::Record for BasicChartAxis {
         const NAME: &'static str = "BasicChartAxis";
         const FIELDS: &'static [&'static str] = &[
             "format",
@@ -1138,7 +1138,7 @@ pub mod schemas {
             "viewWindowOptions",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.format,
@@ -1151,7 +1151,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.format,
@@ -1164,8 +1164,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BasicChartAxis);
-    gapi::open_enum! {
+    ::gapi::record!(BasicChartAxis);
+    ::gapi::open_enum! {
         /// The position of this axis.
         pub enum BasicChartAxisPosition {
             /// Default value, do not use.
@@ -1186,11 +1186,11 @@ pub mod schemas {
         /// True to reverse the order of the domain values (horizontal axis).
         pub reversed: Option<bool>,
     }
-    impl gapi::wire::Record for BasicChartDomain {
+    impl ::gapi::wire::Record for BasicChartDomain {
         const NAME: &'static str = "BasicChartDomain";
         const FIELDS: &'static [&'static str] = &["domain", "reversed"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.domain,
@@ -1200,7 +1200,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.domain,
@@ -1210,7 +1210,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BasicChartDomain);
+    ::gapi::record!(BasicChartDomain);
     /// A single series of data in a chart. For example, if charting stock prices over time, multiple series may exist, one for the "Open Price", "High Price", "Low Price" and "Close Price".
     #[derive(Clone, Default)]
     pub struct BasicChartSeries {
@@ -1233,7 +1233,7 @@ pub mod schemas {
         /// The type of this series. Valid only if the chartType is COMBO. Different types will change the way the series is visualized. Only LINE, AREA, and COLUMN are supported.
         pub r#type: Option<BasicChartSeriesType>,
     }
-    impl gapi::wire::Record for BasicChartSeries {
+    impl ::gapi::wire::Record for BasicChartSeries {
         const NAME: &'static str = "BasicChartSeries";
         const FIELDS: &'static [&'static str] = &[
             "color",
@@ -1247,7 +1247,7 @@ pub mod schemas {
             "type",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.color,
@@ -1264,7 +1264,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.color,
@@ -1281,10 +1281,10 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BasicChartSeries);
+    ::gapi::record!(BasicChartSeries);
     /// The minor axis that will specify the range of values for this series. For example, if charting stocks over time, the "Volume" series may want to be pinned to the right with the prices pinned to the left, because the scale of trading volume is different than the scale of prices. It is an error to specify an axis that isn't a valid minor axis for the chart's type.
     pub type BasicChartSeriesTargetAxis = BasicChartAxisPosition;
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The type of this series. Valid only if the chartType is COMBO. Different types will change the way the series is visualized. Only LINE, AREA, and COLUMN are supported.
         pub enum BasicChartSeriesType {
             /// Default value, do not use.
@@ -1333,7 +1333,7 @@ pub mod schemas {
         /// Controls whether to display additional data labels on stacked charts which sum the total value of all stacked values at each value along the domain axis. These data labels can only be set when chart_type is one of AREA, BAR, COLUMN, COMBO or STEPPED_AREA and stacked_type is either STACKED or PERCENT_STACKED. In addition, for COMBO, this will only be supported if there is only one type of stackable series type or one type has more series than the others and each of the other types have no more than one series. For example, if a chart has two stacked bar series and one area series, the total data labels will be supported. If it has three bar series and two area series, total data labels are not allowed. Neither CUSTOM nor placement can be set on the total_data_label.
         pub total_data_label: Option<DataLabel>,
     }
-    impl gapi::wire::Record for BasicChartSpec {
+    impl ::gapi::wire::Record for BasicChartSpec {
         const NAME: &'static str = "BasicChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "axis",
@@ -1350,7 +1350,7 @@ pub mod schemas {
             "totalDataLabel",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.axis,
@@ -1370,7 +1370,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.axis,
@@ -1390,10 +1390,10 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BasicChartSpec);
+    ::gapi::record!(BasicChartSpec);
     /// The type of the chart.
     pub type BasicChartSpecChartType = BasicChartSeriesType;
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The behavior of tooltips and data highlighting when hovering on data and chart area.
         pub enum BasicChartSpecCompareMode {
             /// Default value, do not use.
@@ -1404,7 +1404,7 @@ pub mod schemas {
             Category = "CATEGORY",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The position of the chart legend.
         pub enum BasicChartSpecLegendPosition {
             /// Default value, do not use.
@@ -1421,7 +1421,7 @@ pub mod schemas {
             NoLegend = "NO_LEGEND",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The stacked type for charts that support vertical stacking. Applies to Area, Bar, Column, Combo, and Stepped Area charts.
         pub enum BasicChartSpecStackedType {
             /// Default value, do not use.
@@ -1448,7 +1448,7 @@ pub mod schemas {
         /// The table this filter is backed by, if any. When writing, only one of range or table_id may be set.
         pub table_id: Option<String>,
     }
-    impl gapi::wire::Record for BasicFilter {
+    impl ::gapi::wire::Record for BasicFilter {
         const NAME: &'static str = "BasicFilter";
         const FIELDS: &'static [&'static str] = &[
             "criteria",
@@ -1458,7 +1458,7 @@ pub mod schemas {
             "tableId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.criteria,
@@ -1471,7 +1471,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.criteria,
@@ -1484,7 +1484,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BasicFilter);
+    ::gapi::record!(BasicFilter);
     /// Style override settings for a single series data point.
     #[derive(Clone, Default)]
     pub struct BasicSeriesDataPointStyleOverride {
@@ -1497,7 +1497,7 @@ pub mod schemas {
         /// Point style of the series data point. Valid only if the chartType is AREA, LINE, or SCATTER. COMBO charts are also supported if the series chart type is AREA, LINE, or SCATTER. If empty, the series default is used.
         pub point_style: Option<PointStyle>,
     }
-    impl gapi::wire::Record for BasicSeriesDataPointStyleOverride {
+    impl ::gapi::wire::Record for BasicSeriesDataPointStyleOverride {
         const NAME: &'static str = "BasicSeriesDataPointStyleOverride";
         const FIELDS: &'static [&'static str] = &[
             "color",
@@ -1506,7 +1506,7 @@ pub mod schemas {
             "pointStyle",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.color,
@@ -1518,7 +1518,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.color,
@@ -1530,18 +1530,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BasicSeriesDataPointStyleOverride);
+    ::gapi::record!(BasicSeriesDataPointStyleOverride);
     /// The request for clearing more than one range selected by a DataFilter in a spreadsheet.
     #[derive(Clone, Default)]
     pub struct BatchClearValuesByDataFilterRequest {
         /// The DataFilters used to determine which ranges to clear.
         pub data_filters: Option<Vec<DataFilter>>,
     }
-    impl gapi::wire::Record for BatchClearValuesByDataFilterRequest {
+    impl ::gapi::wire::Record for BatchClearValuesByDataFilterRequest {
         const NAME: &'static str = "BatchClearValuesByDataFilterRequest";
         const FIELDS: &'static [&'static str] = &["dataFilters"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_filters,
@@ -1550,7 +1550,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_filters,
@@ -1559,7 +1559,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BatchClearValuesByDataFilterRequest);
+    ::gapi::record!(BatchClearValuesByDataFilterRequest);
     /// The response when clearing a range of values selected with DataFilters in a spreadsheet.
     #[derive(Clone, Default)]
     pub struct BatchClearValuesByDataFilterResponse {
@@ -1568,11 +1568,11 @@ pub mod schemas {
         /// The spreadsheet the updates were applied to.
         pub spreadsheet_id: Option<String>,
     }
-    impl gapi::wire::Record for BatchClearValuesByDataFilterResponse {
+    impl ::gapi::wire::Record for BatchClearValuesByDataFilterResponse {
         const NAME: &'static str = "BatchClearValuesByDataFilterResponse";
         const FIELDS: &'static [&'static str] = &["clearedRanges", "spreadsheetId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.cleared_ranges,
@@ -1582,7 +1582,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.cleared_ranges,
@@ -1592,18 +1592,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BatchClearValuesByDataFilterResponse);
+    ::gapi::record!(BatchClearValuesByDataFilterResponse);
     /// The request for clearing more than one range of values in a spreadsheet.
     #[derive(Clone, Default)]
     pub struct BatchClearValuesRequest {
         /// The ranges to clear, in \[A1 notation or R1C1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell).
         pub ranges: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for BatchClearValuesRequest {
+    impl ::gapi::wire::Record for BatchClearValuesRequest {
         const NAME: &'static str = "BatchClearValuesRequest";
         const FIELDS: &'static [&'static str] = &["ranges"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.ranges,
@@ -1612,7 +1612,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.ranges,
@@ -1621,7 +1621,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BatchClearValuesRequest);
+    ::gapi::record!(BatchClearValuesRequest);
     /// The response when clearing a range of values in a spreadsheet.
     #[derive(Clone, Default)]
     pub struct BatchClearValuesResponse {
@@ -1630,11 +1630,11 @@ pub mod schemas {
         /// The spreadsheet the updates were applied to.
         pub spreadsheet_id: Option<String>,
     }
-    impl gapi::wire::Record for BatchClearValuesResponse {
+    impl ::gapi::wire::Record for BatchClearValuesResponse {
         const NAME: &'static str = "BatchClearValuesResponse";
         const FIELDS: &'static [&'static str] = &["clearedRanges", "spreadsheetId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.cleared_ranges,
@@ -1644,7 +1644,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.cleared_ranges,
@@ -1654,7 +1654,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BatchClearValuesResponse);
+    ::gapi::record!(BatchClearValuesResponse);
     /// The request for retrieving a range of values in a spreadsheet selected by a set of DataFilters.
     #[derive(Clone, Default)]
     pub struct BatchGetValuesByDataFilterRequest {
@@ -1671,7 +1671,7 @@ pub mod schemas {
             BatchGetValuesByDataFilterRequestValueRenderOption,
         >,
     }
-    impl gapi::wire::Record for BatchGetValuesByDataFilterRequest {
+    impl ::gapi::wire::Record for BatchGetValuesByDataFilterRequest {
         const NAME: &'static str = "BatchGetValuesByDataFilterRequest";
         const FIELDS: &'static [&'static str] = &[
             "dataFilters",
@@ -1680,7 +1680,7 @@ pub mod schemas {
             "valueRenderOption",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_filters,
@@ -1692,7 +1692,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_filters,
@@ -1704,8 +1704,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BatchGetValuesByDataFilterRequest);
-    gapi::open_enum! {
+    ::gapi::record!(BatchGetValuesByDataFilterRequest);
+    ::gapi::open_enum! {
         /// How dates, times, and durations should be represented in the output. This is ignored if value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
         pub enum BatchGetValuesByDataFilterRequestDateTimeRenderOption {
             /// Instructs date, time, datetime, and duration fields to be output as doubles in "serial number" format, as popularized by Lotus 1-2-3. The whole number portion of the value (left of the decimal) counts the days since December 30th 1899. The fractional portion (right of the decimal) counts the time as a fraction of the day. For example, January 1st 1900 at noon would be 2.5, 2 because it's 2 days after December 30th 1899, and .5 because noon is half a day. February 1st 1900 at 3pm would be 33.625. This correctly treats the year 1900 as not a leap year.
@@ -1716,7 +1716,7 @@ pub mod schemas {
     }
     /// The major dimension that results should use. For example, if the spreadsheet data is: `A1=1,B1=2,A2=3,B2=4`, then a request that selects that range and sets `majorDimension=ROWS` returns `[[1,2],[3,4]]`, whereas a request that sets `majorDimension=COLUMNS` returns `[[1,3],[2,4]]`.
     pub type BatchGetValuesByDataFilterRequestMajorDimension = AppendDimensionRequestDimension;
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// How values should be represented in the output. The default render option is FORMATTED_VALUE.
         pub enum BatchGetValuesByDataFilterRequestValueRenderOption {
             /// Values will be calculated & formatted in the response according to the cell's formatting. Formatting is based on the spreadsheet's locale, not the requesting user's locale. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return `"$1.23"`.
@@ -1735,11 +1735,11 @@ pub mod schemas {
         /// The requested values with the list of data filters that matched them.
         pub value_ranges: Option<Vec<MatchedValueRange>>,
     }
-    impl gapi::wire::Record for BatchGetValuesByDataFilterResponse {
+    impl ::gapi::wire::Record for BatchGetValuesByDataFilterResponse {
         const NAME: &'static str = "BatchGetValuesByDataFilterResponse";
         const FIELDS: &'static [&'static str] = &["spreadsheetId", "valueRanges"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.spreadsheet_id,
@@ -1749,7 +1749,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.spreadsheet_id,
@@ -1759,7 +1759,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BatchGetValuesByDataFilterResponse);
+    ::gapi::record!(BatchGetValuesByDataFilterResponse);
     /// The response when retrieving more than one range of values in a spreadsheet.
     #[derive(Clone, Default)]
     pub struct BatchGetValuesResponse {
@@ -1768,11 +1768,11 @@ pub mod schemas {
         /// The requested values. The order of the ValueRanges is the same as the order of the requested ranges.
         pub value_ranges: Option<Vec<ValueRange>>,
     }
-    impl gapi::wire::Record for BatchGetValuesResponse {
+    impl ::gapi::wire::Record for BatchGetValuesResponse {
         const NAME: &'static str = "BatchGetValuesResponse";
         const FIELDS: &'static [&'static str] = &["spreadsheetId", "valueRanges"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.spreadsheet_id,
@@ -1782,7 +1782,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.spreadsheet_id,
@@ -1792,7 +1792,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BatchGetValuesResponse);
+    ::gapi::record!(BatchGetValuesResponse);
     /// The request for updating any aspect of a spreadsheet.
     #[derive(Clone, Default)]
     pub struct BatchUpdateSpreadsheetRequest {
@@ -1807,7 +1807,7 @@ pub mod schemas {
         /// Limits the ranges included in the response spreadsheet. Meaningful only if include_spreadsheet_in_response is 'true'.
         pub response_ranges: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for BatchUpdateSpreadsheetRequest {
+    impl ::gapi::wire::Record for BatchUpdateSpreadsheetRequest {
         const NAME: &'static str = "BatchUpdateSpreadsheetRequest";
         const FIELDS: &'static [&'static str] = &[
             "commentsViewMode",
@@ -1817,7 +1817,7 @@ pub mod schemas {
             "responseRanges",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.comments_view_mode,
@@ -1830,7 +1830,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.comments_view_mode,
@@ -1843,8 +1843,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BatchUpdateSpreadsheetRequest);
-    gapi::open_enum! {
+    ::gapi::record!(BatchUpdateSpreadsheetRequest);
+    ::gapi::open_enum! {
         /// The comments view mode to apply to the spreadsheet. This allows viewing the spreadsheet with comments omitted or included. If one is not specified, COMMENTS_VIEW_MODE_OMITTED is used. Meaningful only if include_spreadsheet_in_response is 'true'.
         pub enum BatchUpdateSpreadsheetRequestCommentsViewMode {
             /// The CommentsViewMode is unspecified; COMMENTS_VIEW_MODE_OMITTED is applied.
@@ -1871,7 +1871,7 @@ pub mod schemas {
         /// The spreadsheet after updates were applied. This is only set if BatchUpdateSpreadsheetRequest.include_spreadsheet_in_response is `true`.
         pub updated_spreadsheet: Option<Spreadsheet>,
     }
-    impl gapi::wire::Record for BatchUpdateSpreadsheetResponse {
+    impl ::gapi::wire::Record for BatchUpdateSpreadsheetResponse {
         const NAME: &'static str = "BatchUpdateSpreadsheetResponse";
         const FIELDS: &'static [&'static str] = &[
             "commentUpdateState",
@@ -1880,7 +1880,7 @@ pub mod schemas {
             "updatedSpreadsheet",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.comment_update_state,
@@ -1892,7 +1892,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.comment_update_state,
@@ -1904,8 +1904,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BatchUpdateSpreadsheetResponse);
-    gapi::open_enum! {
+    ::gapi::record!(BatchUpdateSpreadsheetResponse);
+    ::gapi::open_enum! {
         /// Whether comment updates were applied in the batch request.
         pub enum BatchUpdateSpreadsheetResponseCommentUpdateState {
             /// The status of comment updates is unspecified.
@@ -1938,7 +1938,7 @@ pub mod schemas {
             BatchUpdateValuesByDataFilterRequestValueInputOption,
         >,
     }
-    impl gapi::wire::Record for BatchUpdateValuesByDataFilterRequest {
+    impl ::gapi::wire::Record for BatchUpdateValuesByDataFilterRequest {
         const NAME: &'static str = "BatchUpdateValuesByDataFilterRequest";
         const FIELDS: &'static [&'static str] = &[
             "data",
@@ -1948,7 +1948,7 @@ pub mod schemas {
             "valueInputOption",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data,
@@ -1961,7 +1961,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data,
@@ -1974,12 +1974,12 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BatchUpdateValuesByDataFilterRequest);
+    ::gapi::record!(BatchUpdateValuesByDataFilterRequest);
     /// Determines how dates, times, and durations in the response should be rendered. This is ignored if response_value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
     pub type BatchUpdateValuesByDataFilterRequestResponseDateTimeRenderOption = BatchGetValuesByDataFilterRequestDateTimeRenderOption;
     /// Determines how values in the response should be rendered. The default render option is FORMATTED_VALUE.
     pub type BatchUpdateValuesByDataFilterRequestResponseValueRenderOption = BatchGetValuesByDataFilterRequestValueRenderOption;
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// How the input data should be interpreted.
         pub enum BatchUpdateValuesByDataFilterRequestValueInputOption {
             /// Default input value. This value must not be used.
@@ -2006,7 +2006,7 @@ pub mod schemas {
         /// The total number of sheets where at least one cell in the sheet was updated.
         pub total_updated_sheets: Option<i32>,
     }
-    impl gapi::wire::Record for BatchUpdateValuesByDataFilterResponse {
+    impl ::gapi::wire::Record for BatchUpdateValuesByDataFilterResponse {
         const NAME: &'static str = "BatchUpdateValuesByDataFilterResponse";
         const FIELDS: &'static [&'static str] = &[
             "responses",
@@ -2017,7 +2017,7 @@ pub mod schemas {
             "totalUpdatedSheets",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.responses,
@@ -2031,7 +2031,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.responses,
@@ -2045,7 +2045,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BatchUpdateValuesByDataFilterResponse);
+    ::gapi::record!(BatchUpdateValuesByDataFilterResponse);
     /// The request for updating more than one range of values in a spreadsheet.
     #[derive(Clone, Default)]
     pub struct BatchUpdateValuesRequest {
@@ -2064,7 +2064,7 @@ pub mod schemas {
         /// How the input data should be interpreted.
         pub value_input_option: Option<BatchUpdateValuesRequestValueInputOption>,
     }
-    impl gapi::wire::Record for BatchUpdateValuesRequest {
+    impl ::gapi::wire::Record for BatchUpdateValuesRequest {
         const NAME: &'static str = "BatchUpdateValuesRequest";
         const FIELDS: &'static [&'static str] = &[
             "data",
@@ -2074,7 +2074,7 @@ pub mod schemas {
             "valueInputOption",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data,
@@ -2087,7 +2087,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data,
@@ -2100,7 +2100,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BatchUpdateValuesRequest);
+    ::gapi::record!(BatchUpdateValuesRequest);
     /// Determines how dates, times, and durations in the response should be rendered. This is ignored if response_value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
     pub type BatchUpdateValuesRequestResponseDateTimeRenderOption = BatchGetValuesByDataFilterRequestDateTimeRenderOption;
     /// Determines how values in the response should be rendered. The default render option is FORMATTED_VALUE.
@@ -2123,7 +2123,7 @@ pub mod schemas {
         /// The total number of sheets where at least one cell in the sheet was updated.
         pub total_updated_sheets: Option<i32>,
     }
-    impl gapi::wire::Record for BatchUpdateValuesResponse {
+    impl ::gapi::wire::Record for BatchUpdateValuesResponse {
         const NAME: &'static str = "BatchUpdateValuesResponse";
         const FIELDS: &'static [&'static str] = &[
             "responses",
@@ -2134,7 +2134,7 @@ pub mod schemas {
             "totalUpdatedSheets",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.responses,
@@ -2148,7 +2148,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.responses,
@@ -2162,7 +2162,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BatchUpdateValuesResponse);
+    ::gapi::record!(BatchUpdateValuesResponse);
     /// The specification of a BigQuery data source that's connected to a sheet.
     #[derive(Clone, Default)]
     pub struct BigQueryDataSourceSpec {
@@ -2173,11 +2173,11 @@ pub mod schemas {
         /// A BigQueryTableSpec.
         pub table_spec: Option<BigQueryTableSpec>,
     }
-    impl gapi::wire::Record for BigQueryDataSourceSpec {
+    impl ::gapi::wire::Record for BigQueryDataSourceSpec {
         const NAME: &'static str = "BigQueryDataSourceSpec";
         const FIELDS: &'static [&'static str] = &["projectId", "querySpec", "tableSpec"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.project_id,
@@ -2188,7 +2188,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.project_id,
@@ -2199,18 +2199,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BigQueryDataSourceSpec);
+    ::gapi::record!(BigQueryDataSourceSpec);
     /// Specifies a custom BigQuery query.
     #[derive(Clone, Default)]
     pub struct BigQueryQuerySpec {
         /// The raw query string.
         pub raw_query: Option<String>,
     }
-    impl gapi::wire::Record for BigQueryQuerySpec {
+    impl ::gapi::wire::Record for BigQueryQuerySpec {
         const NAME: &'static str = "BigQueryQuerySpec";
         const FIELDS: &'static [&'static str] = &["rawQuery"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.raw_query,
@@ -2219,7 +2219,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.raw_query,
@@ -2228,7 +2228,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BigQueryQuerySpec);
+    ::gapi::record!(BigQueryQuerySpec);
     /// Specifies a BigQuery table definition. Only \[native tables\](https://cloud.google.com/bigquery/docs/tables-intro) are allowed.
     #[derive(Clone, Default)]
     pub struct BigQueryTableSpec {
@@ -2239,7 +2239,7 @@ pub mod schemas {
         /// The ID of a BigQuery project the table belongs to. If not specified, the project_id is assumed.
         pub table_project_id: Option<String>,
     }
-    impl gapi::wire::Record for BigQueryTableSpec {
+    impl ::gapi::wire::Record for BigQueryTableSpec {
         const NAME: &'static str = "BigQueryTableSpec";
         const FIELDS: &'static [&'static str] = &[
             "datasetId",
@@ -2247,7 +2247,7 @@ pub mod schemas {
             "tableProjectId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.dataset_id,
@@ -2258,7 +2258,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.dataset_id,
@@ -2269,7 +2269,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BigQueryTableSpec);
+    ::gapi::record!(BigQueryTableSpec);
     /// A condition that can evaluate to true or false. BooleanConditions are used by conditional formatting, data validation, and the criteria in filters.
     #[derive(Clone, Default)]
     pub struct BooleanCondition {
@@ -2278,11 +2278,11 @@ pub mod schemas {
         /// The values of the condition. The number of supported values depends on the condition type. Some support zero values, others one or two values, and ConditionType.ONE_OF_LIST supports an arbitrary number of values.
         pub values: Option<Vec<ConditionValue>>,
     }
-    impl gapi::wire::Record for BooleanCondition {
+    impl ::gapi::wire::Record for BooleanCondition {
         const NAME: &'static str = "BooleanCondition";
         const FIELDS: &'static [&'static str] = &["type", "values"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.r#type,
@@ -2292,7 +2292,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.r#type,
@@ -2302,8 +2302,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BooleanCondition);
-    gapi::open_enum! {
+    ::gapi::record!(BooleanCondition);
+    ::gapi::open_enum! {
         /// The type of condition.
         pub enum BooleanConditionType {
             /// The default value, do not use.
@@ -2382,11 +2382,11 @@ pub mod schemas {
         /// The format to apply. Conditional formatting can only apply a subset of formatting: bold, italic, strikethrough, foreground color and, background color.
         pub format: Option<CellFormat>,
     }
-    impl gapi::wire::Record for BooleanRule {
+    impl ::gapi::wire::Record for BooleanRule {
         const NAME: &'static str = "BooleanRule";
         const FIELDS: &'static [&'static str] = &["condition", "format"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.condition,
@@ -2396,7 +2396,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.condition,
@@ -2406,7 +2406,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BooleanRule);
+    ::gapi::record!(BooleanRule);
     /// A border along a cell.
     #[derive(Clone, Default)]
     pub struct Border {
@@ -2419,7 +2419,7 @@ pub mod schemas {
         /// The width of the border, in pixels. Deprecated; the width is determined by the "style" field.
         pub width: Option<i32>,
     }
-    impl gapi::wire::Record for Border {
+    impl ::gapi::wire::Record for Border {
         const NAME: &'static str = "Border";
         const FIELDS: &'static [&'static str] = &[
             "color",
@@ -2428,7 +2428,7 @@ pub mod schemas {
             "width",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.color,
@@ -2440,7 +2440,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.color,
@@ -2452,8 +2452,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Border);
-    gapi::open_enum! {
+    ::gapi::record!(Border);
+    ::gapi::open_enum! {
         /// The style of the border.
         pub enum BorderStyle {
             /// The style is not specified. Do not use this.
@@ -2486,11 +2486,11 @@ pub mod schemas {
         /// The top border of the cell.
         pub top: Option<Border>,
     }
-    impl gapi::wire::Record for Borders {
+    impl ::gapi::wire::Record for Borders {
         const NAME: &'static str = "Borders";
         const FIELDS: &'static [&'static str] = &["bottom", "left", "right", "top"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bottom,
@@ -2502,7 +2502,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bottom,
@@ -2514,7 +2514,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Borders);
+    ::gapi::record!(Borders);
     /// A bubble chart.
     #[derive(Clone, Default)]
     pub struct BubbleChartSpec {
@@ -2543,7 +2543,7 @@ pub mod schemas {
         /// The data containing the bubble y-values. These values locate the bubbles in the chart vertically.
         pub series: Option<ChartData>,
     }
-    impl gapi::wire::Record for BubbleChartSpec {
+    impl ::gapi::wire::Record for BubbleChartSpec {
         const NAME: &'static str = "BubbleChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "bubbleBorderColor",
@@ -2560,7 +2560,7 @@ pub mod schemas {
             "series",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bubble_border_color,
@@ -2580,7 +2580,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bubble_border_color,
@@ -2600,8 +2600,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BubbleChartSpec);
-    gapi::open_enum! {
+    ::gapi::record!(BubbleChartSpec);
+    ::gapi::open_enum! {
         /// Where the legend of the chart should be drawn.
         pub enum BubbleChartSpecLegendPosition {
             /// Default value, do not use.
@@ -2630,11 +2630,11 @@ pub mod schemas {
         /// References to data source objects whose refreshes are to be cancelled.
         pub references: Option<DataSourceObjectReferences>,
     }
-    impl gapi::wire::Record for CancelDataSourceRefreshRequest {
+    impl ::gapi::wire::Record for CancelDataSourceRefreshRequest {
         const NAME: &'static str = "CancelDataSourceRefreshRequest";
         const FIELDS: &'static [&'static str] = &["dataSourceId", "isAll", "references"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_source_id,
@@ -2645,7 +2645,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_source_id,
@@ -2656,18 +2656,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CancelDataSourceRefreshRequest);
+    ::gapi::record!(CancelDataSourceRefreshRequest);
     /// The response from cancelling one or multiple data source object refreshes.
     #[derive(Clone, Default)]
     pub struct CancelDataSourceRefreshResponse {
         /// The cancellation statuses of refreshes of all data source objects specified in the request. If is_all is specified, the field contains only those in failure status. Refreshing and canceling refresh the same data source object is also not allowed in the same `batchUpdate`.
         pub statuses: Option<Vec<CancelDataSourceRefreshStatus>>,
     }
-    impl gapi::wire::Record for CancelDataSourceRefreshResponse {
+    impl ::gapi::wire::Record for CancelDataSourceRefreshResponse {
         const NAME: &'static str = "CancelDataSourceRefreshResponse";
         const FIELDS: &'static [&'static str] = &["statuses"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.statuses,
@@ -2676,7 +2676,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.statuses,
@@ -2685,7 +2685,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CancelDataSourceRefreshResponse);
+    ::gapi::record!(CancelDataSourceRefreshResponse);
     /// The status of cancelling a single data source object refresh.
     #[derive(Clone, Default)]
     pub struct CancelDataSourceRefreshStatus {
@@ -2694,14 +2694,14 @@ pub mod schemas {
         /// The cancellation status.
         pub refresh_cancellation_status: Option<RefreshCancellationStatus>,
     }
-    impl gapi::wire::Record for CancelDataSourceRefreshStatus {
+    impl ::gapi::wire::Record for CancelDataSourceRefreshStatus {
         const NAME: &'static str = "CancelDataSourceRefreshStatus";
         const FIELDS: &'static [&'static str] = &[
             "reference",
             "refreshCancellationStatus",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.reference,
@@ -2711,7 +2711,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.reference,
@@ -2721,7 +2721,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CancelDataSourceRefreshStatus);
+    ::gapi::record!(CancelDataSourceRefreshStatus);
     /// A candlestick chart.
     #[derive(Clone, Default)]
     pub struct CandlestickChartSpec {
@@ -2730,11 +2730,11 @@ pub mod schemas {
         /// The domain data (horizontal axis) for the candlestick chart. String data will be treated as discrete labels, other data will be treated as continuous values.
         pub domain: Option<CandlestickDomain>,
     }
-    impl gapi::wire::Record for CandlestickChartSpec {
+    impl ::gapi::wire::Record for CandlestickChartSpec {
         const NAME: &'static str = "CandlestickChartSpec";
         const FIELDS: &'static [&'static str] = &["data", "domain"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data,
@@ -2744,7 +2744,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data,
@@ -2754,7 +2754,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CandlestickChartSpec);
+    ::gapi::record!(CandlestickChartSpec);
     /// The Candlestick chart data, each containing the low, open, close, and high values for a series.
     #[derive(Clone, Default)]
     pub struct CandlestickData {
@@ -2767,7 +2767,7 @@ pub mod schemas {
         /// The range data (vertical axis) for the open/initial value for each candle. This is the bottom of the candle body. If less than the close value the candle will be filled. Otherwise the candle will be hollow.
         pub open_series: Option<CandlestickSeries>,
     }
-    impl gapi::wire::Record for CandlestickData {
+    impl ::gapi::wire::Record for CandlestickData {
         const NAME: &'static str = "CandlestickData";
         const FIELDS: &'static [&'static str] = &[
             "closeSeries",
@@ -2776,7 +2776,7 @@ pub mod schemas {
             "openSeries",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.close_series,
@@ -2788,7 +2788,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.close_series,
@@ -2800,7 +2800,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CandlestickData);
+    ::gapi::record!(CandlestickData);
     /// The domain of a CandlestickChart.
     #[derive(Clone, Default)]
     pub struct CandlestickDomain {
@@ -2809,11 +2809,11 @@ pub mod schemas {
         /// True to reverse the order of the domain values (horizontal axis).
         pub reversed: Option<bool>,
     }
-    impl gapi::wire::Record for CandlestickDomain {
+    impl ::gapi::wire::Record for CandlestickDomain {
         const NAME: &'static str = "CandlestickDomain";
         const FIELDS: &'static [&'static str] = &["data", "reversed"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data,
@@ -2823,7 +2823,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data,
@@ -2833,18 +2833,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CandlestickDomain);
+    ::gapi::record!(CandlestickDomain);
     /// The series of a CandlestickData.
     #[derive(Clone, Default)]
     pub struct CandlestickSeries {
         /// The data of the CandlestickSeries.
         pub data: Option<ChartData>,
     }
-    impl gapi::wire::Record for CandlestickSeries {
+    impl ::gapi::wire::Record for CandlestickSeries {
         const NAME: &'static str = "CandlestickSeries";
         const FIELDS: &'static [&'static str] = &["data"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data,
@@ -2853,7 +2853,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data,
@@ -2862,7 +2862,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CandlestickSeries);
+    ::gapi::record!(CandlestickSeries);
     /// Data about a specific cell.
     #[derive(Clone, Default)]
     pub struct CellData {
@@ -2893,7 +2893,7 @@ pub mod schemas {
         /// The value the user entered in the cell. e.g., `1234`, `'Hello'`, or `=NOW()` Note: Dates, Times and DateTimes are represented as doubles in serial number format.
         pub user_entered_value: Option<ExtendedValue>,
     }
-    impl gapi::wire::Record for CellData {
+    impl ::gapi::wire::Record for CellData {
         const NAME: &'static str = "CellData";
         const FIELDS: &'static [&'static str] = &[
             "chipRuns",
@@ -2911,7 +2911,7 @@ pub mod schemas {
             "userEnteredValue",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.chip_runs,
@@ -2932,7 +2932,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.chip_runs,
@@ -2953,7 +2953,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CellData);
+    ::gapi::record!(CellData);
     /// The format of a cell.
     #[derive(Clone, Default)]
     pub struct CellFormat {
@@ -2982,7 +2982,7 @@ pub mod schemas {
         /// The wrap strategy for the value in the cell.
         pub wrap_strategy: Option<CellFormatWrapStrategy>,
     }
-    impl gapi::wire::Record for CellFormat {
+    impl ::gapi::wire::Record for CellFormat {
         const NAME: &'static str = "CellFormat";
         const FIELDS: &'static [&'static str] = &[
             "backgroundColor",
@@ -2999,7 +2999,7 @@ pub mod schemas {
             "wrapStrategy",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.background_color,
@@ -3019,7 +3019,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.background_color,
@@ -3039,8 +3039,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CellFormat);
-    gapi::open_enum! {
+    ::gapi::record!(CellFormat);
+    ::gapi::open_enum! {
         /// The horizontal alignment of the value in the cell.
         pub enum CellFormatHorizontalAlignment {
             /// The horizontal alignment is not specified. Do not use this.
@@ -3053,7 +3053,7 @@ pub mod schemas {
             Right = "RIGHT",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// If one exists, how a hyperlink should be displayed in the cell.
         pub enum CellFormatHyperlinkDisplayType {
             /// The default value: the hyperlink is rendered. Do not use this.
@@ -3064,7 +3064,7 @@ pub mod schemas {
             PlainText = "PLAIN_TEXT",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The direction of the text in the cell.
         pub enum CellFormatTextDirection {
             /// The text direction is not specified. Do not use this.
@@ -3075,7 +3075,7 @@ pub mod schemas {
             RightToLeft = "RIGHT_TO_LEFT",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The vertical alignment of the value in the cell.
         pub enum CellFormatVerticalAlignment {
             /// The vertical alignment is not specified. Do not use this.
@@ -3088,7 +3088,7 @@ pub mod schemas {
             Bottom = "BOTTOM",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The wrap strategy for the value in the cell.
         pub enum CellFormatWrapStrategy {
             /// The default value, do not use.
@@ -3113,7 +3113,7 @@ pub mod schemas {
         /// The view window's mode.
         pub view_window_mode: Option<ChartAxisViewWindowOptionsViewWindowMode>,
     }
-    impl gapi::wire::Record for ChartAxisViewWindowOptions {
+    impl ::gapi::wire::Record for ChartAxisViewWindowOptions {
         const NAME: &'static str = "ChartAxisViewWindowOptions";
         const FIELDS: &'static [&'static str] = &[
             "viewWindowMax",
@@ -3121,7 +3121,7 @@ pub mod schemas {
             "viewWindowMode",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.view_window_max,
@@ -3132,7 +3132,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.view_window_max,
@@ -3143,8 +3143,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChartAxisViewWindowOptions);
-    gapi::open_enum! {
+    ::gapi::record!(ChartAxisViewWindowOptions);
+    ::gapi::open_enum! {
         /// The view window's mode.
         pub enum ChartAxisViewWindowOptionsViewWindowMode {
             /// The default view window mode used in the Sheets editor for this chart type. In most cases, if set, the default mode is equivalent to `PRETTY`.
@@ -3165,11 +3165,11 @@ pub mod schemas {
         /// Custom suffix to be appended to the chart attribute. This field is optional.
         pub suffix: Option<String>,
     }
-    impl gapi::wire::Record for ChartCustomNumberFormatOptions {
+    impl ::gapi::wire::Record for ChartCustomNumberFormatOptions {
         const NAME: &'static str = "ChartCustomNumberFormatOptions";
         const FIELDS: &'static [&'static str] = &["prefix", "suffix"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.prefix,
@@ -3179,7 +3179,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.prefix,
@@ -3189,7 +3189,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChartCustomNumberFormatOptions);
+    ::gapi::record!(ChartCustomNumberFormatOptions);
     /// The data included in a domain or series.
     #[derive(Clone, Default)]
     pub struct ChartData {
@@ -3202,7 +3202,7 @@ pub mod schemas {
         /// The source ranges of the data.
         pub source_range: Option<ChartSourceRange>,
     }
-    impl gapi::wire::Record for ChartData {
+    impl ::gapi::wire::Record for ChartData {
         const NAME: &'static str = "ChartData";
         const FIELDS: &'static [&'static str] = &[
             "aggregateType",
@@ -3211,7 +3211,7 @@ pub mod schemas {
             "sourceRange",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.aggregate_type,
@@ -3223,7 +3223,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.aggregate_type,
@@ -3235,8 +3235,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChartData);
-    gapi::open_enum! {
+    ::gapi::record!(ChartData);
+    ::gapi::open_enum! {
         /// The aggregation type for the series of a data source chart. Only supported for data source charts.
         pub enum ChartDataAggregateType {
             /// Default value, do not use.
@@ -3261,11 +3261,11 @@ pub mod schemas {
         /// The type of date-time grouping to apply.
         pub r#type: Option<ChartDateTimeRuleType>,
     }
-    impl gapi::wire::Record for ChartDateTimeRule {
+    impl ::gapi::wire::Record for ChartDateTimeRule {
         const NAME: &'static str = "ChartDateTimeRule";
         const FIELDS: &'static [&'static str] = &["type"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.r#type,
@@ -3274,7 +3274,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.r#type,
@@ -3283,8 +3283,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChartDateTimeRule);
-    gapi::open_enum! {
+    ::gapi::record!(ChartDateTimeRule);
+    ::gapi::open_enum! {
         /// The type of date-time grouping to apply.
         pub enum ChartDateTimeRuleType {
             /// The default type, do not use.
@@ -3329,11 +3329,11 @@ pub mod schemas {
         /// A ChartHistogramRule
         pub histogram_rule: Option<ChartHistogramRule>,
     }
-    impl gapi::wire::Record for ChartGroupRule {
+    impl ::gapi::wire::Record for ChartGroupRule {
         const NAME: &'static str = "ChartGroupRule";
         const FIELDS: &'static [&'static str] = &["dateTimeRule", "histogramRule"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.date_time_rule,
@@ -3343,7 +3343,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.date_time_rule,
@@ -3353,7 +3353,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChartGroupRule);
+    ::gapi::record!(ChartGroupRule);
     /// Allows you to organize numeric values in a source data column into buckets of constant size.
     #[derive(Clone, Default)]
     pub struct ChartHistogramRule {
@@ -3364,7 +3364,7 @@ pub mod schemas {
         /// The minimum value at which items are placed into buckets. Values that are less than the minimum are grouped into a single bucket. If omitted, it is determined by the minimum item value.
         pub min_value: Option<f64>,
     }
-    impl gapi::wire::Record for ChartHistogramRule {
+    impl ::gapi::wire::Record for ChartHistogramRule {
         const NAME: &'static str = "ChartHistogramRule";
         const FIELDS: &'static [&'static str] = &[
             "intervalSize",
@@ -3372,7 +3372,7 @@ pub mod schemas {
             "minValue",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.interval_size,
@@ -3383,7 +3383,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.interval_size,
@@ -3394,18 +3394,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChartHistogramRule);
+    ::gapi::record!(ChartHistogramRule);
     /// Source ranges for a chart.
     #[derive(Clone, Default)]
     pub struct ChartSourceRange {
         /// The ranges of data for a series or domain. Exactly one dimension must have a length of 1, and all sources in the list must have the same dimension with length 1. The domain (if it exists) & all series must have the same number of source ranges. If using more than one source range, then the source range at a given offset must be in order and contiguous across the domain and series. For example, these are valid configurations: domain sources: A1:A5 series1 sources: B1:B5 series2 sources: D6:D10 domain sources: A1:A5, C10:C12 series1 sources: B1:B5, D10:D12 series2 sources: C1:C5, E10:E12
         pub sources: Option<Vec<GridRange>>,
     }
-    impl gapi::wire::Record for ChartSourceRange {
+    impl ::gapi::wire::Record for ChartSourceRange {
         const NAME: &'static str = "ChartSourceRange";
         const FIELDS: &'static [&'static str] = &["sources"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.sources,
@@ -3414,7 +3414,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.sources,
@@ -3423,7 +3423,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChartSourceRange);
+    ::gapi::record!(ChartSourceRange);
     /// The specifications of a chart.
     #[derive(Clone, Default)]
     pub struct ChartSpec {
@@ -3476,7 +3476,7 @@ pub mod schemas {
         /// A waterfall chart specification.
         pub waterfall_chart: Option<WaterfallChartSpec>,
     }
-    impl gapi::wire::Record for ChartSpec {
+    impl ::gapi::wire::Record for ChartSpec {
         const NAME: &'static str = "ChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "altText",
@@ -3505,7 +3505,7 @@ pub mod schemas {
             "waterfallChart",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.alt_text,
@@ -3537,7 +3537,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.alt_text,
@@ -3569,8 +3569,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChartSpec);
-    gapi::open_enum! {
+    ::gapi::record!(ChartSpec);
+    ::gapi::open_enum! {
         /// Determines how the charts will use hidden rows or columns.
         pub enum ChartSpecHiddenDimensionStrategy {
             /// Default value, do not use.
@@ -3593,14 +3593,14 @@ pub mod schemas {
         /// Properties of a rich link.
         pub rich_link_properties: Option<RichLinkProperties>,
     }
-    impl gapi::wire::Record for Chip {
+    impl ::gapi::wire::Record for Chip {
         const NAME: &'static str = "Chip";
         const FIELDS: &'static [&'static str] = &[
             "personProperties",
             "richLinkProperties",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.person_properties,
@@ -3610,7 +3610,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.person_properties,
@@ -3620,7 +3620,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Chip);
+    ::gapi::record!(Chip);
     /// The run of a chip. The chip continues until the start index of the next run.
     #[derive(Clone, Default)]
     pub struct ChipRun {
@@ -3629,11 +3629,11 @@ pub mod schemas {
         /// Required. The zero-based character index where this run starts, in UTF-16 code units.
         pub start_index: Option<i32>,
     }
-    impl gapi::wire::Record for ChipRun {
+    impl ::gapi::wire::Record for ChipRun {
         const NAME: &'static str = "ChipRun";
         const FIELDS: &'static [&'static str] = &["chip", "startIndex"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.chip,
@@ -3643,7 +3643,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.chip,
@@ -3653,18 +3653,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChipRun);
+    ::gapi::record!(ChipRun);
     /// Clears the basic filter, if any exists on the sheet.
     #[derive(Clone, Default)]
     pub struct ClearBasicFilterRequest {
         /// The sheet ID on which the basic filter should be cleared.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::Record for ClearBasicFilterRequest {
+    impl ::gapi::wire::Record for ClearBasicFilterRequest {
         const NAME: &'static str = "ClearBasicFilterRequest";
         const FIELDS: &'static [&'static str] = &["sheetId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.sheet_id,
@@ -3673,7 +3673,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.sheet_id,
@@ -3682,25 +3682,25 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ClearBasicFilterRequest);
+    ::gapi::record!(ClearBasicFilterRequest);
     /// The request for clearing a range of values in a spreadsheet.
     #[derive(Clone, Default)]
     pub struct ClearValuesRequest {}
-    impl gapi::wire::Record for ClearValuesRequest {
+    impl ::gapi::wire::Record for ClearValuesRequest {
         const NAME: &'static str = "ClearValuesRequest";
         const FIELDS: &'static [&'static str] = &[];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             let _ = index;
             None
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             let _ = index;
             None
         }
     }
-    gapi::record!(ClearValuesRequest);
+    ::gapi::record!(ClearValuesRequest);
     /// The response when clearing a range of values in a spreadsheet.
     #[derive(Clone, Default)]
     pub struct ClearValuesResponse {
@@ -3709,11 +3709,11 @@ pub mod schemas {
         /// The spreadsheet the updates were applied to.
         pub spreadsheet_id: Option<String>,
     }
-    impl gapi::wire::Record for ClearValuesResponse {
+    impl ::gapi::wire::Record for ClearValuesResponse {
         const NAME: &'static str = "ClearValuesResponse";
         const FIELDS: &'static [&'static str] = &["clearedRange", "spreadsheetId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.cleared_range,
@@ -3723,7 +3723,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.cleared_range,
@@ -3733,7 +3733,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ClearValuesResponse);
+    ::gapi::record!(ClearValuesResponse);
     /// Represents a color in the RGBA color space. This representation is designed for simplicity of conversion to and from color representations in various languages over compactness. For example, the fields of this representation can be trivially provided to the constructor of `java.awt.Color` in Java; it can also be trivially provided to UIColor's `+colorWithRed:green:blue:alpha` method in iOS; and, with just a little work, it can be easily formatted into a CSS `rgba()` string in JavaScript. This reference page doesn't have information about the absolute color space that should be used to interpret the RGB value—for example, sRGB, Adobe RGB, DCI-P3, and BT.2020. By default, applications should assume the sRGB color space. When color equality needs to be decided, implementations, unless documented otherwise, treat two colors as equal if all their red, green, blue, and alpha values each differ by at most `1e-5`. Example (Java): import com.google.type.Color; // ... public static java.awt.Color fromProto(Color protocolor) { float alpha = protocolor.hasAlpha() ? protocolor.getAlpha().getValue() : 1.0; return new java.awt.Color( protocolor.getRed(), protocolor.getGreen(), protocolor.getBlue(), alpha); } public static Color toProto(java.awt.Color color) { float red = (float) color.getRed(); float green = (float) color.getGreen(); float blue = (float) color.getBlue(); float denominator = 255.0; Color.Builder resultBuilder = Color .newBuilder() .setRed(red / denominator) .setGreen(green / denominator) .setBlue(blue / denominator); int alpha = color.getAlpha(); if (alpha != 255) { result.setAlpha( FloatValue .newBuilder() .setValue(((float) alpha) / denominator) .build()); } return resultBuilder.build(); } // ... Example (iOS / Obj-C): // ... static UIColor* fromProto(Color* protocolor) { float red = \[protocolor red\]; float green = \[protocolor green\]; float blue = \[protocolor blue\]; FloatValue* alpha_wrapper = \[protocolor alpha\]; float alpha = 1.0; if (alpha_wrapper != nil) { alpha = \[alpha_wrapper value\]; } return \[UIColor colorWithRed:red green:green blue:blue alpha:alpha\]; } static Color* toProto(UIColor* color) { CGFloat red, green, blue, alpha; if (!\[color getRed:&red green:&green blue:&blue alpha:&alpha\]) { return nil; } Color* result = \[\[Color alloc\] init\]; \[result setRed:red\]; \[result setGreen:green\]; \[result setBlue:blue\]; if (alpha &lt;= 0.9999) { \[result setAlpha:floatWrapperWithValue(alpha)\]; } \[result autorelease\]; return result; } // ... Example (JavaScript): // ... var protoToCssColor = function(rgb_color) { var redFrac = rgb_color.red || 0.0; var greenFrac = rgb_color.green || 0.0; var blueFrac = rgb_color.blue || 0.0; var red = Math.floor(redFrac * 255); var green = Math.floor(greenFrac * 255); var blue = Math.floor(blueFrac * 255); if (!('alpha' in rgb_color)) { return rgbToCssColor(red, green, blue); } var alphaFrac = rgb_color.alpha.value || 0.0; var rgbParams = \[red, green, blue\].join(','); return \['rgba(', rgbParams, ',', alphaFrac, ')'\].join(''); }; var rgbToCssColor = function(red, green, blue) { var rgbNumber = new Number((red &lt;&lt; 16) | (green &lt;&lt; 8) | blue); var hexString = rgbNumber.toString(16); var missingZeros = 6 - hexString.length; var resultBuilder = \['#'\]; for (var i = 0; i &lt; missingZeros; i++) { resultBuilder.push('0'); } resultBuilder.push(hexString); return resultBuilder.join(''); }; // ...
     #[derive(Clone, Default)]
     pub struct Color {
@@ -3746,11 +3746,11 @@ pub mod schemas {
         /// The amount of red in the color as a value in the interval \[0, 1\].
         pub red: Option<f32>,
     }
-    impl gapi::wire::Record for Color {
+    impl ::gapi::wire::Record for Color {
         const NAME: &'static str = "Color";
         const FIELDS: &'static [&'static str] = &["alpha", "blue", "green", "red"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.alpha,
@@ -3762,7 +3762,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.alpha,
@@ -3774,7 +3774,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Color);
+    ::gapi::record!(Color);
     /// A color value.
     #[derive(Clone, Default)]
     pub struct ColorStyle {
@@ -3783,11 +3783,11 @@ pub mod schemas {
         /// Theme color.
         pub theme_color: Option<ColorStyleThemeColor>,
     }
-    impl gapi::wire::Record for ColorStyle {
+    impl ::gapi::wire::Record for ColorStyle {
         const NAME: &'static str = "ColorStyle";
         const FIELDS: &'static [&'static str] = &["rgbColor", "themeColor"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.rgb_color,
@@ -3797,7 +3797,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.rgb_color,
@@ -3807,8 +3807,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ColorStyle);
-    gapi::open_enum! {
+    ::gapi::record!(ColorStyle);
+    ::gapi::open_enum! {
         /// Theme color.
         pub enum ColorStyleThemeColor {
             /// Unspecified theme color
@@ -3841,11 +3841,11 @@ pub mod schemas {
         /// The coordinate range inside the sheet where this comment is anchored.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::Record for CommentAnchor {
+    impl ::gapi::wire::Record for CommentAnchor {
         const NAME: &'static str = "CommentAnchor";
         const FIELDS: &'static [&'static str] = &["anchorId", "range"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.anchor_id,
@@ -3855,7 +3855,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.anchor_id,
@@ -3865,7 +3865,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CommentAnchor);
+    ::gapi::record!(CommentAnchor);
     /// Represents a single comment thread inside a spreadsheet.
     #[derive(Clone, Default)]
     pub struct CommentThread {
@@ -3882,7 +3882,7 @@ pub mod schemas {
         /// Whether the thread is open or resolved.
         pub status: Option<CommentThreadStatus>,
     }
-    impl gapi::wire::Record for CommentThread {
+    impl ::gapi::wire::Record for CommentThread {
         const NAME: &'static str = "CommentThread";
         const FIELDS: &'static [&'static str] = &[
             "anchorId",
@@ -3893,7 +3893,7 @@ pub mod schemas {
             "status",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.anchor_id,
@@ -3907,7 +3907,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.anchor_id,
@@ -3921,8 +3921,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CommentThread);
-    gapi::open_enum! {
+    ::gapi::record!(CommentThread);
+    ::gapi::open_enum! {
         /// Whether the thread is open or resolved.
         pub enum CommentThreadStatus {
             /// Default value. This value is unused.
@@ -3941,11 +3941,11 @@ pub mod schemas {
         /// A value the condition is based on. The value is parsed as if the user typed into a cell. Formulas are supported (and must begin with an `=` or a '+').
         pub user_entered_value: Option<String>,
     }
-    impl gapi::wire::Record for ConditionValue {
+    impl ::gapi::wire::Record for ConditionValue {
         const NAME: &'static str = "ConditionValue";
         const FIELDS: &'static [&'static str] = &["relativeDate", "userEnteredValue"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.relative_date,
@@ -3955,7 +3955,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.relative_date,
@@ -3965,8 +3965,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ConditionValue);
-    gapi::open_enum! {
+    ::gapi::record!(ConditionValue);
+    ::gapi::open_enum! {
         /// A relative date (based on the current date). Valid only if the type is DATE_BEFORE, DATE_AFTER, DATE_ON_OR_BEFORE or DATE_ON_OR_AFTER. Relative dates are not supported in data validation. They are supported only in conditional formatting and conditional filters.
         pub enum ConditionValueRelativeDate {
             /// Default value, do not use.
@@ -3995,7 +3995,7 @@ pub mod schemas {
         /// The ranges that are formatted if the condition is true. All the ranges must be on the same grid.
         pub ranges: Option<Vec<GridRange>>,
     }
-    impl gapi::wire::Record for ConditionalFormatRule {
+    impl ::gapi::wire::Record for ConditionalFormatRule {
         const NAME: &'static str = "ConditionalFormatRule";
         const FIELDS: &'static [&'static str] = &[
             "booleanRule",
@@ -4003,7 +4003,7 @@ pub mod schemas {
             "ranges",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.boolean_rule,
@@ -4014,7 +4014,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.boolean_rule,
@@ -4025,7 +4025,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ConditionalFormatRule);
+    ::gapi::record!(ConditionalFormatRule);
     /// Copies data from the source to the destination.
     #[derive(Clone, Default)]
     pub struct CopyPasteRequest {
@@ -4038,7 +4038,7 @@ pub mod schemas {
         /// The source range to copy.
         pub source: Option<GridRange>,
     }
-    impl gapi::wire::Record for CopyPasteRequest {
+    impl ::gapi::wire::Record for CopyPasteRequest {
         const NAME: &'static str = "CopyPasteRequest";
         const FIELDS: &'static [&'static str] = &[
             "destination",
@@ -4047,7 +4047,7 @@ pub mod schemas {
             "source",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.destination,
@@ -4059,7 +4059,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.destination,
@@ -4071,8 +4071,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CopyPasteRequest);
-    gapi::open_enum! {
+    ::gapi::record!(CopyPasteRequest);
+    ::gapi::open_enum! {
         /// How that data should be oriented when pasting.
         pub enum CopyPasteRequestPasteOrientation {
             /// Paste normally.
@@ -4081,7 +4081,7 @@ pub mod schemas {
             Transpose = "TRANSPOSE",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// What kind of data to paste.
         pub enum CopyPasteRequestPasteType {
             /// Paste values, formulas, formats, and merges.
@@ -4106,11 +4106,11 @@ pub mod schemas {
         /// The ID of the spreadsheet to copy the sheet to.
         pub destination_spreadsheet_id: Option<String>,
     }
-    impl gapi::wire::Record for CopySheetToAnotherSpreadsheetRequest {
+    impl ::gapi::wire::Record for CopySheetToAnotherSpreadsheetRequest {
         const NAME: &'static str = "CopySheetToAnotherSpreadsheetRequest";
         const FIELDS: &'static [&'static str] = &["destinationSpreadsheetId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.destination_spreadsheet_id,
@@ -4119,7 +4119,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.destination_spreadsheet_id,
@@ -4128,18 +4128,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CopySheetToAnotherSpreadsheetRequest);
+    ::gapi::record!(CopySheetToAnotherSpreadsheetRequest);
     /// A request to create developer metadata.
     #[derive(Clone, Default)]
     pub struct CreateDeveloperMetadataRequest {
         /// The developer metadata to create.
         pub developer_metadata: Option<DeveloperMetadata>,
     }
-    impl gapi::wire::Record for CreateDeveloperMetadataRequest {
+    impl ::gapi::wire::Record for CreateDeveloperMetadataRequest {
         const NAME: &'static str = "CreateDeveloperMetadataRequest";
         const FIELDS: &'static [&'static str] = &["developerMetadata"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.developer_metadata,
@@ -4148,7 +4148,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.developer_metadata,
@@ -4157,18 +4157,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CreateDeveloperMetadataRequest);
+    ::gapi::record!(CreateDeveloperMetadataRequest);
     /// The response from creating developer metadata.
     #[derive(Clone, Default)]
     pub struct CreateDeveloperMetadataResponse {
         /// The developer metadata that was created.
         pub developer_metadata: Option<DeveloperMetadata>,
     }
-    impl gapi::wire::Record for CreateDeveloperMetadataResponse {
+    impl ::gapi::wire::Record for CreateDeveloperMetadataResponse {
         const NAME: &'static str = "CreateDeveloperMetadataResponse";
         const FIELDS: &'static [&'static str] = &["developerMetadata"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.developer_metadata,
@@ -4177,7 +4177,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.developer_metadata,
@@ -4186,7 +4186,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CreateDeveloperMetadataResponse);
+    ::gapi::record!(CreateDeveloperMetadataResponse);
     /// Moves data from the source to the destination.
     #[derive(Clone, Default)]
     pub struct CutPasteRequest {
@@ -4197,11 +4197,11 @@ pub mod schemas {
         /// The source data to cut.
         pub source: Option<GridRange>,
     }
-    impl gapi::wire::Record for CutPasteRequest {
+    impl ::gapi::wire::Record for CutPasteRequest {
         const NAME: &'static str = "CutPasteRequest";
         const FIELDS: &'static [&'static str] = &["destination", "pasteType", "source"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.destination,
@@ -4212,7 +4212,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.destination,
@@ -4223,7 +4223,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CutPasteRequest);
+    ::gapi::record!(CutPasteRequest);
     /// What kind of data to paste. All the source data will be cut, regardless of what is pasted.
     pub type CutPasteRequestPasteType = CopyPasteRequestPasteType;
     /// The data execution status. A data execution is created to sync a data source object with the latest data from a DataSource. It is usually scheduled to run at background, you can check its state to tell if an execution completes There are several scenarios where a data execution is triggered to run: * Adding a data source creates an associated data source sheet as well as a data execution to sync the data from the data source to the sheet. * Updating a data source creates a data execution to refresh the associated data source sheet similarly. * You can send refresh request to explicitly refresh one or multiple data source objects.
@@ -4234,11 +4234,11 @@ pub mod schemas {
         /// The error message, which may be empty.
         pub error_message: Option<String>,
         /// Gets the time the data last successfully refreshed.
-        pub last_refresh_time: Option<gapi::types::DateTime>,
+        pub last_refresh_time: Option<::gapi::types::DateTime>,
         /// The state of the data execution.
         pub state: Option<DataExecutionStatusState>,
     }
-    impl gapi::wire::Record for DataExecutionStatus {
+    impl ::gapi::wire::Record for DataExecutionStatus {
         const NAME: &'static str = "DataExecutionStatus";
         const FIELDS: &'static [&'static str] = &[
             "errorCode",
@@ -4247,7 +4247,7 @@ pub mod schemas {
             "state",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.error_code,
@@ -4259,7 +4259,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.error_code,
@@ -4271,8 +4271,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataExecutionStatus);
-    gapi::open_enum! {
+    ::gapi::record!(DataExecutionStatus);
+    ::gapi::open_enum! {
         /// The error code.
         pub enum DataExecutionStatusErrorCode {
             /// Default value, do not use.
@@ -4317,7 +4317,7 @@ pub mod schemas {
             DataExecutionCancelled = "DATA_EXECUTION_CANCELLED",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The state of the data execution.
         pub enum DataExecutionStatusState {
             /// Default value, do not use.
@@ -4344,7 +4344,7 @@ pub mod schemas {
         /// Selects data that matches the range described by the GridRange.
         pub grid_range: Option<GridRange>,
     }
-    impl gapi::wire::Record for DataFilter {
+    impl ::gapi::wire::Record for DataFilter {
         const NAME: &'static str = "DataFilter";
         const FIELDS: &'static [&'static str] = &[
             "a1Range",
@@ -4352,7 +4352,7 @@ pub mod schemas {
             "gridRange",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.a1_range,
@@ -4363,7 +4363,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.a1_range,
@@ -4374,7 +4374,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataFilter);
+    ::gapi::record!(DataFilter);
     /// A range of values whose location is specified by a DataFilter.
     #[derive(Clone, Default)]
     pub struct DataFilterValueRange {
@@ -4383,9 +4383,9 @@ pub mod schemas {
         /// The major dimension of the values.
         pub major_dimension: Option<DataFilterValueRangeMajorDimension>,
         /// The data to be written. If the provided values exceed any of the ranges matched by the data filter then the request fails. If the provided values are less than the matched ranges only the specified values are written, existing values in the matched ranges remain unaffected.
-        pub values: Option<Vec<Vec<gapi::serde_json::Value>>>,
+        pub values: Option<Vec<Vec<::gapi::serde_json::Value>>>,
     }
-    impl gapi::wire::Record for DataFilterValueRange {
+    impl ::gapi::wire::Record for DataFilterValueRange {
         const NAME: &'static str = "DataFilterValueRange";
         const FIELDS: &'static [&'static str] = &[
             "dataFilter",
@@ -4393,7 +4393,7 @@ pub mod schemas {
             "values",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_filter,
@@ -4404,7 +4404,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_filter,
@@ -4415,7 +4415,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataFilterValueRange);
+    ::gapi::record!(DataFilterValueRange);
     /// The major dimension of the values.
     pub type DataFilterValueRangeMajorDimension = AppendDimensionRequestDimension;
     /// Settings for one set of data labels. Data labels are annotations that appear next to a set of data, such as the points on a line chart, and provide additional information about what the data represents, such as a text representation of the value behind that point on the graph.
@@ -4430,7 +4430,7 @@ pub mod schemas {
         /// The type of the data label.
         pub r#type: Option<DataLabelType>,
     }
-    impl gapi::wire::Record for DataLabel {
+    impl ::gapi::wire::Record for DataLabel {
         const NAME: &'static str = "DataLabel";
         const FIELDS: &'static [&'static str] = &[
             "customLabelData",
@@ -4439,7 +4439,7 @@ pub mod schemas {
             "type",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.custom_label_data,
@@ -4451,7 +4451,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.custom_label_data,
@@ -4463,8 +4463,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataLabel);
-    gapi::open_enum! {
+    ::gapi::record!(DataLabel);
+    ::gapi::open_enum! {
         /// The placement of the data label relative to the labeled data.
         pub enum DataLabelPlacement {
             /// The positioning is determined automatically by the renderer.
@@ -4487,7 +4487,7 @@ pub mod schemas {
             OutsideEnd = "OUTSIDE_END",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The type of the data label.
         pub enum DataLabelType {
             /// The data label type is not specified and will be interpreted depending on the context of the data label within the chart.
@@ -4512,7 +4512,7 @@ pub mod schemas {
         /// The DataSourceSpec for the data source connected with this spreadsheet.
         pub spec: Option<DataSourceSpec>,
     }
-    impl gapi::wire::Record for DataSource {
+    impl ::gapi::wire::Record for DataSource {
         const NAME: &'static str = "DataSource";
         const FIELDS: &'static [&'static str] = &[
             "calculatedColumns",
@@ -4521,7 +4521,7 @@ pub mod schemas {
             "spec",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.calculated_columns,
@@ -4533,7 +4533,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.calculated_columns,
@@ -4545,7 +4545,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataSource);
+    ::gapi::record!(DataSource);
     /// Properties of a data source chart.
     #[derive(Clone, Default)]
     pub struct DataSourceChartProperties {
@@ -4554,11 +4554,11 @@ pub mod schemas {
         /// ID of the data source that the chart is associated with.
         pub data_source_id: Option<String>,
     }
-    impl gapi::wire::Record for DataSourceChartProperties {
+    impl ::gapi::wire::Record for DataSourceChartProperties {
         const NAME: &'static str = "DataSourceChartProperties";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSourceId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_execution_status,
@@ -4568,7 +4568,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_execution_status,
@@ -4578,7 +4578,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataSourceChartProperties);
+    ::gapi::record!(DataSourceChartProperties);
     /// A column in a data source.
     #[derive(Clone, Default)]
     pub struct DataSourceColumn {
@@ -4587,11 +4587,11 @@ pub mod schemas {
         /// The column reference.
         pub reference: Option<DataSourceColumnReference>,
     }
-    impl gapi::wire::Record for DataSourceColumn {
+    impl ::gapi::wire::Record for DataSourceColumn {
         const NAME: &'static str = "DataSourceColumn";
         const FIELDS: &'static [&'static str] = &["formula", "reference"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.formula,
@@ -4601,7 +4601,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.formula,
@@ -4611,18 +4611,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataSourceColumn);
+    ::gapi::record!(DataSourceColumn);
     /// An unique identifier that references a data source column.
     #[derive(Clone, Default)]
     pub struct DataSourceColumnReference {
         /// The display name of the column. It should be unique within a data source.
         pub name: Option<String>,
     }
-    impl gapi::wire::Record for DataSourceColumnReference {
+    impl ::gapi::wire::Record for DataSourceColumnReference {
         const NAME: &'static str = "DataSourceColumnReference";
         const FIELDS: &'static [&'static str] = &["name"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.name,
@@ -4631,7 +4631,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.name,
@@ -4640,7 +4640,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataSourceColumnReference);
+    ::gapi::record!(DataSourceColumnReference);
     /// A data source formula.
     #[derive(Clone, Default)]
     pub struct DataSourceFormula {
@@ -4649,11 +4649,11 @@ pub mod schemas {
         /// The ID of the data source the formula is associated with.
         pub data_source_id: Option<String>,
     }
-    impl gapi::wire::Record for DataSourceFormula {
+    impl ::gapi::wire::Record for DataSourceFormula {
         const NAME: &'static str = "DataSourceFormula";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSourceId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_execution_status,
@@ -4663,7 +4663,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_execution_status,
@@ -4673,7 +4673,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataSourceFormula);
+    ::gapi::record!(DataSourceFormula);
     /// Reference to a data source object.
     #[derive(Clone, Default)]
     pub struct DataSourceObjectReference {
@@ -4688,7 +4688,7 @@ pub mod schemas {
         /// References to a DATA_SOURCE sheet.
         pub sheet_id: Option<String>,
     }
-    impl gapi::wire::Record for DataSourceObjectReference {
+    impl ::gapi::wire::Record for DataSourceObjectReference {
         const NAME: &'static str = "DataSourceObjectReference";
         const FIELDS: &'static [&'static str] = &[
             "chartId",
@@ -4698,7 +4698,7 @@ pub mod schemas {
             "sheetId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.chart_id,
@@ -4711,7 +4711,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.chart_id,
@@ -4724,18 +4724,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataSourceObjectReference);
+    ::gapi::record!(DataSourceObjectReference);
     /// A list of references to data source objects.
     #[derive(Clone, Default)]
     pub struct DataSourceObjectReferences {
         /// The references.
         pub references: Option<Vec<DataSourceObjectReference>>,
     }
-    impl gapi::wire::Record for DataSourceObjectReferences {
+    impl ::gapi::wire::Record for DataSourceObjectReferences {
         const NAME: &'static str = "DataSourceObjectReferences";
         const FIELDS: &'static [&'static str] = &["references"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.references,
@@ -4744,7 +4744,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.references,
@@ -4753,7 +4753,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataSourceObjectReferences);
+    ::gapi::record!(DataSourceObjectReferences);
     /// A parameter in a data source's query. The parameter allows the user to pass in values from the spreadsheet into a query.
     #[derive(Clone, Default)]
     pub struct DataSourceParameter {
@@ -4764,11 +4764,11 @@ pub mod schemas {
         /// A range that contains the value of the parameter. Its size must be 1x1.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::Record for DataSourceParameter {
+    impl ::gapi::wire::Record for DataSourceParameter {
         const NAME: &'static str = "DataSourceParameter";
         const FIELDS: &'static [&'static str] = &["name", "namedRangeId", "range"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.name,
@@ -4779,7 +4779,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.name,
@@ -4790,18 +4790,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataSourceParameter);
+    ::gapi::record!(DataSourceParameter);
     /// A schedule for data to refresh every day in a given time interval.
     #[derive(Clone, Default)]
     pub struct DataSourceRefreshDailySchedule {
         /// The start time of a time interval in which a data source refresh is scheduled. Only `hours` part is used. The time interval size defaults to that in the Sheets editor.
         pub start_time: Option<TimeOfDay>,
     }
-    impl gapi::wire::Record for DataSourceRefreshDailySchedule {
+    impl ::gapi::wire::Record for DataSourceRefreshDailySchedule {
         const NAME: &'static str = "DataSourceRefreshDailySchedule";
         const FIELDS: &'static [&'static str] = &["startTime"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.start_time,
@@ -4810,7 +4810,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.start_time,
@@ -4819,7 +4819,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataSourceRefreshDailySchedule);
+    ::gapi::record!(DataSourceRefreshDailySchedule);
     /// A monthly schedule for data to refresh on specific days in the month in a given time interval.
     #[derive(Clone, Default)]
     pub struct DataSourceRefreshMonthlySchedule {
@@ -4828,11 +4828,11 @@ pub mod schemas {
         /// The start time of a time interval in which a data source refresh is scheduled. Only `hours` part is used. The time interval size defaults to that in the Sheets editor.
         pub start_time: Option<TimeOfDay>,
     }
-    impl gapi::wire::Record for DataSourceRefreshMonthlySchedule {
+    impl ::gapi::wire::Record for DataSourceRefreshMonthlySchedule {
         const NAME: &'static str = "DataSourceRefreshMonthlySchedule";
         const FIELDS: &'static [&'static str] = &["daysOfMonth", "startTime"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.days_of_month,
@@ -4842,7 +4842,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.days_of_month,
@@ -4852,7 +4852,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataSourceRefreshMonthlySchedule);
+    ::gapi::record!(DataSourceRefreshMonthlySchedule);
     /// Schedule for refreshing the data source. Data sources in the spreadsheet are refreshed within a time interval. You can specify the start time by clicking the Scheduled Refresh button in the Sheets editor, but the interval is fixed at 4 hours. For example, if you specify a start time of 8 AM , the refresh will take place between 8 AM and 12 PM every day.
     #[derive(Clone, Default)]
     pub struct DataSourceRefreshSchedule {
@@ -4869,7 +4869,7 @@ pub mod schemas {
         /// Weekly refresh schedule.
         pub weekly_schedule: Option<DataSourceRefreshWeeklySchedule>,
     }
-    impl gapi::wire::Record for DataSourceRefreshSchedule {
+    impl ::gapi::wire::Record for DataSourceRefreshSchedule {
         const NAME: &'static str = "DataSourceRefreshSchedule";
         const FIELDS: &'static [&'static str] = &[
             "dailySchedule",
@@ -4880,7 +4880,7 @@ pub mod schemas {
             "weeklySchedule",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.daily_schedule,
@@ -4894,7 +4894,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.daily_schedule,
@@ -4908,8 +4908,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataSourceRefreshSchedule);
-    gapi::open_enum! {
+    ::gapi::record!(DataSourceRefreshSchedule);
+    ::gapi::open_enum! {
         /// The scope of the refresh. Must be ALL_DATA_SOURCES.
         pub enum DataSourceRefreshScheduleRefreshScope {
             /// Default value, do not use.
@@ -4926,11 +4926,11 @@ pub mod schemas {
         /// The start time of a time interval in which a data source refresh is scheduled. Only `hours` part is used. The time interval size defaults to that in the Sheets editor.
         pub start_time: Option<TimeOfDay>,
     }
-    impl gapi::wire::Record for DataSourceRefreshWeeklySchedule {
+    impl ::gapi::wire::Record for DataSourceRefreshWeeklySchedule {
         const NAME: &'static str = "DataSourceRefreshWeeklySchedule";
         const FIELDS: &'static [&'static str] = &["daysOfWeek", "startTime"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.days_of_week,
@@ -4940,7 +4940,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.days_of_week,
@@ -4950,8 +4950,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataSourceRefreshWeeklySchedule);
-    gapi::open_enum! {
+    ::gapi::record!(DataSourceRefreshWeeklySchedule);
+    ::gapi::open_enum! {
         pub enum DataSourceRefreshWeeklyScheduleDaysOfWeek {
             /// The day of the week is unspecified.
             DayOfWeekUnspecified = "DAY_OF_WEEK_UNSPECIFIED",
@@ -4979,11 +4979,11 @@ pub mod schemas {
         /// The ID of the data source sheet the range is on.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::Record for DataSourceSheetDimensionRange {
+    impl ::gapi::wire::Record for DataSourceSheetDimensionRange {
         const NAME: &'static str = "DataSourceSheetDimensionRange";
         const FIELDS: &'static [&'static str] = &["columnReferences", "sheetId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.column_references,
@@ -4993,7 +4993,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.column_references,
@@ -5003,7 +5003,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataSourceSheetDimensionRange);
+    ::gapi::record!(DataSourceSheetDimensionRange);
     /// Additional properties of a DATA_SOURCE sheet.
     #[derive(Clone, Default)]
     pub struct DataSourceSheetProperties {
@@ -5014,7 +5014,7 @@ pub mod schemas {
         /// ID of the DataSource the sheet is connected to.
         pub data_source_id: Option<String>,
     }
-    impl gapi::wire::Record for DataSourceSheetProperties {
+    impl ::gapi::wire::Record for DataSourceSheetProperties {
         const NAME: &'static str = "DataSourceSheetProperties";
         const FIELDS: &'static [&'static str] = &[
             "columns",
@@ -5022,7 +5022,7 @@ pub mod schemas {
             "dataSourceId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.columns,
@@ -5033,7 +5033,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.columns,
@@ -5044,7 +5044,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataSourceSheetProperties);
+    ::gapi::record!(DataSourceSheetProperties);
     /// This specifies the details of the data source. For example, for BigQuery, this specifies information about the BigQuery source.
     #[derive(Clone, Default)]
     pub struct DataSourceSpec {
@@ -5055,11 +5055,11 @@ pub mod schemas {
         /// The parameters of the data source, used when querying the data source.
         pub parameters: Option<Vec<DataSourceParameter>>,
     }
-    impl gapi::wire::Record for DataSourceSpec {
+    impl ::gapi::wire::Record for DataSourceSpec {
         const NAME: &'static str = "DataSourceSpec";
         const FIELDS: &'static [&'static str] = &["bigQuery", "looker", "parameters"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.big_query,
@@ -5070,7 +5070,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.big_query,
@@ -5081,7 +5081,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataSourceSpec);
+    ::gapi::record!(DataSourceSpec);
     /// A data source table, which allows the user to import a static table of data from the DataSource into Sheets. This is also known as "Extract" in the Sheets editor.
     #[derive(Clone, Default)]
     pub struct DataSourceTable {
@@ -5100,7 +5100,7 @@ pub mod schemas {
         /// Sort specifications in the data source table. The result of the data source table is sorted based on the sort specifications in order.
         pub sort_specs: Option<Vec<SortSpec>>,
     }
-    impl gapi::wire::Record for DataSourceTable {
+    impl ::gapi::wire::Record for DataSourceTable {
         const NAME: &'static str = "DataSourceTable";
         const FIELDS: &'static [&'static str] = &[
             "columnSelectionType",
@@ -5112,7 +5112,7 @@ pub mod schemas {
             "sortSpecs",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.column_selection_type,
@@ -5127,7 +5127,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.column_selection_type,
@@ -5142,8 +5142,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataSourceTable);
-    gapi::open_enum! {
+    ::gapi::record!(DataSourceTable);
+    ::gapi::open_enum! {
         /// The type to select columns for the data source table. Defaults to SELECTED.
         pub enum DataSourceTableColumnSelectionType {
             /// The default column selection type, do not use.
@@ -5166,7 +5166,7 @@ pub mod schemas {
         /// True if invalid data should be rejected.
         pub strict: Option<bool>,
     }
-    impl gapi::wire::Record for DataValidationRule {
+    impl ::gapi::wire::Record for DataValidationRule {
         const NAME: &'static str = "DataValidationRule";
         const FIELDS: &'static [&'static str] = &[
             "condition",
@@ -5175,7 +5175,7 @@ pub mod schemas {
             "strict",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.condition,
@@ -5187,7 +5187,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.condition,
@@ -5199,18 +5199,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DataValidationRule);
+    ::gapi::record!(DataValidationRule);
     /// Allows you to organize the date-time values in a source data column into buckets based on selected parts of their date or time values. For example, consider a pivot table showing sales transactions by date: +----------+--------------+ | Date | SUM of Sales | +----------+--------------+ | 1/1/2017 | $621.14 | | 2/3/2017 | $708.84 | | 5/8/2017 | $326.84 | ... +----------+--------------+ Applying a date-time group rule with a DateTimeRuleType of YEAR_MONTH results in the following pivot table. +--------------+--------------+ | Grouped Date | SUM of Sales | +--------------+--------------+ | 2017-Jan | $53,731.78 | | 2017-Feb | $83,475.32 | | 2017-Mar | $94,385.05 | ... +--------------+--------------+
     #[derive(Clone, Default)]
     pub struct DateTimeRule {
         /// The type of date-time grouping to apply.
         pub r#type: Option<DateTimeRuleType>,
     }
-    impl gapi::wire::Record for DateTimeRule {
+    impl ::gapi::wire::Record for DateTimeRule {
         const NAME: &'static str = "DateTimeRule";
         const FIELDS: &'static [&'static str] = &["type"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.r#type,
@@ -5219,7 +5219,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.r#type,
@@ -5228,8 +5228,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DateTimeRule);
-    gapi::open_enum! {
+    ::gapi::record!(DateTimeRule);
+    ::gapi::open_enum! {
         /// The type of date-time grouping to apply.
         pub enum DateTimeRuleType {
             /// The default type, do not use.
@@ -5272,11 +5272,11 @@ pub mod schemas {
         /// The ID of the banded range to delete.
         pub banded_range_id: Option<i32>,
     }
-    impl gapi::wire::Record for DeleteBandingRequest {
+    impl ::gapi::wire::Record for DeleteBandingRequest {
         const NAME: &'static str = "DeleteBandingRequest";
         const FIELDS: &'static [&'static str] = &["bandedRangeId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.banded_range_id,
@@ -5285,7 +5285,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.banded_range_id,
@@ -5294,7 +5294,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteBandingRequest);
+    ::gapi::record!(DeleteBandingRequest);
     /// Deletes a reply Post from a CommentThread. Returns a 400 bad request error if: - The requesting user is not the author of the post. - The reply post contains a comment action. - The reply post contains an assignee.
     #[derive(Clone, Default)]
     pub struct DeleteCommentReplyRequest {
@@ -5303,11 +5303,11 @@ pub mod schemas {
         /// The ID of the reply Post being deleted.
         pub post_id: Option<String>,
     }
-    impl gapi::wire::Record for DeleteCommentReplyRequest {
+    impl ::gapi::wire::Record for DeleteCommentReplyRequest {
         const NAME: &'static str = "DeleteCommentReplyRequest";
         const FIELDS: &'static [&'static str] = &["commentId", "postId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.comment_id,
@@ -5317,7 +5317,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.comment_id,
@@ -5327,18 +5327,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteCommentReplyRequest);
+    ::gapi::record!(DeleteCommentReplyRequest);
     /// Deletes a CommentThread. Returns a 400 bad request error if the requesting user is not the author of the headPost.
     #[derive(Clone, Default)]
     pub struct DeleteCommentRequest {
         /// The ID of the CommentThread that is being deleted.
         pub comment_id: Option<String>,
     }
-    impl gapi::wire::Record for DeleteCommentRequest {
+    impl ::gapi::wire::Record for DeleteCommentRequest {
         const NAME: &'static str = "DeleteCommentRequest";
         const FIELDS: &'static [&'static str] = &["commentId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.comment_id,
@@ -5347,7 +5347,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.comment_id,
@@ -5356,7 +5356,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteCommentRequest);
+    ::gapi::record!(DeleteCommentRequest);
     /// Deletes a conditional format rule at the given index. All subsequent rules' indexes are decremented.
     #[derive(Clone, Default)]
     pub struct DeleteConditionalFormatRuleRequest {
@@ -5365,11 +5365,11 @@ pub mod schemas {
         /// The sheet the rule is being deleted from.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::Record for DeleteConditionalFormatRuleRequest {
+    impl ::gapi::wire::Record for DeleteConditionalFormatRuleRequest {
         const NAME: &'static str = "DeleteConditionalFormatRuleRequest";
         const FIELDS: &'static [&'static str] = &["index", "sheetId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.index,
@@ -5379,7 +5379,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.index,
@@ -5389,18 +5389,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteConditionalFormatRuleRequest);
+    ::gapi::record!(DeleteConditionalFormatRuleRequest);
     /// The result of deleting a conditional format rule.
     #[derive(Clone, Default)]
     pub struct DeleteConditionalFormatRuleResponse {
         /// The rule that was deleted.
         pub rule: Option<ConditionalFormatRule>,
     }
-    impl gapi::wire::Record for DeleteConditionalFormatRuleResponse {
+    impl ::gapi::wire::Record for DeleteConditionalFormatRuleResponse {
         const NAME: &'static str = "DeleteConditionalFormatRuleResponse";
         const FIELDS: &'static [&'static str] = &["rule"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.rule,
@@ -5409,7 +5409,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.rule,
@@ -5418,18 +5418,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteConditionalFormatRuleResponse);
+    ::gapi::record!(DeleteConditionalFormatRuleResponse);
     /// Deletes a data source. The request also deletes the associated data source sheet, and unlinks all associated data source objects.
     #[derive(Clone, Default)]
     pub struct DeleteDataSourceRequest {
         /// The ID of the data source to delete.
         pub data_source_id: Option<String>,
     }
-    impl gapi::wire::Record for DeleteDataSourceRequest {
+    impl ::gapi::wire::Record for DeleteDataSourceRequest {
         const NAME: &'static str = "DeleteDataSourceRequest";
         const FIELDS: &'static [&'static str] = &["dataSourceId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_source_id,
@@ -5438,7 +5438,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_source_id,
@@ -5447,18 +5447,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteDataSourceRequest);
+    ::gapi::record!(DeleteDataSourceRequest);
     /// A request to delete developer metadata.
     #[derive(Clone, Default)]
     pub struct DeleteDeveloperMetadataRequest {
         /// The data filter describing the criteria used to select which developer metadata entry to delete.
         pub data_filter: Option<DataFilter>,
     }
-    impl gapi::wire::Record for DeleteDeveloperMetadataRequest {
+    impl ::gapi::wire::Record for DeleteDeveloperMetadataRequest {
         const NAME: &'static str = "DeleteDeveloperMetadataRequest";
         const FIELDS: &'static [&'static str] = &["dataFilter"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_filter,
@@ -5467,7 +5467,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_filter,
@@ -5476,18 +5476,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteDeveloperMetadataRequest);
+    ::gapi::record!(DeleteDeveloperMetadataRequest);
     /// The response from deleting developer metadata.
     #[derive(Clone, Default)]
     pub struct DeleteDeveloperMetadataResponse {
         /// The metadata that was deleted.
         pub deleted_developer_metadata: Option<Vec<DeveloperMetadata>>,
     }
-    impl gapi::wire::Record for DeleteDeveloperMetadataResponse {
+    impl ::gapi::wire::Record for DeleteDeveloperMetadataResponse {
         const NAME: &'static str = "DeleteDeveloperMetadataResponse";
         const FIELDS: &'static [&'static str] = &["deletedDeveloperMetadata"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.deleted_developer_metadata,
@@ -5496,7 +5496,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.deleted_developer_metadata,
@@ -5505,18 +5505,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteDeveloperMetadataResponse);
+    ::gapi::record!(DeleteDeveloperMetadataResponse);
     /// Deletes a group over the specified range by decrementing the depth of the dimensions in the range. For example, assume the sheet has a depth-1 group over B:E and a depth-2 group over C:D. Deleting a group over D:E leaves the sheet with a depth-1 group over B:D and a depth-2 group over C:C.
     #[derive(Clone, Default)]
     pub struct DeleteDimensionGroupRequest {
         /// The range of the group to be deleted.
         pub range: Option<DimensionRange>,
     }
-    impl gapi::wire::Record for DeleteDimensionGroupRequest {
+    impl ::gapi::wire::Record for DeleteDimensionGroupRequest {
         const NAME: &'static str = "DeleteDimensionGroupRequest";
         const FIELDS: &'static [&'static str] = &["range"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.range,
@@ -5525,7 +5525,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.range,
@@ -5534,18 +5534,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteDimensionGroupRequest);
+    ::gapi::record!(DeleteDimensionGroupRequest);
     /// The result of deleting a group.
     #[derive(Clone, Default)]
     pub struct DeleteDimensionGroupResponse {
         /// All groups of a dimension after deleting a group from that dimension.
         pub dimension_groups: Option<Vec<DimensionGroup>>,
     }
-    impl gapi::wire::Record for DeleteDimensionGroupResponse {
+    impl ::gapi::wire::Record for DeleteDimensionGroupResponse {
         const NAME: &'static str = "DeleteDimensionGroupResponse";
         const FIELDS: &'static [&'static str] = &["dimensionGroups"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.dimension_groups,
@@ -5554,7 +5554,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.dimension_groups,
@@ -5563,18 +5563,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteDimensionGroupResponse);
+    ::gapi::record!(DeleteDimensionGroupResponse);
     ///  Deletes the dimensions from the sheet.
     #[derive(Clone, Default)]
     pub struct DeleteDimensionRequest {
         /// The dimensions to delete from the sheet.
         pub range: Option<DimensionRange>,
     }
-    impl gapi::wire::Record for DeleteDimensionRequest {
+    impl ::gapi::wire::Record for DeleteDimensionRequest {
         const NAME: &'static str = "DeleteDimensionRequest";
         const FIELDS: &'static [&'static str] = &["range"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.range,
@@ -5583,7 +5583,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.range,
@@ -5592,7 +5592,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteDimensionRequest);
+    ::gapi::record!(DeleteDimensionRequest);
     /// Removes rows within this range that contain values in the specified columns that are duplicates of values in any previous row. Rows with identical values but different letter cases, formatting, or formulas are considered to be duplicates. This request also removes duplicate rows hidden from view (for example, due to a filter). When removing duplicates, the first instance of each duplicate row scanning from the top downwards is kept in the resulting range. Content outside of the specified range isn't removed, and rows considered duplicates do not have to be adjacent to each other in the range.
     #[derive(Clone, Default)]
     pub struct DeleteDuplicatesRequest {
@@ -5601,11 +5601,11 @@ pub mod schemas {
         /// The range to remove duplicates rows from.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::Record for DeleteDuplicatesRequest {
+    impl ::gapi::wire::Record for DeleteDuplicatesRequest {
         const NAME: &'static str = "DeleteDuplicatesRequest";
         const FIELDS: &'static [&'static str] = &["comparisonColumns", "range"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.comparison_columns,
@@ -5615,7 +5615,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.comparison_columns,
@@ -5625,18 +5625,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteDuplicatesRequest);
+    ::gapi::record!(DeleteDuplicatesRequest);
     /// The result of removing duplicates in a range.
     #[derive(Clone, Default)]
     pub struct DeleteDuplicatesResponse {
         /// The number of duplicate rows removed.
         pub duplicates_removed_count: Option<i32>,
     }
-    impl gapi::wire::Record for DeleteDuplicatesResponse {
+    impl ::gapi::wire::Record for DeleteDuplicatesResponse {
         const NAME: &'static str = "DeleteDuplicatesResponse";
         const FIELDS: &'static [&'static str] = &["duplicatesRemovedCount"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.duplicates_removed_count,
@@ -5645,7 +5645,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.duplicates_removed_count,
@@ -5654,18 +5654,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteDuplicatesResponse);
+    ::gapi::record!(DeleteDuplicatesResponse);
     /// Deletes the embedded object with the given ID.
     #[derive(Clone, Default)]
     pub struct DeleteEmbeddedObjectRequest {
         /// The ID of the embedded object to delete.
         pub object_id: Option<i32>,
     }
-    impl gapi::wire::Record for DeleteEmbeddedObjectRequest {
+    impl ::gapi::wire::Record for DeleteEmbeddedObjectRequest {
         const NAME: &'static str = "DeleteEmbeddedObjectRequest";
         const FIELDS: &'static [&'static str] = &["objectId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.object_id,
@@ -5674,7 +5674,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.object_id,
@@ -5683,18 +5683,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteEmbeddedObjectRequest);
+    ::gapi::record!(DeleteEmbeddedObjectRequest);
     /// Deletes a particular filter view.
     #[derive(Clone, Default)]
     pub struct DeleteFilterViewRequest {
         /// The ID of the filter to delete.
         pub filter_id: Option<i32>,
     }
-    impl gapi::wire::Record for DeleteFilterViewRequest {
+    impl ::gapi::wire::Record for DeleteFilterViewRequest {
         const NAME: &'static str = "DeleteFilterViewRequest";
         const FIELDS: &'static [&'static str] = &["filterId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.filter_id,
@@ -5703,7 +5703,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.filter_id,
@@ -5712,18 +5712,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteFilterViewRequest);
+    ::gapi::record!(DeleteFilterViewRequest);
     /// Removes the named range with the given ID from the spreadsheet.
     #[derive(Clone, Default)]
     pub struct DeleteNamedRangeRequest {
         /// The ID of the named range to delete.
         pub named_range_id: Option<String>,
     }
-    impl gapi::wire::Record for DeleteNamedRangeRequest {
+    impl ::gapi::wire::Record for DeleteNamedRangeRequest {
         const NAME: &'static str = "DeleteNamedRangeRequest";
         const FIELDS: &'static [&'static str] = &["namedRangeId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.named_range_id,
@@ -5732,7 +5732,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.named_range_id,
@@ -5741,18 +5741,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteNamedRangeRequest);
+    ::gapi::record!(DeleteNamedRangeRequest);
     /// Deletes the protected range with the given ID.
     #[derive(Clone, Default)]
     pub struct DeleteProtectedRangeRequest {
         /// The ID of the protected range to delete.
         pub protected_range_id: Option<i32>,
     }
-    impl gapi::wire::Record for DeleteProtectedRangeRequest {
+    impl ::gapi::wire::Record for DeleteProtectedRangeRequest {
         const NAME: &'static str = "DeleteProtectedRangeRequest";
         const FIELDS: &'static [&'static str] = &["protectedRangeId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.protected_range_id,
@@ -5761,7 +5761,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.protected_range_id,
@@ -5770,7 +5770,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteProtectedRangeRequest);
+    ::gapi::record!(DeleteProtectedRangeRequest);
     /// Deletes a range of cells, shifting other cells into the deleted area.
     #[derive(Clone, Default)]
     pub struct DeleteRangeRequest {
@@ -5779,11 +5779,11 @@ pub mod schemas {
         /// The dimension from which deleted cells will be replaced with. If ROWS, existing cells will be shifted upward to replace the deleted cells. If COLUMNS, existing cells will be shifted left to replace the deleted cells.
         pub shift_dimension: Option<DeleteRangeRequestShiftDimension>,
     }
-    impl gapi::wire::Record for DeleteRangeRequest {
+    impl ::gapi::wire::Record for DeleteRangeRequest {
         const NAME: &'static str = "DeleteRangeRequest";
         const FIELDS: &'static [&'static str] = &["range", "shiftDimension"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.range,
@@ -5793,7 +5793,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.range,
@@ -5803,7 +5803,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteRangeRequest);
+    ::gapi::record!(DeleteRangeRequest);
     /// The dimension from which deleted cells will be replaced with. If ROWS, existing cells will be shifted upward to replace the deleted cells. If COLUMNS, existing cells will be shifted left to replace the deleted cells.
     pub type DeleteRangeRequestShiftDimension = AppendDimensionRequestDimension;
     /// Deletes the requested sheet.
@@ -5812,11 +5812,11 @@ pub mod schemas {
         /// The ID of the sheet to delete. If the sheet is of DATA_SOURCE type, the associated DataSource is also deleted.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::Record for DeleteSheetRequest {
+    impl ::gapi::wire::Record for DeleteSheetRequest {
         const NAME: &'static str = "DeleteSheetRequest";
         const FIELDS: &'static [&'static str] = &["sheetId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.sheet_id,
@@ -5825,7 +5825,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.sheet_id,
@@ -5834,18 +5834,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteSheetRequest);
+    ::gapi::record!(DeleteSheetRequest);
     /// Removes the table with the given ID from the spreadsheet.
     #[derive(Clone, Default)]
     pub struct DeleteTableRequest {
         /// The ID of the table to delete.
         pub table_id: Option<String>,
     }
-    impl gapi::wire::Record for DeleteTableRequest {
+    impl ::gapi::wire::Record for DeleteTableRequest {
         const NAME: &'static str = "DeleteTableRequest";
         const FIELDS: &'static [&'static str] = &["tableId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.table_id,
@@ -5854,7 +5854,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.table_id,
@@ -5863,7 +5863,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeleteTableRequest);
+    ::gapi::record!(DeleteTableRequest);
     /// Developer metadata associated with a location or object in a spreadsheet. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata). Developer metadata may be used to associate arbitrary data with various parts of a spreadsheet and it will remain associated at those locations as they move around and the spreadsheet is edited. For example, if developer metadata is associated with row 5 and another row is then subsequently inserted above row 5, that original metadata is still associated with the row it was first associated with (what is now row 6). If the associated object is deleted then its metadata is deleted too.
     #[derive(Clone, Default)]
     pub struct DeveloperMetadata {
@@ -5878,7 +5878,7 @@ pub mod schemas {
         /// The metadata visibility. Developer metadata must always have visibility specified.
         pub visibility: Option<DeveloperMetadataVisibility>,
     }
-    impl gapi::wire::Record for DeveloperMetadata {
+    impl ::gapi::wire::Record for DeveloperMetadata {
         const NAME: &'static str = "DeveloperMetadata";
         const FIELDS: &'static [&'static str] = &[
             "location",
@@ -5888,7 +5888,7 @@ pub mod schemas {
             "visibility",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.location,
@@ -5901,7 +5901,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.location,
@@ -5914,7 +5914,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeveloperMetadata);
+    ::gapi::record!(DeveloperMetadata);
     /// A location where metadata may be associated in a spreadsheet.
     #[derive(Clone, Default)]
     pub struct DeveloperMetadataLocation {
@@ -5927,7 +5927,7 @@ pub mod schemas {
         /// True when metadata is associated with an entire spreadsheet.
         pub spreadsheet: Option<bool>,
     }
-    impl gapi::wire::Record for DeveloperMetadataLocation {
+    impl ::gapi::wire::Record for DeveloperMetadataLocation {
         const NAME: &'static str = "DeveloperMetadataLocation";
         const FIELDS: &'static [&'static str] = &[
             "dimensionRange",
@@ -5936,7 +5936,7 @@ pub mod schemas {
             "spreadsheet",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.dimension_range,
@@ -5948,7 +5948,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.dimension_range,
@@ -5960,8 +5960,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeveloperMetadataLocation);
-    gapi::open_enum! {
+    ::gapi::record!(DeveloperMetadataLocation);
+    ::gapi::open_enum! {
         /// The type of location this object represents. This field is read-only.
         pub enum DeveloperMetadataLocationLocationType {
             /// Default value.
@@ -5996,7 +5996,7 @@ pub mod schemas {
         /// Limits the selected developer metadata to that which has a matching DeveloperMetadata.visibility. If left unspecified, all developer metadata visible to the requesting project is considered.
         pub visibility: Option<DeveloperMetadataLookupVisibility>,
     }
-    impl gapi::wire::Record for DeveloperMetadataLookup {
+    impl ::gapi::wire::Record for DeveloperMetadataLookup {
         const NAME: &'static str = "DeveloperMetadataLookup";
         const FIELDS: &'static [&'static str] = &[
             "locationMatchingStrategy",
@@ -6008,7 +6008,7 @@ pub mod schemas {
             "visibility",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.location_matching_strategy,
@@ -6023,7 +6023,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.location_matching_strategy,
@@ -6038,8 +6038,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DeveloperMetadataLookup);
-    gapi::open_enum! {
+    ::gapi::record!(DeveloperMetadataLookup);
+    ::gapi::open_enum! {
         /// Determines how this lookup matches the location. If this field is specified as EXACT, only developer metadata associated on the exact location specified is matched. If this field is specified to INTERSECTING, developer metadata associated on intersecting locations is also matched. If left unspecified, this field assumes a default value of INTERSECTING. If this field is specified, a metadataLocation must also be specified.
         pub enum DeveloperMetadataLookupLocationMatchingStrategy {
             /// Default value. This value must not be used.
@@ -6052,7 +6052,7 @@ pub mod schemas {
     }
     /// Limits the selected developer metadata to those entries which are associated with locations of the specified type. For example, when this field is specified as ROW this lookup only considers developer metadata associated on rows. If the field is left unspecified, all location types are considered. This field cannot be specified as SPREADSHEET when the locationMatchingStrategy is specified as INTERSECTING or when the metadataLocation is specified as a non-spreadsheet location. Spreadsheet metadata cannot intersect any other developer metadata location. This field also must be left unspecified when the locationMatchingStrategy is specified as EXACT.
     pub type DeveloperMetadataLookupLocationType = DeveloperMetadataLocationLocationType;
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Limits the selected developer metadata to that which has a matching DeveloperMetadata.visibility. If left unspecified, all developer metadata visible to the requesting project is considered.
         pub enum DeveloperMetadataLookupVisibility {
             /// Default value.
@@ -6075,11 +6075,11 @@ pub mod schemas {
         /// The range over which this group exists.
         pub range: Option<DimensionRange>,
     }
-    impl gapi::wire::Record for DimensionGroup {
+    impl ::gapi::wire::Record for DimensionGroup {
         const NAME: &'static str = "DimensionGroup";
         const FIELDS: &'static [&'static str] = &["collapsed", "depth", "range"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.collapsed,
@@ -6090,7 +6090,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.collapsed,
@@ -6101,7 +6101,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DimensionGroup);
+    ::gapi::record!(DimensionGroup);
     /// Properties about a dimension.
     #[derive(Clone, Default)]
     pub struct DimensionProperties {
@@ -6116,7 +6116,7 @@ pub mod schemas {
         /// The height (if a row) or width (if a column) of the dimension in pixels.
         pub pixel_size: Option<i32>,
     }
-    impl gapi::wire::Record for DimensionProperties {
+    impl ::gapi::wire::Record for DimensionProperties {
         const NAME: &'static str = "DimensionProperties";
         const FIELDS: &'static [&'static str] = &[
             "dataSourceColumnReference",
@@ -6126,7 +6126,7 @@ pub mod schemas {
             "pixelSize",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_source_column_reference,
@@ -6139,7 +6139,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_source_column_reference,
@@ -6152,7 +6152,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DimensionProperties);
+    ::gapi::record!(DimensionProperties);
     /// A range along a single dimension on a sheet. All indexes are zero-based. Indexes are half open: the start index is inclusive and the end index is exclusive. Missing indexes indicate the range is unbounded on that side.
     #[derive(Clone, Default)]
     pub struct DimensionRange {
@@ -6165,7 +6165,7 @@ pub mod schemas {
         /// The start (inclusive) of the span, or not set if unbounded.
         pub start_index: Option<i32>,
     }
-    impl gapi::wire::Record for DimensionRange {
+    impl ::gapi::wire::Record for DimensionRange {
         const NAME: &'static str = "DimensionRange";
         const FIELDS: &'static [&'static str] = &[
             "dimension",
@@ -6174,7 +6174,7 @@ pub mod schemas {
             "startIndex",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.dimension,
@@ -6186,7 +6186,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.dimension,
@@ -6198,7 +6198,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DimensionRange);
+    ::gapi::record!(DimensionRange);
     /// The dimension of the span.
     pub type DimensionRangeDimension = AppendDimensionRequestDimension;
     /// Duplicates a particular filter view.
@@ -6207,11 +6207,11 @@ pub mod schemas {
         /// The ID of the filter being duplicated.
         pub filter_id: Option<i32>,
     }
-    impl gapi::wire::Record for DuplicateFilterViewRequest {
+    impl ::gapi::wire::Record for DuplicateFilterViewRequest {
         const NAME: &'static str = "DuplicateFilterViewRequest";
         const FIELDS: &'static [&'static str] = &["filterId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.filter_id,
@@ -6220,7 +6220,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.filter_id,
@@ -6229,18 +6229,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DuplicateFilterViewRequest);
+    ::gapi::record!(DuplicateFilterViewRequest);
     /// The result of a filter view being duplicated.
     #[derive(Clone, Default)]
     pub struct DuplicateFilterViewResponse {
         /// The newly created filter.
         pub filter: Option<FilterView>,
     }
-    impl gapi::wire::Record for DuplicateFilterViewResponse {
+    impl ::gapi::wire::Record for DuplicateFilterViewResponse {
         const NAME: &'static str = "DuplicateFilterViewResponse";
         const FIELDS: &'static [&'static str] = &["filter"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.filter,
@@ -6249,7 +6249,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.filter,
@@ -6258,7 +6258,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DuplicateFilterViewResponse);
+    ::gapi::record!(DuplicateFilterViewResponse);
     /// Duplicates the contents of a sheet.
     #[derive(Clone, Default)]
     pub struct DuplicateSheetRequest {
@@ -6271,7 +6271,7 @@ pub mod schemas {
         /// The sheet to duplicate. If the source sheet is of DATA_SOURCE type, its backing DataSource is also duplicated and associated with the new copy of the sheet. No data execution is triggered, the grid data of this sheet is also copied over but only available after the batch request completes.
         pub source_sheet_id: Option<i32>,
     }
-    impl gapi::wire::Record for DuplicateSheetRequest {
+    impl ::gapi::wire::Record for DuplicateSheetRequest {
         const NAME: &'static str = "DuplicateSheetRequest";
         const FIELDS: &'static [&'static str] = &[
             "insertSheetIndex",
@@ -6280,7 +6280,7 @@ pub mod schemas {
             "sourceSheetId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.insert_sheet_index,
@@ -6292,7 +6292,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.insert_sheet_index,
@@ -6304,18 +6304,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DuplicateSheetRequest);
+    ::gapi::record!(DuplicateSheetRequest);
     /// The result of duplicating a sheet.
     #[derive(Clone, Default)]
     pub struct DuplicateSheetResponse {
         /// The properties of the duplicate sheet.
         pub properties: Option<SheetProperties>,
     }
-    impl gapi::wire::Record for DuplicateSheetResponse {
+    impl ::gapi::wire::Record for DuplicateSheetResponse {
         const NAME: &'static str = "DuplicateSheetResponse";
         const FIELDS: &'static [&'static str] = &["properties"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.properties,
@@ -6324,7 +6324,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.properties,
@@ -6333,7 +6333,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DuplicateSheetResponse);
+    ::gapi::record!(DuplicateSheetResponse);
     /// The editors of a protected range.
     #[derive(Clone, Default)]
     pub struct Editors {
@@ -6344,7 +6344,7 @@ pub mod schemas {
         /// The email addresses of users with edit access to the protected range.
         pub users: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for Editors {
+    impl ::gapi::wire::Record for Editors {
         const NAME: &'static str = "Editors";
         const FIELDS: &'static [&'static str] = &[
             "domainUsersCanEdit",
@@ -6352,7 +6352,7 @@ pub mod schemas {
             "users",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.domain_users_can_edit,
@@ -6363,7 +6363,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.domain_users_can_edit,
@@ -6374,7 +6374,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Editors);
+    ::gapi::record!(Editors);
     /// A chart embedded in a sheet.
     #[derive(Clone, Default)]
     pub struct EmbeddedChart {
@@ -6387,7 +6387,7 @@ pub mod schemas {
         /// The specification of the chart.
         pub spec: Option<ChartSpec>,
     }
-    impl gapi::wire::Record for EmbeddedChart {
+    impl ::gapi::wire::Record for EmbeddedChart {
         const NAME: &'static str = "EmbeddedChart";
         const FIELDS: &'static [&'static str] = &[
             "border",
@@ -6396,7 +6396,7 @@ pub mod schemas {
             "spec",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.border,
@@ -6408,7 +6408,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.border,
@@ -6420,7 +6420,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EmbeddedChart);
+    ::gapi::record!(EmbeddedChart);
     /// A border along an embedded object.
     #[derive(Clone, Default)]
     pub struct EmbeddedObjectBorder {
@@ -6429,11 +6429,11 @@ pub mod schemas {
         /// The color of the border. If color is also set, this field takes precedence.
         pub color_style: Option<ColorStyle>,
     }
-    impl gapi::wire::Record for EmbeddedObjectBorder {
+    impl ::gapi::wire::Record for EmbeddedObjectBorder {
         const NAME: &'static str = "EmbeddedObjectBorder";
         const FIELDS: &'static [&'static str] = &["color", "colorStyle"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.color,
@@ -6443,7 +6443,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.color,
@@ -6453,7 +6453,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EmbeddedObjectBorder);
+    ::gapi::record!(EmbeddedObjectBorder);
     /// The position of an embedded object such as a chart.
     #[derive(Clone, Default)]
     pub struct EmbeddedObjectPosition {
@@ -6464,7 +6464,7 @@ pub mod schemas {
         /// The sheet this is on. Set only if the embedded object is on its own sheet. Must be non-negative.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::Record for EmbeddedObjectPosition {
+    impl ::gapi::wire::Record for EmbeddedObjectPosition {
         const NAME: &'static str = "EmbeddedObjectPosition";
         const FIELDS: &'static [&'static str] = &[
             "newSheet",
@@ -6472,7 +6472,7 @@ pub mod schemas {
             "sheetId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.new_sheet,
@@ -6483,7 +6483,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.new_sheet,
@@ -6494,7 +6494,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(EmbeddedObjectPosition);
+    ::gapi::record!(EmbeddedObjectPosition);
     /// An error in a cell.
     #[derive(Clone, Default)]
     pub struct ErrorValue {
@@ -6503,11 +6503,11 @@ pub mod schemas {
         /// The type of error.
         pub r#type: Option<ErrorValueType>,
     }
-    impl gapi::wire::Record for ErrorValue {
+    impl ::gapi::wire::Record for ErrorValue {
         const NAME: &'static str = "ErrorValue";
         const FIELDS: &'static [&'static str] = &["message", "type"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.message,
@@ -6517,7 +6517,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.message,
@@ -6527,8 +6527,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ErrorValue);
-    gapi::open_enum! {
+    ::gapi::record!(ErrorValue);
+    ::gapi::open_enum! {
         /// The type of error.
         pub enum ErrorValueType {
             /// The default error type, do not use this.
@@ -6567,7 +6567,7 @@ pub mod schemas {
         /// Represents a string value. Leading single quotes are not included. For example, if the user typed `'123` into the UI, this would be represented as a `stringValue` of `"123"`.
         pub string_value: Option<String>,
     }
-    impl gapi::wire::Record for ExtendedValue {
+    impl ::gapi::wire::Record for ExtendedValue {
         const NAME: &'static str = "ExtendedValue";
         const FIELDS: &'static [&'static str] = &[
             "boolValue",
@@ -6577,7 +6577,7 @@ pub mod schemas {
             "stringValue",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bool_value,
@@ -6590,7 +6590,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bool_value,
@@ -6603,7 +6603,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ExtendedValue);
+    ::gapi::record!(ExtendedValue);
     /// Criteria for showing or hiding rows in a filter or filter view.
     #[derive(Clone, Default)]
     pub struct FilterCriteria {
@@ -6620,7 +6620,7 @@ pub mod schemas {
         /// The foreground color to filter by; only cells with this foreground color are shown. This field is mutually exclusive with visible_background_color, and must be set to an RGB-type color. If visible_foreground_color is also set, this field takes precedence.
         pub visible_foreground_color_style: Option<ColorStyle>,
     }
-    impl gapi::wire::Record for FilterCriteria {
+    impl ::gapi::wire::Record for FilterCriteria {
         const NAME: &'static str = "FilterCriteria";
         const FIELDS: &'static [&'static str] = &[
             "condition",
@@ -6631,7 +6631,7 @@ pub mod schemas {
             "visibleForegroundColorStyle",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.condition,
@@ -6645,7 +6645,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.condition,
@@ -6659,7 +6659,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FilterCriteria);
+    ::gapi::record!(FilterCriteria);
     /// The filter criteria associated with a specific column.
     #[derive(Clone, Default)]
     pub struct FilterSpec {
@@ -6670,7 +6670,7 @@ pub mod schemas {
         /// The criteria for the column.
         pub filter_criteria: Option<FilterCriteria>,
     }
-    impl gapi::wire::Record for FilterSpec {
+    impl ::gapi::wire::Record for FilterSpec {
         const NAME: &'static str = "FilterSpec";
         const FIELDS: &'static [&'static str] = &[
             "columnIndex",
@@ -6678,7 +6678,7 @@ pub mod schemas {
             "filterCriteria",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.column_index,
@@ -6689,7 +6689,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.column_index,
@@ -6700,7 +6700,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FilterSpec);
+    ::gapi::record!(FilterSpec);
     /// A filter view. For more information, see \[Manage data visibility with filters\](https://developers.google.com/workspace/sheets/api/guides/filters).
     #[derive(Clone, Default)]
     pub struct FilterView {
@@ -6721,7 +6721,7 @@ pub mod schemas {
         /// The name of the filter view.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for FilterView {
+    impl ::gapi::wire::Record for FilterView {
         const NAME: &'static str = "FilterView";
         const FIELDS: &'static [&'static str] = &[
             "criteria",
@@ -6734,7 +6734,7 @@ pub mod schemas {
             "title",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.criteria,
@@ -6750,7 +6750,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.criteria,
@@ -6766,7 +6766,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FilterView);
+    ::gapi::record!(FilterView);
     /// Finds and replaces data in cells over a range, sheet, or all sheets.
     #[derive(Clone, Default)]
     pub struct FindReplaceRequest {
@@ -6789,7 +6789,7 @@ pub mod schemas {
         /// The sheet to find/replace over.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::Record for FindReplaceRequest {
+    impl ::gapi::wire::Record for FindReplaceRequest {
         const NAME: &'static str = "FindReplaceRequest";
         const FIELDS: &'static [&'static str] = &[
             "allSheets",
@@ -6803,7 +6803,7 @@ pub mod schemas {
             "sheetId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.all_sheets,
@@ -6820,7 +6820,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.all_sheets,
@@ -6837,7 +6837,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FindReplaceRequest);
+    ::gapi::record!(FindReplaceRequest);
     /// The result of the find/replace.
     #[derive(Clone, Default)]
     pub struct FindReplaceResponse {
@@ -6852,7 +6852,7 @@ pub mod schemas {
         /// The number of non-formula cells changed.
         pub values_changed: Option<i32>,
     }
-    impl gapi::wire::Record for FindReplaceResponse {
+    impl ::gapi::wire::Record for FindReplaceResponse {
         const NAME: &'static str = "FindReplaceResponse";
         const FIELDS: &'static [&'static str] = &[
             "formulasChanged",
@@ -6862,7 +6862,7 @@ pub mod schemas {
             "valuesChanged",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.formulas_changed,
@@ -6875,7 +6875,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.formulas_changed,
@@ -6888,7 +6888,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FindReplaceResponse);
+    ::gapi::record!(FindReplaceResponse);
     /// The request for retrieving a Spreadsheet.
     #[derive(Clone, Default)]
     pub struct GetSpreadsheetByDataFilterRequest {
@@ -6903,7 +6903,7 @@ pub mod schemas {
         /// True if grid data should be returned. This parameter is ignored if a field mask was set in the request.
         pub include_grid_data: Option<bool>,
     }
-    impl gapi::wire::Record for GetSpreadsheetByDataFilterRequest {
+    impl ::gapi::wire::Record for GetSpreadsheetByDataFilterRequest {
         const NAME: &'static str = "GetSpreadsheetByDataFilterRequest";
         const FIELDS: &'static [&'static str] = &[
             "commentsViewMode",
@@ -6912,7 +6912,7 @@ pub mod schemas {
             "includeGridData",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.comments_view_mode,
@@ -6924,7 +6924,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.comments_view_mode,
@@ -6936,7 +6936,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(GetSpreadsheetByDataFilterRequest);
+    ::gapi::record!(GetSpreadsheetByDataFilterRequest);
     /// The comments view mode to apply to the spreadsheet. This allows viewing the spreadsheet with comments omitted or included. If one is not specified, COMMENTS_VIEW_MODE_OMITTED is used.
     pub type GetSpreadsheetByDataFilterRequestCommentsViewMode = BatchUpdateSpreadsheetRequestCommentsViewMode;
     /// A rule that applies a gradient color scale format, based on the interpolation points listed. The format of a cell will vary based on its contents as compared to the values of the interpolation points.
@@ -6949,11 +6949,11 @@ pub mod schemas {
         /// The starting interpolation point.
         pub minpoint: Option<InterpolationPoint>,
     }
-    impl gapi::wire::Record for GradientRule {
+    impl ::gapi::wire::Record for GradientRule {
         const NAME: &'static str = "GradientRule";
         const FIELDS: &'static [&'static str] = &["maxpoint", "midpoint", "minpoint"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.maxpoint,
@@ -6964,7 +6964,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.maxpoint,
@@ -6975,7 +6975,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(GradientRule);
+    ::gapi::record!(GradientRule);
     /// A coordinate in a sheet. All indexes are zero-based.
     #[derive(Clone, Default)]
     pub struct GridCoordinate {
@@ -6986,11 +6986,11 @@ pub mod schemas {
         /// The sheet this coordinate is on.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::Record for GridCoordinate {
+    impl ::gapi::wire::Record for GridCoordinate {
         const NAME: &'static str = "GridCoordinate";
         const FIELDS: &'static [&'static str] = &["columnIndex", "rowIndex", "sheetId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.column_index,
@@ -7001,7 +7001,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.column_index,
@@ -7012,7 +7012,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(GridCoordinate);
+    ::gapi::record!(GridCoordinate);
     /// Data in the grid, as well as metadata about the dimensions.
     #[derive(Clone, Default)]
     pub struct GridData {
@@ -7027,7 +7027,7 @@ pub mod schemas {
         /// The first row this GridData refers to, zero-based.
         pub start_row: Option<i32>,
     }
-    impl gapi::wire::Record for GridData {
+    impl ::gapi::wire::Record for GridData {
         const NAME: &'static str = "GridData";
         const FIELDS: &'static [&'static str] = &[
             "columnMetadata",
@@ -7037,7 +7037,7 @@ pub mod schemas {
             "startRow",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.column_metadata,
@@ -7050,7 +7050,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.column_metadata,
@@ -7063,7 +7063,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(GridData);
+    ::gapi::record!(GridData);
     /// Properties of a grid.
     #[derive(Clone, Default)]
     pub struct GridProperties {
@@ -7082,7 +7082,7 @@ pub mod schemas {
         /// True if the row grouping control toggle is shown after the group.
         pub row_group_control_after: Option<bool>,
     }
-    impl gapi::wire::Record for GridProperties {
+    impl ::gapi::wire::Record for GridProperties {
         const NAME: &'static str = "GridProperties";
         const FIELDS: &'static [&'static str] = &[
             "columnCount",
@@ -7094,7 +7094,7 @@ pub mod schemas {
             "rowGroupControlAfter",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.column_count,
@@ -7109,7 +7109,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.column_count,
@@ -7124,7 +7124,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(GridProperties);
+    ::gapi::record!(GridProperties);
     /// A range on a sheet. All indexes are zero-based. Indexes are half open, i.e. the start index is inclusive and the end index is exclusive -- \[start_index, end_index). Missing indexes indicate the range is unbounded on that side. For example, if `"Sheet1"` is sheet ID 123456, then: `Sheet1!A1:A1 == sheet_id: 123456, start_row_index: 0, end_row_index: 1, start_column_index: 0, end_column_index: 1` `Sheet1!A3:B4 == sheet_id: 123456, start_row_index: 2, end_row_index: 4, start_column_index: 0, end_column_index: 2` `Sheet1!A:B == sheet_id: 123456, start_column_index: 0, end_column_index: 2` `Sheet1!A5:B == sheet_id: 123456, start_row_index: 4, start_column_index: 0, end_column_index: 2` `Sheet1 == sheet_id: 123456` The start index must always be less than or equal to the end index. If the start index equals the end index, then the range is empty. Empty ranges are typically not meaningful and are usually rendered in the UI as `#REF!`.
     #[derive(Clone, Default)]
     pub struct GridRange {
@@ -7139,7 +7139,7 @@ pub mod schemas {
         /// The start row (inclusive) of the range, or not set if unbounded.
         pub start_row_index: Option<i32>,
     }
-    impl gapi::wire::Record for GridRange {
+    impl ::gapi::wire::Record for GridRange {
         const NAME: &'static str = "GridRange";
         const FIELDS: &'static [&'static str] = &[
             "endColumnIndex",
@@ -7149,7 +7149,7 @@ pub mod schemas {
             "startRowIndex",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.end_column_index,
@@ -7162,7 +7162,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.end_column_index,
@@ -7175,7 +7175,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(GridRange);
+    ::gapi::record!(GridRange);
     /// A histogram chart. A histogram chart groups data items into bins, displaying each bin as a column of stacked items. Histograms are used to display the distribution of a dataset. Each column of items represents a range into which those items fall. The number of bins can be chosen automatically or specified explicitly.
     #[derive(Clone, Default)]
     pub struct HistogramChartSpec {
@@ -7190,7 +7190,7 @@ pub mod schemas {
         /// Whether horizontal divider lines should be displayed between items in each column.
         pub show_item_dividers: Option<bool>,
     }
-    impl gapi::wire::Record for HistogramChartSpec {
+    impl ::gapi::wire::Record for HistogramChartSpec {
         const NAME: &'static str = "HistogramChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "bucketSize",
@@ -7200,7 +7200,7 @@ pub mod schemas {
             "showItemDividers",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bucket_size,
@@ -7213,7 +7213,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bucket_size,
@@ -7226,8 +7226,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(HistogramChartSpec);
-    gapi::open_enum! {
+    ::gapi::record!(HistogramChartSpec);
+    ::gapi::open_enum! {
         /// The position of the chart legend.
         pub enum HistogramChartSpecLegendPosition {
             /// Default value, do not use.
@@ -7256,11 +7256,11 @@ pub mod schemas {
         /// The minimum value at which items are placed into buckets of constant size. Values below start are lumped into a single bucket. This field is optional.
         pub start: Option<f64>,
     }
-    impl gapi::wire::Record for HistogramRule {
+    impl ::gapi::wire::Record for HistogramRule {
         const NAME: &'static str = "HistogramRule";
         const FIELDS: &'static [&'static str] = &["end", "interval", "start"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.end,
@@ -7271,7 +7271,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.end,
@@ -7282,7 +7282,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(HistogramRule);
+    ::gapi::record!(HistogramRule);
     /// A histogram series containing the series color and data.
     #[derive(Clone, Default)]
     pub struct HistogramSeries {
@@ -7293,11 +7293,11 @@ pub mod schemas {
         /// The data for this histogram series.
         pub data: Option<ChartData>,
     }
-    impl gapi::wire::Record for HistogramSeries {
+    impl ::gapi::wire::Record for HistogramSeries {
         const NAME: &'static str = "HistogramSeries";
         const FIELDS: &'static [&'static str] = &["barColor", "barColorStyle", "data"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bar_color,
@@ -7308,7 +7308,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bar_color,
@@ -7319,7 +7319,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(HistogramSeries);
+    ::gapi::record!(HistogramSeries);
     /// Inserts a CommentThread into the spreadsheet.
     #[derive(Clone, Default)]
     pub struct InsertCommentRequest {
@@ -7330,7 +7330,7 @@ pub mod schemas {
         /// The GridCoordinate in the sheet that is tied to this comment.
         pub coordinate: Option<GridCoordinate>,
     }
-    impl gapi::wire::Record for InsertCommentRequest {
+    impl ::gapi::wire::Record for InsertCommentRequest {
         const NAME: &'static str = "InsertCommentRequest";
         const FIELDS: &'static [&'static str] = &[
             "assigneeEmailAddress",
@@ -7338,7 +7338,7 @@ pub mod schemas {
             "coordinate",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.assignee_email_address,
@@ -7349,7 +7349,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.assignee_email_address,
@@ -7360,18 +7360,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(InsertCommentRequest);
+    ::gapi::record!(InsertCommentRequest);
     /// The result of creating a comment.
     #[derive(Clone, Default)]
     pub struct InsertCommentResponse {
         /// The newly-inserted comment thread.
         pub comment_thread: Option<CommentThread>,
     }
-    impl gapi::wire::Record for InsertCommentResponse {
+    impl ::gapi::wire::Record for InsertCommentResponse {
         const NAME: &'static str = "InsertCommentResponse";
         const FIELDS: &'static [&'static str] = &["commentThread"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.comment_thread,
@@ -7380,7 +7380,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.comment_thread,
@@ -7389,7 +7389,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(InsertCommentResponse);
+    ::gapi::record!(InsertCommentResponse);
     /// Inserts rows or columns in a sheet at a particular index.
     #[derive(Clone, Default)]
     pub struct InsertDimensionRequest {
@@ -7398,11 +7398,11 @@ pub mod schemas {
         /// The dimensions to insert. Both the start and end indexes must be bounded.
         pub range: Option<DimensionRange>,
     }
-    impl gapi::wire::Record for InsertDimensionRequest {
+    impl ::gapi::wire::Record for InsertDimensionRequest {
         const NAME: &'static str = "InsertDimensionRequest";
         const FIELDS: &'static [&'static str] = &["inheritFromBefore", "range"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.inherit_from_before,
@@ -7412,7 +7412,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.inherit_from_before,
@@ -7422,7 +7422,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(InsertDimensionRequest);
+    ::gapi::record!(InsertDimensionRequest);
     /// Inserts cells into a range, shifting the existing cells over or down.
     #[derive(Clone, Default)]
     pub struct InsertRangeRequest {
@@ -7431,11 +7431,11 @@ pub mod schemas {
         /// The dimension which will be shifted when inserting cells. If ROWS, existing cells will be shifted down. If COLUMNS, existing cells will be shifted right.
         pub shift_dimension: Option<InsertRangeRequestShiftDimension>,
     }
-    impl gapi::wire::Record for InsertRangeRequest {
+    impl ::gapi::wire::Record for InsertRangeRequest {
         const NAME: &'static str = "InsertRangeRequest";
         const FIELDS: &'static [&'static str] = &["range", "shiftDimension"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.range,
@@ -7445,7 +7445,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.range,
@@ -7455,7 +7455,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(InsertRangeRequest);
+    ::gapi::record!(InsertRangeRequest);
     /// The dimension which will be shifted when inserting cells. If ROWS, existing cells will be shifted down. If COLUMNS, existing cells will be shifted right.
     pub type InsertRangeRequestShiftDimension = AppendDimensionRequestDimension;
     /// A single interpolation point on a gradient conditional format. These pin the gradient color scale according to the color, type and value chosen.
@@ -7470,7 +7470,7 @@ pub mod schemas {
         /// The value this interpolation point uses. May be a formula. Unused if type is MIN or MAX.
         pub value: Option<String>,
     }
-    impl gapi::wire::Record for InterpolationPoint {
+    impl ::gapi::wire::Record for InterpolationPoint {
         const NAME: &'static str = "InterpolationPoint";
         const FIELDS: &'static [&'static str] = &[
             "color",
@@ -7479,7 +7479,7 @@ pub mod schemas {
             "value",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.color,
@@ -7491,7 +7491,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.color,
@@ -7503,8 +7503,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(InterpolationPoint);
-    gapi::open_enum! {
+    ::gapi::record!(InterpolationPoint);
+    ::gapi::open_enum! {
         /// How the value should be interpreted.
         pub enum InterpolationPointType {
             /// The default value, do not use.
@@ -7525,15 +7525,15 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct Interval {
         /// Optional. Exclusive end of the interval. If specified, a Timestamp matching this interval will have to be before the end.
-        pub end_time: Option<gapi::types::DateTime>,
+        pub end_time: Option<::gapi::types::DateTime>,
         /// Optional. Inclusive start of the interval. If specified, a Timestamp matching this interval will have to be the same or after the start.
-        pub start_time: Option<gapi::types::DateTime>,
+        pub start_time: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for Interval {
+    impl ::gapi::wire::Record for Interval {
         const NAME: &'static str = "Interval";
         const FIELDS: &'static [&'static str] = &["endTime", "startTime"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.end_time,
@@ -7543,7 +7543,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.end_time,
@@ -7553,7 +7553,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Interval);
+    ::gapi::record!(Interval);
     /// Settings to control how circular dependencies are resolved with iterative calculation.
     #[derive(Clone, Default)]
     pub struct IterativeCalculationSettings {
@@ -7562,14 +7562,14 @@ pub mod schemas {
         /// When iterative calculation is enabled, the maximum number of calculation rounds to perform.
         pub max_iterations: Option<i32>,
     }
-    impl gapi::wire::Record for IterativeCalculationSettings {
+    impl ::gapi::wire::Record for IterativeCalculationSettings {
         const NAME: &'static str = "IterativeCalculationSettings";
         const FIELDS: &'static [&'static str] = &[
             "convergenceThreshold",
             "maxIterations",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.convergence_threshold,
@@ -7579,7 +7579,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.convergence_threshold,
@@ -7589,7 +7589,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(IterativeCalculationSettings);
+    ::gapi::record!(IterativeCalculationSettings);
     /// Formatting options for key value.
     #[derive(Clone, Default)]
     pub struct KeyValueFormat {
@@ -7598,11 +7598,11 @@ pub mod schemas {
         /// Text formatting options for key value. The link field is not supported.
         pub text_format: Option<TextFormat>,
     }
-    impl gapi::wire::Record for KeyValueFormat {
+    impl ::gapi::wire::Record for KeyValueFormat {
         const NAME: &'static str = "KeyValueFormat";
         const FIELDS: &'static [&'static str] = &["position", "textFormat"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.position,
@@ -7612,7 +7612,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.position,
@@ -7622,7 +7622,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(KeyValueFormat);
+    ::gapi::record!(KeyValueFormat);
     /// Properties that describe the style of a line.
     #[derive(Clone, Default)]
     pub struct LineStyle {
@@ -7631,11 +7631,11 @@ pub mod schemas {
         /// The thickness of the line, in px.
         pub width: Option<i32>,
     }
-    impl gapi::wire::Record for LineStyle {
+    impl ::gapi::wire::Record for LineStyle {
         const NAME: &'static str = "LineStyle";
         const FIELDS: &'static [&'static str] = &["type", "width"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.r#type,
@@ -7645,7 +7645,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.r#type,
@@ -7655,8 +7655,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LineStyle);
-    gapi::open_enum! {
+    ::gapi::record!(LineStyle);
+    ::gapi::open_enum! {
         /// The dash type of the line.
         pub enum LineStyleType {
             /// Default value, do not use.
@@ -7685,11 +7685,11 @@ pub mod schemas {
         /// The link identifier.
         pub uri: Option<String>,
     }
-    impl gapi::wire::Record for Link {
+    impl ::gapi::wire::Record for Link {
         const NAME: &'static str = "Link";
         const FIELDS: &'static [&'static str] = &["uri"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.uri,
@@ -7698,7 +7698,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.uri,
@@ -7707,7 +7707,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Link);
+    ::gapi::record!(Link);
     /// The specification of a Looker data source.
     #[derive(Clone, Default)]
     pub struct LookerDataSourceSpec {
@@ -7718,11 +7718,11 @@ pub mod schemas {
         /// Name of a Looker model.
         pub model: Option<String>,
     }
-    impl gapi::wire::Record for LookerDataSourceSpec {
+    impl ::gapi::wire::Record for LookerDataSourceSpec {
         const NAME: &'static str = "LookerDataSourceSpec";
         const FIELDS: &'static [&'static str] = &["explore", "instanceUri", "model"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.explore,
@@ -7733,7 +7733,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.explore,
@@ -7744,18 +7744,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LookerDataSourceSpec);
+    ::gapi::record!(LookerDataSourceSpec);
     /// Allows you to manually organize the values in a source data column into buckets with names of your choosing. For example, a pivot table that aggregates population by state: +-------+-------------------+ | State | SUM of Population | +-------+-------------------+ | AK | 0.7 | | AL | 4.8 | | AR | 2.9 | ... +-------+-------------------+ could be turned into a pivot table that aggregates population by time zone by providing a list of groups (for example, groupName = 'Central', items = \['AL', 'AR', 'IA', ...\]) to a manual group rule. Note that a similar effect could be achieved by adding a time zone column to the source data and adjusting the pivot table. +-----------+-------------------+ | Time Zone | SUM of Population | +-----------+-------------------+ | Central | 106.3 | | Eastern | 151.9 | | Mountain | 17.4 | ... +-----------+-------------------+
     #[derive(Clone, Default)]
     pub struct ManualRule {
         /// The list of group names and the corresponding items from the source data that map to each group name.
         pub groups: Option<Vec<ManualRuleGroup>>,
     }
-    impl gapi::wire::Record for ManualRule {
+    impl ::gapi::wire::Record for ManualRule {
         const NAME: &'static str = "ManualRule";
         const FIELDS: &'static [&'static str] = &["groups"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.groups,
@@ -7764,7 +7764,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.groups,
@@ -7773,7 +7773,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ManualRule);
+    ::gapi::record!(ManualRule);
     /// A group name and a list of items from the source data that should be placed in the group with this name.
     #[derive(Clone, Default)]
     pub struct ManualRuleGroup {
@@ -7782,11 +7782,11 @@ pub mod schemas {
         /// The items in the source data that should be placed into this group. Each item may be a string, number, or boolean. Items may appear in at most one group within a given ManualRule. Items that do not appear in any group will appear on their own.
         pub items: Option<Vec<ExtendedValue>>,
     }
-    impl gapi::wire::Record for ManualRuleGroup {
+    impl ::gapi::wire::Record for ManualRuleGroup {
         const NAME: &'static str = "ManualRuleGroup";
         const FIELDS: &'static [&'static str] = &["groupName", "items"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.group_name,
@@ -7796,7 +7796,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.group_name,
@@ -7806,7 +7806,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ManualRuleGroup);
+    ::gapi::record!(ManualRuleGroup);
     /// A developer metadata entry and the data filters specified in the original request that matched it.
     #[derive(Clone, Default)]
     pub struct MatchedDeveloperMetadata {
@@ -7815,11 +7815,11 @@ pub mod schemas {
         /// The developer metadata matching the specified filters.
         pub developer_metadata: Option<DeveloperMetadata>,
     }
-    impl gapi::wire::Record for MatchedDeveloperMetadata {
+    impl ::gapi::wire::Record for MatchedDeveloperMetadata {
         const NAME: &'static str = "MatchedDeveloperMetadata";
         const FIELDS: &'static [&'static str] = &["dataFilters", "developerMetadata"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_filters,
@@ -7829,7 +7829,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_filters,
@@ -7839,7 +7839,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(MatchedDeveloperMetadata);
+    ::gapi::record!(MatchedDeveloperMetadata);
     /// A value range that was matched by one or more data filers.
     #[derive(Clone, Default)]
     pub struct MatchedValueRange {
@@ -7848,11 +7848,11 @@ pub mod schemas {
         /// The values matched by the DataFilter.
         pub value_range: Option<ValueRange>,
     }
-    impl gapi::wire::Record for MatchedValueRange {
+    impl ::gapi::wire::Record for MatchedValueRange {
         const NAME: &'static str = "MatchedValueRange";
         const FIELDS: &'static [&'static str] = &["dataFilters", "valueRange"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_filters,
@@ -7862,7 +7862,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_filters,
@@ -7872,7 +7872,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(MatchedValueRange);
+    ::gapi::record!(MatchedValueRange);
     /// Merges all cells in the range.
     #[derive(Clone, Default)]
     pub struct MergeCellsRequest {
@@ -7881,11 +7881,11 @@ pub mod schemas {
         /// The range of cells to merge.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::Record for MergeCellsRequest {
+    impl ::gapi::wire::Record for MergeCellsRequest {
         const NAME: &'static str = "MergeCellsRequest";
         const FIELDS: &'static [&'static str] = &["mergeType", "range"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.merge_type,
@@ -7895,7 +7895,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.merge_type,
@@ -7905,8 +7905,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(MergeCellsRequest);
-    gapi::open_enum! {
+    ::gapi::record!(MergeCellsRequest);
+    ::gapi::open_enum! {
         /// How the cells should be merged.
         pub enum MergeCellsRequestMergeType {
             /// Create a single merge from the range
@@ -7925,11 +7925,11 @@ pub mod schemas {
         /// The source dimensions to move.
         pub source: Option<DimensionRange>,
     }
-    impl gapi::wire::Record for MoveDimensionRequest {
+    impl ::gapi::wire::Record for MoveDimensionRequest {
         const NAME: &'static str = "MoveDimensionRequest";
         const FIELDS: &'static [&'static str] = &["destinationIndex", "source"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.destination_index,
@@ -7939,7 +7939,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.destination_index,
@@ -7949,7 +7949,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(MoveDimensionRequest);
+    ::gapi::record!(MoveDimensionRequest);
     /// A named range.
     #[derive(Clone, Default)]
     pub struct NamedRange {
@@ -7960,11 +7960,11 @@ pub mod schemas {
         /// The range this represents.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::Record for NamedRange {
+    impl ::gapi::wire::Record for NamedRange {
         const NAME: &'static str = "NamedRange";
         const FIELDS: &'static [&'static str] = &["name", "namedRangeId", "range"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.name,
@@ -7975,7 +7975,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.name,
@@ -7986,7 +7986,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(NamedRange);
+    ::gapi::record!(NamedRange);
     /// The number format of a cell.
     #[derive(Clone, Default)]
     pub struct NumberFormat {
@@ -7995,11 +7995,11 @@ pub mod schemas {
         /// The type of the number format. When writing, this field must be set.
         pub r#type: Option<NumberFormatType>,
     }
-    impl gapi::wire::Record for NumberFormat {
+    impl ::gapi::wire::Record for NumberFormat {
         const NAME: &'static str = "NumberFormat";
         const FIELDS: &'static [&'static str] = &["pattern", "type"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.pattern,
@@ -8009,7 +8009,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.pattern,
@@ -8019,8 +8019,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(NumberFormat);
-    gapi::open_enum! {
+    ::gapi::record!(NumberFormat);
+    ::gapi::open_enum! {
         /// The type of the number format. When writing, this field must be set.
         pub enum NumberFormatType {
             /// The number format is not specified and is based on the contents of the cell. Do not explicitly use this.
@@ -8063,7 +8063,7 @@ pub mod schemas {
         /// The data containing the tooltip for the corresponding node. A blank value results in no tooltip being displayed for the node. This field is optional.
         pub tooltips: Option<ChartData>,
     }
-    impl gapi::wire::Record for OrgChartSpec {
+    impl ::gapi::wire::Record for OrgChartSpec {
         const NAME: &'static str = "OrgChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "labels",
@@ -8076,7 +8076,7 @@ pub mod schemas {
             "tooltips",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.labels,
@@ -8092,7 +8092,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.labels,
@@ -8108,8 +8108,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(OrgChartSpec);
-    gapi::open_enum! {
+    ::gapi::record!(OrgChartSpec);
+    ::gapi::open_enum! {
         /// The size of the org chart nodes.
         pub enum OrgChartSpecNodeSize {
             /// Default value, do not use.
@@ -8136,7 +8136,7 @@ pub mod schemas {
         /// The width of the object, in pixels. Defaults to 600.
         pub width_pixels: Option<i32>,
     }
-    impl gapi::wire::Record for OverlayPosition {
+    impl ::gapi::wire::Record for OverlayPosition {
         const NAME: &'static str = "OverlayPosition";
         const FIELDS: &'static [&'static str] = &[
             "anchorCell",
@@ -8146,7 +8146,7 @@ pub mod schemas {
             "widthPixels",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.anchor_cell,
@@ -8159,7 +8159,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.anchor_cell,
@@ -8172,7 +8172,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(OverlayPosition);
+    ::gapi::record!(OverlayPosition);
     /// The amount of padding around the cell, in pixels. When updating padding, every field must be specified.
     #[derive(Clone, Default)]
     pub struct Padding {
@@ -8185,11 +8185,11 @@ pub mod schemas {
         /// The top padding of the cell.
         pub top: Option<i32>,
     }
-    impl gapi::wire::Record for Padding {
+    impl ::gapi::wire::Record for Padding {
         const NAME: &'static str = "Padding";
         const FIELDS: &'static [&'static str] = &["bottom", "left", "right", "top"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bottom,
@@ -8201,7 +8201,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bottom,
@@ -8213,7 +8213,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Padding);
+    ::gapi::record!(Padding);
     /// Inserts data into the spreadsheet starting at the specified coordinate.
     #[derive(Clone, Default)]
     pub struct PasteDataRequest {
@@ -8228,7 +8228,7 @@ pub mod schemas {
         /// How the data should be pasted.
         pub r#type: Option<PasteDataRequestType>,
     }
-    impl gapi::wire::Record for PasteDataRequest {
+    impl ::gapi::wire::Record for PasteDataRequest {
         const NAME: &'static str = "PasteDataRequest";
         const FIELDS: &'static [&'static str] = &[
             "coordinate",
@@ -8238,7 +8238,7 @@ pub mod schemas {
             "type",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.coordinate,
@@ -8251,7 +8251,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.coordinate,
@@ -8264,7 +8264,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PasteDataRequest);
+    ::gapi::record!(PasteDataRequest);
     /// How the data should be pasted.
     pub type PasteDataRequestType = CopyPasteRequestPasteType;
     /// Properties specific to a linked person.
@@ -8275,11 +8275,11 @@ pub mod schemas {
         /// Required. The email address linked to this person. This field is always present.
         pub email: Option<String>,
     }
-    impl gapi::wire::Record for PersonProperties {
+    impl ::gapi::wire::Record for PersonProperties {
         const NAME: &'static str = "PersonProperties";
         const FIELDS: &'static [&'static str] = &["displayFormat", "email"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.display_format,
@@ -8289,7 +8289,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.display_format,
@@ -8299,8 +8299,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PersonProperties);
-    gapi::open_enum! {
+    ::gapi::record!(PersonProperties);
+    ::gapi::open_enum! {
         /// Optional. The display format of the person chip. If not set, the default display format is used.
         pub enum PersonPropertiesDisplayFormat {
             /// Default value, do not use.
@@ -8327,7 +8327,7 @@ pub mod schemas {
         /// True if the pie is three dimensional.
         pub three_dimensional: Option<bool>,
     }
-    impl gapi::wire::Record for PieChartSpec {
+    impl ::gapi::wire::Record for PieChartSpec {
         const NAME: &'static str = "PieChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "domain",
@@ -8337,7 +8337,7 @@ pub mod schemas {
             "threeDimensional",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.domain,
@@ -8350,7 +8350,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.domain,
@@ -8363,8 +8363,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PieChartSpec);
-    gapi::open_enum! {
+    ::gapi::record!(PieChartSpec);
+    ::gapi::open_enum! {
         /// Where the legend of the pie chart should be drawn.
         pub enum PieChartSpecLegendPosition {
             /// Default value, do not use.
@@ -8393,7 +8393,7 @@ pub mod schemas {
         /// Values that should be included. Values not listed here are excluded.
         pub visible_values: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for PivotFilterCriteria {
+    impl ::gapi::wire::Record for PivotFilterCriteria {
         const NAME: &'static str = "PivotFilterCriteria";
         const FIELDS: &'static [&'static str] = &[
             "condition",
@@ -8401,7 +8401,7 @@ pub mod schemas {
             "visibleValues",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.condition,
@@ -8412,7 +8412,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.condition,
@@ -8423,7 +8423,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PivotFilterCriteria);
+    ::gapi::record!(PivotFilterCriteria);
     /// The pivot table filter criteria associated with a specific source column offset.
     #[derive(Clone, Default)]
     pub struct PivotFilterSpec {
@@ -8434,7 +8434,7 @@ pub mod schemas {
         /// The criteria for the column.
         pub filter_criteria: Option<PivotFilterCriteria>,
     }
-    impl gapi::wire::Record for PivotFilterSpec {
+    impl ::gapi::wire::Record for PivotFilterSpec {
         const NAME: &'static str = "PivotFilterSpec";
         const FIELDS: &'static [&'static str] = &[
             "columnOffsetIndex",
@@ -8442,7 +8442,7 @@ pub mod schemas {
             "filterCriteria",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.column_offset_index,
@@ -8453,7 +8453,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.column_offset_index,
@@ -8464,7 +8464,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PivotFilterSpec);
+    ::gapi::record!(PivotFilterSpec);
     /// A single grouping (either row or column) in a pivot table.
     #[derive(Clone, Default)]
     pub struct PivotGroup {
@@ -8489,7 +8489,7 @@ pub mod schemas {
         /// Metadata about values in the grouping.
         pub value_metadata: Option<Vec<PivotGroupValueMetadata>>,
     }
-    impl gapi::wire::Record for PivotGroup {
+    impl ::gapi::wire::Record for PivotGroup {
         const NAME: &'static str = "PivotGroup";
         const FIELDS: &'static [&'static str] = &[
             "dataSourceColumnReference",
@@ -8504,7 +8504,7 @@ pub mod schemas {
             "valueMetadata",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_source_column_reference,
@@ -8522,7 +8522,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_source_column_reference,
@@ -8540,7 +8540,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PivotGroup);
+    ::gapi::record!(PivotGroup);
     /// The count limit on rows or columns in the pivot group.
     #[derive(Clone, Default)]
     pub struct PivotGroupLimit {
@@ -8549,11 +8549,11 @@ pub mod schemas {
         /// The count limit.
         pub count_limit: Option<i32>,
     }
-    impl gapi::wire::Record for PivotGroupLimit {
+    impl ::gapi::wire::Record for PivotGroupLimit {
         const NAME: &'static str = "PivotGroupLimit";
         const FIELDS: &'static [&'static str] = &["applyOrder", "countLimit"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.apply_order,
@@ -8563,7 +8563,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.apply_order,
@@ -8573,7 +8573,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PivotGroupLimit);
+    ::gapi::record!(PivotGroupLimit);
     /// An optional setting on a PivotGroup that defines buckets for the values in the source data column rather than breaking out each individual value. Only one PivotGroup with a group rule may be added for each column in the source data, though on any given column you may add both a PivotGroup that has a rule and a PivotGroup that does not.
     #[derive(Clone, Default)]
     pub struct PivotGroupRule {
@@ -8584,7 +8584,7 @@ pub mod schemas {
         /// A ManualRule.
         pub manual_rule: Option<ManualRule>,
     }
-    impl gapi::wire::Record for PivotGroupRule {
+    impl ::gapi::wire::Record for PivotGroupRule {
         const NAME: &'static str = "PivotGroupRule";
         const FIELDS: &'static [&'static str] = &[
             "dateTimeRule",
@@ -8592,7 +8592,7 @@ pub mod schemas {
             "manualRule",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.date_time_rule,
@@ -8603,7 +8603,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.date_time_rule,
@@ -8614,8 +8614,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PivotGroupRule);
-    gapi::open_enum! {
+    ::gapi::record!(PivotGroupRule);
+    ::gapi::open_enum! {
         /// The order the values in this group should be sorted.
         pub enum PivotGroupSortOrder {
             /// Default value, do not use this.
@@ -8634,11 +8634,11 @@ pub mod schemas {
         /// The offset in the PivotTable.values list which the values in this grouping should be sorted by.
         pub values_index: Option<i32>,
     }
-    impl gapi::wire::Record for PivotGroupSortValueBucket {
+    impl ::gapi::wire::Record for PivotGroupSortValueBucket {
         const NAME: &'static str = "PivotGroupSortValueBucket";
         const FIELDS: &'static [&'static str] = &["buckets", "valuesIndex"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.buckets,
@@ -8648,7 +8648,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.buckets,
@@ -8658,7 +8658,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PivotGroupSortValueBucket);
+    ::gapi::record!(PivotGroupSortValueBucket);
     /// Metadata about a value in a pivot grouping.
     #[derive(Clone, Default)]
     pub struct PivotGroupValueMetadata {
@@ -8667,11 +8667,11 @@ pub mod schemas {
         /// The calculated value the metadata corresponds to. (Note that formulaValue is not valid, because the values will be calculated.)
         pub value: Option<ExtendedValue>,
     }
-    impl gapi::wire::Record for PivotGroupValueMetadata {
+    impl ::gapi::wire::Record for PivotGroupValueMetadata {
         const NAME: &'static str = "PivotGroupValueMetadata";
         const FIELDS: &'static [&'static str] = &["collapsed", "value"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.collapsed,
@@ -8681,7 +8681,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.collapsed,
@@ -8691,7 +8691,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PivotGroupValueMetadata);
+    ::gapi::record!(PivotGroupValueMetadata);
     /// A pivot table.
     #[derive(Clone, Default)]
     pub struct PivotTable {
@@ -8714,7 +8714,7 @@ pub mod schemas {
         /// A list of values to include in the pivot table.
         pub values: Option<Vec<PivotValue>>,
     }
-    impl gapi::wire::Record for PivotTable {
+    impl ::gapi::wire::Record for PivotTable {
         const NAME: &'static str = "PivotTable";
         const FIELDS: &'static [&'static str] = &[
             "columns",
@@ -8728,7 +8728,7 @@ pub mod schemas {
             "values",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.columns,
@@ -8745,7 +8745,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.columns,
@@ -8762,8 +8762,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PivotTable);
-    gapi::open_enum! {
+    ::gapi::record!(PivotTable);
+    ::gapi::open_enum! {
         /// Whether values should be listed horizontally (as columns) or vertically (as rows).
         pub enum PivotTableValueLayout {
             /// Values are laid out horizontally (as columns).
@@ -8788,7 +8788,7 @@ pub mod schemas {
         /// A function to summarize the value. If formula is set, the only supported values are SUM and CUSTOM. If sourceColumnOffset is set, then `CUSTOM` is not supported.
         pub summarize_function: Option<PivotValueSummarizeFunction>,
     }
-    impl gapi::wire::Record for PivotValue {
+    impl ::gapi::wire::Record for PivotValue {
         const NAME: &'static str = "PivotValue";
         const FIELDS: &'static [&'static str] = &[
             "calculatedDisplayType",
@@ -8799,7 +8799,7 @@ pub mod schemas {
             "summarizeFunction",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.calculated_display_type,
@@ -8813,7 +8813,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.calculated_display_type,
@@ -8827,8 +8827,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PivotValue);
-    gapi::open_enum! {
+    ::gapi::record!(PivotValue);
+    ::gapi::open_enum! {
         /// If specified, indicates that pivot values should be displayed as the result of a calculation with another pivot value. For example, if calculated_display_type is specified as PERCENT_OF_GRAND_TOTAL, all the pivot values are displayed as the percentage of the grand total. In the Sheets editor, this is referred to as "Show As" in the value section of a pivot table.
         pub enum PivotValueCalculatedDisplayType {
             /// Default value, do not use.
@@ -8841,7 +8841,7 @@ pub mod schemas {
             PercentOfGrandTotal = "PERCENT_OF_GRAND_TOTAL",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// A function to summarize the value. If formula is set, the only supported values are SUM and CUSTOM. If sourceColumnOffset is set, then `CUSTOM` is not supported.
         pub enum PivotValueSummarizeFunction {
             /// The default, do not use.
@@ -8886,11 +8886,11 @@ pub mod schemas {
         /// The point size. If empty, a default size is used.
         pub size: Option<f64>,
     }
-    impl gapi::wire::Record for PointStyle {
+    impl ::gapi::wire::Record for PointStyle {
         const NAME: &'static str = "PointStyle";
         const FIELDS: &'static [&'static str] = &["shape", "size"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.shape,
@@ -8900,7 +8900,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.shape,
@@ -8910,8 +8910,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PointStyle);
-    gapi::open_enum! {
+    ::gapi::record!(PointStyle);
+    ::gapi::open_enum! {
         /// The point shape. If empty or unspecified, a default shape is used.
         pub enum PointStyleShape {
             /// Default value.
@@ -8948,7 +8948,7 @@ pub mod schemas {
         /// Output only. The content of the post as HTML.
         pub content_html: Option<String>,
         /// Output only. The time the post was created.
-        pub create_time: Option<gapi::types::DateTime>,
+        pub create_time: Option<::gapi::types::DateTime>,
         /// Output only. Whether the post is deleted. If `true`, content and author fields will be empty.
         pub deleted: Option<bool>,
         /// Output only. Whether the post is from a copied spreadsheet. This field cannot be set directly by callers.
@@ -8958,9 +8958,9 @@ pub mod schemas {
         /// Output only. The unique ID of the post.
         pub post_id: Option<String>,
         /// Output only. The time the post was last updated.
-        pub update_time: Option<gapi::types::DateTime>,
+        pub update_time: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for Post {
+    impl ::gapi::wire::Record for Post {
         const NAME: &'static str = "Post";
         const FIELDS: &'static [&'static str] = &[
             "assigneeEmail",
@@ -8976,7 +8976,7 @@ pub mod schemas {
             "updateTime",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.assignee_email,
@@ -8995,7 +8995,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.assignee_email,
@@ -9014,7 +9014,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Post);
+    ::gapi::record!(Post);
     /// Represents a user who authored a comment post.
     #[derive(Clone, Default)]
     pub struct PostAuthor {
@@ -9027,7 +9027,7 @@ pub mod schemas {
         /// The resource name of the post author user, which can also be used to identify the user in the \[Google People API\](https://developers.google.com/people/api/rest/v1/people). Format: `users/{user}`. Will not be populated if the anonymous field is `true` or if the post is from an imported spreadsheet.
         pub user: Option<String>,
     }
-    impl gapi::wire::Record for PostAuthor {
+    impl ::gapi::wire::Record for PostAuthor {
         const NAME: &'static str = "PostAuthor";
         const FIELDS: &'static [&'static str] = &[
             "anonymous",
@@ -9036,7 +9036,7 @@ pub mod schemas {
             "user",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.anonymous,
@@ -9048,7 +9048,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.anonymous,
@@ -9060,8 +9060,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PostAuthor);
-    gapi::open_enum! {
+    ::gapi::record!(PostAuthor);
+    ::gapi::open_enum! {
         /// Action taken as part of creating the post.
         pub enum PostCommentAction {
             /// Default value. This value is unused.
@@ -9096,7 +9096,7 @@ pub mod schemas {
         /// True if this protected range will show a warning when editing. Warning-based protection means that every user can edit data in the protected range, except editing will prompt a warning asking the user to confirm the edit. When writing: if this field is true, then editors are ignored. Additionally, if this field is changed from true to false and the `editors` field is not set (nor included in the field mask), then the editors will be set to all the editors in the document.
         pub warning_only: Option<bool>,
     }
-    impl gapi::wire::Record for ProtectedRange {
+    impl ::gapi::wire::Record for ProtectedRange {
         const NAME: &'static str = "ProtectedRange";
         const FIELDS: &'static [&'static str] = &[
             "description",
@@ -9110,7 +9110,7 @@ pub mod schemas {
             "warningOnly",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.description,
@@ -9127,7 +9127,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.description,
@@ -9144,18 +9144,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ProtectedRange);
+    ::gapi::record!(ProtectedRange);
     /// Randomizes the order of the rows in a range.
     #[derive(Clone, Default)]
     pub struct RandomizeRangeRequest {
         /// The range to randomize.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::Record for RandomizeRangeRequest {
+    impl ::gapi::wire::Record for RandomizeRangeRequest {
         const NAME: &'static str = "RandomizeRangeRequest";
         const FIELDS: &'static [&'static str] = &["range"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.range,
@@ -9164,7 +9164,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.range,
@@ -9173,7 +9173,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(RandomizeRangeRequest);
+    ::gapi::record!(RandomizeRangeRequest);
     /// The status of a refresh cancellation. You can send a cancel request to explicitly cancel one or multiple data source object refreshes.
     #[derive(Clone, Default)]
     pub struct RefreshCancellationStatus {
@@ -9182,11 +9182,11 @@ pub mod schemas {
         /// The state of a call to cancel a refresh in Sheets.
         pub state: Option<RefreshCancellationStatusState>,
     }
-    impl gapi::wire::Record for RefreshCancellationStatus {
+    impl ::gapi::wire::Record for RefreshCancellationStatus {
         const NAME: &'static str = "RefreshCancellationStatus";
         const FIELDS: &'static [&'static str] = &["errorCode", "state"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.error_code,
@@ -9196,7 +9196,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.error_code,
@@ -9206,8 +9206,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(RefreshCancellationStatus);
-    gapi::open_enum! {
+    ::gapi::record!(RefreshCancellationStatus);
+    ::gapi::open_enum! {
         /// The error code.
         pub enum RefreshCancellationStatusErrorCode {
             /// Default value, do not use.
@@ -9224,7 +9224,7 @@ pub mod schemas {
             CancelOtherError = "CANCEL_OTHER_ERROR",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The state of a call to cancel a refresh in Sheets.
         pub enum RefreshCancellationStatusState {
             /// Default value, do not use.
@@ -9243,11 +9243,11 @@ pub mod schemas {
         /// Reference to a data source object being refreshed.
         pub reference: Option<DataSourceObjectReference>,
     }
-    impl gapi::wire::Record for RefreshDataSourceObjectExecutionStatus {
+    impl ::gapi::wire::Record for RefreshDataSourceObjectExecutionStatus {
         const NAME: &'static str = "RefreshDataSourceObjectExecutionStatus";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "reference"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_execution_status,
@@ -9257,7 +9257,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_execution_status,
@@ -9267,7 +9267,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(RefreshDataSourceObjectExecutionStatus);
+    ::gapi::record!(RefreshDataSourceObjectExecutionStatus);
     /// Refreshes one or multiple data source objects in the spreadsheet by the specified references. The request requires an additional `bigquery.readonly` OAuth scope if you are refreshing a BigQuery data source. If there are multiple refresh requests referencing the same data source objects in one batch, only the last refresh request is processed, and all those requests will have the same response accordingly.
     #[derive(Clone, Default)]
     pub struct RefreshDataSourceRequest {
@@ -9280,7 +9280,7 @@ pub mod schemas {
         /// References to data source objects to refresh.
         pub references: Option<DataSourceObjectReferences>,
     }
-    impl gapi::wire::Record for RefreshDataSourceRequest {
+    impl ::gapi::wire::Record for RefreshDataSourceRequest {
         const NAME: &'static str = "RefreshDataSourceRequest";
         const FIELDS: &'static [&'static str] = &[
             "dataSourceId",
@@ -9289,7 +9289,7 @@ pub mod schemas {
             "references",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_source_id,
@@ -9301,7 +9301,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_source_id,
@@ -9313,18 +9313,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(RefreshDataSourceRequest);
+    ::gapi::record!(RefreshDataSourceRequest);
     /// The response from refreshing one or multiple data source objects.
     #[derive(Clone, Default)]
     pub struct RefreshDataSourceResponse {
         /// All the refresh status for the data source object references specified in the request. If is_all is specified, the field contains only those in failure status.
         pub statuses: Option<Vec<RefreshDataSourceObjectExecutionStatus>>,
     }
-    impl gapi::wire::Record for RefreshDataSourceResponse {
+    impl ::gapi::wire::Record for RefreshDataSourceResponse {
         const NAME: &'static str = "RefreshDataSourceResponse";
         const FIELDS: &'static [&'static str] = &["statuses"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.statuses,
@@ -9333,7 +9333,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.statuses,
@@ -9342,22 +9342,22 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(RefreshDataSourceResponse);
+    ::gapi::record!(RefreshDataSourceResponse);
     /// Updates all cells in the range to the values in the given Cell object. Only the fields listed in the fields field are updated; others are unchanged. If writing a cell with a formula, the formula's ranges will automatically increment for each field in the range. For example, if writing a cell with formula `=A1` into range B2:C4, B2 would be `=A1`, B3 would be `=A2`, B4 would be `=A3`, C2 would be `=B1`, C3 would be `=B2`, C4 would be `=B3`. To keep the formula's ranges static, use the `$` indicator. For example, use the formula `=$A$1` to prevent both the row and the column from incrementing.
     #[derive(Clone, Default)]
     pub struct RepeatCellRequest {
         /// The data to write.
         pub cell: Option<CellData>,
         /// The fields that should be updated. At least one field must be specified. The root `cell` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        pub fields: Option<gapi::types::FieldMask>,
+        pub fields: Option<::gapi::types::FieldMask>,
         /// The range to repeat the cell in.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::Record for RepeatCellRequest {
+    impl ::gapi::wire::Record for RepeatCellRequest {
         const NAME: &'static str = "RepeatCellRequest";
         const FIELDS: &'static [&'static str] = &["cell", "fields", "range"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.cell,
@@ -9368,7 +9368,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.cell,
@@ -9379,7 +9379,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(RepeatCellRequest);
+    ::gapi::record!(RepeatCellRequest);
     /// A single kind of update to apply to a spreadsheet.
     #[derive(Clone, Default)]
     pub struct Request {
@@ -9532,7 +9532,7 @@ pub mod schemas {
         /// Updates a table.
         pub update_table: Option<UpdateTableRequest>,
     }
-    impl gapi::wire::Record for Request {
+    impl ::gapi::wire::Record for Request {
         const NAME: &'static str = "Request";
         const FIELDS: &'static [&'static str] = &[
             "addBanding",
@@ -9611,7 +9611,7 @@ pub mod schemas {
             "updateTable",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.add_banding,
@@ -9693,7 +9693,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.add_banding,
@@ -9775,7 +9775,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Request);
+    ::gapi::record!(Request);
     /// A single response from an update.
     #[derive(Clone, Default)]
     pub struct Response {
@@ -9836,7 +9836,7 @@ pub mod schemas {
             UpdateEmbeddedObjectPositionResponse,
         >,
     }
-    impl gapi::wire::Record for Response {
+    impl ::gapi::wire::Record for Response {
         const NAME: &'static str = "Response";
         const FIELDS: &'static [&'static str] = &[
             "addBanding",
@@ -9868,7 +9868,7 @@ pub mod schemas {
             "updateEmbeddedObjectPosition",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.add_banding,
@@ -9903,7 +9903,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.add_banding,
@@ -9938,7 +9938,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Response);
+    ::gapi::record!(Response);
     /// Properties of a link to a Google resource (such as a file in Drive, a YouTube video, a Maps address, or a Calendar event). Only Drive files can be written as chips. All other rich link types are read only. URIs cannot exceed 2000 bytes when writing. NOTE: Writing Drive file chips requires at least one of the `drive.file`, `drive.readonly`, or `drive` OAuth scopes.
     #[derive(Clone, Default)]
     pub struct RichLinkProperties {
@@ -9947,11 +9947,11 @@ pub mod schemas {
         /// Required. The URI to the link. This is always present.
         pub uri: Option<String>,
     }
-    impl gapi::wire::Record for RichLinkProperties {
+    impl ::gapi::wire::Record for RichLinkProperties {
         const NAME: &'static str = "RichLinkProperties";
         const FIELDS: &'static [&'static str] = &["mimeType", "uri"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.mime_type,
@@ -9961,7 +9961,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.mime_type,
@@ -9971,18 +9971,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(RichLinkProperties);
+    ::gapi::record!(RichLinkProperties);
     /// Data about each cell in a row.
     #[derive(Clone, Default)]
     pub struct RowData {
         /// The values in the row, one per column.
         pub values: Option<Vec<CellData>>,
     }
-    impl gapi::wire::Record for RowData {
+    impl ::gapi::wire::Record for RowData {
         const NAME: &'static str = "RowData";
         const FIELDS: &'static [&'static str] = &["values"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.values,
@@ -9991,7 +9991,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.values,
@@ -10000,7 +10000,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(RowData);
+    ::gapi::record!(RowData);
     /// A scorecard chart. Scorecard charts are used to highlight key performance indicators, known as KPIs, on the spreadsheet. A scorecard chart can represent things like total sales, average cost, or a top selling item. You can specify a single data value, or aggregate over a range of data. Percentage or absolute difference from a baseline value can be highlighted, like changes over time.
     #[derive(Clone, Default)]
     pub struct ScorecardChartSpec {
@@ -10021,7 +10021,7 @@ pub mod schemas {
         /// Value to scale scorecard key and baseline value. For example, a factor of 10 can be used to divide all values in the chart by 10. This field is optional.
         pub scale_factor: Option<f64>,
     }
-    impl gapi::wire::Record for ScorecardChartSpec {
+    impl ::gapi::wire::Record for ScorecardChartSpec {
         const NAME: &'static str = "ScorecardChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "aggregateType",
@@ -10034,7 +10034,7 @@ pub mod schemas {
             "scaleFactor",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.aggregate_type,
@@ -10050,7 +10050,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.aggregate_type,
@@ -10066,10 +10066,10 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ScorecardChartSpec);
+    ::gapi::record!(ScorecardChartSpec);
     /// The aggregation type for key and baseline chart data in scorecard chart. This field is not supported for data source charts. Use the ChartData.aggregateType field of the key_value_data or baseline_value_data instead for data source charts. This field is optional.
     pub type ScorecardChartSpecAggregateType = ChartDataAggregateType;
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The number format source used in the scorecard chart. This field is optional.
         pub enum ScorecardChartSpecNumberFormatSource {
             /// Default value, do not use.
@@ -10086,11 +10086,11 @@ pub mod schemas {
         /// The data filters describing the criteria used to determine which DeveloperMetadata entries to return. DeveloperMetadata matching any of the specified filters are included in the response.
         pub data_filters: Option<Vec<DataFilter>>,
     }
-    impl gapi::wire::Record for SearchDeveloperMetadataRequest {
+    impl ::gapi::wire::Record for SearchDeveloperMetadataRequest {
         const NAME: &'static str = "SearchDeveloperMetadataRequest";
         const FIELDS: &'static [&'static str] = &["dataFilters"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_filters,
@@ -10099,7 +10099,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_filters,
@@ -10108,18 +10108,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SearchDeveloperMetadataRequest);
+    ::gapi::record!(SearchDeveloperMetadataRequest);
     /// A reply to a developer metadata search request.
     #[derive(Clone, Default)]
     pub struct SearchDeveloperMetadataResponse {
         /// The metadata matching the criteria of the search request.
         pub matched_developer_metadata: Option<Vec<MatchedDeveloperMetadata>>,
     }
-    impl gapi::wire::Record for SearchDeveloperMetadataResponse {
+    impl ::gapi::wire::Record for SearchDeveloperMetadataResponse {
         const NAME: &'static str = "SearchDeveloperMetadataResponse";
         const FIELDS: &'static [&'static str] = &["matchedDeveloperMetadata"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.matched_developer_metadata,
@@ -10128,7 +10128,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.matched_developer_metadata,
@@ -10137,18 +10137,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SearchDeveloperMetadataResponse);
+    ::gapi::record!(SearchDeveloperMetadataResponse);
     /// Sets the basic filter associated with a sheet.
     #[derive(Clone, Default)]
     pub struct SetBasicFilterRequest {
         /// The filter to set.
         pub filter: Option<BasicFilter>,
     }
-    impl gapi::wire::Record for SetBasicFilterRequest {
+    impl ::gapi::wire::Record for SetBasicFilterRequest {
         const NAME: &'static str = "SetBasicFilterRequest";
         const FIELDS: &'static [&'static str] = &["filter"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.filter,
@@ -10157,7 +10157,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.filter,
@@ -10166,7 +10166,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SetBasicFilterRequest);
+    ::gapi::record!(SetBasicFilterRequest);
     /// Sets a data validation rule to every cell in the range. To clear validation in a range, call this with no rule specified.
     #[derive(Clone, Default)]
     pub struct SetDataValidationRequest {
@@ -10177,7 +10177,7 @@ pub mod schemas {
         /// The data validation rule to set on each cell in the range, or empty to clear the data validation in the range.
         pub rule: Option<DataValidationRule>,
     }
-    impl gapi::wire::Record for SetDataValidationRequest {
+    impl ::gapi::wire::Record for SetDataValidationRequest {
         const NAME: &'static str = "SetDataValidationRequest";
         const FIELDS: &'static [&'static str] = &[
             "filteredRowsIncluded",
@@ -10185,7 +10185,7 @@ pub mod schemas {
             "rule",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.filtered_rows_included,
@@ -10196,7 +10196,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.filtered_rows_included,
@@ -10207,7 +10207,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SetDataValidationRequest);
+    ::gapi::record!(SetDataValidationRequest);
     /// A sheet in a spreadsheet.
     #[derive(Clone, Default)]
     pub struct Sheet {
@@ -10242,7 +10242,7 @@ pub mod schemas {
         /// The tables on this sheet.
         pub tables: Option<Vec<Table>>,
     }
-    impl gapi::wire::Record for Sheet {
+    impl ::gapi::wire::Record for Sheet {
         const NAME: &'static str = "Sheet";
         const FIELDS: &'static [&'static str] = &[
             "bandedRanges",
@@ -10262,7 +10262,7 @@ pub mod schemas {
             "tables",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.banded_ranges,
@@ -10285,7 +10285,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.banded_ranges,
@@ -10308,7 +10308,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Sheet);
+    ::gapi::record!(Sheet);
     /// Properties of a sheet.
     #[derive(Clone, Default)]
     pub struct SheetProperties {
@@ -10333,7 +10333,7 @@ pub mod schemas {
         /// The name of the sheet.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for SheetProperties {
+    impl ::gapi::wire::Record for SheetProperties {
         const NAME: &'static str = "SheetProperties";
         const FIELDS: &'static [&'static str] = &[
             "dataSourceSheetProperties",
@@ -10348,7 +10348,7 @@ pub mod schemas {
             "title",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_source_sheet_properties,
@@ -10366,7 +10366,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_source_sheet_properties,
@@ -10384,8 +10384,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SheetProperties);
-    gapi::open_enum! {
+    ::gapi::record!(SheetProperties);
+    ::gapi::open_enum! {
         /// The type of sheet. Defaults to GRID. This field cannot be changed once set.
         pub enum SheetPropertiesSheetType {
             /// Default value, do not use.
@@ -10408,11 +10408,11 @@ pub mod schemas {
         /// The specification of the slicer.
         pub spec: Option<SlicerSpec>,
     }
-    impl gapi::wire::Record for Slicer {
+    impl ::gapi::wire::Record for Slicer {
         const NAME: &'static str = "Slicer";
         const FIELDS: &'static [&'static str] = &["position", "slicerId", "spec"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.position,
@@ -10423,7 +10423,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.position,
@@ -10434,7 +10434,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Slicer);
+    ::gapi::record!(Slicer);
     /// The specifications of a slicer.
     #[derive(Clone, Default)]
     pub struct SlicerSpec {
@@ -10457,7 +10457,7 @@ pub mod schemas {
         /// The title of the slicer.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for SlicerSpec {
+    impl ::gapi::wire::Record for SlicerSpec {
         const NAME: &'static str = "SlicerSpec";
         const FIELDS: &'static [&'static str] = &[
             "applyToPivotTables",
@@ -10471,7 +10471,7 @@ pub mod schemas {
             "title",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.apply_to_pivot_tables,
@@ -10488,7 +10488,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.apply_to_pivot_tables,
@@ -10505,7 +10505,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SlicerSpec);
+    ::gapi::record!(SlicerSpec);
     /// The horizontal alignment of title in the slicer. If unspecified, defaults to `LEFT`
     pub type SlicerSpecHorizontalAlignment = CellFormatHorizontalAlignment;
     /// Sorts data in rows based on a sort order per column.
@@ -10516,11 +10516,11 @@ pub mod schemas {
         /// The sort order per column. Later specifications are used when values are equal in the earlier specifications.
         pub sort_specs: Option<Vec<SortSpec>>,
     }
-    impl gapi::wire::Record for SortRangeRequest {
+    impl ::gapi::wire::Record for SortRangeRequest {
         const NAME: &'static str = "SortRangeRequest";
         const FIELDS: &'static [&'static str] = &["range", "sortSpecs"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.range,
@@ -10530,7 +10530,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.range,
@@ -10540,7 +10540,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SortRangeRequest);
+    ::gapi::record!(SortRangeRequest);
     /// A sort order associated with a specific column or row.
     #[derive(Clone, Default)]
     pub struct SortSpec {
@@ -10559,7 +10559,7 @@ pub mod schemas {
         /// The order data should be sorted.
         pub sort_order: Option<SortSpecSortOrder>,
     }
-    impl gapi::wire::Record for SortSpec {
+    impl ::gapi::wire::Record for SortSpec {
         const NAME: &'static str = "SortSpec";
         const FIELDS: &'static [&'static str] = &[
             "backgroundColor",
@@ -10571,7 +10571,7 @@ pub mod schemas {
             "sortOrder",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.background_color,
@@ -10586,7 +10586,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.background_color,
@@ -10601,7 +10601,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SortSpec);
+    ::gapi::record!(SortSpec);
     /// The order data should be sorted.
     pub type SortSpecSortOrder = PivotGroupSortOrder;
     /// A combination of a source range and how to extend that source.
@@ -10614,11 +10614,11 @@ pub mod schemas {
         /// The location of the data to use as the source of the autofill.
         pub source: Option<GridRange>,
     }
-    impl gapi::wire::Record for SourceAndDestination {
+    impl ::gapi::wire::Record for SourceAndDestination {
         const NAME: &'static str = "SourceAndDestination";
         const FIELDS: &'static [&'static str] = &["dimension", "fillLength", "source"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.dimension,
@@ -10629,7 +10629,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.dimension,
@@ -10640,7 +10640,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SourceAndDestination);
+    ::gapi::record!(SourceAndDestination);
     /// The dimension that data should be filled into.
     pub type SourceAndDestinationDimension = AppendDimensionRequestDimension;
     /// Resource that represents a spreadsheet.
@@ -10667,7 +10667,7 @@ pub mod schemas {
         /// The url of the spreadsheet. This field is read-only.
         pub spreadsheet_url: Option<String>,
     }
-    impl gapi::wire::Record for Spreadsheet {
+    impl ::gapi::wire::Record for Spreadsheet {
         const NAME: &'static str = "Spreadsheet";
         const FIELDS: &'static [&'static str] = &[
             "comments",
@@ -10682,7 +10682,7 @@ pub mod schemas {
             "spreadsheetUrl",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.comments,
@@ -10700,7 +10700,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.comments,
@@ -10718,7 +10718,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Spreadsheet);
+    ::gapi::record!(Spreadsheet);
     /// Output only. The comments view mode applied to the spreadsheet.
     pub type SpreadsheetCommentsViewMode = BatchUpdateSpreadsheetRequestCommentsViewMode;
     /// Properties of a spreadsheet.
@@ -10741,7 +10741,7 @@ pub mod schemas {
         /// The title of the spreadsheet.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for SpreadsheetProperties {
+    impl ::gapi::wire::Record for SpreadsheetProperties {
         const NAME: &'static str = "SpreadsheetProperties";
         const FIELDS: &'static [&'static str] = &[
             "autoRecalc",
@@ -10754,7 +10754,7 @@ pub mod schemas {
             "title",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.auto_recalc,
@@ -10770,7 +10770,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.auto_recalc,
@@ -10786,8 +10786,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SpreadsheetProperties);
-    gapi::open_enum! {
+    ::gapi::record!(SpreadsheetProperties);
+    ::gapi::open_enum! {
         /// The amount of time to wait before volatile functions are recalculated.
         pub enum SpreadsheetPropertiesAutoRecalc {
             /// Default value. This value must not be used.
@@ -10808,11 +10808,11 @@ pub mod schemas {
         /// The spreadsheet theme color pairs. To update you must provide all theme color pairs.
         pub theme_colors: Option<Vec<ThemeColorPair>>,
     }
-    impl gapi::wire::Record for SpreadsheetTheme {
+    impl ::gapi::wire::Record for SpreadsheetTheme {
         const NAME: &'static str = "SpreadsheetTheme";
         const FIELDS: &'static [&'static str] = &["primaryFontFamily", "themeColors"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.primary_font_family,
@@ -10822,7 +10822,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.primary_font_family,
@@ -10832,7 +10832,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SpreadsheetTheme);
+    ::gapi::record!(SpreadsheetTheme);
     /// A table.
     #[derive(Clone, Default)]
     pub struct Table {
@@ -10847,7 +10847,7 @@ pub mod schemas {
         /// The id of the table.
         pub table_id: Option<String>,
     }
-    impl gapi::wire::Record for Table {
+    impl ::gapi::wire::Record for Table {
         const NAME: &'static str = "Table";
         const FIELDS: &'static [&'static str] = &[
             "columnProperties",
@@ -10857,7 +10857,7 @@ pub mod schemas {
             "tableId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.column_properties,
@@ -10870,7 +10870,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.column_properties,
@@ -10883,18 +10883,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Table);
+    ::gapi::record!(Table);
     /// A data validation rule for a column in a table.
     #[derive(Clone, Default)]
     pub struct TableColumnDataValidationRule {
         /// The condition that data in the cell must match. Valid only if the \[BooleanCondition.type\] is ONE_OF_LIST.
         pub condition: Option<BooleanCondition>,
     }
-    impl gapi::wire::Record for TableColumnDataValidationRule {
+    impl ::gapi::wire::Record for TableColumnDataValidationRule {
         const NAME: &'static str = "TableColumnDataValidationRule";
         const FIELDS: &'static [&'static str] = &["condition"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.condition,
@@ -10903,7 +10903,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.condition,
@@ -10912,7 +10912,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TableColumnDataValidationRule);
+    ::gapi::record!(TableColumnDataValidationRule);
     /// The table column.
     #[derive(Clone, Default)]
     pub struct TableColumnProperties {
@@ -10925,7 +10925,7 @@ pub mod schemas {
         /// The column data validation rule. Only set for dropdown column type.
         pub data_validation_rule: Option<TableColumnDataValidationRule>,
     }
-    impl gapi::wire::Record for TableColumnProperties {
+    impl ::gapi::wire::Record for TableColumnProperties {
         const NAME: &'static str = "TableColumnProperties";
         const FIELDS: &'static [&'static str] = &[
             "columnIndex",
@@ -10934,7 +10934,7 @@ pub mod schemas {
             "dataValidationRule",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.column_index,
@@ -10946,7 +10946,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.column_index,
@@ -10958,8 +10958,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TableColumnProperties);
-    gapi::open_enum! {
+    ::gapi::record!(TableColumnProperties);
+    ::gapi::open_enum! {
         /// The column type.
         pub enum TableColumnPropertiesColumnType {
             /// An unspecified column type.
@@ -11006,7 +11006,7 @@ pub mod schemas {
         /// The second color that is alternating. If this field is set, the second banded row is filled with the specified color. Otherwise, the second banded row is filled with a default color.
         pub second_band_color_style: Option<ColorStyle>,
     }
-    impl gapi::wire::Record for TableRowsProperties {
+    impl ::gapi::wire::Record for TableRowsProperties {
         const NAME: &'static str = "TableRowsProperties";
         const FIELDS: &'static [&'static str] = &[
             "firstBandColorStyle",
@@ -11015,7 +11015,7 @@ pub mod schemas {
             "secondBandColorStyle",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.first_band_color_style,
@@ -11027,7 +11027,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.first_band_color_style,
@@ -11039,7 +11039,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TableRowsProperties);
+    ::gapi::record!(TableRowsProperties);
     /// The format of a run of text in a cell. Absent values indicate that the field isn't specified.
     #[derive(Clone, Default)]
     pub struct TextFormat {
@@ -11062,7 +11062,7 @@ pub mod schemas {
         /// True if the text is underlined.
         pub underline: Option<bool>,
     }
-    impl gapi::wire::Record for TextFormat {
+    impl ::gapi::wire::Record for TextFormat {
         const NAME: &'static str = "TextFormat";
         const FIELDS: &'static [&'static str] = &[
             "bold",
@@ -11076,7 +11076,7 @@ pub mod schemas {
             "underline",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bold,
@@ -11093,7 +11093,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bold,
@@ -11110,7 +11110,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TextFormat);
+    ::gapi::record!(TextFormat);
     /// A run of a text format. The format of this run continues until the start index of the next run. When updating, all fields must be set.
     #[derive(Clone, Default)]
     pub struct TextFormatRun {
@@ -11119,11 +11119,11 @@ pub mod schemas {
         /// The zero-based character index where this run starts, in UTF-16 code units.
         pub start_index: Option<i32>,
     }
-    impl gapi::wire::Record for TextFormatRun {
+    impl ::gapi::wire::Record for TextFormatRun {
         const NAME: &'static str = "TextFormatRun";
         const FIELDS: &'static [&'static str] = &["format", "startIndex"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.format,
@@ -11133,7 +11133,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.format,
@@ -11143,18 +11143,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TextFormatRun);
+    ::gapi::record!(TextFormatRun);
     /// Position settings for text.
     #[derive(Clone, Default)]
     pub struct TextPosition {
         /// Horizontal alignment setting for the piece of text.
         pub horizontal_alignment: Option<TextPositionHorizontalAlignment>,
     }
-    impl gapi::wire::Record for TextPosition {
+    impl ::gapi::wire::Record for TextPosition {
         const NAME: &'static str = "TextPosition";
         const FIELDS: &'static [&'static str] = &["horizontalAlignment"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.horizontal_alignment,
@@ -11163,7 +11163,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.horizontal_alignment,
@@ -11172,7 +11172,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TextPosition);
+    ::gapi::record!(TextPosition);
     /// Horizontal alignment setting for the piece of text.
     pub type TextPositionHorizontalAlignment = CellFormatHorizontalAlignment;
     /// The rotation applied to text in a cell.
@@ -11183,11 +11183,11 @@ pub mod schemas {
         /// If true, text reads top to bottom, but the orientation of individual characters is unchanged. For example: | V | | e | | r | | t | | i | | c | | a | | l |
         pub vertical: Option<bool>,
     }
-    impl gapi::wire::Record for TextRotation {
+    impl ::gapi::wire::Record for TextRotation {
         const NAME: &'static str = "TextRotation";
         const FIELDS: &'static [&'static str] = &["angle", "vertical"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.angle,
@@ -11197,7 +11197,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.angle,
@@ -11207,7 +11207,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TextRotation);
+    ::gapi::record!(TextRotation);
     /// Splits a column of text into multiple columns, based on a delimiter in each cell.
     #[derive(Clone, Default)]
     pub struct TextToColumnsRequest {
@@ -11218,7 +11218,7 @@ pub mod schemas {
         /// The source data range. This must span exactly one column.
         pub source: Option<GridRange>,
     }
-    impl gapi::wire::Record for TextToColumnsRequest {
+    impl ::gapi::wire::Record for TextToColumnsRequest {
         const NAME: &'static str = "TextToColumnsRequest";
         const FIELDS: &'static [&'static str] = &[
             "delimiter",
@@ -11226,7 +11226,7 @@ pub mod schemas {
             "source",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.delimiter,
@@ -11237,7 +11237,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.delimiter,
@@ -11248,8 +11248,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TextToColumnsRequest);
-    gapi::open_enum! {
+    ::gapi::record!(TextToColumnsRequest);
+    ::gapi::open_enum! {
         /// The delimiter type to use.
         pub enum TextToColumnsRequestDelimiterType {
             /// Default value. This value must not be used.
@@ -11276,11 +11276,11 @@ pub mod schemas {
         /// The type of the spreadsheet theme color.
         pub color_type: Option<ThemeColorPairColorType>,
     }
-    impl gapi::wire::Record for ThemeColorPair {
+    impl ::gapi::wire::Record for ThemeColorPair {
         const NAME: &'static str = "ThemeColorPair";
         const FIELDS: &'static [&'static str] = &["color", "colorType"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.color,
@@ -11290,7 +11290,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.color,
@@ -11300,7 +11300,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ThemeColorPair);
+    ::gapi::record!(ThemeColorPair);
     /// The type of the spreadsheet theme color.
     pub type ThemeColorPairColorType = ColorStyleThemeColor;
     /// Represents a time of day. The date and time zone are either not significant or are specified elsewhere. An API may choose to allow leap seconds. Related types are google.type.Date and `google.protobuf.Timestamp`.
@@ -11315,7 +11315,7 @@ pub mod schemas {
         /// Seconds of a minute. Must be greater than or equal to 0 and typically must be less than or equal to 59. An API may allow the value 60 if it allows leap-seconds.
         pub seconds: Option<i32>,
     }
-    impl gapi::wire::Record for TimeOfDay {
+    impl ::gapi::wire::Record for TimeOfDay {
         const NAME: &'static str = "TimeOfDay";
         const FIELDS: &'static [&'static str] = &[
             "hours",
@@ -11324,7 +11324,7 @@ pub mod schemas {
             "seconds",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.hours,
@@ -11336,7 +11336,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.hours,
@@ -11348,7 +11348,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TimeOfDay);
+    ::gapi::record!(TimeOfDay);
     /// A color scale for a treemap chart.
     #[derive(Clone, Default)]
     pub struct TreemapChartColorScale {
@@ -11369,7 +11369,7 @@ pub mod schemas {
         /// The background color for cells that have no color data associated with them. Defaults to #000000 if not specified. If no_data_color is also set, this field takes precedence.
         pub no_data_color_style: Option<ColorStyle>,
     }
-    impl gapi::wire::Record for TreemapChartColorScale {
+    impl ::gapi::wire::Record for TreemapChartColorScale {
         const NAME: &'static str = "TreemapChartColorScale";
         const FIELDS: &'static [&'static str] = &[
             "maxValueColor",
@@ -11382,7 +11382,7 @@ pub mod schemas {
             "noDataColorStyle",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.max_value_color,
@@ -11398,7 +11398,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.max_value_color,
@@ -11414,7 +11414,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TreemapChartColorScale);
+    ::gapi::record!(TreemapChartColorScale);
     /// A Treemap chart.
     #[derive(Clone, Default)]
     pub struct TreemapChartSpec {
@@ -11445,7 +11445,7 @@ pub mod schemas {
         /// The text format for all labels on the chart. The link field is not supported.
         pub text_format: Option<TextFormat>,
     }
-    impl gapi::wire::Record for TreemapChartSpec {
+    impl ::gapi::wire::Record for TreemapChartSpec {
         const NAME: &'static str = "TreemapChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "colorData",
@@ -11463,7 +11463,7 @@ pub mod schemas {
             "textFormat",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.color_data,
@@ -11484,7 +11484,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.color_data,
@@ -11505,18 +11505,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TreemapChartSpec);
+    ::gapi::record!(TreemapChartSpec);
     /// Trims the whitespace (such as spaces, tabs, or new lines) in every cell in the specified range. This request removes all whitespace from the start and end of each cell's text, and reduces any subsequence of remaining whitespace characters to a single space. If the resulting trimmed text starts with a '+' or '=' character, the text remains as a string value and isn't interpreted as a formula.
     #[derive(Clone, Default)]
     pub struct TrimWhitespaceRequest {
         /// The range whose cells to trim.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::Record for TrimWhitespaceRequest {
+    impl ::gapi::wire::Record for TrimWhitespaceRequest {
         const NAME: &'static str = "TrimWhitespaceRequest";
         const FIELDS: &'static [&'static str] = &["range"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.range,
@@ -11525,7 +11525,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.range,
@@ -11534,18 +11534,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TrimWhitespaceRequest);
+    ::gapi::record!(TrimWhitespaceRequest);
     /// The result of trimming whitespace in cells.
     #[derive(Clone, Default)]
     pub struct TrimWhitespaceResponse {
         /// The number of cells that were trimmed of whitespace.
         pub cells_changed_count: Option<i32>,
     }
-    impl gapi::wire::Record for TrimWhitespaceResponse {
+    impl ::gapi::wire::Record for TrimWhitespaceResponse {
         const NAME: &'static str = "TrimWhitespaceResponse";
         const FIELDS: &'static [&'static str] = &["cellsChangedCount"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.cells_changed_count,
@@ -11554,7 +11554,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.cells_changed_count,
@@ -11563,18 +11563,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TrimWhitespaceResponse);
+    ::gapi::record!(TrimWhitespaceResponse);
     /// Unmerges cells in the given range.
     #[derive(Clone, Default)]
     pub struct UnmergeCellsRequest {
         /// The range within which all cells should be unmerged. If the range spans multiple merges, all will be unmerged. The range must not partially span any merge.
         pub range: Option<GridRange>,
     }
-    impl gapi::wire::Record for UnmergeCellsRequest {
+    impl ::gapi::wire::Record for UnmergeCellsRequest {
         const NAME: &'static str = "UnmergeCellsRequest";
         const FIELDS: &'static [&'static str] = &["range"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.range,
@@ -11583,7 +11583,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.range,
@@ -11592,20 +11592,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UnmergeCellsRequest);
+    ::gapi::record!(UnmergeCellsRequest);
     /// Updates properties of the supplied banded range.
     #[derive(Clone, Default)]
     pub struct UpdateBandingRequest {
         /// The banded range to update with the new properties.
         pub banded_range: Option<BandedRange>,
         /// The fields that should be updated. At least one field must be specified. The root `bandedRange` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        pub fields: Option<gapi::types::FieldMask>,
+        pub fields: Option<::gapi::types::FieldMask>,
     }
-    impl gapi::wire::Record for UpdateBandingRequest {
+    impl ::gapi::wire::Record for UpdateBandingRequest {
         const NAME: &'static str = "UpdateBandingRequest";
         const FIELDS: &'static [&'static str] = &["bandedRange", "fields"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.banded_range,
@@ -11615,7 +11615,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.banded_range,
@@ -11625,7 +11625,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateBandingRequest);
+    ::gapi::record!(UpdateBandingRequest);
     /// Updates the borders of a range. If a field is not set in the request, that means the border remains as-is. For example, with two subsequent UpdateBordersRequest: 1. range: A1:A5 `{ top: RED, bottom: WHITE }` 2. range: A1:A5 `{ left: BLUE }` That would result in A1:A5 having a borders of `{ top: RED, bottom: WHITE, left: BLUE }`. If you want to clear a border, explicitly set the style to NONE.
     #[derive(Clone, Default)]
     pub struct UpdateBordersRequest {
@@ -11644,7 +11644,7 @@ pub mod schemas {
         /// The border to put at the top of the range.
         pub top: Option<Border>,
     }
-    impl gapi::wire::Record for UpdateBordersRequest {
+    impl ::gapi::wire::Record for UpdateBordersRequest {
         const NAME: &'static str = "UpdateBordersRequest";
         const FIELDS: &'static [&'static str] = &[
             "bottom",
@@ -11656,7 +11656,7 @@ pub mod schemas {
             "top",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bottom,
@@ -11671,7 +11671,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bottom,
@@ -11686,12 +11686,12 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateBordersRequest);
+    ::gapi::record!(UpdateBordersRequest);
     /// Updates all cells in a range with new data.
     #[derive(Clone, Default)]
     pub struct UpdateCellsRequest {
         /// The fields of CellData that should be updated. At least one field must be specified. The root is the CellData; 'row.values.' should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        pub fields: Option<gapi::types::FieldMask>,
+        pub fields: Option<::gapi::types::FieldMask>,
         /// The range to write data to. If the data in rows does not cover the entire requested range, the fields matching those set in fields will be cleared.
         pub range: Option<GridRange>,
         /// The data to write.
@@ -11699,11 +11699,11 @@ pub mod schemas {
         /// The coordinate to start writing data at. Any number of rows and columns (including a different number of columns per row) may be written.
         pub start: Option<GridCoordinate>,
     }
-    impl gapi::wire::Record for UpdateCellsRequest {
+    impl ::gapi::wire::Record for UpdateCellsRequest {
         const NAME: &'static str = "UpdateCellsRequest";
         const FIELDS: &'static [&'static str] = &["fields", "range", "rows", "start"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.fields,
@@ -11715,7 +11715,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.fields,
@@ -11727,7 +11727,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateCellsRequest);
+    ::gapi::record!(UpdateCellsRequest);
     /// Updates a chart's specifications. (This does not move or resize a chart. To move or resize a chart, use UpdateEmbeddedObjectPositionRequest.)
     #[derive(Clone, Default)]
     pub struct UpdateChartSpecRequest {
@@ -11736,11 +11736,11 @@ pub mod schemas {
         /// The specification to apply to the chart.
         pub spec: Option<ChartSpec>,
     }
-    impl gapi::wire::Record for UpdateChartSpecRequest {
+    impl ::gapi::wire::Record for UpdateChartSpecRequest {
         const NAME: &'static str = "UpdateChartSpecRequest";
         const FIELDS: &'static [&'static str] = &["chartId", "spec"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.chart_id,
@@ -11750,7 +11750,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.chart_id,
@@ -11760,7 +11760,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateChartSpecRequest);
+    ::gapi::record!(UpdateChartSpecRequest);
     /// Updates a Post in a CommentThread. Returns a 400 bad request error if: - The requesting user is not the author of the post.
     #[derive(Clone, Default)]
     pub struct UpdateCommentPostRequest {
@@ -11771,11 +11771,11 @@ pub mod schemas {
         /// The ID of the post being updated.
         pub post_id: Option<String>,
     }
-    impl gapi::wire::Record for UpdateCommentPostRequest {
+    impl ::gapi::wire::Record for UpdateCommentPostRequest {
         const NAME: &'static str = "UpdateCommentPostRequest";
         const FIELDS: &'static [&'static str] = &["commentId", "content", "postId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.comment_id,
@@ -11786,7 +11786,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.comment_id,
@@ -11797,7 +11797,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateCommentPostRequest);
+    ::gapi::record!(UpdateCommentPostRequest);
     /// Updates a conditional format rule at the given index, or moves a conditional format rule to another index.
     #[derive(Clone, Default)]
     pub struct UpdateConditionalFormatRuleRequest {
@@ -11810,7 +11810,7 @@ pub mod schemas {
         /// The sheet of the rule to move. Required if new_index is set, unused otherwise.
         pub sheet_id: Option<i32>,
     }
-    impl gapi::wire::Record for UpdateConditionalFormatRuleRequest {
+    impl ::gapi::wire::Record for UpdateConditionalFormatRuleRequest {
         const NAME: &'static str = "UpdateConditionalFormatRuleRequest";
         const FIELDS: &'static [&'static str] = &[
             "index",
@@ -11819,7 +11819,7 @@ pub mod schemas {
             "sheetId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.index,
@@ -11831,7 +11831,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.index,
@@ -11843,7 +11843,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateConditionalFormatRuleRequest);
+    ::gapi::record!(UpdateConditionalFormatRuleRequest);
     /// The result of updating a conditional format rule.
     #[derive(Clone, Default)]
     pub struct UpdateConditionalFormatRuleResponse {
@@ -11856,7 +11856,7 @@ pub mod schemas {
         /// The old (deleted) rule. Not set if a rule was moved (because it is the same as new_rule).
         pub old_rule: Option<ConditionalFormatRule>,
     }
-    impl gapi::wire::Record for UpdateConditionalFormatRuleResponse {
+    impl ::gapi::wire::Record for UpdateConditionalFormatRuleResponse {
         const NAME: &'static str = "UpdateConditionalFormatRuleResponse";
         const FIELDS: &'static [&'static str] = &[
             "newIndex",
@@ -11865,7 +11865,7 @@ pub mod schemas {
             "oldRule",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.new_index,
@@ -11877,7 +11877,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.new_index,
@@ -11889,20 +11889,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateConditionalFormatRuleResponse);
+    ::gapi::record!(UpdateConditionalFormatRuleResponse);
     /// Updates a data source. After the data source is updated successfully, an execution is triggered to refresh the associated DATA_SOURCE sheet to read data from the updated data source. The request requires an additional `bigquery.readonly` OAuth scope if you are updating a BigQuery data source.
     #[derive(Clone, Default)]
     pub struct UpdateDataSourceRequest {
         /// The data source to update.
         pub data_source: Option<DataSource>,
         /// The fields that should be updated. At least one field must be specified. The root `dataSource` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        pub fields: Option<gapi::types::FieldMask>,
+        pub fields: Option<::gapi::types::FieldMask>,
     }
-    impl gapi::wire::Record for UpdateDataSourceRequest {
+    impl ::gapi::wire::Record for UpdateDataSourceRequest {
         const NAME: &'static str = "UpdateDataSourceRequest";
         const FIELDS: &'static [&'static str] = &["dataSource", "fields"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_source,
@@ -11912,7 +11912,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_source,
@@ -11922,7 +11922,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateDataSourceRequest);
+    ::gapi::record!(UpdateDataSourceRequest);
     /// The response from updating data source.
     #[derive(Clone, Default)]
     pub struct UpdateDataSourceResponse {
@@ -11931,11 +11931,11 @@ pub mod schemas {
         /// The updated data source.
         pub data_source: Option<DataSource>,
     }
-    impl gapi::wire::Record for UpdateDataSourceResponse {
+    impl ::gapi::wire::Record for UpdateDataSourceResponse {
         const NAME: &'static str = "UpdateDataSourceResponse";
         const FIELDS: &'static [&'static str] = &["dataExecutionStatus", "dataSource"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_execution_status,
@@ -11945,7 +11945,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_execution_status,
@@ -11955,7 +11955,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateDataSourceResponse);
+    ::gapi::record!(UpdateDataSourceResponse);
     /// A request to update properties of developer metadata. Updates the properties of the developer metadata selected by the filters to the values provided in the DeveloperMetadata resource. Callers must specify the properties they wish to update in the fields parameter, as well as specify at least one DataFilter matching the metadata they wish to update.
     #[derive(Clone, Default)]
     pub struct UpdateDeveloperMetadataRequest {
@@ -11964,9 +11964,9 @@ pub mod schemas {
         /// The value that all metadata matched by the data filters will be updated to.
         pub developer_metadata: Option<DeveloperMetadata>,
         /// The fields that should be updated. At least one field must be specified. The root `developerMetadata` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        pub fields: Option<gapi::types::FieldMask>,
+        pub fields: Option<::gapi::types::FieldMask>,
     }
-    impl gapi::wire::Record for UpdateDeveloperMetadataRequest {
+    impl ::gapi::wire::Record for UpdateDeveloperMetadataRequest {
         const NAME: &'static str = "UpdateDeveloperMetadataRequest";
         const FIELDS: &'static [&'static str] = &[
             "dataFilters",
@@ -11974,7 +11974,7 @@ pub mod schemas {
             "fields",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_filters,
@@ -11985,7 +11985,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_filters,
@@ -11996,18 +11996,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateDeveloperMetadataRequest);
+    ::gapi::record!(UpdateDeveloperMetadataRequest);
     /// The response from updating developer metadata.
     #[derive(Clone, Default)]
     pub struct UpdateDeveloperMetadataResponse {
         /// The updated developer metadata.
         pub developer_metadata: Option<Vec<DeveloperMetadata>>,
     }
-    impl gapi::wire::Record for UpdateDeveloperMetadataResponse {
+    impl ::gapi::wire::Record for UpdateDeveloperMetadataResponse {
         const NAME: &'static str = "UpdateDeveloperMetadataResponse";
         const FIELDS: &'static [&'static str] = &["developerMetadata"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.developer_metadata,
@@ -12016,7 +12016,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.developer_metadata,
@@ -12025,20 +12025,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateDeveloperMetadataResponse);
+    ::gapi::record!(UpdateDeveloperMetadataResponse);
     /// Updates the state of the specified group.
     #[derive(Clone, Default)]
     pub struct UpdateDimensionGroupRequest {
         /// The group whose state should be updated. The range and depth of the group should specify a valid group on the sheet, and all other fields updated.
         pub dimension_group: Option<DimensionGroup>,
         /// The fields that should be updated. At least one field must be specified. The root `dimensionGroup` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        pub fields: Option<gapi::types::FieldMask>,
+        pub fields: Option<::gapi::types::FieldMask>,
     }
-    impl gapi::wire::Record for UpdateDimensionGroupRequest {
+    impl ::gapi::wire::Record for UpdateDimensionGroupRequest {
         const NAME: &'static str = "UpdateDimensionGroupRequest";
         const FIELDS: &'static [&'static str] = &["dimensionGroup", "fields"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.dimension_group,
@@ -12048,7 +12048,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.dimension_group,
@@ -12058,20 +12058,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateDimensionGroupRequest);
+    ::gapi::record!(UpdateDimensionGroupRequest);
     /// Updates properties of dimensions within the specified range.
     #[derive(Clone, Default)]
     pub struct UpdateDimensionPropertiesRequest {
         /// The columns on a data source sheet to update.
         pub data_source_sheet_range: Option<DataSourceSheetDimensionRange>,
         /// The fields that should be updated. At least one field must be specified. The root `properties` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        pub fields: Option<gapi::types::FieldMask>,
+        pub fields: Option<::gapi::types::FieldMask>,
         /// Properties to update.
         pub properties: Option<DimensionProperties>,
         /// The rows or columns to update.
         pub range: Option<DimensionRange>,
     }
-    impl gapi::wire::Record for UpdateDimensionPropertiesRequest {
+    impl ::gapi::wire::Record for UpdateDimensionPropertiesRequest {
         const NAME: &'static str = "UpdateDimensionPropertiesRequest";
         const FIELDS: &'static [&'static str] = &[
             "dataSourceSheetRange",
@@ -12080,7 +12080,7 @@ pub mod schemas {
             "range",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_source_sheet_range,
@@ -12092,7 +12092,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_source_sheet_range,
@@ -12104,22 +12104,22 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateDimensionPropertiesRequest);
+    ::gapi::record!(UpdateDimensionPropertiesRequest);
     /// Updates an embedded object's border property.
     #[derive(Clone, Default)]
     pub struct UpdateEmbeddedObjectBorderRequest {
         /// The border that applies to the embedded object.
         pub border: Option<EmbeddedObjectBorder>,
         /// The fields that should be updated. At least one field must be specified. The root `border` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        pub fields: Option<gapi::types::FieldMask>,
+        pub fields: Option<::gapi::types::FieldMask>,
         /// The ID of the embedded object to update.
         pub object_id: Option<i32>,
     }
-    impl gapi::wire::Record for UpdateEmbeddedObjectBorderRequest {
+    impl ::gapi::wire::Record for UpdateEmbeddedObjectBorderRequest {
         const NAME: &'static str = "UpdateEmbeddedObjectBorderRequest";
         const FIELDS: &'static [&'static str] = &["border", "fields", "objectId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.border,
@@ -12130,7 +12130,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.border,
@@ -12141,22 +12141,22 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateEmbeddedObjectBorderRequest);
+    ::gapi::record!(UpdateEmbeddedObjectBorderRequest);
     /// Update an embedded object's position (such as a moving or resizing a chart or image).
     #[derive(Clone, Default)]
     pub struct UpdateEmbeddedObjectPositionRequest {
         /// The fields of OverlayPosition that should be updated when setting a new position. Used only if newPosition.overlayPosition is set, in which case at least one field must be specified. The root `newPosition.overlayPosition` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        pub fields: Option<gapi::types::FieldMask>,
+        pub fields: Option<::gapi::types::FieldMask>,
         /// An explicit position to move the embedded object to. If newPosition.sheetId is set, a new sheet with that ID will be created. If newPosition.newSheet is set to true, a new sheet will be created with an ID that will be chosen for you.
         pub new_position: Option<EmbeddedObjectPosition>,
         /// The ID of the object to moved.
         pub object_id: Option<i32>,
     }
-    impl gapi::wire::Record for UpdateEmbeddedObjectPositionRequest {
+    impl ::gapi::wire::Record for UpdateEmbeddedObjectPositionRequest {
         const NAME: &'static str = "UpdateEmbeddedObjectPositionRequest";
         const FIELDS: &'static [&'static str] = &["fields", "newPosition", "objectId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.fields,
@@ -12167,7 +12167,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.fields,
@@ -12178,18 +12178,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateEmbeddedObjectPositionRequest);
+    ::gapi::record!(UpdateEmbeddedObjectPositionRequest);
     /// The result of updating an embedded object's position.
     #[derive(Clone, Default)]
     pub struct UpdateEmbeddedObjectPositionResponse {
         /// The new position of the embedded object.
         pub position: Option<EmbeddedObjectPosition>,
     }
-    impl gapi::wire::Record for UpdateEmbeddedObjectPositionResponse {
+    impl ::gapi::wire::Record for UpdateEmbeddedObjectPositionResponse {
         const NAME: &'static str = "UpdateEmbeddedObjectPositionResponse";
         const FIELDS: &'static [&'static str] = &["position"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.position,
@@ -12198,7 +12198,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.position,
@@ -12207,20 +12207,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateEmbeddedObjectPositionResponse);
+    ::gapi::record!(UpdateEmbeddedObjectPositionResponse);
     /// Updates properties of the filter view.
     #[derive(Clone, Default)]
     pub struct UpdateFilterViewRequest {
         /// The fields that should be updated. At least one field must be specified. The root `filter` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        pub fields: Option<gapi::types::FieldMask>,
+        pub fields: Option<::gapi::types::FieldMask>,
         /// The new properties of the filter view.
         pub filter: Option<FilterView>,
     }
-    impl gapi::wire::Record for UpdateFilterViewRequest {
+    impl ::gapi::wire::Record for UpdateFilterViewRequest {
         const NAME: &'static str = "UpdateFilterViewRequest";
         const FIELDS: &'static [&'static str] = &["fields", "filter"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.fields,
@@ -12230,7 +12230,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.fields,
@@ -12240,20 +12240,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateFilterViewRequest);
+    ::gapi::record!(UpdateFilterViewRequest);
     /// Updates properties of the named range with the specified namedRangeId.
     #[derive(Clone, Default)]
     pub struct UpdateNamedRangeRequest {
         /// The fields that should be updated. At least one field must be specified. The root `namedRange` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        pub fields: Option<gapi::types::FieldMask>,
+        pub fields: Option<::gapi::types::FieldMask>,
         /// The named range to update with the new properties.
         pub named_range: Option<NamedRange>,
     }
-    impl gapi::wire::Record for UpdateNamedRangeRequest {
+    impl ::gapi::wire::Record for UpdateNamedRangeRequest {
         const NAME: &'static str = "UpdateNamedRangeRequest";
         const FIELDS: &'static [&'static str] = &["fields", "namedRange"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.fields,
@@ -12263,7 +12263,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.fields,
@@ -12273,20 +12273,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateNamedRangeRequest);
+    ::gapi::record!(UpdateNamedRangeRequest);
     /// Updates an existing protected range with the specified protectedRangeId.
     #[derive(Clone, Default)]
     pub struct UpdateProtectedRangeRequest {
         /// The fields that should be updated. At least one field must be specified. The root `protectedRange` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        pub fields: Option<gapi::types::FieldMask>,
+        pub fields: Option<::gapi::types::FieldMask>,
         /// The protected range to update with the new properties.
         pub protected_range: Option<ProtectedRange>,
     }
-    impl gapi::wire::Record for UpdateProtectedRangeRequest {
+    impl ::gapi::wire::Record for UpdateProtectedRangeRequest {
         const NAME: &'static str = "UpdateProtectedRangeRequest";
         const FIELDS: &'static [&'static str] = &["fields", "protectedRange"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.fields,
@@ -12296,7 +12296,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.fields,
@@ -12306,20 +12306,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateProtectedRangeRequest);
+    ::gapi::record!(UpdateProtectedRangeRequest);
     /// Updates properties of the sheet with the specified sheetId.
     #[derive(Clone, Default)]
     pub struct UpdateSheetPropertiesRequest {
         /// The fields that should be updated. At least one field must be specified. The root `properties` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        pub fields: Option<gapi::types::FieldMask>,
+        pub fields: Option<::gapi::types::FieldMask>,
         /// The properties to update.
         pub properties: Option<SheetProperties>,
     }
-    impl gapi::wire::Record for UpdateSheetPropertiesRequest {
+    impl ::gapi::wire::Record for UpdateSheetPropertiesRequest {
         const NAME: &'static str = "UpdateSheetPropertiesRequest";
         const FIELDS: &'static [&'static str] = &["fields", "properties"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.fields,
@@ -12329,7 +12329,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.fields,
@@ -12339,22 +12339,22 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateSheetPropertiesRequest);
+    ::gapi::record!(UpdateSheetPropertiesRequest);
     /// Updates a slicer's specifications. (This does not move or resize a slicer. To move or resize a slicer use UpdateEmbeddedObjectPositionRequest.
     #[derive(Clone, Default)]
     pub struct UpdateSlicerSpecRequest {
         /// The fields that should be updated. At least one field must be specified. The root `SlicerSpec` is implied and should not be specified. A single "*"\` can be used as short-hand for listing every field.
-        pub fields: Option<gapi::types::FieldMask>,
+        pub fields: Option<::gapi::types::FieldMask>,
         /// The id of the slicer to update.
         pub slicer_id: Option<i32>,
         /// The specification to apply to the slicer.
         pub spec: Option<SlicerSpec>,
     }
-    impl gapi::wire::Record for UpdateSlicerSpecRequest {
+    impl ::gapi::wire::Record for UpdateSlicerSpecRequest {
         const NAME: &'static str = "UpdateSlicerSpecRequest";
         const FIELDS: &'static [&'static str] = &["fields", "slicerId", "spec"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.fields,
@@ -12365,7 +12365,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.fields,
@@ -12376,20 +12376,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateSlicerSpecRequest);
+    ::gapi::record!(UpdateSlicerSpecRequest);
     /// Updates properties of a spreadsheet.
     #[derive(Clone, Default)]
     pub struct UpdateSpreadsheetPropertiesRequest {
         /// The fields that should be updated. At least one field must be specified. The root 'properties' is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        pub fields: Option<gapi::types::FieldMask>,
+        pub fields: Option<::gapi::types::FieldMask>,
         /// The properties to update.
         pub properties: Option<SpreadsheetProperties>,
     }
-    impl gapi::wire::Record for UpdateSpreadsheetPropertiesRequest {
+    impl ::gapi::wire::Record for UpdateSpreadsheetPropertiesRequest {
         const NAME: &'static str = "UpdateSpreadsheetPropertiesRequest";
         const FIELDS: &'static [&'static str] = &["fields", "properties"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.fields,
@@ -12399,7 +12399,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.fields,
@@ -12409,20 +12409,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateSpreadsheetPropertiesRequest);
+    ::gapi::record!(UpdateSpreadsheetPropertiesRequest);
     /// Updates a table in the spreadsheet.
     #[derive(Clone, Default)]
     pub struct UpdateTableRequest {
         /// Required. The fields that should be updated. At least one field must be specified. The root `table` is implied and should not be specified. A single `"*"` can be used as short-hand for listing every field.
-        pub fields: Option<gapi::types::FieldMask>,
+        pub fields: Option<::gapi::types::FieldMask>,
         /// Required. The table to update.
         pub table: Option<Table>,
     }
-    impl gapi::wire::Record for UpdateTableRequest {
+    impl ::gapi::wire::Record for UpdateTableRequest {
         const NAME: &'static str = "UpdateTableRequest";
         const FIELDS: &'static [&'static str] = &["fields", "table"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.fields,
@@ -12432,7 +12432,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.fields,
@@ -12442,7 +12442,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateTableRequest);
+    ::gapi::record!(UpdateTableRequest);
     /// The response when updating a range of values by a data filter in a spreadsheet.
     #[derive(Clone, Default)]
     pub struct UpdateValuesByDataFilterResponse {
@@ -12459,7 +12459,7 @@ pub mod schemas {
         /// The number of rows where at least one cell in the row was updated.
         pub updated_rows: Option<i32>,
     }
-    impl gapi::wire::Record for UpdateValuesByDataFilterResponse {
+    impl ::gapi::wire::Record for UpdateValuesByDataFilterResponse {
         const NAME: &'static str = "UpdateValuesByDataFilterResponse";
         const FIELDS: &'static [&'static str] = &[
             "dataFilter",
@@ -12470,7 +12470,7 @@ pub mod schemas {
             "updatedRows",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_filter,
@@ -12484,7 +12484,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_filter,
@@ -12498,7 +12498,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateValuesByDataFilterResponse);
+    ::gapi::record!(UpdateValuesByDataFilterResponse);
     /// The response when updating a range of values in a spreadsheet.
     #[derive(Clone, Default)]
     pub struct UpdateValuesResponse {
@@ -12515,7 +12515,7 @@ pub mod schemas {
         /// The number of rows where at least one cell in the row was updated.
         pub updated_rows: Option<i32>,
     }
-    impl gapi::wire::Record for UpdateValuesResponse {
+    impl ::gapi::wire::Record for UpdateValuesResponse {
         const NAME: &'static str = "UpdateValuesResponse";
         const FIELDS: &'static [&'static str] = &[
             "spreadsheetId",
@@ -12526,7 +12526,7 @@ pub mod schemas {
             "updatedRows",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.spreadsheet_id,
@@ -12540,7 +12540,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.spreadsheet_id,
@@ -12554,7 +12554,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UpdateValuesResponse);
+    ::gapi::record!(UpdateValuesResponse);
     /// Data within a range of the spreadsheet.
     #[derive(Clone, Default)]
     pub struct ValueRange {
@@ -12563,13 +12563,13 @@ pub mod schemas {
         /// The range the values cover, in \[A1 notation\](https://developers.google.com/workspace/sheets/api/guides/concepts#cell). For output, this range indicates the entire requested range, even though the values will exclude trailing rows and columns. When appending values, this field represents the range to search for a table, after which values will be appended.
         pub range: Option<String>,
         /// The data that was read or to be written. This is an array of arrays, the outer array representing all the data and each inner array representing a major dimension. Each item in the inner array corresponds with one cell. For output, empty trailing rows and columns will not be included. For input, supported value types are: bool, string, and double. Null values will be skipped. To set a cell to an empty value, set the string value to an empty string.
-        pub values: Option<Vec<Vec<gapi::serde_json::Value>>>,
+        pub values: Option<Vec<Vec<::gapi::serde_json::Value>>>,
     }
-    impl gapi::wire::Record for ValueRange {
+    impl ::gapi::wire::Record for ValueRange {
         const NAME: &'static str = "ValueRange";
         const FIELDS: &'static [&'static str] = &["majorDimension", "range", "values"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.major_dimension,
@@ -12580,7 +12580,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.major_dimension,
@@ -12591,7 +12591,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ValueRange);
+    ::gapi::record!(ValueRange);
     /// The major dimension of the values. For output, if the spreadsheet data is: `A1=1,B1=2,A2=3,B2=4`, then requesting `range=A1:B2,majorDimension=ROWS` will return `[[1,2],[3,4]]`, whereas requesting `range=A1:B2,majorDimension=COLUMNS` will return `[[1,3],[2,4]]`. For input, with `range=A1:B2,majorDimension=ROWS` then `[[1,2],[3,4]]` will set `A1=1,B1=2,A2=3,B2=4`. With `range=A1:B2,majorDimension=COLUMNS` then `[[1,2],[3,4]]` will set `A1=1,B1=3,A2=2,B2=4`. When writing, if this field is not set, it defaults to ROWS.
     pub type ValueRangeMajorDimension = AppendDimensionRequestDimension;
     /// Styles for a waterfall chart column.
@@ -12604,11 +12604,11 @@ pub mod schemas {
         /// The label of the column's legend.
         pub label: Option<String>,
     }
-    impl gapi::wire::Record for WaterfallChartColumnStyle {
+    impl ::gapi::wire::Record for WaterfallChartColumnStyle {
         const NAME: &'static str = "WaterfallChartColumnStyle";
         const FIELDS: &'static [&'static str] = &["color", "colorStyle", "label"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.color,
@@ -12619,7 +12619,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.color,
@@ -12630,7 +12630,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(WaterfallChartColumnStyle);
+    ::gapi::record!(WaterfallChartColumnStyle);
     /// A custom subtotal column for a waterfall chart series.
     #[derive(Clone, Default)]
     pub struct WaterfallChartCustomSubtotal {
@@ -12641,7 +12641,7 @@ pub mod schemas {
         /// The zero-based index of a data point within the series. If data_is_subtotal is true, the data point at this index is the subtotal. Otherwise, the subtotal appears after the data point with this index. A series can have multiple subtotals at arbitrary indices, but subtotals do not affect the indices of the data points. For example, if a series has three data points, their indices will always be 0, 1, and 2, regardless of how many subtotals exist on the series or what data points they are associated with.
         pub subtotal_index: Option<i32>,
     }
-    impl gapi::wire::Record for WaterfallChartCustomSubtotal {
+    impl ::gapi::wire::Record for WaterfallChartCustomSubtotal {
         const NAME: &'static str = "WaterfallChartCustomSubtotal";
         const FIELDS: &'static [&'static str] = &[
             "dataIsSubtotal",
@@ -12649,7 +12649,7 @@ pub mod schemas {
             "subtotalIndex",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_is_subtotal,
@@ -12660,7 +12660,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_is_subtotal,
@@ -12671,7 +12671,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(WaterfallChartCustomSubtotal);
+    ::gapi::record!(WaterfallChartCustomSubtotal);
     /// The domain of a waterfall chart.
     #[derive(Clone, Default)]
     pub struct WaterfallChartDomain {
@@ -12680,11 +12680,11 @@ pub mod schemas {
         /// True to reverse the order of the domain values (horizontal axis).
         pub reversed: Option<bool>,
     }
-    impl gapi::wire::Record for WaterfallChartDomain {
+    impl ::gapi::wire::Record for WaterfallChartDomain {
         const NAME: &'static str = "WaterfallChartDomain";
         const FIELDS: &'static [&'static str] = &["data", "reversed"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data,
@@ -12694,7 +12694,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data,
@@ -12704,7 +12704,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(WaterfallChartDomain);
+    ::gapi::record!(WaterfallChartDomain);
     /// A single series of data for a waterfall chart.
     #[derive(Clone, Default)]
     pub struct WaterfallChartSeries {
@@ -12723,7 +12723,7 @@ pub mod schemas {
         /// Styles for all subtotal columns in this series.
         pub subtotal_columns_style: Option<WaterfallChartColumnStyle>,
     }
-    impl gapi::wire::Record for WaterfallChartSeries {
+    impl ::gapi::wire::Record for WaterfallChartSeries {
         const NAME: &'static str = "WaterfallChartSeries";
         const FIELDS: &'static [&'static str] = &[
             "customSubtotals",
@@ -12735,7 +12735,7 @@ pub mod schemas {
             "subtotalColumnsStyle",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.custom_subtotals,
@@ -12750,7 +12750,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.custom_subtotals,
@@ -12765,7 +12765,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(WaterfallChartSeries);
+    ::gapi::record!(WaterfallChartSeries);
     /// A waterfall chart.
     #[derive(Clone, Default)]
     pub struct WaterfallChartSpec {
@@ -12784,7 +12784,7 @@ pub mod schemas {
         /// Controls whether to display additional data labels on stacked charts which sum the total value of all stacked values at each value along the domain axis. stacked_type must be STACKED and neither CUSTOM nor placement can be set on the total_data_label.
         pub total_data_label: Option<DataLabel>,
     }
-    impl gapi::wire::Record for WaterfallChartSpec {
+    impl ::gapi::wire::Record for WaterfallChartSpec {
         const NAME: &'static str = "WaterfallChartSpec";
         const FIELDS: &'static [&'static str] = &[
             "connectorLineStyle",
@@ -12796,7 +12796,7 @@ pub mod schemas {
             "totalDataLabel",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.connector_line_style,
@@ -12811,7 +12811,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.connector_line_style,
@@ -12826,8 +12826,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(WaterfallChartSpec);
-    gapi::open_enum! {
+    ::gapi::record!(WaterfallChartSpec);
+    ::gapi::open_enum! {
         /// The stacked type.
         pub enum WaterfallChartSpecStackedType {
             /// Default value, do not use.
@@ -12842,14 +12842,14 @@ pub mod schemas {
 /// The Google Sheets API (`sheets` v4): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]
 pub struct Sheets {
-    svc: gapi::Service,
+    svc: ::gapi::Service,
 }
 impl Sheets {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
-    pub fn new(client: gapi::Client) -> Self {
+    pub fn new(client: ::gapi::Client) -> Self {
         Sheets {
-            svc: gapi::Service::new(client, &SERVICE),
+            svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
@@ -12868,7 +12868,7 @@ impl Sheets {
     }
     /// The underlying [`gapi::Service`].
     #[inline]
-    pub fn service(&self) -> &gapi::Service {
+    pub fn service(&self) -> &::gapi::Service {
         &self.svc
     }
     /// The `spreadsheets` resource.
@@ -12884,7 +12884,7 @@ pub mod spreadsheets {
     /// Methods of the `spreadsheets` resource.
     #[derive(Clone, Debug)]
     pub struct SpreadsheetsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl SpreadsheetsResource {
         /// The `developerMetadata` resource.
@@ -12923,7 +12923,7 @@ pub mod spreadsheets {
             spreadsheet_id: impl Into<String>,
             request: super::schemas::BatchUpdateSpreadsheetRequest,
         ) -> BatchUpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &BATCH_UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &BATCH_UPDATE);
             call.path_param("spreadsheetId", spreadsheet_id.into());
             call.body(&request);
             BatchUpdateCall { call }
@@ -12933,7 +12933,7 @@ pub mod spreadsheets {
         /// `sheets.spreadsheets.create` — `POST v4/spreadsheets`
         #[inline]
         pub fn create(&self, request: super::schemas::Spreadsheet) -> CreateCall {
-            let mut call = gapi::Call::new(&self.svc, &CREATE);
+            let mut call = ::gapi::Call::new(&self.svc, &CREATE);
             call.body(&request);
             CreateCall { call }
         }
@@ -12946,7 +12946,7 @@ pub mod spreadsheets {
         /// - `spreadsheet_id`: The spreadsheet to request.
         #[inline]
         pub fn get(&self, spreadsheet_id: impl Into<String>) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("spreadsheetId", spreadsheet_id.into());
             GetCall { call }
         }
@@ -12963,36 +12963,36 @@ pub mod spreadsheets {
             spreadsheet_id: impl Into<String>,
             request: super::schemas::GetSpreadsheetByDataFilterRequest,
         ) -> GetByDataFilterCall {
-            let mut call = gapi::Call::new(&self.svc, &GET_BY_DATA_FILTER);
+            let mut call = ::gapi::Call::new(&self.svc, &GET_BY_DATA_FILTER);
             call.path_param("spreadsheetId", spreadsheet_id.into());
             call.body(&request);
             GetByDataFilterCall { call }
         }
     }
-    static BATCH_UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static BATCH_UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "sheets.spreadsheets.batchUpdate",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "v4/spreadsheets/{spreadsheetId}:batchUpdate",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
             "https://www.googleapis.com/auth/spreadsheets",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `sheets.spreadsheets.batchUpdate`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct BatchUpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for BatchUpdateCall {
+    impl ::gapi::CallBuilder for BatchUpdateCall {
         type Response = super::schemas::BatchUpdateSpreadsheetResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -13002,35 +13002,35 @@ pub mod spreadsheets {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::BatchUpdateSpreadsheetResponse>,
+            Output = ::gapi::Result<super::schemas::BatchUpdateSpreadsheetResponse>,
         > {
             self.call.send()
         }
     }
-    static CREATE: gapi::MethodInfo = gapi::MethodInfo {
+    static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "sheets.spreadsheets.create",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "v4/spreadsheets",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
             "https://www.googleapis.com/auth/spreadsheets",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `sheets.spreadsheets.create`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct CreateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for CreateCall {
+    impl ::gapi::CallBuilder for CreateCall {
         type Response = super::schemas::Spreadsheet;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -13040,14 +13040,14 @@ pub mod spreadsheets {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Spreadsheet>,
+            Output = ::gapi::Result<super::schemas::Spreadsheet>,
         > {
             self.call.send()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "sheets.spreadsheets.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "v4/spreadsheets/{spreadsheetId}",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
@@ -13056,21 +13056,21 @@ pub mod spreadsheets {
             "https://www.googleapis.com/auth/spreadsheets",
             "https://www.googleapis.com/auth/spreadsheets.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `sheets.spreadsheets.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Spreadsheet;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -13109,35 +13109,35 @@ pub mod spreadsheets {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Spreadsheet>,
+            Output = ::gapi::Result<super::schemas::Spreadsheet>,
         > {
             self.call.send()
         }
     }
-    static GET_BY_DATA_FILTER: gapi::MethodInfo = gapi::MethodInfo {
+    static GET_BY_DATA_FILTER: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "sheets.spreadsheets.getByDataFilter",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "v4/spreadsheets/{spreadsheetId}:getByDataFilter",
         scopes: &[
             "https://www.googleapis.com/auth/drive",
             "https://www.googleapis.com/auth/drive.file",
             "https://www.googleapis.com/auth/spreadsheets",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `sheets.spreadsheets.getByDataFilter`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetByDataFilterCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetByDataFilterCall {
+    impl ::gapi::CallBuilder for GetByDataFilterCall {
         type Response = super::schemas::Spreadsheet;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -13147,12 +13147,12 @@ pub mod spreadsheets {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Spreadsheet>,
+            Output = ::gapi::Result<super::schemas::Spreadsheet>,
         > {
             self.call.send()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The comments view mode to apply to the spreadsheet. This allows viewing the spreadsheet with comments omitted or included. If one is not specified, COMMENTS_VIEW_MODE_OMITTED is used.
         pub enum GetCommentsViewMode {
             /// The CommentsViewMode is unspecified; COMMENTS_VIEW_MODE_OMITTED is applied.
@@ -13170,7 +13170,7 @@ pub mod spreadsheets {
         /// Methods of the `developerMetadata` resource.
         #[derive(Clone, Debug)]
         pub struct DeveloperMetadataResource {
-            pub(crate) svc: gapi::Service,
+            pub(crate) svc: ::gapi::Service,
         }
         impl DeveloperMetadataResource {
             /// Returns the developer metadata with the specified ID. The caller must specify the spreadsheet ID and the developer metadata's unique metadataId. For more information, see \[Read, write, and search metadata\](https://developers.google.com/workspace/sheets/api/guides/metadata).
@@ -13187,7 +13187,7 @@ pub mod spreadsheets {
                 spreadsheet_id: impl Into<String>,
                 metadata_id: i32,
             ) -> GetCall {
-                let mut call = gapi::Call::new(&self.svc, &GET);
+                let mut call = ::gapi::Call::new(&self.svc, &GET);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.path_param("metadataId", metadata_id);
                 GetCall { call }
@@ -13205,36 +13205,36 @@ pub mod spreadsheets {
                 spreadsheet_id: impl Into<String>,
                 request: super::super::schemas::SearchDeveloperMetadataRequest,
             ) -> SearchCall {
-                let mut call = gapi::Call::new(&self.svc, &SEARCH);
+                let mut call = ::gapi::Call::new(&self.svc, &SEARCH);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.body(&request);
                 SearchCall { call }
             }
         }
-        static GET: gapi::MethodInfo = gapi::MethodInfo {
+        static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.developerMetadata.get",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "v4/spreadsheets/{spreadsheetId}/developerMetadata/{metadataId}",
             scopes: &[
                 "https://www.googleapis.com/auth/drive",
                 "https://www.googleapis.com/auth/drive.file",
                 "https://www.googleapis.com/auth/spreadsheets",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `sheets.spreadsheets.developerMetadata.get`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct GetCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for GetCall {
+        impl ::gapi::CallBuilder for GetCall {
             type Response = super::super::schemas::DeveloperMetadata;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -13244,35 +13244,35 @@ pub mod spreadsheets {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::DeveloperMetadata>,
+                Output = ::gapi::Result<super::super::schemas::DeveloperMetadata>,
             > {
                 self.call.send()
             }
         }
-        static SEARCH: gapi::MethodInfo = gapi::MethodInfo {
+        static SEARCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.developerMetadata.search",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "v4/spreadsheets/{spreadsheetId}/developerMetadata:search",
             scopes: &[
                 "https://www.googleapis.com/auth/drive",
                 "https://www.googleapis.com/auth/drive.file",
                 "https://www.googleapis.com/auth/spreadsheets",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `sheets.spreadsheets.developerMetadata.search`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct SearchCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for SearchCall {
+        impl ::gapi::CallBuilder for SearchCall {
             type Response = super::super::schemas::SearchDeveloperMetadataResponse;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -13282,7 +13282,7 @@ pub mod spreadsheets {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<
+                Output = ::gapi::Result<
                     super::super::schemas::SearchDeveloperMetadataResponse,
                 >,
             > {
@@ -13295,7 +13295,7 @@ pub mod spreadsheets {
         /// Methods of the `sheets` resource.
         #[derive(Clone, Debug)]
         pub struct SheetsResource {
-            pub(crate) svc: gapi::Service,
+            pub(crate) svc: ::gapi::Service,
         }
         impl SheetsResource {
             /// Copies a single sheet from a spreadsheet to another spreadsheet. Returns the properties of the newly created sheet.
@@ -13313,37 +13313,37 @@ pub mod spreadsheets {
                 sheet_id: i32,
                 request: super::super::schemas::CopySheetToAnotherSpreadsheetRequest,
             ) -> CopyToCall {
-                let mut call = gapi::Call::new(&self.svc, &COPY_TO);
+                let mut call = ::gapi::Call::new(&self.svc, &COPY_TO);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.path_param("sheetId", sheet_id);
                 call.body(&request);
                 CopyToCall { call }
             }
         }
-        static COPY_TO: gapi::MethodInfo = gapi::MethodInfo {
+        static COPY_TO: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.sheets.copyTo",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "v4/spreadsheets/{spreadsheetId}/sheets/{sheetId}:copyTo",
             scopes: &[
                 "https://www.googleapis.com/auth/drive",
                 "https://www.googleapis.com/auth/drive.file",
                 "https://www.googleapis.com/auth/spreadsheets",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `sheets.spreadsheets.sheets.copyTo`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct CopyToCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for CopyToCall {
+        impl ::gapi::CallBuilder for CopyToCall {
             type Response = super::super::schemas::SheetProperties;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -13353,7 +13353,7 @@ pub mod spreadsheets {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::SheetProperties>,
+                Output = ::gapi::Result<super::super::schemas::SheetProperties>,
             > {
                 self.call.send()
             }
@@ -13364,7 +13364,7 @@ pub mod spreadsheets {
         /// Methods of the `values` resource.
         #[derive(Clone, Debug)]
         pub struct ValuesResource {
-            pub(crate) svc: gapi::Service,
+            pub(crate) svc: ::gapi::Service,
         }
         impl ValuesResource {
             /// Appends values to a spreadsheet. The input range is used to search for existing data and find a "table" within that range. Values will be appended to the next row of the table, starting with the first column of the table. See the \[guide\](https://developers.google.com/workspace/sheets/api/guides/values#appending_values) and \[sample code\](https://developers.google.com/workspace/sheets/api/samples/writing#append_values) for specific details of how tables are detected and data is appended. The caller must specify the spreadsheet ID, range, and a valueInputOption. The `valueInputOption` only controls how the input data will be added to the sheet (column-wise or row-wise), it does not influence what cell the data starts being written to.
@@ -13382,7 +13382,7 @@ pub mod spreadsheets {
                 range: impl Into<String>,
                 request: super::super::schemas::ValueRange,
             ) -> AppendCall {
-                let mut call = gapi::Call::new(&self.svc, &APPEND);
+                let mut call = ::gapi::Call::new(&self.svc, &APPEND);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.path_param("range", range.into());
                 call.body(&request);
@@ -13401,7 +13401,7 @@ pub mod spreadsheets {
                 spreadsheet_id: impl Into<String>,
                 request: super::super::schemas::BatchClearValuesRequest,
             ) -> BatchClearCall {
-                let mut call = gapi::Call::new(&self.svc, &BATCH_CLEAR);
+                let mut call = ::gapi::Call::new(&self.svc, &BATCH_CLEAR);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.body(&request);
                 BatchClearCall { call }
@@ -13419,7 +13419,7 @@ pub mod spreadsheets {
                 spreadsheet_id: impl Into<String>,
                 request: super::super::schemas::BatchClearValuesByDataFilterRequest,
             ) -> BatchClearByDataFilterCall {
-                let mut call = gapi::Call::new(&self.svc, &BATCH_CLEAR_BY_DATA_FILTER);
+                let mut call = ::gapi::Call::new(&self.svc, &BATCH_CLEAR_BY_DATA_FILTER);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.body(&request);
                 BatchClearByDataFilterCall { call }
@@ -13433,7 +13433,7 @@ pub mod spreadsheets {
             /// - `spreadsheet_id`: The ID of the spreadsheet to retrieve data from.
             #[inline]
             pub fn batch_get(&self, spreadsheet_id: impl Into<String>) -> BatchGetCall {
-                let mut call = gapi::Call::new(&self.svc, &BATCH_GET);
+                let mut call = ::gapi::Call::new(&self.svc, &BATCH_GET);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 BatchGetCall { call }
             }
@@ -13450,7 +13450,7 @@ pub mod spreadsheets {
                 spreadsheet_id: impl Into<String>,
                 request: super::super::schemas::BatchGetValuesByDataFilterRequest,
             ) -> BatchGetByDataFilterCall {
-                let mut call = gapi::Call::new(&self.svc, &BATCH_GET_BY_DATA_FILTER);
+                let mut call = ::gapi::Call::new(&self.svc, &BATCH_GET_BY_DATA_FILTER);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.body(&request);
                 BatchGetByDataFilterCall { call }
@@ -13468,7 +13468,7 @@ pub mod spreadsheets {
                 spreadsheet_id: impl Into<String>,
                 request: super::super::schemas::BatchUpdateValuesRequest,
             ) -> BatchUpdateCall {
-                let mut call = gapi::Call::new(&self.svc, &BATCH_UPDATE);
+                let mut call = ::gapi::Call::new(&self.svc, &BATCH_UPDATE);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.body(&request);
                 BatchUpdateCall { call }
@@ -13486,7 +13486,10 @@ pub mod spreadsheets {
                 spreadsheet_id: impl Into<String>,
                 request: super::super::schemas::BatchUpdateValuesByDataFilterRequest,
             ) -> BatchUpdateByDataFilterCall {
-                let mut call = gapi::Call::new(&self.svc, &BATCH_UPDATE_BY_DATA_FILTER);
+                let mut call = ::gapi::Call::new(
+                    &self.svc,
+                    &BATCH_UPDATE_BY_DATA_FILTER,
+                );
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.body(&request);
                 BatchUpdateByDataFilterCall {
@@ -13508,7 +13511,7 @@ pub mod spreadsheets {
                 range: impl Into<String>,
                 request: super::super::schemas::ClearValuesRequest,
             ) -> ClearCall {
-                let mut call = gapi::Call::new(&self.svc, &CLEAR);
+                let mut call = ::gapi::Call::new(&self.svc, &CLEAR);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.path_param("range", range.into());
                 call.body(&request);
@@ -13528,7 +13531,7 @@ pub mod spreadsheets {
                 spreadsheet_id: impl Into<String>,
                 range: impl Into<String>,
             ) -> GetCall {
-                let mut call = gapi::Call::new(&self.svc, &GET);
+                let mut call = ::gapi::Call::new(&self.svc, &GET);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.path_param("range", range.into());
                 GetCall { call }
@@ -13548,37 +13551,37 @@ pub mod spreadsheets {
                 range: impl Into<String>,
                 request: super::super::schemas::ValueRange,
             ) -> UpdateCall {
-                let mut call = gapi::Call::new(&self.svc, &UPDATE);
+                let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
                 call.path_param("spreadsheetId", spreadsheet_id.into());
                 call.path_param("range", range.into());
                 call.body(&request);
                 UpdateCall { call }
             }
         }
-        static APPEND: gapi::MethodInfo = gapi::MethodInfo {
+        static APPEND: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.values.append",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "v4/spreadsheets/{spreadsheetId}/values/{range}:append",
             scopes: &[
                 "https://www.googleapis.com/auth/drive",
                 "https://www.googleapis.com/auth/drive.file",
                 "https://www.googleapis.com/auth/spreadsheets",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `sheets.spreadsheets.values.append`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct AppendCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for AppendCall {
+        impl ::gapi::CallBuilder for AppendCall {
             type Response = super::super::schemas::AppendValuesResponse;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -13630,35 +13633,35 @@ pub mod spreadsheets {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::AppendValuesResponse>,
+                Output = ::gapi::Result<super::super::schemas::AppendValuesResponse>,
             > {
                 self.call.send()
             }
         }
-        static BATCH_CLEAR: gapi::MethodInfo = gapi::MethodInfo {
+        static BATCH_CLEAR: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.values.batchClear",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "v4/spreadsheets/{spreadsheetId}/values:batchClear",
             scopes: &[
                 "https://www.googleapis.com/auth/drive",
                 "https://www.googleapis.com/auth/drive.file",
                 "https://www.googleapis.com/auth/spreadsheets",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `sheets.spreadsheets.values.batchClear`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct BatchClearCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for BatchClearCall {
+        impl ::gapi::CallBuilder for BatchClearCall {
             type Response = super::super::schemas::BatchClearValuesResponse;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -13668,35 +13671,35 @@ pub mod spreadsheets {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::BatchClearValuesResponse>,
+                Output = ::gapi::Result<super::super::schemas::BatchClearValuesResponse>,
             > {
                 self.call.send()
             }
         }
-        static BATCH_CLEAR_BY_DATA_FILTER: gapi::MethodInfo = gapi::MethodInfo {
+        static BATCH_CLEAR_BY_DATA_FILTER: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.values.batchClearByDataFilter",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "v4/spreadsheets/{spreadsheetId}/values:batchClearByDataFilter",
             scopes: &[
                 "https://www.googleapis.com/auth/drive",
                 "https://www.googleapis.com/auth/drive.file",
                 "https://www.googleapis.com/auth/spreadsheets",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `sheets.spreadsheets.values.batchClearByDataFilter`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct BatchClearByDataFilterCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for BatchClearByDataFilterCall {
+        impl ::gapi::CallBuilder for BatchClearByDataFilterCall {
             type Response = super::super::schemas::BatchClearValuesByDataFilterResponse;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -13706,16 +13709,16 @@ pub mod spreadsheets {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<
+                Output = ::gapi::Result<
                     super::super::schemas::BatchClearValuesByDataFilterResponse,
                 >,
             > {
                 self.call.send()
             }
         }
-        static BATCH_GET: gapi::MethodInfo = gapi::MethodInfo {
+        static BATCH_GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.values.batchGet",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "v4/spreadsheets/{spreadsheetId}/values:batchGet",
             scopes: &[
                 "https://www.googleapis.com/auth/drive",
@@ -13724,21 +13727,21 @@ pub mod spreadsheets {
                 "https://www.googleapis.com/auth/spreadsheets",
                 "https://www.googleapis.com/auth/spreadsheets.readonly",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `sheets.spreadsheets.values.batchGet`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct BatchGetCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for BatchGetCall {
+        impl ::gapi::CallBuilder for BatchGetCall {
             type Response = super::super::schemas::BatchGetValuesResponse;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -13783,35 +13786,35 @@ pub mod spreadsheets {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::BatchGetValuesResponse>,
+                Output = ::gapi::Result<super::super::schemas::BatchGetValuesResponse>,
             > {
                 self.call.send()
             }
         }
-        static BATCH_GET_BY_DATA_FILTER: gapi::MethodInfo = gapi::MethodInfo {
+        static BATCH_GET_BY_DATA_FILTER: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.values.batchGetByDataFilter",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "v4/spreadsheets/{spreadsheetId}/values:batchGetByDataFilter",
             scopes: &[
                 "https://www.googleapis.com/auth/drive",
                 "https://www.googleapis.com/auth/drive.file",
                 "https://www.googleapis.com/auth/spreadsheets",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `sheets.spreadsheets.values.batchGetByDataFilter`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct BatchGetByDataFilterCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for BatchGetByDataFilterCall {
+        impl ::gapi::CallBuilder for BatchGetByDataFilterCall {
             type Response = super::super::schemas::BatchGetValuesByDataFilterResponse;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -13821,37 +13824,37 @@ pub mod spreadsheets {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<
+                Output = ::gapi::Result<
                     super::super::schemas::BatchGetValuesByDataFilterResponse,
                 >,
             > {
                 self.call.send()
             }
         }
-        static BATCH_UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+        static BATCH_UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.values.batchUpdate",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "v4/spreadsheets/{spreadsheetId}/values:batchUpdate",
             scopes: &[
                 "https://www.googleapis.com/auth/drive",
                 "https://www.googleapis.com/auth/drive.file",
                 "https://www.googleapis.com/auth/spreadsheets",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `sheets.spreadsheets.values.batchUpdate`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct BatchUpdateCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for BatchUpdateCall {
+        impl ::gapi::CallBuilder for BatchUpdateCall {
             type Response = super::super::schemas::BatchUpdateValuesResponse;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -13861,35 +13864,35 @@ pub mod spreadsheets {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::BatchUpdateValuesResponse>,
+                Output = ::gapi::Result<super::super::schemas::BatchUpdateValuesResponse>,
             > {
                 self.call.send()
             }
         }
-        static BATCH_UPDATE_BY_DATA_FILTER: gapi::MethodInfo = gapi::MethodInfo {
+        static BATCH_UPDATE_BY_DATA_FILTER: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.values.batchUpdateByDataFilter",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "v4/spreadsheets/{spreadsheetId}/values:batchUpdateByDataFilter",
             scopes: &[
                 "https://www.googleapis.com/auth/drive",
                 "https://www.googleapis.com/auth/drive.file",
                 "https://www.googleapis.com/auth/spreadsheets",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `sheets.spreadsheets.values.batchUpdateByDataFilter`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct BatchUpdateByDataFilterCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for BatchUpdateByDataFilterCall {
+        impl ::gapi::CallBuilder for BatchUpdateByDataFilterCall {
             type Response = super::super::schemas::BatchUpdateValuesByDataFilterResponse;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -13899,37 +13902,37 @@ pub mod spreadsheets {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<
+                Output = ::gapi::Result<
                     super::super::schemas::BatchUpdateValuesByDataFilterResponse,
                 >,
             > {
                 self.call.send()
             }
         }
-        static CLEAR: gapi::MethodInfo = gapi::MethodInfo {
+        static CLEAR: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.values.clear",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "v4/spreadsheets/{spreadsheetId}/values/{range}:clear",
             scopes: &[
                 "https://www.googleapis.com/auth/drive",
                 "https://www.googleapis.com/auth/drive.file",
                 "https://www.googleapis.com/auth/spreadsheets",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `sheets.spreadsheets.values.clear`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct ClearCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for ClearCall {
+        impl ::gapi::CallBuilder for ClearCall {
             type Response = super::super::schemas::ClearValuesResponse;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -13939,14 +13942,14 @@ pub mod spreadsheets {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::ClearValuesResponse>,
+                Output = ::gapi::Result<super::super::schemas::ClearValuesResponse>,
             > {
                 self.call.send()
             }
         }
-        static GET: gapi::MethodInfo = gapi::MethodInfo {
+        static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.values.get",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "v4/spreadsheets/{spreadsheetId}/values/{range}",
             scopes: &[
                 "https://www.googleapis.com/auth/drive",
@@ -13955,21 +13958,21 @@ pub mod spreadsheets {
                 "https://www.googleapis.com/auth/spreadsheets",
                 "https://www.googleapis.com/auth/spreadsheets.readonly",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `sheets.spreadsheets.values.get`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct GetCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for GetCall {
+        impl ::gapi::CallBuilder for GetCall {
             type Response = super::super::schemas::ValueRange;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -14006,35 +14009,35 @@ pub mod spreadsheets {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::ValueRange>,
+                Output = ::gapi::Result<super::super::schemas::ValueRange>,
             > {
                 self.call.send()
             }
         }
-        static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+        static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "sheets.spreadsheets.values.update",
-            http_method: gapi::HttpMethod::Put,
+            http_method: ::gapi::HttpMethod::Put,
             path: "v4/spreadsheets/{spreadsheetId}/values/{range}",
             scopes: &[
                 "https://www.googleapis.com/auth/drive",
                 "https://www.googleapis.com/auth/drive.file",
                 "https://www.googleapis.com/auth/spreadsheets",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `sheets.spreadsheets.values.update`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct UpdateCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for UpdateCall {
+        impl ::gapi::CallBuilder for UpdateCall {
             type Response = super::super::schemas::UpdateValuesResponse;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -14077,12 +14080,12 @@ pub mod spreadsheets {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::UpdateValuesResponse>,
+                Output = ::gapi::Result<super::super::schemas::UpdateValuesResponse>,
             > {
                 self.call.send()
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// How the input data should be inserted.
             pub enum AppendInsertDataOption {
                 /// The new data overwrites existing data in the areas it is written. (Note: adding data to the end of the sheet will still insert new rows or columns so the data can be written.)
@@ -14091,7 +14094,7 @@ pub mod spreadsheets {
                 InsertRows = "INSERT_ROWS",
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// Determines how dates, times, and durations in the response should be rendered. This is ignored if response_value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
             pub enum AppendResponseDateTimeRenderOption {
                 /// Instructs date, time, datetime, and duration fields to be output as doubles in "serial number" format, as popularized by Lotus 1-2-3. The whole number portion of the value (left of the decimal) counts the days since December 30th 1899. The fractional portion (right of the decimal) counts the time as a fraction of the day. For example, January 1st 1900 at noon would be 2.5, 2 because it's 2 days after December 30th 1899, and .5 because noon is half a day. February 1st 1900 at 3pm would be 33.625. This correctly treats the year 1900 as not a leap year.
@@ -14100,7 +14103,7 @@ pub mod spreadsheets {
                 FormattedString = "FORMATTED_STRING",
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// Determines how values in the response should be rendered. The default render option is FORMATTED_VALUE.
             pub enum AppendResponseValueRenderOption {
                 /// Values will be calculated & formatted in the response according to the cell's formatting. Formatting is based on the spreadsheet's locale, not the requesting user's locale. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return `"$1.23"`.
@@ -14111,7 +14114,7 @@ pub mod spreadsheets {
                 Formula = "FORMULA",
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// How the input data should be interpreted.
             pub enum AppendValueInputOption {
                 /// Default input value. This value must not be used.
@@ -14122,7 +14125,7 @@ pub mod spreadsheets {
                 UserEntered = "USER_ENTERED",
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// How dates, times, and durations should be represented in the output. This is ignored if value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
             pub enum BatchGetDateTimeRenderOption {
                 /// Instructs date, time, datetime, and duration fields to be output as doubles in "serial number" format, as popularized by Lotus 1-2-3. The whole number portion of the value (left of the decimal) counts the days since December 30th 1899. The fractional portion (right of the decimal) counts the time as a fraction of the day. For example, January 1st 1900 at noon would be 2.5, 2 because it's 2 days after December 30th 1899, and .5 because noon is half a day. February 1st 1900 at 3pm would be 33.625. This correctly treats the year 1900 as not a leap year.
@@ -14131,7 +14134,7 @@ pub mod spreadsheets {
                 FormattedString = "FORMATTED_STRING",
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// The major dimension that results should use. For example, if the spreadsheet data is: `A1=1,B1=2,A2=3,B2=4`, then requesting `ranges=["A1:B2"],majorDimension=ROWS` returns `[[1,2],[3,4]]`, whereas requesting `ranges=["A1:B2"],majorDimension=COLUMNS` returns `[[1,3],[2,4]]`.
             pub enum BatchGetMajorDimension {
                 /// The default value, do not use.
@@ -14142,7 +14145,7 @@ pub mod spreadsheets {
                 Columns = "COLUMNS",
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// How values should be represented in the output. The default render option is ValueRenderOption.FORMATTED_VALUE.
             pub enum BatchGetValueRenderOption {
                 /// Values will be calculated & formatted in the response according to the cell's formatting. Formatting is based on the spreadsheet's locale, not the requesting user's locale. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return `"$1.23"`.
@@ -14153,7 +14156,7 @@ pub mod spreadsheets {
                 Formula = "FORMULA",
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// How dates, times, and durations should be represented in the output. This is ignored if value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
             pub enum GetDateTimeRenderOption {
                 /// Instructs date, time, datetime, and duration fields to be output as doubles in "serial number" format, as popularized by Lotus 1-2-3. The whole number portion of the value (left of the decimal) counts the days since December 30th 1899. The fractional portion (right of the decimal) counts the time as a fraction of the day. For example, January 1st 1900 at noon would be 2.5, 2 because it's 2 days after December 30th 1899, and .5 because noon is half a day. February 1st 1900 at 3pm would be 33.625. This correctly treats the year 1900 as not a leap year.
@@ -14162,7 +14165,7 @@ pub mod spreadsheets {
                 FormattedString = "FORMATTED_STRING",
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// The major dimension that results should use. For example, if the spreadsheet data in Sheet1 is: `A1=1,B1=2,A2=3,B2=4`, then requesting `range=Sheet1!A1:B2?majorDimension=ROWS` returns `[[1,2],[3,4]]`, whereas requesting `range=Sheet1!A1:B2?majorDimension=COLUMNS` returns `[[1,3],[2,4]]`.
             pub enum GetMajorDimension {
                 /// The default value, do not use.
@@ -14173,7 +14176,7 @@ pub mod spreadsheets {
                 Columns = "COLUMNS",
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// How values should be represented in the output. The default render option is FORMATTED_VALUE.
             pub enum GetValueRenderOption {
                 /// Values will be calculated & formatted in the response according to the cell's formatting. Formatting is based on the spreadsheet's locale, not the requesting user's locale. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return `"$1.23"`.
@@ -14184,7 +14187,7 @@ pub mod spreadsheets {
                 Formula = "FORMULA",
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// Determines how dates, times, and durations in the response should be rendered. This is ignored if response_value_render_option is FORMATTED_VALUE. The default dateTime render option is SERIAL_NUMBER.
             pub enum UpdateResponseDateTimeRenderOption {
                 /// Instructs date, time, datetime, and duration fields to be output as doubles in "serial number" format, as popularized by Lotus 1-2-3. The whole number portion of the value (left of the decimal) counts the days since December 30th 1899. The fractional portion (right of the decimal) counts the time as a fraction of the day. For example, January 1st 1900 at noon would be 2.5, 2 because it's 2 days after December 30th 1899, and .5 because noon is half a day. February 1st 1900 at 3pm would be 33.625. This correctly treats the year 1900 as not a leap year.
@@ -14193,7 +14196,7 @@ pub mod spreadsheets {
                 FormattedString = "FORMATTED_STRING",
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// Determines how values in the response should be rendered. The default render option is FORMATTED_VALUE.
             pub enum UpdateResponseValueRenderOption {
                 /// Values will be calculated & formatted in the response according to the cell's formatting. Formatting is based on the spreadsheet's locale, not the requesting user's locale. For example, if `A1` is `1.23` and `A2` is `=A1` and formatted as currency, then `A2` would return `"$1.23"`.
@@ -14204,7 +14207,7 @@ pub mod spreadsheets {
                 Formula = "FORMULA",
             }
         }
-        gapi::open_enum! {
+        ::gapi::open_enum! {
             /// How the input data should be interpreted.
             pub enum UpdateValueInputOption {
                 /// Default input value. This value must not be used.

@@ -3,7 +3,7 @@
 /// The revision of the discovery document this code was generated from.
 pub const REVISION: &str = "20261009";
 /// Identity and default endpoint of this API.
-pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
+pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     name: "storage",
     version: "v1",
     revision: "20261009",
@@ -13,7 +13,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     batch_path: Some("batch/storage/v1"),
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use gapi::CallBuilder;
+pub use ::gapi::CallBuilder;
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// View and manage your data across Google Cloud Platform services
@@ -33,15 +33,15 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct AdvanceRelocateBucketOperationRequest {
         /// Specifies the time when the relocation will revert to the sync stage if the relocation hasn't succeeded.
-        pub expire_time: Option<gapi::types::DateTime>,
+        pub expire_time: Option<::gapi::types::DateTime>,
         /// Specifies the duration after which the relocation will revert to the sync stage if the relocation hasn't succeeded. Optional, if not supplied, a default value of 12h will be used.
-        pub ttl: Option<gapi::types::Duration>,
+        pub ttl: Option<::gapi::types::Duration>,
     }
-    impl gapi::wire::Record for AdvanceRelocateBucketOperationRequest {
+    impl ::gapi::wire::Record for AdvanceRelocateBucketOperationRequest {
         const NAME: &'static str = "AdvanceRelocateBucketOperationRequest";
         const FIELDS: &'static [&'static str] = &["expireTime", "ttl"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.expire_time,
@@ -51,7 +51,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.expire_time,
@@ -61,7 +61,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AdvanceRelocateBucketOperationRequest);
+    ::gapi::record!(AdvanceRelocateBucketOperationRequest);
     /// An Anywhere Cache instance.
     #[derive(Clone, Default)]
     pub struct AnywhereCache {
@@ -72,7 +72,7 @@ pub mod schemas {
         /// The name of the bucket containing this cache instance.
         pub bucket: Option<String>,
         /// The creation time of the cache instance in RFC 3339 format.
-        pub create_time: Option<gapi::types::DateTime>,
+        pub create_time: Option<::gapi::types::DateTime>,
         /// The ID of the resource, including the project number, bucket name and anywhere cache ID.
         pub id: Option<String>,
         /// Specifies whether objects are ingested into the cache upon write.
@@ -86,13 +86,13 @@ pub mod schemas {
         /// The current state of the cache instance.
         pub state: Option<String>,
         /// The TTL of all cache entries in whole seconds. e.g., "7200s".
-        pub ttl: Option<gapi::types::Duration>,
+        pub ttl: Option<::gapi::types::Duration>,
         /// The modification time of the cache instance metadata in RFC 3339 format.
-        pub update_time: Option<gapi::types::DateTime>,
+        pub update_time: Option<::gapi::types::DateTime>,
         /// The zone in which the cache instance is running. For example, us-central1-a.
         pub zone: Option<String>,
     }
-    impl gapi::wire::Record for AnywhereCache {
+    impl ::gapi::wire::Record for AnywhereCache {
         const NAME: &'static str = "AnywhereCache";
         const FIELDS: &'static [&'static str] = &[
             "admissionPolicy",
@@ -110,7 +110,7 @@ pub mod schemas {
             "zone",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.admission_policy,
@@ -131,7 +131,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.admission_policy,
@@ -152,7 +152,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AnywhereCache);
+    ::gapi::record!(AnywhereCache);
     /// A list of Anywhere Caches.
     #[derive(Clone, Default)]
     pub struct AnywhereCaches {
@@ -163,11 +163,11 @@ pub mod schemas {
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for AnywhereCaches {
+    impl ::gapi::wire::Record for AnywhereCaches {
         const NAME: &'static str = "AnywhereCaches";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.items,
@@ -178,7 +178,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.items,
@@ -189,14 +189,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AnywhereCaches);
-    impl gapi::Page for AnywhereCaches {
+    ::gapi::record!(AnywhereCaches);
+    impl ::gapi::Page for AnywhereCaches {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for AnywhereCaches {
+    impl ::gapi::PageItems for AnywhereCaches {
         type Item = AnywhereCache;
         #[inline]
         fn into_items(self) -> Vec<AnywhereCache> {
@@ -227,7 +227,7 @@ pub mod schemas {
         /// The generation of this bucket.
         pub generation: Option<i64>,
         /// The hard delete time of the bucket in RFC 3339 format.
-        pub hard_delete_time: Option<gapi::types::DateTime>,
+        pub hard_delete_time: Option<::gapi::types::DateTime>,
         /// The bucket's hierarchical namespace configuration.
         pub hierarchical_namespace: Option<BucketHierarchicalNamespace>,
         /// The bucket's IAM configuration.
@@ -271,19 +271,19 @@ pub mod schemas {
         /// The bucket's soft delete policy, which defines the period of time that soft-deleted objects will be retained, and cannot be permanently deleted.
         pub soft_delete_policy: Option<BucketSoftDeletePolicy>,
         /// The soft delete time of the bucket in RFC 3339 format.
-        pub soft_delete_time: Option<gapi::types::DateTime>,
+        pub soft_delete_time: Option<::gapi::types::DateTime>,
         /// The bucket's default storage class, used whenever no storageClass is specified for a newly-created object. This defines how objects in the bucket are stored and determines the SLA and the cost of storage. Values include MULTI_REGIONAL, REGIONAL, STANDARD, NEARLINE, COLDLINE, ARCHIVE, and DURABLE_REDUCED_AVAILABILITY. If this value is not specified when the bucket is created, it will default to STANDARD. For more information, see \[Storage Classes\](https://cloud.google.com/storage/docs/storage-classes).
         pub storage_class: Option<String>,
         /// The creation time of the bucket in RFC 3339 format.
-        pub time_created: Option<gapi::types::DateTime>,
+        pub time_created: Option<::gapi::types::DateTime>,
         /// The modification time of the bucket in RFC 3339 format.
-        pub updated: Option<gapi::types::DateTime>,
+        pub updated: Option<::gapi::types::DateTime>,
         /// The bucket's versioning configuration.
         pub versioning: Option<BucketVersioning>,
         /// The bucket's website configuration, controlling how the service behaves when accessing bucket contents as a web site. See the \[Static Website Examples\](https://cloud.google.com/storage/docs/static-website) for more information.
         pub website: Option<BucketWebsite>,
     }
-    impl gapi::wire::Record for Bucket {
+    impl ::gapi::wire::Record for Bucket {
         const NAME: &'static str = "Bucket";
         const FIELDS: &'static [&'static str] = &[
             "acl",
@@ -326,7 +326,7 @@ pub mod schemas {
             "website",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.acl,
@@ -338,7 +338,7 @@ pub mod schemas {
                     6 => &self.default_object_acl,
                     7 => &self.encryption,
                     8 => &self.etag,
-                    9 => gapi::wire::int64_field(&self.generation),
+                    9 => ::gapi::wire::int64_field(&self.generation),
                     10 => &self.hard_delete_time,
                     11 => &self.hierarchical_namespace,
                     12 => &self.iam_configuration,
@@ -350,11 +350,11 @@ pub mod schemas {
                     18 => &self.location,
                     19 => &self.location_type,
                     20 => &self.logging,
-                    21 => gapi::wire::int64_field(&self.metageneration),
+                    21 => ::gapi::wire::int64_field(&self.metageneration),
                     22 => &self.name,
                     23 => &self.object_retention,
                     24 => &self.owner,
-                    25 => gapi::wire::int64_field(&self.project_number),
+                    25 => ::gapi::wire::int64_field(&self.project_number),
                     26 => &self.retention_policy,
                     27 => &self.rpo,
                     28 => &self.satisfies_pzi,
@@ -372,7 +372,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.acl,
@@ -384,7 +384,7 @@ pub mod schemas {
                     6 => &mut self.default_object_acl,
                     7 => &mut self.encryption,
                     8 => &mut self.etag,
-                    9 => gapi::wire::int64_field_mut(&mut self.generation),
+                    9 => ::gapi::wire::int64_field_mut(&mut self.generation),
                     10 => &mut self.hard_delete_time,
                     11 => &mut self.hierarchical_namespace,
                     12 => &mut self.iam_configuration,
@@ -396,11 +396,11 @@ pub mod schemas {
                     18 => &mut self.location,
                     19 => &mut self.location_type,
                     20 => &mut self.logging,
-                    21 => gapi::wire::int64_field_mut(&mut self.metageneration),
+                    21 => ::gapi::wire::int64_field_mut(&mut self.metageneration),
                     22 => &mut self.name,
                     23 => &mut self.object_retention,
                     24 => &mut self.owner,
-                    25 => gapi::wire::int64_field_mut(&mut self.project_number),
+                    25 => ::gapi::wire::int64_field_mut(&mut self.project_number),
                     26 => &mut self.retention_policy,
                     27 => &mut self.rpo,
                     28 => &mut self.satisfies_pzi,
@@ -418,7 +418,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Bucket);
+    ::gapi::record!(Bucket);
     /// An access-control entry.
     #[derive(Clone, Default)]
     pub struct BucketAccessControl {
@@ -456,7 +456,7 @@ pub mod schemas {
         /// The link to this access-control entry.
         pub self_link: Option<String>,
     }
-    impl gapi::wire::Record for BucketAccessControl {
+    impl ::gapi::wire::Record for BucketAccessControl {
         const NAME: &'static str = "BucketAccessControl";
         const FIELDS: &'static [&'static str] = &[
             "bucket",
@@ -472,7 +472,7 @@ pub mod schemas {
             "selfLink",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bucket,
@@ -491,7 +491,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bucket,
@@ -510,7 +510,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketAccessControl);
+    ::gapi::record!(BucketAccessControl);
     /// The project team associated with the entity, if any.
     #[derive(Clone, Default)]
     pub struct BucketAccessControlProjectTeam {
@@ -519,11 +519,11 @@ pub mod schemas {
         /// The team.
         pub team: Option<String>,
     }
-    impl gapi::wire::Record for BucketAccessControlProjectTeam {
+    impl ::gapi::wire::Record for BucketAccessControlProjectTeam {
         const NAME: &'static str = "BucketAccessControlProjectTeam";
         const FIELDS: &'static [&'static str] = &["projectNumber", "team"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.project_number,
@@ -533,7 +533,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.project_number,
@@ -543,7 +543,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketAccessControlProjectTeam);
+    ::gapi::record!(BucketAccessControlProjectTeam);
     /// An access-control list.
     #[derive(Clone, Default)]
     pub struct BucketAccessControls {
@@ -552,11 +552,11 @@ pub mod schemas {
         /// The kind of item this is. For lists of bucket access control entries, this is always storage#bucketAccessControls.
         pub kind: Option<String>,
     }
-    impl gapi::wire::Record for BucketAccessControls {
+    impl ::gapi::wire::Record for BucketAccessControls {
         const NAME: &'static str = "BucketAccessControls";
         const FIELDS: &'static [&'static str] = &["items", "kind"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.items,
@@ -566,7 +566,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.items,
@@ -576,7 +576,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketAccessControls);
+    ::gapi::record!(BucketAccessControls);
     /// The bucket's Autoclass configuration.
     #[derive(Clone, Default)]
     pub struct BucketAutoclass {
@@ -585,11 +585,11 @@ pub mod schemas {
         /// The storage class that objects in the bucket eventually transition to if they are not read for a certain length of time. Valid values are NEARLINE and ARCHIVE.
         pub terminal_storage_class: Option<String>,
         /// A date and time in RFC 3339 format representing the time of the most recent update to "terminalStorageClass".
-        pub terminal_storage_class_update_time: Option<gapi::types::DateTime>,
+        pub terminal_storage_class_update_time: Option<::gapi::types::DateTime>,
         /// A date and time in RFC 3339 format representing the instant at which "enabled" was last toggled.
-        pub toggle_time: Option<gapi::types::DateTime>,
+        pub toggle_time: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for BucketAutoclass {
+    impl ::gapi::wire::Record for BucketAutoclass {
         const NAME: &'static str = "BucketAutoclass";
         const FIELDS: &'static [&'static str] = &[
             "enabled",
@@ -598,7 +598,7 @@ pub mod schemas {
             "toggleTime",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.enabled,
@@ -610,7 +610,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.enabled,
@@ -622,18 +622,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketAutoclass);
+    ::gapi::record!(BucketAutoclass);
     /// The bucket's billing configuration.
     #[derive(Clone, Default)]
     pub struct BucketBilling {
         /// When set to true, Requester Pays is enabled for this bucket.
         pub requester_pays: Option<bool>,
     }
-    impl gapi::wire::Record for BucketBilling {
+    impl ::gapi::wire::Record for BucketBilling {
         const NAME: &'static str = "BucketBilling";
         const FIELDS: &'static [&'static str] = &["requesterPays"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.requester_pays,
@@ -642,7 +642,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.requester_pays,
@@ -651,7 +651,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketBilling);
+    ::gapi::record!(BucketBilling);
     #[derive(Clone, Default)]
     pub struct BucketCors {
         /// The value, in seconds, to return in the  Access-Control-Max-Age header used in preflight responses.
@@ -663,7 +663,7 @@ pub mod schemas {
         /// The list of HTTP headers other than the simple response headers to give permission for the user-agent to share across domains.
         pub response_header: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for BucketCors {
+    impl ::gapi::wire::Record for BucketCors {
         const NAME: &'static str = "BucketCors";
         const FIELDS: &'static [&'static str] = &[
             "maxAgeSeconds",
@@ -672,7 +672,7 @@ pub mod schemas {
             "responseHeader",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.max_age_seconds,
@@ -684,7 +684,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.max_age_seconds,
@@ -696,18 +696,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketCors);
+    ::gapi::record!(BucketCors);
     /// The bucket's custom placement configuration for Custom Dual Regions.
     #[derive(Clone, Default)]
     pub struct BucketCustomPlacementConfig {
         /// The list of regional locations in which data is placed.
         pub data_locations: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for BucketCustomPlacementConfig {
+    impl ::gapi::wire::Record for BucketCustomPlacementConfig {
         const NAME: &'static str = "BucketCustomPlacementConfig";
         const FIELDS: &'static [&'static str] = &["dataLocations"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.data_locations,
@@ -716,7 +716,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.data_locations,
@@ -725,7 +725,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketCustomPlacementConfig);
+    ::gapi::record!(BucketCustomPlacementConfig);
     /// Encryption configuration for a bucket.
     #[derive(Clone, Default)]
     pub struct BucketEncryption {
@@ -744,7 +744,7 @@ pub mod schemas {
             BucketEncryptionGoogleManagedEncryptionEnforcementConfig,
         >,
     }
-    impl gapi::wire::Record for BucketEncryption {
+    impl ::gapi::wire::Record for BucketEncryption {
         const NAME: &'static str = "BucketEncryption";
         const FIELDS: &'static [&'static str] = &[
             "customerManagedEncryptionEnforcementConfig",
@@ -753,7 +753,7 @@ pub mod schemas {
             "googleManagedEncryptionEnforcementConfig",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.customer_managed_encryption_enforcement_config,
@@ -765,7 +765,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.customer_managed_encryption_enforcement_config,
@@ -777,23 +777,23 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketEncryption);
+    ::gapi::record!(BucketEncryption);
     /// If set, the new objects created in this bucket must comply with this enforcement config. Changing this has no effect on existing objects; it applies to new objects only. If omitted, the new objects are allowed to be encrypted with Customer Managed Encryption type by default.
     #[derive(Clone, Default)]
     pub struct BucketEncryptionCustomerManagedEncryptionEnforcementConfig {
         /// Server-determined value that indicates the time from which configuration was enforced and effective. This value is in RFC 3339 format.
-        pub effective_time: Option<gapi::types::DateTime>,
+        pub effective_time: Option<::gapi::types::DateTime>,
         /// Restriction mode for Customer-Managed Encryption Keys. Defaults to NotRestricted.
         pub restriction_mode: Option<
             BucketEncryptionCustomerManagedEncryptionEnforcementConfigRestrictionMode,
         >,
     }
-    impl gapi::wire::Record
+    impl ::gapi::wire::Record
     for BucketEncryptionCustomerManagedEncryptionEnforcementConfig {
         const NAME: &'static str = "BucketEncryptionCustomerManagedEncryptionEnforcementConfig";
         const FIELDS: &'static [&'static str] = &["effectiveTime", "restrictionMode"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.effective_time,
@@ -803,7 +803,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.effective_time,
@@ -813,8 +813,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketEncryptionCustomerManagedEncryptionEnforcementConfig);
-    gapi::open_enum! {
+    ::gapi::record!(BucketEncryptionCustomerManagedEncryptionEnforcementConfig);
+    ::gapi::open_enum! {
         /// Restriction mode for Customer-Managed Encryption Keys. Defaults to NotRestricted.
         pub enum BucketEncryptionCustomerManagedEncryptionEnforcementConfigRestrictionMode {
             /// Creation of new objects with Customer-Managed Encryption is not restricted.
@@ -827,18 +827,18 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig {
         /// Server-determined value that indicates the time from which configuration was enforced and effective. This value is in RFC 3339 format.
-        pub effective_time: Option<gapi::types::DateTime>,
+        pub effective_time: Option<::gapi::types::DateTime>,
         /// Restriction mode for Customer-Supplied Encryption Keys. Defaults to NotRestricted.
         pub restriction_mode: Option<
             BucketEncryptionCustomerSuppliedEncryptionEnforcementConfigRestrictionMode,
         >,
     }
-    impl gapi::wire::Record
+    impl ::gapi::wire::Record
     for BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig {
         const NAME: &'static str = "BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig";
         const FIELDS: &'static [&'static str] = &["effectiveTime", "restrictionMode"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.effective_time,
@@ -848,7 +848,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.effective_time,
@@ -858,8 +858,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig);
-    gapi::open_enum! {
+    ::gapi::record!(BucketEncryptionCustomerSuppliedEncryptionEnforcementConfig);
+    ::gapi::open_enum! {
         /// Restriction mode for Customer-Supplied Encryption Keys. Defaults to NotRestricted.
         pub enum BucketEncryptionCustomerSuppliedEncryptionEnforcementConfigRestrictionMode {
             /// Creation of new objects with Customer-Supplied Encryption is not restricted.
@@ -872,18 +872,18 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct BucketEncryptionGoogleManagedEncryptionEnforcementConfig {
         /// Server-determined value that indicates the time from which configuration was enforced and effective. This value is in RFC 3339 format.
-        pub effective_time: Option<gapi::types::DateTime>,
+        pub effective_time: Option<::gapi::types::DateTime>,
         /// Restriction mode for Google-Managed Encryption Keys. Defaults to NotRestricted.
         pub restriction_mode: Option<
             BucketEncryptionGoogleManagedEncryptionEnforcementConfigRestrictionMode,
         >,
     }
-    impl gapi::wire::Record
+    impl ::gapi::wire::Record
     for BucketEncryptionGoogleManagedEncryptionEnforcementConfig {
         const NAME: &'static str = "BucketEncryptionGoogleManagedEncryptionEnforcementConfig";
         const FIELDS: &'static [&'static str] = &["effectiveTime", "restrictionMode"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.effective_time,
@@ -893,7 +893,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.effective_time,
@@ -903,8 +903,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketEncryptionGoogleManagedEncryptionEnforcementConfig);
-    gapi::open_enum! {
+    ::gapi::record!(BucketEncryptionGoogleManagedEncryptionEnforcementConfig);
+    ::gapi::open_enum! {
         /// Restriction mode for Google-Managed Encryption Keys. Defaults to NotRestricted.
         pub enum BucketEncryptionGoogleManagedEncryptionEnforcementConfigRestrictionMode {
             /// Creation of new objects with Google Managed Encryption is not restricted.
@@ -919,11 +919,11 @@ pub mod schemas {
         /// When set to true, hierarchical namespace is enabled for this bucket.
         pub enabled: Option<bool>,
     }
-    impl gapi::wire::Record for BucketHierarchicalNamespace {
+    impl ::gapi::wire::Record for BucketHierarchicalNamespace {
         const NAME: &'static str = "BucketHierarchicalNamespace";
         const FIELDS: &'static [&'static str] = &["enabled"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.enabled,
@@ -932,7 +932,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.enabled,
@@ -941,7 +941,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketHierarchicalNamespace);
+    ::gapi::record!(BucketHierarchicalNamespace);
     /// The bucket's IAM configuration.
     #[derive(Clone, Default)]
     pub struct BucketIamConfiguration {
@@ -954,7 +954,7 @@ pub mod schemas {
             BucketIamConfigurationUniformBucketLevelAccess,
         >,
     }
-    impl gapi::wire::Record for BucketIamConfiguration {
+    impl ::gapi::wire::Record for BucketIamConfiguration {
         const NAME: &'static str = "BucketIamConfiguration";
         const FIELDS: &'static [&'static str] = &[
             "bucketPolicyOnly",
@@ -962,7 +962,7 @@ pub mod schemas {
             "uniformBucketLevelAccess",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bucket_policy_only,
@@ -973,7 +973,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bucket_policy_only,
@@ -984,20 +984,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketIamConfiguration);
+    ::gapi::record!(BucketIamConfiguration);
     /// The bucket's uniform bucket-level access configuration. The feature was formerly known as Bucket Policy Only. For backward compatibility, this field will be populated with identical information as the uniformBucketLevelAccess field. We recommend using the uniformBucketLevelAccess field to enable and disable the feature.
     #[derive(Clone, Default)]
     pub struct BucketIamConfigurationBucketPolicyOnly {
         /// If set, access is controlled only by bucket-level or above IAM policies.
         pub enabled: Option<bool>,
         /// The deadline for changing iamConfiguration.bucketPolicyOnly.enabled from true to false in RFC 3339 format. iamConfiguration.bucketPolicyOnly.enabled may be changed from true to false until the locked time, after which the field is immutable.
-        pub locked_time: Option<gapi::types::DateTime>,
+        pub locked_time: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for BucketIamConfigurationBucketPolicyOnly {
+    impl ::gapi::wire::Record for BucketIamConfigurationBucketPolicyOnly {
         const NAME: &'static str = "BucketIamConfigurationBucketPolicyOnly";
         const FIELDS: &'static [&'static str] = &["enabled", "lockedTime"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.enabled,
@@ -1007,7 +1007,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.enabled,
@@ -1017,20 +1017,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketIamConfigurationBucketPolicyOnly);
+    ::gapi::record!(BucketIamConfigurationBucketPolicyOnly);
     /// The bucket's uniform bucket-level access configuration.
     #[derive(Clone, Default)]
     pub struct BucketIamConfigurationUniformBucketLevelAccess {
         /// If set, access is controlled only by bucket-level or above IAM policies.
         pub enabled: Option<bool>,
         /// The deadline for changing iamConfiguration.uniformBucketLevelAccess.enabled from true to false in RFC 3339  format. iamConfiguration.uniformBucketLevelAccess.enabled may be changed from true to false until the locked time, after which the field is immutable.
-        pub locked_time: Option<gapi::types::DateTime>,
+        pub locked_time: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for BucketIamConfigurationUniformBucketLevelAccess {
+    impl ::gapi::wire::Record for BucketIamConfigurationUniformBucketLevelAccess {
         const NAME: &'static str = "BucketIamConfigurationUniformBucketLevelAccess";
         const FIELDS: &'static [&'static str] = &["enabled", "lockedTime"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.enabled,
@@ -1040,7 +1040,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.enabled,
@@ -1050,7 +1050,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketIamConfigurationUniformBucketLevelAccess);
+    ::gapi::record!(BucketIamConfigurationUniformBucketLevelAccess);
     /// The bucket's IP filter configuration. Specifies the network sources that are allowed to access the operations on the bucket, as well as its underlying objects. Only enforced when the mode is set to 'Enabled'.
     #[derive(Clone, Default)]
     pub struct BucketIpFilter {
@@ -1065,7 +1065,7 @@ pub mod schemas {
         /// The list of \[VPC network\](https://cloud.google.com/vpc/docs/vpc) sources of the bucket's IP filter.
         pub vpc_network_sources: Option<Vec<BucketIpFilterVpcNetworkSources>>,
     }
-    impl gapi::wire::Record for BucketIpFilter {
+    impl ::gapi::wire::Record for BucketIpFilter {
         const NAME: &'static str = "BucketIpFilter";
         const FIELDS: &'static [&'static str] = &[
             "allowAllServiceAgentAccess",
@@ -1075,7 +1075,7 @@ pub mod schemas {
             "vpcNetworkSources",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.allow_all_service_agent_access,
@@ -1088,7 +1088,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.allow_all_service_agent_access,
@@ -1101,18 +1101,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketIpFilter);
+    ::gapi::record!(BucketIpFilter);
     /// The public network source of the bucket's IP filter.
     #[derive(Clone, Default)]
     pub struct BucketIpFilterPublicNetworkSource {
         /// The list of public IPv4, IPv6 cidr ranges that are allowed to access the bucket.
         pub allowed_ip_cidr_ranges: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for BucketIpFilterPublicNetworkSource {
+    impl ::gapi::wire::Record for BucketIpFilterPublicNetworkSource {
         const NAME: &'static str = "BucketIpFilterPublicNetworkSource";
         const FIELDS: &'static [&'static str] = &["allowedIpCidrRanges"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.allowed_ip_cidr_ranges,
@@ -1121,7 +1121,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.allowed_ip_cidr_ranges,
@@ -1130,7 +1130,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketIpFilterPublicNetworkSource);
+    ::gapi::record!(BucketIpFilterPublicNetworkSource);
     #[derive(Clone, Default)]
     pub struct BucketIpFilterVpcNetworkSources {
         /// The list of IPv4, IPv6 cidr ranges subnetworks that are allowed to access the bucket.
@@ -1138,11 +1138,11 @@ pub mod schemas {
         /// Name of the network. Format: projects/{PROJECT_ID}/global/networks/{NETWORK_NAME}
         pub network: Option<String>,
     }
-    impl gapi::wire::Record for BucketIpFilterVpcNetworkSources {
+    impl ::gapi::wire::Record for BucketIpFilterVpcNetworkSources {
         const NAME: &'static str = "BucketIpFilterVpcNetworkSources";
         const FIELDS: &'static [&'static str] = &["allowedIpCidrRanges", "network"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.allowed_ip_cidr_ranges,
@@ -1152,7 +1152,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.allowed_ip_cidr_ranges,
@@ -1162,18 +1162,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketIpFilterVpcNetworkSources);
+    ::gapi::record!(BucketIpFilterVpcNetworkSources);
     /// The bucket's lifecycle configuration. See \[Lifecycle Management\](https://cloud.google.com/storage/docs/lifecycle) for more information.
     #[derive(Clone, Default)]
     pub struct BucketLifecycle {
         /// A lifecycle management rule, which is made of an action to take and the condition(s) under which the action will be taken.
         pub rule: Option<Vec<BucketLifecycleRule>>,
     }
-    impl gapi::wire::Record for BucketLifecycle {
+    impl ::gapi::wire::Record for BucketLifecycle {
         const NAME: &'static str = "BucketLifecycle";
         const FIELDS: &'static [&'static str] = &["rule"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.rule,
@@ -1182,7 +1182,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.rule,
@@ -1191,7 +1191,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketLifecycle);
+    ::gapi::record!(BucketLifecycle);
     #[derive(Clone, Default)]
     pub struct BucketLifecycleRule {
         /// The action to take.
@@ -1199,11 +1199,11 @@ pub mod schemas {
         /// The condition(s) under which the action will be taken.
         pub condition: Option<BucketLifecycleRuleCondition>,
     }
-    impl gapi::wire::Record for BucketLifecycleRule {
+    impl ::gapi::wire::Record for BucketLifecycleRule {
         const NAME: &'static str = "BucketLifecycleRule";
         const FIELDS: &'static [&'static str] = &["action", "condition"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.action,
@@ -1213,7 +1213,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.action,
@@ -1223,7 +1223,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketLifecycleRule);
+    ::gapi::record!(BucketLifecycleRule);
     /// The action to take.
     #[derive(Clone, Default)]
     pub struct BucketLifecycleRuleAction {
@@ -1232,11 +1232,11 @@ pub mod schemas {
         /// Type of the action. Currently, only Delete, SetStorageClass, and AbortIncompleteMultipartUpload are supported.
         pub r#type: Option<String>,
     }
-    impl gapi::wire::Record for BucketLifecycleRuleAction {
+    impl ::gapi::wire::Record for BucketLifecycleRuleAction {
         const NAME: &'static str = "BucketLifecycleRuleAction";
         const FIELDS: &'static [&'static str] = &["storageClass", "type"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.storage_class,
@@ -1246,7 +1246,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.storage_class,
@@ -1256,16 +1256,16 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketLifecycleRuleAction);
+    ::gapi::record!(BucketLifecycleRuleAction);
     /// The condition(s) under which the action will be taken.
     #[derive(Clone, Default)]
     pub struct BucketLifecycleRuleCondition {
         /// Age of an object (in days). This condition is satisfied when an object reaches the specified age.
         pub age: Option<i32>,
         /// A date in RFC 3339 format with only the date part (for instance, "2013-01-15"). This condition is satisfied when an object is created before midnight of the specified date in UTC.
-        pub created_before: Option<gapi::types::Date>,
+        pub created_before: Option<::gapi::types::Date>,
         /// A date in RFC 3339 format with only the date part (for instance, "2013-01-15"). This condition is satisfied when the custom time on an object is before this date in UTC.
-        pub custom_time_before: Option<gapi::types::Date>,
+        pub custom_time_before: Option<::gapi::types::Date>,
         /// Number of days elapsed since the user-specified timestamp set on an object. The condition is satisfied if the days elapsed is at least this number. If no custom timestamp is specified on an object, the condition does not apply.
         pub days_since_custom_time: Option<i32>,
         /// Number of days elapsed since the noncurrent timestamp of an object. The condition is satisfied if the days elapsed is at least this number. This condition is relevant only for versioned objects. The value of the field must be a nonnegative integer. If it's zero, the object version will become eligible for Lifecycle action as soon as it becomes noncurrent.
@@ -1281,7 +1281,7 @@ pub mod schemas {
         /// List of object name suffixes. This condition will be satisfied when at least one of the suffixes exactly matches the end of the object name.
         pub matches_suffix: Option<Vec<String>>,
         /// A date in RFC 3339 format with only the date part (for instance, "2013-01-15"). This condition is satisfied when the noncurrent time on an object is before this date in UTC. This condition is relevant only for versioned objects.
-        pub noncurrent_time_before: Option<gapi::types::Date>,
+        pub noncurrent_time_before: Option<::gapi::types::Date>,
         /// Relevant only for versioned objects. If the value is N, this condition is satisfied when there are at least N versions (including the live version) newer than this version of the object.
         pub num_newer_versions: Option<i32>,
         /// Objects having a size greater than this value in bytes will be matched.
@@ -1289,7 +1289,7 @@ pub mod schemas {
         /// Objects having a size less than this value in bytes will be matched.
         pub size_below_bytes: Option<i64>,
     }
-    impl gapi::wire::Record for BucketLifecycleRuleCondition {
+    impl ::gapi::wire::Record for BucketLifecycleRuleCondition {
         const NAME: &'static str = "BucketLifecycleRuleCondition";
         const FIELDS: &'static [&'static str] = &[
             "age",
@@ -1308,7 +1308,7 @@ pub mod schemas {
             "sizeBelowBytes",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.age,
@@ -1323,14 +1323,14 @@ pub mod schemas {
                     9 => &self.matches_suffix,
                     10 => &self.noncurrent_time_before,
                     11 => &self.num_newer_versions,
-                    12 => gapi::wire::int64_field(&self.size_above_bytes),
-                    13 => gapi::wire::int64_field(&self.size_below_bytes),
+                    12 => ::gapi::wire::int64_field(&self.size_above_bytes),
+                    13 => ::gapi::wire::int64_field(&self.size_below_bytes),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.age,
@@ -1345,14 +1345,14 @@ pub mod schemas {
                     9 => &mut self.matches_suffix,
                     10 => &mut self.noncurrent_time_before,
                     11 => &mut self.num_newer_versions,
-                    12 => gapi::wire::int64_field_mut(&mut self.size_above_bytes),
-                    13 => gapi::wire::int64_field_mut(&mut self.size_below_bytes),
+                    12 => ::gapi::wire::int64_field_mut(&mut self.size_above_bytes),
+                    13 => ::gapi::wire::int64_field_mut(&mut self.size_below_bytes),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(BucketLifecycleRuleCondition);
+    ::gapi::record!(BucketLifecycleRuleCondition);
     /// The bucket's logging configuration, which defines the destination bucket and optional name prefix for the current bucket's logs.
     #[derive(Clone, Default)]
     pub struct BucketLogging {
@@ -1361,11 +1361,11 @@ pub mod schemas {
         /// A prefix for log object names.
         pub log_object_prefix: Option<String>,
     }
-    impl gapi::wire::Record for BucketLogging {
+    impl ::gapi::wire::Record for BucketLogging {
         const NAME: &'static str = "BucketLogging";
         const FIELDS: &'static [&'static str] = &["logBucket", "logObjectPrefix"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.log_bucket,
@@ -1375,7 +1375,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.log_bucket,
@@ -1385,18 +1385,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketLogging);
+    ::gapi::record!(BucketLogging);
     /// The bucket's object retention config.
     #[derive(Clone, Default)]
     pub struct BucketObjectRetention {
         /// The bucket's object retention mode. Can be Enabled.
         pub mode: Option<String>,
     }
-    impl gapi::wire::Record for BucketObjectRetention {
+    impl ::gapi::wire::Record for BucketObjectRetention {
         const NAME: &'static str = "BucketObjectRetention";
         const FIELDS: &'static [&'static str] = &["mode"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.mode,
@@ -1405,7 +1405,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.mode,
@@ -1414,7 +1414,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketObjectRetention);
+    ::gapi::record!(BucketObjectRetention);
     /// The owner of the bucket. This is always the project team's owner group.
     #[derive(Clone, Default)]
     pub struct BucketOwner {
@@ -1423,11 +1423,11 @@ pub mod schemas {
         /// The ID for the entity.
         pub entity_id: Option<String>,
     }
-    impl gapi::wire::Record for BucketOwner {
+    impl ::gapi::wire::Record for BucketOwner {
         const NAME: &'static str = "BucketOwner";
         const FIELDS: &'static [&'static str] = &["entity", "entityId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.entity,
@@ -1437,7 +1437,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.entity,
@@ -1447,18 +1447,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketOwner);
+    ::gapi::record!(BucketOwner);
     /// The bucket's retention policy. The retention policy enforces a minimum retention time for all objects contained in the bucket, based on their creation time. Any attempt to overwrite or delete objects younger than the retention period will result in a PERMISSION_DENIED error. An unlocked retention policy can be modified or removed from the bucket via a storage.buckets.update operation. A locked retention policy cannot be removed or shortened in duration for the lifetime of the bucket. Attempting to remove or decrease period of a locked retention policy will result in a PERMISSION_DENIED error.
     #[derive(Clone, Default)]
     pub struct BucketRetentionPolicy {
         /// Server-determined value that indicates the time from which policy was enforced and effective. This value is in RFC 3339 format.
-        pub effective_time: Option<gapi::types::DateTime>,
+        pub effective_time: Option<::gapi::types::DateTime>,
         /// Once locked, an object retention policy cannot be modified.
         pub is_locked: Option<bool>,
         /// The duration in seconds that objects need to be retained. Retention duration must be greater than zero and less than 100 years. Note that enforcement of retention periods less than a day is not guaranteed. Such periods should only be used for testing purposes.
         pub retention_period: Option<i64>,
     }
-    impl gapi::wire::Record for BucketRetentionPolicy {
+    impl ::gapi::wire::Record for BucketRetentionPolicy {
         const NAME: &'static str = "BucketRetentionPolicy";
         const FIELDS: &'static [&'static str] = &[
             "effectiveTime",
@@ -1466,40 +1466,40 @@ pub mod schemas {
             "retentionPeriod",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.effective_time,
                     1 => &self.is_locked,
-                    2 => gapi::wire::int64_field(&self.retention_period),
+                    2 => ::gapi::wire::int64_field(&self.retention_period),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.effective_time,
                     1 => &mut self.is_locked,
-                    2 => gapi::wire::int64_field_mut(&mut self.retention_period),
+                    2 => ::gapi::wire::int64_field_mut(&mut self.retention_period),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(BucketRetentionPolicy);
+    ::gapi::record!(BucketRetentionPolicy);
     /// The bucket's soft delete policy, which defines the period of time that soft-deleted objects will be retained, and cannot be permanently deleted.
     #[derive(Clone, Default)]
     pub struct BucketSoftDeletePolicy {
         /// Server-determined value that indicates the time from which the policy, or one with a greater retention, was effective. This value is in RFC 3339 format.
-        pub effective_time: Option<gapi::types::DateTime>,
+        pub effective_time: Option<::gapi::types::DateTime>,
         /// The bucket's hard delete pause configuration. If set, soft-deleted objects in the bucket will not be permanently deleted until the hard delete pause is disabled.
         pub hard_delete_pause: Option<BucketSoftDeletePolicyHardDeletePause>,
         /// The duration in seconds that soft-deleted objects in the bucket will be retained and cannot be permanently deleted.
         pub retention_duration_seconds: Option<i64>,
     }
-    impl gapi::wire::Record for BucketSoftDeletePolicy {
+    impl ::gapi::wire::Record for BucketSoftDeletePolicy {
         const NAME: &'static str = "BucketSoftDeletePolicy";
         const FIELDS: &'static [&'static str] = &[
             "effectiveTime",
@@ -1507,44 +1507,46 @@ pub mod schemas {
             "retentionDurationSeconds",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.effective_time,
                     1 => &self.hard_delete_pause,
-                    2 => gapi::wire::int64_field(&self.retention_duration_seconds),
+                    2 => ::gapi::wire::int64_field(&self.retention_duration_seconds),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.effective_time,
                     1 => &mut self.hard_delete_pause,
                     2 => {
-                        gapi::wire::int64_field_mut(&mut self.retention_duration_seconds)
+                        ::gapi::wire::int64_field_mut(
+                            &mut self.retention_duration_seconds,
+                        )
                     }
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(BucketSoftDeletePolicy);
+    ::gapi::record!(BucketSoftDeletePolicy);
     /// The bucket's hard delete pause configuration. If set, soft-deleted objects in the bucket will not be permanently deleted until the hard delete pause is disabled.
     #[derive(Clone, Default)]
     pub struct BucketSoftDeletePolicyHardDeletePause {
         /// Server-determined value that indicates the time from which the hard delete pause became effective. This value is in RFC 3339 format.
-        pub effective_time: Option<gapi::types::DateTime>,
+        pub effective_time: Option<::gapi::types::DateTime>,
         /// Whether hard deletions are paused.
         pub enabled: Option<bool>,
     }
-    impl gapi::wire::Record for BucketSoftDeletePolicyHardDeletePause {
+    impl ::gapi::wire::Record for BucketSoftDeletePolicyHardDeletePause {
         const NAME: &'static str = "BucketSoftDeletePolicyHardDeletePause";
         const FIELDS: &'static [&'static str] = &["effectiveTime", "enabled"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.effective_time,
@@ -1554,7 +1556,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.effective_time,
@@ -1564,7 +1566,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketSoftDeletePolicyHardDeletePause);
+    ::gapi::record!(BucketSoftDeletePolicyHardDeletePause);
     /// The storage layout configuration of a bucket.
     #[derive(Clone, Default)]
     pub struct BucketStorageLayout {
@@ -1581,7 +1583,7 @@ pub mod schemas {
         /// The type of the bucket location.
         pub location_type: Option<String>,
     }
-    impl gapi::wire::Record for BucketStorageLayout {
+    impl ::gapi::wire::Record for BucketStorageLayout {
         const NAME: &'static str = "BucketStorageLayout";
         const FIELDS: &'static [&'static str] = &[
             "bucket",
@@ -1592,7 +1594,7 @@ pub mod schemas {
             "locationType",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bucket,
@@ -1606,7 +1608,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bucket,
@@ -1620,7 +1622,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketStorageLayout);
+    ::gapi::record!(BucketStorageLayout);
     /// The bucket's custom placement configuration for Custom Dual Regions.
     pub type BucketStorageLayoutCustomPlacementConfig = BucketCustomPlacementConfig;
     /// The bucket's hierarchical namespace configuration.
@@ -1631,11 +1633,11 @@ pub mod schemas {
         /// While set to true, versioning is fully enabled for this bucket.
         pub enabled: Option<bool>,
     }
-    impl gapi::wire::Record for BucketVersioning {
+    impl ::gapi::wire::Record for BucketVersioning {
         const NAME: &'static str = "BucketVersioning";
         const FIELDS: &'static [&'static str] = &["enabled"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.enabled,
@@ -1644,7 +1646,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.enabled,
@@ -1653,7 +1655,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketVersioning);
+    ::gapi::record!(BucketVersioning);
     /// The bucket's website configuration, controlling how the service behaves when accessing bucket contents as a web site. See the \[Static Website Examples\](https://cloud.google.com/storage/docs/static-website) for more information.
     #[derive(Clone, Default)]
     pub struct BucketWebsite {
@@ -1662,11 +1664,11 @@ pub mod schemas {
         /// If the requested object path is missing, and any mainPageSuffix object is missing, if applicable, the service will return the named object from this bucket as the content for a 404 Not Found result.
         pub not_found_page: Option<String>,
     }
-    impl gapi::wire::Record for BucketWebsite {
+    impl ::gapi::wire::Record for BucketWebsite {
         const NAME: &'static str = "BucketWebsite";
         const FIELDS: &'static [&'static str] = &["mainPageSuffix", "notFoundPage"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.main_page_suffix,
@@ -1676,7 +1678,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.main_page_suffix,
@@ -1686,7 +1688,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BucketWebsite);
+    ::gapi::record!(BucketWebsite);
     /// A list of buckets.
     #[derive(Clone, Default)]
     pub struct Buckets {
@@ -1699,7 +1701,7 @@ pub mod schemas {
         /// The list of bucket resource names that could not be reached during the listing operation.
         pub unreachable: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for Buckets {
+    impl ::gapi::wire::Record for Buckets {
         const NAME: &'static str = "Buckets";
         const FIELDS: &'static [&'static str] = &[
             "items",
@@ -1708,7 +1710,7 @@ pub mod schemas {
             "unreachable",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.items,
@@ -1720,7 +1722,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.items,
@@ -1732,14 +1734,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Buckets);
-    impl gapi::Page for Buckets {
+    ::gapi::record!(Buckets);
+    impl ::gapi::Page for Buckets {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for Buckets {
+    impl ::gapi::PageItems for Buckets {
         type Item = Bucket;
         #[inline]
         fn into_items(self) -> Vec<Bucket> {
@@ -1754,17 +1756,17 @@ pub mod schemas {
         /// If true, copies the source object's ACL; otherwise, uses the bucket's default object ACL. The default is false.
         pub copy_source_acl: Option<bool>,
         /// Restores only the objects that were created after this time.
-        pub created_after_time: Option<gapi::types::DateTime>,
+        pub created_after_time: Option<::gapi::types::DateTime>,
         /// Restores only the objects that were created before this time.
-        pub created_before_time: Option<gapi::types::DateTime>,
+        pub created_before_time: Option<::gapi::types::DateTime>,
         /// Restores only the objects matching any of the specified glob(s). If this parameter is not specified, all objects will be restored within the specified time range.
         pub match_globs: Option<Vec<String>>,
         /// Restores only the objects that were soft-deleted after this time.
-        pub soft_deleted_after_time: Option<gapi::types::DateTime>,
+        pub soft_deleted_after_time: Option<::gapi::types::DateTime>,
         /// Restores only the objects that were soft-deleted before this time.
-        pub soft_deleted_before_time: Option<gapi::types::DateTime>,
+        pub soft_deleted_before_time: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for BulkRestoreObjectsRequest {
+    impl ::gapi::wire::Record for BulkRestoreObjectsRequest {
         const NAME: &'static str = "BulkRestoreObjectsRequest";
         const FIELDS: &'static [&'static str] = &[
             "allowOverwrite",
@@ -1776,7 +1778,7 @@ pub mod schemas {
             "softDeletedBeforeTime",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.allow_overwrite,
@@ -1791,7 +1793,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.allow_overwrite,
@@ -1806,7 +1808,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BulkRestoreObjectsRequest);
+    ::gapi::record!(BulkRestoreObjectsRequest);
     /// A Compose request.
     #[derive(Clone, Default)]
     pub struct ComposeRequest {
@@ -1819,7 +1821,7 @@ pub mod schemas {
         /// The list of source objects that will be concatenated into a single object.
         pub source_objects: Option<Vec<ComposeRequestSourceObjects>>,
     }
-    impl gapi::wire::Record for ComposeRequest {
+    impl ::gapi::wire::Record for ComposeRequest {
         const NAME: &'static str = "ComposeRequest";
         const FIELDS: &'static [&'static str] = &[
             "deleteSourceObjects",
@@ -1828,7 +1830,7 @@ pub mod schemas {
             "sourceObjects",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.delete_source_objects,
@@ -1840,7 +1842,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.delete_source_objects,
@@ -1852,7 +1854,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ComposeRequest);
+    ::gapi::record!(ComposeRequest);
     #[derive(Clone, Default)]
     pub struct ComposeRequestSourceObjects {
         /// The generation of this object to use as the source.
@@ -1862,7 +1864,7 @@ pub mod schemas {
         /// Conditions that must be met for this operation to execute.
         pub object_preconditions: Option<ComposeRequestSourceObjectsObjectPreconditions>,
     }
-    impl gapi::wire::Record for ComposeRequestSourceObjects {
+    impl ::gapi::wire::Record for ComposeRequestSourceObjects {
         const NAME: &'static str = "ComposeRequestSourceObjects";
         const FIELDS: &'static [&'static str] = &[
             "generation",
@@ -1870,10 +1872,10 @@ pub mod schemas {
             "objectPreconditions",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.generation),
+                    0 => ::gapi::wire::int64_field(&self.generation),
                     1 => &self.name,
                     2 => &self.object_preconditions,
                     _ => return None,
@@ -1881,10 +1883,10 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.generation),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.generation),
                     1 => &mut self.name,
                     2 => &mut self.object_preconditions,
                     _ => return None,
@@ -1892,36 +1894,36 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ComposeRequestSourceObjects);
+    ::gapi::record!(ComposeRequestSourceObjects);
     /// Conditions that must be met for this operation to execute.
     #[derive(Clone, Default)]
     pub struct ComposeRequestSourceObjectsObjectPreconditions {
         /// Only perform the composition if the generation of the source object that would be used matches this value. If this value and a generation are both specified, they must be the same value or the call will fail.
         pub if_generation_match: Option<i64>,
     }
-    impl gapi::wire::Record for ComposeRequestSourceObjectsObjectPreconditions {
+    impl ::gapi::wire::Record for ComposeRequestSourceObjectsObjectPreconditions {
         const NAME: &'static str = "ComposeRequestSourceObjectsObjectPreconditions";
         const FIELDS: &'static [&'static str] = &["ifGenerationMatch"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.if_generation_match),
+                    0 => ::gapi::wire::int64_field(&self.if_generation_match),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.if_generation_match),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.if_generation_match),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(ComposeRequestSourceObjectsObjectPreconditions);
+    ::gapi::record!(ComposeRequestSourceObjectsObjectPreconditions);
     /// Represents an expression text. Example: title: "User account presence" description: "Determines whether the request has a user account" expression: "size(request.user) > 0"
     #[derive(Clone, Default)]
     pub struct Expr {
@@ -1934,7 +1936,7 @@ pub mod schemas {
         /// An optional title for the expression, i.e. a short string describing its purpose. This can be used e.g. in UIs which allow to enter the expression.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for Expr {
+    impl ::gapi::wire::Record for Expr {
         const NAME: &'static str = "Expr";
         const FIELDS: &'static [&'static str] = &[
             "description",
@@ -1943,7 +1945,7 @@ pub mod schemas {
             "title",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.description,
@@ -1955,7 +1957,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.description,
@@ -1967,14 +1969,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Expr);
+    ::gapi::record!(Expr);
     /// A folder. Only available in buckets with hierarchical namespace enabled.
     #[derive(Clone, Default)]
     pub struct Folder {
         /// The name of the bucket containing this folder.
         pub bucket: Option<String>,
         /// The creation time of the folder in RFC 3339 format.
-        pub create_time: Option<gapi::types::DateTime>,
+        pub create_time: Option<::gapi::types::DateTime>,
         /// The ID of the folder, including the bucket name, folder name.
         pub id: Option<String>,
         /// The kind of item this is. For folders, this is always storage#folder.
@@ -1988,9 +1990,9 @@ pub mod schemas {
         /// The link to this folder.
         pub self_link: Option<String>,
         /// The modification time of the folder metadata in RFC 3339 format.
-        pub update_time: Option<gapi::types::DateTime>,
+        pub update_time: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for Folder {
+    impl ::gapi::wire::Record for Folder {
         const NAME: &'static str = "Folder";
         const FIELDS: &'static [&'static str] = &[
             "bucket",
@@ -2004,14 +2006,14 @@ pub mod schemas {
             "updateTime",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bucket,
                     1 => &self.create_time,
                     2 => &self.id,
                     3 => &self.kind,
-                    4 => gapi::wire::int64_field(&self.metageneration),
+                    4 => ::gapi::wire::int64_field(&self.metageneration),
                     5 => &self.name,
                     6 => &self.pending_rename_info,
                     7 => &self.self_link,
@@ -2021,14 +2023,14 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bucket,
                     1 => &mut self.create_time,
                     2 => &mut self.id,
                     3 => &mut self.kind,
-                    4 => gapi::wire::int64_field_mut(&mut self.metageneration),
+                    4 => ::gapi::wire::int64_field_mut(&mut self.metageneration),
                     5 => &mut self.name,
                     6 => &mut self.pending_rename_info,
                     7 => &mut self.self_link,
@@ -2038,18 +2040,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Folder);
+    ::gapi::record!(Folder);
     /// Only present if the folder is part of an ongoing rename folder operation. Contains information which can be used to query the operation status.
     #[derive(Clone, Default)]
     pub struct FolderPendingRenameInfo {
         /// The ID of the rename folder operation.
         pub operation_id: Option<String>,
     }
-    impl gapi::wire::Record for FolderPendingRenameInfo {
+    impl ::gapi::wire::Record for FolderPendingRenameInfo {
         const NAME: &'static str = "FolderPendingRenameInfo";
         const FIELDS: &'static [&'static str] = &["operationId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.operation_id,
@@ -2058,7 +2060,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.operation_id,
@@ -2067,7 +2069,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(FolderPendingRenameInfo);
+    ::gapi::record!(FolderPendingRenameInfo);
     /// A list of folders.
     #[derive(Clone, Default)]
     pub struct Folders {
@@ -2078,11 +2080,11 @@ pub mod schemas {
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for Folders {
+    impl ::gapi::wire::Record for Folders {
         const NAME: &'static str = "Folders";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.items,
@@ -2093,7 +2095,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.items,
@@ -2104,14 +2106,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Folders);
-    impl gapi::Page for Folders {
+    ::gapi::record!(Folders);
+    impl ::gapi::Page for Folders {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for Folders {
+    impl ::gapi::PageItems for Folders {
         type Item = Folder;
         #[inline]
         fn into_items(self) -> Vec<Folder> {
@@ -2128,11 +2130,11 @@ pub mod schemas {
         /// A list of operations that matches the specified filter in the request.
         pub operations: Option<Vec<GoogleLongrunningOperation>>,
     }
-    impl gapi::wire::Record for GoogleLongrunningListOperationsResponse {
+    impl ::gapi::wire::Record for GoogleLongrunningListOperationsResponse {
         const NAME: &'static str = "GoogleLongrunningListOperationsResponse";
         const FIELDS: &'static [&'static str] = &["kind", "nextPageToken", "operations"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.kind,
@@ -2143,7 +2145,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.kind,
@@ -2154,14 +2156,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(GoogleLongrunningListOperationsResponse);
-    impl gapi::Page for GoogleLongrunningListOperationsResponse {
+    ::gapi::record!(GoogleLongrunningListOperationsResponse);
+    impl ::gapi::Page for GoogleLongrunningListOperationsResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for GoogleLongrunningListOperationsResponse {
+    impl ::gapi::PageItems for GoogleLongrunningListOperationsResponse {
         type Item = GoogleLongrunningOperation;
         #[inline]
         fn into_items(self) -> Vec<GoogleLongrunningOperation> {
@@ -2179,18 +2181,18 @@ pub mod schemas {
         pub kind: Option<String>,
         /// Service-specific metadata associated with the operation. It typically contains progress information and common metadata such as create time. Some services might not provide such metadata. Any method that returns a long-running operation should document the metadata type, if any.
         pub metadata: Option<
-            ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
+            ::std::collections::BTreeMap<String, ::gapi::serde_json::Value>,
         >,
         /// The server-assigned name, which is only unique within the same service that originally returns it. If you use the default HTTP mapping, the "name" should be a resource name ending with "operations/{operationId}".
         pub name: Option<String>,
         /// The normal response of the operation in case of success. If the original method returns no data on success, such as "Delete", the response is google.protobuf.Empty. If the original method is standard Get/Create/Update, the response should be the resource. For other methods, the response should have the type "XxxResponse", where "Xxx" is the original method name. For example, if the original method name is "TakeSnapshot()", the inferred response type is "TakeSnapshotResponse".
         pub response: Option<
-            ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
+            ::std::collections::BTreeMap<String, ::gapi::serde_json::Value>,
         >,
         /// The link to this long running operation.
         pub self_link: Option<String>,
     }
-    impl gapi::wire::Record for GoogleLongrunningOperation {
+    impl ::gapi::wire::Record for GoogleLongrunningOperation {
         const NAME: &'static str = "GoogleLongrunningOperation";
         const FIELDS: &'static [&'static str] = &[
             "done",
@@ -2202,7 +2204,7 @@ pub mod schemas {
             "selfLink",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.done,
@@ -2217,7 +2219,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.done,
@@ -2232,7 +2234,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(GoogleLongrunningOperation);
+    ::gapi::record!(GoogleLongrunningOperation);
     /// The "Status" type defines a logical error model that is suitable for different programming environments, including REST APIs and RPC APIs. It is used by \[gRPC\](https://github.com/grpc). Each "Status" message contains three pieces of data: error code, error message, and error details. You can find out more about this error model and how to work with it in the \[API Design Guide\](https://cloud.google.com/apis/design/errors).
     #[derive(Clone, Default)]
     pub struct GoogleRpcStatus {
@@ -2240,16 +2242,16 @@ pub mod schemas {
         pub code: Option<i32>,
         /// A list of messages that carry the error details. There is a common set of message types for APIs to use.
         pub details: Option<
-            Vec<::std::collections::BTreeMap<String, gapi::serde_json::Value>>,
+            Vec<::std::collections::BTreeMap<String, ::gapi::serde_json::Value>>,
         >,
         /// A developer-facing error message, which should be in English.
         pub message: Option<String>,
     }
-    impl gapi::wire::Record for GoogleRpcStatus {
+    impl ::gapi::wire::Record for GoogleRpcStatus {
         const NAME: &'static str = "GoogleRpcStatus";
         const FIELDS: &'static [&'static str] = &["code", "details", "message"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.code,
@@ -2260,7 +2262,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.code,
@@ -2271,7 +2273,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(GoogleRpcStatus);
+    ::gapi::record!(GoogleRpcStatus);
     /// JSON template to produce a JSON-style HMAC Key resource for Create responses.
     #[derive(Clone, Default)]
     pub struct HmacKey {
@@ -2282,11 +2284,11 @@ pub mod schemas {
         /// HMAC secret key material.
         pub secret: Option<String>,
     }
-    impl gapi::wire::Record for HmacKey {
+    impl ::gapi::wire::Record for HmacKey {
         const NAME: &'static str = "HmacKey";
         const FIELDS: &'static [&'static str] = &["kind", "metadata", "secret"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.kind,
@@ -2297,7 +2299,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.kind,
@@ -2308,7 +2310,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(HmacKey);
+    ::gapi::record!(HmacKey);
     /// JSON template to produce a JSON-style HMAC Key metadata resource.
     #[derive(Clone, Default)]
     pub struct HmacKeyMetadata {
@@ -2329,11 +2331,11 @@ pub mod schemas {
         /// The state of the key. Can be one of ACTIVE, INACTIVE, or DELETED.
         pub state: Option<String>,
         /// The creation time of the HMAC key in RFC 3339 format.
-        pub time_created: Option<gapi::types::DateTime>,
+        pub time_created: Option<::gapi::types::DateTime>,
         /// The last modification time of the HMAC key metadata in RFC 3339 format.
-        pub updated: Option<gapi::types::DateTime>,
+        pub updated: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for HmacKeyMetadata {
+    impl ::gapi::wire::Record for HmacKeyMetadata {
         const NAME: &'static str = "HmacKeyMetadata";
         const FIELDS: &'static [&'static str] = &[
             "accessId",
@@ -2348,7 +2350,7 @@ pub mod schemas {
             "updated",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.access_id,
@@ -2366,7 +2368,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.access_id,
@@ -2384,7 +2386,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(HmacKeyMetadata);
+    ::gapi::record!(HmacKeyMetadata);
     /// A list of hmacKeys.
     #[derive(Clone, Default)]
     pub struct HmacKeysMetadata {
@@ -2395,11 +2397,11 @@ pub mod schemas {
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for HmacKeysMetadata {
+    impl ::gapi::wire::Record for HmacKeysMetadata {
         const NAME: &'static str = "HmacKeysMetadata";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.items,
@@ -2410,7 +2412,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.items,
@@ -2421,14 +2423,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(HmacKeysMetadata);
-    impl gapi::Page for HmacKeysMetadata {
+    ::gapi::record!(HmacKeysMetadata);
+    impl ::gapi::Page for HmacKeysMetadata {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for HmacKeysMetadata {
+    impl ::gapi::PageItems for HmacKeysMetadata {
         type Item = HmacKeyMetadata;
         #[inline]
         fn into_items(self) -> Vec<HmacKeyMetadata> {
@@ -2441,7 +2443,7 @@ pub mod schemas {
         /// The name of the bucket containing this managed folder.
         pub bucket: Option<String>,
         /// The creation time of the managed folder in RFC 3339 format.
-        pub create_time: Option<gapi::types::DateTime>,
+        pub create_time: Option<::gapi::types::DateTime>,
         /// The ID of the managed folder, including the bucket name and managed folder name.
         pub id: Option<String>,
         /// The kind of item this is. For managed folders, this is always storage#managedFolder.
@@ -2455,9 +2457,9 @@ pub mod schemas {
         /// The link to this managed folder.
         pub self_link: Option<String>,
         /// The last update time of the managed folder metadata in RFC 3339 format.
-        pub update_time: Option<gapi::types::DateTime>,
+        pub update_time: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for ManagedFolder {
+    impl ::gapi::wire::Record for ManagedFolder {
         const NAME: &'static str = "ManagedFolder";
         const FIELDS: &'static [&'static str] = &[
             "bucket",
@@ -2471,14 +2473,14 @@ pub mod schemas {
             "updateTime",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bucket,
                     1 => &self.create_time,
                     2 => &self.id,
                     3 => &self.kind,
-                    4 => gapi::wire::int64_field(&self.metageneration),
+                    4 => ::gapi::wire::int64_field(&self.metageneration),
                     5 => &self.name,
                     6 => &self.rapid_cache_config,
                     7 => &self.self_link,
@@ -2488,14 +2490,14 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bucket,
                     1 => &mut self.create_time,
                     2 => &mut self.id,
                     3 => &mut self.kind,
-                    4 => gapi::wire::int64_field_mut(&mut self.metageneration),
+                    4 => ::gapi::wire::int64_field_mut(&mut self.metageneration),
                     5 => &mut self.name,
                     6 => &mut self.rapid_cache_config,
                     7 => &mut self.self_link,
@@ -2505,7 +2507,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ManagedFolder);
+    ::gapi::record!(ManagedFolder);
     /// A list of managed folders.
     #[derive(Clone, Default)]
     pub struct ManagedFolders {
@@ -2516,11 +2518,11 @@ pub mod schemas {
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for ManagedFolders {
+    impl ::gapi::wire::Record for ManagedFolders {
         const NAME: &'static str = "ManagedFolders";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.items,
@@ -2531,7 +2533,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.items,
@@ -2542,14 +2544,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ManagedFolders);
-    impl gapi::Page for ManagedFolders {
+    ::gapi::record!(ManagedFolders);
+    impl ::gapi::Page for ManagedFolders {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for ManagedFolders {
+    impl ::gapi::PageItems for ManagedFolders {
         type Item = ManagedFolder;
         #[inline]
         fn into_items(self) -> Vec<ManagedFolder> {
@@ -2578,7 +2580,7 @@ pub mod schemas {
         /// The Cloud PubSub topic to which this subscription publishes. Formatted as: '//pubsub.googleapis.com/projects/{project-identifier}/topics/{my-topic}'
         pub topic: Option<String>,
     }
-    impl gapi::wire::Record for Notification {
+    impl ::gapi::wire::Record for Notification {
         const NAME: &'static str = "Notification";
         const FIELDS: &'static [&'static str] = &[
             "custom_attributes",
@@ -2592,7 +2594,7 @@ pub mod schemas {
             "topic",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.custom_attributes,
@@ -2609,7 +2611,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.custom_attributes,
@@ -2626,7 +2628,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Notification);
+    ::gapi::record!(Notification);
     /// A list of notification subscriptions.
     #[derive(Clone, Default)]
     pub struct Notifications {
@@ -2635,11 +2637,11 @@ pub mod schemas {
         /// The kind of item this is. For lists of notifications, this is always storage#notifications.
         pub kind: Option<String>,
     }
-    impl gapi::wire::Record for Notifications {
+    impl ::gapi::wire::Record for Notifications {
         const NAME: &'static str = "Notifications";
         const FIELDS: &'static [&'static str] = &["items", "kind"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.items,
@@ -2649,7 +2651,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.items,
@@ -2659,7 +2661,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Notifications);
+    ::gapi::record!(Notifications);
     /// An object.
     #[derive(Clone, Default)]
     pub struct Object {
@@ -2684,7 +2686,7 @@ pub mod schemas {
         /// CRC32c checksum, as described in RFC 4960, Appendix B; encoded using base64 in big-endian byte order. For more information about using the CRC32c checksum, see \[Data Validation and Change Detection\](https://cloud.google.com/storage/docs/data-validation).
         pub crc32c: Option<String>,
         /// A timestamp in RFC 3339 format specified by the user for an object.
-        pub custom_time: Option<gapi::types::DateTime>,
+        pub custom_time: Option<::gapi::types::DateTime>,
         /// Metadata of customer-supplied encryption key, if the object is encrypted by such a key.
         pub customer_encryption: Option<ObjectCustomerEncryption>,
         /// HTTP 1.1 Entity tag for the object.
@@ -2694,7 +2696,7 @@ pub mod schemas {
         /// The content generation of this object. Used for object versioning.
         pub generation: Option<i64>,
         /// This is the time (in the future) when the soft-deleted object will no longer be restorable. It is equal to the soft delete time plus the current soft delete retention duration of the bucket.
-        pub hard_delete_time: Option<gapi::types::DateTime>,
+        pub hard_delete_time: Option<::gapi::types::DateTime>,
         /// The ID of the object, including the bucket name, object name, and generation number.
         pub id: Option<String>,
         /// The kind of item this is. For objects, this is always storage#object.
@@ -2718,29 +2720,29 @@ pub mod schemas {
         /// A collection of object level retention parameters.
         pub retention: Option<ObjectRetention>,
         /// A server-determined value that specifies the earliest time that the object's retention period expires. This value is in RFC 3339 format. Note 1: This field is not provided for objects with an active event-based hold, since retention expiration is unknown until the hold is removed. Note 2: This value can be provided even when temporary hold is set (so that the user can reason about policy without having to first unset the temporary hold).
-        pub retention_expiration_time: Option<gapi::types::DateTime>,
+        pub retention_expiration_time: Option<::gapi::types::DateTime>,
         /// The link to this object.
         pub self_link: Option<String>,
         /// Content-Length of the data in bytes.
         pub size: Option<u64>,
         /// The time at which the object became soft-deleted in RFC 3339 format.
-        pub soft_delete_time: Option<gapi::types::DateTime>,
+        pub soft_delete_time: Option<::gapi::types::DateTime>,
         /// Storage class of the object.
         pub storage_class: Option<String>,
         /// Whether an object is under temporary hold. While this flag is set to true, the object is protected against deletion and overwrites. A common use case of this flag is regulatory investigations where objects need to be retained while the investigation is ongoing. Note that unlike event-based hold, temporary hold does not impact retention expiration time of an object.
         pub temporary_hold: Option<bool>,
         /// The creation time of the object in RFC 3339 format.
-        pub time_created: Option<gapi::types::DateTime>,
+        pub time_created: Option<::gapi::types::DateTime>,
         /// The time at which the object became noncurrent in RFC 3339 format. Will be returned if and only if this version of the object has been deleted.
-        pub time_deleted: Option<gapi::types::DateTime>,
+        pub time_deleted: Option<::gapi::types::DateTime>,
         /// The time when the object was finalized.
-        pub time_finalized: Option<gapi::types::DateTime>,
+        pub time_finalized: Option<::gapi::types::DateTime>,
         /// The time at which the object's storage class was last changed. When the object is initially created, it will be set to timeCreated.
-        pub time_storage_class_updated: Option<gapi::types::DateTime>,
+        pub time_storage_class_updated: Option<::gapi::types::DateTime>,
         /// The modification time of the object metadata in RFC 3339 format. Set initially to object creation time and then updated whenever any metadata of the object changes. This includes changes made by a requester, such as modifying custom metadata, as well as changes made by Cloud Storage on behalf of a requester, such as changing the storage class based on an Object Lifecycle Configuration.
-        pub updated: Option<gapi::types::DateTime>,
+        pub updated: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for Object {
+    impl ::gapi::wire::Record for Object {
         const NAME: &'static str = "Object";
         const FIELDS: &'static [&'static str] = &[
             "acl",
@@ -2783,7 +2785,7 @@ pub mod schemas {
             "updated",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.acl,
@@ -2800,7 +2802,7 @@ pub mod schemas {
                     11 => &self.customer_encryption,
                     12 => &self.etag,
                     13 => &self.event_based_hold,
-                    14 => gapi::wire::int64_field(&self.generation),
+                    14 => ::gapi::wire::int64_field(&self.generation),
                     15 => &self.hard_delete_time,
                     16 => &self.id,
                     17 => &self.kind,
@@ -2808,14 +2810,14 @@ pub mod schemas {
                     19 => &self.md5_hash,
                     20 => &self.media_link,
                     21 => &self.metadata,
-                    22 => gapi::wire::int64_field(&self.metageneration),
+                    22 => ::gapi::wire::int64_field(&self.metageneration),
                     23 => &self.name,
                     24 => &self.owner,
                     25 => &self.restore_token,
                     26 => &self.retention,
                     27 => &self.retention_expiration_time,
                     28 => &self.self_link,
-                    29 => gapi::wire::int64_field(&self.size),
+                    29 => ::gapi::wire::int64_field(&self.size),
                     30 => &self.soft_delete_time,
                     31 => &self.storage_class,
                     32 => &self.temporary_hold,
@@ -2829,7 +2831,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.acl,
@@ -2846,7 +2848,7 @@ pub mod schemas {
                     11 => &mut self.customer_encryption,
                     12 => &mut self.etag,
                     13 => &mut self.event_based_hold,
-                    14 => gapi::wire::int64_field_mut(&mut self.generation),
+                    14 => ::gapi::wire::int64_field_mut(&mut self.generation),
                     15 => &mut self.hard_delete_time,
                     16 => &mut self.id,
                     17 => &mut self.kind,
@@ -2854,14 +2856,14 @@ pub mod schemas {
                     19 => &mut self.md5_hash,
                     20 => &mut self.media_link,
                     21 => &mut self.metadata,
-                    22 => gapi::wire::int64_field_mut(&mut self.metageneration),
+                    22 => ::gapi::wire::int64_field_mut(&mut self.metageneration),
                     23 => &mut self.name,
                     24 => &mut self.owner,
                     25 => &mut self.restore_token,
                     26 => &mut self.retention,
                     27 => &mut self.retention_expiration_time,
                     28 => &mut self.self_link,
-                    29 => gapi::wire::int64_field_mut(&mut self.size),
+                    29 => ::gapi::wire::int64_field_mut(&mut self.size),
                     30 => &mut self.soft_delete_time,
                     31 => &mut self.storage_class,
                     32 => &mut self.temporary_hold,
@@ -2875,7 +2877,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Object);
+    ::gapi::record!(Object);
     /// An access-control entry.
     #[derive(Clone, Default)]
     pub struct ObjectAccessControl {
@@ -2917,7 +2919,7 @@ pub mod schemas {
         /// The link to this access-control entry.
         pub self_link: Option<String>,
     }
-    impl gapi::wire::Record for ObjectAccessControl {
+    impl ::gapi::wire::Record for ObjectAccessControl {
         const NAME: &'static str = "ObjectAccessControl";
         const FIELDS: &'static [&'static str] = &[
             "bucket",
@@ -2935,7 +2937,7 @@ pub mod schemas {
             "selfLink",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bucket,
@@ -2944,7 +2946,7 @@ pub mod schemas {
                     3 => &self.entity,
                     4 => &self.entity_id,
                     5 => &self.etag,
-                    6 => gapi::wire::int64_field(&self.generation),
+                    6 => ::gapi::wire::int64_field(&self.generation),
                     7 => &self.id,
                     8 => &self.kind,
                     9 => &self.object,
@@ -2956,7 +2958,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bucket,
@@ -2965,7 +2967,7 @@ pub mod schemas {
                     3 => &mut self.entity,
                     4 => &mut self.entity_id,
                     5 => &mut self.etag,
-                    6 => gapi::wire::int64_field_mut(&mut self.generation),
+                    6 => ::gapi::wire::int64_field_mut(&mut self.generation),
                     7 => &mut self.id,
                     8 => &mut self.kind,
                     9 => &mut self.object,
@@ -2977,7 +2979,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ObjectAccessControl);
+    ::gapi::record!(ObjectAccessControl);
     /// The project team associated with the entity, if any.
     pub type ObjectAccessControlProjectTeam = BucketAccessControlProjectTeam;
     /// An access-control list.
@@ -2988,11 +2990,11 @@ pub mod schemas {
         /// The kind of item this is. For lists of object access control entries, this is always storage#objectAccessControls.
         pub kind: Option<String>,
     }
-    impl gapi::wire::Record for ObjectAccessControls {
+    impl ::gapi::wire::Record for ObjectAccessControls {
         const NAME: &'static str = "ObjectAccessControls";
         const FIELDS: &'static [&'static str] = &["items", "kind"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.items,
@@ -3002,7 +3004,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.items,
@@ -3012,7 +3014,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ObjectAccessControls);
+    ::gapi::record!(ObjectAccessControls);
     /// User-defined or system-defined object contexts. Each object context is a key-payload pair, where the key provides the identification and the payload holds the associated value and additional metadata.
     #[derive(Clone, Default)]
     pub struct ObjectContexts {
@@ -3021,11 +3023,11 @@ pub mod schemas {
             ::std::collections::BTreeMap<String, ObjectCustomContextPayload>,
         >,
     }
-    impl gapi::wire::Record for ObjectContexts {
+    impl ::gapi::wire::Record for ObjectContexts {
         const NAME: &'static str = "ObjectContexts";
         const FIELDS: &'static [&'static str] = &["custom"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.custom,
@@ -3034,7 +3036,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.custom,
@@ -3043,20 +3045,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ObjectContexts);
+    ::gapi::record!(ObjectContexts);
     /// The payload of a single user-defined object context.
     #[derive(Clone, Default)]
     pub struct ObjectCustomContextPayload {
         /// The time at which the object context was created in RFC 3339 format.
-        pub create_time: Option<gapi::types::DateTime>,
+        pub create_time: Option<::gapi::types::DateTime>,
         /// The type URL of the object context's extended data.
         pub extended_data_type_url: Option<String>,
         /// The time at which the object context was last updated in RFC 3339 format.
-        pub update_time: Option<gapi::types::DateTime>,
+        pub update_time: Option<::gapi::types::DateTime>,
         /// The value of the object context.
         pub value: Option<String>,
     }
-    impl gapi::wire::Record for ObjectCustomContextPayload {
+    impl ::gapi::wire::Record for ObjectCustomContextPayload {
         const NAME: &'static str = "ObjectCustomContextPayload";
         const FIELDS: &'static [&'static str] = &[
             "createTime",
@@ -3065,7 +3067,7 @@ pub mod schemas {
             "value",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.create_time,
@@ -3077,7 +3079,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.create_time,
@@ -3089,7 +3091,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ObjectCustomContextPayload);
+    ::gapi::record!(ObjectCustomContextPayload);
     /// Metadata of customer-supplied encryption key, if the object is encrypted by such a key.
     #[derive(Clone, Default)]
     pub struct ObjectCustomerEncryption {
@@ -3098,11 +3100,11 @@ pub mod schemas {
         /// SHA256 hash value of the encryption key.
         pub key_sha256: Option<String>,
     }
-    impl gapi::wire::Record for ObjectCustomerEncryption {
+    impl ::gapi::wire::Record for ObjectCustomerEncryption {
         const NAME: &'static str = "ObjectCustomerEncryption";
         const FIELDS: &'static [&'static str] = &["encryptionAlgorithm", "keySha256"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.encryption_algorithm,
@@ -3112,7 +3114,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.encryption_algorithm,
@@ -3122,15 +3124,15 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ObjectCustomerEncryption);
+    ::gapi::record!(ObjectCustomerEncryption);
     /// A full representation of an object context.
     #[derive(Clone, Default)]
     pub struct ObjectFullContext {
         /// The time at which the object context was created. This value is in RFC 3339 format.
-        pub create_time: Option<gapi::types::DateTime>,
+        pub create_time: Option<::gapi::types::DateTime>,
         /// The extended data of the object context.
         pub extended_data: Option<
-            ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
+            ::std::collections::BTreeMap<String, ::gapi::serde_json::Value>,
         >,
         /// The key of the object context.
         pub key: Option<String>,
@@ -3139,11 +3141,11 @@ pub mod schemas {
         /// The type of the object context.
         pub r#type: Option<ObjectFullContextType>,
         /// The time at which the object context was last updated. This value is in RFC 3339 format.
-        pub update_time: Option<gapi::types::DateTime>,
+        pub update_time: Option<::gapi::types::DateTime>,
         /// The value of the object context.
         pub value: Option<String>,
     }
-    impl gapi::wire::Record for ObjectFullContext {
+    impl ::gapi::wire::Record for ObjectFullContext {
         const NAME: &'static str = "ObjectFullContext";
         const FIELDS: &'static [&'static str] = &[
             "createTime",
@@ -3155,7 +3157,7 @@ pub mod schemas {
             "value",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.create_time,
@@ -3170,7 +3172,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.create_time,
@@ -3185,8 +3187,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ObjectFullContext);
-    gapi::open_enum! {
+    ::gapi::record!(ObjectFullContext);
+    ::gapi::open_enum! {
         /// The type of the object context.
         pub enum ObjectFullContextType {
             /// Custom object context.
@@ -3201,11 +3203,11 @@ pub mod schemas {
         /// The ID for the entity.
         pub entity_id: Option<String>,
     }
-    impl gapi::wire::Record for ObjectOwner {
+    impl ::gapi::wire::Record for ObjectOwner {
         const NAME: &'static str = "ObjectOwner";
         const FIELDS: &'static [&'static str] = &["entity", "entityId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.entity,
@@ -3215,7 +3217,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.entity,
@@ -3225,20 +3227,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ObjectOwner);
+    ::gapi::record!(ObjectOwner);
     /// A collection of object level retention parameters.
     #[derive(Clone, Default)]
     pub struct ObjectRetention {
         /// The bucket's object retention mode, can only be Unlocked or Locked.
         pub mode: Option<String>,
         /// A time in RFC 3339 format until which object retention protects this object.
-        pub retain_until_time: Option<gapi::types::DateTime>,
+        pub retain_until_time: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for ObjectRetention {
+    impl ::gapi::wire::Record for ObjectRetention {
         const NAME: &'static str = "ObjectRetention";
         const FIELDS: &'static [&'static str] = &["mode", "retainUntilTime"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.mode,
@@ -3248,7 +3250,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.mode,
@@ -3258,7 +3260,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ObjectRetention);
+    ::gapi::record!(ObjectRetention);
     /// A list of objects.
     #[derive(Clone, Default)]
     pub struct Objects {
@@ -3271,7 +3273,7 @@ pub mod schemas {
         /// The list of prefixes of objects matching-but-not-listed up to and including the requested delimiter.
         pub prefixes: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for Objects {
+    impl ::gapi::wire::Record for Objects {
         const NAME: &'static str = "Objects";
         const FIELDS: &'static [&'static str] = &[
             "items",
@@ -3280,7 +3282,7 @@ pub mod schemas {
             "prefixes",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.items,
@@ -3292,7 +3294,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.items,
@@ -3304,14 +3306,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Objects);
-    impl gapi::Page for Objects {
+    ::gapi::record!(Objects);
+    impl ::gapi::Page for Objects {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for Objects {
+    impl ::gapi::PageItems for Objects {
         type Item = Object;
         #[inline]
         fn into_items(self) -> Vec<Object> {
@@ -3324,7 +3326,7 @@ pub mod schemas {
         /// An association between a role, which comes with a set of permissions, and members who may assume that role.
         pub bindings: Option<Vec<PolicyBindings>>,
         /// HTTP 1.1  Entity tag for the policy.
-        pub etag: Option<gapi::Bytes>,
+        pub etag: Option<::gapi::Bytes>,
         /// The kind of item this is. For policies, this is always storage#policy. This field is ignored on input.
         pub kind: Option<String>,
         /// The ID of the resource to which this policy belongs. Will be of the form projects/_/buckets/bucket for buckets, projects/_/buckets/bucket/objects/object for objects, and projects/_/buckets/bucket/managedFolders/managedFolder. A specific generation may be specified by appending #generationNumber to the end of the object name, e.g. projects/_/buckets/my-bucket/objects/data.txt#17. The current generation can be denoted with #0. This field is ignored on input.
@@ -3332,7 +3334,7 @@ pub mod schemas {
         /// The IAM policy format version.
         pub version: Option<i32>,
     }
-    impl gapi::wire::Record for Policy {
+    impl ::gapi::wire::Record for Policy {
         const NAME: &'static str = "Policy";
         const FIELDS: &'static [&'static str] = &[
             "bindings",
@@ -3342,7 +3344,7 @@ pub mod schemas {
             "version",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bindings,
@@ -3355,7 +3357,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bindings,
@@ -3368,7 +3370,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Policy);
+    ::gapi::record!(Policy);
     #[derive(Clone, Default)]
     pub struct PolicyBindings {
         /// The condition that is associated with this binding. NOTE: an unsatisfied condition will not allow user access via current binding. Different bindings, including their conditions, are examined independently.
@@ -3397,11 +3399,11 @@ pub mod schemas {
         /// - roles/storage.legacyBucketOwner - Read and write access to existing buckets with object listing/creation/deletion. Equivalent to an ACL entry on a bucket with the OWNER role.
         pub role: Option<String>,
     }
-    impl gapi::wire::Record for PolicyBindings {
+    impl ::gapi::wire::Record for PolicyBindings {
         const NAME: &'static str = "PolicyBindings";
         const FIELDS: &'static [&'static str] = &["condition", "members", "role"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.condition,
@@ -3412,7 +3414,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.condition,
@@ -3423,7 +3425,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PolicyBindings);
+    ::gapi::record!(PolicyBindings);
     /// A Rapid Cache instance.
     #[derive(Clone, Default)]
     pub struct RapidCache {
@@ -3434,7 +3436,7 @@ pub mod schemas {
         /// The type of Rapid Cache this represents. Valid values include: "rapid-cache" and "rapid-cache-ultra".
         pub cache_type: Option<String>,
         /// The creation time of the cache instance in RFC 3339 format.
-        pub create_time: Option<gapi::types::DateTime>,
+        pub create_time: Option<::gapi::types::DateTime>,
         /// The ID of the resource, including the project number, bucket name and rapid cache ID.
         pub id: Option<String>,
         /// Specifies whether objects are ingested into the cache upon write.
@@ -3450,13 +3452,13 @@ pub mod schemas {
         /// The current state of the cache instance.
         pub state: Option<String>,
         /// The TTL of all cache entries in whole seconds. e.g., "7200s".
-        pub ttl: Option<gapi::types::Duration>,
+        pub ttl: Option<::gapi::types::Duration>,
         /// The modification time of the cache instance metadata in RFC 3339 format.
-        pub update_time: Option<gapi::types::DateTime>,
+        pub update_time: Option<::gapi::types::DateTime>,
         /// The zone in which the cache instance is running. For example, us-central1-a.
         pub zone: Option<String>,
     }
-    impl gapi::wire::Record for RapidCache {
+    impl ::gapi::wire::Record for RapidCache {
         const NAME: &'static str = "RapidCache";
         const FIELDS: &'static [&'static str] = &[
             "admissionPolicy",
@@ -3475,7 +3477,7 @@ pub mod schemas {
             "zone",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.admission_policy,
@@ -3497,7 +3499,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.admission_policy,
@@ -3519,18 +3521,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(RapidCache);
+    ::gapi::record!(RapidCache);
     /// Configuration options for the rapid cache of a managed folder.
     #[derive(Clone, Default)]
     pub struct RapidCacheConfig {
         /// A map of rapid cache IDs to the corresponding `RapidCachePolicy` configurations for a managed folder.
         pub policies: Option<::std::collections::BTreeMap<String, RapidCachePolicy>>,
     }
-    impl gapi::wire::Record for RapidCacheConfig {
+    impl ::gapi::wire::Record for RapidCacheConfig {
         const NAME: &'static str = "RapidCacheConfig";
         const FIELDS: &'static [&'static str] = &["policies"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.policies,
@@ -3539,7 +3541,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.policies,
@@ -3548,7 +3550,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(RapidCacheConfig);
+    ::gapi::record!(RapidCacheConfig);
     /// The rapid cache policy configuration for a managed folder.
     #[derive(Clone, Default)]
     pub struct RapidCachePolicy {
@@ -3557,11 +3559,11 @@ pub mod schemas {
         /// The unique identifier of the rapid cache.
         pub rapid_cache_id: Option<String>,
     }
-    impl gapi::wire::Record for RapidCachePolicy {
+    impl ::gapi::wire::Record for RapidCachePolicy {
         const NAME: &'static str = "RapidCachePolicy";
         const FIELDS: &'static [&'static str] = &["ingestOnWrite", "rapidCacheId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.ingest_on_write,
@@ -3571,7 +3573,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.ingest_on_write,
@@ -3581,8 +3583,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(RapidCachePolicy);
-    gapi::open_enum! {
+    ::gapi::record!(RapidCachePolicy);
+    ::gapi::open_enum! {
         /// The ingest-on-write policy for objects in the managed folder. When set to `enabled`, objects are automatically ingested into the cache when they are written to the managed folder.
         pub enum RapidCachePolicyIngestOnWrite {
             /// Ingestion on write is explicitly enabled for the managed folder.
@@ -3601,11 +3603,11 @@ pub mod schemas {
         /// The continuation token, used to page through large result sets. Provide this value in a subsequent request to return the next page of results.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for RapidCaches {
+    impl ::gapi::wire::Record for RapidCaches {
         const NAME: &'static str = "RapidCaches";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.items,
@@ -3616,7 +3618,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.items,
@@ -3627,14 +3629,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(RapidCaches);
-    impl gapi::Page for RapidCaches {
+    ::gapi::record!(RapidCaches);
+    impl ::gapi::Page for RapidCaches {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for RapidCaches {
+    impl ::gapi::PageItems for RapidCaches {
         type Item = RapidCache;
         #[inline]
         fn into_items(self) -> Vec<RapidCache> {
@@ -3655,7 +3657,7 @@ pub mod schemas {
         /// If true, validate the operation, but do not actually relocate the bucket.
         pub validate_only: Option<bool>,
     }
-    impl gapi::wire::Record for RelocateBucketRequest {
+    impl ::gapi::wire::Record for RelocateBucketRequest {
         const NAME: &'static str = "RelocateBucketRequest";
         const FIELDS: &'static [&'static str] = &[
             "destinationCustomPlacementConfig",
@@ -3664,7 +3666,7 @@ pub mod schemas {
             "validateOnly",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.destination_custom_placement_config,
@@ -3676,7 +3678,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.destination_custom_placement_config,
@@ -3688,7 +3690,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(RelocateBucketRequest);
+    ::gapi::record!(RelocateBucketRequest);
     /// The bucket's new custom placement configuration if relocating to a Custom Dual Region.
     pub type RelocateBucketRequestDestinationCustomPlacementConfig = BucketCustomPlacementConfig;
     /// A rewrite response.
@@ -3707,7 +3709,7 @@ pub mod schemas {
         /// The total bytes written so far, which can be used to provide a waiting user with a progress indicator. This property is always present in the response.
         pub total_bytes_rewritten: Option<i64>,
     }
-    impl gapi::wire::Record for RewriteResponse {
+    impl ::gapi::wire::Record for RewriteResponse {
         const NAME: &'static str = "RewriteResponse";
         const FIELDS: &'static [&'static str] = &[
             "done",
@@ -3718,35 +3720,35 @@ pub mod schemas {
             "totalBytesRewritten",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.done,
                     1 => &self.kind,
-                    2 => gapi::wire::int64_field(&self.object_size),
+                    2 => ::gapi::wire::int64_field(&self.object_size),
                     3 => &self.resource,
                     4 => &self.rewrite_token,
-                    5 => gapi::wire::int64_field(&self.total_bytes_rewritten),
+                    5 => ::gapi::wire::int64_field(&self.total_bytes_rewritten),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.done,
                     1 => &mut self.kind,
-                    2 => gapi::wire::int64_field_mut(&mut self.object_size),
+                    2 => ::gapi::wire::int64_field_mut(&mut self.object_size),
                     3 => &mut self.resource,
                     4 => &mut self.rewrite_token,
-                    5 => gapi::wire::int64_field_mut(&mut self.total_bytes_rewritten),
+                    5 => ::gapi::wire::int64_field_mut(&mut self.total_bytes_rewritten),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(RewriteResponse);
+    ::gapi::record!(RewriteResponse);
     /// A subscription to receive Google PubSub notifications.
     #[derive(Clone, Default)]
     pub struct ServiceAccount {
@@ -3755,11 +3757,11 @@ pub mod schemas {
         /// The kind of item this is. For notifications, this is always storage#notification.
         pub kind: Option<String>,
     }
-    impl gapi::wire::Record for ServiceAccount {
+    impl ::gapi::wire::Record for ServiceAccount {
         const NAME: &'static str = "ServiceAccount";
         const FIELDS: &'static [&'static str] = &["email_address", "kind"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.email_address,
@@ -3769,7 +3771,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.email_address,
@@ -3779,7 +3781,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ServiceAccount);
+    ::gapi::record!(ServiceAccount);
     /// A storage.(buckets|objects|managedFolders).testIamPermissions response.
     #[derive(Clone, Default)]
     pub struct TestIamPermissionsResponse {
@@ -3808,11 +3810,11 @@ pub mod schemas {
         /// - storage.managedFolders.setIamPolicy - Update managed folder IAM policy.
         pub permissions: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for TestIamPermissionsResponse {
+    impl ::gapi::wire::Record for TestIamPermissionsResponse {
         const NAME: &'static str = "TestIamPermissionsResponse";
         const FIELDS: &'static [&'static str] = &["kind", "permissions"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.kind,
@@ -3822,7 +3824,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.kind,
@@ -3832,19 +3834,19 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TestIamPermissionsResponse);
+    ::gapi::record!(TestIamPermissionsResponse);
 }
 /// The Cloud Storage JSON API (`storage` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]
 pub struct Storage {
-    svc: gapi::Service,
+    svc: ::gapi::Service,
 }
 impl Storage {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
-    pub fn new(client: gapi::Client) -> Self {
+    pub fn new(client: ::gapi::Client) -> Self {
         Storage {
-            svc: gapi::Service::new(client, &SERVICE),
+            svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
@@ -3863,7 +3865,7 @@ impl Storage {
     }
     /// The underlying [`gapi::Service`].
     #[inline]
-    pub fn service(&self) -> &gapi::Service {
+    pub fn service(&self) -> &::gapi::Service {
         &self.svc
     }
     /// The `anywhereCaches` resource.
@@ -3962,7 +3964,7 @@ pub mod anywhere_caches {
     /// Methods of the `anywhereCaches` resource.
     #[derive(Clone, Debug)]
     pub struct AnywhereCachesResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl AnywhereCachesResource {
         /// Disables an Anywhere Cache instance.
@@ -3979,7 +3981,7 @@ pub mod anywhere_caches {
             bucket: impl Into<String>,
             anywhere_cache_id: impl Into<String>,
         ) -> DisableCall {
-            let mut call = gapi::Call::new(&self.svc, &DISABLE);
+            let mut call = ::gapi::Call::new(&self.svc, &DISABLE);
             call.path_param("bucket", bucket.into());
             call.path_param("anywhereCacheId", anywhere_cache_id.into());
             DisableCall { call }
@@ -3998,7 +4000,7 @@ pub mod anywhere_caches {
             bucket: impl Into<String>,
             anywhere_cache_id: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("anywhereCacheId", anywhere_cache_id.into());
             GetCall { call }
@@ -4016,7 +4018,7 @@ pub mod anywhere_caches {
             bucket: impl Into<String>,
             request: super::schemas::AnywhereCache,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
             call.body(&request);
             InsertCall { call }
@@ -4030,7 +4032,7 @@ pub mod anywhere_caches {
         /// - `bucket`: Name of the parent bucket.
         #[inline]
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
             ListCall { call }
         }
@@ -4048,7 +4050,7 @@ pub mod anywhere_caches {
             bucket: impl Into<String>,
             anywhere_cache_id: impl Into<String>,
         ) -> PauseCall {
-            let mut call = gapi::Call::new(&self.svc, &PAUSE);
+            let mut call = ::gapi::Call::new(&self.svc, &PAUSE);
             call.path_param("bucket", bucket.into());
             call.path_param("anywhereCacheId", anywhere_cache_id.into());
             PauseCall { call }
@@ -4067,7 +4069,7 @@ pub mod anywhere_caches {
             bucket: impl Into<String>,
             anywhere_cache_id: impl Into<String>,
         ) -> ResumeCall {
-            let mut call = gapi::Call::new(&self.svc, &RESUME);
+            let mut call = ::gapi::Call::new(&self.svc, &RESUME);
             call.path_param("bucket", bucket.into());
             call.path_param("anywhereCacheId", anywhere_cache_id.into());
             ResumeCall { call }
@@ -4087,37 +4089,37 @@ pub mod anywhere_caches {
             anywhere_cache_id: impl Into<String>,
             request: super::schemas::AnywhereCache,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("bucket", bucket.into());
             call.path_param("anywhereCacheId", anywhere_cache_id.into());
             call.body(&request);
             UpdateCall { call }
         }
     }
-    static DISABLE: gapi::MethodInfo = gapi::MethodInfo {
+    static DISABLE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.anywhereCaches.disable",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/anywhereCaches/{anywhereCacheId}/disable",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.anywhereCaches.disable`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DisableCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DisableCall {
+    impl ::gapi::CallBuilder for DisableCall {
         type Response = super::schemas::AnywhereCache;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4127,14 +4129,14 @@ pub mod anywhere_caches {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::AnywhereCache>,
+            Output = ::gapi::Result<super::schemas::AnywhereCache>,
         > {
             self.call.send()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.anywhereCaches.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/anywhereCaches/{anywhereCacheId}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -4143,21 +4145,21 @@ pub mod anywhere_caches {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.anywhereCaches.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::AnywhereCache;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4167,35 +4169,35 @@ pub mod anywhere_caches {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::AnywhereCache>,
+            Output = ::gapi::Result<super::schemas::AnywhereCache>,
         > {
             self.call.send()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.anywhereCaches.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/anywhereCaches",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.anywhereCaches.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::GoogleLongrunningOperation;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4205,14 +4207,14 @@ pub mod anywhere_caches {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::GoogleLongrunningOperation>,
+            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.anywhereCaches.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/anywhereCaches",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -4221,25 +4223,25 @@ pub mod anywhere_caches {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.anywhereCaches.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::AnywhereCaches;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4261,45 +4263,45 @@ pub mod anywhere_caches {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::AnywhereCaches>,
+            Output = ::gapi::Result<super::schemas::AnywhereCaches>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::AnywhereCaches> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::AnywhereCaches> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::AnywhereCaches> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::AnywhereCaches> {
             self.call.items()
         }
     }
-    static PAUSE: gapi::MethodInfo = gapi::MethodInfo {
+    static PAUSE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.anywhereCaches.pause",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/anywhereCaches/{anywhereCacheId}/pause",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.anywhereCaches.pause`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct PauseCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for PauseCall {
+    impl ::gapi::CallBuilder for PauseCall {
         type Response = super::schemas::AnywhereCache;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4309,35 +4311,35 @@ pub mod anywhere_caches {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::AnywhereCache>,
+            Output = ::gapi::Result<super::schemas::AnywhereCache>,
         > {
             self.call.send()
         }
     }
-    static RESUME: gapi::MethodInfo = gapi::MethodInfo {
+    static RESUME: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.anywhereCaches.resume",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/anywhereCaches/{anywhereCacheId}/resume",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.anywhereCaches.resume`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ResumeCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ResumeCall {
+    impl ::gapi::CallBuilder for ResumeCall {
         type Response = super::schemas::AnywhereCache;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4347,35 +4349,35 @@ pub mod anywhere_caches {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::AnywhereCache>,
+            Output = ::gapi::Result<super::schemas::AnywhereCache>,
         > {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.anywhereCaches.update",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "b/{bucket}/anywhereCaches/{anywhereCacheId}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.anywhereCaches.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::GoogleLongrunningOperation;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4385,7 +4387,7 @@ pub mod anywhere_caches {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::GoogleLongrunningOperation>,
+            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
         > {
             self.call.send()
         }
@@ -4396,7 +4398,7 @@ pub mod bucket_access_controls {
     /// Methods of the `bucketAccessControls` resource.
     #[derive(Clone, Debug)]
     pub struct BucketAccessControlsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl BucketAccessControlsResource {
         /// Permanently deletes the ACL entry for the specified entity on the specified bucket.
@@ -4413,7 +4415,7 @@ pub mod bucket_access_controls {
             bucket: impl Into<String>,
             entity: impl Into<String>,
         ) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("bucket", bucket.into());
             call.path_param("entity", entity.into());
             DeleteCall { call }
@@ -4432,7 +4434,7 @@ pub mod bucket_access_controls {
             bucket: impl Into<String>,
             entity: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("entity", entity.into());
             GetCall { call }
@@ -4450,7 +4452,7 @@ pub mod bucket_access_controls {
             bucket: impl Into<String>,
             request: super::schemas::BucketAccessControl,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
             call.body(&request);
             InsertCall { call }
@@ -4464,7 +4466,7 @@ pub mod bucket_access_controls {
         /// - `bucket`: Name of a bucket.
         #[inline]
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
             ListCall { call }
         }
@@ -4483,7 +4485,7 @@ pub mod bucket_access_controls {
             entity: impl Into<String>,
             request: super::schemas::BucketAccessControl,
         ) -> PatchCall {
-            let mut call = gapi::Call::new(&self.svc, &PATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &PATCH);
             call.path_param("bucket", bucket.into());
             call.path_param("entity", entity.into());
             call.body(&request);
@@ -4504,36 +4506,36 @@ pub mod bucket_access_controls {
             entity: impl Into<String>,
             request: super::schemas::BucketAccessControl,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("bucket", bucket.into());
             call.path_param("entity", entity.into());
             call.body(&request);
             UpdateCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.bucketAccessControls.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "b/{bucket}/acl/{entity}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.bucketAccessControls.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4546,33 +4548,33 @@ pub mod bucket_access_controls {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.bucketAccessControls.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/acl/{entity}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.bucketAccessControls.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::BucketAccessControl;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4588,34 +4590,34 @@ pub mod bucket_access_controls {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::BucketAccessControl>,
+            Output = ::gapi::Result<super::schemas::BucketAccessControl>,
         > {
             self.call.send()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.bucketAccessControls.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/acl",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.bucketAccessControls.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::BucketAccessControl;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4631,34 +4633,34 @@ pub mod bucket_access_controls {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::BucketAccessControl>,
+            Output = ::gapi::Result<super::schemas::BucketAccessControl>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.bucketAccessControls.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/acl",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.bucketAccessControls.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::BucketAccessControls;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4674,34 +4676,34 @@ pub mod bucket_access_controls {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::BucketAccessControls>,
+            Output = ::gapi::Result<super::schemas::BucketAccessControls>,
         > {
             self.call.send()
         }
     }
-    static PATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.bucketAccessControls.patch",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "b/{bucket}/acl/{entity}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.bucketAccessControls.patch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct PatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for PatchCall {
+    impl ::gapi::CallBuilder for PatchCall {
         type Response = super::schemas::BucketAccessControl;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4717,34 +4719,34 @@ pub mod bucket_access_controls {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::BucketAccessControl>,
+            Output = ::gapi::Result<super::schemas::BucketAccessControl>,
         > {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.bucketAccessControls.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "b/{bucket}/acl/{entity}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.bucketAccessControls.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::BucketAccessControl;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -4760,7 +4762,7 @@ pub mod bucket_access_controls {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::BucketAccessControl>,
+            Output = ::gapi::Result<super::schemas::BucketAccessControl>,
         > {
             self.call.send()
         }
@@ -4771,7 +4773,7 @@ pub mod buckets {
     /// Methods of the `buckets` resource.
     #[derive(Clone, Debug)]
     pub struct BucketsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl BucketsResource {
         /// Deletes an empty bucket. Deletions are permanent unless soft delete is enabled on the bucket.
@@ -4783,7 +4785,7 @@ pub mod buckets {
         /// - `bucket`: Name of a bucket.
         #[inline]
         pub fn delete(&self, bucket: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("bucket", bucket.into());
             DeleteCall { call }
         }
@@ -4796,7 +4798,7 @@ pub mod buckets {
         /// - `bucket`: Name of a bucket.
         #[inline]
         pub fn get(&self, bucket: impl Into<String>) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             GetCall { call }
         }
@@ -4809,7 +4811,7 @@ pub mod buckets {
         /// - `bucket`: Name of a bucket.
         #[inline]
         pub fn get_iam_policy(&self, bucket: impl Into<String>) -> GetIamPolicyCall {
-            let mut call = gapi::Call::new(&self.svc, &GET_IAM_POLICY);
+            let mut call = ::gapi::Call::new(&self.svc, &GET_IAM_POLICY);
             call.path_param("bucket", bucket.into());
             GetIamPolicyCall { call }
         }
@@ -4825,7 +4827,7 @@ pub mod buckets {
             &self,
             bucket: impl Into<String>,
         ) -> GetStorageLayoutCall {
-            let mut call = gapi::Call::new(&self.svc, &GET_STORAGE_LAYOUT);
+            let mut call = ::gapi::Call::new(&self.svc, &GET_STORAGE_LAYOUT);
             call.path_param("bucket", bucket.into());
             GetStorageLayoutCall { call }
         }
@@ -4842,7 +4844,7 @@ pub mod buckets {
             project: impl Into<String>,
             request: super::schemas::Bucket,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.query("project", project.into());
             call.body(&request);
             InsertCall { call }
@@ -4856,7 +4858,7 @@ pub mod buckets {
         /// - `project`: A valid API project identifier.
         #[inline]
         pub fn list(&self, project: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.query("project", project.into());
             ListCall { call }
         }
@@ -4874,7 +4876,7 @@ pub mod buckets {
             bucket: impl Into<String>,
             if_metageneration_match: i64,
         ) -> LockRetentionPolicyCall {
-            let mut call = gapi::Call::new(&self.svc, &LOCK_RETENTION_POLICY);
+            let mut call = ::gapi::Call::new(&self.svc, &LOCK_RETENTION_POLICY);
             call.path_param("bucket", bucket.into());
             call.query("ifMetagenerationMatch", if_metageneration_match);
             LockRetentionPolicyCall { call }
@@ -4892,7 +4894,7 @@ pub mod buckets {
             bucket: impl Into<String>,
             request: super::schemas::Bucket,
         ) -> PatchCall {
-            let mut call = gapi::Call::new(&self.svc, &PATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &PATCH);
             call.path_param("bucket", bucket.into());
             call.body(&request);
             PatchCall { call }
@@ -4910,7 +4912,7 @@ pub mod buckets {
             bucket: impl Into<String>,
             request: super::schemas::RelocateBucketRequest,
         ) -> RelocateCall {
-            let mut call = gapi::Call::new(&self.svc, &RELOCATE);
+            let mut call = ::gapi::Call::new(&self.svc, &RELOCATE);
             call.path_param("bucket", bucket.into());
             call.body(&request);
             RelocateCall { call }
@@ -4929,7 +4931,7 @@ pub mod buckets {
             bucket: impl Into<String>,
             generation: i64,
         ) -> RestoreCall {
-            let mut call = gapi::Call::new(&self.svc, &RESTORE);
+            let mut call = ::gapi::Call::new(&self.svc, &RESTORE);
             call.path_param("bucket", bucket.into());
             call.query("generation", generation);
             RestoreCall { call }
@@ -4947,7 +4949,7 @@ pub mod buckets {
             bucket: impl Into<String>,
             request: super::schemas::Policy,
         ) -> SetIamPolicyCall {
-            let mut call = gapi::Call::new(&self.svc, &SET_IAM_POLICY);
+            let mut call = ::gapi::Call::new(&self.svc, &SET_IAM_POLICY);
             call.path_param("bucket", bucket.into());
             call.body(&request);
             SetIamPolicyCall { call }
@@ -4966,7 +4968,7 @@ pub mod buckets {
             bucket: impl Into<String>,
             permissions: Vec<String>,
         ) -> TestIamPermissionsCall {
-            let mut call = gapi::Call::new(&self.svc, &TEST_IAM_PERMISSIONS);
+            let mut call = ::gapi::Call::new(&self.svc, &TEST_IAM_PERMISSIONS);
             call.path_param("bucket", bucket.into());
             for v in permissions {
                 call.query_append("permissions", v);
@@ -4986,36 +4988,36 @@ pub mod buckets {
             bucket: impl Into<String>,
             request: super::schemas::Bucket,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("bucket", bucket.into());
             call.body(&request);
             UpdateCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "b/{bucket}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.buckets.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5040,13 +5042,13 @@ pub mod buckets {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -5055,21 +5057,21 @@ pub mod buckets {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.buckets.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Bucket;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5114,33 +5116,35 @@ pub mod buckets {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Bucket>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Bucket>,
+        > {
             self.call.send()
         }
     }
-    static GET_IAM_POLICY: gapi::MethodInfo = gapi::MethodInfo {
+    static GET_IAM_POLICY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.getIamPolicy",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/iam",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.buckets.getIamPolicy`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetIamPolicyCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetIamPolicyCall {
+    impl ::gapi::CallBuilder for GetIamPolicyCall {
         type Response = super::schemas::Policy;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5161,13 +5165,15 @@ pub mod buckets {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Policy>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Policy>,
+        > {
             self.call.send()
         }
     }
-    static GET_STORAGE_LAYOUT: gapi::MethodInfo = gapi::MethodInfo {
+    static GET_STORAGE_LAYOUT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.getStorageLayout",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/storageLayout",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -5176,21 +5182,21 @@ pub mod buckets {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.buckets.getStorageLayout`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetStorageLayoutCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetStorageLayoutCall {
+    impl ::gapi::CallBuilder for GetStorageLayoutCall {
         type Response = super::schemas::BucketStorageLayout;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5206,35 +5212,35 @@ pub mod buckets {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::BucketStorageLayout>,
+            Output = ::gapi::Result<super::schemas::BucketStorageLayout>,
         > {
             self.call.send()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.buckets.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::Bucket;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5276,13 +5282,15 @@ pub mod buckets {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Bucket>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Bucket>,
+        > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -5291,25 +5299,25 @@ pub mod buckets {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.buckets.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::Buckets;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5360,44 +5368,46 @@ pub mod buckets {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Buckets>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Buckets>,
+        > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::Buckets> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::Buckets> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::Buckets> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::Buckets> {
             self.call.items()
         }
     }
-    static LOCK_RETENTION_POLICY: gapi::MethodInfo = gapi::MethodInfo {
+    static LOCK_RETENTION_POLICY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.lockRetentionPolicy",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/lockRetentionPolicy",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.buckets.lockRetentionPolicy`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct LockRetentionPolicyCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for LockRetentionPolicyCall {
+    impl ::gapi::CallBuilder for LockRetentionPolicyCall {
         type Response = super::schemas::Bucket;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5412,33 +5422,35 @@ pub mod buckets {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Bucket>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Bucket>,
+        > {
             self.call.send()
         }
     }
-    static PATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.patch",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "b/{bucket}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.buckets.patch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct PatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for PatchCall {
+    impl ::gapi::CallBuilder for PatchCall {
         type Response = super::schemas::Bucket;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5486,34 +5498,36 @@ pub mod buckets {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Bucket>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Bucket>,
+        > {
             self.call.send()
         }
     }
-    static RELOCATE: gapi::MethodInfo = gapi::MethodInfo {
+    static RELOCATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.relocate",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/relocate",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.buckets.relocate`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct RelocateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for RelocateCall {
+    impl ::gapi::CallBuilder for RelocateCall {
         type Response = super::schemas::GoogleLongrunningOperation;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5523,35 +5537,35 @@ pub mod buckets {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::GoogleLongrunningOperation>,
+            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
         > {
             self.call.send()
         }
     }
-    static RESTORE: gapi::MethodInfo = gapi::MethodInfo {
+    static RESTORE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.restore",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/restore",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.buckets.restore`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct RestoreCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for RestoreCall {
+    impl ::gapi::CallBuilder for RestoreCall {
         type Response = super::schemas::Bucket;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5572,33 +5586,35 @@ pub mod buckets {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Bucket>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Bucket>,
+        > {
             self.call.send()
         }
     }
-    static SET_IAM_POLICY: gapi::MethodInfo = gapi::MethodInfo {
+    static SET_IAM_POLICY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.setIamPolicy",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "b/{bucket}/iam",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.buckets.setIamPolicy`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct SetIamPolicyCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for SetIamPolicyCall {
+    impl ::gapi::CallBuilder for SetIamPolicyCall {
         type Response = super::schemas::Policy;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5613,13 +5629,15 @@ pub mod buckets {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Policy>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Policy>,
+        > {
             self.call.send()
         }
     }
-    static TEST_IAM_PERMISSIONS: gapi::MethodInfo = gapi::MethodInfo {
+    static TEST_IAM_PERMISSIONS: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.testIamPermissions",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/iam/testPermissions",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -5628,21 +5646,21 @@ pub mod buckets {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.buckets.testIamPermissions`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct TestIamPermissionsCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for TestIamPermissionsCall {
+    impl ::gapi::CallBuilder for TestIamPermissionsCall {
         type Response = super::schemas::TestIamPermissionsResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5658,34 +5676,34 @@ pub mod buckets {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::TestIamPermissionsResponse>,
+            Output = ::gapi::Result<super::schemas::TestIamPermissionsResponse>,
         > {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "b/{bucket}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.buckets.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::Bucket;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -5733,11 +5751,13 @@ pub mod buckets {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Bucket>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Bucket>,
+        > {
             self.call.send()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Set of properties to return. Defaults to noAcl.
         pub enum GetProjection {
             /// Include all properties.
@@ -5746,7 +5766,7 @@ pub mod buckets {
             NoAcl = "noAcl",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Apply a predefined set of access controls to this bucket.
         pub enum InsertPredefinedAcl {
             /// Project team owners get OWNER access, and allAuthenticatedUsers get READER access.
@@ -5761,7 +5781,7 @@ pub mod buckets {
             PublicReadWrite = "publicReadWrite",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Apply a predefined set of default object access controls to this bucket.
         pub enum InsertPredefinedDefaultObjectAcl {
             /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
@@ -5778,7 +5798,7 @@ pub mod buckets {
             PublicRead = "publicRead",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Set of properties to return. Defaults to noAcl, unless the bucket resource specifies acl or defaultObjectAcl properties, when it defaults to full.
         pub enum InsertProjection {
             /// Include all properties.
@@ -5787,7 +5807,7 @@ pub mod buckets {
             NoAcl = "noAcl",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Set of properties to return. Defaults to noAcl.
         pub enum ListProjection {
             /// Include all properties.
@@ -5796,7 +5816,7 @@ pub mod buckets {
             NoAcl = "noAcl",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Apply a predefined set of access controls to this bucket.
         pub enum PatchPredefinedAcl {
             /// Project team owners get OWNER access, and allAuthenticatedUsers get READER access.
@@ -5811,7 +5831,7 @@ pub mod buckets {
             PublicReadWrite = "publicReadWrite",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Apply a predefined set of default object access controls to this bucket.
         pub enum PatchPredefinedDefaultObjectAcl {
             /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
@@ -5828,7 +5848,7 @@ pub mod buckets {
             PublicRead = "publicRead",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Set of properties to return. Defaults to full.
         pub enum PatchProjection {
             /// Include all properties.
@@ -5837,7 +5857,7 @@ pub mod buckets {
             NoAcl = "noAcl",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Set of properties to return. Defaults to full.
         pub enum RestoreProjection {
             /// Include all properties.
@@ -5846,7 +5866,7 @@ pub mod buckets {
             NoAcl = "noAcl",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Apply a predefined set of access controls to this bucket.
         pub enum UpdatePredefinedAcl {
             /// Project team owners get OWNER access, and allAuthenticatedUsers get READER access.
@@ -5861,7 +5881,7 @@ pub mod buckets {
             PublicReadWrite = "publicReadWrite",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Apply a predefined set of default object access controls to this bucket.
         pub enum UpdatePredefinedDefaultObjectAcl {
             /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
@@ -5878,7 +5898,7 @@ pub mod buckets {
             PublicRead = "publicRead",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Set of properties to return. Defaults to full.
         pub enum UpdateProjection {
             /// Include all properties.
@@ -5893,7 +5913,7 @@ pub mod default_object_access_controls {
     /// Methods of the `defaultObjectAccessControls` resource.
     #[derive(Clone, Debug)]
     pub struct DefaultObjectAccessControlsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl DefaultObjectAccessControlsResource {
         /// Permanently deletes the default object ACL entry for the specified entity on the specified bucket.
@@ -5910,7 +5930,7 @@ pub mod default_object_access_controls {
             bucket: impl Into<String>,
             entity: impl Into<String>,
         ) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("bucket", bucket.into());
             call.path_param("entity", entity.into());
             DeleteCall { call }
@@ -5929,7 +5949,7 @@ pub mod default_object_access_controls {
             bucket: impl Into<String>,
             entity: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("entity", entity.into());
             GetCall { call }
@@ -5947,7 +5967,7 @@ pub mod default_object_access_controls {
             bucket: impl Into<String>,
             request: super::schemas::ObjectAccessControl,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
             call.body(&request);
             InsertCall { call }
@@ -5961,7 +5981,7 @@ pub mod default_object_access_controls {
         /// - `bucket`: Name of a bucket.
         #[inline]
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
             ListCall { call }
         }
@@ -5980,7 +6000,7 @@ pub mod default_object_access_controls {
             entity: impl Into<String>,
             request: super::schemas::ObjectAccessControl,
         ) -> PatchCall {
-            let mut call = gapi::Call::new(&self.svc, &PATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &PATCH);
             call.path_param("bucket", bucket.into());
             call.path_param("entity", entity.into());
             call.body(&request);
@@ -6001,36 +6021,36 @@ pub mod default_object_access_controls {
             entity: impl Into<String>,
             request: super::schemas::ObjectAccessControl,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("bucket", bucket.into());
             call.path_param("entity", entity.into());
             call.body(&request);
             UpdateCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.defaultObjectAccessControls.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "b/{bucket}/defaultObjectAcl/{entity}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.defaultObjectAccessControls.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6043,33 +6063,33 @@ pub mod default_object_access_controls {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.defaultObjectAccessControls.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/defaultObjectAcl/{entity}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.defaultObjectAccessControls.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::ObjectAccessControl;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6085,34 +6105,34 @@ pub mod default_object_access_controls {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ObjectAccessControl>,
+            Output = ::gapi::Result<super::schemas::ObjectAccessControl>,
         > {
             self.call.send()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.defaultObjectAccessControls.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/defaultObjectAcl",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.defaultObjectAccessControls.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::ObjectAccessControl;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6128,34 +6148,34 @@ pub mod default_object_access_controls {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ObjectAccessControl>,
+            Output = ::gapi::Result<super::schemas::ObjectAccessControl>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.defaultObjectAccessControls.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/defaultObjectAcl",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.defaultObjectAccessControls.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::ObjectAccessControls;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6183,34 +6203,34 @@ pub mod default_object_access_controls {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ObjectAccessControls>,
+            Output = ::gapi::Result<super::schemas::ObjectAccessControls>,
         > {
             self.call.send()
         }
     }
-    static PATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.defaultObjectAccessControls.patch",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "b/{bucket}/defaultObjectAcl/{entity}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.defaultObjectAccessControls.patch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct PatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for PatchCall {
+    impl ::gapi::CallBuilder for PatchCall {
         type Response = super::schemas::ObjectAccessControl;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6226,34 +6246,34 @@ pub mod default_object_access_controls {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ObjectAccessControl>,
+            Output = ::gapi::Result<super::schemas::ObjectAccessControl>,
         > {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.defaultObjectAccessControls.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "b/{bucket}/defaultObjectAcl/{entity}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.defaultObjectAccessControls.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::ObjectAccessControl;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6269,7 +6289,7 @@ pub mod default_object_access_controls {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ObjectAccessControl>,
+            Output = ::gapi::Result<super::schemas::ObjectAccessControl>,
         > {
             self.call.send()
         }
@@ -6280,7 +6300,7 @@ pub mod folders {
     /// Methods of the `folders` resource.
     #[derive(Clone, Debug)]
     pub struct FoldersResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl FoldersResource {
         /// Permanently deletes a folder. Only applicable to buckets with hierarchical namespace enabled.
@@ -6297,7 +6317,7 @@ pub mod folders {
             bucket: impl Into<String>,
             folder: impl Into<String>,
         ) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("bucket", bucket.into());
             call.path_param("folder", folder.into());
             DeleteCall { call }
@@ -6316,7 +6336,7 @@ pub mod folders {
             bucket: impl Into<String>,
             folder: impl Into<String>,
         ) -> DeleteRecursiveCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE_RECURSIVE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE_RECURSIVE);
             call.path_param("bucket", bucket.into());
             call.path_param("folder", folder.into());
             DeleteRecursiveCall { call }
@@ -6335,7 +6355,7 @@ pub mod folders {
             bucket: impl Into<String>,
             folder: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("folder", folder.into());
             GetCall { call }
@@ -6353,7 +6373,7 @@ pub mod folders {
             bucket: impl Into<String>,
             request: super::schemas::Folder,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
             call.body(&request);
             InsertCall { call }
@@ -6367,7 +6387,7 @@ pub mod folders {
         /// - `bucket`: Name of the bucket in which to look for folders.
         #[inline]
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
             ListCall { call }
         }
@@ -6387,37 +6407,37 @@ pub mod folders {
             source_folder: impl Into<String>,
             destination_folder: impl Into<String>,
         ) -> RenameCall {
-            let mut call = gapi::Call::new(&self.svc, &RENAME);
+            let mut call = ::gapi::Call::new(&self.svc, &RENAME);
             call.path_param("bucket", bucket.into());
             call.path_param("sourceFolder", source_folder.into());
             call.path_param("destinationFolder", destination_folder.into());
             RenameCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.folders.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "b/{bucket}/folders/{folder}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.folders.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6436,34 +6456,34 @@ pub mod folders {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static DELETE_RECURSIVE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE_RECURSIVE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.folders.deleteRecursive",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/folders/{folder}/deleteRecursive",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.folders.deleteRecursive`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteRecursiveCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteRecursiveCall {
+    impl ::gapi::CallBuilder for DeleteRecursiveCall {
         type Response = super::schemas::GoogleLongrunningOperation;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6485,14 +6505,14 @@ pub mod folders {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::GoogleLongrunningOperation>,
+            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
         > {
             self.call.send()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.folders.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/folders/{folder}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -6501,21 +6521,21 @@ pub mod folders {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.folders.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Folder;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6536,34 +6556,36 @@ pub mod folders {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Folder>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Folder>,
+        > {
             self.call.send()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.folders.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/folders",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.folders.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::Folder;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6578,13 +6600,15 @@ pub mod folders {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Folder>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Folder>,
+        > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.folders.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/folders",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -6593,25 +6617,25 @@ pub mod folders {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.folders.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::Folders;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6656,44 +6680,46 @@ pub mod folders {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Folders>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Folders>,
+        > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::Folders> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::Folders> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::Folders> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::Folders> {
             self.call.items()
         }
     }
-    static RENAME: gapi::MethodInfo = gapi::MethodInfo {
+    static RENAME: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.folders.rename",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/folders/{sourceFolder}/renameTo/folders/{destinationFolder}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.folders.rename`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct RenameCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for RenameCall {
+    impl ::gapi::CallBuilder for RenameCall {
         type Response = super::schemas::GoogleLongrunningOperation;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6715,7 +6741,7 @@ pub mod folders {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::GoogleLongrunningOperation>,
+            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
         > {
             self.call.send()
         }
@@ -6726,7 +6752,7 @@ pub mod managed_folders {
     /// Methods of the `managedFolders` resource.
     #[derive(Clone, Debug)]
     pub struct ManagedFoldersResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ManagedFoldersResource {
         /// Permanently deletes a managed folder.
@@ -6743,7 +6769,7 @@ pub mod managed_folders {
             bucket: impl Into<String>,
             managed_folder: impl Into<String>,
         ) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("bucket", bucket.into());
             call.path_param("managedFolder", managed_folder.into());
             DeleteCall { call }
@@ -6762,7 +6788,7 @@ pub mod managed_folders {
             bucket: impl Into<String>,
             managed_folder: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("managedFolder", managed_folder.into());
             GetCall { call }
@@ -6781,7 +6807,7 @@ pub mod managed_folders {
             bucket: impl Into<String>,
             managed_folder: impl Into<String>,
         ) -> GetIamPolicyCall {
-            let mut call = gapi::Call::new(&self.svc, &GET_IAM_POLICY);
+            let mut call = ::gapi::Call::new(&self.svc, &GET_IAM_POLICY);
             call.path_param("bucket", bucket.into());
             call.path_param("managedFolder", managed_folder.into());
             GetIamPolicyCall { call }
@@ -6799,7 +6825,7 @@ pub mod managed_folders {
             bucket: impl Into<String>,
             request: super::schemas::ManagedFolder,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
             call.body(&request);
             InsertCall { call }
@@ -6813,7 +6839,7 @@ pub mod managed_folders {
         /// - `bucket`: Name of the bucket containing the managed folder.
         #[inline]
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
             ListCall { call }
         }
@@ -6832,7 +6858,7 @@ pub mod managed_folders {
             managed_folder: impl Into<String>,
             request: super::schemas::Policy,
         ) -> SetIamPolicyCall {
-            let mut call = gapi::Call::new(&self.svc, &SET_IAM_POLICY);
+            let mut call = ::gapi::Call::new(&self.svc, &SET_IAM_POLICY);
             call.path_param("bucket", bucket.into());
             call.path_param("managedFolder", managed_folder.into());
             call.body(&request);
@@ -6854,7 +6880,7 @@ pub mod managed_folders {
             managed_folder: impl Into<String>,
             permissions: Vec<String>,
         ) -> TestIamPermissionsCall {
-            let mut call = gapi::Call::new(&self.svc, &TEST_IAM_PERMISSIONS);
+            let mut call = ::gapi::Call::new(&self.svc, &TEST_IAM_PERMISSIONS);
             call.path_param("bucket", bucket.into());
             call.path_param("managedFolder", managed_folder.into());
             for v in permissions {
@@ -6877,37 +6903,37 @@ pub mod managed_folders {
             managed_folder: impl Into<String>,
             request: super::schemas::ManagedFolder,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("bucket", bucket.into());
             call.path_param("managedFolder", managed_folder.into());
             call.body(&request);
             UpdateCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.managedFolders.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "b/{bucket}/managedFolders/{managedFolder}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.managedFolders.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6932,13 +6958,13 @@ pub mod managed_folders {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.managedFolders.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/managedFolders/{managedFolder}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -6947,21 +6973,21 @@ pub mod managed_folders {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.managedFolders.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::ManagedFolder;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -6983,14 +7009,14 @@ pub mod managed_folders {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ManagedFolder>,
+            Output = ::gapi::Result<super::schemas::ManagedFolder>,
         > {
             self.call.send()
         }
     }
-    static GET_IAM_POLICY: gapi::MethodInfo = gapi::MethodInfo {
+    static GET_IAM_POLICY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.managedFolders.getIamPolicy",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/managedFolders/{managedFolder}/iam",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -6999,21 +7025,21 @@ pub mod managed_folders {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.managedFolders.getIamPolicy`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetIamPolicyCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetIamPolicyCall {
+    impl ::gapi::CallBuilder for GetIamPolicyCall {
         type Response = super::schemas::Policy;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7034,34 +7060,36 @@ pub mod managed_folders {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Policy>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Policy>,
+        > {
             self.call.send()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.managedFolders.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/managedFolders",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.managedFolders.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::ManagedFolder;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7071,14 +7099,14 @@ pub mod managed_folders {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ManagedFolder>,
+            Output = ::gapi::Result<super::schemas::ManagedFolder>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.managedFolders.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/managedFolders",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -7087,25 +7115,25 @@ pub mod managed_folders {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.managedFolders.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::ManagedFolders;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7133,44 +7161,44 @@ pub mod managed_folders {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ManagedFolders>,
+            Output = ::gapi::Result<super::schemas::ManagedFolders>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::ManagedFolders> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::ManagedFolders> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::ManagedFolders> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::ManagedFolders> {
             self.call.items()
         }
     }
-    static SET_IAM_POLICY: gapi::MethodInfo = gapi::MethodInfo {
+    static SET_IAM_POLICY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.managedFolders.setIamPolicy",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "b/{bucket}/managedFolders/{managedFolder}/iam",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.managedFolders.setIamPolicy`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct SetIamPolicyCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for SetIamPolicyCall {
+    impl ::gapi::CallBuilder for SetIamPolicyCall {
         type Response = super::schemas::Policy;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7185,13 +7213,15 @@ pub mod managed_folders {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Policy>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Policy>,
+        > {
             self.call.send()
         }
     }
-    static TEST_IAM_PERMISSIONS: gapi::MethodInfo = gapi::MethodInfo {
+    static TEST_IAM_PERMISSIONS: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.managedFolders.testIamPermissions",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/managedFolders/{managedFolder}/iam/testPermissions",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -7200,21 +7230,21 @@ pub mod managed_folders {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.managedFolders.testIamPermissions`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct TestIamPermissionsCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for TestIamPermissionsCall {
+    impl ::gapi::CallBuilder for TestIamPermissionsCall {
         type Response = super::schemas::TestIamPermissionsResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7230,35 +7260,35 @@ pub mod managed_folders {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::TestIamPermissionsResponse>,
+            Output = ::gapi::Result<super::schemas::TestIamPermissionsResponse>,
         > {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.managedFolders.update",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "b/{bucket}/managedFolders/{managedFolder}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.managedFolders.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::ManagedFolder;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7280,7 +7310,7 @@ pub mod managed_folders {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ManagedFolder>,
+            Output = ::gapi::Result<super::schemas::ManagedFolder>,
         > {
             self.call.send()
         }
@@ -7291,7 +7321,7 @@ pub mod notifications {
     /// Methods of the `notifications` resource.
     #[derive(Clone, Debug)]
     pub struct NotificationsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl NotificationsResource {
         /// Permanently deletes a notification subscription.
@@ -7308,7 +7338,7 @@ pub mod notifications {
             bucket: impl Into<String>,
             notification: impl Into<String>,
         ) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("bucket", bucket.into());
             call.path_param("notification", notification.into());
             DeleteCall { call }
@@ -7327,7 +7357,7 @@ pub mod notifications {
             bucket: impl Into<String>,
             notification: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("notification", notification.into());
             GetCall { call }
@@ -7345,7 +7375,7 @@ pub mod notifications {
             bucket: impl Into<String>,
             request: super::schemas::Notification,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
             call.body(&request);
             InsertCall { call }
@@ -7359,35 +7389,35 @@ pub mod notifications {
         /// - `bucket`: Name of a Google Cloud Storage bucket.
         #[inline]
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
             ListCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.notifications.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "b/{bucket}/notificationConfigs/{notification}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.notifications.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7400,13 +7430,13 @@ pub mod notifications {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.notifications.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/notificationConfigs/{notification}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -7415,21 +7445,21 @@ pub mod notifications {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.notifications.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Notification;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7445,35 +7475,35 @@ pub mod notifications {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Notification>,
+            Output = ::gapi::Result<super::schemas::Notification>,
         > {
             self.call.send()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.notifications.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/notificationConfigs",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.notifications.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::Notification;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7489,14 +7519,14 @@ pub mod notifications {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Notification>,
+            Output = ::gapi::Result<super::schemas::Notification>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.notifications.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/notificationConfigs",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -7505,21 +7535,21 @@ pub mod notifications {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.notifications.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::Notifications;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7535,7 +7565,7 @@ pub mod notifications {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Notifications>,
+            Output = ::gapi::Result<super::schemas::Notifications>,
         > {
             self.call.send()
         }
@@ -7546,7 +7576,7 @@ pub mod object_access_controls {
     /// Methods of the `objectAccessControls` resource.
     #[derive(Clone, Debug)]
     pub struct ObjectAccessControlsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ObjectAccessControlsResource {
         /// Permanently deletes the ACL entry for the specified entity on the specified object.
@@ -7565,7 +7595,7 @@ pub mod object_access_controls {
             object: impl Into<String>,
             entity: impl Into<String>,
         ) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             call.path_param("entity", entity.into());
@@ -7587,7 +7617,7 @@ pub mod object_access_controls {
             object: impl Into<String>,
             entity: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             call.path_param("entity", entity.into());
@@ -7608,7 +7638,7 @@ pub mod object_access_controls {
             object: impl Into<String>,
             request: super::schemas::ObjectAccessControl,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             call.body(&request);
@@ -7628,7 +7658,7 @@ pub mod object_access_controls {
             bucket: impl Into<String>,
             object: impl Into<String>,
         ) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             ListCall { call }
@@ -7650,7 +7680,7 @@ pub mod object_access_controls {
             entity: impl Into<String>,
             request: super::schemas::ObjectAccessControl,
         ) -> PatchCall {
-            let mut call = gapi::Call::new(&self.svc, &PATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &PATCH);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             call.path_param("entity", entity.into());
@@ -7674,7 +7704,7 @@ pub mod object_access_controls {
             entity: impl Into<String>,
             request: super::schemas::ObjectAccessControl,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             call.path_param("entity", entity.into());
@@ -7682,29 +7712,29 @@ pub mod object_access_controls {
             UpdateCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objectAccessControls.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "b/{bucket}/o/{object}/acl/{entity}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objectAccessControls.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7723,33 +7753,33 @@ pub mod object_access_controls {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objectAccessControls.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/o/{object}/acl/{entity}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objectAccessControls.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::ObjectAccessControl;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7771,34 +7801,34 @@ pub mod object_access_controls {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ObjectAccessControl>,
+            Output = ::gapi::Result<super::schemas::ObjectAccessControl>,
         > {
             self.call.send()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objectAccessControls.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/o/{object}/acl",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objectAccessControls.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::ObjectAccessControl;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7820,34 +7850,34 @@ pub mod object_access_controls {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ObjectAccessControl>,
+            Output = ::gapi::Result<super::schemas::ObjectAccessControl>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objectAccessControls.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/o/{object}/acl",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objectAccessControls.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::ObjectAccessControls;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7869,34 +7899,34 @@ pub mod object_access_controls {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ObjectAccessControls>,
+            Output = ::gapi::Result<super::schemas::ObjectAccessControls>,
         > {
             self.call.send()
         }
     }
-    static PATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objectAccessControls.patch",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "b/{bucket}/o/{object}/acl/{entity}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objectAccessControls.patch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct PatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for PatchCall {
+    impl ::gapi::CallBuilder for PatchCall {
         type Response = super::schemas::ObjectAccessControl;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7918,34 +7948,34 @@ pub mod object_access_controls {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ObjectAccessControl>,
+            Output = ::gapi::Result<super::schemas::ObjectAccessControl>,
         > {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objectAccessControls.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "b/{bucket}/o/{object}/acl/{entity}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objectAccessControls.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::ObjectAccessControl;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -7967,7 +7997,7 @@ pub mod object_access_controls {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ObjectAccessControl>,
+            Output = ::gapi::Result<super::schemas::ObjectAccessControl>,
         > {
             self.call.send()
         }
@@ -7978,7 +8008,7 @@ pub mod objects {
     /// Methods of the `objects` resource.
     #[derive(Clone, Debug)]
     pub struct ObjectsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ObjectsResource {
         /// Initiates a long-running bulk restore operation on the specified bucket.
@@ -7994,7 +8024,7 @@ pub mod objects {
             bucket: impl Into<String>,
             request: super::schemas::BulkRestoreObjectsRequest,
         ) -> BulkRestoreCall {
-            let mut call = gapi::Call::new(&self.svc, &BULK_RESTORE);
+            let mut call = ::gapi::Call::new(&self.svc, &BULK_RESTORE);
             call.path_param("bucket", bucket.into());
             call.body(&request);
             BulkRestoreCall { call }
@@ -8014,7 +8044,7 @@ pub mod objects {
             destination_object: impl Into<String>,
             request: super::schemas::ComposeRequest,
         ) -> ComposeCall {
-            let mut call = gapi::Call::new(&self.svc, &COMPOSE);
+            let mut call = ::gapi::Call::new(&self.svc, &COMPOSE);
             call.path_param("destinationBucket", destination_bucket.into());
             call.path_param("destinationObject", destination_object.into());
             call.body(&request);
@@ -8039,7 +8069,7 @@ pub mod objects {
             destination_object: impl Into<String>,
             request: super::schemas::Object,
         ) -> CopyCall {
-            let mut call = gapi::Call::new(&self.svc, &COPY);
+            let mut call = ::gapi::Call::new(&self.svc, &COPY);
             call.path_param("sourceBucket", source_bucket.into());
             call.path_param("sourceObject", source_object.into());
             call.path_param("destinationBucket", destination_bucket.into());
@@ -8061,7 +8091,7 @@ pub mod objects {
             bucket: impl Into<String>,
             object: impl Into<String>,
         ) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             DeleteCall { call }
@@ -8080,7 +8110,7 @@ pub mod objects {
             bucket: impl Into<String>,
             object: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             GetCall { call }
@@ -8099,7 +8129,7 @@ pub mod objects {
             bucket: impl Into<String>,
             object: impl Into<String>,
         ) -> GetIamPolicyCall {
-            let mut call = gapi::Call::new(&self.svc, &GET_IAM_POLICY);
+            let mut call = ::gapi::Call::new(&self.svc, &GET_IAM_POLICY);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             GetIamPolicyCall { call }
@@ -8117,7 +8147,7 @@ pub mod objects {
             bucket: impl Into<String>,
             request: super::schemas::Object,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
             call.body(&request);
             InsertCall { call }
@@ -8131,7 +8161,7 @@ pub mod objects {
         /// - `bucket`: Name of the bucket in which to look for objects.
         #[inline]
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
             ListCall { call }
         }
@@ -8151,7 +8181,7 @@ pub mod objects {
             source_object: impl Into<String>,
             destination_object: impl Into<String>,
         ) -> MoveCall {
-            let mut call = gapi::Call::new(&self.svc, &MOVE);
+            let mut call = ::gapi::Call::new(&self.svc, &MOVE);
             call.path_param("bucket", bucket.into());
             call.path_param("sourceObject", source_object.into());
             call.path_param("destinationObject", destination_object.into());
@@ -8172,7 +8202,7 @@ pub mod objects {
             object: impl Into<String>,
             request: super::schemas::Object,
         ) -> PatchCall {
-            let mut call = gapi::Call::new(&self.svc, &PATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &PATCH);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             call.body(&request);
@@ -8194,7 +8224,7 @@ pub mod objects {
             object: impl Into<String>,
             generation: i64,
         ) -> RestoreCall {
-            let mut call = gapi::Call::new(&self.svc, &RESTORE);
+            let mut call = ::gapi::Call::new(&self.svc, &RESTORE);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             call.query("generation", generation);
@@ -8219,7 +8249,7 @@ pub mod objects {
             destination_object: impl Into<String>,
             request: super::schemas::Object,
         ) -> RewriteCall {
-            let mut call = gapi::Call::new(&self.svc, &REWRITE);
+            let mut call = ::gapi::Call::new(&self.svc, &REWRITE);
             call.path_param("sourceBucket", source_bucket.into());
             call.path_param("sourceObject", source_object.into());
             call.path_param("destinationBucket", destination_bucket.into());
@@ -8242,7 +8272,7 @@ pub mod objects {
             object: impl Into<String>,
             request: super::schemas::Policy,
         ) -> SetIamPolicyCall {
-            let mut call = gapi::Call::new(&self.svc, &SET_IAM_POLICY);
+            let mut call = ::gapi::Call::new(&self.svc, &SET_IAM_POLICY);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             call.body(&request);
@@ -8264,7 +8294,7 @@ pub mod objects {
             object: impl Into<String>,
             permissions: Vec<String>,
         ) -> TestIamPermissionsCall {
-            let mut call = gapi::Call::new(&self.svc, &TEST_IAM_PERMISSIONS);
+            let mut call = ::gapi::Call::new(&self.svc, &TEST_IAM_PERMISSIONS);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             for v in permissions {
@@ -8287,7 +8317,7 @@ pub mod objects {
             object: impl Into<String>,
             request: super::schemas::Object,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             call.body(&request);
@@ -8307,36 +8337,36 @@ pub mod objects {
             bucket: impl Into<String>,
             object: impl Into<String>,
         ) -> ViewFullContextCall {
-            let mut call = gapi::Call::new(&self.svc, &VIEW_FULL_CONTEXT);
+            let mut call = ::gapi::Call::new(&self.svc, &VIEW_FULL_CONTEXT);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             ViewFullContextCall { call }
         }
     }
-    static BULK_RESTORE: gapi::MethodInfo = gapi::MethodInfo {
+    static BULK_RESTORE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.bulkRestore",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/o/bulkRestore",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objects.bulkRestore`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct BulkRestoreCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for BulkRestoreCall {
+    impl ::gapi::CallBuilder for BulkRestoreCall {
         type Response = super::schemas::GoogleLongrunningOperation;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8346,35 +8376,35 @@ pub mod objects {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::GoogleLongrunningOperation>,
+            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
         > {
             self.call.send()
         }
     }
-    static COMPOSE: gapi::MethodInfo = gapi::MethodInfo {
+    static COMPOSE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.compose",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{destinationBucket}/o/{destinationObject}/compose",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objects.compose`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ComposeCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ComposeCall {
+    impl ::gapi::CallBuilder for ComposeCall {
         type Response = super::schemas::Object;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8427,34 +8457,36 @@ pub mod objects {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Object>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Object>,
+        > {
             self.call.send()
         }
     }
-    static COPY: gapi::MethodInfo = gapi::MethodInfo {
+    static COPY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.copy",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{sourceBucket}/o/{sourceObject}/copyTo/b/{destinationBucket}/o/{destinationObject}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objects.copy`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct CopyCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for CopyCall {
+    impl ::gapi::CallBuilder for CopyCall {
         type Response = super::schemas::Object;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8544,34 +8576,36 @@ pub mod objects {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Object>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Object>,
+        > {
             self.call.send()
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "b/{bucket}/o/{object}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objects.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8614,13 +8648,13 @@ pub mod objects {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/o/{object}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -8630,21 +8664,21 @@ pub mod objects {
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
         supports_media_download: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objects.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Object;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8707,20 +8741,22 @@ pub mod objects {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Object>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Object>,
+        > {
             self.call.send()
         }
         /// Downloads the media (`alt=media`) instead of the JSON response.
         #[inline]
         pub fn download(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<gapi::Download>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
             self.call.download()
         }
     }
-    static GET_IAM_POLICY: gapi::MethodInfo = gapi::MethodInfo {
+    static GET_IAM_POLICY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.getIamPolicy",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/o/{object}/iam",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -8729,21 +8765,21 @@ pub mod objects {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objects.getIamPolicy`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetIamPolicyCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetIamPolicyCall {
+    impl ::gapi::CallBuilder for GetIamPolicyCall {
         type Response = super::schemas::Policy;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8764,13 +8800,15 @@ pub mod objects {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Policy>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Policy>,
+        > {
             self.call.send()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/o",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -8778,28 +8816,28 @@ pub mod objects {
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
         media_upload: Some(
-            &gapi::MediaUploadInfo {
+            &::gapi::MediaUploadInfo {
                 accept: &["*/*"],
                 max_size: None,
                 simple_path: Some("/upload/storage/v1/b/{bucket}/o"),
                 resumable_path: Some("/resumable/upload/storage/v1/b/{bucket}/o"),
             },
         ),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objects.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::Object;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -8868,21 +8906,25 @@ pub mod objects {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Object>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Object>,
+        > {
             self.call.send()
         }
         /// Sends the request with `media` uploaded (the request body, if any, as metadata).
         #[inline]
         pub fn upload(
             self,
-            media: gapi::Media,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Object>> {
+            media: ::gapi::Media,
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Object>,
+        > {
             self.call.upload(media)
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/o",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -8891,25 +8933,25 @@ pub mod objects {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objects.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::Objects;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -9002,44 +9044,46 @@ pub mod objects {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Objects>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Objects>,
+        > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::Objects> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::Objects> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::Objects> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::Objects> {
             self.call.items()
         }
     }
-    static MOVE: gapi::MethodInfo = gapi::MethodInfo {
+    static MOVE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.move",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/o/{sourceObject}/moveTo/o/{destinationObject}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objects.move`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct MoveCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for MoveCall {
+    impl ::gapi::CallBuilder for MoveCall {
         type Response = super::schemas::Object;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -9108,33 +9152,35 @@ pub mod objects {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Object>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Object>,
+        > {
             self.call.send()
         }
     }
-    static PATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.patch",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "b/{bucket}/o/{object}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objects.patch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct PatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for PatchCall {
+    impl ::gapi::CallBuilder for PatchCall {
         type Response = super::schemas::Object;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -9197,33 +9243,35 @@ pub mod objects {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Object>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Object>,
+        > {
             self.call.send()
         }
     }
-    static RESTORE: gapi::MethodInfo = gapi::MethodInfo {
+    static RESTORE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.restore",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/o/{object}/restore",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objects.restore`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct RestoreCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for RestoreCall {
+    impl ::gapi::CallBuilder for RestoreCall {
         type Response = super::schemas::Object;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -9280,34 +9328,36 @@ pub mod objects {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Object>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Object>,
+        > {
             self.call.send()
         }
     }
-    static REWRITE: gapi::MethodInfo = gapi::MethodInfo {
+    static REWRITE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.rewrite",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{sourceBucket}/o/{sourceObject}/rewriteTo/b/{destinationBucket}/o/{destinationObject}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objects.rewrite`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct RewriteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for RewriteCall {
+    impl ::gapi::CallBuilder for RewriteCall {
         type Response = super::schemas::RewriteResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -9421,35 +9471,35 @@ pub mod objects {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::RewriteResponse>,
+            Output = ::gapi::Result<super::schemas::RewriteResponse>,
         > {
             self.call.send()
         }
     }
-    static SET_IAM_POLICY: gapi::MethodInfo = gapi::MethodInfo {
+    static SET_IAM_POLICY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.setIamPolicy",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "b/{bucket}/o/{object}/iam",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objects.setIamPolicy`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct SetIamPolicyCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for SetIamPolicyCall {
+    impl ::gapi::CallBuilder for SetIamPolicyCall {
         type Response = super::schemas::Policy;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -9470,13 +9520,15 @@ pub mod objects {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Policy>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Policy>,
+        > {
             self.call.send()
         }
     }
-    static TEST_IAM_PERMISSIONS: gapi::MethodInfo = gapi::MethodInfo {
+    static TEST_IAM_PERMISSIONS: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.testIamPermissions",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/o/{object}/iam/testPermissions",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -9485,21 +9537,21 @@ pub mod objects {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objects.testIamPermissions`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct TestIamPermissionsCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for TestIamPermissionsCall {
+    impl ::gapi::CallBuilder for TestIamPermissionsCall {
         type Response = super::schemas::TestIamPermissionsResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -9521,34 +9573,34 @@ pub mod objects {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::TestIamPermissionsResponse>,
+            Output = ::gapi::Result<super::schemas::TestIamPermissionsResponse>,
         > {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "b/{bucket}/o/{object}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objects.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::Object;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -9611,13 +9663,15 @@ pub mod objects {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Object>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Object>,
+        > {
             self.call.send()
         }
     }
-    static VIEW_FULL_CONTEXT: gapi::MethodInfo = gapi::MethodInfo {
+    static VIEW_FULL_CONTEXT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.objects.viewFullContext",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/o/{object}/viewFullContext",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -9626,21 +9680,21 @@ pub mod objects {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.objects.viewFullContext`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ViewFullContextCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ViewFullContextCall {
+    impl ::gapi::CallBuilder for ViewFullContextCall {
         type Response = super::schemas::ObjectFullContext;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -9668,12 +9722,12 @@ pub mod objects {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ObjectFullContext>,
+            Output = ::gapi::Result<super::schemas::ObjectFullContext>,
         > {
             self.call.send()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Apply a predefined set of access controls to the destination object.
         pub enum ComposeDestinationPredefinedAcl {
             /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
@@ -9690,7 +9744,7 @@ pub mod objects {
             PublicRead = "publicRead",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Apply a predefined set of access controls to the destination object.
         pub enum CopyDestinationPredefinedAcl {
             /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
@@ -9707,7 +9761,7 @@ pub mod objects {
             PublicRead = "publicRead",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Set of properties to return. Defaults to noAcl, unless the object resource specifies the acl property, when it defaults to full.
         pub enum CopyProjection {
             /// Include all properties.
@@ -9716,7 +9770,7 @@ pub mod objects {
             NoAcl = "noAcl",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Set of properties to return. Defaults to noAcl.
         pub enum GetProjection {
             /// Include all properties.
@@ -9725,7 +9779,7 @@ pub mod objects {
             NoAcl = "noAcl",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Apply a predefined set of access controls to this object.
         pub enum InsertPredefinedAcl {
             /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
@@ -9742,7 +9796,7 @@ pub mod objects {
             PublicRead = "publicRead",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Set of properties to return. Defaults to noAcl, unless the object resource specifies the acl property, when it defaults to full.
         pub enum InsertProjection {
             /// Include all properties.
@@ -9751,7 +9805,7 @@ pub mod objects {
             NoAcl = "noAcl",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Set of properties to return. Defaults to noAcl.
         pub enum ListProjection {
             /// Include all properties.
@@ -9760,7 +9814,7 @@ pub mod objects {
             NoAcl = "noAcl",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Set of properties to return. Defaults to noAcl.
         pub enum MoveProjection {
             /// Include all properties.
@@ -9769,7 +9823,7 @@ pub mod objects {
             NoAcl = "noAcl",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Apply a predefined set of access controls to this object.
         pub enum PatchPredefinedAcl {
             /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
@@ -9786,7 +9840,7 @@ pub mod objects {
             PublicRead = "publicRead",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Set of properties to return. Defaults to full.
         pub enum PatchProjection {
             /// Include all properties.
@@ -9795,7 +9849,7 @@ pub mod objects {
             NoAcl = "noAcl",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Set of properties to return. Defaults to full.
         pub enum RestoreProjection {
             /// Include all properties.
@@ -9804,7 +9858,7 @@ pub mod objects {
             NoAcl = "noAcl",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Apply a predefined set of access controls to the destination object.
         pub enum RewriteDestinationPredefinedAcl {
             /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
@@ -9821,7 +9875,7 @@ pub mod objects {
             PublicRead = "publicRead",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Set of properties to return. Defaults to noAcl, unless the object resource specifies the acl property, when it defaults to full.
         pub enum RewriteProjection {
             /// Include all properties.
@@ -9830,7 +9884,7 @@ pub mod objects {
             NoAcl = "noAcl",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Apply a predefined set of access controls to this object.
         pub enum UpdatePredefinedAcl {
             /// Object owner gets OWNER access, and allAuthenticatedUsers get READER access.
@@ -9847,7 +9901,7 @@ pub mod objects {
             PublicRead = "publicRead",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Set of properties to return. Defaults to full.
         pub enum UpdateProjection {
             /// Include all properties.
@@ -9862,7 +9916,7 @@ pub mod operations {
     /// Methods of the `operations` resource.
     #[derive(Clone, Debug)]
     pub struct OperationsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl OperationsResource {
         /// Starts asynchronous advancement of the relocate bucket operation in the case of required write downtime, to allow it to lock the bucket at the source location, and proceed with the bucket location swap. The server makes a best effort to advance the relocate bucket operation, but success is not guaranteed.
@@ -9880,7 +9934,7 @@ pub mod operations {
             operation_id: impl Into<String>,
             request: super::schemas::AdvanceRelocateBucketOperationRequest,
         ) -> AdvanceRelocateBucketCall {
-            let mut call = gapi::Call::new(&self.svc, &ADVANCE_RELOCATE_BUCKET);
+            let mut call = ::gapi::Call::new(&self.svc, &ADVANCE_RELOCATE_BUCKET);
             call.path_param("bucket", bucket.into());
             call.path_param("operationId", operation_id.into());
             call.body(&request);
@@ -9900,7 +9954,7 @@ pub mod operations {
             bucket: impl Into<String>,
             operation_id: impl Into<String>,
         ) -> CancelCall {
-            let mut call = gapi::Call::new(&self.svc, &CANCEL);
+            let mut call = ::gapi::Call::new(&self.svc, &CANCEL);
             call.path_param("bucket", bucket.into());
             call.path_param("operationId", operation_id.into());
             CancelCall { call }
@@ -9919,7 +9973,7 @@ pub mod operations {
             bucket: impl Into<String>,
             operation_id: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("operationId", operation_id.into());
             GetCall { call }
@@ -9933,82 +9987,82 @@ pub mod operations {
         /// - `bucket`: Name of the bucket in which to look for operations.
         #[inline]
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
             ListCall { call }
         }
     }
-    static ADVANCE_RELOCATE_BUCKET: gapi::MethodInfo = gapi::MethodInfo {
+    static ADVANCE_RELOCATE_BUCKET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.operations.advanceRelocateBucket",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/operations/{operationId}/advanceRelocateBucket",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.buckets.operations.advanceRelocateBucket`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct AdvanceRelocateBucketCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for AdvanceRelocateBucketCall {
+    impl ::gapi::CallBuilder for AdvanceRelocateBucketCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl AdvanceRelocateBucketCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static CANCEL: gapi::MethodInfo = gapi::MethodInfo {
+    static CANCEL: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.operations.cancel",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/operations/{operationId}/cancel",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.buckets.operations.cancel`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct CancelCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for CancelCall {
+    impl ::gapi::CallBuilder for CancelCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl CancelCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.operations.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/operations/{operationId}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -10017,21 +10071,21 @@ pub mod operations {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.buckets.operations.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::GoogleLongrunningOperation;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -10041,14 +10095,14 @@ pub mod operations {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::GoogleLongrunningOperation>,
+            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.buckets.operations.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/operations",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -10057,25 +10111,25 @@ pub mod operations {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.buckets.operations.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::GoogleLongrunningListOperationsResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -10103,7 +10157,7 @@ pub mod operations {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<
+            Output = ::gapi::Result<
                 super::schemas::GoogleLongrunningListOperationsResponse,
             >,
         > {
@@ -10113,14 +10167,14 @@ pub mod operations {
         #[inline]
         pub fn pages(
             self,
-        ) -> gapi::Pages<super::schemas::GoogleLongrunningListOperationsResponse> {
+        ) -> ::gapi::Pages<super::schemas::GoogleLongrunningListOperationsResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
         pub fn items(
             self,
-        ) -> gapi::Items<super::schemas::GoogleLongrunningListOperationsResponse> {
+        ) -> ::gapi::Items<super::schemas::GoogleLongrunningListOperationsResponse> {
             self.call.items()
         }
     }
@@ -10130,7 +10184,7 @@ pub mod projects {
     /// Methods of the `projects` resource.
     #[derive(Clone, Debug)]
     pub struct ProjectsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ProjectsResource {
         /// The `hmacKeys` resource.
@@ -10153,7 +10207,7 @@ pub mod projects {
         /// Methods of the `hmacKeys` resource.
         #[derive(Clone, Debug)]
         pub struct HmacKeysResource {
-            pub(crate) svc: gapi::Service,
+            pub(crate) svc: ::gapi::Service,
         }
         impl HmacKeysResource {
             /// Creates a new HMAC key for the specified service account.
@@ -10170,7 +10224,7 @@ pub mod projects {
                 project_id: impl Into<String>,
                 service_account_email: impl Into<String>,
             ) -> CreateCall {
-                let mut call = gapi::Call::new(&self.svc, &CREATE);
+                let mut call = ::gapi::Call::new(&self.svc, &CREATE);
                 call.path_param("projectId", project_id.into());
                 call.query("serviceAccountEmail", service_account_email.into());
                 CreateCall { call }
@@ -10189,7 +10243,7 @@ pub mod projects {
                 project_id: impl Into<String>,
                 access_id: impl Into<String>,
             ) -> DeleteCall {
-                let mut call = gapi::Call::new(&self.svc, &DELETE);
+                let mut call = ::gapi::Call::new(&self.svc, &DELETE);
                 call.path_param("projectId", project_id.into());
                 call.path_param("accessId", access_id.into());
                 DeleteCall { call }
@@ -10208,7 +10262,7 @@ pub mod projects {
                 project_id: impl Into<String>,
                 access_id: impl Into<String>,
             ) -> GetCall {
-                let mut call = gapi::Call::new(&self.svc, &GET);
+                let mut call = ::gapi::Call::new(&self.svc, &GET);
                 call.path_param("projectId", project_id.into());
                 call.path_param("accessId", access_id.into());
                 GetCall { call }
@@ -10222,7 +10276,7 @@ pub mod projects {
             /// - `project_id`: Name of the project in which to look for HMAC keys.
             #[inline]
             pub fn list(&self, project_id: impl Into<String>) -> ListCall {
-                let mut call = gapi::Call::new(&self.svc, &LIST);
+                let mut call = ::gapi::Call::new(&self.svc, &LIST);
                 call.path_param("projectId", project_id.into());
                 ListCall { call }
             }
@@ -10241,36 +10295,36 @@ pub mod projects {
                 access_id: impl Into<String>,
                 request: super::super::schemas::HmacKeyMetadata,
             ) -> UpdateCall {
-                let mut call = gapi::Call::new(&self.svc, &UPDATE);
+                let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
                 call.path_param("projectId", project_id.into());
                 call.path_param("accessId", access_id.into());
                 call.body(&request);
                 UpdateCall { call }
             }
         }
-        static CREATE: gapi::MethodInfo = gapi::MethodInfo {
+        static CREATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "storage.projects.hmacKeys.create",
-            http_method: gapi::HttpMethod::Post,
+            http_method: ::gapi::HttpMethod::Post,
             path: "projects/{projectId}/hmacKeys",
             scopes: &[
                 "https://www.googleapis.com/auth/cloud-platform",
                 "https://www.googleapis.com/auth/devstorage.full_control",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `storage.projects.hmacKeys.create`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct CreateCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for CreateCall {
+        impl ::gapi::CallBuilder for CreateCall {
             type Response = super::super::schemas::HmacKey;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -10286,35 +10340,35 @@ pub mod projects {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::HmacKey>,
+                Output = ::gapi::Result<super::super::schemas::HmacKey>,
             > {
                 self.call.send()
             }
         }
-        static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+        static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "storage.projects.hmacKeys.delete",
-            http_method: gapi::HttpMethod::Delete,
+            http_method: ::gapi::HttpMethod::Delete,
             path: "projects/{projectId}/hmacKeys/{accessId}",
             scopes: &[
                 "https://www.googleapis.com/auth/cloud-platform",
                 "https://www.googleapis.com/auth/devstorage.full_control",
                 "https://www.googleapis.com/auth/devstorage.read_write",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `storage.projects.hmacKeys.delete`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct DeleteCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for DeleteCall {
+        impl ::gapi::CallBuilder for DeleteCall {
             type Response = ();
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -10327,13 +10381,15 @@ pub mod projects {
             }
             /// Sends the request.
             #[inline]
-            pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+            pub fn send(
+                self,
+            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                 self.call.send_empty()
             }
         }
-        static GET: gapi::MethodInfo = gapi::MethodInfo {
+        static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "storage.projects.hmacKeys.get",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "projects/{projectId}/hmacKeys/{accessId}",
             scopes: &[
                 "https://www.googleapis.com/auth/cloud-platform",
@@ -10341,21 +10397,21 @@ pub mod projects {
                 "https://www.googleapis.com/auth/devstorage.full_control",
                 "https://www.googleapis.com/auth/devstorage.read_only",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `storage.projects.hmacKeys.get`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct GetCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for GetCall {
+        impl ::gapi::CallBuilder for GetCall {
             type Response = super::super::schemas::HmacKeyMetadata;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -10371,14 +10427,14 @@ pub mod projects {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::HmacKeyMetadata>,
+                Output = ::gapi::Result<super::super::schemas::HmacKeyMetadata>,
             > {
                 self.call.send()
             }
         }
-        static LIST: gapi::MethodInfo = gapi::MethodInfo {
+        static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "storage.projects.hmacKeys.list",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "projects/{projectId}/hmacKeys",
             scopes: &[
                 "https://www.googleapis.com/auth/cloud-platform",
@@ -10386,25 +10442,25 @@ pub mod projects {
                 "https://www.googleapis.com/auth/devstorage.full_control",
                 "https://www.googleapis.com/auth/devstorage.read_only",
             ],
-            pagination: Some(gapi::PaginationInfo {
+            pagination: Some(::gapi::PaginationInfo {
                 token_param: "pageToken",
-                location: gapi::TokenLocation::Query,
+                location: ::gapi::TokenLocation::Query,
             }),
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `storage.projects.hmacKeys.list`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct ListCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for ListCall {
+        impl ::gapi::CallBuilder for ListCall {
             type Response = super::super::schemas::HmacKeysMetadata;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -10444,44 +10500,48 @@ pub mod projects {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::HmacKeysMetadata>,
+                Output = ::gapi::Result<super::super::schemas::HmacKeysMetadata>,
             > {
                 self.call.send()
             }
             /// Every page, as a stream (follows the page token).
             #[inline]
-            pub fn pages(self) -> gapi::Pages<super::super::schemas::HmacKeysMetadata> {
+            pub fn pages(
+                self,
+            ) -> ::gapi::Pages<super::super::schemas::HmacKeysMetadata> {
                 self.call.pages()
             }
             /// Every item of every page, as a stream.
             #[inline]
-            pub fn items(self) -> gapi::Items<super::super::schemas::HmacKeysMetadata> {
+            pub fn items(
+                self,
+            ) -> ::gapi::Items<super::super::schemas::HmacKeysMetadata> {
                 self.call.items()
             }
         }
-        static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+        static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "storage.projects.hmacKeys.update",
-            http_method: gapi::HttpMethod::Put,
+            http_method: ::gapi::HttpMethod::Put,
             path: "projects/{projectId}/hmacKeys/{accessId}",
             scopes: &[
                 "https://www.googleapis.com/auth/cloud-platform",
                 "https://www.googleapis.com/auth/devstorage.full_control",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `storage.projects.hmacKeys.update`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct UpdateCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for UpdateCall {
+        impl ::gapi::CallBuilder for UpdateCall {
             type Response = super::super::schemas::HmacKeyMetadata;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -10497,7 +10557,7 @@ pub mod projects {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::HmacKeyMetadata>,
+                Output = ::gapi::Result<super::super::schemas::HmacKeyMetadata>,
             > {
                 self.call.send()
             }
@@ -10508,7 +10568,7 @@ pub mod projects {
         /// Methods of the `serviceAccount` resource.
         #[derive(Clone, Debug)]
         pub struct ServiceAccountResource {
-            pub(crate) svc: gapi::Service,
+            pub(crate) svc: ::gapi::Service,
         }
         impl ServiceAccountResource {
             /// Get the email address of this project's Google Cloud Storage service account.
@@ -10520,14 +10580,14 @@ pub mod projects {
             /// - `project_id`: Project ID
             #[inline]
             pub fn get(&self, project_id: impl Into<String>) -> GetCall {
-                let mut call = gapi::Call::new(&self.svc, &GET);
+                let mut call = ::gapi::Call::new(&self.svc, &GET);
                 call.path_param("projectId", project_id.into());
                 GetCall { call }
             }
         }
-        static GET: gapi::MethodInfo = gapi::MethodInfo {
+        static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "storage.projects.serviceAccount.get",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "projects/{projectId}/serviceAccount",
             scopes: &[
                 "https://www.googleapis.com/auth/cloud-platform",
@@ -10536,21 +10596,21 @@ pub mod projects {
                 "https://www.googleapis.com/auth/devstorage.read_only",
                 "https://www.googleapis.com/auth/devstorage.read_write",
             ],
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `storage.projects.serviceAccount.get`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct GetCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for GetCall {
+        impl ::gapi::CallBuilder for GetCall {
             type Response = super::super::schemas::ServiceAccount;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -10566,7 +10626,7 @@ pub mod projects {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::ServiceAccount>,
+                Output = ::gapi::Result<super::super::schemas::ServiceAccount>,
             > {
                 self.call.send()
             }
@@ -10578,7 +10638,7 @@ pub mod rapid_caches {
     /// Methods of the `rapidCaches` resource.
     #[derive(Clone, Debug)]
     pub struct RapidCachesResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl RapidCachesResource {
         /// Disables a Rapid Cache instance.
@@ -10595,7 +10655,7 @@ pub mod rapid_caches {
             bucket: impl Into<String>,
             rapid_cache_id: impl Into<String>,
         ) -> DisableCall {
-            let mut call = gapi::Call::new(&self.svc, &DISABLE);
+            let mut call = ::gapi::Call::new(&self.svc, &DISABLE);
             call.path_param("bucket", bucket.into());
             call.path_param("rapidCacheId", rapid_cache_id.into());
             DisableCall { call }
@@ -10614,7 +10674,7 @@ pub mod rapid_caches {
             bucket: impl Into<String>,
             rapid_cache_id: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("rapidCacheId", rapid_cache_id.into());
             GetCall { call }
@@ -10632,7 +10692,7 @@ pub mod rapid_caches {
             bucket: impl Into<String>,
             request: super::schemas::RapidCache,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
             call.body(&request);
             InsertCall { call }
@@ -10646,7 +10706,7 @@ pub mod rapid_caches {
         /// - `bucket`: Name of the parent bucket.
         #[inline]
         pub fn list(&self, bucket: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("bucket", bucket.into());
             ListCall { call }
         }
@@ -10665,37 +10725,37 @@ pub mod rapid_caches {
             rapid_cache_id: impl Into<String>,
             request: super::schemas::RapidCache,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("bucket", bucket.into());
             call.path_param("rapidCacheId", rapid_cache_id.into());
             call.body(&request);
             UpdateCall { call }
         }
     }
-    static DISABLE: gapi::MethodInfo = gapi::MethodInfo {
+    static DISABLE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.rapidCaches.disable",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/rapidCaches/{rapidCacheId}/disable",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.rapidCaches.disable`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DisableCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DisableCall {
+    impl ::gapi::CallBuilder for DisableCall {
         type Response = super::schemas::GoogleLongrunningOperation;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -10705,14 +10765,14 @@ pub mod rapid_caches {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::GoogleLongrunningOperation>,
+            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
         > {
             self.call.send()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.rapidCaches.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/rapidCaches/{rapidCacheId}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -10721,21 +10781,21 @@ pub mod rapid_caches {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.rapidCaches.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::RapidCache;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -10745,35 +10805,35 @@ pub mod rapid_caches {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::RapidCache>,
+            Output = ::gapi::Result<super::schemas::RapidCache>,
         > {
             self.call.send()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.rapidCaches.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/rapidCaches",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.rapidCaches.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::GoogleLongrunningOperation;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -10783,14 +10843,14 @@ pub mod rapid_caches {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::GoogleLongrunningOperation>,
+            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.rapidCaches.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/rapidCaches",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
@@ -10799,25 +10859,25 @@ pub mod rapid_caches {
             "https://www.googleapis.com/auth/devstorage.read_only",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.rapidCaches.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::RapidCaches;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -10839,45 +10899,45 @@ pub mod rapid_caches {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::RapidCaches>,
+            Output = ::gapi::Result<super::schemas::RapidCaches>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::RapidCaches> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::RapidCaches> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::RapidCaches> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::RapidCaches> {
             self.call.items()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "storage.rapidCaches.update",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "b/{bucket}/rapidCaches/{rapidCacheId}",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-platform",
             "https://www.googleapis.com/auth/devstorage.full_control",
             "https://www.googleapis.com/auth/devstorage.read_write",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `storage.rapidCaches.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::GoogleLongrunningOperation;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -10887,7 +10947,7 @@ pub mod rapid_caches {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::GoogleLongrunningOperation>,
+            Output = ::gapi::Result<super::schemas::GoogleLongrunningOperation>,
         > {
             self.call.send()
         }

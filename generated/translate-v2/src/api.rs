@@ -4,7 +4,7 @@
 pub const REVISION: &str = "20170525";
 /// Identity and default endpoint of this API.
 /// This API wraps request and response bodies in `{"data": ...}` (`dataWrapper`).
-pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
+pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     name: "translate",
     version: "v2",
     revision: "20170525",
@@ -14,7 +14,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     batch_path: Some("batch/translate"),
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use gapi::CallBuilder;
+pub use ::gapi::CallBuilder;
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// View and manage your data across Google Cloud Platform services
@@ -31,11 +31,11 @@ pub mod schemas {
         /// parameter to perform language detection on multiple text inputs.
         pub q: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for DetectLanguageRequest {
+    impl ::gapi::wire::Record for DetectLanguageRequest {
         const NAME: &'static str = "DetectLanguageRequest";
         const FIELDS: &'static [&'static str] = &["q"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.q,
@@ -44,7 +44,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.q,
@@ -53,17 +53,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DetectLanguageRequest);
+    ::gapi::record!(DetectLanguageRequest);
     #[derive(Clone, Default)]
     pub struct DetectionsListResponse {
         /// A detections contains detection results of several text
         pub detections: Option<Vec<DetectionsResource>>,
     }
-    impl gapi::wire::Record for DetectionsListResponse {
+    impl ::gapi::wire::Record for DetectionsListResponse {
         const NAME: &'static str = "DetectionsListResponse";
         const FIELDS: &'static [&'static str] = &["detections"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.detections,
@@ -72,7 +72,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.detections,
@@ -81,7 +81,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DetectionsListResponse);
+    ::gapi::record!(DetectionsListResponse);
     /// An array of languages which we detect for the given text The most likely language list first.
     pub type DetectionsResource = Vec<DetectionsResourceItem>;
     #[derive(Clone, Default)]
@@ -93,7 +93,7 @@ pub mod schemas {
         /// The language we detected.
         pub language: Option<String>,
     }
-    impl gapi::wire::Record for DetectionsResourceItem {
+    impl ::gapi::wire::Record for DetectionsResourceItem {
         const NAME: &'static str = "DetectionsResourceItem";
         const FIELDS: &'static [&'static str] = &[
             "confidence",
@@ -101,7 +101,7 @@ pub mod schemas {
             "language",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.confidence,
@@ -112,7 +112,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.confidence,
@@ -123,7 +123,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DetectionsResourceItem);
+    ::gapi::record!(DetectionsResourceItem);
     /// The request message for discovering supported languages.
     #[derive(Clone, Default)]
     pub struct GetSupportedLanguagesRequest {
@@ -131,11 +131,11 @@ pub mod schemas {
         /// languages.
         pub target: Option<String>,
     }
-    impl gapi::wire::Record for GetSupportedLanguagesRequest {
+    impl ::gapi::wire::Record for GetSupportedLanguagesRequest {
         const NAME: &'static str = "GetSupportedLanguagesRequest";
         const FIELDS: &'static [&'static str] = &["target"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.target,
@@ -144,7 +144,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.target,
@@ -153,17 +153,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(GetSupportedLanguagesRequest);
+    ::gapi::record!(GetSupportedLanguagesRequest);
     #[derive(Clone, Default)]
     pub struct LanguagesListResponse {
         /// List of source/target languages supported by the translation API. If target parameter is unspecified, the list is sorted by the ASCII code point order of the language code. If target parameter is specified, the list is sorted by the collation order of the language name in the target language.
         pub languages: Option<Vec<LanguagesResource>>,
     }
-    impl gapi::wire::Record for LanguagesListResponse {
+    impl ::gapi::wire::Record for LanguagesListResponse {
         const NAME: &'static str = "LanguagesListResponse";
         const FIELDS: &'static [&'static str] = &["languages"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.languages,
@@ -172,7 +172,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.languages,
@@ -181,7 +181,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LanguagesListResponse);
+    ::gapi::record!(LanguagesListResponse);
     #[derive(Clone, Default)]
     pub struct LanguagesResource {
         /// Supported language code, generally consisting of its ISO 639-1
@@ -191,11 +191,11 @@ pub mod schemas {
         /// Human readable name of the language localized to the target language.
         pub name: Option<String>,
     }
-    impl gapi::wire::Record for LanguagesResource {
+    impl ::gapi::wire::Record for LanguagesResource {
         const NAME: &'static str = "LanguagesResource";
         const FIELDS: &'static [&'static str] = &["language", "name"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.language,
@@ -205,7 +205,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.language,
@@ -215,7 +215,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LanguagesResource);
+    ::gapi::record!(LanguagesResource);
     /// The main translation request message for the Cloud Translation API.
     #[derive(Clone, Default)]
     pub struct TranslateTextRequest {
@@ -237,7 +237,7 @@ pub mod schemas {
         /// language codes listed in Language Support.
         pub target: Option<String>,
     }
-    impl gapi::wire::Record for TranslateTextRequest {
+    impl ::gapi::wire::Record for TranslateTextRequest {
         const NAME: &'static str = "TranslateTextRequest";
         const FIELDS: &'static [&'static str] = &[
             "format",
@@ -247,7 +247,7 @@ pub mod schemas {
             "target",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.format,
@@ -260,7 +260,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.format,
@@ -273,18 +273,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TranslateTextRequest);
+    ::gapi::record!(TranslateTextRequest);
     /// The main language translation response message.
     #[derive(Clone, Default)]
     pub struct TranslationsListResponse {
         /// Translations contains list of translation results of given text
         pub translations: Option<Vec<TranslationsResource>>,
     }
-    impl gapi::wire::Record for TranslationsListResponse {
+    impl ::gapi::wire::Record for TranslationsListResponse {
         const NAME: &'static str = "TranslationsListResponse";
         const FIELDS: &'static [&'static str] = &["translations"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.translations,
@@ -293,7 +293,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.translations,
@@ -302,7 +302,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TranslationsListResponse);
+    ::gapi::record!(TranslationsListResponse);
     #[derive(Clone, Default)]
     pub struct TranslationsResource {
         /// The source language of the initial request, detected automatically, if
@@ -317,7 +317,7 @@ pub mod schemas {
         /// Text translated into the target language.
         pub translated_text: Option<String>,
     }
-    impl gapi::wire::Record for TranslationsResource {
+    impl ::gapi::wire::Record for TranslationsResource {
         const NAME: &'static str = "TranslationsResource";
         const FIELDS: &'static [&'static str] = &[
             "detectedSourceLanguage",
@@ -325,7 +325,7 @@ pub mod schemas {
             "translatedText",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.detected_source_language,
@@ -336,7 +336,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.detected_source_language,
@@ -347,19 +347,19 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TranslationsResource);
+    ::gapi::record!(TranslationsResource);
 }
 /// The Google Cloud Translation API (`translate` v2): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]
 pub struct Translate {
-    svc: gapi::Service,
+    svc: ::gapi::Service,
 }
 impl Translate {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
-    pub fn new(client: gapi::Client) -> Self {
+    pub fn new(client: ::gapi::Client) -> Self {
         Translate {
-            svc: gapi::Service::new(client, &SERVICE),
+            svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
@@ -378,7 +378,7 @@ impl Translate {
     }
     /// The underlying [`gapi::Service`].
     #[inline]
-    pub fn service(&self) -> &gapi::Service {
+    pub fn service(&self) -> &::gapi::Service {
         &self.svc
     }
     /// The `detections` resource.
@@ -408,7 +408,7 @@ pub mod detections {
     /// Methods of the `detections` resource.
     #[derive(Clone, Debug)]
     pub struct DetectionsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl DetectionsResource {
         /// Detects the language of text within a request.
@@ -419,7 +419,7 @@ pub mod detections {
             &self,
             request: super::schemas::DetectLanguageRequest,
         ) -> DetectCall {
-            let mut call = gapi::Call::new(&self.svc, &DETECT);
+            let mut call = ::gapi::Call::new(&self.svc, &DETECT);
             call.body(&request);
             DetectCall { call }
         }
@@ -432,37 +432,37 @@ pub mod detections {
         /// - `q`: The input text upon which to perform language detection. Repeat this parameter to perform language detection on multiple text inputs.
         #[inline]
         pub fn list(&self, q: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in q {
                 call.query_append("q", v);
             }
             ListCall { call }
         }
     }
-    static DETECT: gapi::MethodInfo = gapi::MethodInfo {
+    static DETECT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "language.detections.detect",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "v2/detect",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-translation",
             "https://www.googleapis.com/auth/cloud-platform",
         ],
         data_wrapper: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `language.detections.detect`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DetectCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DetectCall {
+    impl ::gapi::CallBuilder for DetectCall {
         type Response = super::schemas::DetectionsListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -472,35 +472,35 @@ pub mod detections {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::DetectionsListResponse>,
+            Output = ::gapi::Result<super::schemas::DetectionsListResponse>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "language.detections.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "v2/detect",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-translation",
             "https://www.googleapis.com/auth/cloud-platform",
         ],
         data_wrapper: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `language.detections.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::DetectionsListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -510,7 +510,7 @@ pub mod detections {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::DetectionsListResponse>,
+            Output = ::gapi::Result<super::schemas::DetectionsListResponse>,
         > {
             self.call.send()
         }
@@ -521,7 +521,7 @@ pub mod languages {
     /// Methods of the `languages` resource.
     #[derive(Clone, Debug)]
     pub struct LanguagesResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl LanguagesResource {
         /// Returns a list of supported languages for translation.
@@ -529,34 +529,34 @@ pub mod languages {
         /// `language.languages.list` — `GET v2/languages`
         #[inline]
         pub fn list(&self) -> ListCall {
-            let call = gapi::Call::new(&self.svc, &LIST);
+            let call = ::gapi::Call::new(&self.svc, &LIST);
             ListCall { call }
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "language.languages.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "v2/languages",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-translation",
             "https://www.googleapis.com/auth/cloud-platform",
         ],
         data_wrapper: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `language.languages.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::LanguagesListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -579,7 +579,7 @@ pub mod languages {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::LanguagesListResponse>,
+            Output = ::gapi::Result<super::schemas::LanguagesListResponse>,
         > {
             self.call.send()
         }
@@ -590,7 +590,7 @@ pub mod translations {
     /// Methods of the `translations` resource.
     #[derive(Clone, Debug)]
     pub struct TranslationsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl TranslationsResource {
         /// Translates input text, returning translated text.
@@ -603,7 +603,7 @@ pub mod translations {
         /// - `target`: The language to use for translation of the input text, set to one of the language codes listed in Language Support.
         #[inline]
         pub fn list(&self, q: Vec<String>, target: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in q {
                 call.query_append("q", v);
             }
@@ -618,35 +618,35 @@ pub mod translations {
             &self,
             request: super::schemas::TranslateTextRequest,
         ) -> TranslateCall {
-            let mut call = gapi::Call::new(&self.svc, &TRANSLATE);
+            let mut call = ::gapi::Call::new(&self.svc, &TRANSLATE);
             call.body(&request);
             TranslateCall { call }
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "language.translations.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "v2",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-translation",
             "https://www.googleapis.com/auth/cloud-platform",
         ],
         data_wrapper: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `language.translations.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::TranslationsListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -687,35 +687,35 @@ pub mod translations {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::TranslationsListResponse>,
+            Output = ::gapi::Result<super::schemas::TranslationsListResponse>,
         > {
             self.call.send()
         }
     }
-    static TRANSLATE: gapi::MethodInfo = gapi::MethodInfo {
+    static TRANSLATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "language.translations.translate",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "v2",
         scopes: &[
             "https://www.googleapis.com/auth/cloud-translation",
             "https://www.googleapis.com/auth/cloud-platform",
         ],
         data_wrapper: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `language.translations.translate`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct TranslateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for TranslateCall {
+    impl ::gapi::CallBuilder for TranslateCall {
         type Response = super::schemas::TranslationsListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -725,12 +725,12 @@ pub mod translations {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::TranslationsListResponse>,
+            Output = ::gapi::Result<super::schemas::TranslationsListResponse>,
         > {
             self.call.send()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The format of the source text, in either HTML (default) or plain-text. A
         /// value of "html" indicates HTML and a value of "text" indicates plain-text.
         pub enum ListFormat {

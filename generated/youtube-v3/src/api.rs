@@ -3,7 +3,7 @@
 /// The revision of the discovery document this code was generated from.
 pub const REVISION: &str = "20261104";
 /// Identity and default endpoint of this API.
-pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
+pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     name: "youtube",
     version: "v3",
     revision: "20261104",
@@ -13,7 +13,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     batch_path: Some("batch"),
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use gapi::CallBuilder;
+pub use ::gapi::CallBuilder;
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// Manage your YouTube account
@@ -40,7 +40,7 @@ pub mod schemas {
         pub related_entities: Option<Vec<RelatedEntity>>,
         pub subject: Option<Entity>,
     }
-    impl gapi::wire::Record for AbuseReport {
+    impl ::gapi::wire::Record for AbuseReport {
         const NAME: &'static str = "AbuseReport";
         const FIELDS: &'static [&'static str] = &[
             "abuseTypes",
@@ -49,7 +49,7 @@ pub mod schemas {
             "subject",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.abuse_types,
@@ -61,7 +61,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.abuse_types,
@@ -73,16 +73,16 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AbuseReport);
+    ::gapi::record!(AbuseReport);
     #[derive(Clone, Default)]
     pub struct AbuseType {
         pub id: Option<String>,
     }
-    impl gapi::wire::Record for AbuseType {
+    impl ::gapi::wire::Record for AbuseType {
         const NAME: &'static str = "AbuseType";
         const FIELDS: &'static [&'static str] = &["id"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.id,
@@ -91,7 +91,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.id,
@@ -100,7 +100,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AbuseType);
+    ::gapi::record!(AbuseType);
     /// Rights management policy for YouTube resources.
     #[derive(Clone, Default)]
     pub struct AccessPolicy {
@@ -109,11 +109,11 @@ pub mod schemas {
         /// A list of region codes that identify countries where the default policy do not apply.
         pub exception: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for AccessPolicy {
+    impl ::gapi::wire::Record for AccessPolicy {
         const NAME: &'static str = "AccessPolicy";
         const FIELDS: &'static [&'static str] = &["allowed", "exception"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.allowed,
@@ -123,7 +123,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.allowed,
@@ -133,7 +133,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AccessPolicy);
+    ::gapi::record!(AccessPolicy);
     /// An `activity` resource contains information about an action that a particular channel, or user, has taken on YouTube. The actions reported in activity feeds include sharing a video, uploading a video, and so forth. Each `activity` resource identifies the type of action, the channel associated with the action, and the resource(s) associated with the action, such as the video that was rated or uploaded.
     #[derive(Clone, Default)]
     pub struct Activity {
@@ -148,7 +148,7 @@ pub mod schemas {
         /// The `snippet` object contains basic details about the activity, including the activity's type and group ID.
         pub snippet: Option<ActivitySnippet>,
     }
-    impl gapi::wire::Record for Activity {
+    impl ::gapi::wire::Record for Activity {
         const NAME: &'static str = "Activity";
         const FIELDS: &'static [&'static str] = &[
             "contentDetails",
@@ -158,7 +158,7 @@ pub mod schemas {
             "snippet",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.content_details,
@@ -171,7 +171,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.content_details,
@@ -184,7 +184,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Activity);
+    ::gapi::record!(Activity);
     /// Details about the content of an activity: the video that was shared, the channel that was subscribed to, etc.
     #[derive(Clone, Default)]
     pub struct ActivityContentDetails {
@@ -207,7 +207,7 @@ pub mod schemas {
         /// The `upload` object contains information about the uploaded video. This property is only present if the `snippet.type` is `upload`.
         pub upload: Option<ActivityContentDetailsUpload>,
     }
-    impl gapi::wire::Record for ActivityContentDetails {
+    impl ::gapi::wire::Record for ActivityContentDetails {
         const NAME: &'static str = "ActivityContentDetails";
         const FIELDS: &'static [&'static str] = &[
             "bulletin",
@@ -221,7 +221,7 @@ pub mod schemas {
             "upload",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bulletin,
@@ -238,7 +238,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bulletin,
@@ -255,18 +255,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ActivityContentDetails);
+    ::gapi::record!(ActivityContentDetails);
     /// Details about a channel bulletin post.
     #[derive(Clone, Default)]
     pub struct ActivityContentDetailsBulletin {
         /// The `resourceId` object contains information that identifies the resource associated with a bulletin post. @mutable youtube.activities.insert
         pub resource_id: Option<ResourceId>,
     }
-    impl gapi::wire::Record for ActivityContentDetailsBulletin {
+    impl ::gapi::wire::Record for ActivityContentDetailsBulletin {
         const NAME: &'static str = "ActivityContentDetailsBulletin";
         const FIELDS: &'static [&'static str] = &["resourceId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.resource_id,
@@ -275,7 +275,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.resource_id,
@@ -284,18 +284,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ActivityContentDetailsBulletin);
+    ::gapi::record!(ActivityContentDetailsBulletin);
     /// Details about a resource which was added to a channel.
     #[derive(Clone, Default)]
     pub struct ActivityContentDetailsChannelItem {
         /// The `resourceId` object contains information that identifies the resource that was added to the channel.
         pub resource_id: Option<ResourceId>,
     }
-    impl gapi::wire::Record for ActivityContentDetailsChannelItem {
+    impl ::gapi::wire::Record for ActivityContentDetailsChannelItem {
         const NAME: &'static str = "ActivityContentDetailsChannelItem";
         const FIELDS: &'static [&'static str] = &["resourceId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.resource_id,
@@ -304,7 +304,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.resource_id,
@@ -313,18 +313,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ActivityContentDetailsChannelItem);
+    ::gapi::record!(ActivityContentDetailsChannelItem);
     /// Information about a resource that received a comment.
     #[derive(Clone, Default)]
     pub struct ActivityContentDetailsComment {
         /// The `resourceId` object contains information that identifies the resource associated with the comment.
         pub resource_id: Option<ResourceId>,
     }
-    impl gapi::wire::Record for ActivityContentDetailsComment {
+    impl ::gapi::wire::Record for ActivityContentDetailsComment {
         const NAME: &'static str = "ActivityContentDetailsComment";
         const FIELDS: &'static [&'static str] = &["resourceId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.resource_id,
@@ -333,7 +333,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.resource_id,
@@ -342,7 +342,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ActivityContentDetailsComment);
+    ::gapi::record!(ActivityContentDetailsComment);
     /// Information about a new playlist item.
     #[derive(Clone, Default)]
     pub struct ActivityContentDetailsPlaylistItem {
@@ -353,7 +353,7 @@ pub mod schemas {
         /// The `resourceId` object contains information about the resource that was added to the playlist.
         pub resource_id: Option<ResourceId>,
     }
-    impl gapi::wire::Record for ActivityContentDetailsPlaylistItem {
+    impl ::gapi::wire::Record for ActivityContentDetailsPlaylistItem {
         const NAME: &'static str = "ActivityContentDetailsPlaylistItem";
         const FIELDS: &'static [&'static str] = &[
             "playlistId",
@@ -361,7 +361,7 @@ pub mod schemas {
             "resourceId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.playlist_id,
@@ -372,7 +372,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.playlist_id,
@@ -383,7 +383,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ActivityContentDetailsPlaylistItem);
+    ::gapi::record!(ActivityContentDetailsPlaylistItem);
     /// Details about a resource which is being promoted.
     #[derive(Clone, Default)]
     pub struct ActivityContentDetailsPromotedItem {
@@ -408,7 +408,7 @@ pub mod schemas {
         /// The ID that YouTube uses to uniquely identify the promoted video.
         pub video_id: Option<String>,
     }
-    impl gapi::wire::Record for ActivityContentDetailsPromotedItem {
+    impl ::gapi::wire::Record for ActivityContentDetailsPromotedItem {
         const NAME: &'static str = "ActivityContentDetailsPromotedItem";
         const FIELDS: &'static [&'static str] = &[
             "adTag",
@@ -423,7 +423,7 @@ pub mod schemas {
             "videoId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.ad_tag,
@@ -441,7 +441,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.ad_tag,
@@ -459,8 +459,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ActivityContentDetailsPromotedItem);
-    gapi::open_enum! {
+    ::gapi::record!(ActivityContentDetailsPromotedItem);
+    ::gapi::open_enum! {
         /// The type of call-to-action, a message to the user indicating action that can be taken.
         pub enum ActivityContentDetailsPromotedItemCtaType {
             CtaTypeUnspecified = "ctaTypeUnspecified",
@@ -477,7 +477,7 @@ pub mod schemas {
         /// The `seedResourceId` object contains information about the resource that caused the recommendation.
         pub seed_resource_id: Option<ResourceId>,
     }
-    impl gapi::wire::Record for ActivityContentDetailsRecommendation {
+    impl ::gapi::wire::Record for ActivityContentDetailsRecommendation {
         const NAME: &'static str = "ActivityContentDetailsRecommendation";
         const FIELDS: &'static [&'static str] = &[
             "reason",
@@ -485,7 +485,7 @@ pub mod schemas {
             "seedResourceId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.reason,
@@ -496,7 +496,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.reason,
@@ -507,8 +507,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ActivityContentDetailsRecommendation);
-    gapi::open_enum! {
+    ::gapi::record!(ActivityContentDetailsRecommendation);
+    ::gapi::open_enum! {
         /// The reason that the resource is recommended to the user.
         pub enum ActivityContentDetailsRecommendationReason {
             ReasonUnspecified = "reasonUnspecified",
@@ -529,7 +529,7 @@ pub mod schemas {
         /// The name of the social network.
         pub r#type: Option<ActivityContentDetailsSocialType>,
     }
-    impl gapi::wire::Record for ActivityContentDetailsSocial {
+    impl ::gapi::wire::Record for ActivityContentDetailsSocial {
         const NAME: &'static str = "ActivityContentDetailsSocial";
         const FIELDS: &'static [&'static str] = &[
             "author",
@@ -539,7 +539,7 @@ pub mod schemas {
             "type",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.author,
@@ -552,7 +552,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.author,
@@ -565,8 +565,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ActivityContentDetailsSocial);
-    gapi::open_enum! {
+    ::gapi::record!(ActivityContentDetailsSocial);
+    ::gapi::open_enum! {
         /// The name of the social network.
         pub enum ActivityContentDetailsSocialType {
             Unspecified = "unspecified",
@@ -581,11 +581,11 @@ pub mod schemas {
         /// The `resourceId` object contains information that identifies the resource that the user subscribed to.
         pub resource_id: Option<ResourceId>,
     }
-    impl gapi::wire::Record for ActivityContentDetailsSubscription {
+    impl ::gapi::wire::Record for ActivityContentDetailsSubscription {
         const NAME: &'static str = "ActivityContentDetailsSubscription";
         const FIELDS: &'static [&'static str] = &["resourceId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.resource_id,
@@ -594,7 +594,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.resource_id,
@@ -603,18 +603,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ActivityContentDetailsSubscription);
+    ::gapi::record!(ActivityContentDetailsSubscription);
     /// Information about the uploaded video.
     #[derive(Clone, Default)]
     pub struct ActivityContentDetailsUpload {
         /// The ID that YouTube uses to uniquely identify the uploaded video.
         pub video_id: Option<String>,
     }
-    impl gapi::wire::Record for ActivityContentDetailsUpload {
+    impl ::gapi::wire::Record for ActivityContentDetailsUpload {
         const NAME: &'static str = "ActivityContentDetailsUpload";
         const FIELDS: &'static [&'static str] = &["videoId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.video_id,
@@ -623,7 +623,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.video_id,
@@ -632,7 +632,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ActivityContentDetailsUpload);
+    ::gapi::record!(ActivityContentDetailsUpload);
     #[derive(Clone, Default)]
     pub struct ActivityListResponse {
         /// Etag of this resource.
@@ -657,7 +657,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for ActivityListResponse {
+    impl ::gapi::wire::Record for ActivityListResponse {
         const NAME: &'static str = "ActivityListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -671,7 +671,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -688,7 +688,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -705,14 +705,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ActivityListResponse);
-    impl gapi::Page for ActivityListResponse {
+    ::gapi::record!(ActivityListResponse);
+    impl ::gapi::Page for ActivityListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for ActivityListResponse {
+    impl ::gapi::PageItems for ActivityListResponse {
         type Item = Activity;
         #[inline]
         fn into_items(self) -> Vec<Activity> {
@@ -731,7 +731,7 @@ pub mod schemas {
         /// The group ID associated with the activity. A group ID identifies user events that are associated with the same user and resource. For example, if a user uploads a video and watches the same video, the entries for those events would have the same group ID in the user's activity feed. In your user interface, you can avoid repetition by grouping events with the same `groupId` value.
         pub group_id: Option<String>,
         /// The date and time that the video was uploaded.
-        pub published_at: Option<gapi::types::DateTime>,
+        pub published_at: Option<::gapi::types::DateTime>,
         /// A map of thumbnail images associated with the resource that is primarily associated with the activity. For each object in the map, the key is the name of the thumbnail image, and the value is an object that contains other information about the thumbnail.
         pub thumbnails: Option<ThumbnailDetails>,
         /// The title of the resource primarily associated with the activity.
@@ -739,7 +739,7 @@ pub mod schemas {
         /// The type of activity that the resource describes.
         pub r#type: Option<ActivitySnippetType>,
     }
-    impl gapi::wire::Record for ActivitySnippet {
+    impl ::gapi::wire::Record for ActivitySnippet {
         const NAME: &'static str = "ActivitySnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -752,7 +752,7 @@ pub mod schemas {
             "type",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.channel_id,
@@ -768,7 +768,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.channel_id,
@@ -784,8 +784,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ActivitySnippet);
-    gapi::open_enum! {
+    ::gapi::record!(ActivitySnippet);
+    ::gapi::open_enum! {
         /// The type of activity that the resource describes.
         pub enum ActivitySnippetType {
             TypeUnspecified = "typeUnspecified",
@@ -808,11 +808,11 @@ pub mod schemas {
         /// Video is available in the specified regions only.
         pub regions_config: Option<AvailabilityConfigRegionsConfig>,
     }
-    impl gapi::wire::Record for AvailabilityConfig {
+    impl ::gapi::wire::Record for AvailabilityConfig {
         const NAME: &'static str = "AvailabilityConfig";
         const FIELDS: &'static [&'static str] = &["globalConfig", "regionsConfig"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.global_config,
@@ -822,7 +822,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.global_config,
@@ -832,7 +832,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AvailabilityConfig);
+    ::gapi::record!(AvailabilityConfig);
     /// Video is available in all regions except the ones specified in the excluded_region_codes list.
     #[derive(Clone, Default)]
     pub struct AvailabilityConfigGlobalConfig {
@@ -841,11 +841,11 @@ pub mod schemas {
         /// Default time window where video is available for all non-blocked regions Not supported for upcoming / active live broadcasts. If start time is unspecified, video is already available If end time is unspecified, video is available forever Specified start and end times cannot be more than five years in the future.
         pub interval: Option<Interval>,
     }
-    impl gapi::wire::Record for AvailabilityConfigGlobalConfig {
+    impl ::gapi::wire::Record for AvailabilityConfigGlobalConfig {
         const NAME: &'static str = "AvailabilityConfigGlobalConfig";
         const FIELDS: &'static [&'static str] = &["excludedRegionCodes", "interval"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.excluded_region_codes,
@@ -855,7 +855,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.excluded_region_codes,
@@ -865,18 +865,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AvailabilityConfigGlobalConfig);
+    ::gapi::record!(AvailabilityConfigGlobalConfig);
     /// Video is available in the specified regions only.
     #[derive(Clone, Default)]
     pub struct AvailabilityConfigRegionsConfig {
         /// Required. List of regions and time windows where video is available. If a region is specified multiple times, the union of all intervals is used.
         pub region_intervals: Option<Vec<AvailabilityConfigRegionsConfigRegionInterval>>,
     }
-    impl gapi::wire::Record for AvailabilityConfigRegionsConfig {
+    impl ::gapi::wire::Record for AvailabilityConfigRegionsConfig {
         const NAME: &'static str = "AvailabilityConfigRegionsConfig";
         const FIELDS: &'static [&'static str] = &["regionIntervals"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.region_intervals,
@@ -885,7 +885,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.region_intervals,
@@ -894,7 +894,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AvailabilityConfigRegionsConfig);
+    ::gapi::record!(AvailabilityConfigRegionsConfig);
     /// Region and time window where video is available for the region.
     #[derive(Clone, Default)]
     pub struct AvailabilityConfigRegionsConfigRegionInterval {
@@ -903,11 +903,11 @@ pub mod schemas {
         /// Required. Region where video is available
         pub region_code: Option<String>,
     }
-    impl gapi::wire::Record for AvailabilityConfigRegionsConfigRegionInterval {
+    impl ::gapi::wire::Record for AvailabilityConfigRegionsConfigRegionInterval {
         const NAME: &'static str = "AvailabilityConfigRegionsConfigRegionInterval";
         const FIELDS: &'static [&'static str] = &["interval", "regionCode"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.interval,
@@ -917,7 +917,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.interval,
@@ -927,7 +927,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AvailabilityConfigRegionsConfigRegionInterval);
+    ::gapi::record!(AvailabilityConfigRegionsConfigRegionInterval);
     /// Response for the Videos.stats API. Returns VideoStat information about a batch of videos. VideoStat contains a subset of the information in Video that is relevant to statistics and content details. BatchGetStats is intentionally not atomic to provide a better user experience. BatchGetStatsResponse returns a summary to help users understand the outcome of the operation.
     #[derive(Clone, Default)]
     pub struct BatchGetStatsResponse {
@@ -938,11 +938,11 @@ pub mod schemas {
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#batchGetStatsResponse".
         pub kind: Option<String>,
     }
-    impl gapi::wire::Record for BatchGetStatsResponse {
+    impl ::gapi::wire::Record for BatchGetStatsResponse {
         const NAME: &'static str = "BatchGetStatsResponse";
         const FIELDS: &'static [&'static str] = &["etag", "items", "kind"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -953,7 +953,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -964,7 +964,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BatchGetStatsResponse);
+    ::gapi::record!(BatchGetStatsResponse);
     /// Details about the brand partner linked to the video for Creator Initiated Linking (CIL). Next ID: 6
     #[derive(Clone, Default)]
     pub struct BrandPartner {
@@ -973,11 +973,11 @@ pub mod schemas {
         /// Required. External Channel ID, must begin with "UC"
         pub channel_id: Option<String>,
     }
-    impl gapi::wire::Record for BrandPartner {
+    impl ::gapi::wire::Record for BrandPartner {
         const NAME: &'static str = "BrandPartner";
         const FIELDS: &'static [&'static str] = &["channelHandle", "channelId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.channel_handle,
@@ -987,7 +987,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.channel_handle,
@@ -997,7 +997,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(BrandPartner);
+    ::gapi::record!(BrandPartner);
     /// A *caption* resource represents a YouTube caption track. A caption track is associated with exactly one YouTube video.
     #[derive(Clone, Default)]
     pub struct Caption {
@@ -1010,11 +1010,11 @@ pub mod schemas {
         /// The snippet object contains basic details about the caption.
         pub snippet: Option<CaptionSnippet>,
     }
-    impl gapi::wire::Record for Caption {
+    impl ::gapi::wire::Record for Caption {
         const NAME: &'static str = "Caption";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -1026,7 +1026,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -1038,7 +1038,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Caption);
+    ::gapi::record!(Caption);
     #[derive(Clone, Default)]
     pub struct CaptionListResponse {
         /// Etag of this resource.
@@ -1056,7 +1056,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for CaptionListResponse {
+    impl ::gapi::wire::Record for CaptionListResponse {
         const NAME: &'static str = "CaptionListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -1066,7 +1066,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -1079,7 +1079,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -1092,7 +1092,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CaptionListResponse);
+    ::gapi::record!(CaptionListResponse);
     /// Basic details about a caption track, such as its language and name.
     #[derive(Clone, Default)]
     pub struct CaptionSnippet {
@@ -1113,7 +1113,7 @@ pub mod schemas {
         /// The language of the caption track. The property value is a BCP-47 language tag.
         pub language: Option<String>,
         /// The date and time when the caption track was last updated.
-        pub last_updated: Option<gapi::types::DateTime>,
+        pub last_updated: Option<::gapi::types::DateTime>,
         /// The name of the caption track. The name is intended to be visible to the user as an option during playback.
         pub name: Option<String>,
         /// The caption track's status.
@@ -1123,7 +1123,7 @@ pub mod schemas {
         /// The ID that YouTube uses to uniquely identify the video associated with the caption track. @mutable youtube.captions.insert
         pub video_id: Option<String>,
     }
-    impl gapi::wire::Record for CaptionSnippet {
+    impl ::gapi::wire::Record for CaptionSnippet {
         const NAME: &'static str = "CaptionSnippet";
         const FIELDS: &'static [&'static str] = &[
             "audioTrackType",
@@ -1141,7 +1141,7 @@ pub mod schemas {
             "videoId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.audio_track_type,
@@ -1162,7 +1162,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.audio_track_type,
@@ -1183,8 +1183,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CaptionSnippet);
-    gapi::open_enum! {
+    ::gapi::record!(CaptionSnippet);
+    ::gapi::open_enum! {
         /// The type of audio track associated with the caption track.
         pub enum CaptionSnippetAudioTrackType {
             Unknown = "unknown",
@@ -1193,7 +1193,7 @@ pub mod schemas {
             Descriptive = "descriptive",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The reason that YouTube failed to process the caption track. This property is only present if the state property's value is failed.
         pub enum CaptionSnippetFailureReason {
             UnknownFormat = "unknownFormat",
@@ -1201,7 +1201,7 @@ pub mod schemas {
             ProcessingFailed = "processingFailed",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The caption track's status.
         pub enum CaptionSnippetStatus {
             Serving = "serving",
@@ -1209,7 +1209,7 @@ pub mod schemas {
             Failed = "failed",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The caption track's type.
         pub enum CaptionSnippetTrackKind {
             Standard = "standard",
@@ -1233,7 +1233,7 @@ pub mod schemas {
         /// The resolution of the inbound video data.
         pub resolution: Option<CdnSettingsResolution>,
     }
-    impl gapi::wire::Record for CdnSettings {
+    impl ::gapi::wire::Record for CdnSettings {
         const NAME: &'static str = "CdnSettings";
         const FIELDS: &'static [&'static str] = &[
             "format",
@@ -1243,7 +1243,7 @@ pub mod schemas {
             "resolution",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.format,
@@ -1256,7 +1256,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.format,
@@ -1269,8 +1269,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CdnSettings);
-    gapi::open_enum! {
+    ::gapi::record!(CdnSettings);
+    ::gapi::open_enum! {
         /// The frame rate of the inbound video data.
         pub enum CdnSettingsFrameRate {
             V30fps = "30fps",
@@ -1278,7 +1278,7 @@ pub mod schemas {
             Variable = "variable",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         ///  The method or protocol used to transmit the video stream.
         pub enum CdnSettingsIngestionType {
             Rtmp = "rtmp",
@@ -1287,7 +1287,7 @@ pub mod schemas {
             Hls = "hls",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The resolution of the inbound video data.
         pub enum CdnSettingsResolution {
             V240p = "240p",
@@ -1334,7 +1334,7 @@ pub mod schemas {
         /// The topicDetails object encapsulates information about Freebase topics associated with the channel.
         pub topic_details: Option<ChannelTopicDetails>,
     }
-    impl gapi::wire::Record for Channel {
+    impl ::gapi::wire::Record for Channel {
         const NAME: &'static str = "Channel";
         const FIELDS: &'static [&'static str] = &[
             "auditDetails",
@@ -1352,7 +1352,7 @@ pub mod schemas {
             "topicDetails",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.audit_details,
@@ -1373,7 +1373,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.audit_details,
@@ -1394,7 +1394,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Channel);
+    ::gapi::record!(Channel);
     /// The auditDetails object encapsulates channel data that is relevant for YouTube Partners during the audit process.
     #[derive(Clone, Default)]
     pub struct ChannelAuditDetails {
@@ -1405,7 +1405,7 @@ pub mod schemas {
         /// Whether or not the channel has any copyright strikes.
         pub copyright_strikes_good_standing: Option<bool>,
     }
-    impl gapi::wire::Record for ChannelAuditDetails {
+    impl ::gapi::wire::Record for ChannelAuditDetails {
         const NAME: &'static str = "ChannelAuditDetails";
         const FIELDS: &'static [&'static str] = &[
             "communityGuidelinesGoodStanding",
@@ -1413,7 +1413,7 @@ pub mod schemas {
             "copyrightStrikesGoodStanding",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.community_guidelines_good_standing,
@@ -1424,7 +1424,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.community_guidelines_good_standing,
@@ -1435,7 +1435,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelAuditDetails);
+    ::gapi::record!(ChannelAuditDetails);
     /// A channel banner returned as the response to a channel_banner.insert call.
     #[derive(Clone, Default)]
     pub struct ChannelBannerResource {
@@ -1445,11 +1445,11 @@ pub mod schemas {
         /// The URL of this banner image.
         pub url: Option<String>,
     }
-    impl gapi::wire::Record for ChannelBannerResource {
+    impl ::gapi::wire::Record for ChannelBannerResource {
         const NAME: &'static str = "ChannelBannerResource";
         const FIELDS: &'static [&'static str] = &["etag", "kind", "url"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -1460,7 +1460,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -1471,7 +1471,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelBannerResource);
+    ::gapi::record!(ChannelBannerResource);
     /// Branding properties of a YouTube channel.
     #[derive(Clone, Default)]
     pub struct ChannelBrandingSettings {
@@ -1488,11 +1488,11 @@ pub mod schemas {
         /// Deprecated.
         pub watch: Option<WatchSettings>,
     }
-    impl gapi::wire::Record for ChannelBrandingSettings {
+    impl ::gapi::wire::Record for ChannelBrandingSettings {
         const NAME: &'static str = "ChannelBrandingSettings";
         const FIELDS: &'static [&'static str] = &["channel", "hints", "image", "watch"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.channel,
@@ -1504,7 +1504,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.channel,
@@ -1516,17 +1516,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelBrandingSettings);
+    ::gapi::record!(ChannelBrandingSettings);
     /// Details about the content of a channel.
     #[derive(Clone, Default)]
     pub struct ChannelContentDetails {
         pub related_playlists: Option<ChannelContentDetailsRelatedPlaylists>,
     }
-    impl gapi::wire::Record for ChannelContentDetails {
+    impl ::gapi::wire::Record for ChannelContentDetails {
         const NAME: &'static str = "ChannelContentDetails";
         const FIELDS: &'static [&'static str] = &["relatedPlaylists"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.related_playlists,
@@ -1535,7 +1535,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.related_playlists,
@@ -1544,7 +1544,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelContentDetails);
+    ::gapi::record!(ChannelContentDetails);
     #[derive(Clone, Default)]
     pub struct ChannelContentDetailsRelatedPlaylists {
         /// The ID of the playlist that contains the channel"s favorite videos. Use the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) to add or remove items from that list.
@@ -1564,7 +1564,7 @@ pub mod schemas {
         /// Deprecated.
         pub watch_later: Option<String>,
     }
-    impl gapi::wire::Record for ChannelContentDetailsRelatedPlaylists {
+    impl ::gapi::wire::Record for ChannelContentDetailsRelatedPlaylists {
         const NAME: &'static str = "ChannelContentDetailsRelatedPlaylists";
         const FIELDS: &'static [&'static str] = &[
             "favorites",
@@ -1574,7 +1574,7 @@ pub mod schemas {
             "watchLater",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.favorites,
@@ -1587,7 +1587,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.favorites,
@@ -1600,20 +1600,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelContentDetailsRelatedPlaylists);
+    ::gapi::record!(ChannelContentDetailsRelatedPlaylists);
     /// The contentOwnerDetails object encapsulates channel data that is relevant for YouTube Partners linked with the channel.
     #[derive(Clone, Default)]
     pub struct ChannelContentOwnerDetails {
         /// The ID of the content owner linked to the channel.
         pub content_owner: Option<String>,
         /// The date and time when the channel was linked to the content owner.
-        pub time_linked: Option<gapi::types::DateTime>,
+        pub time_linked: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for ChannelContentOwnerDetails {
+    impl ::gapi::wire::Record for ChannelContentOwnerDetails {
         const NAME: &'static str = "ChannelContentOwnerDetails";
         const FIELDS: &'static [&'static str] = &["contentOwner", "timeLinked"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.content_owner,
@@ -1623,7 +1623,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.content_owner,
@@ -1633,7 +1633,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelContentOwnerDetails);
+    ::gapi::record!(ChannelContentOwnerDetails);
     /// Pings that the app shall fire (authenticated by biscotti cookie). Each ping has a context, in which the app must fire the ping, and a url identifying the ping.
     #[derive(Clone, Default)]
     pub struct ChannelConversionPing {
@@ -1642,11 +1642,11 @@ pub mod schemas {
         /// The url (without the schema) that the player shall send the ping to. It's at caller's descretion to decide which schema to use (http vs https) Example of a returned url: //googleads.g.doubleclick.net/pagead/ viewthroughconversion/962985656/?data=path%3DtHe_path%3Btype%3D cview%3Butuid%3DGISQtTNGYqaYl4sKxoVvKA&labe=default The caller must append biscotti authentication (ms param in case of mobile, for example) to this ping.
         pub conversion_url: Option<String>,
     }
-    impl gapi::wire::Record for ChannelConversionPing {
+    impl ::gapi::wire::Record for ChannelConversionPing {
         const NAME: &'static str = "ChannelConversionPing";
         const FIELDS: &'static [&'static str] = &["context", "conversionUrl"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.context,
@@ -1656,7 +1656,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.context,
@@ -1666,8 +1666,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelConversionPing);
-    gapi::open_enum! {
+    ::gapi::record!(ChannelConversionPing);
+    ::gapi::open_enum! {
         /// Defines the context of the ping.
         pub enum ChannelConversionPingContext {
             Subscribe = "subscribe",
@@ -1681,11 +1681,11 @@ pub mod schemas {
         /// Pings that the app shall fire (authenticated by biscotti cookie). Each ping has a context, in which the app must fire the ping, and a url identifying the ping.
         pub pings: Option<Vec<ChannelConversionPing>>,
     }
-    impl gapi::wire::Record for ChannelConversionPings {
+    impl ::gapi::wire::Record for ChannelConversionPings {
         const NAME: &'static str = "ChannelConversionPings";
         const FIELDS: &'static [&'static str] = &["pings"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.pings,
@@ -1694,7 +1694,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.pings,
@@ -1703,7 +1703,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelConversionPings);
+    ::gapi::record!(ChannelConversionPings);
     #[derive(Clone, Default)]
     pub struct ChannelListResponse {
         /// Etag of this resource.
@@ -1728,7 +1728,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for ChannelListResponse {
+    impl ::gapi::wire::Record for ChannelListResponse {
         const NAME: &'static str = "ChannelListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -1742,7 +1742,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -1759,7 +1759,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -1776,14 +1776,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelListResponse);
-    impl gapi::Page for ChannelListResponse {
+    ::gapi::record!(ChannelListResponse);
+    impl ::gapi::Page for ChannelListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for ChannelListResponse {
+    impl ::gapi::PageItems for ChannelListResponse {
         type Item = Channel;
         #[inline]
         fn into_items(self) -> Vec<Channel> {
@@ -1798,11 +1798,11 @@ pub mod schemas {
         /// The localized strings for channel's title.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for ChannelLocalization {
+    impl ::gapi::wire::Record for ChannelLocalization {
         const NAME: &'static str = "ChannelLocalization";
         const FIELDS: &'static [&'static str] = &["description", "title"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.description,
@@ -1812,7 +1812,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.description,
@@ -1822,7 +1822,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelLocalization);
+    ::gapi::record!(ChannelLocalization);
     #[derive(Clone, Default)]
     pub struct ChannelProfileDetails {
         /// The YouTube channel ID.
@@ -1834,7 +1834,7 @@ pub mod schemas {
         /// The channels's avatar URL.
         pub profile_image_url: Option<String>,
     }
-    impl gapi::wire::Record for ChannelProfileDetails {
+    impl ::gapi::wire::Record for ChannelProfileDetails {
         const NAME: &'static str = "ChannelProfileDetails";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -1843,7 +1843,7 @@ pub mod schemas {
             "profileImageUrl",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.channel_id,
@@ -1855,7 +1855,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.channel_id,
@@ -1867,7 +1867,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelProfileDetails);
+    ::gapi::record!(ChannelProfileDetails);
     #[derive(Clone, Default)]
     pub struct ChannelSection {
         /// The contentDetails object contains details about the channel section content, such as a list of playlists or channels featured in the section.
@@ -1891,7 +1891,7 @@ pub mod schemas {
         /// Deprecated.
         pub targeting: Option<ChannelSectionTargeting>,
     }
-    impl gapi::wire::Record for ChannelSection {
+    impl ::gapi::wire::Record for ChannelSection {
         const NAME: &'static str = "ChannelSection";
         const FIELDS: &'static [&'static str] = &[
             "contentDetails",
@@ -1903,7 +1903,7 @@ pub mod schemas {
             "targeting",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.content_details,
@@ -1918,7 +1918,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.content_details,
@@ -1933,7 +1933,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelSection);
+    ::gapi::record!(ChannelSection);
     /// Details about a channelsection, including playlists and channels.
     #[derive(Clone, Default)]
     pub struct ChannelSectionContentDetails {
@@ -1942,11 +1942,11 @@ pub mod schemas {
         /// The playlist ids for type single_playlist and multiple_playlists. For singlePlaylist, only one playlistId is allowed.
         pub playlists: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for ChannelSectionContentDetails {
+    impl ::gapi::wire::Record for ChannelSectionContentDetails {
         const NAME: &'static str = "ChannelSectionContentDetails";
         const FIELDS: &'static [&'static str] = &["channels", "playlists"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.channels,
@@ -1956,7 +1956,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.channels,
@@ -1966,7 +1966,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelSectionContentDetails);
+    ::gapi::record!(ChannelSectionContentDetails);
     #[derive(Clone, Default)]
     pub struct ChannelSectionListResponse {
         /// Etag of this resource.
@@ -1984,7 +1984,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for ChannelSectionListResponse {
+    impl ::gapi::wire::Record for ChannelSectionListResponse {
         const NAME: &'static str = "ChannelSectionListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -1994,7 +1994,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -2007,7 +2007,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -2020,7 +2020,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelSectionListResponse);
+    ::gapi::record!(ChannelSectionListResponse);
     /// ChannelSection localization setting
     #[derive(Clone, Default)]
     pub struct ChannelSectionLocalization {
@@ -2029,11 +2029,11 @@ pub mod schemas {
         /// Deprecated.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for ChannelSectionLocalization {
+    impl ::gapi::wire::Record for ChannelSectionLocalization {
         const NAME: &'static str = "ChannelSectionLocalization";
         const FIELDS: &'static [&'static str] = &["title"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.title,
@@ -2042,7 +2042,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.title,
@@ -2051,7 +2051,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelSectionLocalization);
+    ::gapi::record!(ChannelSectionLocalization);
     /// Basic details about a channel section, including title, style and position.
     #[derive(Clone, Default)]
     pub struct ChannelSectionSnippet {
@@ -2076,7 +2076,7 @@ pub mod schemas {
         /// The type of the channel section.
         pub r#type: Option<ChannelSectionSnippetType>,
     }
-    impl gapi::wire::Record for ChannelSectionSnippet {
+    impl ::gapi::wire::Record for ChannelSectionSnippet {
         const NAME: &'static str = "ChannelSectionSnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -2088,7 +2088,7 @@ pub mod schemas {
             "type",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.channel_id,
@@ -2103,7 +2103,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.channel_id,
@@ -2118,8 +2118,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelSectionSnippet);
-    gapi::open_enum! {
+    ::gapi::record!(ChannelSectionSnippet);
+    ::gapi::open_enum! {
         /// The style of the channel section.
         pub enum ChannelSectionSnippetStyle {
             ChannelsectionStyleUnspecified = "channelsectionStyleUnspecified",
@@ -2127,7 +2127,7 @@ pub mod schemas {
             VerticalList = "verticalList",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The type of the channel section.
         pub enum ChannelSectionSnippetType {
             ChannelsectionTypeUndefined = "channelsectionTypeUndefined",
@@ -2171,11 +2171,11 @@ pub mod schemas {
         /// Deprecated.
         pub regions: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for ChannelSectionTargeting {
+    impl ::gapi::wire::Record for ChannelSectionTargeting {
         const NAME: &'static str = "ChannelSectionTargeting";
         const FIELDS: &'static [&'static str] = &["countries", "languages", "regions"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.countries,
@@ -2186,7 +2186,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.countries,
@@ -2197,7 +2197,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelSectionTargeting);
+    ::gapi::record!(ChannelSectionTargeting);
     /// Branding properties for the channel view.
     #[derive(Clone, Default)]
     pub struct ChannelSettings {
@@ -2243,7 +2243,7 @@ pub mod schemas {
         /// The trailer of the channel, for users that are not subscribers.
         pub unsubscribed_trailer: Option<String>,
     }
-    impl gapi::wire::Record for ChannelSettings {
+    impl ::gapi::wire::Record for ChannelSettings {
         const NAME: &'static str = "ChannelSettings";
         const FIELDS: &'static [&'static str] = &[
             "country",
@@ -2262,7 +2262,7 @@ pub mod schemas {
             "unsubscribedTrailer",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.country,
@@ -2284,7 +2284,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.country,
@@ -2306,7 +2306,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelSettings);
+    ::gapi::record!(ChannelSettings);
     /// Basic details about a channel, including title, description and thumbnails.
     #[derive(Clone, Default)]
     pub struct ChannelSnippet {
@@ -2321,13 +2321,13 @@ pub mod schemas {
         /// Localized title and description, read-only.
         pub localized: Option<ChannelLocalization>,
         /// The date and time that the channel was created.
-        pub published_at: Option<gapi::types::DateTime>,
+        pub published_at: Option<::gapi::types::DateTime>,
         /// A map of thumbnail images associated with the channel. For each object in the map, the key is the name of the thumbnail image, and the value is an object that contains other information about the thumbnail. When displaying thumbnails in your application, make sure that your code uses the image URLs exactly as they are returned in API responses. For example, your application should not use the http domain instead of the https domain in a URL returned in an API response. Beginning in July 2018, channel thumbnail URLs will only be available in the https domain, which is how the URLs appear in API responses. After that time, you might see broken images in your application if it tries to load YouTube images from the http domain. Thumbnail images might be empty for newly created channels and might take up to one day to populate.
         pub thumbnails: Option<ThumbnailDetails>,
         /// The channel's title.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for ChannelSnippet {
+    impl ::gapi::wire::Record for ChannelSnippet {
         const NAME: &'static str = "ChannelSnippet";
         const FIELDS: &'static [&'static str] = &[
             "country",
@@ -2340,7 +2340,7 @@ pub mod schemas {
             "title",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.country,
@@ -2356,7 +2356,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.country,
@@ -2372,7 +2372,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelSnippet);
+    ::gapi::record!(ChannelSnippet);
     /// Statistics about a channel: number of subscribers, number of videos in the channel, etc.
     #[derive(Clone, Default)]
     pub struct ChannelStatistics {
@@ -2387,7 +2387,7 @@ pub mod schemas {
         /// The number of times the channel has been viewed.
         pub view_count: Option<u64>,
     }
-    impl gapi::wire::Record for ChannelStatistics {
+    impl ::gapi::wire::Record for ChannelStatistics {
         const NAME: &'static str = "ChannelStatistics";
         const FIELDS: &'static [&'static str] = &[
             "commentCount",
@@ -2397,33 +2397,33 @@ pub mod schemas {
             "viewCount",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.comment_count),
+                    0 => ::gapi::wire::int64_field(&self.comment_count),
                     1 => &self.hidden_subscriber_count,
-                    2 => gapi::wire::int64_field(&self.subscriber_count),
-                    3 => gapi::wire::int64_field(&self.video_count),
-                    4 => gapi::wire::int64_field(&self.view_count),
+                    2 => ::gapi::wire::int64_field(&self.subscriber_count),
+                    3 => ::gapi::wire::int64_field(&self.video_count),
+                    4 => ::gapi::wire::int64_field(&self.view_count),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.comment_count),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.comment_count),
                     1 => &mut self.hidden_subscriber_count,
-                    2 => gapi::wire::int64_field_mut(&mut self.subscriber_count),
-                    3 => gapi::wire::int64_field_mut(&mut self.video_count),
-                    4 => gapi::wire::int64_field_mut(&mut self.view_count),
+                    2 => ::gapi::wire::int64_field_mut(&mut self.subscriber_count),
+                    3 => ::gapi::wire::int64_field_mut(&mut self.video_count),
+                    4 => ::gapi::wire::int64_field_mut(&mut self.view_count),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(ChannelStatistics);
+    ::gapi::record!(ChannelStatistics);
     /// JSON template for the status part of a channel.
     #[derive(Clone, Default)]
     pub struct ChannelStatus {
@@ -2438,7 +2438,7 @@ pub mod schemas {
         pub privacy_status: Option<ChannelStatusPrivacyStatus>,
         pub self_declared_made_for_kids: Option<bool>,
     }
-    impl gapi::wire::Record for ChannelStatus {
+    impl ::gapi::wire::Record for ChannelStatus {
         const NAME: &'static str = "ChannelStatus";
         const FIELDS: &'static [&'static str] = &[
             "isChannelMonetizationEnabled",
@@ -2449,7 +2449,7 @@ pub mod schemas {
             "selfDeclaredMadeForKids",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.is_channel_monetization_enabled,
@@ -2463,7 +2463,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.is_channel_monetization_enabled,
@@ -2477,8 +2477,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelStatus);
-    gapi::open_enum! {
+    ::gapi::record!(ChannelStatus);
+    ::gapi::open_enum! {
         /// The long uploads status of this channel. See https://support.google.com/youtube/answer/71673 for more information.
         pub enum ChannelStatusLongUploadsStatus {
             LongUploadsUnspecified = "longUploadsUnspecified",
@@ -2487,7 +2487,7 @@ pub mod schemas {
             Disallowed = "disallowed",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Privacy status of the channel.
         pub enum ChannelStatusPrivacyStatus {
             Public = "public",
@@ -2505,9 +2505,9 @@ pub mod schemas {
         /// Optional. Reason for the last update of the affiliate program status.
         pub status_update_reason: Option<String>,
         /// Optional. Timestamp when the affiliate program status was last updated.
-        pub status_update_time: Option<gapi::types::DateTime>,
+        pub status_update_time: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for ChannelToAffiliateProgramLinkDetails {
+    impl ::gapi::wire::Record for ChannelToAffiliateProgramLinkDetails {
         const NAME: &'static str = "ChannelToAffiliateProgramLinkDetails";
         const FIELDS: &'static [&'static str] = &[
             "merchantId",
@@ -2516,10 +2516,10 @@ pub mod schemas {
             "statusUpdateTime",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.merchant_id),
+                    0 => ::gapi::wire::int64_field(&self.merchant_id),
                     1 => &self.program_status,
                     2 => &self.status_update_reason,
                     3 => &self.status_update_time,
@@ -2528,10 +2528,10 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.merchant_id),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.merchant_id),
                     1 => &mut self.program_status,
                     2 => &mut self.status_update_reason,
                     3 => &mut self.status_update_time,
@@ -2540,8 +2540,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelToAffiliateProgramLinkDetails);
-    gapi::open_enum! {
+    ::gapi::record!(ChannelToAffiliateProgramLinkDetails);
+    ::gapi::open_enum! {
         /// Required. Affiliate program status.
         pub enum ChannelToAffiliateProgramLinkDetailsProgramStatus {
             /// Unspecified status.
@@ -2568,7 +2568,7 @@ pub mod schemas {
         /// Landing page of the store.
         pub store_url: Option<String>,
     }
-    impl gapi::wire::Record for ChannelToStoreLinkDetails {
+    impl ::gapi::wire::Record for ChannelToStoreLinkDetails {
         const NAME: &'static str = "ChannelToStoreLinkDetails";
         const FIELDS: &'static [&'static str] = &[
             "billingDetails",
@@ -2578,12 +2578,12 @@ pub mod schemas {
             "storeUrl",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.billing_details,
                     1 => &self.merchant_affiliate_program_details,
-                    2 => gapi::wire::int64_field(&self.merchant_id),
+                    2 => ::gapi::wire::int64_field(&self.merchant_id),
                     3 => &self.store_name,
                     4 => &self.store_url,
                     _ => return None,
@@ -2591,12 +2591,12 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.billing_details,
                     1 => &mut self.merchant_affiliate_program_details,
-                    2 => gapi::wire::int64_field_mut(&mut self.merchant_id),
+                    2 => ::gapi::wire::int64_field_mut(&mut self.merchant_id),
                     3 => &mut self.store_name,
                     4 => &mut self.store_url,
                     _ => return None,
@@ -2604,18 +2604,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelToStoreLinkDetails);
+    ::gapi::record!(ChannelToStoreLinkDetails);
     /// Information specific to billing.
     #[derive(Clone, Default)]
     pub struct ChannelToStoreLinkDetailsBillingDetails {
         /// The current billing profile status.
         pub billing_status: Option<ChannelToStoreLinkDetailsBillingDetailsBillingStatus>,
     }
-    impl gapi::wire::Record for ChannelToStoreLinkDetailsBillingDetails {
+    impl ::gapi::wire::Record for ChannelToStoreLinkDetailsBillingDetails {
         const NAME: &'static str = "ChannelToStoreLinkDetailsBillingDetails";
         const FIELDS: &'static [&'static str] = &["billingStatus"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.billing_status,
@@ -2624,7 +2624,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.billing_status,
@@ -2633,8 +2633,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelToStoreLinkDetailsBillingDetails);
-    gapi::open_enum! {
+    ::gapi::record!(ChannelToStoreLinkDetailsBillingDetails);
+    ::gapi::open_enum! {
         /// The current billing profile status.
         pub enum ChannelToStoreLinkDetailsBillingDetailsBillingStatus {
             BillingStatusUnspecified = "billingStatusUnspecified",
@@ -2651,12 +2651,12 @@ pub mod schemas {
             ChannelToStoreLinkDetailsMerchantAffiliateProgramDetailsStatus,
         >,
     }
-    impl gapi::wire::Record
+    impl ::gapi::wire::Record
     for ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails {
         const NAME: &'static str = "ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails";
         const FIELDS: &'static [&'static str] = &["status"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.status,
@@ -2665,7 +2665,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.status,
@@ -2674,8 +2674,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails);
-    gapi::open_enum! {
+    ::gapi::record!(ChannelToStoreLinkDetailsMerchantAffiliateProgramDetails);
+    ::gapi::open_enum! {
         /// The current merchant affiliate program status.
         pub enum ChannelToStoreLinkDetailsMerchantAffiliateProgramDetailsStatus {
             /// Unspecified status.
@@ -2698,11 +2698,11 @@ pub mod schemas {
         /// Deprecated.
         pub topic_ids: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for ChannelTopicDetails {
+    impl ::gapi::wire::Record for ChannelTopicDetails {
         const NAME: &'static str = "ChannelTopicDetails";
         const FIELDS: &'static [&'static str] = &["topicCategories", "topicIds"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.topic_categories,
@@ -2712,7 +2712,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.topic_categories,
@@ -2722,7 +2722,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ChannelTopicDetails);
+    ::gapi::record!(ChannelTopicDetails);
     /// A *comment* represents a single YouTube comment.
     #[derive(Clone, Default)]
     pub struct Comment {
@@ -2735,11 +2735,11 @@ pub mod schemas {
         /// The snippet object contains basic details about the comment.
         pub snippet: Option<CommentSnippet>,
     }
-    impl gapi::wire::Record for Comment {
+    impl ::gapi::wire::Record for Comment {
         const NAME: &'static str = "Comment";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -2751,7 +2751,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -2763,7 +2763,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Comment);
+    ::gapi::record!(Comment);
     #[derive(Clone, Default)]
     pub struct CommentListResponse {
         /// Etag of this resource.
@@ -2787,7 +2787,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for CommentListResponse {
+    impl ::gapi::wire::Record for CommentListResponse {
         const NAME: &'static str = "CommentListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -2800,7 +2800,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -2816,7 +2816,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -2832,14 +2832,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CommentListResponse);
-    impl gapi::Page for CommentListResponse {
+    ::gapi::record!(CommentListResponse);
+    impl ::gapi::Page for CommentListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for CommentListResponse {
+    impl ::gapi::PageItems for CommentListResponse {
         type Item = Comment;
         #[inline]
         fn into_items(self) -> Vec<Comment> {
@@ -2869,19 +2869,19 @@ pub mod schemas {
         /// The unique id of the top-level comment, only set for replies.
         pub parent_id: Option<String>,
         /// The date and time when the comment was originally published.
-        pub published_at: Option<gapi::types::DateTime>,
+        pub published_at: Option<::gapi::types::DateTime>,
         /// The comment's text. The format is either plain text or HTML dependent on what has been requested. Even the plain text representation may differ from the text originally posted in that it may replace video links with video titles etc.
         pub text_display: Option<String>,
         /// The comment's original raw text as initially posted or last updated. The original text will only be returned if it is accessible to the viewer, which is only guaranteed if the viewer is the comment's author.
         pub text_original: Option<String>,
         /// The date and time when the comment was last updated.
-        pub updated_at: Option<gapi::types::DateTime>,
+        pub updated_at: Option<::gapi::types::DateTime>,
         /// The ID of the video the comment refers to, if any.
         pub video_id: Option<String>,
         /// The rating the viewer has given to this comment. For the time being this will never return RATE_TYPE_DISLIKE and instead return RATE_TYPE_NONE. This may change in the future.
         pub viewer_rating: Option<CommentSnippetViewerRating>,
     }
-    impl gapi::wire::Record for CommentSnippet {
+    impl ::gapi::wire::Record for CommentSnippet {
         const NAME: &'static str = "CommentSnippet";
         const FIELDS: &'static [&'static str] = &[
             "authorChannelId",
@@ -2902,7 +2902,7 @@ pub mod schemas {
             "viewerRating",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.author_channel_id,
@@ -2926,7 +2926,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.author_channel_id,
@@ -2950,18 +2950,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CommentSnippet);
+    ::gapi::record!(CommentSnippet);
     /// Contains the id of the author's YouTube channel, if any.
     #[derive(Clone, Default)]
     pub struct CommentSnippetAuthorChannelId {
         /// The id of the author's YouTube channel.
         pub value: Option<String>,
     }
-    impl gapi::wire::Record for CommentSnippetAuthorChannelId {
+    impl ::gapi::wire::Record for CommentSnippetAuthorChannelId {
         const NAME: &'static str = "CommentSnippetAuthorChannelId";
         const FIELDS: &'static [&'static str] = &["value"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.value,
@@ -2970,7 +2970,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.value,
@@ -2979,8 +2979,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CommentSnippetAuthorChannelId);
-    gapi::open_enum! {
+    ::gapi::record!(CommentSnippetAuthorChannelId);
+    ::gapi::open_enum! {
         /// The comment's moderation status. Will not be set if the comments were requested through the id filter.
         pub enum CommentSnippetModerationStatus {
             /// The comment is available for public display.
@@ -2992,7 +2992,7 @@ pub mod schemas {
             Rejected = "rejected",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The rating the viewer has given to this comment. For the time being this will never return RATE_TYPE_DISLIKE and instead return RATE_TYPE_NONE. This may change in the future.
         pub enum CommentSnippetViewerRating {
             /// The entity has not been rated.
@@ -3017,7 +3017,7 @@ pub mod schemas {
         /// The snippet object contains basic details about the comment thread and also the top level comment.
         pub snippet: Option<CommentThreadSnippet>,
     }
-    impl gapi::wire::Record for CommentThread {
+    impl ::gapi::wire::Record for CommentThread {
         const NAME: &'static str = "CommentThread";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -3027,7 +3027,7 @@ pub mod schemas {
             "snippet",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -3040,7 +3040,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -3053,7 +3053,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CommentThread);
+    ::gapi::record!(CommentThread);
     #[derive(Clone, Default)]
     pub struct CommentThreadListResponse {
         /// Etag of this resource.
@@ -3077,7 +3077,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for CommentThreadListResponse {
+    impl ::gapi::wire::Record for CommentThreadListResponse {
         const NAME: &'static str = "CommentThreadListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -3090,7 +3090,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -3106,7 +3106,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -3122,14 +3122,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CommentThreadListResponse);
-    impl gapi::Page for CommentThreadListResponse {
+    ::gapi::record!(CommentThreadListResponse);
+    impl ::gapi::Page for CommentThreadListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for CommentThreadListResponse {
+    impl ::gapi::PageItems for CommentThreadListResponse {
         type Item = CommentThread;
         #[inline]
         fn into_items(self) -> Vec<CommentThread> {
@@ -3142,11 +3142,11 @@ pub mod schemas {
         /// A limited number of replies. Unless the number of replies returned equals total_reply_count in the snippet the returned replies are only a subset of the total number of replies.
         pub comments: Option<Vec<Comment>>,
     }
-    impl gapi::wire::Record for CommentThreadReplies {
+    impl ::gapi::wire::Record for CommentThreadReplies {
         const NAME: &'static str = "CommentThreadReplies";
         const FIELDS: &'static [&'static str] = &["comments"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.comments,
@@ -3155,7 +3155,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.comments,
@@ -3164,7 +3164,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CommentThreadReplies);
+    ::gapi::record!(CommentThreadReplies);
     /// Basic details about a comment thread.
     #[derive(Clone, Default)]
     pub struct CommentThreadSnippet {
@@ -3181,7 +3181,7 @@ pub mod schemas {
         /// The ID of the video the comments refer to, if any.
         pub video_id: Option<String>,
     }
-    impl gapi::wire::Record for CommentThreadSnippet {
+    impl ::gapi::wire::Record for CommentThreadSnippet {
         const NAME: &'static str = "CommentThreadSnippet";
         const FIELDS: &'static [&'static str] = &[
             "canReply",
@@ -3192,7 +3192,7 @@ pub mod schemas {
             "videoId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.can_reply,
@@ -3206,7 +3206,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.can_reply,
@@ -3220,7 +3220,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CommentThreadSnippet);
+    ::gapi::record!(CommentThreadSnippet);
     /// Ratings schemes. The country-specific ratings are mostly for movies and shows. LINT.IfChange
     #[derive(Clone, Default)]
     pub struct ContentRating {
@@ -3367,7 +3367,7 @@ pub mod schemas {
         /// A rating that YouTube uses to identify age-restricted content.
         pub yt_rating: Option<ContentRatingYtRating>,
     }
-    impl gapi::wire::Record for ContentRating {
+    impl ::gapi::wire::Record for ContentRating {
         const NAME: &'static str = "ContentRating";
         const FIELDS: &'static [&'static str] = &[
             "acbRating",
@@ -3443,7 +3443,7 @@ pub mod schemas {
             "ytRating",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.acb_rating,
@@ -3522,7 +3522,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.acb_rating,
@@ -3601,8 +3601,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ContentRating);
-    gapi::open_enum! {
+    ::gapi::record!(ContentRating);
+    ::gapi::open_enum! {
         /// The video's Australian Classification Board (ACB) or Australian Communications and Media Authority (ACMA) rating. ACMA ratings are used to classify children's television programming.
         pub enum ContentRatingAcbRating {
             AcbUnspecified = "acbUnspecified",
@@ -3625,7 +3625,7 @@ pub mod schemas {
             AcbUnrated = "acbUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from Italy's Autorità per le Garanzie nelle Comunicazioni (AGCOM).
         pub enum ContentRatingAgcomRating {
             AgcomUnspecified = "agcomUnspecified",
@@ -3638,7 +3638,7 @@ pub mod schemas {
             AgcomUnrated = "agcomUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's Anatel (Asociación Nacional de Televisión) rating for Chilean television.
         pub enum ContentRatingAnatelRating {
             AnatelUnspecified = "anatelUnspecified",
@@ -3659,7 +3659,7 @@ pub mod schemas {
             AnatelUnrated = "anatelUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's British Board of Film Classification (BBFC) rating.
         pub enum ContentRatingBbfcRating {
             BbfcUnspecified = "bbfcUnspecified",
@@ -3680,7 +3680,7 @@ pub mod schemas {
             BbfcUnrated = "bbfcUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from Thailand's Board of Film and Video Censors.
         pub enum ContentRatingBfvcRating {
             BfvcUnspecified = "bfvcUnspecified",
@@ -3701,7 +3701,7 @@ pub mod schemas {
             BfvcUnrated = "bfvcUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from the Austrian Board of Media Classification (Bundesministerium für Unterricht, Kunst und Kultur).
         pub enum ContentRatingBmukkRating {
             BmukkUnspecified = "bmukkUnspecified",
@@ -3722,7 +3722,7 @@ pub mod schemas {
             BmukkUnrated = "bmukkUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Rating system for Canadian TV - Canadian TV Classification System The video's rating from the Canadian Radio-Television and Telecommunications Commission (CRTC) for Canadian English-language broadcasts. For more information, see the Canadian Broadcast Standards Council website.
         pub enum ContentRatingCatvRating {
             CatvUnspecified = "catvUnspecified",
@@ -3742,7 +3742,7 @@ pub mod schemas {
             CatvE = "catvE",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from the Canadian Radio-Television and Telecommunications Commission (CRTC) for Canadian French-language broadcasts. For more information, see the Canadian Broadcast Standards Council website.
         pub enum ContentRatingCatvfrRating {
             CatvfrUnspecified = "catvfrUnspecified",
@@ -3760,7 +3760,7 @@ pub mod schemas {
             CatvfrE = "catvfrE",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's Central Board of Film Certification (CBFC - India) rating.
         pub enum ContentRatingCbfcRating {
             CbfcUnspecified = "cbfcUnspecified",
@@ -3781,7 +3781,7 @@ pub mod schemas {
             CbfcUnrated = "cbfcUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's Consejo de Calificación Cinematográfica (Chile) rating.
         pub enum ContentRatingCccRating {
             CccUnspecified = "cccUnspecified",
@@ -3800,7 +3800,7 @@ pub mod schemas {
             CccUnrated = "cccUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from Portugal's Comissão de Classificação de Espect´culos.
         pub enum ContentRatingCceRating {
             CceUnspecified = "cceUnspecified",
@@ -3819,7 +3819,7 @@ pub mod schemas {
             CceM14 = "cceM14",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating in Switzerland.
         pub enum ContentRatingChfilmRating {
             ChfilmUnspecified = "chfilmUnspecified",
@@ -3836,7 +3836,7 @@ pub mod schemas {
             ChfilmUnrated = "chfilmUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's Canadian Home Video Rating System (CHVRS) rating.
         pub enum ContentRatingChvrsRating {
             ChvrsUnspecified = "chvrsUnspecified",
@@ -3855,7 +3855,7 @@ pub mod schemas {
             ChvrsUnrated = "chvrsUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from the Commission de Contrôle des Films (Belgium).
         pub enum ContentRatingCicfRating {
             CicfUnspecified = "cicfUnspecified",
@@ -3868,7 +3868,7 @@ pub mod schemas {
             CicfUnrated = "cicfUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from Romania's CONSILIUL NATIONAL AL AUDIOVIZUALULUI (CNA).
         pub enum ContentRatingCnaRating {
             CnaUnspecified = "cnaUnspecified",
@@ -3885,7 +3885,7 @@ pub mod schemas {
             CnaUnrated = "cnaUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Rating system in France - Commission de classification cinematographique
         pub enum ContentRatingCncRating {
             CncUnspecified = "cncUnspecified",
@@ -3906,7 +3906,7 @@ pub mod schemas {
             CncUnrated = "cncUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from France's Conseil supérieur de l’audiovisuel, which rates broadcast content.
         pub enum ContentRatingCsaRating {
             CsaUnspecified = "csaUnspecified",
@@ -3925,7 +3925,7 @@ pub mod schemas {
             CsaUnrated = "csaUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from Luxembourg's Commission de surveillance de la classification des films (CSCF).
         pub enum ContentRatingCscfRating {
             CscfUnspecified = "cscfUnspecified",
@@ -3946,7 +3946,7 @@ pub mod schemas {
             CscfUnrated = "cscfUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating in the Czech Republic.
         pub enum ContentRatingCzfilmRating {
             CzfilmUnspecified = "czfilmUnspecified",
@@ -3961,7 +3961,7 @@ pub mod schemas {
             CzfilmUnrated = "czfilmUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's Departamento de Justiça, Classificação, Qualificação e Títulos (DJCQT - Brazil) rating.
         pub enum ContentRatingDjctqRating {
             DjctqUnspecified = "djctqUnspecified",
@@ -3996,7 +3996,7 @@ pub mod schemas {
             DjctqUnrated = "djctqUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum ContentRatingDjctqRatingReasons {
             DjctqRatingReasonUnspecified = "djctqRatingReasonUnspecified",
             /// Brazil rating content descriptors. See http://go/brazilratings section F. Violência (Violence)
@@ -4033,7 +4033,7 @@ pub mod schemas {
             DjctqFantasyViolence = "djctqFantasyViolence",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Rating system in Turkey - Evaluation and Classification Board of the Ministry of Culture and Tourism
         pub enum ContentRatingEcbmctRating {
             EcbmctUnspecified = "ecbmctUnspecified",
@@ -4056,7 +4056,7 @@ pub mod schemas {
             EcbmctUnrated = "ecbmctUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating in Estonia.
         pub enum ContentRatingEefilmRating {
             EefilmUnspecified = "eefilmUnspecified",
@@ -4079,7 +4079,7 @@ pub mod schemas {
             EefilmUnrated = "eefilmUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating in Egypt.
         pub enum ContentRatingEgfilmRating {
             EgfilmUnspecified = "egfilmUnspecified",
@@ -4092,7 +4092,7 @@ pub mod schemas {
             EgfilmUnrated = "egfilmUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's Eirin (映倫) rating. Eirin is the Japanese rating system.
         pub enum ContentRatingEirinRating {
             EirinUnspecified = "eirinUnspecified",
@@ -4107,7 +4107,7 @@ pub mod schemas {
             EirinUnrated = "eirinUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from Malaysia's Film Censorship Board.
         pub enum ContentRatingFcbmRating {
             FcbmUnspecified = "fcbmUnspecified",
@@ -4130,7 +4130,7 @@ pub mod schemas {
             FcbmUnrated = "fcbmUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from Hong Kong's Office for Film, Newspaper and Article Administration.
         pub enum ContentRatingFcoRating {
             FcoUnspecified = "fcoUnspecified",
@@ -4147,7 +4147,7 @@ pub mod schemas {
             FcoUnrated = "fcoUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// This property has been deprecated. Use the contentDetails.contentRating.cncRating instead.
         pub enum ContentRatingFmocRating {
             FmocUnspecified = "fmocUnspecified",
@@ -4166,7 +4166,7 @@ pub mod schemas {
             FmocUnrated = "fmocUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from South Africa's Film and Publication Board.
         pub enum ContentRatingFpbRating {
             FpbUnspecified = "fpbUnspecified",
@@ -4193,7 +4193,7 @@ pub mod schemas {
             Fpb10 = "fpb10",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum ContentRatingFpbRatingReasons {
             FpbRatingReasonUnspecified = "fpbRatingReasonUnspecified",
             /// South Africa rating content descriptors.
@@ -4210,7 +4210,7 @@ pub mod schemas {
             FpbImitativeActsTechniques = "fpbImitativeActsTechniques",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's Freiwillige Selbstkontrolle der Filmwirtschaft (FSK - Germany) rating.
         pub enum ContentRatingFskRating {
             FskUnspecified = "fskUnspecified",
@@ -4227,7 +4227,7 @@ pub mod schemas {
             FskUnrated = "fskUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating in Greece.
         pub enum ContentRatingGrfilmRating {
             GrfilmUnspecified = "grfilmUnspecified",
@@ -4248,7 +4248,7 @@ pub mod schemas {
             GrfilmUnrated = "grfilmUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's Instituto de la Cinematografía y de las Artes Audiovisuales (ICAA - Spain) rating.
         pub enum ContentRatingIcaaRating {
             IcaaUnspecified = "icaaUnspecified",
@@ -4269,7 +4269,7 @@ pub mod schemas {
             IcaaUnrated = "icaaUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's Irish Film Classification Office (IFCO - Ireland) rating. See the IFCO website for more information.
         pub enum ContentRatingIfcoRating {
             IfcoUnspecified = "ifcoUnspecified",
@@ -4292,7 +4292,7 @@ pub mod schemas {
             IfcoUnrated = "ifcoUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating in Israel.
         pub enum ContentRatingIlfilmRating {
             IlfilmUnspecified = "ilfilmUnspecified",
@@ -4309,7 +4309,7 @@ pub mod schemas {
             IlfilmUnrated = "ilfilmUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's INCAA (Instituto Nacional de Cine y Artes Audiovisuales - Argentina) rating.
         pub enum ContentRatingIncaaRating {
             IncaaUnspecified = "incaaUnspecified",
@@ -4326,7 +4326,7 @@ pub mod schemas {
             IncaaUnrated = "incaaUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from the Kenya Film Classification Board.
         pub enum ContentRatingKfcbRating {
             KfcbUnspecified = "kfcbUnspecified",
@@ -4341,7 +4341,7 @@ pub mod schemas {
             KfcbUnrated = "kfcbUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's NICAM/Kijkwijzer rating from the Nederlands Instituut voor de Classificatie van Audiovisuele Media (Netherlands).
         pub enum ContentRatingKijkwijzerRating {
             KijkwijzerUnspecified = "kijkwijzerUnspecified",
@@ -4359,7 +4359,7 @@ pub mod schemas {
             KijkwijzerUnrated = "kijkwijzerUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's Korea Media Rating Board (영상물등급위원회) rating. The KMRB rates videos in South Korea.
         pub enum ContentRatingKmrbRating {
             KmrbUnspecified = "kmrbUnspecified",
@@ -4375,7 +4375,7 @@ pub mod schemas {
             KmrbUnrated = "kmrbUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from Indonesia's Lembaga Sensor Film.
         pub enum ContentRatingLsfRating {
             LsfUnspecified = "lsfUnspecified",
@@ -4405,7 +4405,7 @@ pub mod schemas {
             LsfUnrated = "lsfUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from Malta's Film Age-Classification Board.
         pub enum ContentRatingMccaaRating {
             MccaaUnspecified = "mccaaUnspecified",
@@ -4428,7 +4428,7 @@ pub mod schemas {
             MccaaUnrated = "mccaaUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from the Danish Film Institute's (Det Danske Filminstitut) Media Council for Children and Young People.
         pub enum ContentRatingMccypRating {
             MccypUnspecified = "mccypUnspecified",
@@ -4443,7 +4443,7 @@ pub mod schemas {
             MccypUnrated = "mccypUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating system for Vietnam - MCST
         pub enum ContentRatingMcstRating {
             McstUnspecified = "mcstUnspecified",
@@ -4464,7 +4464,7 @@ pub mod schemas {
             McstUnrated = "mcstUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from Singapore's Media Development Authority (MDA) and, specifically, it's Board of Film Censors (BFC).
         pub enum ContentRatingMdaRating {
             MdaUnspecified = "mdaUnspecified",
@@ -4483,7 +4483,7 @@ pub mod schemas {
             MdaUnrated = "mdaUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from Medietilsynet, the Norwegian Media Authority.
         pub enum ContentRatingMedietilsynetRating {
             MedietilsynetUnspecified = "medietilsynetUnspecified",
@@ -4506,7 +4506,7 @@ pub mod schemas {
             MedietilsynetUnrated = "medietilsynetUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from Finland's Kansallinen Audiovisuaalinen Instituutti (National Audiovisual Institute).
         pub enum ContentRatingMekuRating {
             MekuUnspecified = "mekuUnspecified",
@@ -4523,7 +4523,7 @@ pub mod schemas {
             MekuUnrated = "mekuUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The rating system for MENA countries, a clone of MPAA. It is needed to prevent titles go live w/o additional QC check, since some of them can be inappropriate for the countries at all. See b/33408548 for more details.
         pub enum ContentRatingMenaMpaaRating {
             MenaMpaaUnspecified = "menaMpaaUnspecified",
@@ -4539,7 +4539,7 @@ pub mod schemas {
             MenaMpaaUnrated = "menaMpaaUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from the Ministero dei Beni e delle Attività Culturali e del Turismo (Italy).
         pub enum ContentRatingMibacRating {
             MibacUnspecified = "mibacUnspecified",
@@ -4553,7 +4553,7 @@ pub mod schemas {
             MibacUnrated = "mibacUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's Ministerio de Cultura (Colombia) rating.
         pub enum ContentRatingMocRating {
             MocUnspecified = "mocUnspecified",
@@ -4576,7 +4576,7 @@ pub mod schemas {
             MocUnrated = "mocUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from Taiwan's Ministry of Culture (文化部).
         pub enum ContentRatingMoctwRating {
             MoctwUnspecified = "moctwUnspecified",
@@ -4595,7 +4595,7 @@ pub mod schemas {
             MoctwR15 = "moctwR15",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's Motion Picture Association of America (MPAA) rating.
         pub enum ContentRatingMpaaRating {
             MpaaUnspecified = "mpaaUnspecified",
@@ -4614,7 +4614,7 @@ pub mod schemas {
             MpaaUnrated = "mpaaUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The rating system for trailer, DVD, and Ad in the US. See http://movielabs.com/md/ratings/v2.3/html/US_MPAAT_Ratings.html.
         pub enum ContentRatingMpaatRating {
             MpaatUnspecified = "mpaatUnspecified",
@@ -4624,7 +4624,7 @@ pub mod schemas {
             MpaatRb = "mpaatRb",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from the Movie and Television Review and Classification Board (Philippines).
         pub enum ContentRatingMtrcbRating {
             MtrcbUnspecified = "mtrcbUnspecified",
@@ -4643,7 +4643,7 @@ pub mod schemas {
             MtrcbUnrated = "mtrcbUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from the Maldives National Bureau of Classification.
         pub enum ContentRatingNbcRating {
             NbcUnspecified = "nbcUnspecified",
@@ -4664,7 +4664,7 @@ pub mod schemas {
             NbcUnrated = "nbcUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating in Poland.
         pub enum ContentRatingNbcplRating {
             NbcplUnspecified = "nbcplUnspecified",
@@ -4676,7 +4676,7 @@ pub mod schemas {
             NbcplUnrated = "nbcplUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from the Bulgarian National Film Center.
         pub enum ContentRatingNfrcRating {
             NfrcUnspecified = "nfrcUnspecified",
@@ -4693,7 +4693,7 @@ pub mod schemas {
             NfrcUnrated = "nfrcUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from Nigeria's National Film and Video Censors Board.
         pub enum ContentRatingNfvcbRating {
             NfvcbUnspecified = "nfvcbUnspecified",
@@ -4714,7 +4714,7 @@ pub mod schemas {
             NfvcbUnrated = "nfvcbUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from the Nacionãlais Kino centrs (National Film Centre of Latvia).
         pub enum ContentRatingNkclvRating {
             NkclvUnspecified = "nkclvUnspecified",
@@ -4731,7 +4731,7 @@ pub mod schemas {
             NkclvUnrated = "nkclvUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The National Media Council ratings system for United Arab Emirates.
         pub enum ContentRatingNmcRating {
             NmcUnspecified = "nmcUnspecified",
@@ -4752,7 +4752,7 @@ pub mod schemas {
             NmcUnrated = "nmcUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's Office of Film and Literature Classification (OFLC - New Zealand) rating.
         pub enum ContentRatingOflcRating {
             OflcUnspecified = "oflcUnspecified",
@@ -4779,7 +4779,7 @@ pub mod schemas {
             OflcRp18 = "oflcRp18",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating in Peru.
         pub enum ContentRatingPefilmRating {
             PefilmUnspecified = "pefilmUnspecified",
@@ -4794,7 +4794,7 @@ pub mod schemas {
             PefilmUnrated = "pefilmUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from the Hungarian Nemzeti Filmiroda, the Rating Committee of the National Office of Film.
         pub enum ContentRatingRcnofRating {
             RcnofUnspecified = "rcnofUnspecified",
@@ -4807,7 +4807,7 @@ pub mod schemas {
             RcnofUnrated = "rcnofUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating in Venezuela.
         pub enum ContentRatingResorteviolenciaRating {
             ResorteviolenciaUnspecified = "resorteviolenciaUnspecified",
@@ -4824,7 +4824,7 @@ pub mod schemas {
             ResorteviolenciaUnrated = "resorteviolenciaUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's General Directorate of Radio, Television and Cinematography (Mexico) rating.
         pub enum ContentRatingRtcRating {
             RtcUnspecified = "rtcUnspecified",
@@ -4843,7 +4843,7 @@ pub mod schemas {
             RtcUnrated = "rtcUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from Ireland's Raidió Teilifís Éireann.
         pub enum ContentRatingRteRating {
             RteUnspecified = "rteUnspecified",
@@ -4858,7 +4858,7 @@ pub mod schemas {
             RteUnrated = "rteUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's National Film Registry of the Russian Federation (MKRF - Russia) rating.
         pub enum ContentRatingRussiaRating {
             RussiaUnspecified = "russiaUnspecified",
@@ -4875,7 +4875,7 @@ pub mod schemas {
             RussiaUnrated = "russiaUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating in Slovakia.
         pub enum ContentRatingSkfilmRating {
             SkfilmUnspecified = "skfilmUnspecified",
@@ -4890,7 +4890,7 @@ pub mod schemas {
             SkfilmUnrated = "skfilmUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating in Iceland.
         pub enum ContentRatingSmaisRating {
             SmaisUnspecified = "smaisUnspecified",
@@ -4909,7 +4909,7 @@ pub mod schemas {
             SmaisUnrated = "smaisUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's rating from Statens medieråd (Sweden's National Media Council).
         pub enum ContentRatingSmsaRating {
             SmsaUnspecified = "smsaUnspecified",
@@ -4924,7 +4924,7 @@ pub mod schemas {
             SmsaUnrated = "smsaUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's TV Parental Guidelines (TVPG) rating.
         pub enum ContentRatingTvpgRating {
             TvpgUnspecified = "tvpgUnspecified",
@@ -4945,7 +4945,7 @@ pub mod schemas {
             TvpgUnrated = "tvpgUnrated",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// A rating that YouTube uses to identify age-restricted content.
         pub enum ContentRatingYtRating {
             YtUnspecified = "ytUnspecified",
@@ -4966,7 +4966,7 @@ pub mod schemas {
         /// The wall clock time at which the cuepoint should be inserted. Only one of insertion_offset_time_ms and walltime_ms may be set at a time.
         pub walltime_ms: Option<u64>,
     }
-    impl gapi::wire::Record for Cuepoint {
+    impl ::gapi::wire::Record for Cuepoint {
         const NAME: &'static str = "Cuepoint";
         const FIELDS: &'static [&'static str] = &[
             "cueType",
@@ -4977,36 +4977,38 @@ pub mod schemas {
             "walltimeMs",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.cue_type,
                     1 => &self.duration_secs,
                     2 => &self.etag,
                     3 => &self.id,
-                    4 => gapi::wire::int64_field(&self.insertion_offset_time_ms),
-                    5 => gapi::wire::int64_field(&self.walltime_ms),
+                    4 => ::gapi::wire::int64_field(&self.insertion_offset_time_ms),
+                    5 => ::gapi::wire::int64_field(&self.walltime_ms),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.cue_type,
                     1 => &mut self.duration_secs,
                     2 => &mut self.etag,
                     3 => &mut self.id,
-                    4 => gapi::wire::int64_field_mut(&mut self.insertion_offset_time_ms),
-                    5 => gapi::wire::int64_field_mut(&mut self.walltime_ms),
+                    4 => {
+                        ::gapi::wire::int64_field_mut(&mut self.insertion_offset_time_ms)
+                    }
+                    5 => ::gapi::wire::int64_field_mut(&mut self.walltime_ms),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(Cuepoint);
-    gapi::open_enum! {
+    ::gapi::record!(Cuepoint);
+    ::gapi::open_enum! {
         pub enum CuepointCueType {
             CueTypeUnspecified = "cueTypeUnspecified",
             CueTypeAd = "cueTypeAd",
@@ -5028,7 +5030,7 @@ pub mod schemas {
         /// Deprecated.
         pub schedule_strategy: Option<CuepointScheduleScheduleStrategy>,
     }
-    impl gapi::wire::Record for CuepointSchedule {
+    impl ::gapi::wire::Record for CuepointSchedule {
         const NAME: &'static str = "CuepointSchedule";
         const FIELDS: &'static [&'static str] = &[
             "enabled",
@@ -5037,7 +5039,7 @@ pub mod schemas {
             "scheduleStrategy",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.enabled,
@@ -5049,7 +5051,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.enabled,
@@ -5061,8 +5063,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CuepointSchedule);
-    gapi::open_enum! {
+    ::gapi::record!(CuepointSchedule);
+    ::gapi::open_enum! {
         /// The strategy to use when scheduling cuepoints.
         pub enum CuepointScheduleScheduleStrategy {
             ScheduleStrategyUnspecified = "scheduleStrategyUnspecified",
@@ -5078,11 +5080,11 @@ pub mod schemas {
         pub type_id: Option<String>,
         pub url: Option<String>,
     }
-    impl gapi::wire::Record for Entity {
+    impl ::gapi::wire::Record for Entity {
         const NAME: &'static str = "Entity";
         const FIELDS: &'static [&'static str] = &["id", "typeId", "url"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.id,
@@ -5093,7 +5095,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.id,
@@ -5104,7 +5106,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Entity);
+    ::gapi::record!(Entity);
     /// Geographical coordinates of a point, in WGS84.
     #[derive(Clone, Default)]
     pub struct GeoPoint {
@@ -5115,11 +5117,11 @@ pub mod schemas {
         /// Longitude in degrees.
         pub longitude: Option<f64>,
     }
-    impl gapi::wire::Record for GeoPoint {
+    impl ::gapi::wire::Record for GeoPoint {
         const NAME: &'static str = "GeoPoint";
         const FIELDS: &'static [&'static str] = &["altitude", "latitude", "longitude"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.altitude,
@@ -5130,7 +5132,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.altitude,
@@ -5141,7 +5143,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(GeoPoint);
+    ::gapi::record!(GeoPoint);
     /// An *i18nLanguage* resource identifies a UI language currently supported by YouTube.
     #[derive(Clone, Default)]
     pub struct I18nLanguage {
@@ -5154,11 +5156,11 @@ pub mod schemas {
         /// The snippet object contains basic details about the i18n language, such as language code and human-readable name.
         pub snippet: Option<I18nLanguageSnippet>,
     }
-    impl gapi::wire::Record for I18nLanguage {
+    impl ::gapi::wire::Record for I18nLanguage {
         const NAME: &'static str = "I18nLanguage";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -5170,7 +5172,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -5182,7 +5184,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(I18nLanguage);
+    ::gapi::record!(I18nLanguage);
     #[derive(Clone, Default)]
     pub struct I18nLanguageListResponse {
         /// Etag of this resource.
@@ -5196,7 +5198,7 @@ pub mod schemas {
         /// The visitorId identifies the visitor.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for I18nLanguageListResponse {
+    impl ::gapi::wire::Record for I18nLanguageListResponse {
         const NAME: &'static str = "I18nLanguageListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -5206,7 +5208,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -5219,7 +5221,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -5232,7 +5234,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(I18nLanguageListResponse);
+    ::gapi::record!(I18nLanguageListResponse);
     /// Basic details about an i18n language, such as language code and human-readable name.
     #[derive(Clone, Default)]
     pub struct I18nLanguageSnippet {
@@ -5241,11 +5243,11 @@ pub mod schemas {
         /// The human-readable name of the language in the language itself.
         pub name: Option<String>,
     }
-    impl gapi::wire::Record for I18nLanguageSnippet {
+    impl ::gapi::wire::Record for I18nLanguageSnippet {
         const NAME: &'static str = "I18nLanguageSnippet";
         const FIELDS: &'static [&'static str] = &["hl", "name"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.hl,
@@ -5255,7 +5257,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.hl,
@@ -5265,7 +5267,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(I18nLanguageSnippet);
+    ::gapi::record!(I18nLanguageSnippet);
     /// A *i18nRegion* resource identifies a region where YouTube is available.
     #[derive(Clone, Default)]
     pub struct I18nRegion {
@@ -5278,11 +5280,11 @@ pub mod schemas {
         /// The snippet object contains basic details about the i18n region, such as region code and human-readable name.
         pub snippet: Option<I18nRegionSnippet>,
     }
-    impl gapi::wire::Record for I18nRegion {
+    impl ::gapi::wire::Record for I18nRegion {
         const NAME: &'static str = "I18nRegion";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -5294,7 +5296,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -5306,7 +5308,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(I18nRegion);
+    ::gapi::record!(I18nRegion);
     #[derive(Clone, Default)]
     pub struct I18nRegionListResponse {
         /// Etag of this resource.
@@ -5324,7 +5326,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for I18nRegionListResponse {
+    impl ::gapi::wire::Record for I18nRegionListResponse {
         const NAME: &'static str = "I18nRegionListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -5334,7 +5336,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -5347,7 +5349,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -5360,7 +5362,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(I18nRegionListResponse);
+    ::gapi::record!(I18nRegionListResponse);
     /// Basic details about an i18n region, such as region code and human-readable name.
     #[derive(Clone, Default)]
     pub struct I18nRegionSnippet {
@@ -5369,11 +5371,11 @@ pub mod schemas {
         /// The human-readable name of the region.
         pub name: Option<String>,
     }
-    impl gapi::wire::Record for I18nRegionSnippet {
+    impl ::gapi::wire::Record for I18nRegionSnippet {
         const NAME: &'static str = "I18nRegionSnippet";
         const FIELDS: &'static [&'static str] = &["gl", "name"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.gl,
@@ -5383,7 +5385,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.gl,
@@ -5393,7 +5395,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(I18nRegionSnippet);
+    ::gapi::record!(I18nRegionSnippet);
     /// Branding properties for images associated with the channel.
     #[derive(Clone, Default)]
     pub struct ImageSettings {
@@ -5482,7 +5484,7 @@ pub mod schemas {
         /// Deprecated.
         pub watch_icon_image_url: Option<String>,
     }
-    impl gapi::wire::Record for ImageSettings {
+    impl ::gapi::wire::Record for ImageSettings {
         const NAME: &'static str = "ImageSettings";
         const FIELDS: &'static [&'static str] = &[
             "backgroundImageUrl",
@@ -5509,7 +5511,7 @@ pub mod schemas {
             "watchIconImageUrl",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.background_image_url,
@@ -5539,7 +5541,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.background_image_url,
@@ -5569,7 +5571,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ImageSettings);
+    ::gapi::record!(ImageSettings);
     /// Describes information necessary for ingesting an RTMP, HTTP, or SRT stream.
     #[derive(Clone, Default)]
     pub struct IngestionInfo {
@@ -5584,7 +5586,7 @@ pub mod schemas {
         /// The stream name that YouTube assigns to the video stream.
         pub stream_name: Option<String>,
     }
-    impl gapi::wire::Record for IngestionInfo {
+    impl ::gapi::wire::Record for IngestionInfo {
         const NAME: &'static str = "IngestionInfo";
         const FIELDS: &'static [&'static str] = &[
             "backupIngestionAddress",
@@ -5594,7 +5596,7 @@ pub mod schemas {
             "streamName",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.backup_ingestion_address,
@@ -5607,7 +5609,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.backup_ingestion_address,
@@ -5620,20 +5622,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(IngestionInfo);
+    ::gapi::record!(IngestionInfo);
     /// Represents a time interval, encoded as a Timestamp start (inclusive) and a Timestamp end (exclusive). The start must be less than or equal to the end. When the start equals the end, the interval is empty (matches no time). When both start and end are unspecified, the interval matches any time.
     #[derive(Clone, Default)]
     pub struct Interval {
         /// Optional. Exclusive end of the interval. If specified, a Timestamp matching this interval will have to be before the end.
-        pub end_time: Option<gapi::types::DateTime>,
+        pub end_time: Option<::gapi::types::DateTime>,
         /// Optional. Inclusive start of the interval. If specified, a Timestamp matching this interval will have to be the same or after the start.
-        pub start_time: Option<gapi::types::DateTime>,
+        pub start_time: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for Interval {
+    impl ::gapi::wire::Record for Interval {
         const NAME: &'static str = "Interval";
         const FIELDS: &'static [&'static str] = &["endTime", "startTime"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.end_time,
@@ -5643,7 +5645,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.end_time,
@@ -5653,12 +5655,12 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Interval);
+    ::gapi::record!(Interval);
     /// Describes an invideo branding.
     #[derive(Clone, Default)]
     pub struct InvideoBranding {
         /// The bytes the uploaded image. Only used in api to youtube communication.
-        pub image_bytes: Option<gapi::Bytes>,
+        pub image_bytes: Option<::gapi::Bytes>,
         /// The url of the uploaded image. Only used in apiary to api communication.
         pub image_url: Option<String>,
         /// The spatial position within the video where the branding watermark will be displayed.
@@ -5670,7 +5672,7 @@ pub mod schemas {
         /// The temporal position within the video where watermark will be displayed.
         pub timing: Option<InvideoTiming>,
     }
-    impl gapi::wire::Record for InvideoBranding {
+    impl ::gapi::wire::Record for InvideoBranding {
         const NAME: &'static str = "InvideoBranding";
         const FIELDS: &'static [&'static str] = &[
             "imageBytes",
@@ -5680,7 +5682,7 @@ pub mod schemas {
             "timing",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.image_bytes,
@@ -5693,7 +5695,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.image_bytes,
@@ -5706,7 +5708,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(InvideoBranding);
+    ::gapi::record!(InvideoBranding);
     /// Describes the spatial position of a visual widget inside a video. It is a union of various position types, out of which only will be set one.
     #[derive(Clone, Default)]
     pub struct InvideoPosition {
@@ -5715,11 +5717,11 @@ pub mod schemas {
         /// Defines the position type.
         pub r#type: Option<InvideoPositionType>,
     }
-    impl gapi::wire::Record for InvideoPosition {
+    impl ::gapi::wire::Record for InvideoPosition {
         const NAME: &'static str = "InvideoPosition";
         const FIELDS: &'static [&'static str] = &["cornerPosition", "type"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.corner_position,
@@ -5729,7 +5731,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.corner_position,
@@ -5739,8 +5741,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(InvideoPosition);
-    gapi::open_enum! {
+    ::gapi::record!(InvideoPosition);
+    ::gapi::open_enum! {
         /// Describes in which corner of the video the visual widget will appear.
         pub enum InvideoPositionCornerPosition {
             /// Deprecated.
@@ -5752,7 +5754,7 @@ pub mod schemas {
             BottomRight = "bottomRight",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Defines the position type.
         pub enum InvideoPositionType {
             Corner = "corner",
@@ -5768,34 +5770,34 @@ pub mod schemas {
         /// Describes a timing type. If the value is offsetFromStart, then the offsetMs field represents an offset from the start of the video. If the value is offsetFromEnd, then the offsetMs field represents an offset from the end of the video.
         pub r#type: Option<InvideoTimingType>,
     }
-    impl gapi::wire::Record for InvideoTiming {
+    impl ::gapi::wire::Record for InvideoTiming {
         const NAME: &'static str = "InvideoTiming";
         const FIELDS: &'static [&'static str] = &["durationMs", "offsetMs", "type"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.duration_ms),
-                    1 => gapi::wire::int64_field(&self.offset_ms),
+                    0 => ::gapi::wire::int64_field(&self.duration_ms),
+                    1 => ::gapi::wire::int64_field(&self.offset_ms),
                     2 => &self.r#type,
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.duration_ms),
-                    1 => gapi::wire::int64_field_mut(&mut self.offset_ms),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.duration_ms),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.offset_ms),
                     2 => &mut self.r#type,
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(InvideoTiming);
-    gapi::open_enum! {
+    ::gapi::record!(InvideoTiming);
+    ::gapi::open_enum! {
         /// Describes a timing type. If the value is offsetFromStart, then the offsetMs field represents an offset from the start of the video. If the value is offsetFromEnd, then the offsetMs field represents an offset from the end of the video.
         pub enum InvideoTimingType {
             OffsetFromStart = "offsetFromStart",
@@ -5806,11 +5808,11 @@ pub mod schemas {
     pub struct LanguageTag {
         pub value: Option<String>,
     }
-    impl gapi::wire::Record for LanguageTag {
+    impl ::gapi::wire::Record for LanguageTag {
         const NAME: &'static str = "LanguageTag";
         const FIELDS: &'static [&'static str] = &["value"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.value,
@@ -5819,7 +5821,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.value,
@@ -5828,17 +5830,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LanguageTag);
+    ::gapi::record!(LanguageTag);
     #[derive(Clone, Default)]
     pub struct LevelDetails {
         /// The name that should be used when referring to this level.
         pub display_name: Option<String>,
     }
-    impl gapi::wire::Record for LevelDetails {
+    impl ::gapi::wire::Record for LevelDetails {
         const NAME: &'static str = "LevelDetails";
         const FIELDS: &'static [&'static str] = &["displayName"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.display_name,
@@ -5847,7 +5849,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.display_name,
@@ -5856,7 +5858,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LevelDetails);
+    ::gapi::record!(LevelDetails);
     /// A *liveBroadcast* resource represents an event that will be streamed, via live video, on YouTube.
     #[derive(Clone, Default)]
     pub struct LiveBroadcast {
@@ -5877,7 +5879,7 @@ pub mod schemas {
         /// The status object contains information about the event's status.
         pub status: Option<LiveBroadcastStatus>,
     }
-    impl gapi::wire::Record for LiveBroadcast {
+    impl ::gapi::wire::Record for LiveBroadcast {
         const NAME: &'static str = "LiveBroadcast";
         const FIELDS: &'static [&'static str] = &[
             "contentDetails",
@@ -5890,7 +5892,7 @@ pub mod schemas {
             "status",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.content_details,
@@ -5906,7 +5908,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.content_details,
@@ -5922,7 +5924,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveBroadcast);
+    ::gapi::record!(LiveBroadcast);
     /// Detailed settings of a broadcast.
     #[derive(Clone, Default)]
     pub struct LiveBroadcastContentDetails {
@@ -5931,7 +5933,7 @@ pub mod schemas {
         /// This value uniquely identifies the \[`live stream`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveStreams) bound to the broadcast.
         pub bound_stream_id: Option<String>,
         /// The date and time that the live stream referenced by boundStreamId was last updated.
-        pub bound_stream_last_update_time_ms: Option<gapi::types::DateTime>,
+        pub bound_stream_last_update_time_ms: Option<::gapi::types::DateTime>,
         pub closed_captions_type: Option<LiveBroadcastContentDetailsClosedCaptionsType>,
         /// This setting indicates whether auto start is enabled for this broadcast. The default value for this property is false. This setting can only be used by Events.
         pub enable_auto_start: Option<bool>,
@@ -5954,7 +5956,7 @@ pub mod schemas {
         /// If both this and enable_low_latency are set, they must match. LATENCY_NORMAL should match enable_low_latency=false LATENCY_LOW should match enable_low_latency=true LATENCY_ULTRA_LOW should have enable_low_latency omitted.
         pub latency_preference: Option<LiveBroadcastContentDetailsLatencyPreference>,
         /// The mesh for projecting the video if projection is mesh. The mesh value must be a UTF-8 string containing the base-64 encoding of 3D mesh data that follows the \[Spherical Video V2 RFC specification\](https://github.com/google/spatial-media/blob/master/docs/spherical-video-v2-rfc.md) for an mshp box, excluding the box size and type but including the following four reserved zero bytes for the version and flags.
-        pub mesh: Option<gapi::Bytes>,
+        pub mesh: Option<::gapi::Bytes>,
         /// The monitorStream object contains information about the monitor stream, which the broadcaster can use to review the event content before the broadcast stream is shown publicly.
         pub monitor_stream: Option<MonitorStreamInfo>,
         /// The projection format of this broadcast. This defaults to rectangular.
@@ -5968,7 +5970,7 @@ pub mod schemas {
         /// The 3D stereo layout of this broadcast. This defaults to mono.
         pub stereo_layout: Option<LiveBroadcastContentDetailsStereoLayout>,
     }
-    impl gapi::wire::Record for LiveBroadcastContentDetails {
+    impl ::gapi::wire::Record for LiveBroadcastContentDetails {
         const NAME: &'static str = "LiveBroadcastContentDetails";
         const FIELDS: &'static [&'static str] = &[
             "availabilityConfig",
@@ -5991,7 +5993,7 @@ pub mod schemas {
             "stereoLayout",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.availability_config,
@@ -6017,7 +6019,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.availability_config,
@@ -6043,8 +6045,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveBroadcastContentDetails);
-    gapi::open_enum! {
+    ::gapi::record!(LiveBroadcastContentDetails);
+    ::gapi::open_enum! {
         pub enum LiveBroadcastContentDetailsClosedCaptionsType {
             ClosedCaptionsTypeUnspecified = "closedCaptionsTypeUnspecified",
             ClosedCaptionsDisabled = "closedCaptionsDisabled",
@@ -6052,7 +6054,7 @@ pub mod schemas {
             ClosedCaptionsEmbedded = "closedCaptionsEmbedded",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// If both this and enable_low_latency are set, they must match. LATENCY_NORMAL should match enable_low_latency=false LATENCY_LOW should match enable_low_latency=true LATENCY_ULTRA_LOW should have enable_low_latency omitted.
         pub enum LiveBroadcastContentDetailsLatencyPreference {
             LatencyPreferenceUnspecified = "latencyPreferenceUnspecified",
@@ -6064,7 +6066,7 @@ pub mod schemas {
             UltraLow = "ultraLow",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The projection format of this broadcast. This defaults to rectangular.
         pub enum LiveBroadcastContentDetailsProjection {
             ProjectionUnspecified = "projectionUnspecified",
@@ -6073,7 +6075,7 @@ pub mod schemas {
             Mesh = "mesh",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The 3D stereo layout of this broadcast. This defaults to mono.
         pub enum LiveBroadcastContentDetailsStereoLayout {
             StereoLayoutUnspecified = "stereoLayoutUnspecified",
@@ -6107,7 +6109,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for LiveBroadcastListResponse {
+    impl ::gapi::wire::Record for LiveBroadcastListResponse {
         const NAME: &'static str = "LiveBroadcastListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -6121,7 +6123,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -6138,7 +6140,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -6155,14 +6157,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveBroadcastListResponse);
-    impl gapi::Page for LiveBroadcastListResponse {
+    ::gapi::record!(LiveBroadcastListResponse);
+    impl ::gapi::Page for LiveBroadcastListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for LiveBroadcastListResponse {
+    impl ::gapi::PageItems for LiveBroadcastListResponse {
         type Item = LiveBroadcast;
         #[inline]
         fn into_items(self) -> Vec<LiveBroadcast> {
@@ -6174,11 +6176,11 @@ pub mod schemas {
     pub struct LiveBroadcastMonetizationDetails {
         pub cuepoint_schedule: Option<CuepointSchedule>,
     }
-    impl gapi::wire::Record for LiveBroadcastMonetizationDetails {
+    impl ::gapi::wire::Record for LiveBroadcastMonetizationDetails {
         const NAME: &'static str = "LiveBroadcastMonetizationDetails";
         const FIELDS: &'static [&'static str] = &["cuepointSchedule"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.cuepoint_schedule,
@@ -6187,7 +6189,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.cuepoint_schedule,
@@ -6196,14 +6198,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveBroadcastMonetizationDetails);
+    ::gapi::record!(LiveBroadcastMonetizationDetails);
     /// Basic broadcast information.
     #[derive(Clone, Default)]
     pub struct LiveBroadcastSnippet {
         /// The date and time that the broadcast actually ended. This information is only available once the broadcast's state is complete.
-        pub actual_end_time: Option<gapi::types::DateTime>,
+        pub actual_end_time: Option<::gapi::types::DateTime>,
         /// The date and time that the broadcast actually started. This information is only available once the broadcast's state is live.
-        pub actual_start_time: Option<gapi::types::DateTime>,
+        pub actual_start_time: Option<::gapi::types::DateTime>,
         /// The YouTube \[video category\](https://developers.google.com/youtube/data/reference/rest/v3/videoCategories/list) associated with the video broadcast.
         pub category_id: Option<String>,
         /// The ID that YouTube uses to uniquely identify the channel that is publishing the broadcast.
@@ -6215,17 +6217,17 @@ pub mod schemas {
         /// The id of the live chat for this broadcast.
         pub live_chat_id: Option<String>,
         /// The date and time that the broadcast was added to YouTube's live broadcast schedule.
-        pub published_at: Option<gapi::types::DateTime>,
+        pub published_at: Option<::gapi::types::DateTime>,
         /// The date and time that the broadcast is scheduled to end.
-        pub scheduled_end_time: Option<gapi::types::DateTime>,
+        pub scheduled_end_time: Option<::gapi::types::DateTime>,
         /// The date and time that the broadcast is scheduled to start.
-        pub scheduled_start_time: Option<gapi::types::DateTime>,
+        pub scheduled_start_time: Option<::gapi::types::DateTime>,
         /// A map of thumbnail images associated with the broadcast. For each nested object in this object, the key is the name of the thumbnail image, and the value is an object that contains other information about the thumbnail.
         pub thumbnails: Option<ThumbnailDetails>,
         /// The broadcast's title. Note that the broadcast represents exactly one YouTube video. You can set this field by modifying the broadcast resource or by setting the \[`title`\](https://developers.google.com/youtube/data/reference/rest/v3/videos#snippet.title) field of the corresponding video resource.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for LiveBroadcastSnippet {
+    impl ::gapi::wire::Record for LiveBroadcastSnippet {
         const NAME: &'static str = "LiveBroadcastSnippet";
         const FIELDS: &'static [&'static str] = &[
             "actualEndTime",
@@ -6242,7 +6244,7 @@ pub mod schemas {
             "title",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.actual_end_time,
@@ -6262,7 +6264,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.actual_end_time,
@@ -6282,36 +6284,36 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveBroadcastSnippet);
+    ::gapi::record!(LiveBroadcastSnippet);
     /// Statistics about the live broadcast. These represent a snapshot of the values at the time of the request. Statistics are only returned for live broadcasts.
     #[derive(Clone, Default)]
     pub struct LiveBroadcastStatistics {
         /// The number of viewers currently watching the broadcast. The property and its value will be present if the broadcast has current viewers and the broadcast owner has not hidden the viewcount for the video. Note that YouTube stops tracking the number of concurrent viewers for a broadcast when the broadcast ends. So, this property would not identify the number of viewers watching an archived video of a live broadcast that already ended.
         pub concurrent_viewers: Option<u64>,
     }
-    impl gapi::wire::Record for LiveBroadcastStatistics {
+    impl ::gapi::wire::Record for LiveBroadcastStatistics {
         const NAME: &'static str = "LiveBroadcastStatistics";
         const FIELDS: &'static [&'static str] = &["concurrentViewers"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.concurrent_viewers),
+                    0 => ::gapi::wire::int64_field(&self.concurrent_viewers),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.concurrent_viewers),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.concurrent_viewers),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(LiveBroadcastStatistics);
+    ::gapi::record!(LiveBroadcastStatistics);
     /// Live broadcast state.
     #[derive(Clone, Default)]
     pub struct LiveBroadcastStatus {
@@ -6328,7 +6330,7 @@ pub mod schemas {
         /// This field will be set to True if the creator declares the broadcast to be kids only: go/live-cw-work.
         pub self_declared_made_for_kids: Option<bool>,
     }
-    impl gapi::wire::Record for LiveBroadcastStatus {
+    impl ::gapi::wire::Record for LiveBroadcastStatus {
         const NAME: &'static str = "LiveBroadcastStatus";
         const FIELDS: &'static [&'static str] = &[
             "lifeCycleStatus",
@@ -6339,7 +6341,7 @@ pub mod schemas {
             "selfDeclaredMadeForKids",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.life_cycle_status,
@@ -6353,7 +6355,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.life_cycle_status,
@@ -6367,8 +6369,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveBroadcastStatus);
-    gapi::open_enum! {
+    ::gapi::record!(LiveBroadcastStatus);
+    ::gapi::open_enum! {
         /// The broadcast's status. The status can be updated using the API's \[`liveBroadcasts.transition`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveBroadcasts/transition) method.
         pub enum LiveBroadcastStatusLifeCycleStatus {
             /// No value or the value is unknown.
@@ -6391,7 +6393,7 @@ pub mod schemas {
             LiveStarting = "liveStarting",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Priority of the live broadcast event (internal state).
         pub enum LiveBroadcastStatusLiveBroadcastPriority {
             LiveBroadcastPriorityUnspecified = "liveBroadcastPriorityUnspecified",
@@ -6405,7 +6407,7 @@ pub mod schemas {
     }
     /// The broadcast's privacy status. Note that the broadcast represents exactly one YouTube video, so the privacy settings are identical to those supported for videos. In addition, you can set this field by modifying the broadcast resource or by setting the \[`privacyStatus`\](https://developers.google.com/youtube/data/reference/rest/v3/videos#status.privacyStatus) field of the corresponding video resource.
     pub type LiveBroadcastStatusPrivacyStatus = ChannelStatusPrivacyStatus;
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The broadcast's recording status.
         pub enum LiveBroadcastStatusRecordingStatus {
             /// No value or the value is unknown.
@@ -6430,11 +6432,11 @@ pub mod schemas {
         /// The `snippet` object contains basic details about the ban.
         pub snippet: Option<LiveChatBanSnippet>,
     }
-    impl gapi::wire::Record for LiveChatBan {
+    impl ::gapi::wire::Record for LiveChatBan {
         const NAME: &'static str = "LiveChatBan";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -6446,7 +6448,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -6458,7 +6460,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatBan);
+    ::gapi::record!(LiveChatBan);
     #[derive(Clone, Default)]
     pub struct LiveChatBanSnippet {
         /// The duration of a ban, only filled if the ban has type TEMPORARY.
@@ -6469,7 +6471,7 @@ pub mod schemas {
         /// The type of ban.
         pub r#type: Option<LiveChatBanSnippetType>,
     }
-    impl gapi::wire::Record for LiveChatBanSnippet {
+    impl ::gapi::wire::Record for LiveChatBanSnippet {
         const NAME: &'static str = "LiveChatBanSnippet";
         const FIELDS: &'static [&'static str] = &[
             "banDurationSeconds",
@@ -6478,10 +6480,10 @@ pub mod schemas {
             "type",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.ban_duration_seconds),
+                    0 => ::gapi::wire::int64_field(&self.ban_duration_seconds),
                     1 => &self.banned_user_details,
                     2 => &self.live_chat_id,
                     3 => &self.r#type,
@@ -6490,10 +6492,10 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.ban_duration_seconds),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.ban_duration_seconds),
                     1 => &mut self.banned_user_details,
                     2 => &mut self.live_chat_id,
                     3 => &mut self.r#type,
@@ -6502,8 +6504,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatBanSnippet);
-    gapi::open_enum! {
+    ::gapi::record!(LiveChatBanSnippet);
+    ::gapi::open_enum! {
         /// The type of ban.
         pub enum LiveChatBanSnippetType {
             /// An invalid ban type.
@@ -6525,7 +6527,7 @@ pub mod schemas {
         /// The comment added by the user to this fan funding event.
         pub user_comment: Option<String>,
     }
-    impl gapi::wire::Record for LiveChatFanFundingEventDetails {
+    impl ::gapi::wire::Record for LiveChatFanFundingEventDetails {
         const NAME: &'static str = "LiveChatFanFundingEventDetails";
         const FIELDS: &'static [&'static str] = &[
             "amountDisplayString",
@@ -6534,11 +6536,11 @@ pub mod schemas {
             "userComment",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.amount_display_string,
-                    1 => gapi::wire::int64_field(&self.amount_micros),
+                    1 => ::gapi::wire::int64_field(&self.amount_micros),
                     2 => &self.currency,
                     3 => &self.user_comment,
                     _ => return None,
@@ -6546,11 +6548,11 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.amount_display_string,
-                    1 => gapi::wire::int64_field_mut(&mut self.amount_micros),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.amount_micros),
                     2 => &mut self.currency,
                     3 => &mut self.user_comment,
                     _ => return None,
@@ -6558,7 +6560,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatFanFundingEventDetails);
+    ::gapi::record!(LiveChatFanFundingEventDetails);
     /// Details about the gift event, this is only set if the type is `giftEvent`.
     #[derive(Clone, Default)]
     pub struct LiveChatGiftDetails {
@@ -6567,7 +6569,7 @@ pub mod schemas {
         /// The number of times the gift has been sent in a row.
         pub combo_count: Option<i32>,
         /// The duration of the gift.
-        pub gift_duration: Option<gapi::types::Duration>,
+        pub gift_duration: Option<::gapi::types::Duration>,
         /// The name of the gift.
         pub gift_name: Option<String>,
         /// The URL of the gift image.
@@ -6579,7 +6581,7 @@ pub mod schemas {
         /// The BCP-47 language code of the gift.
         pub language: Option<String>,
     }
-    impl gapi::wire::Record for LiveChatGiftDetails {
+    impl ::gapi::wire::Record for LiveChatGiftDetails {
         const NAME: &'static str = "LiveChatGiftDetails";
         const FIELDS: &'static [&'static str] = &[
             "altText",
@@ -6592,7 +6594,7 @@ pub mod schemas {
             "language",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.alt_text,
@@ -6608,7 +6610,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.alt_text,
@@ -6624,7 +6626,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatGiftDetails);
+    ::gapi::record!(LiveChatGiftDetails);
     #[derive(Clone, Default)]
     pub struct LiveChatGiftMembershipReceivedDetails {
         /// The ID of the membership gifting message that is related to this gift membership. This ID will always refer to a message whose type is `membershipGiftingEvent`.
@@ -6634,7 +6636,7 @@ pub mod schemas {
         /// The name of the Level at which the viewer is a member. This matches the `snippet.membershipGiftingDetails.giftMembershipsLevelName` of the associated membership gifting message. The Level names are defined by the YouTube channel offering the Membership. In some situations this field isn't filled.
         pub member_level_name: Option<String>,
     }
-    impl gapi::wire::Record for LiveChatGiftMembershipReceivedDetails {
+    impl ::gapi::wire::Record for LiveChatGiftMembershipReceivedDetails {
         const NAME: &'static str = "LiveChatGiftMembershipReceivedDetails";
         const FIELDS: &'static [&'static str] = &[
             "associatedMembershipGiftingMessageId",
@@ -6642,7 +6644,7 @@ pub mod schemas {
             "memberLevelName",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.associated_membership_gifting_message_id,
@@ -6653,7 +6655,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.associated_membership_gifting_message_id,
@@ -6664,7 +6666,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatGiftMembershipReceivedDetails);
+    ::gapi::record!(LiveChatGiftMembershipReceivedDetails);
     #[derive(Clone, Default)]
     pub struct LiveChatMemberMilestoneChatDetails {
         /// The name of the Level at which the viever is a member. The Level names are defined by the YouTube channel offering the Membership. In some situations this field isn't filled.
@@ -6674,7 +6676,7 @@ pub mod schemas {
         /// The comment added by the member to this Member Milestone Chat. This field is empty for messages without a comment from the member.
         pub user_comment: Option<String>,
     }
-    impl gapi::wire::Record for LiveChatMemberMilestoneChatDetails {
+    impl ::gapi::wire::Record for LiveChatMemberMilestoneChatDetails {
         const NAME: &'static str = "LiveChatMemberMilestoneChatDetails";
         const FIELDS: &'static [&'static str] = &[
             "memberLevelName",
@@ -6682,7 +6684,7 @@ pub mod schemas {
             "userComment",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.member_level_name,
@@ -6693,7 +6695,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.member_level_name,
@@ -6704,7 +6706,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatMemberMilestoneChatDetails);
+    ::gapi::record!(LiveChatMemberMilestoneChatDetails);
     #[derive(Clone, Default)]
     pub struct LiveChatMembershipGiftingDetails {
         /// The number of gift memberships purchased by the user.
@@ -6712,14 +6714,14 @@ pub mod schemas {
         /// The name of the level of the gift memberships purchased by the user. The Level names are defined by the YouTube channel offering the Membership. In some situations this field isn't filled.
         pub gift_memberships_level_name: Option<String>,
     }
-    impl gapi::wire::Record for LiveChatMembershipGiftingDetails {
+    impl ::gapi::wire::Record for LiveChatMembershipGiftingDetails {
         const NAME: &'static str = "LiveChatMembershipGiftingDetails";
         const FIELDS: &'static [&'static str] = &[
             "giftMembershipsCount",
             "giftMembershipsLevelName",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.gift_memberships_count,
@@ -6729,7 +6731,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.gift_memberships_count,
@@ -6739,7 +6741,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatMembershipGiftingDetails);
+    ::gapi::record!(LiveChatMembershipGiftingDetails);
     /// A *liveChatMessage* resource represents a chat message in a YouTube Live Chat.
     #[derive(Clone, Default)]
     pub struct LiveChatMessage {
@@ -6754,7 +6756,7 @@ pub mod schemas {
         /// The snippet object contains basic details about the message.
         pub snippet: Option<LiveChatMessageSnippet>,
     }
-    impl gapi::wire::Record for LiveChatMessage {
+    impl ::gapi::wire::Record for LiveChatMessage {
         const NAME: &'static str = "LiveChatMessage";
         const FIELDS: &'static [&'static str] = &[
             "authorDetails",
@@ -6764,7 +6766,7 @@ pub mod schemas {
             "snippet",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.author_details,
@@ -6777,7 +6779,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.author_details,
@@ -6790,7 +6792,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatMessage);
+    ::gapi::record!(LiveChatMessage);
     #[derive(Clone, Default)]
     pub struct LiveChatMessageAuthorDetails {
         /// The YouTube channel ID.
@@ -6810,7 +6812,7 @@ pub mod schemas {
         /// The channels's avatar URL.
         pub profile_image_url: Option<String>,
     }
-    impl gapi::wire::Record for LiveChatMessageAuthorDetails {
+    impl ::gapi::wire::Record for LiveChatMessageAuthorDetails {
         const NAME: &'static str = "LiveChatMessageAuthorDetails";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -6823,7 +6825,7 @@ pub mod schemas {
             "profileImageUrl",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.channel_id,
@@ -6839,7 +6841,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.channel_id,
@@ -6855,16 +6857,16 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatMessageAuthorDetails);
+    ::gapi::record!(LiveChatMessageAuthorDetails);
     #[derive(Clone, Default)]
     pub struct LiveChatMessageDeletedDetails {
         pub deleted_message_id: Option<String>,
     }
-    impl gapi::wire::Record for LiveChatMessageDeletedDetails {
+    impl ::gapi::wire::Record for LiveChatMessageDeletedDetails {
         const NAME: &'static str = "LiveChatMessageDeletedDetails";
         const FIELDS: &'static [&'static str] = &["deletedMessageId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.deleted_message_id,
@@ -6873,7 +6875,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.deleted_message_id,
@@ -6882,7 +6884,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatMessageDeletedDetails);
+    ::gapi::record!(LiveChatMessageDeletedDetails);
     #[derive(Clone, Default)]
     pub struct LiveChatMessageListResponse {
         /// Set when there is an active poll.
@@ -6898,7 +6900,7 @@ pub mod schemas {
         pub kind: Option<String>,
         pub next_page_token: Option<String>,
         /// The date and time when the underlying stream went offline.
-        pub offline_at: Option<gapi::types::DateTime>,
+        pub offline_at: Option<::gapi::types::DateTime>,
         /// General pagination information.
         pub page_info: Option<PageInfo>,
         /// The amount of time the client should wait before polling again.
@@ -6910,7 +6912,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for LiveChatMessageListResponse {
+    impl ::gapi::wire::Record for LiveChatMessageListResponse {
         const NAME: &'static str = "LiveChatMessageListResponse";
         const FIELDS: &'static [&'static str] = &[
             "activePollItem",
@@ -6926,7 +6928,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.active_poll_item,
@@ -6945,7 +6947,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.active_poll_item,
@@ -6964,14 +6966,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatMessageListResponse);
-    impl gapi::Page for LiveChatMessageListResponse {
+    ::gapi::record!(LiveChatMessageListResponse);
+    impl ::gapi::Page for LiveChatMessageListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for LiveChatMessageListResponse {
+    impl ::gapi::PageItems for LiveChatMessageListResponse {
         type Item = LiveChatMessage;
         #[inline]
         fn into_items(self) -> Vec<LiveChatMessage> {
@@ -6982,11 +6984,11 @@ pub mod schemas {
     pub struct LiveChatMessageRetractedDetails {
         pub retracted_message_id: Option<String>,
     }
-    impl gapi::wire::Record for LiveChatMessageRetractedDetails {
+    impl ::gapi::wire::Record for LiveChatMessageRetractedDetails {
         const NAME: &'static str = "LiveChatMessageRetractedDetails";
         const FIELDS: &'static [&'static str] = &["retractedMessageId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.retracted_message_id,
@@ -6995,7 +6997,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.retracted_message_id,
@@ -7004,7 +7006,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatMessageRetractedDetails);
+    ::gapi::record!(LiveChatMessageRetractedDetails);
     /// Next ID: 35
     #[derive(Clone, Default)]
     pub struct LiveChatMessageSnippet {
@@ -7038,7 +7040,7 @@ pub mod schemas {
         /// Details about the poll event, this is only set if the type is `pollEvent`.
         pub poll_details: Option<LiveChatPollDetails>,
         /// The date and time when the message was orignally published.
-        pub published_at: Option<gapi::types::DateTime>,
+        pub published_at: Option<::gapi::types::DateTime>,
         /// Details about the Super Chat event, this is only set if the type is `superChatEvent`.
         pub super_chat_details: Option<LiveChatSuperChatDetails>,
         /// Details about the Super Sticker event, this is only set if the type is `superStickerEvent`.
@@ -7049,7 +7051,7 @@ pub mod schemas {
         pub r#type: Option<LiveChatMessageSnippetType>,
         pub user_banned_details: Option<LiveChatUserBannedMessageDetails>,
     }
-    impl gapi::wire::Record for LiveChatMessageSnippet {
+    impl ::gapi::wire::Record for LiveChatMessageSnippet {
         const NAME: &'static str = "LiveChatMessageSnippet";
         const FIELDS: &'static [&'static str] = &[
             "authorChannelId",
@@ -7073,7 +7075,7 @@ pub mod schemas {
             "userBannedDetails",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.author_channel_id,
@@ -7100,7 +7102,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.author_channel_id,
@@ -7127,8 +7129,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatMessageSnippet);
-    gapi::open_enum! {
+    ::gapi::record!(LiveChatMessageSnippet);
+    ::gapi::open_enum! {
         /// The type of message, this will always be present, it determines the contents of the message as well as which fields will be present.
         pub enum LiveChatMessageSnippetType {
             InvalidType = "invalidType",
@@ -7166,11 +7168,11 @@ pub mod schemas {
         /// The snippet object contains basic details about the moderator.
         pub snippet: Option<LiveChatModeratorSnippet>,
     }
-    impl gapi::wire::Record for LiveChatModerator {
+    impl ::gapi::wire::Record for LiveChatModerator {
         const NAME: &'static str = "LiveChatModerator";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -7182,7 +7184,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -7194,7 +7196,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatModerator);
+    ::gapi::record!(LiveChatModerator);
     #[derive(Clone, Default)]
     pub struct LiveChatModeratorListResponse {
         /// Etag of this resource.
@@ -7220,7 +7222,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for LiveChatModeratorListResponse {
+    impl ::gapi::wire::Record for LiveChatModeratorListResponse {
         const NAME: &'static str = "LiveChatModeratorListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -7234,7 +7236,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -7251,7 +7253,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -7268,14 +7270,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatModeratorListResponse);
-    impl gapi::Page for LiveChatModeratorListResponse {
+    ::gapi::record!(LiveChatModeratorListResponse);
+    impl ::gapi::Page for LiveChatModeratorListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for LiveChatModeratorListResponse {
+    impl ::gapi::PageItems for LiveChatModeratorListResponse {
         type Item = LiveChatModerator;
         #[inline]
         fn into_items(self) -> Vec<LiveChatModerator> {
@@ -7289,11 +7291,11 @@ pub mod schemas {
         /// Details about the moderator.
         pub moderator_details: Option<ChannelProfileDetails>,
     }
-    impl gapi::wire::Record for LiveChatModeratorSnippet {
+    impl ::gapi::wire::Record for LiveChatModeratorSnippet {
         const NAME: &'static str = "LiveChatModeratorSnippet";
         const FIELDS: &'static [&'static str] = &["liveChatId", "moderatorDetails"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.live_chat_id,
@@ -7303,7 +7305,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.live_chat_id,
@@ -7313,7 +7315,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatModeratorSnippet);
+    ::gapi::record!(LiveChatModeratorSnippet);
     #[derive(Clone, Default)]
     pub struct LiveChatNewSponsorDetails {
         /// If the viewer just had upgraded from a lower level. For viewers that were not members at the time of purchase, this field is false.
@@ -7321,11 +7323,11 @@ pub mod schemas {
         /// The name of the Level that the viewer just had joined. The Level names are defined by the YouTube channel offering the Membership. In some situations this field isn't filled.
         pub member_level_name: Option<String>,
     }
-    impl gapi::wire::Record for LiveChatNewSponsorDetails {
+    impl ::gapi::wire::Record for LiveChatNewSponsorDetails {
         const NAME: &'static str = "LiveChatNewSponsorDetails";
         const FIELDS: &'static [&'static str] = &["isUpgrade", "memberLevelName"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.is_upgrade,
@@ -7335,7 +7337,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.is_upgrade,
@@ -7345,17 +7347,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatNewSponsorDetails);
+    ::gapi::record!(LiveChatNewSponsorDetails);
     #[derive(Clone, Default)]
     pub struct LiveChatPollDetails {
         pub metadata: Option<LiveChatPollDetailsPollMetadata>,
         pub status: Option<LiveChatPollDetailsStatus>,
     }
-    impl gapi::wire::Record for LiveChatPollDetails {
+    impl ::gapi::wire::Record for LiveChatPollDetails {
         const NAME: &'static str = "LiveChatPollDetails";
         const FIELDS: &'static [&'static str] = &["metadata", "status"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.metadata,
@@ -7365,7 +7367,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.metadata,
@@ -7375,18 +7377,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatPollDetails);
+    ::gapi::record!(LiveChatPollDetails);
     #[derive(Clone, Default)]
     pub struct LiveChatPollDetailsPollMetadata {
         /// The options will be returned in the order that is displayed in 1P
         pub options: Option<Vec<LiveChatPollDetailsPollMetadataPollOption>>,
         pub question_text: Option<String>,
     }
-    impl gapi::wire::Record for LiveChatPollDetailsPollMetadata {
+    impl ::gapi::wire::Record for LiveChatPollDetailsPollMetadata {
         const NAME: &'static str = "LiveChatPollDetailsPollMetadata";
         const FIELDS: &'static [&'static str] = &["options", "questionText"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.options,
@@ -7396,7 +7398,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.options,
@@ -7406,38 +7408,38 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatPollDetailsPollMetadata);
+    ::gapi::record!(LiveChatPollDetailsPollMetadata);
     #[derive(Clone, Default)]
     pub struct LiveChatPollDetailsPollMetadataPollOption {
         pub option_text: Option<String>,
         pub tally: Option<i64>,
     }
-    impl gapi::wire::Record for LiveChatPollDetailsPollMetadataPollOption {
+    impl ::gapi::wire::Record for LiveChatPollDetailsPollMetadataPollOption {
         const NAME: &'static str = "LiveChatPollDetailsPollMetadataPollOption";
         const FIELDS: &'static [&'static str] = &["optionText", "tally"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.option_text,
-                    1 => gapi::wire::int64_field(&self.tally),
+                    1 => ::gapi::wire::int64_field(&self.tally),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.option_text,
-                    1 => gapi::wire::int64_field_mut(&mut self.tally),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.tally),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(LiveChatPollDetailsPollMetadataPollOption);
-    gapi::open_enum! {
+    ::gapi::record!(LiveChatPollDetailsPollMetadataPollOption);
+    ::gapi::open_enum! {
         pub enum LiveChatPollDetailsStatus {
             Unknown = "unknown",
             Active = "active",
@@ -7457,7 +7459,7 @@ pub mod schemas {
         /// The comment added by the user to this Super Chat event.
         pub user_comment: Option<String>,
     }
-    impl gapi::wire::Record for LiveChatSuperChatDetails {
+    impl ::gapi::wire::Record for LiveChatSuperChatDetails {
         const NAME: &'static str = "LiveChatSuperChatDetails";
         const FIELDS: &'static [&'static str] = &[
             "amountDisplayString",
@@ -7467,11 +7469,11 @@ pub mod schemas {
             "userComment",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.amount_display_string,
-                    1 => gapi::wire::int64_field(&self.amount_micros),
+                    1 => ::gapi::wire::int64_field(&self.amount_micros),
                     2 => &self.currency,
                     3 => &self.tier,
                     4 => &self.user_comment,
@@ -7480,11 +7482,11 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.amount_display_string,
-                    1 => gapi::wire::int64_field_mut(&mut self.amount_micros),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.amount_micros),
                     2 => &mut self.currency,
                     3 => &mut self.tier,
                     4 => &mut self.user_comment,
@@ -7493,7 +7495,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatSuperChatDetails);
+    ::gapi::record!(LiveChatSuperChatDetails);
     #[derive(Clone, Default)]
     pub struct LiveChatSuperStickerDetails {
         /// A rendered string that displays the fund amount and currency to the user.
@@ -7507,7 +7509,7 @@ pub mod schemas {
         /// The tier in which the amount belongs. Lower amounts belong to lower tiers. The lowest tier is `1`.
         pub tier: Option<u32>,
     }
-    impl gapi::wire::Record for LiveChatSuperStickerDetails {
+    impl ::gapi::wire::Record for LiveChatSuperStickerDetails {
         const NAME: &'static str = "LiveChatSuperStickerDetails";
         const FIELDS: &'static [&'static str] = &[
             "amountDisplayString",
@@ -7517,11 +7519,11 @@ pub mod schemas {
             "tier",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.amount_display_string,
-                    1 => gapi::wire::int64_field(&self.amount_micros),
+                    1 => ::gapi::wire::int64_field(&self.amount_micros),
                     2 => &self.currency,
                     3 => &self.super_sticker_metadata,
                     4 => &self.tier,
@@ -7530,11 +7532,11 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.amount_display_string,
-                    1 => gapi::wire::int64_field_mut(&mut self.amount_micros),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.amount_micros),
                     2 => &mut self.currency,
                     3 => &mut self.super_sticker_metadata,
                     4 => &mut self.tier,
@@ -7543,17 +7545,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatSuperStickerDetails);
+    ::gapi::record!(LiveChatSuperStickerDetails);
     #[derive(Clone, Default)]
     pub struct LiveChatTextMessageDetails {
         /// The user's message.
         pub message_text: Option<String>,
     }
-    impl gapi::wire::Record for LiveChatTextMessageDetails {
+    impl ::gapi::wire::Record for LiveChatTextMessageDetails {
         const NAME: &'static str = "LiveChatTextMessageDetails";
         const FIELDS: &'static [&'static str] = &["messageText"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.message_text,
@@ -7562,7 +7564,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.message_text,
@@ -7571,7 +7573,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatTextMessageDetails);
+    ::gapi::record!(LiveChatTextMessageDetails);
     #[derive(Clone, Default)]
     pub struct LiveChatUserBannedMessageDetails {
         /// The duration of the ban. This property is only present if the `banType` is `temporary`.
@@ -7581,7 +7583,7 @@ pub mod schemas {
         /// The details of the user that was banned.
         pub banned_user_details: Option<ChannelProfileDetails>,
     }
-    impl gapi::wire::Record for LiveChatUserBannedMessageDetails {
+    impl ::gapi::wire::Record for LiveChatUserBannedMessageDetails {
         const NAME: &'static str = "LiveChatUserBannedMessageDetails";
         const FIELDS: &'static [&'static str] = &[
             "banDurationSeconds",
@@ -7589,10 +7591,10 @@ pub mod schemas {
             "bannedUserDetails",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.ban_duration_seconds),
+                    0 => ::gapi::wire::int64_field(&self.ban_duration_seconds),
                     1 => &self.ban_type,
                     2 => &self.banned_user_details,
                     _ => return None,
@@ -7600,10 +7602,10 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.ban_duration_seconds),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.ban_duration_seconds),
                     1 => &mut self.ban_type,
                     2 => &mut self.banned_user_details,
                     _ => return None,
@@ -7611,8 +7613,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveChatUserBannedMessageDetails);
-    gapi::open_enum! {
+    ::gapi::record!(LiveChatUserBannedMessageDetails);
+    ::gapi::open_enum! {
         /// The type of ban.
         pub enum LiveChatUserBannedMessageDetailsBanType {
             Permanent = "permanent",
@@ -7637,7 +7639,7 @@ pub mod schemas {
         /// The status object contains information about live stream's status.
         pub status: Option<LiveStreamStatus>,
     }
-    impl gapi::wire::Record for LiveStream {
+    impl ::gapi::wire::Record for LiveStream {
         const NAME: &'static str = "LiveStream";
         const FIELDS: &'static [&'static str] = &[
             "cdn",
@@ -7649,7 +7651,7 @@ pub mod schemas {
             "status",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.cdn,
@@ -7664,7 +7666,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.cdn,
@@ -7679,7 +7681,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveStream);
+    ::gapi::record!(LiveStream);
     #[derive(Clone, Default)]
     pub struct LiveStreamConfigurationIssue {
         /// The long-form description of the issue and how to resolve it.
@@ -7691,7 +7693,7 @@ pub mod schemas {
         /// The kind of error happening.
         pub r#type: Option<LiveStreamConfigurationIssueType>,
     }
-    impl gapi::wire::Record for LiveStreamConfigurationIssue {
+    impl ::gapi::wire::Record for LiveStreamConfigurationIssue {
         const NAME: &'static str = "LiveStreamConfigurationIssue";
         const FIELDS: &'static [&'static str] = &[
             "description",
@@ -7700,7 +7702,7 @@ pub mod schemas {
             "type",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.description,
@@ -7712,7 +7714,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.description,
@@ -7724,8 +7726,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveStreamConfigurationIssue);
-    gapi::open_enum! {
+    ::gapi::record!(LiveStreamConfigurationIssue);
+    ::gapi::open_enum! {
         /// How severe this issue is to the stream.
         pub enum LiveStreamConfigurationIssueSeverity {
             Info = "info",
@@ -7733,7 +7735,7 @@ pub mod schemas {
             Error = "error",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The kind of error happening.
         pub enum LiveStreamConfigurationIssueType {
             GopSizeOver = "gopSizeOver",
@@ -7780,14 +7782,14 @@ pub mod schemas {
         /// Indicates whether the stream is reusable, which means that it can be bound to multiple broadcasts. It is common for broadcasters to reuse the same stream for many different broadcasts if those broadcasts occur at different times. If you set this value to false, then the stream will not be reusable, which means that it can only be bound to one broadcast. Non-reusable streams differ from reusable streams in the following ways: * A non-reusable stream can only be bound to one broadcast. * A non-reusable stream might be deleted by an automated process after the broadcast ends. * The \[`liveStreams.list`\](https://developers.google.com/youtube/data/live/reference/rest/v3/liveStreams/list) method does not list non-reusable streams if you call the method and set the mine parameter to true. The only way to use that method to retrieve the resource for a non-reusable stream is to use the id parameter to identify the stream.
         pub is_reusable: Option<bool>,
     }
-    impl gapi::wire::Record for LiveStreamContentDetails {
+    impl ::gapi::wire::Record for LiveStreamContentDetails {
         const NAME: &'static str = "LiveStreamContentDetails";
         const FIELDS: &'static [&'static str] = &[
             "closedCaptionsIngestionUrl",
             "isReusable",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.closed_captions_ingestion_url,
@@ -7797,7 +7799,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.closed_captions_ingestion_url,
@@ -7807,7 +7809,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveStreamContentDetails);
+    ::gapi::record!(LiveStreamContentDetails);
     #[derive(Clone, Default)]
     pub struct LiveStreamHealthStatus {
         /// The configurations issues on this stream
@@ -7817,7 +7819,7 @@ pub mod schemas {
         /// The status code of this stream
         pub status: Option<LiveStreamHealthStatusStatus>,
     }
-    impl gapi::wire::Record for LiveStreamHealthStatus {
+    impl ::gapi::wire::Record for LiveStreamHealthStatus {
         const NAME: &'static str = "LiveStreamHealthStatus";
         const FIELDS: &'static [&'static str] = &[
             "configurationIssues",
@@ -7825,30 +7827,32 @@ pub mod schemas {
             "status",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.configuration_issues,
-                    1 => gapi::wire::int64_field(&self.last_update_time_seconds),
+                    1 => ::gapi::wire::int64_field(&self.last_update_time_seconds),
                     2 => &self.status,
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.configuration_issues,
-                    1 => gapi::wire::int64_field_mut(&mut self.last_update_time_seconds),
+                    1 => {
+                        ::gapi::wire::int64_field_mut(&mut self.last_update_time_seconds)
+                    }
                     2 => &mut self.status,
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(LiveStreamHealthStatus);
-    gapi::open_enum! {
+    ::gapi::record!(LiveStreamHealthStatus);
+    ::gapi::open_enum! {
         /// The status code of this stream
         pub enum LiveStreamHealthStatusStatus {
             Good = "good",
@@ -7882,7 +7886,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for LiveStreamListResponse {
+    impl ::gapi::wire::Record for LiveStreamListResponse {
         const NAME: &'static str = "LiveStreamListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -7896,7 +7900,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -7913,7 +7917,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -7930,14 +7934,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveStreamListResponse);
-    impl gapi::Page for LiveStreamListResponse {
+    ::gapi::record!(LiveStreamListResponse);
+    impl ::gapi::Page for LiveStreamListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for LiveStreamListResponse {
+    impl ::gapi::PageItems for LiveStreamListResponse {
         type Item = LiveStream;
         #[inline]
         fn into_items(self) -> Vec<LiveStream> {
@@ -7952,11 +7956,11 @@ pub mod schemas {
         pub description: Option<String>,
         pub is_default_stream: Option<bool>,
         /// The date and time that the stream was created.
-        pub published_at: Option<gapi::types::DateTime>,
+        pub published_at: Option<::gapi::types::DateTime>,
         /// The stream's title. The value must be between 1 and 128 characters long.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for LiveStreamSnippet {
+    impl ::gapi::wire::Record for LiveStreamSnippet {
         const NAME: &'static str = "LiveStreamSnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -7966,7 +7970,7 @@ pub mod schemas {
             "title",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.channel_id,
@@ -7979,7 +7983,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.channel_id,
@@ -7992,7 +7996,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveStreamSnippet);
+    ::gapi::record!(LiveStreamSnippet);
     /// Brief description of the live stream status.
     #[derive(Clone, Default)]
     pub struct LiveStreamStatus {
@@ -8000,11 +8004,11 @@ pub mod schemas {
         pub health_status: Option<LiveStreamHealthStatus>,
         pub stream_status: Option<LiveStreamStatusStreamStatus>,
     }
-    impl gapi::wire::Record for LiveStreamStatus {
+    impl ::gapi::wire::Record for LiveStreamStatus {
         const NAME: &'static str = "LiveStreamStatus";
         const FIELDS: &'static [&'static str] = &["healthStatus", "streamStatus"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.health_status,
@@ -8014,7 +8018,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.health_status,
@@ -8024,8 +8028,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LiveStreamStatus);
-    gapi::open_enum! {
+    ::gapi::record!(LiveStreamStatus);
+    ::gapi::open_enum! {
         pub enum LiveStreamStatusStreamStatus {
             Created = "created",
             Ready = "ready",
@@ -8041,7 +8045,7 @@ pub mod schemas {
         pub default_language: Option<LanguageTag>,
         pub localized: Option<Vec<LocalizedString>>,
     }
-    impl gapi::wire::Record for LocalizedProperty {
+    impl ::gapi::wire::Record for LocalizedProperty {
         const NAME: &'static str = "LocalizedProperty";
         const FIELDS: &'static [&'static str] = &[
             "default",
@@ -8049,7 +8053,7 @@ pub mod schemas {
             "localized",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.default,
@@ -8060,7 +8064,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.default,
@@ -8071,17 +8075,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LocalizedProperty);
+    ::gapi::record!(LocalizedProperty);
     #[derive(Clone, Default)]
     pub struct LocalizedString {
         pub language: Option<String>,
         pub value: Option<String>,
     }
-    impl gapi::wire::Record for LocalizedString {
+    impl ::gapi::wire::Record for LocalizedString {
         const NAME: &'static str = "LocalizedString";
         const FIELDS: &'static [&'static str] = &["language", "value"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.language,
@@ -8091,7 +8095,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.language,
@@ -8101,7 +8105,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LocalizedString);
+    ::gapi::record!(LocalizedString);
     /// A *member* resource represents a member for a YouTube channel. A member provides recurring monetary support to a creator and receives special benefits.
     #[derive(Clone, Default)]
     pub struct Member {
@@ -8112,11 +8116,11 @@ pub mod schemas {
         /// The snippet object contains basic details about the member.
         pub snippet: Option<MemberSnippet>,
     }
-    impl gapi::wire::Record for Member {
+    impl ::gapi::wire::Record for Member {
         const NAME: &'static str = "Member";
         const FIELDS: &'static [&'static str] = &["etag", "kind", "snippet"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -8127,7 +8131,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -8138,7 +8142,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Member);
+    ::gapi::record!(Member);
     #[derive(Clone, Default)]
     pub struct MemberListResponse {
         /// Etag of this resource.
@@ -8161,7 +8165,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for MemberListResponse {
+    impl ::gapi::wire::Record for MemberListResponse {
         const NAME: &'static str = "MemberListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -8174,7 +8178,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -8190,7 +8194,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -8206,14 +8210,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(MemberListResponse);
-    impl gapi::Page for MemberListResponse {
+    ::gapi::record!(MemberListResponse);
+    impl ::gapi::Page for MemberListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for MemberListResponse {
+    impl ::gapi::PageItems for MemberListResponse {
         type Item = Member;
         #[inline]
         fn into_items(self) -> Vec<Member> {
@@ -8229,7 +8233,7 @@ pub mod schemas {
         /// Details about the user's membership.
         pub memberships_details: Option<MembershipsDetails>,
     }
-    impl gapi::wire::Record for MemberSnippet {
+    impl ::gapi::wire::Record for MemberSnippet {
         const NAME: &'static str = "MemberSnippet";
         const FIELDS: &'static [&'static str] = &[
             "creatorChannelId",
@@ -8237,7 +8241,7 @@ pub mod schemas {
             "membershipsDetails",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.creator_channel_id,
@@ -8248,7 +8252,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.creator_channel_id,
@@ -8259,7 +8263,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(MemberSnippet);
+    ::gapi::record!(MemberSnippet);
     #[derive(Clone, Default)]
     pub struct MembershipsDetails {
         /// Ids of all levels that the user has access to. This includes the currently active level and all other levels that are included because of a higher purchase.
@@ -8273,7 +8277,7 @@ pub mod schemas {
         /// Data about memberships duration on particular pricing levels.
         pub memberships_duration_at_levels: Option<Vec<MembershipsDurationAtLevel>>,
     }
-    impl gapi::wire::Record for MembershipsDetails {
+    impl ::gapi::wire::Record for MembershipsDetails {
         const NAME: &'static str = "MembershipsDetails";
         const FIELDS: &'static [&'static str] = &[
             "accessibleLevels",
@@ -8283,7 +8287,7 @@ pub mod schemas {
             "membershipsDurationAtLevels",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.accessible_levels,
@@ -8296,7 +8300,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.accessible_levels,
@@ -8309,7 +8313,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(MembershipsDetails);
+    ::gapi::record!(MembershipsDetails);
     #[derive(Clone, Default)]
     pub struct MembershipsDuration {
         /// The date and time when the user became a continuous member across all levels.
@@ -8317,14 +8321,14 @@ pub mod schemas {
         /// The cumulative time the user has been a member across all levels in complete months (the time is rounded down to the nearest integer).
         pub member_total_duration_months: Option<i32>,
     }
-    impl gapi::wire::Record for MembershipsDuration {
+    impl ::gapi::wire::Record for MembershipsDuration {
         const NAME: &'static str = "MembershipsDuration";
         const FIELDS: &'static [&'static str] = &[
             "memberSince",
             "memberTotalDurationMonths",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.member_since,
@@ -8334,7 +8338,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.member_since,
@@ -8344,7 +8348,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(MembershipsDuration);
+    ::gapi::record!(MembershipsDuration);
     #[derive(Clone, Default)]
     pub struct MembershipsDurationAtLevel {
         /// Pricing level ID.
@@ -8354,7 +8358,7 @@ pub mod schemas {
         /// The cumulative time the user has been a member for the given level in complete months (the time is rounded down to the nearest integer).
         pub member_total_duration_months: Option<i32>,
     }
-    impl gapi::wire::Record for MembershipsDurationAtLevel {
+    impl ::gapi::wire::Record for MembershipsDurationAtLevel {
         const NAME: &'static str = "MembershipsDurationAtLevel";
         const FIELDS: &'static [&'static str] = &[
             "level",
@@ -8362,7 +8366,7 @@ pub mod schemas {
             "memberTotalDurationMonths",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.level,
@@ -8373,7 +8377,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.level,
@@ -8384,7 +8388,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(MembershipsDurationAtLevel);
+    ::gapi::record!(MembershipsDurationAtLevel);
     /// A *membershipsLevel* resource represents an offer made by YouTube creators for their fans. Users can become members of the channel by joining one of the available levels. They will provide recurring monetary support and receives special benefits.
     #[derive(Clone, Default)]
     pub struct MembershipsLevel {
@@ -8397,11 +8401,11 @@ pub mod schemas {
         /// The snippet object contains basic details about the level.
         pub snippet: Option<MembershipsLevelSnippet>,
     }
-    impl gapi::wire::Record for MembershipsLevel {
+    impl ::gapi::wire::Record for MembershipsLevel {
         const NAME: &'static str = "MembershipsLevel";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -8413,7 +8417,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -8425,7 +8429,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(MembershipsLevel);
+    ::gapi::record!(MembershipsLevel);
     #[derive(Clone, Default)]
     pub struct MembershipsLevelListResponse {
         /// Etag of this resource.
@@ -8443,7 +8447,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for MembershipsLevelListResponse {
+    impl ::gapi::wire::Record for MembershipsLevelListResponse {
         const NAME: &'static str = "MembershipsLevelListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -8453,7 +8457,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -8466,7 +8470,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -8479,7 +8483,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(MembershipsLevelListResponse);
+    ::gapi::record!(MembershipsLevelListResponse);
     #[derive(Clone, Default)]
     pub struct MembershipsLevelSnippet {
         /// The id of the channel that's offering channel memberships.
@@ -8487,11 +8491,11 @@ pub mod schemas {
         /// Details about the pricing level.
         pub level_details: Option<LevelDetails>,
     }
-    impl gapi::wire::Record for MembershipsLevelSnippet {
+    impl ::gapi::wire::Record for MembershipsLevelSnippet {
         const NAME: &'static str = "MembershipsLevelSnippet";
         const FIELDS: &'static [&'static str] = &["creatorChannelId", "levelDetails"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.creator_channel_id,
@@ -8501,7 +8505,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.creator_channel_id,
@@ -8511,7 +8515,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(MembershipsLevelSnippet);
+    ::gapi::record!(MembershipsLevelSnippet);
     /// Settings and Info of the monitor stream
     #[derive(Clone, Default)]
     pub struct MonitorStreamInfo {
@@ -8522,7 +8526,7 @@ pub mod schemas {
         /// This value determines whether the monitor stream is enabled for the broadcast. If the monitor stream is enabled, then YouTube will broadcast the event content on a special stream intended only for the broadcaster's consumption. The broadcaster can use the stream to review the event content and also to identify the optimal times to insert cuepoints. You need to set this value to true if you intend to have a broadcast delay for your event. *Note:* This property cannot be updated once the broadcast is in the testing or live state.
         pub enable_monitor_stream: Option<bool>,
     }
-    impl gapi::wire::Record for MonitorStreamInfo {
+    impl ::gapi::wire::Record for MonitorStreamInfo {
         const NAME: &'static str = "MonitorStreamInfo";
         const FIELDS: &'static [&'static str] = &[
             "broadcastStreamDelayMs",
@@ -8530,7 +8534,7 @@ pub mod schemas {
             "enableMonitorStream",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.broadcast_stream_delay_ms,
@@ -8541,7 +8545,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.broadcast_stream_delay_ms,
@@ -8552,7 +8556,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(MonitorStreamInfo);
+    ::gapi::record!(MonitorStreamInfo);
     /// Paging details for lists of resources, including total number of items available and number of resources returned in a single page.
     #[derive(Clone, Default)]
     pub struct PageInfo {
@@ -8561,11 +8565,11 @@ pub mod schemas {
         /// The total number of results in the result set.
         pub total_results: Option<i32>,
     }
-    impl gapi::wire::Record for PageInfo {
+    impl ::gapi::wire::Record for PageInfo {
         const NAME: &'static str = "PageInfo";
         const FIELDS: &'static [&'static str] = &["resultsPerPage", "totalResults"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.results_per_page,
@@ -8575,7 +8579,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.results_per_page,
@@ -8585,7 +8589,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PageInfo);
+    ::gapi::record!(PageInfo);
     /// A *playlist* resource represents a YouTube playlist. A playlist is a collection of videos that can be viewed sequentially and shared with other users. A playlist can contain up to 200 videos, and YouTube does not limit the number of playlists that each user creates. By default, playlists are publicly visible to other users, but playlists can be public or private. YouTube also uses playlists to identify special collections of videos for a channel, such as: * uploaded videos * favorite videos * positively rated (liked) videos * watch history * watch later To be more specific, these lists are associated with a channel, which is a collection of a person, group, or company's videos, playlists, and other YouTube information. You can retrieve the playlist IDs for each of these lists from the \[`channel resource`\](https://developers.google.com/youtube/data/reference/rest/v3/channels) for a given channel. You can then use the \[`playlistItems.list`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/list) method to retrieve any of those lists. You can also add or remove items from those lists by calling the \[`playlistItems.insert`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/insert) and \[`playlistItems.delete`\](https://developers.google.com/youtube/data/reference/rest/v3/playlistItems/delete) methods.
     #[derive(Clone, Default)]
     pub struct Playlist {
@@ -8608,7 +8612,7 @@ pub mod schemas {
         /// The status object contains status information for the playlist.
         pub status: Option<PlaylistStatus>,
     }
-    impl gapi::wire::Record for Playlist {
+    impl ::gapi::wire::Record for Playlist {
         const NAME: &'static str = "Playlist";
         const FIELDS: &'static [&'static str] = &[
             "contentDetails",
@@ -8621,7 +8625,7 @@ pub mod schemas {
             "status",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.content_details,
@@ -8637,7 +8641,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.content_details,
@@ -8653,17 +8657,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Playlist);
+    ::gapi::record!(Playlist);
     #[derive(Clone, Default)]
     pub struct PlaylistContentDetails {
         /// The number of videos in the playlist.
         pub item_count: Option<u32>,
     }
-    impl gapi::wire::Record for PlaylistContentDetails {
+    impl ::gapi::wire::Record for PlaylistContentDetails {
         const NAME: &'static str = "PlaylistContentDetails";
         const FIELDS: &'static [&'static str] = &["itemCount"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.item_count,
@@ -8672,7 +8676,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.item_count,
@@ -8681,7 +8685,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PlaylistContentDetails);
+    ::gapi::record!(PlaylistContentDetails);
     #[derive(Clone, Default)]
     pub struct PlaylistImage {
         /// Identifies this resource (playlist id and image type).
@@ -8690,11 +8694,11 @@ pub mod schemas {
         pub kind: Option<String>,
         pub snippet: Option<PlaylistImageSnippet>,
     }
-    impl gapi::wire::Record for PlaylistImage {
+    impl ::gapi::wire::Record for PlaylistImage {
         const NAME: &'static str = "PlaylistImage";
         const FIELDS: &'static [&'static str] = &["id", "kind", "snippet"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.id,
@@ -8705,7 +8709,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.id,
@@ -8716,7 +8720,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PlaylistImage);
+    ::gapi::record!(PlaylistImage);
     #[derive(Clone, Default)]
     pub struct PlaylistImageListResponse {
         pub items: Option<Vec<PlaylistImage>>,
@@ -8729,7 +8733,7 @@ pub mod schemas {
         /// The token that can be used as the value of the pageToken parameter to retrieve the previous page in the result set.
         pub prev_page_token: Option<String>,
     }
-    impl gapi::wire::Record for PlaylistImageListResponse {
+    impl ::gapi::wire::Record for PlaylistImageListResponse {
         const NAME: &'static str = "PlaylistImageListResponse";
         const FIELDS: &'static [&'static str] = &[
             "items",
@@ -8739,7 +8743,7 @@ pub mod schemas {
             "prevPageToken",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.items,
@@ -8752,7 +8756,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.items,
@@ -8765,14 +8769,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PlaylistImageListResponse);
-    impl gapi::Page for PlaylistImageListResponse {
+    ::gapi::record!(PlaylistImageListResponse);
+    impl ::gapi::Page for PlaylistImageListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for PlaylistImageListResponse {
+    impl ::gapi::PageItems for PlaylistImageListResponse {
         type Item = PlaylistImage;
         #[inline]
         fn into_items(self) -> Vec<PlaylistImage> {
@@ -8791,7 +8795,7 @@ pub mod schemas {
         /// The image width.
         pub width: Option<i32>,
     }
-    impl gapi::wire::Record for PlaylistImageSnippet {
+    impl ::gapi::wire::Record for PlaylistImageSnippet {
         const NAME: &'static str = "PlaylistImageSnippet";
         const FIELDS: &'static [&'static str] = &[
             "height",
@@ -8800,7 +8804,7 @@ pub mod schemas {
             "width",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.height,
@@ -8812,7 +8816,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.height,
@@ -8824,8 +8828,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PlaylistImageSnippet);
-    gapi::open_enum! {
+    ::gapi::record!(PlaylistImageSnippet);
+    ::gapi::open_enum! {
         /// The image type.
         pub enum PlaylistImageSnippetType {
             /// The main image that will be used for this playlist.
@@ -8848,7 +8852,7 @@ pub mod schemas {
         /// The status object contains information about the playlist item's privacy status.
         pub status: Option<PlaylistItemStatus>,
     }
-    impl gapi::wire::Record for PlaylistItem {
+    impl ::gapi::wire::Record for PlaylistItem {
         const NAME: &'static str = "PlaylistItem";
         const FIELDS: &'static [&'static str] = &[
             "contentDetails",
@@ -8859,7 +8863,7 @@ pub mod schemas {
             "status",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.content_details,
@@ -8873,7 +8877,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.content_details,
@@ -8887,7 +8891,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PlaylistItem);
+    ::gapi::record!(PlaylistItem);
     #[derive(Clone, Default)]
     pub struct PlaylistItemContentDetails {
         /// The time, measured in seconds from the start of the video, when the video should stop playing. (The playlist owner can specify the times when the video should start and stop playing when the video is played in the context of the playlist.) By default, assume that the video.endTime is the end of the video.
@@ -8903,9 +8907,9 @@ pub mod schemas {
         /// The ID that YouTube uses to uniquely identify a video. To \[retrieve the `video` resource\](https://developers.google.com/youtube/data/reference/rest/v3/videos/list), set the id query parameter to this value in your API request.
         pub video_id: Option<String>,
         /// The date and time that the video was published to YouTube.
-        pub video_published_at: Option<gapi::types::DateTime>,
+        pub video_published_at: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for PlaylistItemContentDetails {
+    impl ::gapi::wire::Record for PlaylistItemContentDetails {
         const NAME: &'static str = "PlaylistItemContentDetails";
         const FIELDS: &'static [&'static str] = &[
             "endAt",
@@ -8915,7 +8919,7 @@ pub mod schemas {
             "videoPublishedAt",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.end_at,
@@ -8928,7 +8932,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.end_at,
@@ -8941,7 +8945,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PlaylistItemContentDetails);
+    ::gapi::record!(PlaylistItemContentDetails);
     #[derive(Clone, Default)]
     pub struct PlaylistItemListResponse {
         pub etag: Option<String>,
@@ -8961,7 +8965,7 @@ pub mod schemas {
         /// The visitorId identifies the visitor.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for PlaylistItemListResponse {
+    impl ::gapi::wire::Record for PlaylistItemListResponse {
         const NAME: &'static str = "PlaylistItemListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -8975,7 +8979,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -8992,7 +8996,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -9009,14 +9013,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PlaylistItemListResponse);
-    impl gapi::Page for PlaylistItemListResponse {
+    ::gapi::record!(PlaylistItemListResponse);
+    impl ::gapi::Page for PlaylistItemListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for PlaylistItemListResponse {
+    impl ::gapi::PageItems for PlaylistItemListResponse {
         type Item = PlaylistItem;
         #[inline]
         fn into_items(self) -> Vec<PlaylistItem> {
@@ -9037,7 +9041,7 @@ pub mod schemas {
         /// The order in which the item appears in the playlist. The value uses a zero-based index, so the first item has a position of 0, the second item has a position of 1, and so forth.
         pub position: Option<u32>,
         /// The date and time that the item was added to the playlist.
-        pub published_at: Option<gapi::types::DateTime>,
+        pub published_at: Option<::gapi::types::DateTime>,
         /// The id object contains information that can be used to uniquely identify the resource that is included in the playlist as the playlist item.
         pub resource_id: Option<ResourceId>,
         /// A map of thumbnail images associated with the playlist item. For each object in the map, the key is the name of the thumbnail image, and the value is an object that contains other information about the thumbnail.
@@ -9049,7 +9053,7 @@ pub mod schemas {
         /// Channel title for the channel this video belongs to.
         pub video_owner_channel_title: Option<String>,
     }
-    impl gapi::wire::Record for PlaylistItemSnippet {
+    impl ::gapi::wire::Record for PlaylistItemSnippet {
         const NAME: &'static str = "PlaylistItemSnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -9065,7 +9069,7 @@ pub mod schemas {
             "videoOwnerChannelTitle",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.channel_id,
@@ -9084,7 +9088,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.channel_id,
@@ -9103,18 +9107,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PlaylistItemSnippet);
+    ::gapi::record!(PlaylistItemSnippet);
     /// Information about the playlist item's privacy status.
     #[derive(Clone, Default)]
     pub struct PlaylistItemStatus {
         /// This resource's privacy status.
         pub privacy_status: Option<PlaylistItemStatusPrivacyStatus>,
     }
-    impl gapi::wire::Record for PlaylistItemStatus {
+    impl ::gapi::wire::Record for PlaylistItemStatus {
         const NAME: &'static str = "PlaylistItemStatus";
         const FIELDS: &'static [&'static str] = &["privacyStatus"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.privacy_status,
@@ -9123,7 +9127,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.privacy_status,
@@ -9132,7 +9136,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PlaylistItemStatus);
+    ::gapi::record!(PlaylistItemStatus);
     /// This resource's privacy status.
     pub type PlaylistItemStatusPrivacyStatus = ChannelStatusPrivacyStatus;
     #[derive(Clone, Default)]
@@ -9160,7 +9164,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for PlaylistListResponse {
+    impl ::gapi::wire::Record for PlaylistListResponse {
         const NAME: &'static str = "PlaylistListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -9174,7 +9178,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -9191,7 +9195,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -9208,14 +9212,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PlaylistListResponse);
-    impl gapi::Page for PlaylistListResponse {
+    ::gapi::record!(PlaylistListResponse);
+    impl ::gapi::Page for PlaylistListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for PlaylistListResponse {
+    impl ::gapi::PageItems for PlaylistListResponse {
         type Item = Playlist;
         #[inline]
         fn into_items(self) -> Vec<Playlist> {
@@ -9230,11 +9234,11 @@ pub mod schemas {
         /// The localized strings for playlist's title.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for PlaylistLocalization {
+    impl ::gapi::wire::Record for PlaylistLocalization {
         const NAME: &'static str = "PlaylistLocalization";
         const FIELDS: &'static [&'static str] = &["description", "title"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.description,
@@ -9244,7 +9248,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.description,
@@ -9254,17 +9258,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PlaylistLocalization);
+    ::gapi::record!(PlaylistLocalization);
     #[derive(Clone, Default)]
     pub struct PlaylistPlayer {
         /// An &lt;iframe> tag that embeds a player that will play the playlist.
         pub embed_html: Option<String>,
     }
-    impl gapi::wire::Record for PlaylistPlayer {
+    impl ::gapi::wire::Record for PlaylistPlayer {
         const NAME: &'static str = "PlaylistPlayer";
         const FIELDS: &'static [&'static str] = &["embedHtml"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.embed_html,
@@ -9273,7 +9277,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.embed_html,
@@ -9282,7 +9286,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PlaylistPlayer);
+    ::gapi::record!(PlaylistPlayer);
     /// Basic details about a playlist, including title, description and thumbnails.
     #[derive(Clone, Default)]
     pub struct PlaylistSnippet {
@@ -9297,7 +9301,7 @@ pub mod schemas {
         /// Localized title and description, read-only.
         pub localized: Option<PlaylistLocalization>,
         /// The date and time that the playlist was created.
-        pub published_at: Option<gapi::types::DateTime>,
+        pub published_at: Option<::gapi::types::DateTime>,
         /// Keyword tags associated with the playlist.
         ///
         /// Deprecated.
@@ -9309,7 +9313,7 @@ pub mod schemas {
         /// The playlist's title.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for PlaylistSnippet {
+    impl ::gapi::wire::Record for PlaylistSnippet {
         const NAME: &'static str = "PlaylistSnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -9324,7 +9328,7 @@ pub mod schemas {
             "title",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.channel_id,
@@ -9342,7 +9346,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.channel_id,
@@ -9360,7 +9364,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PlaylistSnippet);
+    ::gapi::record!(PlaylistSnippet);
     #[derive(Clone, Default)]
     pub struct PlaylistStatus {
         /// The playlist's podcast status.
@@ -9368,11 +9372,11 @@ pub mod schemas {
         /// The playlist's privacy status.
         pub privacy_status: Option<PlaylistStatusPrivacyStatus>,
     }
-    impl gapi::wire::Record for PlaylistStatus {
+    impl ::gapi::wire::Record for PlaylistStatus {
         const NAME: &'static str = "PlaylistStatus";
         const FIELDS: &'static [&'static str] = &["podcastStatus", "privacyStatus"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.podcast_status,
@@ -9382,7 +9386,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.podcast_status,
@@ -9392,8 +9396,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PlaylistStatus);
-    gapi::open_enum! {
+    ::gapi::record!(PlaylistStatus);
+    ::gapi::open_enum! {
         /// The playlist's podcast status.
         pub enum PlaylistStatusPodcastStatus {
             Enabled = "enabled",
@@ -9410,11 +9414,11 @@ pub mod schemas {
         /// The property's value.
         pub value: Option<String>,
     }
-    impl gapi::wire::Record for PropertyValue {
+    impl ::gapi::wire::Record for PropertyValue {
         const NAME: &'static str = "PropertyValue";
         const FIELDS: &'static [&'static str] = &["property", "value"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.property,
@@ -9424,7 +9428,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.property,
@@ -9434,16 +9438,16 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(PropertyValue);
+    ::gapi::record!(PropertyValue);
     #[derive(Clone, Default)]
     pub struct RelatedEntity {
         pub entity: Option<Entity>,
     }
-    impl gapi::wire::Record for RelatedEntity {
+    impl ::gapi::wire::Record for RelatedEntity {
         const NAME: &'static str = "RelatedEntity";
         const FIELDS: &'static [&'static str] = &["entity"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.entity,
@@ -9452,7 +9456,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.entity,
@@ -9461,7 +9465,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(RelatedEntity);
+    ::gapi::record!(RelatedEntity);
     /// A resource id is a generic reference that points to another YouTube resource.
     #[derive(Clone, Default)]
     pub struct ResourceId {
@@ -9474,7 +9478,7 @@ pub mod schemas {
         /// The ID that YouTube uses to uniquely identify the referred resource, if that resource is a video. This property is only present if the resourceId.kind value is youtube#video.
         pub video_id: Option<String>,
     }
-    impl gapi::wire::Record for ResourceId {
+    impl ::gapi::wire::Record for ResourceId {
         const NAME: &'static str = "ResourceId";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -9483,7 +9487,7 @@ pub mod schemas {
             "videoId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.channel_id,
@@ -9495,7 +9499,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.channel_id,
@@ -9507,7 +9511,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ResourceId);
+    ::gapi::record!(ResourceId);
     #[derive(Clone, Default)]
     pub struct SearchListResponse {
         /// Etag of this resource.
@@ -9529,7 +9533,7 @@ pub mod schemas {
         /// The visitor ID identifies the visitor.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for SearchListResponse {
+    impl ::gapi::wire::Record for SearchListResponse {
         const NAME: &'static str = "SearchListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -9544,7 +9548,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -9562,7 +9566,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -9580,14 +9584,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SearchListResponse);
-    impl gapi::Page for SearchListResponse {
+    ::gapi::record!(SearchListResponse);
+    impl ::gapi::Page for SearchListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for SearchListResponse {
+    impl ::gapi::PageItems for SearchListResponse {
         type Item = SearchResult;
         #[inline]
         fn into_items(self) -> Vec<SearchResult> {
@@ -9606,11 +9610,11 @@ pub mod schemas {
         /// The snippet object contains basic details about a search result, such as its title or description. For example, if the search result is a video, then the title will be the video's title and the description will be the video's description.
         pub snippet: Option<SearchResultSnippet>,
     }
-    impl gapi::wire::Record for SearchResult {
+    impl ::gapi::wire::Record for SearchResult {
         const NAME: &'static str = "SearchResult";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -9622,7 +9626,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -9634,7 +9638,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SearchResult);
+    ::gapi::record!(SearchResult);
     /// Basic details about a search result, including title, description and thumbnails of the item referenced by the search result.
     #[derive(Clone, Default)]
     pub struct SearchResultSnippet {
@@ -9647,13 +9651,13 @@ pub mod schemas {
         /// It indicates if the resource (video or channel) has upcoming/active live broadcast content. Or it's "none" if there is not any upcoming/active live broadcasts.
         pub live_broadcast_content: Option<SearchResultSnippetLiveBroadcastContent>,
         /// The creation date and time of the resource that the search result identifies.
-        pub published_at: Option<gapi::types::DateTime>,
+        pub published_at: Option<::gapi::types::DateTime>,
         /// A map of thumbnail images associated with the search result. For each object in the map, the key is the name of the thumbnail image, and the value is an object that contains other information about the thumbnail.
         pub thumbnails: Option<ThumbnailDetails>,
         /// The title of the search result.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for SearchResultSnippet {
+    impl ::gapi::wire::Record for SearchResultSnippet {
         const NAME: &'static str = "SearchResultSnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -9665,7 +9669,7 @@ pub mod schemas {
             "title",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.channel_id,
@@ -9680,7 +9684,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.channel_id,
@@ -9695,8 +9699,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SearchResultSnippet);
-    gapi::open_enum! {
+    ::gapi::record!(SearchResultSnippet);
+    ::gapi::open_enum! {
         /// It indicates if the resource (video or channel) has upcoming/active live broadcast content. Or it's "none" if there is not any upcoming/active live broadcasts.
         pub enum SearchResultSnippetLiveBroadcastContent {
             /// The resource does not have live broadcast content.
@@ -9725,7 +9729,7 @@ pub mod schemas {
         /// The subscriberSnippet object contains basic details about the subscriber.
         pub subscriber_snippet: Option<SubscriptionSubscriberSnippet>,
     }
-    impl gapi::wire::Record for Subscription {
+    impl ::gapi::wire::Record for Subscription {
         const NAME: &'static str = "Subscription";
         const FIELDS: &'static [&'static str] = &[
             "contentDetails",
@@ -9736,7 +9740,7 @@ pub mod schemas {
             "subscriberSnippet",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.content_details,
@@ -9750,7 +9754,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.content_details,
@@ -9764,7 +9768,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Subscription);
+    ::gapi::record!(Subscription);
     /// Details about the content to witch a subscription refers.
     #[derive(Clone, Default)]
     pub struct SubscriptionContentDetails {
@@ -9775,7 +9779,7 @@ pub mod schemas {
         /// The approximate number of items that the subscription points to.
         pub total_item_count: Option<u32>,
     }
-    impl gapi::wire::Record for SubscriptionContentDetails {
+    impl ::gapi::wire::Record for SubscriptionContentDetails {
         const NAME: &'static str = "SubscriptionContentDetails";
         const FIELDS: &'static [&'static str] = &[
             "activityType",
@@ -9783,7 +9787,7 @@ pub mod schemas {
             "totalItemCount",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.activity_type,
@@ -9794,7 +9798,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.activity_type,
@@ -9805,8 +9809,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SubscriptionContentDetails);
-    gapi::open_enum! {
+    ::gapi::record!(SubscriptionContentDetails);
+    ::gapi::open_enum! {
         /// The type of activity this subscription is for (only uploads, everything).
         pub enum SubscriptionContentDetailsActivityType {
             SubscriptionActivityTypeUnspecified = "subscriptionActivityTypeUnspecified",
@@ -9838,7 +9842,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for SubscriptionListResponse {
+    impl ::gapi::wire::Record for SubscriptionListResponse {
         const NAME: &'static str = "SubscriptionListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -9852,7 +9856,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -9869,7 +9873,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -9886,14 +9890,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SubscriptionListResponse);
-    impl gapi::Page for SubscriptionListResponse {
+    ::gapi::record!(SubscriptionListResponse);
+    impl ::gapi::Page for SubscriptionListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for SubscriptionListResponse {
+    impl ::gapi::PageItems for SubscriptionListResponse {
         type Item = Subscription;
         #[inline]
         fn into_items(self) -> Vec<Subscription> {
@@ -9908,7 +9912,7 @@ pub mod schemas {
         /// The subscription's details.
         pub description: Option<String>,
         /// The date and time that the subscription was created.
-        pub published_at: Option<gapi::types::DateTime>,
+        pub published_at: Option<::gapi::types::DateTime>,
         /// The id object contains information about the channel that the user subscribed to.
         pub resource_id: Option<ResourceId>,
         /// A map of thumbnail images associated with the video. For each object in the map, the key is the name of the thumbnail image, and the value is an object that contains other information about the thumbnail.
@@ -9916,7 +9920,7 @@ pub mod schemas {
         /// The subscription's title.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for SubscriptionSnippet {
+    impl ::gapi::wire::Record for SubscriptionSnippet {
         const NAME: &'static str = "SubscriptionSnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -9927,7 +9931,7 @@ pub mod schemas {
             "title",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.channel_id,
@@ -9941,7 +9945,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.channel_id,
@@ -9955,7 +9959,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SubscriptionSnippet);
+    ::gapi::record!(SubscriptionSnippet);
     /// Basic details about a subscription's subscriber including title, description, channel ID and thumbnails.
     #[derive(Clone, Default)]
     pub struct SubscriptionSubscriberSnippet {
@@ -9968,7 +9972,7 @@ pub mod schemas {
         /// The title of the subscriber.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for SubscriptionSubscriberSnippet {
+    impl ::gapi::wire::Record for SubscriptionSubscriberSnippet {
         const NAME: &'static str = "SubscriptionSubscriberSnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelId",
@@ -9977,7 +9981,7 @@ pub mod schemas {
             "title",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.channel_id,
@@ -9989,7 +9993,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.channel_id,
@@ -10001,7 +10005,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SubscriptionSubscriberSnippet);
+    ::gapi::record!(SubscriptionSubscriberSnippet);
     /// A `__superChatEvent__` resource represents a Super Chat purchase on a YouTube channel.
     #[derive(Clone, Default)]
     pub struct SuperChatEvent {
@@ -10014,11 +10018,11 @@ pub mod schemas {
         /// The `snippet` object contains basic details about the Super Chat event.
         pub snippet: Option<SuperChatEventSnippet>,
     }
-    impl gapi::wire::Record for SuperChatEvent {
+    impl ::gapi::wire::Record for SuperChatEvent {
         const NAME: &'static str = "SuperChatEvent";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -10030,7 +10034,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -10042,7 +10046,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SuperChatEvent);
+    ::gapi::record!(SuperChatEvent);
     #[derive(Clone, Default)]
     pub struct SuperChatEventListResponse {
         /// Etag of this resource.
@@ -10065,7 +10069,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for SuperChatEventListResponse {
+    impl ::gapi::wire::Record for SuperChatEventListResponse {
         const NAME: &'static str = "SuperChatEventListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -10078,7 +10082,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -10094,7 +10098,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -10110,14 +10114,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SuperChatEventListResponse);
-    impl gapi::Page for SuperChatEventListResponse {
+    ::gapi::record!(SuperChatEventListResponse);
+    impl ::gapi::Page for SuperChatEventListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for SuperChatEventListResponse {
+    impl ::gapi::PageItems for SuperChatEventListResponse {
         type Item = SuperChatEvent;
         #[inline]
         fn into_items(self) -> Vec<SuperChatEvent> {
@@ -10133,7 +10137,7 @@ pub mod schemas {
         /// The text contents of the comment left by the user.
         pub comment_text: Option<String>,
         /// The date and time when the event occurred.
-        pub created_at: Option<gapi::types::DateTime>,
+        pub created_at: Option<::gapi::types::DateTime>,
         /// The currency in which the purchase was made. ISO 4217.
         pub currency: Option<String>,
         /// A rendered string that displays the purchase amount and currency (e.g., "$1.00"). The string is rendered for the given language.
@@ -10147,7 +10151,7 @@ pub mod schemas {
         /// Details about the supporter.
         pub supporter_details: Option<ChannelProfileDetails>,
     }
-    impl gapi::wire::Record for SuperChatEventSnippet {
+    impl ::gapi::wire::Record for SuperChatEventSnippet {
         const NAME: &'static str = "SuperChatEventSnippet";
         const FIELDS: &'static [&'static str] = &[
             "amountMicros",
@@ -10162,10 +10166,10 @@ pub mod schemas {
             "supporterDetails",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.amount_micros),
+                    0 => ::gapi::wire::int64_field(&self.amount_micros),
                     1 => &self.channel_id,
                     2 => &self.comment_text,
                     3 => &self.created_at,
@@ -10180,10 +10184,10 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.amount_micros),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.amount_micros),
                     1 => &mut self.channel_id,
                     2 => &mut self.comment_text,
                     3 => &mut self.created_at,
@@ -10198,7 +10202,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SuperChatEventSnippet);
+    ::gapi::record!(SuperChatEventSnippet);
     #[derive(Clone, Default)]
     pub struct SuperStickerMetadata {
         /// Internationalized alt text that describes the sticker image and any animation associated with it.
@@ -10208,7 +10212,7 @@ pub mod schemas {
         /// Unique identifier of the Super Sticker. This is a shorter form of the alt_text that includes pack name and a recognizable characteristic of the sticker.
         pub sticker_id: Option<String>,
     }
-    impl gapi::wire::Record for SuperStickerMetadata {
+    impl ::gapi::wire::Record for SuperStickerMetadata {
         const NAME: &'static str = "SuperStickerMetadata";
         const FIELDS: &'static [&'static str] = &[
             "altText",
@@ -10216,7 +10220,7 @@ pub mod schemas {
             "stickerId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.alt_text,
@@ -10227,7 +10231,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.alt_text,
@@ -10238,7 +10242,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SuperStickerMetadata);
+    ::gapi::record!(SuperStickerMetadata);
     #[derive(Clone, Default)]
     pub struct TestItem {
         /// Etag for the resource. See https://en.wikipedia.org/wiki/HTTP_ETag.
@@ -10248,7 +10252,7 @@ pub mod schemas {
         pub id: Option<String>,
         pub snippet: Option<TestItemTestItemSnippet>,
     }
-    impl gapi::wire::Record for TestItem {
+    impl ::gapi::wire::Record for TestItem {
         const NAME: &'static str = "TestItem";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -10258,12 +10262,12 @@ pub mod schemas {
             "snippet",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
                     1 => &self.featured_part,
-                    2 => gapi::wire::int64_field(&self.gaia),
+                    2 => ::gapi::wire::int64_field(&self.gaia),
                     3 => &self.id,
                     4 => &self.snippet,
                     _ => return None,
@@ -10271,12 +10275,12 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
                     1 => &mut self.featured_part,
-                    2 => gapi::wire::int64_field_mut(&mut self.gaia),
+                    2 => ::gapi::wire::int64_field_mut(&mut self.gaia),
                     3 => &mut self.id,
                     4 => &mut self.snippet,
                     _ => return None,
@@ -10284,24 +10288,24 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TestItem);
+    ::gapi::record!(TestItem);
     #[derive(Clone, Default)]
     pub struct TestItemTestItemSnippet {}
-    impl gapi::wire::Record for TestItemTestItemSnippet {
+    impl ::gapi::wire::Record for TestItemTestItemSnippet {
         const NAME: &'static str = "TestItemTestItemSnippet";
         const FIELDS: &'static [&'static str] = &[];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             let _ = index;
             None
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             let _ = index;
             None
         }
     }
-    gapi::record!(TestItemTestItemSnippet);
+    ::gapi::record!(TestItemTestItemSnippet);
     /// A *third party account link* resource represents a link between a YouTube account or a channel and an account on a third-party service.
     #[derive(Clone, Default)]
     pub struct ThirdPartyLink {
@@ -10316,7 +10320,7 @@ pub mod schemas {
         /// The status object contains information about the status of the link.
         pub status: Option<ThirdPartyLinkStatus>,
     }
-    impl gapi::wire::Record for ThirdPartyLink {
+    impl ::gapi::wire::Record for ThirdPartyLink {
         const NAME: &'static str = "ThirdPartyLink";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -10326,7 +10330,7 @@ pub mod schemas {
             "status",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -10339,7 +10343,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -10352,7 +10356,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ThirdPartyLink);
+    ::gapi::record!(ThirdPartyLink);
     #[derive(Clone, Default)]
     pub struct ThirdPartyLinkListResponse {
         /// Etag of this resource.
@@ -10361,11 +10365,11 @@ pub mod schemas {
         /// Identifies what kind of resource this is. Value: the fixed string "youtube#thirdPartyLinkListResponse".
         pub kind: Option<String>,
     }
-    impl gapi::wire::Record for ThirdPartyLinkListResponse {
+    impl ::gapi::wire::Record for ThirdPartyLinkListResponse {
         const NAME: &'static str = "ThirdPartyLinkListResponse";
         const FIELDS: &'static [&'static str] = &["etag", "items", "kind"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -10376,7 +10380,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -10387,7 +10391,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ThirdPartyLinkListResponse);
+    ::gapi::record!(ThirdPartyLinkListResponse);
     /// Basic information about a third party account link, including its type and type-specific information.
     #[derive(Clone, Default)]
     pub struct ThirdPartyLinkSnippet {
@@ -10400,7 +10404,7 @@ pub mod schemas {
         /// Type of the link named after the entities that are being linked.
         pub r#type: Option<ThirdPartyLinkSnippetType>,
     }
-    impl gapi::wire::Record for ThirdPartyLinkSnippet {
+    impl ::gapi::wire::Record for ThirdPartyLinkSnippet {
         const NAME: &'static str = "ThirdPartyLinkSnippet";
         const FIELDS: &'static [&'static str] = &[
             "channelToAffiliateProgramLink",
@@ -10408,7 +10412,7 @@ pub mod schemas {
             "type",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.channel_to_affiliate_program_link,
@@ -10419,7 +10423,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.channel_to_affiliate_program_link,
@@ -10430,8 +10434,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ThirdPartyLinkSnippet);
-    gapi::open_enum! {
+    ::gapi::record!(ThirdPartyLinkSnippet);
+    ::gapi::open_enum! {
         /// Type of the link named after the entities that are being linked.
         pub enum ThirdPartyLinkSnippetType {
             LinkUnspecified = "linkUnspecified",
@@ -10446,11 +10450,11 @@ pub mod schemas {
     pub struct ThirdPartyLinkStatus {
         pub link_status: Option<ThirdPartyLinkStatusLinkStatus>,
     }
-    impl gapi::wire::Record for ThirdPartyLinkStatus {
+    impl ::gapi::wire::Record for ThirdPartyLinkStatus {
         const NAME: &'static str = "ThirdPartyLinkStatus";
         const FIELDS: &'static [&'static str] = &["linkStatus"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.link_status,
@@ -10459,7 +10463,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.link_status,
@@ -10468,8 +10472,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ThirdPartyLinkStatus);
-    gapi::open_enum! {
+    ::gapi::record!(ThirdPartyLinkStatus);
+    ::gapi::open_enum! {
         pub enum ThirdPartyLinkStatusLinkStatus {
             Unknown = "unknown",
             Failed = "failed",
@@ -10487,11 +10491,11 @@ pub mod schemas {
         /// (Optional) Width of the thumbnail image.
         pub width: Option<u32>,
     }
-    impl gapi::wire::Record for Thumbnail {
+    impl ::gapi::wire::Record for Thumbnail {
         const NAME: &'static str = "Thumbnail";
         const FIELDS: &'static [&'static str] = &["height", "url", "width"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.height,
@@ -10502,7 +10506,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.height,
@@ -10513,7 +10517,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Thumbnail);
+    ::gapi::record!(Thumbnail);
     /// Internal representation of thumbnails for a YouTube resource.
     #[derive(Clone, Default)]
     pub struct ThumbnailDetails {
@@ -10536,7 +10540,7 @@ pub mod schemas {
         /// The ultra-high resolution (4K) quality image for this resource.
         pub uhd: Option<Thumbnail>,
     }
-    impl gapi::wire::Record for ThumbnailDetails {
+    impl ::gapi::wire::Record for ThumbnailDetails {
         const NAME: &'static str = "ThumbnailDetails";
         const FIELDS: &'static [&'static str] = &[
             "default",
@@ -10550,7 +10554,7 @@ pub mod schemas {
             "uhd",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.default,
@@ -10567,7 +10571,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.default,
@@ -10584,7 +10588,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ThumbnailDetails);
+    ::gapi::record!(ThumbnailDetails);
     #[derive(Clone, Default)]
     pub struct ThumbnailSetResponse {
         /// Etag of this resource.
@@ -10602,7 +10606,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for ThumbnailSetResponse {
+    impl ::gapi::wire::Record for ThumbnailSetResponse {
         const NAME: &'static str = "ThumbnailSetResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -10612,7 +10616,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -10625,7 +10629,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -10638,7 +10642,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ThumbnailSetResponse);
+    ::gapi::record!(ThumbnailSetResponse);
     /// Stub token pagination template to suppress results.
     pub type TokenPagination = TestItemTestItemSnippet;
     /// A *video* resource represents a YouTube video.
@@ -10687,7 +10691,7 @@ pub mod schemas {
         /// The topicDetails object encapsulates information about \[Freebase\](http://www.freebase.com) topics associated with the video.
         pub topic_details: Option<VideoTopicDetails>,
     }
-    impl gapi::wire::Record for Video {
+    impl ::gapi::wire::Record for Video {
         const NAME: &'static str = "Video";
         const FIELDS: &'static [&'static str] = &[
             "ageGating",
@@ -10712,7 +10716,7 @@ pub mod schemas {
             "topicDetails",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.age_gating,
@@ -10740,7 +10744,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.age_gating,
@@ -10768,7 +10772,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Video);
+    ::gapi::record!(Video);
     #[derive(Clone, Default)]
     pub struct VideoAbuseReport {
         /// Additional comments regarding the abuse report.
@@ -10782,7 +10786,7 @@ pub mod schemas {
         /// The ID that YouTube uses to uniquely identify the video.
         pub video_id: Option<String>,
     }
-    impl gapi::wire::Record for VideoAbuseReport {
+    impl ::gapi::wire::Record for VideoAbuseReport {
         const NAME: &'static str = "VideoAbuseReport";
         const FIELDS: &'static [&'static str] = &[
             "comments",
@@ -10792,7 +10796,7 @@ pub mod schemas {
             "videoId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.comments,
@@ -10805,7 +10809,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.comments,
@@ -10818,7 +10822,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoAbuseReport);
+    ::gapi::record!(VideoAbuseReport);
     /// A `__videoAbuseReportReason__` resource identifies a reason that a video could be reported as abusive. Video abuse report reasons are used with `video.ReportAbuse`.
     #[derive(Clone, Default)]
     pub struct VideoAbuseReportReason {
@@ -10831,11 +10835,11 @@ pub mod schemas {
         /// The `snippet` object contains basic details about the abuse report reason.
         pub snippet: Option<VideoAbuseReportReasonSnippet>,
     }
-    impl gapi::wire::Record for VideoAbuseReportReason {
+    impl ::gapi::wire::Record for VideoAbuseReportReason {
         const NAME: &'static str = "VideoAbuseReportReason";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -10847,7 +10851,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -10859,7 +10863,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoAbuseReportReason);
+    ::gapi::record!(VideoAbuseReportReason);
     #[derive(Clone, Default)]
     pub struct VideoAbuseReportReasonListResponse {
         /// Etag of this resource.
@@ -10877,7 +10881,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for VideoAbuseReportReasonListResponse {
+    impl ::gapi::wire::Record for VideoAbuseReportReasonListResponse {
         const NAME: &'static str = "VideoAbuseReportReasonListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -10887,7 +10891,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -10900,7 +10904,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -10913,7 +10917,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoAbuseReportReasonListResponse);
+    ::gapi::record!(VideoAbuseReportReasonListResponse);
     /// Basic details about a video category, such as its localized title.
     #[derive(Clone, Default)]
     pub struct VideoAbuseReportReasonSnippet {
@@ -10922,11 +10926,11 @@ pub mod schemas {
         /// The secondary reasons associated with this reason, if any are available. (There might be 0 or more.)
         pub secondary_reasons: Option<Vec<VideoAbuseReportSecondaryReason>>,
     }
-    impl gapi::wire::Record for VideoAbuseReportReasonSnippet {
+    impl ::gapi::wire::Record for VideoAbuseReportReasonSnippet {
         const NAME: &'static str = "VideoAbuseReportReasonSnippet";
         const FIELDS: &'static [&'static str] = &["label", "secondaryReasons"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.label,
@@ -10936,7 +10940,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.label,
@@ -10946,7 +10950,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoAbuseReportReasonSnippet);
+    ::gapi::record!(VideoAbuseReportReasonSnippet);
     #[derive(Clone, Default)]
     pub struct VideoAbuseReportSecondaryReason {
         /// The ID of this abuse report secondary reason.
@@ -10954,11 +10958,11 @@ pub mod schemas {
         /// The localized label for this abuse report secondary reason.
         pub label: Option<String>,
     }
-    impl gapi::wire::Record for VideoAbuseReportSecondaryReason {
+    impl ::gapi::wire::Record for VideoAbuseReportSecondaryReason {
         const NAME: &'static str = "VideoAbuseReportSecondaryReason";
         const FIELDS: &'static [&'static str] = &["id", "label"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.id,
@@ -10968,7 +10972,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.id,
@@ -10978,7 +10982,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoAbuseReportSecondaryReason);
+    ::gapi::record!(VideoAbuseReportSecondaryReason);
     #[derive(Clone, Default)]
     pub struct VideoAgeGating {
         /// Indicates whether or not the video has alcoholic beverage content. Only users of legal purchasing age in a particular country, as identified by ICAP, can view the content.
@@ -10988,7 +10992,7 @@ pub mod schemas {
         /// Video game rating, if any.
         pub video_game_rating: Option<VideoAgeGatingVideoGameRating>,
     }
-    impl gapi::wire::Record for VideoAgeGating {
+    impl ::gapi::wire::Record for VideoAgeGating {
         const NAME: &'static str = "VideoAgeGating";
         const FIELDS: &'static [&'static str] = &[
             "alcoholContent",
@@ -10996,7 +11000,7 @@ pub mod schemas {
             "videoGameRating",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.alcohol_content,
@@ -11007,7 +11011,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.alcohol_content,
@@ -11018,8 +11022,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoAgeGating);
-    gapi::open_enum! {
+    ::gapi::record!(VideoAgeGating);
+    ::gapi::open_enum! {
         /// Video game rating, if any.
         pub enum VideoAgeGatingVideoGameRating {
             Anyone = "anyone",
@@ -11040,11 +11044,11 @@ pub mod schemas {
         /// The snippet object contains basic details about the video category, including its title.
         pub snippet: Option<VideoCategorySnippet>,
     }
-    impl gapi::wire::Record for VideoCategory {
+    impl ::gapi::wire::Record for VideoCategory {
         const NAME: &'static str = "VideoCategory";
         const FIELDS: &'static [&'static str] = &["etag", "id", "kind", "snippet"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -11056,7 +11060,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -11068,7 +11072,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoCategory);
+    ::gapi::record!(VideoCategory);
     #[derive(Clone, Default)]
     pub struct VideoCategoryListResponse {
         /// Etag of this resource.
@@ -11094,7 +11098,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for VideoCategoryListResponse {
+    impl ::gapi::wire::Record for VideoCategoryListResponse {
         const NAME: &'static str = "VideoCategoryListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -11108,7 +11112,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -11125,7 +11129,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -11142,7 +11146,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoCategoryListResponse);
+    ::gapi::record!(VideoCategoryListResponse);
     /// Basic details about a video category, such as its localized title.
     #[derive(Clone, Default)]
     pub struct VideoCategorySnippet {
@@ -11152,11 +11156,11 @@ pub mod schemas {
         /// The video category's title.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for VideoCategorySnippet {
+    impl ::gapi::wire::Record for VideoCategorySnippet {
         const NAME: &'static str = "VideoCategorySnippet";
         const FIELDS: &'static [&'static str] = &["assignable", "channelId", "title"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.assignable,
@@ -11167,7 +11171,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.assignable,
@@ -11178,7 +11182,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoCategorySnippet);
+    ::gapi::record!(VideoCategorySnippet);
     /// Details about the content of a YouTube Video.
     #[derive(Clone, Default)]
     pub struct VideoContentDetails {
@@ -11205,7 +11209,7 @@ pub mod schemas {
         /// Deprecated.
         pub region_restriction: Option<VideoContentDetailsRegionRestriction>,
     }
-    impl gapi::wire::Record for VideoContentDetails {
+    impl ::gapi::wire::Record for VideoContentDetails {
         const NAME: &'static str = "VideoContentDetails";
         const FIELDS: &'static [&'static str] = &[
             "caption",
@@ -11220,7 +11224,7 @@ pub mod schemas {
             "regionRestriction",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.caption,
@@ -11238,7 +11242,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.caption,
@@ -11256,15 +11260,15 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoContentDetails);
-    gapi::open_enum! {
+    ::gapi::record!(VideoContentDetails);
+    ::gapi::open_enum! {
         /// The value of captions indicates whether the video has captions or not.
         pub enum VideoContentDetailsCaption {
             True = "true",
             False = "false",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The value of definition indicates whether the video is available in high definition or only in standard definition.
         pub enum VideoContentDetailsDefinition {
             /// sd
@@ -11273,7 +11277,7 @@ pub mod schemas {
             Hd = "hd",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Specifies the projection format of the video.
         pub enum VideoContentDetailsProjection {
             Rectangular = "rectangular",
@@ -11288,11 +11292,11 @@ pub mod schemas {
         /// A list of region codes that identify countries where the video is blocked. If this property is present and a country is not listed in its value, then the video is viewable in that country. If this property is present and contains an empty list, the video is viewable in all countries.
         pub blocked: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for VideoContentDetailsRegionRestriction {
+    impl ::gapi::wire::Record for VideoContentDetailsRegionRestriction {
         const NAME: &'static str = "VideoContentDetailsRegionRestriction";
         const FIELDS: &'static [&'static str] = &["allowed", "blocked"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.allowed,
@@ -11302,7 +11306,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.allowed,
@@ -11312,7 +11316,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoContentDetailsRegionRestriction);
+    ::gapi::record!(VideoContentDetailsRegionRestriction);
     /// Describes original video file properties, including technical details about audio and video streams, but also metadata information like content length, digitization time, or geotagging information.
     #[derive(Clone, Default)]
     pub struct VideoFileDetails {
@@ -11335,7 +11339,7 @@ pub mod schemas {
         /// A list of video streams contained in the uploaded video file. Each item in the list contains detailed metadata about a video stream.
         pub video_streams: Option<Vec<VideoFileDetailsVideoStream>>,
     }
-    impl gapi::wire::Record for VideoFileDetails {
+    impl ::gapi::wire::Record for VideoFileDetails {
         const NAME: &'static str = "VideoFileDetails";
         const FIELDS: &'static [&'static str] = &[
             "audioStreams",
@@ -11349,16 +11353,16 @@ pub mod schemas {
             "videoStreams",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.audio_streams,
-                    1 => gapi::wire::int64_field(&self.bitrate_bps),
+                    1 => ::gapi::wire::int64_field(&self.bitrate_bps),
                     2 => &self.container,
                     3 => &self.creation_time,
-                    4 => gapi::wire::int64_field(&self.duration_ms),
+                    4 => ::gapi::wire::int64_field(&self.duration_ms),
                     5 => &self.file_name,
-                    6 => gapi::wire::int64_field(&self.file_size),
+                    6 => ::gapi::wire::int64_field(&self.file_size),
                     7 => &self.file_type,
                     8 => &self.video_streams,
                     _ => return None,
@@ -11366,16 +11370,16 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.audio_streams,
-                    1 => gapi::wire::int64_field_mut(&mut self.bitrate_bps),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.bitrate_bps),
                     2 => &mut self.container,
                     3 => &mut self.creation_time,
-                    4 => gapi::wire::int64_field_mut(&mut self.duration_ms),
+                    4 => ::gapi::wire::int64_field_mut(&mut self.duration_ms),
                     5 => &mut self.file_name,
-                    6 => gapi::wire::int64_field_mut(&mut self.file_size),
+                    6 => ::gapi::wire::int64_field_mut(&mut self.file_size),
                     7 => &mut self.file_type,
                     8 => &mut self.video_streams,
                     _ => return None,
@@ -11383,7 +11387,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoFileDetails);
+    ::gapi::record!(VideoFileDetails);
     /// Information about an audio stream.
     #[derive(Clone, Default)]
     pub struct VideoFileDetailsAudioStream {
@@ -11396,7 +11400,7 @@ pub mod schemas {
         /// A value that uniquely identifies a video vendor. Typically, the value is a four-letter vendor code.
         pub vendor: Option<String>,
     }
-    impl gapi::wire::Record for VideoFileDetailsAudioStream {
+    impl ::gapi::wire::Record for VideoFileDetailsAudioStream {
         const NAME: &'static str = "VideoFileDetailsAudioStream";
         const FIELDS: &'static [&'static str] = &[
             "bitrateBps",
@@ -11405,10 +11409,10 @@ pub mod schemas {
             "vendor",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.bitrate_bps),
+                    0 => ::gapi::wire::int64_field(&self.bitrate_bps),
                     1 => &self.channel_count,
                     2 => &self.codec,
                     3 => &self.vendor,
@@ -11417,10 +11421,10 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.bitrate_bps),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.bitrate_bps),
                     1 => &mut self.channel_count,
                     2 => &mut self.codec,
                     3 => &mut self.vendor,
@@ -11429,8 +11433,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoFileDetailsAudioStream);
-    gapi::open_enum! {
+    ::gapi::record!(VideoFileDetailsAudioStream);
+    ::gapi::open_enum! {
         /// The uploaded file's type as detected by YouTube's video processing engine. Currently, YouTube only processes video files, but this field is present whether a video file or another type of file was uploaded.
         pub enum VideoFileDetailsFileType {
             /// Known video file (e.g., an MP4 file).
@@ -11469,7 +11473,7 @@ pub mod schemas {
         /// The encoded video content's width in pixels. You can calculate the video's encoding aspect ratio as width_pixels / height_pixels.
         pub width_pixels: Option<u32>,
     }
-    impl gapi::wire::Record for VideoFileDetailsVideoStream {
+    impl ::gapi::wire::Record for VideoFileDetailsVideoStream {
         const NAME: &'static str = "VideoFileDetailsVideoStream";
         const FIELDS: &'static [&'static str] = &[
             "aspectRatio",
@@ -11482,11 +11486,11 @@ pub mod schemas {
             "widthPixels",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.aspect_ratio,
-                    1 => gapi::wire::int64_field(&self.bitrate_bps),
+                    1 => ::gapi::wire::int64_field(&self.bitrate_bps),
                     2 => &self.codec,
                     3 => &self.frame_rate_fps,
                     4 => &self.height_pixels,
@@ -11498,11 +11502,11 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.aspect_ratio,
-                    1 => gapi::wire::int64_field_mut(&mut self.bitrate_bps),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.bitrate_bps),
                     2 => &mut self.codec,
                     3 => &mut self.frame_rate_fps,
                     4 => &mut self.height_pixels,
@@ -11514,8 +11518,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoFileDetailsVideoStream);
-    gapi::open_enum! {
+    ::gapi::record!(VideoFileDetailsVideoStream);
+    ::gapi::open_enum! {
         /// The amount that YouTube needs to rotate the original source content to properly display the video.
         pub enum VideoFileDetailsVideoStreamRotation {
             None = "none",
@@ -11542,7 +11546,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for VideoGetRatingResponse {
+    impl ::gapi::wire::Record for VideoGetRatingResponse {
         const NAME: &'static str = "VideoGetRatingResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -11552,7 +11556,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -11565,7 +11569,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -11578,7 +11582,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoGetRatingResponse);
+    ::gapi::record!(VideoGetRatingResponse);
     #[derive(Clone, Default)]
     pub struct VideoListResponse {
         /// Etag of this resource.
@@ -11603,7 +11607,7 @@ pub mod schemas {
         /// Deprecated.
         pub visitor_id: Option<String>,
     }
-    impl gapi::wire::Record for VideoListResponse {
+    impl ::gapi::wire::Record for VideoListResponse {
         const NAME: &'static str = "VideoListResponse";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -11617,7 +11621,7 @@ pub mod schemas {
             "visitorId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -11634,7 +11638,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -11651,14 +11655,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoListResponse);
-    impl gapi::Page for VideoListResponse {
+    ::gapi::record!(VideoListResponse);
+    impl ::gapi::Page for VideoListResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for VideoListResponse {
+    impl ::gapi::PageItems for VideoListResponse {
         type Item = Video;
         #[inline]
         fn into_items(self) -> Vec<Video> {
@@ -11671,17 +11675,17 @@ pub mod schemas {
         /// The ID of the currently active live chat attached to this video. This field is filled only if the video is a currently live broadcast that has live chat. Once the broadcast transitions to complete this field will be removed and the live chat closed down. For persistent broadcasts that live chat id will no longer be tied to this video but rather to the new video being displayed at the persistent page.
         pub active_live_chat_id: Option<String>,
         /// The time that the broadcast actually ended. This value will not be available until the broadcast is over.
-        pub actual_end_time: Option<gapi::types::DateTime>,
+        pub actual_end_time: Option<::gapi::types::DateTime>,
         /// The time that the broadcast actually started. This value will not be available until the broadcast begins.
-        pub actual_start_time: Option<gapi::types::DateTime>,
+        pub actual_start_time: Option<::gapi::types::DateTime>,
         /// The number of viewers currently watching the broadcast. The property and its value will be present if the broadcast has current viewers and the broadcast owner has not hidden the viewcount for the video. Note that YouTube stops tracking the number of concurrent viewers for a broadcast when the broadcast ends. So, this property would not identify the number of viewers watching an archived video of a live broadcast that already ended.
         pub concurrent_viewers: Option<u64>,
         /// The time that the broadcast is scheduled to end. If the value is empty or the property is not present, then the broadcast is scheduled to continue indefinitely.
-        pub scheduled_end_time: Option<gapi::types::DateTime>,
+        pub scheduled_end_time: Option<::gapi::types::DateTime>,
         /// The time that the broadcast is scheduled to begin.
-        pub scheduled_start_time: Option<gapi::types::DateTime>,
+        pub scheduled_start_time: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for VideoLiveStreamingDetails {
+    impl ::gapi::wire::Record for VideoLiveStreamingDetails {
         const NAME: &'static str = "VideoLiveStreamingDetails";
         const FIELDS: &'static [&'static str] = &[
             "activeLiveChatId",
@@ -11692,13 +11696,13 @@ pub mod schemas {
             "scheduledStartTime",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.active_live_chat_id,
                     1 => &self.actual_end_time,
                     2 => &self.actual_start_time,
-                    3 => gapi::wire::int64_field(&self.concurrent_viewers),
+                    3 => ::gapi::wire::int64_field(&self.concurrent_viewers),
                     4 => &self.scheduled_end_time,
                     5 => &self.scheduled_start_time,
                     _ => return None,
@@ -11706,13 +11710,13 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.active_live_chat_id,
                     1 => &mut self.actual_end_time,
                     2 => &mut self.actual_start_time,
-                    3 => gapi::wire::int64_field_mut(&mut self.concurrent_viewers),
+                    3 => ::gapi::wire::int64_field_mut(&mut self.concurrent_viewers),
                     4 => &mut self.scheduled_end_time,
                     5 => &mut self.scheduled_start_time,
                     _ => return None,
@@ -11720,7 +11724,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoLiveStreamingDetails);
+    ::gapi::record!(VideoLiveStreamingDetails);
     /// Localized versions of certain video properties (e.g. title).
     #[derive(Clone, Default)]
     pub struct VideoLocalization {
@@ -11729,11 +11733,11 @@ pub mod schemas {
         /// Localized version of the video's title.
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for VideoLocalization {
+    impl ::gapi::wire::Record for VideoLocalization {
         const NAME: &'static str = "VideoLocalization";
         const FIELDS: &'static [&'static str] = &["description", "title"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.description,
@@ -11743,7 +11747,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.description,
@@ -11753,18 +11757,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoLocalization);
+    ::gapi::record!(VideoLocalization);
     /// Details about monetization of a YouTube Video.
     #[derive(Clone, Default)]
     pub struct VideoMonetizationDetails {
         /// The value of access indicates whether the video can be monetized or not.
         pub access: Option<AccessPolicy>,
     }
-    impl gapi::wire::Record for VideoMonetizationDetails {
+    impl ::gapi::wire::Record for VideoMonetizationDetails {
         const NAME: &'static str = "VideoMonetizationDetails";
         const FIELDS: &'static [&'static str] = &["access"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.access,
@@ -11773,7 +11777,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.access,
@@ -11782,18 +11786,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoMonetizationDetails);
+    ::gapi::record!(VideoMonetizationDetails);
     /// Details about paid content, such as paid product placement, sponsorships or endorsement, contained in a YouTube video and a method to inform viewers of paid promotion. This data can only be retrieved by the video owner.
     #[derive(Clone, Default)]
     pub struct VideoPaidProductPlacementDetails {
         /// This boolean represents whether the video contains Paid Product Placement, Studio equivalent: https://screenshot.googleplex.com/4Me79DE6AfT2ktp.png
         pub has_paid_product_placement: Option<bool>,
     }
-    impl gapi::wire::Record for VideoPaidProductPlacementDetails {
+    impl ::gapi::wire::Record for VideoPaidProductPlacementDetails {
         const NAME: &'static str = "VideoPaidProductPlacementDetails";
         const FIELDS: &'static [&'static str] = &["hasPaidProductPlacement"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.has_paid_product_placement,
@@ -11802,7 +11806,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.has_paid_product_placement,
@@ -11811,7 +11815,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoPaidProductPlacementDetails);
+    ::gapi::record!(VideoPaidProductPlacementDetails);
     /// Player to be used for a video playback.
     #[derive(Clone, Default)]
     pub struct VideoPlayer {
@@ -11821,7 +11825,7 @@ pub mod schemas {
         /// The embed width
         pub embed_width: Option<i64>,
     }
-    impl gapi::wire::Record for VideoPlayer {
+    impl ::gapi::wire::Record for VideoPlayer {
         const NAME: &'static str = "VideoPlayer";
         const FIELDS: &'static [&'static str] = &[
             "embedHeight",
@@ -11829,29 +11833,29 @@ pub mod schemas {
             "embedWidth",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.embed_height),
+                    0 => ::gapi::wire::int64_field(&self.embed_height),
                     1 => &self.embed_html,
-                    2 => gapi::wire::int64_field(&self.embed_width),
+                    2 => ::gapi::wire::int64_field(&self.embed_width),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.embed_height),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.embed_height),
                     1 => &mut self.embed_html,
-                    2 => gapi::wire::int64_field_mut(&mut self.embed_width),
+                    2 => ::gapi::wire::int64_field_mut(&mut self.embed_width),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(VideoPlayer);
+    ::gapi::record!(VideoPlayer);
     /// Describes processing status and progress and availability of some other Video resource parts.
     #[derive(Clone, Default)]
     pub struct VideoProcessingDetails {
@@ -11874,7 +11878,7 @@ pub mod schemas {
         /// This value indicates whether thumbnail images have been generated for the video.
         pub thumbnails_availability: Option<String>,
     }
-    impl gapi::wire::Record for VideoProcessingDetails {
+    impl ::gapi::wire::Record for VideoProcessingDetails {
         const NAME: &'static str = "VideoProcessingDetails";
         const FIELDS: &'static [&'static str] = &[
             "editorSuggestionsAvailability",
@@ -11887,7 +11891,7 @@ pub mod schemas {
             "thumbnailsAvailability",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.editor_suggestions_availability,
@@ -11903,7 +11907,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.editor_suggestions_availability,
@@ -11919,8 +11923,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoProcessingDetails);
-    gapi::open_enum! {
+    ::gapi::record!(VideoProcessingDetails);
+    ::gapi::open_enum! {
         /// The reason that YouTube failed to process the video. This property will only have a value if the processingStatus property's value is failed.
         pub enum VideoProcessingDetailsProcessingFailureReason {
             UploadFailed = "uploadFailed",
@@ -11939,7 +11943,7 @@ pub mod schemas {
         /// An estimate of the amount of time, in millseconds, that YouTube needs to finish processing the video.
         pub time_left_ms: Option<u64>,
     }
-    impl gapi::wire::Record for VideoProcessingDetailsProcessingProgress {
+    impl ::gapi::wire::Record for VideoProcessingDetailsProcessingProgress {
         const NAME: &'static str = "VideoProcessingDetailsProcessingProgress";
         const FIELDS: &'static [&'static str] = &[
             "partsProcessed",
@@ -11947,30 +11951,30 @@ pub mod schemas {
             "timeLeftMs",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.parts_processed),
-                    1 => gapi::wire::int64_field(&self.parts_total),
-                    2 => gapi::wire::int64_field(&self.time_left_ms),
+                    0 => ::gapi::wire::int64_field(&self.parts_processed),
+                    1 => ::gapi::wire::int64_field(&self.parts_total),
+                    2 => ::gapi::wire::int64_field(&self.time_left_ms),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.parts_processed),
-                    1 => gapi::wire::int64_field_mut(&mut self.parts_total),
-                    2 => gapi::wire::int64_field_mut(&mut self.time_left_ms),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.parts_processed),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.parts_total),
+                    2 => ::gapi::wire::int64_field_mut(&mut self.time_left_ms),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(VideoProcessingDetailsProcessingProgress);
-    gapi::open_enum! {
+    ::gapi::record!(VideoProcessingDetailsProcessingProgress);
+    ::gapi::open_enum! {
         /// The video's processing status. This value indicates whether YouTube was able to process the video or if the video is still being processed.
         pub enum VideoProcessingDetailsProcessingStatus {
             Processing = "processing",
@@ -11989,11 +11993,11 @@ pub mod schemas {
         /// The ID that YouTube uses to uniquely identify the video.
         pub video_id: Option<String>,
     }
-    impl gapi::wire::Record for VideoRating {
+    impl ::gapi::wire::Record for VideoRating {
         const NAME: &'static str = "VideoRating";
         const FIELDS: &'static [&'static str] = &["rating", "videoId"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.rating,
@@ -12003,7 +12007,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.rating,
@@ -12013,7 +12017,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoRating);
+    ::gapi::record!(VideoRating);
     /// Rating of a video.
     pub type VideoRatingRating = CommentSnippetViewerRating;
     /// Recording information associated with the video.
@@ -12024,9 +12028,9 @@ pub mod schemas {
         /// The text description of the location where the video was recorded.
         pub location_description: Option<String>,
         /// The date and time when the video was recorded.
-        pub recording_date: Option<gapi::types::DateTime>,
+        pub recording_date: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for VideoRecordingDetails {
+    impl ::gapi::wire::Record for VideoRecordingDetails {
         const NAME: &'static str = "VideoRecordingDetails";
         const FIELDS: &'static [&'static str] = &[
             "location",
@@ -12034,7 +12038,7 @@ pub mod schemas {
             "recordingDate",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.location,
@@ -12045,7 +12049,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.location,
@@ -12056,7 +12060,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoRecordingDetails);
+    ::gapi::record!(VideoRecordingDetails);
     /// Basic details about a video, including title, description, uploader, thumbnails and category.
     #[derive(Clone, Default)]
     pub struct VideoSnippet {
@@ -12077,7 +12081,7 @@ pub mod schemas {
         /// Localized snippet selected with the hl parameter. If no such localization exists, this field is populated with the default snippet. (Read-only)
         pub localized: Option<VideoLocalization>,
         /// The date and time when the video was uploaded.
-        pub published_at: Option<gapi::types::DateTime>,
+        pub published_at: Option<::gapi::types::DateTime>,
         /// A list of keyword tags associated with the video. Tags may contain spaces.
         pub tags: Option<Vec<String>>,
         /// A map of thumbnail images associated with the video. For each object in the map, the key is the name of the thumbnail image, and the value is an object that contains other information about the thumbnail.
@@ -12085,7 +12089,7 @@ pub mod schemas {
         /// The video's title. @mutable youtube.videos.insert youtube.videos.update
         pub title: Option<String>,
     }
-    impl gapi::wire::Record for VideoSnippet {
+    impl ::gapi::wire::Record for VideoSnippet {
         const NAME: &'static str = "VideoSnippet";
         const FIELDS: &'static [&'static str] = &[
             "categoryId",
@@ -12102,7 +12106,7 @@ pub mod schemas {
             "title",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.category_id,
@@ -12122,7 +12126,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.category_id,
@@ -12142,7 +12146,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoSnippet);
+    ::gapi::record!(VideoSnippet);
     /// Indicates if the video is an upcoming/active live broadcast. Or it's "none" if the video is not an upcoming/active live broadcast.
     pub type VideoSnippetLiveBroadcastContent = SearchResultSnippetLiveBroadcastContent;
     /// A *VideoStat* resource represents a YouTube video's stats.
@@ -12161,7 +12165,7 @@ pub mod schemas {
         /// Output only. The VideoStatsStatistics object contains statistics about the video.
         pub statistics: Option<VideoStatsStatistics>,
     }
-    impl gapi::wire::Record for VideoStat {
+    impl ::gapi::wire::Record for VideoStat {
         const NAME: &'static str = "VideoStat";
         const FIELDS: &'static [&'static str] = &[
             "contentDetails",
@@ -12172,7 +12176,7 @@ pub mod schemas {
             "statistics",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.content_details,
@@ -12186,7 +12190,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.content_details,
@@ -12200,7 +12204,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoStat);
+    ::gapi::record!(VideoStat);
     /// Statistics about the video, such as the number of times the video was viewed or liked.
     #[derive(Clone, Default)]
     pub struct VideoStatistics {
@@ -12217,7 +12221,7 @@ pub mod schemas {
         /// The number of times the video has been viewed.
         pub view_count: Option<u64>,
     }
-    impl gapi::wire::Record for VideoStatistics {
+    impl ::gapi::wire::Record for VideoStatistics {
         const NAME: &'static str = "VideoStatistics";
         const FIELDS: &'static [&'static str] = &[
             "commentCount",
@@ -12227,44 +12231,44 @@ pub mod schemas {
             "viewCount",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.comment_count),
-                    1 => gapi::wire::int64_field(&self.dislike_count),
-                    2 => gapi::wire::int64_field(&self.favorite_count),
-                    3 => gapi::wire::int64_field(&self.like_count),
-                    4 => gapi::wire::int64_field(&self.view_count),
+                    0 => ::gapi::wire::int64_field(&self.comment_count),
+                    1 => ::gapi::wire::int64_field(&self.dislike_count),
+                    2 => ::gapi::wire::int64_field(&self.favorite_count),
+                    3 => ::gapi::wire::int64_field(&self.like_count),
+                    4 => ::gapi::wire::int64_field(&self.view_count),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.comment_count),
-                    1 => gapi::wire::int64_field_mut(&mut self.dislike_count),
-                    2 => gapi::wire::int64_field_mut(&mut self.favorite_count),
-                    3 => gapi::wire::int64_field_mut(&mut self.like_count),
-                    4 => gapi::wire::int64_field_mut(&mut self.view_count),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.comment_count),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.dislike_count),
+                    2 => ::gapi::wire::int64_field_mut(&mut self.favorite_count),
+                    3 => ::gapi::wire::int64_field_mut(&mut self.like_count),
+                    4 => ::gapi::wire::int64_field_mut(&mut self.view_count),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(VideoStatistics);
+    ::gapi::record!(VideoStatistics);
     /// Details about the content of a YouTube Video. This is a subset of the information in VideoContentDetails specifically for the Videos.stats API.
     #[derive(Clone, Default)]
     pub struct VideoStatsContentDetails {
         /// Output only. The length of the video. The property value is a \[`google.protobuf.Duration`\](https://developers.google.com/protocol-buffers/docs/reference/google.protobuf#duration) object.
-        pub duration: Option<gapi::types::Duration>,
+        pub duration: Option<::gapi::types::Duration>,
     }
-    impl gapi::wire::Record for VideoStatsContentDetails {
+    impl ::gapi::wire::Record for VideoStatsContentDetails {
         const NAME: &'static str = "VideoStatsContentDetails";
         const FIELDS: &'static [&'static str] = &["duration"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.duration,
@@ -12273,7 +12277,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.duration,
@@ -12282,18 +12286,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoStatsContentDetails);
+    ::gapi::record!(VideoStatsContentDetails);
     /// Basic details about a video. This is a subset of the information in VideoSnippet specifically for the Videos.stats API.
     #[derive(Clone, Default)]
     pub struct VideoStatsSnippet {
         /// Output only. The date and time that the video was uploaded. The property value is a \[`google.protobuf.Timestamp`\](https://developers.google.com/protocol-buffers/docs/reference/google.protobuf#timestamp) object.
-        pub publish_time: Option<gapi::types::DateTime>,
+        pub publish_time: Option<::gapi::types::DateTime>,
     }
-    impl gapi::wire::Record for VideoStatsSnippet {
+    impl ::gapi::wire::Record for VideoStatsSnippet {
         const NAME: &'static str = "VideoStatsSnippet";
         const FIELDS: &'static [&'static str] = &["publishTime"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.publish_time,
@@ -12302,7 +12306,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.publish_time,
@@ -12311,7 +12315,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoStatsSnippet);
+    ::gapi::record!(VideoStatsSnippet);
     /// Statistics about the video, such as the number of times the video was viewed or liked.
     #[derive(Clone, Default)]
     pub struct VideoStatsStatistics {
@@ -12322,7 +12326,7 @@ pub mod schemas {
         /// Output only. The number of times the video has been viewed.
         pub view_count: Option<i64>,
     }
-    impl gapi::wire::Record for VideoStatsStatistics {
+    impl ::gapi::wire::Record for VideoStatsStatistics {
         const NAME: &'static str = "VideoStatsStatistics";
         const FIELDS: &'static [&'static str] = &[
             "commentCount",
@@ -12330,29 +12334,29 @@ pub mod schemas {
             "viewCount",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.comment_count),
-                    1 => gapi::wire::int64_field(&self.like_count),
-                    2 => gapi::wire::int64_field(&self.view_count),
+                    0 => ::gapi::wire::int64_field(&self.comment_count),
+                    1 => ::gapi::wire::int64_field(&self.like_count),
+                    2 => ::gapi::wire::int64_field(&self.view_count),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.comment_count),
-                    1 => gapi::wire::int64_field_mut(&mut self.like_count),
-                    2 => gapi::wire::int64_field_mut(&mut self.view_count),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.comment_count),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.like_count),
+                    2 => ::gapi::wire::int64_field_mut(&mut self.view_count),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(VideoStatsStatistics);
+    ::gapi::record!(VideoStatsStatistics);
     /// Basic details about a video category, such as its localized title. Next Id: 20
     #[derive(Clone, Default)]
     pub struct VideoStatus {
@@ -12370,14 +12374,14 @@ pub mod schemas {
         /// This value indicates if the extended video statistics on the watch page can be viewed by everyone. Note that the view count, likes, etc will still be visible if this is disabled. @mutable youtube.videos.insert youtube.videos.update
         pub public_stats_viewable: Option<bool>,
         /// The date and time when the video is scheduled to publish. It can be set only if the privacy status of the video is private..
-        pub publish_at: Option<gapi::types::DateTime>,
+        pub publish_at: Option<::gapi::types::DateTime>,
         /// This value explains why YouTube rejected an uploaded video. This property is only present if the `uploadStatus` property indicates that the upload was rejected.
         pub rejection_reason: Option<VideoStatusRejectionReason>,
         pub self_declared_made_for_kids: Option<bool>,
         /// The status of the uploaded video.
         pub upload_status: Option<VideoStatusUploadStatus>,
     }
-    impl gapi::wire::Record for VideoStatus {
+    impl ::gapi::wire::Record for VideoStatus {
         const NAME: &'static str = "VideoStatus";
         const FIELDS: &'static [&'static str] = &[
             "containsSyntheticMedia",
@@ -12393,7 +12397,7 @@ pub mod schemas {
             "uploadStatus",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.contains_synthetic_media,
@@ -12412,7 +12416,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.contains_synthetic_media,
@@ -12431,8 +12435,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoStatus);
-    gapi::open_enum! {
+    ::gapi::record!(VideoStatus);
+    ::gapi::open_enum! {
         /// This value explains why a video failed to upload. This property is only present if the `uploadStatus` property indicates that the upload failed.
         pub enum VideoStatusFailureReason {
             /// Unable to convert video content.
@@ -12449,7 +12453,7 @@ pub mod schemas {
             UploadAborted = "uploadAborted",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The video's license. @mutable youtube.videos.insert youtube.videos.update
         pub enum VideoStatusLicense {
             /// Standard YouTube license.
@@ -12460,7 +12464,7 @@ pub mod schemas {
     }
     /// The video's privacy status. In a `videos.insert` request, if you don't specify a value for this property, the uploaded video's privacy status defaults to `public`. Certain uploads might default to `private` based on creator account settings, as explained in the \[YouTube Help Center\](https://support.google.com/youtube/answer/157177). Videos uploaded from unverified API projects are not restricted to private viewing mode.
     pub type VideoStatusPrivacyStatus = ChannelStatusPrivacyStatus;
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// This value explains why YouTube rejected an uploaded video. This property is only present if the `uploadStatus` property indicates that the upload was rejected.
         pub enum VideoStatusRejectionReason {
             /// Copyright infringement.
@@ -12485,7 +12489,7 @@ pub mod schemas {
             Legal = "legal",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The status of the uploaded video.
         pub enum VideoStatusUploadStatus {
             /// Video has been uploaded but not processed yet.
@@ -12514,7 +12518,7 @@ pub mod schemas {
         /// A list of keyword tags that could be added to the video's metadata to increase the likelihood that users will locate your video when searching or browsing on YouTube.
         pub tag_suggestions: Option<Vec<VideoSuggestionsTagSuggestion>>,
     }
-    impl gapi::wire::Record for VideoSuggestions {
+    impl ::gapi::wire::Record for VideoSuggestions {
         const NAME: &'static str = "VideoSuggestions";
         const FIELDS: &'static [&'static str] = &[
             "editorSuggestions",
@@ -12524,7 +12528,7 @@ pub mod schemas {
             "tagSuggestions",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.editor_suggestions,
@@ -12537,7 +12541,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.editor_suggestions,
@@ -12550,8 +12554,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoSuggestions);
-    gapi::open_enum! {
+    ::gapi::record!(VideoSuggestions);
+    ::gapi::open_enum! {
         pub enum VideoSuggestionsEditorSuggestions {
             /// Picture brightness levels seem off and could be corrected.
             VideoAutoLevels = "videoAutoLevels",
@@ -12563,7 +12567,7 @@ pub mod schemas {
             AudioQuietAudioSwap = "audioQuietAudioSwap",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum VideoSuggestionsProcessingErrors {
             /// File contains audio only (e.g., an MP3 file).
             AudioFile = "audioFile",
@@ -12581,7 +12585,7 @@ pub mod schemas {
             UnsupportedSpatialAudioLayout = "unsupportedSpatialAudioLayout",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum VideoSuggestionsProcessingHints {
             /// The MP4 file is not streamable, this will slow down the processing. MOOV atom was not found at the beginning of the file.
             NonStreamableMov = "nonStreamableMov",
@@ -12597,7 +12601,7 @@ pub mod schemas {
             HdrVideo = "hdrVideo",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum VideoSuggestionsProcessingWarnings {
             /// Unrecognized file format, transcoding is likely to fail.
             UnknownContainer = "unknownContainer",
@@ -12633,11 +12637,11 @@ pub mod schemas {
         /// The keyword tag suggested for the video.
         pub tag: Option<String>,
     }
-    impl gapi::wire::Record for VideoSuggestionsTagSuggestion {
+    impl ::gapi::wire::Record for VideoSuggestionsTagSuggestion {
         const NAME: &'static str = "VideoSuggestionsTagSuggestion";
         const FIELDS: &'static [&'static str] = &["categoryRestricts", "tag"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.category_restricts,
@@ -12647,7 +12651,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.category_restricts,
@@ -12657,7 +12661,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoSuggestionsTagSuggestion);
+    ::gapi::record!(VideoSuggestionsTagSuggestion);
     /// Freebase topic information related to the video.
     #[derive(Clone, Default)]
     pub struct VideoTopicDetails {
@@ -12668,7 +12672,7 @@ pub mod schemas {
         /// A list of Freebase topic IDs that are centrally associated with the video. These are topics that are centrally featured in the video, and it can be said that the video is mainly about each of these. You can retrieve information about each topic using the &lt; a href="http://wiki.freebase.com/wiki/Topic_API">Freebase Topic API.
         pub topic_ids: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for VideoTopicDetails {
+    impl ::gapi::wire::Record for VideoTopicDetails {
         const NAME: &'static str = "VideoTopicDetails";
         const FIELDS: &'static [&'static str] = &[
             "relevantTopicIds",
@@ -12676,7 +12680,7 @@ pub mod schemas {
             "topicIds",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.relevant_topic_ids,
@@ -12687,7 +12691,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.relevant_topic_ids,
@@ -12698,7 +12702,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoTopicDetails);
+    ::gapi::record!(VideoTopicDetails);
     /// Specifies who is allowed to train on the video.
     #[derive(Clone, Default)]
     pub struct VideoTrainability {
@@ -12711,7 +12715,7 @@ pub mod schemas {
         /// The ID of the video.
         pub video_id: Option<String>,
     }
-    impl gapi::wire::Record for VideoTrainability {
+    impl ::gapi::wire::Record for VideoTrainability {
         const NAME: &'static str = "VideoTrainability";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -12720,7 +12724,7 @@ pub mod schemas {
             "videoId",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -12732,7 +12736,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -12744,7 +12748,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(VideoTrainability);
+    ::gapi::record!(VideoTrainability);
     /// Branding properties for the watch. All deprecated.
     #[derive(Clone, Default)]
     pub struct WatchSettings {
@@ -12755,7 +12759,7 @@ pub mod schemas {
         /// The background color for the video watch page's branded area.
         pub text_color: Option<String>,
     }
-    impl gapi::wire::Record for WatchSettings {
+    impl ::gapi::wire::Record for WatchSettings {
         const NAME: &'static str = "WatchSettings";
         const FIELDS: &'static [&'static str] = &[
             "backgroundColor",
@@ -12763,7 +12767,7 @@ pub mod schemas {
             "textColor",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.background_color,
@@ -12774,7 +12778,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.background_color,
@@ -12785,19 +12789,19 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(WatchSettings);
+    ::gapi::record!(WatchSettings);
 }
 /// The YouTube Data API v3 (`youtube` v3): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]
 pub struct Youtube {
-    svc: gapi::Service,
+    svc: ::gapi::Service,
 }
 impl Youtube {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
-    pub fn new(client: gapi::Client) -> Self {
+    pub fn new(client: ::gapi::Client) -> Self {
         Youtube {
-            svc: gapi::Service::new(client, &SERVICE),
+            svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
@@ -12816,7 +12820,7 @@ impl Youtube {
     }
     /// The underlying [`gapi::Service`].
     #[inline]
-    pub fn service(&self) -> &gapi::Service {
+    pub fn service(&self) -> &::gapi::Service {
         &self.svc
     }
     /// The `abuseReports` resource.
@@ -13053,7 +13057,7 @@ pub mod abuse_reports {
     /// Methods of the `abuseReports` resource.
     #[derive(Clone, Debug)]
     pub struct AbuseReportsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl AbuseReportsResource {
         /// Inserts a new resource into this collection.
@@ -13069,7 +13073,7 @@ pub mod abuse_reports {
             part: Vec<String>,
             request: super::schemas::AbuseReport,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
                 call.query_append("part", v);
             }
@@ -13077,29 +13081,29 @@ pub mod abuse_reports {
             InsertCall { call }
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.abuseReports.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/abuseReports",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.abuseReports.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::AbuseReport;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -13109,7 +13113,7 @@ pub mod abuse_reports {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::AbuseReport>,
+            Output = ::gapi::Result<super::schemas::AbuseReport>,
         > {
             self.call.send()
         }
@@ -13120,7 +13124,7 @@ pub mod activities {
     /// Methods of the `activities` resource.
     #[derive(Clone, Debug)]
     pub struct ActivitiesResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ActivitiesResource {
         /// Retrieves a list of resources, possibly filtered.
@@ -13132,41 +13136,41 @@ pub mod activities {
         /// - `part`: The *part* parameter specifies a comma-separated list of one or more activity resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in an activity resource, the snippet property contains other properties that identify the type of activity, a display title for the activity, and so forth. If you set *part=snippet*, the API response will also contain all of those nested properties.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
             ListCall { call }
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.activities.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/activities",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtube.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.activities.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::ActivityListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -13207,7 +13211,7 @@ pub mod activities {
         #[inline]
         pub fn published_after(
             mut self,
-            value: impl Into<gapi::types::DateTime>,
+            value: impl Into<::gapi::types::DateTime>,
         ) -> Self {
             self.call.query("publishedAfter", value.into());
             self
@@ -13216,7 +13220,7 @@ pub mod activities {
         #[inline]
         pub fn published_before(
             mut self,
-            value: impl Into<gapi::types::DateTime>,
+            value: impl Into<::gapi::types::DateTime>,
         ) -> Self {
             self.call.query("publishedBefore", value.into());
             self
@@ -13232,18 +13236,18 @@ pub mod activities {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ActivityListResponse>,
+            Output = ::gapi::Result<super::schemas::ActivityListResponse>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::ActivityListResponse> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::ActivityListResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::ActivityListResponse> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::ActivityListResponse> {
             self.call.items()
         }
     }
@@ -13253,7 +13257,7 @@ pub mod captions {
     /// Methods of the `captions` resource.
     #[derive(Clone, Debug)]
     pub struct CaptionsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl CaptionsResource {
         /// Deletes a resource.
@@ -13265,7 +13269,7 @@ pub mod captions {
         /// - `id`:
         #[inline]
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
             DeleteCall { call }
         }
@@ -13278,7 +13282,7 @@ pub mod captions {
         /// - `id`: The ID of the caption track to download, required for One Platform.
         #[inline]
         pub fn download(&self, id: impl Into<String>) -> DownloadCall {
-            let mut call = gapi::Call::new(&self.svc, &DOWNLOAD);
+            let mut call = ::gapi::Call::new(&self.svc, &DOWNLOAD);
             call.path_param("id", id.into());
             DownloadCall { call }
         }
@@ -13295,7 +13299,7 @@ pub mod captions {
             part: Vec<String>,
             request: super::schemas::Caption,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
                 call.query_append("part", v);
             }
@@ -13312,7 +13316,7 @@ pub mod captions {
         /// - `video_id`: Returns the captions for the specified video.
         #[inline]
         pub fn list(&self, part: Vec<String>, video_id: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
@@ -13332,7 +13336,7 @@ pub mod captions {
             part: Vec<String>,
             request: super::schemas::Caption,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
                 call.query_append("part", v);
             }
@@ -13340,29 +13344,29 @@ pub mod captions {
             UpdateCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.captions.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "youtube/v3/captions",
         scopes: &[
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.captions.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -13381,34 +13385,34 @@ pub mod captions {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static DOWNLOAD: gapi::MethodInfo = gapi::MethodInfo {
+    static DOWNLOAD: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.captions.download",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/captions/{id}",
         scopes: &[
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
         supports_media_download: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.captions.download`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DownloadCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DownloadCall {
+    impl ::gapi::CallBuilder for DownloadCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -13439,48 +13443,48 @@ pub mod captions {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
         /// Downloads the media (`alt=media`) instead of the JSON response.
         #[inline]
         pub fn download(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<gapi::Download>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
             self.call.download()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.captions.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/captions",
         scopes: &[
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
         media_upload: Some(
-            &gapi::MediaUploadInfo {
+            &::gapi::MediaUploadInfo {
                 accept: &["text/xml", "application/octet-stream", "*/*"],
                 max_size: Some(104857600),
                 simple_path: Some("/upload/youtube/v3/captions"),
                 resumable_path: Some("/resumable/upload/youtube/v3/captions"),
             },
         ),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.captions.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::Caption;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -13507,41 +13511,45 @@ pub mod captions {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Caption>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Caption>,
+        > {
             self.call.send()
         }
         /// Sends the request with `media` uploaded (the request body, if any, as metadata).
         #[inline]
         pub fn upload(
             self,
-            media: gapi::Media,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Caption>> {
+            media: ::gapi::Media,
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Caption>,
+        > {
             self.call.upload(media)
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.captions.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/captions",
         scopes: &[
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.captions.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::CaptionListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -13571,42 +13579,42 @@ pub mod captions {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::CaptionListResponse>,
+            Output = ::gapi::Result<super::schemas::CaptionListResponse>,
         > {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.captions.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "youtube/v3/captions",
         scopes: &[
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
         media_upload: Some(
-            &gapi::MediaUploadInfo {
+            &::gapi::MediaUploadInfo {
                 accept: &["text/xml", "application/octet-stream", "*/*"],
                 max_size: Some(104857600),
                 simple_path: Some("/upload/youtube/v3/captions"),
                 resumable_path: Some("/resumable/upload/youtube/v3/captions"),
             },
         ),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.captions.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::Caption;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -13633,15 +13641,19 @@ pub mod captions {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Caption>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Caption>,
+        > {
             self.call.send()
         }
         /// Sends the request with `media` uploaded (the request body, if any, as metadata).
         #[inline]
         pub fn upload(
             self,
-            media: gapi::Media,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Caption>> {
+            media: ::gapi::Media,
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Caption>,
+        > {
             self.call.upload(media)
         }
     }
@@ -13651,7 +13663,7 @@ pub mod channel_banners {
     /// Methods of the `channelBanners` resource.
     #[derive(Clone, Debug)]
     pub struct ChannelBannersResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ChannelBannersResource {
         /// Inserts a new resource into this collection.
@@ -13662,14 +13674,14 @@ pub mod channel_banners {
             &self,
             request: super::schemas::ChannelBannerResource,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.body(&request);
             InsertCall { call }
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.channelBanners.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/channelBanners/insert",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -13677,7 +13689,7 @@ pub mod channel_banners {
             "https://www.googleapis.com/auth/youtube.upload",
         ],
         media_upload: Some(
-            &gapi::MediaUploadInfo {
+            &::gapi::MediaUploadInfo {
                 accept: &["image/jpeg", "image/png", "application/octet-stream"],
                 max_size: Some(6291456),
                 simple_path: Some("/upload/youtube/v3/channelBanners/insert"),
@@ -13686,21 +13698,21 @@ pub mod channel_banners {
                 ),
             },
         ),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.channelBanners.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::ChannelBannerResource;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -13731,7 +13743,7 @@ pub mod channel_banners {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ChannelBannerResource>,
+            Output = ::gapi::Result<super::schemas::ChannelBannerResource>,
         > {
             self.call.send()
         }
@@ -13739,9 +13751,9 @@ pub mod channel_banners {
         #[inline]
         pub fn upload(
             self,
-            media: gapi::Media,
+            media: ::gapi::Media,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ChannelBannerResource>,
+            Output = ::gapi::Result<super::schemas::ChannelBannerResource>,
         > {
             self.call.upload(media)
         }
@@ -13752,7 +13764,7 @@ pub mod channel_sections {
     /// Methods of the `channelSections` resource.
     #[derive(Clone, Debug)]
     pub struct ChannelSectionsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ChannelSectionsResource {
         /// Deletes a resource.
@@ -13764,7 +13776,7 @@ pub mod channel_sections {
         /// - `id`:
         #[inline]
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
             DeleteCall { call }
         }
@@ -13781,7 +13793,7 @@ pub mod channel_sections {
             part: Vec<String>,
             request: super::schemas::ChannelSection,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
                 call.query_append("part", v);
             }
@@ -13797,7 +13809,7 @@ pub mod channel_sections {
         /// - `part`: The *part* parameter specifies a comma-separated list of one or more channelSection resource properties that the API response will include. The part names that you can include in the parameter value are id, snippet, and contentDetails. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a channelSection resource, the snippet property contains other properties, such as a display title for the channelSection. If you set *part=snippet*, the API response will also contain all of those nested properties.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
@@ -13816,7 +13828,7 @@ pub mod channel_sections {
             part: Vec<String>,
             request: super::schemas::ChannelSection,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
                 call.query_append("part", v);
             }
@@ -13824,30 +13836,30 @@ pub mod channel_sections {
             UpdateCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.channelSections.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "youtube/v3/channelSections",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.channelSections.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -13860,34 +13872,34 @@ pub mod channel_sections {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.channelSections.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/channelSections",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.channelSections.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::ChannelSection;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -13912,14 +13924,14 @@ pub mod channel_sections {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ChannelSection>,
+            Output = ::gapi::Result<super::schemas::ChannelSection>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.channelSections.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/channelSections",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -13927,21 +13939,21 @@ pub mod channel_sections {
             "https://www.googleapis.com/auth/youtube.readonly",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.channelSections.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::ChannelSectionListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -13985,35 +13997,35 @@ pub mod channel_sections {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ChannelSectionListResponse>,
+            Output = ::gapi::Result<super::schemas::ChannelSectionListResponse>,
         > {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.channelSections.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "youtube/v3/channelSections",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.channelSections.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::ChannelSection;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -14029,7 +14041,7 @@ pub mod channel_sections {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ChannelSection>,
+            Output = ::gapi::Result<super::schemas::ChannelSection>,
         > {
             self.call.send()
         }
@@ -14040,7 +14052,7 @@ pub mod channels {
     /// Methods of the `channels` resource.
     #[derive(Clone, Debug)]
     pub struct ChannelsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ChannelsResource {
         /// Retrieves a list of resources, possibly filtered.
@@ -14052,7 +14064,7 @@ pub mod channels {
         /// - `part`: The *part* parameter specifies a comma-separated list of one or more channel resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a channel resource, the contentDetails property contains other properties, such as the uploads properties. As such, if you set *part=contentDetails*, the API response will also contain all of those nested properties.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
@@ -14071,7 +14083,7 @@ pub mod channels {
             part: Vec<String>,
             request: super::schemas::Channel,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
                 call.query_append("part", v);
             }
@@ -14079,9 +14091,9 @@ pub mod channels {
             UpdateCall { call }
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.channels.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/channels",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -14090,25 +14102,25 @@ pub mod channels {
             "https://www.googleapis.com/auth/youtubepartner",
             "https://www.googleapis.com/auth/youtubepartner-channel-audit",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.channels.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::ChannelListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -14186,45 +14198,45 @@ pub mod channels {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ChannelListResponse>,
+            Output = ::gapi::Result<super::schemas::ChannelListResponse>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::ChannelListResponse> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::ChannelListResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::ChannelListResponse> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::ChannelListResponse> {
             self.call.items()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.channels.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "youtube/v3/channels",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.channels.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::Channel;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -14239,7 +14251,9 @@ pub mod channels {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Channel>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Channel>,
+        > {
             self.call.send()
         }
     }
@@ -14249,7 +14263,7 @@ pub mod comment_threads {
     /// Methods of the `commentThreads` resource.
     #[derive(Clone, Debug)]
     pub struct CommentThreadsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl CommentThreadsResource {
         /// Inserts a new resource into this collection.
@@ -14265,7 +14279,7 @@ pub mod comment_threads {
             part: Vec<String>,
             request: super::schemas::CommentThread,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
                 call.query_append("part", v);
             }
@@ -14281,33 +14295,33 @@ pub mod comment_threads {
         /// - `part`: The *part* parameter specifies a comma-separated list of one or more commentThread resource properties that the API response will include.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
             ListCall { call }
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.commentThreads.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/commentThreads",
         scopes: &["https://www.googleapis.com/auth/youtube.force-ssl"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.commentThreads.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::CommentThread;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -14317,35 +14331,35 @@ pub mod comment_threads {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::CommentThread>,
+            Output = ::gapi::Result<super::schemas::CommentThread>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.commentThreads.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/commentThreads",
         scopes: &["https://www.googleapis.com/auth/youtube.force-ssl"],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.commentThreads.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::CommentThreadListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -14423,22 +14437,22 @@ pub mod comment_threads {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::CommentThreadListResponse>,
+            Output = ::gapi::Result<super::schemas::CommentThreadListResponse>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::CommentThreadListResponse> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::CommentThreadListResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::CommentThreadListResponse> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::CommentThreadListResponse> {
             self.call.items()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Limits the returned comment threads to those with the specified moderation status. Not compatible with the 'id' filter. Valid values: published, heldForReview, likelySpam.
         pub enum ListModerationStatus {
             /// The comment is available for public display.
@@ -14450,7 +14464,7 @@ pub mod comment_threads {
             Rejected = "rejected",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum ListOrder {
             OrderUnspecified = "orderUnspecified",
             /// Order by time.
@@ -14459,7 +14473,7 @@ pub mod comment_threads {
             Relevance = "relevance",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The requested text format for the returned comments.
         pub enum ListTextFormat {
             TextFormatUnspecified = "textFormatUnspecified",
@@ -14475,7 +14489,7 @@ pub mod comments {
     /// Methods of the `comments` resource.
     #[derive(Clone, Debug)]
     pub struct CommentsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl CommentsResource {
         /// Deletes a resource.
@@ -14487,7 +14501,7 @@ pub mod comments {
         /// - `id`:
         #[inline]
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
             DeleteCall { call }
         }
@@ -14504,7 +14518,7 @@ pub mod comments {
             part: Vec<String>,
             request: super::schemas::Comment,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
                 call.query_append("part", v);
             }
@@ -14520,7 +14534,7 @@ pub mod comments {
         /// - `part`: The *part* parameter specifies a comma-separated list of one or more comment resource properties that the API response will include.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
@@ -14535,7 +14549,7 @@ pub mod comments {
         /// - `id`: Flags the comments with the given IDs as spam in the caller's opinion.
         #[inline]
         pub fn mark_as_spam(&self, id: Vec<String>) -> MarkAsSpamCall {
-            let mut call = gapi::Call::new(&self.svc, &MARK_AS_SPAM);
+            let mut call = ::gapi::Call::new(&self.svc, &MARK_AS_SPAM);
             for v in id {
                 call.query_append("id", v);
             }
@@ -14555,7 +14569,7 @@ pub mod comments {
             id: Vec<String>,
             moderation_status: SetModerationStatusModerationStatus,
         ) -> SetModerationStatusCall {
-            let mut call = gapi::Call::new(&self.svc, &SET_MODERATION_STATUS);
+            let mut call = ::gapi::Call::new(&self.svc, &SET_MODERATION_STATUS);
             for v in id {
                 call.query_append("id", v);
             }
@@ -14575,7 +14589,7 @@ pub mod comments {
             part: Vec<String>,
             request: super::schemas::Comment,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
                 call.query_append("part", v);
             }
@@ -14583,56 +14597,56 @@ pub mod comments {
             UpdateCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.comments.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "youtube/v3/comments",
         scopes: &["https://www.googleapis.com/auth/youtube.force-ssl"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.comments.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl DeleteCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.comments.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/comments",
         scopes: &["https://www.googleapis.com/auth/youtube.force-ssl"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.comments.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::Comment;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -14641,34 +14655,36 @@ pub mod comments {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Comment>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Comment>,
+        > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.comments.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/comments",
         scopes: &["https://www.googleapis.com/auth/youtube.force-ssl"],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.comments.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::CommentListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -14710,71 +14726,71 @@ pub mod comments {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::CommentListResponse>,
+            Output = ::gapi::Result<super::schemas::CommentListResponse>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::CommentListResponse> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::CommentListResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::CommentListResponse> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::CommentListResponse> {
             self.call.items()
         }
     }
-    static MARK_AS_SPAM: gapi::MethodInfo = gapi::MethodInfo {
+    static MARK_AS_SPAM: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.comments.markAsSpam",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/comments/markAsSpam",
         scopes: &["https://www.googleapis.com/auth/youtube.force-ssl"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.comments.markAsSpam`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct MarkAsSpamCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for MarkAsSpamCall {
+    impl ::gapi::CallBuilder for MarkAsSpamCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl MarkAsSpamCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static SET_MODERATION_STATUS: gapi::MethodInfo = gapi::MethodInfo {
+    static SET_MODERATION_STATUS: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.comments.setModerationStatus",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/comments/setModerationStatus",
         scopes: &["https://www.googleapis.com/auth/youtube.force-ssl"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.comments.setModerationStatus`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct SetModerationStatusCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for SetModerationStatusCall {
+    impl ::gapi::CallBuilder for SetModerationStatusCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -14787,30 +14803,30 @@ pub mod comments {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.comments.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "youtube/v3/comments",
         scopes: &["https://www.googleapis.com/auth/youtube.force-ssl"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.comments.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::Comment;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -14819,11 +14835,13 @@ pub mod comments {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Comment>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Comment>,
+        > {
             self.call.send()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The requested text format for the returned comments.
         pub enum ListTextFormat {
             TextFormatUnspecified = "textFormatUnspecified",
@@ -14833,7 +14851,7 @@ pub mod comments {
             PlainText = "plainText",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Specifies the requested moderation status. Note, comments can be in statuses, which are not available through this call. For example, this call does not allow to mark a comment as 'likely spam'. Valid values: 'heldForReview', 'published' or 'rejected'.
         pub enum SetModerationStatusModerationStatus {
             /// The comment is available for public display.
@@ -14851,7 +14869,7 @@ pub mod i18n_languages {
     /// Methods of the `i18nLanguages` resource.
     #[derive(Clone, Debug)]
     pub struct I18nLanguagesResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl I18nLanguagesResource {
         /// Retrieves a list of resources, possibly filtered.
@@ -14863,16 +14881,16 @@ pub mod i18n_languages {
         /// - `part`: The *part* parameter specifies the i18nLanguage resource properties that the API response will include. Set the parameter value to snippet.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
             ListCall { call }
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.i18nLanguages.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/i18nLanguages",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -14880,21 +14898,21 @@ pub mod i18n_languages {
             "https://www.googleapis.com/auth/youtube.readonly",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.i18nLanguages.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::I18nLanguageListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -14910,7 +14928,7 @@ pub mod i18n_languages {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::I18nLanguageListResponse>,
+            Output = ::gapi::Result<super::schemas::I18nLanguageListResponse>,
         > {
             self.call.send()
         }
@@ -14921,7 +14939,7 @@ pub mod i18n_regions {
     /// Methods of the `i18nRegions` resource.
     #[derive(Clone, Debug)]
     pub struct I18nRegionsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl I18nRegionsResource {
         /// Retrieves a list of resources, possibly filtered.
@@ -14933,16 +14951,16 @@ pub mod i18n_regions {
         /// - `part`: The *part* parameter specifies the i18nRegion resource properties that the API response will include. Set the parameter value to snippet.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
             ListCall { call }
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.i18nRegions.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/i18nRegions",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -14950,21 +14968,21 @@ pub mod i18n_regions {
             "https://www.googleapis.com/auth/youtube.readonly",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.i18nRegions.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::I18nRegionListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -14980,7 +14998,7 @@ pub mod i18n_regions {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::I18nRegionListResponse>,
+            Output = ::gapi::Result<super::schemas::I18nRegionListResponse>,
         > {
             self.call.send()
         }
@@ -14991,7 +15009,7 @@ pub mod live_broadcasts {
     /// Methods of the `liveBroadcasts` resource.
     #[derive(Clone, Debug)]
     pub struct LiveBroadcastsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl LiveBroadcastsResource {
         /// Bind a broadcast to a stream.
@@ -15004,7 +15022,7 @@ pub mod live_broadcasts {
         /// - `part`: The *part* parameter specifies a comma-separated list of one or more liveBroadcast resource properties that the API response will include. The part names that you can include in the parameter value are id, snippet, contentDetails, and status.
         #[inline]
         pub fn bind(&self, id: impl Into<String>, part: Vec<String>) -> BindCall {
-            let mut call = gapi::Call::new(&self.svc, &BIND);
+            let mut call = ::gapi::Call::new(&self.svc, &BIND);
             call.query("id", id.into());
             for v in part {
                 call.query_append("part", v);
@@ -15020,7 +15038,7 @@ pub mod live_broadcasts {
         /// - `id`: Broadcast to delete.
         #[inline]
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
             DeleteCall { call }
         }
@@ -15037,7 +15055,7 @@ pub mod live_broadcasts {
             part: Vec<String>,
             request: super::schemas::LiveBroadcast,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
                 call.query_append("part", v);
             }
@@ -15052,7 +15070,7 @@ pub mod live_broadcasts {
             &self,
             request: super::schemas::Cuepoint,
         ) -> InsertCuepointCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT_CUEPOINT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT_CUEPOINT);
             call.body(&request);
             InsertCuepointCall { call }
         }
@@ -15065,7 +15083,7 @@ pub mod live_broadcasts {
         /// - `part`: The *part* parameter specifies a comma-separated list of one or more liveBroadcast resource properties that the API response will include. The part names that you can include in the parameter value are id, snippet, contentDetails, status and statistics.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
@@ -15087,7 +15105,7 @@ pub mod live_broadcasts {
             id: impl Into<String>,
             part: Vec<String>,
         ) -> TransitionCall {
-            let mut call = gapi::Call::new(&self.svc, &TRANSITION);
+            let mut call = ::gapi::Call::new(&self.svc, &TRANSITION);
             call.query("broadcastStatus", broadcast_status);
             call.query("id", id.into());
             for v in part {
@@ -15108,7 +15126,7 @@ pub mod live_broadcasts {
             part: Vec<String>,
             request: super::schemas::LiveBroadcast,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
                 call.query_append("part", v);
             }
@@ -15116,29 +15134,29 @@ pub mod live_broadcasts {
             UpdateCall { call }
         }
     }
-    static BIND: gapi::MethodInfo = gapi::MethodInfo {
+    static BIND: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveBroadcasts.bind",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/liveBroadcasts/bind",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveBroadcasts.bind`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct BindCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for BindCall {
+    impl ::gapi::CallBuilder for BindCall {
         type Response = super::schemas::LiveBroadcast;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -15169,34 +15187,34 @@ pub mod live_broadcasts {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::LiveBroadcast>,
+            Output = ::gapi::Result<super::schemas::LiveBroadcast>,
         > {
             self.call.send()
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveBroadcasts.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "youtube/v3/liveBroadcasts",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveBroadcasts.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -15218,33 +15236,33 @@ pub mod live_broadcasts {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveBroadcasts.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/liveBroadcasts",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveBroadcasts.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::LiveBroadcast;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -15269,35 +15287,35 @@ pub mod live_broadcasts {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::LiveBroadcast>,
+            Output = ::gapi::Result<super::schemas::LiveBroadcast>,
         > {
             self.call.send()
         }
     }
-    static INSERT_CUEPOINT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT_CUEPOINT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveBroadcasts.insertCuepoint",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/liveBroadcasts/cuepoint",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveBroadcasts.insertCuepoint`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCuepointCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCuepointCall {
+    impl ::gapi::CallBuilder for InsertCuepointCall {
         type Response = super::schemas::Cuepoint;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -15336,39 +15354,39 @@ pub mod live_broadcasts {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Cuepoint>,
+            Output = ::gapi::Result<super::schemas::Cuepoint>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveBroadcasts.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/liveBroadcasts",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtube.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveBroadcasts.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::LiveBroadcastListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -15434,44 +15452,44 @@ pub mod live_broadcasts {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::LiveBroadcastListResponse>,
+            Output = ::gapi::Result<super::schemas::LiveBroadcastListResponse>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::LiveBroadcastListResponse> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::LiveBroadcastListResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::LiveBroadcastListResponse> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::LiveBroadcastListResponse> {
             self.call.items()
         }
     }
-    static TRANSITION: gapi::MethodInfo = gapi::MethodInfo {
+    static TRANSITION: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveBroadcasts.transition",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/liveBroadcasts/transition",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveBroadcasts.transition`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct TransitionCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for TransitionCall {
+    impl ::gapi::CallBuilder for TransitionCall {
         type Response = super::schemas::LiveBroadcast;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -15496,34 +15514,34 @@ pub mod live_broadcasts {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::LiveBroadcast>,
+            Output = ::gapi::Result<super::schemas::LiveBroadcast>,
         > {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveBroadcasts.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "youtube/v3/liveBroadcasts",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveBroadcasts.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::LiveBroadcast;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -15548,12 +15566,12 @@ pub mod live_broadcasts {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::LiveBroadcast>,
+            Output = ::gapi::Result<super::schemas::LiveBroadcast>,
         > {
             self.call.send()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Return broadcasts with a certain status, e.g. active broadcasts.
         pub enum ListBroadcastStatus {
             BroadcastStatusFilterUnspecified = "broadcastStatusFilterUnspecified",
@@ -15567,7 +15585,7 @@ pub mod live_broadcasts {
             Completed = "completed",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Return only broadcasts with the selected type.
         pub enum ListBroadcastType {
             BroadcastTypeFilterUnspecified = "broadcastTypeFilterUnspecified",
@@ -15579,7 +15597,7 @@ pub mod live_broadcasts {
             Persistent = "persistent",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The status to which the broadcast is going to transition.
         pub enum TransitionBroadcastStatus {
             StatusUnspecified = "statusUnspecified",
@@ -15597,7 +15615,7 @@ pub mod live_chat_bans {
     /// Methods of the `liveChatBans` resource.
     #[derive(Clone, Debug)]
     pub struct LiveChatBansResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl LiveChatBansResource {
         /// Deletes a chat ban.
@@ -15609,7 +15627,7 @@ pub mod live_chat_bans {
         /// - `id`:
         #[inline]
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
             DeleteCall { call }
         }
@@ -15626,7 +15644,7 @@ pub mod live_chat_bans {
             part: Vec<String>,
             request: super::schemas::LiveChatBan,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
                 call.query_append("part", v);
             }
@@ -15634,62 +15652,62 @@ pub mod live_chat_bans {
             InsertCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveChatBans.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "youtube/v3/liveChat/bans",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveChatBans.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl DeleteCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveChatBans.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/liveChat/bans",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveChatBans.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::LiveChatBan;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -15699,7 +15717,7 @@ pub mod live_chat_bans {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::LiveChatBan>,
+            Output = ::gapi::Result<super::schemas::LiveChatBan>,
         > {
             self.call.send()
         }
@@ -15710,7 +15728,7 @@ pub mod live_chat_messages {
     /// Methods of the `liveChatMessages` resource.
     #[derive(Clone, Debug)]
     pub struct LiveChatMessagesResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl LiveChatMessagesResource {
         /// Deletes a chat message. A call to this method has a quota cost of 20 units.
@@ -15722,7 +15740,7 @@ pub mod live_chat_messages {
         /// - `id`:
         #[inline]
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
             DeleteCall { call }
         }
@@ -15739,7 +15757,7 @@ pub mod live_chat_messages {
             part: Vec<String>,
             request: super::schemas::LiveChatMessage,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
                 call.query_append("part", v);
             }
@@ -15760,7 +15778,7 @@ pub mod live_chat_messages {
             live_chat_id: impl Into<String>,
             part: Vec<String>,
         ) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.query("liveChatId", live_chat_id.into());
             for v in part {
                 call.query_append("part", v);
@@ -15772,66 +15790,66 @@ pub mod live_chat_messages {
         /// `youtube.liveChatMessages.transition` — `POST youtube/v3/liveChat/messages/transition`
         #[inline]
         pub fn transition(&self) -> TransitionCall {
-            let call = gapi::Call::new(&self.svc, &TRANSITION);
+            let call = ::gapi::Call::new(&self.svc, &TRANSITION);
             TransitionCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveChatMessages.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "youtube/v3/liveChat/messages",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveChatMessages.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl DeleteCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveChatMessages.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/liveChat/messages",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveChatMessages.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::LiveChatMessage;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -15841,39 +15859,39 @@ pub mod live_chat_messages {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::LiveChatMessage>,
+            Output = ::gapi::Result<super::schemas::LiveChatMessage>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveChatMessages.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/liveChat/messages",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtube.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveChatMessages.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::LiveChatMessageListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -15907,44 +15925,48 @@ pub mod live_chat_messages {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::LiveChatMessageListResponse>,
+            Output = ::gapi::Result<super::schemas::LiveChatMessageListResponse>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::LiveChatMessageListResponse> {
+        pub fn pages(
+            self,
+        ) -> ::gapi::Pages<super::schemas::LiveChatMessageListResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::LiveChatMessageListResponse> {
+        pub fn items(
+            self,
+        ) -> ::gapi::Items<super::schemas::LiveChatMessageListResponse> {
             self.call.items()
         }
     }
-    static TRANSITION: gapi::MethodInfo = gapi::MethodInfo {
+    static TRANSITION: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveChatMessages.transition",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/liveChat/messages/transition",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveChatMessages.transition`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct TransitionCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for TransitionCall {
+    impl ::gapi::CallBuilder for TransitionCall {
         type Response = super::schemas::LiveChatMessage;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -15966,12 +15988,12 @@ pub mod live_chat_messages {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::LiveChatMessage>,
+            Output = ::gapi::Result<super::schemas::LiveChatMessage>,
         > {
             self.call.send()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The status to which the chat event is going to transition.
         pub enum TransitionStatus {
             /// Default unknown enum value.
@@ -15986,7 +16008,7 @@ pub mod live_chat_moderators {
     /// Methods of the `liveChatModerators` resource.
     #[derive(Clone, Debug)]
     pub struct LiveChatModeratorsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl LiveChatModeratorsResource {
         /// Deletes a chat moderator.
@@ -15998,7 +16020,7 @@ pub mod live_chat_moderators {
         /// - `id`:
         #[inline]
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
             DeleteCall { call }
         }
@@ -16015,7 +16037,7 @@ pub mod live_chat_moderators {
             part: Vec<String>,
             request: super::schemas::LiveChatModerator,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
                 call.query_append("part", v);
             }
@@ -16036,7 +16058,7 @@ pub mod live_chat_moderators {
             live_chat_id: impl Into<String>,
             part: Vec<String>,
         ) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.query("liveChatId", live_chat_id.into());
             for v in part {
                 call.query_append("part", v);
@@ -16044,62 +16066,62 @@ pub mod live_chat_moderators {
             ListCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveChatModerators.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "youtube/v3/liveChat/moderators",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveChatModerators.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl DeleteCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveChatModerators.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/liveChat/moderators",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveChatModerators.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::LiveChatModerator;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -16109,39 +16131,39 @@ pub mod live_chat_moderators {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::LiveChatModerator>,
+            Output = ::gapi::Result<super::schemas::LiveChatModerator>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveChatModerators.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/liveChat/moderators",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtube.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveChatModerators.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::LiveChatModeratorListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -16163,7 +16185,7 @@ pub mod live_chat_moderators {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::LiveChatModeratorListResponse>,
+            Output = ::gapi::Result<super::schemas::LiveChatModeratorListResponse>,
         > {
             self.call.send()
         }
@@ -16171,14 +16193,14 @@ pub mod live_chat_moderators {
         #[inline]
         pub fn pages(
             self,
-        ) -> gapi::Pages<super::schemas::LiveChatModeratorListResponse> {
+        ) -> ::gapi::Pages<super::schemas::LiveChatModeratorListResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
         pub fn items(
             self,
-        ) -> gapi::Items<super::schemas::LiveChatModeratorListResponse> {
+        ) -> ::gapi::Items<super::schemas::LiveChatModeratorListResponse> {
             self.call.items()
         }
     }
@@ -16188,7 +16210,7 @@ pub mod live_streams {
     /// Methods of the `liveStreams` resource.
     #[derive(Clone, Debug)]
     pub struct LiveStreamsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl LiveStreamsResource {
         /// Deletes an existing stream for the authenticated user.
@@ -16200,7 +16222,7 @@ pub mod live_streams {
         /// - `id`:
         #[inline]
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
             DeleteCall { call }
         }
@@ -16217,7 +16239,7 @@ pub mod live_streams {
             part: Vec<String>,
             request: super::schemas::LiveStream,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
                 call.query_append("part", v);
             }
@@ -16233,7 +16255,7 @@ pub mod live_streams {
         /// - `part`: The *part* parameter specifies a comma-separated list of one or more liveStream resource properties that the API response will include. The part names that you can include in the parameter value are id, snippet, cdn, and status.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
@@ -16252,7 +16274,7 @@ pub mod live_streams {
             part: Vec<String>,
             request: super::schemas::LiveStream,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
                 call.query_append("part", v);
             }
@@ -16260,29 +16282,29 @@ pub mod live_streams {
             UpdateCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveStreams.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "youtube/v3/liveStreams",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveStreams.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -16304,33 +16326,33 @@ pub mod live_streams {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveStreams.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/liveStreams",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveStreams.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::LiveStream;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -16355,39 +16377,39 @@ pub mod live_streams {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::LiveStream>,
+            Output = ::gapi::Result<super::schemas::LiveStream>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveStreams.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/liveStreams",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtube.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveStreams.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::LiveStreamListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -16438,44 +16460,44 @@ pub mod live_streams {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::LiveStreamListResponse>,
+            Output = ::gapi::Result<super::schemas::LiveStreamListResponse>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::LiveStreamListResponse> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::LiveStreamListResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::LiveStreamListResponse> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::LiveStreamListResponse> {
             self.call.items()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.liveStreams.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "youtube/v3/liveStreams",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.liveStreams.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::LiveStream;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -16500,7 +16522,7 @@ pub mod live_streams {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::LiveStream>,
+            Output = ::gapi::Result<super::schemas::LiveStream>,
         > {
             self.call.send()
         }
@@ -16511,7 +16533,7 @@ pub mod members {
     /// Methods of the `members` resource.
     #[derive(Clone, Debug)]
     pub struct MembersResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl MembersResource {
         /// Retrieves a list of members that match the request criteria for a channel.
@@ -16523,37 +16545,37 @@ pub mod members {
         /// - `part`: The *part* parameter specifies the member resource parts that the API response will include. Set the parameter value to snippet.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
             ListCall { call }
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.members.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/members",
         scopes: &["https://www.googleapis.com/auth/youtube.channel-memberships.creator"],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.members.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::MemberListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -16593,22 +16615,22 @@ pub mod members {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::MemberListResponse>,
+            Output = ::gapi::Result<super::schemas::MemberListResponse>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::MemberListResponse> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::MemberListResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::MemberListResponse> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::MemberListResponse> {
             self.call.items()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Parameter that specifies which channel members to return.
         pub enum ListMode {
             ListMembersModeUnknown = "listMembersModeUnknown",
@@ -16624,7 +16646,7 @@ pub mod memberships_levels {
     /// Methods of the `membershipsLevels` resource.
     #[derive(Clone, Debug)]
     pub struct MembershipsLevelsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl MembershipsLevelsResource {
         /// Retrieves a list of all pricing levels offered by a creator to the fans.
@@ -16636,33 +16658,33 @@ pub mod memberships_levels {
         /// - `part`: The *part* parameter specifies the membershipsLevel resource parts that the API response will include. Supported values are id and snippet.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
             ListCall { call }
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.membershipsLevels.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/membershipsLevels",
         scopes: &["https://www.googleapis.com/auth/youtube.channel-memberships.creator"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.membershipsLevels.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::MembershipsLevelListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -16672,7 +16694,7 @@ pub mod memberships_levels {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::MembershipsLevelListResponse>,
+            Output = ::gapi::Result<super::schemas::MembershipsLevelListResponse>,
         > {
             self.call.send()
         }
@@ -16683,7 +16705,7 @@ pub mod playlist_images {
     /// Methods of the `playlistImages` resource.
     #[derive(Clone, Debug)]
     pub struct PlaylistImagesResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl PlaylistImagesResource {
         /// Deletes a resource.
@@ -16691,7 +16713,7 @@ pub mod playlist_images {
         /// `youtube.playlistImages.delete` — `DELETE youtube/v3/playlistImages`
         #[inline]
         pub fn delete(&self) -> DeleteCall {
-            let call = gapi::Call::new(&self.svc, &DELETE);
+            let call = ::gapi::Call::new(&self.svc, &DELETE);
             DeleteCall { call }
         }
         /// Inserts a new resource into this collection.
@@ -16699,7 +16721,7 @@ pub mod playlist_images {
         /// `youtube.playlistImages.insert` — `POST youtube/v3/playlistImages`
         #[inline]
         pub fn insert(&self, request: super::schemas::PlaylistImage) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.body(&request);
             InsertCall { call }
         }
@@ -16708,7 +16730,7 @@ pub mod playlist_images {
         /// `youtube.playlistImages.list` — `GET youtube/v3/playlistImages`
         #[inline]
         pub fn list(&self) -> ListCall {
-            let call = gapi::Call::new(&self.svc, &LIST);
+            let call = ::gapi::Call::new(&self.svc, &LIST);
             ListCall { call }
         }
         /// Updates an existing resource.
@@ -16716,35 +16738,35 @@ pub mod playlist_images {
         /// `youtube.playlistImages.update` — `PUT youtube/v3/playlistImages`
         #[inline]
         pub fn update(&self, request: super::schemas::PlaylistImage) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.body(&request);
             UpdateCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.playlistImages.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "youtube/v3/playlistImages",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.playlistImages.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -16763,13 +16785,13 @@ pub mod playlist_images {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.playlistImages.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/playlistImages",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -16777,28 +16799,28 @@ pub mod playlist_images {
             "https://www.googleapis.com/auth/youtubepartner",
         ],
         media_upload: Some(
-            &gapi::MediaUploadInfo {
+            &::gapi::MediaUploadInfo {
                 accept: &["image/jpeg", "image/png", "application/octet-stream"],
                 max_size: Some(52428800),
                 simple_path: Some("/upload/youtube/v3/playlistImages"),
                 resumable_path: Some("/resumable/upload/youtube/v3/playlistImages"),
             },
         ),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.playlistImages.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::PlaylistImage;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -16831,7 +16853,7 @@ pub mod playlist_images {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::PlaylistImage>,
+            Output = ::gapi::Result<super::schemas::PlaylistImage>,
         > {
             self.call.send()
         }
@@ -16839,16 +16861,16 @@ pub mod playlist_images {
         #[inline]
         pub fn upload(
             self,
-            media: gapi::Media,
+            media: ::gapi::Media,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::PlaylistImage>,
+            Output = ::gapi::Result<super::schemas::PlaylistImage>,
         > {
             self.call.upload(media)
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.playlistImages.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/playlistImages",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -16856,25 +16878,25 @@ pub mod playlist_images {
             "https://www.googleapis.com/auth/youtube.readonly",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.playlistImages.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::PlaylistImageListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -16925,24 +16947,24 @@ pub mod playlist_images {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::PlaylistImageListResponse>,
+            Output = ::gapi::Result<super::schemas::PlaylistImageListResponse>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::PlaylistImageListResponse> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::PlaylistImageListResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::PlaylistImageListResponse> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::PlaylistImageListResponse> {
             self.call.items()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.playlistImages.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "youtube/v3/playlistImages",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -16950,28 +16972,28 @@ pub mod playlist_images {
             "https://www.googleapis.com/auth/youtubepartner",
         ],
         media_upload: Some(
-            &gapi::MediaUploadInfo {
+            &::gapi::MediaUploadInfo {
                 accept: &["image/jpeg", "image/png", "application/octet-stream"],
                 max_size: Some(52428800),
                 simple_path: Some("/upload/youtube/v3/playlistImages"),
                 resumable_path: Some("/resumable/upload/youtube/v3/playlistImages"),
             },
         ),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.playlistImages.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::PlaylistImage;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -16995,7 +17017,7 @@ pub mod playlist_images {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::PlaylistImage>,
+            Output = ::gapi::Result<super::schemas::PlaylistImage>,
         > {
             self.call.send()
         }
@@ -17003,9 +17025,9 @@ pub mod playlist_images {
         #[inline]
         pub fn upload(
             self,
-            media: gapi::Media,
+            media: ::gapi::Media,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::PlaylistImage>,
+            Output = ::gapi::Result<super::schemas::PlaylistImage>,
         > {
             self.call.upload(media)
         }
@@ -17016,7 +17038,7 @@ pub mod playlist_items {
     /// Methods of the `playlistItems` resource.
     #[derive(Clone, Debug)]
     pub struct PlaylistItemsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl PlaylistItemsResource {
         /// Deletes a resource.
@@ -17028,7 +17050,7 @@ pub mod playlist_items {
         /// - `id`:
         #[inline]
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
             DeleteCall { call }
         }
@@ -17045,7 +17067,7 @@ pub mod playlist_items {
             part: Vec<String>,
             request: super::schemas::PlaylistItem,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
                 call.query_append("part", v);
             }
@@ -17061,7 +17083,7 @@ pub mod playlist_items {
         /// - `part`: The *part* parameter specifies a comma-separated list of one or more playlistItem resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a playlistItem resource, the snippet property contains numerous fields, including the title, description, position, and resourceId properties. As such, if you set *part=snippet*, the API response will contain all of those properties.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
@@ -17080,7 +17102,7 @@ pub mod playlist_items {
             part: Vec<String>,
             request: super::schemas::PlaylistItem,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
                 call.query_append("part", v);
             }
@@ -17088,30 +17110,30 @@ pub mod playlist_items {
             UpdateCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.playlistItems.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "youtube/v3/playlistItems",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.playlistItems.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -17124,34 +17146,34 @@ pub mod playlist_items {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.playlistItems.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/playlistItems",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.playlistItems.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::PlaylistItem;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -17167,14 +17189,14 @@ pub mod playlist_items {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::PlaylistItem>,
+            Output = ::gapi::Result<super::schemas::PlaylistItem>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.playlistItems.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/playlistItems",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -17182,25 +17204,25 @@ pub mod playlist_items {
             "https://www.googleapis.com/auth/youtube.readonly",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.playlistItems.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::PlaylistItemListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -17248,45 +17270,45 @@ pub mod playlist_items {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::PlaylistItemListResponse>,
+            Output = ::gapi::Result<super::schemas::PlaylistItemListResponse>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::PlaylistItemListResponse> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::PlaylistItemListResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::PlaylistItemListResponse> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::PlaylistItemListResponse> {
             self.call.items()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.playlistItems.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "youtube/v3/playlistItems",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.playlistItems.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::PlaylistItem;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -17302,7 +17324,7 @@ pub mod playlist_items {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::PlaylistItem>,
+            Output = ::gapi::Result<super::schemas::PlaylistItem>,
         > {
             self.call.send()
         }
@@ -17313,7 +17335,7 @@ pub mod playlists {
     /// Methods of the `playlists` resource.
     #[derive(Clone, Debug)]
     pub struct PlaylistsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl PlaylistsResource {
         /// Deletes a resource.
@@ -17325,7 +17347,7 @@ pub mod playlists {
         /// - `id`:
         #[inline]
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
             DeleteCall { call }
         }
@@ -17342,7 +17364,7 @@ pub mod playlists {
             part: Vec<String>,
             request: super::schemas::Playlist,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
                 call.query_append("part", v);
             }
@@ -17358,7 +17380,7 @@ pub mod playlists {
         /// - `part`: The *part* parameter specifies a comma-separated list of one or more playlist resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a playlist resource, the snippet property contains properties like author, title, description, tags, and timeCreated. As such, if you set *part=snippet*, the API response will contain all of those properties.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
@@ -17377,7 +17399,7 @@ pub mod playlists {
             part: Vec<String>,
             request: super::schemas::Playlist,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
                 call.query_append("part", v);
             }
@@ -17385,30 +17407,30 @@ pub mod playlists {
             UpdateCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.playlists.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "youtube/v3/playlists",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.playlists.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -17421,34 +17443,34 @@ pub mod playlists {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.playlists.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/playlists",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.playlists.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::Playlist;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -17473,14 +17495,14 @@ pub mod playlists {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Playlist>,
+            Output = ::gapi::Result<super::schemas::Playlist>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.playlists.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/playlists",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -17488,25 +17510,25 @@ pub mod playlists {
             "https://www.googleapis.com/auth/youtube.readonly",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.playlists.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::PlaylistListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -17569,45 +17591,45 @@ pub mod playlists {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::PlaylistListResponse>,
+            Output = ::gapi::Result<super::schemas::PlaylistListResponse>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::PlaylistListResponse> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::PlaylistListResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::PlaylistListResponse> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::PlaylistListResponse> {
             self.call.items()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.playlists.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "youtube/v3/playlists",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.playlists.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::Playlist;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -17623,7 +17645,7 @@ pub mod playlists {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Playlist>,
+            Output = ::gapi::Result<super::schemas::Playlist>,
         > {
             self.call.send()
         }
@@ -17634,7 +17656,7 @@ pub mod search {
     /// Methods of the `search` resource.
     #[derive(Clone, Debug)]
     pub struct SearchResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl SearchResource {
         /// Retrieves a list of search resources
@@ -17646,16 +17668,16 @@ pub mod search {
         /// - `part`: The *part* parameter specifies a comma-separated list of one or more search resource properties that the API response will include. Set the parameter value to snippet.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
             ListCall { call }
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.search.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/search",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -17663,25 +17685,25 @@ pub mod search {
             "https://www.googleapis.com/auth/youtube.readonly",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.search.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::SearchListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -17762,7 +17784,7 @@ pub mod search {
         #[inline]
         pub fn published_after(
             mut self,
-            value: impl Into<gapi::types::DateTime>,
+            value: impl Into<::gapi::types::DateTime>,
         ) -> Self {
             self.call.query("publishedAfter", value.into());
             self
@@ -17771,7 +17793,7 @@ pub mod search {
         #[inline]
         pub fn published_before(
             mut self,
-            value: impl Into<gapi::types::DateTime>,
+            value: impl Into<::gapi::types::DateTime>,
         ) -> Self {
             self.call.query("publishedBefore", value.into());
             self
@@ -17891,22 +17913,22 @@ pub mod search {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::SearchListResponse>,
+            Output = ::gapi::Result<super::schemas::SearchListResponse>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::SearchListResponse> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::SearchListResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::SearchListResponse> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::SearchListResponse> {
             self.call.items()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Add a filter on the channel search.
         pub enum ListChannelType {
             ChannelTypeUnspecified = "channelTypeUnspecified",
@@ -17916,7 +17938,7 @@ pub mod search {
             Show = "show",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Filter on the livestream status of the videos.
         pub enum ListEventType {
             /// The resource does not have live broadcast content.
@@ -17929,7 +17951,7 @@ pub mod search {
             Completed = "completed",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Sort order of the results.
         pub enum ListOrder {
             SearchSortUnspecified = "searchSortUnspecified",
@@ -17947,7 +17969,7 @@ pub mod search {
             VideoCount = "videoCount",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Indicates whether the search results should include restricted content as well as standard content.
         pub enum ListSafeSearch {
             SafeSearchSettingUnspecified = "safeSearchSettingUnspecified",
@@ -17959,7 +17981,7 @@ pub mod search {
             Strict = "strict",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Filter on the presence of captions on the videos.
         pub enum ListVideoCaption {
             VideoCaptionUnspecified = "videoCaptionUnspecified",
@@ -17971,7 +17993,7 @@ pub mod search {
             None = "none",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Filter on the definition of the videos.
         pub enum ListVideoDefinition {
             /// Return all videos, regardless of their resolution.
@@ -17982,7 +18004,7 @@ pub mod search {
             High = "high",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Filter on 3d videos.
         pub enum ListVideoDimension {
             /// Include both 3D and non-3D videos in returned results. This is the default value.
@@ -17993,7 +18015,7 @@ pub mod search {
             V3d = "3d",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Filter on the duration of the videos.
         pub enum ListVideoDuration {
             VideoDurationUnspecified = "videoDurationUnspecified",
@@ -18007,7 +18029,7 @@ pub mod search {
             Long = "long",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Filter on embeddable videos.
         pub enum ListVideoEmbeddable {
             VideoEmbeddableUnspecified = "videoEmbeddableUnspecified",
@@ -18017,7 +18039,7 @@ pub mod search {
             True = "true",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Filter on the license of the videos.
         pub enum ListVideoLicense {
             /// Return all videos, regardless of which license they have, that match the query parameters.
@@ -18028,7 +18050,7 @@ pub mod search {
             CreativeCommon = "creativeCommon",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum ListVideoPaidProductPlacement {
             VideoPaidProductPlacementUnspecified = "videoPaidProductPlacementUnspecified",
             /// Return all videos, paid product placement or not.
@@ -18037,7 +18059,7 @@ pub mod search {
             True = "true",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Filter on syndicated videos.
         pub enum ListVideoSyndicated {
             VideoSyndicatedUnspecified = "videoSyndicatedUnspecified",
@@ -18047,7 +18069,7 @@ pub mod search {
             True = "true",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Filter on videos of a specific type.
         pub enum ListVideoType {
             VideoTypeUnspecified = "videoTypeUnspecified",
@@ -18065,7 +18087,7 @@ pub mod subscriptions {
     /// Methods of the `subscriptions` resource.
     #[derive(Clone, Debug)]
     pub struct SubscriptionsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl SubscriptionsResource {
         /// Deletes a resource.
@@ -18077,7 +18099,7 @@ pub mod subscriptions {
         /// - `id`:
         #[inline]
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
             DeleteCall { call }
         }
@@ -18094,7 +18116,7 @@ pub mod subscriptions {
             part: Vec<String>,
             request: super::schemas::Subscription,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
                 call.query_append("part", v);
             }
@@ -18110,71 +18132,71 @@ pub mod subscriptions {
         /// - `part`: The *part* parameter specifies a comma-separated list of one or more subscription resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a subscription resource, the snippet property contains other properties, such as a display title for the subscription. If you set *part=snippet*, the API response will also contain all of those nested properties.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
             ListCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.subscriptions.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "youtube/v3/subscriptions",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.subscriptions.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl DeleteCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.subscriptions.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/subscriptions",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.subscriptions.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::Subscription;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -18184,14 +18206,14 @@ pub mod subscriptions {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Subscription>,
+            Output = ::gapi::Result<super::schemas::Subscription>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.subscriptions.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/subscriptions",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -18199,25 +18221,25 @@ pub mod subscriptions {
             "https://www.googleapis.com/auth/youtube.readonly",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.subscriptions.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::SubscriptionListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -18298,22 +18320,22 @@ pub mod subscriptions {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::SubscriptionListResponse>,
+            Output = ::gapi::Result<super::schemas::SubscriptionListResponse>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::SubscriptionListResponse> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::SubscriptionListResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::SubscriptionListResponse> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::SubscriptionListResponse> {
             self.call.items()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// The order of the returned subscriptions
         pub enum ListOrder {
             SubscriptionOrderUnspecified = "subscriptionOrderUnspecified",
@@ -18331,7 +18353,7 @@ pub mod super_chat_events {
     /// Methods of the `superChatEvents` resource.
     #[derive(Clone, Debug)]
     pub struct SuperChatEventsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl SuperChatEventsResource {
         /// Retrieves a list of resources, possibly filtered.
@@ -18343,41 +18365,41 @@ pub mod super_chat_events {
         /// - `part`: The *part* parameter specifies the superChatEvent resource parts that the API response will include. This parameter is currently not supported.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
             ListCall { call }
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.superChatEvents.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/superChatEvents",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtube.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.superChatEvents.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::SuperChatEventListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -18405,18 +18427,18 @@ pub mod super_chat_events {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::SuperChatEventListResponse>,
+            Output = ::gapi::Result<super::schemas::SuperChatEventListResponse>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::SuperChatEventListResponse> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::SuperChatEventListResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::SuperChatEventListResponse> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::SuperChatEventListResponse> {
             self.call.items()
         }
     }
@@ -18426,7 +18448,7 @@ pub mod tests {
     /// Methods of the `tests` resource.
     #[derive(Clone, Debug)]
     pub struct TestsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl TestsResource {
         /// POST method.
@@ -18442,7 +18464,7 @@ pub mod tests {
             part: Vec<String>,
             request: super::schemas::TestItem,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
                 call.query_append("part", v);
             }
@@ -18450,26 +18472,26 @@ pub mod tests {
             InsertCall { call }
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.tests.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/tests",
         scopes: &["https://www.googleapis.com/auth/youtube.readonly"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.tests.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::TestItem;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -18494,7 +18516,7 @@ pub mod tests {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::TestItem>,
+            Output = ::gapi::Result<super::schemas::TestItem>,
         > {
             self.call.send()
         }
@@ -18505,7 +18527,7 @@ pub mod third_party_links {
     /// Methods of the `thirdPartyLinks` resource.
     #[derive(Clone, Debug)]
     pub struct ThirdPartyLinksResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ThirdPartyLinksResource {
         /// Deletes a resource.
@@ -18522,7 +18544,7 @@ pub mod third_party_links {
             linking_token: impl Into<String>,
             r#type: DeleteType,
         ) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("linkingToken", linking_token.into());
             call.query("type", r#type);
             DeleteCall { call }
@@ -18540,7 +18562,7 @@ pub mod third_party_links {
             part: Vec<String>,
             request: super::schemas::ThirdPartyLink,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
                 call.query_append("part", v);
             }
@@ -18556,7 +18578,7 @@ pub mod third_party_links {
         /// - `part`: The *part* parameter specifies the thirdPartyLink resource parts that the API response will include. Supported values are linkingToken, status, and snippet.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
@@ -18575,7 +18597,7 @@ pub mod third_party_links {
             part: Vec<String>,
             request: super::schemas::ThirdPartyLink,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
                 call.query_append("part", v);
             }
@@ -18583,25 +18605,25 @@ pub mod third_party_links {
             UpdateCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.thirdPartyLinks.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "youtube/v3/thirdPartyLinks",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.thirdPartyLinks.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -18622,29 +18644,29 @@ pub mod third_party_links {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.thirdPartyLinks.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/thirdPartyLinks",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.thirdPartyLinks.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::ThirdPartyLink;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -18660,30 +18682,30 @@ pub mod third_party_links {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ThirdPartyLink>,
+            Output = ::gapi::Result<super::schemas::ThirdPartyLink>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.thirdPartyLinks.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/thirdPartyLinks",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.thirdPartyLinks.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::ThirdPartyLinkListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -18711,30 +18733,30 @@ pub mod third_party_links {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ThirdPartyLinkListResponse>,
+            Output = ::gapi::Result<super::schemas::ThirdPartyLinkListResponse>,
         > {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.thirdPartyLinks.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "youtube/v3/thirdPartyLinks",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.thirdPartyLinks.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::ThirdPartyLink;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -18750,12 +18772,12 @@ pub mod third_party_links {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ThirdPartyLink>,
+            Output = ::gapi::Result<super::schemas::ThirdPartyLink>,
         > {
             self.call.send()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Type of the link to be deleted.
         pub enum DeleteType {
             LinkUnspecified = "linkUnspecified",
@@ -18765,7 +18787,7 @@ pub mod third_party_links {
             ChannelToAffiliateProgramLink = "channelToAffiliateProgramLink",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Get a third party link of the given type.
         pub enum ListType {
             LinkUnspecified = "linkUnspecified",
@@ -18781,7 +18803,7 @@ pub mod thumbnails {
     /// Methods of the `thumbnails` resource.
     #[derive(Clone, Debug)]
     pub struct ThumbnailsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ThumbnailsResource {
         /// As this is not an insert in a strict sense (it supports uploading/setting of a thumbnail for multiple videos, which doesn't result in creation of a single resource), I use a custom verb here.
@@ -18793,14 +18815,14 @@ pub mod thumbnails {
         /// - `video_id`: Returns the Thumbnail with the given video IDs for Stubby or Apiary.
         #[inline]
         pub fn set(&self, video_id: impl Into<String>) -> SetCall {
-            let mut call = gapi::Call::new(&self.svc, &SET);
+            let mut call = ::gapi::Call::new(&self.svc, &SET);
             call.query("videoId", video_id.into());
             SetCall { call }
         }
     }
-    static SET: gapi::MethodInfo = gapi::MethodInfo {
+    static SET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.thumbnails.set",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/thumbnails/set",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -18809,28 +18831,28 @@ pub mod thumbnails {
             "https://www.googleapis.com/auth/youtubepartner",
         ],
         media_upload: Some(
-            &gapi::MediaUploadInfo {
+            &::gapi::MediaUploadInfo {
                 accept: &["image/jpeg", "image/png", "application/octet-stream"],
                 max_size: Some(52428800),
                 simple_path: Some("/upload/youtube/v3/thumbnails/set"),
                 resumable_path: Some("/resumable/upload/youtube/v3/thumbnails/set"),
             },
         ),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.thumbnails.set`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct SetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for SetCall {
+    impl ::gapi::CallBuilder for SetCall {
         type Response = super::schemas::ThumbnailSetResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -18846,7 +18868,7 @@ pub mod thumbnails {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ThumbnailSetResponse>,
+            Output = ::gapi::Result<super::schemas::ThumbnailSetResponse>,
         > {
             self.call.send()
         }
@@ -18854,9 +18876,9 @@ pub mod thumbnails {
         #[inline]
         pub fn upload(
             self,
-            media: gapi::Media,
+            media: ::gapi::Media,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ThumbnailSetResponse>,
+            Output = ::gapi::Result<super::schemas::ThumbnailSetResponse>,
         > {
             self.call.upload(media)
         }
@@ -18867,7 +18889,7 @@ pub mod video_abuse_report_reasons {
     /// Methods of the `videoAbuseReportReasons` resource.
     #[derive(Clone, Debug)]
     pub struct VideoAbuseReportReasonsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl VideoAbuseReportReasonsResource {
         /// Retrieves a list of resources, possibly filtered.
@@ -18879,37 +18901,37 @@ pub mod video_abuse_report_reasons {
         /// - `part`: The *part* parameter specifies the videoCategory resource parts that the API response will include. Supported values are id and snippet.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
             ListCall { call }
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.videoAbuseReportReasons.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/videoAbuseReportReasons",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtube.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.videoAbuseReportReasons.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::VideoAbuseReportReasonListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -18925,7 +18947,7 @@ pub mod video_abuse_report_reasons {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::VideoAbuseReportReasonListResponse>,
+            Output = ::gapi::Result<super::schemas::VideoAbuseReportReasonListResponse>,
         > {
             self.call.send()
         }
@@ -18936,7 +18958,7 @@ pub mod video_categories {
     /// Methods of the `videoCategories` resource.
     #[derive(Clone, Debug)]
     pub struct VideoCategoriesResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl VideoCategoriesResource {
         /// Retrieves a list of resources, possibly filtered.
@@ -18948,16 +18970,16 @@ pub mod video_categories {
         /// - `part`: The *part* parameter specifies the videoCategory resource properties that the API response will include. Set the parameter value to snippet.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
             ListCall { call }
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.videoCategories.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/videoCategories",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -18965,21 +18987,21 @@ pub mod video_categories {
             "https://www.googleapis.com/auth/youtube.readonly",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.videoCategories.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::VideoCategoryListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -19009,7 +19031,7 @@ pub mod video_categories {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::VideoCategoryListResponse>,
+            Output = ::gapi::Result<super::schemas::VideoCategoryListResponse>,
         > {
             self.call.send()
         }
@@ -19020,7 +19042,7 @@ pub mod video_trainability {
     /// Methods of the `videoTrainability` resource.
     #[derive(Clone, Debug)]
     pub struct VideoTrainabilityResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl VideoTrainabilityResource {
         /// Returns the trainability status of a video.
@@ -19028,13 +19050,13 @@ pub mod video_trainability {
         /// `youtube.videoTrainability.get` — `GET youtube/v3/videoTrainability`
         #[inline]
         pub fn get(&self) -> GetCall {
-            let call = gapi::Call::new(&self.svc, &GET);
+            let call = ::gapi::Call::new(&self.svc, &GET);
             GetCall { call }
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.videoTrainability.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/videoTrainability",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -19042,21 +19064,21 @@ pub mod video_trainability {
             "https://www.googleapis.com/auth/youtube.readonly",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.videoTrainability.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::VideoTrainability;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -19072,7 +19094,7 @@ pub mod video_trainability {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::VideoTrainability>,
+            Output = ::gapi::Result<super::schemas::VideoTrainability>,
         > {
             self.call.send()
         }
@@ -19083,7 +19105,7 @@ pub mod videos {
     /// Methods of the `videos` resource.
     #[derive(Clone, Debug)]
     pub struct VideosResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl VideosResource {
         /// Retrieves a batch of VideoStat resources, possibly filtered. BatchGetStats is intentionally not atomic to provide a better user experience.
@@ -19091,7 +19113,7 @@ pub mod videos {
         /// `youtube.videos.batchGetStats` — `GET youtube/v3/videos:batchGetStats`
         #[inline]
         pub fn batch_get_stats(&self) -> BatchGetStatsCall {
-            let call = gapi::Call::new(&self.svc, &BATCH_GET_STATS);
+            let call = ::gapi::Call::new(&self.svc, &BATCH_GET_STATS);
             BatchGetStatsCall { call }
         }
         /// Deletes a resource.
@@ -19103,7 +19125,7 @@ pub mod videos {
         /// - `id`:
         #[inline]
         pub fn delete(&self, id: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.query("id", id.into());
             DeleteCall { call }
         }
@@ -19116,7 +19138,7 @@ pub mod videos {
         /// - `id`:
         #[inline]
         pub fn get_rating(&self, id: Vec<String>) -> GetRatingCall {
-            let mut call = gapi::Call::new(&self.svc, &GET_RATING);
+            let mut call = ::gapi::Call::new(&self.svc, &GET_RATING);
             for v in id {
                 call.query_append("id", v);
             }
@@ -19135,7 +19157,7 @@ pub mod videos {
             part: Vec<String>,
             request: super::schemas::Video,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             for v in part {
                 call.query_append("part", v);
             }
@@ -19151,7 +19173,7 @@ pub mod videos {
         /// - `part`: The *part* parameter specifies a comma-separated list of one or more video resource properties that the API response will include. If the parameter identifies a property that contains child properties, the child properties will be included in the response. For example, in a video resource, the snippet property contains the channelId, title, description, tags, and categoryId properties. As such, if you set *part=snippet*, the API response will contain all of those properties.
         #[inline]
         pub fn list(&self, part: Vec<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             for v in part {
                 call.query_append("part", v);
             }
@@ -19167,7 +19189,7 @@ pub mod videos {
         /// - `rating`:
         #[inline]
         pub fn rate(&self, id: impl Into<String>, rating: RateRating) -> RateCall {
-            let mut call = gapi::Call::new(&self.svc, &RATE);
+            let mut call = ::gapi::Call::new(&self.svc, &RATE);
             call.query("id", id.into());
             call.query("rating", rating);
             RateCall { call }
@@ -19180,7 +19202,7 @@ pub mod videos {
             &self,
             request: super::schemas::VideoAbuseReport,
         ) -> ReportAbuseCall {
-            let mut call = gapi::Call::new(&self.svc, &REPORT_ABUSE);
+            let mut call = ::gapi::Call::new(&self.svc, &REPORT_ABUSE);
             call.body(&request);
             ReportAbuseCall { call }
         }
@@ -19197,7 +19219,7 @@ pub mod videos {
             part: Vec<String>,
             request: super::schemas::Video,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             for v in part {
                 call.query_append("part", v);
             }
@@ -19205,9 +19227,9 @@ pub mod videos {
             UpdateCall { call }
         }
     }
-    static BATCH_GET_STATS: gapi::MethodInfo = gapi::MethodInfo {
+    static BATCH_GET_STATS: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.videos.batchGetStats",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/videos:batchGetStats",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -19215,21 +19237,21 @@ pub mod videos {
             "https://www.googleapis.com/auth/youtube.readonly",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.videos.batchGetStats`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct BatchGetStatsCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for BatchGetStatsCall {
+    impl ::gapi::CallBuilder for BatchGetStatsCall {
         type Response = super::schemas::BatchGetStatsResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -19261,35 +19283,35 @@ pub mod videos {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::BatchGetStatsResponse>,
+            Output = ::gapi::Result<super::schemas::BatchGetStatsResponse>,
         > {
             self.call.send()
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.videos.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "youtube/v3/videos",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.videos.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -19302,13 +19324,13 @@ pub mod videos {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET_RATING: gapi::MethodInfo = gapi::MethodInfo {
+    static GET_RATING: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.videos.getRating",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/videos/getRating",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -19316,21 +19338,21 @@ pub mod videos {
             "https://www.googleapis.com/auth/youtube.readonly",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.videos.getRating`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetRatingCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetRatingCall {
+    impl ::gapi::CallBuilder for GetRatingCall {
         type Response = super::schemas::VideoGetRatingResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -19346,14 +19368,14 @@ pub mod videos {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::VideoGetRatingResponse>,
+            Output = ::gapi::Result<super::schemas::VideoGetRatingResponse>,
         > {
             self.call.send()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.videos.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/videos",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -19362,28 +19384,28 @@ pub mod videos {
             "https://www.googleapis.com/auth/youtubepartner",
         ],
         media_upload: Some(
-            &gapi::MediaUploadInfo {
+            &::gapi::MediaUploadInfo {
                 accept: &["video/*", "application/octet-stream"],
                 max_size: Some(274877906944),
                 simple_path: Some("/upload/youtube/v3/videos"),
                 resumable_path: Some("/resumable/upload/youtube/v3/videos"),
             },
         ),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.videos.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::Video;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -19425,21 +19447,21 @@ pub mod videos {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Video>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Video>> {
             self.call.send()
         }
         /// Sends the request with `media` uploaded (the request body, if any, as metadata).
         #[inline]
         pub fn upload(
             self,
-            media: gapi::Media,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Video>> {
+            media: ::gapi::Media,
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Video>> {
             self.call.upload(media)
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.videos.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "youtube/v3/videos",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -19447,25 +19469,25 @@ pub mod videos {
             "https://www.googleapis.com/auth/youtube.readonly",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.videos.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::VideoListResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -19551,79 +19573,79 @@ pub mod videos {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::VideoListResponse>,
+            Output = ::gapi::Result<super::schemas::VideoListResponse>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::VideoListResponse> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::VideoListResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::VideoListResponse> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::VideoListResponse> {
             self.call.items()
         }
     }
-    static RATE: gapi::MethodInfo = gapi::MethodInfo {
+    static RATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.videos.rate",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/videos/rate",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.videos.rate`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct RateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for RateCall {
+    impl ::gapi::CallBuilder for RateCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl RateCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static REPORT_ABUSE: gapi::MethodInfo = gapi::MethodInfo {
+    static REPORT_ABUSE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.videos.reportAbuse",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/videos/reportAbuse",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.videos.reportAbuse`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ReportAbuseCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ReportAbuseCall {
+    impl ::gapi::CallBuilder for ReportAbuseCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -19636,34 +19658,34 @@ pub mod videos {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.videos.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "youtube/v3/videos",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.videos.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::Video;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -19678,11 +19700,11 @@ pub mod videos {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Video>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Video>> {
             self.call.send()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Return the videos that are in the specified chart.
         pub enum ListChart {
             ChartUnspecified = "chartUnspecified",
@@ -19690,7 +19712,7 @@ pub mod videos {
             MostPopular = "mostPopular",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// Return videos liked/disliked by the authenticated user. Does not support RateType.RATED_TYPE_NONE.
         pub enum ListMyRating {
             /// The entity has not been rated.
@@ -19701,7 +19723,7 @@ pub mod videos {
             Dislike = "dislike",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum RateRating {
             /// The entity has not been rated.
             None = "none",
@@ -19717,7 +19739,7 @@ pub mod watermarks {
     /// Methods of the `watermarks` resource.
     #[derive(Clone, Debug)]
     pub struct WatermarksResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl WatermarksResource {
         /// Allows upload of watermark image and setting it for a channel.
@@ -19733,7 +19755,7 @@ pub mod watermarks {
             channel_id: impl Into<String>,
             request: super::schemas::InvideoBranding,
         ) -> SetCall {
-            let mut call = gapi::Call::new(&self.svc, &SET);
+            let mut call = ::gapi::Call::new(&self.svc, &SET);
             call.query("channelId", channel_id.into());
             call.body(&request);
             SetCall { call }
@@ -19747,14 +19769,14 @@ pub mod watermarks {
         /// - `channel_id`:
         #[inline]
         pub fn unset(&self, channel_id: impl Into<String>) -> UnsetCall {
-            let mut call = gapi::Call::new(&self.svc, &UNSET);
+            let mut call = ::gapi::Call::new(&self.svc, &UNSET);
             call.query("channelId", channel_id.into());
             UnsetCall { call }
         }
     }
-    static SET: gapi::MethodInfo = gapi::MethodInfo {
+    static SET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.watermarks.set",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/watermarks/set",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
@@ -19763,28 +19785,28 @@ pub mod watermarks {
             "https://www.googleapis.com/auth/youtubepartner",
         ],
         media_upload: Some(
-            &gapi::MediaUploadInfo {
+            &::gapi::MediaUploadInfo {
                 accept: &["image/jpeg", "image/png", "application/octet-stream"],
                 max_size: Some(10485760),
                 simple_path: Some("/upload/youtube/v3/watermarks/set"),
                 resumable_path: Some("/resumable/upload/youtube/v3/watermarks/set"),
             },
         ),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.watermarks.set`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct SetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for SetCall {
+    impl ::gapi::CallBuilder for SetCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -19797,42 +19819,42 @@ pub mod watermarks {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
         /// Sends the request with `media` uploaded (the request body, if any, as metadata).
         #[inline]
         pub fn upload(
             self,
-            media: gapi::Media,
-        ) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+            media: ::gapi::Media,
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.upload(media)
         }
     }
-    static UNSET: gapi::MethodInfo = gapi::MethodInfo {
+    static UNSET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "youtube.watermarks.unset",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "youtube/v3/watermarks/unset",
         scopes: &[
             "https://www.googleapis.com/auth/youtube",
             "https://www.googleapis.com/auth/youtube.force-ssl",
             "https://www.googleapis.com/auth/youtubepartner",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `youtube.watermarks.unset`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UnsetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UnsetCall {
+    impl ::gapi::CallBuilder for UnsetCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -19845,7 +19867,7 @@ pub mod watermarks {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
@@ -19855,7 +19877,7 @@ pub mod youtube {
     /// Methods of the `youtube` resource.
     #[derive(Clone, Debug)]
     pub struct YoutubeResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl YoutubeResource {
         /// The `v3` resource.
@@ -19871,7 +19893,7 @@ pub mod youtube {
         /// Methods of the `v3` resource.
         #[derive(Clone, Debug)]
         pub struct V3Resource {
-            pub(crate) svc: gapi::Service,
+            pub(crate) svc: ::gapi::Service,
         }
         impl V3Resource {
             /// The `liveChat` resource.
@@ -19887,7 +19909,7 @@ pub mod youtube {
             /// Methods of the `liveChat` resource.
             #[derive(Clone, Debug)]
             pub struct LiveChatResource {
-                pub(crate) svc: gapi::Service,
+                pub(crate) svc: ::gapi::Service,
             }
             impl LiveChatResource {
                 /// The `messages` resource.
@@ -19903,7 +19925,7 @@ pub mod youtube {
                 /// Methods of the `messages` resource.
                 #[derive(Clone, Debug)]
                 pub struct MessagesResource {
-                    pub(crate) svc: gapi::Service,
+                    pub(crate) svc: ::gapi::Service,
                 }
                 impl MessagesResource {
                     /// Allows a user to load live chat through a server-streamed RPC. A call to this method has a quota cost of 5 units.
@@ -19911,38 +19933,38 @@ pub mod youtube {
                     /// `youtube.youtube.v3.liveChat.messages.stream` — `GET youtube/v3/liveChat/messages/stream`
                     #[inline]
                     pub fn stream(&self) -> StreamCall {
-                        let call = gapi::Call::new(&self.svc, &STREAM);
+                        let call = ::gapi::Call::new(&self.svc, &STREAM);
                         StreamCall { call }
                     }
                 }
-                static STREAM: gapi::MethodInfo = gapi::MethodInfo {
+                static STREAM: ::gapi::MethodInfo = ::gapi::MethodInfo {
                     id: "youtube.youtube.v3.liveChat.messages.stream",
-                    http_method: gapi::HttpMethod::Get,
+                    http_method: ::gapi::HttpMethod::Get,
                     path: "youtube/v3/liveChat/messages/stream",
                     scopes: &[
                         "https://www.googleapis.com/auth/youtube",
                         "https://www.googleapis.com/auth/youtube.force-ssl",
                         "https://www.googleapis.com/auth/youtube.readonly",
                     ],
-                    pagination: Some(gapi::PaginationInfo {
+                    pagination: Some(::gapi::PaginationInfo {
                         token_param: "pageToken",
-                        location: gapi::TokenLocation::Query,
+                        location: ::gapi::TokenLocation::Query,
                     }),
-                    ..gapi::MethodInfo::DEFAULT
+                    ..::gapi::MethodInfo::DEFAULT
                 };
                 /// Builder for `youtube.youtube.v3.liveChat.messages.stream`: set optional parameters, then call `send()`.
                 #[derive(Clone, Debug)]
                 pub struct StreamCall {
-                    call: gapi::Call,
+                    call: ::gapi::Call,
                 }
-                impl gapi::CallBuilder for StreamCall {
+                impl ::gapi::CallBuilder for StreamCall {
                     type Response = super::super::super::super::schemas::LiveChatMessageListResponse;
                     #[inline]
-                    fn call_mut(&mut self) -> &mut gapi::Call {
+                    fn call_mut(&mut self) -> &mut ::gapi::Call {
                         &mut self.call
                     }
                     #[inline]
-                    fn into_call(self) -> gapi::Call {
+                    fn into_call(self) -> ::gapi::Call {
                         self.call
                     }
                 }
@@ -19990,7 +20012,7 @@ pub mod youtube {
                     pub fn send(
                         self,
                     ) -> impl ::std::future::Future<
-                        Output = gapi::Result<
+                        Output = ::gapi::Result<
                             super::super::super::super::schemas::LiveChatMessageListResponse,
                         >,
                     > {
@@ -20000,7 +20022,7 @@ pub mod youtube {
                     #[inline]
                     pub fn pages(
                         self,
-                    ) -> gapi::Pages<
+                    ) -> ::gapi::Pages<
                         super::super::super::super::schemas::LiveChatMessageListResponse,
                     > {
                         self.call.pages()
@@ -20009,7 +20031,7 @@ pub mod youtube {
                     #[inline]
                     pub fn items(
                         self,
-                    ) -> gapi::Items<
+                    ) -> ::gapi::Items<
                         super::super::super::super::schemas::LiveChatMessageListResponse,
                     > {
                         self.call.items()

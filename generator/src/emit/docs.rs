@@ -7,20 +7,69 @@
 //! - Outside code, `[` and `]` are escaped (no accidental intra-doc links),
 //!   `<` becomes `&lt;` (no stray HTML tags), tabs become spaces.
 //! - Inline code spans (`` `x` ``) are left as they are.
-//! - `\r\n` / `\r` become `\n`; control characters are dropped; leading and
-//!   trailing blank lines are removed.
+//! - `\r\n`, `\r`, U+0085, U+2028 and U+2029 become line breaks; other
+//!   control characters and the bidirectional-text controls that can make
+//!   code read differently from how it compiles (Trojan Source,
+//!   CVE-2021-42574) are dropped; leading and trailing blank lines are removed.
+//!
+//! [`one_line`] does the same for text that goes into one line of a comment,
+//! a heading or a README (the API's name, version, title, revision).
+
+/// Whether `c` is one of the Unicode bidirectional-text controls (embeddings,
+/// overrides, isolates and the implicit marks), which rustc rejects in
+/// comments and literals and which can make source read differently from
+/// how it compiles.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Whether `c` may not be copied into a comment or a plain-text file: a
+/// control character or a bidirectional-text control.
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control() || is_bidi_control(c)
+}
+
+/// Whether `c` ends a line of a description.
+fn is_line_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// `text` on one line, for a comment, heading or README: unsafe characters
+/// dropped, every run of whitespace (line breaks included) one space, no
+/// leading or trailing whitespace.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text
+        .split(|c: char| c.is_whitespace() || is_line_break(c))
+        .map(|w| {
+            w.chars()
+                .filter(|c| !is_unsafe_char(*c))
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+    {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&word);
+    }
+    out
+}
 
 /// Turns a description into rustdoc lines (without the leading `///`).
 pub fn doc_lines(text: &str) -> Vec<String> {
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let text = text.replace("\r\n", "\n");
     let mut out: Vec<String> = Vec::new();
     let mut in_fence = false;
     let mut in_indented = false;
     let mut prev_blank = true;
-    for raw in text.split('\n') {
+    for raw in text.split(is_line_break) {
         let line: String = raw
             .chars()
-            .filter(|c| !c.is_control() || *c == '\t')
+            .filter(|c| !is_unsafe_char(*c) || *c == '\t')
             .collect::<String>()
             .replace('\t', "    ");
         let trimmed = line.trim_start();
@@ -223,5 +272,23 @@ mod tests {
         assert_eq!(doc("\n\na\r\n\r\n\r\nb\t c\n\n"), "a\n\nb     c");
         assert_eq!(doc("x\u{7}y"), "xy");
         assert!(doc_lines("   ").is_empty());
+        assert_eq!(doc("a\u{2028}b\u{85}c\rd"), "a\nb\nc\nd");
+    }
+
+    #[test]
+    fn bidi_and_control_characters_never_reach_docs() {
+        let hostile = "if access \u{202E}\u{2066} // admin\u{2069}\u{2066} {\u{200F}\u{061C}\u{200E}\u{202A}\u{202B}\u{202C}\u{202D}\u{2067}\u{2068}\0\u{1b}[31m\u{7f}";
+        for text in [
+            hostile.to_string(),
+            format!("```\n{hostile}\n```"),
+            format!("\n    {hostile}"),
+        ] {
+            for line in doc_lines(&text) {
+                assert!(!line.chars().any(is_unsafe_char), "{line:?}");
+            }
+        }
+        assert_eq!(doc("a\u{202E}b"), "ab");
+        assert_eq!(one_line(" tasks\n\u{202E}v1\u{0}\t x "), "tasks v1 x");
+        assert_eq!(one_line("\u{2066}\u{2069}"), "");
     }
 }

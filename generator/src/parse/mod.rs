@@ -320,9 +320,33 @@ pub fn push_key(out: &mut String, key: &str) {
         out.push_str(key);
     } else {
         out.push_str("[\"");
-        out.push_str(&key.replace('\\', "\\\\").replace('"', "\\\""));
+        for c in key.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '"' => out.push_str("\\\""),
+                c if crate::emit::docs::is_unsafe_char(c) => {
+                    out.push_str(&format!("\\u{:04x}", u32::from(c)));
+                }
+                c => out.push(c),
+            }
+        }
         out.push_str("\"]");
     }
+}
+
+/// A name from the document as it appears in an error message: control and
+/// bidirectional-text characters escaped (`\u{202e}`), so a message cannot
+/// break lines or reorder the text around it in a terminal.
+pub fn shown(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if crate::emit::docs::is_unsafe_char(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -360,6 +384,15 @@ mod tests {
             path,
             r#"$.resources.r.methods.m.parameters["endDate.day"].required"#
         );
+    }
+
+    #[test]
+    fn paths_and_names_escape_control_and_bidi_characters() {
+        let mut path = String::from("$.schemas");
+        push_key(&mut path, "a\n\u{202e}\"b");
+        assert_eq!(path, r#"$.schemas["a\u000a\u202e\"b"]"#);
+        assert_eq!(shown("x\u{2066}y\n"), "x\\u{2066}y\\u{a}");
+        assert_eq!(shown("Task"), "Task");
     }
 
     #[test]

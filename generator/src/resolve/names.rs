@@ -81,6 +81,49 @@ pub fn shouty(name: &str) -> String {
     s
 }
 
+/// Makes a composed UpperCamelCase name (e.g. `format!("{ctx}{part}Call")`,
+/// built from [`camel_part`] pieces) a valid identifier: `Value` when empty,
+/// a `V` prefix before a leading digit (`2faCall` → `V2faCall`), a keyword
+/// suffixed (`Self` → `Self_`).
+pub fn camel_ident(name: &str) -> String {
+    let mut s = clean(name);
+    if s.is_empty() {
+        s = "Value".to_string();
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        s.insert(0, 'V');
+    }
+    unkeyword(s)
+}
+
+/// A camel-case word for concatenation into a longer type name: no keyword
+/// or digit handling, so the composed name must go through [`camel_ident`].
+pub fn camel_part(name: &str) -> String {
+    clean(name).to_upper_camel_case()
+}
+
+/// Whether `name` is what [`crate::emit::ident`] accepts: an identifier or
+/// a raw identifier (`r#type`) that the lexer takes, not `_`, not a keyword
+/// unless raw, and never a raw `self`/`Self`/`super`/`crate`.
+pub fn is_ident(name: &str) -> bool {
+    let (raw, body) = match name.strip_prefix("r#") {
+        Some(b) => (true, b),
+        None => (false, name),
+    };
+    let mut chars = body.chars();
+    let start_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    start_ok
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && body != "_"
+        && if raw {
+            !NOT_RAW.contains(&body)
+        } else {
+            !KEYWORDS.contains(&body)
+        }
+}
+
 /// Strips the `r#` of a raw identifier.
 pub fn unraw(s: &str) -> &str {
     s.strip_prefix("r#").unwrap_or(s)
@@ -222,6 +265,25 @@ mod tests {
         assert_eq!(snake("_type"), "r#type");
         assert_eq!(snake("gen"), "r#gen");
         assert_eq!(snake("naïve"), "na_ve");
+    }
+
+    #[test]
+    fn composed_camel_names() {
+        assert_eq!(camel_ident("2faCall"), "V2faCall");
+        assert_eq!(camel_ident(""), "Value");
+        assert_eq!(camel_ident("Self"), "Self_");
+        assert_eq!(camel_ident("GetCall"), "GetCall");
+        assert_eq!(camel_part("2fa.get"), "2faGet");
+    }
+
+    #[test]
+    fn identifiers_are_checked() {
+        for ok in ["a", "_a", "r#type", "A1", "self_", "Self_"] {
+            assert!(is_ident(ok), "{ok}");
+        }
+        for bad in ["", "_", "1a", "type", "r#self", "a-b", "ä", "r#", "self"] {
+            assert!(!is_ident(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 /// The revision of the discovery document this code was generated from.
 pub const REVISION: &str = "20260102";
 /// Identity and default endpoint of this API.
-pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
+pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     name: "enums",
     version: "v1",
     revision: "20260102",
@@ -13,7 +13,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     batch_path: Some("batch/enums/v1"),
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use gapi::CallBuilder;
+pub use ::gapi::CallBuilder;
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {}
 /// The data types of this API.
@@ -23,11 +23,11 @@ pub mod schemas {
         /// Values that collide after UpperCamelCase.
         pub state: Option<ActivationStatusState>,
     }
-    impl gapi::wire::Record for ActivationStatus {
+    impl ::gapi::wire::Record for ActivationStatus {
         const NAME: &'static str = "ActivationStatus";
         const FIELDS: &'static [&'static str] = &["state"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.state,
@@ -36,7 +36,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.state,
@@ -45,8 +45,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ActivationStatus);
-    gapi::open_enum! {
+    ::gapi::record!(ActivationStatus);
+    ::gapi::open_enum! {
         /// Values that collide after UpperCamelCase.
         pub enum ActivationStatusState {
             /// Unknown.
@@ -65,11 +65,11 @@ pub mod schemas {
     pub struct CallerAgent {
         pub authority: Option<CallerAgentAuthority>,
     }
-    impl gapi::wire::Record for CallerAgent {
+    impl ::gapi::wire::Record for CallerAgent {
         const NAME: &'static str = "CallerAgent";
         const FIELDS: &'static [&'static str] = &["authority"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.authority,
@@ -78,7 +78,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.authority,
@@ -87,8 +87,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CallerAgent);
-    gapi::open_enum! {
+    ::gapi::record!(CallerAgent);
+    ::gapi::open_enum! {
         pub enum CallerAgentAuthority {
             AuthorityUnspecified = "AUTHORITY_UNSPECIFIED",
             /// The caller itself.
@@ -103,11 +103,11 @@ pub mod schemas {
         pub kind: Option<CatchallKind>,
         pub prelude: Option<CatchallPrelude>,
     }
-    impl gapi::wire::Record for Catchall {
+    impl ::gapi::wire::Record for Catchall {
         const NAME: &'static str = "Catchall";
         const FIELDS: &'static [&'static str] = &["kind", "prelude"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.kind,
@@ -117,7 +117,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.kind,
@@ -127,8 +127,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Catchall);
-    gapi::open_enum! {
+    ::gapi::record!(Catchall);
+    ::gapi::open_enum! {
         pub enum CatchallKind {
             Unknown = "UNKNOWN",
             UnknownValue2 = "UNKNOWN_VALUE",
@@ -136,7 +136,7 @@ pub mod schemas {
             Unknown2 = "Unknown",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum CatchallPrelude {
             None = "NONE",
             Some = "SOME",
@@ -153,11 +153,11 @@ pub mod schemas {
         pub registry: Option<CdnSettingsRegistry>,
         pub resolution: Option<CdnSettingsResolution>,
     }
-    impl gapi::wire::Record for CdnSettings {
+    impl ::gapi::wire::Record for CdnSettings {
         const NAME: &'static str = "CdnSettings";
         const FIELDS: &'static [&'static str] = &["frameRate", "registry", "resolution"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.frame_rate,
@@ -168,7 +168,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.frame_rate,
@@ -179,15 +179,15 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(CdnSettings);
-    gapi::open_enum! {
+    ::gapi::record!(CdnSettings);
+    ::gapi::open_enum! {
         pub enum CdnSettingsFrameRate {
             V30fps = "30fps",
             V60fps = "60fps",
             Variable = "variable",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum CdnSettingsRegistry {
             AdIdOrg = "AD_ID.ORG",
             Clearcut = "clearcut",
@@ -196,7 +196,7 @@ pub mod schemas {
             Value = "",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum CdnSettingsResolution {
             V1080p = "1080p",
             /// Deprecated.
@@ -209,11 +209,11 @@ pub mod schemas {
         /// Synthesized name ControlFamily is taken by a schema.
         pub family: Option<ControlFamily2>,
     }
-    impl gapi::wire::Record for Control {
+    impl ::gapi::wire::Record for Control {
         const NAME: &'static str = "Control";
         const FIELDS: &'static [&'static str] = &["family"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.family,
@@ -222,7 +222,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.family,
@@ -231,16 +231,16 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Control);
+    ::gapi::record!(Control);
     #[derive(Clone, Default)]
     pub struct ControlFamily {
         pub id: Option<String>,
     }
-    impl gapi::wire::Record for ControlFamily {
+    impl ::gapi::wire::Record for ControlFamily {
         const NAME: &'static str = "ControlFamily";
         const FIELDS: &'static [&'static str] = &["id"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.id,
@@ -249,7 +249,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.id,
@@ -258,8 +258,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ControlFamily);
-    gapi::open_enum! {
+    ::gapi::record!(ControlFamily);
+    ::gapi::open_enum! {
         /// Synthesized name ControlFamily is taken by a schema.
         pub enum ControlFamily2 {
             FamilyUnspecified = "FAMILY_UNSPECIFIED",
@@ -274,11 +274,11 @@ pub mod schemas {
         /// Informational warning (the same inline object on every list, as in compute v1).
         pub warning: Option<DiskListWarning>,
     }
-    impl gapi::wire::Record for DiskList {
+    impl ::gapi::wire::Record for DiskList {
         const NAME: &'static str = "DiskList";
         const FIELDS: &'static [&'static str] = &["id", "warning"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.id,
@@ -288,7 +288,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.id,
@@ -298,7 +298,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DiskList);
+    ::gapi::record!(DiskList);
     /// Informational warning (the same inline object on every list, as in compute v1).
     #[derive(Clone, Default)]
     pub struct DiskListWarning {
@@ -307,11 +307,11 @@ pub mod schemas {
         /// Metadata.
         pub data: Option<Vec<DiskListWarningData>>,
     }
-    impl gapi::wire::Record for DiskListWarning {
+    impl ::gapi::wire::Record for DiskListWarning {
         const NAME: &'static str = "DiskListWarning";
         const FIELDS: &'static [&'static str] = &["code", "data"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.code,
@@ -321,7 +321,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.code,
@@ -331,8 +331,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DiskListWarning);
-    gapi::open_enum! {
+    ::gapi::record!(DiskListWarning);
+    ::gapi::open_enum! {
         /// A warning code.
         pub enum DiskListWarningCode {
             /// No results.
@@ -348,11 +348,11 @@ pub mod schemas {
         /// Value.
         pub value: Option<String>,
     }
-    impl gapi::wire::Record for DiskListWarningData {
+    impl ::gapi::wire::Record for DiskListWarningData {
         const NAME: &'static str = "DiskListWarningData";
         const FIELDS: &'static [&'static str] = &["key", "value"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.key,
@@ -362,7 +362,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.key,
@@ -372,16 +372,16 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DiskListWarningData);
+    ::gapi::record!(DiskListWarningData);
     #[derive(Clone, Default)]
     pub struct Holder {
         pub severity: Option<Severity>,
     }
-    impl gapi::wire::Record for Holder {
+    impl ::gapi::wire::Record for Holder {
         const NAME: &'static str = "Holder";
         const FIELDS: &'static [&'static str] = &["severity"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.severity,
@@ -390,7 +390,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.severity,
@@ -399,7 +399,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Holder);
+    ::gapi::record!(Holder);
     /// A page of instances.
     pub type InstanceList = DiskList;
     /// Informational warning (the same inline object on every list, as in compute v1).
@@ -415,11 +415,11 @@ pub mod schemas {
         /// An array of enums.
         pub regions: Option<Vec<ListsRegions>>,
     }
-    impl gapi::wire::Record for Lists {
+    impl ::gapi::wire::Record for Lists {
         const NAME: &'static str = "Lists";
         const FIELDS: &'static [&'static str] = &["levels", "matrix", "regions"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.levels,
@@ -430,7 +430,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.levels,
@@ -441,26 +441,26 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Lists);
-    gapi::open_enum! {
+    ::gapi::record!(Lists);
+    ::gapi::open_enum! {
         pub enum ListsLevels {
             Debug = "DEBUG",
             Info = "INFO",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum ListsMatrix {
             X = "X",
             O = "O",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum ListsRegions {
             Europe = "EUROPE",
             Asia = "ASIA",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         /// A top-level enum schema.
         pub enum Severity {
             /// Low.
@@ -473,14 +473,14 @@ pub mod schemas {
 /// The Enums Test API (`enums` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]
 pub struct Enums {
-    svc: gapi::Service,
+    svc: ::gapi::Service,
 }
 impl Enums {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
-    pub fn new(client: gapi::Client) -> Self {
+    pub fn new(client: ::gapi::Client) -> Self {
         Enums {
-            svc: gapi::Service::new(client, &SERVICE),
+            svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
@@ -499,7 +499,7 @@ impl Enums {
     }
     /// The underlying [`gapi::Service`].
     #[inline]
-    pub fn service(&self) -> &gapi::Service {
+    pub fn service(&self) -> &::gapi::Service {
         &self.svc
     }
     /// The `items` resource.
@@ -515,7 +515,7 @@ pub mod items {
     /// Methods of the `items` resource.
     #[derive(Clone, Debug)]
     pub struct ItemsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ItemsResource {
         /// `enums.items.list` — `GET items/{view}`
@@ -525,30 +525,30 @@ pub mod items {
         /// - `view`:
         #[inline]
         pub fn list(&self, view: ListView) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("view", view);
             ListCall { call }
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "enums.items.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "items/{view}",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `enums.items.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::Lists;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -577,11 +577,11 @@ pub mod items {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Lists>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Lists>> {
             self.call.send()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum ListView {
             /// Basic.
             Basic = "BASIC",
@@ -589,21 +589,21 @@ pub mod items {
             Full = "FULL",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum ListFilter {
             Unknown = "UNKNOWN",
             Active = "ACTIVE",
             V30days = "30DAYS",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum ListRange {
             V30days = "30DAYS",
             V7days = "7DAYS",
             All = "all",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum ListVideoDimension {
             V2d = "2d",
             V3d = "3d",

@@ -44,3 +44,9 @@ pub mod types {
 pub mod methods {
     include!("methods.rs");
 }
+/// Names and texts no real document has: digit-led and empty names, the
+/// runtime's and std's names, keywords, bidi and control characters
+/// (`tests/docs/hostile.json`).
+pub mod hostile {
+    include!("hostile.rs");
+}

@@ -3,7 +3,7 @@
 /// The revision of the discovery document this code was generated from.
 pub const REVISION: &str = "20260104";
 /// Identity and default endpoint of this API.
-pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
+pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     name: "methods",
     version: "v1",
     revision: "20260104",
@@ -13,7 +13,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     batch_path: Some("batch"),
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use gapi::CallBuilder;
+pub use ::gapi::CallBuilder;
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// Manage your data
@@ -27,11 +27,11 @@ pub mod schemas {
         pub items: Option<::std::collections::BTreeMap<String, ItemList>>,
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for AggregatedList {
+    impl ::gapi::wire::Record for AggregatedList {
         const NAME: &'static str = "AggregatedList";
         const FIELDS: &'static [&'static str] = &["items", "nextPageToken"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.items,
@@ -41,7 +41,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.items,
@@ -51,8 +51,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AggregatedList);
-    impl gapi::Page for AggregatedList {
+    ::gapi::record!(AggregatedList);
+    impl ::gapi::Page for AggregatedList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
@@ -60,51 +60,51 @@ pub mod schemas {
     }
     #[derive(Clone, Default)]
     pub struct Empty {}
-    impl gapi::wire::Record for Empty {
+    impl ::gapi::wire::Record for Empty {
         const NAME: &'static str = "Empty";
         const FIELDS: &'static [&'static str] = &[];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             let _ = index;
             None
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             let _ = index;
             None
         }
     }
-    gapi::record!(Empty);
+    ::gapi::record!(Empty);
     #[derive(Clone, Default)]
     pub struct Item {
         pub id: Option<String>,
         pub size: Option<u64>,
     }
-    impl gapi::wire::Record for Item {
+    impl ::gapi::wire::Record for Item {
         const NAME: &'static str = "Item";
         const FIELDS: &'static [&'static str] = &["id", "size"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.id,
-                    1 => gapi::wire::int64_field(&self.size),
+                    1 => ::gapi::wire::int64_field(&self.size),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.id,
-                    1 => gapi::wire::int64_field_mut(&mut self.size),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.size),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(Item);
+    ::gapi::record!(Item);
     /// Standard list response.
     #[derive(Clone, Default)]
     pub struct ItemList {
@@ -112,11 +112,11 @@ pub mod schemas {
         pub kind: Option<String>,
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for ItemList {
+    impl ::gapi::wire::Record for ItemList {
         const NAME: &'static str = "ItemList";
         const FIELDS: &'static [&'static str] = &["items", "kind", "nextPageToken"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.items,
@@ -127,7 +127,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.items,
@@ -138,14 +138,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ItemList);
-    impl gapi::Page for ItemList {
+    ::gapi::record!(ItemList);
+    impl ::gapi::Page for ItemList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for ItemList {
+    impl ::gapi::PageItems for ItemList {
         type Item = Item;
         #[inline]
         fn into_items(self) -> Vec<Item> {
@@ -157,11 +157,11 @@ pub mod schemas {
         pub content_type: Option<String>,
         pub name: Option<String>,
     }
-    impl gapi::wire::Record for Object {
+    impl ::gapi::wire::Record for Object {
         const NAME: &'static str = "Object";
         const FIELDS: &'static [&'static str] = &["contentType", "name"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.content_type,
@@ -171,7 +171,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.content_type,
@@ -181,7 +181,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Object);
+    ::gapi::record!(Object);
     /// Two array fields: the one of objects is the items.
     #[derive(Clone, Default)]
     pub struct OperationList {
@@ -189,7 +189,7 @@ pub mod schemas {
         pub operations: Option<Vec<Item>>,
         pub unreachable: Option<Vec<String>>,
     }
-    impl gapi::wire::Record for OperationList {
+    impl ::gapi::wire::Record for OperationList {
         const NAME: &'static str = "OperationList";
         const FIELDS: &'static [&'static str] = &[
             "nextPageToken",
@@ -197,7 +197,7 @@ pub mod schemas {
             "unreachable",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.next_page_token,
@@ -208,7 +208,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.next_page_token,
@@ -219,14 +219,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(OperationList);
-    impl gapi::Page for OperationList {
+    ::gapi::record!(OperationList);
+    impl ::gapi::Page for OperationList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for OperationList {
+    impl ::gapi::PageItems for OperationList {
         type Item = Item;
         #[inline]
         fn into_items(self) -> Vec<Item> {
@@ -239,11 +239,11 @@ pub mod schemas {
         pub page_size: Option<i32>,
         pub page_token: Option<String>,
     }
-    impl gapi::wire::Record for QueryRequest {
+    impl ::gapi::wire::Record for QueryRequest {
         const NAME: &'static str = "QueryRequest";
         const FIELDS: &'static [&'static str] = &["filter", "pageSize", "pageToken"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.filter,
@@ -254,7 +254,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.filter,
@@ -265,17 +265,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(QueryRequest);
+    ::gapi::record!(QueryRequest);
     #[derive(Clone, Default)]
     pub struct QueryResponse {
         pub next_page_token: Option<String>,
         pub results: Option<Vec<Item>>,
     }
-    impl gapi::wire::Record for QueryResponse {
+    impl ::gapi::wire::Record for QueryResponse {
         const NAME: &'static str = "QueryResponse";
         const FIELDS: &'static [&'static str] = &["nextPageToken", "results"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.next_page_token,
@@ -285,7 +285,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.next_page_token,
@@ -295,14 +295,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(QueryResponse);
-    impl gapi::Page for QueryResponse {
+    ::gapi::record!(QueryResponse);
+    impl ::gapi::Page for QueryResponse {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for QueryResponse {
+    impl ::gapi::PageItems for QueryResponse {
         type Item = Item;
         #[inline]
         fn into_items(self) -> Vec<Item> {
@@ -313,46 +313,46 @@ pub mod schemas {
     #[derive(Clone, Default)]
     pub struct TableDataList {
         pub page_token: Option<String>,
-        pub rows: Option<Vec<Vec<gapi::serde_json::Value>>>,
+        pub rows: Option<Vec<Vec<::gapi::serde_json::Value>>>,
         pub total_rows: Option<i64>,
     }
-    impl gapi::wire::Record for TableDataList {
+    impl ::gapi::wire::Record for TableDataList {
         const NAME: &'static str = "TableDataList";
         const FIELDS: &'static [&'static str] = &["pageToken", "rows", "totalRows"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.page_token,
                     1 => &self.rows,
-                    2 => gapi::wire::int64_field(&self.total_rows),
+                    2 => ::gapi::wire::int64_field(&self.total_rows),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.page_token,
                     1 => &mut self.rows,
-                    2 => gapi::wire::int64_field_mut(&mut self.total_rows),
+                    2 => ::gapi::wire::int64_field_mut(&mut self.total_rows),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(TableDataList);
-    impl gapi::Page for TableDataList {
+    ::gapi::record!(TableDataList);
+    impl ::gapi::Page for TableDataList {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.page_token.as_deref()
         }
     }
-    impl gapi::PageItems for TableDataList {
-        type Item = Vec<gapi::serde_json::Value>;
+    impl ::gapi::PageItems for TableDataList {
+        type Item = Vec<::gapi::serde_json::Value>;
         #[inline]
-        fn into_items(self) -> Vec<Vec<gapi::serde_json::Value>> {
+        fn into_items(self) -> Vec<Vec<::gapi::serde_json::Value>> {
             self.rows.unwrap_or_default()
         }
     }
@@ -360,14 +360,14 @@ pub mod schemas {
 /// The Methods Test API (`methods` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]
 pub struct Methods {
-    svc: gapi::Service,
+    svc: ::gapi::Service,
 }
 impl Methods {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
-    pub fn new(client: gapi::Client) -> Self {
+    pub fn new(client: ::gapi::Client) -> Self {
         Methods {
-            svc: gapi::Service::new(client, &SERVICE),
+            svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
@@ -386,7 +386,7 @@ impl Methods {
     }
     /// The underlying [`gapi::Service`].
     #[inline]
-    pub fn service(&self) -> &gapi::Service {
+    pub fn service(&self) -> &::gapi::Service {
         &self.svc
     }
     /// The `docs` resource.
@@ -417,7 +417,7 @@ pub mod docs {
     /// Methods of the `docs` resource.
     #[derive(Clone, Debug)]
     pub struct DocsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl DocsResource {
         /// An unclosed fence:
@@ -430,29 +430,29 @@ pub mod docs {
         /// `methods.docs.fenced` — `GET docs`
         #[inline]
         pub fn fenced(&self) -> FencedCall {
-            let call = gapi::Call::new(&self.svc, &FENCED);
+            let call = ::gapi::Call::new(&self.svc, &FENCED);
             FencedCall { call }
         }
     }
-    static FENCED: gapi::MethodInfo = gapi::MethodInfo {
+    static FENCED: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.docs.fenced",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "docs",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `methods.docs.fenced`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct FencedCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for FencedCall {
+    impl ::gapi::CallBuilder for FencedCall {
         type Response = super::schemas::Empty;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -473,7 +473,7 @@ pub mod docs {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Empty>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Empty>> {
             self.call.send()
         }
     }
@@ -483,13 +483,13 @@ pub mod items {
     /// Methods of the `items` resource.
     #[derive(Clone, Debug)]
     pub struct ItemsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ItemsResource {
         /// `methods.items.aggregatedList` — `GET aggregated/items`
         #[inline]
         pub fn aggregated_list(&self) -> AggregatedListCall {
-            let call = gapi::Call::new(&self.svc, &AGGREGATED_LIST);
+            let call = ::gapi::Call::new(&self.svc, &AGGREGATED_LIST);
             AggregatedListCall { call }
         }
         /// No response body.
@@ -501,7 +501,7 @@ pub mod items {
         /// - `item`:
         #[inline]
         pub fn delete(&self, item: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("item", item.into());
             DeleteCall { call }
         }
@@ -515,7 +515,7 @@ pub mod items {
         /// - `target`:
         #[inline]
         pub fn detect(&self, q: Vec<String>, target: impl Into<String>) -> DetectCall {
-            let mut call = gapi::Call::new(&self.svc, &DETECT);
+            let mut call = ::gapi::Call::new(&self.svc, &DETECT);
             for v in q {
                 call.query_append("q", v);
             }
@@ -530,7 +530,7 @@ pub mod items {
         #[deprecated]
         #[inline]
         pub fn legacy(&self) -> LegacyCall {
-            let call = gapi::Call::new(&self.svc, &LEGACY);
+            let call = ::gapi::Call::new(&self.svc, &LEGACY);
             LegacyCall { call }
         }
         /// Standard pagination with `items()`.
@@ -538,14 +538,14 @@ pub mod items {
         /// `methods.items.list` — `GET items`
         #[inline]
         pub fn list(&self) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.header("X-Goog-Api-Version", "2026-11-01");
             ListCall { call }
         }
         /// `methods.items.operations` — `GET operations`
         #[inline]
         pub fn operations(&self) -> OperationsCall {
-            let call = gapi::Call::new(&self.svc, &OPERATIONS);
+            let call = ::gapi::Call::new(&self.svc, &OPERATIONS);
             OperationsCall { call }
         }
         /// The page token travels in the request body.
@@ -553,7 +553,7 @@ pub mod items {
         /// `methods.items.query` — `POST items:query`
         #[inline]
         pub fn query(&self, request: super::schemas::QueryRequest) -> QueryCall {
-            let mut call = gapi::Call::new(&self.svc, &QUERY);
+            let mut call = ::gapi::Call::new(&self.svc, &QUERY);
             call.body(&request);
             QueryCall { call }
         }
@@ -562,7 +562,7 @@ pub mod items {
         /// `methods.items.stop` — `POST items/stop`
         #[inline]
         pub fn stop(&self, request: super::schemas::Item) -> StopCall {
-            let mut call = gapi::Call::new(&self.svc, &STOP);
+            let mut call = ::gapi::Call::new(&self.svc, &STOP);
             call.body(&request);
             StopCall { call }
         }
@@ -573,7 +573,7 @@ pub mod items {
         /// - `table_id`:
         #[inline]
         pub fn tabledata(&self, table_id: impl Into<String>) -> TabledataCall {
-            let mut call = gapi::Call::new(&self.svc, &TABLEDATA);
+            let mut call = ::gapi::Call::new(&self.svc, &TABLEDATA);
             call.path_param("tableId", table_id.into());
             TabledataCall { call }
         }
@@ -586,34 +586,34 @@ pub mod items {
         /// - `item`:
         #[inline]
         pub fn view_full_context(&self, item: impl Into<String>) -> ViewFullContextCall {
-            let mut call = gapi::Call::new(&self.svc, &VIEW_FULL_CONTEXT);
+            let mut call = ::gapi::Call::new(&self.svc, &VIEW_FULL_CONTEXT);
             call.path_param("item", item.into());
             ViewFullContextCall { call }
         }
     }
-    static AGGREGATED_LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static AGGREGATED_LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.items.aggregatedList",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "aggregated/items",
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `methods.items.aggregatedList`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct AggregatedListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for AggregatedListCall {
+    impl ::gapi::CallBuilder for AggregatedListCall {
         type Response = super::schemas::AggregatedList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -629,64 +629,64 @@ pub mod items {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::AggregatedList>,
+            Output = ::gapi::Result<super::schemas::AggregatedList>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::AggregatedList> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::AggregatedList> {
             self.call.pages()
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.items.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "items/{item}",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `methods.items.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl DeleteCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static DETECT: gapi::MethodInfo = gapi::MethodInfo {
+    static DETECT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.items.detect",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "detect",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `methods.items.detect`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DetectCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DetectCall {
+    impl ::gapi::CallBuilder for DetectCall {
         type Response = super::schemas::Item;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -695,29 +695,29 @@ pub mod items {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Item>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Item>> {
             self.call.send()
         }
     }
-    static LEGACY: gapi::MethodInfo = gapi::MethodInfo {
+    static LEGACY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.items.legacy",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "legacy",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `methods.items.legacy`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct LegacyCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for LegacyCall {
+    impl ::gapi::CallBuilder for LegacyCall {
         type Response = super::schemas::Item;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -726,34 +726,34 @@ pub mod items {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Item>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Item>> {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.items.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "items",
         scopes: &["https://www.googleapis.com/auth/devstorage.full_control"],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `methods.items.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::ItemList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -783,44 +783,44 @@ pub mod items {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::ItemList>,
+            Output = ::gapi::Result<super::schemas::ItemList>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::ItemList> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::ItemList> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::ItemList> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::ItemList> {
             self.call.items()
         }
     }
-    static OPERATIONS: gapi::MethodInfo = gapi::MethodInfo {
+    static OPERATIONS: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.items.operations",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "operations",
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `methods.items.operations`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct OperationsCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for OperationsCall {
+    impl ::gapi::CallBuilder for OperationsCall {
         type Response = super::schemas::OperationList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -836,44 +836,44 @@ pub mod items {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::OperationList>,
+            Output = ::gapi::Result<super::schemas::OperationList>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::OperationList> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::OperationList> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::OperationList> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::OperationList> {
             self.call.items()
         }
     }
-    static QUERY: gapi::MethodInfo = gapi::MethodInfo {
+    static QUERY: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.items.query",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "items:query",
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Body,
+            location: ::gapi::TokenLocation::Body,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `methods.items.query`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct QueryCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for QueryCall {
+    impl ::gapi::CallBuilder for QueryCall {
         type Response = super::schemas::QueryResponse;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -883,73 +883,73 @@ pub mod items {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::QueryResponse>,
+            Output = ::gapi::Result<super::schemas::QueryResponse>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::QueryResponse> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::QueryResponse> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::QueryResponse> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::QueryResponse> {
             self.call.items()
         }
     }
-    static STOP: gapi::MethodInfo = gapi::MethodInfo {
+    static STOP: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.items.stop",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "items/stop",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `methods.items.stop`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct StopCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for StopCall {
+    impl ::gapi::CallBuilder for StopCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl StopCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static TABLEDATA: gapi::MethodInfo = gapi::MethodInfo {
+    static TABLEDATA: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.items.tabledata",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "tables/{tableId}/data",
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `methods.items.tabledata`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct TabledataCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for TabledataCall {
+    impl ::gapi::CallBuilder for TabledataCall {
         type Response = super::schemas::TableDataList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -971,40 +971,40 @@ pub mod items {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::TableDataList>,
+            Output = ::gapi::Result<super::schemas::TableDataList>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::TableDataList> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::TableDataList> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::TableDataList> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::TableDataList> {
             self.call.items()
         }
     }
-    static VIEW_FULL_CONTEXT: gapi::MethodInfo = gapi::MethodInfo {
+    static VIEW_FULL_CONTEXT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.items.viewFullContext",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "items/{item}/context",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `methods.items.viewFullContext`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ViewFullContextCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ViewFullContextCall {
+    impl ::gapi::CallBuilder for ViewFullContextCall {
         type Response = super::schemas::Item;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -1019,7 +1019,7 @@ pub mod items {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Item>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Item>> {
             self.call.send()
         }
     }
@@ -1029,7 +1029,7 @@ pub mod objects {
     /// Methods of the `objects` resource.
     #[derive(Clone, Debug)]
     pub struct ObjectsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ObjectsResource {
         /// Download without a response schema.
@@ -1046,7 +1046,7 @@ pub mod objects {
             bucket: impl Into<String>,
             mime_type: impl Into<String>,
         ) -> ExportCall {
-            let mut call = gapi::Call::new(&self.svc, &EXPORT);
+            let mut call = ::gapi::Call::new(&self.svc, &EXPORT);
             call.path_param("bucket", bucket.into());
             call.query("mimeType", mime_type.into());
             ExportCall { call }
@@ -1065,7 +1065,7 @@ pub mod objects {
             bucket: impl Into<String>,
             object: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("bucket", bucket.into());
             call.path_param("object", object.into());
             GetCall { call }
@@ -1083,7 +1083,7 @@ pub mod objects {
             bucket: impl Into<String>,
             request: super::schemas::Object,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("bucket", bucket.into());
             call.body(&request);
             InsertCall { call }
@@ -1099,7 +1099,7 @@ pub mod objects {
             bucket: impl Into<String>,
             request: super::schemas::Object,
         ) -> PutCall {
-            let mut call = gapi::Call::new(&self.svc, &PUT);
+            let mut call = ::gapi::Call::new(&self.svc, &PUT);
             call.path_param("bucket", bucket.into());
             call.body(&request);
             PutCall { call }
@@ -1113,68 +1113,68 @@ pub mod objects {
         /// - `bucket`:
         #[inline]
         pub fn upload_data(&self, bucket: impl Into<String>) -> UploadDataCall {
-            let mut call = gapi::Call::new(&self.svc, &UPLOAD_DATA);
+            let mut call = ::gapi::Call::new(&self.svc, &UPLOAD_DATA);
             call.path_param("bucket", bucket.into());
             UploadDataCall { call }
         }
     }
-    static EXPORT: gapi::MethodInfo = gapi::MethodInfo {
+    static EXPORT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.objects.export",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/export",
         supports_media_download: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `methods.objects.export`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ExportCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ExportCall {
+    impl ::gapi::CallBuilder for ExportCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl ExportCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
         /// Downloads the media (`alt=media`) instead of the JSON response.
         #[inline]
         pub fn download(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<gapi::Download>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
             self.call.download()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.objects.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "b/{bucket}/o/{object}",
         supports_media_download: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `methods.objects.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Object;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -1183,44 +1183,46 @@ pub mod objects {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Object>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Object>,
+        > {
             self.call.send()
         }
         /// Downloads the media (`alt=media`) instead of the JSON response.
         #[inline]
         pub fn download(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<gapi::Download>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
             self.call.download()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.objects.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/o",
         media_upload: Some(
-            &gapi::MediaUploadInfo {
+            &::gapi::MediaUploadInfo {
                 accept: &["*/*"],
                 max_size: Some(5497558138880),
                 simple_path: Some("/upload/methods/v1/b/{bucket}/o"),
                 resumable_path: Some("/resumable/upload/methods/v1/b/{bucket}/o"),
             },
         ),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `methods.objects.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::Object;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -1229,45 +1231,49 @@ pub mod objects {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Object>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Object>,
+        > {
             self.call.send()
         }
         /// Sends the request with `media` uploaded (the request body, if any, as metadata).
         #[inline]
         pub fn upload(
             self,
-            media: gapi::Media,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Object>> {
+            media: ::gapi::Media,
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Object>,
+        > {
             self.call.upload(media)
         }
     }
-    static PUT: gapi::MethodInfo = gapi::MethodInfo {
+    static PUT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.objects.put",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "b/{bucket}/big",
         media_upload: Some(
-            &gapi::MediaUploadInfo {
+            &::gapi::MediaUploadInfo {
                 accept: &["video/*", "image/png"],
                 max_size: Some(10737418240),
                 simple_path: Some("/upload/methods/v1/b/{bucket}/big"),
                 resumable_path: Some("/resumable/upload/methods/v1/b/{bucket}/big"),
             },
         ),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `methods.objects.put`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct PutCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for PutCall {
+    impl ::gapi::CallBuilder for PutCall {
         type Response = super::schemas::Object;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -1276,45 +1282,49 @@ pub mod objects {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Object>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Object>,
+        > {
             self.call.send()
         }
         /// Sends the request with `media` uploaded (the request body, if any, as metadata).
         #[inline]
         pub fn upload(
             self,
-            media: gapi::Media,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Object>> {
+            media: ::gapi::Media,
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Object>,
+        > {
             self.call.upload(media)
         }
     }
-    static UPLOAD_DATA: gapi::MethodInfo = gapi::MethodInfo {
+    static UPLOAD_DATA: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "methods.objects.uploadData",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "b/{bucket}/data",
         media_upload: Some(
-            &gapi::MediaUploadInfo {
+            &::gapi::MediaUploadInfo {
                 accept: &["application/octet-stream"],
                 max_size: Some(1073741824),
                 simple_path: Some("/upload/methods/v1/b/{bucket}/data"),
                 resumable_path: None,
             },
         ),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `methods.objects.uploadData`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UploadDataCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UploadDataCall {
+    impl ::gapi::CallBuilder for UploadDataCall {
         type Response = super::schemas::Object;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -1323,15 +1333,19 @@ pub mod objects {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Object>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Object>,
+        > {
             self.call.send()
         }
         /// Sends the request with `media` uploaded (the request body, if any, as metadata).
         #[inline]
         pub fn upload(
             self,
-            media: gapi::Media,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Object>> {
+            media: ::gapi::Media,
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Object>,
+        > {
             self.call.upload(media)
         }
     }

@@ -3,7 +3,7 @@
 /// The revision of the discovery document this code was generated from.
 pub const REVISION: &str = "20260101";
 /// Identity and default endpoint of this API.
-pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
+pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     name: "names",
     version: "v1",
     revision: "20260101",
@@ -13,7 +13,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     batch_path: Some("batch"),
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use gapi::CallBuilder;
+pub use ::gapi::CallBuilder;
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// Read, compose, send, and permanently delete all your email from Gmail
@@ -32,14 +32,17 @@ pub mod schemas {
         pub count: ::std::option::Option<i64>,
         pub inner: ::std::option::Option<::std::boxed::Box<Box>>,
     }
-    impl gapi::wire::Record for Box {
+    impl ::gapi::wire::Record for Box {
         const NAME: &'static str = "Box";
         const FIELDS: &'static [&'static str] = &["count", "inner"];
         #[inline]
-        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+        fn field(
+            &self,
+            index: usize,
+        ) -> ::std::option::Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.count),
+                    0 => ::gapi::wire::int64_field(&self.count),
                     1 => &self.inner,
                     _ => return None,
                 },
@@ -49,26 +52,29 @@ pub mod schemas {
         fn field_mut(
             &mut self,
             index: usize,
-        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+        ) -> ::std::option::Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.count),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.count),
                     1 => &mut self.inner,
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(Box);
+    ::gapi::record!(Box);
     #[derive(Clone, Default)]
     pub struct Copy {
         pub from: ::std::option::Option<::std::string::String>,
     }
-    impl gapi::wire::Record for Copy {
+    impl ::gapi::wire::Record for Copy {
         const NAME: &'static str = "Copy";
         const FIELDS: &'static [&'static str] = &["from"];
         #[inline]
-        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+        fn field(
+            &self,
+            index: usize,
+        ) -> ::std::option::Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.from,
@@ -80,7 +86,7 @@ pub mod schemas {
         fn field_mut(
             &mut self,
             index: usize,
-        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+        ) -> ::std::option::Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.from,
@@ -89,16 +95,19 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Copy);
+    ::gapi::record!(Copy);
     #[derive(Clone, Default)]
     pub struct Default {
         pub on: ::std::option::Option<bool>,
     }
-    impl gapi::wire::Record for Default {
+    impl ::gapi::wire::Record for Default {
         const NAME: &'static str = "Default";
         const FIELDS: &'static [&'static str] = &["on"];
         #[inline]
-        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+        fn field(
+            &self,
+            index: usize,
+        ) -> ::std::option::Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.on,
@@ -110,7 +119,7 @@ pub mod schemas {
         fn field_mut(
             &mut self,
             index: usize,
-        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+        ) -> ::std::option::Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.on,
@@ -119,14 +128,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Default);
+    ::gapi::record!(Default);
     #[derive(Clone, Default)]
     pub struct Empty {}
-    impl gapi::wire::Record for Empty {
+    impl ::gapi::wire::Record for Empty {
         const NAME: &'static str = "Empty";
         const FIELDS: &'static [&'static str] = &[];
         #[inline]
-        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+        fn field(
+            &self,
+            index: usize,
+        ) -> ::std::option::Option<&dyn ::gapi::wire::Field> {
             let _ = index;
             None
         }
@@ -134,21 +146,24 @@ pub mod schemas {
         fn field_mut(
             &mut self,
             index: usize,
-        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+        ) -> ::std::option::Option<&mut dyn ::gapi::wire::Field> {
             let _ = index;
             None
         }
     }
-    gapi::record!(Empty);
+    ::gapi::record!(Empty);
     #[derive(Clone, Default)]
     pub struct Error {
         pub code: ::std::option::Option<i32>,
     }
-    impl gapi::wire::Record for Error {
+    impl ::gapi::wire::Record for Error {
         const NAME: &'static str = "Error";
         const FIELDS: &'static [&'static str] = &["code"];
         #[inline]
-        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+        fn field(
+            &self,
+            index: usize,
+        ) -> ::std::option::Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.code,
@@ -160,7 +175,7 @@ pub mod schemas {
         fn field_mut(
             &mut self,
             index: usize,
-        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+        ) -> ::std::option::Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.code,
@@ -169,16 +184,19 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Error);
+    ::gapi::record!(Error);
     #[derive(Clone, Default)]
     pub struct GoogleCloudV1Thing {
         pub a: ::std::option::Option<::std::string::String>,
     }
-    impl gapi::wire::Record for GoogleCloudV1Thing {
+    impl ::gapi::wire::Record for GoogleCloudV1Thing {
         const NAME: &'static str = "GoogleCloudV1Thing";
         const FIELDS: &'static [&'static str] = &["a"];
         #[inline]
-        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+        fn field(
+            &self,
+            index: usize,
+        ) -> ::std::option::Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.a,
@@ -190,7 +208,7 @@ pub mod schemas {
         fn field_mut(
             &mut self,
             index: usize,
-        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+        ) -> ::std::option::Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.a,
@@ -199,16 +217,19 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(GoogleCloudV1Thing);
+    ::gapi::record!(GoogleCloudV1Thing);
     #[derive(Clone, Default)]
     pub struct HttpHealthCheck {
         pub request_path: ::std::option::Option<::std::string::String>,
     }
-    impl gapi::wire::Record for HttpHealthCheck {
+    impl ::gapi::wire::Record for HttpHealthCheck {
         const NAME: &'static str = "HttpHealthCheck";
         const FIELDS: &'static [&'static str] = &["requestPath"];
         #[inline]
-        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+        fn field(
+            &self,
+            index: usize,
+        ) -> ::std::option::Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.request_path,
@@ -220,7 +241,7 @@ pub mod schemas {
         fn field_mut(
             &mut self,
             index: usize,
-        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+        ) -> ::std::option::Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.request_path,
@@ -229,16 +250,19 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(HttpHealthCheck);
+    ::gapi::record!(HttpHealthCheck);
     #[derive(Clone, Default)]
     pub struct HttpHealthCheck2 {
         pub port: ::std::option::Option<i32>,
     }
-    impl gapi::wire::Record for HttpHealthCheck2 {
+    impl ::gapi::wire::Record for HttpHealthCheck2 {
         const NAME: &'static str = "HttpHealthCheck2";
         const FIELDS: &'static [&'static str] = &["port"];
         #[inline]
-        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+        fn field(
+            &self,
+            index: usize,
+        ) -> ::std::option::Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.port,
@@ -250,7 +274,7 @@ pub mod schemas {
         fn field_mut(
             &mut self,
             index: usize,
-        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+        ) -> ::std::option::Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.port,
@@ -259,25 +283,28 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(HttpHealthCheck2);
+    ::gapi::record!(HttpHealthCheck2);
     /// Properties named like Rust keywords and odd characters.
     #[derive(Clone, Default)]
     pub struct Keywords {
         pub r#ref: ::std::option::Option<::std::string::String>,
         pub schema: ::std::option::Option<::std::string::String>,
         pub _30days: ::std::option::Option<::std::string::String>,
-        pub context: ::std::option::Option<gapi::serde_json::Value>,
+        pub context: ::std::option::Option<::gapi::serde_json::Value>,
         /// JSON-LD type.
         pub type_2: ::std::option::Option<::std::string::String>,
         pub self_2: ::std::option::Option<::std::string::String>,
         pub meta: ::std::option::Option<
-            ::std::collections::BTreeMap<::std::string::String, gapi::serde_json::Value>,
+            ::std::collections::BTreeMap<
+                ::std::string::String,
+                ::gapi::serde_json::Value,
+            >,
         >,
         /// Also `type` after conversion: gets a suffix.
         pub type_3: ::std::option::Option<::std::string::String>,
         pub r#async: ::std::option::Option<::std::string::String>,
         pub crate_: ::std::option::Option<::std::string::String>,
-        pub end_date: ::std::option::Option<gapi::types::Date>,
+        pub end_date: ::std::option::Option<::gapi::types::Date>,
         pub end_date_day: ::std::option::Option<i32>,
         pub r#enum: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         pub r#gen: ::std::option::Option<::std::string::String>,
@@ -290,7 +317,7 @@ pub mod schemas {
         pub r#type: ::std::option::Option<::std::string::String>,
         pub r#use: ::std::option::Option<i32>,
     }
-    impl gapi::wire::Record for Keywords {
+    impl ::gapi::wire::Record for Keywords {
         const NAME: &'static str = "Keywords";
         const FIELDS: &'static [&'static str] = &[
             "$ref",
@@ -315,7 +342,10 @@ pub mod schemas {
             "use",
         ];
         #[inline]
-        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+        fn field(
+            &self,
+            index: usize,
+        ) -> ::std::option::Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.r#ref,
@@ -346,7 +376,7 @@ pub mod schemas {
         fn field_mut(
             &mut self,
             index: usize,
-        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+        ) -> ::std::option::Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.r#ref,
@@ -374,17 +404,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Keywords);
+    ::gapi::record!(Keywords);
     #[derive(Clone, Default)]
     pub struct Option {
         pub value: ::std::option::Option<String>,
         pub values: ::std::option::Option<::std::vec::Vec<Vec>>,
     }
-    impl gapi::wire::Record for Option {
+    impl ::gapi::wire::Record for Option {
         const NAME: &'static str = "Option";
         const FIELDS: &'static [&'static str] = &["value", "values"];
         #[inline]
-        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+        fn field(
+            &self,
+            index: usize,
+        ) -> ::std::option::Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.value,
@@ -397,7 +430,7 @@ pub mod schemas {
         fn field_mut(
             &mut self,
             index: usize,
-        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+        ) -> ::std::option::Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.value,
@@ -407,17 +440,20 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Option);
+    ::gapi::record!(Option);
     #[derive(Clone, Default)]
     pub struct Page {
         pub next_page_token: ::std::option::Option<::std::string::String>,
         pub results: ::std::option::Option<::std::vec::Vec<Result>>,
     }
-    impl gapi::wire::Record for Page {
+    impl ::gapi::wire::Record for Page {
         const NAME: &'static str = "Page";
         const FIELDS: &'static [&'static str] = &["nextPageToken", "results"];
         #[inline]
-        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+        fn field(
+            &self,
+            index: usize,
+        ) -> ::std::option::Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.next_page_token,
@@ -430,7 +466,7 @@ pub mod schemas {
         fn field_mut(
             &mut self,
             index: usize,
-        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+        ) -> ::std::option::Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.next_page_token,
@@ -440,14 +476,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Page);
-    impl gapi::Page for Page {
+    ::gapi::record!(Page);
+    impl ::gapi::Page for Page {
         #[inline]
         fn next_page_token(&self) -> ::std::option::Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for Page {
+    impl ::gapi::PageItems for Page {
         type Item = Result;
         #[inline]
         fn into_items(self) -> ::std::vec::Vec<Result> {
@@ -460,11 +496,14 @@ pub mod schemas {
         pub ok: ::std::option::Option<bool>,
         pub status: ::std::option::Option<ResultStatus>,
     }
-    impl gapi::wire::Record for Result {
+    impl ::gapi::wire::Record for Result {
         const NAME: &'static str = "Result";
         const FIELDS: &'static [&'static str] = &["ok", "status"];
         #[inline]
-        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+        fn field(
+            &self,
+            index: usize,
+        ) -> ::std::option::Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.ok,
@@ -477,7 +516,7 @@ pub mod schemas {
         fn field_mut(
             &mut self,
             index: usize,
-        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+        ) -> ::std::option::Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.ok,
@@ -487,8 +526,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Result);
-    gapi::open_enum! {
+    ::gapi::record!(Result);
+    ::gapi::open_enum! {
         pub enum ResultStatus {
             Ok = "OK",
             Err = "ERR",
@@ -498,11 +537,14 @@ pub mod schemas {
     pub struct String {
         pub text: ::std::option::Option<::std::string::String>,
     }
-    impl gapi::wire::Record for String {
+    impl ::gapi::wire::Record for String {
         const NAME: &'static str = "String";
         const FIELDS: &'static [&'static str] = &["text"];
         #[inline]
-        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+        fn field(
+            &self,
+            index: usize,
+        ) -> ::std::option::Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.text,
@@ -514,7 +556,7 @@ pub mod schemas {
         fn field_mut(
             &mut self,
             index: usize,
-        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+        ) -> ::std::option::Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.text,
@@ -523,16 +565,19 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(String);
+    ::gapi::record!(String);
     #[derive(Clone, Default)]
     pub struct Vec {
         pub items: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     }
-    impl gapi::wire::Record for Vec {
+    impl ::gapi::wire::Record for Vec {
         const NAME: &'static str = "Vec";
         const FIELDS: &'static [&'static str] = &["items"];
         #[inline]
-        fn field(&self, index: usize) -> ::std::option::Option<&dyn gapi::wire::Field> {
+        fn field(
+            &self,
+            index: usize,
+        ) -> ::std::option::Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.items,
@@ -544,7 +589,7 @@ pub mod schemas {
         fn field_mut(
             &mut self,
             index: usize,
-        ) -> ::std::option::Option<&mut dyn gapi::wire::Field> {
+        ) -> ::std::option::Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.items,
@@ -553,19 +598,19 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Vec);
+    ::gapi::record!(Vec);
 }
 /// The Names Test API (`names` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]
 pub struct Names {
-    svc: gapi::Service,
+    svc: ::gapi::Service,
 }
 impl Names {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
-    pub fn new(client: gapi::Client) -> Self {
+    pub fn new(client: ::gapi::Client) -> Self {
         Names {
-            svc: gapi::Service::new(client, &SERVICE),
+            svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
@@ -584,7 +629,7 @@ impl Names {
     }
     /// The underlying [`gapi::Service`].
     #[inline]
-    pub fn service(&self) -> &gapi::Service {
+    pub fn service(&self) -> &::gapi::Service {
         &self.svc
     }
     /// The `connections` resource.
@@ -620,29 +665,29 @@ impl Names {
     /// `names.tokeninfo` — `POST tokeninfo`
     #[inline]
     pub fn tokeninfo(&self) -> TokeninfoCall {
-        let call = gapi::Call::new(&self.svc, &TOKENINFO);
+        let call = ::gapi::Call::new(&self.svc, &TOKENINFO);
         TokeninfoCall { call }
     }
 }
-static TOKENINFO: gapi::MethodInfo = gapi::MethodInfo {
+static TOKENINFO: ::gapi::MethodInfo = ::gapi::MethodInfo {
     id: "names.tokeninfo",
-    http_method: gapi::HttpMethod::Post,
+    http_method: ::gapi::HttpMethod::Post,
     path: "tokeninfo",
-    ..gapi::MethodInfo::DEFAULT
+    ..::gapi::MethodInfo::DEFAULT
 };
 /// Builder for `names.tokeninfo`: set optional parameters, then call `send()`.
 #[derive(Clone, Debug)]
 pub struct TokeninfoCall {
-    call: gapi::Call,
+    call: ::gapi::Call,
 }
-impl gapi::CallBuilder for TokeninfoCall {
+impl ::gapi::CallBuilder for TokeninfoCall {
     type Response = schemas::Keywords;
     #[inline]
-    fn call_mut(&mut self) -> &mut gapi::Call {
+    fn call_mut(&mut self) -> &mut ::gapi::Call {
         &mut self.call
     }
     #[inline]
-    fn into_call(self) -> gapi::Call {
+    fn into_call(self) -> ::gapi::Call {
         self.call
     }
 }
@@ -657,7 +702,7 @@ impl TokeninfoCall {
     #[inline]
     pub fn send(
         self,
-    ) -> impl ::std::future::Future<Output = gapi::Result<schemas::Keywords>> {
+    ) -> impl ::std::future::Future<Output = ::gapi::Result<schemas::Keywords>> {
         self.call.send()
     }
 }
@@ -666,7 +711,7 @@ pub mod connections {
     /// Methods of the `connections` resource.
     #[derive(Clone, Debug)]
     pub struct ConnectionsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ConnectionsResource {
         /// The `connections` resource.
@@ -701,7 +746,7 @@ pub mod connections {
             name: impl Into<String>,
             request: super::schemas::Copy,
         ) -> MoveCall {
-            let mut call = gapi::Call::new(&self.svc, &MOVE);
+            let mut call = ::gapi::Call::new(&self.svc, &MOVE);
             call.path_param("name", name.into());
             call.body(&request);
             MoveCall { call }
@@ -713,7 +758,7 @@ pub mod connections {
         /// - `name`:
         #[inline]
         pub fn r#return(&self, name: impl Into<String>) -> ReturnCall {
-            let mut call = gapi::Call::new(&self.svc, &RETURN);
+            let mut call = ::gapi::Call::new(&self.svc, &RETURN);
             call.path_param("name", name.into());
             ReturnCall { call }
         }
@@ -732,7 +777,7 @@ pub mod connections {
             request: impl Into<String>,
             request_2: super::schemas::String,
         ) -> SendCall {
-            let mut call = gapi::Call::new(&self.svc, &SEND);
+            let mut call = ::gapi::Call::new(&self.svc, &SEND);
             call.path_param("self", self_.into());
             call.path_param("request", request.into());
             call.body(&request_2);
@@ -747,30 +792,30 @@ pub mod connections {
         /// - `name`:
         #[inline]
         pub fn tools(&self, name: impl Into<String>) -> ToolsCall {
-            let mut call = gapi::Call::new(&self.svc, &TOOLS);
+            let mut call = ::gapi::Call::new(&self.svc, &TOOLS);
             call.path_param("name", name.into());
             ToolsCall { call }
         }
     }
-    static MOVE: gapi::MethodInfo = gapi::MethodInfo {
+    static MOVE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "names.connections.move",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "v1/{+name}:move",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `names.connections.move`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct MoveCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for MoveCall {
+    impl ::gapi::CallBuilder for MoveCall {
         type Response = super::schemas::Box;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -779,58 +824,58 @@ pub mod connections {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Box>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Box>> {
             self.call.send()
         }
     }
-    static RETURN: gapi::MethodInfo = gapi::MethodInfo {
+    static RETURN: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "names.connections.return",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "v1/{+name}:return",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `names.connections.return`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ReturnCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ReturnCall {
+    impl ::gapi::CallBuilder for ReturnCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl ReturnCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static SEND: gapi::MethodInfo = gapi::MethodInfo {
+    static SEND: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "names.connections.send",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "v1/{+self}:send",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `names.connections.send`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct SendCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for SendCall {
+    impl ::gapi::CallBuilder for SendCall {
         type Response = super::schemas::Vec;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -893,29 +938,29 @@ pub mod connections {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Vec>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Vec>> {
             self.call.send()
         }
     }
-    static TOOLS: gapi::MethodInfo = gapi::MethodInfo {
+    static TOOLS: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "names.connections.tools",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "v1/{+name}:tools",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `names.connections.tools`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ToolsCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ToolsCall {
+    impl ::gapi::CallBuilder for ToolsCall {
         type Response = super::schemas::Empty;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -924,7 +969,7 @@ pub mod connections {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Empty>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Empty>> {
             self.call.send()
         }
     }
@@ -933,35 +978,35 @@ pub mod connections {
         /// Methods of the `connections` resource.
         #[derive(Clone, Debug)]
         pub struct ConnectionsResource {
-            pub(crate) svc: gapi::Service,
+            pub(crate) svc: ::gapi::Service,
         }
         impl ConnectionsResource {
             /// `names.connections.connections.get` — `GET v1/nested`
             #[inline]
             pub fn get(&self) -> GetCall {
-                let call = gapi::Call::new(&self.svc, &GET);
+                let call = ::gapi::Call::new(&self.svc, &GET);
                 GetCall { call }
             }
         }
-        static GET: gapi::MethodInfo = gapi::MethodInfo {
+        static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "names.connections.connections.get",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "v1/nested",
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `names.connections.connections.get`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct GetCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for GetCall {
+        impl ::gapi::CallBuilder for GetCall {
             type Response = super::super::schemas::Error;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -971,7 +1016,7 @@ pub mod connections {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Error>,
+                Output = ::gapi::Result<super::super::schemas::Error>,
             > {
                 self.call.send()
             }
@@ -982,7 +1027,7 @@ pub mod connections {
         /// Methods of the `tools` resource.
         #[derive(Clone, Debug)]
         pub struct ToolsResource {
-            pub(crate) svc: gapi::Service,
+            pub(crate) svc: ::gapi::Service,
         }
         impl ToolsResource {
             /// `names.connections.tools.list` — `GET v1/{+parent}/tools`
@@ -992,30 +1037,30 @@ pub mod connections {
             /// - `parent`:
             #[inline]
             pub fn list(&self, parent: impl Into<String>) -> ListCall {
-                let mut call = gapi::Call::new(&self.svc, &LIST);
+                let mut call = ::gapi::Call::new(&self.svc, &LIST);
                 call.path_param("parent", parent.into());
                 ListCall { call }
             }
         }
-        static LIST: gapi::MethodInfo = gapi::MethodInfo {
+        static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "names.connections.tools.list",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "v1/{+parent}/tools",
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `names.connections.tools.list`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct ListCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for ListCall {
+        impl ::gapi::CallBuilder for ListCall {
             type Response = super::super::schemas::Vec;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -1025,7 +1070,7 @@ pub mod connections {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Vec>,
+                Output = ::gapi::Result<super::super::schemas::Vec>,
             > {
                 self.call.send()
             }
@@ -1036,7 +1081,7 @@ pub mod connections {
         /// Methods of the `well-known` resource.
         #[derive(Clone, Debug)]
         pub struct WellKnownResource {
-            pub(crate) svc: gapi::Service,
+            pub(crate) svc: ::gapi::Service,
         }
         impl WellKnownResource {
             /// `names.connections.well-known.getOpenid-configuration` — `GET v1/{+parent}/.well-known/openid-configuration`
@@ -1049,30 +1094,30 @@ pub mod connections {
                 &self,
                 parent: impl Into<String>,
             ) -> GetOpenidConfigurationCall {
-                let mut call = gapi::Call::new(&self.svc, &GET_OPENID_CONFIGURATION);
+                let mut call = ::gapi::Call::new(&self.svc, &GET_OPENID_CONFIGURATION);
                 call.path_param("parent", parent.into());
                 GetOpenidConfigurationCall { call }
             }
         }
-        static GET_OPENID_CONFIGURATION: gapi::MethodInfo = gapi::MethodInfo {
+        static GET_OPENID_CONFIGURATION: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "names.connections.well-known.getOpenid-configuration",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "v1/{+parent}/.well-known/openid-configuration",
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `names.connections.well-known.getOpenid-configuration`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct GetOpenidConfigurationCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for GetOpenidConfigurationCall {
+        impl ::gapi::CallBuilder for GetOpenidConfigurationCall {
             type Response = super::super::schemas::Default;
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -1082,7 +1127,7 @@ pub mod connections {
             pub fn send(
                 self,
             ) -> impl ::std::future::Future<
-                Output = gapi::Result<super::super::schemas::Default>,
+                Output = ::gapi::Result<super::super::schemas::Default>,
             > {
                 self.call.send()
             }
@@ -1094,7 +1139,7 @@ pub mod schemas_resource {
     /// Methods of the `schemas` resource.
     #[derive(Clone, Debug)]
     pub struct SchemasResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl SchemasResource {
         /// `names.schemas.get` — `GET v1/{+name}`
@@ -1104,30 +1149,30 @@ pub mod schemas_resource {
         /// - `name`:
         #[inline]
         pub fn get(&self, name: impl Into<String>) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("name", name.into());
             GetCall { call }
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "names.schemas.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "v1/{+name}",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `names.schemas.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Result;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -1136,7 +1181,9 @@ pub mod schemas_resource {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Result>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Result>,
+        > {
             self.call.send()
         }
     }
@@ -1146,39 +1193,39 @@ pub mod scopes_resource {
     /// Methods of the `scopes` resource.
     #[derive(Clone, Debug)]
     pub struct ScopesResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ScopesResource {
         /// `names.scopes.list` — `GET v1/scopes`
         #[inline]
         pub fn list(&self) -> ListCall {
-            let call = gapi::Call::new(&self.svc, &LIST);
+            let call = ::gapi::Call::new(&self.svc, &LIST);
             ListCall { call }
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "names.scopes.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "v1/scopes",
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `names.scopes.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::Page;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -1193,17 +1240,17 @@ pub mod scopes_resource {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Page>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Page>> {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::Page> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::Page> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::Page> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::Page> {
             self.call.items()
         }
     }
@@ -1213,35 +1260,35 @@ pub mod service {
     /// Methods of the `service` resource.
     #[derive(Clone, Debug)]
     pub struct ServiceResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ServiceResource {
         /// `names.service.get` — `GET v1/service`
         #[inline]
         pub fn get(&self) -> GetCall {
-            let call = gapi::Call::new(&self.svc, &GET);
+            let call = ::gapi::Call::new(&self.svc, &GET);
             GetCall { call }
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "names.service.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "v1/service",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `names.service.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Option;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -1250,7 +1297,9 @@ pub mod service {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Option>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Option>,
+        > {
             self.call.send()
         }
     }

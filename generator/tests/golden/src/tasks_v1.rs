@@ -3,7 +3,7 @@
 /// The revision of the discovery document this code was generated from.
 pub const REVISION: &str = "20261101";
 /// Identity and default endpoint of this API.
-pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
+pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     name: "tasks",
     version: "v1",
     revision: "20261101",
@@ -13,7 +13,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     batch_path: Some("batch"),
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use gapi::CallBuilder;
+pub use ::gapi::CallBuilder;
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {
     /// Create, edit, organize, and delete all your tasks
@@ -35,7 +35,7 @@ pub mod schemas {
         /// Output only. The type of surface this assigned task originates from. Currently limited to DOCUMENT or SPACE.
         pub surface_type: Option<AssignmentInfoSurfaceType>,
     }
-    impl gapi::wire::Record for AssignmentInfo {
+    impl ::gapi::wire::Record for AssignmentInfo {
         const NAME: &'static str = "AssignmentInfo";
         const FIELDS: &'static [&'static str] = &[
             "driveResourceInfo",
@@ -44,7 +44,7 @@ pub mod schemas {
             "surfaceType",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.drive_resource_info,
@@ -56,7 +56,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.drive_resource_info,
@@ -68,8 +68,8 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AssignmentInfo);
-    gapi::open_enum! {
+    ::gapi::record!(AssignmentInfo);
+    ::gapi::open_enum! {
         /// Output only. The type of surface this assigned task originates from. Currently limited to DOCUMENT or SPACE.
         pub enum AssignmentInfoSurfaceType {
             /// Unknown value for this task's context.
@@ -90,11 +90,11 @@ pub mod schemas {
         /// Output only. Resource key required to access files shared via a shared link. Not required for all files. See also developers.google.com/drive/api/guides/resource-keys.
         pub resource_key: Option<String>,
     }
-    impl gapi::wire::Record for DriveResourceInfo {
+    impl ::gapi::wire::Record for DriveResourceInfo {
         const NAME: &'static str = "DriveResourceInfo";
         const FIELDS: &'static [&'static str] = &["driveFileId", "resourceKey"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.drive_file_id,
@@ -104,7 +104,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.drive_file_id,
@@ -114,18 +114,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DriveResourceInfo);
+    ::gapi::record!(DriveResourceInfo);
     /// Information about the Chat Space where a task was assigned from.
     #[derive(Clone, Default)]
     pub struct SpaceInfo {
         /// Output only. The Chat space where this task originates from. The format is "spaces/{space}".
         pub space: Option<String>,
     }
-    impl gapi::wire::Record for SpaceInfo {
+    impl ::gapi::wire::Record for SpaceInfo {
         const NAME: &'static str = "SpaceInfo";
         const FIELDS: &'static [&'static str] = &["space"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.space,
@@ -134,7 +134,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.space,
@@ -143,7 +143,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(SpaceInfo);
+    ::gapi::record!(SpaceInfo);
     #[derive(Clone, Default)]
     pub struct Task {
         /// Output only. Context information for assigned tasks. A task can be assigned to a user, currently possible from surfaces like Docs and Chat Spaces. This field is populated for tasks assigned to the current user and identifies where the task was assigned from. This field is read-only.
@@ -181,7 +181,7 @@ pub mod schemas {
         /// Output only. An absolute link to the task in the Google Tasks Web UI.
         pub web_view_link: Option<String>,
     }
-    impl gapi::wire::Record for Task {
+    impl ::gapi::wire::Record for Task {
         const NAME: &'static str = "Task";
         const FIELDS: &'static [&'static str] = &[
             "assignmentInfo",
@@ -203,7 +203,7 @@ pub mod schemas {
             "webViewLink",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.assignment_info,
@@ -228,7 +228,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.assignment_info,
@@ -253,7 +253,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Task);
+    ::gapi::record!(Task);
     #[derive(Clone, Default)]
     pub struct TaskLinks {
         /// The description (might be empty).
@@ -263,11 +263,11 @@ pub mod schemas {
         /// Type of the link, e.g. "email", "generic", "chat_message", "keep_note".
         pub r#type: Option<String>,
     }
-    impl gapi::wire::Record for TaskLinks {
+    impl ::gapi::wire::Record for TaskLinks {
         const NAME: &'static str = "TaskLinks";
         const FIELDS: &'static [&'static str] = &["description", "link", "type"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.description,
@@ -278,7 +278,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.description,
@@ -289,7 +289,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TaskLinks);
+    ::gapi::record!(TaskLinks);
     #[derive(Clone, Default)]
     pub struct TaskList {
         /// ETag of the resource.
@@ -305,7 +305,7 @@ pub mod schemas {
         /// Output only. Last modification time of the task list (as a RFC 3339 timestamp).
         pub updated: Option<String>,
     }
-    impl gapi::wire::Record for TaskList {
+    impl ::gapi::wire::Record for TaskList {
         const NAME: &'static str = "TaskList";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -316,7 +316,7 @@ pub mod schemas {
             "updated",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -330,7 +330,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -344,7 +344,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TaskList);
+    ::gapi::record!(TaskList);
     #[derive(Clone, Default)]
     pub struct TaskLists {
         /// ETag of the resource.
@@ -356,7 +356,7 @@ pub mod schemas {
         /// Token that can be used to request the next page of this result.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for TaskLists {
+    impl ::gapi::wire::Record for TaskLists {
         const NAME: &'static str = "TaskLists";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -365,7 +365,7 @@ pub mod schemas {
             "nextPageToken",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -377,7 +377,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -389,14 +389,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(TaskLists);
-    impl gapi::Page for TaskLists {
+    ::gapi::record!(TaskLists);
+    impl ::gapi::Page for TaskLists {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for TaskLists {
+    impl ::gapi::PageItems for TaskLists {
         type Item = TaskList;
         #[inline]
         fn into_items(self) -> Vec<TaskList> {
@@ -414,7 +414,7 @@ pub mod schemas {
         /// Token used to access the next page of this result.
         pub next_page_token: Option<String>,
     }
-    impl gapi::wire::Record for Tasks {
+    impl ::gapi::wire::Record for Tasks {
         const NAME: &'static str = "Tasks";
         const FIELDS: &'static [&'static str] = &[
             "etag",
@@ -423,7 +423,7 @@ pub mod schemas {
             "nextPageToken",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -435,7 +435,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -447,14 +447,14 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Tasks);
-    impl gapi::Page for Tasks {
+    ::gapi::record!(Tasks);
+    impl ::gapi::Page for Tasks {
         #[inline]
         fn next_page_token(&self) -> Option<&str> {
             self.next_page_token.as_deref()
         }
     }
-    impl gapi::PageItems for Tasks {
+    impl ::gapi::PageItems for Tasks {
         type Item = Task;
         #[inline]
         fn into_items(self) -> Vec<Task> {
@@ -465,14 +465,14 @@ pub mod schemas {
 /// The Google Tasks API (`tasks` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]
 pub struct Tasks {
-    svc: gapi::Service,
+    svc: ::gapi::Service,
 }
 impl Tasks {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
-    pub fn new(client: gapi::Client) -> Self {
+    pub fn new(client: ::gapi::Client) -> Self {
         Tasks {
-            svc: gapi::Service::new(client, &SERVICE),
+            svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
@@ -491,7 +491,7 @@ impl Tasks {
     }
     /// The underlying [`gapi::Service`].
     #[inline]
-    pub fn service(&self) -> &gapi::Service {
+    pub fn service(&self) -> &::gapi::Service {
         &self.svc
     }
     /// The `tasklists` resource.
@@ -514,7 +514,7 @@ pub mod tasklists {
     /// Methods of the `tasklists` resource.
     #[derive(Clone, Debug)]
     pub struct TasklistsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl TasklistsResource {
         /// Deletes the authenticated user's specified task list. If the list contains assigned tasks, both the assigned tasks and the original tasks in the assignment surface (Docs, Chat Spaces) are deleted. The user's default task list cannot be deleted.
@@ -526,7 +526,7 @@ pub mod tasklists {
         /// - `tasklist`: Task list identifier. The default task list cannot be deleted.
         #[inline]
         pub fn delete(&self, tasklist: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("tasklist", tasklist.into());
             DeleteCall { call }
         }
@@ -539,7 +539,7 @@ pub mod tasklists {
         /// - `tasklist`: Task list identifier. Use "@default" to get the authenticated user's default task list.
         #[inline]
         pub fn get(&self, tasklist: impl Into<String>) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("tasklist", tasklist.into());
             GetCall { call }
         }
@@ -548,7 +548,7 @@ pub mod tasklists {
         /// `tasks.tasklists.insert` — `POST tasks/v1/users/@me/lists`
         #[inline]
         pub fn insert(&self, request: super::schemas::TaskList) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.body(&request);
             InsertCall { call }
         }
@@ -557,7 +557,7 @@ pub mod tasklists {
         /// `tasks.tasklists.list` — `GET tasks/v1/users/@me/lists`
         #[inline]
         pub fn list(&self) -> ListCall {
-            let call = gapi::Call::new(&self.svc, &LIST);
+            let call = ::gapi::Call::new(&self.svc, &LIST);
             ListCall { call }
         }
         /// Updates the authenticated user's specified task list. This method supports patch semantics.
@@ -573,7 +573,7 @@ pub mod tasklists {
             tasklist: impl Into<String>,
             request: super::schemas::TaskList,
         ) -> PatchCall {
-            let mut call = gapi::Call::new(&self.svc, &PATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &PATCH);
             call.path_param("tasklist", tasklist.into());
             call.body(&request);
             PatchCall { call }
@@ -591,65 +591,65 @@ pub mod tasklists {
             tasklist: impl Into<String>,
             request: super::schemas::TaskList,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("tasklist", tasklist.into());
             call.body(&request);
             UpdateCall { call }
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasklists.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "tasks/v1/users/@me/lists/{tasklist}",
         scopes: &["https://www.googleapis.com/auth/tasks"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `tasks.tasklists.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl DeleteCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasklists.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "tasks/v1/users/@me/lists/{tasklist}",
         scopes: &[
             "https://www.googleapis.com/auth/tasks",
             "https://www.googleapis.com/auth/tasks.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `tasks.tasklists.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::TaskList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -659,31 +659,31 @@ pub mod tasklists {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::TaskList>,
+            Output = ::gapi::Result<super::schemas::TaskList>,
         > {
             self.call.send()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasklists.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "tasks/v1/users/@me/lists",
         scopes: &["https://www.googleapis.com/auth/tasks"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `tasks.tasklists.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::TaskList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -693,38 +693,38 @@ pub mod tasklists {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::TaskList>,
+            Output = ::gapi::Result<super::schemas::TaskList>,
         > {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasklists.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "tasks/v1/users/@me/lists",
         scopes: &[
             "https://www.googleapis.com/auth/tasks",
             "https://www.googleapis.com/auth/tasks.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `tasks.tasklists.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::TaskLists;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -746,41 +746,41 @@ pub mod tasklists {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::TaskLists>,
+            Output = ::gapi::Result<super::schemas::TaskLists>,
         > {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::TaskLists> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::TaskLists> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::TaskLists> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::TaskLists> {
             self.call.items()
         }
     }
-    static PATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasklists.patch",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "tasks/v1/users/@me/lists/{tasklist}",
         scopes: &["https://www.googleapis.com/auth/tasks"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `tasks.tasklists.patch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct PatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for PatchCall {
+    impl ::gapi::CallBuilder for PatchCall {
         type Response = super::schemas::TaskList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -790,31 +790,31 @@ pub mod tasklists {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::TaskList>,
+            Output = ::gapi::Result<super::schemas::TaskList>,
         > {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasklists.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "tasks/v1/users/@me/lists/{tasklist}",
         scopes: &["https://www.googleapis.com/auth/tasks"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `tasks.tasklists.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::TaskList;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -824,7 +824,7 @@ pub mod tasklists {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::TaskList>,
+            Output = ::gapi::Result<super::schemas::TaskList>,
         > {
             self.call.send()
         }
@@ -835,7 +835,7 @@ pub mod tasks {
     /// Methods of the `tasks` resource.
     #[derive(Clone, Debug)]
     pub struct TasksResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl TasksResource {
         /// Clears all completed tasks from the specified task list. The affected tasks will be marked as 'hidden' and no longer be returned by default when retrieving all tasks for a task list.
@@ -847,7 +847,7 @@ pub mod tasks {
         /// - `tasklist`: Task list identifier.
         #[inline]
         pub fn clear(&self, tasklist: impl Into<String>) -> ClearCall {
-            let mut call = gapi::Call::new(&self.svc, &CLEAR);
+            let mut call = ::gapi::Call::new(&self.svc, &CLEAR);
             call.path_param("tasklist", tasklist.into());
             ClearCall { call }
         }
@@ -865,7 +865,7 @@ pub mod tasks {
             tasklist: impl Into<String>,
             task: impl Into<String>,
         ) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("tasklist", tasklist.into());
             call.path_param("task", task.into());
             DeleteCall { call }
@@ -884,7 +884,7 @@ pub mod tasks {
             tasklist: impl Into<String>,
             task: impl Into<String>,
         ) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("tasklist", tasklist.into());
             call.path_param("task", task.into());
             GetCall { call }
@@ -902,7 +902,7 @@ pub mod tasks {
             tasklist: impl Into<String>,
             request: super::schemas::Task,
         ) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.path_param("tasklist", tasklist.into());
             call.body(&request);
             InsertCall { call }
@@ -916,7 +916,7 @@ pub mod tasks {
         /// - `tasklist`: Task list identifier.
         #[inline]
         pub fn list(&self, tasklist: impl Into<String>) -> ListCall {
-            let mut call = gapi::Call::new(&self.svc, &LIST);
+            let mut call = ::gapi::Call::new(&self.svc, &LIST);
             call.path_param("tasklist", tasklist.into());
             ListCall { call }
         }
@@ -934,7 +934,7 @@ pub mod tasks {
             tasklist: impl Into<String>,
             task: impl Into<String>,
         ) -> MoveCall {
-            let mut call = gapi::Call::new(&self.svc, &MOVE);
+            let mut call = ::gapi::Call::new(&self.svc, &MOVE);
             call.path_param("tasklist", tasklist.into());
             call.path_param("task", task.into());
             MoveCall { call }
@@ -954,7 +954,7 @@ pub mod tasks {
             task: impl Into<String>,
             request: super::schemas::Task,
         ) -> PatchCall {
-            let mut call = gapi::Call::new(&self.svc, &PATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &PATCH);
             call.path_param("tasklist", tasklist.into());
             call.path_param("task", task.into());
             call.body(&request);
@@ -975,96 +975,96 @@ pub mod tasks {
             task: impl Into<String>,
             request: super::schemas::Task,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("tasklist", tasklist.into());
             call.path_param("task", task.into());
             call.body(&request);
             UpdateCall { call }
         }
     }
-    static CLEAR: gapi::MethodInfo = gapi::MethodInfo {
+    static CLEAR: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasks.clear",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "tasks/v1/lists/{tasklist}/clear",
         scopes: &["https://www.googleapis.com/auth/tasks"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `tasks.tasks.clear`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ClearCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ClearCall {
+    impl ::gapi::CallBuilder for ClearCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl ClearCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasks.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "tasks/v1/lists/{tasklist}/tasks/{task}",
         scopes: &["https://www.googleapis.com/auth/tasks"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `tasks.tasks.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl DeleteCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasks.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "tasks/v1/lists/{tasklist}/tasks/{task}",
         scopes: &[
             "https://www.googleapis.com/auth/tasks",
             "https://www.googleapis.com/auth/tasks.readonly",
         ],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `tasks.tasks.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Task;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -1073,30 +1073,30 @@ pub mod tasks {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Task>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Task>> {
             self.call.send()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasks.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "tasks/v1/lists/{tasklist}/tasks",
         scopes: &["https://www.googleapis.com/auth/tasks"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `tasks.tasks.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::Task;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -1117,37 +1117,37 @@ pub mod tasks {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Task>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Task>> {
             self.call.send()
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasks.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "tasks/v1/lists/{tasklist}/tasks",
         scopes: &[
             "https://www.googleapis.com/auth/tasks",
             "https://www.googleapis.com/auth/tasks.readonly",
         ],
-        pagination: Some(gapi::PaginationInfo {
+        pagination: Some(::gapi::PaginationInfo {
             token_param: "pageToken",
-            location: gapi::TokenLocation::Query,
+            location: ::gapi::TokenLocation::Query,
         }),
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `tasks.tasks.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::Tasks;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -1222,40 +1222,40 @@ pub mod tasks {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Tasks>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Tasks>> {
             self.call.send()
         }
         /// Every page, as a stream (follows the page token).
         #[inline]
-        pub fn pages(self) -> gapi::Pages<super::schemas::Tasks> {
+        pub fn pages(self) -> ::gapi::Pages<super::schemas::Tasks> {
             self.call.pages()
         }
         /// Every item of every page, as a stream.
         #[inline]
-        pub fn items(self) -> gapi::Items<super::schemas::Tasks> {
+        pub fn items(self) -> ::gapi::Items<super::schemas::Tasks> {
             self.call.items()
         }
     }
-    static MOVE: gapi::MethodInfo = gapi::MethodInfo {
+    static MOVE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasks.move",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "tasks/v1/lists/{tasklist}/tasks/{task}/move",
         scopes: &["https://www.googleapis.com/auth/tasks"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `tasks.tasks.move`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct MoveCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for MoveCall {
+    impl ::gapi::CallBuilder for MoveCall {
         type Response = super::schemas::Task;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -1282,30 +1282,30 @@ pub mod tasks {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Task>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Task>> {
             self.call.send()
         }
     }
-    static PATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasks.patch",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "tasks/v1/lists/{tasklist}/tasks/{task}",
         scopes: &["https://www.googleapis.com/auth/tasks"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `tasks.tasks.patch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct PatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for PatchCall {
+    impl ::gapi::CallBuilder for PatchCall {
         type Response = super::schemas::Task;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -1314,30 +1314,30 @@ pub mod tasks {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Task>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Task>> {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "tasks.tasks.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "tasks/v1/lists/{tasklist}/tasks/{task}",
         scopes: &["https://www.googleapis.com/auth/tasks"],
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `tasks.tasks.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::Task;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -1346,7 +1346,7 @@ pub mod tasks {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Task>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<super::schemas::Task>> {
             self.call.send()
         }
     }

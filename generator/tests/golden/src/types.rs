@@ -3,7 +3,7 @@
 /// The revision of the discovery document this code was generated from.
 pub const REVISION: &str = "20260103";
 /// Identity and default endpoint of this API.
-pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
+pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     name: "types",
     version: "v1",
     revision: "20260103",
@@ -13,7 +13,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     batch_path: None,
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use gapi::CallBuilder;
+pub use ::gapi::CallBuilder;
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {}
 /// The data types of this API.
@@ -21,30 +21,30 @@ pub mod schemas {
     /// No properties key at all.
     #[derive(Clone, Default)]
     pub struct Bare {}
-    impl gapi::wire::Record for Bare {
+    impl ::gapi::wire::Record for Bare {
         const NAME: &'static str = "Bare";
         const FIELDS: &'static [&'static str] = &[];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             let _ = index;
             None
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             let _ = index;
             None
         }
     }
-    gapi::record!(Bare);
+    ::gapi::record!(Bare);
     #[derive(Clone, Default)]
     pub struct Containers {
-        pub bytes_map: Option<::std::collections::BTreeMap<String, gapi::Bytes>>,
+        pub bytes_map: Option<::std::collections::BTreeMap<String, ::gapi::Bytes>>,
         pub cube: Option<Vec<Vec<Vec<f64>>>>,
         pub list_of_maps: Option<
-            Vec<::std::collections::BTreeMap<String, gapi::serde_json::Value>>,
+            Vec<::std::collections::BTreeMap<String, ::gapi::serde_json::Value>>,
         >,
         pub map_of_any: Option<
-            ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
+            ::std::collections::BTreeMap<String, ::gapi::serde_json::Value>,
         >,
         pub map_of_maps: Option<
             ::std::collections::BTreeMap<
@@ -54,9 +54,9 @@ pub mod schemas {
         >,
         pub map_of_refs: Option<::std::collections::BTreeMap<String, Node>>,
         /// Array of arrays.
-        pub rows: Option<Vec<Vec<gapi::serde_json::Value>>>,
+        pub rows: Option<Vec<Vec<::gapi::serde_json::Value>>>,
     }
-    impl gapi::wire::Record for Containers {
+    impl ::gapi::wire::Record for Containers {
         const NAME: &'static str = "Containers";
         const FIELDS: &'static [&'static str] = &[
             "bytesMap",
@@ -68,7 +68,7 @@ pub mod schemas {
             "rows",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bytes_map,
@@ -83,7 +83,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bytes_map,
@@ -98,7 +98,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Containers);
+    ::gapi::record!(Containers);
     /// A top-level array of inline objects.
     pub type Detections = Vec<DetectionsItem>;
     #[derive(Clone, Default)]
@@ -106,11 +106,11 @@ pub mod schemas {
         pub confidence: Option<f32>,
         pub language: Option<String>,
     }
-    impl gapi::wire::Record for DetectionsItem {
+    impl ::gapi::wire::Record for DetectionsItem {
         const NAME: &'static str = "DetectionsItem";
         const FIELDS: &'static [&'static str] = &["confidence", "language"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.confidence,
@@ -120,7 +120,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.confidence,
@@ -130,7 +130,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(DetectionsItem);
+    ::gapi::record!(DetectionsItem);
     /// No properties: a struct with no fields.
     pub type Empty = Bare;
     /// Inline anonymous objects, named after their path.
@@ -143,11 +143,11 @@ pub mod schemas {
         /// Map of inline objects.
         pub scopes: Option<::std::collections::BTreeMap<String, InlineScopes>>,
     }
-    impl gapi::wire::Record for Inline {
+    impl ::gapi::wire::Record for Inline {
         const NAME: &'static str = "Inline";
         const FIELDS: &'static [&'static str] = &["author", "links", "scopes"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.author,
@@ -158,7 +158,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.author,
@@ -169,17 +169,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Inline);
+    ::gapi::record!(Inline);
     /// Takes the name an inline object would get.
     #[derive(Clone, Default)]
     pub struct InlineAuthor {
         pub x: Option<String>,
     }
-    impl gapi::wire::Record for InlineAuthor {
+    impl ::gapi::wire::Record for InlineAuthor {
         const NAME: &'static str = "InlineAuthor";
         const FIELDS: &'static [&'static str] = &["x"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.x,
@@ -188,7 +188,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.x,
@@ -197,18 +197,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(InlineAuthor);
+    ::gapi::record!(InlineAuthor);
     /// Inline object property.
     #[derive(Clone, Default)]
     pub struct InlineAuthor2 {
         pub image: Option<InlineAuthor2Image>,
         pub name: Option<String>,
     }
-    impl gapi::wire::Record for InlineAuthor2 {
+    impl ::gapi::wire::Record for InlineAuthor2 {
         const NAME: &'static str = "InlineAuthor2";
         const FIELDS: &'static [&'static str] = &["image", "name"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.image,
@@ -218,7 +218,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.image,
@@ -228,47 +228,47 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(InlineAuthor2);
+    ::gapi::record!(InlineAuthor2);
     #[derive(Clone, Default)]
     pub struct InlineAuthor2Image {
         pub size: Option<i64>,
         pub url: Option<String>,
     }
-    impl gapi::wire::Record for InlineAuthor2Image {
+    impl ::gapi::wire::Record for InlineAuthor2Image {
         const NAME: &'static str = "InlineAuthor2Image";
         const FIELDS: &'static [&'static str] = &["size", "url"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.size),
+                    0 => ::gapi::wire::int64_field(&self.size),
                     1 => &self.url,
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.size),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.size),
                     1 => &mut self.url,
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(InlineAuthor2Image);
+    ::gapi::record!(InlineAuthor2Image);
     #[derive(Clone, Default)]
     pub struct InlineLinks {
         pub href: Option<String>,
         pub r#type: Option<String>,
     }
-    impl gapi::wire::Record for InlineLinks {
+    impl ::gapi::wire::Record for InlineLinks {
         const NAME: &'static str = "InlineLinks";
         const FIELDS: &'static [&'static str] = &["href", "type"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.href,
@@ -278,7 +278,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.href,
@@ -288,16 +288,16 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(InlineLinks);
+    ::gapi::record!(InlineLinks);
     #[derive(Clone, Default)]
     pub struct InlineScopes {
         pub description: Option<String>,
     }
-    impl gapi::wire::Record for InlineScopes {
+    impl ::gapi::wire::Record for InlineScopes {
         const NAME: &'static str = "InlineScopes";
         const FIELDS: &'static [&'static str] = &["description"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.description,
@@ -306,7 +306,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.description,
@@ -315,7 +315,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(InlineScopes);
+    ::gapi::record!(InlineScopes);
     pub type Int64List = Vec<i64>;
     /// int64 in every nesting.
     #[derive(Clone, Default)]
@@ -327,7 +327,7 @@ pub mod schemas {
         pub map_of_lists: Option<::std::collections::BTreeMap<String, Vec<u64>>>,
         pub one: Option<i64>,
     }
-    impl gapi::wire::Record for Int64s {
+    impl ::gapi::wire::Record for Int64s {
         const NAME: &'static str = "Int64s";
         const FIELDS: &'static [&'static str] = &[
             "aliased",
@@ -338,35 +338,35 @@ pub mod schemas {
             "one",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field(&self.aliased),
-                    1 => gapi::wire::int64_field(&self.list),
-                    2 => gapi::wire::int64_field(&self.list_of_lists),
-                    3 => gapi::wire::int64_field(&self.map),
-                    4 => gapi::wire::int64_field(&self.map_of_lists),
-                    5 => gapi::wire::int64_field(&self.one),
+                    0 => ::gapi::wire::int64_field(&self.aliased),
+                    1 => ::gapi::wire::int64_field(&self.list),
+                    2 => ::gapi::wire::int64_field(&self.list_of_lists),
+                    3 => ::gapi::wire::int64_field(&self.map),
+                    4 => ::gapi::wire::int64_field(&self.map_of_lists),
+                    5 => ::gapi::wire::int64_field(&self.one),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
-                    0 => gapi::wire::int64_field_mut(&mut self.aliased),
-                    1 => gapi::wire::int64_field_mut(&mut self.list),
-                    2 => gapi::wire::int64_field_mut(&mut self.list_of_lists),
-                    3 => gapi::wire::int64_field_mut(&mut self.map),
-                    4 => gapi::wire::int64_field_mut(&mut self.map_of_lists),
-                    5 => gapi::wire::int64_field_mut(&mut self.one),
+                    0 => ::gapi::wire::int64_field_mut(&mut self.aliased),
+                    1 => ::gapi::wire::int64_field_mut(&mut self.list),
+                    2 => ::gapi::wire::int64_field_mut(&mut self.list_of_lists),
+                    3 => ::gapi::wire::int64_field_mut(&mut self.map),
+                    4 => ::gapi::wire::int64_field_mut(&mut self.map_of_lists),
+                    5 => ::gapi::wire::int64_field_mut(&mut self.one),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(Int64s);
+    ::gapi::record!(Int64s);
     /// Self-recursion by value: Box.
     #[derive(Clone, Default)]
     pub struct JsonSchema {
@@ -374,11 +374,11 @@ pub mod schemas {
         pub properties: Option<::std::collections::BTreeMap<String, JsonSchema>>,
         pub r#type: Option<String>,
     }
-    impl gapi::wire::Record for JsonSchema {
+    impl ::gapi::wire::Record for JsonSchema {
         const NAME: &'static str = "JsonSchema";
         const FIELDS: &'static [&'static str] = &["items", "properties", "type"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.items,
@@ -389,7 +389,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.items,
@@ -400,19 +400,19 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(JsonSchema);
+    ::gapi::record!(JsonSchema);
     /// A top-level any.
-    pub type JsonValue = gapi::serde_json::Value;
+    pub type JsonValue = ::gapi::serde_json::Value;
     /// Mutual recursion by value.
     #[derive(Clone, Default)]
     pub struct ListMatcher {
         pub one_of: Option<Box<ValueMatcher>>,
     }
-    impl gapi::wire::Record for ListMatcher {
+    impl ::gapi::wire::Record for ListMatcher {
         const NAME: &'static str = "ListMatcher";
         const FIELDS: &'static [&'static str] = &["oneOf"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.one_of,
@@ -421,7 +421,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.one_of,
@@ -430,7 +430,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ListMatcher);
+    ::gapi::record!(ListMatcher);
     /// Recursion through Vec and map: no Box.
     #[derive(Clone, Default)]
     pub struct Node {
@@ -438,11 +438,11 @@ pub mod schemas {
         pub children: Option<Vec<Node>>,
         pub value: Option<String>,
     }
-    impl gapi::wire::Record for Node {
+    impl ::gapi::wire::Record for Node {
         const NAME: &'static str = "Node";
         const FIELDS: &'static [&'static str] = &["byName", "children", "value"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.by_name,
@@ -453,7 +453,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.by_name,
@@ -464,17 +464,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Node);
+    ::gapi::record!(Node);
     /// A cycle through an inline object.
     #[derive(Clone, Default)]
     pub struct Outer {
         pub wrap: Option<Box<OuterWrap>>,
     }
-    impl gapi::wire::Record for Outer {
+    impl ::gapi::wire::Record for Outer {
         const NAME: &'static str = "Outer";
         const FIELDS: &'static [&'static str] = &["wrap"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.wrap,
@@ -483,7 +483,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.wrap,
@@ -492,16 +492,16 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Outer);
+    ::gapi::record!(Outer);
     #[derive(Clone, Default)]
     pub struct OuterWrap {
         pub back: Option<Box<Outer>>,
     }
-    impl gapi::wire::Record for OuterWrap {
+    impl ::gapi::wire::Record for OuterWrap {
         const NAME: &'static str = "OuterWrap";
         const FIELDS: &'static [&'static str] = &["back"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.back,
@@ -510,7 +510,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.back,
@@ -519,34 +519,36 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(OuterWrap);
+    ::gapi::record!(OuterWrap);
     /// A top-level map.
-    pub type Row = ::std::collections::BTreeMap<String, gapi::serde_json::Value>;
+    pub type Row = ::std::collections::BTreeMap<String, ::gapi::serde_json::Value>;
     /// Every wire type and string format.
     #[derive(Clone, Default)]
     pub struct Scalars {
-        pub anything: Option<gapi::serde_json::Value>,
-        pub bytes: Option<gapi::Bytes>,
-        pub date: Option<gapi::types::Date>,
-        pub date_time: Option<gapi::types::DateTime>,
-        pub duration: Option<gapi::types::Duration>,
+        pub anything: Option<::gapi::serde_json::Value>,
+        pub bytes: Option<::gapi::Bytes>,
+        pub date: Option<::gapi::types::Date>,
+        pub date_time: Option<::gapi::types::DateTime>,
+        pub duration: Option<::gapi::types::Duration>,
         pub f32: Option<f32>,
         pub f64: Option<f64>,
         pub flag: Option<bool>,
-        pub google_datetime: Option<gapi::types::DateTime>,
+        pub google_datetime: Option<::gapi::types::DateTime>,
         pub i32: Option<i32>,
         pub i64: Option<i64>,
-        pub mask: Option<gapi::types::FieldMask>,
-        pub nothing: Option<gapi::serde_json::Value>,
+        pub mask: Option<::gapi::types::FieldMask>,
+        pub nothing: Option<::gapi::serde_json::Value>,
         /// No format: a JSON number.
         pub plain_int: Option<i64>,
         pub plain_number: Option<f64>,
-        pub proto: Option<::std::collections::BTreeMap<String, gapi::serde_json::Value>>,
+        pub proto: Option<
+            ::std::collections::BTreeMap<String, ::gapi::serde_json::Value>,
+        >,
         pub str: Option<String>,
         pub u32: Option<u32>,
         pub u64: Option<u64>,
     }
-    impl gapi::wire::Record for Scalars {
+    impl ::gapi::wire::Record for Scalars {
         const NAME: &'static str = "Scalars";
         const FIELDS: &'static [&'static str] = &[
             "anything",
@@ -570,7 +572,7 @@ pub mod schemas {
             "u64",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.anything,
@@ -583,7 +585,7 @@ pub mod schemas {
                     7 => &self.flag,
                     8 => &self.google_datetime,
                     9 => &self.i32,
-                    10 => gapi::wire::int64_field(&self.i64),
+                    10 => ::gapi::wire::int64_field(&self.i64),
                     11 => &self.mask,
                     12 => &self.nothing,
                     13 => &self.plain_int,
@@ -591,13 +593,13 @@ pub mod schemas {
                     15 => &self.proto,
                     16 => &self.str,
                     17 => &self.u32,
-                    18 => gapi::wire::int64_field(&self.u64),
+                    18 => ::gapi::wire::int64_field(&self.u64),
                     _ => return None,
                 },
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.anything,
@@ -610,7 +612,7 @@ pub mod schemas {
                     7 => &mut self.flag,
                     8 => &mut self.google_datetime,
                     9 => &mut self.i32,
-                    10 => gapi::wire::int64_field_mut(&mut self.i64),
+                    10 => ::gapi::wire::int64_field_mut(&mut self.i64),
                     11 => &mut self.mask,
                     12 => &mut self.nothing,
                     13 => &mut self.plain_int,
@@ -618,13 +620,13 @@ pub mod schemas {
                     15 => &mut self.proto,
                     16 => &mut self.str,
                     17 => &mut self.u32,
-                    18 => gapi::wire::int64_field_mut(&mut self.u64),
+                    18 => ::gapi::wire::int64_field_mut(&mut self.u64),
                     _ => return None,
                 },
             )
         }
     }
-    gapi::record!(Scalars);
+    ::gapi::record!(Scalars);
     #[derive(Clone, Default)]
     pub struct UsesAliases {
         pub bare: Option<Bare>,
@@ -632,11 +634,11 @@ pub mod schemas {
         pub json: Option<JsonValue>,
         pub row: Option<Row>,
     }
-    impl gapi::wire::Record for UsesAliases {
+    impl ::gapi::wire::Record for UsesAliases {
         const NAME: &'static str = "UsesAliases";
         const FIELDS: &'static [&'static str] = &["bare", "detections", "json", "row"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.bare,
@@ -648,7 +650,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.bare,
@@ -660,17 +662,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(UsesAliases);
+    ::gapi::record!(UsesAliases);
     #[derive(Clone, Default)]
     pub struct ValueMatcher {
         pub exact: Option<String>,
         pub list_match: Option<Box<ListMatcher>>,
     }
-    impl gapi::wire::Record for ValueMatcher {
+    impl ::gapi::wire::Record for ValueMatcher {
         const NAME: &'static str = "ValueMatcher";
         const FIELDS: &'static [&'static str] = &["exact", "listMatch"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.exact,
@@ -680,7 +682,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.exact,
@@ -690,19 +692,19 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(ValueMatcher);
+    ::gapi::record!(ValueMatcher);
 }
 /// The Types Test API (`types` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]
 pub struct Types {
-    svc: gapi::Service,
+    svc: ::gapi::Service,
 }
 impl Types {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
-    pub fn new(client: gapi::Client) -> Self {
+    pub fn new(client: ::gapi::Client) -> Self {
         Types {
-            svc: gapi::Service::new(client, &SERVICE),
+            svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
@@ -721,7 +723,7 @@ impl Types {
     }
     /// The underlying [`gapi::Service`].
     #[inline]
-    pub fn service(&self) -> &gapi::Service {
+    pub fn service(&self) -> &::gapi::Service {
         &self.svc
     }
     /// The `things` resource.
@@ -737,7 +739,7 @@ pub mod things {
     /// Methods of the `things` resource.
     #[derive(Clone, Debug)]
     pub struct ThingsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ThingsResource {
         /// `types.things.get` — `GET v1/things/{id}`
@@ -748,7 +750,7 @@ pub mod things {
         /// - `n`:
         #[inline]
         pub fn get(&self, id: i64, n: u32) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("id", id);
             call.path_param("n", n);
             GetCall { call }
@@ -756,7 +758,7 @@ pub mod things {
         /// `types.things.put` — `PUT v1/things`
         #[inline]
         pub fn put(&self, request: super::schemas::Int64s) -> PutCall {
-            let mut call = gapi::Call::new(&self.svc, &PUT);
+            let mut call = ::gapi::Call::new(&self.svc, &PUT);
             call.body(&request);
             PutCall { call }
         }
@@ -764,32 +766,32 @@ pub mod things {
         #[inline]
         pub fn raw(
             &self,
-            request: ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
+            request: ::std::collections::BTreeMap<String, ::gapi::serde_json::Value>,
         ) -> RawCall {
-            let mut call = gapi::Call::new(&self.svc, &RAW);
+            let mut call = ::gapi::Call::new(&self.svc, &RAW);
             call.body(&request);
             RawCall { call }
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "types.things.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "v1/things/{id}",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `types.things.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Scalars;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -798,29 +800,31 @@ pub mod things {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Scalars>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Scalars>,
+        > {
             self.call.send()
         }
     }
-    static PUT: gapi::MethodInfo = gapi::MethodInfo {
+    static PUT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "types.things.put",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "v1/things",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `types.things.put`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct PutCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for PutCall {
+    impl ::gapi::CallBuilder for PutCall {
         type Response = super::schemas::Containers;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -855,19 +859,22 @@ pub mod things {
         }
         /// `ttl`
         #[inline]
-        pub fn ttl(mut self, value: impl Into<gapi::types::Duration>) -> Self {
+        pub fn ttl(mut self, value: impl Into<::gapi::types::Duration>) -> Self {
             self.call.query("ttl", value.into());
             self
         }
         /// `updateMask`
         #[inline]
-        pub fn update_mask(mut self, value: impl Into<gapi::types::FieldMask>) -> Self {
+        pub fn update_mask(
+            mut self,
+            value: impl Into<::gapi::types::FieldMask>,
+        ) -> Self {
             self.call.query("updateMask", value.into());
             self
         }
         /// `when`
         #[inline]
-        pub fn when(mut self, value: impl Into<gapi::types::DateTime>) -> Self {
+        pub fn when(mut self, value: impl Into<::gapi::types::DateTime>) -> Self {
             self.call.query("when", value.into());
             self
         }
@@ -876,30 +883,30 @@ pub mod things {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::Containers>,
+            Output = ::gapi::Result<super::schemas::Containers>,
         > {
             self.call.send()
         }
     }
-    static RAW: gapi::MethodInfo = gapi::MethodInfo {
+    static RAW: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "types.things.raw",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "v1/raw",
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `types.things.raw`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct RawCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for RawCall {
-        type Response = ::std::collections::BTreeMap<String, gapi::serde_json::Value>;
+    impl ::gapi::CallBuilder for RawCall {
+        type Response = ::std::collections::BTreeMap<String, ::gapi::serde_json::Value>;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -909,8 +916,8 @@ pub mod things {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<
-                ::std::collections::BTreeMap<String, gapi::serde_json::Value>,
+            Output = ::gapi::Result<
+                ::std::collections::BTreeMap<String, ::gapi::serde_json::Value>,
             >,
         > {
             self.call.send()

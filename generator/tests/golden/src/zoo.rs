@@ -4,7 +4,7 @@
 pub const REVISION: &str = "";
 /// Identity and default endpoint of this API.
 /// This API wraps request and response bodies in `{"data": ...}` (`dataWrapper`).
-pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
+pub static SERVICE: ::gapi::ServiceInfo = ::gapi::ServiceInfo {
     name: "zoo",
     version: "v1",
     revision: "",
@@ -14,7 +14,7 @@ pub static SERVICE: gapi::ServiceInfo = gapi::ServiceInfo {
     batch_path: Some("batchZoo"),
 };
 /// The standard parameters (`fields`, `quota_user`, ...) of every method builder.
-pub use gapi::CallBuilder;
+pub use ::gapi::CallBuilder;
 /// OAuth 2.0 scopes of this API.
 pub mod scopes {}
 /// The data types of this API.
@@ -26,11 +26,11 @@ pub mod schemas {
         pub name: Option<String>,
         pub photo: Option<AnimalPhoto>,
     }
-    impl gapi::wire::Record for Animal {
+    impl ::gapi::wire::Record for Animal {
         const NAME: &'static str = "Animal";
         const FIELDS: &'static [&'static str] = &["etag", "kind", "name", "photo"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -42,7 +42,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -54,17 +54,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Animal);
+    ::gapi::record!(Animal);
     #[derive(Clone, Default)]
     pub struct Animal2 {
         pub kind: Option<String>,
         pub name: Option<String>,
     }
-    impl gapi::wire::Record for Animal2 {
+    impl ::gapi::wire::Record for Animal2 {
         const NAME: &'static str = "Animal2";
         const FIELDS: &'static [&'static str] = &["kind", "name"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.kind,
@@ -74,7 +74,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.kind,
@@ -84,18 +84,18 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(Animal2);
+    ::gapi::record!(Animal2);
     #[derive(Clone, Default)]
     pub struct AnimalFeed {
         pub etag: Option<String>,
         pub items: Option<Vec<Animal>>,
         pub kind: Option<String>,
     }
-    impl gapi::wire::Record for AnimalFeed {
+    impl ::gapi::wire::Record for AnimalFeed {
         const NAME: &'static str = "AnimalFeed";
         const FIELDS: &'static [&'static str] = &["etag", "items", "kind"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.etag,
@@ -106,7 +106,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.etag,
@@ -117,7 +117,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AnimalFeed);
+    ::gapi::record!(AnimalFeed);
     #[derive(Clone, Default)]
     pub struct AnimalMap {
         /// Map of animal id to animal data
@@ -125,11 +125,11 @@ pub mod schemas {
         pub etag: Option<String>,
         pub kind: Option<String>,
     }
-    impl gapi::wire::Record for AnimalMap {
+    impl ::gapi::wire::Record for AnimalMap {
         const NAME: &'static str = "AnimalMap";
         const FIELDS: &'static [&'static str] = &["animals", "etag", "kind"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.animals,
@@ -140,7 +140,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.animals,
@@ -151,7 +151,7 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AnimalMap);
+    ::gapi::record!(AnimalMap);
     #[derive(Clone, Default)]
     pub struct AnimalPhoto {
         pub filename: Option<String>,
@@ -160,7 +160,7 @@ pub mod schemas {
         pub size: Option<i64>,
         pub r#type: Option<String>,
     }
-    impl gapi::wire::Record for AnimalPhoto {
+    impl ::gapi::wire::Record for AnimalPhoto {
         const NAME: &'static str = "AnimalPhoto";
         const FIELDS: &'static [&'static str] = &[
             "filename",
@@ -170,7 +170,7 @@ pub mod schemas {
             "type",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.filename,
@@ -183,7 +183,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.filename,
@@ -196,17 +196,17 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(AnimalPhoto);
+    ::gapi::record!(AnimalPhoto);
     #[derive(Clone, Default)]
     pub struct LoadFeed {
         pub items: Option<Vec<LoadFeedItems>>,
         pub kind: Option<String>,
     }
-    impl gapi::wire::Record for LoadFeed {
+    impl ::gapi::wire::Record for LoadFeed {
         const NAME: &'static str = "LoadFeed";
         const FIELDS: &'static [&'static str] = &["items", "kind"];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.items,
@@ -216,7 +216,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.items,
@@ -226,21 +226,21 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LoadFeed);
+    ::gapi::record!(LoadFeed);
     #[derive(Clone, Default)]
     pub struct LoadFeedItems {
         /// Anything will do.
-        pub any_val: Option<gapi::serde_json::Value>,
+        pub any_val: Option<::gapi::serde_json::Value>,
         /// True or False.
         pub boolean_val: Option<bool>,
         pub double_val: Option<f64>,
         pub enum_val: Option<String>,
         pub kind: Option<String>,
         pub long_val: Option<i64>,
-        pub null_val: Option<gapi::serde_json::Value>,
+        pub null_val: Option<::gapi::serde_json::Value>,
         pub string_val: Option<String>,
     }
-    impl gapi::wire::Record for LoadFeedItems {
+    impl ::gapi::wire::Record for LoadFeedItems {
         const NAME: &'static str = "LoadFeedItems";
         const FIELDS: &'static [&'static str] = &[
             "anyVal",
@@ -253,7 +253,7 @@ pub mod schemas {
             "stringVal",
         ];
         #[inline]
-        fn field(&self, index: usize) -> Option<&dyn gapi::wire::Field> {
+        fn field(&self, index: usize) -> Option<&dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &self.any_val,
@@ -269,7 +269,7 @@ pub mod schemas {
             )
         }
         #[inline]
-        fn field_mut(&mut self, index: usize) -> Option<&mut dyn gapi::wire::Field> {
+        fn field_mut(&mut self, index: usize) -> Option<&mut dyn ::gapi::wire::Field> {
             Some(
                 match index {
                     0 => &mut self.any_val,
@@ -285,19 +285,19 @@ pub mod schemas {
             )
         }
     }
-    gapi::record!(LoadFeedItems);
+    ::gapi::record!(LoadFeedItems);
 }
 /// The zoo v1 (`zoo` v1): the entry point. Create it with a \[`gapi::Client`\] and reach resources through its accessors.
 #[derive(Clone, Debug)]
 pub struct Zoo {
-    svc: gapi::Service,
+    svc: ::gapi::Service,
 }
 impl Zoo {
     /// Creates the service on `client` with the document's endpoint.
     #[inline]
-    pub fn new(client: gapi::Client) -> Self {
+    pub fn new(client: ::gapi::Client) -> Self {
         Zoo {
-            svc: gapi::Service::new(client, &SERVICE),
+            svc: ::gapi::Service::new(client, &SERVICE),
         }
     }
     /// Overrides the root URL (e.g. a regional endpoint or a test server).
@@ -316,7 +316,7 @@ impl Zoo {
     }
     /// The underlying [`gapi::Service`].
     #[inline]
-    pub fn service(&self) -> &gapi::Service {
+    pub fn service(&self) -> &::gapi::Service {
         &self.svc
     }
     /// The `animals` resource.
@@ -364,30 +364,30 @@ impl Zoo {
     /// `bigquery.query` — `GET query`
     #[inline]
     pub fn query(&self) -> QueryCall {
-        let call = gapi::Call::new(&self.svc, &QUERY);
+        let call = ::gapi::Call::new(&self.svc, &QUERY);
         QueryCall { call }
     }
 }
-static QUERY: gapi::MethodInfo = gapi::MethodInfo {
+static QUERY: ::gapi::MethodInfo = ::gapi::MethodInfo {
     id: "bigquery.query",
-    http_method: gapi::HttpMethod::Get,
+    http_method: ::gapi::HttpMethod::Get,
     path: "query",
     data_wrapper: true,
-    ..gapi::MethodInfo::DEFAULT
+    ..::gapi::MethodInfo::DEFAULT
 };
 /// Builder for `bigquery.query`: set optional parameters, then call `send()`.
 #[derive(Clone, Debug)]
 pub struct QueryCall {
-    call: gapi::Call,
+    call: ::gapi::Call,
 }
-impl gapi::CallBuilder for QueryCall {
+impl ::gapi::CallBuilder for QueryCall {
     type Response = ();
     #[inline]
-    fn call_mut(&mut self) -> &mut gapi::Call {
+    fn call_mut(&mut self) -> &mut ::gapi::Call {
         &mut self.call
     }
     #[inline]
-    fn into_call(self) -> gapi::Call {
+    fn into_call(self) -> ::gapi::Call {
         self.call
     }
 }
@@ -452,17 +452,17 @@ impl QueryCall {
     }
     /// Sends the request.
     #[inline]
-    pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+    pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
         self.call.send_empty()
     }
 }
-gapi::open_enum! {
+::gapi::open_enum! {
     pub enum QueryE {
         Foo = "foo",
         Bar = "bar",
     }
 }
-gapi::open_enum! {
+::gapi::open_enum! {
     pub enum QueryEr {
         One = "one",
         Two = "two",
@@ -474,7 +474,7 @@ pub mod animals {
     /// Methods of the `animals` resource.
     #[derive(Clone, Debug)]
     pub struct AnimalsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl AnimalsResource {
         /// Cross-breed animals
@@ -482,7 +482,7 @@ pub mod animals {
         /// `zoo.animals.crossbreed` — `POST animals/crossbreed`
         #[inline]
         pub fn crossbreed(&self) -> CrossbreedCall {
-            let call = gapi::Call::new(&self.svc, &CROSSBREED);
+            let call = ::gapi::Call::new(&self.svc, &CROSSBREED);
             CrossbreedCall { call }
         }
         /// Delete animals
@@ -494,7 +494,7 @@ pub mod animals {
         /// - `name`: Name of the animal to delete
         #[inline]
         pub fn delete(&self, name: impl Into<String>) -> DeleteCall {
-            let mut call = gapi::Call::new(&self.svc, &DELETE);
+            let mut call = ::gapi::Call::new(&self.svc, &DELETE);
             call.path_param("name", name.into());
             DeleteCall { call }
         }
@@ -507,7 +507,7 @@ pub mod animals {
         /// - `name`: Name of the animal to load
         #[inline]
         pub fn get(&self, name: impl Into<String>) -> GetCall {
-            let mut call = gapi::Call::new(&self.svc, &GET);
+            let mut call = ::gapi::Call::new(&self.svc, &GET);
             call.path_param("name", name.into());
             GetCall { call }
         }
@@ -520,7 +520,7 @@ pub mod animals {
         /// - `name`: Name of the animal to load
         #[inline]
         pub fn getmedia(&self, name: impl Into<String>) -> GetmediaCall {
-            let mut call = gapi::Call::new(&self.svc, &GETMEDIA);
+            let mut call = ::gapi::Call::new(&self.svc, &GETMEDIA);
             call.path_param("name", name.into());
             GetmediaCall { call }
         }
@@ -529,7 +529,7 @@ pub mod animals {
         /// `zoo.animals.insert` — `POST animals`
         #[inline]
         pub fn insert(&self, request: super::schemas::Animal) -> InsertCall {
-            let mut call = gapi::Call::new(&self.svc, &INSERT);
+            let mut call = ::gapi::Call::new(&self.svc, &INSERT);
             call.body(&request);
             InsertCall { call }
         }
@@ -538,7 +538,7 @@ pub mod animals {
         /// `zoo.animals.list` — `GET animals`
         #[inline]
         pub fn list(&self) -> ListCall {
-            let call = gapi::Call::new(&self.svc, &LIST);
+            let call = ::gapi::Call::new(&self.svc, &LIST);
             ListCall { call }
         }
         /// Update animals
@@ -554,7 +554,7 @@ pub mod animals {
             name: impl Into<String>,
             request: super::schemas::Animal,
         ) -> PatchCall {
-            let mut call = gapi::Call::new(&self.svc, &PATCH);
+            let mut call = ::gapi::Call::new(&self.svc, &PATCH);
             call.path_param("name", name.into());
             call.body(&request);
             PatchCall { call }
@@ -572,18 +572,18 @@ pub mod animals {
             name: impl Into<String>,
             request: super::schemas::Animal,
         ) -> UpdateCall {
-            let mut call = gapi::Call::new(&self.svc, &UPDATE);
+            let mut call = ::gapi::Call::new(&self.svc, &UPDATE);
             call.path_param("name", name.into());
             call.body(&request);
             UpdateCall { call }
         }
     }
-    static CROSSBREED: gapi::MethodInfo = gapi::MethodInfo {
+    static CROSSBREED: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "zoo.animals.crossbreed",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "animals/crossbreed",
         media_upload: Some(
-            &gapi::MediaUploadInfo {
+            &::gapi::MediaUploadInfo {
                 accept: &["image/png"],
                 max_size: None,
                 simple_path: Some("upload/activities/{userId}/@self"),
@@ -591,21 +591,21 @@ pub mod animals {
             },
         ),
         data_wrapper: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.animals.crossbreed`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct CrossbreedCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for CrossbreedCall {
+    impl ::gapi::CallBuilder for CrossbreedCall {
         type Response = super::schemas::Animal2;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -614,69 +614,73 @@ pub mod animals {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Animal2>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Animal2>,
+        > {
             self.call.send()
         }
         /// Sends the request with `media` uploaded (the request body, if any, as metadata).
         #[inline]
         pub fn upload(
             self,
-            media: gapi::Media,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Animal2>> {
+            media: ::gapi::Media,
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Animal2>,
+        > {
             self.call.upload(media)
         }
     }
-    static DELETE: gapi::MethodInfo = gapi::MethodInfo {
+    static DELETE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "zoo.animals.delete",
-        http_method: gapi::HttpMethod::Delete,
+        http_method: ::gapi::HttpMethod::Delete,
         path: "animals/{name}",
         data_wrapper: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.animals.delete`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct DeleteCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for DeleteCall {
+    impl ::gapi::CallBuilder for DeleteCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl DeleteCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static GET: gapi::MethodInfo = gapi::MethodInfo {
+    static GET: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "zoo.animals.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "animals/{name}",
         supports_media_download: true,
         data_wrapper: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.animals.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetCall {
+    impl ::gapi::CallBuilder for GetCall {
         type Response = super::schemas::Animal;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -691,37 +695,39 @@ pub mod animals {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Animal>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Animal>,
+        > {
             self.call.send()
         }
         /// Downloads the media (`alt=media`) instead of the JSON response.
         #[inline]
         pub fn download(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<gapi::Download>> {
+        ) -> impl ::std::future::Future<Output = ::gapi::Result<::gapi::Download>> {
             self.call.download()
         }
     }
-    static GETMEDIA: gapi::MethodInfo = gapi::MethodInfo {
+    static GETMEDIA: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "zoo.animals.get",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "animals/{name}",
         data_wrapper: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.animals.get`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct GetmediaCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for GetmediaCall {
+    impl ::gapi::CallBuilder for GetmediaCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -734,16 +740,16 @@ pub mod animals {
         }
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
-    static INSERT: gapi::MethodInfo = gapi::MethodInfo {
+    static INSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "zoo.animals.insert",
-        http_method: gapi::HttpMethod::Post,
+        http_method: ::gapi::HttpMethod::Post,
         path: "animals",
         media_upload: Some(
-            &gapi::MediaUploadInfo {
+            &::gapi::MediaUploadInfo {
                 accept: &["image/png"],
                 max_size: Some(1024),
                 simple_path: Some("upload/activities/{userId}/@self"),
@@ -751,21 +757,21 @@ pub mod animals {
             },
         ),
         data_wrapper: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.animals.insert`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct InsertCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for InsertCall {
+    impl ::gapi::CallBuilder for InsertCall {
         type Response = super::schemas::Animal;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -774,38 +780,42 @@ pub mod animals {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Animal>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Animal>,
+        > {
             self.call.send()
         }
         /// Sends the request with `media` uploaded (the request body, if any, as metadata).
         #[inline]
         pub fn upload(
             self,
-            media: gapi::Media,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Animal>> {
+            media: ::gapi::Media,
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Animal>,
+        > {
             self.call.upload(media)
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "zoo.animals.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "animals",
         data_wrapper: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.animals.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::AnimalFeed;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -839,31 +849,31 @@ pub mod animals {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::AnimalFeed>,
+            Output = ::gapi::Result<super::schemas::AnimalFeed>,
         > {
             self.call.send()
         }
     }
-    static PATCH: gapi::MethodInfo = gapi::MethodInfo {
+    static PATCH: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "zoo.animals.patch",
-        http_method: gapi::HttpMethod::Patch,
+        http_method: ::gapi::HttpMethod::Patch,
         path: "animals/{name}",
         data_wrapper: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.animals.patch`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct PatchCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for PatchCall {
+    impl ::gapi::CallBuilder for PatchCall {
         type Response = super::schemas::Animal;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -872,30 +882,32 @@ pub mod animals {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Animal>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Animal>,
+        > {
             self.call.send()
         }
     }
-    static UPDATE: gapi::MethodInfo = gapi::MethodInfo {
+    static UPDATE: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "zoo.animals.update",
-        http_method: gapi::HttpMethod::Put,
+        http_method: ::gapi::HttpMethod::Put,
         path: "animals/{name}",
         data_wrapper: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.animals.update`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct UpdateCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for UpdateCall {
+    impl ::gapi::CallBuilder for UpdateCall {
         type Response = super::schemas::Animal;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -904,23 +916,25 @@ pub mod animals {
         #[inline]
         pub fn send(
             self,
-        ) -> impl ::std::future::Future<Output = gapi::Result<super::schemas::Animal>> {
+        ) -> impl ::std::future::Future<
+            Output = ::gapi::Result<super::schemas::Animal>,
+        > {
             self.call.send()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum GetProjection {
             /// Include everything
             Full = "full",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum GetmediaProjection {
             /// Include everything
             Full = "full",
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum ListProjection {
             /// Include absolutely everything
             Full = "full",
@@ -932,7 +946,7 @@ pub mod global {
     /// Methods of the `global` resource.
     #[derive(Clone, Debug)]
     pub struct GlobalResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl GlobalResource {
         /// The `print` resource.
@@ -948,36 +962,36 @@ pub mod global {
         /// Methods of the `print` resource.
         #[derive(Clone, Debug)]
         pub struct PrintResource {
-            pub(crate) svc: gapi::Service,
+            pub(crate) svc: ::gapi::Service,
         }
         impl PrintResource {
             /// `zoo.animals.mine` — `GET global/print/assert`
             #[inline]
             pub fn assert(&self) -> AssertCall {
-                let call = gapi::Call::new(&self.svc, &ASSERT);
+                let call = ::gapi::Call::new(&self.svc, &ASSERT);
                 AssertCall { call }
             }
         }
-        static ASSERT: gapi::MethodInfo = gapi::MethodInfo {
+        static ASSERT: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "zoo.animals.mine",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "global/print/assert",
             data_wrapper: true,
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `zoo.animals.mine`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct AssertCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for AssertCall {
+        impl ::gapi::CallBuilder for AssertCall {
             type Response = ();
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -990,7 +1004,9 @@ pub mod global {
             }
             /// Sends the request.
             #[inline]
-            pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+            pub fn send(
+                self,
+            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                 self.call.send_empty()
             }
         }
@@ -1001,36 +1017,36 @@ pub mod load {
     /// Methods of the `load` resource.
     #[derive(Clone, Debug)]
     pub struct LoadResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl LoadResource {
         /// `zoo.load.list` — `GET load`
         #[inline]
         pub fn list(&self) -> ListCall {
-            let call = gapi::Call::new(&self.svc, &LIST);
+            let call = ::gapi::Call::new(&self.svc, &LIST);
             ListCall { call }
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "zoo.load.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "load",
         data_wrapper: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.load.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::LoadFeed;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -1040,7 +1056,7 @@ pub mod load {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::LoadFeed>,
+            Output = ::gapi::Result<super::schemas::LoadFeed>,
         > {
             self.call.send()
         }
@@ -1051,43 +1067,43 @@ pub mod load_no_template {
     /// Methods of the `loadNoTemplate` resource.
     #[derive(Clone, Debug)]
     pub struct LoadNoTemplateResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl LoadNoTemplateResource {
         /// `zoo.loadNoTemplate.list` — `GET loadNoTemplate`
         #[inline]
         pub fn list(&self) -> ListCall {
-            let call = gapi::Call::new(&self.svc, &LIST);
+            let call = ::gapi::Call::new(&self.svc, &LIST);
             ListCall { call }
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "zoo.loadNoTemplate.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "loadNoTemplate",
         data_wrapper: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.loadNoTemplate.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = ();
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
     impl ListCall {
         /// Sends the request.
         #[inline]
-        pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+        pub fn send(self) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
             self.call.send_empty()
         }
     }
@@ -1097,7 +1113,7 @@ pub mod my {
     /// Methods of the `my` resource.
     #[derive(Clone, Debug)]
     pub struct MyResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl MyResource {
         /// The `favorites` resource.
@@ -1113,36 +1129,36 @@ pub mod my {
         /// Methods of the `favorites` resource.
         #[derive(Clone, Debug)]
         pub struct FavoritesResource {
-            pub(crate) svc: gapi::Service,
+            pub(crate) svc: ::gapi::Service,
         }
         impl FavoritesResource {
             /// `zoo.animals.mine` — `GET favorites/@me/mine`
             #[inline]
             pub fn list(&self) -> ListCall {
-                let call = gapi::Call::new(&self.svc, &LIST);
+                let call = ::gapi::Call::new(&self.svc, &LIST);
                 ListCall { call }
             }
         }
-        static LIST: gapi::MethodInfo = gapi::MethodInfo {
+        static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
             id: "zoo.animals.mine",
-            http_method: gapi::HttpMethod::Get,
+            http_method: ::gapi::HttpMethod::Get,
             path: "favorites/@me/mine",
             data_wrapper: true,
-            ..gapi::MethodInfo::DEFAULT
+            ..::gapi::MethodInfo::DEFAULT
         };
         /// Builder for `zoo.animals.mine`: set optional parameters, then call `send()`.
         #[derive(Clone, Debug)]
         pub struct ListCall {
-            call: gapi::Call,
+            call: ::gapi::Call,
         }
-        impl gapi::CallBuilder for ListCall {
+        impl ::gapi::CallBuilder for ListCall {
             type Response = ();
             #[inline]
-            fn call_mut(&mut self) -> &mut gapi::Call {
+            fn call_mut(&mut self) -> &mut ::gapi::Call {
                 &mut self.call
             }
             #[inline]
-            fn into_call(self) -> gapi::Call {
+            fn into_call(self) -> ::gapi::Call {
                 self.call
             }
         }
@@ -1155,7 +1171,9 @@ pub mod my {
             }
             /// Sends the request.
             #[inline]
-            pub fn send(self) -> impl ::std::future::Future<Output = gapi::Result<()>> {
+            pub fn send(
+                self,
+            ) -> impl ::std::future::Future<Output = ::gapi::Result<()>> {
                 self.call.send_empty()
             }
         }
@@ -1166,7 +1184,7 @@ pub mod scoped_animals {
     /// Methods of the `scopedAnimals` resource.
     #[derive(Clone, Debug)]
     pub struct ScopedAnimalsResource {
-        pub(crate) svc: gapi::Service,
+        pub(crate) svc: ::gapi::Service,
     }
     impl ScopedAnimalsResource {
         /// List animals (scoped)
@@ -1174,30 +1192,30 @@ pub mod scoped_animals {
         /// `zoo.scopedAnimals.list` — `GET scopedanimals`
         #[inline]
         pub fn list(&self) -> ListCall {
-            let call = gapi::Call::new(&self.svc, &LIST);
+            let call = ::gapi::Call::new(&self.svc, &LIST);
             ListCall { call }
         }
     }
-    static LIST: gapi::MethodInfo = gapi::MethodInfo {
+    static LIST: ::gapi::MethodInfo = ::gapi::MethodInfo {
         id: "zoo.scopedAnimals.list",
-        http_method: gapi::HttpMethod::Get,
+        http_method: ::gapi::HttpMethod::Get,
         path: "scopedanimals",
         data_wrapper: true,
-        ..gapi::MethodInfo::DEFAULT
+        ..::gapi::MethodInfo::DEFAULT
     };
     /// Builder for `zoo.scopedAnimals.list`: set optional parameters, then call `send()`.
     #[derive(Clone, Debug)]
     pub struct ListCall {
-        call: gapi::Call,
+        call: ::gapi::Call,
     }
-    impl gapi::CallBuilder for ListCall {
+    impl ::gapi::CallBuilder for ListCall {
         type Response = super::schemas::AnimalFeed;
         #[inline]
-        fn call_mut(&mut self) -> &mut gapi::Call {
+        fn call_mut(&mut self) -> &mut ::gapi::Call {
             &mut self.call
         }
         #[inline]
-        fn into_call(self) -> gapi::Call {
+        fn into_call(self) -> ::gapi::Call {
             self.call
         }
     }
@@ -1231,12 +1249,12 @@ pub mod scoped_animals {
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
-            Output = gapi::Result<super::schemas::AnimalFeed>,
+            Output = ::gapi::Result<super::schemas::AnimalFeed>,
         > {
             self.call.send()
         }
     }
-    gapi::open_enum! {
+    ::gapi::open_enum! {
         pub enum ListProjection {
             /// Include absolutely everything
             Full = "full",

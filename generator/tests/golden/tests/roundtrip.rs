@@ -2,7 +2,7 @@
 //! generated builders filling a `gapi::Call` (no network).
 
 use gapi::CallBuilder;
-use gapi_golden::{enums, methods, names, tasks_v1, types};
+use gapi_golden::{enums, hostile, methods, names, tasks_v1, types};
 use serde_json::{Value, json};
 
 fn roundtrip<T>(input: Value) -> (T, Value)
@@ -406,4 +406,67 @@ fn builders_fill_the_call() {
     let _ = n.schemas().get("x");
     let _ = n.service_resource().get();
     let _ = n.tokeninfo().access_token("t");
+}
+
+#[test]
+fn hostile_names_work() {
+    // `call\nBuilder` collides with the re-exported `CallBuilder` trait.
+    let api =
+        hostile::CallBuilder2::new(gapi::Client::new(gapi::Credentials::anonymous()).unwrap());
+    assert_eq!(hostile::SERVICE.name, "call\nBuilder");
+    assert_eq!(hostile::SERVICE.version, "v1\u{202e}");
+    // Digit-led resource and method; `call` as an argument; a repeated
+    // path parameter taken as one value.
+    let call = api._2fa()._3d("c", "id", vec![1, 2])._4k(true).into_call();
+    assert_eq!(call.method().id, "hostile.2fa.3d");
+    assert_eq!(call.query_value("v"), Some("2"));
+    assert_eq!(call.query_value("4k"), Some("true"));
+    // A resource named like the runtime crate, with one inside it.
+    let call = api
+        .gapi()
+        .list()
+        .mode(hostile::gapi::ListMode::Slow)
+        .into_call();
+    assert_eq!(call.query_value("mode"), Some("SLOW"));
+    assert!(call.method().pagination.is_some());
+    assert!(
+        api.gapi()
+            .gapi()
+            .get()
+            .into_call()
+            .method()
+            .supports_media_download
+    );
+    let _ = api.gapi().insert(hostile::schemas::Gapi::default());
+    // Empty names.
+    let call = api.value().self_(hostile::Self_::B).into_call();
+    assert_eq!(call.query_value("self"), Some("b"));
+    assert_eq!(
+        api.value_resource().value().into_call().method().id,
+        "hostile.."
+    );
+    let _ = (
+        api.std().get(),
+        api.core().get(),
+        api.self_().self_(),
+        api.crate_().crate_(),
+    );
+    let _ = (api.super_().super_(), api.schemas().get());
+    // Enum values that are empty, digits, keywords, bidi controls.
+    let v: hostile::schemas::Value = serde_json::from_value(json!({"level": "\u{202e}"})).unwrap();
+    assert_eq!(v.level, Some(hostile::schemas::ValueLevel::Value2));
+    let (v, back) = roundtrip::<hostile::schemas::Value>(json!({"level": ""}));
+    assert_eq!(v.level.unwrap().as_str(), "");
+    assert_eq!(back, json!({"level": ""}));
+    // Digit-led and empty property names keep their wire names; by-value
+    // recursion is boxed, also through an alias (`NodeRef`).
+    let input = json!({"2x": "a", "": "b", "gapi": "c", "std": "7", "self": {"2x": "d"}});
+    let (t, back) = roundtrip::<hostile::schemas::V2fa>(input.clone());
+    assert_eq!(t.std, Some(7));
+    assert_eq!(t.self_.as_ref().and_then(|s| s._2x.as_deref()), Some("d"));
+    assert_eq!(back, input);
+    let input = json!({"next": {"next": {}}, "children": [{}]});
+    let (n, back) = roundtrip::<hostile::schemas::NodeRef>(input.clone());
+    assert!(n.next.unwrap().next.is_some());
+    assert_eq!(back, input);
 }

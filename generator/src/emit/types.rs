@@ -1,0 +1,174 @@
+//! Tokens of the `schemas` module's types: structs with their wire
+//! (`Record`) and pagination impls, open enums, aliases.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+
+use super::{Cx, doc_attrs, doc_with_extra, ident, lit, ty_tokens};
+use crate::resolve::ir::*;
+
+/// The tokens of one type of the `schemas` module.
+pub(super) fn type_tokens(t: &TypeDef, cx: &Cx) -> TokenStream {
+    match t {
+        TypeDef::Struct(s) => struct_tokens(s, cx),
+        TypeDef::Enum(e) => enum_tokens(e),
+        TypeDef::Alias(a) => {
+            let name = ident(&a.name);
+            let doc = doc_attrs(a.doc.as_deref());
+            let ty = ty_tokens(&a.ty, cx);
+            quote! { #doc pub type #name = #ty; }
+        }
+    }
+}
+
+fn struct_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
+    let name = ident(&s.name);
+    let doc = doc_attrs(s.doc.as_deref());
+    let fields = s.fields.iter().map(|f| {
+        let rust = ident(&f.rust);
+        let mut extra = Vec::new();
+        let mentions = |w: &str| {
+            f.doc
+                .as_deref()
+                .is_some_and(|d| d.to_ascii_lowercase().contains(w))
+        };
+        if f.read_only
+            && !mentions("output only")
+            && !mentions("read-only")
+            && !mentions("read only")
+        {
+            extra.push("Output only.".to_string());
+        }
+        if f.deprecated && !mentions("deprecated") {
+            extra.push("Deprecated.".to_string());
+        }
+        let doc = doc_with_extra(f.doc.as_deref(), &extra);
+        let inner = ty_tokens(&f.ty, cx);
+        let inner = if f.boxed {
+            let boxed = &cx.boxed;
+            quote!(#boxed<#inner>)
+        } else {
+            inner
+        };
+        let option = &cx.option;
+        quote! {
+            #doc
+            pub #rust: #option<#inner>,
+        }
+    });
+    let page = s.page.as_ref().map(|p| {
+        let token = ident(&p.token_field);
+        let items = p.items.as_ref().map(|(field, item)| {
+            let field = ident(field);
+            let item = ty_tokens(item, cx);
+            let vec = &cx.vec;
+            quote! {
+                impl ::gapi::PageItems for #name {
+                    type Item = #item;
+                    #[inline]
+                    fn into_items(self) -> #vec<#item> {
+                        self.#field.unwrap_or_default()
+                    }
+                }
+            }
+        });
+        let option = &cx.option;
+        quote! {
+            impl ::gapi::Page for #name {
+                #[inline]
+                fn next_page_token(&self) -> #option<&str> {
+                    self.#token.as_deref()
+                }
+            }
+            #items
+        }
+    });
+    let serde = record_tokens(s, cx);
+    quote! {
+        #doc
+        #[derive(Clone, Default)]
+        pub struct #name {
+            #(#fields)*
+        }
+        #serde
+        #page
+    }
+}
+
+/// The wire impls of a struct: a `gapi::wire::Record` (wire names, and each
+/// field handed out as a `&dyn gapi::wire::Field`) and `gapi::record!`,
+/// whose serde, `Debug` and `PartialEq` impls call into the runtime. No
+/// per-field generic code: see runtime/src/wire/record.rs for why.
+fn record_tokens(s: &StructDef, cx: &Cx) -> TokenStream {
+    let name = ident(&s.name);
+    let name_lit = lit(&s.name);
+    let option = &cx.option;
+    let wires = s.fields.iter().map(|f| lit(&f.wire));
+    let arms = |mutable: bool| -> TokenStream {
+        if s.fields.is_empty() {
+            return quote! {
+                let _ = index;
+                None
+            };
+        }
+        let arms = s.fields.iter().enumerate().map(|(i, f)| {
+            let i = Literal::usize_unsuffixed(i);
+            let rust = ident(&f.rust);
+            match (f.int64, mutable) {
+                (true, false) => quote!(#i => ::gapi::wire::int64_field(&self.#rust),),
+                (true, true) => quote!(#i => ::gapi::wire::int64_field_mut(&mut self.#rust),),
+                (false, false) => quote!(#i => &self.#rust,),
+                (false, true) => quote!(#i => &mut self.#rust,),
+            }
+        });
+        quote! {
+            Some(match index {
+                #(#arms)*
+                _ => return None,
+            })
+        }
+    };
+    let get = arms(false);
+    let get_mut = arms(true);
+    quote! {
+        impl ::gapi::wire::Record for #name {
+            const NAME: &'static str = #name_lit;
+            const FIELDS: &'static [&'static str] = &[#(#wires),*];
+            #[inline]
+            fn field(&self, index: usize) -> #option<&dyn ::gapi::wire::Field> {
+                #get
+            }
+            #[inline]
+            fn field_mut(&mut self, index: usize) -> #option<&mut dyn ::gapi::wire::Field> {
+                #get_mut
+            }
+        }
+        ::gapi::record!(#name);
+    }
+}
+
+/// An open enum (wrapped in `gapi::open_enum!` by [`super::format`]).
+pub(super) fn enum_tokens(e: &EnumDef) -> TokenStream {
+    let name = ident(&e.name);
+    let doc = doc_attrs(e.doc.as_deref());
+    let variants = e.variants.iter().map(|v| {
+        let extra: Vec<String> = if v.deprecated {
+            vec!["Deprecated.".to_string()]
+        } else {
+            Vec::new()
+        };
+        let doc = doc_with_extra(v.doc.as_deref(), &extra);
+        let rust = ident(&v.rust);
+        let wire = lit(&v.wire);
+        quote! { #doc #rust = #wire, }
+    });
+    // Emitted as a plain enum with string "discriminants" (valid syntax) so
+    // prettyplease formats it; `format` then wraps it in `gapi::open_enum!`.
+    quote! {
+        #[gapi_open_enum]
+        #doc
+        pub enum #name {
+            #(#variants)*
+        }
+    }
+}
