@@ -1,6 +1,7 @@
 //! [`StorageError`]: what went wrong in a backend, typed.
 
 use std::error::Error as StdError;
+use std::time::Duration;
 
 /// A failure of a storage backend. It reaches callers as the source of a
 /// [`gapi::Error`] of kind [`Storage`](gapi::ErrorKind::Storage); use
@@ -42,6 +43,26 @@ pub enum StorageError {
     /// refused so that a stale holder cannot overwrite newer credentials.
     #[error("the storage lock was lost before this write; the write was refused")]
     LockLost,
+    /// The lock of an entry was not obtained in time: another holder kept it
+    /// for the whole lock timeout. The [`gapi::Error`] around it is of kind
+    /// [`Timeout`](gapi::ErrorKind::Timeout).
+    #[error(
+        "timed out after {} waiting for the lock of key {key:?}{}",
+        millis(*.waited),
+        holder_text(.held_for, .holder)
+    )]
+    LockTimeout {
+        /// The entry's key.
+        key: String,
+        /// How long this caller waited.
+        waited: Duration,
+        /// How long the current holder has held the lock, when the backend
+        /// can tell (the holder records when it took the lock).
+        held_for: Option<Duration>,
+        /// Who holds it, as far as the backend can tell (a process id, a
+        /// database session, the rest of a lease).
+        holder: Option<String>,
+    },
     /// A setting is invalid (a table name, a prefix, a URL).
     #[error("invalid storage configuration: {0}")]
     Config(String),
@@ -84,10 +105,15 @@ impl StorageError {
         )
     }
 
-    /// Wraps this error in a [`gapi::Error`] of kind `Storage` whose message
-    /// names the storage (`describe`).
+    /// Wraps this error in a [`gapi::Error`] of kind `Storage` (`Timeout` for
+    /// [`LockTimeout`](StorageError::LockTimeout)) whose message names the
+    /// storage (`describe`) and says what went wrong.
     pub(crate) fn into_gapi(self, describe: &str) -> gapi::Error {
-        gapi::Error::new(gapi::ErrorKind::Storage, describe.to_owned()).with_source(self)
+        let kind = match self {
+            StorageError::LockTimeout { .. } => gapi::ErrorKind::Timeout,
+            _ => gapi::ErrorKind::Storage,
+        };
+        gapi::Error::new(kind, format!("{describe}: {self}")).with_source(self)
     }
 }
 
@@ -112,12 +138,44 @@ pub fn storage_error(err: &gapi::Error) -> Option<&StorageError> {
     None
 }
 
-/// A [`gapi::ErrorKind::Timeout`] error for a lock not obtained in time.
-pub(crate) fn lock_timeout(describe: &str, waited: std::time::Duration) -> gapi::Error {
-    gapi::Error::new(
-        gapi::ErrorKind::Timeout,
-        format!("timed out after {waited:?} waiting for the lock of {describe}"),
-    )
+/// What a waiter that timed out learned about the lock's holder.
+#[derive(Debug, Default)]
+pub(crate) struct Holder {
+    /// How long it has held the lock.
+    pub held_for: Option<Duration>,
+    /// Who it is.
+    pub who: Option<String>,
+}
+
+/// A [`gapi::ErrorKind::Timeout`] error for the lock of `key` not obtained
+/// in `waited`, saying what is known of its holder.
+pub(crate) fn lock_timeout(
+    describe: &str,
+    key: &str,
+    waited: Duration,
+    holder: Holder,
+) -> gapi::Error {
+    StorageError::LockTimeout {
+        key: key.to_owned(),
+        waited,
+        held_for: holder.held_for,
+        holder: holder.who,
+    }
+    .into_gapi(describe)
+}
+
+/// A duration rounded to milliseconds, for messages (`1.234s`).
+pub(crate) fn millis(d: Duration) -> String {
+    format!("{:?}", Duration::from_millis(d.as_millis() as u64))
+}
+
+fn holder_text(held_for: &Option<Duration>, holder: &Option<String>) -> String {
+    match (*held_for, holder.as_deref()) {
+        (Some(d), Some(h)) => format!("; its holder ({h}) has held it for {}", millis(d)),
+        (Some(d), None) => format!("; its holder has held it for {}", millis(d)),
+        (None, Some(h)) => format!("; its holder ({h}) did not say since when"),
+        (None, None) => String::new(),
+    }
 }
 
 #[cfg(test)]
@@ -135,5 +193,34 @@ mod tests {
         );
         let plain = gapi::Error::new(gapi::ErrorKind::Storage, "other");
         assert!(storage_error(&plain).is_none());
+    }
+
+    #[test]
+    fn lock_timeouts_say_key_and_holder() {
+        let e = lock_timeout(
+            "redis prefix p key \"k\"",
+            "k",
+            Duration::from_millis(300),
+            Holder {
+                held_for: Some(Duration::from_micros(1_234_567)),
+                who: Some("process 7".into()),
+            },
+        );
+        assert!(e.is_timeout());
+        assert_eq!(
+            e.to_string(),
+            "redis prefix p key \"k\": timed out after 300ms waiting for the lock of key \"k\"; \
+             its holder (process 7) has held it for 1.234s"
+        );
+        let Some(StorageError::LockTimeout { held_for, .. }) = storage_error(&e) else {
+            panic!("{e:?}");
+        };
+        assert_eq!(*held_for, Some(Duration::from_micros(1_234_567)));
+        let bare = lock_timeout("x", "k", Duration::from_secs(1), Holder::default());
+        assert!(
+            bare.to_string()
+                .ends_with("waiting for the lock of key \"k\""),
+            "{bare}"
+        );
     }
 }

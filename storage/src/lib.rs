@@ -60,6 +60,8 @@ mod util;
 
 #[cfg(feature = "encryption")]
 mod encryption;
+#[cfg(feature = "sqlite")]
+mod key_lock;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "redis")]

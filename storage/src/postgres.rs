@@ -11,7 +11,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, NoTls};
 
 use crate::codec::Codec;
-use crate::error::lock_timeout;
+use crate::error::{Holder, lock_timeout};
 use crate::util::{DEFAULT_TABLE, lock_id, quoted_table};
 use crate::{DEFAULT_LOCK_TIMEOUT, StorageError};
 
@@ -21,6 +21,12 @@ const MAX_IDLE: usize = 4;
 /// Extra time allowed beyond the lock timeout before the client gives up on
 /// an unresponsive server.
 const GRACE: Duration = Duration::from_secs(10);
+/// How long a waiter that timed out asks the server about the holder, and
+/// `release` waits for the unlock.
+const SHORT: Duration = Duration::from_secs(2);
+/// A holder's `application_name` while it holds a lock: this, then the
+/// server's clock (Unix ms) when it took it.
+const HOLDER_MARK: &str = "gapi-storage lock since ";
 
 /// Builds a [`PostgresKeyedStorage`]; made by [`PostgresKeyedStorage::builder`].
 #[derive(Debug)]
@@ -86,8 +92,19 @@ impl PostgresKeyedStorageBuilder {
 ///   (`pg_advisory_lock(id)`, where `id` is a 64-bit hash of table and key)
 ///   taken on a connection the guard keeps, waiting up to the lock timeout
 ///   (the session's `lock_timeout`). It excludes every process on every
-///   machine using the same database and table. When its holder dies, the
-///   server ends the session and the lock with it.
+///   machine using the same database and table; different keys do not wait
+///   for each other. When its holder dies, the server ends the session and
+///   the lock with it.
+/// - While it holds a lock, the session's `application_name` is
+///   `gapi-storage lock since <server time in ms>` (the connection's own
+///   name again once released), so that a waiter that times out can say,
+///   from `pg_locks` and `pg_stat_activity`, which backend holds the lock
+///   and for how long.
+/// - [`release`](gapi::auth::StorageGuard::release) (which the runtime calls
+///   when the work under the lock ends) runs `pg_advisory_unlock` and waits
+///   for it; the connection then goes back to the pool. A guard dropped
+///   unreleased unlocks in a spawned task, or closes its connection, which
+///   ends the lock as well.
 /// - `get`, `put` and `delete` run on that same connection, so a write can
 ///   only happen while the lock is held: if the connection broke, the lock is
 ///   gone and so is the write's connection. Writes are durable when they
@@ -312,11 +329,14 @@ impl Storage for PostgresStorage {
             let shared = &self.shared;
             let client = shared.checkout().await?;
             let wait = shared.lock_timeout + GRACE;
-            let locked = tokio::time::timeout(
-                wait,
-                client.execute("SELECT pg_advisory_lock($1)", &[&self.lock_id]),
-            )
-            .await;
+            // One round trip: the lock, then (once it is granted) the mark.
+            let sql = format!(
+                "SELECT pg_advisory_lock({id}); \
+                 SELECT set_config('application_name', '{HOLDER_MARK}' || \
+                   floor(extract(epoch from clock_timestamp()) * 1000)::bigint, false)",
+                id = self.lock_id
+            );
+            let locked = tokio::time::timeout(wait, client.batch_execute(&sql)).await;
             match locked {
                 Ok(Ok(_)) => Ok(Box::new(PgGuard {
                     client: Some(client),
@@ -326,19 +346,72 @@ impl Storage for PostgresStorage {
                 }) as Box<dyn StorageGuard>),
                 Ok(Err(e)) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
                     // Not held: the connection is clean and can be reused.
+                    let holder = self.holder(&client).await;
                     shared.give_back(client);
-                    Err(lock_timeout(&self.describe(), shared.lock_timeout))
+                    Err(lock_timeout(
+                        &self.describe(),
+                        &self.key,
+                        shared.lock_timeout,
+                        holder,
+                    ))
                 }
                 Ok(Err(e)) => Err(shared.err("could not take the advisory lock", e)),
                 // The server did not answer: drop the connection (the server
                 // releases whatever it was granting when it notices).
-                Err(_) => Err(lock_timeout(&self.describe(), wait)),
+                Err(_) => Err(lock_timeout(
+                    &self.describe(),
+                    &self.key,
+                    wait,
+                    Holder::default(),
+                )),
             }
         })
     }
 
     fn describe(&self) -> String {
         self.shared.describe(&self.key)
+    }
+}
+
+impl PostgresStorage {
+    /// Who holds this entry's advisory lock, from `pg_locks` and
+    /// `pg_stat_activity` (best effort: nothing when it cannot be read).
+    async fn holder(&self, client: &Client) -> Holder {
+        let id = self.lock_id as u64;
+        let (classid, objid) = ((id >> 32) as u32, id as u32);
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&classid, &objid];
+        let query = client.query_opt(
+            "SELECT a.pid, a.application_name, \
+               floor(extract(epoch from clock_timestamp()) * 1000)::bigint \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+               AND l.classid = $1 AND l.objid = $2 \
+               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+             LIMIT 1",
+            &params,
+        );
+        match tokio::time::timeout(SHORT, query).await {
+            Ok(Ok(Some(row))) => {
+                let pid: i32 = row.get(0);
+                let name: Option<String> = row.get(1);
+                let now: i64 = row.get(2);
+                let since = name
+                    .as_deref()
+                    .and_then(|n| n.strip_prefix(HOLDER_MARK))
+                    .and_then(|ms| ms.parse::<i64>().ok());
+                Holder {
+                    held_for: since
+                        .map(|s| Duration::from_millis(now.saturating_sub(s).max(0) as u64)),
+                    who: Some(format!("backend pid {pid}")),
+                }
+            }
+            Ok(Ok(None)) => Holder::default(),
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "could not look up the advisory lock's holder");
+                Holder::default()
+            }
+            Err(_) => Holder::default(),
+        }
     }
 }
 
@@ -414,6 +487,22 @@ impl StorageGuard for PgGuard {
         })
     }
 
+    /// Unlocks (`pg_advisory_unlock`), waiting for the server's answer (up
+    /// to 2 s), and returns the connection to the pool. A failure is logged,
+    /// not returned: the connection is closed then, which ends the lock.
+    fn release<'a>(mut self: Box<Self>) -> BoxFuture<'a, gapi::Result<()>>
+    where
+        Self: 'a,
+    {
+        Box::pin(async move {
+            if let Some(client) = self.client.take() {
+                let describe = self.shared.describe(&self.key);
+                unlock(self.shared.clone(), client, self.lock_id, describe).await;
+            }
+            Ok(())
+        })
+    }
+
     fn delete(&mut self) -> BoxFuture<'_, gapi::Result<()>> {
         Box::pin(async move {
             let sql = format!("DELETE FROM {} WHERE key = $1", self.shared.quoted);
@@ -426,29 +515,44 @@ impl StorageGuard for PgGuard {
     }
 }
 
+/// Unlocks `id` on `client` and gives the connection back to the pool, or
+/// closes it (which ends the lock too) when that fails.
+async fn unlock(shared: Arc<Shared>, client: Client, id: i64, describe: String) {
+    let name = shared.config.get_application_name().unwrap_or("");
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&id, &name];
+    let call = client.query_one(
+        "SELECT pg_advisory_unlock($1), set_config('application_name', $2, false)",
+        &params,
+    );
+    match tokio::time::timeout(SHORT, call).await {
+        // Reuse only a connection known to hold no lock: advisory locks are
+        // re-entrant within a session.
+        Ok(Ok(row)) if row.get::<_, bool>(0) => shared.give_back(client),
+        Ok(Ok(_)) => {
+            tracing::warn!(storage = %describe, "the advisory lock was not held at release")
+        }
+        Ok(Err(e)) => tracing::debug!(
+            storage = %describe,
+            error = %e,
+            "could not release the advisory lock; closing the connection"
+        ),
+        Err(_) => tracing::warn!(
+            storage = %describe,
+            "postgres did not answer the unlock in {SHORT:?}; closing the connection"
+        ),
+    }
+}
+
 impl Drop for PgGuard {
+    /// The fallback for a guard not released: unlock in a spawned task, or
+    /// (without a runtime) close the connection, which ends the lock.
     fn drop(&mut self) {
         let Some(client) = self.client.take() else {
             return;
         };
-        let shared = self.shared.clone();
-        let id = self.lock_id;
-        // Unlock and reuse the connection; without a runtime, closing the
-        // connection releases the lock.
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move {
-                let unlocked = client
-                    .query_one("SELECT pg_advisory_unlock($1)", &[&id])
-                    .await
-                    .map(|r| r.get::<_, bool>(0));
-                match unlocked {
-                    // Reuse only a connection known to hold no lock: advisory
-                    // locks are re-entrant within a session.
-                    Ok(true) => shared.give_back(client),
-                    Ok(false) => tracing::warn!("the advisory lock was not held at release"),
-                    Err(e) => tracing::debug!(error = %e, "could not release the advisory lock; closing the connection"),
-                }
-            });
+            let describe = self.shared.describe(&self.key);
+            rt.spawn(unlock(self.shared.clone(), client, self.lock_id, describe));
         }
     }
 }

@@ -12,7 +12,7 @@ use rand::Rng as _;
 use redis::aio::ConnectionManager;
 
 use crate::codec::Codec;
-use crate::error::lock_timeout;
+use crate::error::{Holder, lock_timeout};
 use crate::util::random_hex;
 use crate::{DEFAULT_LOCK_TIMEOUT, StorageError};
 
@@ -20,26 +20,40 @@ const BACKEND: &str = "redis";
 
 /// The default key prefix.
 pub const DEFAULT_PREFIX: &str = "gapi";
-/// The default lifetime of a lock lease; a holder extends it every third of
-/// it while it holds the lock.
-pub const DEFAULT_LOCK_TTL: Duration = Duration::from_secs(30);
+/// The default lifetime of a lock lease (5 s); a holder extends it every
+/// third of it while it holds the lock, and releases it when its work ends.
+///
+/// The lease only matters when a holder dies or hangs without releasing: it
+/// is how long the lock outlives it. It is well below the default lock
+/// timeout ([`DEFAULT_LOCK_TIMEOUT`], 30 s), so that the waiters behind a
+/// dead holder get the lock when its lease ends rather than timing out.
+pub const DEFAULT_LOCK_TTL: Duration = Duration::from_secs(5);
 
-/// Takes the lease and hands out the next fencing number, atomically.
+/// The longest [`StorageGuard::release`] waits for Redis to answer (at most
+/// the lease, after which the release has no purpose).
+const RELEASE_WAIT: Duration = Duration::from_secs(2);
+
+/// Takes the lease and hands out the next fencing number, atomically. The
+/// lease's value is `<token>:<Redis TIME in ms when taken>`.
 /// KEYS: lock, fence. ARGV: token, ttl ms.
+/// Returns `{fence, now ms, '', 0}` when taken, `{0, now ms, the holder's
+/// value, its PTTL}` when held by another.
 const ACQUIRE: &str = r"
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return redis.call('INCR', KEYS[2])
+local t = redis.call('TIME')
+local now = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
+if redis.call('SET', KEYS[1], ARGV[1] .. ':' .. now, 'NX', 'PX', ARGV[2]) then
+  return {redis.call('INCR', KEYS[2]), now, '', 0}
 end
-return 0";
+return {0, now, redis.call('GET', KEYS[1]) or '', redis.call('PTTL', KEYS[1])}";
 
-/// Extends the lease if still ours. KEYS: lock. ARGV: token, ttl ms.
+/// Extends the lease if still ours. KEYS: lock. ARGV: lease value, ttl ms.
 const EXTEND: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0";
 
-/// Releases the lease if still ours. KEYS: lock. ARGV: token.
+/// Releases the lease if still ours. KEYS: lock. ARGV: lease value.
 const RELEASE: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
@@ -48,7 +62,7 @@ return 0";
 
 /// Writes (or, with an empty value, deletes) the credentials if the lease is
 /// still ours and no newer holder wrote: 1 done, 0 lease lost, -1 fenced off.
-/// KEYS: lock, data. ARGV: token, fence, value ('' = delete).
+/// KEYS: lock, data. ARGV: lease value, fence, value ('' = delete).
 const WRITE: &str = r"
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 0
@@ -91,7 +105,10 @@ impl RedisKeyedStorageBuilder {
     }
 
     /// The lifetime of a lease (default [`DEFAULT_LOCK_TTL`], at least
-    /// 300 ms): how long a lock outlives a holder that died or hangs.
+    /// 300 ms): how long a lock outlives a holder that died or hangs (a
+    /// holder that lives extends it every third of it, and releases it when
+    /// done). Keep it below the lock timeout, so that waiters outlast a dead
+    /// holder's lease.
     pub fn lock_ttl(mut self, ttl: Duration) -> Self {
         self.lock_ttl = ttl.max(Duration::from_millis(300));
         self
@@ -147,14 +164,23 @@ impl RedisKeyedStorageBuilder {
 /// `<prefix>:{<k>}:fence`, a counter. Bytes of `k` that are braces, `%`,
 /// whitespace or control characters are written `%XX`.
 ///
-/// - The lock is a lease: `SET lock <random token> NX PX <ttl>`, retried with
-///   backoff up to the lock timeout. Taking it also increments the entry's
-///   fencing counter (in one script), so every holder has a number larger
-///   than all before it.
+/// - The lock is a lease: `SET lock <random token>:<time> NX PX <ttl>`,
+///   retried with backoff up to the lock timeout, where `<time>` is the
+///   server's `TIME` (ms) when it was taken. Taking it also increments the
+///   entry's fencing counter (in one script), so every holder has a number
+///   larger than all before it. A waiter that times out says how long the
+///   holder has held it (from that time) and when its lease ends.
 /// - While a guard lives, a task extends the lease every third of its TTL
-///   with a compare-and-`PEXPIRE`; dropping the guard releases it with a
-///   compare-and-`DEL`. A holder that dies loses the lock when the lease
-///   expires.
+///   with a compare-and-`PEXPIRE`.
+///   [`release`](gapi::auth::StorageGuard::release) (which the runtime calls
+///   when the work under the lock ends, before the call that used it
+///   returns) stops that task and deletes the lease with a compare-and-`DEL`,
+///   waiting for Redis's answer: a process that exits right after `put` or
+///   a refresh leaves no lock behind. A guard dropped unreleased (a
+///   cancelled future, a panic) releases in a spawned task, which may never
+///   run if the runtime is shutting down; then, as when a holder dies, the
+///   lock ends with its lease ([`DEFAULT_LOCK_TTL`], 5 s, below the 30 s
+///   default lock timeout).
 /// - Every `put` and `delete` is one script that checks that the lease is
 ///   still this holder's and that no holder with a larger fencing number has
 ///   written: a holder that stalled past its lease cannot overwrite newer
@@ -365,8 +391,8 @@ impl Storage for RedisStorage {
             let ttl_ms = shared.lock_ttl.as_millis() as u64;
             let deadline = tokio::time::Instant::now() + shared.lock_timeout;
             let mut pause = Duration::from_millis(5);
-            let fence: i64 = loop {
-                let fence: i64 = shared
+            let (fence, lease) = loop {
+                let (fence, now, held_by, pttl): (i64, String, String, i64) = shared
                     .acquire
                     .key(&self.keys.lock)
                     .key(&self.keys.fence)
@@ -376,10 +402,15 @@ impl Storage for RedisStorage {
                     .await
                     .map_err(|e| shared.err("could not take the lock", e))?;
                 if fence > 0 {
-                    break fence;
+                    break (fence, format!("{token}:{now}"));
                 }
                 if tokio::time::Instant::now() >= deadline {
-                    return Err(lock_timeout(&self.describe(), shared.lock_timeout));
+                    return Err(lock_timeout(
+                        &self.describe(),
+                        &self.key,
+                        shared.lock_timeout,
+                        holder(&now, &held_by, pttl),
+                    ));
                 }
                 let jitter = rand::rng().random_range(0..=pause.as_millis() as u64 / 2);
                 tokio::time::sleep(pause + Duration::from_millis(jitter)).await;
@@ -389,18 +420,19 @@ impl Storage for RedisStorage {
             let watchdog = tokio::spawn(extend_while_held(
                 shared.clone(),
                 self.keys.clone(),
-                token.clone(),
+                lease.clone(),
                 lost.clone(),
             ));
             Ok(Box::new(RedisGuard {
                 shared: shared.clone(),
                 keys: self.keys.clone(),
                 key: self.key.clone(),
-                token,
+                lease,
                 fence,
                 lost,
                 watchdog,
                 conn,
+                released: false,
             }) as Box<dyn StorageGuard>)
         })
     }
@@ -410,12 +442,32 @@ impl Storage for RedisStorage {
     }
 }
 
+/// What the acquire script said about the lease's holder: its value
+/// (`<token>:<ms>`, or an older version's bare token), the server's time
+/// and the lease's remaining time.
+fn holder(now: &str, held_by: &str, pttl: i64) -> Holder {
+    let since = held_by
+        .rsplit_once(':')
+        .and_then(|(_, ms)| ms.parse::<u64>().ok());
+    let held_for = match (now.parse::<u64>(), since) {
+        (Ok(now), Some(since)) => Some(Duration::from_millis(now.saturating_sub(since))),
+        _ => None,
+    };
+    let who = u64::try_from(pttl).ok().map(|ms| {
+        format!(
+            "its lease ends in {}",
+            crate::error::millis(Duration::from_millis(ms))
+        )
+    });
+    Holder { held_for, who }
+}
+
 /// Extends the lease every third of its TTL until aborted or the lease is
 /// found lost.
 async fn extend_while_held(
     shared: Arc<Shared>,
     keys: Arc<Keys>,
-    token: String,
+    lease: String,
     lost: Arc<AtomicBool>,
 ) {
     let Ok(mut conn) = shared.conn().await else {
@@ -427,7 +479,7 @@ async fn extend_while_held(
         let r: Result<i64, _> = shared
             .extend
             .key(&keys.lock)
-            .arg(&token)
+            .arg(&lease)
             .arg(ttl_ms)
             .invoke_async(&mut conn)
             .await;
@@ -452,11 +504,14 @@ struct RedisGuard {
     shared: Arc<Shared>,
     keys: Arc<Keys>,
     key: String,
-    token: String,
+    /// The lease's value: `<token>:<ms>`.
+    lease: String,
     fence: i64,
     lost: Arc<AtomicBool>,
     watchdog: tokio::task::JoinHandle<()>,
     conn: ConnectionManager,
+    /// Set by `release`: nothing left for `Drop` to do.
+    released: bool,
 }
 
 impl RedisGuard {
@@ -470,7 +525,7 @@ impl RedisGuard {
             .write
             .key(&self.keys.lock)
             .key(&self.keys.data)
-            .arg(&self.token)
+            .arg(&self.lease)
             .arg(self.fence)
             .arg(value)
             .invoke_async(&mut self.conn)
@@ -520,22 +575,63 @@ impl StorageGuard for RedisGuard {
     fn delete(&mut self) -> BoxFuture<'_, gapi::Result<()>> {
         Box::pin(async move { self.write("").await })
     }
+
+    /// Stops extending the lease and deletes it (if still ours), waiting for
+    /// Redis's answer (up to 2 s). A failure to reach Redis is logged, not
+    /// returned: the work under the lock is done and durable, and the lock
+    /// then ends with its lease.
+    fn release<'a>(mut self: Box<Self>) -> BoxFuture<'a, gapi::Result<()>>
+    where
+        Self: 'a,
+    {
+        Box::pin(async move {
+            self.released = true;
+            self.watchdog.abort();
+            let wait = RELEASE_WAIT.min(self.shared.lock_ttl);
+            let lease = std::mem::take(&mut self.lease);
+            let mut conn = self.conn.clone();
+            let mut call = self.shared.release.key(&self.keys.lock);
+            call.arg(&lease);
+            match tokio::time::timeout(wait, call.invoke_async::<i64>(&mut conn)).await {
+                Ok(Ok(1)) => {}
+                Ok(Ok(_)) => tracing::warn!(
+                    storage = %self.shared.describe(&self.key),
+                    "the redis lock lease had already ended at release"
+                ),
+                Ok(Err(e)) => tracing::warn!(
+                    storage = %self.shared.describe(&self.key),
+                    error = %e,
+                    "could not release the redis lock; it ends with its lease"
+                ),
+                Err(_) => tracing::warn!(
+                    storage = %self.shared.describe(&self.key),
+                    "redis did not answer the lock's release in {wait:?}; it ends with its lease"
+                ),
+            }
+            Ok(())
+        })
+    }
 }
 
 impl Drop for RedisGuard {
+    /// The fallback for a guard not released: stop extending the lease and
+    /// delete it in a spawned task (which a runtime shutting down may never
+    /// run; then the lease expires).
     fn drop(&mut self) {
         self.watchdog.abort();
+        if self.released {
+            return;
+        }
         let shared = self.shared.clone();
         let keys = self.keys.clone();
-        let token = std::mem::take(&mut self.token);
+        let lease = std::mem::take(&mut self.lease);
         let mut conn = self.conn.clone();
-        // Without a runtime the lease simply expires.
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
                 let r: Result<i64, _> = shared
                     .release
                     .key(&keys.lock)
-                    .arg(&token)
+                    .arg(&lease)
                     .invoke_async(&mut conn)
                     .await;
                 if let Err(e) = r {
@@ -572,5 +668,15 @@ mod tests {
             );
         }
         assert!(RedisKeyedStorage::open("not a url").is_err());
+    }
+
+    #[test]
+    fn the_holder_from_the_lease_value() {
+        let h = holder("1700000001500", "0123abcd:1700000000000", 3500);
+        assert_eq!(h.held_for, Some(Duration::from_millis(1500)));
+        assert_eq!(h.who.as_deref(), Some("its lease ends in 3.5s"));
+        // An older version's bare token, a key without expiry.
+        let h = holder("1700000001500", "0123abcd", -1);
+        assert!(h.held_for.is_none() && h.who.is_none());
     }
 }

@@ -82,6 +82,7 @@ async fn the_lock_excludes_other_handles_and_times_out() {
         let a = keyed.entry("user");
         a.put(&creds("first")).await.unwrap();
         let mut guard = a.lock().await.unwrap();
+        let locked_at = std::time::Instant::now();
         let b = other.entry("user");
         let pending = tokio::spawn(async move { b.put(&creds("second")).await });
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -94,21 +95,33 @@ async fn the_lock_excludes_other_handles_and_times_out() {
             Err(e) => e,
         };
         assert!(e.is_timeout(), "{t:?}: {e}");
+        // It says which key, and for how long the holder has held it (at
+        // least the 300 ms sleep and the 300 ms wait).
+        let Some(StorageError::LockTimeout { key, held_for, .. }) = storage_error(&e) else {
+            panic!("{t:?}: not a LockTimeout: {e:?}");
+        };
+        assert_eq!(key, "user");
+        let held_for = held_for.unwrap_or_else(|| panic!("{t:?}: no holder age in {e}"));
+        assert!(
+            held_for >= Duration::from_millis(550)
+                && held_for <= locked_at.elapsed() + Duration::from_millis(50),
+            "{t:?}: held for {held_for:?}, locked {:?} ago",
+            locked_at.elapsed()
+        );
+        assert!(e.to_string().contains("\"user\"; its holder"), "{e}");
         // The holder reads and writes under its lock.
         assert_eq!(guard.get().await.unwrap(), Some(creds("first")));
         guard.put(&creds("by-holder")).await.unwrap();
         assert_eq!(guard.get().await.unwrap(), Some(creds("by-holder")));
-        // Another key is not blocked (SQLite locks the whole database).
-        if t.kind != Kind::Sqlite {
-            tokio::time::timeout(
-                Duration::from_secs(5),
-                other.entry("someone-else").put(&creds("x")),
-            )
-            .await
-            .unwrap_or_else(|_| panic!("{t:?}: another key was blocked"))
-            .unwrap();
-        }
-        drop(guard);
+        // Another key is not blocked (each key has its own lock).
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            other.entry("someone-else").put(&creds("x")),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{t:?}: another key was blocked"))
+        .unwrap();
+        guard.release().await.unwrap();
         tokio::time::timeout(Duration::from_secs(10), pending)
             .await
             .expect("the waiting put ran after the release")

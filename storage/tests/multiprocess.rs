@@ -16,12 +16,13 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use gapi::auth::{Storage, StorageGuard, UserCredentials, UserTokenSource};
 use gapi::clock::BoxFuture;
 use gapi_standin::{StandIn, StandInHandle};
+use support::child::{self, Role, spawn as spawn_child, wait_for};
 use support::{Kind, Opts, Target};
 
 const PROCESSES: usize = 4;
@@ -30,13 +31,6 @@ const USER: &str = "user@example.com";
 /// The lease of the Redis lock in these tests (so a dead holder's lock
 /// expires quickly).
 const REDIS_TTL: Duration = Duration::from_millis(1500);
-
-const VAR_ROLE: &str = "GAPI_STORAGE_CHILD_ROLE";
-const VAR_KIND: &str = "GAPI_STORAGE_CHILD_KIND";
-const VAR_LOCATION: &str = "GAPI_STORAGE_CHILD_LOCATION";
-const VAR_NAMESPACE: &str = "GAPI_STORAGE_CHILD_NAMESPACE";
-const VAR_DIR: &str = "GAPI_STORAGE_CHILD_DIR";
-const VAR_ID: &str = "GAPI_STORAGE_CHILD_ID";
 
 fn child_opts(kind: Kind) -> Opts {
     Opts {
@@ -58,23 +52,17 @@ enum Stop {
 /// Not a test on its own: the body of every child process.
 #[test]
 fn child_entry() {
-    let Ok(role) = std::env::var(VAR_ROLE) else {
+    let Some(Role {
+        role,
+        target,
+        dir,
+        id,
+    }) = Role::from_env()
+    else {
         return;
     };
-    let target = Target {
-        kind: Kind::parse(&std::env::var(VAR_KIND).unwrap()),
-        location: std::env::var(VAR_LOCATION).unwrap(),
-        namespace: std::env::var(VAR_NAMESPACE).unwrap(),
-    };
-    let dir = PathBuf::from(std::env::var(VAR_DIR).unwrap());
-    let id = std::env::var(VAR_ID).unwrap();
     support::install_crypto();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async move {
+    child::runtime().block_on(async move {
         match role.as_str() {
             "workers" => workers(&target, &dir, &id).await,
             "victim-before-put" => victim(&target, &dir, Stop::BeforePut).await,
@@ -184,28 +172,11 @@ impl StorageGuard for StoppingGuard<'_> {
     fn delete(&mut self) -> BoxFuture<'_, gapi::Result<()>> {
         self.inner.delete()
     }
-}
-
-fn spawn_child(target: &Target, dir: &Path, role: &str, id: &str) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_entry", "--nocapture", "--test-threads=1"])
-        .env(VAR_ROLE, role)
-        .env(VAR_KIND, target.kind.name())
-        .env(VAR_LOCATION, &target.location)
-        .env(VAR_NAMESPACE, &target.namespace)
-        .env(VAR_DIR, dir)
-        .env(VAR_ID, id)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-async fn wait_for(what: &str, deadline: Duration, mut done: impl FnMut() -> bool) {
-    let until = Instant::now() + deadline;
-    while !done() {
-        assert!(Instant::now() < until, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    fn release<'b>(self: Box<Self>) -> BoxFuture<'b, gapi::Result<()>>
+    where
+        Self: 'b,
+    {
+        self.inner.release()
     }
 }
 
@@ -231,23 +202,11 @@ fn go(dir: &Path) {
 /// Waits for the workers; returns every worker's `(access, refresh)` token.
 async fn finish_workers(children: Vec<Child>) -> Vec<(String, String)> {
     let mut results = Vec::new();
-    for child in children {
-        let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-            .await
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "a worker process failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        // libtest may print `test child_entry ... ` on the same line.
-        for line in stdout
-            .lines()
-            .filter_map(|l| l.find("WORKER ").map(|i| &l[i..]))
-        {
+    for c in children {
+        let out = child::finish(c, "a worker process").await;
+        for line in child::tagged(&out, "WORKER") {
             let parts: Vec<&str> = line.split(' ').collect();
-            results.push((parts[2].to_owned(), parts[3].to_owned()));
+            results.push((parts[1].to_owned(), parts[2].to_owned()));
         }
     }
     results
