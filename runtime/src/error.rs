@@ -39,6 +39,9 @@ pub enum ErrorKind {
     /// The server redirected in a loop, too many times, or from `https` to
     /// `http`. Never retried.
     Redirect,
+    /// The server's record of what it stored (an uploaded object's size or
+    /// checksum) does not match what was sent.
+    Integrity,
 }
 
 /// An error returned by the Google API as parsed from its JSON error body.
@@ -449,6 +452,12 @@ impl Error {
         self.kind == ErrorKind::Redirect
     }
 
+    /// An upload completed, but what the server reports it stored (size,
+    /// CRC32C, MD5) is not what was sent.
+    pub fn is_integrity(&self) -> bool {
+        self.kind == ErrorKind::Integrity
+    }
+
     /// Whether the request may have reached the server and been acted on:
     /// false when it was never sent (a failed connect), or when the server
     /// answered that it did not act (a 4xx such as 400, 404 or 429); true
@@ -460,7 +469,7 @@ impl Error {
         }
         match self.kind {
             ErrorKind::Api => self.status().is_some_and(|s| s >= 500),
-            ErrorKind::Transport | ErrorKind::Timeout => true,
+            ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::Integrity => true,
             _ => false,
         }
     }

@@ -75,6 +75,11 @@ struct State {
     faults: HashMap<usize, Fault>,
     /// The initiation bodies (metadata), in order.
     metadata: Vec<Vec<u8>>,
+    /// Like fake-gcs-server: a status query ends the upload, committing
+    /// what arrived so far.
+    commit_on_query: bool,
+    /// Report a wrong `crc32c` for the stored object.
+    wrong_crc: bool,
 }
 
 #[derive(Clone)]
@@ -273,6 +278,7 @@ impl Fake {
         let Some(id) = session_id(&req.target) else {
             return (404, vec![], "{}".into());
         };
+        let (commit_on_query, wrong_crc) = (st.commit_on_query, st.wrong_crc);
         let Some(s) = st.sessions.get_mut(&id) else {
             return (404, vec![], "{}".into());
         };
@@ -306,9 +312,23 @@ impl Fake {
         } else {
             assert_eq!(req.body_len, 0, "status queries are empty");
         }
-        if s.total == Some(s.data.len() as u64) {
+        let query = req.body_len == 0;
+        if s.total == Some(s.data.len() as u64) || (query && commit_on_query) {
             s.done = true;
-            let body = format!(r#"{{"id":"obj{id}","size":"{}"}}"#, s.data.len());
+            // Cloud Storage's object: size, CRC32C (base64, big-endian), MD5.
+            let mut crc = crc32c::crc32c(&s.data);
+            if wrong_crc {
+                crc ^= 1;
+            }
+            use base64::Engine as _;
+            let b64 = base64::engine::general_purpose::STANDARD;
+            use md5::Digest as _;
+            let body = format!(
+                r#"{{"id":"obj{id}","size":"{}","crc32c":"{}","md5Hash":"{}"}}"#,
+                s.data.len(),
+                b64.encode(crc.to_be_bytes()),
+                b64.encode(md5::Md5::digest(&s.data)),
+            );
             return (200, vec![], body);
         }
         let mut h = vec![];
@@ -558,6 +578,12 @@ async fn a_saved_session_is_resumed_by_a_new_client() {
         serde_json::to_string(upload.session().unwrap()).unwrap()
     };
     assert_eq!(fake.received(), 2 * 256 * KIB);
+    let saved: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        saved["confirmed"],
+        2 * 256 * KIB,
+        "the session says what the server holds"
+    );
 
     // Process two: a new client, the session from JSON, the media again from
     // its start.
@@ -844,4 +870,116 @@ async fn an_access_token_that_expires_mid_upload_is_refreshed_and_the_upload_goe
         ]
     );
     assert_eq!(oauth.token_count(), 2);
+}
+
+/// Process one of a resumed upload: opens the session, sends `chunks`
+/// chunks of `data`, and returns the saved session.
+async fn send_some_and_save(fake: &Fake, data: &[u8], chunks: usize) -> ResumableSession {
+    let clock = RecordingClock::default();
+    let svc = service(fake, &clock);
+    let mut upload = Call::new(&svc, &INSERT)
+        .upload_resumable(Media::from_bytes(data.to_vec(), "application/octet-stream"))
+        .chunk_size(256 * KIB);
+    upload.start().await.unwrap();
+    for _ in 0..chunks {
+        assert!(upload.next_chunk::<Obj>().await.unwrap().is_none());
+    }
+    upload.session().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_resumed_session_whose_server_commits_a_short_object_on_the_status_query_fails() {
+    let fake = Fake::start().await;
+    let data = payload(4 * 256 * KIB);
+    let session = send_some_and_save(&fake, &data, 1).await;
+    assert_eq!(session.confirmed, 256 * KIB as u64);
+    // The server, like fake-gcs-server, takes the resumed process's status
+    // query for the end and commits the first 256 KiB.
+    fake.state.lock().unwrap().commit_on_query = true;
+    let clock = RecordingClock::default();
+    let mut upload = ResumableUpload::resume_from(
+        &client(&clock),
+        session,
+        Media::from_bytes(data.clone(), "application/octet-stream"),
+    )
+    .unwrap();
+    let e = upload.send::<Obj>().await.unwrap_err();
+    assert!(e.is_integrity(), "{e}");
+    assert!(
+        e.to_string().contains(&format!(
+            "`size` {} bytes, {} were sent",
+            256 * KIB,
+            data.len()
+        )),
+        "{e}"
+    );
+    assert!(!upload.is_complete());
+    assert_eq!(fake.data(1).len(), 256 * KIB, "what the server kept");
+}
+
+#[tokio::test]
+async fn stored_checksums_are_compared_with_the_media_sent() {
+    let fake = Fake::start().await;
+    let clock = RecordingClock::default();
+    let svc = service(&fake, &clock);
+    let data = payload(3 * 256 * KIB + 5);
+    // Correct size, CRC32C and MD5 (computed while streaming, from a reader).
+    let media = || {
+        Media::from_reader(
+            std::io::Cursor::new(data.clone()),
+            None,
+            "application/octet-stream",
+        )
+        .with_md5(true)
+    };
+    let obj: Obj = Call::new(&svc, &INSERT)
+        .upload_resumable(media())
+        .chunk_size(256 * KIB)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(obj.size, data.len().to_string());
+    // The server reports another CRC32C: an error, not Ok.
+    fake.state.lock().unwrap().wrong_crc = true;
+    let e = Call::new(&svc, &INSERT)
+        .upload_resumable(media())
+        .chunk_size(256 * KIB)
+        .send::<Obj>()
+        .await
+        .unwrap_err();
+    assert!(e.is_integrity() && e.to_string().contains("crc32c"), "{e}");
+}
+
+#[tokio::test]
+async fn a_resumed_upload_verifies_the_whole_media_with_the_skipped_part_hashed() {
+    let fake = Fake::start().await;
+    let data = payload(5 * 256 * KIB + 3);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("media.bin");
+    std::fs::write(&path, &data).unwrap();
+    let session = send_some_and_save(&fake, &data, 3).await;
+    // Resumed from a file: the first 768 KiB are read through the hash, not
+    // seeked over, so the CRC32C and MD5 of the whole object are checked.
+    let clock = RecordingClock::default();
+    let media = Media::from_file(&path).await.unwrap().with_md5(true);
+    let obj: Obj = ResumableUpload::resume_from(&client(&clock), session.clone(), media)
+        .unwrap()
+        .chunk_size(256 * KIB)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(obj.size, data.len().to_string());
+    assert_eq!(fake.data(1), data);
+    // The digests really covered the whole media: a wrong CRC32C is caught
+    // on a resumed upload too (with digests of part of it, it could not be).
+    let session = send_some_and_save(&fake, &data, 3).await;
+    fake.state.lock().unwrap().wrong_crc = true;
+    let media = Media::from_file(&path).await.unwrap();
+    let e = ResumableUpload::resume_from(&client(&clock), session, media)
+        .unwrap()
+        .chunk_size(256 * KIB)
+        .send::<Obj>()
+        .await
+        .unwrap_err();
+    assert!(e.is_integrity() && e.to_string().contains("crc32c"), "{e}");
 }

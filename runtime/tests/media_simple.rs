@@ -285,3 +285,53 @@ async fn protocol_choice_and_its_rules() {
         "refusals send nothing"
     );
 }
+
+#[tokio::test]
+async fn simple_and_multipart_uploads_check_what_the_server_stored() {
+    use base64::Engine as _;
+    let data = payload(100 * 1024);
+    let crc = base64::engine::general_purpose::STANDARD.encode(crc32c::crc32c(&data).to_be_bytes());
+    let sources = || {
+        vec![
+            Media::from_bytes(data.clone(), "text/plain"),
+            Media::from_reader(std::io::Cursor::new(data.clone()), None, "text/plain"),
+        ]
+    };
+    // An honest server: size and CRC32C match, for bytes and for a stream,
+    // simple and multipart.
+    let good: &'static str = Box::leak(
+        format!(r#"{{"id":"ok","size":"{}","crc32c":"{crc}"}}"#, data.len()).into_boxed_str(),
+    );
+    let (base, _) = scripted_server(good).await;
+    let svc = service(&base, &RecordingClock::default());
+    for protocol in [UploadProtocol::Simple, UploadProtocol::Multipart] {
+        for media in sources() {
+            let t: Thing = Call::new(&svc, &REPLACE)
+                .upload_with(media, protocol)
+                .await
+                .unwrap();
+            assert_eq!(t.id, "ok");
+        }
+    }
+    // A server that kept a truncated object, or other bytes.
+    for body in [
+        r#"{"id":"short","size":"1000"}"#.to_owned(),
+        format!(
+            r#"{{"id":"other","size":"{}","crc32c":"AAAAAA=="}}"#,
+            data.len()
+        ),
+    ] {
+        let body: &'static str = Box::leak(body.into_boxed_str());
+        let (base, _) = scripted_server(body).await;
+        let svc = service(&base, &RecordingClock::default());
+        for protocol in [UploadProtocol::Simple, UploadProtocol::Multipart] {
+            for media in sources() {
+                let e = Call::new(&svc, &REPLACE)
+                    .upload_with::<Thing>(media, protocol)
+                    .await
+                    .unwrap_err();
+                assert_eq!(e.kind(), ErrorKind::Integrity, "{e}");
+            }
+        }
+    }
+}

@@ -5,6 +5,7 @@ mod download;
 mod multipart;
 mod resumable;
 mod simple;
+mod verify;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -59,6 +60,7 @@ pub struct Media {
     source: Source,
     size: Option<u64>,
     mime_type: String,
+    md5: bool,
 }
 
 /// Where the bytes of a [`Media`] come from.
@@ -82,6 +84,7 @@ impl std::fmt::Debug for Media {
             .field("source", &source)
             .field("size", &self.size)
             .field("mime_type", &self.mime_type)
+            .field("md5", &self.md5)
             .finish()
     }
 }
@@ -94,6 +97,7 @@ impl Media {
             size: Some(data.len() as u64),
             source: Source::Bytes(data),
             mime_type: mime_type.into(),
+            md5: false,
         }
     }
 
@@ -114,6 +118,7 @@ impl Media {
             source: Source::Reader(Box::new(reader)),
             size: len,
             mime_type: mime_type.into(),
+            md5: false,
         }
     }
 
@@ -140,12 +145,23 @@ impl Media {
             source: Source::File(path.to_owned()),
             size: Some(meta.len()),
             mime_type: guess_mime_type(path).to_owned(),
+            md5: false,
         })
     }
 
     /// Replaces the MIME type.
     pub fn with_mime_type(mut self, mime_type: impl Into<String>) -> Self {
         self.mime_type = mime_type.into();
+        self
+    }
+
+    /// Also computes the media's MD5 as it is sent, and compares it with
+    /// the `md5Hash` (Cloud Storage) or `md5Checksum` (Drive) the server
+    /// reports. The size and the CRC32C (which Cloud Storage reports) are
+    /// always compared; MD5 costs about a second of CPU per GiB, so it is
+    /// asked for.
+    pub fn with_md5(mut self, md5: bool) -> Self {
+        self.md5 = md5;
         self
     }
 
@@ -161,6 +177,11 @@ impl Media {
 
     pub(crate) fn into_parts(self) -> (Source, Option<u64>, String) {
         (self.source, self.size, self.mime_type)
+    }
+
+    /// Whether the MD5 is to be computed.
+    pub(crate) fn wants_md5(&self) -> bool {
+        self.md5
     }
 }
 
@@ -256,6 +277,9 @@ pub(crate) struct SourceReader {
     /// The buffer chunks of files and readers are read into; its allocation
     /// is reused once the previous chunk has been dropped.
     buf: BytesMut,
+    /// The digests of bytes `0..digests.len`: every byte is hashed once, in
+    /// order, the first time it is read or skipped.
+    digests: Option<verify::Digests>,
 }
 
 impl SourceReader {
@@ -265,6 +289,28 @@ impl SourceReader {
             file: None,
             pos: 0,
             buf: BytesMut::new(),
+            digests: None,
+        }
+    }
+
+    /// Computes the digests of the media as it is read (MD5 too with `md5`).
+    pub(crate) fn with_digests(mut self, md5: bool) -> Self {
+        self.digests = Some(verify::Digests::new(md5));
+        self
+    }
+
+    /// The digests of the bytes read so far (from byte 0, in order).
+    pub(crate) fn digests(&self) -> Option<&verify::Digests> {
+        self.digests.as_ref()
+    }
+
+    /// Hashes the part of `data` (which starts at `start`) past the frontier.
+    fn hash(&mut self, start: u64, data: &[u8]) {
+        if let Some(d) = &mut self.digests {
+            let end = start + data.len() as u64;
+            if start <= d.len && d.len < end {
+                d.update(&data[(d.len - start) as usize..]);
+            }
         }
     }
 
@@ -299,6 +345,7 @@ impl SourceReader {
             }
             Source::Reader(r) => read_full(r, &mut self.buf, max).await?,
         };
+        self.hash(self.pos, &out);
         self.pos += out.len() as u64;
         Ok(out)
     }
@@ -306,6 +353,36 @@ impl SourceReader {
     /// Moves to `target`: forward by reading and discarding (or seeking),
     /// backward only for bytes and files.
     pub(crate) async fn seek_to(&mut self, target: u64) -> io::Result<()> {
+        if target == self.pos {
+            return Ok(());
+        }
+        // Bytes not hashed yet are read through the hash, not seeked over.
+        let frontier = self.digests.as_ref().map(|d| d.len);
+        if let Some(frontier) = frontier
+            && frontier < target
+            && self.can_rewind()
+        {
+            if frontier != self.pos {
+                self.seek_plain(frontier).await?;
+            }
+            while self.pos < target {
+                let want = (target - self.pos).min(simple::PIECE as u64) as usize;
+                let piece = self.read_up_to(want).await?;
+                if piece.is_empty() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("the media source ended at byte {}", self.pos),
+                    ));
+                }
+            }
+            return Ok(());
+        }
+        self.seek_plain(target).await
+    }
+
+    /// [`seek_to`](Self::seek_to) without regard to the digests (a reader's
+    /// skipped bytes are hashed as they are discarded).
+    async fn seek_plain(&mut self, target: u64) -> io::Result<()> {
         if target == self.pos {
             return Ok(());
         }
@@ -323,15 +400,19 @@ impl SourceReader {
                         self.pos
                     )));
                 }
-                let want = target - self.pos;
-                let got =
-                    tokio::io::copy(&mut (&mut **r).take(want), &mut tokio::io::sink()).await?;
-                if got < want {
-                    self.pos += got;
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        format!("the media source ended at byte {}", self.pos),
-                    ));
+                while self.pos < target {
+                    let want = (target - self.pos).min(simple::PIECE as u64) as usize;
+                    let piece = read_full(r, &mut self.buf, want).await?;
+                    if piece.is_empty() {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            format!("the media source ended at byte {}", self.pos),
+                        ));
+                    }
+                    if let Some(d) = &mut self.digests {
+                        d.update(&piece);
+                    }
+                    self.pos += piece.len() as u64;
                 }
             }
         }

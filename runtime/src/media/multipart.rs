@@ -17,7 +17,7 @@
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
-use super::simple::{StreamLimits, execute_upload, stream_body};
+use super::simple::{StreamLimits, StreamReport, execute_upload, stream_body};
 use super::{Media, Source};
 use crate::call::Call;
 use crate::error::{Error, ErrorKind, Result};
@@ -74,19 +74,22 @@ pub(super) async fn upload<T: DeserializeOwned>(
     prepared.media = true;
     let boundary = new_boundary();
     let content_type = format!("multipart/related; boundary={boundary}");
+    let md5 = media.wants_md5();
     let (source, size, mime_type) = media.into_parts();
-    let failure = match source {
+    let report = match source {
         Source::Bytes(data) => {
+            let report = StreamReport::of_bytes(&data, md5);
             prepared.body = Some((body(&metadata, &data, &mime_type, &boundary), content_type));
-            None
+            report
         }
         source => {
             let limits = StreamLimits {
                 size,
                 max: info.max_size,
                 what: id,
+                md5,
             };
-            let (stream, failure) = stream_body(
+            let (stream, report) = stream_body(
                 source,
                 content_type,
                 limits,
@@ -95,10 +98,10 @@ pub(super) async fn upload<T: DeserializeOwned>(
             );
             prepared.body = None;
             prepared.stream = Some(stream);
-            Some(failure)
+            report
         }
     };
-    execute_upload(&call, &prepared, failure.as_ref()).await
+    execute_upload(&call, &prepared, &report, size).await
 }
 
 #[cfg(test)]

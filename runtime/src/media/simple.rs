@@ -12,6 +12,7 @@ use bytes::Bytes;
 use futures_util::stream::{self, Stream, StreamExt as _};
 use serde::de::DeserializeOwned;
 
+use super::verify::{Digests, check_stored};
 use super::{Media, Source, SourceReader, too_large};
 use crate::call::{Call, decode_for};
 use crate::client::{BodyStream, Prepared, StreamBody};
@@ -21,21 +22,51 @@ use crate::method::MediaUploadInfo;
 /// How much of a streamed source is read at a time.
 pub(super) const PIECE: usize = 64 * 1024;
 
-/// Why a streamed body stopped early, recorded by the stream so the caller
-/// can report it instead of the transport's "body error".
+/// What the media stream of an upload reports to the caller: why it
+/// stopped early (instead of the transport's "body error"), and the
+/// digests of the media once it was read to its end.
 #[derive(Default, Clone)]
-pub(super) struct StreamFailure(Arc<Mutex<Option<(ErrorKind, String)>>>);
+pub(super) struct StreamReport(Arc<Mutex<Report>>);
 
-impl StreamFailure {
-    fn set(&self, kind: ErrorKind, message: String) {
-        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        slot.get_or_insert((kind, message));
+#[derive(Default)]
+struct Report {
+    failure: Option<(ErrorKind, String)>,
+    digests: Option<Digests>,
+}
+
+impl StreamReport {
+    /// The report of media in memory: its digests, computed now.
+    pub(super) fn of_bytes(data: &[u8], md5: bool) -> Self {
+        let mut d = Digests::new(md5);
+        d.update(data);
+        let r = StreamReport::default();
+        r.lock().digests = Some(d);
+        r
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Report> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn set_failure(&self, kind: ErrorKind, message: String) {
+        self.lock().failure.get_or_insert((kind, message));
+    }
+
+    fn set_digests(&self, digests: Option<&Digests>) {
+        self.lock().digests = digests.cloned();
     }
 
     /// The recorded failure as an error, if any.
-    pub(super) fn take(&self) -> Option<Error> {
-        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        slot.take().map(|(kind, message)| Error::new(kind, message))
+    pub(super) fn take_failure(&self) -> Option<Error> {
+        self.lock()
+            .failure
+            .take()
+            .map(|(kind, message)| Error::new(kind, message))
+    }
+
+    /// The digests of the whole media, once it was sent to its end.
+    pub(super) fn digests(&self) -> Option<Digests> {
+        self.lock().digests.clone()
     }
 }
 
@@ -48,19 +79,21 @@ pub(super) struct StreamLimits {
     pub max: Option<u64>,
     /// For messages.
     pub what: &'static str,
+    /// Whether to compute the MD5 too.
+    pub md5: bool,
 }
 
 /// The media as a stream of pieces, with `prefix` before and `suffix` after.
 fn piece_stream(
     reader: SourceReader,
     limits: StreamLimits,
-    failure: StreamFailure,
+    report: StreamReport,
     prefix: Bytes,
     suffix: Bytes,
 ) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static {
     let what = limits.what;
     let body = stream::unfold(Some(reader), move |state| {
-        let failure = failure.clone();
+        let failure = report.clone();
         async move {
             let mut reader = state?;
             let want = match limits.size {
@@ -68,16 +101,20 @@ fn piece_stream(
                 None => PIECE,
             };
             if want == 0 {
+                failure.set_digests(reader.digests());
                 return None;
             }
             match reader.read_up_to(want).await {
                 Ok(piece) if piece.is_empty() => {
-                    let size = limits.size?;
+                    let Some(size) = limits.size else {
+                        failure.set_digests(reader.digests());
+                        return None;
+                    };
                     let message = format!(
                         "{what}: the media source ended after {} bytes; its declared size is {size}",
                         reader.pos()
                     );
-                    failure.set(ErrorKind::Io, message.clone());
+                    failure.set_failure(ErrorKind::Io, message.clone());
                     Some((Err(std::io::Error::other(message)), None))
                 }
                 Ok(piece) => {
@@ -85,13 +122,13 @@ fn piece_stream(
                         && reader.pos() > max
                     {
                         let e = too_large(what, reader.pos(), max);
-                        failure.set(ErrorKind::Request, e.to_string());
+                        failure.set_failure(ErrorKind::Request, e.to_string());
                         return Some((Err(std::io::Error::other(e.to_string())), None));
                     }
                     Some((Ok(piece), Some(reader)))
                 }
                 Err(e) => {
-                    failure.set(
+                    failure.set_failure(
                         ErrorKind::Io,
                         format!("{what}: reading the media source failed: {e}"),
                     );
@@ -111,8 +148,8 @@ pub(super) fn stream_body(
     limits: StreamLimits,
     prefix: Bytes,
     suffix: Bytes,
-) -> (StreamBody, StreamFailure) {
-    let failure = StreamFailure::default();
+) -> (StreamBody, StreamReport) {
+    let failure = StreamReport::default();
     let len = limits
         .size
         .map(|n| n + prefix.len() as u64 + suffix.len() as u64);
@@ -120,7 +157,7 @@ pub(super) fn stream_body(
         let failure = failure.clone();
         move |source: Source| -> BodyStream {
             Box::pin(piece_stream(
-                SourceReader::new(source),
+                SourceReader::new(source).with_digests(limits.md5),
                 limits,
                 failure.clone(),
                 prefix.clone(),
@@ -163,17 +200,23 @@ pub(super) fn stream_body(
 }
 
 /// Sends a prepared upload; a failure the body stream recorded wins over the
-/// transport error it caused.
+/// transport error it caused. The resource the server returns is checked
+/// against the size and digests of the media sent.
 pub(super) async fn execute_upload<T: DeserializeOwned>(
     call: &Call,
     prepared: &Prepared,
-    failure: Option<&StreamFailure>,
+    report: &StreamReport,
+    size: Option<u64>,
 ) -> Result<T> {
     let result = call.service().client().execute_read(prepared).await;
     let body = match result {
         Ok(body) => body,
-        Err(e) => return Err(failure.and_then(StreamFailure::take).unwrap_or(e)),
+        Err(e) => return Err(report.take_failure().unwrap_or(e)),
     };
+    let digests = report.digests();
+    if let Some(sent) = digests.as_ref().map(|d| d.len).or(size) {
+        check_stored(call.method().id, &body, sent, digests.as_ref())?;
+    }
     decode_for(call.method(), &body)
 }
 
@@ -200,26 +243,28 @@ pub(super) async fn upload<T: DeserializeOwned>(
     })?;
     let mut prepared = call.prepare(path, &[("uploadType", "media")])?;
     prepared.media = true;
+    let md5 = media.wants_md5();
     let (source, size, mime_type) = media.into_parts();
-    let failure = match source {
+    let report = match source {
         Source::Bytes(data) => {
+            let report = StreamReport::of_bytes(&data, md5);
             prepared.body = Some((data, mime_type));
-            None
+            report
         }
         source => {
             let limits = StreamLimits {
                 size,
                 max: info.max_size,
                 what: id,
+                md5,
             };
-            let (body, failure) =
-                stream_body(source, mime_type, limits, Bytes::new(), Bytes::new());
+            let (body, report) = stream_body(source, mime_type, limits, Bytes::new(), Bytes::new());
             prepared.body = None;
             prepared.stream = Some(body);
-            Some(failure)
+            report
         }
     };
-    execute_upload(&call, &prepared, failure.as_ref()).await
+    execute_upload(&call, &prepared, &report, size).await
 }
 
 #[cfg(test)]
@@ -232,16 +277,17 @@ mod tests {
             size,
             max,
             what: "t.upload",
+            md5: false,
         }
     }
 
     async fn collect(
         data: &'static [u8],
         l: StreamLimits,
-    ) -> (std::io::Result<Vec<u8>>, StreamFailure) {
-        let failure = StreamFailure::default();
+    ) -> (std::io::Result<Vec<u8>>, StreamReport) {
+        let failure = StreamReport::default();
         let s = piece_stream(
-            SourceReader::new(Source::Reader(Box::new(data))),
+            SourceReader::new(Source::Reader(Box::new(data))).with_digests(false),
             l,
             failure.clone(),
             Bytes::from_static(b"<"),
@@ -260,7 +306,8 @@ mod tests {
     async fn stream_wraps_media_with_prefix_and_suffix() {
         let (out, f) = collect(b"hello", limits(Some(5), None)).await;
         assert_eq!(out.unwrap(), b"<hello>");
-        assert!(f.take().is_none());
+        assert!(f.take_failure().is_none());
+        assert_eq!(f.digests().unwrap().len, 5, "the media, not the ends");
         let (out, _) = collect(b"hello world", limits(Some(5), None)).await;
         assert_eq!(
             out.unwrap(),
@@ -273,13 +320,13 @@ mod tests {
     async fn short_source_and_max_size_are_reported() {
         let (out, f) = collect(b"abc", limits(Some(5), None)).await;
         assert!(out.is_err());
-        let e = f.take().unwrap();
+        let e = f.take_failure().unwrap();
         assert_eq!(e.kind(), ErrorKind::Io);
         assert!(e.to_string().contains("declared size is 5"), "{e}");
 
         let (out, f) = collect(b"abcdef", limits(None, Some(4))).await;
         assert!(out.is_err());
-        let e = f.take().unwrap();
+        let e = f.take_failure().unwrap();
         assert_eq!(e.kind(), ErrorKind::Request);
         assert!(e.to_string().contains("exceeds the maximum of 4"), "{e}");
     }
