@@ -1,8 +1,15 @@
 //! URL building: RFC 6570 path templates (`{var}`, `{+var}`) and query strings.
 //!
-//! `{var}` percent-encodes everything outside the unreserved set
-//! (`A-Z a-z 0-9 - . _ ~`), so `/` becomes `%2F`; `{+var}` also keeps `/`.
-//! Literal template text (`users/@me/lists`, `:batchGet`) is copied as is.
+//! Exactly RFC 6570, level 2: `{var}` (simple expansion) percent-encodes
+//! everything outside the unreserved set (`A-Z a-z 0-9 - . _ ~`), so `/`
+//! becomes `%2F`; `{+var}` (reserved expansion) also keeps the reserved set
+//! `: / ? # [ ] @ ! $ & ' ( ) * + , ; =` and passes percent-encoded
+//! triplets (`%2F`) through as they are, so
+//! `projects/-/serviceAccounts/sa@p.iam.gserviceaccount.com` goes out
+//! unchanged. (google-api-python-client keeps the same set, but encodes a
+//! `%` of the value: the only difference, for values that are already
+//! percent-encoded.) Literal template text (`users/@me/lists`,
+//! `:batchGet`) is copied as is.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -15,8 +22,47 @@ pub(crate) const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// As [`COMPONENT`] but keeping `/` (reserved expansion as Google uses it).
-const RESERVED: &AsciiSet = &COMPONENT.remove(b'/');
+/// As [`COMPONENT`] but keeping RFC 3986's reserved characters (RFC 6570's
+/// reserved expansion); `%` is handled apart (triplets pass through).
+const RESERVED: &AsciiSet = &COMPONENT
+    .remove(b':')
+    .remove(b'/')
+    .remove(b'?')
+    .remove(b'#')
+    .remove(b'[')
+    .remove(b']')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=');
+
+/// Reserved expansion of `value`: [`RESERVED`] kept, `%XX` triplets kept,
+/// any other `%` encoded.
+fn push_reserved(out: &mut String, value: &str) {
+    let mut rest = value;
+    while let Some(i) = rest.find('%') {
+        out.extend(utf8_percent_encode(&rest[..i], RESERVED));
+        let triplet = rest
+            .get(i + 1..i + 3)
+            .is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+        if triplet {
+            out.push_str(&rest[i..i + 3]);
+            rest = &rest[i + 3..];
+        } else {
+            out.push_str("%25");
+            rest = &rest[i + 1..];
+        }
+    }
+    out.extend(utf8_percent_encode(rest, RESERVED));
+}
 
 /// Expands a path template with the given parameters, appending to `out`.
 ///
@@ -59,8 +105,11 @@ pub(crate) fn expand_path(
                     format!("path template {template:?}: no value for {{{expr}}}"),
                 )
             })?;
-        let set = if reserved { RESERVED } else { COMPONENT };
-        out.extend(utf8_percent_encode(value, set));
+        if reserved {
+            push_reserved(out, value);
+        } else {
+            out.extend(utf8_percent_encode(value, COMPONENT));
+        }
         rest = &after[close + 1..];
     }
     if rest.contains('}') {
@@ -123,13 +172,38 @@ mod tests {
     }
 
     #[test]
-    fn reserved_var_keeps_slash_only() {
+    fn reserved_var_keeps_the_reserved_set_and_triplets() {
         let got = expand(
             "v1/{+name}:run",
             &[("name", "projects/p 1/locations/l?x#y@z:w")],
         )
         .unwrap();
-        assert_eq!(got, "v1/projects/p%201/locations/l%3Fx%23y%40z%3Aw:run");
+        assert_eq!(got, "v1/projects/p%201/locations/l?x#y@z:w:run");
+        let got = expand(
+            "v1/{+name}",
+            &[("name", "projects/-/serviceAccounts/sa@p.iam.gserviceaccount.com")],
+        )
+        .unwrap();
+        assert_eq!(got, "v1/projects/-/serviceAccounts/sa@p.iam.gserviceaccount.com");
+        // every reserved character kept, others encoded, triplets as they are
+        let got = expand("{+v}", &[("v", ":/?#[]@!$&'()*+,;= \"<>^`{|}%2F%zz%")]).unwrap();
+        assert_eq!(got, ":/?#[]@!$&'()*+,;=%20%22%3C%3E%5E%60%7B%7C%7D%2F%25zz%25");
+        // simple expansion of the same value encodes all of it
+        let got = expand("{v}", &[("v", ":/?#[]@!$&'()*+,;=%2F")]).unwrap();
+        assert_eq!(got, "%3A%2F%3F%23%5B%5D%40%21%24%26%27%28%29%2A%2B%2C%3B%3D%252F");
+    }
+
+    #[test]
+    fn rfc_6570_level_2_examples() {
+        // RFC 6570 §1.2, level 1 and 2, var = "value", hello = "Hello World!",
+        // path = "/foo/bar"
+        let vars = [("var", "value"), ("hello", "Hello World!"), ("path", "/foo/bar")];
+        assert_eq!(expand("{var}", &vars).unwrap(), "value");
+        assert_eq!(expand("{hello}", &vars).unwrap(), "Hello%20World%21");
+        assert_eq!(expand("{+var}", &vars).unwrap(), "value");
+        assert_eq!(expand("{+hello}", &vars).unwrap(), "Hello%20World!");
+        assert_eq!(expand("{+path}/here", &vars).unwrap(), "/foo/bar/here");
+        assert_eq!(expand("here?ref={+path}", &vars).unwrap(), "here?ref=/foo/bar");
     }
 
     #[test]
