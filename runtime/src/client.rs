@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::method::ServiceInfo;
 use crate::retry::RetryPolicy;
 use crate::timeouts::{CallTimeouts, Timeouts};
-use crate::transport::{self, TransportConfig};
+use crate::transport::{self, ProxyChoice, TransportConfig};
 
 /// An HTTP client for Google APIs: transport (reqwest + rustls, gzip, connection
 /// pool), credentials, retry policy. Cheap to clone; clones share everything.
@@ -45,7 +45,11 @@ impl fmt::Debug for Client {
 }
 
 /// Builds a [`Client`].
-#[derive(Debug, Default)]
+///
+/// The TLS of every client is rustls with ring as *its own* crypto provider:
+/// building a client installs nothing process-wide, and works whatever
+/// provider (or none) the program installed for itself.
+#[derive(Default)]
 pub struct ClientBuilder {
     credentials: Option<Credentials>,
     retry: Option<RetryPolicy>,
@@ -53,6 +57,25 @@ pub struct ClientBuilder {
     timeouts: Timeouts,
     total: Option<Duration>,
     user_agent: Option<String>,
+    proxy: ProxyChoice,
+    extra_roots_pem: Vec<Vec<u8>>,
+    identity_pem: Option<(Vec<u8>, Arc<Vec<u8>>)>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("credentials", &self.credentials)
+            .field("retry", &self.retry)
+            .field("timeouts", &self.timeouts)
+            .field("total", &self.total)
+            .field("user_agent", &self.user_agent)
+            .field("proxy", &self.proxy)
+            .field("extra_roots", &self.extra_roots_pem.len())
+            // The key is a secret: only whether there is one.
+            .field("client_identity", &self.identity_pem.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl fmt::Debug for dyn crate::clock::Clock {
@@ -116,6 +139,67 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends every request through this proxy: `http://host:port` (HTTP
+    /// CONNECT for `https` URLs), `https://…`; `user:password@` in the URL
+    /// authenticates with Basic. Default: the proxy of the environment's
+    /// `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY`, minus `NO_PROXY`. A URL
+    /// that does not parse fails [`build`](Self::build).
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = match std::mem::take(&mut self.proxy) {
+            ProxyChoice::Url { credentials, .. } => ProxyChoice::Url {
+                url: url.into(),
+                credentials,
+            },
+            _ => ProxyChoice::Url {
+                url: url.into(),
+                credentials: None,
+            },
+        };
+        self
+    }
+
+    /// Basic credentials for the proxy set with [`proxy`](Self::proxy)
+    /// (instead of in its URL). The password is never shown in `Debug`.
+    pub fn proxy_credentials(
+        mut self,
+        user: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        if let ProxyChoice::Url { credentials, .. } = &mut self.proxy {
+            *credentials = Some((user.into(), password.into()));
+        }
+        self
+    }
+
+    /// Connects directly, ignoring the environment's proxy variables.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxyChoice::None;
+        self
+    }
+
+    /// Trusts the root certificates in `pem` (one or more `CERTIFICATE`
+    /// blocks) besides the system's: a corporate TLS-inspecting proxy's, or
+    /// a test server's. Bad PEM fails [`build`](Self::build).
+    pub fn add_root_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.extra_roots_pem.push(pem.as_ref().to_vec());
+        self
+    }
+
+    /// Presents this client certificate (a PEM chain, leaf first) and its
+    /// private key (PEM: PKCS#8, PKCS#1 or SEC1) when a server asks for one:
+    /// mutual TLS, as some corporate networks and mTLS endpoints require.
+    pub fn client_identity_pem(
+        mut self,
+        cert_chain_pem: impl AsRef<[u8]>,
+        key_pem: impl AsRef<[u8]>,
+    ) -> Self {
+        self.identity_pem = Some((
+            cert_chain_pem.as_ref().to_vec(),
+            Arc::new(key_pem.as_ref().to_vec()),
+        ));
+        self
+    }
+
     /// A product token prepended to the user agent, e.g. `my-app/1.2`.
     pub fn user_agent(mut self, product: impl Into<String>) -> Self {
         self.user_agent = Some(product.into());
@@ -126,6 +210,9 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client> {
         let mut cfg = TransportConfig {
             connect_timeout: self.timeouts.connect,
+            proxy: self.proxy,
+            extra_roots_pem: self.extra_roots_pem,
+            identity_pem: self.identity_pem,
             ..Default::default()
         };
         if let Some(ua) = self.user_agent {

@@ -5,9 +5,12 @@
 //! Crate-private: no reqwest type is part of the public API, so a transport
 //! upgrade never breaks users.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::time::Instant;
 
 use crate::error::{Error, ErrorKind};
@@ -16,12 +19,64 @@ use crate::timeouts::Timeouts;
 /// Redirects followed before giving up: 10 hops, 11 requests at most.
 pub(crate) const MAX_REDIRECTS: usize = 10;
 
+/// Where requests go through: the environment's `HTTPS_PROXY`/`HTTP_PROXY`
+/// (and `NO_PROXY`), a given proxy, or none.
+#[derive(Clone, Default)]
+pub(crate) enum ProxyChoice {
+    /// The environment's proxy variables, if set.
+    #[default]
+    Environment,
+    /// This proxy for every request, with Basic credentials if any.
+    Url {
+        url: String,
+        credentials: Option<(String, String)>,
+    },
+    /// No proxy at all.
+    None,
+}
+
+impl std::fmt::Debug for ProxyChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProxyChoice::Environment => f.write_str("Environment"),
+            ProxyChoice::None => f.write_str("None"),
+            // The URL may carry a password; the credentials are one.
+            ProxyChoice::Url { url, credentials } => f
+                .debug_struct("Url")
+                .field("url", &redact_userinfo(url))
+                .field(
+                    "credentials",
+                    &credentials.as_ref().map(|(u, _)| (u, "[redacted]")),
+                )
+                .finish(),
+        }
+    }
+}
+
+/// A proxy URL without its user and password (`http://redacted@host:3128`).
+pub(crate) fn redact_userinfo(u: &str) -> String {
+    match url::Url::parse(u) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_username("redacted");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        Ok(_) => u.to_owned(),
+        Err(_) => "<a proxy URL that does not parse>".to_owned(),
+    }
+}
+
 /// Settings of the HTTP transport.
 #[derive(Debug, Clone)]
 pub(crate) struct TransportConfig {
     pub connect_timeout: Duration,
     pub pool_idle_timeout: Duration,
     pub user_agent: String,
+    pub proxy: ProxyChoice,
+    /// Trusted besides the system's roots (PEM, as given).
+    pub extra_roots_pem: Vec<Vec<u8>>,
+    /// A client certificate chain and its key (PEM), for mutual TLS.
+    pub identity_pem: Option<(Vec<u8>, Arc<Vec<u8>>)>,
 }
 
 impl Default for TransportConfig {
@@ -30,14 +85,89 @@ impl Default for TransportConfig {
             connect_timeout: Timeouts::DEFAULT.connect,
             pool_idle_timeout: Duration::from_secs(90),
             user_agent: crate::USER_AGENT.to_owned(),
+            proxy: ProxyChoice::default(),
+            extra_roots_pem: Vec::new(),
+            identity_pem: None,
         }
     }
 }
 
-/// Installs ring as the process-wide rustls provider when none is installed.
-pub(crate) fn ensure_crypto_provider() {
-    // Err means a provider is already installed, which is what we want.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+fn config_error(what: String) -> Error {
+    Error::new(ErrorKind::Request, what)
+}
+
+/// The TLS configuration: rustls with ring *as this client's provider* (no
+/// process-wide default is installed or read), the system's roots plus any
+/// extra ones, an optional client identity, ALPN for HTTP/2 and 1.1.
+fn tls_config(config: &TransportConfig) -> crate::Result<rustls::ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = Vec::new();
+    for pem in &config.extra_roots_pem {
+        let mut found = 0;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| {
+                config_error(format!("an extra root certificate is not valid PEM: {e}"))
+            })?;
+            roots.push(cert);
+            found += 1;
+        }
+        if found == 0 {
+            return Err(config_error(
+                "no certificate found in the extra root certificates' PEM".into(),
+            ));
+        }
+    }
+    let verifier =
+        rustls_platform_verifier::Verifier::new_with_extra_roots(roots, provider.clone())
+            .map_err(|e| config_error(format!("could not set up TLS verification: {e}")))?;
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| config_error(format!("could not set up TLS: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    let mut tls = match &config.identity_pem {
+        None => builder.with_no_client_auth(),
+        Some((chain_pem, key_pem)) => {
+            let chain = CertificateDer::pem_slice_iter(chain_pem)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| {
+                    config_error(format!("the client certificate is not valid PEM: {e}"))
+                })?;
+            if chain.is_empty() {
+                return Err(config_error(
+                    "no certificate found in the client certificate PEM".into(),
+                ));
+            }
+            // The key's own parse error may quote it: not shown.
+            let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| {
+                config_error(
+                    "the client key is not a PEM private key (PKCS#8, PKCS#1 or SEC1)".into(),
+                )
+            })?;
+            builder.with_client_auth_cert(chain, key).map_err(|e| {
+                config_error(format!("the client certificate and key do not fit: {e}"))
+            })?
+        }
+    };
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(tls)
+}
+
+fn proxy(choice: &ProxyChoice) -> crate::Result<Option<reqwest::Proxy>> {
+    let ProxyChoice::Url { url, credentials } = choice else {
+        return Ok(None);
+    };
+    let mut p = reqwest::Proxy::all(url.as_str()).map_err(|e| {
+        config_error(format!(
+            "not a valid proxy URL {}: {}",
+            redact_userinfo(url),
+            e.without_url()
+        ))
+    })?;
+    if let Some((user, password)) = credentials {
+        p = p.basic_auth(user, password);
+    }
+    Ok(Some(p))
 }
 
 /// Why a redirect was not followed.
@@ -83,9 +213,17 @@ fn redirect_policy() -> reqwest::redirect::Policy {
 
 /// Builds a reqwest client.
 pub(crate) fn build(config: &TransportConfig) -> crate::Result<reqwest::Client> {
-    ensure_crypto_provider();
-    reqwest::Client::builder()
-        .connect_timeout(config.connect_timeout)
+    let mut b = reqwest::Client::builder().tls_backend_preconfigured(tls_config(config)?);
+    match &config.proxy {
+        ProxyChoice::Environment => {}
+        ProxyChoice::None => b = b.no_proxy(),
+        choice => {
+            if let Some(p) = proxy(choice)? {
+                b = b.proxy(p);
+            }
+        }
+    }
+    b.connect_timeout(config.connect_timeout)
         .pool_idle_timeout(config.pool_idle_timeout)
         .user_agent(config.user_agent.clone())
         .redirect(redirect_policy())

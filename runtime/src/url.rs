@@ -181,29 +181,48 @@ mod tests {
         assert_eq!(got, "v1/projects/p%201/locations/l?x#y@z:w:run");
         let got = expand(
             "v1/{+name}",
-            &[("name", "projects/-/serviceAccounts/sa@p.iam.gserviceaccount.com")],
+            &[(
+                "name",
+                "projects/-/serviceAccounts/sa@p.iam.gserviceaccount.com",
+            )],
         )
         .unwrap();
-        assert_eq!(got, "v1/projects/-/serviceAccounts/sa@p.iam.gserviceaccount.com");
+        assert_eq!(
+            got,
+            "v1/projects/-/serviceAccounts/sa@p.iam.gserviceaccount.com"
+        );
         // every reserved character kept, others encoded, triplets as they are
         let got = expand("{+v}", &[("v", ":/?#[]@!$&'()*+,;= \"<>^`{|}%2F%zz%")]).unwrap();
-        assert_eq!(got, ":/?#[]@!$&'()*+,;=%20%22%3C%3E%5E%60%7B%7C%7D%2F%25zz%25");
+        assert_eq!(
+            got,
+            ":/?#[]@!$&'()*+,;=%20%22%3C%3E%5E%60%7B%7C%7D%2F%25zz%25"
+        );
         // simple expansion of the same value encodes all of it
         let got = expand("{v}", &[("v", ":/?#[]@!$&'()*+,;=%2F")]).unwrap();
-        assert_eq!(got, "%3A%2F%3F%23%5B%5D%40%21%24%26%27%28%29%2A%2B%2C%3B%3D%252F");
+        assert_eq!(
+            got,
+            "%3A%2F%3F%23%5B%5D%40%21%24%26%27%28%29%2A%2B%2C%3B%3D%252F"
+        );
     }
 
     #[test]
     fn rfc_6570_level_2_examples() {
         // RFC 6570 §1.2, level 1 and 2, var = "value", hello = "Hello World!",
         // path = "/foo/bar"
-        let vars = [("var", "value"), ("hello", "Hello World!"), ("path", "/foo/bar")];
+        let vars = [
+            ("var", "value"),
+            ("hello", "Hello World!"),
+            ("path", "/foo/bar"),
+        ];
         assert_eq!(expand("{var}", &vars).unwrap(), "value");
         assert_eq!(expand("{hello}", &vars).unwrap(), "Hello%20World%21");
         assert_eq!(expand("{+var}", &vars).unwrap(), "value");
         assert_eq!(expand("{+hello}", &vars).unwrap(), "Hello%20World!");
         assert_eq!(expand("{+path}/here", &vars).unwrap(), "/foo/bar/here");
-        assert_eq!(expand("here?ref={+path}", &vars).unwrap(), "here?ref=/foo/bar");
+        assert_eq!(
+            expand("here?ref={+path}", &vars).unwrap(),
+            "here?ref=/foo/bar"
+        );
     }
 
     #[test]

@@ -173,7 +173,6 @@ struct AppState {
 
 /// Starts the stand-in (stand-in mode), the storage and the server.
 pub async fn start(config: Config) -> gapi::Result<Running> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let io = |what: &str, e: std::io::Error| {
         gapi::Error::new(gapi::ErrorKind::Io, what.to_owned()).with_source(e)
     };
