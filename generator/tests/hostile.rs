@@ -220,3 +220,62 @@ fn errors_name_the_file_and_path_of_odd_members() {
     }
     assert!(!e.to_string().chars().any(is_unsafe), "{e}");
 }
+
+#[test]
+fn the_deepest_documents_fit_a_small_thread_stack() {
+    // serde_json stops at 128 levels; up to there the whole pipeline runs
+    // on a 2 MiB stack (a test thread's, smaller than a main thread's).
+    let mut schema = r#"{"type": "string", "format": "int64"}"#.to_string();
+    for _ in 0..121 {
+        schema = format!(r#"{{"type": "array", "items": {schema}}}"#);
+    }
+    let json = doc(
+        &format!(r#"{{"A": {{"type": "object", "properties": {{"x": {schema}}}}}}}"#),
+        r#"{"r": {"methods": {"get": {"path": "p", "response": {"$ref": "A"}}}}}"#,
+    );
+    let mut resources = r#"{"methods": {"get": {"path": "p"}}}"#.to_string();
+    for _ in 0..61 {
+        resources = format!(r#"{{"resources": {{"r": {resources}}}}}"#);
+    }
+    let nested = doc("{}", &format!(r#"{{"r": {resources}}}"#));
+    let outcome = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let g = Generator::new();
+            (
+                g.generate_module(json.as_str()),
+                g.generate_module(nested.as_str()),
+            )
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    let src = outcome.0.unwrap();
+    // Cut at 16 levels, the rest a JSON value.
+    let flat: String = src.split_whitespace().collect();
+    let field = &flat[flat.find("pubx:").unwrap()..];
+    let field = &field[..field.find(">>,").unwrap()];
+    assert_eq!(field.matches("Vec<").count(), 16, "{field}");
+    assert!(field.contains("Vec<::gapi::serde_json::Value>"), "{field}");
+    assert!(outcome.1.unwrap().contains("pub mod r {"));
+}
+
+#[test]
+fn types_deeper_than_rustc_follows_are_refused() {
+    // A chain of schemas each holding 15 nested arrays of the next.
+    let mut schemas = Vec::new();
+    for i in 0..8 {
+        let mut inner = format!(r#"{{"$ref": "S{}"}}"#, i + 1);
+        if i == 7 {
+            inner = r#"{"type": "string"}"#.to_string();
+        }
+        for _ in 0..15 {
+            inner = format!(r#"{{"type": "array", "items": {inner}}}"#);
+        }
+        schemas.push(format!(
+            r#""S{i}": {{"type": "object", "properties": {{"x": {inner}}}}}"#
+        ));
+    }
+    let path = refused(&doc(&format!("{{{}}}", schemas.join(", ")), "{}"));
+    assert_eq!(path, "$.schemas.S0");
+}

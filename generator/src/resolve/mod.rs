@@ -18,11 +18,15 @@
 //! - a schema that is an alias of itself (`{"$ref": "A"}` in `A`, or an
 //!   array or map of itself, or a cycle of such schemas) is refused with the
 //!   JSON path of the `$ref` that closes the cycle;
+//! - types nest at most 16 arrays and maps (deeper parts are a JSON
+//!   `Value`), and a document whose types go deeper than rustc can follow
+//!   (an estimate) is refused ([`limits`]);
 //! - method parameters that restate a document-level (standard) parameter are
 //!   left out: those come from the `gapi::CallBuilder` trait.
 
 mod dedupe;
 pub mod ir;
+mod limits;
 pub mod names;
 mod resources;
 mod type_passes;
@@ -118,9 +122,13 @@ impl<'a> Resolver<'a> {
             root_values,
             root_accessors,
         )?;
-        // 4. Recursion and int64 markers.
+        let mut root = root;
+        // 4. Nesting cut to rustc's limits, recursion boxed, int64 marked,
+        // depth checked.
+        self.clamp_nesting(&mut root);
         self.box_recursion();
         self.mark_int64();
+        self.check_depth()?;
         // 5. Identical structs and enums become aliases of the first.
         dedupe::merge_identical(&mut self.types);
 

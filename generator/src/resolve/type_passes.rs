@@ -25,23 +25,21 @@ impl Resolver<'_> {
         ty
     }
 
-    /// Whether an int64 carried as a string is inside `ty` (through
-    /// `Vec`, maps and aliases). `depth` only guards against a bug: types
-    /// nest as deep as the document (serde_json stops at 128 levels) and
-    /// alias chains are acyclic.
-    fn deep_int64(&self, ty: &Ty, depth: usize) -> bool {
-        if depth > self.types.len() + 256 {
-            return false;
+    /// Whether an int64 carried as a string is inside `ty` (through `Vec`,
+    /// maps and aliases, which are acyclic: the bound only guards a bug).
+    fn deep_int64<'t>(&'t self, mut ty: &'t Ty) -> bool {
+        for _ in 0..self.types.len() + 256 {
+            match ty {
+                Ty::I64 | Ty::U64 => return true,
+                Ty::Vec(t) | Ty::Map(t) => ty = t,
+                Ty::Schema(n) => match self.types.get(n) {
+                    Some(TypeDef::Alias(a)) => ty = &a.ty,
+                    _ => return false,
+                },
+                _ => return false,
+            }
         }
-        match ty {
-            Ty::I64 | Ty::U64 => true,
-            Ty::Vec(t) | Ty::Map(t) => self.deep_int64(t, depth + 1),
-            Ty::Schema(n) => match self.types.get(n) {
-                Some(TypeDef::Alias(a)) => self.deep_int64(&a.ty, depth + 1),
-                _ => false,
-            },
-            _ => false,
-        }
+        false
     }
 
     /// Sets `int64` on every field with an int64 carried as a string inside.
@@ -50,7 +48,7 @@ impl Resolver<'_> {
         for t in self.types.values() {
             if let TypeDef::Struct(s) = t {
                 for (i, f) in s.fields.iter().enumerate() {
-                    if self.deep_int64(&f.ty, 0) {
+                    if self.deep_int64(&f.ty) {
                         marks.push((s.name.clone(), i));
                     }
                 }

@@ -201,10 +201,14 @@ pub fn check(cargo: &Path, sample: &[(Mutant, String)], settings: &Settings) -> 
         if msg["reason"] != "compiler-message" || msg["message"]["level"] != "error" {
             continue;
         }
-        let rendered = msg["message"]["rendered"]
+        // Deep types make rustc's notes very long: 30 lines say enough.
+        let rendered: String = msg["message"]["rendered"]
             .as_str()
             .unwrap_or_default()
-            .to_string();
+            .lines()
+            .take(30)
+            .collect::<Vec<_>>()
+            .join("\n");
         let spans = msg["message"]["spans"]
             .as_array()
             .cloned()
