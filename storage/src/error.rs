@@ -39,8 +39,9 @@ pub enum StorageError {
     #[error("the stored value is not valid credentials")]
     Corrupt(#[source] gapi::Error),
     /// The lock was lost before a write (a Redis lease expired and another
-    /// holder took it, or the connection holding it broke): the write was
-    /// refused so that a stale holder cannot overwrite newer credentials.
+    /// holder took it, the connection holding it broke, or an SQLite lock
+    /// file was removed): the write was refused so that a stale holder
+    /// cannot overwrite newer credentials.
     #[error("the storage lock was lost before this write; the write was refused")]
     LockLost,
     /// The lock of an entry was not obtained in time: another holder kept it

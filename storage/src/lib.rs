@@ -18,11 +18,27 @@
 //! refresh token rotated by one of them is never overwritten by a stale copy.
 //! Credentials the authorization server rejected are stored marked invalid.
 //!
-//! | backend | the lock | released when the holder dies |
-//! |---|---|---|
-//! | SQLite | a `BEGIN IMMEDIATE` transaction on a connection the guard keeps (waiting up to the busy timeout); writes commit when the guard is dropped | at once: the OS drops the file locks and the transaction rolls back |
-//! | PostgreSQL | `pg_advisory_lock` on a 64-bit hash of table and key, on a connection the guard keeps (waiting up to `lock_timeout`); writes are durable at once | at once: the server ends the session and its locks |
-//! | Redis | a lease `SET lock token NX PX ttl`, extended while held, released by compare-and-delete; every write is checked against the lease and a fencing number in one script | when the lease expires (the TTL) |
+//! Every entry has a lock of its own: holders of different keys never wait
+//! for each other. The runtime calls
+//! [`StorageGuard::release`](gapi::auth::StorageGuard::release) when the work
+//! under a lock ends (a refresh written back, a `get` or `put` done), and
+//! every backend unlocks there, waiting for the database, before that call
+//! returns: a process that exits right after storing credentials leaves no
+//! lock behind. Dropping a guard unreleased (a panic, a cancelled future) is
+//! the fallback in the last column.
+//!
+//! | backend | the lock | released | when the holder dies (or a guard is dropped unreleased) |
+//! |---|---|---|---|
+//! | SQLite | an OS file lock (`flock`) on `<database>.locks/<hash of table and key>.lock`, polled up to the lock timeout; each `get` / `put` is one short transaction, durable when it returns | unlocked by `release` | at once: the OS drops the file lock |
+//! | PostgreSQL | `pg_advisory_lock` on a 64-bit hash of table and key, on a connection the guard keeps (waiting up to `lock_timeout`); writes are durable at once | `pg_advisory_unlock`, awaited | at once: the server ends the session and its locks |
+//! | Redis | a lease `SET lock token:time NX PX ttl` (5 s), extended every third of it while held; every write is checked against the lease and a fencing number in one script | compare-and-`DEL`, awaited | when the lease expires (at most 5 s, below the 30 s lock timeout) |
+//!
+//! A caller that times out waiting for a lock gets a
+//! [`StorageError::LockTimeout`] naming the key and, where the backend can
+//! tell, who holds the lock and for how long: the process id and the time
+//! it wrote into the lock file (SQLite), the backend pid and the time in
+//! its `application_name` (PostgreSQL), the time of the lease and when it
+//! ends (Redis).
 //!
 //! Tables (and the Redis key layout) are created on first use; creating them
 //! again is harmless, also from several processes at once.
