@@ -170,6 +170,9 @@ where
     fn as_any(&self) -> &dyn Any {
         self
     }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
     fn same(&self, other: &dyn Field) -> bool {
         other.as_any().downcast_ref::<Self>() == Some(self)
     }

@@ -2,7 +2,8 @@
 //!
 //! - [`Record`] and [`record!`](crate::record): generated structs, whose
 //!   serde, `Debug` and `PartialEq` impls are written once, here, over a
-//!   table of wire names and a field accessor.
+//!   table of wire names and a field accessor; members a schema does not
+//!   know are kept in [`UnknownFields`].
 //! - [`int64`]: 64-bit integers travel as decimal strings (`"123"`); numbers
 //!   are accepted too, in any nesting of `Option`, `Vec` and
 //!   `BTreeMap<String, _>`.
@@ -15,12 +16,14 @@ mod bytes;
 mod enums;
 pub mod int64;
 mod record;
+mod unknown;
 
 pub use bytes::Bytes;
 #[doc(hidden)]
 pub use enums::{deserialize_enum, enum_entry, enum_from_wire};
 pub use int64::{Int64Repr, int64_field, int64_field_mut};
 pub use record::{Field, Record, debug_record, deserialize_record, eq_record, serialize_record};
+pub use unknown::UnknownFields;
 
 #[cfg(test)]
 mod tests;

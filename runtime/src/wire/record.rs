@@ -14,8 +14,9 @@
 //! Wire behaviour is that of `#[derive(Serialize, Deserialize)]` with
 //! `#[serde(default)]` and `skip_serializing_if = "Option::is_none"` on
 //! every field: absent and `null` fields read as `None`, `None` fields are
-//! not written, unknown fields are ignored, a repeated field keeps its last
-//! value.
+//! not written, a repeated field keeps its last value — and members the
+//! schema does not know are kept, in order, in the struct's
+//! [`UnknownFields`] and written back after the known fields.
 
 use std::any::Any;
 use std::fmt;
@@ -24,17 +25,24 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserializer, Serialize, Serializer};
 
+use super::UnknownFields;
+
 /// A generated struct: its schema name, the wire names of its fields and
 /// access to each field by position.
 ///
 /// Implemented by generated code together with [`record!`](crate::record),
 /// which derives `Serialize`, `Deserialize`, `Debug` and `PartialEq` from it.
+///
+/// Index `FIELDS.len()` (one past the last field) is the struct's
+/// [`UnknownFields`], where members the schema does not describe are kept;
+/// a record that returns `None` there drops them.
 pub trait Record: Default + 'static {
     /// The schema name, for messages.
     const NAME: &'static str;
     /// The wire (JSON) names of the fields, in declaration order.
     const FIELDS: &'static [&'static str];
-    /// The field at `index` in [`FIELDS`](Record::FIELDS).
+    /// The field at `index` in [`FIELDS`](Record::FIELDS) (and the unknown
+    /// members at `FIELDS.len()`).
     fn field(&self, index: usize) -> Option<&dyn Field>;
     /// The field at `index` in [`FIELDS`](Record::FIELDS), mutably.
     fn field_mut(&mut self, index: usize) -> Option<&mut dyn Field>;
@@ -60,6 +68,8 @@ pub trait Field {
     fn debug(&self) -> &dyn fmt::Debug;
     /// The field as `Any`, so that [`same`](Field::same) can compare.
     fn as_any(&self) -> &dyn Any;
+    /// The field as `Any`, mutably (to find a record's [`UnknownFields`]).
+    fn as_any_mut(&mut self) -> &mut dyn Any;
     /// Whether `other` is a field of the same type holding an equal value.
     fn same(&self, other: &dyn Field) -> bool;
 }
@@ -90,6 +100,9 @@ where
         }
     }
     fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
         self
     }
     fn same(&self, other: &dyn Field) -> bool {
@@ -178,6 +191,18 @@ fn set_fields(r: &dyn Fields) -> impl Iterator<Item = (&'static str, &dyn Field)
         .filter_map(|(i, name)| r.get(i).filter(|f| f.is_set()).map(|f| (*name, f)))
 }
 
+/// The record's unknown members, if it keeps them.
+fn unknown(r: &dyn Fields) -> Option<&UnknownFields> {
+    r.get(r.names().len())
+        .and_then(|f| f.as_any().downcast_ref::<UnknownFields>())
+}
+
+fn unknown_mut(r: &mut dyn Fields) -> Option<&mut UnknownFields> {
+    let n = r.names().len();
+    r.get_mut(n)
+        .and_then(|f| f.as_any_mut().downcast_mut::<UnknownFields>())
+}
+
 /// `Serialize` of a generated struct (see [`record!`](crate::record)): a map
 /// of the fields that are set.
 #[inline]
@@ -189,7 +214,8 @@ struct RecordSer<'a>(&'a dyn Fields);
 
 impl Serialize for RecordSer<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let len = set_fields(self.0).count();
+        let extra = unknown(self.0).filter(|u| !u.is_empty());
+        let len = set_fields(self.0).count() + extra.map_or(0, UnknownFields::len);
         let mut map = s.serialize_map(Some(len))?;
         for (name, field) in set_fields(self.0) {
             // Strings (most fields) straight to the serializer; the rest
@@ -198,6 +224,9 @@ impl Serialize for RecordSer<'_> {
                 Some(Some(v)) => map.serialize_entry(name, v)?,
                 _ => map.serialize_entry(name, field.value())?,
             }
+        }
+        for (name, value) in extra.into_iter().flatten() {
+            map.serialize_entry(name, value)?;
         }
         map.end()
     }
@@ -221,35 +250,52 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let names = self.0.names();
-        while let Some(index) = map.next_key_seed(FieldIndex(names))? {
-            match index.and_then(|i| self.0.get_mut(i)) {
-                Some(field) => map.next_value_seed(FieldSeed(field))?,
-                None => {
-                    map.next_value::<de::IgnoredAny>()?;
-                }
+        while let Some(key) = map.next_key_seed(FieldIndex(names))? {
+            match key {
+                Key::Known(i) => match self.0.get_mut(i) {
+                    Some(field) => map.next_value_seed(FieldSeed(field))?,
+                    None => {
+                        map.next_value::<de::IgnoredAny>()?;
+                    }
+                },
+                Key::Unknown(name) => match unknown_mut(self.0) {
+                    Some(extra) => extra.insert(name, map.next_value::<serde_json::Value>()?),
+                    None => {
+                        map.next_value::<de::IgnoredAny>()?;
+                    }
+                },
             }
         }
         Ok(())
     }
 }
 
-/// A map key, looked up in the wire names (`None`: unknown, skipped).
+/// A map key: the index of a known field, or the name of an unknown one.
+enum Key {
+    Known(usize),
+    Unknown(String),
+}
+
+/// A map key, looked up in the wire names.
 struct FieldIndex(&'static [&'static str]);
 
 impl<'de> DeserializeSeed<'de> for FieldIndex {
-    type Value = Option<usize>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+    type Value = Key;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
         d.deserialize_str(self)
     }
 }
 
 impl Visitor<'_> for FieldIndex {
-    type Value = Option<usize>;
+    type Value = Key;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a field name")
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<usize>, E> {
-        Ok(self.0.iter().position(|f| *f == v))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+        Ok(match self.0.iter().position(|f| *f == v) {
+            Some(i) => Key::Known(i),
+            None => Key::Unknown(v.to_owned()),
+        })
     }
 }
 
@@ -278,6 +324,9 @@ fn debug_fields(r: &dyn Fields, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         out.field(name, field.debug());
         shown += 1;
     }
+    if let Some(extra) = unknown(r).filter(|u| !u.is_empty()) {
+        out.field("_unknown_fields", extra);
+    }
     if shown < r.names().len() {
         out.finish_non_exhaustive()
     } else {
@@ -293,7 +342,8 @@ pub fn eq_record<T: Record>(a: &T, b: &T) -> bool {
 }
 
 fn eq_fields(a: &dyn Fields, b: &dyn Fields) -> bool {
-    (0..a.names().len()).all(|i| match (a.get(i), b.get(i)) {
+    // `..=`: the unknown members count too.
+    (0..=a.names().len()).all(|i| match (a.get(i), b.get(i)) {
         (Some(x), Some(y)) => x.same(y),
         (None, None) => true,
         _ => false,
@@ -309,6 +359,7 @@ fn eq_fields(a: &dyn Fields, b: &dyn Fields) -> bool {
 /// pub struct Task {
 ///     pub title: Option<String>,
 ///     pub size: Option<i64>,
+///     pub _unknown_fields: gapi::wire::UnknownFields,
 /// }
 /// impl gapi::wire::Record for Task {
 ///     const NAME: &'static str = "Task";
@@ -317,6 +368,7 @@ fn eq_fields(a: &dyn Fields, b: &dyn Fields) -> bool {
 ///         Some(match index {
 ///             0 => &self.title,
 ///             1 => gapi::wire::int64_field(&self.size),
+///             2 => &self._unknown_fields,
 ///             _ => return None,
 ///         })
 ///     }
@@ -324,17 +376,28 @@ fn eq_fields(a: &dyn Fields, b: &dyn Fields) -> bool {
 ///         Some(match index {
 ///             0 => &mut self.title,
 ///             1 => gapi::wire::int64_field_mut(&mut self.size),
+///             2 => &mut self._unknown_fields,
 ///             _ => return None,
 ///         })
 ///     }
 /// }
 /// gapi::record!(Task);
 ///
-/// let t: Task = gapi::serde_json::from_str(r#"{"title":"x","size":"7","other":1}"#).unwrap();
+/// let json = r#"{"title":"x","newer":{"a":[1]},"size":"7","other":1}"#;
+/// let t: Task = gapi::serde_json::from_str(json).unwrap();
 /// assert_eq!(t.size, Some(7));
-/// assert_eq!(gapi::serde_json::to_string(&t).unwrap(), r#"{"title":"x","size":"7"}"#);
-/// assert_eq!(format!("{t:?}"), r#"Task { title: "x", size: 7 }"#);
+/// assert_eq!(t._unknown_fields.get("other"), Some(&gapi::serde_json::json!(1)));
+/// // known fields first, then the unknown ones in the order they came
+/// assert_eq!(
+///     gapi::serde_json::to_string(&t).unwrap(),
+///     r#"{"title":"x","size":"7","newer":{"a":[1]},"other":1}"#
+/// );
+/// assert_eq!(
+///     format!("{t:?}"),
+///     r#"Task { title: "x", size: 7, _unknown_fields: {"newer": Object {"a": Array [Number(1)]}, "other": Number(1)} }"#
+/// );
 /// assert_eq!(t.clone(), t);
+/// assert_ne!(t, Task { _unknown_fields: Default::default(), ..t.clone() });
 /// ```
 #[macro_export]
 macro_rules! record {
