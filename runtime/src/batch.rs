@@ -67,11 +67,16 @@ struct Item {
 ///
 /// Authorization travels on the outer request and applies to every part. When
 /// sub-responses are `401`, the credentials are refreshed once and only those
-/// parts are sent again. Other failed parts are not retried (a `429` or `503`
-/// inside a batch comes back as that part's error). Per-call retry policies
-/// and timeouts do not apply inside a batch; the outer request follows the
-/// client's policy, and is retried after the server saw it only when every
-/// part is idempotent.
+/// parts are sent again. Parts answered with a transient error (`429`,
+/// `408`, `5xx`, a `403` rate limit) are sent again in a new batch of just
+/// them, with the client's [`RetryPolicy`](crate::RetryPolicy): backoff
+/// with jitter, the longest `Retry-After` of those parts, at most
+/// `max_attempts` rounds and within `total_timeout`; a part that is not
+/// idempotent is sent again only when its answer says the server did not
+/// act on it (`429`, `408`). Results stay in the order the calls were
+/// added. Per-call retry policies and timeouts do not apply inside a batch;
+/// the outer request follows the client's policy, and is retried after the
+/// server saw it only when every part is idempotent.
 ///
 /// ```no_run
 /// # async fn f(svc: gapi::Service, a: gapi::Call, b: gapi::Call) -> gapi::Result<()> {
@@ -255,19 +260,88 @@ impl Batch {
             }
         }
 
+        retry_parts(&client, &url, &parts, self.limit, &mut outcomes).await;
+
+        let redactor = crate::redact::Redactor::new(auth.secrets());
         for (i, outcome) in outcomes {
             let item = &self.items[i];
             results[i] = Some(match outcome {
                 Ok(r) if (200..300).contains(&r.status) => {
                     (item.decode)(item.call.method(), &r.body)
                 }
-                Ok(r) => Err(Error::api(ApiError::from_response(
-                    r.status, r.headers, &r.body,
+                Ok(r) => Err(Error::api(ApiError::from_response_redacted(
+                    r.status, r.headers, &r.body, &redactor,
                 ))),
                 Err(e) => Err(e),
             });
         }
         Ok(BatchResponses { results })
+    }
+}
+
+/// Whether a part's answer is worth sending the part again for: a
+/// transient status, and either an idempotent part or an answer saying the
+/// server did not act on it.
+fn retry_part(outcome: &Result<SubResponse>, part: &Part) -> bool {
+    let Ok(r) = outcome else {
+        return false;
+    };
+    if (200..300).contains(&r.status) {
+        return false;
+    }
+    let api = ApiError::from_response(r.status, r.headers.clone(), &r.body);
+    crate::error::is_retryable_api_error(&api) && (part.idempotent || r.status < 500)
+}
+
+/// Sends the parts answered with transient errors again, in new batches of
+/// just them, per the client's retry policy; replaces their outcomes.
+async fn retry_parts(
+    client: &crate::Client,
+    url: &str,
+    parts: &[Option<Part>],
+    limit: usize,
+    outcomes: &mut [(usize, Result<SubResponse>)],
+) {
+    let policy = client.retry_policy().clone();
+    let started = tokio::time::Instant::now();
+    let mut attempt = 1;
+    loop {
+        let again: Vec<usize> = outcomes
+            .iter()
+            .filter(|(i, o)| parts[*i].as_ref().is_some_and(|p| retry_part(o, p)))
+            .map(|(i, _)| *i)
+            .collect();
+        if again.is_empty() || attempt >= policy.max_attempts {
+            return;
+        }
+        let retry_after = outcomes
+            .iter()
+            .filter(|(i, _)| again.contains(i))
+            .filter_map(|(_, o)| o.as_ref().ok())
+            .filter_map(|r| {
+                r.headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+                    .and_then(|(_, v)| crate::error::parse_retry_after(v))
+            })
+            .max();
+        let delay = policy.delay(attempt, retry_after);
+        if started.elapsed() + delay > policy.total_timeout {
+            return;
+        }
+        tracing::info!(
+            parts = again.len(),
+            attempt,
+            ?delay,
+            "batch: sending the parts with transient errors again"
+        );
+        client.clock().sleep(delay).await;
+        for (i, o) in round(client, url, &again, parts, limit).await {
+            if let Some(slot) = outcomes.iter_mut().find(|(j, _)| *j == i) {
+                slot.1 = o;
+            }
+        }
+        attempt += 1;
     }
 }
 

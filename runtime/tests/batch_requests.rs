@@ -122,10 +122,15 @@ async fn handle(
     for p in parts.iter().rev() {
         let (status, body) = (app.handler)(p, authorization.as_deref());
         let id = p.content_id.trim_matches(['<', '>']);
+        let retry_after = if status == 429 {
+            "Retry-After: 2\r\n"
+        } else {
+            ""
+        };
         out.push_str(&format!(
             "--batch_resp\r\nContent-Type: application/http\r\nContent-ID: <response-{id}>\r\n\r\n\
              HTTP/1.1 {status} Whatever\r\nContent-Type: application/json; charset=UTF-8\r\n\
-             Content-Length: {}\r\n\r\n{body}\r\n",
+             {retry_after}Content-Length: {}\r\n\r\n{body}\r\n",
             body.len()
         ));
     }
@@ -478,4 +483,95 @@ async fn a_bad_outer_response_fails_every_call_and_no_batch_path_fails_the_send(
     let mut batch = Batch::new(&svc).batch_path("batch");
     batch.add(get(&svc, "a"));
     assert!(batch.send().await.is_ok());
+}
+
+/// Answers the first sight of each `METHOD name` in `first` with that
+/// status (always, for a POST), then as [`api`] does. (The server adds
+/// `Retry-After: 2` to 429 parts.)
+fn flaky(
+    first: &'static [(&'static str, &'static str, u16)],
+) -> impl Fn(&SubRequest, Option<&str>) -> (u16, String) + Send + Sync + 'static {
+    let seen: Arc<Mutex<std::collections::HashSet<String>>> = Arc::default();
+    move |req: &SubRequest, _: Option<&str>| {
+        let name = name_of(&req.target).to_owned();
+        let new = seen
+            .lock()
+            .unwrap()
+            .insert(format!("{} {name}", req.method));
+        let scripted = first
+            .iter()
+            .find(|(m, n, _)| *m == req.method && *n == name)
+            .map(|(_, _, status)| *status);
+        match scripted {
+            Some(status) if new || req.method == "POST" => (
+                status,
+                format!(r#"{{"error":{{"code":{status},"message":"scripted"}}}}"#),
+            ),
+            _ => api(req, None),
+        }
+    }
+}
+
+fn recording_service(base: &str) -> (Service, http_support::RecordingClock) {
+    let clock = http_support::RecordingClock::default();
+    let client = Client::builder()
+        .credentials(Credentials::access_token("tok"))
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
+    (Service::new(client, &SVC).with_root_url(base), clock)
+}
+
+#[tokio::test]
+async fn three_parts_answered_503_then_200_give_ten_successes_in_order() {
+    let script = &[("GET", "i2", 503), ("GET", "i5", 503), ("GET", "i8", 503)];
+    let (base, app) = server(flaky(script), None).await;
+    let (svc, clock) = recording_service(&base);
+    let mut batch = Batch::new(&svc);
+    let handles: Vec<_> = (0..10)
+        .map(|i| batch.add(get(&svc, &format!("i{i}"))))
+        .collect();
+    let mut responses = batch.send().await.unwrap();
+    for (i, h) in handles.into_iter().enumerate() {
+        assert_eq!(responses.take(h).unwrap().id, format!("i{i}"));
+    }
+    // One batch of all 10, then one of the 3 that failed: 2 HTTP requests.
+    let outers = app.outers.lock().unwrap();
+    assert_eq!(outers.len(), 2, "HTTP requests");
+    assert_eq!(outers[0].parts.len(), 10);
+    let again: Vec<&str> = outers[1].parts.iter().map(|p| name_of(&p.target)).collect();
+    assert_eq!(again, ["i2", "i5", "i8"]);
+    assert_eq!(
+        clock.0.lock().unwrap().len(),
+        1,
+        "one backoff between the rounds"
+    );
+}
+
+#[tokio::test]
+async fn a_429_part_waits_its_retry_after_and_a_post_answered_503_is_not_sent_again() {
+    let script = &[("GET", "i1", 429), ("POST", "items", 503)];
+    let (base, app) = server(flaky(script), None).await;
+    let (svc, clock) = recording_service(&base);
+    let mut batch = Batch::new(&svc);
+    let a = batch.add(get(&svc, "i0"));
+    let b = batch.add(get(&svc, "i1"));
+    let mut insert = Call::new(&svc, &INSERT);
+    insert.body(&serde_json::json!({"name": "x"}));
+    let post = batch.add_call::<Thing>(insert);
+    let mut responses = batch.send().await.unwrap();
+    assert_eq!(responses.take(a).unwrap().id, "i0");
+    assert_eq!(responses.take(b).unwrap().id, "i1");
+    let e = responses.take(post).unwrap_err();
+    assert_eq!(e.status(), Some(503), "the POST may have been applied: {e}");
+    let outers = app.outers.lock().unwrap();
+    assert_eq!(outers.len(), 2);
+    let again: Vec<&str> = outers[1].parts.iter().map(|p| name_of(&p.target)).collect();
+    assert_eq!(again, ["i1"], "the 429 GET only");
+    let sleeps = clock.0.lock().unwrap().clone();
+    assert_eq!(sleeps.len(), 1);
+    assert!(
+        sleeps[0] >= std::time::Duration::from_secs(2),
+        "Retry-After: {sleeps:?}"
+    );
 }
