@@ -19,7 +19,8 @@
 //! [`ServiceAccountCredentials`], `authorized_user` (gcloud's login, and
 //! the format [`UserCredentials`] stores) → [`UserTokenSource`],
 //! `impersonated_service_account` → [`ImpersonatedCredentials`] over the
-//! file's `source_credentials`.
+//! file's `source_credentials`, `external_account` (workload identity
+//! federation) → [`ExternalAccountCredentials`].
 //!
 //! The quota project (`x-goog-user-project`) is the builder's, else
 //! `GOOGLE_CLOUD_QUOTA_PROJECT`, else the file's `quota_project_id`. The
@@ -39,7 +40,10 @@ use super::impersonated::target_from_url;
 use super::metadata::MetadataServerCredentials;
 use super::service_account::{ServiceAccountCredentials, ServiceAccountKey, decode_named};
 use super::token_cache::quota_project_from_env;
-use super::{Credentials, ImpersonatedCredentials, UserCredentials, UserTokenSource};
+use super::{
+    Credentials, ExternalAccountCredentials, ImpersonatedCredentials, UserCredentials,
+    UserTokenSource,
+};
 use crate::clock::SharedClock;
 use crate::{Error, ErrorKind};
 
@@ -75,6 +79,8 @@ pub enum AdcKind {
     ImpersonatedServiceAccount,
     /// The metadata server's service account.
     MetadataServer,
+    /// Workload identity federation (`external_account`).
+    ExternalAccount,
 }
 
 /// Application Default Credentials, found: the [`Credentials`] and what is
@@ -436,11 +442,33 @@ impl ApplicationDefaultBuilder {
             "impersonated_service_account" => Err(bad(
                 "`source_credentials` of type `impersonated_service_account`: chains are expressed with `delegates`".into(),
             )),
-            "external_account" | "external_account_authorized_user" => Err(bad(format!(
-                "`type` is `{kind}` (workload or workforce identity federation), which gapi does not support yet; impersonate a service account or use a key file"
-            ))),
+            "external_account" if depth == 0 => {
+                let mut b = ExternalAccountCredentials::from_json(text, name)?;
+                if !self.scopes.is_empty() {
+                    b = b.with_scopes(self.scopes.clone());
+                }
+                let file_quota: Option<String> = serde_json::from_str::<serde_json::Value>(text)
+                    .ok()
+                    .and_then(|v| v.get("quota_project_id")?.as_str().map(str::to_owned));
+                let quota_project = quota(file_quota.as_deref());
+                if let Some(q) = &quota_project {
+                    b = b.with_quota_project(q.clone());
+                }
+                if let Some(c) = &self.clock {
+                    b = b.with_clock(c.clone());
+                }
+                Ok(Loaded {
+                    credentials: b.build()?,
+                    project_id: None,
+                    quota_project,
+                    kind: AdcKind::ExternalAccount,
+                })
+            }
+            "external_account_authorized_user" => Err(bad(
+                "`type` is `external_account_authorized_user` (workforce identity federation through gcloud), which gapi does not read yet; use a workload identity pool's `external_account` configuration".into(),
+            )),
             other => Err(bad(format!(
-                "unknown `type` `{other}` (gapi reads `service_account`, `authorized_user` and `impersonated_service_account`)"
+                "unknown `type` `{other}` (gapi reads `service_account`, `authorized_user`, `impersonated_service_account` and `external_account`)"
             ))),
         }
     }

@@ -47,6 +47,12 @@
 //! # }
 //! ```
 //!
+//! **ID tokens** (OpenID Connect, "Sign in with Google"): an
+//! [`IdTokenVerifier`] checks one — signature against the issuer's keys
+//! (a [`JwksCache`]), issuer, audience, expiry, nonce — and yields its
+//! [`IdTokenClaims`] (`sub`, `email`, `email_verified`, `hd`); a refusal
+//! says why through [`IdTokenRejection`].
+//!
 //! Programs that act as themselves rather than as a user (servers, jobs,
 //! CI) use **server-to-server** credentials, behind the same [`Credentials`]
 //! and with the same cache (refresh before expiry, once for all concurrent
@@ -59,6 +65,9 @@
 //!   resource the program runs on;
 //! - [`ImpersonatedCredentials`]: any credentials acting as another service
 //!   account through the IAM Credentials API;
+//! - [`ExternalAccountCredentials`]: workload identity federation — a token
+//!   of the workload's own platform (Kubernetes, another cloud, a CI job)
+//!   exchanged at Google's STS, optionally impersonating a service account;
 //! - [Application Default Credentials](adc) pick one of these (or user
 //!   credentials from gcloud) from the environment:
 //!   `Credentials::application_default(scopes).await?`;
@@ -76,8 +85,11 @@ use crate::clock::BoxFuture;
 
 pub mod adc;
 mod endpoints;
+pub mod external_account;
 mod flow;
+mod id_token;
 mod impersonated;
+mod jwks;
 mod jwt;
 mod metadata;
 mod secret;
@@ -90,14 +102,22 @@ mod user;
 
 pub use adc::{AdcKind, AdcSource, ApplicationDefaultBuilder, ApplicationDefaultCredentials};
 pub use endpoints::{GOOGLE_AUTH_URI, GOOGLE_DEVICE_URI, GOOGLE_REVOKE_URI, GOOGLE_TOKEN_URI};
+pub use external_account::{ExternalAccountCredentials, ExternalAccountCredentialsBuilder};
 pub use flow::{
     AccessType, AuthorizeOptions, CallbackParams, ClientKind, ClientSecrets,
     DEFAULT_DEVICE_INTERVAL, DEFAULT_LOOPBACK_TIMEOUT, DEVICE_CODE_GRANT_TYPE, DeviceAuthorization,
     DeviceFlow, InstalledAppFlow, OAuthClient, PendingAuthorization, WebServerFlow,
 };
+pub use id_token::{
+    DEFAULT_ID_TOKEN_LEEWAY, GOOGLE_ISSUERS, IdTokenClaims, IdTokenRejection, IdTokenVerifier,
+};
 pub use impersonated::{
     DEFAULT_IMPERSONATION_LIFETIME, IAM_CREDENTIALS_ENDPOINT, ImpersonatedCredentials,
     ImpersonatedCredentialsBuilder,
+};
+pub use jwks::{
+    DEFAULT_JWKS_CACHE, DEFAULT_JWKS_REFETCH_INTERVAL, DEFAULT_JWKS_TIMEOUT, GOOGLE_JWKS_URI,
+    JwksCache, JwksCacheBuilder, MAX_JWKS_CACHE,
 };
 pub use jwt::JWT_BEARER_GRANT_TYPE;
 pub use metadata::{

@@ -79,6 +79,7 @@ pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
 async fn post_form(
     uri: &str,
     form: &[(&str, &str)],
+    headers: &[(&str, &str)],
     timeout: Duration,
     what: &str,
 ) -> Result<(u16, Vec<(String, String)>, Vec<u8>), Failure> {
@@ -100,13 +101,27 @@ async fn post_form(
         let transient = matches!(error.kind(), ErrorKind::Transport | ErrorKind::Timeout);
         Failure::new(error, transient)
     };
-    let resp = client
+    let mut req = client
         .post(url)
         .header(
             reqwest::header::CONTENT_TYPE,
             "application/x-www-form-urlencoded",
         )
-        .header(reqwest::header::ACCEPT, "application/json")
+        .header(reqwest::header::ACCEPT, "application/json");
+    for (k, v) in headers {
+        let mut value = reqwest::header::HeaderValue::from_str(v).map_err(|_| {
+            Failure::new(
+                Error::new(
+                    ErrorKind::Request,
+                    format!("{what}: header {k} is not valid"),
+                ),
+                false,
+            )
+        })?;
+        value.set_sensitive(true);
+        req = req.header(*k, value);
+    }
+    let resp = req
         .body(body)
         .timeout(timeout)
         .send()
@@ -233,8 +248,32 @@ pub(crate) async fn json_request_once(
     what: &str,
     secrets: &[&str],
 ) -> Result<Map<String, Value>, Failure> {
-    let (status, headers, body) = post_form(uri, form, config.timeout, what).await?;
+    let (status, headers, body) = post_form(uri, form, &[], config.timeout, what).await?;
     classify(status, headers, &body, uri, what, secrets)
+}
+
+/// [`json_request_once`] with extra request headers (e.g. a client's
+/// `Authorization: Basic`, which is a secret: never logged).
+pub(crate) async fn json_request_with_headers(
+    uri: &str,
+    form: &[(&str, &str)],
+    headers: &[(&str, &str)],
+    config: &RequestConfig,
+    what: &str,
+    secrets: &[&str],
+) -> Result<Map<String, Value>, Failure> {
+    let (status, resp_headers, body) = post_form(uri, form, headers, config.timeout, what).await?;
+    classify(status, resp_headers, &body, uri, what, secrets)
+}
+
+/// A string member of a JSON object (empty counts as absent).
+pub(crate) fn string_member(m: &Map<String, Value>, k: &str) -> Option<String> {
+    str_field(m, k)
+}
+
+/// A duration in seconds (a number or a numeric string).
+pub(crate) fn seconds_member(m: &Map<String, Value>, k: &str) -> Option<Duration> {
+    secs_field(m, k).map(Duration::from_secs)
 }
 
 /// One POST to the token endpoint, classified. No retries.
@@ -327,7 +366,7 @@ pub(crate) async fn revoke(
     }
     let secrets: Vec<&str> = std::iter::once(token).chain(client_secret).collect();
     with_retries(clock, config, what, || async {
-        let (status, headers, body) = post_form(uri, &form, config.timeout, what).await?;
+        let (status, headers, body) = post_form(uri, &form, &[], config.timeout, what).await?;
         if (200..300).contains(&status) {
             return Ok(());
         }
