@@ -247,26 +247,32 @@ fn pipeline(file: &str, json: &str, crate_dir: &Path) -> Result<Result<String, S
         Ok(api) => api,
         Err(e) => return check_error(file, &e).map(|()| Err(e.to_string())),
     };
-    let code = generator
-        .module_source(file, &api)
-        .map_err(|e| e.to_string())?;
-    if let Some(c) = unsafe_chars(&code) {
-        return Err(format!("module source holds {c:?}"));
-    }
-    syn::parse_file(&code).map_err(|e| format!("module source does not parse: {e}"))?;
+    // Crate mode writes the module as src/api.rs: emitted and formatted
+    // once here; for small documents also through `module_source` (the
+    // build.rs path), which must give the same text.
     let options = CrateOptions {
         runtime: Runtime::Path(runtime_dir()),
         standalone_workspace: true,
     };
     generator
         .write_crate(file, &api, crate_dir, &options)
-        .map_err(|e| format!("crate mode: {e}"))?;
+        .map_err(|e| e.to_string())?;
     for f in ["Cargo.toml", "README.md", "src/lib.rs", "src/api.rs"] {
         let text = std::fs::read_to_string(crate_dir.join(f)).map_err(|e| format!("{f}: {e}"))?;
         if let Some(c) = unsafe_chars(&text) {
             return Err(format!("crate file {f} holds {c:?}"));
         }
     }
+    let code = std::fs::read_to_string(crate_dir.join("src/api.rs")).map_err(|e| e.to_string())?;
+    if json.len() <= seeds::SMALL {
+        let direct = generator
+            .module_source(file, &api)
+            .map_err(|e| e.to_string())?;
+        if direct != code {
+            return Err("module_source differs from crate mode's src/api.rs".to_string());
+        }
+    }
+    syn::parse_file(&code).map_err(|e| format!("module source does not parse: {e}"))?;
     Ok(Ok(code))
 }
 
@@ -301,11 +307,12 @@ fn mutants_never_panic() {
     let next = AtomicUsize::new(0);
     let counts = [AtomicUsize::new(0), AtomicUsize::new(0)];
     let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let slowest: Mutex<Option<(std::time::Duration, String)>> = Mutex::new(None);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     std::thread::scope(|s| {
         for t in 0..threads {
             let (seeds, pool, settings) = (&seeds, &pool, &settings);
-            let (next, counts, failures) = (&next, &counts, &failures);
+            let (next, counts, failures, slowest) = (&next, &counts, &failures, &slowest);
             s.spawn(move || {
                 let dir = work_dir().join(format!("scratch-{t}"));
                 loop {
@@ -314,7 +321,16 @@ fn mutants_never_panic() {
                         break;
                     }
                     let m = mutant(seeds, pool, settings, "panic", n);
-                    let failure = match run(&m, &dir) {
+                    let started = Instant::now();
+                    let outcome = run(&m, &dir);
+                    let took = started.elapsed();
+                    {
+                        let mut slowest = slowest.lock().unwrap();
+                        if slowest.as_ref().is_none_or(|(t, _)| took > *t) {
+                            *slowest = Some((took, m.describe(settings)));
+                        }
+                    }
+                    let failure = match outcome {
                         Outcome::Ok(_) => {
                             counts[0].fetch_add(1, Ordering::Relaxed);
                             if verbose() {
@@ -360,6 +376,13 @@ fn mutants_never_panic() {
         started.elapsed().as_secs_f64(),
         settings.seed
     );
+    if let Some((took, m)) = slowest.into_inner().unwrap() {
+        let m: String = m.chars().take(300).collect();
+        println!(
+            "fuzz: slowest mutant {:.0} ms: {m}",
+            took.as_secs_f64() * 1e3
+        );
+    }
     assert!(
         failures.is_empty(),
         "{} mutants broke the generator:\n{}",
