@@ -57,7 +57,8 @@ pub fn crate_dir_name(api: &Api) -> String {
 }
 
 /// The directory name for an API `name` and `version`: `<name>-<version>` in
-/// kebab case (`api` when neither has an ASCII letter or digit).
+/// kebab case (`api` when neither has an ASCII letter or digit; at most 59
+/// characters, a longer one cut and given a hash of the whole).
 pub fn dir_name_for(name: &str, version: &str) -> String {
     let clean = |s: &str| -> String {
         s.chars()
@@ -70,8 +71,24 @@ pub fn dir_name_for(name: &str, version: &str) -> String {
         // Nothing of the name and version is left (empty, or no ASCII
         // letter or digit): a crate and a directory still need a name.
         "" => "api".to_string(),
+        // Package names on crates.io have at most 64 characters (with the
+        // `gapi-` prefix); a long one keeps its start and a hash of the rest.
+        long if long.len() > MAX_DIR_NAME => {
+            let head = long[..MAX_DIR_NAME - 9].trim_end_matches('-');
+            format!("{head}-{:08x}", fnv1a(long.as_bytes()))
+        }
         name => name.to_string(),
     }
+}
+
+/// The longest crate directory name (`gapi-` + it is at most 64 characters).
+const MAX_DIR_NAME: usize = 59;
+
+/// 32-bit FNV-1a: a hash that stays the same across Rust versions.
+fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// Writes the crate files.
@@ -423,6 +440,16 @@ mod tests {
             relative_path(Path::new("/a/./b/../c"), Path::new("/a/c/d")).unwrap(),
             PathBuf::from("d")
         );
+    }
+
+    #[test]
+    fn dir_names_are_never_empty_or_too_long() {
+        assert_eq!(dir_name_for("tasks", "v1"), "tasks-v1");
+        assert_eq!(dir_name_for("", "\u{202e}"), "api");
+        let long = dir_name_for(&"x".repeat(300), "v1");
+        assert_eq!(long.len(), MAX_DIR_NAME);
+        assert!(long.starts_with("xxxx"), "{long}");
+        assert_ne!(long, dir_name_for(&"x".repeat(301), "v1"));
     }
 
     #[test]

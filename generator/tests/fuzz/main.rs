@@ -247,6 +247,15 @@ fn pipeline(file: &str, json: &str, crate_dir: &Path) -> Result<Result<String, S
         Ok(api) => api,
         Err(e) => return check_error(file, &e).map(|()| Err(e.to_string())),
     };
+    let package = gapi_gen::crate_name(&api);
+    let valid = package.len() <= 64
+        && package
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !package.ends_with('-');
+    if !valid {
+        return Err(format!("invalid package name {package:?}"));
+    }
     // Crate mode writes the module as src/api.rs: emitted and formatted
     // once here; for small documents also through `module_source` (the
     // build.rs path), which must give the same text.
