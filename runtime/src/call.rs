@@ -248,8 +248,9 @@ impl Call {
         })
     }
 
-    /// Sends the call and decodes the JSON response.
-    pub async fn send<T: DeserializeOwned>(self) -> Result<T> {
+    /// Sends the call and decodes the JSON response (`()`: whatever the body,
+    /// for methods without a response).
+    pub async fn send<T: DeserializeOwned + 'static>(self) -> Result<T> {
         let prepared = self.prepare(self.method.path, &[])?;
         let body = self.svc.client().execute_read(&prepared).await?;
         decode_for(self.method, &body)
@@ -278,7 +279,18 @@ pub(crate) fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> 
 /// `{"data": …}` body when the method's API wraps its bodies (`dataWrapper`,
 /// e.g. translate v2; as in google-api-python-client, a body without `data`
 /// decodes as it is).
-pub(crate) fn decode_for<T: DeserializeOwned>(method: &MethodInfo, body: &[u8]) -> Result<T> {
+pub(crate) fn decode_for<T: DeserializeOwned + 'static>(
+    method: &MethodInfo,
+    body: &[u8],
+) -> Result<T> {
+    // `()`: a method without a response schema; its body (`{}`, nothing)
+    // means nothing.
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<()>() {
+        let unit: Box<dyn std::any::Any> = Box::new(());
+        if let Ok(t) = unit.downcast::<T>() {
+            return Ok(*t);
+        }
+    }
     if method.data_wrapper {
         if let Some(inner) = data_member(body) {
             return decode_at(method.id, inner, "data");

@@ -22,6 +22,7 @@
 
 pub mod auth;
 mod batch;
+mod builder;
 mod call;
 mod client;
 pub mod clock;
@@ -40,6 +41,7 @@ pub mod wire;
 
 pub use auth::Credentials;
 pub use batch::{Batch, BatchHandle, BatchResponses, DEFAULT_BATCH_LIMIT};
+pub use builder::{DownloadSpec, MethodSpec, TypedResumableUpload, UploadSpec};
 pub use call::{Call, CallBuilder, QueryValue};
 pub use client::{Client, ClientBuilder, Service};
 pub use error::{ApiError, AuthError, Error, ErrorKind, ErrorReason, Result};

@@ -489,12 +489,12 @@ impl Call {
 
     /// Uploads `media` (with the call's body as metadata, if any) and decodes
     /// the response, choosing the protocol by size ([`UploadProtocol::Auto`]).
-    pub async fn upload<T: DeserializeOwned>(self, media: Media) -> Result<T> {
+    pub async fn upload<T: DeserializeOwned + 'static>(self, media: Media) -> Result<T> {
         self.upload_with(media, UploadProtocol::Auto).await
     }
 
     /// Uploads `media` with the given protocol and decodes the response.
-    pub async fn upload_with<T: DeserializeOwned>(
+    pub async fn upload_with<T: DeserializeOwned + 'static>(
         self,
         media: Media,
         protocol: UploadProtocol,

@@ -55,7 +55,7 @@ fn new_boundary() -> String {
 }
 
 /// A multipart upload: the call's body (or `{}`) as metadata, then the media.
-pub(super) async fn upload<T: DeserializeOwned>(
+pub(super) async fn upload<T: DeserializeOwned + 'static>(
     call: Call,
     info: &'static MediaUploadInfo,
     media: Media,

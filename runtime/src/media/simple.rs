@@ -202,7 +202,7 @@ pub(super) fn stream_body(
 /// Sends a prepared upload; a failure the body stream recorded wins over the
 /// transport error it caused. The resource the server returns is checked
 /// against the size and digests of the media sent.
-pub(super) async fn execute_upload<T: DeserializeOwned>(
+pub(super) async fn execute_upload<T: DeserializeOwned + 'static>(
     call: &Call,
     prepared: &Prepared,
     report: &StreamReport,
@@ -221,7 +221,7 @@ pub(super) async fn execute_upload<T: DeserializeOwned>(
 }
 
 /// A simple upload: the media alone, `uploadType=media`.
-pub(super) async fn upload<T: DeserializeOwned>(
+pub(super) async fn upload<T: DeserializeOwned + 'static>(
     call: Call,
     info: &'static MediaUploadInfo,
     media: Media,
