@@ -316,8 +316,7 @@ impl IdTokenVerifier {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Self::new(GOOGLE_ISSUERS[0], JwksCache::google(), client_ids)
-            .with_issuer(GOOGLE_ISSUERS[1])
+        Self::new(GOOGLE_ISSUERS[0], JwksCache::google(), client_ids).with_issuer(GOOGLE_ISSUERS[1])
     }
 
     /// Finds the issuer's key set through OpenID Connect discovery
@@ -422,10 +421,10 @@ impl IdTokenVerifier {
                 jws.alg.name()
             )));
         }
-        if usable
-            .iter()
-            .any(|k| jws.alg.verify(&k.key, jws.signed.as_bytes(), &jws.signature))
-        {
+        if usable.iter().any(|k| {
+            jws.alg
+                .verify(&k.key, jws.signed.as_bytes(), &jws.signature)
+        }) {
             Ok(())
         } else {
             Err(IdTokenRejection::Signature
@@ -456,10 +455,8 @@ impl IdTokenVerifier {
             .as_secs();
         let leeway = self.leeway.as_secs();
         if now > c.exp.saturating_add(leeway) {
-            return Err(IdTokenRejection::Expired.error(format!(
-                "the ID token expired {} s ago",
-                now - c.exp
-            )));
+            return Err(IdTokenRejection::Expired
+                .error(format!("the ID token expired {} s ago", now - c.exp)));
         }
         let nbf = c.claims.get("nbf").and_then(Value::as_u64);
         for (name, t) in [("iat", Some(c.iat)), ("nbf", nbf)] {
@@ -471,9 +468,9 @@ impl IdTokenVerifier {
             }
         }
         if let Some(want) = expected_nonce {
-            let ok = c
-                .nonce()
-                .is_some_and(|got| super::secret::constant_time_eq(got.as_bytes(), want.as_bytes()));
+            let ok = c.nonce().is_some_and(|got| {
+                super::secret::constant_time_eq(got.as_bytes(), want.as_bytes())
+            });
             if !ok {
                 return Err(IdTokenRejection::Nonce
                     .error("the ID token's nonce is not the one of this sign-in"));
@@ -496,10 +493,7 @@ impl IdTokenVerifier {
 /// A value from the token, fit for a message: at most 100 characters, no
 /// control characters.
 fn shown(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_control())
-        .take(100)
-        .collect()
+    s.chars().filter(|c| !c.is_control()).take(100).collect()
 }
 
 /// The algorithms accepted.
@@ -607,8 +601,8 @@ impl<'a> Jws<'a> {
 }
 
 fn parse_claims(payload: &[u8]) -> crate::Result<IdTokenClaims> {
-    let claims: Map<String, Value> =
-        serde_json::from_slice(payload).map_err(|_| malformed("its claims are not a JSON object"))?;
+    let claims: Map<String, Value> = serde_json::from_slice(payload)
+        .map_err(|_| malformed("its claims are not a JSON object"))?;
     let text = |name: &str| match claims.get(name) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
         _ => Err(malformed(&format!("`{name}` is missing or not a string"))),

@@ -32,8 +32,8 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::clock::{SharedClock, default_clock};
 use crate::Error;
+use crate::clock::{SharedClock, default_clock};
 
 /// Google's JWKS for the ID tokens it issues.
 pub const GOOGLE_JWKS_URI: &str = "https://www.googleapis.com/oauth2/v3/certs";
@@ -473,7 +473,10 @@ mod tests {
         );
         assert_eq!(cache_lifetime(Some("max-age=120"), Some("100")), s(20));
         assert_eq!(cache_lifetime(Some("max-age=120"), Some("500")), s(0));
-        assert_eq!(cache_lifetime(Some("Max-Age=999999999"), None), MAX_JWKS_CACHE);
+        assert_eq!(
+            cache_lifetime(Some("Max-Age=999999999"), None),
+            MAX_JWKS_CACHE
+        );
         assert_eq!(cache_lifetime(Some("no-store"), None), s(0));
         assert_eq!(cache_lifetime(Some("public, no-cache"), None), s(0));
         assert_eq!(cache_lifetime(Some("public"), None), DEFAULT_JWKS_CACHE);
