@@ -33,6 +33,7 @@
 mod compile;
 mod hostile;
 mod mutate;
+mod plan;
 mod seeds;
 
 use std::cell::{Cell, RefCell};
@@ -153,7 +154,7 @@ pub fn mutant(
 ) -> Mutant {
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &rng_seed(settings.seed, stream, n));
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
-    let plan = mutate::plan()
+    let plan = plan::plan()
         .new_tree(&mut runner)
         .expect("mutation plans have no filters")
         .current();
