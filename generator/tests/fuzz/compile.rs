@@ -123,7 +123,9 @@ fn write_crate(root: &Path, sample: &[(Mutant, String)], settings: &Settings) ->
             .is_some_and(|i| i < count)
     });
 
-    let runtime = std::path::absolute(runtime_dir()).unwrap();
+    let runtime = runtime_dir()
+        .canonicalize()
+        .unwrap_or_else(|_| std::path::absolute(runtime_dir()).unwrap());
     let member_list: Vec<String> = (0..count).map(|k| format!("\"crates/c{k}\"")).collect();
     let manifest = format!(
         "[package]\nname = \"gapi-fuzz-check\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
