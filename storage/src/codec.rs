@@ -60,6 +60,27 @@ impl Codec {
         UserCredentials::from_json(&json).map_err(StorageError::Corrupt)
     }
 
+    /// The stored text of any `text` in the entry `key` (encrypted when
+    /// configured).
+    pub(crate) fn encode_text(&self, key: &str, text: &str) -> Result<String, StorageError> {
+        #[cfg(feature = "encryption")]
+        if let Some(enc) = &self.encryption {
+            return enc.seal(key, text.as_bytes());
+        }
+        let _ = key;
+        Ok(text.to_owned())
+    }
+
+    /// The text stored as `stored` in the entry `key`.
+    pub(crate) fn decode_text(&self, key: &str, stored: &str) -> Result<String, StorageError> {
+        if stored.starts_with(ENCRYPTED_PREFIX) {
+            self.decrypt(key, stored)
+        } else {
+            self.check_plaintext_allowed()?;
+            Ok(stored.to_owned())
+        }
+    }
+
     #[cfg(feature = "encryption")]
     fn decrypt(&self, key: &str, stored: &str) -> Result<String, StorageError> {
         let Some(enc) = &self.encryption else {

@@ -43,6 +43,12 @@
 //! Tables (and the Redis key layout) are created on first use; creating them
 //! again is harmless, also from several processes at once.
 //!
+//! Beside the credentials, each backend keeps **single-use values**
+//! ([`HasSingleUse::single_use`], a [`SingleUseStore`]): short-lived,
+//! expiring entries taken at most once by an atomic `DELETE … RETURNING` or
+//! `GETDEL`. gapi-axum keeps its authorizations in progress there, so that a
+//! sign-in begun on one server process can complete on another.
+//!
 //! ```no_run
 //! # #[cfg(feature = "sqlite")]
 //! # async fn run() -> gapi::Result<()> {
@@ -72,6 +78,7 @@
 
 mod codec;
 mod error;
+mod single_use;
 mod util;
 
 #[cfg(feature = "encryption")]
@@ -86,18 +93,22 @@ mod redis_backend;
 mod sqlite;
 
 pub use error::{StorageError, storage_error};
+pub use single_use::{HasSingleUse, SingleUseStore};
 pub use util::DEFAULT_TABLE;
 
 #[cfg(feature = "encryption")]
 pub use encryption::{Encryption, EncryptionKey};
 #[cfg(feature = "postgres")]
-pub use postgres::{PostgresKeyedStorage, PostgresKeyedStorageBuilder, PostgresStorage};
+pub use postgres::{
+    PostgresKeyedStorage, PostgresKeyedStorageBuilder, PostgresSingleUse, PostgresStorage,
+};
 #[cfg(feature = "redis")]
 pub use redis_backend::{
-    DEFAULT_LOCK_TTL, DEFAULT_PREFIX, RedisKeyedStorage, RedisKeyedStorageBuilder, RedisStorage,
+    DEFAULT_LOCK_TTL, DEFAULT_PREFIX, RedisKeyedStorage, RedisKeyedStorageBuilder, RedisSingleUse,
+    RedisStorage,
 };
 #[cfg(feature = "sqlite")]
-pub use sqlite::{SqliteKeyedStorage, SqliteKeyedStorageBuilder, SqliteStorage};
+pub use sqlite::{SqliteKeyedStorage, SqliteKeyedStorageBuilder, SqliteSingleUse, SqliteStorage};
 
 /// The default time to wait for another holder of a lock (the same as the
 /// runtime's `FileStorage`).

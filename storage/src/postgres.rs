@@ -15,6 +15,10 @@ use crate::error::{Holder, lock_timeout};
 use crate::util::{DEFAULT_TABLE, lock_id, quoted_table};
 use crate::{DEFAULT_LOCK_TIMEOUT, StorageError};
 
+#[path = "postgres_single_use.rs"]
+mod single_use;
+pub use single_use::PostgresSingleUse;
+
 const BACKEND: &str = "postgres";
 /// Idle connections kept for reuse.
 const MAX_IDLE: usize = 4;

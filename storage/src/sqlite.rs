@@ -17,6 +17,10 @@ use crate::key_lock::{self, AcquireError, KeyLock};
 use crate::util::{DEFAULT_TABLE, blocking, quoted_table, unix_millis};
 use crate::{DEFAULT_LOCK_TIMEOUT, StorageError};
 
+#[path = "sqlite_single_use.rs"]
+mod single_use;
+pub use single_use::SqliteSingleUse;
+
 const BACKEND: &str = "sqlite";
 /// Idle connections kept for reuse.
 const MAX_IDLE: usize = 4;

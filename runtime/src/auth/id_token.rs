@@ -433,7 +433,7 @@ impl IdTokenVerifier {
     }
 
     fn check_claims(&self, c: &IdTokenClaims, expected_nonce: Option<&str>) -> crate::Result<()> {
-        if !self.issuers.iter().any(|i| *i == c.iss) {
+        if !self.issuers.contains(&c.iss) {
             return Err(IdTokenRejection::Issuer.error(format!(
                 "the ID token was issued by `{}`, not by {:?}",
                 shown(&c.iss),

@@ -17,6 +17,9 @@ use crate::util::random_hex;
 use crate::{DEFAULT_LOCK_TIMEOUT, StorageError};
 
 mod lease;
+mod single_use;
+
+pub use single_use::RedisSingleUse;
 
 use lease::{ACQUIRE, EXTEND, RELEASE, RedisGuard, WRITE, extend_while_held, holder};
 
