@@ -1,5 +1,5 @@
 //! Fuzzing the generator: structure-aware mutants of real discovery
-//! documents (see `mutate.rs`) go through the whole pipeline (load, emit,
+//! documents (`plan.rs`, `mutate.rs`) go through the whole pipeline (load, emit,
 //! format, crate files) and must
 //!
 //! 1. never panic: each mutant is accepted (code) or refused (a
