@@ -13,6 +13,7 @@ use gapi::{Client, Credentials};
 use crate::html::{page, redirect};
 use crate::identity::User;
 use crate::oauth::{OAuth2, current_path, internal_error};
+use crate::verified::VerifiedIdentity;
 
 /// A set of scopes a route needs beyond the default ones, as a type:
 /// `OAuthRequired<TasksWrite>`. Declare one with [`scope_set!`](crate::scope_set).
@@ -103,6 +104,13 @@ impl<S: ScopeSet> OAuthRequired<S> {
     /// The token source behind the credentials.
     pub fn token_source(&self) -> &UserTokenSource {
         &self.source
+    }
+
+    /// The Google account of these credentials, as its ID token proved at
+    /// the callback (`None` unless the grant included `openid`). See
+    /// [`VerifiedIdentity`].
+    pub fn identity(&self) -> Option<VerifiedIdentity> {
+        crate::verified::of(&self.source.current())
     }
 
     /// The scopes this page required.
@@ -222,6 +230,14 @@ impl<S: ScopeSet> OAuthAware<S> {
     /// The token source, when there are credentials.
     pub fn token_source(&self) -> Option<&UserTokenSource> {
         self.source.as_ref()
+    }
+
+    /// The Google account of the credentials, as its ID token proved at the
+    /// callback, when there are credentials from an `openid` grant.
+    pub fn identity(&self) -> Option<VerifiedIdentity> {
+        self.source
+            .as_ref()
+            .and_then(|s| crate::verified::of(&s.current()))
     }
 }
 

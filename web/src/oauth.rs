@@ -1,9 +1,8 @@
 //! [`OAuth2`]: the configuration and the work behind the extractors and the
-//! routes.
+//! routes (the authorization's start and callback are in `flow.rs`).
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
@@ -13,34 +12,26 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::get;
-use base64::Engine as _;
 use gapi::auth::{
-    AccessType, AuthorizeOptions, KeyedStorage, OAuthClient, Storage, UserCredentials,
-    UserTokenSource, WebServerFlow,
+    AuthorizeOptions, IdTokenVerifier, KeyedStorage, OAuthClient, Storage, UserCredentials,
+    UserTokenSource,
 };
+use gapi::clock::SharedClock;
 use gapi::{Client, Credentials};
-use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
-use crate::html::{page, redirect};
-use crate::identity::{User, UserIdentity};
-use crate::pending::{MemoryPendingStore, PendingRecord, PendingStore};
+use crate::builder::OAuth2Builder;
+use crate::html::page;
+use crate::identity::UserIdentity;
+use crate::pending::PendingStore;
 use crate::redirect::safe_return_path;
-
-/// The default path of the authorization route (`?return_to=…&scope=…`).
-pub const DEFAULT_AUTHORIZE_PATH: &str = "/oauth2authorize";
-/// The default callback path, when the redirect URI has no path.
-pub const DEFAULT_CALLBACK_PATH: &str = "/oauth2callback";
-/// How long an authorization may take from redirect to callback.
-pub const DEFAULT_PENDING_TTL: Duration = Duration::from_secs(600);
-/// The SQLite file used when no storage is configured.
-pub const DEFAULT_SQLITE_FILE: &str = "gapi-credentials.sqlite";
+use crate::verified::{self, VerifiedIdentity};
 
 /// Token sources kept in memory at most (then the cache is emptied).
 const MAX_CACHED_SOURCES: usize = 10_000;
 
 /// A [`KeyedStorage`] with its entry type erased.
-trait DynKeyed: Send + Sync + 'static {
+pub(crate) trait DynKeyed: Send + Sync + 'static {
     fn entry(&self, key: &str) -> Arc<dyn Storage>;
 }
 
@@ -50,180 +41,7 @@ impl<K: KeyedStorage> DynKeyed for K {
     }
 }
 
-type ClientFactory = dyn Fn(Credentials) -> gapi::Result<Client> + Send + Sync;
-
-/// Builds an [`OAuth2`]; made by [`OAuth2::builder`].
-pub struct OAuth2Builder {
-    client: OAuthClient,
-    redirect_uri: String,
-    storage: Option<Arc<dyn DynKeyed>>,
-    identity: Option<Arc<dyn UserIdentity>>,
-    scopes: Vec<String>,
-    allowed_scopes: Vec<String>,
-    authorize_path: String,
-    callback_path: Option<String>,
-    incremental: bool,
-    options: AuthorizeOptions,
-    pending: Option<Arc<dyn PendingStore>>,
-    pending_ttl: Duration,
-    client_factory: Option<Arc<ClientFactory>>,
-}
-
-impl OAuth2Builder {
-    /// How the application tells who is signed in (required).
-    pub fn identity(mut self, identity: impl UserIdentity) -> Self {
-        self.identity = Some(Arc::new(identity));
-        self
-    }
-
-    /// Where users' credentials live, by user id: any [`KeyedStorage`]
-    /// (default: SQLite in [`DEFAULT_SQLITE_FILE`] in the working directory).
-    pub fn storage(mut self, storage: impl KeyedStorage) -> Self {
-        self.storage = Some(Arc::new(storage));
-        self
-    }
-
-    /// The scopes every protected page needs (extractors add their own).
-    pub fn scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.scopes = scopes.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Scopes the authorization route accepts in its `scope` parameter
-    /// besides the default ones and those of extractors already used (use it
-    /// for links built by hand).
-    pub fn allow_scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.allowed_scopes
-            .extend(scopes.into_iter().map(Into::into));
-        self
-    }
-
-    /// The path of the authorization route (default [`DEFAULT_AUTHORIZE_PATH`]).
-    pub fn authorize_path(mut self, path: impl Into<String>) -> Self {
-        self.authorize_path = path.into();
-        self
-    }
-
-    /// The path of the callback route (default: the path of the redirect
-    /// URI, or [`DEFAULT_CALLBACK_PATH`]).
-    pub fn callback_path(mut self, path: impl Into<String>) -> Self {
-        self.callback_path = Some(path.into());
-        self
-    }
-
-    /// Incremental authorization (default on): asking for more scopes keeps
-    /// the granted ones (`include_granted_scopes=true`, and the granted
-    /// scopes are asked for again).
-    pub fn incremental(mut self, yes: bool) -> Self {
-        self.incremental = yes;
-        self
-    }
-
-    /// Options of every authorization request (access type, `prompt`, extra
-    /// parameters). By default access is offline, and `prompt=consent` is
-    /// sent when no usable refresh token is stored for the user (Google only
-    /// returns a refresh token with the consent screen).
-    pub fn authorize_options(mut self, options: AuthorizeOptions) -> Self {
-        self.options = options;
-        self
-    }
-
-    /// Where authorizations in progress wait (default [`MemoryPendingStore`]).
-    pub fn pending_store(mut self, store: impl PendingStore) -> Self {
-        self.pending = Some(Arc::new(store));
-        self
-    }
-
-    /// How long an authorization may take (default [`DEFAULT_PENDING_TTL`]).
-    pub fn pending_ttl(mut self, ttl: Duration) -> Self {
-        self.pending_ttl = ttl;
-        self
-    }
-
-    /// How API clients are built from a user's credentials (default
-    /// [`Client::new`]).
-    pub fn client_factory(
-        mut self,
-        factory: impl Fn(Credentials) -> gapi::Result<Client> + Send + Sync + 'static,
-    ) -> Self {
-        self.client_factory = Some(Arc::new(factory));
-        self
-    }
-
-    /// Checks the settings.
-    pub fn build(self) -> gapi::Result<OAuth2> {
-        let bad = |m: String| gapi::Error::new(gapi::ErrorKind::Request, m);
-        let redirect = url::Url::parse(&self.redirect_uri).map_err(|e| {
-            bad(format!(
-                "the redirect URI `{}` is not a URL: {e}",
-                self.redirect_uri
-            ))
-        })?;
-        if !matches!(redirect.scheme(), "http" | "https") {
-            return Err(bad("the redirect URI must be http or https".into()));
-        }
-        let callback_path = self.callback_path.unwrap_or_else(|| match redirect.path() {
-            "" | "/" => DEFAULT_CALLBACK_PATH.to_owned(),
-            p => p.to_owned(),
-        });
-        for (what, p) in [
-            ("callback", &callback_path),
-            ("authorize", &self.authorize_path),
-        ] {
-            if !p.starts_with('/') || p.contains('?') {
-                return Err(bad(format!(
-                    "the {what} path `{p}` must start with `/` and have no query"
-                )));
-            }
-        }
-        let identity = self
-            .identity
-            .ok_or_else(|| bad("OAuth2 needs a UserIdentity (OAuth2Builder::identity)".into()))?;
-        let storage = match self.storage {
-            Some(s) => s,
-            None => Arc::new(gapi_storage::SqliteKeyedStorage::open(PathBuf::from(
-                DEFAULT_SQLITE_FILE,
-            ))?),
-        };
-        let secure = redirect.scheme() == "https";
-        let mut allowed: BTreeSet<String> = self.scopes.iter().cloned().collect();
-        allowed.extend(self.allowed_scopes);
-        Ok(OAuth2 {
-            inner: Arc::new(Inner {
-                client: self.client,
-                redirect_uri: self.redirect_uri,
-                storage,
-                identity,
-                scopes: self.scopes,
-                allowed: RwLock::new(allowed),
-                authorize_path: self.authorize_path,
-                callback_path,
-                incremental: self.incremental,
-                options: self.options,
-                pending: self
-                    .pending
-                    .unwrap_or_else(|| Arc::new(MemoryPendingStore::new())),
-                pending_ttl: self.pending_ttl,
-                client_factory: self.client_factory,
-                sources: Mutex::new(HashMap::new()),
-                binding_cookie: if secure {
-                    "__Host-gapi_oauth".to_owned()
-                } else {
-                    "gapi_oauth".to_owned()
-                },
-                secure,
-            }),
-        })
-    }
-}
+pub(crate) type ClientFactory = dyn Fn(Credentials) -> gapi::Result<Client> + Send + Sync;
 
 /// The OAuth 2.0 web integration: what oauth2client's `OAuth2Decorator` was,
 /// for axum. Cheap to clone.
@@ -252,22 +70,24 @@ pub struct OAuth2 {
 }
 
 pub(crate) struct Inner {
-    client: OAuthClient,
-    redirect_uri: String,
-    storage: Arc<dyn DynKeyed>,
+    pub(crate) client: OAuthClient,
+    pub(crate) redirect_uri: String,
+    pub(crate) storage: Arc<dyn DynKeyed>,
     pub(crate) identity: Arc<dyn UserIdentity>,
-    scopes: Vec<String>,
-    allowed: RwLock<BTreeSet<String>>,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) allowed: RwLock<BTreeSet<String>>,
     pub(crate) authorize_path: String,
     pub(crate) callback_path: String,
-    incremental: bool,
-    options: AuthorizeOptions,
-    pending: Arc<dyn PendingStore>,
-    pending_ttl: Duration,
-    client_factory: Option<Arc<ClientFactory>>,
-    sources: Mutex<HashMap<String, UserTokenSource>>,
-    binding_cookie: String,
-    secure: bool,
+    pub(crate) incremental: bool,
+    pub(crate) options: AuthorizeOptions,
+    pub(crate) pending: Arc<dyn PendingStore>,
+    pub(crate) pending_ttl: Duration,
+    pub(crate) client_factory: Option<Arc<ClientFactory>>,
+    pub(crate) verifier: IdTokenVerifier,
+    pub(crate) clock: SharedClock,
+    pub(crate) sources: Mutex<HashMap<String, UserTokenSource>>,
+    pub(crate) binding_cookie: String,
+    pub(crate) secure: bool,
 }
 
 impl fmt::Debug for OAuth2 {
@@ -285,19 +105,19 @@ impl fmt::Debug for OAuth2 {
 
 /// Whether stored credentials can serve requests needing `scopes` without a
 /// new consent.
-fn usable(c: &UserCredentials, scopes: &[String], now: SystemTime) -> bool {
+pub(crate) fn usable(c: &UserCredentials, scopes: &[String], now: SystemTime) -> bool {
     !c.is_invalid() && c.has_scopes(scopes) && (c.refresh_token().is_some() || !c.is_expired(now))
 }
 
 /// The id under which a state's record is kept: SHA-256 of the state.
-fn state_id(state: &str) -> String {
+pub(crate) fn state_id(state: &str) -> String {
     Sha256::digest(state.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-fn hash_hex(v: &str) -> String {
+pub(crate) fn hash_hex(v: &str) -> String {
     state_id(v)
 }
 
@@ -309,18 +129,28 @@ pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn well_formed_binding(v: &str) -> bool {
+pub(crate) fn well_formed_binding(v: &str) -> bool {
     v.len() == 43
         && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Credentials as they should be stored after a new grant: the new ones, but
-/// keeping the stored refresh token when the new grant came without one (an
-/// incremental consent).
-fn merge(new: UserCredentials, stored: Option<UserCredentials>) -> UserCredentials {
+/// Credentials as they should be stored after a new grant: the new ones
+/// (with the grant's verified identity, if any), but keeping the stored
+/// refresh token when the new grant came without one (an incremental
+/// consent) — unless the stored credentials are another account's.
+pub(crate) fn merge(
+    new: UserCredentials,
+    identity: Option<&VerifiedIdentity>,
+    stored: Option<UserCredentials>,
+) -> UserCredentials {
+    let new = verified::attach(new, identity);
+    let same_account = |s: &UserCredentials| match (identity, verified::of(s)) {
+        (Some(a), Some(b)) => a.same_account(&b),
+        _ => true,
+    };
     let Some(old_rt) = stored
-        .filter(|s| !s.is_invalid() && s.client_id() == new.client_id())
+        .filter(|s| !s.is_invalid() && s.client_id() == new.client_id() && same_account(s))
         .and_then(|s| s.refresh_token().cloned())
     else {
         return new;
@@ -339,7 +169,7 @@ fn merge(new: UserCredentials, stored: Option<UserCredentials>) -> UserCredentia
     if let Some(q) = new.quota_project() {
         out = out.with_quota_project(q);
     }
-    out
+    verified::attach(out, identity)
 }
 
 /// The current request's path and query, checked (`/` if it is odd).
@@ -370,21 +200,7 @@ impl OAuth2 {
     /// [`OAuth2Builder::scopes`]) with the absolute `redirect_uri` registered
     /// for it.
     pub fn builder(client: OAuthClient, redirect_uri: impl Into<String>) -> OAuth2Builder {
-        OAuth2Builder {
-            client,
-            redirect_uri: redirect_uri.into(),
-            storage: None,
-            identity: None,
-            scopes: Vec::new(),
-            allowed_scopes: Vec::new(),
-            authorize_path: DEFAULT_AUTHORIZE_PATH.to_owned(),
-            callback_path: None,
-            incremental: true,
-            options: AuthorizeOptions::new(),
-            pending: None,
-            pending_ttl: DEFAULT_PENDING_TTL,
-            client_factory: None,
-        }
+        OAuth2Builder::new(client, redirect_uri.into())
     }
 
     /// The callback and authorization routes, to merge into the app's router.
@@ -533,12 +349,21 @@ impl OAuth2 {
             .cloned()
     }
 
-    fn cache(&self, user_id: &str, source: UserTokenSource) {
+    pub(crate) fn cache(&self, user_id: &str, source: UserTokenSource) {
         let mut map = self.inner.sources.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= MAX_CACHED_SOURCES && !map.contains_key(user_id) {
             map.clear();
         }
         map.insert(user_id.to_owned(), source);
+    }
+
+    /// The verified identity stored with `user_id`'s credentials, if any
+    /// (see [`VerifiedIdentity`]).
+    pub async fn verified_identity(&self, user_id: &str) -> gapi::Result<Option<VerifiedIdentity>> {
+        Ok(self
+            .usable_source(user_id, &[])
+            .await?
+            .and_then(|s| verified::of(&s.current())))
     }
 
     pub(crate) fn forget_cached(&self, user_id: &str) {
@@ -556,7 +381,7 @@ impl OAuth2 {
         user_id: &str,
         scopes: &[String],
     ) -> gapi::Result<Option<UserTokenSource>> {
-        let now = SystemTime::now();
+        let now = self.inner.clock.now();
         if let Some(src) = self.cached(user_id)
             && usable(&src.current(), scopes, now)
         {
@@ -576,200 +401,6 @@ impl OAuth2 {
         self.cache(user_id, src.clone());
         Ok(Some(src))
     }
-
-    /// Starts an authorization for `user` asking for `scopes` (plus the
-    /// granted ones, when incremental), returning to `return_to`: keeps the
-    /// pending record and answers the redirect to the consent screen.
-    pub(crate) async fn begin(
-        &self,
-        parts: &Parts,
-        user: &User,
-        return_to: &str,
-        scopes: &[String],
-    ) -> Response {
-        let inner = &self.inner;
-        let stored = match inner.storage.entry(user.id()).get().await {
-            Ok(s) => s.filter(|c| !c.is_invalid()),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read the stored credentials before an authorization");
-                None
-            }
-        };
-        let mut ask: Vec<String> = scopes.to_vec();
-        let mut options = inner.options.clone();
-        if inner.incremental {
-            options.include_granted_scopes = true;
-            if let Some(s) = &stored {
-                for g in s.scopes() {
-                    if !ask.contains(g) {
-                        ask.push(g.clone());
-                    }
-                }
-            }
-        }
-        if ask.is_empty() {
-            return page(
-                StatusCode::BAD_REQUEST,
-                "Nothing to authorize",
-                "No scopes were asked for.",
-                None,
-            );
-        }
-        if options.login_hint.is_none() {
-            options.login_hint = user.login_hint().map(str::to_owned);
-        }
-        let has_refresh_token = stored.as_ref().is_some_and(|s| s.refresh_token().is_some());
-        if options.prompt.is_none()
-            && options.access_type == AccessType::Offline
-            && !has_refresh_token
-        {
-            options.prompt = Some("consent".to_owned());
-        }
-        let flow = WebServerFlow::new(
-            inner.client.clone().with_scopes(ask.clone()),
-            inner.redirect_uri.clone(),
-        );
-        let pending = match flow.authorize_url(&options) {
-            Ok(p) => p,
-            Err(e) => return internal_error("Could not build the authorization request.", &e),
-        };
-        let binding = crate::identity::cookie(parts, &inner.binding_cookie)
-            .filter(|v| well_formed_binding(v))
-            .map(str::to_owned)
-            .unwrap_or_else(|| {
-                let mut b = [0u8; 32];
-                rand::rng().fill_bytes(&mut b);
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-            });
-        let expires_at = SystemTime::now() + inner.pending_ttl;
-        let record = PendingRecord {
-            pending: pending.clone(),
-            user_id: user.id().to_owned(),
-            session: user.session().map(str::to_owned),
-            binding: hash_hex(&binding),
-            return_to: return_to.to_owned(),
-            scopes: ask,
-            expires_at: expires_at
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
-        };
-        if let Err(e) = inner
-            .pending
-            .insert(state_id(pending.state().secret()), record)
-            .await
-        {
-            return internal_error("Could not keep the authorization request.", &e);
-        }
-        let cookie = format!(
-            "{}={binding}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-            inner.binding_cookie,
-            inner.pending_ttl.as_secs(),
-            if inner.secure { "; Secure" } else { "" }
-        );
-        tracing::debug!(
-            user = user.id(),
-            return_to,
-            "redirecting to the consent screen"
-        );
-        redirect(pending.url(), Some(cookie))
-    }
-
-    /// The callback: verifies the state and its bindings, exchanges the code,
-    /// stores the credentials, and returns to the page.
-    pub(crate) async fn finish(&self, parts: &Parts) -> Response {
-        let inner = &self.inner;
-        let bad_request = |m: &str| page(StatusCode::BAD_REQUEST, "Authorization failed", m, None);
-        let forbidden = |m: &str| page(StatusCode::FORBIDDEN, "Authorization refused", m, None);
-        let params = gapi::auth::CallbackParams::from_query(parts.uri.query().unwrap_or_default());
-        let Some(state) = params
-            .state
-            .as_deref()
-            .filter(|s| !s.is_empty() && s.len() <= 512)
-        else {
-            return bad_request("The authorization response has no valid state.");
-        };
-        // Single use: whatever follows, this state is consumed.
-        let record = match inner.pending.take(&state_id(state)).await {
-            Ok(Some(r)) => r,
-            Ok(None) => {
-                return bad_request(
-                    "This authorization response is unknown, expired or was already used.",
-                );
-            }
-            Err(e) => return internal_error("Could not look up the authorization request.", &e),
-        };
-        if record.is_expired(SystemTime::now()) {
-            return bad_request("This authorization request expired; please try again.");
-        }
-        let Some(user) = inner.identity.identify(parts).await else {
-            return forbidden("Sign in before completing an authorization.");
-        };
-        if !ct_eq(user.id().as_bytes(), record.user_id.as_bytes()) {
-            tracing::warn!("an authorization response for another user was refused");
-            return forbidden("This authorization was started by another user.");
-        }
-        if let Some(expected) = &record.session
-            && !user
-                .session()
-                .is_some_and(|s| ct_eq(s.as_bytes(), expected.as_bytes()))
-        {
-            return forbidden("This authorization was started in another session.");
-        }
-        let binding_ok = crate::identity::cookie(parts, &inner.binding_cookie)
-            .is_some_and(|v| ct_eq(hash_hex(v).as_bytes(), record.binding.as_bytes()));
-        if !binding_ok {
-            return forbidden("This authorization was started in another browser.");
-        }
-        let flow = WebServerFlow::new(
-            inner.client.clone().with_scopes(record.scopes.clone()),
-            inner.redirect_uri.clone(),
-        );
-        let fresh = match flow.exchange(&record.pending, &params).await {
-            Ok(c) => c,
-            Err(e) => {
-                let code = e.auth_error().and_then(|a| a.code.clone());
-                let retry = self.authorize_link(&record.return_to, &[]);
-                return if code.as_deref() == Some("access_denied") {
-                    page(
-                        StatusCode::FORBIDDEN,
-                        "Access not granted",
-                        "You did not grant access.",
-                        Some((&retry, "Try again")),
-                    )
-                } else {
-                    tracing::warn!(error = %e, "the authorization failed");
-                    page(
-                        StatusCode::BAD_GATEWAY,
-                        "Authorization failed",
-                        "The authorization server did not complete the authorization.",
-                        Some((&retry, "Try again")),
-                    )
-                };
-            }
-        };
-        let entry = inner.storage.entry(user.id());
-        let stored = {
-            let mut guard = match entry.lock().await {
-                Ok(g) => g,
-                Err(e) => return internal_error("Could not store the credentials.", &e),
-            };
-            // An unreadable old value (a changed key…) is replaced.
-            let old = guard.get().await.ok().flatten();
-            let merged = merge(fresh, old);
-            let written = guard.put(&merged).await;
-            let released = guard.release().await;
-            if let Err(e) = written.and(released) {
-                return internal_error("Could not store the credentials.", &e);
-            }
-            merged
-        };
-        let source = UserTokenSource::builder(stored).with_storage(entry).build();
-        self.cache(user.id(), source);
-        tracing::info!(user = user.id(), "stored new credentials");
-        let back = safe_return_path(&record.return_to).unwrap_or_else(|| "/".to_owned());
-        redirect(&back, None)
-    }
 }
 
 #[cfg(test)]
@@ -784,13 +415,13 @@ mod tests {
         let new = UserCredentials::new("c", None, None)
             .with_access_token(AccessToken::new("at"), None)
             .with_scopes(["a", "b"]);
-        let m = merge(new.clone(), Some(old.clone()));
+        let m = merge(new.clone(), None, Some(old.clone()));
         assert_eq!(m.refresh_token().unwrap().secret(), "old-rt");
         assert_eq!(m.scopes(), ["a", "b"]);
         assert_eq!(m.access_token().unwrap().secret(), "at");
         let with_rt = UserCredentials::new("c", None, Some(RefreshToken::new("new-rt")));
         assert_eq!(
-            merge(with_rt, Some(old.clone()))
+            merge(with_rt, None, Some(old.clone()))
                 .refresh_token()
                 .unwrap()
                 .secret(),
@@ -798,7 +429,7 @@ mod tests {
         );
         let mut dead = old;
         dead.set_invalid(true);
-        assert!(merge(new, Some(dead)).refresh_token().is_none());
+        assert!(merge(new, None, Some(dead)).refresh_token().is_none());
     }
 
     #[test]
