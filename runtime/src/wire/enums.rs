@@ -145,6 +145,13 @@ macro_rules! open_enum {
             }
         }
 
+        impl $crate::wire::WireEnum for $name {
+            #[inline]
+            fn wire(&self) -> &str {
+                self.as_str()
+            }
+        }
+
         impl $crate::QueryValue for $name {
             #[inline]
             fn to_query(&self) -> ::std::string::String {

@@ -12,17 +12,31 @@
 //! - [`open_enum!`](crate::open_enum): enums that round-trip values the
 //!   document does not list.
 
+mod adapters;
 mod bytes;
 mod enums;
 pub mod int64;
 mod record;
+mod record_serde;
 mod unknown;
 
+#[doc(hidden)]
+pub use adapters::{
+    BoxedField, EnumField, EnumSlot, Fast, FastSer, RecordField, RecordSeq, RecordSlot,
+    RecordsField, RecordsSlot, Value, WireEnum,
+};
+pub use adapters::{
+    boxed_field, boxed_field_mut, enum_field, enum_field_mut, record_field, record_field_mut,
+    records_field, records_field_mut,
+};
 pub use bytes::Bytes;
 #[doc(hidden)]
 pub use enums::{deserialize_enum, enum_entry, enum_from_wire};
 pub use int64::{Int64Repr, int64_field, int64_field_mut};
-pub use record::{Field, Record, debug_record, deserialize_record, eq_record, serialize_record};
+#[doc(hidden)]
+pub use record::Fields;
+pub use record::{Field, Record, debug_record, eq_record};
+pub use record_serde::{deserialize_record, serialize_record};
 pub use unknown::UnknownFields;
 
 #[cfg(test)]

@@ -21,9 +21,8 @@
 use std::any::Any;
 use std::fmt;
 
-use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
-use serde::ser::SerializeMap;
-use serde::{Deserializer, Serialize, Serializer};
+use serde::de::{self, DeserializeOwned, Visitor};
+use serde::{Deserializer, Serialize};
 
 use super::UnknownFields;
 
@@ -72,6 +71,19 @@ pub trait Field {
     fn as_any_mut(&mut self) -> &mut dyn Any;
     /// Whether `other` is a field of the same type holding an equal value.
     fn same(&self, other: &dyn Field) -> bool;
+    /// A direct way to read the field, for the paths that need no type
+    /// erasure (nested records, lists of them, enums); `Fast::None` for the
+    /// rest. Implemented by the adapters of [`record_field`](super::record_field) and
+    /// its siblings.
+    #[doc(hidden)]
+    fn fast(&mut self) -> super::adapters::Fast<'_> {
+        super::adapters::Fast::None
+    }
+    /// A direct way to write the field's value (only called when set).
+    #[doc(hidden)]
+    fn fast_ser(&self) -> super::adapters::FastSer<'_> {
+        super::adapters::FastSer::None
+    }
 }
 
 impl<T> Field for Option<T>
@@ -156,9 +168,10 @@ impl Visitor<'_> for StringSlot<'_> {
     }
 }
 
-/// The object-safe view of a [`Record`] that the functions below work on,
-/// so that they are compiled once, not once per generated struct.
-trait Fields {
+/// The object-safe view of a [`Record`] that the functions of this module
+/// work on, so that they are compiled once, not once per generated struct.
+#[doc(hidden)]
+pub trait Fields {
     fn name(&self) -> &'static str;
     fn names(&self) -> &'static [&'static str];
     fn get(&self, index: usize) -> Option<&dyn Field>;
@@ -184,7 +197,7 @@ impl<T: Record> Fields for T {
     }
 }
 
-fn set_fields(r: &dyn Fields) -> impl Iterator<Item = (&'static str, &dyn Field)> + '_ {
+pub(super) fn set_fields(r: &dyn Fields) -> impl Iterator<Item = (&'static str, &dyn Field)> + '_ {
     r.names()
         .iter()
         .enumerate()
@@ -192,122 +205,15 @@ fn set_fields(r: &dyn Fields) -> impl Iterator<Item = (&'static str, &dyn Field)
 }
 
 /// The record's unknown members, if it keeps them.
-fn unknown(r: &dyn Fields) -> Option<&UnknownFields> {
+pub(super) fn unknown(r: &dyn Fields) -> Option<&UnknownFields> {
     r.get(r.names().len())
         .and_then(|f| f.as_any().downcast_ref::<UnknownFields>())
 }
 
-fn unknown_mut(r: &mut dyn Fields) -> Option<&mut UnknownFields> {
+pub(super) fn unknown_mut(r: &mut dyn Fields) -> Option<&mut UnknownFields> {
     let n = r.names().len();
     r.get_mut(n)
         .and_then(|f| f.as_any_mut().downcast_mut::<UnknownFields>())
-}
-
-/// `Serialize` of a generated struct (see [`record!`](crate::record)): a map
-/// of the fields that are set.
-#[inline]
-pub fn serialize_record<T: Record, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
-    RecordSer(v).serialize(s)
-}
-
-struct RecordSer<'a>(&'a dyn Fields);
-
-impl Serialize for RecordSer<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let extra = unknown(self.0).filter(|u| !u.is_empty());
-        let len = set_fields(self.0).count() + extra.map_or(0, UnknownFields::len);
-        let mut map = s.serialize_map(Some(len))?;
-        for (name, field) in set_fields(self.0) {
-            // Strings (most fields) straight to the serializer; the rest
-            // through erased-serde.
-            match field.as_any().downcast_ref::<Option<String>>() {
-                Some(Some(v)) => map.serialize_entry(name, v)?,
-                _ => map.serialize_entry(name, field.value())?,
-            }
-        }
-        for (name, value) in extra.into_iter().flatten() {
-            map.serialize_entry(name, value)?;
-        }
-        map.end()
-    }
-}
-
-/// `Deserialize` of a generated struct (see [`record!`](crate::record)):
-/// from a map; unknown keys are skipped.
-#[inline]
-pub fn deserialize_record<'de, T: Record, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
-    let mut out = T::default();
-    d.deserialize_map(RecordVisitor(&mut out))?;
-    Ok(out)
-}
-
-struct RecordVisitor<'a>(&'a mut dyn Fields);
-
-impl<'de> Visitor<'de> for RecordVisitor<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a {} object", self.0.name())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let names = self.0.names();
-        while let Some(key) = map.next_key_seed(FieldIndex(names))? {
-            match key {
-                Key::Known(i) => match self.0.get_mut(i) {
-                    Some(field) => map.next_value_seed(FieldSeed(field))?,
-                    None => {
-                        map.next_value::<de::IgnoredAny>()?;
-                    }
-                },
-                Key::Unknown(name) => match unknown_mut(self.0) {
-                    Some(extra) => extra.insert(name, map.next_value::<serde_json::Value>()?),
-                    None => {
-                        map.next_value::<de::IgnoredAny>()?;
-                    }
-                },
-            }
-        }
-        Ok(())
-    }
-}
-
-/// A map key: the index of a known field, or the name of an unknown one.
-enum Key {
-    Known(usize),
-    Unknown(String),
-}
-
-/// A map key, looked up in the wire names.
-struct FieldIndex(&'static [&'static str]);
-
-impl<'de> DeserializeSeed<'de> for FieldIndex {
-    type Value = Key;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl Visitor<'_> for FieldIndex {
-    type Value = Key;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a field name")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-        Ok(match self.0.iter().position(|f| *f == v) {
-            Some(i) => Key::Known(i),
-            None => Key::Unknown(v.to_owned()),
-        })
-    }
-}
-
-/// Reads one map value into a field, through an erased deserializer.
-struct FieldSeed<'a>(&'a mut dyn Field);
-
-impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        let mut erased = <dyn erased_serde::Deserializer>::erase(d);
-        self.0.read(&mut erased).map_err(de::Error::custom)
-    }
 }
 
 /// `Debug` of a generated struct (see [`record!`](crate::record)): the

@@ -175,3 +175,89 @@ fn record_errors_name_what_failed() {
     let e = serde_json::from_str::<Rec>(r#"[1]"#).unwrap_err();
     assert!(e.to_string().contains("a Rec object"), "{e}");
 }
+
+/// A record whose nested records, lists of records and enums go through
+/// the adapters (as generated code writes them).
+#[derive(Clone, Default)]
+struct Fast {
+    child: Option<Rec>,
+    children: Option<Vec<Rec>>,
+    kind: Option<E>,
+    next: Option<Box<Fast>>,
+    title: Option<String>,
+    unknown: UnknownFields,
+}
+
+impl Record for Fast {
+    const NAME: &'static str = "Fast";
+    // sorted by wire name, as the generator writes them
+    const FIELDS: &'static [&'static str] = &["child", "children", "kind", "next", "title"];
+    fn field(&self, index: usize) -> Option<&dyn Field> {
+        Some(match index {
+            0 => record_field(&self.child),
+            1 => records_field(&self.children),
+            2 => enum_field(&self.kind),
+            3 => boxed_field(&self.next),
+            4 => &self.title,
+            5 => &self.unknown,
+            _ => return None,
+        })
+    }
+    fn field_mut(&mut self, index: usize) -> Option<&mut dyn Field> {
+        Some(match index {
+            0 => record_field_mut(&mut self.child),
+            1 => records_field_mut(&mut self.children),
+            2 => enum_field_mut(&mut self.kind),
+            3 => boxed_field_mut(&mut self.next),
+            4 => &mut self.title,
+            5 => &mut self.unknown,
+            _ => return None,
+        })
+    }
+}
+crate::record!(Fast);
+
+#[test]
+fn adapters_read_and_write_nested_records_lists_enums_and_boxes_directly() {
+    let json = r#"{"title":"t","child":{"name":"c","size":"5"},"kind":"SELF","extra":[1],
+        "children":[{"name":"x"},{"flag":true,"@kind":"a"}],
+        "next":{"kind":"b-new","next":{"title":"deep","more":null}}}"#;
+    let f: Fast = serde_json::from_str(json).unwrap();
+    assert_eq!(f.child.as_ref().unwrap().size, Some(5));
+    assert_eq!(f.children.as_ref().unwrap()[1].kind, Some(E::A));
+    assert_eq!(f.kind, Some(E::Self_));
+    let next = f.next.as_ref().unwrap();
+    assert_eq!(next.kind, Some(E::UnknownValue("b-new".into())));
+    let deep = next.next.as_ref().unwrap();
+    assert_eq!(deep.title.as_deref(), Some("deep"));
+    assert_eq!(deep.unknown.get("more"), Some(&serde_json::Value::Null));
+    assert_eq!(
+        serde_json::to_string(&f).unwrap(),
+        r#"{"child":{"name":"c","size":"5"},"children":[{"name":"x"},{"flag":true,"@kind":"a"}],"kind":"SELF","next":{"kind":"b-new","next":{"title":"deep","more":null}},"title":"t","extra":[1]}"#
+    );
+    // the same through serde_json::Value, and equality and Debug see it all
+    let v = serde_json::to_value(&f).unwrap();
+    let back: Fast = serde_json::from_value(v).unwrap();
+    assert_eq!(back, f);
+    assert!(
+        format!("{f:?}").contains(r#"kind: UnknownValue("b-new")"#),
+        "{f:?}"
+    );
+    // null clears, absent stays absent, a repeated member keeps the last
+    let f: Fast = serde_json::from_str(
+        r#"{"child":{"name":"a"},"child":null,"children":null,"kind":null,"next":null,"title":"1","title":"2"}"#,
+    )
+    .unwrap();
+    assert!(f.child.is_none() && f.children.is_none() && f.kind.is_none() && f.next.is_none());
+    assert_eq!(f.title.as_deref(), Some("2"));
+    assert_eq!(serde_json::to_string(&f).unwrap(), r#"{"title":"2"}"#);
+    // errors inside nested records still say where (line and column)
+    let e =
+        serde_json::from_str::<Fast>(r#"{"children":[{"name":"x"},{"flag":"no"}]}"#).unwrap_err();
+    assert!(e.to_string().contains("expected a boolean"), "{e}");
+    assert!(e.column() > 30, "{e}");
+    let e = serde_json::from_str::<Fast>(r#"{"children":[null]}"#).unwrap_err();
+    assert!(e.to_string().contains("a Rec object"), "{e}");
+    let e = serde_json::from_str::<Fast>(r#"{"kind":7}"#).unwrap_err();
+    assert!(e.to_string().contains("enum string"), "{e}");
+}

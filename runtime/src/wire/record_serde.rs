@@ -1,0 +1,300 @@
+//! Serialization and deserialization of [`Record`]s, over the object-safe
+//! [`Fields`] view.
+//!
+//! Everything here is generic over the serializer or deserializer only —
+//! compiled once per format, not once per generated struct. Each field is
+//! read or written along the most direct path it allows:
+//!
+//! - keys are looked up by binary search (the generator writes `FIELDS`
+//!   sorted by wire name; a table that is not sorted still works, by a
+//!   linear scan after a miss);
+//! - strings, booleans, numbers and lists of strings are recognised by
+//!   their concrete type and read or written by the format directly;
+//! - nested records, lists of records and enums — through the adapters of
+//!   [`record_field`](super::record_field), [`records_field`](super::records_field),
+//!   [`boxed_field`](super::boxed_field) and [`enum_field`](super::enum_field) —
+//!   recurse with the same deserializer, without type erasure;
+//! - anything else goes through erased-serde ([`Field::read`] / [`Field::value`]).
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::UnknownFields;
+use super::adapters::{EnumSlot, Fast, FastSer, RecordSeq, RecordSlot, RecordsSlot};
+use super::record::{Field, Fields, Record, set_fields, unknown, unknown_mut};
+
+/// `Serialize` of a generated struct (see [`record!`](crate::record)): a map
+/// of the fields that are set, then the unknown members.
+#[inline]
+pub fn serialize_record<T: Record, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    RecordSer(v).serialize(s)
+}
+
+struct RecordSer<'a>(&'a dyn Fields);
+
+impl Serialize for RecordSer<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let extra = unknown(self.0).filter(|u| !u.is_empty());
+        let len = set_fields(self.0).count() + extra.map_or(0, UnknownFields::len);
+        let mut map = s.serialize_map(Some(len))?;
+        for (name, field) in set_fields(self.0) {
+            map.serialize_key(name)?;
+            map.serialize_value(&FieldSer(field))?;
+        }
+        for (name, value) in extra.into_iter().flatten() {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+/// One set field's value, written directly where its type allows.
+struct FieldSer<'a>(&'a dyn Field);
+
+impl Serialize for FieldSer<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.fast_ser() {
+            FastSer::Record(r) => return RecordSer(r).serialize(s),
+            FastSer::Records(seq) => return RecordsSer(seq).serialize(s),
+            FastSer::Str(v) => return s.serialize_str(v),
+            FastSer::None => {}
+        }
+        let any = self.0.as_any();
+        if let Some(Some(v)) = any.downcast_ref::<Option<String>>() {
+            return s.serialize_str(v);
+        }
+        if let Some(Some(v)) = any.downcast_ref::<Option<bool>>() {
+            return s.serialize_bool(*v);
+        }
+        if let Some(Some(v)) = any.downcast_ref::<Option<i32>>() {
+            return s.serialize_i32(*v);
+        }
+        if let Some(Some(v)) = any.downcast_ref::<Option<f64>>() {
+            return s.serialize_f64(*v);
+        }
+        if let Some(Some(v)) = any.downcast_ref::<Option<Vec<String>>>() {
+            return v.serialize(s);
+        }
+        self.0.value().serialize(s)
+    }
+}
+
+struct RecordsSer<'a>(&'a dyn RecordSeq);
+
+impl Serialize for RecordsSer<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let n = self.0.len();
+        let mut seq = s.serialize_seq(Some(n))?;
+        for i in 0..n {
+            if let Some(r) = self.0.get(i) {
+                seq.serialize_element(&RecordSer(r))?;
+            }
+        }
+        seq.end()
+    }
+}
+
+/// `Deserialize` of a generated struct (see [`record!`](crate::record)):
+/// from a map; members the struct does not know go to its
+/// [`UnknownFields`].
+#[inline]
+pub fn deserialize_record<'de, T: Record, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+    let mut out = T::default();
+    d.deserialize_map(RecordVisitor(&mut out))?;
+    Ok(out)
+}
+
+struct RecordVisitor<'a>(&'a mut dyn Fields);
+
+impl<'de> Visitor<'de> for RecordVisitor<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a {} object", self.0.name())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let names = self.0.names();
+        while let Some(key) = map.next_key_seed(FieldIndex(names))? {
+            match key {
+                Key::Known(i) => match self.0.get_mut(i) {
+                    Some(field) => map.next_value_seed(FieldSeed(field))?,
+                    None => {
+                        map.next_value::<de::IgnoredAny>()?;
+                    }
+                },
+                Key::Unknown(name) => match unknown_mut(self.0) {
+                    Some(extra) => extra.insert(name, map.next_value::<serde_json::Value>()?),
+                    None => {
+                        map.next_value::<de::IgnoredAny>()?;
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A map key: the index of a known field, or the name of an unknown one.
+enum Key {
+    Known(usize),
+    Unknown(String),
+}
+
+/// A map key, looked up in the wire names.
+struct FieldIndex(&'static [&'static str]);
+
+impl FieldIndex {
+    fn find(&self, key: &str) -> Option<usize> {
+        match self.0.binary_search(&key) {
+            Ok(i) => Some(i),
+            // Not sorted (a hand-written table): the slow way.
+            Err(_) => self.0.iter().position(|f| *f == key),
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for FieldIndex {
+    type Value = Key;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for FieldIndex {
+    type Value = Key;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+        Ok(match self.find(v) {
+            Some(i) => Key::Known(i),
+            None => Key::Unknown(v.to_owned()),
+        })
+    }
+}
+
+/// Reads one map value into a field.
+struct FieldSeed<'a>(&'a mut dyn Field);
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let field = self.0;
+        match field.fast() {
+            Fast::Record(slot) => return d.deserialize_option(OptRecord(slot)),
+            Fast::Records(slot) => return d.deserialize_option(OptRecords(slot)),
+            Fast::Enum(slot) => return d.deserialize_option(OptEnum(slot)),
+            Fast::None => {}
+        }
+        let any = field.as_any_mut();
+        if let Some(slot) = any.downcast_mut::<Option<String>>() {
+            *slot = Option::<String>::deserialize(d)?;
+            return Ok(());
+        }
+        if let Some(slot) = any.downcast_mut::<Option<bool>>() {
+            *slot = Option::<bool>::deserialize(d)?;
+            return Ok(());
+        }
+        if let Some(slot) = any.downcast_mut::<Option<i32>>() {
+            *slot = Option::<i32>::deserialize(d)?;
+            return Ok(());
+        }
+        if let Some(slot) = any.downcast_mut::<Option<f64>>() {
+            *slot = Option::<f64>::deserialize(d)?;
+            return Ok(());
+        }
+        if let Some(slot) = any.downcast_mut::<Option<Vec<String>>>() {
+            *slot = Option::<Vec<String>>::deserialize(d)?;
+            return Ok(());
+        }
+        let mut erased = <dyn erased_serde::Deserializer>::erase(d);
+        field.read(&mut erased).map_err(de::Error::custom)
+    }
+}
+
+/// `null` or a nested record, read in place.
+struct OptRecord<'a>(&'a mut dyn RecordSlot);
+
+impl<'de> Visitor<'de> for OptRecord<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object or null")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.0.clear();
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.0.clear();
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(RecordVisitor(self.0.fill()))
+    }
+}
+
+/// `null` or a list of records, each read in place.
+struct OptRecords<'a>(&'a mut dyn RecordsSlot);
+
+impl<'de> Visitor<'de> for OptRecords<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of objects or null")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.0.clear();
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.0.clear();
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.0.begin(seq.size_hint());
+        while seq
+            .next_element_seed(RecordElement(&mut *self.0))?
+            .is_some()
+        {}
+        Ok(())
+    }
+}
+
+/// One record of a list.
+struct RecordElement<'a>(&'a mut dyn RecordsSlot);
+
+impl<'de> DeserializeSeed<'de> for RecordElement<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(RecordVisitor(self.0.push()))
+    }
+}
+
+/// `null` or an enum's wire string.
+struct OptEnum<'a>(&'a mut dyn EnumSlot);
+
+impl<'de> Visitor<'de> for OptEnum<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an enum string or null")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.0.clear();
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.0.clear();
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.0.set(v);
+        Ok(())
+    }
+}
