@@ -253,9 +253,9 @@ impl OAuth2Builder {
                 Arc::new(gapi::auth::MemoryKeyedStorage::new()) as Arc<dyn DynKeyed>
             }
         };
-        let pending = self.pending.unwrap_or_else(|| {
-            Arc::new(MemoryPendingStore::new().with_clock(self.clock.clone()))
-        });
+        let pending = self
+            .pending
+            .unwrap_or_else(|| Arc::new(MemoryPendingStore::new().with_clock(self.clock.clone())));
         let verifier = self.verifier.unwrap_or_else(|| {
             IdTokenVerifier::google([self.client.client_id()]).with_clock(self.clock.clone())
         });

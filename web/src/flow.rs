@@ -110,7 +110,11 @@ impl OAuth2 {
         };
         if let Err(e) = inner
             .pending
-            .insert(state_id(pending.state().secret()), record, inner.pending_ttl)
+            .insert(
+                state_id(pending.state().secret()),
+                record,
+                inner.pending_ttl,
+            )
             .await
         {
             return internal_error("Could not keep the authorization request.", &e);
@@ -266,7 +270,10 @@ impl OAuth2 {
             .verify(token.secret(), record.nonce.as_deref())
             .await
         {
-            Ok(claims) => Ok(Some(VerifiedIdentity::from_claims(&claims, inner.clock.now()))),
+            Ok(claims) => Ok(Some(VerifiedIdentity::from_claims(
+                &claims,
+                inner.clock.now(),
+            ))),
             Err(e) => {
                 let reason = IdTokenRejection::of(&e);
                 tracing::warn!(error = %e, ?reason, "the ID token of a sign-in was refused");

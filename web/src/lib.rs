@@ -88,7 +88,9 @@ mod routes;
 mod storage_url;
 mod verified;
 
-pub use builder::{DEFAULT_AUTHORIZE_PATH, DEFAULT_CALLBACK_PATH, DEFAULT_PENDING_TTL, OAuth2Builder};
+pub use builder::{
+    DEFAULT_AUTHORIZE_PATH, DEFAULT_CALLBACK_PATH, DEFAULT_PENDING_TTL, OAuth2Builder,
+};
 pub use extract::{DefaultScopes, OAuthAware, OAuthRequired, ScopeSet};
 pub use html::escape;
 pub use identity::{User, UserIdentity, cookie};

@@ -433,6 +433,29 @@ mod tests {
     }
 
     #[test]
+    fn another_accounts_refresh_token_is_never_carried_over() {
+        let id = |sub: &str| -> VerifiedIdentity {
+            serde_json::from_value(serde_json::json!({"iss": "i", "sub": sub, "verified_at": 1}))
+                .unwrap()
+        };
+        let old = verified::attach(
+            UserCredentials::new("c", None, Some(RefreshToken::new("old-rt"))),
+            Some(&id("account-1")),
+        );
+        let new =
+            UserCredentials::new("c", None, None).with_access_token(AccessToken::new("at"), None);
+        let same = merge(new.clone(), Some(&id("account-1")), Some(old.clone()));
+        assert_eq!(same.refresh_token().unwrap().secret(), "old-rt");
+        assert_eq!(verified::of(&same).unwrap().subject(), "account-1");
+        let other = merge(new.clone(), Some(&id("account-2")), Some(old.clone()));
+        assert!(other.refresh_token().is_none(), "another account's grant");
+        assert_eq!(verified::of(&other).unwrap().subject(), "account-2");
+        // No identity on the new grant: no claim to compare, the old one goes.
+        let unknown = merge(new, None, Some(old));
+        assert!(verified::of(&unknown).is_none());
+    }
+
+    #[test]
     fn usable_needs_scopes_and_a_way_to_refresh() {
         let now = SystemTime::now();
         let c = UserCredentials::new("c", None, Some(RefreshToken::new("rt"))).with_scopes(["a"]);

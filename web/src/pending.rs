@@ -241,8 +241,11 @@ impl<S: SingleUseStore> PendingStore for StoragePendingStore<S> {
     ) -> BoxFuture<'_, gapi::Result<()>> {
         Box::pin(async move {
             let json = serde_json::to_string(&record).map_err(|e| {
-                gapi::Error::new(gapi::ErrorKind::Storage, "could not serialize a pending authorization")
-                    .with_source(e)
+                gapi::Error::new(
+                    gapi::ErrorKind::Storage,
+                    "could not serialize a pending authorization",
+                )
+                .with_source(e)
             })?;
             self.store.put(&key(&id), &json, ttl).await
         })

@@ -78,11 +78,21 @@ mod tests {
 
     #[test]
     fn schemes() {
-        assert_eq!(Scheme::of("postgres://u@h/db"), (Scheme::Postgres, "postgres://u@h/db"));
+        assert_eq!(
+            Scheme::of("postgres://u@h/db"),
+            (Scheme::Postgres, "postgres://u@h/db")
+        );
         assert_eq!(Scheme::of("postgresql://h/db").0, Scheme::Postgres);
         assert_eq!(Scheme::of("redis://127.0.0.1/").0, Scheme::Redis);
-        assert_eq!(Scheme::of("sqlite:/var/x.db"), (Scheme::Sqlite, "/var/x.db"));
+        assert_eq!(
+            Scheme::of("sqlite:/var/x.db"),
+            (Scheme::Sqlite, "/var/x.db")
+        );
         assert_eq!(Scheme::of("x.sqlite"), (Scheme::Sqlite, "x.sqlite"));
-        assert!(missing_feature(Scheme::Redis).to_string().contains("`redis`"));
+        assert!(
+            missing_feature(Scheme::Redis)
+                .to_string()
+                .contains("`redis`")
+        );
     }
 }

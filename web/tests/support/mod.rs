@@ -19,6 +19,8 @@ pub struct Hop {
 pub struct Browser {
     http: reqwest::Client,
     jar: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
+    /// Cookies per host, as real browsers keep them (ports share them).
+    by_host: bool,
 }
 
 impl Browser {
@@ -29,6 +31,16 @@ impl Browser {
                 .build()
                 .unwrap(),
             jar: Mutex::new(BTreeMap::new()),
+            by_host: false,
+        }
+    }
+
+    /// A browser whose cookies are per host, whatever the port (as real
+    /// browsers do): two server processes on one host see the same cookies.
+    pub fn by_host() -> Self {
+        Browser {
+            by_host: true,
+            ..Browser::new()
         }
     }
 
@@ -65,7 +77,11 @@ impl Browser {
     }
 
     pub async fn get(&self, url: &str) -> Hop {
-        let host = Self::host_of(url);
+        let host = if self.by_host {
+            url::Url::parse(url).unwrap().host_str().unwrap().to_owned()
+        } else {
+            Self::host_of(url)
+        };
         let cookie = {
             let jar = self.jar.lock().unwrap();
             let mut all: BTreeMap<String, String> = jar.get("*").cloned().unwrap_or_default();
@@ -139,4 +155,3 @@ pub fn query(url: &str, name: &str) -> Option<String> {
 pub fn last(hops: &[Hop]) -> &Hop {
     hops.last().unwrap()
 }
-
