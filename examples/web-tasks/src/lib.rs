@@ -10,29 +10,43 @@
 //!
 //! `cargo run -p web-tasks -- --standin` runs it against a local stand-in of
 //! Google (started in-process, with a few tasks); `--client-secret FILE`
-//! runs it against Google with a web client's `client_secret.json`.
+//! runs it against Google with a web client's `client_secret.json` (whose
+//! `auth_uri` / `token_uri` may name any server: with `--root-url` for the
+//! Tasks API, a stand-in started elsewhere). Task lists and tasks are read
+//! page by page, all of them.
+//!
+//! Several processes can serve one site (behind a load balancer): give them
+//! the same `--storage` (credentials **and** sign-ins in progress live there,
+//! so a consent begun on one process completes on another) and the same
+//! `--session-key` (the toy login's signed session cookie). `--openid` also
+//! asks for `openid email` and shows the Google account the callback
+//! verified from the ID token.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Form, Query, State};
-use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use gapi::StreamExt as _;
 use gapi::auth::{ClientSecrets, OAuthClient};
-use gapi::clock::BoxFuture;
-use gapi_axum::{OAuth2, OAuthAware, OAuthRequired, User, UserIdentity, escape, safe_return_path};
+use gapi::clock::{BoxFuture, Clock, SharedClock};
+use gapi_axum::{OAuth2, OAuthAware, OAuthRequired, VerifiedIdentity, escape, safe_return_path};
 use gapi_standin::{DEFAULT_CLIENT_ID, RegisteredClient, StandIn, StandInHandle};
 use gapi_storage::{
     Encryption, EncryptionKey, PostgresKeyedStorage, RedisKeyedStorage, SqliteKeyedStorage,
 };
 use gapi_tasks_v1::Tasks;
 use gapi_tasks_v1::schemas::{Task, TaskList};
-use rand::RngCore as _;
+
+mod session;
+
+use session::Sessions;
+pub use session::{SESSION_COOKIE, SessionKey};
 
 gapi_axum::scope_set!(
     /// Reading tasks.
@@ -42,9 +56,6 @@ gapi_axum::scope_set!(
     /// Reading and writing tasks.
     pub TasksWrite = [gapi_tasks_v1::scopes::TASKS]
 );
-
-/// The session cookie of the toy login.
-pub const SESSION_COOKIE: &str = "web_tasks_session";
 
 /// Where the authorization server and the Tasks API are.
 #[derive(Debug, Clone)]
@@ -92,13 +103,56 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Stand-in or real Google.
     pub google: Google,
-    /// Where credentials are stored.
+    /// Where credentials (and sign-ins in progress) are stored.
     pub storage: StorageChoice,
+    /// The table (SQLite, PostgreSQL) or key prefix (Redis) in the storage
+    /// (default `web_tasks_credentials`, `web-tasks`).
+    pub storage_namespace: Option<String>,
     /// Encrypts stored credentials with this key.
     pub encryption_key: Option<EncryptionKey>,
     /// The redirect URI registered for the client (default
     /// `http://<addr>/oauth2callback`).
     pub redirect_uri: Option<String>,
+    /// The Tasks API's root URL (default: the stand-in's, or Google's).
+    pub root_url: Option<String>,
+    /// The key of the signed session cookies (default: a random one, so
+    /// sessions end with the process). Share it between processes.
+    pub session_key: Option<SessionKey>,
+    /// Ask for `openid email` too, and show the verified Google account.
+    pub openid: bool,
+    /// For tests: this process's clock runs this far ahead (expiry checks
+    /// of sign-ins in progress and of tokens).
+    pub clock_skew: Duration,
+}
+
+impl Config {
+    /// A configuration with the defaults for everything but these.
+    pub fn new(addr: SocketAddr, google: Google, storage: StorageChoice) -> Self {
+        Config {
+            addr,
+            google,
+            storage,
+            storage_namespace: None,
+            encryption_key: None,
+            redirect_uri: None,
+            root_url: None,
+            session_key: None,
+            openid: false,
+            clock_skew: Duration::ZERO,
+        }
+    }
+}
+
+/// The system clock, `skew` ahead.
+struct SkewedClock(Duration);
+
+impl Clock for SkewedClock {
+    fn now(&self) -> std::time::SystemTime {
+        std::time::SystemTime::now() + self.0
+    }
+    fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep(d))
+    }
 }
 
 /// A running app.
@@ -127,42 +181,6 @@ impl Running {
     }
 }
 
-/// The toy login: sessions in memory, session id → username.
-#[derive(Clone, Default)]
-struct Sessions(Arc<Mutex<HashMap<String, String>>>);
-
-impl Sessions {
-    fn user_of(&self, parts: &Parts) -> Option<(String, String)> {
-        let sid = gapi_axum::cookie(parts, SESSION_COOKIE)?;
-        let name = self
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(sid)
-            .cloned()?;
-        Some((sid.to_owned(), name))
-    }
-}
-
-impl UserIdentity for Sessions {
-    fn identify<'a>(&'a self, parts: &'a Parts) -> BoxFuture<'a, Option<User>> {
-        let user = self.user_of(parts).map(|(sid, name)| {
-            let mut u = User::new(name.clone()).with_session(sid);
-            if name.contains('@') {
-                u = u.with_login_hint(name);
-            }
-            u
-        });
-        Box::pin(async move { user })
-    }
-
-    /// Not signed in: to the login page, and back afterwards.
-    fn sign_in_response(&self, _parts: &Parts, return_to: &str) -> Response {
-        let q: String = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
-        Redirect::to(&format!("/login?return_to={q}")).into_response()
-    }
-}
-
 #[derive(Clone)]
 struct AppState {
     sessions: Sessions,
@@ -188,7 +206,7 @@ pub async fn start(config: Config) -> gapi::Result<Running> {
         .clone()
         .unwrap_or_else(|| format!("http://{addr}/oauth2callback"));
 
-    let (client, standin, tasks_root) = match &config.google {
+    let (client, standin, standin_root) = match &config.google {
         Google::StandIn => {
             let standin = start_standin().await?;
             let json = standin
@@ -212,30 +230,49 @@ pub async fn start(config: Config) -> gapi::Result<Running> {
         }
     };
 
-    let sessions = Sessions::default();
-    let builder = OAuth2::builder(client, redirect_uri).identity(sessions.clone());
+    let tasks_root = config.root_url.clone().or(standin_root);
+    let sessions = Sessions {
+        key: config
+            .session_key
+            .clone()
+            .unwrap_or_else(SessionKey::random),
+    };
+    let clock: SharedClock = Arc::new(SkewedClock(config.clock_skew));
+    let mut builder = OAuth2::builder(client, redirect_uri)
+        .identity(sessions.clone())
+        .clock(clock);
+    if config.openid {
+        builder = builder.scopes(["openid", "email"]);
+    }
     let encryption = config.encryption_key.clone().map(Encryption::new);
+    // Credentials and sign-ins in progress, in the same database.
     let builder = match &config.storage {
         StorageChoice::Sqlite(path) => {
             let mut b = SqliteKeyedStorage::builder(path);
+            if let Some(t) = &config.storage_namespace {
+                b = b.table(t);
+            }
             if let Some(e) = encryption {
                 b = b.encryption(e);
             }
-            builder.storage(b.build()?)
+            builder.shared_storage(b.build()?)
         }
         StorageChoice::Postgres(url) => {
-            let mut b = PostgresKeyedStorage::builder(url).table("web_tasks_credentials");
+            let table = config.storage_namespace.as_deref();
+            let mut b =
+                PostgresKeyedStorage::builder(url).table(table.unwrap_or("web_tasks_credentials"));
             if let Some(e) = encryption {
                 b = b.encryption(e);
             }
-            builder.storage(b.build()?)
+            builder.shared_storage(b.build()?)
         }
         StorageChoice::Redis(url) => {
-            let mut b = RedisKeyedStorage::builder(url).prefix("web-tasks");
+            let prefix = config.storage_namespace.as_deref();
+            let mut b = RedisKeyedStorage::builder(url).prefix(prefix.unwrap_or("web-tasks"));
             if let Some(e) = encryption {
                 b = b.encryption(e);
             }
-            builder.storage(b.build()?)
+            builder.shared_storage(b.build()?)
         }
     };
     let oauth = builder.build()?;
@@ -351,6 +388,9 @@ async fn home(State(app): State<AppState>, google: OAuthAware<TasksRead>) -> Res
          <form method=\"post\" action=\"/logout\"><button id=\"sign-out\">Sign out</button></form>",
         escape(user.id())
     );
+    if let Some(id) = google.identity() {
+        body.push_str(&account(&id));
+    }
     if google.has_credentials() {
         body.push_str(
             "<p>Google Tasks is connected. <a id=\"tasks\" href=\"/tasks\">Your tasks</a></p>\
@@ -365,6 +405,19 @@ async fn home(State(app): State<AppState>, google: OAuthAware<TasksRead>) -> Res
     }
     let _ = &app.tasks_root;
     html_page("web-tasks", &body)
+}
+
+/// The Google account the callback verified (from the ID token).
+fn account(id: &VerifiedIdentity) -> String {
+    format!(
+        "<p id=\"account\">Google account: <b>{}</b>{}</p>",
+        escape(id.email().unwrap_or(id.subject())),
+        if id.email_verified() {
+            " (verified)"
+        } else {
+            ""
+        }
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -402,31 +455,17 @@ async fn login(State(app): State<AppState>, Form(f): Form<LoginForm>) -> Respons
     if user.is_empty() || user.len() > 100 || user.chars().any(char::is_control) {
         return (StatusCode::BAD_REQUEST, "a name of 1 to 100 characters").into_response();
     }
-    let mut b = [0u8; 32];
-    rand::rng().fill_bytes(&mut b);
-    let sid: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    app.sessions
-        .0
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(sid.clone(), user.to_owned());
+    let session = app.sessions.key.issue(user);
     let to = f
         .return_to
         .as_deref()
         .and_then(safe_return_path)
         .unwrap_or_else(|| "/".to_owned());
-    let cookie = format!("{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax");
+    let cookie = format!("{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Lax");
     ([(header::SET_COOKIE, cookie)], Redirect::to(&to)).into_response()
 }
 
-async fn logout(State(app): State<AppState>, parts: Parts) -> Response {
-    if let Some((sid, _)) = app.sessions.user_of(&parts) {
-        app.sessions
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&sid);
-    }
+async fn logout() -> Response {
     (
         [(
             header::SET_COOKIE,
@@ -460,37 +499,54 @@ async fn tasks_page(State(app): State<AppState>, google: OAuthRequired<TasksRead
         Err(e) => return google.error_response(&e),
     };
     let api = tasks_api(&app, client);
-    let lists = match api.tasklists().list().send().await {
-        Ok(l) => l.items.unwrap_or_default(),
-        Err(e) => return google.error_response(&e),
-    };
     let mut body = format!(
         "<p>Signed in as <b>{}</b>. <a href=\"/\">Home</a> · <a id=\"new-task\" href=\"/tasks/new\">Add a task</a></p>",
         escape(google.user().id())
     );
-    for list in lists {
-        let id = list.id.clone().unwrap_or_default();
-        body.push_str(&format!(
-            "<h2>{}</h2><ul class=\"tasks\">",
-            escape(list.title.as_deref().unwrap_or("(untitled)"))
-        ));
-        let items = match api.tasks().list(id).show_completed(true).send().await {
-            Ok(t) => t.items.unwrap_or_default(),
+    if let Some(id) = google.identity() {
+        body.push_str(&account(&id));
+    }
+    // Every list and every task, page after page.
+    let mut lists = api.tasklists().list().items();
+    let mut count = 0;
+    while let Some(list) = lists.next().await {
+        let list = match list {
+            Ok(l) => l,
             Err(e) => return google.error_response(&e),
         };
-        if items.is_empty() {
-            body.push_str("<li><i>no tasks</i></li>");
-        }
-        for t in items {
+        let id = list.id.clone().unwrap_or_default();
+        let mut tasks = api
+            .tasks()
+            .list(id)
+            .show_completed(true)
+            .show_hidden(true)
+            .items();
+        let mut items = String::new();
+        let mut n = 0;
+        while let Some(t) = tasks.next().await {
+            let t = match t {
+                Ok(t) => t,
+                Err(e) => return google.error_response(&e),
+            };
             let done = t.completed.is_some();
-            body.push_str(&format!(
+            items.push_str(&format!(
                 "<li class=\"task{}\">{}</li>",
                 if done { " done" } else { "" },
                 escape(t.title.as_deref().unwrap_or("(untitled)"))
             ));
+            n += 1;
         }
-        body.push_str("</ul>");
+        if n == 0 {
+            items.push_str("<li><i>no tasks</i></li>");
+        }
+        body.push_str(&format!(
+            "<h2>{}</h2><p class=\"count\">{n} task{}</p><ul class=\"tasks\">{items}</ul>",
+            escape(list.title.as_deref().unwrap_or("(untitled)")),
+            if n == 1 { "" } else { "s" }
+        ));
+        count += n;
     }
+    body.push_str(&format!("<p id=\"total\">{count} tasks in all.</p>"));
     html_page("Your tasks", &body)
 }
 

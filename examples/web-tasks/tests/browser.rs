@@ -1,8 +1,9 @@
 //! The example app in headless Chromium, driven over the DevTools protocol
 //! (on a pipe: `--remote-debugging-pipe`): open the home page, sign in with
 //! the toy login form, follow "your tasks" through the consent redirect at
-//! the stand-in and the callback, and read the tasks on the page; then add a
-//! task, which needs one more scope (an incremental consent). Screenshots go
+//! the stand-in and the callback, and read the tasks on the page — all 45
+//! of a long list, which the API serves 20 to a page; then add a task, which
+//! needs one more scope (an incremental consent). Screenshots go
 //! to `target/web-tasks-chromium*.png`.
 //!
 //! Skipped (with a message) when no `chromium` is installed, unless
@@ -268,6 +269,41 @@ impl Drop for Chromium {
     }
 }
 
+/// A list "Long list" with `n` tasks at the stand-in, for its default user
+/// (whom its consent screen signs in); returns the list's id.
+async fn seed_long_list(standin: &gapi_standin::StandInHandle, n: usize) -> String {
+    use gapi_tasks_v1::schemas::{Task, TaskList};
+    let issued = standin.issue_token(&[gapi_tasks_v1::scopes::TASKS]);
+    let client = gapi::Client::new(gapi::Credentials::access_token(issued.access_token)).unwrap();
+    let tasks = gapi_tasks_v1::Tasks::new(client).with_root_url(standin.base_url());
+    let list = tasks
+        .tasklists()
+        .insert(TaskList {
+            title: Some("Long list".into()),
+            ..Default::default()
+        })
+        .send()
+        .await
+        .unwrap();
+    let id = list.id.unwrap();
+    // Inserted last first: each new task goes to the top.
+    for i in (1..=n).rev() {
+        tasks
+            .tasks()
+            .insert(
+                &id,
+                Task {
+                    title: Some(format!("Long list task {i:02}")),
+                    ..Default::default()
+                },
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    id
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_consent_and_see_the_tasks_in_chromium() {
     let Some(binary) = find_chromium() else {
@@ -279,15 +315,18 @@ async fn sign_in_consent_and_see_the_tasks_in_chromium() {
     };
     let dir = tempfile::tempdir().unwrap();
     let app = web_tasks::start(Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        google: Google::StandIn,
-        storage: StorageChoice::Sqlite(dir.path().join("credentials.sqlite")),
         encryption_key: Some(gapi_storage::EncryptionKey::generate()),
-        redirect_uri: None,
+        ..Config::new(
+            "127.0.0.1:0".parse().unwrap(),
+            Google::StandIn,
+            StorageChoice::Sqlite(dir.path().join("credentials.sqlite")),
+        )
     })
     .await
     .unwrap();
     let url = app.url.clone();
+    let standin = app.standin.as_ref().unwrap();
+    let paged = seed_long_list(standin, 45).await;
 
     let shots = tokio::task::spawn_blocking(move || {
         let chrome = Chromium::launch(&binary);
@@ -318,9 +357,20 @@ async fn sign_in_consent_and_see_the_tasks_in_chromium() {
             "the tasks page",
             "location.pathname === '/tasks' && document.body.innerText.includes('Coffee beans')",
         );
+        chrome.wait_until("the last of the long list", "document.body.innerText.includes('Long list task 45')");
         let text = chrome.page_text();
-        for want in ["Groceries", "Milk", "Bread", "Work", "Ship web-tasks"] {
+        for want in ["Groceries", "Milk", "Bread", "Work", "Ship web-tasks", "45 tasks"] {
             assert!(text.contains(want), "{want} missing from:\n{text}");
+        }
+        let shown = chrome
+            .eval(
+                "[...document.querySelectorAll('h2')].find(h => h.innerText === 'Long list')\
+                 .nextElementSibling.nextElementSibling.querySelectorAll('li').length",
+            )
+            .unwrap();
+        assert_eq!(shown, json!(45), "every task of the long list is on the page");
+        for i in 1..=45 {
+            assert!(text.contains(&format!("Long list task {i:02}")), "task {i} missing");
         }
         let tasks_shot = chrome.screenshot("web-tasks-chromium.png");
 
@@ -350,8 +400,14 @@ async fn sign_in_consent_and_see_the_tasks_in_chromium() {
     .await
     .unwrap();
 
-    let standin = app.standin.as_ref().unwrap();
     let stats = standin.stats();
+    // The long list came in pages: 20 + 20 + 5, each asked for once.
+    let pages = standin
+        .requests()
+        .iter()
+        .filter(|r| r.method_id.as_deref() == Some("tasks.tasks.list") && r.path.contains(&paged))
+        .count();
+    assert!(pages >= 3, "the 45 tasks were read in {pages} request(s)");
     // Only the browser talks to the authorization endpoint: two consents
     // there (read, then write), two codes exchanged by the app.
     assert_eq!(stats.authorizations, 2, "{stats:?}");

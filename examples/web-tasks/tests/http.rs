@@ -51,14 +51,17 @@ async fn fetch(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_and_see_the_tasks_over_http() {
+    // reqwest is built without a crypto provider of its own.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("credentials.sqlite");
     let app = web_tasks::start(Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        google: Google::StandIn,
-        storage: StorageChoice::Sqlite(db.clone()),
         encryption_key: Some(gapi_storage::EncryptionKey::generate()),
-        redirect_uri: None,
+        ..Config::new(
+            "127.0.0.1:0".parse().unwrap(),
+            Google::StandIn,
+            StorageChoice::Sqlite(db.clone()),
+        )
     })
     .await
     .unwrap();
