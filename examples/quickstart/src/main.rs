@@ -2,13 +2,15 @@
 //!
 //! ```text
 //! gapi-quickstart --client-secret client_secret.json list
+//! gapi-quickstart --client-secret client_secret.json create-list "Groceries"
 //! gapi-quickstart --client-secret client_secret.json add --list LIST_ID "Buy milk"
 //! gapi-quickstart --client-secret client_secret.json complete --list LIST_ID TASK_ID
 //! gapi-quickstart --client-secret client_secret.json logout
 //! ```
 //!
 //! The first run authorizes with the installed-app flow (a browser opens;
-//! `--no-browser` prints the URL instead; `--device` uses the device flow) and
+//! `--no-browser` prints the URL instead; `--device` uses the device flow,
+//! showing the link with the code filled in when the server gives one) and
 //! stores the credentials under the user's config folder
 //! (`$XDG_CONFIG_HOME/gapi-quickstart/credentials.json`, by default
 //! `~/.config/...`). Later runs reuse them and refresh them as needed, writing
@@ -57,6 +59,11 @@ struct Args {
 enum Command {
     /// List every task list and its tasks (all pages).
     List,
+    /// Create a task list.
+    CreateList {
+        /// The list's title.
+        title: String,
+    },
     /// Add a task to a list.
     Add {
         /// The task list id (see `list`).
@@ -128,6 +135,22 @@ async fn run(args: Args) -> Result<(), BoxError> {
     }
     match args.command {
         Command::List => list(&tasks).await,
+        Command::CreateList { title } => {
+            let l = tasks
+                .tasklists()
+                .insert(schemas::TaskList {
+                    title: Some(title),
+                    ..Default::default()
+                })
+                .send()
+                .await?;
+            println!(
+                "created {} {}",
+                l.id.unwrap_or_default(),
+                l.title.unwrap_or_default()
+            );
+            Ok(())
+        }
         Command::Add { list, title } => {
             let t = tasks
                 .tasks()
@@ -190,11 +213,7 @@ async fn authorize(
     if args.device {
         let flow = DeviceFlow::new(client);
         let auth = flow.request_code().await?;
-        println!(
-            "To sign in, visit {} and enter the code {}",
-            auth.verification_url(),
-            auth.user_code()
-        );
+        print!("{}", device_prompt(&auth));
         return Ok(flow.poll(&auth).await?);
     }
     let mut flow = InstalledAppFlow::new(client);
@@ -204,6 +223,24 @@ async fn authorize(
         });
     }
     Ok(flow.run().await?)
+}
+
+/// What the user is asked to do: open the link with the code filled in
+/// (`verification_uri_complete`) when the server gives one, else visit the
+/// verification URL and type the code.
+fn device_prompt(auth: &gapi::auth::DeviceAuthorization) -> String {
+    match auth.verification_url_complete() {
+        Some(complete) => format!(
+            "To sign in, open {complete}\n(or visit {} and enter the code {})\n",
+            auth.verification_url(),
+            auth.user_code()
+        ),
+        None => format!(
+            "To sign in, visit {} and enter the code {}\n",
+            auth.verification_url(),
+            auth.user_code()
+        ),
+    }
 }
 
 async fn list(tasks: &Tasks) -> Result<(), BoxError> {

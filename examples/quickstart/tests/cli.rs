@@ -80,6 +80,21 @@ async fn installed_flow_then_reuse_and_refresh() {
         .unwrap()
         .trim_end_matches(')')
         .to_owned();
+    // A new list, then listed.
+    let created = run_ok(&mut quickstart(
+        dir.path(),
+        &base,
+        &["create-list", "Groceries"],
+    ));
+    let mut words = created.split_whitespace();
+    assert_eq!(words.next(), Some("created"), "{created}");
+    let new_id = words.next().unwrap().to_owned();
+    assert_eq!(words.collect::<Vec<_>>(), ["Groceries"]);
+    let listing_after = run_ok(&mut quickstart(dir.path(), &base, &["list"]));
+    assert!(
+        listing_after.contains(&format!("Groceries ({new_id})")),
+        "{listing_after}"
+    );
     let added = run_ok(&mut quickstart(
         dir.path(),
         &base,
@@ -135,11 +150,112 @@ async fn device_flow() {
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
-    let code = line.trim().rsplit(' ').next().unwrap().to_owned();
     assert!(line.contains("enter the code"), "{line}");
+    assert!(
+        !line.contains("open"),
+        "no complete URI from this server: {line}"
+    );
+    let code = line.trim().rsplit(' ').next().unwrap().to_owned();
     assert!(standin.approve_device(&code), "user code {code} pending");
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
     assert!(child.wait().unwrap().success());
     assert!(rest.contains("My Tasks"), "{rest}");
+}
+
+/// A device authorization endpoint in front of the stand-in's that adds
+/// `verification_uri_complete` (RFC 8628 §3.3.1), as Google's and
+/// oidc-provider's do.
+async fn device_endpoint_with_complete_uri(upstream: String) -> String {
+    use axum::routing::post;
+    let app = axum::Router::new().route(
+        "/device/code",
+        post(move |body: String| {
+            let upstream = upstream.clone();
+            async move {
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let resp = reqwest::Client::new()
+                    .post(&upstream)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                let mut v: serde_json::Value =
+                    serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+                let url = v["verification_url"]
+                    .as_str()
+                    .or(v["verification_uri"].as_str())
+                    .unwrap()
+                    .to_owned();
+                v["verification_uri_complete"] =
+                    format!("{url}?user_code={}", v["user_code"].as_str().unwrap()).into();
+                axum::Json(v)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/device/code", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_flow_shows_the_complete_verification_uri() {
+    let standin = StandIn::builder()
+        .device_poll_interval(std::time::Duration::from_secs(1))
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("client_secret.json"),
+        standin.client_secret_json(ClientKind::Installed),
+    )
+    .unwrap();
+    let base = standin.base_url().to_owned();
+    let device_uri = device_endpoint_with_complete_uri(standin.device_uri()).await;
+    let mut child = quickstart(
+        dir.path(),
+        &base,
+        &[
+            "--device",
+            "--device-uri",
+            &device_uri,
+            "create-list",
+            "From the device",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let (mut first, mut second) = (String::new(), String::new());
+    out.read_line(&mut first).unwrap();
+    out.read_line(&mut second).unwrap();
+    let complete = first
+        .trim()
+        .strip_prefix("To sign in, open ")
+        .unwrap_or_else(|| panic!("{first}"));
+    let code = second
+        .trim()
+        .trim_end_matches(')')
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        complete,
+        format!("{}?user_code={code}", standin.verification_url()),
+        "the link with the code filled in comes first"
+    );
+    assert!(second.contains("enter the code"), "{second}");
+    assert!(standin.approve_device(&code), "user code {code} pending");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(
+        rest.starts_with("created ") && rest.trim_end().ends_with("From the device"),
+        "{rest}"
+    );
 }
