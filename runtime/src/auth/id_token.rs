@@ -2,33 +2,6 @@
 //! oauth2client's `verify_id_token` and google-auth's `verify_oauth2_token`
 //! did) and yields its [`IdTokenClaims`].
 //!
-//! A token is accepted only when, in this order:
-//!
-//! 1. it is a compact JWS of at most 16 KiB whose header names `RS256` or
-//!    `ES256` (`none`, HMAC and everything else are refused: the algorithm
-//!    is never taken from the token alone, the key must be of its type);
-//! 2. its `kid` is in the issuer's key set ([`JwksCache`], fetched again
-//!    when the kid is unknown, at most once per refetch interval) and the
-//!    signature verifies with that key (ring's constant-time RSA PKCS#1 v1.5
-//!    SHA-256 and ECDSA P-256 SHA-256, the code that already signs the
-//!    runtime's service-account JWTs);
-//! 3. `iss` is one of the verifier's issuers (Google's are
-//!    `https://accounts.google.com` and `accounts.google.com`);
-//! 4. `aud` (a string or an array) contains one of the verifier's client ids;
-//! 5. it has not expired (`exp`) and was not issued in the future (`iat`,
-//!    and `nbf` when present), each with a small leeway (default
-//!    [`DEFAULT_ID_TOKEN_LEEWAY`]), on the injectable clock;
-//! 6. its `nonce` equals the expected one, when one is expected (compared in
-//!    constant time);
-//! 7. its `hd` is one of the required hosted domains, when some are required.
-//!
-//! A refusal is a [`gapi::Error`](crate::Error) of kind
-//! [`Auth`](crate::ErrorKind::Auth) whose [`AuthError::code`](crate::AuthError)
-//! says why — see [`IdTokenRejection`] for the codes. Its message never
-//! contains the token. A key set that could not be fetched because of the
-//! network is the transport's error instead (kind `Transport` or `Timeout`,
-//! [transient](crate::Error::is_transient)): the token may be fine.
-//!
 //! Crypto choice: ring, already built for TLS and for signing, rather than
 //! `jsonwebtoken` (100 crates and 72 s more to build here with its RustCrypto
 //! backend, see `jwt.rs`); the JWS framing around the signature is a split
@@ -256,6 +229,33 @@ impl fmt::Debug for IdTokenClaims {
 /// Verifies ID tokens of one issuer for one or several client ids. Cheap to
 /// clone; clones share the key cache.
 ///
+/// A token is accepted only when, in this order:
+///
+/// 1. it is a compact JWS of at most 16 KiB whose header names `RS256` or
+///    `ES256` (`none`, HMAC and everything else are refused: the algorithm
+///    is never taken from the token alone, the key must be of its type);
+/// 2. its `kid` is in the issuer's key set ([`JwksCache`], fetched again
+///    when the kid is unknown, at most once per refetch interval) and the
+///    signature verifies with that key (ring's constant-time RSA PKCS#1 v1.5
+///    SHA-256 and ECDSA P-256 SHA-256, the code that already signs the
+///    runtime's service-account JWTs);
+/// 3. `iss` is one of the verifier's issuers (Google's are
+///    `https://accounts.google.com` and `accounts.google.com`);
+/// 4. `aud` (a string or an array) contains one of the verifier's client ids;
+/// 5. it has not expired (`exp`) and was not issued in the future (`iat`,
+///    and `nbf` when present), each with a small leeway (default
+///    [`DEFAULT_ID_TOKEN_LEEWAY`]), on the injectable clock;
+/// 6. its `nonce` equals the expected one, when one is expected (compared in
+///    constant time);
+/// 7. its `hd` is one of the required hosted domains, when some are required.
+///
+/// A refusal is a [`gapi::Error`](crate::Error) of kind
+/// [`Auth`](crate::ErrorKind::Auth) whose [`AuthError::code`](crate::AuthError)
+/// says why — see [`IdTokenRejection`] for the codes. Its message never
+/// contains the token. A key set that could not be fetched because of the
+/// network is the transport's error instead (kind `Transport` or `Timeout`,
+/// [transient](crate::Error::is_transient)): the token may be fine.
+///
 /// ```no_run
 /// use gapi::auth::IdTokenVerifier;
 /// # async fn run(token: &str, nonce: &str) -> gapi::Result<()> {
@@ -387,7 +387,7 @@ impl IdTokenVerifier {
         &self.issuers
     }
 
-    /// Verifies `id_token` (see the [module docs](self) for the checks);
+    /// Verifies `id_token` (see [`IdTokenVerifier`] for the checks);
     /// `expected_nonce`, when given, must be its `nonce`.
     pub async fn verify(
         &self,

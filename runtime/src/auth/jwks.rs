@@ -1,28 +1,6 @@
 //! [`JwksCache`]: an issuer's public signing keys (a JSON Web Key Set,
 //! RFC 7517), fetched over the runtime's transport and cached as the issuer's
 //! `Cache-Control` says.
-//!
-//! Rules, all on the injectable [`Clock`](crate::clock::Clock):
-//!
-//! - the first use fetches; the set is then kept for `max-age` (less `Age`)
-//!   of the answer, at most [`MAX_JWKS_CACHE`], [`DEFAULT_JWKS_CACHE`] when
-//!   the answer says nothing (`no-cache` / `no-store`: expired at once);
-//! - an expired set, or a key id the set does not have (a rotation at the
-//!   issuer), makes it fetch again, **at most once per
-//!   [refetch interval](JwksCacheBuilder::refetch_interval)**: a flood of
-//!   tokens with made-up key ids costs one fetch per interval, not one per
-//!   token;
-//! - one fetch at a time: concurrent callers wait for it and share its
-//!   result (single flight);
-//! - every fetch is bounded: the [timeout](JwksCacheBuilder::timeout)
-//!   (default [`DEFAULT_JWKS_TIMEOUT`]) covers connecting and the whole body,
-//!   which may be at most 512 KiB;
-//! - a failed fetch keeps the keys already known (stale keys still verify
-//!   until the next fetch succeeds); with no keys at all, the failure is the
-//!   answer (and, for a second, the answer of every caller without a new
-//!   fetch).
-//!
-//! Keys other than RSA and EC P-256 signing keys are ignored.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -129,8 +107,29 @@ impl JwksCacheBuilder {
     }
 }
 
-/// An issuer's signing keys, cached (see the [module docs](self) for the
-/// rules). Cheap to clone; clones share the cache.
+/// An issuer's signing keys, cached. Cheap to clone; clones share the cache.
+///
+/// Rules, all on the injectable [`Clock`](crate::clock::Clock):
+///
+/// - the first use fetches; the set is then kept for `max-age` (less `Age`)
+///   of the answer, at most [`MAX_JWKS_CACHE`], [`DEFAULT_JWKS_CACHE`] when
+///   the answer says nothing (`no-cache` / `no-store`: expired at once);
+/// - an expired set, or a key id the set does not have (a rotation at the
+///   issuer), makes it fetch again, **at most once per
+///   [refetch interval](JwksCacheBuilder::refetch_interval)**: a flood of
+///   tokens with made-up key ids costs one fetch per interval, not one per
+///   token;
+/// - one fetch at a time: concurrent callers wait for it and share its
+///   result (single flight);
+/// - every fetch is bounded: the [timeout](JwksCacheBuilder::timeout)
+///   (default [`DEFAULT_JWKS_TIMEOUT`]) covers connecting and the whole body,
+///   which may be at most 512 KiB;
+/// - a failed fetch keeps the keys already known (stale keys still verify
+///   until the next fetch succeeds); with no keys at all, the failure is the
+///   answer (and, for a second, the answer of every caller without a new
+///   fetch).
+///
+/// Keys other than RSA and EC P-256 signing keys are ignored.
 #[derive(Clone)]
 pub struct JwksCache {
     inner: Arc<Inner>,
